@@ -1,0 +1,33 @@
+"""The Channel seam: each adapter normalizes its source into InboundMessage and sends replies."""
+
+from __future__ import annotations
+
+from typing import Protocol, Self
+
+from inbox.model import ChannelKind, InboundMessage, OutboundMessage, StoredInbound
+
+
+class Intake(Protocol):
+    """What a channel hands messages to (inbox.pipeline.Intake implements it)."""
+
+    async def submit(self, msg: InboundMessage) -> StoredInbound:
+        """Wait for room in the queue, then until the message is durably stored. Acknowledge
+        the source only after this returns. Raises IntakeBusy when it cannot be stored now."""
+
+    async def offer(self, msg: InboundMessage) -> StoredInbound:
+        """Like submit, but raises IntakeBusy at once when the queue is full (for webhooks and
+        sockets, which answer 'busy, retry' instead of holding the request)."""
+
+
+class Channel(Protocol):
+    kind: ChannelKind
+
+    async def send(self, msg: OutboundMessage) -> str:
+        """Deliver one reply; return the provider's id for it (unique per channel).
+        Raises ChannelError(retryable=...) on failure; never logs the recipient or body."""
+
+    async def __aenter__(self) -> Self:
+        """Open clients (HTTP sessions, SMTP/IMAP connections)."""
+
+    async def __aexit__(self, *exc: object) -> None:
+        """Close what __aenter__ opened."""

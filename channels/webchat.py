@@ -1,0 +1,96 @@
+"""Web chat: anonymous consulters in a browser; frames in, pushes to their sockets out.
+
+The consulter's browser keeps a random session token; the server only ever stores the token's
+hash (the session key), which is the "address" replies go to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import datetime
+from typing import Any, Protocol, Self
+
+from inbox.errors import ChannelError, TooLarge, ValidationError
+from inbox.model import ChannelKind, InboundMessage, OutboundMessage
+
+
+class ConsulterSockets(Protocol):
+    """The web layer's registry of open consulter sockets."""
+
+    def push(self, session_key: str, payload: dict[str, Any]) -> int:
+        """Queue a payload for every socket of that session; return how many were reached."""
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def session_key(token: str) -> str:
+    """The stored form of a session token: a leaked database does not let anyone resume it."""
+    return hashlib.sha256(token.encode()).hexdigest()[:40]
+
+
+def valid_token(token: object) -> bool:
+    return isinstance(token, str) and 20 <= len(token) <= 100 and token.isascii()
+
+
+def parse_chat_frame(
+    frame: dict[str, Any], *, session: str, received_at: datetime, max_chars: int
+) -> InboundMessage:
+    """A `{"type": "message", "client_id": uuid, "body": str}` frame as an InboundMessage.
+
+    The client_id is the browser's own id for the message, so a resend after a reconnect is
+    recognized as the same message.
+    """
+    client_id = frame.get("client_id")
+    if not isinstance(client_id, str):
+        raise ValidationError("required, a UUID string", field="client_id")
+    try:
+        uuid.UUID(client_id)
+    except ValueError:
+        raise ValidationError("must be a UUID", field="client_id") from None
+    body = frame.get("body")
+    if not isinstance(body, str):
+        raise ValidationError("required, a string", field="body")
+    body = body.strip()
+    if not body:
+        raise ValidationError("must not be empty", field="body")
+    if len(body) > max_chars:
+        raise TooLarge(f"at most {max_chars} characters, got {len(body)}", field="body")
+    return InboundMessage(
+        channel=ChannelKind.WEBCHAT,
+        external_id=f"{session}:{client_id.lower()}",
+        sender=session,
+        body=body,
+        received_at=received_at,
+    )
+
+
+class WebChatChannel:
+    """Replies go to the consulter's open sockets; when none is open, she reads them from her
+    history on return, so a reply counts as sent once it is stored and pushed where possible."""
+
+    kind = ChannelKind.WEBCHAT
+
+    def __init__(self, sockets: ConsulterSockets) -> None:
+        self._sockets = sockets
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    async def send(self, msg: OutboundMessage) -> str:
+        if not msg.recipient:
+            raise ChannelError("no session to send to", channel=self.kind, retryable=False)
+        self._sockets.push(
+            msg.recipient,
+            {
+                "type": "message",
+                "message": {"id": msg.message_id, "direction": "outbound", "body": msg.body},
+            },
+        )
+        return f"webchat-{msg.message_id}"

@@ -1,0 +1,7 @@
+"""`python -m inbox` is `tsunagu`."""
+
+import sys
+
+from inbox.cli import main
+
+sys.exit(main())

@@ -1,0 +1,254 @@
+"""`tsunagu`: serve, migrate, user add/list/disable/token, check-config, bench."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+from inbox.app import ensure_schema, open_store, serve, utc_now
+from inbox.auth import API_TOKEN_PREFIX, hash_password, new_secret, secret_hash
+from inbox.config import Config, load_config, with_overrides
+from inbox.errors import ConfigError, InboxError, StorageError, ValidationError
+from inbox.logging import configure_logging
+from inbox.model import NewUser, Role
+from storage.base import Store
+
+EXIT_CONFIG = 2
+CONFIG_ENV = "TSUNAGU_CONFIG"
+
+
+def find_config(explicit: Path | None) -> Path | None:
+    """--config, else $TSUNAGU_CONFIG, else ./config.toml when present, else built-in defaults."""
+    if explicit is not None:
+        return explicit
+    if env := os.environ.get(CONFIG_ENV):
+        return Path(env)
+    local = Path("config.toml")
+    return local if local.exists() else None
+
+
+def load(args: argparse.Namespace) -> Config:
+    cfg = load_config(find_config(args.config), env=os.environ)
+    return with_overrides(cfg, host=getattr(args, "host", None), port=getattr(args, "port", None))
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    cfg = load(args)
+    configure_logging(cfg.logging.level, cfg.logging.format)
+    print(
+        f"Tsunagu Inbox: config {cfg.source}, database {cfg.database.display_url}", file=sys.stderr
+    )
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+
+        def on_signal(signum: int) -> None:
+            # The first signal asks for a graceful stop; removing the handler lets a second
+            # one kill the process the default way.
+            stop.set()
+            loop.remove_signal_handler(signum)
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, on_signal, signum)
+
+        def ready(url: str) -> None:
+            print(
+                f"\n  相談チャット / web chat:        {url}/chat\n"
+                f"  相談員コンソール / console:    {url}/console\n"
+                f"  First admin: tsunagu user add admin --role admin --role supervisor\n"
+                f"  Stop with Ctrl+C.\n",
+                file=sys.stderr,
+                flush=True,
+            )
+
+        await serve(cfg, stop, on_ready=ready)
+
+    asyncio.run(main())
+    return 0
+
+
+async def _with_store(
+    cfg: Config, body: Callable[[Store], Awaitable[int]], *, migrate: bool
+) -> int:
+    async with AsyncExitStack() as stack:
+        store = await open_store(stack, cfg.database)
+        await ensure_schema(store, migrate=migrate)
+        return await body(store)
+    raise AssertionError("unreachable")
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    cfg = load(args)
+
+    async def run() -> int:
+        async with AsyncExitStack() as stack:
+            store = await open_store(stack, cfg.database)
+            before = await store.schema_version()
+            applied = await store.migrate()
+            print(
+                f"{cfg.database.display_url}: schema version {before} -> "
+                f"{before if not applied else applied[-1]}"
+                f"{'' if applied else ' (already current)'}"
+            )
+        return 0
+
+    return asyncio.run(run())
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Password (10+ characters): ")
+    if getpass.getpass("Again: ") != first:
+        raise ValidationError("the two entries differ", field="password")
+    return first
+
+
+def cmd_user(args: argparse.Namespace) -> int:
+    cfg = load(args)
+
+    async def add(s: Store) -> int:
+        password_hash = hash_password(_read_password(args))
+        roles = frozenset(Role(r) for r in args.role)
+        user = await s.create_user(
+            NewUser(
+                username=args.username,
+                display_name=args.display_name or args.username,
+                password_hash=password_hash,
+                roles=roles,
+                capacity=args.capacity,
+            ),
+            now=utc_now(),
+        )
+        print(f"created {user.username} (id {user.id}, roles {', '.join(sorted(roles))})")
+        return 0
+
+    async def list_(s: Store) -> int:
+        users = await s.list_users()
+        if not users:
+            print("no users yet: tsunagu user add admin --role admin --role supervisor")
+        for u in users:
+            state = "disabled" if u.disabled else "active"
+            print(
+                f"{u.id:>4}  {u.username:<20} {state:<8} capacity {u.capacity:<3} "
+                f"{', '.join(sorted(u.roles))}"
+            )
+        return 0
+
+    async def disable(s: Store) -> int:
+        user = await s.set_user_disabled(args.username, True, now=utc_now())
+        print(f"disabled {user.username}; her sessions and tokens no longer work")
+        return 0
+
+    async def token(s: Store) -> int:
+        found = await s.find_login(args.username)
+        if found is None:
+            raise ValidationError(f"no user {args.username!r}", field="username")
+        secret = new_secret(API_TOKEN_PREFIX)
+        await s.create_api_token(secret_hash(secret), found[0].id, name=args.name, now=utc_now())
+        print(secret)
+        print("Shown once. Use it as: Authorization: Bearer <token>", file=sys.stderr)
+        return 0
+
+    body = {"add": add, "list": list_, "disable": disable, "token": token}[args.user_command]
+    return asyncio.run(_with_store(cfg, body, migrate=cfg.database.migrate_on_start))
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    cfg = load(args)
+    print(
+        f"{cfg.source}: OK (database {cfg.database.display_url}, "
+        f"listening on {cfg.server.host}:{cfg.server.port})"
+    )
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from inbox.bench import run_pipeline_bench
+
+    return asyncio.run(run_pipeline_bench(args))
+
+
+def parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        type=Path,
+        help="config.toml (default: $TSUNAGU_CONFIG, ./config.toml, else built-in defaults)",
+    )
+    p = argparse.ArgumentParser(prog="tsunagu", description="Tsunagu Inbox (つなぐ)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", parents=[common], help="run the server")
+    s.add_argument("--host")
+    s.add_argument("--port", type=int)
+    s.set_defaults(func=cmd_serve)
+    sub.add_parser("migrate", parents=[common], help="apply database migrations").set_defaults(
+        func=cmd_migrate
+    )
+    sub.add_parser(
+        "check-config", parents=[common], help="validate the configuration"
+    ).set_defaults(func=cmd_check_config)
+
+    u = sub.add_parser("user", help="manage staff accounts")
+    usub = u.add_subparsers(dest="user_command", required=True)
+    add = usub.add_parser("add", parents=[common], help="create an account")
+    add.add_argument("username")
+    add.add_argument("--role", action="append", required=True, choices=[r.value for r in Role])
+    add.add_argument("--display-name")
+    add.add_argument("--capacity", type=int, default=3)
+    add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of standard input",
+    )
+    usub.add_parser("list", parents=[common], help="list accounts")
+    dis = usub.add_parser("disable", parents=[common], help="disable an account")
+    dis.add_argument("username")
+    tok = usub.add_parser("token", parents=[common], help="issue an API token (printed once)")
+    tok.add_argument("username")
+    tok.add_argument("--name", default="cli")
+    u.set_defaults(func=cmd_user)
+
+    b = sub.add_parser("bench", help="benchmarks")
+    bsub = b.add_subparsers(dest="bench_command", required=True)
+    bp = bsub.add_parser(
+        "pipeline", parents=[common], help="intake → store → assign throughput and latency"
+    )
+    bp.add_argument("--database-url", help="also run on this PostgreSQL database")
+    bp.add_argument("-n", "--messages", type=int, default=5000)
+    bp.add_argument(
+        "--rate",
+        type=float,
+        default=1000.0,
+        help="offered load for the latency run, messages per second",
+    )
+    b.set_defaults(func=cmd_bench)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except ConfigError as exc:
+        print(f"tsunagu: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except (StorageError, ValidationError, InboxError) as exc:
+        print(f"tsunagu: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,318 @@
+"""Typed configuration: config.toml via tomllib into frozen dataclasses, checked once at startup."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, TypeVar, get_args, get_origin, get_type_hints
+from urllib.parse import urlsplit
+
+from inbox.errors import ConfigError
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+SecureCookies = Literal["auto", "always", "never"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+LogFormat = Literal["json", "text"]
+
+DATA_DIR_ENV = "TSUNAGU_DATA_DIR"
+DATABASE_URL_ENV = "TSUNAGU_DATABASE_URL"
+
+# Field metadata understood by the loader, declared next to each field:
+#   min / max: inclusive bounds; gt: exclusive lower bound; min_field: >= a sibling field;
+#   url: a database URL, http_url: an http(s) URL ("" allowed in both: it means "derive it");
+#   toml=False: set at load time, not from the file.
+_NOT_IN_FILE = {"toml": False}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = field(default=8080, metadata={"min": 0, "max": 65535})  # 0: any free port (tests)
+    public_url: str = field(default="", metadata={"http_url": True})
+    secure_cookies: SecureCookies = "auto"
+    session_ttl_h: int = field(default=12, metadata={"min": 1})
+    max_body_bytes: int = field(default=65536, metadata={"min": 1024})
+    allowed_origins: tuple[str, ...] = ()
+
+    @property
+    def base_url(self) -> str:
+        """The URL people reach us at, without a trailing slash: public_url, else host:port."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = f"[{self.host}]" if ":" in self.host else self.host  # IPv6 literal
+        return f"http://{host}:{self.port}"
+
+    @property
+    def cookies_secure(self) -> bool:
+        match self.secure_cookies:
+            case "always":
+                return True
+            case "never":
+                return False
+            case "auto":
+                return self.base_url.startswith("https://")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DatabaseConfig:
+    # repr=False: a postgresql:// URL may carry a password; log display_url instead.
+    url: str = field(default="", repr=False, metadata={"url": True})
+    connect_attempts: int = field(default=10, metadata={"min": 1})
+    connect_backoff_max_s: float = field(default=10.0, metadata={"gt": 0})
+    pool_min: int = field(default=1, metadata={"min": 1})
+    pool_max: int = field(default=10, metadata={"min_field": "pool_min"})
+    migrate_on_start: bool = True
+
+    @property
+    def backend(self) -> Literal["sqlite", "postgres"]:
+        return "postgres" if self.url.startswith(("postgresql://", "postgres://")) else "sqlite"
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The file of a sqlite:///path URL (relative paths are relative to the cwd), else None."""
+        if not self.url.startswith("sqlite:///"):
+            return None
+        return Path(self.url.removeprefix("sqlite:///"))
+
+    @property
+    def display_url(self) -> str:
+        """The URL with any password masked, safe for logs."""
+        parts = urlsplit(self.url)
+        if parts.password is None:
+            return self.url
+        return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DataConfig:
+    dir: Path = Path("tsunagu-data")  # made absolute at load time
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SecurityConfig:
+    identity_key_env: str = "TSUNAGU_IDENTITY_KEY"
+    # Read from the environment, never from the file; None means "use the key file in data.dir".
+    identity_key: str | None = field(default=None, repr=False, metadata=_NOT_IN_FILE)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IntakeConfig:
+    queue_max: int = field(default=10000, metadata={"min": 1})
+    batch_max: int = field(default=500, metadata={"min": 1})
+    ack_timeout_s: float = field(default=10.0, metadata={"gt": 0})
+    max_message_chars: int = field(default=10000, metadata={"min": 1})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutboxConfig:
+    batch: int = field(default=50, metadata={"min": 1})
+    max_attempts: int = field(default=8, metadata={"min": 1})
+    backoff_base_s: float = field(default=2.0, metadata={"gt": 0})
+    backoff_max_s: float = field(default=600.0, metadata={"min_field": "backoff_base_s"})
+    lease_s: float = field(default=60.0, metadata={"gt": 0})
+    send_timeout_s: float = field(default=30.0, metadata={"gt": 0})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebchatConfig:
+    enabled: bool = True
+    heartbeat_s: float = field(default=30.0, metadata={"gt": 0})
+    client_queue: int = field(default=100, metadata={"min": 1})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ShutdownConfig:
+    drain_s: float = field(default=10.0, metadata={"gt": 0})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoggingConfig:
+    level: LogLevel = "INFO"
+    format: LogFormat = "json"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Config:
+    server: ServerConfig = field(default_factory=ServerConfig)
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    security: SecurityConfig = field(default_factory=SecurityConfig)
+    intake: IntakeConfig = field(default_factory=IntakeConfig)
+    outbox: OutboxConfig = field(default_factory=OutboxConfig)
+    webchat: WebchatConfig = field(default_factory=WebchatConfig)
+    shutdown: ShutdownConfig = field(default_factory=ShutdownConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+    # Where the values came from, for messages; not part of the configuration's value.
+    source: str = field(default="(defaults)", compare=False, metadata=_NOT_IN_FILE)
+
+
+def load_config(path: Path | None, *, env: Mapping[str, str]) -> Config:
+    """Read, check and resolve the configuration; path None means all defaults.
+
+    Raises ConfigError naming the file, the dotted key, the value and the fix.
+    """
+    source = "(defaults)" if path is None else str(path)
+    try:
+        raw = {} if path is None else _read_toml(path)
+        return _resolve(dataclasses.replace(_build(Config, raw, ""), source=source), env)
+    except _Problem as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+
+
+def with_overrides(cfg: Config, *, host: str | None = None, port: int | None = None) -> Config:
+    """Apply the CLI's --host/--port over the file, with the same checks."""
+    server = dataclasses.replace(
+        cfg.server,
+        host=cfg.server.host if host is None else host,
+        port=cfg.server.port if port is None else port,
+    )
+    try:
+        _validate(server, "server.")
+    except _Problem as exc:
+        raise ConfigError(f"command line: {exc}") from None
+    return dataclasses.replace(cfg, server=server)
+
+
+class _Problem(Exception):
+    """One invalid value, as "dotted.key: what is wrong"; load_config adds the file name."""
+
+
+def _read_toml(path: Path) -> dict[str, object]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise _Problem("file not found (start from a copy of config.example.toml)") from None
+    except OSError as exc:
+        raise _Problem(f"cannot read: {exc.strerror or type(exc).__name__}") from None
+    except UnicodeDecodeError as exc:
+        raise _Problem(f"not valid UTF-8 (byte {exc.start})") from None
+    except tomllib.TOMLDecodeError as exc:
+        # Python 3.11's TOMLDecodeError has no lineno; the position is only in the text.
+        m = re.fullmatch(r"(.*) \(at line (\d+), column \d+\)", str(exc), re.DOTALL)
+        if m is None:
+            raise _Problem(f"invalid TOML: {exc}") from None
+        raise _Problem(f"line {m[2]}: {m[1]}") from None
+
+
+_D = TypeVar("_D", bound="DataclassInstance")
+
+
+def _build(cls: type[_D], table: Mapping[str, object], prefix: str) -> _D:
+    """Make cls from a TOML table, driven by its fields' type hints and metadata."""
+    hints = get_type_hints(cls)
+    settable = [f.name for f in dataclasses.fields(cls) if f.metadata.get("toml", True)]
+    kwargs: dict[str, object] = {}
+    for key, value in table.items():
+        if key not in settable:
+            kind = "section" if not prefix else "key"
+            close = difflib.get_close_matches(key, settable, n=1)
+            fix = f"did you mean {close[0]!r}?" if close else f"valid: {', '.join(settable)}"
+            raise _Problem(f"{prefix}{key}: unknown {kind} ({fix})")
+        kwargs[key] = _coerce(hints[key], value, f"{prefix}{key}")
+    obj = cls(**kwargs)
+    _validate(obj, prefix)
+    return obj
+
+
+_EXPECTED = {
+    bool: "true or false",
+    int: "an integer",
+    float: "a number",
+    str: "a string",
+    Path: "a string (a path)",
+}
+
+
+def _coerce(hint: object, value: object, where: str) -> object:
+    if get_origin(hint) is Literal:
+        if value not in get_args(hint):
+            choices = ", ".join(_show(c) for c in get_args(hint))
+            raise _Problem(f"{where}: must be one of {choices}, got {_show(value)}")
+        return value
+    if get_origin(hint) is tuple:  # only tuple[str, ...] is used
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise _Problem(f"{where}: expected a list of strings, got {_show(value)}")
+        return tuple(value)
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        if not isinstance(value, dict):
+            raise _Problem(f"{where}: expected a [{where}] table, got {_show(value)}")
+        return _build(hint, value, f"{where}.")
+    if hint is Path and isinstance(value, str):
+        return Path(value)
+    # bool is an int subclass in Python, but `port = true` is surely a mistake.
+    if isinstance(value, bool) == (hint is bool):
+        if hint is float and isinstance(value, int | float):
+            return float(value)  # TOML `drain_s = 10` is an integer; accept it as 10.0
+        if isinstance(hint, type) and isinstance(value, hint):
+            return value
+    expected = _EXPECTED[hint] if isinstance(hint, type) and hint in _EXPECTED else str(hint)
+    raise _Problem(f"{where}: expected {expected}, got {_show(value)}")
+
+
+def _validate(obj: DataclassInstance, prefix: str) -> None:
+    """Check each field against the bounds declared in its metadata."""
+    for f in dataclasses.fields(obj):
+        value, meta, where = getattr(obj, f.name), f.metadata, f"{prefix}{f.name}"
+        if "min" in meta and value < meta["min"]:
+            raise _Problem(f"{where}: must be >= {meta['min']}, got {_show(value)}")
+        if "max" in meta and value > meta["max"]:
+            raise _Problem(f"{where}: must be <= {meta['max']}, got {_show(value)}")
+        if "gt" in meta and value <= meta["gt"]:
+            raise _Problem(f"{where}: must be > {meta['gt']}, got {_show(value)}")
+        if "min_field" in meta and value < (floor := getattr(obj, meta["min_field"])):
+            raise _Problem(f"{where}: must be >= {meta['min_field']} ({floor}), got {_show(value)}")
+        if "url" in meta and value and (problem := _database_url_problem(value)):
+            raise _Problem(f"{where}: {problem}")
+        if "http_url" in meta and value and not value.startswith(("http://", "https://")):
+            raise _Problem(f"{where}: must start with http:// or https://, got {_show(value)}")
+
+
+def _database_url_problem(url: str) -> str | None:
+    # Never echo the URL itself: a postgresql:// URL may contain a password.
+    scheme = url.partition("://")[0] if "://" in url else ""
+    if scheme in ("postgresql", "postgres"):
+        return None
+    if scheme == "sqlite":
+        ok = url.startswith("sqlite:///") and len(url) > len("sqlite:///")
+        return None if ok else "expected sqlite:///path/to/inbox.db (three slashes, then a path)"
+    got = f"scheme {scheme!r}" if scheme else "no scheme"
+    return f"expected sqlite:///path, postgresql://... or postgres://..., got {got}"
+
+
+def _resolve(cfg: Config, env: Mapping[str, str]) -> Config:
+    """Apply environment overrides and derive the values that default to "".
+
+    An empty environment variable counts as unset, as shells and compose files often export "".
+    """
+    data_dir = Path(env.get(DATA_DIR_ENV) or cfg.data.dir).expanduser().resolve()
+    database = cfg.database
+    if url := env.get(DATABASE_URL_ENV):
+        if problem := _database_url_problem(url):
+            raise _Problem(f"database.url (from {DATABASE_URL_ENV}): {problem}")
+        database = dataclasses.replace(database, url=url)
+    if not database.url:
+        database = dataclasses.replace(database, url=f"sqlite:///{data_dir / 'inbox.db'}")
+    key = env.get(cfg.security.identity_key_env) or None
+    return dataclasses.replace(
+        cfg,
+        data=DataConfig(dir=data_dir),
+        database=database,
+        security=dataclasses.replace(cfg.security, identity_key=key),
+    )
+
+
+def _show(value: object) -> str:
+    """Render a value the way it would be written in TOML (strings in double quotes)."""
+    if isinstance(value, dict):
+        return "a table"
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -1,0 +1,41 @@
+"""Keyed hashing of consulter addresses, and where the key lives when no env var holds it."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+from inbox.errors import ConfigError
+from inbox.model import ChannelKind
+
+KEY_FILE = "identity.key"
+
+
+def identity_hash(key: bytes, channel: ChannelKind, sender: str) -> str:
+    """HMAC-SHA256 of the normalized address: matches a returning consulter without the address
+    itself ever being a lookup key, and without the key it cannot be reversed by guessing."""
+    return hmac.new(key, f"{channel.value}:{sender}".encode(), hashlib.sha256).hexdigest()
+
+
+def load_identity_key(configured: str | None, data_dir: Path, *, env_name: str) -> bytes:
+    """The key from the environment, else from the data directory, created there on first start.
+
+    Losing the key means returning consulters are no longer recognized, so the file is created
+    once and never rewritten.
+    """
+    if configured:
+        if len(configured) < 16:
+            raise ConfigError(
+                f"security.identity_key_env: {env_name} must hold at least 16 characters"
+            )
+        return configured.encode()
+    path = data_dir / KEY_FILE
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return path.read_text().strip().encode()

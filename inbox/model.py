@@ -1,0 +1,241 @@
+"""Pure data of the inbox: ids, enums and frozen records shared by every layer (stdlib only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, NewType
+
+ContactId = NewType("ContactId", int)
+ConversationId = NewType("ConversationId", int)
+MessageId = NewType("MessageId", int)
+UserId = NewType("UserId", int)
+EventId = NewType("EventId", int)
+OutboxId = NewType("OutboxId", int)
+
+
+class ChannelKind(StrEnum):
+    WEBCHAT = "webchat"
+    MAIL = "mail"
+    SMS = "sms"
+    LINE = "line"
+    PHONE = "phone"
+
+
+class Role(StrEnum):
+    COUNSELOR = "counselor"
+    SUPERVISOR = "supervisor"
+    PHONE_STAFF = "phone_staff"
+    ADMIN = "admin"
+
+
+class ConversationStatus(StrEnum):
+    QUEUED = "queued"  # waiting for a counselor
+    ASSIGNED = "assigned"  # a counselor owns it and the consulter waits for her
+    WAITING = "waiting"  # the counselor answered; waiting for the consulter
+    CLOSED = "closed"
+
+
+OPEN_STATUSES = (ConversationStatus.QUEUED, ConversationStatus.ASSIGNED, ConversationStatus.WAITING)
+# Conversations that occupy a counselor's capacity.
+LOAD_STATUSES = (ConversationStatus.ASSIGNED, ConversationStatus.WAITING)
+
+
+class Direction(StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+    NOTE = "note"  # internal note, never sent to the consulter
+
+
+class DeliveryStatus(StrEnum):
+    RECEIVED = "received"  # inbound, stored
+    PENDING = "pending"  # outbound, in the outbox
+    SENT = "sent"  # the channel accepted it
+    FAILED = "failed"  # gave up after retries, or refused for good
+    NONE = "none"  # internal notes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Attachment:
+    filename: str
+    content_type: str
+    size_bytes: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InboundMessage:
+    """A message as a channel adapter hands it to the intake: normalized, not yet stored."""
+
+    channel: ChannelKind
+    external_id: str  # the provider's id; (channel, external_id) is the idempotency key
+    sender: str  # normalized address: lowercase e-mail, E.164 number, LINE id, web-chat session key
+    body: str
+    received_at: datetime  # aware UTC, never naive
+    thread_hint: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredInbound:
+    """What the intake answers an adapter: the message is durably stored (or was already)."""
+
+    message_id: MessageId
+    conversation_id: ConversationId
+    duplicate: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutboundMessage:
+    """One reply for a channel to deliver. `recipient` is the raw address: never log it."""
+
+    message_id: MessageId
+    conversation_id: ConversationId
+    channel: ChannelKind
+    recipient: str
+    body: str
+    thread_hint: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutboxItem:
+    outbox_id: OutboxId
+    attempts: int
+    message: OutboundMessage
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Contact:
+    id: ContactId
+    alias: str  # the pseudonym counselors see, e.g. 相談者-4F2K
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Conversation:
+    id: ConversationId
+    contact_id: ContactId
+    contact_alias: str
+    channel: ChannelKind
+    status: ConversationStatus
+    priority: int  # higher is more urgent; 0 is normal
+    assignee_id: UserId | None
+    tags: tuple[str, ...]
+    created_at: datetime
+    updated_at: datetime
+    last_inbound_at: datetime | None
+    first_response_due: datetime | None = None
+    next_response_due: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Message:
+    id: MessageId
+    conversation_id: ConversationId
+    direction: Direction
+    body: str
+    author_id: UserId | None
+    external_id: str | None
+    created_at: datetime
+    delivery_status: DeliveryStatus
+    attachments: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class User:
+    id: UserId
+    username: str
+    display_name: str
+    roles: frozenset[Role]
+    skills: frozenset[str] = frozenset()
+    languages: frozenset[str] = frozenset({"ja"})
+    capacity: int = 3
+    disabled: bool = False
+    created_at: datetime | None = None
+
+    def has_any(self, *roles: Role) -> bool:
+        return not self.roles.isdisjoint(roles)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewUser:
+    username: str
+    display_name: str
+    password_hash: str
+    roles: frozenset[Role]
+    skills: frozenset[str] = frozenset()
+    languages: frozenset[str] = frozenset({"ja"})
+    capacity: int = 3
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    """One line of the append-only log: who did what, when. Never bodies or addresses."""
+
+    id: EventId
+    at: datetime
+    kind: str  # past tense: message_received, conversation_assigned, ...
+    actor_id: UserId | None
+    conversation_id: ConversationId | None
+    message_id: MessageId | None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentLoad:
+    """A counselor as the router sees her."""
+
+    user_id: UserId
+    capacity: int
+    load: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WaitingConversation:
+    id: ConversationId
+    channel: ChannelKind
+    priority: int
+    waiting_since: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoutingSnapshot:
+    waiting: tuple[WaitingConversation, ...]
+    agents: tuple[AgentLoad, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Assign:
+    conversation_id: ConversationId
+    user_id: UserId
+    capacity: int  # the assignment holds only while the counselor's load stays below this
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Wait:
+    conversation_id: ConversationId
+    reason: str  # stable string for logs and dashboards
+
+
+Decision = Assign | Wait
+
+
+_ALIAS_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+_ALIAS_SPACE = 32**5
+_ALIAS_MULTIPLIER = 0x2C9277B5  # odd, so multiplication permutes 0 .. 32**5-1
+
+
+def contact_alias(contact_id: int) -> str:
+    """The pseudonym counselors see, e.g. 相談者-4F2KQ: unique per contact, not sequential.
+
+    Derived from the id by a bijection on 32**5 values, so it needs no storage and cannot
+    collide below 33 million contacts; beyond that it grows a character.
+    """
+    scrambled = (contact_id * _ALIAS_MULTIPLIER + 0x5A5A5) % _ALIAS_SPACE
+    high = contact_id // _ALIAS_SPACE
+    chars = []
+    for _ in range(5):
+        scrambled, digit = divmod(scrambled, 32)
+        chars.append(_ALIAS_ALPHABET[digit])
+    prefix = str(high) if high else ""
+    return f"相談者-{prefix}{''.join(reversed(chars))}"

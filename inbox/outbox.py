@@ -1,0 +1,135 @@
+"""The outbox sender: claims due replies, hands each to its channel, records the outcome."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+
+from channels.base import Channel
+from inbox.errors import ChannelError, StorageError
+from inbox.model import ChannelKind, OutboxItem
+from storage.base import Store
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+IDLE_RECHECK_S = 300.0  # only a safety net: new replies wake the sender directly
+
+
+def retry_delay_s(attempts: int, *, base_s: float, max_s: float) -> float:
+    """Capped exponential backoff after the n-th failed attempt (1-based)."""
+    return float(min(max_s, base_s * 2 ** max(0, attempts - 1)))
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        store: Store,
+        channels: Mapping[ChannelKind, Channel],
+        *,
+        clock: Clock,
+        batch: int,
+        max_attempts: int,
+        backoff_base_s: float,
+        backoff_max_s: float,
+        lease_s: float,
+        send_timeout_s: float,
+        on_change: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._store = store
+        self._channels = channels
+        self._clock = clock
+        self._batch = batch
+        self._max_attempts = max_attempts
+        self._base_s = backoff_base_s
+        self._max_s = backoff_max_s
+        self._lease_s = lease_s
+        self._send_timeout_s = send_timeout_s
+        self._on_change = on_change
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Send until cancelled; sleeps until the next due retry or until woken."""
+        while True:
+            self._wake.clear()
+            sent = await self.send_due()
+            if sent:
+                continue
+            await self._sleep_until_due()
+
+    async def _sleep_until_due(self) -> None:
+        due = await self._store.next_outbox_due()
+        wait_s = IDLE_RECHECK_S
+        if due is not None:
+            wait_s = max(0.0, min(wait_s, (due - self._clock()).total_seconds()))
+        try:
+            async with asyncio.timeout(wait_s):
+                await self._wake.wait()
+        except TimeoutError:
+            pass
+
+    async def send_due(self) -> int:
+        """One round: claim what is due and try each once; return how many were tried."""
+        items = await self._store.claim_outbox(
+            now=self._clock(), limit=self._batch, lease_s=self._lease_s
+        )
+        for item in items:
+            await self._send_one(item)
+        if items:
+            self._on_change()
+        return len(items)
+
+    async def _send_one(self, item: OutboxItem) -> None:
+        msg = item.message
+        fields = {
+            "outbox_id": item.outbox_id,
+            "message_id": msg.message_id,
+            "channel": msg.channel.value,
+            "attempt": item.attempts,
+        }
+        channel = self._channels.get(msg.channel)
+        try:
+            if channel is None:
+                raise ChannelError(
+                    "channel is not configured", channel=msg.channel, retryable=False
+                )
+            async with asyncio.timeout(self._send_timeout_s):
+                provider_id = await channel.send(msg)
+        except (ChannelError, TimeoutError) as exc:
+            error = str(exc) or f"no answer within {self._send_timeout_s} s"
+            retryable = isinstance(exc, TimeoutError) or exc.retryable
+            await self._record_failure(item, error, retryable=retryable, fields=fields)
+            return
+        try:
+            await self._store.mark_sent(item.outbox_id, provider_id=provider_id, now=self._clock())
+        except StorageError:
+            # Sent but not recorded: the claim lapses and it is sent again. Channels with
+            # provider-side idempotency keys (LINE retry key, Message-ID) absorb the repeat.
+            log.error(
+                "sent, not recorded",
+                exc_info=True,
+                extra={"action": "outbox_record_failed", **fields},
+            )
+            return
+        log.info("reply sent", extra={"action": "outbox_sent", **fields})
+
+    async def _record_failure(
+        self, item: OutboxItem, error: str, *, retryable: bool, fields: dict[str, object]
+    ) -> None:
+        now = self._clock()
+        if retryable and item.attempts < self._max_attempts:
+            delay = retry_delay_s(item.attempts, base_s=self._base_s, max_s=self._max_s)
+            await self._store.mark_retry(
+                item.outbox_id, error=error, retry_at=now + timedelta(seconds=delay), now=now
+            )
+            log.warning(
+                "send failed, will retry",
+                extra={"action": "outbox_retry", "retry_in_s": delay, **fields},
+            )
+        else:
+            await self._store.mark_failed(item.outbox_id, error=error, now=now)
+            log.error("send failed for good", extra={"action": "outbox_failed", **fields})

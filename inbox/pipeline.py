@@ -1,0 +1,134 @@
+"""The intake: ONE bounded queue from every channel to the database, drained by group commit.
+
+An adapter hands over a normalized message and gets back "stored as X" only after the
+transaction that holds it has committed; that answer is what it acknowledges its source with.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+
+from inbox.errors import IntakeBusy, StorageError
+from inbox.identity import identity_hash
+from inbox.model import ChannelKind, InboundMessage, StoredInbound
+from storage.base import KeyedInbound, Store
+
+log = logging.getLogger(__name__)
+
+Pending = tuple[KeyedInbound, "asyncio.Future[StoredInbound]"]
+
+
+class Intake:
+    """Implements channels.base.Intake. Start `run_writer()` in a TaskGroup before submitting."""
+
+    def __init__(
+        self,
+        store: Store,
+        identity_key: bytes,
+        *,
+        queue_max: int,
+        batch_max: int,
+        ack_timeout_s: float,
+        on_stored: Callable[[Sequence[StoredInbound]], None] = lambda _: None,
+    ) -> None:
+        self._store = store
+        self._key = identity_key
+        self._queue: asyncio.Queue[Pending] = asyncio.Queue(maxsize=queue_max)
+        self._batch_max = batch_max
+        self._ack_timeout_s = ack_timeout_s
+        self._on_stored = on_stored
+        self._closed = False
+
+    @property
+    def depth(self) -> int:
+        return self._queue.qsize()
+
+    def identity_of(self, channel: ChannelKind, sender: str) -> str:
+        return identity_hash(self._key, channel, sender)
+
+    def close(self) -> None:
+        """Refuse new messages; what is queued is still stored (see `drain`)."""
+        self._closed = True
+
+    async def submit(self, msg: InboundMessage) -> StoredInbound:
+        """Wait for room (backpressure for pull channels), then for the commit."""
+        fut = self._enqueue_future()
+        await self._queue.put((self._keyed(msg), fut))
+        return await self._wait(fut)
+
+    async def offer(self, msg: InboundMessage) -> StoredInbound:
+        """Like submit, but a full queue raises IntakeBusy at once (HTTP intake answers 503)."""
+        fut = self._enqueue_future()
+        try:
+            self._queue.put_nowait((self._keyed(msg), fut))
+        except asyncio.QueueFull:
+            raise IntakeBusy("the intake queue is full; retry shortly") from None
+        return await self._wait(fut)
+
+    def _keyed(self, msg: InboundMessage) -> KeyedInbound:
+        return KeyedInbound(message=msg, identity_hash=self.identity_of(msg.channel, msg.sender))
+
+    def _enqueue_future(self) -> asyncio.Future[StoredInbound]:
+        if self._closed:
+            raise IntakeBusy("the server is shutting down; retry shortly")
+        return asyncio.get_running_loop().create_future()
+
+    async def _wait(self, fut: asyncio.Future[StoredInbound]) -> StoredInbound:
+        try:
+            # wait_for cancels the future on timeout; the writer then skips it. The message may
+            # still be stored; the source's retry is then recognized as a duplicate.
+            return await asyncio.wait_for(fut, self._ack_timeout_s)
+        except TimeoutError:
+            raise IntakeBusy("storing took too long; retry shortly") from None
+
+    async def drain(self, timeout_s: float) -> int:
+        """Wait until everything queued is stored; return how many were left at the deadline."""
+        try:
+            async with asyncio.timeout(timeout_s):
+                await self._queue.join()
+        except TimeoutError:
+            log.warning(
+                "intake not drained",
+                extra={"action": "intake_drain_timeout", "left": self._queue.qsize()},
+            )
+        return self._queue.qsize()
+
+    async def run_writer(self) -> None:
+        """Store whatever waits in one transaction per round, until cancelled."""
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self._batch_max:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except asyncio.QueueEmpty:
+                    break
+            try:
+                await self._write(batch)
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+
+    async def _write(self, batch: list[Pending]) -> None:
+        try:
+            answers = await self._store.save_inbound_batch([item for item, _ in batch])
+        except StorageError as exc:
+            log.error(
+                "batch not stored",
+                exc_info=True,
+                extra={"action": "intake_batch_failed", "size": len(batch)},
+            )
+            for _, fut in batch:
+                if not fut.done():
+                    fut.set_exception(IntakeBusy(f"could not store the message: {exc}"))
+            return
+        for (_, fut), answer in zip(batch, answers, strict=True):
+            if not fut.done():
+                fut.set_result(answer)
+        fresh = [a for a in answers if not a.duplicate]
+        log.debug(
+            "batch stored",
+            extra={"action": "intake_batch_stored", "size": len(batch), "new": len(fresh)},
+        )
+        self._on_stored(answers)

@@ -1,0 +1,101 @@
+"""Who is asking, and what her roles allow: every permission is decided here, on the server."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from aiohttp import web
+
+from inbox.auth import secret_hash
+from inbox.errors import PermissionDenied
+from inbox.model import ChannelKind, Conversation, ConversationStatus, Role, User
+from inbox.web.server import SERVICES, ApiError
+
+SESSION_COOKIE = "tsunagu_session"
+CSRF_HEADER = "X-Tsunagu-CSRF"
+_REQUEST_USER = "tsunagu.user"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def current_user(request: web.Request) -> User:
+    """The signed-in user, by bearer token or session cookie; 401 otherwise.
+
+    A cookie can be sent by any site the browser visits, so a state-changing request that
+    rides on the cookie must also carry a custom header, which other origins cannot add.
+    """
+    cached = request.get(_REQUEST_USER)
+    if isinstance(cached, User):
+        return cached
+    services = request.app[SERVICES]
+    auth = request.headers.get("Authorization", "")
+    user: User | None = None
+    if auth.startswith("Bearer "):
+        user = await services.store.token_user(secret_hash(auth.removeprefix("Bearer ").strip()))
+    elif cookie := request.cookies.get(SESSION_COOKIE):
+        user = await services.store.session_user(secret_hash(cookie), now=services.clock())
+        if (
+            user is not None
+            and request.method not in SAFE_METHODS
+            and request.headers.get(CSRF_HEADER) != "1"
+        ):
+            raise ApiError(403, "csrf", f"cookie-authenticated requests need {CSRF_HEADER}: 1")
+    if user is None:
+        raise ApiError(401, "unauthenticated", "sign in first")
+    request[_REQUEST_USER] = user
+    return user
+
+
+async def require(request: web.Request, *roles: Role) -> User:
+    user = await current_user(request)
+    if roles and not user.has_any(*roles):
+        wanted = " or ".join(sorted(r.value for r in roles))
+        raise PermissionDenied(f"this needs the role {wanted}")
+    return user
+
+
+def sees_everything(user: User) -> bool:
+    return user.has_any(Role.SUPERVISOR)
+
+
+def can_see(user: User, conv: Conversation) -> bool:
+    """Supervisors see every conversation; counselors their own and the unassigned queue;
+    phone staff the phone conversations. Admins manage accounts, not conversations."""
+    if sees_everything(user):
+        return True
+    if user.has_any(Role.COUNSELOR) and (
+        conv.assignee_id == user.id
+        or (conv.assignee_id is None and conv.status is ConversationStatus.QUEUED)
+    ):
+        return True
+    return user.has_any(Role.PHONE_STAFF) and conv.channel is ChannelKind.PHONE
+
+
+def check_can_see(user: User, conv: Conversation) -> None:
+    # 404, not 403: a counselor must not learn which conversation ids exist elsewhere.
+    if not can_see(user, conv):
+        raise ApiError(404, "not_found", f"conversation {conv.id} does not exist")
+
+
+def check_can_act(user: User, conv: Conversation) -> None:
+    """Replying and closing belong to the assignee, or to a supervisor."""
+    check_can_see(user, conv)
+    if not (sees_everything(user) or conv.assignee_id == user.id):
+        raise PermissionDenied("only the assigned counselor or a supervisor can do this")
+
+
+def session_ttl(hours: int) -> timedelta:
+    return timedelta(hours=hours)
+
+
+def check_origin(request: web.Request) -> None:
+    """Browsers send cookies with a websocket handshake from any page, so a socket opened by
+    another site must be refused by its Origin (cross-site websocket hijacking)."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return  # not a browser; such clients authenticate with a token
+    settings = request.app[SERVICES].settings
+    own = {f"{request.scheme}://{request.host}", settings.base_url.rstrip("/")}
+    if origin.rstrip("/") not in own | set(settings.allowed_origins):
+        raise ApiError(
+            403, "origin", f"origin {origin!r} is not allowed; see server.allowed_origins"
+        )

@@ -1,0 +1,306 @@
+"""The staff JSON API: sign-in, the queue, conversations, replies, notes, assignment, users."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from inbox.auth import hash_password, needs_rehash, new_secret, secret_hash, verify_password
+from inbox.errors import PermissionDenied, ValidationError
+from inbox.model import (
+    ChannelKind,
+    Conversation,
+    ConversationId,
+    ConversationStatus,
+    Event,
+    Message,
+    NewUser,
+    Role,
+    User,
+    UserId,
+)
+from inbox.web.access import (
+    SESSION_COOKIE,
+    check_can_act,
+    check_can_see,
+    current_user,
+    require,
+    sees_everything,
+    session_ttl,
+)
+from inbox.web.server import SERVICES, ApiError, field_int, field_str, json_body, path_id
+
+log = logging.getLogger(__name__)
+routes = web.RouteTableDef()
+
+
+def user_json(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "display_name": user.display_name,
+        "roles": sorted(user.roles),
+        "capacity": user.capacity,
+        "disabled": user.disabled,
+    }
+
+
+def conversation_json(conv: Conversation) -> dict[str, Any]:
+    def iso(value: Any) -> str | None:
+        return None if value is None else value.isoformat()
+
+    return {
+        "id": conv.id,
+        "contact_alias": conv.contact_alias,
+        "channel": conv.channel,
+        "status": conv.status,
+        "priority": conv.priority,
+        "assignee_id": conv.assignee_id,
+        "tags": list(conv.tags),
+        "created_at": iso(conv.created_at),
+        "updated_at": iso(conv.updated_at),
+        "last_inbound_at": iso(conv.last_inbound_at),
+    }
+
+
+def message_json(msg: Message) -> dict[str, Any]:
+    return {
+        "id": msg.id,
+        "conversation_id": msg.conversation_id,
+        "direction": msg.direction,
+        "body": msg.body,
+        "author_id": msg.author_id,
+        "created_at": msg.created_at.isoformat(),
+        "delivery_status": msg.delivery_status,
+        "attachments": [
+            {"filename": a.filename, "content_type": a.content_type, "size_bytes": a.size_bytes}
+            for a in msg.attachments
+        ],
+    }
+
+
+def event_json(event: Event) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "kind": event.kind,
+        "at": event.at.isoformat(),
+        "actor_id": event.actor_id,
+        "conversation_id": event.conversation_id,
+        "message_id": event.message_id,
+    }
+
+
+# ---- sign-in --------------------------------------------------------------------------------
+@routes.post("/api/session")
+async def sign_in(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    data = await json_body(request)
+    username, password = field_str(data, "username"), field_str(data, "password")
+    found = await services.store.find_login(username)
+    user, stored_hash = found if found else (None, None)
+    if user is None or not verify_password(stored_hash, password) or user.disabled:
+        log.info("sign-in refused", extra={"action": "sign_in_refused"})
+        raise ApiError(401, "bad_credentials", "wrong username or password")
+    if stored_hash and needs_rehash(stored_hash):
+        await services.store.set_password_hash(user.id, hash_password(password))
+    token = new_secret()
+    now = services.clock()
+    ttl = session_ttl(services.settings.session_ttl_h)
+    await services.store.create_session(secret_hash(token), user.id, now=now, expires_at=now + ttl)
+    await services.store.record_event("signed_in", now=now, actor_id=user.id)
+    response = web.json_response({"user": user_json(user)})
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(ttl.total_seconds()),
+        httponly=True,
+        samesite="Strict",
+        secure=services.settings.secure_cookies,
+        path="/",
+    )
+    return response
+
+
+@routes.delete("/api/session")
+async def sign_out(request: web.Request) -> web.Response:
+    await current_user(request)
+    if cookie := request.cookies.get(SESSION_COOKIE):
+        await request.app[SERVICES].store.delete_session(secret_hash(cookie))
+    response = web.Response(status=204)
+    response.del_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@routes.get("/api/me")
+async def me(request: web.Request) -> web.Response:
+    return web.json_response({"user": user_json(await current_user(request))})
+
+
+# ---- conversations --------------------------------------------------------------------------
+def _statuses(raw: str) -> list[ConversationStatus]:
+    try:
+        return [ConversationStatus(s) for s in raw.split(",") if s]
+    except ValueError:
+        allowed = ",".join(s.value for s in ConversationStatus)
+        raise ValidationError(
+            f"unknown status in {raw!r}; allowed: {allowed}", field="status"
+        ) from None
+
+
+@routes.get("/api/conversations")
+async def list_conversations(request: web.Request) -> web.Response:
+    user = await require(request, Role.COUNSELOR, Role.SUPERVISOR, Role.PHONE_STAFF)
+    statuses = _statuses(request.query.get("status", "queued,assigned,waiting"))
+    store = request.app[SERVICES].store
+    if sees_everything(user):
+        found = await store.list_conversations(statuses=statuses)
+    else:
+        found = []
+        if user.has_any(Role.COUNSELOR):
+            found += await store.list_conversations(statuses=statuses, visible_to=user.id)
+        if user.has_any(Role.PHONE_STAFF):
+            found += await store.list_conversations(statuses=statuses, channels=[ChannelKind.PHONE])
+        found = list({c.id: c for c in found}.values())
+    return web.json_response({"conversations": [conversation_json(c) for c in found]})
+
+
+async def _visible(request: web.Request) -> tuple[User, Conversation]:
+    user = await require(request, Role.COUNSELOR, Role.SUPERVISOR, Role.PHONE_STAFF)
+    conv = await request.app[SERVICES].store.get_conversation(ConversationId(path_id(request)))
+    check_can_see(user, conv)
+    return user, conv
+
+
+@routes.get("/api/conversations/{id}")
+async def get_conversation(request: web.Request) -> web.Response:
+    _, conv = await _visible(request)
+    messages = await request.app[SERVICES].store.list_messages(conv.id)
+    return web.json_response(
+        {"conversation": conversation_json(conv), "messages": [message_json(m) for m in messages]}
+    )
+
+
+@routes.post("/api/conversations/{id}/replies")
+async def reply(request: web.Request) -> web.Response:
+    user, conv = await _visible(request)
+    check_can_act(user, conv)
+    services = request.app[SERVICES]
+    body = field_str(
+        await json_body(request), "body", max_chars=services.settings.max_message_chars
+    )
+    msg = await services.store.add_reply(
+        conv.id, author_id=user.id, body=body, now=services.clock()
+    )
+    services.outbox.wake()
+    services.on_event()
+    return web.json_response({"message": message_json(msg)}, status=201)
+
+
+@routes.post("/api/conversations/{id}/notes")
+async def note(request: web.Request) -> web.Response:
+    user, conv = await _visible(request)
+    services = request.app[SERVICES]
+    body = field_str(
+        await json_body(request), "body", max_chars=services.settings.max_message_chars
+    )
+    msg = await services.store.add_note(conv.id, author_id=user.id, body=body, now=services.clock())
+    services.on_event()
+    return web.json_response({"message": message_json(msg)}, status=201)
+
+
+@routes.post("/api/conversations/{id}/assign")
+async def assign(request: web.Request) -> web.Response:
+    user, conv = await _visible(request)
+    services = request.app[SERVICES]
+    target = UserId(field_int(await json_body(request), "user_id"))
+    if sees_everything(user):
+        capacity = None  # a supervisor's decision overrides capacity
+    elif target == user.id and user.has_any(Role.COUNSELOR):
+        capacity = user.capacity  # claiming from the queue: only with room to spare
+    else:
+        raise PermissionDenied("counselors can only take conversations themselves")
+    updated = await services.store.assign(
+        conv.id, target, actor_id=user.id, now=services.clock(), capacity=capacity
+    )
+    services.router.wake()  # the previous assignee may have room now
+    services.on_event()
+    return web.json_response({"conversation": conversation_json(updated)})
+
+
+@routes.post("/api/conversations/{id}/close")
+async def close(request: web.Request) -> web.Response:
+    user, conv = await _visible(request)
+    check_can_act(user, conv)
+    services = request.app[SERVICES]
+    closed = await services.store.close(conv.id, actor_id=user.id, now=services.clock())
+    services.router.wake()
+    services.on_event()
+    return web.json_response({"conversation": conversation_json(closed)})
+
+
+# ---- users and events -----------------------------------------------------------------------
+@routes.get("/api/users")
+async def list_users(request: web.Request) -> web.Response:
+    await require(request, Role.SUPERVISOR, Role.ADMIN)
+    users = await request.app[SERVICES].store.list_users()
+    return web.json_response({"users": [user_json(u) for u in users]})
+
+
+def _roles(value: object) -> frozenset[Role]:
+    allowed = ", ".join(r.value for r in Role)
+    if not isinstance(value, list) or not value:
+        raise ValidationError(f"required, a non-empty list of: {allowed}", field="roles")
+    try:
+        return frozenset(Role(r) for r in value)
+    except ValueError:
+        raise ValidationError(f"unknown role; allowed: {allowed}", field="roles") from None
+
+
+@routes.post("/api/users")
+async def create_user(request: web.Request) -> web.Response:
+    admin = await require(request, Role.ADMIN)
+    services = request.app[SERVICES]
+    data = await json_body(request)
+    capacity = data.get("capacity", 3)
+    if not isinstance(capacity, int) or isinstance(capacity, bool) or not 0 <= capacity <= 100:
+        raise ValidationError("an integer from 0 to 100", field="capacity")
+    username = field_str(data, "username")
+    new = NewUser(
+        username=username,
+        display_name=str(data.get("display_name") or username),
+        password_hash=hash_password(field_str(data, "password")),
+        roles=_roles(data.get("roles")),
+        capacity=capacity,
+    )
+    created = await services.store.create_user(new, now=services.clock())
+    await services.store.record_event(
+        "user_created_by", now=services.clock(), actor_id=admin.id, data={"user_id": created.id}
+    )
+    services.router.wake()
+    return web.json_response({"user": user_json(created)}, status=201)
+
+
+@routes.post("/api/users/{username}/disable")
+async def disable_user(request: web.Request) -> web.Response:
+    await require(request, Role.ADMIN)
+    services = request.app[SERVICES]
+    user = await services.store.set_user_disabled(
+        request.match_info["username"], True, now=services.clock()
+    )
+    return web.json_response({"user": user_json(user)})
+
+
+@routes.get("/api/events")
+async def list_events(request: web.Request) -> web.Response:
+    await require(request, Role.SUPERVISOR, Role.ADMIN)
+    after = request.query.get("after", "0")
+    if not after.isdigit():
+        raise ValidationError("a non-negative integer", field="after")
+    events = await request.app[SERVICES].store.list_events(after_id=int(after))
+    return web.json_response({"events": [event_json(e) for e in events]})
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_routes(routes)

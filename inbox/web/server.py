@@ -1,0 +1,224 @@
+"""The aiohttp application: what every handler shares, error mapping, health and pages."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from inbox.errors import (
+    Conflict,
+    IntakeBusy,
+    NotFound,
+    PermissionDenied,
+    StorageError,
+    TooLarge,
+    ValidationError,
+)
+from inbox.logging import request_id_var
+from inbox.outbox import OutboxSender
+from inbox.pipeline import Intake
+from inbox.router import Router
+from inbox.web.hub import Hub
+from storage.base import Store
+
+log = logging.getLogger(__name__)
+STATIC_DIR = Path(str(resources.files("inbox") / "web" / "static"))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebSettings:
+    base_url: str
+    secure_cookies: bool
+    session_ttl_h: int
+    max_body_bytes: int
+    allowed_origins: tuple[str, ...]
+    max_message_chars: int
+    heartbeat_s: float
+    webchat_enabled: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Services:
+    store: Store
+    intake: Intake
+    router: Router
+    outbox: OutboxSender
+    staff_hub: Hub
+    chat_hub: Hub
+    clock: Callable[[], datetime]
+    settings: WebSettings
+    on_event: Callable[[], None]  # something was written to the event log: tell the sockets
+
+
+SERVICES = web.AppKey("services", Services)
+
+
+class ApiError(web.HTTPException):
+    """An error answered as `{"error": {"code", "message", "field"?}}`."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.status_code = status
+        error: dict[str, str] = {"code": code, "message": message}
+        if field is not None:
+            error["field"] = field
+        super().__init__(
+            text=json.dumps({"error": error}, ensure_ascii=False),
+            content_type="application/json",
+            headers=headers,
+        )
+
+
+def _translate(exc: Exception) -> ApiError | None:
+    match exc:
+        case TooLarge():
+            return ApiError(413, "too_large", str(exc), field=exc.field)
+        case ValidationError():
+            return ApiError(400, "validation", str(exc), field=exc.field)
+        case NotFound():
+            return ApiError(404, "not_found", str(exc))
+        case PermissionDenied():
+            return ApiError(403, "forbidden", str(exc))
+        case Conflict():
+            return ApiError(409, "conflict", str(exc))
+        case IntakeBusy():
+            return ApiError(503, "busy", str(exc), headers={"Retry-After": "5"})
+        case StorageError():
+            return ApiError(
+                503,
+                "database",
+                "the database is unavailable; retry shortly",
+                headers={"Retry-After": "5"},
+            )
+    return None
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    request_id_var.set(uuid.uuid4().hex[:12])
+    try:
+        return await handler(request)
+    except web.HTTPRequestEntityTooLarge as exc:
+        raise ApiError(
+            413, "too_large", f"the request body is larger than {exc.max_size} bytes", field="body"
+        ) from None
+    except (ValidationError, NotFound, PermissionDenied, Conflict, IntakeBusy) as exc:
+        api_error = _translate(exc)
+        assert api_error is not None
+        raise api_error from None
+    except StorageError:
+        log.error("database error", exc_info=True, extra={"action": "request_db_error"})
+        raise _translate(StorageError()) or web.HTTPServiceUnavailable() from None
+
+
+def read_json_object(raw: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(raw or b"null")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValidationError(f"malformed JSON ({exc})", field="body") from None
+    if not isinstance(data, dict):
+        raise ValidationError("expected a JSON object", field="body")
+    return data
+
+
+async def json_body(request: web.Request) -> dict[str, Any]:
+    return read_json_object(await request.read())
+
+
+def field_str(data: dict[str, Any], name: str, *, max_chars: int | None = None) -> str:
+    value = data.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError("required, a non-empty string", field=name)
+    if max_chars is not None and len(value) > max_chars:
+        raise TooLarge(f"at most {max_chars} characters, got {len(value)}", field=name)
+    return value
+
+
+def field_int(data: dict[str, Any], name: str) -> int:
+    value = data.get(name)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValidationError("required, an integer", field=name)
+    return value
+
+
+def path_id(request: web.Request, name: str = "id") -> int:
+    raw = request.match_info[name]
+    if not raw.isdigit():
+        raise NotFound(f"{name} {raw!r} is not a number")
+    return int(raw)
+
+
+async def healthz(_: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    try:
+        await request.app[SERVICES].store.ping()
+    except StorageError:
+        return web.json_response({"status": "database unreachable"}, status=503)
+    return web.json_response({"status": "ready"})
+
+
+def _page(name: str) -> Handler:
+    async def serve_page(_: web.Request) -> web.FileResponse:
+        return web.FileResponse(STATIC_DIR / name, headers=_PAGE_HEADERS)
+
+    return serve_page
+
+
+# The pages hold counseling conversations: no caching, no framing, no referrer, nothing external.
+_PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'self'; connect-src 'self' ws: wss:; "
+    "img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+def build_app(services: Services) -> web.Application:
+    from inbox.web import api, sockets  # they import this module
+
+    app = web.Application(
+        middlewares=[error_middleware], client_max_size=services.settings.max_body_bytes
+    )
+    app[SERVICES] = services
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/", _page("index.html"))
+    app.router.add_get("/console", _page("console.html"))
+    if services.settings.webchat_enabled:
+        app.router.add_get("/chat", _page("chat.html"))
+        app.router.add_get("/chat/ws", sockets.consulter_socket)
+    app.router.add_static("/static", STATIC_DIR, append_version=False)
+    api.add_routes(app)
+    app.router.add_get("/api/ws", sockets.staff_socket)
+    app.on_shutdown.append(_close_sockets)
+    return app
+
+
+async def _close_sockets(app: web.Application) -> None:
+    # Without this, runner.cleanup() waits out its shutdown timeout on every open socket.
+    services = app[SERVICES]
+    await services.staff_hub.close_all()
+    await services.chat_hub.close_all()

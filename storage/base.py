@@ -1,0 +1,215 @@
+"""The Store Protocol: the one seam between the inbox and its database (SQLite or PostgreSQL).
+
+Every implementation passes the same contract suite (tests/storage/test_contract.py). Only
+`inbox.errors.StorageError` subclasses escape, with the driver's exception chained as the cause.
+Every mutation writes its event rows in the same transaction, so the log never disagrees with
+the state it describes. Timestamps go in and come out as aware UTC datetimes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, Self
+
+from inbox.model import (
+    Assign,
+    ChannelKind,
+    Conversation,
+    ConversationId,
+    ConversationStatus,
+    Event,
+    InboundMessage,
+    Message,
+    NewUser,
+    OutboxId,
+    OutboxItem,
+    RoutingSnapshot,
+    StoredInbound,
+    User,
+    UserId,
+)
+
+# The schema version this code expects; each implementation has migrations 1..SCHEMA_VERSION.
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeyedInbound:
+    """An inbound message with the keyed hash of its sender, the only thing contacts match on."""
+
+    message: InboundMessage
+    identity_hash: str
+
+
+class Store(Protocol):
+    async def __aenter__(self) -> Self:
+        """Open the connection or pool. Raises DatabaseUnavailable when it cannot be reached."""
+
+    async def __aexit__(self, *exc: object) -> None:
+        """Close the connection or pool."""
+
+    # ---- schema -------------------------------------------------------------------------
+    async def schema_version(self) -> int:
+        """The version applied to the database; 0 for an empty database."""
+
+    async def migrate(self) -> list[int]:
+        """Apply pending migrations in order, each in its own transaction; return their versions.
+        Safe against a concurrent migrate from another process. Raises SchemaMismatch when the
+        database is newer than SCHEMA_VERSION."""
+
+    async def ping(self) -> None:
+        """Round-trip to the database. Raises DatabaseUnavailable."""
+
+    # ---- intake -------------------------------------------------------------------------
+    async def save_inbound_batch(self, items: Sequence[KeyedInbound]) -> list[StoredInbound]:
+        """Store many inbound messages in ONE transaction, answering in the same order.
+
+        Idempotent on (channel, external_id): a repeat, also within the batch, returns the
+        stored message's ids with duplicate=True. Finds or creates the contact by
+        (channel, identity_hash), keeps the raw sender only for replying, threads the message
+        into the contact's open conversation on that channel or opens a new queued one. A
+        message to a WAITING conversation puts it back to ASSIGNED (or QUEUED when it has no
+        assignee). Writes message_received (and conversation_opened) events. Nothing is stored
+        if it raises."""
+
+    # ---- routing ------------------------------------------------------------------------
+    async def routing_snapshot(self) -> RoutingSnapshot:
+        """Queued unassigned conversations (most urgent, then longest waiting, first) and every
+        enabled counselor with her capacity and current load (assigned + waiting)."""
+
+    async def apply_assignments(self, assigns: Sequence[Assign], *, now: datetime) -> list[Assign]:
+        """Apply each assignment only if the conversation is still queued and unassigned and
+        the counselor's load is still below `capacity` (checked in the database, so concurrent
+        routers cannot exceed it). Returns the ones that applied, with an event each."""
+
+    # ---- conversations and messages -----------------------------------------------------
+    async def get_conversation(self, conversation_id: ConversationId) -> Conversation:
+        """Raises NotFound."""
+
+    async def list_conversations(
+        self,
+        *,
+        statuses: Collection[ConversationStatus],
+        visible_to: UserId | None = None,
+        channels: Collection[ChannelKind] | None = None,
+        limit: int = 200,
+    ) -> list[Conversation]:
+        """Most urgent, then oldest first. With `visible_to`, only the conversations assigned
+        to that user plus the unassigned queued ones."""
+
+    async def list_messages(
+        self, conversation_id: ConversationId, *, include_notes: bool = True, limit: int = 500
+    ) -> list[Message]:
+        """Oldest first. Raises NotFound for an unknown conversation."""
+
+    async def add_reply(
+        self, conversation_id: ConversationId, *, author_id: UserId, body: str, now: datetime
+    ) -> Message:
+        """Store an outbound message and its outbox row (pending) in one transaction; the
+        conversation becomes WAITING. Raises NotFound, or Conflict when it is closed."""
+
+    async def add_note(
+        self, conversation_id: ConversationId, *, author_id: UserId, body: str, now: datetime
+    ) -> Message:
+        """Store an internal note (never sent). Raises NotFound."""
+
+    async def assign(
+        self,
+        conversation_id: ConversationId,
+        user_id: UserId,
+        *,
+        actor_id: UserId,
+        now: datetime,
+        capacity: int | None,
+    ) -> Conversation:
+        """Give an open conversation to a counselor. With `capacity`, only while her load is
+        below it; None overrides the check (a supervisor's decision). Raises NotFound, or
+        Conflict when closed, the user is not an enabled counselor, or she is at capacity."""
+
+    async def close(
+        self, conversation_id: ConversationId, *, actor_id: UserId, now: datetime
+    ) -> Conversation:
+        """Close an open conversation. Raises NotFound, or Conflict when already closed."""
+
+    async def consulter_history(
+        self, channel: ChannelKind, identity_hash: str, *, limit: int = 200
+    ) -> list[Message]:
+        """Inbound and outbound messages (never notes) of this identity's latest conversation
+        on the channel, oldest first; empty for an unknown identity."""
+
+    # ---- outbox -------------------------------------------------------------------------
+    async def claim_outbox(self, *, now: datetime, limit: int, lease_s: float) -> list[OutboxItem]:
+        """Claim up to `limit` due pending sends for `lease_s` seconds (each claimed by one
+        caller only, across processes); an unfinished claim becomes due again after the lease."""
+
+    async def mark_sent(self, outbox_id: OutboxId, *, provider_id: str, now: datetime) -> None:
+        """Record delivery to the channel; the message becomes SENT."""
+
+    async def mark_retry(
+        self, outbox_id: OutboxId, *, error: str, retry_at: datetime, now: datetime
+    ) -> None:
+        """Record a failed attempt; due again at `retry_at`."""
+
+    async def mark_failed(self, outbox_id: OutboxId, *, error: str, now: datetime) -> None:
+        """Give up; the message becomes FAILED and an event tells the counselor."""
+
+    async def next_outbox_due(self) -> datetime | None:
+        """When the earliest pending send (or expired claim) is due; None when none is."""
+
+    # ---- users, sessions, tokens --------------------------------------------------------
+    async def create_user(self, user: NewUser, *, now: datetime) -> User:
+        """Raises DuplicateKey when the username is taken."""
+
+    async def get_user(self, user_id: UserId) -> User:
+        """Raises NotFound."""
+
+    async def find_login(self, username: str) -> tuple[User, str] | None:
+        """The user and her password hash, or None."""
+
+    async def list_users(self) -> list[User]:
+        """All users, by username."""
+
+    async def set_user_disabled(self, username: str, disabled: bool, *, now: datetime) -> User:
+        """Disabling also ends her sessions and tokens' effect. Raises NotFound."""
+
+    async def set_password_hash(self, user_id: UserId, password_hash: str) -> None:
+        """Replace the hash (argon2 rehash on login). Raises NotFound."""
+
+    async def create_session(
+        self, token_hash: str, user_id: UserId, *, now: datetime, expires_at: datetime
+    ) -> None:
+        """Store a browser session by the hash of its cookie value."""
+
+    async def session_user(self, token_hash: str, *, now: datetime) -> User | None:
+        """The enabled user of an unexpired session, else None."""
+
+    async def delete_session(self, token_hash: str) -> None:
+        """Sign out; unknown hashes are ignored."""
+
+    async def create_api_token(
+        self, token_hash: str, user_id: UserId, *, name: str, now: datetime
+    ) -> None:
+        """Store an API token by its hash."""
+
+    async def token_user(self, token_hash: str) -> User | None:
+        """The enabled user of an API token, else None."""
+
+    # ---- events -------------------------------------------------------------------------
+    async def list_events(self, *, after_id: int = 0, limit: int = 500) -> list[Event]:
+        """Events with id > after_id, oldest first."""
+
+    async def record_event(
+        self,
+        kind: str,
+        *,
+        now: datetime,
+        actor_id: UserId | None = None,
+        conversation_id: ConversationId | None = None,
+        data: dict[str, object] | None = None,
+    ) -> None:
+        """Append an event that accompanies no state change (sign-in, user created, ...)."""
+
+
+__all__ = ["SCHEMA_VERSION", "KeyedInbound", "OutboxId", "Store"]

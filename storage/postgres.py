@@ -1,0 +1,471 @@
+"""PostgresStore: the Store for several instances on one PostgreSQL, on an asyncpg pool."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Collection, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from datetime import datetime, timedelta
+from typing import Any, Self
+from urllib.parse import urlsplit
+
+import asyncpg
+
+from inbox.errors import (
+    Conflict,
+    DatabaseUnavailable,
+    DuplicateKey,
+    NotFound,
+    SchemaMismatch,
+    StorageError,
+)
+from inbox.model import (
+    Assign,
+    ChannelKind,
+    Conversation,
+    ConversationId,
+    ConversationStatus,
+    Event,
+    Message,
+    MessageId,
+    NewUser,
+    OutboundMessage,
+    OutboxId,
+    OutboxItem,
+    Role,
+    RoutingSnapshot,
+    StoredInbound,
+    User,
+    UserId,
+)
+from storage import postgres_sql as q
+from storage import rows
+from storage.base import SCHEMA_VERSION, KeyedInbound
+from storage.postgres_intake import save_inbound_batch
+from storage.postgres_schema import MIGRATIONS
+from storage.routing_rows import agents_from_rows, waiting_from_rows
+
+_parse = rows.parse_native_time
+ROUTING_PAGE = 1000
+# A unique violation means another instance committed the same identity, conversation or
+# message meanwhile; the retry sees its rows. Deadlocks between two batches resolve the same way.
+INTAKE_ATTEMPTS = 5
+_RETRYABLE = (
+    asyncpg.UniqueViolationError,
+    asyncpg.DeadlockDetectedError,
+    asyncpg.SerializationError,
+)
+_CONNECTION_LOST = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+)
+
+
+def describe_url(url: str) -> str:
+    """host:port/database of a connection URL, never its user or password."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or 5432
+    except ValueError:
+        return "<unparsable database URL>"
+    return f"{parts.hostname or 'localhost'}:{port}/{parts.path.lstrip('/') or '<default>'}"
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    """Let only StorageError subclasses out, with the driver's exception as the cause."""
+    try:
+        yield
+    except asyncpg.UniqueViolationError as exc:
+        raise DuplicateKey(f"duplicate key violates {exc.constraint_name}") from exc
+    except asyncpg.ForeignKeyViolationError as exc:
+        raise NotFound(f"a referenced record does not exist ({exc.constraint_name})") from exc
+    except asyncpg.UndefinedTableError as exc:
+        raise SchemaMismatch(f"{exc}: the database is not migrated; run migrate first") from exc
+    except _CONNECTION_LOST as exc:
+        raise DatabaseUnavailable(f"PostgreSQL connection lost: {exc!r}") from exc
+    except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        raise StorageError(f"PostgreSQL: {exc}") from exc
+
+
+def _without_password(exc: BaseException, url: str) -> str:
+    """The error's text with the URL's password masked, should the driver ever echo it."""
+    text = f"{type(exc).__name__}: {exc}"
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return type(exc).__name__  # an unparsable URL: its text could be anywhere in the message
+    return text.replace(password, "***") if password else text
+
+
+def _json(value: dict[str, object] | None) -> str:
+    return json.dumps(value or {}, ensure_ascii=False)
+
+
+class PostgresStore:
+    """Store on a PostgreSQL database; any number of processes may share it."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_min: int = 1,
+        pool_max: int = 10,
+        connect_timeout_s: float = 10.0,
+    ) -> None:
+        self._url = url
+        self._pool_min = pool_min
+        self._pool_max = pool_max
+        self._connect_timeout_s = connect_timeout_s
+        self._pool: Any = None
+
+    def __repr__(self) -> str:
+        return f"PostgresStore({describe_url(self._url)!r})"
+
+    async def __aenter__(self) -> Self:
+        try:
+            self._pool = await asyncpg.create_pool(
+                self._url,
+                min_size=self._pool_min,
+                max_size=self._pool_max,
+                timeout=self._connect_timeout_s,
+            )
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            raise DatabaseUnavailable(
+                f"cannot connect to PostgreSQL at {describe_url(self._url)} "
+                f"({_without_password(exc, self._url)}); check that the server runs and the "
+                "database URL is right"
+            ) from exc
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await pool.close()
+
+    @property
+    def pool(self) -> Any:
+        if self._pool is None:
+            raise StorageError("PostgresStore used outside `async with`")
+        return self._pool
+
+    @asynccontextmanager
+    async def _tx(self) -> AsyncIterator[Any]:
+        with _translated():
+            async with self.pool.acquire() as conn, conn.transaction():
+                yield conn
+
+    async def _fetch(self, sql: str, *args: Any) -> list[Any]:
+        with _translated():
+            return list(await self.pool.fetch(sql, *args))
+
+    async def _fetchrow(self, sql: str, *args: Any) -> Any:
+        with _translated():
+            return await self.pool.fetchrow(sql, *args)
+
+    async def _fetchval(self, sql: str, *args: Any) -> Any:
+        with _translated():
+            return await self.pool.fetchval(sql, *args)
+
+    # ---- schema -------------------------------------------------------------------------
+    async def schema_version(self) -> int:
+        if not await self._fetchval(q.HAS_SCHEMA_MIGRATIONS):
+            return 0
+        return int(await self._fetchval(q.CURRENT_VERSION))
+
+    async def migrate(self) -> list[int]:
+        applied: list[int] = []
+        with _translated():
+            async with self.pool.acquire() as conn:
+                while (version := await _migrate_one(conn)) is not None:
+                    applied.append(version)
+        return applied
+
+    async def ping(self) -> None:
+        try:
+            await self._fetchval("SELECT 1")
+        except StorageError as exc:
+            raise DatabaseUnavailable(str(exc)) from exc
+
+    # ---- intake -------------------------------------------------------------------------
+    async def save_inbound_batch(self, items: Sequence[KeyedInbound]) -> list[StoredInbound]:
+        if not items:
+            return []
+        with _translated():
+            for attempt in range(1, INTAKE_ATTEMPTS + 1):
+                try:
+                    async with self.pool.acquire() as conn, conn.transaction():
+                        return await save_inbound_batch(conn, items)
+                except _RETRYABLE as exc:
+                    if attempt == INTAKE_ATTEMPTS:
+                        raise Conflict(
+                            f"inbound batch of {len(items)} still collided with concurrent "
+                            f"writers after {attempt} attempts; the source should redeliver"
+                        ) from exc
+        raise AssertionError("unreachable")
+
+    # ---- routing ------------------------------------------------------------------------
+    async def routing_snapshot(self) -> RoutingSnapshot:
+        # One snapshot for both queries, so loads and the queue describe the same moment.
+        with _translated():
+            async with self.pool.acquire() as conn, conn.transaction(
+                isolation="repeatable_read", readonly=True
+            ):
+                waiting = await conn.fetch(q.WAITING, ROUTING_PAGE)
+                agents = await conn.fetch(q.AGENTS)
+        return RoutingSnapshot(
+            waiting=waiting_from_rows(waiting, _parse), agents=agents_from_rows(agents)
+        )
+
+    async def apply_assignments(self, assigns: Sequence[Assign], *, now: datetime) -> list[Assign]:
+        # One short transaction per assignment: each holds at most one counselor lock, so two
+        # routers cannot deadlock on each other's counselors.
+        applied = []
+        with _translated():
+            async with self.pool.acquire() as conn:
+                for a in assigns:
+                    async with conn.transaction():
+                        if await conn.fetchval(q.LOCK_COUNSELOR, a.user_id) is None:
+                            continue
+                        args = (a.conversation_id, a.user_id, a.capacity, now)
+                        if await conn.fetchval(q.APPLY_ASSIGNMENT, *args) is not None:
+                            applied.append(a)
+        return applied
+
+    # ---- conversations and messages -----------------------------------------------------
+    async def get_conversation(self, conversation_id: ConversationId) -> Conversation:
+        row = await self._fetchrow(q.GET_CONVERSATION, conversation_id)
+        if row is None:
+            raise NotFound(f"conversation {conversation_id} does not exist")
+        return rows.conversation(row, _parse)
+
+    async def list_conversations(
+        self,
+        *,
+        statuses: Collection[ConversationStatus],
+        visible_to: UserId | None = None,
+        channels: Collection[ChannelKind] | None = None,
+        limit: int = 200,
+    ) -> list[Conversation]:
+        found = await self._fetch(
+            q.LIST_CONVERSATIONS,
+            [str(s) for s in statuses],
+            visible_to,
+            None if channels is None else [str(c) for c in channels],
+            limit,
+        )
+        return [rows.conversation(r, _parse) for r in found]
+
+    async def list_messages(
+        self, conversation_id: ConversationId, *, include_notes: bool = True, limit: int = 500
+    ) -> list[Message]:
+        await self.get_conversation(conversation_id)
+        found = await self._fetch(q.LIST_MESSAGES, conversation_id, include_notes, limit)
+        return [rows.message(r, _parse) for r in found]
+
+    async def add_reply(
+        self, conversation_id: ConversationId, *, author_id: UserId, body: str, now: datetime
+    ) -> Message:
+        async with self._tx() as conn:
+            conv = await _lock_open_conversation(conn, conversation_id)
+            row = await conn.fetchrow(q.ADD_REPLY, conv.id, conv.channel, body, author_id, now)
+        return rows.message(row, _parse)
+
+    async def add_note(
+        self, conversation_id: ConversationId, *, author_id: UserId, body: str, now: datetime
+    ) -> Message:
+        row = await self._fetchrow(q.ADD_NOTE, conversation_id, body, author_id, now)
+        if row is None:
+            raise NotFound(f"conversation {conversation_id} does not exist")
+        return rows.message(row, _parse)
+
+    async def assign(
+        self,
+        conversation_id: ConversationId,
+        user_id: UserId,
+        *,
+        actor_id: UserId,
+        now: datetime,
+        capacity: int | None,
+    ) -> Conversation:
+        async with self._tx() as conn:
+            # The counselor before the conversation, in the same order as apply_assignments.
+            counselor = await conn.fetchval(q.LOCK_COUNSELOR, user_id)
+            conv = await _lock_open_conversation(conn, conversation_id)
+            if counselor is None:
+                raise Conflict(f"user {user_id} is not an enabled counselor")
+            if (
+                capacity is not None
+                and conv.assignee_id != user_id
+                and await conn.fetchval(q.LOAD_OF, user_id) >= capacity
+            ):
+                raise Conflict(f"user {user_id} is at capacity ({capacity})")
+            data = _json({"user_id": user_id, "from_user_id": conv.assignee_id})
+            row = await conn.fetchrow(q.ASSIGN, conv.id, user_id, now, actor_id, data)
+        return rows.conversation(row, _parse)
+
+    async def close(
+        self, conversation_id: ConversationId, *, actor_id: UserId, now: datetime
+    ) -> Conversation:
+        async with self._tx() as conn:
+            conv = await _lock_open_conversation(conn, conversation_id)
+            row = await conn.fetchrow(q.CLOSE, conv.id, now, actor_id)
+        return rows.conversation(row, _parse)
+
+    async def consulter_history(
+        self, channel: ChannelKind, identity_hash: str, *, limit: int = 200
+    ) -> list[Message]:
+        found = await self._fetch(q.CONSULTER_HISTORY, str(channel), identity_hash, limit)
+        return [rows.message(r, _parse) for r in reversed(found)]
+
+    # ---- outbox -------------------------------------------------------------------------
+    async def claim_outbox(self, *, now: datetime, limit: int, lease_s: float) -> list[OutboxItem]:
+        until = now + timedelta(seconds=lease_s)
+        found = await self._fetch(q.CLAIM_OUTBOX, now, limit, until)
+        return [
+            OutboxItem(
+                outbox_id=OutboxId(r[0]),
+                attempts=int(r[1]),
+                message=OutboundMessage(
+                    message_id=MessageId(r[2]),
+                    conversation_id=ConversationId(r[3]),
+                    channel=ChannelKind(r[4]),
+                    recipient=r[5],
+                    body=r[6],
+                ),
+            )
+            for r in found
+        ]
+
+    async def mark_sent(self, outbox_id: OutboxId, *, provider_id: str, now: datetime) -> None:
+        if await self._fetchval(q.MARK_SENT, outbox_id, provider_id, now) is None:
+            raise NotFound(f"outbox item {outbox_id} does not exist")
+
+    async def mark_retry(
+        self, outbox_id: OutboxId, *, error: str, retry_at: datetime, now: datetime
+    ) -> None:
+        if await self._fetchval(q.MARK_RETRY, outbox_id, retry_at, error, now) is None:
+            raise NotFound(f"outbox item {outbox_id} does not exist")
+
+    async def mark_failed(self, outbox_id: OutboxId, *, error: str, now: datetime) -> None:
+        if await self._fetchval(q.MARK_FAILED, outbox_id, error, now) is None:
+            raise NotFound(f"outbox item {outbox_id} does not exist")
+
+    async def next_outbox_due(self) -> datetime | None:
+        found = await self._fetchval(q.NEXT_DUE)
+        return None if found is None else _parse(found)
+
+    # ---- users, sessions, tokens --------------------------------------------------------
+    async def create_user(self, user: NewUser, *, now: datetime) -> User:
+        try:
+            row = await self._fetchrow(
+                q.CREATE_USER,
+                user.username,
+                user.display_name,
+                user.password_hash,
+                sorted(user.roles),
+                sorted(user.skills),
+                sorted(user.languages),
+                user.capacity,
+                Role.COUNSELOR in user.roles,
+                now,
+            )
+        except DuplicateKey as exc:
+            raise DuplicateKey(f"username {user.username!r} is taken") from exc
+        return rows.user(row, _parse)
+
+    async def get_user(self, user_id: UserId) -> User:
+        row = await self._fetchrow(q.GET_USER, user_id)
+        if row is None:
+            raise NotFound(f"user {user_id} does not exist")
+        return rows.user(row, _parse)
+
+    async def find_login(self, username: str) -> tuple[User, str] | None:
+        row = await self._fetchrow(q.FIND_LOGIN, username)
+        return None if row is None else (rows.user(row, _parse), row[9])
+
+    async def list_users(self) -> list[User]:
+        return [rows.user(r, _parse) for r in await self._fetch(q.LIST_USERS)]
+
+    async def set_user_disabled(self, username: str, disabled: bool, *, now: datetime) -> User:
+        row = await self._fetchrow(q.SET_DISABLED, username, disabled, now)
+        if row is None:
+            raise NotFound(f"user {username!r} does not exist")
+        return rows.user(row, _parse)
+
+    async def set_password_hash(self, user_id: UserId, password_hash: str) -> None:
+        if await self._fetchval(q.SET_PASSWORD, user_id, password_hash) is None:
+            raise NotFound(f"user {user_id} does not exist")
+
+    async def create_session(
+        self, token_hash: str, user_id: UserId, *, now: datetime, expires_at: datetime
+    ) -> None:
+        await self._fetchval(q.INSERT_SESSION, token_hash, user_id, now, expires_at)
+
+    async def session_user(self, token_hash: str, *, now: datetime) -> User | None:
+        row = await self._fetchrow(q.SESSION_USER, token_hash, now)
+        return None if row is None else rows.user(row, _parse)
+
+    async def delete_session(self, token_hash: str) -> None:
+        await self._fetchval(q.DELETE_SESSION, token_hash)
+
+    async def create_api_token(
+        self, token_hash: str, user_id: UserId, *, name: str, now: datetime
+    ) -> None:
+        await self._fetchval(q.INSERT_TOKEN, token_hash, user_id, name, now)
+
+    async def token_user(self, token_hash: str) -> User | None:
+        row = await self._fetchrow(q.TOKEN_USER, token_hash)
+        return None if row is None else rows.user(row, _parse)
+
+    # ---- events -------------------------------------------------------------------------
+    async def list_events(self, *, after_id: int = 0, limit: int = 500) -> list[Event]:
+        return [rows.event(r, _parse) for r in await self._fetch(q.LIST_EVENTS, after_id, limit)]
+
+    async def record_event(
+        self,
+        kind: str,
+        *,
+        now: datetime,
+        actor_id: UserId | None = None,
+        conversation_id: ConversationId | None = None,
+        data: dict[str, object] | None = None,
+    ) -> None:
+        await self._fetchval(
+            q.INSERT_EVENT, now, kind, actor_id, conversation_id, None, _json(data)
+        )
+
+
+async def _migrate_one(conn: Any) -> int | None:
+    """Apply the next pending migration in its own transaction; None when none is pending."""
+    async with conn.transaction():
+        # Held until commit: a second process migrating now waits here, then sees our version.
+        await conn.execute(q.LOCK_MIGRATIONS, q.MIGRATION_LOCK_KEY)
+        await conn.execute(q.CREATE_SCHEMA_MIGRATIONS)
+        current = int(await conn.fetchval(q.CURRENT_VERSION))
+        if current > SCHEMA_VERSION:
+            raise SchemaMismatch(
+                f"the database schema is version {current}, newer than this code "
+                f"(version {SCHEMA_VERSION}); upgrade tsunagu-inbox"
+            )
+        if current == SCHEMA_VERSION:
+            return None
+        version = current + 1
+        await conn.execute(MIGRATIONS[version])  # no arguments: the simple protocol runs scripts
+        await conn.execute(q.RECORD_MIGRATION, version)
+        return version
+
+
+async def _lock_open_conversation(conn: Any, conversation_id: ConversationId) -> Conversation:
+    row = await conn.fetchrow(q.LOCK_CONVERSATION, conversation_id)
+    if row is None:
+        raise NotFound(f"conversation {conversation_id} does not exist")
+    conv = rows.conversation(row, _parse)
+    if conv.status is ConversationStatus.CLOSED:
+        raise Conflict(f"conversation {conversation_id} is closed")
+    return conv

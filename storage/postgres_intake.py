@@ -1,0 +1,221 @@
+"""Group commit of inbound messages on PostgreSQL: a constant number of statements per batch.
+
+Each step sends whole columns as arrays (`= ANY`, `unnest`), so a batch of 500 messages costs
+the same round trips as a batch of one. Unique violations from a concurrent writer are left to
+the caller, which rolls back and retries the batch against the rows that writer committed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from inbox.model import ConversationId, MessageId, StoredInbound
+from storage.base import KeyedInbound
+
+FIND_MESSAGES = """
+SELECT m.channel, m.external_id, m.id, m.conversation_id
+FROM messages m
+JOIN unnest($1::text[], $2::text[]) AS k(channel, external_id)
+  ON m.channel = k.channel AND m.external_id = k.external_id
+"""
+FIND_IDENTITIES = """
+SELECT i.channel, i.identity_hash, i.id, i.contact_id
+FROM channel_identities i
+JOIN unnest($1::text[], $2::text[]) AS k(channel, identity_hash)
+  ON i.channel = k.channel AND i.identity_hash = k.identity_hash
+"""
+# Contact ids are drawn up front so one statement can pair each contact with its identity;
+# the CTE calls nextval, so PostgreSQL evaluates it exactly once (volatile CTEs are not inlined).
+INSERT_IDENTITIES = """
+WITH k AS (
+    SELECT nextval(pg_get_serial_sequence('contacts', 'id')) AS contact_id,
+           channel, identity_hash, address, created_at
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[])
+         AS u(channel, identity_hash, address, created_at)
+), c AS (
+    INSERT INTO contacts (id, created_at) SELECT contact_id, created_at FROM k
+)
+INSERT INTO channel_identities (contact_id, channel, identity_hash, address, created_at)
+SELECT contact_id, channel, identity_hash, address, created_at FROM k
+RETURNING channel, identity_hash, id, contact_id
+"""
+# FOR UPDATE: a conversation closed meanwhile drops out here instead of receiving the message;
+# locking in id order keeps two writers from deadlocking on each other's conversations.
+FIND_OPEN_CONVERSATIONS = """
+SELECT identity_id, id FROM conversations
+WHERE status <> 'closed' AND identity_id = ANY($1::bigint[])
+ORDER BY id
+FOR UPDATE
+"""
+INSERT_CONVERSATIONS = """
+INSERT INTO conversations (contact_id, identity_id, channel, status, created_at, updated_at,
+                           queued_at)
+SELECT contact_id, identity_id, channel, 'queued', at, at, at
+FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::timestamptz[]) WITH ORDINALITY
+     AS u(contact_id, identity_id, channel, at, ord)
+ORDER BY ord
+RETURNING identity_id, id
+"""
+INSERT_MESSAGES = """
+INSERT INTO messages (conversation_id, direction, channel, external_id, body, attachments,
+                      delivery_status, created_at)
+SELECT conversation_id, 'inbound', channel, external_id, body, attachments::jsonb, 'received', at
+FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
+     WITH ORDINALITY AS u(conversation_id, channel, external_id, body, attachments, at, ord)
+ORDER BY ord
+RETURNING channel, external_id, id
+"""
+INSERT_EVENTS = """
+INSERT INTO events (at, kind, conversation_id, message_id, data)
+SELECT at, kind, conversation_id, message_id, data::jsonb
+FROM unnest($1::timestamptz[], $2::text[], $3::bigint[], $4::bigint[], $5::text[])
+     WITH ORDINALITY AS u(at, kind, conversation_id, message_id, data, ord)
+ORDER BY ord
+"""
+# A consulter writing again puts a conversation that waited on her back in front of a counselor.
+TOUCH_CONVERSATIONS = """
+UPDATE conversations c SET
+    last_inbound_at = u.at,
+    updated_at = u.at,
+    queued_at = CASE WHEN c.status = 'waiting' AND c.assignee_id IS NULL
+                     THEN u.at ELSE c.queued_at END,
+    status = CASE WHEN c.status <> 'waiting' THEN c.status
+                  WHEN c.assignee_id IS NULL THEN 'queued' ELSE 'assigned' END
+FROM unnest($1::bigint[], $2::timestamptz[]) AS u(id, at)
+WHERE c.id = u.id
+"""
+
+Key = tuple[str, str]
+
+
+def _attachments_json(item: KeyedInbound) -> str:
+    return json.dumps(
+        [
+            {"filename": a.filename, "content_type": a.content_type, "size_bytes": a.size_bytes}
+            for a in item.message.attachments
+        ],
+        ensure_ascii=False,
+    )
+
+
+def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
+    """Rows to the column arrays that unnest() takes back apart."""
+    return [[row[i] for row in rows] for i in range(width)]
+
+
+async def save_inbound_batch(conn: Any, items: Sequence[KeyedInbound]) -> list[StoredInbound]:
+    """Run inside an open transaction on an asyncpg connection; the caller commits or rolls back."""
+    keys = [(i.message.channel.value, i.message.external_id) for i in items]
+    stored: dict[Key, tuple[MessageId, ConversationId]] = {
+        (r[0], r[1]): (MessageId(r[2]), ConversationId(r[3]))
+        for r in await conn.fetch(FIND_MESSAGES, *_columns(keys, 2))
+    }
+    fresh: dict[Key, KeyedInbound] = {}
+    for key, item in zip(keys, items, strict=True):
+        if key not in stored:
+            fresh.setdefault(key, item)  # a repeat inside the batch is a duplicate of the first
+
+    new_keys: set[Key] = set()
+    if fresh:
+        identity_of = await _find_or_create_identities(conn, list(fresh.values()))
+        conversation_of = await _find_or_open_conversations(conn, list(fresh.values()), identity_of)
+        rows = [
+            (
+                conversation_of[identity_of[(key[0], item.identity_hash)][0]],
+                key[0],
+                key[1],
+                item.message.body,
+                _attachments_json(item),
+                item.message.received_at,
+            )
+            for key, item in fresh.items()
+        ]
+        inserted = await conn.fetch(INSERT_MESSAGES, *_columns(rows, 6))
+        new_ids = {(r[0], r[1]): MessageId(r[2]) for r in inserted}
+        await _record_received(conn, rows, new_ids)
+        for row in rows:
+            stored[(row[1], row[2])] = (new_ids[(row[1], row[2])], ConversationId(row[0]))
+        new_keys = set(new_ids)
+
+    answers = []
+    for key in keys:
+        message_id, conversation_id = stored[key]
+        is_new = key in new_keys
+        new_keys.discard(key)  # the second occurrence in the batch is a duplicate
+        answers.append(
+            StoredInbound(
+                message_id=message_id, conversation_id=conversation_id, duplicate=not is_new
+            )
+        )
+    return answers
+
+
+async def _record_received(
+    conn: Any, rows: list[tuple[Any, ...]], new_ids: dict[Key, MessageId]
+) -> None:
+    """message_received events (no bodies, no addresses) and the conversations' new state."""
+    events = []
+    touched: dict[int, datetime] = {}
+    for conv_id, channel, external_id, _body, _attachments, at in rows:
+        data = json.dumps({"channel": channel})
+        events.append((at, "message_received", conv_id, new_ids[(channel, external_id)], data))
+        touched[conv_id] = max(touched.get(conv_id, at), at)
+    await conn.execute(INSERT_EVENTS, *_columns(events, 5))
+    await conn.execute(TOUCH_CONVERSATIONS, list(touched), list(touched.values()))
+
+
+async def _find_or_create_identities(
+    conn: Any, items: list[KeyedInbound]
+) -> dict[Key, tuple[int, int]]:
+    """(channel, identity_hash) -> (identity id, contact id), creating contacts for new senders."""
+    wanted = {(i.message.channel.value, i.identity_hash): i for i in reversed(items)}
+    found = {
+        (r[0], r[1]): (int(r[2]), int(r[3]))
+        for r in await conn.fetch(FIND_IDENTITIES, *_columns(list(wanted), 2))
+    }
+    # Sorted by key, so two writers creating the same identities lock them in the same order.
+    missing = sorted(
+        (key[0], key[1], item.message.sender, item.message.received_at)
+        for key, item in wanted.items()
+        if key not in found
+    )
+    if missing:
+        for r in await conn.fetch(INSERT_IDENTITIES, *_columns(missing, 4)):
+            found[(r[0], r[1])] = (int(r[2]), int(r[3]))
+    return found
+
+
+async def _find_or_open_conversations(
+    conn: Any, items: list[KeyedInbound], identity_of: dict[Key, tuple[int, int]]
+) -> dict[int, int]:
+    """identity id -> open conversation id, opening queued conversations where there is none."""
+    first_item: dict[int, KeyedInbound] = {}
+    for item in items:
+        identity_id, _ = identity_of[(item.message.channel.value, item.identity_hash)]
+        first_item.setdefault(identity_id, item)
+    found = {
+        int(r[0]): int(r[1])
+        for r in await conn.fetch(FIND_OPEN_CONVERSATIONS, list(first_item))
+    }
+    to_open = [
+        (
+            identity_of[(i.message.channel.value, i.identity_hash)][1],
+            ident,
+            i.message.channel.value,
+            i.message.received_at,
+        )
+        for ident, i in first_item.items()
+        if ident not in found
+    ]
+    if to_open:
+        opened = await conn.fetch(INSERT_CONVERSATIONS, *_columns(to_open, 4))
+        found.update({int(r[0]): int(r[1]) for r in opened})
+        at_of = {row[1]: row[3] for row in to_open}
+        events = [
+            (at_of[int(r[0])], "conversation_opened", int(r[1]), None, "{}") for r in opened
+        ]
+        await conn.execute(INSERT_EVENTS, *_columns(events, 5))
+    return found

@@ -1,0 +1,250 @@
+"""SQL text of PostgresStore, apart from intake (postgres_intake.py) and the schema."""
+
+from __future__ import annotations
+
+# ---- schema ---------------------------------------------------------------------------------
+# Any constant works as long as every process uses the same one; advisory locks are per database.
+MIGRATION_LOCK_KEY = 0x7473_756E_6167_7501
+LOCK_MIGRATIONS = "SELECT pg_advisory_xact_lock($1)"
+CREATE_SCHEMA_MIGRATIONS = """
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    integer PRIMARY KEY,
+    applied_at timestamptz NOT NULL
+)
+"""
+HAS_SCHEMA_MIGRATIONS = "SELECT to_regclass('schema_migrations') IS NOT NULL"
+CURRENT_VERSION = "SELECT coalesce(max(version), 0) FROM schema_migrations"
+RECORD_MIGRATION = "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, now())"
+
+# ---- conversations and messages -------------------------------------------------------------
+CONVERSATION_COLUMNS = """
+id, contact_id, channel, status, priority, assignee_id, tags, created_at, updated_at,
+last_inbound_at, first_response_due, next_response_due
+"""
+QUEUE_ORDER = "ORDER BY priority DESC, queued_at, id"
+GET_CONVERSATION = f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1"
+LOCK_CONVERSATION = f"{GET_CONVERSATION} FOR UPDATE"
+LIST_CONVERSATIONS = f"""
+SELECT {CONVERSATION_COLUMNS} FROM conversations
+WHERE status = ANY($1::text[])
+  AND ($2::bigint IS NULL OR assignee_id = $2 OR (assignee_id IS NULL AND status = 'queued'))
+  AND ($3::text[] IS NULL OR channel = ANY($3::text[]))
+{QUEUE_ORDER} LIMIT $4
+"""
+
+MESSAGE_COLUMNS = """
+id, conversation_id, direction, body, author_id, external_id, created_at, delivery_status,
+attachments
+"""
+LIST_MESSAGES = f"""
+SELECT {MESSAGE_COLUMNS} FROM messages
+WHERE conversation_id = $1 AND ($2 OR direction <> 'note')
+ORDER BY id LIMIT $3
+"""
+# Data-modifying CTEs: the message, its outbox row, the new status and the event in one statement.
+ADD_REPLY = f"""
+WITH m AS (
+    INSERT INTO messages (conversation_id, direction, channel, body, author_id, delivery_status,
+                          created_at)
+    VALUES ($1, 'outbound', $2, $3, $4, 'pending', $5)
+    RETURNING {MESSAGE_COLUMNS}
+), o AS (
+    INSERT INTO outbox (message_id, status, due_at, created_at, updated_at)
+    SELECT id, 'pending', $5, $5, $5 FROM m
+), c AS (
+    UPDATE conversations SET status = 'waiting', updated_at = $5 WHERE id = $1
+), e AS (
+    INSERT INTO events (at, kind, actor_id, conversation_id, message_id)
+    SELECT $5, 'reply_queued', $4, $1, id FROM m
+)
+SELECT {MESSAGE_COLUMNS} FROM m
+"""
+ADD_NOTE = f"""
+WITH m AS (
+    INSERT INTO messages (conversation_id, direction, channel, body, author_id, delivery_status,
+                          created_at)
+    SELECT id, 'note', channel, $2, $3, 'none', $4 FROM conversations WHERE id = $1
+    RETURNING {MESSAGE_COLUMNS}
+), e AS (
+    INSERT INTO events (at, kind, actor_id, conversation_id, message_id)
+    SELECT $4, 'note_added', $3, conversation_id, id FROM m
+)
+SELECT {MESSAGE_COLUMNS} FROM m
+"""
+ASSIGN = f"""
+WITH c AS (
+    UPDATE conversations SET assignee_id = $2, updated_at = $3,
+        status = CASE WHEN status = 'queued' THEN 'assigned' ELSE status END
+    WHERE id = $1
+    RETURNING {CONVERSATION_COLUMNS}
+), e AS (
+    INSERT INTO events (at, kind, actor_id, conversation_id, data)
+    SELECT $3, 'conversation_assigned', $4, id, $5::jsonb FROM c
+)
+SELECT {CONVERSATION_COLUMNS} FROM c
+"""
+CLOSE = f"""
+WITH c AS (
+    UPDATE conversations SET status = 'closed', closed_at = $2, updated_at = $2 WHERE id = $1
+    RETURNING {CONVERSATION_COLUMNS}
+), e AS (
+    INSERT INTO events (at, kind, actor_id, conversation_id)
+    SELECT $2, 'conversation_closed', $3, id FROM c
+)
+SELECT {CONVERSATION_COLUMNS} FROM c
+"""
+CONSULTER_HISTORY = f"""
+SELECT {MESSAGE_COLUMNS} FROM messages WHERE direction <> 'note' AND conversation_id = (
+    SELECT c.id FROM conversations c JOIN channel_identities i ON i.id = c.identity_id
+    WHERE i.channel = $1 AND i.identity_hash = $2 ORDER BY c.id DESC LIMIT 1)
+ORDER BY id DESC LIMIT $3
+"""
+
+# ---- routing --------------------------------------------------------------------------------
+WAITING = f"""
+SELECT id, channel, priority, queued_at FROM conversations
+WHERE status = 'queued' AND assignee_id IS NULL {QUEUE_ORDER} LIMIT $1
+"""
+AGENTS = """
+SELECT u.id, u.capacity,
+       (SELECT count(*) FROM conversations c
+        WHERE c.assignee_id = u.id AND c.status IN ('assigned', 'waiting'))
+FROM users u WHERE u.is_counselor AND NOT u.disabled ORDER BY u.id
+"""
+# Every change that adds to a counselor's load first takes this row lock, so her load can only be
+# counted and raised by one transaction at a time. NO KEY: foreign-key checks (replies she writes)
+# take KEY SHARE on the same row and need not wait.
+LOCK_COUNSELOR = """
+SELECT id FROM users WHERE id = $1 AND is_counselor AND NOT disabled FOR NO KEY UPDATE
+"""
+LOAD_OF = """
+SELECT count(*) FROM conversations WHERE assignee_id = $1 AND status IN ('assigned', 'waiting')
+"""
+# Runs after LOCK_COUNSELOR as a separate statement: its snapshot is taken after the lock was
+# granted, so the count includes every assignment committed by the previous lock holder.
+APPLY_ASSIGNMENT = """
+WITH c AS (
+    UPDATE conversations SET assignee_id = $2, status = 'assigned', updated_at = $4
+    WHERE id = $1 AND status = 'queued' AND assignee_id IS NULL
+      AND (SELECT count(*) FROM conversations
+           WHERE assignee_id = $2 AND status IN ('assigned', 'waiting')) < $3
+    RETURNING id
+)
+INSERT INTO events (at, kind, conversation_id, data)
+SELECT $4, 'conversation_assigned', id, jsonb_build_object('user_id', $2::bigint, 'by', 'router')
+FROM c
+RETURNING conversation_id
+"""
+
+# ---- outbox ---------------------------------------------------------------------------------
+# SKIP LOCKED: concurrent senders pass over each other's rows instead of queueing behind them.
+# A row claimed and committed meanwhile is re-checked against due_at and drops out.
+CLAIM_OUTBOX = """
+WITH due AS (
+    SELECT id FROM outbox WHERE status = 'pending' AND due_at <= $1
+    ORDER BY due_at, id LIMIT $2
+    FOR UPDATE SKIP LOCKED
+), claimed AS (
+    UPDATE outbox o SET due_at = $3, attempts = o.attempts + 1, updated_at = $1
+    FROM due WHERE o.id = due.id
+    RETURNING o.id, o.attempts, o.message_id
+)
+SELECT cl.id, cl.attempts, m.id, m.conversation_id, m.channel, i.address, m.body
+FROM claimed cl
+JOIN messages m ON m.id = cl.message_id
+JOIN conversations c ON c.id = m.conversation_id
+JOIN channel_identities i ON i.id = c.identity_id
+ORDER BY cl.id
+"""
+MARK_SENT = """
+WITH o AS (
+    UPDATE outbox SET status = 'sent', provider_id = $2, last_error = NULL, updated_at = $3
+    WHERE id = $1 RETURNING message_id
+), m AS (
+    UPDATE messages SET delivery_status = 'sent', external_id = $2
+    FROM o WHERE messages.id = o.message_id
+    RETURNING messages.id, messages.conversation_id
+)
+INSERT INTO events (at, kind, conversation_id, message_id)
+SELECT $3, 'reply_sent', conversation_id, id FROM m
+RETURNING id
+"""
+MARK_RETRY = """
+UPDATE outbox SET due_at = $2, last_error = $3, updated_at = $4 WHERE id = $1 RETURNING id
+"""
+MARK_FAILED = """
+WITH o AS (
+    UPDATE outbox SET status = 'failed', last_error = $2, updated_at = $3
+    WHERE id = $1 RETURNING message_id
+), m AS (
+    UPDATE messages SET delivery_status = 'failed', external_id = NULL
+    FROM o WHERE messages.id = o.message_id
+    RETURNING messages.id, messages.conversation_id
+)
+INSERT INTO events (at, kind, conversation_id, message_id, data)
+SELECT $3, 'reply_failed', conversation_id, id, jsonb_build_object('error', $2::text) FROM m
+RETURNING id
+"""
+NEXT_DUE = "SELECT min(due_at) FROM outbox WHERE status = 'pending'"
+
+# ---- users, sessions, tokens ----------------------------------------------------------------
+USER_COLUMNS = (
+    "id, username, display_name, roles, skills, languages, capacity, disabled, created_at"
+)
+_U_USER_COLUMNS = ", ".join("u." + c.strip() for c in USER_COLUMNS.split(","))
+CREATE_USER = f"""
+WITH u AS (
+    INSERT INTO users (username, display_name, password_hash, roles, skills, languages,
+                       capacity, is_counselor, created_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+    RETURNING {USER_COLUMNS}
+), e AS (
+    INSERT INTO events (at, kind, data)
+    SELECT $9, 'user_created', jsonb_build_object('user_id', id) FROM u
+)
+SELECT {USER_COLUMNS} FROM u
+"""
+GET_USER = f"SELECT {USER_COLUMNS} FROM users WHERE id = $1"
+FIND_LOGIN = f"SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = $1"
+LIST_USERS = f"SELECT {USER_COLUMNS} FROM users ORDER BY username"
+SET_DISABLED = f"""
+WITH u AS (
+    UPDATE users SET disabled = $2 WHERE username = $1 RETURNING {USER_COLUMNS}
+), s AS (
+    DELETE FROM sessions WHERE $2 AND user_id IN (SELECT id FROM u)
+), e AS (
+    INSERT INTO events (at, kind, data)
+    SELECT $3, CASE WHEN $2 THEN 'user_disabled' ELSE 'user_enabled' END,
+           jsonb_build_object('user_id', id)
+    FROM u
+)
+SELECT {USER_COLUMNS} FROM u
+"""
+SET_PASSWORD = "UPDATE users SET password_hash = $2 WHERE id = $1 RETURNING id"
+INSERT_SESSION = """
+INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)
+"""
+SESSION_USER = f"""
+SELECT {_U_USER_COLUMNS}
+FROM sessions s JOIN users u ON u.id = s.user_id
+WHERE s.token_hash = $1 AND s.expires_at > $2 AND NOT u.disabled
+"""
+DELETE_SESSION = "DELETE FROM sessions WHERE token_hash = $1"
+INSERT_TOKEN = """
+INSERT INTO api_tokens (token_hash, user_id, name, created_at) VALUES ($1, $2, $3, $4)
+"""
+TOKEN_USER = f"""
+SELECT {_U_USER_COLUMNS}
+FROM api_tokens t JOIN users u ON u.id = t.user_id
+WHERE t.token_hash = $1 AND NOT u.disabled
+"""
+
+# ---- events ---------------------------------------------------------------------------------
+LIST_EVENTS = """
+SELECT id, at, kind, actor_id, conversation_id, message_id, data::text FROM events
+WHERE id > $1 ORDER BY id LIMIT $2
+"""
+INSERT_EVENT = """
+INSERT INTO events (at, kind, actor_id, conversation_id, message_id, data)
+VALUES ($1, $2, $3, $4, $5, $6::jsonb)
+"""

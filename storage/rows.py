@@ -1,0 +1,114 @@
+"""Row-to-model conversion shared by both stores; each passes how its driver gives times."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from inbox.model import (
+    Attachment,
+    ChannelKind,
+    Conversation,
+    ConversationId,
+    ConversationStatus,
+    DeliveryStatus,
+    Direction,
+    Event,
+    EventId,
+    Message,
+    MessageId,
+    Role,
+    User,
+    UserId,
+    contact_alias,
+)
+
+Row = Sequence[Any]
+TimeParser = Callable[[Any], datetime]
+
+
+def parse_text_time(value: Any) -> datetime:
+    """SQLite keeps times as ISO-8601 UTC text."""
+    return datetime.fromisoformat(value).astimezone(UTC)
+
+
+def parse_native_time(value: Any) -> datetime:
+    """asyncpg returns aware datetimes for timestamptz."""
+    assert isinstance(value, datetime)
+    return value.astimezone(UTC)
+
+
+def _opt_time(value: Any, parse: TimeParser) -> datetime | None:
+    return None if value is None else parse(value)
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def conversation(row: Row, parse: TimeParser) -> Conversation:
+    """Columns: storage.*_sql CONVERSATION_COLUMNS."""
+    return Conversation(
+        id=ConversationId(row[0]),
+        contact_id=row[1],
+        contact_alias=contact_alias(row[1]),
+        channel=ChannelKind(row[2]),
+        status=ConversationStatus(row[3]),
+        priority=row[4],
+        assignee_id=None if row[5] is None else UserId(row[5]),
+        tags=tuple(_json(row[6])),
+        created_at=parse(row[7]),
+        updated_at=parse(row[8]),
+        last_inbound_at=_opt_time(row[9], parse),
+        first_response_due=_opt_time(row[10], parse),
+        next_response_due=_opt_time(row[11], parse),
+    )
+
+
+def message(row: Row, parse: TimeParser) -> Message:
+    """Columns: storage.*_sql MESSAGE_COLUMNS."""
+    return Message(
+        id=MessageId(row[0]),
+        conversation_id=ConversationId(row[1]),
+        direction=Direction(row[2]),
+        body=row[3],
+        author_id=None if row[4] is None else UserId(row[4]),
+        external_id=row[5],
+        created_at=parse(row[6]),
+        delivery_status=DeliveryStatus(row[7]),
+        attachments=tuple(
+            Attachment(
+                filename=a["filename"], content_type=a["content_type"], size_bytes=a["size_bytes"]
+            )
+            for a in _json(row[8])
+        ),
+    )
+
+
+def user(row: Row, parse: TimeParser) -> User:
+    """Columns: storage.*_sql USER_COLUMNS."""
+    return User(
+        id=UserId(row[0]),
+        username=row[1],
+        display_name=row[2],
+        roles=frozenset(Role(r) for r in _json(row[3])),
+        skills=frozenset(_json(row[4])),
+        languages=frozenset(_json(row[5])),
+        capacity=row[6],
+        disabled=bool(row[7]),
+        created_at=_opt_time(row[8], parse),
+    )
+
+
+def event(row: Row, parse: TimeParser) -> Event:
+    return Event(
+        id=EventId(row[0]),
+        at=parse(row[1]),
+        kind=row[2],
+        actor_id=None if row[3] is None else UserId(row[3]),
+        conversation_id=None if row[4] is None else ConversationId(row[4]),
+        message_id=None if row[5] is None else MessageId(row[5]),
+        data=dict(_json(row[6])),
+    )

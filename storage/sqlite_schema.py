@@ -1,0 +1,106 @@
+"""SQLite migrations, one SQL script per schema version (times are ISO-8601 UTC text)."""
+
+from __future__ import annotations
+
+MIGRATIONS: dict[int, str] = {
+    1: """
+CREATE TABLE contacts (
+    id          INTEGER PRIMARY KEY,
+    created_at  TEXT NOT NULL
+);
+-- The raw address lives only here, for replying; contacts are matched by the keyed hash.
+CREATE TABLE channel_identities (
+    id            INTEGER PRIMARY KEY,
+    contact_id    INTEGER NOT NULL REFERENCES contacts(id),
+    channel       TEXT NOT NULL,
+    identity_hash TEXT NOT NULL,
+    address       TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    UNIQUE (channel, identity_hash)
+);
+CREATE TABLE users (
+    id            INTEGER PRIMARY KEY,
+    username      TEXT NOT NULL UNIQUE,
+    display_name  TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    roles         TEXT NOT NULL,          -- JSON array
+    skills        TEXT NOT NULL DEFAULT '[]',
+    languages     TEXT NOT NULL DEFAULT '["ja"]',
+    capacity      INTEGER NOT NULL DEFAULT 3 CHECK (capacity >= 0),
+    is_counselor  INTEGER NOT NULL DEFAULT 0,
+    disabled      INTEGER NOT NULL DEFAULT 0,
+    created_at    TEXT NOT NULL
+);
+CREATE TABLE conversations (
+    id                 INTEGER PRIMARY KEY,
+    contact_id         INTEGER NOT NULL REFERENCES contacts(id),
+    identity_id        INTEGER NOT NULL REFERENCES channel_identities(id),
+    channel            TEXT NOT NULL,
+    status             TEXT NOT NULL,
+    priority           INTEGER NOT NULL DEFAULT 0,
+    assignee_id        INTEGER REFERENCES users(id),
+    tags               TEXT NOT NULL DEFAULT '[]',
+    created_at         TEXT NOT NULL,
+    updated_at         TEXT NOT NULL,
+    queued_at          TEXT NOT NULL,
+    last_inbound_at    TEXT,
+    first_response_due TEXT,
+    next_response_due  TEXT,
+    closed_at          TEXT
+);
+-- One open conversation per identity: threading can rely on it, concurrent writers too.
+CREATE UNIQUE INDEX conversations_one_open ON conversations (identity_id) WHERE status <> 'closed';
+CREATE INDEX conversations_queue ON conversations (status, priority DESC, queued_at);
+CREATE INDEX conversations_load ON conversations (assignee_id)
+    WHERE status IN ('assigned', 'waiting');
+CREATE TABLE messages (
+    id              INTEGER PRIMARY KEY,
+    conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+    direction       TEXT NOT NULL,
+    channel         TEXT NOT NULL,
+    external_id     TEXT,
+    body            TEXT NOT NULL,
+    author_id       INTEGER REFERENCES users(id),
+    attachments     TEXT NOT NULL DEFAULT '[]',
+    delivery_status TEXT NOT NULL,
+    created_at      TEXT NOT NULL
+);
+CREATE UNIQUE INDEX messages_external ON messages (channel, external_id)
+    WHERE external_id IS NOT NULL;
+CREATE INDEX messages_conversation ON messages (conversation_id, id);
+CREATE TABLE outbox (
+    id              INTEGER PRIMARY KEY,
+    message_id      INTEGER NOT NULL UNIQUE REFERENCES messages(id),
+    status          TEXT NOT NULL,          -- pending, sent, failed
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    due_at          TEXT NOT NULL,          -- next attempt, or end of the current claim
+    provider_id     TEXT UNIQUE,
+    last_error      TEXT,
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL
+);
+CREATE INDEX outbox_due ON outbox (due_at) WHERE status = 'pending';
+CREATE TABLE sessions (
+    token_hash  TEXT PRIMARY KEY,
+    user_id     INTEGER NOT NULL REFERENCES users(id),
+    created_at  TEXT NOT NULL,
+    expires_at  TEXT NOT NULL
+);
+CREATE TABLE api_tokens (
+    token_hash  TEXT PRIMARY KEY,
+    user_id     INTEGER NOT NULL REFERENCES users(id),
+    name        TEXT NOT NULL,
+    created_at  TEXT NOT NULL
+);
+CREATE TABLE events (
+    id              INTEGER PRIMARY KEY,
+    at              TEXT NOT NULL,
+    kind            TEXT NOT NULL,
+    actor_id        INTEGER REFERENCES users(id),
+    conversation_id INTEGER REFERENCES conversations(id),
+    message_id      INTEGER REFERENCES messages(id),
+    data            TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX events_conversation ON events (conversation_id);
+""",
+}

@@ -1,0 +1,142 @@
+"""SQL text of SqliteStore, apart from intake (sqlite_intake.py) and the schema."""
+
+from __future__ import annotations
+
+CONVERSATION_COLUMNS = """
+id, contact_id, channel, status, priority, assignee_id, tags, created_at, updated_at,
+last_inbound_at, first_response_due, next_response_due
+"""
+GET_CONVERSATION = f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = ?"
+QUEUE_ORDER = "ORDER BY priority DESC, queued_at, id"
+
+MESSAGE_COLUMNS = """
+id, conversation_id, direction, body, author_id, external_id, created_at, delivery_status,
+attachments
+"""
+LIST_MESSAGES = f"""
+SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? {{notes}} ORDER BY id LIMIT ?
+"""
+INSERT_MESSAGE = """
+INSERT INTO messages (conversation_id, direction, channel, body, author_id, delivery_status,
+                      created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+RETURNING id
+"""
+INSERT_OUTBOX = """
+INSERT INTO outbox (message_id, status, due_at, created_at, updated_at)
+VALUES (?, 'pending', ?, ?, ?)
+"""
+INSERT_EVENT = """
+INSERT INTO events (at, kind, actor_id, conversation_id, message_id, data)
+VALUES (?, ?, ?, ?, ?, ?)
+"""
+SET_STATUS = "UPDATE conversations SET status = ?, updated_at = ? WHERE id = ?"
+CLOSE = "UPDATE conversations SET status = 'closed', closed_at = ?, updated_at = ? WHERE id = ?"
+ASSIGN = """
+UPDATE conversations SET assignee_id = ?, status = CASE WHEN status = 'queued' THEN 'assigned'
+                                                        ELSE status END,
+       updated_at = ?
+WHERE id = ?
+"""
+LOAD_OF = """
+SELECT assignee_id, count(*) FROM conversations
+WHERE status IN ('assigned', 'waiting') AND assignee_id IN (SELECT value FROM json_each(?))
+GROUP BY assignee_id
+"""
+WAITING = f"""
+SELECT id, channel, priority, queued_at FROM conversations
+WHERE status = 'queued' AND assignee_id IS NULL {QUEUE_ORDER} LIMIT ?
+"""
+AGENTS = """
+SELECT u.id, u.capacity,
+       (SELECT count(*) FROM conversations c
+        WHERE c.assignee_id = u.id AND c.status IN ('assigned', 'waiting'))
+FROM users u WHERE u.is_counselor = 1 AND u.disabled = 0 ORDER BY u.id
+"""
+STILL_QUEUED = """
+SELECT id FROM conversations
+WHERE status = 'queued' AND assignee_id IS NULL AND id IN (SELECT value FROM json_each(?))
+"""
+ENABLED_COUNSELORS = """
+SELECT id FROM users WHERE is_counselor = 1 AND disabled = 0
+AND id IN (SELECT value FROM json_each(?))
+"""
+APPLY_ASSIGNMENTS = """
+UPDATE conversations SET assignee_id = j.value ->> 1, status = 'assigned', updated_at = ?
+FROM json_each(?) AS j WHERE conversations.id = j.value ->> 0
+"""
+INSERT_EVENTS = """
+INSERT INTO events (at, kind, actor_id, conversation_id, message_id, data)
+SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5
+FROM json_each(?)
+"""
+CONSULTER_HISTORY = f"""
+SELECT {MESSAGE_COLUMNS} FROM messages WHERE direction <> 'note' AND conversation_id = (
+    SELECT c.id FROM conversations c JOIN channel_identities i ON i.id = c.identity_id
+    WHERE i.channel = ? AND i.identity_hash = ? ORDER BY c.id DESC LIMIT 1)
+ORDER BY id DESC LIMIT ?
+"""
+
+DUE_OUTBOX = """
+SELECT id FROM outbox WHERE status = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?
+"""
+CLAIM_OUTBOX = """
+UPDATE outbox SET due_at = ?, attempts = attempts + 1, updated_at = ?
+WHERE id IN (SELECT value FROM json_each(?))
+RETURNING id
+"""
+OUTBOX_ITEMS = """
+SELECT o.id, o.attempts, m.id, m.conversation_id, m.channel, i.address, m.body
+FROM outbox o
+JOIN messages m ON m.id = o.message_id
+JOIN conversations c ON c.id = m.conversation_id
+JOIN channel_identities i ON i.id = c.identity_id
+WHERE o.id IN (SELECT value FROM json_each(?))
+ORDER BY o.id
+"""
+OUTBOX_MESSAGE = "SELECT message_id FROM outbox WHERE id = ?"
+MARK_SENT = """
+UPDATE outbox SET status = 'sent', provider_id = ?, last_error = NULL, updated_at = ?
+WHERE id = ?
+"""
+MARK_RETRY = "UPDATE outbox SET due_at = ?, last_error = ?, updated_at = ? WHERE id = ?"
+MARK_FAILED = "UPDATE outbox SET status = 'failed', last_error = ?, updated_at = ? WHERE id = ?"
+SET_DELIVERY = "UPDATE messages SET delivery_status = ?, external_id = ? WHERE id = ?"
+NEXT_DUE = "SELECT min(due_at) FROM outbox WHERE status = 'pending'"
+
+USER_COLUMNS = (
+    "id, username, display_name, roles, skills, languages, capacity, disabled, created_at"
+)
+INSERT_USER = f"""
+INSERT INTO users (username, display_name, password_hash, roles, skills, languages, capacity,
+                   is_counselor, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+RETURNING {USER_COLUMNS}
+"""
+GET_USER = f"SELECT {USER_COLUMNS} FROM users WHERE id = ?"
+FIND_LOGIN = f"SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = ?"
+LIST_USERS = f"SELECT {USER_COLUMNS} FROM users ORDER BY username"
+SET_DISABLED = f"UPDATE users SET disabled = ? WHERE username = ? RETURNING {USER_COLUMNS}"
+SET_PASSWORD = "UPDATE users SET password_hash = ? WHERE id = ?"
+DELETE_USER_SESSIONS = "DELETE FROM sessions WHERE user_id = ?"
+INSERT_SESSION = """
+INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)
+"""
+SESSION_USER = f"""
+SELECT {", ".join("u." + c.strip() for c in USER_COLUMNS.split(","))}
+FROM sessions s JOIN users u ON u.id = s.user_id
+WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled = 0
+"""
+DELETE_SESSION = "DELETE FROM sessions WHERE token_hash = ?"
+INSERT_TOKEN = """
+INSERT INTO api_tokens (token_hash, user_id, name, created_at) VALUES (?, ?, ?, ?)
+"""
+TOKEN_USER = f"""
+SELECT {", ".join("u." + c.strip() for c in USER_COLUMNS.split(","))}
+FROM api_tokens t JOIN users u ON u.id = t.user_id
+WHERE t.token_hash = ? AND u.disabled = 0
+"""
+LIST_EVENTS = """
+SELECT id, at, kind, actor_id, conversation_id, message_id, data FROM events
+WHERE id > ? ORDER BY id LIMIT ?
+"""

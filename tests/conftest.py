@@ -1,0 +1,40 @@
+"""Fixtures shared by every test: the Store under test on SQLite and on a real PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from storage.base import Store
+from storage.postgres import PostgresStore
+from storage.sqlite import SqliteStore
+from tests import pgutil
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[pgutil.PgTemplate]:
+    """A migrated template database on the server named by TSUNAGU_TEST_DATABASE_URL."""
+    url = pgutil.pg_admin_url()
+    if url is None:
+        pgutil.skip_or_fail("TSUNAGU_TEST_DATABASE_URL is not set")
+    if not asyncio.run(pgutil.pg_reachable(url)):
+        pgutil.skip_or_fail(f"no PostgreSQL answers at {pgutil.redact(url)}")
+    template = asyncio.run(pgutil.PgTemplate.create(url))
+    yield template
+    asyncio.run(template.drop_all())
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    """A migrated, empty store; each test gets its own file or database."""
+    if request.param == "sqlite":
+        impl: Store = SqliteStore(tmp_path / "inbox.db")  # the annotation checks conformance
+    else:
+        template: pgutil.PgTemplate = request.getfixturevalue("pg_template")
+        impl = PostgresStore(await template.fresh_database())
+    async with impl:
+        await impl.migrate()
+        yield impl

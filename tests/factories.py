@@ -1,0 +1,53 @@
+"""Builders for test data, so each test states only what it is about."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from datetime import UTC, datetime, timedelta
+
+from inbox.model import Attachment, ChannelKind, InboundMessage, NewUser, Role
+from storage.base import KeyedInbound
+
+T0 = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)
+_seq = itertools.count(1)
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def inbound(
+    sender: str = "alice@example.jp",
+    *,
+    body: str = "こんにちは",
+    external_id: str | None = None,
+    channel: ChannelKind = ChannelKind.WEBCHAT,
+    received_at: datetime | None = None,
+    attachments: tuple[Attachment, ...] = (),
+) -> KeyedInbound:
+    n = next(_seq)
+    msg = InboundMessage(
+        channel=channel,
+        external_id=external_id or f"ext-{n}",
+        sender=sender,
+        body=body,
+        received_at=received_at or at(n),
+        attachments=attachments,
+    )
+    return KeyedInbound(message=msg, identity_hash=hashlib.sha256(sender.encode()).hexdigest())
+
+
+def new_user(
+    username: str = "sato",
+    *,
+    roles: frozenset[Role] = frozenset({Role.COUNSELOR}),
+    capacity: int = 3,
+) -> NewUser:
+    return NewUser(
+        username=username,
+        display_name=username.title(),
+        password_hash="$argon2id$not-a-real-hash",
+        roles=roles,
+        capacity=capacity,
+    )

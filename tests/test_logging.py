@@ -1,0 +1,205 @@
+"""Log output: JSON lines with action and extras, context ids, redaction, exceptions, text form."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from inbox.logging import (
+    configure_logging,
+    conversation_id_var,
+    message_id_var,
+    request_id_var,
+)
+from inbox.model import ConversationId, MessageId
+
+log = logging.getLogger("inbox.test")
+
+
+@pytest.fixture
+def out() -> Iterator[io.StringIO]:
+    """Capture what configure_logging's handler writes; restore the root logger afterwards."""
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    stream = io.StringIO()
+    try:
+        yield stream
+    finally:
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)
+
+
+def json_lines(stream: io.StringIO) -> list[dict[str, object]]:
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+def test_json_lines_carry_the_fixed_fields_action_and_extras(out: io.StringIO) -> None:
+    configure_logging("INFO", "json", out)
+    before = datetime.now(UTC)
+    log.info("stored %s", "one", extra={"action": "message_stored", "message_id": 7})
+    log.warning("日本語も読める", extra={"action": "queue_high", "depth": 9000, "ids": [1, 2]})
+    first, second = json_lines(out)
+    assert first == {
+        "ts": first["ts"],
+        "level": "INFO",
+        "logger": "inbox.test",
+        "msg": "stored one",
+        "action": "message_stored",
+        "message_id": 7,
+    }
+    assert isinstance(first["ts"], str)
+    assert first["ts"].endswith("Z")
+    assert datetime.fromisoformat(first["ts"]) >= before.replace(microsecond=0)
+    assert second["msg"] == "日本語も読める"
+    assert (second["level"], second["depth"], second["ids"]) == ("WARNING", 9000, [1, 2])
+
+
+def test_a_record_without_action_has_null_action(out: io.StringIO) -> None:
+    configure_logging("INFO", "json", out)
+    log.info("plain")
+    assert json_lines(out)[0]["action"] is None
+
+
+def test_extras_that_are_not_json_are_skipped(out: io.StringIO) -> None:
+    configure_logging("INFO", "json", out)
+    log.info("x", extra={"action": "a", "obj": object(), "ok": {"n": 1}, "level": "spoof"})
+    (line,) = json_lines(out)
+    assert "obj" not in line
+    assert line["ok"] == {"n": 1}
+    assert line["level"] == "INFO"  # extras cannot overwrite the fixed fields
+
+
+def test_level_filters_records(out: io.StringIO) -> None:
+    configure_logging("WARNING", "json", out)
+    log.info("hidden")
+    log.warning("shown")
+    assert [line["msg"] for line in json_lines(out)] == ["shown"]
+
+
+def test_context_ids_are_added_when_set(out: io.StringIO) -> None:
+    configure_logging("INFO", "json", out)
+    log.info("before")
+    tokens = (
+        request_id_var.set("req-1"),
+        conversation_id_var.set(ConversationId(5)),
+        message_id_var.set(MessageId(6)),
+    )
+    try:
+        log.info("during")
+        log.info("explicit", extra={"message_id": 99})
+    finally:
+        message_id_var.reset(tokens[2])
+        conversation_id_var.reset(tokens[1])
+        request_id_var.reset(tokens[0])
+    before, during, explicit = json_lines(out)
+    assert not {"request_id", "conversation_id", "message_id"} & before.keys()
+    assert (during["request_id"], during["conversation_id"], during["message_id"]) == (
+        "req-1",
+        5,
+        6,
+    )
+    assert explicit["message_id"] == 99  # an explicit extra wins over the ambient id
+
+
+async def test_tasks_inherit_context_ids(out: io.StringIO) -> None:
+    configure_logging("INFO", "json", out)
+
+    async def work() -> None:
+        log.info("in task", extra={"action": "routed"})
+
+    token = request_id_var.set("req-task")
+    try:
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(work(), name="work")
+    finally:
+        request_id_var.reset(token)
+    assert json_lines(out)[0]["request_id"] == "req-task"
+
+
+def test_personal_data_and_secrets_are_redacted(out: io.StringIO) -> None:
+    configure_logging("INFO", "json", out)
+    sensitive = {
+        "body": "I need help",
+        "text": "hello",
+        "sender": "a@example.org",
+        "address": "b@example.org",
+        "recipient": "+819012345678",
+        "phone": "+819012345678",
+        "email": "c@example.org",
+        "token": "tok-1a2b",
+        "password": "pw-3c4d",
+        "auth_token": "tok-5e6f",
+        "sender_address": "d@example.org",
+    }
+    log.info("oops", extra={"action": "careless", "message_id": 3, **sensitive})
+    (line,) = json_lines(out)
+    assert {key: line[key] for key in sensitive} == dict.fromkeys(sensitive, "[redacted]")
+    assert line["message_id"] == 3
+    for value in sensitive.values():
+        assert value not in out.getvalue()
+
+
+def test_exceptions_are_rendered_on_one_line(out: io.StringIO) -> None:
+    configure_logging("INFO", "json", out)
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        log.exception("failed", extra={"action": "send_failed"})
+    assert len(out.getvalue().splitlines()) == 1
+    (line,) = json_lines(out)
+    assert line["level"] == "ERROR"
+    assert isinstance(line["exc"], str)
+    assert line["exc"].startswith("Traceback (most recent call last):")
+    assert line["exc"].endswith("ValueError: boom")
+
+
+def test_text_format_for_people(out: io.StringIO) -> None:
+    configure_logging("DEBUG", "text", out)
+    token = request_id_var.set("r1")
+    try:
+        log.info("stored", extra={"action": "message_stored", "message_id": 7, "note": "two words"})
+    finally:
+        request_id_var.reset(token)
+    log.debug("no action", extra={"email": "x@example.org"})
+    first, second = out.getvalue().splitlines()
+    assert re.fullmatch(
+        r'\d\d:\d\d:\d\d INFO    message_stored stored message_id=7 note="two words" request_id=r1',
+        first,
+    )
+    assert re.fullmatch(r"\d\d:\d\d:\d\d DEBUG   - no action email=\[redacted\]", second)
+
+
+def test_text_format_renders_exceptions(out: io.StringIO) -> None:
+    configure_logging("INFO", "text", out)
+    try:
+        raise KeyError("k")
+    except KeyError:
+        log.exception("failed", extra={"action": "crashed"})
+    text = out.getvalue()
+    assert " ERROR   crashed failed\nTraceback (most recent call last):" in text
+    assert text.rstrip().endswith("KeyError: 'k'")
+
+
+def test_configure_logging_is_idempotent_and_keeps_other_handlers(out: io.StringIO) -> None:
+    root = logging.getLogger()
+    other = logging.NullHandler()
+    root.addHandler(other)
+    first = io.StringIO()
+    configure_logging("INFO", "json", first)
+    configure_logging("INFO", "json", out)
+    log.info("once", extra={"action": "a"})
+    assert first.getvalue() == ""
+    assert len(json_lines(out)) == 1
+    assert other in root.handlers
+
+
+def test_unknown_format_is_rejected(out: io.StringIO) -> None:
+    with pytest.raises(ValueError, match="'json' or 'text'"):
+        configure_logging("INFO", "yaml", out)
