@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Collection, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Collection, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any, Self
-from urllib.parse import urlsplit
-
-import asyncpg
 
 from inbox.errors import (
     Conflict,
@@ -42,6 +39,7 @@ from storage import postgres_sql as q
 from storage import rows
 from storage.base import SCHEMA_VERSION, KeyedInbound
 from storage.postgres_intake import save_inbound_batch
+from storage.postgres_pool import RETRYABLE, describe_url, open_pool, translated
 from storage.postgres_schema import MIGRATIONS
 from storage.routing_rows import agents_from_rows, waiting_from_rows
 
@@ -50,59 +48,6 @@ ROUTING_PAGE = 1000
 # A unique violation means another instance committed the same identity, conversation or
 # message meanwhile; the retry sees its rows. Deadlocks between two batches resolve the same way.
 INTAKE_ATTEMPTS = 5
-_RETRYABLE = (
-    asyncpg.UniqueViolationError,
-    asyncpg.DeadlockDetectedError,
-    asyncpg.SerializationError,
-)
-_CONNECTION_LOST = (
-    OSError,
-    TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.TooManyConnectionsError,
-    asyncpg.AdminShutdownError,
-    asyncpg.CrashShutdownError,
-)
-
-
-def describe_url(url: str) -> str:
-    """host:port/database of a connection URL, never its user or password."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port or 5432
-    except ValueError:
-        return "<unparsable database URL>"
-    return f"{parts.hostname or 'localhost'}:{port}/{parts.path.lstrip('/') or '<default>'}"
-
-
-@contextmanager
-def _translated() -> Iterator[None]:
-    """Let only StorageError subclasses out, with the driver's exception as the cause."""
-    try:
-        yield
-    except asyncpg.UniqueViolationError as exc:
-        raise DuplicateKey(f"duplicate key violates {exc.constraint_name}") from exc
-    except asyncpg.ForeignKeyViolationError as exc:
-        raise NotFound(f"a referenced record does not exist ({exc.constraint_name})") from exc
-    except asyncpg.UndefinedTableError as exc:
-        raise SchemaMismatch(f"{exc}: the database is not migrated; run migrate first") from exc
-    except _CONNECTION_LOST as exc:
-        raise DatabaseUnavailable(f"PostgreSQL connection lost: {exc!r}") from exc
-    except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-        raise StorageError(f"PostgreSQL: {exc}") from exc
-
-
-def _without_password(exc: BaseException, url: str) -> str:
-    """The error's text with the URL's password masked, should the driver ever echo it."""
-    text = f"{type(exc).__name__}: {exc}"
-    try:
-        password = urlsplit(url).password
-    except ValueError:
-        return type(exc).__name__  # an unparsable URL: its text could be anywhere in the message
-    return text.replace(password, "***") if password else text
-
-
 def _json(value: dict[str, object] | None) -> str:
     return json.dumps(value or {}, ensure_ascii=False)
 
@@ -128,19 +73,12 @@ class PostgresStore:
         return f"PostgresStore({describe_url(self._url)!r})"
 
     async def __aenter__(self) -> Self:
-        try:
-            self._pool = await asyncpg.create_pool(
-                self._url,
-                min_size=self._pool_min,
-                max_size=self._pool_max,
-                timeout=self._connect_timeout_s,
-            )
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            raise DatabaseUnavailable(
-                f"cannot connect to PostgreSQL at {describe_url(self._url)} "
-                f"({_without_password(exc, self._url)}); check that the server runs and the "
-                "database URL is right"
-            ) from exc
+        self._pool = await open_pool(
+            self._url,
+            min_size=self._pool_min,
+            max_size=self._pool_max,
+            timeout_s=self._connect_timeout_s,
+        )
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -156,20 +94,20 @@ class PostgresStore:
 
     @asynccontextmanager
     async def _tx(self) -> AsyncIterator[Any]:
-        with _translated():
+        with translated():
             async with self.pool.acquire() as conn, conn.transaction():
                 yield conn
 
     async def _fetch(self, sql: str, *args: Any) -> list[Any]:
-        with _translated():
+        with translated():
             return list(await self.pool.fetch(sql, *args))
 
     async def _fetchrow(self, sql: str, *args: Any) -> Any:
-        with _translated():
+        with translated():
             return await self.pool.fetchrow(sql, *args)
 
     async def _fetchval(self, sql: str, *args: Any) -> Any:
-        with _translated():
+        with translated():
             return await self.pool.fetchval(sql, *args)
 
     # ---- schema -------------------------------------------------------------------------
@@ -180,7 +118,7 @@ class PostgresStore:
 
     async def migrate(self) -> list[int]:
         applied: list[int] = []
-        with _translated():
+        with translated():
             async with self.pool.acquire() as conn:
                 while (version := await _migrate_one(conn)) is not None:
                     applied.append(version)
@@ -196,12 +134,12 @@ class PostgresStore:
     async def save_inbound_batch(self, items: Sequence[KeyedInbound]) -> list[StoredInbound]:
         if not items:
             return []
-        with _translated():
+        with translated():
             for attempt in range(1, INTAKE_ATTEMPTS + 1):
                 try:
                     async with self.pool.acquire() as conn, conn.transaction():
                         return await save_inbound_batch(conn, items)
-                except _RETRYABLE as exc:
+                except RETRYABLE as exc:
                     if attempt == INTAKE_ATTEMPTS:
                         raise Conflict(
                             f"inbound batch of {len(items)} still collided with concurrent "
@@ -212,7 +150,7 @@ class PostgresStore:
     # ---- routing ------------------------------------------------------------------------
     async def routing_snapshot(self) -> RoutingSnapshot:
         # One snapshot for both queries, so loads and the queue describe the same moment.
-        with _translated():
+        with translated():
             async with self.pool.acquire() as conn, conn.transaction(
                 isolation="repeatable_read", readonly=True
             ):
@@ -226,7 +164,7 @@ class PostgresStore:
         # One short transaction per assignment: each holds at most one counselor lock, so two
         # routers cannot deadlock on each other's counselors.
         applied = []
-        with _translated():
+        with translated():
             async with self.pool.acquire() as conn:
                 for a in assigns:
                     async with conn.transaction():

@@ -13,7 +13,7 @@ from inbox.web.server import SERVICES, ApiError
 
 SESSION_COOKIE = "tsunagu_session"
 CSRF_HEADER = "X-Tsunagu-CSRF"
-_REQUEST_USER = "tsunagu.user"
+_REQUEST_USER = web.RequestKey("user", User)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -23,8 +23,7 @@ async def current_user(request: web.Request) -> User:
     A cookie can be sent by any site the browser visits, so a state-changing request that
     rides on the cookie must also carry a custom header, which other origins cannot add.
     """
-    cached = request.get(_REQUEST_USER)
-    if isinstance(cached, User):
+    if (cached := request.get(_REQUEST_USER)) is not None:
         return cached
     services = request.app[SERVICES]
     auth = request.headers.get("Authorization", "")

@@ -117,9 +117,13 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     request_id_var.set(uuid.uuid4().hex[:12])
     try:
         return await handler(request)
-    except web.HTTPRequestEntityTooLarge as exc:
+    except web.HTTPRequestEntityTooLarge:
+        limit = request.app[SERVICES].settings.max_body_bytes
         raise ApiError(
-            413, "too_large", f"the request body is larger than {exc.max_size} bytes", field="body"
+            413,
+            "too_large",
+            f"the request body is larger than {limit} bytes (server.max_body_bytes)",
+            field="body",
         ) from None
     except (ValidationError, NotFound, PermissionDenied, Conflict, IntakeBusy) as exc:
         api_error = _translate(exc)

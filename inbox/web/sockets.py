@@ -29,8 +29,9 @@ def _socket(request: web.Request) -> web.WebSocketResponse:
     settings = request.app[SERVICES].settings
     return web.WebSocketResponse(
         heartbeat=settings.heartbeat_s,
-        # UTF-8 Japanese is 3 bytes a character, plus the JSON around it
-        max_msg_size=settings.max_message_chars * 4 + 1024,
+        # room for a body at the limit even when JSON-escaped (\uXXXX, 6 bytes a character),
+        # so an overlong body gets a precise too_large answer instead of a dropped socket
+        max_msg_size=settings.max_message_chars * 6 + 1024,
     )
 
 

@@ -192,7 +192,10 @@ function createMessageEl({ direction, body, created_at, state }) {
   return li;
 }
 
-/** Insert a stored message in id order, before any not-yet-acknowledged local messages. */
+/**
+ * Insert a stored message in id order, before any message still being sent.
+ * Failed local messages keep the place where she wrote them.
+ */
 function insertServerMessage(msg) {
   if (!msg || (typeof msg.id !== "number" && typeof msg.id !== "string")) return null;
   if (msg.direction !== "inbound" && msg.direction !== "outbound") return null; // never show anything else
@@ -209,7 +212,8 @@ function insertServerMessage(msg) {
 
   let before = null;
   for (const child of els.list.children) {
-    if (child.dataset.id === undefined || Number(child.dataset.id) > id) {
+    const later = child.dataset.id !== undefined && Number(child.dataset.id) > id;
+    if (later || child.dataset.clientId !== undefined) {
       before = child;
       break;
     }
@@ -316,6 +320,7 @@ function onError(msg) {
   clearTimeout(rec.retryTimer);
   pending.delete(rec.client_id);
   persistPending();
+  delete rec.li.dataset.clientId;
   v.state = "failed";
   v.retrying = false;
   v.error = msg.message || "";

@@ -1,0 +1,266 @@
+"""PostgreSQL only: several instances on one database, the races the contract suite cannot stage."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+
+import asyncpg
+import pytest
+
+from inbox.errors import DatabaseUnavailable, SchemaMismatch, StorageError
+from inbox.model import (
+    OPEN_STATUSES,
+    Assign,
+    ChannelKind,
+    ConversationId,
+    OutboxItem,
+    StoredInbound,
+    UserId,
+)
+from storage import postgres_sql as q
+from storage.base import SCHEMA_VERSION
+from storage.postgres import PostgresStore
+from storage.postgres_intake import save_inbound_batch as intake_in_transaction
+from tests import pgutil
+from tests.factories import at, inbound, new_user
+
+pytestmark = pytest.mark.postgres
+
+Stores = tuple[PostgresStore, PostgresStore]
+
+
+@pytest.fixture(scope="module")
+def template() -> Iterator[pgutil.PgTemplate]:
+    url = pgutil.pg_admin_url()
+    if url is None:
+        pgutil.skip_or_fail("TSUNAGU_TEST_DATABASE_URL is not set")
+    if not pgutil.run_blocking(pgutil.pg_reachable(url)):
+        pgutil.skip_or_fail(f"no PostgreSQL answers at {pgutil.redact(url)}")
+    made = pgutil.run_blocking(pgutil.PgTemplate.create(url))
+    yield made
+    pgutil.run_blocking(made.drop_all())
+
+
+@pytest.fixture
+async def db_url(template: pgutil.PgTemplate) -> str:
+    """A migrated database of this test's own."""
+    return await template.fresh_database()
+
+
+@pytest.fixture
+async def stores(db_url: str) -> AsyncIterator[Stores]:
+    """Two instances on the same database, as two processes would be."""
+    async with PostgresStore(db_url) as a, PostgresStore(db_url) as b:
+        yield a, b
+
+
+@pytest.fixture
+async def other(db_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A raw connection standing for another instance caught in the middle of a transaction."""
+    conn = await asyncpg.connect(db_url)
+    yield conn
+    await conn.close()
+
+
+async def _wait_until_blocked(db_url: str, timeout_s: float = 10.0) -> None:
+    """Return once some session of this database waits for a lock (the race is staged)."""
+    conn = await asyncpg.connect(db_url)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while not await conn.fetchval(
+            "SELECT count(*) > 0 FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        ):
+            assert time.monotonic() < deadline, "no session started waiting for a lock"
+            await asyncio.sleep(0.005)  # polling a condition with a deadline, not a fixed wait
+    finally:
+        await conn.close()
+
+
+# ---- intake -------------------------------------------------------------------------------------
+async def test_two_instances_store_overlapping_batches_once(stores: Stores) -> None:
+    senders = [f"+8190{i:08d}" for i in range(8)]
+    batches = [
+        [
+            inbound(senders[i % len(senders)], external_id=f"m{i}", channel=ChannelKind.SMS)
+            for i in range(k * 10, k * 10 + 30)
+        ]
+        for k in range(6)
+    ]  # each batch overlaps the next two; every batch goes to both instances at once
+    calls = [(store, batch) for batch in batches for store in stores]
+    answers = await asyncio.gather(*(store.save_inbound_batch(batch) for store, batch in calls))
+
+    by_key: dict[str, list[StoredInbound]] = {}
+    conversation_of_sender: dict[str, set[ConversationId]] = {}
+    for (_, batch), answer in zip(calls, answers, strict=True):
+        for item, stored in zip(batch, answer, strict=True):
+            by_key.setdefault(item.message.external_id, []).append(stored)
+            conversation_of_sender.setdefault(item.message.sender, set()).add(
+                stored.conversation_id
+            )
+    assert len(by_key) == 80
+    for key, seen in by_key.items():
+        assert len({s.message_id for s in seen}) == 1, key
+        assert [s.duplicate for s in seen].count(False) == 1, key
+    assert all(len(c) == 1 for c in conversation_of_sender.values())
+
+    a, _ = stores
+    conversations = await a.list_conversations(statuses=OPEN_STATUSES, limit=1000)
+    assert len(conversations) == len(senders)
+    assert sum([len(await a.list_messages(c.id)) for c in conversations]) == 80
+    kinds = Counter(e.kind for e in await a.list_events(limit=10_000))
+    assert (kinds["message_received"], kinds["conversation_opened"]) == (80, len(senders))
+
+
+async def test_intake_retries_after_a_concurrent_writer_commits(
+    stores: Stores, other: asyncpg.Connection, db_url: str
+) -> None:
+    store, _ = stores
+    item = inbound("+819012345678", external_id="race", channel=ChannelKind.SMS)
+    async with other.transaction():
+        (theirs,) = await intake_in_transaction(other, [item])
+        ours = asyncio.create_task(store.save_inbound_batch([item]))
+        await _wait_until_blocked(db_url)  # on the identity the other instance has not committed
+    assert await ours == [
+        StoredInbound(
+            message_id=theirs.message_id, conversation_id=theirs.conversation_id, duplicate=True
+        )
+    ]
+
+
+# ---- routing ------------------------------------------------------------------------------------
+async def test_two_routers_never_exceed_capacity(stores: Stores) -> None:
+    a, b = stores
+    users = [(await a.create_user(new_user(f"c{i}", capacity=2), now=at(0))).id for i in range(3)]
+    convs = [s.conversation_id for s in await a.save_inbound_batch(
+        [inbound(f"s{i}") for i in range(12)]
+    )]
+    # Both routers decided on the same stale snapshot, in opposite orders.
+    plan_a = [
+        Assign(conversation_id=c, user_id=users[i % 3], capacity=2) for i, c in enumerate(convs)
+    ]
+    plan_b = [
+        Assign(conversation_id=c, user_id=users[(i + 1) % 3], capacity=2)
+        for i, c in reversed(list(enumerate(convs)))
+    ]
+    applied_a, applied_b = await asyncio.gather(
+        a.apply_assignments(plan_a, now=at(10)), b.apply_assignments(plan_b, now=at(10))
+    )
+
+    applied = applied_a + applied_b
+    assert len({x.conversation_id for x in applied}) == len(applied) == 6
+    agents = (await a.routing_snapshot()).agents
+    assert [(g.user_id, g.load) for g in agents] == [(u, 2) for u in users]
+    kinds = Counter(e.kind for e in await a.list_events(limit=10_000))
+    assert kinds["conversation_assigned"] == 6
+
+
+async def test_router_counts_the_load_committed_while_it_waited(
+    stores: Stores, other: asyncpg.Connection, db_url: str
+) -> None:
+    store, _ = stores
+    sato = (await store.create_user(new_user("sato", capacity=1), now=at(0))).id
+    one, two = await store.save_inbound_batch([inbound("1"), inbound("2")])
+    async with other.transaction():  # another router between its lock and its commit
+        assert await other.fetchval(q.LOCK_COUNSELOR, sato) == sato
+        assert await other.fetchval(q.APPLY_ASSIGNMENT, one.conversation_id, sato, 1, at(1))
+        late = asyncio.create_task(store.apply_assignments(
+            [Assign(conversation_id=two.conversation_id, user_id=sato, capacity=1)], now=at(2)
+        ))
+        await _wait_until_blocked(db_url)
+    assert await late == []
+    assert (await store.get_conversation(two.conversation_id)).assignee_id is None
+
+
+# ---- outbox -------------------------------------------------------------------------------------
+async def _replies(store: PostgresStore, count: int) -> UserId:
+    sato = (await store.create_user(new_user("sato"), now=at(0))).id
+    for stored in await store.save_inbound_batch([inbound(f"s{i}") for i in range(count)]):
+        await store.add_reply(stored.conversation_id, author_id=sato, body="返信", now=at(1))
+    return sato
+
+
+async def test_two_senders_never_claim_the_same_row(stores: Stores) -> None:
+    await _replies(stores[0], 20)
+
+    async def drain(store: PostgresStore) -> list[OutboxItem]:
+        claimed: list[OutboxItem] = []
+        while batch := await store.claim_outbox(now=at(5), limit=3, lease_s=60):
+            claimed += batch
+        return claimed
+
+    first, second = await asyncio.gather(drain(stores[0]), drain(stores[1]))
+    ids = [i.outbox_id for i in first + second]
+    assert len(ids) == len(set(ids)) == 20
+    assert {i.attempts for i in first + second} == {1}
+
+
+async def test_claim_skips_a_row_another_sender_holds(
+    stores: Stores, other: asyncpg.Connection
+) -> None:
+    store, _ = stores
+    await _replies(store, 3)
+    async with other.transaction():
+        held = await other.fetchval("SELECT min(id) FROM outbox")
+        await other.execute("SELECT id FROM outbox WHERE id = $1 FOR UPDATE", held)
+        async with asyncio.timeout(5):  # skipped, not waited for
+            claimed = await store.claim_outbox(now=at(5), limit=10, lease_s=60)
+        assert held not in {i.outbox_id for i in claimed} and len(claimed) == 2
+    (last,) = await store.claim_outbox(now=at(5), limit=10, lease_s=60)
+    assert last.outbox_id == held
+
+
+# ---- schema -------------------------------------------------------------------------------------
+async def test_concurrent_migrations_apply_each_version_once(
+    template: pgutil.PgTemplate,
+) -> None:
+    url = await template.empty_database()
+    async with (
+        PostgresStore(url) as a,
+        PostgresStore(url) as b,
+        PostgresStore(url) as c,
+        PostgresStore(url) as d,
+    ):
+        assert await a.schema_version() == 0
+        results = await asyncio.gather(a.migrate(), b.migrate(), c.migrate(), d.migrate())
+        assert sorted(results) == [[], [], [], list(range(1, SCHEMA_VERSION + 1))]
+        assert await d.schema_version() == SCHEMA_VERSION
+
+
+async def test_newer_database_is_refused(stores: Stores, other: asyncpg.Connection) -> None:
+    await other.execute(q.RECORD_MIGRATION, SCHEMA_VERSION + 1)
+    with pytest.raises(SchemaMismatch, match="newer than this code"):
+        await stores[0].migrate()
+
+
+async def test_unmigrated_database_says_so(template: pgutil.PgTemplate) -> None:
+    async with PostgresStore(await template.empty_database()) as store:
+        with pytest.raises(SchemaMismatch, match="migrate"):
+            await store.list_users()
+
+
+# ---- connecting ---------------------------------------------------------------------------------
+async def test_closed_port_is_unavailable_and_the_password_stays_secret() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # free now, and nothing listens there once closed
+    store = PostgresStore(f"postgresql://inbox:pa55-secret@127.0.0.1:{port}/inbox")
+    with pytest.raises(DatabaseUnavailable) as raised:
+        async with store:
+            pass
+    assert f"127.0.0.1:{port}/inbox" in str(raised.value)
+    assert "pa55-secret" not in str(raised.value) and "pa55-secret" not in repr(store)
+    assert isinstance(raised.value.__cause__, OSError)
+    with pytest.raises(StorageError, match="async with"):
+        await store.ping()
+
+
+async def test_missing_database_is_unavailable(template: pgutil.PgTemplate) -> None:
+    url = pgutil.with_database(template.admin_url, "tsunagu_no_such_database")
+    with pytest.raises(DatabaseUnavailable, match="tsunagu_no_such_database"):
+        async with PostgresStore(url):
+            pass

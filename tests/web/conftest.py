@@ -1,0 +1,104 @@
+"""A real server (inbox.app.serve) on 127.0.0.1 port 0, on SQLite, and clients to drive it."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from inbox.app import serve
+from inbox.auth import hash_password
+from inbox.config import Config, load_config
+from inbox.model import Role
+from storage.sqlite import SqliteStore
+from tests.factories import T0
+
+PASSWORD = "correct horse battery"
+STAFF = {
+    "sato": frozenset({Role.COUNSELOR}),
+    "suzuki": frozenset({Role.COUNSELOR}),
+    "boss": frozenset({Role.SUPERVISOR}),
+    "admin": frozenset({Role.ADMIN}),
+    "phone": frozenset({Role.PHONE_STAFF}),
+}
+
+
+@dataclass
+class Server:
+    url: str
+    cfg: Config
+    ids: dict[str, int]
+
+    def ws_url(self, path: str) -> str:
+        return self.url.replace("http://", "ws://") + path
+
+
+def make_config(tmp_path: Path, **sections: dict[str, Any]) -> Config:
+    cfg = load_config(None, env={"TSUNAGU_DATA_DIR": str(tmp_path / "data")})
+    cfg = dataclasses.replace(cfg, server=dataclasses.replace(cfg.server, port=0))
+    for name, values in sections.items():
+        cfg = dataclasses.replace(cfg, **{name: dataclasses.replace(getattr(cfg, name), **values)})
+    return cfg
+
+
+async def add_staff(cfg: Config, capacity: int = 3) -> dict[str, int]:
+    from tests.factories import new_user
+
+    assert cfg.database.sqlite_path is not None
+    ids = {}
+    password_hash = hash_password(PASSWORD)
+    async with SqliteStore(cfg.database.sqlite_path) as store:
+        await store.migrate()
+        for name, roles in STAFF.items():
+            user = dataclasses.replace(
+                new_user(name, roles=roles, capacity=capacity), password_hash=password_hash
+            )
+            ids[name] = (await store.create_user(user, now=T0)).id
+    return ids
+
+
+@asynccontextmanager
+async def running(cfg: Config) -> AsyncIterator[str]:
+    """Run serve() in this loop until the block ends, then stop it and wait for the drain."""
+    stop = asyncio.Event()
+    ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    task = asyncio.create_task(serve(cfg, stop, on_ready=ready.set_result))
+    try:
+        url = await asyncio.wait_for(asyncio.shield(ready), 15)
+        yield url
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 20)
+
+
+@pytest.fixture
+async def server(tmp_path: Path) -> AsyncIterator[Server]:
+    cfg = make_config(tmp_path)
+    ids = await add_staff(cfg)
+    async with running(cfg) as url:
+        yield Server(url=url, cfg=cfg, ids=ids)
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+async def sign_in(url: str, username: str) -> aiohttp.ClientSession:
+    """A new client session signed in as `username` (the caller closes it)."""
+    session = aiohttp.ClientSession(
+        headers={"X-Tsunagu-CSRF": "1"}, cookie_jar=aiohttp.CookieJar(unsafe=True)
+    )
+    async with session.post(
+        f"{url}/api/session", json={"username": username, "password": PASSWORD}
+    ) as r:
+        assert r.status == 200, await r.text()
+    return session

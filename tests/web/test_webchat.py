@@ -1,0 +1,142 @@
+"""A consulter and a counselor hold a conversation through the real server."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import aiohttp
+
+from tests.web.conftest import Server, sign_in
+
+
+async def chat(
+    http: aiohttp.ClientSession,
+    server: Server,
+    token: str | None = None,
+) -> tuple[aiohttp.ClientWebSocketResponse, dict[str, Any]]:
+    ws = await http.ws_connect(server.ws_url("/chat/ws"))
+    await ws.send_json({"type": "hello", "token": token})
+    welcome = await ws.receive_json(timeout=10)
+    assert welcome["type"] == "welcome"
+    return ws, welcome
+
+
+async def say(
+    ws: aiohttp.ClientWebSocketResponse,
+    body: str,
+    client_id: str | None = None,
+) -> dict[str, Any]:
+    await ws.send_json(
+        {"type": "message", "client_id": client_id or str(uuid.uuid4()), "body": body}
+    )
+    answer: dict[str, Any] = await ws.receive_json(timeout=10)
+    return answer
+
+
+async def until(predicate: Any, timeout_s: float = 10.0) -> Any:
+    """Poll an async predicate; the router and outbox run beside the test, not inside it."""
+    async with asyncio.timeout(timeout_s):
+        while not (result := await predicate()):
+            await asyncio.sleep(0.02)
+        return result
+
+
+async def test_consulter_and_counselor_talk(server: Server, http: aiohttp.ClientSession) -> None:
+    ws, welcome = await chat(http, server)
+    assert welcome["messages"] == []
+    client_id = str(uuid.uuid4())
+    ack = await say(ws, "夜分にすみません。相談したいです。", client_id)
+    assert ack["type"] == "ack" and ack["client_id"] == client_id
+
+    sato = await sign_in(server.url, "sato")
+    suzuki = await sign_in(server.url, "suzuki")
+    try:
+
+        async def assigned() -> dict[str, Any] | None:
+            for s in (sato, suzuki):
+                async with s.get(f"{server.url}/api/conversations") as r:
+                    for conv in (await r.json())["conversations"]:
+                        if conv["status"] == "assigned":
+                            return dict(conv)
+            return None
+
+        conv = await until(assigned)
+        assert conv["contact_alias"].startswith("相談者-")
+        assert conv["channel"] == "webchat"
+        owner = sato if conv["assignee_id"] == server.ids["sato"] else suzuki
+        other = suzuki if owner is sato else sato
+        async with other.get(f"{server.url}/api/conversations/{conv['id']}") as r:
+            assert r.status == 404  # another counselor's conversation is invisible to her
+
+        async with owner.post(
+            f"{server.url}/api/conversations/{conv['id']}/replies",
+            json={"body": "ご連絡ありがとうございます。"},
+        ) as r:
+            assert r.status == 201, await r.text()
+        pushed = await ws.receive_json(timeout=10)
+        assert pushed["type"] == "message"
+        assert pushed["message"]["body"] == "ご連絡ありがとうございます。"
+
+        async def delivered() -> bool:
+            async with owner.get(f"{server.url}/api/conversations/{conv['id']}") as r:
+                messages = (await r.json())["messages"]
+            return bool(messages[-1]["delivery_status"] == "sent")
+
+        await until(delivered)
+        await ws.close()
+
+        # she comes back later with her token: same conversation, history intact
+        ws2, again = await chat(http, server, welcome["token"])
+        assert [m["body"] for m in again["messages"]] == [
+            "夜分にすみません。相談したいです。",
+            "ご連絡ありがとうございます。",
+        ]
+        assert [m["direction"] for m in again["messages"]] == ["inbound", "outbound"]
+        # a resend after a reconnect is recognized, not stored twice
+        repeat = await say(ws2, "夜分にすみません。相談したいです。", client_id)
+        assert repeat["message_id"] == ack["message_id"]
+        await ws2.close()
+        async with owner.get(f"{server.url}/api/conversations/{conv['id']}") as r:
+            assert len((await r.json())["messages"]) == 2
+    finally:
+        await sato.close()
+        await suzuki.close()
+
+
+async def test_bad_frames_get_precise_errors(server: Server, http: aiohttp.ClientSession) -> None:
+    ws, _ = await chat(http, server)
+    await ws.send_str("{not json")
+    error = await ws.receive_json(timeout=10)
+    assert (error["type"], error["code"]) == ("error", "validation")
+    assert "malformed JSON" in error["message"]
+    cid = str(uuid.uuid4())
+    assert (await say(ws, "   ", cid))["message"] == "body: must not be empty"
+    too_long = await say(ws, "あ" * (server.cfg.intake.max_message_chars + 1))
+    assert too_long["code"] == "too_large"
+    await ws.send_json({"type": "message", "client_id": "not-a-uuid", "body": "x"})
+    assert (await ws.receive_json(timeout=10))["message"].startswith("client_id:")
+    # the socket survives all of that
+    assert (await say(ws, "大丈夫です"))["type"] == "ack"
+    await ws.close()
+
+
+async def test_unknown_token_starts_a_fresh_session(
+    server: Server, http: aiohttp.ClientSession
+) -> None:
+    ws, welcome = await chat(http, server, "x" * 43)
+    assert welcome["messages"] == []
+    await ws.close()
+    ws, welcome = await chat(http, server, "short")
+    assert welcome["token"] != "short"
+    await ws.close()
+
+
+async def test_foreign_origin_is_refused(server: Server, http: aiohttp.ClientSession) -> None:
+    try:
+        await http.ws_connect(server.ws_url("/chat/ws"), origin="https://evil.example")
+    except aiohttp.WSServerHandshakeError as exc:
+        assert exc.status == 403
+    else:
+        raise AssertionError("a foreign origin was accepted")
