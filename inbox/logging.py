@@ -120,6 +120,9 @@ class _InboxHandler(logging.StreamHandler[TextIO]):
     """Marks the handler configure_logging installed, so a second call replaces it."""
 
 
+QUIET_LOGGERS = ("aiosqlite", "asyncpg")
+
+
 def configure_logging(level: str, fmt: str, stream: TextIO | None = None) -> None:
     """Send the root logger's records to stream (default stderr) as fmt "json" or "text".
 
@@ -139,6 +142,10 @@ def configure_logging(level: str, fmt: str, stream: TextIO | None = None) -> Non
         old.close()  # flushes; a StreamHandler never closes its stream
     root.addHandler(handler)
     root.setLevel(level)
+    # Database drivers log each statement with its parameters at DEBUG, and the parameters are
+    # message bodies and addresses; their warnings and errors still come through.
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
 
 
 def _json_ok(value: object) -> bool:

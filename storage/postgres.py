@@ -48,6 +48,8 @@ ROUTING_PAGE = 1000
 # A unique violation means another instance committed the same identity, conversation or
 # message meanwhile; the retry sees its rows. Deadlocks between two batches resolve the same way.
 INTAKE_ATTEMPTS = 5
+
+
 def _json(value: dict[str, object] | None) -> str:
     return json.dumps(value or {}, ensure_ascii=False)
 
@@ -151,8 +153,9 @@ class PostgresStore:
     async def routing_snapshot(self) -> RoutingSnapshot:
         # One snapshot for both queries, so loads and the queue describe the same moment.
         with translated():
-            async with self.pool.acquire() as conn, conn.transaction(
-                isolation="repeatable_read", readonly=True
+            async with (
+                self.pool.acquire() as conn,
+                conn.transaction(isolation="repeatable_read", readonly=True),
             ):
                 waiting = await conn.fetch(q.WAITING, ROUTING_PAGE)
                 agents = await conn.fetch(q.AGENTS)

@@ -197,8 +197,7 @@ async def _find_or_open_conversations(
         identity_id, _ = identity_of[(item.message.channel.value, item.identity_hash)]
         first_item.setdefault(identity_id, item)
     found = {
-        int(r[0]): int(r[1])
-        for r in await conn.fetch(FIND_OPEN_CONVERSATIONS, list(first_item))
+        int(r[0]): int(r[1]) for r in await conn.fetch(FIND_OPEN_CONVERSATIONS, list(first_item))
     }
     to_open = [
         (
@@ -214,8 +213,6 @@ async def _find_or_open_conversations(
         opened = await conn.fetch(INSERT_CONVERSATIONS, *_columns(to_open, 4))
         found.update({int(r[0]): int(r[1]) for r in opened})
         at_of = {row[1]: row[3] for row in to_open}
-        events = [
-            (at_of[int(r[0])], "conversation_opened", int(r[1]), None, "{}") for r in opened
-        ]
+        events = [(at_of[int(r[0])], "conversation_opened", int(r[1]), None, "{}") for r in opened]
         await conn.execute(INSERT_EVENTS, *_columns(events, 5))
     return found

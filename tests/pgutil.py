@@ -17,7 +17,7 @@ from storage.postgres import PostgresStore
 
 URL_VARIABLE = "TSUNAGU_TEST_DATABASE_URL"
 HOW_TO_ENABLE = f"set {URL_VARIABLE}=postgresql://postgres@127.0.0.1:5432/test"
-# Short: a database that is not there yet should fail the test run quickly, not hang it.
+# Short: an unreachable server should skip (or fail) the run at once, not hang it.
 CONNECT_TIMEOUT_S = 5.0
 
 T = TypeVar("T")

@@ -136,9 +136,9 @@ async def test_intake_retries_after_a_concurrent_writer_commits(
 async def test_two_routers_never_exceed_capacity(stores: Stores) -> None:
     a, b = stores
     users = [(await a.create_user(new_user(f"c{i}", capacity=2), now=at(0))).id for i in range(3)]
-    convs = [s.conversation_id for s in await a.save_inbound_batch(
-        [inbound(f"s{i}") for i in range(12)]
-    )]
+    convs = [
+        s.conversation_id for s in await a.save_inbound_batch([inbound(f"s{i}") for i in range(12)])
+    ]
     # Both routers decided on the same stale snapshot, in opposite orders.
     plan_a = [
         Assign(conversation_id=c, user_id=users[i % 3], capacity=2) for i, c in enumerate(convs)
@@ -168,9 +168,11 @@ async def test_router_counts_the_load_committed_while_it_waited(
     async with other.transaction():  # another router between its lock and its commit
         assert await other.fetchval(q.LOCK_COUNSELOR, sato) == sato
         assert await other.fetchval(q.APPLY_ASSIGNMENT, one.conversation_id, sato, 1, at(1))
-        late = asyncio.create_task(store.apply_assignments(
-            [Assign(conversation_id=two.conversation_id, user_id=sato, capacity=1)], now=at(2)
-        ))
+        late = asyncio.create_task(
+            store.apply_assignments(
+                [Assign(conversation_id=two.conversation_id, user_id=sato, capacity=1)], now=at(2)
+            )
+        )
         await _wait_until_blocked(db_url)
     assert await late == []
     assert (await store.get_conversation(two.conversation_id)).assignee_id is None

@@ -6,7 +6,7 @@ import aiohttp
 import pytest
 
 from tests.web.conftest import PASSWORD, Server, sign_in
-from tests.web.test_webchat import chat, say, until
+from tests.web.test_webchat import chat, next_event, say
 
 
 async def test_health(server: Server, http: aiohttp.ClientSession) -> None:
@@ -79,17 +79,13 @@ async def test_malformed_reply_names_the_field(
 async def _one_conversation(
     server: Server, http: aiohttp.ClientSession, staff: aiohttp.ClientSession
 ) -> int:
+    events = await staff.ws_connect(server.ws_url("/api/ws"))
     ws, _ = await chat(http, server)
     await say(ws, "相談があります")
     await ws.close()
-
-    async def first() -> int | None:
-        async with staff.get(f"{server.url}/api/conversations") as r:
-            found = (await r.json())["conversations"]
-        return int(found[0]["id"]) if found else None
-
-    result: int = await until(first)
-    return result
+    assigned = await next_event(events, "conversation_assigned")
+    await events.close()
+    return int(assigned["conversation_id"])
 
 
 async def test_sizes_and_unknown_ids(server: Server, http: aiohttp.ClientSession) -> None:

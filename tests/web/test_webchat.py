@@ -35,34 +35,33 @@ async def say(
     return answer
 
 
-async def until(predicate: Any, timeout_s: float = 10.0) -> Any:
-    """Poll an async predicate; the router and outbox run beside the test, not inside it."""
-    async with asyncio.timeout(timeout_s):
-        while not (result := await predicate()):
-            await asyncio.sleep(0.02)
-        return result
+async def next_event(ws: aiohttp.ClientWebSocketResponse, kind: str) -> dict[str, Any]:
+    """Read the staff socket until an event of this kind arrives (the router and outbox run
+    beside the test, so the test waits for what they announce instead of sleeping)."""
+    async with asyncio.timeout(10):
+        while True:
+            frame = await ws.receive_json()
+            if frame["event"]["kind"] == kind:
+                return dict(frame["event"])
 
 
 async def test_consulter_and_counselor_talk(server: Server, http: aiohttp.ClientSession) -> None:
+    sato = await sign_in(server.url, "sato")
+    suzuki = await sign_in(server.url, "suzuki")
+    events = await sato.ws_connect(server.ws_url("/api/ws"))
     ws, welcome = await chat(http, server)
     assert welcome["messages"] == []
     client_id = str(uuid.uuid4())
     ack = await say(ws, "夜分にすみません。相談したいです。", client_id)
     assert ack["type"] == "ack" and ack["client_id"] == client_id
-
-    sato = await sign_in(server.url, "sato")
-    suzuki = await sign_in(server.url, "suzuki")
     try:
-
-        async def assigned() -> dict[str, Any] | None:
-            for s in (sato, suzuki):
-                async with s.get(f"{server.url}/api/conversations") as r:
-                    for conv in (await r.json())["conversations"]:
-                        if conv["status"] == "assigned":
-                            return dict(conv)
-            return None
-
-        conv = await until(assigned)
+        assigned = await next_event(events, "conversation_assigned")
+        listed = []
+        for staff in (sato, suzuki):
+            async with staff.get(f"{server.url}/api/conversations") as r:
+                listed += (await r.json())["conversations"]
+        (conv,) = [c for c in listed if c["id"] == assigned["conversation_id"]]
+        assert conv["status"] == "assigned"
         assert conv["contact_alias"].startswith("相談者-")
         assert conv["channel"] == "webchat"
         owner = sato if conv["assignee_id"] == server.ids["sato"] else suzuki
@@ -79,12 +78,9 @@ async def test_consulter_and_counselor_talk(server: Server, http: aiohttp.Client
         assert pushed["type"] == "message"
         assert pushed["message"]["body"] == "ご連絡ありがとうございます。"
 
-        async def delivered() -> bool:
-            async with owner.get(f"{server.url}/api/conversations/{conv['id']}") as r:
-                messages = (await r.json())["messages"]
-            return bool(messages[-1]["delivery_status"] == "sent")
-
-        await until(delivered)
+        await next_event(events, "reply_sent")
+        async with owner.get(f"{server.url}/api/conversations/{conv['id']}") as r:
+            assert (await r.json())["messages"][-1]["delivery_status"] == "sent"
         await ws.close()
 
         # she comes back later with her token: same conversation, history intact
@@ -101,6 +97,7 @@ async def test_consulter_and_counselor_talk(server: Server, http: aiohttp.Client
         async with owner.get(f"{server.url}/api/conversations/{conv['id']}") as r:
             assert len((await r.json())["messages"]) == 2
     finally:
+        await events.close()
         await sato.close()
         await suzuki.close()
 

@@ -174,6 +174,7 @@ function coalesced(fn, wait = 120) {
 function showLogin(infoKey) {
   els.appView.hidden = true;
   els.userBox.hidden = true;
+  els.status.hidden = true;
   els.loginView.hidden = false;
   els.loginInfo.textContent = infoKey ? t(infoKey) : "";
   els.loginInfo.dataset.key = infoKey || "";
@@ -227,6 +228,7 @@ async function signedIn(user) {
   els.loginView.hidden = true;
   els.appView.hidden = false;
   els.userBox.hidden = false;
+  els.status.hidden = false;
   renderUser();
   hideToast();
   clearInterval(tickTimer);

@@ -388,7 +388,7 @@ export function formatTime(iso) {
   const now = new Date();
   const opts = { timeZone: TIME_ZONE, hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
   if (tokyoDayKey(d) !== tokyoDayKey(now)) {
-    opts.month = "numeric";
+    opts.month = current === "ja" ? "numeric" : "short";
     opts.day = "numeric";
     const y = (x) => new Intl.DateTimeFormat("en", { timeZone: TIME_ZONE, year: "numeric" }).format(x);
     if (y(d) !== y(now)) opts.year = "numeric";

@@ -1,0 +1,86 @@
+"""Opening PostgresStore's asyncpg pool and translating asyncpg errors into StorageError."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlsplit
+
+import asyncpg
+
+from inbox.errors import (
+    DatabaseUnavailable,
+    DuplicateKey,
+    NotFound,
+    SchemaMismatch,
+    StorageError,
+)
+
+# Failures a whole-batch retry resolves: the other transaction has committed (unique violation)
+# or was chosen to lose (deadlock); READ COMMITTED raises no serialization errors, but be safe.
+RETRYABLE = (
+    asyncpg.UniqueViolationError,
+    asyncpg.DeadlockDetectedError,
+    asyncpg.SerializationError,
+)
+CONNECTION_LOST = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+)
+
+
+def describe_url(url: str) -> str:
+    """host:port/database of a connection URL, never its user or password."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or 5432
+    except ValueError:
+        return "<unparsable database URL>"
+    return f"{parts.hostname or 'localhost'}:{port}/{parts.path.lstrip('/') or '<default>'}"
+
+
+def _without_password(exc: BaseException, url: str) -> str:
+    """The error's text with the URL's password masked, should the driver ever echo it."""
+    text = f"{type(exc).__name__}: {exc}"
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return type(exc).__name__  # an unparsable URL: its text could be anywhere in the message
+    return text.replace(password, "***") if password else text
+
+
+async def open_pool(url: str, *, min_size: int, max_size: int, timeout_s: float) -> Any:
+    """An asyncpg pool with `min_size` connections open. Raises DatabaseUnavailable."""
+    try:
+        return await asyncpg.create_pool(
+            url, min_size=min_size, max_size=max_size, timeout=timeout_s
+        )
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        raise DatabaseUnavailable(
+            f"cannot connect to PostgreSQL at {describe_url(url)} "
+            f"({_without_password(exc, url)}); check that the server runs and the "
+            "database URL is right"
+        ) from exc
+
+
+@contextmanager
+def translated() -> Iterator[None]:
+    """Let only StorageError subclasses out, with the driver's exception as the cause."""
+    try:
+        yield
+    except asyncpg.UniqueViolationError as exc:
+        raise DuplicateKey(f"duplicate key violates {exc.constraint_name}") from exc
+    except asyncpg.ForeignKeyViolationError as exc:
+        raise NotFound(f"a referenced record does not exist ({exc.constraint_name})") from exc
+    except asyncpg.UndefinedTableError as exc:
+        raise SchemaMismatch(f"{exc}: the database is not migrated; run migrate first") from exc
+    except CONNECTION_LOST as exc:
+        raise DatabaseUnavailable(f"PostgreSQL connection lost: {exc!r}") from exc
+    except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        raise StorageError(f"PostgreSQL: {exc}") from exc

@@ -1,0 +1,112 @@
+"""The outbox sender: sends, retries with backoff, gives up, on the real SQLite store."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from inbox.errors import ChannelError
+from inbox.model import ChannelKind, ConversationId, DeliveryStatus, Role, UserId
+from inbox.outbox import OutboxSender, retry_delay_s
+from storage.sqlite import SqliteStore
+from tests.factories import at, inbound, new_user
+from tests.fakes import ScriptedChannel
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = at(0)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    async with SqliteStore(tmp_path / "inbox.db") as s:
+        await s.migrate()
+        yield s
+
+
+async def _reply(store: SqliteStore) -> tuple[ConversationId, UserId]:
+    user = await store.create_user(new_user(roles=frozenset({Role.COUNSELOR})), now=at(0))
+    (stored,) = await store.save_inbound_batch([inbound("her-session")])
+    await store.add_reply(stored.conversation_id, author_id=user.id, body="返信", now=at(0))
+    return stored.conversation_id, user.id
+
+
+def _sender(store: SqliteStore, channel: ScriptedChannel, clock: Clock) -> OutboxSender:
+    return OutboxSender(
+        store,
+        {ChannelKind.WEBCHAT: channel},
+        clock=clock,
+        batch=10,
+        max_attempts=3,
+        backoff_base_s=2,
+        backoff_max_s=600,
+        lease_s=60,
+        send_timeout_s=5,
+    )
+
+
+def test_backoff_doubles_and_caps() -> None:
+    assert [retry_delay_s(n, base_s=2, max_s=10) for n in (1, 2, 3, 4, 5)] == [2, 4, 8, 10, 10]
+
+
+async def test_retries_then_succeeds(store: SqliteStore) -> None:
+    conv, _ = await _reply(store)
+    clock = Clock()
+    channel = ScriptedChannel(
+        [ChannelError("down", channel="webchat", retryable=True), "provider-7"]
+    )
+    sender = _sender(store, channel, clock)
+    assert await sender.send_due() == 1
+    assert await store.next_outbox_due() == at(2)  # first retry after base_s
+    assert await sender.send_due() == 0  # not due yet
+    clock.now = at(2)
+    assert await sender.send_due() == 1
+    assert channel.sent[0].recipient == "her-session"
+    last = (await store.list_messages(conv))[-1]
+    assert (last.delivery_status, last.external_id) == (DeliveryStatus.SENT, "provider-7")
+
+
+async def test_permanent_error_fails_at_once(store: SqliteStore) -> None:
+    conv, _ = await _reply(store)
+    channel = ScriptedChannel([ChannelError("refused", channel="webchat", retryable=False)])
+    await _sender(store, channel, Clock()).send_due()
+    assert (await store.list_messages(conv))[-1].delivery_status is DeliveryStatus.FAILED
+    assert await store.next_outbox_due() is None
+
+
+async def test_gives_up_after_max_attempts(store: SqliteStore) -> None:
+    conv, _ = await _reply(store)
+    clock = Clock()
+    channel = ScriptedChannel([ChannelError("down", channel="webchat", retryable=True)] * 3)
+    sender = _sender(store, channel, clock)
+    for _ in range(3):
+        await sender.send_due()
+        clock.now = clock.now.replace(hour=clock.now.hour + 1)
+    assert (await store.list_messages(conv))[-1].delivery_status is DeliveryStatus.FAILED
+    assert channel.outcomes == []
+
+
+async def test_unconfigured_channel_fails_clearly(store: SqliteStore) -> None:
+    conv, _ = await _reply(store)
+    sender = OutboxSender(
+        store,
+        {},
+        clock=Clock(),
+        batch=10,
+        max_attempts=3,
+        backoff_base_s=2,
+        backoff_max_s=600,
+        lease_s=60,
+        send_timeout_s=5,
+    )
+    await sender.send_due()
+    assert (await store.list_messages(conv))[-1].delivery_status is DeliveryStatus.FAILED
+    (failed,) = [e for e in await store.list_events() if e.kind == "reply_failed"]
+    assert "not configured" in str(failed.data["error"])

@@ -1,0 +1,134 @@
+"""`tsunagu` as a newcomer runs it: a subprocess in an empty directory, stopped by SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import aiohttp
+
+from tests.web.conftest import PASSWORD
+
+TSUNAGU = [sys.executable, "-m", "inbox"]
+
+
+def run(
+    args: list[str],
+    cwd: Path,
+    stdin: str = "",
+    **env: str,
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*TSUNAGU, *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **env},
+    )
+
+
+def test_bad_config_stops_with_exit_2_naming_the_key(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text("[intake]\nqueue_max = 0\n[server]\nprot = 1\n")
+    done = run(["check-config"], tmp_path)
+    assert done.returncode == 2
+    assert "config.toml: " in done.stderr and "Traceback" not in done.stderr
+    (tmp_path / "config.toml").write_text("[server]\nprot = 1\n")
+    done = run(["serve"], tmp_path)
+    assert done.returncode == 2
+    assert "server.prot" in done.stderr and "port" in done.stderr
+
+
+def test_unreachable_database_is_a_clear_message(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text(
+        '[database]\nurl = "postgresql://postgres:hunter2@127.0.0.1:1/none"\n'
+        "connect_attempts = 2\nconnect_backoff_max_s = 0.1\n"
+    )
+    done = run(["serve"], tmp_path)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "retrying" in done.stderr and "127.0.0.1:1" in done.stderr
+    assert "hunter2" not in done.stderr
+
+
+def test_users_from_the_command_line(tmp_path: Path) -> None:
+    done = run(
+        ["user", "add", "admin", "--role", "admin", "--password-stdin"],
+        tmp_path,
+        stdin=PASSWORD + "\n",
+    )
+    assert done.returncode == 0, done.stderr
+    assert (
+        run(
+            ["user", "add", "admin", "--role", "admin", "--password-stdin"],
+            tmp_path,
+            stdin=PASSWORD + "\n",
+        ).returncode
+        == 1
+    )
+    short = run(
+        ["user", "add", "x", "--role", "counselor", "--password-stdin"], tmp_path, stdin="short\n"
+    )
+    assert short.returncode == 1 and "password" in short.stderr
+    assert run(["user", "disable", "admin"], tmp_path).returncode == 0
+    listed = run(["user", "list"], tmp_path).stdout
+    assert re.search(r"admin\s+disabled", listed)
+    assert run(["migrate"], tmp_path).stdout.endswith("(already current)\n")
+
+
+async def test_serve_hold_a_conversation_and_drain_on_sigterm(tmp_path: Path) -> None:
+    assert (
+        run(
+            ["user", "add", "sato", "--role", "counselor", "--password-stdin"],
+            tmp_path,
+            stdin=PASSWORD + "\n",
+        ).returncode
+        == 0
+    )
+    proc = await asyncio.create_subprocess_exec(
+        *TSUNAGU, "serve", "--port", "0", cwd=tmp_path, stderr=asyncio.subprocess.PIPE
+    )
+    assert proc.stderr is not None
+    lines: list[str] = []
+    async with asyncio.timeout(20):
+        while not (found := re.search(r"listening on (http://\S+?)\"", lines[-1] if lines else "")):
+            lines.append((await proc.stderr.readline()).decode())
+    url = found.group(1)
+    try:
+        # unsafe: keep cookies from an IP-address host such as 127.0.0.1
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            ws = await http.ws_connect(url.replace("http", "ws") + "/chat/ws")
+            await ws.send_json({"type": "hello", "token": None})
+            assert (await ws.receive_json(timeout=10))["type"] == "welcome"
+            await ws.send_json(
+                {
+                    "type": "message",
+                    "client_id": str(uuid.uuid4()),
+                    "body": "E2E-BODY-MARKER こんばんは",
+                }
+            )
+            assert (await ws.receive_json(timeout=10))["type"] == "ack"
+            async with http.post(
+                f"{url}/api/session", json={"username": "sato", "password": PASSWORD}
+            ) as r:
+                assert r.status == 200
+            async with http.get(f"{url}/api/conversations") as r:
+                convs = (await r.json())["conversations"]
+            assert [c["channel"] for c in convs] == ["webchat"]
+            await ws.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        rest = (await asyncio.wait_for(proc.stderr.read(), 20)).decode()
+        assert await proc.wait() == 0
+    log = "".join(lines) + rest
+    actions = [json.loads(line).get("action") for line in log.splitlines() if line.startswith("{")]
+    assert actions.index("shutdown_started") < actions.index("shutdown_complete")
+    assert "E2E-BODY-MARKER" not in log
