@@ -54,7 +54,8 @@ def parse_chat_frame(
     body = frame.get("body")
     if not isinstance(body, str):
         raise ValidationError("required, a string", field="body")
-    body = body.strip()
+    # NUL cannot be stored in PostgreSQL text and has no meaning in a chat message
+    body = body.replace("\x00", "").strip()
     if not body:
         raise ValidationError("must not be empty", field="body")
     if len(body) > max_chars:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -20,11 +19,11 @@ def pg_template() -> Iterator[pgutil.PgTemplate]:
     url = pgutil.pg_admin_url()
     if url is None:
         pgutil.skip_or_fail("TSUNAGU_TEST_DATABASE_URL is not set")
-    if not asyncio.run(pgutil.pg_reachable(url)):
+    if not pgutil.run_blocking(pgutil.pg_reachable(url)):
         pgutil.skip_or_fail(f"no PostgreSQL answers at {pgutil.redact(url)}")
-    template = asyncio.run(pgutil.PgTemplate.create(url))
+    template = pgutil.run_blocking(pgutil.PgTemplate.create(url))
     yield template
-    asyncio.run(template.drop_all())
+    pgutil.run_blocking(template.drop_all())
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -102,6 +102,13 @@ function codePointLength(s) {
 
 // ---------------------------------------------------------------- rendering
 
+function el(tag, className, text) {
+  const e = document.createElement(tag);
+  if (className) e.className = className;
+  if (text) e.textContent = text;
+  return e;
+}
+
 function setStatus(state) {
   connState = state;
   els.status.dataset.state = state;
@@ -138,7 +145,11 @@ function renderMeta(li) {
   }
   if (v.state === "failed") {
     v.errorEl.hidden = false;
-    v.errorEl.textContent = v.error || t("chat.error.generic");
+    v.errorEl.dataset.code = v.errorCode || "";
+    const key = { too_large: "chat.error.tooLarge", validation: "chat.error.validation" }[v.errorCode];
+    const detail = el("span", "msg-error-detail", v.error || "");
+    v.errorEl.replaceChildren(t(key || "chat.error.generic"), detail);
+    detail.hidden = !v.error;
     v.editBtn.hidden = false;
     v.editBtn.textContent = t("chat.failedEdit");
   } else {
@@ -324,6 +335,7 @@ function onError(msg) {
   v.state = "failed";
   v.retrying = false;
   v.error = msg.message || "";
+  v.errorCode = msg.code || "";
   renderMeta(rec.li);
 }
 

@@ -258,7 +258,8 @@ async function onLoginSubmit(e) {
     els.loginInfo.textContent = "";
     await signedIn(data.user);
   } catch (err) {
-    els.loginError.textContent = err.message || t("error.network");
+    els.loginError.textContent =
+      err instanceof ApiError && err.code === "bad_credentials" ? t("login.badCredentials") : err.message || t("error.network");
     els.loginError.hidden = false;
     els.loginPassword.value = "";
     els.loginPassword.focus();

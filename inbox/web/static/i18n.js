@@ -54,6 +54,8 @@ export const STRINGS = {
     "chat.clearNo": "やめる",
     "chat.cleared": "この端末の履歴を消しました。",
     "chat.error.generic": "エラーが起きました。時間をおいてもう一度お試しください。",
+    "chat.error.tooLarge": "長すぎるため送れませんでした。10000文字以内に分けて送ってください。",
+    "chat.error.validation": "この内容は送れませんでした。",
     "chat.hintKeys": "Enterで送信・Shift+Enterで改行",
 
     // console
@@ -71,6 +73,7 @@ export const STRINGS = {
     "login.submit": "サインイン",
     "login.submitting": "サインインしています…",
     "login.required": "ユーザー名とパスワードを入力してください。",
+    "login.badCredentials": "ユーザー名またはパスワードが違います。",
     "login.expired": "セッションが切れました。もう一度サインインしてください。",
     "login.signedOut": "サインアウトしました。",
     "queue.heading": "受付一覧",
@@ -187,6 +190,8 @@ export const STRINGS = {
     "chat.clearNo": "Cancel",
     "chat.cleared": "The history was removed from this device.",
     "chat.error.generic": "Something went wrong. Please try again later.",
+    "chat.error.tooLarge": "Too long to send. Please split it into parts of up to 10,000 characters.",
+    "chat.error.validation": "This message could not be sent.",
     "chat.hintKeys": "Enter to send · Shift+Enter for a new line",
 
     "console.title": "Tsunagu counselor console",
@@ -203,6 +208,7 @@ export const STRINGS = {
     "login.submit": "Sign in",
     "login.submitting": "Signing in…",
     "login.required": "Enter your username and password.",
+    "login.badCredentials": "Wrong username or password.",
     "login.expired": "Your session has ended. Please sign in again.",
     "login.signedOut": "You have signed out.",
     "queue.heading": "Queue",
