@@ -28,9 +28,10 @@ def hash_password(password: str) -> str:
 
 def verify_password(stored_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+        _hasher.verify(stored_hash or _DUMMY_HASH, password)  # raises unless it matches
     except (VerificationError, InvalidHashError):
         return False
+    return stored_hash is not None
 
 
 def needs_rehash(stored_hash: str) -> bool:

@@ -85,7 +85,7 @@ class OutboxSender:
 
     async def _send_one(self, item: OutboxItem) -> None:
         msg = item.message
-        fields = {
+        fields: dict[str, object] = {
             "outbox_id": item.outbox_id,
             "message_id": msg.message_id,
             "channel": msg.channel.value,

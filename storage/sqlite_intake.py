@@ -102,23 +102,32 @@ async def save_inbound_batch(
     identity_of = await _find_or_create_identities(db, list(fresh.values()))
     conversation_of = await _find_or_open_conversations(db, list(fresh.values()), identity_of)
 
-    rows = []
-    for key, item in fresh.items():
-        msg = item.message
-        conv = conversation_of[identity_of[(key[0], item.identity_hash)][0]]
-        rows.append([conv, key[0], key[1], msg.body, _attachments_json(item), _ts(msg.received_at)])
+    placed = [
+        (ConversationId(conversation_of[identity_of[(key[0], item.identity_hash)][0]]), key, item)
+        for key, item in fresh.items()
+    ]
+    rows = [
+        [
+            conv,
+            key[0],
+            key[1],
+            item.message.body,
+            _attachments_json(item),
+            _ts(item.message.received_at),
+        ]
+        for conv, key, item in placed
+    ]
     new_ids = {(r[0], r[1]): MessageId(r[2]) for r in await _rows(db, INSERT_MESSAGES, rows)}
 
-    events = []
+    events: list[list[object]] = []
     touched: dict[int, str] = {}
-    for row in rows:
-        key = (row[1], row[2])
-        conv_id = ConversationId(row[0])
+    for conv_id, key, item in placed:
+        at = _ts(item.message.received_at)
         stored[key] = (new_ids[key], conv_id)
         events.append(
-            [row[5], "message_received", conv_id, new_ids[key], json.dumps({"channel": key[0]})]
+            [at, "message_received", conv_id, new_ids[key], json.dumps({"channel": key[0]})]
         )
-        touched[conv_id] = max(touched.get(conv_id, ""), row[5])
+        touched[conv_id] = max(touched.get(conv_id, ""), at)
     if events:
         await _rows(db, INSERT_EVENTS, events)
         await _rows(db, TOUCH_CONVERSATIONS, [[c, t] for c, t in touched.items()])

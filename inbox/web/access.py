@@ -23,8 +23,8 @@ async def current_user(request: web.Request) -> User:
     A cookie can be sent by any site the browser visits, so a state-changing request that
     rides on the cookie must also carry a custom header, which other origins cannot add.
     """
-    if (cached := request.get(_REQUEST_USER)) is not None:
-        return cached
+    if _REQUEST_USER in request:
+        return request[_REQUEST_USER]
     services = request.app[SERVICES]
     auth = request.headers.get("Authorization", "")
     user: User | None = None

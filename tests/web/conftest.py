@@ -52,7 +52,7 @@ async def add_staff(cfg: Config, capacity: int = 3) -> dict[str, int]:
     from tests.factories import new_user
 
     assert cfg.database.sqlite_path is not None
-    ids = {}
+    ids: dict[str, int] = {}
     password_hash = hash_password(PASSWORD)
     async with SqliteStore(cfg.database.sqlite_path) as store:
         await store.migrate()

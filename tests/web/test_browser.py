@@ -1,0 +1,92 @@
+"""The two pages in headless Chromium: a consulter and a counselor talk through the real server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from tests import pgutil
+from tests.web.conftest import PASSWORD, Server
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+SHOTS = os.environ.get("TSUNAGU_SCREENSHOTS")  # a directory to keep screenshots in, if set
+
+
+def chromium_path() -> str:
+    for candidate in ("/usr/lib/chromium/chromium", shutil.which("chromium")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    message = "headless Chromium is not installed: apt-get install chromium fonts-ipafont-gothic"
+    if pgutil.strict():
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    executable = chromium_path()
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            await browser.close()  # before the server stops, or its sockets hold shutdown up
+
+
+async def _shot(page: Page, name: str) -> None:
+    if SHOTS:
+        await page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
+
+
+async def test_consulter_and_counselor_in_the_browser(server: Server, browser: Browser) -> None:
+    consulter = await (await browser.new_context(locale="ja-JP")).new_page()
+    await consulter.goto(f"{server.url}/chat")
+    await consulter.get_by_test_id("chat-input").fill("夜遅くにすみません。話を聞いてほしいです。")
+    await consulter.get_by_test_id("chat-send").click()
+    mine = consulter.get_by_test_id("chat-message").filter(has_text="話を聞いてほしい")
+    await expect(mine).to_have_attribute("data-state", "sent", timeout=10_000)
+    await _shot(consulter, "chat-sent")
+
+    counselor = await (await browser.new_context(locale="ja-JP")).new_page()
+    await counselor.goto(f"{server.url}/console")
+    await counselor.get_by_test_id("login-username").fill("boss")
+    await counselor.get_by_test_id("login-password").fill(PASSWORD)
+    await counselor.get_by_test_id("login-submit").click()
+    item = counselor.get_by_test_id("queue-item").first
+    await expect(item).to_be_visible(timeout=10_000)
+    await item.click()
+    await expect(counselor.get_by_test_id("conv-messages")).to_contain_text("話を聞いてほしい")
+    await counselor.get_by_test_id("reply-input").fill("こんばんは。お話を聞かせてください。")
+    await counselor.get_by_test_id("reply-send").click()
+    await _shot(counselor, "console-replied")
+
+    reply = consulter.get_by_test_id("chat-message").filter(has_text="お話を聞かせてください")
+    await expect(reply).to_have_attribute("data-direction", "outbound", timeout=10_000)
+    await _shot(consulter, "chat-replied")
+
+    # she closes the tab and comes back: the browser kept her session, the server her history
+    await consulter.reload()
+    await expect(consulter.get_by_test_id("chat-message")).to_have_count(2, timeout=10_000)
+
+
+async def test_wrong_password_is_shown(server: Server, browser: Browser) -> None:
+    page = await browser.new_page()
+    await page.goto(f"{server.url}/console")
+    await page.get_by_test_id("login-username").fill("boss")
+    await page.get_by_test_id("login-password").fill("not the password")
+    await page.get_by_test_id("login-submit").click()
+    await expect(page.get_by_test_id("login-error")).to_be_visible(timeout=10_000)
