@@ -14,6 +14,13 @@ from typing import Any
 
 from inbox.model import ConversationId, MessageId, StoredInbound
 from storage.base import KeyedInbound
+from storage.intake_plan import (
+    answers,
+    attachments_json,
+    first_per_identity,
+    fresh_items,
+    message_keys,
+)
 
 FIND_MESSAGES = """
 SELECT m.channel, m.external_id, m.id, m.conversation_id
@@ -91,16 +98,6 @@ WHERE c.id = u.id
 Key = tuple[str, str]
 
 
-def _attachments_json(item: KeyedInbound) -> str:
-    return json.dumps(
-        [
-            {"filename": a.filename, "content_type": a.content_type, "size_bytes": a.size_bytes}
-            for a in item.message.attachments
-        ],
-        ensure_ascii=False,
-    )
-
-
 def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
     """Rows to the column arrays that unnest() takes back apart."""
     return [[row[i] for row in rows] for i in range(width)]
@@ -108,15 +105,12 @@ def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
 
 async def save_inbound_batch(conn: Any, items: Sequence[KeyedInbound]) -> list[StoredInbound]:
     """Run inside an open transaction on an asyncpg connection; the caller commits or rolls back."""
-    keys = [(i.message.channel.value, i.message.external_id) for i in items]
+    keys = message_keys(items)
     stored: dict[Key, tuple[MessageId, ConversationId]] = {
         (r[0], r[1]): (MessageId(r[2]), ConversationId(r[3]))
         for r in await conn.fetch(FIND_MESSAGES, *_columns(keys, 2))
     }
-    fresh: dict[Key, KeyedInbound] = {}
-    for key, item in zip(keys, items, strict=True):
-        if key not in stored:
-            fresh.setdefault(key, item)  # a repeat inside the batch is a duplicate of the first
+    fresh = fresh_items(keys, items, stored)
 
     new_keys: set[Key] = set()
     if fresh:
@@ -128,7 +122,7 @@ async def save_inbound_batch(conn: Any, items: Sequence[KeyedInbound]) -> list[S
                 key[0],
                 key[1],
                 item.message.body,
-                _attachments_json(item),
+                attachments_json(item),
                 item.message.received_at,
             )
             for key, item in fresh.items()
@@ -140,17 +134,7 @@ async def save_inbound_batch(conn: Any, items: Sequence[KeyedInbound]) -> list[S
             stored[(row[1], row[2])] = (new_ids[(row[1], row[2])], ConversationId(row[0]))
         new_keys = set(new_ids)
 
-    answers = []
-    for key in keys:
-        message_id, conversation_id = stored[key]
-        is_new = key in new_keys
-        new_keys.discard(key)  # the second occurrence in the batch is a duplicate
-        answers.append(
-            StoredInbound(
-                message_id=message_id, conversation_id=conversation_id, duplicate=not is_new
-            )
-        )
-    return answers
+    return answers(keys, stored, new_keys)
 
 
 async def _record_received(
@@ -192,10 +176,7 @@ async def _find_or_open_conversations(
     conn: Any, items: list[KeyedInbound], identity_of: dict[Key, tuple[int, int]]
 ) -> dict[int, int]:
     """identity id -> open conversation id, opening queued conversations where there is none."""
-    first_item: dict[int, KeyedInbound] = {}
-    for item in items:
-        identity_id, _ = identity_of[(item.message.channel.value, item.identity_hash)]
-        first_item.setdefault(identity_id, item)
+    first_item = first_per_identity(items, identity_of)
     found = {
         int(r[0]): int(r[1]) for r in await conn.fetch(FIND_OPEN_CONVERSATIONS, list(first_item))
     }

@@ -14,6 +14,13 @@ import aiosqlite
 
 from inbox.model import ConversationId, MessageId, StoredInbound
 from storage.base import KeyedInbound
+from storage.intake_plan import (
+    answers,
+    attachments_json,
+    first_per_identity,
+    fresh_items,
+    message_keys,
+)
 
 FIND_MESSAGES = """
 SELECT channel, external_id, id, conversation_id FROM messages
@@ -70,16 +77,6 @@ def _ts(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def _attachments_json(item: KeyedInbound) -> str:
-    return json.dumps(
-        [
-            {"filename": a.filename, "content_type": a.content_type, "size_bytes": a.size_bytes}
-            for a in item.message.attachments
-        ],
-        ensure_ascii=False,
-    )
-
-
 async def _rows(db: aiosqlite.Connection, sql: str, payload: object) -> list[aiosqlite.Row]:
     async with db.execute(sql, (json.dumps(payload, ensure_ascii=False),)) as cur:
         return list(await cur.fetchall())
@@ -89,15 +86,12 @@ async def save_inbound_batch(
     db: aiosqlite.Connection, items: Sequence[KeyedInbound]
 ) -> list[StoredInbound]:
     """Run inside an open write transaction; the caller commits or rolls back."""
-    keys = [(i.message.channel.value, i.message.external_id) for i in items]
+    keys = message_keys(items)
     stored = {
         (r[0], r[1]): (MessageId(r[2]), ConversationId(r[3]))
         for r in await _rows(db, FIND_MESSAGES, keys)
     }
-    fresh: dict[tuple[str, str], KeyedInbound] = {}
-    for key, item in zip(keys, items, strict=True):
-        if key not in stored:
-            fresh.setdefault(key, item)  # a repeat inside the batch is a duplicate of the first
+    fresh = fresh_items(keys, items, stored)
 
     identity_of = await _find_or_create_identities(db, list(fresh.values()))
     conversation_of = await _find_or_open_conversations(db, list(fresh.values()), identity_of)
@@ -112,7 +106,7 @@ async def save_inbound_batch(
             key[0],
             key[1],
             item.message.body,
-            _attachments_json(item),
+            attachments_json(item),
             _ts(item.message.received_at),
         ]
         for conv, key, item in placed
@@ -132,18 +126,7 @@ async def save_inbound_batch(
         await _rows(db, INSERT_EVENTS, events)
         await _rows(db, TOUCH_CONVERSATIONS, [[c, t] for c, t in touched.items()])
 
-    answers = []
-    first_seen: set[tuple[str, str]] = set()
-    for key in keys:
-        message_id, conversation_id = stored[key]
-        is_new = key in new_ids and key not in first_seen
-        first_seen.add(key)
-        answers.append(
-            StoredInbound(
-                message_id=message_id, conversation_id=conversation_id, duplicate=not is_new
-            )
-        )
-    return answers
+    return answers(keys, stored, set(new_ids))
 
 
 async def _find_or_create_identities(
@@ -173,10 +156,7 @@ async def _find_or_open_conversations(
     identity_of: dict[tuple[str, str], tuple[int, int]],
 ) -> dict[int, int]:
     """identity id -> open conversation id, opening queued conversations where there is none."""
-    first_item: dict[int, KeyedInbound] = {}
-    for item in items:
-        identity_id, _ = identity_of[(item.message.channel.value, item.identity_hash)]
-        first_item.setdefault(identity_id, item)
+    first_item = first_per_identity(items, identity_of)
     found = {
         int(r[0]): int(r[1]) for r in await _rows(db, FIND_OPEN_CONVERSATIONS, list(first_item))
     }

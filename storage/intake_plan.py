@@ -1,0 +1,70 @@
+"""The pure steps of batch intake that both stores share; only the SQL between them differs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+
+from inbox.model import ConversationId, MessageId, StoredInbound
+from storage.base import KeyedInbound
+
+Key = tuple[str, str]  # (channel, external_id) or (channel, identity_hash)
+
+
+def message_keys(items: Sequence[KeyedInbound]) -> list[Key]:
+    return [(i.message.channel.value, i.message.external_id) for i in items]
+
+
+def identity_key(item: KeyedInbound) -> Key:
+    return (item.message.channel.value, item.identity_hash)
+
+
+def fresh_items(
+    keys: Sequence[Key], items: Sequence[KeyedInbound], stored: Mapping[Key, object]
+) -> dict[Key, KeyedInbound]:
+    """The messages not stored yet; a repeat inside the batch is a duplicate of the first."""
+    fresh: dict[Key, KeyedInbound] = {}
+    for key, item in zip(keys, items, strict=True):
+        if key not in stored:
+            fresh.setdefault(key, item)
+    return fresh
+
+
+def first_per_identity(
+    items: Sequence[KeyedInbound], identity_of: Mapping[Key, tuple[int, int]]
+) -> dict[int, KeyedInbound]:
+    """identity id -> its first message in the batch, which opens a conversation if needed."""
+    first: dict[int, KeyedInbound] = {}
+    for item in items:
+        first.setdefault(identity_of[identity_key(item)][0], item)
+    return first
+
+
+def attachments_json(item: KeyedInbound) -> str:
+    return json.dumps(
+        [
+            {"filename": a.filename, "content_type": a.content_type, "size_bytes": a.size_bytes}
+            for a in item.message.attachments
+        ],
+        ensure_ascii=False,
+    )
+
+
+def answers(
+    keys: Sequence[Key],
+    stored: Mapping[Key, tuple[MessageId, ConversationId]],
+    new_keys: set[Key],
+) -> list[StoredInbound]:
+    """One answer per submitted message, in order; only the first occurrence of a new one is
+    not a duplicate."""
+    pending = set(new_keys)
+    out = []
+    for key in keys:
+        message_id, conversation_id = stored[key]
+        out.append(
+            StoredInbound(
+                message_id=message_id, conversation_id=conversation_id, duplicate=key not in pending
+            )
+        )
+        pending.discard(key)
+    return out
