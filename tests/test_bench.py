@@ -1,0 +1,35 @@
+"""`tsunagu bench pipeline` end to end on SQLite with a tiny load: output shape, not timings."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+import pytest
+
+from inbox.bench import run_pipeline_bench
+
+FINAL_LINE = re.compile(r"^pipeline_vs_baseline=\d+(\.\d+)? p99_ms=\d+(\.\d+)?$")
+VERIFIED = re.compile(
+    r"verified\s+stored (\d+)/(\d+) messages, assigned (\d+)/(\d+) conversations \((\d+) open\)"
+)
+
+
+async def test_pipeline_bench_stores_and_assigns_every_message(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no ./config.toml: the built-in intake settings
+    monkeypatch.delenv("TSUNAGU_CONFIG", raising=False)
+    args = argparse.Namespace(database_url=None, messages=200, rate=500.0, config=None)
+
+    assert await run_pipeline_bench(args) == 0
+
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert FINAL_LINE.match(lines[-1]), lines[-1]
+    found = [m for line in lines if (m := VERIFIED.search(line))]
+    assert len(found) == 1, lines
+    stored, offered, assigned, conversations, still_open = map(int, found[0].groups())
+    assert stored == offered == 200
+    assert 0 < conversations < 200  # some senders wrote more than once: threading was exercised
+    assert assigned == conversations == still_open
