@@ -38,10 +38,10 @@ async def _reply(store: SqliteStore) -> tuple[ConversationId, UserId]:
     return stored.conversation_id, user.id
 
 
-def _sender(store: SqliteStore, channel: ScriptedChannel, clock: Clock) -> OutboxSender:
+def _sender(store: SqliteStore, channel: ScriptedChannel | None, clock: Clock) -> OutboxSender:
     return OutboxSender(
         store,
-        {ChannelKind.WEBCHAT: channel},
+        {} if channel is None else {ChannelKind.WEBCHAT: channel},
         clock=clock,
         batch=10,
         max_attempts=3,
@@ -95,17 +95,7 @@ async def test_gives_up_after_max_attempts(store: SqliteStore) -> None:
 
 async def test_unconfigured_channel_fails_clearly(store: SqliteStore) -> None:
     conv, _ = await _reply(store)
-    sender = OutboxSender(
-        store,
-        {},
-        clock=Clock(),
-        batch=10,
-        max_attempts=3,
-        backoff_base_s=2,
-        backoff_max_s=600,
-        lease_s=60,
-        send_timeout_s=5,
-    )
+    sender = _sender(store, None, Clock())  # no channel for webchat configured
     await sender.send_due()
     assert (await store.list_messages(conv))[-1].delivery_status is DeliveryStatus.FAILED
     (failed,) = [e for e in await store.list_events() if e.kind == "reply_failed"]

@@ -6,7 +6,7 @@ import asyncio
 import socket
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
@@ -33,22 +33,10 @@ pytestmark = pytest.mark.postgres
 Stores = tuple[PostgresStore, PostgresStore]
 
 
-@pytest.fixture(scope="module")
-def template() -> Iterator[pgutil.PgTemplate]:
-    url = pgutil.pg_admin_url()
-    if url is None:
-        pgutil.skip_or_fail("TSUNAGU_TEST_DATABASE_URL is not set")
-    if not pgutil.run_blocking(pgutil.pg_reachable(url)):
-        pgutil.skip_or_fail(f"no PostgreSQL answers at {pgutil.redact(url)}")
-    made = pgutil.run_blocking(pgutil.PgTemplate.create(url))
-    yield made
-    pgutil.run_blocking(made.drop_all())
-
-
 @pytest.fixture
-async def db_url(template: pgutil.PgTemplate) -> str:
-    """A migrated database of this test's own."""
-    return await template.fresh_database()
+async def db_url(pg_template: pgutil.PgTemplate) -> str:
+    """A migrated database of this test's own (pg_template is the session one in conftest)."""
+    return await pg_template.fresh_database()
 
 
 @pytest.fixture
@@ -218,9 +206,9 @@ async def test_claim_skips_a_row_another_sender_holds(
 
 # ---- schema -------------------------------------------------------------------------------------
 async def test_concurrent_migrations_apply_each_version_once(
-    template: pgutil.PgTemplate,
+    pg_template: pgutil.PgTemplate,
 ) -> None:
-    url = await template.empty_database()
+    url = await pg_template.empty_database()
     async with (
         PostgresStore(url) as a,
         PostgresStore(url) as b,
@@ -239,8 +227,8 @@ async def test_newer_database_is_refused(stores: Stores, other: asyncpg.Connecti
         await stores[0].migrate()
 
 
-async def test_unmigrated_database_says_so(template: pgutil.PgTemplate) -> None:
-    async with PostgresStore(await template.empty_database()) as store:
+async def test_unmigrated_database_says_so(pg_template: pgutil.PgTemplate) -> None:
+    async with PostgresStore(await pg_template.empty_database()) as store:
         with pytest.raises(SchemaMismatch, match="migrate"):
             await store.list_users()
 
@@ -261,8 +249,8 @@ async def test_closed_port_is_unavailable_and_the_password_stays_secret() -> Non
         await store.ping()
 
 
-async def test_missing_database_is_unavailable(template: pgutil.PgTemplate) -> None:
-    url = pgutil.with_database(template.admin_url, "tsunagu_no_such_database")
+async def test_missing_database_is_unavailable(pg_template: pgutil.PgTemplate) -> None:
+    url = pgutil.with_database(pg_template.admin_url, "tsunagu_no_such_database")
     with pytest.raises(DatabaseUnavailable, match="tsunagu_no_such_database"):
         async with PostgresStore(url):
             pass
