@@ -91,8 +91,7 @@ class EventFeed:
         self._wake.set()
 
     async def run(self) -> None:
-        events = await self._store.list_events(after_id=0, limit=1_000_000_000)
-        self._last_id = events[-1].id if events else 0
+        self._last_id = await self._store.last_event_id()  # sockets get news, not history
         while True:
             await self._wake.wait()
             self._wake.clear()

@@ -200,6 +200,9 @@ class Store(Protocol):
     async def list_events(self, *, after_id: int = 0, limit: int = 500) -> list[Event]:
         """Events with id > after_id, oldest first."""
 
+    async def last_event_id(self) -> int:
+        """The id of the newest event; 0 when the log is empty."""
+
     async def record_event(
         self,
         kind: str,

@@ -368,6 +368,10 @@ class PostgresStore:
     async def list_events(self, *, after_id: int = 0, limit: int = 500) -> list[Event]:
         return [rows.event(r, _parse) for r in await self._fetch(q.LIST_EVENTS, after_id, limit)]
 
+    async def last_event_id(self) -> int:
+        (row,) = await self._fetch(q.LAST_EVENT_ID)
+        return int(row[0])
+
     async def record_event(
         self,
         kind: str,

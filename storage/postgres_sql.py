@@ -240,6 +240,7 @@ WHERE t.token_hash = $1 AND NOT u.disabled
 """
 
 # ---- events ---------------------------------------------------------------------------------
+LAST_EVENT_ID = "SELECT coalesce(max(id), 0) FROM events"
 LIST_EVENTS = """
 SELECT id, at, kind, actor_id, conversation_id, message_id, data::text FROM events
 WHERE id > $1 ORDER BY id LIMIT $2

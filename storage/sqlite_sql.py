@@ -136,6 +136,7 @@ SELECT {", ".join("u." + c.strip() for c in USER_COLUMNS.split(","))}
 FROM api_tokens t JOIN users u ON u.id = t.user_id
 WHERE t.token_hash = ? AND u.disabled = 0
 """
+LAST_EVENT_ID = "SELECT coalesce(max(id), 0) FROM events"
 LIST_EVENTS = """
 SELECT id, at, kind, actor_id, conversation_id, message_id, data FROM events
 WHERE id > ? ORDER BY id LIMIT ?

@@ -51,14 +51,16 @@ class Hub:
 
     def push(self, key: Hashable, payload: dict[str, Any]) -> int:
         """Queue for every socket under `key`, without awaiting any; return how many took it."""
-        reached = 0
-        for sub in list(self._groups.get(key, ())):
-            try:
-                sub.queue.put_nowait(payload)
-                reached += 1
-            except asyncio.QueueFull:
-                self._drop(key, sub)
-        return reached
+        return sum(self.offer(key, sub, payload) for sub in list(self._groups.get(key, ())))
+
+    def offer(self, key: Hashable, sub: Subscriber, payload: dict[str, Any]) -> bool:
+        """Queue for one socket (an answer meant for it alone); a full queue drops it."""
+        try:
+            sub.queue.put_nowait(payload)
+        except asyncio.QueueFull:
+            self._drop(key, sub)
+            return False
+        return True
 
     def _drop(self, key: Hashable, sub: Subscriber) -> None:
         if sub.dropped:

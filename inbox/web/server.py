@@ -16,6 +16,7 @@ from aiohttp import web
 
 from inbox.errors import (
     Conflict,
+    InboxError,
     IntakeBusy,
     NotFound,
     PermissionDenied,
@@ -125,13 +126,13 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             f"the request body is larger than {limit} bytes (server.max_body_bytes)",
             field="body",
         ) from None
-    except (ValidationError, NotFound, PermissionDenied, Conflict, IntakeBusy) as exc:
+    except InboxError as exc:
         api_error = _translate(exc)
-        assert api_error is not None
+        if api_error is None:
+            raise  # not an error we answer on purpose: aiohttp logs it and answers 500
+        if isinstance(exc, StorageError):
+            log.error("database error", exc_info=True, extra={"action": "request_db_error"})
         raise api_error from None
-    except StorageError:
-        log.error("database error", exc_info=True, extra={"action": "request_db_error"})
-        raise _translate(StorageError()) or web.HTTPServiceUnavailable() from None
 
 
 def read_json_object(raw: bytes) -> dict[str, Any]:

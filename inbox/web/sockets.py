@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -35,7 +35,12 @@ def _socket(request: web.Request) -> web.WebSocketResponse:
     )
 
 
-async def _serve(hub: Hub, key: Hashable, ws: web.WebSocketResponse, on_frame: Any = None) -> None:
+FrameHandler = Callable[[Subscriber, str], Awaitable[None]]
+
+
+async def _serve(
+    hub: Hub, key: Hashable, ws: web.WebSocketResponse, on_frame: FrameHandler | None = None
+) -> None:
     """Run the writer beside the reader until the socket closes; always deregister."""
     sub = hub.add(key, ws)
     try:
@@ -82,7 +87,7 @@ async def consulter_socket(request: web.Request) -> web.WebSocketResponse:
     )
 
     async def on_frame(sub: Subscriber, data: str) -> None:
-        sub.queue.put_nowait(await _chat_frame(request, key, data))
+        services.chat_hub.offer(key, sub, await _chat_frame(request, key, data))
 
     await _serve(services.chat_hub, key, ws, on_frame)
     return ws

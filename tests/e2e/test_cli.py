@@ -36,6 +36,17 @@ def run(
     )
 
 
+def add_user(
+    cwd: Path,
+    name: str,
+    role: str,
+    password: str = PASSWORD,
+) -> subprocess.CompletedProcess[str]:
+    return run(
+        ["user", "add", name, "--role", role, "--password-stdin"], cwd, stdin=password + "\n"
+    )
+
+
 def test_bad_config_stops_with_exit_2_naming_the_key(tmp_path: Path) -> None:
     (tmp_path / "config.toml").write_text("[intake]\nqueue_max = 0\n[server]\nprot = 1\n")
     done = run(["check-config"], tmp_path)
@@ -60,23 +71,10 @@ def test_unreachable_database_is_a_clear_message(tmp_path: Path) -> None:
 
 
 def test_users_from_the_command_line(tmp_path: Path) -> None:
-    done = run(
-        ["user", "add", "admin", "--role", "admin", "--password-stdin"],
-        tmp_path,
-        stdin=PASSWORD + "\n",
-    )
+    done = add_user(tmp_path, "admin", "admin")
     assert done.returncode == 0, done.stderr
-    assert (
-        run(
-            ["user", "add", "admin", "--role", "admin", "--password-stdin"],
-            tmp_path,
-            stdin=PASSWORD + "\n",
-        ).returncode
-        == 1
-    )
-    short = run(
-        ["user", "add", "x", "--role", "counselor", "--password-stdin"], tmp_path, stdin="short\n"
-    )
+    assert add_user(tmp_path, "admin", "admin").returncode == 1  # the name is taken
+    short = add_user(tmp_path, "x", "counselor", password="short")
     assert short.returncode == 1 and "password" in short.stderr
     assert run(["user", "disable", "admin"], tmp_path).returncode == 0
     listed = run(["user", "list"], tmp_path).stdout
@@ -85,14 +83,7 @@ def test_users_from_the_command_line(tmp_path: Path) -> None:
 
 
 async def test_serve_hold_a_conversation_and_drain_on_sigterm(tmp_path: Path) -> None:
-    assert (
-        run(
-            ["user", "add", "sato", "--role", "counselor", "--password-stdin"],
-            tmp_path,
-            stdin=PASSWORD + "\n",
-        ).returncode
-        == 0
-    )
+    assert add_user(tmp_path, "sato", "counselor").returncode == 0
     proc = await asyncio.create_subprocess_exec(
         *TSUNAGU, "serve", "--port", "0", cwd=tmp_path, stderr=asyncio.subprocess.PIPE
     )

@@ -306,6 +306,8 @@ async def test_users_sessions_and_tokens(store: Store) -> None:
 
 
 async def test_record_event(store: Store) -> None:
+    assert await store.last_event_id() == 0
     await store.record_event("signed_in", now=at(1), data={"user_id": 1})
     (event,) = await store.list_events()
+    assert await store.last_event_id() == event.id
     assert (event.kind, event.at, event.data) == ("signed_in", at(1), {"user_id": 1})
