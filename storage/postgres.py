@@ -41,7 +41,7 @@ from storage.base import SCHEMA_VERSION, KeyedInbound
 from storage.postgres_intake import save_inbound_batch
 from storage.postgres_pool import RETRYABLE, describe_url, open_pool, translated
 from storage.postgres_schema import MIGRATIONS
-from storage.routing_rows import agents_from_rows, waiting_from_rows
+from storage.routing_rows import agents_from_rows, fit_assignments, waiting_from_rows
 
 _parse = rows.parse_native_time
 ROUTING_PAGE = 1000
@@ -164,18 +164,22 @@ class PostgresStore:
         )
 
     async def apply_assignments(self, assigns: Sequence[Assign], *, now: datetime) -> list[Assign]:
-        # One short transaction per assignment: each holds at most one counselor lock, so two
-        # routers cannot deadlock on each other's counselors.
-        applied = []
-        with translated():
-            async with self.pool.acquire() as conn:
-                for a in assigns:
-                    async with conn.transaction():
-                        if await conn.fetchval(q.LOCK_COUNSELOR, a.user_id) is None:
-                            continue
-                        args = (a.conversation_id, a.user_id, a.capacity, now)
-                        if await conn.fetchval(q.APPLY_ASSIGNMENT, *args) is not None:
-                            applied.append(a)
+        if not assigns:
+            return []
+        conv_ids = sorted({a.conversation_id for a in assigns})
+        user_ids = sorted({a.user_id for a in assigns})
+        async with self._tx() as conn:
+            enabled = {r[0] for r in await conn.fetch(q.LOCK_COUNSELORS, user_ids)}
+            queued = {r[0] for r in await conn.fetch(q.LOCK_QUEUED, conv_ids)}
+            load = {r[0]: r[1] for r in await conn.fetch(q.LOADS_OF, user_ids)}
+            applied = fit_assignments(assigns, queued=queued, enabled=enabled, load=load)
+            if applied:
+                await conn.execute(
+                    q.APPLY_ASSIGNMENTS,
+                    [a.conversation_id for a in applied],
+                    [a.user_id for a in applied],
+                    now,
+                )
         return applied
 
     # ---- conversations and messages -----------------------------------------------------

@@ -1,8 +1,9 @@
 """Group commit of inbound messages on PostgreSQL: a constant number of statements per batch.
 
 Each step sends whole columns as arrays (`= ANY`, `unnest`), so a batch of 500 messages costs
-the same round trips as a batch of one. Unique violations from a concurrent writer are left to
-the caller, which rolls back and retries the batch against the rows that writer committed.
+the same round trips as a batch of one. Every insert that a concurrent writer may race is
+ON CONFLICT DO NOTHING followed by a look-up of what that writer committed: retrying the whole
+batch instead can livelock two writers whose batches share senders.
 """
 
 from __future__ import annotations
@@ -36,18 +37,24 @@ JOIN unnest($1::text[], $2::text[]) AS k(channel, identity_hash)
 """
 # Contact ids are drawn up front so one statement can pair each contact with its identity;
 # the CTE calls nextval, so PostgreSQL evaluates it exactly once (volatile CTEs are not inlined).
+# A contact is created only for an identity actually inserted (the foreign key is checked at the
+# end of the statement, after both inserts).
 INSERT_IDENTITIES = """
 WITH k AS (
     SELECT nextval(pg_get_serial_sequence('contacts', 'id')) AS contact_id,
            channel, identity_hash, address, created_at
     FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[])
          AS u(channel, identity_hash, address, created_at)
+), i AS (
+    INSERT INTO channel_identities (contact_id, channel, identity_hash, address, created_at)
+    SELECT contact_id, channel, identity_hash, address, created_at FROM k
+    ON CONFLICT (channel, identity_hash) DO NOTHING
+    RETURNING channel, identity_hash, id, contact_id
 ), c AS (
-    INSERT INTO contacts (id, created_at) SELECT contact_id, created_at FROM k
+    INSERT INTO contacts (id, created_at)
+    SELECT k.contact_id, k.created_at FROM k JOIN i ON i.contact_id = k.contact_id
 )
-INSERT INTO channel_identities (contact_id, channel, identity_hash, address, created_at)
-SELECT contact_id, channel, identity_hash, address, created_at FROM k
-RETURNING channel, identity_hash, id, contact_id
+SELECT channel, identity_hash, id, contact_id FROM i
 """
 # FOR UPDATE: a conversation closed meanwhile drops out here instead of receiving the message;
 # locking in id order keeps two writers from deadlocking on each other's conversations.
@@ -64,6 +71,7 @@ SELECT contact_id, identity_id, channel, 'queued', at, at, at
 FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::timestamptz[]) WITH ORDINALITY
      AS u(contact_id, identity_id, channel, at, ord)
 ORDER BY ord
+ON CONFLICT (identity_id) WHERE status <> 'closed' DO NOTHING
 RETURNING identity_id, id
 """
 INSERT_MESSAGES = """
@@ -73,6 +81,7 @@ SELECT conversation_id, 'inbound', channel, external_id, body, attachments::json
 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
      WITH ORDINALITY AS u(conversation_id, channel, external_id, body, attachments, at, ord)
 ORDER BY ord
+ON CONFLICT (channel, external_id) WHERE external_id IS NOT NULL DO NOTHING
 RETURNING channel, external_id, id
 """
 INSERT_EVENTS = """
@@ -129,6 +138,11 @@ async def save_inbound_batch(conn: Any, items: Sequence[KeyedInbound]) -> list[S
         ]
         inserted = await conn.fetch(INSERT_MESSAGES, *_columns(rows, 6))
         new_ids = {(r[0], r[1]): MessageId(r[2]) for r in inserted}
+        rows = [row for row in rows if (row[1], row[2]) in new_ids]
+        if len(new_ids) < len(fresh):  # a concurrent writer stored these: duplicates now
+            raced = [key for key in fresh if key not in new_ids]
+            for r in await conn.fetch(FIND_MESSAGES, *_columns(raced, 2)):
+                stored[(r[0], r[1])] = (MessageId(r[2]), ConversationId(r[3]))
         await _record_received(conn, rows, new_ids)
         for row in rows:
             stored[(row[1], row[2])] = (new_ids[(row[1], row[2])], ConversationId(row[0]))
@@ -169,6 +183,10 @@ async def _find_or_create_identities(
     if missing:
         for r in await conn.fetch(INSERT_IDENTITIES, *_columns(missing, 4)):
             found[(r[0], r[1])] = (int(r[2]), int(r[3]))
+        raced = [(m[0], m[1]) for m in missing if (m[0], m[1]) not in found]
+        if raced:  # a concurrent writer created these; its rows are committed and visible now
+            for r in await conn.fetch(FIND_IDENTITIES, *_columns(raced, 2)):
+                found[(r[0], r[1])] = (int(r[2]), int(r[3]))
     return found
 
 
@@ -196,4 +214,9 @@ async def _find_or_open_conversations(
         at_of = {row[1]: row[3] for row in to_open}
         events = [(at_of[int(r[0])], "conversation_opened", int(r[1]), None, "{}") for r in opened]
         await conn.execute(INSERT_EVENTS, *_columns(events, 5))
+        raced = [row[1] for row in to_open if row[1] not in found]
+        if raced:  # a concurrent writer opened these; FOR UPDATE waits for it and locks them
+            found.update(
+                {int(r[0]): int(r[1]) for r in await conn.fetch(FIND_OPEN_CONVERSATIONS, raced)}
+            )
     return found

@@ -120,20 +120,34 @@ SELECT id FROM users WHERE id = $1 AND is_counselor AND NOT disabled FOR NO KEY 
 LOAD_OF = """
 SELECT count(*) FROM conversations WHERE assignee_id = $1 AND status IN ('assigned', 'waiting')
 """
-# Runs after LOCK_COUNSELOR as a separate statement: its snapshot is taken after the lock was
-# granted, so the count includes every assignment committed by the previous lock holder.
-APPLY_ASSIGNMENT = """
+# A router round in ONE transaction: the counselors first, in id order (as `assign` does), so two
+# routers or a router and a supervisor queue behind each other instead of deadlocking; then the
+# still-queued conversations; then the loads, counted in a statement whose snapshot is taken
+# after both locks were granted, so it includes everything the previous lock holder committed.
+LOCK_COUNSELORS = """
+SELECT id FROM users WHERE id = ANY($1::bigint[]) AND is_counselor AND NOT disabled
+ORDER BY id FOR NO KEY UPDATE
+"""
+LOCK_QUEUED = """
+SELECT id FROM conversations
+WHERE id = ANY($1::bigint[]) AND status = 'queued' AND assignee_id IS NULL
+ORDER BY id FOR UPDATE
+"""
+LOADS_OF = """
+SELECT assignee_id, count(*) FROM conversations
+WHERE assignee_id = ANY($1::bigint[]) AND status IN ('assigned', 'waiting')
+GROUP BY assignee_id
+"""
+APPLY_ASSIGNMENTS = """
 WITH c AS (
-    UPDATE conversations SET assignee_id = $2, status = 'assigned', updated_at = $4
-    WHERE id = $1 AND status = 'queued' AND assignee_id IS NULL
-      AND (SELECT count(*) FROM conversations
-           WHERE assignee_id = $2 AND status IN ('assigned', 'waiting')) < $3
-    RETURNING id
+    UPDATE conversations SET assignee_id = a.user_id, status = 'assigned', updated_at = $3
+    FROM unnest($1::bigint[], $2::bigint[]) AS a(conversation_id, user_id)
+    WHERE conversations.id = a.conversation_id
+    RETURNING conversations.id, a.user_id
 )
 INSERT INTO events (at, kind, conversation_id, data)
-SELECT $4, 'conversation_assigned', id, jsonb_build_object('user_id', $2::bigint, 'by', 'router')
-FROM c
-RETURNING conversation_id
+SELECT $3, 'conversation_assigned', id, jsonb_build_object('user_id', user_id, 'by', 'router')
+FROM c ORDER BY id
 """
 
 # ---- outbox ---------------------------------------------------------------------------------

@@ -61,14 +61,8 @@ ENABLED_COUNSELORS = """
 SELECT id FROM users WHERE is_counselor = 1 AND disabled = 0
 AND id IN (SELECT value FROM json_each(?))
 """
-APPLY_ASSIGNMENTS = """
-UPDATE conversations SET assignee_id = j.value ->> 1, status = 'assigned', updated_at = ?
-FROM json_each(?) AS j WHERE conversations.id = j.value ->> 0
-"""
-INSERT_EVENTS = """
-INSERT INTO events (at, kind, actor_id, conversation_id, message_id, data)
-SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5
-FROM json_each(?)
+APPLY_ASSIGNMENT = """
+UPDATE conversations SET assignee_id = ?, status = 'assigned', updated_at = ? WHERE id = ?
 """
 CONSULTER_HISTORY = f"""
 SELECT {MESSAGE_COLUMNS} FROM messages WHERE direction <> 'note' AND conversation_id = (

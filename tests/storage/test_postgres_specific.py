@@ -21,6 +21,7 @@ from inbox.model import (
     StoredInbound,
     UserId,
 )
+from storage import postgres
 from storage import postgres_sql as q
 from storage.base import SCHEMA_VERSION
 from storage.postgres import PostgresStore
@@ -104,9 +105,40 @@ async def test_two_instances_store_overlapping_batches_once(stores: Stores) -> N
     assert (kinds["message_received"], kinds["conversation_opened"]) == (80, len(senders))
 
 
-async def test_intake_retries_after_a_concurrent_writer_commits(
-    stores: Stores, other: asyncpg.Connection, db_url: str
+async def test_writers_sharing_new_senders_commit_without_retrying(
+    stores: Stores, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Two instances, many rounds, each round's batches sharing every (new) sender in opposite
+    orders. With ONE attempt allowed, a race must be resolved inside the transaction: retrying
+    whole batches can livelock two writers whose batches keep colliding."""
+    monkeypatch.setattr(postgres, "INTAKE_ATTEMPTS", 1)
+    for round_ in range(15):
+        senders = [f"+8170{round_:02d}{i:06d}" for i in range(20)]
+        forward = [
+            inbound(s, external_id=f"r{round_}-a{i}", channel=ChannelKind.SMS)
+            for i, s in enumerate(senders)
+        ]
+        backward = [
+            inbound(s, external_id=f"r{round_}-b{i}", channel=ChannelKind.SMS)
+            for i, s in enumerate(reversed(senders))
+        ]
+        ours, theirs = await asyncio.gather(
+            stores[0].save_inbound_batch(forward), stores[1].save_inbound_batch(backward)
+        )
+        assert not any(s.duplicate for s in ours + theirs)
+        by_sender = {
+            m.message.sender: a.conversation_id for m, a in zip(forward, ours, strict=True)
+        }
+        for m, a in zip(backward, theirs, strict=True):
+            assert by_sender[m.message.sender] == a.conversation_id  # one thread per sender
+    open_ = await stores[0].list_conversations(statuses=OPEN_STATUSES, limit=1000)
+    assert len(open_) == 15 * 20
+
+
+async def test_intake_waits_for_a_concurrent_writer_and_takes_its_rows(
+    stores: Stores, other: asyncpg.Connection, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(postgres, "INTAKE_ATTEMPTS", 1)  # resolved without a retry
     store, _ = stores
     item = inbound("+819012345678", external_id="race", channel=ChannelKind.SMS)
     async with other.transaction():
@@ -154,8 +186,8 @@ async def test_router_counts_the_load_committed_while_it_waited(
     sato = (await store.create_user(new_user("sato", capacity=1), now=at(0))).id
     one, two = await store.save_inbound_batch([inbound("1"), inbound("2")])
     async with other.transaction():  # another router between its lock and its commit
-        assert await other.fetchval(q.LOCK_COUNSELOR, sato) == sato
-        assert await other.fetchval(q.APPLY_ASSIGNMENT, one.conversation_id, sato, 1, at(1))
+        assert await other.fetchval(q.LOCK_COUNSELORS, [sato]) == sato
+        await other.execute(q.APPLY_ASSIGNMENTS, [one.conversation_id], [sato], at(1))
         late = asyncio.create_task(
             store.apply_assignments(
                 [Assign(conversation_id=two.conversation_id, user_id=sato, capacity=1)], now=at(2)
