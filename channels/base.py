@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol, Self
 
 from inbox.model import ChannelKind, InboundMessage, OutboundMessage, StoredInbound
@@ -17,6 +18,13 @@ class Intake(Protocol):
     async def offer(self, msg: InboundMessage) -> StoredInbound:
         """Like submit, but raises IntakeBusy at once when the queue is full (for webhooks and
         sockets, which answer 'busy, retry' instead of holding the request)."""
+
+    async def submit_many(self, msgs: Sequence[InboundMessage]) -> list[StoredInbound]:
+        """submit for what a source hands over at once (an IMAP fetch, a webhook's events):
+        one wait for all of them, answers in order."""
+
+    async def offer_many(self, msgs: Sequence[InboundMessage]) -> list[StoredInbound]:
+        """offer for several messages: all are queued, or IntakeBusy and none is."""
 
 
 class Channel(Protocol):

@@ -231,6 +231,12 @@ def parser() -> argparse.ArgumentParser:
         default=1000.0,
         help="offered load for the latency run, messages per second",
     )
+    bp.add_argument(
+        "--delivery",
+        type=int,
+        default=100,
+        help="messages per delivery in the main throughput run (an IMAP fetch, a webhook)",
+    )
     b.set_defaults(func=cmd_bench)
     return p
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from inbox.errors import IntakeBusy, StorageError
 from inbox.identity import identity_hash
@@ -17,7 +18,31 @@ from storage.base import KeyedInbound, Store
 
 log = logging.getLogger(__name__)
 
-Pending = tuple[KeyedInbound, "asyncio.Future[StoredInbound]"]
+
+@dataclass(slots=True)
+class Delivery:
+    """What a source handed over in one go (a chat message, an IMAP fetch, a webhook's events):
+    one future for all of it, resolved when the last of its messages is committed."""
+
+    future: asyncio.Future[list[StoredInbound]]
+    answers: list[StoredInbound | None]
+    left: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.left = len(self.answers)
+
+    def stored(self, index: int, answer: StoredInbound) -> None:
+        self.answers[index] = answer
+        self.left -= 1
+        if self.left == 0 and not self.future.done():
+            self.future.set_result([a for a in self.answers if a is not None])
+
+    def failed(self, exc: BaseException) -> None:
+        if not self.future.done():
+            self.future.set_exception(exc)
+
+
+Pending = tuple[KeyedInbound, Delivery, int]  # a message, its delivery, its place in it
 
 
 class Intake:
@@ -54,32 +79,45 @@ class Intake:
 
     async def submit(self, msg: InboundMessage) -> StoredInbound:
         """Wait for room (backpressure for pull channels), then for the commit."""
-        fut = self._enqueue_future()
-        await self._queue.put((self._keyed(msg), fut))
-        return await self._wait(fut)
+        return (await self.submit_many([msg]))[0]
 
     async def offer(self, msg: InboundMessage) -> StoredInbound:
         """Like submit, but a full queue raises IntakeBusy at once (HTTP intake answers 503)."""
-        fut = self._enqueue_future()
-        try:
-            self._queue.put_nowait((self._keyed(msg), fut))
-        except asyncio.QueueFull:
-            raise IntakeBusy("the intake queue is full; retry shortly") from None
-        return await self._wait(fut)
+        return (await self.offer_many([msg]))[0]
+
+    async def submit_many(self, msgs: Sequence[InboundMessage]) -> list[StoredInbound]:
+        """Several messages from one source at once, answered in order after their commits;
+        waits for room message by message, so a delivery larger than the queue still passes."""
+        delivery = self._delivery(len(msgs))
+        for index, msg in enumerate(msgs):
+            await self._queue.put((self._keyed(msg), delivery, index))
+        return await self._wait(delivery)
+
+    async def offer_many(self, msgs: Sequence[InboundMessage]) -> list[StoredInbound]:
+        """All or none: IntakeBusy at once unless the queue has room for every message."""
+        delivery = self._delivery(len(msgs))
+        if self._queue.maxsize - self._queue.qsize() < len(msgs):
+            raise IntakeBusy("the intake queue is full; retry shortly")
+        for index, msg in enumerate(msgs):
+            self._queue.put_nowait((self._keyed(msg), delivery, index))
+        return await self._wait(delivery)
 
     def _keyed(self, msg: InboundMessage) -> KeyedInbound:
         return KeyedInbound(message=msg, identity_hash=self.identity_of(msg.channel, msg.sender))
 
-    def _enqueue_future(self) -> asyncio.Future[StoredInbound]:
+    def _delivery(self, size: int) -> Delivery:
         if self._closed:
             raise IntakeBusy("the server is shutting down; retry shortly")
-        return asyncio.get_running_loop().create_future()
+        if size == 0:
+            raise ValueError("a delivery holds at least one message")
+        future = asyncio.get_running_loop().create_future()
+        return Delivery(future=future, answers=[None] * size)
 
-    async def _wait(self, fut: asyncio.Future[StoredInbound]) -> StoredInbound:
+    async def _wait(self, delivery: Delivery) -> list[StoredInbound]:
         try:
-            # wait_for cancels the future on timeout; the writer then skips it. The message may
+            # wait_for cancels the future on timeout; the writer then skips it. The messages may
             # still be stored; the source's retry is then recognized as a duplicate.
-            return await asyncio.wait_for(fut, self._ack_timeout_s)
+            return await asyncio.wait_for(delivery.future, self._ack_timeout_s)
         except TimeoutError:
             raise IntakeBusy("storing took too long; retry shortly") from None
 
@@ -112,20 +150,18 @@ class Intake:
 
     async def _write(self, batch: list[Pending]) -> None:
         try:
-            answers = await self._store.save_inbound_batch([item for item, _ in batch])
+            answers = await self._store.save_inbound_batch([item for item, _, _ in batch])
         except StorageError as exc:
             log.error(
                 "batch not stored",
                 exc_info=True,
                 extra={"action": "intake_batch_failed", "size": len(batch)},
             )
-            for _, fut in batch:
-                if not fut.done():
-                    fut.set_exception(IntakeBusy(f"could not store the message: {exc}"))
+            for _, delivery, _ in batch:
+                delivery.failed(IntakeBusy(f"could not store the message: {exc}"))
             return
-        for (_, fut), answer in zip(batch, answers, strict=True):
-            if not fut.done():
-                fut.set_result(answer)
+        for (_, delivery, index), answer in zip(batch, answers, strict=True):
+            delivery.stored(index, answer)
         fresh = [a for a in answers if not a.duplicate]
         log.debug(
             "batch stored",

@@ -21,15 +21,16 @@ async def test_pipeline_bench_stores_and_assigns_every_message(
 ) -> None:
     monkeypatch.chdir(tmp_path)  # no ./config.toml: the built-in intake settings
     monkeypatch.delenv("TSUNAGU_CONFIG", raising=False)
-    args = argparse.Namespace(database_url=None, messages=200, rate=500.0, config=None)
+    args = argparse.Namespace(database_url=None, messages=200, rate=500.0, delivery=7, config=None)
 
     assert await run_pipeline_bench(args) == 0
 
     lines = capsys.readouterr().out.strip().splitlines()
     assert FINAL_LINE.match(lines[-1]), lines[-1]
     found = [m for line in lines if (m := VERIFIED.search(line))]
-    assert len(found) == 1, lines
-    stored, offered, assigned, conversations, still_open = map(int, found[0].groups())
-    assert stored == offered == 200
-    assert 0 < conversations < 200  # some senders wrote more than once: threading was exercised
-    assert assigned == conversations == still_open
+    assert len(found) == 2, lines  # grouped deliveries and one message per delivery
+    for verified in found:
+        stored, offered, assigned, conversations, still_open = map(int, verified.groups())
+        assert stored == offered == 200
+        assert 0 < conversations < 200  # some senders wrote more than once: threading exercised
+        assert assigned == conversations == still_open

@@ -105,3 +105,37 @@ async def test_closed_intake_refuses_and_drain_stores_the_rest(store: CountingSt
         writer.cancel()
     assert len(await asyncio.gather(*queued)) == 12
     assert sum(store.batches) == 12
+
+
+async def test_a_delivery_larger_than_the_queue_is_answered_in_order(
+    store: CountingStore,
+) -> None:
+    """An IMAP fetch or a webhook with many events: one wait, answers in the order given,
+    backpressure message by message (the queue holds 4, the delivery 25)."""
+    intake = Intake(store, KEY, queue_max=4, batch_max=3, ack_timeout_s=10)
+    msgs = [inbound(f"s{i % 5}", external_id=f"m{i}").message for i in range(25)]
+    msgs.append(msgs[3])  # a repeat inside the delivery is a duplicate of the first
+    async with asyncio.TaskGroup() as tg:
+        writer = tg.create_task(intake.run_writer())
+        answers = await intake.submit_many(msgs)
+        writer.cancel()
+    assert len(answers) == 26 and max(store.batches) <= 3
+    assert answers[25].duplicate and answers[25].message_id == answers[3].message_id
+    for msg, answer in zip(msgs[:25], answers, strict=False):
+        stored = await store.list_messages(answer.conversation_id)
+        assert msg.external_id in {m.external_id for m in stored}
+    assert len({a.conversation_id for a in answers}) == 5
+
+
+async def test_offer_many_is_all_or_nothing(store: CountingStore) -> None:
+    intake = Intake(store, KEY, queue_max=5, batch_max=10, ack_timeout_s=10)
+    first = asyncio.ensure_future(intake.offer_many([inbound(f"a{i}").message for i in range(3)]))
+    await asyncio.sleep(0)
+    with pytest.raises(IntakeBusy, match="full"):
+        await intake.offer_many([inbound(f"b{i}").message for i in range(3)])
+    assert intake.depth == 3  # none of the refused delivery was queued
+    async with asyncio.TaskGroup() as tg:
+        writer = tg.create_task(intake.run_writer())
+        stored = await first
+        writer.cancel()
+    assert store.batches == [3] and not any(s.duplicate for s in stored)
