@@ -172,6 +172,10 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.bench_command == "routing":
+        from inbox.bench_routing import run_routing_bench
+
+        return run_routing_bench(args)
     from inbox.bench import run_pipeline_bench
 
     return asyncio.run(run_pipeline_bench(args))
@@ -237,6 +241,9 @@ def parser() -> argparse.ArgumentParser:
         default=100,
         help="messages per delivery in the main throughput run (an IMAP fetch, a webhook)",
     )
+    br = bsub.add_parser("routing", help="the pure router's decisions against a plain sort")
+    br.add_argument("--conversations", type=int, default=10_000)
+    br.add_argument("--counselors", type=int, default=200)
     b.set_defaults(func=cmd_bench)
     return p
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any, NewType
 
@@ -40,6 +40,14 @@ class ConversationStatus(StrEnum):
 OPEN_STATUSES = (ConversationStatus.QUEUED, ConversationStatus.ASSIGNED, ConversationStatus.WAITING)
 # Conversations that occupy a counselor's capacity.
 LOAD_STATUSES = (ConversationStatus.ASSIGNED, ConversationStatus.WAITING)
+
+
+class Presence(StrEnum):
+    """Set by the counselor herself; only `available` receives new conversations."""
+
+    AVAILABLE = "available"
+    AWAY = "away"
+    OFFLINE = "offline"
 
 
 class Direction(StrEnum):
@@ -181,13 +189,35 @@ class Event:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+TimeWindow = tuple[time, time]  # local start, end; end time(0) means midnight at the day's end
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Shift:
+    """A counselor's working time: a weekly schedule in a time zone plus dated exceptions
+    (an empty tuple for a day off, other windows for a swapped shift)."""
+
+    tz: str = "Asia/Tokyo"
+    weekly: tuple[tuple[TimeWindow, ...], ...] = ((),) * 7  # Monday first
+    exceptions: tuple[tuple[date, tuple[TimeWindow, ...]], ...] = ()
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AgentLoad:
     """A counselor as the router sees her."""
 
     user_id: UserId
-    capacity: int
+    capacity: int  # open conversations at once, all channels together
     load: int
+    presence: Presence = Presence.AVAILABLE
+    shift: Shift | None = None  # None: no schedule, always on shift
+    skills: frozenset[str] = frozenset()
+    languages: frozenset[str] = frozenset({"ja"})
+    teams: frozenset[str] = frozenset()
+    # Per-channel limits below the total, e.g. 3 chats but 1 phone callback; absent = no limit.
+    channel_capacity: tuple[tuple[ChannelKind, int], ...] = ()
+    channel_load: tuple[tuple[ChannelKind, int], ...] = ()
+    idle_since: datetime | None = None  # her last assignment; None sorts as idle the longest
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -196,6 +226,13 @@ class WaitingConversation:
     channel: ChannelKind
     priority: int
     waiting_since: datetime
+    skill: str | None = None  # set by routing rules
+    team: str | None = None
+    language: str | None = None
+    # Continuity: who last helped this contact, and when that conversation last changed.
+    previous_assignee: UserId | None = None
+    previous_at: datetime | None = None
+    declined_by: frozenset[UserId] = frozenset()  # offers that timed out: try someone else
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -209,6 +246,8 @@ class Assign:
     conversation_id: ConversationId
     user_id: UserId
     capacity: int  # the assignment holds only while the counselor's load stays below this
+    channel: ChannelKind | None = None
+    channel_capacity: int | None = None  # ... and her load on `channel` below this
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,39 +1,165 @@
-"""The placeholder router: give each waiting conversation to the least-loaded counselor.
+"""Who answers whom: the router's decisions as a pure function of a snapshot and the clock.
 
-Pure: a function of the snapshot alone, no I/O, no clock, no randomness. Issue 3 replaces the
-policy (shifts, skills, continuity, windows) behind the same signature.
+No I/O, no randomness: the same snapshot and `now` always give the same decisions, which is what
+lets the property tests and the benchmark run it without a database.
+
+Order: urgent (higher priority) first, then whoever has waited longest. For each conversation:
+1. Continuity: a returning consulter goes back to the counselor who last helped her (within
+   `continuity_days`) if she is eligible; if she is on shift but busy or away, the conversation
+   waits for her up to `continuity_wait_s`, then falls back.
+2. Otherwise the least-loaded eligible counselor; ties go to the one idle longest, then the
+   lowest id. Eligible = on shift AND available AND has the skill, language and team asked for
+   AND below her total capacity AND below her capacity for the channel AND has not let this
+   conversation's offer lapse before.
 """
 
 from __future__ import annotations
 
-import heapq
-from datetime import datetime
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
-from inbox.model import Assign, Decision, RoutingSnapshot, Wait
+from inbox.model import (
+    AgentLoad,
+    Assign,
+    ChannelKind,
+    Decision,
+    Presence,
+    RoutingSnapshot,
+    UserId,
+    Wait,
+    WaitingConversation,
+)
+from routing.shifts import on_shift
 
-NO_COUNSELOR = "no_counselor_available"
+NO_COUNSELOR = "no_counselor_available"  # nobody on shift and available at all
+NO_ELIGIBLE = "no_eligible_counselor"  # someone is, but without the skill/language/team
+ALL_BUSY = "all_eligible_counselors_busy"
+WAITING_FOR_PREVIOUS = "waiting_for_previous_counselor"
+NEVER_IDLE = datetime.min.replace(tzinfo=UTC)  # sorts first: never assigned = idle longest
 
 
-def decide(snapshot: RoutingSnapshot, *, now: datetime) -> list[Decision]:
-    """One decision per waiting conversation, most urgent first, never over anyone's capacity.
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoutingPolicy:
+    continuity_days: float = 30.0
+    continuity_wait_s: float = 120.0
 
-    Among counselors with room, the one with the lowest load wins; ties go to the lowest id, so
-    the same snapshot always gives the same decisions.
-    """
-    del now  # the placeholder ignores time; the real router counts waiting and service hours
-    capacity = {a.user_id: a.capacity for a in snapshot.agents}
-    # A heap of (load, id) over counselors with room: O(log n) per decision, same order as a scan.
-    free = [(a.load, a.user_id) for a in snapshot.agents if a.load < a.capacity]
-    heapq.heapify(free)
-    decisions: list[Decision] = []
-    for conv in snapshot.waiting:
-        if not free:
-            decisions.append(Wait(conversation_id=conv.id, reason=NO_COUNSELOR))
+
+class _Agent:
+    """Mutable per-decide state of one counselor: her load grows as we assign."""
+
+    __slots__ = ("capacity", "channel_cap", "channel_load", "idle", "info", "load")
+
+    def __init__(self, info: AgentLoad) -> None:
+        self.info = info
+        self.capacity = info.capacity
+        self.load = info.load
+        self.channel_cap = dict(info.channel_capacity)
+        self.channel_load = dict(info.channel_load)
+        self.idle = info.idle_since or NEVER_IDLE
+
+    def has_room(self, channel: ChannelKind) -> bool:
+        if self.load >= self.capacity:
+            return False
+        cap = self.channel_cap.get(channel)
+        return cap is None or self.channel_load.get(channel, 0) < cap
+
+    def qualifies(self, conv: WaitingConversation) -> bool:
+        info = self.info
+        return (
+            (conv.skill is None or conv.skill in info.skills)
+            and (conv.language is None or conv.language in info.languages)
+            and (conv.team is None or conv.team in info.teams)
+            and info.user_id not in conv.declined_by
+        )
+
+    def take(self, conv: WaitingConversation, now: datetime) -> Assign:
+        self.load += 1
+        self.channel_load[conv.channel] = self.channel_load.get(conv.channel, 0) + 1
+        self.idle = now
+        return Assign(
+            conversation_id=conv.id,
+            user_id=self.info.user_id,
+            capacity=self.capacity,
+            channel=conv.channel,
+            channel_capacity=self.channel_cap.get(conv.channel),
+        )
+
+
+def queue_order(waiting: Iterable[WaitingConversation]) -> list[WaitingConversation]:
+    """Urgent first, then longest waiting, then id (stable for equal times)."""
+    return sorted(waiting, key=lambda c: (-c.priority, c.waiting_since, c.id))
+
+
+def decide(
+    snapshot: RoutingSnapshot, *, now: datetime, policy: RoutingPolicy | None = None
+) -> list[Decision]:
+    """One decision per waiting conversation, in queue order, never over anyone's capacity."""
+    return list(decisions(snapshot, now=now, policy=policy))
+
+
+def decisions(
+    snapshot: RoutingSnapshot, *, now: datetime, policy: RoutingPolicy | None = None
+) -> Iterator[Decision]:
+    """`decide`, one decision at a time (the benchmark times each)."""
+    policy = policy or RoutingPolicy()
+    on_duty = {
+        a.user_id: _Agent(a)
+        for a in snapshot.agents
+        if a.presence is Presence.AVAILABLE and on_shift(a.shift, now)
+    }
+    # On shift but away or full still counts for continuity: she may be free in a minute.
+    on_shift_ids = {a.user_id for a in snapshot.agents if on_shift(a.shift, now)}
+    continuity = timedelta(days=policy.continuity_days)
+    hold = timedelta(seconds=policy.continuity_wait_s)
+    free = [a for a in on_duty.values() if a.load < a.capacity]
+    for conv in queue_order(snapshot.waiting):
+        previous = _previous(conv, now, continuity)
+        if previous is not None:
+            agent = on_duty.get(previous)
+            if agent is not None and agent.has_room(conv.channel) and agent.qualifies(conv):
+                yield agent.take(conv, now)
+                free = _still_free(free, agent)
+                continue
+            if previous in on_shift_ids and now - conv.waiting_since < hold:
+                yield Wait(conversation_id=conv.id, reason=WAITING_FOR_PREVIOUS)
+                continue
+        chosen = _least_loaded(free, conv)
+        if chosen is None:
+            yield Wait(conversation_id=conv.id, reason=_why_not(on_duty, conv))
             continue
-        load, chosen = free[0]
-        if load + 1 < capacity[chosen]:
-            heapq.heapreplace(free, (load + 1, chosen))
-        else:
-            heapq.heappop(free)
-        decisions.append(Assign(conversation_id=conv.id, user_id=chosen, capacity=capacity[chosen]))
-    return decisions
+        yield chosen.take(conv, now)
+        free = _still_free(free, chosen)
+
+
+def _previous(conv: WaitingConversation, now: datetime, within: timedelta) -> UserId | None:
+    if conv.previous_assignee is None or conv.previous_assignee in conv.declined_by:
+        return None
+    if conv.previous_at is not None and now - conv.previous_at > within:
+        return None
+    return conv.previous_assignee
+
+
+def _least_loaded(free: list[_Agent], conv: WaitingConversation) -> _Agent | None:
+    best: _Agent | None = None
+    best_key: tuple[int, datetime, int] | None = None
+    for agent in free:
+        if not agent.has_room(conv.channel) or not agent.qualifies(conv):
+            continue
+        key = (agent.load, agent.idle, agent.info.user_id)
+        if best_key is None or key < best_key:
+            best, best_key = agent, key
+    return best
+
+
+def _still_free(free: list[_Agent], agent: _Agent) -> list[_Agent]:
+    """Drop a counselor who just became full, so later scans skip her for good."""
+    return free if agent.load < agent.capacity else [a for a in free if a is not agent]
+
+
+def _why_not(on_duty: dict[UserId, _Agent], conv: WaitingConversation) -> str:
+    if not on_duty:
+        return NO_COUNSELOR
+    if not any(a.qualifies(conv) for a in on_duty.values()):
+        return NO_ELIGIBLE
+    return ALL_BUSY

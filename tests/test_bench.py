@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from inbox.bench import run_pipeline_bench
+from inbox.bench_routing import run_routing_bench
 
 FINAL_LINE = re.compile(r"^pipeline_vs_baseline=\d+(\.\d+)? p99_ms=\d+(\.\d+)?$")
 VERIFIED = re.compile(
@@ -34,3 +35,13 @@ async def test_pipeline_bench_stores_and_assigns_every_message(
         assert stored == offered == 200
         assert 0 < conversations < 200  # some senders wrote more than once: threading exercised
         assert assigned == conversations == still_open
+
+
+def test_routing_bench_decides_every_conversation(capsys: pytest.CaptureFixture[str]) -> None:
+    args = argparse.Namespace(conversations=300, counselors=20)
+    assert run_routing_bench(args) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert re.fullmatch(r"decision_p99_us=\d+\.\d vs_sort=\d+\.\d", lines[-1]), lines[-1]
+    decided = next(line for line in lines if line.strip().startswith("decisions"))
+    total, assigned, waiting = map(int, re.findall(r"\d+", decided))
+    assert total == 300 and assigned + waiting == 300 and assigned > 0
