@@ -24,6 +24,7 @@ from inbox.web.api import event_json
 from inbox.web.hub import Hub
 from inbox.web.server import Services, WebSettings, build_app
 from inbox.web.sockets import STAFF
+from routing.assign import RoutingPolicy
 from storage.base import SCHEMA_VERSION, Store
 from storage.postgres import PostgresStore
 from storage.sqlite import SqliteStore
@@ -157,7 +158,11 @@ async def serve(
         channels[webchat.kind] = webchat
 
         feed = EventFeed(store, staff_hub)
-        router = Router(store, clock=clock, on_assigned=lambda _: feed.poke())
+        policy = RoutingPolicy(
+            continuity_days=cfg.routing.continuity_days,
+            continuity_wait_s=cfg.routing.continuity_wait_s,
+        )
+        router = Router(store, clock=clock, on_assigned=lambda _: feed.poke(), policy=policy)
 
         def stored(answers: Sequence[StoredInbound]) -> None:
             if any(not a.duplicate for a in answers):

@@ -14,6 +14,10 @@ from typing import TYPE_CHECKING, Literal, TypeVar, get_args, get_origin, get_ty
 from urllib.parse import urlsplit
 
 from inbox.errors import ConfigError
+from inbox.model import ChannelKind
+from routing.hours import ALWAYS_OPEN, ServiceHours, parse_service_hours
+from routing.rules import Rule, UrgentTriage
+from routing.rules_config import parse_rules, parse_triage
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -139,6 +143,36 @@ class LoggingConfig:
     format: LogFormat = "json"
 
 
+def _parse_hours(raw: object, where: str) -> tuple[tuple[ChannelKind, ServiceHours], ...]:
+    """[routing.hours.<channel>] tables; a channel without one is always open."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: expected a table of channels, got {_show(raw)}")
+    names = [c.value for c in ChannelKind]
+    out = []
+    for name, table in raw.items():
+        if name not in names:
+            raise ConfigError(f"{where}.{name}: unknown channel (valid: {', '.join(names)})")
+        if not isinstance(table, dict):
+            raise ConfigError(f"{where}.{name}: expected a table, got {_show(table)}")
+        out.append((ChannelKind(name), parse_service_hours(table, f"{where}.{name}")))
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoutingConfig:
+    continuity_days: float = field(default=30.0, metadata={"min": 0})
+    continuity_wait_s: float = field(default=120.0, metadata={"min": 0})
+    offer_timeout_s: float = field(default=180.0, metadata={"gt": 0})
+    hours: tuple[tuple[ChannelKind, ServiceHours], ...] = field(
+        default=(), metadata={"parse": _parse_hours}
+    )
+    rules: tuple[Rule, ...] = field(default=(), metadata={"parse": parse_rules})
+    urgent: UrgentTriage = field(default_factory=UrgentTriage, metadata={"parse": parse_triage})
+
+    def hours_for(self, channel: ChannelKind) -> ServiceHours:
+        return dict(self.hours).get(channel, ALWAYS_OPEN)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
@@ -150,6 +184,7 @@ class Config:
     webchat: WebchatConfig = field(default_factory=WebchatConfig)
     shutdown: ShutdownConfig = field(default_factory=ShutdownConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
+    routing: RoutingConfig = field(default_factory=RoutingConfig)
     # Where the values came from, for messages; not part of the configuration's value.
     source: str = field(default="(defaults)", compare=False, metadata=_NOT_IN_FILE)
 
@@ -217,10 +252,21 @@ def _build(cls: type[_D], table: Mapping[str, object], prefix: str) -> _D:
             close = difflib.get_close_matches(key, settable, n=1)
             fix = f"did you mean {close[0]!r}?" if close else f"valid: {', '.join(settable)}"
             raise _Problem(f"{prefix}{key}: unknown {kind} ({fix})")
+        parse = _field(cls, key).metadata.get("parse")
+        if parse is not None:  # a structure another module defines and checks (routing rules)
+            try:
+                kwargs[key] = parse(value, f"{prefix}{key}")
+            except ConfigError as exc:
+                raise _Problem(str(exc)) from None
+            continue
         kwargs[key] = _coerce(hints[key], value, f"{prefix}{key}")
     obj = cls(**kwargs)
     _validate(obj, prefix)
     return obj
+
+
+def _field(cls: type[DataclassInstance], name: str) -> dataclasses.Field[object]:
+    return next(f for f in dataclasses.fields(cls) if f.name == name)
 
 
 _EXPECTED = {

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from inbox.model import Assign
-from routing.assign import decide
+from routing.assign import RoutingPolicy, decide
 from storage.base import Store
 
 log = logging.getLogger(__name__)
@@ -23,8 +23,10 @@ class Router:
         clock: Clock,
         on_assigned: Callable[[Sequence[Assign]], None] = lambda _: None,
         page: int = 1000,
+        policy: RoutingPolicy | None = None,
     ) -> None:
         self._store = store
+        self._policy = policy or RoutingPolicy()
         self._clock = clock
         self._on_assigned = on_assigned
         self._page = page
@@ -46,7 +48,7 @@ class Router:
         applied: list[Assign] = []
         while True:
             snapshot = await self._store.routing_snapshot()
-            decisions = decide(snapshot, now=self._clock())
+            decisions = decide(snapshot, now=self._clock(), policy=self._policy)
             wanted = [d for d in decisions if isinstance(d, Assign)]
             done = await self._store.apply_assignments(wanted, now=self._clock())
             applied.extend(done)

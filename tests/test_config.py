@@ -281,3 +281,56 @@ def test_with_overrides_checks_the_port(cwd: Path) -> None:
     cfg = load_config(None, env={})
     with pytest.raises(ConfigError, match=r"^command line: server\.port: must be <= 65535"):
         with_overrides(cfg, port=70000)
+
+
+# ---- [routing] ----------------------------------------------------------------------------------
+ROUTING = """
+[routing]
+continuity_wait_s = 30
+[[routing.rules]]
+name = "dv"
+match = { channels = ["line"], keywords = ["ＤＶ"] }
+then = { skill = "dv", priority = 50 }
+[routing.hours.line]
+weekdays = ["09:00-17:30"]
+[routing.urgent.keywords]
+stalking = ["つけられている"]
+"""
+
+
+def test_routing_section_builds_rules_hours_and_triage(cwd: Path) -> None:
+    from datetime import datetime
+
+    from inbox.model import ChannelKind
+    from routing.hours import is_open
+    from routing.rules import triage
+
+    routing = load(ROUTING).routing
+    assert routing.continuity_wait_s == 30.0
+    assert [r.name for r in routing.rules] == ["dv"] and routing.rules[0].skill == "dv"
+    line = routing.hours_for(ChannelKind.LINE)
+    assert is_open(line, datetime.fromisoformat("2026-11-24T10:00:00+09:00"))  # a Tuesday
+    assert not is_open(line, datetime.fromisoformat("2026-11-23T10:00:00+09:00"))  # 勤労感謝の日
+    assert is_open(routing.hours_for(ChannelKind.WEBCHAT), datetime.now().astimezone())
+    found = triage(routing.urgent, "家まで つけられている 気がする")
+    assert found is not None and found.category == "stalking"
+    assert triage(routing.urgent, "もう死にたい") is not None  # the defaults stay on
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            '[[routing.rules]]\nname = "dv"\n'
+            'match = { channels = ["fax"] }\nthen = { skill = "dv" }',
+            'routing.rules[0] ("dv").match.channels: "fax" is not a channel',
+        ),
+        ('[routing.hours.fax]\neveryday = ["09:00-17:00"]', "routing.hours.fax: unknown channel"),
+        ('[routing.hours.line]\nweekdays = ["9:00-25:00"]', "routing.hours.line.weekdays[0]"),
+        ("[routing]\ncontinuity_days = -1", "routing.continuity_days: must be >= 0"),
+        ("[routing.urgent]\nuse_defaults = false", "routing.urgent"),
+    ],
+)
+def test_bad_routing_config_names_the_rule_and_field(cwd: Path, text: str, expected: str) -> None:
+    message = load_error(text)
+    assert message.startswith("config.toml: ") and expected in message, message
