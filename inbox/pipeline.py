@@ -89,8 +89,14 @@ class Intake:
         """Several messages from one source at once, answered in order after their commits;
         waits for room message by message, so a delivery larger than the queue still passes."""
         delivery = self._delivery(len(msgs))
-        for index, msg in enumerate(msgs):
-            await self._queue.put((self._keyed(msg), delivery, index))
+        try:
+            for index, msg in enumerate(msgs):
+                await self._queue.put((self._keyed(msg), delivery, index))
+        except BaseException:
+            # Cancelled while waiting for room: what is queued is still stored (a redelivery is
+            # then a duplicate), but nobody awaits the answer, so the writer must not set one.
+            delivery.future.cancel()
+            raise
         return await self._wait(delivery)
 
     async def offer_many(self, msgs: Sequence[InboundMessage]) -> list[StoredInbound]:

@@ -139,3 +139,21 @@ async def test_offer_many_is_all_or_nothing(store: CountingStore) -> None:
         stored = await first
         writer.cancel()
     assert store.batches == [3] and not any(s.duplicate for s in stored)
+
+
+async def test_a_submitter_cancelled_while_waiting_for_room_loses_nothing(
+    store: CountingStore,
+) -> None:
+    intake = Intake(store, KEY, queue_max=2, batch_max=10, ack_timeout_s=10)
+    msgs = [inbound(f"c{i}", external_id=f"c{i}").message for i in range(4)]
+    pending = asyncio.ensure_future(intake.submit_many(msgs))
+    await asyncio.sleep(0)  # two are queued, the third waits for room
+    pending.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await pending
+    async with asyncio.TaskGroup() as tg:
+        writer = tg.create_task(intake.run_writer())
+        assert await intake.drain(5) == 0
+        again = await intake.submit_many(msgs)  # the source redelivers all four
+        writer.cancel()
+    assert [a.duplicate for a in again] == [True, True, False, False]
