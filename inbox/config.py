@@ -162,7 +162,6 @@ def _parse_hours(raw: object, where: str) -> tuple[tuple[ChannelKind, ServiceHou
 class RoutingConfig:
     continuity_days: float = field(default=30.0, metadata={"min": 0})
     continuity_wait_s: float = field(default=120.0, metadata={"min": 0})
-    offer_timeout_s: float = field(default=180.0, metadata={"gt": 0})
     hours: tuple[tuple[ChannelKind, ServiceHours], ...] = field(
         default=(), metadata={"parse": _parse_hours}
     )

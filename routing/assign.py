@@ -103,13 +103,10 @@ def decisions(
 ) -> Iterator[Decision]:
     """`decide`, one decision at a time (the benchmark times each)."""
     policy = policy or RoutingPolicy()
-    on_duty = {
-        a.user_id: _Agent(a)
-        for a in snapshot.agents
-        if a.presence is Presence.AVAILABLE and on_shift(a.shift, now)
-    }
     # On shift but away or full still counts for continuity: she may be free in a minute.
-    on_shift_ids = {a.user_id for a in snapshot.agents if on_shift(a.shift, now)}
+    on_shift_now = [a for a in snapshot.agents if on_shift(a.shift, now)]
+    on_shift_ids = {a.user_id for a in on_shift_now}
+    on_duty = {a.user_id: _Agent(a) for a in on_shift_now if a.presence is Presence.AVAILABLE}
     continuity = timedelta(days=policy.continuity_days)
     hold = timedelta(seconds=policy.continuity_wait_s)
     free = [a for a in on_duty.values() if a.load < a.capacity]

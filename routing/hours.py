@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import jpholiday
 
 from inbox.errors import ConfigError
+from inbox.model import TimeWindow
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 # As a window's end, 00:00 means 24:00 (the end of its day): exact, unlike time.max, which
@@ -35,7 +36,7 @@ YEAR_END: tuple[tuple[tuple[int, int], tuple[int, int]], ...] = (((12, 29), (1, 
 HORIZON_DAYS = 400
 DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
-Window = tuple[time, time]
+Window = TimeWindow  # (start, end) local; an end of DAY_END is midnight at the day's end
 MonthDay = tuple[int, int]
 _DAY = timedelta(days=1)
 

@@ -1,7 +1,6 @@
 """Who is on shift: a counselor's weekly schedule and dated exceptions, read against the clock.
 
-Pure. Shift data lives in inbox.model; its JSON form (API, database) is coded here and in
-inbox.schedule, which storage also uses.
+Pure. Shift data lives in inbox.model; windows follow routing.hours (an end of 00:00 is 24:00).
 """
 
 from __future__ import annotations
@@ -11,8 +10,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from inbox.model import Shift, TimeWindow
-
-MIDNIGHT = time(0)
+from routing.hours import DAY_END
 
 
 @lru_cache(maxsize=64)
@@ -23,7 +21,7 @@ def _zone(name: str) -> ZoneInfo:
 def in_window(window: TimeWindow, local: time) -> bool:
     """Start inclusive, end exclusive; an end of 00:00 means the end of the day."""
     start, end = window
-    return start <= local and (end == MIDNIGHT or local < end)
+    return start <= local and (end == DAY_END or local < end)
 
 
 def on_shift(shift: Shift | None, at: datetime) -> bool:
