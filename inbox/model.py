@@ -134,6 +134,10 @@ class Conversation:
     last_inbound_at: datetime | None
     first_response_due: datetime | None = None
     next_response_due: datetime | None = None
+    skill: str | None = None  # set by routing rules at intake
+    team: str | None = None
+    offered_at: datetime | None = None  # the router offered it to the assignee then ...
+    opened_at: datetime | None = None  # ... and she opened it then (None: not yet)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -149,6 +153,19 @@ class Message:
     attachments: tuple[Attachment, ...] = ()
 
 
+TimeWindow = tuple[time, time]  # local start, end; end time(0) means midnight at the day's end
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Shift:
+    """A counselor's working time: a weekly schedule in a time zone plus dated exceptions
+    (an empty tuple for a day off, other windows for a swapped shift)."""
+
+    tz: str = "Asia/Tokyo"
+    weekly: tuple[tuple[TimeWindow, ...], ...] = ((),) * 7  # Monday first
+    exceptions: tuple[tuple[date, tuple[TimeWindow, ...]], ...] = ()
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class User:
     id: UserId
@@ -160,9 +177,51 @@ class User:
     capacity: int = 3
     disabled: bool = False
     created_at: datetime | None = None
+    presence: Presence = Presence.AVAILABLE
+    teams: frozenset[str] = frozenset()
+    channel_capacity: tuple[tuple[ChannelKind, int], ...] = ()  # below `capacity`, by channel
+    shift: Shift | None = None  # None: no schedule, always on shift
 
     def has_any(self, *roles: Role) -> bool:
         return not self.roles.isdisjoint(roles)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CounselorUpdate:
+    """A change to a counselor's routing profile; None leaves a field as it is."""
+
+    presence: Presence | None = None
+    capacity: int | None = None
+    channel_capacity: tuple[tuple[ChannelKind, int], ...] | None = None
+    skills: frozenset[str] | None = None
+    languages: frozenset[str] | None = None
+    teams: frozenset[str] | None = None
+    shift: Shift | None = None
+    clear_shift: bool = False  # shift=None cannot say "remove her schedule"; this does
+
+    def changed(self) -> list[str]:
+        names = [
+            n
+            for n in ("presence", "capacity", "channel_capacity", "skills", "languages", "teams")
+            if getattr(self, n) is not None
+        ]
+        if self.shift is not None or self.clear_shift:
+            names.append("shift")
+        return names
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IntakeLabels:
+    """What routing rules and urgent triage decided for an inbound message; intake applies it to
+    the conversation in the same transaction (priority only ever rises, tags only add)."""
+
+    priority: int = 0
+    skill: str | None = None
+    team: str | None = None
+    tags: frozenset[str] = frozenset()
+
+
+NO_LABELS = IntakeLabels()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -187,19 +246,6 @@ class Event:
     conversation_id: ConversationId | None
     message_id: MessageId | None
     data: dict[str, Any] = field(default_factory=dict)
-
-
-TimeWindow = tuple[time, time]  # local start, end; end time(0) means midnight at the day's end
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Shift:
-    """A counselor's working time: a weekly schedule in a time zone plus dated exceptions
-    (an empty tuple for a day off, other windows for a swapped shift)."""
-
-    tz: str = "Asia/Tokyo"
-    weekly: tuple[tuple[TimeWindow, ...], ...] = ((),) * 7  # Monday first
-    exceptions: tuple[tuple[date, tuple[TimeWindow, ...]], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -239,6 +285,16 @@ class WaitingConversation:
 class RoutingSnapshot:
     waiting: tuple[WaitingConversation, ...]
     agents: tuple[AgentLoad, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueueDepth:
+    """Unassigned conversations waiting on one channel at one priority."""
+
+    channel: ChannelKind
+    priority: int
+    count: int
+    oldest: datetime  # when the longest-waiting of them was queued
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -5,12 +5,21 @@ Pure. Shift data lives in inbox.model; windows follow routing.hours (an end of 0
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, time
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from inbox.errors import ConfigError
 from inbox.model import Shift, TimeWindow
-from routing.hours import DAY_END
+from routing.hours import (
+    DAY_END,
+    DAY_NAMES,
+    _parse_date,
+    _parse_timezone,
+    _parse_windows,
+    _show_window,
+)
 
 
 @lru_cache(maxsize=64)
@@ -35,3 +44,59 @@ def on_shift(shift: Shift | None, at: datetime) -> bool:
         windows = shift.weekly[local.weekday()]
     now = local.time()
     return any(in_window(w, now) for w in windows)
+
+
+# A shift as data (API bodies, the users.shift column):
+# {"timezone": "Asia/Tokyo", "weekly": {"monday": ["09:00-17:30"], ...},
+#  "exceptions": {"2026-12-24": ["13:00-17:00"], "2026-12-25": []}}
+_SHIFT_KEYS = frozenset({"timezone", "weekly", "exceptions"})
+
+
+def shift_data(shift: Shift) -> dict[str, object]:
+    """The JSON form of a shift; parse_shift reads it back unchanged."""
+    return {
+        "timezone": shift.tz,
+        "weekly": {
+            name: [_show_window(w) for w in windows]
+            for name, windows in zip(DAY_NAMES, shift.weekly, strict=True)
+            if windows
+        },
+        "exceptions": {
+            day.isoformat(): [_show_window(w) for w in windows] for day, windows in shift.exceptions
+        },
+    }
+
+
+def _table(value: object, path: str) -> Mapping[str, object]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{path}: expected a table (object), got {type(value).__name__}")
+    return value
+
+
+def parse_shift(raw: object, where: str) -> Shift:
+    """A Shift from its data form; ConfigError names the field, e.g. `shift.weekly.monday[0]`."""
+    table = _table(raw, where)
+    unknown = sorted(set(table) - _SHIFT_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{where}.{unknown[0]}: unknown key; allowed: {', '.join(sorted(_SHIFT_KEYS))}"
+        )
+    tz = _parse_timezone(table.get("timezone", "Asia/Tokyo"), f"{where}.timezone")
+    weekly_raw = _table(table.get("weekly", {}), f"{where}.weekly")
+    bad_day = sorted(set(weekly_raw) - set(DAY_NAMES))
+    if bad_day:
+        raise ConfigError(f"{where}.weekly.{bad_day[0]}: not a day; use monday .. sunday")
+    weekly = tuple(
+        _parse_windows(weekly_raw.get(name, []), f"{where}.weekly.{name}") for name in DAY_NAMES
+    )
+    exceptions_raw = _table(table.get("exceptions", {}), f"{where}.exceptions")
+    exceptions = tuple(
+        sorted(
+            (
+                _parse_date(day, f"{where}.exceptions.{day}"),
+                _parse_windows(windows, f"{where}.exceptions.{day}"),
+            )
+            for day, windows in exceptions_raw.items()
+        )
+    )
+    return Shift(tz=tz.key, weekly=weekly, exceptions=exceptions)

@@ -14,17 +14,21 @@ from datetime import datetime
 from typing import Protocol, Self
 
 from inbox.model import (
+    NO_LABELS,
     Assign,
     ChannelKind,
     Conversation,
     ConversationId,
     ConversationStatus,
+    CounselorUpdate,
     Event,
     InboundMessage,
+    IntakeLabels,
     Message,
     NewUser,
     OutboxId,
     OutboxItem,
+    QueueDepth,
     RoutingSnapshot,
     StoredInbound,
     User,
@@ -32,7 +36,7 @@ from inbox.model import (
 )
 
 # The schema version this code expects; each implementation has migrations 1..SCHEMA_VERSION.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,6 +45,7 @@ class KeyedInbound:
 
     message: InboundMessage
     identity_hash: str
+    labels: IntakeLabels = NO_LABELS
 
 
 class Store(Protocol):
@@ -76,13 +81,57 @@ class Store(Protocol):
 
     # ---- routing ------------------------------------------------------------------------
     async def routing_snapshot(self) -> RoutingSnapshot:
-        """Queued unassigned conversations (most urgent, then longest waiting, first) and every
-        enabled counselor with her capacity and current load (assigned + waiting)."""
+        """Queued unassigned conversations on unpaused channels (most urgent, then longest
+        waiting, first) with what routing needs of each (skill, team, language, declined_by, the
+        contact's previous counselor), and every enabled counselor with her routing profile and
+        current load (assigned + waiting), in total and per channel."""
 
     async def apply_assignments(self, assigns: Sequence[Assign], *, now: datetime) -> list[Assign]:
-        """Apply each assignment only if the conversation is still queued and unassigned and
-        the counselor's load is still below `capacity` (checked in the database, so concurrent
-        routers cannot exceed it). Returns the ones that applied, with an event each."""
+        """Apply each assignment only if the conversation is still queued and unassigned, the
+        counselor is still available, and her load is still below `capacity` and, when given,
+        her load on the channel below `channel_capacity` (checked in the database, so concurrent
+        routers cannot exceed it). Each applied one is an offer (offered_at = now) with an
+        event. Returns the ones that applied."""
+
+    async def update_counselor(
+        self, user_id: UserId, change: CounselorUpdate, *, actor_id: UserId, now: datetime
+    ) -> User:
+        """Change presence, capacity (total and per channel), skills, languages, teams or shift;
+        a counselor_updated event names the fields. Raises NotFound, or Conflict when the user
+        is not a counselor. Takes the same counselor lock as assignment (PostgreSQL)."""
+
+    async def mark_opened(
+        self, conversation_id: ConversationId, user_id: UserId, *, now: datetime
+    ) -> bool:
+        """The assignee opened her offer: it can no longer lapse. True the first time only."""
+
+    async def requeue_lapsed_offers(
+        self, *, offered_before: datetime, now: datetime, limit: int = 500
+    ) -> list[tuple[ConversationId, UserId]]:
+        """Router offers not opened since `offered_before` go back to the queue at their old
+        place; the counselor joins the conversation's declined_by. An offer_lapsed event each."""
+
+    async def requeue(
+        self,
+        conversation_id: ConversationId,
+        *,
+        actor_id: UserId,
+        now: datetime,
+        note: str | None = None,
+    ) -> Conversation:
+        """Take an open conversation from its counselor back to the queue (drain, handover),
+        with an optional handover note, in one transaction. Raises NotFound or Conflict."""
+
+    async def set_channel_paused(
+        self, channel: ChannelKind, paused: bool, *, actor_id: UserId, now: datetime
+    ) -> None:
+        """A paused channel still takes in messages, but the router leaves them queued."""
+
+    async def paused_channels(self) -> frozenset[ChannelKind]:
+        """The channels paused now."""
+
+    async def queue_depth(self) -> list[QueueDepth]:
+        """Unassigned queued conversations by channel and priority (paused channels included)."""
 
     # ---- conversations and messages -----------------------------------------------------
     async def get_conversation(self, conversation_id: ConversationId) -> Conversation:

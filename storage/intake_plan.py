@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 
-from inbox.model import ConversationId, MessageId, StoredInbound
+from inbox.model import NO_LABELS, ConversationId, IntakeLabels, MessageId, StoredInbound
 from storage.base import KeyedInbound
 
 Key = tuple[str, str]  # (channel, external_id) or (channel, identity_hash)
@@ -38,6 +38,25 @@ def first_per_identity(
     for item in items:
         first.setdefault(identity_of[identity_key(item)][0], item)
     return first
+
+
+def labels_per_identity(items: Sequence[KeyedInbound]) -> dict[Key, IntakeLabels]:
+    """What the rules decided for each sender's messages in this batch, merged the way the
+    conversation takes them: the highest priority, the first skill and team, every tag."""
+    merged: dict[Key, IntakeLabels] = {}
+    for item in items:
+        new = item.labels
+        if new == NO_LABELS:
+            continue
+        key = identity_key(item)
+        old = merged.get(key, NO_LABELS)
+        merged[key] = IntakeLabels(
+            priority=max(old.priority, new.priority),
+            skill=old.skill or new.skill,
+            team=old.team or new.team,
+            tags=old.tags | new.tags,
+        )
+    return merged
 
 
 def attachments_json(item: KeyedInbound) -> str:

@@ -22,6 +22,7 @@ from inbox.model import (
     Conversation,
     ConversationId,
     ConversationStatus,
+    CounselorUpdate,
     Event,
     Message,
     MessageId,
@@ -29,19 +30,21 @@ from inbox.model import (
     OutboundMessage,
     OutboxId,
     OutboxItem,
+    QueueDepth,
     Role,
     RoutingSnapshot,
     StoredInbound,
     User,
     UserId,
 )
+from storage import postgres_routing as pr
 from storage import postgres_sql as q
 from storage import rows
 from storage.base import SCHEMA_VERSION, KeyedInbound
 from storage.postgres_intake import save_inbound_batch
 from storage.postgres_pool import RETRYABLE, describe_url, open_pool, translated
 from storage.postgres_schema import MIGRATIONS
-from storage.routing_rows import agents_from_rows, fit_assignments, waiting_from_rows
+from storage.routing_rows import agents_from_rows, channel_loads, waiting_from_rows
 
 _parse = rows.parse_native_time
 ROUTING_PAGE = 1000
@@ -159,28 +162,62 @@ class PostgresStore:
             ):
                 waiting = await conn.fetch(q.WAITING, ROUTING_PAGE)
                 agents = await conn.fetch(q.AGENTS)
+                loads = channel_loads(await conn.fetch(q.CHANNEL_LOADS))
         return RoutingSnapshot(
-            waiting=waiting_from_rows(waiting, _parse), agents=agents_from_rows(agents)
+            waiting=waiting_from_rows(waiting, _parse),
+            agents=agents_from_rows(agents, loads, _parse),
         )
 
     async def apply_assignments(self, assigns: Sequence[Assign], *, now: datetime) -> list[Assign]:
         if not assigns:
             return []
-        conv_ids = sorted({a.conversation_id for a in assigns})
-        user_ids = sorted({a.user_id for a in assigns})
         async with self._tx() as conn:
-            enabled = {r[0] for r in await conn.fetch(q.LOCK_COUNSELORS, user_ids)}
-            queued = {r[0] for r in await conn.fetch(q.LOCK_QUEUED, conv_ids)}
-            load = {r[0]: r[1] for r in await conn.fetch(q.LOADS_OF, user_ids)}
-            applied = fit_assignments(assigns, queued=queued, enabled=enabled, load=load)
-            if applied:
-                await conn.execute(
-                    q.APPLY_ASSIGNMENTS,
-                    [a.conversation_id for a in applied],
-                    [a.user_id for a in applied],
-                    now,
-                )
-        return applied
+            return await pr.apply_assignments(conn, assigns, now)
+
+    async def update_counselor(
+        self, user_id: UserId, change: CounselorUpdate, *, actor_id: UserId, now: datetime
+    ) -> User:
+        async with self._tx() as conn:
+            row = await pr.update_counselor(conn, user_id, change, actor_id, now)
+        return rows.user(row, _parse)
+
+    async def mark_opened(
+        self, conversation_id: ConversationId, user_id: UserId, *, now: datetime
+    ) -> bool:
+        async with self._tx() as conn:
+            return await pr.mark_opened(conn, conversation_id, user_id, now)
+
+    async def requeue_lapsed_offers(
+        self, *, offered_before: datetime, now: datetime, limit: int = 500
+    ) -> list[tuple[ConversationId, UserId]]:
+        async with self._tx() as conn:
+            return await pr.requeue_lapsed_offers(conn, offered_before, now, limit)
+
+    async def requeue(
+        self,
+        conversation_id: ConversationId,
+        *,
+        actor_id: UserId,
+        now: datetime,
+        note: str | None = None,
+    ) -> Conversation:
+        async with self._tx() as conn:
+            row = await pr.requeue(conn, conversation_id, actor_id, note, now)
+        return rows.conversation(row, _parse)
+
+    async def set_channel_paused(
+        self, channel: ChannelKind, paused: bool, *, actor_id: UserId, now: datetime
+    ) -> None:
+        async with self._tx() as conn:
+            await pr.set_channel_paused(conn, channel, paused, actor_id, now)
+
+    async def paused_channels(self) -> frozenset[ChannelKind]:
+        async with self._tx() as conn:
+            return await pr.paused_channels(conn)
+
+    async def queue_depth(self) -> list[QueueDepth]:
+        async with self._tx() as conn:
+            return await pr.queue_depth(conn)
 
     # ---- conversations and messages -----------------------------------------------------
     async def get_conversation(self, conversation_id: ConversationId) -> Conversation:
@@ -332,7 +369,7 @@ class PostgresStore:
 
     async def find_login(self, username: str) -> tuple[User, str] | None:
         row = await self._fetchrow(q.FIND_LOGIN, username)
-        return None if row is None else (rows.user(row, _parse), row[9])
+        return None if row is None else (rows.user(row, _parse), row[-1])
 
     async def list_users(self) -> list[User]:
         return [rows.user(r, _parse) for r in await self._fetch(q.LIST_USERS)]

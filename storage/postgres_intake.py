@@ -13,13 +13,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from inbox.model import ConversationId, MessageId, StoredInbound
+from inbox.model import NO_LABELS, ConversationId, IntakeLabels, MessageId, StoredInbound
 from storage.base import KeyedInbound
 from storage.intake_plan import (
     answers,
     attachments_json,
     first_per_identity,
     fresh_items,
+    labels_per_identity,
     message_keys,
 )
 
@@ -64,12 +65,15 @@ WHERE status <> 'closed' AND identity_id = ANY($1::bigint[])
 ORDER BY id
 FOR UPDATE
 """
+# Tags travel as JSON text: unnest() would flatten an array of arrays.
 INSERT_CONVERSATIONS = """
 INSERT INTO conversations (contact_id, identity_id, channel, status, created_at, updated_at,
-                           queued_at)
-SELECT contact_id, identity_id, channel, 'queued', at, at, at
-FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::timestamptz[]) WITH ORDINALITY
-     AS u(contact_id, identity_id, channel, at, ord)
+                           queued_at, priority, skill, team, tags)
+SELECT contact_id, identity_id, channel, 'queued', at, at, at, priority, skill, team,
+       ARRAY(SELECT jsonb_array_elements_text(tags::jsonb))
+FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::timestamptz[], $5::int[], $6::text[],
+            $7::text[], $8::text[]) WITH ORDINALITY
+     AS u(contact_id, identity_id, channel, at, priority, skill, team, tags, ord)
 ORDER BY ord
 ON CONFLICT (identity_id) WHERE status <> 'closed' DO NOTHING
 RETURNING identity_id, id
@@ -104,6 +108,20 @@ FROM unnest($1::bigint[], $2::timestamptz[]) AS u(id, at)
 WHERE c.id = u.id
 """
 
+# What the rules decided for the new messages: priority only rises, tags only add, and a skill
+# or team already set stays (the counselor may have been chosen for it).
+LABEL_CONVERSATIONS = """
+UPDATE conversations c SET
+    priority = greatest(c.priority, u.priority),
+    skill = coalesce(c.skill, u.skill),
+    team = coalesce(c.team, u.team),
+    tags = ARRAY(SELECT DISTINCT t FROM unnest(c.tags || ARRAY(
+        SELECT jsonb_array_elements_text(u.tags::jsonb))) AS t ORDER BY t)
+FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[])
+     AS u(id, priority, skill, team, tags)
+WHERE c.id = u.id
+"""
+
 Key = tuple[str, str]
 
 
@@ -124,7 +142,11 @@ async def save_inbound_batch(conn: Any, items: Sequence[KeyedInbound]) -> list[S
     new_keys: set[Key] = set()
     if fresh:
         identity_of = await _find_or_create_identities(conn, list(fresh.values()))
-        conversation_of = await _find_or_open_conversations(conn, list(fresh.values()), identity_of)
+        labels_of = labels_per_identity(list(fresh.values()))
+        conversation_of, opened = await _find_or_open_conversations(
+            conn, list(fresh.values()), identity_of, labels_of
+        )
+        await _label_conversations(conn, labels_of, identity_of, conversation_of, opened)
         rows = [
             (
                 conversation_of[identity_of[(key[0], item.identity_hash)][0]],
@@ -190,27 +212,56 @@ async def _find_or_create_identities(
     return found
 
 
+async def _label_conversations(
+    conn: Any,
+    labels_of: dict[Key, IntakeLabels],
+    identity_of: dict[Key, tuple[int, int]],
+    conversation_of: dict[int, int],
+    opened: set[int],
+) -> None:
+    """Apply the rules' labels to conversations that existed before this batch."""
+    rows = [
+        (conversation_of[ident], lab.priority, lab.skill, lab.team, _tags(lab))
+        for key, lab in labels_of.items()
+        if (ident := identity_of[key][0]) not in opened
+    ]
+    if rows:
+        await conn.execute(LABEL_CONVERSATIONS, *_columns(rows, 5))
+
+
+def _tags(labels: IntakeLabels) -> str:
+    return json.dumps(sorted(labels.tags), ensure_ascii=False)
+
+
 async def _find_or_open_conversations(
-    conn: Any, items: list[KeyedInbound], identity_of: dict[Key, tuple[int, int]]
-) -> dict[int, int]:
-    """identity id -> open conversation id, opening queued conversations where there is none."""
+    conn: Any,
+    items: list[KeyedInbound],
+    identity_of: dict[Key, tuple[int, int]],
+    labels_of: dict[Key, IntakeLabels],
+) -> tuple[dict[int, int], set[int]]:
+    """identity id -> open conversation id, opening queued conversations where there is none;
+    also the identities whose conversation this batch opened."""
     first_item = first_per_identity(items, identity_of)
     found = {
         int(r[0]): int(r[1]) for r in await conn.fetch(FIND_OPEN_CONVERSATIONS, list(first_item))
     }
-    to_open = [
-        (
-            identity_of[(i.message.channel.value, i.identity_hash)][1],
-            ident,
-            i.message.channel.value,
-            i.message.received_at,
+    to_open = []
+    for ident, i in first_item.items():
+        if ident in found:
+            continue
+        key = (i.message.channel.value, i.identity_hash)
+        lab = labels_of.get(key, NO_LABELS)
+        to_open.append(
+            (
+                *(identity_of[key][1], ident, key[0], i.message.received_at),
+                *(lab.priority, lab.skill, lab.team, _tags(lab)),
+            )
         )
-        for ident, i in first_item.items()
-        if ident not in found
-    ]
+    opened_here: set[int] = set()
     if to_open:
-        opened = await conn.fetch(INSERT_CONVERSATIONS, *_columns(to_open, 4))
+        opened = await conn.fetch(INSERT_CONVERSATIONS, *_columns(to_open, 8))
         found.update({int(r[0]): int(r[1]) for r in opened})
+        opened_here = {int(r[0]) for r in opened}
         at_of = {row[1]: row[3] for row in to_open}
         events = [(at_of[int(r[0])], "conversation_opened", int(r[1]), None, "{}") for r in opened]
         await conn.execute(INSERT_EVENTS, *_columns(events, 5))
@@ -219,4 +270,4 @@ async def _find_or_open_conversations(
             found.update(
                 {int(r[0]): int(r[1]) for r in await conn.fetch(FIND_OPEN_CONVERSATIONS, raced)}
             )
-    return found
+    return found, opened_here

@@ -107,4 +107,40 @@ CREATE TABLE events (
 );
 CREATE INDEX events_conversation ON events (conversation_id);
 """,
+    2: """
+-- Routing v2: what the router needs to know about counselors and conversations.
+ALTER TABLE users ADD COLUMN presence text NOT NULL DEFAULT 'available';
+ALTER TABLE users ADD COLUMN teams text[] NOT NULL DEFAULT '{}';
+ALTER TABLE users ADD COLUMN channel_capacity jsonb NOT NULL DEFAULT '{}';  -- {"phone": 1}
+ALTER TABLE users ADD COLUMN shift jsonb;  -- routing.shifts.shift_data; NULL: no schedule
+ALTER TABLE users ADD COLUMN last_assigned_at timestamptz;
+ALTER TABLE conversations ADD COLUMN skill text;
+ALTER TABLE conversations ADD COLUMN team text;
+ALTER TABLE conversations ADD COLUMN language text;
+-- An offer: the router assigned it at offered_at; the counselor opened it at opened_at.
+ALTER TABLE conversations ADD COLUMN offered_at timestamptz;
+ALTER TABLE conversations ADD COLUMN opened_at timestamptz;
+ALTER TABLE conversations ADD COLUMN declined_by bigint[] NOT NULL DEFAULT '{}';
+ALTER TABLE conversations ADD COLUMN warned_at timestamptz;
+ALTER TABLE conversations ADD COLUMN escalated_at timestamptz;
+ALTER TABLE contacts ADD COLUMN anonymity text;  -- NULL: the channel's default
+ALTER TABLE contacts ADD COLUMN discretion boolean NOT NULL DEFAULT false;
+CREATE INDEX conversations_contact ON conversations (contact_id, id);
+CREATE INDEX conversations_offers ON conversations (offered_at)
+    WHERE status = 'assigned' AND opened_at IS NULL;
+-- Auto-replies sent, one row per (conversation, kind): the primary key is what makes a restart
+-- or a second instance unable to send the same auto-reply twice.
+CREATE TABLE auto_replies (
+    conversation_id bigint NOT NULL REFERENCES conversations(id),
+    kind            text NOT NULL,
+    message_id      bigint REFERENCES messages(id),
+    sent_at         timestamptz NOT NULL,
+    PRIMARY KEY (conversation_id, kind)
+);
+CREATE TABLE channel_settings (
+    channel     text PRIMARY KEY,
+    paused      boolean NOT NULL DEFAULT false,
+    updated_at  timestamptz NOT NULL
+);
+""",
 }

@@ -19,7 +19,7 @@ RECORD_MIGRATION = "INSERT INTO schema_migrations (version, applied_at) VALUES (
 # ---- conversations and messages -------------------------------------------------------------
 CONVERSATION_COLUMNS = """
 id, contact_id, channel, status, priority, assignee_id, tags, created_at, updated_at,
-last_inbound_at, first_response_due, next_response_due
+last_inbound_at, first_response_due, next_response_due, skill, team, offered_at, opened_at
 """
 QUEUE_ORDER = "ORDER BY priority DESC, queued_at, id"
 GET_CONVERSATION = f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1"
@@ -73,7 +73,8 @@ SELECT {MESSAGE_COLUMNS} FROM m
 """
 ASSIGN = f"""
 WITH c AS (
-    UPDATE conversations SET assignee_id = $2, updated_at = $3,
+    -- A person chose this assignment, so it is not an offer that can lapse: opened at once.
+    UPDATE conversations SET assignee_id = $2, updated_at = $3, offered_at = $3, opened_at = $3,
         status = CASE WHEN status = 'queued' THEN 'assigned' ELSE status END
     WHERE id = $1
     RETURNING {CONVERSATION_COLUMNS}
@@ -101,15 +102,29 @@ ORDER BY id DESC LIMIT $3
 """
 
 # ---- routing --------------------------------------------------------------------------------
-WAITING = f"""
-SELECT id, channel, priority, queued_at FROM conversations
-WHERE status = 'queued' AND assignee_id IS NULL {QUEUE_ORDER} LIMIT $1
+# The queue as the router sees it: paused channels left out, and for continuity the counselor of
+# the contact's latest earlier conversation that had one.
+WAITING = """
+SELECT c.id, c.channel, c.priority, c.queued_at, c.skill, c.team, c.language, c.declined_by,
+       p.assignee_id, p.updated_at
+FROM conversations c
+LEFT JOIN LATERAL (
+    SELECT x.assignee_id, x.updated_at FROM conversations x
+    WHERE x.contact_id = c.contact_id AND x.id < c.id AND x.assignee_id IS NOT NULL
+    ORDER BY x.id DESC LIMIT 1) p ON true
+WHERE c.status = 'queued' AND c.assignee_id IS NULL
+  AND c.channel NOT IN (SELECT channel FROM channel_settings WHERE paused)
+ORDER BY c.priority DESC, c.queued_at, c.id LIMIT $1
 """
 AGENTS = """
-SELECT u.id, u.capacity,
-       (SELECT count(*) FROM conversations c
-        WHERE c.assignee_id = u.id AND c.status IN ('assigned', 'waiting'))
-FROM users u WHERE u.is_counselor AND NOT u.disabled ORDER BY u.id
+SELECT id, capacity, presence, shift, skills, languages, teams, channel_capacity,
+       last_assigned_at
+FROM users WHERE is_counselor AND NOT disabled ORDER BY id
+"""
+CHANNEL_LOADS = """
+SELECT assignee_id, channel, count(*) FROM conversations
+WHERE status IN ('assigned', 'waiting') AND assignee_id IS NOT NULL
+GROUP BY assignee_id, channel
 """
 # Every change that adds to a counselor's load first takes this row lock, so her load can only be
 # counted and raised by one transaction at a time. NO KEY: foreign-key checks (replies she writes)
@@ -125,7 +140,8 @@ SELECT count(*) FROM conversations WHERE assignee_id = $1 AND status IN ('assign
 # still-queued conversations; then the loads, counted in a statement whose snapshot is taken
 # after both locks were granted, so it includes everything the previous lock holder committed.
 LOCK_COUNSELORS = """
-SELECT id FROM users WHERE id = ANY($1::bigint[]) AND is_counselor AND NOT disabled
+SELECT id, presence = 'available' FROM users
+WHERE id = ANY($1::bigint[]) AND is_counselor AND NOT disabled
 ORDER BY id FOR NO KEY UPDATE
 """
 LOCK_QUEUED = """
@@ -134,16 +150,19 @@ WHERE id = ANY($1::bigint[]) AND status = 'queued' AND assignee_id IS NULL
 ORDER BY id FOR UPDATE
 """
 LOADS_OF = """
-SELECT assignee_id, count(*) FROM conversations
+SELECT assignee_id, channel, count(*) FROM conversations
 WHERE assignee_id = ANY($1::bigint[]) AND status IN ('assigned', 'waiting')
-GROUP BY assignee_id
+GROUP BY assignee_id, channel
 """
 APPLY_ASSIGNMENTS = """
 WITH c AS (
-    UPDATE conversations SET assignee_id = a.user_id, status = 'assigned', updated_at = $3
+    UPDATE conversations SET assignee_id = a.user_id, status = 'assigned', updated_at = $3,
+                             offered_at = $3, opened_at = NULL
     FROM unnest($1::bigint[], $2::bigint[]) AS a(conversation_id, user_id)
     WHERE conversations.id = a.conversation_id
     RETURNING conversations.id, a.user_id
+), u AS (
+    UPDATE users SET last_assigned_at = $3 WHERE id = ANY($2::bigint[])
 )
 INSERT INTO events (at, kind, conversation_id, data)
 SELECT $3, 'conversation_assigned', id, jsonb_build_object('user_id', user_id, 'by', 'router')
@@ -203,7 +222,8 @@ NEXT_DUE = "SELECT min(due_at) FROM outbox WHERE status = 'pending'"
 
 # ---- users, sessions, tokens ----------------------------------------------------------------
 USER_COLUMNS = (
-    "id, username, display_name, roles, skills, languages, capacity, disabled, created_at"
+    "id, username, display_name, roles, skills, languages, capacity, disabled, created_at, "
+    "presence, teams, channel_capacity, shift"
 )
 _U_USER_COLUMNS = ", ".join("u." + c.strip() for c in USER_COLUMNS.split(","))
 CREATE_USER = f"""

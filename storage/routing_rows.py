@@ -2,40 +2,135 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
 
-from inbox.model import AgentLoad, Assign, ChannelKind, ConversationId, UserId, WaitingConversation
-from storage.rows import Row, TimeParser
+from inbox.model import (
+    AgentLoad,
+    Assign,
+    ChannelKind,
+    ConversationId,
+    CounselorUpdate,
+    Presence,
+    UserId,
+    WaitingConversation,
+)
+from routing.shifts import parse_shift, shift_data
+from storage.rows import Row, TimeParser, channel_capacity
+
+LoadKey = tuple[int, str]  # (user id, channel)
+
+
+def _data(value: Any) -> Any:
+    """JSON columns: text on SQLite, and on PostgreSQL jsonb as text or arrays as lists."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _list(value: Any) -> list[Any]:
+    return list(_data(value))
 
 
 def waiting_from_rows(found: Sequence[Row], parse: TimeParser) -> tuple[WaitingConversation, ...]:
-    """Columns: id, channel, priority, queued_at."""
+    """Columns: id, channel, priority, queued_at, skill, team, language, declined_by,
+    previous assignee, previous conversation's updated_at."""
     return tuple(
         WaitingConversation(
             id=ConversationId(r[0]),
             channel=ChannelKind(r[1]),
             priority=r[2],
             waiting_since=parse(r[3]),
+            skill=r[4],
+            team=r[5],
+            language=r[6],
+            declined_by=frozenset(UserId(u) for u in _list(r[7])),
+            previous_assignee=None if r[8] is None else UserId(r[8]),
+            previous_at=None if r[9] is None else parse(r[9]),
         )
         for r in found
     )
 
 
-def agents_from_rows(found: Sequence[Row]) -> tuple[AgentLoad, ...]:
-    """Columns: user id, capacity, load."""
-    return tuple(AgentLoad(user_id=UserId(r[0]), capacity=r[1], load=r[2]) for r in found)
+def channel_loads(found: Iterable[Row]) -> dict[LoadKey, int]:
+    """Rows of (user id, channel, count) as a dict."""
+    return {(int(r[0]), str(r[1])): int(r[2]) for r in found}
+
+
+def agents_from_rows(
+    found: Sequence[Row], loads: dict[LoadKey, int], parse: TimeParser
+) -> tuple[AgentLoad, ...]:
+    """Columns: id, capacity, presence, shift, skills, languages, teams, channel_capacity,
+    last_assigned_at; `loads` from CHANNEL_LOADS."""
+    by_user: dict[int, list[tuple[ChannelKind, int]]] = {}
+    for (user_id, channel), count in loads.items():
+        by_user.setdefault(user_id, []).append((ChannelKind(channel), count))
+    agents = []
+    for r in found:
+        mine = tuple(sorted(by_user.get(int(r[0]), ())))
+        agents.append(
+            AgentLoad(
+                user_id=UserId(r[0]),
+                capacity=r[1],
+                load=sum(n for _, n in mine),
+                presence=Presence(r[2]),
+                shift=None if r[3] is None else parse_shift(_data(r[3]), "users.shift"),
+                skills=frozenset(_list(r[4])),
+                languages=frozenset(_list(r[5])),
+                teams=frozenset(_list(r[6])),
+                channel_capacity=channel_capacity(r[7]),
+                channel_load=mine,
+                idle_since=None if r[8] is None else parse(r[8]),
+            )
+        )
+    return tuple(agents)
 
 
 def fit_assignments(
-    assigns: Sequence[Assign], *, queued: set[int], enabled: set[int], load: dict[int, int]
+    assigns: Sequence[Assign],
+    *,
+    queued: set[int],
+    available: set[int],
+    loads: dict[LoadKey, int],
 ) -> list[Assign]:
-    """The assignments that still hold against the current state, counting each one taken."""
+    """The assignments that still hold against the current state, counting each one taken:
+    the conversation still queued, the counselor still available, and her total load and her
+    load on the conversation's channel still below the limits the decision was made with."""
     applied: list[Assign] = []
-    load = dict(load)
+    total: dict[int, int] = {}
+    per_channel = dict(loads)
+    for (user_id, _), n in loads.items():
+        total[user_id] = total.get(user_id, 0) + n
     for a in assigns:
-        current = load.get(a.user_id, 0)
-        if a.conversation_id in queued and a.user_id in enabled and current < a.capacity:
+        key = (a.user_id, a.channel.value if a.channel else "")
+        if (
+            a.conversation_id in queued
+            and a.user_id in available
+            and total.get(a.user_id, 0) < a.capacity
+            and (a.channel_capacity is None or per_channel.get(key, 0) < a.channel_capacity)
+        ):
             applied.append(a)
-            load[a.user_id] = current + 1
+            total[a.user_id] = total.get(a.user_id, 0) + 1
+            per_channel[key] = per_channel.get(key, 0) + 1
             queued.discard(a.conversation_id)
     return applied
+
+
+def counselor_columns(change: CounselorUpdate) -> list[tuple[str, Any]]:
+    """(users column, value) for each field the change sets: lists for the string sets, dicts
+    for the JSON columns, None to clear the shift; each store encodes them for its driver."""
+    out: list[tuple[str, Any]] = []
+    if change.presence is not None:
+        out.append(("presence", change.presence.value))
+    if change.capacity is not None:
+        out.append(("capacity", change.capacity))
+    if change.channel_capacity is not None:
+        out.append(("channel_capacity", {k.value: v for k, v in change.channel_capacity}))
+    for name in ("skills", "languages", "teams"):
+        value: frozenset[str] | None = getattr(change, name)
+        if value is not None:
+            out.append((name, sorted(value)))
+    if change.shift is not None:
+        out.append(("shift", shift_data(change.shift)))
+    elif change.clear_shift:
+        out.append(("shift", None))
+    return out

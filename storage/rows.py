@@ -19,11 +19,14 @@ from inbox.model import (
     EventId,
     Message,
     MessageId,
+    Presence,
     Role,
+    Shift,
     User,
     UserId,
     contact_alias,
 )
+from routing.shifts import parse_shift, shift_data
 
 Row = Sequence[Any]
 TimeParser = Callable[[Any], datetime]
@@ -64,6 +67,10 @@ def conversation(row: Row, parse: TimeParser) -> Conversation:
         last_inbound_at=_opt_time(row[9], parse),
         first_response_due=_opt_time(row[10], parse),
         next_response_due=_opt_time(row[11], parse),
+        skill=row[12],
+        team=row[13],
+        offered_at=_opt_time(row[14], parse),
+        opened_at=_opt_time(row[15], parse),
     )
 
 
@@ -99,7 +106,24 @@ def user(row: Row, parse: TimeParser) -> User:
         capacity=row[6],
         disabled=bool(row[7]),
         created_at=_opt_time(row[8], parse),
+        presence=Presence(row[9]),
+        teams=frozenset(_json(row[10])),
+        channel_capacity=channel_capacity(row[11]),
+        shift=None if row[12] is None else parse_shift(_json(row[12]), "users.shift"),
     )
+
+
+def channel_capacity(value: Any) -> tuple[tuple[ChannelKind, int], ...]:
+    """The users.channel_capacity JSON object as sorted pairs."""
+    return tuple(sorted((ChannelKind(k), int(v)) for k, v in _json(value).items()))
+
+
+def channel_capacity_json(pairs: Sequence[tuple[ChannelKind, int]]) -> str:
+    return json.dumps({k.value: v for k, v in pairs})
+
+
+def shift_json(shift: Shift | None) -> str | None:
+    return None if shift is None else json.dumps(shift_data(shift))
 
 
 def event(row: Row, parse: TimeParser) -> Event:

@@ -31,6 +31,7 @@ from inbox.model import (
     Conversation,
     ConversationId,
     ConversationStatus,
+    CounselorUpdate,
     DeliveryStatus,
     Direction,
     Event,
@@ -40,6 +41,7 @@ from inbox.model import (
     OutboundMessage,
     OutboxId,
     OutboxItem,
+    QueueDepth,
     Role,
     RoutingSnapshot,
     StoredInbound,
@@ -47,14 +49,13 @@ from inbox.model import (
     UserId,
 )
 from storage import rows
+from storage import sqlite_routing as sr
 from storage import sqlite_sql as q
 from storage.base import SCHEMA_VERSION, KeyedInbound
-from storage.routing_rows import agents_from_rows, fit_assignments, waiting_from_rows
 from storage.sqlite_intake import save_inbound_batch
 from storage.sqlite_schema import MIGRATIONS
 
 _parse = rows.parse_text_time
-ROUTING_PAGE = 1000
 T = TypeVar("T")
 
 
@@ -187,22 +188,64 @@ class SqliteStore:
 
     # ---- routing ------------------------------------------------------------------------
     async def routing_snapshot(self) -> RoutingSnapshot:
-        def read(db: sqlite3.Connection) -> tuple[list[sqlite3.Row], list[sqlite3.Row]]:
-            return (
-                db.execute(q.WAITING, (ROUTING_PAGE,)).fetchall(),
-                db.execute(q.AGENTS).fetchall(),
-            )
-
-        waiting, agents = await self._on_db_thread(read, write=False)
-        return RoutingSnapshot(
-            waiting=waiting_from_rows(waiting, _parse), agents=agents_from_rows(agents)
-        )
+        # One read transaction, so loads and the queue describe the same moment.
+        return await self._on_db_thread(sr.routing_snapshot, write=False)
 
     async def apply_assignments(self, assigns: Sequence[Assign], *, now: datetime) -> list[Assign]:
         if not assigns:
             return []
         # Holding the write transaction, nobody can change loads between the check and the write.
-        return await self._on_db_thread(lambda db: _apply_assignments(db, assigns, now), write=True)
+        return await self._on_db_thread(
+            lambda db: sr.apply_assignments(db, assigns, now), write=True
+        )
+
+    async def update_counselor(
+        self, user_id: UserId, change: CounselorUpdate, *, actor_id: UserId, now: datetime
+    ) -> User:
+        row = await self._on_db_thread(
+            lambda db: sr.update_counselor(db, user_id, change, actor_id, now), write=True
+        )
+        return rows.user(row, _parse)
+
+    async def mark_opened(
+        self, conversation_id: ConversationId, user_id: UserId, *, now: datetime
+    ) -> bool:
+        return await self._on_db_thread(
+            lambda db: sr.mark_opened(db, conversation_id, user_id, now), write=True
+        )
+
+    async def requeue_lapsed_offers(
+        self, *, offered_before: datetime, now: datetime, limit: int = 500
+    ) -> list[tuple[ConversationId, UserId]]:
+        return await self._on_db_thread(
+            lambda db: sr.requeue_lapsed_offers(db, offered_before, now, limit), write=True
+        )
+
+    async def requeue(
+        self,
+        conversation_id: ConversationId,
+        *,
+        actor_id: UserId,
+        now: datetime,
+        note: str | None = None,
+    ) -> Conversation:
+        row = await self._on_db_thread(
+            lambda db: sr.requeue(db, conversation_id, actor_id, note, now), write=True
+        )
+        return rows.conversation(row, _parse)
+
+    async def set_channel_paused(
+        self, channel: ChannelKind, paused: bool, *, actor_id: UserId, now: datetime
+    ) -> None:
+        await self._on_db_thread(
+            lambda db: sr.set_channel_paused(db, channel, paused, actor_id, now), write=True
+        )
+
+    async def paused_channels(self) -> frozenset[ChannelKind]:
+        return await self._on_db_thread(sr.paused_channels, write=False)
+
+    async def queue_depth(self) -> list[QueueDepth]:
+        return await self._on_db_thread(sr.queue_depth, write=False)
 
     # ---- conversations and messages -----------------------------------------------------
     async def get_conversation(self, conversation_id: ConversationId) -> Conversation:
@@ -337,8 +380,8 @@ class SqliteStore:
                     raise Conflict(f"user {user_id} is not an enabled counselor")
             if capacity is not None and conv.assignee_id != user_id:
                 async with db.execute(q.LOAD_OF, (json.dumps([user_id]),)) as cur:
-                    row = await cur.fetchone()
-                if (0 if row is None else int(row[1])) >= capacity:
+                    load = sum(int(r[2]) for r in await cur.fetchall())
+                if load >= capacity:
                     raise Conflict(f"user {user_id} is at capacity ({capacity})")
             await db.execute(q.ASSIGN, (user_id, _ts(now), conv.id))
             await self._event(
@@ -474,7 +517,7 @@ class SqliteStore:
 
     async def find_login(self, username: str) -> tuple[User, str] | None:
         found = await self._all(q.FIND_LOGIN, (username,))
-        return (rows.user(found[0], _parse), found[0][9]) if found else None
+        return (rows.user(found[0], _parse), found[0][-1]) if found else None
 
     async def list_users(self) -> list[User]:
         return [rows.user(r, _parse) for r in await self._all(q.LIST_USERS)]
@@ -558,31 +601,6 @@ def _in_transaction(
         raise
     db.execute("COMMIT")
     return result
-
-
-def _apply_assignments(
-    db: sqlite3.Connection, assigns: Sequence[Assign], now: datetime
-) -> list[Assign]:
-    conv_ids = json.dumps([a.conversation_id for a in assigns])
-    user_ids = json.dumps(sorted({a.user_id for a in assigns}))
-    queued = {int(r[0]) for r in db.execute(q.STILL_QUEUED, (conv_ids,))}
-    enabled = {int(r[0]) for r in db.execute(q.ENABLED_COUNSELORS, (user_ids,))}
-    load = {int(r[0]): int(r[1]) for r in db.execute(q.LOAD_OF, (user_ids,))}
-    applied = fit_assignments(assigns, queued=queued, enabled=enabled, load=load)
-    at = _ts(now)
-    db.executemany(q.APPLY_ASSIGNMENT, [(a.user_id, at, a.conversation_id) for a in applied])
-    db.executemany(
-        q.INSERT_EVENT,
-        [
-            (at, "conversation_assigned", None, a.conversation_id, None, _assigned_data(a))
-            for a in applied
-        ],
-    )
-    return applied
-
-
-def _assigned_data(a: Assign) -> str:
-    return json.dumps({"user_id": a.user_id, "by": "router"})
 
 
 def _user_params(user: NewUser, now: datetime) -> tuple[Any, ...]:

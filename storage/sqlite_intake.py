@@ -12,13 +12,14 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from inbox.model import ConversationId, MessageId, StoredInbound
+from inbox.model import NO_LABELS, ConversationId, IntakeLabels, MessageId, StoredInbound
 from storage.base import KeyedInbound
 from storage.intake_plan import (
     answers,
     attachments_json,
     first_per_identity,
     fresh_items,
+    labels_per_identity,
     message_keys,
 )
 
@@ -49,8 +50,8 @@ WHERE status <> 'closed' AND identity_id IN (SELECT value FROM json_each(?))
 """
 INSERT_CONVERSATIONS = """
 INSERT INTO conversations (id, contact_id, identity_id, channel, status, created_at, updated_at,
-                           queued_at, last_inbound_at)
-VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?)
+                           queued_at, last_inbound_at, priority, skill, team, tags)
+VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?)
 """
 INSERT_MESSAGES = """
 INSERT INTO messages (id, conversation_id, direction, channel, external_id, body, attachments,
@@ -69,6 +70,17 @@ UPDATE conversations SET
     status = CASE WHEN status <> 'waiting' THEN status
                   WHEN assignee_id IS NULL THEN 'queued' ELSE 'assigned' END
 WHERE id = ?2
+"""
+# What the rules decided for the new messages: priority only rises, tags only add, and a skill
+# or team already set stays (the counselor may have been chosen for it).
+LABEL_CONVERSATION = """
+UPDATE conversations SET
+    priority = max(priority, ?1),
+    skill = coalesce(skill, ?2),
+    team = coalesce(team, ?3),
+    tags = (SELECT json_group_array(value) FROM (
+        SELECT value FROM json_each(tags) UNION SELECT value FROM json_each(?4)))
+WHERE id = ?5
 """
 
 
@@ -99,8 +111,9 @@ def save_inbound_batch(
     for key, item in fresh.items():
         ident = identity_of[(key[0], item.identity_hash)][0]
         last_at[ident] = max(last_at.get(ident, ""), _ts(item.message.received_at))
+    labels_of = labels_per_identity(list(fresh.values()))
     conversation_of, opened = _find_or_open_conversations(
-        db, list(fresh.values()), identity_of, last_at, next_id
+        db, list(fresh.values()), identity_of, last_at, labels_of, next_id
     )
 
     messages: list[tuple[object, ...]] = []
@@ -120,7 +133,19 @@ def save_inbound_batch(
         TOUCH_CONVERSATION,
         [(at, conversation_of[ident]) for ident, at in last_at.items() if ident not in opened],
     )
+    db.executemany(
+        LABEL_CONVERSATION,
+        [
+            (labels.priority, labels.skill, labels.team, _tags(labels), conversation_of[ident])
+            for key, labels in labels_of.items()
+            if (ident := identity_of[key][0]) not in opened
+        ],
+    )
     return answers(keys, stored, set(fresh))
+
+
+def _tags(labels: IntakeLabels) -> str:
+    return json.dumps(sorted(labels.tags), ensure_ascii=False)
 
 
 class _NextIds:
@@ -165,6 +190,7 @@ def _find_or_open_conversations(
     items: list[KeyedInbound],
     identity_of: dict[tuple[str, str], tuple[int, int]],
     last_at: dict[int, str],
+    labels_of: dict[tuple[str, str], IntakeLabels],
     next_id: _NextIds,
 ) -> tuple[dict[int, int], set[int]]:
     """identity id -> open conversation id, opening queued conversations where there is none;
@@ -179,10 +205,17 @@ def _find_or_open_conversations(
             continue
         opened.add(ident)
         conv_id = found[ident] = next_id.take("conversations")
-        contact_id = identity_of[(item.message.channel.value, item.identity_hash)][1]
+        key = (item.message.channel.value, item.identity_hash)
+        contact_id = identity_of[key][1]
         at = _ts(item.message.received_at)
         last = last_at[ident]
-        rows.append((conv_id, contact_id, ident, item.message.channel.value, at, last, at, last))
+        labels = labels_of.get(key, NO_LABELS)
+        rows.append(
+            (
+                *(conv_id, contact_id, ident, key[0], at, last, at, last),
+                *(labels.priority, labels.skill, labels.team, _tags(labels)),
+            )
+        )
         events.append((at, "conversation_opened", conv_id, None, "{}"))
     db.executemany(INSERT_CONVERSATIONS, rows)
     db.executemany(INSERT_EVENTS, events)

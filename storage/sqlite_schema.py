@@ -103,4 +103,42 @@ CREATE TABLE events (
 );
 CREATE INDEX events_conversation ON events (conversation_id);
 """,
+    2: """
+-- Routing v2: what the router needs to know about counselors and conversations.
+ALTER TABLE users ADD COLUMN presence TEXT NOT NULL DEFAULT 'available';
+ALTER TABLE users ADD COLUMN teams TEXT NOT NULL DEFAULT '[]';
+-- channel_capacity: {"phone": 1}; shift: routing.shifts.shift_data as JSON, NULL: no schedule
+ALTER TABLE users ADD COLUMN channel_capacity TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE users ADD COLUMN shift TEXT;
+ALTER TABLE users ADD COLUMN last_assigned_at TEXT;
+ALTER TABLE conversations ADD COLUMN skill TEXT;
+ALTER TABLE conversations ADD COLUMN team TEXT;
+ALTER TABLE conversations ADD COLUMN language TEXT;
+-- An offer: the router assigned it at offered_at; the counselor opened it at opened_at.
+ALTER TABLE conversations ADD COLUMN offered_at TEXT;
+ALTER TABLE conversations ADD COLUMN opened_at TEXT;
+ALTER TABLE conversations ADD COLUMN declined_by TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE conversations ADD COLUMN warned_at TEXT;
+ALTER TABLE conversations ADD COLUMN escalated_at TEXT;
+-- anonymity NULL: the channel's default
+ALTER TABLE contacts ADD COLUMN anonymity TEXT;
+ALTER TABLE contacts ADD COLUMN discretion INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX conversations_contact ON conversations (contact_id, id);
+CREATE INDEX conversations_offers ON conversations (offered_at)
+    WHERE status = 'assigned' AND opened_at IS NULL;
+-- Auto-replies sent, one row per (conversation, kind): the primary key is what makes a restart
+-- or a second instance unable to send the same auto-reply twice.
+CREATE TABLE auto_replies (
+    conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+    kind            TEXT NOT NULL,
+    message_id      INTEGER REFERENCES messages(id),
+    sent_at         TEXT NOT NULL,
+    PRIMARY KEY (conversation_id, kind)
+);
+CREATE TABLE channel_settings (
+    channel     TEXT PRIMARY KEY,
+    paused      INTEGER NOT NULL DEFAULT 0,
+    updated_at  TEXT NOT NULL
+);
+""",
 }

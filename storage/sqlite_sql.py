@@ -4,7 +4,7 @@ from __future__ import annotations
 
 CONVERSATION_COLUMNS = """
 id, contact_id, channel, status, priority, assignee_id, tags, created_at, updated_at,
-last_inbound_at, first_response_due, next_response_due
+last_inbound_at, first_response_due, next_response_due, skill, team, offered_at, opened_at
 """
 GET_CONVERSATION = f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = ?"
 QUEUE_ORDER = "ORDER BY priority DESC, queued_at, id"
@@ -32,26 +32,35 @@ VALUES (?, ?, ?, ?, ?, ?)
 """
 SET_STATUS = "UPDATE conversations SET status = ?, updated_at = ? WHERE id = ?"
 CLOSE = "UPDATE conversations SET status = 'closed', closed_at = ?, updated_at = ? WHERE id = ?"
+# A person chose this assignment, so it is not an offer that can lapse: opened at once.
 ASSIGN = """
-UPDATE conversations SET assignee_id = ?, status = CASE WHEN status = 'queued' THEN 'assigned'
-                                                        ELSE status END,
-       updated_at = ?
-WHERE id = ?
+UPDATE conversations SET assignee_id = ?1, status = CASE WHEN status = 'queued' THEN 'assigned'
+                                                         ELSE status END,
+       updated_at = ?2, offered_at = ?2, opened_at = ?2
+WHERE id = ?3
 """
-LOAD_OF = """
-SELECT assignee_id, count(*) FROM conversations
-WHERE status IN ('assigned', 'waiting') AND assignee_id IN (SELECT value FROM json_each(?))
-GROUP BY assignee_id
-"""
-WAITING = f"""
-SELECT id, channel, priority, queued_at FROM conversations
-WHERE status = 'queued' AND assignee_id IS NULL {QUEUE_ORDER} LIMIT ?
+# The queue as the router sees it: paused channels left out, and for continuity the counselor of
+# the contact's latest earlier conversation that had one.
+WAITING = """
+SELECT c.id, c.channel, c.priority, c.queued_at, c.skill, c.team, c.language, c.declined_by,
+       p.assignee_id, p.updated_at
+FROM conversations c
+LEFT JOIN conversations p ON p.id = (
+    SELECT max(x.id) FROM conversations x
+    WHERE x.contact_id = c.contact_id AND x.id < c.id AND x.assignee_id IS NOT NULL)
+WHERE c.status = 'queued' AND c.assignee_id IS NULL
+  AND c.channel NOT IN (SELECT channel FROM channel_settings WHERE paused = 1)
+ORDER BY c.priority DESC, c.queued_at, c.id LIMIT ?
 """
 AGENTS = """
-SELECT u.id, u.capacity,
-       (SELECT count(*) FROM conversations c
-        WHERE c.assignee_id = u.id AND c.status IN ('assigned', 'waiting'))
-FROM users u WHERE u.is_counselor = 1 AND u.disabled = 0 ORDER BY u.id
+SELECT id, capacity, presence, shift, skills, languages, teams, channel_capacity,
+       last_assigned_at
+FROM users WHERE is_counselor = 1 AND disabled = 0 ORDER BY id
+"""
+CHANNEL_LOADS = """
+SELECT assignee_id, channel, count(*) FROM conversations
+WHERE status IN ('assigned', 'waiting') AND assignee_id IS NOT NULL
+GROUP BY assignee_id, channel
 """
 STILL_QUEUED = """
 SELECT id FROM conversations
@@ -61,9 +70,20 @@ ENABLED_COUNSELORS = """
 SELECT id FROM users WHERE is_counselor = 1 AND disabled = 0
 AND id IN (SELECT value FROM json_each(?))
 """
-APPLY_ASSIGNMENT = """
-UPDATE conversations SET assignee_id = ?, status = 'assigned', updated_at = ? WHERE id = ?
+# The router gives work only to counselors who are available now (presence may have changed
+# since the snapshot); a supervisor's `assign` may still choose anyone enabled.
+AVAILABLE_COUNSELORS = f"{ENABLED_COUNSELORS} AND presence = 'available'"
+LOAD_OF = """
+SELECT assignee_id, channel, count(*) FROM conversations
+WHERE status IN ('assigned', 'waiting') AND assignee_id IN (SELECT value FROM json_each(?))
+GROUP BY assignee_id, channel
 """
+APPLY_ASSIGNMENT = """
+UPDATE conversations SET assignee_id = ?1, status = 'assigned', updated_at = ?2, offered_at = ?2,
+                         opened_at = NULL
+WHERE id = ?3
+"""
+MARK_ASSIGNED_AT = "UPDATE users SET last_assigned_at = ?1 WHERE id = ?2"
 CONSULTER_HISTORY = f"""
 SELECT {MESSAGE_COLUMNS} FROM messages WHERE direction <> 'note' AND conversation_id = (
     SELECT c.id FROM conversations c JOIN channel_identities i ON i.id = c.identity_id
@@ -99,7 +119,8 @@ SET_DELIVERY = "UPDATE messages SET delivery_status = ?, external_id = ? WHERE i
 NEXT_DUE = "SELECT min(due_at) FROM outbox WHERE status = 'pending'"
 
 USER_COLUMNS = (
-    "id, username, display_name, roles, skills, languages, capacity, disabled, created_at"
+    "id, username, display_name, roles, skills, languages, capacity, disabled, created_at, "
+    "presence, teams, channel_capacity, shift"
 )
 INSERT_USER = f"""
 INSERT INTO users (username, display_name, password_hash, roles, skills, languages, capacity,
