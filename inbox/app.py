@@ -16,15 +16,16 @@ from channels.webchat import WebChatChannel
 from inbox.config import Config, DatabaseConfig
 from inbox.errors import DatabaseUnavailable, SchemaMismatch
 from inbox.identity import load_identity_key
-from inbox.model import ChannelKind, StoredInbound
+from inbox.model import ChannelKind
 from inbox.outbox import OutboxSender
-from inbox.pipeline import Intake
+from inbox.pipeline import Intake, Stored
 from inbox.router import Router
 from inbox.web.api import event_json
 from inbox.web.hub import Hub
 from inbox.web.server import Services, WebSettings, build_app
 from inbox.web.sockets import STAFF
 from routing.assign import RoutingPolicy
+from routing.rules import labeler
 from storage.base import SCHEMA_VERSION, Store
 from storage.postgres import PostgresStore
 from storage.sqlite import SqliteStore
@@ -162,10 +163,17 @@ async def serve(
             continuity_days=cfg.routing.continuity_days,
             continuity_wait_s=cfg.routing.continuity_wait_s,
         )
-        router = Router(store, clock=clock, on_assigned=lambda _: feed.poke(), policy=policy)
+        router = Router(
+            store,
+            clock=clock,
+            on_assigned=lambda _: feed.poke(),
+            policy=policy,
+            offer_timeout_s=cfg.routing.offer_timeout_s,
+            on_lapsed=lambda _: feed.poke(),
+        )
 
-        def stored(answers: Sequence[StoredInbound]) -> None:
-            if any(not a.duplicate for a in answers):
+        def stored(answers: Sequence[Stored]) -> None:
+            if any(not a.duplicate for _, a in answers):
                 router.wake()
                 feed.poke()
 
@@ -176,6 +184,7 @@ async def serve(
             batch_max=cfg.intake.batch_max,
             ack_timeout_s=cfg.intake.ack_timeout_s,
             on_stored=stored,
+            label=labeler(cfg.routing.rules, cfg.routing.urgent, cfg.routing.timezone),
         )
         outbox = OutboxSender(
             store,

@@ -32,8 +32,10 @@ from inbox.app import utc_now
 from inbox.config import DatabaseConfig, IntakeConfig
 from inbox.errors import DatabaseUnavailable, ValidationError
 from inbox.identity import identity_hash
-from inbox.pipeline import Intake
+from inbox.pipeline import Intake, Stored
 from inbox.router import Router
+from routing.hours import TOKYO
+from routing.rules import UrgentTriage, labeler
 from storage.base import Store
 from storage.postgres import PostgresStore
 from storage.sqlite import SqliteStore
@@ -168,9 +170,9 @@ async def drive(
 
     router = Router(store, clock=utc_now, on_assigned=assigned)
 
-    def stored(answers: Sequence[model.StoredInbound]) -> None:  # wired as in inbox.app
+    def stored(answers: Sequence[Stored]) -> None:  # wired as in inbox.app
         trace.batches.append(len(answers))
-        if any(not a.duplicate for a in answers):
+        if any(not a.duplicate for _, a in answers):
             router.wake()
 
     intake = Intake(
@@ -180,6 +182,8 @@ async def drive(
         batch_max=cfg.batch_max,
         ack_timeout_s=cfg.ack_timeout_s,
         on_stored=stored,
+        # the default urgent triage, as a server without [routing] rules runs it
+        label=labeler((), UrgentTriage(), TOKYO),
     )
 
     async def deliver(first: int, msgs: list[model.InboundMessage]) -> None:

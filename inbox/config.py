@@ -12,10 +12,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypeVar, get_args, get_origin, get_type_hints
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from inbox.errors import ConfigError
 from inbox.model import ChannelKind
-from routing.hours import ALWAYS_OPEN, ServiceHours, parse_service_hours
+from routing.hours import (
+    ALWAYS_OPEN,
+    TOKYO,
+    ServiceHours,
+    _parse_timezone,
+    parse_service_hours,
+)
 from routing.rules import Rule, UrgentTriage
 from routing.rules_config import parse_rules, parse_triage
 
@@ -160,8 +167,12 @@ def _parse_hours(raw: object, where: str) -> tuple[tuple[ChannelKind, ServiceHou
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RoutingConfig:
+    # The program's time zone: rules' `hours` and the times shown to consulters are read in it.
+    timezone: ZoneInfo = field(default=TOKYO, metadata={"parse": _parse_timezone})
     continuity_days: float = field(default=30.0, metadata={"min": 0})
     continuity_wait_s: float = field(default=120.0, metadata={"min": 0})
+    # An offer the counselor has not opened after this long goes to the next counselor; 0: never.
+    offer_timeout_s: float = field(default=180.0, metadata={"min": 0})
     hours: tuple[tuple[ChannelKind, ServiceHours], ...] = field(
         default=(), metadata={"parse": _parse_hours}
     )

@@ -219,6 +219,9 @@ class IntakeLabels:
     skill: str | None = None
     team: str | None = None
     tags: frozenset[str] = frozenset()
+    # Why supervisors must look now (an urgent category, or the rule that asked), never the
+    # text itself: stored as a supervisors_alerted event with the message.
+    alert: str | None = None
 
 
 NO_LABELS = IntakeLabels()

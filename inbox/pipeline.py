@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from inbox.errors import IntakeBusy, StorageError
 from inbox.identity import identity_hash
-from inbox.model import ChannelKind, InboundMessage, StoredInbound
+from inbox.model import NO_LABELS, ChannelKind, InboundMessage, IntakeLabels, StoredInbound
 from storage.base import KeyedInbound, Store
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,8 @@ class Delivery:
 
 
 Pending = tuple[KeyedInbound, Delivery, int]  # a message, its delivery, its place in it
+Stored = tuple[KeyedInbound, StoredInbound]  # what was handed in, and where it is stored
+Labeler = Callable[[InboundMessage], IntakeLabels]
 
 
 class Intake:
@@ -56,9 +58,11 @@ class Intake:
         queue_max: int,
         batch_max: int,
         ack_timeout_s: float,
-        on_stored: Callable[[Sequence[StoredInbound]], None] = lambda _: None,
+        on_stored: Callable[[Sequence[Stored]], None] = lambda _: None,
+        label: Labeler = lambda _: NO_LABELS,
     ) -> None:
         self._store = store
+        self._label = label
         self._key = identity_key
         self._queue: asyncio.Queue[Pending] = asyncio.Queue(maxsize=queue_max)
         self._batch_max = batch_max
@@ -109,7 +113,13 @@ class Intake:
         return await self._wait(delivery)
 
     def _keyed(self, msg: InboundMessage) -> KeyedInbound:
-        return KeyedInbound(message=msg, identity_hash=self.identity_of(msg.channel, msg.sender))
+        # Rules and triage run here, before the queue: pure and fast, and the labels then go into
+        # the same transaction as the message, so an urgent message is never stored unmarked.
+        return KeyedInbound(
+            message=msg,
+            identity_hash=self.identity_of(msg.channel, msg.sender),
+            labels=self._label(msg),
+        )
 
     def _delivery(self, size: int) -> Delivery:
         if self._closed:
@@ -173,4 +183,6 @@ class Intake:
             "batch stored",
             extra={"action": "intake_batch_stored", "size": len(batch), "new": len(fresh)},
         )
-        self._on_stored(answers)
+        self._on_stored(
+            [(item, answer) for (item, _, _), answer in zip(batch, answers, strict=True)]
+        )

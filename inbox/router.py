@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from inbox.model import Assign
+from inbox.model import Assign, ConversationId, UserId
 from routing.assign import RoutingPolicy, decide
 from storage.base import Store
 
@@ -24,8 +24,12 @@ class Router:
         on_assigned: Callable[[Sequence[Assign]], None] = lambda _: None,
         page: int = 1000,
         policy: RoutingPolicy | None = None,
+        offer_timeout_s: float = 0.0,
+        on_lapsed: Callable[[Sequence[tuple[ConversationId, UserId]]], None] = lambda _: None,
     ) -> None:
         self._store = store
+        self._offer_timeout = timedelta(seconds=offer_timeout_s)
+        self._on_lapsed = on_lapsed
         self._policy = policy or RoutingPolicy()
         self._clock = clock
         self._on_assigned = on_assigned
@@ -37,12 +41,32 @@ class Router:
         self._wake.set()
 
     async def run(self) -> None:
-        """Route at start (recovering what a crash left unrouted), then on every wake."""
+        """Route at start (recovering what a crash left unrouted), then on every wake, and take
+        back lapsed offers at least every quarter of the offer timeout."""
         self._wake.set()
+        sweep_s = self._offer_timeout.total_seconds() / 4 or None
         while True:
-            await self._wake.wait()
+            try:
+                async with asyncio.timeout(sweep_s):
+                    await self._wake.wait()
+            except TimeoutError:
+                pass
             self._wake.clear()
+            await self.requeue_lapsed()
             await self.route_once()
+
+    async def requeue_lapsed(self) -> list[tuple[ConversationId, UserId]]:
+        """Offers not opened within the timeout go back to the queue, to someone else next."""
+        if not self._offer_timeout:
+            return []
+        now = self._clock()
+        lapsed = await self._store.requeue_lapsed_offers(
+            offered_before=now - self._offer_timeout, now=now
+        )
+        if lapsed:
+            log.info("offers lapsed", extra={"action": "offers_lapsed", "count": len(lapsed)})
+            self._on_lapsed(lapsed)
+        return lapsed
 
     async def route_once(self) -> list[Assign]:
         applied: list[Assign] = []

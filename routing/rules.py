@@ -6,11 +6,12 @@ Pure: the message, its contact and the local time arrive as arguments; no I/O, n
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import time
+from zoneinfo import ZoneInfo
 
-from inbox.model import ChannelKind
+from inbox.model import ChannelKind, InboundMessage, IntakeLabels
 from routing.text import Haystack, first_keyword, haystack, normalize
 
 ContactValue = str | int | bool
@@ -161,6 +162,45 @@ def evaluate(
         urgency=urgency,
         matched=tuple(matched),
     )
+
+
+def intake_labels(outcome: RoutingOutcome) -> IntakeLabels:
+    """What intake stores with the message: an urgent category, or the matched rules when one
+    of them asked to notify supervisors, becomes the alert."""
+    alert = None
+    if outcome.urgency is not None:
+        alert = outcome.urgency.category
+    elif outcome.notify_supervisors:
+        alert = "rules:" + ",".join(outcome.matched)
+    return IntakeLabels(
+        priority=outcome.priority,
+        skill=outcome.skill,
+        team=outcome.team,
+        tags=outcome.tags,
+        alert=alert,
+    )
+
+
+def labeler(
+    rules: Sequence[Rule], urgent: UrgentTriage, tz: ZoneInfo
+) -> Callable[[InboundMessage], IntakeLabels]:
+    """The intake's labeling step: triage and rules over one message, at its local arrival time.
+    Contact attributes are not known before the message is stored, so rules that match on
+    them do not fire at intake."""
+
+    def label(msg: InboundMessage) -> IntakeLabels:
+        outcome = evaluate(
+            rules,
+            urgent,
+            channel=msg.channel,
+            text=msg.body,
+            tags=frozenset(),
+            contact={},
+            local_time=msg.received_at.astimezone(tz).time(),
+        )
+        return intake_labels(outcome)
+
+    return label
 
 
 def _matches(

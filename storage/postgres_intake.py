@@ -123,6 +123,7 @@ WHERE c.id = u.id
 """
 
 Key = tuple[str, str]
+ALERTED = "supervisors_alerted"
 
 
 def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
@@ -155,6 +156,7 @@ async def save_inbound_batch(conn: Any, items: Sequence[KeyedInbound]) -> list[S
                 item.message.body,
                 attachments_json(item),
                 item.message.received_at,
+                item.labels.alert,
             )
             for key, item in fresh.items()
         ]
@@ -179,9 +181,11 @@ async def _record_received(
     """message_received events (no bodies, no addresses) and the conversations' new state."""
     events = []
     touched: dict[int, datetime] = {}
-    for conv_id, channel, external_id, _body, _attachments, at in rows:
-        data = json.dumps({"channel": channel})
-        events.append((at, "message_received", conv_id, new_ids[(channel, external_id)], data))
+    for conv_id, channel, external_id, _body, _attachments, at, alert in rows:
+        mid = new_ids[(channel, external_id)]
+        events.append((at, "message_received", conv_id, mid, json.dumps({"channel": channel})))
+        if alert is not None:
+            events.append((at, ALERTED, conv_id, mid, json.dumps({"reason": alert})))
         touched[conv_id] = max(touched.get(conv_id, at), at)
     await conn.execute(INSERT_EVENTS, *_columns(events, 5))
     await conn.execute(TOUCH_CONVERSATIONS, list(touched), list(touched.values()))

@@ -84,6 +84,9 @@ WHERE id = ?5
 """
 
 
+ALERTED = "supervisors_alerted"
+
+
 def _ts(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="microseconds")
 
@@ -127,6 +130,8 @@ def save_inbound_batch(
         body = item.message.body
         messages.append((mid, conv_id, key[0], key[1], body, attachments_json(item), at))
         events.append((at, "message_received", conv_id, mid, json.dumps({"channel": key[0]})))
+        if item.labels.alert is not None:
+            events.append((at, ALERTED, conv_id, mid, json.dumps({"reason": item.labels.alert})))
     db.executemany(INSERT_MESSAGES, messages)
     db.executemany(INSERT_EVENTS, events)
     db.executemany(

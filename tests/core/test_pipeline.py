@@ -11,6 +11,8 @@ import pytest
 from inbox.errors import IntakeBusy
 from inbox.model import StoredInbound
 from inbox.pipeline import Intake
+from routing.hours import TOKYO
+from routing.rules import Rule, UrgentTriage, labeler
 from storage.base import KeyedInbound
 from storage.sqlite import SqliteStore
 from tests.factories import inbound
@@ -157,3 +159,24 @@ async def test_a_submitter_cancelled_while_waiting_for_room_loses_nothing(
         again = await intake.submit_many(msgs)  # the source redelivers all four
         writer.cancel()
     assert [a.duplicate for a in again] == [True, True, False, False]
+
+
+async def test_triage_and_rules_label_the_conversation_in_the_same_commit(
+    store: CountingStore,
+) -> None:
+    rule = Rule(name="debt", keywords_any=("借金",), skill="debt", add_tags=frozenset({"debt"}))
+    label = labeler([rule], UrgentTriage(), TOKYO)
+    intake = Intake(store, KEY, queue_max=10, batch_max=10, ack_timeout_s=10, label=label)
+    async with asyncio.TaskGroup() as tg:
+        writer = tg.create_task(intake.run_writer())
+        debt = await intake.submit(inbound("a", body="借金の相談です").message)
+        urgent = await intake.submit(inbound("b", body="もう死にたい").message)
+        writer.cancel()
+    conv = await store.get_conversation(debt.conversation_id)
+    assert (conv.priority, conv.skill, conv.tags) == (0, "debt", ("debt",))
+    conv = await store.get_conversation(urgent.conversation_id)
+    assert conv.priority == 100 and set(conv.tags) == {"urgent", "suicide_risk"}
+    alerts = [e for e in await store.list_events() if e.kind == "supervisors_alerted"]
+    assert [(e.conversation_id, e.message_id, e.data) for e in alerts] == [
+        (urgent.conversation_id, urgent.message_id, {"reason": "suicide_risk"})
+    ]

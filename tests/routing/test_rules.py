@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import re
 import tomllib
-from datetime import UTC, time
+from datetime import UTC, datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from inbox.errors import ConfigError
-from inbox.model import ChannelKind
+from inbox.model import ChannelKind, InboundMessage, IntakeLabels
 from routing.rules import (
     DEFAULT_KEYWORDS,
     RoutingOutcome,
@@ -20,6 +21,7 @@ from routing.rules import (
     Urgency,
     UrgentTriage,
     evaluate,
+    labeler,
     triage,
 )
 from routing.rules_config import parse_rules, parse_triage
@@ -557,3 +559,24 @@ def test_parse_rules_uses_the_given_path_and_accepts_actions_alone() -> None:
 def test_parse_triage_errors_name_the_field(raw: object, message: str) -> None:
     with pytest.raises(ConfigError, match="^" + re.escape(message)):
         parse_triage(raw)
+
+
+def test_labeler_reads_rule_hours_in_the_program_time_zone() -> None:
+    night = Rule(name="night", hours=(time(22), time(5)), team="night", notify_supervisors=True)
+    label = labeler([night], UrgentTriage(), ZoneInfo("Asia/Tokyo"))
+
+    def msg(utc_hour: int, body: str = "相談です") -> InboundMessage:
+        return InboundMessage(
+            channel=ChannelKind.LINE,
+            external_id="x",
+            sender="U1",
+            body=body,
+            received_at=datetime(2026, 11, 22, utc_hour, tzinfo=UTC),
+        )
+
+    # 14:00 UTC is 23:00 in Tokyo: the night rule; 03:00 UTC is noon: nothing.
+    assert label(msg(14)) == IntakeLabels(team="night", alert="rules:night")
+    assert label(msg(3)) == IntakeLabels()
+    urgent = label(msg(3, "殺される"))
+    assert urgent.priority == 100 and urgent.alert == "immediate_danger"
+    assert urgent.tags == {"urgent", "immediate_danger"}
