@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import time
 from zoneinfo import ZoneInfo
 
-from inbox.model import ChannelKind, InboundMessage, IntakeLabels
+from inbox.model import NO_LABELS, ChannelKind, InboundMessage, IntakeLabels
 from routing.text import Haystack, first_keyword, haystack, normalize
 
 ContactValue = str | int | bool
@@ -189,6 +189,9 @@ def labeler(
     them do not fire at intake."""
 
     def label(msg: InboundMessage) -> IntakeLabels:
+        # Without rules, most messages are not urgent: answer those without building an outcome.
+        if not rules and triage(urgent, msg.body) is None:
+            return NO_LABELS
         outcome = evaluate(
             rules,
             urgent,
