@@ -13,6 +13,7 @@ from aiohttp import web
 
 from channels.base import Channel
 from channels.webchat import WebChatChannel
+from inbox.autoreply import AutoReplier
 from inbox.config import Config, DatabaseConfig
 from inbox.errors import DatabaseUnavailable, SchemaMismatch
 from inbox.identity import load_identity_key
@@ -162,6 +163,19 @@ async def serve(
         policy = RoutingPolicy(
             continuity_days=cfg.routing.continuity_days,
             continuity_wait_s=cfg.routing.continuity_wait_s,
+            urgent_priority=cfg.routing.urgent.priority,
+        )
+
+        def replies_queued() -> None:
+            outbox.wake()
+            feed.poke()
+
+        replier = AutoReplier(
+            store,
+            texts=cfg.routing.replies,
+            hours_for=cfg.routing.hours_for,
+            clock=clock,
+            on_queued=replies_queued,
         )
         router = Router(
             store,
@@ -170,11 +184,14 @@ async def serve(
             policy=policy,
             offer_timeout_s=cfg.routing.offer_timeout_s,
             on_lapsed=lambda _: feed.poke(),
+            hours_for=cfg.routing.hours_for,
+            on_round=replier.routed,
         )
 
         def stored(answers: Sequence[Stored]) -> None:
             if any(not a.duplicate for _, a in answers):
                 router.wake()
+                replier.stored(answers)
                 feed.poke()
 
         intake = Intake(
@@ -216,6 +233,7 @@ async def serve(
                 tg.create_task(router.run(), name="router"),
                 tg.create_task(outbox.run(), name="outbox"),
                 tg.create_task(feed.run(), name="event-feed"),
+                tg.create_task(replier.run(), name="auto-replies"),
             ]
             async with web_server(build_app(services), cfg.server.host, cfg.server.port) as runner:
                 url = f"http://{cfg.server.host}:{bound_port(runner)}"
@@ -225,17 +243,20 @@ async def serve(
                 log.info("stopping intake", extra={"action": "shutdown_started"})
                 intake.close()
             left = await intake.drain(cfg.shutdown.drain_s)
-            await _final_round(router, outbox, cfg.shutdown.drain_s)
+            await _final_round(router, replier, outbox, cfg.shutdown.drain_s)
             for task in workers:
                 task.cancel()
         log.info("stopped", extra={"action": "shutdown_complete", "intake_left": left})
 
 
-async def _final_round(router: Router, outbox: OutboxSender, timeout_s: float) -> None:
+async def _final_round(
+    router: Router, replier: AutoReplier, outbox: OutboxSender, timeout_s: float
+) -> None:
     """Route what the drain stored and send what is due, so a restart finds little to redo."""
     try:
         async with asyncio.timeout(timeout_s):
             await router.route_once()
+            await replier.send_pending()
             await outbox.send_due()
     except TimeoutError:
         log.warning("final round cut short", extra={"action": "shutdown_timeout"})

@@ -23,6 +23,7 @@ from routing.hours import (
     _parse_timezone,
     parse_service_hours,
 )
+from routing.replies import ReplyTexts, parse_replies
 from routing.rules import Rule, UrgentTriage
 from routing.rules_config import parse_rules, parse_triage
 
@@ -178,6 +179,7 @@ class RoutingConfig:
     )
     rules: tuple[Rule, ...] = field(default=(), metadata={"parse": parse_rules})
     urgent: UrgentTriage = field(default_factory=UrgentTriage, metadata={"parse": parse_triage})
+    replies: ReplyTexts = field(default_factory=ReplyTexts, metadata={"parse": parse_replies})
 
     def hours_for(self, channel: ChannelKind) -> ServiceHours:
         return dict(self.hours).get(channel, ALWAYS_OPEN)
@@ -207,7 +209,9 @@ def load_config(path: Path | None, *, env: Mapping[str, str]) -> Config:
     source = "(defaults)" if path is None else str(path)
     try:
         raw = {} if path is None else _read_toml(path)
-        return _resolve(dataclasses.replace(_build(Config, raw, ""), source=source), env)
+        cfg = _resolve(dataclasses.replace(_build(Config, raw, ""), source=source), env)
+        _check_templates(cfg.routing)
+        return cfg
     except _Problem as exc:
         raise ConfigError(f"{source}: {exc}") from None
 
@@ -224,6 +228,17 @@ def with_overrides(cfg: Config, *, host: str | None = None, port: int | None = N
     except _Problem as exc:
         raise ConfigError(f"command line: {exc}") from None
     return dataclasses.replace(cfg, server=server)
+
+
+def _check_templates(routing: RoutingConfig) -> None:
+    """A rule's auto_reply must name a template of [routing.replies.templates]."""
+    for i, rule in enumerate(routing.rules):
+        if rule.auto_reply is not None and routing.replies.template(rule.auto_reply) is None:
+            names = ", ".join(n for n, _ in routing.replies.templates) or "none defined"
+            raise _Problem(
+                f"routing.rules[{i}] ({rule.name!r}).then.auto_reply: no template"
+                f" {rule.auto_reply!r} in [routing.replies.templates] ({names})"
+            )
 
 
 class _Problem(Exception):

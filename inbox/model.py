@@ -222,6 +222,7 @@ class IntakeLabels:
     # Why supervisors must look now (an urgent category, or the rule that asked), never the
     # text itself: stored as a supervisors_alerted event with the message.
     alert: str | None = None
+    auto_replies: tuple[str, ...] = ()  # template names; sent after the commit, once each
 
 
 NO_LABELS = IntakeLabels()

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
-from inbox.model import Assign, ConversationId, UserId
+from inbox.model import Assign, ChannelKind, ConversationId, Decision, RoutingSnapshot, UserId
 from routing.assign import RoutingPolicy, decide
+from routing.hours import ALWAYS_OPEN, ServiceHours, is_open
 from storage.base import Store
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+SWEEP_MAX_S = 60.0
 
 
 class Router:
@@ -26,8 +29,12 @@ class Router:
         policy: RoutingPolicy | None = None,
         offer_timeout_s: float = 0.0,
         on_lapsed: Callable[[Sequence[tuple[ConversationId, UserId]]], None] = lambda _: None,
+        hours_for: Callable[[ChannelKind], ServiceHours] = lambda _: ALWAYS_OPEN,
+        on_round: Callable[[RoutingSnapshot, Sequence[Decision]], None] = lambda _s, _d: None,
     ) -> None:
         self._store = store
+        self._hours_for = hours_for
+        self._on_round = on_round
         self._offer_timeout = timedelta(seconds=offer_timeout_s)
         self._on_lapsed = on_lapsed
         self._policy = policy or RoutingPolicy()
@@ -44,7 +51,8 @@ class Router:
         """Route at start (recovering what a crash left unrouted), then on every wake, and take
         back lapsed offers at least every quarter of the offer timeout."""
         self._wake.set()
-        sweep_s = self._offer_timeout.total_seconds() / 4 or None
+        # Also at least once a minute: a channel's service hours may have begun meanwhile.
+        sweep_s = min(self._offer_timeout.total_seconds() / 4 or SWEEP_MAX_S, SWEEP_MAX_S)
         while True:
             try:
                 async with asyncio.timeout(sweep_s):
@@ -72,7 +80,11 @@ class Router:
         applied: list[Assign] = []
         while True:
             snapshot = await self._store.routing_snapshot()
-            decisions = decide(snapshot, now=self._clock(), policy=self._policy)
+            now = self._clock()
+            closed = frozenset(c for c in ChannelKind if not is_open(self._hours_for(c), now))
+            policy = dataclasses.replace(self._policy, closed_channels=closed)
+            decisions = decide(snapshot, now=now, policy=policy)
+            self._on_round(snapshot, decisions)
             wanted = [d for d in decisions if isinstance(d, Assign)]
             done = await self._store.apply_assignments(wanted, now=self._clock())
             applied.extend(done)

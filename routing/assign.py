@@ -36,6 +36,7 @@ NO_COUNSELOR = "no_counselor_available"  # nobody on shift and available at all
 NO_ELIGIBLE = "no_eligible_counselor"  # someone is, but without the skill/language/team
 ALL_BUSY = "all_eligible_counselors_busy"
 WAITING_FOR_PREVIOUS = "waiting_for_previous_counselor"
+OUTSIDE_HOURS = "outside_service_hours"  # its channel is closed; urgent ones are still routed
 NEVER_IDLE = datetime.min.replace(tzinfo=UTC)  # sorts first: never assigned = idle longest
 
 
@@ -43,6 +44,10 @@ NEVER_IDLE = datetime.min.replace(tzinfo=UTC)  # sorts first: never assigned = i
 class RoutingPolicy:
     continuity_days: float = 30.0
     continuity_wait_s: float = 120.0
+    # Channels outside their service hours right now (the service computes this from the clock)
+    # and the priority from which a conversation is routed anyway (urgent triage's).
+    closed_channels: frozenset[ChannelKind] = frozenset()
+    urgent_priority: int = 100
 
 
 class _Agent:
@@ -110,7 +115,11 @@ def decisions(
     continuity = timedelta(days=policy.continuity_days)
     hold = timedelta(seconds=policy.continuity_wait_s)
     free = [a for a in on_duty.values() if a.load < a.capacity]
+    closed, urgent = policy.closed_channels, policy.urgent_priority
     for conv in queue_order(snapshot.waiting):
+        if conv.channel in closed and conv.priority < urgent:
+            yield Wait(conversation_id=conv.id, reason=OUTSIDE_HOURS)
+            continue
         previous = _previous(conv, now, continuity)
         if previous is not None:
             agent = on_duty.get(previous)

@@ -178,6 +178,7 @@ def intake_labels(outcome: RoutingOutcome) -> IntakeLabels:
         team=outcome.team,
         tags=outcome.tags,
         alert=alert,
+        auto_replies=outcome.auto_replies,
     )
 
 

@@ -133,6 +133,29 @@ class Store(Protocol):
     async def queue_depth(self) -> list[QueueDepth]:
         """Unassigned queued conversations by channel and priority (paused channels included)."""
 
+    async def claim_auto_reply(
+        self,
+        conversation_id: ConversationId,
+        kind: str,
+        *,
+        body: str,
+        discreet_body: str,
+        now: datetime,
+    ) -> Message | None:
+        """Queue an automatic reply of this kind unless the conversation already had one (ever,
+        across restarts and instances) or is closed: the message (discreet_body when the contact
+        asked for discretion) and its outbox row, in one transaction with an auto_reply_queued
+        event. None when nothing was queued. Raises NotFound."""
+
+    async def set_discretion(
+        self, conversation_id: ConversationId, discretion: bool, *, actor_id: UserId, now: datetime
+    ) -> None:
+        """The consulter asked for (or no longer needs) discretion: her contact's automatic
+        replies use the neutral texts. Raises NotFound."""
+
+    async def recent_handling_s(self, *, limit: int = 50) -> float | None:
+        """Mean seconds from assignment to close over the last `limit` closed conversations."""
+
     # ---- conversations and messages -----------------------------------------------------
     async def get_conversation(self, conversation_id: ConversationId) -> Conversation:
         """Raises NotFound."""

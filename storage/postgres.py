@@ -219,6 +219,35 @@ class PostgresStore:
         async with self._tx() as conn:
             return await pr.queue_depth(conn)
 
+    async def claim_auto_reply(
+        self,
+        conversation_id: ConversationId,
+        kind: str,
+        *,
+        body: str,
+        discreet_body: str,
+        now: datetime,
+    ) -> Message | None:
+        async with self._tx() as conn:
+            message_id = await pr.claim_auto_reply(
+                conn, conversation_id, kind, body, discreet_body, now
+            )
+            if message_id is None:
+                return None
+            sql = f"SELECT {q.MESSAGE_COLUMNS} FROM messages WHERE id = $1"
+            row = await conn.fetchrow(sql, message_id)
+        return rows.message(row, _parse)
+
+    async def set_discretion(
+        self, conversation_id: ConversationId, discretion: bool, *, actor_id: UserId, now: datetime
+    ) -> None:
+        async with self._tx() as conn:
+            await pr.set_discretion(conn, conversation_id, discretion, actor_id, now)
+
+    async def recent_handling_s(self, *, limit: int = 50) -> float | None:
+        async with self._tx() as conn:
+            return await pr.recent_handling_s(conn, limit)
+
     # ---- conversations and messages -----------------------------------------------------
     async def get_conversation(self, conversation_id: ConversationId) -> Conversation:
         row = await self._fetchrow(q.GET_CONVERSATION, conversation_id)

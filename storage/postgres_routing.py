@@ -179,3 +179,82 @@ async def queue_depth(conn: Any) -> list[QueueDepth]:
         QueueDepth(channel=ChannelKind(r[0]), priority=r[1], count=r[2], oldest=_parse(r[3]))
         for r in await conn.fetch(QUEUE_DEPTH)
     ]
+
+
+CONVERSATION_CONTACT = """
+SELECT c.channel, c.status, t.discretion, t.id FROM conversations c
+JOIN contacts t ON t.id = c.contact_id WHERE c.id = $1
+"""
+# The primary key of auto_replies is the once-per-conversation guarantee, across restarts and
+# instances: the loser of a race inserts nothing and sends nothing.
+CLAIM_AUTO_REPLY = """
+INSERT INTO auto_replies (conversation_id, kind, sent_at) VALUES ($1, $2, $3)
+ON CONFLICT (conversation_id, kind) DO NOTHING RETURNING kind
+"""
+QUEUE_AUTO_REPLY = """
+WITH m AS (
+    INSERT INTO messages (conversation_id, direction, channel, body, delivery_status, created_at)
+    VALUES ($1, 'outbound', $2, $3, 'pending', $4)
+    RETURNING id
+), o AS (
+    INSERT INTO outbox (message_id, status, due_at, created_at, updated_at)
+    SELECT id, 'pending', $4, $4, $4 FROM m
+), a AS (
+    UPDATE auto_replies SET message_id = (SELECT id FROM m) WHERE conversation_id = $1 AND kind = $5
+), e AS (
+    INSERT INTO events (at, kind, conversation_id, message_id, data)
+    SELECT $4, 'auto_reply_queued', $1, id, $6::jsonb FROM m
+)
+SELECT id FROM m
+"""
+SET_DISCRETION = "UPDATE contacts SET discretion = $2 WHERE id = $1"
+
+
+async def _contact_of(conn: Any, conversation_id: ConversationId) -> Any:
+    row = await conn.fetchrow(CONVERSATION_CONTACT, conversation_id)
+    if row is None:
+        raise NotFound(f"conversation {conversation_id} does not exist")
+    return row
+
+
+async def claim_auto_reply(
+    conn: Any,
+    conversation_id: ConversationId,
+    kind: str,
+    body: str,
+    discreet_body: str,
+    now: datetime,
+) -> int | None:
+    channel, status, discretion, _ = await _contact_of(conn, conversation_id)
+    if (
+        status == "closed"
+        or await conn.fetchval(CLAIM_AUTO_REPLY, conversation_id, kind, now) is None
+    ):
+        return None
+    text = discreet_body if discretion else body
+    data = json.dumps({"kind": kind, "discreet": discretion})
+    return int(
+        await conn.fetchval(QUEUE_AUTO_REPLY, conversation_id, channel, text, now, kind, data)
+    )
+
+
+async def set_discretion(
+    conn: Any, conversation_id: ConversationId, discretion: bool, actor_id: UserId, now: datetime
+) -> None:
+    contact_id = (await _contact_of(conn, conversation_id))[3]
+    await conn.execute(SET_DISCRETION, contact_id, discretion)
+    kind = "discretion_set" if discretion else "discretion_cleared"
+    await conn.execute(q.INSERT_EVENT, now, kind, actor_id, conversation_id, None, "{}")
+
+
+# How long counselors recently took per conversation, from her taking it to closing it.
+RECENT_HANDLING = """
+SELECT avg(extract(epoch FROM closed_at - coalesce(offered_at, created_at)))::float8
+FROM (SELECT closed_at, offered_at, created_at FROM conversations
+      WHERE status = 'closed' AND closed_at IS NOT NULL ORDER BY closed_at DESC LIMIT $1) AS c
+"""
+
+
+async def recent_handling_s(conn: Any, limit: int) -> float | None:
+    value = await conn.fetchval(RECENT_HANDLING, limit)
+    return None if value is None else float(value)

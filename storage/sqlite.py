@@ -247,6 +247,35 @@ class SqliteStore:
     async def queue_depth(self) -> list[QueueDepth]:
         return await self._on_db_thread(sr.queue_depth, write=False)
 
+    async def claim_auto_reply(
+        self,
+        conversation_id: ConversationId,
+        kind: str,
+        *,
+        body: str,
+        discreet_body: str,
+        now: datetime,
+    ) -> Message | None:
+        message_id = await self._on_db_thread(
+            lambda db: sr.claim_auto_reply(db, conversation_id, kind, body, discreet_body, now),
+            write=True,
+        )
+        if message_id is None:
+            return None
+        sql = f"SELECT {q.MESSAGE_COLUMNS} FROM messages WHERE id = ?"
+        return rows.message((await self._all(sql, (message_id,)))[0], _parse)
+
+    async def set_discretion(
+        self, conversation_id: ConversationId, discretion: bool, *, actor_id: UserId, now: datetime
+    ) -> None:
+        await self._on_db_thread(
+            lambda db: sr.set_discretion(db, conversation_id, discretion, actor_id, now),
+            write=True,
+        )
+
+    async def recent_handling_s(self, *, limit: int = 50) -> float | None:
+        return await self._on_db_thread(lambda db: sr.recent_handling_s(db, limit), write=False)
+
     # ---- conversations and messages -----------------------------------------------------
     async def get_conversation(self, conversation_id: ConversationId) -> Conversation:
         found = await self._all(q.GET_CONVERSATION, (conversation_id,))

@@ -230,3 +230,78 @@ def queue_depth(db: sqlite3.Connection) -> list[QueueDepth]:
         QueueDepth(channel=ChannelKind(r[0]), priority=r[1], count=r[2], oldest=_parse(r[3]))
         for r in db.execute(QUEUE_DEPTH)
     ]
+
+
+CONVERSATION_CONTACT = """
+SELECT c.channel, c.status, t.discretion, t.id FROM conversations c
+JOIN contacts t ON t.id = c.contact_id WHERE c.id = ?
+"""
+CLAIM_AUTO_REPLY = """
+INSERT INTO auto_replies (conversation_id, kind, sent_at) VALUES (?, ?, ?)
+ON CONFLICT (conversation_id, kind) DO NOTHING
+"""
+LINK_AUTO_REPLY = "UPDATE auto_replies SET message_id = ? WHERE conversation_id = ? AND kind = ?"
+SET_DISCRETION = "UPDATE contacts SET discretion = ? WHERE id = ?"
+
+
+def _contact_of(db: sqlite3.Connection, conversation_id: ConversationId) -> sqlite3.Row:
+    row: sqlite3.Row | None = db.execute(CONVERSATION_CONTACT, (conversation_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"conversation {conversation_id} does not exist")
+    return row
+
+
+def claim_auto_reply(
+    db: sqlite3.Connection,
+    conversation_id: ConversationId,
+    kind: str,
+    body: str,
+    discreet_body: str,
+    now: datetime,
+) -> int | None:
+    channel, status, discretion, _ = _contact_of(db, conversation_id)
+    if status == "closed":
+        return None
+    at = _ts(now)
+    if db.execute(CLAIM_AUTO_REPLY, (conversation_id, kind, at)).rowcount == 0:
+        return None  # sent before: by this process before a restart, or by another instance
+    text = discreet_body if discretion else body
+    params = (conversation_id, "outbound", channel, text, None, "pending", at)
+    message_id = int(db.execute(q.INSERT_MESSAGE, params).fetchone()[0])
+    db.execute(q.INSERT_OUTBOX, (message_id, at, at, at))
+    db.execute(LINK_AUTO_REPLY, (message_id, conversation_id, kind))
+    data = {"kind": kind, "discreet": bool(discretion)}
+    _event(db, "auto_reply_queued", now, conversation_id=conversation_id, message_id=message_id,
+           data=data)  # fmt: skip
+    return message_id
+
+
+def set_discretion(
+    db: sqlite3.Connection,
+    conversation_id: ConversationId,
+    discretion: bool,
+    actor_id: UserId,
+    now: datetime,
+) -> None:
+    contact_id = _contact_of(db, conversation_id)[3]
+    db.execute(SET_DISCRETION, (int(discretion), contact_id))
+    _event(
+        db,
+        "discretion_set" if discretion else "discretion_cleared",
+        now,
+        actor_id=actor_id,
+        conversation_id=conversation_id,
+    )
+
+
+# How long counselors recently took per conversation, from her taking it to closing it.
+RECENT_HANDLING = """
+SELECT avg(julianday(closed_at) - julianday(coalesce(offered_at, created_at))) * 86400.0
+FROM (SELECT closed_at, offered_at, created_at FROM conversations
+      WHERE status = 'closed' AND closed_at IS NOT NULL ORDER BY closed_at DESC LIMIT ?)
+"""
+
+
+def recent_handling_s(db: sqlite3.Connection, limit: int) -> float | None:
+    value = db.execute(RECENT_HANDLING, (limit,)).fetchone()[0]
+    return None if value is None else float(value)

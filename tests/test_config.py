@@ -329,6 +329,13 @@ def test_routing_section_builds_rules_hours_and_triage(cwd: Path) -> None:
         ('[routing.hours.line]\nweekdays = ["9:00-25:00"]', "routing.hours.line.weekdays[0]"),
         ("[routing]\ncontinuity_days = -1", "routing.continuity_days: must be >= 0"),
         ("[routing.urgent]\nuse_defaults = false", "routing.urgent"),
+        ('[routing]\ntimezone = "Tokyo"', 'routing.timezone: unknown time zone "Tokyo"'),
+        ("[routing]\noffer_timeout_s = -5", "routing.offer_timeout_s: must be >= 0"),
+        (
+            '[[routing.rules]]\nname = "dv"\nmatch = {}\nthen = { auto_reply = "dv_safety" }',
+            'routing.rules[0] (\'dv\').then.auto_reply: no template \'dv_safety\'',
+        ),
+        ('[routing.replies]\nafter_hours = "{soon}"', "routing.replies.after_hours: unknown"),
     ],
 )
 def test_bad_routing_config_names_the_rule_and_field(cwd: Path, text: str, expected: str) -> None:

@@ -24,6 +24,7 @@ from routing.assign import (
     ALL_BUSY,
     NO_COUNSELOR,
     NO_ELIGIBLE,
+    OUTSIDE_HOURS,
     WAITING_FOR_PREVIOUS,
     RoutingPolicy,
     decide,
@@ -255,3 +256,17 @@ def test_invariants(
                     used = phone[a.user_id] if w.channel == PHONE else 0
                     assert left[a.user_id] <= 0 or (cap is not None and used >= cap)
     assert decide(snap, now=at(1000), policy=policy) == got  # deterministic
+
+
+def test_closed_channel_waits_unless_urgent() -> None:
+    waiting = [conv(1, channel=PHONE), conv(2, channel=PHONE, priority=100), conv(3)]
+    closed = frozenset({PHONE})
+    assert run(waiting, [agent(7)], closed_channels=closed) == [
+        (2, 7),  # urgent: routed although the phone line is closed
+        (1, OUTSIDE_HOURS),
+        (3, 7),
+    ]
+    assert run(waiting, [agent(7)], closed_channels=closed, urgent_priority=101)[0] == (
+        2,
+        OUTSIDE_HOURS,
+    )

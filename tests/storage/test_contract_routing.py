@@ -206,3 +206,80 @@ async def test_paused_channel_stays_queued_and_counted(store: Store) -> None:
     assert len((await store.routing_snapshot()).waiting) == 3
     kinds = [e.kind for e in await store.list_events()]
     assert "channel_paused" in kinds and "channel_resumed" in kinds
+
+
+async def test_an_auto_reply_of_a_kind_is_queued_once_ever(store: Store) -> None:
+    (s,) = await store.save_inbound_batch([inbound("a")])
+    conv_id = s.conversation_id
+    reply = await store.claim_auto_reply(
+        conv_id, "after_hours", body="受付時間外です", discreet_body="受け付けました", now=at(5)
+    )
+    assert reply is not None
+    assert (reply.direction, reply.body, reply.author_id) == (
+        Direction.OUTBOUND,
+        "受付時間外です",
+        None,
+    )
+    (item,) = await store.claim_outbox(now=at(6), limit=10, lease_s=30)
+    assert item.message.message_id == reply.id and item.message.recipient == "a"
+    again = await store.claim_auto_reply(
+        conv_id, "after_hours", body="x", discreet_body="x", now=at(7)
+    )
+    assert again is None
+    other = await store.claim_auto_reply(
+        conv_id, "queue_ack", body="y", discreet_body="y", now=at(8)
+    )
+    assert other is not None  # another kind is another reply
+    # The conversation still waits for a human: an auto-reply is not an answer.
+    assert (await store.get_conversation(conv_id)).status is ConversationStatus.QUEUED
+    (event,) = [e for e in await store.list_events() if e.kind == "auto_reply_queued"][:1]
+    assert event.data == {"kind": "after_hours", "discreet": False}
+    with pytest.raises(NotFound):
+        await store.claim_auto_reply(ConversationId(999), "k", body="", discreet_body="", now=at(9))
+
+
+async def test_discretion_picks_the_neutral_text(store: Store) -> None:
+    sato = await counselor(store, "sato")
+    (s,) = await store.save_inbound_batch([inbound("a")])
+    await store.set_discretion(s.conversation_id, True, actor_id=sato.id, now=at(1))
+    reply = await store.claim_auto_reply(
+        s.conversation_id,
+        "after_hours",
+        body="〇〇市DV相談です",
+        discreet_body="受け付けました",
+        now=at(2),
+    )
+    assert reply is not None and reply.body == "受け付けました"
+    # It belongs to the contact: her next conversation is discreet too.
+    await store.close(s.conversation_id, actor_id=sato.id, now=at(3))
+    (t,) = await store.save_inbound_batch([inbound("a")])
+    reply = await store.claim_auto_reply(
+        t.conversation_id,
+        "after_hours",
+        body="〇〇市DV相談です",
+        discreet_body="受け付けました",
+        now=at(4),
+    )
+    assert reply is not None and reply.body == "受け付けました"
+    kinds = [e.kind for e in await store.list_events()]
+    assert "discretion_set" in kinds
+
+
+async def test_closed_conversation_gets_no_auto_reply(store: Store) -> None:
+    sato = await counselor(store, "sato")
+    (s,) = await store.save_inbound_batch([inbound("a")])
+    await store.close(s.conversation_id, actor_id=sato.id, now=at(1))
+    assert (
+        await store.claim_auto_reply(s.conversation_id, "k", body="b", discreet_body="b", now=at(2))
+        is None
+    )
+
+
+async def test_recent_handling_time(store: Store) -> None:
+    sato = await counselor(store, "sato")
+    assert await store.recent_handling_s() is None
+    stored = await store.save_inbound_batch([inbound("a"), inbound("b")])
+    for s, minutes in zip(stored, (10, 30), strict=True):
+        await store.assign(s.conversation_id, sato.id, actor_id=sato.id, now=at(100), capacity=None)
+        await store.close(s.conversation_id, actor_id=sato.id, now=at(100 + minutes * 60))
+    assert await store.recent_handling_s() == pytest.approx(20 * 60)

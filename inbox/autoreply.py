@@ -1,0 +1,170 @@
+"""Automatic replies: after hours, the rules' templates, and the waiting-line message.
+
+Each kind goes to a conversation at most once, ever: the store's claim is the guard, so a
+restart or a second instance never sends one twice. The texts come from routing.replies (pure);
+this module only decides when, and hands them to the store and the outbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from inbox.errors import StorageError
+from inbox.model import (
+    Assign,
+    ChannelKind,
+    ConversationId,
+    Decision,
+    Presence,
+    RoutingSnapshot,
+)
+from inbox.pipeline import Stored
+from routing.assign import ALL_BUSY, NO_COUNSELOR, NO_ELIGIBLE
+from routing.hours import ServiceHours, is_open
+from routing.replies import (
+    AutoReply,
+    ReplyTexts,
+    after_hours_reply,
+    queue_ack_reply,
+    template_reply,
+    wait_estimate,
+)
+from routing.shifts import on_shift
+from storage.base import Store
+
+log = logging.getLogger(__name__)
+# Waits that mean "every counselor is taken", where telling her the line is honest and useful.
+_BUSY = frozenset({ALL_BUSY, NO_COUNSELOR, NO_ELIGIBLE})
+
+
+@dataclass(slots=True)
+class _Arrival:
+    channel: ChannelKind
+    received_at: datetime
+    templates: tuple[str, ...]
+
+
+class AutoReplier:
+    """Feed it `stored` (intake commits) and `routed` (router rounds); run `run()` in the
+    TaskGroup. Work waits in a dict keyed by conversation, so a burst from one consulter is one
+    entry, and memory is bounded by the open conversations."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        texts: ReplyTexts,
+        hours_for: Callable[[ChannelKind], ServiceHours],
+        clock: Callable[[], datetime],
+        queue_ack: bool = True,
+        on_queued: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._store = store
+        self._texts = texts
+        self._hours_for = hours_for
+        self._clock = clock
+        self._queue_ack = queue_ack and bool(texts.queue_ack)
+        self._on_queued = on_queued
+        self._arrivals: dict[ConversationId, _Arrival] = {}
+        self._in_line: dict[ConversationId, int] = {}  # her place in line
+        self._counselors = 0
+        self._wake = asyncio.Event()
+
+    def stored(self, pairs: Sequence[Stored]) -> None:
+        for item, answer in pairs:
+            if answer.duplicate:
+                continue
+            msg = item.message
+            known = self._arrivals.get(answer.conversation_id)
+            templates = item.labels.auto_replies
+            if known is not None:  # the earliest arrival decides "after hours"
+                known.templates += tuple(t for t in templates if t not in known.templates)
+                continue
+            self._arrivals[answer.conversation_id] = _Arrival(
+                msg.channel, msg.received_at, templates
+            )
+        if self._arrivals:
+            self._wake.set()
+
+    def routed(self, snapshot: RoutingSnapshot, decisions: Sequence[Decision]) -> None:
+        """After a router round: her place among those still waiting because all are busy."""
+        if not self._queue_ack:
+            return
+        now = self._clock()
+        self._counselors = sum(
+            1
+            for a in snapshot.agents
+            if a.presence is Presence.AVAILABLE and on_shift(a.shift, now)
+        )
+        channel_of = {w.id: w.channel for w in snapshot.waiting}
+        position = 0
+        for d in decisions:
+            if isinstance(d, Assign) or d.reason not in _BUSY:
+                continue
+            position += 1
+            if is_open(self._hours_for(channel_of[d.conversation_id]), now):
+                self._in_line.setdefault(d.conversation_id, position)
+        if self._in_line:
+            self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            await self.send_pending()
+
+    async def send_pending(self) -> int:
+        """Queue every reply due now; return how many were queued."""
+        arrivals, self._arrivals = self._arrivals, {}
+        in_line, self._in_line = self._in_line, {}
+        replies: list[tuple[ConversationId, AutoReply]] = []
+        for conv_id, arrival in arrivals.items():
+            hours = self._hours_for(arrival.channel)
+            reply = after_hours_reply(self._texts, hours, arrival.received_at)
+            if reply is not None:
+                replies.append((conv_id, reply))
+            for name in arrival.templates:
+                if (template := template_reply(self._texts, name)) is not None:
+                    replies.append((conv_id, template))
+        if in_line:
+            handling_s = await self._store.recent_handling_s()
+            handling = None if handling_s is None else timedelta(seconds=handling_s)
+            for conv_id, position in in_line.items():
+                wait = wait_estimate(position, handling, self._counselors)
+                if (ack := queue_ack_reply(self._texts, position, wait)) is not None:
+                    replies.append((conv_id, ack))
+        queued = 0
+        for conv_id, reply in replies:
+            queued += await self._claim(conv_id, reply)
+        if queued:
+            self._on_queued()
+        return queued
+
+    async def _claim(self, conv_id: ConversationId, reply: AutoReply) -> int:
+        try:
+            message = await self._store.claim_auto_reply(
+                conv_id,
+                reply.kind,
+                body=reply.body,
+                discreet_body=reply.discreet_body,
+                now=self._clock(),
+            )
+        except StorageError:
+            # Not retried: a consulter is better served by no auto-reply than by a late one.
+            log.error(
+                "auto-reply not queued",
+                exc_info=True,
+                extra={"action": "auto_reply_failed", "conversation_id": conv_id},
+            )
+            return 0
+        if message is None:
+            return 0
+        log.info(
+            "auto-reply queued",
+            extra={"action": "auto_reply_queued", "conversation_id": conv_id, "kind": reply.kind},
+        )
+        return 1

@@ -1,0 +1,232 @@
+"""Auto-reply texts: after hours, in the waiting line, and the rules' named templates.
+
+Pure: the hours, the clock and the conversation's state arrive as arguments. Every text exists
+twice, plain and discreet: a consulter who asked for discretion may share a phone with the
+person she fears, so the discreet texts never name the program ({program} is not offered).
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from inbox.errors import ConfigError
+from routing.hours import ServiceHours, is_open, next_opening
+
+AFTER_HOURS = "after_hours"
+QUEUE_ACK = "queue_ack"
+_WEEKDAYS_JA = "月火水木金土日"
+
+DEFAULT_EMERGENCY = (
+    "命の危険があるときは 110番（警察）・119番（救急）へ。"
+    " In an emergency call 110 (police) or 119 (ambulance)."
+)
+DEFAULT_AFTER_HOURS = (
+    "{program}です。メッセージを受け付けました。ただいま受付時間外のため、"
+    "{next_opening_ja}以降に順番にお返事します。\n{emergency}\n\n"
+    "This is {program}. We have your message. We are closed now and will answer from "
+    "{next_opening_en}.\n"
+)
+DEFAULT_AFTER_HOURS_DISCREET = (
+    "メッセージを受け付けました。{next_opening_ja}以降にお返事します。\n{emergency}\n\n"
+    "Message received. Reply from {next_opening_en}.\n"
+)
+DEFAULT_QUEUE_ACK = (
+    "{program}です。ただいま相談が混み合っています。あなたの順番は{position}番目、"
+    "お待ちいただく目安は{wait_ja}です。このままお待ちください。\n\n"
+    "This is {program}. All counselors are busy. You are number {position} in line; "
+    "the expected wait is {wait_en}. Please stay with us.\n"
+)
+DEFAULT_QUEUE_ACK_DISCREET = (
+    "順番にお返事します（{position}番目、目安{wait_ja}）。\n\n"
+    "We will reply in turn (number {position}, about {wait_en}).\n"
+)
+
+# The placeholders each text may use; anything else is a config error, found at start-up.
+_AFTER_HOURS_FIELDS = frozenset({"program", "next_opening_ja", "next_opening_en", "emergency"})
+_QUEUE_FIELDS = frozenset({"program", "position", "wait_ja", "wait_en", "emergency"})
+_TEMPLATE_FIELDS = frozenset({"program", "emergency"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReplyTexts:
+    program: str = "相談窓口"
+    emergency: str = DEFAULT_EMERGENCY
+    after_hours: str = DEFAULT_AFTER_HOURS
+    after_hours_discreet: str = DEFAULT_AFTER_HOURS_DISCREET
+    queue_ack: str = DEFAULT_QUEUE_ACK  # "" turns the waiting-line message off
+    queue_ack_discreet: str = DEFAULT_QUEUE_ACK_DISCREET
+    # Named templates that routing rules send with `auto_reply = "<name>"`: (plain, discreet).
+    templates: tuple[tuple[str, tuple[str, str]], ...] = ()
+
+    def template(self, name: str) -> tuple[str, str] | None:
+        return dict(self.templates).get(name)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AutoReply:
+    kind: str  # after_hours, queue_ack, rule:<template name>: sent at most once per conversation
+    body: str
+    discreet_body: str
+
+
+def opening_ja(at: datetime, tz: ZoneInfo) -> str:
+    local = at.astimezone(tz)
+    return f"{local.month}月{local.day}日({_WEEKDAYS_JA[local.weekday()]}) {local:%H:%M}"
+
+
+def opening_en(at: datetime, tz: ZoneInfo) -> str:
+    local = at.astimezone(tz)
+    return f"{local:%a} {local.day} {local:%b} {local:%H:%M}"
+
+
+def after_hours_reply(
+    texts: ReplyTexts, hours: ServiceHours, received_at: datetime
+) -> AutoReply | None:
+    """The reply to a message that arrived while the channel was closed; None when it was open."""
+    if is_open(hours, received_at):
+        return None
+    opening = next_opening(hours, received_at)
+    values = {
+        "program": texts.program,
+        "emergency": texts.emergency,
+        "next_opening_ja": "次の受付時間" if opening is None else opening_ja(opening, hours.tz),
+        "next_opening_en": "our next opening" if opening is None else opening_en(opening, hours.tz),
+    }
+    return AutoReply(
+        kind=AFTER_HOURS,
+        body=texts.after_hours.format_map(values),
+        discreet_body=texts.after_hours_discreet.format_map(values | {"program": ""}),
+    )
+
+
+def wait_estimate(position: int, handling: timedelta | None, counselors: int) -> timedelta | None:
+    """An honest estimate: the consulters ahead, each taking a recent average handling time,
+    shared among the counselors on duty; None when there is no history to base it on."""
+    if handling is None or counselors <= 0 or position <= 0:
+        return None
+    return handling * position / counselors
+
+
+def _minutes_ja(wait: timedelta | None) -> str:
+    if wait is None:
+        return "未定"
+    minutes = max(5, round(wait.total_seconds() / 300) * 5)  # to 5 minutes: no false precision
+    return f"約{minutes}分" if minutes < 120 else f"約{round(minutes / 60)}時間"
+
+
+def _minutes_en(wait: timedelta | None) -> str:
+    if wait is None:
+        return "not known yet"
+    minutes = max(5, round(wait.total_seconds() / 300) * 5)
+    return f"about {minutes} minutes" if minutes < 120 else f"about {round(minutes / 60)} hours"
+
+
+def queue_ack_reply(texts: ReplyTexts, position: int, wait: timedelta | None) -> AutoReply | None:
+    """The waiting-line message: her place and the estimate; None when configured off."""
+    if not texts.queue_ack:
+        return None
+    values = {
+        "program": texts.program,
+        "emergency": texts.emergency,
+        "position": str(position),
+        "wait_ja": _minutes_ja(wait),
+        "wait_en": _minutes_en(wait),
+    }
+    return AutoReply(
+        kind=QUEUE_ACK,
+        body=texts.queue_ack.format_map(values),
+        discreet_body=texts.queue_ack_discreet.format_map(values | {"program": ""}),
+    )
+
+
+def template_reply(texts: ReplyTexts, name: str) -> AutoReply | None:
+    found = texts.template(name)
+    if found is None:
+        return None
+    values = {"program": texts.program, "emergency": texts.emergency}
+    return AutoReply(
+        kind=f"rule:{name}",
+        body=found[0].format_map(values),
+        discreet_body=found[1].format_map(values | {"program": ""}),
+    )
+
+
+# --- parsing [routing.replies] ----------------------------------------------------------------
+
+_KEYS = {
+    "program": None,
+    "emergency": None,
+    "after_hours": _AFTER_HOURS_FIELDS,
+    "after_hours_discreet": _AFTER_HOURS_FIELDS - {"program"},
+    "queue_ack": _QUEUE_FIELDS,
+    "queue_ack_discreet": _QUEUE_FIELDS - {"program"},
+}
+
+
+def _check_text(value: object, path: str, allowed: frozenset[str] | None) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{path}: expected a string, got {type(value).__name__}")
+    if allowed is None:
+        return value
+    try:
+        fields = {f for _, f, _, _ in string.Formatter().parse(value) if f is not None}
+    except ValueError as exc:
+        raise ConfigError(f"{path}: {exc} (write {{{{ and }}}} for literal braces)") from None
+    unknown = sorted(fields - allowed)
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown placeholder {{{unknown[0]}}}; allowed: "
+            + ", ".join(f"{{{f}}}" for f in sorted(allowed))
+        )
+    return value
+
+
+def parse_replies(raw: object, where: str = "routing.replies") -> ReplyTexts:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{where}: expected a table, got {type(raw).__name__}")
+    values: dict[str, str] = {}
+    for key, value in raw.items():
+        if key == "templates":
+            continue
+        if key not in _KEYS:
+            allowed = ", ".join([*_KEYS, "templates"])
+            raise ConfigError(f"{where}.{key}: unknown key; allowed: {allowed}")
+        values[key] = _check_text(value, f"{where}.{key}", _KEYS[key])
+    templates = _parse_templates(raw.get("templates", {}), f"{where}.templates")
+    return ReplyTexts(**values, templates=templates)
+
+
+def _parse_templates(raw: object, where: str) -> tuple[tuple[str, tuple[str, str]], ...]:
+    """`name = "text"` (used for both), or `name = { text = "...", discreet = "..." }`."""
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{where}: expected a table of named texts")
+    out = []
+    for name, value in raw.items():
+        path = f"{where}.{name}"
+        if isinstance(value, str):
+            text = _check_text(value, path, _TEMPLATE_FIELDS)
+            if "{program}" in text:
+                raise ConfigError(
+                    f"{path}: names the program, so it needs a neutral version for discretion:"
+                    ' write { text = "...", discreet = "..." }'
+                )
+            out.append((name, (text, text)))
+            continue
+        if not isinstance(value, Mapping) or set(value) != {"text", "discreet"}:
+            raise ConfigError(f'{path}: expected "text" or {{ text = "...", discreet = "..." }}')
+        out.append(
+            (
+                name,
+                (
+                    _check_text(value["text"], f"{path}.text", _TEMPLATE_FIELDS),
+                    _check_text(
+                        value["discreet"], f"{path}.discreet", _TEMPLATE_FIELDS - {"program"}
+                    ),
+                ),
+            )
+        )
+    return tuple(out)

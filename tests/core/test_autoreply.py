@@ -1,0 +1,124 @@
+"""Automatic replies over a real store: once per conversation, also after a restart, discreet
+when asked, and the waiting line only when everyone is busy. Runs on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+
+from inbox.autoreply import AutoReplier
+from inbox.model import (
+    ChannelKind,
+    Direction,
+    IntakeLabels,
+    Message,
+    StoredInbound,
+)
+from inbox.router import Router
+from routing.hours import ALWAYS_OPEN, TOKYO, ServiceHours, parse_service_hours
+from routing.replies import ReplyTexts
+from storage.base import KeyedInbound, Store
+from tests.factories import at, inbound, new_user
+
+LINE = parse_service_hours({"weekdays": ["09:00-17:30"]}, "routing.hours.line")
+TEXTS = ReplyTexts(
+    program="つなぐ相談",
+    templates=(("dv_safety", ("{program}: 履歴は消せます", "履歴は消せます")),),
+)
+FRIDAY_NIGHT = datetime(2026, 11, 20, 22, 0, tzinfo=TOKYO)
+TUESDAY_10 = datetime(2026, 11, 24, 10, 0, tzinfo=TOKYO)
+
+
+def hours_for(channel: ChannelKind) -> ServiceHours:
+    return LINE if channel is ChannelKind.LINE else ALWAYS_OPEN
+
+
+def replier(store: Store, now: datetime) -> AutoReplier:
+    return AutoReplier(store, texts=TEXTS, hours_for=hours_for, clock=lambda: now)
+
+
+async def store_line(store: Store, sender: str, at_: datetime, **labels: object) -> StoredInbound:
+    item = inbound(sender, channel=ChannelKind.LINE, received_at=at_)
+    item = dataclasses.replace(item, labels=IntakeLabels(**labels))  # type: ignore[arg-type]
+    (stored,) = await store.save_inbound_batch([item])
+    return stored
+
+
+async def outbound(store: Store, stored: StoredInbound) -> list[Message]:
+    return [
+        m
+        for m in await store.list_messages(stored.conversation_id)
+        if m.direction is Direction.OUTBOUND
+    ]
+
+
+def pair(
+    item: StoredInbound, received_at: datetime, **labels: object
+) -> tuple[KeyedInbound, StoredInbound]:
+    keyed = inbound("x", channel=ChannelKind.LINE, received_at=received_at)
+    return dataclasses.replace(keyed, labels=IntakeLabels(**labels)), item  # type: ignore[arg-type]
+
+
+async def test_after_hours_reply_once_even_after_a_restart(store: Store) -> None:
+    s = await store_line(store, "U1", FRIDAY_NIGHT)
+    first = replier(store, FRIDAY_NIGHT)
+    first.stored([pair(s, FRIDAY_NIGHT)])
+    assert await first.send_pending() == 1
+    (reply,) = await outbound(store, s)
+    assert "11月24日(火) 09:00以降" in reply.body and "つなぐ相談" in reply.body
+    # She writes again; and the server restarted in between: still one reply.
+    first.stored([pair(s, FRIDAY_NIGHT)])
+    assert await first.send_pending() == 0
+    restarted = replier(store, FRIDAY_NIGHT)
+    restarted.stored([pair(s, FRIDAY_NIGHT)])
+    assert await restarted.send_pending() == 0
+    assert len(await outbound(store, s)) == 1
+    (item,) = await store.claim_outbox(now=at(10**6), limit=10, lease_s=30)
+    assert item.message.message_id == reply.id  # through the outbox like any reply
+
+
+async def test_inside_hours_no_after_hours_reply(store: Store) -> None:
+    s = await store_line(store, "U1", TUESDAY_10)
+    r = replier(store, TUESDAY_10)
+    r.stored([pair(s, TUESDAY_10)])
+    assert await r.send_pending() == 0
+
+
+async def test_rule_template_and_discretion(store: Store) -> None:
+    sato = await store.create_user(new_user("sato"), now=at(0))
+    s = await store_line(store, "U1", TUESDAY_10)
+    await store.set_discretion(s.conversation_id, True, actor_id=sato.id, now=at(1))
+    r = replier(store, TUESDAY_10)
+    r.stored([pair(s, TUESDAY_10, auto_replies=("dv_safety", "unknown"))])
+    assert await r.send_pending() == 1
+    (reply,) = await outbound(store, s)
+    assert reply.body == "履歴は消せます"  # the neutral text: no program name
+
+
+async def test_waiting_line_message_when_everyone_is_busy(store: Store) -> None:
+    await store.create_user(new_user("sato", capacity=1), now=at(0))
+    r = replier(store, TUESDAY_10)
+    router = Router(store, clock=lambda: TUESDAY_10, on_round=r.routed, hours_for=hours_for)
+    first = await store_line(store, "U1", TUESDAY_10)
+    second = await store_line(store, "U2", TUESDAY_10)
+    third = await store_line(store, "U3", TUESDAY_10)
+    await router.route_once()  # sato takes the first; two wait
+    assert await r.send_pending() == 2
+    assert await outbound(store, first) == []
+    (ack2,) = await outbound(store, second)
+    (ack3,) = await outbound(store, third)
+    assert "1番目" in ack2.body and "2番目" in ack3.body
+    assert "未定" in ack2.body  # no closed conversations yet: no estimate pretended
+    await router.route_once()  # still busy: not told again
+    assert await r.send_pending() == 0
+
+
+async def test_no_waiting_line_message_after_hours(store: Store) -> None:
+    r = replier(store, FRIDAY_NIGHT)
+    router = Router(store, clock=lambda: FRIDAY_NIGHT, on_round=r.routed, hours_for=hours_for)
+    s = await store_line(store, "U1", FRIDAY_NIGHT)
+    await router.route_once()
+    r.stored([pair(s, FRIDAY_NIGHT)])
+    assert await r.send_pending() == 1  # the after-hours reply only
+    (reply,) = await outbound(store, s)
+    assert "受付時間外" in reply.body

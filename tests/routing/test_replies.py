@@ -1,0 +1,133 @@
+"""Auto-reply texts: after hours with the next opening, the waiting line, discretion, config."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from inbox.errors import ConfigError
+from routing.hours import TOKYO, parse_service_hours
+from routing.replies import (
+    AFTER_HOURS,
+    QUEUE_ACK,
+    ReplyTexts,
+    after_hours_reply,
+    opening_en,
+    opening_ja,
+    parse_replies,
+    queue_ack_reply,
+    template_reply,
+    wait_estimate,
+)
+
+LINE = parse_service_hours({"weekdays": ["09:00-17:30"]}, "routing.hours.line")
+TEXTS = ReplyTexts(program="つなぐ市こころの相談")
+
+
+def jst(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 11, day, hour, minute, tzinfo=TOKYO)
+
+
+def test_after_hours_names_the_next_opening_in_both_languages() -> None:
+    # Friday 2026-11-20 22:00: Monday 11-23 is 勤労感謝の日, so the line opens Tuesday 9:00.
+    reply = after_hours_reply(TEXTS, LINE, jst(20, 22))
+    assert reply is not None and reply.kind == AFTER_HOURS
+    assert "11月24日(火) 09:00以降" in reply.body
+    assert "Tue 24 Nov 09:00" in reply.body
+    assert "つなぐ市こころの相談" in reply.body and "110" in reply.body
+    # Discreet: the same facts, no program name.
+    assert "11月24日(火) 09:00" in reply.discreet_body and "110" in reply.discreet_body
+    assert "つなぐ市" not in reply.discreet_body and "相談" not in reply.discreet_body
+
+
+def test_no_after_hours_reply_while_open() -> None:
+    assert after_hours_reply(TEXTS, LINE, jst(24, 9)) is None
+    assert after_hours_reply(TEXTS, LINE, jst(24, 8, 59)) is not None
+
+
+def test_opening_formats() -> None:
+    assert opening_ja(jst(24, 9), TOKYO) == "11月24日(火) 09:00"
+    assert opening_en(jst(24, 9), TOKYO) == "Tue 24 Nov 09:00"
+
+
+def test_wait_estimate_is_honest() -> None:
+    assert wait_estimate(3, timedelta(minutes=20), 2) == timedelta(minutes=30)
+    assert wait_estimate(3, None, 2) is None  # no history: say so, do not guess
+    assert wait_estimate(3, timedelta(minutes=20), 0) is None
+
+
+@pytest.mark.parametrize(
+    ("wait", "ja", "en"),
+    [
+        (None, "未定", "not known yet"),
+        (timedelta(minutes=1), "約5分", "about 5 minutes"),
+        (timedelta(minutes=23), "約25分", "about 25 minutes"),
+        (timedelta(hours=3), "約3時間", "about 3 hours"),
+    ],
+)
+def test_queue_ack_states_place_and_wait(wait: timedelta | None, ja: str, en: str) -> None:
+    reply = queue_ack_reply(TEXTS, 4, wait)
+    assert reply is not None and reply.kind == QUEUE_ACK
+    assert "4番目" in reply.body and ja in reply.body and en in reply.body
+    assert "つなぐ市" not in reply.discreet_body and ja in reply.discreet_body
+
+
+def test_queue_ack_can_be_turned_off() -> None:
+    assert queue_ack_reply(ReplyTexts(queue_ack=""), 1, None) is None
+
+
+def test_templates_plain_and_discreet() -> None:
+    texts = parse_replies(
+        {
+            "program": "DV相談",
+            "templates": {
+                "dv_safety": {
+                    "text": "{program}です。履歴を消すことができます。",
+                    "discreet": "履歴は消せます。",
+                },
+                "plain": "ありがとうございます。",
+            },
+        }
+    )
+    reply = template_reply(texts, "dv_safety")
+    assert reply is not None and reply.kind == "rule:dv_safety"
+    assert (reply.body, reply.discreet_body) == (
+        "DV相談です。履歴を消すことができます。",
+        "履歴は消せます。",
+    )
+    plain = template_reply(texts, "plain")
+    assert plain is not None and plain.body == plain.discreet_body
+    assert template_reply(texts, "missing") is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"colour": "x"}, "routing.replies.colour: unknown key"),
+        (
+            {"after_hours": "{tomorrow}"},
+            "routing.replies.after_hours: unknown placeholder {tomorrow}",
+        ),
+        (
+            {"after_hours_discreet": "{program}"},
+            "after_hours_discreet: unknown placeholder {program}",
+        ),
+        ({"queue_ack": "{position"}, "routing.replies.queue_ack: "),
+        ({"program": 5}, "routing.replies.program: expected a string"),
+        ({"templates": {"t": "{program}"}}, "routing.replies.templates.t: names the program"),
+        ({"templates": {"t": {"text": "a"}}}, "routing.replies.templates.t: expected"),
+    ],
+)
+def test_parse_errors_name_the_key(raw: object, message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("{", r"\{").replace("}", r"\}")):
+        parse_replies(raw)
+
+
+def test_example_config_shows_the_defaults() -> None:
+    import tomllib
+    from pathlib import Path
+
+    example = Path(__file__).parents[2] / "config.example.toml"
+    with example.open("rb") as fh:
+        assert parse_replies(tomllib.load(fh)["routing"]["replies"]) == ReplyTexts()
