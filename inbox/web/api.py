@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -62,6 +63,10 @@ def conversation_json(conv: Conversation) -> dict[str, Any]:
         "created_at": iso(conv.created_at),
         "updated_at": iso(conv.updated_at),
         "last_inbound_at": iso(conv.last_inbound_at),
+        "first_response_due": iso(conv.first_response_due),
+        "next_response_due": iso(conv.next_response_due),
+        "offered_at": iso(conv.offered_at),
+        "opened_at": iso(conv.opened_at),
     }
 
 
@@ -166,7 +171,7 @@ async def list_conversations(request: web.Request) -> web.Response:
     return web.json_response({"conversations": [conversation_json(c) for c in found]})
 
 
-async def _visible(request: web.Request) -> tuple[User, Conversation]:
+async def visible_conversation(request: web.Request) -> tuple[User, Conversation]:
     user = await require(request, Role.COUNSELOR, Role.SUPERVISOR, Role.PHONE_STAFF)
     conv = await request.app[SERVICES].store.get_conversation(ConversationId(path_id(request)))
     check_can_see(user, conv)
@@ -175,8 +180,15 @@ async def _visible(request: web.Request) -> tuple[User, Conversation]:
 
 @routes.get("/api/conversations/{id}")
 async def get_conversation(request: web.Request) -> web.Response:
-    _, conv = await _visible(request)
-    messages = await request.app[SERVICES].store.list_messages(conv.id)
+    user, conv = await visible_conversation(request)
+    services = request.app[SERVICES]
+    if conv.assignee_id == user.id and conv.opened_at is None:
+        # she has seen the offer, so the router's offer timeout must not take it back
+        now = services.clock()
+        if await services.store.mark_opened(conv.id, user.id, now=now):
+            conv = dataclasses.replace(conv, opened_at=now)
+            services.on_event()
+    messages = await services.store.list_messages(conv.id)
     return web.json_response(
         {"conversation": conversation_json(conv), "messages": [message_json(m) for m in messages]}
     )
@@ -184,7 +196,7 @@ async def get_conversation(request: web.Request) -> web.Response:
 
 @routes.post("/api/conversations/{id}/replies")
 async def reply(request: web.Request) -> web.Response:
-    user, conv = await _visible(request)
+    user, conv = await visible_conversation(request)
     check_can_act(user, conv)
     services = request.app[SERVICES]
     body = field_str(
@@ -200,7 +212,7 @@ async def reply(request: web.Request) -> web.Response:
 
 @routes.post("/api/conversations/{id}/notes")
 async def note(request: web.Request) -> web.Response:
-    user, conv = await _visible(request)
+    user, conv = await visible_conversation(request)
     services = request.app[SERVICES]
     body = field_str(
         await json_body(request), "body", max_chars=services.settings.max_message_chars
@@ -212,7 +224,7 @@ async def note(request: web.Request) -> web.Response:
 
 @routes.post("/api/conversations/{id}/assign")
 async def assign(request: web.Request) -> web.Response:
-    user, conv = await _visible(request)
+    user, conv = await visible_conversation(request)
     services = request.app[SERVICES]
     target = UserId(field_int(await json_body(request), "user_id"))
     if sees_everything(user):
@@ -231,7 +243,7 @@ async def assign(request: web.Request) -> web.Response:
 
 @routes.post("/api/conversations/{id}/close")
 async def close(request: web.Request) -> web.Response:
-    user, conv = await _visible(request)
+    user, conv = await visible_conversation(request)
     check_can_act(user, conv)
     services = request.app[SERVICES]
     closed = await services.store.close(conv.id, actor_id=user.id, now=services.clock())

@@ -202,7 +202,7 @@ _PAGE_HEADERS = {
 
 
 def build_app(services: Services) -> web.Application:
-    from inbox.web import api, sockets  # they import this module
+    from inbox.web import api, overview, sockets, supervision  # they import this module
 
     app = web.Application(
         middlewares=[error_middleware], client_max_size=services.settings.max_body_bytes
@@ -217,6 +217,8 @@ def build_app(services: Services) -> web.Application:
         app.router.add_get("/chat/ws", sockets.consulter_socket)
     app.router.add_static("/static", STATIC_DIR, append_version=False)
     api.add_routes(app)
+    supervision.add_routes(app)
+    overview.add_routes(app)
     app.router.add_get("/api/ws", sockets.staff_socket)
     app.on_shutdown.append(_close_sockets)
     return app
