@@ -208,9 +208,7 @@ async def set_discretion(request: web.Request) -> web.Response:
     if not isinstance(discretion, bool):
         raise ValidationError("required, true or false", field="discretion")
     services = request.app[SERVICES]
-    await services.store.set_discretion(
-        conv.id, discretion, actor_id=user.id, now=services.clock()
-    )
+    await services.store.set_discretion(conv.id, discretion, actor_id=user.id, now=services.clock())
     services.on_event()
     return web.json_response({"conversation_id": conv.id, "discretion": discretion})
 
