@@ -4,6 +4,7 @@ runs them in one TaskGroup, and shuts down in order: stop intake, drain, cancel,
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -15,6 +16,7 @@ from channels.base import Channel
 from channels.webchat import WebChatChannel
 from inbox.autoreply import AutoReplier
 from inbox.config import Config, DatabaseConfig
+from inbox.deadlines import DeadlineWatcher
 from inbox.errors import DatabaseUnavailable, SchemaMismatch
 from inbox.identity import load_identity_key
 from inbox.model import ChannelKind
@@ -177,6 +179,21 @@ async def serve(
             clock=clock,
             on_queued=replies_queued,
         )
+        targets = dataclasses.replace(
+            cfg.routing.targets, urgent_priority=cfg.routing.urgent.priority
+        )
+
+        def alarmed(_: object) -> None:
+            router.wake()  # an escalated conversation may be back in the queue
+            feed.poke()
+
+        watcher = DeadlineWatcher(
+            store,
+            targets=targets,
+            hours_for=cfg.routing.hours_for,
+            clock=clock,
+            on_alarm=alarmed,
+        )
         router = Router(
             store,
             clock=clock,
@@ -234,6 +251,7 @@ async def serve(
                 tg.create_task(outbox.run(), name="outbox"),
                 tg.create_task(feed.run(), name="event-feed"),
                 tg.create_task(replier.run(), name="auto-replies"),
+                tg.create_task(watcher.run(), name="deadlines"),
             ]
             async with web_server(build_app(services), cfg.server.host, cfg.server.port) as runner:
                 url = f"http://{cfg.server.host}:{bound_port(runner)}"

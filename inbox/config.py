@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from inbox.errors import ConfigError
 from inbox.model import ChannelKind
+from routing.deadlines import ResponseTargets, parse_targets
 from routing.hours import (
     ALWAYS_OPEN,
     TOKYO,
@@ -180,6 +181,9 @@ class RoutingConfig:
     rules: tuple[Rule, ...] = field(default=(), metadata={"parse": parse_rules})
     urgent: UrgentTriage = field(default_factory=UrgentTriage, metadata={"parse": parse_triage})
     replies: ReplyTexts = field(default_factory=ReplyTexts, metadata={"parse": parse_replies})
+    targets: ResponseTargets = field(
+        default_factory=ResponseTargets, metadata={"parse": parse_targets}
+    )
 
     def hours_for(self, channel: ChannelKind) -> ServiceHours:
         return dict(self.hours).get(channel, ALWAYS_OPEN)

@@ -292,6 +292,32 @@ class RoutingSnapshot:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AwaitingAnswer:
+    """An open conversation whose consulter waits for a person's answer, as the deadline
+    watcher sees it."""
+
+    id: ConversationId
+    channel: ChannelKind
+    priority: int
+    awaiting_since: datetime | None
+    first_reply_at: datetime | None
+    first_response_due: datetime | None = None
+    next_response_due: datetime | None = None
+    warned_at: datetime | None = None
+    escalated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeadlineChange:
+    """What the watcher writes back: the due times to show, and an alarm to record."""
+
+    conversation_id: ConversationId
+    first_response_due: datetime | None
+    next_response_due: datetime | None
+    alarm: str | None = None  # "warn" or "breach"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class QueueDepth:
     """Unassigned conversations waiting on one channel at one priority."""
 

@@ -16,11 +16,13 @@ from typing import Protocol, Self
 from inbox.model import (
     NO_LABELS,
     Assign,
+    AwaitingAnswer,
     ChannelKind,
     Conversation,
     ConversationId,
     ConversationStatus,
     CounselorUpdate,
+    DeadlineChange,
     Event,
     InboundMessage,
     IntakeLabels,
@@ -155,6 +157,17 @@ class Store(Protocol):
 
     async def recent_handling_s(self, *, limit: int = 50) -> float | None:
         """Mean seconds from assignment to close over the last `limit` closed conversations."""
+
+    async def awaiting_answers(self, *, limit: int = 2000) -> list[AwaitingAnswer]:
+        """Open conversations whose consulter waits for a person's answer, longest first."""
+
+    async def apply_deadlines(
+        self, changes: Sequence[DeadlineChange], *, urgent_priority: int, now: datetime
+    ) -> list[DeadlineChange]:
+        """Write the due times, and record each alarm at most once per wait (across instances):
+        a warning (deadline_warning event), or a breach (deadline_breached event; the priority
+        rises to `urgent_priority`, declined_by is cleared, and an unopened offer goes back to
+        the queue). A reply clears both. Returns the alarms recorded by this call."""
 
     # ---- conversations and messages -----------------------------------------------------
     async def get_conversation(self, conversation_id: ConversationId) -> Conversation:

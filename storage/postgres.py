@@ -18,11 +18,13 @@ from inbox.errors import (
 )
 from inbox.model import (
     Assign,
+    AwaitingAnswer,
     ChannelKind,
     Conversation,
     ConversationId,
     ConversationStatus,
     CounselorUpdate,
+    DeadlineChange,
     Event,
     Message,
     MessageId,
@@ -37,6 +39,7 @@ from inbox.model import (
     User,
     UserId,
 )
+from storage import postgres_policies as pp
 from storage import postgres_routing as pr
 from storage import postgres_sql as q
 from storage import rows
@@ -229,7 +232,7 @@ class PostgresStore:
         now: datetime,
     ) -> Message | None:
         async with self._tx() as conn:
-            message_id = await pr.claim_auto_reply(
+            message_id = await pp.claim_auto_reply(
                 conn, conversation_id, kind, body, discreet_body, now
             )
             if message_id is None:
@@ -242,11 +245,23 @@ class PostgresStore:
         self, conversation_id: ConversationId, discretion: bool, *, actor_id: UserId, now: datetime
     ) -> None:
         async with self._tx() as conn:
-            await pr.set_discretion(conn, conversation_id, discretion, actor_id, now)
+            await pp.set_discretion(conn, conversation_id, discretion, actor_id, now)
 
     async def recent_handling_s(self, *, limit: int = 50) -> float | None:
         async with self._tx() as conn:
-            return await pr.recent_handling_s(conn, limit)
+            return await pp.recent_handling_s(conn, limit)
+
+    async def awaiting_answers(self, *, limit: int = 2000) -> list[AwaitingAnswer]:
+        async with self._tx() as conn:
+            return await pp.awaiting_answers(conn, limit)
+
+    async def apply_deadlines(
+        self, changes: Sequence[DeadlineChange], *, urgent_priority: int, now: datetime
+    ) -> list[DeadlineChange]:
+        if not changes:
+            return []
+        async with self._tx() as conn:
+            return await pp.apply_deadlines(conn, changes, urgent_priority, now)
 
     # ---- conversations and messages -----------------------------------------------------
     async def get_conversation(self, conversation_id: ConversationId) -> Conversation:

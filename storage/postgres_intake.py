@@ -68,9 +68,9 @@ FOR UPDATE
 # Tags travel as JSON text: unnest() would flatten an array of arrays.
 INSERT_CONVERSATIONS = """
 INSERT INTO conversations (contact_id, identity_id, channel, status, created_at, updated_at,
-                           queued_at, priority, skill, team, tags)
+                           queued_at, priority, skill, team, tags, awaiting_since)
 SELECT contact_id, identity_id, channel, 'queued', at, at, at, priority, skill, team,
-       ARRAY(SELECT jsonb_array_elements_text(tags::jsonb))
+       ARRAY(SELECT jsonb_array_elements_text(tags::jsonb)), at
 FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::timestamptz[], $5::int[], $6::text[],
             $7::text[], $8::text[]) WITH ORDINALITY
      AS u(contact_id, identity_id, channel, at, priority, skill, team, tags, ord)
@@ -100,6 +100,7 @@ TOUCH_CONVERSATIONS = """
 UPDATE conversations c SET
     last_inbound_at = u.at,
     updated_at = u.at,
+    awaiting_since = coalesce(c.awaiting_since, u.at),
     queued_at = CASE WHEN c.status = 'waiting' AND c.assignee_id IS NULL
                      THEN u.at ELSE c.queued_at END,
     status = CASE WHEN c.status <> 'waiting' THEN c.status

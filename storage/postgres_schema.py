@@ -121,6 +121,11 @@ ALTER TABLE conversations ADD COLUMN language text;
 ALTER TABLE conversations ADD COLUMN offered_at timestamptz;
 ALTER TABLE conversations ADD COLUMN opened_at timestamptz;
 ALTER TABLE conversations ADD COLUMN declined_by bigint[] NOT NULL DEFAULT '{}';
+-- Response deadlines: the consulter has waited for an answer since awaiting_since (NULL: she
+-- has one); first_reply_at tells a first response from a next one. The deadline watcher keeps
+-- first_response_due / next_response_due (v1) from these, and notes its warning and escalation.
+ALTER TABLE conversations ADD COLUMN awaiting_since timestamptz;
+ALTER TABLE conversations ADD COLUMN first_reply_at timestamptz;
 ALTER TABLE conversations ADD COLUMN warned_at timestamptz;
 ALTER TABLE conversations ADD COLUMN escalated_at timestamptz;
 ALTER TABLE contacts ADD COLUMN anonymity text;  -- NULL: the channel's default

@@ -52,7 +52,12 @@ WITH m AS (
     INSERT INTO outbox (message_id, status, due_at, created_at, updated_at)
     SELECT id, 'pending', $5, $5, $5 FROM m
 ), c AS (
-    UPDATE conversations SET status = 'waiting', updated_at = $5 WHERE id = $1
+    -- A person answered: no deadline runs until the consulter writes again (see sqlite_sql).
+    UPDATE conversations SET status = 'waiting', updated_at = $5, awaiting_since = NULL,
+        first_reply_at = coalesce(first_reply_at, $5), first_response_due = NULL,
+        next_response_due = NULL, warned_at = NULL, escalated_at = NULL,
+        opened_at = coalesce(opened_at, $5)
+    WHERE id = $1
 ), e AS (
     INSERT INTO events (at, kind, actor_id, conversation_id, message_id)
     SELECT $5, 'reply_queued', $4, $1, id FROM m

@@ -27,11 +27,13 @@ from inbox.errors import (
 )
 from inbox.model import (
     Assign,
+    AwaitingAnswer,
     ChannelKind,
     Conversation,
     ConversationId,
     ConversationStatus,
     CounselorUpdate,
+    DeadlineChange,
     DeliveryStatus,
     Direction,
     Event,
@@ -49,6 +51,7 @@ from inbox.model import (
     UserId,
 )
 from storage import rows
+from storage import sqlite_policies as sp
 from storage import sqlite_routing as sr
 from storage import sqlite_sql as q
 from storage.base import SCHEMA_VERSION, KeyedInbound
@@ -257,7 +260,7 @@ class SqliteStore:
         now: datetime,
     ) -> Message | None:
         message_id = await self._on_db_thread(
-            lambda db: sr.claim_auto_reply(db, conversation_id, kind, body, discreet_body, now),
+            lambda db: sp.claim_auto_reply(db, conversation_id, kind, body, discreet_body, now),
             write=True,
         )
         if message_id is None:
@@ -269,12 +272,24 @@ class SqliteStore:
         self, conversation_id: ConversationId, discretion: bool, *, actor_id: UserId, now: datetime
     ) -> None:
         await self._on_db_thread(
-            lambda db: sr.set_discretion(db, conversation_id, discretion, actor_id, now),
+            lambda db: sp.set_discretion(db, conversation_id, discretion, actor_id, now),
             write=True,
         )
 
     async def recent_handling_s(self, *, limit: int = 50) -> float | None:
-        return await self._on_db_thread(lambda db: sr.recent_handling_s(db, limit), write=False)
+        return await self._on_db_thread(lambda db: sp.recent_handling_s(db, limit), write=False)
+
+    async def awaiting_answers(self, *, limit: int = 2000) -> list[AwaitingAnswer]:
+        return await self._on_db_thread(lambda db: sp.awaiting_answers(db, limit), write=False)
+
+    async def apply_deadlines(
+        self, changes: Sequence[DeadlineChange], *, urgent_priority: int, now: datetime
+    ) -> list[DeadlineChange]:
+        if not changes:
+            return []
+        return await self._on_db_thread(
+            lambda db: sp.apply_deadlines(db, changes, urgent_priority, now), write=True
+        )
 
     # ---- conversations and messages -----------------------------------------------------
     async def get_conversation(self, conversation_id: ConversationId) -> Conversation:
@@ -372,7 +387,7 @@ class SqliteStore:
             conv = await self._open_conversation(db, conversation_id)
             mid = await self._insert_message(db, conv, Direction.OUTBOUND, author_id, body, now)
             await db.execute(q.INSERT_OUTBOX, (mid, _ts(now), _ts(now), _ts(now)))
-            await db.execute(q.SET_STATUS, (ConversationStatus.WAITING, _ts(now), conv.id))
+            await db.execute(q.REPLIED, (_ts(now), conv.id))
             await self._event(
                 db, "reply_queued", now, actor_id=author_id, conversation_id=conv.id, message_id=mid
             )

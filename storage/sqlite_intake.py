@@ -50,8 +50,8 @@ WHERE status <> 'closed' AND identity_id IN (SELECT value FROM json_each(?))
 """
 INSERT_CONVERSATIONS = """
 INSERT INTO conversations (id, contact_id, identity_id, channel, status, created_at, updated_at,
-                           queued_at, last_inbound_at, priority, skill, team, tags)
-VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?)
+                           queued_at, last_inbound_at, priority, skill, team, tags, awaiting_since)
+VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?5)
 """
 INSERT_MESSAGES = """
 INSERT INTO messages (id, conversation_id, direction, channel, external_id, body, attachments,
@@ -66,6 +66,7 @@ TOUCH_CONVERSATION = """
 UPDATE conversations SET
     last_inbound_at = ?1,
     updated_at = ?1,
+    awaiting_since = coalesce(awaiting_since, ?1),
     queued_at = CASE WHEN status = 'waiting' AND assignee_id IS NULL THEN ?1 ELSE queued_at END,
     status = CASE WHEN status <> 'waiting' THEN status
                   WHEN assignee_id IS NULL THEN 'queued' ELSE 'assigned' END

@@ -65,11 +65,11 @@ GROUP BY channel, priority ORDER BY priority DESC, channel
 """
 
 
-def _ts(value: datetime) -> str:
+def iso_utc(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def _event(
+def write_event(
     db: sqlite3.Connection,
     kind: str,
     now: datetime,
@@ -81,7 +81,7 @@ def _event(
 ) -> None:
     db.execute(
         q.INSERT_EVENT,
-        (_ts(now), kind, actor_id, conversation_id, message_id, json.dumps(data or {})),
+        (iso_utc(now), kind, actor_id, conversation_id, message_id, json.dumps(data or {})),
     )
 
 
@@ -104,7 +104,7 @@ def apply_assignments(
     available = {int(r[0]) for r in db.execute(q.AVAILABLE_COUNSELORS, (user_ids,))}
     loads = channel_loads(db.execute(q.LOAD_OF, (user_ids,)))
     applied = fit_assignments(assigns, queued=queued, available=available, loads=loads)
-    at = _ts(now)
+    at = iso_utc(now)
     db.executemany(q.APPLY_ASSIGNMENT, [(a.user_id, at, a.conversation_id) for a in applied])
     db.executemany(q.MARK_ASSIGNED_AT, [(at, u) for u in {a.user_id for a in applied}])
     db.executemany(
@@ -139,7 +139,7 @@ def update_counselor(
         cur = db.execute(UPDATE_COUNSELOR.format(sets=sets), (*params, user_id))
         if cur.rowcount == 0:
             _missing_counselor(db, user_id)
-        _event(
+        write_event(
             db,
             "counselor_updated",
             now,
@@ -161,9 +161,9 @@ def _missing_counselor(db: sqlite3.Connection, user_id: UserId) -> None:
 def mark_opened(
     db: sqlite3.Connection, conversation_id: ConversationId, user_id: UserId, now: datetime
 ) -> bool:
-    cur = db.execute(MARK_OPENED, (_ts(now), conversation_id, user_id))
+    cur = db.execute(MARK_OPENED, (iso_utc(now), conversation_id, user_id))
     if cur.rowcount:
-        _event(db, "offer_opened", now, actor_id=user_id, conversation_id=conversation_id)
+        write_event(db, "offer_opened", now, actor_id=user_id, conversation_id=conversation_id)
     return bool(cur.rowcount)
 
 
@@ -172,12 +172,12 @@ def requeue_lapsed_offers(
 ) -> list[tuple[ConversationId, UserId]]:
     lapsed = [
         (ConversationId(r[0]), UserId(r[1]))
-        for r in db.execute(LAPSED_OFFERS, (_ts(offered_before), limit))
+        for r in db.execute(LAPSED_OFFERS, (iso_utc(offered_before), limit))
     ]
-    at = _ts(now)
+    at = iso_utc(now)
     db.executemany(REQUEUE_LAPSED, [(at, user, conv) for conv, user in lapsed])
     for conv, user in lapsed:
-        _event(db, "offer_lapsed", now, conversation_id=conv, data={"user_id": user})
+        write_event(db, "offer_lapsed", now, conversation_id=conv, data={"user_id": user})
     return lapsed
 
 
@@ -193,14 +193,14 @@ def requeue(
         raise NotFound(f"conversation {conversation_id} does not exist")
     if row[3] == "closed":
         raise Conflict(f"conversation {conversation_id} is closed")
-    at = _ts(now)
+    at = iso_utc(now)
     if note:
         db.execute(
             q.INSERT_MESSAGE,
             (conversation_id, "note", row[2], note, actor_id, "none", at),
         ).fetchall()
     db.execute(REQUEUE, (at, conversation_id))
-    _event(
+    write_event(
         db,
         "conversation_requeued",
         now,
@@ -216,9 +216,9 @@ def requeue(
 def set_channel_paused(
     db: sqlite3.Connection, channel: ChannelKind, paused: bool, actor_id: UserId, now: datetime
 ) -> None:
-    db.execute(SET_PAUSED, (channel.value, int(paused), _ts(now)))
+    db.execute(SET_PAUSED, (channel.value, int(paused), iso_utc(now)))
     kind = "channel_paused" if paused else "channel_resumed"
-    _event(db, kind, now, actor_id=actor_id, data={"channel": channel.value})
+    write_event(db, kind, now, actor_id=actor_id, data={"channel": channel.value})
 
 
 def paused_channels(db: sqlite3.Connection) -> frozenset[ChannelKind]:
@@ -230,78 +230,3 @@ def queue_depth(db: sqlite3.Connection) -> list[QueueDepth]:
         QueueDepth(channel=ChannelKind(r[0]), priority=r[1], count=r[2], oldest=_parse(r[3]))
         for r in db.execute(QUEUE_DEPTH)
     ]
-
-
-CONVERSATION_CONTACT = """
-SELECT c.channel, c.status, t.discretion, t.id FROM conversations c
-JOIN contacts t ON t.id = c.contact_id WHERE c.id = ?
-"""
-CLAIM_AUTO_REPLY = """
-INSERT INTO auto_replies (conversation_id, kind, sent_at) VALUES (?, ?, ?)
-ON CONFLICT (conversation_id, kind) DO NOTHING
-"""
-LINK_AUTO_REPLY = "UPDATE auto_replies SET message_id = ? WHERE conversation_id = ? AND kind = ?"
-SET_DISCRETION = "UPDATE contacts SET discretion = ? WHERE id = ?"
-
-
-def _contact_of(db: sqlite3.Connection, conversation_id: ConversationId) -> sqlite3.Row:
-    row: sqlite3.Row | None = db.execute(CONVERSATION_CONTACT, (conversation_id,)).fetchone()
-    if row is None:
-        raise NotFound(f"conversation {conversation_id} does not exist")
-    return row
-
-
-def claim_auto_reply(
-    db: sqlite3.Connection,
-    conversation_id: ConversationId,
-    kind: str,
-    body: str,
-    discreet_body: str,
-    now: datetime,
-) -> int | None:
-    channel, status, discretion, _ = _contact_of(db, conversation_id)
-    if status == "closed":
-        return None
-    at = _ts(now)
-    if db.execute(CLAIM_AUTO_REPLY, (conversation_id, kind, at)).rowcount == 0:
-        return None  # sent before: by this process before a restart, or by another instance
-    text = discreet_body if discretion else body
-    params = (conversation_id, "outbound", channel, text, None, "pending", at)
-    message_id = int(db.execute(q.INSERT_MESSAGE, params).fetchone()[0])
-    db.execute(q.INSERT_OUTBOX, (message_id, at, at, at))
-    db.execute(LINK_AUTO_REPLY, (message_id, conversation_id, kind))
-    data = {"kind": kind, "discreet": bool(discretion)}
-    _event(db, "auto_reply_queued", now, conversation_id=conversation_id, message_id=message_id,
-           data=data)  # fmt: skip
-    return message_id
-
-
-def set_discretion(
-    db: sqlite3.Connection,
-    conversation_id: ConversationId,
-    discretion: bool,
-    actor_id: UserId,
-    now: datetime,
-) -> None:
-    contact_id = _contact_of(db, conversation_id)[3]
-    db.execute(SET_DISCRETION, (int(discretion), contact_id))
-    _event(
-        db,
-        "discretion_set" if discretion else "discretion_cleared",
-        now,
-        actor_id=actor_id,
-        conversation_id=conversation_id,
-    )
-
-
-# How long counselors recently took per conversation, from her taking it to closing it.
-RECENT_HANDLING = """
-SELECT avg(julianday(closed_at) - julianday(coalesce(offered_at, created_at))) * 86400.0
-FROM (SELECT closed_at, offered_at, created_at FROM conversations
-      WHERE status = 'closed' AND closed_at IS NOT NULL ORDER BY closed_at DESC LIMIT ?)
-"""
-
-
-def recent_handling_s(db: sqlite3.Connection, limit: int) -> float | None:
-    value = db.execute(RECENT_HANDLING, (limit,)).fetchone()[0]
-    return None if value is None else float(value)

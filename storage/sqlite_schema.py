@@ -118,6 +118,11 @@ ALTER TABLE conversations ADD COLUMN language TEXT;
 ALTER TABLE conversations ADD COLUMN offered_at TEXT;
 ALTER TABLE conversations ADD COLUMN opened_at TEXT;
 ALTER TABLE conversations ADD COLUMN declined_by TEXT NOT NULL DEFAULT '[]';
+-- Response deadlines: the consulter has waited for an answer since awaiting_since (NULL: she
+-- has one); first_reply_at tells a first response from a next one. The deadline watcher keeps
+-- first_response_due / next_response_due (v1) from these, and notes its warning and escalation.
+ALTER TABLE conversations ADD COLUMN awaiting_since TEXT;
+ALTER TABLE conversations ADD COLUMN first_reply_at TEXT;
 ALTER TABLE conversations ADD COLUMN warned_at TEXT;
 ALTER TABLE conversations ADD COLUMN escalated_at TEXT;
 -- anonymity NULL: the channel's default

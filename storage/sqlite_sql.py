@@ -31,6 +31,15 @@ INSERT INTO events (at, kind, actor_id, conversation_id, message_id, data)
 VALUES (?, ?, ?, ?, ?, ?)
 """
 SET_STATUS = "UPDATE conversations SET status = ?, updated_at = ? WHERE id = ?"
+# A person answered: the consulter no longer waits, so no deadline runs until she writes again.
+# opened_at too: answering is the surest sign the counselor took the offer.
+REPLIED = """
+UPDATE conversations SET status = 'waiting', updated_at = ?1, awaiting_since = NULL,
+    first_reply_at = coalesce(first_reply_at, ?1), first_response_due = NULL,
+    next_response_due = NULL, warned_at = NULL, escalated_at = NULL,
+    opened_at = coalesce(opened_at, ?1)
+WHERE id = ?2
+"""
 CLOSE = "UPDATE conversations SET status = 'closed', closed_at = ?, updated_at = ? WHERE id = ?"
 # A person chose this assignment, so it is not an offer that can lapse: opened at once.
 ASSIGN = """

@@ -1,0 +1,71 @@
+"""The deadline watcher: keeps each waiting conversation's due time current, warns supervisors
+at the configured fraction, and escalates on breach. Decisions are routing.deadlines (pure);
+the store records each alarm once, so several instances may watch side by side."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from inbox.model import ChannelKind, DeadlineChange
+from routing.deadlines import ResponseTargets, alarm, deadline, due_columns
+from routing.hours import ServiceHours
+from storage.base import Store
+
+log = logging.getLogger(__name__)
+
+
+class DeadlineWatcher:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        targets: ResponseTargets,
+        hours_for: Callable[[ChannelKind], ServiceHours],
+        clock: Callable[[], datetime],
+        interval_s: float = 15.0,
+        on_alarm: Callable[[Sequence[DeadlineChange]], None] = lambda _: None,
+    ) -> None:
+        self._store = store
+        self._targets = targets
+        self._hours_for = hours_for
+        self._clock = clock
+        self._interval_s = interval_s
+        self._on_alarm = on_alarm
+
+    async def run(self) -> None:
+        while True:
+            await self.check_once()
+            await asyncio.sleep(self._interval_s)
+
+    async def check_once(self) -> list[DeadlineChange]:
+        """One pass; returns the alarms recorded by it."""
+        now = self._clock()
+        changes = []
+        for conv in await self._store.awaiting_answers():
+            d = deadline(self._targets, self._hours_for(conv.channel), conv)
+            first_due, next_due = due_columns(d)
+            raised = None if d is None else alarm(d, conv, now)
+            shown = (conv.first_response_due, conv.next_response_due)
+            if raised is not None or shown != (first_due, next_due):
+                changes.append(
+                    DeadlineChange(
+                        conversation_id=conv.id,
+                        first_response_due=first_due,
+                        next_response_due=next_due,
+                        alarm=None if raised is None else raised.value,
+                    )
+                )
+        recorded = await self._store.apply_deadlines(
+            changes, urgent_priority=self._targets.urgent_priority, now=now
+        )
+        for c in recorded:
+            log.warning(
+                "response deadline " + ("breached" if c.alarm == "breach" else "near"),
+                extra={"action": f"deadline_{c.alarm}", "conversation_id": c.conversation_id},
+            )
+        if recorded:
+            self._on_alarm(recorded)
+        return recorded

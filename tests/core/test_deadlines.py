@@ -1,0 +1,74 @@
+"""The deadline watcher over a real store: due times shown, one warning, one escalation, a
+reply resets them; several watchers record each alarm once. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from inbox.deadlines import DeadlineWatcher
+from inbox.model import Assign, ChannelKind, ConversationStatus
+from routing.deadlines import ResponseTargets, Targets
+from routing.hours import ALWAYS_OPEN, ServiceHours
+from storage.base import Store
+from tests.factories import at, inbound, new_user
+
+TARGETS = ResponseTargets(normal=Targets(first=timedelta(minutes=10), next=timedelta(minutes=20)))
+
+
+def hours_for(_: ChannelKind) -> ServiceHours:
+    return ALWAYS_OPEN
+
+
+def watcher(store: Store, now: list[datetime]) -> DeadlineWatcher:
+    return DeadlineWatcher(store, targets=TARGETS, hours_for=hours_for, clock=lambda: now[0])
+
+
+async def test_warn_then_escalate_then_reset_by_a_reply(store: Store) -> None:
+    sato = await store.create_user(new_user("sato"), now=at(0))
+    (s,) = await store.save_inbound_batch([inbound("a", received_at=at(0))])
+    # Offered to sato, who has not opened it.
+    await store.apply_assignments(
+        [Assign(conversation_id=s.conversation_id, user_id=sato.id, capacity=3)], now=at(1)
+    )
+    now = [at(60)]
+    w = watcher(store, now)
+    assert await w.check_once() == []
+    conv = await store.get_conversation(s.conversation_id)
+    assert conv.first_response_due == at(600) and conv.next_response_due is None
+    now[0] = at(481)  # 80 % of 10 minutes
+    (warned,) = await w.check_once()
+    assert warned.alarm == "warn"
+    assert await w.check_once() == []  # once
+    now[0] = at(601)
+    (breached,) = await w.check_once()
+    assert breached.alarm == "breach"
+    conv = await store.get_conversation(s.conversation_id)
+    # Escalated: urgent, and the unopened offer went back to the queue for anyone eligible.
+    assert conv.priority == 100 and conv.status is ConversationStatus.QUEUED
+    assert conv.assignee_id is None
+    kinds = [e.kind for e in await store.list_events() if e.conversation_id == s.conversation_id]
+    assert kinds.count("deadline_warning") == 1 and kinds.count("deadline_breached") == 1
+    # Answered: nothing runs; she writes again: a next-response deadline from then.
+    await store.assign(s.conversation_id, sato.id, actor_id=sato.id, now=at(700), capacity=None)
+    await store.add_reply(
+        s.conversation_id, author_id=sato.id, body="お待たせしました", now=at(710)
+    )
+    now[0] = at(800)
+    assert await w.check_once() == []
+    conv = await store.get_conversation(s.conversation_id)
+    assert conv.first_response_due is None and conv.next_response_due is None
+    await store.save_inbound_batch([inbound("a", received_at=at(900))])
+    assert await w.check_once() == []
+    conv = await store.get_conversation(s.conversation_id)
+    # Still urgent from the escalation, so the urgent target (15 min by default) applies.
+    assert conv.first_response_due is None and conv.next_response_due == at(900 + 15 * 60)
+
+
+async def test_two_watchers_record_each_alarm_once(store: Store) -> None:
+    await store.save_inbound_batch([inbound("a", received_at=at(0))])
+    now = [at(601)]
+    first, second = watcher(store, now), watcher(store, now)
+    assert len(await first.check_once()) == 1
+    assert await second.check_once() == []
+    breaches = [e for e in await store.list_events() if e.kind == "deadline_breached"]
+    assert len(breaches) == 1
