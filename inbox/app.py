@@ -116,6 +116,8 @@ def web_settings(cfg: Config) -> WebSettings:
         max_message_chars=cfg.intake.max_message_chars,
         heartbeat_s=cfg.webchat.heartbeat_s,
         webchat_enabled=cfg.webchat.enabled,
+        anonymity=cfg.privacy.anonymity,
+        reveal_roles=cfg.privacy.reveal_roles,
     )
 
 

@@ -15,7 +15,13 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from inbox.errors import ConfigError
-from inbox.model import ChannelKind
+from inbox.model import ChannelKind, Role
+from inbox.privacy import (
+    DEFAULT_REVEAL_ROLES,
+    AnonymityPolicy,
+    parse_anonymity,
+    parse_reveal_roles,
+)
 from routing.deadlines import ResponseTargets, parse_targets
 from routing.hours import (
     ALWAYS_OPEN,
@@ -190,6 +196,16 @@ class RoutingConfig:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PrivacyConfig:
+    anonymity: AnonymityPolicy = field(
+        default_factory=AnonymityPolicy, metadata={"parse": parse_anonymity}
+    )
+    reveal_roles: frozenset[Role] = field(
+        default=DEFAULT_REVEAL_ROLES, metadata={"parse": parse_reveal_roles}
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
@@ -201,6 +217,7 @@ class Config:
     shutdown: ShutdownConfig = field(default_factory=ShutdownConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     routing: RoutingConfig = field(default_factory=RoutingConfig)
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     # Where the values came from, for messages; not part of the configuration's value.
     source: str = field(default="(defaults)", compare=False, metadata=_NOT_IN_FILE)
 

@@ -50,6 +50,14 @@ class Presence(StrEnum):
     OFFLINE = "offline"
 
 
+class Anonymity(StrEnum):
+    """How much of a consulter's identity staff may see (per channel, overridable per contact)."""
+
+    ANONYMOUS = "anonymous"  # never shown to anyone; the address is kept only to reply
+    PSEUDONYMOUS = "pseudonymous"  # the alias; the address to allowed roles, with a reason
+    IDENTIFIED = "identified"  # she gave her identity: the address is shown with the alias
+
+
 class Direction(StrEnum):
     INBOUND = "inbound"
     OUTBOUND = "outbound"
@@ -289,6 +297,17 @@ class WaitingConversation:
 class RoutingSnapshot:
     waiting: tuple[WaitingConversation, ...]
     agents: tuple[AgentLoad, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ContactAddress:
+    """A conversation's raw address and the contact's privacy settings. Never log `address`."""
+
+    conversation_id: ConversationId
+    channel: ChannelKind
+    address: str
+    anonymity: Anonymity | None  # the contact's own setting; None: the channel's default
+    discretion: bool
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

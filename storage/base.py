@@ -15,9 +15,11 @@ from typing import Protocol, Self
 
 from inbox.model import (
     NO_LABELS,
+    Anonymity,
     Assign,
     AwaitingAnswer,
     ChannelKind,
+    ContactAddress,
     Conversation,
     ConversationId,
     ConversationStatus,
@@ -154,6 +156,21 @@ class Store(Protocol):
     ) -> None:
         """The consulter asked for (or no longer needs) discretion: her contact's automatic
         replies use the neutral texts. Raises NotFound."""
+
+    async def contact_address(self, conversation_id: ConversationId) -> ContactAddress:
+        """The raw address to reply to and the contact's privacy settings. Callers decide who
+        may see it (inbox.privacy) and audit every reveal. Raises NotFound."""
+
+    async def set_anonymity(
+        self,
+        conversation_id: ConversationId,
+        mode: Anonymity | None,
+        *,
+        actor_id: UserId,
+        now: datetime,
+    ) -> None:
+        """Set the contact's own anonymity mode (None: her channel's default), with an
+        anonymity_set event. Raises NotFound."""
 
     async def recent_handling_s(self, *, limit: int = 50) -> float | None:
         """Mean seconds from assignment to close over the last `limit` closed conversations."""

@@ -17,9 +17,11 @@ from inbox.errors import (
     StorageError,
 )
 from inbox.model import (
+    Anonymity,
     Assign,
     AwaitingAnswer,
     ChannelKind,
+    ContactAddress,
     Conversation,
     ConversationId,
     ConversationStatus,
@@ -246,6 +248,21 @@ class PostgresStore:
     ) -> None:
         async with self._tx() as conn:
             await pp.set_discretion(conn, conversation_id, discretion, actor_id, now)
+
+    async def contact_address(self, conversation_id: ConversationId) -> ContactAddress:
+        async with self._tx() as conn:
+            return await pp.contact_address(conn, conversation_id)
+
+    async def set_anonymity(
+        self,
+        conversation_id: ConversationId,
+        mode: Anonymity | None,
+        *,
+        actor_id: UserId,
+        now: datetime,
+    ) -> None:
+        async with self._tx() as conn:
+            await pp.set_anonymity(conn, conversation_id, mode, actor_id, now)
 
     async def recent_handling_s(self, *, limit: int = 50) -> float | None:
         async with self._tx() as conn:

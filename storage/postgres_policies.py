@@ -9,7 +9,15 @@ from datetime import datetime
 from typing import Any
 
 from inbox.errors import NotFound
-from inbox.model import AwaitingAnswer, ChannelKind, ConversationId, DeadlineChange, UserId
+from inbox.model import (
+    Anonymity,
+    AwaitingAnswer,
+    ChannelKind,
+    ContactAddress,
+    ConversationId,
+    DeadlineChange,
+    UserId,
+)
 from storage import postgres_sql as q
 
 CONVERSATION_CONTACT = """
@@ -162,3 +170,37 @@ async def apply_deadlines(
         await conn.execute(q.INSERT_EVENT, now, kind, None, c.conversation_id, None, data)
         recorded.append(c)
     return recorded
+
+
+CONTACT_ADDRESS = """
+SELECT c.channel, i.address, t.anonymity, t.discretion FROM conversations c
+JOIN channel_identities i ON i.id = c.identity_id
+JOIN contacts t ON t.id = c.contact_id WHERE c.id = $1
+"""
+SET_ANONYMITY = "UPDATE contacts SET anonymity = $2 WHERE id = $1"
+
+
+async def contact_address(conn: Any, conversation_id: ConversationId) -> ContactAddress:
+    row = await conn.fetchrow(CONTACT_ADDRESS, conversation_id)
+    if row is None:
+        raise NotFound(f"conversation {conversation_id} does not exist")
+    return ContactAddress(
+        conversation_id=conversation_id,
+        channel=ChannelKind(row[0]),
+        address=row[1],
+        anonymity=None if row[2] is None else Anonymity(row[2]),
+        discretion=bool(row[3]),
+    )
+
+
+async def set_anonymity(
+    conn: Any,
+    conversation_id: ConversationId,
+    mode: Anonymity | None,
+    actor_id: UserId,
+    now: datetime,
+) -> None:
+    contact_id = (await _contact_of(conn, conversation_id))[3]
+    await conn.execute(SET_ANONYMITY, contact_id, None if mode is None else mode.value)
+    data = json.dumps({"mode": None if mode is None else mode.value})
+    await conn.execute(q.INSERT_EVENT, now, "anonymity_set", actor_id, conversation_id, None, data)

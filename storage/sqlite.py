@@ -26,9 +26,11 @@ from inbox.errors import (
     StorageError,
 )
 from inbox.model import (
+    Anonymity,
     Assign,
     AwaitingAnswer,
     ChannelKind,
+    ContactAddress,
     Conversation,
     ConversationId,
     ConversationStatus,
@@ -274,6 +276,23 @@ class SqliteStore:
         await self._on_db_thread(
             lambda db: sp.set_discretion(db, conversation_id, discretion, actor_id, now),
             write=True,
+        )
+
+    async def contact_address(self, conversation_id: ConversationId) -> ContactAddress:
+        return await self._on_db_thread(
+            lambda db: sp.contact_address(db, conversation_id), write=False
+        )
+
+    async def set_anonymity(
+        self,
+        conversation_id: ConversationId,
+        mode: Anonymity | None,
+        *,
+        actor_id: UserId,
+        now: datetime,
+    ) -> None:
+        await self._on_db_thread(
+            lambda db: sp.set_anonymity(db, conversation_id, mode, actor_id, now), write=True
         )
 
     async def recent_handling_s(self, *, limit: int = 50) -> float | None:

@@ -9,7 +9,15 @@ from datetime import datetime
 from typing import Any
 
 from inbox.errors import NotFound
-from inbox.model import AwaitingAnswer, ChannelKind, ConversationId, DeadlineChange, UserId
+from inbox.model import (
+    Anonymity,
+    AwaitingAnswer,
+    ChannelKind,
+    ContactAddress,
+    ConversationId,
+    DeadlineChange,
+    UserId,
+)
 from storage import sqlite_sql as q
 from storage.rows import parse_text_time as _parse
 from storage.sqlite_routing import iso_utc, write_event
@@ -170,3 +178,39 @@ def apply_deadlines(
             write_event(db, kind, now, conversation_id=c.conversation_id, data=data)
             recorded.append(c)
     return recorded
+
+
+CONTACT_ADDRESS = """
+SELECT c.channel, i.address, t.anonymity, t.discretion FROM conversations c
+JOIN channel_identities i ON i.id = c.identity_id
+JOIN contacts t ON t.id = c.contact_id WHERE c.id = ?
+"""
+SET_ANONYMITY = "UPDATE contacts SET anonymity = ? WHERE id = ?"
+
+
+def contact_address(db: sqlite3.Connection, conversation_id: ConversationId) -> ContactAddress:
+    row = db.execute(CONTACT_ADDRESS, (conversation_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"conversation {conversation_id} does not exist")
+    return ContactAddress(
+        conversation_id=conversation_id,
+        channel=ChannelKind(row[0]),
+        address=row[1],
+        anonymity=None if row[2] is None else Anonymity(row[2]),
+        discretion=bool(row[3]),
+    )
+
+
+def set_anonymity(
+    db: sqlite3.Connection,
+    conversation_id: ConversationId,
+    mode: Anonymity | None,
+    actor_id: UserId,
+    now: datetime,
+) -> None:
+    contact_id = _contact_of(db, conversation_id)[3]
+    db.execute(SET_ANONYMITY, (None if mode is None else mode.value, contact_id))
+    data: dict[str, object] = {"mode": None if mode is None else mode.value}
+    write_event(
+        db, "anonymity_set", now, actor_id=actor_id, conversation_id=conversation_id, data=data
+    )

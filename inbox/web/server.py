@@ -6,7 +6,7 @@ import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -25,8 +25,10 @@ from inbox.errors import (
     ValidationError,
 )
 from inbox.logging import request_id_var
+from inbox.model import Role
 from inbox.outbox import OutboxSender
 from inbox.pipeline import Intake
+from inbox.privacy import DEFAULT_REVEAL_ROLES, AnonymityPolicy
 from inbox.router import Router
 from inbox.web.hub import Hub
 from storage.base import Store
@@ -45,6 +47,8 @@ class WebSettings:
     max_message_chars: int
     heartbeat_s: float
     webchat_enabled: bool
+    anonymity: AnonymityPolicy = field(default_factory=AnonymityPolicy)
+    reveal_roles: frozenset[Role] = DEFAULT_REVEAL_ROLES
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -202,7 +206,7 @@ _PAGE_HEADERS = {
 
 
 def build_app(services: Services) -> web.Application:
-    from inbox.web import api, overview, sockets, supervision  # they import this module
+    from inbox.web import api, contact, overview, sockets, supervision  # they import this
 
     app = web.Application(
         middlewares=[error_middleware], client_max_size=services.settings.max_body_bytes
@@ -218,6 +222,7 @@ def build_app(services: Services) -> web.Application:
     app.router.add_static("/static", STATIC_DIR, append_version=False)
     api.add_routes(app)
     supervision.add_routes(app)
+    contact.add_routes(app)
     overview.add_routes(app)
     app.router.add_get("/api/ws", sockets.staff_socket)
     app.on_shutdown.append(_close_sockets)
