@@ -120,7 +120,8 @@ class _InboxHandler(logging.StreamHandler[TextIO]):
     """Marks the handler configure_logging installed, so a second call replaces it."""
 
 
-QUIET_LOGGERS = ("aiosqlite", "asyncpg")
+# Client libraries that log payloads at DEBUG (aioimaplib: every byte received, i.e. mail).
+QUIET_LOGGERS = ("aiosqlite", "asyncpg", "aioimaplib", "aiosmtplib")
 
 
 def configure_logging(level: str, fmt: str, stream: TextIO | None = None) -> None:

@@ -11,9 +11,9 @@ from typing import Any, NoReturn, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
-import pytest
 
 from storage.postgres import PostgresStore
+from tests import skips
 
 URL_VARIABLE = "TSUNAGU_TEST_DATABASE_URL"
 HOW_TO_ENABLE = f"set {URL_VARIABLE}=postgresql://postgres@127.0.0.1:5432/test"
@@ -30,7 +30,7 @@ def pg_admin_url() -> str | None:
 
 def strict() -> bool:
     """TSUNAGU_TEST_STRICT=1 (CI) turns every 'PostgreSQL is not available' skip into a failure."""
-    return os.environ.get("TSUNAGU_TEST_STRICT") == "1"
+    return skips.strict()
 
 
 async def pg_reachable(url: str) -> bool:
@@ -55,10 +55,7 @@ def run_blocking(coro: Coroutine[Any, Any, T]) -> T:
 
 def skip_or_fail(reason: str) -> NoReturn:
     """Skip the test, or fail it under TSUNAGU_TEST_STRICT=1, saying how to enable it."""
-    message = f"{reason}; to run the PostgreSQL tests, {HOW_TO_ENABLE}"
-    if strict():
-        pytest.fail(message)
-    pytest.skip(message)
+    skips.skip_or_fail(reason, f"to run the PostgreSQL tests, {HOW_TO_ENABLE}")
 
 
 def redact(url: str) -> str:
