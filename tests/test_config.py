@@ -333,7 +333,7 @@ def test_routing_section_builds_rules_hours_and_triage(cwd: Path) -> None:
         ("[routing]\noffer_timeout_s = -5", "routing.offer_timeout_s: must be >= 0"),
         (
             '[[routing.rules]]\nname = "dv"\nmatch = {}\nthen = { auto_reply = "dv_safety" }',
-            'routing.rules[0] (\'dv\').then.auto_reply: no template \'dv_safety\'',
+            "routing.rules[0] ('dv').then.auto_reply: no template 'dv_safety'",
         ),
         ('[routing.replies]\nafter_hours = "{soon}"', "routing.replies.after_hours: unknown"),
     ],

@@ -107,9 +107,7 @@ async def test_anonymous_is_never_revealed_identified_is_shown(
         )
         assert status == 403 and "anonymous" in body["error"]["message"]
         phone_id = sms_id + 1
-        status, body = await call(
-            boss, "GET", f"{server.url}/api/conversations/{phone_id}/contact"
-        )
+        status, body = await call(boss, "GET", f"{server.url}/api/conversations/{phone_id}/contact")
         assert body["contact"]["anonymity"] == "identified"
         assert body["contact"]["address"] == ADDRESS
     assert ADDRESS not in logs.getvalue()
