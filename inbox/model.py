@@ -111,6 +111,25 @@ class OutboundMessage:
     recipient: str
     body: str
     thread_hint: str | None = None
+    discreet: bool = False  # the contact asked for discretion: neutral sender name and subject
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MailCursor:
+    """How far a mailbox has been read: IMAP UIDs are only meaningful with their UIDVALIDITY."""
+
+    uidvalidity: int
+    last_uid: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MailThread:
+    """What a reply needs to land in the consulter's mail thread: the subject she used and the
+    ids of the thread's latest message (In-Reply-To) and its references."""
+
+    subject: str
+    last_message_id: str | None
+    references: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
