@@ -28,7 +28,10 @@ from inbox.model import (
     Event,
     InboundMessage,
     IntakeLabels,
+    MailCursor,
+    MailThread,
     Message,
+    MessageId,
     NewUser,
     OutboxId,
     OutboxItem,
@@ -40,7 +43,7 @@ from inbox.model import (
 )
 
 # The schema version this code expects; each implementation has migrations 1..SCHEMA_VERSION.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -259,6 +262,39 @@ class Store(Protocol):
 
     async def next_outbox_due(self) -> datetime | None:
         """When the earliest pending send (or expired claim) is due; None when none is."""
+
+    async def mark_bounced(self, provider_ids: Sequence[str], *, now: datetime) -> list[MessageId]:
+        """Replies reported undeliverable after they were sent (a bounce names the Message-ID).
+
+        Matches outbox rows with status 'sent' whose provider_id equals one of `provider_ids`,
+        both compared with surrounding angle brackets stripped (`<x>` and `x` alike). Each one,
+        in ONE transaction: the outbox row becomes failed with last_error 'bounced', its message
+        FAILED (external_id kept), and a reply_failed event (the kind mark_failed writes) with
+        data {"error": "bounced", "reason": "bounced"}. Unknown ids, and rows not 'sent'
+        (pending, failed, already bounced), are ignored, so a repeated bounce marks nothing.
+        Returns the ids of the messages marked now, in id order."""
+
+    # ---- mail channel state -------------------------------------------------------------
+    async def mail_cursor(self, mailbox: str) -> MailCursor | None:
+        """How far `mailbox` (the channel's key for it) has been read; None before its first
+        save_mail_cursor."""
+
+    async def save_mail_cursor(self, mailbox: str, cursor: MailCursor, *, now: datetime) -> None:
+        """Record how far `mailbox` has been read (an upsert). With the stored UIDVALIDITY,
+        last_uid only moves forward: a slow writer saving an older UID leaves the newer one
+        (checked in the database, so also across instances). A different UIDVALIDITY replaces
+        the stored cursor, last_uid included, since the old UIDs mean nothing any more."""
+
+    async def mail_thread(self, conversation_id: ConversationId) -> MailThread | None:
+        """The conversation's mail thread; None when none was saved (or no such conversation)."""
+
+    async def save_mail_threads(
+        self, threads: Sequence[tuple[ConversationId, MailThread]], *, now: datetime
+    ) -> None:
+        """Upsert each conversation's mail thread, all in ONE transaction, in the given order (a
+        later entry for the same conversation wins). last_message_id and references (kept in
+        their order) replace the stored ones; the stored subject stays when the new one is
+        empty or blank. Raises NotFound, storing nothing, when a conversation does not exist."""
 
     # ---- users, sessions, tokens --------------------------------------------------------
     async def create_user(self, user: NewUser, *, now: datetime) -> User:

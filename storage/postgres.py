@@ -28,6 +28,8 @@ from inbox.model import (
     CounselorUpdate,
     DeadlineChange,
     Event,
+    MailCursor,
+    MailThread,
     Message,
     MessageId,
     NewUser,
@@ -41,6 +43,7 @@ from inbox.model import (
     User,
     UserId,
 )
+from storage import postgres_mail as pm
 from storage import postgres_policies as pp
 from storage import postgres_routing as pr
 from storage import postgres_sql as q
@@ -380,6 +383,8 @@ class PostgresStore:
                     channel=ChannelKind(r[4]),
                     recipient=r[5],
                     body=r[6],
+                    discreet=bool(r[7]),
+                    automatic=bool(r[8]),
                 ),
             )
             for r in found
@@ -402,6 +407,32 @@ class PostgresStore:
     async def next_outbox_due(self) -> datetime | None:
         found = await self._fetchval(q.NEXT_DUE)
         return None if found is None else _parse(found)
+
+    async def mark_bounced(self, provider_ids: Sequence[str], *, now: datetime) -> list[MessageId]:
+        if not provider_ids:
+            return []
+        async with self._tx() as conn:
+            return await pm.mark_bounced(conn, provider_ids, now)
+
+    # ---- mail channel state -------------------------------------------------------------
+    async def mail_cursor(self, mailbox: str) -> MailCursor | None:
+        async with self._tx() as conn:
+            return await pm.mail_cursor(conn, mailbox)
+
+    async def save_mail_cursor(self, mailbox: str, cursor: MailCursor, *, now: datetime) -> None:
+        async with self._tx() as conn:
+            await pm.save_mail_cursor(conn, mailbox, cursor, now)
+
+    async def mail_thread(self, conversation_id: ConversationId) -> MailThread | None:
+        async with self._tx() as conn:
+            return await pm.mail_thread(conn, conversation_id)
+
+    async def save_mail_threads(
+        self, threads: Sequence[tuple[ConversationId, MailThread]], *, now: datetime
+    ) -> None:
+        if threads:
+            async with self._tx() as conn:
+                await pm.save_mail_threads(conn, threads, now)
 
     # ---- users, sessions, tokens --------------------------------------------------------
     async def create_user(self, user: NewUser, *, now: datetime) -> User:

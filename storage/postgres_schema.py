@@ -148,4 +148,22 @@ CREATE TABLE channel_settings (
     updated_at  timestamptz NOT NULL
 );
 """,
+    3: """
+-- The mail channel: how far each mailbox has been read (UIDs count only with their UIDVALIDITY)
+CREATE TABLE mail_cursors (
+    mailbox     text PRIMARY KEY,
+    uidvalidity bigint NOT NULL,
+    last_uid    bigint NOT NULL,
+    updated_at  timestamptz NOT NULL
+);
+-- and what a reply needs to land in the consulter's thread: her subject, the Message-ID to
+-- answer (In-Reply-To) and the References chain, in order.
+CREATE TABLE mail_threads (
+    conversation_id bigint PRIMARY KEY REFERENCES conversations(id),
+    subject         text NOT NULL,
+    last_message_id text,
+    refs            text[] NOT NULL DEFAULT '{}',
+    updated_at      timestamptz NOT NULL
+);
+""",
 }

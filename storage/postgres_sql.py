@@ -176,7 +176,8 @@ FROM c ORDER BY id
 
 # ---- outbox ---------------------------------------------------------------------------------
 # SKIP LOCKED: concurrent senders pass over each other's rows instead of queueing behind them.
-# A row claimed and committed meanwhile is re-checked against due_at and drops out.
+# A row claimed and committed meanwhile is re-checked against due_at and drops out. The
+# contact's discretion as it is at sending time: the channel then hides who is writing.
 CLAIM_OUTBOX = """
 WITH due AS (
     SELECT id FROM outbox WHERE status = 'pending' AND due_at <= $1
@@ -187,11 +188,13 @@ WITH due AS (
     FROM due WHERE o.id = due.id
     RETURNING o.id, o.attempts, o.message_id
 )
-SELECT cl.id, cl.attempts, m.id, m.conversation_id, m.channel, i.address, m.body
+SELECT cl.id, cl.attempts, m.id, m.conversation_id, m.channel, i.address, m.body, t.discretion,
+       m.author_id IS NULL  -- no author: an automatic reply
 FROM claimed cl
 JOIN messages m ON m.id = cl.message_id
 JOIN conversations c ON c.id = m.conversation_id
 JOIN channel_identities i ON i.id = c.identity_id
+JOIN contacts t ON t.id = c.contact_id
 ORDER BY cl.id
 """
 MARK_SENT = """

@@ -39,6 +39,8 @@ from inbox.model import (
     DeliveryStatus,
     Direction,
     Event,
+    MailCursor,
+    MailThread,
     Message,
     MessageId,
     NewUser,
@@ -53,6 +55,7 @@ from inbox.model import (
     UserId,
 )
 from storage import rows
+from storage import sqlite_mail as sm
 from storage import sqlite_policies as sp
 from storage import sqlite_routing as sr
 from storage import sqlite_sql as q
@@ -501,6 +504,8 @@ class SqliteStore:
                     channel=ChannelKind(r[4]),
                     recipient=r[5],
                     body=r[6],
+                    discreet=bool(r[7]),
+                    automatic=bool(r[8]),
                 ),
             )
             for r in found
@@ -558,6 +563,31 @@ class SqliteStore:
     async def next_outbox_due(self) -> datetime | None:
         (row,) = await self._all(q.NEXT_DUE)
         return None if row[0] is None else _parse(row[0])
+
+    async def mark_bounced(self, provider_ids: Sequence[str], *, now: datetime) -> list[MessageId]:
+        if not provider_ids:
+            return []
+        return await self._on_db_thread(
+            lambda db: sm.mark_bounced(db, provider_ids, now), write=True
+        )
+
+    # ---- mail channel state -------------------------------------------------------------
+    async def mail_cursor(self, mailbox: str) -> MailCursor | None:
+        return await self._on_db_thread(lambda db: sm.mail_cursor(db, mailbox), write=False)
+
+    async def save_mail_cursor(self, mailbox: str, cursor: MailCursor, *, now: datetime) -> None:
+        await self._on_db_thread(
+            lambda db: sm.save_mail_cursor(db, mailbox, cursor, now), write=True
+        )
+
+    async def mail_thread(self, conversation_id: ConversationId) -> MailThread | None:
+        return await self._on_db_thread(lambda db: sm.mail_thread(db, conversation_id), write=False)
+
+    async def save_mail_threads(
+        self, threads: Sequence[tuple[ConversationId, MailThread]], *, now: datetime
+    ) -> None:
+        if threads:
+            await self._on_db_thread(lambda db: sm.save_mail_threads(db, threads, now), write=True)
 
     # ---- users, sessions, tokens --------------------------------------------------------
     async def create_user(self, user: NewUser, *, now: datetime) -> User:

@@ -146,4 +146,22 @@ CREATE TABLE channel_settings (
     updated_at  TEXT NOT NULL
 );
 """,
+    3: """
+-- The mail channel: how far each mailbox has been read (UIDs count only with their UIDVALIDITY)
+CREATE TABLE mail_cursors (
+    mailbox     TEXT PRIMARY KEY,
+    uidvalidity INTEGER NOT NULL,
+    last_uid    INTEGER NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+-- and what a reply needs to land in the consulter's thread: her subject, the Message-ID to
+-- answer (In-Reply-To) and the References chain, in order.
+CREATE TABLE mail_threads (
+    conversation_id INTEGER PRIMARY KEY REFERENCES conversations(id),
+    subject         TEXT NOT NULL,
+    last_message_id TEXT,
+    refs            TEXT NOT NULL DEFAULT '[]',  -- JSON array
+    updated_at      TEXT NOT NULL
+);
+""",
 }

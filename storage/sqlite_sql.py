@@ -108,12 +108,15 @@ UPDATE outbox SET due_at = ?, attempts = attempts + 1, updated_at = ?
 WHERE id IN (SELECT value FROM json_each(?))
 RETURNING id
 """
+# The contact's discretion as it is at sending time: the channel then hides who is writing.
 OUTBOX_ITEMS = """
-SELECT o.id, o.attempts, m.id, m.conversation_id, m.channel, i.address, m.body
+SELECT o.id, o.attempts, m.id, m.conversation_id, m.channel, i.address, m.body, t.discretion,
+       m.author_id IS NULL  -- no author: an automatic reply
 FROM outbox o
 JOIN messages m ON m.id = o.message_id
 JOIN conversations c ON c.id = m.conversation_id
 JOIN channel_identities i ON i.id = c.identity_id
+JOIN contacts t ON t.id = c.contact_id
 WHERE o.id IN (SELECT value FROM json_each(?))
 ORDER BY o.id
 """
