@@ -13,12 +13,16 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from channels.base import Channel
+from channels.mail import MailChannel, MailIntake, MailSettings
+from channels.mail_imap import ImapSettings
+from channels.mail_smtp import SmtpSettings
 from channels.webchat import WebChatChannel
 from inbox.autoreply import AutoReplier
 from inbox.config import Config, DatabaseConfig
 from inbox.deadlines import DeadlineWatcher
 from inbox.errors import DatabaseUnavailable, SchemaMismatch
 from inbox.identity import load_identity_key
+from inbox.mail_config import MailConfig
 from inbox.model import ChannelKind
 from inbox.outbox import OutboxSender
 from inbox.pipeline import Intake, Stored
@@ -106,6 +110,35 @@ class EventFeed:
                 self._last_id = events[-1].id
 
 
+def build_mail_settings(cfg: MailConfig) -> MailSettings:
+    return MailSettings(
+        imap=ImapSettings(
+            host=cfg.imap_host,
+            port=cfg.imap_port,
+            security=cfg.imap_security,
+            username=cfg.imap_username,
+            password=cfg.imap_password,
+            folder=cfg.imap_folder,
+        ),
+        smtp=SmtpSettings(
+            host=cfg.smtp_host,
+            port=cfg.smtp_port,
+            security=cfg.smtp_security,
+            username=cfg.smtp_username or None,
+            password=cfg.smtp_password or None,
+        ),
+        address=cfg.address,
+        from_name=cfg.from_name,
+        domain=cfg.domain or cfg.address.rpartition("@")[2],
+        charset=cfg.charset,
+        mark=cfg.mark,
+        max_attachment_bytes=cfg.max_attachment_bytes,
+        neutral_name=cfg.neutral_name,
+        neutral_subject=cfg.neutral_subject,
+        default_subject=cfg.default_subject,
+    )
+
+
 def web_settings(cfg: Config) -> WebSettings:
     return WebSettings(
         base_url=cfg.server.base_url,
@@ -162,6 +195,9 @@ async def serve(
         channels: dict[ChannelKind, Channel] = {}
         webchat = await stack.enter_async_context(WebChatChannel(chat_hub))
         channels[webchat.kind] = webchat
+        mail_settings = build_mail_settings(cfg.mail) if cfg.mail.enabled else None
+        if mail_settings is not None:
+            channels[ChannelKind.MAIL] = MailChannel(mail_settings, store)
 
         feed = EventFeed(store, staff_hub)
         policy = RoutingPolicy(
@@ -255,12 +291,18 @@ async def serve(
                 tg.create_task(replier.run(), name="auto-replies"),
                 tg.create_task(watcher.run(), name="deadlines"),
             ]
+            intakes = []  # pull channels: stopped first at shutdown, so nothing new comes in
+            if mail_settings is not None:
+                mail_intake = MailIntake(mail_settings, intake, store, clock=clock)
+                intakes.append(tg.create_task(mail_intake.run(), name="mail-intake"))
             async with web_server(build_app(services), cfg.server.host, cfg.server.port) as runner:
                 url = f"http://{cfg.server.host}:{bound_port(runner)}"
                 log.info(f"listening on {url}", extra={"action": "server_listening", "url": url})
                 on_ready(url)
                 await stop.wait()
                 log.info("stopping intake", extra={"action": "shutdown_started"})
+                for task in intakes:
+                    task.cancel()
                 intake.close()
             left = await intake.drain(cfg.shutdown.drain_s)
             await _final_round(router, replier, outbox, cfg.shutdown.drain_s)

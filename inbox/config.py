@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from inbox.errors import ConfigError
+from inbox.mail_config import MailConfig, mail_problem
 from inbox.model import ChannelKind, Role
 from inbox.privacy import (
     DEFAULT_REVEAL_ROLES,
@@ -218,6 +219,7 @@ class Config:
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     routing: RoutingConfig = field(default_factory=RoutingConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
+    mail: MailConfig = field(default_factory=MailConfig)
     # Where the values came from, for messages; not part of the configuration's value.
     source: str = field(default="(defaults)", compare=False, metadata=_NOT_IN_FILE)
 
@@ -394,11 +396,19 @@ def _resolve(cfg: Config, env: Mapping[str, str]) -> Config:
     if not database.url:
         database = dataclasses.replace(database, url=f"sqlite:///{data_dir / 'inbox.db'}")
     key = env.get(cfg.security.identity_key_env) or None
+    mail = dataclasses.replace(
+        cfg.mail,
+        imap_password=env.get(cfg.mail.imap_password_env, ""),
+        smtp_password=env.get(cfg.mail.smtp_password_env, ""),
+    )
+    if problem := mail_problem(mail):
+        raise _Problem(problem)
     return dataclasses.replace(
         cfg,
         data=DataConfig(dir=data_dir),
         database=database,
         security=dataclasses.replace(cfg.security, identity_key=key),
+        mail=mail,
     )
 
 

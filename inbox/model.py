@@ -112,6 +112,7 @@ class OutboundMessage:
     body: str
     thread_hint: str | None = None
     discreet: bool = False  # the contact asked for discretion: neutral sender name and subject
+    automatic: bool = False  # an auto-reply, not a person's: marked Auto-Submitted in mail
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,0 +1,82 @@
+"""From a parsed mail to what the inbox stores: pure, so each case is a table test.
+
+Auto-replies, bounces and our own mail coming back never open a conversation and never trigger
+an auto-reply of ours: they are sorted out here, before the intake. A mail the parser had
+trouble with is still stored, with its warnings appended for the counselor, never dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from channels.mail_auto import AutoKind
+from channels.mail_parse import ParsedMail
+from inbox.model import Attachment, ChannelKind, InboundMessage, MailThread
+
+WARNING_MARK = "[tsunagu]"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sorted:
+    """One fetched mail, sorted: to store (with its thread), a bounce, or to skip."""
+
+    inbound: InboundMessage | None = None
+    thread: MailThread | None = None
+    bounced: str | None = None  # the Message-ID of our mail that bounced
+    skipped: str | None = None  # why it was not stored (for counts in the logs, never content)
+
+
+def external_id(parsed: ParsedMail) -> str:
+    """The idempotency key: the Message-ID together with (a hash of) the sender, so a stranger
+    who learns a Message-ID cannot make her mail count as someone else's duplicate."""
+    sender = hashlib.sha256(parsed.sender.encode()).hexdigest()[:12]
+    return f"{parsed.message_id}#{sender}"
+
+
+def body_text(parsed: ParsedMail) -> str:
+    """What the counselor reads: the subject, the new text, and any parser warnings."""
+    parts = []
+    if parsed.subject.strip():
+        parts.append(f"件名 / Subject: {parsed.subject.strip()}")
+    text = parsed.body.strip()
+    if text:
+        parts.append(text)
+    elif parsed.quoted.strip():
+        parts.append(parsed.quoted.strip())  # a reply with nothing new: show what she quoted
+    if parsed.warnings:
+        parts.append(f"{WARNING_MARK} " + "\n".join(parsed.warnings))
+    return "\n\n".join(parts) or "（本文なし / no text）"
+
+
+def thread_of(parsed: ParsedMail) -> MailThread:
+    refs = list(parsed.references)
+    if parsed.in_reply_to and parsed.in_reply_to not in refs:
+        refs.append(parsed.in_reply_to)
+    return MailThread(
+        subject=parsed.subject.strip(), last_message_id=parsed.message_id, references=tuple(refs)
+    )
+
+
+def sort_mail(parsed: ParsedMail, *, received_at: datetime) -> Sorted:
+    if parsed.auto is AutoKind.BOUNCE:
+        return Sorted(bounced=parsed.bounced_message_id, skipped="bounce")
+    if parsed.auto is not AutoKind.NONE:
+        return Sorted(skipped=parsed.auto.value)  # auto-reply, or our own mail looping back
+    if not parsed.sender:
+        return Sorted(skipped="no_sender")
+    attachments = tuple(
+        Attachment(filename=a.filename, content_type=a.content_type, size_bytes=a.size_bytes)
+        for a in parsed.attachments
+    )
+    inbound = InboundMessage(
+        channel=ChannelKind.MAIL,
+        external_id=external_id(parsed),
+        sender=parsed.sender,
+        body=body_text(parsed),
+        received_at=received_at,
+        thread_hint=parsed.message_id,
+        attachments=attachments,
+    )
+    return Sorted(inbound=inbound, thread=thread_of(parsed))
