@@ -1,0 +1,67 @@
+"""Sorting parsed mail for the intake: pure table tests."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+
+from channels.mail_auto import AutoKind
+from channels.mail_intake import body_text, external_id, sort_mail, thread_of
+from channels.mail_parse import MailAttachment, ParsedMail
+
+NOW = datetime(2026, 11, 22, 1, tzinfo=UTC)
+BASE = ParsedMail(
+    message_id="m1@example.jp",
+    in_reply_to="ours@city.example.jp",
+    references=("root@example.jp",),
+    sender="a@example.jp",
+    sender_name="A",
+    subject=" 相談 ",
+    date=None,
+    body="本文です。",
+    quoted="> 以前の文",
+    attachments=(),
+    warnings=(),
+    auto=AutoKind.NONE,
+    bounced_message_id=None,
+)
+
+
+def test_a_consulters_mail_is_stored_with_its_thread() -> None:
+    result = sort_mail(BASE, received_at=NOW)
+    assert result.inbound is not None and result.inbound.received_at == NOW
+    assert result.inbound.body == "件名 / Subject: 相談\n\n本文です。"
+    assert result.thread is not None
+    assert result.thread.references == ("root@example.jp", "ours@city.example.jp")
+    assert result.thread.last_message_id == "m1@example.jp" and result.thread.subject == "相談"
+
+
+def test_the_idempotency_key_binds_the_sender() -> None:
+    other = dataclasses.replace(BASE, sender="b@example.jp")
+    assert external_id(BASE) != external_id(other)
+    assert external_id(BASE).startswith("m1@example.jp#")
+    assert "a@example.jp" not in external_id(BASE)  # the key is stored: no address in it
+
+
+def test_bounce_auto_reply_loop_and_senderless_mail_are_not_stored() -> None:
+    bounce = dataclasses.replace(BASE, auto=AutoKind.BOUNCE, bounced_message_id="x@city")
+    assert sort_mail(bounce, received_at=NOW).bounced == "x@city"
+    for kind in (AutoKind.AUTO_REPLY, AutoKind.LOOP):
+        result = sort_mail(dataclasses.replace(BASE, auto=kind), received_at=NOW)
+        assert result.inbound is None and result.skipped == kind.value
+    assert sort_mail(dataclasses.replace(BASE, sender=""), received_at=NOW).skipped == "no_sender"
+
+
+def test_body_falls_back_and_carries_warnings_and_attachments() -> None:
+    quoted_only = dataclasses.replace(BASE, body="", subject="")
+    assert body_text(quoted_only) == "> 以前の文"
+    empty = dataclasses.replace(BASE, body="", quoted="", subject="")
+    assert body_text(empty) == "（本文なし / no text）"
+    warned = dataclasses.replace(BASE, warnings=("attachment 'a.pdf' was not kept",))
+    assert body_text(warned).endswith("[tsunagu] attachment 'a.pdf' was not kept")
+    big = MailAttachment(
+        filename="a.pdf", content_type="application/pdf", size_bytes=9, content=None, refused=True
+    )
+    result = sort_mail(dataclasses.replace(BASE, attachments=(big,)), received_at=NOW)
+    assert result.inbound is not None and result.inbound.attachments[0].filename == "a.pdf"
+    assert thread_of(dataclasses.replace(BASE, in_reply_to=None)).references == ("root@example.jp",)
