@@ -13,12 +13,7 @@ from tests.mailservers import Dovecot, MailAccount, SmtpSink, start_smtp_sink
 @pytest.fixture(scope="session")
 def dovecot() -> Iterator[Dovecot]:
     """Dovecot on 127.0.0.1:<free port>; skips (fails under TSUNAGU_TEST_STRICT=1) without it."""
-    server = Dovecot()
-    try:
-        server.start()
-        yield server
-    finally:
-        server.close()
+    yield from _running_dovecot()
 
 
 @pytest.fixture
@@ -26,12 +21,7 @@ def private_dovecot() -> Iterator[Dovecot]:
     """A Dovecot of this test's own, for tests that upset server-wide state: after a failed
     login Dovecot delays every login from that IP by seconds (its auth penalty, which no
     setting turns off), and the session server would pass that delay on to later tests."""
-    server = Dovecot()
-    try:
-        server.start()
-        yield server
-    finally:
-        server.close()
+    yield from _running_dovecot()
 
 
 @pytest.fixture
@@ -49,3 +39,12 @@ async def smtp_sink() -> AsyncIterator[SmtpSink]:
     finally:
         server.close()
         await server.wait_closed()
+
+
+def _running_dovecot() -> Iterator[Dovecot]:
+    server = Dovecot()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.close()

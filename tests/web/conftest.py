@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator
+import io
+import logging
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +18,7 @@ import pytest
 from inbox.app import serve
 from inbox.auth import hash_password
 from inbox.config import Config, load_config
+from inbox.logging import configure_logging
 from inbox.model import Role
 from storage.sqlite import SqliteStore
 from tests.factories import T0
@@ -102,3 +105,15 @@ async def sign_in(url: str, username: str) -> aiohttp.ClientSession:
     ) as r:
         assert r.status == 200, await r.text()
     return session
+
+
+@pytest.fixture
+def captured_logs() -> Iterator[io.StringIO]:
+    """Everything the server logs, at DEBUG, as the JSON lines a collector would get."""
+    stream = io.StringIO()
+    configure_logging("DEBUG", "json", stream)
+    yield stream
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    root.setLevel(logging.WARNING)

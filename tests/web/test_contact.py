@@ -4,8 +4,7 @@ reveal, and the contact's own mode; the address never reaches the logs."""
 from __future__ import annotations
 
 import io
-import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,6 @@ import aiohttp
 import pytest
 
 from inbox.errors import ConfigError
-from inbox.logging import configure_logging
 from inbox.model import Anonymity, ChannelKind, CounselorUpdate, Presence, Role, UserId
 from inbox.privacy import AnonymityPolicy
 from storage.sqlite import SqliteStore
@@ -21,17 +19,6 @@ from tests.factories import T0, inbound
 from tests.web.conftest import Server, add_staff, make_config, running, sign_in
 
 ADDRESS = "+819012345678"
-
-
-@pytest.fixture
-def logs() -> Iterator[io.StringIO]:
-    stream = io.StringIO()
-    configure_logging("DEBUG", "json", stream)
-    yield stream
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-    root.setLevel(logging.WARNING)
 
 
 @pytest.fixture
@@ -72,7 +59,7 @@ async def call(
 
 
 async def test_pseudonymous_reveal_needs_the_role_and_a_reason(
-    site: tuple[Server, int, int], logs: io.StringIO
+    site: tuple[Server, int, int], captured_logs: io.StringIO
 ) -> None:
     server, _, chat_id = site
     base = f"{server.url}/api/conversations/{chat_id}"
@@ -94,11 +81,11 @@ async def test_pseudonymous_reveal_needs_the_role_and_a_reason(
     assert [(e.actor_id, e.conversation_id, e.data) for e in revealed] == [
         (server.ids["boss"], chat_id, {"reason": "警察からの照会", "anonymity": "pseudonymous"})
     ]
-    assert "session-key" not in logs.getvalue()
+    assert "session-key" not in captured_logs.getvalue()
 
 
 async def test_anonymous_is_never_revealed_identified_is_shown(
-    site: tuple[Server, int, int], logs: io.StringIO
+    site: tuple[Server, int, int], captured_logs: io.StringIO
 ) -> None:
     server, sms_id, _ = site
     async with await sign_in(server.url, "boss") as boss:
@@ -110,7 +97,7 @@ async def test_anonymous_is_never_revealed_identified_is_shown(
         status, body = await call(boss, "GET", f"{server.url}/api/conversations/{phone_id}/contact")
         assert body["contact"]["anonymity"] == "identified"
         assert body["contact"]["address"] == ADDRESS
-    assert ADDRESS not in logs.getvalue()
+    assert ADDRESS not in captured_logs.getvalue()
 
 
 async def test_the_contact_chooses_her_own_mode(site: tuple[Server, int, int]) -> None:

@@ -3,29 +3,14 @@
 from __future__ import annotations
 
 import io
-import logging
-from collections.abc import Iterator
 
 import aiohttp
-import pytest
 
-from inbox.logging import configure_logging
 from tests.web.conftest import PASSWORD, Server, sign_in
 from tests.web.test_webchat import chat, next_event, say
 
 SECRET_BODY = "夫に見つかるのが怖いです ZQXJ-body-marker"
 SECRET_REPLY = "安全な時間に返信します ZQXJ-reply-marker"
-
-
-@pytest.fixture
-def captured_logs() -> Iterator[io.StringIO]:
-    stream = io.StringIO()
-    configure_logging("DEBUG", "json", stream)
-    yield stream
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-    root.setLevel(logging.WARNING)
 
 
 async def test_logs_carry_ids_only(
