@@ -15,6 +15,7 @@ Order: urgent (higher priority) first, then whoever has waited longest. For each
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -114,7 +115,7 @@ def decisions(
     on_duty = {a.user_id: _Agent(a) for a in on_shift_now if a.presence is Presence.AVAILABLE}
     continuity = timedelta(days=policy.continuity_days)
     hold = timedelta(seconds=policy.continuity_wait_s)
-    free = [a for a in on_duty.values() if a.load < a.capacity]
+    free = _FreePool(on_duty.values())
     closed, urgent = policy.closed_channels, policy.urgent_priority
     for conv in queue_order(snapshot.waiting):
         if conv.channel in closed and conv.priority < urgent:
@@ -125,17 +126,17 @@ def decisions(
             agent = on_duty.get(previous)
             if agent is not None and agent.has_room(conv.channel) and agent.qualifies(conv):
                 yield agent.take(conv, now)
-                free = _still_free(free, agent)
+                free.changed(agent)
                 continue
             if previous in on_shift_ids and now - conv.waiting_since < hold:
                 yield Wait(conversation_id=conv.id, reason=WAITING_FOR_PREVIOUS)
                 continue
-        chosen = _least_loaded(free, conv)
+        chosen = free.best(conv)
         if chosen is None:
             yield Wait(conversation_id=conv.id, reason=_why_not(on_duty, conv))
             continue
         yield chosen.take(conv, now)
-        free = _still_free(free, chosen)
+        free.changed(chosen)
 
 
 def _previous(conv: WaitingConversation, now: datetime, within: timedelta) -> UserId | None:
@@ -146,21 +147,43 @@ def _previous(conv: WaitingConversation, now: datetime, within: timedelta) -> Us
     return conv.previous_assignee
 
 
-def _least_loaded(free: list[_Agent], conv: WaitingConversation) -> _Agent | None:
-    best: _Agent | None = None
-    best_key: tuple[int, datetime, int] | None = None
-    for agent in free:
-        if not agent.has_room(conv.channel) or not agent.qualifies(conv):
-            continue
-        key = (agent.load, agent.idle, agent.info.user_id)
-        if best_key is None or key < best_key:
-            best, best_key = agent, key
-    return best
+class _FreePool:
+    """Counselors with room, least loaded first, then idle longest, then lowest id: a heap, so
+    a decision costs O(log n) instead of a scan of everyone. Entries go stale when a counselor
+    takes a conversation (her key changes); they are dropped when they surface."""
+
+    __slots__ = ("_heap",)
+
+    def __init__(self, agents: Iterable[_Agent]) -> None:
+        self._heap = [_entry(a) for a in agents if a.load < a.capacity]
+        heapq.heapify(self._heap)
+
+    def best(self, conv: WaitingConversation) -> _Agent | None:
+        """The first counselor in that order who has room on the channel and qualifies."""
+        heap, passed, found = self._heap, [], None
+        while heap:
+            entry = heap[0]
+            agent = entry[3]
+            if entry[:2] != (agent.load, agent.idle) or agent.load >= agent.capacity:
+                heapq.heappop(heap)  # stale (she took one since) or full for good
+            elif agent.has_room(conv.channel) and agent.qualifies(conv):
+                found = agent
+                break
+            else:
+                passed.append(heapq.heappop(heap))  # not for this one; maybe for the next
+        for entry in passed:
+            heapq.heappush(heap, entry)
+        return found
+
+    def changed(self, agent: _Agent) -> None:
+        """She took a conversation: her place in the order moved."""
+        if agent.load < agent.capacity:
+            heapq.heappush(self._heap, _entry(agent))
 
 
-def _still_free(free: list[_Agent], agent: _Agent) -> list[_Agent]:
-    """Drop a counselor who just became full, so later scans skip her for good."""
-    return free if agent.load < agent.capacity else [a for a in free if a is not agent]
+def _entry(agent: _Agent) -> tuple[int, datetime, int, _Agent]:
+    # user ids are unique, so two entries never compare their agents
+    return (agent.load, agent.idle, agent.info.user_id, agent)
 
 
 def _why_not(on_duty: dict[UserId, _Agent], conv: WaitingConversation) -> str:

@@ -60,6 +60,8 @@ def labels_per_identity(items: Sequence[KeyedInbound]) -> dict[Key, IntakeLabels
 
 
 def attachments_json(item: KeyedInbound) -> str:
+    if not item.message.attachments:
+        return "[]"  # most messages: no json.dumps on the hot path
     return json.dumps(
         [
             {"filename": a.filename, "content_type": a.content_type, "size_bytes": a.size_bytes}

@@ -131,6 +131,10 @@ ALTER TABLE conversations ADD COLUMN escalated_at timestamptz;
 ALTER TABLE contacts ADD COLUMN anonymity text;  -- NULL: the channel's default
 ALTER TABLE contacts ADD COLUMN discretion boolean NOT NULL DEFAULT false;
 CREATE INDEX conversations_contact ON conversations (contact_id, id);
+-- Loads are counted per channel now: with the channel in the index, counting never reads rows.
+DROP INDEX conversations_load;
+CREATE INDEX conversations_load_by_channel ON conversations (assignee_id, channel)
+    WHERE status IN ('assigned', 'waiting');
 CREATE INDEX conversations_offers ON conversations (offered_at)
     WHERE status = 'assigned' AND opened_at IS NULL;
 -- Auto-replies sent, one row per (conversation, kind): the primary key is what makes a restart

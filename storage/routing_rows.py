@@ -52,8 +52,9 @@ def waiting_from_rows(found: Sequence[Row], parse: TimeParser) -> tuple[WaitingC
 
 
 def channel_loads(found: Iterable[Row]) -> dict[LoadKey, int]:
-    """Rows of (user id, channel, count) as a dict."""
-    return {(int(r[0]), str(r[1])): int(r[2]) for r in found}
+    """Rows of (user id, channel, count) as a dict; rows without a user (a supervisor answered
+    an unassigned conversation) load nobody."""
+    return {(int(r[0]), str(r[1])): int(r[2]) for r in found if r[0] is not None}
 
 
 def agents_from_rows(

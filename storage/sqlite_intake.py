@@ -11,8 +11,16 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 
-from inbox.model import NO_LABELS, ConversationId, IntakeLabels, MessageId, StoredInbound
+from inbox.model import (
+    NO_LABELS,
+    ChannelKind,
+    ConversationId,
+    IntakeLabels,
+    MessageId,
+    StoredInbound,
+)
 from storage.base import KeyedInbound
 from storage.intake_plan import (
     answers,
@@ -88,6 +96,7 @@ WHERE id = ?5
 ALERTED = "supervisors_alerted"
 
 
+@lru_cache(maxsize=4096)  # a message's time is formatted for several rows of its batch
 def _ts(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="microseconds")
 
@@ -110,11 +119,12 @@ def save_inbound_batch(
         return answers(keys, stored, set())
     next_id = _NextIds(*db.execute(NEXT_IDS).fetchone())
 
+    at_of = {key: _ts(item.message.received_at) for key, item in fresh.items()}
     identity_of = _find_or_create_identities(db, list(fresh.values()), next_id)
     last_at: dict[int, str] = {}  # identity id -> its latest message in this batch
     for key, item in fresh.items():
         ident = identity_of[(key[0], item.identity_hash)][0]
-        last_at[ident] = max(last_at.get(ident, ""), _ts(item.message.received_at))
+        last_at[ident] = max(last_at.get(ident, ""), at_of[key])
     labels_of = labels_per_identity(list(fresh.values()))
     conversation_of, opened = _find_or_open_conversations(
         db, list(fresh.values()), identity_of, last_at, labels_of, next_id
@@ -126,11 +136,11 @@ def save_inbound_batch(
         ident = identity_of[(key[0], item.identity_hash)][0]
         conv_id = ConversationId(conversation_of[ident])
         mid = next_id.take("messages")
-        at = _ts(item.message.received_at)
+        at = at_of[key]
         stored[key] = (MessageId(mid), conv_id)
         body = item.message.body
         messages.append((mid, conv_id, key[0], key[1], body, attachments_json(item), at))
-        events.append((at, "message_received", conv_id, mid, json.dumps({"channel": key[0]})))
+        events.append((at, "message_received", conv_id, mid, _CHANNEL_DATA[key[0]]))
         if item.labels.alert is not None:
             events.append((at, ALERTED, conv_id, mid, json.dumps({"reason": item.labels.alert})))
     db.executemany(INSERT_MESSAGES, messages)
@@ -151,7 +161,12 @@ def save_inbound_batch(
 
 
 def _tags(labels: IntakeLabels) -> str:
+    if not labels.tags:
+        return "[]"
     return json.dumps(sorted(labels.tags), ensure_ascii=False)
+
+
+_CHANNEL_DATA = {c.value: json.dumps({"channel": c.value}) for c in ChannelKind}
 
 
 class _NextIds:

@@ -129,6 +129,10 @@ ALTER TABLE conversations ADD COLUMN escalated_at TEXT;
 ALTER TABLE contacts ADD COLUMN anonymity TEXT;
 ALTER TABLE contacts ADD COLUMN discretion INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX conversations_contact ON conversations (contact_id, id);
+-- Loads are counted per channel now: with the channel in the index, counting never reads rows.
+DROP INDEX conversations_load;
+CREATE INDEX conversations_load_by_channel ON conversations (assignee_id, channel)
+    WHERE status IN ('assigned', 'waiting');
 CREATE INDEX conversations_offers ON conversations (offered_at)
     WHERE status = 'assigned' AND opened_at IS NULL;
 -- Auto-replies sent, one row per (conversation, kind): the primary key is what makes a restart
