@@ -116,6 +116,7 @@ def decisions(
     continuity = timedelta(days=policy.continuity_days)
     hold = timedelta(seconds=policy.continuity_wait_s)
     free = _FreePool(on_duty.values())
+    why_not = _WhyNot(on_duty)
     closed, urgent = policy.closed_channels, policy.urgent_priority
     for conv in queue_order(snapshot.waiting):
         if conv.channel in closed and conv.priority < urgent:
@@ -133,7 +134,7 @@ def decisions(
                 continue
         chosen = free.best(conv)
         if chosen is None:
-            yield Wait(conversation_id=conv.id, reason=_why_not(on_duty, conv))
+            yield Wait(conversation_id=conv.id, reason=why_not(conv))
             continue
         yield chosen.take(conv, now)
         free.changed(chosen)
@@ -160,20 +161,40 @@ class _FreePool:
 
     def best(self, conv: WaitingConversation) -> _Agent | None:
         """The first counselor in that order who has room on the channel and qualifies."""
-        heap, passed, found = self._heap, [], None
-        while heap:
+        heap, found = self._heap, None
+        passed: list[_Entry] = []
+        while heap and len(passed) < _PATIENCE:
             entry = heap[0]
             agent = entry[3]
-            if entry[:2] != (agent.load, agent.idle) or agent.load >= agent.capacity:
-                heapq.heappop(heap)  # stale (she took one since) or full for good
+            if _stale(entry):
+                heapq.heappop(heap)  # she took one since, or is full for good
             elif agent.has_room(conv.channel) and agent.qualifies(conv):
                 found = agent
                 break
             else:
                 passed.append(heapq.heappop(heap))  # not for this one; maybe for the next
+        if found is None and heap:
+            # Many ahead of her do not qualify (a rare skill): one scan beats popping them all.
+            found = self._scan(conv)
         for entry in passed:
             heapq.heappush(heap, entry)
         return found
+
+    def _scan(self, conv: WaitingConversation) -> _Agent | None:
+        # Stale entries pile up as counselors take work; the scan drops them, so the heap
+        # stays about one entry per counselor with room.
+        live = [entry for entry in self._heap if not _stale(entry)]
+        if len(live) < len(self._heap):
+            heapq.heapify(live)
+            self._heap[:] = live
+        best: _Entry | None = None
+        for entry in live:
+            agent = entry[3]
+            if best is not None and entry[:3] >= best[:3]:
+                continue
+            if agent.has_room(conv.channel) and agent.qualifies(conv):
+                best = entry
+        return None if best is None else best[3]
 
     def changed(self, agent: _Agent) -> None:
         """She took a conversation: her place in the order moved."""
@@ -181,14 +202,37 @@ class _FreePool:
             heapq.heappush(self._heap, _entry(agent))
 
 
-def _entry(agent: _Agent) -> tuple[int, datetime, int, _Agent]:
+_PATIENCE = 8  # counselors passed over before best() falls back to a scan
+_Entry = tuple[int, datetime, int, "_Agent"]  # her load, idle since, id, herself
+
+
+def _stale(entry: _Entry) -> bool:
+    agent = entry[3]
+    return entry[:2] != (agent.load, agent.idle) or agent.load >= agent.capacity
+
+
+def _entry(agent: _Agent) -> _Entry:
     # user ids are unique, so two entries never compare their agents
     return (agent.load, agent.idle, agent.info.user_id, agent)
 
 
-def _why_not(on_duty: dict[UserId, _Agent], conv: WaitingConversation) -> str:
-    if not on_duty:
-        return NO_COUNSELOR
-    if not any(a.qualifies(conv) for a in on_duty.values()):
-        return NO_ELIGIBLE
-    return ALL_BUSY
+class _WhyNot:
+    """Why a conversation waits. Whether anyone on duty qualifies depends only on what the
+    conversation asks for, so the answer is kept per requirement: waits come in runs."""
+
+    __slots__ = ("_known", "_on_duty")
+
+    def __init__(self, on_duty: dict[UserId, _Agent]) -> None:
+        self._on_duty = on_duty
+        self._known: dict[tuple[str | None, str | None, str | None], bool] = {}
+
+    def __call__(self, conv: WaitingConversation) -> str:
+        if not self._on_duty:
+            return NO_COUNSELOR
+        need = (conv.skill, conv.team, conv.language)
+        anyone = None if conv.declined_by else self._known.get(need)
+        if anyone is None:
+            anyone = any(a.qualifies(conv) for a in self._on_duty.values())
+            if not conv.declined_by:
+                self._known[need] = anyone
+        return ALL_BUSY if anyone else NO_ELIGIBLE

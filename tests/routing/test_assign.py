@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -270,3 +271,66 @@ def test_closed_channel_waits_unless_urgent() -> None:
         2,
         OUTSIDE_HOURS,
     )
+
+
+many_agents_st = st.lists(
+    st.tuples(
+        st.integers(1, 3),
+        st.none() | st.integers(0, 1),
+        st.frozensets(st.sampled_from(["dv", "youth"]), max_size=1),
+        st.none() | st.integers(0, 100),
+    ),
+    min_size=10,
+    max_size=24,
+).map(
+    lambda rows: tuple(
+        agent(
+            i + 1,
+            capacity=cap,
+            channel_capacity=() if phone is None else ((PHONE, phone),),
+            skills=skills,
+            idle_since=None if idle is None else at(idle),
+        )
+        for i, (cap, phone, skills, idle) in enumerate(rows)
+    )
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(waiting=waiting_st, team=many_agents_st)
+def test_each_assignment_goes_to_the_least_loaded_qualified_counselor(
+    waiting: tuple[WaitingConversation, ...], team: tuple[AgentLoad, ...]
+) -> None:
+    """Replays the decisions against a plain scan of everyone: with many counselors who lack
+    the skill, the router's heap falls back to its scan path, and both must agree."""
+    waiting = tuple(dataclasses.replace(w, previous_assignee=None) for w in waiting)
+    now = at(1000)
+    got = decide(RoutingSnapshot(waiting=waiting, agents=team), now=now)
+    by_id = {w.id: w for w in waiting}
+    load = {a.user_id: a.load for a in team}
+    phone = {a.user_id: 0 for a in team}
+    idle = {a.user_id: a.idle_since or datetime.min.replace(tzinfo=UTC) for a in team}
+
+    def fits(a: AgentLoad, w: WaitingConversation) -> bool:
+        cap = dict(a.channel_capacity).get(w.channel)
+        return (
+            load[a.user_id] < a.capacity
+            and (
+                cap is None
+                or (w.channel is PHONE and phone[a.user_id] < cap)
+                or w.channel is not PHONE
+            )
+            and (w.skill is None or w.skill in a.skills)
+        )
+
+    for d in got:
+        w = by_id[d.conversation_id]
+        fitting = [a for a in team if fits(a, w)]
+        if isinstance(d, Wait):
+            assert not fitting, (d, fitting)
+            continue
+        best = min(fitting, key=lambda a: (load[a.user_id], idle[a.user_id], a.user_id))
+        assert d.user_id == best.user_id
+        load[d.user_id] += 1
+        phone[d.user_id] += w.channel is PHONE
+        idle[d.user_id] = now
