@@ -176,6 +176,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from inbox.bench_routing import run_routing_bench
 
         return run_routing_bench(args)
+    if args.bench_command == "email":
+        from inbox.bench_email import run_email_bench
+
+        return run_email_bench(args)  # runs its own event loop, after the blocking APPENDs
     from inbox.bench import run_pipeline_bench
 
     return asyncio.run(run_pipeline_bench(args))
@@ -244,6 +248,13 @@ def parser() -> argparse.ArgumentParser:
     br = bsub.add_parser("routing", help="the pure router's decisions against a plain sort")
     br.add_argument("--conversations", type=int, default=10_000)
     br.add_argument("--counselors", type=int, default=200)
+    be = bsub.add_parser(
+        "email",
+        parents=[common],
+        help="mail from a throwaway Dovecot into the database, against a plain IMAP FETCH",
+    )
+    be.add_argument("--database-url", help="also run on this PostgreSQL database")
+    be.add_argument("-n", "--messages", type=int, default=2000)
     b.set_defaults(func=cmd_bench)
     return p
 

@@ -1,4 +1,5 @@
-"""`tsunagu bench pipeline` end to end on SQLite with a tiny load: output shape, not timings."""
+"""The benchmarks end to end with a tiny load: output shape, not timings. `bench email` needs
+Dovecot: tests/mail/test_bench_email.py."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from inbox import dovecot
 from inbox.bench import run_pipeline_bench
+from inbox.bench_email import run_email_bench
 from inbox.bench_routing import run_routing_bench
 
 FINAL_LINE = re.compile(r"^pipeline_vs_baseline=\d+(\.\d+)? p99_ms=\d+(\.\d+)?$")
@@ -45,3 +48,18 @@ def test_routing_bench_decides_every_conversation(capsys: pytest.CaptureFixture[
     decided = next(line for line in lines if line.strip().startswith("decisions"))
     total, assigned, waiting = map(int, re.findall(r"\d+", decided))
     assert total == 300 and assigned + waiting == 300 and assigned > 0
+
+
+def test_email_bench_without_dovecot_says_how_to_install_it(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TSUNAGU_CONFIG", raising=False)
+    monkeypatch.setattr(dovecot, "find_dovecot", lambda: None)
+    args = argparse.Namespace(messages=30, database_url=None, config=None)
+
+    assert run_email_bench(args) == 2
+
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "Dovecot is not installed" in err and "apt-get install dovecot-imapd" in err
