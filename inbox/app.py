@@ -243,6 +243,12 @@ async def serve(
             on_round=replier.routed,
         )
 
+        def other_instance(needs_routing: bool) -> None:
+            """Another process on the same PostgreSQL wrote events: show them, and route."""
+            feed.poke()
+            if needs_routing:
+                router.wake()
+
         def stored(answers: Sequence[Stored]) -> None:
             if any(not a.duplicate for _, a in answers):
                 router.wake()
@@ -290,6 +296,7 @@ async def serve(
                 tg.create_task(feed.run(), name="event-feed"),
                 tg.create_task(replier.run(), name="auto-replies"),
                 tg.create_task(watcher.run(), name="deadlines"),
+                tg.create_task(store.listen(other_instance), name="listen"),
             ]
             intakes = []  # pull channels: stopped first at shutdown, so nothing new comes in
             if mail_settings is not None:

@@ -8,7 +8,7 @@ the state it describes. Timestamps go in and come out as aware UTC datetimes.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, Self
@@ -70,6 +70,11 @@ class Store(Protocol):
         """Apply pending migrations in order, each in its own transaction; return their versions.
         Safe against a concurrent migrate from another process. Raises SchemaMismatch when the
         database is newer than SCHEMA_VERSION."""
+
+    async def listen(self, on_change: Callable[[bool], None]) -> None:
+        """Until cancelled, call on_change(needs_routing) whenever ANOTHER instance sharing the
+        database commits events (needs_routing: new messages, freed capacity and the like), and
+        once after each (re)connection. Never returns on a store only one process can use."""
 
     async def ping(self) -> None:
         """Round-trip to the database. Raises DatabaseUnavailable."""

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Collection, Sequence
+import secrets
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any, Self
@@ -43,11 +44,11 @@ from inbox.model import (
     User,
     UserId,
 )
+from storage import postgres_listen, rows
 from storage import postgres_mail as pm
 from storage import postgres_policies as pp
 from storage import postgres_routing as pr
 from storage import postgres_sql as q
-from storage import rows
 from storage.base import SCHEMA_VERSION, KeyedInbound
 from storage.postgres_intake import save_inbound_batch
 from storage.postgres_pool import RETRYABLE, describe_url, open_pool, translated
@@ -81,6 +82,8 @@ class PostgresStore:
         self._pool_max = pool_max
         self._connect_timeout_s = connect_timeout_s
         self._pool: Any = None
+        # Names this instance's connections, so its listener can skip its own news.
+        self.instance = f"tsunagu-{secrets.token_hex(6)}"
 
     def __repr__(self) -> str:
         return f"PostgresStore({describe_url(self._url)!r})"
@@ -91,6 +94,7 @@ class PostgresStore:
             min_size=self._pool_min,
             max_size=self._pool_max,
             timeout_s=self._connect_timeout_s,
+            application_name=self.instance,
         )
         return self
 
@@ -122,6 +126,11 @@ class PostgresStore:
     async def _fetchval(self, sql: str, *args: Any) -> Any:
         with translated():
             return await self.pool.fetchval(sql, *args)
+
+    async def listen(self, on_change: Callable[[bool], None]) -> None:
+        await postgres_listen.listen(
+            self._url, self.instance, on_change, connect_timeout_s=self._connect_timeout_s
+        )
 
     # ---- schema -------------------------------------------------------------------------
     async def schema_version(self) -> int:

@@ -55,11 +55,18 @@ def _without_password(exc: BaseException, url: str) -> str:
     return text.replace(password, "***") if password else text
 
 
-async def open_pool(url: str, *, min_size: int, max_size: int, timeout_s: float) -> Any:
-    """An asyncpg pool with `min_size` connections open. Raises DatabaseUnavailable."""
+async def open_pool(
+    url: str, *, min_size: int, max_size: int, timeout_s: float, application_name: str
+) -> Any:
+    """An asyncpg pool with `min_size` connections open. Raises DatabaseUnavailable.
+    application_name tells this instance's writes from other instances' (postgres_listen)."""
     try:
         return await asyncpg.create_pool(
-            url, min_size=min_size, max_size=max_size, timeout=timeout_s
+            url,
+            min_size=min_size,
+            max_size=max_size,
+            timeout=timeout_s,
+            server_settings={"application_name": application_name},
         )
     except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         raise DatabaseUnavailable(

@@ -169,5 +169,21 @@ CREATE TABLE mail_threads (
     refs            text[] NOT NULL DEFAULT '{}',
     updated_at      timestamptz NOT NULL
 );
+-- Several instances share one database: every statement that writes events tells the others
+-- (LISTEN tsunagu_events), so their staff screens and routers hear of it at once. The payload
+-- names the writing instance (its application_name), so an instance can skip its own news, and
+-- says "route" when the router may have work.
+CREATE FUNCTION tsunagu_notify_events() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('tsunagu_events', current_setting('application_name') || ' ' ||
+        CASE WHEN EXISTS (SELECT 1 FROM inserted WHERE kind IN (
+            'message_received', 'conversation_closed', 'conversation_requeued', 'offer_lapsed',
+            'counselor_updated', 'channel_resumed', 'deadline_breached', 'user_created',
+            'user_enabled')) THEN 'route' ELSE 'feed' END);
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER events_notify AFTER INSERT ON events REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION tsunagu_notify_events();
 """,
 }

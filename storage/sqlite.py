@@ -150,6 +150,10 @@ class SqliteStore:
             except sqlite3.Error as exc:
                 raise StorageError(f"SQLite: {exc}") from exc
 
+    async def listen(self, on_change: Callable[[bool], None]) -> None:
+        # One process owns an SQLite file: no other instance's news to hear.
+        await asyncio.Event().wait()
+
     # ---- schema -------------------------------------------------------------------------
     async def schema_version(self) -> int:
         found = await self._all(

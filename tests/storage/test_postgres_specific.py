@@ -289,3 +289,54 @@ async def test_missing_database_is_unavailable(pg_template: pgutil.PgTemplate) -
     with pytest.raises(DatabaseUnavailable, match="tsunagu_no_such_database"):
         async with PostgresStore(url):
             pass
+
+
+async def test_an_instance_hears_the_others_events_not_its_own(stores: Stores) -> None:
+    a, b = stores
+    heard: asyncio.Queue[bool] = asyncio.Queue()
+    listening = asyncio.create_task(a.listen(heard.put_nowait))
+    try:
+        assert await asyncio.wait_for(heard.get(), 5) is True  # once at (re)connection
+        await a.save_inbound_batch([inbound("mine")])  # its own news: not reported back
+        assert await news(heard) == []
+        await b.save_inbound_batch([inbound("theirs")])
+        # one notice per statement that wrote events: conversation_opened, message_received
+        assert await news(heard) == [False, True]  # a message: the router has work
+        await b.record_event("user_signed_in", now=at(1))
+        assert await news(heard) == [False]  # for staff screens only
+    finally:
+        listening.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await listening
+
+
+async def test_the_listener_reconnects_after_the_server_drops_it(
+    stores: Stores, other: asyncpg.Connection
+) -> None:
+    a, b = stores
+    heard: asyncio.Queue[bool] = asyncio.Queue()
+    listening = asyncio.create_task(a.listen(heard.put_nowait))
+    try:
+        assert await asyncio.wait_for(heard.get(), 5) is True
+        # Terminate the listener's backend, as a server restart would.
+        await other.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE application_name = $1 AND query LIKE 'LISTEN%'",
+            a.instance,
+        )
+        assert await asyncio.wait_for(heard.get(), 10) is True  # reconnected, reported once
+        await b.save_inbound_batch([inbound("after")])
+        assert True in await news(heard)
+    finally:
+        listening.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await listening
+
+
+async def news(heard: asyncio.Queue[bool], settle_s: float = 0.5) -> list[bool]:
+    """What the listener reported within `settle_s` (notices arrive after the commit)."""
+    await asyncio.sleep(settle_s)
+    found = []
+    while not heard.empty():
+        found.append(heard.get_nowait())
+    return found

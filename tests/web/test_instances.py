@@ -1,0 +1,54 @@
+"""Two server processes on one PostgreSQL: a message taken in by one shows up at once on the
+other's staff screens, and either may route it (LISTEN/NOTIFY between instances)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from inbox.app import build_store
+from inbox.auth import hash_password
+from inbox.config import Config
+from tests import pgutil
+from tests.factories import T0, new_user
+from tests.web.conftest import PASSWORD, STAFF, Server, make_config, running, sign_in
+from tests.web.test_webchat import chat, next_event, say
+
+pytestmark = pytest.mark.postgres
+
+
+def instance(tmp_path: Path, name: str, url: str) -> Config:
+    cfg = make_config(tmp_path / name)
+    # Instances share the database and the identity key (a consulter is one consulter).
+    return dataclasses.replace(
+        cfg,
+        database=dataclasses.replace(cfg.database, url=url),
+        security=dataclasses.replace(cfg.security, identity_key="k" * 43),
+    )
+
+
+async def test_staff_on_one_instance_see_messages_taken_in_by_the_other(
+    tmp_path: Path, pg_template: pgutil.PgTemplate, http: aiohttp.ClientSession
+) -> None:
+    url = await pg_template.fresh_database()
+    first, second = instance(tmp_path, "a", url), instance(tmp_path, "b", url)
+    async with build_store(first.database) as store:
+        for name, roles in STAFF.items():
+            user = dataclasses.replace(
+                new_user(name, roles=roles), password_hash=hash_password(PASSWORD)
+            )
+            await store.create_user(user, now=T0)
+    async with running(first) as url_a, running(second) as url_b:
+        boss = await sign_in(url_b, "boss")
+        async with boss:
+            events = await boss.ws_connect(url_b.replace("http", "ws") + "/api/ws")
+            ws, _ = await chat(http, Server(url=url_a, cfg=first, ids={}))
+            await say(ws, "別のサーバーに届いた相談です")
+            received = await next_event(events, "message_received")
+            assigned = await next_event(events, "conversation_assigned")
+            assert received["conversation_id"] == assigned["conversation_id"]
+            await ws.close()
+            await events.close()
