@@ -182,6 +182,11 @@ class RoutingConfig:
     continuity_wait_s: float = field(default=120.0, metadata={"min": 0})
     # An offer the counselor has not opened after this long goes to the next counselor; 0: never.
     offer_timeout_s: float = field(default=180.0, metadata={"min": 0})
+    # Username of the on-call supervisor (she needs the counselor role too): an urgent
+    # conversation that no one on duty can take is given to her at once, day or night.
+    on_call: str = ""
+    # Where to tell her by e-mail (sent through [mail]'s SMTP server); "" for no e-mail.
+    on_call_email: str = ""
     hours: tuple[tuple[ChannelKind, ServiceHours], ...] = field(
         default=(), metadata={"parse": _parse_hours}
     )
@@ -234,6 +239,7 @@ def load_config(path: Path | None, *, env: Mapping[str, str]) -> Config:
         raw = {} if path is None else _read_toml(path)
         cfg = _resolve(dataclasses.replace(_build(Config, raw, ""), source=source), env)
         _check_templates(cfg.routing)
+        _check_on_call(cfg)
         return cfg
     except _Problem as exc:
         raise ConfigError(f"{source}: {exc}") from None
@@ -262,6 +268,18 @@ def _check_templates(routing: RoutingConfig) -> None:
                 f"routing.rules[{i}] ({rule.name!r}).then.auto_reply: no template"
                 f" {rule.auto_reply!r} in [routing.replies.templates] ({names})"
             )
+
+
+def _check_on_call(cfg: Config) -> None:
+    email = cfg.routing.on_call_email
+    if not email:
+        return
+    if not cfg.routing.on_call:
+        raise _Problem("routing.on_call_email: set routing.on_call (whom the mail is about)")
+    if "@" not in email:
+        raise _Problem(f"routing.on_call_email: {email!r} is not an e-mail address")
+    if not cfg.mail.enabled:
+        raise _Problem("routing.on_call_email: needs [mail] enabled (its SMTP server sends it)")
 
 
 class _Problem(Exception):

@@ -8,14 +8,24 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
-from inbox.model import Assign, ChannelKind, ConversationId, Decision, RoutingSnapshot, UserId
-from routing.assign import RoutingPolicy, decide
+from inbox.errors import Conflict, NotFound
+from inbox.model import (
+    Assign,
+    ChannelKind,
+    ConversationId,
+    Decision,
+    RoutingSnapshot,
+    UserId,
+    Wait,
+)
+from routing.assign import ALL_BUSY, NO_COUNSELOR, NO_ELIGIBLE, RoutingPolicy, decide
 from routing.hours import ALWAYS_OPEN, ServiceHours, is_open
 from storage.base import Store
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 SWEEP_MAX_S = 60.0
+_NOBODY = frozenset({NO_COUNSELOR, NO_ELIGIBLE, ALL_BUSY})  # waits no one on duty will end
 
 
 class Router:
@@ -31,8 +41,12 @@ class Router:
         on_lapsed: Callable[[Sequence[tuple[ConversationId, UserId]]], None] = lambda _: None,
         hours_for: Callable[[ChannelKind], ServiceHours] = lambda _: ALWAYS_OPEN,
         on_round: Callable[[RoutingSnapshot, Sequence[Decision]], None] = lambda _s, _d: None,
+        on_call: UserId | None = None,
+        on_call_given: Callable[[Sequence[ConversationId]], None] = lambda _: None,
     ) -> None:
         self._store = store
+        self._on_call = on_call
+        self._on_call_given = on_call_given
         self._hours_for = hours_for
         self._on_round = on_round
         self._offer_timeout = timedelta(seconds=offer_timeout_s)
@@ -76,6 +90,35 @@ class Router:
             self._on_lapsed(lapsed)
         return lapsed
 
+    async def _give_on_call(
+        self, snapshot: RoutingSnapshot, decisions: Sequence[Decision], urgent_priority: int
+    ) -> None:
+        """An urgent conversation nobody on duty can take goes to the on-call supervisor at
+        once, whatever her shift and load: a person must see it now, also at night."""
+        if self._on_call is None:
+            return
+        urgent = {w.id for w in snapshot.waiting if w.priority >= urgent_priority}
+        stranded = [
+            d.conversation_id
+            for d in decisions
+            if isinstance(d, Wait) and d.reason in _NOBODY and d.conversation_id in urgent
+        ]
+        given = []
+        for conv_id in stranded:
+            try:
+                await self._store.assign(
+                    conv_id, self._on_call, actor_id=self._on_call, now=self._clock(), capacity=None
+                )
+            except (Conflict, NotFound):  # closed or taken meanwhile, or she was disabled
+                continue
+            given.append(conv_id)
+        if given:
+            log.warning(
+                "urgent conversations given to the on-call supervisor",
+                extra={"action": "on_call_assigned", "count": len(given)},
+            )
+            self._on_call_given(given)
+
     async def route_once(self) -> list[Assign]:
         applied: list[Assign] = []
         while True:
@@ -91,6 +134,7 @@ class Router:
             if done:
                 log.info("assigned", extra={"action": "conversations_assigned", "count": len(done)})
                 self._on_assigned(done)
+            await self._give_on_call(snapshot, decisions, policy.urgent_priority)
             # A full page may hide more waiting conversations behind it.
             if len(snapshot.waiting) < self._page or not done:
                 return applied

@@ -336,6 +336,11 @@ def test_routing_section_builds_rules_hours_and_triage(cwd: Path) -> None:
             "routing.rules[0] ('dv').then.auto_reply: no template 'dv_safety'",
         ),
         ('[routing.replies]\nafter_hours = "{soon}"', "routing.replies.after_hours: unknown"),
+        ('[routing]\non_call_email = "x@example.jp"', "routing.on_call_email: set routing.on_call"),
+        (
+            '[routing]\non_call = "boss"\non_call_email = "x@example.jp"',
+            "routing.on_call_email: needs [mail] enabled",
+        ),
     ],
 )
 def test_bad_routing_config_names_the_rule_and_field(cwd: Path, text: str, expected: str) -> None:

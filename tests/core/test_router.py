@@ -111,3 +111,28 @@ async def test_returning_consulter_goes_back_to_her_counselor(store: Store) -> N
     (again,) = await store.save_inbound_batch([inbound("a@x.jp")])
     (assigned,) = await router.route_once()
     assert (assigned.conversation_id, assigned.user_id) == (again.conversation_id, sato.id)
+
+
+async def test_urgent_conversation_nobody_can_take_goes_to_the_on_call_supervisor(
+    store: Store,
+) -> None:
+    from inbox.model import Presence, Role
+
+    night = await counselor(store, "night-duty", presence=Presence.OFFLINE)
+    boss = await store.create_user(
+        new_user("boss", roles=frozenset({Role.SUPERVISOR, Role.COUNSELOR}), capacity=0),
+        now=at(0),
+    )
+    given: list[object] = []
+    router = Router(store, clock=lambda: at(100), on_call=boss.id, on_call_given=given.extend)
+    urgent, normal = await store.save_inbound_batch(
+        [labelled(inbound("a"), priority=100), inbound("b")]
+    )
+    assert await router.route_once() == []  # nobody on duty
+    assert given == [urgent.conversation_id]
+    conv = await store.get_conversation(urgent.conversation_id)
+    assert conv.assignee_id == boss.id  # whatever her capacity (0) and shift
+    assert (await store.get_conversation(normal.conversation_id)).assignee_id is None
+    await router.route_once()
+    assert given == [urgent.conversation_id]  # given once
+    assert night.id != boss.id

@@ -1,0 +1,282 @@
+"""Builds the service's parts from the config and wires their callbacks: the intake, router,
+auto-replies, deadlines, outbox, channels, event feed and web services. inbox.app runs them."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Callable, Coroutine, Sequence
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from channels.base import Channel
+from channels.mail import MailChannel, MailIntake, MailSettings
+from channels.mail_imap import ImapSettings
+from channels.mail_smtp import SmtpSettings
+from channels.webchat import WebChatChannel
+from inbox.autoreply import AutoReplier
+from inbox.config import Config
+from inbox.deadlines import DeadlineWatcher
+from inbox.mail_config import MailConfig
+from inbox.model import ChannelKind, Role, UserId
+from inbox.oncall import OnCallMailer
+from inbox.outbox import OutboxSender
+from inbox.pipeline import Intake, Stored
+from inbox.router import Router
+from inbox.web.api import event_json
+from inbox.web.hub import Hub
+from inbox.web.server import Services, WebSettings
+from inbox.web.sockets import STAFF
+from routing.assign import RoutingPolicy
+from routing.rules import labeler
+from storage.base import Store
+
+log = logging.getLogger(__name__)
+Job = tuple[str, Coroutine[Any, Any, None]]
+
+
+class EventFeed:
+    """Tails the event log and pushes each new event's ids (never bodies) to staff sockets."""
+
+    def __init__(self, store: Store, hub: Hub) -> None:
+        self._store = store
+        self._hub = hub
+        self._wake = asyncio.Event()
+        self._last_id = 0
+
+    def poke(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        self._last_id = await self._store.last_event_id()  # sockets get news, not history
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while events := await self._store.list_events(after_id=self._last_id, limit=500):
+                for event in events:
+                    self._hub.push(STAFF, {"type": "event", "event": event_json(event)})
+                self._last_id = events[-1].id
+
+
+async def on_call_user(store: Store, username: str) -> UserId | None:
+    """routing.on_call as a user id; an unknown or unfit user is logged and on-call is off,
+    rather than keeping the whole service down over it."""
+    if not username:
+        return None
+    found = await store.find_login(username)
+    if found is None or found[0].disabled or not found[0].has_any(Role.COUNSELOR):
+        log.error(
+            f"routing.on_call: {username!r} is not an enabled user with the counselor role; "
+            "urgent conversations will wait for someone on duty",
+            extra={"action": "on_call_missing"},
+        )
+        return None
+    return found[0].id
+
+
+def build_mail_settings(cfg: MailConfig) -> MailSettings:
+    return MailSettings(
+        imap=ImapSettings(
+            host=cfg.imap_host,
+            port=cfg.imap_port,
+            security=cfg.imap_security,
+            username=cfg.imap_username,
+            password=cfg.imap_password,
+            folder=cfg.imap_folder,
+        ),
+        smtp=SmtpSettings(
+            host=cfg.smtp_host,
+            port=cfg.smtp_port,
+            security=cfg.smtp_security,
+            username=cfg.smtp_username or None,
+            password=cfg.smtp_password or None,
+        ),
+        address=cfg.address,
+        from_name=cfg.from_name,
+        domain=cfg.domain or cfg.address.rpartition("@")[2],
+        charset=cfg.charset,
+        mark=cfg.mark,
+        max_attachment_bytes=cfg.max_attachment_bytes,
+        neutral_name=cfg.neutral_name,
+        neutral_subject=cfg.neutral_subject,
+        default_subject=cfg.default_subject,
+    )
+
+
+def web_settings(cfg: Config) -> WebSettings:
+    return WebSettings(
+        base_url=cfg.server.base_url,
+        secure_cookies=cfg.server.cookies_secure,
+        session_ttl_h=cfg.server.session_ttl_h,
+        max_body_bytes=cfg.server.max_body_bytes,
+        allowed_origins=cfg.server.allowed_origins,
+        max_message_chars=cfg.intake.max_message_chars,
+        heartbeat_s=cfg.webchat.heartbeat_s,
+        webchat_enabled=cfg.webchat.enabled,
+        anonymity=cfg.privacy.anonymity,
+        reveal_roles=cfg.privacy.reveal_roles,
+    )
+
+
+@dataclass(slots=True, kw_only=True)
+class Parts:
+    store: Store
+    intake: Intake
+    router: Router
+    outbox: OutboxSender
+    replier: AutoReplier
+    watcher: DeadlineWatcher
+    feed: EventFeed
+    services: Services
+    mail_intake: MailIntake | None = None
+    on_call_mailer: OnCallMailer | None = None
+
+    def other_instance(self, needs_routing: bool) -> None:
+        """Another process on the same PostgreSQL wrote events: show them, and route."""
+        self.feed.poke()
+        if needs_routing:
+            self.router.wake()
+
+    def workers(self) -> list[Job]:
+        """What runs until shutdown, after the intake has drained."""
+        jobs: list[Job] = [
+            ("intake-writer", self.intake.run_writer()),
+            ("router", self.router.run()),
+            ("outbox", self.outbox.run()),
+            ("event-feed", self.feed.run()),
+            ("auto-replies", self.replier.run()),
+            ("deadlines", self.watcher.run()),
+            ("listen", self.store.listen(self.other_instance)),
+        ]
+        if self.on_call_mailer is not None:
+            jobs.append(("on-call-mail", self.on_call_mailer.run()))
+        return jobs
+
+    def pull_intakes(self) -> list[Job]:
+        """Channels that fetch messages themselves; stopped first at shutdown."""
+        return [] if self.mail_intake is None else [("mail-intake", self.mail_intake.run())]
+
+
+async def assemble(
+    cfg: Config,
+    store: Store,
+    key: bytes,
+    *,
+    stack: AsyncExitStack,
+    clock: Callable[[], datetime],
+) -> Parts:
+    staff_hub = Hub(client_queue=cfg.webchat.client_queue)
+    chat_hub = Hub(client_queue=cfg.webchat.client_queue)
+    channels: dict[ChannelKind, Channel] = {}
+    webchat = await stack.enter_async_context(WebChatChannel(chat_hub))
+    channels[webchat.kind] = webchat
+    mail_settings = build_mail_settings(cfg.mail) if cfg.mail.enabled else None
+    if mail_settings is not None:
+        channels[ChannelKind.MAIL] = MailChannel(mail_settings, store)
+    feed = EventFeed(store, staff_hub)
+
+    # These two run only once everything is built; by then `outbox` and `router` exist.
+    def replies_queued() -> None:
+        outbox.wake()
+        feed.poke()
+
+    def alarmed(_: object) -> None:
+        router.wake()  # an escalated conversation may be back in the queue
+        feed.poke()
+
+    replier = AutoReplier(
+        store,
+        texts=cfg.routing.replies,
+        hours_for=cfg.routing.hours_for,
+        clock=clock,
+        on_queued=replies_queued,
+    )
+    urgent = cfg.routing.urgent.priority
+    watcher = DeadlineWatcher(
+        store,
+        targets=dataclasses.replace(cfg.routing.targets, urgent_priority=urgent),
+        hours_for=cfg.routing.hours_for,
+        clock=clock,
+        on_alarm=alarmed,
+    )
+    on_call = await on_call_user(store, cfg.routing.on_call)
+    mailer = None
+    if on_call is not None and cfg.routing.on_call_email and mail_settings is not None:
+        mailer = OnCallMailer(
+            mail_settings.smtp,
+            sender=mail_settings.address,
+            to=cfg.routing.on_call_email,
+            console_url=f"{cfg.server.base_url}/console",
+        )
+    router = Router(
+        store,
+        clock=clock,
+        policy=RoutingPolicy(
+            continuity_days=cfg.routing.continuity_days,
+            continuity_wait_s=cfg.routing.continuity_wait_s,
+            urgent_priority=urgent,
+        ),
+        on_assigned=lambda _: feed.poke(),
+        offer_timeout_s=cfg.routing.offer_timeout_s,
+        on_lapsed=lambda _: feed.poke(),
+        hours_for=cfg.routing.hours_for,
+        on_round=replier.routed,
+        on_call=on_call,
+        on_call_given=mailer.given if mailer else lambda _: None,
+    )
+
+    def stored(answers: Sequence[Stored]) -> None:
+        if any(not a.duplicate for _, a in answers):
+            router.wake()
+            replier.stored(answers)
+            feed.poke()
+
+    intake = Intake(
+        store,
+        key,
+        queue_max=cfg.intake.queue_max,
+        batch_max=cfg.intake.batch_max,
+        ack_timeout_s=cfg.intake.ack_timeout_s,
+        on_stored=stored,
+        label=labeler(cfg.routing.rules, cfg.routing.urgent, cfg.routing.timezone),
+    )
+    outbox = OutboxSender(
+        store,
+        channels,
+        clock=clock,
+        batch=cfg.outbox.batch,
+        max_attempts=cfg.outbox.max_attempts,
+        backoff_base_s=cfg.outbox.backoff_base_s,
+        backoff_max_s=cfg.outbox.backoff_max_s,
+        lease_s=cfg.outbox.lease_s,
+        send_timeout_s=cfg.outbox.send_timeout_s,
+        on_change=feed.poke,
+    )
+    services = Services(
+        store=store,
+        intake=intake,
+        router=router,
+        outbox=outbox,
+        staff_hub=staff_hub,
+        chat_hub=chat_hub,
+        clock=clock,
+        settings=web_settings(cfg),
+        on_event=feed.poke,
+    )
+    return Parts(
+        store=store,
+        intake=intake,
+        router=router,
+        outbox=outbox,
+        replier=replier,
+        watcher=watcher,
+        feed=feed,
+        services=services,
+        mail_intake=(
+            None if mail_settings is None else MailIntake(mail_settings, intake, store, clock=clock)
+        ),
+        on_call_mailer=mailer,
+    )
