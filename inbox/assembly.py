@@ -118,6 +118,7 @@ def web_settings(cfg: Config) -> WebSettings:
         webchat_enabled=cfg.webchat.enabled,
         anonymity=cfg.privacy.anonymity,
         reveal_roles=cfg.privacy.reveal_roles,
+        replies=cfg.routing.replies,
     )
 
 

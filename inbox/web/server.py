@@ -31,6 +31,7 @@ from inbox.pipeline import Intake
 from inbox.privacy import DEFAULT_REVEAL_ROLES, AnonymityPolicy
 from inbox.router import Router
 from inbox.web.hub import Hub
+from routing.replies import ReplyTexts
 from storage.base import Store
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ class WebSettings:
     heartbeat_s: float
     webchat_enabled: bool
     anonymity: AnonymityPolicy = field(default_factory=AnonymityPolicy)
+    replies: ReplyTexts = field(default_factory=ReplyTexts)  # for the queue status answer
     reveal_roles: frozenset[Role] = DEFAULT_REVEAL_ROLES
 
 

@@ -18,6 +18,7 @@ from inbox.errors import IntakeBusy, TooLarge, ValidationError
 from inbox.model import ChannelKind, Message, Role
 from inbox.web.access import check_origin, require
 from inbox.web.hub import Hub, Subscriber
+from inbox.web.queue_status import queue_status
 from inbox.web.server import SERVICES, read_json_object
 
 log = logging.getLogger(__name__)
@@ -87,10 +88,22 @@ async def consulter_socket(request: web.Request) -> web.WebSocketResponse:
     )
 
     async def on_frame(sub: Subscriber, data: str) -> None:
+        # Messages are the hot path and are parsed once, in _chat_frame; only a frame that
+        # can be a status question is parsed here as well.
+        if '"queue_status"' in data and _frame_type(data) == "queue_status":
+            services.chat_hub.offer(key, sub, await queue_status(request, identity))
+            return
         services.chat_hub.offer(key, sub, await _chat_frame(request, key, data))
 
     await _serve(services.chat_hub, key, ws, on_frame)
     return ws
+
+
+def _frame_type(data: str) -> object:
+    try:
+        return read_json_object(data.encode()).get("type")
+    except ValidationError:
+        return None
 
 
 async def _chat_frame(request: web.Request, key: str, data: str) -> dict[str, Any]:

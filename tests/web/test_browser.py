@@ -90,3 +90,23 @@ async def test_wrong_password_is_shown(server: Server, browser: Browser) -> None
     await page.get_by_test_id("login-password").fill("not the password")
     await page.get_by_test_id("login-submit").click()
     await expect(page.get_by_test_id("login-error")).to_be_visible(timeout=10_000)
+
+
+async def test_consulter_checks_where_she_stands(server: Server, browser: Browser) -> None:
+    page = await (await browser.new_context(locale="ja-JP")).new_page()
+    await page.goto(f"{server.url}/chat")
+    await page.get_by_test_id("chat-input").fill("今どのくらい待ちますか")
+    await page.get_by_test_id("chat-send").click()
+    mine = page.get_by_test_id("chat-message").filter(has_text="どのくらい待ちますか")
+    await expect(mine).to_have_attribute("data-state", "sent", timeout=10_000)
+    status = page.get_by_test_id("queue-status-text")
+    # Counselors are free in this server, so the router takes hers within moments; until it
+    # has, the answer is her place in line. Ask again, as she would.
+    for _ in range(50):
+        await page.get_by_test_id("queue-status").click()
+        await expect(status).to_be_visible(timeout=10_000)
+        if "相談員が対応しています" in (await status.text_content() or ""):
+            break
+        await page.wait_for_timeout(100)
+    await expect(status).to_have_text("相談員が対応しています。お返事をお待ちください。")
+    await _shot(page, "chat-queue-status")

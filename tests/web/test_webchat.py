@@ -137,3 +137,42 @@ async def test_foreign_origin_is_refused(server: Server, http: aiohttp.ClientSes
         assert exc.status == 403
     else:
         raise AssertionError("a foreign origin was accepted")
+
+
+async def test_consulter_asks_for_her_place_in_line(
+    server: Server, http: aiohttp.ClientSession
+) -> None:
+    boss = await sign_in(server.url, "boss")
+    async with boss:
+        for name in ("sato", "suzuki"):  # everyone busy elsewhere: she waits
+            url = f"{server.url}/api/counselors/{server.ids[name]}"
+            async with boss.patch(url, json={"presence": "away"}) as r:
+                assert r.status == 200
+        first, _ = await chat(http, server)
+        await say(first, "先に待っている人")
+        ws, _ = await chat(http, server)
+        await say(ws, "順番を知りたいです")
+        await ws.send_json({"type": "queue_status"})
+        status = await next_frame(ws, "queue_status")
+        assert status["position"] == 2
+        assert "2番目" in status["text"] and "number 2 in line" in status["text"]
+        url = f"{server.url}/api/counselors/{server.ids['sato']}"
+        async with boss.patch(url, json={"presence": "available"}) as r:
+            assert r.status == 200
+        async with asyncio.timeout(10):  # sato takes both; then she is no longer in line
+            while True:
+                await ws.send_json({"type": "queue_status"})
+                if (await next_frame(ws, "queue_status"))["position"] is None:
+                    break
+                await asyncio.sleep(0.1)
+        await ws.close()
+        await first.close()
+
+
+async def next_frame(ws: aiohttp.ClientWebSocketResponse, kind: str) -> dict[str, Any]:
+    """The next frame of this type (auto-replies may arrive in between)."""
+    async with asyncio.timeout(10):
+        while True:
+            frame: dict[str, Any] = await ws.receive_json()
+            if frame["type"] == kind:
+                return frame

@@ -427,6 +427,12 @@ function handle(msg) {
     case "error":
       onError(msg);
       break;
+    case "queue_status": {
+      // Only ever an answer to her own question: the status is never pushed unasked.
+      els.queueText.textContent = msg.position ? msg.text : t("chat.queueNone");
+      els.queueText.hidden = false;
+      break;
+    }
     case "message": {
       const follow = isNearBottom();
       const li = insertServerMessage(msg.message);
@@ -527,6 +533,7 @@ function init() {
   els.input = document.getElementById("chat-input");
   els.send = document.getElementById("chat-send");
   els.counter = document.getElementById("chat-counter");
+  els.queueText = document.getElementById("queue-status-text");
   els.clearBtn = document.getElementById("clear-history");
   els.clearConfirm = document.getElementById("clear-confirm");
   els.clearNo = document.getElementById("clear-no");
@@ -552,6 +559,9 @@ function init() {
   });
   els.input.addEventListener("input", updateCounter);
 
+  document.getElementById("queue-status").addEventListener("click", () => {
+    if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: "queue_status" }));
+  });
   document.getElementById("quick-exit").addEventListener("click", quickExit);
   els.clearBtn.addEventListener("click", showClearConfirm);
   els.clearNo.addEventListener("click", () => {

@@ -1,0 +1,41 @@
+"""The consulter asks where she stands: her place in line and an honest estimate, on request
+only (never pushed unasked, never as spam). Uses the same texts as the waiting-line message."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from aiohttp import web
+
+from inbox.model import ChannelKind, Presence
+from inbox.web.server import SERVICES
+from routing.assign import queue_order
+from routing.replies import queue_ack_reply, wait_estimate
+from routing.shifts import on_shift
+
+
+async def queue_status(request: web.Request, identity: str) -> dict[str, Any]:
+    """`{"type": "queue_status", "position": n | None, "text": ...}`; position None when a
+    counselor has her conversation (or she has none open)."""
+    services = request.app[SERVICES]
+    history = await services.store.consulter_history(ChannelKind.WEBCHAT, identity, limit=1)
+    if not history:
+        return {"type": "queue_status", "position": None, "text": None}
+    conversation_id = history[-1].conversation_id
+    snapshot = await services.store.routing_snapshot()
+    order = [w.id for w in queue_order(snapshot.waiting)]
+    if conversation_id not in order:
+        return {"type": "queue_status", "position": None, "text": None}
+    position = order.index(conversation_id) + 1
+    now = services.clock()
+    on_duty = sum(
+        a.presence is Presence.AVAILABLE and on_shift(a.shift, now) for a in snapshot.agents
+    )
+    handling_s = await services.store.recent_handling_s()
+    handling = None if handling_s is None else timedelta(seconds=handling_s)
+    texts = services.settings.replies
+    reply = queue_ack_reply(texts, position, wait_estimate(position, handling, on_duty))
+    contact = await services.store.contact_address(conversation_id)
+    text = None if reply is None else (reply.discreet_body if contact.discretion else reply.body)
+    return {"type": "queue_status", "position": position, "text": text}
