@@ -6,6 +6,7 @@ Pure: the message, its contact and the local time arrive as arguments; no I/O, n
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import time
@@ -16,6 +17,9 @@ from routing.text import Haystack, first_keyword, haystack, normalize
 
 ContactValue = str | int | bool
 URGENT_TAG = "urgent"
+# Kana (incl. half-width) and the common kanji block: enough to tell Japanese from English.
+_JAPANESE = re.compile("[\u3040-\u30ff\u4e00-\u9fff\uff66-\uff9f]")
+_LATIN = re.compile("[A-Za-z]")
 
 # Urgent triage lists phrases that say a life is at risk now, and only those: a false alarm
 # costs a supervisor a glance and a miss can cost a life, but a list that fires on every message
@@ -182,12 +186,28 @@ def intake_labels(outcome: RoutingOutcome) -> IntakeLabels:
     )
 
 
+def written_language(text: str) -> str | None:
+    """ "ja" when the text has kana or kanji, "en" when it has Latin letters and no Japanese,
+    None otherwise (emoji, digits). A routing hint, not language identification: a consulter
+    writing in romaji is taken for "en"."""
+    if not text.isascii() and _JAPANESE.search(text):
+        return "ja"
+    return "en" if _LATIN.search(text) else None
+
+
+def intake_contact(msg: InboundMessage) -> dict[str, ContactValue]:
+    facts: dict[str, ContactValue] = {"channel": msg.channel.value}
+    if (language := written_language(msg.body)) is not None:
+        facts["language"] = language
+    return facts
+
+
 def labeler(
     rules: Sequence[Rule], urgent: UrgentTriage, tz: ZoneInfo
 ) -> Callable[[InboundMessage], IntakeLabels]:
     """The intake's labeling step: triage and rules over one message, at its local arrival time.
-    Contact attributes are not known before the message is stored, so rules that match on
-    them do not fire at intake."""
+    The contact attributes known before the message is stored are `language` (the script she
+    writes in, see written_language) and `channel`; rules on other attributes do not fire."""
 
     def label(msg: InboundMessage) -> IntakeLabels:
         # Without rules, most messages are not urgent: answer those without building an outcome.
@@ -199,7 +219,7 @@ def labeler(
             channel=msg.channel,
             text=msg.body,
             tags=frozenset(),
-            contact={},
+            contact=intake_contact(msg),
             local_time=msg.received_at.astimezone(tz).time(),
         )
         return intake_labels(outcome)

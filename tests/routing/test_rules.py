@@ -23,6 +23,7 @@ from routing.rules import (
     evaluate,
     labeler,
     triage,
+    written_language,
 )
 from routing.rules_config import parse_rules, parse_triage
 from routing.text import contains_keyword, haystack, normalize
@@ -580,3 +581,37 @@ def test_labeler_reads_rule_hours_in_the_program_time_zone() -> None:
     urgent = label(msg(3, "殺される"))
     assert urgent.priority == 100 and urgent.alert == "immediate_danger"
     assert urgent.tags == {"urgent", "immediate_danger"}
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("夫のことで相談です", "ja"),
+        ("ｶﾀｶﾅだけ", "ja"),
+        ("I need help with my husband", "en"),
+        ("Hello 😊", "en"),
+        ("12345 😊", None),
+        ("", None),
+    ],
+)
+def test_written_language(text: str, language: str | None) -> None:
+    assert written_language(text) == language
+
+
+def test_labeler_knows_the_language_and_channel_before_storing() -> None:
+    english = Rule(name="en", contact=(("language", "en"),), team="international")
+    line = Rule(name="line", contact=(("channel", "line"),), add_tags=frozenset({"line"}))
+    label = labeler([english, line], UrgentTriage(), ZoneInfo("Asia/Tokyo"))
+
+    def msg(body: str, channel: ChannelKind = ChannelKind.WEBCHAT) -> InboundMessage:
+        return InboundMessage(
+            channel=channel,
+            external_id="x",
+            sender="s",
+            body=body,
+            received_at=datetime(2026, 11, 22, 3, tzinfo=UTC),
+        )
+
+    assert label(msg("Can someone talk with me?")).team == "international"
+    assert label(msg("話を聞いてください")).team is None
+    assert label(msg("話を聞いてください", ChannelKind.LINE)).tags == {"line"}
