@@ -20,6 +20,9 @@ from inbox.model import (
     EventId,
     Message,
     MessageId,
+    OutboundMessage,
+    OutboxId,
+    OutboxItem,
     Presence,
     Role,
     Shift,
@@ -125,6 +128,23 @@ def channel_capacity_json(pairs: Sequence[tuple[ChannelKind, int]]) -> str:
 
 def shift_json(shift: Shift | None) -> str | None:
     return None if shift is None else json.dumps(shift_data(shift))
+
+
+def outbox_item(row: Row) -> OutboxItem:
+    """Columns: storage.sqlite_sql OUTBOX_ITEMS, storage.postgres_sql CLAIM_OUTBOX."""
+    return OutboxItem(
+        outbox_id=OutboxId(row[0]),
+        attempts=int(row[1]),
+        message=OutboundMessage(
+            message_id=MessageId(row[2]),
+            conversation_id=ConversationId(row[3]),
+            channel=ChannelKind(row[4]),
+            recipient=row[5],
+            body=row[6],
+            discreet=bool(row[7]),
+            automatic=bool(row[8]),
+        ),
+    )
 
 
 def event(row: Row, parse: TimeParser) -> Event:

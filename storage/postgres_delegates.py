@@ -1,0 +1,183 @@
+"""The PostgresStore methods that run functions of postgres_routing, postgres_policies or
+postgres_mail in one transaction (mirrors sqlite_delegates): routing and supervision,
+policies and the mail channel's state."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from inbox.model import (
+    Anonymity,
+    Assign,
+    AwaitingAnswer,
+    ChannelKind,
+    ContactAddress,
+    Conversation,
+    ConversationId,
+    CounselorUpdate,
+    DeadlineChange,
+    MailCursor,
+    MailThread,
+    Message,
+    QueueDepth,
+    RoutingSnapshot,
+    User,
+    UserId,
+)
+from storage import postgres_mail as pm
+from storage import postgres_policies as pp
+from storage import postgres_routing as pr
+from storage import postgres_sql as q
+from storage import rows
+from storage.postgres_base import PostgresBase
+from storage.postgres_pool import translated
+from storage.routing_rows import agents_from_rows, channel_loads, waiting_from_rows
+from storage.rows import parse_native_time as _parse
+
+ROUTING_PAGE = 1000
+
+
+class PostgresDelegates(PostgresBase):
+    # ---- routing ------------------------------------------------------------------------
+    async def routing_snapshot(self) -> RoutingSnapshot:
+        # One snapshot for both queries, so loads and the queue describe the same moment.
+        with translated():
+            async with (
+                self.pool.acquire() as conn,
+                conn.transaction(isolation="repeatable_read", readonly=True),
+            ):
+                waiting = await conn.fetch(q.WAITING, ROUTING_PAGE)
+                agents = await conn.fetch(q.AGENTS)
+                loads = channel_loads(await conn.fetch(q.CHANNEL_LOADS))
+        return RoutingSnapshot(
+            waiting=waiting_from_rows(waiting, _parse),
+            agents=agents_from_rows(agents, loads, _parse),
+        )
+
+    async def apply_assignments(self, assigns: Sequence[Assign], *, now: datetime) -> list[Assign]:
+        if not assigns:
+            return []
+        async with self._tx() as conn:
+            return await pr.apply_assignments(conn, assigns, now)
+
+    async def update_counselor(
+        self, user_id: UserId, change: CounselorUpdate, *, actor_id: UserId, now: datetime
+    ) -> User:
+        async with self._tx() as conn:
+            row = await pr.update_counselor(conn, user_id, change, actor_id, now)
+        return rows.user(row, _parse)
+
+    async def mark_opened(
+        self, conversation_id: ConversationId, user_id: UserId, *, now: datetime
+    ) -> bool:
+        async with self._tx() as conn:
+            return await pr.mark_opened(conn, conversation_id, user_id, now)
+
+    async def requeue_lapsed_offers(
+        self, *, offered_before: datetime, now: datetime, limit: int = 500
+    ) -> list[tuple[ConversationId, UserId]]:
+        async with self._tx() as conn:
+            return await pr.requeue_lapsed_offers(conn, offered_before, now, limit)
+
+    async def requeue(
+        self,
+        conversation_id: ConversationId,
+        *,
+        actor_id: UserId,
+        now: datetime,
+        note: str | None = None,
+    ) -> Conversation:
+        async with self._tx() as conn:
+            row = await pr.requeue(conn, conversation_id, actor_id, note, now)
+        return rows.conversation(row, _parse)
+
+    async def set_channel_paused(
+        self, channel: ChannelKind, paused: bool, *, actor_id: UserId, now: datetime
+    ) -> None:
+        async with self._tx() as conn:
+            await pr.set_channel_paused(conn, channel, paused, actor_id, now)
+
+    async def paused_channels(self) -> frozenset[ChannelKind]:
+        async with self._tx() as conn:
+            return await pr.paused_channels(conn)
+
+    async def queue_depth(self) -> list[QueueDepth]:
+        async with self._tx() as conn:
+            return await pr.queue_depth(conn)
+
+    async def claim_auto_reply(
+        self,
+        conversation_id: ConversationId,
+        kind: str,
+        *,
+        body: str,
+        discreet_body: str,
+        now: datetime,
+    ) -> Message | None:
+        async with self._tx() as conn:
+            message_id = await pp.claim_auto_reply(
+                conn, conversation_id, kind, body, discreet_body, now
+            )
+            if message_id is None:
+                return None
+            sql = f"SELECT {q.MESSAGE_COLUMNS} FROM messages WHERE id = $1"
+            row = await conn.fetchrow(sql, message_id)
+        return rows.message(row, _parse)
+
+    async def set_discretion(
+        self, conversation_id: ConversationId, discretion: bool, *, actor_id: UserId, now: datetime
+    ) -> None:
+        async with self._tx() as conn:
+            await pp.set_discretion(conn, conversation_id, discretion, actor_id, now)
+
+    async def contact_address(self, conversation_id: ConversationId) -> ContactAddress:
+        async with self._tx() as conn:
+            return await pp.contact_address(conn, conversation_id)
+
+    async def set_anonymity(
+        self,
+        conversation_id: ConversationId,
+        mode: Anonymity | None,
+        *,
+        actor_id: UserId,
+        now: datetime,
+    ) -> None:
+        async with self._tx() as conn:
+            await pp.set_anonymity(conn, conversation_id, mode, actor_id, now)
+
+    async def recent_handling_s(self, *, limit: int = 50) -> float | None:
+        async with self._tx() as conn:
+            return await pp.recent_handling_s(conn, limit)
+
+    async def awaiting_answers(self, *, limit: int = 2000) -> list[AwaitingAnswer]:
+        async with self._tx() as conn:
+            return await pp.awaiting_answers(conn, limit)
+
+    async def apply_deadlines(
+        self, changes: Sequence[DeadlineChange], *, urgent_priority: int, now: datetime
+    ) -> list[DeadlineChange]:
+        if not changes:
+            return []
+        async with self._tx() as conn:
+            return await pp.apply_deadlines(conn, changes, urgent_priority, now)
+
+    # ---- mail channel state -------------------------------------------------------------
+    async def mail_cursor(self, mailbox: str) -> MailCursor | None:
+        async with self._tx() as conn:
+            return await pm.mail_cursor(conn, mailbox)
+
+    async def save_mail_cursor(self, mailbox: str, cursor: MailCursor, *, now: datetime) -> None:
+        async with self._tx() as conn:
+            await pm.save_mail_cursor(conn, mailbox, cursor, now)
+
+    async def mail_thread(self, conversation_id: ConversationId) -> MailThread | None:
+        async with self._tx() as conn:
+            return await pm.mail_thread(conn, conversation_id)
+
+    async def save_mail_threads(
+        self, threads: Sequence[tuple[ConversationId, MailThread]], *, now: datetime
+    ) -> None:
+        if threads:
+            async with self._tx() as conn:
+                await pm.save_mail_threads(conn, threads, now)
