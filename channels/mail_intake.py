@@ -66,8 +66,15 @@ def sort_mail(parsed: ParsedMail, *, received_at: datetime) -> Sorted:
         return Sorted(skipped=parsed.auto.value)  # auto-reply, or our own mail looping back
     if not parsed.sender:
         return Sorted(skipped="no_sender")
+    # The content goes to the store with the message; a refused one (over the size limit) only
+    # as its name and size, and the parser's warning in the body tells the counselor why.
     attachments = tuple(
-        Attachment(filename=a.filename, content_type=a.content_type, size_bytes=a.size_bytes)
+        Attachment(
+            filename=a.filename,
+            content_type=a.content_type,
+            size_bytes=a.size_bytes,
+            content=None if a.refused else a.content,
+        )
         for a in parsed.attachments
     )
     inbound = InboundMessage(

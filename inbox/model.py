@@ -74,9 +74,16 @@ class DeliveryStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Attachment:
+    """A file that came with a message. On the way in (InboundMessage) `content` holds its bytes,
+    or None when the channel refused it (over its size limit): the store keeps the bytes of the
+    others. Read back from a store (Message), `content` is None and `stored` says whether
+    Store.attachment can give the bytes. Never log `content`."""
+
     filename: str
     content_type: str
     size_bytes: int
+    content: bytes | None = field(default=None, repr=False, compare=False)
+    stored: bool = False  # read back from a store: its content can be downloaded
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

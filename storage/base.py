@@ -17,6 +17,7 @@ from inbox.model import (
     NO_LABELS,
     Anonymity,
     Assign,
+    Attachment,
     AwaitingAnswer,
     ChannelKind,
     ContactAddress,
@@ -43,7 +44,7 @@ from inbox.model import (
 )
 
 # The schema version this code expects; each implementation has migrations 1..SCHEMA_VERSION.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,8 +89,9 @@ class Store(Protocol):
         (channel, identity_hash), keeps the raw sender only for replying, threads the message
         into the contact's open conversation on that channel or opens a new queued one. A
         message to a WAITING conversation puts it back to ASSIGNED (or QUEUED when it has no
-        assignee). Writes message_received (and conversation_opened) events. Nothing is stored
-        if it raises."""
+        assignee). Writes message_received (and conversation_opened) events. Keeps the content
+        of every attachment that has one (a repeat adds none), and lists every attachment on the
+        message, stored=True for those. Nothing is stored if it raises."""
 
     # ---- routing ------------------------------------------------------------------------
     async def routing_snapshot(self) -> RoutingSnapshot:
@@ -213,6 +215,16 @@ class Store(Protocol):
         self, conversation_id: ConversationId, *, include_notes: bool = True, limit: int = 500
     ) -> list[Message]:
         """Oldest first. Raises NotFound for an unknown conversation."""
+
+    async def get_message(self, message_id: MessageId) -> Message:
+        """One message of any conversation (its attachments listed, not their content).
+        Raises NotFound."""
+
+    async def attachment(self, message_id: MessageId, position: int) -> tuple[Attachment, bytes]:
+        """The stored content of the message's attachment at `position` (its index in
+        Message.attachments), with the attachment listed as stored. Raises NotFound for an
+        unknown message or position, and for an attachment listed with stored=False (refused
+        by its channel, e.g. over [mail].max_attachment_bytes)."""
 
     async def add_reply(
         self, conversation_id: ConversationId, *, author_id: UserId, body: str, now: datetime

@@ -60,15 +60,35 @@ def labels_per_identity(items: Sequence[KeyedInbound]) -> dict[Key, IntakeLabels
 
 
 def attachments_json(item: KeyedInbound) -> str:
+    """messages.attachments: every attachment, also those refused; "stored" tells which ones
+    the attachments table holds (see attachment_rows)."""
     if not item.message.attachments:
         return "[]"  # most messages: no json.dumps on the hot path
     return json.dumps(
         [
-            {"filename": a.filename, "content_type": a.content_type, "size_bytes": a.size_bytes}
+            {
+                "filename": a.filename,
+                "content_type": a.content_type,
+                "size_bytes": a.size_bytes,
+                "stored": a.content is not None,
+            }
             for a in item.message.attachments
         ],
         ensure_ascii=False,
     )
+
+
+AttachmentRow = tuple[int, int, str, str, int, bytes]  # message id, position, ..., content
+
+
+def attachment_rows(message_id: int, item: KeyedInbound) -> list[AttachmentRow]:
+    """The attachments table's rows for a new message: those with content, at their position
+    in messages.attachments. Callers skip the call for messages without attachments."""
+    return [
+        (message_id, position, a.filename, a.content_type, a.size_bytes, a.content)
+        for position, a in enumerate(item.message.attachments)
+        if a.content is not None
+    ]
 
 
 def answers(

@@ -13,6 +13,7 @@ from inbox.model import ConversationId, Event, StoredInbound, UserId
 from storage import postgres_listen, rows
 from storage import postgres_sql as q
 from storage.base import SCHEMA_VERSION, KeyedInbound
+from storage.postgres_attachments import PostgresAttachments
 from storage.postgres_base import event_json
 from storage.postgres_conversations import PostgresConversations
 from storage.postgres_delegates import PostgresDelegates
@@ -28,12 +29,14 @@ _parse = rows.parse_native_time
 INTAKE_ATTEMPTS = 5
 
 
-class PostgresStore(PostgresDelegates, PostgresConversations, PostgresOutbox, PostgresUsers):
+class PostgresStore(
+    PostgresDelegates, PostgresConversations, PostgresAttachments, PostgresOutbox, PostgresUsers
+):
     """Store on a PostgreSQL database; any number of processes may share it.
 
     Here: the pool, its helpers, schema, intake and events; the other methods come from the
-    mixins (postgres_delegates, postgres_conversations, postgres_outbox, postgres_users), which
-    use the helpers declared in postgres_base.PostgresBase."""
+    mixins (postgres_delegates, postgres_conversations, postgres_attachments, postgres_outbox,
+    postgres_users), which use the helpers declared in postgres_base.PostgresBase."""
 
     def __init__(
         self,

@@ -14,6 +14,7 @@ from inbox.model import (
     ConversationId,
     ConversationStatus,
     Message,
+    MessageId,
     UserId,
 )
 from storage import postgres_sql as q
@@ -52,6 +53,14 @@ class PostgresConversations(PostgresBase):
         await self.get_conversation(conversation_id)
         found = await self._fetch(q.LIST_MESSAGES, conversation_id, include_notes, limit)
         return [rows.message(r, _parse) for r in found]
+
+    async def get_message(self, message_id: MessageId) -> Message:
+        row = None
+        if rows.id_fits(message_id):  # an id from a URL may exceed the column
+            row = await self._fetchrow(q.GET_MESSAGE, message_id)
+        if row is None:
+            raise NotFound(f"message {message_id} does not exist")
+        return rows.message(row, _parse)
 
     async def add_reply(
         self, conversation_id: ConversationId, *, author_id: UserId, body: str, now: datetime

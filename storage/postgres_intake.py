@@ -17,12 +17,14 @@ from inbox.model import NO_LABELS, ConversationId, IntakeLabels, MessageId, Stor
 from storage.base import KeyedInbound
 from storage.intake_plan import (
     answers,
+    attachment_rows,
     attachments_json,
     first_per_identity,
     fresh_items,
     labels_per_identity,
     message_keys,
 )
+from storage.postgres_attachments import insert_attachments
 
 FIND_MESSAGES = """
 SELECT m.channel, m.external_id, m.id, m.conversation_id
@@ -163,6 +165,14 @@ async def save_inbound_batch(conn: Any, items: Sequence[KeyedInbound]) -> list[S
         ]
         inserted = await conn.fetch(INSERT_MESSAGES, *_columns(rows, 6))
         new_ids = {(r[0], r[1]): MessageId(r[2]) for r in inserted}
+        contents = [
+            row
+            for key, item in fresh.items()
+            if item.message.attachments and key in new_ids  # raced ones: the winner stored them
+            for row in attachment_rows(new_ids[key], item)
+        ]
+        if contents:
+            await insert_attachments(conn, contents)
         rows = [row for row in rows if (row[1], row[2]) in new_ids]
         if len(new_ids) < len(fresh):  # a concurrent writer stored these: duplicates now
             raced = [key for key in fresh if key not in new_ids]

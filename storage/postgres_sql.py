@@ -41,6 +41,7 @@ SELECT {MESSAGE_COLUMNS} FROM messages
 WHERE conversation_id = $1 AND ($2 OR direction <> 'note')
 ORDER BY id LIMIT $3
 """
+GET_MESSAGE = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1"
 # Data-modifying CTEs: the message, its outbox row, the new status and the event in one statement.
 ADD_REPLY = f"""
 WITH m AS (

@@ -91,11 +91,36 @@ def message(row: Row, parse: TimeParser) -> Message:
         delivery_status=DeliveryStatus(row[7]),
         attachments=tuple(
             Attachment(
-                filename=a["filename"], content_type=a["content_type"], size_bytes=a["size_bytes"]
+                filename=a["filename"],
+                content_type=a["content_type"],
+                size_bytes=a["size_bytes"],
+                stored=a.get("stored", False),  # absent before schema 4: nothing was stored
             )
             for a in _json(row[8])
         ),
     )
+
+
+# Ids and positions come from URLs: one beyond the columns' range names nothing, and must not
+# reach a driver, which fails on it (SQLite: OverflowError, asyncpg: DataError).
+_BIGINT_MAX = 2**63 - 1
+_INTEGER_MAX = 2**31 - 1
+
+
+def id_fits(value: int) -> bool:
+    """Whether an id can name a row at all (the id columns are 64-bit)."""
+    return 0 <= value <= _BIGINT_MAX
+
+
+def attachment_key_fits(message_id: int, position: int) -> bool:
+    """Whether (messages.id, attachments.position) can name a row at all."""
+    return id_fits(message_id) and 0 <= position <= _INTEGER_MAX
+
+
+def attachment(row: Row) -> tuple[Attachment, bytes]:
+    """Columns: filename, content_type, size_bytes, content (storage.*_attachments)."""
+    listed = Attachment(filename=row[0], content_type=row[1], size_bytes=int(row[2]), stored=True)
+    return listed, bytes(row[3])
 
 
 def user(row: Row, parse: TimeParser) -> User:

@@ -21,6 +21,7 @@ from inbox.model import ConversationId, Event, StoredInbound, UserId
 from storage import rows
 from storage import sqlite_sql as q
 from storage.base import SCHEMA_VERSION, KeyedInbound
+from storage.sqlite_attachments import SqliteAttachments
 from storage.sqlite_base import T
 from storage.sqlite_conversations import SqliteConversations
 from storage.sqlite_delegates import SqliteDelegates
@@ -33,12 +34,14 @@ from storage.sqlite_users import SqliteUsers
 _parse = rows.parse_text_time
 
 
-class SqliteStore(SqliteDelegates, SqliteConversations, SqliteOutbox, SqliteUsers):
+class SqliteStore(
+    SqliteDelegates, SqliteConversations, SqliteAttachments, SqliteOutbox, SqliteUsers
+):
     """Store on one SQLite file. `path` may be ":memory:" only for throwaway use.
 
     Here: the connection, its lock and transactions, schema, intake and events; the other
-    methods come from the mixins (sqlite_delegates, sqlite_conversations, sqlite_outbox,
-    sqlite_users), which use the helpers declared in sqlite_base.SqliteBase."""
+    methods come from the mixins (sqlite_delegates, sqlite_conversations, sqlite_attachments,
+    sqlite_outbox, sqlite_users), which use the helpers declared in sqlite_base.SqliteBase."""
 
     def __init__(self, path: Path | str) -> None:
         self._path = str(path)

@@ -65,6 +65,14 @@ class SqliteConversations(SqliteBase):
         sql = q.LIST_MESSAGES.format(notes="" if include_notes else "AND direction <> 'note'")
         return [rows.message(r, _parse) for r in await self._all(sql, (conversation_id, limit))]
 
+    async def get_message(self, message_id: MessageId) -> Message:
+        found = []
+        if rows.id_fits(message_id):  # an id from a URL may exceed the column
+            found = await self._all(q.GET_MESSAGE, (message_id,))
+        if not found:
+            raise NotFound(f"message {message_id} does not exist")
+        return rows.message(found[0], _parse)
+
     async def _open_conversation(
         self, db: aiosqlite.Connection, conversation_id: ConversationId
     ) -> Conversation:

@@ -23,13 +23,16 @@ from inbox.model import (
 )
 from storage.base import KeyedInbound
 from storage.intake_plan import (
+    AttachmentRow,
     answers,
+    attachment_rows,
     attachments_json,
     first_per_identity,
     fresh_items,
     labels_per_identity,
     message_keys,
 )
+from storage.sqlite_attachments import insert_attachments
 
 FIND_MESSAGES = """
 SELECT channel, external_id, id, conversation_id FROM messages
@@ -132,6 +135,7 @@ def save_inbound_batch(
 
     messages: list[tuple[object, ...]] = []
     events: list[tuple[object, ...]] = []
+    contents: list[AttachmentRow] = []
     for key, item in fresh.items():
         ident = identity_of[(key[0], item.identity_hash)][0]
         conv_id = ConversationId(conversation_of[ident])
@@ -140,10 +144,14 @@ def save_inbound_batch(
         stored[key] = (MessageId(mid), conv_id)
         body = item.message.body
         messages.append((mid, conv_id, key[0], key[1], body, attachments_json(item), at))
+        if item.message.attachments:  # rare: a message without any costs this test only
+            contents += attachment_rows(mid, item)
         events.append((at, "message_received", conv_id, mid, _CHANNEL_DATA[key[0]]))
         if item.labels.alert is not None:
             events.append((at, ALERTED, conv_id, mid, json.dumps({"reason": item.labels.alert})))
     db.executemany(INSERT_MESSAGES, messages)
+    if contents:
+        insert_attachments(db, contents)
     db.executemany(INSERT_EVENTS, events)
     db.executemany(
         TOUCH_CONVERSATION,

@@ -168,4 +168,19 @@ CREATE TABLE mail_threads (
     updated_at      TEXT NOT NULL
 );
 """,
+    4: """
+-- Attachment contents within the channel's size limit ([mail].max_attachment_bytes), written with
+-- their message. messages.attachments still lists every attachment (refused ones too) with
+-- "stored" saying which have a row here: position is the index in that list.
+CREATE TABLE attachments (
+    id           INTEGER PRIMARY KEY,
+    message_id   INTEGER NOT NULL REFERENCES messages(id),
+    position     INTEGER NOT NULL CHECK (position >= 0),
+    filename     TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    size_bytes   INTEGER NOT NULL,
+    content      BLOB NOT NULL,
+    UNIQUE (message_id, position)
+);
+""",
 }

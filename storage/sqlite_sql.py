@@ -16,6 +16,7 @@ attachments
 LIST_MESSAGES = f"""
 SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? {{notes}} ORDER BY id LIMIT ?
 """
+GET_MESSAGE = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?"
 INSERT_MESSAGE = """
 INSERT INTO messages (conversation_id, direction, channel, body, author_id, delivery_status,
                       created_at)

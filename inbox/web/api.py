@@ -70,6 +70,22 @@ def conversation_json(conv: Conversation) -> dict[str, Any]:
     }
 
 
+# Served by inbox.web.attachments; position is the attachment's index in the message's list.
+ATTACHMENT_ROUTE = "/api/messages/{message_id}/attachments/{position}"
+
+
+def attachment_json(msg: Message, position: int) -> dict[str, Any]:
+    a = msg.attachments[position]
+    url = ATTACHMENT_ROUTE.format(message_id=msg.id, position=position) if a.stored else None
+    return {
+        "filename": a.filename,
+        "content_type": a.content_type,
+        "size_bytes": a.size_bytes,
+        "stored": a.stored,  # False: refused (over the size limit), listed so she knows of it
+        "download_url": url,
+    }
+
+
 def message_json(msg: Message) -> dict[str, Any]:
     return {
         "id": msg.id,
@@ -79,10 +95,7 @@ def message_json(msg: Message) -> dict[str, Any]:
         "author_id": msg.author_id,
         "created_at": msg.created_at.isoformat(),
         "delivery_status": msg.delivery_status,
-        "attachments": [
-            {"filename": a.filename, "content_type": a.content_type, "size_bytes": a.size_bytes}
-            for a in msg.attachments
-        ],
+        "attachments": [attachment_json(msg, i) for i in range(len(msg.attachments))],
     }
 
 
@@ -171,9 +184,19 @@ async def list_conversations(request: web.Request) -> web.Response:
     return web.json_response({"conversations": [conversation_json(c) for c in found]})
 
 
-async def visible_conversation(request: web.Request) -> tuple[User, Conversation]:
-    user = await require(request, Role.COUNSELOR, Role.SUPERVISOR, Role.PHONE_STAFF)
-    conv = await request.app[SERVICES].store.get_conversation(ConversationId(path_id(request)))
+# Who works with conversations at all; admins manage accounts and see none.
+CONVERSATION_ROLES = (Role.COUNSELOR, Role.SUPERVISOR, Role.PHONE_STAFF)
+
+
+async def visible_conversation(
+    request: web.Request, conversation_id: ConversationId | None = None
+) -> tuple[User, Conversation]:
+    """The signed-in staff member and the conversation (by default the one the path names) if
+    she may see it: 403 for a role that sees no conversations, 404 for one she may not see."""
+    user = await require(request, *CONVERSATION_ROLES)
+    if conversation_id is None:
+        conversation_id = ConversationId(path_id(request))
+    conv = await request.app[SERVICES].store.get_conversation(conversation_id)
     check_can_see(user, conv)
     return user, conv
 

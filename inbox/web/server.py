@@ -208,7 +208,14 @@ _PAGE_HEADERS = {
 
 
 def build_app(services: Services) -> web.Application:
-    from inbox.web import api, contact, overview, sockets, supervision  # they import this
+    from inbox.web import (  # they import this
+        api,
+        attachments,
+        contact,
+        overview,
+        sockets,
+        supervision,
+    )
 
     app = web.Application(
         middlewares=[error_middleware], client_max_size=services.settings.max_body_bytes
@@ -223,6 +230,7 @@ def build_app(services: Services) -> web.Application:
         app.router.add_get("/chat/ws", sockets.consulter_socket)
     app.router.add_static("/static", STATIC_DIR, append_version=False)
     api.add_routes(app)
+    attachments.add_routes(app)
     supervision.add_routes(app)
     contact.add_routes(app)
     overview.add_routes(app)

@@ -65,3 +65,19 @@ def test_body_falls_back_and_carries_warnings_and_attachments() -> None:
     result = sort_mail(dataclasses.replace(BASE, attachments=(big,)), received_at=NOW)
     assert result.inbound is not None and result.inbound.attachments[0].filename == "a.pdf"
     assert thread_of(dataclasses.replace(BASE, in_reply_to=None)).references == ("root@example.jp",)
+
+
+def test_attachment_content_goes_to_the_intake_unless_refused() -> None:
+    kept = MailAttachment(
+        filename="a.pdf", content_type="application/pdf", size_bytes=11, content=b"%PDF-secret"
+    )
+    big = MailAttachment(
+        filename="b.pdf", content_type="application/pdf", size_bytes=9, content=None, refused=True
+    )
+    result = sort_mail(dataclasses.replace(BASE, attachments=(kept, big)), received_at=NOW)
+    assert result.inbound is not None
+    assert [(a.filename, a.content) for a in result.inbound.attachments] == [
+        ("a.pdf", b"%PDF-secret"),
+        ("b.pdf", None),
+    ]
+    assert "secret" not in repr(result.inbound)  # contents never reach a log line

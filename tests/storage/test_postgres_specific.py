@@ -15,6 +15,7 @@ from inbox.errors import DatabaseUnavailable, SchemaMismatch, StorageError
 from inbox.model import (
     OPEN_STATUSES,
     Assign,
+    Attachment,
     ChannelKind,
     ConversationId,
     OutboxItem,
@@ -150,6 +151,23 @@ async def test_intake_waits_for_a_concurrent_writer_and_takes_its_rows(
             message_id=theirs.message_id, conversation_id=theirs.conversation_id, duplicate=True
         )
     ]
+
+
+async def test_a_raced_message_keeps_the_winners_attachments_only(
+    stores: Stores, other: asyncpg.Connection, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(postgres, "INTAKE_ATTEMPTS", 1)
+    store, _ = stores
+    (first,) = await store.save_inbound_batch([inbound("a@example.jp", channel=ChannelKind.MAIL)])
+    pdf = Attachment(filename="a.pdf", content_type="application/pdf", size_bytes=3, content=b"abc")
+    item = inbound("a@example.jp", external_id="race", channel=ChannelKind.MAIL, attachments=(pdf,))
+    async with other.transaction():
+        (theirs,) = await intake_in_transaction(other, [item])
+        ours = asyncio.create_task(store.save_inbound_batch([item]))
+        await _wait_until_blocked(db_url)  # on the conversation, then on the message's key
+    assert (await ours)[0].duplicate and theirs.conversation_id == first.conversation_id
+    assert await other.fetchval("SELECT count(*) FROM attachments") == 1
+    assert (await store.attachment(theirs.message_id, 0))[1] == b"abc"
 
 
 # ---- routing ------------------------------------------------------------------------------------

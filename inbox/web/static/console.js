@@ -502,8 +502,22 @@ function fillMessage(li, m) {
     ul.setAttribute("aria-label", t("conv.attachments"));
     for (const a of atts) {
       const name = a.filename || a.name || "";
-      const extra = [a.content_type, a.size_bytes !== undefined ? formatSize(a.size_bytes) : null].filter(Boolean).join(", ");
-      ul.append(el("li", "cmsg-attachment", extra ? `${name} (${extra})` : name));
+      const extra = [
+        a.content_type,
+        a.size_bytes !== undefined ? formatSize(a.size_bytes) : null,
+        a.stored === false ? t("conv.attachment.notStored") : null,
+      ].filter(Boolean).join(", ");
+      const text = extra ? `${name} (${extra})` : name;
+      const item = el("li", "cmsg-attachment");
+      if (a.download_url) {
+        const link = el("a", "cmsg-attachment-link", text);
+        link.href = a.download_url;
+        link.download = name;
+        item.append(link);
+      } else {
+        item.textContent = text;
+      }
+      ul.append(item);
     }
     li.append(ul);
   }
