@@ -31,9 +31,14 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     """A migrated, empty store; each test gets its own file or database."""
     if request.param == "sqlite":
         impl: Store = SqliteStore(tmp_path / "inbox.db")  # the annotation checks conformance
-    else:
-        template: pgutil.PgTemplate = request.getfixturevalue("pg_template")
-        impl = PostgresStore(await template.fresh_database())
+        async with impl:
+            await impl.migrate()
+            yield impl
+        return
+    template: pgutil.PgTemplate = request.getfixturevalue("pg_template")
+    url = await template.fresh_database()
+    impl = PostgresStore(url)
     async with impl:
         await impl.migrate()
         yield impl
+    await template.drop(url)

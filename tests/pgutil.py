@@ -113,6 +113,15 @@ class PgTemplate:
         self._created.append(name)
         return with_database(self.admin_url, name)
 
+    async def drop(self, url: str) -> None:
+        """Drop one database made here, now: a test that is done with its database drops it,
+        so the session's teardown stays short (each DROP costs ~0.2-0.3 s on a busy disk)."""
+        name = urlsplit(url).path.lstrip("/")
+        if name not in self._created:
+            raise ValueError("not a database this template made")
+        await self._admin(f"DROP DATABASE IF EXISTS {_quote(name)} WITH (FORCE)")
+        self._created.remove(name)
+
     async def drop_all(self) -> None:
         """Drop every database made here and the template, ending sessions still inside them."""
         conn = await asyncpg.connect(self.admin_url, timeout=CONNECT_TIMEOUT_S)

@@ -36,9 +36,11 @@ Stores = tuple[PostgresStore, PostgresStore]
 
 
 @pytest.fixture
-async def db_url(pg_template: pgutil.PgTemplate) -> str:
+async def db_url(pg_template: pgutil.PgTemplate) -> AsyncIterator[str]:
     """A migrated database of this test's own (pg_template is the session one in conftest)."""
-    return await pg_template.fresh_database()
+    url = await pg_template.fresh_database()
+    yield url
+    await pg_template.drop(url)
 
 
 @pytest.fixture

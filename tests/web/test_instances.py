@@ -52,3 +52,4 @@ async def test_staff_on_one_instance_see_messages_taken_in_by_the_other(
             assert received["conversation_id"] == assigned["conversation_id"]
             await ws.close()
             await events.close()
+    await pg_template.drop(url)

@@ -61,6 +61,8 @@ async def site(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[
             ids[name] = (await store.create_user(user, now=T0)).id
         async with running(cfg) as server_url:
             yield Site(Server(url=server_url, cfg=cfg, ids=ids), store)
+    if request.param == "postgres":
+        await request.getfixturevalue("pg_template").drop(cfg.database.url)
 
 
 @pytest.fixture
