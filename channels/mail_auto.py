@@ -13,6 +13,8 @@ from email.parser import BytesHeaderParser
 from email.policy import compat32
 from enum import StrEnum
 
+from channels.mail_mime import MimeTree, RawHeaders, raw_header
+
 LOOP_HEADER = "X-Tsunagu-Loop"  # every mail we send carries it
 
 
@@ -38,52 +40,39 @@ _DAEMONS = frozenset({"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemo
 _MSG_ID = re.compile(r"<([^<>]+)>")
 
 
-_FOLD = re.compile(r"\r?\n(?=[ \t])|\r?\n\Z")
-
-
-def raw_header(msg: Message, name: str) -> str | None:
-    """The first raw value of a header, unfolded, read without the header registry: what we
-    extract must not depend on the registry accepting (and re-decoding) whatever a broken
-    mailer put there. 8-bit bytes stay surrogate-escaped, encoded-words stay encoded."""
-    for key, value in msg.raw_items():
-        if key.lower() == name.lower():
-            return _FOLD.sub("", str(value)).strip()
-    return None
-
-
-def _is_auto_reply(msg: Message, subject: str) -> bool:
-    submitted = (raw_header(msg, "Auto-Submitted") or "no").split(";")[0].strip().lower()
+def _is_auto_reply(headers: RawHeaders, subject: str) -> bool:
+    submitted = (headers.get("Auto-Submitted") or "no").split(";")[0].strip().lower()
     if submitted not in ("", "no"):
         return True
-    if raw_header(msg, "X-Autoreply") is not None or raw_header(msg, "X-Autorespond") is not None:
+    if headers.get("X-Autoreply") is not None or headers.get("X-Autorespond") is not None:
         return True
-    if (raw_header(msg, "Precedence") or "").lower() in _AUTO_PRECEDENCE:
+    if (headers.get("Precedence") or "").lower() in _AUTO_PRECEDENCE:
         return True
     if _AUTO_SUBJECT.match(subject):
         return True
     # Outlook puts X-Auto-Response-Suppress on ordinary mail too: only a hint, never enough alone.
     suppress = {
-        v.strip().lower() for v in (raw_header(msg, "X-Auto-Response-Suppress") or "").split(",")
+        v.strip().lower() for v in (headers.get("X-Auto-Response-Suppress") or "").split(",")
     }
     return bool(suppress & _SUPPRESS_VALUES) and bool(_AUTO_SUBJECT_HINT.search(subject))
 
 
-def _returned_parts(msg: Message) -> list[Message]:
+def _returned_parts(tree: MimeTree) -> list[Message]:
     """The parts of a DSN that carry the returned message or its headers."""
     return [
         part
-        for part in msg.walk()
-        if part.get_content_type() in ("message/rfc822", "text/rfc822-headers")
+        for part in tree.parts()
+        if tree.content_type(part) in ("message/rfc822", "text/rfc822-headers")
     ]
 
 
-def _is_bounce(msg: Message, sender: str) -> bool:
-    if msg.get_content_type() == "multipart/report":
-        report_type = str(msg.get_param("report-type", "") or "").lower()
+def _is_bounce(tree: MimeTree, sender: str) -> bool:
+    if tree.content_type(tree.root) == "multipart/report":
+        report_type = str(tree.view(tree.root).get_param("report-type", "") or "").lower()
         if report_type == "delivery-status":
             return True
     local = sender.partition("@")[0].lower()
-    return local in _DAEMONS and bool(_returned_parts(msg))
+    return local in _DAEMONS and bool(_returned_parts(tree))
 
 
 def _first_id(value: str | None) -> str | None:
@@ -94,11 +83,11 @@ def _first_id(value: str | None) -> str | None:
     return "".join(token.split()) or None
 
 
-def bounced_message_id(msg: Message) -> str | None:
+def bounced_message_id(tree: MimeTree) -> str | None:
     """The Message-ID of the mail a DSN returns: from the returned message or its headers, else
     an Original-Message-ID field in the delivery-status part."""
-    for part in _returned_parts(msg):
-        if part.get_content_type() == "message/rfc822":
+    for part in _returned_parts(tree):
+        if tree.content_type(part) == "message/rfc822":
             inner = part.get_payload()
             headers = inner[0] if isinstance(inner, list) and inner else None
         else:
@@ -109,8 +98,8 @@ def bounced_message_id(msg: Message) -> str | None:
             found = _first_id(raw_header(headers, "Message-ID"))
             if found:
                 return found
-    for part in msg.walk():
-        if part.get_content_type() == "message/delivery-status":
+    for part in tree.parts():
+        if tree.content_type(part) == "message/delivery-status":
             found = _first_id(raw_header(part, "Original-Message-ID"))
             blocks = part.get_payload()
             for block in blocks if isinstance(blocks, list) else []:
@@ -121,11 +110,12 @@ def bounced_message_id(msg: Message) -> str | None:
     return None
 
 
-def _dsn_actions(msg: Message) -> set[str]:
+def _dsn_actions(tree: MimeTree) -> set[str]:
     """The Action fields of a DSN's per-recipient blocks (failed, delayed, delivered, ...)."""
     actions: set[str] = set()
-    for part in msg.walk():
-        blocks = part.get_payload() if part.get_content_type() == "message/delivery-status" else []
+    for part in tree.parts():
+        delivery_status = tree.content_type(part) == "message/delivery-status"
+        blocks = part.get_payload() if delivery_status else []
         for block in blocks if isinstance(blocks, list) else []:
             action = raw_header(block, "Action") if isinstance(block, Message) else None
             if action:
@@ -133,17 +123,17 @@ def _dsn_actions(msg: Message) -> set[str]:
     return actions
 
 
-def classify(msg: Message, *, subject: str, sender: str) -> AutoKind:
+def classify(tree: MimeTree, headers: RawHeaders, *, subject: str, sender: str) -> AutoKind:
     """LOOP before BOUNCE before AUTO_REPLY: a DSN also says Auto-Submitted, and our own mail
     coming back must be recognized whatever else it looks like."""
-    if raw_header(msg, LOOP_HEADER) is not None:
+    if headers.get(LOOP_HEADER) is not None:
         return AutoKind.LOOP
-    if _is_bounce(msg, sender):
-        actions = _dsn_actions(msg)
+    if _is_bounce(tree, sender):
+        actions = _dsn_actions(tree)
         # "delayed, still trying" is a machine's mail but not a failed delivery
         return AutoKind.AUTO_REPLY if actions and "failed" not in actions else AutoKind.BOUNCE
-    if msg.get_content_type() == "multipart/report":
+    if tree.content_type(tree.root) == "multipart/report":
         return AutoKind.AUTO_REPLY  # read receipts (MDN) and other machine reports
-    if _is_auto_reply(msg, subject):
+    if _is_auto_reply(headers, subject):
         return AutoKind.AUTO_REPLY
     return AutoKind.NONE

@@ -167,6 +167,7 @@ def decode_unlabeled(data: bytes) -> str:
     return decode_text(data, None)[0]
 
 
+ESCAPED_BYTE = re.compile("[\udc80-\udcff]")  # an 8-bit byte the email parser surrogate-escaped
 # charset (RFC 2231 allows a *language suffix), encoding, text
 _ENCODED_WORD = re.compile(r"=\?([^?\s*]+)(?:\*[^?\s]*)?\?([bBqQ])\?([^?\s]*)\?=")
 _Q_ESCAPE = re.compile(rb"=([0-9A-Fa-f]{2})")
@@ -187,7 +188,7 @@ def decode_header_text(value: str) -> str:
     including ISO-2022-JP with Windows extensions. Adjacent words in one charset are joined
     before decoding because some mailers split a multi-byte character between two words.
     An encoded-word that cannot be decoded is left as it is rather than dropped."""
-    if any("\udc80" <= ch <= "\udcff" for ch in value):  # bytes the parser could not read
+    if ESCAPED_BYTE.search(value):  # bytes the parser could not read
         value = decode_unlabeled(value.encode("ascii", errors="surrogateescape"))
     out: list[str] = []
     pending, pending_charset, pos = b"", "", 0
