@@ -124,16 +124,28 @@ def web_settings(cfg: Config) -> WebSettings:
 
 @dataclass(slots=True, kw_only=True)
 class Parts:
-    store: Store
-    intake: Intake
-    router: Router
-    outbox: OutboxSender
+    services: Services  # the store, intake, router and outbox, as the web layer sees them
     replier: AutoReplier
     watcher: DeadlineWatcher
     feed: EventFeed
-    services: Services
     mail_intake: MailIntake | None = None
     on_call_mailer: OnCallMailer | None = None
+
+    @property
+    def store(self) -> Store:
+        return self.services.store
+
+    @property
+    def intake(self) -> Intake:
+        return self.services.intake
+
+    @property
+    def router(self) -> Router:
+        return self.services.router
+
+    @property
+    def outbox(self) -> OutboxSender:
+        return self.services.outbox
 
     def other_instance(self, needs_routing: bool) -> None:
         """Another process on the same PostgreSQL wrote events: show them, and route."""
@@ -268,10 +280,6 @@ async def assemble(
         on_event=feed.poke,
     )
     return Parts(
-        store=store,
-        intake=intake,
-        router=router,
-        outbox=outbox,
         replier=replier,
         watcher=watcher,
         feed=feed,

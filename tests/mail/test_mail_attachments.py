@@ -17,9 +17,9 @@ from inbox.model import Attachment
 from inbox.pipeline import Intake
 from storage.base import Store
 from tests.mail.test_mail_channel import KEY, Rig, settings
-from tests.mail.test_mail_server import poll
+from tests.mail.test_mail_server import mail_server_config, poll
 from tests.mailservers import MailAccount, SmtpSink
-from tests.web.conftest import add_staff, make_config, running, sign_in
+from tests.web.conftest import add_staff, running, sign_in
 
 pytestmark = pytest.mark.mail
 LIMIT = 1000  # [mail].max_attachment_bytes in these tests
@@ -72,22 +72,7 @@ async def test_small_attachment_is_kept_and_a_large_one_listed_with_a_note(rig: 
 async def test_attachment_downloads_through_the_server(
     tmp_path: Path, mail_account: MailAccount, smtp_sink: SmtpSink
 ) -> None:
-    cfg = make_config(
-        tmp_path,
-        mail={
-            "enabled": True,
-            "address": "soudan@city.example.jp",
-            "imap_host": mail_account.host,
-            "imap_port": mail_account.port,
-            "imap_security": "plain",
-            "imap_username": mail_account.user,
-            "imap_password": mail_account.password,
-            "smtp_host": smtp_sink.host,
-            "smtp_port": smtp_sink.port,
-            "smtp_security": "plain",
-            "max_attachment_bytes": LIMIT,
-        },
-    )
+    cfg = mail_server_config(tmp_path, mail_account, smtp_sink, max_attachment_bytes=LIMIT)
     await add_staff(cfg)
     mail_account.deliver(mail_with_attachments("server@example.jp"))
     async with running(cfg) as url, await sign_in(url, "boss") as boss:

@@ -12,6 +12,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from inbox.config import Config
 from tests.mail.test_mail_channel import jis_mail
 from tests.mailservers import MailAccount, SmtpSink
 from tests.web.conftest import add_staff, make_config, running, sign_in
@@ -30,25 +31,32 @@ async def poll(session: aiohttp.ClientSession, url: str, ok: Any, timeout_s: flo
             await asyncio.sleep(0.2)
 
 
-async def test_mail_in_reply_out_through_the_server(
-    tmp_path: Path, mail_account: MailAccount, smtp_sink: SmtpSink
-) -> None:
-    cfg = make_config(
+def mail_server_config(
+    tmp_path: Path, account: MailAccount, sink: SmtpSink, **mail: object
+) -> Config:
+    """A server config with [mail] reading `account` on the test Dovecot and sending to `sink`."""
+    return make_config(
         tmp_path,
         mail={
             "enabled": True,
             "address": "soudan@city.example.jp",
-            "imap_host": mail_account.host,
-            "imap_port": mail_account.port,
+            "imap_host": account.host,
+            "imap_port": account.port,
             "imap_security": "plain",
-            "imap_username": mail_account.user,
-            "imap_password": mail_account.password,
-            "smtp_host": smtp_sink.host,
-            "smtp_port": smtp_sink.port,
+            "imap_username": account.user,
+            "imap_password": account.password,
+            "smtp_host": sink.host,
+            "smtp_port": sink.port,
             "smtp_security": "plain",
-            "charset": "utf-8",
+            **mail,
         },
     )
+
+
+async def test_mail_in_reply_out_through_the_server(
+    tmp_path: Path, mail_account: MailAccount, smtp_sink: SmtpSink
+) -> None:
+    cfg = mail_server_config(tmp_path, mail_account, smtp_sink, charset="utf-8")
     await add_staff(cfg)
     mail_account.deliver(
         jis_mail("in-1@example.jp", "はじめて相談します", "よろしくお願いします。\n")
