@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from inbox.errors import StorageError
 from inbox.model import (
@@ -19,7 +19,6 @@ from inbox.model import (
     ChannelKind,
     ConversationId,
     Decision,
-    Presence,
     RoutingSnapshot,
 )
 from inbox.pipeline import Stored
@@ -29,11 +28,10 @@ from routing.replies import (
     AutoReply,
     ReplyTexts,
     after_hours_reply,
-    queue_ack_reply,
     template_reply,
-    wait_estimate,
+    waiting_line_reply,
 )
-from routing.shifts import on_shift
+from routing.shifts import counselors_on_duty
 from storage.base import Store
 
 log = logging.getLogger(__name__)
@@ -95,11 +93,6 @@ class AutoReplier:
         if not self._queue_ack:
             return
         now = self._clock()
-        self._counselors = sum(
-            1
-            for a in snapshot.agents
-            if a.presence is Presence.AVAILABLE and on_shift(a.shift, now)
-        )
         channel_of = {w.id: w.channel for w in snapshot.waiting}
         position = 0
         for d in decisions:
@@ -109,6 +102,8 @@ class AutoReplier:
             if is_open(self._hours_for(channel_of[d.conversation_id]), now):
                 self._in_line.setdefault(d.conversation_id, position)
         if self._in_line:
+            # counted only when someone waits: most rounds assign everyone
+            self._counselors = counselors_on_duty(snapshot.agents, now)
             self._wake.set()
 
     async def run(self) -> None:
@@ -132,10 +127,11 @@ class AutoReplier:
                     replies.append((conv_id, template))
         if in_line:
             handling_s = await self._store.recent_handling_s()
-            handling = None if handling_s is None else timedelta(seconds=handling_s)
             for conv_id, position in in_line.items():
-                wait = wait_estimate(position, handling, self._counselors)
-                if (ack := queue_ack_reply(self._texts, position, wait)) is not None:
+                ack = waiting_line_reply(
+                    self._texts, position, handling_s=handling_s, counselors=self._counselors
+                )
+                if ack is not None:
                     replies.append((conv_id, ack))
         queued = 0
         for conv_id, reply in replies:

@@ -143,6 +143,14 @@ def queue_ack_reply(texts: ReplyTexts, position: int, wait: timedelta | None) ->
     )
 
 
+def waiting_line_reply(
+    texts: ReplyTexts, position: int, *, handling_s: float | None, counselors: int
+) -> AutoReply | None:
+    """queue_ack_reply with its estimate, from the recent mean handling time in seconds."""
+    handling = None if handling_s is None else timedelta(seconds=handling_s)
+    return queue_ack_reply(texts, position, wait_estimate(position, handling, counselors))
+
+
 def template_reply(texts: ReplyTexts, name: str) -> AutoReply | None:
     found = texts.template(name)
     if found is None:

@@ -5,13 +5,13 @@ Pure. Shift data lives in inbox.model; windows follow routing.hours (an end of 0
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, time
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from inbox.errors import ConfigError
-from inbox.model import Shift, TimeWindow
+from inbox.model import AgentLoad, Presence, Shift, TimeWindow
 from routing.hours import (
     DAY_END,
     DAY_NAMES,
@@ -31,6 +31,11 @@ def in_window(window: TimeWindow, local: time) -> bool:
     """Start inclusive, end exclusive; an end of 00:00 means the end of the day."""
     start, end = window
     return start <= local and (end == DAY_END or local < end)
+
+
+def counselors_on_duty(agents: Iterable[AgentLoad], at: datetime) -> int:
+    """How many are on shift and available now: those who can take new conversations."""
+    return sum(a.presence is Presence.AVAILABLE and on_shift(a.shift, at) for a in agents)
 
 
 def on_shift(shift: Shift | None, at: datetime) -> bool:

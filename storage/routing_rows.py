@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -17,18 +16,13 @@ from inbox.model import (
     WaitingConversation,
 )
 from routing.shifts import parse_shift, shift_data
-from storage.rows import Row, TimeParser, channel_capacity
+from storage.rows import Row, TimeParser, channel_capacity, json_value
 
 LoadKey = tuple[int, str]  # (user id, channel)
 
 
-def _data(value: Any) -> Any:
-    """JSON columns: text on SQLite, and on PostgreSQL jsonb as text or arrays as lists."""
-    return json.loads(value) if isinstance(value, str) else value
-
-
 def _list(value: Any) -> list[Any]:
-    return list(_data(value))
+    return list(json_value(value))
 
 
 def waiting_from_rows(found: Sequence[Row], parse: TimeParser) -> tuple[WaitingConversation, ...]:
@@ -74,7 +68,7 @@ def agents_from_rows(
                 capacity=r[1],
                 load=sum(n for _, n in mine),
                 presence=Presence(r[2]),
-                shift=None if r[3] is None else parse_shift(_data(r[3]), "users.shift"),
+                shift=None if r[3] is None else parse_shift(json_value(r[3]), "users.shift"),
                 skills=frozenset(_list(r[4])),
                 languages=frozenset(_list(r[5])),
                 teams=frozenset(_list(r[6])),

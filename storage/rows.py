@@ -25,12 +25,11 @@ from inbox.model import (
     OutboxItem,
     Presence,
     Role,
-    Shift,
     User,
     UserId,
     contact_alias,
 )
-from routing.shifts import parse_shift, shift_data
+from routing.shifts import parse_shift
 
 Row = Sequence[Any]
 TimeParser = Callable[[Any], datetime]
@@ -39,6 +38,11 @@ TimeParser = Callable[[Any], datetime]
 def parse_text_time(value: Any) -> datetime:
     """SQLite keeps times as ISO-8601 UTC text."""
     return datetime.fromisoformat(value).astimezone(UTC)
+
+
+def format_text_time(value: datetime) -> str:
+    """The text SQLite keeps a time as; fixed width, so text order is time order."""
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def parse_native_time(value: Any) -> datetime:
@@ -51,7 +55,7 @@ def _opt_time(value: Any, parse: TimeParser) -> datetime | None:
     return None if value is None else parse(value)
 
 
-def _json(value: Any) -> Any:
+def json_value(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
@@ -65,7 +69,7 @@ def conversation(row: Row, parse: TimeParser) -> Conversation:
         status=ConversationStatus(row[3]),
         priority=row[4],
         assignee_id=None if row[5] is None else UserId(row[5]),
-        tags=tuple(_json(row[6])),
+        tags=tuple(json_value(row[6])),
         created_at=parse(row[7]),
         updated_at=parse(row[8]),
         last_inbound_at=_opt_time(row[9], parse),
@@ -96,7 +100,7 @@ def message(row: Row, parse: TimeParser) -> Message:
                 size_bytes=a["size_bytes"],
                 stored=a.get("stored", False),  # absent before schema 4: nothing was stored
             )
-            for a in _json(row[8])
+            for a in json_value(row[8])
         ),
     )
 
@@ -129,30 +133,22 @@ def user(row: Row, parse: TimeParser) -> User:
         id=UserId(row[0]),
         username=row[1],
         display_name=row[2],
-        roles=frozenset(Role(r) for r in _json(row[3])),
-        skills=frozenset(_json(row[4])),
-        languages=frozenset(_json(row[5])),
+        roles=frozenset(Role(r) for r in json_value(row[3])),
+        skills=frozenset(json_value(row[4])),
+        languages=frozenset(json_value(row[5])),
         capacity=row[6],
         disabled=bool(row[7]),
         created_at=_opt_time(row[8], parse),
         presence=Presence(row[9]),
-        teams=frozenset(_json(row[10])),
+        teams=frozenset(json_value(row[10])),
         channel_capacity=channel_capacity(row[11]),
-        shift=None if row[12] is None else parse_shift(_json(row[12]), "users.shift"),
+        shift=None if row[12] is None else parse_shift(json_value(row[12]), "users.shift"),
     )
 
 
 def channel_capacity(value: Any) -> tuple[tuple[ChannelKind, int], ...]:
     """The users.channel_capacity JSON object as sorted pairs."""
-    return tuple(sorted((ChannelKind(k), int(v)) for k, v in _json(value).items()))
-
-
-def channel_capacity_json(pairs: Sequence[tuple[ChannelKind, int]]) -> str:
-    return json.dumps({k.value: v for k, v in pairs})
-
-
-def shift_json(shift: Shift | None) -> str | None:
-    return None if shift is None else json.dumps(shift_data(shift))
+    return tuple(sorted((ChannelKind(k), int(v)) for k, v in json_value(value).items()))
 
 
 def outbox_item(row: Row) -> OutboxItem:
@@ -180,7 +176,7 @@ def event(row: Row, parse: TimeParser) -> Event:
         actor_id=None if row[3] is None else UserId(row[3]),
         conversation_id=None if row[4] is None else ConversationId(row[4]),
         message_id=None if row[5] is None else MessageId(row[5]),
-        data=dict(_json(row[6])),
+        data=dict(json_value(row[6])),
     )
 
 

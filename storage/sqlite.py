@@ -21,13 +21,13 @@ from inbox.model import ConversationId, Event, StoredInbound, UserId
 from storage import rows
 from storage import sqlite_sql as q
 from storage.base import SCHEMA_VERSION, KeyedInbound
+from storage.rows import format_text_time as _ts
 from storage.sqlite_attachments import SqliteAttachments
 from storage.sqlite_base import T
 from storage.sqlite_conversations import SqliteConversations
 from storage.sqlite_delegates import SqliteDelegates
 from storage.sqlite_intake import save_inbound_batch
 from storage.sqlite_outbox import SqliteOutbox
-from storage.sqlite_routing import iso_utc as _ts
 from storage.sqlite_schema import MIGRATIONS
 from storage.sqlite_users import SqliteUsers
 

@@ -15,7 +15,7 @@ import aiosqlite
 
 from inbox.model import UserId
 from storage import sqlite_sql as q
-from storage.sqlite_routing import iso_utc as _ts
+from storage.rows import format_text_time as _ts
 
 T = TypeVar("T")
 

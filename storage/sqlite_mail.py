@@ -10,8 +10,8 @@ from datetime import datetime
 
 from inbox.errors import NotFound
 from inbox.model import ConversationId, MailCursor, MailThread, MessageId
-from storage.rows import BOUNCED_EVENT, BOUNCED_EVENT_DATA, provider_id_forms
-from storage.sqlite_routing import iso_utc, write_event
+from storage.rows import BOUNCED_EVENT, BOUNCED_EVENT_DATA, format_text_time, provider_id_forms
+from storage.sqlite_routing import write_event
 
 MAIL_CURSOR = "SELECT uidvalidity, last_uid FROM mail_cursors WHERE mailbox = ?"
 # Within one UIDVALIDITY the cursor only moves forward, so a slow writer that read an older
@@ -58,7 +58,9 @@ def mail_cursor(db: sqlite3.Connection, mailbox: str) -> MailCursor | None:
 def save_mail_cursor(
     db: sqlite3.Connection, mailbox: str, cursor: MailCursor, now: datetime
 ) -> None:
-    db.execute(SAVE_MAIL_CURSOR, (mailbox, cursor.uidvalidity, cursor.last_uid, iso_utc(now)))
+    db.execute(
+        SAVE_MAIL_CURSOR, (mailbox, cursor.uidvalidity, cursor.last_uid, format_text_time(now))
+    )
 
 
 def mail_thread(db: sqlite3.Connection, conversation_id: ConversationId) -> MailThread | None:
@@ -77,7 +79,7 @@ def save_mail_threads(
     known = {int(r[0]) for r in db.execute(KNOWN_CONVERSATIONS, (json.dumps(sorted(wanted)),))}
     if missing := sorted(wanted - known):
         raise NotFound(f"conversations {missing} do not exist")
-    at = iso_utc(now)
+    at = format_text_time(now)
     # One statement per thread, in order: a later thread of the same conversation wins.
     db.executemany(
         SAVE_MAIL_THREAD,
@@ -93,7 +95,7 @@ def mark_bounced(
 ) -> list[MessageId]:
     forms = json.dumps(provider_id_forms(provider_ids))
     found = db.execute(SENT_WITH_PROVIDER_ID, (forms,)).fetchall()
-    at = iso_utc(now)
+    at = format_text_time(now)
     for outbox_id, message_id, conversation_id in found:
         db.execute(OUTBOX_BOUNCED, (at, outbox_id))
         db.execute(MESSAGE_FAILED, (message_id,))

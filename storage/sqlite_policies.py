@@ -19,8 +19,9 @@ from inbox.model import (
     UserId,
 )
 from storage import sqlite_sql as q
+from storage.rows import format_text_time
 from storage.rows import parse_text_time as _parse
-from storage.sqlite_routing import iso_utc, write_event
+from storage.sqlite_routing import write_event
 
 CONVERSATION_CONTACT = """
 SELECT c.channel, c.status, t.discretion, t.id FROM conversations c
@@ -52,7 +53,7 @@ def claim_auto_reply(
     channel, status, discretion, _ = _contact_of(db, conversation_id)
     if status == "closed":
         return None
-    at = iso_utc(now)
+    at = format_text_time(now)
     if db.execute(CLAIM_AUTO_REPLY, (conversation_id, kind, at)).rowcount == 0:
         return None  # sent before: by this process before a restart, or by another instance
     text = discreet_body if discretion else body
@@ -151,10 +152,10 @@ def apply_deadlines(
     now: datetime,
 ) -> list[DeadlineChange]:
     """Write the due times; record each alarm once. Returns the alarms recorded here."""
-    at = iso_utc(now)
+    at = format_text_time(now)
 
     def opt(v: datetime | None) -> str | None:
-        return None if v is None else iso_utc(v)
+        return None if v is None else format_text_time(v)
 
     db.executemany(
         SET_DUE,

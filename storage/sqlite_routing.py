@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from inbox.errors import Conflict, NotFound
@@ -27,6 +27,7 @@ from storage.routing_rows import (
     fit_assignments,
     waiting_from_rows,
 )
+from storage.rows import format_text_time
 from storage.rows import parse_text_time as _parse
 
 ROUTING_PAGE = 1000
@@ -65,10 +66,6 @@ GROUP BY channel, priority ORDER BY priority DESC, channel
 """
 
 
-def iso_utc(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
-
-
 def write_event(
     db: sqlite3.Connection,
     kind: str,
@@ -81,7 +78,14 @@ def write_event(
 ) -> None:
     db.execute(
         q.INSERT_EVENT,
-        (iso_utc(now), kind, actor_id, conversation_id, message_id, json.dumps(data or {})),
+        (
+            format_text_time(now),
+            kind,
+            actor_id,
+            conversation_id,
+            message_id,
+            json.dumps(data or {}),
+        ),
     )
 
 
@@ -104,7 +108,7 @@ def apply_assignments(
     available = {int(r[0]) for r in db.execute(q.AVAILABLE_COUNSELORS, (user_ids,))}
     loads = channel_loads(db.execute(q.LOAD_OF, (user_ids,)))
     applied = fit_assignments(assigns, queued=queued, available=available, loads=loads)
-    at = iso_utc(now)
+    at = format_text_time(now)
     db.executemany(q.APPLY_ASSIGNMENT, [(a.user_id, at, a.conversation_id) for a in applied])
     db.executemany(q.MARK_ASSIGNED_AT, [(at, u) for u in {a.user_id for a in applied}])
     db.executemany(
@@ -161,7 +165,7 @@ def _missing_counselor(db: sqlite3.Connection, user_id: UserId) -> None:
 def mark_opened(
     db: sqlite3.Connection, conversation_id: ConversationId, user_id: UserId, now: datetime
 ) -> bool:
-    cur = db.execute(MARK_OPENED, (iso_utc(now), conversation_id, user_id))
+    cur = db.execute(MARK_OPENED, (format_text_time(now), conversation_id, user_id))
     if cur.rowcount:
         write_event(db, "offer_opened", now, actor_id=user_id, conversation_id=conversation_id)
     return bool(cur.rowcount)
@@ -172,9 +176,9 @@ def requeue_lapsed_offers(
 ) -> list[tuple[ConversationId, UserId]]:
     lapsed = [
         (ConversationId(r[0]), UserId(r[1]))
-        for r in db.execute(LAPSED_OFFERS, (iso_utc(offered_before), limit))
+        for r in db.execute(LAPSED_OFFERS, (format_text_time(offered_before), limit))
     ]
-    at = iso_utc(now)
+    at = format_text_time(now)
     db.executemany(REQUEUE_LAPSED, [(at, user, conv) for conv, user in lapsed])
     for conv, user in lapsed:
         write_event(db, "offer_lapsed", now, conversation_id=conv, data={"user_id": user})
@@ -193,7 +197,7 @@ def requeue(
         raise NotFound(f"conversation {conversation_id} does not exist")
     if row[3] == "closed":
         raise Conflict(f"conversation {conversation_id} is closed")
-    at = iso_utc(now)
+    at = format_text_time(now)
     if note:
         db.execute(
             q.INSERT_MESSAGE,
@@ -216,7 +220,7 @@ def requeue(
 def set_channel_paused(
     db: sqlite3.Connection, channel: ChannelKind, paused: bool, actor_id: UserId, now: datetime
 ) -> None:
-    db.execute(SET_PAUSED, (channel.value, int(paused), iso_utc(now)))
+    db.execute(SET_PAUSED, (channel.value, int(paused), format_text_time(now)))
     kind = "channel_paused" if paused else "channel_resumed"
     write_event(db, kind, now, actor_id=actor_id, data={"channel": channel.value})
 

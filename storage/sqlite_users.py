@@ -10,9 +10,9 @@ from inbox.errors import DuplicateKey, NotFound
 from inbox.model import NewUser, Role, User, UserId
 from storage import rows
 from storage import sqlite_sql as q
+from storage.rows import format_text_time as _ts
 from storage.rows import parse_text_time as _parse
 from storage.sqlite_base import SqliteBase
-from storage.sqlite_routing import iso_utc as _ts
 
 
 class SqliteUsers(SqliteBase):

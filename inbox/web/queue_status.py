@@ -3,16 +3,15 @@ only (never pushed unasked, never as spam). Uses the same texts as the waiting-l
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
 
-from inbox.model import ChannelKind, Presence
+from inbox.model import ChannelKind
 from inbox.web.server import SERVICES
 from routing.assign import queue_order
-from routing.replies import queue_ack_reply, wait_estimate
-from routing.shifts import on_shift
+from routing.replies import waiting_line_reply
+from routing.shifts import counselors_on_duty
 
 
 async def queue_status(request: web.Request, identity: str) -> dict[str, Any]:
@@ -28,14 +27,12 @@ async def queue_status(request: web.Request, identity: str) -> dict[str, Any]:
     if conversation_id not in order:
         return {"type": "queue_status", "position": None, "text": None}
     position = order.index(conversation_id) + 1
-    now = services.clock()
-    on_duty = sum(
-        a.presence is Presence.AVAILABLE and on_shift(a.shift, now) for a in snapshot.agents
+    reply = waiting_line_reply(
+        services.settings.replies,
+        position,
+        handling_s=await services.store.recent_handling_s(),
+        counselors=counselors_on_duty(snapshot.agents, services.clock()),
     )
-    handling_s = await services.store.recent_handling_s()
-    handling = None if handling_s is None else timedelta(seconds=handling_s)
-    texts = services.settings.replies
-    reply = queue_ack_reply(texts, position, wait_estimate(position, handling, on_duty))
     contact = await services.store.contact_address(conversation_id)
     text = None if reply is None else (reply.discreet_body if contact.discretion else reply.body)
     return {"type": "queue_status", "position": position, "text": text}

@@ -88,31 +88,31 @@ async def consulter_socket(request: web.Request) -> web.WebSocketResponse:
     )
 
     async def on_frame(sub: Subscriber, data: str) -> None:
-        # Messages are the hot path and are parsed once, in _chat_frame; only a frame that
-        # can be a status question is parsed here as well.
-        if '"queue_status"' in data and _frame_type(data) == "queue_status":
-            services.chat_hub.offer(key, sub, await queue_status(request, identity))
-            return
-        services.chat_hub.offer(key, sub, await _chat_frame(request, key, data))
+        services.chat_hub.offer(key, sub, await _consulter_frame(request, key, identity, data))
 
     await _serve(services.chat_hub, key, ws, on_frame)
     return ws
 
 
-def _frame_type(data: str) -> object:
-    try:
-        return read_json_object(data.encode()).get("type")
-    except ValidationError:
-        return None
-
-
-async def _chat_frame(request: web.Request, key: str, data: str) -> dict[str, Any]:
-    """Store one consulter message; the ack goes out only after the commit."""
-    services = request.app[SERVICES]
-    client_id = None
+async def _consulter_frame(
+    request: web.Request, key: str, identity: str, data: str
+) -> dict[str, Any]:
+    """Parse a consulter's frame once and answer it: a message to store, or her question
+    where she stands in line."""
     try:
         frame = read_json_object(data.encode())
-        client_id = frame.get("client_id")
+    except ValidationError as exc:
+        return {"type": "error", "code": "validation", "client_id": None, "message": str(exc)}
+    if frame.get("type") == "queue_status":
+        return await queue_status(request, identity)
+    return await _chat_frame(request, key, frame)
+
+
+async def _chat_frame(request: web.Request, key: str, frame: dict[str, Any]) -> dict[str, Any]:
+    """Store one consulter message; the ack goes out only after the commit."""
+    services = request.app[SERVICES]
+    client_id = frame.get("client_id")
+    try:
         if frame.get("type") != "message":
             raise ValidationError("expected 'message'", field="type")
         msg = parse_chat_frame(
