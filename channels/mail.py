@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol, Self
 
 from channels.base import Intake
-from channels.mail_compose import compose_reply, make_message_id
+from channels.mail_compose import compose_reply, conversation_token, make_message_id
 from channels.mail_imap import ImapMailbox, ImapSettings
-from channels.mail_intake import sort_mail
+from channels.mail_intake import OurThreads, sort_mail
 from channels.mail_parse import parse_mail
 from channels.mail_smtp import SmtpSettings, send_mail
 from inbox.errors import ChannelError, IntakeBusy
@@ -69,6 +70,9 @@ class MailSettings:
     neutral_subject: str = "ご連絡"
     default_subject: str = "ご相談について"  # when the consulter's mail had no subject
     loop_token: str = field(default="tsunagu", repr=False)
+    # Keys the conversation token in our Message-IDs. The server derives it from the identity
+    # key, so replies to mail sent before a restart still find their conversation.
+    thread_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
     fetch_batch: int = 100
     reconnect_max_s: float = 60.0
 
@@ -135,8 +139,9 @@ class MailIntake:
     async def _take(self, box: ImapMailbox, uids: Sequence[int]) -> int:
         now = self._clock()
         limit = self._s.max_attachment_bytes
+        ours = OurThreads(self._s.domain, self._s.thread_key)
         sorted_mails = [
-            sort_mail(parse_mail(raw, max_attachment_bytes=limit), received_at=now)
+            sort_mail(parse_mail(raw, max_attachment_bytes=limit), received_at=now, ours=ours)
             async for _, raw in box.fetch(uids)
         ]
         wanted = [m for m in sorted_mails if m.inbound is not None]
@@ -182,6 +187,7 @@ class MailChannel:
     async def send(self, msg: OutboundMessage) -> str:
         thread = await self._state.mail_thread(msg.conversation_id)
         s = self._s
+        token = conversation_token(s.thread_key, msg.conversation_id)
         email = compose_reply(
             from_addr=s.address,
             from_name=s.from_name,
@@ -190,7 +196,7 @@ class MailChannel:
             body=msg.body,
             # The same outbound message always gets the same Message-ID, so a resend after a
             # crash is recognizably the same mail; mark_bounced finds it by this id.
-            message_id=make_message_id(f"c{msg.conversation_id}", f"m{msg.message_id}", s.domain),
+            message_id=make_message_id(token, f"m{msg.message_id}", s.domain),
             in_reply_to=thread.last_message_id if thread else None,
             references=thread.references if thread else (),
             charset=s.charset,

@@ -1,14 +1,18 @@
 """Outgoing replies: threading headers, Japanese-friendly encoding, and discretion.
 
-Pure: the caller supplies every id and (optionally) the clock. The conversation token rides in
-our Message-ID, so a reply to it (In-Reply-To/References) finds its conversation again without
-trusting the subject line, which consulters and their clients freely rewrite.
+Pure: the caller supplies every id, key and (optionally) the clock. The conversation token rides
+in our Message-ID, so a reply to it (In-Reply-To/References) finds its conversation again without
+trusting the subject line, which consulters and their clients freely rewrite, and also when she
+answers from another address. The token is keyed: anyone can put any id into References, so an
+id that merely names a conversation number must not be enough to write into it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from email.header import Header
 from email.headerregistry import Address
@@ -23,6 +27,7 @@ MAX_REFERENCES = 20
 _TOKEN = re.compile(r"[A-Za-z0-9-]+")
 _UNIQUE = re.compile(r"[A-Za-z0-9._-]+")
 _DOMAIN = re.compile(r"[A-Za-z0-9.-]+")
+_CONVERSATION_TOKEN = re.compile(r"c([1-9][0-9]{0,17})-([0-9a-f]{20})")
 _OUR_ID = re.compile(r"<?tsunagu\.([A-Za-z0-9-]+)\.[A-Za-z0-9._-]+@([A-Za-z0-9.-]+)>?")
 _PLAIN_ID = re.compile(r"[!-;=?-~]+")  # printable ASCII without '<' and '>'
 # "Re:", "RE:", "Re[2]:", "Re(3):", "Re^2:", full-width "Ｒｅ：", Japanese "返信:", repeated
@@ -45,13 +50,33 @@ def make_message_id(conversation_token: str, unique: str, domain: str) -> str:
     return f"tsunagu.{conversation_token}.{unique}@{domain.lower()}"
 
 
-def conversation_token_from(message_ids: Iterable[str], domain: str) -> str | None:
-    """The conversation token of the first of our own ids among message_ids (with or without
-    brackets). Pass In-Reply-To first, then References newest first: the closest wins."""
+def conversation_token(key: bytes, conversation_id: int) -> str:
+    """c{id}-{mac}: the id for people reading headers, 80 bits of HMAC so it cannot be forged."""
+    mac = hmac.new(key, f"mail-thread:{conversation_id}".encode(), hashlib.sha256)
+    return f"c{conversation_id}-{mac.hexdigest()[:20]}"
+
+
+def our_tokens(message_ids: Iterable[str], domain: str) -> Iterator[str]:
+    """The conversation tokens of our own ids among message_ids (with or without brackets), in
+    the order given: pass In-Reply-To first, then References newest first."""
     for message_id in message_ids:
         match = _OUR_ID.fullmatch(message_id.strip())
         if match and match[2].lower() == domain.lower():
-            return match[1]
+            yield match[1]
+
+
+def conversation_token_from(message_ids: Iterable[str], domain: str) -> str | None:
+    """The token of the first of our own ids: the closest in the thread wins."""
+    return next(our_tokens(message_ids, domain), None)
+
+
+def answered_conversation(message_ids: Iterable[str], domain: str, key: bytes) -> int | None:
+    """The conversation named by the first of our ids whose token verifies with `key`; ids
+    with a forged or an old unkeyed token are passed over."""
+    for token in our_tokens(message_ids, domain):
+        match = _CONVERSATION_TOKEN.fullmatch(token)
+        if match and hmac.compare_digest(conversation_token(key, int(match[1])), token):
+            return int(match[1])
     return None
 
 

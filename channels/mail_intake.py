@@ -8,12 +8,13 @@ trouble with is still stored, with its warnings appended for the counselor, neve
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from channels.mail_auto import AutoKind
+from channels.mail_compose import answered_conversation
 from channels.mail_parse import ParsedMail
-from inbox.model import Attachment, ChannelKind, InboundMessage, MailThread
+from inbox.model import Attachment, ChannelKind, ConversationId, InboundMessage, MailThread
 
 WARNING_MARK = "[tsunagu]"
 
@@ -59,7 +60,23 @@ def thread_of(parsed: ParsedMail) -> MailThread:
     )
 
 
-def sort_mail(parsed: ParsedMail, *, received_at: datetime) -> Sorted:
+@dataclass(frozen=True, slots=True)
+class OurThreads:
+    """How to recognize a reply to our own mail: the right-hand side of our Message-IDs and the
+    key their conversation tokens are made with (see mail_compose.conversation_token)."""
+
+    domain: str
+    key: bytes = field(repr=False)
+
+    def answered(self, parsed: ParsedMail) -> ConversationId | None:
+        """The conversation the mail answers, closest first: In-Reply-To, then References
+        from the newest. None when it quotes none of our mails (or only forged ids)."""
+        ids = [*([parsed.in_reply_to] if parsed.in_reply_to else []), *reversed(parsed.references)]
+        found = answered_conversation(ids, self.domain, self.key)
+        return None if found is None else ConversationId(found)
+
+
+def sort_mail(parsed: ParsedMail, *, received_at: datetime, ours: OurThreads) -> Sorted:
     if parsed.auto is AutoKind.BOUNCE:
         return Sorted(bounced=parsed.bounced_message_id, skipped="bounce")
     if parsed.auto is not AutoKind.NONE:
@@ -83,7 +100,7 @@ def sort_mail(parsed: ParsedMail, *, received_at: datetime) -> Sorted:
         sender=parsed.sender,
         body=body_text(parsed),
         received_at=received_at,
-        thread_hint=parsed.message_id,
+        conversation_hint=ours.answered(parsed),
         attachments=attachments,
     )
     return Sorted(inbound=inbound, thread=thread_of(parsed))

@@ -20,6 +20,7 @@ from channels.webchat import WebChatChannel
 from inbox.autoreply import AutoReplier
 from inbox.config import Config
 from inbox.deadlines import DeadlineWatcher
+from inbox.identity import derived_key
 from inbox.mail_config import MailConfig
 from inbox.model import ChannelKind, Role, UserId
 from inbox.oncall import OnCallMailer
@@ -77,8 +78,9 @@ async def on_call_user(store: Store, username: str) -> UserId | None:
     return found[0].id
 
 
-def build_mail_settings(cfg: MailConfig) -> MailSettings:
+def build_mail_settings(cfg: MailConfig, key: bytes) -> MailSettings:
     return MailSettings(
+        thread_key=derived_key(key, "mail-thread"),
         imap=ImapSettings(
             host=cfg.imap_host,
             port=cfg.imap_port,
@@ -186,7 +188,7 @@ async def assemble(
     channels: dict[ChannelKind, Channel] = {}
     webchat = await stack.enter_async_context(WebChatChannel(chat_hub))
     channels[webchat.kind] = webchat
-    mail_settings = build_mail_settings(cfg.mail) if cfg.mail.enabled else None
+    mail_settings = build_mail_settings(cfg.mail, key) if cfg.mail.enabled else None
     if mail_settings is not None:
         channels[ChannelKind.MAIL] = MailChannel(mail_settings, store)
     feed = EventFeed(store, staff_hub)

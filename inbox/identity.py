@@ -20,6 +20,12 @@ def identity_hash(key: bytes, channel: ChannelKind, sender: str) -> str:
     return hmac.new(key, f"{channel.value}:{sender}".encode(), hashlib.sha256).hexdigest()
 
 
+def derived_key(key: bytes, purpose: str) -> bytes:
+    """A key for one purpose (say, mail thread tokens) from the identity key, so one secret to
+    keep serves every keyed id and none of them can be computed from another."""
+    return hmac.new(key, f"tsunagu:{purpose}".encode(), hashlib.sha256).digest()
+
+
 def load_identity_key(configured: str | None, data_dir: Path, *, env_name: str) -> bytes:
     """The key from the environment, else from the data directory, created there on first start.
 

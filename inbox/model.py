@@ -95,7 +95,9 @@ class InboundMessage:
     sender: str  # normalized address: lowercase e-mail, E.164 number, LINE id, web-chat session key
     body: str
     received_at: datetime  # aware UTC, never naive
-    thread_hint: str | None = None
+    # The conversation this message answers, when the channel could verify it (mail: the keyed
+    # token in our Message-ID that the reply quotes). It outranks the sender's address.
+    conversation_hint: ConversationId | None = None
     attachments: tuple[Attachment, ...] = ()
 
 
@@ -117,7 +119,6 @@ class OutboundMessage:
     channel: ChannelKind
     recipient: str
     body: str
-    thread_hint: str | None = None
     discreet: bool = False  # the contact asked for discretion: neutral sender name and subject
     automatic: bool = False  # an auto-reply, not a person's: marked Auto-Submitted in mail
 

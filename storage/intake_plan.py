@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 
@@ -28,6 +29,42 @@ def fresh_items(
         if key not in stored:
             fresh.setdefault(key, item)
     return fresh
+
+
+THREAD_JOINED = "thread_joined"
+THREAD_JOINED_DATA = json.dumps({"other_address": True})
+# Appended to such a message's body, so the counselor reading it sees it (mail_intake marks its
+# parser warnings the same way): it may be her, from work, or someone who read her mail.
+OTHER_ADDRESS_NOTE = (
+    "[tsunagu] この会話への返信として、別のアドレスから届きました。"
+    " / Sent as a reply in this conversation, from another address."
+)
+
+
+def hinted_conversations(fresh: Mapping[Key, KeyedInbound]) -> list[int]:
+    """The conversations that new messages say they answer (InboundMessage.conversation_hint)."""
+    return sorted({h for i in fresh.values() if (h := i.message.conversation_hint) is not None})
+
+
+def follow_threads(
+    fresh: dict[Key, KeyedInbound], owners: Mapping[int, tuple[str, str]]
+) -> set[Key]:
+    """Give each message whose hinted conversation is still open (`owners`: conversation id ->
+    its channel and identity hash) that conversation's identity, in place, so the threading
+    below puts it there. Returns the messages that came from another address than the
+    conversation's: they get a thread_joined event. A hint to a closed or unknown conversation,
+    or to one on another channel, is ignored and the sender's own address decides."""
+    other: set[Key] = set()
+    for key, item in fresh.items():
+        hint = item.message.conversation_hint
+        if hint is None or (owner := owners.get(hint)) is None or owner[0] != key[0]:
+            continue
+        if owner[1] != item.identity_hash:
+            noted = f"{item.message.body}\n\n{OTHER_ADDRESS_NOTE}"
+            message = dataclasses.replace(item.message, body=noted)
+            fresh[key] = dataclasses.replace(item, message=message, identity_hash=owner[1])
+            other.add(key)
+    return other
 
 
 def first_per_identity(

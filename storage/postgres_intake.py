@@ -16,11 +16,15 @@ from typing import Any
 from inbox.model import NO_LABELS, ConversationId, IntakeLabels, MessageId, StoredInbound
 from storage.base import KeyedInbound
 from storage.intake_plan import (
+    THREAD_JOINED,
+    THREAD_JOINED_DATA,
     answers,
     attachment_rows,
     attachments_json,
     first_per_identity,
+    follow_threads,
     fresh_items,
+    hinted_conversations,
     labels_per_identity,
     message_keys,
 )
@@ -37,6 +41,11 @@ SELECT i.channel, i.identity_hash, i.id, i.contact_id
 FROM channel_identities i
 JOIN unnest($1::text[], $2::text[]) AS k(channel, identity_hash)
   ON i.channel = k.channel AND i.identity_hash = k.identity_hash
+"""
+HINTED_CONVERSATIONS = """
+SELECT c.id, i.channel, i.identity_hash FROM conversations c
+JOIN channel_identities i ON i.id = c.identity_id
+WHERE c.status <> 'closed' AND c.id = ANY($1::bigint[])
 """
 # Contact ids are drawn up front so one statement can pair each contact with its identity;
 # the CTE calls nextval, so PostgreSQL evaluates it exactly once (volatile CTEs are not inlined).
@@ -145,6 +154,10 @@ async def save_inbound_batch(conn: Any, items: Sequence[KeyedInbound]) -> list[S
 
     new_keys: set[Key] = set()
     if fresh:
+        other_address: set[Key] = set()
+        if hinted := hinted_conversations(fresh):
+            rows = await conn.fetch(HINTED_CONVERSATIONS, hinted)
+            other_address = follow_threads(fresh, {int(r[0]): (r[1], r[2]) for r in rows})
         identity_of = await _find_or_create_identities(conn, list(fresh.values()))
         labels_of = labels_per_identity(list(fresh.values()))
         conversation_of, opened = await _find_or_open_conversations(
@@ -178,7 +191,7 @@ async def save_inbound_batch(conn: Any, items: Sequence[KeyedInbound]) -> list[S
             raced = [key for key in fresh if key not in new_ids]
             for r in await conn.fetch(FIND_MESSAGES, *_columns(raced, 2)):
                 stored[(r[0], r[1])] = (MessageId(r[2]), ConversationId(r[3]))
-        await _record_received(conn, rows, new_ids)
+        await _record_received(conn, rows, new_ids, other_address)
         for row in rows:
             stored[(row[1], row[2])] = (new_ids[(row[1], row[2])], ConversationId(row[0]))
         new_keys = set(new_ids)
@@ -187,7 +200,7 @@ async def save_inbound_batch(conn: Any, items: Sequence[KeyedInbound]) -> list[S
 
 
 async def _record_received(
-    conn: Any, rows: list[tuple[Any, ...]], new_ids: dict[Key, MessageId]
+    conn: Any, rows: list[tuple[Any, ...]], new_ids: dict[Key, MessageId], other_address: set[Key]
 ) -> None:
     """message_received events (no bodies, no addresses) and the conversations' new state."""
     events = []
@@ -195,6 +208,8 @@ async def _record_received(
     for conv_id, channel, external_id, _body, _attachments, at, alert in rows:
         mid = new_ids[(channel, external_id)]
         events.append((at, "message_received", conv_id, mid, json.dumps({"channel": channel})))
+        if (channel, external_id) in other_address:
+            events.append((at, THREAD_JOINED, conv_id, mid, THREAD_JOINED_DATA))
         if alert is not None:
             events.append((at, ALERTED, conv_id, mid, json.dumps({"reason": alert})))
         touched[conv_id] = max(touched.get(conv_id, at), at)

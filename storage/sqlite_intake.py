@@ -22,12 +22,16 @@ from inbox.model import (
 )
 from storage.base import KeyedInbound
 from storage.intake_plan import (
+    THREAD_JOINED,
+    THREAD_JOINED_DATA,
     AttachmentRow,
     answers,
     attachment_rows,
     attachments_json,
     first_per_identity,
+    follow_threads,
     fresh_items,
+    hinted_conversations,
     labels_per_identity,
     message_keys,
 )
@@ -49,6 +53,11 @@ NEXT_IDS = """
 SELECT (SELECT coalesce(max(id), 0) FROM contacts), (SELECT coalesce(max(id), 0) FROM
 channel_identities), (SELECT coalesce(max(id), 0) FROM conversations),
 (SELECT coalesce(max(id), 0) FROM messages)
+"""
+HINTED_CONVERSATIONS = """
+SELECT c.id, i.channel, i.identity_hash FROM conversations c
+JOIN channel_identities i ON i.id = c.identity_id
+WHERE c.status <> 'closed' AND c.id IN (SELECT value FROM json_each(?))
 """
 INSERT_CONTACTS = "INSERT INTO contacts (id, created_at) VALUES (?, ?)"
 INSERT_IDENTITIES = """
@@ -120,6 +129,10 @@ def save_inbound_batch(
     fresh = fresh_items(keys, items, stored)
     if not fresh:
         return answers(keys, stored, set())
+    other_address: set[tuple[str, str]] = set()
+    if hinted := hinted_conversations(fresh):
+        owners = {int(r[0]): (r[1], r[2]) for r in _rows(db, HINTED_CONVERSATIONS, hinted)}
+        other_address = follow_threads(fresh, owners)
     next_id = _NextIds(*db.execute(NEXT_IDS).fetchone())
 
     identity_of = _find_or_create_identities(db, list(fresh.values()), next_id)
@@ -146,6 +159,8 @@ def save_inbound_batch(
         if item.message.attachments:  # rare: a message without any costs this test only
             contents += attachment_rows(mid, item)
         events.append((at, "message_received", conv_id, mid, _CHANNEL_DATA[key[0]]))
+        if key in other_address:
+            events.append((at, THREAD_JOINED, conv_id, mid, THREAD_JOINED_DATA))
         if item.labels.alert is not None:
             events.append((at, ALERTED, conv_id, mid, json.dumps({"reason": item.labels.alert})))
     db.executemany(INSERT_MESSAGES, messages)

@@ -6,7 +6,7 @@ import hashlib
 import itertools
 from datetime import UTC, datetime, timedelta
 
-from inbox.model import Attachment, ChannelKind, InboundMessage, NewUser, Role
+from inbox.model import Attachment, ChannelKind, ConversationId, InboundMessage, NewUser, Role
 from storage.base import KeyedInbound
 
 T0 = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)
@@ -25,6 +25,7 @@ def inbound(
     channel: ChannelKind = ChannelKind.WEBCHAT,
     received_at: datetime | None = None,
     attachments: tuple[Attachment, ...] = (),
+    conversation_hint: int | None = None,
 ) -> KeyedInbound:
     n = next(_seq)
     msg = InboundMessage(
@@ -34,6 +35,7 @@ def inbound(
         body=body,
         received_at=received_at or at(n),
         attachments=attachments,
+        conversation_hint=None if conversation_hint is None else ConversationId(conversation_hint),
     )
     return KeyedInbound(message=msg, identity_hash=hashlib.sha256(sender.encode()).hexdigest())
 

@@ -334,7 +334,9 @@ async def list_events(request: web.Request) -> web.Response:
     if not after.isdigit():
         raise ValidationError("a non-negative integer", field="after")
     events = await request.app[SERVICES].store.list_events(after_id=int(after))
-    return web.json_response({"events": [event_json(e) for e in events]})
+    # The log for supervisors and admins: with each event's data (a reveal's reason, an alert's
+    # category), which the live feed to every staff socket leaves out.
+    return web.json_response({"events": [event_json(e) | {"data": e.data} for e in events]})
 
 
 def add_routes(app: web.Application) -> None:

@@ -42,8 +42,19 @@ async def download(request: web.Request) -> web.Response:
     await require(request, *CONVERSATION_ROLES)  # 403 before anything is looked up
     store = request.app[SERVICES].store
     message = await store.get_message(MessageId(path_id(request, "message_id")))
-    await visible_conversation(request, message.conversation_id)  # 404 if not hers to see
-    attachment, content = await store.attachment(message.id, path_id(request, "position"))
+    user, _ = await visible_conversation(request, message.conversation_id)  # 404 if not hers
+    position = path_id(request, "position")
+    attachment, content = await store.attachment(message.id, position)
+    # Audited before the bytes leave, like a revealed address: what a consulter sent may be a
+    # photo of an injury or an ID card. The name stays out of the log; the position finds it.
+    services = request.app[SERVICES]
+    await store.record_event(
+        "attachment_downloaded",
+        now=services.clock(),
+        actor_id=user.id,
+        conversation_id=message.conversation_id,
+        data={"message_id": message.id, "position": position},
+    )
     return web.Response(
         body=content,
         headers={

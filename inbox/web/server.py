@@ -136,7 +136,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         api_error = _translate(exc)
         if api_error is None:
             raise  # not an error we answer on purpose: aiohttp logs it and answers 500
-        if isinstance(exc, StorageError):
+        if isinstance(exc, StorageError) and not isinstance(exc, NotFound | Conflict):
+            # An unknown id or a lost race is an answer (404, 409), not a database failure.
             log.error("database error", exc_info=True, extra={"action": "request_db_error"})
         raise api_error from None
 

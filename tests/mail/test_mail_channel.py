@@ -248,6 +248,48 @@ async def test_reply_lands_in_her_thread_and_her_answer_in_the_conversation(rig:
     assert thread is not None and thread.last_message_id == "second@example.jp"
 
 
+async def test_an_answer_from_another_address_joins_by_our_message_id(rig: Rig) -> None:
+    rig.account.deliver(jis_mail("home@example.jp", "相談です", "はじめまして。\n"))
+    await rig.catch_up()
+    (first,) = await rig.inbound()
+    counselor = await rig.store.create_user(new_user("sato"), now=datetime.now(UTC))
+    await rig.store.add_reply(
+        first.conversation_id, author_id=counselor.id, body="お返事です。", now=datetime.now(UTC)
+    )
+    assert await rig.send_replies() == 1
+    (reply,) = rig.sent()
+    ours = reply["Message-ID"]
+    assert f"tsunagu.c{first.conversation_id}-" in ours  # keyed, see mail_compose
+
+    def answer(sender: str, message_id: str, in_reply_to: str) -> bytes:
+        return raw(
+            f"From: {sender}",
+            "Subject: Re: 相談です",
+            f"Message-ID: <{message_id}>",
+            f"In-Reply-To: {in_reply_to}",
+            "Content-Type: text/plain; charset=utf-8",
+            body="職場のアドレスから失礼します。\n".encode(),
+        )
+
+    # She answers from her work address: the token in our Message-ID finds the conversation.
+    rig.account.deliver(answer("hanako@work.example.jp", "work@example.jp", ours))
+    # A stranger who guesses the conversation number cannot write into it.
+    guessed = f"<tsunagu.c{first.conversation_id}.m1@city.example.jp>"
+    rig.account.deliver(answer("stranger@example.jp", "guess@example.jp", guessed))
+    assert await rig.catch_up() == 2
+    work, stranger = (await rig.inbound())[1:]
+    assert work.conversation_id == first.conversation_id
+    assert stranger.conversation_id != first.conversation_id
+    joined = [e for e in await rig.store.list_events() if e.kind == "thread_joined"]
+    assert [(e.conversation_id, e.message_id) for e in joined] == [(first.conversation_id, work.id)]
+    # The reply still goes to the address the conversation began with.
+    await rig.store.add_reply(
+        first.conversation_id, author_id=counselor.id, body="承知しました。", now=datetime.now(UTC)
+    )
+    assert await rig.send_replies() == 1
+    assert rig.sink.envelopes[-1].rcpt_tos == ["hanako@example.jp"]
+
+
 async def test_malformed_and_oversized_mail_is_kept_with_a_warning(rig: Rig) -> None:
     broken = raw(
         "From: e@example.jp",

@@ -82,6 +82,22 @@ async def test_mail_in_reply_out_through_the_server(
     assert envelope.rcpt_tos == ["hanako@example.jp"]
     assert str(sent["Subject"]) == "Re: はじめて相談します"
     assert sent["In-Reply-To"] == "<in-1@example.jp>"
+    # After a restart she answers from another address: our Message-ID's keyed token, made with
+    # a key derived from the identity key in the data directory, still finds her conversation.
+    mail_account.deliver(
+        jis_mail(
+            "in-2@example.jp",
+            "Re: はじめて相談します",
+            "職場からです。\n",
+            sender="h@work.example.jp",
+        ).replace(b"MIME-Version", f"In-Reply-To: {sent['Message-ID']}\r\nMIME-Version".encode())
+    )
+    async with running(cfg) as url, await sign_in(url, "sato") as sato:
+        detail = f"{url}/api/conversations/{conv['id']}"
+        found = await poll(sato, detail, lambda d: len(d["messages"]) == 3)
+        assert found["messages"][2]["body"].startswith("件名 / Subject: Re: はじめて相談します")
+        async with sato.get(f"{url}/api/conversations") as r:
+            assert [c["id"] for c in (await r.json())["conversations"]] == [conv["id"]]
 
 
 def test_mail_config_names_what_is_missing(tmp_path: Path) -> None:

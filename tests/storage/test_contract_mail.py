@@ -16,6 +16,7 @@ from inbox.model import (
     UserId,
 )
 from storage.base import Store
+from storage.intake_plan import OTHER_ADDRESS_NOTE
 from tests.factories import at, inbound, new_user
 
 MAIL = ChannelKind.MAIL
@@ -80,6 +81,59 @@ async def test_a_new_uidvalidity_replaces_the_cursor(store: Store) -> None:
 
 
 # ---- threads ------------------------------------------------------------------------------------
+async def _joined(store: Store) -> list[tuple[int | None, int | None]]:
+    return [
+        (e.conversation_id, e.message_id)
+        for e in await store.list_events()
+        if e.kind == "thread_joined"
+    ]
+
+
+async def test_a_reply_from_another_address_joins_the_conversation_it_answers(store: Store) -> None:
+    conv = await _conversation(store, "a@example.jp")
+    (joined, again) = await store.save_inbound_batch(
+        [
+            inbound("a-work@example.jp", channel=MAIL, conversation_hint=conv),
+            inbound("a-work@example.jp", channel=MAIL, conversation_hint=conv),
+        ]
+    )
+    assert joined.conversation_id == conv and again.conversation_id == conv
+    assert not joined.duplicate and not again.duplicate
+    messages = await store.list_messages(conv)
+    assert len(messages) == 3
+    assert messages[1].body == f"こんにちは\n\n{OTHER_ADDRESS_NOTE}"
+    # The counselor learns that these came from elsewhere (an event; never the address).
+    assert await _joined(store) == [(conv, joined.message_id), (conv, again.message_id)]
+    # Her own address, with the hint: no such event.
+    (own,) = await store.save_inbound_batch(
+        [inbound("a@example.jp", channel=MAIL, conversation_hint=conv)]
+    )
+    assert own.conversation_id == conv and len(await _joined(store)) == 2
+    assert (await store.list_messages(conv))[-1].body == "こんにちは"
+    # The other address has no conversation of its own: without a hint it opens one.
+    (alone,) = await store.save_inbound_batch([inbound("a-work@example.jp", channel=MAIL)])
+    assert alone.conversation_id != conv
+
+
+async def test_a_hint_to_a_closed_unknown_or_other_channel_conversation_is_ignored(
+    store: Store,
+) -> None:
+    sato = await _counselor(store)
+    closed = await _conversation(store, "a@example.jp")
+    await store.close(closed, actor_id=sato, now=at(5))
+    (chat,) = await store.save_inbound_batch([inbound("c-chat")])  # web chat
+    got = await store.save_inbound_batch(
+        [
+            inbound("b@example.jp", channel=MAIL, conversation_hint=closed),
+            inbound("d@example.jp", channel=MAIL, conversation_hint=chat.conversation_id),
+            inbound("e@example.jp", channel=MAIL, conversation_hint=999_999),
+        ]
+    )
+    ids = {s.conversation_id for s in got}
+    assert len(ids) == 3 and not ids & {closed, chat.conversation_id}
+    assert await _joined(store) == []
+
+
 async def test_mail_threads_upsert_keeping_subject_and_reference_order(store: Store) -> None:
     one = await _conversation(store, "a@example.jp")
     two = await _conversation(store, "b@example.jp")

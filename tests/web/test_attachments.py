@@ -74,6 +74,18 @@ async def test_her_counselor_and_supervisors_download(seeded: Seeded, username: 
     assert "sandbox" in headers["Content-Security-Policy"]
 
 
+async def test_each_download_is_in_the_audit_log(seeded: Seeded) -> None:
+    url = f"{seeded.url}/api/messages/{seeded.message_id}/attachments"
+    async with await sign_in(seeded.url, "sato") as sato:
+        assert (await _get(sato, f"{url}/0"))[0] == 200
+        assert (await _get(sato, f"{url}/1"))[0] == 404  # refused content: nothing served
+    async with await sign_in(seeded.url, "boss") as boss, boss.get(f"{seeded.url}/api/events") as r:
+        events = (await r.json())["events"]
+    (audit,) = [e for e in events if e["kind"] == "attachment_downloaded"]
+    assert audit["data"] == {"message_id": seeded.message_id, "position": 0}
+    assert audit["actor_id"] is not None and "相談" not in json.dumps(audit, ensure_ascii=False)
+
+
 async def test_the_message_lists_which_attachments_can_be_downloaded(seeded: Seeded) -> None:
     async with await sign_in(seeded.url, "sato") as sato:
         async with sato.get(f"{seeded.url}/api/conversations") as r:
