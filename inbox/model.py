@@ -254,6 +254,7 @@ class IntakeLabels:
     priority: int = 0
     skill: str | None = None
     team: str | None = None
+    language: str | None = None
     tags: frozenset[str] = frozenset()
     # Why supervisors must look now (an urgent category, or the rule that asked), never the
     # text itself: stored as a supervisors_alerted event with the message.
@@ -262,6 +263,19 @@ class IntakeLabels:
 
 
 NO_LABELS = IntakeLabels()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ContactFacts:
+    """What the store knows of a sender before her new message is stored: the contact
+    attributes routing rules can match besides those read off the message itself."""
+
+    returning: bool = False  # she had a conversation with us before, now closed
+    discretion: bool = False
+    anonymity: Anonymity | None = None  # her own setting; None: the channel's default
+
+
+NEW_SENDER = ContactFacts()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -10,10 +10,19 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from inbox.errors import IntakeBusy, StorageError
 from inbox.identity import identity_hash
-from inbox.model import NO_LABELS, ChannelKind, InboundMessage, IntakeLabels, StoredInbound
+from inbox.model import (
+    NEW_SENDER,
+    NO_LABELS,
+    ChannelKind,
+    ContactFacts,
+    InboundMessage,
+    IntakeLabels,
+    StoredInbound,
+)
 from storage.base import KeyedInbound, Store
 
 log = logging.getLogger(__name__)
@@ -44,7 +53,26 @@ class Delivery:
 
 Pending = tuple[KeyedInbound, Delivery, int]  # a message, its delivery, its place in it
 Stored = tuple[KeyedInbound, StoredInbound]  # what was handed in, and where it is stored
-Labeler = Callable[[InboundMessage], IntakeLabels]
+
+
+class Labeler(Protocol):
+    """Rules and triage (routing.rules.Labeler): pure, given the message and what the store
+    knows of its sender; `needs_facts` says whether that is worth a look-up."""
+
+    @property
+    def needs_facts(self) -> bool: ...
+
+    def __call__(self, msg: InboundMessage, facts: ContactFacts, /) -> IntakeLabels: ...
+
+
+class _NoLabels:
+    needs_facts = False
+
+    def __call__(self, msg: InboundMessage, facts: ContactFacts, /) -> IntakeLabels:
+        return NO_LABELS
+
+
+NO_RULES: Labeler = _NoLabels()
 
 
 class Intake:
@@ -59,7 +87,7 @@ class Intake:
         batch_max: int,
         ack_timeout_s: float,
         on_stored: Callable[[Sequence[Stored]], None] = lambda _: None,
-        label: Labeler = lambda _: NO_LABELS,
+        label: Labeler = NO_RULES,
     ) -> None:
         self._store = store
         self._label = label
@@ -113,13 +141,27 @@ class Intake:
         return await self._wait(delivery)
 
     def _keyed(self, msg: InboundMessage) -> KeyedInbound:
-        # Rules and triage run here, before the queue: pure and fast, and the labels then go into
-        # the same transaction as the message, so an urgent message is never stored unmarked.
-        return KeyedInbound(
-            message=msg,
-            identity_hash=self.identity_of(msg.channel, msg.sender),
-            labels=self._label(msg),
-        )
+        return KeyedInbound(message=msg, identity_hash=self.identity_of(msg.channel, msg.sender))
+
+    async def _labeled(self, items: list[KeyedInbound]) -> list[KeyedInbound]:
+        """Rules and triage, in the writer just before the batch is stored: the labels go into
+        the same transaction as the message, so an urgent message is never stored unmarked.
+        Rules on what we know of the sender (returning, ...) cost one look-up per batch."""
+        facts: dict[tuple[ChannelKind, str], ContactFacts] = {}
+        if self._label.needs_facts:
+            senders = list(dict.fromkeys((i.message.channel, i.identity_hash) for i in items))
+            facts = await self._store.contact_facts(senders)
+        label = self._label
+        return [
+            KeyedInbound(
+                message=i.message,
+                identity_hash=i.identity_hash,
+                labels=label(
+                    i.message, facts.get((i.message.channel, i.identity_hash), NEW_SENDER)
+                ),
+            )
+            for i in items
+        ]
 
     def _delivery(self, size: int) -> Delivery:
         if self._closed:
@@ -166,7 +208,8 @@ class Intake:
 
     async def _write(self, batch: list[Pending]) -> None:
         try:
-            answers = await self._store.save_inbound_batch([item for item, _, _ in batch])
+            items = await self._labeled([item for item, _, _ in batch])
+            answers = await self._store.save_inbound_batch(items)
         except StorageError as exc:
             log.error(
                 "batch not stored",
@@ -183,6 +226,4 @@ class Intake:
             "batch stored",
             extra={"action": "intake_batch_stored", "size": len(batch), "new": len(fresh)},
         )
-        self._on_stored(
-            [(item, answer) for (item, _, _), answer in zip(batch, answers, strict=True)]
-        )
+        self._on_stored(list(zip(items, answers, strict=True)))

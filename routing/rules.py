@@ -7,15 +7,33 @@ Pure: the message, its contact and the local time arrive as arguments; no I/O, n
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import time
 from zoneinfo import ZoneInfo
 
-from inbox.model import NO_LABELS, ChannelKind, InboundMessage, IntakeLabels
+from inbox.model import (
+    NEW_SENDER,
+    NO_LABELS,
+    ChannelKind,
+    ContactFacts,
+    InboundMessage,
+    IntakeLabels,
+)
 from routing.text import Haystack, first_keyword, haystack, normalize
 
 ContactValue = str | int | bool
+# The contact attributes rules can match, with the kind of value each holds. `channel` and
+# `language` are read off the message; the others are what the store knows of her
+# (ContactFacts), looked up just before her message is stored, and only when a rule asks.
+CONTACT_ATTRIBUTES: dict[str, type] = {
+    "channel": str,
+    "language": str,
+    "returning": bool,  # she had a conversation with us before, now closed
+    "discretion": bool,  # she asked for neutral wording
+    "anonymity": str,  # her own setting (anonymous/pseudonymous/identified), if she has one
+}
+STORED_ATTRIBUTES = frozenset({"returning", "discretion", "anonymity"})
 URGENT_TAG = "urgent"
 # Kana (incl. half-width) and the common kanji block: enough to tell Japanese from English.
 _JAPANESE = re.compile("[\u3040-\u30ff\u4e00-\u9fff\uff66-\uff9f]")
@@ -83,6 +101,7 @@ class Rule:
     hours: tuple[time, time] | None = None  # local [start, end); start > end wraps midnight
     skill: str | None = None
     team: str | None = None
+    language: str | None = None  # only counselors who speak it, e.g. "en" (User.languages)
     priority: int | None = None  # raise the priority to at least this
     add_tags: frozenset[str] = frozenset()
     auto_reply: str | None = None  # template name
@@ -98,6 +117,7 @@ class RoutingOutcome:
     priority: int
     skill: str | None
     team: str | None
+    language: str | None
     tags: frozenset[str]  # to add to the conversation; the incoming tags are not repeated
     auto_replies: tuple[str, ...]
     notify_supervisors: bool
@@ -131,7 +151,7 @@ def evaluate(
 
     Triage runs first and no rule can skip it. Rules see the incoming tags plus those added by
     triage and by earlier rules, so `match.tags = ["urgent"]` can send urgent messages to a
-    crisis skill. The first rule that sets a skill (or team) decides it.
+    crisis skill. The first rule that sets a skill (or team, or language) decides it.
     """
     hay = haystack(normalize(text))  # normalized once; every keyword check reuses it
     urgency = _triage(triage, hay)
@@ -140,6 +160,7 @@ def evaluate(
     notify = urgency is not None
     skill: str | None = None
     team: str | None = None
+    language: str | None = None
     replies: list[str] = []
     matched: list[str] = []
     clock = local_time.replace(tzinfo=None)  # aware and naive times do not compare
@@ -150,6 +171,7 @@ def evaluate(
         priority = max(priority, rule.priority or 0)
         skill = skill or rule.skill
         team = team or rule.team
+        language = language or rule.language
         added |= rule.add_tags
         if rule.auto_reply is not None and rule.auto_reply not in replies:
             replies.append(rule.auto_reply)
@@ -160,6 +182,7 @@ def evaluate(
         priority=priority,
         skill=skill,
         team=team,
+        language=language,
         tags=frozenset(added),
         auto_replies=tuple(replies),
         notify_supervisors=notify,
@@ -180,6 +203,7 @@ def intake_labels(outcome: RoutingOutcome) -> IntakeLabels:
         priority=outcome.priority,
         skill=outcome.skill,
         team=outcome.team,
+        language=outcome.language,
         tags=outcome.tags,
         alert=alert,
         auto_replies=outcome.auto_replies,
@@ -195,36 +219,52 @@ def written_language(text: str) -> str | None:
     return "en" if _LATIN.search(text) else None
 
 
-def intake_contact(msg: InboundMessage) -> dict[str, ContactValue]:
-    facts: dict[str, ContactValue] = {"channel": msg.channel.value}
+def intake_contact(msg: InboundMessage, facts: ContactFacts) -> dict[str, ContactValue]:
+    contact: dict[str, ContactValue] = {
+        "channel": msg.channel.value,
+        "returning": facts.returning,
+        "discretion": facts.discretion,
+    }
     if (language := written_language(msg.body)) is not None:
-        facts["language"] = language
-    return facts
+        contact["language"] = language
+    if facts.anonymity is not None:
+        contact["anonymity"] = facts.anonymity.value
+    return contact
 
 
-def labeler(
-    rules: Sequence[Rule], urgent: UrgentTriage, tz: ZoneInfo
-) -> Callable[[InboundMessage], IntakeLabels]:
-    """The intake's labeling step: triage and rules over one message, at its local arrival time.
-    The contact attributes known before the message is stored are `language` (the script she
-    writes in, see written_language) and `channel`; rules on other attributes do not fire."""
+@dataclass(frozen=True, slots=True)
+class Labeler:
+    """The intake's labeling step (inbox.pipeline.Labeler): triage and rules over one message,
+    at its local arrival time, with what the store knows of its sender."""
 
-    def label(msg: InboundMessage) -> IntakeLabels:
+    rules: Sequence[Rule]
+    urgent: UrgentTriage
+    tz: ZoneInfo
+
+    @property
+    def needs_facts(self) -> bool:
+        """Whether some rule matches a stored attribute: only then does the intake look the
+        senders up before storing their messages."""
+        return any(attr in STORED_ATTRIBUTES for r in self.rules for attr, _ in r.contact)
+
+    def __call__(self, msg: InboundMessage, facts: ContactFacts = NEW_SENDER) -> IntakeLabels:
         # Without rules, most messages are not urgent: answer those without building an outcome.
-        if not rules and triage(urgent, msg.body) is None:
+        if not self.rules and triage(self.urgent, msg.body) is None:
             return NO_LABELS
         outcome = evaluate(
-            rules,
-            urgent,
+            self.rules,
+            self.urgent,
             channel=msg.channel,
             text=msg.body,
             tags=frozenset(),
-            contact=intake_contact(msg),
-            local_time=msg.received_at.astimezone(tz).time(),
+            contact=intake_contact(msg, facts),
+            local_time=msg.received_at.astimezone(self.tz).time(),
         )
         return intake_labels(outcome)
 
-    return label
+
+def labeler(rules: Sequence[Rule], urgent: UrgentTriage, tz: ZoneInfo) -> Labeler:
+    return Labeler(tuple(rules), urgent, tz)
 
 
 def _matches(

@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from datetime import time
 
 from inbox.errors import ConfigError
-from inbox.model import ChannelKind
-from routing.rules import DEFAULT_KEYWORDS, ContactValue, Rule, UrgentTriage
+from inbox.model import Anonymity, ChannelKind
+from routing.rules import CONTACT_ATTRIBUTES, DEFAULT_KEYWORDS, ContactValue, Rule, UrgentTriage
 from routing.text import normalize
 
 _CATEGORY = re.compile(r"[a-z][a-z0-9_]*")  # becomes a tag, so keep it a plain identifier
@@ -21,9 +21,20 @@ _HOURS = re.compile(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)")
 _CHANNEL_NAMES = frozenset(c.value for c in ChannelKind)
 _CHANNELS = ", ".join(c.value for c in ChannelKind)  # in declaration order, for messages
 
+_ANONYMITY = tuple(a.value for a in Anonymity)
+_KIND_NAMES = {bool: "true or false", int: "an integer", str: "a string"}
 _RULE_KEYS = ("name", "match", "then")
 _MATCH_KEYS = ("channels", "keywords", "tags", "contact", "hours")
-_THEN_KEYS = ("skill", "team", "priority", "tags", "auto_reply", "notify_supervisors", "stop")
+_THEN_KEYS = (
+    "skill",
+    "team",
+    "language",
+    "priority",
+    "tags",
+    "auto_reply",
+    "notify_supervisors",
+    "stop",
+)
 _TRIAGE_KEYS = ("priority", "keywords", "use_defaults")
 
 
@@ -69,6 +80,7 @@ def _parse_rule(item: object, where: str) -> Rule:
         hours=None if hours is None else _hours(hours, f"{where}.match.hours"),
         skill=_optional_text(a.get("skill"), f"{where}.then.skill"),
         team=_optional_text(a.get("team"), f"{where}.then.team"),
+        language=_optional_text(a.get("language"), f"{where}.then.language"),
         priority=_optional_int(a.get("priority"), f"{where}.then.priority", minimum=0),
         add_tags=frozenset(_texts(a.get("tags", []), f"{where}.then.tags")),
         auto_reply=_optional_text(a.get("auto_reply"), f"{where}.then.auto_reply"),
@@ -77,7 +89,14 @@ def _parse_rule(item: object, where: str) -> Rule:
         ),
         stop=_flag(a.get("stop", False), f"{where}.then.stop"),
     )
-    actions = (rule.skill, rule.team, rule.priority is not None, rule.add_tags, rule.auto_reply)
+    actions = (
+        rule.skill,
+        rule.team,
+        rule.language,
+        rule.priority is not None,
+        rule.add_tags,
+        rule.auto_reply,
+    )
     if not any((*actions, rule.notify_supervisors, rule.stop)):
         raise ConfigError(f"{where}.then: no action (set one of: {', '.join(_THEN_KEYS)})")
     return rule
@@ -183,12 +202,17 @@ def _channels(value: object, where: str) -> frozenset[ChannelKind]:
 
 def _contact(value: object, where: str) -> tuple[tuple[str, ContactValue], ...]:
     pairs: list[tuple[str, ContactValue]] = []
-    for attr, want in _table(value, where, None).items():
-        if isinstance(want, float) or not isinstance(want, str | int):
+    for attr, want in _table(value, where, tuple(CONTACT_ATTRIBUTES)).items():
+        kind = CONTACT_ATTRIBUTES[attr]
+        if type(want) is not kind:  # exact: true is not an integer here, nor 1 a boolean
+            raise ConfigError(f"{where}.{attr}: must be {_KIND_NAMES[kind]}, got {_show(want)}")
+        if attr == "anonymity" and want not in _ANONYMITY:
             raise ConfigError(
-                f"{where}.{attr}: must be a string, an integer or true/false, got {_show(want)}"
+                f"{where}.{attr}: must be one of {', '.join(_ANONYMITY)}, got {_show(want)}"
             )
-        pairs.append((attr, want))
+        if attr == "channel" and want not in _CHANNEL_NAMES:
+            raise ConfigError(f"{where}.{attr}: {_show(want)} is not a channel ({_CHANNELS})")
+        pairs.append((attr, want))  # type: ignore[arg-type]  # checked against `kind` above
     return tuple(pairs)
 
 

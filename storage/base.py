@@ -21,6 +21,7 @@ from inbox.model import (
     AwaitingAnswer,
     ChannelKind,
     ContactAddress,
+    ContactFacts,
     Conversation,
     ConversationId,
     ConversationStatus,
@@ -166,6 +167,12 @@ class Store(Protocol):
     ) -> None:
         """The consulter asked for (or no longer needs) discretion: her contact's automatic
         replies use the neutral texts. Raises NotFound."""
+
+    async def contact_facts(
+        self, identities: Sequence[tuple[ChannelKind, str]]
+    ) -> dict[tuple[ChannelKind, str], ContactFacts]:
+        """What is known of each sender (channel, identity hash) that wrote before; a sender
+        missing from the answer is new (inbox.model.NEW_SENDER). For rules at intake."""
 
     async def contact_address(self, conversation_id: ConversationId) -> ContactAddress:
         """The raw address to reply to and the contact's privacy settings. Callers decide who

@@ -79,7 +79,8 @@ def first_per_identity(
 
 def labels_per_identity(items: Sequence[KeyedInbound]) -> dict[Key, IntakeLabels]:
     """What the rules decided for each sender's messages in this batch, merged the way the
-    conversation takes them: the highest priority, the first skill and team, every tag."""
+    conversation takes them: the highest priority, the first skill, team and language, every
+    tag."""
     merged: dict[Key, IntakeLabels] = {}
     for item in items:
         new = item.labels
@@ -91,6 +92,7 @@ def labels_per_identity(items: Sequence[KeyedInbound]) -> dict[Key, IntakeLabels
             priority=max(old.priority, new.priority),
             skill=old.skill or new.skill,
             team=old.team or new.team,
+            language=old.language or new.language,
             tags=old.tags | new.tags,
         )
     return merged

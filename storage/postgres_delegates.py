@@ -13,6 +13,7 @@ from inbox.model import (
     AwaitingAnswer,
     ChannelKind,
     ContactAddress,
+    ContactFacts,
     Conversation,
     ConversationId,
     CounselorUpdate,
@@ -130,6 +131,14 @@ class PostgresDelegates(PostgresBase):
     ) -> None:
         async with self._tx() as conn:
             await pp.set_discretion(conn, conversation_id, discretion, actor_id, now)
+
+    async def contact_facts(
+        self, identities: Sequence[tuple[ChannelKind, str]]
+    ) -> dict[tuple[ChannelKind, str], ContactFacts]:
+        if not identities:
+            return {}
+        async with self._tx() as conn:
+            return await pp.contact_facts(conn, identities)
 
     async def contact_address(self, conversation_id: ConversationId) -> ContactAddress:
         async with self._tx() as conn:

@@ -79,12 +79,12 @@ FOR UPDATE
 # Tags travel as JSON text: unnest() would flatten an array of arrays.
 INSERT_CONVERSATIONS = """
 INSERT INTO conversations (contact_id, identity_id, channel, status, created_at, updated_at,
-                           queued_at, priority, skill, team, tags, awaiting_since)
+                           queued_at, priority, skill, team, tags, awaiting_since, language)
 SELECT contact_id, identity_id, channel, 'queued', at, at, at, priority, skill, team,
-       ARRAY(SELECT jsonb_array_elements_text(tags::jsonb)), at
+       ARRAY(SELECT jsonb_array_elements_text(tags::jsonb)), at, language
 FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::timestamptz[], $5::int[], $6::text[],
-            $7::text[], $8::text[]) WITH ORDINALITY
-     AS u(contact_id, identity_id, channel, at, priority, skill, team, tags, ord)
+            $7::text[], $8::text[], $9::text[]) WITH ORDINALITY
+     AS u(contact_id, identity_id, channel, at, priority, skill, team, tags, language, ord)
 ORDER BY ord
 ON CONFLICT (identity_id) WHERE status <> 'closed' DO NOTHING
 RETURNING identity_id, id
@@ -121,16 +121,17 @@ WHERE c.id = u.id
 """
 
 # What the rules decided for the new messages: priority only rises, tags only add, and a skill
-# or team already set stays (the counselor may have been chosen for it).
+# team or language already set stays (the counselor may have been chosen for it).
 LABEL_CONVERSATIONS = """
 UPDATE conversations c SET
     priority = greatest(c.priority, u.priority),
     skill = coalesce(c.skill, u.skill),
     team = coalesce(c.team, u.team),
+    language = coalesce(c.language, u.language),
     tags = ARRAY(SELECT DISTINCT t FROM unnest(c.tags || ARRAY(
         SELECT jsonb_array_elements_text(u.tags::jsonb))) AS t ORDER BY t)
-FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[])
-     AS u(id, priority, skill, team, tags)
+FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[])
+     AS u(id, priority, skill, team, tags, language)
 WHERE c.id = u.id
 """
 
@@ -251,12 +252,12 @@ async def _label_conversations(
 ) -> None:
     """Apply the rules' labels to conversations that existed before this batch."""
     rows = [
-        (conversation_of[ident], lab.priority, lab.skill, lab.team, _tags(lab))
+        (conversation_of[ident], lab.priority, lab.skill, lab.team, _tags(lab), lab.language)
         for key, lab in labels_of.items()
         if (ident := identity_of[key][0]) not in opened
     ]
     if rows:
-        await conn.execute(LABEL_CONVERSATIONS, *_columns(rows, 5))
+        await conn.execute(LABEL_CONVERSATIONS, *_columns(rows, 6))
 
 
 def _tags(labels: IntakeLabels) -> str:
@@ -284,12 +285,12 @@ async def _find_or_open_conversations(
         to_open.append(
             (
                 *(identity_of[key][1], ident, key[0], i.message.received_at),
-                *(lab.priority, lab.skill, lab.team, _tags(lab)),
+                *(lab.priority, lab.skill, lab.team, _tags(lab), lab.language),
             )
         )
     opened_here: set[int] = set()
     if to_open:
-        opened = await conn.fetch(INSERT_CONVERSATIONS, *_columns(to_open, 8))
+        opened = await conn.fetch(INSERT_CONVERSATIONS, *_columns(to_open, 9))
         found.update({int(r[0]): int(r[1]) for r in opened})
         opened_here = {int(r[0]) for r in opened}
         at_of = {row[1]: row[3] for row in to_open}

@@ -14,11 +14,13 @@ from inbox.model import (
     AwaitingAnswer,
     ChannelKind,
     ContactAddress,
+    ContactFacts,
     ConversationId,
     DeadlineChange,
     UserId,
 )
 from storage import postgres_sql as q
+from storage.rows import facts_from_row
 
 CONVERSATION_CONTACT = """
 SELECT c.channel, c.status, t.discretion, t.id FROM conversations c
@@ -178,6 +180,22 @@ JOIN channel_identities i ON i.id = c.identity_id
 JOIN contacts t ON t.id = c.contact_id WHERE c.id = $1
 """
 SET_ANONYMITY = "UPDATE contacts SET anonymity = $2 WHERE id = $1"
+CONTACT_FACTS = """
+SELECT i.channel, i.identity_hash, t.anonymity, t.discretion,
+       EXISTS (SELECT 1 FROM conversations v WHERE v.contact_id = t.id AND v.status = 'closed')
+FROM channel_identities i JOIN contacts t ON t.id = i.contact_id
+JOIN unnest($1::text[], $2::text[]) AS k(channel, identity_hash)
+  ON i.channel = k.channel AND i.identity_hash = k.identity_hash
+"""
+
+
+async def contact_facts(
+    conn: Any, identities: Sequence[tuple[ChannelKind, str]]
+) -> dict[tuple[ChannelKind, str], ContactFacts]:
+    rows = await conn.fetch(
+        CONTACT_FACTS, [c.value for c, _ in identities], [h for _, h in identities]
+    )
+    return {(ChannelKind(r[0]), r[1]): facts_from_row(r[2], r[3], r[4]) for r in rows}
 
 
 async def contact_address(conn: Any, conversation_id: ConversationId) -> ContactAddress:

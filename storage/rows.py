@@ -9,8 +9,10 @@ from types import MappingProxyType
 from typing import Any
 
 from inbox.model import (
+    Anonymity,
     Attachment,
     ChannelKind,
+    ContactFacts,
     Conversation,
     ConversationId,
     ConversationStatus,
@@ -200,3 +202,12 @@ def provider_id_forms(provider_ids: Iterable[str]) -> list[str]:
         if bare:
             forms.update((bare, f"<{bare}>"))
     return sorted(forms)
+
+
+def facts_from_row(anonymity: str | None, discretion: object, returning: object) -> ContactFacts:
+    """A contact_facts row (SQLite gives 0/1 where PostgreSQL gives booleans)."""
+    return ContactFacts(
+        returning=bool(returning),
+        discretion=bool(discretion),
+        anonymity=None if anonymity is None else Anonymity(anonymity),
+    )

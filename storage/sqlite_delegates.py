@@ -13,6 +13,7 @@ from inbox.model import (
     AwaitingAnswer,
     ChannelKind,
     ContactAddress,
+    ContactFacts,
     Conversation,
     ConversationId,
     CounselorUpdate,
@@ -121,6 +122,13 @@ class SqliteDelegates(SqliteBase):
             lambda db: sp.set_discretion(db, conversation_id, discretion, actor_id, now),
             write=True,
         )
+
+    async def contact_facts(
+        self, identities: Sequence[tuple[ChannelKind, str]]
+    ) -> dict[tuple[ChannelKind, str], ContactFacts]:
+        if not identities:
+            return {}
+        return await self._on_db_thread(lambda db: sp.contact_facts(db, identities), write=False)
 
     async def contact_address(self, conversation_id: ConversationId) -> ContactAddress:
         return await self._on_db_thread(

@@ -70,8 +70,9 @@ WHERE status <> 'closed' AND identity_id IN (SELECT value FROM json_each(?))
 """
 INSERT_CONVERSATIONS = """
 INSERT INTO conversations (id, contact_id, identity_id, channel, status, created_at, updated_at,
-                           queued_at, last_inbound_at, priority, skill, team, tags, awaiting_since)
-VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?5)
+                           queued_at, last_inbound_at, priority, skill, team, tags, awaiting_since,
+                           language)
+VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?5, ?13)
 """
 INSERT_MESSAGES = """
 INSERT INTO messages (id, conversation_id, direction, channel, external_id, body, attachments,
@@ -93,12 +94,13 @@ UPDATE conversations SET
 WHERE id = ?2
 """
 # What the rules decided for the new messages: priority only rises, tags only add, and a skill
-# or team already set stays (the counselor may have been chosen for it).
+# team or language already set stays (the counselor may have been chosen for it).
 LABEL_CONVERSATION = """
 UPDATE conversations SET
     priority = max(priority, ?1),
     skill = coalesce(skill, ?2),
     team = coalesce(team, ?3),
+    language = coalesce(language, ?6),
     tags = (SELECT json_group_array(value) FROM (
         SELECT value FROM json_each(tags) UNION SELECT value FROM json_each(?4)))
 WHERE id = ?5
@@ -174,7 +176,10 @@ def save_inbound_batch(
     db.executemany(
         LABEL_CONVERSATION,
         [
-            (labels.priority, labels.skill, labels.team, _tags(labels), conversation_of[ident])
+            (
+                *(labels.priority, labels.skill, labels.team, _tags(labels)),
+                *(conversation_of[ident], labels.language),
+            )
             for key, labels in labels_of.items()
             if (ident := identity_of[key][0]) not in opened
         ],
@@ -256,7 +261,7 @@ def _find_or_open_conversations(
         rows.append(
             (
                 *(conv_id, contact_id, ident, key[0], at, last, at, last),
-                *(labels.priority, labels.skill, labels.team, _tags(labels)),
+                *(labels.priority, labels.skill, labels.team, _tags(labels), labels.language),
             )
         )
         events.append((at, "conversation_opened", conv_id, None, "{}"))

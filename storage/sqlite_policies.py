@@ -3,6 +3,7 @@ synchronous functions run by SqliteStore as ONE call on aiosqlite's thread (see 
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
@@ -14,12 +15,13 @@ from inbox.model import (
     AwaitingAnswer,
     ChannelKind,
     ContactAddress,
+    ContactFacts,
     ConversationId,
     DeadlineChange,
     UserId,
 )
 from storage import sqlite_sql as q
-from storage.rows import format_text_time
+from storage.rows import facts_from_row, format_text_time
 from storage.rows import parse_text_time as _parse
 from storage.sqlite_routing import write_event
 
@@ -187,6 +189,22 @@ JOIN channel_identities i ON i.id = c.identity_id
 JOIN contacts t ON t.id = c.contact_id WHERE c.id = ?
 """
 SET_ANONYMITY = "UPDATE contacts SET anonymity = ? WHERE id = ?"
+CONTACT_FACTS = """
+SELECT i.channel, i.identity_hash, t.anonymity, t.discretion,
+       EXISTS (SELECT 1 FROM conversations v WHERE v.contact_id = t.id AND v.status = 'closed')
+FROM channel_identities i JOIN contacts t ON t.id = i.contact_id
+WHERE (i.channel, i.identity_hash) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))
+"""
+
+
+def contact_facts(
+    db: sqlite3.Connection, identities: Sequence[tuple[ChannelKind, str]]
+) -> dict[tuple[ChannelKind, str], ContactFacts]:
+    wanted = json.dumps([(c.value, h) for c, h in identities])
+    return {
+        (ChannelKind(r[0]), r[1]): facts_from_row(r[2], r[3], r[4])
+        for r in db.execute(CONTACT_FACTS, (wanted,))
+    }
 
 
 def contact_address(db: sqlite3.Connection, conversation_id: ConversationId) -> ContactAddress:

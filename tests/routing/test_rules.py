@@ -190,6 +190,7 @@ def test_empty_rules_and_no_urgency_is_normal() -> None:
         priority=0,
         skill=None,
         team=None,
+        language=None,
         tags=frozenset(),
         auto_replies=(),
         notify_supervisors=False,
@@ -229,13 +230,17 @@ def test_rules_apply_in_order_first_skill_wins_and_stop_ends() -> None:
             priority=50,
             add_tags=frozenset({"dv"}),
         ),
-        Rule(name="ja", contact=(("language", "ja"),), skill="general", team="north"),
-        Rule(name="reply", auto_reply="ack", add_tags=frozenset({"seen"}), stop=True),
+        Rule(
+            name="ja", contact=(("language", "ja"),), skill="general", team="north", language="ja"
+        ),
+        Rule(
+            name="reply", auto_reply="ack", add_tags=frozenset({"seen"}), language="en", stop=True
+        ),
         Rule(name="never", skill="late", priority=999),
     )
     got = _eval(rules, "ＤＶの相談です", contact={"language": "ja"})
     assert got.matched == ("dv", "ja", "reply")
-    assert (got.skill, got.team, got.priority) == ("dv", "north", 50)
+    assert (got.skill, got.team, got.priority, got.language) == ("dv", "north", 50, "ja")
     assert got.tags == {"dv", "seen"}
     assert got.auto_replies == ("ack",)
 
@@ -414,7 +419,7 @@ notify_supervisors = true
 [[routing.rules]]
 name = "english"
 match = { contact = { language = "en", returning = true } }
-then = { skill = "english", team = "international" }
+then = { skill = "english", team = "international", language = "en" }
 
 [[routing.rules]]
 name = "everything"
@@ -438,6 +443,7 @@ def test_parse_example() -> None:
         notify_supervisors=True,
     )
     assert rules[1].contact == (("language", "en"), ("returning", True))
+    assert (rules[1].skill, rules[1].language) == ("english", "en")
     assert rules[2] == Rule(name="everything", auto_reply="ack", stop=True)
     urgent = parse_triage(routing["urgent"])
     cats = dict(urgent.keywords)
@@ -499,9 +505,33 @@ def _raw_rule(**parts: Any) -> dict[str, Any]:
         ([_raw_rule(match__contact=["en"])], f"{R}.match.contact: must be a table, got a list"),
         (
             [_raw_rule(match__contact={"age": 1.5})],
-            f"{R}.match.contact.age: must be a string, an integer or true/false, got 1.5",
+            f"{R}.match.contact.age: unknown key (allowed: channel, language, returning,",
         ),
-        ([_raw_rule(match__contact={"l": ["en"]})], f"{R}.match.contact.l: must be a string"),
+        (
+            [_raw_rule(match__contact={"returnin": True})],
+            f'{R}.match.contact.returnin: unknown key (did you mean "returning"?',
+        ),
+        (
+            [_raw_rule(match__contact={"language": ["en"]})],
+            f"{R}.match.contact.language: must be a string",
+        ),
+        (
+            [_raw_rule(match__contact={"returning": 1})],
+            f"{R}.match.contact.returning: must be true or false, got 1",
+        ),
+        (
+            [_raw_rule(match__contact={"discretion": "yes"})],
+            f'{R}.match.contact.discretion: must be true or false, got "yes"',
+        ),
+        (
+            [_raw_rule(match__contact={"anonymity": "secret"})],
+            f"{R}.match.contact.anonymity: must be one of anonymous, pseudonymous, identified, "
+            'got "secret"',
+        ),
+        (
+            [_raw_rule(match__contact={"channel": "fax"})],
+            f'{R}.match.contact.channel: "fax" is not a channel',
+        ),
         ([_raw_rule(match__hours="22-5")], f'{R}.match.hours: must be "HH:MM-HH:MM"'),
         ([_raw_rule(match__hours="24:00-05:00")], f'{R}.match.hours: must be "HH:MM-HH:MM"'),
         ([_raw_rule(match__hours=["22:00", "05:00"])], f'{R}.match.hours: must be "HH:MM-HH:MM"'),
@@ -519,7 +549,7 @@ def _raw_rule(**parts: Any) -> dict[str, Any]:
             f'{R}.then.notify_supervisors: must be true or false, got "yes"',
         ),
         ([_raw_rule(then__stop=1)], f"{R}.then.stop: must be true or false, got 1"),
-        ([_raw_rule(then={})], f"{R}.then: no action (set one of: skill, team, priority"),
+        ([_raw_rule(then={})], f"{R}.then: no action (set one of: skill, team, language, priority"),
         ([_raw_rule(then={"stop": False})], f"{R}.then: no action"),
         ([_raw_rule(then={"notify_supervisors": False})], f"{R}.then: no action"),
         (
