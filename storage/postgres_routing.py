@@ -107,6 +107,7 @@ async def apply_assignments(conn: Any, assigns: Sequence[Assign], now: datetime)
             [a.conversation_id for a in applied],
             [a.user_id for a in applied],
             now,
+            sorted({a.user_id for a in applied}),
         )
     return applied
 

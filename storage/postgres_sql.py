@@ -150,16 +150,20 @@ SELECT id, presence = 'available' FROM users
 WHERE id = ANY($1::bigint[]) AND is_counselor AND NOT disabled
 ORDER BY id FOR NO KEY UPDATE
 """
+# NO KEY UPDATE, the lock the UPDATE itself takes: it waits for writers of these rows (intake,
+# `assign`, `close`, another router) but not for inserts that merely reference them (a note, an
+# event), whose foreign-key checks take KEY SHARE.
 LOCK_QUEUED = """
 SELECT id FROM conversations
 WHERE id = ANY($1::bigint[]) AND status = 'queued' AND assignee_id IS NULL
-ORDER BY id FOR UPDATE
+ORDER BY id FOR NO KEY UPDATE
 """
 LOADS_OF = """
 SELECT assignee_id, channel, count(*) FROM conversations
 WHERE assignee_id = ANY($1::bigint[]) AND status IN ('assigned', 'waiting')
 GROUP BY assignee_id, channel
 """
+# $1, $2: the assignments that passed the re-check, as parallel arrays; $4: their counselors.
 APPLY_ASSIGNMENTS = """
 WITH c AS (
     UPDATE conversations SET assignee_id = a.user_id, status = 'assigned', updated_at = $3,
@@ -168,7 +172,7 @@ WITH c AS (
     WHERE conversations.id = a.conversation_id
     RETURNING conversations.id, a.user_id
 ), u AS (
-    UPDATE users SET last_assigned_at = $3 WHERE id = ANY($2::bigint[])
+    UPDATE users SET last_assigned_at = $3 WHERE id = ANY($4::bigint[])
 )
 INSERT INTO events (at, kind, conversation_id, data)
 SELECT $3, 'conversation_assigned', id, jsonb_build_object('user_id', user_id, 'by', 'router')

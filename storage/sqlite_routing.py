@@ -108,21 +108,13 @@ def apply_assignments(
     available = {int(r[0]) for r in db.execute(q.AVAILABLE_COUNSELORS, (user_ids,))}
     loads = channel_loads(db.execute(q.LOAD_OF, (user_ids,)))
     applied = fit_assignments(assigns, queued=queued, available=available, loads=loads)
-    at = format_text_time(now)
-    db.executemany(q.APPLY_ASSIGNMENT, [(a.user_id, at, a.conversation_id) for a in applied])
-    db.executemany(q.MARK_ASSIGNED_AT, [(at, u) for u in {a.user_id for a in applied}])
-    db.executemany(
-        q.INSERT_EVENT,
-        [
-            (at, "conversation_assigned", None, a.conversation_id, None, _assigned_data(a))
-            for a in applied
-        ],
-    )
+    if applied:
+        at = format_text_time(now)
+        pairs = json.dumps([[a.conversation_id, a.user_id] for a in applied])
+        db.execute(q.APPLY_ASSIGNMENTS, (at, pairs))
+        db.execute(q.MARK_ASSIGNED_AT, (at, json.dumps(sorted({a.user_id for a in applied}))))
+        db.execute(q.INSERT_ASSIGNED_EVENTS, (at, pairs))
     return applied
-
-
-def _assigned_data(a: Assign) -> str:
-    return json.dumps({"user_id": a.user_id, "by": "router"})
 
 
 def _encode(value: Any) -> Any:

@@ -74,9 +74,10 @@ SELECT assignee_id, channel, count(*) FROM conversations INDEXED BY conversation
 WHERE status IN ('assigned', 'waiting')
 GROUP BY assignee_id, channel
 """
+# Each id looked up by its key: left to itself the planner reads the whole queue by status.
 STILL_QUEUED = """
-SELECT id FROM conversations
-WHERE status = 'queued' AND assignee_id IS NULL AND id IN (SELECT value FROM json_each(?))
+SELECT c.id FROM json_each(?) AS j CROSS JOIN conversations c ON c.id = j.value
+WHERE c.status = 'queued' AND c.assignee_id IS NULL
 """
 ENABLED_COUNSELORS = """
 SELECT id FROM users WHERE is_counselor = 1 AND disabled = 0
@@ -85,17 +86,29 @@ AND id IN (SELECT value FROM json_each(?))
 # The router gives work only to counselors who are available now (presence may have changed
 # since the snapshot); a supervisor's `assign` may still choose anyone enabled.
 AVAILABLE_COUNSELORS = f"{ENABLED_COUNSELORS} AND presence = 'available'"
+# As CHANNEL_LOADS, for some counselors; the planner would read all queued rows by status.
 LOAD_OF = """
-SELECT assignee_id, channel, count(*) FROM conversations
+SELECT assignee_id, channel, count(*) FROM conversations INDEXED BY conversations_load_by_channel
 WHERE status IN ('assigned', 'waiting') AND assignee_id IN (SELECT value FROM json_each(?))
 GROUP BY assignee_id, channel
 """
-APPLY_ASSIGNMENT = """
-UPDATE conversations SET assignee_id = ?1, status = 'assigned', updated_at = ?2, offered_at = ?2,
-                         opened_at = NULL
-WHERE id = ?3
+# The assignments that passed the re-check, as one JSON array of [conversation id, user id]
+# pairs (?2): one statement per step instead of one per assignment. Events in that order;
+# MARK_ASSIGNED_AT takes the user ids among them.
+APPLY_ASSIGNMENTS = """
+UPDATE conversations SET assignee_id = a.value ->> 1, status = 'assigned', updated_at = ?1,
+                         offered_at = ?1, opened_at = NULL
+FROM json_each(?2) AS a WHERE conversations.id = a.value ->> 0
 """
-MARK_ASSIGNED_AT = "UPDATE users SET last_assigned_at = ?1 WHERE id = ?2"
+MARK_ASSIGNED_AT = """
+UPDATE users SET last_assigned_at = ?1 WHERE id IN (SELECT value FROM json_each(?2))
+"""
+INSERT_ASSIGNED_EVENTS = """
+INSERT INTO events (at, kind, conversation_id, data)
+SELECT ?1, 'conversation_assigned', value ->> 0,
+       json_object('user_id', value ->> 1, 'by', 'router')
+FROM json_each(?2) ORDER BY key
+"""
 CONSULTER_HISTORY = f"""
 SELECT {MESSAGE_COLUMNS} FROM messages WHERE direction <> 'note' AND conversation_id = (
     SELECT c.id FROM conversations c JOIN channel_identities i ON i.id = c.identity_id

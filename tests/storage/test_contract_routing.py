@@ -134,6 +134,46 @@ async def test_apply_checks_presence_and_channel_capacity(store: Store) -> None:
     assert await store.apply_assignments([offer(p2, CHAT)], now=at(7)) == []
 
 
+async def test_apply_writes_each_offer_with_its_event(store: Store) -> None:
+    sato, suzuki, kato = [await counselor(store, name) for name in ("sato", "suzuki", "kato")]
+    stored = await store.save_inbound_batch([inbound(f"s{i}") for i in range(4)])
+    c0, c1, c2, c3 = (s.conversation_id for s in stored)
+    plan = [
+        Assign(conversation_id=c0, user_id=sato.id, capacity=3),
+        Assign(conversation_id=c1, user_id=suzuki.id, capacity=3),
+        Assign(conversation_id=c0, user_id=suzuki.id, capacity=3),  # taken a line above
+        Assign(conversation_id=c2, user_id=sato.id, capacity=3),
+        Assign(conversation_id=c3, user_id=UserId(999), capacity=3),  # nobody
+    ]
+    applied = await store.apply_assignments(plan, now=at(5))
+    assert applied == [plan[0], plan[1], plan[3]]
+    for conv, user in ((c0, sato), (c1, suzuki), (c2, sato)):
+        got = await store.get_conversation(conv)
+        assert (got.status, got.assignee_id, got.offered_at) == (
+            ConversationStatus.ASSIGNED,
+            user.id,
+            at(5),
+        )
+    assert (await store.get_conversation(c3)).status is ConversationStatus.QUEUED
+    events = [e for e in await store.list_events() if e.kind == "conversation_assigned"]
+    assert sorted((e.conversation_id, dict(e.data), e.at) for e in events) == [
+        (c0, {"user_id": sato.id, "by": "router"}, at(5)),
+        (c1, {"user_id": suzuki.id, "by": "router"}, at(5)),
+        (c2, {"user_id": sato.id, "by": "router"}, at(5)),
+    ]
+    snap = await store.routing_snapshot()
+    assert [(g.user_id, g.load, g.idle_since) for g in snap.agents] == [
+        (sato.id, 2, at(5)),
+        (suzuki.id, 1, at(5)),
+        (kato.id, 0, None),  # no offer: her idle time stands
+    ]
+    assert [w.id for w in snap.waiting] == [c3]
+    # Nothing holds any more: nothing is written.
+    logged = len(await store.list_events())
+    assert await store.apply_assignments(plan, now=at(6)) == []
+    assert len(await store.list_events()) == logged
+
+
 async def test_snapshot_names_the_previous_counselor(store: Store) -> None:
     sato = await counselor(store, "sato")
     (first,) = await store.save_inbound_batch([inbound("a@x.jp")])

@@ -207,7 +207,7 @@ async def test_router_counts_the_load_committed_while_it_waited(
     one, two = await store.save_inbound_batch([inbound("1"), inbound("2")])
     async with other.transaction():  # another router between its lock and its commit
         assert await other.fetchval(q.LOCK_COUNSELORS, [sato]) == sato
-        await other.execute(q.APPLY_ASSIGNMENTS, [one.conversation_id], [sato], at(1))
+        await other.execute(q.APPLY_ASSIGNMENTS, [one.conversation_id], [sato], at(1), [sato])
         late = asyncio.create_task(
             store.apply_assignments(
                 [Assign(conversation_id=two.conversation_id, user_id=sato, capacity=1)], now=at(2)
@@ -216,6 +216,40 @@ async def test_router_counts_the_load_committed_while_it_waited(
         await _wait_until_blocked(db_url)
     assert await late == []
     assert (await store.get_conversation(two.conversation_id)).assignee_id is None
+
+
+async def test_router_waits_for_a_writer_then_rechecks_the_conversation(
+    stores: Stores, other: asyncpg.Connection, db_url: str
+) -> None:
+    store, _ = stores
+    sato = (await store.create_user(new_user("sato"), now=at(0))).id
+    one, two = await store.save_inbound_batch([inbound("1"), inbound("2")])
+    plan = [Assign(conversation_id=s.conversation_id, user_id=sato, capacity=3) for s in (one, two)]
+    async with other.transaction():  # a supervisor closing one while the router applies
+        await other.execute(
+            "UPDATE conversations SET status = 'closed' WHERE id = $1", one.conversation_id
+        )
+        late = asyncio.create_task(store.apply_assignments(plan, now=at(2)))
+        await _wait_until_blocked(db_url)
+    assert [a.conversation_id for a in await late] == [two.conversation_id]
+    assert (await store.get_conversation(one.conversation_id)).assignee_id is None
+
+
+async def test_router_does_not_wait_for_a_reference_to_the_conversation(
+    stores: Stores, other: asyncpg.Connection
+) -> None:
+    store, _ = stores
+    sato = (await store.create_user(new_user("sato"), now=at(0))).id
+    (one,) = await store.save_inbound_batch([inbound("1")])
+    async with other.transaction():  # the foreign-key check of a note or event being written
+        await other.execute(
+            "SELECT 1 FROM conversations WHERE id = $1 FOR KEY SHARE", one.conversation_id
+        )
+        async with asyncio.timeout(10):
+            applied = await store.apply_assignments(
+                [Assign(conversation_id=one.conversation_id, user_id=sato, capacity=3)], now=at(2)
+            )
+    assert [a.conversation_id for a in applied] == [one.conversation_id]
 
 
 # ---- outbox -------------------------------------------------------------------------------------
