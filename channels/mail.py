@@ -148,10 +148,13 @@ class MailIntake:
         new = 0
         if wanted:
             answers = await self._intake.submit_many([m.inbound for m in wanted if m.inbound])
+            # A mail that joined from another address leaves the thread as it was: our next
+            # reply goes to the conversation's own address and must not carry the other
+            # mail's subject or Message-ID (which may name, say, her workplace's domain).
             threads = [
                 (a.conversation_id, m.thread)
                 for m, a in zip(wanted, answers, strict=True)
-                if m.thread is not None
+                if m.thread is not None and not a.other_address
             ]
             await self._state.save_mail_threads(threads, now=now)
             new = sum(not a.duplicate for a in answers)

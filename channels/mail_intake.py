@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from channels.mail_auto import AutoKind
-from channels.mail_compose import answered_conversation
+from channels.mail_compose import MAX_REFERENCES, answered_conversation
 from channels.mail_parse import ParsedMail
 from inbox.model import Attachment, ChannelKind, ConversationId, InboundMessage, MailThread
 
@@ -71,7 +71,9 @@ class OurThreads:
     def answered(self, parsed: ParsedMail) -> ConversationId | None:
         """The conversation the mail answers, closest first: In-Reply-To, then References
         from the newest. None when it quotes none of our mails (or only forged ids)."""
-        ids = [*([parsed.in_reply_to] if parsed.in_reply_to else []), *reversed(parsed.references)]
+        # The newest references only: each id costs an HMAC, and a mail can list thousands.
+        newest = parsed.references[::-1][:MAX_REFERENCES]
+        ids = [*([parsed.in_reply_to] if parsed.in_reply_to else []), *newest]
         found = answered_conversation(ids, self.domain, self.key)
         return None if found is None else ConversationId(found)
 

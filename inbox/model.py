@@ -108,6 +108,10 @@ class StoredInbound:
     message_id: MessageId
     conversation_id: ConversationId
     duplicate: bool
+    # It joined the conversation its conversation_hint named, from another address than the
+    # conversation's (mail: she, or someone, answered from elsewhere). The mail thread we
+    # answer in must not then take its subject or Message-ID, which may name that address.
+    other_address: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -91,6 +91,7 @@ class Intake:
     ) -> None:
         self._store = store
         self._label = label
+        self._needs_facts = label.needs_facts  # asked once: rules do not change while running
         self._key = identity_key
         self._queue: asyncio.Queue[Pending] = asyncio.Queue(maxsize=queue_max)
         self._batch_max = batch_max
@@ -141,22 +142,35 @@ class Intake:
         return await self._wait(delivery)
 
     def _keyed(self, msg: InboundMessage) -> KeyedInbound:
-        return KeyedInbound(message=msg, identity_hash=self.identity_of(msg.channel, msg.sender))
+        # Rules and triage label a message before it is stored, so that the labels go into the
+        # same transaction: an urgent message is never stored unmarked. Without rules on stored
+        # facts that happens here, while the writer is busy with the batch before; otherwise
+        # in the writer (see _labeled), after one look-up of the senders per batch.
+        identity = self.identity_of(msg.channel, msg.sender)
+        if self._needs_facts:
+            return KeyedInbound(message=msg, identity_hash=identity)
+        return KeyedInbound(
+            message=msg, identity_hash=identity, labels=self._label(msg, NEW_SENDER)
+        )
 
     async def _labeled(self, items: list[KeyedInbound]) -> list[KeyedInbound]:
-        """Rules and triage, in the writer just before the batch is stored: the labels go into
-        the same transaction as the message, so an urgent message is never stored unmarked.
-        Rules on what we know of the sender (returning, ...) cost one look-up per batch."""
-        facts: dict[tuple[ChannelKind, str], ContactFacts] = {}
-        if self._label.needs_facts:
-            senders = list(dict.fromkeys((i.message.channel, i.identity_hash) for i in items))
+        if not self._needs_facts:
+            return items  # labeled by _keyed
+        senders = list(dict.fromkeys((i.message.channel, i.identity_hash) for i in items))
+        try:
             facts = await self._store.contact_facts(senders)
-        label = self._label
+        except StorageError:
+            raise  # the batch fails as a whole, and its sources retry
+        except Exception:
+            # An unreadable row must not stop the writer (and with it every channel), nor
+            # lose the batch: its messages are labeled as if from new senders.
+            log.error("sender facts unreadable", exc_info=True, extra={"action": "facts_failed"})
+            facts = {}
         return [
             KeyedInbound(
                 message=i.message,
                 identity_hash=i.identity_hash,
-                labels=label(
+                labels=self._label(
                     i.message, facts.get((i.message.channel, i.identity_hash), NEW_SENDER)
                 ),
             )

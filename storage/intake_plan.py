@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 
 from inbox.model import NO_LABELS, ConversationId, IntakeLabels, MessageId, StoredInbound
 from storage.base import KeyedInbound
@@ -134,6 +135,7 @@ def answers(
     keys: Sequence[Key],
     stored: Mapping[Key, tuple[MessageId, ConversationId]],
     new_keys: set[Key],
+    other_address: AbstractSet[Key] = frozenset(),
 ) -> list[StoredInbound]:
     """One answer per submitted message, in order; only the first occurrence of a new one is
     not a duplicate."""
@@ -141,9 +143,13 @@ def answers(
     out = []
     for key in keys:
         message_id, conversation_id = stored[key]
+        new = key in pending
         out.append(
             StoredInbound(
-                message_id=message_id, conversation_id=conversation_id, duplicate=key not in pending
+                message_id=message_id,
+                conversation_id=conversation_id,
+                duplicate=not new,
+                other_address=new and key in other_address,
             )
         )
         pending.discard(key)

@@ -17,7 +17,7 @@ from storage.postgres_attachments import PostgresAttachments
 from storage.postgres_base import event_json
 from storage.postgres_conversations import PostgresConversations
 from storage.postgres_delegates import PostgresDelegates
-from storage.postgres_intake import save_inbound_batch
+from storage.postgres_intake import ThreadClosed, save_inbound_batch
 from storage.postgres_outbox import PostgresOutbox
 from storage.postgres_pool import RETRYABLE, describe_url, open_pool, translated
 from storage.postgres_schema import MIGRATIONS
@@ -25,7 +25,8 @@ from storage.postgres_users import PostgresUsers
 
 _parse = rows.parse_native_time
 # A unique violation means another instance committed the same identity, conversation or
-# message meanwhile; the retry sees its rows. Deadlocks between two batches resolve the same way.
+# message meanwhile; the retry sees its rows. Deadlocks between two batches resolve the same way,
+# and so does a conversation that a reply joined by its hint being closed meanwhile.
 INTAKE_ATTEMPTS = 5
 
 
@@ -130,7 +131,7 @@ class PostgresStore(
                 try:
                     async with self.pool.acquire() as conn, conn.transaction():
                         return await save_inbound_batch(conn, items)
-                except RETRYABLE as exc:
+                except (*RETRYABLE, ThreadClosed) as exc:
                     if attempt == INTAKE_ATTEMPTS:
                         raise Conflict(
                             f"inbound batch of {len(items)} still collided with concurrent "

@@ -136,6 +136,12 @@ WHERE c.id = u.id
 """
 
 Key = tuple[str, str]
+
+
+class ThreadClosed(Exception):
+    """Rolls the batch back for PostgresStore to retry (see _check_threads_still_open)."""
+
+
 ALERTED = "supervisors_alerted"
 
 
@@ -154,8 +160,8 @@ async def save_inbound_batch(conn: Any, items: Sequence[KeyedInbound]) -> list[S
     fresh = fresh_items(keys, items, stored)
 
     new_keys: set[Key] = set()
+    other_address: set[Key] = set()
     if fresh:
-        other_address: set[Key] = set()
         if hinted := hinted_conversations(fresh):
             rows = await conn.fetch(HINTED_CONVERSATIONS, hinted)
             other_address = follow_threads(fresh, {int(r[0]): (r[1], r[2]) for r in rows})
@@ -164,6 +170,7 @@ async def save_inbound_batch(conn: Any, items: Sequence[KeyedInbound]) -> list[S
         conversation_of, opened = await _find_or_open_conversations(
             conn, list(fresh.values()), identity_of, labels_of
         )
+        _check_threads_still_open(fresh, other_address, identity_of, conversation_of)
         await _label_conversations(conn, labels_of, identity_of, conversation_of, opened)
         rows = [
             (
@@ -197,7 +204,27 @@ async def save_inbound_batch(conn: Any, items: Sequence[KeyedInbound]) -> list[S
             stored[(row[1], row[2])] = (new_ids[(row[1], row[2])], ConversationId(row[0]))
         new_keys = set(new_ids)
 
-    return answers(keys, stored, new_keys)
+    return answers(keys, stored, new_keys, other_address)
+
+
+def _check_threads_still_open(
+    fresh: dict[Key, KeyedInbound],
+    other_address: set[Key],
+    identity_of: dict[Key, tuple[int, int]],
+    conversation_of: dict[int, int],
+) -> None:
+    """A message from another address went by its hint to conversation C under C's identity;
+    if C was closed meanwhile (HINTED_CONVERSATIONS takes no lock, so as not to lock in two
+    rounds), that identity just got a new conversation holding a stranger's message. Undo the
+    batch instead; its retry ignores the hint to a closed conversation."""
+    for key in other_address:
+        item = fresh[key]
+        ident = identity_of[(key[0], item.identity_hash)][0]
+        if conversation_of[ident] != item.message.conversation_hint:
+            raise ThreadClosed(
+                f"conversation {item.message.conversation_hint} was closed while a reply to it "
+                "was stored"
+            )
 
 
 async def _record_received(

@@ -184,7 +184,7 @@ def save_inbound_batch(
             if (ident := identity_of[key][0]) not in opened
         ],
     )
-    return answers(keys, stored, set(fresh))
+    return answers(keys, stored, set(fresh), other_address)
 
 
 def _tags(labels: IntakeLabels) -> str:

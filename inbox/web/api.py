@@ -329,14 +329,24 @@ async def disable_user(request: web.Request) -> web.Response:
 
 @routes.get("/api/events")
 async def list_events(request: web.Request) -> web.Response:
-    await require(request, Role.SUPERVISOR, Role.ADMIN)
+    user = await require(request, Role.SUPERVISOR, Role.ADMIN)
     after = request.query.get("after", "0")
     if not after.isdigit():
         raise ValidationError("a non-negative integer", field="after")
     events = await request.app[SERVICES].store.list_events(after_id=int(after))
-    # The log for supervisors and admins: with each event's data (a reveal's reason, an alert's
-    # category), which the live feed to every staff socket leaves out.
-    return web.json_response({"events": [event_json(e) | {"data": e.data} for e in events]})
+    # The log with each event's data, which the live feed to every staff socket leaves out.
+    # A conversation's event data (a reveal's reason may tell of her case) only to those who
+    # may read conversations; an admin sees who did what, and the data of the rest.
+    sees_cases = user.has_any(Role.SUPERVISOR)
+    return web.json_response(
+        {
+            "events": [
+                event_json(e)
+                | ({"data": e.data} if sees_cases or e.conversation_id is None else {})
+                for e in events
+            ]
+        }
+    )
 
 
 def add_routes(app: web.Application) -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 
+import pytest
+
 from inbox.model import NEW_SENDER, Anonymity, ChannelKind, ContactFacts, UserId
 from inbox.pipeline import Intake
 from routing.hours import TOKYO
@@ -37,6 +39,7 @@ async def test_contact_facts_tell_returning_discreet_and_anonymous_senders(store
 
 
 async def test_a_returning_consulter_is_labeled_at_intake(store: Store) -> None:
+    looked_up = _count_look_ups(store)
     rules = [
         Rule(name="again", contact=(("returning", True),), add_tags=frozenset({"returning"})),
         Rule(name="quiet", contact=(("discretion", True),), skill="careful"),
@@ -65,6 +68,7 @@ async def test_a_returning_consulter_is_labeled_at_intake(store: Store) -> None:
     assert again.conversation_id != first.conversation_id and later.conversation_id == conv.id
     assert conv.tags == ("returning",) and conv.skill == "careful"
     assert (await store.get_conversation(stranger.conversation_id)).tags == ()
+    assert looked_up == [1, 2, 1]  # once per batch, each sender once
 
 
 async def test_a_rule_can_ask_for_a_counselor_who_speaks_her_language(store: Store) -> None:
@@ -83,7 +87,8 @@ async def test_a_rule_can_ask_for_a_counselor_who_speaks_her_language(store: Sto
     assert snapshot[japanese.conversation_id].language is None  # any counselor
 
 
-async def test_without_rules_on_stored_facts_there_is_no_look_up(store: Store) -> None:
+def _count_look_ups(store: Store) -> list[int]:
+    """The number of senders of each contact_facts call from now on."""
     looked: list[int] = []
     real = store.contact_facts
 
@@ -92,6 +97,11 @@ async def test_without_rules_on_stored_facts_there_is_no_look_up(store: Store) -
         return await real(identities)  # type: ignore[return-value]
 
     store.contact_facts = counting  # type: ignore[method-assign,assignment]
+    return looked
+
+
+async def test_without_rules_on_stored_facts_there_is_no_look_up(store: Store) -> None:
+    looked = _count_look_ups(store)
     rules = [Rule(name="ja", contact=(("language", "ja"),), skill="ja")]
     intake = Intake(
         store,
@@ -107,3 +117,24 @@ async def test_without_rules_on_stored_facts_there_is_no_look_up(store: Store) -
         writer.cancel()
     assert (await store.get_conversation(stored.conversation_id)).skill == "ja"
     assert looked == []
+
+
+async def test_unreadable_facts_neither_stop_the_writer_nor_lose_the_message(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(identities: list[tuple[ChannelKind, str]]) -> dict[object, object]:
+        raise ValueError("'secret' is not a valid Anonymity")  # a row the code cannot read
+
+    store.contact_facts = broken  # type: ignore[method-assign,assignment]
+    rules = [Rule(name="new", contact=(("returning", False),), skill="intake")]
+    label = labeler(rules, UrgentTriage(), TOKYO)
+    intake = Intake(store, KEY, queue_max=10, batch_max=10, ack_timeout_s=10, label=label)
+    async with asyncio.TaskGroup() as tg:
+        writer = tg.create_task(intake.run_writer())
+        first = await intake.submit(inbound("a", body="死にたい").message)
+        second = await intake.submit(inbound("b").message)  # the writer is still running
+        writer.cancel()
+    conv = await store.get_conversation(first.conversation_id)
+    assert conv.skill == "intake" and conv.priority == 100  # labeled as from a new sender
+    assert second.conversation_id != first.conversation_id
+    assert any(r.__dict__.get("action") == "facts_failed" for r in caplog.records)

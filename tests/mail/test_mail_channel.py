@@ -264,7 +264,7 @@ async def test_an_answer_from_another_address_joins_by_our_message_id(rig: Rig) 
     def answer(sender: str, message_id: str, in_reply_to: str) -> bytes:
         return raw(
             f"From: {sender}",
-            "Subject: Re: 相談です",
+            "Subject: 職場から",
             f"Message-ID: <{message_id}>",
             f"In-Reply-To: {in_reply_to}",
             "Content-Type: text/plain; charset=utf-8",
@@ -282,12 +282,16 @@ async def test_an_answer_from_another_address_joins_by_our_message_id(rig: Rig) 
     assert stranger.conversation_id != first.conversation_id
     joined = [e for e in await rig.store.list_events() if e.kind == "thread_joined"]
     assert [(e.conversation_id, e.message_id) for e in joined] == [(first.conversation_id, work.id)]
-    # The reply still goes to the address the conversation began with.
+    # The reply still goes to the address the conversation began with, in the thread as it
+    # was: nothing of the other mail (its subject, its Message-ID's domain) goes along.
     await rig.store.add_reply(
         first.conversation_id, author_id=counselor.id, body="承知しました。", now=datetime.now(UTC)
     )
     assert await rig.send_replies() == 1
     assert rig.sink.envelopes[-1].rcpt_tos == ["hanako@example.jp"]
+    second = rig.sent()[-1]
+    assert second["In-Reply-To"] == "<home@example.jp>" and str(second["Subject"]) == "Re: 相談です"
+    assert "work" not in str(second["References"])
 
 
 async def test_malformed_and_oversized_mail_is_kept_with_a_warning(rig: Rig) -> None:

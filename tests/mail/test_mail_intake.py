@@ -6,7 +6,7 @@ import dataclasses
 from datetime import UTC, datetime
 
 from channels.mail_auto import AutoKind
-from channels.mail_compose import conversation_token, make_message_id
+from channels.mail_compose import MAX_REFERENCES, conversation_token, make_message_id
 from channels.mail_intake import OurThreads, body_text, external_id, sort_mail, thread_of
 from channels.mail_parse import MailAttachment, ParsedMail
 
@@ -107,6 +107,10 @@ def test_a_reply_quoting_our_message_id_names_its_conversation() -> None:
     assert hint(_our_id(7), _our_id(5), _our_id(6)) == 7
     assert hint("theirs@example.jp", _our_id(5), _our_id(6)) == 6
     assert hint("theirs@example.jp", "root@example.jp") is None
+    # Only the newest references are checked (each costs an HMAC; a mail can list thousands).
+    padding = [f"r{i}@example.jp" for i in range(MAX_REFERENCES)]
+    assert hint(None, _our_id(3), *padding[1:]) == 3
+    assert hint(None, _our_id(3), *padding) is None
     assert hint(None) is None
 
 

@@ -98,6 +98,7 @@ async def test_a_reply_from_another_address_joins_the_conversation_it_answers(st
         ]
     )
     assert joined.conversation_id == conv and again.conversation_id == conv
+    assert joined.other_address and again.other_address
     assert not joined.duplicate and not again.duplicate
     messages = await store.list_messages(conv)
     assert len(messages) == 3
@@ -109,6 +110,7 @@ async def test_a_reply_from_another_address_joins_the_conversation_it_answers(st
         [inbound("a@example.jp", channel=MAIL, conversation_hint=conv)]
     )
     assert own.conversation_id == conv and len(await _joined(store)) == 2
+    assert not own.other_address
     assert (await store.list_messages(conv))[-1].body == "こんにちは"
     # The other address has no conversation of its own: without a hint it opens one.
     (alone,) = await store.save_inbound_batch([inbound("a-work@example.jp", channel=MAIL)])

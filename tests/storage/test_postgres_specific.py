@@ -22,7 +22,7 @@ from inbox.model import (
     StoredInbound,
     UserId,
 )
-from storage import postgres
+from storage import postgres, postgres_intake
 from storage import postgres_sql as q
 from storage.base import SCHEMA_VERSION
 from storage.postgres import PostgresStore
@@ -170,6 +170,40 @@ async def test_a_raced_message_keeps_the_winners_attachments_only(
     assert (await ours)[0].duplicate and theirs.conversation_id == first.conversation_id
     assert await other.fetchval("SELECT count(*) FROM attachments") == 1
     assert (await store.attachment(theirs.message_id, 0))[1] == b"abc"
+
+
+async def test_a_reply_whose_conversation_closes_meanwhile_is_not_misfiled(
+    stores: Stores, other: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, _ = stores
+    mail = ChannelKind.MAIL
+    (first,) = await store.save_inbound_batch([inbound("a@example.jp", channel=mail)])
+    real = postgres_intake._find_or_create_identities
+    closed: list[int] = []
+
+    async def close_then_find(conn: asyncpg.Connection, items: list[object]) -> object:
+        # Another instance closes the conversation just after our hint look-up.
+        if not closed:
+            closed.append(first.conversation_id)
+            await other.execute(
+                "UPDATE conversations SET status = 'closed' WHERE id = $1", first.conversation_id
+            )
+        return await real(conn, items)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(postgres_intake, "_find_or_create_identities", close_then_find)
+    hinted = inbound("b@work.example.jp", channel=mail, conversation_hint=first.conversation_id)
+    (stored,) = await store.save_inbound_batch([hinted])
+    # Retried: the hint now names a closed conversation, so her address decides; nothing was
+    # filed under a@example.jp's identity.
+    assert stored.conversation_id != first.conversation_id and not stored.other_address
+    rows = await other.fetch(
+        "SELECT c.id FROM conversations c JOIN channel_identities i ON i.id = c.identity_id "
+        "WHERE i.identity_hash = (SELECT identity_hash FROM channel_identities i2 "
+        "JOIN conversations c2 ON c2.identity_id = i2.id WHERE c2.id = $1)",
+        first.conversation_id,
+    )
+    assert [r[0] for r in rows] == [first.conversation_id]
+    assert await other.fetchval("SELECT count(*) FROM events WHERE kind = 'thread_joined'") == 0
 
 
 # ---- routing ------------------------------------------------------------------------------------
