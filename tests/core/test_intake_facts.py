@@ -19,6 +19,11 @@ KEY = b"k" * 32
 CHAT = ChannelKind.WEBCHAT
 
 
+def _intake(store: Store, rules: list[Rule]) -> Intake:
+    label = labeler(rules, UrgentTriage(), TOKYO)
+    return Intake(store, KEY, queue_max=10, batch_max=10, ack_timeout_s=10, label=label)
+
+
 async def test_contact_facts_tell_returning_discreet_and_anonymous_senders(store: Store) -> None:
     sato = (await store.create_user(new_user("sato"), now=at(0))).id
     # Senders as Intake keys them (factories.inbound keys by a plain hash).
@@ -44,14 +49,7 @@ async def test_a_returning_consulter_is_labeled_at_intake(store: Store) -> None:
         Rule(name="again", contact=(("returning", True),), add_tags=frozenset({"returning"})),
         Rule(name="quiet", contact=(("discretion", True),), skill="careful"),
     ]
-    intake = Intake(
-        store,
-        KEY,
-        queue_max=10,
-        batch_max=10,
-        ack_timeout_s=10,
-        label=labeler(rules, UrgentTriage(), TOKYO),
-    )
+    intake = _intake(store, rules)
     sato = (await store.create_user(new_user("sato"), now=at(0))).id
     async with asyncio.TaskGroup() as tg:
         writer = tg.create_task(intake.run_writer())
@@ -73,8 +71,7 @@ async def test_a_returning_consulter_is_labeled_at_intake(store: Store) -> None:
 
 async def test_a_rule_can_ask_for_a_counselor_who_speaks_her_language(store: Store) -> None:
     rules = [Rule(name="en", contact=(("language", "en"),), language="en", skill="general")]
-    label = labeler(rules, UrgentTriage(), TOKYO)
-    intake = Intake(store, KEY, queue_max=10, batch_max=10, ack_timeout_s=10, label=label)
+    intake = _intake(store, rules)
     async with asyncio.TaskGroup() as tg:
         writer = tg.create_task(intake.run_writer())
         english = await intake.submit(inbound("a", body="I need someone to talk to").message)
@@ -103,14 +100,7 @@ def _count_look_ups(store: Store) -> list[int]:
 async def test_without_rules_on_stored_facts_there_is_no_look_up(store: Store) -> None:
     looked = _count_look_ups(store)
     rules = [Rule(name="ja", contact=(("language", "ja"),), skill="ja")]
-    intake = Intake(
-        store,
-        KEY,
-        queue_max=10,
-        batch_max=10,
-        ack_timeout_s=10,
-        label=labeler(rules, UrgentTriage(), TOKYO),
-    )
+    intake = _intake(store, rules)
     async with asyncio.TaskGroup() as tg:
         writer = tg.create_task(intake.run_writer())
         stored = await intake.submit(inbound("a", body="こんにちは").message)
@@ -127,8 +117,7 @@ async def test_unreadable_facts_neither_stop_the_writer_nor_lose_the_message(
 
     store.contact_facts = broken  # type: ignore[method-assign,assignment]
     rules = [Rule(name="new", contact=(("returning", False),), skill="intake")]
-    label = labeler(rules, UrgentTriage(), TOKYO)
-    intake = Intake(store, KEY, queue_max=10, batch_max=10, ack_timeout_s=10, label=label)
+    intake = _intake(store, rules)
     async with asyncio.TaskGroup() as tg:
         writer = tg.create_task(intake.run_writer())
         first = await intake.submit(inbound("a", body="死にたい").message)
