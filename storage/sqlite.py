@@ -1,7 +1,10 @@
-"""SqliteStore: the embedded default Store, one aiosqlite connection in WAL mode.
+"""SqliteStore: the embedded default Store, on two aiosqlite connections in WAL mode.
 
-One connection and one lock: SQLite has a single writer anyway, and holding the lock across a
-transaction keeps two coroutines from interleaving statements inside each other's transaction.
+One connection writes, under one lock: SQLite has a single writer anyway, and holding the lock
+across a transaction keeps two coroutines from interleaving statements inside each other's
+transaction. The other one only reads (query_only), under its own lock and on its own thread,
+so the queue, the staff's screens and the router's snapshot do not wait behind an intake batch:
+in WAL mode a reader sees the last commit and never blocks the writer.
 """
 
 from __future__ import annotations
@@ -46,30 +49,37 @@ class SqliteStore(
     def __init__(self, path: Path | str) -> None:
         self._path = str(path)
         self._db: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
+        self._read_lock = asyncio.Lock()
 
     async def __aenter__(self) -> Self:
         try:
             if self._path != ":memory:":
                 Path(self._path).parent.mkdir(parents=True, exist_ok=True)
             db = await aiosqlite.connect(self._path, isolation_level=None)
+            # FULL: a message is acknowledged to its source only after the commit reached the
+            # disk. The WAL mode is set before the reader opens: it is a property of the file.
+            for pragma in ("journal_mode = WAL", "synchronous = FULL", "foreign_keys = ON"):
+                await db.execute(f"PRAGMA {pragma}")
+            await _tune(db)
+            self._db = db
+            if self._path == ":memory:":
+                self._reader = db  # a second connection would open another, empty database
+            else:
+                reader = await aiosqlite.connect(self._path, isolation_level=None)
+                await reader.execute("PRAGMA query_only = ON")
+                await _tune(reader)
+                self._reader = reader
         except (OSError, sqlite3.Error) as exc:
+            await self.__aexit__()
             raise DatabaseUnavailable(f"cannot open SQLite database {self._path}: {exc}") from exc
-        # FULL: a message is acknowledged to its source only after the commit reached the disk.
-        for pragma in (
-            "journal_mode = WAL",
-            "synchronous = FULL",
-            "foreign_keys = ON",
-            "busy_timeout = 5000",
-            # 64 MB of page cache instead of SQLite's 2 MB: the queue's and the intake's look-ups
-            # then stay in memory once the database outgrows a few thousand conversations.
-            "cache_size = -65536",
-        ):
-            await db.execute(f"PRAGMA {pragma}")
-        self._db = db
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        if self._reader is not None and self._reader is not self._db:
+            await self._reader.close()
+        self._reader = None
         if self._db is not None:
             await self._db.close()
             self._db = None
@@ -97,10 +107,19 @@ class SqliteStore(
             except sqlite3.Error as exc:
                 raise StorageError(f"SQLite: {exc}") from exc
 
+    def _connection(self, write: bool) -> tuple[aiosqlite.Connection, asyncio.Lock]:
+        if self._db is None or self._reader is None:
+            raise StorageError("SqliteStore used outside `async with`")
+        if write or self._reader is self._db:
+            return self._db, self._lock
+        return self._reader, self._read_lock
+
     async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        async with self._lock:
+        """One read statement, on the reader."""
+        db, lock = self._connection(write=False)
+        async with lock:
             try:
-                return list(await self.db.execute_fetchall(sql, params))
+                return list(await db.execute_fetchall(sql, params))
             except sqlite3.Error as exc:
                 raise StorageError(f"SQLite: {exc}") from exc
 
@@ -112,9 +131,9 @@ class SqliteStore(
         threads than in SQLite. aiosqlite has no public call for this, so `_execute`/`_conn` are
         used here only; the version range in pyproject.toml and the contract suite guard it.
         """
-        db = self.db
+        db, lock = self._connection(write)
         execute = cast(Callable[..., Awaitable[T]], db._execute)
-        async with self._lock:
+        async with lock:
             try:
                 return await execute(_in_transaction, db._conn, fn, write)
             except sqlite3.IntegrityError as exc:
@@ -191,6 +210,13 @@ class SqliteStore(
             await self._event(
                 db, kind, now, actor_id=actor_id, conversation_id=conversation_id, data=data
             )
+
+
+async def _tune(db: aiosqlite.Connection) -> None:
+    # 64 MB of page cache instead of SQLite's 2 MB: the queue's and the intake's look-ups then
+    # stay in memory once the database outgrows a few thousand conversations.
+    for pragma in ("busy_timeout = 5000", "cache_size = -65536"):
+        await db.execute(f"PRAGMA {pragma}")
 
 
 def _in_transaction(
