@@ -86,35 +86,53 @@ def contains_keyword(normalized_text: str | Haystack, normalized_keyword: str) -
     return normalized_keyword.replace(" ", "") in hay.compact
 
 
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """A keyword list prepared once, since triage runs on every message: (position, compact
+    form) of the non-ASCII keywords, (position, keyword) of the ASCII ones, and for each group
+    one regex of them all. Most messages contain no keyword, and one regex scan tells so about
+    four times faster than a loop of `in` (sre skips positions by the keywords' first letters);
+    when it finds something, the loop decides which keyword comes first in the list."""
+
+    compact: tuple[tuple[int, str], ...]
+    words: tuple[tuple[int, str], ...]
+    any_compact: re.Pattern[str] | None
+    any_word: re.Pattern[str] | None
+
+
+def _any_of(keywords: Iterable[str]) -> re.Pattern[str] | None:
+    unique = sorted(set(keywords), key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, unique))) if unique else None
+
+
 @lru_cache(maxsize=512)
-def _split(keywords: tuple[str, ...]) -> tuple[tuple[tuple[int, str], ...], ...]:
-    """(position, compact form) of the non-ASCII keywords, and (position, keyword) of the ASCII
-    ones: prepared once per keyword list, since triage runs on every message."""
+def _prepare(keywords: tuple[str, ...]) -> _Prepared:
     compact = tuple(
         (i, k.replace(" ", "")) for i, k in enumerate(keywords) if k and not k.isascii()
     )
     words = tuple((i, k) for i, k in enumerate(keywords) if k and k.isascii())
-    return compact, words
+    return _Prepared(compact, words, _any_of(k for _, k in compact), _any_of(k for _, k in words))
 
 
 def first_keyword(hay: Haystack, normalized_keywords: Iterable[str]) -> str | None:
     """The first keyword, in the given order, that the text contains."""
     keywords = tuple(normalized_keywords)
-    compact, words = _split(keywords)
+    prepared = _prepare(keywords)
     best = len(keywords)
-    if not hay.ascii:
+    if not hay.ascii and prepared.any_compact and prepared.any_compact.search(hay.compact):
         text = hay.compact
-        for i, k in compact:  # a plain loop of `in`: most messages match nothing
+        for i, k in prepared.compact:
             if k in text:
                 best = i
                 break
     spaced = hay.spaced
-    for i, k in words:
-        if i >= best:
-            break
-        if k in spaced and _has_words(spaced, k):
-            best = i
-            break
+    if prepared.any_word and prepared.any_word.search(spaced):
+        for i, k in prepared.words:
+            if i >= best:
+                break
+            if k in spaced and _has_words(spaced, k):
+                best = i
+                break
     return keywords[best] if best < len(keywords) else None
 
 

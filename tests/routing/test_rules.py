@@ -26,7 +26,7 @@ from routing.rules import (
     written_language,
 )
 from routing.rules_config import parse_rules, parse_triage
-from routing.text import contains_keyword, haystack, normalize
+from routing.text import contains_keyword, first_keyword, haystack, normalize
 
 FAST = settings(max_examples=60, deadline=None)
 NOON = time(12, 0)
@@ -100,6 +100,26 @@ def test_normalize(raw: str, want: str) -> None:
 def test_contains_keyword(text: str, keyword: str, hit: bool) -> None:
     assert contains_keyword(normalize(text), normalize(keyword)) is hit
     assert contains_keyword(haystack(normalize(text)), normalize(keyword)) is hit
+
+
+_KEYWORD_PARTS = ["死に", "たい", "しにたい", "ｼﾆﾀｲ", "助けて", "DV", "kill", "me", "kill me", "ok"]
+_TEXT_PARTS = [*_KEYWORD_PARTS, " ", "、", "skill", "私に対して", "a", "。"]
+
+
+@FAST
+@given(
+    words=st.lists(st.sampled_from(_KEYWORD_PARTS), max_size=6),
+    text=st.lists(st.sampled_from(_TEXT_PARTS), max_size=12).map("".join),
+)
+def test_first_keyword_is_the_first_listed_that_the_text_contains(
+    words: list[str], text: str
+) -> None:
+    """The regex pre-check in first_keyword never changes its answer: the first keyword in
+    list order that contains_keyword finds, or None."""
+    keywords = [normalize(w) for w in words]
+    hay = haystack(normalize(text))
+    expected = next((k for k in keywords if contains_keyword(hay, k)), None)
+    assert first_keyword(hay, keywords) == expected
 
 
 @FAST
