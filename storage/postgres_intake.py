@@ -77,14 +77,17 @@ ORDER BY id
 FOR UPDATE
 """
 # Tags travel as JSON text: unnest() would flatten an array of arrays.
+# `at` is the identity's first message in the batch, `last` its latest: a conversation opened
+# here is written in its final state, not touched again by TOUCH_CONVERSATIONS.
 INSERT_CONVERSATIONS = """
 INSERT INTO conversations (contact_id, identity_id, channel, status, created_at, updated_at,
-                           queued_at, priority, skill, team, tags, awaiting_since, language)
-SELECT contact_id, identity_id, channel, 'queued', at, at, at, priority, skill, team,
+                           queued_at, last_inbound_at, priority, skill, team, tags,
+                           awaiting_since, language)
+SELECT contact_id, identity_id, channel, 'queued', at, last, at, last, priority, skill, team,
        ARRAY(SELECT jsonb_array_elements_text(tags::jsonb)), at, language
 FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::timestamptz[], $5::int[], $6::text[],
-            $7::text[], $8::text[], $9::text[]) WITH ORDINALITY
-     AS u(contact_id, identity_id, channel, at, priority, skill, team, tags, language, ord)
+            $7::text[], $8::text[], $9::text[], $10::timestamptz[]) WITH ORDINALITY
+     AS u(contact_id, identity_id, channel, at, priority, skill, team, tags, language, last, ord)
 ORDER BY ord
 ON CONFLICT (identity_id) WHERE status <> 'closed' DO NOTHING
 RETURNING identity_id, id
@@ -167,7 +170,7 @@ async def save_inbound_batch(conn: Any, items: Sequence[KeyedInbound]) -> list[S
             other_address = follow_threads(fresh, {int(r[0]): (r[1], r[2]) for r in rows})
         identity_of = await _find_or_create_identities(conn, list(fresh.values()))
         labels_of = labels_per_identity(list(fresh.values()))
-        conversation_of, opened = await _find_or_open_conversations(
+        conversation_of, opened, opened_events = await _find_or_open_conversations(
             conn, list(fresh.values()), identity_of, labels_of
         )
         _check_threads_still_open(fresh, other_address, identity_of, conversation_of)
@@ -199,7 +202,8 @@ async def save_inbound_batch(conn: Any, items: Sequence[KeyedInbound]) -> list[S
             raced = [key for key in fresh if key not in new_ids]
             for r in await conn.fetch(FIND_MESSAGES, *_columns(raced, 2)):
                 stored[(r[0], r[1])] = (MessageId(r[2]), ConversationId(r[3]))
-        await _record_received(conn, rows, new_ids, other_address)
+        opened_ids = {conversation_of[ident] for ident in opened}
+        await _record_received(conn, rows, new_ids, other_address, opened_ids, opened_events)
         for row in rows:
             stored[(row[1], row[2])] = (new_ids[(row[1], row[2])], ConversationId(row[0]))
         new_keys = set(new_ids)
@@ -228,10 +232,16 @@ def _check_threads_still_open(
 
 
 async def _record_received(
-    conn: Any, rows: list[tuple[Any, ...]], new_ids: dict[Key, MessageId], other_address: set[Key]
+    conn: Any,
+    rows: list[tuple[Any, ...]],
+    new_ids: dict[Key, MessageId],
+    other_address: set[Key],
+    opened: set[int],
+    opened_events: list[tuple[Any, ...]],
 ) -> None:
-    """message_received events (no bodies, no addresses) and the conversations' new state."""
-    events = []
+    """The batch's events in one statement (the conversations opened, then the messages: no
+    bodies, no addresses) and the new state of the conversations that existed before."""
+    events = list(opened_events)
     touched: dict[int, datetime] = {}
     for conv_id, channel, external_id, _body, _attachments, at, alert in rows:
         mid = new_ids[(channel, external_id)]
@@ -240,9 +250,11 @@ async def _record_received(
             events.append((at, THREAD_JOINED, conv_id, mid, THREAD_JOINED_DATA))
         if alert is not None:
             events.append((at, ALERTED, conv_id, mid, json.dumps({"reason": alert})))
-        touched[conv_id] = max(touched.get(conv_id, at), at)
+        if conv_id not in opened:
+            touched[conv_id] = max(touched.get(conv_id, at), at)
     await conn.execute(INSERT_EVENTS, *_columns(events, 5))
-    await conn.execute(TOUCH_CONVERSATIONS, list(touched), list(touched.values()))
+    if touched:
+        await conn.execute(TOUCH_CONVERSATIONS, list(touched), list(touched.values()))
 
 
 async def _find_or_create_identities(
@@ -296,10 +308,16 @@ async def _find_or_open_conversations(
     items: list[KeyedInbound],
     identity_of: dict[Key, tuple[int, int]],
     labels_of: dict[Key, IntakeLabels],
-) -> tuple[dict[int, int], set[int]]:
+) -> tuple[dict[int, int], set[int], list[tuple[Any, ...]]]:
     """identity id -> open conversation id, opening queued conversations where there is none;
-    also the identities whose conversation this batch opened."""
+    also the identities whose conversation this batch opened, and their conversation_opened
+    events (written with the batch's other events)."""
     first_item = first_per_identity(items, identity_of)
+    last_at: dict[int, datetime] = {}  # identity id -> its latest message in the batch
+    for item in items:
+        ident = identity_of[(item.message.channel.value, item.identity_hash)][0]
+        at = item.message.received_at
+        last_at[ident] = max(last_at.get(ident, at), at)
     found = {
         int(r[0]): int(r[1]) for r in await conn.fetch(FIND_OPEN_CONVERSATIONS, list(first_item))
     }
@@ -312,20 +330,20 @@ async def _find_or_open_conversations(
         to_open.append(
             (
                 *(identity_of[key][1], ident, key[0], i.message.received_at),
-                *(lab.priority, lab.skill, lab.team, _tags(lab), lab.language),
+                *(lab.priority, lab.skill, lab.team, _tags(lab), lab.language, last_at[ident]),
             )
         )
     opened_here: set[int] = set()
+    events: list[tuple[Any, ...]] = []
     if to_open:
-        opened = await conn.fetch(INSERT_CONVERSATIONS, *_columns(to_open, 9))
+        opened = await conn.fetch(INSERT_CONVERSATIONS, *_columns(to_open, 10))
         found.update({int(r[0]): int(r[1]) for r in opened})
         opened_here = {int(r[0]) for r in opened}
         at_of = {row[1]: row[3] for row in to_open}
         events = [(at_of[int(r[0])], "conversation_opened", int(r[1]), None, "{}") for r in opened]
-        await conn.execute(INSERT_EVENTS, *_columns(events, 5))
         raced = [row[1] for row in to_open if row[1] not in found]
         if raced:  # a concurrent writer opened these; FOR UPDATE waits for it and locks them
             found.update(
                 {int(r[0]): int(r[1]) for r in await conn.fetch(FIND_OPEN_CONVERSATIONS, raced)}
             )
-    return found, opened_here
+    return found, opened_here, events

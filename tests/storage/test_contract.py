@@ -74,6 +74,24 @@ async def test_same_sender_threads_into_one_conversation(store: Store) -> None:
     assert a.contact_alias != b.contact_alias
 
 
+async def test_a_conversation_opened_by_several_messages_is_written_in_its_final_state(
+    store: Store,
+) -> None:
+    """Opened and written to in one batch: its latest message's time, events in order."""
+    first, second = inbound("a", received_at=at(10)), inbound("a", received_at=at(20))
+    a1, a2 = await store.save_inbound_batch([first, second])
+    conv = await store.get_conversation(a1.conversation_id)
+    assert conv.last_inbound_at == at(20) and conv.status is ConversationStatus.QUEUED
+    snapshot = {w.id: w for w in (await store.routing_snapshot()).waiting}
+    assert snapshot[conv.id].waiting_since == at(10)  # since her first message
+    kinds = [(e.kind, e.message_id) for e in await store.list_events()]
+    assert kinds == [
+        ("conversation_opened", None),
+        ("message_received", a1.message_id),
+        ("message_received", a2.message_id),
+    ]
+
+
 async def test_same_address_on_another_channel_is_another_conversation(store: Store) -> None:
     web, mail = await store.save_inbound_batch(
         [inbound("x"), inbound("x", channel=ChannelKind.MAIL)]
