@@ -18,11 +18,15 @@ API_TOKEN_PREFIX = "tsu_"
 _DUMMY_HASH = _hasher.hash("not-a-password-anyone-has")
 
 
-def hash_password(password: str) -> str:
+def check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_CHARS:
         raise ValidationError(
             f"must have at least {MIN_PASSWORD_CHARS} characters", field="password"
         )
+
+
+def hash_password(password: str) -> str:
+    check_password(password)
     return _hasher.hash(password)
 
 

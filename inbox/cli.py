@@ -13,11 +13,18 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 
 from inbox.app import ensure_schema, open_store, serve, utc_now
-from inbox.auth import API_TOKEN_PREFIX, hash_password, new_secret, secret_hash
+from inbox.auth import (
+    API_TOKEN_PREFIX,
+    MIN_PASSWORD_CHARS,
+    check_password,
+    hash_password,
+    new_secret,
+    secret_hash,
+)
 from inbox.config import Config, load_config, with_overrides
 from inbox.errors import ConfigError, InboxError, StorageError, ValidationError
 from inbox.logging import configure_logging
-from inbox.model import NewUser, Role
+from inbox.model import MAX_CAPACITY, NewUser, Role
 from storage.base import Store
 
 EXIT_CONFIG = 2
@@ -106,7 +113,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def _read_password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\n")
-    first = getpass.getpass("Password (10+ characters): ")
+    first = getpass.getpass(f"Password ({MIN_PASSWORD_CHARS}+ characters): ")
+    check_password(first)  # before it is typed a second time
     if getpass.getpass("Again: ") != first:
         raise ValidationError("the two entries differ", field="password")
     return first
@@ -116,6 +124,8 @@ def cmd_user(args: argparse.Namespace) -> int:
     cfg = load(args)
 
     async def add(s: Store) -> int:
+        if not 0 <= args.capacity <= MAX_CAPACITY:
+            raise ValidationError(f"an integer from 0 to {MAX_CAPACITY}", field="capacity")
         password_hash = hash_password(_read_password(args))
         roles = frozenset(Role(r) for r in args.role)
         user = await s.create_user(
@@ -135,15 +145,21 @@ def cmd_user(args: argparse.Namespace) -> int:
         users = await s.list_users()
         if not users:
             print("no users yet: tsunagu user add admin --role admin --role supervisor")
+        else:
+            print(f"{'id':>4}  {'username':<20} {'state':<8} {'capacity':<12} roles")
         for u in users:
             state = "disabled" if u.disabled else "active"
             print(
-                f"{u.id:>4}  {u.username:<20} {state:<8} capacity {u.capacity:<3} "
+                f"{u.id:>4}  {u.username:<20} {state:<8} {u.capacity:<12} "
                 f"{', '.join(sorted(u.roles))}"
             )
         return 0
 
     async def disable(s: Store) -> int:
+        found = await s.find_login(args.username)
+        if found is not None and found[0].disabled:
+            print(f"{args.username} was already disabled")
+            return 0
         user = await s.set_user_disabled(args.username, True, now=utc_now())
         print(f"disabled {user.username}; her sessions and tokens no longer work")
         return 0
@@ -159,6 +175,16 @@ def cmd_user(args: argparse.Namespace) -> int:
         return 0
 
     body = {"add": add, "list": list_, "disable": disable, "token": token}[args.user_command]
+    # Accounts live in the database: run from another folder without a config, and they land in
+    # a new ./tsunagu-data that the running server never reads. Say which database, and warn.
+    path = cfg.database.sqlite_path
+    if path is not None and not path.exists():
+        print(
+            f"note: {path} does not exist yet and is created now; if the server runs elsewhere, "
+            "run this from its folder or pass its --config",
+            file=sys.stderr,
+        )
+    print(f"database: {cfg.database.display_url}", file=sys.stderr)
     return asyncio.run(_with_store(cfg, body, migrate=cfg.database.migrate_on_start))
 
 

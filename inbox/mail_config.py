@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from channels.mail_imap_conn import is_loopback
+
 Security = Literal["tls", "starttls", "plain"]
 _SECRET = {"toml": False}  # resolved from the environment, not settable in the file
 
@@ -54,5 +56,17 @@ def mail_problem(mail: MailConfig) -> str | None:
     if mail.smtp_username and not mail.smtp_password:
         return (
             f"mail.smtp_password_env: the environment variable {mail.smtp_password_env} is not set"
+        )
+    # The connections refuse these too; said here, check-config and start-up catch them.
+    if mail.imap_security == "plain" and not is_loopback(mail.imap_host):
+        return (
+            f'mail.imap_security: "plain" sends the password unencrypted; only for a loopback '
+            f'host, not {mail.imap_host} (use "tls", port 993, or "starttls", port 143)'
+        )
+    if mail.smtp_security == "plain" and mail.smtp_username and not is_loopback(mail.smtp_host):
+        return (
+            f'mail.smtp_security: "plain" with a username sends the password unencrypted; only '
+            f'for a loopback host, not {mail.smtp_host} (use "tls", port 465, or "starttls", '
+            "port 587)"
         )
     return None

@@ -37,6 +37,9 @@ class ConversationStatus(StrEnum):
     CLOSED = "closed"
 
 
+# A counselor's limit of open conversations at once, in total or on one channel: the same bound
+# for the CLI, the user API and the supervisors' counselor form.
+MAX_CAPACITY = 50
 OPEN_STATUSES = (ConversationStatus.QUEUED, ConversationStatus.ASSIGNED, ConversationStatus.WAITING)
 # Conversations that occupy a counselor's capacity.
 LOAD_STATUSES = (ConversationStatus.ASSIGNED, ConversationStatus.WAITING)

@@ -103,7 +103,7 @@ class SqliteStore(
                     raise
                 await db.execute("COMMIT")
             except sqlite3.IntegrityError as exc:
-                raise DuplicateKey(str(exc)) from exc
+                raise _integrity_error(exc) from exc
             except sqlite3.Error as exc:
                 raise StorageError(f"SQLite: {exc}") from exc
 
@@ -137,7 +137,7 @@ class SqliteStore(
             try:
                 return await execute(_in_transaction, db._conn, fn, write)
             except sqlite3.IntegrityError as exc:
-                raise DuplicateKey(str(exc)) from exc
+                raise _integrity_error(exc) from exc
             except sqlite3.Error as exc:
                 raise StorageError(f"SQLite: {exc}") from exc
 
@@ -210,6 +210,13 @@ class SqliteStore(
             await self._event(
                 db, kind, now, actor_id=actor_id, conversation_id=conversation_id, data=data
             )
+
+
+def _integrity_error(exc: sqlite3.IntegrityError) -> StorageError:
+    # Only a unique key is "taken"; a failed CHECK or foreign key is a bad value, not a clash.
+    if "UNIQUE constraint failed" in str(exc):
+        return DuplicateKey(str(exc))
+    return StorageError(f"SQLite: {exc}")
 
 
 async def _tune(db: aiosqlite.Connection) -> None:

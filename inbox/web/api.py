@@ -11,6 +11,7 @@ from aiohttp import web
 from inbox.auth import hash_password, needs_rehash, new_secret, secret_hash, verify_password
 from inbox.errors import PermissionDenied, ValidationError
 from inbox.model import (
+    MAX_CAPACITY,
     ChannelKind,
     Conversation,
     ConversationId,
@@ -299,8 +300,10 @@ async def create_user(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     data = await json_body(request)
     capacity = data.get("capacity", 3)
-    if not isinstance(capacity, int) or isinstance(capacity, bool) or not 0 <= capacity <= 100:
-        raise ValidationError("an integer from 0 to 100", field="capacity")
+    if not isinstance(capacity, int) or isinstance(capacity, bool):
+        raise ValidationError(f"an integer from 0 to {MAX_CAPACITY}", field="capacity")
+    if not 0 <= capacity <= MAX_CAPACITY:
+        raise ValidationError(f"an integer from 0 to {MAX_CAPACITY}", field="capacity")
     username = field_str(data, "username")
     new = NewUser(
         username=username,

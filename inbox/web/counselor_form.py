@@ -7,11 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from inbox.errors import ConfigError, ValidationError
-from inbox.model import ChannelKind, CounselorUpdate, Presence, Shift, User
+from inbox.model import MAX_CAPACITY, ChannelKind, CounselorUpdate, Presence, Shift, User
 from inbox.web.api import user_json
 from routing.shifts import on_shift, parse_shift, shift_data
 
-MAX_LIMIT = 50  # open conversations at once, in total or on one channel
+MAX_LIMIT = MAX_CAPACITY
 MAX_LABEL_CHARS = 40  # one skill, language or team
 MAX_LABELS = 50
 LABEL_FIELDS = ("skills", "languages", "teams")

@@ -73,11 +73,23 @@ def test_unreachable_database_is_a_clear_message(tmp_path: Path) -> None:
 def test_users_from_the_command_line(tmp_path: Path) -> None:
     done = add_user(tmp_path, "admin", "admin")
     assert done.returncode == 0, done.stderr
-    assert add_user(tmp_path, "admin", "admin").returncode == 1  # the name is taken
+    # Which database, and a warning that it was created by this very command.
+    assert "does not exist yet" in done.stderr and "tsunagu-data" in done.stderr
+    again = add_user(tmp_path, "admin", "admin")
+    assert again.returncode == 1 and "taken" in again.stderr
+    assert "does not exist yet" not in again.stderr
     short = add_user(tmp_path, "x", "counselor", password="short")
     assert short.returncode == 1 and "password" in short.stderr
+    busy = run(
+        ["user", "add", "y", "--role", "counselor", "--capacity", "-1", "--password-stdin"],
+        tmp_path,
+        stdin=PASSWORD + "\n",
+    )
+    assert busy.returncode != 0 and "capacity" in busy.stderr and "taken" not in busy.stderr
     assert run(["user", "disable", "admin"], tmp_path).returncode == 0
+    assert "already disabled" in run(["user", "disable", "admin"], tmp_path).stdout
     listed = run(["user", "list"], tmp_path).stdout
+    assert listed.splitlines()[0].split() == ["id", "username", "state", "capacity", "roles"]
     assert re.search(r"admin\s+disabled", listed)
     assert run(["migrate"], tmp_path).stdout.endswith("(already current)\n")
 

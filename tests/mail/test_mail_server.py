@@ -118,3 +118,33 @@ def test_mail_config_names_what_is_missing(tmp_path: Path) -> None:
         load_config(path, env={})
     cfg = load_config(path, env={"TSUNAGU_IMAP_PASSWORD": "pw"})
     assert cfg.mail.imap_password == "pw" and "pw" not in repr(cfg)
+
+
+@pytest.mark.parametrize(
+    ("extra", "error"),
+    [
+        ('imap_host = "mail.example.jp"\nimap_security = "plain"', r'mail\.imap_security: "plain"'),
+        (
+            'smtp_host = "smtp.example.jp"\nsmtp_security = "plain"\nsmtp_username = "u"',
+            r'mail\.smtp_security: "plain" with a username',
+        ),
+    ],
+)
+def test_plain_to_a_remote_host_stops_start_up(tmp_path: Path, extra: str, error: str) -> None:
+    from inbox.config import load_config
+    from inbox.errors import ConfigError
+
+    path = tmp_path / "c.toml"
+    path.write_text(
+        f'[mail]\nenabled = true\naddress = "soudan@example.jp"\nimap_username = "s"\n{extra}\n'
+    )
+    env = {"TSUNAGU_IMAP_PASSWORD": "pw", "TSUNAGU_SMTP_PASSWORD": "pw"}
+    with pytest.raises(ConfigError, match=error):
+        load_config(path, env=env)
+    loopback = (
+        path.read_text()
+        .replace("mail.example.jp", "127.0.0.1")
+        .replace("smtp.example.jp", "localhost")
+    )
+    path.write_text(loopback)
+    assert load_config(path, env=env).mail.enabled
