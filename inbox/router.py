@@ -56,10 +56,26 @@ class Router:
         self._on_assigned = on_assigned
         self._page = page
         self._wake = asyncio.Event()
+        self._rounds_started = 0
+        self._rounds_done = 0
+        self._round_ended = asyncio.Condition()
 
     def wake(self) -> None:
         """Something changed (new message, closed conversation, counselor added): route soon."""
         self._wake.set()
+
+    async def next_round(self, timeout_s: float) -> bool:
+        """Wake the router and wait until a round that began after this call has ended (False
+        if none did within timeout_s): whoever asks about the queue then sees a message that
+        just arrived routed, not waiting for a round that has not looked at it yet."""
+        target = self._rounds_started + 1
+        self.wake()
+        try:
+            async with asyncio.timeout(timeout_s), self._round_ended:
+                await self._round_ended.wait_for(lambda: self._rounds_done >= target)
+        except TimeoutError:
+            return False
+        return True
 
     async def run(self) -> None:
         """Route at start (recovering what a crash left unrouted), then on every wake, and take
@@ -74,8 +90,14 @@ class Router:
             except TimeoutError:
                 pass
             self._wake.clear()
-            await self.requeue_lapsed()
-            await self.route_once()
+            self._rounds_started += 1
+            try:
+                await self.requeue_lapsed()
+                await self.route_once()
+            finally:
+                self._rounds_done = self._rounds_started
+                async with self._round_ended:
+                    self._round_ended.notify_all()
 
     async def requeue_lapsed(self) -> list[tuple[ConversationId, UserId]]:
         """Offers not opened within the timeout go back to the queue, to someone else next."""

@@ -13,6 +13,8 @@ from routing.assign import queue_order
 from routing.replies import waiting_line_reply
 from routing.shifts import counselors_on_duty
 
+ROUND_WAIT_S = 1.0
+
 
 async def queue_status(request: web.Request, identity: str) -> dict[str, Any]:
     """`{"type": "queue_status", "position": n | None, "text": ...}`; position None when a
@@ -22,6 +24,9 @@ async def queue_status(request: web.Request, identity: str) -> dict[str, Any]:
     if not history:
         return {"type": "queue_status", "position": None, "text": None}
     conversation_id = history[-1].conversation_id
+    # Asked right after her message, the answer must not be "all busy" only because the router
+    # has not had its round yet: let one run first (briefly; the answer is only an estimate).
+    await services.router.next_round(timeout_s=ROUND_WAIT_S)
     snapshot = await services.store.routing_snapshot()
     order = [w.id for w in queue_order(snapshot.waiting)]
     if conversation_id not in order:

@@ -3,6 +3,7 @@ that lapse to the next counselor. Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import datetime, time, timedelta
 
@@ -136,3 +137,16 @@ async def test_urgent_conversation_nobody_can_take_goes_to_the_on_call_superviso
     await router.route_once()
     assert given == [urgent.conversation_id]  # given once
     assert night.id != boss.id
+
+
+async def test_next_round_waits_for_a_round_that_began_after_the_call(store: Store) -> None:
+    router = Router(store, clock=lambda: at(100))
+    assert await router.next_round(timeout_s=0.05) is False  # not running: no round comes
+    sato = await store.create_user(new_user("sato"), now=at(0))
+    (stored,) = await store.save_inbound_batch([inbound("a")])
+    async with asyncio.TaskGroup() as tg:
+        running = tg.create_task(router.run())
+        assert await router.next_round(timeout_s=5) is True
+        # The round it waited for saw the message: she is assigned by now.
+        assert (await store.get_conversation(stored.conversation_id)).assignee_id == sato.id
+        running.cancel()
