@@ -67,8 +67,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
             loop.add_signal_handler(signum, on_signal, signum)
 
         def ready(url: str) -> None:
+            chat = f"  相談チャット / web chat:        {url}/chat\n" if cfg.webchat.enabled else ""
             print(
-                f"\n  相談チャット / web chat:        {url}/chat\n"
+                f"\n{chat}"
                 f"  相談員コンソール / console:    {url}/console\n"
                 f"  First admin: tsunagu user add admin --role admin --role supervisor\n"
                 f"  Stop with Ctrl+C.\n",
@@ -258,29 +259,30 @@ def parser() -> argparse.ArgumentParser:
         "pipeline", parents=[common], help="intake → store → assign throughput and latency"
     )
     bp.add_argument("--database-url", help="also run on this PostgreSQL database")
-    bp.add_argument("-n", "--messages", type=int, default=5000)
+    bp.add_argument("-n", "--messages", type=int, default=5000, help="(default: %(default)s)")
     bp.add_argument(
         "--rate",
         type=float,
         default=1000.0,
-        help="offered load for the latency run, messages per second",
+        help="offered load for the latency run, messages per second (default: %(default)s)",
     )
     bp.add_argument(
         "--delivery",
         type=int,
         default=100,
-        help="messages per delivery in the main throughput run (an IMAP fetch, a webhook)",
+        help="messages per delivery in the main throughput run (an IMAP fetch, a webhook; "
+        "default: %(default)s)",
     )
     br = bsub.add_parser("routing", help="the pure router's decisions against a plain sort")
-    br.add_argument("--conversations", type=int, default=10_000)
-    br.add_argument("--counselors", type=int, default=200)
+    br.add_argument("--conversations", type=int, default=10_000, help="(default: %(default)s)")
+    br.add_argument("--counselors", type=int, default=200, help="(default: %(default)s)")
     be = bsub.add_parser(
         "email",
         parents=[common],
         help="mail from a throwaway Dovecot into the database, against a plain IMAP FETCH",
     )
     be.add_argument("--database-url", help="also run on this PostgreSQL database")
-    be.add_argument("-n", "--messages", type=int, default=2000)
+    be.add_argument("-n", "--messages", type=int, default=2000, help="(default: %(default)s)")
     b.set_defaults(func=cmd_bench)
     return p
 

@@ -2,7 +2,8 @@
 
 Pure: the hours, the clock and the conversation's state arrive as arguments. Every text exists
 twice, plain and discreet: a consulter who asked for discretion may share a phone with the
-person she fears, so the discreet texts never name the program ({program} is not offered).
+person she fears, so the discreet texts never name the program ({program} and {program_en} are
+not offered).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ DEFAULT_EMERGENCY = (
 DEFAULT_AFTER_HOURS = (
     "{program}です。メッセージを受け付けました。ただいま受付時間外のため、"
     "{next_opening_ja}以降に順番にお返事します。\n{emergency}\n\n"
-    "This is {program}. We have your message. We are closed now and will answer from "
+    "This is {program_en}. We have your message. We are closed now and will answer from "
     "{next_opening_en}.\n"
 )
 DEFAULT_AFTER_HOURS_DISCREET = (
@@ -37,7 +38,7 @@ DEFAULT_AFTER_HOURS_DISCREET = (
 DEFAULT_QUEUE_ACK = (
     "{program}です。ただいま相談が混み合っています。あなたの順番は{position}番目、"
     "お待ちいただく目安は{wait_ja}です。このままお待ちください。\n\n"
-    "This is {program}. All counselors are busy. You are number {position} in line; "
+    "This is {program_en}. All counselors are busy. You are number {position} in line; "
     "the expected wait is {wait_en}. Please stay with us.\n"
 )
 DEFAULT_QUEUE_ACK_DISCREET = (
@@ -46,14 +47,17 @@ DEFAULT_QUEUE_ACK_DISCREET = (
 )
 
 # The placeholders each text may use; anything else is a config error, found at start-up.
-_AFTER_HOURS_FIELDS = frozenset({"program", "next_opening_ja", "next_opening_en", "emergency"})
-_QUEUE_FIELDS = frozenset({"program", "position", "wait_ja", "wait_en", "emergency"})
-_TEMPLATE_FIELDS = frozenset({"program", "emergency"})
+_NAMES = frozenset({"program", "program_en"})  # what the discreet texts may not use
+_AFTER_HOURS_FIELDS = _NAMES | {"next_opening_ja", "next_opening_en", "emergency"}
+_QUEUE_FIELDS = _NAMES | {"position", "wait_ja", "wait_en", "emergency"}
+_TEMPLATE_FIELDS = _NAMES | {"emergency"}
+_NO_NAMES = dict.fromkeys(_NAMES, "")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReplyTexts:
     program: str = "相談窓口"
+    program_en: str = "the consultation service"  # for the English half of the texts
     emergency: str = DEFAULT_EMERGENCY
     after_hours: str = DEFAULT_AFTER_HOURS
     after_hours_discreet: str = DEFAULT_AFTER_HOURS_DISCREET
@@ -64,6 +68,9 @@ class ReplyTexts:
 
     def template(self, name: str) -> tuple[str, str] | None:
         return dict(self.templates).get(name)
+
+    def names(self) -> dict[str, str]:
+        return {"program": self.program, "program_en": self.program_en}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,7 +98,7 @@ def after_hours_reply(
         return None
     opening = next_opening(hours, received_at)
     values = {
-        "program": texts.program,
+        **texts.names(),
         "emergency": texts.emergency,
         "next_opening_ja": "次の受付時間" if opening is None else opening_ja(opening, hours.tz),
         "next_opening_en": "our next opening" if opening is None else opening_en(opening, hours.tz),
@@ -99,7 +106,7 @@ def after_hours_reply(
     return AutoReply(
         kind=AFTER_HOURS,
         body=texts.after_hours.format_map(values),
-        discreet_body=texts.after_hours_discreet.format_map(values | {"program": ""}),
+        discreet_body=texts.after_hours_discreet.format_map(values | _NO_NAMES),
     )
 
 
@@ -130,7 +137,7 @@ def queue_ack_reply(texts: ReplyTexts, position: int, wait: timedelta | None) ->
     if not texts.queue_ack:
         return None
     values = {
-        "program": texts.program,
+        **texts.names(),
         "emergency": texts.emergency,
         "position": str(position),
         "wait_ja": _minutes_ja(wait),
@@ -139,7 +146,7 @@ def queue_ack_reply(texts: ReplyTexts, position: int, wait: timedelta | None) ->
     return AutoReply(
         kind=QUEUE_ACK,
         body=texts.queue_ack.format_map(values),
-        discreet_body=texts.queue_ack_discreet.format_map(values | {"program": ""}),
+        discreet_body=texts.queue_ack_discreet.format_map(values | _NO_NAMES),
     )
 
 
@@ -155,11 +162,11 @@ def template_reply(texts: ReplyTexts, name: str) -> AutoReply | None:
     found = texts.template(name)
     if found is None:
         return None
-    values = {"program": texts.program, "emergency": texts.emergency}
+    values = {**texts.names(), "emergency": texts.emergency}
     return AutoReply(
         kind=f"rule:{name}",
         body=found[0].format_map(values),
-        discreet_body=found[1].format_map(values | {"program": ""}),
+        discreet_body=found[1].format_map(values | _NO_NAMES),
     )
 
 
@@ -167,11 +174,12 @@ def template_reply(texts: ReplyTexts, name: str) -> AutoReply | None:
 
 _KEYS = {
     "program": None,
+    "program_en": None,
     "emergency": None,
     "after_hours": _AFTER_HOURS_FIELDS,
-    "after_hours_discreet": _AFTER_HOURS_FIELDS - {"program"},
+    "after_hours_discreet": _AFTER_HOURS_FIELDS - _NAMES,
     "queue_ack": _QUEUE_FIELDS,
-    "queue_ack_discreet": _QUEUE_FIELDS - {"program"},
+    "queue_ack_discreet": _QUEUE_FIELDS - _NAMES,
 }
 
 
@@ -217,7 +225,7 @@ def _parse_templates(raw: object, where: str) -> tuple[tuple[str, tuple[str, str
         path = f"{where}.{name}"
         if isinstance(value, str):
             text = _check_text(value, path, _TEMPLATE_FIELDS)
-            if "{program}" in text:
+            if "{program}" in text or "{program_en}" in text:
                 raise ConfigError(
                     f"{path}: names the program, so it needs a neutral version for discretion:"
                     ' write { text = "...", discreet = "..." }'
@@ -231,9 +239,7 @@ def _parse_templates(raw: object, where: str) -> tuple[tuple[str, tuple[str, str
                 name,
                 (
                     _check_text(value["text"], f"{path}.text", _TEMPLATE_FIELDS),
-                    _check_text(
-                        value["discreet"], f"{path}.discreet", _TEMPLATE_FIELDS - {"program"}
-                    ),
+                    _check_text(value["discreet"], f"{path}.discreet", _TEMPLATE_FIELDS - _NAMES),
                 ),
             )
         )

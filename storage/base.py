@@ -334,7 +334,9 @@ class Store(Protocol):
         """All users, by username."""
 
     async def set_user_disabled(self, username: str, disabled: bool, *, now: datetime) -> User:
-        """Disabling also ends her sessions and tokens' effect. Raises NotFound."""
+        """Disabling ends her sessions (and her tokens' effect) and takes her open conversations
+        back to the queue (a conversation_requeued event each), in one transaction. Raises
+        NotFound."""
 
     async def set_password_hash(self, user_id: UserId, password_hash: str) -> None:
         """Replace the hash (argon2 rehash on login). Raises NotFound."""

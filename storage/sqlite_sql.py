@@ -162,6 +162,14 @@ LIST_USERS = f"SELECT {USER_COLUMNS} FROM users ORDER BY username"
 SET_DISABLED = f"UPDATE users SET disabled = ? WHERE username = ? RETURNING {USER_COLUMNS}"
 SET_PASSWORD = "UPDATE users SET password_hash = ? WHERE id = ?"
 DELETE_USER_SESSIONS = "DELETE FROM sessions WHERE user_id = ?"
+# A disabled counselor's open conversations go back to the queue at their old place (one
+# waiting for the consulter's answer keeps waiting, with no one assigned).
+RELEASE_ASSIGNED = """
+UPDATE conversations SET assignee_id = NULL, offered_at = NULL, opened_at = NULL, updated_at = ?1,
+    status = CASE WHEN status = 'assigned' THEN 'queued' ELSE status END
+WHERE assignee_id = ?2 AND status IN ('assigned', 'waiting')
+RETURNING id
+"""
 INSERT_SESSION = """
 INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)
 """

@@ -48,11 +48,21 @@ class SqliteUsers(SqliteBase):
             if row is None:
                 raise NotFound(f"user {username!r} does not exist")
             found = rows.user(row, _parse)
-            if disabled:
-                await db.execute(q.DELETE_USER_SESSIONS, (found.id,))
             await self._event(
                 db, "user_disabled" if disabled else "user_enabled", now, data={"user_id": found.id}
             )
+            if disabled:
+                await db.execute(q.DELETE_USER_SESSIONS, (found.id,))
+                async with db.execute(q.RELEASE_ASSIGNED, (_ts(now), found.id)) as cur:
+                    released = [int(r[0]) for r in await cur.fetchall()]
+                for conversation_id in sorted(released):
+                    await self._event(
+                        db,
+                        "conversation_requeued",
+                        now,
+                        conversation_id=conversation_id,
+                        data={"from_user_id": found.id, "reason": "user_disabled"},
+                    )
             return found
 
     async def set_password_hash(self, user_id: UserId, password_hash: str) -> None:

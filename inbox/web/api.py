@@ -327,6 +327,8 @@ async def disable_user(request: web.Request) -> web.Response:
     user = await services.store.set_user_disabled(
         request.match_info["username"], True, now=services.clock()
     )
+    services.router.wake()  # her conversations are back in the queue
+    services.on_event()
     return web.json_response({"user": user_json(user)})
 
 

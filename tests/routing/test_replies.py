@@ -22,7 +22,7 @@ from routing.replies import (
 )
 
 LINE = parse_service_hours({"weekdays": ["09:00-17:30"]}, "routing.hours.line")
-TEXTS = ReplyTexts(program="つなぐ市こころの相談")
+TEXTS = ReplyTexts(program="つなぐ市こころの相談", program_en="Tsunagu City Counseling")
 
 
 def jst(day: int, hour: int, minute: int = 0) -> datetime:
@@ -35,10 +35,12 @@ def test_after_hours_names_the_next_opening_in_both_languages() -> None:
     assert reply is not None and reply.kind == AFTER_HOURS
     assert "11月24日(火) 09:00以降" in reply.body
     assert "Tue 24 Nov 09:00" in reply.body
-    assert "つなぐ市こころの相談" in reply.body and "110" in reply.body
+    assert "つなぐ市こころの相談です" in reply.body and "110" in reply.body
+    assert "This is Tsunagu City Counseling." in reply.body  # English readers get English
     # Discreet: the same facts, no program name.
     assert "11月24日(火) 09:00" in reply.discreet_body and "110" in reply.discreet_body
     assert "つなぐ市" not in reply.discreet_body and "相談" not in reply.discreet_body
+    assert "Tsunagu" not in reply.discreet_body
 
 
 def test_no_after_hours_reply_while_open() -> None:
@@ -116,6 +118,11 @@ def test_templates_plain_and_discreet() -> None:
         ({"queue_ack": "{position"}, "routing.replies.queue_ack: "),
         ({"program": 5}, "routing.replies.program: expected a string"),
         ({"templates": {"t": "{program}"}}, "routing.replies.templates.t: names the program"),
+        ({"templates": {"t": "{program_en}"}}, "routing.replies.templates.t: names the program"),
+        (
+            {"queue_ack_discreet": "{program_en}"},
+            "queue_ack_discreet: unknown placeholder {program_en}",
+        ),
         ({"templates": {"t": {"text": "a"}}}, "routing.replies.templates.t: expected"),
     ],
 )

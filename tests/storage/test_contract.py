@@ -329,3 +329,33 @@ async def test_record_event(store: Store) -> None:
     (event,) = await store.list_events()
     assert await store.last_event_id() == event.id
     assert (event.kind, event.at, event.data) == ("signed_in", at(1), {"user_id": 1})
+
+
+async def test_disabling_a_counselor_puts_her_conversations_back_in_the_queue(
+    store: Store,
+) -> None:
+    sato, suzuki = await _counselor(store), await _counselor(store, "suzuki")
+    a, b, c, d = await store.save_inbound_batch([inbound(s) for s in "abcd"])
+    for conv in (a, b, c):
+        await store.assign(conv.conversation_id, sato, actor_id=sato, now=at(1), capacity=None)
+    await store.assign(d.conversation_id, suzuki, actor_id=suzuki, now=at(1), capacity=None)
+    await store.add_reply(b.conversation_id, author_id=sato, body="お返事", now=at(2))  # waiting
+    await store.close(c.conversation_id, actor_id=sato, now=at(3))
+    await store.set_user_disabled("sato", True, now=at(4))
+    got = {
+        k: await store.get_conversation(s.conversation_id)
+        for k, s in {"a": a, "b": b, "c": c, "d": d}.items()
+    }
+    assert (got["a"].status, got["a"].assignee_id) == (ConversationStatus.QUEUED, None)
+    assert (got["b"].status, got["b"].assignee_id) == (ConversationStatus.WAITING, None)
+    assert got["c"].status is ConversationStatus.CLOSED  # closed ones stay as they were
+    assert got["d"].assignee_id == suzuki
+    requeued = [
+        (e.conversation_id, e.data)
+        for e in await store.list_events()
+        if e.kind == "conversation_requeued"
+    ]
+    reason = {"from_user_id": sato, "reason": "user_disabled"}
+    assert requeued == [(a.conversation_id, reason), (b.conversation_id, reason)]
+    waiting = [w.id for w in (await store.routing_snapshot()).waiting]
+    assert a.conversation_id in waiting
