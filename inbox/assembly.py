@@ -246,6 +246,7 @@ async def assemble(
     def stored(answers: Sequence[Stored]) -> None:
         if any(not a.duplicate for _, a in answers):
             router.wake()
+            watcher.wake()
             replier.stored(answers)
             feed.poke()
 

@@ -17,6 +17,9 @@ from storage.base import Store
 log = logging.getLogger(__name__)
 
 
+MIN_GAP_S = 1.0
+
+
 class DeadlineWatcher:
     def __init__(
         self,
@@ -34,11 +37,26 @@ class DeadlineWatcher:
         self._clock = clock
         self._interval_s = interval_s
         self._on_alarm = on_alarm
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """New messages came in: show their due times soon, not only at the next interval."""
+        self._wake.set()
 
     async def run(self) -> None:
+        """A pass every interval_s, and soon after a wake; at most one per MIN_GAP_S, so that a
+        burst of messages costs a few passes, not one per batch."""
+        loop = asyncio.get_running_loop()
         while True:
+            started = loop.time()
+            self._wake.clear()
             await self.check_once()
-            await asyncio.sleep(self._interval_s)
+            try:
+                async with asyncio.timeout(self._interval_s):
+                    await self._wake.wait()
+            except TimeoutError:
+                continue
+            await asyncio.sleep(max(0.0, MIN_GAP_S - (loop.time() - started)))
 
     async def check_once(self) -> list[DeadlineChange]:
         """One pass; returns the alarms recorded by it."""

@@ -3,6 +3,7 @@ reply resets them; several watchers record each alarm once. SQLite and PostgreSQ
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 from inbox.deadlines import DeadlineWatcher
@@ -72,3 +73,22 @@ async def test_two_watchers_record_each_alarm_once(store: Store) -> None:
     assert await second.check_once() == []
     breaches = [e for e in await store.list_events() if e.kind == "deadline_breached"]
     assert len(breaches) == 1
+
+
+async def test_a_wake_shows_new_due_times_before_the_interval(store: Store) -> None:
+    now = [at(60)]
+    w = DeadlineWatcher(
+        store, targets=TARGETS, hours_for=hours_for, clock=lambda: now[0], interval_s=3600
+    )
+    async with asyncio.TaskGroup() as tg:
+        running = tg.create_task(w.run())
+        await asyncio.sleep(0.05)  # its first pass, on an empty store
+        (s,) = await store.save_inbound_batch([inbound("a", received_at=at(0))])
+        w.wake()
+        async with asyncio.timeout(5):  # within MIN_GAP_S, not the hour
+            while True:
+                if (await store.get_conversation(s.conversation_id)).first_response_due:
+                    break
+                await asyncio.sleep(0.05)
+        running.cancel()
+    assert (await store.get_conversation(s.conversation_id)).first_response_due == at(600)
