@@ -71,7 +71,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             print(
                 f"\n{chat}"
                 f"  相談員コンソール / console:    {url}/console\n"
-                f"  First admin: tsunagu user add admin --role admin --role supervisor\n"
+                f"  No accounts yet? tsunagu user add admin --role admin --role supervisor\n"
                 f"  Stop with Ctrl+C.\n",
                 file=sys.stderr,
                 flush=True,
