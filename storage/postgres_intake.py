@@ -102,13 +102,9 @@ ORDER BY ord
 ON CONFLICT (channel, external_id) WHERE external_id IS NOT NULL DO NOTHING
 RETURNING channel, external_id, id
 """
-INSERT_EVENTS = """
-INSERT INTO events (at, kind, conversation_id, message_id, data)
-SELECT at, kind, conversation_id, message_id, data::jsonb
-FROM unnest($1::timestamptz[], $2::text[], $3::bigint[], $4::bigint[], $5::text[])
-     WITH ORDINALITY AS u(at, kind, conversation_id, message_id, data, ord)
-ORDER BY ord
-"""
+# The batch's events go in by COPY (about a third faster than INSERT ... unnest here; nothing
+# is read back), in list order, so ids follow it; COPY fires the NOTIFY trigger like an INSERT.
+EVENT_COLUMNS = ["at", "kind", "conversation_id", "message_id", "data"]
 # A consulter writing again puts a conversation that waited on her back in front of a counselor.
 TOUCH_CONVERSATIONS = """
 UPDATE conversations c SET
@@ -252,7 +248,7 @@ async def _record_received(
             events.append((at, ALERTED, conv_id, mid, json.dumps({"reason": alert})))
         if conv_id not in opened:
             touched[conv_id] = max(touched.get(conv_id, at), at)
-    await conn.execute(INSERT_EVENTS, *_columns(events, 5))
+    await conn.copy_records_to_table("events", records=events, columns=EVENT_COLUMNS)
     if touched:
         await conn.execute(TOUCH_CONVERSATIONS, list(touched), list(touched.values()))
 
