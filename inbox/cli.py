@@ -123,11 +123,14 @@ def _read_password(args: argparse.Namespace) -> str:
 
 def cmd_user(args: argparse.Namespace) -> int:
     cfg = load(args)
-
-    async def add(s: Store) -> int:
+    password_hash = ""
+    if args.user_command == "add":
+        # Checked before the database is opened (or created): a typo makes nothing.
         if not 0 <= args.capacity <= MAX_CAPACITY:
             raise ValidationError(f"an integer from 0 to {MAX_CAPACITY}", field="capacity")
         password_hash = hash_password(_read_password(args))
+
+    async def add(s: Store) -> int:
         roles = frozenset(Role(r) for r in args.role)
         user = await s.create_user(
             NewUser(
@@ -158,11 +161,13 @@ def cmd_user(args: argparse.Namespace) -> int:
 
     async def disable(s: Store) -> int:
         found = await s.find_login(args.username)
-        if found is not None and found[0].disabled:
-            print(f"{args.username} was already disabled")
-            return 0
+        was = found is not None and found[0].disabled
+        # Run again when already disabled: it also releases anything still assigned to her.
         user = await s.set_user_disabled(args.username, True, now=utc_now())
-        print(f"disabled {user.username}; her sessions and tokens no longer work")
+        if was:
+            print(f"{user.username} was already disabled")
+        else:
+            print(f"disabled {user.username}; her sessions and tokens no longer work")
         return 0
 
     async def token(s: Store) -> int:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypeVar, get_args, get_origin, get_type_hints
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from inbox.errors import ConfigError
@@ -43,6 +43,7 @@ LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 LogFormat = Literal["json", "text"]
 
 DATA_DIR_ENV = "TSUNAGU_DATA_DIR"
+_SECRET_PARAMS = frozenset({"password", "sslpassword"})  # libpq's URL parameters that hold one
 DATABASE_URL_ENV = "TSUNAGU_DATABASE_URL"
 
 # Field metadata understood by the loader, declared next to each field:
@@ -104,11 +105,18 @@ class DatabaseConfig:
 
     @property
     def display_url(self) -> str:
-        """The URL with any password masked, safe for logs."""
+        """The URL with any password masked (user:pw@, or ?password= and ?sslpassword=), safe
+        for logs and the terminal."""
         parts = urlsplit(self.url)
-        if parts.password is None:
-            return self.url
-        return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()
+        if parts.password is not None:
+            parts = parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@"))
+        if parts.query:
+            query = [
+                (k, "***" if k.lower() in _SECRET_PARAMS else v)
+                for k, v in parse_qsl(parts.query, keep_blank_values=True)
+            ]
+            parts = parts._replace(query=urlencode(query, safe="*"))
+        return parts.geturl()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

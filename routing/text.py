@@ -1,7 +1,8 @@
 """Text normalization and keyword search for routing, in Japanese and English.
 
 Pure and cheap: it runs on every inbound message, so the work is a few C-level passes (NFKC,
-casefold, translate, split/join) and str.find; keywords are not searched by regex.
+casefold, translate, split/join) and str.find; one regex per keyword list only tells that a
+message holds none of them (see _Prepared).
 """
 
 from __future__ import annotations

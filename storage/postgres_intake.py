@@ -108,8 +108,8 @@ EVENT_COLUMNS = ["at", "kind", "conversation_id", "message_id", "data"]
 # A consulter writing again puts a conversation that waited on her back in front of a counselor.
 TOUCH_CONVERSATIONS = """
 UPDATE conversations c SET
-    last_inbound_at = u.at,
-    updated_at = u.at,
+    last_inbound_at = greatest(c.last_inbound_at, u.at),
+    updated_at = greatest(c.updated_at, u.at),
     awaiting_since = coalesce(c.awaiting_since, u.at),
     queued_at = CASE WHEN c.status = 'waiting' AND c.assignee_id IS NULL
                      THEN u.at ELSE c.queued_at END,
@@ -248,7 +248,8 @@ async def _record_received(
             events.append((at, ALERTED, conv_id, mid, json.dumps({"reason": alert})))
         if conv_id not in opened:
             touched[conv_id] = max(touched.get(conv_id, at), at)
-    await conn.copy_records_to_table("events", records=events, columns=EVENT_COLUMNS)
+    if events:  # an empty COPY would still fire the NOTIFY trigger
+        await conn.copy_records_to_table("events", records=events, columns=EVENT_COLUMNS)
     if touched:
         await conn.execute(TOUCH_CONVERSATIONS, list(touched), list(touched.values()))
 

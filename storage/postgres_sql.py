@@ -264,20 +264,24 @@ WITH u AS (
     SELECT $3, CASE WHEN $2 THEN 'user_disabled' ELSE 'user_enabled' END,
            jsonb_build_object('user_id', id)
     FROM u
-), r AS (
-    -- A disabled counselor's open conversations go back to the queue at their old place (one
-    -- waiting for the consulter's answer keeps waiting, with no one assigned).
-    UPDATE conversations c SET assignee_id = NULL, offered_at = NULL, opened_at = NULL,
-        updated_at = $3, status = CASE WHEN c.status = 'assigned' THEN 'queued' ELSE c.status END
-    FROM u WHERE $2 AND c.assignee_id = u.id AND c.status IN ('assigned', 'waiting')
-    RETURNING c.id, u.id AS user_id
-), re AS (
-    INSERT INTO events (at, kind, conversation_id, data)
-    SELECT $3, 'conversation_requeued', id,
-           jsonb_build_object('from_user_id', user_id, 'reason', 'user_disabled')
-    FROM r ORDER BY id
 )
 SELECT {USER_COLUMNS} FROM u
+"""
+# A disabled counselor's open conversations go back to the queue at their old place (one
+# waiting for the consulter's answer keeps waiting, with no one assigned). A statement of its
+# own, after SET_DISABLED in the same transaction: that one waits for a router holding her row
+# and only then does this one start, with a snapshot that sees what the router committed.
+RELEASE_ASSIGNED = """
+WITH r AS (
+    UPDATE conversations SET assignee_id = NULL, offered_at = NULL, opened_at = NULL,
+        updated_at = $2, status = CASE WHEN status = 'assigned' THEN 'queued' ELSE status END
+    WHERE assignee_id = $1 AND status IN ('assigned', 'waiting')
+    RETURNING id
+)
+INSERT INTO events (at, kind, conversation_id, data)
+SELECT $2, 'conversation_requeued', id,
+       jsonb_build_object('from_user_id', $1::bigint, 'reason', 'user_disabled')
+FROM r ORDER BY id
 """
 SET_PASSWORD = "UPDATE users SET password_hash = $2 WHERE id = $1 RETURNING id"
 INSERT_SESSION = """

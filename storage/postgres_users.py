@@ -45,10 +45,14 @@ class PostgresUsers(PostgresBase):
         return [rows.user(r, _parse) for r in await self._fetch(q.LIST_USERS)]
 
     async def set_user_disabled(self, username: str, disabled: bool, *, now: datetime) -> User:
-        row = await self._fetchrow(q.SET_DISABLED, username, disabled, now)
-        if row is None:
-            raise NotFound(f"user {username!r} does not exist")
-        return rows.user(row, _parse)
+        async with self._tx() as conn:
+            row = await conn.fetchrow(q.SET_DISABLED, username, disabled, now)
+            if row is None:
+                raise NotFound(f"user {username!r} does not exist")
+            user = rows.user(row, _parse)
+            if disabled:
+                await conn.execute(q.RELEASE_ASSIGNED, user.id, now)
+        return user
 
     async def set_password_hash(self, user_id: UserId, password_hash: str) -> None:
         if await self._fetchval(q.SET_PASSWORD, user_id, password_hash) is None:

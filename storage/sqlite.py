@@ -57,20 +57,20 @@ class SqliteStore(
         try:
             if self._path != ":memory:":
                 Path(self._path).parent.mkdir(parents=True, exist_ok=True)
-            db = await aiosqlite.connect(self._path, isolation_level=None)
+            # Kept at once, so that __aexit__ closes them if what follows fails: aiosqlite's
+            # thread is not a daemon, and a connection left open keeps the process from exiting.
+            self._db = db = await aiosqlite.connect(self._path, isolation_level=None)
             # FULL: a message is acknowledged to its source only after the commit reached the
             # disk. The WAL mode is set before the reader opens: it is a property of the file.
             for pragma in ("journal_mode = WAL", "synchronous = FULL", "foreign_keys = ON"):
                 await db.execute(f"PRAGMA {pragma}")
             await _tune(db)
-            self._db = db
             if self._path == ":memory:":
                 self._reader = db  # a second connection would open another, empty database
             else:
-                reader = await aiosqlite.connect(self._path, isolation_level=None)
+                self._reader = reader = await aiosqlite.connect(self._path, isolation_level=None)
                 await reader.execute("PRAGMA query_only = ON")
                 await _tune(reader)
-                self._reader = reader
         except (OSError, sqlite3.Error) as exc:
             await self.__aexit__()
             raise DatabaseUnavailable(f"cannot open SQLite database {self._path}: {exc}") from exc

@@ -29,7 +29,7 @@ class SqliteBase(ABC):
 
     @abstractmethod
     async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        """Every row of one statement, under the store's lock."""
+        """Every row of one read statement, on the reader connection under its lock."""
 
     @abstractmethod
     async def _on_db_thread(self, fn: Callable[[sqlite3.Connection], T], *, write: bool) -> T:

@@ -85,8 +85,8 @@ INSERT INTO events (at, kind, conversation_id, message_id, data) VALUES (?, ?, ?
 # A consulter writing again puts a conversation that waited on her back in front of a counselor.
 TOUCH_CONVERSATION = """
 UPDATE conversations SET
-    last_inbound_at = ?1,
-    updated_at = ?1,
+    last_inbound_at = max(coalesce(last_inbound_at, ?1), ?1),
+    updated_at = max(updated_at, ?1),
     awaiting_since = coalesce(awaiting_since, ?1),
     queued_at = CASE WHEN status = 'waiting' AND assignee_id IS NULL THEN ?1 ELSE queued_at END,
     status = CASE WHEN status <> 'waiting' THEN status

@@ -242,6 +242,12 @@ def test_database_password_stays_out_of_repr_and_display_url(cwd: Path) -> None:
     cfg = load_config(None, env={"TSUNAGU_DATABASE_URL": "postgresql://app:hunter2@db/x"})
     assert "hunter2" not in repr(cfg)
     assert cfg.database.display_url == "postgresql://app:***@db/x"
+    # libpq also takes the password as a query parameter
+    url = "postgresql://app@db/x?sslmode=require&password=hunter2&sslpassword=hunter3"
+    cfg = load_config(None, env={"TSUNAGU_DATABASE_URL": url})
+    assert cfg.database.display_url == (
+        "postgresql://app@db/x?sslmode=require&password=***&sslpassword=***"
+    )
 
 
 def test_identity_key_comes_from_the_named_env_var_and_stays_out_of_repr(cwd: Path) -> None:

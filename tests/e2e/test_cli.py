@@ -86,6 +86,14 @@ def test_users_from_the_command_line(tmp_path: Path) -> None:
         stdin=PASSWORD + "\n",
     )
     assert busy.returncode != 0 and "capacity" in busy.stderr and "taken" not in busy.stderr
+    (tmp_path / "elsewhere").mkdir()
+    bad = run(
+        ["user", "add", "z", "--role", "counselor", "--capacity", "99", "--password-stdin"],
+        tmp_path / "elsewhere",
+        stdin=PASSWORD + "\n",
+    )
+    assert bad.returncode != 0 and "capacity" in bad.stderr
+    assert not (tmp_path / "elsewhere" / "tsunagu-data").exists()  # checked before opening
     assert run(["user", "disable", "admin"], tmp_path).returncode == 0
     assert "already disabled" in run(["user", "disable", "admin"], tmp_path).stdout
     listed = run(["user", "list"], tmp_path).stdout

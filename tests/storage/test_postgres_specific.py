@@ -207,6 +207,28 @@ async def test_a_reply_whose_conversation_closes_meanwhile_is_not_misfiled(
 
 
 # ---- routing ------------------------------------------------------------------------------------
+async def test_disabling_waits_for_a_router_then_releases_what_it_assigned(
+    stores: Stores, other: asyncpg.Connection, db_url: str
+) -> None:
+    store, _ = stores
+    sato = await store.create_user(new_user("sato"), now=at(0))
+    (s,) = await store.save_inbound_batch([inbound("a")])
+    async with other.transaction():  # a router, between its counselor lock and its commit
+        await other.execute(q.LOCK_COUNSELORS, [sato.id])
+        await other.execute(
+            "UPDATE conversations SET assignee_id = $1, status = 'assigned' WHERE id = $2",
+            sato.id,
+            s.conversation_id,
+        )
+        disabling = asyncio.create_task(store.set_user_disabled("sato", True, now=at(5)))
+        await _wait_until_blocked(db_url)
+    await disabling
+    conv = await store.get_conversation(s.conversation_id)
+    assert conv.assignee_id is None and conv.status.value == "queued"
+    requeued = [e for e in await store.list_events() if e.kind == "conversation_requeued"]
+    assert [e.conversation_id for e in requeued] == [s.conversation_id]
+
+
 async def test_two_routers_never_exceed_capacity(stores: Stores) -> None:
     a, b = stores
     users = [(await a.create_user(new_user(f"c{i}", capacity=2), now=at(0))).id for i in range(3)]
