@@ -65,11 +65,6 @@ def our_tokens(message_ids: Iterable[str], domain: str) -> Iterator[str]:
             yield match[1]
 
 
-def conversation_token_from(message_ids: Iterable[str], domain: str) -> str | None:
-    """The token of the first of our own ids: the closest in the thread wins."""
-    return next(our_tokens(message_ids, domain), None)
-
-
 def answered_conversation(message_ids: Iterable[str], domain: str, key: bytes) -> int | None:
     """The conversation named by the first of our ids whose token verifies with `key`; ids
     with a forged or an old unkeyed token are passed over."""

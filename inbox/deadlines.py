@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from inbox.model import ChannelKind, DeadlineChange
+from inbox.wakeup import woken
 from routing.deadlines import ResponseTargets, alarm, deadline, due_columns
 from routing.hours import ServiceHours
 from storage.base import Store
@@ -51,10 +52,7 @@ class DeadlineWatcher:
             started = loop.time()
             self._wake.clear()
             await self.check_once()
-            try:
-                async with asyncio.timeout(self._interval_s):
-                    await self._wake.wait()
-            except TimeoutError:
+            if not await woken(self._wake, self._interval_s):
                 continue
             await asyncio.sleep(max(0.0, MIN_GAP_S - (loop.time() - started)))
 

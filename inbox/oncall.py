@@ -5,7 +5,6 @@ consulter's, no address, nothing a shared inbox should not show."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -16,6 +15,7 @@ from channels.mail_auto import LOOP_HEADER
 from channels.mail_smtp import SmtpSettings, send_mail
 from inbox.errors import ChannelError
 from inbox.model import ConversationId
+from inbox.wakeup import woken
 
 log = logging.getLogger(__name__)
 RETRY_S = 30.0
@@ -64,9 +64,7 @@ class OnCallMailer:
             self._wake.clear()
             if self._pending and not await self.send_pending():
                 # retried after a pause, or sooner when another urgent conversation arrives
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(RETRY_S):
-                        await self._wake.wait()
+                await woken(self._wake, RETRY_S)
                 self._wake.set()
 
     async def send_pending(self) -> bool:

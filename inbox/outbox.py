@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from channels.base import Channel
 from inbox.errors import ChannelError, StorageError
 from inbox.model import ChannelKind, OutboxItem
+from inbox.wakeup import woken
 from storage.base import Store
 
 log = logging.getLogger(__name__)
@@ -66,11 +67,7 @@ class OutboxSender:
         wait_s = IDLE_RECHECK_S
         if due is not None:
             wait_s = max(0.0, min(wait_s, (due - self._clock()).total_seconds()))
-        try:
-            async with asyncio.timeout(wait_s):
-                await self._wake.wait()
-        except TimeoutError:
-            pass
+        await woken(self._wake, wait_s)
 
     async def send_due(self) -> int:
         """One round: claim what is due and try each once; return how many were tried."""

@@ -18,6 +18,7 @@ from inbox.model import (
     UserId,
     Wait,
 )
+from inbox.wakeup import woken
 from routing.assign import ALL_BUSY, NO_COUNSELOR, NO_ELIGIBLE, RoutingPolicy, decide
 from routing.hours import ALWAYS_OPEN, ServiceHours, is_open
 from storage.base import Store
@@ -84,11 +85,7 @@ class Router:
         # Also at least once a minute: a channel's service hours may have begun meanwhile.
         sweep_s = min(self._offer_timeout.total_seconds() / 4 or SWEEP_MAX_S, SWEEP_MAX_S)
         while True:
-            try:
-                async with asyncio.timeout(sweep_s):
-                    await self._wake.wait()
-            except TimeoutError:
-                pass
+            await woken(self._wake, sweep_s)
             self._wake.clear()
             self._rounds_started += 1
             try:

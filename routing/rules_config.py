@@ -22,7 +22,6 @@ _CHANNEL_NAMES = frozenset(c.value for c in ChannelKind)
 _CHANNELS = ", ".join(c.value for c in ChannelKind)  # in declaration order, for messages
 
 _ANONYMITY = tuple(a.value for a in Anonymity)
-_KIND_NAMES = {bool: "true or false", int: "an integer", str: "a string"}
 _RULE_KEYS = ("name", "match", "then")
 _MATCH_KEYS = ("channels", "keywords", "tags", "contact", "hours")
 _THEN_KEYS = (
@@ -203,16 +202,17 @@ def _channels(value: object, where: str) -> frozenset[ChannelKind]:
 def _contact(value: object, where: str) -> tuple[tuple[str, ContactValue], ...]:
     pairs: list[tuple[str, ContactValue]] = []
     for attr, want in _table(value, where, tuple(CONTACT_ATTRIBUTES)).items():
-        kind = CONTACT_ATTRIBUTES[attr]
-        if type(want) is not kind:  # exact: true is not an integer here, nor 1 a boolean
-            raise ConfigError(f"{where}.{attr}: must be {_KIND_NAMES[kind]}, got {_show(want)}")
+        if CONTACT_ATTRIBUTES[attr] is bool:
+            want = _flag(want, f"{where}.{attr}")  # exact: 1 is not true here
+        elif not isinstance(want, str):
+            raise ConfigError(f"{where}.{attr}: must be a string, got {_show(want)}")
         if attr == "anonymity" and want not in _ANONYMITY:
             raise ConfigError(
                 f"{where}.{attr}: must be one of {', '.join(_ANONYMITY)}, got {_show(want)}"
             )
         if attr == "channel" and want not in _CHANNEL_NAMES:
             raise ConfigError(f"{where}.{attr}: {_show(want)} is not a channel ({_CHANNELS})")
-        pairs.append((attr, want))  # type: ignore[arg-type]  # checked against `kind` above
+        pairs.append((attr, want))
     return tuple(pairs)
 
 

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from channels.mail_compose import (
     MAX_REFERENCES,
     compose_reply,
-    conversation_token_from,
     make_message_id,
+    our_tokens,
     reply_subject,
 )
 from channels.mail_parse import LOOP_HEADER, AutoKind, parse_mail
@@ -39,11 +39,13 @@ def reply(
     in_reply_to: str | None = "<their.1@example.com>",
     references: Sequence[str] = ("<root@example.com>",),
     auto_submitted: bool = False,
+    to_addr: str = "consulter@example.com",
+    now: datetime | None = NOW,
 ) -> EmailMessage:
     return compose_reply(
         from_addr="soudan@soudan.example.jp",
         from_name=from_name,
-        to_addr="consulter@example.com",
+        to_addr=to_addr,
         subject=subject,
         body=body,
         message_id=OUR_ID,
@@ -55,8 +57,13 @@ def reply(
         neutral_subject="ご連絡",
         auto_submitted=auto_submitted,
         loop_token="loop-abc",
-        now=NOW,
+        now=now,
     )
+
+
+def conversation_token_from(message_ids: Sequence[str], domain: str) -> str | None:
+    """The token of the first of our own ids: the closest in the thread wins."""
+    return next(our_tokens(message_ids, domain), None)
 
 
 def header_lines(data: bytes) -> dict[str, str]:
@@ -272,49 +279,16 @@ def test_header_injection_is_impossible() -> None:
     assert "Bcc" not in reparse(msg)
     assert str(reparse(msg)["Subject"]) == "Re: 件名 Bcc: victim@example.com"
     with pytest.raises(ValueError):
-        compose_reply(
-            from_addr="a@x",
-            from_name="n",
-            to_addr="b@x\r\nBcc: victim@example.com",
-            subject="s",
-            body="b",
-            message_id=OUR_ID,
-            in_reply_to=None,
-            references=(),
-            charset="utf-8",
-            discretion=False,
-            neutral_name="n",
-            neutral_subject="s",
-            loop_token="t",
-        )
-
-
-def compose_at(now: datetime | None) -> EmailMessage:
-    return compose_reply(
-        from_addr="a@x",
-        from_name="n",
-        to_addr="b@x",
-        subject="s",
-        body="b",
-        message_id=OUR_ID,
-        in_reply_to=None,
-        references=(),
-        charset="utf-8",
-        discretion=False,
-        neutral_name="n",
-        neutral_subject="s",
-        loop_token="t",
-        now=now,
-    )
+        reply(to_addr="b@x\r\nBcc: victim@example.com", charset="utf-8")
 
 
 def test_date_defaults_to_now_and_must_be_aware() -> None:
-    sent = email.utils.parsedate_to_datetime(str(compose_at(None)["Date"]))
+    sent = email.utils.parsedate_to_datetime(str(reply(now=None)["Date"]))
     assert abs(sent - datetime.now(UTC)) < timedelta(minutes=1)
     jst = datetime(2026, 11, 20, 10, 0, tzinfo=timezone(timedelta(hours=9)))
-    assert str(compose_at(jst)["Date"]) == "Fri, 20 Nov 2026 10:00:00 +0900"
+    assert str(reply(now=jst)["Date"]) == "Fri, 20 Nov 2026 10:00:00 +0900"
     with pytest.raises(ValueError):
-        compose_at(datetime(2026, 1, 1))
+        reply(now=datetime(2026, 1, 1))
 
 
 # --- round trip ---------------------------------------------------------------------------------
