@@ -244,8 +244,12 @@ async def assemble(
     )
 
     def stored(answers: Sequence[Stored]) -> None:
-        if any(not a.duplicate for _, a in answers):
-            router.wake()
+        fresh = [a for _, a in answers if not a.duplicate]
+        if fresh:
+            # Routing at intake gave most new conversations to someone already; the router
+            # is needed for those left waiting.
+            if any(a.queued for a in fresh):
+                router.wake()
             watcher.wake()
             replier.stored(answers)
             feed.poke()
@@ -258,6 +262,7 @@ async def assemble(
         ack_timeout_s=cfg.intake.ack_timeout_s,
         on_stored=stored,
         label=labeler(cfg.routing.rules, cfg.routing.urgent, cfg.routing.timezone),
+        router=router,
     )
     outbox = OutboxSender(
         store,

@@ -115,6 +115,11 @@ class StoredInbound:
     # conversation's (mail: she, or someone, answered from elsewhere). The mail thread we
     # answer in must not then take its subject or Message-ID, which may name that address.
     other_address: bool = False
+    # Routing at intake (storage.base.IntakeRouter): the counselor this batch gave the message's
+    # new conversation to, in the same transaction; and whether its conversation is left
+    # waiting for one (unassigned), which is when the router has work.
+    assigned_to: UserId | None = None
+    queued: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

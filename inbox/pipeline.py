@@ -23,7 +23,7 @@ from inbox.model import (
     IntakeLabels,
     StoredInbound,
 )
-from storage.base import KeyedInbound, Store
+from storage.base import IntakeRouter, KeyedInbound, Store
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +88,10 @@ class Intake:
         ack_timeout_s: float,
         on_stored: Callable[[Sequence[Stored]], None] = lambda _: None,
         label: Labeler = NO_RULES,
+        router: IntakeRouter | None = None,
     ) -> None:
         self._store = store
+        self._router = router  # routes the conversations a batch opens in its transaction
         self._label = label
         self._needs_facts = label.needs_facts  # asked once: rules do not change while running
         self._key = identity_key
@@ -223,7 +225,7 @@ class Intake:
     async def _write(self, batch: list[Pending]) -> None:
         try:
             items = await self._labeled([item for item, _, _ in batch])
-            answers = await self._store.save_inbound_batch(items)
+            answers = await self._store.save_inbound_batch(items, router=self._router)
         except StorageError as exc:
             log.error(
                 "batch not stored",
@@ -240,4 +242,10 @@ class Intake:
             "batch stored",
             extra={"action": "intake_batch_stored", "size": len(batch), "new": len(fresh)},
         )
+        if given := len({a.conversation_id for a in fresh if a.assigned_to is not None}):
+            # as the router logs its rounds' assignments
+            log.info(
+                "assigned",
+                extra={"action": "conversations_assigned", "count": given, "by": "intake"},
+            )
         self._on_stored(list(zip(items, answers, strict=True)))

@@ -61,6 +61,17 @@ class Router:
         self._rounds_done = 0
         self._round_ended = asyncio.Condition()
 
+    def clock(self) -> datetime:
+        return self._clock()
+
+    def decide(self, snapshot: RoutingSnapshot, now: datetime) -> list[Decision]:
+        """A round's decisions over `snapshot` (storage.base.IntakeRouter: the intake asks this
+        inside its transaction, for the conversations it opens)."""
+        closed = frozenset(c for c in ChannelKind if not is_open(self._hours_for(c), now))
+        return decide(
+            snapshot, now=now, policy=dataclasses.replace(self._policy, closed_channels=closed)
+        )
+
     def wake(self) -> None:
         """Something changed (new message, closed conversation, counselor added): route soon."""
         self._wake.set()
@@ -142,10 +153,7 @@ class Router:
         applied: list[Assign] = []
         while True:
             snapshot = await self._store.routing_snapshot()
-            now = self._clock()
-            closed = frozenset(c for c in ChannelKind if not is_open(self._hours_for(c), now))
-            policy = dataclasses.replace(self._policy, closed_channels=closed)
-            decisions = decide(snapshot, now=now, policy=policy)
+            decisions = self.decide(snapshot, self._clock())
             self._on_round(snapshot, decisions)
             wanted = [d for d in decisions if isinstance(d, Assign)]
             done = await self._store.apply_assignments(wanted, now=self._clock())
@@ -153,7 +161,7 @@ class Router:
             if done:
                 log.info("assigned", extra={"action": "conversations_assigned", "count": len(done)})
                 self._on_assigned(done)
-            await self._give_on_call(snapshot, decisions, policy.urgent_priority)
+            await self._give_on_call(snapshot, decisions, self._policy.urgent_priority)
             # A full page may hide more waiting conversations behind it.
             if len(snapshot.waiting) < self._page or not done:
                 return applied

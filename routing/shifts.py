@@ -38,6 +38,15 @@ def counselors_on_duty(agents: Iterable[AgentLoad], at: datetime) -> int:
     return sum(a.presence is Presence.AVAILABLE and on_shift(a.shift, at) for a in agents)
 
 
+def anyone_free(agents: Iterable[AgentLoad], at: datetime) -> bool:
+    """Whether someone on shift and available has room below her capacity: else a new
+    conversation can only wait (on a channel limit too, but that one the router checks)."""
+    return any(
+        a.presence is Presence.AVAILABLE and a.load < a.capacity and on_shift(a.shift, at)
+        for a in agents
+    )
+
+
 def on_shift(shift: Shift | None, at: datetime) -> bool:
     """True when `at` (aware) falls in one of her windows for that local day."""
     if shift is None:

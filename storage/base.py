@@ -27,6 +27,7 @@ from inbox.model import (
     ConversationStatus,
     CounselorUpdate,
     DeadlineChange,
+    Decision,
     Event,
     InboundMessage,
     IntakeLabels,
@@ -57,6 +58,24 @@ class KeyedInbound:
     labels: IntakeLabels = NO_LABELS
 
 
+class IntakeRouter(Protocol):
+    """Routing inside the intake transaction (inbox.router.Router implements it).
+
+    A conversation the batch opens is given to a counselor in the same transaction that stores
+    it, when the store can tell who is free: it is then written already assigned, with its
+    conversation_assigned event, instead of being written queued and updated by the next router
+    round. The store builds the snapshot (the counselors, what waited before, the batch's new
+    conversations) and asks for the decisions; it writes only the new conversations'
+    assignments, so what waited before keeps its place for the router. Pure and quick: on
+    SQLite it runs on the database thread."""
+
+    def clock(self) -> datetime:
+        """Now, as the router's own rounds would take it."""
+
+    def decide(self, snapshot: RoutingSnapshot, now: datetime) -> Sequence[Decision]:
+        """One decision per waiting conversation, exactly as a router round would decide."""
+
+
 class Store(Protocol):
     async def __aenter__(self) -> Self:
         """Open the connection or pool. Raises DatabaseUnavailable when it cannot be reached."""
@@ -82,7 +101,9 @@ class Store(Protocol):
         """Round-trip to the database. Raises DatabaseUnavailable."""
 
     # ---- intake -------------------------------------------------------------------------
-    async def save_inbound_batch(self, items: Sequence[KeyedInbound]) -> list[StoredInbound]:
+    async def save_inbound_batch(
+        self, items: Sequence[KeyedInbound], *, router: IntakeRouter | None = None
+    ) -> list[StoredInbound]:
         """Store many inbound messages in ONE transaction, answering in the same order.
 
         Idempotent on (channel, external_id): a repeat, also within the batch, returns the
@@ -92,7 +113,13 @@ class Store(Protocol):
         message to a WAITING conversation puts it back to ASSIGNED (or QUEUED when it has no
         assignee). Writes message_received (and conversation_opened) events. Keeps the content
         of every attachment that has one (a repeat adds none), and lists every attachment on the
-        message, stored=True for those. Nothing is stored if it raises."""
+        message, stored=True for those. Nothing is stored if it raises.
+
+        With `router`, the conversations the batch opens are routed in the same transaction
+        (see IntakeRouter), never beyond a counselor's capacity, and those given to someone
+        answer with assigned_to. Every new message answers queued=True when its conversation is
+        left without an assignee (the router's work). If the router raises, the batch is stored
+        with its new conversations queued."""
 
     # ---- routing ------------------------------------------------------------------------
     async def routing_snapshot(self) -> RoutingSnapshot:

@@ -7,10 +7,18 @@ import json
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 
-from inbox.model import NO_LABELS, ConversationId, IntakeLabels, MessageId, StoredInbound
+from inbox.model import (
+    NO_LABELS,
+    Assign,
+    ConversationId,
+    IntakeLabels,
+    MessageId,
+    StoredInbound,
+)
 from storage.base import KeyedInbound
 
 Key = tuple[str, str]  # (channel, external_id) or (channel, identity_hash)
+_NONE_ASSIGNED: Mapping[int, Assign] = {}
 
 
 def message_keys(items: Sequence[KeyedInbound]) -> list[Key]:
@@ -136,20 +144,27 @@ def answers(
     stored: Mapping[Key, tuple[MessageId, ConversationId]],
     new_keys: set[Key],
     other_address: AbstractSet[Key] = frozenset(),
+    *,
+    assigned: Mapping[int, Assign] = _NONE_ASSIGNED,
+    unassigned: AbstractSet[int] = frozenset(),
 ) -> list[StoredInbound]:
     """One answer per submitted message, in order; only the first occurrence of a new one is
-    not a duplicate."""
+    not a duplicate, and only new ones say what routing at intake did (`assigned`, by
+    conversation) and whether their conversation is left without an assignee."""
     pending = set(new_keys)
     out = []
     for key in keys:
         message_id, conversation_id = stored[key]
         new = key in pending
+        given = assigned.get(conversation_id) if new and assigned else None
         out.append(
             StoredInbound(
                 message_id=message_id,
                 conversation_id=conversation_id,
                 duplicate=not new,
                 other_address=new and key in other_address,
+                assigned_to=None if given is None else given.user_id,
+                queued=new and conversation_id in unassigned,
             )
         )
         pending.discard(key)

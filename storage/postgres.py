@@ -12,7 +12,7 @@ from inbox.errors import Conflict, DatabaseUnavailable, SchemaMismatch, StorageE
 from inbox.model import ConversationId, Event, StoredInbound, UserId
 from storage import postgres_listen, rows
 from storage import postgres_sql as q
-from storage.base import SCHEMA_VERSION, KeyedInbound
+from storage.base import SCHEMA_VERSION, IntakeRouter, KeyedInbound
 from storage.postgres_attachments import PostgresAttachments
 from storage.postgres_base import event_json
 from storage.postgres_conversations import PostgresConversations
@@ -123,14 +123,16 @@ class PostgresStore(
             raise DatabaseUnavailable(str(exc)) from exc
 
     # ---- intake -------------------------------------------------------------------------
-    async def save_inbound_batch(self, items: Sequence[KeyedInbound]) -> list[StoredInbound]:
+    async def save_inbound_batch(
+        self, items: Sequence[KeyedInbound], *, router: IntakeRouter | None = None
+    ) -> list[StoredInbound]:
         if not items:
             return []
         with translated():
             for attempt in range(1, INTAKE_ATTEMPTS + 1):
                 try:
                     async with self.pool.acquire() as conn, conn.transaction():
-                        return await save_inbound_batch(conn, items)
+                        return await save_inbound_batch(conn, items, router)
                 except (*RETRYABLE, ThreadClosed) as exc:
                     if attempt == INTAKE_ATTEMPTS:
                         raise Conflict(

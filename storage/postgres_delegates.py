@@ -36,8 +36,6 @@ from storage.postgres_pool import translated
 from storage.routing_rows import agents_from_rows, channel_loads, waiting_from_rows
 from storage.rows import parse_native_time as _parse
 
-ROUTING_PAGE = 1000
-
 
 class PostgresDelegates(PostgresBase):
     # ---- routing ------------------------------------------------------------------------
@@ -48,7 +46,7 @@ class PostgresDelegates(PostgresBase):
                 self.pool.acquire() as conn,
                 conn.transaction(isolation="repeatable_read", readonly=True),
             ):
-                waiting = await conn.fetch(q.WAITING, ROUTING_PAGE)
+                waiting = await conn.fetch(q.WAITING, pr.ROUTING_PAGE)
                 agents = await conn.fetch(q.AGENTS)
                 loads = channel_loads(await conn.fetch(q.CHANNEL_LOADS))
         return RoutingSnapshot(

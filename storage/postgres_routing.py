@@ -9,7 +9,7 @@ supervisor's change queue behind each other instead of exceeding a capacity.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,9 +22,20 @@ from inbox.model import (
     QueueDepth,
     UserId,
 )
+from routing.shifts import anyone_free
 from storage import postgres_sql as q
-from storage.routing_rows import channel_loads, counselor_columns, fit_assignments
+from storage.base import IntakeRouter
+from storage.intake_routing import Opening, route_openings
+from storage.routing_rows import (
+    agents_from_rows,
+    channel_loads,
+    counselor_columns,
+    fit_assignments,
+    waiting_from_rows,
+)
 from storage.rows import parse_native_time as _parse
+
+ROUTING_PAGE = 1000  # the queue a router round (or routing at intake) looks at
 
 LOCK_USER = "SELECT is_counselor FROM users WHERE id = $1 FOR NO KEY UPDATE"
 UPDATE_COUNSELOR = f"UPDATE users SET {{sets}} WHERE id = $1 RETURNING {q.USER_COLUMNS}"
@@ -89,6 +100,58 @@ SELECT channel, priority, count(*), min(queued_at) FROM conversations
 WHERE status = 'queued' AND assignee_id IS NULL
 GROUP BY channel, priority ORDER BY priority DESC, channel
 """
+
+
+# The latest conversation with an assignee of each contact, as WAITING's continuity reads it.
+PREVIOUS_HELPERS = """
+SELECT DISTINCT ON (contact_id) contact_id, assignee_id, updated_at FROM conversations
+WHERE contact_id = ANY($1::bigint[]) AND assignee_id IS NOT NULL
+ORDER BY contact_id, id DESC
+"""
+# As LOCK_COUNSELORS, but routing at intake never waits for a counselor's row: whoever holds it
+# (a router, a supervisor, another instance's intake) may be changing her load, so she is left
+# out of this batch and its conversations wait for the router. Never waiting here also means an
+# intake that holds conversation rows cannot deadlock with a router that holds users rows.
+LOCK_FREE_COUNSELORS = f"{q.LOCK_COUNSELORS.rstrip()} SKIP LOCKED"
+
+
+async def route_at_intake(
+    conn: Any, router: IntakeRouter, openings: Sequence[Opening], returning: Collection[int]
+) -> tuple[dict[int, Assign], datetime]:
+    """Routing at intake inside the batch's transaction, with apply_assignments' re-check: the
+    chosen counselors locked (SKIP LOCKED), their loads counted after the lock, and only the
+    assignments that still fit kept. Nothing is routed when no one has room, or when more than
+    a page waits already (its order beyond the page is the router's to keep)."""
+    now = router.clock()
+    loads = channel_loads(await conn.fetch(q.CHANNEL_LOADS))
+    agents = agents_from_rows(await conn.fetch(q.AGENTS), loads, _parse)
+    if not anyone_free(agents, now):
+        return {}, now
+    older = waiting_from_rows(await conn.fetch(q.WAITING, ROUTING_PAGE), _parse)
+    if len(older) >= ROUTING_PAGE:
+        return {}, now
+    previous = {}
+    if returning:
+        found = await conn.fetch(PREVIOUS_HELPERS, sorted(returning))
+        previous = {int(r[0]): (UserId(r[1]), _parse(r[2])) for r in found}
+    wanted = route_openings(
+        router,
+        agents=agents,
+        older=older,
+        openings=openings,
+        previous=previous,
+        paused={r[0] for r in await conn.fetch(PAUSED)},
+        now=now,
+    )
+    if not wanted:
+        return {}, now
+    locked = await conn.fetch(LOCK_FREE_COUNSELORS, sorted({a.user_id for a in wanted.values()}))
+    available = {r[0] for r in locked if r[1]}
+    loads = channel_loads(await conn.fetch(q.LOADS_OF, sorted(available))) if available else {}
+    fit = fit_assignments(
+        list(wanted.values()), queued=set(wanted), available=available, loads=loads
+    )
+    return {a.conversation_id: a for a in fit}, now
 
 
 async def apply_assignments(conn: Any, assigns: Sequence[Assign], now: datetime) -> list[Assign]:

@@ -1,4 +1,5 @@
-"""SQL text of PostgresStore, apart from intake (postgres_intake.py) and the schema."""
+"""SQL text of PostgresStore, apart from intake (postgres_intake.py, postgres_threads.py) and
+the schema."""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ from inbox.errors import DatabaseUnavailable, DuplicateKey, SchemaMismatch, Stor
 from inbox.model import ConversationId, Event, StoredInbound, UserId
 from storage import rows
 from storage import sqlite_sql as q
-from storage.base import SCHEMA_VERSION, KeyedInbound
+from storage.base import SCHEMA_VERSION, IntakeRouter, KeyedInbound
 from storage.rows import format_text_time as _ts
 from storage.sqlite_attachments import SqliteAttachments
 from storage.sqlite_base import T
@@ -184,10 +184,14 @@ class SqliteStore(
             raise DatabaseUnavailable(str(exc)) from exc
 
     # ---- intake -------------------------------------------------------------------------
-    async def save_inbound_batch(self, items: Sequence[KeyedInbound]) -> list[StoredInbound]:
+    async def save_inbound_batch(
+        self, items: Sequence[KeyedInbound], *, router: IntakeRouter | None = None
+    ) -> list[StoredInbound]:
         if not items:
             return []
-        return await self._on_db_thread(lambda db: save_inbound_batch(db, items), write=True)
+        return await self._on_db_thread(
+            lambda db: save_inbound_batch(db, items, router), write=True
+        )
 
     # ---- events -------------------------------------------------------------------------
     async def list_events(self, *, after_id: int = 0, limit: int = 500) -> list[Event]:

@@ -14,13 +14,14 @@ from functools import lru_cache
 
 from inbox.model import (
     NO_LABELS,
+    Assign,
     ChannelKind,
     ConversationId,
     IntakeLabels,
     MessageId,
     StoredInbound,
 )
-from storage.base import KeyedInbound
+from storage.base import IntakeRouter, KeyedInbound
 from storage.intake_plan import (
     THREAD_JOINED,
     THREAD_JOINED_DATA,
@@ -35,8 +36,10 @@ from storage.intake_plan import (
     labels_per_identity,
     message_keys,
 )
+from storage.intake_routing import Opening, Threads, assigned_event, unassigned_after
 from storage.rows import format_text_time
 from storage.sqlite_attachments import insert_attachments
+from storage.sqlite_routing import route_at_intake
 
 FIND_MESSAGES = """
 SELECT channel, external_id, id, conversation_id FROM messages
@@ -65,15 +68,18 @@ INSERT INTO channel_identities (id, contact_id, channel, identity_hash, address,
 VALUES (?, ?, ?, ?, ?, ?)
 """
 FIND_OPEN_CONVERSATIONS = """
-SELECT identity_id, id FROM conversations
+SELECT identity_id, id, assignee_id FROM conversations
 WHERE status <> 'closed' AND identity_id IN (SELECT value FROM json_each(?))
 """
+# Status 'queued', or 'assigned' with assignee and offered_at when routing at intake gave it
+# to someone (the state a router round would leave it in).
 INSERT_CONVERSATIONS = """
 INSERT INTO conversations (id, contact_id, identity_id, channel, status, created_at, updated_at,
                            queued_at, last_inbound_at, priority, skill, team, tags, awaiting_since,
-                           language)
-VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?5, ?13)
+                           language, assignee_id, offered_at)
+VALUES (?1, ?2, ?3, ?4, ?14, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?5, ?13, ?15, ?16)
 """
+MARK_ASSIGNED_AT = "UPDATE users SET last_assigned_at = ? WHERE id = ?"
 INSERT_MESSAGES = """
 INSERT INTO messages (id, conversation_id, direction, channel, external_id, body, attachments,
                       delivery_status, created_at)
@@ -120,7 +126,7 @@ def _rows(db: sqlite3.Connection, sql: str, payload: object) -> list[sqlite3.Row
 
 
 def save_inbound_batch(
-    db: sqlite3.Connection, items: Sequence[KeyedInbound]
+    db: sqlite3.Connection, items: Sequence[KeyedInbound], router: IntakeRouter | None = None
 ) -> list[StoredInbound]:
     """Run inside an open write transaction; the caller commits or rolls back."""
     keys = message_keys(items)
@@ -137,15 +143,16 @@ def save_inbound_batch(
         other_address = follow_threads(fresh, owners)
     next_id = _NextIds(*db.execute(NEXT_IDS).fetchone())
 
-    identity_of = _find_or_create_identities(db, list(fresh.values()), next_id)
+    identity_of, new_contacts = _find_or_create_identities(db, list(fresh.values()), next_id)
     last_at: dict[int, str] = {}  # identity id -> its latest message in this batch
     for key, item in fresh.items():
         ident = identity_of[(key[0], item.identity_hash)][0]
         last_at[ident] = max(last_at.get(ident, ""), _ts(item.message.received_at))
     labels_of = labels_per_identity(list(fresh.values()))
-    conversation_of, opened = _find_or_open_conversations(
-        db, list(fresh.values()), identity_of, last_at, labels_of, next_id
+    threads = _find_or_open_conversations(
+        db, list(fresh.values()), identity_of, last_at, labels_of, next_id, router, new_contacts
     )
+    conversation_of, opened = threads.conversation_of, threads.opened
 
     messages: list[tuple[object, ...]] = []
     events: list[tuple[object, ...]] = []
@@ -165,6 +172,7 @@ def save_inbound_batch(
             events.append((at, THREAD_JOINED, conv_id, mid, THREAD_JOINED_DATA))
         if item.labels.alert is not None:
             events.append((at, ALERTED, conv_id, mid, json.dumps({"reason": item.labels.alert})))
+    events += threads.assigned_events  # after the messages, as a router round would be
     db.executemany(INSERT_MESSAGES, messages)
     if contents:
         insert_attachments(db, contents)
@@ -184,7 +192,14 @@ def save_inbound_batch(
             if (ident := identity_of[key][0]) not in opened
         ],
     )
-    return answers(keys, stored, set(fresh), other_address)
+    return answers(
+        keys,
+        stored,
+        set(fresh),
+        other_address,
+        assigned=threads.assigned,
+        unassigned=threads.unassigned,
+    )
 
 
 def _tags(labels: IntakeLabels) -> str:
@@ -214,8 +229,9 @@ class _NextIds:
 
 def _find_or_create_identities(
     db: sqlite3.Connection, items: list[KeyedInbound], next_id: _NextIds
-) -> dict[tuple[str, str], tuple[int, int]]:
-    """(channel, identity_hash) -> (identity id, contact id), creating contacts for new senders."""
+) -> tuple[dict[tuple[str, str], tuple[int, int]], set[int]]:
+    """(channel, identity_hash) -> (identity id, contact id), creating contacts for new senders;
+    also the contacts created here."""
     wanted = {(i.message.channel.value, i.identity_hash): i for i in items}
     found = {(r[0], r[1]): (int(r[2]), int(r[3])) for r in _rows(db, FIND_IDENTITIES, list(wanted))}
     contacts: list[tuple[int, str]] = []
@@ -230,7 +246,7 @@ def _find_or_create_identities(
         found[key] = (ident, contact_id)
     db.executemany(INSERT_CONTACTS, contacts)
     db.executemany(INSERT_IDENTITIES, identities)
-    return found
+    return found, {c[0] for c in contacts}
 
 
 def _find_or_open_conversations(
@@ -240,31 +256,67 @@ def _find_or_open_conversations(
     last_at: dict[int, str],
     labels_of: dict[tuple[str, str], IntakeLabels],
     next_id: _NextIds,
-) -> tuple[dict[int, int], set[int]]:
-    """identity id -> open conversation id, opening queued conversations where there is none;
-    also the identities whose conversation was opened here."""
+    router: IntakeRouter | None,
+    new_contacts: set[int],
+) -> Threads:
+    """Each identity's open conversation, opening one where there is none: queued, or already
+    assigned when `router` gives it to someone."""
     first_item = first_per_identity(items, identity_of)
-    found = {int(r[0]): int(r[1]) for r in _rows(db, FIND_OPEN_CONVERSATIONS, list(first_item))}
-    rows: list[tuple[object, ...]] = []
-    events: list[tuple[object, ...]] = []
-    opened: set[int] = set()
+    found: dict[int, int] = {}
+    unassigned_before: set[int] = set()
+    for r in _rows(db, FIND_OPEN_CONVERSATIONS, list(first_item)):
+        found[int(r[0])] = int(r[1])
+        if r[2] is None:
+            unassigned_before.add(int(r[1]))
+    openings: list[Opening] = []
     for ident, item in first_item.items():
         if ident in found:
             continue
-        opened.add(ident)
-        conv_id = found[ident] = next_id.take("conversations")
         key = (item.message.channel.value, item.identity_hash)
-        contact_id = identity_of[key][1]
-        at = _ts(item.message.received_at)
-        last = last_at[ident]
-        labels = labels_of.get(key, NO_LABELS)
-        rows.append(
-            (
-                *(conv_id, contact_id, ident, key[0], at, last, at, last),
-                *(labels.priority, labels.skill, labels.team, _tags(labels), labels.language),
+        conv_id = found[ident] = next_id.take("conversations")
+        openings.append(
+            Opening(
+                conversation_id=conv_id,
+                contact_id=identity_of[key][1],
+                identity_id=ident,
+                channel=item.message.channel,
+                at=item.message.received_at,
+                labels=labels_of.get(key, NO_LABELS),
             )
         )
-        events.append((at, "conversation_opened", conv_id, None, "{}"))
+    assigned: dict[int, Assign] = {}
+    now = ""
+    if router is not None and openings:
+        returning = {o.contact_id for o in openings} - new_contacts
+        assigned, routed_at = route_at_intake(db, router, openings, returning)
+        now = _ts(routed_at)
+    rows: list[tuple[object, ...]] = []
+    events: list[tuple[object, ...]] = []
+    assigned_events: list[tuple[object, ...]] = []
+    for o in openings:
+        at, last, labels = _ts(o.at), last_at[o.identity_id], o.labels
+        given = assigned.get(o.conversation_id)
+        rows.append(
+            (
+                *(o.conversation_id, o.contact_id, o.identity_id, o.channel.value, at, last, at),
+                *(last, labels.priority, labels.skill, labels.team, _tags(labels)),
+                labels.language,
+                *(("queued", None, None) if given is None else ("assigned", given.user_id, now)),
+            )
+        )
+        events.append((at, "conversation_opened", o.conversation_id, None, "{}"))
+        if given is not None:
+            assigned_events.append(assigned_event(now, o.conversation_id, given.user_id))
     db.executemany(INSERT_CONVERSATIONS, rows)
     db.executemany(INSERT_EVENTS, events)
-    return found, opened
+    if assigned:
+        users = sorted({a.user_id for a in assigned.values()})
+        db.executemany(MARK_ASSIGNED_AT, [(now, u) for u in users])
+    return Threads(
+        conversation_of=found,
+        opened={o.identity_id for o in openings},
+        assigned=assigned,
+        unassigned=unassigned_after(openings, assigned, unassigned_before),
+        opened_events=events,
+        assigned_events=assigned_events,
+    )

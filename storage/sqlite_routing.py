@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +19,10 @@ from inbox.model import (
     RoutingSnapshot,
     UserId,
 )
+from routing.shifts import anyone_free
 from storage import sqlite_sql as q
+from storage.base import IntakeRouter
+from storage.intake_routing import Opening, route_openings
 from storage.routing_rows import (
     agents_from_rows,
     channel_loads,
@@ -97,6 +100,50 @@ def routing_snapshot(db: sqlite3.Connection) -> RoutingSnapshot:
         waiting=waiting_from_rows(waiting, _parse),
         agents=agents_from_rows(agents, loads, _parse),
     )
+
+
+# The latest conversation with an assignee of each contact, as WAITING's continuity reads it.
+PREVIOUS_HELPERS = """
+SELECT x.contact_id, x.assignee_id, x.updated_at FROM conversations x
+WHERE x.id IN (
+    SELECT (SELECT max(y.id) FROM conversations y
+            WHERE y.contact_id = j.value AND y.assignee_id IS NOT NULL)
+    FROM json_each(?) AS j)
+"""
+
+
+def route_at_intake(
+    db: sqlite3.Connection,
+    router: IntakeRouter,
+    openings: Sequence[Opening],
+    returning: Collection[int],
+) -> tuple[dict[int, Assign], datetime]:
+    """Routing at intake, inside the writer's transaction: no one else writes meanwhile, so the
+    loads read here stay true until the commit. Returns the openings' assignments and the time
+    they are made at. Nothing is routed when no one has room (everything waits anyway), or when
+    more than a page waits already (its order beyond the page is the router's to keep)."""
+    now = router.clock()
+    loads = channel_loads(db.execute(q.CHANNEL_LOADS))
+    agents = agents_from_rows(db.execute(q.AGENTS).fetchall(), loads, _parse)
+    if not anyone_free(agents, now):
+        return {}, now
+    older = waiting_from_rows(db.execute(q.WAITING, (ROUTING_PAGE,)).fetchall(), _parse)
+    if len(older) >= ROUTING_PAGE:
+        return {}, now
+    previous = {}
+    if returning:
+        found = db.execute(PREVIOUS_HELPERS, (json.dumps(sorted(returning)),))
+        previous = {int(r[0]): (UserId(r[1]), _parse(r[2])) for r in found}
+    assigned = route_openings(
+        router,
+        agents=agents,
+        older=older,
+        openings=openings,
+        previous=previous,
+        paused={r[0] for r in db.execute(PAUSED)},
+        now=now,
+    )
+    return assigned, now
 
 
 def apply_assignments(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 import uuid
 from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
@@ -140,3 +141,18 @@ class PgTemplate:
             await conn.execute(sql)
         finally:
             await conn.close()
+
+
+async def wait_until_blocked(db_url: str, timeout_s: float = 10.0) -> None:
+    """Return once some session of this database waits for a lock (the race is staged)."""
+    conn = await asyncpg.connect(db_url)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while not await conn.fetchval(
+            "SELECT count(*) > 0 FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        ):
+            assert time.monotonic() < deadline, "no session started waiting for a lock"
+            await asyncio.sleep(0.005)  # polling a condition with a deadline, not a fixed wait
+    finally:
+        await conn.close()

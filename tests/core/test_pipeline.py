@@ -10,12 +10,13 @@ import pytest
 
 from inbox.errors import IntakeBusy
 from inbox.model import StoredInbound
-from inbox.pipeline import Intake
+from inbox.pipeline import Intake, Stored
+from inbox.router import Router
 from routing.hours import TOKYO
 from routing.rules import Rule, UrgentTriage, labeler
-from storage.base import KeyedInbound
+from storage.base import IntakeRouter, KeyedInbound
 from storage.sqlite import SqliteStore
-from tests.factories import inbound
+from tests.factories import at, inbound, new_user
 
 KEY = b"k" * 32
 
@@ -27,8 +28,10 @@ class CountingStore(SqliteStore):
         super().__init__(path)
         self.batches: list[int] = []
 
-    async def save_inbound_batch(self, items: Sequence[KeyedInbound]) -> list[StoredInbound]:
-        answers = await super().save_inbound_batch(items)
+    async def save_inbound_batch(
+        self, items: Sequence[KeyedInbound], *, router: IntakeRouter | None = None
+    ) -> list[StoredInbound]:
+        answers = await super().save_inbound_batch(items, router=router)
         self.batches.append(len(items))
         return answers
 
@@ -180,3 +183,29 @@ async def test_triage_and_rules_label_the_conversation_in_the_same_commit(
     assert [(e.conversation_id, e.message_id, e.data) for e in alerts] == [
         (urgent.conversation_id, urgent.message_id, {"reason": "suicide_risk"})
     ]
+
+
+async def test_with_a_router_the_batch_is_routed_in_its_own_transaction(
+    store: CountingStore,
+) -> None:
+    """The intake hands its router to the store: conversations come back assigned, and only
+    those left waiting call for a router round (assembly wakes the router on `queued`)."""
+    sato = await store.create_user(new_user("sato", capacity=2), now=at(0))
+    router = Router(store, clock=lambda: at(3600))
+    seen: list[Stored] = []
+    intake = Intake(
+        store,
+        KEY,
+        queue_max=10,
+        batch_max=10,
+        ack_timeout_s=10,
+        on_stored=seen.extend,
+        router=router,
+    )
+    async with asyncio.TaskGroup() as tg:
+        writer = tg.create_task(intake.run_writer())
+        answers = await intake.submit_many([inbound(f"s{i}").message for i in range(3)])
+        writer.cancel()
+    assert store.batches == [3]  # one transaction stored and routed them
+    assert [a.assigned_to for a in answers] == [sato.id, sato.id, None]
+    assert [a.queued for _, a in seen] == [False, False, True]

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import time
 from collections import Counter
-from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
@@ -22,55 +20,16 @@ from inbox.model import (
     StoredInbound,
     UserId,
 )
-from storage import postgres, postgres_intake
+from storage import postgres, postgres_threads
 from storage import postgres_sql as q
 from storage.base import SCHEMA_VERSION
 from storage.postgres import PostgresStore
 from storage.postgres_intake import save_inbound_batch as intake_in_transaction
 from tests import pgutil
 from tests.factories import at, inbound, new_user
+from tests.storage.conftest import Stores
 
 pytestmark = pytest.mark.postgres
-
-Stores = tuple[PostgresStore, PostgresStore]
-
-
-@pytest.fixture
-async def db_url(pg_template: pgutil.PgTemplate) -> AsyncIterator[str]:
-    """A migrated database of this test's own (pg_template is the session one in conftest)."""
-    url = await pg_template.fresh_database()
-    yield url
-    await pg_template.drop(url)
-
-
-@pytest.fixture
-async def stores(db_url: str) -> AsyncIterator[Stores]:
-    """Two instances on the same database, as two processes would be."""
-    async with PostgresStore(db_url) as a, PostgresStore(db_url) as b:
-        yield a, b
-
-
-@pytest.fixture
-async def other(db_url: str) -> AsyncIterator[asyncpg.Connection]:
-    """A raw connection standing for another instance caught in the middle of a transaction."""
-    conn = await asyncpg.connect(db_url)
-    yield conn
-    await conn.close()
-
-
-async def _wait_until_blocked(db_url: str, timeout_s: float = 10.0) -> None:
-    """Return once some session of this database waits for a lock (the race is staged)."""
-    conn = await asyncpg.connect(db_url)
-    try:
-        deadline = time.monotonic() + timeout_s
-        while not await conn.fetchval(
-            "SELECT count(*) > 0 FROM pg_stat_activity "
-            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        ):
-            assert time.monotonic() < deadline, "no session started waiting for a lock"
-            await asyncio.sleep(0.005)  # polling a condition with a deadline, not a fixed wait
-    finally:
-        await conn.close()
 
 
 # ---- intake -------------------------------------------------------------------------------------
@@ -147,7 +106,8 @@ async def test_intake_waits_for_a_concurrent_writer_and_takes_its_rows(
     async with other.transaction():
         (theirs,) = await intake_in_transaction(other, [item])
         ours = asyncio.create_task(store.save_inbound_batch([item]))
-        await _wait_until_blocked(db_url)  # on the identity the other instance has not committed
+        # on the identity the other instance has not committed
+        await pgutil.wait_until_blocked(db_url)
     assert await ours == [
         StoredInbound(
             message_id=theirs.message_id, conversation_id=theirs.conversation_id, duplicate=True
@@ -166,7 +126,7 @@ async def test_a_raced_message_keeps_the_winners_attachments_only(
     async with other.transaction():
         (theirs,) = await intake_in_transaction(other, [item])
         ours = asyncio.create_task(store.save_inbound_batch([item]))
-        await _wait_until_blocked(db_url)  # on the conversation, then on the message's key
+        await pgutil.wait_until_blocked(db_url)  # on the conversation, then on the message's key
     assert (await ours)[0].duplicate and theirs.conversation_id == first.conversation_id
     assert await other.fetchval("SELECT count(*) FROM attachments") == 1
     assert (await store.attachment(theirs.message_id, 0))[1] == b"abc"
@@ -178,7 +138,7 @@ async def test_a_reply_whose_conversation_closes_meanwhile_is_not_misfiled(
     store, _ = stores
     mail = ChannelKind.MAIL
     (first,) = await store.save_inbound_batch([inbound("a@example.jp", channel=mail)])
-    real = postgres_intake._find_or_create_identities
+    real = postgres_threads.find_or_create_identities
     closed: list[int] = []
 
     async def close_then_find(conn: asyncpg.Connection, items: list[object]) -> object:
@@ -190,7 +150,7 @@ async def test_a_reply_whose_conversation_closes_meanwhile_is_not_misfiled(
             )
         return await real(conn, items)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(postgres_intake, "_find_or_create_identities", close_then_find)
+    monkeypatch.setattr(postgres_threads, "find_or_create_identities", close_then_find)
     hinted = inbound("b@work.example.jp", channel=mail, conversation_hint=first.conversation_id)
     (stored,) = await store.save_inbound_batch([hinted])
     # Retried: the hint now names a closed conversation, so her address decides; nothing was
@@ -221,7 +181,7 @@ async def test_disabling_waits_for_a_router_then_releases_what_it_assigned(
             s.conversation_id,
         )
         disabling = asyncio.create_task(store.set_user_disabled("sato", True, now=at(5)))
-        await _wait_until_blocked(db_url)
+        await pgutil.wait_until_blocked(db_url)
     await disabling
     conv = await store.get_conversation(s.conversation_id)
     assert conv.assignee_id is None and conv.status.value == "queued"
@@ -269,7 +229,7 @@ async def test_router_counts_the_load_committed_while_it_waited(
                 [Assign(conversation_id=two.conversation_id, user_id=sato, capacity=1)], now=at(2)
             )
         )
-        await _wait_until_blocked(db_url)
+        await pgutil.wait_until_blocked(db_url)
     assert await late == []
     assert (await store.get_conversation(two.conversation_id)).assignee_id is None
 
@@ -286,7 +246,7 @@ async def test_router_waits_for_a_writer_then_rechecks_the_conversation(
             "UPDATE conversations SET status = 'closed' WHERE id = $1", one.conversation_id
         )
         late = asyncio.create_task(store.apply_assignments(plan, now=at(2)))
-        await _wait_until_blocked(db_url)
+        await pgutil.wait_until_blocked(db_url)
     assert [a.conversation_id for a in await late] == [two.conversation_id]
     assert (await store.get_conversation(one.conversation_id)).assignee_id is None
 

@@ -1,0 +1,123 @@
+"""Routing at intake: the pure steps both stores share (see storage.base.IntakeRouter).
+
+The store draws the ids of the conversations a batch opens, reads who is free and what waited
+before, and asks the router to decide over all of it; the new conversations' assignments are
+then written with the conversations themselves. What waited before keeps its place: its
+assignments are reserved in the decision (it comes first in queue order) but left to the router.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from inbox.model import (
+    AgentLoad,
+    Assign,
+    ChannelKind,
+    ConversationId,
+    IntakeLabels,
+    RoutingSnapshot,
+    UserId,
+    WaitingConversation,
+)
+from storage.base import IntakeRouter
+
+log = logging.getLogger(__name__)
+# contact id -> who last helped her (the latest conversation with an assignee) and when that
+# conversation last changed: the router's continuity, as the WAITING queries read it.
+Previous = Mapping[int, tuple[UserId, datetime]]
+
+
+@dataclass(frozen=True, slots=True)
+class Opening:
+    """A conversation the batch opens, under the id the store drew for it."""
+
+    conversation_id: int
+    contact_id: int
+    identity_id: int
+    channel: ChannelKind
+    at: datetime  # the identity's first message in the batch: created_at and queued_at
+    labels: IntakeLabels
+
+
+@dataclass(slots=True, kw_only=True)
+class Threads:
+    """Where a batch's messages go, and what routing at intake did with what it opened."""
+
+    conversation_of: dict[int, int]  # identity id -> its open conversation
+    opened: set[int]  # the identities whose conversation the batch opened
+    assigned: dict[int, Assign]  # conversation id -> its assignment at intake
+    unassigned: set[int]  # the batch's conversations left without an assignee
+    opened_events: list[tuple[object, ...]]  # (at, kind, conversation, message, data) rows
+    assigned_events: list[tuple[object, ...]]  # written after the messages' own events
+
+
+def assigned_event(at: object, conversation_id: int, user_id: int) -> tuple[object, ...]:
+    """The conversation_assigned event a router round writes, with the same data."""
+    return (at, "conversation_assigned", conversation_id, None, _ASSIGNED_DATA.format(user_id))
+
+
+_ASSIGNED_DATA = '{{"user_id":{},"by":"router"}}'
+
+
+def newcomer(opening: Opening, previous: Previous) -> WaitingConversation:
+    """An opening as the router sees a queued conversation."""
+    helper, helped_at = previous.get(opening.contact_id, (None, None))
+    return WaitingConversation(
+        id=ConversationId(opening.conversation_id),
+        channel=opening.channel,
+        priority=opening.labels.priority,
+        waiting_since=opening.at,
+        skill=opening.labels.skill,
+        team=opening.labels.team,
+        language=opening.labels.language,
+        previous_assignee=helper,
+        previous_at=helped_at,
+    )
+
+
+def route_openings(
+    router: IntakeRouter,
+    *,
+    agents: Sequence[AgentLoad],
+    older: Sequence[WaitingConversation],
+    openings: Sequence[Opening],
+    previous: Previous,
+    paused: Collection[str],
+    now: datetime,
+) -> dict[int, Assign]:
+    """conversation id -> its assignment, for the openings the router gives someone now.
+
+    Openings on a paused channel are left out, as the router's queue leaves them out. A router
+    that raises costs only the shortcut: the batch is stored with its openings queued."""
+    candidates = [o for o in openings if o.channel.value not in paused]
+    if not candidates:
+        return {}
+    waiting = (*older, *(newcomer(o, previous) for o in candidates))
+    try:
+        decisions = router.decide(RoutingSnapshot(waiting=waiting, agents=tuple(agents)), now)
+    except Exception:
+        log.error(
+            "routing at intake failed; the batch's conversations wait for the router",
+            exc_info=True,
+            extra={"action": "intake_routing_failed", "size": len(candidates)},
+        )
+        return {}
+    new_ids = {o.conversation_id for o in candidates}
+    return {
+        d.conversation_id: d
+        for d in decisions
+        if isinstance(d, Assign) and d.conversation_id in new_ids
+    }
+
+
+def unassigned_after(
+    openings: Sequence[Opening], assigned: Mapping[int, Assign], unassigned_before: Collection[int]
+) -> set[int]:
+    """The batch's conversations left without an assignee: the router's work."""
+    return {o.conversation_id for o in openings if o.conversation_id not in assigned} | set(
+        unassigned_before
+    )

@@ -1,0 +1,205 @@
+"""Who wrote and where it goes, for PostgreSQL's batch intake (storage.postgres_intake): the
+senders' identities and contacts, and each one's open conversation, opened here when there is
+none, already assigned when routing at intake gives it to someone. Every insert that a
+concurrent writer may race is ON CONFLICT DO NOTHING followed by a look-up of what it committed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from inbox.model import NO_LABELS, Assign, IntakeLabels
+from storage.base import IntakeRouter, KeyedInbound
+from storage.intake_plan import first_per_identity, identity_key
+from storage.intake_routing import Opening, Threads, assigned_event, unassigned_after
+from storage.postgres_routing import route_at_intake
+
+Key = tuple[str, str]
+
+FIND_IDENTITIES = """
+SELECT i.channel, i.identity_hash, i.id, i.contact_id
+FROM channel_identities i
+JOIN unnest($1::text[], $2::text[]) AS k(channel, identity_hash)
+  ON i.channel = k.channel AND i.identity_hash = k.identity_hash
+"""
+# Contact ids are drawn up front so one statement can pair each contact with its identity;
+# the CTE calls nextval, so PostgreSQL evaluates it exactly once (volatile CTEs are not inlined).
+# A contact is created only for an identity actually inserted (the foreign key is checked at the
+# end of the statement, after both inserts).
+INSERT_IDENTITIES = """
+WITH k AS (
+    SELECT nextval(pg_get_serial_sequence('contacts', 'id')) AS contact_id,
+           channel, identity_hash, address, created_at
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[])
+         AS u(channel, identity_hash, address, created_at)
+), i AS (
+    INSERT INTO channel_identities (contact_id, channel, identity_hash, address, created_at)
+    SELECT contact_id, channel, identity_hash, address, created_at FROM k
+    ON CONFLICT (channel, identity_hash) DO NOTHING
+    RETURNING channel, identity_hash, id, contact_id
+), c AS (
+    INSERT INTO contacts (id, created_at)
+    SELECT k.contact_id, k.created_at FROM k JOIN i ON i.contact_id = k.contact_id
+)
+SELECT channel, identity_hash, id, contact_id FROM i
+"""
+# FOR UPDATE: a conversation closed meanwhile drops out here instead of receiving the message;
+# locking in id order keeps two writers from deadlocking on each other's conversations.
+FIND_OPEN_CONVERSATIONS = """
+SELECT identity_id, id, assignee_id FROM conversations
+WHERE status <> 'closed' AND identity_id = ANY($1::bigint[])
+ORDER BY id
+FOR UPDATE
+"""
+# The ids of the conversations a batch opens are drawn first, so that routing at intake can
+# decide over them before they are written (in their final state, assigned or queued).
+DRAW_CONVERSATION_IDS = """
+SELECT nextval(pg_get_serial_sequence('conversations', 'id')) FROM generate_series(1, $1)
+"""
+# Tags travel as JSON text: unnest() would flatten an array of arrays.
+# `at` is the identity's first message in the batch, `last` its latest: a conversation opened
+# here is written in its final state, not touched again by TOUCH_CONVERSATIONS.
+INSERT_CONVERSATIONS = """
+INSERT INTO conversations (id, contact_id, identity_id, channel, status, created_at, updated_at,
+                           queued_at, last_inbound_at, priority, skill, team, tags,
+                           awaiting_since, language, assignee_id, offered_at)
+SELECT id, contact_id, identity_id, channel, status, at, last, at, last, priority, skill, team,
+       ARRAY(SELECT jsonb_array_elements_text(tags::jsonb)), at, language, assignee_id,
+       offered_at
+FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::timestamptz[], $6::int[],
+            $7::text[], $8::text[], $9::text[], $10::text[], $11::timestamptz[], $12::text[],
+            $13::bigint[], $14::timestamptz[]) WITH ORDINALITY
+     AS u(id, contact_id, identity_id, channel, at, priority, skill, team, tags, language, last,
+          status, assignee_id, offered_at, ord)
+ORDER BY ord
+ON CONFLICT (identity_id) WHERE status <> 'closed' DO NOTHING
+RETURNING identity_id, id
+"""
+MARK_ASSIGNED_AT = "UPDATE users SET last_assigned_at = $1 WHERE id = ANY($2::bigint[])"
+
+
+def columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
+    """Rows to the column arrays that unnest() takes back apart."""
+    return [[row[i] for row in rows] for i in range(width)]
+
+
+def tags_json(labels: IntakeLabels) -> str:
+    return json.dumps(sorted(labels.tags), ensure_ascii=False)
+
+
+async def find_or_create_identities(
+    conn: Any, items: list[KeyedInbound]
+) -> tuple[dict[Key, tuple[int, int]], set[int]]:
+    """(channel, identity_hash) -> (identity id, contact id), creating contacts for new senders;
+    also the contacts created here."""
+    wanted = {(i.message.channel.value, i.identity_hash): i for i in reversed(items)}
+    found = {
+        (r[0], r[1]): (int(r[2]), int(r[3]))
+        for r in await conn.fetch(FIND_IDENTITIES, *columns(list(wanted), 2))
+    }
+    # Sorted by key, so two writers creating the same identities lock them in the same order.
+    missing = sorted(
+        (key[0], key[1], item.message.sender, item.message.received_at)
+        for key, item in wanted.items()
+        if key not in found
+    )
+    created: set[int] = set()
+    if missing:
+        for r in await conn.fetch(INSERT_IDENTITIES, *columns(missing, 4)):
+            found[(r[0], r[1])] = (int(r[2]), int(r[3]))
+            created.add(int(r[3]))
+        raced = [(m[0], m[1]) for m in missing if (m[0], m[1]) not in found]
+        if raced:  # a concurrent writer created these; its rows are committed and visible now
+            for r in await conn.fetch(FIND_IDENTITIES, *columns(raced, 2)):
+                found[(r[0], r[1])] = (int(r[2]), int(r[3]))
+    return found, created
+
+
+async def find_or_open_conversations(
+    conn: Any,
+    items: list[KeyedInbound],
+    identity_of: dict[Key, tuple[int, int]],
+    labels_of: dict[Key, IntakeLabels],
+    router: IntakeRouter | None,
+    new_contacts: set[int],
+) -> Threads:
+    """Each identity's open conversation, opening one where there is none: queued, or already
+    assigned when `router` gives it to someone. The conversation_opened and _assigned events
+    are returned, to go in with the batch's other events."""
+    first_item = first_per_identity(items, identity_of)
+    last_at: dict[int, datetime] = {}  # identity id -> its latest message in the batch
+    for item in items:
+        ident = identity_of[(item.message.channel.value, item.identity_hash)][0]
+        at = item.message.received_at
+        last_at[ident] = max(last_at.get(ident, at), at)
+    found: dict[int, int] = {}
+    unassigned: set[int] = set()
+    _found_open(await conn.fetch(FIND_OPEN_CONVERSATIONS, list(first_item)), found, unassigned)
+    wanted = [(ident, item) for ident, item in first_item.items() if ident not in found]
+    if not wanted:
+        return Threads(
+            conversation_of=found,
+            opened=set(),
+            assigned={},
+            unassigned=unassigned,
+            opened_events=[],
+            assigned_events=[],
+        )
+    drawn = sorted(r[0] for r in await conn.fetch(DRAW_CONVERSATION_IDS, len(wanted)))
+    openings = [
+        Opening(
+            conversation_id=conv_id,
+            contact_id=identity_of[identity_key(item)][1],
+            identity_id=ident,
+            channel=item.message.channel,
+            at=item.message.received_at,
+            labels=labels_of.get(identity_key(item), NO_LABELS),
+        )
+        for (ident, item), conv_id in zip(wanted, drawn, strict=True)
+    ]
+    assigned: dict[int, Assign] = {}
+    now: datetime | None = None
+    if router is not None:
+        returning = {o.contact_id for o in openings} - new_contacts
+        assigned, now = await route_at_intake(conn, router, openings, returning)
+    rows = []
+    for o in openings:
+        lab, given = o.labels, assigned.get(o.conversation_id)
+        rows.append(
+            (
+                *(o.conversation_id, o.contact_id, o.identity_id, o.channel.value, o.at),
+                *(lab.priority, lab.skill, lab.team, tags_json(lab), lab.language),
+                last_at[o.identity_id],
+                *(("queued", None, None) if given is None else ("assigned", given.user_id, now)),
+            )
+        )
+    inserted = await conn.fetch(INSERT_CONVERSATIONS, *columns(rows, 14))
+    opened_ids = {int(r[1]) for r in inserted}
+    found.update({int(r[0]): int(r[1]) for r in inserted})
+    raced = [o.identity_id for o in openings if o.conversation_id not in opened_ids]
+    if raced:  # a concurrent writer opened these; FOR UPDATE waits for it and locks them
+        _found_open(await conn.fetch(FIND_OPEN_CONVERSATIONS, raced), found, unassigned)
+    assigned = {c: a for c, a in assigned.items() if c in opened_ids}
+    if assigned:
+        await conn.execute(MARK_ASSIGNED_AT, now, sorted({a.user_id for a in assigned.values()}))
+    opened = [o for o in openings if o.conversation_id in opened_ids]
+    return Threads(
+        conversation_of=found,
+        opened={o.identity_id for o in opened},
+        assigned=assigned,
+        unassigned=unassigned_after(opened, assigned, unassigned),
+        opened_events=[
+            (o.at, "conversation_opened", o.conversation_id, None, "{}") for o in opened
+        ],
+        assigned_events=[assigned_event(now, c, a.user_id) for c, a in sorted(assigned.items())],
+    )
+
+
+def _found_open(rows: Sequence[Any], found: dict[int, int], unassigned: set[int]) -> None:
+    for r in rows:
+        found[int(r[0])] = int(r[1])
+        if r[2] is None:
+            unassigned.add(int(r[1]))
