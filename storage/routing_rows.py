@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Any
 
 from inbox.model import (
@@ -12,6 +13,7 @@ from inbox.model import (
     ConversationId,
     CounselorUpdate,
     Presence,
+    Shift,
     UserId,
     WaitingConversation,
 )
@@ -72,26 +74,56 @@ def agents_from_rows(
     last_assigned_at; `loads` from CHANNEL_LOADS."""
     by_user: dict[int, list[tuple[ChannelKind, int]]] = {}
     for (user_id, channel), count in loads.items():
-        by_user.setdefault(user_id, []).append((ChannelKind(channel), count))
+        by_user.setdefault(user_id, []).append((_CHANNELS[channel], count))
     agents = []
     for r in found:
         mine = tuple(sorted(by_user.get(int(r[0]), ())))
+        shift, skills, languages, teams, per_channel = _profile(*map(_hashable, r[3:8]))
         agents.append(
             AgentLoad(
                 user_id=UserId(r[0]),
                 capacity=r[1],
                 load=sum(n for _, n in mine),
-                presence=Presence(r[2]),
-                shift=None if r[3] is None else parse_shift(json_value(r[3]), "users.shift"),
-                skills=frozenset(_list(r[4])),
-                languages=frozenset(_list(r[5])),
-                teams=frozenset(_list(r[6])),
-                channel_capacity=channel_capacity(r[7]),
+                presence=_PRESENCE[r[2]],
+                shift=shift,
+                skills=skills,
+                languages=languages,
+                teams=teams,
+                channel_capacity=per_channel,
                 channel_load=mine,
                 idle_since=None if r[8] is None else parse(r[8]),
             )
         )
     return tuple(agents)
+
+
+_PRESENCE = {p.value: p for p in Presence}
+Profile = tuple[
+    Shift | None,
+    frozenset[str],
+    frozenset[str],
+    frozenset[str],
+    tuple[tuple[ChannelKind, int], ...],
+]
+
+
+def _hashable(value: Any) -> Any:
+    # PostgreSQL's text[] columns arrive as lists; SQLite's JSON columns as text.
+    return tuple(value) if isinstance(value, list) else value
+
+
+@lru_cache(maxsize=1024)
+def _profile(shift: Any, skills: Any, languages: Any, teams: Any, per_channel: Any) -> Profile:
+    """A counselor's shift, skills, languages, teams and channel limits, parsed once per distinct
+    value: every router round and every intake batch reads all counselors, and they rarely
+    change. The parsed values are immutable, so sharing them is safe."""
+    return (
+        None if shift is None else parse_shift(json_value(shift), "users.shift"),
+        frozenset(_list(skills)),
+        frozenset(_list(languages)),
+        frozenset(_list(teams)),
+        channel_capacity(per_channel),
+    )
 
 
 def fit_assignments(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
-from functools import lru_cache
 
 from inbox.model import (
     NO_LABELS,
@@ -29,7 +28,6 @@ from storage.intake_plan import (
     answers,
     attachment_rows,
     attachments_json,
-    first_per_identity,
     follow_threads,
     fresh_items,
     hinted_conversations,
@@ -116,11 +114,6 @@ WHERE id = ?5
 ALERTED = "supervisors_alerted"
 
 
-# A message's time is formatted for several rows of its batch (identity, conversation, message,
-# event): cached, as isoformat is a visible cost at 10,000 messages/s.
-_ts = lru_cache(maxsize=4096)(format_text_time)
-
-
 def _rows(db: sqlite3.Connection, sql: str, payload: object) -> list[sqlite3.Row]:
     return db.execute(sql, (json.dumps(payload, ensure_ascii=False),)).fetchall()
 
@@ -128,12 +121,37 @@ def _rows(db: sqlite3.Connection, sql: str, payload: object) -> list[sqlite3.Row
 def save_inbound_batch(
     db: sqlite3.Connection, items: Sequence[KeyedInbound], router: IntakeRouter | None = None
 ) -> list[StoredInbound]:
-    """Run inside an open write transaction; the caller commits or rolls back."""
+    """Run inside an open write transaction; the caller commits or rolls back.
+
+    Optimistic about redeliveries, which are rare: the batch is written without looking its
+    messages up first, under a savepoint. A message stored before fails the messages insert on
+    its unique key; the batch is then undone to the savepoint and written again, knowing them.
+    """
     keys = message_keys(items)
-    stored = {
-        (r[0], r[1]): (MessageId(r[2]), ConversationId(r[3]))
-        for r in _rows(db, FIND_MESSAGES, keys)
-    }
+    db.execute("SAVEPOINT intake")
+    try:
+        result = _save(db, keys, items, {}, router)
+    except sqlite3.IntegrityError as exc:
+        if "messages.channel, messages.external_id" not in str(exc):
+            raise
+        db.execute("ROLLBACK TO intake")
+        stored = {
+            (r[0], r[1]): (MessageId(r[2]), ConversationId(r[3]))
+            for r in _rows(db, FIND_MESSAGES, keys)
+        }
+        result = _save(db, keys, items, stored, router)
+    db.execute("RELEASE intake")
+    return result
+
+
+def _save(
+    db: sqlite3.Connection,
+    keys: list[tuple[str, str]],
+    items: Sequence[KeyedInbound],
+    stored: dict[tuple[str, str], tuple[MessageId, ConversationId]],
+    router: IntakeRouter | None,
+) -> list[StoredInbound]:
+    """The batch, given the messages already `stored` (their answers are duplicates)."""
     fresh = fresh_items(keys, items, stored)
     if not fresh:
         return answers(keys, stored, set())
@@ -142,31 +160,35 @@ def save_inbound_batch(
         owners = {int(r[0]): (r[1], r[2]) for r in _rows(db, HINTED_CONVERSATIONS, hinted)}
         other_address = follow_threads(fresh, owners)
     next_id = _NextIds(*db.execute(NEXT_IDS).fetchone())
-
-    identity_of, new_contacts = _find_or_create_identities(db, list(fresh.values()), next_id)
+    new = list(fresh.values())
+    # Computed once per message: every table's row of it takes the time, and its identity.
+    ats = [format_text_time(item.message.received_at) for item in new]
+    identity_of, new_contacts = _find_or_create_identities(db, new, ats, next_id)
+    idents = [identity_of[(key[0], item.identity_hash)][0] for key, item in fresh.items()]
     last_at: dict[int, str] = {}  # identity id -> its latest message in this batch
-    for key, item in fresh.items():
-        ident = identity_of[(key[0], item.identity_hash)][0]
-        last_at[ident] = max(last_at.get(ident, ""), _ts(item.message.received_at))
-    labels_of = labels_per_identity(list(fresh.values()))
+    for ident, at in zip(idents, ats, strict=True):
+        if at > last_at.get(ident, ""):
+            last_at[ident] = at
+    labels_of = labels_per_identity(new)
     threads = _find_or_open_conversations(
-        db, list(fresh.values()), identity_of, last_at, labels_of, next_id, router, new_contacts
+        db, new, idents, ats, identity_of, last_at, labels_of, next_id, router, new_contacts
     )
     conversation_of, opened = threads.conversation_of, threads.opened
 
     messages: list[tuple[object, ...]] = []
     events: list[tuple[object, ...]] = []
     contents: list[AttachmentRow] = []
-    for key, item in fresh.items():
-        ident = identity_of[(key[0], item.identity_hash)][0]
+    mid = next_id.take_many("messages", len(new))
+    for (key, item), ident, at in zip(fresh.items(), idents, ats, strict=True):
+        mid += 1
         conv_id = ConversationId(conversation_of[ident])
-        mid = next_id.take("messages")
-        at = _ts(item.message.received_at)
         stored[key] = (MessageId(mid), conv_id)
-        body = item.message.body
-        messages.append((mid, conv_id, key[0], key[1], body, attachments_json(item), at))
-        if item.message.attachments:  # rare: a message without any costs this test only
+        msg = item.message
+        if msg.attachments:  # rare: a message without any costs this test only
             contents += attachment_rows(mid, item)
+            messages.append((mid, conv_id, key[0], key[1], msg.body, attachments_json(item), at))
+        else:
+            messages.append((mid, conv_id, key[0], key[1], msg.body, "[]", at))
         events.append((at, "message_received", conv_id, mid, _CHANNEL_DATA[key[0]]))
         if key in other_address:
             events.append((at, THREAD_JOINED, conv_id, mid, THREAD_JOINED_DATA))
@@ -177,21 +199,20 @@ def save_inbound_batch(
     if contents:
         insert_attachments(db, contents)
     db.executemany(INSERT_EVENTS, events)
-    db.executemany(
-        TOUCH_CONVERSATION,
-        [(at, conversation_of[ident]) for ident, at in last_at.items() if ident not in opened],
-    )
-    db.executemany(
-        LABEL_CONVERSATION,
-        [
-            (
-                *(labels.priority, labels.skill, labels.team, _tags(labels)),
-                *(conversation_of[ident], labels.language),
-            )
-            for key, labels in labels_of.items()
-            if (ident := identity_of[key][0]) not in opened
-        ],
-    )
+    if touched := [(at, conversation_of[i]) for i, at in last_at.items() if i not in opened]:
+        db.executemany(TOUCH_CONVERSATION, touched)
+    if labels_of:
+        db.executemany(
+            LABEL_CONVERSATION,
+            [
+                (
+                    *(labels.priority, labels.skill, labels.team, _tags(labels)),
+                    *(conversation_of[ident], labels.language),
+                )
+                for key, labels in labels_of.items()
+                if (ident := identity_of[key][0]) not in opened
+            ],
+        )
     return answers(
         keys,
         stored,
@@ -226,32 +247,43 @@ class _NextIds:
         self._last[table] += 1
         return self._last[table]
 
+    def take_many(self, table: str, n: int) -> int:
+        """Reserve n ids in a row; returns the one before the first."""
+        before = self._last[table]
+        self._last[table] += n
+        return before
+
 
 def _find_or_create_identities(
-    db: sqlite3.Connection, items: list[KeyedInbound], next_id: _NextIds
+    db: sqlite3.Connection, items: list[KeyedInbound], ats: list[str], next_id: _NextIds
 ) -> tuple[dict[tuple[str, str], tuple[int, int]], set[int]]:
     """(channel, identity_hash) -> (identity id, contact id), creating contacts for new senders;
-    also the contacts created here."""
-    wanted = {(i.message.channel.value, i.identity_hash): i for i in items}
+    also the contacts created here. `ats`: the items' times, as stored."""
+    wanted: dict[tuple[str, str], tuple[KeyedInbound, str]] = {}
+    for item, at in zip(items, ats, strict=True):
+        wanted.setdefault((str(item.message.channel), item.identity_hash), (item, at))
     found = {(r[0], r[1]): (int(r[2]), int(r[3])) for r in _rows(db, FIND_IDENTITIES, list(wanted))}
+    missing = [(key, item, at) for key, (item, at) in wanted.items() if key not in found]
+    contact_id = next_id.take_many("contacts", len(missing))
+    ident = next_id.take_many("identities", len(missing))
     contacts: list[tuple[int, str]] = []
     identities: list[tuple[object, ...]] = []
-    for key, item in wanted.items():
-        if key in found:
-            continue
-        at = _ts(item.message.received_at)
-        contact_id, ident = next_id.take("contacts"), next_id.take("identities")
+    for key, item, at in missing:
+        contact_id, ident = contact_id + 1, ident + 1
         contacts.append((contact_id, at))
         identities.append((ident, contact_id, key[0], key[1], item.message.sender, at))
         found[key] = (ident, contact_id)
-    db.executemany(INSERT_CONTACTS, contacts)
-    db.executemany(INSERT_IDENTITIES, identities)
+    if contacts:
+        db.executemany(INSERT_CONTACTS, contacts)
+        db.executemany(INSERT_IDENTITIES, identities)
     return found, {c[0] for c in contacts}
 
 
 def _find_or_open_conversations(
     db: sqlite3.Connection,
     items: list[KeyedInbound],
+    idents: list[int],
+    ats: list[str],
     identity_of: dict[tuple[str, str], tuple[int, int]],
     last_at: dict[int, str],
     labels_of: dict[tuple[str, str], IntakeLabels],
@@ -260,8 +292,12 @@ def _find_or_open_conversations(
     new_contacts: set[int],
 ) -> Threads:
     """Each identity's open conversation, opening one where there is none: queued, or already
-    assigned when `router` gives it to someone."""
-    first_item = first_per_identity(items, identity_of)
+    assigned when `router` gives it to someone. `idents`, `ats`: each item's identity id and
+    time as stored."""
+    first_item: dict[int, tuple[KeyedInbound, str]] = {}  # identity id -> its first message
+    for ident, item, at in zip(idents, items, ats, strict=True):
+        if ident not in first_item:
+            first_item[ident] = (item, at)
     found: dict[int, int] = {}
     unassigned_before: set[int] = set()
     for r in _rows(db, FIND_OPEN_CONVERSATIONS, list(first_item)):
@@ -269,36 +305,35 @@ def _find_or_open_conversations(
         if r[2] is None:
             unassigned_before.add(int(r[1]))
     openings: list[Opening] = []
-    for ident, item in first_item.items():
+    opened_at: list[str] = []
+    conv_id = next_id.take_many("conversations", len(first_item) - len(found))
+    for ident, (item, at) in first_item.items():
         if ident in found:
             continue
-        key = (item.message.channel.value, item.identity_hash)
-        conv_id = found[ident] = next_id.take("conversations")
+        conv_id += 1
+        found[ident] = conv_id
+        msg = item.message
+        key = (str(msg.channel), item.identity_hash)
+        labels = labels_of.get(key, NO_LABELS)
         openings.append(
-            Opening(
-                conversation_id=conv_id,
-                contact_id=identity_of[key][1],
-                identity_id=ident,
-                channel=item.message.channel,
-                at=item.message.received_at,
-                labels=labels_of.get(key, NO_LABELS),
-            )
+            Opening(conv_id, identity_of[key][1], ident, msg.channel, msg.received_at, labels)
         )
+        opened_at.append(at)
     assigned: dict[int, Assign] = {}
     now = ""
     if router is not None and openings:
         returning = {o.contact_id for o in openings} - new_contacts
         assigned, routed_at = route_at_intake(db, router, openings, returning)
-        now = _ts(routed_at)
+        now = format_text_time(routed_at)
     rows: list[tuple[object, ...]] = []
     events: list[tuple[object, ...]] = []
     assigned_events: list[tuple[object, ...]] = []
-    for o in openings:
-        at, last, labels = _ts(o.at), last_at[o.identity_id], o.labels
+    for o, at in zip(openings, opened_at, strict=True):
+        last, labels = last_at[o.identity_id], o.labels
         given = assigned.get(o.conversation_id)
         rows.append(
             (
-                *(o.conversation_id, o.contact_id, o.identity_id, o.channel.value, at, last, at),
+                *(o.conversation_id, o.contact_id, o.identity_id, str(o.channel), at, last, at),
                 *(last, labels.priority, labels.skill, labels.team, _tags(labels)),
                 labels.language,
                 *(("queued", None, None) if given is None else ("assigned", given.user_id, now)),

@@ -6,6 +6,7 @@ import pytest
 
 from inbox.errors import Conflict, DuplicateKey, NotFound
 from inbox.model import (
+    OPEN_STATUSES,
     Assign,
     Attachment,
     ChannelKind,
@@ -52,6 +53,27 @@ async def test_redelivery_is_recognized_not_duplicated(store: Store) -> None:
     assert again[0].duplicate and again[0].message_id == stored.message_id
     assert not again[1].duplicate
     assert len(await store.list_messages(stored.conversation_id)) == 1
+    assert len(await store.list_messages(again[1].conversation_id)) == 1
+    kinds = [(e.kind, e.conversation_id) for e in await store.list_events()]
+    a, b = stored.conversation_id, again[1].conversation_id
+    assert kinds == [
+        ("conversation_opened", a),
+        ("message_received", a),
+        ("conversation_opened", b),
+        ("message_received", b),
+    ]
+
+
+async def test_redelivery_to_a_closed_conversation_opens_nothing(store: Store) -> None:
+    """Her conversation was closed since: a redelivered message must not reopen anything (the
+    SQLite store writes optimistically and undoes the attempt that tried)."""
+    first = inbound("a@example.jp", external_id="m-1")
+    (stored,) = await store.save_inbound_batch([first])
+    sato = await store.create_user(new_user("sato"), now=at(0))
+    await store.close(stored.conversation_id, actor_id=sato.id, now=at(50))
+    (again,) = await store.save_inbound_batch([first])
+    assert again.duplicate and again.conversation_id == stored.conversation_id
+    assert await store.list_conversations(statuses=OPEN_STATUSES) == []
 
 
 async def test_repeat_inside_one_batch_is_a_duplicate_of_the_first(store: Store) -> None:
