@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import os
 import secrets
+from functools import lru_cache
 from pathlib import Path
 
 from inbox.errors import ConfigError
@@ -17,7 +18,27 @@ KEY_FILE = "identity.key"
 def identity_hash(key: bytes, channel: ChannelKind, sender: str) -> str:
     """HMAC-SHA256 of the normalized address: matches a returning consulter without the address
     itself ever being a lookup key, and without the key it cannot be reversed by guessing."""
-    return hmac.new(key, f"{channel.value}:{sender}".encode(), hashlib.sha256).hexdigest()
+    # hmac.new(key, msg, hashlib.sha256).hexdigest() computed from the key's padded states
+    # (RFC 2104), prepared once: 0.85 instead of 1.9 µs, on the event loop for every message.
+    # _value_, not .value: the enum property alone cost 0.1 µs.
+    inner, outer = _pads(key)
+    inner = inner.copy()
+    inner.update(f"{channel._value_}:{sender}".encode())
+    outer = outer.copy()
+    outer.update(inner.digest())
+    return outer.hexdigest()
+
+
+@lru_cache(maxsize=16)  # a process has one identity key; tests make a few more
+def _pads(key: bytes) -> tuple[hashlib._Hash, hashlib._Hash]:
+    block = hashlib.sha256().block_size
+    if len(key) > block:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(block, b"\0")
+    return (
+        hashlib.sha256(bytes(b ^ 0x36 for b in key)),
+        hashlib.sha256(bytes(b ^ 0x5C for b in key)),
+    )
 
 
 def derived_key(key: bytes, purpose: str) -> bytes:

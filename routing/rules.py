@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import time
 from zoneinfo import ZoneInfo
 
@@ -20,7 +20,7 @@ from inbox.model import (
     InboundMessage,
     IntakeLabels,
 )
-from routing.text import Haystack, first_keyword, haystack, normalize
+from routing.text import Haystack, first_keyword, haystack, keyword_screen, normalize
 
 ContactValue = str | int | bool
 # The contact attributes rules can match, with the kind of value each holds. `channel` and
@@ -82,11 +82,14 @@ class UrgentTriage:
 
     keywords: tuple[tuple[str, tuple[str, ...]], ...] = DEFAULT_KEYWORDS
     priority: int = 100
+    # Every keyword of every category, for the one scan that clears most messages (_triage).
+    screen: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Normalized once here, not per message; normalize is idempotent, so this is safe twice.
         norm = tuple((c, tuple(normalize(k) for k in ks)) for c, ks in self.keywords)
         object.__setattr__(self, "keywords", norm)
+        object.__setattr__(self, "screen", keyword_screen(k for _, ks in norm for k in ks))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -126,10 +129,19 @@ class RoutingOutcome:
 
 
 def triage(t: UrgentTriage, text: str) -> Urgency | None:
-    return _triage(t, haystack(normalize(text)))
+    spaced = normalize(text)
+    compact = spaced.replace(" ", "")
+    # The common answer without building a Haystack: no keyword at all (see _triage).
+    if t.screen is None or t.screen.search(compact) is None:
+        return None
+    return _triage(t, Haystack(spaced, compact, spaced.isascii()))
 
 
 def _triage(t: UrgentTriage, hay: Haystack) -> Urgency | None:
+    # One scan for every category's keywords clears most messages; a hit can be a false one
+    # (keyword_screen), so first_keyword decides, category by category.
+    if t.screen is None or t.screen.search(hay.compact) is None:
+        return None
     for category, keywords in t.keywords:
         keyword = first_keyword(hay, keywords)
         if keyword is not None:

@@ -38,7 +38,10 @@ def _table() -> list[int | None]:
 _TABLE = _table()
 # str.translate looks up every character through Python's mapping protocol (~55 ns each, 5 µs
 # for a 100-character message), so only the runs that need it are translated: one C-level scan.
-_MAPPED_RUNS = re.compile("[" + "".join(chr(cp) for cp in sorted({*_MAP, *_DELETE, 0xFEFF})) + "]+")
+# [c][c]* rather than [c]+: a pattern that opens with a character class lets sre skip ahead
+# through the text on that class alone, 0.4 instead of 1.0 µs on a message with no katakana.
+_MAPPED = "[" + "".join(chr(cp) for cp in sorted({*_MAP, *_DELETE, 0xFEFF})) + "]"
+_MAPPED_RUNS = re.compile(_MAPPED + _MAPPED + "*")
 
 
 def _map_run(m: re.Match[str]) -> str:
@@ -52,11 +55,13 @@ def normalize(text: str) -> str:
     if text.isascii():
         # NFKC is the identity on ASCII and casefold equals lower: the fast path for English.
         return " ".join(text.lower().split())
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    folded = _MAPPED_RUNS.sub(_map_run, folded)
+    composed = unicodedata.normalize("NFKC", text)
+    folded = _MAPPED_RUNS.sub(_map_run, composed.casefold())
     # Again: casefold and deletions can leave decomposed sequences (ǰ → j + ̌) that NFKC
-    # recomposes; without this second pass normalize would not be idempotent.
-    folded = unicodedata.normalize("NFKC", folded)
+    # recomposes; without this second pass normalize would not be idempotent. When they changed
+    # nothing (most Japanese text), the text is NFKC already, and comparing is the cheaper scan.
+    if folded != composed:
+        folded = unicodedata.normalize("NFKC", folded)
     return " ".join(folded.split())
 
 
@@ -102,8 +107,19 @@ class _Prepared:
 
 
 def _any_of(keywords: Iterable[str]) -> re.Pattern[str] | None:
-    unique = sorted(set(keywords), key=len, reverse=True)
-    return re.compile("|".join(map(re.escape, unique))) if unique else None
+    # Grouped by first character, "a(?:bc|d)|e": wherever a keyword may start, sre tries the
+    # alternatives in turn, and grouped, a position is done at its character's group instead of
+    # after every keyword (15% fewer instructions for the default triage lists). Callers only ask
+    # whether it finds something, so after a one-character keyword the longer ones with that
+    # first character are left out.
+    rests: dict[str, set[str]] = {}
+    for k in keywords:
+        rests.setdefault(k[:1], set()).add(k[1:])
+    groups = [
+        re.escape(first) + ("" if "" in rest else f"(?:{'|'.join(map(re.escape, sorted(rest)))})")
+        for first, rest in sorted(rests.items())
+    ]
+    return re.compile("|".join(groups)) if groups else None
 
 
 @lru_cache(maxsize=512)
@@ -113,6 +129,18 @@ def _prepare(keywords: tuple[str, ...]) -> _Prepared:
     )
     words = tuple((i, k) for i, k in enumerate(keywords) if k and k.isascii())
     return _Prepared(compact, words, _any_of(k for _, k in compact), _any_of(k for _, k in words))
+
+
+def keyword_screen(normalized_keywords: Iterable[str]) -> re.Pattern[str] | None:
+    """One regex that finds something in haystack(t).compact whenever first_keyword finds any
+    of these keywords in haystack(t); None when it can find none (no keyword given).
+
+    Built for lists checked on every message (urgent triage): most messages hold no keyword,
+    and one scan of the compact text tells so, where first_keyword takes two per list. It may
+    find more than first_keyword would (a word inside a word, an English phrase run together),
+    never less: a keyword in the spaced text is, spaces removed, in the compact text.
+    """
+    return _any_of(k.replace(" ", "") for k in normalized_keywords if k)
 
 
 def first_keyword(hay: Haystack, normalized_keywords: Iterable[str]) -> str | None:
