@@ -134,7 +134,7 @@ class SecurityConfig:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class IntakeConfig:
     queue_max: int = field(default=10000, metadata={"min": 1})
-    batch_max: int = field(default=500, metadata={"min": 1})
+    batch_max: int = field(default=2000, metadata={"min": 1})
     ack_timeout_s: float = field(default=10.0, metadata={"gt": 0})
     max_message_chars: int = field(default=10000, metadata={"min": 1})
 

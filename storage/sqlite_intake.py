@@ -1,8 +1,8 @@
-"""Group commit of inbound messages on SQLite: a constant number of statements per batch.
+"""Group commit of inbound messages on SQLite: a few statements per batch, not per message.
 
-Arrays travel as one JSON parameter read with json_each, so a batch of 500 messages costs the
-same nine statements as a batch of one. The functions here are synchronous: SqliteStore runs the
-whole transaction as ONE call on aiosqlite's thread instead of one thread hand-off per statement.
+Look-ups take their keys as one JSON parameter read with json_each; new rows go in many to a
+statement (storage.sqlite_bulk). The functions here are synchronous: SqliteStore runs the whole
+transaction as ONE call on aiosqlite's thread instead of one thread hand-off per statement.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from storage.intake_plan import (
 from storage.intake_routing import Opening, Threads, assigned_event, unassigned_after
 from storage.rows import format_text_time
 from storage.sqlite_attachments import insert_attachments
+from storage.sqlite_bulk import Insert, insert_rows
 from storage.sqlite_routing import route_at_intake
 
 FIND_MESSAGES = """
@@ -48,7 +49,7 @@ SELECT channel, identity_hash, id, contact_id FROM channel_identities
 WHERE (channel, identity_hash) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))
 """
 # New rows get their ids here, from max(id) + 1: the batch runs under BEGIN IMMEDIATE, so no one
-# else writes meanwhile, and executemany with known ids is as fast as the plain insert baseline
+# else writes meanwhile, and inserts with known ids are as fast as the plain insert baseline
 # (json_each with RETURNING re-parses each row once per column).
 NEXT_IDS = """
 SELECT (SELECT coalesce(max(id), 0) FROM contacts), (SELECT coalesce(max(id), 0) FROM
@@ -60,32 +61,33 @@ SELECT c.id, i.channel, i.identity_hash FROM conversations c
 JOIN channel_identities i ON i.id = c.identity_id
 WHERE c.status <> 'closed' AND c.id IN (SELECT value FROM json_each(?))
 """
-INSERT_CONTACTS = "INSERT INTO contacts (id, created_at) VALUES (?, ?)"
-INSERT_IDENTITIES = """
-INSERT INTO channel_identities (id, contact_id, channel, identity_hash, address, created_at)
-VALUES (?, ?, ?, ?, ?, ?)
-"""
+INSERT_CONTACTS = Insert("INSERT INTO contacts (id, created_at) VALUES ", "(?, ?)")
+INSERT_IDENTITIES = Insert(
+    "INSERT INTO channel_identities (id, contact_id, channel, identity_hash, address, created_at)"
+    " VALUES ",
+    "(?, ?, ?, ?, ?, ?)",
+)
 FIND_OPEN_CONVERSATIONS = """
 SELECT identity_id, id, assignee_id FROM conversations
 WHERE status <> 'closed' AND identity_id IN (SELECT value FROM json_each(?))
 """
 # Status 'queued', or 'assigned' with assignee and offered_at when routing at intake gave it
 # to someone (the state a router round would leave it in).
-INSERT_CONVERSATIONS = """
-INSERT INTO conversations (id, contact_id, identity_id, channel, status, created_at, updated_at,
-                           queued_at, last_inbound_at, priority, skill, team, tags, awaiting_since,
-                           language, assignee_id, offered_at)
-VALUES (?1, ?2, ?3, ?4, ?14, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?5, ?13, ?15, ?16)
-"""
+INSERT_CONVERSATIONS = Insert(
+    "INSERT INTO conversations (id, contact_id, identity_id, channel, status, created_at,"
+    " updated_at, queued_at, last_inbound_at, priority, skill, team, tags, awaiting_since,"
+    " language, assignee_id, offered_at) VALUES ",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+)
 MARK_ASSIGNED_AT = "UPDATE users SET last_assigned_at = ? WHERE id = ?"
-INSERT_MESSAGES = """
-INSERT INTO messages (id, conversation_id, direction, channel, external_id, body, attachments,
-                      delivery_status, created_at)
-VALUES (?, ?, 'inbound', ?, ?, ?, ?, 'received', ?)
-"""
-INSERT_EVENTS = """
-INSERT INTO events (at, kind, conversation_id, message_id, data) VALUES (?, ?, ?, ?, ?)
-"""
+INSERT_MESSAGES = Insert(
+    "INSERT INTO messages (id, conversation_id, direction, channel, external_id, body,"
+    " attachments, delivery_status, created_at) VALUES ",
+    "(?, ?, 'inbound', ?, ?, ?, ?, 'received', ?)",
+)
+INSERT_EVENTS = Insert(
+    "INSERT INTO events (at, kind, conversation_id, message_id, data) VALUES ", "(?, ?, ?, ?, ?)"
+)
 # A consulter writing again puts a conversation that waited on her back in front of a counselor.
 TOUCH_CONVERSATION = """
 UPDATE conversations SET
@@ -195,10 +197,10 @@ def _save(
         if item.labels.alert is not None:
             events.append((at, ALERTED, conv_id, mid, json.dumps({"reason": item.labels.alert})))
     events += threads.assigned_events  # after the messages, as a router round would be
-    db.executemany(INSERT_MESSAGES, messages)
+    insert_rows(db, INSERT_MESSAGES, messages)
     if contents:
         insert_attachments(db, contents)
-    db.executemany(INSERT_EVENTS, events)
+    insert_rows(db, INSERT_EVENTS, events)
     if touched := [(at, conversation_of[i]) for i, at in last_at.items() if i not in opened]:
         db.executemany(TOUCH_CONVERSATION, touched)
     if labels_of:
@@ -274,8 +276,8 @@ def _find_or_create_identities(
         identities.append((ident, contact_id, key[0], key[1], item.message.sender, at))
         found[key] = (ident, contact_id)
     if contacts:
-        db.executemany(INSERT_CONTACTS, contacts)
-        db.executemany(INSERT_IDENTITIES, identities)
+        insert_rows(db, INSERT_CONTACTS, contacts)
+        insert_rows(db, INSERT_IDENTITIES, identities)
     return found, {c[0] for c in contacts}
 
 
@@ -331,19 +333,27 @@ def _find_or_open_conversations(
     for o, at in zip(openings, opened_at, strict=True):
         last, labels = last_at[o.identity_id], o.labels
         given = assigned.get(o.conversation_id)
+        status, assignee, offered = (
+            ("queued", None, None)
+            if given is None
+            else (
+                "assigned",
+                given.user_id,
+                now,
+            )
+        )
         rows.append(
             (
-                *(o.conversation_id, o.contact_id, o.identity_id, str(o.channel), at, last, at),
-                *(last, labels.priority, labels.skill, labels.team, _tags(labels)),
-                labels.language,
-                *(("queued", None, None) if given is None else ("assigned", given.user_id, now)),
+                *(o.conversation_id, o.contact_id, o.identity_id, str(o.channel), status, at),
+                *(last, at, last, labels.priority, labels.skill, labels.team, _tags(labels)),
+                *(at, labels.language, assignee, offered),
             )
         )
         events.append((at, "conversation_opened", o.conversation_id, None, "{}"))
         if given is not None:
             assigned_events.append(assigned_event(now, o.conversation_id, given.user_id))
-    db.executemany(INSERT_CONVERSATIONS, rows)
-    db.executemany(INSERT_EVENTS, events)
+    insert_rows(db, INSERT_CONVERSATIONS, rows)
+    insert_rows(db, INSERT_EVENTS, events)
     if assigned:
         users = sorted({a.user_id for a in assigned.values()})
         db.executemany(MARK_ASSIGNED_AT, [(now, u) for u in users])
