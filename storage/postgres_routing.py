@@ -13,6 +13,8 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
+import asyncpg
+
 from inbox.errors import Conflict, NotFound
 from inbox.model import (
     Assign,
@@ -25,7 +27,8 @@ from inbox.model import (
 from routing.shifts import anyone_free
 from storage import postgres_sql as q
 from storage.base import IntakeRouter
-from storage.intake_routing import Opening, route_openings
+from storage.intake_routing import Opening, route_openings, routing_failed
+from storage.postgres_pool import CONNECTION_LOST
 from storage.routing_rows import (
     agents_from_rows,
     channel_loads,
@@ -121,15 +124,32 @@ async def route_at_intake(
     """Routing at intake inside the batch's transaction, with apply_assignments' re-check: the
     chosen counselors locked (SKIP LOCKED), their loads counted after the lock, and only the
     assignments that still fit kept. Nothing is routed when no one has room, or when more than
-    a page waits already (its order beyond the page is the router's to keep)."""
+    a page waits already (its order beyond the page is the router's to keep). A failure other
+    than the database's leaves the openings queued (intake_routing.routing_failed)."""
     now = router.clock()
+    try:
+        return await _route_at_intake(conn, router, openings, returning, now), now
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, *CONNECTION_LOST):
+        raise  # the database's trouble: the batch fails (or is retried), its sources retry
+    except Exception:  # noqa: BLE001  routing_failed logs it, with the traceback
+        routing_failed(len(openings))
+        return {}, now
+
+
+async def _route_at_intake(
+    conn: Any,
+    router: IntakeRouter,
+    openings: Sequence[Opening],
+    returning: Collection[int],
+    now: datetime,
+) -> dict[int, Assign]:
     loads = channel_loads(await conn.fetch(q.CHANNEL_LOADS))
     agents = agents_from_rows(await conn.fetch(q.AGENTS), loads, _parse)
     if not anyone_free(agents, now):
-        return {}, now
+        return {}
     older = waiting_from_rows(await conn.fetch(q.WAITING, ROUTING_PAGE), _parse)
     if len(older) >= ROUTING_PAGE:
-        return {}, now
+        return {}
     previous = {}
     if returning:
         found = await conn.fetch(PREVIOUS_HELPERS, sorted(returning))
@@ -144,14 +164,14 @@ async def route_at_intake(
         now=now,
     )
     if not wanted:
-        return {}, now
+        return {}
     locked = await conn.fetch(LOCK_FREE_COUNSELORS, sorted({a.user_id for a in wanted.values()}))
     available = {r[0] for r in locked if r[1]}
     loads = channel_loads(await conn.fetch(q.LOADS_OF, sorted(available))) if available else {}
     fit = fit_assignments(
         list(wanted.values()), queued=set(wanted), available=available, loads=loads
     )
-    return {a.conversation_id: a for a in fit}, now
+    return {a.conversation_id: a for a in fit}
 
 
 async def apply_assignments(conn: Any, assigns: Sequence[Assign], now: datetime) -> list[Assign]:

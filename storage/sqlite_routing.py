@@ -22,7 +22,7 @@ from inbox.model import (
 from routing.shifts import anyone_free
 from storage import sqlite_sql as q
 from storage.base import IntakeRouter
-from storage.intake_routing import Opening, route_openings
+from storage.intake_routing import Opening, route_openings, routing_failed
 from storage.routing_rows import (
     agents_from_rows,
     channel_loads,
@@ -121,20 +121,38 @@ def route_at_intake(
     """Routing at intake, inside the writer's transaction: no one else writes meanwhile, so the
     loads read here stay true until the commit. Returns the openings' assignments and the time
     they are made at. Nothing is routed when no one has room (everything waits anyway), or when
-    more than a page waits already (its order beyond the page is the router's to keep)."""
+    more than a page waits already (its order beyond the page is the router's to keep). A
+    failure other than the database's leaves the openings queued (intake_routing.routing_failed).
+    """
     now = router.clock()
+    try:
+        return _route_at_intake(db, router, openings, returning, now), now
+    except sqlite3.Error:
+        raise  # the database's trouble: the batch fails, and its sources retry
+    except Exception:  # noqa: BLE001  routing_failed logs it, with the traceback
+        routing_failed(len(openings))
+        return {}, now
+
+
+def _route_at_intake(
+    db: sqlite3.Connection,
+    router: IntakeRouter,
+    openings: Sequence[Opening],
+    returning: Collection[int],
+    now: datetime,
+) -> dict[int, Assign]:
     loads = channel_loads(db.execute(q.CHANNEL_LOADS))
     agents = agents_from_rows(db.execute(q.AGENTS).fetchall(), loads, _parse)
     if not anyone_free(agents, now):
-        return {}, now
+        return {}
     older = waiting_from_rows(db.execute(q.WAITING, (ROUTING_PAGE,)).fetchall(), _parse)
     if len(older) >= ROUTING_PAGE:
-        return {}, now
+        return {}
     previous = {}
     if returning:
         found = db.execute(PREVIOUS_HELPERS, (json.dumps(sorted(returning)),))
         previous = {int(r[0]): (UserId(r[1]), _parse(r[2])) for r in found}
-    assigned = route_openings(
+    return route_openings(
         router,
         agents=agents,
         older=older,
@@ -143,7 +161,6 @@ def route_at_intake(
         paused={r[0] for r in db.execute(PAUSED)},
         now=now,
     )
-    return assigned, now
 
 
 def apply_assignments(
