@@ -72,6 +72,9 @@ class Router:
             snapshot, now=now, policy=dataclasses.replace(self._policy, closed_channels=closed)
         )
 
+    def lapsed_before(self, now: datetime) -> datetime | None:
+        return now - self._offer_timeout if self._offer_timeout else None
+
     def wake(self) -> None:
         """Something changed (new message, closed conversation, counselor added): route soon."""
         self._wake.set()

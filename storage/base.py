@@ -75,6 +75,10 @@ class IntakeRouter(Protocol):
     def decide(self, snapshot: RoutingSnapshot, now: datetime) -> Sequence[Decision]:
         """One decision per waiting conversation, exactly as a router round would decide."""
 
+    def lapsed_before(self, now: datetime) -> datetime | None:
+        """Offers made before this have lapsed (None: offers never lapse). A round takes them
+        back before it decides; while one waits to be, the store leaves routing to the round."""
+
 
 class Store(Protocol):
     async def __aenter__(self) -> Self:

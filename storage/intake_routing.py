@@ -1,9 +1,10 @@
 """Routing at intake: the pure steps both stores share (see storage.base.IntakeRouter).
 
 The store draws the ids of the conversations a batch opens, reads who is free and what waited
-before, and asks the router to decide over all of it; the new conversations' assignments are
-then written with the conversations themselves. What waited before keeps its place: its
-assignments are reserved in the decision (it comes first in queue order) but left to the router.
+before (after the batch's own changes to it), and asks the router to decide over all of it. When
+the decision assigns only newcomers, their assignments are written with the conversations
+themselves; otherwise, or while lapsed offers wait to be taken back, nothing is, and the router
+decides for everyone: what waited before always keeps its place.
 """
 
 from __future__ import annotations
@@ -91,18 +92,22 @@ def route_openings(
     now: datetime,
 ) -> dict[int, Assign]:
     """conversation id -> its assignment, for the openings the router gives someone now.
-    Openings on a paused channel are left out, as the router's queue leaves them out."""
+
+    Openings on a paused channel are left out, as the router's queue leaves them out. When the
+    decision gives someone a conversation that waited before (a continuity hold ran out, a shift
+    began), nothing is assigned here: the batch's conversations then answer queued, and the
+    router's round right after decides for all of them in queue order. So what is written here
+    is always exactly what that round would write."""
     candidates = [o for o in openings if str(o.channel) not in paused]
     if not candidates:
         return {}
     waiting = (*older, *(newcomer(o, previous) for o in candidates))
     decisions = router.decide(RoutingSnapshot(waiting=waiting, agents=tuple(agents)), now)
     new_ids = {o.conversation_id for o in candidates}
-    return {
-        d.conversation_id: d
-        for d in decisions
-        if isinstance(d, Assign) and d.conversation_id in new_ids
-    }
+    given = [d for d in decisions if isinstance(d, Assign)]
+    if any(d.conversation_id not in new_ids for d in given):
+        return {}
+    return {d.conversation_id: d for d in given}
 
 
 def routing_failed(size: int) -> None:

@@ -17,10 +17,11 @@ from storage.postgres_attachments import PostgresAttachments
 from storage.postgres_base import event_json
 from storage.postgres_conversations import PostgresConversations
 from storage.postgres_delegates import PostgresDelegates
-from storage.postgres_intake import ThreadClosed, save_inbound_batch
+from storage.postgres_intake import save_inbound_batch
 from storage.postgres_outbox import PostgresOutbox
 from storage.postgres_pool import RETRYABLE, describe_url, open_pool, translated
 from storage.postgres_schema import MIGRATIONS
+from storage.postgres_threads import BatchRaced
 from storage.postgres_users import PostgresUsers
 
 _parse = rows.parse_native_time
@@ -133,7 +134,7 @@ class PostgresStore(
                 try:
                     async with self.pool.acquire() as conn, conn.transaction():
                         return await save_inbound_batch(conn, items, router)
-                except (*RETRYABLE, ThreadClosed) as exc:
+                except (*RETRYABLE, BatchRaced) as exc:
                     if attempt == INTAKE_ATTEMPTS:
                         raise Conflict(
                             f"inbound batch of {len(items)} still collided with concurrent "

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from inbox.model import (
     ConversationId,
-    IntakeLabels,
     MessageId,
     StoredInbound,
 )
@@ -35,7 +33,7 @@ from storage.intake_plan import (
 )
 from storage.intake_routing import Threads
 from storage.postgres_attachments import insert_attachments
-from storage.postgres_threads import columns, tags_json
+from storage.postgres_threads import BatchRaced, columns
 
 FIND_MESSAGES = """
 SELECT m.channel, m.external_id, m.id, m.conversation_id
@@ -61,40 +59,7 @@ RETURNING channel, external_id, id
 # The batch's events go in by COPY (about a third faster than INSERT ... unnest here; nothing
 # is read back), in list order, so ids follow it; COPY fires the NOTIFY trigger like an INSERT.
 EVENT_COLUMNS = ["at", "kind", "conversation_id", "message_id", "data"]
-# A consulter writing again puts a conversation that waited on her back in front of a counselor.
-TOUCH_CONVERSATIONS = """
-UPDATE conversations c SET
-    last_inbound_at = greatest(c.last_inbound_at, u.at),
-    updated_at = greatest(c.updated_at, u.at),
-    awaiting_since = coalesce(c.awaiting_since, u.at),
-    queued_at = CASE WHEN c.status = 'waiting' AND c.assignee_id IS NULL
-                     THEN u.at ELSE c.queued_at END,
-    status = CASE WHEN c.status <> 'waiting' THEN c.status
-                  WHEN c.assignee_id IS NULL THEN 'queued' ELSE 'assigned' END
-FROM unnest($1::bigint[], $2::timestamptz[]) AS u(id, at)
-WHERE c.id = u.id
-"""
-
-# What the rules decided for the new messages: priority only rises, tags only add, and a skill
-# team or language already set stays (the counselor may have been chosen for it).
-LABEL_CONVERSATIONS = """
-UPDATE conversations c SET
-    priority = greatest(c.priority, u.priority),
-    skill = coalesce(c.skill, u.skill),
-    team = coalesce(c.team, u.team),
-    language = coalesce(c.language, u.language),
-    tags = ARRAY(SELECT DISTINCT t FROM unnest(c.tags || ARRAY(
-        SELECT jsonb_array_elements_text(u.tags::jsonb))) AS t ORDER BY t)
-FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[])
-     AS u(id, priority, skill, team, tags, language)
-WHERE c.id = u.id
-"""
-
 Key = tuple[str, str]
-
-
-class ThreadClosed(Exception):
-    """Rolls the batch back for PostgresStore to retry (see _check_threads_still_open)."""
 
 
 ALERTED = "supervisors_alerted"
@@ -125,7 +90,6 @@ async def save_inbound_batch(
         )
         conversation_of, opened = threads.conversation_of, threads.opened
         _check_threads_still_open(fresh, other_address, identity_of, conversation_of)
-        await _label_conversations(conn, labels_of, identity_of, conversation_of, opened)
         rows = [
             (
                 conversation_of[identity_of[(key[0], item.identity_hash)][0]],
@@ -149,12 +113,15 @@ async def save_inbound_batch(
         if contents:
             await insert_attachments(conn, contents)
         rows = [row for row in rows if (row[1], row[2]) in new_ids]
+        opened_ids = {conversation_of[ident] for ident in opened}
         if len(new_ids) < len(fresh):  # a concurrent writer stored these: duplicates now
+            if opened_ids - {row[0] for row in rows}:
+                # ... all of a conversation opened here: it would stay open with no message
+                raise BatchRaced("another writer stored every message of a new conversation")
             raced = [key for key in fresh if key not in new_ids]
             for r in await conn.fetch(FIND_MESSAGES, *columns(raced, 2)):
                 stored[(r[0], r[1])] = (MessageId(r[2]), ConversationId(r[3]))
-        opened_ids = {conversation_of[ident] for ident in opened}
-        await _record_received(conn, rows, new_ids, other_address, opened_ids, threads)
+        await _record_received(conn, rows, new_ids, other_address, threads)
         for row in rows:
             stored[(row[1], row[2])] = (new_ids[(row[1], row[2])], ConversationId(row[0]))
         new_keys = set(new_ids)
@@ -185,7 +152,7 @@ def _check_threads_still_open(
         item = fresh[key]
         ident = identity_of[(key[0], item.identity_hash)][0]
         if conversation_of[ident] != item.message.conversation_hint:
-            raise ThreadClosed(
+            raise BatchRaced(
                 f"conversation {item.message.conversation_hint} was closed while a reply to it "
                 "was stored"
             )
@@ -196,14 +163,11 @@ async def _record_received(
     rows: list[tuple[Any, ...]],
     new_ids: dict[Key, MessageId],
     other_address: set[Key],
-    opened: set[int],
     threads: Threads,
 ) -> None:
-    """The batch's events in one statement (the conversations opened, then the messages: no
-    bodies, no addresses, then the assignments made at intake) and the new state of the
-    conversations that existed before."""
+    """The batch's events in one statement: the conversations opened, then the messages (no
+    bodies, no addresses), then the assignments made at intake."""
     events = list(threads.opened_events)
-    touched: dict[int, datetime] = {}
     for conv_id, channel, external_id, _body, _attachments, at, alert in rows:
         mid = new_ids[(channel, external_id)]
         events.append((at, "message_received", conv_id, mid, json.dumps({"channel": channel})))
@@ -211,27 +175,6 @@ async def _record_received(
             events.append((at, THREAD_JOINED, conv_id, mid, THREAD_JOINED_DATA))
         if alert is not None:
             events.append((at, ALERTED, conv_id, mid, json.dumps({"reason": alert})))
-        if conv_id not in opened:
-            touched[conv_id] = max(touched.get(conv_id, at), at)
     events += threads.assigned_events
     if events:  # an empty COPY would still fire the NOTIFY trigger
         await conn.copy_records_to_table("events", records=events, columns=EVENT_COLUMNS)
-    if touched:
-        await conn.execute(TOUCH_CONVERSATIONS, list(touched), list(touched.values()))
-
-
-async def _label_conversations(
-    conn: Any,
-    labels_of: dict[Key, IntakeLabels],
-    identity_of: dict[Key, tuple[int, int]],
-    conversation_of: dict[int, int],
-    opened: set[int],
-) -> None:
-    """Apply the rules' labels to conversations that existed before this batch."""
-    rows = [
-        (conversation_of[ident], lab.priority, lab.skill, lab.team, tags_json(lab), lab.language)
-        for key, lab in labels_of.items()
-        if (ident := identity_of[key][0]) not in opened
-    ]
-    if rows:
-        await conn.execute(LABEL_CONVERSATIONS, *columns(rows, 6))

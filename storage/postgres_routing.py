@@ -105,6 +105,11 @@ GROUP BY channel, priority ORDER BY priority DESC, channel
 """
 
 
+# By the conversations_offers index, as REQUEUE_LAPSED.
+ANY_LAPSED = """
+SELECT true FROM conversations WHERE status = 'assigned' AND opened_at IS NULL AND offered_at < $1
+LIMIT 1
+"""
 # The latest conversation with an assignee of each contact, as WAITING's continuity reads it.
 PREVIOUS_HELPERS = """
 SELECT DISTINCT ON (contact_id) contact_id, assignee_id, updated_at FROM conversations
@@ -123,8 +128,9 @@ async def route_at_intake(
 ) -> tuple[dict[int, Assign], datetime]:
     """Routing at intake inside the batch's transaction, with apply_assignments' re-check: the
     chosen counselors locked (SKIP LOCKED), their loads counted after the lock, and only the
-    assignments that still fit kept. Nothing is routed when no one has room, or when more than
-    a page waits already (its order beyond the page is the router's to keep). A failure other
+    assignments that still fit kept. Nothing is routed when no one has room, when more than a
+    page waits already (its order beyond the page is the router's to keep), or when a lapsed
+    offer waits to be taken back (a round does that first). A failure other
     than the database's leaves the openings queued (intake_routing.routing_failed)."""
     now = router.clock()
     try:
@@ -143,6 +149,9 @@ async def _route_at_intake(
     returning: Collection[int],
     now: datetime,
 ) -> dict[int, Assign]:
+    lapsed = router.lapsed_before(now)
+    if lapsed is not None and await conn.fetchval(ANY_LAPSED, lapsed):
+        return {}
     loads = channel_loads(await conn.fetch(q.CHANNEL_LOADS))
     agents = agents_from_rows(await conn.fetch(q.AGENTS), loads, _parse)
     if not anyone_free(agents, now):

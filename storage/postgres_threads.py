@@ -19,6 +19,12 @@ from storage.postgres_routing import route_at_intake
 
 Key = tuple[str, str]
 
+
+class BatchRaced(Exception):
+    """Rolls the batch back for PostgresStore to retry: a concurrent writer changed what it
+    relied on (a conversation closed under it); the retry sees that writer's rows."""
+
+
 FIND_IDENTITIES = """
 SELECT i.channel, i.identity_hash, i.id, i.contact_id
 FROM channel_identities i
@@ -66,19 +72,47 @@ INSERT_CONVERSATIONS = """
 INSERT INTO conversations (id, contact_id, identity_id, channel, status, created_at, updated_at,
                            queued_at, last_inbound_at, priority, skill, team, tags,
                            awaiting_since, language, assignee_id, offered_at)
-SELECT id, contact_id, identity_id, channel, status, at, last, at, last, priority, skill, team,
-       ARRAY(SELECT jsonb_array_elements_text(tags::jsonb)), at, language, assignee_id,
+SELECT id, contact_id, identity_id, channel, status, at, updated, at, last, priority, skill,
+       team, ARRAY(SELECT jsonb_array_elements_text(tags::jsonb)), at, language, assignee_id,
        offered_at
 FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::timestamptz[], $6::int[],
             $7::text[], $8::text[], $9::text[], $10::text[], $11::timestamptz[], $12::text[],
-            $13::bigint[], $14::timestamptz[]) WITH ORDINALITY
+            $13::bigint[], $14::timestamptz[], $15::timestamptz[]) WITH ORDINALITY
      AS u(id, contact_id, identity_id, channel, at, priority, skill, team, tags, language, last,
-          status, assignee_id, offered_at, ord)
+          status, assignee_id, offered_at, updated, ord)
 ORDER BY ord
 ON CONFLICT (identity_id) WHERE status <> 'closed' DO NOTHING
 RETURNING identity_id, id
 """
 MARK_ASSIGNED_AT = "UPDATE users SET last_assigned_at = $1 WHERE id = ANY($2::bigint[])"
+# A consulter writing again puts a conversation that waited on her back in front of a counselor.
+TOUCH_CONVERSATIONS = """
+UPDATE conversations c SET
+    last_inbound_at = greatest(c.last_inbound_at, u.at),
+    updated_at = greatest(c.updated_at, u.at),
+    awaiting_since = coalesce(c.awaiting_since, u.at),
+    queued_at = CASE WHEN c.status = 'waiting' AND c.assignee_id IS NULL
+                     THEN u.at ELSE c.queued_at END,
+    status = CASE WHEN c.status <> 'waiting' THEN c.status
+                  WHEN c.assignee_id IS NULL THEN 'queued' ELSE 'assigned' END
+FROM unnest($1::bigint[], $2::timestamptz[]) AS u(id, at)
+WHERE c.id = u.id
+"""
+
+# What the rules decided for the new messages: priority only rises, tags only add, and a skill
+# team or language already set stays (the counselor may have been chosen for it).
+LABEL_CONVERSATIONS = """
+UPDATE conversations c SET
+    priority = greatest(c.priority, u.priority),
+    skill = coalesce(c.skill, u.skill),
+    team = coalesce(c.team, u.team),
+    language = coalesce(c.language, u.language),
+    tags = ARRAY(SELECT DISTINCT t FROM unnest(c.tags || ARRAY(
+        SELECT jsonb_array_elements_text(u.tags::jsonb))) AS t ORDER BY t)
+FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[])
+     AS u(id, priority, skill, team, tags, language)
+WHERE c.id = u.id
+"""
 
 
 def columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
@@ -132,12 +166,16 @@ async def find_or_open_conversations(
     first_item = first_per_identity(items, identity_of)
     last_at: dict[int, datetime] = {}  # identity id -> its latest message in the batch
     for item in items:
-        ident = identity_of[(item.message.channel.value, item.identity_hash)][0]
+        ident = identity_of[(str(item.message.channel), item.identity_hash)][0]
         at = item.message.received_at
         last_at[ident] = max(last_at.get(ident, at), at)
+    labels_of_identity = {identity_of[key][0]: lab for key, lab in labels_of.items()}
     found: dict[int, int] = {}
     unassigned: set[int] = set()
     _found_open(await conn.fetch(FIND_OPEN_CONVERSATIONS, list(first_item)), found, unassigned)
+    # Before routing: what the batch changes in the conversations that existed (a waiting one
+    # back in the queue, a priority the rules raise) is what the decision must see.
+    await _touch_and_label(conn, found, last_at, labels_of_identity)
     wanted = [(ident, item) for ident, item in first_item.items() if ident not in found]
     if not wanted:
         return Threads(
@@ -167,21 +205,27 @@ async def find_or_open_conversations(
         assigned, now = await route_at_intake(conn, router, openings, returning)
     rows = []
     for o in openings:
-        lab, given = o.labels, assigned.get(o.conversation_id)
+        lab, given, last = o.labels, assigned.get(o.conversation_id), last_at[o.identity_id]
         rows.append(
             (
-                *(o.conversation_id, o.contact_id, o.identity_id, o.channel.value, o.at),
-                *(lab.priority, lab.skill, lab.team, tags_json(lab), lab.language),
-                last_at[o.identity_id],
+                *(o.conversation_id, o.contact_id, o.identity_id, str(o.channel), o.at),
+                *(lab.priority, lab.skill, lab.team, tags_json(lab), lab.language, last),
                 *(("queued", None, None) if given is None else ("assigned", given.user_id, now)),
+                # updated_at as a router round's apply leaves it: the time of the assignment
+                last if given is None or now is None else max(last, now),
             )
         )
-    inserted = await conn.fetch(INSERT_CONVERSATIONS, *columns(rows, 14))
+    inserted = await conn.fetch(INSERT_CONVERSATIONS, *columns(rows, 15))
     opened_ids = {int(r[1]) for r in inserted}
     found.update({int(r[0]): int(r[1]) for r in inserted})
     raced = [o.identity_id for o in openings if o.conversation_id not in opened_ids]
     if raced:  # a concurrent writer opened these; FOR UPDATE waits for it and locks them
-        _found_open(await conn.fetch(FIND_OPEN_CONVERSATIONS, raced), found, unassigned)
+        theirs: dict[int, int] = {}
+        _found_open(await conn.fetch(FIND_OPEN_CONVERSATIONS, raced), theirs, unassigned)
+        if len(theirs) < len(raced):
+            raise BatchRaced("a conversation another writer opened was closed meanwhile")
+        await _touch_and_label(conn, theirs, last_at, labels_of_identity)
+        found.update(theirs)
     assigned = {c: a for c, a in assigned.items() if c in opened_ids}
     if assigned:
         await conn.execute(MARK_ASSIGNED_AT, now, sorted({a.user_id for a in assigned.values()}))
@@ -203,3 +247,24 @@ def _found_open(rows: Sequence[Any], found: dict[int, int], unassigned: set[int]
         found[int(r[0])] = int(r[1])
         if r[2] is None:
             unassigned.add(int(r[1]))
+
+
+async def _touch_and_label(
+    conn: Any,
+    found: dict[int, int],
+    last_at: dict[int, datetime],
+    labels_of: dict[int, IntakeLabels],
+) -> None:
+    """The new messages' effect on the conversations they join (identity id -> `found`)."""
+    if not found:
+        return
+    await conn.execute(
+        TOUCH_CONVERSATIONS, list(found.values()), [last_at[ident] for ident in found]
+    )
+    rows = [
+        (conv, lab.priority, lab.skill, lab.team, tags_json(lab), lab.language)
+        for ident, conv in found.items()
+        if (lab := labels_of.get(ident)) is not None
+    ]
+    if rows:
+        await conn.execute(LABEL_CONVERSATIONS, *columns(rows, 6))

@@ -175,7 +175,7 @@ def _save(
     threads = _find_or_open_conversations(
         db, new, idents, ats, identity_of, last_at, labels_of, next_id, router, new_contacts
     )
-    conversation_of, opened = threads.conversation_of, threads.opened
+    conversation_of = threads.conversation_of
 
     messages: list[tuple[object, ...]] = []
     events: list[tuple[object, ...]] = []
@@ -201,20 +201,6 @@ def _save(
     if contents:
         insert_attachments(db, contents)
     insert_rows(db, INSERT_EVENTS, events)
-    if touched := [(at, conversation_of[i]) for i, at in last_at.items() if i not in opened]:
-        db.executemany(TOUCH_CONVERSATION, touched)
-    if labels_of:
-        db.executemany(
-            LABEL_CONVERSATION,
-            [
-                (
-                    *(labels.priority, labels.skill, labels.team, _tags(labels)),
-                    *(conversation_of[ident], labels.language),
-                )
-                for key, labels in labels_of.items()
-                if (ident := identity_of[key][0]) not in opened
-            ],
-        )
     return answers(
         keys,
         stored,
@@ -306,6 +292,9 @@ def _find_or_open_conversations(
         found[int(r[0])] = int(r[1])
         if r[2] is None:
             unassigned_before.add(int(r[1]))
+    # Before routing: what the batch changes in the conversations that existed (a waiting one
+    # back in the queue, a priority the rules raise) is what the decision must see.
+    _touch_and_label(db, found, last_at, labels_of, identity_of)
     openings: list[Opening] = []
     opened_at: list[str] = []
     conv_id = next_id.take_many("conversations", len(first_item) - len(found))
@@ -342,10 +331,12 @@ def _find_or_open_conversations(
                 now,
             )
         )
+        # updated_at as a router round's apply leaves it: the time of the assignment
+        updated = last if given is None else max(last, now)
         rows.append(
             (
                 *(o.conversation_id, o.contact_id, o.identity_id, str(o.channel), status, at),
-                *(last, at, last, labels.priority, labels.skill, labels.team, _tags(labels)),
+                *(updated, at, last, labels.priority, labels.skill, labels.team, _tags(labels)),
                 *(at, labels.language, assignee, offered),
             )
         )
@@ -365,3 +356,26 @@ def _find_or_open_conversations(
         opened_events=events,
         assigned_events=assigned_events,
     )
+
+
+def _touch_and_label(
+    db: sqlite3.Connection,
+    found: dict[int, int],
+    last_at: dict[int, str],
+    labels_of: dict[tuple[str, str], IntakeLabels],
+    identity_of: dict[tuple[str, str], tuple[int, int]],
+) -> None:
+    """The new messages' effect on the conversations they join (identity id -> `found`)."""
+    if not found:
+        return
+    db.executemany(TOUCH_CONVERSATION, [(last_at[ident], conv) for ident, conv in found.items()])
+    labelled = [
+        (
+            *(labels.priority, labels.skill, labels.team, _tags(labels)),
+            *(found[ident], labels.language),
+        )
+        for key, labels in labels_of.items()
+        if (ident := identity_of[key][0]) in found
+    ]
+    if labelled:
+        db.executemany(LABEL_CONVERSATION, labelled)

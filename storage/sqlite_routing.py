@@ -40,6 +40,11 @@ MARK_OPENED = """
 UPDATE conversations SET opened_at = ?1
 WHERE id = ?2 AND assignee_id = ?3 AND opened_at IS NULL AND status <> 'closed'
 """
+# By the conversations_offers index, as LAPSED_OFFERS.
+ANY_LAPSED = """
+SELECT 1 FROM conversations WHERE status = 'assigned' AND opened_at IS NULL AND offered_at < ?
+LIMIT 1
+"""
 LAPSED_OFFERS = """
 SELECT id, assignee_id FROM conversations
 WHERE status = 'assigned' AND opened_at IS NULL AND offered_at < ? ORDER BY offered_at LIMIT ?
@@ -120,8 +125,9 @@ def route_at_intake(
 ) -> tuple[dict[int, Assign], datetime]:
     """Routing at intake, inside the writer's transaction: no one else writes meanwhile, so the
     loads read here stay true until the commit. Returns the openings' assignments and the time
-    they are made at. Nothing is routed when no one has room (everything waits anyway), or when
-    more than a page waits already (its order beyond the page is the router's to keep). A
+    they are made at. Nothing is routed when no one has room (everything waits anyway), when
+    more than a page waits already (its order beyond the page is the router's to keep), or when
+    a lapsed offer waits to be taken back (a round does that first). A
     failure other than the database's leaves the openings queued (intake_routing.routing_failed).
     """
     now = router.clock()
@@ -141,6 +147,9 @@ def _route_at_intake(
     returning: Collection[int],
     now: datetime,
 ) -> dict[int, Assign]:
+    lapsed = router.lapsed_before(now)
+    if lapsed is not None and db.execute(ANY_LAPSED, (format_text_time(lapsed),)).fetchone():
+        return {}
     loads = channel_loads(db.execute(q.CHANNEL_LOADS))
     agents = agents_from_rows(db.execute(q.AGENTS).fetchall(), loads, _parse)
     if not anyone_free(agents, now):

@@ -140,6 +140,9 @@ class Broken:
     def decide(self, snapshot: RoutingSnapshot, now: datetime) -> Sequence[Decision]:
         raise RuntimeError("bug in a routing rule")
 
+    def lapsed_before(self, now: datetime) -> datetime | None:
+        return None
+
 
 async def test_a_failing_router_leaves_the_batch_stored_and_queued(
     store: Store, caplog: pytest.LogCaptureFixture

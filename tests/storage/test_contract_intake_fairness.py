@@ -1,6 +1,7 @@
-"""Review of routing at intake: cases where the batch's own changes to conversations that
-existed before (a waiting one put back in the queue, a priority the rules raise) are made after
-the intake routed, so a newcomer takes the place a router round would give the older one.
+"""Routing at intake keeps the queue's order: the batch's own changes to conversations that
+existed before (a waiting one put back in the queue, a priority the rules raise), a lapsed offer
+not taken back yet, or an older conversation the decision would assign, never let a newcomer
+take the place a router round would give the older one.
 
 Each test states the reference: the same batch stored without a router, then one router round."""
 
@@ -68,9 +69,9 @@ async def test_reference_a_round_gives_the_requeued_conversation_the_place(store
 async def test_a_conversation_the_batch_puts_back_in_the_queue_keeps_its_place(
     store: Store,
 ) -> None:
-    """BUG: TOUCH_CONVERSATION(S) turns the waiting conversation back to 'queued' (queued_at =
-    its new message, at(30)) only after route_at_intake read the queue, so the decision never
-    sees it and the newcomer (at(40)) takes sato's only place."""
+    """The batch turns the waiting conversation back to 'queued' (queued_at = its new message,
+    at(30)) before the intake reads the queue, so the decision sees it first in line; as it
+    would assign it, the intake assigns nothing and the round gives it sato's only place."""
     older = await _waiting_without_assignee(store, "e@x.jp")
     sato = await counselor(store, "sato", capacity=1)
     back, newer = await store.save_inbound_batch(
@@ -97,9 +98,8 @@ async def test_reference_a_round_sees_the_priority_the_batch_raised(store: Store
 
 
 async def test_a_priority_the_batch_raises_counts_before_a_newcomer(store: Store) -> None:
-    """BUG: LABEL_CONVERSATION(S) raises the queued conversation's priority (urgent triage of
-    its new message) only after route_at_intake decided with its old priority 0, so the
-    newcomer at priority 50 is given sato's only place ahead of the now urgent one."""
+    """The batch raises the queued conversation's priority (urgent triage of its new message)
+    before the intake decides, so the newcomer at priority 50 does not go ahead of it."""
     (older,) = await store.save_inbound_batch([inbound("e@x.jp", received_at=at(10))])
     sato = await counselor(store, "sato", capacity=1)
     urgent, newer = await store.save_inbound_batch(
@@ -138,22 +138,21 @@ async def test_reference_a_round_now_gives_the_held_conversation_to_sato(store: 
 async def test_an_older_conversation_the_decision_assigns_is_not_left_unannounced(
     store: Store,
 ) -> None:
-    """GAP: nothing wakes the router when a continuity hold runs out (or a shift begins) but
-    the sweep (up to 60 s). A newcomer arrives meanwhile: routing at intake decides over both,
-    leaves the older one's assignment to the router and writes the newcomer's, and every answer
-    says queued=False, so assembly.stored does not wake the router: the newcomer is offered at
-    once, the consulter who waited longer only at the next sweep. Either the batch assigns the
-    older one too, or some answer must call for a round."""
+    """Nothing wakes the router when a continuity hold runs out (or a shift begins) but the
+    sweep (up to 60 s). A newcomer arrives meanwhile: the decision at intake would assign the
+    older conversation too, so the intake assigns nothing, the newcomer answers queued (which
+    wakes the router), and the round gives the older one the place first."""
     older = await _held_for_an_away_counselor(store)
     sato = await counselor(store, "sato", capacity=2)
     (newer,) = await store.save_inbound_batch(
         [inbound("n@x.jp", received_at=NOW - hold(1))], router=router_for(store)
     )
-    assert newer.assigned_to == sato.id
-    waiting = await store.get_conversation(older)
-    assert waiting.assignee_id is not None or newer.queued, (
-        "a round would assign the older conversation now, but nothing asks for one"
-    )
+    assert (newer.assigned_to, newer.queued) == (None, True)
+    done = await router_for(store).route_once()
+    assert [(a.conversation_id, a.user_id) for a in done] == [
+        (older, sato.id),
+        (newer.conversation_id, sato.id),
+    ]
 
 
 async def _offer_lapsed_but_not_taken_back(
@@ -187,11 +186,10 @@ async def test_reference_a_round_takes_the_lapsed_offer_back_first(store: Store)
 
 
 async def test_a_lapsed_offer_keeps_its_place_before_a_newcomer(store: Store) -> None:
-    """BUG: a router round first takes lapsed offers back (requeue_lapsed), then decides;
-    routing at intake decides over the loads as they are, lapsed offer included, so the
-    newcomer takes v's only place. The next round then takes the offer back, and it can go to
-    no one: u let it lapse (declined_by) and v is full. The consulter who waited longest waits
-    on, while u sits idle."""
+    """A router round first takes lapsed offers back (requeue_lapsed), then decides. Deciding
+    at intake over the loads as they are would give the newcomer v's only place, and the offer,
+    once taken back, could go to no one (u let it lapse, v full) while u sits idle: so while a
+    lapsed offer waits to be taken back, the intake leaves the batch to the round."""
     lapsed, u, v = await _offer_lapsed_but_not_taken_back(store)
     router = lapsing_router(store)
     (newer,) = await store.save_inbound_batch(
@@ -205,7 +203,7 @@ async def test_a_lapsed_offer_keeps_its_place_before_a_newcomer(store: Store) ->
     assert (await store.get_conversation(newer.conversation_id)).assignee_id == u.id
 
 
-# ---- coverage the change lacked (these pass) -------------------------------------------------
+# ---- limits and redeliveries at intake ------------------------------------------------------
 
 
 async def test_a_channel_limit_holds_at_intake(store: Store) -> None:

@@ -1,6 +1,6 @@
-"""Review of PostgreSQL intake: a conversation another writer opened for the same sender, raced
-by INSERT_CONVERSATIONS' ON CONFLICT (its assignment at intake dropped; closed before the
-look-up that follows the race)."""
+"""PostgreSQL only: a conversation another writer opened for the same sender, raced by
+INSERT_CONVERSATIONS' ON CONFLICT (its assignment at intake dropped; closed before the look-up
+that follows the race: the batch is retried)."""
 
 from __future__ import annotations
 
@@ -39,12 +39,11 @@ WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '
 async def test_a_raced_conversation_closed_before_the_look_up_does_not_break_the_batch(
     stores: Stores, other: asyncpg.Connection, db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """PRE-EXISTING BUG (kept by postgres_threads.find_or_open_conversations): when the ON
-    CONFLICT race is lost and the winner's conversation is closed before the second
-    FIND_OPEN_CONVERSATIONS (FOR UPDATE waits, then re-checks status <> 'closed'), the
-    identity is left out of conversation_of, and save_inbound_batch dies with a KeyError (not a
-    StorageError: the intake writer task escapes and the process exits). Seen once in a 20 s
-    stress run of two instances' intakes, two routers and a closer; made deterministic here."""
+    """When the ON CONFLICT race is lost and the winner's conversation is closed before the
+    second FIND_OPEN_CONVERSATIONS (FOR UPDATE waits, then re-checks status <> 'closed'), the
+    sender has no open conversation: the batch is rolled back and retried (it used to die with
+    a KeyError, and the intake writer with it; seen once in a 20 s stress run of two instances'
+    intakes, two routers and a closer, made deterministic here)."""
     store, _ = stores
     sato = (await store.create_user(new_user("sato"), now=at(0))).id
     (first,) = await store.save_inbound_batch([inbound("a")])
@@ -95,8 +94,8 @@ async def waiting_on_insert(conn: asyncpg.Connection) -> bool:
 async def test_an_assignment_made_for_a_conversation_that_lost_the_race_is_dropped(
     stores: Stores, other: asyncpg.Connection
 ) -> None:
-    """Coverage the change lacked (passes): the intake routed the conversation it drew an id
-    for, but another writer's conversation for the same sender won the ON CONFLICT race. Its
+    """The intake routed the conversation it drew an id for, but another writer's
+    conversation for the same sender won the ON CONFLICT race. Its
     assignment must leave no trace (no conversation_assigned event, no last_assigned_at, no
     load), and the answer must say queued since the winner's conversation waits unassigned."""
     store, _ = stores
