@@ -6,8 +6,17 @@ import hashlib
 import itertools
 from datetime import UTC, datetime, timedelta
 
-from inbox.model import Attachment, ChannelKind, ConversationId, InboundMessage, NewUser, Role
-from storage.base import KeyedInbound
+from inbox.model import (
+    Attachment,
+    ChannelKind,
+    ConversationId,
+    InboundMessage,
+    NewUser,
+    Role,
+    User,
+)
+from inbox.router import Router
+from storage.base import KeyedInbound, Store
 
 T0 = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)
 _seq = itertools.count(1)
@@ -53,3 +62,15 @@ def new_user(
         roles=roles,
         capacity=capacity,
     )
+
+
+async def counselor(store: Store, name: str, capacity: int = 3) -> User:
+    return await store.create_user(new_user(name, capacity=capacity), now=at(0))
+
+
+ROUTED_AT = at(3600)  # the clock of router_for's router: after every message the tests make
+
+
+def router_for(store: Store) -> Router:
+    """A router with default policy whose clock stands still at ROUTED_AT."""
+    return Router(store, clock=lambda: ROUTED_AT)

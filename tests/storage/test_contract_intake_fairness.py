@@ -23,21 +23,13 @@ from inbox.model import (
 )
 from inbox.router import Router
 from storage.base import KeyedInbound, Store
-from tests.factories import at, inbound, new_user
+from tests.factories import ROUTED_AT, at, counselor, inbound, new_user, router_for
 
-NOW = at(3600)
+NOW = ROUTED_AT
 
 
 def hold(seconds: float) -> timedelta:
     return timedelta(seconds=seconds)
-
-
-def router_for(store: Store) -> Router:
-    return Router(store, clock=lambda: NOW)
-
-
-async def counselor(store: Store, name: str, capacity: int = 3) -> User:
-    return await store.create_user(new_user(name, capacity=capacity), now=at(0))
 
 
 def labeled(item: KeyedInbound, priority: int) -> KeyedInbound:

@@ -17,21 +17,11 @@ from inbox.model import (
     Decision,
     Presence,
     RoutingSnapshot,
-    User,
 )
-from inbox.router import Router
 from storage.base import IntakeRouter, Store
-from tests.factories import at, inbound, new_user
+from tests.factories import ROUTED_AT, at, counselor, inbound, router_for
 
-NOW = at(3600)
-
-
-def router_for(store: Store) -> Router:
-    return Router(store, clock=lambda: NOW)
-
-
-async def counselor(store: Store, name: str, capacity: int = 3) -> User:
-    return await store.create_user(new_user(name, capacity=capacity), now=at(0))
+NOW = ROUTED_AT
 
 
 async def test_a_new_conversation_is_stored_assigned_as_a_round_would_leave_it(

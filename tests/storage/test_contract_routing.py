@@ -19,11 +19,10 @@ from inbox.model import (
     Presence,
     Role,
     Shift,
-    User,
     UserId,
 )
 from storage.base import KeyedInbound, Store
-from tests.factories import at, inbound, new_user
+from tests.factories import at, counselor, inbound, new_user
 
 PHONE = ChannelKind.PHONE
 CHAT = ChannelKind.WEBCHAT
@@ -31,10 +30,6 @@ CHAT = ChannelKind.WEBCHAT
 
 def labelled(item: KeyedInbound, **labels: object) -> KeyedInbound:
     return dataclasses.replace(item, labels=IntakeLabels(**labels))  # type: ignore[arg-type]
-
-
-async def counselor(store: Store, name: str, capacity: int = 3) -> User:
-    return await store.create_user(new_user(name, capacity=capacity), now=at(0))
 
 
 async def test_rules_labels_open_and_raise_a_conversation(store: Store) -> None:

@@ -11,13 +11,12 @@ import asyncpg
 import pytest
 
 from inbox.model import ConversationStatus
-from inbox.router import Router
 from storage import postgres_routing
-from tests.factories import at, inbound, new_user
+from tests.factories import ROUTED_AT, at, inbound, new_user, router_for
 from tests.storage.conftest import Stores
 
 pytestmark = pytest.mark.postgres
-NOW = at(3600)
+NOW = ROUTED_AT
 
 OPEN_ONE = """
 INSERT INTO conversations (contact_id, identity_id, channel, status, created_at, updated_at,
@@ -76,7 +75,7 @@ async def test_a_raced_conversation_closed_before_the_look_up_does_not_break_the
     monkeypatch.setattr("storage.postgres_threads.route_at_intake", racing)
     try:
         (again,) = await asyncio.wait_for(
-            store.save_inbound_batch([inbound("a")], router=Router(store, clock=lambda: NOW)),
+            store.save_inbound_batch([inbound("a")], router=router_for(store)),
             timeout=10,
         )
     finally:
@@ -105,7 +104,7 @@ async def test_an_assignment_made_for_a_conversation_that_lost_the_race_is_dropp
     async with other.transaction():
         winner = await other.fetchval(OPEN_ONE, at(60), first.conversation_id)
         saving = asyncio.ensure_future(
-            store.save_inbound_batch([inbound("a")], router=Router(store, clock=lambda: NOW))
+            store.save_inbound_batch([inbound("a")], router=router_for(store))
         )
         while not await waiting_on_insert(other):
             assert not saving.done(), saving

@@ -8,18 +8,12 @@ from collections import Counter
 import asyncpg
 import pytest
 
-from inbox.router import Router
 from storage import postgres_sql as q
-from storage.postgres import PostgresStore
-from tests.factories import at, inbound, new_user
+from tests.factories import ROUTED_AT, at, inbound, new_user, router_for
 from tests.storage.conftest import Stores
 
 pytestmark = pytest.mark.postgres
-NOW = at(3600)
-
-
-def router_for(store: PostgresStore) -> Router:
-    return Router(store, clock=lambda: NOW)
+NOW = ROUTED_AT
 
 
 async def test_a_counselor_whose_row_is_held_is_passed_over_without_waiting(
