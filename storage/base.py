@@ -65,9 +65,10 @@ class IntakeRouter(Protocol):
     it, when the store can tell who is free: it is then written already assigned, with its
     conversation_assigned event, instead of being written queued and updated by the next router
     round. The store builds the snapshot (the counselors, what waited before, the batch's new
-    conversations) and asks for the decisions; it writes only the new conversations'
-    assignments, so what waited before keeps its place for the router. Pure and quick: on
-    SQLite it runs on the database thread."""
+    conversations) and asks for the decisions; it writes them only when they assign nothing
+    that waited before, else it leaves the whole batch queued for the router's round, so what
+    waited keeps its place (storage.intake_routing). Pure and quick: on SQLite it runs on the
+    database thread."""
 
     def clock(self) -> datetime:
         """Now, as the router's own rounds would take it."""

@@ -129,7 +129,7 @@ async def find_or_create_identities(
 ) -> tuple[dict[Key, tuple[int, int]], set[int]]:
     """(channel, identity_hash) -> (identity id, contact id), creating contacts for new senders;
     also the contacts created here."""
-    wanted = {(i.message.channel.value, i.identity_hash): i for i in reversed(items)}
+    wanted = {identity_key(i): i for i in reversed(items)}
     found = {
         (r[0], r[1]): (int(r[2]), int(r[3]))
         for r in await conn.fetch(FIND_IDENTITIES, *columns(list(wanted), 2))
@@ -166,7 +166,7 @@ async def find_or_open_conversations(
     first_item = first_per_identity(items, identity_of)
     last_at: dict[int, datetime] = {}  # identity id -> its latest message in the batch
     for item in items:
-        ident = identity_of[(str(item.message.channel), item.identity_hash)][0]
+        ident = identity_of[identity_key(item)][0]
         at = item.message.received_at
         last_at[ident] = max(last_at.get(ident, at), at)
     labels_of_identity = {identity_of[key][0]: lab for key, lab in labels_of.items()}

@@ -31,6 +31,7 @@ from storage.intake_plan import (
     follow_threads,
     fresh_items,
     hinted_conversations,
+    identity_key,
     labels_per_identity,
     message_keys,
 )
@@ -178,7 +179,7 @@ def _save(
     conversation_of = threads.conversation_of
 
     messages: list[tuple[object, ...]] = []
-    events: list[tuple[object, ...]] = []
+    events = list(threads.opened_events)  # then the messages' own, then the assignments
     contents: list[AttachmentRow] = []
     mid = next_id.take_many("messages", len(new))
     for (key, item), ident, at in zip(fresh.items(), idents, ats, strict=True):
@@ -196,7 +197,7 @@ def _save(
             events.append((at, THREAD_JOINED, conv_id, mid, THREAD_JOINED_DATA))
         if item.labels.alert is not None:
             events.append((at, ALERTED, conv_id, mid, json.dumps({"reason": item.labels.alert})))
-    events += threads.assigned_events  # after the messages, as a router round would be
+    events += threads.assigned_events  # after the messages, as a router round's would be
     insert_rows(db, INSERT_MESSAGES, messages)
     if contents:
         insert_attachments(db, contents)
@@ -249,7 +250,7 @@ def _find_or_create_identities(
     also the contacts created here. `ats`: the items' times, as stored."""
     wanted: dict[tuple[str, str], tuple[KeyedInbound, str]] = {}
     for item, at in zip(items, ats, strict=True):
-        wanted.setdefault((str(item.message.channel), item.identity_hash), (item, at))
+        wanted.setdefault(identity_key(item), (item, at))
     found = {(r[0], r[1]): (int(r[2]), int(r[3])) for r in _rows(db, FIND_IDENTITIES, list(wanted))}
     missing = [(key, item, at) for key, (item, at) in wanted.items() if key not in found]
     contact_id = next_id.take_many("contacts", len(missing))
@@ -303,8 +304,7 @@ def _find_or_open_conversations(
             continue
         conv_id += 1
         found[ident] = conv_id
-        msg = item.message
-        key = (str(msg.channel), item.identity_hash)
+        msg, key = item.message, identity_key(item)
         labels = labels_of.get(key, NO_LABELS)
         openings.append(
             Opening(conv_id, identity_of[key][1], ident, msg.channel, msg.received_at, labels)
@@ -322,17 +322,10 @@ def _find_or_open_conversations(
     for o, at in zip(openings, opened_at, strict=True):
         last, labels = last_at[o.identity_id], o.labels
         given = assigned.get(o.conversation_id)
-        status, assignee, offered = (
-            ("queued", None, None)
-            if given is None
-            else (
-                "assigned",
-                given.user_id,
-                now,
-            )
-        )
-        # updated_at as a router round's apply leaves it: the time of the assignment
-        updated = last if given is None else max(last, now)
+        if given is None:
+            status, assignee, offered, updated = "queued", None, None, last
+        else:  # updated_at as a router round's apply leaves it: the time of the assignment
+            status, assignee, offered, updated = "assigned", given.user_id, now, max(last, now)
         rows.append(
             (
                 *(o.conversation_id, o.contact_id, o.identity_id, str(o.channel), status, at),
@@ -344,7 +337,6 @@ def _find_or_open_conversations(
         if given is not None:
             assigned_events.append(assigned_event(now, o.conversation_id, given.user_id))
     insert_rows(db, INSERT_CONVERSATIONS, rows)
-    insert_rows(db, INSERT_EVENTS, events)
     if assigned:
         users = sorted({a.user_id for a in assigned.values()})
         db.executemany(MARK_ASSIGNED_AT, [(now, u) for u in users])
