@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import logging
 import os
 import signal
 import sys
@@ -29,6 +30,7 @@ from storage.base import Store
 
 EXIT_CONFIG = 2
 CONFIG_ENV = "TSUNAGU_CONFIG"
+log = logging.getLogger(__name__)
 
 
 def find_config(explicit: Path | None) -> Path | None:
@@ -304,7 +306,18 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001  a bug, or a failure no command answers on purpose
+        report_crash(exc)
+        return 1
     return code
+
+
+def report_crash(exc: BaseException) -> None:
+    """Log what stopped the command through our formatter, not Python's report: that one
+    prints the messages of chained driver errors, which may quote bodies or addresses."""
+    if not logging.getLogger().handlers:  # only `serve` configures logging
+        configure_logging("INFO", "text")
+    log.critical("stopped by an error", exc_info=exc, extra={"action": "crashed"})
 
 
 if __name__ == "__main__":
