@@ -151,20 +151,23 @@ async def _status(session: aiohttp.ClientSession, url: str, body: object) -> int
         return response.status
 
 
-async def test_a_failed_send_whose_failure_is_not_recorded_logs_no_address(
+async def test_failed_sends_whose_outcome_is_not_recorded_log_no_address(
     store: Store, logs: io.StringIO, fmt: str
 ) -> None:
-    """The channel fails, chained to a client error that quotes the address (ours never do,
-    mail_smtp._safe_cause); recording the failure then fails in the driver, which quotes the
-    error text; the outbox stops, and the command reports the crash (inbox.cli.report_crash)."""
+    """Two replies. The first is sent, and recording its provider id (outside text, here
+    holding the mark) fails in the driver, which quotes it: the outbox logs that and goes on.
+    The second fails in a channel error chained to a client error that quotes the address (ours
+    never do: mail_smtp._safe_cause); recording that fails too, the outbox stops, and the
+    command reports the crash (inbox.cli.report_crash)."""
     (first,) = await store.save_inbound_batch([inbound(f"{MARK}@example.org")])
     boss = await store.create_user(new_user("boss"), now=T0)
-    await store.add_reply(first.conversation_id, author_id=boss.id, body=f"{MARK} 返信", now=T0)
+    for n in range(2):
+        await store.add_reply(first.conversation_id, author_id=boss.id, body=f"{MARK} {n}", now=T0)
     refusal = ChannelError(f"550 5.1.1 {FAIL}", channel="webchat", retryable=True)
     refusal.__cause__ = ValueError(f"{MARK}@example.org: no such user")
     sender = OutboxSender(
         store,
-        {ChannelKind.WEBCHAT: ScriptedChannel([refusal])},
+        {ChannelKind.WEBCHAT: ScriptedChannel([f"<{TRIGGER}@mx.example.org>", refusal])},
         clock=lambda: datetime.now(UTC),
         batch=10,
         max_attempts=5,
@@ -178,7 +181,7 @@ async def test_a_failed_send_whose_failure_is_not_recorded_logs_no_address(
         await sender.send_due()
     report_crash(failed.value)
     assert MARK not in str(failed.value)
-    assert_unmarked(logs, fmt, "crashed")
+    assert_unmarked(logs, fmt, "outbox_record_failed", "crashed")
 
 
 async def test_a_mail_the_store_cannot_take_logs_no_sender_subject_or_body(
