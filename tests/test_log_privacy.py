@@ -19,6 +19,7 @@ import pytest
 from channels.mail import MailIntake, MailSettings
 from channels.mail_imap import ImapSettings
 from channels.mail_smtp import SmtpSettings
+from inbox import cli
 from inbox.app import build_store
 from inbox.auth import hash_password
 from inbox.cli import report_crash
@@ -234,3 +235,20 @@ def _setter(event: asyncio.Event, action: str) -> logging.Filter:
             return True
 
     return Seen()
+
+
+def test_an_error_that_stops_a_command_is_logged_without_its_text(
+    monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    def crash(args: object) -> int:
+        try:
+            int(MARK)
+        except ValueError as exc:
+            raise RuntimeError(f"{MARK} could not be read") from exc
+        return 0
+
+    monkeypatch.setattr(cli, "cmd_check_config", crash)
+    with captured_logs(fmt) as logs:
+        assert cli.main(["check-config"]) == 1
+    assert_unmarked(logs, fmt, "crashed")
+    assert "\nRuntimeError" in logs.getvalue().replace("\\n", "\n")  # the type stays
