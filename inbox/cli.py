@@ -24,7 +24,7 @@ from inbox.auth import (
 )
 from inbox.config import Config, load_config, with_overrides
 from inbox.errors import ConfigError, InboxError, StorageError, ValidationError
-from inbox.logging import configure_logging
+from inbox.logging import configure_logging, log_loop_error
 from inbox.model import MAX_CAPACITY, NewUser, Role
 from storage.base import Store
 
@@ -58,6 +58,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
+        loop.set_exception_handler(log_loop_error)
 
         def on_signal(signum: int) -> None:
             # The first signal asks for a graceful stop; removing the handler lets a second

@@ -7,6 +7,7 @@ Only cli.py calls configure_logging; modules just use `logging.getLogger(__name_
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sys
@@ -15,7 +16,7 @@ import traceback
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import TextIO
+from typing import Any, TextIO
 
 from inbox.errors import error_detail
 from inbox.model import ConversationId, MessageId
@@ -161,6 +162,17 @@ def configure_logging(level: str, fmt: str, stream: TextIO | None = None) -> Non
     # message bodies and addresses; their warnings and errors still come through.
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+
+
+def log_loop_error(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """The event loop's exception handler (cli.py sets it): asyncio's own adds the repr() of the
+    task or future, which quotes its exception's message, e.g. a driver's DataError."""
+    exc = context.get("exception")
+    logging.getLogger("asyncio").error(
+        context.get("message") or "unhandled error in the event loop",
+        exc_info=exc if isinstance(exc, BaseException) else None,
+        extra={"action": "loop_error"},
+    )
 
 
 def _json_ok(value: object) -> bool:

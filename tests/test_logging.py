@@ -18,6 +18,7 @@ from inbox.errors import StorageError, ValidationError
 from inbox.logging import (
     configure_logging,
     conversation_id_var,
+    log_loop_error,
     message_id_var,
     request_id_var,
 )
@@ -222,6 +223,26 @@ def test_stdlib_and_sqlite_errors_show_only_what_the_system_says(out: io.StringI
     assert "\n    KeyError\n" in text and "\n    ValueError\n" in text  # each of the group
     assert text.rstrip().endswith("sqlite3.OperationalError (SQLITE_ERROR)")
     db.close()
+
+
+async def test_the_loops_unhandled_errors_are_logged_without_the_tasks_repr(
+    out: io.StringIO,
+) -> None:
+    configure_logging("INFO", "json", out)
+
+    async def fail() -> None:
+        raise asyncpg.DataError(f"invalid input for query argument $1: {MARK!r}")
+
+    task = asyncio.get_running_loop().create_task(fail(), name="lost")
+    await asyncio.wait([task])
+    assert MARK in repr(task)  # what asyncio's own handler would print
+    context = {"message": "Task exception was never retrieved", "exception": task.exception()}
+    log_loop_error(asyncio.get_running_loop(), {**context, "future": task})
+    (line,) = json_lines(out)
+    assert MARK not in out.getvalue()
+    assert (line["action"], line["msg"]) == ("loop_error", "Task exception was never retrieved")
+    assert isinstance(line["exc"], str)
+    assert line["exc"].endswith("asyncpg.exceptions.DataError (SQLSTATE 22000)")
 
 
 def test_text_format_for_people(out: io.StringIO) -> None:
