@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import logging
 import os
 import signal
 import sys
@@ -23,12 +24,13 @@ from inbox.auth import (
 )
 from inbox.config import Config, load_config, with_overrides
 from inbox.errors import ConfigError, InboxError, StorageError, ValidationError
-from inbox.logging import configure_logging
+from inbox.logging import configure_logging, log_loop_error
 from inbox.model import MAX_CAPACITY, NewUser, Role
 from storage.base import Store
 
 EXIT_CONFIG = 2
 CONFIG_ENV = "TSUNAGU_CONFIG"
+log = logging.getLogger(__name__)
 
 
 def find_config(explicit: Path | None) -> Path | None:
@@ -56,6 +58,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
+        loop.set_exception_handler(log_loop_error)
 
         def on_signal(signum: int) -> None:
             # The first signal asks for a graceful stop; removing the handler lets a second
@@ -304,7 +307,18 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001  a bug, or a failure no command answers on purpose
+        report_crash(exc)
+        return 1
     return code
+
+
+def report_crash(exc: BaseException) -> None:
+    """Log what stopped the command through our formatter, not Python's report: that one
+    prints the messages of chained driver errors, which may quote bodies or addresses."""
+    if not logging.getLogger().handlers:  # only `serve` configures logging
+        configure_logging("INFO", "text")
+    log.critical("stopped by an error", exc_info=exc, extra={"action": "crashed"})
 
 
 if __name__ == "__main__":

@@ -63,3 +63,41 @@ class Conflict(StorageError):
 
 class PermissionDenied(InboxError):
     """Your role does not allow this."""
+
+
+# What a driver or the system sets from the schema or the OS, never from a statement's
+# arguments: safe to log, and what an operator needs to tell one failure from another.
+_SAFE_FIELDS = (
+    ("sqlstate", "SQLSTATE"),  # asyncpg.PostgresError
+    ("sqlite_errorname", ""),  # sqlite3.Error (3.11+): SQLITE_CONSTRAINT_UNIQUE, ...
+    ("constraint_name", "constraint"),
+    ("table_name", "table"),
+    ("column_name", "column"),
+    ("data_type_name", "type"),
+    ("encoding", "encoding"),  # UnicodeError: which codec, and why (never the text)
+    ("reason", ""),
+)
+
+
+def error_summary(exc: BaseException) -> str:
+    """What may be logged of any exception: its type, then error_detail(exc)."""
+    return type(exc).__name__ + error_detail(exc)
+
+
+def error_detail(exc: BaseException) -> str:
+    """ ": message" for ours (InboxError), which we write; for any other exception " (...)" with
+    the fields in _SAFE_FIELDS and an OSError's errno and system text, or "": never its message,
+    which may quote the data (asyncpg's DataError repeats the statement's arguments, a
+    PostgreSQL DETAIL the failing row, a ValueError the value it could not parse)."""
+    if isinstance(exc, InboxError):
+        return f": {exc}"
+    details = []
+    for attr, label in _SAFE_FIELDS:
+        value = getattr(exc, attr, None)
+        if isinstance(value, str | int) and not isinstance(value, bool) and value != "":
+            details.append(f"{label} {value}" if label else str(value))
+    if isinstance(exc, OSError) and exc.errno is not None:
+        details.append(f"errno {exc.errno}")
+        if exc.strerror:
+            details.append(exc.strerror)
+    return f" ({', '.join(details)})" if details else ""

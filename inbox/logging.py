@@ -7,15 +7,21 @@ Only cli.py calls configure_logging; modules just use `logging.getLogger(__name_
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sys
 import time
+import traceback
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import TextIO
+from types import TracebackType
+from typing import Any, TextIO
 
+from inbox.errors import error_detail
 from inbox.model import ConversationId, MessageId
+
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
 
 # Set these around a unit of work; asyncio tasks inherit the context they were created in,
 # so every record logged on behalf of that work carries the ids.
@@ -76,7 +82,16 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-class JsonFormatter(logging.Formatter):
+class _SafeExceptions(logging.Formatter):
+    """Tracebacks with their frames and every chained exception's type, but the message only of
+    our own errors (inbox.errors.error_detail): a driver's or the standard library's may quote
+    the data it failed on, and a StorageError chains the driver's exception as its cause."""
+
+    def formatException(self, ei: ExcInfo) -> str:
+        return "" if ei[1] is None else "".join(safe_traceback(ei[1])).rstrip("\n")
+
+
+class JsonFormatter(_SafeExceptions):
     """One JSON object per line: ts (UTC, Z), level, logger, msg, action, extras, exc."""
 
     def format(self, record: logging.LogRecord) -> str:
@@ -99,7 +114,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, ensure_ascii=False)
 
 
-class TextFormatter(logging.Formatter):
+class TextFormatter(_SafeExceptions):
     """`HH:MM:SS LEVEL action msg key=value ...` in local time, for a terminal."""
 
     def format(self, record: logging.LogRecord) -> str:
@@ -149,6 +164,17 @@ def configure_logging(level: str, fmt: str, stream: TextIO | None = None) -> Non
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
 
 
+def log_loop_error(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """The event loop's exception handler (cli.py sets it): asyncio's own adds the repr() of the
+    task or future, which quotes its exception's message, e.g. a driver's DataError."""
+    exc = context.get("exception")
+    logging.getLogger("asyncio").error(
+        context.get("message") or "unhandled error in the event loop",
+        exc_info=exc if isinstance(exc, BaseException) else None,
+        extra={"action": "loop_error"},
+    )
+
+
 def _json_ok(value: object) -> bool:
     try:
         json.dumps(value)
@@ -161,3 +187,35 @@ def _text_value(value: object) -> str:
     text = str(value)
     needs_quotes = not text or any(c.isspace() or c in '"=' for c in text)
     return json.dumps(text, ensure_ascii=False) if needs_quotes else text
+
+
+_CAUSE = "\nThe above exception was the direct cause of the following exception:\n\n"
+_CONTEXT = "\nDuring handling of the above exception, another exception occurred:\n\n"
+
+
+def safe_traceback(exc: BaseException, _seen: set[int] | None = None) -> list[str]:
+    """traceback.format_exception's lines, with each exception's line written as
+    `module.Type` + error_detail (its message only if it is ours), and no __notes__."""
+    seen = set() if _seen is None else _seen
+    seen.add(id(exc))
+    lines: list[str] = []
+    if exc.__cause__ is not None and id(exc.__cause__) not in seen:
+        lines += [*safe_traceback(exc.__cause__, seen), _CAUSE]
+    elif (
+        exc.__context__ is not None
+        and not exc.__suppress_context__
+        and id(exc.__context__) not in seen
+    ):
+        lines += [*safe_traceback(exc.__context__, seen), _CONTEXT]
+    if exc.__traceback__ is not None:
+        lines += ["Traceback (most recent call last):\n", *traceback.format_tb(exc.__traceback__)]
+    cls = type(exc)
+    name = (
+        cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+    )
+    lines.append(f"{name}{error_detail(exc)}\n")
+    if isinstance(exc, BaseExceptionGroup):
+        for number, sub in enumerate(exc.exceptions, 1):
+            lines.append(f"+---------------- {number} ----------------\n")
+            lines += ["    " + line for line in "".join(safe_traceback(sub, seen)).splitlines(True)]
+    return lines

@@ -226,14 +226,16 @@ class Intake:
         try:
             items = await self._labeled([item for item, _, _ in batch])
             answers = await self._store.save_inbound_batch(items, router=self._router)
-        except StorageError as exc:
+        except StorageError:
             log.error(
                 "batch not stored",
                 exc_info=True,
                 extra={"action": "intake_batch_failed", "size": len(batch)},
             )
             for _, delivery, _ in batch:
-                delivery.failed(IntakeBusy(f"could not store the message: {exc}"))
+                # Not the database's error: the answer goes back to the source (a consulter's
+                # web chat); the log above has it.
+                delivery.failed(IntakeBusy("could not store the message; retry shortly"))
             return
         for (_, delivery, index), answer in zip(batch, answers, strict=True):
             delivery.stored(index, answer)

@@ -15,6 +15,7 @@ from inbox.errors import (
     NotFound,
     SchemaMismatch,
     StorageError,
+    error_summary,
 )
 
 # Failures a whole-batch retry resolves: the other transaction has committed (unique violation)
@@ -78,7 +79,8 @@ async def open_pool(
 
 @contextmanager
 def translated() -> Iterator[None]:
-    """Let only StorageError subclasses out, with the driver's exception as the cause."""
+    """Let only StorageError subclasses out, with the driver's exception as the cause; their
+    messages say the error's type, SQLSTATE and constraint, never the driver's text."""
     try:
         yield
     except asyncpg.UniqueViolationError as exc:
@@ -86,8 +88,12 @@ def translated() -> Iterator[None]:
     except asyncpg.ForeignKeyViolationError as exc:
         raise NotFound(f"a referenced record does not exist ({exc.constraint_name})") from exc
     except asyncpg.UndefinedTableError as exc:
-        raise SchemaMismatch(f"{exc}: the database is not migrated; run migrate first") from exc
+        raise SchemaMismatch(
+            f"PostgreSQL {error_summary(exc)}: the database is not migrated; run migrate first"
+        ) from exc
     except CONNECTION_LOST as exc:
-        raise DatabaseUnavailable(f"PostgreSQL connection lost: {exc!r}") from exc
+        raise DatabaseUnavailable(f"PostgreSQL connection lost: {error_summary(exc)}") from exc
     except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-        raise StorageError(f"PostgreSQL: {exc}") from exc
+        # Never the driver's text: a DataError quotes the statement's arguments (message
+        # bodies, addresses), a DETAIL the failing row. The exception stays the cause.
+        raise StorageError(f"PostgreSQL {error_summary(exc)}") from exc

@@ -10,6 +10,7 @@ in WAL mode a reader sees the last commit and never blocks the writer.
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -19,7 +20,13 @@ from typing import Any, Self, cast
 
 import aiosqlite
 
-from inbox.errors import DatabaseUnavailable, DuplicateKey, SchemaMismatch, StorageError
+from inbox.errors import (
+    DatabaseUnavailable,
+    DuplicateKey,
+    SchemaMismatch,
+    StorageError,
+    error_summary,
+)
 from inbox.model import ConversationId, Event, StoredInbound, UserId
 from storage import rows
 from storage import sqlite_sql as q
@@ -102,10 +109,8 @@ class SqliteStore(
                     await db.execute("ROLLBACK")
                     raise
                 await db.execute("COMMIT")
-            except sqlite3.IntegrityError as exc:
-                raise _integrity_error(exc) from exc
-            except sqlite3.Error as exc:
-                raise StorageError(f"SQLite: {exc}") from exc
+            except DRIVER_ERRORS as exc:
+                raise translated(exc) from exc
 
     def _connection(self, write: bool) -> tuple[aiosqlite.Connection, asyncio.Lock]:
         if self._db is None or self._reader is None:
@@ -120,8 +125,8 @@ class SqliteStore(
         async with lock:
             try:
                 return list(await db.execute_fetchall(sql, params))
-            except sqlite3.Error as exc:
-                raise StorageError(f"SQLite: {exc}") from exc
+            except DRIVER_ERRORS as exc:
+                raise translated(exc) from exc
 
     async def _on_db_thread(self, fn: Callable[[sqlite3.Connection], T], *, write: bool) -> T:
         """Run `fn` in one transaction as ONE call on aiosqlite's thread.
@@ -136,10 +141,8 @@ class SqliteStore(
         async with lock:
             try:
                 return await execute(_in_transaction, db._conn, fn, write)
-            except sqlite3.IntegrityError as exc:
-                raise _integrity_error(exc) from exc
-            except sqlite3.Error as exc:
-                raise StorageError(f"SQLite: {exc}") from exc
+            except DRIVER_ERRORS as exc:
+                raise translated(exc) from exc
 
     async def listen(self, on_change: Callable[[bool], None]) -> None:
         # One process owns an SQLite file: no other instance's news to hear.
@@ -216,11 +219,23 @@ class SqliteStore(
             )
 
 
-def _integrity_error(exc: sqlite3.IntegrityError) -> StorageError:
+# What binding a value can raise besides sqlite3.Error: a str with a lone surrogate (the
+# error's `object` is the whole text), an int beyond 64 bits. asyncpg raises DataError for both.
+DRIVER_ERRORS = (sqlite3.Error, UnicodeEncodeError, OverflowError)
+# SQLite's own constraint messages name the columns, never the values.
+_CONSTRAINT_FAILED = re.compile(r"(UNIQUE|NOT NULL|FOREIGN KEY) constraint failed(: [\w., ]+)?")
+
+
+def translated(exc: Exception) -> StorageError:
+    """The StorageError for a driver error: its type and SQLite's error name, and the message
+    only when it is a constraint's (table.column): no driver text that may quote a value."""
+    summary = f"SQLite {error_summary(exc)}"
+    constraint = _CONSTRAINT_FAILED.fullmatch(str(exc))
+    if constraint is None:
+        return StorageError(summary)
     # Only a unique key is "taken"; a failed CHECK or foreign key is a bad value, not a clash.
-    if "UNIQUE constraint failed" in str(exc):
-        return DuplicateKey(str(exc))
-    return StorageError(f"SQLite: {exc}")
+    kind = DuplicateKey if constraint[1] == "UNIQUE" else StorageError
+    return kind(f"{summary}: {constraint[0]}")
 
 
 async def _tune(db: aiosqlite.Connection) -> None:

@@ -7,14 +7,18 @@ import io
 import json
 import logging
 import re
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+import asyncpg
 import pytest
 
+from inbox.errors import StorageError, ValidationError
 from inbox.logging import (
     configure_logging,
     conversation_id_var,
+    log_loop_error,
     message_id_var,
     request_id_var,
 )
@@ -149,15 +153,96 @@ def test_personal_data_and_secrets_are_redacted(out: io.StringIO) -> None:
 def test_exceptions_are_rendered_on_one_line(out: io.StringIO) -> None:
     configure_logging("INFO", "json", out)
     try:
-        raise ValueError("boom")
-    except ValueError:
+        raise ValidationError("must be a number", field="capacity")
+    except ValidationError:
         log.exception("failed", extra={"action": "send_failed"})
     assert len(out.getvalue().splitlines()) == 1
     (line,) = json_lines(out)
     assert line["level"] == "ERROR"
     assert isinstance(line["exc"], str)
     assert line["exc"].startswith("Traceback (most recent call last):")
-    assert line["exc"].endswith("ValueError: boom")
+    assert 'raise ValidationError("must be a number", field="capacity")' in line["exc"]
+    assert line["exc"].endswith("inbox.errors.ValidationError: capacity: must be a number")
+
+
+MARK = "PRIVATE-4f7a"  # stands for a body, an address, a note: must never reach a log
+
+
+def _failed_insert() -> None:
+    """A StorageError as the stores raise it, the driver's error quoting the arguments as its
+    cause; that one raised while handling a ValueError about the same data."""
+    try:
+        try:
+            int(MARK)
+        except ValueError:
+            raise asyncpg.DataError(f"invalid input for query argument $4: [{MARK!r}]")  # noqa: B904
+    except asyncpg.DataError as exc:
+        raise StorageError("PostgreSQL DataError (SQLSTATE 22000)") from exc
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_tracebacks_keep_types_and_frames_but_not_driver_messages(
+    out: io.StringIO, fmt: str
+) -> None:
+    configure_logging("INFO", fmt, out)
+    try:
+        _failed_insert()
+    except StorageError:
+        log.error("batch not stored", exc_info=True, extra={"action": "intake_batch_failed"})
+    written = out.getvalue()
+    assert MARK not in written
+    exc = json_lines(out)[0]["exc"] if fmt == "json" else written
+    assert isinstance(exc, str)
+    assert "asyncpg.exceptions.DataError (SQLSTATE 22000)\n" in exc  # type and SQLSTATE stay
+    assert 'in _failed_insert\n    raise StorageError("PostgreSQL DataError' in exc  # and frames
+    assert exc.count("The above exception was the direct cause") == 1
+    assert exc.count("During handling of the above exception") == 1
+    assert exc.rstrip().endswith("inbox.errors.StorageError: PostgreSQL DataError (SQLSTATE 22000)")
+
+
+def test_stdlib_and_sqlite_errors_show_only_what_the_system_says(out: io.StringIO) -> None:
+    configure_logging("INFO", "text", out)
+    db = sqlite3.connect(":memory:")
+    failures: list[BaseException] = [
+        UnicodeEncodeError(
+            "utf-8", f"{MARK}\udc80", len(MARK), len(MARK) + 1, "surrogates not allowed"
+        ),
+        FileNotFoundError(2, "No such file or directory", f"/tmp/{MARK}"),
+        ExceptionGroup("unhandled errors in a TaskGroup", [KeyError(MARK), ValueError(MARK)]),
+    ]
+    try:
+        db.execute(f"SELECT * FROM {MARK.replace('-', '_')}")
+    except sqlite3.Error as exc:
+        failures.append(exc)
+    for failure in failures:
+        log.error("failed", exc_info=failure)
+    text = out.getvalue()
+    assert MARK not in text and MARK.replace("-", "_") not in text
+    assert "\nUnicodeEncodeError (encoding utf-8, surrogates not allowed)\n" in text
+    assert "\nFileNotFoundError (errno 2, No such file or directory)\n" in text
+    assert "\n    KeyError\n" in text and "\n    ValueError\n" in text  # each of the group
+    assert text.rstrip().endswith("sqlite3.OperationalError (SQLITE_ERROR)")
+    db.close()
+
+
+async def test_the_loops_unhandled_errors_are_logged_without_the_tasks_repr(
+    out: io.StringIO,
+) -> None:
+    configure_logging("INFO", "json", out)
+
+    async def fail() -> None:
+        raise asyncpg.DataError(f"invalid input for query argument $1: {MARK!r}")
+
+    task = asyncio.get_running_loop().create_task(fail(), name="lost")
+    await asyncio.wait([task])
+    assert MARK in repr(task)  # what asyncio's own handler would print
+    context = {"message": "Task exception was never retrieved", "exception": task.exception()}
+    log_loop_error(asyncio.get_running_loop(), {**context, "future": task})
+    (line,) = json_lines(out)
+    assert MARK not in out.getvalue()
+    assert (line["action"], line["msg"]) == ("loop_error", "Task exception was never retrieved")
+    assert isinstance(line["exc"], str)
+    assert line["exc"].endswith("asyncpg.exceptions.DataError (SQLSTATE 22000)")
 
 
 def test_text_format_for_people(out: io.StringIO) -> None:
@@ -184,7 +269,7 @@ def test_text_format_renders_exceptions(out: io.StringIO) -> None:
         log.exception("failed", extra={"action": "crashed"})
     text = out.getvalue()
     assert " ERROR   crashed failed\nTraceback (most recent call last):" in text
-    assert text.rstrip().endswith("KeyError: 'k'")
+    assert text.rstrip().endswith("\nKeyError")  # not the key: it may be someone's address
 
 
 def test_configure_logging_is_idempotent_and_keeps_other_handlers(out: io.StringIO) -> None:
