@@ -105,7 +105,7 @@ class SqliteStore(
             except sqlite3.IntegrityError as exc:
                 raise _integrity_error(exc) from exc
             except sqlite3.Error as exc:
-                raise StorageError(f"SQLite: {exc}") from exc
+                raise _storage_error(exc) from exc
 
     def _connection(self, write: bool) -> tuple[aiosqlite.Connection, asyncio.Lock]:
         if self._db is None or self._reader is None:
@@ -121,7 +121,7 @@ class SqliteStore(
             try:
                 return list(await db.execute_fetchall(sql, params))
             except sqlite3.Error as exc:
-                raise StorageError(f"SQLite: {exc}") from exc
+                raise _storage_error(exc) from exc
 
     async def _on_db_thread(self, fn: Callable[[sqlite3.Connection], T], *, write: bool) -> T:
         """Run `fn` in one transaction as ONE call on aiosqlite's thread.
@@ -139,7 +139,7 @@ class SqliteStore(
             except sqlite3.IntegrityError as exc:
                 raise _integrity_error(exc) from exc
             except sqlite3.Error as exc:
-                raise StorageError(f"SQLite: {exc}") from exc
+                raise _storage_error(exc) from exc
 
     async def listen(self, on_change: Callable[[bool], None]) -> None:
         # One process owns an SQLite file: no other instance's news to hear.
@@ -214,6 +214,19 @@ class SqliteStore(
             await self._event(
                 db, kind, now, actor_id=actor_id, conversation_id=conversation_id, data=data
             )
+
+
+# An SQLite failure that passes when retried later: another process holds the file past the
+# busy timeout, or the file or its disk is unreadable for now (full disk, NFS, permissions).
+_UNAVAILABLE = ("locked", "busy", "unable to open", "disk i/o error", "readonly database", "full")
+
+
+def _storage_error(exc: sqlite3.Error) -> StorageError:
+    if isinstance(exc, sqlite3.OperationalError) and any(
+        word in str(exc).lower() for word in _UNAVAILABLE
+    ):
+        return DatabaseUnavailable(f"SQLite: {exc}")
+    return StorageError(f"SQLite: {exc}")
 
 
 def _integrity_error(exc: sqlite3.IntegrityError) -> StorageError:
