@@ -10,7 +10,7 @@ import re
 import signal
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,6 +99,7 @@ class Consulter:
     acked: dict[str, int] = field(default_factory=dict)
     busy: int = 0
     ws: aiohttp.ClientWebSocketResponse | None = None
+    answered: asyncio.Event = field(default_factory=asyncio.Event)  # may be shared (`until`)
 
     @property
     def unacked(self) -> list[str]:
@@ -135,10 +136,14 @@ class Consulter:
         except (aiohttp.ClientError, TimeoutError, TypeError, ValueError, ConnectionError):
             self.ws = None
             return "lost"
+        finally:
+            self.answered.set()
         if answer.get("type") == "ack":
             assert answer["client_id"] == client_id
-            previous = self.acked.setdefault(client_id, answer["message_id"])
-            assert previous == answer["message_id"], "a resend was stored again"
+            message_id = answer["message_id"]
+            assert isinstance(message_id, int)
+            previous = self.acked.setdefault(client_id, message_id)
+            assert previous == message_id, "a resend was stored again"
             return "ack"
         assert answer.get("code") == "busy", answer
         self.busy += 1
@@ -161,6 +166,28 @@ class Consulter:
             self.ws = None
 
 
+def crowd(size: int) -> list[Consulter]:
+    """Consulters that share one `answered` event, for `until`."""
+    answered = asyncio.Event()
+    return [Consulter(answered=answered) for _ in range(size)]
+
+
+async def until(
+    consulters: list[Consulter], check: Callable[[], bool], *, timeout_s: float, what: str
+) -> None:
+    """Wait until `check()` holds, looking again after every answer any of them gets."""
+    answered = consulters[0].answered
+    try:
+        async with asyncio.timeout(timeout_s):
+            while True:
+                answered.clear()
+                if check():
+                    return
+                await answered.wait()
+    except TimeoutError:
+        raise AssertionError(f"not within {timeout_s} s: {what}") from None
+
+
 async def resend_until_acked(
     consulters: list[Consulter], http: aiohttp.ClientSession, url: str, *, timeout_s: float
 ) -> None:
@@ -168,8 +195,9 @@ async def resend_until_acked(
     that was, which must come back with the same message id), until everything is acked."""
     async with asyncio.timeout(timeout_s):
         for c in consulters:
-            while c.ws is None and not await c.connect(http, url):
-                await asyncio.sleep(0.2)  # the server said busy: retry, as the page does
+            while c.ws is None:
+                if not await c.connect(http, url):
+                    await asyncio.sleep(0.2)  # the server said busy: retry, as the page does
             if c.acked:
                 assert await c.send(next(iter(c.acked))) == "ack"
             for client_id in c.unacked:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.faults.serving import Consulter, resend_until_acked, serving
+from tests.faults.serving import Consulter, crowd, resend_until_acked, serving, until
 
 SESSIONS = 8
 ACKS_BEFORE_KILL = 60
@@ -32,15 +32,18 @@ def _stored(db: Path) -> dict[str, tuple[int, int]]:
 
 
 async def test_kill_9_mid_burst_loses_nothing_acknowledged(tmp_path: Path) -> None:
-    consulters = [Consulter() for _ in range(SESSIONS)]
+    consulters = crowd(SESSIONS)
     async with aiohttp.ClientSession() as http:
         async with serving(tmp_path) as first:
             for c in consulters:
                 assert await c.connect(http, first.url)
             bursts = [asyncio.create_task(_burst(c)) for c in consulters]
-            async with asyncio.timeout(60):
-                while sum(len(c.acked) for c in consulters) < ACKS_BEFORE_KILL:
-                    await asyncio.sleep(0.01)  # polling the acks the bursts collect
+            await until(
+                consulters,
+                lambda: sum(len(c.acked) for c in consulters) >= ACKS_BEFORE_KILL,
+                timeout_s=60,
+                what=f"{ACKS_BEFORE_KILL} acks",
+            )
             first.proc.kill()  # SIGKILL: no drain, no final round, no close
             assert await first.proc.wait() == -9
             await asyncio.gather(*bursts)

@@ -12,14 +12,21 @@ import asyncio
 import os
 import subprocess
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
 import asyncpg
 
 from tests.faults.own_pg import OwnPostgres, own_postgres
-from tests.faults.serving import TSUNAGU, Consulter, Server, resend_until_acked, serving
+from tests.faults.serving import (
+    TSUNAGU,
+    Consulter,
+    Server,
+    crowd,
+    resend_until_acked,
+    serving,
+    until,
+)
 from tests.web.conftest import PASSWORD
 
 SESSIONS = 6
@@ -37,17 +44,8 @@ async def _traffic(
             await asyncio.sleep(0.2)
             continue
         answer = await (c.send(pending) if pending else c.send_new())
-        pending = None if answer == "ack" else c.sent[-1] if not pending else pending
+        pending = None if answer == "ack" else pending or c.sent[-1]
         await asyncio.sleep(0.2 if answer != "ack" else 0.05)  # pacing, 2 shared cores
-
-
-async def _until(check: Callable[[], bool], timeout_s: float, what: str) -> None:
-    try:
-        async with asyncio.timeout(timeout_s):
-            while not check():
-                await asyncio.sleep(0.05)
-    except TimeoutError:
-        raise AssertionError(f"not within {timeout_s} s: {what}") from None
 
 
 async def _ready_is(
@@ -95,11 +93,13 @@ async def _check_stored_and_routed(url: str, consulters: list[Consulter]) -> Non
         assert len(by_client) == len(rows)  # nothing stored twice
         assert by_client == acked  # every acknowledged message, under the id it was acked with
         async with asyncio.timeout(20):  # the router's round after the outage
-            while waiting := await conn.fetchval(
-                "SELECT count(*) FROM conversations WHERE status <> 'assigned'"
-            ):
+            while True:
+                waiting = await conn.fetchval(
+                    "SELECT count(*) FROM conversations WHERE status <> 'assigned'"
+                )
+                if not waiting:
+                    break
                 await asyncio.sleep(0.2)
-        assert waiting == 0
         assert await conn.fetchval("SELECT count(*) FROM conversations") == len(consulters)
     finally:
         await conn.close()
@@ -108,18 +108,28 @@ async def _check_stored_and_routed(url: str, consulters: list[Consulter]) -> Non
 async def test_restart_and_outage_under_traffic(tmp_path: Path) -> None:
     with own_postgres() as pg:
         _setup(tmp_path, pg)
-        consulters = [Consulter() for _ in range(SESSIONS)]
-        acks = lambda: sum(len(c.acked) for c in consulters)  # noqa: E731
-        busy = lambda: sum(c.busy for c in consulters)  # noqa: E731
+        consulters = crowd(SESSIONS)
+
+        def acks() -> int:
+            return sum(len(c.acked) for c in consulters)
+
+        def busy() -> int:
+            return sum(c.busy for c in consulters)
+
         stop = asyncio.Event()
         async with aiohttp.ClientSession() as http, serving(tmp_path) as server:
             await _ready_is(server, http, 200, 10)
             traffic = [asyncio.create_task(_traffic(c, http, server.url, stop)) for c in consulters]
-            await _until(lambda: acks() >= 30, 30, "first acks")
+            await until(consulters, lambda: acks() >= 30, timeout_s=30, what="first acks")
 
             await asyncio.to_thread(pg.restart)
             before = acks()
-            await _until(lambda: acks() >= before + 30, 30, "acks after the restart")
+            await until(
+                consulters,
+                lambda: acks() >= before + 30,
+                timeout_s=30,
+                what="acks after the restart",
+            )
             assert server.alive()
 
             await asyncio.to_thread(pg.stop)
@@ -135,7 +145,12 @@ async def test_restart_and_outage_under_traffic(tmp_path: Path) -> None:
             await asyncio.to_thread(pg.start)
             await _ready_is(server, http, 200, 30)
             before = acks()
-            await _until(lambda: acks() >= before + 20, 30, "acks after the outage")
+            await until(
+                consulters,
+                lambda: acks() >= before + 20,
+                timeout_s=30,
+                what="acks after the outage",
+            )
             stop.set()
             await asyncio.gather(*traffic)
             await resend_until_acked(consulters, http, server.url, timeout_s=30)
