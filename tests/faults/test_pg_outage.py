@@ -157,6 +157,9 @@ async def test_restart_and_outage_under_traffic(tmp_path: Path) -> None:
             for c in consulters:
                 await c.close()
             await _check_stored_and_routed(pg.url, consulters)
+            # SIGTERM while the database is down again: a clean stop all the same
+            await asyncio.to_thread(pg.stop)
+            await _ready_is(server, http, 503, 10)
             assert await server.stop() == 0
         actions = server.actions()
         assert "worker_db_unavailable" in actions and "worker_db_recovered" in actions
