@@ -16,7 +16,12 @@ from pathlib import Path
 
 from tests import skips
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+# Debian's layout; the newest installed major version
+PG_BIN = max(
+    Path("/usr/lib/postgresql").glob("*/bin"),
+    default=Path("/nonexistent"),
+    key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
+)
 
 
 def free_port() -> int:
