@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -240,3 +241,16 @@ def test_other_interface_errors_stay_storage_errors() -> None:
     with pytest.raises(StorageError) as caught, translated():
         raise asyncpg.InterfaceError("cannot perform operation: another operation is in progress")
     assert not isinstance(caught.value, DatabaseUnavailable)
+
+
+async def test_a_locked_sqlite_file_is_database_unavailable(tmp_path: Path) -> None:
+    async with SqliteStore(tmp_path / "inbox.db") as store:
+        await store.migrate()
+        await store.db.execute("PRAGMA busy_timeout = 50")  # not the 5 s of production
+        with sqlite3.connect(tmp_path / "inbox.db", isolation_level=None) as other:
+            other.execute("BEGIN EXCLUSIVE")  # another process holds the file
+            with pytest.raises(DatabaseUnavailable) as caught:
+                await store.record_event("probe", now=ROUTED_AT)
+            other.execute("ROLLBACK")
+        assert isinstance(caught.value.__cause__, sqlite3.OperationalError)
+        await store.record_event("probe", now=ROUTED_AT)  # and it passes once released
