@@ -23,7 +23,7 @@ from channels.mail_imap import ImapMailbox, ImapSettings
 from channels.mail_intake import OurThreads, sort_mail
 from channels.mail_parse import parse_mail
 from channels.mail_smtp import SmtpSettings, send_mail
-from inbox.errors import ChannelError, IntakeBusy
+from inbox.errors import ChannelError, IntakeBusy, StorageError
 from inbox.model import (
     ChannelKind,
     ConversationId,
@@ -111,7 +111,7 @@ class MailIntake:
                 while True:
                     await self.catch_up(box)
                     await box.wait_for_new(self._wait_s)
-            except (ChannelError, IntakeBusy) as exc:
+            except (ChannelError, IntakeBusy, StorageError) as exc:  # the cursor is in the store
                 # A message names the step and the server, never mail contents or addresses.
                 log.warning(
                     f"mail intake interrupted, reconnecting in {delay_s:.0f} s: {exc}",

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from aiohttp import web
 
 from inbox.assembly import Parts, assemble
 from inbox.config import Config, DatabaseConfig
-from inbox.errors import DatabaseUnavailable, SchemaMismatch
+from inbox.errors import DatabaseUnavailable, SchemaMismatch, StorageError
 from inbox.identity import load_identity_key
 from inbox.web.server import build_app
 from storage.base import SCHEMA_VERSION, Store
@@ -21,6 +22,7 @@ from storage.postgres import PostgresStore
 from storage.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def utc_now() -> datetime:
@@ -70,6 +72,26 @@ async def ensure_schema(store: Store, *, migrate: bool) -> None:
         log.info("schema migrated", extra={"action": "schema_migrated", "versions": applied})
 
 
+async def unless_stopped(stop: asyncio.Event, work: Coroutine[Any, Any, T]) -> T | None:
+    """`work`'s result, or None when `stop` is set first: then `work` is cancelled and awaited.
+    Start-up may wait long (connection retries, a migration lock held by another instance),
+    and SIGTERM must end it. Plain tasks rather than a TaskGroup, which would wrap start-up's
+    own errors (DatabaseUnavailable, SchemaMismatch) in an ExceptionGroup; both tasks are
+    awaited before this returns."""
+    working = asyncio.create_task(work, name="start-up")
+    stopping = asyncio.create_task(stop.wait(), name="start-up-stop")
+    try:
+        await asyncio.wait({working, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+        if not working.done():
+            working.cancel()
+        await asyncio.wait({working, stopping})
+    if working.cancelled():
+        return None
+    return working.result()
+
+
 @asynccontextmanager
 async def web_server(
     app: web.Application,
@@ -101,12 +123,10 @@ async def serve(
 ) -> None:
     """Run until `stop` is set, then drain and close. `on_ready` gets the URL once listening."""
     async with AsyncExitStack() as stack:
-        store = await open_store(stack, cfg.database)
-        await ensure_schema(store, migrate=cfg.database.migrate_on_start)
-        key = load_identity_key(
-            cfg.security.identity_key, cfg.data.dir, env_name=cfg.security.identity_key_env
-        )
-        parts = await assemble(cfg, store, key, stack=stack, clock=clock)
+        parts = await unless_stopped(stop, _start(cfg, stack, clock))
+        if parts is None:
+            log.info("stopped during start-up", extra={"action": "shutdown_complete"})
+            return
         async with asyncio.TaskGroup() as tg:
             # the writer, router and outbox outlive intake so that accepted work can finish
             workers = [tg.create_task(job, name=name) for name, job in parts.workers()]
@@ -129,6 +149,15 @@ async def serve(
         log.info("stopped", extra={"action": "shutdown_complete", "intake_left": left})
 
 
+async def _start(cfg: Config, stack: AsyncExitStack, clock: Callable[[], datetime]) -> Parts:
+    store = await open_store(stack, cfg.database)
+    await ensure_schema(store, migrate=cfg.database.migrate_on_start)
+    key = load_identity_key(
+        cfg.security.identity_key, cfg.data.dir, env_name=cfg.security.identity_key_env
+    )
+    return await assemble(cfg, store, key, stack=stack, clock=clock)
+
+
 async def _final_round(parts: Parts, timeout_s: float) -> None:
     """Route what the drain stored and send what is due, so a restart finds little to redo."""
     try:
@@ -138,3 +167,9 @@ async def _final_round(parts: Parts, timeout_s: float) -> None:
             await parts.outbox.send_due()
     except TimeoutError:
         log.warning("final round cut short", extra={"action": "shutdown_timeout"})
+    except StorageError:
+        # Stopping during an outage: what was not routed or sent is found again at the next
+        # start (unrouted conversations, due outbox rows, missed after-hours replies).
+        log.warning(
+            "final round skipped: database unavailable", extra={"action": "shutdown_db_unavailable"}
+        )

@@ -26,6 +26,7 @@ from inbox.model import ChannelKind, Role, UserId
 from inbox.oncall import OnCallMailer
 from inbox.outbox import OutboxSender
 from inbox.pipeline import Intake, Stored
+from inbox.resilience import Outages
 from inbox.router import Router
 from inbox.web.api import event_json
 from inbox.web.hub import Hub
@@ -161,7 +162,8 @@ class Parts:
             ("intake-writer", self.intake.run_writer()),
             ("router", self.router.run()),
             ("outbox", self.outbox.run()),
-            ("event-feed", self.feed.run()),
+            # restarted whole after a database failure (it has no steps to retry)
+            ("event-feed", self.services.outages.restarting("event-feed", self.feed.run)),
             ("auto-replies", self.replier.run()),
             ("deadlines", self.watcher.run()),
             ("listen", self.store.listen(self.other_instance)),
@@ -192,6 +194,8 @@ async def assemble(
     if mail_settings is not None:
         channels[ChannelKind.MAIL] = MailChannel(mail_settings, store)
     feed = EventFeed(store, staff_hub)
+    # The workers wait out a database outage with this backoff; /readyz reads who waits.
+    outages = Outages(max_delay_s=cfg.database.connect_backoff_max_s)
 
     # These two run only once everything is built; by then `outbox` and `router` exist.
     def replies_queued() -> None:
@@ -208,6 +212,7 @@ async def assemble(
         hours_for=cfg.routing.hours_for,
         clock=clock,
         on_queued=replies_queued,
+        outages=outages,
     )
     urgent = cfg.routing.urgent.priority
     watcher = DeadlineWatcher(
@@ -216,6 +221,7 @@ async def assemble(
         hours_for=cfg.routing.hours_for,
         clock=clock,
         on_alarm=alarmed,
+        outages=outages,
     )
     on_call = await on_call_user(store, cfg.routing.on_call)
     mailer = None
@@ -241,6 +247,7 @@ async def assemble(
         on_round=replier.routed,
         on_call=on_call,
         on_call_given=mailer.given if mailer else lambda _: None,
+        outages=outages,
     )
 
     def stored(answers: Sequence[Stored]) -> None:
@@ -275,6 +282,7 @@ async def assemble(
         lease_s=cfg.outbox.lease_s,
         send_timeout_s=cfg.outbox.send_timeout_s,
         on_change=feed.poke,
+        outages=outages,
     )
     services = Services(
         store=store,
@@ -286,6 +294,7 @@ async def assemble(
         clock=clock,
         settings=web_settings(cfg),
         on_event=feed.poke,
+        outages=outages,
     )
     return Parts(
         replier=replier,

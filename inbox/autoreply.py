@@ -1,8 +1,12 @@
 """Automatic replies: after hours, the rules' templates, and the waiting-line message.
 
 Each kind goes to a conversation at most once, ever: the store's claim is the guard, so a
-restart or a second instance never sends one twice. The texts come from routing.replies (pure);
-this module only decides when, and hands them to the store and the outbox.
+restart or a second instance never sends one twice. What is due waits in memory only between
+the intake's commit and the next pass; at start (`recover`) the after-hours replies a stopped
+process left unqueued are derived again from the database. A reply is never sent late: an
+after-hours reply whose next opening has passed is dropped. The texts come from
+routing.replies (pure); this module only decides when, and hands them to the store and the
+outbox.
 """
 
 from __future__ import annotations
@@ -11,9 +15,9 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from inbox.errors import StorageError
+from inbox.errors import DatabaseUnavailable, StorageError
 from inbox.model import (
     Assign,
     ChannelKind,
@@ -22,9 +26,11 @@ from inbox.model import (
     RoutingSnapshot,
 )
 from inbox.pipeline import Stored
+from inbox.resilience import Outages
 from routing.assign import ALL_BUSY, NO_COUNSELOR, NO_ELIGIBLE
-from routing.hours import ServiceHours, is_open
+from routing.hours import ServiceHours, is_open, next_opening
 from routing.replies import (
+    AFTER_HOURS,
     AutoReply,
     ReplyTexts,
     after_hours_reply,
@@ -37,6 +43,8 @@ from storage.base import Store
 log = logging.getLogger(__name__)
 # Waits that mean "every counselor is taken", where telling her the line is honest and useful.
 _BUSY = frozenset({ALL_BUSY, NO_COUNSELOR, NO_ELIGIBLE})
+# How far back `recover` looks: longer than the longest closure (12/29-1/3 and a weekend).
+RECOVERY_WINDOW = timedelta(days=10)
 
 
 @dataclass(slots=True)
@@ -60,7 +68,9 @@ class AutoReplier:
         clock: Callable[[], datetime],
         queue_ack: bool = True,
         on_queued: Callable[[], None] = lambda: None,
+        outages: Outages | None = None,
     ) -> None:
+        self._outages = outages or Outages()
         self._store = store
         self._texts = texts
         self._hours_for = hours_for
@@ -107,19 +117,71 @@ class AutoReplier:
             self._wake.set()
 
     async def run(self) -> None:
+        await self._outages.retrying("auto-replies", self.recover)
         while True:
             await self._wake.wait()
             self._wake.clear()
-            await self.send_pending()
+            await self._outages.retrying("auto-replies", self.send_pending)
+
+    async def recover(self) -> int:
+        """At start: queue the after-hours replies that a stopped process had not queued yet
+        (it keeps them in memory after the commit); return how many were queued."""
+        now = self._clock()
+        found = await self._store.unreplied_arrivals(AFTER_HOURS, since=now - RECOVERY_WINDOW)
+        for last in found:
+            # The latest message: a reply was due for it if the channel was closed then (and
+            # still is; see _after_hours). Earlier ones had their pass before it.
+            self._arrivals.setdefault(
+                last.conversation_id, _Arrival(last.channel, last.received_at, ())
+            )
+        if found:
+            log.info(
+                "conversations to check for a missed after-hours reply",
+                extra={"action": "auto_reply_recovery", "count": len(found)},
+            )
+        return await self.send_pending()
 
     async def send_pending(self) -> int:
-        """Queue every reply due now; return how many were queued."""
+        """Queue every reply due now; return how many were queued. When the database is
+        unreachable, what was not queued yet waits for the next pass and DatabaseUnavailable
+        is raised (the claim makes queuing again harmless)."""
         arrivals, self._arrivals = self._arrivals, {}
         in_line, self._in_line = self._in_line, {}
+        try:
+            queued = await self._queue_replies(arrivals, in_line)
+        except DatabaseUnavailable:
+            self._keep(arrivals, in_line)
+            raise
+        if queued:
+            self._on_queued()
+        return queued
+
+    def _keep(
+        self, arrivals: dict[ConversationId, _Arrival], in_line: dict[ConversationId, int]
+    ) -> None:
+        for conv_id, arrival in arrivals.items():
+            later = self._arrivals.get(conv_id)
+            if later is not None:  # the earlier arrival decides; templates add up
+                arrival.templates += tuple(t for t in later.templates if t not in arrival.templates)
+            self._arrivals[conv_id] = arrival
+        for conv_id, position in in_line.items():
+            self._in_line.setdefault(conv_id, position)
+
+    def _after_hours(self, arrival: _Arrival, now: datetime) -> AutoReply | None:
+        hours = self._hours_for(arrival.channel)
+        reply = after_hours_reply(self._texts, hours, arrival.received_at)
+        opening = None if reply is None else next_opening(hours, arrival.received_at)
+        if opening is not None and opening <= now:
+            return None  # the channel has opened since: "we are closed" would be wrong now
+        return reply
+
+    async def _queue_replies(
+        self, arrivals: dict[ConversationId, _Arrival], in_line: dict[ConversationId, int]
+    ) -> int:
+        now = self._clock()
         replies: list[tuple[ConversationId, AutoReply]] = []
         for conv_id, arrival in arrivals.items():
-            hours = self._hours_for(arrival.channel)
-            reply = after_hours_reply(self._texts, hours, arrival.received_at)
+            reply = self._after_hours(arrival, now)
             if reply is not None:
                 replies.append((conv_id, reply))
             for name in arrival.templates:
@@ -136,8 +198,6 @@ class AutoReplier:
         queued = 0
         for conv_id, reply in replies:
             queued += await self._claim(conv_id, reply)
-        if queued:
-            self._on_queued()
         return queued
 
     async def _claim(self, conv_id: ConversationId, reply: AutoReply) -> int:
@@ -149,6 +209,8 @@ class AutoReplier:
                 discreet_body=reply.discreet_body,
                 now=self._clock(),
             )
+        except DatabaseUnavailable:
+            raise  # retried by send_pending's caller once the database is back
         except StorageError:
             # Not retried: a consulter is better served by no auto-reply than by a late one.
             log.error(

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from inbox.model import ChannelKind, DeadlineChange
+from inbox.resilience import Outages
 from inbox.wakeup import woken
 from routing.deadlines import ResponseTargets, alarm, deadline, due_columns
 from routing.hours import ServiceHours
@@ -31,8 +32,10 @@ class DeadlineWatcher:
         clock: Callable[[], datetime],
         interval_s: float = 15.0,
         on_alarm: Callable[[Sequence[DeadlineChange]], None] = lambda _: None,
+        outages: Outages | None = None,
     ) -> None:
         self._store = store
+        self._outages = outages or Outages()
         self._targets = targets
         self._hours_for = hours_for
         self._clock = clock
@@ -51,7 +54,7 @@ class DeadlineWatcher:
         while True:
             started = loop.time()
             self._wake.clear()
-            await self.check_once()
+            await self._outages.retrying("deadlines", self.check_once)
             if not await woken(self._wake, self._interval_s):
                 continue
             await asyncio.sleep(max(0.0, MIN_GAP_S - (loop.time() - started)))

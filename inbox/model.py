@@ -381,6 +381,16 @@ class AwaitingAnswer:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class LastArrival:
+    """An open conversation's latest inbound message time: what the auto-replier looks at
+    again after a restart (Store.unreplied_arrivals)."""
+
+    conversation_id: ConversationId
+    channel: ChannelKind
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DeadlineChange:
     """What the watcher writes back: the due times to show, and an alarm to record."""
 

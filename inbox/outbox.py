@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from channels.base import Channel
 from inbox.errors import ChannelError, StorageError
 from inbox.model import ChannelKind, OutboxItem
+from inbox.resilience import Outages
 from inbox.wakeup import woken
 from storage.base import Store
 
@@ -37,8 +38,10 @@ class OutboxSender:
         lease_s: float,
         send_timeout_s: float,
         on_change: Callable[[], None] = lambda: None,
+        outages: Outages | None = None,
     ) -> None:
         self._store = store
+        self._outages = outages or Outages()
         self._channels = channels
         self._clock = clock
         self._batch = batch
@@ -57,13 +60,14 @@ class OutboxSender:
         """Send until cancelled; sleeps until the next due retry or until woken."""
         while True:
             self._wake.clear()
-            sent = await self.send_due()
+            # A failure mid-round leaves its claims to lapse; they are sent on a later round.
+            sent = await self._outages.retrying("outbox", self.send_due)
             if sent:
                 continue
             await self._sleep_until_due()
 
     async def _sleep_until_due(self) -> None:
-        due = await self._store.next_outbox_due()
+        due = await self._outages.retrying("outbox", self._store.next_outbox_due)
         wait_s = IDLE_RECHECK_S
         if due is not None:
             wait_s = max(0.0, min(wait_s, (due - self._clock()).total_seconds()))

@@ -18,6 +18,7 @@ from inbox.model import (
     UserId,
     Wait,
 )
+from inbox.resilience import Outages
 from inbox.wakeup import woken
 from routing.assign import ALL_BUSY, NO_COUNSELOR, NO_ELIGIBLE, RoutingPolicy, decide
 from routing.hours import ALWAYS_OPEN, ServiceHours, is_open
@@ -44,8 +45,10 @@ class Router:
         on_round: Callable[[RoutingSnapshot, Sequence[Decision]], None] = lambda _s, _d: None,
         on_call: UserId | None = None,
         on_call_given: Callable[[Sequence[ConversationId]], None] = lambda _: None,
+        outages: Outages | None = None,
     ) -> None:
         self._store = store
+        self._outages = outages or Outages()
         self._on_call = on_call
         self._on_call_given = on_call_given
         self._hours_for = hours_for
@@ -103,12 +106,16 @@ class Router:
             self._wake.clear()
             self._rounds_started += 1
             try:
-                await self.requeue_lapsed()
-                await self.route_once()
+                # a database outage is waited out here; wakes meanwhile fold into this round
+                await self._outages.retrying("router", self._round)
             finally:
                 self._rounds_done = self._rounds_started
                 async with self._round_ended:
                     self._round_ended.notify_all()
+
+    async def _round(self) -> None:
+        await self.requeue_lapsed()
+        await self.route_once()
 
     async def requeue_lapsed(self) -> list[tuple[ConversationId, UserId]]:
         """Offers not opened within the timeout go back to the queue, to someone else next."""

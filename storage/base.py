@@ -31,6 +31,7 @@ from inbox.model import (
     Event,
     InboundMessage,
     IntakeLabels,
+    LastArrival,
     MailCursor,
     MailThread,
     Message,
@@ -220,6 +221,11 @@ class Store(Protocol):
     ) -> None:
         """Set the contact's own anonymity mode (None: her channel's default), with an
         anonymity_set event. Raises NotFound."""
+
+    async def unreplied_arrivals(self, kind: str, *, since: datetime) -> list[LastArrival]:
+        """Open conversations that never had an automatic reply of this kind and whose
+        consulter last wrote at `since` or later: the replies a stopped process may have left
+        unqueued (AutoReplier.recover decides which are due)."""
 
     async def recent_handling_s(self, *, limit: int = 50) -> float | None:
         """Mean seconds from assignment to close over the last `limit` closed conversations."""

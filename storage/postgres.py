@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, Self
+
+import asyncpg
 
 from inbox.errors import Conflict, DatabaseUnavailable, SchemaMismatch, StorageError
 from inbox.model import ConversationId, Event, StoredInbound, UserId
@@ -19,7 +22,13 @@ from storage.postgres_conversations import PostgresConversations
 from storage.postgres_delegates import PostgresDelegates
 from storage.postgres_intake import save_inbound_batch
 from storage.postgres_outbox import PostgresOutbox
-from storage.postgres_pool import RETRYABLE, describe_url, open_pool, translated
+from storage.postgres_pool import (
+    CONNECTION_LOST,
+    RETRYABLE,
+    describe_url,
+    open_pool,
+    translated,
+)
 from storage.postgres_schema import MIGRATIONS
 from storage.postgres_threads import BatchRaced
 from storage.postgres_users import PostgresUsers
@@ -72,7 +81,13 @@ class PostgresStore(
     async def __aexit__(self, *exc: object) -> None:
         if self._pool is not None:
             pool, self._pool = self._pool, None
-            await pool.close()
+            try:
+                # A graceful close waits for each connection's goodbye, which a server that is
+                # down or gone silent never answers; shutdown must not hang on it.
+                async with asyncio.timeout(self._connect_timeout_s):
+                    await pool.close()
+            except (TimeoutError, *CONNECTION_LOST, asyncpg.InterfaceError):
+                pool.terminate()
 
     @property
     def pool(self) -> Any:

@@ -18,6 +18,7 @@ from inbox.model import (
     ConversationId,
     CounselorUpdate,
     DeadlineChange,
+    LastArrival,
     MailCursor,
     MailThread,
     Message,
@@ -152,6 +153,10 @@ class PostgresDelegates(PostgresBase):
     ) -> None:
         async with self._tx() as conn:
             await pp.set_anonymity(conn, conversation_id, mode, actor_id, now)
+
+    async def unreplied_arrivals(self, kind: str, *, since: datetime) -> list[LastArrival]:
+        async with self._tx() as conn:
+            return await pp.unreplied_arrivals(conn, kind, since)
 
     async def recent_handling_s(self, *, limit: int = 50) -> float | None:
         async with self._tx() as conn:

@@ -44,7 +44,13 @@ async def listen(
             await _listen_once(url, own, on_change, connect_timeout_s)
             delay_s = 1.0
             log.warning("event listener disconnected", extra={"action": "listen_lost"})
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        except (
+            OSError,
+            TimeoutError,
+            asyncpg.PostgresError,
+            asyncpg.InterfaceError,
+            asyncpg.InternalClientError,  # the client's state after a connection broke mid-way
+        ) as exc:
             log.warning(
                 f"cannot listen at {describe_url(url)}, retrying in {delay_s:.0f} s: "
                 f"{type(exc).__name__}",

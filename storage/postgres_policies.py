@@ -17,6 +17,7 @@ from inbox.model import (
     ContactFacts,
     ConversationId,
     DeadlineChange,
+    LastArrival,
     UserId,
 )
 from storage import postgres_sql as q
@@ -86,6 +87,25 @@ async def set_discretion(
     await conn.execute(SET_DISCRETION, contact_id, discretion)
     kind = "discretion_set" if discretion else "discretion_cleared"
     await conn.execute(q.INSERT_EVENT, now, kind, actor_id, conversation_id, None, "{}")
+
+
+# Open conversations that never had the auto-reply `kind`: the auto-replier's pending work is
+# derivable from them after a restart, since it is only queued after the intake's commit.
+UNREPLIED_ARRIVALS = """
+SELECT c.id, c.channel, c.last_inbound_at FROM conversations c
+WHERE c.status <> 'closed' AND c.last_inbound_at >= $2
+  AND NOT EXISTS (SELECT 1 FROM auto_replies a WHERE a.conversation_id = c.id AND a.kind = $1)
+ORDER BY c.id
+"""
+
+
+async def unreplied_arrivals(conn: Any, kind: str, since: datetime) -> list[LastArrival]:
+    return [
+        LastArrival(
+            conversation_id=ConversationId(r[0]), channel=ChannelKind(r[1]), received_at=r[2]
+        )
+        for r in await conn.fetch(UNREPLIED_ARRIVALS, kind, since)
+    ]
 
 
 # How long counselors recently took per conversation, from her taking it to closing it.

@@ -33,7 +33,22 @@ CONNECTION_LOST = (
     asyncpg.TooManyConnectionsError,
     asyncpg.AdminShutdownError,
     asyncpg.CrashShutdownError,
+    # Raised by asyncpg's pool and protocol when a connection broke mid-way and the client's
+    # own bookkeeping no longer holds (seen during server restarts under load).
+    asyncpg.InternalClientError,
 )
+# What asyncpg's InterfaceError says when the connection under it is gone ("connection is
+# closed", "the underlying connection is closed", "pool is closing"): an outage, not a bug.
+_CLOSED_WORDS = ("closed", "closing", "released", "terminated")
+
+
+def connection_gone(exc: BaseException) -> bool:
+    """Whether an asyncpg error means the database cannot be reached now."""
+    if isinstance(exc, CONNECTION_LOST):
+        return True
+    return isinstance(exc, asyncpg.InterfaceError) and any(
+        word in str(exc) for word in _CLOSED_WORDS
+    )
 
 
 def describe_url(url: str) -> str:
@@ -69,7 +84,7 @@ async def open_pool(
             timeout=timeout_s,
             server_settings={"application_name": application_name},
         )
-    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+    except (*CONNECTION_LOST, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         raise DatabaseUnavailable(
             f"cannot connect to PostgreSQL at {describe_url(url)} "
             f"({_without_password(exc, url)}); check that the server runs and the "
@@ -91,9 +106,9 @@ def translated() -> Iterator[None]:
         raise SchemaMismatch(
             f"PostgreSQL {error_summary(exc)}: the database is not migrated; run migrate first"
         ) from exc
-    except CONNECTION_LOST as exc:
-        raise DatabaseUnavailable(f"PostgreSQL connection lost: {error_summary(exc)}") from exc
-    except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+    except (*CONNECTION_LOST, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        if connection_gone(exc):
+            raise DatabaseUnavailable(f"PostgreSQL connection lost: {error_summary(exc)}") from exc
         # Never the driver's text: a DataError quotes the statement's arguments (message
         # bodies, addresses), a DETAIL the failing row. The exception stays the cause.
         raise StorageError(f"PostgreSQL {error_summary(exc)}") from exc

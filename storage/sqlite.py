@@ -226,10 +226,19 @@ DRIVER_ERRORS = (sqlite3.Error, UnicodeEncodeError, OverflowError)
 _CONSTRAINT_FAILED = re.compile(r"(UNIQUE|NOT NULL|FOREIGN KEY) constraint failed(: [\w., ]+)?")
 
 
+# An SQLite failure that passes when retried later: another process holds the file past the
+# busy timeout, or the file or its disk is unreadable for now (full disk, NFS, permissions).
+_UNAVAILABLE = ("locked", "busy", "unable to open", "disk i/o error", "readonly database", "full")
+
+
 def translated(exc: Exception) -> StorageError:
     """The StorageError for a driver error: its type and SQLite's error name, and the message
     only when it is a constraint's (table.column): no driver text that may quote a value."""
     summary = f"SQLite {error_summary(exc)}"
+    if isinstance(exc, sqlite3.OperationalError) and any(
+        word in str(exc).lower() for word in _UNAVAILABLE
+    ):
+        return DatabaseUnavailable(summary)
     constraint = _CONSTRAINT_FAILED.fullmatch(str(exc))
     if constraint is None:
         return StorageError(summary)

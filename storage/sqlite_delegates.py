@@ -18,6 +18,7 @@ from inbox.model import (
     ConversationId,
     CounselorUpdate,
     DeadlineChange,
+    LastArrival,
     MailCursor,
     MailThread,
     Message,
@@ -145,6 +146,11 @@ class SqliteDelegates(SqliteBase):
     ) -> None:
         await self._on_db_thread(
             lambda db: sp.set_anonymity(db, conversation_id, mode, actor_id, now), write=True
+        )
+
+    async def unreplied_arrivals(self, kind: str, *, since: datetime) -> list[LastArrival]:
+        return await self._on_db_thread(
+            lambda db: sp.unreplied_arrivals(db, kind, since), write=False
         )
 
     async def recent_handling_s(self, *, limit: int = 50) -> float | None:

@@ -18,6 +18,7 @@ from inbox.model import (
     ContactFacts,
     ConversationId,
     DeadlineChange,
+    LastArrival,
     UserId,
 )
 from storage import sqlite_sql as q
@@ -91,6 +92,28 @@ def set_discretion(
         actor_id=actor_id,
         conversation_id=conversation_id,
     )
+
+
+# Open conversations that never had the auto-reply `kind`: the auto-replier's pending work is
+# derivable from them after a restart, since it is only queued after the intake's commit.
+UNREPLIED_ARRIVALS = """
+SELECT c.id, c.channel, c.last_inbound_at FROM conversations c
+WHERE c.status <> 'closed' AND c.last_inbound_at >= ?2
+  AND NOT EXISTS (SELECT 1 FROM auto_replies a WHERE a.conversation_id = c.id AND a.kind = ?1)
+ORDER BY c.id
+"""
+
+
+def unreplied_arrivals(db: sqlite3.Connection, kind: str, since: datetime) -> list[LastArrival]:
+    found = db.execute(UNREPLIED_ARRIVALS, (kind, format_text_time(since))).fetchall()
+    return [
+        LastArrival(
+            conversation_id=ConversationId(r[0]),
+            channel=ChannelKind(r[1]),
+            received_at=_parse(r[2]),
+        )
+        for r in found
+    ]
 
 
 # How long counselors recently took per conversation, from her taking it to closing it.

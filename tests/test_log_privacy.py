@@ -1,7 +1,7 @@
 """A consulter's words never reach the log: marked bodies, replies, notes, reveal reasons,
 display names, addresses and subjects go through every failure path, on SQLite and PostgreSQL
-and in both log formats, with the database failing below the store (tests/faults.py), and the
-mark appears nowhere in what was logged, at any level."""
+and in both log formats, with the database failing below the store (tests/injected_faults.py),
+and the mark appears nowhere in what was logged, at any level."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from inbox.pipeline import Intake
 from storage.base import Store
 from tests.factories import T0, inbound, new_user
 from tests.fakes import ScriptedChannel
-from tests.faults import FAIL, MARK, TRIGGER, Faults, actions, captured_logs, driver_faults
+from tests.injected_faults import FAIL, MARK, TRIGGER, Faults, actions, captured_logs, driver_faults
 from tests.mail.test_parse import raw
 from tests.mailservers import Dovecot
 from tests.pgutil import PgTemplate

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
@@ -29,6 +30,7 @@ from inbox.model import Role
 from inbox.outbox import OutboxSender
 from inbox.pipeline import Intake
 from inbox.privacy import DEFAULT_REVEAL_ROLES, AnonymityPolicy
+from inbox.resilience import Outages
 from inbox.router import Router
 from inbox.web.hub import Hub
 from routing.replies import ReplyTexts
@@ -36,6 +38,7 @@ from storage.base import Store
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(str(resources.files("inbox") / "web" / "static"))
+READY_TIMEOUT_S = 2.0  # a database that does not answer a ping within this is not "ready"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,6 +67,7 @@ class Services:
     clock: Callable[[], datetime]
     settings: WebSettings
     on_event: Callable[[], None]  # something was written to the event log: tell the sockets
+    outages: Outages = field(default_factory=Outages)  # workers waiting out a database failure
 
 
 SERVICES = web.AppKey("services", Services)
@@ -184,10 +188,16 @@ async def healthz(_: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
+    """503 while the database is unreachable, and until every background worker has resumed
+    after it came back (they retry with backoff, so that can take a few seconds)."""
+    services = request.app[SERVICES]
     try:
-        await request.app[SERVICES].store.ping()
-    except StorageError:
+        async with asyncio.timeout(READY_TIMEOUT_S):
+            await services.store.ping()
+    except (StorageError, TimeoutError):
         return web.json_response({"status": "database unreachable"}, status=503)
+    if waiting := services.outages.waiting:
+        return web.json_response({"status": "recovering", "workers": waiting}, status=503)
     return web.json_response({"status": "ready"})
 
 

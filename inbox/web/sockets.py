@@ -11,10 +11,10 @@ import logging
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from channels.webchat import new_token, parse_chat_frame, session_key, valid_token
-from inbox.errors import IntakeBusy, TooLarge, ValidationError
+from inbox.errors import IntakeBusy, StorageError, TooLarge, ValidationError
 from inbox.model import ChannelKind, Message, Role
 from inbox.web.access import check_origin, require
 from inbox.web.hub import Hub, Subscriber
@@ -24,6 +24,7 @@ from inbox.web.server import SERVICES, read_json_object
 log = logging.getLogger(__name__)
 STAFF = "staff"
 HELLO_TIMEOUT_S = 30.0
+BUSY = "the database is unavailable; retry shortly"
 
 
 def _socket(request: web.Request) -> web.WebSocketResponse:
@@ -82,7 +83,14 @@ async def consulter_socket(request: web.Request) -> web.WebSocketResponse:
     assert isinstance(token, str)
     key = session_key(token)
     identity = services.intake.identity_of(ChannelKind.WEBCHAT, key)
-    history = await services.store.consulter_history(ChannelKind.WEBCHAT, identity)
+    try:
+        history = await services.store.consulter_history(ChannelKind.WEBCHAT, identity)
+    except StorageError:
+        # The page retries on its own; 1013 is "try again later".
+        log.warning("chat history unavailable", extra={"action": "chat_hello_db_error"})
+        await ws.send_json({"type": "error", "code": "busy", "client_id": None, "message": BUSY})
+        await ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"database unavailable")
+        return ws
     await ws.send_json(
         {"type": "welcome", "token": token, "messages": [_history_json(m) for m in history]}
     )
@@ -104,7 +112,10 @@ async def _consulter_frame(
     except ValidationError as exc:
         return {"type": "error", "code": "validation", "client_id": None, "message": str(exc)}
     if frame.get("type") == "queue_status":
-        return await queue_status(request, identity)
+        try:
+            return await queue_status(request, identity)
+        except StorageError:
+            return {"type": "error", "code": "busy", "client_id": None, "message": BUSY}
     return await _chat_frame(request, key, frame)
 
 

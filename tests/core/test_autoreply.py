@@ -4,7 +4,7 @@ when asked, and the waiting line only when everyone is busy. Runs on SQLite and 
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from inbox.autoreply import AutoReplier
 from inbox.model import (
@@ -122,3 +122,24 @@ async def test_no_waiting_line_message_after_hours(store: Store) -> None:
     assert await r.send_pending() == 1  # the after-hours reply only
     (reply,) = await outbound(store, s)
     assert "受付時間外" in reply.body
+
+
+async def test_recover_queues_the_after_hours_reply_a_stopped_process_left(store: Store) -> None:
+    # Stored, then the process died before its auto-replier's pass: nothing in memory now.
+    s = await store_line(store, "U1", FRIDAY_NIGHT)
+    inside = await store_line(store, "U2", FRIDAY_NIGHT - timedelta(hours=12))  # Friday 10:00
+    saturday = FRIDAY_NIGHT + timedelta(hours=12)
+    restarted = replier(store, saturday)
+    assert await restarted.recover() == 1
+    (reply,) = await outbound(store, s)
+    assert "11月24日(火) 09:00以降" in reply.body
+    assert await outbound(store, inside) == []
+    # A second start finds nothing more to send.
+    assert await replier(store, saturday).recover() == 0
+    assert len(await outbound(store, s)) == 1
+
+
+async def test_recover_never_sends_an_after_hours_reply_late(store: Store) -> None:
+    s = await store_line(store, "U1", FRIDAY_NIGHT)
+    assert await replier(store, TUESDAY_10).recover() == 0  # the channel opened meanwhile
+    assert await outbound(store, s) == []

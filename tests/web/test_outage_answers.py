@@ -1,0 +1,115 @@
+"""What the web layer answers while the database is unreachable or the workers still wait it
+out: /readyz says why it is not ready, the chat's hello answers busy (and the page retries)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from aiohttp import WSCloseCode, web
+from aiohttp.test_utils import TestClient, TestServer
+
+from inbox.errors import DatabaseUnavailable
+from inbox.outbox import OutboxSender
+from inbox.pipeline import Intake
+from inbox.resilience import Outages
+from inbox.router import Router
+from inbox.web.hub import Hub
+from inbox.web.server import Services, WebSettings, build_app
+from storage.sqlite import SqliteStore
+from tests.factories import T0
+
+Running = tuple["TestClient[web.Request, web.Application]", SqliteStore, Outages]
+
+
+def clock() -> datetime:
+    return T0
+
+
+async def never_ending(_: float) -> None:
+    await asyncio.Event().wait()
+
+
+@pytest.fixture
+async def app(tmp_path: Path) -> AsyncIterator[Running]:
+    store = SqliteStore(tmp_path / "inbox.db")
+    await store.__aenter__()
+    await store.migrate()
+    outages = Outages(pause=never_ending)
+    services = Services(
+        store=store,
+        intake=Intake(store, b"k" * 32, queue_max=10, batch_max=10, ack_timeout_s=1),
+        router=Router(store, clock=clock),
+        outbox=OutboxSender(
+            store,
+            {},
+            clock=clock,
+            batch=1,
+            max_attempts=1,
+            backoff_base_s=1,
+            backoff_max_s=1,
+            lease_s=1,
+            send_timeout_s=1,
+        ),
+        staff_hub=Hub(client_queue=10),
+        chat_hub=Hub(client_queue=10),
+        clock=clock,
+        settings=WebSettings(
+            base_url="http://127.0.0.1",
+            secure_cookies=False,
+            session_ttl_h=1,
+            max_body_bytes=10_000,
+            allowed_origins=(),
+            max_message_chars=1000,
+            heartbeat_s=30,
+            webchat_enabled=True,
+        ),
+        on_event=lambda: None,
+        outages=outages,
+    )
+    client = TestClient(TestServer(build_app(services)))
+    await client.start_server()
+    try:
+        yield client, store, outages
+    finally:
+        await client.close()
+        await store.__aexit__()
+
+
+async def test_readyz_is_503_while_a_worker_waits_and_while_the_database_is_gone(
+    app: Running,
+) -> None:
+    client, store, outages = app
+    assert (await client.get("/readyz")).status == 200
+
+    async def down() -> None:
+        raise DatabaseUnavailable("down")
+
+    waiting = asyncio.create_task(outages.retrying("router", down))
+    await asyncio.sleep(0)  # it fails once and waits in its backoff
+    r = await client.get("/readyz")
+    assert r.status == 503
+    assert await r.json() == {"status": "recovering", "workers": ["router"]}
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+
+    await store.__aexit__()  # the database is gone
+    r = await client.get("/readyz")
+    assert r.status == 503 and (await r.json())["status"] == "database unreachable"
+
+
+async def test_chat_hello_answers_busy_without_the_database(
+    app: Running,
+) -> None:
+    client, store, _ = app
+    await store.__aexit__()
+    ws = await client.ws_connect("/chat/ws")
+    await ws.send_json({"type": "hello", "token": None})
+    answer = await ws.receive_json(timeout=5)
+    assert answer["type"] == "error" and answer["code"] == "busy"
+    await ws.receive(timeout=5)  # the close frame
+    assert ws.close_code == WSCloseCode.TRY_AGAIN_LATER
