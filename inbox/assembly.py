@@ -27,6 +27,7 @@ from inbox.oncall import OnCallMailer
 from inbox.outbox import OutboxSender
 from inbox.pipeline import Intake, Stored
 from inbox.router import Router
+from inbox.throttle import SignInGuard
 from inbox.web.api import event_json
 from inbox.web.hub import Hub
 from inbox.web.server import Services, WebSettings
@@ -286,6 +287,7 @@ async def assemble(
         clock=clock,
         settings=web_settings(cfg),
         on_event=feed.poke,
+        sign_in=SignInGuard(cfg.sign_in),
     )
     return Parts(
         replier=replier,

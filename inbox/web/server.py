@@ -30,6 +30,7 @@ from inbox.outbox import OutboxSender
 from inbox.pipeline import Intake
 from inbox.privacy import DEFAULT_REVEAL_ROLES, AnonymityPolicy
 from inbox.router import Router
+from inbox.throttle import SignInGuard
 from inbox.web.hub import Hub
 from routing.replies import ReplyTexts
 from storage.base import Store
@@ -64,6 +65,7 @@ class Services:
     clock: Callable[[], datetime]
     settings: WebSettings
     on_event: Callable[[], None]  # something was written to the event log: tell the sockets
+    sign_in: SignInGuard = field(default_factory=SignInGuard)  # hashing slots, failure counts
 
 
 SERVICES = web.AppKey("services", Services)
