@@ -77,6 +77,7 @@ class PasswordVerifier:
         self._max_concurrent = max_concurrent
         self._wait_s = wait_s
         self._hasher = hasher or _hasher
+        self.running = 0  # hashes in worker threads now, at most max_concurrent
 
     async def verify(self, stored_hash: str | None, password: str) -> bool:
         """Exactly one argon2 verification whether the user exists or not (None: she does
@@ -97,21 +98,23 @@ class PasswordVerifier:
                 f"all {self._max_concurrent} password-hashing slots stayed busy for"
                 f" {self._wait_s:g} s; retry shortly"
             ) from None
+        self.running += 1
         try:
             future = asyncio.get_running_loop().run_in_executor(
                 None, functools.partial(fn, *args, **kwargs)
             )
         except BaseException:
-            self._slots.release()
+            self._release(None)
             raise
         # The slot is freed when the thread ends, not when the caller stops waiting, so a
         # cancelled sign-in never lets more hashes run at once than the bound.
         future.add_done_callback(self._release)
         return await asyncio.shield(future)
 
-    def _release(self, future: asyncio.Future[Any]) -> None:
+    def _release(self, future: asyncio.Future[Any] | None) -> None:
+        self.running -= 1
         self._slots.release()
-        if not future.cancelled():
+        if future is not None and not future.cancelled():
             future.exception()  # retrieved, so a caller that left logs no "never retrieved"
 
 
