@@ -94,6 +94,10 @@ async def checked_login(request: web.Request, username: str, password: str) -> U
     found = await services.store.find_login(username)
     user, stored_hash = found if found else (None, None)
     matches = await _hashing(guard.verifier.verify(stored_hash, password))
+    # A burst that passed the check above is answered after the lock it caused began: then a
+    # right password gets the same 429 as a wrong one, so a burst tests no more than the limit.
+    if (refusal := guard.refusal(username, address)) is not None:
+        raise _throttled(services, *refusal)
     if user is None or user.disabled or not matches:
         await _count_refusal(services, user, username, address)
         raise ApiError(401, "bad_credentials", "wrong username or password")

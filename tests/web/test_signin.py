@@ -3,8 +3,10 @@ hashing runs off the event loop, and failures lock a username or an address with
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
+from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, Literal
@@ -159,3 +161,19 @@ async def test_the_address_header_is_ignored_unless_configured(
             assert (await attempt(http, url, f"user{n}", "x", **forged))[0] == 401
         forged = {"X-Forwarded-For": "203.0.113.99"}
         assert (await attempt(http, url, "sato", PASSWORD, **forged))[0] == 429
+
+
+async def test_a_burst_is_answered_by_the_lock_it_causes(
+    tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    """All eight pass the check before any has failed; one hash at a time, so the third
+    failure locks the username and the five checked after it get 429, right or wrong."""
+    cfg = make_config(
+        tmp_path,
+        sign_in={"max_failures_per_account": 3, "max_concurrent_hashes": 1, "hash_wait_s": 60.0},
+    )
+    await add_staff(cfg)
+    async with running(cfg) as url:
+        passwords = [f"guess number {n}" for n in range(7)] + [PASSWORD]
+        answers = await asyncio.gather(*(attempt(http, url, "sato", p) for p in passwords))
+    assert Counter(status for status, _, _ in answers) == {401: 3, 429: 5}
