@@ -6,6 +6,7 @@ such an account exists, so a lock says nothing about which usernames are real.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -78,7 +79,8 @@ class FailureCounter:
         if len(self._failures) < self._max_keys:
             return
         self._failures = {k: f for k, f in self._failures.items() if not self._expired(f, now)}
-        while len(self._failures) >= self._max_keys:
+        keep = self._max_keys - max(1, self._max_keys // 10)  # room for many, not just one
+        while len(self._failures) > keep:
             del self._failures[next(iter(self._failures))]
 
 
@@ -108,9 +110,9 @@ class SignInGuard:
     def refusal(self, username: str, address: str) -> tuple[Scope, float] | None:
         """Which lock refuses this attempt and for how many more seconds; None: go ahead."""
         now = self._clock()
-        if (wait_s := self.addresses.retry_after_s(address, now)) is not None:
+        if (wait_s := self.addresses.retry_after_s(_key(address), now)) is not None:
             return "address", wait_s
-        if (wait_s := self.accounts.retry_after_s(username, now)) is not None:
+        if (wait_s := self.accounts.retry_after_s(_key(username), now)) is not None:
             return "account", wait_s
         return None
 
@@ -118,12 +120,18 @@ class SignInGuard:
         """Count a refused sign-in; the scopes this failure locked."""
         now = self._clock()
         locked: list[Scope] = []
-        if self.accounts.failed(username, now):
+        if self.accounts.failed(_key(username), now):
             locked.append("account")
-        if self.addresses.failed(address, now):
+        if self.addresses.failed(_key(address), now):
             locked.append("address")
         return locked
 
     def succeeded(self, username: str) -> None:
         # The address keeps its count: one good account must not reset an address's guessing.
-        self.accounts.clear(username)
+        self.accounts.clear(_key(username))
+
+
+def _key(value: str) -> str:
+    """A fixed-size digest: a 60 kB username costs the counter no more than a short one, and
+    the typed names are not kept in memory as they were typed."""
+    return hashlib.blake2b(value.encode(errors="surrogatepass"), digest_size=16).hexdigest()
