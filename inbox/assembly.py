@@ -28,6 +28,7 @@ from inbox.outbox import OutboxSender
 from inbox.pipeline import Intake, Stored
 from inbox.resilience import Outages
 from inbox.router import Router
+from inbox.throttle import SignInGuard
 from inbox.web.api import event_json
 from inbox.web.hub import Hub
 from inbox.web.server import Services, WebSettings
@@ -295,6 +296,7 @@ async def assemble(
         settings=web_settings(cfg),
         on_event=feed.poke,
         outages=outages,
+        sign_in=SignInGuard(cfg.sign_in),
     )
     return Parts(
         replier=replier,

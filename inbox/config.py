@@ -83,6 +83,21 @@ class ServerConfig:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SignInConfig:
+    # Failures within window_s that lock an account name (known or not) or a client address
+    # for lockout_s; counted in memory per instance.
+    max_failures_per_account: int = field(default=10, metadata={"min": 1})
+    max_failures_per_address: int = field(default=50, metadata={"min": 1})
+    window_s: float = field(default=900.0, metadata={"gt": 0})
+    lockout_s: float = field(default=900.0, metadata={"gt": 0})
+    # argon2 runs in threads, this many at once; a sign-in waits at most hash_wait_s for one.
+    max_concurrent_hashes: int = field(default=2, metadata={"min": 1})
+    hash_wait_s: float = field(default=5.0, metadata={"gt": 0})
+    # "" uses the peer address; a header such as "X-Forwarded-For" only behind a proxy that sets it.
+    client_address_header: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DatabaseConfig:
     # repr=False: a postgresql:// URL may carry a password; log display_url instead.
     url: str = field(default="", repr=False, metadata={"url": True})
@@ -222,6 +237,7 @@ class PrivacyConfig:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
+    sign_in: SignInConfig = field(default_factory=SignInConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     data: DataConfig = field(default_factory=DataConfig)
     security: SecurityConfig = field(default_factory=SecurityConfig)

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from inbox.errors import ConfigError
 from inbox.model import Anonymity, ChannelKind, Role, User
 
-DEFAULT_REVEAL_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
+# Admins manage accounts; reading a consulter's address is casework (README, Roles).
+DEFAULT_REVEAL_ROLES = frozenset({Role.SUPERVISOR})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

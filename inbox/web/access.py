@@ -82,6 +82,20 @@ def check_can_act(user: User, conv: Conversation) -> None:
         raise PermissionDenied("only the assigned counselor or a supervisor can do this")
 
 
+def check_can_note(user: User, conv: Conversation) -> None:
+    """Internal notes: the assignee, a supervisor, or phone staff on a phone conversation
+    (README, Roles); a counselor does not annotate the queue or another's conversation."""
+    check_can_see(user, conv)
+    if sees_everything(user) or conv.assignee_id == user.id:
+        return
+    if user.has_any(Role.PHONE_STAFF) and conv.channel is ChannelKind.PHONE:
+        return
+    raise PermissionDenied(
+        "only the assigned counselor, a supervisor, or phone staff on a phone conversation"
+        " can add notes"
+    )
+
+
 def session_ttl(hours: int) -> timedelta:
     return timedelta(hours=hours)
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import logging
 from typing import Any
 
 from aiohttp import web
 
-from inbox.auth import hash_password, needs_rehash, new_secret, secret_hash, verify_password
+from inbox.auth import new_secret, secret_hash
 from inbox.errors import PermissionDenied, ValidationError
 from inbox.model import (
     MAX_CAPACITY,
@@ -26,15 +25,16 @@ from inbox.model import (
 from inbox.web.access import (
     SESSION_COOKIE,
     check_can_act,
+    check_can_note,
     check_can_see,
     current_user,
     require,
     sees_everything,
     session_ttl,
 )
-from inbox.web.server import SERVICES, ApiError, field_int, field_str, json_body, path_id
+from inbox.web.server import SERVICES, field_int, field_str, json_body, path_id
+from inbox.web.signin import checked_login, new_password_hash
 
-log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
 
@@ -117,13 +117,7 @@ async def sign_in(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     data = await json_body(request)
     username, password = field_str(data, "username"), field_str(data, "password")
-    found = await services.store.find_login(username)
-    user, stored_hash = found if found else (None, None)
-    if user is None or not verify_password(stored_hash, password) or user.disabled:
-        log.info("sign-in refused", extra={"action": "sign_in_refused"})
-        raise ApiError(401, "bad_credentials", "wrong username or password")
-    if stored_hash and needs_rehash(stored_hash):
-        await services.store.set_password_hash(user.id, hash_password(password))
+    user = await checked_login(request, username, password)
     token = new_secret()
     now = services.clock()
     ttl = session_ttl(services.settings.session_ttl_h)
@@ -237,6 +231,7 @@ async def reply(request: web.Request) -> web.Response:
 @routes.post("/api/conversations/{id}/notes")
 async def note(request: web.Request) -> web.Response:
     user, conv = await visible_conversation(request)
+    check_can_note(user, conv)
     services = request.app[SERVICES]
     body = field_str(
         await json_body(request), "body", max_chars=services.settings.max_message_chars
@@ -308,7 +303,7 @@ async def create_user(request: web.Request) -> web.Response:
     new = NewUser(
         username=username,
         display_name=str(data.get("display_name") or username),
-        password_hash=hash_password(field_str(data, "password")),
+        password_hash=await new_password_hash(services, field_str(data, "password")),
         roles=_roles(data.get("roles")),
         capacity=capacity,
     )

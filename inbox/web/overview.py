@@ -89,7 +89,7 @@ def _users_by_id(users: Iterable[User]) -> Mapping[UserId, User]:
 
 @routes.get("/api/supervision")
 async def supervision(request: web.Request) -> web.Response:
-    await require(request, Role.SUPERVISOR, Role.ADMIN)
+    await require(request, Role.SUPERVISOR)
     services = request.app[SERVICES]
     store = services.store
     snapshot = await store.routing_snapshot()

@@ -32,6 +32,7 @@ from inbox.pipeline import Intake
 from inbox.privacy import DEFAULT_REVEAL_ROLES, AnonymityPolicy
 from inbox.resilience import Outages
 from inbox.router import Router
+from inbox.throttle import SignInGuard
 from inbox.web.hub import Hub
 from routing.replies import ReplyTexts
 from storage.base import Store
@@ -68,6 +69,7 @@ class Services:
     settings: WebSettings
     on_event: Callable[[], None]  # something was written to the event log: tell the sockets
     outages: Outages = field(default_factory=Outages)  # workers waiting out a database failure
+    sign_in: SignInGuard = field(default_factory=SignInGuard)  # hashing slots, failure counts
 
 
 SERVICES = web.AppKey("services", Services)

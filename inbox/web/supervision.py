@@ -33,7 +33,8 @@ from inbox.web.counselor_form import (
 from inbox.web.server import SERVICES, Services, field_int, field_str, json_body, path_id
 
 routes = web.RouteTableDef()
-SUPERVISING = (Role.SUPERVISOR, Role.ADMIN)
+# Admins manage accounts, not the work (README, Roles): an admin supervises only as a supervisor.
+SUPERVISING = (Role.SUPERVISOR,)
 MAX_MOVE = 200  # conversations in one move
 MAX_NOTE_CHARS = 2000
 DRAIN_LIMIT = 1000  # far above any capacity (at most 50), so a drain takes all of her work

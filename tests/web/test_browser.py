@@ -11,7 +11,7 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from tests import pgutil
-from tests.web.conftest import PASSWORD, Server
+from tests.web.conftest import PASSWORD, Server, add_staff, make_config, running
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -90,6 +90,24 @@ async def test_wrong_password_is_shown(server: Server, browser: Browser) -> None
     await page.get_by_test_id("login-password").fill("not the password")
     await page.get_by_test_id("login-submit").click()
     await expect(page.get_by_test_id("login-error")).to_be_visible(timeout=10_000)
+
+
+async def test_a_locked_sign_in_says_how_long_to_wait(tmp_path: Path, browser: Browser) -> None:
+    cfg = make_config(tmp_path, sign_in={"max_failures_per_account": 1, "lockout_s": 600.0})
+    await add_staff(cfg)
+    async with running(cfg) as url:
+        context = await browser.new_context(locale="en-US")
+        try:  # closed before the server stops, or its socket holds shutdown up
+            page = await context.new_page()
+            await page.goto(f"{url}/console")
+            await page.get_by_test_id("login-username").fill("boss")
+            error = page.get_by_test_id("login-error")
+            for shown in ("Wrong username or password.", "Please wait about 10 min and try again."):
+                await page.get_by_test_id("login-password").fill("not the password")
+                await page.get_by_test_id("login-submit").click()
+                await expect(error).to_contain_text(shown, timeout=10_000)
+        finally:
+            await context.close()
 
 
 async def test_consulter_checks_where_she_stands(server: Server, browser: Browser) -> None:

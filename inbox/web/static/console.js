@@ -53,12 +53,15 @@ async function api(method, path, body) {
   }
   if (!res.ok) {
     const err = (data && data.error) || {};
-    throw new ApiError(
+    const apiError = new ApiError(
       res.status,
       err.code || "http",
       err.message || t("error.http", { status: res.status }),
       err.field,
     );
+    // Set on 429 and 503: how long the server asks us to wait.
+    apiError.retryAfterS = Number(res.headers.get("Retry-After")) || null;
+    throw apiError;
   }
   return data;
 }
@@ -258,8 +261,7 @@ async function onLoginSubmit(e) {
     els.loginInfo.textContent = "";
     await signedIn(data.user);
   } catch (err) {
-    els.loginError.textContent =
-      err instanceof ApiError && err.code === "bad_credentials" ? t("login.badCredentials") : err.message || t("error.network");
+    els.loginError.textContent = loginErrorText(err);
     els.loginError.hidden = false;
     els.loginPassword.value = "";
     els.loginPassword.focus();
@@ -267,6 +269,15 @@ async function onLoginSubmit(e) {
     els.loginSubmit.disabled = false;
     els.loginSubmit.textContent = t("login.submit");
   }
+}
+
+function loginErrorText(err) {
+  if (!(err instanceof ApiError)) return err.message || t("error.network");
+  if (err.code === "bad_credentials") return t("login.badCredentials");
+  if (err.code === "too_many_attempts") {
+    return t("login.tooMany", { minutes: Math.max(1, Math.ceil((err.retryAfterS || 60) / 60)) });
+  }
+  return err.message || t("error.network");
 }
 
 async function signOut() {

@@ -1,0 +1,102 @@
+"""The permission matrix (README, Roles): each role against each guarded call, on the server.
+
+Admins manage accounts and read the event log, nothing else; counselors note only their own
+conversations; phone staff see and note phone conversations only."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from inbox.app import build_store
+from inbox.auth import hash_password
+from inbox.model import ChannelKind
+from tests.factories import T0, new_user
+from tests.web.conftest import PASSWORD, STAFF, Server, make_config, running, sign_in
+from tests.web.test_supervision import Site, call, everyone_away, now_inbound, seed
+
+ROLES = ("sato", "boss", "phone", "admin")  # counselor, supervisor, phone_staff, admin
+# Conversations: Q queued, S sato's, Z suzuki's, P a queued phone call.
+MATRIX: list[tuple[str, str, object, tuple[int, int, int, int]]] = [
+    ("POST /api/conversations/{Q}/notes", "", {"body": "メモ"}, (403, 201, 404, 403)),
+    ("POST /api/conversations/{S}/notes", "", {"body": "メモ"}, (201, 201, 404, 403)),
+    ("POST /api/conversations/{Z}/notes", "", {"body": "メモ"}, (404, 201, 404, 403)),
+    ("POST /api/conversations/{P}/notes", "", {"body": "メモ"}, (403, 201, 201, 403)),
+    ("GET /api/conversations", "", None, (200, 200, 200, 403)),
+    ("GET /api/conversations/{Q}", "", None, (200, 200, 404, 403)),
+    ("GET /api/conversations/{P}", "", None, (200, 200, 200, 403)),
+    ("POST /api/conversations/{Q}/reveal", "", {"reason": "確認のため"}, (403, 200, 404, 403)),
+    ("GET /api/supervision", "", None, (403, 200, 403, 403)),
+    ("GET /api/channels", "", None, (403, 200, 403, 403)),
+    ("POST /api/channels/webchat/pause", "", None, (403, 200, 403, 403)),
+    ("POST /api/channels/webchat/resume", "", None, (403, 200, 403, 403)),
+    ("POST /api/conversations/move", "Z to suzuki", "move", (403, 200, 403, 403)),
+    ("PATCH /api/counselors/{suzuki}", "", {"presence": "away"}, (403, 200, 403, 403)),
+    ("POST /api/counselors/{suzuki}/drain", "", "drain", (403, 200, 403, 403)),
+    ("POST /api/counselors/{sato}/drain", "her own", "drain", (200, 200, 403, 403)),
+    ("GET /api/users", "", None, (403, 200, 403, 200)),
+    ("POST /api/users", "", "new user", (403, 403, 403, 201)),
+    ("GET /api/events", "", None, (403, 200, 403, 200)),
+]
+
+
+@pytest.fixture
+async def site(tmp_path: Path) -> AsyncIterator[Site]:
+    cfg = make_config(tmp_path)
+    async with build_store(cfg.database) as store:
+        await store.migrate()
+        password_hash = hash_password(PASSWORD)
+        ids: dict[str, int] = {}
+        for name, roles in STAFF.items():
+            user = dataclasses.replace(new_user(name, roles=roles), password_hash=password_hash)
+            ids[name] = (await store.create_user(user, now=T0)).id
+        async with running(cfg) as url:
+            yield Site(Server(url=url, cfg=cfg, ids=ids), store)
+
+
+async def conversations(site: Site, boss: aiohttp.ClientSession) -> dict[str, int]:
+    await everyone_away(site, boss)  # the router leaves the queue as it is
+    q, s, z = await seed(site, *(now_inbound(f"{n}@example.jp") for n in "qsz"))
+    (p,) = await seed(site, now_inbound("+81312345678", channel=ChannelKind.PHONE))
+    for conv, owner in ((s, "sato"), (z, "suzuki")):
+        status, _ = await call(
+            boss, "POST", f"{site.url}/api/conversations/{conv}/assign", {"user_id": site.id(owner)}
+        )
+        assert status == 200
+    return {"Q": q, "S": s, "Z": z, "P": p}
+
+
+def body_for(kind: object, ids: dict[str, int]) -> object:
+    match kind:
+        case "move":
+            return {"conversation_ids": [ids["Z"]], "to_user_id": ids["suzuki"]}
+        case "drain":
+            return {"keep": True, "presence": "away"}
+        case "new user":
+            return {"username": "tanaka", "password": PASSWORD, "roles": ["counselor"]}
+    return kind
+
+
+async def test_each_role_gets_what_the_roles_table_says(site: Site) -> None:
+    sessions = {name: await sign_in(site.url, name) for name in ROLES}
+    try:
+        ids = await conversations(site, sessions["boss"]) | site.server.ids
+        expected: dict[tuple[str, str, str], int] = {}
+        actual: dict[tuple[str, str, str], int] = {}
+        for call_template, note, kind, statuses in MATRIX:
+            method, path = call_template.split(" ", 1)
+            for name, status in zip(ROLES, statuses, strict=True):
+                key = (call_template, note, name)
+                expected[key] = status
+                answer, _ = await call(
+                    sessions[name], method, site.url + path.format(**ids), body_for(kind, ids)
+                )
+                actual[key] = answer
+    finally:
+        for session in sessions.values():
+            await session.close()
+    assert actual == expected
