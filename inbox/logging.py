@@ -11,6 +11,7 @@ import json
 import logging
 import sys
 import time
+import traceback
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import TextIO
@@ -147,6 +148,20 @@ def configure_logging(level: str, fmt: str, stream: TextIO | None = None) -> Non
     # message bodies and addresses; their warnings and errors still come through.
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+
+
+def traceback_of(exc: BaseException) -> str:
+    """exc's traceback, and its causes', each exception named by its type alone: a driver's
+    message may quote the value it refused (asyncpg's DataError does), i.e. a consulter's text,
+    so log this (`extra={"traceback": ...}`) instead of exc_info where that can happen."""
+    parts: list[str] = []
+    seen: BaseException | None = exc
+    while seen is not None and len(parts) < 10:
+        kind = type(seen)
+        frames = "".join(traceback.format_tb(seen.__traceback__))
+        parts.append(f"{frames}{kind.__module__}.{kind.__qualname__}")
+        seen = seen.__cause__ or seen.__context__
+    return "\n-- which led to --\n".join(reversed(parts))  # oldest first, as Python prints
 
 
 def _json_ok(value: object) -> bool:

@@ -30,6 +30,7 @@ from inbox.outbox import OutboxSender
 from inbox.pipeline import Intake
 from inbox.privacy import DEFAULT_REVEAL_ROLES, AnonymityPolicy
 from inbox.router import Router
+from inbox.text import storable_json
 from inbox.web.hub import Hub
 from routing.replies import ReplyTexts
 from storage.base import Store
@@ -143,8 +144,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 
 def read_json_object(raw: bytes) -> dict[str, Any]:
+    """The request's JSON object, every string in it made storable (inbox.text), so a lone
+    surrogate or a NUL in a reply, note or name is stored the same way on both databases."""
     try:
-        data = json.loads(raw or b"null")
+        data = storable_json(json.loads(raw or b"null"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValidationError(f"malformed JSON ({exc})", field="body") from None
     if not isinstance(data, dict):
