@@ -1,0 +1,81 @@
+"""Text a database would refuse, from outside, through the real server on SQLite and on
+PostgreSQL: a lone surrogate and NUL in a chat frame, an API body, a path. The server stays up,
+the sender gets an ack or a 4xx, later messages are stored."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import aiohttp
+
+from inbox.model import ChannelKind, ConversationId, Direction
+from tests.web.conftest import Site
+from tests.web.test_supervision import now_inbound, seed
+from tests.web.test_webchat import chat
+
+# As a browser or a script sends them: JSON escapes, so the frame itself is valid JSON.
+LONE = "\\ud83d"
+NUL = "\\u0000"
+
+
+async def say_raw(
+    ws: aiohttp.ClientWebSocketResponse, body_json: str, client_id: str
+) -> dict[str, Any]:
+    await ws.send_str(f'{{"type": "message", "client_id": "{client_id}", "body": "{body_json}"}}')
+    answer: dict[str, Any] = await ws.receive_json(timeout=10)
+    return answer
+
+
+async def test_chat_frames_with_a_lone_surrogate_or_nul_are_stored_or_refused(
+    site: Site, http: aiohttp.ClientSession
+) -> None:
+    ws, welcome = await chat(http, site.server)
+    token = welcome["token"]
+    surrogate_id = str(uuid.uuid4())
+    assert (await say_raw(ws, f"困っています{LONE}", surrogate_id))["type"] == "ack"
+    assert (await say_raw(ws, f"a{NUL}b", str(uuid.uuid4())))["type"] == "ack"
+    only_nul = await say_raw(ws, NUL, str(uuid.uuid4()))
+    assert (only_nul["type"], only_nul["code"]) == ("error", "validation")
+    await ws.close()
+    # After a reconnect the page resends what it holds unacknowledged: the same message again.
+    ws, welcome = await chat(http, site.server, token)
+    assert [m["body"] for m in welcome["messages"]] == ["困っています\ufffd", "ab"]
+    assert (await say_raw(ws, f"困っています{LONE}", surrogate_id))["type"] == "ack"
+    assert (await say_raw(ws, "その後の話", str(uuid.uuid4())))["type"] == "ack"
+    await ws.close()
+    ws, welcome = await chat(http, site.server, token)
+    await ws.close()
+    assert [m["body"] for m in welcome["messages"]] == ["困っています\ufffd", "ab", "その後の話"]
+    async with http.get(f"{site.url}/healthz") as r:
+        assert r.status == 200
+
+
+async def test_api_text_with_a_lone_surrogate_or_nul_is_stored_never_5xx(
+    site: Site, boss: aiohttp.ClientSession
+) -> None:
+    (conv_id,) = await seed(site, now_inbound("hanako@example.jp", channel=ChannelKind.MAIL))
+    base = f"{site.url}/api/conversations/{conv_id}"
+    for path, raw in [
+        ("notes", f'{{"body": "メモ{LONE}{NUL}"}}'),
+        ("replies", f'{{"body": "お返事{NUL}です{LONE}"}}'),
+        ("reveal", f'{{"reason": "緊急{NUL}{LONE}"}}'),
+    ]:
+        async with boss.post(
+            f"{base}/{path}", data=raw, headers={"Content-Type": "application/json"}
+        ) as r:
+            assert r.status in (200, 201), (path, await r.text())
+    async with boss.post(
+        f"{base}/notes", data=f'{{"body": "{NUL}"}}', headers={"Content-Type": "application/json"}
+    ) as r:
+        assert r.status == 400
+        assert (await r.json())["error"]["field"] == "body"
+    messages = await site.store.list_messages(ConversationId(conv_id))
+    assert [m.body for m in messages if m.direction is not Direction.INBOUND] == [
+        "メモ\ufffd",
+        "お返事です\ufffd",
+    ]
+    events = await site.store.list_events()
+    (revealed,) = [e for e in events if e.kind == "address_revealed"]
+    assert json.dumps(revealed.data, ensure_ascii=False).count("緊急\ufffd") == 1
