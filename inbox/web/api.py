@@ -23,6 +23,7 @@ from inbox.model import (
     User,
     UserId,
 )
+from inbox.text import storable
 from inbox.web.access import (
     SESSION_COOKIE,
     check_can_act,
@@ -325,7 +326,7 @@ async def disable_user(request: web.Request) -> web.Response:
     await require(request, Role.ADMIN)
     services = request.app[SERVICES]
     user = await services.store.set_user_disabled(
-        request.match_info["username"], True, now=services.clock()
+        storable(request.match_info["username"]), True, now=services.clock()  # %00 is a NUL
     )
     services.router.wake()  # her conversations are back in the queue
     services.on_event()

@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 
 from inbox.model import ChannelKind, ConversationId, Direction
-from tests.web.conftest import Site
+from tests.web.conftest import Site, sign_in
 from tests.web.test_supervision import now_inbound, seed
 from tests.web.test_webchat import chat
 
@@ -79,3 +79,21 @@ async def test_api_text_with_a_lone_surrogate_or_nul_is_stored_never_5xx(
     events = await site.store.list_events()
     (revealed,) = [e for e in events if e.kind == "address_revealed"]
     assert json.dumps(revealed.data, ensure_ascii=False).count("緊急\ufffd") == 1
+
+
+async def test_names_and_paths_with_a_nul_or_lone_surrogate_never_give_5xx(site: Site) -> None:
+    async with await sign_in(site.url, "admin") as admin:
+        new_user = f'{{"username": "ta{NUL}ro{LONE}", "display_name": "{LONE}太郎{NUL}", '
+        async with admin.post(
+            f"{site.url}/api/users",
+            data=new_user + f'"password": "long pass{NUL}word{LONE}", "roles": ["counselor"]}}',
+            headers={"Content-Type": "application/json"},
+        ) as r:
+            assert r.status == 201, await r.text()
+            user = (await r.json())["user"]
+        assert (user["username"], user["display_name"]) == ("taro\ufffd", "\ufffd太郎")
+        for name in ["a%00b", "a%ED%A0%BDb"]:  # a NUL, and the UTF-8 bytes of a surrogate
+            async with admin.post(f"{site.url}/api/users/{name}/disable") as r:
+                assert r.status == 404, await r.text()
+        async with admin.post(f"{site.url}/api/users/taro%EF%BF%BD/disable") as r:
+            assert r.status == 200, await r.text()
