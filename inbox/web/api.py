@@ -325,9 +325,8 @@ async def create_user(request: web.Request) -> web.Response:
 async def disable_user(request: web.Request) -> web.Response:
     await require(request, Role.ADMIN)
     services = request.app[SERVICES]
-    user = await services.store.set_user_disabled(
-        storable(request.match_info["username"]), True, now=services.clock()  # %00 is a NUL
-    )
+    username = storable(request.match_info["username"])  # a %00 in the path is a NUL
+    user = await services.store.set_user_disabled(username, True, now=services.clock())
     services.router.wake()  # her conversations are back in the queue
     services.on_event()
     return web.json_response({"user": user_json(user)})

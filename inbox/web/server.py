@@ -147,11 +147,16 @@ def read_json_object(raw: bytes) -> dict[str, Any]:
     """The request's JSON object, every string in it made storable (inbox.text), so a lone
     surrogate or a NUL in a reply, note or name is stored the same way on both databases."""
     try:
-        data = storable_json(json.loads(raw or b"null"))
+        data = json.loads(raw or b"null")
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValidationError(f"malformed JSON ({exc})", field="body") from None
     if not isinstance(data, dict):
         raise ValidationError("expected a JSON object", field="body")
+    # The fast path: JSON forbids raw control characters, so in UTF-8 only an escape (\u0000,
+    # \ud83d) or a surrogate's UTF-8 form (ED A0-BF .., which json.loads lets through) can
+    # put either in a string; UTF-16 and UTF-32 (which json.loads also reads) hold NUL bytes.
+    if b"\\u" in raw or b"\xed" in raw or b"\x00" in raw:
+        return dict(storable_json(data))
     return data
 
 

@@ -9,8 +9,10 @@ import uuid
 from typing import Any
 
 import aiohttp
+import pytest
 
 from inbox.model import ChannelKind, ConversationId, Direction
+from inbox.web.server import read_json_object
 from tests.web.conftest import Site, sign_in
 from tests.web.test_supervision import now_inbound, seed
 from tests.web.test_webchat import chat
@@ -97,3 +99,17 @@ async def test_names_and_paths_with_a_nul_or_lone_surrogate_never_give_5xx(site:
                 assert r.status == 404, await r.text()
         async with admin.post(f"{site.url}/api/users/taro%EF%BF%BD/disable") as r:
             assert r.status == 200, await r.text()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"body": "a\\u0000b\\ud83d"}',  # escapes, as browsers and scripts send them
+        b'{"body": "a\\u0000b\xed\xa0\xbd"}',  # a surrogate's UTF-8 bytes: json.loads takes them
+        '{"body": "a\\u0000b\\ud83d"}'.encode("utf-16"),
+        '{"body": "a\\u0000b\\ud83d"}'.encode("utf-32-le"),
+    ],
+    ids=["escaped", "surrogate bytes", "utf-16", "utf-32"],
+)
+def test_read_json_object_cleans_every_encoding_json_accepts(raw: bytes) -> None:
+    assert read_json_object(raw) == {"body": "ab\ufffd"}
