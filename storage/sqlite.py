@@ -35,6 +35,9 @@ from storage.sqlite_schema import MIGRATIONS
 from storage.sqlite_users import SqliteUsers
 
 _parse = rows.parse_text_time
+# The driver raises UnicodeEncodeError, not sqlite3.Error, for text it cannot encode (a lone
+# surrogate): a refused value like any other, as asyncpg's DataError is on PostgreSQL.
+DRIVER_ERRORS = (sqlite3.Error, UnicodeEncodeError)
 
 
 class SqliteStore(
@@ -104,7 +107,7 @@ class SqliteStore(
                 await db.execute("COMMIT")
             except sqlite3.IntegrityError as exc:
                 raise _integrity_error(exc) from exc
-            except sqlite3.Error as exc:
+            except DRIVER_ERRORS as exc:
                 raise StorageError(f"SQLite: {exc}") from exc
 
     def _connection(self, write: bool) -> tuple[aiosqlite.Connection, asyncio.Lock]:
@@ -120,7 +123,7 @@ class SqliteStore(
         async with lock:
             try:
                 return list(await db.execute_fetchall(sql, params))
-            except sqlite3.Error as exc:
+            except DRIVER_ERRORS as exc:
                 raise StorageError(f"SQLite: {exc}") from exc
 
     async def _on_db_thread(self, fn: Callable[[sqlite3.Connection], T], *, write: bool) -> T:
@@ -138,7 +141,7 @@ class SqliteStore(
                 return await execute(_in_transaction, db._conn, fn, write)
             except sqlite3.IntegrityError as exc:
                 raise _integrity_error(exc) from exc
-            except sqlite3.Error as exc:
+            except DRIVER_ERRORS as exc:
                 raise StorageError(f"SQLite: {exc}") from exc
 
     async def listen(self, on_change: Callable[[bool], None]) -> None:
