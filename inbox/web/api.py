@@ -33,7 +33,15 @@ from inbox.web.access import (
     sees_everything,
     session_ttl,
 )
-from inbox.web.server import SERVICES, ApiError, field_int, field_str, json_body, path_id
+from inbox.web.server import (
+    MAX_DB_INT,
+    SERVICES,
+    ApiError,
+    field_int,
+    field_str,
+    json_body,
+    path_id,
+)
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -336,7 +344,7 @@ async def disable_user(request: web.Request) -> web.Response:
 async def list_events(request: web.Request) -> web.Response:
     user = await require(request, Role.SUPERVISOR, Role.ADMIN)
     after = request.query.get("after", "0")
-    if not after.isdigit():
+    if not (after.isascii() and after.isdigit()) or int(after) > MAX_DB_INT:
         raise ValidationError("a non-negative integer", field="after")
     events = await request.app[SERVICES].store.list_events(after_id=int(after))
     # The log with each event's data, which the live feed to every staff socket leaves out.

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from aiohttp import web
 
@@ -173,16 +173,31 @@ def field_str(data: dict[str, Any], name: str, *, max_chars: int | None = None) 
     return value
 
 
+# Both databases store integers in 64 bits; a larger one fails the driver (SQLite: 500,
+# PostgreSQL: 503), so the edge answers it as what it is: no such id, or a bad field.
+MAX_DB_INT = 2**63 - 1
+
+
+def is_db_int(value: object) -> TypeGuard[int]:
+    """A JSON integer (not a bool) that both databases can store."""
+    return (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and -MAX_DB_INT <= value <= MAX_DB_INT
+    )
+
+
 def field_int(data: dict[str, Any], name: str) -> int:
     value = data.get(name)
-    if not isinstance(value, int) or isinstance(value, bool):
+    if not is_db_int(value):
         raise ValidationError("required, an integer", field=name)
     return value
 
 
 def path_id(request: web.Request, name: str = "id") -> int:
     raw = request.match_info[name]
-    if not raw.isdigit():
+    # isdigit() alone passes "²" and "٣", which int() refuses or reads
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_DB_INT:
         raise NotFound(f"{name} {raw!r} is not a number")
     return int(raw)
 

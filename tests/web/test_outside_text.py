@@ -113,3 +113,30 @@ async def test_names_and_paths_with_a_nul_or_lone_surrogate_never_give_5xx(site:
 )
 def test_read_json_object_cleans_every_encoding_json_accepts(raw: bytes) -> None:
     assert read_json_object(raw) == {"body": "ab\ufffd"}
+
+
+TOO_BIG = "99999999999999999999"  # past 64 bits: the drivers refuse it (SQLite 500, PG 503)
+
+
+async def test_numbers_neither_database_takes_are_answered_4xx(
+    site: Site, boss: aiohttp.ClientSession
+) -> None:
+    (conv_id,) = await seed(site, now_inbound("hanako@example.jp"))
+    for method, path, body in [
+        ("GET", f"/api/conversations/{TOO_BIG}", None),
+        ("GET", "/api/conversations/²", None),  # isdigit() says yes, int() says no
+        ("PATCH", f"/api/counselors/{TOO_BIG}", {"presence": "away"}),
+        ("GET", f"/api/messages/{TOO_BIG}/attachments/1", None),
+        ("GET", f"/api/messages/1/attachments/{TOO_BIG}", None),
+        ("GET", "/api/messages/1/attachments/99999999999", None),  # past 32 bits
+        ("GET", f"/api/events?after={TOO_BIG}", None),
+        ("POST", f"/api/conversations/{conv_id}/assign", {"user_id": int(TOO_BIG)}),
+        ("POST", "/api/conversations/move", {"conversation_ids": [int(TOO_BIG)], "to_user_id": 1}),
+        (
+            "POST",
+            "/api/conversations/move",
+            {"conversation_ids": [conv_id], "to_user_id": -(2**70)},
+        ),
+    ]:
+        async with boss.request(method, f"{site.url}{path}", json=body) as r:
+            assert r.status in (400, 404), (method, path, r.status, await r.text())
