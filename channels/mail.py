@@ -4,7 +4,8 @@ Intake reads a mailbox by UID from where it stopped (the cursor is stored with i
 hands each fetch to the intake as one delivery, and only after the intake says "stored" marks
 the mails handled on the server and moves the cursor. A crash in between re-fetches them, and
 the idempotent intake recognizes each by its Message-ID. A flaky server never stops the
-service: every drop reconnects with capped backoff.
+service: every drop reconnects with capped backoff. Nor does one mail: a mail the store refuses
+is stored in a reduced form, or set aside, left unmarked, and the cursor moves past it.
 """
 
 from __future__ import annotations
