@@ -4,7 +4,8 @@ Intake reads a mailbox by UID from where it stopped (the cursor is stored with i
 hands each fetch to the intake as one delivery, and only after the intake says "stored" marks
 the mails handled on the server and moves the cursor. A crash in between re-fetches them, and
 the idempotent intake recognizes each by its Message-ID. A flaky server never stops the
-service: every drop reconnects with capped backoff.
+service: every drop reconnects with capped backoff. Nor does one mail: a mail the store refuses
+is stored in a reduced form, or set aside, left unmarked, and the cursor moves past it.
 """
 
 from __future__ import annotations
@@ -20,20 +21,23 @@ from typing import Literal, Protocol, Self
 from channels.base import Intake
 from channels.mail_compose import compose_reply, conversation_token, make_message_id
 from channels.mail_imap import ImapMailbox, ImapSettings
-from channels.mail_intake import OurThreads, sort_mail
+from channels.mail_intake import OurThreads, reduced, sort_mail
 from channels.mail_parse import parse_mail
 from channels.mail_smtp import SmtpSettings, send_mail
-from inbox.errors import ChannelError, IntakeBusy, StorageError
+from inbox.errors import ChannelError, IntakeBusy, StorageError, Unstorable
 from inbox.model import (
     ChannelKind,
     ConversationId,
+    InboundMessage,
     MailCursor,
     MailThread,
     MessageId,
     OutboundMessage,
+    StoredInbound,
 )
 
 log = logging.getLogger(__name__)
+Wanted = tuple[int, InboundMessage, MailThread | None]  # a mail to store: UID, message, thread
 
 
 class MailState(Protocol):
@@ -54,6 +58,10 @@ class MailState(Protocol):
     async def mark_bounced(
         self, provider_ids: Sequence[str], *, now: datetime
     ) -> list[MessageId]: ...
+
+    async def record_event(
+        self, kind: str, *, now: datetime, data: dict[str, object] | None = None
+    ) -> None: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -140,36 +148,71 @@ class MailIntake:
         now = self._clock()
         limit = self._s.max_attachment_bytes
         ours = OurThreads(self._s.domain, self._s.thread_key)
-        sorted_mails = [
-            sort_mail(parse_mail(raw, max_attachment_bytes=limit), received_at=now, ours=ours)
-            async for _, raw in box.fetch(uids)
+        fetched = [
+            (
+                uid,
+                sort_mail(parse_mail(raw, max_attachment_bytes=limit), received_at=now, ours=ours),
+            )
+            async for uid, raw in box.fetch(uids)
         ]
-        wanted = [m for m in sorted_mails if m.inbound is not None]
+        sorted_mails = [m for _, m in fetched]
+        wanted = [(uid, m.inbound, m.thread) for uid, m in fetched if m.inbound is not None]
         new = 0
+        unmarked: set[int] = set()
         if wanted:
-            answers = await self._intake.submit_many([m.inbound for m in wanted if m.inbound])
+            answers = await self._intake.submit_each([inbound for _, inbound, _ in wanted])
+            unmarked = await self._store_refused(wanted, answers)
             # A mail that joined from another address leaves the thread as it was: our next
             # reply goes to the conversation's own address and must not carry the other
             # mail's subject or Message-ID (which may name, say, her workplace's domain).
             threads = [
-                (a.conversation_id, m.thread)
-                for m, a in zip(wanted, answers, strict=True)
-                if m.thread is not None and not a.other_address
+                (a.conversation_id, thread)
+                for (uid, _, thread), a in zip(wanted, answers, strict=True)
+                if thread is not None
+                and isinstance(a, StoredInbound)
+                and not a.other_address
+                and uid not in unmarked
             ]
             await self._state.save_mail_threads(threads, now=now)
-            new = sum(not a.duplicate for a in answers)
+            new = sum(isinstance(a, StoredInbound) and not a.duplicate for a in answers)
         bounced = [m.bounced for m in sorted_mails if m.bounced]
         if bounced:
             failed = await self._state.mark_bounced(bounced, now=now)
             log.info("bounces recorded", extra={"action": "mail_bounced", "count": len(failed)})
         # Only now, with everything stored, does the server learn that these were handled.
-        await box.mark_handled(uids, how=self._s.mark)
+        await box.mark_handled([u for u in uids if u not in unmarked], how=self._s.mark)
         skipped = len(sorted_mails) - len(wanted)
         log.info(
             "mail fetched",
             extra={"action": "mail_fetched", "count": len(uids), "new": new, "skipped": skipped},
         )
         return new
+
+    async def _store_refused(
+        self, wanted: list[Wanted], answers: list[StoredInbound | Unstorable]
+    ) -> set[int]:
+        """Store each mail the store refused in its reduced form instead, in `answers`' place,
+        and set aside one refused even so. Return the UIDs of both: they stay unmarked in the
+        mailbox, where the note says the original is, and the cursor moves past them."""
+        refused = [i for i, a in enumerate(answers) if isinstance(a, Unstorable)]
+        if not refused:
+            return set()
+        now = self._clock()
+        notes = [reduced(wanted[i][1], uid=wanted[i][0]) for i in refused]
+        for i, answer in zip(refused, await self._intake.submit_each(notes), strict=True):
+            answers[i] = answer
+            uid = wanted[i][0]
+            if isinstance(answer, StoredInbound):
+                log.warning("mail stored reduced", extra={"action": "mail_reduced", "uid": uid})
+                continue
+            log.error("mail set aside", extra={"action": "mail_set_aside", "uid": uid})
+            try:
+                await self._state.record_event(
+                    "mail_set_aside", now=now, data={"mailbox": self._s.imap.folder, "uid": uid}
+                )
+            except StorageError:
+                log.error("set-aside not recorded", extra={"action": "mail_set_aside_unrecorded"})
+        return {wanted[i][0] for i in refused}
 
 
 class MailChannel:

@@ -106,3 +106,25 @@ def sort_mail(parsed: ParsedMail, *, received_at: datetime, ours: OurThreads) ->
         attachments=attachments,
     )
     return Sorted(inbound=inbound, thread=thread_of(parsed))
+
+
+REDUCED_NOTE = (
+    f"{WARNING_MARK} このメールは受信したままの形では保存できませんでした。原本はメールボックスに"
+    "未処理のまま残っています (IMAP UID {uid})。\n"
+    "This mail could not be stored as it came; the original is left unmarked in the mailbox "
+    "(IMAP UID {uid})."
+)
+
+
+def reduced(inbound: InboundMessage, *, uid: int) -> InboundMessage:
+    """What is stored of a mail the store refused as it came: who sent it, when, and where the
+    original is. Its text, headers, attachments and thread are left out, since one of them was
+    what the database refused; the id is derived, so a refetch is still a duplicate."""
+    digest = hashlib.sha256(inbound.external_id.encode("utf-8", "surrogatepass")).hexdigest()
+    return InboundMessage(
+        channel=ChannelKind.MAIL,
+        external_id=f"reduced-{digest[:40]}",
+        sender=inbound.sender,
+        body=REDUCED_NOTE.format(uid=uid),
+        received_at=inbound.received_at,
+    )

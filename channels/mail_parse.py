@@ -5,6 +5,7 @@ with warnings, never lost, because a consulter's mail that vanishes is worse tha
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from channels.mail_jis import ESCAPED_BYTE, decode_header_text, decode_unlabeled
 from channels.mail_mime import RawHeaders, read_tree
 from channels.mail_text import split_quoted, squash_spaces
 from channels.mail_walk import MailAttachment, Walk
+from inbox.text import storable
 
 __all__ = ["LOOP_HEADER", "AutoKind", "MailAttachment", "ParsedMail", "parse_mail"]
 
@@ -138,10 +140,39 @@ def _unparsed(raw: bytes, error: Exception) -> ParsedMail:
     )
 
 
+def _storable(mail: ParsedMail) -> ParsedMail:
+    """Every text of the mail as both databases take it (inbox.text): an encoded word may
+    decode to a NUL (`=?utf-8?b?YQBi?=`), and a byte no charset placed stays surrogate-escaped
+    in a header; either would fail the mail's transaction, and with it its whole fetch."""
+    return dataclasses.replace(
+        mail,
+        message_id=storable(mail.message_id),
+        in_reply_to=None if mail.in_reply_to is None else storable(mail.in_reply_to),
+        references=tuple(storable(r) for r in mail.references),
+        sender=storable(mail.sender),
+        sender_name=storable(mail.sender_name),
+        subject=storable(mail.subject),
+        body=storable(mail.body),
+        quoted=storable(mail.quoted),
+        attachments=tuple(
+            dataclasses.replace(
+                a, filename=storable(a.filename), content_type=storable(a.content_type)
+            )
+            for a in mail.attachments
+        ),
+        warnings=tuple(storable(w) for w in mail.warnings),
+        bounced_message_id=(
+            None if mail.bounced_message_id is None else storable(mail.bounced_message_id)
+        ),
+    )
+
+
 def parse_mail(raw: bytes, *, max_attachment_bytes: int) -> ParsedMail:
     """Parse one RFC 5322 message. Never raises on malformed input: what cannot be read is
-    reported in `warnings`, and an attachment over the limit is listed without its content."""
+    reported in `warnings`, and an attachment over the limit is listed without its content.
+    Every text in it is storable (inbox.text)."""
     try:
-        return _parse(raw, max_attachment_bytes)
+        parsed = _parse(raw, max_attachment_bytes)
     except Exception as error:  # noqa: BLE001 - a consulter's mail must never be dropped
-        return _unparsed(raw, error)
+        parsed = _unparsed(raw, error)
+    return _storable(parsed)

@@ -14,6 +14,7 @@ from typing import Any, Protocol, Self
 
 from inbox.errors import ChannelError, TooLarge, ValidationError
 from inbox.model import ChannelKind, InboundMessage, OutboundMessage
+from inbox.text import storable
 
 
 class ConsulterSockets(Protocol):
@@ -54,8 +55,9 @@ def parse_chat_frame(
     body = frame.get("body")
     if not isinstance(body, str):
         raise ValidationError("required, a string", field="body")
-    # NUL cannot be stored in PostgreSQL text and has no meaning in a chat message
-    body = body.replace("\x00", "").strip()
+    # The frame may come from anywhere, not only our page: a NUL or a lone surrogate
+    # ("\\ud83d") would fail the database (inbox.text).
+    body = storable(body).strip()
     if not body:
         raise ValidationError("must not be empty", field="body")
     if len(body) > max_chars:

@@ -26,6 +26,19 @@ class TooLarge(ValidationError):
     """Input is larger than the configured limit."""
 
 
+class Unstorable(ValidationError):
+    """The database refused this message even on its own, after its text was made storable;
+    the other messages handed in with it were stored. Resending the same message will not help."""
+
+    def __init__(
+        self,
+        message: str = "this message could not be stored; it was not kept",
+        *,
+        field: str = "body",
+    ) -> None:
+        super().__init__(message, field=field)
+
+
 class ChannelError(InboxError):
     def __init__(self, message: str, *, channel: str, retryable: bool) -> None:
         super().__init__(f"[{channel}] {message}")

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from inbox.errors import IntakeBusy, StorageError
+from inbox.errors import Conflict, DatabaseUnavailable, IntakeBusy, StorageError, Unstorable
 from inbox.identity import identity_hash
 from inbox.model import (
     NEW_SENDER,
@@ -28,19 +28,23 @@ from storage.base import IntakeRouter, KeyedInbound, Store
 log = logging.getLogger(__name__)
 
 
+Outcome = StoredInbound | Unstorable  # what became of one message of a delivery
+
+
 @dataclass(slots=True)
 class Delivery:
     """What a source handed over in one go (a chat message, an IMAP fetch, a webhook's events):
-    one future for all of it, resolved when the last of its messages is committed."""
+    one future for all of it, resolved when the last of its messages is committed or refused."""
 
-    future: asyncio.Future[list[StoredInbound]]
-    answers: list[StoredInbound | None]
+    future: asyncio.Future[list[Outcome]]
+    answers: list[Outcome | None]
     left: int = field(init=False)
 
     def __post_init__(self) -> None:
         self.left = len(self.answers)
 
-    def stored(self, index: int, answer: StoredInbound) -> None:
+    def stored(self, index: int, answer: Outcome) -> None:
+        """`answer` is where the message is stored, or why the store refused it."""
         self.answers[index] = answer
         self.left -= 1
         if self.left == 0 and not self.future.done():
@@ -100,6 +104,7 @@ class Intake:
         self._ack_timeout_s = ack_timeout_s
         self._on_stored = on_stored
         self._closed = False
+        self._failing = False  # the last batch failed for an unreachable database
 
     @property
     def depth(self) -> int:
@@ -122,7 +127,13 @@ class Intake:
 
     async def submit_many(self, msgs: Sequence[InboundMessage]) -> list[StoredInbound]:
         """Several messages from one source at once, answered in order after their commits;
-        waits for room message by message, so a delivery larger than the queue still passes."""
+        waits for room message by message, so a delivery larger than the queue still passes.
+        Raises Unstorable when the store refused one of them (the others are stored)."""
+        return _all_stored(await self.submit_each(msgs))
+
+    async def submit_each(self, msgs: Sequence[InboundMessage]) -> list[Outcome]:
+        """submit_many, but a message the store refuses is answered with its Unstorable error
+        in its place, so the source can tell which of its messages were kept."""
         delivery = self._delivery(len(msgs))
         try:
             for index, msg in enumerate(msgs):
@@ -141,7 +152,7 @@ class Intake:
             raise IntakeBusy("the intake queue is full; retry shortly")
         for index, msg in enumerate(msgs):
             self._queue.put_nowait((self._keyed(msg), delivery, index))
-        return await self._wait(delivery)
+        return _all_stored(await self._wait(delivery))
 
     def _keyed(self, msg: InboundMessage) -> KeyedInbound:
         # Rules and triage label a message before it is stored, so that the labels go into the
@@ -187,7 +198,7 @@ class Intake:
         future = asyncio.get_running_loop().create_future()
         return Delivery(future=future, answers=[None] * size)
 
-    async def _wait(self, delivery: Delivery) -> list[StoredInbound]:
+    async def _wait(self, delivery: Delivery) -> list[Outcome]:
         try:
             # wait_for cancels the future on timeout; the writer then skips it. The messages may
             # still be stored; the source's retry is then recognized as a duplicate.
@@ -208,7 +219,8 @@ class Intake:
         return self._queue.qsize()
 
     async def run_writer(self) -> None:
-        """Store whatever waits in one transaction per round, until cancelled."""
+        """Store whatever waits in one transaction per round, until cancelled. No message and
+        no bug stops it: every channel waits on this one task."""
         while True:
             batch = [await self._queue.get()]
             while len(batch) < self._batch_max:
@@ -218,25 +230,74 @@ class Intake:
                     break
             try:
                 await self._write(batch)
+            except Exception as exc:
+                # Past the store (the on_stored callback): what is unanswered is told to retry.
+                log.error(
+                    "intake writer failed",
+                    exc_info=exc,  # the formatter leaves out messages that may quote a body
+                    extra={"action": "intake_writer_failed"},
+                )
+                for _, delivery, _ in batch:
+                    delivery.failed(IntakeBusy("the message could not be stored; retry shortly"))
             finally:
                 for _ in batch:
                     self._queue.task_done()
 
     async def _write(self, batch: list[Pending]) -> None:
+        """Store the batch in one transaction. When the database is unreachable (or its
+        writers kept colliding), the batch fails as a whole and its sources retry. Any other
+        failure is some message's, or a bug's: the batch is stored in halves, down to single
+        messages, so the others are kept and only the one that fails alone is refused."""
         try:
             items = await self._labeled([item for item, _, _ in batch])
             answers = await self._store.save_inbound_batch(items, router=self._router)
-        except StorageError:
-            log.error(
+        except (DatabaseUnavailable, Conflict) as exc:
+            # Logged once while the database stays away, not once per batch of the outage.
+            log.log(
+                logging.DEBUG if self._failing else logging.ERROR,
                 "batch not stored",
-                exc_info=True,
+                exc_info=exc,
                 extra={"action": "intake_batch_failed", "size": len(batch)},
             )
+            self._failing = True
             for _, delivery, _ in batch:
                 # Not the database's error: the answer goes back to the source (a consulter's
                 # web chat); the log above has it.
                 delivery.failed(IntakeBusy("could not store the message; retry shortly"))
             return
+        except Exception as exc:  # noqa: BLE001 - isolated below, logged without values
+            await self._isolate(batch, exc)
+            return
+        if self._failing:
+            self._failing = False
+            log.info("batches stored again", extra={"action": "intake_recovered"})
+        self._answer(batch, items, answers)
+
+    async def _isolate(self, batch: list[Pending], exc: Exception) -> None:
+        if len(batch) > 1:
+            log.warning(
+                "batch refused; storing it in halves",
+                extra={"action": "intake_batch_split", "size": len(batch), "error": _kind(exc)},
+            )
+            half = len(batch) // 2
+            await self._write(batch[:half])
+            await self._write(batch[half:])
+            return
+        ((item, delivery, index),) = batch
+        log.error(
+            "message refused by the store",
+            extra={
+                "action": "intake_message_refused",
+                "channel": item.message.channel.value,
+                "error": _kind(exc),
+            },
+            exc_info=exc,
+        )
+        delivery.stored(index, Unstorable())
+
+    def _answer(
+        self, batch: list[Pending], items: list[KeyedInbound], answers: list[StoredInbound]
+    ) -> None:
         for (_, delivery, index), answer in zip(batch, answers, strict=True):
             delivery.stored(index, answer)
         fresh = [a for a in answers if not a.duplicate]
@@ -251,3 +312,15 @@ class Intake:
                 extra={"action": "conversations_assigned", "count": given, "by": "intake"},
             )
         self._on_stored(list(zip(items, answers, strict=True)))
+
+
+def _kind(exc: BaseException) -> str:
+    """The exception's type, never its message (which may quote the value it refused)."""
+    return f"{type(exc).__module__}.{type(exc).__qualname__}"
+
+
+def _all_stored(outcomes: list[Outcome]) -> list[StoredInbound]:
+    for outcome in outcomes:
+        if isinstance(outcome, Unstorable):
+            raise outcome
+    return [o for o in outcomes if isinstance(o, StoredInbound)]

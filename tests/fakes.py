@@ -1,11 +1,14 @@
-"""Typed fakes of our own Protocols (never MagicMock): a channel that fails on cue."""
+"""Typed fakes of our own Protocols (never MagicMock): a channel that fails on cue, a store's
+intake that refuses some messages."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Self
 
 from inbox.errors import ChannelError
-from inbox.model import ChannelKind, OutboundMessage
+from inbox.model import ChannelKind, InboundMessage, OutboundMessage, StoredInbound
+from storage.base import IntakeRouter, KeyedInbound, Store
 
 
 class ScriptedChannel:
@@ -29,3 +32,22 @@ class ScriptedChannel:
             raise outcome
         self.sent.append(msg)
         return outcome
+
+
+class RefusingIntake:
+    """Stands in for a real store's save_inbound_batch (monkeypatch it onto the store): raises
+    `error` for any batch holding a message `refuses` picks, else stores; counts the calls."""
+
+    def __init__(
+        self, store: Store, refuses: Callable[[InboundMessage], bool], error: Exception
+    ) -> None:
+        self.save = store.save_inbound_batch
+        self.refuses, self.error, self.calls = refuses, error, 0
+
+    async def __call__(
+        self, items: Sequence[KeyedInbound], *, router: IntakeRouter | None = None
+    ) -> list[StoredInbound]:
+        self.calls += 1
+        if any(self.refuses(i.message) for i in items):
+            raise self.error
+        return await self.save(items, router=router)

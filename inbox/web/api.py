@@ -22,6 +22,7 @@ from inbox.model import (
     User,
     UserId,
 )
+from inbox.text import storable
 from inbox.web.access import (
     SESSION_COOKIE,
     check_can_act,
@@ -32,7 +33,14 @@ from inbox.web.access import (
     sees_everything,
     session_ttl,
 )
-from inbox.web.server import SERVICES, field_int, field_str, json_body, path_id
+from inbox.web.server import (
+    MAX_DB_INT,
+    SERVICES,
+    field_int,
+    field_str,
+    json_body,
+    path_id,
+)
 from inbox.web.signin import checked_login, new_password_hash
 
 routes = web.RouteTableDef()
@@ -319,9 +327,8 @@ async def create_user(request: web.Request) -> web.Response:
 async def disable_user(request: web.Request) -> web.Response:
     await require(request, Role.ADMIN)
     services = request.app[SERVICES]
-    user = await services.store.set_user_disabled(
-        request.match_info["username"], True, now=services.clock()
-    )
+    username = storable(request.match_info["username"])  # a %00 in the path is a NUL
+    user = await services.store.set_user_disabled(username, True, now=services.clock())
     services.router.wake()  # her conversations are back in the queue
     services.on_event()
     return web.json_response({"user": user_json(user)})
@@ -331,7 +338,7 @@ async def disable_user(request: web.Request) -> web.Response:
 async def list_events(request: web.Request) -> web.Response:
     user = await require(request, Role.SUPERVISOR, Role.ADMIN)
     after = request.query.get("after", "0")
-    if not after.isdigit():
+    if not (after.isascii() and after.isdigit()) or int(after) > MAX_DB_INT:
         raise ValidationError("a non-negative integer", field="after")
     events = await request.app[SERVICES].store.list_events(after_id=int(after))
     # The log with each event's data, which the live feed to every staff socket leaves out.

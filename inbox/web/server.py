@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from aiohttp import web
 
@@ -32,6 +32,7 @@ from inbox.pipeline import Intake
 from inbox.privacy import DEFAULT_REVEAL_ROLES, AnonymityPolicy
 from inbox.resilience import Outages
 from inbox.router import Router
+from inbox.text import storable_json
 from inbox.throttle import SignInGuard
 from inbox.web.hub import Hub
 from routing.replies import ReplyTexts
@@ -149,12 +150,19 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 
 def read_json_object(raw: bytes) -> dict[str, Any]:
+    """The request's JSON object, every string in it made storable (inbox.text), so a lone
+    surrogate or a NUL in a reply, note or name is stored the same way on both databases."""
     try:
         data = json.loads(raw or b"null")
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValidationError(f"malformed JSON ({exc})", field="body") from None
     if not isinstance(data, dict):
         raise ValidationError("expected a JSON object", field="body")
+    # The fast path: JSON forbids raw control characters, so in UTF-8 only an escape (\u0000,
+    # \ud83d) or a surrogate's UTF-8 form (ED A0-BF .., which json.loads lets through) can
+    # put either in a string; UTF-16 and UTF-32 (which json.loads also reads) hold NUL bytes.
+    if b"\\u" in raw or b"\xed" in raw or b"\x00" in raw:
+        return dict(storable_json(data))
     return data
 
 
@@ -171,16 +179,31 @@ def field_str(data: dict[str, Any], name: str, *, max_chars: int | None = None) 
     return value
 
 
+# Both databases store integers in 64 bits; a larger one fails the driver (SQLite: 500,
+# PostgreSQL: 503), so the edge answers it as what it is: no such id, or a bad field.
+MAX_DB_INT = 2**63 - 1
+
+
+def is_db_int(value: object) -> TypeGuard[int]:
+    """A JSON integer (not a bool) that both databases can store."""
+    return (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and -MAX_DB_INT <= value <= MAX_DB_INT
+    )
+
+
 def field_int(data: dict[str, Any], name: str) -> int:
     value = data.get(name)
-    if not isinstance(value, int) or isinstance(value, bool):
+    if not is_db_int(value):
         raise ValidationError("required, an integer", field=name)
     return value
 
 
 def path_id(request: web.Request, name: str = "id") -> int:
     raw = request.match_info[name]
-    if not raw.isdigit():
+    # isdigit() alone passes "²" and "٣", which int() refuses or reads
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_DB_INT:
         raise NotFound(f"{name} {raw!r} is not a number")
     return int(raw)
 

@@ -806,3 +806,44 @@ def test_loop_header() -> None:
     msg.set_content("our own reply")
     assert parse(msg.as_bytes()).auto is AutoKind.LOOP
     assert LOOP_HEADER == "X-Tsunagu-Loop"
+
+
+def test_every_text_of_a_mail_is_storable() -> None:
+    """A NUL from an encoded word, 8-bit bytes left surrogate-escaped in ids: nothing that
+    either database refuses comes out of the parser."""
+    filename = b_word("utf-8", "f\x00é.pdf".encode()).encode()
+    part = b'Content-Disposition: attachment; filename="' + filename + b'"'
+    name = b_word("utf-8", "名\x00前".encode())
+    parsed = parse_mail(
+        raw(
+            f"From: {name} <a@example.jp>",
+            "Subject: =?utf-8?b?YQBi?=",
+            b"Message-ID: <\xff\xfe@example.jp>",
+            b"In-Reply-To: <\xe9@example.jp>",
+            b"References: <r\xe9f@example.jp>",
+            'Content-Type: multipart/mixed; boundary="b"',
+            body=b"--b\nContent-Type: text/plain; charset=utf-8\n\nbody a\x00b\n"
+            + b"--b\nContent-Type: application/pdf\n"
+            + part
+            + b"\n\nxx\n--b--\n",
+        ),
+        max_attachment_bytes=1000,
+    )
+    texts = [
+        parsed.message_id,
+        parsed.in_reply_to or "",
+        *parsed.references,
+        parsed.sender,
+        parsed.sender_name,
+        parsed.subject,
+        parsed.body,
+        parsed.quoted,
+        *parsed.warnings,
+        *(a.filename for a in parsed.attachments),
+    ]
+    for text in texts:
+        text.encode("utf-8")  # raises on a surrogate
+        assert "\x00" not in text
+    assert (parsed.subject, parsed.sender_name, parsed.body) == ("ab", "名前", "body ab")
+    assert parsed.message_id == "\ufffd\ufffd@example.jp"
+    assert [a.filename for a in parsed.attachments] == ["fé.pdf"]

@@ -1,4 +1,5 @@
-"""A real server (inbox.app.serve) on 127.0.0.1 port 0, on SQLite, and clients to drive it."""
+"""A real server (inbox.app.serve) on 127.0.0.1 port 0, on SQLite (`server`) or on both
+databases (`site`), and clients to drive it."""
 
 from __future__ import annotations
 
@@ -15,13 +16,14 @@ from typing import Any
 import aiohttp
 import pytest
 
-from inbox.app import serve
+from inbox.app import build_store, serve
 from inbox.auth import hash_password
 from inbox.config import Config, load_config
 from inbox.logging import configure_logging
-from inbox.model import Role
+from inbox.model import Role, UserId
+from storage.base import Store
 from storage.sqlite import SqliteStore
-from tests.factories import T0
+from tests.factories import T0, new_user
 
 PASSWORD = "correct horse battery"
 STAFF = {
@@ -52,8 +54,6 @@ def make_config(tmp_path: Path, **sections: dict[str, Any]) -> Config:
 
 
 async def add_staff(cfg: Config, capacity: int = 3) -> dict[str, int]:
-    from tests.factories import new_user
-
     assert cfg.database.sqlite_path is not None
     ids: dict[str, int] = {}
     password_hash = hash_password(PASSWORD)
@@ -117,3 +117,43 @@ def captured_logs() -> Iterator[io.StringIO]:
     for handler in list(root.handlers):
         root.removeHandler(handler)
     root.setLevel(logging.WARNING)
+
+
+@dataclass
+class Site:
+    """A running server on either database (the `site` fixture), and the store beside it."""
+
+    server: Server
+    store: Store  # a second connection to the server's database, to set up and to check
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def id(self, username: str) -> UserId:
+        return UserId(self.server.ids[username])
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def site(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Site]:
+    cfg = make_config(tmp_path)
+    if request.param == "postgres":
+        url = await request.getfixturevalue("pg_template").fresh_database()
+        cfg = dataclasses.replace(cfg, database=dataclasses.replace(cfg.database, url=url))
+    async with build_store(cfg.database) as store:
+        await store.migrate()
+        ids: dict[str, int] = {}
+        password_hash = hash_password(PASSWORD)
+        for name, roles in STAFF.items():
+            user = dataclasses.replace(new_user(name, roles=roles), password_hash=password_hash)
+            ids[name] = (await store.create_user(user, now=T0)).id
+        async with running(cfg) as server_url:
+            yield Site(Server(url=server_url, cfg=cfg, ids=ids), store)
+    if request.param == "postgres":
+        await request.getfixturevalue("pg_template").drop(cfg.database.url)
+
+
+@pytest.fixture
+async def boss(site: Site) -> AsyncIterator[aiohttp.ClientSession]:
+    async with await sign_in(site.url, "boss") as session:
+        yield session

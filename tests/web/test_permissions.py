@@ -16,8 +16,8 @@ from inbox.app import build_store
 from inbox.auth import hash_password
 from inbox.model import ChannelKind
 from tests.factories import T0, new_user
-from tests.web.conftest import PASSWORD, STAFF, Server, make_config, running, sign_in
-from tests.web.test_supervision import Site, call, everyone_away, now_inbound, seed
+from tests.web.conftest import PASSWORD, STAFF, Server, Site, make_config, running, sign_in
+from tests.web.test_supervision import call, everyone_away, now_inbound, seed
 
 ROLES = ("sato", "boss", "phone", "admin")  # counselor, supervisor, phone_staff, admin
 # Conversations: Q queued, S sato's, Z suzuki's, P a queued phone call.

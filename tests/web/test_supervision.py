@@ -4,11 +4,8 @@ and presence, moving and draining work, pausing channels, the live view and open
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -16,8 +13,6 @@ import aiosqlite
 import asyncpg
 import pytest
 
-from inbox.app import build_store
-from inbox.auth import hash_password
 from inbox.model import (
     ChannelKind,
     ConversationId,
@@ -25,50 +20,11 @@ from inbox.model import (
     Direction,
     IntakeLabels,
     Presence,
-    UserId,
 )
-from storage.base import KeyedInbound, Store
-from tests.factories import T0, inbound, new_user
-from tests.web.conftest import PASSWORD, STAFF, Server, make_config, running, sign_in
+from storage.base import KeyedInbound
+from tests.factories import inbound
+from tests.web.conftest import Site, sign_in
 from tests.web.test_webchat import chat, next_event, say
-
-
-@dataclass
-class Site:
-    server: Server
-    store: Store  # a second connection to the server's database, to set up and to check
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    def id(self, username: str) -> UserId:
-        return UserId(self.server.ids[username])
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def site(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Site]:
-    cfg = make_config(tmp_path)
-    if request.param == "postgres":
-        url = await request.getfixturevalue("pg_template").fresh_database()
-        cfg = dataclasses.replace(cfg, database=dataclasses.replace(cfg.database, url=url))
-    async with build_store(cfg.database) as store:
-        await store.migrate()
-        ids: dict[str, int] = {}
-        password_hash = hash_password(PASSWORD)
-        for name, roles in STAFF.items():
-            user = dataclasses.replace(new_user(name, roles=roles), password_hash=password_hash)
-            ids[name] = (await store.create_user(user, now=T0)).id
-        async with running(cfg) as server_url:
-            yield Site(Server(url=server_url, cfg=cfg, ids=ids), store)
-    if request.param == "postgres":
-        await request.getfixturevalue("pg_template").drop(cfg.database.url)
-
-
-@pytest.fixture
-async def boss(site: Site) -> AsyncIterator[aiohttp.ClientSession]:
-    async with await sign_in(site.url, "boss") as session:
-        yield session
 
 
 @pytest.fixture
