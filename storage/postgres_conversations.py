@@ -119,9 +119,7 @@ class PostgresConversations(PostgresBase):
         limit: int = 200,
         before: MessageId | None = None,
     ) -> list[Message]:
-        found = await self._fetch(
-            q.CONSULTER_HISTORY, str(channel), identity_hash, limit, before
-        )
+        found = await self._fetch(q.CONSULTER_HISTORY, str(channel), identity_hash, limit, before)
         return [rows.message(r, _parse) for r in reversed(found)]
 
 
