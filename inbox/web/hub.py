@@ -3,9 +3,8 @@
 A socket whose queue is full, or whose writes stay blocked for `send_timeout_s` (its peer does
 not read), is closed with 1013 (try again later); its page reconnects and refetches, which is
 cheaper for everyone than letting one slow phone stall the others or hold memory. The transport
-buffers at most about WRITE_BUFFER_BYTES plus one frame: asyncio's default high-water mark lets
-writes run ahead of the peer until the kernel's buffers are full, and aiohttp only waits for a
-drain once it has written 64 KiB.
+buffers at most about WRITE_BUFFER_BYTES plus one frame (asyncio's default high-water mark and
+aiohttp's writer limit are 64 KiB each), and the kernel KERNEL_SEND_BUFFER_BYTES.
 """
 
 from __future__ import annotations
@@ -13,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import socket
 from collections import defaultdict
 from collections.abc import Hashable
 from typing import Any
@@ -21,6 +21,7 @@ from aiohttp import WSCloseCode, web
 
 log = logging.getLogger(__name__)
 WRITE_BUFFER_BYTES = 16 * 1024
+KERNEL_SEND_BUFFER_BYTES = 64 * 1024  # the kernel doubles it for its bookkeeping
 CLOSE_TIMEOUT_S = 2.0  # a closing handshake the peer does not read is cut short
 
 
@@ -53,6 +54,11 @@ class Subscriber:
         self._send_timeout_s = send_timeout_s
         if transport is not None:
             transport.set_write_buffer_limits(high=WRITE_BUFFER_BYTES)
+            sock = transport.get_extra_info("socket")
+            if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+                # Linux grows a send buffer up to tcp_wmem's maximum (4 MiB) even for a peer
+                # that reads nothing: kernel memory that one stalled phone could pin.
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, KERNEL_SEND_BUFFER_BYTES)
 
     async def write_forever(self) -> None:
         """Run as the socket's writer task until cancelled or the socket closes; a peer that
