@@ -1,0 +1,180 @@
+"""`tsunagu bench sockets`: what open sockets cost the server, and what never-reading ones cost
+the other consulters.
+
+The server runs as its own process (`python -m inbox serve`, built-in defaults, SQLite in a
+temporary folder, 127.0.0.1 port 0), so its resident memory (/proc/PID/statm) is its own.
+1. Memory: RSS before, with idle consulter and staff sockets open, and after they closed.
+2. Slow clients: normal consulters send at a fixed total rate and time each ack, first alone
+   (the baseline), then beside never-reading sockets that keep sending (inbox.bench_clients):
+   each reopens when the server cuts it off. The ratio is the p99 beside them over the p99
+   alone. Ends with `socket_kb=<kb> slow_client_p99_ratio=<ratio>`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import sys
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from time import perf_counter
+from typing import Any
+
+import aiohttp
+
+from inbox.bench import pct, progress, verdict
+from inbox.bench_load import Consulter, Flood, open_consulters, staff_token
+from inbox.errors import ValidationError
+
+TARGET_SOCKET_KB = 30.0
+TARGET_RATIO = 1.5
+READY = re.compile(r"web chat:\s+(http://\S+)/chat")
+START_TIMEOUT_S = 60.0
+SETTLE_S = 2.0  # for the server to let go of closed sockets before RSS is read again
+
+
+def rss_kb(pid: int) -> float:
+    pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 1024
+
+
+@asynccontextmanager
+async def server_process(data_dir: Path) -> AsyncIterator[tuple[str, int]]:
+    """`tsunagu serve` on port 0 with the built-in defaults; its URL and pid until stopped."""
+    config = data_dir / "config.toml"
+    config.write_text('[logging]\nlevel = "WARNING"\n')
+    env = {**os.environ, "TSUNAGU_DATA_DIR": str(data_dir / "data")}
+    env.pop("TSUNAGU_DATABASE_URL", None)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "inbox", "serve", "--port", "0", "--config", str(config),
+        env=env, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stderr is not None
+    stderr = proc.stderr
+    try:
+        async with asyncio.timeout(START_TIMEOUT_S):
+            while not (found := READY.search((await stderr.readline()).decode())):
+                if stderr.at_eof():
+                    raise RuntimeError("the server exited before it was ready")
+        async with asyncio.TaskGroup() as tg:
+            drain = tg.create_task(_drain(stderr), name="server-stderr")
+            yield found[1], proc.pid
+            drain.cancel()
+    finally:
+        if proc.returncode is None:
+            proc.terminate()
+            async with asyncio.timeout(30):
+                await proc.wait()
+
+
+async def _drain(stream: asyncio.StreamReader) -> None:
+    while await stream.readline():
+        pass
+
+
+async def memory_phase(
+    http: aiohttp.ClientSession, url: str, pid: int, consulters: int, staff: int, token: str
+) -> tuple[float, list[str]]:
+    before = rss_kb(pid)
+    progress(f"opening {consulters} idle consulter and {staff} staff sockets")
+    chats = await open_consulters(http, url, consulters)
+    ws_url = url.replace("http://", "ws://") + "/api/ws"
+    headers = {"Authorization": f"Bearer {token}"}
+    staff_sockets = [await http.ws_connect(ws_url, headers=headers) for _ in range(staff)]
+    opened = rss_kb(pid)
+    for ws in [c.ws for c in chats] + staff_sockets:
+        await ws.close()
+    await asyncio.sleep(SETTLE_S)
+    after = rss_kb(pid)
+    per_socket = (opened - before) / (consulters + staff)
+    lines = [
+        f"  server RSS          {before / 1024:8.1f} MiB before",
+        f"                      {opened / 1024:8.1f} MiB with {consulters} consulter and "
+        f"{staff} staff sockets open",
+        f"                      {after / 1024:8.1f} MiB after they closed "
+        f"({(after - before) / 1024:+.1f} MiB against before)",
+        f"  per socket          {per_socket:8.1f} KiB   "
+        f"(< {TARGET_SOCKET_KB:g}: {verdict(per_socket < TARGET_SOCKET_KB)})",
+    ]
+    return per_socket, lines
+
+
+async def paced_acks(
+    chats: list[Consulter], rate: float, seconds: float
+) -> tuple[list[float], int]:
+    """Send rate*seconds messages round-robin at absolute times; the ack latencies in ms
+    (sorted) and how many were not acked (an error answer or no answer in time)."""
+    n = max(1, int(rate * seconds))
+    start = perf_counter()
+    waits = []
+    for i in range(n):
+        delay = start + i / rate - perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        waits.append(chats[i % len(chats)].say(f"相談 {i}"))
+    answers = await asyncio.gather(*waits)
+    acked = sorted(ms for ms in answers if ms is not None)
+    return acked, n - len(acked)
+
+
+async def slow_phase(http: aiohttp.ClientSession, url: str, args: Any) -> tuple[float, list[str]]:
+    rate, seconds = float(args.rate), float(args.seconds)
+    progress(f"{args.normal} consulters at {rate:g} msg/s for {seconds:g} s, alone")
+    chats = await open_consulters(http, url, int(args.normal), read=True)
+    try:
+        await paced_acks(chats, rate, min(1.0, seconds))  # warm-up: first connections, caches
+        alone, missed_alone = await paced_acks(chats, rate, seconds)
+        flood = await Flood.seed(http, url, int(args.slow))
+        progress(f"the same beside {args.slow} never-reading sockets")
+        async with flood.running(url):
+            await asyncio.sleep(min(3.0, seconds))  # until their buffers are full
+            beside, missed_beside = await paced_acks(chats, rate, seconds)
+    finally:
+        for chat in chats:
+            await chat.close()
+    if not alone or not beside:
+        raise RuntimeError("no message was acknowledged; see the server's log")
+    ratio = pct(beside, 0.99) / pct(alone, 0.99)
+    lines = [
+        f"  acks alone          p50 {pct(alone, 0.5):6.1f} ms  p99 {pct(alone, 0.99):6.1f} ms"
+        f"  ({len(alone)} acked, {missed_alone} not)",
+        f"  acks beside slow    p50 {pct(beside, 0.5):6.1f} ms  p99 {pct(beside, 0.99):6.1f} ms"
+        f"  ({len(beside)} acked, {missed_beside} not)",
+        f"    ratio             {ratio:8.2f}   "
+        f"(< {TARGET_RATIO:g}: {verdict(ratio < TARGET_RATIO)})",
+        f"  never-reading       {flood.opened} opened, {flood.cut_off} cut off by the server, "
+        f"{flood.frames} frames sent",
+    ]
+    return ratio, lines
+
+
+def run_sockets_bench(args: Any) -> int:
+    sizes = [args.consulters, args.staff, args.slow, args.normal]
+    if min(sizes) < 1 or args.rate <= 0 or args.seconds <= 0:
+        raise ValidationError("sizes, --rate and --seconds must be positive", field="bench")
+    if not Path("/proc/self/statm").exists():
+        print(
+            "tsunagu bench sockets: reads the server's memory from /proc (Linux)", file=sys.stderr
+        )
+        return 2
+    return asyncio.run(_bench(args))
+
+
+async def _bench(args: Any) -> int:
+    with tempfile.TemporaryDirectory(prefix="tsunagu-bench-") as tmp:
+        token = await staff_token(Path(tmp) / "data")
+        async with server_process(Path(tmp)) as (url, pid):
+            progress(f"server pid {pid} at {url}")
+            connector = aiohttp.TCPConnector(limit=0)  # the default 100 would cap open sockets
+            async with aiohttp.ClientSession(connector=connector) as http:
+                per_socket, memory = await memory_phase(
+                    http, url, pid, int(args.consulters), int(args.staff), token
+                )
+                ratio, slow = await slow_phase(http, url, args)
+    print("\n".join(["== sockets (SQLite, built-in defaults) ==", *memory, *slow]), flush=True)
+    print(f"socket_kb={per_socket:.1f} slow_client_p99_ratio={ratio:.2f}")
+    return 0
