@@ -19,6 +19,7 @@ import sys
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from time import perf_counter
 from typing import Any
@@ -39,6 +40,12 @@ SETTLE_S = 2.0  # for the server to let go of closed sockets before RSS is read 
 def rss_kb(pid: int) -> float:
     pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
     return pages * os.sysconf("SC_PAGE_SIZE") / 1024
+
+
+def cpu_s(pid: int) -> float:
+    """User and system CPU time the process has used (fields 14 and 15 of /proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @asynccontextmanager
@@ -76,74 +83,98 @@ async def _drain(stream: asyncio.StreamReader) -> None:
         pass
 
 
-async def memory_phase(
-    http: aiohttp.ClientSession, url: str, pid: int, consulters: int, staff: int, token: str
-) -> tuple[float, list[str]]:
-    before = rss_kb(pid)
-    progress(f"opening {consulters} idle consulter and {staff} staff sockets")
+async def open_idle(
+    http: aiohttp.ClientSession, url: str, consulters: int, staff: int, token: str
+) -> list[aiohttp.ClientWebSocketResponse]:
     chats = await open_consulters(http, url, consulters)
     ws_url = url.replace("http://", "ws://") + "/api/ws"
     headers = {"Authorization": f"Bearer {token}"}
-    staff_sockets = [await http.ws_connect(ws_url, headers=headers) for _ in range(staff)]
-    opened = rss_kb(pid)
-    for ws in [c.ws for c in chats] + staff_sockets:
-        await ws.close()
-    await asyncio.sleep(SETTLE_S)
-    after = rss_kb(pid)
-    per_socket = (opened - before) / (consulters + staff)
+    return [c.ws for c in chats] + [
+        await http.ws_connect(ws_url, headers=headers) for _ in range(staff)
+    ]
+
+
+async def memory_phase(
+    http: aiohttp.ClientSession, url: str, pid: int, consulters: int, staff: int, token: str
+) -> tuple[float, list[str]]:
+    """Two waves of idle sockets: the first for the cost of a socket, the second to show that
+    what the first used is used again (freed) rather than kept (leaked)."""
+    before = rss_kb(pid)
+    rss: list[tuple[float, float]] = []  # (open, closed) per wave
+    for wave in (1, 2):
+        progress(f"wave {wave}: {consulters} idle consulter and {staff} staff sockets")
+        sockets = await open_idle(http, url, consulters, staff, token)
+        opened = rss_kb(pid)
+        for ws in sockets:
+            await ws.close()
+        await asyncio.sleep(SETTLE_S)
+        rss.append((opened, rss_kb(pid)))
+    per_socket = (rss[0][0] - before) / (consulters + staff)
+    mib = [f"{kb / 1024:.1f}" for kb in (before, *rss[0], *rss[1])]
     lines = [
-        f"  server RSS          {before / 1024:8.1f} MiB before",
-        f"                      {opened / 1024:8.1f} MiB with {consulters} consulter and "
-        f"{staff} staff sockets open",
-        f"                      {after / 1024:8.1f} MiB after they closed "
-        f"({(after - before) / 1024:+.1f} MiB against before)",
+        f"  server RSS, MiB     {mib[0]} before; {mib[1]} with {consulters} consulter and "
+        f"{staff} staff sockets open, {mib[2]} after they closed;",
+        f"                      again: {mib[3]} open, {mib[4]} closed (the allocator keeps "
+        "freed memory for the next sockets: no growth, no leak)",
         f"  per socket          {per_socket:8.1f} KiB   "
         f"(< {TARGET_SOCKET_KB:g}: {verdict(per_socket < TARGET_SOCKET_KB)})",
     ]
     return per_socket, lines
 
 
-async def paced_acks(
-    chats: list[Consulter], rate: float, seconds: float
-) -> tuple[list[float], int]:
-    """Send rate*seconds messages round-robin at absolute times; the ack latencies in ms
-    (sorted) and how many were not acked (an error answer or no answer in time)."""
+@dataclass(frozen=True, slots=True)
+class Run:
+    acked_ms: list[float]  # sorted
+    missed: int  # an error answer, or none in time
+    server_cpu: float  # share of one core the server used
+
+    def line(self, name: str) -> str:
+        ms = self.acked_ms
+        return (
+            f"  {name:<19} p50 {pct(ms, 0.5):6.1f} ms  p99 {pct(ms, 0.99):6.1f} ms  "
+            f"({len(ms)} acked, {self.missed} not; server CPU {self.server_cpu:.0%})"
+        )
+
+
+async def paced_acks(chats: list[Consulter], pid: int, rate: float, seconds: float) -> Run:
+    """Send rate*seconds messages round-robin at absolute times and time their acks."""
     n = max(1, int(rate * seconds))
-    start = perf_counter()
-    waits = []
-    for i in range(n):
-        delay = start + i / rate - perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        waits.append(chats[i % len(chats)].say(f"相談 {i}"))
-    answers = await asyncio.gather(*waits)
-    acked = sorted(ms for ms in answers if ms is not None)
-    return acked, n - len(acked)
+    start, cpu = perf_counter(), cpu_s(pid)
+    async with asyncio.TaskGroup() as tg:
+        waits = []
+        for i in range(n):
+            delay = start + i / rate - perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            waits.append(tg.create_task(chats[i % len(chats)].say(f"相談 {i}"), name="say"))
+    acked = sorted(ms for w in waits if (ms := w.result()) is not None)
+    if not acked:
+        raise RuntimeError("no message was acknowledged; see the server's log")
+    cpu_share = (cpu_s(pid) - cpu) / (perf_counter() - start)
+    return Run(acked_ms=acked, missed=n - len(acked), server_cpu=cpu_share)
 
 
-async def slow_phase(http: aiohttp.ClientSession, url: str, args: Any) -> tuple[float, list[str]]:
+async def slow_phase(
+    http: aiohttp.ClientSession, url: str, pid: int, args: Any
+) -> tuple[float, list[str]]:
     rate, seconds = float(args.rate), float(args.seconds)
     progress(f"{args.normal} consulters at {rate:g} msg/s for {seconds:g} s, alone")
     chats = await open_consulters(http, url, int(args.normal), read=True)
     try:
-        await paced_acks(chats, rate, min(1.0, seconds))  # warm-up: first connections, caches
-        alone, missed_alone = await paced_acks(chats, rate, seconds)
+        await paced_acks(chats, pid, rate, min(1.0, seconds))  # warm-up: connections, caches
+        alone = await paced_acks(chats, pid, rate, seconds)
         flood = await Flood.seed(http, url, int(args.slow))
         progress(f"the same beside {args.slow} never-reading sockets")
         async with flood.running(url):
             await asyncio.sleep(min(3.0, seconds))  # until their buffers are full
-            beside, missed_beside = await paced_acks(chats, rate, seconds)
+            beside = await paced_acks(chats, pid, rate, seconds)
     finally:
         for chat in chats:
             await chat.close()
-    if not alone or not beside:
-        raise RuntimeError("no message was acknowledged; see the server's log")
-    ratio = pct(beside, 0.99) / pct(alone, 0.99)
+    ratio = pct(beside.acked_ms, 0.99) / pct(alone.acked_ms, 0.99)
     lines = [
-        f"  acks alone          p50 {pct(alone, 0.5):6.1f} ms  p99 {pct(alone, 0.99):6.1f} ms"
-        f"  ({len(alone)} acked, {missed_alone} not)",
-        f"  acks beside slow    p50 {pct(beside, 0.5):6.1f} ms  p99 {pct(beside, 0.99):6.1f} ms"
-        f"  ({len(beside)} acked, {missed_beside} not)",
+        alone.line("acks alone"),
+        beside.line("acks beside slow"),
         f"    ratio             {ratio:8.2f}   "
         f"(< {TARGET_RATIO:g}: {verdict(ratio < TARGET_RATIO)})",
         f"  never-reading       {flood.opened} opened, {flood.cut_off} cut off by the server, "
@@ -174,7 +205,7 @@ async def _bench(args: Any) -> int:
                 per_socket, memory = await memory_phase(
                     http, url, pid, int(args.consulters), int(args.staff), token
                 )
-                ratio, slow = await slow_phase(http, url, args)
+                ratio, slow = await slow_phase(http, url, pid, args)
     print("\n".join(["== sockets (SQLite, built-in defaults) ==", *memory, *slow]), flush=True)
     print(f"socket_kb={per_socket:.1f} slow_client_p99_ratio={ratio:.2f}")
     return 0
