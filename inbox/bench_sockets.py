@@ -34,7 +34,7 @@ TARGET_SOCKET_KB = 30.0
 TARGET_RATIO = 1.5
 READY = re.compile(r"web chat:\s+(http://\S+)/chat")
 START_TIMEOUT_S = 60.0
-SETTLE_S = 2.0  # for the server to let go of closed sockets before RSS is read again
+SETTLE_S = 2.0  # at most, for the server to let go of closed sockets before RSS is read
 
 
 def rss_kb(pid: int) -> float:
@@ -95,10 +95,12 @@ async def open_idle(
 
 
 async def memory_phase(
-    http: aiohttp.ClientSession, url: str, pid: int, consulters: int, staff: int, token: str
+    http: aiohttp.ClientSession, url: str, pid: int, args: Any, token: str
 ) -> tuple[float, list[str]]:
     """Two waves of idle sockets: the first for the cost of a socket, the second to show that
     what the first used is used again (freed) rather than kept (leaked)."""
+    consulters, staff = int(args.consulters), int(args.staff)
+    settle_s = min(SETTLE_S, float(args.seconds))
     before = rss_kb(pid)
     rss: list[tuple[float, float]] = []  # (open, closed) per wave
     for wave in (1, 2):
@@ -107,7 +109,7 @@ async def memory_phase(
         opened = rss_kb(pid)
         for ws in sockets:
             await ws.close()
-        await asyncio.sleep(SETTLE_S)
+        await asyncio.sleep(settle_s)
         rss.append((opened, rss_kb(pid)))
     per_socket = (rss[0][0] - before) / (consulters + staff)
     mib = [f"{kb / 1024:.1f}" for kb in (before, *rss[0], *rss[1])]
@@ -202,9 +204,7 @@ async def _bench(args: Any) -> int:
             progress(f"server pid {pid} at {url}")
             connector = aiohttp.TCPConnector(limit=0)  # the default 100 would cap open sockets
             async with aiohttp.ClientSession(connector=connector) as http:
-                per_socket, memory = await memory_phase(
-                    http, url, pid, int(args.consulters), int(args.staff), token
-                )
+                per_socket, memory = await memory_phase(http, url, pid, args, token)
                 ratio, slow = await slow_phase(http, url, pid, args)
     print("\n".join(["== sockets (SQLite, built-in defaults) ==", *memory, *slow]), flush=True)
     print(f"socket_kb={per_socket:.1f} slow_client_p99_ratio={ratio:.2f}")
