@@ -73,6 +73,8 @@ class Subscriber:
                 log.info("socket stayed behind", extra={"action": "ws_dropped_stuck"})
                 self.abort()
                 return
+            except ConnectionError:
+                return  # the peer is gone; the reader sees it too and ends the handler
 
     def abort(self) -> None:
         """Drop the connection and its unsent buffer: a close frame would wait behind them."""

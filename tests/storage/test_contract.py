@@ -311,6 +311,12 @@ async def test_consulter_history_pages_back_from_the_latest(store: Store) -> Non
     assert [m.body for m in older] == ["m0", "m1", "m2"]
     assert await store.consulter_history(ChannelKind.WEBCHAT, key, before=older[0].id) == []
     assert await store.consulter_history(ChannelKind.WEBCHAT, "unknown", before=older[0].id) == []
+    # closed, then she writes again: her history is the new conversation's
+    await store.close(first.conversation_id, actor_id=sato, now=at(8))
+    await store.save_inbound_batch(
+        [inbound("a", body="again", external_id="a9", received_at=at(9))]
+    )
+    assert [m.body for m in await store.consulter_history(ChannelKind.WEBCHAT, key)] == ["again"]
 
 
 async def test_closing(store: Store) -> None:
