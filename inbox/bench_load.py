@@ -136,6 +136,7 @@ class Flood:
 
     @asynccontextmanager
     async def running(self, url: str) -> AsyncIterator[Flood]:
+        self._stop = asyncio.Event()
         async with asyncio.TaskGroup() as tg:
             for i in range(self.sockets):
                 tg.create_task(self._one(url, self.tokens[i % len(self.tokens)]), name="flood")

@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from time import perf_counter
+from time import perf_counter, process_time
 from typing import Any
 
 import aiohttp
@@ -34,6 +34,7 @@ TARGET_SOCKET_KB = 30.0
 TARGET_RATIO = 1.5
 READY = re.compile(r"web chat:\s+(http://\S+)/chat")
 START_TIMEOUT_S = 60.0
+ROUNDS = 2
 SETTLE_S = 2.0  # at most, for the server to let go of closed sockets before RSS is read
 
 
@@ -129,19 +130,30 @@ class Run:
     acked_ms: list[float]  # sorted
     missed: int  # an error answer, or none in time
     server_cpu: float  # share of one core the server used
+    client_cpu: float  # and the bench itself, which may be what is late
+
+    @classmethod
+    def pooled(cls, runs: list[Run]) -> Run:
+        return cls(
+            acked_ms=sorted(ms for run in runs for ms in run.acked_ms),
+            missed=sum(run.missed for run in runs),
+            server_cpu=sum(run.server_cpu for run in runs) / len(runs),
+            client_cpu=sum(run.client_cpu for run in runs) / len(runs),
+        )
 
     def line(self, name: str) -> str:
         ms = self.acked_ms
         return (
             f"  {name:<19} p50 {pct(ms, 0.5):6.1f} ms  p99 {pct(ms, 0.99):6.1f} ms  "
-            f"({len(ms)} acked, {self.missed} not; server CPU {self.server_cpu:.0%})"
+            f"({len(ms)} acked, {self.missed} not; CPU server {self.server_cpu:.0%}, "
+            f"bench {self.client_cpu:.0%})"
         )
 
 
 async def paced_acks(chats: list[Consulter], pid: int, rate: float, seconds: float) -> Run:
     """Send rate*seconds messages round-robin at absolute times and time their acks."""
     n = max(1, int(rate * seconds))
-    start, cpu = perf_counter(), cpu_s(pid)
+    start, cpu, own = perf_counter(), cpu_s(pid), process_time()
     async with asyncio.TaskGroup() as tg:
         waits = []
         for i in range(n):
@@ -152,31 +164,44 @@ async def paced_acks(chats: list[Consulter], pid: int, rate: float, seconds: flo
     acked = sorted(ms for w in waits if (ms := w.result()) is not None)
     if not acked:
         raise RuntimeError("no message was acknowledged; see the server's log")
-    cpu_share = (cpu_s(pid) - cpu) / (perf_counter() - start)
-    return Run(acked_ms=acked, missed=n - len(acked), server_cpu=cpu_share)
+    took = perf_counter() - start
+    return Run(
+        acked_ms=acked,
+        missed=n - len(acked),
+        server_cpu=(cpu_s(pid) - cpu) / took,
+        client_cpu=(process_time() - own) / took,
+    )
 
 
 async def slow_phase(
     http: aiohttp.ClientSession, url: str, pid: int, args: Any
 ) -> tuple[float, list[str]]:
+    """ROUNDS of a run alone then one beside the flood, pooled per kind: the machine's own
+    load drifts, and alternating spreads the drift over both."""
     rate, seconds = float(args.rate), float(args.seconds)
-    progress(f"{args.normal} consulters at {rate:g} msg/s for {seconds:g} s, alone")
     chats = await open_consulters(http, url, int(args.normal), read=True)
+    alone: list[Run] = []
+    beside: list[Run] = []
     try:
         await paced_acks(chats, pid, rate, min(1.0, seconds))  # warm-up: connections, caches
-        alone = await paced_acks(chats, pid, rate, seconds)
         flood = await Flood.seed(http, url, int(args.slow))
-        progress(f"the same beside {args.slow} never-reading sockets")
-        async with flood.running(url):
-            await asyncio.sleep(min(3.0, seconds))  # until their buffers are full
-            beside = await paced_acks(chats, pid, rate, seconds)
+        for round_ in range(1, ROUNDS + 1):
+            progress(f"round {round_}: {args.normal} consulters at {rate:g} msg/s, alone")
+            alone.append(await paced_acks(chats, pid, rate, seconds))
+            progress(f"round {round_}: the same beside {args.slow} never-reading sockets")
+            async with flood.running(url):
+                await asyncio.sleep(min(3.0, seconds))  # until their buffers are full
+                beside.append(await paced_acks(chats, pid, rate, seconds))
     finally:
         for chat in chats:
             await chat.close()
-    ratio = pct(beside.acked_ms, 0.99) / pct(alone.acked_ms, 0.99)
+    pooled_alone, pooled_beside = Run.pooled(alone), Run.pooled(beside)
+    ratio = pct(pooled_beside.acked_ms, 0.99) / pct(pooled_alone.acked_ms, 0.99)
     lines = [
-        alone.line("acks alone"),
-        beside.line("acks beside slow"),
+        *(run.line(f"  alone, round {i}") for i, run in enumerate(alone, 1)),
+        *(run.line(f"  beside, round {i}") for i, run in enumerate(beside, 1)),
+        pooled_alone.line("acks alone"),
+        pooled_beside.line("acks beside slow"),
         f"    ratio             {ratio:8.2f}   "
         f"(< {TARGET_RATIO:g}: {verdict(ratio < TARGET_RATIO)})",
         f"  never-reading       {flood.opened} opened, {flood.cut_off} cut off by the server, "

@@ -136,6 +136,11 @@ async def consulter_socket(request: web.Request) -> web.WebSocketResponse:
         token = new_token()  # a first visit, or a token we never issued: a fresh session
     assert isinstance(token, str)
     key = session_key(token)
+    # A hello counts as a frame, so that reconnecting in a loop is refused before it costs a
+    # history page.
+    if not request.app[CHAT_LIMITS].take_frame(key, services.clock()):
+        await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"rate_limited")
+        return ws
     if services.chat_hub.count(key) >= services.settings.webchat.sockets_per_session:
         await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"too_many_sockets")
         return ws

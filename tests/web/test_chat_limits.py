@@ -102,9 +102,9 @@ async def test_over_the_rate_or_the_day_she_is_told_and_nothing_is_stored(
     tmp_path: Path, http: aiohttp.ClientSession
 ) -> None:
     clock = Clock()
-    cfg = chat_config(tmp_path, frames_per_minute=3, messages_per_day=4)
+    cfg = chat_config(tmp_path, frames_per_minute=4, messages_per_day=4)
     async with running_at(cfg, clock) as server:
-        ws, welcome = await chat(http, server)
+        ws, welcome = await chat(http, server)  # the hello is a frame too
         assert [(await say(ws, f"m{i}"))["type"] for i in range(3)] == ["ack"] * 3
         client_id = str(uuid.uuid4())
         refused = await say(ws, "four", client_id)
@@ -112,11 +112,18 @@ async def test_over_the_rate_or_the_day_she_is_told_and_nothing_is_stored(
         await ws.send_json({"type": "queue_status"})  # every frame counts
         assert (await ws.receive_json(timeout=10))["code"] == "rate_limited"
         await ws.close()
-        # a new socket of the same session is still over the limit
-        ws, welcome = await chat(http, server, welcome["token"])
-        assert (await say(ws, "five"))["code"] == "rate_limited"
+        # a new socket of the same session is refused before its welcome
+        again = await http.ws_connect(server.ws_url("/chat/ws"))
+        await again.send_json({"type": "hello", "token": welcome["token"]})
+        closing = await again.receive(timeout=10)
+        assert (closing.type, closing.data, closing.extra) == (
+            aiohttp.WSMsgType.CLOSE,
+            1008,
+            "rate_limited",
+        )
 
         clock.now += timedelta(minutes=1)
+        ws, _ = await chat(http, server, welcome["token"])
         assert (await say(ws, "m3"))["type"] == "ack"
         assert (await say(ws, "m4"))["code"] == "daily_limit"
         clock.now += timedelta(days=1)
