@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-SWEEP_AT = 1000  # entries before yesterday's are dropped, at most once a minute
+SWEEP_AT = 1000  # from this many entries on, stale ones are dropped, at most once a minute
 
 
 @dataclass(slots=True)
@@ -59,5 +59,10 @@ class SessionLimits:
         if len(self._usage) < SWEEP_AT or minute == self._swept_minute:
             return
         self._swept_minute = minute
-        # A session quiet since an earlier day has nothing left to count.
-        self._usage = {k: u for k, u in self._usage.items() if u.day == day or u.minute == minute}
+        # An entry matters while its minute runs, or for the day once it has stored a message;
+        # the rest (a fresh token per socket, say) would only pile up.
+        self._usage = {
+            k: u
+            for k, u in self._usage.items()
+            if u.minute == minute or (u.day == day and u.stored > 0)
+        }

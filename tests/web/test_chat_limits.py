@@ -21,7 +21,7 @@ from inbox.app import build_store, serve
 from inbox.auth import hash_password
 from inbox.bench_clients import StalledSocket
 from inbox.config import Config
-from inbox.web.chat_limits import SessionLimits
+from inbox.web.chat_limits import SWEEP_AT, SessionLimits
 from tests import pgutil
 from tests.factories import T0, new_user
 from tests.web.conftest import PASSWORD, Server, add_staff, make_config, sign_in
@@ -266,3 +266,15 @@ def test_limits_count_per_session_per_minute_and_per_day() -> None:
     limits.stored("a", now)
     assert not limits.may_store("a", now + timedelta(hours=1))
     assert limits.may_store("a", now + timedelta(days=1))
+
+
+def test_limits_forget_sessions_that_have_nothing_left_to_count() -> None:
+    limits = SessionLimits(frames_per_minute=2, messages_per_day=1)
+    now = T0 + timedelta(seconds=1)
+    limits.stored("wrote", now)
+    for i in range(SWEEP_AT):
+        limits.take_frame(f"fresh-{i}", now)
+    later = now + timedelta(minutes=1)
+    limits.take_frame("new", later)  # a new entry sweeps the stale ones
+    assert len(limits) == 2  # the one that wrote today, and the new one
+    assert not limits.may_store("wrote", later)
