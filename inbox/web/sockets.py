@@ -15,7 +15,7 @@ from typing import Any
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from channels.webchat import new_token, parse_chat_frame, session_key, valid_token
-from inbox.errors import IntakeBusy, TooLarge, ValidationError
+from inbox.errors import IntakeBusy, StorageError, TooLarge, ValidationError
 from inbox.model import ChannelKind, Event, Message, MessageId, Role
 from inbox.web.access import check_origin, require
 from inbox.web.chat_limits import SessionLimits
@@ -172,15 +172,22 @@ async def _consulter_frame(
         frame = read_json_object(data.encode())
     except ValidationError as exc:
         return _error("validation", None, str(exc))
-    match frame.get("type"):
-        case "queue_status":
-            return await queue_status(request, identity)
-        case "history":
-            before = frame.get("before")
-            if not isinstance(before, int) or isinstance(before, bool) or not 0 < before < 2**63:
-                return _error("validation", None, "before: a message id")
-            return {"type": "history"} | await _history_page(request, identity, MessageId(before))
+    try:
+        match frame.get("type"):
+            case "queue_status":
+                return await queue_status(request, identity)
+            case "history":
+                return await _older_page(request, identity, frame.get("before"))
+    except StorageError:
+        # her socket stays open: she may ask again once the database is back
+        return _error("database", None, "the database is unavailable; retry shortly")
     return await _chat_frame(request, key, frame)
+
+
+async def _older_page(request: web.Request, identity: str, before: object) -> dict[str, Any]:
+    if not isinstance(before, int) or isinstance(before, bool) or not 0 < before < 2**63:
+        return _error("validation", None, "before: a message id")
+    return {"type": "history"} | await _history_page(request, identity, MessageId(before))
 
 
 def _client_id(data: str) -> object:
