@@ -32,7 +32,7 @@ from inbox.throttle import SignInGuard
 from inbox.web.api import event_json
 from inbox.web.hub import Hub
 from inbox.web.server import Services, WebSettings
-from inbox.web.sockets import STAFF
+from inbox.web.sockets import STAFF, close_disabled_staff
 from routing.assign import RoutingPolicy
 from routing.rules import labeler
 from storage.base import Store
@@ -60,6 +60,7 @@ class EventFeed:
             self._wake.clear()
             while events := await self._store.list_events(after_id=self._last_id, limit=500):
                 for event in events:
+                    close_disabled_staff(self._hub, event)  # before her socket gets the news
                     self._hub.push(STAFF, {"type": "event", "event": event_json(event)})
                 self._last_id = events[-1].id
 
@@ -123,6 +124,7 @@ def web_settings(cfg: Config) -> WebSettings:
         anonymity=cfg.privacy.anonymity,
         reveal_roles=cfg.privacy.reveal_roles,
         replies=cfg.routing.replies,
+        webchat=cfg.webchat,
     )
 
 
@@ -186,8 +188,10 @@ async def assemble(
     stack: AsyncExitStack,
     clock: Callable[[], datetime],
 ) -> Parts:
-    staff_hub = Hub(client_queue=cfg.webchat.client_queue)
-    chat_hub = Hub(client_queue=cfg.webchat.client_queue)
+    staff_hub = Hub(
+        client_queue=cfg.webchat.client_queue, send_timeout_s=cfg.webchat.send_timeout_s
+    )
+    chat_hub = Hub(client_queue=cfg.webchat.client_queue, send_timeout_s=cfg.webchat.send_timeout_s)
     channels: dict[ChannelKind, Channel] = {}
     webchat = await stack.enter_async_context(WebChatChannel(chat_hub))
     channels[webchat.kind] = webchat

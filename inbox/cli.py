@@ -211,6 +211,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from inbox.bench_routing import run_routing_bench
 
         return run_routing_bench(args)
+    if args.bench_command == "sockets":
+        from inbox.bench_sockets import run_sockets_bench
+
+        return run_sockets_bench(args)  # reads /proc first, then runs its own event loop
     if args.bench_command == "email":
         from inbox.bench_email import run_email_bench
 
@@ -291,6 +295,17 @@ def parser() -> argparse.ArgumentParser:
     )
     be.add_argument("--database-url", help="also run on this PostgreSQL database")
     be.add_argument("-n", "--messages", type=int, default=2000, help="(default: %(default)s)")
+    bs = bsub.add_parser(
+        "sockets", help="memory per open socket; never-reading sockets against others' acks"
+    )
+    bs.add_argument("--consulters", type=int, default=5000, help="idle (default: %(default)s)")
+    bs.add_argument("--staff", type=int, default=500, help="idle (default: %(default)s)")
+    bs.add_argument("--slow", type=int, default=50, help="never reading (default: %(default)s)")
+    bs.add_argument("--normal", type=int, default=200, help="timed (default: %(default)s)")
+    bs.add_argument(
+        "--rate", type=float, default=100.0, help="their msg/s in all (default: %(default)s)"
+    )
+    bs.add_argument("--seconds", type=float, default=10.0, help="per run (default: %(default)s)")
     b.set_defaults(func=cmd_bench)
     return p
 

@@ -169,6 +169,12 @@ class WebchatConfig:
     enabled: bool = True
     heartbeat_s: float = field(default=30.0, metadata={"gt": 0})
     client_queue: int = field(default=100, metadata={"min": 1})
+    # A socket whose writes stay blocked this long (its peer does not read) is closed.
+    send_timeout_s: float = field(default=10.0, metadata={"gt": 0})
+    history_page: int = field(default=50, metadata={"min": 1})
+    frames_per_minute: int = field(default=30, metadata={"min": 1})
+    messages_per_day: int = field(default=300, metadata={"min": 1})
+    sockets_per_session: int = field(default=5, metadata={"min": 1})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -301,10 +301,16 @@ class Store(Protocol):
         """Close an open conversation. Raises NotFound, or Conflict when already closed."""
 
     async def consulter_history(
-        self, channel: ChannelKind, identity_hash: str, *, limit: int = 200
+        self,
+        channel: ChannelKind,
+        identity_hash: str,
+        *,
+        limit: int = 200,
+        before: MessageId | None = None,
     ) -> list[Message]:
-        """Inbound and outbound messages (never notes) of this identity's latest conversation
-        on the channel, oldest first; empty for an unknown identity."""
+        """The latest `limit` inbound and outbound messages (never notes) of this identity's
+        latest conversation on the channel, oldest first; with `before`, only those with a
+        smaller id (the page before it). Empty for an unknown identity."""
 
     # ---- outbox -------------------------------------------------------------------------
     async def claim_outbox(self, *, now: datetime, limit: int, lease_s: float) -> list[OutboxItem]:

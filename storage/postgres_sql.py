@@ -103,8 +103,11 @@ SELECT {CONVERSATION_COLUMNS} FROM c
 """
 CONSULTER_HISTORY = f"""
 SELECT {MESSAGE_COLUMNS} FROM messages WHERE direction <> 'note' AND conversation_id = (
-    SELECT c.id FROM conversations c JOIN channel_identities i ON i.id = c.identity_id
-    WHERE i.channel = $1 AND i.identity_hash = $2 ORDER BY c.id DESC LIMIT 1)
+    -- by contact_id: conversations_contact (contact_id, id) finds her latest without a scan
+    SELECT c.id FROM channel_identities i JOIN conversations c ON c.contact_id = i.contact_id
+    WHERE i.channel = $1 AND i.identity_hash = $2 AND c.identity_id = i.id
+    ORDER BY c.id DESC LIMIT 1)
+  AND ($4::bigint IS NULL OR id < $4)
 ORDER BY id DESC LIMIT $3
 """
 

@@ -186,7 +186,12 @@ class SqliteConversations(SqliteBase):
             return rows.conversation(row, _parse)
 
     async def consulter_history(
-        self, channel: ChannelKind, identity_hash: str, *, limit: int = 200
+        self,
+        channel: ChannelKind,
+        identity_hash: str,
+        *,
+        limit: int = 200,
+        before: MessageId | None = None,
     ) -> list[Message]:
-        found = await self._all(q.CONSULTER_HISTORY, (channel, identity_hash, limit))
+        found = await self._all(q.CONSULTER_HISTORY, (channel, identity_hash, limit, before))
         return [rows.message(r, _parse) for r in reversed(found)]

@@ -111,9 +111,12 @@ FROM json_each(?2) ORDER BY key
 """
 CONSULTER_HISTORY = f"""
 SELECT {MESSAGE_COLUMNS} FROM messages WHERE direction <> 'note' AND conversation_id = (
-    SELECT c.id FROM conversations c JOIN channel_identities i ON i.id = c.identity_id
-    WHERE i.channel = ? AND i.identity_hash = ? ORDER BY c.id DESC LIMIT 1)
-ORDER BY id DESC LIMIT ?
+    -- by contact_id: conversations_contact (contact_id, id) finds her latest without a scan
+    SELECT c.id FROM channel_identities i JOIN conversations c ON c.contact_id = i.contact_id
+    WHERE i.channel = ?1 AND i.identity_hash = ?2 AND c.identity_id = i.id
+    ORDER BY c.id DESC LIMIT 1)
+  AND (?4 IS NULL OR id < ?4)
+ORDER BY id DESC LIMIT ?3
 """
 
 DUE_OUTBOX = """

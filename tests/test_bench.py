@@ -13,6 +13,7 @@ from inbox import dovecot
 from inbox.bench import run_pipeline_bench
 from inbox.bench_email import run_email_bench
 from inbox.bench_routing import run_routing_bench
+from inbox.bench_sockets import run_sockets_bench
 
 FINAL_LINE = re.compile(r"^pipeline_vs_baseline=\d+(\.\d+)? p99_ms=\d+(\.\d+)?$")
 VERIFIED = re.compile(
@@ -63,3 +64,19 @@ def test_email_bench_without_dovecot_says_how_to_install_it(
     out, err = capsys.readouterr()
     assert out == ""
     assert "Dovecot is not installed" in err and "apt-get install dovecot-imapd" in err
+
+
+def test_sockets_bench_measures_a_real_server(capsys: pytest.CaptureFixture[str]) -> None:
+    args = argparse.Namespace(consulters=20, staff=5, slow=3, normal=5, rate=20.0, seconds=0.5)
+
+    assert run_sockets_bench(args) == 0
+
+    lines = capsys.readouterr().out.strip().splitlines()
+    final = re.fullmatch(r"socket_kb=(\d+\.\d) slow_client_p99_ratio=(\d+\.\d\d)", lines[-1])
+    assert final, lines[-1]
+    assert float(final[1]) > 0 and float(final[2]) > 0
+    acks = [m for line in lines if (m := re.search(r"\((\d+) acked, (\d+) not;", line))]
+    # two rounds alone, two beside the never-reading sockets, then each kind pooled
+    assert [(int(m[1]), int(m[2])) for m in acks] == [(10, 0)] * 4 + [(20, 0)] * 2
+    opened = next(line for line in lines if "never-reading" in line)
+    assert int(re.findall(r"\d+", opened)[0]) >= 3  # each never-reading socket got in

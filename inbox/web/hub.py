@@ -1,13 +1,18 @@
 """Fan-out to websockets that never waits on a client: one bounded queue and writer per socket.
 
-A socket whose queue is full is closed with 1013 (try again later); its page reconnects and
-refetches, which is cheaper for everyone than letting one slow phone stall the others.
+A socket whose queue is full, or whose writes stay blocked for `send_timeout_s` (its peer does
+not read), is closed with 1013 (try again later); its page reconnects and refetches, which is
+cheaper for everyone than letting one slow phone stall the others or hold memory. The transport
+buffers at most about WRITE_BUFFER_BYTES plus one frame (asyncio's default high-water mark and
+aiohttp's writer limit are 64 KiB each), and the kernel KERNEL_SEND_BUFFER_BYTES.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import socket
 from collections import defaultdict
 from collections.abc import Hashable
 from typing import Any
@@ -15,30 +20,98 @@ from typing import Any
 from aiohttp import WSCloseCode, web
 
 log = logging.getLogger(__name__)
+WRITE_BUFFER_BYTES = 16 * 1024
+KERNEL_SEND_BUFFER_BYTES = 64 * 1024  # the kernel doubles it for its bookkeeping
+CLOSE_TIMEOUT_S = 2.0  # a closing handshake the peer does not read is cut short
+
+
+def socket_response(*, heartbeat_s: float, max_msg_size: int) -> web.WebSocketResponse:
+    return web.WebSocketResponse(
+        heartbeat=heartbeat_s,
+        max_msg_size=max_msg_size,
+        writer_limit=WRITE_BUFFER_BYTES,
+        # permessage-deflate keeps a zlib stream of some 300 KiB per socket for the socket's
+        # life; our frames are small JSON, and thousands of idle sockets must stay cheap
+        compress=False,
+    )
 
 
 class Subscriber:
-    def __init__(self, ws: web.WebSocketResponse, queue_size: int) -> None:
+    def __init__(
+        self,
+        ws: web.WebSocketResponse,
+        transport: asyncio.Transport | None,
+        *,
+        queue_size: int,
+        send_timeout_s: float,
+        owner: Hashable | None,
+    ) -> None:
         self.ws = ws
         self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=queue_size)
         self.dropped = False
+        self.owner = owner  # the staff user behind the socket, so that disabling her closes it
+        self._transport = transport
+        self._send_timeout_s = send_timeout_s
+        if transport is not None:
+            transport.set_write_buffer_limits(high=WRITE_BUFFER_BYTES)
+            sock = transport.get_extra_info("socket")
+            if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+                # Linux grows a send buffer up to tcp_wmem's maximum (4 MiB) even for a peer
+                # that reads nothing: kernel memory that one stalled phone could pin.
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, KERNEL_SEND_BUFFER_BYTES)
 
     async def write_forever(self) -> None:
-        """Run as the socket's writer task until cancelled or the socket closes."""
+        """Run as the socket's writer task until cancelled or the socket closes; a peer that
+        stays behind for send_timeout_s is cut off."""
         while not self.ws.closed:
             payload = await self.queue.get()
-            await self.ws.send_json(payload)
+            text = json.dumps(payload, ensure_ascii=False)  # Japanese: 3 bytes, not 6 (\uXXXX)
+            try:
+                async with asyncio.timeout(self._send_timeout_s):
+                    await self.ws.send_str(text)
+            except TimeoutError:
+                log.info("socket stayed behind", extra={"action": "ws_dropped_stuck"})
+                self.abort()
+                return
+            except ConnectionError:
+                return  # the peer is gone; the reader sees it too and ends the handler
+
+    def abort(self) -> None:
+        """Drop the connection and its unsent buffer: a close frame would wait behind them."""
+        if self._transport is not None:
+            self._transport.abort()
+
+    async def close(self, code: int, message: bytes) -> None:
+        try:
+            async with asyncio.timeout(CLOSE_TIMEOUT_S):
+                await self.ws.close(code=code, message=message)
+        except TimeoutError:
+            self.abort()
 
 
 class Hub:
     """Sockets grouped by a key: a session key for consulters, a constant for staff."""
 
-    def __init__(self, *, client_queue: int) -> None:
+    def __init__(self, *, client_queue: int, send_timeout_s: float = 10.0) -> None:
         self._client_queue = client_queue
+        self._send_timeout_s = send_timeout_s
         self._groups: dict[Hashable, set[Subscriber]] = defaultdict(set)
 
-    def add(self, key: Hashable, ws: web.WebSocketResponse) -> Subscriber:
-        sub = Subscriber(ws, self._client_queue)
+    def add(
+        self,
+        key: Hashable,
+        ws: web.WebSocketResponse,
+        request: web.Request,
+        *,
+        owner: Hashable = None,
+    ) -> Subscriber:
+        sub = Subscriber(
+            ws,
+            request.transport,
+            queue_size=self._client_queue,
+            send_timeout_s=self._send_timeout_s,
+            owner=owner,
+        )
         self._groups[key].add(sub)
         return sub
 
@@ -58,20 +131,25 @@ class Hub:
         try:
             sub.queue.put_nowait(payload)
         except asyncio.QueueFull:
-            self._drop(key, sub)
+            log.info("slow socket dropped", extra={"action": "ws_dropped_slow"})
+            self._drop(key, sub, WSCloseCode.TRY_AGAIN_LATER, b"too slow, reconnect")
             return False
         return True
 
-    def _drop(self, key: Hashable, sub: Subscriber) -> None:
+    def close_owned_by(self, key: Hashable, owner: Hashable, message: bytes) -> int:
+        """Close every socket under `key` that `owner` opened (1008); return how many."""
+        owned = [sub for sub in self._groups.get(key, ()) if sub.owner == owner]
+        for sub in owned:
+            self._drop(key, sub, WSCloseCode.POLICY_VIOLATION, message)
+        return len(owned)
+
+    def _drop(self, key: Hashable, sub: Subscriber, code: int, message: bytes) -> None:
         if sub.dropped:
             return
         sub.dropped = True
         self.remove(key, sub)
-        log.info("slow socket dropped", extra={"action": "ws_dropped_slow"})
         # close() awaits the peer; run it beside publish, never inside it
-        task = asyncio.get_running_loop().create_task(
-            sub.ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"too slow, reconnect")
-        )
+        task = asyncio.get_running_loop().create_task(sub.close(code, message))
         _closing.add(task)
         task.add_done_callback(_closing.discard)
 
@@ -79,11 +157,12 @@ class Hub:
         return len(self._groups.get(key, ()))
 
     async def close_all(self) -> None:
-        for group in list(self._groups.values()):
-            for sub in list(group):
-                await sub.ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+        subs = [sub for group in self._groups.values() for sub in group]
         self._groups.clear()
+        await asyncio.gather(
+            *(sub.close(WSCloseCode.GOING_AWAY, b"server shutdown") for sub in subs)
+        )
 
 
 # Strong references to closing tasks, so they are not garbage-collected mid-close.
-_closing: set[asyncio.Task[bool]] = set()
+_closing: set[asyncio.Task[None]] = set()

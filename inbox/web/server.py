@@ -15,6 +15,7 @@ from typing import Any, TypeGuard
 
 from aiohttp import web
 
+from inbox.config import WebchatConfig
 from inbox.errors import (
     Conflict,
     InboxError,
@@ -56,6 +57,7 @@ class WebSettings:
     anonymity: AnonymityPolicy = field(default_factory=AnonymityPolicy)
     replies: ReplyTexts = field(default_factory=ReplyTexts)  # for the queue status answer
     reveal_roles: frozenset[Role] = DEFAULT_REVEAL_ROLES
+    webchat: WebchatConfig = field(default_factory=WebchatConfig)  # the chat socket's limits
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -263,7 +265,7 @@ def build_app(services: Services) -> web.Application:
     app.router.add_get("/console", _page("console.html"))
     if services.settings.webchat_enabled:
         app.router.add_get("/chat", _page("chat.html"))
-        app.router.add_get("/chat/ws", sockets.consulter_socket)
+        sockets.add_chat_socket(app)
     app.router.add_static("/static", STATIC_DIR, append_version=False)
     api.add_routes(app)
     attachments.add_routes(app)

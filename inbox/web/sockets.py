@@ -7,6 +7,7 @@ a slow client and two tasks never write to one socket at once.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
@@ -15,9 +16,10 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from channels.webchat import new_token, parse_chat_frame, session_key, valid_token
 from inbox.errors import IntakeBusy, StorageError, TooLarge, ValidationError
-from inbox.model import ChannelKind, Message, Role
+from inbox.model import ChannelKind, Event, Message, MessageId, Role
 from inbox.web.access import check_origin, require
-from inbox.web.hub import Hub, Subscriber
+from inbox.web.chat_limits import SessionLimits
+from inbox.web.hub import Hub, Subscriber, socket_response
 from inbox.web.queue_status import queue_status
 from inbox.web.server import SERVICES, read_json_object
 
@@ -25,12 +27,34 @@ log = logging.getLogger(__name__)
 STAFF = "staff"
 HELLO_TIMEOUT_S = 30.0
 BUSY = "the database is unavailable; retry shortly"
+# A page holds at most this many characters of bodies (always at least one message), so that a
+# welcome stays small even over a history of messages at max_message_chars.
+HISTORY_PAGE_CHARS = 50_000
+CHAT_LIMITS = web.AppKey("chat_limits", SessionLimits)
+
+
+def add_chat_socket(app: web.Application) -> None:
+    chat = app[SERVICES].settings.webchat
+    app[CHAT_LIMITS] = SessionLimits(
+        frames_per_minute=chat.frames_per_minute, messages_per_day=chat.messages_per_day
+    )
+    app.router.add_get("/chat/ws", consulter_socket)
+
+
+def close_disabled_staff(hub: Hub, event: Event) -> None:
+    """On `user_disabled` (from this process, the CLI or another instance, as the event feed
+    reads it), close her open staff sockets: her sessions are already ended in the store."""
+    user_id = event.data.get("user_id")
+    if event.kind != "user_disabled" or user_id is None:
+        return
+    if hub.close_owned_by(STAFF, user_id, b"account disabled"):
+        log.info("disabled user's sockets closed", extra={"action": "ws_closed_disabled"})
 
 
 def _socket(request: web.Request) -> web.WebSocketResponse:
     settings = request.app[SERVICES].settings
-    return web.WebSocketResponse(
-        heartbeat=settings.heartbeat_s,
+    return socket_response(
+        heartbeat_s=settings.heartbeat_s,
         # room for a body at the limit even when JSON-escaped (\uXXXX, 6 bytes a character),
         # so an overlong body gets a precise too_large answer instead of a dropped socket
         max_msg_size=settings.max_message_chars * 6 + 1024,
@@ -41,11 +65,20 @@ FrameHandler = Callable[[Subscriber, str], Awaitable[None]]
 
 
 async def _serve(
-    hub: Hub, key: Hashable, ws: web.WebSocketResponse, on_frame: FrameHandler | None = None
+    hub: Hub,
+    key: Hashable,
+    ws: web.WebSocketResponse,
+    request: web.Request,
+    on_frame: FrameHandler | None = None,
+    *,
+    greeting: dict[str, Any] | None = None,
+    owner: Hashable = None,
 ) -> None:
     """Run the writer beside the reader until the socket closes; always deregister."""
-    sub = hub.add(key, ws)
+    sub = hub.add(key, ws, request, owner=owner)
     try:
+        if greeting is not None:
+            hub.offer(key, sub, greeting)  # through the writer, which gives up on a stuck peer
         async with asyncio.TaskGroup() as tg:
             writer = tg.create_task(sub.write_forever(), name="ws-writer")
             async for frame in ws:
@@ -65,6 +98,28 @@ def _history_json(msg: Message) -> dict[str, Any]:
     }
 
 
+async def _history_page(
+    request: web.Request, identity: str, before: MessageId | None
+) -> dict[str, Any]:
+    """The latest page of her history (before a message id, if given), oldest first, and
+    whether there are older messages to ask for."""
+    services = request.app[SERVICES]
+    size = services.settings.webchat.history_page
+    found = await services.store.consulter_history(
+        ChannelKind.WEBCHAT, identity, limit=size + 1, before=before
+    )
+    more = len(found) > size
+    page: list[Message] = []
+    chars = 0
+    for msg in reversed(found[-size:]):
+        chars += len(msg.body)
+        if page and chars > HISTORY_PAGE_CHARS:
+            more = True
+            break
+        page.append(msg)
+    return {"messages": [_history_json(m) for m in reversed(page)], "more": more}
+
+
 async def consulter_socket(request: web.Request) -> web.WebSocketResponse:
     check_origin(request)
     services = request.app[SERVICES]
@@ -82,24 +137,34 @@ async def consulter_socket(request: web.Request) -> web.WebSocketResponse:
         token = new_token()  # a first visit, or a token we never issued: a fresh session
     assert isinstance(token, str)
     key = session_key(token)
+    # A hello counts as a frame, so that reconnecting in a loop is refused before it costs a
+    # history page.
+    if not request.app[CHAT_LIMITS].take_frame(key, services.clock()):
+        await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"rate_limited")
+        return ws
+    if services.chat_hub.count(key) >= services.settings.webchat.sockets_per_session:
+        await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"too_many_sockets")
+        return ws
     identity = services.intake.identity_of(ChannelKind.WEBCHAT, key)
     try:
-        history = await services.store.consulter_history(ChannelKind.WEBCHAT, identity)
+        page = await _history_page(request, identity, None)
     except StorageError:
         # The page retries on its own; 1013 is "try again later".
         log.warning("chat history unavailable", extra={"action": "chat_hello_db_error"})
         await ws.send_json({"type": "error", "code": "busy", "client_id": None, "message": BUSY})
         await ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"database unavailable")
         return ws
-    await ws.send_json(
-        {"type": "welcome", "token": token, "messages": [_history_json(m) for m in history]}
-    )
+    welcome = {"type": "welcome", "token": token} | page
 
     async def on_frame(sub: Subscriber, data: str) -> None:
         services.chat_hub.offer(key, sub, await _consulter_frame(request, key, identity, data))
 
-    await _serve(services.chat_hub, key, ws, on_frame)
+    await _serve(services.chat_hub, key, ws, request, on_frame, greeting=welcome)
     return ws
+
+
+def _error(code: str, client_id: object, message: str) -> dict[str, Any]:
+    return {"type": "error", "code": code, "client_id": client_id, "message": message}
 
 
 async def _consulter_frame(
@@ -107,16 +172,38 @@ async def _consulter_frame(
 ) -> dict[str, Any]:
     """Parse a consulter's frame once and answer it: a message to store, or her question
     where she stands in line."""
+    services = request.app[SERVICES]
+    if not request.app[CHAT_LIMITS].take_frame(key, services.clock()):
+        per_minute = services.settings.webchat.frames_per_minute
+        return _error("rate_limited", _client_id(data), f"at most {per_minute} a minute; wait")
     try:
         frame = read_json_object(data.encode())
     except ValidationError as exc:
-        return {"type": "error", "code": "validation", "client_id": None, "message": str(exc)}
-    if frame.get("type") == "queue_status":
-        try:
-            return await queue_status(request, identity)
-        except StorageError:
-            return {"type": "error", "code": "busy", "client_id": None, "message": BUSY}
+        return _error("validation", None, str(exc))
+    try:
+        match frame.get("type"):
+            case "queue_status":
+                return await queue_status(request, identity)
+            case "history":
+                return await _older_page(request, identity, frame.get("before"))
+    except StorageError:
+        # her socket stays open: she may ask again once the database is back
+        return _error("busy", None, BUSY)
     return await _chat_frame(request, key, frame)
+
+
+async def _older_page(request: web.Request, identity: str, before: object) -> dict[str, Any]:
+    if not isinstance(before, int) or isinstance(before, bool) or not 0 < before < 2**63:
+        return _error("validation", None, "before: a message id")
+    return {"type": "history"} | await _history_page(request, identity, MessageId(before))
+
+
+def _client_id(data: str) -> object:
+    """The client_id of a frame refused before parsing, so her page can mark that message."""
+    try:
+        return json.loads(data).get("client_id")
+    except (ValueError, AttributeError):
+        return None
 
 
 async def _chat_frame(request: web.Request, key: str, frame: dict[str, Any]) -> dict[str, Any]:
@@ -132,20 +219,26 @@ async def _chat_frame(request: web.Request, key: str, frame: dict[str, Any]) -> 
             received_at=services.clock(),
             max_chars=services.settings.max_message_chars,
         )
+        limits, now = request.app[CHAT_LIMITS], services.clock()
+        if not limits.may_store(key, now):
+            per_day = services.settings.webchat.messages_per_day
+            return _error("daily_limit", client_id, f"at most {per_day} messages a day")
         stored = await services.intake.offer(msg)
     except TooLarge as exc:
-        return {"type": "error", "code": "too_large", "client_id": client_id, "message": str(exc)}
+        return _error("too_large", client_id, str(exc))
     except ValidationError as exc:
-        return {"type": "error", "code": "validation", "client_id": client_id, "message": str(exc)}
+        return _error("validation", client_id, str(exc))
     except IntakeBusy as exc:
-        return {"type": "error", "code": "busy", "client_id": client_id, "message": str(exc)}
+        return _error("busy", client_id, str(exc))
+    if not stored.duplicate:
+        limits.stored(key, now)
     return {"type": "ack", "client_id": client_id, "message_id": stored.message_id}
 
 
 async def staff_socket(request: web.Request) -> web.WebSocketResponse:
     check_origin(request)
-    await require(request, Role.COUNSELOR, Role.SUPERVISOR, Role.PHONE_STAFF)
+    user = await require(request, Role.COUNSELOR, Role.SUPERVISOR, Role.PHONE_STAFF)
     ws = _socket(request)
     await ws.prepare(request)
-    await _serve(request.app[SERVICES].staff_hub, STAFF, ws)
+    await _serve(request.app[SERVICES].staff_hub, STAFF, ws, request, owner=user.id)
     return ws

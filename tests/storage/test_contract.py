@@ -297,6 +297,28 @@ async def test_notes_stay_internal(store: Store) -> None:
         await store.add_note(999_999, author_id=sato, body="x", now=at(1))  # type: ignore[arg-type]
 
 
+async def test_consulter_history_pages_back_from_the_latest(store: Store) -> None:
+    sato = await _counselor(store)
+    batch = [inbound("a", body=f"m{i}", external_id=f"a{i}", received_at=at(i)) for i in range(5)]
+    (first, *_) = await store.save_inbound_batch(batch)
+    await store.add_note(first.conversation_id, author_id=sato, body="メモ", now=at(6))
+    await store.add_reply(first.conversation_id, author_id=sato, body="r", now=at(7))
+    key = inbound("a").identity_hash
+
+    latest = await store.consulter_history(ChannelKind.WEBCHAT, key, limit=3)
+    assert [m.body for m in latest] == ["m3", "m4", "r"]  # oldest first, the note left out
+    older = await store.consulter_history(ChannelKind.WEBCHAT, key, limit=3, before=latest[0].id)
+    assert [m.body for m in older] == ["m0", "m1", "m2"]
+    assert await store.consulter_history(ChannelKind.WEBCHAT, key, before=older[0].id) == []
+    assert await store.consulter_history(ChannelKind.WEBCHAT, "unknown", before=older[0].id) == []
+    # closed, then she writes again: her history is the new conversation's
+    await store.close(first.conversation_id, actor_id=sato, now=at(8))
+    await store.save_inbound_batch(
+        [inbound("a", body="again", external_id="a9", received_at=at(9))]
+    )
+    assert [m.body for m in await store.consulter_history(ChannelKind.WEBCHAT, key)] == ["again"]
+
+
 async def test_closing(store: Store) -> None:
     sato = await _counselor(store)
     (s,) = await store.save_inbound_batch([inbound("a")])

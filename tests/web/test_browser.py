@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from tests import pgutil
 from tests.web.conftest import PASSWORD, Server, add_staff, make_config, running
+from tests.web.test_chat_limits import Clock, chat_config, running_at
+from tests.web.test_webchat import chat, say
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -128,3 +132,47 @@ async def test_consulter_checks_where_she_stands(server: Server, browser: Browse
         await page.wait_for_timeout(100)
     await expect(status).to_have_text("相談員が対応しています。お返事をお待ちください。")
     await _shot(page, "chat-queue-status")
+
+
+@pytest.mark.parametrize(
+    ("lang", "label"), [("ja", "以前のメッセージを読み込む"), ("en", "Load earlier messages")]
+)
+async def test_she_loads_earlier_messages_from_the_keyboard(
+    tmp_path: Path, browser: Browser, lang: str, label: str
+) -> None:
+    async with (
+        running_at(chat_config(tmp_path, history_page=3), Clock()) as server,
+        aiohttp.ClientSession() as http,
+    ):
+        ws, welcome = await chat(http, server)
+        for i in range(7):
+            await say(ws, f"メッセージ{i}")
+        await ws.close()
+        context = await browser.new_context(locale="ja-JP")
+        # her earlier visit: the session token (and, in English, her language) in the browser
+        await context.add_init_script(
+            f"localStorage.setItem('tsunagu.chat.token', {json.dumps(welcome['token'])});"
+            f"localStorage.setItem('tsunagu.lang', {json.dumps(lang)});"
+        )
+        page = await context.new_page()
+        await page.goto(f"{server.url}/chat")
+        shown = page.get_by_test_id("chat-message")
+        await expect(shown).to_have_count(3, timeout=10_000)
+        earlier = page.get_by_test_id("chat-earlier")
+        await expect(earlier).to_have_text(label)
+        await _shot(page, f"chat-earlier-{lang}")
+        for _ in range(20):  # reachable with Tab, as any control
+            await page.keyboard.press("Tab")
+            if await earlier.evaluate("b => b === document.activeElement"):
+                break
+        await expect(earlier).to_be_focused()
+        await page.keyboard.press("Enter")
+        await expect(shown).to_have_count(6, timeout=10_000)
+        await expect(earlier).to_be_focused()
+        await page.keyboard.press("Enter")
+        await expect(shown).to_have_count(7, timeout=10_000)
+        await expect(earlier).to_be_hidden()
+        bodies = [(await m.locator(".msg-body").text_content()) for m in await shown.all()]
+        assert bodies == [f"メッセージ{i}" for i in range(7)]  # in order, none twice
+        await _shot(page, f"chat-earlier-loaded-{lang}")
+        await context.close()

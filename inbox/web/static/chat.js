@@ -72,6 +72,9 @@ let attempt = 0;
 let reconnectTimer = null;
 let sentToken = null;
 let connState = "connecting";
+// Older history: the welcome brings the latest page; older pages come on request.
+let hasOlder = false;
+let loadingOlder = false;
 
 function persistPending() {
   const list = [...pending.values()].map((p) => ({
@@ -138,7 +141,9 @@ function renderMeta(li) {
   v.time.title = formatFullTime(v.created_at);
   if (v.direction === "inbound") {
     let s = t(`chat.state.${v.state}`);
-    if (v.state === "sending" && v.retrying) s = t("chat.state.retry");
+    if (v.state === "sending" && v.retrying) {
+      s = t(v.retryCode === "rate_limited" ? "chat.error.rateLimited" : "chat.state.retry");
+    }
     v.stateEl.textContent = s;
   } else {
     v.stateEl.textContent = "";
@@ -146,7 +151,11 @@ function renderMeta(li) {
   if (v.state === "failed") {
     v.errorEl.hidden = false;
     v.errorEl.dataset.code = v.errorCode || "";
-    const key = { too_large: "chat.error.tooLarge", validation: "chat.error.validation" }[v.errorCode];
+    const key = {
+      too_large: "chat.error.tooLarge",
+      validation: "chat.error.validation",
+      daily_limit: "chat.error.dailyLimit",
+    }[v.errorCode];
     const detail = el("span", "msg-error-detail", v.error || "");
     v.errorEl.replaceChildren(t(key || "chat.error.generic"), detail);
     detail.hidden = !v.error;
@@ -237,7 +246,47 @@ function insertServerMessage(msg) {
 function clearServerMessages() {
   for (const li of byId.values()) li.remove();
   byId.clear();
+  hasOlder = false;
+  renderEarlier();
   updateEmpty();
+}
+
+function oldestShownId() {
+  let oldest = null;
+  for (const id of byId.keys()) if (oldest === null || id < oldest) oldest = id;
+  return oldest;
+}
+
+function renderEarlier() {
+  const key = loadingOlder ? "chat.earlierLoading" : "chat.earlier";
+  els.earlier.dataset.i18n = key;
+  els.earlier.textContent = t(key);
+  els.earlier.hidden = !hasOlder;
+  els.earlier.setAttribute("aria-busy", loadingOlder ? "true" : "false");
+}
+
+function loadEarlier() {
+  const before = oldestShownId();
+  if (loadingOlder || before === null || !ready) return;
+  if (!wsSend({ type: "history", before })) return;
+  loadingOlder = true;
+  renderEarlier();
+}
+
+function onHistory(msg) {
+  const wasLoading = loadingOlder;
+  loadingOlder = false;
+  const messages = Array.isArray(msg.messages) ? msg.messages : [];
+  // Keep what she was reading in place while older messages go in above it.
+  const fromBottom = els.scroller.scrollHeight - els.scroller.scrollTop;
+  els.list.setAttribute("aria-live", "off");
+  for (const m of messages) insertServerMessage(m);
+  requestAnimationFrame(() => els.list.setAttribute("aria-live", "polite"));
+  els.scroller.scrollTop = els.scroller.scrollHeight - fromBottom;
+  hasOlder = Boolean(msg.more);
+  renderEarlier();
+  // The button disappears after the last page: keep the keyboard focus near, on the list.
+  if (wasLoading && !hasOlder && document.activeElement === document.body) els.list.focus();
 }
 
 function showBanner(text) {
@@ -313,17 +362,22 @@ function onAck(msg) {
 function onError(msg) {
   const rec = msg.client_id ? pending.get(msg.client_id) : null;
   if (!rec) {
-    showBanner(msg.message || t("chat.error.generic"));
+    if (loadingOlder) {
+      loadingOlder = false; // the page she asked for was refused; the button stays
+      renderEarlier();
+    }
+    showBanner(msg.code === "rate_limited" ? t("chat.error.tooMany") : msg.message || t("chat.error.generic"));
     return;
   }
   const v = view.get(rec.li);
-  if (msg.code === "busy") {
+  if (msg.code === "busy" || msg.code === "rate_limited") {
     // Keep it pending and try again later with the same client_id.
     clearTimeout(rec.retryTimer);
     rec.retryDelay = Math.min(BUSY_RETRY_MAX_MS, rec.retryDelay ? rec.retryDelay * 2 : BUSY_RETRY_MIN_MS);
     const delay = rec.retryDelay * (0.8 + Math.random() * 0.4);
     rec.retryTimer = setTimeout(() => sendPending(rec), delay);
     v.retrying = true;
+    v.retryCode = msg.code;
     renderMeta(rec.li);
     return;
   }
@@ -377,6 +431,8 @@ function connect() {
     if (sock !== ws) return;
     ws = null;
     ready = false;
+    loadingOlder = false; // unanswered: she may ask again once reconnected
+    renderEarlier();
     for (const rec of pending.values()) clearTimeout(rec.retryTimer);
     scheduleReconnect();
   });
@@ -398,12 +454,20 @@ function onWelcome(msg) {
   }
   const follow = isNearBottom() || byId.size === 0;
   const messages = Array.isArray(msg.messages) ? msg.messages : [];
+  const oldest = oldestShownId();
+  // A reconnect's welcome repeats the latest page; older pages she loaded stay, and so does
+  // whether there are more before them.
+  if (oldest === null || messages.length === 0 || Number(messages[0].id) <= oldest) {
+    hasOlder = Boolean(msg.more);
+  }
+  loadingOlder = false;
   // Add history quietly; aria-live should announce new messages, not the whole backlog.
   els.list.setAttribute("aria-live", "off");
   for (const m of messages) insertServerMessage(m);
   requestAnimationFrame(() => els.list.setAttribute("aria-live", "polite"));
   ready = true;
   attempt = 0;
+  renderEarlier();
   setStatus("connected");
   showBanner("");
   if (follow) scrollToBottom();
@@ -423,6 +487,9 @@ function handle(msg) {
       break;
     case "ack":
       onAck(msg);
+      break;
+    case "history":
+      onHistory(msg);
       break;
     case "error":
       onError(msg);
@@ -495,6 +562,9 @@ function clearHistory() {
   for (const rec of pending.values()) clearTimeout(rec.retryTimer);
   pending.clear();
   byId.clear();
+  hasOlder = false;
+  loadingOlder = false;
+  renderEarlier();
   storeRemove(TOKEN_KEY);
   storeRemove(PENDING_KEY);
   sentToken = null;
@@ -537,6 +607,7 @@ function init() {
   els.clearBtn = document.getElementById("clear-history");
   els.clearConfirm = document.getElementById("clear-confirm");
   els.clearNo = document.getElementById("clear-no");
+  els.earlier = document.getElementById("chat-earlier");
 
   applyI18n();
   bindLangToggle(document.getElementById("lang-toggle"));
@@ -562,6 +633,7 @@ function init() {
   document.getElementById("queue-status").addEventListener("click", () => {
     if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: "queue_status" }));
   });
+  els.earlier.addEventListener("click", loadEarlier);
   document.getElementById("quick-exit").addEventListener("click", quickExit);
   els.clearBtn.addEventListener("click", showClearConfirm);
   els.clearNo.addEventListener("click", () => {

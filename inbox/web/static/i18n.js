@@ -58,6 +58,11 @@ export const STRINGS = {
     "chat.error.generic": "エラーが起きました。時間をおいてもう一度お試しください。",
     "chat.error.tooLarge": "長すぎるため送れませんでした。10000文字以内に分けて送ってください。",
     "chat.error.validation": "この内容は送れませんでした。",
+    "chat.error.rateLimited": "続けて送られたため、少し待ってから自動でもう一度送ります…",
+    "chat.error.dailyLimit": "今日はこれ以上送れません。明日また送ってください。",
+    "chat.error.tooMany": "操作が続いたため休止しています。少し待ってからもう一度お試しください。",
+    "chat.earlier": "以前のメッセージを読み込む",
+    "chat.earlierLoading": "読み込み中…",
     "chat.hintKeys": "Enterで送信・Shift+Enterで改行",
 
     // console
@@ -198,6 +203,11 @@ export const STRINGS = {
     "chat.error.generic": "Something went wrong. Please try again later.",
     "chat.error.tooLarge": "Too long to send. Please split it into parts of up to 10,000 characters.",
     "chat.error.validation": "This message could not be sent.",
+    "chat.error.rateLimited": "Sent too quickly; it will be sent again automatically in a moment…",
+    "chat.error.dailyLimit": "No more messages can be sent today. Please write again tomorrow.",
+    "chat.error.tooMany": "Too many requests in a row. Please wait a moment and try again.",
+    "chat.earlier": "Load earlier messages",
+    "chat.earlierLoading": "Loading…",
     "chat.hintKeys": "Enter to send · Shift+Enter for a new line",
 
     "console.title": "Tsunagu counselor console",
