@@ -32,7 +32,15 @@ from inbox.web.access import (
     sees_everything,
     session_ttl,
 )
-from inbox.web.server import SERVICES, ApiError, field_int, field_str, json_body, path_id
+from inbox.web.server import (
+    SERVICES,
+    ApiError,
+    field_int,
+    field_str,
+    json_body,
+    parse_id,
+    path_id,
+)
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -305,9 +313,12 @@ async def create_user(request: web.Request) -> web.Response:
     if not 0 <= capacity <= MAX_CAPACITY:
         raise ValidationError(f"an integer from 0 to {MAX_CAPACITY}", field="capacity")
     username = field_str(data, "username")
+    display_name = data.get("display_name")
+    if display_name is not None and not isinstance(display_name, str):
+        raise ValidationError("a string, or null for the username", field="display_name")
     new = NewUser(
         username=username,
-        display_name=str(data.get("display_name") or username),
+        display_name=display_name or username,
         password_hash=hash_password(field_str(data, "password")),
         roles=_roles(data.get("roles")),
         capacity=capacity,
@@ -335,10 +346,10 @@ async def disable_user(request: web.Request) -> web.Response:
 @routes.get("/api/events")
 async def list_events(request: web.Request) -> web.Response:
     user = await require(request, Role.SUPERVISOR, Role.ADMIN)
-    after = request.query.get("after", "0")
-    if not after.isdigit():
-        raise ValidationError("a non-negative integer", field="after")
-    events = await request.app[SERVICES].store.list_events(after_id=int(after))
+    after = parse_id(request.query.get("after", "0"))
+    if after is None:
+        raise ValidationError("an event id: ASCII digits, below 2**63", field="after")
+    events = await request.app[SERVICES].store.list_events(after_id=after)
     # The log with each event's data, which the live feed to every staff socket leaves out.
     # A conversation's event data (a reveal's reason may tell of her case) only to those who
     # may read conversations; an admin sees who did what, and the data of the rest.

@@ -30,7 +30,15 @@ from inbox.web.counselor_form import (
     parse_counselor_update,
     parse_presence,
 )
-from inbox.web.server import SERVICES, Services, field_int, field_str, json_body, path_id
+from inbox.web.server import (
+    SERVICES,
+    Services,
+    field_int,
+    field_str,
+    is_int64,
+    json_body,
+    path_id,
+)
 
 routes = web.RouteTableDef()
 SUPERVISING = (Role.SUPERVISOR, Role.ADMIN)
@@ -81,7 +89,7 @@ def _conversation_ids(data: dict[str, Any]) -> list[ConversationId]:
     if (
         not isinstance(value, list)
         or not 1 <= len(value) <= MAX_MOVE
-        or not all(isinstance(i, int) and not isinstance(i, bool) for i in value)
+        or not all(is_int64(i) for i in value)
     ):
         raise ValidationError(
             f"required, a list of 1 to {MAX_MOVE} conversation ids", field="conversation_ids"
