@@ -262,6 +262,7 @@ def build_app(services: Services) -> web.Application:
         api,
         attachments,
         contact,
+        openapi,
         overview,
         sockets,
         supervision,
@@ -284,6 +285,7 @@ def build_app(services: Services) -> web.Application:
     supervision.add_routes(app)
     contact.add_routes(app)
     overview.add_routes(app)
+    openapi.add_routes(app)
     app.router.add_get("/api/ws", sockets.staff_socket)
     app.on_shutdown.append(_close_sockets)
     return app
