@@ -155,6 +155,7 @@ PATHS: dict[str, dict[str, Schema]] = {
             wrap("counselor", ref("Counselor")),
             body=COUNSELOR_UPDATE,
             params=(USER_ID,),
+            errors=(401, 403, 404, 409, 503),  # 409: not a counselor
         )
     },
     "/api/counselors/{id}/drain": {
@@ -172,6 +173,7 @@ PATHS: dict[str, dict[str, Schema]] = {
                 "additionalProperties": False,
             },
             params=(USER_ID,),
+            errors=(401, 403, 404, 409, 503),  # 409: not a counselor
         )
     },
     "/api/channels": {
