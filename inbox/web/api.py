@@ -40,6 +40,7 @@ from inbox.web.server import (
     json_body,
     parse_id,
     path_id,
+    path_text,
 )
 
 log = logging.getLogger(__name__)
@@ -336,7 +337,7 @@ async def disable_user(request: web.Request) -> web.Response:
     await require(request, Role.ADMIN)
     services = request.app[SERVICES]
     user = await services.store.set_user_disabled(
-        request.match_info["username"], True, now=services.clock()
+        path_text(request, "username"), True, now=services.clock()
     )
     services.router.wake()  # her conversations are back in the queue
     services.on_event()

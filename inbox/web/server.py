@@ -228,6 +228,15 @@ def path_id(request: web.Request, name: str = "id") -> int:
     return value
 
 
+def path_text(request: web.Request, name: str) -> str:
+    """A path segment that names a record by text: one with NUL, which PostgreSQL text cannot
+    hold (the driver would fail), names nothing."""
+    raw = request.match_info[name]
+    if "\x00" in raw:
+        raise NotFound(f"{name} contains NUL, so names nothing")
+    return raw
+
+
 async def healthz(_: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 

@@ -107,7 +107,8 @@ def mime_tree(draw: st.DrawFn, depth: int = 0) -> bytes:
 
 def check_shape(parsed: ParsedMail) -> None:
     assert isinstance(parsed, ParsedMail)
-    assert parsed.message_id and "<" not in parsed.message_id
+    # "<" can remain: a bare token is kept when a mailer forgot the angle brackets
+    assert parsed.message_id and not any(c.isspace() for c in parsed.message_id)
     for text in (parsed.body, parsed.quoted, parsed.subject, parsed.sender_name):
         assert "\r" not in text
     assert parsed.sender == parsed.sender.lower()
@@ -117,7 +118,7 @@ def check_shape(parsed: ParsedMail) -> None:
             assert len(attachment.content) <= LIMIT and not attachment.refused
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=600) | header_block() | mime_tree())
 def test_parse_mail_returns_a_parsed_mail_for_any_bytes(raw: bytes) -> None:
     check_shape(parse_mail(raw, max_attachment_bytes=LIMIT))
@@ -127,7 +128,7 @@ def test_parse_mail_returns_a_parsed_mail_for_any_bytes(raw: bytes) -> None:
 TEXT = st.text(st.characters(exclude_categories=["Cs", "Cc"]), max_size=40)
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     subject=TEXT,
     name=TEXT,

@@ -4,15 +4,22 @@ that is not an id), the chat socket answers with an error frame, and nothing ans
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import uuid
+from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 from yarl import URL
 
+from inbox.app import build_store
+from inbox.auth import hash_password
 from inbox.web.server import MAX_JSON_DEPTH
-from tests.web.conftest import PASSWORD, Server, sign_in
+from tests import pgutil
+from tests.factories import T0, new_user
+from tests.web.conftest import PASSWORD, STAFF, Server, make_config, running, sign_in
 from tests.web.test_api import _one_conversation
 from tests.web.test_webchat import chat, say
 
@@ -232,3 +239,42 @@ async def test_a_hostile_hello_starts_a_fresh_session_or_closes(
         await ws.close()
     async with http.get(f"{server.url}/healthz") as r:
         assert r.status == 200
+
+
+@pytest.mark.postgres
+async def test_postgresql_gives_the_same_answers(
+    tmp_path: Path, pg_template: pgutil.PgTemplate
+) -> None:
+    """Where the driver is stricter than SQLite: a taken username, NUL in a path (text cannot
+    hold it), and the largest id (BIGINT holds it, one more does not)."""
+    url = await pg_template.fresh_database()
+    cfg = make_config(tmp_path)
+    cfg = dataclasses.replace(cfg, database=dataclasses.replace(cfg.database, url=url))
+    async with build_store(cfg.database) as store:
+        for name in ("boss", "admin", "sato"):
+            user = new_user(name, roles=STAFF[name])
+            await store.create_user(
+                dataclasses.replace(user, password_hash=hash_password(PASSWORD)), now=T0
+            )
+    async with running(cfg) as server_url:
+        boss, admin = await sign_in(server_url, "boss"), await sign_in(server_url, "admin")
+        async with boss, admin:
+            body = {"username": "sato", "password": PASSWORD, "roles": ["counselor"]}
+            async with admin.post(f"{server_url}/api/users", json=body) as r:
+                status, error = await answer(r)
+                assert (status, error["field"]) == (409, "username")
+            async with admin.post(URL(f"{server_url}/api/users/a%00/disable", encoded=True)) as r:
+                assert r.status == 404
+            async with boss.get(f"{server_url}/api/conversations/{INT64_LIMIT - 1}") as r:
+                assert r.status == 404
+            async with boss.get(f"{server_url}/api/events?after={INT64_LIMIT - 1}") as r:
+                assert (r.status, await r.json()) == (200, {"events": []})
+            async with boss.get(f"{server_url}/api/users") as r:
+                sato_id = next(
+                    u["id"] for u in (await r.json())["users"] if u["username"] == "sato"
+                )
+            move = {"conversation_ids": [INT64_LIMIT - 1], "to_user_id": sato_id}
+            async with boss.post(f"{server_url}/api/conversations/move", json=move) as r:
+                moved = await r.json()
+                assert (r.status, moved["failed"][0]["error"]) == (200, "not_found")
+    await pg_template.drop(url)
