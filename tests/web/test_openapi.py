@@ -142,6 +142,7 @@ def _modes(operation: schemathesis.APIOperation[Any, Any, Any, Any]) -> list[Gen
     return [GenerationMode.POSITIVE]
 
 
+@pytest.mark.timeout(120)  # ~20 s alone; a machine shared with other suites may take twice that
 def test_schemathesis_finds_no_server_error(live_server: LiveServer) -> None:
     with requests.Session() as http:
         http.headers["Authorization"] = f"Bearer {live_server.token}"
