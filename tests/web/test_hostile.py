@@ -176,6 +176,9 @@ async def test_undecodable_credentials_are_401(server: Server) -> None:
     ):
         request = b"GET /api/me HTTP/1.1\r\nHost: x\r\n" + header + b"\r\nConnection: close\r\n\r\n"
         assert await raw_status(server, request) == 401, header
+    # the refusal names the origin it refused, which must still encode
+    origin = b"GET /chat/ws HTTP/1.1\r\nHost: x\r\nOrigin: \xff\xfe\r\nConnection: close\r\n\r\n"
+    assert await raw_status(server, origin) == 403
 
 
 # ---- the chat socket --------------------------------------------------------------------------
