@@ -69,6 +69,10 @@ class NotFound(StorageError):
 class DuplicateKey(StorageError):
     """A record with this key exists already."""
 
+    def __init__(self, message: str | None = None, *, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key  # the field whose value is taken (e.g. "username"), when known
+
 
 class Conflict(StorageError):
     """The record changed meanwhile, so the conditional update did not apply."""

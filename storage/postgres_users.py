@@ -28,7 +28,7 @@ class PostgresUsers(PostgresBase):
                 now,
             )
         except DuplicateKey as exc:
-            raise DuplicateKey(f"username {user.username!r} is taken") from exc
+            raise DuplicateKey(f"username {user.username!r} is taken", key="username") from exc
         return rows.user(row, _parse)
 
     async def get_user(self, user_id: UserId) -> User:

@@ -26,7 +26,7 @@ class SqliteUsers(SqliteBase):
                 await self._event(db, "user_created", now, data={"user_id": created.id})
                 return created
         except DuplicateKey as exc:
-            raise DuplicateKey(f"username {user.username!r} is taken") from exc
+            raise DuplicateKey(f"username {user.username!r} is taken", key="username") from exc
 
     async def get_user(self, user_id: UserId) -> User:
         found = await self._all(q.GET_USER, (user_id,))

@@ -29,8 +29,10 @@ async def current_user(request: web.Request) -> User:
     auth = request.headers.get("Authorization", "")
     user: User | None = None
     if auth.startswith("Bearer "):
-        user = await services.store.token_user(secret_hash(auth.removeprefix("Bearer ").strip()))
-    elif cookie := request.cookies.get(SESSION_COOKIE):
+        token = auth.removeprefix("Bearer ").strip()
+        if _printable_ascii(token):
+            user = await services.store.token_user(secret_hash(token))
+    elif (cookie := request.cookies.get(SESSION_COOKIE)) and _printable_ascii(cookie):
         user = await services.store.session_user(secret_hash(cookie), now=services.clock())
         if (
             user is not None
@@ -42,6 +44,12 @@ async def current_user(request: web.Request) -> User:
         raise ApiError(401, "unauthenticated", "sign in first")
     request[_REQUEST_USER] = user
     return user
+
+
+def _printable_ascii(secret: str) -> bool:
+    # Every secret we issue is URL-safe base64. Header bytes that are not UTF-8 arrive as lone
+    # surrogates, which secret_hash could not encode: no token of ours, so 401.
+    return secret.isascii() and secret.isprintable()
 
 
 async def require(request: web.Request, *roles: Role) -> User:

@@ -22,7 +22,6 @@ from inbox.model import (
     User,
     UserId,
 )
-from inbox.text import storable
 from inbox.web.access import (
     SESSION_COOKIE,
     check_can_act,
@@ -34,12 +33,13 @@ from inbox.web.access import (
     session_ttl,
 )
 from inbox.web.server import (
-    MAX_DB_INT,
     SERVICES,
     field_int,
     field_str,
     json_body,
+    parse_id,
     path_id,
+    path_text,
 )
 from inbox.web.signin import checked_login, new_password_hash
 
@@ -308,9 +308,12 @@ async def create_user(request: web.Request) -> web.Response:
     if not 0 <= capacity <= MAX_CAPACITY:
         raise ValidationError(f"an integer from 0 to {MAX_CAPACITY}", field="capacity")
     username = field_str(data, "username")
+    display_name = data.get("display_name")
+    if display_name is not None and not isinstance(display_name, str):
+        raise ValidationError("a string, or null for the username", field="display_name")
     new = NewUser(
         username=username,
-        display_name=str(data.get("display_name") or username),
+        display_name=display_name or username,
         password_hash=await new_password_hash(services, field_str(data, "password")),
         roles=_roles(data.get("roles")),
         capacity=capacity,
@@ -327,8 +330,9 @@ async def create_user(request: web.Request) -> web.Response:
 async def disable_user(request: web.Request) -> web.Response:
     await require(request, Role.ADMIN)
     services = request.app[SERVICES]
-    username = storable(request.match_info["username"])  # a %00 in the path is a NUL
-    user = await services.store.set_user_disabled(username, True, now=services.clock())
+    user = await services.store.set_user_disabled(
+        path_text(request, "username"), True, now=services.clock()
+    )
     services.router.wake()  # her conversations are back in the queue
     services.on_event()
     return web.json_response({"user": user_json(user)})
@@ -337,10 +341,10 @@ async def disable_user(request: web.Request) -> web.Response:
 @routes.get("/api/events")
 async def list_events(request: web.Request) -> web.Response:
     user = await require(request, Role.SUPERVISOR, Role.ADMIN)
-    after = request.query.get("after", "0")
-    if not (after.isascii() and after.isdigit()) or int(after) > MAX_DB_INT:
-        raise ValidationError("a non-negative integer", field="after")
-    events = await request.app[SERVICES].store.list_events(after_id=int(after))
+    after = parse_id(request.query.get("after", "0"))
+    if after is None:
+        raise ValidationError("an event id: ASCII digits, below 2**63", field="after")
+    events = await request.app[SERVICES].store.list_events(after_id=after)
     # The log with each event's data, which the live feed to every staff socket leaves out.
     # A conversation's event data (a reveal's reason may tell of her case) only to those who
     # may read conversations; an admin sees who did what, and the data of the rest.

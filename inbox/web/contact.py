@@ -68,7 +68,7 @@ async def set_anonymity(request: web.Request) -> web.Response:
     check_can_act(user, conv)
     services = request.app[SERVICES]
     value = (await json_body(request)).get("anonymity", "missing")
-    if value is not None and value not in {m.value for m in Anonymity}:
+    if value is not None and (not isinstance(value, str) or value not in set(Anonymity)):
         modes = ", ".join(m.value for m in Anonymity)
         raise ValidationError(
             f"one of {modes}, or null for the channel's default", field="anonymity"

@@ -18,6 +18,7 @@ from aiohttp import web
 from inbox.config import WebchatConfig
 from inbox.errors import (
     Conflict,
+    DuplicateKey,
     InboxError,
     IntakeBusy,
     NotFound,
@@ -113,6 +114,8 @@ def _translate(exc: Exception) -> ApiError | None:
             return ApiError(403, "forbidden", str(exc))
         case Conflict():
             return ApiError(409, "conflict", str(exc))
+        case DuplicateKey():
+            return ApiError(409, "conflict", str(exc), field=exc.key)
         case IntakeBusy():
             return ApiError(503, "busy", str(exc), headers={"Retry-After": "5"})
         case StorageError():
@@ -145,10 +148,18 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         api_error = _translate(exc)
         if api_error is None:
             raise  # not an error we answer on purpose: aiohttp logs it and answers 500
-        if isinstance(exc, StorageError) and not isinstance(exc, NotFound | Conflict):
-            # An unknown id or a lost race is an answer (404, 409), not a database failure.
+        if isinstance(exc, StorageError) and not isinstance(
+            exc, NotFound | Conflict | DuplicateKey
+        ):
+            # An unknown id, a lost race or a taken key is an answer (404, 409), not a failure.
             log.error("database error", exc_info=True, extra={"action": "request_db_error"})
         raise api_error from None
+
+
+# Deeper than any body we accept; the recursive code after parsing (json.dumps of event data,
+# the stores) must never meet a body near the interpreter's recursion limit.
+MAX_JSON_DEPTH = 32
+INT64_MAX = 2**63 - 1  # ids and counts are BIGINT in both stores
 
 
 def read_json_object(raw: bytes) -> dict[str, Any]:
@@ -158,14 +169,33 @@ def read_json_object(raw: bytes) -> dict[str, Any]:
         data = json.loads(raw or b"null")
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValidationError(f"malformed JSON ({exc})", field="body") from None
+    except RecursionError:
+        raise ValidationError(f"nested deeper than {MAX_JSON_DEPTH} levels", field="body") from None
     if not isinstance(data, dict):
         raise ValidationError("expected a JSON object", field="body")
+    check_json_depth(data)
     # The fast path: JSON forbids raw control characters, so in UTF-8 only an escape (\u0000,
     # \ud83d) or a surrogate's UTF-8 form (ED A0-BF .., which json.loads lets through) can
     # put either in a string; UTF-16 and UTF-32 (which json.loads also reads) hold NUL bytes.
     if b"\\u" in raw or b"\xed" in raw or b"\x00" in raw:
         return dict(storable_json(data))
     return data
+
+
+def check_json_depth(data: object, max_depth: int = MAX_JSON_DEPTH) -> None:
+    """ValidationError for a value nested deeper than max_depth; iterative, so depth is free."""
+    level: list[object] = [data]
+    for _ in range(max_depth):
+        level = [
+            child
+            for value in level
+            if isinstance(value, dict | list)
+            for child in (value.values() if isinstance(value, dict) else value)
+            if isinstance(child, dict | list)
+        ]
+        if not level:
+            return
+    raise ValidationError(f"nested deeper than {max_depth} levels", field="body")
 
 
 async def json_body(request: web.Request) -> dict[str, Any]:
@@ -181,33 +211,46 @@ def field_str(data: dict[str, Any], name: str, *, max_chars: int | None = None) 
     return value
 
 
-# Both databases store integers in 64 bits; a larger one fails the driver (SQLite: 500,
-# PostgreSQL: 503), so the edge answers it as what it is: no such id, or a bad field.
-MAX_DB_INT = 2**63 - 1
-
-
-def is_db_int(value: object) -> TypeGuard[int]:
-    """A JSON integer (not a bool) that both databases can store."""
+def is_int64(value: object) -> TypeGuard[int]:
+    """A JSON integer (not a bool) that fits the stores' BIGINT."""
     return (
         isinstance(value, int)
         and not isinstance(value, bool)
-        and -MAX_DB_INT <= value <= MAX_DB_INT
+        and -INT64_MAX - 1 <= value <= INT64_MAX
     )
 
 
 def field_int(data: dict[str, Any], name: str) -> int:
     value = data.get(name)
-    if not is_db_int(value):
-        raise ValidationError("required, an integer", field=name)
+    if not is_int64(value):
+        raise ValidationError("required, a 64-bit integer", field=name)
     return value
+
+
+def parse_id(raw: str) -> int | None:
+    """A non-negative id written in ASCII digits within int64, else None. str.isdigit() alone
+    also takes "²" and "١", which int() then refuses or reads as another number."""
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(INT64_MAX)):
+        return None
+    value = int(raw)
+    return value if value <= INT64_MAX else None
 
 
 def path_id(request: web.Request, name: str = "id") -> int:
     raw = request.match_info[name]
-    # isdigit() alone passes "²" and "٣", which int() refuses or reads
-    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_DB_INT:
-        raise NotFound(f"{name} {raw!r} is not a number")
-    return int(raw)
+    value = parse_id(raw)
+    if value is None:
+        raise NotFound(f"{name} {raw!r} is not an id")
+    return value
+
+
+def path_text(request: web.Request, name: str) -> str:
+    """A path segment that names a record by text: one with NUL, which PostgreSQL text cannot
+    hold (the driver would fail), names nothing."""
+    raw = request.match_info[name]
+    if "\x00" in raw:
+        raise NotFound(f"{name} contains NUL, so names nothing")
+    return raw
 
 
 async def healthz(_: web.Request) -> web.Response:
@@ -250,6 +293,7 @@ def build_app(services: Services) -> web.Application:
         api,
         attachments,
         contact,
+        openapi,
         overview,
         sockets,
         supervision,
@@ -272,6 +316,7 @@ def build_app(services: Services) -> web.Application:
     supervision.add_routes(app)
     contact.add_routes(app)
     overview.add_routes(app)
+    openapi.add_routes(app)
     app.router.add_get("/api/ws", sockets.staff_socket)
     app.on_shutdown.append(_close_sockets)
     return app

@@ -35,7 +35,7 @@ from inbox.web.server import (
     Services,
     field_int,
     field_str,
-    is_db_int,
+    is_int64,
     json_body,
     path_id,
 )
@@ -90,7 +90,7 @@ def _conversation_ids(data: dict[str, Any]) -> list[ConversationId]:
     if (
         not isinstance(value, list)
         or not 1 <= len(value) <= MAX_MOVE
-        or not all(is_db_int(i) for i in value)
+        or not all(is_int64(i) for i in value)
     ):
         raise ValidationError(
             f"required, a list of 1 to {MAX_MOVE} conversation ids", field="conversation_ids"

@@ -341,8 +341,9 @@ async def test_users_sessions_and_tokens(store: Store) -> None:
         new_user("tanaka", roles=frozenset({Role.SUPERVISOR, Role.COUNSELOR})), now=at(0)
     )
     assert user.roles == {Role.SUPERVISOR, Role.COUNSELOR}
-    with pytest.raises(DuplicateKey, match="tanaka"):
+    with pytest.raises(DuplicateKey, match="tanaka") as taken:
         await store.create_user(new_user("tanaka"), now=at(0))
+    assert taken.value.key == "username"  # the API answers 409 naming this field
     found = await store.find_login("tanaka")
     assert found is not None and found[0] == user and found[1].startswith("$argon2id$")
     assert await store.find_login("nobody") is None

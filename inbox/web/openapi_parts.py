@@ -1,0 +1,229 @@
+"""The OpenAPI document's building blocks: the shared schemas and one operation's shape."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from inbox.model import (
+    MAX_CAPACITY,
+    Anonymity,
+    ChannelKind,
+    ConversationStatus,
+    DeliveryStatus,
+    Direction,
+    Presence,
+    Role,
+)
+from inbox.web.server import INT64_MAX
+
+Schema = dict[str, Any]
+
+ERRORS = {
+    400: "a field is malformed; `field` names it",
+    401: "not signed in, or an unknown token",
+    403: "the role does not allow this, or the CSRF header is missing",
+    404: "no such thing, or not visible to you",
+    409: "the state changed meanwhile, or the key is taken (`field` names it)",
+    413: "the body or a field is over its limit",
+    429: "too many failed sign-ins for this username or address; retry after Retry-After seconds",
+    503: "the database or the intake is busy; retry after Retry-After seconds",
+}
+
+
+def ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def enum_of(kind: type[StrEnum]) -> Schema:
+    return {"type": "string", "enum": [m.value for m in kind]}
+
+
+def obj(required: tuple[str, ...] = (), **props: Schema) -> Schema:
+    return {"type": "object", "properties": props, "required": list(required)}
+
+
+def nullable(schema: Schema) -> Schema:
+    return {"oneOf": [schema, {"type": "null"}]}
+
+
+ID: Schema = {"type": "integer", "minimum": 0, "maximum": INT64_MAX}
+TEXT: Schema = {"type": "string", "minLength": 1}
+TIME: Schema = {"type": "string", "format": "date-time"}
+LABELS: Schema = {"type": "array", "maxItems": 50, "items": {"type": "string", "maxLength": 40}}
+LIMIT: Schema = {"type": "integer", "minimum": 0, "maximum": MAX_CAPACITY}
+FAILURES: Schema = {"type": "array", "items": obj(("id", "error", "message"), id=ID)}
+
+SCHEMAS: dict[str, Schema] = {
+    "Error": obj(
+        ("error",),
+        # field names what was wrong, even an unknown key the client sent (which may be "")
+        error=obj(
+            ("code", "message"), code=TEXT, message={"type": "string"}, field={"type": "string"}
+        ),
+    ),
+    "User": obj(
+        ("id", "username", "display_name", "roles", "capacity", "disabled"),
+        id=ID,
+        username=TEXT,
+        display_name={"type": "string"},
+        roles={"type": "array", "items": enum_of(Role)},
+        capacity={"type": "integer"},
+        disabled={"type": "boolean"},
+    ),
+    "Counselor": {
+        "allOf": [
+            ref("User"),
+            obj(
+                ("presence", "on_shift"),
+                presence=enum_of(Presence),
+                skills=LABELS,
+                languages=LABELS,
+                teams=LABELS,
+                channel_capacity={"type": "object", "additionalProperties": LIMIT},
+                shift=nullable(ref("Shift")),
+                on_shift={"type": "boolean"},
+            ),
+        ]
+    },
+    "Shift": obj(
+        timezone={"type": "string", "examples": ["Asia/Tokyo"]},
+        weekly={
+            "type": "object",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            "examples": [{"monday": ["09:00-17:30"]}],
+        },
+        exceptions={
+            "type": "object",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            "examples": [{"2026-12-24": ["13:00-17:00"], "2026-12-25": []}],
+        },
+    ),
+    "Conversation": obj(
+        ("id", "channel", "status", "priority", "assignee_id"),
+        id=ID,
+        contact_alias={"type": "string"},
+        channel=enum_of(ChannelKind),
+        status=enum_of(ConversationStatus),
+        priority={"type": "integer"},
+        assignee_id=nullable(ID),
+        tags={"type": "array", "items": {"type": "string"}},
+        **{
+            name: nullable(TIME)
+            for name in (
+                "created_at",
+                "updated_at",
+                "last_inbound_at",
+                "first_response_due",
+                "next_response_due",
+                "offered_at",
+                "opened_at",
+            )
+        },
+    ),
+    "Message": obj(
+        ("id", "conversation_id", "direction", "body", "created_at"),
+        id=ID,
+        conversation_id=ID,
+        direction=enum_of(Direction),
+        body={"type": "string"},
+        author_id=nullable(ID),
+        created_at=TIME,
+        delivery_status=nullable(enum_of(DeliveryStatus)),
+        attachments={"type": "array", "items": {"type": "object"}},
+    ),
+    "Event": obj(
+        ("id", "kind", "at"),
+        id=ID,
+        kind=TEXT,
+        at=TIME,
+        actor_id=nullable(ID),
+        conversation_id=nullable(ID),
+        message_id=nullable(ID),
+        data={"type": "object"},
+    ),
+    "Contact": obj(
+        ("alias", "anonymity", "discretion"),
+        alias={"type": "string"},
+        anonymity=enum_of(Anonymity),
+        anonymity_source={"type": "string", "enum": ["contact", "channel"]},
+        discretion={"type": "boolean"},
+        address=nullable({"type": "string"}),
+    ),
+}
+
+
+def param(name: str, where: str, schema: Schema, *, required: bool = True) -> Schema:
+    return {"name": name, "in": where, "required": required, "schema": schema}
+
+
+CONVERSATION_ID = param("id", "path", ID)
+USER_ID = param("id", "path", ID)
+
+
+def operation(
+    summary: str,
+    ok: Schema | None,
+    *,
+    status: int = 200,
+    body: Schema | None = None,
+    params: tuple[Schema, ...] = (),
+    errors: tuple[int, ...] = (401, 403, 404, 503),
+    public: bool = False,
+) -> Schema:
+    """One operation; `ok` None means an answer without a body. A body brings 400 and 413."""
+    success: Schema = {"description": "done"}
+    if ok is not None:
+        success["content"] = {"application/json": {"schema": ok}}
+    responses: dict[str, Schema] = {str(status): success}
+    codes = set(errors) | ({400, 413} if body is not None else set())
+    for code in sorted(codes):
+        responses[str(code)] = {
+            "description": ERRORS[code],
+            "content": {"application/json": {"schema": ref("Error")}},
+        }
+    op: Schema = {"summary": summary, "responses": responses}
+    if params:
+        op["parameters"] = list(params)
+    if body is not None:
+        op["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": body}},
+        }
+    if public:
+        op["security"] = []
+    return op
+
+
+def wrap(name: str, schema: Schema) -> Schema:
+    return obj((name,), **{name: schema})
+
+
+def list_of(name: str, item: str) -> Schema:
+    return wrap(name, {"type": "array", "items": ref(item)})
+
+
+def conversation_action(summary: str, body: Schema | None, ok: Schema, status: int = 200) -> Schema:
+    return operation(
+        summary, ok, status=status, body=body, params=(CONVERSATION_ID,),
+        errors=(401, 403, 404, 409, 503),
+    )  # fmt: skip
+
+
+TEXT_BODY = obj(("body",), body=TEXT)
+CHANNEL = param("channel", "path", enum_of(ChannelKind))
+CHANNEL_STATE = obj(("channel", "paused"), channel=enum_of(ChannelKind), paused={"type": "boolean"})
+NOTE: Schema = nullable({"type": "string", "maxLength": 2000})
+COUNSELOR_UPDATE = {
+    **obj(
+        presence=enum_of(Presence),
+        capacity=LIMIT,
+        channel_capacity={"type": "object", "additionalProperties": LIMIT},
+        skills=LABELS,
+        languages=LABELS,
+        teams=LABELS,
+        shift=nullable(ref("Shift")),
+    ),
+    "minProperties": 1,
+    "additionalProperties": False,
+}
