@@ -3,7 +3,6 @@ auto-replies, deadlines, outbox, channels, event feed and web services. inbox.ap
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 from collections.abc import Callable, Coroutine, Sequence
@@ -20,6 +19,7 @@ from channels.webchat import WebChatChannel
 from inbox.autoreply import AutoReplier
 from inbox.config import Config
 from inbox.deadlines import DeadlineWatcher
+from inbox.feed import EventFeed
 from inbox.identity import derived_key
 from inbox.mail_config import MailConfig
 from inbox.model import ChannelKind, Role, UserId
@@ -27,39 +27,14 @@ from inbox.oncall import OnCallMailer
 from inbox.outbox import OutboxSender
 from inbox.pipeline import Intake, Stored
 from inbox.router import Router
-from inbox.web.api import event_json
 from inbox.web.hub import Hub
 from inbox.web.server import Services, WebSettings
-from inbox.web.sockets import STAFF
 from routing.assign import RoutingPolicy
 from routing.rules import labeler
 from storage.base import Store
 
 log = logging.getLogger(__name__)
 Job = tuple[str, Coroutine[Any, Any, None]]
-
-
-class EventFeed:
-    """Tails the event log and pushes each new event's ids (never bodies) to staff sockets."""
-
-    def __init__(self, store: Store, hub: Hub) -> None:
-        self._store = store
-        self._hub = hub
-        self._wake = asyncio.Event()
-        self._last_id = 0
-
-    def poke(self) -> None:
-        self._wake.set()
-
-    async def run(self) -> None:
-        self._last_id = await self._store.last_event_id()  # sockets get news, not history
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            while events := await self._store.list_events(after_id=self._last_id, limit=500):
-                for event in events:
-                    self._hub.push(STAFF, {"type": "event", "event": event_json(event)})
-                self._last_id = events[-1].id
 
 
 async def on_call_user(store: Store, username: str) -> UserId | None:

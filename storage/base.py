@@ -46,7 +46,7 @@ from inbox.model import (
 )
 
 # The schema version this code expects; each implementation has migrations 1..SCHEMA_VERSION.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -81,7 +81,37 @@ class IntakeRouter(Protocol):
         back before it decides; while one waits to be, the store leaves routing to the round."""
 
 
-class Store(Protocol):
+@dataclass(frozen=True, slots=True)
+class FeedCursor:
+    """Where a tail of the event log stands. Only the store that made it reads its fields."""
+
+    tx: int = 0  # PostgreSQL: the writing transaction (xid8) of the last event read; SQLite: 0
+    id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPage:
+    events: list[Event]
+    cursor: FeedCursor  # pass it to the next feed_events
+    # Committed events wait behind an older transaction still running: ask again shortly, as
+    # nothing may announce when that transaction ends (it may write no event at all).
+    held_back: bool = False
+
+
+class EventTail(Protocol):
+    """The event log read as a tail (inbox.feed.EventFeed): every event exactly once."""
+
+    async def feed_start(self) -> FeedCursor:
+        """Where a new tail starts: past the history, so it gets news (on PostgreSQL, also the
+        events of transactions that were still running or just ended)."""
+
+    async def feed_events(self, after: FeedCursor, *, limit: int = 500) -> FeedPage:
+        """Events committed since `after`, each once across successive calls, even when writers
+        commit out of id order (PostgreSQL: an event waits until every transaction older than
+        its own has ended). At most `limit`; a full page means ask again at once."""
+
+
+class Store(EventTail, Protocol):
     async def __aenter__(self) -> Self:
         """Open the connection or pool. Raises DatabaseUnavailable when it cannot be reached."""
 
@@ -394,7 +424,8 @@ class Store(Protocol):
 
     # ---- events -------------------------------------------------------------------------
     async def list_events(self, *, after_id: int = 0, limit: int = 500) -> list[Event]:
-        """Events with id > after_id, oldest first."""
+        """Events with id > after_id, oldest first. On PostgreSQL a later call may still find
+        smaller ids that committed late: a tail reads feed_events instead."""
 
     async def last_event_id(self) -> int:
         """The id of the newest event; 0 when the log is empty."""

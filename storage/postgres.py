@@ -12,7 +12,7 @@ from inbox.errors import Conflict, DatabaseUnavailable, SchemaMismatch, StorageE
 from inbox.model import ConversationId, Event, StoredInbound, UserId
 from storage import postgres_listen, rows
 from storage import postgres_sql as q
-from storage.base import SCHEMA_VERSION, IntakeRouter, KeyedInbound
+from storage.base import SCHEMA_VERSION, FeedCursor, FeedPage, IntakeRouter, KeyedInbound
 from storage.postgres_attachments import PostgresAttachments
 from storage.postgres_base import event_json
 from storage.postgres_conversations import PostgresConversations
@@ -149,6 +149,15 @@ class PostgresStore(
     async def last_event_id(self) -> int:
         (row,) = await self._fetch(q.LAST_EVENT_ID)
         return int(row[0])
+
+    async def feed_start(self) -> FeedCursor:
+        return FeedCursor(tx=int(await self._fetchval(q.FEED_START)))
+
+    async def feed_events(self, after: FeedCursor, *, limit: int = 500) -> FeedPage:
+        found = await self._fetch(q.FEED_EVENTS, str(after.tx), after.id, limit)
+        events = [rows.event(r, _parse) for r in found if r[0] is not None]
+        cursor = FeedCursor(tx=found[-1][7], id=found[-1][0]) if events else after
+        return FeedPage(events, cursor, held_back=found[0][8])
 
     async def record_event(
         self,
