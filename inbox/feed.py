@@ -26,6 +26,11 @@ PAGE = 500
 HELD_BACK_RETRY_S = 0.05
 
 
+def backoff_s(failures: int, *, first_s: float, max_s: float) -> float:
+    """The wait after `failures` failed attempts in a row: doubling from first_s, capped."""
+    return min(max_s, first_s * 2 ** min(failures, 32))
+
+
 class EventFeed:
     """Pushes each new event's ids (never bodies) to staff sockets, woken by poke()."""
 
@@ -89,14 +94,16 @@ class EventFeed:
                         exc_info=True,
                         extra={"action": "event_feed_unavailable"},
                     )
+                delay_s = backoff_s(
+                    failures, first_s=self._backoff_first_s, max_s=self._backoff_max_s
+                )
+                failures += 1
                 # A poke does not cut the wait short: while the database is down, every
                 # writer's failure would otherwise turn into a retry here.
-                delay_s = self._backoff_first_s * 2 ** min(failures, 16)
-                failures += 1
-                await asyncio.sleep(min(self._backoff_max_s, delay_s))
+                await asyncio.sleep(delay_s)
                 continue
             if failures:
-                log.warning(
+                log.info(
                     "event feed reads the event log again",
                     extra={"action": "event_feed_resumed", "failures": failures},
                 )
