@@ -28,7 +28,7 @@ HELD_BACK_RETRY_S = 0.05
 
 def backoff_s(failures: int, *, first_s: float, max_s: float) -> float:
     """The wait after `failures` failed attempts in a row: doubling from first_s, capped."""
-    return min(max_s, first_s * 2 ** min(failures, 32))
+    return min(max_s, first_s * 2.0 ** min(failures, 32))
 
 
 class EventFeed:
