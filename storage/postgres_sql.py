@@ -311,15 +311,17 @@ WHERE id > $1 ORDER BY id LIMIT $2
 """
 # The live feed's tail (schema v5): only events of transactions older than every one still
 # running, so none that commits later can fall behind the cursor. One statement, so the rows seen
-# and the horizon come from one snapshot; held_back says a committed event waits behind it.
+# and the horizon come from one snapshot; held_back says a committed event waits behind it. Both
+# read events_tx in order (the newest tx: a backward scan), never the whole log.
 # xid8 travels as text: asyncpg has no codec for it.
 FEED_START = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
 FEED_EVENTS = """
 WITH horizon AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
-SELECT e.id, e.at, e.kind, e.actor_id, e.conversation_id, e.message_id, e.data, e.tx,
-       EXISTS (SELECT 1 FROM events WHERE tx >= h.xmin) AS held_back
+SELECT e.id, e.at, e.kind, e.actor_id, e.conversation_id, e.message_id, e.data, e.tx_number,
+       coalesce((SELECT tx FROM events ORDER BY tx DESC LIMIT 1) >= h.xmin, false) AS held_back
 FROM horizon h LEFT JOIN LATERAL (
-    SELECT id, at, kind, actor_id, conversation_id, message_id, data::text, tx::text::bigint
+    SELECT id, at, kind, actor_id, conversation_id, message_id, data::text,
+           tx::text::bigint AS tx_number
     FROM events WHERE (tx, id) > ($1::text::xid8, $2) AND tx < h.xmin
     ORDER BY tx, id LIMIT $3
 ) e ON true

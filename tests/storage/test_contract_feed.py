@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from inbox.model import Event
-from storage.base import EventTail, FeedCursor, Store
+from storage.base import EventTail, FeedCursor, FeedPage, Store
 from tests.factories import at, inbound
 
 # A tail on PostgreSQL holds an event back while any older transaction on the server runs (other
@@ -48,6 +48,6 @@ async def test_a_tail_starts_after_the_history_and_gives_each_event_once(store: 
 
 async def test_a_tail_on_an_empty_log(store: Store) -> None:
     cursor = await store.feed_start()
-    assert (await store.feed_events(cursor)).events == []
+    assert await store.feed_events(cursor) == FeedPage([], cursor, held_back=False)
     await store.record_event("signed_in", now=at(1))
     assert [e.kind for e in (await read_tail(store, cursor))[0]] == ["signed_in"]
