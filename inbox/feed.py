@@ -31,6 +31,32 @@ def backoff_s(failures: int, *, first_s: float, max_s: float) -> float:
     return min(max_s, first_s * 2.0 ** min(failures, 32))
 
 
+class HoldWatch:
+    """Warns once when events stay held back with the cursor still for warn_s: a transaction
+    left open anywhere on the PostgreSQL server then holds the whole feed up (nothing is lost;
+    it all comes out when that transaction ends)."""
+
+    def __init__(self, warn_s: float) -> None:
+        self._warn_s = warn_s
+        self._since = 0.0
+        self._cursor: FeedCursor | None = None
+        self._warned = False
+
+    def saw(self, held_back: bool, cursor: FeedCursor | None, now: float) -> None:
+        if held_back and cursor == self._cursor:
+            if not self._warned and now - self._since >= self._warn_s:
+                log.warning(
+                    "live feed waits behind a database transaction open elsewhere on the "
+                    "server; staff screens get no news until it ends (see pg_stat_activity)",
+                    extra={"action": "event_feed_held_back", "held_s": round(now - self._since)},
+                )
+                self._warned = True
+            return
+        if self._warned:
+            log.info("live feed moves again", extra={"action": "event_feed_released"})
+        self._since, self._cursor, self._warned = now, cursor if held_back else None, False
+
+
 class EventFeed:
     """Pushes each new event's ids (never bodies) to staff sockets, woken by poke()."""
 
@@ -41,6 +67,7 @@ class EventFeed:
         *,
         backoff_first_s: float = 0.5,
         backoff_max_s: float = 10.0,
+        held_back_warn_s: float = 30.0,
     ) -> None:
         self._store = store
         self._hub = hub
@@ -48,6 +75,7 @@ class EventFeed:
         self._cursor: FeedCursor | None = None
         self._backoff_first_s = backoff_first_s
         self._backoff_max_s = backoff_max_s
+        self._hold_watch = HoldWatch(held_back_warn_s)
 
     def poke(self) -> None:
         self._wake.set()
@@ -55,8 +83,10 @@ class EventFeed:
     async def run(self) -> None:
         """Until cancelled. The first round only finds where the log ends: sockets get news,
         not history."""
+        loop = asyncio.get_running_loop()
         while True:
             held_back = await self._round_surviving_outages()
+            self._hold_watch.saw(held_back, self._cursor, loop.time())
             if held_back:
                 await self._wait(HELD_BACK_RETRY_S)
             else:

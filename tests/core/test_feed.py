@@ -82,6 +82,7 @@ async def test_the_feed_survives_an_outage_and_resumes_from_its_cursor(
     socket = hub.add(STAFF, web.WebSocketResponse())
     feed = EventFeed(tail, hub, backoff_first_s=0.001, backoff_max_s=0.002)
     await store.record_event("history", now=at(0))
+    await feed.round()  # the feed's start: what is written next is news
     async with asyncio.TaskGroup() as tg:
         running = tg.create_task(feed.run(), name="event-feed")
         await store.record_event("before", now=at(1))
@@ -126,6 +127,7 @@ async def test_held_back_events_come_out_without_another_poke(store: SqliteStore
     hub = Hub(client_queue=100)
     socket = hub.add(STAFF, web.WebSocketResponse())
     feed = EventFeed(tail, hub)
+    await feed.round()  # the feed's start: what is written next is news
     async with asyncio.TaskGroup() as tg:
         running = tg.create_task(feed.run(), name="event-feed")
         tail.holding = True
@@ -135,6 +137,32 @@ async def test_held_back_events_come_out_without_another_poke(store: SqliteStore
         tail.holding = False
         assert await _next_kinds(socket, 1) == ["held"]
         running.cancel()
+
+
+async def test_a_long_hold_is_logged_once(
+    store: SqliteStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="inbox.feed")
+    tail = ScriptedTail(store)
+    hub = Hub(client_queue=100)
+    socket = hub.add(STAFF, web.WebSocketResponse())
+    feed = EventFeed(tail, hub, held_back_warn_s=0.0)
+    await feed.round()  # the feed's start: what is written next is news
+    async with asyncio.TaskGroup() as tg:
+        running = tg.create_task(feed.run(), name="event-feed")
+        tail.holding = True
+        await store.record_event("held", now=at(1))
+        feed.poke()
+        await tail.refusing(4)
+        tail.holding = False
+        assert await _next_kinds(socket, 1) == ["held"]
+        await store.record_event("next", now=at(2))
+        feed.poke()
+        assert await _next_kinds(socket, 1) == ["next"]
+        running.cancel()
+    actions = [getattr(r, "action", None) for r in caplog.records]
+    assert actions.count("event_feed_held_back") == 1
+    assert actions.count("event_feed_released") == 1
 
 
 def test_backoff_doubles_up_to_its_cap() -> None:
