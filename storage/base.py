@@ -85,30 +85,30 @@ class IntakeRouter(Protocol):
 class FeedCursor:
     """Where a tail of the event log stands. Only the store that made it reads its fields."""
 
-    tx: int = 0  # PostgreSQL: the writing transaction (xid8) of the last event read; SQLite: 0
-    id: int = 0
+    id: int = 0  # SQLite: the last event read
+    # PostgreSQL: the snapshot (pg_snapshot text) whose events have all been handed out; while
+    # the news up to a newer one come page by page, that one and the last (tx, id) read.
+    seen: str = ""
+    upto: str = ""
+    tx: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class FeedPage:
     events: list[Event]
     cursor: FeedCursor  # pass it to the next feed_events
-    # Committed events wait behind an older transaction still running: ask again shortly, as
-    # nothing may announce when that transaction ends (it may write no event at all).
-    held_back: bool = False
 
 
 class EventTail(Protocol):
     """The event log read as a tail (inbox.feed.EventFeed): every event exactly once."""
 
     async def feed_start(self) -> FeedCursor:
-        """Where a new tail starts: past the history, so it gets news (on PostgreSQL, also the
-        events of transactions that were still running or just ended)."""
+        """A cursor past every event committed so far: a new tail gets news, not history."""
 
     async def feed_events(self, after: FeedCursor, *, limit: int = 500) -> FeedPage:
         """Events committed since `after`, each once across successive calls, even when writers
-        commit out of id order (PostgreSQL: an event waits until every transaction older than
-        its own has ended). At most `limit`; a full page means ask again at once."""
+        commit out of id order (on PostgreSQL they do: ids are taken before commit). At most
+        `limit`; a full page means ask again at once."""
 
 
 class Store(EventTail, Protocol):

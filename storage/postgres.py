@@ -151,13 +151,27 @@ class PostgresStore(
         return int(row[0])
 
     async def feed_start(self) -> FeedCursor:
-        return FeedCursor(tx=int(await self._fetchval(q.FEED_START)))
+        return FeedCursor(seen=str(await self._fetchval(q.FEED_START)))
 
     async def feed_events(self, after: FeedCursor, *, limit: int = 500) -> FeedPage:
-        found = await self._fetch(q.FEED_EVENTS, str(after.tx), after.id, limit)
+        since_xmax = max((after.tx, after.id), (_snapshot_xmax(after.seen), 0))
+        found = await self._fetch(
+            q.FEED_EVENTS,
+            after.seen,
+            after.upto or None,
+            str(after.tx),
+            after.id,
+            limit,
+            str(since_xmax[0]),
+            since_xmax[1],
+        )
         events = [rows.event(r, _parse) for r in found if r[0] is not None]
-        cursor = FeedCursor(tx=found[-1][7], id=found[-1][0]) if events else after
-        return FeedPage(events, cursor, held_back=found[0][8])
+        upto = found[0][8]
+        if len(events) < limit:  # the step is read: its snapshot is what has been seen
+            return FeedPage(events, FeedCursor(seen=upto))
+        return FeedPage(
+            events, FeedCursor(seen=after.seen, upto=upto, tx=found[-1][7], id=events[-1].id)
+        )
 
     async def record_event(
         self,
@@ -171,6 +185,11 @@ class PostgresStore(
         await self._fetchval(
             q.INSERT_EVENT, now, kind, actor_id, conversation_id, None, event_json(data)
         )
+
+
+def _snapshot_xmax(snapshot: str) -> int:
+    """The xmax of a pg_snapshot's text, xmin:xmax:xip,...: every later transaction is news."""
+    return int(snapshot.split(":")[1])
 
 
 async def _migrate_one(conn: Any) -> int | None:

@@ -207,10 +207,10 @@ ALTER TABLE attachments ALTER COLUMN content SET STORAGE EXTERNAL;
     5: """
 -- The live feed tails events in commit order, not id order: ids are taken when a row is written,
 -- so a transaction that wrote id 7 may commit after another that wrote id 8. Each event keeps its
--- writing transaction, and a tail hands out only the events of transactions older than every
--- one still running (pg_snapshot_xmin), ordered by (tx, id): whatever commits later has a newer
--- tx than the tail has passed. Existing rows take the migrating transaction's id (no rewrite:
--- the default is stable). pg_current_xact_id() is the top-level transaction's, savepoints too.
+-- writing transaction, and a tail hands out the events whose transaction has become visible since
+-- the snapshot it read last (postgres_sql.FEED_EVENTS), in (tx, id) order. Existing rows take the
+-- migrating transaction's id without a rewrite (the default is stable); they are history.
+-- pg_current_xact_id() is the top-level transaction's, inside savepoints too.
 ALTER TABLE events ADD COLUMN tx xid8 NOT NULL DEFAULT pg_current_xact_id();
 CREATE INDEX events_tx ON events (tx, id);
 """,

@@ -309,21 +309,37 @@ LIST_EVENTS = """
 SELECT id, at, kind, actor_id, conversation_id, message_id, data::text FROM events
 WHERE id > $1 ORDER BY id LIMIT $2
 """
-# The live feed's tail (schema v5): only events of transactions older than every one still
-# running, so none that commits later can fall behind the cursor. One statement, so the rows seen
-# and the horizon come from one snapshot; held_back says a committed event waits behind it. Both
-# read events_tx in order (the newest tx: a backward scan), never the whole log.
-# xid8 travels as text: asyncpg has no codec for it.
-FEED_START = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
-FEED_EVENTS = """
-WITH horizon AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
+# The live feed's tail (schema v5), as PgQ reads its queues: the news between two snapshots are
+# the events whose transaction is visible in the newer one and was not in the older one. A
+# transaction becomes visible in exactly one such step whenever it commits, whatever its ids.
+# Not visible in `seen` means running then (its xip list) or begun since (from its xmax): two
+# ranges of events_tx, each in (tx, id) order, and every xip one sorts before the others, so
+# neither rereads what was handed out before, however old the oldest running transaction is.
+# Paging keeps `upto` for the rest of the step. Snapshots and xid8 travel as text (no codec).
+# $6, $7: the later of the cursor and (seen's xmax, 0), one row bound: beside a second bound on
+# tx, PostgreSQL 15 starts the index scan at the row bound and walks the whole log up to the
+# other (12 ms in 200,000 events instead of 0.1 ms).
+FEED_START = "SELECT pg_current_snapshot()::text"
+_FEED_COLUMNS = """id, at, kind, actor_id, conversation_id, message_id, data::text,
+    tx::text::bigint AS tx_number"""
+FEED_EVENTS = f"""
+WITH s AS (
+    SELECT $1::text::pg_snapshot AS seen,
+           coalesce($2::text::pg_snapshot, pg_current_snapshot()) AS upto
+)
 SELECT e.id, e.at, e.kind, e.actor_id, e.conversation_id, e.message_id, e.data, e.tx_number,
-       coalesce((SELECT tx FROM events ORDER BY tx DESC LIMIT 1) >= h.xmin, false) AS held_back
-FROM horizon h LEFT JOIN LATERAL (
-    SELECT id, at, kind, actor_id, conversation_id, message_id, data::text,
-           tx::text::bigint AS tx_number
-    FROM events WHERE (tx, id) > ($1::text::xid8, $2) AND tx < h.xmin
-    ORDER BY tx, id LIMIT $3
+       s.upto::text
+FROM s LEFT JOIN LATERAL (
+    (SELECT {_FEED_COLUMNS} FROM events
+     WHERE tx = ANY(ARRAY(SELECT pg_snapshot_xip(s.seen))) AND (tx, id) > ($3::text::xid8, $4)
+       AND pg_visible_in_snapshot(tx, s.upto)
+     ORDER BY tx, id LIMIT $5)
+    UNION ALL
+    (SELECT {_FEED_COLUMNS} FROM events
+     WHERE (tx, id) > ($6::text::xid8, $7) AND tx < pg_snapshot_xmax(s.upto)
+       AND pg_visible_in_snapshot(tx, s.upto)
+     ORDER BY tx, id LIMIT $5)
+    LIMIT $5
 ) e ON true
 """
 INSERT_EVENT = """

@@ -1,4 +1,4 @@
-"""EventFeed on the real SQLite store, behind a tail that fails or holds events back on cue."""
+"""EventFeed on the real SQLite store, behind a tail that fails on cue."""
 
 from __future__ import annotations
 
@@ -20,13 +20,12 @@ from tests.factories import at
 
 
 class ScriptedTail:
-    """The store's tail, down (raising DatabaseUnavailable) or holding every event back while
-    told to; each call it refuses sets `refused`, so a test can wait for the feed's retries."""
+    """The store's tail, down (raising DatabaseUnavailable) while told to; each call it refuses
+    sets `refused`, so a test can wait for the feed's retries."""
 
     def __init__(self, store: EventTail) -> None:
         self.store = store
         self.down = False
-        self.holding = False
         self.refusals = 0
         self.refused = asyncio.Event()
         self.started = asyncio.Event()
@@ -39,9 +38,6 @@ class ScriptedTail:
 
     async def feed_events(self, after: FeedCursor, *, limit: int = 500) -> FeedPage:
         self._check_up()
-        if self.holding:
-            self._refuse()
-            return FeedPage([], after, held_back=True)
         return await self.store.feed_events(after, limit=limit)
 
     def _check_up(self) -> None:
@@ -120,49 +116,6 @@ async def test_the_feed_retries_its_start_when_the_database_is_down(store: Sqlit
         feed.poke()
         assert await _next_kinds(socket, 1) == ["news"]
         running.cancel()
-
-
-async def test_held_back_events_come_out_without_another_poke(store: SqliteStore) -> None:
-    tail = ScriptedTail(store)
-    hub = Hub(client_queue=100)
-    socket = hub.add(STAFF, web.WebSocketResponse())
-    feed = EventFeed(tail, hub)
-    await feed.round()  # the feed's start: what is written next is news
-    async with asyncio.TaskGroup() as tg:
-        running = tg.create_task(feed.run(), name="event-feed")
-        tail.holding = True
-        await store.record_event("held", now=at(1))
-        feed.poke()
-        await tail.refusing(2)  # it asks again by itself while something is held back
-        tail.holding = False
-        assert await _next_kinds(socket, 1) == ["held"]
-        running.cancel()
-
-
-async def test_a_long_hold_is_logged_once(
-    store: SqliteStore, caplog: pytest.LogCaptureFixture
-) -> None:
-    caplog.set_level(logging.INFO, logger="inbox.feed")
-    tail = ScriptedTail(store)
-    hub = Hub(client_queue=100)
-    socket = hub.add(STAFF, web.WebSocketResponse())
-    feed = EventFeed(tail, hub, held_back_warn_s=0.0)
-    await feed.round()  # the feed's start: what is written next is news
-    async with asyncio.TaskGroup() as tg:
-        running = tg.create_task(feed.run(), name="event-feed")
-        tail.holding = True
-        await store.record_event("held", now=at(1))
-        feed.poke()
-        await tail.refusing(4)
-        tail.holding = False
-        assert await _next_kinds(socket, 1) == ["held"]
-        await store.record_event("next", now=at(2))
-        feed.poke()
-        assert await _next_kinds(socket, 1) == ["next"]
-        running.cancel()
-    actions = [getattr(r, "action", None) for r in caplog.records]
-    assert actions.count("event_feed_held_back") == 1
-    assert actions.count("event_feed_released") == 1
 
 
 def test_backoff_doubles_up_to_its_cap() -> None:
