@@ -32,6 +32,9 @@ CONNECTION_LOST = (
     asyncpg.TooManyConnectionsError,
     asyncpg.AdminShutdownError,
     asyncpg.CrashShutdownError,
+    # What asyncpg 0.32 raises on a pooled connection the server has ended (pg_terminate_backend)
+    # when it is used next: "cannot switch to state 12; another operation (2) is in progress".
+    asyncpg.InternalClientError,
 )
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import Counter
 
 import asyncpg
@@ -14,6 +15,7 @@ from inbox.feed import EventFeed
 from inbox.web.hub import Hub
 from inbox.web.sockets import STAFF
 from storage.postgres import PostgresStore
+from tests import pgutil
 from tests.factories import at, inbound
 from tests.storage.conftest import Stores
 from tests.storage.test_contract_feed import read_tail
@@ -134,3 +136,66 @@ async def test_paging_finishes_a_step_before_the_news_that_came_meanwhile(
         [meanwhile],
         [],
     ]
+
+
+class ActionSeen(logging.Handler):
+    """Sets `seen` once a record with this action is logged."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__()
+        self.action = action
+        self.seen = asyncio.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if getattr(record, "action", None) == self.action:
+            self.seen.set()
+
+
+async def test_the_feed_survives_its_database_going_away(
+    stores: Stores, other: asyncpg.Connection, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A real outage for the feed's instance: the server ends its connections and refuses new
+    ones for a while; events written meanwhile (by the other instance) come out afterwards."""
+    caplog.set_level(logging.INFO, logger="inbox.feed")
+    a, b = stores
+    hub = Hub(client_queue=100)
+    socket = hub.add(STAFF, web.WebSocketResponse())
+    feed = EventFeed(a, hub, backoff_first_s=0.01, backoff_max_s=0.05)
+    await feed.round()
+    database = await other.fetchval("SELECT current_database()")
+
+    def logged(action: str) -> int:
+        return [getattr(r, "action", None) for r in caplog.records].count(action)
+
+    async def next_kind() -> str:
+        async with asyncio.timeout(10):
+            return str((await socket.queue.get())["event"]["kind"])
+
+    failing = ActionSeen("event_feed_unavailable")
+    logging.getLogger("inbox.feed").addHandler(failing)
+    admin = await asyncpg.connect(pgutil.pg_admin_url())  # not the database it closes
+    async with asyncio.TaskGroup() as tg:
+        running = tg.create_task(feed.run(), name="event-feed")
+        await b.record_event("before", now=at(1))
+        feed.poke()
+        assert await next_kind() == "before"
+        await admin.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS false')
+        try:
+            await other.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE application_name = $1",
+                a.instance,
+            )
+            await b.record_event("during", now=at(2))  # b's open connection is spared
+            feed.poke()
+            async with asyncio.timeout(10):
+                await failing.seen.wait()
+        finally:
+            await admin.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true')
+            await admin.close()
+            logging.getLogger("inbox.feed").removeHandler(failing)
+        assert await next_kind() == "during"  # no poke needed: the backoff retries
+        running.cancel()
+    await feed.round()
+    assert socket.queue.empty()
+    assert (logged("event_feed_unavailable"), logged("event_feed_resumed")) == (1, 1)
