@@ -339,7 +339,7 @@ FROM s LEFT JOIN LATERAL (
      WHERE (tx, id) > ($6::text::xid8, $7) AND tx < pg_snapshot_xmax(s.upto)
        AND pg_visible_in_snapshot(tx, s.upto)
      ORDER BY tx, id LIMIT $5)
-    LIMIT $5
+    ORDER BY tx_number, id LIMIT $5  -- in order even should the two run in parallel
 ) e ON true
 """
 INSERT_EVENT = """
