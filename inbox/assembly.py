@@ -3,7 +3,6 @@ auto-replies, deadlines, outbox, channels, event feed and web services. inbox.ap
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 from collections.abc import Callable, Coroutine, Sequence
@@ -20,6 +19,7 @@ from channels.webchat import WebChatChannel
 from inbox.autoreply import AutoReplier
 from inbox.config import Config
 from inbox.deadlines import DeadlineWatcher
+from inbox.feed import EventFeed
 from inbox.identity import derived_key
 from inbox.mail_config import MailConfig
 from inbox.model import ChannelKind, Role, UserId
@@ -29,40 +29,14 @@ from inbox.pipeline import Intake, Stored
 from inbox.resilience import Outages
 from inbox.router import Router
 from inbox.throttle import SignInGuard
-from inbox.web.api import event_json
 from inbox.web.hub import Hub
 from inbox.web.server import Services, WebSettings
-from inbox.web.sockets import STAFF, close_disabled_staff
 from routing.assign import RoutingPolicy
 from routing.rules import labeler
 from storage.base import Store
 
 log = logging.getLogger(__name__)
 Job = tuple[str, Coroutine[Any, Any, None]]
-
-
-class EventFeed:
-    """Tails the event log and pushes each new event's ids (never bodies) to staff sockets."""
-
-    def __init__(self, store: Store, hub: Hub) -> None:
-        self._store = store
-        self._hub = hub
-        self._wake = asyncio.Event()
-        self._last_id = 0
-
-    def poke(self) -> None:
-        self._wake.set()
-
-    async def run(self) -> None:
-        self._last_id = await self._store.last_event_id()  # sockets get news, not history
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            while events := await self._store.list_events(after_id=self._last_id, limit=500):
-                for event in events:
-                    close_disabled_staff(self._hub, event)  # before her socket gets the news
-                    self._hub.push(STAFF, {"type": "event", "event": event_json(event)})
-                self._last_id = events[-1].id
 
 
 async def on_call_user(store: Store, username: str) -> UserId | None:
@@ -166,7 +140,7 @@ class Parts:
             ("router", self.router.run()),
             ("outbox", self.outbox.run()),
             # restarted whole after a database failure (it has no steps to retry)
-            ("event-feed", self.services.outages.restarting("event-feed", self.feed.run)),
+            ("event-feed", self.feed.run()),
             ("auto-replies", self.replier.run()),
             ("deadlines", self.watcher.run()),
             ("listen", self.store.listen(self.other_instance)),
@@ -198,9 +172,9 @@ async def assemble(
     mail_settings = build_mail_settings(cfg.mail, key) if cfg.mail.enabled else None
     if mail_settings is not None:
         channels[ChannelKind.MAIL] = MailChannel(mail_settings, store)
-    feed = EventFeed(store, staff_hub)
     # The workers wait out a database outage with this backoff; /readyz reads who waits.
     outages = Outages(max_delay_s=cfg.database.connect_backoff_max_s)
+    feed = EventFeed(store, staff_hub, outages=outages)
 
     # These two run only once everything is built; by then `outbox` and `router` exist.
     def replies_queued() -> None:

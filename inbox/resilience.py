@@ -63,26 +63,6 @@ class Outages:
                 self._ended(worker, failures)
             return result
 
-    async def restarting(self, worker: str, run: Callable[[], Awaitable[None]]) -> None:
-        """For a loop that cannot be retried step by step (one owned elsewhere): run it again
-        after a StorageError, with the same backoff, logged once per run of failures. It is not
-        counted in `waiting`: a loop that never returns cannot say when it has recovered."""
-        delay_s = self._first_s
-        failures = 0
-        while True:
-            started = time.monotonic()
-            try:
-                await run()
-                return
-            except StorageError as exc:
-                if time.monotonic() - started > self._max_s:  # it worked for a while: a new outage
-                    failures, delay_s = 0, self._first_s
-                failures += 1
-                if failures == 1:
-                    self._log_began(worker, exc, delay_s)
-                await self._pause(delay_s)
-                delay_s = min(self._max_s, delay_s * 2)
-
     def _began(self, worker: str, exc: StorageError, delay_s: float) -> None:
         self._down.setdefault(worker, time.monotonic())
         self._log_began(worker, exc, delay_s)

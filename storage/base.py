@@ -47,7 +47,7 @@ from inbox.model import (
 )
 
 # The schema version this code expects; each implementation has migrations 1..SCHEMA_VERSION.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -82,7 +82,37 @@ class IntakeRouter(Protocol):
         back before it decides; while one waits to be, the store leaves routing to the round."""
 
 
-class Store(Protocol):
+@dataclass(frozen=True, slots=True)
+class FeedCursor:
+    """Where a tail of the event log stands. Only the store that made it reads its fields."""
+
+    id: int = 0  # SQLite: the last event read
+    # PostgreSQL: the snapshot (pg_snapshot text) whose events have all been handed out; while
+    # the news up to a newer one come page by page, that one and the last (tx, id) read.
+    seen: str = ""
+    upto: str = ""
+    tx: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPage:
+    events: list[Event]
+    cursor: FeedCursor  # pass it to the next feed_events
+
+
+class EventTail(Protocol):
+    """The event log read as a tail (inbox.feed.EventFeed): every event exactly once."""
+
+    async def feed_start(self) -> FeedCursor:
+        """A cursor past every event committed so far: a new tail gets news, not history."""
+
+    async def feed_events(self, after: FeedCursor, *, limit: int = 500) -> FeedPage:
+        """Events committed since `after`, each once across successive calls, even when writers
+        commit out of id order (on PostgreSQL they do: ids are taken before commit). At most
+        `limit`; a full page means ask again at once."""
+
+
+class Store(EventTail, Protocol):
     async def __aenter__(self) -> Self:
         """Open the connection or pool. Raises DatabaseUnavailable when it cannot be reached."""
 
@@ -406,7 +436,8 @@ class Store(Protocol):
 
     # ---- events -------------------------------------------------------------------------
     async def list_events(self, *, after_id: int = 0, limit: int = 500) -> list[Event]:
-        """Events with id > after_id, oldest first."""
+        """Events with id > after_id, oldest first. On PostgreSQL a later call may still find
+        smaller ids that committed late: a tail reads feed_events instead."""
 
     async def last_event_id(self) -> int:
         """The id of the newest event; 0 when the log is empty."""

@@ -15,7 +15,7 @@ from inbox.errors import Conflict, DatabaseUnavailable, SchemaMismatch, StorageE
 from inbox.model import ConversationId, Event, StoredInbound, UserId
 from storage import postgres_listen, rows
 from storage import postgres_sql as q
-from storage.base import SCHEMA_VERSION, IntakeRouter, KeyedInbound
+from storage.base import SCHEMA_VERSION, FeedCursor, FeedPage, IntakeRouter, KeyedInbound
 from storage.postgres_attachments import PostgresAttachments
 from storage.postgres_base import event_json
 from storage.postgres_conversations import PostgresConversations
@@ -165,6 +165,29 @@ class PostgresStore(
         (row,) = await self._fetch(q.LAST_EVENT_ID)
         return int(row[0])
 
+    async def feed_start(self) -> FeedCursor:
+        return FeedCursor(seen=str(await self._fetchval(q.FEED_START)))
+
+    async def feed_events(self, after: FeedCursor, *, limit: int = 500) -> FeedPage:
+        since_xmax = max((after.tx, after.id), (_snapshot_xmax(after.seen), 0))
+        found = await self._fetch(
+            q.FEED_EVENTS,
+            after.seen,
+            after.upto or None,
+            str(after.tx),
+            after.id,
+            limit,
+            str(since_xmax[0]),
+            since_xmax[1],
+        )
+        events = [rows.event(r, _parse) for r in found if r[0] is not None]
+        upto = found[0][8]
+        if len(events) < limit:  # the step is read: its snapshot is what has been seen
+            return FeedPage(events, FeedCursor(seen=upto))
+        return FeedPage(
+            events, FeedCursor(seen=after.seen, upto=upto, tx=found[-1][7], id=events[-1].id)
+        )
+
     async def record_event(
         self,
         kind: str,
@@ -177,6 +200,11 @@ class PostgresStore(
         await self._fetchval(
             q.INSERT_EVENT, now, kind, actor_id, conversation_id, None, event_json(data)
         )
+
+
+def _snapshot_xmax(snapshot: str) -> int:
+    """The xmax of a pg_snapshot's text, xmin:xmax:xip,...: every later transaction is news."""
+    return int(snapshot.split(":")[1])
 
 
 async def _migrate_one(conn: Any) -> int | None:

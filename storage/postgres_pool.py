@@ -33,8 +33,9 @@ CONNECTION_LOST = (
     asyncpg.TooManyConnectionsError,
     asyncpg.AdminShutdownError,
     asyncpg.CrashShutdownError,
-    # Raised by asyncpg's pool and protocol when a connection broke mid-way and the client's
-    # own bookkeeping no longer holds (seen during server restarts under load).
+    # What asyncpg 0.32 raises on a pooled connection the server has ended (pg_terminate_backend)
+    # when it is used next: "cannot switch to state 12; another operation (2) is in progress".
+    # It also comes when a connection broke mid-way during a server restart under load.
     asyncpg.InternalClientError,
 )
 # What asyncpg's InterfaceError says when the connection under it is gone ("connection is

@@ -204,4 +204,14 @@ CREATE TABLE attachments (
 -- instead of trying to compress them again.
 ALTER TABLE attachments ALTER COLUMN content SET STORAGE EXTERNAL;
 """,
+    5: """
+-- The live feed tails events in commit order, not id order: ids are taken when a row is written,
+-- so a transaction that wrote id 7 may commit after another that wrote id 8. Each event keeps its
+-- writing transaction, and a tail hands out the events whose transaction has become visible since
+-- the snapshot it read last (postgres_sql.FEED_EVENTS), in (tx, id) order. Existing rows take the
+-- migrating transaction's id without a rewrite (the default is stable); they are history.
+-- pg_current_xact_id() is the top-level transaction's, inside savepoints too.
+ALTER TABLE events ADD COLUMN tx xid8 NOT NULL DEFAULT pg_current_xact_id();
+CREATE INDEX events_tx ON events (tx, id);
+""",
 }

@@ -312,6 +312,39 @@ LIST_EVENTS = """
 SELECT id, at, kind, actor_id, conversation_id, message_id, data::text FROM events
 WHERE id > $1 ORDER BY id LIMIT $2
 """
+# The live feed's tail (schema v5), as PgQ reads its queues: the news between two snapshots are
+# the events whose transaction is visible in the newer one and was not in the older one. A
+# transaction becomes visible in exactly one such step whenever it commits, whatever its ids.
+# Not visible in `seen` means running then (its xip list) or begun since (from its xmax): two
+# ranges of events_tx, each in (tx, id) order, and every xip one sorts before the others, so
+# neither rereads what was handed out before, however old the oldest running transaction is.
+# Paging keeps `upto` for the rest of the step. Snapshots and xid8 travel as text (no codec).
+# $6, $7: the later of the cursor and (seen's xmax, 0), one row bound: beside a second bound on
+# tx, PostgreSQL 15 starts the index scan at the row bound and walks the whole log up to the
+# other (12 ms in 200,000 events instead of 0.1 ms).
+FEED_START = "SELECT pg_current_snapshot()::text"
+_FEED_COLUMNS = """id, at, kind, actor_id, conversation_id, message_id, data::text,
+    tx::text::bigint AS tx_number"""
+FEED_EVENTS = f"""
+WITH s AS (
+    SELECT $1::text::pg_snapshot AS seen,
+           coalesce($2::text::pg_snapshot, pg_current_snapshot()) AS upto
+)
+SELECT e.id, e.at, e.kind, e.actor_id, e.conversation_id, e.message_id, e.data, e.tx_number,
+       s.upto::text
+FROM s LEFT JOIN LATERAL (
+    (SELECT {_FEED_COLUMNS} FROM events
+     WHERE tx = ANY(ARRAY(SELECT pg_snapshot_xip(s.seen))) AND (tx, id) > ($3::text::xid8, $4)
+       AND pg_visible_in_snapshot(tx, s.upto)
+     ORDER BY tx, id LIMIT $5)
+    UNION ALL
+    (SELECT {_FEED_COLUMNS} FROM events
+     WHERE (tx, id) > ($6::text::xid8, $7) AND tx < pg_snapshot_xmax(s.upto)
+       AND pg_visible_in_snapshot(tx, s.upto)
+     ORDER BY tx, id LIMIT $5)
+    ORDER BY tx_number, id LIMIT $5  -- in order even should the two run in parallel
+) e ON true
+"""
 INSERT_EVENT = """
 INSERT INTO events (at, kind, actor_id, conversation_id, message_id, data)
 VALUES ($1, $2, $3, $4, $5, $6::jsonb)

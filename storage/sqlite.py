@@ -30,7 +30,7 @@ from inbox.errors import (
 from inbox.model import ConversationId, Event, StoredInbound, UserId
 from storage import rows
 from storage import sqlite_sql as q
-from storage.base import SCHEMA_VERSION, IntakeRouter, KeyedInbound
+from storage.base import SCHEMA_VERSION, FeedCursor, FeedPage, IntakeRouter, KeyedInbound
 from storage.rows import format_text_time as _ts
 from storage.sqlite_attachments import SqliteAttachments
 from storage.sqlite_base import T
@@ -203,6 +203,14 @@ class SqliteStore(
     async def last_event_id(self) -> int:
         (row,) = await self._all(q.LAST_EVENT_ID)
         return int(row[0])
+
+    # One writer: ids are taken in commit order, so the id alone is a safe cursor here.
+    async def feed_start(self) -> FeedCursor:
+        return FeedCursor(id=await self.last_event_id())
+
+    async def feed_events(self, after: FeedCursor, *, limit: int = 500) -> FeedPage:
+        events = await self.list_events(after_id=after.id, limit=limit)
+        return FeedPage(events, FeedCursor(id=events[-1].id) if events else after)
 
     async def record_event(
         self,

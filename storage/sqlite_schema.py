@@ -183,4 +183,8 @@ CREATE TABLE attachments (
     UNIQUE (message_id, position)
 );
 """,
+    5: """
+-- Nothing to change: PostgreSQL's events gained the writing transaction (its version 5) for the
+-- live feed; SQLite has one writer, so id order is commit order. Both stores keep one version.
+""",
 }

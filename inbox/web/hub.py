@@ -101,13 +101,13 @@ class Hub:
         self,
         key: Hashable,
         ws: web.WebSocketResponse,
-        request: web.Request,
+        request: web.Request | None = None,  # None: no connection to bound (tests of the fan-out)
         *,
         owner: Hashable = None,
     ) -> Subscriber:
         sub = Subscriber(
             ws,
-            request.transport,
+            None if request is None else request.transport,
             queue_size=self._client_queue,
             send_timeout_s=self._send_timeout_s,
             owner=owner,

@@ -93,26 +93,6 @@ async def test_retrying_lets_other_errors_and_cancellation_through() -> None:
         await task
 
 
-async def test_restarting_runs_a_loop_again_after_a_storage_error(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    pauses = Pauses()
-    outages = Outages(pause=pauses)
-    runs = 0
-
-    async def run() -> None:
-        nonlocal runs
-        runs += 1
-        if runs < 3:
-            raise DatabaseUnavailable("down")
-
-    with caplog.at_level(logging.INFO):
-        await outages.restarting("event-feed", run)
-    assert runs == 3 and len(pauses.delays) == 2
-    assert actions(caplog) == ["worker_db_unavailable"]
-    assert outages.waiting == []  # a restarted loop cannot say when it recovered
-
-
 class FlakyStore(SqliteStore):
     """SQLite whose workers' reads fail with DatabaseUnavailable while `down` is set, and
     which notes each read served after that (`served`, `served_again`)."""

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from uuid import uuid4
 
 import aiohttp
 import pytest
@@ -176,3 +179,40 @@ async def test_she_loads_earlier_messages_from_the_keyboard(
         assert bodies == [f"メッセージ{i}" for i in range(7)]  # in order, none twice
         await _shot(page, f"chat-earlier-loaded-{lang}")
         await context.close()
+
+
+async def test_the_queue_refreshes_under_a_steady_stream_of_events(
+    server: Server, browser: Browser
+) -> None:
+    """An event every 50 ms for 2 s never leaves the console 120 ms of quiet: the queue must
+    still refresh (at least once a second), before the stream ends."""
+    page = await browser.new_page()
+    await page.goto(f"{server.url}/console")
+    await page.get_by_test_id("login-username").fill("boss")
+    await page.get_by_test_id("login-password").fill(PASSWORD)
+    await page.get_by_test_id("login-submit").click()
+    await expect(page.get_by_test_id("console-status")).to_have_attribute(
+        "data-state", "connected", timeout=10_000
+    )
+    await expect(page.get_by_test_id("queue-item")).to_have_count(0)
+
+    async with aiohttp.ClientSession() as http:
+        ws, _ = await chat(http, server)
+
+        async def stream(seconds: float, every_s: float) -> None:
+            end = time.monotonic() + seconds
+            n = 0
+            while time.monotonic() < end:
+                # Each message is a message_received event on the staff socket; the answers
+                # (acks, auto-replies) are not read: only the pace matters here.
+                await ws.send_json(
+                    {"type": "message", "client_id": str(uuid4()), "body": f"続き {n}"}
+                )
+                n += 1
+                await asyncio.sleep(every_s)  # pacing the stream, not waiting for an outcome
+
+        async with asyncio.TaskGroup() as tg:
+            streaming = tg.create_task(stream(2.0, 0.05))
+            await expect(page.get_by_test_id("queue-item")).to_have_count(1, timeout=10_000)
+            assert not streaming.done(), "the queue refreshed only once the events stopped"
+        await ws.close()

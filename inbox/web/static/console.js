@@ -145,9 +145,14 @@ function formatSize(n) {
   return `${(b / (1024 * 1024)).toFixed(1)} MB`;
 }
 
-/** Coalesce bursts of events into one run of `fn`, never two at once. */
-function coalesced(fn, wait = 120) {
+/**
+ * Coalesce bursts of events into one run of `fn`, never two at once: it runs once `wait` ms pass
+ * without another call, and at the latest `maxWait` ms after the first call it has not run for,
+ * so a steady stream (an event every 50 ms, say) still refreshes about once a second.
+ */
+function coalesced(fn, wait = 120, maxWait = 1000) {
   let timer = null;
+  let pendingSince = null;
   let running = false;
   let again = false;
   const run = async () => {
@@ -166,9 +171,15 @@ function coalesced(fn, wait = 120) {
       }
     }
   };
+  const fire = () => {
+    pendingSince = null;
+    run();
+  };
   return () => {
+    const now = performance.now();
+    if (pendingSince === null) pendingSince = now;
     clearTimeout(timer);
-    timer = setTimeout(run, wait);
+    timer = setTimeout(fire, Math.max(0, Math.min(wait, pendingSince + maxWait - now)));
   };
 }
 

@@ -1,0 +1,70 @@
+"""EventFeed: tails the event log and pushes each new event's ids to the staff's sockets.
+
+Every event reaches the sockets exactly once, in the store's tail order (storage.base.EventTail):
+on PostgreSQL writers commit out of id order, so the feed follows the store's cursor rather than
+the last id it saw. It survives a database outage as every worker does (inbox.resilience):
+logged once, capped backoff, then on from its cursor, skipping and repeating nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from inbox.model import Event
+from inbox.resilience import Outages
+from inbox.web.api import event_json
+from inbox.web.hub import Hub
+from inbox.web.sockets import STAFF, close_disabled_staff
+from storage.base import EventTail, FeedCursor
+
+log = logging.getLogger(__name__)
+
+PAGE = 500
+
+
+class EventFeed:
+    """Pushes each new event's ids (never bodies) to staff sockets, woken by poke()."""
+
+    def __init__(
+        self,
+        store: EventTail,
+        hub: Hub,
+        *,
+        outages: Outages | None = None,
+    ) -> None:
+        self._store = store
+        self._hub = hub
+        self._wake = asyncio.Event()
+        self._cursor: FeedCursor | None = None
+        self._outages = outages or Outages()
+
+    def poke(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Until cancelled. The first round only finds where the log ends: sockets get news,
+        not history."""
+        while True:
+            # While the database is away: logged once, capped backoff, then on from the cursor.
+            # A poke does not cut the wait short (every writer's failure would be a retry).
+            await self._outages.retrying("event-feed", self.round)
+            await self._wake.wait()
+            self._wake.clear()
+
+    async def round(self) -> None:
+        """Publish every event committed since the last round. Raises StorageError, with the
+        cursor where the last published event left it."""
+        if self._cursor is None:
+            self._cursor = await self._store.feed_start()
+        while True:
+            page = await self._store.feed_events(self._cursor, limit=PAGE)
+            for event in page.events:
+                self._publish(event)
+            self._cursor = page.cursor
+            if len(page.events) < PAGE:
+                return
+
+    def _publish(self, event: Event) -> None:
+        close_disabled_staff(self._hub, event)  # before her socket gets the news
+        self._hub.push(STAFF, {"type": "event", "event": event_json(event)})

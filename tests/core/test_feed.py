@@ -1,0 +1,120 @@
+"""EventFeed on the real SQLite store, behind a tail that fails on cue."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from inbox.errors import DatabaseUnavailable
+from inbox.feed import EventFeed
+from inbox.resilience import Outages
+from inbox.web.hub import Hub, Subscriber
+from inbox.web.sockets import STAFF
+from storage.base import EventTail, FeedCursor, FeedPage
+from storage.sqlite import SqliteStore
+from tests.factories import at
+
+
+class ScriptedTail:
+    """The store's tail, down (raising DatabaseUnavailable) while told to; each call it refuses
+    sets `refused`, so a test can wait for the feed's retries."""
+
+    def __init__(self, store: EventTail) -> None:
+        self.store = store
+        self.down = False
+        self.refusals = 0
+        self.refused = asyncio.Event()
+        self.started = asyncio.Event()
+
+    async def feed_start(self) -> FeedCursor:
+        self._check_up()
+        cursor = await self.store.feed_start()
+        self.started.set()
+        return cursor
+
+    async def feed_events(self, after: FeedCursor, *, limit: int = 500) -> FeedPage:
+        self._check_up()
+        return await self.store.feed_events(after, limit=limit)
+
+    def _check_up(self) -> None:
+        if self.down:
+            self._refuse()
+            raise DatabaseUnavailable("PostgreSQL connection lost: ConnectionResetError()")
+
+    def _refuse(self) -> None:
+        self.refusals += 1
+        self.refused.set()
+
+    async def refusing(self, times: int) -> None:
+        """Until `times` more calls have been refused."""
+        target = self.refusals + times
+        while self.refusals < target:
+            self.refused.clear()
+            await self.refused.wait()
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    async with SqliteStore(tmp_path / "inbox.db") as s:
+        await s.migrate()
+        yield s
+
+
+async def _next_kinds(socket: Subscriber, n: int) -> list[str]:
+    async with asyncio.timeout(5):
+        return [(await socket.queue.get())["event"]["kind"] for _ in range(n)]
+
+
+async def test_the_feed_survives_an_outage_and_resumes_from_its_cursor(
+    store: SqliteStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="inbox.resilience")
+    tail = ScriptedTail(store)
+    hub = Hub(client_queue=100)
+    socket = hub.add(STAFF, web.WebSocketResponse())
+    feed = EventFeed(tail, hub, outages=Outages(first_delay_s=0.001, max_delay_s=0.002))
+    await store.record_event("history", now=at(0))
+    await feed.round()  # the feed's start: what is written next is news
+    async with asyncio.TaskGroup() as tg:
+        running = tg.create_task(feed.run(), name="event-feed")
+        await store.record_event("before", now=at(1))
+        feed.poke()
+        assert await _next_kinds(socket, 1) == ["before"]
+
+        tail.down = True
+        await store.record_event("during-1", now=at(2))
+        await store.record_event("during-2", now=at(3))
+        feed.poke()
+        await tail.refusing(5)  # five retries, without a poke: the backoff runs on its own
+        assert socket.queue.empty()
+        tail.down = False
+        assert await _next_kinds(socket, 2) == ["during-1", "during-2"]
+        running.cancel()
+    await feed.round()
+    assert socket.queue.empty()  # nothing twice
+    actions = [getattr(r, "action", None) for r in caplog.records]
+    assert actions.count("worker_db_unavailable") == 1  # logged once, not per retry
+    assert actions.count("worker_db_recovered") == 1
+
+
+async def test_the_feed_retries_its_start_when_the_database_is_down(store: SqliteStore) -> None:
+    tail = ScriptedTail(store)
+    hub = Hub(client_queue=100)
+    socket = hub.add(STAFF, web.WebSocketResponse())
+    feed = EventFeed(tail, hub, outages=Outages(first_delay_s=0.001, max_delay_s=0.002))
+    tail.down = True
+    async with asyncio.TaskGroup() as tg:
+        running = tg.create_task(feed.run(), name="event-feed")
+        await tail.refusing(2)
+        tail.down = False
+        await tail.started.wait()  # what was written before the feed started is history
+        await store.record_event("news", now=at(1))
+        feed.poke()
+        assert await _next_kinds(socket, 1) == ["news"]
+        running.cancel()
+
