@@ -16,6 +16,7 @@ from pathlib import Path
 
 import aiohttp
 import asyncpg
+import pytest
 
 from tests.faults.own_pg import OwnPostgres, own_postgres
 from tests.faults.serving import (
@@ -62,6 +63,8 @@ def _setup(cwd: Path, pg: OwnPostgres) -> None:
         f'[database]\nurl = "{pg.url}"\nconnect_backoff_max_s = 1.0\n'
         "[intake]\nack_timeout_s = 3.0\n"
         "[shutdown]\ndrain_s = 3.0\n"
+        # the traffic writes faster than one consulter may (30 frames a minute by default)
+        "[webchat]\nframes_per_minute = 6000\nmessages_per_day = 100000\n"
     )
     added = subprocess.run(
         [
@@ -105,6 +108,7 @@ async def _check_stored_and_routed(url: str, consulters: list[Consulter]) -> Non
         await conn.close()
 
 
+@pytest.mark.timeout(240)  # a 30 s outage, a restart, initdb and the catching up
 async def test_restart_and_outage_under_traffic(tmp_path: Path) -> None:
     with own_postgres() as pg:
         _setup(tmp_path, pg)
