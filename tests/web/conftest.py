@@ -15,6 +15,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from playwright.async_api import Browser, async_playwright
 
 from inbox.app import build_store, serve
 from inbox.auth import hash_password
@@ -24,6 +25,7 @@ from inbox.model import Role, UserId
 from storage.base import Store
 from storage.sqlite import SqliteStore
 from tests.factories import T0, new_user
+from tests.web.screens import CHROMIUM_ARGS, chromium_path
 
 PASSWORD = "correct horse battery"
 STAFF = {
@@ -157,3 +159,15 @@ async def site(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[
 async def boss(site: Site) -> AsyncIterator[aiohttp.ClientSession]:
     async with await sign_in(site.url, "boss") as session:
         yield session
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    """Headless Chromium (Debian's), closed before the server stops, or its sockets would hold
+    the shutdown up."""
+    async with async_playwright() as p:
+        launched = await p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            await launched.close()

@@ -10,15 +10,38 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Page
 
+from tests import skips
+
 ROOT = Path(__file__).resolve().parents[2]
 LOCALES = {"ja": "ja-JP", "en": "en-US"}
 _axe = Axe()
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+def chromium_path() -> str:
+    """Debian's chromium; skipped (failed under TSUNAGU_TEST_STRICT=1) when it is missing."""
+    for candidate in ("/usr/lib/chromium/chromium", shutil.which("chromium")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return skips.skip_or_fail(
+        "headless Chromium is not installed", "apt-get install chromium fonts-ipafont-gothic"
+    )
 
 
 def screenshot_dir() -> Path:

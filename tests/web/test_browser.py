@@ -4,59 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import shutil
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from uuid import uuid4
 
 import aiohttp
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, expect
 
-from tests import pgutil
 from tests.web.conftest import PASSWORD, Server, add_staff, make_config, running
+from tests.web.screens import assert_accessible, shot
 from tests.web.test_chat_limits import Clock, chat_config, running_at
 from tests.web.test_webchat import chat, say
-
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
-SHOTS = os.environ.get("TSUNAGU_SCREENSHOTS")  # a directory to keep screenshots in, if set
-
-
-def chromium_path() -> str:
-    for candidate in ("/usr/lib/chromium/chromium", shutil.which("chromium")):
-        if candidate and Path(candidate).exists():
-            return candidate
-    message = "headless Chromium is not installed: apt-get install chromium fonts-ipafont-gothic"
-    if pgutil.strict():
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    executable = chromium_path()
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            await browser.close()  # before the server stops, or its sockets hold shutdown up
-
-
-async def _shot(page: Page, name: str) -> None:
-    if SHOTS:
-        await page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
 
 
 async def test_consulter_and_counselor_in_the_browser(server: Server, browser: Browser) -> None:
@@ -66,7 +25,7 @@ async def test_consulter_and_counselor_in_the_browser(server: Server, browser: B
     await consulter.get_by_test_id("chat-send").click()
     mine = consulter.get_by_test_id("chat-message").filter(has_text="話を聞いてほしい")
     await expect(mine).to_have_attribute("data-state", "sent", timeout=10_000)
-    await _shot(consulter, "chat-sent")
+    await shot(consulter, "chat-sent")
 
     counselor = await (await browser.new_context(locale="ja-JP")).new_page()
     await counselor.goto(f"{server.url}/console")
@@ -79,11 +38,11 @@ async def test_consulter_and_counselor_in_the_browser(server: Server, browser: B
     await expect(counselor.get_by_test_id("conv-messages")).to_contain_text("話を聞いてほしい")
     await counselor.get_by_test_id("reply-input").fill("こんばんは。お話を聞かせてください。")
     await counselor.get_by_test_id("reply-send").click()
-    await _shot(counselor, "console-replied")
+    await shot(counselor, "console-replied")
 
     reply = consulter.get_by_test_id("chat-message").filter(has_text="お話を聞かせてください")
     await expect(reply).to_have_attribute("data-direction", "outbound", timeout=10_000)
-    await _shot(consulter, "chat-replied")
+    await shot(consulter, "chat-replied")
 
     # she closes the tab and comes back: the browser kept her session, the server her history
     await consulter.reload()
@@ -113,6 +72,7 @@ async def test_a_locked_sign_in_says_how_long_to_wait(tmp_path: Path, browser: B
                 await page.get_by_test_id("login-password").fill("not the password")
                 await page.get_by_test_id("login-submit").click()
                 await expect(error).to_contain_text(shown, timeout=10_000)
+            await assert_accessible(page, "console-login-locked-en")
         finally:
             await context.close()
 
@@ -134,7 +94,7 @@ async def test_consulter_checks_where_she_stands(server: Server, browser: Browse
             break
         await page.wait_for_timeout(100)
     await expect(status).to_have_text("相談員が対応しています。お返事をお待ちください。")
-    await _shot(page, "chat-queue-status")
+    await shot(page, "chat-queue-status")
 
 
 @pytest.mark.parametrize(
@@ -163,7 +123,7 @@ async def test_she_loads_earlier_messages_from_the_keyboard(
         await expect(shown).to_have_count(3, timeout=10_000)
         earlier = page.get_by_test_id("chat-earlier")
         await expect(earlier).to_have_text(label)
-        await _shot(page, f"chat-earlier-{lang}")
+        await assert_accessible(page, f"chat-earlier-{lang}")
         for _ in range(20):  # reachable with Tab, as any control
             await page.keyboard.press("Tab")
             if await earlier.evaluate("b => b === document.activeElement"):
@@ -177,7 +137,7 @@ async def test_she_loads_earlier_messages_from_the_keyboard(
         await expect(earlier).to_be_hidden()
         bodies = [(await m.locator(".msg-body").text_content()) for m in await shown.all()]
         assert bodies == [f"メッセージ{i}" for i in range(7)]  # in order, none twice
-        await _shot(page, f"chat-earlier-loaded-{lang}")
+        await shot(page, f"chat-earlier-loaded-{lang}")
         await context.close()
 
 

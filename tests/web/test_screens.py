@@ -4,26 +4,13 @@ is brought into its states so that they can be looked at and checked."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from tests.web.conftest import PASSWORD, Server
 from tests.web.screens import LOCALES, assert_accessible
-from tests.web.test_browser import CHROMIUM_ARGS, chromium_path
 
 pytestmark = pytest.mark.parametrize("lang", sorted(LOCALES))
-
-
-@pytest.fixture
-async def chromium() -> AsyncIterator[Browser]:
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            await browser.close()
 
 
 async def _page(browser: Browser, lang: str) -> Page:
@@ -41,15 +28,15 @@ async def _sign_in(page: Page, server: Server, username: str) -> None:
     await expect(page.get_by_test_id("user-name")).to_be_visible(timeout=10_000)
 
 
-async def test_start_page(server: Server, chromium: Browser, lang: str) -> None:
-    page = await _page(chromium, lang)
+async def test_start_page(server: Server, browser: Browser, lang: str) -> None:
+    page = await _page(browser, lang)
     await page.goto(server.url)
     await expect(page.locator("html")).to_have_attribute("lang", lang)
     await assert_accessible(page, f"index-{lang}")
 
 
-async def test_chat_screens(server: Server, chromium: Browser, lang: str) -> None:
-    page = await _page(chromium, lang)
+async def test_chat_screens(server: Server, browser: Browser, lang: str) -> None:
+    page = await _page(browser, lang)
     await page.goto(f"{server.url}/chat")
     await expect(page.locator("html")).to_have_attribute("lang", lang)
     await assert_accessible(page, f"chat-empty-{lang}")
@@ -67,8 +54,8 @@ async def test_chat_screens(server: Server, chromium: Browser, lang: str) -> Non
     await assert_accessible(page, f"chat-clear-dialog-{lang}")
 
 
-async def test_console_sign_in_screens(server: Server, chromium: Browser, lang: str) -> None:
-    page = await _page(chromium, lang)
+async def test_console_sign_in_screens(server: Server, browser: Browser, lang: str) -> None:
+    page = await _page(browser, lang)
     await page.goto(f"{server.url}/console")
     await expect(page.get_by_test_id("login-submit")).to_be_visible()
     await assert_accessible(page, f"console-login-{lang}")
@@ -80,8 +67,8 @@ async def test_console_sign_in_screens(server: Server, chromium: Browser, lang: 
     await assert_accessible(page, f"console-login-error-{lang}")
 
 
-async def test_console_conversation_screens(server: Server, chromium: Browser, lang: str) -> None:
-    chat = await _page(chromium, lang)
+async def test_console_conversation_screens(server: Server, browser: Browser, lang: str) -> None:
+    chat = await _page(browser, lang)
     await chat.goto(f"{server.url}/chat")
     await chat.get_by_test_id("chat-input").fill("夜分にすみません。")
     await chat.get_by_test_id("chat-send").click()
@@ -89,7 +76,7 @@ async def test_console_conversation_screens(server: Server, chromium: Browser, l
         "data-state", "sent", timeout=10_000
     )
 
-    page = await _page(chromium, lang)
+    page = await _page(browser, lang)
     await _sign_in(page, server, "boss")
     item = page.get_by_test_id("queue-item").first
     await expect(item).to_be_visible(timeout=10_000)
