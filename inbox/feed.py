@@ -13,6 +13,7 @@ import logging
 
 from inbox.model import Event
 from inbox.resilience import Outages
+from inbox.wakeup import woken
 from inbox.web.api import event_json
 from inbox.web.hub import Hub
 from inbox.web.sockets import STAFF, close_disabled_staff
@@ -21,6 +22,9 @@ from storage.base import EventTail, FeedCursor
 log = logging.getLogger(__name__)
 
 PAGE = 500
+# Without a poke, the feed still looks every few seconds: on SQLite another process (the CLI
+# disabling a user) writes events that nothing here is told of, and her sockets must close.
+IDLE_POLL_S = 5.0
 
 
 class EventFeed:
@@ -32,12 +36,14 @@ class EventFeed:
         hub: Hub,
         *,
         outages: Outages | None = None,
+        idle_poll_s: float = IDLE_POLL_S,
     ) -> None:
         self._store = store
         self._hub = hub
         self._wake = asyncio.Event()
         self._cursor: FeedCursor | None = None
         self._outages = outages or Outages()
+        self._idle_poll_s = idle_poll_s
 
     def poke(self) -> None:
         self._wake.set()
@@ -49,7 +55,7 @@ class EventFeed:
             # While the database is away: logged once, capped backoff, then on from the cursor.
             # A poke does not cut the wait short (every writer's failure would be a retry).
             await self._outages.retrying("event-feed", self.round)
-            await self._wake.wait()
+            await woken(self._wake, self._idle_poll_s)
             self._wake.clear()
 
     async def round(self) -> None:

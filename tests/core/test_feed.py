@@ -118,3 +118,19 @@ async def test_the_feed_retries_its_start_when_the_database_is_down(store: Sqlit
         assert await _next_kinds(socket, 1) == ["news"]
         running.cancel()
 
+
+
+async def test_the_feed_finds_what_another_process_wrote_without_a_poke(
+    store: SqliteStore,
+) -> None:
+    """The CLI disabling a user on SQLite tells this process nothing: the feed's idle look
+    finds the event all the same."""
+    hub = Hub(client_queue=100)
+    socket = hub.add(STAFF, web.WebSocketResponse())
+    feed = EventFeed(store, hub, idle_poll_s=0.01)
+    await feed.round()
+    async with asyncio.TaskGroup() as tg:
+        running = tg.create_task(feed.run(), name="event-feed")
+        await store.record_event("written_elsewhere", now=at(1))  # no poke
+        assert await _next_kinds(socket, 1) == ["written_elsewhere"]
+        running.cancel()
