@@ -31,7 +31,12 @@ def utc_now() -> datetime:
 
 def build_store(cfg: DatabaseConfig) -> Store:
     if cfg.backend == "postgres":
-        return PostgresStore(cfg.url, pool_min=cfg.pool_min, pool_max=cfg.pool_max)
+        return PostgresStore(
+            cfg.url,
+            pool_min=cfg.pool_min,
+            pool_max=cfg.pool_max,
+            command_timeout_s=cfg.command_timeout_s,
+        )
     path = cfg.sqlite_path
     assert path is not None, "the config loader resolves database.url"
     return SqliteStore(path)

@@ -105,6 +105,7 @@ class DatabaseConfig:
     connect_backoff_max_s: float = field(default=10.0, metadata={"gt": 0})
     pool_min: int = field(default=1, metadata={"min": 1})
     pool_max: int = field(default=10, metadata={"min_field": "pool_min"})
+    command_timeout_s: float = field(default=60.0, metadata={"gt": 0})
     migrate_on_start: bool = True
 
     @property

@@ -38,6 +38,7 @@ _parse = rows.parse_native_time
 # message meanwhile; the retry sees its rows. Deadlocks between two batches resolve the same way,
 # and so does a conversation that a reply joined by its hint being closed meanwhile.
 INTAKE_ATTEMPTS = 5
+MIGRATION_TIMEOUT_S = 3600.0
 
 
 class PostgresStore(
@@ -56,8 +57,10 @@ class PostgresStore(
         pool_min: int = 1,
         pool_max: int = 10,
         connect_timeout_s: float = 10.0,
+        command_timeout_s: float | None = None,
     ) -> None:
         self._url = url
+        self._command_timeout_s = command_timeout_s
         self._pool_min = pool_min
         self._pool_max = pool_max
         self._connect_timeout_s = connect_timeout_s
@@ -75,6 +78,7 @@ class PostgresStore(
             max_size=self._pool_max,
             timeout_s=self._connect_timeout_s,
             application_name=self.instance,
+            command_timeout_s=self._command_timeout_s,
         )
         return self
 
@@ -211,7 +215,7 @@ async def _migrate_one(conn: Any) -> int | None:
     """Apply the next pending migration in its own transaction; None when none is pending."""
     async with conn.transaction():
         # Held until commit: a second process migrating now waits here, then sees our version.
-        await conn.execute(q.LOCK_MIGRATIONS, q.MIGRATION_LOCK_KEY)
+        await conn.execute(q.LOCK_MIGRATIONS, q.MIGRATION_LOCK_KEY, timeout=MIGRATION_TIMEOUT_S)
         await conn.execute(q.CREATE_SCHEMA_MIGRATIONS)
         current = int(await conn.fetchval(q.CURRENT_VERSION))
         if current > SCHEMA_VERSION:
@@ -222,6 +226,8 @@ async def _migrate_one(conn: Any) -> int | None:
         if current == SCHEMA_VERSION:
             return None
         version = current + 1
-        await conn.execute(MIGRATIONS[version])  # no arguments: the simple protocol runs scripts
+        # no arguments: the simple protocol runs scripts; an index over a large table may take
+        # far longer than database.command_timeout_s allows a statement
+        await conn.execute(MIGRATIONS[version], timeout=MIGRATION_TIMEOUT_S)
         await conn.execute(q.RECORD_MIGRATION, version)
         return version

@@ -73,16 +73,26 @@ def _without_password(exc: BaseException, url: str) -> str:
 
 
 async def open_pool(
-    url: str, *, min_size: int, max_size: int, timeout_s: float, application_name: str
+    url: str,
+    *,
+    min_size: int,
+    max_size: int,
+    timeout_s: float,
+    application_name: str,
+    command_timeout_s: float | None = None,
 ) -> Any:
     """An asyncpg pool with `min_size` connections open. Raises DatabaseUnavailable.
-    application_name tells this instance's writes from other instances' (postgres_listen)."""
+    application_name tells this instance's writes from other instances' (postgres_listen).
+    command_timeout_s bounds every statement: a connection whose server vanished without a
+    reset (a network cut) would otherwise hang its worker forever; the TimeoutError then
+    surfaces as DatabaseUnavailable, and the worker backs off like in any outage."""
     try:
         return await asyncpg.create_pool(
             url,
             min_size=min_size,
             max_size=max_size,
             timeout=timeout_s,
+            command_timeout=command_timeout_s,
             server_settings={"application_name": application_name},
         )
     except (*CONNECTION_LOST, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:

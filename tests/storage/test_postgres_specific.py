@@ -338,6 +338,20 @@ async def test_unmigrated_database_says_so(pg_template: pgutil.PgTemplate) -> No
             await store.list_users()
 
 
+async def test_a_statement_that_never_answers_is_an_outage(
+    db_url: str, other: asyncpg.Connection
+) -> None:
+    """A server that stops answering (here: a lock held forever; in life, a cut network) must
+    not hang a worker: past database.command_timeout_s the store says DatabaseUnavailable, and
+    the worker backs off as in any outage."""
+    async with PostgresStore(db_url, command_timeout_s=0.3) as store:
+        async with other.transaction():
+            await other.execute("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
+            with pytest.raises(DatabaseUnavailable):
+                await store.list_users()
+        assert await store.list_users() == []  # and the pool works again afterwards
+
+
 # ---- connecting ---------------------------------------------------------------------------------
 async def test_closed_port_is_unavailable_and_the_password_stays_secret() -> None:
     with socket.socket() as probe:
