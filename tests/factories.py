@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
+from channels.base import Channel
 from inbox.model import (
     Attachment,
     ChannelKind,
@@ -15,6 +17,8 @@ from inbox.model import (
     Role,
     User,
 )
+from inbox.outbox import OutboxSender
+from inbox.resilience import Outages
 from inbox.router import Router
 from storage.base import KeyedInbound, Store
 
@@ -74,3 +78,29 @@ ROUTED_AT = at(3600)  # the clock of router_for's router: after every message th
 def router_for(store: Store) -> Router:
     """A router with default policy whose clock stands still at ROUTED_AT."""
     return Router(store, clock=lambda: ROUTED_AT)
+
+
+def outbox_sender(
+    store: Store,
+    channels: Mapping[ChannelKind, Channel] | None = None,
+    *,
+    clock: Callable[[], datetime] = lambda: T0,
+    max_attempts: int = 3,
+    backoff_base_s: float = 1.0,
+    backoff_max_s: float = 1.0,
+    send_timeout_s: float = 5.0,
+    outages: Outages | None = None,
+) -> OutboxSender:
+    """An OutboxSender with the settings no test is about (batch 10, lease 30 s)."""
+    return OutboxSender(
+        store,
+        channels or {},
+        clock=clock,
+        batch=10,
+        max_attempts=max_attempts,
+        backoff_base_s=backoff_base_s,
+        backoff_max_s=backoff_max_s,
+        lease_s=30,
+        send_timeout_s=send_timeout_s,
+        outages=outages,
+    )

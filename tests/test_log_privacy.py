@@ -26,10 +26,9 @@ from inbox.cli import report_crash
 from inbox.config import Config
 from inbox.errors import ChannelError, StorageError, Unstorable
 from inbox.model import ChannelKind
-from inbox.outbox import OutboxSender
 from inbox.pipeline import Intake
 from storage.base import Store
-from tests.factories import T0, inbound, new_user
+from tests.factories import T0, inbound, new_user, outbox_sender
 from tests.fakes import ScriptedChannel
 from tests.injected_faults import FAIL, MARK, TRIGGER, Faults, actions, captured_logs, driver_faults
 from tests.mail.test_parse import raw
@@ -168,16 +167,12 @@ async def test_failed_sends_whose_outcome_is_not_recorded_log_no_address(
         await store.add_reply(first.conversation_id, author_id=boss.id, body=f"{MARK} {n}", now=T0)
     refusal = ChannelError(f"550 5.1.1 {FAIL}", channel="webchat", retryable=True)
     refusal.__cause__ = ValueError(f"{MARK}@example.org: no such user")
-    sender = OutboxSender(
+    sender = outbox_sender(
         store,
         {ChannelKind.WEBCHAT: ScriptedChannel([f"<{TRIGGER}@mx.example.org>", refusal])},
         clock=lambda: datetime.now(UTC),
-        batch=10,
         max_attempts=5,
-        backoff_base_s=1,
         backoff_max_s=10,
-        lease_s=60,
-        send_timeout_s=5,
     )
     Faults.armed = True
     with pytest.raises(StorageError) as failed:

@@ -17,14 +17,13 @@ import pytest
 from inbox.deadlines import DeadlineWatcher
 from inbox.errors import DatabaseUnavailable, StorageError
 from inbox.model import Assign, AwaitingAnswer, RoutingSnapshot
-from inbox.outbox import OutboxSender
 from inbox.resilience import Outages
 from inbox.router import Router
 from routing.deadlines import ResponseTargets
 from routing.hours import ALWAYS_OPEN
 from storage.postgres_pool import translated
 from storage.sqlite import SqliteStore
-from tests.factories import ROUTED_AT, counselor, inbound
+from tests.factories import ROUTED_AT, counselor, inbound, outbox_sender
 
 
 class Pauses:
@@ -173,18 +172,7 @@ async def test_deadlines_and_outbox_wait_out_an_outage(flaky: FlakyStore) -> Non
         clock=lambda: ROUTED_AT,
         outages=Outages(pause=pauses),
     )
-    outbox = OutboxSender(
-        flaky,
-        {},
-        clock=lambda: ROUTED_AT,
-        batch=10,
-        max_attempts=3,
-        backoff_base_s=1,
-        backoff_max_s=1,
-        lease_s=30,
-        send_timeout_s=1,
-        outages=Outages(pause=pauses),
-    )
+    outbox = outbox_sender(flaky, clock=lambda: ROUTED_AT, outages=Outages(pause=pauses))
     try:
         async with asyncio.TaskGroup() as tg:  # an escaping error would end the test here
             watching = tg.create_task(watcher.run())

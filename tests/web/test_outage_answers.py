@@ -13,14 +13,13 @@ from aiohttp import WSCloseCode, web
 from aiohttp.test_utils import TestClient, TestServer
 
 from inbox.errors import DatabaseUnavailable
-from inbox.outbox import OutboxSender
 from inbox.pipeline import Intake
 from inbox.resilience import Outages
 from inbox.router import Router
 from inbox.web.hub import Hub
 from inbox.web.server import Services, WebSettings, build_app
 from storage.sqlite import SqliteStore
-from tests.factories import T0
+from tests.factories import T0, outbox_sender
 
 Running = tuple["TestClient[web.Request, web.Application]", SqliteStore, Outages]
 
@@ -43,17 +42,7 @@ async def app(tmp_path: Path) -> AsyncIterator[Running]:
         store=store,
         intake=Intake(store, b"k" * 32, queue_max=10, batch_max=10, ack_timeout_s=1),
         router=Router(store, clock=clock),
-        outbox=OutboxSender(
-            store,
-            {},
-            clock=clock,
-            batch=1,
-            max_attempts=1,
-            backoff_base_s=1,
-            backoff_max_s=1,
-            lease_s=1,
-            send_timeout_s=1,
-        ),
+        outbox=outbox_sender(store, clock=clock),
         staff_hub=Hub(client_queue=10),
         chat_hub=Hub(client_queue=10),
         clock=clock,
