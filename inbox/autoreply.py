@@ -104,12 +104,18 @@ class AutoReplier:
             return
         now = self._clock()
         channel_of = {w.id: w.channel for w in snapshot.waiting}
+        # The same answer for every conversation of a channel: worked out once per channel,
+        # not once per waiting conversation (it was half the main thread with 200 waiting).
+        open_now: dict[ChannelKind, bool] = {}
         position = 0
         for d in decisions:
             if isinstance(d, Assign) or d.reason not in _BUSY:
                 continue
             position += 1
-            if is_open(self._hours_for(channel_of[d.conversation_id]), now):
+            channel = channel_of[d.conversation_id]
+            if channel not in open_now:
+                open_now[channel] = is_open(self._hours_for(channel), now)
+            if open_now[channel]:
                 self._in_line.setdefault(d.conversation_id, position)
         if self._in_line:
             # counted only when someone waits: most rounds assign everyone
