@@ -4,7 +4,6 @@ runs them in one TaskGroup, and shuts down in order: stop intake, drain, cancel,
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -142,10 +141,6 @@ async def serve(
             async with web_server(app, cfg.server.host, cfg.server.port) as runner:
                 url = f"http://{cfg.server.host}:{bound_port(runner)}"
                 log.info(f"listening on {url}", extra={"action": "server_listening", "url": url})
-                # What start-up made (modules, config, the app) lives as long as the process:
-                # kept out of every later full collection, which otherwise scans it each time
-                # and stalls the loop (60-360 ms measured with thousands of sockets).
-                gc.freeze()
                 on_ready(url)
                 await stop.wait()
                 log.info("stopping intake", extra={"action": "shutdown_started"})

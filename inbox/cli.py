@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import getpass
 import logging
 import os
@@ -70,6 +71,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
             loop.add_signal_handler(signum, on_signal, signum)
 
         def ready(url: str) -> None:
+            # What start-up made (modules, config, the app) lives as long as the process: kept
+            # out of every later full collection, which scanned it each time and stalled the
+            # loop. Here, not in serve(): a test process runs serve() many times.
+            gc.freeze()
             chat = f"  相談チャット / web chat:        {url}/chat\n" if cfg.webchat.enabled else ""
             print(
                 f"\n{chat}"
