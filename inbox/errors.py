@@ -62,6 +62,11 @@ class SchemaMismatch(StorageError):
     """The database schema does not match this version of the code."""
 
 
+class InvalidData(StorageError):
+    """The database refused a value in what was written (a data or constraint error): the
+    record's fault, not the database's, so retrying the same record will not help."""
+
+
 class NotFound(StorageError):
     """No such record."""
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from inbox.errors import Conflict, DatabaseUnavailable, IntakeBusy, StorageError, Unstorable
+from inbox.errors import IntakeBusy, InvalidData, StorageError, Unstorable
 from inbox.identity import identity_hash
 from inbox.model import (
     NEW_SENDER,
@@ -244,14 +244,18 @@ class Intake:
                     self._queue.task_done()
 
     async def _write(self, batch: list[Pending]) -> None:
-        """Store the batch in one transaction. When the database is unreachable (or its
-        writers kept colliding), the batch fails as a whole and its sources retry. Any other
-        failure is some message's, or a bug's: the batch is stored in halves, down to single
-        messages, so the others are kept and only the one that fails alone is refused."""
+        """Store the batch in one transaction. When the database fails (unreachable, read-only,
+        full, its writers kept colliding), the batch fails as a whole and its sources retry.
+        When it refuses a value (InvalidData), or code fails on some message (a bug), the
+        batch is stored in halves, down to single messages, so the others are kept and only
+        the one that fails alone is refused."""
         try:
             items = await self._labeled([item for item, _, _ in batch])
             answers = await self._store.save_inbound_batch(items, router=self._router)
-        except (DatabaseUnavailable, Conflict) as exc:
+        except InvalidData as exc:
+            await self._isolate(batch, exc)
+            return
+        except StorageError as exc:
             # Logged once while the database stays away, not once per batch of the outage.
             log.log(
                 logging.DEBUG if self._failing else logging.ERROR,

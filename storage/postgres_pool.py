@@ -12,6 +12,7 @@ import asyncpg
 from inbox.errors import (
     DatabaseUnavailable,
     DuplicateKey,
+    InvalidData,
     NotFound,
     SchemaMismatch,
     StorageError,
@@ -50,6 +51,20 @@ def connection_gone(exc: BaseException) -> bool:
     return isinstance(exc, asyncpg.InterfaceError) and any(
         word in str(exc) for word in _CLOSED_WORDS
     )
+
+
+# SQLSTATEs of a server that cannot do the work now but will later: connection exceptions (08),
+# insufficient resources (53: disk full, out of memory, too many connections), operator
+# intervention (57: shutdown, a cancelled or timed-out statement), system errors (58: I/O), a
+# read-only server (25006: a standby after a failover) and a lock not granted in time (55P03).
+_PASSING_CLASSES = ("08", "53", "57", "58")
+_PASSING_STATES = ("25006", "55P03")
+
+
+def passing(exc: BaseException) -> bool:
+    """Whether a PostgreSQL error says the server is unable now, not that the request is wrong."""
+    state = getattr(exc, "sqlstate", None)
+    return isinstance(state, str) and (state[:2] in _PASSING_CLASSES or state in _PASSING_STATES)
 
 
 def describe_url(url: str) -> str:
@@ -117,9 +132,13 @@ def translated() -> Iterator[None]:
         raise SchemaMismatch(
             f"PostgreSQL {error_summary(exc)}: the database is not migrated; run migrate first"
         ) from exc
+    except (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError) as exc:
+        raise InvalidData(f"PostgreSQL {error_summary(exc)}") from exc
     except (*CONNECTION_LOST, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         if connection_gone(exc):
             raise DatabaseUnavailable(f"PostgreSQL connection lost: {error_summary(exc)}") from exc
+        if passing(exc):
+            raise DatabaseUnavailable(f"PostgreSQL unavailable: {error_summary(exc)}") from exc
         # Never the driver's text: a DataError quotes the statement's arguments (message
         # bodies, addresses), a DETAIL the failing row. The exception stays the cause.
         raise StorageError(f"PostgreSQL {error_summary(exc)}") from exc

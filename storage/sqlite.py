@@ -23,6 +23,7 @@ import aiosqlite
 from inbox.errors import (
     DatabaseUnavailable,
     DuplicateKey,
+    InvalidData,
     SchemaMismatch,
     StorageError,
     error_summary,
@@ -249,9 +250,11 @@ def translated(exc: Exception) -> StorageError:
         return DatabaseUnavailable(summary)
     constraint = _CONSTRAINT_FAILED.fullmatch(str(exc))
     if constraint is None:
+        if isinstance(exc, UnicodeEncodeError | OverflowError | sqlite3.DataError):
+            return InvalidData(summary)  # a value the driver cannot bind
         return StorageError(summary)
     # Only a unique key is "taken"; a failed CHECK or foreign key is a bad value, not a clash.
-    kind = DuplicateKey if constraint[1] == "UNIQUE" else StorageError
+    kind = DuplicateKey if constraint[1] == "UNIQUE" else InvalidData
     return kind(f"{summary}: {constraint[0]}")
 
 

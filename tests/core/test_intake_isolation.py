@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Sequence
 
 import pytest
 
-from inbox.errors import DatabaseUnavailable, IntakeBusy, Unstorable
+from inbox.errors import DatabaseUnavailable, IntakeBusy, StorageError, Unstorable
 from inbox.logging import JsonFormatter
 from inbox.model import InboundMessage, StoredInbound
 from inbox.pipeline import Intake, Stored
@@ -103,6 +103,18 @@ async def test_a_delivery_with_a_refused_message_says_which(
     with pytest.raises(Unstorable):
         await intake.submit_many([message("d", "four"), message("e", "POISON")])
     assert len(await bodies(store, answers)) == 2
+
+
+async def test_a_failure_that_is_no_message_s_fails_the_batch_unsplit(
+    store: Store, intake: Intake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A StorageError that is not a refused value (here: one nobody classified) says nothing
+    about any one message: every source retries, none is told its message was not kept."""
+    faults = refusing(store, "", StorageError("PostgreSQL InternalServerError (SQLSTATE XX000)"))
+    monkeypatch.setattr(store, "save_inbound_batch", faults)
+    with pytest.raises(IntakeBusy):
+        await intake.submit_many([message(f"s{i}") for i in range(4)])
+    assert faults.calls == 1  # not split down to refusals
 
 
 async def test_an_unreachable_database_fails_the_batch_for_its_sources_to_retry(

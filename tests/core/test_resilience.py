@@ -15,7 +15,7 @@ import asyncpg
 import pytest
 
 from inbox.deadlines import DeadlineWatcher
-from inbox.errors import DatabaseUnavailable, StorageError
+from inbox.errors import DatabaseUnavailable, InvalidData, StorageError
 from inbox.model import Assign, AwaitingAnswer, RoutingSnapshot
 from inbox.resilience import Outages
 from inbox.router import Router
@@ -203,6 +203,36 @@ def test_lost_connections_become_database_unavailable(driver_error: Exception) -
     with pytest.raises(DatabaseUnavailable) as caught, translated():
         raise driver_error
     assert caught.value.__cause__ is driver_error
+
+
+@pytest.mark.parametrize(
+    "driver_error",
+    [
+        asyncpg.ReadOnlySQLTransactionError("a standby after a failover"),
+        asyncpg.DiskFullError("could not extend file"),
+        asyncpg.OutOfMemoryError("out of memory"),
+        asyncpg.QueryCanceledError("canceling statement due to statement timeout"),
+        asyncpg.LockNotAvailableError("could not obtain lock"),
+    ],
+)
+def test_a_server_unable_for_now_is_database_unavailable(driver_error: Exception) -> None:
+    """Not the request's fault: the intake must fail the batch for a retry, not refuse each
+    message as unstorable, and the workers back off."""
+    with pytest.raises(DatabaseUnavailable), translated():
+        raise driver_error
+
+
+@pytest.mark.parametrize(
+    "driver_error",
+    [
+        asyncpg.DataError("invalid input for query argument $1"),
+        asyncpg.NotNullViolationError("null value in column"),
+        asyncpg.CheckViolationError("violates check constraint"),
+    ],
+)
+def test_a_refused_value_is_invalid_data(driver_error: Exception) -> None:
+    with pytest.raises(InvalidData), translated():
+        raise driver_error
 
 
 def test_other_interface_errors_stay_storage_errors() -> None:
