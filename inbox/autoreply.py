@@ -148,14 +148,14 @@ class AutoReplier:
         return await self.send_pending()
 
     async def send_pending(self) -> int:
-        """Queue every reply due now; return how many were queued. When the database is
-        unreachable, what was not queued yet waits for the next pass and DatabaseUnavailable
-        is raised (the claim makes queuing again harmless)."""
+        """Queue every reply due now; return how many were queued. When the database fails,
+        what was not queued yet waits for the next pass and the StorageError is raised (the
+        claim makes queuing again harmless)."""
         arrivals, self._arrivals = self._arrivals, {}
         in_line, self._in_line = self._in_line, {}
         try:
             queued = await self._queue_replies(arrivals, in_line)
-        except DatabaseUnavailable:
+        except StorageError:  # any: Outages retries every StorageError, so keep what is due
             self._keep(arrivals, in_line)
             raise
         if queued:

@@ -6,7 +6,10 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime, timedelta
 
+import pytest
+
 from inbox.autoreply import AutoReplier
+from inbox.errors import StorageError
 from inbox.model import (
     ChannelKind,
     Direction,
@@ -143,3 +146,27 @@ async def test_recover_never_sends_an_after_hours_reply_late(store: Store) -> No
     s = await store_line(store, "U1", FRIDAY_NIGHT)
     assert await replier(store, TUESDAY_10).recover() == 0  # the channel opened meanwhile
     assert await outbound(store, s) == []
+
+
+async def test_a_failed_pass_keeps_what_was_due_for_the_next(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Any StorageError (not only an unreachable database) is retried by the worker: the
+    places in line it had must still be there for that retry."""
+    await store.create_user(new_user("sato", capacity=1), now=at(0))
+    r = replier(store, TUESDAY_10)
+    router = Router(store, clock=lambda: TUESDAY_10, on_round=r.routed, hours_for=hours_for)
+    await store_line(store, "U1", TUESDAY_10)
+    second = await store_line(store, "U2", TUESDAY_10)
+    await router.route_once()  # sato takes the first; the second waits
+
+    async def failing(*, limit: int = 50) -> float | None:
+        raise StorageError("PostgreSQL QueryCanceledError (SQLSTATE 57014)")
+
+    monkeypatch.setattr(store, "recent_handling_s", failing)
+    with pytest.raises(StorageError):
+        await r.send_pending()
+    monkeypatch.undo()
+    assert await r.send_pending() == 1
+    (ack,) = await outbound(store, second)
+    assert "1番目" in ack.body
