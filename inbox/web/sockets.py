@@ -7,7 +7,6 @@ a slow client and two tasks never write to one socket at once.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
@@ -137,13 +136,14 @@ async def consulter_socket(request: web.Request) -> web.WebSocketResponse:
         token = new_token()  # a first visit, or a token we never issued: a fresh session
     assert isinstance(token, str)
     key = session_key(token)
-    # A hello counts as a frame, so that reconnecting in a loop is refused before it costs a
-    # history page.
-    if not request.app[CHAT_LIMITS].take_frame(key, services.clock()):
-        await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"rate_limited")
-        return ws
+    # One socket too many is refused first, so that it costs the session's other sockets
+    # nothing; a hello counts as a frame, so that reconnecting in a loop is refused before it
+    # costs a history page.
     if services.chat_hub.count(key) >= services.settings.webchat.sockets_per_session:
         await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"too_many_sockets")
+        return ws
+    if not request.app[CHAT_LIMITS].take_frame(key, services.clock()):
+        await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"rate_limited")
         return ws
     identity = services.intake.identity_of(ChannelKind.WEBCHAT, key)
     try:
@@ -198,18 +198,24 @@ async def _older_page(request: web.Request, identity: str, before: object) -> di
     return {"type": "history"} | await _history_page(request, identity, MessageId(before))
 
 
-def _client_id(data: str) -> object:
-    """The client_id of a frame refused before parsing, so her page can mark that message."""
+def _client_id(data: str) -> str | None:
+    """The client_id of a frame refused before it is handled, so her page can mark that
+    message; parsed as every frame is (depth-bounded, text made storable), or None."""
     try:
-        return json.loads(data).get("client_id")
-    except (ValueError, AttributeError):
+        return _echoed(read_json_object(data.encode()).get("client_id"))
+    except ValidationError:
         return None
+
+
+def _echoed(client_id: object) -> str | None:
+    """A client_id worth sending back: her page's UUIDs; anything else is not echoed."""
+    return client_id if isinstance(client_id, str) and len(client_id) <= 64 else None
 
 
 async def _chat_frame(request: web.Request, key: str, frame: dict[str, Any]) -> dict[str, Any]:
     """Store one consulter message; the ack goes out only after the commit."""
     services = request.app[SERVICES]
-    client_id = frame.get("client_id")
+    client_id = _echoed(frame.get("client_id"))
     try:
         if frame.get("type") != "message":
             raise ValidationError("expected 'message'", field="type")

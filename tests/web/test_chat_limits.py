@@ -135,6 +135,28 @@ async def test_over_the_rate_or_the_day_she_is_told_and_nothing_is_stored(
         await ws.close()
 
 
+async def test_a_hostile_frame_over_the_rate_gets_an_answer_on_an_open_socket(
+    tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    """The rate answer echoes the client_id: never a lone surrogate (which the socket cannot
+    encode: it dropped) nor anything parsed without the depth bound (RecursionError)."""
+    clock = Clock()
+    async with running_at(chat_config(tmp_path, frames_per_minute=2), clock) as server:
+        ws, _ = await chat(http, server)
+        assert (await say(ws, "m0"))["type"] == "ack"  # the hello and this: the minute's two
+        for frame in (
+            '{"type":"message","client_id":"\\ud800","body":"x"}',
+            "[" * 5000,
+            '{"type":"message","client_id":["not", "an", "id"],"body":"x"}',
+        ):
+            await ws.send_str(frame)
+            answer = await ws.receive_json(timeout=10)
+            assert answer["code"] == "rate_limited" and answer["client_id"] in (None, "\ufffd")
+        clock.now += timedelta(minutes=1)
+        assert (await say(ws, "still here"))["type"] == "ack"  # the same socket, still open
+        await ws.close()
+
+
 async def test_a_session_may_open_only_so_many_sockets(
     tmp_path: Path, http: aiohttp.ClientSession
 ) -> None:
