@@ -15,7 +15,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from inbox.errors import StorageError
+from inbox.errors import DatabaseUnavailable, StorageError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -64,7 +64,11 @@ class Outages:
             return result
 
     def _began(self, worker: str, exc: StorageError, delay_s: float) -> None:
-        self._down.setdefault(worker, time.monotonic())
+        # Only an unreachable database makes the instance not ready: a failure of another kind
+        # (one row a statement keeps failing on) is retried too, but taking every instance out
+        # of the load balancer over it would stop the web chat for everyone.
+        if isinstance(exc, DatabaseUnavailable):
+            self._down.setdefault(worker, time.monotonic())
         self._log_began(worker, exc, delay_s)
 
     def _log_began(self, worker: str, exc: StorageError, delay_s: float) -> None:

@@ -81,15 +81,21 @@ async def test_retrying_lets_other_errors_and_cancellation_through() -> None:
         await outages.retrying("router", bug)
 
     async def down() -> None:
-        raise StorageError("down")
+        raise DatabaseUnavailable("down")
+
+    async def refused() -> None:
+        raise StorageError("one row a statement keeps failing on")
 
     task = asyncio.create_task(outages.retrying("router", down))
-    await asyncio.sleep(0)  # let it fail once and enter the backoff
+    other = asyncio.create_task(outages.retrying("outbox", refused))
+    await asyncio.sleep(0)  # let them fail once and enter the backoff
     await asyncio.sleep(0)
+    # both retry; only the unreachable database makes the instance not ready (/readyz)
     assert outages.waiting == ["router"]
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    for t in (task, other):
+        t.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await t
 
 
 class FlakyStore(SqliteStore):
