@@ -7,6 +7,7 @@ such an account exists, so a lock says nothing about which usernames are real.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -76,11 +77,17 @@ class FailureCounter:
         return now - found.first_at >= self.window_s
 
     def _make_room(self, now: float) -> None:
+        """Forget the expired, then the oldest unlocked counts: a lock stands its full time,
+        or junk usernames could push a real account's lock out and let the guessing resume.
+        Only past twice the room do locks go too (oldest first), so memory stays bounded."""
         if len(self._failures) < self._max_keys:
             return
         self._failures = {k: f for k, f in self._failures.items() if not self._expired(f, now)}
         keep = self._max_keys - max(1, self._max_keys // 10)  # room for many, not just one
-        while len(self._failures) > keep:
+        unlocked = [k for k, f in self._failures.items() if not f.locked_until]
+        for key in unlocked[: max(0, len(self._failures) - keep)]:
+            del self._failures[key]
+        while len(self._failures) > 2 * self._max_keys:
             del self._failures[next(iter(self._failures))]
 
 
@@ -110,7 +117,7 @@ class SignInGuard:
     def refusal(self, username: str, address: str) -> tuple[Scope, float] | None:
         """Which lock refuses this attempt and for how many more seconds; None: go ahead."""
         now = self._clock()
-        if (wait_s := self.addresses.retry_after_s(_key(address), now)) is not None:
+        if (wait_s := self.addresses.retry_after_s(_key(address_bucket(address)), now)) is not None:
             return "address", wait_s
         if (wait_s := self.accounts.retry_after_s(_key(username), now)) is not None:
             return "account", wait_s
@@ -122,13 +129,25 @@ class SignInGuard:
         locked: list[Scope] = []
         if self.accounts.failed(_key(username), now):
             locked.append("account")
-        if self.addresses.failed(_key(address), now):
+        if self.addresses.failed(_key(address_bucket(address)), now):
             locked.append("address")
         return locked
 
     def succeeded(self, username: str) -> None:
         # The address keeps its count: one good account must not reset an address's guessing.
         self.accounts.clear(_key(username))
+
+
+def address_bucket(address: str) -> str:
+    """What one client is counted as: an IPv4 address, or the /64 of an IPv6 one (a single
+    host is usually given a whole /64 and can rotate through it at will)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address  # "unknown", or what a configured proxy header said
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is None:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip.ipv4_mapped or ip) if isinstance(ip, ipaddress.IPv6Address) else str(ip)
 
 
 def _key(value: str) -> str:

@@ -11,7 +11,7 @@ from argon2 import PasswordHasher
 
 from inbox.auth import HashingBusy, PasswordVerifier, hash_password
 from inbox.config import SignInConfig
-from inbox.throttle import FailureCounter, SignInGuard
+from inbox.throttle import FailureCounter, SignInGuard, address_bucket
 
 PASSWORD = "correct horse battery"
 
@@ -64,6 +64,30 @@ def test_a_full_counter_drops_spent_keys_first_then_the_oldest() -> None:
     c.failed("d", 80.0)  # full, nothing spent: the oldest ("b") goes
     assert len(c) == 3
     assert c.failed("b", 81.0) is False and c.failed("b", 82.0) is False  # b starts over
+
+
+def test_junk_keys_never_push_out_a_lock() -> None:
+    """Guessing at a real account locks it; thousands of junk usernames must not evict that
+    lock and let the guessing start again before lockout_s."""
+    c = counter(max_keys=3)
+    for t in (0.0, 1.0, 2.0):
+        c.failed("victim", t)
+    for n in range(50):
+        c.failed(f"junk{n}", 3.0 + n)
+    assert c.retry_after_s("victim", 60.0) == pytest.approx(242.0)
+    assert len(c) <= 6  # still bounded
+
+
+def test_an_ipv6_client_is_counted_by_its_64() -> None:
+    cfg = SignInConfig(max_failures_per_account=100, max_failures_per_address=3)
+    guard = SignInGuard(cfg, clock=lambda: 0.0)
+    for n in range(3):  # three addresses of one /64, three usernames
+        guard.failed(f"user{n}", f"2001:db8:1:2::{n + 1}")
+    assert guard.refusal("user9", "2001:db8:1:2:ffff::9") == ("address", 900.0)
+    assert guard.refusal("user9", "2001:db8:1:3::1") is None  # the next /64 is another client
+    assert address_bucket("192.0.2.7") == "192.0.2.7"
+    assert address_bucket("::ffff:192.0.2.7") == "192.0.2.7"
+    assert address_bucket("unknown") == "unknown"
 
 
 def test_the_guard_refuses_by_address_or_username_and_success_clears_only_the_username() -> None:
