@@ -139,7 +139,6 @@ class Parts:
             ("intake-writer", self.intake.run_writer()),
             ("router", self.router.run()),
             ("outbox", self.outbox.run()),
-            # restarted whole after a database failure (it has no steps to retry)
             ("event-feed", self.feed.run()),
             ("auto-replies", self.replier.run()),
             ("deadlines", self.watcher.run()),

@@ -366,7 +366,9 @@ function onError(msg) {
       loadingOlder = false; // the page she asked for was refused; the button stays
       renderEarlier();
     }
-    showBanner(msg.code === "rate_limited" ? t("chat.error.tooMany") : msg.message || t("chat.error.generic"));
+    // In her language, never the server's (English, technical) text.
+    const banner = { rate_limited: "chat.error.tooMany", validation: "chat.error.validation" };
+    showBanner(t(banner[msg.code] || "chat.error.generic"));
     return;
   }
   const v = view.get(rec.li);
