@@ -5,10 +5,13 @@ instances."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 SWEEP_AT = 1000  # from this many entries on, stale ones are dropped, at most once a minute
+# The last messages stored per session: a resend of one of them (her page lost the ack) is a
+# duplicate the intake answers with the stored id, not a new message over the daily limit.
+RECENT = 5
 
 
 @dataclass(slots=True)
@@ -17,6 +20,7 @@ class _Usage:
     frames: int
     day: date  # UTC
     stored: int
+    recent: list[str] = field(default_factory=list)  # client ids, at most RECENT
 
 
 class SessionLimits:
@@ -34,11 +38,17 @@ class SessionLimits:
         usage.frames += 1
         return True
 
-    def may_store(self, key: str, now: datetime) -> bool:
-        return self._current(key, now).stored < self._messages_per_day
+    def may_store(self, key: str, now: datetime, client_id: str | None = None) -> bool:
+        """Whether one more message may be stored today; always for a resend of a recent
+        one, which the intake recognizes as stored already."""
+        usage = self._current(key, now)
+        return usage.stored < self._messages_per_day or client_id in usage.recent
 
-    def stored(self, key: str, now: datetime) -> None:
-        self._current(key, now).stored += 1
+    def stored(self, key: str, now: datetime, client_id: str | None = None) -> None:
+        usage = self._current(key, now)
+        usage.stored += 1
+        if client_id is not None:
+            usage.recent = [*usage.recent[-(RECENT - 1) :], client_id]
 
     def __len__(self) -> int:
         return len(self._usage)

@@ -226,7 +226,7 @@ async def _chat_frame(request: web.Request, key: str, frame: dict[str, Any]) -> 
             max_chars=services.settings.max_message_chars,
         )
         limits, now = request.app[CHAT_LIMITS], services.clock()
-        if not limits.may_store(key, now):
+        if not limits.may_store(key, now, client_id):
             per_day = services.settings.webchat.messages_per_day
             return _error("daily_limit", client_id, f"at most {per_day} messages a day")
         stored = await services.intake.offer(msg)
@@ -237,7 +237,7 @@ async def _chat_frame(request: web.Request, key: str, frame: dict[str, Any]) -> 
     except IntakeBusy as exc:
         return _error("busy", client_id, str(exc))
     if not stored.duplicate:
-        limits.stored(key, now)
+        limits.stored(key, now, client_id)
     return {"type": "ack", "client_id": client_id, "message_id": stored.message_id}
 
 

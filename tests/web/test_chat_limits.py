@@ -300,3 +300,19 @@ def test_limits_forget_sessions_that_have_nothing_left_to_count() -> None:
     limits.take_frame("new", later)  # a new entry sweeps the stale ones
     assert len(limits) == 2  # the one that wrote today, and the new one
     assert not limits.may_store("wrote", later)
+
+
+async def test_a_resend_at_the_daily_limit_is_acked_as_the_stored_message(
+    tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    """Her last message of the day was stored but the ack was lost: the page resends it, and it
+    must be acked as what it is (stored), not refused as one message too many."""
+    async with running_at(chat_config(tmp_path, messages_per_day=2), Clock()) as server:
+        ws, _ = await chat(http, server)
+        assert (await say(ws, "m0"))["type"] == "ack"
+        last = str(uuid.uuid4())
+        first_ack = await say(ws, "m1", last)
+        again = await say(ws, "m1", last)
+        assert again["type"] == "ack" and again["message_id"] == first_ack["message_id"]
+        assert (await say(ws, "m2"))["code"] == "daily_limit"
+        await ws.close()
