@@ -31,6 +31,7 @@ from storage.base import Store
 from tests.factories import T0, inbound, new_user, outbox_sender
 from tests.fakes import ScriptedChannel
 from tests.injected_faults import FAIL, MARK, TRIGGER, Faults, actions, captured_logs, driver_faults
+from tests.mail.conftest import running_dovecot
 from tests.mail.test_parse import raw
 from tests.mailservers import Dovecot
 from tests.pgutil import PgTemplate
@@ -48,12 +49,7 @@ def fmt(request: pytest.FixtureRequest) -> str:
 def imap_server() -> Iterator[Dovecot]:
     """A Dovecot for this module's mail case (skips, or fails under TSUNAGU_TEST_STRICT=1,
     without dovecot-imapd)."""
-    server = Dovecot()
-    try:
-        server.start()
-        yield server
-    finally:
-        server.close()
+    yield from running_dovecot()
 
 
 @pytest.fixture

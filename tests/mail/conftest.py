@@ -13,7 +13,7 @@ from tests.mailservers import Dovecot, MailAccount, SmtpSink, start_smtp_sink
 @pytest.fixture(scope="session")
 def dovecot() -> Iterator[Dovecot]:
     """Dovecot on 127.0.0.1:<free port>; skips (fails under TSUNAGU_TEST_STRICT=1) without it."""
-    yield from _running_dovecot()
+    yield from running_dovecot()
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ def private_dovecot() -> Iterator[Dovecot]:
     """A Dovecot of this test's own, for tests that upset server-wide state: after a failed
     login Dovecot delays every login from that IP by seconds (its auth penalty, which no
     setting turns off), and the session server would pass that delay on to later tests."""
-    yield from _running_dovecot()
+    yield from running_dovecot()
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ async def smtp_sink() -> AsyncIterator[SmtpSink]:
         await server.wait_closed()
 
 
-def _running_dovecot() -> Iterator[Dovecot]:
+def running_dovecot() -> Iterator[Dovecot]:
     server = Dovecot()
     try:
         server.start()
