@@ -5,18 +5,24 @@ is brought into its states so that they can be looked at and checked."""
 from __future__ import annotations
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Page, ViewportSize, expect
 
 from tests.web.conftest import PASSWORD, Server
 from tests.web.screens import LOCALES, assert_accessible
 
-pytestmark = pytest.mark.parametrize("lang", sorted(LOCALES))
+# A consulter writes from her phone; counselors mostly from a desk, sometimes a phone.
+VIEWPORTS: dict[str, ViewportSize] = {
+    "desktop": {"width": 1200, "height": 800},
+    "phone": {"width": 390, "height": 844},
+}
+pytestmark = [
+    pytest.mark.parametrize("lang", sorted(LOCALES)),
+    pytest.mark.parametrize("device", sorted(VIEWPORTS)),
+]
 
 
-async def _page(browser: Browser, lang: str) -> Page:
-    context = await browser.new_context(
-        locale=LOCALES[lang], viewport={"width": 1200, "height": 800}
-    )
+async def _page(browser: Browser, lang: str, device: str) -> Page:
+    context = await browser.new_context(locale=LOCALES[lang], viewport=VIEWPORTS[device])
     return await context.new_page()
 
 
@@ -28,18 +34,18 @@ async def _sign_in(page: Page, server: Server, username: str) -> None:
     await expect(page.get_by_test_id("user-name")).to_be_visible(timeout=10_000)
 
 
-async def test_start_page(server: Server, browser: Browser, lang: str) -> None:
-    page = await _page(browser, lang)
+async def test_start_page(server: Server, browser: Browser, lang: str, device: str) -> None:
+    page = await _page(browser, lang, device)
     await page.goto(server.url)
     await expect(page.locator("html")).to_have_attribute("lang", lang)
-    await assert_accessible(page, f"index-{lang}")
+    await assert_accessible(page, f"index-{lang}-{device}")
 
 
-async def test_chat_screens(server: Server, browser: Browser, lang: str) -> None:
-    page = await _page(browser, lang)
+async def test_chat_screens(server: Server, browser: Browser, lang: str, device: str) -> None:
+    page = await _page(browser, lang, device)
     await page.goto(f"{server.url}/chat")
     await expect(page.locator("html")).to_have_attribute("lang", lang)
-    await assert_accessible(page, f"chat-empty-{lang}")
+    await assert_accessible(page, f"chat-empty-{lang}-{device}")
 
     await page.get_by_test_id("chat-input").fill("相談したいことがあります / I need to talk")
     await page.get_by_test_id("chat-send").click()
@@ -47,28 +53,32 @@ async def test_chat_screens(server: Server, browser: Browser, lang: str) -> None
     await expect(mine).to_have_attribute("data-state", "sent", timeout=10_000)
     await page.get_by_test_id("queue-status").click()
     await expect(page.get_by_test_id("queue-status-text")).to_be_visible(timeout=10_000)
-    await assert_accessible(page, f"chat-sent-{lang}")
+    await assert_accessible(page, f"chat-sent-{lang}-{device}")
 
     await page.get_by_test_id("clear-history").click()
     await expect(page.get_by_test_id("clear-confirm")).to_be_visible()
-    await assert_accessible(page, f"chat-clear-dialog-{lang}")
+    await assert_accessible(page, f"chat-clear-dialog-{lang}-{device}")
 
 
-async def test_console_sign_in_screens(server: Server, browser: Browser, lang: str) -> None:
-    page = await _page(browser, lang)
+async def test_console_sign_in_screens(
+    server: Server, browser: Browser, lang: str, device: str
+) -> None:
+    page = await _page(browser, lang, device)
     await page.goto(f"{server.url}/console")
     await expect(page.get_by_test_id("login-submit")).to_be_visible()
-    await assert_accessible(page, f"console-login-{lang}")
+    await assert_accessible(page, f"console-login-{lang}-{device}")
 
     await page.get_by_test_id("login-username").fill("sato")
     await page.get_by_test_id("login-password").fill("not the password")
     await page.get_by_test_id("login-submit").click()
     await expect(page.get_by_test_id("login-error")).to_be_visible(timeout=10_000)
-    await assert_accessible(page, f"console-login-error-{lang}")
+    await assert_accessible(page, f"console-login-error-{lang}-{device}")
 
 
-async def test_console_conversation_screens(server: Server, browser: Browser, lang: str) -> None:
-    chat = await _page(browser, lang)
+async def test_console_conversation_screens(
+    server: Server, browser: Browser, lang: str, device: str
+) -> None:
+    chat = await _page(browser, lang, device)
     await chat.goto(f"{server.url}/chat")
     await chat.get_by_test_id("chat-input").fill("夜分にすみません。")
     await chat.get_by_test_id("chat-send").click()
@@ -76,11 +86,11 @@ async def test_console_conversation_screens(server: Server, browser: Browser, la
         "data-state", "sent", timeout=10_000
     )
 
-    page = await _page(browser, lang)
+    page = await _page(browser, lang, device)
     await _sign_in(page, server, "boss")
     item = page.get_by_test_id("queue-item").first
     await expect(item).to_be_visible(timeout=10_000)
-    await assert_accessible(page, f"console-queue-{lang}")
+    await assert_accessible(page, f"console-queue-{lang}-{device}")
 
     await item.click()
     await expect(page.get_by_test_id("conv-messages")).to_contain_text("夜分にすみません")
@@ -89,7 +99,7 @@ async def test_console_conversation_screens(server: Server, browser: Browser, la
     await expect(page.get_by_test_id("conv-messages")).to_contain_text(
         "こんばんは。", timeout=10_000
     )
-    await assert_accessible(page, f"console-conversation-{lang}")
+    await assert_accessible(page, f"console-conversation-{lang}-{device}")
 
     await page.get_by_test_id("note-toggle").click()
-    await assert_accessible(page, f"console-note-mode-{lang}")
+    await assert_accessible(page, f"console-note-mode-{lang}-{device}")
