@@ -130,8 +130,9 @@ class AutoReplier:
             await self._outages.retrying("auto-replies", self.send_pending)
 
     async def recover(self) -> int:
-        """At start: queue the after-hours replies that a stopped process had not queued yet
-        (it keeps them in memory after the commit); return how many were queued."""
+        """At start: queue the after-hours replies and the rules' templates that a stopped
+        process had not queued yet (it keeps them in memory after the commit); return how many
+        were queued. Those sent already are skipped by their claim."""
         now = self._clock()
         found = await self._store.unreplied_arrivals(AFTER_HOURS, since=now - RECOVERY_WINDOW)
         for last in found:
@@ -140,6 +141,11 @@ class AutoReplier:
             self._arrivals.setdefault(
                 last.conversation_id, _Arrival(last.channel, last.received_at, ())
             )
+        for due in await self._store.due_rule_replies(since=now - RECOVERY_WINDOW):
+            arrival = self._arrivals.setdefault(
+                due.conversation_id, _Arrival(due.channel, due.received_at, ())
+            )
+            arrival.templates += tuple(t for t in due.templates if t not in arrival.templates)
         if found:
             log.info(
                 "conversations to check for a missed after-hours reply",

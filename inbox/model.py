@@ -383,11 +383,13 @@ class AwaitingAnswer:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LastArrival:
     """An open conversation's latest inbound message time: what the auto-replier looks at
-    again after a restart (Store.unreplied_arrivals)."""
+    again after a restart (Store.unreplied_arrivals), and the rules' reply templates a message
+    of it asked for (Store.due_rule_replies)."""
 
     conversation_id: ConversationId
     channel: ChannelKind
     received_at: datetime
+    templates: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -252,6 +252,12 @@ class Store(EventTail, Protocol):
         """Set the contact's own anonymity mode (None: her channel's default), with an
         anonymity_set event. Raises NotFound."""
 
+    async def due_rule_replies(self, *, since: datetime) -> list[LastArrival]:
+        """The rules' reply templates asked for by messages of open conversations whose
+        consulter last wrote at `since` or later (the intake records them as
+        `auto_reply_due` events), one per such message: what a stopped process may have left
+        unqueued. Templates already sent are among them: the claim skips those."""
+
     async def unreplied_arrivals(self, kind: str, *, since: datetime) -> list[LastArrival]:
         """Open conversations that never had an automatic reply of this kind and whose
         consulter last wrote at `since` or later: the replies a stopped process may have left

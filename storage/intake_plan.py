@@ -44,6 +44,14 @@ def fresh_items(
 
 THREAD_JOINED = "thread_joined"
 THREAD_JOINED_DATA = json.dumps({"other_address": True})
+# The rules' reply templates a message asked for, recorded with it: the auto-replier queues
+# them only after the commit, so a restart finds them here (Store.due_rule_replies).
+REPLY_DUE = "auto_reply_due"
+
+
+def reply_due_data(templates: tuple[str, ...]) -> str:
+    return json.dumps({"templates": list(templates)}, ensure_ascii=False)
+
 # Appended to such a message's body, so the counselor reading it sees it (mail_intake marks its
 # parser warnings the same way): it may be her, from work, or someone who read her mail.
 OTHER_ADDRESS_NOTE = (

@@ -154,6 +154,10 @@ class PostgresDelegates(PostgresBase):
         async with self._tx() as conn:
             await pp.set_anonymity(conn, conversation_id, mode, actor_id, now)
 
+    async def due_rule_replies(self, *, since: datetime) -> list[LastArrival]:
+        async with self._tx() as conn:
+            return await pp.due_rule_replies(conn, since)
+
     async def unreplied_arrivals(self, kind: str, *, since: datetime) -> list[LastArrival]:
         async with self._tx() as conn:
             return await pp.unreplied_arrivals(conn, kind, since)

@@ -20,6 +20,7 @@ from inbox.model import (
 from storage import postgres_threads as pt
 from storage.base import IntakeRouter, KeyedInbound
 from storage.intake_plan import (
+    REPLY_DUE,
     THREAD_JOINED,
     THREAD_JOINED_DATA,
     answers,
@@ -30,6 +31,7 @@ from storage.intake_plan import (
     hinted_conversations,
     labels_per_identity,
     message_keys,
+    reply_due_data,
 )
 from storage.intake_routing import Threads
 from storage.postgres_attachments import insert_attachments
@@ -101,6 +103,7 @@ async def save_inbound_batch(
                 attachments_json(item),
                 item.message.received_at,
                 item.labels.alert,
+                item.labels.auto_replies,
             )
             for key, item in fresh.items()
         ]
@@ -170,13 +173,15 @@ async def _record_received(
     """The batch's events in one statement: the conversations opened, then the messages (no
     bodies, no addresses), then the assignments made at intake."""
     events = list(threads.opened_events)
-    for conv_id, channel, external_id, _body, _attachments, at, alert in rows:
+    for conv_id, channel, external_id, _body, _attachments, at, alert, templates in rows:
         mid = new_ids[(channel, external_id)]
         events.append((at, "message_received", conv_id, mid, json.dumps({"channel": channel})))
         if (channel, external_id) in other_address:
             events.append((at, THREAD_JOINED, conv_id, mid, THREAD_JOINED_DATA))
         if alert is not None:
             events.append((at, ALERTED, conv_id, mid, json.dumps({"reason": alert})))
+        if templates:  # so that a restart finds them (AutoReplier.recover)
+            events.append((at, REPLY_DUE, conv_id, mid, reply_due_data(templates)))
     events += threads.assigned_events
     if events:  # an empty COPY would still fire the NOTIFY trigger
         await conn.copy_records_to_table("events", records=events, columns=EVENT_COLUMNS)

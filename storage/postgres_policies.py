@@ -99,6 +99,26 @@ ORDER BY c.id
 """
 
 
+DUE_RULE_REPLIES = """
+SELECT c.id, c.channel, e.at, e.data->'templates' FROM conversations c
+JOIN events e ON e.conversation_id = c.id AND e.kind = 'auto_reply_due'
+WHERE c.status <> 'closed' AND c.last_inbound_at >= $1
+ORDER BY e.id
+"""
+
+
+async def due_rule_replies(conn: Any, since: datetime) -> list[LastArrival]:
+    return [
+        LastArrival(
+            conversation_id=ConversationId(r[0]),
+            channel=ChannelKind(r[1]),
+            received_at=r[2],
+            templates=tuple(json.loads(r[3]) if r[3] else ()),
+        )
+        for r in await conn.fetch(DUE_RULE_REPLIES, since)
+    ]
+
+
 async def unreplied_arrivals(conn: Any, kind: str, since: datetime) -> list[LastArrival]:
     return [
         LastArrival(

@@ -148,6 +148,9 @@ class SqliteDelegates(SqliteBase):
             lambda db: sp.set_anonymity(db, conversation_id, mode, actor_id, now), write=True
         )
 
+    async def due_rule_replies(self, *, since: datetime) -> list[LastArrival]:
+        return await self._on_db_thread(lambda db: sp.due_rule_replies(db, since), write=False)
+
     async def unreplied_arrivals(self, kind: str, *, since: datetime) -> list[LastArrival]:
         return await self._on_db_thread(
             lambda db: sp.unreplied_arrivals(db, kind, since), write=False

@@ -22,6 +22,7 @@ from inbox.model import (
 )
 from storage.base import IntakeRouter, KeyedInbound
 from storage.intake_plan import (
+    REPLY_DUE,
     THREAD_JOINED,
     THREAD_JOINED_DATA,
     AttachmentRow,
@@ -34,6 +35,7 @@ from storage.intake_plan import (
     identity_key,
     labels_per_identity,
     message_keys,
+    reply_due_data,
 )
 from storage.intake_routing import Opening, Threads, assigned_event, unassigned_after
 from storage.rows import format_text_time
@@ -197,6 +199,8 @@ def _save(
             events.append((at, THREAD_JOINED, conv_id, mid, THREAD_JOINED_DATA))
         if item.labels.alert is not None:
             events.append((at, ALERTED, conv_id, mid, json.dumps({"reason": item.labels.alert})))
+        if item.labels.auto_replies:  # so that a restart finds them (AutoReplier.recover)
+            events.append((at, REPLY_DUE, conv_id, mid, reply_due_data(item.labels.auto_replies)))
     events += threads.assigned_events  # after the messages, as a router round's would be
     insert_rows(db, INSERT_MESSAGES, messages)
     if contents:

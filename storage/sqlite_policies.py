@@ -104,6 +104,27 @@ ORDER BY c.id
 """
 
 
+DUE_RULE_REPLIES = """
+SELECT c.id, c.channel, e.at, e.data FROM conversations c
+JOIN events e ON e.conversation_id = c.id AND e.kind = 'auto_reply_due'
+WHERE c.status <> 'closed' AND c.last_inbound_at >= ?1
+ORDER BY e.id
+"""
+
+
+def due_rule_replies(db: sqlite3.Connection, since: datetime) -> list[LastArrival]:
+    found = db.execute(DUE_RULE_REPLIES, (format_text_time(since),)).fetchall()
+    return [
+        LastArrival(
+            conversation_id=ConversationId(r[0]),
+            channel=ChannelKind(r[1]),
+            received_at=_parse(r[2]),
+            templates=tuple(json.loads(r[3]).get("templates", ())),
+        )
+        for r in found
+    ]
+
+
 def unreplied_arrivals(db: sqlite3.Connection, kind: str, since: datetime) -> list[LastArrival]:
     found = db.execute(UNREPLIED_ARRIVALS, (kind, format_text_time(since))).fetchall()
     return [

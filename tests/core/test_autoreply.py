@@ -142,6 +142,23 @@ async def test_recover_queues_the_after_hours_reply_a_stopped_process_left(store
     assert len(await outbound(store, s)) == 1
 
 
+async def test_recover_queues_the_rule_template_a_stopped_process_left(store: Store) -> None:
+    """The intake records the templates a message asked for; a restart queues those whose
+    pass the stopped process never had, and only those."""
+    left = await store_line(store, "U1", TUESDAY_10, auto_replies=("dv_safety",))
+    sent = await store_line(store, "U2", TUESDAY_10, auto_replies=("dv_safety",))
+    before = replier(store, TUESDAY_10)
+    before.stored([pair(sent, TUESDAY_10, auto_replies=("dv_safety",))])
+    assert await before.send_pending() == 1  # then the process died, before U1's pass
+
+    restarted = replier(store, TUESDAY_10 + timedelta(minutes=1))
+    assert await restarted.recover() == 1
+    (reply,) = await outbound(store, left)
+    assert "履歴は消せます" in reply.body
+    assert len(await outbound(store, sent)) == 1  # not twice
+    assert await replier(store, TUESDAY_10 + timedelta(minutes=2)).recover() == 0
+
+
 async def test_recover_never_sends_an_after_hours_reply_late(store: Store) -> None:
     s = await store_line(store, "U1", FRIDAY_NIGHT)
     assert await replier(store, TUESDAY_10).recover() == 0  # the channel opened meanwhile
