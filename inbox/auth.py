@@ -50,10 +50,6 @@ def _verify(hasher: PasswordHasher, stored_hash: str | None, password: str) -> b
     return stored_hash is not None
 
 
-def verify_password(stored_hash: str | None, password: str) -> bool:
-    return _verify(_hasher, stored_hash, password)
-
-
 def needs_rehash(stored_hash: str) -> bool:
     return _hasher.check_needs_rehash(stored_hash)
 

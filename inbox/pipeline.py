@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from inbox.errors import IntakeBusy, InvalidData, StorageError, Unstorable
+from inbox.errors import IntakeBusy, InvalidData, StorageError, Unstorable, error_summary
 from inbox.identity import identity_hash
 from inbox.model import (
     NEW_SENDER,
@@ -104,7 +104,7 @@ class Intake:
         self._ack_timeout_s = ack_timeout_s
         self._on_stored = on_stored
         self._closed = False
-        self._failing = False  # the last batch failed for an unreachable database
+        self._failing = False  # the last batch failed for the database's sake (logged once)
 
     @property
     def depth(self) -> int:
@@ -281,7 +281,11 @@ class Intake:
         if len(batch) > 1:
             log.warning(
                 "batch refused; storing it in halves",
-                extra={"action": "intake_batch_split", "size": len(batch), "error": _kind(exc)},
+                extra={
+                    "action": "intake_batch_split",
+                    "size": len(batch),
+                    "error": error_summary(exc),
+                },
             )
             half = len(batch) // 2
             await self._write(batch[:half])
@@ -293,7 +297,7 @@ class Intake:
             extra={
                 "action": "intake_message_refused",
                 "channel": item.message.channel.value,
-                "error": _kind(exc),
+                "error": error_summary(exc),
             },
             exc_info=exc,
         )
@@ -316,11 +320,6 @@ class Intake:
                 extra={"action": "conversations_assigned", "count": given, "by": "intake"},
             )
         self._on_stored(list(zip(items, answers, strict=True)))
-
-
-def _kind(exc: BaseException) -> str:
-    """The exception's type, never its message (which may quote the value it refused)."""
-    return f"{type(exc).__module__}.{type(exc).__qualname__}"
 
 
 def _all_stored(outcomes: list[Outcome]) -> list[StoredInbound]:

@@ -20,7 +20,7 @@ from inbox.web.access import check_origin, require
 from inbox.web.chat_limits import SessionLimits
 from inbox.web.hub import Hub, Subscriber, socket_response
 from inbox.web.queue_status import queue_status
-from inbox.web.server import SERVICES, read_json_object
+from inbox.web.server import SERVICES, is_int64, read_json_object
 
 log = logging.getLogger(__name__)
 STAFF = "staff"
@@ -193,7 +193,7 @@ async def _consulter_frame(
 
 
 async def _older_page(request: web.Request, identity: str, before: object) -> dict[str, Any]:
-    if not isinstance(before, int) or isinstance(before, bool) or not 0 < before < 2**63:
+    if not is_int64(before) or before <= 0:
         return _error("validation", None, "before: a message id")
     return {"type": "history"} | await _history_page(request, identity, MessageId(before))
 
