@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, Self
 
-from inbox.errors import Unstorable
-from inbox.model import ChannelKind, InboundMessage, OutboundMessage, StoredInbound
+from inbox.core.errors import Unstorable
+from inbox.core.model import ChannelKind, InboundMessage, OutboundMessage, StoredInbound
 
 
 class Intake(Protocol):

@@ -24,8 +24,8 @@ from channels.mail_imap import ImapMailbox, ImapSettings
 from channels.mail_intake import OurThreads, reduced, sort_mail
 from channels.mail_parse import parse_mail
 from channels.mail_smtp import SmtpSettings, send_mail
-from inbox.errors import ChannelError, IntakeBusy, StorageError, Unstorable
-from inbox.model import (
+from inbox.core.errors import ChannelError, IntakeBusy, StorageError, Unstorable
+from inbox.core.model import (
     ChannelKind,
     ConversationId,
     InboundMessage,

@@ -19,8 +19,8 @@ from typing import Any, Literal, TypeVar
 import aioimaplib
 
 from channels import mail_imap_wire as wire
-from inbox.errors import ChannelError
-from inbox.model import ChannelKind
+from inbox.core.errors import ChannelError
+from inbox.core.model import ChannelKind
 
 # RFC 5530 codes: "try again later" versus "this will not work until someone acts".
 TEMPORARY_CODES = frozenset({"UNAVAILABLE", "SERVERBUG", "INUSE", "LIMIT", "OVERQUOTA"})

@@ -14,7 +14,7 @@ from datetime import datetime
 from channels.mail_auto import AutoKind
 from channels.mail_compose import MAX_REFERENCES, answered_conversation
 from channels.mail_parse import ParsedMail
-from inbox.model import Attachment, ChannelKind, ConversationId, InboundMessage, MailThread
+from inbox.core.model import Attachment, ChannelKind, ConversationId, InboundMessage, MailThread
 
 WARNING_MARK = "[tsunagu]"
 

@@ -17,7 +17,7 @@ from channels.mail_jis import ESCAPED_BYTE, decode_header_text, decode_unlabeled
 from channels.mail_mime import RawHeaders, read_tree
 from channels.mail_text import split_quoted, squash_spaces
 from channels.mail_walk import MailAttachment, Walk
-from inbox.text import storable
+from inbox.core.text import storable
 
 __all__ = ["LOOP_HEADER", "AutoKind", "MailAttachment", "ParsedMail", "parse_mail"]
 
@@ -141,7 +141,7 @@ def _unparsed(raw: bytes, error: Exception) -> ParsedMail:
 
 
 def _storable(mail: ParsedMail) -> ParsedMail:
-    """Every text of the mail as both databases take it (inbox.text): an encoded word may
+    """Every text of the mail as both databases take it (inbox.core.text): an encoded word may
     decode to a NUL (`=?utf-8?b?YQBi?=`), and a byte no charset placed stays surrogate-escaped
     in a header; either would fail the mail's transaction, and with it its whole fetch."""
     return dataclasses.replace(
@@ -170,7 +170,7 @@ def _storable(mail: ParsedMail) -> ParsedMail:
 def parse_mail(raw: bytes, *, max_attachment_bytes: int) -> ParsedMail:
     """Parse one RFC 5322 message. Never raises on malformed input: what cannot be read is
     reported in `warnings`, and an attachment over the limit is listed without its content.
-    Every text in it is storable (inbox.text)."""
+    Every text in it is storable (inbox.core.text)."""
     try:
         parsed = _parse(raw, max_attachment_bytes)
     except Exception as error:  # noqa: BLE001 - a consulter's mail must never be dropped

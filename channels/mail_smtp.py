@@ -19,7 +19,7 @@ from typing import Literal
 import aiosmtplib
 
 from channels.mail_imap_conn import is_loopback, mail_error
-from inbox.errors import ChannelError
+from inbox.core.errors import ChannelError
 
 log = logging.getLogger(__name__)
 

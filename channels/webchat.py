@@ -12,9 +12,9 @@ import uuid
 from datetime import datetime
 from typing import Any, Protocol, Self
 
-from inbox.errors import ChannelError, TooLarge, ValidationError
-from inbox.model import ChannelKind, InboundMessage, OutboundMessage
-from inbox.text import storable
+from inbox.core.errors import ChannelError, TooLarge, ValidationError
+from inbox.core.model import ChannelKind, InboundMessage, OutboundMessage
+from inbox.core.text import storable
 
 
 class ConsulterSockets(Protocol):
@@ -56,7 +56,7 @@ def parse_chat_frame(
     if not isinstance(body, str):
         raise ValidationError("required, a string", field="body")
     # The frame may come from anywhere, not only our page: a NUL or a lone surrogate
-    # ("\\ud83d") would fail the database (inbox.text).
+    # ("\\ud83d") would fail the database (inbox.core.text).
     body = storable(body).strip()
     if not body:
         raise ValidationError("must not be empty", field="body")

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from inbox.assembly import Parts, assemble
 from inbox.config import Config, DatabaseConfig
-from inbox.errors import DatabaseUnavailable, SchemaMismatch, StorageError
+from inbox.core.errors import DatabaseUnavailable, SchemaMismatch, StorageError
 from inbox.identity import load_identity_key
 from inbox.web.server import build_app
 from storage.base import SCHEMA_VERSION, Store

@@ -18,11 +18,11 @@ from channels.mail_smtp import SmtpSettings
 from channels.webchat import WebChatChannel
 from inbox.autoreply import AutoReplier
 from inbox.config import Config
+from inbox.core.model import ChannelKind, Role, UserId
 from inbox.deadlines import DeadlineWatcher
 from inbox.feed import EventFeed
 from inbox.identity import derived_key
 from inbox.mail_config import MailConfig
-from inbox.model import ChannelKind, Role, UserId
 from inbox.oncall import OnCallMailer
 from inbox.outbox import OutboxSender
 from inbox.pipeline import Intake, Stored

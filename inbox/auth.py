@@ -12,7 +12,7 @@ from typing import Any, ParamSpec, TypeVar
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from inbox.errors import InboxError, ValidationError
+from inbox.core.errors import InboxError, ValidationError
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_CHARS = 10

@@ -17,14 +17,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from inbox.errors import DatabaseUnavailable, StorageError
-from inbox.model import (
+from inbox.core.errors import DatabaseUnavailable, StorageError
+from inbox.core.model import (
     Assign,
     ChannelKind,
     ConversationId,
     Decision,
     RoutingSnapshot,
 )
+from inbox.core.shifts import counselors_on_duty
 from inbox.pipeline import Stored
 from inbox.resilience import Outages
 from routing.assign import ALL_BUSY, NO_COUNSELOR, NO_ELIGIBLE
@@ -37,7 +38,6 @@ from routing.replies import (
     template_reply,
     waiting_line_reply,
 )
-from routing.shifts import counselors_on_duty
 from storage.base import Store
 
 log = logging.getLogger(__name__)

@@ -28,10 +28,10 @@ from urllib.parse import urlsplit
 
 import asyncpg
 
-from inbox import model
 from inbox.app import utc_now
 from inbox.config import DatabaseConfig, IntakeConfig
-from inbox.errors import DatabaseUnavailable, ValidationError
+from inbox.core import model
+from inbox.core.errors import DatabaseUnavailable, ValidationError
 from inbox.identity import identity_hash
 from inbox.pipeline import Intake, Stored
 from inbox.router import Router

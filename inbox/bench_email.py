@@ -31,9 +31,9 @@ from channels.mail_smtp import SmtpSettings
 from inbox.bench import Backend, PostgresBackend, SqliteBackend, progress
 from inbox.bench_mails import TO, SyntheticMail, build_mails
 from inbox.config import Config
+from inbox.core.errors import InboxError, ValidationError
+from inbox.core.model import ConversationStatus, Direction
 from inbox.dovecot import DovecotMissing, DovecotServer, MailAccount
-from inbox.errors import InboxError, ValidationError
-from inbox.model import ConversationStatus, Direction
 from inbox.pipeline import Intake, Stored
 from routing.rules import labeler
 from storage.base import Store

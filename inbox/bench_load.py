@@ -18,7 +18,7 @@ from inbox.app import utc_now
 from inbox.auth import API_TOKEN_PREFIX, new_secret, secret_hash
 from inbox.bench_clients import StalledSocket
 from inbox.config import WebchatConfig, load_config
-from inbox.model import NewUser, Role
+from inbox.core.model import NewUser, Role
 from storage.sqlite import SqliteStore
 
 OPEN_AT_ONCE = 200

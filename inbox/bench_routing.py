@@ -15,8 +15,8 @@ from datetime import UTC, datetime, time, timedelta
 from time import perf_counter_ns
 from typing import Any
 
-from inbox.errors import ValidationError
-from inbox.model import (
+from inbox.core.errors import ValidationError
+from inbox.core.model import (
     AgentLoad,
     Assign,
     ChannelKind,

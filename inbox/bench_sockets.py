@@ -28,7 +28,7 @@ import aiohttp
 
 from inbox.bench import pct, progress, verdict
 from inbox.bench_load import Consulter, Flood, open_consulters, staff_token
-from inbox.errors import ValidationError
+from inbox.core.errors import ValidationError
 
 TARGET_SOCKET_KB = 30.0
 TARGET_RATIO = 1.5

@@ -24,9 +24,9 @@ from inbox.auth import (
     secret_hash,
 )
 from inbox.config import Config, load_config, with_overrides
-from inbox.errors import ConfigError, InboxError, StorageError, ValidationError
+from inbox.core.errors import ConfigError, InboxError, StorageError, ValidationError
+from inbox.core.model import MAX_CAPACITY, NewUser, Role
 from inbox.logging import configure_logging, log_loop_error
-from inbox.model import MAX_CAPACITY, NewUser, Role
 from storage.base import Store
 
 EXIT_CONFIG = 2

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Literal, TypeVar, get_args, get_origin, get_ty
 from urllib.parse import parse_qsl, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
-from inbox.errors import ConfigError
+from inbox.core.errors import ConfigError
+from inbox.core.model import ChannelKind, Role
+from inbox.core.windows import parse_timezone
 from inbox.mail_config import MailConfig, mail_problem
-from inbox.model import ChannelKind, Role
 from inbox.privacy import (
     DEFAULT_REVEAL_ROLES,
     AnonymityPolicy,
@@ -28,7 +29,6 @@ from routing.hours import (
     ALWAYS_OPEN,
     TOKYO,
     ServiceHours,
-    _parse_timezone,
     parse_service_hours,
 )
 from routing.replies import ReplyTexts, parse_replies
@@ -207,7 +207,7 @@ def _parse_hours(raw: object, where: str) -> tuple[tuple[ChannelKind, ServiceHou
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RoutingConfig:
     # The program's time zone: rules' `hours` and the times shown to consulters are read in it.
-    timezone: ZoneInfo = field(default=TOKYO, metadata={"parse": _parse_timezone})
+    timezone: ZoneInfo = field(default=TOKYO, metadata={"parse": parse_timezone})
     continuity_days: float = field(default=30.0, metadata={"min": 0})
     continuity_wait_s: float = field(default=120.0, metadata={"min": 0})
     # An offer the counselor has not opened after this long goes to the next counselor; 0: never.

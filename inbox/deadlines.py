@@ -9,7 +9,7 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from inbox.model import ChannelKind, DeadlineChange
+from inbox.core.model import ChannelKind, DeadlineChange
 from inbox.resilience import Outages
 from inbox.wakeup import woken
 from routing.deadlines import ResponseTargets, alarm, deadline, due_columns

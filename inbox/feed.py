@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from inbox.model import Event
+from inbox.core.model import Event
 from inbox.resilience import Outages
 from inbox.wakeup import woken
 from inbox.web.api import event_json

@@ -9,8 +9,8 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from inbox.errors import ConfigError
-from inbox.model import ChannelKind
+from inbox.core.errors import ConfigError
+from inbox.core.model import ChannelKind
 
 KEY_FILE = "identity.key"
 

@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, TextIO
 
-from inbox.errors import error_detail
-from inbox.model import ConversationId, MessageId
+from inbox.core.errors import error_detail
+from inbox.core.model import ConversationId, MessageId
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
 
@@ -84,7 +84,7 @@ class RedactingFilter(logging.Filter):
 
 class _SafeExceptions(logging.Formatter):
     """Tracebacks with their frames and every chained exception's type, but the message only of
-    our own errors (inbox.errors.error_detail): a driver's or the standard library's may quote
+    our own errors (inbox.core.errors.error_detail): a driver's or the standard library's may quote
     the data it failed on, and a StorageError chains the driver's exception as its cause."""
 
     def formatException(self, ei: ExcInfo) -> str:

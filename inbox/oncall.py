@@ -13,8 +13,8 @@ from email.utils import format_datetime, make_msgid
 
 from channels.mail_auto import LOOP_HEADER
 from channels.mail_smtp import SmtpSettings, send_mail
-from inbox.errors import ChannelError
-from inbox.model import ConversationId
+from inbox.core.errors import ChannelError
+from inbox.core.model import ConversationId
 from inbox.wakeup import woken
 
 log = logging.getLogger(__name__)

@@ -8,8 +8,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from channels.base import Channel
-from inbox.errors import ChannelError, StorageError
-from inbox.model import ChannelKind, OutboxItem
+from inbox.core.errors import ChannelError, StorageError
+from inbox.core.model import ChannelKind, OutboxItem
 from inbox.resilience import Outages
 from inbox.wakeup import woken
 from storage.base import Store

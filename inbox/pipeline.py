@@ -12,9 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from inbox.errors import IntakeBusy, InvalidData, StorageError, Unstorable, error_summary
-from inbox.identity import identity_hash
-from inbox.model import (
+from inbox.core.errors import IntakeBusy, InvalidData, StorageError, Unstorable, error_summary
+from inbox.core.model import (
     NEW_SENDER,
     NO_LABELS,
     ChannelKind,
@@ -23,6 +22,7 @@ from inbox.model import (
     IntakeLabels,
     StoredInbound,
 )
+from inbox.identity import identity_hash
 from storage.base import IntakeRouter, KeyedInbound, Store
 
 log = logging.getLogger(__name__)

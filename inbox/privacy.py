@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from inbox.errors import ConfigError
-from inbox.model import Anonymity, ChannelKind, Role, User
+from inbox.core.errors import ConfigError
+from inbox.core.model import Anonymity, ChannelKind, Role, User
 
 # Admins manage accounts; reading a consulter's address is casework (README, Roles).
 DEFAULT_REVEAL_ROLES = frozenset({Role.SUPERVISOR})

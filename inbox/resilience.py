@@ -15,7 +15,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from inbox.errors import DatabaseUnavailable, StorageError
+from inbox.core.errors import DatabaseUnavailable, StorageError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from inbox.model import (
+from inbox.core.model import (
     AgentLoad,
     Assign,
     ChannelKind,
@@ -31,7 +31,7 @@ from inbox.model import (
     Wait,
     WaitingConversation,
 )
-from routing.shifts import on_shift
+from inbox.core.shifts import on_shift
 
 NO_COUNSELOR = "no_counselor_available"  # nobody on shift and available at all
 NO_ELIGIBLE = "no_eligible_counselor"  # someone is, but without the skill/language/team

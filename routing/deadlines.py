@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from inbox.errors import ConfigError
-from inbox.model import AwaitingAnswer, ChannelKind
+from inbox.core.errors import ConfigError
+from inbox.core.model import AwaitingAnswer, ChannelKind
 from routing.hours import ALWAYS_OPEN, ServiceHours, add_service_time
 
 

@@ -19,24 +19,31 @@ from collections.abc import Iterator, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import jpholiday
 
-from inbox.errors import ConfigError
-from inbox.model import TimeWindow
+from inbox.core.errors import ConfigError
+from inbox.core.windows import (
+    DAY_END,
+    DAY_NAMES,
+    Window,
+    expect_list,
+    parse_date,
+    parse_timezone,
+    parse_windows,
+    show_value,
+    since_midnight,
+    window_length,
+    windows_problem,
+)
 
 TOKYO = ZoneInfo("Asia/Tokyo")
-# As a window's end, 00:00 means 24:00 (the end of its day): exact, unlike time.max, which
-# would leave a microsecond gap before midnight in every day's total.
-DAY_END = time(0)
 YEAR_END: tuple[tuple[tuple[int, int], tuple[int, int]], ...] = (((12, 29), (1, 3)),)
 # Looking this many days ahead without one open minute means "never open": it covers a year of
 # weekly schedules, the year-end closure and holidays, and bounds every walk.
 HORIZON_DAYS = 400
-DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
-Window = TimeWindow  # (start, end) local; an end of DAY_END is midnight at the day's end
 MonthDay = tuple[int, int]
 _DAY = timedelta(days=1)
 
@@ -55,38 +62,12 @@ class ServiceHours:
         if len(self.weekly) != 7:
             raise ValueError(f"weekly needs 7 days, Monday first, got {len(self.weekly)}")
         for weekday, windows in enumerate(self.weekly):
-            problem = _windows_problem(windows)
+            problem = windows_problem(windows)
             if problem is not None:
                 raise ValueError(f"weekly[{weekday}] ({DAY_NAMES[weekday]}): {problem}")
         for first, last in self.closures:
             _month_day(*first)
             _month_day(*last)
-
-
-def _length(window: Window) -> timedelta:
-    start, end = window
-    end_td = _DAY if end == DAY_END else _since_midnight(end)
-    return end_td - _since_midnight(start)
-
-
-def _since_midnight(t: time) -> timedelta:
-    return timedelta(hours=t.hour, minutes=t.minute, seconds=t.second, microseconds=t.microsecond)
-
-
-def _windows_problem(windows: tuple[Window, ...]) -> str | None:
-    previous: Window | None = None
-    for window in windows:
-        if _length(window) <= timedelta(0):
-            return f"window {_show_window(window)} must end after it starts, at 24:00 at the latest"
-        if previous is not None and (previous[1] == DAY_END or previous[1] > window[0]):
-            return f"{_show_window(previous)} and {_show_window(window)} overlap or are unsorted"
-        previous = window
-    return None
-
-
-def _show_window(window: Window) -> str:
-    start, end = window
-    return f"{start:%H:%M}-{'24:00' if end == DAY_END else f'{end:%H:%M}'}"
 
 
 def _month_day(month: int, day: int) -> MonthDay:
@@ -132,9 +113,9 @@ def _day_intervals(hours: ServiceHours, day: date) -> list[tuple[datetime, datet
     low, high = _to_utc(midnight, hours.tz), _to_utc(midnight + _DAY, hours.tz)
     out: list[tuple[datetime, datetime]] = []
     for window in windows:
-        wall_start = midnight + _since_midnight(window[0])
+        wall_start = midnight + since_midnight(window[0])
         start = max(_to_utc(wall_start, hours.tz), out[-1][1] if out else low)
-        end = min(_to_utc(wall_start + _length(window), hours.tz), high)
+        end = min(_to_utc(wall_start + window_length(window), hours.tz), high)
         if start < end:  # empty only when DST swallowed the window
             out.append((start, end))
     return out
@@ -226,7 +207,6 @@ def add_service_time(hours: ServiceHours, start: datetime, duration: timedelta) 
 
 # Parsing the [routing.hours.<name>] tables of config.toml.
 
-_WINDOW = re.compile(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*")
 _CLOSURE = re.compile(r"\s*(\d{1,2})-(\d{1,2})\s*(?:\.\.\s*(\d{1,2})-(\d{1,2}))?\s*")
 _DAY_KEYS: tuple[tuple[str, tuple[int, ...]], ...] = (
     ("everyday", tuple(range(7))),  # least specific first: later keys override earlier ones
@@ -236,38 +216,6 @@ _DAY_KEYS: tuple[tuple[str, tuple[int, ...]], ...] = (
 _KEYS = frozenset({"timezone", "holidays", "closures", "closed_dates", *(k for k, _ in _DAY_KEYS)})
 
 
-def _show(value: object) -> str:
-    return f'"{value}"' if isinstance(value, str) else repr(value)
-
-
-def _list(value: object, path: str, example: str) -> list[object]:
-    if not isinstance(value, list):
-        raise ConfigError(f"{path}: expected a list like [{example}], got {_show(value)}")
-    return value
-
-
-def _parse_window(text: object, path: str) -> Window:
-    m = _WINDOW.fullmatch(text) if isinstance(text, str) else None
-    if m is not None:
-        h1, m1, h2, m2 = (int(g) for g in m.groups())
-        # "18:00-00:00" is refused rather than read as 24:00: the config says what it means.
-        if m1 < 60 and m2 < 60 and h1 * 60 + m1 < h2 * 60 + m2 <= 24 * 60:
-            return time(h1, m1), DAY_END if h2 == 24 else time(h2, m2)
-    raise ConfigError(
-        f"{path}: {_show(text)} is not HH:MM-HH:MM within a day; write 24:00 for midnight and"
-        ' split a night past midnight in two, e.g. "22:00-24:00" and "00:00-02:00" next day'
-    )
-
-
-def _parse_windows(value: object, path: str) -> tuple[Window, ...]:
-    items = _list(value, path, '"09:00-17:30"')
-    windows = tuple(sorted(_parse_window(item, f"{path}[{i}]") for i, item in enumerate(items)))
-    problem = _windows_problem(windows)
-    if problem is not None:
-        raise ConfigError(f"{path}: {problem}")
-    return windows
-
-
 def _parse_closure(text: object, path: str) -> tuple[MonthDay, MonthDay]:
     m = _CLOSURE.fullmatch(text) if isinstance(text, str) else None
     with suppress(ValueError):  # from _month_day: no such day, e.g. 13-01 or 02-30
@@ -275,25 +223,7 @@ def _parse_closure(text: object, path: str) -> tuple[MonthDay, MonthDay]:
             first = _month_day(int(m[1]), int(m[2]))
             return first, first if m[3] is None else _month_day(int(m[3]), int(m[4]))
     raise ConfigError(
-        f'{path}: {_show(text)} is not MM-DD..MM-DD (or one MM-DD), e.g. "12-29..01-03"'
-    )
-
-
-def _parse_date(value: object, path: str) -> date:
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value  # TOML's own date literal: closed_dates = [2026-08-14]
-    with suppress(ValueError):
-        if isinstance(value, str):
-            return date.fromisoformat(value.strip())
-    raise ConfigError(f'{path}: {_show(value)} is not a date like "2026-08-14"')
-
-
-def _parse_timezone(value: object, path: str) -> ZoneInfo:
-    with suppress(ZoneInfoNotFoundError, ValueError):  # ValueError: a path, not a zone name
-        if isinstance(value, str):
-            return ZoneInfo(value)
-    raise ConfigError(
-        f'{path}: unknown time zone {_show(value)}; use an IANA name like "Asia/Tokyo"'
+        f'{path}: {show_value(text)} is not MM-DD..MM-DD (or one MM-DD), e.g. "12-29..01-03"'
     )
 
 
@@ -316,23 +246,25 @@ def parse_service_hours(raw: Mapping[str, object], where: str) -> ServiceHours:
     weekly: list[tuple[Window, ...]] = [()] * 7
     for key, days in _DAY_KEYS:
         if key in raw:
-            windows = _parse_windows(raw[key], f"{where}.{key}")
+            windows = parse_windows(raw[key], f"{where}.{key}")
             for day in days:
                 weekly[day] = windows
     holidays = raw.get("holidays", "closed")
     if holidays not in ("closed", "open"):
-        raise ConfigError(f'{where}.holidays: {_show(holidays)} is neither "closed" nor "open"')
+        raise ConfigError(
+            f'{where}.holidays: {show_value(holidays)} is neither "closed" nor "open"'
+        )
     closures = YEAR_END
     if "closures" in raw:
-        items = _list(raw["closures"], f"{where}.closures", '"12-29..01-03"')
+        items = expect_list(raw["closures"], f"{where}.closures", '"12-29..01-03"')
         closures = tuple(_parse_closure(v, f"{where}.closures[{i}]") for i, v in enumerate(items))
-    items = _list(raw.get("closed_dates", []), f"{where}.closed_dates", '"2026-08-14"')
+    items = expect_list(raw.get("closed_dates", []), f"{where}.closed_dates", '"2026-08-14"')
     return ServiceHours(
-        tz=_parse_timezone(raw.get("timezone", "Asia/Tokyo"), f"{where}.timezone"),
+        tz=parse_timezone(raw.get("timezone", "Asia/Tokyo"), f"{where}.timezone"),
         weekly=tuple(weekly),
         closed_on_holidays=holidays == "closed",
         closures=closures,
         closed_dates=frozenset(
-            _parse_date(v, f"{where}.closed_dates[{i}]") for i, v in enumerate(items)
+            parse_date(v, f"{where}.closed_dates[{i}]") for i, v in enumerate(items)
         ),
     )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from inbox.errors import ConfigError
+from inbox.core.errors import ConfigError
 from routing.hours import ServiceHours, is_open, next_opening
 
 AFTER_HOURS = "after_hours"

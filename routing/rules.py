@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import time
 from zoneinfo import ZoneInfo
 
-from inbox.model import (
+from inbox.core.model import (
     NEW_SENDER,
     NO_LABELS,
     ChannelKind,

@@ -11,8 +11,8 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import time
 
-from inbox.errors import ConfigError
-from inbox.model import Anonymity, ChannelKind
+from inbox.core.errors import ConfigError
+from inbox.core.model import Anonymity, ChannelKind
 from routing.rules import CONTACT_ATTRIBUTES, DEFAULT_KEYWORDS, ContactValue, Rule, UrgentTriage
 from routing.text import normalize
 

@@ -1,7 +1,8 @@
 """The Store Protocol: the one seam between the inbox and its database (SQLite or PostgreSQL).
 
 Every implementation passes the same contract suite (tests/storage/test_contract.py). Only
-`inbox.errors.StorageError` subclasses escape, with the driver's exception chained as the cause.
+`inbox.core.errors.StorageError` subclasses escape, with the driver's exception chained as the
+cause.
 Every mutation writes its event rows in the same transaction, so the log never disagrees with
 the state it describes. Timestamps go in and come out as aware UTC datetimes.
 """
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, Self
 
-from inbox.model import (
+from inbox.core.model import (
     NO_LABELS,
     Anonymity,
     Assign,
@@ -235,7 +236,7 @@ class Store(EventTail, Protocol):
         self, identities: Sequence[tuple[ChannelKind, str]]
     ) -> dict[tuple[ChannelKind, str], ContactFacts]:
         """What is known of each sender (channel, identity hash) that wrote before; a sender
-        missing from the answer is new (inbox.model.NEW_SENDER). For rules at intake."""
+        missing from the answer is new (inbox.core.model.NEW_SENDER). For rules at intake."""
 
     async def contact_address(self, conversation_id: ConversationId) -> ContactAddress:
         """The raw address to reply to and the contact's privacy settings. Callers decide who

@@ -7,7 +7,7 @@ import json
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 
-from inbox.model import (
+from inbox.core.model import (
     NO_LABELS,
     Assign,
     ConversationId,
@@ -51,6 +51,7 @@ REPLY_DUE = "auto_reply_due"
 
 def reply_due_data(templates: tuple[str, ...]) -> str:
     return json.dumps({"templates": list(templates)}, ensure_ascii=False)
+
 
 # Appended to such a message's body, so the counselor reading it sees it (mail_intake marks its
 # parser warnings the same way): it may be her, from work, or someone who read her mail.

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from inbox.model import (
+from inbox.core.model import (
     AgentLoad,
     Assign,
     ChannelKind,

@@ -11,8 +11,8 @@ from typing import Any, Self
 
 import asyncpg
 
-from inbox.errors import Conflict, DatabaseUnavailable, SchemaMismatch, StorageError
-from inbox.model import ConversationId, Event, StoredInbound, UserId
+from inbox.core.errors import Conflict, DatabaseUnavailable, SchemaMismatch, StorageError
+from inbox.core.model import ConversationId, Event, StoredInbound, UserId
 from storage import postgres_listen, rows
 from storage import postgres_sql as q
 from storage.base import SCHEMA_VERSION, FeedCursor, FeedPage, IntakeRouter, KeyedInbound

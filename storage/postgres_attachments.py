@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from inbox.errors import NotFound
-from inbox.model import Attachment, MessageId
+from inbox.core.errors import NotFound
+from inbox.core.model import Attachment, MessageId
 from storage import rows
 from storage.intake_plan import AttachmentRow
 from storage.postgres_base import PostgresBase

@@ -7,8 +7,8 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from inbox.errors import Conflict, NotFound
-from inbox.model import (
+from inbox.core.errors import Conflict, NotFound
+from inbox.core.model import (
     ChannelKind,
     Conversation,
     ConversationId,

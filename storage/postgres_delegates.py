@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from inbox.model import (
+from inbox.core.model import (
     Anonymity,
     Assign,
     AwaitingAnswer,

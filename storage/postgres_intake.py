@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from inbox.model import (
+from inbox.core.model import (
     ConversationId,
     MessageId,
     StoredInbound,

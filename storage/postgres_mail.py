@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from inbox.errors import NotFound
-from inbox.model import ConversationId, MailCursor, MailThread, MessageId
+from inbox.core.errors import NotFound
+from inbox.core.model import ConversationId, MailCursor, MailThread, MessageId
 from storage.rows import BOUNCED_EVENT, BOUNCED_EVENT_DATA, provider_id_forms
 
 MAIL_CURSOR = "SELECT uidvalidity, last_uid FROM mail_cursors WHERE mailbox = $1"

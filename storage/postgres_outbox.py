@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from inbox.errors import NotFound
-from inbox.model import MessageId, OutboxId, OutboxItem
+from inbox.core.errors import NotFound
+from inbox.core.model import MessageId, OutboxId, OutboxItem
 from storage import postgres_mail as pm
 from storage import postgres_sql as q
 from storage import rows

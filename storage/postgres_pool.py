@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import asyncpg
 
-from inbox.errors import (
+from inbox.core.errors import (
     DatabaseUnavailable,
     DuplicateKey,
     InvalidData,

@@ -15,8 +15,8 @@ from typing import Any
 
 import asyncpg
 
-from inbox.errors import Conflict, NotFound
-from inbox.model import (
+from inbox.core.errors import Conflict, NotFound
+from inbox.core.model import (
     Assign,
     ChannelKind,
     ConversationId,
@@ -24,7 +24,7 @@ from inbox.model import (
     QueueDepth,
     UserId,
 )
-from routing.shifts import anyone_free
+from inbox.core.shifts import anyone_free
 from storage import postgres_sql as q
 from storage.base import IntakeRouter
 from storage.intake_routing import Opening, route_openings, routing_failed

@@ -112,7 +112,7 @@ CREATE INDEX events_conversation ON events (conversation_id);
 ALTER TABLE users ADD COLUMN presence text NOT NULL DEFAULT 'available';
 ALTER TABLE users ADD COLUMN teams text[] NOT NULL DEFAULT '{}';
 ALTER TABLE users ADD COLUMN channel_capacity jsonb NOT NULL DEFAULT '{}';  -- {"phone": 1}
-ALTER TABLE users ADD COLUMN shift jsonb;  -- routing.shifts.shift_data; NULL: no schedule
+ALTER TABLE users ADD COLUMN shift jsonb;  -- inbox.core.shifts.shift_data; NULL: no schedule
 ALTER TABLE users ADD COLUMN last_assigned_at timestamptz;
 ALTER TABLE conversations ADD COLUMN skill text;
 ALTER TABLE conversations ADD COLUMN team text;

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from inbox.errors import DuplicateKey, NotFound
-from inbox.model import NewUser, Role, User, UserId
+from inbox.core.errors import DuplicateKey, NotFound
+from inbox.core.model import NewUser, Role, User, UserId
 from storage import postgres_sql as q
 from storage import rows
 from storage.postgres_base import PostgresBase

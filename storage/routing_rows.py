@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
-from inbox.model import (
+from inbox.core.model import (
     AgentLoad,
     Assign,
     ChannelKind,
@@ -17,7 +17,7 @@ from inbox.model import (
     UserId,
     WaitingConversation,
 )
-from routing.shifts import parse_shift, shift_data
+from inbox.core.shifts import parse_shift, shift_data
 from storage.rows import Row, TimeParser, channel_capacity, json_value
 
 LoadKey = tuple[int, str]  # (user id, channel)

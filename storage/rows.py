@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
-from inbox.model import (
+from inbox.core.model import (
     Anonymity,
     Attachment,
     ChannelKind,
@@ -31,7 +31,7 @@ from inbox.model import (
     UserId,
     contact_alias,
 )
-from routing.shifts import parse_shift
+from inbox.core.shifts import parse_shift
 
 Row = Sequence[Any]
 TimeParser = Callable[[Any], datetime]

@@ -20,7 +20,7 @@ from typing import Any, Self, cast
 
 import aiosqlite
 
-from inbox.errors import (
+from inbox.core.errors import (
     DatabaseUnavailable,
     DuplicateKey,
     InvalidData,
@@ -28,7 +28,7 @@ from inbox.errors import (
     StorageError,
     error_summary,
 )
-from inbox.model import ConversationId, Event, StoredInbound, UserId
+from inbox.core.model import ConversationId, Event, StoredInbound, UserId
 from storage import rows
 from storage import sqlite_sql as q
 from storage.base import SCHEMA_VERSION, FeedCursor, FeedPage, IntakeRouter, KeyedInbound

@@ -6,8 +6,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
-from inbox.errors import NotFound
-from inbox.model import Attachment, MessageId
+from inbox.core.errors import NotFound
+from inbox.core.model import Attachment, MessageId
 from storage import rows
 from storage.intake_plan import AttachmentRow
 from storage.sqlite_base import SqliteBase

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
-from inbox.model import UserId
+from inbox.core.model import UserId
 from storage import sqlite_sql as q
 from storage.rows import format_text_time as _ts
 

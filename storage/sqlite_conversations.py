@@ -10,8 +10,8 @@ from typing import Any
 
 import aiosqlite
 
-from inbox.errors import Conflict, NotFound
-from inbox.model import (
+from inbox.core.errors import Conflict, NotFound
+from inbox.core.model import (
     ChannelKind,
     Conversation,
     ConversationId,

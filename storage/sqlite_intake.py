@@ -11,7 +11,7 @@ import json
 import sqlite3
 from collections.abc import Sequence
 
-from inbox.model import (
+from inbox.core.model import (
     NO_LABELS,
     Assign,
     ChannelKind,

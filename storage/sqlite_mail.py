@@ -8,8 +8,8 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
-from inbox.errors import NotFound
-from inbox.model import ConversationId, MailCursor, MailThread, MessageId
+from inbox.core.errors import NotFound
+from inbox.core.model import ConversationId, MailCursor, MailThread, MessageId
 from storage.rows import BOUNCED_EVENT, BOUNCED_EVENT_DATA, format_text_time, provider_id_forms
 from storage.sqlite_routing import write_event
 

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 
 import aiosqlite
 
-from inbox.errors import NotFound
-from inbox.model import DeliveryStatus, MessageId, OutboxId, OutboxItem
+from inbox.core.errors import NotFound
+from inbox.core.model import DeliveryStatus, MessageId, OutboxId, OutboxItem
 from storage import rows
 from storage import sqlite_mail as sm
 from storage import sqlite_sql as q

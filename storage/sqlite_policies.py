@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from inbox.errors import NotFound
-from inbox.model import (
+from inbox.core.errors import NotFound
+from inbox.core.model import (
     Anonymity,
     AwaitingAnswer,
     ChannelKind,

@@ -9,8 +9,8 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from inbox.errors import Conflict, NotFound
-from inbox.model import (
+from inbox.core.errors import Conflict, NotFound
+from inbox.core.model import (
     Assign,
     ChannelKind,
     ConversationId,
@@ -19,7 +19,7 @@ from inbox.model import (
     RoutingSnapshot,
     UserId,
 )
-from routing.shifts import anyone_free
+from inbox.core.shifts import anyone_free
 from storage import sqlite_sql as q
 from storage.base import IntakeRouter
 from storage.intake_routing import Opening, route_openings, routing_failed

@@ -107,7 +107,7 @@ CREATE INDEX events_conversation ON events (conversation_id);
 -- Routing v2: what the router needs to know about counselors and conversations.
 ALTER TABLE users ADD COLUMN presence TEXT NOT NULL DEFAULT 'available';
 ALTER TABLE users ADD COLUMN teams TEXT NOT NULL DEFAULT '[]';
--- channel_capacity: {"phone": 1}; shift: routing.shifts.shift_data as JSON, NULL: no schedule
+-- channel_capacity: {"phone": 1}; shift: inbox.core.shifts.shift_data as JSON, NULL: no schedule
 ALTER TABLE users ADD COLUMN channel_capacity TEXT NOT NULL DEFAULT '{}';
 ALTER TABLE users ADD COLUMN shift TEXT;
 ALTER TABLE users ADD COLUMN last_assigned_at TEXT;

@@ -6,8 +6,8 @@ import json
 from datetime import datetime
 from typing import Any
 
-from inbox.errors import DuplicateKey, NotFound
-from inbox.model import NewUser, Role, User, UserId
+from inbox.core.errors import DuplicateKey, NotFound
+from inbox.core.model import NewUser, Role, User, UserId
 from storage import rows
 from storage import sqlite_sql as q
 from storage.rows import format_text_time as _ts

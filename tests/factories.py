@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from channels.base import Channel
-from inbox.model import (
+from inbox.core.model import (
     Attachment,
     ChannelKind,
     ConversationId,

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Self
 
-from inbox.errors import ChannelError
-from inbox.model import ChannelKind, InboundMessage, OutboundMessage, StoredInbound
+from inbox.core.errors import ChannelError
+from inbox.core.model import ChannelKind, InboundMessage, OutboundMessage, StoredInbound
 from storage.base import IntakeRouter, KeyedInbound, Store
 
 

@@ -10,7 +10,7 @@ from typing import get_type_hints
 import pytest
 
 from inbox.config import Config, load_config, with_overrides
-from inbox.errors import ConfigError
+from inbox.core.errors import ConfigError
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "config.example.toml"
 
@@ -307,7 +307,7 @@ stalking = ["つけられている"]
 def test_routing_section_builds_rules_hours_and_triage(cwd: Path) -> None:
     from datetime import datetime
 
-    from inbox.model import ChannelKind
+    from inbox.core.model import ChannelKind
     from routing.hours import is_open
     from routing.rules import triage
 

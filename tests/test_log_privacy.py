@@ -24,8 +24,8 @@ from inbox.app import build_store
 from inbox.auth import hash_password
 from inbox.cli import report_crash
 from inbox.config import Config
-from inbox.errors import ChannelError, StorageError, Unstorable
-from inbox.model import ChannelKind
+from inbox.core.errors import ChannelError, StorageError, Unstorable
+from inbox.core.model import ChannelKind
 from inbox.pipeline import Intake
 from storage.base import Store
 from tests.factories import T0, inbound, new_user, outbox_sender

@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 
-from inbox.errors import StorageError, ValidationError
+from inbox.core.errors import StorageError, ValidationError
+from inbox.core.model import ConversationId, MessageId
 from inbox.logging import (
     configure_logging,
     conversation_id_var,
@@ -22,7 +23,6 @@ from inbox.logging import (
     message_id_var,
     request_id_var,
 )
-from inbox.model import ConversationId, MessageId
 
 log = logging.getLogger("inbox.test")
 
@@ -162,7 +162,7 @@ def test_exceptions_are_rendered_on_one_line(out: io.StringIO) -> None:
     assert isinstance(line["exc"], str)
     assert line["exc"].startswith("Traceback (most recent call last):")
     assert 'raise ValidationError("must be a number", field="capacity")' in line["exc"]
-    assert line["exc"].endswith("inbox.errors.ValidationError: capacity: must be a number")
+    assert line["exc"].endswith("inbox.core.errors.ValidationError: capacity: must be a number")
 
 
 MARK = "PRIVATE-4f7a"  # stands for a body, an address, a note: must never reach a log
@@ -197,7 +197,9 @@ def test_tracebacks_keep_types_and_frames_but_not_driver_messages(
     assert 'in _failed_insert\n    raise StorageError("PostgreSQL DataError' in exc  # and frames
     assert exc.count("The above exception was the direct cause") == 1
     assert exc.count("During handling of the above exception") == 1
-    assert exc.rstrip().endswith("inbox.errors.StorageError: PostgreSQL DataError (SQLSTATE 22000)")
+    assert exc.rstrip().endswith(
+        "inbox.core.errors.StorageError: PostgreSQL DataError (SQLSTATE 22000)"
+    )
 
 
 def test_stdlib_and_sqlite_errors_show_only_what_the_system_says(out: io.StringIO) -> None:

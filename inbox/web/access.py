@@ -7,8 +7,8 @@ from datetime import timedelta
 from aiohttp import web
 
 from inbox.auth import secret_hash
-from inbox.errors import PermissionDenied
-from inbox.model import ChannelKind, Conversation, ConversationStatus, Role, User
+from inbox.core.errors import PermissionDenied
+from inbox.core.model import ChannelKind, Conversation, ConversationStatus, Role, User
 from inbox.web.server import SERVICES, ApiError
 
 SESSION_COOKIE = "tsunagu_session"

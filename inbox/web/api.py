@@ -8,8 +8,8 @@ from typing import Any
 from aiohttp import web
 
 from inbox.auth import new_secret, secret_hash
-from inbox.errors import PermissionDenied, ValidationError
-from inbox.model import (
+from inbox.core.errors import PermissionDenied, ValidationError
+from inbox.core.model import (
     MAX_CAPACITY,
     ChannelKind,
     Conversation,

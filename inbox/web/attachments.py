@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from inbox.model import MessageId
+from inbox.core.model import MessageId
 from inbox.web.access import require
 from inbox.web.api import ATTACHMENT_ROUTE, CONVERSATION_ROLES, visible_conversation
 from inbox.web.server import SERVICES, path_id

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from inbox.errors import PermissionDenied, ValidationError
-from inbox.model import Anonymity, ContactAddress
+from inbox.core.errors import PermissionDenied, ValidationError
+from inbox.core.model import Anonymity, ContactAddress
 from inbox.privacy import reveal_refusal, shown_address
 from inbox.web.access import check_can_act
 from inbox.web.api import visible_conversation

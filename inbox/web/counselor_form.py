@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from inbox.errors import ConfigError, ValidationError
-from inbox.model import MAX_CAPACITY, ChannelKind, CounselorUpdate, Presence, Shift, User
+from inbox.core.errors import ConfigError, ValidationError
+from inbox.core.model import MAX_CAPACITY, ChannelKind, CounselorUpdate, Presence, Shift, User
+from inbox.core.shifts import on_shift, parse_shift, shift_data
 from inbox.web.api import user_json
-from routing.shifts import on_shift, parse_shift, shift_data
 
 MAX_LIMIT = MAX_CAPACITY
 MAX_LABEL_CHARS = 40  # one skill, language or team

@@ -1,6 +1,6 @@
 """The JSON API as an OpenAPI 3.1 document, served at GET /api/openapi.json.
 
-Built in code so the enums come from inbox.model and cannot drift from it; a test compares its
+Built in code so the enums come from inbox.core.model and cannot drift from it; a test compares its
 paths and methods with the app's router, and schemathesis sends what it describes to a real
 server (tests/web/test_openapi.py).
 """
@@ -11,7 +11,7 @@ from functools import cache
 
 from aiohttp import web
 
-from inbox.model import Anonymity, ChannelKind, Presence, Role
+from inbox.core.model import Anonymity, ChannelKind, Presence, Role
 from inbox.web.openapi_parts import (
     CHANNEL,
     CHANNEL_STATE,

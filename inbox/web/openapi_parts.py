@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from inbox.model import (
+from inbox.core.model import (
     MAX_CAPACITY,
     Anonymity,
     ChannelKind,

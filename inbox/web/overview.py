@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from inbox.model import (
+from inbox.core.model import (
     OPEN_STATUSES,
     AgentLoad,
     ChannelKind,
@@ -20,9 +20,9 @@ from inbox.model import (
     User,
     UserId,
 )
+from inbox.core.shifts import on_shift
 from inbox.web.access import require
 from inbox.web.server import SERVICES
-from routing.shifts import on_shift
 
 routes = web.RouteTableDef()
 BREACH_SCAN = 500  # open conversations looked at for deadlines

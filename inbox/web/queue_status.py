@@ -7,11 +7,11 @@ from typing import Any
 
 from aiohttp import web
 
-from inbox.model import ChannelKind
+from inbox.core.model import ChannelKind
+from inbox.core.shifts import counselors_on_duty
 from inbox.web.server import SERVICES
 from routing.assign import queue_order
 from routing.replies import waiting_line_reply
-from routing.shifts import counselors_on_duty
 
 ROUND_WAIT_S = 1.0
 

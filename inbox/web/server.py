@@ -16,7 +16,7 @@ from typing import Any, TypeGuard
 from aiohttp import web
 
 from inbox.config import WebchatConfig
-from inbox.errors import (
+from inbox.core.errors import (
     Conflict,
     DuplicateKey,
     InboxError,
@@ -27,14 +27,14 @@ from inbox.errors import (
     TooLarge,
     ValidationError,
 )
+from inbox.core.model import Role
+from inbox.core.text import storable_json
 from inbox.logging import request_id_var
-from inbox.model import Role
 from inbox.outbox import OutboxSender
 from inbox.pipeline import Intake
 from inbox.privacy import DEFAULT_REVEAL_ROLES, AnonymityPolicy
 from inbox.resilience import Outages
 from inbox.router import Router
-from inbox.text import storable_json
 from inbox.throttle import SignInGuard
 from inbox.web.hub import Hub
 from routing.replies import ReplyTexts
@@ -163,7 +163,7 @@ INT64_MAX = 2**63 - 1  # ids and counts are BIGINT in both stores
 
 
 def read_json_object(raw: bytes) -> dict[str, Any]:
-    """The request's JSON object, every string in it made storable (inbox.text), so a lone
+    """The request's JSON object, every string in it made storable (inbox.core.text), so a lone
     surrogate or a NUL in a reply, note or name is stored the same way on both databases."""
     try:
         data = json.loads(raw or b"null")

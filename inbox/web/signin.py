@@ -14,7 +14,7 @@ from typing import TypeVar
 from aiohttp import web
 
 from inbox.auth import HashingBusy, check_password, needs_rehash
-from inbox.model import User
+from inbox.core.model import User
 from inbox.throttle import Scope
 from inbox.web.server import SERVICES, ApiError, Services
 

@@ -14,8 +14,8 @@ from typing import Any
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from channels.webchat import new_token, parse_chat_frame, session_key, valid_token
-from inbox.errors import IntakeBusy, StorageError, TooLarge, ValidationError
-from inbox.model import ChannelKind, Event, Message, MessageId, Role
+from inbox.core.errors import IntakeBusy, StorageError, TooLarge, ValidationError
+from inbox.core.model import ChannelKind, Event, Message, MessageId, Role
 from inbox.web.access import check_origin, require
 from inbox.web.chat_limits import SessionLimits
 from inbox.web.hub import Hub, Subscriber, socket_response

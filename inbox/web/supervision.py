@@ -10,8 +10,8 @@ from typing import Any
 
 from aiohttp import web
 
-from inbox.errors import Conflict, NotFound, PermissionDenied, StorageError, ValidationError
-from inbox.model import (
+from inbox.core.errors import Conflict, NotFound, PermissionDenied, StorageError, ValidationError
+from inbox.core.model import (
     LOAD_STATUSES,
     ChannelKind,
     ConversationId,

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from inbox.autoreply import AutoReplier
-from inbox.errors import StorageError
-from inbox.model import (
+from inbox.core.errors import StorageError
+from inbox.core.model import (
     ChannelKind,
     Direction,
     IntakeLabels,

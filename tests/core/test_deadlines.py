@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
+from inbox.core.model import Assign, ChannelKind, ConversationStatus
 from inbox.deadlines import DeadlineWatcher
-from inbox.model import Assign, ChannelKind, ConversationStatus
 from routing.deadlines import ResponseTargets, Targets
 from routing.hours import ALWAYS_OPEN, ServiceHours
 from storage.base import Store

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from inbox.errors import DatabaseUnavailable
+from inbox.core.errors import DatabaseUnavailable
 from inbox.feed import EventFeed
 from inbox.resilience import Outages
 from inbox.web.hub import Hub, Subscriber
@@ -117,7 +117,6 @@ async def test_the_feed_retries_its_start_when_the_database_is_down(store: Sqlit
         feed.poke()
         assert await _next_kinds(socket, 1) == ["news"]
         running.cancel()
-
 
 
 async def test_the_feed_finds_what_another_process_wrote_without_a_poke(

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from inbox.core.model import ChannelKind
 from inbox.identity import identity_hash
-from inbox.model import ChannelKind
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import hashlib
 
 import pytest
 
-from inbox.model import NEW_SENDER, Anonymity, ChannelKind, ContactFacts, UserId
+from inbox.core.model import NEW_SENDER, Anonymity, ChannelKind, ContactFacts, UserId
 from inbox.pipeline import Intake
 from routing.hours import TOKYO
 from routing.rules import Rule, UrgentTriage, labeler

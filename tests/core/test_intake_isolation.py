@@ -1,5 +1,5 @@
 """No single message fails a batch, and nothing stops the intake writer: on SQLite and on
-PostgreSQL, with the real poison (text that never went through inbox.text) and with faults."""
+PostgreSQL, with the real poison (text that never went through inbox.core.text) and with faults."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator, Sequence
 
 import pytest
 
-from inbox.errors import DatabaseUnavailable, IntakeBusy, StorageError, Unstorable
+from inbox.core.errors import DatabaseUnavailable, IntakeBusy, StorageError, Unstorable
+from inbox.core.model import InboundMessage, StoredInbound
 from inbox.logging import JsonFormatter
-from inbox.model import InboundMessage, StoredInbound
 from inbox.pipeline import Intake, Stored
 from storage.base import Store
 from tests.factories import inbound
@@ -61,7 +61,7 @@ async def test_the_real_poison_is_refused_alone_and_the_rest_stored(
     answers = await intake.submit_each(msgs)
     refused = [i for i, a in enumerate(answers) if isinstance(a, Unstorable)]
     if poison == "a\x00b" and type(store).__name__ == "SqliteStore":
-        assert refused == []  # SQLite keeps a NUL: the edges take it out for both (inbox.text)
+        assert refused == []  # SQLite keeps a NUL: the edges take it out for both (inbox.core.text)
     else:
         assert refused == [2]
         assert str(answers[2]) == "body: this message could not be stored; it was not kept"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from inbox.errors import ChannelError
-from inbox.model import ChannelKind, ConversationId, DeliveryStatus, Role, UserId
+from inbox.core.errors import ChannelError
+from inbox.core.model import ChannelKind, ConversationId, DeliveryStatus, Role, UserId
 from inbox.outbox import OutboxSender, retry_delay_s
 from storage.sqlite import SqliteStore
 from tests.factories import at, inbound, new_user

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from inbox.errors import IntakeBusy
-from inbox.model import StoredInbound
+from inbox.core.errors import IntakeBusy
+from inbox.core.model import StoredInbound
 from inbox.pipeline import Intake, Stored
 from inbox.router import Router
 from routing.hours import TOKYO

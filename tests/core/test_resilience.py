@@ -14,9 +14,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from inbox.core.errors import DatabaseUnavailable, InvalidData, StorageError
+from inbox.core.model import Assign, AwaitingAnswer, RoutingSnapshot
 from inbox.deadlines import DeadlineWatcher
-from inbox.errors import DatabaseUnavailable, InvalidData, StorageError
-from inbox.model import Assign, AwaitingAnswer, RoutingSnapshot
 from inbox.resilience import Outages
 from inbox.router import Router
 from routing.deadlines import ResponseTargets

@@ -7,7 +7,7 @@ import asyncio
 import dataclasses
 from datetime import datetime, time, timedelta
 
-from inbox.model import (
+from inbox.core.model import (
     ChannelKind,
     ConversationStatus,
     CounselorUpdate,
@@ -117,7 +117,7 @@ async def test_returning_consulter_goes_back_to_her_counselor(store: Store) -> N
 async def test_urgent_conversation_nobody_can_take_goes_to_the_on_call_supervisor(
     store: Store,
 ) -> None:
-    from inbox.model import Presence, Role
+    from inbox.core.model import Presence, Role
 
     night = await counselor(store, "night-duty", presence=Presence.OFFLINE)
     boss = await store.create_user(

@@ -1,4 +1,4 @@
-"""inbox.text: what either database refuses is taken out of outside text, the rest kept."""
+"""inbox.core.text: what either database refuses is taken out of outside text, the rest kept."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inbox.text import storable, storable_json
+from inbox.core.text import storable, storable_json
 
 
 @pytest.mark.parametrize(

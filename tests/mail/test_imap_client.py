@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from channels.mail_imap import HANDLED_FLAG, ImapMailbox, ImapSettings
-from inbox.errors import ChannelError
+from inbox.core.errors import ChannelError
 from tests import skips
 from tests.mailservers import Dovecot, MailAccount
 

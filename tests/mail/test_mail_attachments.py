@@ -12,8 +12,8 @@ from urllib.parse import quote
 
 import pytest
 
-from inbox.errors import NotFound
-from inbox.model import Attachment
+from inbox.core.errors import NotFound
+from inbox.core.model import Attachment
 from inbox.pipeline import Intake
 from storage.base import Store
 from tests.mail.test_mail_channel import KEY, Rig, settings

@@ -17,8 +17,8 @@ import pytest
 from channels.mail import MailChannel, MailIntake, MailSettings
 from channels.mail_imap import HANDLED_FLAG, ImapMailbox, ImapSettings
 from channels.mail_smtp import SmtpSettings
-from inbox.errors import ChannelError
-from inbox.model import (
+from inbox.core.errors import ChannelError
+from inbox.core.model import (
     ChannelKind,
     DeliveryStatus,
     Direction,

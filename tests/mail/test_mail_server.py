@@ -102,7 +102,7 @@ async def test_mail_in_reply_out_through_the_server(
 
 def test_mail_config_names_what_is_missing(tmp_path: Path) -> None:
     from inbox.config import load_config
-    from inbox.errors import ConfigError
+    from inbox.core.errors import ConfigError
 
     path = tmp_path / "c.toml"
     path.write_text('[mail]\nenabled = true\naddress = "soudan@example.jp"\n')
@@ -132,7 +132,7 @@ def test_mail_config_names_what_is_missing(tmp_path: Path) -> None:
 )
 def test_plain_to_a_remote_host_stops_start_up(tmp_path: Path, extra: str, error: str) -> None:
     from inbox.config import load_config
-    from inbox.errors import ConfigError
+    from inbox.core.errors import ConfigError
 
     path = tmp_path / "c.toml"
     path.write_text(

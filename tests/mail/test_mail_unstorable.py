@@ -8,7 +8,7 @@ import pytest
 
 from channels.mail_imap import HANDLED_FLAG
 from channels.mail_intake import WARNING_MARK
-from inbox.model import InboundMessage
+from inbox.core.model import InboundMessage
 from storage.base import Store
 from tests.fakes import RefusingIntake
 from tests.mail.test_mail_channel import US, Rig, rig

@@ -7,7 +7,7 @@ import email
 import email.policy
 
 from channels.mail_smtp import SmtpSettings
-from inbox.model import ConversationId
+from inbox.core.model import ConversationId
 from inbox.oncall import OnCallMailer
 from tests.mailservers import SmtpSink
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from channels.mail_smtp import SmtpSettings, send_mail
-from inbox.errors import ChannelError
+from inbox.core.errors import ChannelError
 from tests.mailservers import HOST, SinkStage, SmtpSink, free_port
 
 SENDER = "inbox@example.jp"

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inbox.model import (
+from inbox.core.model import (
     AgentLoad,
     Assign,
     ChannelKind,
@@ -21,6 +21,7 @@ from inbox.model import (
     Wait,
     WaitingConversation,
 )
+from inbox.core.shifts import on_shift
 from routing.assign import (
     ALL_BUSY,
     NO_COUNSELOR,
@@ -30,7 +31,6 @@ from routing.assign import (
     RoutingPolicy,
     decide,
 )
-from routing.shifts import on_shift
 from tests.factories import at
 
 WEBCHAT, PHONE = ChannelKind.WEBCHAT, ChannelKind.PHONE

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from inbox.errors import ConfigError
-from inbox.model import AwaitingAnswer, ChannelKind, ConversationId
+from inbox.core.errors import ConfigError
+from inbox.core.model import AwaitingAnswer, ChannelKind, ConversationId
 from routing.deadlines import (
     Alarm,
     ResponseTargets,

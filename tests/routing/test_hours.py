@@ -10,15 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inbox.errors import ConfigError
+from inbox.core.errors import ConfigError
+from inbox.core.windows import DAY_END, DAY_NAMES, Window
 from routing.hours import (
     ALWAYS_OPEN,
-    DAY_END,
-    DAY_NAMES,
     HORIZON_DAYS,
     TOKYO,
     ServiceHours,
-    Window,
     add_service_time,
     closure_reason,
     current_window_end,

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from inbox.errors import ConfigError
+from inbox.core.errors import ConfigError
 from routing.hours import TOKYO, parse_service_hours
 from routing.replies import (
     AFTER_HOURS,

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inbox.errors import ConfigError
-from inbox.model import ChannelKind, InboundMessage, IntakeLabels
+from inbox.core.errors import ConfigError
+from inbox.core.model import ChannelKind, InboundMessage, IntakeLabels
 from routing.rules import (
     DEFAULT_KEYWORDS,
     RoutingOutcome,

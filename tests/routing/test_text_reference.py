@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inbox.model import NO_LABELS, ChannelKind, InboundMessage
+from inbox.core.model import NO_LABELS, ChannelKind, InboundMessage
 from routing import rules, text
 from routing.rules import DEFAULT_KEYWORDS, Urgency, UrgentTriage
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from inbox.errors import Conflict, DuplicateKey, NotFound
-from inbox.model import (
+from inbox.core.errors import Conflict, DuplicateKey, NotFound
+from inbox.core.model import (
     OPEN_STATUSES,
     Assign,
     Attachment,

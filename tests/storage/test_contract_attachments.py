@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from inbox.errors import NotFound
-from inbox.model import Attachment, ChannelKind, MessageId
+from inbox.core.errors import NotFound
+from inbox.core.model import Attachment, ChannelKind, MessageId
 from storage.base import KeyedInbound, Store
 from storage.postgres import PostgresStore
 from storage.sqlite import SqliteStore

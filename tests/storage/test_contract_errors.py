@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from inbox.errors import StorageError
-from inbox.model import ConversationId, UserId
+from inbox.core.errors import StorageError
+from inbox.core.model import ConversationId, UserId
 from storage.base import Store
 from storage.postgres import PostgresStore
 from tests.factories import at, inbound, new_user

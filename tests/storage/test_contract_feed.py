@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from inbox.model import Event
+from inbox.core.model import Event
 from storage.base import EventTail, FeedCursor, Store
 from tests.factories import at, inbound
 

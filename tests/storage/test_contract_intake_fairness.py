@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 
-from inbox.model import (
+from inbox.core.model import (
     Attachment,
     ChannelKind,
     ConversationId,

@@ -10,7 +10,7 @@ from datetime import datetime
 
 import pytest
 
-from inbox.model import (
+from inbox.core.model import (
     ChannelKind,
     ConversationStatus,
     CounselorUpdate,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from inbox.errors import NotFound
-from inbox.model import (
+from inbox.core.errors import NotFound
+from inbox.core.model import (
     ChannelKind,
     ConversationId,
     DeliveryStatus,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from inbox.model import ChannelKind, LastArrival
+from inbox.core.model import ChannelKind, LastArrival
 from storage.base import Store
 from tests.factories import at, counselor, inbound
 

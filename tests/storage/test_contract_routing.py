@@ -7,8 +7,8 @@ from datetime import time
 
 import pytest
 
-from inbox.errors import Conflict, NotFound
-from inbox.model import (
+from inbox.core.errors import Conflict, NotFound
+from inbox.core.model import (
     Assign,
     ChannelKind,
     ConversationId,

@@ -1,4 +1,4 @@
-"""Both stores keep what inbox.text lets through exactly, and refuse the rest alike, with a
+"""Both stores keep what inbox.core.text lets through exactly, and refuse the rest alike, with a
 StorageError (SQLite's driver raised a bare UnicodeEncodeError for a lone surrogate)."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ from dataclasses import replace
 
 import pytest
 
-from inbox.errors import StorageError
-from inbox.model import Direction
-from inbox.text import storable
+from inbox.core.errors import StorageError
+from inbox.core.model import Direction
+from inbox.core.text import storable
 from storage.base import Store
 from tests.factories import T0, inbound, new_user
 

@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from inbox.model import ConversationStatus
+from inbox.core.model import ConversationStatus
 from storage import postgres_routing
 from tests.factories import ROUTED_AT, at, inbound, new_user, router_for
 from tests.storage.conftest import Stores

@@ -9,8 +9,8 @@ from collections import Counter
 import asyncpg
 import pytest
 
-from inbox.errors import DatabaseUnavailable, SchemaMismatch, StorageError
-from inbox.model import (
+from inbox.core.errors import DatabaseUnavailable, SchemaMismatch, StorageError
+from inbox.core.model import (
     OPEN_STATUSES,
     Assign,
     Attachment,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from inbox.errors import DatabaseUnavailable
+from inbox.core.errors import DatabaseUnavailable
 from storage.sqlite import SqliteStore
 from storage.sqlite_bulk import ROWS_PER_STATEMENT, Insert, insert_rows
 

@@ -20,8 +20,8 @@ from playwright.async_api import Browser, async_playwright
 from inbox.app import build_store, serve
 from inbox.auth import hash_password
 from inbox.config import Config, load_config
+from inbox.core.model import Role, UserId
 from inbox.logging import configure_logging
-from inbox.model import Role, UserId
 from storage.base import Store
 from storage.sqlite import SqliteStore
 from tests.factories import T0, new_user

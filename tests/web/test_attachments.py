@@ -15,7 +15,7 @@ from urllib.parse import quote
 import aiohttp
 import pytest
 
-from inbox.model import Attachment, ChannelKind, MessageId, UserId
+from inbox.core.model import Attachment, ChannelKind, MessageId, UserId
 from inbox.web.attachments import content_disposition, media_type
 from storage.sqlite import SqliteStore
 from tests.factories import at, inbound

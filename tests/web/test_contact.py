@@ -11,8 +11,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from inbox.errors import ConfigError
-from inbox.model import Anonymity, ChannelKind, CounselorUpdate, Presence, Role, UserId
+from inbox.core.errors import ConfigError
+from inbox.core.model import Anonymity, ChannelKind, CounselorUpdate, Presence, Role, UserId
 from inbox.privacy import AnonymityPolicy
 from storage.sqlite import SqliteStore
 from tests.factories import T0, inbound

@@ -29,7 +29,7 @@ from schemathesis.core.result import Err, Ok
 from inbox.assembly import assemble
 from inbox.auth import new_secret, secret_hash
 from inbox.config import Config
-from inbox.model import Attachment, Role
+from inbox.core.model import Attachment, Role
 from inbox.web.openapi import OPENAPI_PATH, openapi_document
 from inbox.web.server import build_app
 from storage.sqlite import SqliteStore

@@ -12,7 +12,7 @@ import pytest
 from aiohttp import WSCloseCode, web
 from aiohttp.test_utils import TestClient, TestServer
 
-from inbox.errors import DatabaseUnavailable
+from inbox.core.errors import DatabaseUnavailable
 from inbox.pipeline import Intake
 from inbox.resilience import Outages
 from inbox.router import Router

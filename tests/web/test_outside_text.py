@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from inbox.model import ChannelKind, ConversationId, Direction
+from inbox.core.model import ChannelKind, ConversationId, Direction
 from inbox.web.server import read_json_object
 from tests.web.conftest import Site, sign_in
 from tests.web.test_supervision import now_inbound, seed

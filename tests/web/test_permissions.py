@@ -14,7 +14,7 @@ import pytest
 
 from inbox.app import build_store
 from inbox.auth import hash_password
-from inbox.model import ChannelKind
+from inbox.core.model import ChannelKind
 from tests.factories import T0, new_user
 from tests.web.conftest import PASSWORD, STAFF, Server, Site, make_config, running, sign_in
 from tests.web.test_supervision import call, everyone_away, now_inbound, seed

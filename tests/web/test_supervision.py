@@ -13,7 +13,7 @@ import aiosqlite
 import asyncpg
 import pytest
 
-from inbox.model import (
+from inbox.core.model import (
     ChannelKind,
     ConversationId,
     ConversationStatus,

@@ -1,6 +1,7 @@
 """Who is on shift: a counselor's weekly schedule and dated exceptions, read against the clock.
 
-Pure. Shift data lives in inbox.model; windows follow routing.hours (an end of 00:00 is 24:00).
+Pure. Shift data lives in inbox.core.model; windows follow inbox.core.windows
+(an end of 00:00 is 24:00).
 """
 
 from __future__ import annotations
@@ -10,15 +11,15 @@ from datetime import datetime, time
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from inbox.errors import ConfigError
-from inbox.model import AgentLoad, Presence, Shift, TimeWindow
-from routing.hours import (
+from inbox.core.errors import ConfigError
+from inbox.core.model import AgentLoad, Presence, Shift, TimeWindow
+from inbox.core.windows import (
     DAY_END,
     DAY_NAMES,
-    _parse_date,
-    _parse_timezone,
-    _parse_windows,
-    _show_window,
+    parse_date,
+    parse_timezone,
+    parse_windows,
+    show_window,
 )
 
 
@@ -71,12 +72,12 @@ def shift_data(shift: Shift) -> dict[str, object]:
     return {
         "timezone": shift.tz,
         "weekly": {
-            name: [_show_window(w) for w in windows]
+            name: [show_window(w) for w in windows]
             for name, windows in zip(DAY_NAMES, shift.weekly, strict=True)
             if windows
         },
         "exceptions": {
-            day.isoformat(): [_show_window(w) for w in windows] for day, windows in shift.exceptions
+            day.isoformat(): [show_window(w) for w in windows] for day, windows in shift.exceptions
         },
     }
 
@@ -95,20 +96,20 @@ def parse_shift(raw: object, where: str) -> Shift:
         raise ConfigError(
             f"{where}.{unknown[0]}: unknown key; allowed: {', '.join(sorted(_SHIFT_KEYS))}"
         )
-    tz = _parse_timezone(table.get("timezone", "Asia/Tokyo"), f"{where}.timezone")
+    tz = parse_timezone(table.get("timezone", "Asia/Tokyo"), f"{where}.timezone")
     weekly_raw = _table(table.get("weekly", {}), f"{where}.weekly")
     bad_day = sorted(set(weekly_raw) - set(DAY_NAMES))
     if bad_day:
         raise ConfigError(f"{where}.weekly.{bad_day[0]}: not a day; use monday .. sunday")
     weekly = tuple(
-        _parse_windows(weekly_raw.get(name, []), f"{where}.weekly.{name}") for name in DAY_NAMES
+        parse_windows(weekly_raw.get(name, []), f"{where}.weekly.{name}") for name in DAY_NAMES
     )
     exceptions_raw = _table(table.get("exceptions", {}), f"{where}.exceptions")
     exceptions = tuple(
         sorted(
             (
-                _parse_date(day, f"{where}.exceptions.{day}"),
-                _parse_windows(windows, f"{where}.exceptions.{day}"),
+                parse_date(day, f"{where}.exceptions.{day}"),
+                parse_windows(windows, f"{where}.exceptions.{day}"),
             )
             for day, windows in exceptions_raw.items()
         )
