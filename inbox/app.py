@@ -18,8 +18,8 @@ from inbox.core.errors import DatabaseUnavailable, SchemaMismatch, StorageError
 from inbox.identity import load_identity_key
 from inbox.web.server import build_app
 from storage.base import SCHEMA_VERSION, Store
-from storage.postgres import PostgresStore
-from storage.sqlite import SqliteStore
+from storage.postgres.store import PostgresStore
+from storage.sqlite.store import SqliteStore
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -38,9 +38,9 @@ from inbox.router import Router
 from routing.hours import TOKYO
 from routing.rules import UrgentTriage, labeler
 from storage.base import Store
-from storage.postgres import PostgresStore
-from storage.sqlite import SqliteStore
-from storage.sqlite_bulk import Insert, insert_rows
+from storage.postgres.store import PostgresStore
+from storage.sqlite.bulk import Insert, insert_rows
+from storage.sqlite.store import SqliteStore
 
 COUNSELORS = 50
 TARGET_RATIO = 0.5
@@ -285,7 +285,7 @@ class SqliteBackend:
 
     async def baseline(self, tables: list[Table], label: str) -> dict[str, float]:
         """The rows in ONE transaction on the store's own connection and thread, as the intake
-        writes: by multi-row INSERT (storage.sqlite_bulk, the fastest we know), and by
+        writes: by multi-row INSERT (storage.sqlite.bulk, the fastest we know), and by
         executemany per table (what this baseline was until it was found slower)."""
         statements = [
             (

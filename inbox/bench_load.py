@@ -19,7 +19,7 @@ from inbox.auth import API_TOKEN_PREFIX, new_secret, secret_hash
 from inbox.bench_clients import StalledSocket
 from inbox.config import WebchatConfig, load_config
 from inbox.core.model import NewUser, Role
-from storage.sqlite import SqliteStore
+from storage.sqlite.store import SqliteStore
 
 OPEN_AT_ONCE = 200
 ACK_TIMEOUT_S = 30.0

@@ -154,7 +154,7 @@ def channel_capacity(value: Any) -> tuple[tuple[ChannelKind, int], ...]:
 
 
 def outbox_item(row: Row) -> OutboxItem:
-    """Columns: storage.sqlite_sql OUTBOX_ITEMS, storage.postgres_sql CLAIM_OUTBOX."""
+    """Columns: storage.sqlite.sql OUTBOX_ITEMS, storage.postgres.sql CLAIM_OUTBOX."""
     return OutboxItem(
         outbox_id=OutboxId(row[0]),
         attempts=int(row[1]),

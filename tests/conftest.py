@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from storage.base import Store
-from storage.postgres import PostgresStore
-from storage.sqlite import SqliteStore
+from storage.postgres.store import PostgresStore
+from storage.sqlite.store import SqliteStore
 from tests import pgutil
 
 

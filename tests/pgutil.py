@@ -13,7 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from storage.postgres import PostgresStore
+from storage.postgres.store import PostgresStore
 from tests import skips
 
 URL_VARIABLE = "TSUNAGU_TEST_DATABASE_URL"

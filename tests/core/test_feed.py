@@ -16,7 +16,7 @@ from inbox.resilience import Outages
 from inbox.web.hub import Hub, Subscriber
 from inbox.web.sockets import STAFF
 from storage.base import EventTail, FeedCursor, FeedPage
-from storage.sqlite import SqliteStore
+from storage.sqlite.store import SqliteStore
 from tests.factories import at
 
 

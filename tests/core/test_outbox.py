@@ -11,7 +11,7 @@ import pytest
 from inbox.core.errors import ChannelError
 from inbox.core.model import ChannelKind, ConversationId, DeliveryStatus, Role, UserId
 from inbox.outbox import OutboxSender, retry_delay_s
-from storage.sqlite import SqliteStore
+from storage.sqlite.store import SqliteStore
 from tests.factories import at, inbound, new_user
 from tests.fakes import ScriptedChannel
 

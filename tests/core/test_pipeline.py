@@ -15,7 +15,7 @@ from inbox.router import Router
 from routing.hours import TOKYO
 from routing.rules import Rule, UrgentTriage, labeler
 from storage.base import IntakeRouter, KeyedInbound
-from storage.sqlite import SqliteStore
+from storage.sqlite.store import SqliteStore
 from tests.factories import at, inbound, new_user
 
 KEY = b"k" * 32

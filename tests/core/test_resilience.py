@@ -21,8 +21,8 @@ from inbox.resilience import Outages
 from inbox.router import Router
 from routing.deadlines import ResponseTargets
 from routing.hours import ALWAYS_OPEN
-from storage.postgres_pool import translated
-from storage.sqlite import SqliteStore
+from storage.postgres.pool import translated
+from storage.sqlite.store import SqliteStore
 from tests.factories import ROUTED_AT, counselor, inbound, outbox_sender
 
 

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from storage.postgres import PostgresStore
+from storage.postgres.store import PostgresStore
 from tests import pgutil
 
 Stores = tuple[PostgresStore, PostgresStore]

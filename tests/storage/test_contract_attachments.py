@@ -8,8 +8,8 @@ import pytest
 from inbox.core.errors import NotFound
 from inbox.core.model import Attachment, ChannelKind, MessageId
 from storage.base import KeyedInbound, Store
-from storage.postgres import PostgresStore
-from storage.sqlite import SqliteStore
+from storage.postgres.store import PostgresStore
+from storage.sqlite.store import SqliteStore
 from tests.factories import at, inbound, new_user
 
 MAIL = ChannelKind.MAIL

@@ -9,7 +9,7 @@ import pytest
 from inbox.core.errors import StorageError
 from inbox.core.model import ConversationId, UserId
 from storage.base import Store
-from storage.postgres import PostgresStore
+from storage.postgres.store import PostgresStore
 from tests.factories import at, inbound, new_user
 
 SECRET = "相談の本文 PRIVATE-7c1e"

@@ -15,7 +15,7 @@ from inbox.feed import EventFeed
 from inbox.resilience import Outages
 from inbox.web.hub import Hub
 from inbox.web.sockets import STAFF
-from storage.postgres import PostgresStore
+from storage.postgres.store import PostgresStore
 from tests import pgutil
 from tests.factories import at, inbound
 from tests.storage.conftest import Stores

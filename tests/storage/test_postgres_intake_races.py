@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 
 from inbox.core.model import ConversationStatus
-from storage import postgres_routing
+from storage.postgres import routing as postgres_routing
 from tests.factories import ROUTED_AT, at, inbound, new_user, router_for
 from tests.storage.conftest import Stores
 
@@ -72,7 +72,7 @@ async def test_a_raced_conversation_closed_before_the_look_up_does_not_break_the
         closing.append(asyncio.ensure_future(close_when_waited_for()))
         return await original(conn, *args)
 
-    monkeypatch.setattr("storage.postgres_threads.route_at_intake", racing)
+    monkeypatch.setattr("storage.postgres.threads.route_at_intake", racing)
     try:
         (again,) = await asyncio.wait_for(
             store.save_inbound_batch([inbound("a")], router=router_for(store)),

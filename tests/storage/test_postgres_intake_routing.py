@@ -8,7 +8,7 @@ from collections import Counter
 import asyncpg
 import pytest
 
-from storage import postgres_sql as q
+from storage.postgres import sql as q
 from tests.factories import ROUTED_AT, at, inbound, new_user, router_for
 from tests.storage.conftest import Stores
 

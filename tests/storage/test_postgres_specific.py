@@ -20,11 +20,12 @@ from inbox.core.model import (
     StoredInbound,
     UserId,
 )
-from storage import postgres, postgres_threads
-from storage import postgres_sql as q
 from storage.base import SCHEMA_VERSION
-from storage.postgres import PostgresStore
-from storage.postgres_intake import save_inbound_batch as intake_in_transaction
+from storage.postgres import sql as q
+from storage.postgres import store as postgres
+from storage.postgres import threads as postgres_threads
+from storage.postgres.intake import save_inbound_batch as intake_in_transaction
+from storage.postgres.store import PostgresStore
 from tests import pgutil
 from tests.factories import at, inbound, new_user
 from tests.storage.conftest import Stores

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from inbox.core.errors import DatabaseUnavailable
-from storage.sqlite import SqliteStore
-from storage.sqlite_bulk import ROWS_PER_STATEMENT, Insert, insert_rows
+from storage.sqlite.bulk import ROWS_PER_STATEMENT, Insert, insert_rows
+from storage.sqlite.store import SqliteStore
 
 
 async def test_a_file_that_is_not_a_database_is_refused_without_a_lingering_thread(

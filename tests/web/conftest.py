@@ -23,7 +23,7 @@ from inbox.config import Config, load_config
 from inbox.core.model import Role, UserId
 from inbox.logging import configure_logging
 from storage.base import Store
-from storage.sqlite import SqliteStore
+from storage.sqlite.store import SqliteStore
 from tests.factories import T0, new_user
 from tests.web.screens import CHROMIUM_ARGS, chromium_path
 

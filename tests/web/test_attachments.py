@@ -17,7 +17,7 @@ import pytest
 
 from inbox.core.model import Attachment, ChannelKind, MessageId, UserId
 from inbox.web.attachments import content_disposition, media_type
-from storage.sqlite import SqliteStore
+from storage.sqlite.store import SqliteStore
 from tests.factories import at, inbound
 from tests.web.conftest import add_staff, make_config, running, sign_in
 

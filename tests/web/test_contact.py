@@ -14,7 +14,7 @@ import pytest
 from inbox.core.errors import ConfigError
 from inbox.core.model import Anonymity, ChannelKind, CounselorUpdate, Presence, Role, UserId
 from inbox.privacy import AnonymityPolicy
-from storage.sqlite import SqliteStore
+from storage.sqlite.store import SqliteStore
 from tests.factories import T0, inbound
 from tests.web.conftest import Server, add_staff, make_config, running, sign_in
 

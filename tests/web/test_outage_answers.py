@@ -18,7 +18,7 @@ from inbox.resilience import Outages
 from inbox.router import Router
 from inbox.web.hub import Hub
 from inbox.web.server import Services, WebSettings, build_app
-from storage.sqlite import SqliteStore
+from storage.sqlite.store import SqliteStore
 from tests.factories import T0, outbox_sender
 
 Running = tuple["TestClient[web.Request, web.Application]", SqliteStore, Outages]

@@ -6,9 +6,9 @@ from datetime import datetime
 
 from inbox.core.errors import DuplicateKey, NotFound
 from inbox.core.model import NewUser, Role, User, UserId
-from storage import postgres_sql as q
 from storage import rows
-from storage.postgres_base import PostgresBase
+from storage.postgres import sql as q
+from storage.postgres.base import PostgresBase
 from storage.rows import parse_native_time as _parse
 
 

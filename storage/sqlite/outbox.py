@@ -12,11 +12,11 @@ import aiosqlite
 from inbox.core.errors import NotFound
 from inbox.core.model import DeliveryStatus, MessageId, OutboxId, OutboxItem
 from storage import rows
-from storage import sqlite_mail as sm
-from storage import sqlite_sql as q
 from storage.rows import format_text_time as _ts
 from storage.rows import parse_text_time as _parse
-from storage.sqlite_base import SqliteBase
+from storage.sqlite import mail as sm
+from storage.sqlite import sql as q
+from storage.sqlite.base import SqliteBase
 
 
 class SqliteOutbox(SqliteBase):

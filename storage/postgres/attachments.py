@@ -11,7 +11,7 @@ from inbox.core.errors import NotFound
 from inbox.core.model import Attachment, MessageId
 from storage import rows
 from storage.intake_plan import AttachmentRow
-from storage.postgres_base import PostgresBase
+from storage.postgres.base import PostgresBase
 
 # One row per execute, pipelined by executemany: a single unnest() over a whole batch would
 # put every content into one parameter, and a parameter cannot exceed 1 GB.

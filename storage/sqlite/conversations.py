@@ -23,10 +23,10 @@ from inbox.core.model import (
     UserId,
 )
 from storage import rows
-from storage import sqlite_sql as q
 from storage.rows import format_text_time as _ts
 from storage.rows import parse_text_time as _parse
-from storage.sqlite_base import SqliteBase
+from storage.sqlite import sql as q
+from storage.sqlite.base import SqliteBase
 
 
 class SqliteConversations(SqliteBase):

@@ -30,17 +30,17 @@ from inbox.core.errors import (
 )
 from inbox.core.model import ConversationId, Event, StoredInbound, UserId
 from storage import rows
-from storage import sqlite_sql as q
 from storage.base import SCHEMA_VERSION, FeedCursor, FeedPage, IntakeRouter, KeyedInbound
 from storage.rows import format_text_time as _ts
-from storage.sqlite_attachments import SqliteAttachments
-from storage.sqlite_base import T
-from storage.sqlite_conversations import SqliteConversations
-from storage.sqlite_delegates import SqliteDelegates
-from storage.sqlite_intake import save_inbound_batch
-from storage.sqlite_outbox import SqliteOutbox
-from storage.sqlite_schema import MIGRATIONS
-from storage.sqlite_users import SqliteUsers
+from storage.sqlite import sql as q
+from storage.sqlite.attachments import SqliteAttachments
+from storage.sqlite.base import T
+from storage.sqlite.conversations import SqliteConversations
+from storage.sqlite.delegates import SqliteDelegates
+from storage.sqlite.intake import save_inbound_batch
+from storage.sqlite.outbox import SqliteOutbox
+from storage.sqlite.schema import MIGRATIONS
+from storage.sqlite.users import SqliteUsers
 
 _parse = rows.parse_text_time
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from inbox.core.errors import NotFound
 from inbox.core.model import ConversationId, MailCursor, MailThread, MessageId
 from storage.rows import BOUNCED_EVENT, BOUNCED_EVENT_DATA, format_text_time, provider_id_forms
-from storage.sqlite_routing import write_event
+from storage.sqlite.routing import write_event
 
 MAIL_CURSOR = "SELECT uidvalidity, last_uid FROM mail_cursors WHERE mailbox = ?"
 # Within one UIDVALIDITY the cursor only moves forward, so a slow writer that read an older

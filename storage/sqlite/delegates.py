@@ -28,12 +28,12 @@ from inbox.core.model import (
     UserId,
 )
 from storage import rows
-from storage import sqlite_mail as sm
-from storage import sqlite_policies as sp
-from storage import sqlite_routing as sr
-from storage import sqlite_sql as q
 from storage.rows import parse_text_time as _parse
-from storage.sqlite_base import SqliteBase
+from storage.sqlite import mail as sm
+from storage.sqlite import policies as sp
+from storage.sqlite import routing as sr
+from storage.sqlite import sql as q
+from storage.sqlite.base import SqliteBase
 
 
 class SqliteDelegates(SqliteBase):

@@ -1,7 +1,7 @@
 """Group commit of inbound messages on SQLite: a few statements per batch, not per message.
 
 Look-ups take their keys as one JSON parameter read with json_each; new rows go in many to a
-statement (storage.sqlite_bulk). The functions here are synchronous: SqliteStore runs the whole
+statement (storage.sqlite.bulk). The functions here are synchronous: SqliteStore runs the whole
 transaction as ONE call on aiosqlite's thread instead of one thread hand-off per statement.
 """
 
@@ -39,9 +39,9 @@ from storage.intake_plan import (
 )
 from storage.intake_routing import Opening, Threads, assigned_event, unassigned_after
 from storage.rows import format_text_time
-from storage.sqlite_attachments import insert_attachments
-from storage.sqlite_bulk import Insert, insert_rows
-from storage.sqlite_routing import route_at_intake
+from storage.sqlite.attachments import insert_attachments
+from storage.sqlite.bulk import Insert, insert_rows
+from storage.sqlite.routing import route_at_intake
 
 FIND_MESSAGES = """
 SELECT channel, external_id, id, conversation_id FROM messages

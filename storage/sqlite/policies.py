@@ -21,10 +21,10 @@ from inbox.core.model import (
     LastArrival,
     UserId,
 )
-from storage import sqlite_sql as q
 from storage.rows import facts_from_row, format_text_time
 from storage.rows import parse_text_time as _parse
-from storage.sqlite_routing import write_event
+from storage.sqlite import sql as q
+from storage.sqlite.routing import write_event
 
 CONVERSATION_CONTACT = """
 SELECT c.channel, c.status, t.discretion, t.id FROM conversations c

@@ -20,7 +20,6 @@ from inbox.core.model import (
     UserId,
 )
 from inbox.core.shifts import anyone_free
-from storage import sqlite_sql as q
 from storage.base import IntakeRouter
 from storage.intake_routing import Opening, route_openings, routing_failed
 from storage.routing_rows import (
@@ -32,6 +31,7 @@ from storage.routing_rows import (
 )
 from storage.rows import format_text_time
 from storage.rows import parse_text_time as _parse
+from storage.sqlite import sql as q
 
 ROUTING_PAGE = 1000
 

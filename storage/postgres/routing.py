@@ -25,10 +25,10 @@ from inbox.core.model import (
     UserId,
 )
 from inbox.core.shifts import anyone_free
-from storage import postgres_sql as q
 from storage.base import IntakeRouter
 from storage.intake_routing import Opening, route_openings, routing_failed
-from storage.postgres_pool import CONNECTION_LOST
+from storage.postgres import sql as q
+from storage.postgres.pool import CONNECTION_LOST
 from storage.routing_rows import (
     agents_from_rows,
     channel_loads,

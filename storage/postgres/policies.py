@@ -20,7 +20,7 @@ from inbox.core.model import (
     LastArrival,
     UserId,
 )
-from storage import postgres_sql as q
+from storage.postgres import sql as q
 from storage.rows import facts_from_row
 
 CONVERSATION_CONTACT = """

@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 
 from inbox.core.errors import NotFound
 from inbox.core.model import MessageId, OutboxId, OutboxItem
-from storage import postgres_mail as pm
-from storage import postgres_sql as q
 from storage import rows
-from storage.postgres_base import PostgresBase
+from storage.postgres import mail as pm
+from storage.postgres import sql as q
+from storage.postgres.base import PostgresBase
 from storage.rows import parse_native_time as _parse
 
 

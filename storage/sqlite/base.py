@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from inbox.core.model import UserId
-from storage import sqlite_sql as q
 from storage.rows import format_text_time as _ts
+from storage.sqlite import sql as q
 
 T = TypeVar("T")
 

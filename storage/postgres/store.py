@@ -13,25 +13,26 @@ import asyncpg
 
 from inbox.core.errors import Conflict, DatabaseUnavailable, SchemaMismatch, StorageError
 from inbox.core.model import ConversationId, Event, StoredInbound, UserId
-from storage import postgres_listen, rows
-from storage import postgres_sql as q
+from storage import rows
 from storage.base import SCHEMA_VERSION, FeedCursor, FeedPage, IntakeRouter, KeyedInbound
-from storage.postgres_attachments import PostgresAttachments
-from storage.postgres_base import event_json
-from storage.postgres_conversations import PostgresConversations
-from storage.postgres_delegates import PostgresDelegates
-from storage.postgres_intake import save_inbound_batch
-from storage.postgres_outbox import PostgresOutbox
-from storage.postgres_pool import (
+from storage.postgres import listen as postgres_listen
+from storage.postgres import sql as q
+from storage.postgres.attachments import PostgresAttachments
+from storage.postgres.base import event_json
+from storage.postgres.conversations import PostgresConversations
+from storage.postgres.delegates import PostgresDelegates
+from storage.postgres.intake import save_inbound_batch
+from storage.postgres.outbox import PostgresOutbox
+from storage.postgres.pool import (
     CONNECTION_LOST,
     RETRYABLE,
     describe_url,
     open_pool,
     translated,
 )
-from storage.postgres_schema import MIGRATIONS
-from storage.postgres_threads import BatchRaced
-from storage.postgres_users import PostgresUsers
+from storage.postgres.schema import MIGRATIONS
+from storage.postgres.threads import BatchRaced
+from storage.postgres.users import PostgresUsers
 
 _parse = rows.parse_native_time
 # A unique violation means another instance committed the same identity, conversation or

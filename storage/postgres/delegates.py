@@ -27,13 +27,13 @@ from inbox.core.model import (
     User,
     UserId,
 )
-from storage import postgres_mail as pm
-from storage import postgres_policies as pp
-from storage import postgres_routing as pr
-from storage import postgres_sql as q
 from storage import rows
-from storage.postgres_base import PostgresBase
-from storage.postgres_pool import translated
+from storage.postgres import mail as pm
+from storage.postgres import policies as pp
+from storage.postgres import routing as pr
+from storage.postgres import sql as q
+from storage.postgres.base import PostgresBase
+from storage.postgres.pool import translated
 from storage.routing_rows import agents_from_rows, channel_loads, waiting_from_rows
 from storage.rows import parse_native_time as _parse
 

@@ -17,7 +17,6 @@ from inbox.core.model import (
     MessageId,
     StoredInbound,
 )
-from storage import postgres_threads as pt
 from storage.base import IntakeRouter, KeyedInbound
 from storage.intake_plan import (
     REPLY_DUE,
@@ -34,8 +33,9 @@ from storage.intake_plan import (
     reply_due_data,
 )
 from storage.intake_routing import Threads
-from storage.postgres_attachments import insert_attachments
-from storage.postgres_threads import BatchRaced, columns
+from storage.postgres import threads as pt
+from storage.postgres.attachments import insert_attachments
+from storage.postgres.threads import BatchRaced, columns
 
 FIND_MESSAGES = """
 SELECT m.channel, m.external_id, m.id, m.conversation_id

@@ -14,7 +14,7 @@ from typing import Any
 
 import asyncpg
 
-from storage.postgres_pool import describe_url
+from storage.postgres.pool import describe_url
 
 log = logging.getLogger(__name__)
 CHANNEL = "tsunagu_events"

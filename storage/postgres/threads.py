@@ -1,4 +1,4 @@
-"""Who wrote and where it goes, for PostgreSQL's batch intake (storage.postgres_intake): the
+"""Who wrote and where it goes, for PostgreSQL's batch intake (storage.postgres.intake): the
 senders' identities and contacts, and each one's open conversation, opened here when there is
 none, already assigned when routing at intake gives it to someone. Every insert that a
 concurrent writer may race is ON CONFLICT DO NOTHING followed by a look-up of what it committed.
@@ -15,7 +15,7 @@ from inbox.core.model import NO_LABELS, Assign, IntakeLabels
 from storage.base import IntakeRouter, KeyedInbound
 from storage.intake_plan import first_per_identity, identity_key
 from storage.intake_routing import Opening, Threads, assigned_event, unassigned_after
-from storage.postgres_routing import route_at_intake
+from storage.postgres.routing import route_at_intake
 
 Key = tuple[str, str]
 

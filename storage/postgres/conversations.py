@@ -17,9 +17,9 @@ from inbox.core.model import (
     MessageId,
     UserId,
 )
-from storage import postgres_sql as q
 from storage import rows
-from storage.postgres_base import PostgresBase, event_json
+from storage.postgres import sql as q
+from storage.postgres.base import PostgresBase, event_json
 from storage.rows import parse_native_time as _parse
 
 

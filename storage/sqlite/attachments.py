@@ -10,7 +10,7 @@ from inbox.core.errors import NotFound
 from inbox.core.model import Attachment, MessageId
 from storage import rows
 from storage.intake_plan import AttachmentRow
-from storage.sqlite_base import SqliteBase
+from storage.sqlite.base import SqliteBase
 
 INSERT_ATTACHMENTS = """
 INSERT INTO attachments (message_id, position, filename, content_type, size_bytes, content)
