@@ -12,7 +12,7 @@ This is procrastinate's manager over its connector, and pgqueuer's queries over 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -54,12 +54,22 @@ class Tx(Protocol):
     async def executemany(self, query: Query, args: Iterable[Sequence[Any]]) -> None:
         """One statement for each argument tuple."""
 
+    async def insert_rows(
+        self, table: str, columns: Sequence[str], values: Sequence[Sequence[Any]]
+    ) -> None:
+        """Insert many rows the fastest way the driver has (COPY; multi-row INSERT)."""
 
-Operation = Callable[[Tx], Awaitable[T]]
+
+# An operation: `async def op(tx)` or a lambda returning one Tx call's coroutine.
+Operation = Callable[[Tx], Coroutine[Any, Any, T]]
 
 
 class Database(Protocol):
     """What a store's operations run on: SqliteStore and PostgresStore each give one."""
+
+    @property
+    def parse_time(self) -> TimeParser:
+        """How this driver gives a stored time back (for storage.rows)."""
 
     async def write(self, op: Operation[T]) -> T:
         """Run `op` in one write transaction: all of it commits, or none of it (it raises).

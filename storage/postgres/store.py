@@ -2,37 +2,31 @@
 
 from __future__ import annotations
 
-import asyncio
-import secrets
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any, Self
 
-import asyncpg
-
 from inbox.core.errors import Conflict, DatabaseUnavailable, SchemaMismatch, StorageError
-from inbox.core.model import ConversationId, Event, StoredInbound, UserId
+from inbox.core.model import StoredInbound
 from storage import rows
+from storage.accounts import Accounts
 from storage.base import SCHEMA_VERSION, FeedCursor, FeedPage, IntakeRouter, KeyedInbound
+from storage.events import EventLog
 from storage.postgres import listen as postgres_listen
 from storage.postgres import sql as q
 from storage.postgres.attachments import PostgresAttachments
-from storage.postgres.base import event_json
 from storage.postgres.conversations import PostgresConversations
+from storage.postgres.database import PgDatabase
 from storage.postgres.delegates import PostgresDelegates
 from storage.postgres.intake import save_inbound_batch
 from storage.postgres.outbox import PostgresOutbox
 from storage.postgres.pool import (
-    CONNECTION_LOST,
     RETRYABLE,
     describe_url,
-    open_pool,
     translated,
 )
 from storage.postgres.schema import MIGRATIONS
 from storage.postgres.threads import BatchRaced
-from storage.postgres.users import PostgresUsers
 
 _parse = rows.parse_native_time
 # A unique violation means another instance committed the same identity, conversation or
@@ -43,13 +37,20 @@ MIGRATION_TIMEOUT_S = 3600.0
 
 
 class PostgresStore(
-    PostgresDelegates, PostgresConversations, PostgresAttachments, PostgresOutbox, PostgresUsers
+    Accounts,
+    EventLog,
+    PostgresDelegates,
+    PostgresConversations,
+    PostgresAttachments,
+    PostgresOutbox,
 ):
-    """Store on a PostgreSQL database; any number of processes may share it.
+    """Store on a PostgreSQL database (storage.postgres.database); any number of processes
+    may share it.
 
-    Here: the pool, its helpers, schema, intake and events; the other methods come from the
-    mixins (postgres_delegates, postgres_conversations, postgres_attachments, postgres_outbox,
-    postgres_users), which use the helpers declared in postgres_base.PostgresBase."""
+    Here: schema, intake and the live tail of events; the operations both stores share come
+    from the area classes (storage.accounts, ...), over `_db`."""
+
+    _db: PgDatabase
 
     def __init__(
         self,
@@ -60,51 +61,31 @@ class PostgresStore(
         connect_timeout_s: float = 10.0,
         command_timeout_s: float | None = None,
     ) -> None:
-        self._url = url
-        self._command_timeout_s = command_timeout_s
-        self._pool_min = pool_min
-        self._pool_max = pool_max
-        self._connect_timeout_s = connect_timeout_s
-        self._pool: Any = None
-        # Names this instance's connections, so its listener can skip its own news.
-        self.instance = f"tsunagu-{secrets.token_hex(6)}"
+        self._db = PgDatabase(
+            url,
+            pool_min=pool_min,
+            pool_max=pool_max,
+            connect_timeout_s=connect_timeout_s,
+            command_timeout_s=command_timeout_s,
+        )
+        self.instance = self._db.instance
 
     def __repr__(self) -> str:
-        return f"PostgresStore({describe_url(self._url)!r})"
+        return f"PostgresStore({describe_url(self._db.url)!r})"
 
     async def __aenter__(self) -> Self:
-        self._pool = await open_pool(
-            self._url,
-            min_size=self._pool_min,
-            max_size=self._pool_max,
-            timeout_s=self._connect_timeout_s,
-            application_name=self.instance,
-            command_timeout_s=self._command_timeout_s,
-        )
+        await self._db.open()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._pool is not None:
-            pool, self._pool = self._pool, None
-            try:
-                # A graceful close waits for each connection's goodbye, which a server that is
-                # down or gone silent never answers; shutdown must not hang on it.
-                async with asyncio.timeout(self._connect_timeout_s):
-                    await pool.close()
-            except (TimeoutError, *CONNECTION_LOST, asyncpg.InterfaceError):
-                pool.terminate()
+        await self._db.close()
 
     @property
     def pool(self) -> Any:
-        if self._pool is None:
-            raise StorageError("PostgresStore used outside `async with`")
-        return self._pool
+        return self._db.pool
 
-    @asynccontextmanager
-    async def _tx(self) -> AsyncIterator[Any]:
-        with translated():
-            async with self.pool.acquire() as conn, conn.transaction():
-                yield conn
+    def _tx(self) -> AbstractAsyncContextManager[Any]:
+        return self._db.transaction()
 
     async def _fetch(self, sql: str, *args: Any) -> list[Any]:
         with translated():
@@ -120,7 +101,7 @@ class PostgresStore(
 
     async def listen(self, on_change: Callable[[bool], None]) -> None:
         await postgres_listen.listen(
-            self._url, self.instance, on_change, connect_timeout_s=self._connect_timeout_s
+            self._db.url, self.instance, on_change, connect_timeout_s=self._db.connect_timeout_s
         )
 
     # ---- schema -------------------------------------------------------------------------
@@ -163,13 +144,6 @@ class PostgresStore(
         raise AssertionError("unreachable")
 
     # ---- events -------------------------------------------------------------------------
-    async def list_events(self, *, after_id: int = 0, limit: int = 500) -> list[Event]:
-        return [rows.event(r, _parse) for r in await self._fetch(q.LIST_EVENTS, after_id, limit)]
-
-    async def last_event_id(self) -> int:
-        (row,) = await self._fetch(q.LAST_EVENT_ID)
-        return int(row[0])
-
     async def feed_start(self) -> FeedCursor:
         return FeedCursor(seen=str(await self._fetchval(q.FEED_START)))
 
@@ -191,19 +165,6 @@ class PostgresStore(
             return FeedPage(events, FeedCursor(seen=upto))
         return FeedPage(
             events, FeedCursor(seen=after.seen, upto=upto, tx=found[-1][7], id=events[-1].id)
-        )
-
-    async def record_event(
-        self,
-        kind: str,
-        *,
-        now: datetime,
-        actor_id: UserId | None = None,
-        conversation_id: ConversationId | None = None,
-        data: dict[str, object] | None = None,
-    ) -> None:
-        await self._fetchval(
-            q.INSERT_EVENT, now, kind, actor_id, conversation_id, None, event_json(data)
         )
 
 

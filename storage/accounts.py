@@ -1,0 +1,151 @@
+"""Staff accounts, sign-in sessions and API tokens: the AccountStore operations, written once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from inbox.core.errors import DuplicateKey, NotFound
+from inbox.core.model import NewUser, Role, User, UserId
+from storage import events, rows
+from storage.events import EventRow
+from storage.sql import Database, Tx
+
+USER_COLUMNS = (
+    "id, username, display_name, roles, skills, languages, capacity, disabled, created_at, "
+    "presence, teams, channel_capacity, shift"
+)
+_U_USER_COLUMNS = ", ".join("u." + c.strip() for c in USER_COLUMNS.split(","))
+INSERT_USER = f"""
+INSERT INTO users (username, display_name, password_hash, roles, skills, languages, capacity,
+                   is_counselor, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+RETURNING {USER_COLUMNS}
+"""
+GET_USER = f"SELECT {USER_COLUMNS} FROM users WHERE id = $1"
+FIND_LOGIN = f"SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = $1"
+LIST_USERS = f"SELECT {USER_COLUMNS} FROM users ORDER BY username"
+SET_DISABLED = f"UPDATE users SET disabled = $2 WHERE username = $1 RETURNING {USER_COLUMNS}"
+DELETE_USER_SESSIONS = "DELETE FROM sessions WHERE user_id = $1"
+# A disabled counselor's open conversations go back to the queue at their old place (one
+# waiting for the consulter's answer keeps waiting, with no one assigned). A statement of its
+# own, after SET_DISABLED in the same transaction: on PostgreSQL that one waits for a router
+# holding her row, and only then does this one start, with a snapshot that sees its commit.
+RELEASE_ASSIGNED = """
+UPDATE conversations SET assignee_id = NULL, offered_at = NULL, opened_at = NULL,
+    updated_at = $2, status = CASE WHEN status = 'assigned' THEN 'queued' ELSE status END
+WHERE assignee_id = $1 AND status IN ('assigned', 'waiting')
+RETURNING id
+"""
+SET_PASSWORD = "UPDATE users SET password_hash = $2 WHERE id = $1 RETURNING id"
+INSERT_SESSION = """
+INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)
+"""
+SESSION_USER = f"""
+SELECT {_U_USER_COLUMNS}
+FROM sessions s JOIN users u ON u.id = s.user_id
+WHERE s.token_hash = $1 AND s.expires_at > $2 AND NOT u.disabled
+"""
+DELETE_SESSION = "DELETE FROM sessions WHERE token_hash = $1"
+INSERT_TOKEN = """
+INSERT INTO api_tokens (token_hash, user_id, name, created_at) VALUES ($1, $2, $3, $4)
+"""
+TOKEN_USER = f"""
+SELECT {_U_USER_COLUMNS}
+FROM api_tokens t JOIN users u ON u.id = t.user_id
+WHERE t.token_hash = $1 AND NOT u.disabled
+"""
+
+
+class Accounts:
+    """The AccountStore operations of both stores, over the store's Database."""
+
+    _db: Database
+
+    async def create_user(self, user: NewUser, *, now: datetime) -> User:
+        async def op(tx: Tx) -> User:
+            row = await tx.fetchrow(
+                INSERT_USER,
+                user.username,
+                user.display_name,
+                user.password_hash,
+                sorted(user.roles),
+                sorted(user.skills),
+                sorted(user.languages),
+                user.capacity,
+                Role.COUNSELOR in user.roles,
+                now,
+            )
+            assert row is not None
+            created = rows.user(row, tx.parse_time)
+            await events.record(tx, "user_created", now, data={"user_id": created.id})
+            return created
+
+        try:
+            return await self._db.write(op)
+        except DuplicateKey as exc:
+            raise DuplicateKey(f"username {user.username!r} is taken", key="username") from exc
+
+    async def get_user(self, user_id: UserId) -> User:
+        row = await self._db.read(lambda tx: tx.fetchrow(GET_USER, user_id))
+        if row is None:
+            raise NotFound(f"user {user_id} does not exist")
+        return rows.user(row, self._db.parse_time)
+
+    async def find_login(self, username: str) -> tuple[User, str] | None:
+        row = await self._db.read(lambda tx: tx.fetchrow(FIND_LOGIN, username))
+        return None if row is None else (rows.user(row, self._db.parse_time), row[-1])
+
+    async def list_users(self) -> list[User]:
+        found = await self._db.read(lambda tx: tx.fetch(LIST_USERS))
+        return [rows.user(r, self._db.parse_time) for r in found]
+
+    async def set_user_disabled(self, username: str, disabled: bool, *, now: datetime) -> User:
+        async def op(tx: Tx) -> User:
+            row = await tx.fetchrow(SET_DISABLED, username, disabled)
+            if row is None:
+                raise NotFound(f"user {username!r} does not exist")
+            user = rows.user(row, tx.parse_time)
+            kind = "user_disabled" if disabled else "user_enabled"
+            await events.record(tx, kind, now, data={"user_id": user.id})
+            if disabled:
+                await tx.execute(DELETE_USER_SESSIONS, user.id)
+                released = await tx.fetch(RELEASE_ASSIGNED, user.id, now)
+                why = events.data_json({"from_user_id": user.id, "reason": "user_disabled"})
+                await events.record_many(
+                    tx,
+                    [
+                        EventRow(now, "conversation_requeued", conversation_id=c, data=why)
+                        for c in sorted(int(r[0]) for r in released)
+                    ],
+                )
+            return user
+
+        return await self._db.write(op)
+
+    async def set_password_hash(self, user_id: UserId, password_hash: str) -> None:
+        found = await self._db.write(lambda tx: tx.fetchval(SET_PASSWORD, user_id, password_hash))
+        if found is None:
+            raise NotFound(f"user {user_id} does not exist")
+
+    async def create_session(
+        self, token_hash: str, user_id: UserId, *, now: datetime, expires_at: datetime
+    ) -> None:
+        await self._db.write(
+            lambda tx: tx.execute(INSERT_SESSION, token_hash, user_id, now, expires_at)
+        )
+
+    async def session_user(self, token_hash: str, *, now: datetime) -> User | None:
+        row = await self._db.read(lambda tx: tx.fetchrow(SESSION_USER, token_hash, now))
+        return None if row is None else rows.user(row, self._db.parse_time)
+
+    async def delete_session(self, token_hash: str) -> None:
+        await self._db.write(lambda tx: tx.execute(DELETE_SESSION, token_hash))
+
+    async def create_api_token(
+        self, token_hash: str, user_id: UserId, *, name: str, now: datetime
+    ) -> None:
+        await self._db.write(lambda tx: tx.execute(INSERT_TOKEN, token_hash, user_id, name, now))
+
+    async def token_user(self, token_hash: str) -> User | None:
+        row = await self._db.read(lambda tx: tx.fetchrow(TOKEN_USER, token_hash))
+        return None if row is None else rows.user(row, self._db.parse_time)

@@ -1,0 +1,129 @@
+"""PostgreSQL's Database: an asyncpg pool, and the Tx the operations run on."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+
+from inbox.core.errors import StorageError
+from storage.postgres.pool import CONNECTION_LOST, describe_url, open_pool, translated
+from storage.rows import Row, parse_native_time
+from storage.sql import Dialects, Operation, Query, T
+
+# Up to this many rows go in as one pipelined executemany; more by COPY, which costs a
+# round-trip more to start but far less per row.
+COPY_FROM_ROWS = 8
+
+
+def pg_text(query: Query) -> str:
+    return query.postgres if isinstance(query, Dialects) else query
+
+
+class PgTx:
+    """Tx on one pooled asyncpg connection."""
+
+    parse_time = staticmethod(parse_native_time)
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    async def fetch(self, query: Query, *args: Any) -> list[Row]:
+        return list(await self.conn.fetch(pg_text(query), *args))
+
+    async def fetchrow(self, query: Query, *args: Any) -> Row | None:
+        row: Row | None = await self.conn.fetchrow(pg_text(query), *args)
+        return row
+
+    async def fetchval(self, query: Query, *args: Any) -> Any:
+        return await self.conn.fetchval(pg_text(query), *args)
+
+    async def execute(self, query: Query, *args: Any) -> None:
+        await self.conn.execute(pg_text(query), *args)
+
+    async def executemany(self, query: Query, args: Iterable[Sequence[Any]]) -> None:
+        await self.conn.executemany(pg_text(query), args)
+
+    async def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        if len(rows) > COPY_FROM_ROWS:
+            await self.conn.copy_records_to_table(table, records=rows, columns=list(columns))
+        elif rows:
+            marks = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
+            insert = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+            await self.conn.executemany(insert, rows)
+
+
+class PgDatabase:
+    """The pool of one PostgreSQL database; any number of processes may share the database."""
+
+    parse_time = staticmethod(parse_native_time)
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_min: int = 1,
+        pool_max: int = 10,
+        connect_timeout_s: float = 10.0,
+        command_timeout_s: float | None = None,
+    ) -> None:
+        self.url = url
+        self.connect_timeout_s = connect_timeout_s
+        self._command_timeout_s = command_timeout_s
+        self._pool_min = pool_min
+        self._pool_max = pool_max
+        self._pool: Any = None
+        # Names this instance's connections, so its listener can skip its own news.
+        self.instance = f"tsunagu-{secrets.token_hex(6)}"
+
+    def __repr__(self) -> str:
+        return f"PgDatabase({describe_url(self.url)!r})"
+
+    async def open(self) -> None:
+        self._pool = await open_pool(
+            self.url,
+            min_size=self._pool_min,
+            max_size=self._pool_max,
+            timeout_s=self.connect_timeout_s,
+            application_name=self.instance,
+            command_timeout_s=self._command_timeout_s,
+        )
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            try:
+                # A graceful close waits for each connection's goodbye, which a server that is
+                # down or gone silent never answers; shutdown must not hang on it.
+                async with asyncio.timeout(self.connect_timeout_s):
+                    await pool.close()
+            except (TimeoutError, *CONNECTION_LOST, asyncpg.InterfaceError):
+                pool.terminate()
+
+    @property
+    def pool(self) -> Any:
+        if self._pool is None:
+            raise StorageError("PostgresStore used outside `async with`")
+        return self._pool
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Any]:
+        """A pooled connection inside a transaction; asyncpg's errors come out translated."""
+        with translated():
+            async with self.pool.acquire() as conn, conn.transaction():
+                yield conn
+
+    async def write(self, op: Operation[T]) -> T:
+        async with self.transaction() as conn:
+            return await op(PgTx(conn))
+
+    async def read(self, op: Operation[T]) -> T:
+        with translated():
+            async with self.pool.acquire() as conn:
+                return await op(PgTx(conn))

@@ -1,0 +1,215 @@
+"""SQLite's Database: two aiosqlite connections in WAL mode, and the Tx the operations run on.
+
+One connection writes, under one lock: SQLite has a single writer anyway, and holding the lock
+across a transaction keeps two coroutines from interleaving statements inside each other's
+transaction. The other one only reads (query_only), under its own lock and on its own thread,
+so the queue, the staff's screens and the router's snapshot do not wait behind an intake batch:
+in WAL mode a reader sees the last commit and never blocks the writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import sqlite3
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, cast
+
+import aiosqlite
+
+from inbox.core.errors import (
+    DatabaseUnavailable,
+    DuplicateKey,
+    InvalidData,
+    StorageError,
+    error_summary,
+)
+from storage.rows import Row, format_text_time, parse_text_time
+from storage.sql import Dialects, Operation, Query, T, run_sync
+from storage.sqlite.bulk import Insert, insert_rows
+
+
+class SqliteTx:
+    """Tx on the sqlite3 connection, on aiosqlite's thread: each call runs at once (run_sync)."""
+
+    parse_time = staticmethod(parse_text_time)
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    async def fetch(self, query: Query, *args: Any) -> list[Row]:
+        return self.db.execute(sqlite_text(query), values(args)).fetchall()
+
+    async def fetchrow(self, query: Query, *args: Any) -> Row | None:
+        found = self.db.execute(sqlite_text(query), values(args)).fetchall()
+        return found[0] if found else None
+
+    async def fetchval(self, query: Query, *args: Any) -> Any:
+        row = await self.fetchrow(query, *args)
+        return None if row is None else row[0]
+
+    async def execute(self, query: Query, *args: Any) -> None:
+        self.db.execute(sqlite_text(query), values(args)).fetchall()  # steps a RETURNING through
+
+    async def executemany(self, query: Query, args: Iterable[Sequence[Any]]) -> None:
+        self.db.executemany(sqlite_text(query), (values(a) for a in args))
+
+    async def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        insert_rows(self.db, _insert(table, tuple(columns)), [values(r) for r in rows])
+
+
+_PLACEHOLDER = re.compile(r"\$(\d+)")
+
+
+@lru_cache(maxsize=1024)
+def sqlite_text(query: Query) -> str:
+    """The statement as SQLite takes it: `$1` becomes `?1` (SQLite's numbered parameter)."""
+    text = query.sqlite if isinstance(query, Dialects) else query
+    return _PLACEHOLDER.sub(r"?\1", text)
+
+
+@lru_cache(maxsize=64)
+def _insert(table: str, columns: tuple[str, ...]) -> Insert:
+    return Insert(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ",
+        f"({', '.join('?' * len(columns))})",
+    )
+
+
+def values(args: Sequence[Any]) -> tuple[Any, ...]:
+    """Values as the SQLite schema keeps them: times as fixed-width UTC text (so text order is
+    time order), lists and sets as JSON arrays (PostgreSQL's text[] columns)."""
+    return tuple(_value(a) for a in args)
+
+
+def _value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return format_text_time(value)
+    if isinstance(value, list | tuple | frozenset | set):
+        return json.dumps(list(value), ensure_ascii=False)
+    return value
+
+
+class SqliteDatabase:
+    """The connections of one SQLite file. `path` may be ":memory:" only for throwaway use."""
+
+    parse_time = staticmethod(parse_text_time)
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = str(path)
+        self._db: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+        self._read_lock = asyncio.Lock()
+
+    async def open(self) -> None:
+        try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            # Kept at once, so that close() closes them if what follows fails: aiosqlite's
+            # thread is not a daemon, and a connection left open keeps the process from exiting.
+            self._db = db = await aiosqlite.connect(self.path, isolation_level=None)
+            # FULL: a message is acknowledged to its source only after the commit reached the
+            # disk. The WAL mode is set before the reader opens: it is a property of the file.
+            for pragma in ("journal_mode = WAL", "synchronous = FULL", "foreign_keys = ON"):
+                await db.execute(f"PRAGMA {pragma}")
+            await _tune(db)
+            if self.path == ":memory:":
+                self._reader = db  # a second connection would open another, empty database
+            else:
+                self._reader = reader = await aiosqlite.connect(self.path, isolation_level=None)
+                await reader.execute("PRAGMA query_only = ON")
+                await _tune(reader)
+        except (OSError, sqlite3.Error) as exc:
+            await self.close()
+            raise DatabaseUnavailable(f"cannot open SQLite database {self.path}: {exc}") from exc
+
+    async def close(self) -> None:
+        if self._reader is not None and self._reader is not self._db:
+            await self._reader.close()
+        self._reader = None
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
+
+    async def write(self, op: Operation[T]) -> T:
+        return await self.on_db_thread(lambda db: run_sync(op(SqliteTx(db))), write=True)
+
+    async def read(self, op: Operation[T]) -> T:
+        return await self.on_db_thread(lambda db: run_sync(op(SqliteTx(db))), write=False)
+
+    async def on_db_thread(self, fn: Callable[[sqlite3.Connection], T], *, write: bool) -> T:
+        """Run `fn` in one transaction (BEGIN IMMEDIATE to write) as ONE call on aiosqlite's
+        thread: each `await db.execute` is a hand-off to that thread and back, and a batch
+        that took ~30 of them spent more time switching threads than in SQLite. aiosqlite has
+        no public call for this, so `_execute`/`_conn` are used here only; the version range in
+        pyproject.toml and the contract suite guard it."""
+        db, lock = self._connection(write)
+        execute = cast(Callable[..., Awaitable[T]], db._execute)
+        async with lock:
+            try:
+                return await execute(_in_transaction, db._conn, fn, write)
+            except DRIVER_ERRORS as exc:
+                raise translated(exc) from exc
+
+    def _connection(self, write: bool) -> tuple[aiosqlite.Connection, asyncio.Lock]:
+        if self._db is None or self._reader is None:
+            raise StorageError("SqliteStore used outside `async with`")
+        if write or self._reader is self._db:
+            return self._db, self._lock
+        return self._reader, self._read_lock
+
+
+def _in_transaction(
+    db: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T], write: bool
+) -> T:
+    """On the database thread: BEGIN IMMEDIATE (write) or a consistent read, then fn, COMMIT."""
+    db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+    try:
+        result = fn(db)
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+    return result
+
+
+async def _tune(db: aiosqlite.Connection) -> None:
+    # 64 MB of page cache instead of SQLite's 2 MB: the queue's and the intake's look-ups then
+    # stay in memory once the database outgrows a few thousand conversations.
+    for pragma in ("busy_timeout = 5000", "cache_size = -65536"):
+        await db.execute(f"PRAGMA {pragma}")
+
+
+# What binding a value can raise besides sqlite3.Error: a str with a lone surrogate (the
+# error's `object` is the whole text), an int beyond 64 bits. asyncpg raises DataError for both.
+DRIVER_ERRORS = (sqlite3.Error, UnicodeEncodeError, OverflowError)
+# SQLite's own constraint messages name the columns, never the values.
+_CONSTRAINT_FAILED = re.compile(r"(UNIQUE|NOT NULL|FOREIGN KEY) constraint failed(: [\w., ]+)?")
+# An SQLite failure that passes when retried later: another process holds the file past the
+# busy timeout, or the file or its disk is unreadable for now (full disk, NFS, permissions).
+_UNAVAILABLE = ("locked", "busy", "unable to open", "disk i/o error", "readonly database", "full")
+
+
+def translated(exc: Exception) -> StorageError:
+    """The StorageError for a driver error: its type and SQLite's error name, and the message
+    only when it is a constraint's (table.column): no driver text that may quote a value."""
+    summary = f"SQLite {error_summary(exc)}"
+    if isinstance(exc, sqlite3.OperationalError) and any(
+        word in str(exc).lower() for word in _UNAVAILABLE
+    ):
+        return DatabaseUnavailable(summary)
+    constraint = _CONSTRAINT_FAILED.fullmatch(str(exc))
+    if constraint is None:
+        if isinstance(exc, UnicodeEncodeError | OverflowError | sqlite3.DataError):
+            return InvalidData(summary)  # a value the driver cannot bind
+        return StorageError(summary)
+    # Only a unique key is "taken"; a failed CHECK or foreign key is a bad value, not a clash.
+    kind = DuplicateKey if constraint[1] == "UNIQUE" else InvalidData
+    return kind(f"{summary}: {constraint[0]}")
