@@ -26,9 +26,10 @@ NO_DATA = "{}"
 
 
 class EventRow(NamedTuple):
-    """One row of the events table as written; `data` is its JSON text."""
+    """One row of the events table as written; `data` is its JSON text. `at` may be the text
+    SQLite keeps a time as (its intake formats each message's time once)."""
 
-    at: datetime
+    at: datetime | str
     kind: str
     actor_id: int | None = None
     conversation_id: int | None = None

@@ -6,16 +6,19 @@ import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
+from datetime import datetime
 
 from inbox.core.model import (
     NO_LABELS,
     Assign,
+    ChannelKind,
     ConversationId,
     IntakeLabels,
     MessageId,
     StoredInbound,
 )
 from storage.base import KeyedInbound
+from storage.events import EventRow
 
 Key = tuple[str, str]  # (channel, external_id) or (channel, identity_hash)
 _NONE_ASSIGNED: Mapping[int, Assign] = {}
@@ -51,6 +54,34 @@ REPLY_DUE = "auto_reply_due"
 
 def reply_due_data(templates: tuple[str, ...]) -> str:
     return json.dumps({"templates": list(templates)}, ensure_ascii=False)
+
+
+ALERTED = "supervisors_alerted"
+_CHANNEL_DATA = {c.value: json.dumps({"channel": c.value}) for c in ChannelKind}
+
+
+def message_events(
+    at: datetime | str,
+    conversation_id: int,
+    message_id: int,
+    channel: str,
+    *,
+    joined: bool,
+    alert: str | None,
+    templates: tuple[str, ...],
+) -> list[EventRow]:
+    """A new message's events (no body, no address): received; joined a thread from another
+    address; alerted the supervisors; asked for rule replies (so that a restart finds them,
+    AutoReplier.recover)."""
+    c, m = conversation_id, message_id
+    found = [EventRow(at, "message_received", None, c, m, _CHANNEL_DATA[channel])]
+    if joined:
+        found.append(EventRow(at, THREAD_JOINED, None, c, m, THREAD_JOINED_DATA))
+    if alert is not None:
+        found.append(EventRow(at, ALERTED, None, c, m, json.dumps({"reason": alert})))
+    if templates:
+        found.append(EventRow(at, REPLY_DUE, None, c, m, reply_due_data(templates)))
+    return found
 
 
 # Appended to such a message's body, so the counselor reading it sees it (mail_intake marks its

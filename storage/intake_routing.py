@@ -26,6 +26,7 @@ from inbox.core.model import (
     WaitingConversation,
 )
 from storage.base import IntakeRouter
+from storage.events import EventRow
 
 log = logging.getLogger(__name__)
 # contact id -> who last helped her (the latest conversation with an assignee) and when that
@@ -53,13 +54,22 @@ class Threads:
     opened: set[int]  # the identities whose conversation the batch opened
     assigned: dict[int, Assign]  # conversation id -> its assignment at intake
     unassigned: set[int]  # the batch's conversations left without an assignee
-    opened_events: list[tuple[object, ...]]  # (at, kind, conversation, message, data) rows
-    assigned_events: list[tuple[object, ...]]  # written after the messages' own events
+    opened_events: list[EventRow]
+    assigned_events: list[EventRow]  # written after the messages' own events
 
 
-def assigned_event(at: object, conversation_id: int, user_id: int) -> tuple[object, ...]:
-    """The conversation_assigned event a router round writes, with the same data."""
-    return (at, "conversation_assigned", conversation_id, None, _ASSIGNED_DATA.format(user_id))
+def opened_event(at: datetime | str, conversation_id: int) -> EventRow:
+    return EventRow(at, "conversation_opened", conversation_id=conversation_id)
+
+
+def assigned_event(at: datetime | str, conversation_id: int, user_id: int) -> EventRow:
+    """The conversation_assigned event, the same from a router round and from intake."""
+    return EventRow(
+        at,
+        "conversation_assigned",
+        conversation_id=conversation_id,
+        data=_ASSIGNED_DATA.format(user_id),
+    )
 
 
 _ASSIGNED_DATA = '{{"user_id":{},"by":"router"}}'

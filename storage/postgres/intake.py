@@ -8,7 +8,6 @@ batch instead can livelock two writers whose batches share senders.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,11 +16,9 @@ from inbox.core.model import (
     MessageId,
     StoredInbound,
 )
+from storage import events
 from storage.base import IntakeRouter, KeyedInbound
 from storage.intake_plan import (
-    REPLY_DUE,
-    THREAD_JOINED,
-    THREAD_JOINED_DATA,
     answers,
     attachment_rows,
     attachments_json,
@@ -29,12 +26,13 @@ from storage.intake_plan import (
     fresh_items,
     hinted_conversations,
     labels_per_identity,
+    message_events,
     message_keys,
-    reply_due_data,
 )
 from storage.intake_routing import Threads
 from storage.postgres import threads as pt
 from storage.postgres.attachments import insert_attachments
+from storage.postgres.database import PgTx
 from storage.postgres.threads import BatchRaced, columns
 
 FIND_MESSAGES = """
@@ -170,18 +168,14 @@ async def _record_received(
     other_address: set[Key],
     threads: Threads,
 ) -> None:
-    """The batch's events in one statement: the conversations opened, then the messages (no
-    bodies, no addresses), then the assignments made at intake."""
-    events = list(threads.opened_events)
+    """The batch's events (one COPY): the conversations opened, then the messages' own, then
+    the assignments made at intake."""
+    news = list(threads.opened_events)
     for conv_id, channel, external_id, _body, _attachments, at, alert, templates in rows:
-        mid = new_ids[(channel, external_id)]
-        events.append((at, "message_received", conv_id, mid, json.dumps({"channel": channel})))
-        if (channel, external_id) in other_address:
-            events.append((at, THREAD_JOINED, conv_id, mid, THREAD_JOINED_DATA))
-        if alert is not None:
-            events.append((at, ALERTED, conv_id, mid, json.dumps({"reason": alert})))
-        if templates:  # so that a restart finds them (AutoReplier.recover)
-            events.append((at, REPLY_DUE, conv_id, mid, reply_due_data(templates)))
-    events += threads.assigned_events
-    if events:  # an empty COPY would still fire the NOTIFY trigger
-        await conn.copy_records_to_table("events", records=events, columns=EVENT_COLUMNS)
+        key = (channel, external_id)
+        joined = key in other_address
+        news += message_events(
+            at, conv_id, new_ids[key], channel, joined=joined, alert=alert, templates=templates
+        )
+    news += threads.assigned_events
+    await events.record_many(PgTx(conn), news)

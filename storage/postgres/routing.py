@@ -1,5 +1,6 @@
-"""Routing and supervision on PostgreSQL: functions over one asyncpg connection inside the
-transaction PostgresStore opened (mirrors storage/sqlite_routing.py).
+"""The router's snapshot and apply on PostgreSQL, and routing at intake: hand-written for speed
+(the twin of storage/sqlite/routing.py); the rest of the RoutingStore is written once, in
+storage.assignment.
 
 Every change to a counselor's load or availability first locks her users row (FOR NO KEY
 UPDATE, in id order), as apply_assignments does, so routers on several instances and a
@@ -8,101 +9,30 @@ supervisor's change queue behind each other instead of exceeding a capacity.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
-from inbox.core.errors import Conflict, NotFound
-from inbox.core.model import (
-    Assign,
-    ChannelKind,
-    ConversationId,
-    CounselorUpdate,
-    QueueDepth,
-    UserId,
-)
+from inbox.core.model import Assign, RoutingSnapshot, UserId
 from inbox.core.shifts import anyone_free
+from storage import events
+from storage.assignment import PAUSED
 from storage.base import IntakeRouter
-from storage.intake_routing import Opening, route_openings, routing_failed
+from storage.intake_routing import Opening, assigned_event, route_openings, routing_failed
 from storage.postgres import sql as q
+from storage.postgres.database import PgTx
 from storage.postgres.pool import CONNECTION_LOST
 from storage.routing_rows import (
     agents_from_rows,
     channel_loads,
-    counselor_columns,
     fit_assignments,
     waiting_from_rows,
 )
 from storage.rows import parse_native_time as _parse
 
 ROUTING_PAGE = 1000  # the queue a router round (or routing at intake) looks at
-
-LOCK_USER = "SELECT is_counselor FROM users WHERE id = $1 FOR NO KEY UPDATE"
-UPDATE_COUNSELOR = f"UPDATE users SET {{sets}} WHERE id = $1 RETURNING {q.USER_COLUMNS}"
-MARK_OPENED = """
-WITH c AS (
-    UPDATE conversations SET opened_at = $3
-    WHERE id = $1 AND assignee_id = $2 AND opened_at IS NULL AND status <> 'closed'
-    RETURNING id
-), e AS (
-    INSERT INTO events (at, kind, actor_id, conversation_id)
-    SELECT $3, 'offer_opened', $2, id FROM c
-)
-SELECT count(*) FROM c
-"""
-# Back to the queue at its old place (queued_at unchanged), never again to the one who let it
-# lapse. SKIP LOCKED: another instance handling the same offers takes the others.
-REQUEUE_LAPSED = """
-WITH lapsed AS (
-    SELECT id, assignee_id FROM conversations
-    WHERE status = 'assigned' AND opened_at IS NULL AND offered_at < $1
-    ORDER BY offered_at LIMIT $3 FOR UPDATE SKIP LOCKED
-), c AS (
-    UPDATE conversations SET status = 'queued', assignee_id = NULL, offered_at = NULL,
-        updated_at = $2, declined_by = array_append(declined_by, lapsed.assignee_id)
-    FROM lapsed WHERE conversations.id = lapsed.id
-    RETURNING conversations.id, lapsed.assignee_id
-), e AS (
-    INSERT INTO events (at, kind, conversation_id, data)
-    SELECT $2, 'offer_lapsed', id, jsonb_build_object('user_id', assignee_id) FROM c
-)
-SELECT id, assignee_id FROM c ORDER BY id
-"""
-ADD_NOTE = """
-INSERT INTO messages (conversation_id, direction, channel, body, author_id, delivery_status,
-                      created_at)
-VALUES ($1, 'note', $2, $3, $4, 'none', $5)
-"""
-REQUEUE = f"""
-WITH c AS (
-    UPDATE conversations SET status = 'queued', assignee_id = NULL, offered_at = NULL,
-        opened_at = NULL, updated_at = $2
-    WHERE id = $1
-    RETURNING {q.CONVERSATION_COLUMNS}
-), e AS (
-    INSERT INTO events (at, kind, actor_id, conversation_id, data)
-    SELECT $2, 'conversation_requeued', $3, id, $4::jsonb FROM c
-)
-SELECT {q.CONVERSATION_COLUMNS} FROM c
-"""
-SET_PAUSED = """
-WITH s AS (
-    INSERT INTO channel_settings (channel, paused, updated_at) VALUES ($1, $2, $3)
-    ON CONFLICT (channel) DO UPDATE SET paused = $2, updated_at = $3
-)
-INSERT INTO events (at, kind, actor_id, data)
-VALUES ($3, CASE WHEN $2 THEN 'channel_paused' ELSE 'channel_resumed' END, $4,
-        jsonb_build_object('channel', $1::text))
-"""
-PAUSED = "SELECT channel FROM channel_settings WHERE paused ORDER BY channel"
-QUEUE_DEPTH = """
-SELECT channel, priority, count(*), min(queued_at) FROM conversations
-WHERE status = 'queued' AND assignee_id IS NULL
-GROUP BY channel, priority ORDER BY priority DESC, channel
-"""
 
 
 # By the conversations_offers index, as REQUEUE_LAPSED.
@@ -183,6 +113,16 @@ async def _route_at_intake(
     return {a.conversation_id: a for a in fit}
 
 
+async def routing_snapshot(conn: Any) -> RoutingSnapshot:
+    waiting = await conn.fetch(q.WAITING, ROUTING_PAGE)
+    agents = await conn.fetch(q.AGENTS)
+    loads = channel_loads(await conn.fetch(q.CHANNEL_LOADS))
+    return RoutingSnapshot(
+        waiting=waiting_from_rows(waiting, _parse),
+        agents=agents_from_rows(agents, loads, _parse),
+    )
+
+
 async def apply_assignments(conn: Any, assigns: Sequence[Assign], now: datetime) -> list[Assign]:
     # A router round in ONE transaction: counselors, then conversations, then loads (see
     # postgres_sql.LOCK_COUNSELORS for the order).
@@ -201,74 +141,11 @@ async def apply_assignments(conn: Any, assigns: Sequence[Assign], now: datetime)
             now,
             sorted({a.user_id for a in applied}),
         )
+        await events.record_many(
+            PgTx(conn),
+            [
+                assigned_event(now, a.conversation_id, a.user_id)
+                for a in sorted(applied, key=lambda a: a.conversation_id)
+            ],
+        )
     return applied
-
-
-async def update_counselor(
-    conn: Any, user_id: UserId, change: CounselorUpdate, actor_id: UserId, now: datetime
-) -> Any:
-    is_counselor = await conn.fetchval(LOCK_USER, user_id)
-    if is_counselor is None:
-        raise NotFound(f"user {user_id} does not exist")
-    if not is_counselor:
-        raise Conflict(f"user {user_id} is not a counselor")
-    columns = counselor_columns(change)
-    if not columns:
-        return await conn.fetchrow(q.GET_USER, user_id)
-    sets = ", ".join(
-        f"{name} = ${i}" + ("::jsonb" if isinstance(value, dict) or name == "shift" else "")
-        for i, (name, value) in enumerate(columns, start=2)
-    )
-    params = [json.dumps(value) if isinstance(value, dict) else value for _, value in columns]
-    row = await conn.fetchrow(UPDATE_COUNSELOR.format(sets=sets), user_id, *params)
-    data = json.dumps({"user_id": user_id, "fields": change.changed()})
-    await conn.execute(q.INSERT_EVENT, now, "counselor_updated", actor_id, None, None, data)
-    return row
-
-
-async def mark_opened(
-    conn: Any, conversation_id: ConversationId, user_id: UserId, now: datetime
-) -> bool:
-    return bool(await conn.fetchval(MARK_OPENED, conversation_id, user_id, now))
-
-
-async def requeue_lapsed_offers(
-    conn: Any, offered_before: datetime, now: datetime, limit: int
-) -> list[tuple[ConversationId, UserId]]:
-    found = await conn.fetch(REQUEUE_LAPSED, offered_before, now, limit)
-    return [(ConversationId(r[0]), UserId(r[1])) for r in found]
-
-
-async def requeue(
-    conn: Any,
-    conversation_id: ConversationId,
-    actor_id: UserId,
-    note: str | None,
-    now: datetime,
-) -> Any:
-    row = await conn.fetchrow(q.LOCK_CONVERSATION, conversation_id)
-    if row is None:
-        raise NotFound(f"conversation {conversation_id} does not exist")
-    if row[3] == "closed":
-        raise Conflict(f"conversation {conversation_id} is closed")
-    if note:
-        await conn.execute(ADD_NOTE, conversation_id, row[2], note, actor_id, now)
-    data = json.dumps({"from_user_id": row[5], "handover_note": bool(note)})
-    return await conn.fetchrow(REQUEUE, conversation_id, now, actor_id, data)
-
-
-async def set_channel_paused(
-    conn: Any, channel: ChannelKind, paused: bool, actor_id: UserId, now: datetime
-) -> None:
-    await conn.execute(SET_PAUSED, channel.value, paused, now, actor_id)
-
-
-async def paused_channels(conn: Any) -> frozenset[ChannelKind]:
-    return frozenset(ChannelKind(r[0]) for r in await conn.fetch(PAUSED))
-
-
-async def queue_depth(conn: Any) -> list[QueueDepth]:
-    return [
-        QueueDepth(channel=ChannelKind(r[0]), priority=r[1], count=r[2], oldest=_parse(r[3]))
-        for r in await conn.fetch(QUEUE_DEPTH)
-    ]

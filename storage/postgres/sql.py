@@ -175,12 +175,8 @@ WITH c AS (
     FROM unnest($1::bigint[], $2::bigint[]) AS a(conversation_id, user_id)
     WHERE conversations.id = a.conversation_id
     RETURNING conversations.id, a.user_id
-), u AS (
-    UPDATE users SET last_assigned_at = $3 WHERE id = ANY($4::bigint[])
 )
-INSERT INTO events (at, kind, conversation_id, data)
-SELECT $3, 'conversation_assigned', id, jsonb_build_object('user_id', user_id, 'by', 'router')
-FROM c ORDER BY id
+UPDATE users SET last_assigned_at = $3 WHERE id = ANY($4::bigint[])
 """
 
 # ---- outbox ---------------------------------------------------------------------------------

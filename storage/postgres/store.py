@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
+from datetime import datetime
 from typing import Any, Self
 
 from inbox.core.errors import Conflict, DatabaseUnavailable, SchemaMismatch, StorageError
-from inbox.core.model import StoredInbound
+from inbox.core.model import Assign, RoutingSnapshot, StoredInbound
 from storage import rows
 from storage.accounts import Accounts
+from storage.assignment import Assignment
 from storage.base import SCHEMA_VERSION, FeedCursor, FeedPage, IntakeRouter, KeyedInbound
 from storage.events import EventLog
 from storage.postgres import listen as postgres_listen
+from storage.postgres import routing as postgres_routing
 from storage.postgres import sql as q
 from storage.postgres.attachments import PostgresAttachments
 from storage.postgres.conversations import PostgresConversations
@@ -38,6 +41,7 @@ MIGRATION_TIMEOUT_S = 3600.0
 
 class PostgresStore(
     Accounts,
+    Assignment,
     EventLog,
     PostgresDelegates,
     PostgresConversations,
@@ -142,6 +146,23 @@ class PostgresStore(
                             f"writers after {attempt} attempts; the source should redeliver"
                         ) from exc
         raise AssertionError("unreachable")
+
+    # ---- routing: the router's two, hand-written ----------------------------------------
+    async def routing_snapshot(self) -> RoutingSnapshot:
+        # One snapshot for all three queries, so loads and the queue describe the same moment.
+        with translated():
+            async with (
+                self.pool.acquire() as conn,
+                conn.transaction(isolation="repeatable_read", readonly=True),
+            ):
+                snapshot: RoutingSnapshot = await postgres_routing.routing_snapshot(conn)
+        return snapshot
+
+    async def apply_assignments(self, assigns: Sequence[Assign], *, now: datetime) -> list[Assign]:
+        if not assigns:
+            return []
+        async with self._db.transaction() as conn:
+            return await postgres_routing.apply_assignments(conn, assigns, now)
 
     # ---- events -------------------------------------------------------------------------
     async def feed_start(self) -> FeedCursor:

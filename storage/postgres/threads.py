@@ -14,7 +14,13 @@ from typing import Any
 from inbox.core.model import NO_LABELS, Assign, IntakeLabels
 from storage.base import IntakeRouter, KeyedInbound
 from storage.intake_plan import first_per_identity, identity_key
-from storage.intake_routing import Opening, Threads, assigned_event, unassigned_after
+from storage.intake_routing import (
+    Opening,
+    Threads,
+    assigned_event,
+    opened_event,
+    unassigned_after,
+)
 from storage.postgres.routing import route_at_intake
 
 Key = tuple[str, str]
@@ -235,10 +241,10 @@ async def find_or_open_conversations(
         opened={o.identity_id for o in opened},
         assigned=assigned,
         unassigned=unassigned_after(opened, assigned, unassigned),
-        opened_events=[
-            (o.at, "conversation_opened", o.conversation_id, None, "{}") for o in opened
+        opened_events=[opened_event(o.at, o.conversation_id) for o in opened],
+        assigned_events=[
+            assigned_event(now, c, a.user_id) for c, a in sorted(assigned.items()) if now
         ],
-        assigned_events=[assigned_event(now, c, a.user_id) for c, a in sorted(assigned.items())],
     )
 
 

@@ -14,17 +14,15 @@ from collections.abc import Sequence
 from inbox.core.model import (
     NO_LABELS,
     Assign,
-    ChannelKind,
     ConversationId,
     IntakeLabels,
     MessageId,
     StoredInbound,
 )
+from storage import events
 from storage.base import IntakeRouter, KeyedInbound
+from storage.events import EventRow
 from storage.intake_plan import (
-    REPLY_DUE,
-    THREAD_JOINED,
-    THREAD_JOINED_DATA,
     AttachmentRow,
     answers,
     attachment_rows,
@@ -34,13 +32,15 @@ from storage.intake_plan import (
     hinted_conversations,
     identity_key,
     labels_per_identity,
+    message_events,
     message_keys,
-    reply_due_data,
 )
-from storage.intake_routing import Opening, Threads, assigned_event, unassigned_after
+from storage.intake_routing import Opening, Threads, assigned_event, opened_event, unassigned_after
 from storage.rows import format_text_time
+from storage.sql import run_sync
 from storage.sqlite.attachments import insert_attachments
 from storage.sqlite.bulk import Insert, insert_rows
+from storage.sqlite.database import SqliteTx
 from storage.sqlite.routing import route_at_intake
 
 FIND_MESSAGES = """
@@ -88,9 +88,6 @@ INSERT_MESSAGES = Insert(
     " attachments, delivery_status, created_at) VALUES ",
     "(?, ?, 'inbound', ?, ?, ?, ?, 'received', ?)",
 )
-INSERT_EVENTS = Insert(
-    "INSERT INTO events (at, kind, conversation_id, message_id, data) VALUES ", "(?, ?, ?, ?, ?)"
-)
 # A consulter writing again puts a conversation that waited on her back in front of a counselor.
 TOUCH_CONVERSATION = """
 UPDATE conversations SET
@@ -114,9 +111,6 @@ UPDATE conversations SET
         SELECT value FROM json_each(tags) UNION SELECT value FROM json_each(?4)))
 WHERE id = ?5
 """
-
-
-ALERTED = "supervisors_alerted"
 
 
 def _rows(db: sqlite3.Connection, sql: str, payload: object) -> list[sqlite3.Row]:
@@ -181,7 +175,7 @@ def _save(
     conversation_of = threads.conversation_of
 
     messages: list[tuple[object, ...]] = []
-    events = list(threads.opened_events)  # then the messages' own, then the assignments
+    news = list(threads.opened_events)  # then the messages' own, then the assignments
     contents: list[AttachmentRow] = []
     mid = next_id.take_many("messages", len(new))
     for (key, item), ident, at in zip(fresh.items(), idents, ats, strict=True):
@@ -194,18 +188,18 @@ def _save(
             messages.append((mid, conv_id, key[0], key[1], msg.body, attachments_json(item), at))
         else:
             messages.append((mid, conv_id, key[0], key[1], msg.body, "[]", at))
-        events.append((at, "message_received", conv_id, mid, _CHANNEL_DATA[key[0]]))
-        if key in other_address:
-            events.append((at, THREAD_JOINED, conv_id, mid, THREAD_JOINED_DATA))
-        if item.labels.alert is not None:
-            events.append((at, ALERTED, conv_id, mid, json.dumps({"reason": item.labels.alert})))
-        if item.labels.auto_replies:  # so that a restart finds them (AutoReplier.recover)
-            events.append((at, REPLY_DUE, conv_id, mid, reply_due_data(item.labels.auto_replies)))
-    events += threads.assigned_events  # after the messages, as a router round's would be
+        labels = item.labels
+        news += message_events(
+            *(at, conv_id, mid, key[0]),
+            joined=key in other_address,
+            alert=labels.alert,
+            templates=labels.auto_replies,
+        )
+    news += threads.assigned_events  # after the messages, as a router round's would be
     insert_rows(db, INSERT_MESSAGES, messages)
     if contents:
         insert_attachments(db, contents)
-    insert_rows(db, INSERT_EVENTS, events)
+    run_sync(events.record_many(SqliteTx(db), news))
     return answers(
         keys,
         stored,
@@ -220,9 +214,6 @@ def _tags(labels: IntakeLabels) -> str:
     if not labels.tags:
         return "[]"
     return json.dumps(sorted(labels.tags), ensure_ascii=False)
-
-
-_CHANNEL_DATA = {c.value: json.dumps({"channel": c.value}) for c in ChannelKind}
 
 
 class _NextIds:
@@ -321,8 +312,8 @@ def _find_or_open_conversations(
         assigned, routed_at = route_at_intake(db, router, openings, returning)
         now = format_text_time(routed_at)
     rows: list[tuple[object, ...]] = []
-    events: list[tuple[object, ...]] = []
-    assigned_events: list[tuple[object, ...]] = []
+    opened: list[EventRow] = []
+    assigned_events: list[EventRow] = []
     for o, at in zip(openings, opened_at, strict=True):
         last, labels = last_at[o.identity_id], o.labels
         given = assigned.get(o.conversation_id)
@@ -337,7 +328,7 @@ def _find_or_open_conversations(
                 *(at, labels.language, assignee, offered),
             )
         )
-        events.append((at, "conversation_opened", o.conversation_id, None, "{}"))
+        opened.append(opened_event(at, o.conversation_id))
         if given is not None:
             assigned_events.append(assigned_event(now, o.conversation_id, given.user_id))
     insert_rows(db, INSERT_CONVERSATIONS, rows)
@@ -349,7 +340,7 @@ def _find_or_open_conversations(
         opened={o.identity_id for o in openings},
         assigned=assigned,
         unassigned=unassigned_after(openings, assigned, unassigned_before),
-        opened_events=events,
+        opened_events=opened,
         assigned_events=assigned_events,
     )
 

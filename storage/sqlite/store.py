@@ -24,12 +24,14 @@ from inbox.core.errors import (
     SchemaMismatch,
     StorageError,
 )
-from inbox.core.model import StoredInbound
+from inbox.core.model import Assign, RoutingSnapshot, StoredInbound
 from storage import rows
 from storage.accounts import Accounts
+from storage.assignment import Assignment
 from storage.base import SCHEMA_VERSION, FeedCursor, FeedPage, IntakeRouter, KeyedInbound
 from storage.events import EventLog
 from storage.rows import format_text_time as _ts
+from storage.sqlite import routing as sqlite_routing
 from storage.sqlite.attachments import SqliteAttachments
 from storage.sqlite.base import T
 from storage.sqlite.conversations import SqliteConversations
@@ -43,7 +45,13 @@ _parse = rows.parse_text_time
 
 
 class SqliteStore(
-    Accounts, EventLog, SqliteDelegates, SqliteConversations, SqliteAttachments, SqliteOutbox
+    Accounts,
+    Assignment,
+    EventLog,
+    SqliteDelegates,
+    SqliteConversations,
+    SqliteAttachments,
+    SqliteOutbox,
 ):
     """Store on one SQLite file (storage.sqlite.database). `path` may be ":memory:" only for
     throwaway use.
@@ -144,6 +152,19 @@ class SqliteStore(
             return []
         return await self._on_db_thread(
             lambda db: save_inbound_batch(db, items, router), write=True
+        )
+
+    # ---- routing: the router's two, hand-written ----------------------------------------
+    async def routing_snapshot(self) -> RoutingSnapshot:
+        # One read transaction, so loads and the queue describe the same moment.
+        return await self._db.on_db_thread(sqlite_routing.routing_snapshot, write=False)
+
+    async def apply_assignments(self, assigns: Sequence[Assign], *, now: datetime) -> list[Assign]:
+        if not assigns:
+            return []
+        # Holding the write transaction, nobody can change loads between the check and the write.
+        return await self._db.on_db_thread(
+            lambda db: sqlite_routing.apply_assignments(db, assigns, now), write=True
         )
 
     # ---- events -------------------------------------------------------------------------
