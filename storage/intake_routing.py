@@ -13,7 +13,7 @@ import logging
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from inbox.core.model import (
     AgentLoad,
@@ -34,6 +34,11 @@ log = logging.getLogger(__name__)
 Previous = Mapping[int, tuple[UserId, datetime]]
 
 
+# A time as a store's intake carries it: a datetime (PostgreSQL), or SQLite's text form, made
+# once per message.
+Stamp = TypeVar("Stamp", datetime, str)
+
+
 class Opening(NamedTuple):
     """A conversation the batch opens, under the id the store drew for it. A named tuple: a
     batch makes thousands, and it is the cheapest immutable record."""
@@ -44,6 +49,55 @@ class Opening(NamedTuple):
     channel: ChannelKind
     at: datetime  # the identity's first message in the batch: created_at and queued_at
     labels: IntakeLabels
+
+
+class NewConversation(NamedTuple):
+    """A conversation the batch opens, as both stores insert it: the columns of conversations,
+    in the order of storage.sqlite.intake.INSERT_CONVERSATIONS."""
+
+    id: int
+    contact_id: int
+    identity_id: int
+    channel: str
+    status: str
+    created_at: Any  # a Stamp, like every time here
+    updated_at: Any
+    queued_at: Any
+    last_inbound_at: Any
+    priority: int
+    skill: str | None
+    team: str | None
+    tags: str  # JSON array
+    awaiting_since: Any
+    language: str | None
+    assignee_id: int | None
+    offered_at: Any
+
+
+def new_conversation(
+    opening: Opening, *, at: Stamp, last: Stamp, given: Assign | None, now: Stamp, tags: str
+) -> NewConversation:
+    """The row of an opening: queued, or assigned at intake (`now`: when routing decided). Its
+    first message `at` is when it was created and queued and since when she waits; updated_at
+    is her latest message, or the assignment, as a router round's apply leaves it."""
+    labels = opening.labels
+    return NewConversation(
+        *(opening.conversation_id, opening.contact_id, opening.identity_id),
+        channel=str(opening.channel),
+        status="queued" if given is None else "assigned",
+        created_at=at,
+        updated_at=last if given is None else max(last, now),
+        queued_at=at,
+        last_inbound_at=last,
+        priority=labels.priority,
+        skill=labels.skill,
+        team=labels.team,
+        tags=tags,
+        awaiting_since=at,
+        language=labels.language,
+        assignee_id=None if given is None else given.user_id,
+        offered_at=None if given is None else now,
+    )
 
 
 @dataclass(slots=True, kw_only=True)

@@ -15,9 +15,11 @@ from inbox.core.model import NO_LABELS, Assign, IntakeLabels
 from storage.base import IntakeRouter, KeyedInbound
 from storage.intake_plan import first_per_identity, identity_key
 from storage.intake_routing import (
+    NewConversation,
     Opening,
     Threads,
     assigned_event,
+    new_conversation,
     opened_event,
     unassigned_after,
 )
@@ -74,18 +76,22 @@ SELECT nextval(pg_get_serial_sequence('conversations', 'id')) FROM generate_seri
 # Tags travel as JSON text: unnest() would flatten an array of arrays.
 # `at` is the identity's first message in the batch, `last` its latest: a conversation opened
 # here is written in its final state, not touched again by TOUCH_CONVERSATIONS.
+# The columns of intake_routing.NewConversation, in its order.
 INSERT_CONVERSATIONS = """
 INSERT INTO conversations (id, contact_id, identity_id, channel, status, created_at, updated_at,
                            queued_at, last_inbound_at, priority, skill, team, tags,
                            awaiting_since, language, assignee_id, offered_at)
-SELECT id, contact_id, identity_id, channel, status, at, updated, at, last, priority, skill,
-       team, ARRAY(SELECT jsonb_array_elements_text(tags::jsonb)), at, language, assignee_id,
-       offered_at
-FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::timestamptz[], $6::int[],
-            $7::text[], $8::text[], $9::text[], $10::text[], $11::timestamptz[], $12::text[],
-            $13::bigint[], $14::timestamptz[], $15::timestamptz[]) WITH ORDINALITY
-     AS u(id, contact_id, identity_id, channel, at, priority, skill, team, tags, language, last,
-          status, assignee_id, offered_at, updated, ord)
+SELECT id, contact_id, identity_id, channel, status, created_at, updated_at, queued_at,
+       last_inbound_at, priority, skill, team,
+       ARRAY(SELECT jsonb_array_elements_text(tags::jsonb)), awaiting_since, language,
+       assignee_id, offered_at
+FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[],
+            $6::timestamptz[], $7::timestamptz[], $8::timestamptz[], $9::timestamptz[],
+            $10::int[], $11::text[], $12::text[], $13::text[], $14::timestamptz[], $15::text[],
+            $16::bigint[], $17::timestamptz[]) WITH ORDINALITY
+     AS u(id, contact_id, identity_id, channel, status, created_at, updated_at, queued_at,
+          last_inbound_at, priority, skill, team, tags, awaiting_since, language, assignee_id,
+          offered_at, ord)
 ORDER BY ord
 ON CONFLICT (identity_id) WHERE status <> 'closed' DO NOTHING
 RETURNING identity_id, id
@@ -209,19 +215,18 @@ async def find_or_open_conversations(
     if router is not None:
         returning = {o.contact_id for o in openings} - new_contacts
         assigned, now = await route_at_intake(conn, router, openings, returning)
-    rows = []
-    for o in openings:
-        lab, given, last = o.labels, assigned.get(o.conversation_id), last_at[o.identity_id]
-        rows.append(
-            (
-                *(o.conversation_id, o.contact_id, o.identity_id, str(o.channel), o.at),
-                *(lab.priority, lab.skill, lab.team, tags_json(lab), lab.language, last),
-                *(("queued", None, None) if given is None else ("assigned", given.user_id, now)),
-                # updated_at as a router round's apply leaves it: the time of the assignment
-                last if given is None or now is None else max(last, now),
-            )
+    rows = [
+        new_conversation(
+            o,
+            at=o.at,
+            last=last_at[o.identity_id],
+            given=assigned.get(o.conversation_id),
+            now=now or o.at,  # read only for an assigned one, and those have it
+            tags=tags_json(o.labels),
         )
-    inserted = await conn.fetch(INSERT_CONVERSATIONS, *columns(rows, 15))
+        for o in openings
+    ]
+    inserted = await conn.fetch(INSERT_CONVERSATIONS, *columns(rows, len(NewConversation._fields)))
     opened_ids = {int(r[1]) for r in inserted}
     found.update({int(r[0]): int(r[1]) for r in inserted})
     raced = [o.identity_id for o in openings if o.conversation_id not in opened_ids]

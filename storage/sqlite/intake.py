@@ -35,7 +35,15 @@ from storage.intake_plan import (
     message_events,
     message_keys,
 )
-from storage.intake_routing import Opening, Threads, assigned_event, opened_event, unassigned_after
+from storage.intake_routing import (
+    NewConversation,
+    Opening,
+    Threads,
+    assigned_event,
+    new_conversation,
+    opened_event,
+    unassigned_after,
+)
 from storage.rows import format_text_time
 from storage.sql import run_sync
 from storage.sqlite.attachments import insert_attachments
@@ -311,23 +319,13 @@ def _find_or_open_conversations(
         returning = {o.contact_id for o in openings} - new_contacts
         assigned, routed_at = route_at_intake(db, router, openings, returning)
         now = format_text_time(routed_at)
-    rows: list[tuple[object, ...]] = []
+    rows: list[NewConversation] = []
     opened: list[EventRow] = []
     assigned_events: list[EventRow] = []
     for o, at in zip(openings, opened_at, strict=True):
-        last, labels = last_at[o.identity_id], o.labels
         given = assigned.get(o.conversation_id)
-        if given is None:
-            status, assignee, offered, updated = "queued", None, None, last
-        else:  # updated_at as a router round's apply leaves it: the time of the assignment
-            status, assignee, offered, updated = "assigned", given.user_id, now, max(last, now)
-        rows.append(
-            (
-                *(o.conversation_id, o.contact_id, o.identity_id, str(o.channel), status, at),
-                *(updated, at, last, labels.priority, labels.skill, labels.team, _tags(labels)),
-                *(at, labels.language, assignee, offered),
-            )
-        )
+        last, tags = last_at[o.identity_id], _tags(o.labels)
+        rows.append(new_conversation(o, at=at, last=last, given=given, now=now, tags=tags))
         opened.append(opened_event(at, o.conversation_id))
         if given is not None:
             assigned_events.append(assigned_event(now, o.conversation_id, given.user_id))
