@@ -66,7 +66,7 @@ async def list_events(tx: Tx, after_id: int, limit: int) -> list[Event]:
     return [rows.event(r, tx.parse_time) for r in await tx.fetch(LIST_EVENTS, after_id, limit)]
 
 
-class EventLog:
+class Events:
     """The EventLog operations both stores share (the live tail is per dialect)."""
 
     _db: Database

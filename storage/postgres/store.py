@@ -13,7 +13,7 @@ from storage import rows
 from storage.accounts import Accounts
 from storage.assignment import Assignment
 from storage.base import SCHEMA_VERSION, FeedCursor, FeedPage, IntakeRouter, KeyedInbound
-from storage.events import EventLog
+from storage.events import Events
 from storage.postgres import listen as postgres_listen
 from storage.postgres import routing as postgres_routing
 from storage.postgres import sql as q
@@ -42,7 +42,7 @@ MIGRATION_TIMEOUT_S = 3600.0
 class PostgresStore(
     Accounts,
     Assignment,
-    EventLog,
+    Events,
     PostgresDelegates,
     PostgresConversations,
     PostgresAttachments,

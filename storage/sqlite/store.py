@@ -29,7 +29,7 @@ from storage import rows
 from storage.accounts import Accounts
 from storage.assignment import Assignment
 from storage.base import SCHEMA_VERSION, FeedCursor, FeedPage, IntakeRouter, KeyedInbound
-from storage.events import EventLog
+from storage.events import Events
 from storage.rows import format_text_time as _ts
 from storage.sqlite import routing as sqlite_routing
 from storage.sqlite.attachments import SqliteAttachments
@@ -47,7 +47,7 @@ _parse = rows.parse_text_time
 class SqliteStore(
     Accounts,
     Assignment,
-    EventLog,
+    Events,
     SqliteDelegates,
     SqliteConversations,
     SqliteAttachments,

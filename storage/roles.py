@@ -1,0 +1,279 @@
+"""The Store's roles beside intake and routing (storage.base): each service takes only its own.
+
+Each operation's contract; the area module named beside each role holds its one implementation
+for both stores. Timestamps go in and come out as aware UTC datetimes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from inbox.core.model import (
+    Anonymity,
+    Attachment,
+    AwaitingAnswer,
+    ChannelKind,
+    ContactAddress,
+    ContactFacts,
+    Conversation,
+    ConversationId,
+    ConversationStatus,
+    DeadlineChange,
+    LastArrival,
+    MailCursor,
+    MailThread,
+    Message,
+    MessageId,
+    NewUser,
+    OutboxId,
+    OutboxItem,
+    User,
+    UserId,
+)
+
+
+class PolicyStore(Protocol):
+    """Automatic replies, privacy and response deadlines (storage.policies)."""
+
+    async def claim_auto_reply(
+        self,
+        conversation_id: ConversationId,
+        kind: str,
+        *,
+        body: str,
+        discreet_body: str,
+        now: datetime,
+    ) -> Message | None:
+        """Queue an automatic reply of this kind unless the conversation already had one (ever,
+        across restarts and instances) or is closed: the message (discreet_body when the contact
+        asked for discretion) and its outbox row, in one transaction with an auto_reply_queued
+        event. None when nothing was queued. Raises NotFound."""
+
+    async def set_discretion(
+        self, conversation_id: ConversationId, discretion: bool, *, actor_id: UserId, now: datetime
+    ) -> None:
+        """The consulter asked for (or no longer needs) discretion: her contact's automatic
+        replies use the neutral texts. Raises NotFound."""
+
+    async def contact_facts(
+        self, identities: Sequence[tuple[ChannelKind, str]]
+    ) -> dict[tuple[ChannelKind, str], ContactFacts]:
+        """What is known of each sender (channel, identity hash) that wrote before; a sender
+        missing from the answer is new (inbox.core.model.NEW_SENDER). For rules at intake."""
+
+    async def contact_address(self, conversation_id: ConversationId) -> ContactAddress:
+        """The raw address to reply to and the contact's privacy settings. Callers decide who
+        may see it (inbox.privacy) and audit every reveal. Raises NotFound."""
+
+    async def set_anonymity(
+        self,
+        conversation_id: ConversationId,
+        mode: Anonymity | None,
+        *,
+        actor_id: UserId,
+        now: datetime,
+    ) -> None:
+        """Set the contact's own anonymity mode (None: her channel's default), with an
+        anonymity_set event. Raises NotFound."""
+
+    async def due_rule_replies(self, *, since: datetime) -> list[LastArrival]:
+        """The rules' reply templates asked for by messages of open conversations whose
+        consulter last wrote at `since` or later (the intake records them as
+        `auto_reply_due` events), one per such message: what a stopped process may have left
+        unqueued. Templates already sent are among them: the claim skips those."""
+
+    async def unreplied_arrivals(self, kind: str, *, since: datetime) -> list[LastArrival]:
+        """Open conversations that never had an automatic reply of this kind and whose
+        consulter last wrote at `since` or later: the replies a stopped process may have left
+        unqueued (AutoReplier.recover decides which are due)."""
+
+    async def recent_handling_s(self, *, limit: int = 50) -> float | None:
+        """Mean seconds from assignment to close over the last `limit` closed conversations."""
+
+    async def awaiting_answers(self, *, limit: int = 2000) -> list[AwaitingAnswer]:
+        """Open conversations whose consulter waits for a person's answer, longest first."""
+
+    async def apply_deadlines(
+        self, changes: Sequence[DeadlineChange], *, urgent_priority: int, now: datetime
+    ) -> list[DeadlineChange]:
+        """Write the due times, and record each alarm at most once per wait (across instances):
+        a warning (deadline_warning event), or a breach (deadline_breached event; the priority
+        rises to `urgent_priority`, declined_by is cleared, and an unopened offer goes back to
+        the queue). A reply clears both. Returns the alarms recorded by this call."""
+
+
+class DeskStore(Protocol):
+    """The counselor's desk: conversations, messages, attachments (storage.desk)."""
+
+    async def get_conversation(self, conversation_id: ConversationId) -> Conversation:
+        """Raises NotFound."""
+
+    async def list_conversations(
+        self,
+        *,
+        statuses: Collection[ConversationStatus],
+        visible_to: UserId | None = None,
+        channels: Collection[ChannelKind] | None = None,
+        limit: int = 200,
+    ) -> list[Conversation]:
+        """Most urgent, then oldest first. With `visible_to`, only the conversations assigned
+        to that user plus the unassigned queued ones."""
+
+    async def list_messages(
+        self, conversation_id: ConversationId, *, include_notes: bool = True, limit: int = 500
+    ) -> list[Message]:
+        """Oldest first. Raises NotFound for an unknown conversation."""
+
+    async def get_message(self, message_id: MessageId) -> Message:
+        """One message of any conversation (its attachments listed, not their content).
+        Raises NotFound."""
+
+    async def attachment(self, message_id: MessageId, position: int) -> tuple[Attachment, bytes]:
+        """The stored content of the message's attachment at `position` (its index in
+        Message.attachments), with the attachment listed as stored. Raises NotFound for an
+        unknown message or position, and for an attachment listed with stored=False (refused
+        by its channel, e.g. over [mail].max_attachment_bytes)."""
+
+    async def add_reply(
+        self, conversation_id: ConversationId, *, author_id: UserId, body: str, now: datetime
+    ) -> Message:
+        """Store an outbound message and its outbox row (pending) in one transaction; the
+        conversation becomes WAITING. Raises NotFound, or Conflict when it is closed."""
+
+    async def add_note(
+        self, conversation_id: ConversationId, *, author_id: UserId, body: str, now: datetime
+    ) -> Message:
+        """Store an internal note (never sent). Raises NotFound."""
+
+    async def assign(
+        self,
+        conversation_id: ConversationId,
+        user_id: UserId,
+        *,
+        actor_id: UserId,
+        now: datetime,
+        capacity: int | None,
+    ) -> Conversation:
+        """Give an open conversation to a counselor. With `capacity`, only while her load is
+        below it; None overrides the check (a supervisor's decision). Raises NotFound, or
+        Conflict when closed, the user is not an enabled counselor, or she is at capacity."""
+
+    async def close(
+        self, conversation_id: ConversationId, *, actor_id: UserId, now: datetime
+    ) -> Conversation:
+        """Close an open conversation. Raises NotFound, or Conflict when already closed."""
+
+    async def consulter_history(
+        self,
+        channel: ChannelKind,
+        identity_hash: str,
+        *,
+        limit: int = 200,
+        before: MessageId | None = None,
+    ) -> list[Message]:
+        """The latest `limit` inbound and outbound messages (never notes) of this identity's
+        latest conversation on the channel, oldest first; with `before`, only those with a
+        smaller id (the page before it). Empty for an unknown identity."""
+
+
+class OutboxStore(Protocol):
+    """Replies waiting to be sent, claimed across instances (storage.outbox)."""
+
+    async def claim_outbox(self, *, now: datetime, limit: int, lease_s: float) -> list[OutboxItem]:
+        """Claim up to `limit` due pending sends for `lease_s` seconds (each claimed by one
+        caller only, across processes); an unfinished claim becomes due again after the lease."""
+
+    async def mark_sent(self, outbox_id: OutboxId, *, provider_id: str, now: datetime) -> None:
+        """Record delivery to the channel; the message becomes SENT."""
+
+    async def mark_retry(
+        self, outbox_id: OutboxId, *, error: str, retry_at: datetime, now: datetime
+    ) -> None:
+        """Record a failed attempt; due again at `retry_at`."""
+
+    async def mark_failed(self, outbox_id: OutboxId, *, error: str, now: datetime) -> None:
+        """Give up; the message becomes FAILED and an event tells the counselor."""
+
+    async def next_outbox_due(self) -> datetime | None:
+        """When the earliest pending send (or expired claim) is due; None when none is."""
+
+    async def mark_bounced(self, provider_ids: Sequence[str], *, now: datetime) -> list[MessageId]:
+        """Replies reported undeliverable after they were sent (a bounce names the Message-ID).
+
+        Matches outbox rows with status 'sent' whose provider_id equals one of `provider_ids`,
+        both compared with surrounding angle brackets stripped (`<x>` and `x` alike). Each one,
+        in ONE transaction: the outbox row becomes failed with last_error 'bounced', its message
+        FAILED (external_id kept), and a reply_failed event (the kind mark_failed writes) with
+        data {"error": "bounced", "reason": "bounced"}. Unknown ids, and rows not 'sent'
+        (pending, failed, already bounced), are ignored, so a repeated bounce marks nothing.
+        Returns the ids of the messages marked now, in id order."""
+
+
+class MailState(Protocol):
+    """Where the mail channel stands: mailbox cursors and threads (storage.mail_state)."""
+
+    async def mail_cursor(self, mailbox: str) -> MailCursor | None:
+        """How far `mailbox` (the channel's key for it) has been read; None before its first
+        save_mail_cursor."""
+
+    async def save_mail_cursor(self, mailbox: str, cursor: MailCursor, *, now: datetime) -> None:
+        """Record how far `mailbox` has been read (an upsert). With the stored UIDVALIDITY,
+        last_uid only moves forward: a slow writer saving an older UID leaves the newer one
+        (checked in the database, so also across instances). A different UIDVALIDITY replaces
+        the stored cursor, last_uid included, since the old UIDs mean nothing any more."""
+
+    async def mail_thread(self, conversation_id: ConversationId) -> MailThread | None:
+        """The conversation's mail thread; None when none was saved (or no such conversation)."""
+
+    async def save_mail_threads(
+        self, threads: Sequence[tuple[ConversationId, MailThread]], *, now: datetime
+    ) -> None:
+        """Upsert each conversation's mail thread, all in ONE transaction, in the given order (a
+        later entry for the same conversation wins). last_message_id and references (kept in
+        their order) replace the stored ones; the stored subject stays when the new one is
+        empty or blank. Raises NotFound, storing nothing, when a conversation does not exist."""
+
+
+class AccountStore(Protocol):
+    """Staff accounts, sign-in sessions and API tokens (storage.accounts)."""
+
+    async def create_user(self, user: NewUser, *, now: datetime) -> User:
+        """Raises DuplicateKey when the username is taken."""
+
+    async def get_user(self, user_id: UserId) -> User:
+        """Raises NotFound."""
+
+    async def find_login(self, username: str) -> tuple[User, str] | None:
+        """The user and her password hash, or None."""
+
+    async def list_users(self) -> list[User]:
+        """All users, by username."""
+
+    async def set_user_disabled(self, username: str, disabled: bool, *, now: datetime) -> User:
+        """Disabling ends her sessions (and her tokens' effect) and takes her open conversations
+        back to the queue (a conversation_requeued event each), in one transaction. Raises
+        NotFound."""
+
+    async def set_password_hash(self, user_id: UserId, password_hash: str) -> None:
+        """Replace the hash (argon2 rehash on login). Raises NotFound."""
+
+    async def create_session(
+        self, token_hash: str, user_id: UserId, *, now: datetime, expires_at: datetime
+    ) -> None:
+        """Store a browser session by the hash of its cookie value."""
+
+    async def session_user(self, token_hash: str, *, now: datetime) -> User | None:
+        """The enabled user of an unexpired session, else None."""
+
+    async def delete_session(self, token_hash: str) -> None:
+        """Sign out; unknown hashes are ignored."""
+
+    async def create_api_token(
+        self, token_hash: str, user_id: UserId, *, name: str, now: datetime
+    ) -> None:
+        """Store an API token by its hash."""
+
+    async def token_user(self, token_hash: str) -> User | None:
+        """The enabled user of an API token, else None."""
