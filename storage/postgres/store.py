@@ -12,6 +12,8 @@ from storage import rows
 from storage.accounts import Accounts
 from storage.base import SCHEMA_VERSION, FeedCursor, FeedPage, IntakeRouter, KeyedInbound
 from storage.events import EventLog
+from storage.mail_state import MailState
+from storage.outbox import Outbox
 from storage.postgres import listen as postgres_listen
 from storage.postgres import sql as q
 from storage.postgres.attachments import PostgresAttachments
@@ -19,7 +21,6 @@ from storage.postgres.conversations import PostgresConversations
 from storage.postgres.database import PgDatabase
 from storage.postgres.delegates import PostgresDelegates
 from storage.postgres.intake import save_inbound_batch
-from storage.postgres.outbox import PostgresOutbox
 from storage.postgres.pool import (
     RETRYABLE,
     describe_url,
@@ -39,10 +40,11 @@ MIGRATION_TIMEOUT_S = 3600.0
 class PostgresStore(
     Accounts,
     EventLog,
+    Outbox,
+    MailState,
     PostgresDelegates,
     PostgresConversations,
     PostgresAttachments,
-    PostgresOutbox,
 ):
     """Store on a PostgreSQL database (storage.postgres.database); any number of processes
     may share it.

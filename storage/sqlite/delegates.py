@@ -19,8 +19,6 @@ from inbox.core.model import (
     CounselorUpdate,
     DeadlineChange,
     LastArrival,
-    MailCursor,
-    MailThread,
     Message,
     QueueDepth,
     RoutingSnapshot,
@@ -29,7 +27,6 @@ from inbox.core.model import (
 )
 from storage import rows
 from storage.rows import parse_text_time as _parse
-from storage.sqlite import mail as sm
 from storage.sqlite import policies as sp
 from storage.sqlite import routing as sr
 from storage.sqlite import sql as q
@@ -170,21 +167,3 @@ class SqliteDelegates(SqliteBase):
         return await self._on_db_thread(
             lambda db: sp.apply_deadlines(db, changes, urgent_priority, now), write=True
         )
-
-    # ---- mail channel state -------------------------------------------------------------
-    async def mail_cursor(self, mailbox: str) -> MailCursor | None:
-        return await self._on_db_thread(lambda db: sm.mail_cursor(db, mailbox), write=False)
-
-    async def save_mail_cursor(self, mailbox: str, cursor: MailCursor, *, now: datetime) -> None:
-        await self._on_db_thread(
-            lambda db: sm.save_mail_cursor(db, mailbox, cursor, now), write=True
-        )
-
-    async def mail_thread(self, conversation_id: ConversationId) -> MailThread | None:
-        return await self._on_db_thread(lambda db: sm.mail_thread(db, conversation_id), write=False)
-
-    async def save_mail_threads(
-        self, threads: Sequence[tuple[ConversationId, MailThread]], *, now: datetime
-    ) -> None:
-        if threads:
-            await self._on_db_thread(lambda db: sm.save_mail_threads(db, threads, now), write=True)

@@ -29,6 +29,8 @@ from storage import rows
 from storage.accounts import Accounts
 from storage.base import SCHEMA_VERSION, FeedCursor, FeedPage, IntakeRouter, KeyedInbound
 from storage.events import EventLog
+from storage.mail_state import MailState
+from storage.outbox import Outbox
 from storage.rows import format_text_time as _ts
 from storage.sqlite.attachments import SqliteAttachments
 from storage.sqlite.base import T
@@ -36,14 +38,19 @@ from storage.sqlite.conversations import SqliteConversations
 from storage.sqlite.database import DRIVER_ERRORS, SqliteDatabase, translated
 from storage.sqlite.delegates import SqliteDelegates
 from storage.sqlite.intake import save_inbound_batch
-from storage.sqlite.outbox import SqliteOutbox
 from storage.sqlite.schema import MIGRATIONS
 
 _parse = rows.parse_text_time
 
 
 class SqliteStore(
-    Accounts, EventLog, SqliteDelegates, SqliteConversations, SqliteAttachments, SqliteOutbox
+    Accounts,
+    EventLog,
+    Outbox,
+    MailState,
+    SqliteDelegates,
+    SqliteConversations,
+    SqliteAttachments,
 ):
     """Store on one SQLite file (storage.sqlite.database). `path` may be ":memory:" only for
     throwaway use.
