@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from types import MappingProxyType
 from typing import Any
 
 from inbox.core.model import (
@@ -154,7 +153,7 @@ def channel_capacity(value: Any) -> tuple[tuple[ChannelKind, int], ...]:
 
 
 def outbox_item(row: Row) -> OutboxItem:
-    """Columns: storage.sqlite.sql OUTBOX_ITEMS, storage.postgres.sql CLAIM_OUTBOX."""
+    """Columns: storage.outbox OUTBOX_ITEMS."""
     return OutboxItem(
         outbox_id=OutboxId(row[0]),
         attempts=int(row[1]),
@@ -180,28 +179,6 @@ def event(row: Row, parse: TimeParser) -> Event:
         message_id=None if row[5] is None else MessageId(row[5]),
         data=dict(json_value(row[6])),
     )
-
-
-# A bounce is a failed delivery found out late: the same event kind as mark_failed's, so whoever
-# tells the counselor about failed replies needs no second case. "error" as mark_failed writes it.
-BOUNCED_EVENT = "reply_failed"
-BOUNCED_EVENT_DATA: Mapping[str, object] = MappingProxyType(
-    {"error": "bounced", "reason": "bounced"}
-)
-
-
-def provider_id_forms(provider_ids: Iterable[str]) -> list[str]:
-    """Each id bare and in angle brackets: outbox.provider_id keeps what the channel returned,
-    and a Message-ID may come back from a bounce with or without its brackets. Matching stored
-    values against both forms compares them brackets stripped, and still uses the unique index."""
-    forms: set[str] = set()
-    for raw in provider_ids:
-        bare = raw.strip()
-        if bare.startswith("<") and bare.endswith(">"):
-            bare = bare[1:-1].strip()
-        if bare:
-            forms.update((bare, f"<{bare}>"))
-    return sorted(forms)
 
 
 def facts_from_row(anonymity: str | None, discretion: object, returning: object) -> ContactFacts:

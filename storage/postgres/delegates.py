@@ -16,13 +16,10 @@ from inbox.core.model import (
     ConversationId,
     DeadlineChange,
     LastArrival,
-    MailCursor,
-    MailThread,
     Message,
     UserId,
 )
 from storage import rows
-from storage.postgres import mail as pm
 from storage.postgres import policies as pp
 from storage.postgres import sql as q
 from storage.postgres.base import PostgresBase
@@ -102,23 +99,3 @@ class PostgresDelegates(PostgresBase):
             return []
         async with self._tx() as conn:
             return await pp.apply_deadlines(conn, changes, urgent_priority, now)
-
-    # ---- mail channel state -------------------------------------------------------------
-    async def mail_cursor(self, mailbox: str) -> MailCursor | None:
-        async with self._tx() as conn:
-            return await pm.mail_cursor(conn, mailbox)
-
-    async def save_mail_cursor(self, mailbox: str, cursor: MailCursor, *, now: datetime) -> None:
-        async with self._tx() as conn:
-            await pm.save_mail_cursor(conn, mailbox, cursor, now)
-
-    async def mail_thread(self, conversation_id: ConversationId) -> MailThread | None:
-        async with self._tx() as conn:
-            return await pm.mail_thread(conn, conversation_id)
-
-    async def save_mail_threads(
-        self, threads: Sequence[tuple[ConversationId, MailThread]], *, now: datetime
-    ) -> None:
-        if threads:
-            async with self._tx() as conn:
-                await pm.save_mail_threads(conn, threads, now)

@@ -179,60 +179,6 @@ WITH c AS (
 UPDATE users SET last_assigned_at = $3 WHERE id = ANY($4::bigint[])
 """
 
-# ---- outbox ---------------------------------------------------------------------------------
-# SKIP LOCKED: concurrent senders pass over each other's rows instead of queueing behind them.
-# A row claimed and committed meanwhile is re-checked against due_at and drops out. The
-# contact's discretion as it is at sending time: the channel then hides who is writing.
-CLAIM_OUTBOX = """
-WITH due AS (
-    SELECT id FROM outbox WHERE status = 'pending' AND due_at <= $1
-    ORDER BY due_at, id LIMIT $2
-    FOR UPDATE SKIP LOCKED
-), claimed AS (
-    UPDATE outbox o SET due_at = $3, attempts = o.attempts + 1, updated_at = $1
-    FROM due WHERE o.id = due.id
-    RETURNING o.id, o.attempts, o.message_id
-)
-SELECT cl.id, cl.attempts, m.id, m.conversation_id, m.channel, i.address, m.body, t.discretion,
-       m.author_id IS NULL  -- no author: an automatic reply
-FROM claimed cl
-JOIN messages m ON m.id = cl.message_id
-JOIN conversations c ON c.id = m.conversation_id
-JOIN channel_identities i ON i.id = c.identity_id
-JOIN contacts t ON t.id = c.contact_id
-ORDER BY cl.id
-"""
-MARK_SENT = """
-WITH o AS (
-    UPDATE outbox SET status = 'sent', provider_id = $2, last_error = NULL, updated_at = $3
-    WHERE id = $1 RETURNING message_id
-), m AS (
-    UPDATE messages SET delivery_status = 'sent', external_id = $2
-    FROM o WHERE messages.id = o.message_id
-    RETURNING messages.id, messages.conversation_id
-)
-INSERT INTO events (at, kind, conversation_id, message_id)
-SELECT $3, 'reply_sent', conversation_id, id FROM m
-RETURNING id
-"""
-MARK_RETRY = """
-UPDATE outbox SET due_at = $2, last_error = $3, updated_at = $4 WHERE id = $1 RETURNING id
-"""
-MARK_FAILED = """
-WITH o AS (
-    UPDATE outbox SET status = 'failed', last_error = $2, updated_at = $3
-    WHERE id = $1 RETURNING message_id
-), m AS (
-    UPDATE messages SET delivery_status = 'failed', external_id = NULL
-    FROM o WHERE messages.id = o.message_id
-    RETURNING messages.id, messages.conversation_id
-)
-INSERT INTO events (at, kind, conversation_id, message_id, data)
-SELECT $3, 'reply_failed', conversation_id, id, jsonb_build_object('error', $2::text) FROM m
-RETURNING id
-"""
-NEXT_DUE = "SELECT min(due_at) FROM outbox WHERE status = 'pending'"
-
 # ---- users, sessions, tokens ----------------------------------------------------------------
 USER_COLUMNS = (
     "id, username, display_name, roles, skills, languages, capacity, disabled, created_at, "

@@ -14,6 +14,8 @@ from storage.accounts import Accounts
 from storage.assignment import Assignment
 from storage.base import SCHEMA_VERSION, FeedCursor, FeedPage, IntakeRouter, KeyedInbound
 from storage.events import Events
+from storage.mail_state import Mail
+from storage.outbox import Outbox
 from storage.postgres import listen as postgres_listen
 from storage.postgres import routing as postgres_routing
 from storage.postgres import sql as q
@@ -22,7 +24,6 @@ from storage.postgres.conversations import PostgresConversations
 from storage.postgres.database import PgDatabase
 from storage.postgres.delegates import PostgresDelegates
 from storage.postgres.intake import save_inbound_batch
-from storage.postgres.outbox import PostgresOutbox
 from storage.postgres.pool import (
     RETRYABLE,
     describe_url,
@@ -43,10 +44,11 @@ class PostgresStore(
     Accounts,
     Assignment,
     Events,
+    Outbox,
+    Mail,
     PostgresDelegates,
     PostgresConversations,
     PostgresAttachments,
-    PostgresOutbox,
 ):
     """Store on a PostgreSQL database (storage.postgres.database); any number of processes
     may share it.

@@ -16,14 +16,11 @@ from inbox.core.model import (
     ConversationId,
     DeadlineChange,
     LastArrival,
-    MailCursor,
-    MailThread,
     Message,
     UserId,
 )
 from storage import rows
 from storage.rows import parse_text_time as _parse
-from storage.sqlite import mail as sm
 from storage.sqlite import policies as sp
 from storage.sqlite import sql as q
 from storage.sqlite.base import SqliteBase
@@ -103,21 +100,3 @@ class SqliteDelegates(SqliteBase):
         return await self._on_db_thread(
             lambda db: sp.apply_deadlines(db, changes, urgent_priority, now), write=True
         )
-
-    # ---- mail channel state -------------------------------------------------------------
-    async def mail_cursor(self, mailbox: str) -> MailCursor | None:
-        return await self._on_db_thread(lambda db: sm.mail_cursor(db, mailbox), write=False)
-
-    async def save_mail_cursor(self, mailbox: str, cursor: MailCursor, *, now: datetime) -> None:
-        await self._on_db_thread(
-            lambda db: sm.save_mail_cursor(db, mailbox, cursor, now), write=True
-        )
-
-    async def mail_thread(self, conversation_id: ConversationId) -> MailThread | None:
-        return await self._on_db_thread(lambda db: sm.mail_thread(db, conversation_id), write=False)
-
-    async def save_mail_threads(
-        self, threads: Sequence[tuple[ConversationId, MailThread]], *, now: datetime
-    ) -> None:
-        if threads:
-            await self._on_db_thread(lambda db: sm.save_mail_threads(db, threads, now), write=True)

@@ -119,36 +119,6 @@ SELECT {MESSAGE_COLUMNS} FROM messages WHERE direction <> 'note' AND conversatio
 ORDER BY id DESC LIMIT ?3
 """
 
-DUE_OUTBOX = """
-SELECT id FROM outbox WHERE status = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?
-"""
-CLAIM_OUTBOX = """
-UPDATE outbox SET due_at = ?, attempts = attempts + 1, updated_at = ?
-WHERE id IN (SELECT value FROM json_each(?))
-RETURNING id
-"""
-# The contact's discretion as it is at sending time: the channel then hides who is writing.
-OUTBOX_ITEMS = """
-SELECT o.id, o.attempts, m.id, m.conversation_id, m.channel, i.address, m.body, t.discretion,
-       m.author_id IS NULL  -- no author: an automatic reply
-FROM outbox o
-JOIN messages m ON m.id = o.message_id
-JOIN conversations c ON c.id = m.conversation_id
-JOIN channel_identities i ON i.id = c.identity_id
-JOIN contacts t ON t.id = c.contact_id
-WHERE o.id IN (SELECT value FROM json_each(?))
-ORDER BY o.id
-"""
-OUTBOX_MESSAGE = "SELECT message_id FROM outbox WHERE id = ?"
-MARK_SENT = """
-UPDATE outbox SET status = 'sent', provider_id = ?, last_error = NULL, updated_at = ?
-WHERE id = ?
-"""
-MARK_RETRY = "UPDATE outbox SET due_at = ?, last_error = ?, updated_at = ? WHERE id = ?"
-MARK_FAILED = "UPDATE outbox SET status = 'failed', last_error = ?, updated_at = ? WHERE id = ?"
-SET_DELIVERY = "UPDATE messages SET delivery_status = ?, external_id = ? WHERE id = ?"
-NEXT_DUE = "SELECT min(due_at) FROM outbox WHERE status = 'pending'"
-
 USER_COLUMNS = (
     "id, username, display_name, roles, skills, languages, capacity, disabled, created_at, "
     "presence, teams, channel_capacity, shift"

@@ -30,6 +30,8 @@ from storage.accounts import Accounts
 from storage.assignment import Assignment
 from storage.base import SCHEMA_VERSION, FeedCursor, FeedPage, IntakeRouter, KeyedInbound
 from storage.events import Events
+from storage.mail_state import Mail
+from storage.outbox import Outbox
 from storage.rows import format_text_time as _ts
 from storage.sqlite import routing as sqlite_routing
 from storage.sqlite.attachments import SqliteAttachments
@@ -38,7 +40,6 @@ from storage.sqlite.conversations import SqliteConversations
 from storage.sqlite.database import DRIVER_ERRORS, SqliteDatabase, translated
 from storage.sqlite.delegates import SqliteDelegates
 from storage.sqlite.intake import save_inbound_batch
-from storage.sqlite.outbox import SqliteOutbox
 from storage.sqlite.schema import MIGRATIONS
 
 _parse = rows.parse_text_time
@@ -48,10 +49,11 @@ class SqliteStore(
     Accounts,
     Assignment,
     Events,
+    Outbox,
+    Mail,
     SqliteDelegates,
     SqliteConversations,
     SqliteAttachments,
-    SqliteOutbox,
 ):
     """Store on one SQLite file (storage.sqlite.database). `path` may be ":memory:" only for
     throwaway use.

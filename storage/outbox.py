@@ -1,0 +1,141 @@
+"""The outbox: claiming due replies with a lease and recording how sending went, written once."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from inbox.core.errors import NotFound
+from inbox.core.model import DeliveryStatus, OutboxId, OutboxItem
+from storage import events, rows
+from storage.sql import Database, Dialects, Tx
+
+# Claims up to $2 rows due by $1 until $3. On PostgreSQL several instances claim at once: SKIP
+# LOCKED lets each pass over the rows another is claiming instead of queueing behind them, and a
+# row claimed and committed meanwhile is re-checked against due_at and drops out, so no row is
+# sent twice. (A CTE with FOR UPDATE is never inlined: its LIMIT is applied once.) SQLite has
+# one writer, whose BEGIN IMMEDIATE already keeps everyone else out, and no FOR UPDATE.
+CLAIM_OUTBOX = Dialects(
+    postgres="""
+WITH due AS (
+    SELECT id FROM outbox WHERE status = 'pending' AND due_at <= $1
+    ORDER BY due_at, id LIMIT $2
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE outbox o SET due_at = $3, attempts = o.attempts + 1, updated_at = $1
+FROM due WHERE o.id = due.id
+RETURNING o.id
+""",
+    sqlite="""
+UPDATE outbox SET due_at = $3, attempts = attempts + 1, updated_at = $1
+WHERE id IN (
+    SELECT id FROM outbox WHERE status = 'pending' AND due_at <= $1
+    ORDER BY due_at, id LIMIT $2
+)
+RETURNING id
+""",
+)
+# The contact's discretion as it is at sending time: the channel then hides who is writing.
+_OUTBOX_ITEMS = """
+SELECT o.id, o.attempts, m.id, m.conversation_id, m.channel, i.address, m.body, t.discretion,
+       m.author_id IS NULL  -- no author: an automatic reply
+FROM outbox o
+JOIN messages m ON m.id = o.message_id
+JOIN conversations c ON c.id = m.conversation_id
+JOIN channel_identities i ON i.id = c.identity_id
+JOIN contacts t ON t.id = c.contact_id
+WHERE o.id {} ORDER BY o.id
+"""
+OUTBOX_ITEMS = Dialects(
+    postgres=_OUTBOX_ITEMS.format("= ANY($1::bigint[])"),
+    sqlite=_OUTBOX_ITEMS.format("IN (SELECT value FROM json_each($1))"),
+)
+MARK_SENT = """
+UPDATE outbox SET status = 'sent', provider_id = $2, last_error = NULL, updated_at = $3
+WHERE id = $1
+RETURNING message_id
+"""
+MARK_RETRY = """
+UPDATE outbox SET due_at = $2, last_error = $3, updated_at = $4 WHERE id = $1 RETURNING id
+"""
+MARK_FAILED = """
+UPDATE outbox SET status = 'failed', last_error = $2, updated_at = $3 WHERE id = $1
+RETURNING message_id
+"""
+SET_DELIVERY = """
+UPDATE messages SET delivery_status = $2, external_id = $3 WHERE id = $1
+RETURNING conversation_id
+"""
+NEXT_DUE = "SELECT min(due_at) FROM outbox WHERE status = 'pending'"
+
+
+async def claim_outbox(tx: Tx, now: datetime, limit: int, lease_s: float) -> list[OutboxItem]:
+    until = now + timedelta(seconds=lease_s)
+    claimed = [int(r[0]) for r in await tx.fetch(CLAIM_OUTBOX, now, limit, until)]
+    if not claimed:
+        return []
+    return [rows.outbox_item(r) for r in await tx.fetch(OUTBOX_ITEMS, claimed)]
+
+
+async def deliver(
+    tx: Tx,
+    outbox_id: OutboxId,
+    update: str,
+    args: tuple[object, ...],
+    delivery: tuple[DeliveryStatus, str | None],
+) -> tuple[int, int]:
+    """Update the outbox row by `update` (which returns its message), then its message's
+    delivery; the (message id, conversation id) for the event. NotFound for an unknown row."""
+    message_id = await tx.fetchval(update, outbox_id, *args)
+    if message_id is None:
+        raise NotFound(f"outbox item {outbox_id} does not exist")
+    conversation_id = await tx.fetchval(SET_DELIVERY, message_id, *delivery)
+    return int(message_id), int(conversation_id)
+
+
+class Outbox:
+    """The OutboxStore operations of both stores, over the store's Database."""
+
+    _db: Database
+
+    async def claim_outbox(self, *, now: datetime, limit: int, lease_s: float) -> list[OutboxItem]:
+        return await self._db.write(lambda tx: claim_outbox(tx, now, limit, lease_s))
+
+    async def mark_sent(self, outbox_id: OutboxId, *, provider_id: str, now: datetime) -> None:
+        async def op(tx: Tx) -> None:
+            message_id, conversation_id = await deliver(
+                tx, outbox_id, MARK_SENT, (provider_id, now), (DeliveryStatus.SENT, provider_id)
+            )
+            await events.record(
+                tx, "reply_sent", now, conversation_id=conversation_id, message_id=message_id
+            )
+
+        await self._db.write(op)
+
+    async def mark_retry(
+        self, outbox_id: OutboxId, *, error: str, retry_at: datetime, now: datetime
+    ) -> None:
+        found = await self._db.write(
+            lambda tx: tx.fetchval(MARK_RETRY, outbox_id, retry_at, error, now)
+        )
+        if found is None:
+            raise NotFound(f"outbox item {outbox_id} does not exist")
+
+    async def mark_failed(self, outbox_id: OutboxId, *, error: str, now: datetime) -> None:
+        async def op(tx: Tx) -> None:
+            message_id, conversation_id = await deliver(
+                tx, outbox_id, MARK_FAILED, (error, now), (DeliveryStatus.FAILED, None)
+            )
+            await events.record(
+                tx,
+                "reply_failed",
+                now,
+                conversation_id=conversation_id,
+                message_id=message_id,
+                data={"error": error},
+            )
+
+        await self._db.write(op)
+
+    async def next_outbox_due(self) -> datetime | None:
+        found = await self._db.read(lambda tx: tx.fetchval(NEXT_DUE))
+        return None if found is None else self._db.parse_time(found)
