@@ -10,12 +10,12 @@ from inbox.core.errors import Conflict, DatabaseUnavailable, SchemaMismatch, Sto
 from inbox.core.model import StoredInbound
 from storage import rows
 from storage.accounts import Accounts
+from storage.attachments import Attachments
 from storage.base import SCHEMA_VERSION, FeedCursor, FeedPage, IntakeRouter, KeyedInbound
+from storage.desk import Desk
 from storage.events import EventLog
 from storage.postgres import listen as postgres_listen
 from storage.postgres import sql as q
-from storage.postgres.attachments import PostgresAttachments
-from storage.postgres.conversations import PostgresConversations
 from storage.postgres.database import PgDatabase
 from storage.postgres.delegates import PostgresDelegates
 from storage.postgres.intake import save_inbound_batch
@@ -40,8 +40,8 @@ class PostgresStore(
     Accounts,
     EventLog,
     PostgresDelegates,
-    PostgresConversations,
-    PostgresAttachments,
+    Desk,
+    Attachments,
     PostgresOutbox,
 ):
     """Store on a PostgreSQL database (storage.postgres.database); any number of processes

@@ -20,6 +20,7 @@ from inbox.core.model import (
     MessageId,
     StoredInbound,
 )
+from storage.attachments import insert_attachments
 from storage.base import IntakeRouter, KeyedInbound
 from storage.intake_plan import (
     REPLY_DUE,
@@ -39,8 +40,9 @@ from storage.intake_plan import (
 )
 from storage.intake_routing import Opening, Threads, assigned_event, unassigned_after
 from storage.rows import format_text_time
-from storage.sqlite.attachments import insert_attachments
+from storage.sql import run_sync
 from storage.sqlite.bulk import Insert, insert_rows
+from storage.sqlite.database import SqliteTx
 from storage.sqlite.routing import route_at_intake
 
 FIND_MESSAGES = """
@@ -204,7 +206,7 @@ def _save(
     events += threads.assigned_events  # after the messages, as a router round's would be
     insert_rows(db, INSERT_MESSAGES, messages)
     if contents:
-        insert_attachments(db, contents)
+        run_sync(insert_attachments(SqliteTx(db), contents))
     insert_rows(db, INSERT_EVENTS, events)
     return answers(
         keys,

@@ -27,12 +27,12 @@ from inbox.core.errors import (
 from inbox.core.model import StoredInbound
 from storage import rows
 from storage.accounts import Accounts
+from storage.attachments import Attachments
 from storage.base import SCHEMA_VERSION, FeedCursor, FeedPage, IntakeRouter, KeyedInbound
+from storage.desk import Desk
 from storage.events import EventLog
 from storage.rows import format_text_time as _ts
-from storage.sqlite.attachments import SqliteAttachments
 from storage.sqlite.base import T
-from storage.sqlite.conversations import SqliteConversations
 from storage.sqlite.database import DRIVER_ERRORS, SqliteDatabase, translated
 from storage.sqlite.delegates import SqliteDelegates
 from storage.sqlite.intake import save_inbound_batch
@@ -42,9 +42,7 @@ from storage.sqlite.schema import MIGRATIONS
 _parse = rows.parse_text_time
 
 
-class SqliteStore(
-    Accounts, EventLog, SqliteDelegates, SqliteConversations, SqliteAttachments, SqliteOutbox
-):
+class SqliteStore(Accounts, EventLog, SqliteDelegates, Desk, Attachments, SqliteOutbox):
     """Store on one SQLite file (storage.sqlite.database). `path` may be ":memory:" only for
     throwaway use.
 
