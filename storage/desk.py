@@ -132,7 +132,7 @@ async def lock_open_conversation(tx: Tx, conversation_id: ConversationId) -> Con
 
 
 class Desk:
-    """The DeskStore operations of both stores, over the store's Database."""
+    """The desk's Store operations, the same on both stores, over the store's Database."""
 
     _db: Database
 
