@@ -24,10 +24,10 @@ from inbox.core.model import (
 )
 from storage import events, rows
 from storage.accounts import GET_USER
+from storage.desk import CONVERSATION_COLUMNS, INSERT_NOTE, LOCK_CONVERSATION
 from storage.events import EventRow
 from storage.routing_rows import counselor_columns
 from storage.sql import Database, Dialects, Tx
-from storage.sqlite.sql import CONVERSATION_COLUMNS
 
 LOCK_USER = Dialects(
     postgres="SELECT is_counselor FROM users WHERE id = $1 FOR NO KEY UPDATE",
@@ -67,13 +67,6 @@ UPDATE conversations SET status = 'queued', assignee_id = NULL, offered_at = NUL
 WHERE id = $3
 """,
 )
-_GET_CONVERSATION = f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1"
-LOCK_CONVERSATION = Dialects(postgres=f"{_GET_CONVERSATION} FOR UPDATE", sqlite=_GET_CONVERSATION)
-ADD_NOTE = """
-INSERT INTO messages (conversation_id, direction, channel, body, author_id, delivery_status,
-                      created_at)
-VALUES ($1, 'note', $2, $3, $4, 'none', $5)
-"""
 REQUEUE = f"""
 UPDATE conversations SET status = 'queued', assignee_id = NULL, offered_at = NULL,
     opened_at = NULL, updated_at = $2
@@ -163,7 +156,7 @@ class Assignment:
             if row[3] == "closed":
                 raise Conflict(f"conversation {conversation_id} is closed")
             if note:
-                await tx.execute(ADD_NOTE, conversation_id, row[2], note, actor_id, now)
+                await tx.execute(INSERT_NOTE, conversation_id, note, actor_id, now)
             found = await tx.fetchrow(REQUEUE, conversation_id, now)
             assert found is not None
             data = {"from_user_id": row[5], "handover_note": bool(note)}

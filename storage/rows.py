@@ -61,7 +61,7 @@ def json_value(value: Any) -> Any:
 
 
 def conversation(row: Row, parse: TimeParser) -> Conversation:
-    """Columns: storage.*_sql CONVERSATION_COLUMNS."""
+    """Columns: storage.desk CONVERSATION_COLUMNS."""
     return Conversation(
         id=ConversationId(row[0]),
         contact_id=row[1],
@@ -84,7 +84,7 @@ def conversation(row: Row, parse: TimeParser) -> Conversation:
 
 
 def message(row: Row, parse: TimeParser) -> Message:
-    """Columns: storage.*_sql MESSAGE_COLUMNS."""
+    """Columns: storage.desk MESSAGE_COLUMNS."""
     return Message(
         id=MessageId(row[0]),
         conversation_id=ConversationId(row[1]),
@@ -123,7 +123,7 @@ def attachment_key_fits(message_id: int, position: int) -> bool:
 
 
 def attachment(row: Row) -> tuple[Attachment, bytes]:
-    """Columns: filename, content_type, size_bytes, content (storage.*_attachments)."""
+    """Columns: storage.attachments GET_ATTACHMENT."""
     listed = Attachment(filename=row[0], content_type=row[1], size_bytes=int(row[2]), stored=True)
     return listed, bytes(row[3])
 

@@ -1,16 +1,11 @@
 """What PostgresStore's mixins share: the pool helpers PostgresStore implements (see
-storage/postgres.py; each turns asyncpg's errors into StorageError) and the event data."""
+storage/postgres.py; each turns asyncpg's errors into StorageError)."""
 
 from __future__ import annotations
 
-import json
 from abc import ABC, abstractmethod
 from contextlib import AbstractAsyncContextManager
 from typing import Any
-
-
-def event_json(value: dict[str, object] | None) -> str:
-    return json.dumps(value or {}, ensure_ascii=False)
 
 
 class PostgresBase(ABC):

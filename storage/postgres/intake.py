@@ -17,6 +17,7 @@ from inbox.core.model import (
     StoredInbound,
 )
 from storage import events
+from storage.attachments import insert_attachments
 from storage.base import IntakeRouter, KeyedInbound
 from storage.intake_plan import (
     answers,
@@ -31,7 +32,6 @@ from storage.intake_plan import (
 )
 from storage.intake_routing import Threads
 from storage.postgres import threads as pt
-from storage.postgres.attachments import insert_attachments
 from storage.postgres.database import PgTx
 from storage.postgres.threads import BatchRaced, columns
 
@@ -114,7 +114,7 @@ async def save_inbound_batch(
             for row in attachment_rows(new_ids[key], item)
         ]
         if contents:
-            await insert_attachments(conn, contents)
+            await insert_attachments(PgTx(conn), contents)
         rows = [row for row in rows if (row[1], row[2]) in new_ids]
         opened_ids = {conversation_of[ident] for ident in opened}
         if len(new_ids) < len(fresh):  # a concurrent writer stored these: duplicates now

@@ -22,93 +22,12 @@ CONVERSATION_COLUMNS = """
 id, contact_id, channel, status, priority, assignee_id, tags, created_at, updated_at,
 last_inbound_at, first_response_due, next_response_due, skill, team, offered_at, opened_at
 """
-QUEUE_ORDER = "ORDER BY priority DESC, queued_at, id"
 GET_CONVERSATION = f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1"
 LOCK_CONVERSATION = f"{GET_CONVERSATION} FOR UPDATE"
-LIST_CONVERSATIONS = f"""
-SELECT {CONVERSATION_COLUMNS} FROM conversations
-WHERE status = ANY($1::text[])
-  AND ($2::bigint IS NULL OR assignee_id = $2 OR (assignee_id IS NULL AND status = 'queued'))
-  AND ($3::text[] IS NULL OR channel = ANY($3::text[]))
-{QUEUE_ORDER} LIMIT $4
-"""
 
 MESSAGE_COLUMNS = """
 id, conversation_id, direction, body, author_id, external_id, created_at, delivery_status,
 attachments
-"""
-LIST_MESSAGES = f"""
-SELECT {MESSAGE_COLUMNS} FROM messages
-WHERE conversation_id = $1 AND ($2 OR direction <> 'note')
-ORDER BY id LIMIT $3
-"""
-GET_MESSAGE = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1"
-# Data-modifying CTEs: the message, its outbox row, the new status and the event in one statement.
-ADD_REPLY = f"""
-WITH m AS (
-    INSERT INTO messages (conversation_id, direction, channel, body, author_id, delivery_status,
-                          created_at)
-    VALUES ($1, 'outbound', $2, $3, $4, 'pending', $5)
-    RETURNING {MESSAGE_COLUMNS}
-), o AS (
-    INSERT INTO outbox (message_id, status, due_at, created_at, updated_at)
-    SELECT id, 'pending', $5, $5, $5 FROM m
-), c AS (
-    -- A person answered: no deadline runs until the consulter writes again (see sqlite_sql).
-    UPDATE conversations SET status = 'waiting', updated_at = $5, awaiting_since = NULL,
-        first_reply_at = coalesce(first_reply_at, $5), first_response_due = NULL,
-        next_response_due = NULL, warned_at = NULL, escalated_at = NULL,
-        opened_at = coalesce(opened_at, $5)
-    WHERE id = $1
-), e AS (
-    INSERT INTO events (at, kind, actor_id, conversation_id, message_id)
-    SELECT $5, 'reply_queued', $4, $1, id FROM m
-)
-SELECT {MESSAGE_COLUMNS} FROM m
-"""
-ADD_NOTE = f"""
-WITH m AS (
-    INSERT INTO messages (conversation_id, direction, channel, body, author_id, delivery_status,
-                          created_at)
-    SELECT id, 'note', channel, $2, $3, 'none', $4 FROM conversations WHERE id = $1
-    RETURNING {MESSAGE_COLUMNS}
-), e AS (
-    INSERT INTO events (at, kind, actor_id, conversation_id, message_id)
-    SELECT $4, 'note_added', $3, conversation_id, id FROM m
-)
-SELECT {MESSAGE_COLUMNS} FROM m
-"""
-ASSIGN = f"""
-WITH c AS (
-    -- A person chose this assignment, so it is not an offer that can lapse: opened at once.
-    UPDATE conversations SET assignee_id = $2, updated_at = $3, offered_at = $3, opened_at = $3,
-        status = CASE WHEN status = 'queued' THEN 'assigned' ELSE status END
-    WHERE id = $1
-    RETURNING {CONVERSATION_COLUMNS}
-), e AS (
-    INSERT INTO events (at, kind, actor_id, conversation_id, data)
-    SELECT $3, 'conversation_assigned', $4, id, $5::jsonb FROM c
-)
-SELECT {CONVERSATION_COLUMNS} FROM c
-"""
-CLOSE = f"""
-WITH c AS (
-    UPDATE conversations SET status = 'closed', closed_at = $2, updated_at = $2 WHERE id = $1
-    RETURNING {CONVERSATION_COLUMNS}
-), e AS (
-    INSERT INTO events (at, kind, actor_id, conversation_id)
-    SELECT $2, 'conversation_closed', $3, id FROM c
-)
-SELECT {CONVERSATION_COLUMNS} FROM c
-"""
-CONSULTER_HISTORY = f"""
-SELECT {MESSAGE_COLUMNS} FROM messages WHERE direction <> 'note' AND conversation_id = (
-    -- by contact_id: conversations_contact (contact_id, id) finds her latest without a scan
-    SELECT c.id FROM channel_identities i JOIN conversations c ON c.contact_id = i.contact_id
-    WHERE i.channel = $1 AND i.identity_hash = $2 AND c.identity_id = i.id
-    ORDER BY c.id DESC LIMIT 1)
-  AND ($4::bigint IS NULL OR id < $4)
-ORDER BY id DESC LIMIT $3
 """
 
 # ---- routing --------------------------------------------------------------------------------
@@ -135,15 +54,6 @@ CHANNEL_LOADS = """
 SELECT assignee_id, channel, count(*) FROM conversations
 WHERE status IN ('assigned', 'waiting') AND assignee_id IS NOT NULL
 GROUP BY assignee_id, channel
-"""
-# Every change that adds to a counselor's load first takes this row lock, so her load can only be
-# counted and raised by one transaction at a time. NO KEY: foreign-key checks (replies she writes)
-# take KEY SHARE on the same row and need not wait.
-LOCK_COUNSELOR = """
-SELECT id FROM users WHERE id = $1 AND is_counselor AND NOT disabled FOR NO KEY UPDATE
-"""
-LOAD_OF = """
-SELECT count(*) FROM conversations WHERE assignee_id = $1 AND status IN ('assigned', 'waiting')
 """
 # A router round in ONE transaction: the counselors first, in id order (as `assign` does), so two
 # routers or a router and a supervisor queue behind each other instead of deadlocking; then the

@@ -12,15 +12,15 @@ from inbox.core.model import Assign, RoutingSnapshot, StoredInbound
 from storage import rows
 from storage.accounts import Accounts
 from storage.assignment import Assignment
+from storage.attachments import Attachments
 from storage.base import SCHEMA_VERSION, FeedCursor, FeedPage, IntakeRouter, KeyedInbound
+from storage.desk import Desk
 from storage.events import Events
 from storage.mail_state import Mail
 from storage.outbox import Outbox
 from storage.postgres import listen as postgres_listen
 from storage.postgres import routing as postgres_routing
 from storage.postgres import sql as q
-from storage.postgres.attachments import PostgresAttachments
-from storage.postgres.conversations import PostgresConversations
 from storage.postgres.database import PgDatabase
 from storage.postgres.delegates import PostgresDelegates
 from storage.postgres.intake import save_inbound_batch
@@ -47,8 +47,8 @@ class PostgresStore(
     Outbox,
     Mail,
     PostgresDelegates,
-    PostgresConversations,
-    PostgresAttachments,
+    Desk,
+    Attachments,
 ):
     """Store on a PostgreSQL database (storage.postgres.database); any number of processes
     may share it.

@@ -20,6 +20,7 @@ from inbox.core.model import (
     StoredInbound,
 )
 from storage import events
+from storage.attachments import insert_attachments
 from storage.base import IntakeRouter, KeyedInbound
 from storage.events import EventRow
 from storage.intake_plan import (
@@ -46,7 +47,6 @@ from storage.intake_routing import (
 )
 from storage.rows import format_text_time
 from storage.sql import run_sync
-from storage.sqlite.attachments import insert_attachments
 from storage.sqlite.bulk import Insert, insert_rows
 from storage.sqlite.database import SqliteTx
 from storage.sqlite.routing import route_at_intake
@@ -206,7 +206,7 @@ def _save(
     news += threads.assigned_events  # after the messages, as a router round's would be
     insert_rows(db, INSERT_MESSAGES, messages)
     if contents:
-        insert_attachments(db, contents)
+        run_sync(insert_attachments(SqliteTx(db), contents))
     run_sync(events.record_many(SqliteTx(db), news))
     return answers(
         keys,

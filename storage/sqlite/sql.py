@@ -7,16 +7,11 @@ id, contact_id, channel, status, priority, assignee_id, tags, created_at, update
 last_inbound_at, first_response_due, next_response_due, skill, team, offered_at, opened_at
 """
 GET_CONVERSATION = f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = ?"
-QUEUE_ORDER = "ORDER BY priority DESC, queued_at, id"
 
 MESSAGE_COLUMNS = """
 id, conversation_id, direction, body, author_id, external_id, created_at, delivery_status,
 attachments
 """
-LIST_MESSAGES = f"""
-SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? {{notes}} ORDER BY id LIMIT ?
-"""
-GET_MESSAGE = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?"
 INSERT_MESSAGE = """
 INSERT INTO messages (conversation_id, direction, channel, body, author_id, delivery_status,
                       created_at)
@@ -30,24 +25,6 @@ VALUES (?, 'pending', ?, ?, ?)
 INSERT_EVENT = """
 INSERT INTO events (at, kind, actor_id, conversation_id, message_id, data)
 VALUES (?, ?, ?, ?, ?, ?)
-"""
-SET_STATUS = "UPDATE conversations SET status = ?, updated_at = ? WHERE id = ?"
-# A person answered: the consulter no longer waits, so no deadline runs until she writes again.
-# opened_at too: answering is the surest sign the counselor took the offer.
-REPLIED = """
-UPDATE conversations SET status = 'waiting', updated_at = ?1, awaiting_since = NULL,
-    first_reply_at = coalesce(first_reply_at, ?1), first_response_due = NULL,
-    next_response_due = NULL, warned_at = NULL, escalated_at = NULL,
-    opened_at = coalesce(opened_at, ?1)
-WHERE id = ?2
-"""
-CLOSE = "UPDATE conversations SET status = 'closed', closed_at = ?, updated_at = ? WHERE id = ?"
-# A person chose this assignment, so it is not an offer that can lapse: opened at once.
-ASSIGN = """
-UPDATE conversations SET assignee_id = ?1, status = CASE WHEN status = 'queued' THEN 'assigned'
-                                                         ELSE status END,
-       updated_at = ?2, offered_at = ?2, opened_at = ?2
-WHERE id = ?3
 """
 # The queue as the router sees it: paused channels left out, and for continuity the counselor of
 # the contact's latest earlier conversation that had one.
@@ -108,15 +85,6 @@ INSERT INTO events (at, kind, conversation_id, data)
 SELECT ?1, 'conversation_assigned', value ->> 0,
        json_object('user_id', value ->> 1, 'by', 'router')
 FROM json_each(?2) ORDER BY key
-"""
-CONSULTER_HISTORY = f"""
-SELECT {MESSAGE_COLUMNS} FROM messages WHERE direction <> 'note' AND conversation_id = (
-    -- by contact_id: conversations_contact (contact_id, id) finds her latest without a scan
-    SELECT c.id FROM channel_identities i JOIN conversations c ON c.contact_id = i.contact_id
-    WHERE i.channel = ?1 AND i.identity_hash = ?2 AND c.identity_id = i.id
-    ORDER BY c.id DESC LIMIT 1)
-  AND (?4 IS NULL OR id < ?4)
-ORDER BY id DESC LIMIT ?3
 """
 
 USER_COLUMNS = (

@@ -28,15 +28,15 @@ from inbox.core.model import Assign, RoutingSnapshot, StoredInbound
 from storage import rows
 from storage.accounts import Accounts
 from storage.assignment import Assignment
+from storage.attachments import Attachments
 from storage.base import SCHEMA_VERSION, FeedCursor, FeedPage, IntakeRouter, KeyedInbound
+from storage.desk import Desk
 from storage.events import Events
 from storage.mail_state import Mail
 from storage.outbox import Outbox
 from storage.rows import format_text_time as _ts
 from storage.sqlite import routing as sqlite_routing
-from storage.sqlite.attachments import SqliteAttachments
 from storage.sqlite.base import T
-from storage.sqlite.conversations import SqliteConversations
 from storage.sqlite.database import DRIVER_ERRORS, SqliteDatabase, translated
 from storage.sqlite.delegates import SqliteDelegates
 from storage.sqlite.intake import save_inbound_batch
@@ -51,9 +51,9 @@ class SqliteStore(
     Events,
     Outbox,
     Mail,
+    Desk,
+    Attachments,
     SqliteDelegates,
-    SqliteConversations,
-    SqliteAttachments,
 ):
     """Store on one SQLite file (storage.sqlite.database). `path` may be ":memory:" only for
     throwaway use.

@@ -1,0 +1,280 @@
+"""The desk: conversations and their messages as the staff read and change them, written once
+(attachment contents: storage.attachments)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+
+from inbox.core.errors import Conflict, NotFound
+from inbox.core.model import (
+    ChannelKind,
+    Conversation,
+    ConversationId,
+    ConversationStatus,
+    Message,
+    MessageId,
+    UserId,
+)
+from storage import events, rows
+from storage.sql import Database, Dialects, Tx
+
+CONVERSATION_COLUMNS = """
+id, contact_id, channel, status, priority, assignee_id, tags, created_at, updated_at,
+last_inbound_at, first_response_due, next_response_due, skill, team, offered_at, opened_at
+"""
+MESSAGE_COLUMNS = """
+id, conversation_id, direction, body, author_id, external_id, created_at, delivery_status,
+attachments
+"""
+GET_CONVERSATION = f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1"
+# The row a change starts from, locked on PostgreSQL until commit so that a reply, an
+# assignment and a close of one conversation take turns; SQLite's writer is alone anyway.
+LOCK_CONVERSATION = Dialects(postgres=f"{GET_CONVERSATION} FOR UPDATE", sqlite=GET_CONVERSATION)
+# CAST: PostgreSQL must know a parameter's type, and `$2 IS NULL` alone does not say it.
+_LIST_CONVERSATIONS = f"""
+SELECT {CONVERSATION_COLUMNS} FROM conversations
+WHERE status {{statuses}}
+  AND (CAST($2 AS bigint) IS NULL OR assignee_id = $2
+       OR (assignee_id IS NULL AND status = 'queued'))
+  AND ({{channels}})
+ORDER BY priority DESC, queued_at, id LIMIT $4
+"""
+LIST_CONVERSATIONS = Dialects(
+    postgres=_LIST_CONVERSATIONS.format(
+        statuses="= ANY($1::text[])",
+        channels="$3::text[] IS NULL OR channel = ANY($3::text[])",
+    ),
+    sqlite=_LIST_CONVERSATIONS.format(
+        statuses="IN (SELECT value FROM json_each($1))",
+        channels="$3 IS NULL OR channel IN (SELECT value FROM json_each($3))",
+    ),
+)
+LIST_MESSAGES = f"""
+SELECT {MESSAGE_COLUMNS} FROM messages
+WHERE conversation_id = $1 AND ($2 OR direction <> 'note')
+ORDER BY id LIMIT $3
+"""
+GET_MESSAGE = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1"
+INSERT_REPLY = f"""
+INSERT INTO messages (conversation_id, direction, channel, body, author_id, delivery_status,
+                      created_at)
+VALUES ($1, 'outbound', $2, $3, $4, 'pending', $5)
+RETURNING {MESSAGE_COLUMNS}
+"""
+INSERT_OUTBOX = """
+INSERT INTO outbox (message_id, status, due_at, created_at, updated_at)
+VALUES ($1, 'pending', $2, $2, $2)
+"""
+# A person answered: the consulter no longer waits, so no deadline runs until she writes again.
+# opened_at too: answering is the surest sign the counselor took the offer.
+REPLIED = """
+UPDATE conversations SET status = 'waiting', updated_at = $2, awaiting_since = NULL,
+    first_reply_at = coalesce(first_reply_at, $2), first_response_due = NULL,
+    next_response_due = NULL, warned_at = NULL, escalated_at = NULL,
+    opened_at = coalesce(opened_at, $2)
+WHERE id = $1
+"""
+# A note may go on a closed conversation too; no row when the conversation does not exist.
+INSERT_NOTE = f"""
+INSERT INTO messages (conversation_id, direction, channel, body, author_id, delivery_status,
+                      created_at)
+SELECT id, 'note', channel, $2, $3, 'none', $4 FROM conversations WHERE id = $1
+RETURNING {MESSAGE_COLUMNS}
+"""
+# Taken before the conversation, in the order apply_assignments takes its locks, so that a
+# supervisor and a router queue behind each other instead of deadlocking. NO KEY: the
+# foreign-key checks of her replies take KEY SHARE on the same row and need not wait.
+_ENABLED_COUNSELOR = "SELECT id FROM users WHERE id = $1 AND is_counselor AND NOT disabled"
+LOCK_COUNSELOR = Dialects(
+    postgres=f"{_ENABLED_COUNSELOR} FOR NO KEY UPDATE", sqlite=_ENABLED_COUNSELOR
+)
+LOAD_OF = """
+SELECT count(*) FROM conversations WHERE assignee_id = $1 AND status IN ('assigned', 'waiting')
+"""
+# A person chose this assignment, so it is not an offer that can lapse: opened at once.
+ASSIGN = f"""
+UPDATE conversations SET assignee_id = $2, updated_at = $3, offered_at = $3, opened_at = $3,
+    status = CASE WHEN status = 'queued' THEN 'assigned' ELSE status END
+WHERE id = $1
+RETURNING {CONVERSATION_COLUMNS}
+"""
+CLOSE = f"""
+UPDATE conversations SET status = 'closed', closed_at = $2, updated_at = $2 WHERE id = $1
+RETURNING {CONVERSATION_COLUMNS}
+"""
+CONSULTER_HISTORY = f"""
+SELECT {MESSAGE_COLUMNS} FROM messages WHERE direction <> 'note' AND conversation_id = (
+    -- by contact_id: conversations_contact (contact_id, id) finds her latest without a scan
+    SELECT c.id FROM channel_identities i JOIN conversations c ON c.contact_id = i.contact_id
+    WHERE i.channel = $1 AND i.identity_hash = $2 AND c.identity_id = i.id
+    ORDER BY c.id DESC LIMIT 1)
+  AND (CAST($4 AS bigint) IS NULL OR id < $4)
+ORDER BY id DESC LIMIT $3
+"""
+
+
+async def get_conversation(tx: Tx, conversation_id: ConversationId) -> Conversation:
+    row = await tx.fetchrow(GET_CONVERSATION, conversation_id)
+    if row is None:
+        raise NotFound(f"conversation {conversation_id} does not exist")
+    return rows.conversation(row, tx.parse_time)
+
+
+async def lock_open_conversation(tx: Tx, conversation_id: ConversationId) -> Conversation:
+    row = await tx.fetchrow(LOCK_CONVERSATION, conversation_id)
+    if row is None:
+        raise NotFound(f"conversation {conversation_id} does not exist")
+    conv = rows.conversation(row, tx.parse_time)
+    if conv.status is ConversationStatus.CLOSED:
+        raise Conflict(f"conversation {conversation_id} is closed")
+    return conv
+
+
+class Desk:
+    """The desk's Store operations, the same on both stores, over the store's Database."""
+
+    _db: Database
+
+    async def get_conversation(self, conversation_id: ConversationId) -> Conversation:
+        return await self._db.read(lambda tx: get_conversation(tx, conversation_id))
+
+    async def list_conversations(
+        self,
+        *,
+        statuses: Collection[ConversationStatus],
+        visible_to: UserId | None = None,
+        channels: Collection[ChannelKind] | None = None,
+        limit: int = 200,
+    ) -> list[Conversation]:
+        found = await self._db.read(
+            lambda tx: tx.fetch(
+                LIST_CONVERSATIONS,
+                [str(s) for s in statuses],
+                visible_to,
+                None if channels is None else [str(c) for c in channels],
+                limit,
+            )
+        )
+        return [rows.conversation(r, self._db.parse_time) for r in found]
+
+    async def list_messages(
+        self, conversation_id: ConversationId, *, include_notes: bool = True, limit: int = 500
+    ) -> list[Message]:
+        async def op(tx: Tx) -> list[Message]:
+            await get_conversation(tx, conversation_id)
+            found = await tx.fetch(LIST_MESSAGES, conversation_id, include_notes, limit)
+            return [rows.message(r, tx.parse_time) for r in found]
+
+        return await self._db.read(op)
+
+    async def get_message(self, message_id: MessageId) -> Message:
+        row = None
+        if rows.id_fits(message_id):  # an id from a URL may exceed the column
+            row = await self._db.read(lambda tx: tx.fetchrow(GET_MESSAGE, message_id))
+        if row is None:
+            raise NotFound(f"message {message_id} does not exist")
+        return rows.message(row, self._db.parse_time)
+
+    async def add_reply(
+        self, conversation_id: ConversationId, *, author_id: UserId, body: str, now: datetime
+    ) -> Message:
+        async def op(tx: Tx) -> Message:
+            conv = await lock_open_conversation(tx, conversation_id)
+            row = await tx.fetchrow(INSERT_REPLY, conv.id, conv.channel, body, author_id, now)
+            assert row is not None
+            reply = rows.message(row, tx.parse_time)
+            await tx.execute(INSERT_OUTBOX, reply.id, now)
+            await tx.execute(REPLIED, conv.id, now)
+            await events.record(
+                tx,
+                "reply_queued",
+                now,
+                actor_id=author_id,
+                conversation_id=conv.id,
+                message_id=reply.id,
+            )
+            return reply
+
+        return await self._db.write(op)
+
+    async def add_note(
+        self, conversation_id: ConversationId, *, author_id: UserId, body: str, now: datetime
+    ) -> Message:
+        async def op(tx: Tx) -> Message:
+            row = await tx.fetchrow(INSERT_NOTE, conversation_id, body, author_id, now)
+            if row is None:
+                raise NotFound(f"conversation {conversation_id} does not exist")
+            note = rows.message(row, tx.parse_time)
+            await events.record(
+                tx,
+                "note_added",
+                now,
+                actor_id=author_id,
+                conversation_id=note.conversation_id,
+                message_id=note.id,
+            )
+            return note
+
+        return await self._db.write(op)
+
+    async def assign(
+        self,
+        conversation_id: ConversationId,
+        user_id: UserId,
+        *,
+        actor_id: UserId,
+        now: datetime,
+        capacity: int | None,
+    ) -> Conversation:
+        async def op(tx: Tx) -> Conversation:
+            counselor = await tx.fetchval(LOCK_COUNSELOR, user_id)
+            conv = await lock_open_conversation(tx, conversation_id)
+            if counselor is None:
+                raise Conflict(f"user {user_id} is not an enabled counselor")
+            if (
+                capacity is not None
+                and conv.assignee_id != user_id
+                and await tx.fetchval(LOAD_OF, user_id) >= capacity
+            ):
+                raise Conflict(f"user {user_id} is at capacity ({capacity})")
+            row = await tx.fetchrow(ASSIGN, conv.id, user_id, now)
+            assert row is not None
+            await events.record(
+                tx,
+                "conversation_assigned",
+                now,
+                actor_id=actor_id,
+                conversation_id=conv.id,
+                data={"user_id": user_id, "from_user_id": conv.assignee_id},
+            )
+            return rows.conversation(row, tx.parse_time)
+
+        return await self._db.write(op)
+
+    async def close(
+        self, conversation_id: ConversationId, *, actor_id: UserId, now: datetime
+    ) -> Conversation:
+        async def op(tx: Tx) -> Conversation:
+            conv = await lock_open_conversation(tx, conversation_id)
+            row = await tx.fetchrow(CLOSE, conv.id, now)
+            assert row is not None
+            await events.record(
+                tx, "conversation_closed", now, actor_id=actor_id, conversation_id=conv.id
+            )
+            return rows.conversation(row, tx.parse_time)
+
+        return await self._db.write(op)
+
+    async def consulter_history(
+        self,
+        channel: ChannelKind,
+        identity_hash: str,
+        *,
+        limit: int = 200,
+        before: MessageId | None = None,
+    ) -> list[Message]:
+        found = await self._db.read(
+            lambda tx: tx.fetch(CONSULTER_HISTORY, str(channel), identity_hash, limit, before)
+        )
+        return [rows.message(r, self._db.parse_time) for r in reversed(found)]
