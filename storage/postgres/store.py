@@ -11,7 +11,9 @@ from inbox.core.model import StoredInbound
 from storage import rows
 from storage.accounts import Accounts
 from storage.base import SCHEMA_VERSION, FeedCursor, FeedPage, IntakeRouter, KeyedInbound
+from storage.deadlines import Deadlines
 from storage.events import EventLog
+from storage.policies import Policies
 from storage.postgres import listen as postgres_listen
 from storage.postgres import sql as q
 from storage.postgres.attachments import PostgresAttachments
@@ -39,6 +41,8 @@ MIGRATION_TIMEOUT_S = 3600.0
 class PostgresStore(
     Accounts,
     EventLog,
+    Policies,
+    Deadlines,
     PostgresDelegates,
     PostgresConversations,
     PostgresAttachments,

@@ -28,7 +28,9 @@ from inbox.core.model import StoredInbound
 from storage import rows
 from storage.accounts import Accounts
 from storage.base import SCHEMA_VERSION, FeedCursor, FeedPage, IntakeRouter, KeyedInbound
+from storage.deadlines import Deadlines
 from storage.events import EventLog
+from storage.policies import Policies
 from storage.rows import format_text_time as _ts
 from storage.sqlite.attachments import SqliteAttachments
 from storage.sqlite.base import T
@@ -43,7 +45,14 @@ _parse = rows.parse_text_time
 
 
 class SqliteStore(
-    Accounts, EventLog, SqliteDelegates, SqliteConversations, SqliteAttachments, SqliteOutbox
+    Accounts,
+    EventLog,
+    Policies,
+    Deadlines,
+    SqliteDelegates,
+    SqliteConversations,
+    SqliteAttachments,
+    SqliteOutbox,
 ):
     """Store on one SQLite file (storage.sqlite.database). `path` may be ":memory:" only for
     throwaway use.
