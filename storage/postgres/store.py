@@ -14,15 +14,16 @@ from storage.accounts import Accounts
 from storage.assignment import Assignment
 from storage.attachments import Attachments
 from storage.base import SCHEMA_VERSION, FeedCursor, FeedPage, IntakeRouter, KeyedInbound
+from storage.deadlines import Deadlines
 from storage.desk import Desk
 from storage.events import Events
 from storage.mail_state import Mail
 from storage.outbox import Outbox
+from storage.policies import Policies
 from storage.postgres import listen as postgres_listen
 from storage.postgres import routing as postgres_routing
 from storage.postgres import sql as q
 from storage.postgres.database import PgDatabase
-from storage.postgres.delegates import PostgresDelegates
 from storage.postgres.intake import save_inbound_batch
 from storage.postgres.pool import (
     RETRYABLE,
@@ -46,9 +47,10 @@ class PostgresStore(
     Events,
     Outbox,
     Mail,
-    PostgresDelegates,
     Desk,
     Attachments,
+    Policies,
+    Deadlines,
 ):
     """Store on a PostgreSQL database (storage.postgres.database); any number of processes
     may share it.

@@ -30,15 +30,16 @@ from storage.accounts import Accounts
 from storage.assignment import Assignment
 from storage.attachments import Attachments
 from storage.base import SCHEMA_VERSION, FeedCursor, FeedPage, IntakeRouter, KeyedInbound
+from storage.deadlines import Deadlines
 from storage.desk import Desk
 from storage.events import Events
 from storage.mail_state import Mail
 from storage.outbox import Outbox
+from storage.policies import Policies
 from storage.rows import format_text_time as _ts
 from storage.sqlite import routing as sqlite_routing
 from storage.sqlite.base import T
 from storage.sqlite.database import DRIVER_ERRORS, SqliteDatabase, translated
-from storage.sqlite.delegates import SqliteDelegates
 from storage.sqlite.intake import save_inbound_batch
 from storage.sqlite.schema import MIGRATIONS
 
@@ -53,7 +54,8 @@ class SqliteStore(
     Mail,
     Desk,
     Attachments,
-    SqliteDelegates,
+    Policies,
+    Deadlines,
 ):
     """Store on one SQLite file (storage.sqlite.database). `path` may be ":memory:" only for
     throwaway use.

@@ -1,0 +1,220 @@
+"""Automatic replies, discretion and anonymity, and what is known of senders: written once."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+
+from inbox.core.errors import NotFound
+from inbox.core.model import (
+    Anonymity,
+    ChannelKind,
+    ContactAddress,
+    ContactFacts,
+    ConversationId,
+    LastArrival,
+    Message,
+    UserId,
+)
+from storage import events, rows
+from storage.sql import Database, Dialects, Tx
+
+# The columns storage.rows.message reads (the dialects' sql.py have the same, for their areas).
+MESSAGE_COLUMNS = """
+id, conversation_id, direction, body, author_id, external_id, created_at, delivery_status,
+attachments
+"""
+CONVERSATION_CONTACT = """
+SELECT c.channel, c.status, t.discretion, t.id FROM conversations c
+JOIN contacts t ON t.id = c.contact_id WHERE c.id = $1
+"""
+# The primary key of auto_replies is the once-per-conversation guarantee, across restarts and
+# instances: the loser of a race inserts nothing and sends nothing.
+CLAIM_AUTO_REPLY = """
+INSERT INTO auto_replies (conversation_id, kind, sent_at) VALUES ($1, $2, $3)
+ON CONFLICT (conversation_id, kind) DO NOTHING RETURNING kind
+"""
+INSERT_AUTO_REPLY = f"""
+INSERT INTO messages (conversation_id, direction, channel, body, delivery_status, created_at)
+VALUES ($1, 'outbound', $2, $3, 'pending', $4)
+RETURNING {MESSAGE_COLUMNS}
+"""
+INSERT_OUTBOX = """
+INSERT INTO outbox (message_id, status, due_at, created_at, updated_at)
+VALUES ($1, 'pending', $2, $2, $2)
+"""
+LINK_AUTO_REPLY = "UPDATE auto_replies SET message_id = $3 WHERE conversation_id = $1 AND kind = $2"
+SET_DISCRETION = "UPDATE contacts SET discretion = $2 WHERE id = $1"
+SET_ANONYMITY = "UPDATE contacts SET anonymity = $2 WHERE id = $1"
+CONTACT_ADDRESS = """
+SELECT c.channel, i.address, t.anonymity, t.discretion FROM conversations c
+JOIN channel_identities i ON i.id = c.identity_id
+JOIN contacts t ON t.id = c.contact_id WHERE c.id = $1
+"""
+# The senders come as two parallel lists, channels ($1) and identity hashes ($2): arrays on
+# PostgreSQL, JSON arrays on SQLite, where `$2 ->> key` picks the hash at the channel's index
+# (a join of two json_each on their keys rescans the second array for each row).
+_FACTS = """
+SELECT i.channel, i.identity_hash, t.anonymity, t.discretion,
+       EXISTS (SELECT 1 FROM conversations v WHERE v.contact_id = t.id AND v.status = 'closed')
+FROM channel_identities i JOIN contacts t ON t.id = i.contact_id
+"""
+CONTACT_FACTS = Dialects(
+    postgres=_FACTS
+    + """JOIN unnest($1::text[], $2::text[]) AS k(channel, identity_hash)
+  ON i.channel = k.channel AND i.identity_hash = k.identity_hash
+""",
+    sqlite=_FACTS
+    + """WHERE (i.channel, i.identity_hash) IN (SELECT k.value, $2 ->> k.key FROM json_each($1) k)
+""",
+)
+# Open conversations that never had the auto-reply `kind`: the auto-replier's pending work is
+# derivable from them after a restart, since it is only queued after the intake's commit.
+UNREPLIED_ARRIVALS = """
+SELECT c.id, c.channel, c.last_inbound_at FROM conversations c
+WHERE c.status <> 'closed' AND c.last_inbound_at >= $2
+  AND NOT EXISTS (SELECT 1 FROM auto_replies a WHERE a.conversation_id = c.id AND a.kind = $1)
+ORDER BY c.id
+"""
+# `->` gives the JSON text of the templates on both (jsonb as text: no codec is set).
+DUE_RULE_REPLIES = """
+SELECT c.id, c.channel, e.at, e.data -> 'templates' FROM conversations c
+JOIN events e ON e.conversation_id = c.id AND e.kind = 'auto_reply_due'
+WHERE c.status <> 'closed' AND c.last_inbound_at >= $1
+ORDER BY e.id
+"""
+
+
+async def _contact_of(tx: Tx, conversation_id: ConversationId) -> rows.Row:
+    row = await tx.fetchrow(CONVERSATION_CONTACT, conversation_id)
+    if row is None:
+        raise NotFound(f"conversation {conversation_id} does not exist")
+    return row
+
+
+async def claim_auto_reply(
+    tx: Tx,
+    conversation_id: ConversationId,
+    kind: str,
+    body: str,
+    discreet_body: str,
+    now: datetime,
+) -> Message | None:
+    channel, status, discretion, _ = await _contact_of(tx, conversation_id)
+    if status == "closed":
+        return None
+    if await tx.fetchval(CLAIM_AUTO_REPLY, conversation_id, kind, now) is None:
+        return None  # sent before: by this process before a restart, or by another instance
+    text = discreet_body if discretion else body
+    row = await tx.fetchrow(INSERT_AUTO_REPLY, conversation_id, channel, text, now)
+    assert row is not None
+    message = rows.message(row, tx.parse_time)
+    await tx.execute(INSERT_OUTBOX, message.id, now)
+    await tx.execute(LINK_AUTO_REPLY, conversation_id, kind, message.id)
+    await events.record(
+        tx,
+        "auto_reply_queued",
+        now,
+        conversation_id=conversation_id,
+        message_id=message.id,
+        data={"kind": kind, "discreet": bool(discretion)},
+    )
+    return message
+
+
+async def contact_address(tx: Tx, conversation_id: ConversationId) -> ContactAddress:
+    row = await tx.fetchrow(CONTACT_ADDRESS, conversation_id)
+    if row is None:
+        raise NotFound(f"conversation {conversation_id} does not exist")
+    return ContactAddress(
+        conversation_id=conversation_id,
+        channel=ChannelKind(row[0]),
+        address=row[1],
+        anonymity=None if row[2] is None else Anonymity(row[2]),
+        discretion=bool(row[3]),
+    )
+
+
+def _arrival(row: rows.Row, parse: rows.TimeParser, templates: Sequence[str] = ()) -> LastArrival:
+    return LastArrival(
+        conversation_id=ConversationId(row[0]),
+        channel=ChannelKind(row[1]),
+        received_at=parse(row[2]),
+        templates=tuple(templates),
+    )
+
+
+class Policies:
+    """The policy operations of both stores (automatic replies, privacy), over `_db`."""
+
+    _db: Database
+
+    async def claim_auto_reply(
+        self,
+        conversation_id: ConversationId,
+        kind: str,
+        *,
+        body: str,
+        discreet_body: str,
+        now: datetime,
+    ) -> Message | None:
+        return await self._db.write(
+            lambda tx: claim_auto_reply(tx, conversation_id, kind, body, discreet_body, now)
+        )
+
+    async def set_discretion(
+        self, conversation_id: ConversationId, discretion: bool, *, actor_id: UserId, now: datetime
+    ) -> None:
+        async def op(tx: Tx) -> None:
+            contact_id = (await _contact_of(tx, conversation_id))[3]
+            await tx.execute(SET_DISCRETION, contact_id, discretion)
+            kind = "discretion_set" if discretion else "discretion_cleared"
+            await events.record(tx, kind, now, actor_id=actor_id, conversation_id=conversation_id)
+
+        await self._db.write(op)
+
+    async def set_anonymity(
+        self,
+        conversation_id: ConversationId,
+        mode: Anonymity | None,
+        *,
+        actor_id: UserId,
+        now: datetime,
+    ) -> None:
+        value = None if mode is None else mode.value
+
+        async def op(tx: Tx) -> None:
+            contact_id = (await _contact_of(tx, conversation_id))[3]
+            await tx.execute(SET_ANONYMITY, contact_id, value)
+            await events.record(
+                tx,
+                "anonymity_set",
+                now,
+                actor_id=actor_id,
+                conversation_id=conversation_id,
+                data={"mode": value},
+            )
+
+        await self._db.write(op)
+
+    async def contact_facts(
+        self, identities: Sequence[tuple[ChannelKind, str]]
+    ) -> dict[tuple[ChannelKind, str], ContactFacts]:
+        if not identities:
+            return {}
+        channels, hashes = [c.value for c, _ in identities], [h for _, h in identities]
+        found = await self._db.read(lambda tx: tx.fetch(CONTACT_FACTS, channels, hashes))
+        return {(ChannelKind(r[0]), r[1]): rows.facts_from_row(r[2], r[3], r[4]) for r in found}
+
+    async def contact_address(self, conversation_id: ConversationId) -> ContactAddress:
+        return await self._db.read(lambda tx: contact_address(tx, conversation_id))
+
+    async def due_rule_replies(self, *, since: datetime) -> list[LastArrival]:
+        found = await self._db.read(lambda tx: tx.fetch(DUE_RULE_REPLIES, since))
+        parse = self._db.parse_time
+        return [_arrival(r, parse, json.loads(r[3]) if r[3] else ()) for r in found]
+
+    async def unreplied_arrivals(self, kind: str, *, since: datetime) -> list[LastArrival]:
+        found = await self._db.read(lambda tx: tx.fetch(UNREPLIED_ARRIVALS, kind, since))
+        return [_arrival(r, self._db.parse_time) for r in found]
