@@ -308,7 +308,7 @@ class SqliteBackend:
             async with self.store(f"{label}-{len(took)}") as store:
                 start = perf_counter()
                 # the store's own transaction on its database thread, as save_inbound_batch's
-                await store._on_db_thread(fn, write=True)
+                await store.database.on_db_thread(fn, write=True)
                 took[method] = perf_counter() - start
         return took
 

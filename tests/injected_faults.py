@@ -41,7 +41,9 @@ def _poisoned(value: Any) -> Any:
     if isinstance(value, str):
         return value + "\udc80" if FAIL in value else value
     if isinstance(value, list | tuple):
-        return type(value)(_poisoned(v) for v in value)
+        items = [_poisoned(v) for v in value]
+        # a named row (storage.events.EventRow) is built from its fields, not from one iterable
+        return value._make(items) if hasattr(value, "_make") else type(value)(items)
     return value
 
 

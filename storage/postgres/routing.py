@@ -21,7 +21,6 @@ from storage import events
 from storage.assignment import PAUSED
 from storage.base import IntakeRouter
 from storage.intake_routing import Opening, assigned_event, route_openings, routing_failed
-from storage.postgres import sql as q
 from storage.postgres.database import PgTx
 from storage.postgres.pool import CONNECTION_LOST
 from storage.routing_rows import (
@@ -31,6 +30,64 @@ from storage.routing_rows import (
     waiting_from_rows,
 )
 from storage.rows import parse_native_time as _parse
+
+# The queue as the router sees it: paused channels left out, and for continuity the counselor of
+# the contact's latest earlier conversation that had one.
+WAITING = """
+SELECT c.id, c.channel, c.priority, c.queued_at, c.skill, c.team, c.language, c.declined_by,
+       p.assignee_id, p.updated_at
+FROM conversations c
+LEFT JOIN LATERAL (
+    SELECT x.assignee_id, x.updated_at FROM conversations x
+    WHERE x.contact_id = c.contact_id AND x.id < c.id AND x.assignee_id IS NOT NULL
+    ORDER BY x.id DESC LIMIT 1) p ON true
+WHERE c.status = 'queued' AND c.assignee_id IS NULL
+  AND c.channel NOT IN (SELECT channel FROM channel_settings WHERE paused)
+ORDER BY c.priority DESC, c.queued_at, c.id LIMIT $1
+"""
+AGENTS = """
+SELECT id, capacity, presence, shift, skills, languages, teams, channel_capacity,
+       last_assigned_at
+FROM users WHERE is_counselor AND NOT disabled ORDER BY id
+"""
+CHANNEL_LOADS = """
+SELECT assignee_id, channel, count(*) FROM conversations
+WHERE status IN ('assigned', 'waiting') AND assignee_id IS NOT NULL
+GROUP BY assignee_id, channel
+"""
+# A router round in ONE transaction: the counselors first, in id order (as `assign` does), so two
+# routers or a router and a supervisor queue behind each other instead of deadlocking; then the
+# still-queued conversations; then the loads, counted in a statement whose snapshot is taken
+# after both locks were granted, so it includes everything the previous lock holder committed.
+LOCK_COUNSELORS = """
+SELECT id, presence = 'available' FROM users
+WHERE id = ANY($1::bigint[]) AND is_counselor AND NOT disabled
+ORDER BY id FOR NO KEY UPDATE
+"""
+# NO KEY UPDATE, the lock the UPDATE itself takes: it waits for writers of these rows (intake,
+# `assign`, `close`, another router) but not for inserts that merely reference them (a note, an
+# event), whose foreign-key checks take KEY SHARE.
+LOCK_QUEUED = """
+SELECT id FROM conversations
+WHERE id = ANY($1::bigint[]) AND status = 'queued' AND assignee_id IS NULL
+ORDER BY id FOR NO KEY UPDATE
+"""
+LOADS_OF = """
+SELECT assignee_id, channel, count(*) FROM conversations
+WHERE assignee_id = ANY($1::bigint[]) AND status IN ('assigned', 'waiting')
+GROUP BY assignee_id, channel
+"""
+# $1, $2: the assignments that passed the re-check, as parallel arrays; $4: their counselors.
+APPLY_ASSIGNMENTS = """
+WITH c AS (
+    UPDATE conversations SET assignee_id = a.user_id, status = 'assigned', updated_at = $3,
+                             offered_at = $3, opened_at = NULL
+    FROM unnest($1::bigint[], $2::bigint[]) AS a(conversation_id, user_id)
+    WHERE conversations.id = a.conversation_id
+    RETURNING conversations.id, a.user_id
+)
+UPDATE users SET last_assigned_at = $3 WHERE id = ANY($4::bigint[])
+"""
 
 ROUTING_PAGE = 1000  # the queue a router round (or routing at intake) looks at
 
@@ -50,7 +107,7 @@ ORDER BY contact_id, id DESC
 # (a router, a supervisor, another instance's intake) may be changing her load, so she is left
 # out of this batch and its conversations wait for the router. Never waiting here also means an
 # intake that holds conversation rows cannot deadlock with a router that holds users rows.
-LOCK_FREE_COUNSELORS = f"{q.LOCK_COUNSELORS.rstrip()} SKIP LOCKED"
+LOCK_FREE_COUNSELORS = f"{LOCK_COUNSELORS.rstrip()} SKIP LOCKED"
 
 
 async def route_at_intake(
@@ -82,11 +139,11 @@ async def _route_at_intake(
     lapsed = router.lapsed_before(now)
     if lapsed is not None and await conn.fetchval(ANY_LAPSED, lapsed):
         return {}
-    loads = channel_loads(await conn.fetch(q.CHANNEL_LOADS))
-    agents = agents_from_rows(await conn.fetch(q.AGENTS), loads, _parse)
+    loads = channel_loads(await conn.fetch(CHANNEL_LOADS))
+    agents = agents_from_rows(await conn.fetch(AGENTS), loads, _parse)
     if not anyone_free(agents, now):
         return {}
-    older = waiting_from_rows(await conn.fetch(q.WAITING, ROUTING_PAGE), _parse)
+    older = waiting_from_rows(await conn.fetch(WAITING, ROUTING_PAGE), _parse)
     if len(older) >= ROUTING_PAGE:
         return {}
     previous = {}
@@ -106,7 +163,7 @@ async def _route_at_intake(
         return {}
     locked = await conn.fetch(LOCK_FREE_COUNSELORS, sorted({a.user_id for a in wanted.values()}))
     available = {r[0] for r in locked if r[1]}
-    loads = channel_loads(await conn.fetch(q.LOADS_OF, sorted(available))) if available else {}
+    loads = channel_loads(await conn.fetch(LOADS_OF, sorted(available))) if available else {}
     fit = fit_assignments(
         list(wanted.values()), queued=set(wanted), available=available, loads=loads
     )
@@ -114,9 +171,9 @@ async def _route_at_intake(
 
 
 async def routing_snapshot(conn: Any) -> RoutingSnapshot:
-    waiting = await conn.fetch(q.WAITING, ROUTING_PAGE)
-    agents = await conn.fetch(q.AGENTS)
-    loads = channel_loads(await conn.fetch(q.CHANNEL_LOADS))
+    waiting = await conn.fetch(WAITING, ROUTING_PAGE)
+    agents = await conn.fetch(AGENTS)
+    loads = channel_loads(await conn.fetch(CHANNEL_LOADS))
     return RoutingSnapshot(
         waiting=waiting_from_rows(waiting, _parse),
         agents=agents_from_rows(agents, loads, _parse),
@@ -125,17 +182,17 @@ async def routing_snapshot(conn: Any) -> RoutingSnapshot:
 
 async def apply_assignments(conn: Any, assigns: Sequence[Assign], now: datetime) -> list[Assign]:
     # A router round in ONE transaction: counselors, then conversations, then loads (see
-    # postgres_sql.LOCK_COUNSELORS for the order).
+    # LOCK_COUNSELORS for the order).
     conv_ids = sorted({a.conversation_id for a in assigns})
     user_ids = sorted({a.user_id for a in assigns})
-    counselors = await conn.fetch(q.LOCK_COUNSELORS, user_ids)
+    counselors = await conn.fetch(LOCK_COUNSELORS, user_ids)
     available = {r[0] for r in counselors if r[1]}
-    queued = {r[0] for r in await conn.fetch(q.LOCK_QUEUED, conv_ids)}
-    loads = channel_loads(await conn.fetch(q.LOADS_OF, user_ids))
+    queued = {r[0] for r in await conn.fetch(LOCK_QUEUED, conv_ids)}
+    loads = channel_loads(await conn.fetch(LOADS_OF, user_ids))
     applied = fit_assignments(assigns, queued=queued, available=available, loads=loads)
     if applied:
         await conn.execute(
-            q.APPLY_ASSIGNMENTS,
+            APPLY_ASSIGNMENTS,
             [a.conversation_id for a in applied],
             [a.user_id for a in applied],
             now,

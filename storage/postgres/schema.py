@@ -1,6 +1,12 @@
-"""PostgreSQL migrations, one SQL script per schema version (mirrors storage/sqlite_schema.py)."""
+"""PostgreSQL migrations, one SQL script per schema version (the twin of
+storage/sqlite/schema.py), and applying them safely from several processes at once."""
 
 from __future__ import annotations
+
+from typing import Any
+
+from inbox.core.errors import SchemaMismatch
+from storage.base import SCHEMA_VERSION
 
 # Sets of strings (roles, skills, languages, tags) are text[]; structured values are jsonb.
 # Ids are identities BY DEFAULT because intake allocates contact ids itself (nextval) so that one
@@ -215,3 +221,40 @@ ALTER TABLE events ADD COLUMN tx xid8 NOT NULL DEFAULT pg_current_xact_id();
 CREATE INDEX events_tx ON events (tx, id);
 """,
 }
+
+# Any constant works as long as every process uses the same one; advisory locks are per database.
+MIGRATION_LOCK_KEY = 0x7473_756E_6167_7501
+LOCK_MIGRATIONS = "SELECT pg_advisory_xact_lock($1)"
+CREATE_SCHEMA_MIGRATIONS = """
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    integer PRIMARY KEY,
+    applied_at timestamptz NOT NULL
+)
+"""
+HAS_SCHEMA_MIGRATIONS = "SELECT to_regclass('schema_migrations') IS NOT NULL"
+CURRENT_VERSION = "SELECT coalesce(max(version), 0) FROM schema_migrations"
+RECORD_MIGRATION = "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, now())"
+# Migrations may build an index over a large table: far longer than a statement may take.
+MIGRATION_TIMEOUT_S = 3600.0
+
+
+async def migrate_one(conn: Any) -> int | None:
+    """Apply the next pending migration in its own transaction; None when none is pending."""
+    async with conn.transaction():
+        # Held until commit: a second process migrating now waits here, then sees our version.
+        await conn.execute(LOCK_MIGRATIONS, MIGRATION_LOCK_KEY, timeout=MIGRATION_TIMEOUT_S)
+        await conn.execute(CREATE_SCHEMA_MIGRATIONS)
+        current = int(await conn.fetchval(CURRENT_VERSION))
+        if current > SCHEMA_VERSION:
+            raise SchemaMismatch(
+                f"the database schema is version {current}, newer than this code "
+                f"(version {SCHEMA_VERSION}); upgrade tsunagu-inbox"
+            )
+        if current == SCHEMA_VERSION:
+            return None
+        version = current + 1
+        # no arguments: the simple protocol runs scripts; an index over a large table may take
+        # far longer than database.command_timeout_s allows a statement
+        await conn.execute(MIGRATIONS[version], timeout=MIGRATION_TIMEOUT_S)
+        await conn.execute(RECORD_MIGRATION, version)
+        return version

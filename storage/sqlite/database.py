@@ -158,6 +158,10 @@ class SqliteDatabase:
             except DRIVER_ERRORS as exc:
                 raise translated(exc) from exc
 
+    @property
+    def writer(self) -> aiosqlite.Connection:
+        return self._connection(write=True)[0]
+
     def _connection(self, write: bool) -> tuple[aiosqlite.Connection, asyncio.Lock]:
         if self._db is None or self._reader is None:
             raise StorageError("SqliteStore used outside `async with`")

@@ -29,8 +29,62 @@ from storage.routing_rows import (
 from storage.rows import format_text_time
 from storage.rows import parse_text_time as _parse
 from storage.sql import run_sync
-from storage.sqlite import sql as q
 from storage.sqlite.database import SqliteTx
+
+# The queue as the router sees it: paused channels left out, and for continuity the counselor of
+# the contact's latest earlier conversation that had one.
+WAITING = """
+SELECT c.id, c.channel, c.priority, c.queued_at, c.skill, c.team, c.language, c.declined_by,
+       p.assignee_id, p.updated_at
+FROM conversations c
+LEFT JOIN conversations p ON p.id = (
+    SELECT max(x.id) FROM conversations x
+    WHERE x.contact_id = c.contact_id AND x.id < c.id AND x.assignee_id IS NOT NULL)
+WHERE c.status = 'queued' AND c.assignee_id IS NULL
+  AND c.channel NOT IN (SELECT channel FROM channel_settings WHERE paused = 1)
+ORDER BY c.priority DESC, c.queued_at, c.id LIMIT ?
+"""
+AGENTS = """
+SELECT id, capacity, presence, shift, skills, languages, teams, channel_capacity,
+       last_assigned_at
+FROM users WHERE is_counselor = 1 AND disabled = 0 ORDER BY id
+"""
+# Every router round counts every load: the covering partial index makes that an index-only
+# scan; left to itself the planner takes conversations_queue and sorts, three times slower.
+CHANNEL_LOADS = """
+SELECT assignee_id, channel, count(*) FROM conversations INDEXED BY conversations_load_by_channel
+WHERE status IN ('assigned', 'waiting')
+GROUP BY assignee_id, channel
+"""
+# Each id looked up by its key: left to itself the planner reads the whole queue by status.
+STILL_QUEUED = """
+SELECT c.id FROM json_each(?) AS j CROSS JOIN conversations c ON c.id = j.value
+WHERE c.status = 'queued' AND c.assignee_id IS NULL
+"""
+ENABLED_COUNSELORS = """
+SELECT id FROM users WHERE is_counselor = 1 AND disabled = 0
+AND id IN (SELECT value FROM json_each(?))
+"""
+# The router gives work only to counselors who are available now (presence may have changed
+# since the snapshot); a supervisor's `assign` may still choose anyone enabled.
+AVAILABLE_COUNSELORS = f"{ENABLED_COUNSELORS} AND presence = 'available'"
+# As CHANNEL_LOADS, for some counselors; the planner would read all queued rows by status.
+LOAD_OF = """
+SELECT assignee_id, channel, count(*) FROM conversations INDEXED BY conversations_load_by_channel
+WHERE status IN ('assigned', 'waiting') AND assignee_id IN (SELECT value FROM json_each(?))
+GROUP BY assignee_id, channel
+"""
+# The assignments that passed the re-check, as one JSON array of [conversation id, user id]
+# pairs (?2): one statement per step instead of one per assignment. Events in that order;
+# MARK_ASSIGNED_AT takes the user ids among them.
+APPLY_ASSIGNMENTS = """
+UPDATE conversations SET assignee_id = a.value ->> 1, status = 'assigned', updated_at = ?1,
+                         offered_at = ?1, opened_at = NULL
+FROM json_each(?2) AS a WHERE conversations.id = a.value ->> 0
+"""
+MARK_ASSIGNED_AT = """
+UPDATE users SET last_assigned_at = ?1 WHERE id IN (SELECT value FROM json_each(?2))
+"""
 
 ROUTING_PAGE = 1000
 
@@ -41,33 +95,10 @@ LIMIT 1
 """
 
 
-def write_event(
-    db: sqlite3.Connection,
-    kind: str,
-    now: datetime,
-    *,
-    actor_id: int | None = None,
-    conversation_id: int | None = None,
-    message_id: int | None = None,
-    data: dict[str, object] | None = None,
-) -> None:
-    db.execute(
-        q.INSERT_EVENT,
-        (
-            format_text_time(now),
-            kind,
-            actor_id,
-            conversation_id,
-            message_id,
-            json.dumps(data or {}),
-        ),
-    )
-
-
 def routing_snapshot(db: sqlite3.Connection) -> RoutingSnapshot:
-    waiting = db.execute(q.WAITING, (ROUTING_PAGE,)).fetchall()
-    agents = db.execute(q.AGENTS).fetchall()
-    loads = channel_loads(db.execute(q.CHANNEL_LOADS))
+    waiting = db.execute(WAITING, (ROUTING_PAGE,)).fetchall()
+    agents = db.execute(AGENTS).fetchall()
+    loads = channel_loads(db.execute(CHANNEL_LOADS))
     return RoutingSnapshot(
         waiting=waiting_from_rows(waiting, _parse),
         agents=agents_from_rows(agents, loads, _parse),
@@ -117,11 +148,11 @@ def _route_at_intake(
     lapsed = router.lapsed_before(now)
     if lapsed is not None and db.execute(ANY_LAPSED, (format_text_time(lapsed),)).fetchone():
         return {}
-    loads = channel_loads(db.execute(q.CHANNEL_LOADS))
-    agents = agents_from_rows(db.execute(q.AGENTS).fetchall(), loads, _parse)
+    loads = channel_loads(db.execute(CHANNEL_LOADS))
+    agents = agents_from_rows(db.execute(AGENTS).fetchall(), loads, _parse)
     if not anyone_free(agents, now):
         return {}
-    older = waiting_from_rows(db.execute(q.WAITING, (ROUTING_PAGE,)).fetchall(), _parse)
+    older = waiting_from_rows(db.execute(WAITING, (ROUTING_PAGE,)).fetchall(), _parse)
     if len(older) >= ROUTING_PAGE:
         return {}
     previous = {}
@@ -144,15 +175,15 @@ def apply_assignments(
 ) -> list[Assign]:
     conv_ids = json.dumps([a.conversation_id for a in assigns])
     user_ids = json.dumps(sorted({a.user_id for a in assigns}))
-    queued = {int(r[0]) for r in db.execute(q.STILL_QUEUED, (conv_ids,))}
-    available = {int(r[0]) for r in db.execute(q.AVAILABLE_COUNSELORS, (user_ids,))}
-    loads = channel_loads(db.execute(q.LOAD_OF, (user_ids,)))
+    queued = {int(r[0]) for r in db.execute(STILL_QUEUED, (conv_ids,))}
+    available = {int(r[0]) for r in db.execute(AVAILABLE_COUNSELORS, (user_ids,))}
+    loads = channel_loads(db.execute(LOAD_OF, (user_ids,)))
     applied = fit_assignments(assigns, queued=queued, available=available, loads=loads)
     if applied:
         at = format_text_time(now)
         pairs = json.dumps([[a.conversation_id, a.user_id] for a in applied])
-        db.execute(q.APPLY_ASSIGNMENTS, (at, pairs))
-        db.execute(q.MARK_ASSIGNED_AT, (at, json.dumps(sorted({a.user_id for a in applied}))))
+        db.execute(APPLY_ASSIGNMENTS, (at, pairs))
+        db.execute(MARK_ASSIGNED_AT, (at, json.dumps(sorted({a.user_id for a in applied}))))
         assigned = [assigned_event(at, a.conversation_id, a.user_id) for a in applied]
         run_sync(events.record_many(SqliteTx(db), assigned))
     return applied

@@ -8,7 +8,7 @@ from collections import Counter
 import asyncpg
 import pytest
 
-from storage.postgres import sql as q
+from storage.postgres.routing import LOCK_COUNSELORS
 from tests.factories import ROUTED_AT, at, inbound, new_user, router_for
 from tests.storage.conftest import Stores
 
@@ -25,7 +25,7 @@ async def test_a_counselor_whose_row_is_held_is_passed_over_without_waiting(
     store, _ = stores
     sato = (await store.create_user(new_user("sato"), now=at(0))).id
     async with other.transaction():
-        assert await other.fetchval(q.LOCK_COUNSELORS, [sato]) == sato
+        assert await other.fetchval(LOCK_COUNSELORS, [sato]) == sato
         (held,) = await asyncio.wait_for(
             store.save_inbound_batch([inbound("a")], router=router_for(store)), timeout=10
         )

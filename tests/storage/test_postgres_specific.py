@@ -21,10 +21,11 @@ from inbox.core.model import (
     UserId,
 )
 from storage.base import SCHEMA_VERSION
-from storage.postgres import sql as q
 from storage.postgres import store as postgres
 from storage.postgres import threads as postgres_threads
 from storage.postgres.intake import save_inbound_batch as intake_in_transaction
+from storage.postgres.routing import APPLY_ASSIGNMENTS, LOCK_COUNSELORS
+from storage.postgres.schema import RECORD_MIGRATION
 from storage.postgres.store import PostgresStore
 from tests import pgutil
 from tests.factories import at, inbound, new_user
@@ -175,7 +176,7 @@ async def test_disabling_waits_for_a_router_then_releases_what_it_assigned(
     sato = await store.create_user(new_user("sato"), now=at(0))
     (s,) = await store.save_inbound_batch([inbound("a")])
     async with other.transaction():  # a router, between its counselor lock and its commit
-        await other.execute(q.LOCK_COUNSELORS, [sato.id])
+        await other.execute(LOCK_COUNSELORS, [sato.id])
         await other.execute(
             "UPDATE conversations SET assignee_id = $1, status = 'assigned' WHERE id = $2",
             sato.id,
@@ -223,8 +224,8 @@ async def test_router_counts_the_load_committed_while_it_waited(
     sato = (await store.create_user(new_user("sato", capacity=1), now=at(0))).id
     one, two = await store.save_inbound_batch([inbound("1"), inbound("2")])
     async with other.transaction():  # another router between its lock and its commit
-        assert await other.fetchval(q.LOCK_COUNSELORS, [sato]) == sato
-        await other.execute(q.APPLY_ASSIGNMENTS, [one.conversation_id], [sato], at(1), [sato])
+        assert await other.fetchval(LOCK_COUNSELORS, [sato]) == sato
+        await other.execute(APPLY_ASSIGNMENTS, [one.conversation_id], [sato], at(1), [sato])
         late = asyncio.create_task(
             store.apply_assignments(
                 [Assign(conversation_id=two.conversation_id, user_id=sato, capacity=1)], now=at(2)
@@ -328,7 +329,7 @@ async def test_concurrent_migrations_apply_each_version_once(
 
 
 async def test_newer_database_is_refused(stores: Stores, other: asyncpg.Connection) -> None:
-    await other.execute(q.RECORD_MIGRATION, SCHEMA_VERSION + 1)
+    await other.execute(RECORD_MIGRATION, SCHEMA_VERSION + 1)
     with pytest.raises(SchemaMismatch, match="newer than this code"):
         await stores[0].migrate()
 

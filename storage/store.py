@@ -1,0 +1,49 @@
+"""SqlStore: the operations both stores share, and what they do alike with their Database.
+
+SqliteStore and PostgresStore add only what their dialect does by hand: schema and migrations,
+intake, the router's snapshot and apply, the live tail of events, and listening to other
+instances.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, Self
+
+from inbox.core.errors import DatabaseUnavailable, StorageError
+from storage.accounts import Accounts
+from storage.assignment import Assignment
+from storage.attachments import Attachments
+from storage.deadlines import Deadlines
+from storage.desk import Desk
+from storage.events import Events
+from storage.mail_state import Mail
+from storage.outbox import Outbox
+from storage.policies import Policies
+from storage.sql import Database
+
+
+class OpenableDatabase(Database, Protocol):
+    async def open(self) -> None:
+        """Connect (raises DatabaseUnavailable)."""
+
+    async def close(self) -> None:
+        """Disconnect; safe to call on a database that never opened."""
+
+
+class SqlStore(Accounts, Assignment, Attachments, Deadlines, Desk, Events, Mail, Outbox, Policies):
+    """Every area's operations over `_db`, which the dialect's store sets."""
+
+    _db: OpenableDatabase
+
+    async def __aenter__(self) -> Self:
+        await self._db.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._db.close()
+
+    async def ping(self) -> None:
+        try:
+            await self._db.read(lambda tx: tx.fetchval("SELECT 1"))
+        except StorageError as exc:
+            raise DatabaseUnavailable(str(exc)) from exc
