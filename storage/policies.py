@@ -18,13 +18,9 @@ from inbox.core.model import (
     UserId,
 )
 from storage import events, rows
+from storage.desk import INSERT_OUTBOX, INSERT_REPLY
 from storage.sql import Database, Dialects, Tx
 
-# The columns storage.rows.message reads (the dialects' sql.py have the same, for their areas).
-MESSAGE_COLUMNS = """
-id, conversation_id, direction, body, author_id, external_id, created_at, delivery_status,
-attachments
-"""
 CONVERSATION_CONTACT = """
 SELECT c.channel, c.status, t.discretion, t.id FROM conversations c
 JOIN contacts t ON t.id = c.contact_id WHERE c.id = $1
@@ -34,15 +30,6 @@ JOIN contacts t ON t.id = c.contact_id WHERE c.id = $1
 CLAIM_AUTO_REPLY = """
 INSERT INTO auto_replies (conversation_id, kind, sent_at) VALUES ($1, $2, $3)
 ON CONFLICT (conversation_id, kind) DO NOTHING RETURNING kind
-"""
-INSERT_AUTO_REPLY = f"""
-INSERT INTO messages (conversation_id, direction, channel, body, delivery_status, created_at)
-VALUES ($1, 'outbound', $2, $3, 'pending', $4)
-RETURNING {MESSAGE_COLUMNS}
-"""
-INSERT_OUTBOX = """
-INSERT INTO outbox (message_id, status, due_at, created_at, updated_at)
-VALUES ($1, 'pending', $2, $2, $2)
 """
 LINK_AUTO_REPLY = "UPDATE auto_replies SET message_id = $3 WHERE conversation_id = $1 AND kind = $2"
 SET_DISCRETION = "UPDATE contacts SET discretion = $2 WHERE id = $1"
@@ -107,7 +94,7 @@ async def claim_auto_reply(
     if await tx.fetchval(CLAIM_AUTO_REPLY, conversation_id, kind, now) is None:
         return None  # sent before: by this process before a restart, or by another instance
     text = discreet_body if discretion else body
-    row = await tx.fetchrow(INSERT_AUTO_REPLY, conversation_id, channel, text, now)
+    row = await tx.fetchrow(INSERT_REPLY, conversation_id, channel, text, None, now)
     assert row is not None
     message = rows.message(row, tx.parse_time)
     await tx.execute(INSERT_OUTBOX, message.id, now)
