@@ -56,15 +56,7 @@ ORDER BY ord
 ON CONFLICT (channel, external_id) WHERE external_id IS NOT NULL DO NOTHING
 RETURNING channel, external_id, id
 """
-# The batch's events go in by COPY (about a third faster than INSERT ... unnest here; nothing
-# is read back), in list order, so ids follow it; COPY fires the NOTIFY trigger like an INSERT.
-# events.tx (the live feed's order, schema v5) takes its default, pg_current_xact_id(); with its
-# index events_tx it was measured at about 5 µs per event more on this COPY (8.3 -> 9.9 ms / 300).
-EVENT_COLUMNS = ["at", "kind", "conversation_id", "message_id", "data"]
 Key = tuple[str, str]
-
-
-ALERTED = "supervisors_alerted"
 
 
 async def save_inbound_batch(
