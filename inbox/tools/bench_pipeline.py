@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 import asyncpg
 
 from inbox.app import utc_now
+from inbox.command_config import load
 from inbox.config import DatabaseConfig, IntakeConfig
 from inbox.core import model
 from inbox.core.errors import DatabaseUnavailable, ValidationError
@@ -435,8 +436,6 @@ async def bench_backend(
 
 
 async def run_pipeline_bench(args: Any) -> int:
-    from inbox.cli import load  # the cli imports this module lazily: no import cycle
-
     cfg = load(args).intake
     n, rate, delivery = int(args.messages), float(args.rate), int(args.delivery)
     if n < 1 or rate <= 0 or delivery < 1:
