@@ -33,7 +33,8 @@ from inbox.config import Config
 from inbox.core.errors import InboxError, ValidationError
 from inbox.core.model import ConversationStatus, Direction
 from inbox.pipeline import Intake, Stored
-from inbox.tools.bench_pipeline import Backend, PostgresBackend, SqliteBackend, progress
+from inbox.tools.bench_databases import Backend, PostgresBackend, SqliteBackend
+from inbox.tools.bench_report import progress
 from inbox.tools.dovecot import DovecotMissing, DovecotServer, MailAccount
 from inbox.tools.synthetic_mails import TO, SyntheticMail, build_mails
 from routing.rules import labeler

@@ -27,7 +27,7 @@ from typing import Any
 import aiohttp
 
 from inbox.core.errors import ValidationError
-from inbox.tools.bench_pipeline import pct, progress, verdict
+from inbox.tools.bench_report import pct, progress, verdict
 from inbox.tools.bench_socket_clients import Consulter, Flood, open_consulters, staff_token
 
 TARGET_SOCKET_KB = 30.0
