@@ -16,7 +16,7 @@ from inbox.assembly import Parts, assemble
 from inbox.config import Config, DatabaseConfig
 from inbox.core.errors import DatabaseUnavailable, SchemaMismatch, StorageError
 from inbox.identity import load_identity_key
-from inbox.web.server import build_app
+from inbox.web.application import build_app
 from storage.base import SCHEMA_VERSION, Store
 from storage.postgres.store import PostgresStore
 from storage.sqlite.store import SqliteStore

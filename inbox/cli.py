@@ -7,7 +7,6 @@ import asyncio
 import gc
 import getpass
 import logging
-import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
@@ -23,30 +22,15 @@ from inbox.auth import (
     new_secret,
     secret_hash,
 )
-from inbox.config import Config, load_config, with_overrides
+from inbox.command_config import load
+from inbox.config import Config
 from inbox.core.errors import ConfigError, InboxError, StorageError, ValidationError
 from inbox.core.model import MAX_CAPACITY, NewUser, Role
 from inbox.logging import configure_logging, log_loop_error
 from storage.base import Store
 
 EXIT_CONFIG = 2
-CONFIG_ENV = "TSUNAGU_CONFIG"
 log = logging.getLogger(__name__)
-
-
-def find_config(explicit: Path | None) -> Path | None:
-    """--config, else $TSUNAGU_CONFIG, else ./config.toml when present, else built-in defaults."""
-    if explicit is not None:
-        return explicit
-    if env := os.environ.get(CONFIG_ENV):
-        return Path(env)
-    local = Path("config.toml")
-    return local if local.exists() else None
-
-
-def load(args: argparse.Namespace) -> Config:
-    cfg = load_config(find_config(args.config), env=os.environ)
-    return with_overrides(cfg, host=getattr(args, "host", None), port=getattr(args, "port", None))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -213,18 +197,18 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     if args.bench_command == "routing":
-        from inbox.bench_routing import run_routing_bench
+        from inbox.tools.bench_routing import run_routing_bench
 
         return run_routing_bench(args)
     if args.bench_command == "sockets":
-        from inbox.bench_sockets import run_sockets_bench
+        from inbox.tools.bench_sockets import run_sockets_bench
 
         return run_sockets_bench(args)  # reads /proc first, then runs its own event loop
     if args.bench_command == "email":
-        from inbox.bench_email import run_email_bench
+        from inbox.tools.bench_email import run_email_bench
 
         return run_email_bench(args)  # runs its own event loop, after the blocking APPENDs
-    from inbox.bench import run_pipeline_bench
+    from inbox.tools.bench_pipeline import run_pipeline_bench
 
     return asyncio.run(run_pipeline_bench(args))
 

@@ -1,6 +1,6 @@
 """Real mail servers on 127.0.0.1 for the mail tests: a throwaway Dovecot (IMAP) started from a
-config in a temp dir (inbox.dovecot), and an in-loop aiosmtpd sink (SMTP) that records or refuses
-deliveries."""
+config in a temp dir (inbox.tools.dovecot), and an in-loop aiosmtpd sink (SMTP) that records or
+refuses deliveries."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Literal
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from inbox.dovecot import (
+from inbox.tools.dovecot import (
     HOST,
     INSTALL,
     DovecotMissing,
@@ -37,7 +37,7 @@ HOW_TO_ENABLE = f"to run the IMAP tests, {INSTALL}"
 
 
 class Dovecot(DovecotServer):
-    """inbox.dovecot's server, with TLS; skips the test (fails it under TSUNAGU_TEST_STRICT=1)
+    """inbox.tools.dovecot's server, with TLS; skips the test (fails it under TSUNAGU_TEST_STRICT=1)
     when Dovecot is not installed."""
 
     def __init__(self) -> None:

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from inbox import dovecot
-from inbox.bench import run_pipeline_bench
-from inbox.bench_email import run_email_bench
-from inbox.bench_routing import run_routing_bench
-from inbox.bench_sockets import run_sockets_bench
+from inbox.tools import dovecot
+from inbox.tools.bench_email import run_email_bench
+from inbox.tools.bench_pipeline import run_pipeline_bench
+from inbox.tools.bench_routing import run_routing_bench
+from inbox.tools.bench_sockets import run_sockets_bench
 
 FINAL_LINE = re.compile(r"^pipeline_vs_baseline=\d+(\.\d+)? p99_ms=\d+(\.\d+)?$")
 VERIFIED = re.compile(

@@ -1,16 +1,16 @@
-"""The aiohttp application: what every handler shares, error mapping, health and pages."""
+"""What every handler shares: the services it reaches (SERVICES), error answers, request data.
+
+The application that registers the handlers is inbox.web.application.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from importlib import resources
-from pathlib import Path
 from typing import Any, TypeGuard
 
 from aiohttp import web
@@ -41,8 +41,6 @@ from routing.replies import ReplyTexts
 from storage.base import Store
 
 log = logging.getLogger(__name__)
-STATIC_DIR = Path(str(resources.files("inbox") / "web" / "static"))
-READY_TIMEOUT_S = 2.0  # a database that does not answer a ping within this is not "ready"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -251,79 +249,3 @@ def path_text(request: web.Request, name: str) -> str:
     if "\x00" in raw:
         raise NotFound(f"{name} contains NUL, so names nothing")
     return raw
-
-
-async def healthz(_: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
-
-
-async def readyz(request: web.Request) -> web.Response:
-    """503 while the database is unreachable, and until every background worker has resumed
-    after it came back (they retry with backoff, so that can take a few seconds)."""
-    services = request.app[SERVICES]
-    try:
-        async with asyncio.timeout(READY_TIMEOUT_S):
-            await services.store.ping()
-    except (StorageError, TimeoutError):
-        return web.json_response({"status": "database unreachable"}, status=503)
-    if waiting := services.outages.waiting:
-        return web.json_response({"status": "recovering", "workers": waiting}, status=503)
-    return web.json_response({"status": "ready"})
-
-
-def _page(name: str) -> Handler:
-    async def serve_page(_: web.Request) -> web.FileResponse:
-        return web.FileResponse(STATIC_DIR / name, headers=_PAGE_HEADERS)
-
-    return serve_page
-
-
-# The pages hold counseling conversations: no caching, no framing, no referrer, nothing external.
-_PAGE_HEADERS = {
-    "Cache-Control": "no-store",
-    "Content-Security-Policy": "default-src 'self'; connect-src 'self' ws: wss:; "
-    "img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-}
-
-
-def build_app(services: Services) -> web.Application:
-    from inbox.web import (  # they import this
-        api,
-        attachments,
-        contact,
-        openapi,
-        overview,
-        sockets,
-        supervision,
-    )
-
-    app = web.Application(
-        middlewares=[error_middleware], client_max_size=services.settings.max_body_bytes
-    )
-    app[SERVICES] = services
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/readyz", readyz)
-    app.router.add_get("/", _page("index.html"))
-    app.router.add_get("/console", _page("console.html"))
-    if services.settings.webchat_enabled:
-        app.router.add_get("/chat", _page("chat.html"))
-        sockets.add_chat_socket(app)
-    app.router.add_static("/static", STATIC_DIR, append_version=False)
-    api.add_routes(app)
-    attachments.add_routes(app)
-    supervision.add_routes(app)
-    contact.add_routes(app)
-    overview.add_routes(app)
-    openapi.add_routes(app)
-    app.router.add_get("/api/ws", sockets.staff_socket)
-    app.on_shutdown.append(_close_sockets)
-    return app
-
-
-async def _close_sockets(app: web.Application) -> None:
-    # Without this, runner.cleanup() waits out its shutdown timeout on every open socket.
-    services = app[SERVICES]
-    await services.staff_hub.close_all()
-    await services.chat_hub.close_all()

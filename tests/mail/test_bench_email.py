@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from inbox.bench_email import run_email_bench
-from inbox.dovecot import find_dovecot
+from inbox.tools.bench_email import run_email_bench
+from inbox.tools.dovecot import find_dovecot
 from tests import pgutil, skips
 from tests.mailservers import HOW_TO_ENABLE
 

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from channels.mail_mime import PLAIN, MimeTree, read_tree
-from inbox.bench_mails import build_mails
+from inbox.tools.synthetic_mails import build_mails
 
 PARAMS = ("charset", "boundary", "name", "filename", "report-type", "NAME", "x")
 HEADERS = ("Content-Type", "Content-Disposition", "Content-Transfer-Encoding")

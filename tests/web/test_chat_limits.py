@@ -19,8 +19,8 @@ import pytest
 
 from inbox.app import build_store, serve
 from inbox.auth import hash_password
-from inbox.bench_clients import StalledSocket
 from inbox.config import Config
+from inbox.tools.stalled_socket import StalledSocket
 from inbox.web.chat_limits import SWEEP_AT, SessionLimits
 from tests import pgutil
 from tests.factories import T0, new_user

@@ -30,8 +30,8 @@ from inbox.assembly import assemble
 from inbox.auth import new_secret, secret_hash
 from inbox.config import Config
 from inbox.core.model import Attachment, Role
+from inbox.web.application import build_app
 from inbox.web.openapi import OPENAPI_PATH, openapi_document
-from inbox.web.server import build_app
 from storage.sqlite.store import SqliteStore
 from tests.factories import T0, inbound, new_user
 from tests.web.conftest import add_staff, make_config

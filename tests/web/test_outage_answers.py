@@ -16,8 +16,9 @@ from inbox.core.errors import DatabaseUnavailable
 from inbox.pipeline import Intake
 from inbox.resilience import Outages
 from inbox.router import Router
+from inbox.web.application import build_app
 from inbox.web.hub import Hub
-from inbox.web.server import Services, WebSettings, build_app
+from inbox.web.server import Services, WebSettings
 from storage.sqlite.store import SqliteStore
 from tests.factories import T0, outbox_sender
 

@@ -16,9 +16,9 @@ import aiohttp
 
 from inbox.app import utc_now
 from inbox.auth import API_TOKEN_PREFIX, new_secret, secret_hash
-from inbox.bench_clients import StalledSocket
 from inbox.config import WebchatConfig, load_config
 from inbox.core.model import NewUser, Role
+from inbox.tools.stalled_socket import StalledSocket
 from storage.sqlite.store import SqliteStore
 
 OPEN_AT_ONCE = 200

@@ -5,7 +5,7 @@ The server runs as its own process (`python -m inbox serve`, built-in defaults, 
 temporary folder, 127.0.0.1 port 0), so its resident memory (/proc/PID/statm) is its own.
 1. Memory: RSS before, with idle consulter and staff sockets open, and after they closed.
 2. Slow clients: normal consulters send at a fixed total rate and time each ack, first alone
-   (the baseline), then beside never-reading sockets that keep sending (inbox.bench_clients):
+   (the baseline), then beside never-reading sockets that keep sending (inbox.tools.stalled_socket):
    each reopens when the server cuts it off. The ratio is the p99 beside them over the p99
    alone. Ends with `socket_kb=<kb> slow_client_p99_ratio=<ratio>`.
 """
@@ -26,9 +26,9 @@ from typing import Any
 
 import aiohttp
 
-from inbox.bench import pct, progress, verdict
-from inbox.bench_load import Consulter, Flood, open_consulters, staff_token
 from inbox.core.errors import ValidationError
+from inbox.tools.bench_report import pct, progress, verdict
+from inbox.tools.bench_socket_clients import Consulter, Flood, open_consulters, staff_token
 
 TARGET_SOCKET_KB = 30.0
 TARGET_RATIO = 1.5

@@ -10,123 +10,33 @@ plain batched insert into the same database.
 from __future__ import annotations
 
 import asyncio
-import json
-import random
 import secrets
-import sqlite3
 import statistics
-import sys
 import tempfile
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from time import perf_counter
 from typing import Any
-from urllib.parse import urlsplit
-
-import asyncpg
 
 from inbox.app import utc_now
-from inbox.config import DatabaseConfig, IntakeConfig
+from inbox.command_config import load
+from inbox.config import IntakeConfig
 from inbox.core import model
-from inbox.core.errors import DatabaseUnavailable, ValidationError
-from inbox.identity import identity_hash
+from inbox.core.errors import ValidationError
 from inbox.pipeline import Intake, Stored
 from inbox.router import Router
+from inbox.tools.bench_databases import Backend, PostgresBackend, SqliteBackend
+from inbox.tools.bench_report import pct, progress, verdict
+from inbox.tools.bench_workload import Workload
 from routing.hours import TOKYO
 from routing.rules import UrgentTriage, labeler
 from storage.base import Store
-from storage.postgres.store import PostgresStore
-from storage.sqlite.bulk import Insert, insert_rows
-from storage.sqlite.store import SqliteStore
 
-COUNSELORS = 50
 TARGET_RATIO = 0.5
 TARGET_P99_MS = 50.0
 BASELINE_RUNS = 3  # best of three: the baseline is the fastest plain insert
-TEXT = 2 * (  # consultation-like Japanese; each body is a 96-character window of it
-    "最近よく眠れなくて、仕事のことでずっと悩んでいます。誰かに話を聞いてほしいです。家族とうまく"
-    "いかず、学校に行くのがつらいです。どうしたらいいのか分かりません。少しだけ相談させてください。"
-    "夜になると不安が強くなります。友達にも言えなくて、一人で抱えこんでしまいます。"
-)
-COLUMNS = {  # what the pipeline leaves behind, in foreign-key order
-    "contacts": "id created_at",
-    "channel_identities": "id contact_id channel identity_hash address created_at",
-    "conversations": "id contact_id identity_id channel status assignee_id created_at "
-    "updated_at queued_at last_inbound_at",
-    "messages": "id conversation_id direction channel external_id body attachments "
-    "delivery_status created_at",
-    "events": "at kind conversation_id message_id data",
-}
-Row = tuple[Any, ...]
-Table = tuple[str, list[str], list[Row]]
 Outcome = tuple[str, float, float]  # backend, ratio, p99 ms
-
-
-def progress(text: str) -> None:
-    print(f"  … {text}", file=sys.stderr, flush=True)
-
-
-@dataclass(frozen=True, slots=True)
-class Workload:
-    """Synthetic web chat: mostly one message per sender, some senders write two or three times."""
-
-    key: bytes
-    messages: list[model.InboundMessage]
-    conversations: int
-
-    @classmethod
-    def build(cls, n: int, label: str, key: bytes, seed: int) -> Workload:
-        rng = random.Random(seed)
-        senders: list[int] = []
-        while len(senders) < n:
-            senders += [len(senders)] * rng.choices((1, 2, 3), (80, 15, 5))[0]
-        senders = senders[:n]
-        rng.shuffle(senders)  # a repeat lands in the same batch as the first message or later
-        t0 = datetime.now(UTC)
-        messages = []
-        for i, s in enumerate(senders):
-            k = rng.randrange(len(TEXT) // 2)
-            msg = model.InboundMessage(
-                channel=model.ChannelKind.WEBCHAT,
-                external_id=f"{label}-{i}",
-                sender=f"wc-{label}-{s}",
-                body=f"{TEXT[k : k + 96]}#{i:03d}",
-                received_at=t0 + timedelta(microseconds=i),
-            )
-            messages.append(msg)
-        return cls(key=key, messages=messages, conversations=len(set(senders)))
-
-    def tables(self) -> list[Table]:
-        """The rows the pipeline ends up with; ids in order of first appearance."""
-        rows: dict[str, list[Row]] = {table: [] for table in COLUMNS}
-        conv_of: dict[str, int] = {}
-        first_at: dict[int, datetime] = {}
-        last_at: dict[int, datetime] = {}
-        for mid, m in enumerate(self.messages, start=1):
-            at, channel = m.received_at, m.channel.value
-            if (cid := conv_of.get(m.sender)) is None:
-                cid = conv_of[m.sender] = len(conv_of) + 1
-                first_at[cid] = at
-                hashed = identity_hash(self.key, m.channel, m.sender)
-                rows["contacts"].append((cid, at))
-                rows["channel_identities"].append((cid, cid, channel, hashed, m.sender, at))
-                rows["events"].append((at, "conversation_opened", cid, None, "{}"))
-            last_at[cid] = at
-            msg_row = (mid, cid, "inbound", channel, m.external_id, m.body, "[]", "received", at)
-            rows["messages"].append(msg_row)
-            data = json.dumps({"channel": channel})
-            rows["events"].append((at, "message_received", cid, mid, data))
-        now = utc_now()
-        for cid, first in first_at.items():
-            user = cid % COUNSELORS + 1
-            row = (cid, cid, cid, "webchat", "assigned", user, first, now, first, last_at[cid])
-            rows["conversations"].append(row)
-            data = json.dumps({"user_id": user, "by": "router"})
-            rows["events"].append((now, "conversation_assigned", cid, None, data))
-        return [(table, cols.split(), rows[table]) for table, cols in COLUMNS.items()]
 
 
 @dataclass(slots=True)
@@ -249,130 +159,10 @@ async def verify(store: Store, wl: Workload) -> str:
     )
 
 
-async def add_counselors(store: Store, capacity: int) -> None:
-    await store.migrate()
-    for k in range(COUNSELORS):
-        user = model.NewUser(
-            username=f"bench{k:02d}",
-            display_name=f"相談員{k:02d}",
-            password_hash="-",
-            roles=frozenset({model.Role.COUNSELOR}),
-            capacity=capacity,
-        )
-        await store.create_user(user, now=utc_now())
-
-
-def _sqlite_value(v: object) -> object:
-    return v.astimezone(UTC).isoformat(timespec="microseconds") if isinstance(v, datetime) else v
-
-
-@dataclass(slots=True)
-class SqliteBackend:
-    dir: Path
-    capacity: int
-    name: str = "SQLite"
-
-    @property
-    def where(self) -> str:
-        return str(self.dir)
-
-    @asynccontextmanager
-    async def store(self, label: str) -> AsyncIterator[SqliteStore]:
-        """A fresh migrated store with COUNSELORS counselors."""
-        async with SqliteStore(self.dir / f"{label}.db") as store:
-            await add_counselors(store, self.capacity)
-            yield store
-
-    async def baseline(self, tables: list[Table], label: str) -> dict[str, float]:
-        """The rows in ONE transaction on the store's own connection and thread, as the intake
-        writes: by multi-row INSERT (storage.sqlite.bulk, the fastest we know), and by
-        executemany per table (what this baseline was until it was found slower)."""
-        statements = [
-            (
-                Insert(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ", _placeholders(cols)),
-                [tuple(map(_sqlite_value, r)) for r in rows],
-            )
-            for table, cols, rows in tables
-        ]
-
-        def multi_row(db: sqlite3.Connection) -> None:
-            for insert, rows in statements:
-                insert_rows(db, insert, rows)
-
-        def executemany(db: sqlite3.Connection) -> None:
-            for insert, rows in statements:
-                db.executemany(insert.head + insert.row, rows)
-
-        took: dict[str, float] = {}
-        for method, fn in (("multi-row INSERT", multi_row), ("executemany", executemany)):
-            async with self.store(f"{label}-{len(took)}") as store:
-                start = perf_counter()
-                # the store's own transaction on its database thread, as save_inbound_batch's
-                await store.database.on_db_thread(fn, write=True)
-                took[method] = perf_counter() - start
-        return took
-
-
-def _placeholders(cols: Sequence[str]) -> str:
-    return f"({', '.join('?' * len(cols))})"
-
-
-@dataclass(slots=True)
-class PostgresBackend:
-    admin_url: str
-    capacity: int
-    name: str = "PostgreSQL"
-
-    @property
-    def where(self) -> str:
-        return DatabaseConfig(url=self.admin_url).display_url
-
-    @asynccontextmanager
-    async def store(self, label: str) -> AsyncIterator[PostgresStore]:
-        """A fresh migrated store with COUNSELORS counselors in a scratch database on the server
-        of --database-url, dropped afterwards."""
-        db_name = f"tsunagu_bench_{label}_{secrets.token_hex(4)}"
-        try:
-            admin = await asyncpg.connect(self.admin_url, timeout=10)
-        except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
-            raise DatabaseUnavailable(f"cannot connect to {self.where}: {exc}") from exc
-        try:
-            await admin.execute(f'CREATE DATABASE "{db_name}" TEMPLATE template0')
-            try:
-                url = urlsplit(self.admin_url)._replace(path=f"/{db_name}").geturl()
-                async with PostgresStore(url) as store:
-                    await add_counselors(store, self.capacity)
-                    yield store
-            finally:
-                await admin.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
-        finally:
-            await admin.close()
-
-    async def baseline(self, tables: list[Table], label: str) -> dict[str, float]:
-        """COPY (copy_records_to_table) per table in ONE transaction."""
-        async with self.store(label) as store, store.pool.acquire() as conn:
-            start = perf_counter()
-            async with conn.transaction():
-                for table, cols, rows in tables:
-                    await conn.copy_records_to_table(table, records=rows, columns=cols)
-            return {"COPY": perf_counter() - start}
-
-
-Backend = SqliteBackend | PostgresBackend
-
-
 def routed_where(trace: Trace) -> str:
     by_router = sum(trace.rounds)
     rounds = f", in {len(trace.rounds)} rounds" if trace.rounds else ""
     return f"{trace.at_intake} at intake, {by_router} by the router{rounds}"
-
-
-def pct(sorted_ms: list[float], q: float) -> float:
-    return sorted_ms[min(len(sorted_ms) - 1, round(q * (len(sorted_ms) - 1)))]
-
-
-def verdict(ok: bool) -> str:
-    return "target met" if ok else "target missed"
 
 
 async def bench_backend(
@@ -435,8 +225,6 @@ async def bench_backend(
 
 
 async def run_pipeline_bench(args: Any) -> int:
-    from inbox.cli import load  # the cli imports this module lazily: no import cycle
-
     cfg = load(args).intake
     n, rate, delivery = int(args.messages), float(args.rate), int(args.delivery)
     if n < 1 or rate <= 0 or delivery < 1:

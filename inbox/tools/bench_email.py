@@ -1,12 +1,12 @@
 """`tsunagu bench email`: mail from a Dovecot mailbox into the database, against a plain FETCH.
 
-A throwaway Dovecot (inbox.dovecot) gets N synthetic Japanese mails (inbox.bench_mails) by
-APPEND. The baseline reads them the way MailIntake does (UID SEARCH, then UID FETCH BODY.PEEK[]
-in the same chunks) with ImapMailbox, but parses and stores nothing; best of three. The intake is
-MailIntake.catch_up into a fresh database through the real Intake with its writer running:
-fetch, parse, store by group commit, save threads and the cursor, flag the mails on the server.
-Afterwards every mail must be stored once, decoded exactly, in its sender's one conversation, and
-flagged handled on the server.
+A throwaway Dovecot (inbox.tools.dovecot) gets N synthetic Japanese mails
+(inbox.tools.synthetic_mails) by APPEND. The baseline reads them the way MailIntake does (UID
+SEARCH, then UID FETCH BODY.PEEK[] in the same chunks) with ImapMailbox, but parses and stores
+nothing; best of three. The intake is MailIntake.catch_up into a fresh database through the
+real Intake with its writer running: fetch, parse, store by group commit, save threads and the
+cursor, flag the mails on the server. Afterwards every mail must be stored once, decoded exactly,
+in its sender's one conversation, and flagged handled on the server.
 """
 
 from __future__ import annotations
@@ -28,13 +28,15 @@ from channels.mail_imap import HANDLED_FLAG, ImapMailbox, ImapSettings
 from channels.mail_intake import OurThreads, sort_mail
 from channels.mail_parse import parse_mail
 from channels.mail_smtp import SmtpSettings
-from inbox.bench import Backend, PostgresBackend, SqliteBackend, progress
-from inbox.bench_mails import TO, SyntheticMail, build_mails
+from inbox.command_config import load
 from inbox.config import Config
 from inbox.core.errors import InboxError, ValidationError
 from inbox.core.model import ConversationStatus, Direction
-from inbox.dovecot import DovecotMissing, DovecotServer, MailAccount
 from inbox.pipeline import Intake, Stored
+from inbox.tools.bench_databases import Backend, PostgresBackend, SqliteBackend
+from inbox.tools.bench_report import progress
+from inbox.tools.dovecot import DovecotMissing, DovecotServer, MailAccount
+from inbox.tools.synthetic_mails import TO, SyntheticMail, build_mails
 from routing.rules import labeler
 from storage.base import Store
 
@@ -256,8 +258,6 @@ def report(outcomes: Sequence[Outcome]) -> int:
 
 
 def run_email_bench(args: Any) -> int:
-    from inbox.cli import load  # the cli imports this module lazily: no import cycle
-
     cfg, n = load(args), int(args.messages)
     if n < 1:
         raise ValidationError("--messages must be positive", field="bench")
