@@ -8,7 +8,8 @@ temporary folder, 127.0.0.1 port 0), so its resident memory (/proc/PID/statm) is
    (the baseline), then beside never-reading sockets that keep sending (inbox.bench_clients):
    each reopens when the server cuts it off. The ratio is the p99 beside them over the p99
    alone. Meanwhile --staff consoles read the event feed; the sockets the server drops (their
-   queue overflowed, and they reconnect) are counted. Ends with `socket_kb=<kb> slow_client_p99_ratio=<ratio>`.
+   queue overflowed, and they reconnect) are counted. Ends with
+   `socket_kb=<kb> slow_client_p99_ratio=<ratio>`.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 
 class Wake(StrEnum):
@@ -55,6 +56,12 @@ def wakes_for(kinds: Iterable[str]) -> frozenset[Wake]:
     if found & OUTBOX_KINDS:
         wakes.add(Wake.OUTBOX)
     return frozenset(wakes)
+
+
+class Listener(Protocol):
+    def after(self, kinds: Iterable[str]) -> None:
+        """Called once as each command ends (also when it failed part-way) with the kinds of
+        events it committed, possibly none; never raises."""
 
 
 def _nobody() -> None:

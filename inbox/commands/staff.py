@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from inbox.commands.accounts import AccountCommands
 from inbox.commands.conversations import ConversationCommands
 from inbox.commands.counselors import CounselorCommands
-from inbox.commands.signals import Signals
+from inbox.commands.signals import Listener
 from inbox.commands.writes import Clock
 from storage.base import Store
 
@@ -23,7 +23,7 @@ class StaffCommands:
     accounts: AccountCommands
 
     @classmethod
-    def build(cls, store: Store, *, clock: Clock, signals: Signals) -> StaffCommands:
+    def build(cls, store: Store, *, clock: Clock, signals: Listener) -> StaffCommands:
         """Commands over `store` that wake this process's workers through `signals` (none, for
         the CLI: Signals())."""
         return cls(

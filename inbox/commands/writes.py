@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
 
-from inbox.commands.signals import Signals
+from inbox.commands.signals import Listener
 from inbox.core.model import ConversationId, UserId
 from storage.base import Store
 
@@ -76,7 +76,7 @@ class Commit:
 class Commands:
     """What every group of staff commands shares: the store, the clock and the wake-up calls."""
 
-    def __init__(self, store: Store, *, clock: Clock, signals: Signals) -> None:
+    def __init__(self, store: Store, *, clock: Clock, signals: Listener) -> None:
         self._store = store
         self._clock = clock
         self._signals = signals
