@@ -132,8 +132,11 @@ class Hub:
     def push(self, key: Hashable, payload: dict[str, Any]) -> int:
         """Queue for every socket under `key`, without awaiting any; return how many took it.
         Encoded once, whatever the number of sockets."""
+        subs = list(self._groups.get(key, ()))
+        if not subs:
+            return 0
         text = encode(payload)
-        return sum(self._queue(key, sub, text) for sub in list(self._groups.get(key, ())))
+        return sum(self._queue(key, sub, text) for sub in subs)
 
     def offer(self, key: Hashable, sub: Subscriber, payload: dict[str, Any]) -> bool:
         """Queue for one socket (an answer meant for it alone); a full queue drops it."""
