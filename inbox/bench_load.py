@@ -66,12 +66,14 @@ class Consulter:
         async for frame in self.ws:
             answer = json.loads(frame.data) if frame.type is aiohttp.WSMsgType.TEXT else {}
             waiting = self._waiting.pop(answer.get("client_id") or "", None)
-            if waiting is not None:
+            # an ack later than ACK_TIMEOUT_S finds its wait given up (cancelled): missed
+            if waiting is not None and not waiting[1].done():
                 sent, future = waiting
                 ok = answer.get("type") == "ack"
                 future.set_result((perf_counter() - sent) * 1000 if ok else None)
         for _, future in self._waiting.values():
-            future.set_result(None)
+            if not future.done():
+                future.set_result(None)
 
     async def say(self, body: str) -> float | None:
         client_id = str(uuid.uuid4())
