@@ -3,7 +3,7 @@
 A staff command never wakes a worker by hand. It reports the kinds of events its writes
 committed (inbox.commands.writes), and `wakes_for` says who must look: the staff feed for every
 event, the router when someone may have room or a conversation may wait, the outbox when a reply
-was queued. PostgreSQL's NOTIFY trigger (storage/postgres_schema.py, migration 3) makes the same
+was queued. PostgreSQL's NOTIFY trigger (storage/postgres/schema.py, migration 3) makes the same
 decision for other instances; its "route" kinds are a subset of ROUTING_KINDS (a test says so).
 """
 

@@ -16,7 +16,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from inbox.commands.signals import Listener
 from inbox.core.model import ConversationId, UserId
-from storage.base import Store
+from storage.base import EventLog, Store
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -46,8 +46,8 @@ STORE_WRITES: dict[str, frozenset[str]] = {
 class Commit:
     """One command's writes so far, and the kinds of events they committed."""
 
-    def __init__(self, store: Store) -> None:
-        self._store = store
+    def __init__(self, log: EventLog) -> None:
+        self._log = log
         self.kinds: set[str] = set()
 
     async def __call__(self, op: Callable[P, Awaitable[T]], *args: P.args, **kwargs: P.kwargs) -> T:
@@ -67,7 +67,7 @@ class Commit:
         data: dict[str, Any] | None = None,
     ) -> None:
         """Write one event of the command's own (an audit record, a sign-in)."""
-        await self._store.record_event(
+        await self._log.record_event(
             kind, now=now, actor_id=actor_id, conversation_id=conversation_id, data=data
         )
         self.kinds.add(kind)

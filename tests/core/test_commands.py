@@ -24,8 +24,8 @@ from inbox.core.model import (
     Presence,
     Role,
 )
-from storage.postgres_schema import MIGRATIONS
-from storage.sqlite import SqliteStore
+from storage.postgres.schema import MIGRATIONS
+from storage.sqlite.store import SqliteStore
 from tests.factories import T0, inbound, new_user
 
 ROUTER, OUTBOX, FEED = Wake.ROUTER, Wake.OUTBOX, Wake.FEED

@@ -17,7 +17,7 @@ from inbox.pipeline import Intake
 from inbox.router import Router
 from inbox.web.hub import Hub
 from inbox.web.server import Services, WebSettings, build_app
-from storage.sqlite import SqliteStore
+from storage.sqlite.store import SqliteStore
 from tests.factories import T0, new_user, outbox_sender
 
 Client = TestClient[web.Request, web.Application]
