@@ -23,6 +23,8 @@ from inbox.auth import (
     secret_hash,
 )
 from inbox.command_config import load
+from inbox.commands.signals import Signals
+from inbox.commands.staff import StaffCommands
 from inbox.config import Config
 from inbox.core.errors import ConfigError, InboxError, StorageError, ValidationError
 from inbox.core.model import MAX_CAPACITY, NewUser, Role
@@ -113,6 +115,12 @@ def _read_password(args: argparse.Namespace) -> str:
     return first
 
 
+def _commands(store: Store) -> StaffCommands:
+    # No worker of the server runs here to wake: it hears of these writes through NOTIFY on
+    # PostgreSQL, or within its feed's idle look on SQLite.
+    return StaffCommands.build(store, clock=utc_now, signals=Signals())
+
+
 def cmd_user(args: argparse.Namespace) -> int:
     cfg = load(args)
     password_hash = ""
@@ -124,15 +132,14 @@ def cmd_user(args: argparse.Namespace) -> int:
 
     async def add(s: Store) -> int:
         roles = frozenset(Role(r) for r in args.role)
-        user = await s.create_user(
+        user = await _commands(s).accounts.create_user(
             NewUser(
                 username=args.username,
                 display_name=args.display_name or args.username,
                 password_hash=password_hash,
                 roles=roles,
                 capacity=args.capacity,
-            ),
-            now=utc_now(),
+            )
         )
         print(f"created {user.username} (id {user.id}, roles {', '.join(sorted(roles))})")
         return 0
@@ -155,7 +162,7 @@ def cmd_user(args: argparse.Namespace) -> int:
         found = await s.find_login(args.username)
         was = found is not None and found[0].disabled
         # Run again when already disabled: it also releases anything still assigned to her.
-        user = await s.set_user_disabled(args.username, True, now=utc_now())
+        user = await _commands(s).accounts.disable_user(args.username)
         if was:
             print(f"{user.username} was already disabled")
         else:
@@ -167,7 +174,9 @@ def cmd_user(args: argparse.Namespace) -> int:
         if found is None:
             raise ValidationError(f"no user {args.username!r}", field="username")
         secret = new_secret(API_TOKEN_PREFIX)
-        await s.create_api_token(secret_hash(secret), found[0].id, name=args.name, now=utc_now())
+        await _commands(s).accounts.create_api_token(
+            found[0].id, secret_hash(secret), name=args.name
+        )
         print(secret)
         print("Shown once. Use it as: Authorization: Bearer <token>", file=sys.stderr)
         return 0

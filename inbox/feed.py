@@ -1,5 +1,10 @@
 """EventFeed: tails the event log and pushes each new event's ids to the staff's sockets.
 
+One frame per page of the tail, `{"type": "events", "events": [...]}`, encoded once for every
+staff socket: every staff member gets the same ids (the log's data stays out), so the staff
+sockets are one audience. A round of up to PAGE events is one frame in each socket's queue, not
+PAGE frames that would overflow it and drop every staff socket at once.
+
 Every event reaches the sockets exactly once, in the store's tail order (storage.base.EventTail):
 on PostgreSQL writers commit out of id order, so the feed follows the store's cursor rather than
 the last id it saw. It survives a database outage as every worker does (inbox.resilience):
@@ -10,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 
 from inbox.core.model import Event
 from inbox.resilience import Outages
@@ -65,12 +71,14 @@ class EventFeed:
             self._cursor = await self._store.feed_start()
         while True:
             page = await self._store.feed_events(self._cursor, limit=PAGE)
-            for event in page.events:
-                self._publish(event)
+            self._publish(page.events)
             self._cursor = page.cursor
             if len(page.events) < PAGE:
                 return
 
-    def _publish(self, event: Event) -> None:
-        close_disabled_staff(self._hub, event)  # before her socket gets the news
-        self._hub.push(STAFF, {"type": "event", "event": event_json(event)})
+    def _publish(self, events: Sequence[Event]) -> None:
+        if not events:
+            return
+        for event in events:
+            close_disabled_staff(self._hub, event)  # before her socket gets the news
+        self._hub.push(STAFF, {"type": "events", "events": [event_json(e) for e in events]})

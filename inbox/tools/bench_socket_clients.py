@@ -1,5 +1,6 @@
 """The clients of `bench sockets`: consulters that read and time their acks, a flood of
-never-reading sockets, and a staff token made in the bench's database before the server starts."""
+never-reading sockets, staff consoles that read the event feed, and a staff token made in the
+bench's database before the server starts."""
 
 from __future__ import annotations
 
@@ -65,12 +66,14 @@ class Consulter:
         async for frame in self.ws:
             answer = json.loads(frame.data) if frame.type is aiohttp.WSMsgType.TEXT else {}
             waiting = self._waiting.pop(answer.get("client_id") or "", None)
-            if waiting is not None:
+            # an ack later than ACK_TIMEOUT_S finds its wait given up (cancelled): missed
+            if waiting is not None and not waiting[1].done():
                 sent, future = waiting
                 ok = answer.get("type") == "ack"
                 future.set_result((perf_counter() - sent) * 1000 if ok else None)
         for _, future in self._waiting.values():
-            future.set_result(None)
+            if not future.done():
+                future.set_result(None)
 
     async def say(self, body: str) -> float | None:
         client_id = str(uuid.uuid4())
@@ -168,3 +171,50 @@ class Flood:
     async def _pause(self, seconds: float) -> None:
         with suppress(TimeoutError):
             await asyncio.wait_for(self._stop.wait(), seconds)
+
+
+@dataclass
+class StaffWatch:
+    """Staff sockets that read every frame, as consoles do, and reconnect when the server drops
+    them: a feed that overflows their queues shows as drops, not as silence."""
+
+    url: str
+    token: str
+    sockets: int
+    dropped: int = 0
+    frames: int = 0
+    events: int = 0
+
+    @asynccontextmanager
+    async def running(self, http: aiohttp.ClientSession) -> AsyncIterator[StaffWatch]:
+        stop = asyncio.Event()
+        async with asyncio.TaskGroup() as tg:
+            tasks = [
+                tg.create_task(self._one(http, stop), name="staff-watch")
+                for _ in range(self.sockets)
+            ]
+            try:
+                yield self
+            finally:
+                stop.set()
+                for task in tasks:
+                    task.cancel()
+
+    async def _one(self, http: aiohttp.ClientSession, stop: asyncio.Event) -> None:
+        ws_url = self.url.replace("http://", "ws://") + "/api/ws"
+        headers = {"Authorization": f"Bearer {self.token}"}
+        while not stop.is_set():
+            try:
+                async with http.ws_connect(ws_url, headers=headers) as ws:
+                    async for frame in ws:
+                        if frame.type is aiohttp.WSMsgType.TEXT:
+                            self._count(json.loads(frame.data))
+            except (aiohttp.ClientError, OSError):
+                await asyncio.sleep(REOPEN_AFTER_S)  # refused while the server is swamped
+            if not stop.is_set():
+                self.dropped += 1
+
+    def _count(self, frame: dict[str, object]) -> None:
+        self.frames += 1
+        events = frame.get("events")
+        self.events += len(events) if isinstance(events, list) else int("event" in frame)

@@ -7,7 +7,9 @@ temporary folder, 127.0.0.1 port 0), so its resident memory (/proc/PID/statm) is
 2. Slow clients: normal consulters send at a fixed total rate and time each ack, first alone
    (the baseline), then beside never-reading sockets that keep sending (inbox.tools.stalled_socket):
    each reopens when the server cuts it off. The ratio is the p99 beside them over the p99
-   alone. Ends with `socket_kb=<kb> slow_client_p99_ratio=<ratio>`.
+   alone. Meanwhile --staff consoles read the event feed; the sockets the server drops (their
+   queue overflowed, and they reconnect) are counted. Ends with
+   `socket_kb=<kb> slow_client_p99_ratio=<ratio>`.
 """
 
 from __future__ import annotations
@@ -28,7 +30,13 @@ import aiohttp
 
 from inbox.core.errors import ValidationError
 from inbox.tools.bench_report import pct, progress, verdict
-from inbox.tools.bench_socket_clients import Consulter, Flood, open_consulters, staff_token
+from inbox.tools.bench_socket_clients import (
+    Consulter,
+    Flood,
+    StaffWatch,
+    open_consulters,
+    staff_token,
+)
 
 TARGET_SOCKET_KB = 30.0
 TARGET_RATIO = 1.5
@@ -174,26 +182,30 @@ async def paced_acks(chats: list[Consulter], pid: int, rate: float, seconds: flo
 
 
 async def slow_phase(
-    http: aiohttp.ClientSession, url: str, pid: int, args: Any
+    http: aiohttp.ClientSession, url: str, pid: int, args: Any, token: str
 ) -> tuple[float, list[str]]:
     """ROUNDS of a run alone then one beside the flood, pooled per kind: the machine's own
-    load drifts, and alternating spreads the drift over both."""
+    load drifts, and alternating spreads the drift over both. Staff consoles read the event
+    feed throughout, as they would while the consulters write."""
     rate, seconds = float(args.rate), float(args.seconds)
     chats = await open_consulters(http, url, int(args.normal), read=True)
     alone: list[Run] = []
     beside: list[Run] = []
+    staff = StaffWatch(url, token, int(args.staff))
     try:
-        # warm-up as long as a round: the first conversations, auto-replies and caches would
-        # otherwise land in the first baseline round and flatter the ratio (seen: p99 328 ms)
-        await paced_acks(chats, pid, rate, seconds)
-        flood = await Flood.seed(http, url, int(args.slow))
-        for round_ in range(1, ROUNDS + 1):
-            progress(f"round {round_}: {args.normal} consulters at {rate:g} msg/s, alone")
-            alone.append(await paced_acks(chats, pid, rate, seconds))
-            progress(f"round {round_}: the same beside {args.slow} never-reading sockets")
-            async with flood.running(url):
-                await asyncio.sleep(min(3.0, seconds))  # until their buffers are full
-                beside.append(await paced_acks(chats, pid, rate, seconds))
+        async with staff.running(http):
+            # warm-up as long as a round: the first conversations, auto-replies and caches
+            # would otherwise land in the first baseline round and flatter the ratio (seen:
+            # p99 328 ms)
+            await paced_acks(chats, pid, rate, seconds)
+            flood = await Flood.seed(http, url, int(args.slow))
+            for round_ in range(1, ROUNDS + 1):
+                progress(f"round {round_}: {args.normal} consulters at {rate:g} msg/s, alone")
+                alone.append(await paced_acks(chats, pid, rate, seconds))
+                progress(f"round {round_}: the same beside {args.slow} never-reading sockets")
+                async with flood.running(url):
+                    await asyncio.sleep(min(3.0, seconds))  # until their buffers are full
+                    beside.append(await paced_acks(chats, pid, rate, seconds))
     finally:
         for chat in chats:
             await chat.close()
@@ -208,6 +220,8 @@ async def slow_phase(
         f"(< {TARGET_RATIO:g}: {verdict(ratio < TARGET_RATIO)})",
         f"  never-reading       {flood.opened} opened, {flood.cut_off} cut off by the server, "
         f"{flood.frames} frames sent",
+        f"  staff sockets       {staff.sockets} reading the feed: {staff.events} events in "
+        f"{staff.frames} frames, {staff.dropped} dropped by the server",
     ]
     return ratio, lines
 
@@ -232,7 +246,7 @@ async def _bench(args: Any) -> int:
             connector = aiohttp.TCPConnector(limit=0)  # the default 100 would cap open sockets
             async with aiohttp.ClientSession(connector=connector) as http:
                 per_socket, memory = await memory_phase(http, url, pid, args, token)
-                ratio, slow = await slow_phase(http, url, pid, args)
+                ratio, slow = await slow_phase(http, url, pid, args, token)
     print("\n".join(["== sockets (SQLite, built-in defaults) ==", *memory, *slow]), flush=True)
     print(f"socket_kb={per_socket:.1f} slow_client_p99_ratio={ratio:.2f}")
     return 0

@@ -127,10 +127,8 @@ async def sign_in(request: web.Request) -> web.Response:
     username, password = field_str(data, "username"), field_str(data, "password")
     user = await checked_login(request, username, password)
     token = new_secret()
-    now = services.clock()
     ttl = session_ttl(services.settings.session_ttl_h)
-    await services.store.create_session(secret_hash(token), user.id, now=now, expires_at=now + ttl)
-    await services.store.record_event("signed_in", now=now, actor_id=user.id)
+    await services.commands.accounts.start_session(user.id, secret_hash(token), ttl=ttl)
     response = web.json_response({"user": user_json(user)})
     response.set_cookie(
         SESSION_COOKIE,
@@ -148,7 +146,7 @@ async def sign_in(request: web.Request) -> web.Response:
 async def sign_out(request: web.Request) -> web.Response:
     await current_user(request)
     if cookie := request.cookies.get(SESSION_COOKIE):
-        await request.app[SERVICES].store.delete_session(secret_hash(cookie))
+        await request.app[SERVICES].commands.accounts.end_session(secret_hash(cookie))
     response = web.Response(status=204)
     response.del_cookie(SESSION_COOKIE, path="/")
     return response
@@ -210,10 +208,9 @@ async def get_conversation(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     if conv.assignee_id == user.id and conv.opened_at is None:
         # she has seen the offer, so the router's offer timeout must not take it back
-        now = services.clock()
-        if await services.store.mark_opened(conv.id, user.id, now=now):
-            conv = dataclasses.replace(conv, opened_at=now)
-            services.on_event()
+        opened = await services.commands.conversations.open_offer(conv.id, user.id)
+        if opened is not None:
+            conv = dataclasses.replace(conv, opened_at=opened)
     messages = await services.store.list_messages(conv.id)
     return web.json_response(
         {"conversation": conversation_json(conv), "messages": [message_json(m) for m in messages]}
@@ -228,11 +225,7 @@ async def reply(request: web.Request) -> web.Response:
     body = field_str(
         await json_body(request), "body", max_chars=services.settings.max_message_chars
     )
-    msg = await services.store.add_reply(
-        conv.id, author_id=user.id, body=body, now=services.clock()
-    )
-    services.outbox.wake()
-    services.on_event()
+    msg = await services.commands.conversations.reply(conv.id, user.id, body)
     return web.json_response({"message": message_json(msg)}, status=201)
 
 
@@ -244,8 +237,7 @@ async def note(request: web.Request) -> web.Response:
     body = field_str(
         await json_body(request), "body", max_chars=services.settings.max_message_chars
     )
-    msg = await services.store.add_note(conv.id, author_id=user.id, body=body, now=services.clock())
-    services.on_event()
+    msg = await services.commands.conversations.note(conv.id, user.id, body)
     return web.json_response({"message": message_json(msg)}, status=201)
 
 
@@ -260,11 +252,9 @@ async def assign(request: web.Request) -> web.Response:
         capacity = user.capacity  # claiming from the queue: only with room to spare
     else:
         raise PermissionDenied("counselors can only take conversations themselves")
-    updated = await services.store.assign(
-        conv.id, target, actor_id=user.id, now=services.clock(), capacity=capacity
+    updated = await services.commands.conversations.assign(
+        conv.id, target, actor=user.id, capacity=capacity
     )
-    services.router.wake()  # the previous assignee may have room now
-    services.on_event()
     return web.json_response({"conversation": conversation_json(updated)})
 
 
@@ -273,9 +263,7 @@ async def close(request: web.Request) -> web.Response:
     user, conv = await visible_conversation(request)
     check_can_act(user, conv)
     services = request.app[SERVICES]
-    closed = await services.store.close(conv.id, actor_id=user.id, now=services.clock())
-    services.router.wake()
-    services.on_event()
+    closed = await services.commands.conversations.close(conv.id, actor=user.id)
     return web.json_response({"conversation": conversation_json(closed)})
 
 
@@ -318,11 +306,7 @@ async def create_user(request: web.Request) -> web.Response:
         roles=_roles(data.get("roles")),
         capacity=capacity,
     )
-    created = await services.store.create_user(new, now=services.clock())
-    await services.store.record_event(
-        "user_created_by", now=services.clock(), actor_id=admin.id, data={"user_id": created.id}
-    )
-    services.router.wake()
+    created = await services.commands.accounts.create_user(new, by=admin.id)
     return web.json_response({"user": user_json(created)}, status=201)
 
 
@@ -330,11 +314,7 @@ async def create_user(request: web.Request) -> web.Response:
 async def disable_user(request: web.Request) -> web.Response:
     await require(request, Role.ADMIN)
     services = request.app[SERVICES]
-    user = await services.store.set_user_disabled(
-        path_text(request, "username"), True, now=services.clock()
-    )
-    services.router.wake()  # her conversations are back in the queue
-    services.on_event()
+    user = await services.commands.accounts.disable_user(path_text(request, "username"))
     return web.json_response({"user": user_json(user)})
 
 

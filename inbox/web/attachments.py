@@ -47,13 +47,8 @@ async def download(request: web.Request) -> web.Response:
     attachment, content = await store.attachment(message.id, position)
     # Audited before the bytes leave, like a revealed address: what a consulter sent may be a
     # photo of an injury or an ID card. The name stays out of the log; the position finds it.
-    services = request.app[SERVICES]
-    await store.record_event(
-        "attachment_downloaded",
-        now=services.clock(),
-        actor_id=user.id,
-        conversation_id=message.conversation_id,
-        data={"message_id": message.id, "position": position},
+    await request.app[SERVICES].commands.conversations.record_download(
+        message.conversation_id, message.id, position, actor=user.id
     )
     return web.Response(
         body=content,

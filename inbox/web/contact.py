@@ -49,14 +49,9 @@ async def reveal_address(request: web.Request) -> web.Response:
     if refusal is not None:
         raise PermissionDenied(refusal)
     # Audited first: if the event cannot be written, the address is not shown.
-    await services.store.record_event(
-        "address_revealed",
-        now=services.clock(),
-        actor_id=user.id,
-        conversation_id=conv.id,
-        data={"reason": reason.strip(), "anonymity": mode.value},
+    await services.commands.conversations.record_reveal(
+        conv.id, actor=user.id, reason=reason, mode=mode
     )
-    services.on_event()
     return web.json_response({"address": contact.address, "channel": contact.channel.value})
 
 
@@ -74,8 +69,7 @@ async def set_anonymity(request: web.Request) -> web.Response:
             f"one of {modes}, or null for the channel's default", field="anonymity"
         )
     mode = None if value is None else Anonymity(value)
-    await services.store.set_anonymity(conv.id, mode, actor_id=user.id, now=services.clock())
-    services.on_event()
+    await services.commands.conversations.set_anonymity(conv.id, mode, actor=user.id)
     contact = await services.store.contact_address(conv.id)
     return web.json_response({"contact": _contact_json(services, contact, conv.contact_alias)})
 

@@ -1,5 +1,9 @@
 """Fan-out to websockets that never waits on a client: one bounded queue and writer per socket.
 
+A frame is encoded once, when it is pushed or offered, and the same text is queued for every
+socket it goes to: the staff feed sends one frame per round to all staff sockets, so the cost
+of a round is one encoding, not one per socket.
+
 A socket whose queue is full, or whose writes stay blocked for `send_timeout_s` (its peer does
 not read), is closed with 1013 (try again later); its page reconnects and refetches, which is
 cheaper for everyone than letting one slow phone stall the others or hold memory. The transport
@@ -47,7 +51,7 @@ class Subscriber:
         owner: Hashable | None,
     ) -> None:
         self.ws = ws
-        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=queue_size)
+        self.queue: asyncio.Queue[str] = asyncio.Queue(maxsize=queue_size)  # encoded frames
         self.dropped = False
         self.owner = owner  # the staff user behind the socket, so that disabling her closes it
         self._transport = transport
@@ -64,8 +68,7 @@ class Subscriber:
         """Run as the socket's writer task until cancelled or the socket closes; a peer that
         stays behind for send_timeout_s is cut off."""
         while not self.ws.closed:
-            payload = await self.queue.get()
-            text = json.dumps(payload, ensure_ascii=False)  # Japanese: 3 bytes, not 6 (\uXXXX)
+            text = await self.queue.get()
             try:
                 async with asyncio.timeout(self._send_timeout_s):
                     await self.ws.send_str(text)
@@ -87,6 +90,10 @@ class Subscriber:
                 await self.ws.close(code=code, message=message)
         except TimeoutError:
             self.abort()
+
+
+def encode(payload: dict[str, Any]) -> str:
+    return json.dumps(payload, ensure_ascii=False)  # Japanese: 3 bytes, not 6 (\uXXXX)
 
 
 class Hub:
@@ -123,13 +130,21 @@ class Hub:
                 del self._groups[key]
 
     def push(self, key: Hashable, payload: dict[str, Any]) -> int:
-        """Queue for every socket under `key`, without awaiting any; return how many took it."""
-        return sum(self.offer(key, sub, payload) for sub in list(self._groups.get(key, ())))
+        """Queue for every socket under `key`, without awaiting any; return how many took it.
+        Encoded once, whatever the number of sockets."""
+        subs = list(self._groups.get(key, ()))
+        if not subs:
+            return 0
+        text = encode(payload)
+        return sum(self._queue(key, sub, text) for sub in subs)
 
     def offer(self, key: Hashable, sub: Subscriber, payload: dict[str, Any]) -> bool:
         """Queue for one socket (an answer meant for it alone); a full queue drops it."""
+        return self._queue(key, sub, encode(payload))
+
+    def _queue(self, key: Hashable, sub: Subscriber, text: str) -> bool:
         try:
-            sub.queue.put_nowait(payload)
+            sub.queue.put_nowait(text)
         except asyncio.QueueFull:
             log.info("slow socket dropped", extra={"action": "ws_dropped_slow"})
             self._drop(key, sub, WSCloseCode.TRY_AGAIN_LATER, b"too slow, reconnect")

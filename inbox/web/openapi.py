@@ -237,7 +237,7 @@ PATHS: dict[str, dict[str, Schema]] = {
     },
     "/api/ws": {
         "get": {
-            "summary": "websocket: each new event as it is written (upgrade required)",
+            "summary": "websocket: the new events, a frame per round (upgrade required)",
             "responses": {
                 "101": {"description": "switching to the websocket protocol"},
                 "400": {"description": "not a websocket handshake"},

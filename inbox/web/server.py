@@ -15,6 +15,8 @@ from typing import Any, TypeGuard
 
 from aiohttp import web
 
+from inbox.commands.signals import Signals
+from inbox.commands.staff import StaffCommands
 from inbox.config import WebchatConfig
 from inbox.core.errors import (
     Conflict,
@@ -72,6 +74,13 @@ class Services:
     on_event: Callable[[], None]  # something was written to the event log: tell the sockets
     outages: Outages = field(default_factory=Outages)  # workers waiting out a database failure
     sign_in: SignInGuard = field(default_factory=SignInGuard)  # hashing slots, failure counts
+    # Every write on staff's behalf, waking the router, outbox and sockets as its events say.
+    commands: StaffCommands = field(init=False)
+
+    def __post_init__(self) -> None:
+        signals = Signals(router=self.router.wake, outbox=self.outbox.wake, feed=self.on_event)
+        commands = StaffCommands.build(self.store, clock=self.clock, signals=signals)
+        object.__setattr__(self, "commands", commands)  # frozen: set once, here
 
 
 SERVICES = web.AppKey("services", Services)

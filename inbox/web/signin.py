@@ -79,8 +79,7 @@ async def _count_refusal(
             "sign-in locked after repeated failures",
             extra={"action": "sign_in_locked", "scope": scope},
         )
-        await services.store.record_event("sign_in_failures", now=services.clock(), data=data)
-        services.on_event()
+        await services.commands.accounts.record_sign_in_failures(data)
 
 
 async def checked_login(request: web.Request, username: str, password: str) -> User:
@@ -105,5 +104,5 @@ async def checked_login(request: web.Request, username: str, password: str) -> U
     if stored_hash and needs_rehash(stored_hash):
         with suppress(HashingBusy):  # she is signed in anyway; the next sign-in rehashes
             new_hash = await guard.verifier.hash(password)
-            await services.store.set_password_hash(user.id, new_hash)
+            await services.commands.accounts.set_password_hash(user.id, new_hash)
     return user

@@ -1,7 +1,8 @@
 """Supervisor actions: counselor profiles and presence, moving and draining work, pausing channels.
 
-Every action is role-checked here, every change is written by the store with its event, and
-each one wakes the router (someone may have room, or less) and the staff sockets.
+Every action is role-checked and its input read here; the change is a staff command
+(inbox.commands), which the store writes with its event and which wakes whoever the event
+concerns.
 """
 
 from __future__ import annotations
@@ -10,12 +11,10 @@ from typing import Any
 
 from aiohttp import web
 
-from inbox.core.errors import Conflict, NotFound, PermissionDenied, StorageError, ValidationError
+from inbox.core.errors import NotFound, PermissionDenied, StorageError, ValidationError
 from inbox.core.model import (
-    LOAD_STATUSES,
     ChannelKind,
     ConversationId,
-    CounselorUpdate,
     Presence,
     Role,
     User,
@@ -32,7 +31,6 @@ from inbox.web.counselor_form import (
 )
 from inbox.web.server import (
     SERVICES,
-    Services,
     field_int,
     field_str,
     is_int64,
@@ -45,16 +43,10 @@ routes = web.RouteTableDef()
 SUPERVISING = (Role.SUPERVISOR,)
 MAX_MOVE = 200  # conversations in one move
 MAX_NOTE_CHARS = 2000
-DRAIN_LIMIT = 1000  # far above any capacity (at most 50), so a drain takes all of her work
 
 
 def _supervises(user: User) -> bool:
     return user.has_any(*SUPERVISING)
-
-
-def _changed(services: Services) -> None:
-    services.router.wake()
-    services.on_event()
 
 
 async def _counselor_or_self(request: web.Request) -> tuple[User, UserId]:
@@ -76,12 +68,9 @@ async def update_counselor(request: web.Request) -> web.Response:
     if not _supervises(user) and not set(data) <= SELF_FIELDS:
         raise PermissionDenied("a counselor can only change her own presence")
     change = parse_counselor_update(data)
-    services = request.app[SERVICES]
-    now = services.clock()
-    updated = await services.store.update_counselor(target, change, actor_id=user.id, now=now)
-    if change.changed():
-        _changed(services)
-    return web.json_response({"counselor": counselor_json(updated, now)})
+    commands = request.app[SERVICES].commands.counselors
+    updated = await commands.update(target, change, actor=user.id)
+    return web.json_response({"counselor": counselor_json(updated.counselor, updated.at)})
 
 
 # ---- moving and draining work -----------------------------------------------------------------
@@ -104,17 +93,6 @@ def _optional_note(data: dict[str, Any]) -> str | None:
     return field_str(data, "note", max_chars=MAX_NOTE_CHARS)
 
 
-async def _enabled_counselor(services: Services, user_id: UserId) -> User:
-    """409 for anyone who cannot take conversations: unknown, disabled or not a counselor."""
-    try:
-        user = await services.store.get_user(user_id)
-    except NotFound:
-        raise Conflict(f"user {user_id} does not exist, so cannot take conversations") from None
-    if user.disabled or not user.has_any(Role.COUNSELOR):
-        raise Conflict(f"user {user_id} is not an enabled counselor")
-    return user
-
-
 def _failure(conv_id: int, exc: StorageError) -> dict[str, Any]:
     code = "not_found" if isinstance(exc, NotFound) else "conflict"
     return {"id": conv_id, "error": code, "message": str(exc)}
@@ -130,27 +108,9 @@ async def move_conversations(request: web.Request) -> web.Response:
     conv_ids = _conversation_ids(data)
     target = UserId(field_int(data, "to_user_id"))
     note = _optional_note(data)
-    await _enabled_counselor(services, target)
-    moved: list[int] = []
-    failed: list[dict[str, Any]] = []
-    for conv_id in conv_ids:
-        now = services.clock()
-        try:
-            await services.store.assign(conv_id, target, actor_id=user.id, now=now, capacity=None)
-        except (NotFound, Conflict) as exc:
-            failed.append(_failure(conv_id, exc))
-            continue
-        if note is not None:
-            await services.store.add_note(conv_id, author_id=user.id, body=note, now=now)
-        moved.append(conv_id)
-    if moved:
-        _changed(services)
-    return web.json_response({"moved": moved, "failed": failed})
-
-
-def handover_note(counselor: User) -> str:
-    name = counselor.display_name
-    return f"引き継ぎ：{name}さんが対応を終了しました / Handover: {name} went off shift"
+    done = await services.commands.conversations.move(conv_ids, target, actor=user.id, note=note)
+    failed = [_failure(conv_id, exc) for conv_id, exc in done.failed]
+    return web.json_response({"moved": done.moved, "failed": failed})
 
 
 def _drain_request(data: dict[str, Any]) -> tuple[bool, str | None, Presence]:
@@ -172,35 +132,15 @@ async def drain_counselor(request: web.Request) -> web.Response:
     user, target = await _counselor_or_self(request)
     services = request.app[SERVICES]
     keep, note, presence = _drain_request(await json_body(request))
-    now = services.clock()
-    change = CounselorUpdate(presence=presence)
-    counselor = await services.store.update_counselor(target, change, actor_id=user.id, now=now)
-    open_ones = await services.store.list_conversations(
-        statuses=LOAD_STATUSES, visible_to=target, limit=DRAIN_LIMIT
+    drained = await services.commands.counselors.drain(
+        target, actor=user.id, presence=presence, keep=keep, note=note
     )
-    mine = [c.id for c in open_ones if c.assignee_id == target]
-    requeued: list[int] = []
-    failed: list[dict[str, Any]] = []
-    for conv_id in [] if keep else mine:
-        try:
-            await services.store.requeue(
-                conv_id,
-                actor_id=user.id,
-                now=services.clock(),
-                note=note or handover_note(counselor),
-            )
-        except (NotFound, Conflict) as exc:  # closed meanwhile
-            failed.append(_failure(conv_id, exc))
-            continue
-        requeued.append(conv_id)
-    _changed(services)
-    kept = mine if keep else []
     return web.json_response(
         {
-            "counselor": counselor_json(counselor, now),
-            "requeued": requeued,
-            "kept": kept,
-            "failed": failed,
+            "counselor": counselor_json(drained.counselor, drained.at),
+            "requeued": drained.requeued,
+            "kept": drained.kept,
+            "failed": [_failure(conv_id, exc) for conv_id, exc in drained.failed],
         }
     )
 
@@ -216,9 +156,8 @@ async def set_discretion(request: web.Request) -> web.Response:
     discretion = data.get("discretion")
     if not isinstance(discretion, bool):
         raise ValidationError("required, true or false", field="discretion")
-    services = request.app[SERVICES]
-    await services.store.set_discretion(conv.id, discretion, actor_id=user.id, now=services.clock())
-    services.on_event()
+    commands = request.app[SERVICES].commands.conversations
+    await commands.set_discretion(conv.id, discretion, actor=user.id)
     return web.json_response({"conversation_id": conv.id, "discretion": discretion})
 
 
@@ -243,9 +182,8 @@ async def list_channels(request: web.Request) -> web.Response:
 async def _set_paused(request: web.Request, paused: bool) -> web.Response:
     user = await require(request, *SUPERVISING)
     channel = _channel(request)
-    services = request.app[SERVICES]
-    await services.store.set_channel_paused(channel, paused, actor_id=user.id, now=services.clock())
-    _changed(services)  # on resume, what waited is routed now
+    commands = request.app[SERVICES].commands.counselors
+    await commands.set_channel_paused(channel, paused, actor=user.id)
     return web.json_response({"channel": channel.value, "paused": paused})
 
 

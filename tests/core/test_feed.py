@@ -18,6 +18,7 @@ from inbox.web.sockets import STAFF
 from storage.base import EventTail, FeedCursor, FeedPage
 from storage.sqlite.store import SqliteStore
 from tests.factories import at
+from tests.staff_frames import queued_events
 
 
 class ScriptedTail:
@@ -66,8 +67,11 @@ async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
 
 
 async def _next_kinds(socket: Subscriber, n: int) -> list[str]:
+    kinds: list[str] = []
     async with asyncio.timeout(5):
-        return [(await socket.queue.get())["event"]["kind"] for _ in range(n)]
+        while len(kinds) < n:
+            kinds += [event["kind"] for event in await queued_events(socket)]
+    return kinds
 
 
 async def test_the_feed_survives_an_outage_and_resumes_from_its_cursor(
@@ -133,3 +137,21 @@ async def test_the_feed_finds_what_another_process_wrote_without_a_poke(
         await store.record_event("written_elsewhere", now=at(1))  # no poke
         assert await _next_kinds(socket, 1) == ["written_elsewhere"]
         running.cancel()
+
+
+async def test_a_round_is_one_frame_per_page_for_every_staff_socket(store: SqliteStore) -> None:
+    """600 events fit two frames (a page is 500), so sockets with room for two frames keep up;
+    one frame per event overflowed every staff socket's queue at once."""
+    hub = Hub(client_queue=2)
+    sockets = [hub.add(STAFF, web.WebSocketResponse()) for _ in range(3)]
+    feed = EventFeed(store, hub)
+    await feed.round()
+    for i in range(600):
+        await store.record_event(f"news-{i}", now=at(i))
+    await feed.round()
+    assert hub.count(STAFF) == 3  # none dropped
+    for socket in sockets:
+        pages = [await queued_events(socket), await queued_events(socket)]
+        assert [len(page) for page in pages] == [500, 100]
+        assert [e["kind"] for page in pages for e in page] == [f"news-{i}" for i in range(600)]
+        assert socket.queue.empty()

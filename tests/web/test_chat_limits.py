@@ -24,6 +24,7 @@ from inbox.tools.stalled_socket import StalledSocket
 from inbox.web.chat_limits import SWEEP_AT, SessionLimits
 from tests import pgutil
 from tests.factories import T0, new_user
+from tests.staff_frames import frame_events
 from tests.web.conftest import PASSWORD, Server, add_staff, make_config, sign_in
 from tests.web.test_instances import instance
 from tests.web.test_webchat import chat, say
@@ -236,9 +237,10 @@ async def events_until_closed(
     kinds: list[str] = []
     async with asyncio.timeout(10):
         while (frame := await ws.receive()).type is aiohttp.WSMsgType.TEXT:
-            kinds.append(frame.json()["event"]["kind"])
-            if kinds[-1] == until:
-                break
+            for event in frame_events(frame.json()):
+                kinds.append(event["kind"])
+                if kinds[-1] == until:
+                    return kinds, frame
     return kinds, frame
 
 

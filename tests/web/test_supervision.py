@@ -23,6 +23,7 @@ from inbox.core.model import (
 )
 from storage.base import KeyedInbound
 from tests.factories import inbound
+from tests.staff_frames import next_staff_event
 from tests.web.conftest import Site, sign_in
 from tests.web.test_webchat import chat, next_event, say
 
@@ -338,7 +339,7 @@ async def test_a_paused_channel_takes_messages_but_routes_none_until_resumed(
     kinds = []
     async with asyncio.timeout(10):
         while "conversation_assigned" not in kinds:
-            kinds.append((await events.receive_json())["event"]["kind"])
+            kinds.append((await next_staff_event(events))["kind"])
     assert kinds.index("channel_resumed") < kinds.index("conversation_assigned")
     assert (await site.store.get_conversation(conv_id)).assignee_id is not None
     await ws.close()

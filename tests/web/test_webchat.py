@@ -8,6 +8,7 @@ from typing import Any
 
 import aiohttp
 
+from tests.staff_frames import next_staff_event
 from tests.web.conftest import Server, sign_in
 
 
@@ -40,9 +41,9 @@ async def next_event(ws: aiohttp.ClientWebSocketResponse, kind: str) -> dict[str
     beside the test, so the test waits for what they announce instead of sleeping)."""
     async with asyncio.timeout(10):
         while True:
-            frame = await ws.receive_json()
-            if frame["event"]["kind"] == kind:
-                return dict(frame["event"])
+            event = await next_staff_event(ws)
+            if event["kind"] == kind:
+                return dict(event)
 
 
 async def test_consulter_and_counselor_talk(server: Server, http: aiohttp.ClientSession) -> None:

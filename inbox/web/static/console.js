@@ -1,6 +1,7 @@
 // Tsunagu Inbox — counselor console.
 // Cookie session; every non-GET request carries X-Tsunagu-CSRF: 1 and a JSON content type.
-// Live updates come over /api/ws as bare events; the console refetches what they concern.
+// Live updates come over /api/ws, one frame per round of events ({type: "events", events: [...]},
+// ids and kinds only); the console refetches what they concern, once per frame.
 // User text is only ever rendered with textContent.
 
 import {
@@ -738,10 +739,9 @@ function openWs() {
     } catch {
       return;
     }
-    if (!msg || msg.type !== "event") return;
-    const evt = msg.event || {};
+    if (!msg || msg.type !== "events" || !Array.isArray(msg.events)) return;
     refreshQueue();
-    if (state.openId !== null && evt.conversation_id !== undefined && String(evt.conversation_id) === String(state.openId)) {
+    if (state.openId !== null && msg.events.some((evt) => concernsOpen(evt))) {
       refreshOpen();
     }
   });
@@ -750,6 +750,11 @@ function openWs() {
     ws = null;
     if (wsWanted) scheduleWsReconnect();
   });
+}
+
+/** Whether an event of the feed is about the conversation open on screen. */
+function concernsOpen(evt) {
+  return Boolean(evt) && evt.conversation_id !== undefined && evt.conversation_id !== null && String(evt.conversation_id) === String(state.openId);
 }
 
 function scheduleWsReconnect() {

@@ -1,0 +1,180 @@
+"""Staff commands on conversations: open an offer, reply, note, assign, close, move many, a
+consulter's wishes (discretion, anonymity) and the audit records of what staff were shown.
+
+Who may do what is checked before (inbox.web.access); each command writes through the store and
+wakes whoever its events concern (inbox.commands.writes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from inbox.commands.writes import Commands
+from inbox.core.errors import Conflict, NotFound, StorageError
+from inbox.core.model import (
+    Anonymity,
+    Conversation,
+    ConversationId,
+    Message,
+    MessageId,
+    Role,
+    User,
+    UserId,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Moved:
+    """What a move did: the ids that moved, and each that could not with the store's refusal."""
+
+    moved: list[ConversationId] = field(default_factory=list)
+    failed: list[tuple[ConversationId, StorageError]] = field(default_factory=list)
+
+
+class ConversationCommands(Commands):
+    async def open_offer(self, conversation_id: ConversationId, user_id: UserId) -> datetime | None:
+        """Her offer is seen, so the router's offer timeout must not take it back: the time it
+        was marked opened, or None when it was not hers to open or was open already."""
+        now = self._clock()
+        async with self._committing() as commit:
+            opened = await commit(self._store.mark_opened, conversation_id, user_id, now=now)
+        return now if opened else None
+
+    async def reply(self, conversation_id: ConversationId, author: UserId, body: str) -> Message:
+        async with self._committing() as commit:
+            return await commit(
+                self._store.add_reply,
+                conversation_id,
+                author_id=author,
+                body=body,
+                now=self._clock(),
+            )
+
+    async def note(self, conversation_id: ConversationId, author: UserId, body: str) -> Message:
+        async with self._committing() as commit:
+            return await commit(
+                self._store.add_note,
+                conversation_id,
+                author_id=author,
+                body=body,
+                now=self._clock(),
+            )
+
+    async def assign(
+        self,
+        conversation_id: ConversationId,
+        to: UserId,
+        *,
+        actor: UserId,
+        capacity: int | None,
+    ) -> Conversation:
+        """Give it to `to`; with a capacity only while she has room (she claims it herself),
+        without one whatever her load (a supervisor's decision)."""
+        async with self._committing() as commit:
+            return await commit(
+                self._store.assign,
+                conversation_id,
+                to,
+                actor_id=actor,
+                now=self._clock(),
+                capacity=capacity,
+            )
+
+    async def close(self, conversation_id: ConversationId, *, actor: UserId) -> Conversation:
+        async with self._committing() as commit:
+            return await commit(
+                self._store.close, conversation_id, actor_id=actor, now=self._clock()
+            )
+
+    async def move(
+        self,
+        conversation_ids: Sequence[ConversationId],
+        to: UserId,
+        *,
+        actor: UserId,
+        note: str | None,
+    ) -> Moved:
+        """Give each open conversation to one counselor, whatever her load, with the note if
+        given; an id that cannot move is reported, the others still move. Raises Conflict for
+        anyone who cannot take conversations: unknown, disabled or not a counselor."""
+        await self._enabled_counselor(to)
+        result = Moved()
+        async with self._committing() as commit:
+            for conv_id in conversation_ids:
+                now = self._clock()
+                try:
+                    await commit(
+                        self._store.assign, conv_id, to, actor_id=actor, now=now, capacity=None
+                    )
+                except (NotFound, Conflict) as exc:
+                    result.failed.append((conv_id, exc))
+                    continue
+                if note is not None:
+                    await commit(self._store.add_note, conv_id, author_id=actor, body=note, now=now)
+                result.moved.append(conv_id)
+        return result
+
+    async def _enabled_counselor(self, user_id: UserId) -> User:
+        try:
+            user = await self._store.get_user(user_id)
+        except NotFound:
+            raise Conflict(f"user {user_id} does not exist, so cannot take conversations") from None
+        if user.disabled or not user.has_any(Role.COUNSELOR):
+            raise Conflict(f"user {user_id} is not an enabled counselor")
+        return user
+
+    async def set_discretion(
+        self, conversation_id: ConversationId, discretion: bool, *, actor: UserId
+    ) -> None:
+        async with self._committing() as commit:
+            await commit(
+                self._store.set_discretion,
+                conversation_id,
+                discretion,
+                actor_id=actor,
+                now=self._clock(),
+            )
+
+    async def set_anonymity(
+        self, conversation_id: ConversationId, mode: Anonymity | None, *, actor: UserId
+    ) -> None:
+        async with self._committing() as commit:
+            await commit(
+                self._store.set_anonymity, conversation_id, mode, actor_id=actor, now=self._clock()
+            )
+
+    async def record_reveal(
+        self, conversation_id: ConversationId, *, actor: UserId, reason: str, mode: Anonymity
+    ) -> None:
+        """The address_revealed audit record (who, which conversation, why; never the address),
+        written before the address may be shown."""
+        async with self._committing() as commit:
+            await commit.event(
+                "address_revealed",
+                now=self._clock(),
+                actor_id=actor,
+                conversation_id=conversation_id,
+                data={"reason": reason.strip(), "anonymity": mode.value},
+            )
+
+    async def record_download(
+        self,
+        conversation_id: ConversationId,
+        message_id: MessageId,
+        position: int,
+        *,
+        actor: UserId,
+    ) -> None:
+        """The attachment_downloaded audit record, written before the bytes may leave."""
+        data: dict[str, Any] = {"message_id": message_id, "position": position}
+        async with self._committing() as commit:
+            await commit.event(
+                "attachment_downloaded",
+                now=self._clock(),
+                actor_id=actor,
+                conversation_id=conversation_id,
+                data=data,
+            )

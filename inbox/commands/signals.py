@@ -1,0 +1,88 @@
+"""Who must hear of committed events: the one mapping from event kinds to the workers to wake.
+
+A staff command never wakes a worker by hand. It reports the kinds of events its writes
+committed (inbox.commands.writes), and `wakes_for` says who must look: the staff feed for every
+event, the router when someone may have room or a conversation may wait, the outbox when a reply
+was queued. PostgreSQL's NOTIFY trigger (storage/postgres/schema.py, migration 3) makes the same
+decision for other instances; its "route" kinds are a subset of ROUTING_KINDS (a test says so).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+
+class Wake(StrEnum):
+    ROUTER = "router"
+    OUTBOX = "outbox"
+    FEED = "feed"
+
+
+# The kinds after which the router may have work: a conversation waits, or someone may have room.
+ROUTING_KINDS = frozenset(
+    {
+        # what other instances are told to route for (the NOTIFY trigger's list)
+        "message_received",
+        "conversation_closed",
+        "conversation_requeued",
+        "offer_lapsed",
+        "counselor_updated",
+        "channel_resumed",
+        "deadline_breached",
+        "user_created",
+        "user_enabled",
+        # and what this instance has always routed after: a supervisor's assignment may free
+        # the previous assignee; a disabled counselor's or a paused channel's queue changes
+        "conversation_assigned",
+        "user_disabled",
+        "channel_paused",
+    }
+)
+# The kinds that leave a reply in the outbox for the sender to claim.
+OUTBOX_KINDS = frozenset({"reply_queued", "auto_reply_queued"})
+
+
+def wakes_for(kinds: Iterable[str]) -> frozenset[Wake]:
+    """Who must look after events of these kinds were committed; nobody for none. Pure."""
+    found = frozenset(kinds)
+    if not found:
+        return frozenset()
+    wakes = {Wake.FEED}  # every event is news for the staff screens
+    if found & ROUTING_KINDS:
+        wakes.add(Wake.ROUTER)
+    if found & OUTBOX_KINDS:
+        wakes.add(Wake.OUTBOX)
+    return frozenset(wakes)
+
+
+class Listener(Protocol):
+    def after(self, kinds: Iterable[str]) -> None:
+        """Called once as each command ends (also when it failed part-way) with the kinds of
+        events it committed, possibly none; never raises."""
+
+
+def _nobody() -> None:
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Signals:
+    """The wake-up calls of this process's workers. The CLI has none to call: the server hears
+    of its writes through NOTIFY (PostgreSQL) or the feed's idle look (SQLite)."""
+
+    router: Callable[[], None] = _nobody
+    outbox: Callable[[], None] = _nobody
+    feed: Callable[[], None] = _nobody
+
+    def after(self, kinds: Iterable[str]) -> None:
+        """Wake whoever must look after events of these kinds were committed."""
+        wakes = wakes_for(kinds)
+        if Wake.ROUTER in wakes:
+            self.router()
+        if Wake.OUTBOX in wakes:
+            self.outbox()
+        if Wake.FEED in wakes:
+            self.feed()

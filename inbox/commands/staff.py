@@ -1,0 +1,33 @@
+"""StaffCommands: every staff command, grouped, for the API, the CLI and the screens to call.
+
+Nothing else in the web layer or the CLI writes to the store on staff's behalf or wakes a
+worker: a command knows which events it committed, and inbox.commands.signals who must hear.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from inbox.commands.accounts import AccountCommands
+from inbox.commands.conversations import ConversationCommands
+from inbox.commands.counselors import CounselorCommands
+from inbox.commands.signals import Listener
+from inbox.commands.writes import Clock
+from storage.base import Store
+
+
+@dataclass(frozen=True, slots=True)
+class StaffCommands:
+    conversations: ConversationCommands
+    counselors: CounselorCommands
+    accounts: AccountCommands
+
+    @classmethod
+    def build(cls, store: Store, *, clock: Clock, signals: Listener) -> StaffCommands:
+        """Commands over `store` that wake this process's workers through `signals` (none, for
+        the CLI: Signals())."""
+        return cls(
+            conversations=ConversationCommands(store, clock=clock, signals=signals),
+            counselors=CounselorCommands(store, clock=clock, signals=signals),
+            accounts=AccountCommands(store, clock=clock, signals=signals),
+        )

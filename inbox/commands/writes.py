@@ -1,0 +1,92 @@
+"""How a staff command writes: every store write through one call that knows which kinds of events
+that write commits, so the command's wake-ups follow from its writes and none can be forgotten.
+
+STORE_WRITES lists, per store operation a command may call, the kinds of events it may commit
+(in the same transaction as its change: storage writes each event with its change). A write
+through an operation missing from it raises KeyError at once, in the first test that runs it;
+tests/core/test_commands.py checks the list against what the store really writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any, ParamSpec, TypeVar
+
+from inbox.commands.signals import Listener
+from inbox.core.model import ConversationId, UserId
+from storage.base import EventLog, Store
+
+P = ParamSpec("P")
+T = TypeVar("T")
+Clock = Callable[[], datetime]
+
+STORE_WRITES: dict[str, frozenset[str]] = {
+    "add_reply": frozenset({"reply_queued"}),
+    "add_note": frozenset({"note_added"}),
+    "assign": frozenset({"conversation_assigned"}),
+    "close": frozenset({"conversation_closed"}),
+    "mark_opened": frozenset({"offer_opened"}),
+    "requeue": frozenset({"conversation_requeued"}),
+    "update_counselor": frozenset({"counselor_updated"}),
+    "set_channel_paused": frozenset({"channel_paused", "channel_resumed"}),
+    "set_discretion": frozenset({"discretion_set", "discretion_cleared"}),
+    "set_anonymity": frozenset({"anonymity_set"}),
+    "create_user": frozenset({"user_created"}),
+    # disabling also puts her open conversations back in the queue
+    "set_user_disabled": frozenset({"user_disabled", "user_enabled", "conversation_requeued"}),
+    "set_password_hash": frozenset(),
+    "create_session": frozenset(),
+    "delete_session": frozenset(),
+    "create_api_token": frozenset(),
+}
+
+
+class Commit:
+    """One command's writes so far, and the kinds of events they committed."""
+
+    def __init__(self, log: EventLog) -> None:
+        self._log = log
+        self.kinds: set[str] = set()
+
+    async def __call__(self, op: Callable[P, Awaitable[T]], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run one store write (a bound method of the store) and note what it committed."""
+        kinds = STORE_WRITES[op.__name__]
+        result = await op(*args, **kwargs)
+        self.kinds |= kinds
+        return result
+
+    async def event(
+        self,
+        kind: str,
+        *,
+        now: datetime,
+        actor_id: UserId | None = None,
+        conversation_id: ConversationId | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        """Write one event of the command's own (an audit record, a sign-in)."""
+        await self._log.record_event(
+            kind, now=now, actor_id=actor_id, conversation_id=conversation_id, data=data
+        )
+        self.kinds.add(kind)
+
+
+class Commands:
+    """What every group of staff commands shares: the store, the clock and the wake-up calls."""
+
+    def __init__(self, store: Store, *, clock: Clock, signals: Listener) -> None:
+        self._store = store
+        self._clock = clock
+        self._signals = signals
+
+    @asynccontextmanager
+    async def _committing(self) -> AsyncIterator[Commit]:
+        """Yield the command's Commit; on the way out, also when a later write failed, wake
+        whoever must hear of what was committed."""
+        commit = Commit(self._store)
+        try:
+            yield commit
+        finally:
+            self._signals.after(commit.kinds)

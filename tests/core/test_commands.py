@@ -1,0 +1,162 @@
+"""Staff commands: who each one wakes follows from the kinds of events it committed.
+
+The mapping is a pure table; the commands run on the real SQLite store, and every event a command
+wrote must have woken whoever its kind concerns (so STORE_WRITES cannot fall behind the store).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from inbox.commands.signals import ROUTING_KINDS, Signals, Wake, wakes_for
+from inbox.commands.staff import StaffCommands
+from inbox.core.model import (
+    Anonymity,
+    ChannelKind,
+    ConversationId,
+    CounselorUpdate,
+    MessageId,
+    Presence,
+    Role,
+)
+from storage.postgres.schema import MIGRATIONS
+from storage.sqlite.store import SqliteStore
+from tests.factories import T0, inbound, new_user
+
+ROUTER, OUTBOX, FEED = Wake.ROUTER, Wake.OUTBOX, Wake.FEED
+
+
+@pytest.mark.parametrize(
+    ("kinds", "wakes"),
+    [
+        ([], set()),
+        (["note_added"], {FEED}),
+        (["signed_in"], {FEED}),
+        (["address_revealed"], {FEED}),
+        (["reply_queued"], {OUTBOX, FEED}),
+        (["auto_reply_queued"], {OUTBOX, FEED}),
+        (["conversation_closed"], {ROUTER, FEED}),
+        (["conversation_assigned", "note_added"], {ROUTER, FEED}),
+        (["user_created", "user_created_by"], {ROUTER, FEED}),
+        (["user_disabled", "conversation_requeued"], {ROUTER, FEED}),
+        (["channel_paused"], {ROUTER, FEED}),
+        (["counselor_updated"], {ROUTER, FEED}),
+        (["reply_queued", "conversation_assigned"], {ROUTER, OUTBOX, FEED}),
+    ],
+)
+def test_who_wakes_follows_from_the_kinds(kinds: list[str], wakes: set[Wake]) -> None:
+    assert wakes_for(kinds) == wakes
+
+
+def test_everything_the_notify_trigger_routes_for_wakes_this_router_too() -> None:
+    """Other instances route after the trigger's kinds; this one must not do less."""
+    trigger = next(
+        sql for _, sql in sorted(MIGRATIONS.items(), reverse=True) if "tsunagu_notify_events" in sql
+    )
+    listed = re.search(r"kind IN \(([^)]*)\)", trigger)
+    assert listed is not None
+    kinds = set(re.findall(r"'([a-z_]+)'", listed[1]))
+    assert "message_received" in kinds and kinds <= ROUTING_KINDS
+
+
+class Heard:
+    """A Listener that notes the kinds each command said it committed."""
+
+    def __init__(self) -> None:
+        self.kinds: set[str] = set()
+        self.calls = 0
+
+    def after(self, kinds: Iterable[str]) -> None:
+        self.kinds |= set(kinds)
+        self.calls += 1
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    async with SqliteStore(tmp_path / "inbox.db") as s:
+        await s.migrate()
+        yield s
+
+
+async def test_every_command_wakes_whoever_its_events_concern(store: SqliteStore) -> None:
+    heard = Heard()
+    commands = StaffCommands.build(store, clock=lambda: T0, signals=heard)
+    last_id = 0
+
+    async def run(command: Awaitable[object]) -> set[str]:
+        """The kinds of events the command wrote: it must have told of each, once."""
+        nonlocal last_id
+        heard.kinds, heard.calls = set(), 0
+        await command
+        events = await store.list_events(after_id=last_id)
+        last_id = events[-1].id if events else last_id
+        kinds = {e.kind for e in events}
+        assert kinds <= heard.kinds and heard.calls == 1, (kinds, heard.kinds)
+        return kinds
+
+    accounts, desk, counselors = commands.accounts, commands.conversations, commands.counselors
+    boss = await accounts.create_user(new_user("boss", roles=frozenset({Role.SUPERVISOR})))
+    sato = await accounts.create_user(new_user("sato"), by=boss.id)
+    assert await run(accounts.create_user(new_user("suzuki"), by=boss.id)) == {
+        "user_created",
+        "user_created_by",
+    }
+    [stored] = await store.save_inbound_batch([inbound()])
+    conv = ConversationId(stored.conversation_id)
+    last_id = (await store.list_events())[-1].id  # the intake's events are not a command's
+    steps: list[Callable[[], Awaitable[object]]] = [
+        lambda: desk.assign(conv, sato.id, actor=boss.id, capacity=None),
+        lambda: desk.open_offer(conv, sato.id),  # assigned by hand: no offer to open
+        lambda: desk.reply(conv, sato.id, "お返事です"),
+        lambda: desk.note(conv, sato.id, "メモ"),
+        lambda: desk.set_discretion(conv, True, actor=sato.id),
+        lambda: desk.set_discretion(conv, False, actor=sato.id),
+        lambda: desk.set_anonymity(conv, Anonymity.IDENTIFIED, actor=sato.id),
+        lambda: desk.record_reveal(conv, actor=boss.id, reason=" 緊急 ", mode=Anonymity.IDENTIFIED),
+        lambda: desk.record_download(conv, MessageId(1), 0, actor=boss.id),
+        lambda: counselors.update(sato.id, CounselorUpdate(capacity=4), actor=boss.id),
+        lambda: counselors.drain(
+            sato.id, actor=boss.id, presence=Presence.OFFLINE, keep=False, note=None
+        ),
+        lambda: desk.move([conv, ConversationId(999)], sato.id, actor=boss.id, note="よろしく"),
+        lambda: counselors.set_channel_paused(ChannelKind.WEBCHAT, True, actor=boss.id),
+        lambda: counselors.set_channel_paused(ChannelKind.WEBCHAT, False, actor=boss.id),
+        lambda: desk.close(conv, actor=sato.id),
+        lambda: accounts.start_session(sato.id, "h" * 64, ttl=timedelta(hours=1)),
+        lambda: accounts.end_session("h" * 64),
+        lambda: accounts.record_sign_in_failures({"scope": "address", "failures": 5}),
+        lambda: accounts.set_password_hash(sato.id, "$argon2id$another"),
+        lambda: accounts.create_api_token(sato.id, "t" * 64, name="cli"),
+        lambda: accounts.disable_user("sato"),
+    ]
+    written: set[str] = set()
+    for step in steps:
+        written |= await run(step())
+    assert written >= {
+        "conversation_assigned",
+        "reply_queued",
+        "conversation_requeued",
+        "channel_resumed",
+        "conversation_closed",
+        "signed_in",
+        "user_disabled",
+    }
+
+
+def test_signals_wake_each_worker_the_kinds_concern_once() -> None:
+    woken: list[Wake] = []
+    signals = Signals(
+        router=lambda: woken.append(ROUTER),
+        outbox=lambda: woken.append(OUTBOX),
+        feed=lambda: woken.append(FEED),
+    )
+    signals.after(["reply_queued", "note_added", "reply_queued"])
+    assert woken == [OUTBOX, FEED]
+    signals.after([])
+    assert woken == [OUTBOX, FEED]
+    Signals().after(["conversation_closed"])  # the CLI's: nobody to wake, and no error
