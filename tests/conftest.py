@@ -1,4 +1,5 @@
-"""Fixtures shared by every test: the Store under test on SQLite and on a real PostgreSQL."""
+"""Fixtures shared by every test: the store under test (SQLite unless the test is marked
+both_stores, see tests/stores.py) and the PostgreSQL template its databases are cloned from."""
 
 from __future__ import annotations
 
@@ -10,7 +11,19 @@ import pytest
 from storage.base import Store
 from storage.postgres.store import PostgresStore
 from storage.sqlite.store import SqliteStore
-from tests import pgutil
+from tests import pgutil, stores
+
+
+@pytest.hookimpl(tryfirst=True)  # the store first in a test's id, as before: test_x[postgres-json]
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if stores.runs_on_both(metafunc):
+        metafunc.parametrize("store_kind", stores.BOTH_STORES, indirect=True)
+
+
+@pytest.fixture
+def store_kind(request: pytest.FixtureRequest) -> str:
+    """The database a test's store lives in: "sqlite", or each in turn under both_stores."""
+    return str(getattr(request, "param", stores.SQLITE))
 
 
 @pytest.fixture(scope="session")
@@ -26,10 +39,12 @@ def pg_template() -> Iterator[pgutil.PgTemplate]:
     pgutil.run_blocking(template.drop_all())
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+@pytest.fixture
+async def store(
+    store_kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[Store]:
     """A migrated, empty store; each test gets its own file or database."""
-    if request.param == "sqlite":
+    if store_kind == stores.SQLITE:
         impl: Store = SqliteStore(tmp_path / "inbox.db")  # the annotation checks conformance
         async with impl:
             await impl.migrate()

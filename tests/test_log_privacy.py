@@ -35,6 +35,7 @@ from tests.mail.conftest import running_dovecot
 from tests.mail.test_parse import raw
 from tests.mailservers import Dovecot
 from tests.pgutil import PgTemplate
+from tests.stores import SQLITE
 from tests.web.conftest import PASSWORD, STAFF, make_config, running, sign_in
 
 KEY = b"k" * 32
@@ -59,11 +60,13 @@ def logs(fmt: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
         yield stream
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def cfg(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Config]:
+@pytest.fixture
+async def cfg(
+    store_kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[Config]:
     """The server's configuration, on SQLite under tmp_path or on a fresh PostgreSQL database."""
     cfg = make_config(tmp_path)
-    if request.param == "sqlite":
+    if store_kind == SQLITE:
         yield cfg
         return
     template: PgTemplate = request.getfixturevalue("pg_template")
@@ -88,6 +91,7 @@ def assert_unmarked(logs: io.StringIO, fmt: str, *expected_actions: str) -> None
     assert MARK not in written, written
 
 
+@pytest.mark.both_stores  # the driver's errors differ
 async def test_a_failed_intake_batch_logs_none_of_its_consulters(
     store: Store, logs: io.StringIO, fmt: str
 ) -> None:
@@ -111,6 +115,7 @@ async def test_a_failed_intake_batch_logs_none_of_its_consulters(
     assert_unmarked(logs, fmt, "intake_batch_split", "intake_message_refused")
 
 
+@pytest.mark.both_stores  # the driver's errors differ
 async def test_failed_api_writes_log_no_reply_note_reason_or_name(
     cfg: Config, store: Store, logs: io.StringIO, fmt: str
 ) -> None:
@@ -149,6 +154,7 @@ async def _status(session: aiohttp.ClientSession, url: str, body: object) -> int
         return response.status
 
 
+@pytest.mark.both_stores  # the driver's errors differ
 async def test_failed_sends_whose_outcome_is_not_recorded_log_no_address(
     store: Store, logs: io.StringIO, fmt: str
 ) -> None:
@@ -178,6 +184,7 @@ async def test_failed_sends_whose_outcome_is_not_recorded_log_no_address(
     assert_unmarked(logs, fmt, "outbox_record_failed", "crashed")
 
 
+@pytest.mark.both_stores  # the driver's errors differ
 async def test_a_mail_the_store_cannot_take_logs_no_sender_subject_or_body(
     store: Store, logs: io.StringIO, fmt: str, imap_server: Dovecot
 ) -> None:

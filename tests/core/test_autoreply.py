@@ -1,5 +1,6 @@
 """Automatic replies over a real store: once per conversation, also after a restart, discreet
-when asked, and the waiting line only when everyone is busy. Runs on SQLite and PostgreSQL."""
+when asked, and the waiting line only when everyone is busy. The recovery of rule templates
+runs on both stores (no contract test reads those back); the rest on SQLite."""
 
 from __future__ import annotations
 
@@ -142,6 +143,7 @@ async def test_recover_queues_the_after_hours_reply_a_stopped_process_left(store
     assert len(await outbound(store, s)) == 1
 
 
+@pytest.mark.both_stores  # due_rule_replies (the auto_reply_due events) has no contract test
 async def test_recover_queues_the_rule_template_a_stopped_process_left(store: Store) -> None:
     """The intake records the templates a message asked for; a restart queues those whose
     pass the stopped process never had, and only those."""

@@ -1,5 +1,5 @@
 """Rules on what the store knows of a sender (returning, discretion, anonymity), applied at
-intake in the same commit as her message, on both stores."""
+intake in the same commit as her message; what the store reads back on both stores."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ def _intake(store: Store, rules: list[Rule]) -> Intake:
     return Intake(store, KEY, queue_max=10, batch_max=10, ack_timeout_s=10, label=label)
 
 
+@pytest.mark.both_stores  # contact_facts and set_anonymity have no contract test
 async def test_contact_facts_tell_returning_discreet_and_anonymous_senders(store: Store) -> None:
     sato = (await store.create_user(new_user("sato"), now=at(0))).id
     # Senders as Intake keys them (factories.inbound keys by a plain hash).
@@ -69,6 +70,7 @@ async def test_a_returning_consulter_is_labeled_at_intake(store: Store) -> None:
     assert looked_up == [1, 2, 1]  # once per batch, each sender once
 
 
+@pytest.mark.both_stores  # a conversation's language, stored at intake, has no contract test
 async def test_a_rule_can_ask_for_a_counselor_who_speaks_her_language(store: Store) -> None:
     rules = [Rule(name="en", contact=(("language", "en"),), language="en", skill="general")]
     intake = _intake(store, rules)

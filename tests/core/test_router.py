@@ -1,5 +1,5 @@
 """The router service over a real store: the pure decisions applied end to end, with offers
-that lapse to the next counselor. Runs on SQLite and PostgreSQL."""
+that lapse to the next counselor. On SQLite: the contract suite holds the store's part on both."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""Mail attachments end to end: a real Dovecot, the real intake and store (SQLite and PostgreSQL),
-and the real server. An attachment within [mail].max_attachment_bytes is kept and downloadable;
-a larger one is listed as not stored, with a note for the counselor in the body."""
+"""Mail attachments end to end: a real Dovecot, the real intake and store (SQLite; the contract
+suite holds attachments on both), and the real server. An attachment within
+[mail].max_attachment_bytes is kept and downloadable; a larger one is listed as not stored,
+with a note for the counselor in the body."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The e-mail channel end to end: a real Dovecot, a real store (SQLite and PostgreSQL), the real
-intake, replies through the outbox to an SMTP sink. Every case the e-mail issue names."""
+"""The e-mail channel end to end: a real Dovecot, a real store (SQLite; the contract suite holds
+the mail state on both), the real intake, replies through the outbox to an SMTP sink. Every case
+the e-mail issue names."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Fixtures of the PostgreSQL-only storage tests: one database, two instances on it, and a raw
-connection standing for a third caught mid-transaction."""
+"""Fixtures of the storage tests: the contract suite on both stores, and for the PostgreSQL-only
+tests one database, two instances on it, and a raw connection standing for a third caught
+mid-transaction."""
 
 from __future__ import annotations
 
@@ -10,8 +11,16 @@ import pytest
 
 from storage.postgres.store import PostgresStore
 from tests import pgutil
+from tests.stores import BOTH_STORES
 
 Stores = tuple[PostgresStore, PostgresStore]
+
+
+@pytest.fixture(params=BOTH_STORES)
+def store_kind(request: pytest.FixtureRequest) -> str:
+    """Every test here that takes `store` runs on SQLite and on PostgreSQL: this is the contract
+    both implementations keep (elsewhere a test gets SQLite unless marked both_stores)."""
+    return str(request.param)
 
 
 @pytest.fixture

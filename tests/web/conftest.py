@@ -1,5 +1,5 @@
-"""A real server (inbox.app.serve) on 127.0.0.1 port 0, on SQLite (`server`) or on both
-databases (`site`), and clients to drive it."""
+"""A real server (inbox.app.serve) on 127.0.0.1 port 0, on SQLite (`server`) or on the test's
+store kind (`site`: SQLite, both databases under both_stores), and clients to drive it."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from inbox.logging import configure_logging
 from storage.base import Store
 from storage.sqlite.store import SqliteStore
 from tests.factories import T0, new_user
+from tests.stores import POSTGRES
 from tests.web.screens import CHROMIUM_ARGS, chromium_path
 
 PASSWORD = "correct horse battery"
@@ -136,10 +137,13 @@ class Site:
         return UserId(self.server.ids[username])
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def site(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Site]:
+@pytest.fixture
+async def site(
+    store_kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[Site]:
+    """The server on SQLite, or on each database for a test marked both_stores."""
     cfg = make_config(tmp_path)
-    if request.param == "postgres":
+    if store_kind == POSTGRES:
         url = await request.getfixturevalue("pg_template").fresh_database()
         cfg = dataclasses.replace(cfg, database=dataclasses.replace(cfg.database, url=url))
     async with build_store(cfg.database) as store:
@@ -151,7 +155,7 @@ async def site(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[
             ids[name] = (await store.create_user(user, now=T0)).id
         async with running(cfg) as server_url:
             yield Site(Server(url=server_url, cfg=cfg, ids=ids), store)
-    if request.param == "postgres":
+    if store_kind == POSTGRES:
         await request.getfixturevalue("pg_template").drop(cfg.database.url)
 
 

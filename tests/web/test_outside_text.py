@@ -30,6 +30,7 @@ async def say_raw(
     return answer
 
 
+@pytest.mark.both_stores  # text PostgreSQL refuses
 async def test_chat_frames_with_a_lone_surrogate_or_nul_are_stored_or_refused(
     site: Site, http: aiohttp.ClientSession
 ) -> None:
@@ -54,6 +55,7 @@ async def test_chat_frames_with_a_lone_surrogate_or_nul_are_stored_or_refused(
         assert r.status == 200
 
 
+@pytest.mark.both_stores  # text PostgreSQL refuses
 async def test_api_text_with_a_lone_surrogate_or_nul_is_stored_never_5xx(
     site: Site, boss: aiohttp.ClientSession
 ) -> None:
@@ -83,6 +85,7 @@ async def test_api_text_with_a_lone_surrogate_or_nul_is_stored_never_5xx(
     assert json.dumps(revealed.data, ensure_ascii=False).count("緊急\ufffd") == 1
 
 
+@pytest.mark.both_stores  # text PostgreSQL refuses
 async def test_names_and_paths_with_a_nul_or_lone_surrogate_never_give_5xx(site: Site) -> None:
     async with await sign_in(site.url, "admin") as admin:
         new_user = f'{{"username": "ta{NUL}ro{LONE}", "display_name": "{LONE}太郎{NUL}", '
@@ -118,6 +121,7 @@ def test_read_json_object_cleans_every_encoding_json_accepts(raw: bytes) -> None
 TOO_BIG = "99999999999999999999"  # past 64 bits: the drivers refuse it (SQLite 500, PG 503)
 
 
+@pytest.mark.both_stores  # numbers each database refuses differently
 async def test_numbers_neither_database_takes_are_answered_4xx(
     site: Site, boss: aiohttp.ClientSession
 ) -> None:

@@ -11,12 +11,17 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from inbox.core.model import NO_LABELS, ChannelKind, InboundMessage
 from routing import rules, text
 from routing.rules import DEFAULT_KEYWORDS, Urgency, UrgentTriage
+
+# What triage finds is tested in tests/routing/; these hold the fast paths to the code they
+# replaced: a guard on a speed-up, not a behaviour test.
+pytestmark = pytest.mark.perf_guard
 
 # --- reference: routing/text.py as it was, verbatim from here to reference_triage -----------
 

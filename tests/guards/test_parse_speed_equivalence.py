@@ -19,6 +19,10 @@ from hypothesis import strategies as st
 from channels.mail_mime import PLAIN, MimeTree, read_tree
 from inbox.tools.synthetic_mails import build_mails
 
+# parse_mail's behaviour is tested in tests/mail/; these hold its compat32 fast path to the
+# email.policy.default reading it replaced, and check that the benchmark's mails take it.
+pytestmark = pytest.mark.perf_guard
+
 PARAMS = ("charset", "boundary", "name", "filename", "report-type", "NAME", "x")
 HEADERS = ("Content-Type", "Content-Disposition", "Content-Transfer-Encoding")
 
