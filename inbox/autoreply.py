@@ -38,7 +38,7 @@ from routing.replies import (
     template_reply,
     waiting_line_reply,
 )
-from storage.base import Store
+from storage.roles import PolicyStore
 
 log = logging.getLogger(__name__)
 # Waits that mean "every counselor is taken", where telling her the line is honest and useful.
@@ -61,7 +61,7 @@ class AutoReplier:
 
     def __init__(
         self,
-        store: Store,
+        store: PolicyStore,
         *,
         texts: ReplyTexts,
         hours_for: Callable[[ChannelKind], ServiceHours],

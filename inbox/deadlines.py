@@ -14,7 +14,7 @@ from inbox.resilience import Outages
 from inbox.wakeup import woken
 from routing.deadlines import ResponseTargets, alarm, deadline, due_columns
 from routing.hours import ServiceHours
-from storage.base import Store
+from storage.roles import PolicyStore
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ MIN_GAP_S = 1.0
 class DeadlineWatcher:
     def __init__(
         self,
-        store: Store,
+        store: PolicyStore,
         *,
         targets: ResponseTargets,
         hours_for: Callable[[ChannelKind], ServiceHours],

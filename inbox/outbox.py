@@ -12,7 +12,7 @@ from inbox.core.errors import ChannelError, StorageError
 from inbox.core.model import ChannelKind, OutboxItem
 from inbox.resilience import Outages
 from inbox.wakeup import woken
-from storage.base import Store
+from storage.roles import OutboxStore
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -27,7 +27,7 @@ def retry_delay_s(attempts: int, *, base_s: float, max_s: float) -> float:
 class OutboxSender:
     def __init__(
         self,
-        store: Store,
+        store: OutboxStore,
         channels: Mapping[ChannelKind, Channel],
         *,
         clock: Clock,

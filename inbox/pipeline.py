@@ -23,7 +23,7 @@ from inbox.core.model import (
     StoredInbound,
 )
 from inbox.identity import identity_hash
-from storage.base import IntakeRouter, KeyedInbound, Store
+from storage.base import IntakeRouter, IntakeStore, KeyedInbound
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ class Intake:
 
     def __init__(
         self,
-        store: Store,
+        store: IntakeStore,
         identity_key: bytes,
         *,
         queue_max: int,

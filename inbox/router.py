@@ -22,7 +22,7 @@ from inbox.resilience import Outages
 from inbox.wakeup import woken
 from routing.assign import ALL_BUSY, NO_COUNSELOR, NO_ELIGIBLE, RoutingPolicy, decide
 from routing.hours import ALWAYS_OPEN, ServiceHours, is_open
-from storage.base import Store
+from storage.base import RoutingStore
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -33,7 +33,7 @@ _NOBODY = frozenset({NO_COUNSELOR, NO_ELIGIBLE, ALL_BUSY})  # waits no one on du
 class Router:
     def __init__(
         self,
-        store: Store,
+        store: RoutingStore,
         *,
         clock: Clock,
         on_assigned: Callable[[Sequence[Assign]], None] = lambda _: None,

@@ -19,6 +19,7 @@ from inbox.core.model import (
     NO_LABELS,
     Assign,
     ChannelKind,
+    ContactFacts,
     Conversation,
     ConversationId,
     CounselorUpdate,
@@ -128,7 +129,8 @@ class SchemaAdmin(Protocol):
 
 
 class IntakeStore(Protocol):
-    """Storing what the channels bring (hand-written per dialect, for speed)."""
+    """Storing what the channels bring (hand-written per dialect, for speed), and what is known
+    of their senders (storage.policies)."""
 
     async def save_inbound_batch(
         self, items: Sequence[KeyedInbound], *, router: IntakeRouter | None = None
@@ -150,10 +152,16 @@ class IntakeStore(Protocol):
         left without an assignee (the router's work). If the router raises, the batch is stored
         with its new conversations queued."""
 
+    async def contact_facts(
+        self, identities: Sequence[tuple[ChannelKind, str]]
+    ) -> dict[tuple[ChannelKind, str], ContactFacts]:
+        """What is known of each sender (channel, identity hash) that wrote before; a sender
+        missing from the answer is new (inbox.core.model.NEW_SENDER). For rules at intake."""
+
 
 class RoutingStore(Protocol):
-    """The router's snapshot and apply (per dialect), and the rest of assignment
-    (storage.assignment)."""
+    """The router's snapshot and apply (per dialect), the rest of assignment (storage.assignment)
+    and giving one conversation to someone (storage.desk)."""
 
     async def routing_snapshot(self) -> RoutingSnapshot:
         """Queued unassigned conversations on unpaused channels (most urgent, then longest
@@ -167,6 +175,19 @@ class RoutingStore(Protocol):
         her load on the channel below `channel_capacity` (checked in the database, so concurrent
         routers cannot exceed it). Each applied one is an offer (offered_at = now) with an
         event. Returns the ones that applied."""
+
+    async def assign(
+        self,
+        conversation_id: ConversationId,
+        user_id: UserId,
+        *,
+        actor_id: UserId,
+        now: datetime,
+        capacity: int | None,
+    ) -> Conversation:
+        """Give an open conversation to a counselor. With `capacity`, only while her load is
+        below it; None overrides the check (a supervisor's decision). Raises NotFound, or
+        Conflict when closed, the user is not an enabled counselor, or she is at capacity."""
 
     async def update_counselor(
         self, user_id: UserId, change: CounselorUpdate, *, actor_id: UserId, now: datetime

@@ -16,7 +16,6 @@ from inbox.core.model import (
     AwaitingAnswer,
     ChannelKind,
     ContactAddress,
-    ContactFacts,
     Conversation,
     ConversationId,
     ConversationStatus,
@@ -56,12 +55,6 @@ class PolicyStore(Protocol):
     ) -> None:
         """The consulter asked for (or no longer needs) discretion: her contact's automatic
         replies use the neutral texts. Raises NotFound."""
-
-    async def contact_facts(
-        self, identities: Sequence[tuple[ChannelKind, str]]
-    ) -> dict[tuple[ChannelKind, str], ContactFacts]:
-        """What is known of each sender (channel, identity hash) that wrote before; a sender
-        missing from the answer is new (inbox.core.model.NEW_SENDER). For rules at intake."""
 
     async def contact_address(self, conversation_id: ConversationId) -> ContactAddress:
         """The raw address to reply to and the contact's privacy settings. Callers decide who
@@ -146,19 +139,6 @@ class DeskStore(Protocol):
         self, conversation_id: ConversationId, *, author_id: UserId, body: str, now: datetime
     ) -> Message:
         """Store an internal note (never sent). Raises NotFound."""
-
-    async def assign(
-        self,
-        conversation_id: ConversationId,
-        user_id: UserId,
-        *,
-        actor_id: UserId,
-        now: datetime,
-        capacity: int | None,
-    ) -> Conversation:
-        """Give an open conversation to a counselor. With `capacity`, only while her load is
-        below it; None overrides the check (a supervisor's decision). Raises NotFound, or
-        Conflict when closed, the user is not an enabled counselor, or she is at capacity."""
 
     async def close(
         self, conversation_id: ConversationId, *, actor_id: UserId, now: datetime

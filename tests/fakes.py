@@ -8,7 +8,7 @@ from typing import Self
 
 from inbox.core.errors import ChannelError
 from inbox.core.model import ChannelKind, InboundMessage, OutboundMessage, StoredInbound
-from storage.base import IntakeRouter, KeyedInbound, Store
+from storage.base import IntakeRouter, IntakeStore, KeyedInbound
 
 
 class ScriptedChannel:
@@ -39,7 +39,7 @@ class RefusingIntake:
     `error` for any batch holding a message `refuses` picks, else stores; counts the calls."""
 
     def __init__(
-        self, store: Store, refuses: Callable[[InboundMessage], bool], error: Exception
+        self, store: IntakeStore, refuses: Callable[[InboundMessage], bool], error: Exception
     ) -> None:
         self.save = store.save_inbound_batch
         self.refuses, self.error, self.calls = refuses, error, 0
