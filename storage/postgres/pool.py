@@ -97,7 +97,7 @@ async def open_pool(
     command_timeout_s: float | None = None,
 ) -> Any:
     """An asyncpg pool with `min_size` connections open. Raises DatabaseUnavailable.
-    application_name tells this instance's writes from other instances' (postgres_listen).
+    application_name tells this instance's writes from other instances' (storage.postgres.listen).
     command_timeout_s bounds every statement: a connection whose server vanished without a
     reset (a network cut) would otherwise hang its worker forever; the TimeoutError then
     surfaces as DatabaseUnavailable, and the worker backs off like in any outage."""
