@@ -5,7 +5,7 @@ Content-Type a dozen times); parsing the mail took most of the intake's time. co
 the raw text instead, which is cheap but differs where a value needs decoding: encoded-words and
 RFC 2231 in parameters, comments, backslashes, 8-bit bytes. A Content-Type, Content-Disposition
 or Content-Transfer-Encoding value made of tokens and plain quoted strings means the same under
-both policies (tests/mail/test_parse_speed_equivalence.py checks every method we use on
+both policies (tests/guards/test_parse_speed_equivalence.py checks every method we use on
 generated values), and so does the tree the parser builds from such values. A mail whose MIME
 headers are all plain is therefore parsed with compat32; any other is parsed with policy.default
 as before, and each of its headers is parsed once per part instead of at every access.
