@@ -153,14 +153,21 @@ class _FreePool:
     a decision costs O(log n) instead of a scan of everyone. Entries go stale when a counselor
     takes a conversation (her key changes); they are dropped when they surface."""
 
-    __slots__ = ("_heap",)
+    __slots__ = ("_heap", "_nobody")
 
     def __init__(self, agents: Iterable[_Agent]) -> None:
         self._heap = [_entry(a) for a in agents if a.load < a.capacity]
         heapq.heapify(self._heap)
+        # Needs (channel, skill, team, language) a full scan found no one for. Within one
+        # decide, loads only grow and what qualifies never changes, so no one will be found
+        # later either: the next conversation with those needs waits without a scan.
+        self._nobody: set[_Needs] = set()
 
     def best(self, conv: WaitingConversation) -> _Agent | None:
         """The first counselor in that order who has room on the channel and qualifies."""
+        needs = None if conv.declined_by else (conv.channel, conv.skill, conv.team, conv.language)
+        if needs in self._nobody:
+            return None
         heap, found = self._heap, None
         passed: list[_Entry] = []
         while heap and len(passed) < _PATIENCE:
@@ -176,6 +183,8 @@ class _FreePool:
         if found is None and heap:
             # Many ahead of her do not qualify (a rare skill): one scan beats popping them all.
             found = self._scan(conv)
+        if found is None and needs is not None:
+            self._nobody.add(needs)
         for entry in passed:
             heapq.heappush(heap, entry)
         return found
@@ -188,11 +197,13 @@ class _FreePool:
             heapq.heapify(live)
             self._heap[:] = live
         best: _Entry | None = None
+        channel = conv.channel
         for entry in live:
-            agent = entry[3]
-            if best is not None and entry[:3] >= best[:3]:
+            # whole entries compare: ids are unique, so the agents themselves never are
+            if best is not None and entry >= best:
                 continue
-            if agent.has_room(conv.channel) and agent.qualifies(conv):
+            agent = entry[3]
+            if agent.qualifies(conv) and agent.has_room(channel):
                 best = entry
         return None if best is None else best[3]
 
@@ -204,11 +215,12 @@ class _FreePool:
 
 _PATIENCE = 8  # counselors passed over before best() falls back to a scan
 _Entry = tuple[int, datetime, int, "_Agent"]  # her load, idle since, id, herself
+_Needs = tuple[ChannelKind, str | None, str | None, str | None]
 
 
 def _stale(entry: _Entry) -> bool:
     agent = entry[3]
-    return entry[:2] != (agent.load, agent.idle) or agent.load >= agent.capacity
+    return entry[0] != agent.load or entry[1] != agent.idle or agent.load >= agent.capacity
 
 
 def _entry(agent: _Agent) -> _Entry:
