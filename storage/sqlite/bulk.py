@@ -41,4 +41,5 @@ def insert_rows(db: sqlite3.Connection, insert: Insert, rows: Sequence[Sequence[
         for start in range(0, full, ROWS_PER_STATEMENT):
             db.execute(sql, list(chain.from_iterable(rows[start : start + ROWS_PER_STATEMENT])))
     if full < len(rows):
-        db.executemany(insert.head + insert.row, rows[full:])
+        # plain tuples: sqlite3 binds a named tuple's fields about half as fast
+        db.executemany(insert.head + insert.row, [tuple(r) for r in rows[full:]])

@@ -61,7 +61,7 @@ class SqliteTx:
     async def insert_rows(
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
     ) -> None:
-        insert_rows(self.db, _insert(table, tuple(columns)), [values(r) for r in rows])
+        insert_rows(self.db, _insert(table, tuple(columns)), _rows_values(rows))
 
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
@@ -86,6 +86,18 @@ def values(args: Sequence[Any]) -> tuple[Any, ...]:
     """Values as the SQLite schema keeps them: times as fixed-width UTC text (so text order is
     time order), lists and sets as JSON arrays (PostgreSQL's text[] columns)."""
     return tuple(_value(a) for a in args)
+
+
+def _rows_values(rows: Sequence[Sequence[Any]]) -> Sequence[Sequence[Any]]:
+    """`values` of each row, or the rows as they are when none holds a value to convert: the
+    intake's events come as SQLite keeps them, and are checked by type a column at a time."""
+    kinds = {kind for column in zip(*rows, strict=True) for kind in set(map(type, column))}
+    if any(issubclass(kind, _CONVERTED) for kind in kinds):
+        return [values(r) for r in rows]
+    return rows
+
+
+_CONVERTED = (datetime, list, tuple, frozenset, set)
 
 
 def _value(value: Any) -> Any:
