@@ -18,8 +18,11 @@ from inbox.core.model import (
     User,
 )
 from inbox.outbox import OutboxSender
+from inbox.pipeline import Intake
 from inbox.resilience import Outages
 from inbox.router import Router
+from inbox.web.hub import Hub
+from inbox.web.server import Services, WebSettings
 from storage.base import KeyedInbound, Store
 
 T0 = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)
@@ -103,4 +106,35 @@ def outbox_sender(
         lease_s=30,
         send_timeout_s=send_timeout_s,
         outages=outages,
+    )
+
+
+def web_services(
+    store: Store,
+    *,
+    clock: Callable[[], datetime],
+    on_event: Callable[[], None],
+    outages: Outages | None = None,
+) -> Services:
+    """The web layer's services over `store`, with small queues and test settings."""
+    return Services(
+        store=store,
+        intake=Intake(store, b"k" * 32, queue_max=10, batch_max=10, ack_timeout_s=1),
+        router=Router(store, clock=clock),
+        outbox=outbox_sender(store, clock=clock),
+        staff_hub=Hub(client_queue=10),
+        chat_hub=Hub(client_queue=10),
+        clock=clock,
+        settings=WebSettings(
+            base_url="http://127.0.0.1",
+            secure_cookies=False,
+            session_ttl_h=1,
+            max_body_bytes=10_000,
+            allowed_origins=(),
+            max_message_chars=1000,
+            heartbeat_s=30,
+            webchat_enabled=True,
+        ),
+        on_event=on_event,
+        outages=outages or Outages(),
     )

@@ -13,13 +13,9 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from inbox.auth import new_secret, secret_hash
 from inbox.core.model import Role
-from inbox.pipeline import Intake
-from inbox.router import Router
 from inbox.web.application import build_app
-from inbox.web.hub import Hub
-from inbox.web.server import Services, WebSettings
 from storage.sqlite.store import SqliteStore
-from tests.factories import T0, new_user, outbox_sender
+from tests.factories import T0, new_user, web_services
 
 Client = TestClient[web.Request, web.Application]
 
@@ -45,26 +41,7 @@ async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
 
 async def test_creating_a_user_wakes_the_feed(store: SqliteStore) -> None:
     feed = Pokes()
-    services = Services(
-        store=store,
-        intake=Intake(store, b"k" * 32, queue_max=10, batch_max=10, ack_timeout_s=1),
-        router=Router(store, clock=clock),
-        outbox=outbox_sender(store, clock=clock),
-        staff_hub=Hub(client_queue=10),
-        chat_hub=Hub(client_queue=10),
-        clock=clock,
-        settings=WebSettings(
-            base_url="http://127.0.0.1",
-            secure_cookies=False,
-            session_ttl_h=1,
-            max_body_bytes=10_000,
-            allowed_origins=(),
-            max_message_chars=1000,
-            heartbeat_s=30,
-            webchat_enabled=True,
-        ),
-        on_event=feed,
-    )
+    services = web_services(store, clock=clock, on_event=feed)
     admin = await store.create_user(new_user("admin", roles=frozenset({Role.ADMIN})), now=T0)
     token = new_secret()
     await store.create_api_token(secret_hash(token), admin.id, name="test", now=T0)

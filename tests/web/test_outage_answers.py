@@ -13,14 +13,10 @@ from aiohttp import WSCloseCode, web
 from aiohttp.test_utils import TestClient, TestServer
 
 from inbox.core.errors import DatabaseUnavailable
-from inbox.pipeline import Intake
 from inbox.resilience import Outages
-from inbox.router import Router
 from inbox.web.application import build_app
-from inbox.web.hub import Hub
-from inbox.web.server import Services, WebSettings
 from storage.sqlite.store import SqliteStore
-from tests.factories import T0, outbox_sender
+from tests.factories import T0, web_services
 
 Running = tuple["TestClient[web.Request, web.Application]", SqliteStore, Outages]
 
@@ -39,27 +35,7 @@ async def app(tmp_path: Path) -> AsyncIterator[Running]:
     await store.__aenter__()
     await store.migrate()
     outages = Outages(pause=never_ending)
-    services = Services(
-        store=store,
-        intake=Intake(store, b"k" * 32, queue_max=10, batch_max=10, ack_timeout_s=1),
-        router=Router(store, clock=clock),
-        outbox=outbox_sender(store, clock=clock),
-        staff_hub=Hub(client_queue=10),
-        chat_hub=Hub(client_queue=10),
-        clock=clock,
-        settings=WebSettings(
-            base_url="http://127.0.0.1",
-            secure_cookies=False,
-            session_ttl_h=1,
-            max_body_bytes=10_000,
-            allowed_origins=(),
-            max_message_chars=1000,
-            heartbeat_s=30,
-            webchat_enabled=True,
-        ),
-        on_event=lambda: None,
-        outages=outages,
-    )
+    services = web_services(store, clock=clock, on_event=lambda: None, outages=outages)
     client = TestClient(TestServer(build_app(services)))
     await client.start_server()
     try:
