@@ -17,14 +17,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from inbox.core.decisions import Assign, Decision, RoutingSnapshot
 from inbox.core.errors import DatabaseUnavailable, StorageError
-from inbox.core.model import (
-    Assign,
-    ChannelKind,
-    ConversationId,
-    Decision,
-    RoutingSnapshot,
-)
+from inbox.core.model import ChannelKind, ConversationId
 from inbox.core.shifts import counselors_on_duty
 from inbox.pipeline import Stored
 from inbox.resilience import Outages

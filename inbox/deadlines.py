@@ -9,7 +9,8 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from inbox.core.model import ChannelKind, DeadlineChange
+from inbox.core.decisions import DeadlineChange
+from inbox.core.model import ChannelKind
 from inbox.resilience import Outages
 from inbox.wakeup import woken
 from routing.deadlines import ResponseTargets, alarm, deadline, due_columns

@@ -8,16 +8,9 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
+from inbox.core.decisions import Assign, Decision, RoutingSnapshot, Wait
 from inbox.core.errors import Conflict, NotFound
-from inbox.core.model import (
-    Assign,
-    ChannelKind,
-    ConversationId,
-    Decision,
-    RoutingSnapshot,
-    UserId,
-    Wait,
-)
+from inbox.core.model import ChannelKind, ConversationId, UserId
 from inbox.resilience import Outages
 from inbox.wakeup import woken
 from routing.assign import ALL_BUSY, NO_COUNSELOR, NO_ELIGIBLE, RoutingPolicy, decide

@@ -20,17 +20,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from inbox.core.model import (
+from inbox.core.decisions import (
     AgentLoad,
     Assign,
-    ChannelKind,
     Decision,
-    Presence,
     RoutingSnapshot,
-    UserId,
     Wait,
     WaitingConversation,
 )
+from inbox.core.model import ChannelKind, Presence, UserId
 from inbox.core.shifts import on_shift
 
 NO_COUNSELOR = "no_counselor_available"  # nobody on shift and available at all

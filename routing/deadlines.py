@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from inbox.core.decisions import AwaitingAnswer
 from inbox.core.errors import ConfigError
-from inbox.core.model import AwaitingAnswer, ChannelKind
+from inbox.core.model import ChannelKind
 from routing.hours import ALWAYS_OPEN, ServiceHours, add_service_time
 
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from inbox.core.decisions import QueueDepth
 from inbox.core.errors import Conflict, NotFound
 from inbox.core.model import (
     ChannelKind,
     Conversation,
     ConversationId,
     CounselorUpdate,
-    QueueDepth,
     User,
     UserId,
 )

@@ -15,21 +15,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, Self
 
+from inbox.core.decisions import Assign, Decision, QueueDepth, RoutingSnapshot
 from inbox.core.model import (
     NO_LABELS,
-    Assign,
     ChannelKind,
     ContactFacts,
     Conversation,
     ConversationId,
     CounselorUpdate,
-    Decision,
     Event,
     InboundMessage,
     IntakeLabels,
     OutboxId,
-    QueueDepth,
-    RoutingSnapshot,
     StoredInbound,
     User,
     UserId,

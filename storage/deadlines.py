@@ -10,7 +10,8 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from inbox.core.model import AwaitingAnswer, ChannelKind, ConversationId, DeadlineChange
+from inbox.core.decisions import AwaitingAnswer, DeadlineChange
+from inbox.core.model import ChannelKind, ConversationId
 from storage import events, rows
 from storage.events import EventRow
 from storage.sql import Database, Dialects, Tx

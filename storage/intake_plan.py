@@ -8,9 +8,9 @@ from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from datetime import datetime
 
+from inbox.core.decisions import Assign
 from inbox.core.model import (
     NO_LABELS,
-    Assign,
     ChannelKind,
     ConversationId,
     IntakeLabels,

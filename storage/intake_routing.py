@@ -15,16 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple, TypeVar
 
-from inbox.core.model import (
-    AgentLoad,
-    Assign,
-    ChannelKind,
-    ConversationId,
-    IntakeLabels,
-    RoutingSnapshot,
-    UserId,
-    WaitingConversation,
-)
+from inbox.core.decisions import AgentLoad, Assign, RoutingSnapshot, WaitingConversation
+from inbox.core.model import ChannelKind, ConversationId, IntakeLabels, UserId
 from storage.base import IntakeRouter
 from storage.events import EventRow
 

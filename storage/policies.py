@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
+from inbox.core.decisions import LastArrival
 from inbox.core.errors import NotFound
 from inbox.core.model import (
     Anonymity,
@@ -13,7 +14,6 @@ from inbox.core.model import (
     ContactAddress,
     ContactFacts,
     ConversationId,
-    LastArrival,
     Message,
     UserId,
 )

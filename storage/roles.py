@@ -10,17 +10,15 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Protocol
 
+from inbox.core.decisions import AwaitingAnswer, DeadlineChange, LastArrival
 from inbox.core.model import (
     Anonymity,
     Attachment,
-    AwaitingAnswer,
     ChannelKind,
     ContactAddress,
     Conversation,
     ConversationId,
     ConversationStatus,
-    DeadlineChange,
-    LastArrival,
     MailCursor,
     MailThread,
     Message,

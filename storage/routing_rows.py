@@ -6,17 +6,8 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
-from inbox.core.model import (
-    AgentLoad,
-    Assign,
-    ChannelKind,
-    ConversationId,
-    CounselorUpdate,
-    Presence,
-    Shift,
-    UserId,
-    WaitingConversation,
-)
+from inbox.core.decisions import AgentLoad, Assign, WaitingConversation
+from inbox.core.model import ChannelKind, ConversationId, CounselorUpdate, Presence, Shift, UserId
 from inbox.core.shifts import parse_shift, shift_data
 from storage.rows import Row, TimeParser, channel_capacity, json_value
 

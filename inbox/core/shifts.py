@@ -11,8 +11,9 @@ from datetime import datetime, time
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from inbox.core.decisions import AgentLoad
 from inbox.core.errors import ConfigError
-from inbox.core.model import AgentLoad, Presence, Shift, TimeWindow
+from inbox.core.model import Presence, Shift, TimeWindow
 from inbox.core.windows import (
     DAY_END,
     DAY_NAMES,

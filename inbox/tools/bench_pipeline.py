@@ -23,6 +23,7 @@ from inbox.app import utc_now
 from inbox.command_config import load
 from inbox.config import IntakeConfig
 from inbox.core import model
+from inbox.core.decisions import Assign
 from inbox.core.errors import ValidationError
 from inbox.pipeline import Intake, Stored
 from inbox.router import Router
@@ -79,7 +80,7 @@ class _Assignments:
         if len(self.trace.assigned_at) >= self.conversations:
             self.all.set()
 
-    def routed(self, assigns: Sequence[model.Assign]) -> None:
+    def routed(self, assigns: Sequence[Assign]) -> None:
         self.trace.rounds.append(len(assigns))
         self._seen(a.conversation_id for a in assigns)
 

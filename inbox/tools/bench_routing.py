@@ -15,18 +15,9 @@ from datetime import UTC, datetime, time, timedelta
 from time import perf_counter_ns
 from typing import Any
 
+from inbox.core.decisions import AgentLoad, Assign, RoutingSnapshot, WaitingConversation
 from inbox.core.errors import ValidationError
-from inbox.core.model import (
-    AgentLoad,
-    Assign,
-    ChannelKind,
-    ConversationId,
-    Presence,
-    RoutingSnapshot,
-    Shift,
-    UserId,
-    WaitingConversation,
-)
+from inbox.core.model import ChannelKind, ConversationId, Presence, Shift, UserId
 from routing.assign import RoutingPolicy, decisions, queue_order
 
 SKILLS = ("dv", "youth", "lgbtq", "debt", "elderly")

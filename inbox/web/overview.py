@@ -10,16 +10,8 @@ from typing import Any
 
 from aiohttp import web
 
-from inbox.core.model import (
-    OPEN_STATUSES,
-    AgentLoad,
-    ChannelKind,
-    Conversation,
-    QueueDepth,
-    Role,
-    User,
-    UserId,
-)
+from inbox.core.decisions import AgentLoad, QueueDepth
+from inbox.core.model import OPEN_STATUSES, ChannelKind, Conversation, Role, User, UserId
 from inbox.core.shifts import on_shift
 from inbox.web.access import require
 from inbox.web.server import SERVICES

@@ -12,14 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from inbox.core.errors import NotFound, PermissionDenied, StorageError, ValidationError
-from inbox.core.model import (
-    ChannelKind,
-    ConversationId,
-    Presence,
-    Role,
-    User,
-    UserId,
-)
+from inbox.core.model import ChannelKind, ConversationId, Presence, Role, User, UserId
 from inbox.web.access import check_can_act, require
 from inbox.web.api import visible_conversation
 from inbox.web.counselor_form import (

@@ -11,11 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from inbox.core.model import (
-    ConversationId,
-    MessageId,
-    StoredInbound,
-)
+from inbox.core.model import ConversationId, MessageId, StoredInbound
 from storage import events
 from storage.attachments import insert_attachments
 from storage.base import IntakeRouter, KeyedInbound

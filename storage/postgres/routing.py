@@ -15,7 +15,8 @@ from typing import Any
 
 import asyncpg
 
-from inbox.core.model import Assign, RoutingSnapshot, UserId
+from inbox.core.decisions import Assign, RoutingSnapshot
+from inbox.core.model import UserId
 from inbox.core.shifts import anyone_free
 from storage import events
 from storage.assignment import PAUSED

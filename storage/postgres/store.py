@@ -6,8 +6,9 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+from inbox.core.decisions import Assign, RoutingSnapshot
 from inbox.core.errors import Conflict
-from inbox.core.model import Assign, RoutingSnapshot, StoredInbound
+from inbox.core.model import StoredInbound
 from storage.base import FeedCursor, FeedPage, IntakeRouter, KeyedInbound
 from storage.postgres import feed, listen
 from storage.postgres import routing as postgres_routing

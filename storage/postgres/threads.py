@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from inbox.core.model import NO_LABELS, Assign, IntakeLabels
+from inbox.core.decisions import Assign
+from inbox.core.model import NO_LABELS, IntakeLabels
 from storage.base import IntakeRouter, KeyedInbound
 from storage.intake_plan import first_per_identity, identity_key
 from storage.intake_routing import (

@@ -10,11 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
-from inbox.core.model import (
-    ConversationId,
-    MessageId,
-    StoredInbound,
-)
+from inbox.core.model import ConversationId, MessageId, StoredInbound
 from storage import events
 from storage.attachments import insert_attachments
 from storage.base import IntakeRouter, KeyedInbound

@@ -10,11 +10,8 @@ import sqlite3
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from inbox.core.model import (
-    Assign,
-    RoutingSnapshot,
-    UserId,
-)
+from inbox.core.decisions import Assign, RoutingSnapshot
+from inbox.core.model import UserId
 from inbox.core.shifts import anyone_free
 from storage import events
 from storage.assignment import PAUSED

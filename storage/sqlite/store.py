@@ -9,8 +9,9 @@ from pathlib import Path
 
 import aiosqlite
 
+from inbox.core.decisions import Assign, RoutingSnapshot
 from inbox.core.errors import SchemaMismatch
-from inbox.core.model import Assign, RoutingSnapshot, StoredInbound
+from inbox.core.model import StoredInbound
 from storage.base import SCHEMA_VERSION, FeedCursor, FeedPage, IntakeRouter, KeyedInbound
 from storage.sql import Tx
 from storage.sqlite import routing as sqlite_routing

@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from inbox.core.model import NO_LABELS, Assign, IntakeLabels
+from inbox.core.decisions import Assign
+from inbox.core.model import NO_LABELS, IntakeLabels
 from storage.base import IntakeRouter, KeyedInbound
 from storage.events import EventRow
 from storage.intake_plan import identity_key

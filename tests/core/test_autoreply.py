@@ -11,13 +11,7 @@ import pytest
 
 from inbox.autoreply import AutoReplier
 from inbox.core.errors import StorageError
-from inbox.core.model import (
-    ChannelKind,
-    Direction,
-    IntakeLabels,
-    Message,
-    StoredInbound,
-)
+from inbox.core.model import ChannelKind, Direction, IntakeLabels, Message, StoredInbound
 from inbox.router import Router
 from routing.hours import ALWAYS_OPEN, TOKYO, ServiceHours, parse_service_hours
 from routing.replies import ReplyTexts

@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from inbox.core.model import Assign, ChannelKind, ConversationStatus, DeadlineChange
+from inbox.core.decisions import Assign, DeadlineChange
+from inbox.core.model import ChannelKind, ConversationStatus
 from inbox.deadlines import DeadlineWatcher
 from routing.deadlines import ResponseTargets, Targets
 from routing.hours import ALWAYS_OPEN, ServiceHours

@@ -14,8 +14,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from inbox.core.decisions import Assign, AwaitingAnswer, RoutingSnapshot
 from inbox.core.errors import DatabaseUnavailable, InvalidData, StorageError
-from inbox.core.model import Assign, AwaitingAnswer, RoutingSnapshot
 from inbox.deadlines import DeadlineWatcher
 from inbox.resilience import Outages
 from inbox.router import Router

@@ -19,12 +19,7 @@ from channels.mail import MailChannel, MailIntake, MailSettings
 from channels.mail_imap import HANDLED_FLAG, ImapMailbox, ImapSettings
 from channels.mail_smtp import SmtpSettings
 from inbox.core.errors import ChannelError
-from inbox.core.model import (
-    ChannelKind,
-    DeliveryStatus,
-    Direction,
-    Message,
-)
+from inbox.core.model import ChannelKind, DeliveryStatus, Direction, Message
 from inbox.outbox import OutboxSender
 from inbox.pipeline import Intake
 from storage.base import Store

@@ -9,18 +9,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inbox.core.model import (
-    AgentLoad,
-    Assign,
-    ChannelKind,
-    ConversationId,
-    Presence,
-    RoutingSnapshot,
-    Shift,
-    UserId,
-    Wait,
-    WaitingConversation,
-)
+from inbox.core.decisions import AgentLoad, Assign, RoutingSnapshot, Wait, WaitingConversation
+from inbox.core.model import ChannelKind, ConversationId, Presence, Shift, UserId
 from inbox.core.shifts import on_shift
 from routing.assign import (
     ALL_BUSY,

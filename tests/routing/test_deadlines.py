@@ -6,8 +6,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from inbox.core.decisions import AwaitingAnswer
 from inbox.core.errors import ConfigError
-from inbox.core.model import AwaitingAnswer, ChannelKind, ConversationId
+from inbox.core.model import ChannelKind, ConversationId
 from routing.deadlines import (
     Alarm,
     ResponseTargets,

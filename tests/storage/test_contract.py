@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from inbox.core.decisions import Assign
 from inbox.core.errors import Conflict, DuplicateKey, NotFound
 from inbox.core.model import (
     OPEN_STATUSES,
-    Assign,
     Attachment,
     ChannelKind,
     ConversationStatus,

@@ -10,14 +10,8 @@ from datetime import datetime
 
 import pytest
 
-from inbox.core.model import (
-    ChannelKind,
-    ConversationStatus,
-    CounselorUpdate,
-    Decision,
-    Presence,
-    RoutingSnapshot,
-)
+from inbox.core.decisions import Decision, RoutingSnapshot
+from inbox.core.model import ChannelKind, ConversationStatus, CounselorUpdate, Presence
 from storage.base import IntakeRouter, Store
 from tests.factories import ROUTED_AT, at, counselor, inbound, router_for
 

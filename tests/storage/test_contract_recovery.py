@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from inbox.core.model import ChannelKind, LastArrival
+from inbox.core.decisions import LastArrival
+from inbox.core.model import ChannelKind
 from storage.base import Store
 from tests.factories import at, counselor, inbound
 

@@ -7,9 +7,9 @@ from datetime import time
 
 import pytest
 
+from inbox.core.decisions import Assign
 from inbox.core.errors import Conflict, NotFound
 from inbox.core.model import (
-    Assign,
     ChannelKind,
     ConversationId,
     ConversationStatus,

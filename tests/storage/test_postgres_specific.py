@@ -9,10 +9,10 @@ from collections import Counter
 import asyncpg
 import pytest
 
+from inbox.core.decisions import Assign
 from inbox.core.errors import DatabaseUnavailable, SchemaMismatch, StorageError
 from inbox.core.model import (
     OPEN_STATUSES,
-    Assign,
     Attachment,
     ChannelKind,
     ConversationId,

@@ -1,0 +1,115 @@
+"""What the router and the workers decide over, and what they decide: a counselor and a waiting
+conversation as routing sees them, the deadline watcher's and the auto-replier's views, and the
+decisions (pure data, stdlib only; the records they come from are in inbox.core.model)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from inbox.core.model import ChannelKind, ConversationId, Presence, Shift, UserId
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentLoad:
+    """A counselor as the router sees her."""
+
+    user_id: UserId
+    capacity: int  # open conversations at once, all channels together
+    load: int
+    presence: Presence = Presence.AVAILABLE
+    shift: Shift | None = None  # None: no schedule, always on shift
+    skills: frozenset[str] = frozenset()
+    languages: frozenset[str] = frozenset({"ja"})
+    teams: frozenset[str] = frozenset()
+    # Per-channel limits below the total, e.g. 3 chats but 1 phone callback; absent = no limit.
+    channel_capacity: tuple[tuple[ChannelKind, int], ...] = ()
+    channel_load: tuple[tuple[ChannelKind, int], ...] = ()
+    idle_since: datetime | None = None  # her last assignment; None sorts as idle the longest
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WaitingConversation:
+    id: ConversationId
+    channel: ChannelKind
+    priority: int
+    waiting_since: datetime
+    skill: str | None = None  # set by routing rules
+    team: str | None = None
+    language: str | None = None
+    # Continuity: who last helped this contact, and when that conversation last changed.
+    previous_assignee: UserId | None = None
+    previous_at: datetime | None = None
+    declined_by: frozenset[UserId] = frozenset()  # offers that timed out: try someone else
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoutingSnapshot:
+    waiting: tuple[WaitingConversation, ...]
+    agents: tuple[AgentLoad, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AwaitingAnswer:
+    """An open conversation whose consulter waits for a person's answer, as the deadline
+    watcher sees it."""
+
+    id: ConversationId
+    channel: ChannelKind
+    priority: int
+    awaiting_since: datetime | None
+    first_reply_at: datetime | None
+    first_response_due: datetime | None = None
+    next_response_due: datetime | None = None
+    warned_at: datetime | None = None
+    escalated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LastArrival:
+    """An open conversation's latest inbound message time: what the auto-replier looks at
+    again after a restart (Store.unreplied_arrivals), and the rules' reply templates a message
+    of it asked for (Store.due_rule_replies)."""
+
+    conversation_id: ConversationId
+    channel: ChannelKind
+    received_at: datetime
+    templates: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeadlineChange:
+    """What the watcher writes back: the due times to show, and an alarm to record."""
+
+    conversation_id: ConversationId
+    first_response_due: datetime | None
+    next_response_due: datetime | None
+    alarm: str | None = None  # "warn" or "breach"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueueDepth:
+    """Unassigned conversations waiting on one channel at one priority."""
+
+    channel: ChannelKind
+    priority: int
+    count: int
+    oldest: datetime  # when the longest-waiting of them was queued
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Assign:
+    conversation_id: ConversationId
+    user_id: UserId
+    capacity: int  # the assignment holds only while the counselor's load stays below this
+    channel: ChannelKind | None = None
+    channel_capacity: int | None = None  # ... and her load on `channel` below this
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Wait:
+    conversation_id: ConversationId
+    reason: str  # stable string for logs and dashboards
+
+
+Decision = Assign | Wait
