@@ -9,17 +9,31 @@ from __future__ import annotations
 
 from typing import Protocol, Self
 
-from inbox.core.errors import DatabaseUnavailable, StorageError
+from inbox.core.errors import DatabaseUnavailable, SchemaMismatch, StorageError
 from storage.accounts import Accounts
 from storage.assignment import Assignment
 from storage.attachments import Attachments
+from storage.base import SCHEMA_VERSION
 from storage.deadlines import Deadlines
 from storage.desk import Desk
 from storage.events import Events
 from storage.mail_state import Mail
 from storage.outbox import Outbox
 from storage.policies import Policies
-from storage.sql import Database
+from storage.sql import Database, Dialects, Tx
+
+HAS_SCHEMA_MIGRATIONS = Dialects(
+    postgres="SELECT to_regclass('schema_migrations') IS NOT NULL",
+    sqlite="SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
+)
+CURRENT_VERSION = "SELECT coalesce(max(version), 0) FROM schema_migrations"
+
+
+def schema_too_new(found: int) -> SchemaMismatch:
+    return SchemaMismatch(
+        f"the database schema is version {found}, newer than this code "
+        f"(version {SCHEMA_VERSION}); upgrade tsunagu-inbox"
+    )
 
 
 class OpenableDatabase(Database, Protocol):
@@ -41,6 +55,14 @@ class SqlStore(Accounts, Assignment, Attachments, Deadlines, Desk, Events, Mail,
 
     async def __aexit__(self, *exc: object) -> None:
         await self._db.close()
+
+    async def schema_version(self) -> int:
+        async def op(tx: Tx) -> int:
+            if not await tx.fetchval(HAS_SCHEMA_MIGRATIONS):
+                return 0
+            return int(await tx.fetchval(CURRENT_VERSION))
+
+        return await self._db.read(op)
 
     async def ping(self) -> None:
         try:

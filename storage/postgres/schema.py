@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from inbox.core.errors import SchemaMismatch
 from storage.base import SCHEMA_VERSION
+from storage.store import CURRENT_VERSION, schema_too_new
 
 # Sets of strings (roles, skills, languages, tags) are text[]; structured values are jsonb.
 # Ids are identities BY DEFAULT because intake allocates contact ids itself (nextval) so that one
@@ -231,8 +231,6 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
     applied_at timestamptz NOT NULL
 )
 """
-HAS_SCHEMA_MIGRATIONS = "SELECT to_regclass('schema_migrations') IS NOT NULL"
-CURRENT_VERSION = "SELECT coalesce(max(version), 0) FROM schema_migrations"
 RECORD_MIGRATION = "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, now())"
 # Migrations may build an index over a large table: far longer than a statement may take.
 MIGRATION_TIMEOUT_S = 3600.0
@@ -246,10 +244,7 @@ async def migrate_one(conn: Any) -> int | None:
         await conn.execute(CREATE_SCHEMA_MIGRATIONS)
         current = int(await conn.fetchval(CURRENT_VERSION))
         if current > SCHEMA_VERSION:
-            raise SchemaMismatch(
-                f"the database schema is version {current}, newer than this code "
-                f"(version {SCHEMA_VERSION}); upgrade tsunagu-inbox"
-            )
+            raise schema_too_new(current)
         if current == SCHEMA_VERSION:
             return None
         version = current + 1

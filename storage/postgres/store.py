@@ -15,9 +15,8 @@ from storage.postgres import routing as postgres_routing
 from storage.postgres.database import PgDatabase
 from storage.postgres.intake import save_inbound_batch
 from storage.postgres.pool import RETRYABLE, describe_url, translated
-from storage.postgres.schema import CURRENT_VERSION, HAS_SCHEMA_MIGRATIONS, migrate_one
+from storage.postgres.schema import migrate_one
 from storage.postgres.threads import BatchRaced
-from storage.sql import Tx
 from storage.store import SqlStore
 
 # A unique violation means another instance committed the same identity, conversation or
@@ -64,14 +63,6 @@ class PostgresStore(SqlStore):
         )
 
     # ---- schema -------------------------------------------------------------------------
-    async def schema_version(self) -> int:
-        async def op(tx: Tx) -> int:
-            if not await tx.fetchval(HAS_SCHEMA_MIGRATIONS):
-                return 0
-            return int(await tx.fetchval(CURRENT_VERSION))
-
-        return await self._db.read(op)
-
     async def migrate(self) -> list[int]:
         applied: list[int] = []
         with translated():

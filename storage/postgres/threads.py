@@ -248,9 +248,9 @@ async def find_or_open_conversations(
         assigned=assigned,
         unassigned=unassigned_after(opened, assigned, unassigned),
         opened_events=[opened_event(o.at, o.conversation_id) for o in opened],
-        assigned_events=[
-            assigned_event(now, c, a.user_id) for c, a in sorted(assigned.items()) if now
-        ],
+        assigned_events=[]
+        if now is None  # no routing at intake: nothing was assigned
+        else [assigned_event(now, c, a.user_id) for c, a in sorted(assigned.items())],
     )
 
 

@@ -10,7 +10,6 @@ from pathlib import Path
 import aiosqlite
 
 from inbox.core.decisions import Assign, RoutingSnapshot
-from inbox.core.errors import SchemaMismatch
 from inbox.core.model import StoredInbound
 from storage.base import SCHEMA_VERSION, FeedCursor, FeedPage, IntakeRouter, KeyedInbound
 from storage.sql import Tx
@@ -18,16 +17,12 @@ from storage.sqlite import routing as sqlite_routing
 from storage.sqlite.database import SqliteDatabase
 from storage.sqlite.intake import save_inbound_batch
 from storage.sqlite.schema import MIGRATIONS
-from storage.store import SqlStore
+from storage.store import CURRENT_VERSION, SqlStore, schema_too_new
 
-HAS_SCHEMA_MIGRATIONS = (
-    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
-)
 CREATE_SCHEMA_MIGRATIONS = (
     "CREATE TABLE IF NOT EXISTS schema_migrations "
     "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
 )
-CURRENT_VERSION = "SELECT coalesce(max(version), 0) FROM schema_migrations"
 RECORD_MIGRATION = "INSERT INTO schema_migrations VALUES ($1, $2)"
 
 
@@ -55,23 +50,12 @@ class SqliteStore(SqlStore):
         await asyncio.Event().wait()
 
     # ---- schema -------------------------------------------------------------------------
-    async def schema_version(self) -> int:
-        async def op(tx: Tx) -> int:
-            if not await tx.fetchval(HAS_SCHEMA_MIGRATIONS):
-                return 0
-            return int(await tx.fetchval(CURRENT_VERSION))
-
-        return await self._db.read(op)
-
     async def migrate(self) -> list[int]:
         async def op(tx: Tx) -> list[int]:  # BEGIN IMMEDIATE: a second migrating process waits
             await tx.execute(CREATE_SCHEMA_MIGRATIONS)
             current = int(await tx.fetchval(CURRENT_VERSION))
             if current > SCHEMA_VERSION:
-                raise SchemaMismatch(
-                    f"the database schema is version {current}, newer than this code "
-                    f"(version {SCHEMA_VERSION}); upgrade tsunagu-inbox"
-                )
+                raise schema_too_new(current)
             applied = list(range(current + 1, SCHEMA_VERSION + 1))
             for version in applied:
                 for statement in MIGRATIONS[version].split(";\n"):

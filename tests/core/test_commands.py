@@ -7,9 +7,8 @@ wrote must have woken whoever its kind concerns (so STORE_WRITES cannot fall beh
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -24,8 +23,8 @@ from inbox.core.model import (
     Presence,
     Role,
 )
+from storage.base import Store
 from storage.postgres.schema import MIGRATIONS
-from storage.sqlite.store import SqliteStore
 from tests.factories import T0, inbound, new_user
 
 ROUTER, OUTBOX, FEED = Wake.ROUTER, Wake.OUTBOX, Wake.FEED
@@ -76,14 +75,7 @@ class Heard:
         self.calls += 1
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    async with SqliteStore(tmp_path / "inbox.db") as s:
-        await s.migrate()
-        yield s
-
-
-async def test_every_command_wakes_whoever_its_events_concern(store: SqliteStore) -> None:
+async def test_every_command_wakes_whoever_its_events_concern(store: Store) -> None:
     heard = Heard()
     commands = StaffCommands.build(store, clock=lambda: T0, signals=heard)
     last_id = 0

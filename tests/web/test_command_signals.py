@@ -3,18 +3,15 @@ once wrote its events and told the feed nothing."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime
-from pathlib import Path
 
-import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from inbox.auth import new_secret, secret_hash
 from inbox.core.model import Role
 from inbox.web.application import build_app
-from storage.sqlite.store import SqliteStore
+from storage.base import Store
 from tests.factories import T0, new_user, web_services
 
 Client = TestClient[web.Request, web.Application]
@@ -32,14 +29,7 @@ class Pokes:
         self.count += 1
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    async with SqliteStore(tmp_path / "inbox.db") as s:
-        await s.migrate()
-        yield s
-
-
-async def test_creating_a_user_wakes_the_feed(store: SqliteStore) -> None:
+async def test_creating_a_user_wakes_the_feed(store: Store) -> None:
     feed = Pokes()
     services = web_services(store, clock=clock, on_event=feed)
     admin = await store.create_user(new_user("admin", roles=frozenset({Role.ADMIN})), now=T0)
