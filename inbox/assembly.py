@@ -99,6 +99,9 @@ def web_settings(cfg: Config) -> WebSettings:
         reveal_roles=cfg.privacy.reveal_roles,
         replies=cfg.routing.replies,
         webchat=cfg.webchat,
+        outcomes=cfg.closing.outcomes,
+        timezone=cfg.routing.timezone,
+        short_query_recent_messages=cfg.search.short_query_recent_messages,
     )
 
 

@@ -18,6 +18,7 @@ from inbox.core.errors import ConfigError
 from inbox.core.model import ChannelKind, Role
 from inbox.core.windows import parse_timezone
 from inbox.mail_config import MailConfig, mail_problem
+from inbox.outcomes import DEFAULT_OUTCOMES, Outcome, parse_outcomes
 from inbox.privacy import (
     DEFAULT_REVEAL_ROLES,
     AnonymityPolicy,
@@ -242,6 +243,21 @@ class PrivacyConfig:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ClosingConfig:
+    # How a conversation may end: the counselor picks one when she closes it (ja/en labels).
+    outcomes: tuple[Outcome, ...] = field(
+        default=DEFAULT_OUTCOMES, metadata={"parse": parse_outcomes}
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SearchConfig:
+    # Words under three characters cannot use the trigram index: they are looked for in this
+    # many most recent messages only (a bounded scan), and the answer says so.
+    short_query_recent_messages: int = field(default=20000, metadata={"min": 1})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     sign_in: SignInConfig = field(default_factory=SignInConfig)
@@ -256,6 +272,8 @@ class Config:
     routing: RoutingConfig = field(default_factory=RoutingConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     mail: MailConfig = field(default_factory=MailConfig)
+    closing: ClosingConfig = field(default_factory=ClosingConfig)
+    search: SearchConfig = field(default_factory=SearchConfig)
     # Where the values came from, for messages; not part of the configuration's value.
     source: str = field(default="(defaults)", compare=False, metadata=_NOT_IN_FILE)
 

@@ -21,7 +21,8 @@ from storage.sql import Database, Dialects, Tx
 
 CONVERSATION_COLUMNS = """
 id, contact_id, channel, status, priority, assignee_id, tags, created_at, updated_at,
-last_inbound_at, first_response_due, next_response_due, skill, team, offered_at, opened_at
+last_inbound_at, first_response_due, next_response_due, skill, team, offered_at, opened_at,
+closed_at, outcome, outcome_note
 """
 MESSAGE_COLUMNS = """
 id, conversation_id, direction, body, author_id, external_id, created_at, delivery_status,
@@ -100,7 +101,9 @@ WHERE id = $1
 RETURNING {CONVERSATION_COLUMNS}
 """
 CLOSE = f"""
-UPDATE conversations SET status = 'closed', closed_at = $2, updated_at = $2 WHERE id = $1
+UPDATE conversations SET status = 'closed', closed_at = $2, updated_at = $2, outcome = $3,
+    outcome_note = $4
+WHERE id = $1
 RETURNING {CONVERSATION_COLUMNS}
 """
 CONSULTER_HISTORY = f"""
@@ -253,14 +256,30 @@ class Desk:
         return await self._db.write(op)
 
     async def close(
-        self, conversation_id: ConversationId, *, actor_id: UserId, now: datetime
+        self,
+        conversation_id: ConversationId,
+        *,
+        actor_id: UserId,
+        now: datetime,
+        outcome: str | None = None,
+        note: str | None = None,
     ) -> Conversation:
         async def op(tx: Tx) -> Conversation:
             conv = await lock_open_conversation(tx, conversation_id)
-            row = await tx.fetchrow(CLOSE, conv.id, now)
+            row = await tx.fetchrow(CLOSE, conv.id, now, outcome, note)
             assert row is not None
+            # The outcome is a configured id, so the log may hold it; the note is her case in
+            # words, so the log says only that there is one (events never hold bodies).
+            data: dict[str, object] | None = (
+                None if outcome is None else {"outcome": outcome, "noted": note is not None}
+            )
             await events.record(
-                tx, "conversation_closed", now, actor_id=actor_id, conversation_id=conv.id
+                tx,
+                "conversation_closed",
+                now,
+                actor_id=actor_id,
+                conversation_id=conv.id,
+                data=data,
             )
             return rows.conversation(row, tx.parse_time)
 

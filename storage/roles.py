@@ -10,12 +10,14 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Protocol
 
+from inbox.core.context import ConversationSummary, SearchPage, SearchQuery
 from inbox.core.decisions import AwaitingAnswer, DeadlineChange, LastArrival
 from inbox.core.model import (
     Anonymity,
     Attachment,
     ChannelKind,
     ContactAddress,
+    ContactId,
     Conversation,
     ConversationId,
     ConversationStatus,
@@ -139,9 +141,18 @@ class DeskStore(Protocol):
         """Store an internal note (never sent). Raises NotFound."""
 
     async def close(
-        self, conversation_id: ConversationId, *, actor_id: UserId, now: datetime
+        self,
+        conversation_id: ConversationId,
+        *,
+        actor_id: UserId,
+        now: datetime,
+        outcome: str | None = None,
+        note: str | None = None,
     ) -> Conversation:
-        """Close an open conversation. Raises NotFound, or Conflict when already closed."""
+        """Close an open conversation, keeping how it ended (an outcome id, checked by the
+        caller against the configured list) and the counselor's note on it; the
+        conversation_closed event carries the outcome and whether there is a note, never the
+        note. Raises NotFound, or Conflict when already closed."""
 
     async def consulter_history(
         self,
@@ -154,6 +165,36 @@ class DeskStore(Protocol):
         """The latest `limit` inbound and outbound messages (never notes) of this identity's
         latest conversation on the channel, oldest first; with `before`, only those with a
         smaller id (the page before it). Empty for an unknown identity."""
+
+
+class ContextStore(Protocol):
+    """The counselor's context: a consulter's timeline and search (storage.context)."""
+
+    async def consulter_timeline(
+        self, contact_id: ContactId, *, before: ConversationId | None = None, limit: int = 50
+    ) -> list[ConversationSummary]:
+        """Her conversations on every channel, closed ones too, newest first; with `before`,
+        only older ones (smaller ids). Empty for an unknown contact."""
+
+    async def message_page(
+        self,
+        conversation_id: ConversationId,
+        *,
+        before: MessageId | None = None,
+        limit: int = 50,
+        include_notes: bool = True,
+    ) -> list[Message]:
+        """The latest `limit` messages of a conversation (with `before`, those older than it),
+        oldest first. Raises NotFound for an unknown conversation."""
+
+    async def authored_in(self, conversation_id: ConversationId, user_id: UserId) -> bool:
+        """Whether the user wrote a reply or a note in the conversation."""
+
+    async def search(self, query: SearchQuery) -> SearchPage:
+        """Conversations matching every filter of `query`, newest first, a page at a time
+        (inbox.core.context.SearchPage says the order and the cursor). A text matches any
+        substring of a message, Japanese without word spacing too; under three characters
+        only within the latest `query.recent_messages` messages (scope "recent")."""
 
 
 class OutboxStore(Protocol):

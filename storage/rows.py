@@ -81,6 +81,9 @@ def conversation(row: Row, parse: TimeParser) -> Conversation:
         team=row[13],
         offered_at=_opt_time(row[14], parse),
         opened_at=_opt_time(row[15], parse),
+        closed_at=_opt_time(row[16], parse),
+        outcome=row[17],
+        outcome_note=row[18],
     )
 
 

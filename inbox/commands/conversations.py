@@ -83,10 +83,24 @@ class ConversationCommands(Commands):
                 capacity=capacity,
             )
 
-    async def close(self, conversation_id: ConversationId, *, actor: UserId) -> Conversation:
+    async def close(
+        self,
+        conversation_id: ConversationId,
+        *,
+        actor: UserId,
+        outcome: str | None = None,
+        note: str | None = None,
+    ) -> Conversation:
+        """Close it with how it ended (an id of inbox.outcomes, checked by the caller: the
+        console requires one) and her optional note."""
         async with self._committing() as commit:
             return await commit(
-                self._store.close, conversation_id, actor_id=actor, now=self._clock()
+                self._store.close,
+                conversation_id,
+                actor_id=actor,
+                now=self._clock(),
+                outcome=outcome,
+                note=note,
             )
 
     async def move(

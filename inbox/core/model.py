@@ -186,6 +186,9 @@ class Conversation:
     team: str | None = None
     offered_at: datetime | None = None  # the router offered it to the assignee then ...
     opened_at: datetime | None = None  # ... and she opened it then (None: not yet)
+    closed_at: datetime | None = None
+    outcome: str | None = None  # closed with: an id of the configured outcomes (inbox.outcomes)
+    outcome_note: str | None = None  # the counselor's note on closing: case text, never logged
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -22,6 +22,7 @@ from inbox.core.model import (
     User,
     UserId,
 )
+from inbox.outcomes import checked_note, checked_outcome
 from inbox.web.access import (
     SESSION_COOKIE,
     check_can_act,
@@ -76,6 +77,9 @@ def conversation_json(conv: Conversation) -> dict[str, Any]:
         "next_response_due": iso(conv.next_response_due),
         "offered_at": iso(conv.offered_at),
         "opened_at": iso(conv.opened_at),
+        "closed_at": iso(conv.closed_at),
+        "outcome": conv.outcome,
+        "outcome_note": conv.outcome_note,
     }
 
 
@@ -263,7 +267,11 @@ async def close(request: web.Request) -> web.Response:
     user, conv = await visible_conversation(request)
     check_can_act(user, conv)
     services = request.app[SERVICES]
-    closed = await services.commands.conversations.close(conv.id, actor=user.id)
+    data = await json_body(request)
+    outcome = checked_outcome(services.settings.outcomes, data.get("outcome"))
+    closed = await services.commands.conversations.close(
+        conv.id, actor=user.id, outcome=outcome, note=checked_note(data.get("note"))
+    )
     return web.json_response({"conversation": conversation_json(closed)})
 
 

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeGuard
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -33,12 +34,14 @@ from inbox.core.model import Role
 from inbox.core.text import storable_json
 from inbox.logging import request_id_var
 from inbox.outbox import OutboxSender
+from inbox.outcomes import DEFAULT_OUTCOMES, Outcome
 from inbox.pipeline import Intake
 from inbox.privacy import DEFAULT_REVEAL_ROLES, AnonymityPolicy
 from inbox.resilience import Outages
 from inbox.router import Router
 from inbox.throttle import SignInGuard
 from inbox.web.hub import Hub
+from routing.hours import TOKYO
 from routing.replies import ReplyTexts
 from storage.base import Store
 
@@ -59,6 +62,9 @@ class WebSettings:
     replies: ReplyTexts = field(default_factory=ReplyTexts)  # for the queue status answer
     reveal_roles: frozenset[Role] = DEFAULT_REVEAL_ROLES
     webchat: WebchatConfig = field(default_factory=WebchatConfig)  # the chat socket's limits
+    outcomes: tuple[Outcome, ...] = DEFAULT_OUTCOMES  # what closing may choose
+    timezone: ZoneInfo = TOKYO  # the program's days, for searching by date
+    short_query_recent_messages: int = 20000  # how far back a one- or two-character word looks
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -220,6 +220,19 @@ ALTER TABLE attachments ALTER COLUMN content SET STORAGE EXTERNAL;
 ALTER TABLE events ADD COLUMN tx xid8 NOT NULL DEFAULT pg_current_xact_id();
 CREATE INDEX events_tx ON events (tx, id);
 """,
+    6: """
+-- Closing with an outcome (inbox.outcomes: an id of the configured list) and her note on it.
+ALTER TABLE conversations ADD COLUMN outcome text;
+ALTER TABLE conversations ADD COLUMN outcome_note text;
+-- Search (storage.context): by the day a conversation began, and "conversations she wrote in".
+CREATE INDEX conversations_created ON conversations (created_at);
+CREATE INDEX messages_author ON messages (author_id, conversation_id) WHERE author_id IS NOT NULL;
+-- Text search without word spacing: pg_trgm's GIN index serves `body ILIKE '%...%'` for three
+-- characters or more (a trusted extension since PostgreSQL 13: the database owner may create
+-- it). Japanese yields trigrams under C.UTF-8 too (show_trgm('死にたい') has five).
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE INDEX messages_body_trgm ON messages USING gin (body gin_trgm_ops);
+""",
 }
 
 # Any constant works as long as every process uses the same one; advisory locks are per database.

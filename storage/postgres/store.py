@@ -30,6 +30,7 @@ class PostgresStore(SqlStore):
     may share it. Here: what PostgreSQL does by hand (storage.store.SqlStore has the rest)."""
 
     _db: PgDatabase
+    _dialect = "postgres"
 
     def __init__(
         self,

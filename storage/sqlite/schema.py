@@ -187,4 +187,27 @@ CREATE TABLE attachments (
 -- Nothing to change: PostgreSQL's events gained the writing transaction (its version 5) for the
 -- live feed; SQLite has one writer, so id order is commit order. Both stores keep one version.
 """,
+    6: """
+-- Closing with an outcome (inbox.outcomes: an id of the configured list) and her note on it.
+ALTER TABLE conversations ADD COLUMN outcome TEXT;
+ALTER TABLE conversations ADD COLUMN outcome_note TEXT;
+-- Search (storage.context): by the day a conversation began, and "conversations she wrote in".
+CREATE INDEX conversations_created ON conversations (created_at);
+CREATE INDEX messages_author ON messages (author_id, conversation_id) WHERE author_id IS NOT NULL;
+-- Text search without word spacing: FTS5's trigram tokenizer matches any substring of three
+-- characters or more (Japanese has no spaces to split words at). External content: the text
+-- stays in messages alone; the index follows it by triggers, inside the writer's transaction.
+-- (No semicolon ends a line inside a trigger: the migration runner splits scripts there.)
+CREATE VIRTUAL TABLE messages_fts USING fts5(
+    body, content='messages', content_rowid='id', tokenize='trigram'
+);
+INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts(rowid, body) VALUES (new.id, new.body); END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, body) VALUES ('delete', old.id, old.body); END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, body) VALUES ('delete', old.id, old.body)
+    ; INSERT INTO messages_fts(rowid, body) VALUES (new.id, new.body); END;
+""",
 }

@@ -31,6 +31,7 @@ class SqliteStore(SqlStore):
     SQLite does by hand (storage.store.SqlStore has the rest)."""
 
     _db: SqliteDatabase
+    _dialect = "sqlite"
 
     def __init__(self, path: Path | str) -> None:
         self._db = SqliteDatabase(path)

@@ -161,9 +161,10 @@ async def test_roles_are_enforced(server: Server, http: aiohttp.ClientSession) -
             assert r.status == 200
         async with sato.get(f"{server.url}/api/me") as r:
             assert r.status == 401  # disabling ends her sessions at once
-        async with boss.post(f"{server.url}/api/conversations/{conv_id}/close") as r:
+        close_url = f"{server.url}/api/conversations/{conv_id}/close"
+        async with boss.post(close_url, json={"outcome": "referred"}) as r:
             assert (r.status, (await r.json())["conversation"]["status"]) == (200, "closed")
-        async with boss.post(f"{server.url}/api/conversations/{conv_id}/close") as r:
+        async with boss.post(close_url, json={"outcome": "referred"}) as r:
             assert r.status == 409
         async with boss.get(f"{server.url}/api/events") as r:
             kinds = [e["kind"] for e in (await r.json())["events"]]
