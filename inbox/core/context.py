@@ -90,6 +90,8 @@ def contact_id_of(alias: str) -> ContactId | None:
             return None
         scrambled = scrambled * 32 + digit
     low = ((scrambled - 0x5A5A5) * _ALIAS_INVERSE) % _ALIAS_SPACE
+    if len(prefix) > 12:  # beyond any id a database column holds
+        return None
     contact_id = int(prefix or "0") * _ALIAS_SPACE + low
     if contact_id == 0 or contact_alias(contact_id) != f"相談者-{prefix}{code}":
         return None

@@ -8,8 +8,15 @@ from aiohttp import web
 
 from inbox.auth import secret_hash
 from inbox.core.errors import PermissionDenied
-from inbox.core.model import ChannelKind, Conversation, ConversationStatus, Role, User
-from inbox.web.server import SERVICES, ApiError
+from inbox.core.model import (
+    ChannelKind,
+    Conversation,
+    ConversationId,
+    ConversationStatus,
+    Role,
+    User,
+)
+from inbox.web.server import SERVICES, ApiError, path_id
 
 SESSION_COOKIE = "tsunagu_session"
 CSRF_HEADER = "X-Tsunagu-CSRF"
@@ -81,6 +88,25 @@ def check_can_see(user: User, conv: Conversation) -> None:
     # 404, not 403: a counselor must not learn which conversation ids exist elsewhere.
     if not can_see(user, conv):
         raise ApiError(404, "not_found", f"conversation {conv.id} does not exist")
+
+
+async def readable_conversation(
+    request: web.Request, conversation_id: ConversationId | None = None
+) -> tuple[User, Conversation]:
+    """The signed-in staff member and the conversation (by default the one the path names) if
+    she may read it: what she may see (can_see), and for a counselor also any conversation she
+    wrote in (search finds those; moved on or closed, she may read back what she wrote).
+    403 for a role that reads no conversations, 404 for one she may not read."""
+    user = await require(request, Role.COUNSELOR, Role.SUPERVISOR, Role.PHONE_STAFF)
+    if conversation_id is None:
+        conversation_id = ConversationId(path_id(request))
+    store = request.app[SERVICES].store
+    conv = await store.get_conversation(conversation_id)
+    if not can_see(user, conv) and not (
+        user.has_any(Role.COUNSELOR) and await store.authored_in(conv.id, user.id)
+    ):
+        raise ApiError(404, "not_found", f"conversation {conv.id} does not exist")
+    return user, conv
 
 
 def check_can_act(user: User, conv: Conversation) -> None:

@@ -29,6 +29,7 @@ from inbox.web.access import (
     check_can_note,
     check_can_see,
     current_user,
+    readable_conversation,
     require,
     sees_everything,
     session_ttl,
@@ -208,7 +209,7 @@ async def visible_conversation(
 
 @routes.get("/api/conversations/{id}")
 async def get_conversation(request: web.Request) -> web.Response:
-    user, conv = await visible_conversation(request)
+    user, conv = await readable_conversation(request)
     services = request.app[SERVICES]
     if conv.assignee_id == user.id and conv.opened_at is None:
         # she has seen the offer, so the router's offer timeout must not take it back
@@ -216,8 +217,15 @@ async def get_conversation(request: web.Request) -> web.Response:
         if opened is not None:
             conv = dataclasses.replace(conv, opened_at=opened)
     messages = await services.store.list_messages(conv.id)
+    # A returning consulter: she wrote before (any channel), and who helped her last.
+    earlier = await services.store.consulter_timeline(conv.contact_id, before=conv.id, limit=20)
+    helper = next((e.handled_by_name for e in earlier if e.handled_by_name), None)
+    history = {"returning": bool(earlier), "last_helped_by": helper}
     return web.json_response(
-        {"conversation": conversation_json(conv), "messages": [message_json(m) for m in messages]}
+        {
+            "conversation": conversation_json(conv) | history,
+            "messages": [message_json(m) for m in messages],
+        }
     )
 
 

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from inbox.core.model import Anonymity, ChannelKind, Presence, Role
 from inbox.web.openapi_parts import (
+    BEFORE,
     CHANNEL,
     CHANNEL_STATE,
     CONVERSATION_ID,
@@ -22,6 +23,7 @@ from inbox.web.openapi_parts import (
     ID,
     LIMIT,
     NOTE,
+    PAGE_LIMIT,
     SCHEMAS,
     TEXT,
     TEXT_BODY,
@@ -35,6 +37,7 @@ from inbox.web.openapi_parts import (
     obj,
     operation,
     param,
+    query_text,
     ref,
     wrap,
 )
@@ -95,7 +98,77 @@ PATHS: dict[str, dict[str, Schema]] = {
         )
     },
     "/api/conversations/{id}/close": {
-        "post": conversation_action("close", None, wrap("conversation", ref("Conversation")))
+        "post": conversation_action(
+            "close, saying how it ended: an outcome id of GET /api/outcomes, and a note",
+            obj(
+                ("outcome",),
+                outcome={"type": "string", "minLength": 1, "examples": ["referred"]},
+                note=NOTE,
+            ),
+            wrap("conversation", ref("Conversation")),
+        )
+    },
+    "/api/conversations/{id}/timeline": {
+        "get": operation(
+            "the consulter's conversations on every channel, closed ones too, newest first",
+            obj(
+                ("contact_alias", "conversations", "next_before"),
+                contact_alias={"type": "string"},
+                conversations={"type": "array", "items": ref("ConversationSummary")},
+                next_before=nullable(ID),
+            ),
+            params=(CONVERSATION_ID, BEFORE, PAGE_LIMIT),
+            errors=(400, 401, 403, 404, 503),
+        )
+    },
+    "/api/conversations/{id}/timeline/{other}/messages": {
+        "get": operation(
+            "one of her conversations' messages, a page back from the newest",
+            obj(
+                ("conversation", "messages", "next_before"),
+                conversation=ref("Conversation"),
+                messages={"type": "array", "items": ref("Message")},
+                next_before=nullable(ID),
+            ),
+            params=(CONVERSATION_ID, param("other", "path", ID), BEFORE, PAGE_LIMIT),
+            errors=(400, 401, 403, 404, 503),
+        )
+    },
+    "/api/outcomes": {
+        "get": operation(
+            "how a conversation may end: the configured outcomes, in Japanese and English",
+            wrap(
+                "outcomes",
+                {"type": "array", "items": obj(("id", "ja", "en"), id=TEXT, ja=TEXT, en=TEXT)},
+            ),
+            errors=(401, 403, 503),
+        )
+    },
+    "/api/search": {
+        "get": operation(
+            "conversations by text, alias, tag, status, channel and the day they began (the"
+            " program's time zone); newest first. Counselors: hers (assigned, or she wrote in)",
+            obj(
+                ("results", "next_before", "scope", "recent_messages"),
+                results={"type": "array", "items": ref("ConversationSummary")},
+                next_before=nullable(ID),
+                # recent: a text under 3 characters searched the latest recent_messages only
+                scope={"type": "string", "enum": ["all", "recent"]},
+                recent_messages={"type": "integer"},
+            ),
+            params=(
+                query_text("q", "a Japanese word: any substring of a message", "眠れない"),
+                query_text("alias", "the consulter's alias", "相談者-4F2KQ"),
+                query_text("tag", "a tag", "dv"),
+                query_text("status", "statuses, comma-separated", "closed"),
+                query_text("channel", "channels, comma-separated", "line,webchat"),
+                query_text("from", "began on or after this day", "2026-11-01"),
+                query_text("to", "began on or before this day", "2026-11-30"),
+                BEFORE,
+                PAGE_LIMIT,
+            ),
+            errors=(400, 401, 403, 503),
+        )
     },
     "/api/conversations/{id}/contact": {
         "get": operation(

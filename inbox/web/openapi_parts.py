@@ -118,9 +118,30 @@ SCHEMAS: dict[str, Schema] = {
                 "next_response_due",
                 "offered_at",
                 "opened_at",
+                "closed_at",
             )
         },
+        outcome=nullable({"type": "string"}),
+        outcome_note=nullable({"type": "string"}),
+        # opening one (GET /api/conversations/{id}): she wrote before, and who helped her last
+        returning={"type": "boolean"},
+        last_helped_by=nullable({"type": "string"}),
     ),
+    # A conversation as a line of a consulter's timeline or of search results.
+    "ConversationSummary": {
+        "allOf": [
+            ref("Conversation"),
+            obj(
+                ("handled_by", "handled_by_name", "message_count"),
+                handled_by=nullable(ID),
+                handled_by_name=nullable({"type": "string"}),
+                message_count={"type": "integer", "minimum": 0},
+                current={"type": "boolean"},  # the timeline's: the one it was opened from
+                message_id=nullable(ID),  # search's: the newest message with the text
+                snippet=nullable({"type": "string"}),
+            ),
+        ]
+    },
     "Message": obj(
         ("id", "conversation_id", "direction", "body", "created_at"),
         id=ID,
@@ -158,6 +179,19 @@ def param(name: str, where: str, schema: Schema, *, required: bool = True) -> Sc
 
 
 CONVERSATION_ID = param("id", "path", ID)
+BEFORE = param(
+    "before", "query", ID, required=False
+)  # a page's cursor: the last page's next_before
+PAGE_LIMIT = param(
+    "limit", "query", {"type": "integer", "minimum": 1, "maximum": 100}, required=False
+)
+
+
+def query_text(name: str, description: str, example: str) -> Schema:
+    schema = {"type": "string", "maxLength": 200, "examples": [example]}
+    return param(name, "query", schema, required=False) | {"description": description}
+
+
 USER_ID = param("id", "path", ID)
 
 

@@ -1,0 +1,210 @@
+"""The counselor's context over HTTP: the outcomes closing may choose, a consulter's timeline
+(her conversations on every channel, each readable on demand) and search over conversations.
+
+Who reads what: the timeline follows the conversation it is opened from (whoever may read that
+one may read her history); search gives supervisors everything, counselors the conversations
+assigned to them or that they wrote in, phone staff the phone conversations.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from aiohttp import web
+
+from inbox.core.context import ConversationSummary, SearchHit, SearchQuery, contact_id_of
+from inbox.core.errors import ValidationError
+from inbox.core.model import (
+    ChannelKind,
+    ConversationId,
+    ConversationStatus,
+    MessageId,
+    Role,
+)
+from inbox.core.text import storable
+from inbox.web.access import readable_conversation, require, sees_everything
+from inbox.web.api import CONVERSATION_ROLES, conversation_json, message_json
+from inbox.web.server import SERVICES, ApiError, parse_id, path_id
+
+routes = web.RouteTableDef()
+PAGE_MAX = 100
+
+
+def summary_json(s: ConversationSummary) -> dict[str, Any]:
+    return conversation_json(s.conversation) | {
+        "handled_by": s.handled_by,
+        "handled_by_name": s.handled_by_name,
+        "message_count": s.message_count,
+    }
+
+
+def hit_json(hit: SearchHit) -> dict[str, Any]:
+    return summary_json(hit.summary) | {"message_id": hit.message_id, "snippet": hit.snippet}
+
+
+def _query_int(request: web.Request, name: str, default: int | None) -> int | None:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return default
+    value = parse_id(raw)
+    if value is None:
+        raise ValidationError("a non-negative integer in ASCII digits", field=name)
+    return value
+
+
+def _limit(request: web.Request, default: int) -> int:
+    limit = _query_int(request, "limit", default)
+    assert limit is not None
+    if not 1 <= limit <= PAGE_MAX:
+        raise ValidationError(f"from 1 to {PAGE_MAX}", field="limit")
+    return limit
+
+
+@routes.get("/api/outcomes")
+async def outcomes(request: web.Request) -> web.Response:
+    await require(request, *CONVERSATION_ROLES)
+    found = request.app[SERVICES].settings.outcomes
+    return web.json_response({"outcomes": [{"id": o.id, "ja": o.ja, "en": o.en} for o in found]})
+
+
+@routes.get("/api/conversations/{id}/timeline")
+async def timeline(request: web.Request) -> web.Response:
+    _, conv = await readable_conversation(request)
+    limit = _limit(request, 20)
+    before = _query_int(request, "before", None)
+    found = await request.app[SERVICES].store.consulter_timeline(
+        conv.contact_id, before=None if before is None else ConversationId(before), limit=limit
+    )
+    next_before = found[-1].conversation.id if len(found) == limit else None
+    return web.json_response(
+        {
+            "contact_alias": conv.contact_alias,
+            "conversations": [summary_json(s) | {"current": s.conversation.id == conv.id}
+                              for s in found],
+            "next_before": next_before,
+        }
+    )  # fmt: skip
+
+
+@routes.get("/api/conversations/{id}/timeline/{other}/messages")
+async def timeline_messages(request: web.Request) -> web.Response:
+    """Her earlier conversation's messages, a page at a time from the newest: readable by
+    whoever may read the conversation the timeline was opened from."""
+    _, conv = await readable_conversation(request)
+    store = request.app[SERVICES].store
+    other = await store.get_conversation(ConversationId(path_id(request, "other")))
+    if other.contact_id != conv.contact_id:
+        raise ApiError(404, "not_found", f"conversation {other.id} is not in this timeline")
+    limit = _limit(request, 50)
+    before = _query_int(request, "before", None)
+    found = await store.message_page(
+        other.id, before=None if before is None else MessageId(before), limit=limit
+    )
+    return web.json_response(
+        {
+            "conversation": conversation_json(other),
+            "messages": [message_json(m) for m in found],
+            "next_before": found[0].id if len(found) == limit else None,
+        }
+    )
+
+
+def _statuses(raw: str) -> tuple[ConversationStatus, ...]:
+    try:
+        return tuple(ConversationStatus(s) for s in raw.split(",") if s)
+    except ValueError:
+        allowed = ",".join(s.value for s in ConversationStatus)
+        raise ValidationError(f"unknown status; allowed: {allowed}", field="status") from None
+
+
+def _channels(raw: str) -> tuple[ChannelKind, ...]:
+    try:
+        return tuple(ChannelKind(s) for s in raw.split(",") if s)
+    except ValueError:
+        allowed = ",".join(c.value for c in ChannelKind)
+        raise ValidationError(f"unknown channel; allowed: {allowed}", field="channel") from None
+
+
+def _day(request: web.Request, name: str, *, end: bool) -> datetime | None:
+    """The start of a day given as YYYY-MM-DD in the program's time zone (for `to`, of the day
+    after it, so the day itself is included), as an aware time."""
+    raw = request.query.get(name)
+    if not raw:
+        return None
+    try:
+        day = date.fromisoformat(raw) if len(raw) == 10 else None
+    except ValueError:
+        day = None
+    if day is None or not 1900 <= day.year <= 9000:
+        raise ValidationError("a date as YYYY-MM-DD (years 1900 to 9000)", field=name)
+    if end:
+        day += timedelta(days=1)
+    return datetime.combine(day, time(0), tzinfo=request.app[SERVICES].settings.timezone)
+
+
+def _text(request: web.Request, name: str, max_chars: int) -> str | None:
+    # searching " a  b" means "a b"; storable: no NUL or lone surrogate reaches the database
+    raw = storable(" ".join(request.query.get(name, "").split()))
+    if not raw:
+        return None
+    if len(raw) > max_chars:
+        raise ValidationError(f"at most {max_chars} characters", field=name)
+    return raw
+
+
+@routes.get("/api/search")
+async def search(request: web.Request) -> web.Response:
+    user = await require(request, *CONVERSATION_ROLES)
+    settings = request.app[SERVICES].settings
+    alias = _text(request, "alias", 40)
+    contact_id = None
+    if alias is not None:
+        contact_id = contact_id_of(alias)
+        if contact_id is None:
+            raise ValidationError("not an alias such as 相談者-4F2KQ", field="alias")
+    created_from = _day(request, "from", end=False)
+    created_before = _day(request, "to", end=True)
+    channels = _channels(request.query.get("channel", ""))
+    visible_to = None
+    if not sees_everything(user):
+        if user.has_any(Role.COUNSELOR):
+            visible_to = user.id
+        elif ChannelKind.PHONE in channels or not channels:  # phone staff: phone conversations
+            channels = (ChannelKind.PHONE,)
+        else:
+            return _results([], None, "all", settings.short_query_recent_messages)
+    query = SearchQuery(
+        text=_text(request, "q", 200),
+        contact_id=contact_id,
+        tag=_text(request, "tag", 100),
+        statuses=_statuses(request.query.get("status", "")),
+        channels=channels,
+        created_from=created_from,
+        created_before=created_before,
+        visible_to=visible_to,
+        before=_query_int(request, "before", None),
+        limit=_limit(request, 20),
+        recent_messages=settings.short_query_recent_messages,
+    )
+    page = await request.app[SERVICES].store.search(query)
+    return _results(page.hits, page.next_before, page.scope, query.recent_messages)
+
+
+def _results(
+    hits: list[SearchHit], next_before: int | None, scope: str, recent_messages: int
+) -> web.Response:
+    """scope "recent": the text was too short for the index, so only the latest
+    `recent_messages` messages were searched (the console says so)."""
+    return web.json_response(
+        {
+            "results": [hit_json(h) for h in hits],
+            "next_before": next_before,
+            "scope": scope,
+            "recent_messages": recent_messages,
+        }
+    )
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_routes(routes)
