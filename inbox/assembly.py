@@ -28,6 +28,7 @@ from inbox.outbox import OutboxSender
 from inbox.pipeline import Intake, Stored
 from inbox.resilience import Outages
 from inbox.router import Router
+from inbox.search_index import SearchIndexer
 from inbox.throttle import SignInGuard
 from inbox.web.hub import Hub
 from inbox.web.server import Services, WebSettings
@@ -111,6 +112,7 @@ class Parts:
     replier: AutoReplier
     watcher: DeadlineWatcher
     feed: EventFeed
+    indexer: SearchIndexer | None = None  # SQLite's text-search index, off the intake's path
     mail_intake: MailIntake | None = None
     on_call_mailer: OnCallMailer | None = None
 
@@ -149,6 +151,8 @@ class Parts:
         ]
         if self.on_call_mailer is not None:
             jobs.append(("on-call-mail", self.on_call_mailer.run()))
+        if self.indexer is not None:
+            jobs.append(("search-index", self.indexer.run()))
         return jobs
 
     def pull_intakes(self) -> list[Job]:
@@ -287,4 +291,10 @@ async def assemble(
             None if mail_settings is None else MailIntake(mail_settings, intake, store, clock=clock)
         ),
         on_call_mailer=mailer,
+        indexer=SearchIndexer(
+            store,
+            outages,
+            interval_s=cfg.search.index_interval_s,
+            batch=cfg.search.index_batch,
+        ),
     )

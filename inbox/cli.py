@@ -217,6 +217,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from inbox.tools.bench_email import run_email_bench
 
         return run_email_bench(args)  # runs its own event loop, after the blocking APPENDs
+    if args.bench_command == "search":
+        from inbox.tools.bench_search import run_search_bench
+
+        return asyncio.run(run_search_bench(args))
     from inbox.tools.bench_pipeline import run_pipeline_bench
 
     return asyncio.run(run_pipeline_bench(args))
@@ -304,6 +308,16 @@ def parser() -> argparse.ArgumentParser:
         "--rate", type=float, default=100.0, help="their msg/s in all (default: %(default)s)"
     )
     bs.add_argument("--seconds", type=float, default=10.0, help="per run (default: %(default)s)")
+    bq = bsub.add_parser(
+        "search",
+        help="text search and a consulter's timeline over a large desk, against a look-up by id",
+    )
+    bq.add_argument("--database-url", help="also run on this PostgreSQL database")
+    bq.add_argument("--conversations", type=int, default=100_000, help="(default: %(default)s)")
+    bq.add_argument("--messages", type=int, default=1_000_000, help="(default: %(default)s)")
+    bq.add_argument(
+        "--calls", type=int, default=300, help="timed calls of each kind (default: %(default)s)"
+    )
     b.set_defaults(func=cmd_bench)
     return p
 

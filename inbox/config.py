@@ -255,6 +255,10 @@ class SearchConfig:
     # Words under three characters cannot use the trigram index: they are looked for in this
     # many most recent messages only (a bounded scan), and the answer says so.
     short_query_recent_messages: int = field(default=20000, metadata={"min": 1})
+    # SQLite: new messages join the text index this often, this many at a time (PostgreSQL's
+    # index is kept by the database). Search reads the ones not yet indexed without it.
+    index_interval_s: float = field(default=2.0, metadata={"gt": 0})
+    index_batch: int = field(default=500, metadata={"min": 1})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,12 +1,14 @@
 """The counselor's context, written once: a consulter's conversations as one timeline, a page of
 one conversation's messages, and search over conversations.
 
-Text search differs by dialect only in its index: SQLite's FTS5 table with the trigram
-tokenizer (messages_fts, kept by triggers; schema version 6), PostgreSQL's pg_trgm GIN index
-under `ILIKE`. Both answer with the newest matching message first, one line per conversation:
-a hit is skipped when a newer message of its conversation matches too (that one stood earlier).
-A text under three characters has no trigram: it is looked for with LIKE in the latest
-`recent_messages` messages only, a bounded scan, and the page says so (scope "recent").
+Text search differs by dialect only in its index: PostgreSQL's pg_trgm GIN index under `ILIKE`,
+kept by PostgreSQL; SQLite's FTS5 table with the trigram tokenizer (messages_fts, schema version
+6), kept by the search-index worker (index_text) up to search_index.indexed_upto, so that the
+intake does not pay for it: the few newer messages are read with LIKE first (they are the
+newest), then the index. Both answer with the newest matching message first, one line per
+conversation: a hit is skipped when a newer message of its conversation matches too (that one
+stood earlier). A text under three characters has no trigram: it is looked for with LIKE in the
+latest `recent_messages` messages only, a bounded scan, and the page says so (scope "recent").
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from inbox.core.context import (
 from inbox.core.model import ContactId, ConversationId, Message, MessageId, UserId
 from storage import rows
 from storage.desk import CONVERSATION_COLUMNS, MESSAGE_COLUMNS, get_conversation
+from storage.rows import Row
 from storage.sql import Database, Dialects, Tx
 
 _C_COLUMNS = ", ".join(f"c.{name.strip()}" for name in CONVERSATION_COLUMNS.split(","))
@@ -51,6 +54,14 @@ WHERE conversation_id = $1 AND ($2 OR direction <> 'note')
   AND (CAST($3 AS bigint) IS NULL OR id < $3)
 ORDER BY id DESC LIMIT $4
 """
+# SQLite's search index, kept by the search-index worker (the dialect that has one).
+INDEXED_UPTO = "SELECT indexed_upto FROM search_index"
+NEXT_UPTO = "SELECT max(id) FROM (SELECT id FROM messages WHERE id > $1 ORDER BY id LIMIT $2)"
+INDEX_MESSAGES = """
+INSERT INTO messages_fts (rowid, body) SELECT id, body FROM messages WHERE id > $1 AND id <= $2
+"""
+SET_INDEXED_UPTO = "UPDATE search_index SET indexed_upto = $1"
+COUNT_BETWEEN = "SELECT count(*) FROM messages WHERE id > $1 AND id <= $2"
 AUTHORED_IN = "SELECT 1 FROM messages WHERE author_id = $1 AND conversation_id = $2 LIMIT 1"
 
 # Search is put together from these, each clause with its own placeholder: the filters a query
@@ -65,8 +76,10 @@ _HAS_TAG = Dialects(
 )
 _VISIBLE_TO = """(c.assignee_id = {0}
     OR EXISTS (SELECT 1 FROM messages w WHERE w.author_id = {0} AND w.conversation_id = c.id))"""
+# On c.id, not m.conversation_id: so it is checked after the conversation's own filters (the
+# cheap ones, a counselor's above all), not for every hit of the text.
 _NEWER_HIT = """NOT EXISTS (SELECT 1 FROM messages m2
-    WHERE m2.conversation_id = m.conversation_id AND m2.id > m.id
+    WHERE m2.conversation_id = c.id AND m2.id > m.id
       AND m2.body {like} {pattern} ESCAPE '\\')"""
 
 
@@ -104,35 +117,51 @@ class _Query:
             self.where.append(_VISIBLE_TO.format(self.arg(q.visible_to)))
 
 
-def search_statement(q: SearchQuery, dialect: str) -> tuple[str, list[Any], bool]:
-    """The statement, its arguments, and whether it searched recent messages only."""
-    s = _Query(dialect)
+def search_statements(q: SearchQuery, dialect: str) -> tuple[list[tuple[str, list[Any]]], bool]:
+    """The statements to run in order until a page is full, each with its arguments, and
+    whether the text was searched in recent messages only."""
     text = q.text
     if not text:
+        s = _Query(dialect)
         s.conversation_filters(q)
         if q.before is not None:
             s.where.append(f"c.id < {s.arg(q.before)}")
         where = " AND ".join(s.where) or "TRUE"
         sql = f"""SELECT {SUMMARY_COLUMNS}, NULL, NULL FROM conversations c {HANDLER_JOIN}
 WHERE {where} ORDER BY c.id DESC LIMIT {s.arg(q.limit)}"""
-        return sql, s.args, False
+        return [(sql, s.args)], False
+    if len(text) < TRIGRAM:
+        recent = "m.id > (SELECT coalesce(max(id), 0) FROM messages) - {recent}"
+        return [_text_statement(q, dialect, text, recent, indexed=False)], True
+    if dialect == "postgres":
+        return [_text_statement(q, dialect, text, None, indexed=False)], False
+    return [
+        _text_statement(q, dialect, text, f"m.id > ({_INDEXED_UPTO})", indexed=False),
+        _text_statement(q, dialect, text, f"f.rowid <= ({_INDEXED_UPTO})", indexed=True),
+    ], False
+
+
+_INDEXED_UPTO = "SELECT indexed_upto FROM search_index"
+
+
+def _text_statement(
+    q: SearchQuery, dialect: str, text: str, scope: str | None, *, indexed: bool
+) -> tuple[str, list[Any]]:
+    """Hits of `text` newest first: by LIKE (ILIKE) over the messages, or (indexed) by SQLite's
+    FTS5 index, which hands rowids out newest first itself, without a sort."""
+    s = _Query(dialect)
     like = s.pick(_LIKE)
-    short = len(text) < TRIGRAM
     pattern = s.arg(like_pattern(text))
-    if short:
-        source = "messages m"
-        s.where.append(f"m.body {like} {pattern} ESCAPE '\\'")
-        recent = s.arg(q.recent_messages)
-        s.where.append(f"m.id > (SELECT coalesce(max(id), 0) FROM messages) - {recent}")
-        order = "m.id"
-    elif dialect == "sqlite":
+    if indexed:
         source = "messages_fts f JOIN messages m ON m.id = f.rowid"
         s.where.append(f"messages_fts MATCH {s.arg(fts_phrase(text))}")
-        order = "f.rowid"  # FTS5 hands rowids out in this order itself: no sort
+        order = "f.rowid"
     else:
         source = "messages m"
-        s.where.append(f"m.body ILIKE {pattern} ESCAPE '\\'")
+        s.where.append(f"m.body {like} {pattern} ESCAPE '\\'")
         order = "m.id"
+    if scope is not None:
+        s.where.append(scope.format(recent=s.arg(q.recent_messages)))
     if q.before is not None:
         s.where.append(f"{order} < {s.arg(q.before)}")
     s.conversation_filters(q)
@@ -140,7 +169,7 @@ WHERE {where} ORDER BY c.id DESC LIMIT {s.arg(q.limit)}"""
     sql = f"""SELECT {SUMMARY_COLUMNS}, m.id, m.body
 FROM {source} JOIN conversations c ON c.id = m.conversation_id {HANDLER_JOIN}
 WHERE {" AND ".join(s.where)} ORDER BY {order} DESC LIMIT {s.arg(q.limit)}"""
-    return sql, s.args, short
+    return sql, s.args
 
 
 def summary(row: Sequence[Any], parse: rows.TimeParser) -> ConversationSummary:
@@ -181,13 +210,37 @@ class Context:
 
         return await self._db.read(op)
 
+    async def index_text(self, *, limit: int = 500) -> int:
+        if self._dialect == "postgres":
+            return 0  # PostgreSQL keeps its trigram index itself
+
+        async def op(tx: Tx) -> int:
+            done = await tx.fetchval(INDEXED_UPTO)
+            upto = await tx.fetchval(NEXT_UPTO, done, limit)
+            if upto is None:
+                return 0
+            await tx.execute(INDEX_MESSAGES, done, upto)
+            await tx.execute(SET_INDEXED_UPTO, upto)
+            return int(await tx.fetchval(COUNT_BETWEEN, done, upto))
+
+        return await self._db.write(op)
+
     async def authored_in(self, conversation_id: ConversationId, user_id: UserId) -> bool:
         found = await self._db.read(lambda tx: tx.fetchval(AUTHORED_IN, user_id, conversation_id))
         return found is not None
 
     async def search(self, query: SearchQuery) -> SearchPage:
-        sql, args, short = search_statement(query, self._dialect)
-        found = await self._db.read(lambda tx: tx.fetch(sql, *args))
+        statements, short = search_statements(query, self._dialect)
+
+        async def op(tx: Tx) -> list[Row]:
+            found: list[Row] = []
+            for sql, args in statements:
+                found += await tx.fetch(sql, *args)
+                if len(found) >= query.limit:
+                    break
+            return found[: query.limit]
+
+        found = await self._db.read(op)
         n = _N_CONVERSATION + 3
         text = query.text or ""
         hits = [

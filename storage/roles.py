@@ -187,6 +187,11 @@ class ContextStore(Protocol):
         """The latest `limit` messages of a conversation (with `before`, those older than it),
         oldest first. Raises NotFound for an unknown conversation."""
 
+    async def index_text(self, *, limit: int = 500) -> int:
+        """Add up to `limit` messages not yet in the text-search index, oldest first; how many
+        it added (0: the index is complete, as always on PostgreSQL, whose index is kept by the
+        database). Search is right either way; it is fastest when this keeps up."""
+
     async def authored_in(self, conversation_id: ConversationId, user_id: UserId) -> bool:
         """Whether the user wrote a reply or a note in the conversation."""
 

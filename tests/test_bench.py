@@ -13,6 +13,7 @@ from inbox.tools import dovecot
 from inbox.tools.bench_email import run_email_bench
 from inbox.tools.bench_pipeline import run_pipeline_bench
 from inbox.tools.bench_routing import run_routing_bench
+from inbox.tools.bench_search import run_search_bench
 from inbox.tools.bench_sockets import run_sockets_bench
 
 FINAL_LINE = re.compile(r"^pipeline_vs_baseline=\d+(\.\d+)? p99_ms=\d+(\.\d+)?$")
@@ -80,3 +81,23 @@ def test_sockets_bench_measures_a_real_server(capsys: pytest.CaptureFixture[str]
     assert [(int(m[1]), int(m[2])) for m in acks] == [(10, 0)] * 4 + [(20, 0)] * 2
     opened = next(line for line in lines if "never-reading" in line)
     assert int(re.findall(r"\d+", opened)[0]) >= 3  # each never-reading socket got in
+
+
+async def test_search_bench_times_search_and_timeline_against_a_lookup(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    args = argparse.Namespace(conversations=300, messages=3000, calls=10, database_url=None)
+
+    assert await run_search_bench(args) == 0
+
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert re.fullmatch(r"search_p99_ms=\d+\.\d timeline_p99_ms=\d+\.\d", lines[-1]), lines[-1]
+    assert lines[0] == "search bench: 300 conversations, 3000 messages, 10 calls each"
+    rows = {line[:34].strip(): line[34:].split() for line in lines[2:6]}
+    assert set(rows) == {
+        "text search, supervisor (20)",
+        "text search, counselor (hers)",
+        "timeline (her 20 latest)",
+        "conversation by id (baseline)",
+    }
+    assert all(float(p50) <= float(p99) for p50, p99 in rows.values())

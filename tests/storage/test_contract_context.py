@@ -179,3 +179,37 @@ async def test_a_counselor_finds_hers_only(store: Store) -> None:
     assert other.conversation_id in {h.summary.conversation.id for h in everyone.hits}
     closed = next(h for h in everyone.hits if h.summary.conversation.id == wrote.conversation_id)
     assert closed.summary.handled_by_name == suzuki.display_name
+
+
+async def test_search_finds_messages_before_and_after_the_index_takes_them(
+    store: Store, store_kind: str
+) -> None:
+    first = await store.save_inbound_batch(
+        [inbound(f"i{i}@example.jp", body=f"索引の試し{i}") for i in range(3)]
+    )
+    before = await store.search(SearchQuery(text="索引の試し"))
+    assert [h.summary.conversation.id for h in before.hits] == [
+        s.conversation_id for s in reversed(first)
+    ]
+    added = await store.index_text(limit=2)
+    assert added == (0 if store_kind == "postgres" else 2)
+    (late,) = await store.save_inbound_batch([inbound("i9@example.jp", body="索引の試し9")])
+    # some indexed, some not: one answer, newest first, paged across the two
+    page = await store.search(SearchQuery(text="索引の試し", limit=2))
+    assert [h.summary.conversation.id for h in page.hits] == [
+        late.conversation_id,
+        first[2].conversation_id,
+    ]
+    rest = await store.search(SearchQuery(text="索引の試し", limit=5, before=page.next_before))
+    assert [h.summary.conversation.id for h in rest.hits] == [
+        first[1].conversation_id,
+        first[0].conversation_id,
+    ]
+    while await store.index_text(limit=2):
+        pass
+    after = await store.search(SearchQuery(text="索引の試し"))
+    assert [h.summary.conversation.id for h in after.hits] == [
+        late.conversation_id,
+        *(s.conversation_id for s in reversed(first)),
+    ]
+    assert await store.index_text() == 0
