@@ -77,7 +77,11 @@ def test_typecheck_is_strict_and_covers_every_module() -> None:
     assert "dependencies" not in package
     modules = sorted(STATIC.rglob("*.js"))
     assert len(modules) > 10
-    unchecked = [str(m.relative_to(STATIC)) for m in modules if not m.read_text().startswith("// @ts-check\n")]
+    unchecked = [
+        str(m.relative_to(STATIC))
+        for m in modules
+        if not m.read_text().startswith("// @ts-check\n")
+    ]
     assert not unchecked, f"modules without // @ts-check on top: {unchecked}"
 
 
