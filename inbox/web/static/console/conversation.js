@@ -11,6 +11,8 @@ import { showToast } from "./header.js";
 import { call, endSession } from "./session.js";
 import { markOpen, queueItem, refreshQueue } from "./queue.js";
 import { clearMessages, renderMessages } from "./messages.js";
+import { askToClose, outcomeLabel } from "./closing.js";
+import { returningText, loadTimeline } from "./timeline.js";
 
 /** @typedef {import("./types.js").Conversation} Conversation */
 
@@ -129,6 +131,8 @@ export function renderConversationHead() {
     el("span", "cm-assignee", `${t("conv.assignee")}: ${assigneeText(c)}`),
   ];
   if (Number(c.priority) > 0) parts.push(el("span", "badge badge-priority", t("queue.priority")));
+  const returning = returningText(c);
+  if (returning) parts.push(el("span", "badge badge-returning", returning));
   const created = el("span", "cm-created", `${t("conv.created")}: ${formatTime(c.created_at)}`);
   created.title = formatFullTime(c.created_at);
   parts.push(created);
@@ -139,10 +143,15 @@ export function renderConversationHead() {
     for (const tag of tags) tagRow.append(el("span", "tag", tag));
     parts.push(tagRow);
   }
-  els.convMeta.replaceChildren(...parts);
   const closed = c.status === "closed";
+  const ended = /** @type {import("./types.js").ContextFields} */ (c);
+  if (closed && ended.outcome) {
+    parts.push(el("span", "cm-outcome", `${t("closing.outcome")}: ${outcomeLabel(ended.outcome)}`));
+  }
+  els.convMeta.replaceChildren(...parts);
   els.claimButton.hidden = closed || isMine(c);
   els.closeButton.hidden = closed;
+  els.replyForm.hidden = closed; // a closed conversation is read, not answered
 }
 
 /**
@@ -175,5 +184,14 @@ export function bindConversation() {
   els.claimButton.addEventListener("click", () => {
     if (state.me) act(els.claimButton, "assign", { user_id: state.me.id });
   });
-  els.closeButton.addEventListener("click", () => act(els.closeButton, "close", {}));
+  els.closeButton.addEventListener("click", () =>
+    askToClose((closed) => {
+      if (state.openId !== closed.id) return;
+      state.conv = closed;
+      renderConversationHead();
+      refreshOpen();
+      refreshQueue();
+      loadTimeline();
+    }),
+  );
 }

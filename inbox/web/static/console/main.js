@@ -17,7 +17,12 @@ import {
   renderConversationHead,
   resetConversation,
   bindConversation,
+  onConversationOpen,
+  onConversationLeave,
 } from "./conversation.js";
+import { bindSearch, renderSearch, resetSearch } from "./search.js";
+import { bindTimeline, loadTimeline, renderTimeline, resetTimeline } from "./timeline.js";
+import { bindClosing, loadOutcomes, renderClosing, resetClosing } from "./closing.js";
 import { rerenderMessages } from "./messages.js";
 import { renderComposerMode, resetComposer, bindComposer } from "./composer.js";
 import { startLive, stopLive } from "./live.js";
@@ -33,7 +38,7 @@ async function signedIn(user) {
   clearInterval(state.tickTimer);
   state.tickTimer = setInterval(renderQueue, 30000); // keep waiting times current
   const fromHash = /^#\/c\/(\d+)$/.exec(window.location.hash);
-  await loadQueue();
+  await Promise.all([loadQueue(), loadOutcomes()]);
   if (fromHash) openConversation(Number(fromHash[1]), { focus: false });
   startLive();
 }
@@ -46,6 +51,9 @@ function resetApp() {
   resetQueue();
   resetConversation();
   resetComposer();
+  resetSearch();
+  resetTimeline();
+  resetClosing();
   setConn("offline");
 }
 
@@ -71,6 +79,9 @@ async function init() {
     renderConversationHead();
     renderComposerMode();
     rerenderMessages();
+    renderSearch();
+    renderTimeline();
+    renderClosing();
   });
   onSessionEnd((infoKey) => {
     resetApp();
@@ -83,6 +94,11 @@ async function init() {
   bindQueue((id) => openConversation(id));
   bindConversation();
   bindComposer();
+  bindSearch((id) => openConversation(id));
+  bindTimeline();
+  bindClosing();
+  onConversationOpen(() => loadTimeline());
+  onConversationLeave(resetTimeline);
 
   try {
     const data = await api("GET", "/api/me");

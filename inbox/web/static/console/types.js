@@ -51,4 +51,19 @@
  * @property {number | string | null} [conversation_id]
  */
 
+// --- context: timeline, search and closing (GET /api/conversations/{id}, .../timeline, /api/search)
+/**
+ * What the context's answers add to a conversation.
+ * @typedef {object} ContextFields
+ * @property {string | null} [outcome] how it ended: an id of GET /api/outcomes
+ * @property {string | null} [outcome_note]
+ * @property {string | null} [closed_at]
+ * @property {boolean} [returning] opened: she wrote before
+ * @property {string | null} [last_helped_by] opened: the counselor who helped her last
+ * @property {string | null} [handled_by_name] a timeline line or a search result
+ * @property {number} [message_count]
+ * @property {boolean} [current] a timeline line: the conversation it was opened from
+ * @property {string | null} [snippet] a search result: the words around the hit
+ */
+
 export {};
