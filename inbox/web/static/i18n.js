@@ -371,7 +371,7 @@ export const STRINGS = {
     "history.outcome": "Outcome",
     "history.handledBy": "Counselor",
     "history.nobody": "none",
-    "history.messages": "{n} messages",
+    "history.messages": "Messages: {n}",
     "history.note": "Closing note",
     "history.read": "Read the messages",
     "history.older": "Read earlier messages",
