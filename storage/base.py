@@ -31,10 +31,17 @@ from inbox.core.model import (
     User,
     UserId,
 )
-from storage.roles import AccountStore, DeskStore, MailState, OutboxStore, PolicyStore
+from storage.roles import (
+    AccountStore,
+    CannedReplyStore,
+    DeskStore,
+    MailState,
+    OutboxStore,
+    PolicyStore,
+)
 
 # The schema version this code expects; each implementation has migrations 1..SCHEMA_VERSION.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 7
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -255,6 +262,7 @@ class Store(
     RoutingStore,
     PolicyStore,
     DeskStore,
+    CannedReplyStore,
     OutboxStore,
     MailState,
     AccountStore,

@@ -14,6 +14,7 @@ from storage.accounts import Accounts
 from storage.assignment import Assignment
 from storage.attachments import Attachments
 from storage.base import SCHEMA_VERSION
+from storage.canned import CannedReplies
 from storage.deadlines import Deadlines
 from storage.desk import Desk
 from storage.events import Events
@@ -44,7 +45,18 @@ class OpenableDatabase(Database, Protocol):
         """Disconnect; safe to call on a database that never opened."""
 
 
-class SqlStore(Accounts, Assignment, Attachments, Deadlines, Desk, Events, Mail, Outbox, Policies):
+class SqlStore(
+    Accounts,
+    Assignment,
+    Attachments,
+    CannedReplies,
+    Deadlines,
+    Desk,
+    Events,
+    Mail,
+    Outbox,
+    Policies,
+):
     """Every area's operations over `_db`, which the dialect's store sets."""
 
     _db: OpenableDatabase

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from storage.seeds import canned_replies_sql
+
 MIGRATIONS: dict[int, str] = {
     1: """
 CREATE TABLE contacts (
@@ -187,4 +189,25 @@ CREATE TABLE attachments (
 -- Nothing to change: PostgreSQL's events gained the writing transaction (its version 5) for the
 -- live feed; SQLite has one writer, so id order is commit order. Both stores keep one version.
 """,
+    # 6: another branch's (issue 13); this placeholder goes when that branch is merged.
+    6: """
+-- Reserved for another change of issue 13.
+SELECT 1;
+""",
+    # --- desk: canned replies
+    7: """
+-- Canned replies of the program, in Japanese and English (either may be empty, not both), in
+-- position order; updated_by NULL for the ones seeded here.
+CREATE TABLE canned_replies (
+    id          INTEGER PRIMARY KEY,
+    title_ja    TEXT NOT NULL DEFAULT '',
+    title_en    TEXT NOT NULL DEFAULT '',
+    body_ja     TEXT NOT NULL DEFAULT '',
+    body_en     TEXT NOT NULL DEFAULT '',
+    position    INTEGER NOT NULL DEFAULT 0,
+    updated_by  INTEGER REFERENCES users(id),
+    updated_at  TEXT NOT NULL
+);
+"""
+    + canned_replies_sql("strftime('%Y-%m-%dT%H:%M:%f000+00:00', 'now')"),
 }
