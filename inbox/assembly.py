@@ -99,6 +99,7 @@ def web_settings(cfg: Config) -> WebSettings:
         reveal_roles=cfg.privacy.reveal_roles,
         replies=cfg.routing.replies,
         webchat=cfg.webchat,
+        tags=cfg.desk.book(),
     )
 
 

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from inbox.core.errors import ConfigError
 from inbox.core.model import ChannelKind, Role
 from inbox.core.windows import parse_timezone
+from inbox.desk_config import DeskConfig
 from inbox.mail_config import MailConfig, mail_problem
 from inbox.privacy import (
     DEFAULT_REVEAL_ROLES,
@@ -256,6 +257,7 @@ class Config:
     routing: RoutingConfig = field(default_factory=RoutingConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     mail: MailConfig = field(default_factory=MailConfig)
+    desk: DeskConfig = field(default_factory=DeskConfig)
     # Where the values came from, for messages; not part of the configuration's value.
     source: str = field(default="(defaults)", compare=False, metadata=_NOT_IN_FILE)
 

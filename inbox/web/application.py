@@ -13,7 +13,16 @@ from pathlib import Path
 from aiohttp import web
 
 from inbox.core.errors import StorageError
-from inbox.web import api, attachments, contact, openapi, overview, sockets, supervision
+from inbox.web import (
+    api,
+    attachments,
+    contact,
+    desk,
+    openapi,
+    overview,
+    sockets,
+    supervision,
+)
 from inbox.web.server import SERVICES, Handler, Services, error_middleware
 
 STATIC_DIR = Path(str(resources.files("inbox") / "web" / "static"))
@@ -72,6 +81,7 @@ def build_app(services: Services) -> web.Application:
     attachments.add_routes(app)
     supervision.add_routes(app)
     contact.add_routes(app)
+    desk.add_routes(app)
     overview.add_routes(app)
     openapi.add_routes(app)
     app.router.add_get("/api/ws", sockets.staff_socket)
