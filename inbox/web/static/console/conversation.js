@@ -11,6 +11,7 @@ import { showToast } from "./header.js";
 import { call, endSession } from "./session.js";
 import { markOpen, queueItem, refreshQueue } from "./queue.js";
 import { clearMessages, renderMessages } from "./messages.js";
+import { renderTags } from "./tags.js";
 
 /** @typedef {import("./types.js").Conversation} Conversation */
 
@@ -115,7 +116,8 @@ export function resetConversation() {
 function assigneeText(conv) {
   if (conv.assignee_id === null || conv.assignee_id === undefined) return t("conv.assignee.none");
   if (isMine(conv)) return t("conv.assignee.me");
-  return t("conv.assignee.other", { id: conv.assignee_id });
+  // --- desk: her name, never an id
+  return conv.assignee_name ? t("conv.assignee.named", { name: conv.assignee_name }) : t("conv.assignee.unknown");
 }
 
 export function renderConversationHead() {
@@ -132,14 +134,8 @@ export function renderConversationHead() {
   const created = el("span", "cm-created", `${t("conv.created")}: ${formatTime(c.created_at)}`);
   created.title = formatFullTime(c.created_at);
   parts.push(created);
-  const tags = Array.isArray(c.tags) ? c.tags : [];
-  if (tags.length) {
-    const tagRow = el("span", "cm-tags");
-    tagRow.append(el("span", "visually-hidden", `${t("conv.tags")}: `));
-    for (const tag of tags) tagRow.append(el("span", "tag", tag));
-    parts.push(tagRow);
-  }
   els.convMeta.replaceChildren(...parts);
+  renderTags(); // --- desk: the tags, as words, with their editor
   const closed = c.status === "closed";
   els.claimButton.hidden = closed || isMine(c);
   els.closeButton.hidden = closed;

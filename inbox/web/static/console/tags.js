@@ -102,7 +102,6 @@ export function renderTags() {
       if (isSystemTag(tag)) {
         li.classList.add("tag-system");
         li.append(el("span", "visually-hidden", ` (${t("tags.system")})`));
-        li.title = t("tags.system");
       } else if (canEdit) {
         const x = el("button", "tag-remove", "×");
         x.type = "button";
@@ -116,6 +115,7 @@ export function renderTags() {
   p.list.hidden = tags.length === 0;
   p.none.hidden = tags.length > 0;
   p.controls.hidden = !canEdit;
+  const chosen = p.choose.value; // a live refresh must not undo her choice
   const placeholder = el("option", "", t("tags.choosePlaceholder"));
   placeholder.value = "";
   const options = configuredTags()
@@ -126,6 +126,7 @@ export function renderTags() {
       return o;
     });
   p.choose.replaceChildren(placeholder, ...options);
+  if (options.some((o) => o.value === chosen)) p.choose.value = chosen;
   p.free.maxLength = tagLimits().maxChars;
 }
 
