@@ -181,6 +181,7 @@ async def test_tags_are_edited_and_shown_as_words_in_both_languages(
     await expect(tags).to_contain_text("緊急")
     await expect(tags).to_contain_text("自殺の危険")
 
+    await page.get_by_test_id("tag-edit").click()  # the controls fold away (a phone's room)
     await page.get_by_test_id("tag-choose").select_option(label="DV")
     await page.get_by_test_id("tag-choose-add").click()
     await expect(tags).to_contain_text("DV", timeout=10_000)
@@ -257,6 +258,10 @@ async def test_desk_screens(
     await _open_first(page)
     await expect(page.get_by_test_id("desk-load")).to_contain_text("1 / 3", timeout=10_000)
     await assert_accessible(page, f"desk-conversation-{lang}")
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await expect(page.get_by_test_id("presence-select")).to_be_visible()
+    await assert_accessible(page, f"desk-conversation-{lang}-phone")
+    await page.set_viewport_size({"width": 1200, "height": 800})
     await page.get_by_test_id("canned-open").click()
     await expect(page.get_by_test_id("canned-option").first).to_be_visible(timeout=10_000)
     await assert_accessible(page, f"desk-canned-picker-{lang}")

@@ -16,7 +16,8 @@ const parts = {
   heading: el("span", "tag-editor-heading"),
   list: el("ul", "tag-list"),
   none: el("span", "tag-none"),
-  controls: el("div", "tag-controls"),
+  controls: el("details", "tag-controls"),
+  summary: el("summary", "tag-summary"),
   chooseLabel: el("label", "tag-choose-label"),
   choose: el("select", "tag-choose"),
   chooseAdd: el("button", "btn btn-small tag-choose-add"),
@@ -52,7 +53,8 @@ function build() {
   choose.append(p.chooseLabel, p.choose, p.chooseAdd);
   const free = el("span", "tag-field");
   free.append(p.freeLabel, p.free, p.freeAdd);
-  p.controls.append(choose, free);
+  p.summary.setAttribute("data-testid", "tag-edit");
+  p.controls.append(p.summary, choose, free);
   p.box.append(p.heading, p.list, p.none, p.controls, p.said);
   els.convMeta.after(p.box);
 
@@ -84,6 +86,7 @@ export function renderTags() {
   const p = parts;
   const c = state.conv;
   p.heading.textContent = t("tags.heading");
+  p.summary.textContent = t("tags.edit");
   p.chooseLabel.textContent = t("tags.choose");
   p.chooseAdd.textContent = t("tags.add");
   p.freeLabel.textContent = t("tags.free");
