@@ -103,6 +103,7 @@ def web_settings(cfg: Config) -> WebSettings:
         outcomes=cfg.closing.outcomes,
         timezone=cfg.routing.timezone,
         short_query_recent_messages=cfg.search.short_query_recent_messages,
+        tags=cfg.desk.book(),
     )
 
 

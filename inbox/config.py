@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from inbox.core.errors import ConfigError
 from inbox.core.model import ChannelKind, Role
 from inbox.core.windows import parse_timezone
+from inbox.desk_config import DeskConfig
 from inbox.mail_config import MailConfig, mail_problem
 from inbox.outcomes import DEFAULT_OUTCOMES, Outcome, parse_outcomes
 from inbox.privacy import (
@@ -278,6 +279,7 @@ class Config:
     mail: MailConfig = field(default_factory=MailConfig)
     closing: ClosingConfig = field(default_factory=ClosingConfig)
     search: SearchConfig = field(default_factory=SearchConfig)
+    desk: DeskConfig = field(default_factory=DeskConfig)
     # Where the values came from, for messages; not part of the configuration's value.
     source: str = field(default="(defaults)", compare=False, metadata=_NOT_IN_FILE)
 

@@ -33,6 +33,7 @@ from inbox.core.model import (
 )
 from storage.roles import (
     AccountStore,
+    CannedReplyStore,
     ContextStore,
     DeskStore,
     MailState,
@@ -41,7 +42,7 @@ from storage.roles import (
 )
 
 # The schema version this code expects; each implementation has migrations 1..SCHEMA_VERSION.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -263,6 +264,7 @@ class Store(
     PolicyStore,
     DeskStore,
     ContextStore,
+    CannedReplyStore,
     OutboxStore,
     MailState,
     AccountStore,

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from inbox.core.errors import Conflict, NotFound
@@ -105,6 +105,17 @@ UPDATE conversations SET status = 'closed', closed_at = $2, updated_at = $2, out
     outcome_note = $4
 WHERE id = $1
 RETURNING {CONVERSATION_COLUMNS}
+"""
+# Only the tags column: a conversation closed meanwhile keeps its status, tags may be set on
+# it still (a case is often tagged after it ends).
+SET_TAGS = f"""
+UPDATE conversations SET tags = $2, updated_at = $3 WHERE id = $1
+RETURNING {CONVERSATION_COLUMNS}
+"""
+LOAD_BY_CHANNEL = """
+SELECT channel, count(*) FROM conversations
+WHERE assignee_id = $1 AND status IN ('assigned', 'waiting')
+GROUP BY channel ORDER BY channel
 """
 CONSULTER_HISTORY = f"""
 SELECT {MESSAGE_COLUMNS} FROM messages WHERE direction <> 'note' AND conversation_id = (
@@ -284,6 +295,42 @@ class Desk:
             return rows.conversation(row, tx.parse_time)
 
         return await self._db.write(op)
+
+    async def set_tags(
+        self,
+        conversation_id: ConversationId,
+        tags: Sequence[str],
+        *,
+        keep: Collection[str] = (),
+        actor_id: UserId,
+        now: datetime,
+    ) -> Conversation:
+        async def op(tx: Tx) -> Conversation:
+            row = await tx.fetchrow(LOCK_CONVERSATION, conversation_id)
+            if row is None:
+                raise NotFound(f"conversation {conversation_id} does not exist")
+            before = rows.conversation(row, tx.parse_time).tags
+            after = list(dict.fromkeys([*(t for t in before if t in keep), *tags]))
+            row = await tx.fetchrow(SET_TAGS, conversation_id, after, now)
+            assert row is not None
+            added = [t for t in after if t not in before]
+            removed = [t for t in before if t not in after]
+            if added or removed:
+                await events.record(
+                    tx,
+                    "tags_set",
+                    now,
+                    actor_id=actor_id,
+                    conversation_id=conversation_id,
+                    data={"added": added, "removed": removed},
+                )
+            return rows.conversation(row, tx.parse_time)
+
+        return await self._db.write(op)
+
+    async def counselor_load(self, user_id: UserId) -> list[tuple[ChannelKind, int]]:
+        found = await self._db.read(lambda tx: tx.fetch(LOAD_BY_CHANNEL, user_id))
+        return [(ChannelKind(r[0]), int(r[1])) for r in found]
 
     async def consulter_history(
         self,

@@ -15,6 +15,9 @@ from inbox.core.decisions import AwaitingAnswer, DeadlineChange, LastArrival
 from inbox.core.model import (
     Anonymity,
     Attachment,
+    CannedReply,
+    CannedReplyDraft,
+    CannedReplyId,
     ChannelKind,
     ContactAddress,
     ContactId,
@@ -154,6 +157,23 @@ class DeskStore(Protocol):
         conversation_closed event carries the outcome and whether there is a note, never the
         note. Raises NotFound, or Conflict when already closed."""
 
+    async def set_tags(
+        self,
+        conversation_id: ConversationId,
+        tags: Sequence[str],
+        *,
+        keep: Collection[str] = (),
+        actor_id: UserId,
+        now: datetime,
+    ) -> Conversation:
+        """Replace the conversation's tags (closed ones too) by those of `keep` it has, then
+        `tags`, each once, in that order; a tags_set event with what was added and removed,
+        none when nothing changed. Callers clean the tags (inbox.core.tags). Raises NotFound."""
+
+    async def counselor_load(self, user_id: UserId) -> list[tuple[ChannelKind, int]]:
+        """Her conversations that take capacity (assigned and waiting), counted by channel;
+        channels with none are left out."""
+
     async def consulter_history(
         self,
         channel: ChannelKind,
@@ -200,6 +220,33 @@ class ContextStore(Protocol):
         (inbox.core.context.SearchPage says the order and the cursor). A text matches any
         substring of a message, Japanese without word spacing too; under three characters
         only within the latest `query.recent_messages` messages (scope "recent")."""
+
+
+class CannedReplyStore(Protocol):
+    """The program's canned replies (storage.canned)."""
+
+    async def list_canned_replies(self) -> list[CannedReply]:
+        """Every one, by position, then id."""
+
+    async def get_canned_reply(self, reply_id: CannedReplyId) -> CannedReply:
+        """Raises NotFound."""
+
+    async def create_canned_reply(
+        self, draft: CannedReplyDraft, *, actor_id: UserId, now: datetime
+    ) -> CannedReply:
+        """Store a new one (a position of None puts it last), with a canned_reply_created
+        event. Callers check the draft."""
+
+    async def update_canned_reply(
+        self, reply_id: CannedReplyId, draft: CannedReplyDraft, *, actor_id: UserId, now: datetime
+    ) -> CannedReply:
+        """Replace its words (and its position, unless None), noting who edited it, with a
+        canned_reply_updated event. Raises NotFound."""
+
+    async def delete_canned_reply(
+        self, reply_id: CannedReplyId, *, actor_id: UserId, now: datetime
+    ) -> None:
+        """With a canned_reply_deleted event. Raises NotFound."""
 
 
 class OutboxStore(Protocol):

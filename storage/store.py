@@ -14,6 +14,7 @@ from storage.accounts import Accounts
 from storage.assignment import Assignment
 from storage.attachments import Attachments
 from storage.base import SCHEMA_VERSION
+from storage.canned import CannedReplies
 from storage.context import Context
 from storage.deadlines import Deadlines
 from storage.desk import Desk
@@ -46,7 +47,17 @@ class OpenableDatabase(Database, Protocol):
 
 
 class SqlStore(
-    Accounts, Assignment, Attachments, Context, Deadlines, Desk, Events, Mail, Outbox, Policies
+    Accounts,
+    Assignment,
+    Attachments,
+    CannedReplies,
+    Context,
+    Deadlines,
+    Desk,
+    Events,
+    Mail,
+    Outbox,
+    Policies,
 ):
     """Every area's operations over `_db`, which the dialect's store sets."""
 

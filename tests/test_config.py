@@ -352,3 +352,41 @@ def test_routing_section_builds_rules_hours_and_triage(cwd: Path) -> None:
 def test_bad_routing_config_names_the_rule_and_field(cwd: Path, text: str, expected: str) -> None:
     message = load_error(text)
     assert message.startswith("config.toml: ") and expected in message, message
+
+
+# --- desk: tags and labels
+def test_desk_tags_replace_the_defaults_and_labels_add_to_them(cwd: Path) -> None:
+    cfg = load(
+        "[desk]\n"
+        'tags = [{ id = "money", ja = "お金", en = "Money" }]\n'
+        'labels = [{ id = "urgent", ja = "至急", en = "Urgent" },'
+        ' { id = "abuse_risk", ja = "虐待の疑い", en = "Suspected abuse" }]\n'
+    )
+    book = cfg.desk.book()
+    assert [t.id for t in book.tags] == ["money"]
+    words = {t.id: t.ja for t in book.labels}
+    assert words == {
+        "urgent": "至急",
+        "suicide_risk": "自殺の危険",
+        "immediate_danger": "差し迫った危険",
+        "abuse_risk": "虐待の疑い",
+    }
+    assert book.normalize(["お金", "abuse_risk"]) == ["money"]  # a label is never set by hand
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('tags = [{ id = "dv", ja = "DV" }]', "desk.tags[0]: expected"),
+        ('tags = [{ id = "Dv x", ja = "DV", en = "DV" }]', "desk.tags[0].id: 1-40 of a-z"),
+        ('tags = [{ id = "dv", ja = " ", en = "DV" }]', "desk.tags[0]: id, ja and en"),
+        (
+            'tags = [{ id = "a", ja = "A", en = "A" }, { id = "a", ja = "B", en = "B" }]',
+            "desk.tags: an id is listed twice",
+        ),
+        ("tags = 3", "desk.tags: expected a list"),
+        ("max_tags = 0", "desk.max_tags: must be >= 1"),
+    ],
+)
+def test_bad_desk_entries_are_named(cwd: Path, text: str, expected: str) -> None:
+    assert expected in load_error("[desk]\n" + text + "\n")

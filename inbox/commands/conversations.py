@@ -7,7 +7,7 @@ wakes whoever its events concern (inbox.commands.writes).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -139,6 +139,26 @@ class ConversationCommands(Commands):
         if user.disabled or not user.has_any(Role.COUNSELOR):
             raise Conflict(f"user {user_id} is not an enabled counselor")
         return user
+
+    async def set_tags(
+        self,
+        conversation_id: ConversationId,
+        tags: Sequence[str],
+        *,
+        keep: Collection[str],
+        actor: UserId,
+    ) -> Conversation:
+        """Her tags become those of `keep` it has (triage's labels) and `tags`, cleaned before
+        (inbox.core.tags.TagBook.normalize)."""
+        async with self._committing() as commit:
+            return await commit(
+                self._store.set_tags,
+                conversation_id,
+                tags,
+                keep=keep,
+                actor_id=actor,
+                now=self._clock(),
+            )
 
     async def set_discretion(
         self, conversation_id: ConversationId, discretion: bool, *, actor: UserId

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from inbox.commands.accounts import AccountCommands
+from inbox.commands.canned import CannedReplyCommands
 from inbox.commands.conversations import ConversationCommands
 from inbox.commands.counselors import CounselorCommands
 from inbox.commands.signals import Listener
@@ -21,6 +22,7 @@ class StaffCommands:
     conversations: ConversationCommands
     counselors: CounselorCommands
     accounts: AccountCommands
+    canned: CannedReplyCommands
 
     @classmethod
     def build(cls, store: Store, *, clock: Clock, signals: Listener) -> StaffCommands:
@@ -30,4 +32,5 @@ class StaffCommands:
             conversations=ConversationCommands(store, clock=clock, signals=signals),
             counselors=CounselorCommands(store, clock=clock, signals=signals),
             accounts=AccountCommands(store, clock=clock, signals=signals),
+            canned=CannedReplyCommands(store, clock=clock, signals=signals),
         )

@@ -40,6 +40,11 @@ STORE_WRITES: dict[str, frozenset[str]] = {
     "create_session": frozenset(),
     "delete_session": frozenset(),
     "create_api_token": frozenset(),
+    # --- desk: tags and canned replies
+    "set_tags": frozenset({"tags_set"}),
+    "create_canned_reply": frozenset({"canned_reply_created"}),
+    "update_canned_reply": frozenset({"canned_reply_updated"}),
+    "delete_canned_reply": frozenset({"canned_reply_deleted"}),
 }
 
 

@@ -347,3 +347,27 @@ def contact_alias(contact_id: int) -> str:
         chars.append(_ALIAS_ALPHABET[digit])
     prefix = str(high) if high else ""
     return f"相談者-{prefix}{''.join(reversed(chars))}"
+
+
+# --- desk: canned replies
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CannedReplyDraft:
+    """A canned reply's words in Japanese and English (either may be empty, not both) and its
+    place in the list (lower first; None: last when made, unchanged when edited)."""
+
+    title_ja: str = ""
+    title_en: str = ""
+    body_ja: str = ""
+    body_en: str = ""
+    position: int | None = None
+
+
+CannedReplyId = NewType("CannedReplyId", int)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CannedReply:
+    id: CannedReplyId
+    draft: CannedReplyDraft
+    updated_by: UserId | None  # None: seeded at first start
+    updated_at: datetime

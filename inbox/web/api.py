@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
@@ -44,6 +45,7 @@ from inbox.web.server import (
     path_text,
 )
 from inbox.web.signin import checked_login, new_password_hash
+from storage.roles import AccountStore
 
 routes = web.RouteTableDef()
 
@@ -59,7 +61,16 @@ def user_json(user: User) -> dict[str, Any]:
     }
 
 
-def conversation_json(conv: Conversation) -> dict[str, Any]:
+Names = Mapping[UserId, str]  # staff display names by id (staff_names)
+NO_NAMES: Names = {}
+
+
+async def staff_names(store: AccountStore) -> Names:
+    """Every staff member's display name, so that JSON names people instead of showing ids."""
+    return {u.id: u.display_name for u in await store.list_users()}
+
+
+def conversation_json(conv: Conversation, names: Names = NO_NAMES) -> dict[str, Any]:
     def iso(value: Any) -> str | None:
         return None if value is None else value.isoformat()
 
@@ -70,6 +81,7 @@ def conversation_json(conv: Conversation) -> dict[str, Any]:
         "status": conv.status,
         "priority": conv.priority,
         "assignee_id": conv.assignee_id,
+        "assignee_name": None if conv.assignee_id is None else names.get(conv.assignee_id),
         "tags": list(conv.tags),
         "created_at": iso(conv.created_at),
         "updated_at": iso(conv.updated_at),
@@ -100,13 +112,14 @@ def attachment_json(msg: Message, position: int) -> dict[str, Any]:
     }
 
 
-def message_json(msg: Message) -> dict[str, Any]:
+def message_json(msg: Message, names: Names = NO_NAMES) -> dict[str, Any]:
     return {
         "id": msg.id,
         "conversation_id": msg.conversation_id,
         "direction": msg.direction,
         "body": msg.body,
         "author_id": msg.author_id,
+        "author_name": None if msg.author_id is None else names.get(msg.author_id),
         "created_at": msg.created_at.isoformat(),
         "delivery_status": msg.delivery_status,
         "attachments": [attachment_json(msg, i) for i in range(len(msg.attachments))],
@@ -157,9 +170,26 @@ async def sign_out(request: web.Request) -> web.Response:
     return response
 
 
+def load_json(user: User, by_channel: list[tuple[ChannelKind, int]]) -> dict[str, Any]:
+    """Her open conversations (those that take capacity) against her capacity."""
+    return {
+        "open": sum(n for _, n in by_channel),
+        "capacity": user.capacity,
+        "by_channel": {c.value: n for c, n in by_channel},
+        "channel_capacity": {c.value: n for c, n in user.channel_capacity},
+    }
+
+
 @routes.get("/api/me")
 async def me(request: web.Request) -> web.Response:
-    return web.json_response({"user": user_json(await current_user(request))})
+    """Who she is; for a counselor also her presence and her load against her capacity (the
+    console's header). Presence is changed with PATCH /api/counselors/{id}."""
+    user = await current_user(request)
+    answer: dict[str, Any] = {"user": user_json(user), "presence": None, "load": None}
+    if user.has_any(Role.COUNSELOR):
+        by_channel = await request.app[SERVICES].store.counselor_load(user.id)
+        answer |= {"presence": user.presence.value, "load": load_json(user, by_channel)}
+    return web.json_response(answer)
 
 
 # ---- conversations --------------------------------------------------------------------------
@@ -187,7 +217,8 @@ async def list_conversations(request: web.Request) -> web.Response:
         if user.has_any(Role.PHONE_STAFF):
             found += await store.list_conversations(statuses=statuses, channels=[ChannelKind.PHONE])
         found = list({c.id: c for c in found}.values())
-    return web.json_response({"conversations": [conversation_json(c) for c in found]})
+    names = await staff_names(store)
+    return web.json_response({"conversations": [conversation_json(c, names) for c in found]})
 
 
 # Who works with conversations at all; admins manage accounts and see none.
@@ -221,10 +252,11 @@ async def get_conversation(request: web.Request) -> web.Response:
     earlier = await services.store.consulter_timeline(conv.contact_id, before=conv.id, limit=20)
     helper = next((e.handled_by_name for e in earlier if e.handled_by_name), None)
     history = {"returning": bool(earlier), "last_helped_by": helper}
+    names = await staff_names(services.store)
     return web.json_response(
         {
-            "conversation": conversation_json(conv) | history,
-            "messages": [message_json(m) for m in messages],
+            "conversation": conversation_json(conv, names) | history,
+            "messages": [message_json(m, names) for m in messages],
         }
     )
 
@@ -238,7 +270,9 @@ async def reply(request: web.Request) -> web.Response:
         await json_body(request), "body", max_chars=services.settings.max_message_chars
     )
     msg = await services.commands.conversations.reply(conv.id, user.id, body)
-    return web.json_response({"message": message_json(msg)}, status=201)
+    return web.json_response(
+        {"message": message_json(msg, {user.id: user.display_name})}, status=201
+    )
 
 
 @routes.post("/api/conversations/{id}/notes")
@@ -250,7 +284,9 @@ async def note(request: web.Request) -> web.Response:
         await json_body(request), "body", max_chars=services.settings.max_message_chars
     )
     msg = await services.commands.conversations.note(conv.id, user.id, body)
-    return web.json_response({"message": message_json(msg)}, status=201)
+    return web.json_response(
+        {"message": message_json(msg, {user.id: user.display_name})}, status=201
+    )
 
 
 @routes.post("/api/conversations/{id}/assign")
@@ -267,7 +303,8 @@ async def assign(request: web.Request) -> web.Response:
     updated = await services.commands.conversations.assign(
         conv.id, target, actor=user.id, capacity=capacity
     )
-    return web.json_response({"conversation": conversation_json(updated)})
+    names = await staff_names(services.store)
+    return web.json_response({"conversation": conversation_json(updated, names)})
 
 
 @routes.post("/api/conversations/{id}/close")
@@ -280,7 +317,8 @@ async def close(request: web.Request) -> web.Response:
     closed = await services.commands.conversations.close(
         conv.id, actor=user.id, outcome=outcome, note=checked_note(data.get("note"))
     )
-    return web.json_response({"conversation": conversation_json(closed)})
+    names = await staff_names(services.store)
+    return web.json_response({"conversation": conversation_json(closed, names)})
 
 
 # ---- users and events -----------------------------------------------------------------------

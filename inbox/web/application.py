@@ -18,6 +18,7 @@ from inbox.web import (
     attachments,
     contact,
     context,
+    desk,
     openapi,
     overview,
     sockets,
@@ -81,6 +82,7 @@ def build_app(services: Services) -> web.Application:
     attachments.add_routes(app)
     supervision.add_routes(app)
     contact.add_routes(app)
+    desk.add_routes(app)
     overview.add_routes(app)
     context.add_routes(app)
     openapi.add_routes(app)

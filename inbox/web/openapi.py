@@ -14,6 +14,7 @@ from aiohttp import web
 from inbox.core.model import Anonymity, ChannelKind, Presence, Role
 from inbox.web.openapi_parts import (
     BEFORE,
+    CANNED_DRAFT,
     CHANNEL,
     CHANNEL_STATE,
     CONVERSATION_ID,
@@ -55,7 +56,18 @@ PATHS: dict[str, dict[str, Schema]] = {
         ),
         "delete": operation("sign out", None, status=204, errors=(401, 503)),
     },
-    "/api/me": {"get": operation("who am I", wrap("user", ref("User")), errors=(401, 503))},
+    "/api/me": {
+        "get": operation(
+            "who am I; a counselor's presence and her load against her capacity",
+            obj(
+                ("user", "presence", "load"),
+                user=ref("User"),
+                presence=nullable(enum_of(Presence)),
+                load=nullable(ref("Load")),
+            ),
+            errors=(401, 503),
+        )
+    },
     "/api/conversations": {
         "get": operation(
             "the queue and her conversations (everything for supervisors)",
@@ -318,6 +330,55 @@ PATHS: dict[str, dict[str, Schema]] = {
                 "403": {"description": "the Origin is not allowed, or the role"},
             },
         }
+    },
+    # --- desk: labels, tags, canned replies
+    "/api/labels": {
+        "get": operation(
+            "the configured tags and triage's labels, with their words in ja and en",
+            obj(
+                ("tags", "labels", "max_tags", "max_tag_chars"),
+                tags={"type": "array", "items": ref("Label")},
+                labels={"type": "array", "items": ref("Label")},
+                max_tags={"type": "integer"},
+                max_tag_chars={"type": "integer"},
+            ),
+            errors=(401, 503),
+        )
+    },
+    "/api/conversations/{id}/tags": {
+        "put": conversation_action(
+            "replace her tags (configured ones by id or word, or free); triage's labels stay",
+            obj(("tags",), tags={"type": "array", "items": {"type": "string"}}),
+            wrap("conversation", ref("Conversation")),
+        )
+    },
+    "/api/canned-replies": {
+        "get": operation(
+            "the program's canned replies, in order",
+            list_of("canned_replies", "CannedReply"),
+            errors=(401, 503),
+        ),
+        "post": operation(
+            "add a canned reply (supervisors and admins)",
+            wrap("canned_reply", ref("CannedReply")),
+            status=201,
+            body=CANNED_DRAFT,
+            errors=(401, 403, 503),
+        ),
+    },
+    "/api/canned-replies/{id}": {
+        "patch": operation(
+            "change a canned reply's words or place (supervisors and admins)",
+            wrap("canned_reply", ref("CannedReply")),
+            body={**CANNED_DRAFT, "required": [], "minProperties": 1},
+            params=(param("id", "path", ID),),
+        ),
+        "delete": operation(
+            "delete a canned reply (supervisors and admins)",
+            None,
+            status=204,
+            params=(param("id", "path", ID),),
+        ),
     },
     OPENAPI_PATH: {"get": operation("this document", {"type": "object"}, errors=(), public=True)},
 }

@@ -107,6 +107,7 @@ SCHEMAS: dict[str, Schema] = {
         status=enum_of(ConversationStatus),
         priority={"type": "integer"},
         assignee_id=nullable(ID),
+        assignee_name=nullable({"type": "string"}),
         tags={"type": "array", "items": {"type": "string"}},
         **{
             name: nullable(TIME)
@@ -149,6 +150,7 @@ SCHEMAS: dict[str, Schema] = {
         direction=enum_of(Direction),
         body={"type": "string"},
         author_id=nullable(ID),
+        author_name=nullable({"type": "string"}),
         created_at=TIME,
         delivery_status=nullable(enum_of(DeliveryStatus)),
         attachments={"type": "array", "items": {"type": "object"}},
@@ -259,5 +261,35 @@ COUNSELOR_UPDATE = {
         shift=nullable(ref("Shift")),
     ),
     "minProperties": 1,
+    "additionalProperties": False,
+}
+
+# --- desk: labels, load, canned replies
+SCHEMAS["Label"] = obj(("id", "ja", "en"), id=TEXT, ja=TEXT, en=TEXT)
+SCHEMAS["Load"] = obj(
+    ("open", "capacity", "by_channel", "channel_capacity"),
+    open={"type": "integer", "minimum": 0},
+    capacity=LIMIT,
+    by_channel={"type": "object", "additionalProperties": {"type": "integer"}},
+    channel_capacity={"type": "object", "additionalProperties": LIMIT},
+)
+_CANNED_TEXTS: dict[str, Schema] = {
+    "title_ja": {"type": "string", "maxLength": 100},
+    "title_en": {"type": "string", "maxLength": 100},
+    "body_ja": {"type": "string", "maxLength": 4000},
+    "body_en": {"type": "string", "maxLength": 4000},
+}
+_POSITION: Schema = {"type": "integer", "minimum": -1_000_000, "maximum": 1_000_000}
+SCHEMAS["CannedReply"] = obj(
+    ("id", *_CANNED_TEXTS, "position", "updated_by", "updated_at"),
+    id=ID,
+    **_CANNED_TEXTS,
+    position=_POSITION,
+    updated_by=nullable(ID),
+    updated_by_name=nullable({"type": "string"}),
+    updated_at=TIME,
+)
+CANNED_DRAFT: Schema = {
+    **obj((), **_CANNED_TEXTS, position=nullable(_POSITION)),
     "additionalProperties": False,
 }

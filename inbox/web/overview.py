@@ -56,7 +56,11 @@ def due_at(conv: Conversation) -> datetime | None:
 
 
 def time_to_breach(
-    conversations: Iterable[Conversation], now: datetime, *, top: int = BREACH_TOP
+    conversations: Iterable[Conversation],
+    now: datetime,
+    *,
+    top: int = BREACH_TOP,
+    users: Mapping[UserId, User] | None = None,
 ) -> list[dict[str, Any]]:
     """Conversations with a deadline, soonest first; negative seconds: already breached."""
     timed = [(due, conv) for conv in conversations if (due := due_at(conv)) is not None]
@@ -65,6 +69,7 @@ def time_to_breach(
         {
             "conversation_id": conv.id,
             "assignee_id": conv.assignee_id,
+            "assignee_name": _name(users, conv.assignee_id),
             "channel": conv.channel.value,
             "status": conv.status.value,
             "priority": conv.priority,
@@ -73,6 +78,11 @@ def time_to_breach(
         }
         for due, conv in timed[:top]
     ]
+
+
+def _name(users: Mapping[UserId, User] | None, user_id: UserId | None) -> str | None:
+    found = None if users is None or user_id is None else users.get(user_id)
+    return None if found is None else found.display_name
 
 
 def _users_by_id(users: Iterable[User]) -> Mapping[UserId, User]:
@@ -96,7 +106,7 @@ async def supervision(request: web.Request) -> web.Response:
             "counselors": [agent_json(a, users.get(a.user_id), now) for a in snapshot.agents],
             "queue": [queue_json(d, paused, now) for d in depth],
             "paused_channels": sorted(c.value for c in paused),
-            "time_to_breach": time_to_breach(open_ones, now),
+            "time_to_breach": time_to_breach(open_ones, now, users=users),
         }
     )
 

@@ -31,6 +31,7 @@ from inbox.core.errors import (
     ValidationError,
 )
 from inbox.core.model import Role
+from inbox.core.tags import TagBook
 from inbox.core.text import storable_json
 from inbox.logging import request_id_var
 from inbox.outbox import OutboxSender
@@ -60,6 +61,7 @@ class WebSettings:
     webchat_enabled: bool
     anonymity: AnonymityPolicy = field(default_factory=AnonymityPolicy)
     replies: ReplyTexts = field(default_factory=ReplyTexts)  # for the queue status answer
+    tags: TagBook = field(default_factory=TagBook)  # [desk]: the tags and labels' words
     reveal_roles: frozenset[Role] = DEFAULT_REVEAL_ROLES
     webchat: WebchatConfig = field(default_factory=WebchatConfig)  # the chat socket's limits
     outcomes: tuple[Outcome, ...] = DEFAULT_OUTCOMES  # what closing may choose
@@ -92,8 +94,27 @@ class Services:
 SERVICES = web.AppKey("services", Services)
 
 
+# Every code an ApiError may carry: stable, so a client can say each in its user's language
+# (the console: i18n.js "error.code.<code>"); the message is the server's own English.
+ERROR_CODES: dict[str, str] = {
+    "validation": "a field is malformed; `field` names it",
+    "too_large": "the body or a field is over its limit",
+    "unauthenticated": "not signed in, or an unknown token",
+    "bad_credentials": "wrong username or password",
+    "too_many_attempts": "too many failed sign-ins; retry after Retry-After seconds",
+    "csrf": "a cookie-authenticated change without the CSRF header",
+    "origin": "a websocket from an origin not allowed",
+    "forbidden": "the role does not allow this",
+    "not_found": "no such thing, or not visible to you",
+    "conflict": "the state changed meanwhile, or the key is taken",
+    "busy": "the intake or the sign-in is busy; retry after Retry-After seconds",
+    "database": "the database is unavailable; retry after Retry-After seconds",
+}
+
+
 class ApiError(web.HTTPException):
-    """An error answered as `{"error": {"code", "message", "field"?}}`."""
+    """An error answered as `{"error": {"code", "message", "field"?}}`; the code is one of
+    ERROR_CODES."""
 
     def __init__(
         self,
@@ -104,6 +125,8 @@ class ApiError(web.HTTPException):
         field: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
+        if code not in ERROR_CODES:
+            raise ValueError(f"ApiError code {code!r} is not listed in ERROR_CODES")
         self.status_code = status
         error: dict[str, str] = {"code": code, "message": message}
         if field is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from storage.seeds import canned_replies_sql
+
 MIGRATIONS: dict[int, str] = {
     1: """
 CREATE TABLE contacts (
@@ -219,4 +221,20 @@ CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages
     INSERT INTO messages_fts(messages_fts, rowid, body) VALUES ('delete', old.id, old.body)
     ; INSERT INTO messages_fts(rowid, body) VALUES (new.id, new.body); END;
 """,
+    # --- desk: canned replies
+    7: """
+-- Canned replies of the program, in Japanese and English (either may be empty, not both), in
+-- position order; updated_by NULL for the ones seeded here.
+CREATE TABLE canned_replies (
+    id          INTEGER PRIMARY KEY,
+    title_ja    TEXT NOT NULL DEFAULT '',
+    title_en    TEXT NOT NULL DEFAULT '',
+    body_ja     TEXT NOT NULL DEFAULT '',
+    body_en     TEXT NOT NULL DEFAULT '',
+    position    INTEGER NOT NULL DEFAULT 0,
+    updated_by  INTEGER REFERENCES users(id),
+    updated_at  TEXT NOT NULL
+);
+"""
+    + canned_replies_sql("strftime('%Y-%m-%dT%H:%M:%f000+00:00', 'now')"),
 }

@@ -16,6 +16,7 @@ from inbox.commands.signals import ROUTING_KINDS, Signals, Wake, wakes_for
 from inbox.commands.staff import StaffCommands
 from inbox.core.model import (
     Anonymity,
+    CannedReplyDraft,
     ChannelKind,
     ConversationId,
     CounselorUpdate,
@@ -92,6 +93,8 @@ async def test_every_command_wakes_whoever_its_events_concern(store: Store) -> N
         return kinds
 
     accounts, desk, counselors = commands.accounts, commands.conversations, commands.counselors
+    canned = commands.canned
+    first_canned = (await store.list_canned_replies())[0].id
     boss = await accounts.create_user(new_user("boss", roles=frozenset({Role.SUPERVISOR})))
     sato = await accounts.create_user(new_user("sato"), by=boss.id)
     assert await run(accounts.create_user(new_user("suzuki"), by=boss.id)) == {
@@ -118,6 +121,12 @@ async def test_every_command_wakes_whoever_its_events_concern(store: Store) -> N
         lambda: desk.move([conv, ConversationId(999)], sato.id, actor=boss.id, note="よろしく"),
         lambda: counselors.set_channel_paused(ChannelKind.WEBCHAT, True, actor=boss.id),
         lambda: counselors.set_channel_paused(ChannelKind.WEBCHAT, False, actor=boss.id),
+        lambda: desk.set_tags(conv, ["dv", "仕事"], keep={"urgent"}, actor=sato.id),
+        lambda: canned.create(
+            CannedReplyDraft(title_ja="挨拶", body_ja="こんにちは"), actor=boss.id
+        ),
+        lambda: canned.update(first_canned, CannedReplyDraft(body_en="Hi"), actor=boss.id),
+        lambda: canned.delete(first_canned, actor=boss.id),
         lambda: desk.close(conv, actor=sato.id),
         lambda: accounts.start_session(sato.id, "h" * 64, ttl=timedelta(hours=1)),
         lambda: accounts.end_session("h" * 64),
@@ -137,6 +146,10 @@ async def test_every_command_wakes_whoever_its_events_concern(store: Store) -> N
         "conversation_closed",
         "signed_in",
         "user_disabled",
+        "tags_set",
+        "canned_reply_created",
+        "canned_reply_updated",
+        "canned_reply_deleted",
     }
 
 

@@ -26,6 +26,11 @@ MATRIX: list[tuple[str, str, object, tuple[int, int, int, int]]] = [
     ("POST /api/conversations/{S}/notes", "", {"body": "メモ"}, (201, 201, 404, 403)),
     ("POST /api/conversations/{Z}/notes", "", {"body": "メモ"}, (404, 201, 404, 403)),
     ("POST /api/conversations/{P}/notes", "", {"body": "メモ"}, (403, 201, 201, 403)),
+    # desk: tags as notes (before the new user below takes the queue)
+    ("PUT /api/conversations/{Q}/tags", "", {"tags": ["dv"]}, (403, 200, 404, 403)),
+    ("PUT /api/conversations/{S}/tags", "", {"tags": ["dv"]}, (200, 200, 404, 403)),
+    ("PUT /api/conversations/{Z}/tags", "", {"tags": ["dv"]}, (404, 200, 404, 403)),
+    ("PUT /api/conversations/{P}/tags", "", {"tags": ["dv"]}, (403, 200, 200, 403)),
     ("GET /api/conversations", "", None, (200, 200, 200, 403)),
     ("GET /api/conversations/{Q}", "", None, (200, 200, 404, 403)),
     ("GET /api/conversations/{P}", "", None, (200, 200, 200, 403)),
@@ -53,6 +58,14 @@ MATRIX: list[tuple[str, str, object, tuple[int, int, int, int]]] = [
         (404, 400, 404, 403),
     ),
     ("POST /api/conversations/{Z}/close", "", {"outcome": "other"}, (404, 200, 404, 403)),
+    # --- desk: labels, tags, canned replies
+    ("GET /api/labels", "", None, (200, 200, 200, 200)),
+    ("GET /api/me", "", None, (200, 200, 200, 200)),
+    ("GET /api/canned-replies", "", None, (200, 200, 200, 200)),
+    ("POST /api/canned-replies", "", {"title_ja": "件名", "body_ja": "本文"}, (403, 201, 403, 201)),
+    ("PATCH /api/canned-replies/{C}", "", {"body_en": "Hello"}, (403, 200, 403, 200)),
+    # the admin's 404: she passed the role check, and the boss had deleted it
+    ("DELETE /api/canned-replies/{C}", "", None, (403, 204, 403, 404)),
 ]
 
 
@@ -79,7 +92,8 @@ async def conversations(site: Site, boss: aiohttp.ClientSession) -> dict[str, in
             boss, "POST", f"{site.url}/api/conversations/{conv}/assign", {"user_id": site.id(owner)}
         )
         assert status == 200
-    return {"Q": q, "S": s, "Z": z, "P": p}
+    canned = (await site.store.list_canned_replies())[0].id
+    return {"Q": q, "S": s, "Z": z, "P": p, "C": canned}
 
 
 def body_for(kind: object, ids: dict[str, int]) -> object:

@@ -40,7 +40,7 @@ async def call(
     session: aiohttp.ClientSession, method: str, url: str, body: object = None
 ) -> tuple[int, Any]:
     async with session.request(method, url, json=body) as r:
-        return r.status, await r.json()
+        return r.status, None if r.status == 204 else await r.json()
 
 
 async def seed(site: Site, *items: KeyedInbound) -> list[ConversationId]:

@@ -13,6 +13,7 @@ import { markOpen, queueItem, refreshQueue } from "./queue.js";
 import { clearMessages, renderMessages } from "./messages.js";
 import { askToClose, outcomeLabel } from "./closing.js";
 import { returningText, loadTimeline } from "./timeline.js";
+import { renderTags } from "./tags.js";
 
 /** @typedef {import("./types.js").Conversation} Conversation */
 
@@ -117,7 +118,8 @@ export function resetConversation() {
 function assigneeText(conv) {
   if (conv.assignee_id === null || conv.assignee_id === undefined) return t("conv.assignee.none");
   if (isMine(conv)) return t("conv.assignee.me");
-  return t("conv.assignee.other", { id: conv.assignee_id });
+  // --- desk: her name, never an id
+  return conv.assignee_name ? t("conv.assignee.named", { name: conv.assignee_name }) : t("conv.assignee.unknown");
 }
 
 export function renderConversationHead() {
@@ -136,19 +138,13 @@ export function renderConversationHead() {
   const created = el("span", "cm-created", `${t("conv.created")}: ${formatTime(c.created_at)}`);
   created.title = formatFullTime(c.created_at);
   parts.push(created);
-  const tags = Array.isArray(c.tags) ? c.tags : [];
-  if (tags.length) {
-    const tagRow = el("span", "cm-tags");
-    tagRow.append(el("span", "visually-hidden", `${t("conv.tags")}: `));
-    for (const tag of tags) tagRow.append(el("span", "tag", tag));
-    parts.push(tagRow);
-  }
   const closed = c.status === "closed";
   const ended = /** @type {import("./types.js").ContextFields} */ (c);
   if (closed && ended.outcome) {
     parts.push(el("span", "cm-outcome", `${t("closing.outcome")}: ${outcomeLabel(ended.outcome)}`));
   }
   els.convMeta.replaceChildren(...parts);
+  renderTags(); // --- desk: the tags, as words, with their editor
   els.claimButton.hidden = closed || isMine(c);
   els.closeButton.hidden = closed;
   els.replyForm.hidden = closed; // a closed conversation is read, not answered

@@ -10,6 +10,8 @@ import { setConn } from "./header.js";
 import { endSession } from "./session.js";
 import { refreshQueue } from "./queue.js";
 import { refreshOpen } from "./conversation.js";
+import { refreshDesk } from "./desk.js";
+import { cannedChanged } from "./canned_editor.js";
 
 /** @typedef {import("./types.js").FeedEvent} FeedEvent */
 
@@ -24,6 +26,9 @@ function onFrame(msg) {
   if (!msg || msg.type !== "events" || !Array.isArray(msg.events)) return;
   refreshQueue();
   if (state.openId !== null && msg.events.some(concernsOpen)) refreshOpen();
+  // --- desk: her load may have changed; a canned reply may have
+  refreshDesk();
+  if (msg.events.some((/** @type {FeedEvent} */ e) => String(e.kind).startsWith("canned_reply_"))) cannedChanged();
 }
 
 /** A socket refused for a dead session would just loop: ask the server who we are first. */
@@ -47,6 +52,7 @@ const live = new LiveSocket({
   onReconnected: () => {
     refreshQueue();
     refreshOpen();
+    refreshDesk();
   },
   beforeReconnect: sessionStillValid,
 });

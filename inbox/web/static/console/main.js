@@ -11,7 +11,7 @@ import { state, els, bindElements } from "./state.js";
 import { setConn, renderUser, showSignedIn, showToast, hideToast } from "./header.js";
 import { onSessionEnd, endSession } from "./session.js";
 import { showLogin, renderLogin, bindLogin } from "./login.js";
-import { loadQueue, renderQueue, resetQueue, bindQueue } from "./queue.js";
+import { loadQueue, refreshQueue, renderQueue, resetQueue, bindQueue } from "./queue.js";
 import {
   openConversation,
   renderConversationHead,
@@ -26,6 +26,12 @@ import { bindClosing, loadOutcomes, renderClosing, resetClosing } from "./closin
 import { rerenderMessages } from "./messages.js";
 import { renderComposerMode, resetComposer, bindComposer } from "./composer.js";
 import { startLive, stopLive } from "./live.js";
+// --- desk: labels' words, presence and load, tags, canned replies
+import { loadLabels, resetLabels } from "./labels.js";
+import { bindDesk, loadDesk, renderDesk, resetDesk } from "./desk.js";
+import { bindTags, renderTags } from "./tags.js";
+import { bindPicker, renderPicker, resetPicker } from "./canned.js";
+import { bindEditor, renderEditor, resetEditor } from "./canned_editor.js";
 
 /** @param {import("./types.js").User} user */
 async function signedIn(user) {
@@ -39,6 +45,10 @@ async function signedIn(user) {
   state.tickTimer = setInterval(renderQueue, 30000); // keep waiting times current
   const fromHash = /^#\/c\/(\d+)$/.exec(window.location.hash);
   await Promise.all([loadQueue(), loadOutcomes()]);
+  renderEditor();
+  loadDesk();
+  await loadLabels(); // before the queue, so its tags show as words
+  await loadQueue();
   if (fromHash) openConversation(Number(fromHash[1]), { focus: false });
   startLive();
 }
@@ -54,6 +64,10 @@ function resetApp() {
   resetSearch();
   resetTimeline();
   resetClosing();
+  resetDesk();
+  resetPicker();
+  resetEditor();
+  resetLabels();
   setConn("offline");
 }
 
@@ -82,6 +96,10 @@ async function init() {
     renderSearch();
     renderTimeline();
     renderClosing();
+    renderDesk();
+    renderTags();
+    renderPicker();
+    renderEditor();
   });
   onSessionEnd((infoKey) => {
     resetApp();
@@ -99,6 +117,13 @@ async function init() {
   bindClosing();
   onConversationOpen(() => loadTimeline());
   onConversationLeave(resetTimeline);
+  bindDesk();
+  bindTags(() => {
+    renderConversationHead();
+    refreshQueue();
+  });
+  bindPicker();
+  bindEditor();
 
   try {
     const data = await api("GET", "/api/me");

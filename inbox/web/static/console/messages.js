@@ -19,7 +19,8 @@ function formatSize(n) {
 function authorText(m) {
   if (m.author_id === null || m.author_id === undefined) return "";
   if (state.me && String(m.author_id) === String(state.me.id)) return t("conv.author.me");
-  return t("conv.author", { id: m.author_id });
+  // --- desk: the author's name, never an id
+  return m.author_name ? t("conv.author.named", { name: m.author_name }) : t("conv.author.unknown");
 }
 
 /** @param {HTMLLIElement} li @param {Message} m */
@@ -74,7 +75,7 @@ function fillMessage(li, m) {
 
 /** @param {Message} m */
 function messageSignature(m) {
-  return `${m.direction}|${m.delivery_status}|${m.body}|${(m.attachments || []).length}`;
+  return `${m.direction}|${m.delivery_status}|${m.body}|${(m.attachments || []).length}|${m.author_name}`;
 }
 
 /** Add a message to the open conversation, or update it in place if its content changed. @param {Message} m */

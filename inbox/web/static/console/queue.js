@@ -5,6 +5,7 @@ import { t, formatDuration, formatFullTime, parseTime, label } from "../i18n.js"
 import { el, coalesced } from "../lib/dom.js";
 import { state, els, isMine } from "./state.js";
 import { call } from "./session.js";
+import { isSystemTag, tagText } from "./labels.js";
 
 const QUEUE_STATUSES = "queued,assigned,waiting";
 
@@ -65,7 +66,7 @@ export function renderQueue() {
     const tags = Array.isArray(c.tags) ? c.tags : [];
     if (tags.length) {
       const tagRow = el("span", "qi-tags");
-      for (const tag of tags) tagRow.append(el("span", "tag", tag));
+      for (const tag of tags) tagRow.append(el("span", isSystemTag(tag) ? "tag tag-system" : "tag", tagText(tag)));
       btn.append(tagRow);
     }
     li.append(btn);

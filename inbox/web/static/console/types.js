@@ -17,6 +17,7 @@
  * @property {string} channel
  * @property {string | null} [contact_alias]
  * @property {number | string | null} [assignee_id]
+ * @property {string | null} [assignee_name] the assignee's display name
  * @property {number} [priority]
  * @property {string[]} [tags]
  * @property {string | null} [last_inbound_at]
@@ -40,6 +41,7 @@
  * @property {string | null} [body]
  * @property {string | null} [created_at]
  * @property {number | string | null} [author_id]
+ * @property {string | null} [author_name] the author's display name
  * @property {string | null} [delivery_status]
  * @property {Attachment[]} [attachments]
  */

@@ -2,7 +2,24 @@
 // The JSON API client. Cookie session; every non-GET request carries X-Tsunagu-CSRF: 1 and a JSON
 // content type. Errors come back as ApiError (status 0 and code "network" when unreachable).
 
-import { t } from "../i18n.js";
+import { t, STRINGS } from "../i18n.js";
+
+// --- desk: every error in the UI's language. The server's codes are stable (inbox/web/server.py
+// ERROR_CODES); a known code is said with i18n.js "error.code.<code>", an unknown one with the
+// server's own message.
+/**
+ * @param {unknown} code
+ * @param {string} fallback the server's message
+ * @param {unknown} [field] the request field it is about
+ * @returns {string}
+ */
+export function errorText(code, fallback, field) {
+  const key = `error.code.${String(code)}`;
+  if (typeof code !== "string" || !(key in STRINGS.ja)) return fallback;
+  if (typeof field !== "string" || !field) return t(key);
+  const fieldKey = `field.${field}`; // the field's name in the UI's language, if it has one
+  return t(key) + t("error.field", { field: fieldKey in STRINGS.ja ? t(fieldKey) : field });
+}
 
 export class ApiError extends Error {
   /**
@@ -56,7 +73,7 @@ export async function api(method, path, body) {
     const apiError = new ApiError(
       res.status,
       err.code || "http",
-      err.message || t("error.http", { status: res.status }),
+      errorText(err.code, err.message || t("error.http", { status: res.status }), err.field),
       err.field,
     );
     apiError.retryAfterS = Number(res.headers.get("Retry-After")) || null;
