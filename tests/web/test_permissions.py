@@ -34,6 +34,10 @@ MATRIX: list[tuple[str, str, object, tuple[int, int, int, int]]] = [
     ("GET /api/conversations", "", None, (200, 200, 200, 403)),
     ("GET /api/conversations/{Q}", "", None, (200, 200, 404, 403)),
     ("GET /api/conversations/{P}", "", None, (200, 200, 200, 403)),
+    # context: her timeline follows the conversation it is opened from (before the queue moves)
+    ("GET /api/conversations/{S}/timeline", "", None, (200, 200, 404, 403)),
+    ("GET /api/conversations/{Z}/timeline", "", None, (404, 200, 404, 403)),
+    ("GET /api/conversations/{P}/timeline", "", None, (200, 200, 200, 403)),
     ("POST /api/conversations/{Q}/reveal", "", {"reason": "確認のため"}, (403, 200, 404, 403)),
     ("GET /api/supervision", "", None, (403, 200, 403, 403)),
     ("GET /api/channels", "", None, (403, 200, 403, 403)),
@@ -46,9 +50,6 @@ MATRIX: list[tuple[str, str, object, tuple[int, int, int, int]]] = [
     ("GET /api/users", "", None, (403, 200, 403, 200)),
     ("POST /api/users", "", "new user", (403, 403, 403, 201)),
     ("GET /api/events", "", None, (403, 200, 403, 200)),
-    ("GET /api/conversations/{S}/timeline", "", None, (200, 200, 404, 403)),
-    ("GET /api/conversations/{Z}/timeline", "", None, (404, 200, 404, 403)),
-    ("GET /api/conversations/{P}/timeline", "", None, (200, 200, 200, 403)),
     ("GET /api/search?q=こんにちは", "", None, (200, 200, 200, 403)),
     ("GET /api/outcomes", "", None, (200, 200, 200, 403)),
     (
