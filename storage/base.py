@@ -34,7 +34,7 @@ from inbox.core.model import (
 from storage.roles import AccountStore, DeskStore, MailState, OutboxStore, PolicyStore
 
 # The schema version this code expects; each implementation has migrations 1..SCHEMA_VERSION.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 9
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -81,6 +81,7 @@ def conversation(row: Row, parse: TimeParser) -> Conversation:
         team=row[13],
         offered_at=_opt_time(row[14], parse),
         opened_at=_opt_time(row[15], parse),
+        consulter_read_message_id=None if row[16] is None else MessageId(row[16]),
     )
 
 

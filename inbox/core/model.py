@@ -186,6 +186,8 @@ class Conversation:
     team: str | None = None
     offered_at: datetime | None = None  # the router offered it to the assignee then ...
     opened_at: datetime | None = None  # ... and she opened it then (None: not yet)
+    # The latest outbound message the consulter's page showed her (web chat only; None: none yet)
+    consulter_read_message_id: MessageId | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

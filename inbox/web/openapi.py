@@ -22,6 +22,7 @@ from inbox.web.openapi_parts import (
     ID,
     LIMIT,
     NOTE,
+    REPLY_BODY,
     SCHEMAS,
     TEXT,
     TEXT_BODY,
@@ -80,7 +81,7 @@ PATHS: dict[str, dict[str, Schema]] = {
         )
     },
     "/api/conversations/{id}/replies": {
-        "post": conversation_action("answer", TEXT_BODY, wrap("message", ref("Message")), 201)
+        "post": conversation_action("answer", REPLY_BODY, wrap("message", ref("Message")), 201)
     },
     "/api/conversations/{id}/notes": {
         "post": conversation_action(
@@ -219,6 +220,19 @@ PATHS: dict[str, dict[str, Schema]] = {
             ),
             errors=(401, 403, 409, 503),
         ),
+    },
+    "/api/staff": {
+        "get": operation(
+            "every staff member's id and display name (any signed-in staff member)",
+            wrap(
+                "staff",
+                {
+                    "type": "array",
+                    "items": obj(("id", "display_name"), id=ID, display_name={"type": "string"}),
+                },
+            ),
+            errors=(401, 403, 503),
+        )
     },
     "/api/users/{username}/disable": {
         "post": operation(

@@ -59,7 +59,12 @@ SCHEMAS: dict[str, Schema] = {
         ("error",),
         # field names what was wrong, even an unknown key the client sent (which may be "")
         error=obj(
-            ("code", "message"), code=TEXT, message={"type": "string"}, field={"type": "string"}
+            ("code", "message"),
+            code=TEXT,
+            message={"type": "string"},
+            field={"type": "string"},
+            # reply_collision: who replied after the last message the composer saw
+            authors={"type": "array", "items": {"type": "string"}},
         ),
     ),
     "User": obj(
@@ -120,6 +125,7 @@ SCHEMAS: dict[str, Schema] = {
                 "opened_at",
             )
         },
+        consulter_read_message_id=nullable(ID),
     ),
     "Message": obj(
         ("id", "conversation_id", "direction", "body", "created_at"),
@@ -140,6 +146,9 @@ SCHEMAS: dict[str, Schema] = {
         actor_id=nullable(ID),
         conversation_id=nullable(ID),
         message_id=nullable(ID),
+        # conversation_assigned / conversation_requeued: whose it was and whose it became
+        from_user_id=nullable(ID),
+        to_user_id=nullable(ID),
         data={"type": "object"},
     ),
     "Contact": obj(
@@ -211,6 +220,14 @@ def conversation_action(summary: str, body: Schema | None, ok: Schema, status: i
 
 
 TEXT_BODY = obj(("body",), body=TEXT)
+REPLY_BODY = obj(
+    ("body",),
+    body=TEXT,
+    # no double replies: the last message she saw; another's later reply answers 409
+    # reply_collision with the authors' names, and force: true sends all the same
+    last_seen_message_id=ID,
+    force={"type": "boolean"},
+)
 CHANNEL = param("channel", "path", enum_of(ChannelKind))
 CHANNEL_STATE = obj(("channel", "paused"), channel=enum_of(ChannelKind), paused={"type": "boolean"})
 NOTE: Schema = nullable({"type": "string", "maxLength": 2000})

@@ -220,6 +220,16 @@ ALTER TABLE attachments ALTER COLUMN content SET STORAGE EXTERNAL;
 ALTER TABLE events ADD COLUMN tx xid8 NOT NULL DEFAULT pg_current_xact_id();
 CREATE INDEX events_tx ON events (tx, id);
 """,
+    # 6-8: placeholders for versions other branches of issue 13 take (h/context 6, h/desk 7,
+    # h/safety 8); at merge their scripts replace these lines.
+    6: "SELECT 1;",
+    7: "SELECT 1;",
+    8: "SELECT 1;",
+    9: """
+-- Read state of web chat: the latest outbound message her page showed her (the chat tells
+-- the server while the page is visible); staff see their replies marked read up to it.
+ALTER TABLE conversations ADD COLUMN consulter_read_message_id bigint;
+""",
 }
 
 # Any constant works as long as every process uses the same one; advisory locks are per database.

@@ -187,4 +187,14 @@ CREATE TABLE attachments (
 -- Nothing to change: PostgreSQL's events gained the writing transaction (its version 5) for the
 -- live feed; SQLite has one writer, so id order is commit order. Both stores keep one version.
 """,
+    # 6-8: placeholders for versions other branches of issue 13 take (h/context 6, h/desk 7,
+    # h/safety 8); at merge their scripts replace these lines.
+    6: "SELECT 1;",
+    7: "SELECT 1;",
+    8: "SELECT 1;",
+    9: """
+-- Read state of web chat: the latest outbound message her page showed her (the chat tells
+-- the server while the page is visible); staff see their replies marked read up to it.
+ALTER TABLE conversations ADD COLUMN consulter_read_message_id INTEGER;
+""",
 }
