@@ -41,6 +41,7 @@ MATRIX: list[tuple[str, str, object, tuple[int, int, int, int]]] = [
     ("GET /api/users", "", None, (403, 200, 403, 200)),
     ("POST /api/users", "", "new user", (403, 403, 403, 201)),
     ("GET /api/events", "", None, (403, 200, 403, 200)),
+    ("GET /api/staff", "", None, (200, 200, 200, 200)),
 ]
 
 
