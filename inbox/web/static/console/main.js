@@ -21,6 +21,7 @@ import {
 import { rerenderMessages } from "./messages.js";
 import { renderComposerMode, resetComposer, bindComposer } from "./composer.js";
 import { startLive, stopLive } from "./live.js";
+import { bindTogether, loadStaffNames, renderTogether, resetTogether } from "./together.js";
 
 /** @param {import("./types.js").User} user */
 async function signedIn(user) {
@@ -33,7 +34,7 @@ async function signedIn(user) {
   clearInterval(state.tickTimer);
   state.tickTimer = setInterval(renderQueue, 30000); // keep waiting times current
   const fromHash = /^#\/c\/(\d+)$/.exec(window.location.hash);
-  await loadQueue();
+  await Promise.all([loadQueue(), loadStaffNames()]);
   if (fromHash) openConversation(Number(fromHash[1]), { focus: false });
   startLive();
 }
@@ -46,6 +47,7 @@ function resetApp() {
   resetQueue();
   resetConversation();
   resetComposer();
+  resetTogether();
   setConn("offline");
 }
 
@@ -71,6 +73,7 @@ async function init() {
     renderConversationHead();
     renderComposerMode();
     rerenderMessages();
+    renderTogether();
   });
   onSessionEnd((infoKey) => {
     resetApp();
@@ -83,6 +86,7 @@ async function init() {
   bindQueue((id) => openConversation(id));
   bindConversation();
   bindComposer();
+  bindTogether();
 
   try {
     const data = await api("GET", "/api/me");

@@ -17,10 +17,12 @@
  * @property {string} channel
  * @property {string | null} [contact_alias]
  * @property {number | string | null} [assignee_id]
+ * @property {string | null} [assignee_name]
  * @property {number} [priority]
  * @property {string[]} [tags]
  * @property {string | null} [last_inbound_at]
  * @property {string | null} [created_at]
+ * @property {number | null} [consulter_read_message_id] web chat: she has seen our replies up to this id
  */
 
 /**
@@ -49,6 +51,9 @@
  * @typedef {object} FeedEvent
  * @property {string} [kind]
  * @property {number | string | null} [conversation_id]
+ * @property {number | null} [actor_id]
+ * @property {number | null} [from_user_id] conversation_assigned / _requeued: whose it was
+ * @property {number | null} [to_user_id] conversation_assigned: whose it became
  */
 
 export {};
