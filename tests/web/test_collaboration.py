@@ -253,3 +253,14 @@ async def test_a_drain_tells_her_who_put_it_back_in_the_queue(scene: Scene) -> N
     assert event["conversation_id"] == scene.conv_id
     assert (event["actor_id"], event["from_user_id"]) == (site.id("boss"), site.id("sato"))
     await events.close()
+
+
+async def test_a_burst_of_typing_reaches_her_once(scene: Scene) -> None:
+    sato_ws = await scene.staff_socket(scene.sato)
+    await sato_ws.send_json({"type": "view", "conversation_id": scene.conv_id})
+    await frame_of(sato_ws, "viewers")
+    for _ in range(5):  # a page that ignores its own throttle
+        await sato_ws.send_json({"type": "typing", "conversation_id": scene.conv_id})
+    assert (await frame_of(scene.consulter, "typing"))["active"] is True
+    await no_frame(scene.consulter, "typing")
+    await sato_ws.close()

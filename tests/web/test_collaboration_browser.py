@@ -135,3 +135,32 @@ async def test_two_staff_a_typing_counselor_a_read_reply_and_a_move(
     await expect(sato.get_by_test_id("conv-messages")).to_contain_text("担当の佐藤です")
     await expect(sato.get_by_test_id("toast")).to_be_hidden()
     await assert_accessible(sato, f"live-console-moved-{lang}")
+
+
+async def test_typing_lapses_without_news(
+    server: Server, browser: Browser, boss_api: aiohttp.ClientSession
+) -> None:
+    """She sees "typing" for as long as the signal lasts; a counselor who stops writing (her
+    page closed mid-word) does not leave it on for ever."""
+    chat = await _page(browser, "ja")
+    await chat.goto(f"{server.url}/chat")
+    await chat.get_by_test_id("chat-input").fill("聞いてほしいことがあります。")
+    await chat.get_by_test_id("chat-send").click()
+    await expect(chat.get_by_test_id("chat-message").first).to_have_attribute(
+        "data-state", "sent", timeout=10_000
+    )
+    async with boss_api.get(f"{server.url}/api/conversations") as r:
+        (conv,) = (await r.json())["conversations"]
+    async with boss_api.post(
+        f"{server.url}/api/conversations/{conv['id']}/assign", json={"user_id": server.ids["sato"]}
+    ) as r:
+        assert r.status == 200
+    async with await sign_in(server.url, "sato") as sato:
+        ws = await sato.ws_connect(server.url.replace("http://", "ws://") + "/api/ws")
+        await ws.send_json({"type": "view", "conversation_id": conv["id"]})
+        await ws.send_json({"type": "typing", "conversation_id": conv["id"]})
+        typing = chat.get_by_test_id("chat-typing")
+        await expect(typing).to_have_text(WORDS["ja"]["typing"], timeout=10_000)
+        await expect(typing).to_have_attribute("role", "status")
+        await expect(typing).to_have_text("", timeout=10_000)  # 6 s without news
+        await ws.close()
