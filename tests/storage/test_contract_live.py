@@ -4,6 +4,8 @@ state of web chat."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from inbox.core.errors import ReplyCollision
@@ -112,3 +114,20 @@ async def test_she_cannot_mark_another_consulters_conversation_read(store: Store
         await store.mark_consulter_read(ChannelKind.WEBCHAT, key, MessageId(2**63), now=at(4))
         is None
     )
+
+
+async def test_of_two_replies_at_once_from_the_same_view_one_is_refused(store: Store) -> None:
+    conv_id, first, _ = await _chat(store)
+    sato, suzuki = await counselor(store, "sato"), await counselor(store, "suzuki")
+    results = await asyncio.gather(
+        *(
+            store.add_reply(conv_id, author_id=a.id, body="同時の返信", now=at(1), seen_up_to=first)
+            for a in (sato, suzuki)
+        ),
+        return_exceptions=True,
+    )
+    refused = [r for r in results if isinstance(r, ReplyCollision)]
+    assert len(refused) == 1, results
+    sent = [m for m in await store.list_messages(conv_id) if m.author_id is not None]
+    assert len(sent) == 1
+    assert refused[0].authors == (("Sato",) if sent[0].author_id == sato.id else ("Suzuki",))

@@ -90,6 +90,7 @@ def names(frame: dict[str, Any]) -> dict[str, bool]:
 
 
 # ---- no double replies ---------------------------------------------------------------------
+@pytest.mark.both_stores  # the check runs under the conversation's lock (FOR UPDATE on PostgreSQL)
 async def test_a_reply_after_an_unseen_reply_asks_first_and_force_sends_it(scene: Scene) -> None:
     replies = scene.url(f"/api/conversations/{scene.conv_id}/replies")
     seen = scene.first_message_id
@@ -192,6 +193,7 @@ async def test_the_consulter_sees_only_her_assignee_typing(scene: Scene) -> None
 
 
 # ---- read state -----------------------------------------------------------------------------
+@pytest.mark.both_stores
 async def test_the_consulter_reading_a_reply_is_stored_and_told_to_staff(scene: Scene) -> None:
     events = await scene.staff_socket(scene.sato)
     status, sent = await call(
