@@ -113,13 +113,13 @@ class LiveDesk:
         current = self._views.get(sub)
         if current is not None and current.conversation_id == conv_id:
             return
+        self.gone(sub)  # whatever comes of it, she has left the one she had open
         try:
             conv = await self._store.get_conversation(conv_id)
         except StorageError:
             return  # unknown, or the database is away: she is simply not shown as viewing
-        if not can_see(user, conv):
+        if not can_see(user, conv) or sub.dropped:
             return
-        self.gone(sub)
         self._views[sub] = _View(conv_id, user.id, user.display_name)
         self._viewers[conv_id].add(sub)
         self._tell_viewers(conv_id)
@@ -135,7 +135,7 @@ class LiveDesk:
                 return
             view.last_typing, view.typing_until = now, now + TYPING_TTL_S
         elif was_typing:
-            view.typing_until = 0.0
+            view.typing_until, view.last_typing = 0.0, float("-inf")
         else:
             return
         self._tell_viewers(conv_id)
