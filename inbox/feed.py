@@ -21,8 +21,8 @@ from inbox.core.model import Event
 from inbox.resilience import Outages
 from inbox.wakeup import woken
 from inbox.web.api import event_json
-from inbox.web.hub import Hub
-from inbox.web.sockets import STAFF, close_disabled_staff
+from inbox.web.hub import STAFF, Hub
+from inbox.web.sockets import close_disabled_staff
 from storage.base import EventTail, FeedCursor
 
 log = logging.getLogger(__name__)

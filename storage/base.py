@@ -42,7 +42,7 @@ from storage.roles import (
 )
 
 # The schema version this code expects; each implementation has migrations 1..SCHEMA_VERSION.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 9
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

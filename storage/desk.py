@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from inbox.core.errors import Conflict, NotFound
+from inbox.core.errors import Conflict, NotFound, ReplyCollision
 from inbox.core.model import (
     ChannelKind,
     Conversation,
@@ -22,7 +22,7 @@ from storage.sql import Database, Dialects, Tx
 CONVERSATION_COLUMNS = """
 id, contact_id, channel, status, priority, assignee_id, tags, created_at, updated_at,
 last_inbound_at, first_response_due, next_response_due, skill, team, offered_at, opened_at,
-closed_at, outcome, outcome_note
+closed_at, outcome, outcome_note, consulter_read_message_id
 """
 MESSAGE_COLUMNS = """
 id, conversation_id, direction, body, author_id, external_id, created_at, delivery_status,
@@ -76,6 +76,24 @@ UPDATE conversations SET status = 'waiting', updated_at = $2, awaiting_since = N
     opened_at = coalesce(opened_at, $2)
 WHERE id = $1
 """
+# Staff whose replies went out after the last message a composer saw (no double replies):
+# auto-replies (no author) and her own earlier replies do not count.
+REPLIED_SINCE = """
+SELECT u.display_name FROM messages m JOIN users u ON u.id = m.author_id
+WHERE m.conversation_id = $1 AND m.id > $2 AND m.direction = 'outbound' AND m.author_id <> $3
+GROUP BY u.id, u.display_name ORDER BY min(m.id)
+"""
+# Her latest conversation on a channel (the one her chat shows) and, in it, the latest
+# outbound message up to the one her page showed.
+READ_UP_TO = """
+SELECT c.id, c.consulter_read_message_id,
+       (SELECT max(m.id) FROM messages m
+        WHERE m.conversation_id = c.id AND m.direction = 'outbound' AND m.id <= $3)
+FROM channel_identities i JOIN conversations c ON c.contact_id = i.contact_id
+WHERE i.channel = $1 AND i.identity_hash = $2 AND c.identity_id = i.id
+ORDER BY c.id DESC LIMIT 1
+"""
+SET_READ = "UPDATE conversations SET consulter_read_message_id = $2 WHERE id = $1"
 # A note may go on a closed conversation too; no row when the conversation does not exist.
 INSERT_NOTE = f"""
 INSERT INTO messages (conversation_id, direction, channel, body, author_id, delivery_status,
@@ -191,10 +209,21 @@ class Desk:
         return rows.message(row, self._db.parse_time)
 
     async def add_reply(
-        self, conversation_id: ConversationId, *, author_id: UserId, body: str, now: datetime
+        self,
+        conversation_id: ConversationId,
+        *,
+        author_id: UserId,
+        body: str,
+        now: datetime,
+        seen_up_to: MessageId | None = None,
     ) -> Message:
         async def op(tx: Tx) -> Message:
             conv = await lock_open_conversation(tx, conversation_id)
+            if seen_up_to is not None:
+                # under the conversation's lock: of two replies at once, the second sees the first
+                found = await tx.fetch(REPLIED_SINCE, conv.id, seen_up_to, author_id)
+                if found:
+                    raise ReplyCollision(tuple(r[0] for r in found))
             row = await tx.fetchrow(INSERT_REPLY, conv.id, conv.channel, body, author_id, now)
             assert row is not None
             reply = rows.message(row, tx.parse_time)
@@ -331,6 +360,24 @@ class Desk:
     async def counselor_load(self, user_id: UserId) -> list[tuple[ChannelKind, int]]:
         found = await self._db.read(lambda tx: tx.fetch(LOAD_BY_CHANNEL, user_id))
         return [(ChannelKind(r[0]), int(r[1])) for r in found]
+
+    async def mark_consulter_read(
+        self, channel: ChannelKind, identity_hash: str, up_to: MessageId, *, now: datetime
+    ) -> tuple[ConversationId, MessageId] | None:
+        async def op(tx: Tx) -> tuple[ConversationId, MessageId] | None:
+            row = await tx.fetchrow(READ_UP_TO, str(channel), identity_hash, up_to)
+            if row is None or row[2] is None or (row[1] is not None and row[1] >= row[2]):
+                return None
+            conv_id, read_id = ConversationId(row[0]), MessageId(row[2])
+            await tx.execute(SET_READ, conv_id, read_id)
+            await events.record(
+                tx, "consulter_read", now, conversation_id=conv_id, message_id=read_id
+            )
+            return conv_id, read_id
+
+        if not rows.id_fits(up_to):
+            return None
+        return await self._db.write(op)
 
     async def consulter_history(
         self,

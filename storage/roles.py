@@ -133,10 +133,26 @@ class DeskStore(Protocol):
         by its channel, e.g. over [mail].max_attachment_bytes)."""
 
     async def add_reply(
-        self, conversation_id: ConversationId, *, author_id: UserId, body: str, now: datetime
+        self,
+        conversation_id: ConversationId,
+        *,
+        author_id: UserId,
+        body: str,
+        now: datetime,
+        seen_up_to: MessageId | None = None,
     ) -> Message:
         """Store an outbound message and its outbox row (pending) in one transaction; the
-        conversation becomes WAITING. Raises NotFound, or Conflict when it is closed."""
+        conversation becomes WAITING. Raises NotFound, or Conflict when it is closed. With
+        `seen_up_to` (the last message the composer saw), raises ReplyCollision, storing
+        nothing, when another staff member's reply was stored after it."""
+
+    async def mark_consulter_read(
+        self, channel: ChannelKind, identity_hash: str, up_to: MessageId, *, now: datetime
+    ) -> tuple[ConversationId, MessageId] | None:
+        """Her page showed her messages up to `up_to`: her latest conversation on the channel
+        records the latest outbound message up to it as read, with a consulter_read event,
+        when that is later than what it had. The conversation and the message now read, or
+        None when nothing changed (an id not hers, nothing new, no such consulter)."""
 
     async def add_note(
         self, conversation_id: ConversationId, *, author_id: UserId, body: str, now: datetime

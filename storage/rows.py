@@ -84,6 +84,7 @@ def conversation(row: Row, parse: TimeParser) -> Conversation:
         closed_at=_opt_time(row[16], parse),
         outcome=row[17],
         outcome_note=row[18],
+        consulter_read_message_id=None if row[19] is None else MessageId(row[19]),
     )
 
 

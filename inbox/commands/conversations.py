@@ -43,7 +43,16 @@ class ConversationCommands(Commands):
             opened = await commit(self._store.mark_opened, conversation_id, user_id, now=now)
         return now if opened else None
 
-    async def reply(self, conversation_id: ConversationId, author: UserId, body: str) -> Message:
+    async def reply(
+        self,
+        conversation_id: ConversationId,
+        author: UserId,
+        body: str,
+        *,
+        seen_up_to: MessageId | None = None,
+    ) -> Message:
+        """Queue her reply. With `seen_up_to` (the last message she saw), raises ReplyCollision
+        and sends nothing when another staff member replied after it (no double replies)."""
         async with self._committing() as commit:
             return await commit(
                 self._store.add_reply,
@@ -51,6 +60,7 @@ class ConversationCommands(Commands):
                 author_id=author,
                 body=body,
                 now=self._clock(),
+                seen_up_to=seen_up_to,
             )
 
     async def note(self, conversation_id: ConversationId, author: UserId, body: str) -> Message:

@@ -83,6 +83,18 @@ class Conflict(StorageError):
     """The record changed meanwhile, so the conditional update did not apply."""
 
 
+class ReplyCollision(Conflict):
+    """Another staff member's reply went out after the last message the composer saw: nothing
+    was sent, so that she can read it first and resend on purpose (no double replies)."""
+
+    def __init__(self, authors: tuple[str, ...]) -> None:
+        super().__init__(
+            f"{', '.join(authors)} replied after the last message you saw; nothing was sent. "
+            "Read it, then send again with force: true"
+        )
+        self.authors = authors  # display names, in order of their first such reply
+
+
 class PermissionDenied(InboxError):
     """Your role does not allow this."""
 

@@ -189,6 +189,8 @@ class Conversation:
     closed_at: datetime | None = None
     outcome: str | None = None  # closed with: an id of the configured outcomes (inbox.outcomes)
     outcome_note: str | None = None  # the counselor's note on closing: case text, never logged
+    # The latest outbound message the consulter's page showed her (web chat only; None: none yet)
+    consulter_read_message_id: MessageId | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

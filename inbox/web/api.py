@@ -18,6 +18,7 @@ from inbox.core.model import (
     ConversationStatus,
     Event,
     Message,
+    MessageId,
     NewUser,
     Role,
     User,
@@ -40,6 +41,8 @@ from inbox.web.server import (
     field_int,
     field_str,
     json_body,
+    optional_bool,
+    optional_id,
     parse_id,
     path_id,
     path_text,
@@ -93,6 +96,8 @@ def conversation_json(conv: Conversation, names: Names = NO_NAMES) -> dict[str, 
         "closed_at": iso(conv.closed_at),
         "outcome": conv.outcome,
         "outcome_note": conv.outcome_note,
+        # web chat: her replies up to this id are shown to the consulter as read
+        "consulter_read_message_id": conv.consulter_read_message_id,
     }
 
 
@@ -126,8 +131,14 @@ def message_json(msg: Message, names: Names = NO_NAMES) -> dict[str, Any]:
     }
 
 
+# Events whose data says whose a conversation was and whose it became (staff ids, never case
+# data): the live feed carries them, so that a counselor with the conversation open can be told
+# "moved to B by S" (the actor) instead of meeting an error.
+HANDOVER_KINDS = frozenset({"conversation_assigned", "conversation_requeued"})
+
+
 def event_json(event: Event) -> dict[str, Any]:
-    return {
+    found = {
         "id": event.id,
         "kind": event.kind,
         "at": event.at.isoformat(),
@@ -135,6 +146,14 @@ def event_json(event: Event) -> dict[str, Any]:
         "conversation_id": event.conversation_id,
         "message_id": event.message_id,
     }
+    if event.kind in HANDOVER_KINDS:
+        found["from_user_id"] = _staff_id(event.data.get("from_user_id"))
+        found["to_user_id"] = _staff_id(event.data.get("user_id"))
+    return found
+
+
+def _staff_id(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 # ---- sign-in --------------------------------------------------------------------------------
@@ -266,10 +285,16 @@ async def reply(request: web.Request) -> web.Response:
     user, conv = await visible_conversation(request)
     check_can_act(user, conv)
     services = request.app[SERVICES]
-    body = field_str(
-        await json_body(request), "body", max_chars=services.settings.max_message_chars
+    data = await json_body(request)
+    body = field_str(data, "body", max_chars=services.settings.max_message_chars)
+    # No double replies: the last message her screen showed; when another staff member's reply
+    # was stored after it, 409 reply_collision names who, and she resends with force: true.
+    seen = optional_id(data, "last_seen_message_id")
+    if optional_bool(data, "force"):
+        seen = None
+    msg = await services.commands.conversations.reply(
+        conv.id, user.id, body, seen_up_to=None if seen is None else MessageId(seen)
     )
-    msg = await services.commands.conversations.reply(conv.id, user.id, body)
     return web.json_response(
         {"message": message_json(msg, {user.id: user.display_name})}, status=201
     )
@@ -391,6 +416,17 @@ async def list_events(request: web.Request) -> web.Response:
                 for e in events
             ]
         }
+    )
+
+
+@routes.get("/api/staff")
+async def list_staff(request: web.Request) -> web.Response:
+    """Every staff member's id and display name, for any signed-in staff member: the console
+    names who moved a conversation, who replied and who has it open, never "ID 2"."""
+    await require(request, *CONVERSATION_ROLES, Role.ADMIN)
+    users = await request.app[SERVICES].store.list_users()
+    return web.json_response(
+        {"staff": [{"id": u.id, "display_name": u.display_name} for u in users]}
     )
 
 

@@ -86,7 +86,7 @@ def build_app(services: Services) -> web.Application:
     overview.add_routes(app)
     context.add_routes(app)
     openapi.add_routes(app)
-    app.router.add_get("/api/ws", sockets.staff_socket)
+    sockets.add_staff_socket(app)
     app.on_shutdown.append(_close_sockets)
     return app
 

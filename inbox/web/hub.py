@@ -18,7 +18,7 @@ import json
 import logging
 import socket
 from collections import defaultdict
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from typing import Any
 
 from aiohttp import WSCloseCode, web
@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 WRITE_BUFFER_BYTES = 16 * 1024
 KERNEL_SEND_BUFFER_BYTES = 64 * 1024  # the kernel doubles it for its bookkeeping
 CLOSE_TIMEOUT_S = 2.0  # a closing handshake the peer does not read is cut short
+STAFF = "staff"  # the staff hub's one group: every staff socket
 
 
 def socket_response(*, heartbeat_s: float, max_msg_size: int) -> web.WebSocketResponse:
@@ -137,6 +138,16 @@ class Hub:
             return 0
         text = encode(payload)
         return sum(self._queue(key, sub, text) for sub in subs)
+
+    def push_to(self, key: Hashable, subs: Iterable[Subscriber], payload: dict[str, Any]) -> int:
+        """Queue for these sockets of `key` only (those still registered), encoded once; return
+        how many took it."""
+        group = self._groups.get(key, set())
+        chosen = [sub for sub in subs if sub in group]
+        if not chosen:
+            return 0
+        text = encode(payload)
+        return sum(self._queue(key, sub, text) for sub in chosen)
 
     def offer(self, key: Hashable, sub: Subscriber, payload: dict[str, Any]) -> bool:
         """Queue for one socket (an answer meant for it alone); a full queue drops it."""

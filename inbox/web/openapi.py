@@ -25,6 +25,7 @@ from inbox.web.openapi_parts import (
     LIMIT,
     NOTE,
     PAGE_LIMIT,
+    REPLY_BODY,
     SCHEMAS,
     TEXT,
     TEXT_BODY,
@@ -95,7 +96,7 @@ PATHS: dict[str, dict[str, Schema]] = {
         )
     },
     "/api/conversations/{id}/replies": {
-        "post": conversation_action("answer", TEXT_BODY, wrap("message", ref("Message")), 201)
+        "post": conversation_action("answer", REPLY_BODY, wrap("message", ref("Message")), 201)
     },
     "/api/conversations/{id}/notes": {
         "post": conversation_action(
@@ -304,6 +305,19 @@ PATHS: dict[str, dict[str, Schema]] = {
             ),
             errors=(401, 403, 409, 503),
         ),
+    },
+    "/api/staff": {
+        "get": operation(
+            "every staff member's id and display name (any signed-in staff member)",
+            wrap(
+                "staff",
+                {
+                    "type": "array",
+                    "items": obj(("id", "display_name"), id=ID, display_name={"type": "string"}),
+                },
+            ),
+            errors=(401, 403, 503),
+        )
     },
     "/api/users/{username}/disable": {
         "post": operation(

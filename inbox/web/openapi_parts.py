@@ -59,7 +59,12 @@ SCHEMAS: dict[str, Schema] = {
         ("error",),
         # field names what was wrong, even an unknown key the client sent (which may be "")
         error=obj(
-            ("code", "message"), code=TEXT, message={"type": "string"}, field={"type": "string"}
+            ("code", "message"),
+            code=TEXT,
+            message={"type": "string"},
+            field={"type": "string"},
+            # reply_collision: who replied after the last message the composer saw
+            authors={"type": "array", "items": {"type": "string"}},
         ),
     ),
     "User": obj(
@@ -127,6 +132,7 @@ SCHEMAS: dict[str, Schema] = {
         # opening one (GET /api/conversations/{id}): she wrote before, and who helped her last
         returning={"type": "boolean"},
         last_helped_by=nullable({"type": "string"}),
+        consulter_read_message_id=nullable(ID),
     ),
     # A conversation as a line of a consulter's timeline or of search results.
     "ConversationSummary": {
@@ -163,6 +169,9 @@ SCHEMAS: dict[str, Schema] = {
         actor_id=nullable(ID),
         conversation_id=nullable(ID),
         message_id=nullable(ID),
+        # conversation_assigned / conversation_requeued: whose it was and whose it became
+        from_user_id=nullable(ID),
+        to_user_id=nullable(ID),
         data={"type": "object"},
     ),
     "Contact": obj(
@@ -247,6 +256,14 @@ def conversation_action(summary: str, body: Schema | None, ok: Schema, status: i
 
 
 TEXT_BODY = obj(("body",), body=TEXT)
+REPLY_BODY = obj(
+    ("body",),
+    body=TEXT,
+    # no double replies: the last message she saw; another's later reply answers 409
+    # reply_collision with the authors' names, and force: true sends all the same
+    last_seen_message_id=ID,
+    force={"type": "boolean"},
+)
 CHANNEL = param("channel", "path", enum_of(ChannelKind))
 CHANNEL_STATE = obj(("channel", "paused"), channel=enum_of(ChannelKind), paused={"type": "boolean"})
 NOTE: Schema = nullable({"type": "string", "maxLength": 2000})

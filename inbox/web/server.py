@@ -26,6 +26,7 @@ from inbox.core.errors import (
     IntakeBusy,
     NotFound,
     PermissionDenied,
+    ReplyCollision,
     StorageError,
     TooLarge,
     ValidationError,
@@ -124,13 +125,16 @@ class ApiError(web.HTTPException):
         *,
         field: str | None = None,
         headers: dict[str, str] | None = None,
+        details: dict[str, Any] | None = None,
     ) -> None:
         if code not in ERROR_CODES:
             raise ValueError(f"ApiError code {code!r} is not listed in ERROR_CODES")
         self.status_code = status
-        error: dict[str, str] = {"code": code, "message": message}
+        error: dict[str, Any] = {"code": code, "message": message}
         if field is not None:
             error["field"] = field
+        if details is not None:
+            error |= details  # what the UI needs to word the error itself (e.g. who replied)
         super().__init__(
             text=json.dumps({"error": error}, ensure_ascii=False),
             content_type="application/json",
@@ -148,6 +152,10 @@ def _translate(exc: Exception) -> ApiError | None:
             return ApiError(404, "not_found", str(exc))
         case PermissionDenied():
             return ApiError(403, "forbidden", str(exc))
+        case ReplyCollision():
+            return ApiError(
+                409, "reply_collision", str(exc), details={"authors": list(exc.authors)}
+            )
         case Conflict():
             return ApiError(409, "conflict", str(exc))
         case DuplicateKey():
@@ -254,6 +262,24 @@ def is_int64(value: object) -> TypeGuard[int]:
         and not isinstance(value, bool)
         and -INT64_MAX - 1 <= value <= INT64_MAX
     )
+
+
+def optional_id(data: dict[str, Any], name: str) -> int | None:
+    """An optional field holding an id (a non-negative 64-bit integer), or None when absent."""
+    value = data.get(name)
+    if value is None:
+        return None
+    if not is_int64(value) or value < 0:
+        raise ValidationError("a message id: a non-negative 64-bit integer, or absent", field=name)
+    return value
+
+
+def optional_bool(data: dict[str, Any], name: str) -> bool:
+    """An optional true/false field, false when absent."""
+    value = data.get(name, False)
+    if not isinstance(value, bool):
+        raise ValidationError("true or false", field=name)
+    return value
 
 
 def field_int(data: dict[str, Any], name: str) -> int:

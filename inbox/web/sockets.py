@@ -18,18 +18,19 @@ from inbox.core.errors import IntakeBusy, StorageError, TooLarge, ValidationErro
 from inbox.core.model import ChannelKind, Event, Message, MessageId, Role
 from inbox.web.access import check_origin, require
 from inbox.web.chat_limits import SessionLimits
-from inbox.web.hub import Hub, Subscriber, socket_response
+from inbox.web.hub import STAFF, Hub, Subscriber, socket_response
+from inbox.web.live import LiveDesk
 from inbox.web.queue_status import queue_status
 from inbox.web.server import SERVICES, is_int64, read_json_object
 
 log = logging.getLogger(__name__)
-STAFF = "staff"
 HELLO_TIMEOUT_S = 30.0
 BUSY = "the database is unavailable; retry shortly"
 # A page holds at most this many characters of bodies (always at least one message), so that a
 # welcome stays small even over a history of messages at max_message_chars.
 HISTORY_PAGE_CHARS = 50_000
 CHAT_LIMITS = web.AppKey("chat_limits", SessionLimits)
+LIVE = web.AppKey("live", LiveDesk)
 
 
 def add_chat_socket(app: web.Application) -> None:
@@ -38,6 +39,12 @@ def add_chat_socket(app: web.Application) -> None:
         frames_per_minute=chat.frames_per_minute, messages_per_day=chat.messages_per_day
     )
     app.router.add_get("/chat/ws", consulter_socket)
+
+
+def add_staff_socket(app: web.Application) -> None:
+    services = app[SERVICES]
+    app[LIVE] = LiveDesk(services.store, services.staff_hub, services.chat_hub)
+    app.router.add_get("/api/ws", staff_socket)
 
 
 def close_disabled_staff(hub: Hub, event: Event) -> None:
@@ -72,6 +79,7 @@ async def _serve(
     *,
     greeting: dict[str, Any] | None = None,
     owner: Hashable = None,
+    on_gone: Callable[[Subscriber], None] | None = None,
 ) -> None:
     """Run the writer beside the reader until the socket closes; always deregister."""
     sub = hub.add(key, ws, request, owner=owner)
@@ -86,6 +94,8 @@ async def _serve(
             writer.cancel()
     finally:
         hub.remove(key, sub)
+        if on_gone is not None:
+            on_gone(sub)
 
 
 def _history_json(msg: Message) -> dict[str, Any]:
@@ -157,7 +167,9 @@ async def consulter_socket(request: web.Request) -> web.WebSocketResponse:
     welcome = {"type": "welcome", "token": token} | page
 
     async def on_frame(sub: Subscriber, data: str) -> None:
-        services.chat_hub.offer(key, sub, await _consulter_frame(request, key, identity, data))
+        answer = await _consulter_frame(request, key, identity, data)
+        if answer is not None:
+            services.chat_hub.offer(key, sub, answer)
 
     await _serve(services.chat_hub, key, ws, request, on_frame, greeting=welcome)
     return ws
@@ -169,9 +181,9 @@ def _error(code: str, client_id: object, message: str) -> dict[str, Any]:
 
 async def _consulter_frame(
     request: web.Request, key: str, identity: str, data: str
-) -> dict[str, Any]:
-    """Parse a consulter's frame once and answer it: a message to store, or her question
-    where she stands in line."""
+) -> dict[str, Any] | None:
+    """Parse a consulter's frame once and answer it: a message to store, her question where
+    she stands in line, an older page, or (unanswered) how far she has read."""
     services = request.app[SERVICES]
     if not request.app[CHAT_LIMITS].take_frame(key, services.clock()):
         per_minute = services.settings.webchat.frames_per_minute
@@ -186,6 +198,8 @@ async def _consulter_frame(
                 return await queue_status(request, identity)
             case "history":
                 return await _older_page(request, identity, frame.get("before"))
+            case "read":
+                return await _read(request, identity, frame.get("message_id"))
     except StorageError:
         # her socket stays open: she may ask again once the database is back
         return _error("busy", None, BUSY)
@@ -196,6 +210,20 @@ async def _older_page(request: web.Request, identity: str, before: object) -> di
     if not is_int64(before) or before <= 0:
         return _error("validation", None, "before: a message id")
     return {"type": "history"} | await _history_page(request, identity, MessageId(before))
+
+
+async def _read(request: web.Request, identity: str, message_id: object) -> dict[str, Any] | None:
+    """Her page showed her messages up to this id (it says so only while it is visible): stored
+    as her conversation's read state, and the staff's sockets hear of it through the event."""
+    if not is_int64(message_id) or message_id <= 0:
+        return _error("validation", None, "message_id: a message id")
+    services = request.app[SERVICES]
+    changed = await services.store.mark_consulter_read(
+        ChannelKind.WEBCHAT, identity, MessageId(message_id), now=services.clock()
+    )
+    if changed is not None:
+        services.on_event()
+    return None
 
 
 def _client_id(data: str) -> str | None:
@@ -244,7 +272,13 @@ async def _chat_frame(request: web.Request, key: str, frame: dict[str, Any]) -> 
 async def staff_socket(request: web.Request) -> web.WebSocketResponse:
     check_origin(request)
     user = await require(request, Role.COUNSELOR, Role.SUPERVISOR, Role.PHONE_STAFF)
+    live = request.app[LIVE]
     ws = _socket(request)
     await ws.prepare(request)
-    await _serve(request.app[SERVICES].staff_hub, STAFF, ws, request, owner=user.id)
+
+    async def on_frame(sub: Subscriber, data: str) -> None:
+        await live.frame(sub, user, data)
+
+    hub = request.app[SERVICES].staff_hub
+    await _serve(hub, STAFF, ws, request, on_frame, owner=user.id, on_gone=live.gone)
     return ws

@@ -250,6 +250,12 @@ CREATE TABLE canned_replies (
 );
 """
     + canned_replies_sql("now()"),
+    8: "SELECT 1;",
+    9: """
+-- Read state of web chat: the latest outbound message her page showed her (the chat tells
+-- the server while the page is visible); staff see their replies marked read up to it.
+ALTER TABLE conversations ADD COLUMN consulter_read_message_id bigint;
+""",
 }
 
 # Any constant works as long as every process uses the same one; advisory locks are per database.

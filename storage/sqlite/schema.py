@@ -237,4 +237,10 @@ CREATE TABLE canned_replies (
 );
 """
     + canned_replies_sql("strftime('%Y-%m-%dT%H:%M:%f000+00:00', 'now')"),
+    8: "SELECT 1;",
+    9: """
+-- Read state of web chat: the latest outbound message her page showed her (the chat tells
+-- the server while the page is visible); staff see their replies marked read up to it.
+ALTER TABLE conversations ADD COLUMN consulter_read_message_id INTEGER;
+""",
 }

@@ -13,8 +13,7 @@ from aiohttp import web
 from inbox.core.errors import DatabaseUnavailable
 from inbox.feed import EventFeed
 from inbox.resilience import Outages
-from inbox.web.hub import Hub, Subscriber
-from inbox.web.sockets import STAFF
+from inbox.web.hub import STAFF, Hub, Subscriber
 from storage.base import EventTail, FeedCursor, FeedPage
 from storage.sqlite.store import SqliteStore
 from tests.factories import at

@@ -13,8 +13,7 @@ from aiohttp import web
 
 from inbox.feed import EventFeed
 from inbox.resilience import Outages
-from inbox.web.hub import Hub
-from inbox.web.sockets import STAFF
+from inbox.web.hub import STAFF, Hub
 from storage.postgres.store import PostgresStore
 from tests import pgutil
 from tests.factories import at, inbound

@@ -67,6 +67,7 @@ MATRIX: list[tuple[str, str, object, tuple[int, int, int, int]]] = [
     ("PATCH /api/canned-replies/{C}", "", {"body_en": "Hello"}, (403, 200, 403, 200)),
     # the admin's 404: she passed the role check, and the boss had deleted it
     ("DELETE /api/canned-replies/{C}", "", None, (403, 204, 403, 404)),
+    ("GET /api/staff", "", None, (200, 200, 200, 200)),
 ]
 
 

@@ -273,6 +273,18 @@ export const STRINGS = {
     "field.user_id": "担当者",
     "field.note": "メモ",
     "field.reason": "理由",
+    // --- live collaboration: typing, read state, no double replies, moving away
+    "chat.typing": "相談員が入力中…",
+    "live.viewing": "{names}も表示中です",
+    "live.typing": "{names}が入力中です…",
+    "live.read": "既読",
+    "live.collision": "{names}が先に返信しました。それでも送信しますか？",
+    "live.sendAnyway": "それでも送信する",
+    "live.dontSend": "送信しない",
+    "live.movedTo": "{to}さんに移されました（{by}さんによる）",
+    "live.requeued": "待ち行列に戻されました（{by}さんによる）",
+    "live.readOnly": "この画面では、もう返信できません。",
+    "live.someone": "スタッフ",
   },
 
   en: {
@@ -536,6 +548,18 @@ export const STRINGS = {
     "field.user_id": "assignee",
     "field.note": "note",
     "field.reason": "reason",
+    // --- live collaboration: typing, read state, no double replies, moving away
+    "chat.typing": "A counselor is typing…",
+    "live.viewing": "{names} also has this open",
+    "live.typing": "{names} is typing…",
+    "live.read": "Read",
+    "live.collision": "{names} replied first. Send anyway?",
+    "live.sendAnyway": "Send anyway",
+    "live.dontSend": "Don't send",
+    "live.movedTo": "Moved to {to} by {by}",
+    "live.requeued": "Returned to the queue by {by}",
+    "live.readOnly": "You can no longer reply here.",
+    "live.someone": "a staff member",
   },
 };
 

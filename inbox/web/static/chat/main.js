@@ -11,6 +11,7 @@ import { TOKEN_KEY, PENDING_KEY, storeRemove, loadPendingFromStore } from "./sto
 import { setStatus, updateEmpty, scrollToBottom, renderMeta, renderEarlier, showBanner } from "./view.js";
 import { MAX_LEN, codePointLength, updateCounter } from "./composer.js";
 import { live, addPending, sendNew, sendPending, loadEarlier, askQueueStatus } from "./protocol.js";
+import { bindTogether, renderTyping, resetReading } from "./together.js";
 
 const EXIT_URL = "https://www.google.com/search?q=weather";
 
@@ -54,6 +55,7 @@ function clearHistory() {
   updateEmpty();
   hideClearConfirm();
   showBanner(t("chat.cleared"));
+  resetReading();
   live.restart(); // a fresh, empty session
   els.clearBtn.focus();
 }
@@ -77,7 +79,9 @@ function init() {
     setStatus(state.connState);
     for (const li of els.list.children) renderMeta(li);
     updateCounter();
+    renderTyping();
   });
+  bindTogether((frame) => live.send(frame));
 
   els.form.addEventListener("submit", (e) => {
     e.preventDefault();

@@ -2,7 +2,8 @@
 // The chat's socket protocol over /chat/ws: hello (with the token, to resume) -> welcome (the
 // latest page of history); message -> ack | error (busy and rate_limited: retried later with the
 // same client_id); history (older pages, on request); queue_status (only when she asks); and
-// message (the counselor's replies).
+// message (the counselor's replies); typing (her counselor is writing: together.js) and read
+// (sent by together.js: how far she has read, while the page is visible).
 
 import { t } from "../i18n.js";
 import { LiveSocket } from "../lib/live.js";
@@ -23,6 +24,7 @@ import {
   renderEarlier,
   showBanner,
 } from "./view.js";
+import { onTyping, hideTyping, reportRead } from "./together.js";
 
 const BUSY_RETRY_MIN_MS = 2000;
 const BUSY_RETRY_MAX_MS = 30000;
@@ -126,6 +128,7 @@ function onWelcome(msg) {
   renderEarlier();
   showBanner("");
   if (follow) scrollToBottom();
+  reportRead();
   for (const rec of state.pending.values()) {
     const v = viewOf(rec.li);
     v.retrying = false;
@@ -236,8 +239,13 @@ function handle(msg) {
       const follow = isNearBottom();
       const li = insertServerMessage(msg.message);
       if (li && follow) scrollToBottom();
+      hideTyping(); // her counselor's reply is here
+      reportRead();
       break;
     }
+    case "typing":
+      onTyping(msg);
+      break;
     default:
       break;
   }

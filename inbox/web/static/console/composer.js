@@ -7,6 +7,7 @@ import { call } from "./session.js";
 import { refreshQueue } from "./queue.js";
 import { onConversationLeave, onConversationOpen, refreshOpen } from "./conversation.js";
 import { upsertMessage } from "./messages.js";
+import { sendReply } from "./together.js";
 
 /** Keep what is in the box as the open conversation's draft. */
 export function saveDraft() {
@@ -53,7 +54,8 @@ async function onReplySubmit(e) {
   els.replySend.disabled = true;
   renderComposerMode();
   const path = `/api/conversations/${encodeURIComponent(id)}/${note ? "notes" : "replies"}`;
-  const data = await call("POST", path, { body });
+  // A reply says which message she saw last, and asks first if someone else replied since.
+  const data = note ? await call("POST", path, { body }) : await sendReply(path, body);
   state.sending = false;
   els.replySend.disabled = false;
   renderComposerMode();

@@ -22,6 +22,18 @@ const leaveListeners = new Set();
 /** @type {Set<(id: number) => void>} */
 const openListeners = new Set();
 
+/** @type {Set<(id: number) => boolean>} */
+const missingListeners = new Set();
+
+/**
+ * `fn` is asked when the open conversation cannot be fetched any more (404): true keeps what is
+ * on screen (it knows why, e.g. it was moved away from her), else the view closes with an error.
+ * @param {(id: number) => boolean} fn
+ */
+export function onConversationMissing(fn) {
+  missingListeners.add(fn);
+}
+
 /** `fn` runs just before the open conversation is left (for another, or closed). @param {() => void} fn */
 export function onConversationLeave(fn) {
   leaveListeners.add(fn);
@@ -73,6 +85,7 @@ export async function reloadConversation({ fresh = false } = {}) {
       endSession("login.expired");
       return;
     }
+    if (e instanceof ApiError && e.status === 404 && [...missingListeners].some((fn) => fn(id))) return;
     showToast(errorMessage(e));
     if (e instanceof ApiError && e.status === 404) closeConversationView();
     return;

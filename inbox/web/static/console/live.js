@@ -21,8 +21,29 @@ function concernsOpen(evt) {
   return String(evt.conversation_id) === String(state.openId);
 }
 
+/** @type {Set<(msg: any) => void>} */
+const frameListeners = new Set();
+/** @type {Set<() => void>} */
+const connectedListeners = new Set();
+
+/** `fn` gets every frame, parsed (other modules' frames: viewers, ...). @param {(msg: any) => void} fn */
+export function onLiveFrame(fn) {
+  frameListeners.add(fn);
+}
+
+/** `fn` runs each time the socket is connected (first time and after a loss). @param {() => void} fn */
+export function onLiveConnected(fn) {
+  connectedListeners.add(fn);
+}
+
+/** Send a frame to the server; false when the socket is not open. @param {unknown} frame */
+export function sendLive(frame) {
+  return live.send(frame);
+}
+
 /** @param {any} msg */
 function onFrame(msg) {
+  if (msg) for (const fn of frameListeners) fn(msg);
   if (!msg || msg.type !== "events" || !Array.isArray(msg.events)) return;
   refreshQueue();
   if (state.openId !== null && msg.events.some(concernsOpen)) refreshOpen();
@@ -47,7 +68,10 @@ async function sessionStillValid() {
 
 const live = new LiveSocket({
   path: "/api/ws",
-  onState: setConn,
+  onState: (s) => {
+    setConn(s);
+    if (s === "connected") for (const fn of connectedListeners) fn();
+  },
   onMessage: onFrame,
   onReconnected: () => {
     refreshQueue();

@@ -32,6 +32,7 @@ import { bindDesk, loadDesk, renderDesk, resetDesk } from "./desk.js";
 import { bindTags, renderTags } from "./tags.js";
 import { bindPicker, renderPicker, resetPicker } from "./canned.js";
 import { bindEditor, renderEditor, resetEditor } from "./canned_editor.js";
+import { bindTogether, loadStaffNames, renderTogether, resetTogether } from "./together.js";
 
 /** @param {import("./types.js").User} user */
 async function signedIn(user) {
@@ -44,11 +45,10 @@ async function signedIn(user) {
   clearInterval(state.tickTimer);
   state.tickTimer = setInterval(renderQueue, 30000); // keep waiting times current
   const fromHash = /^#\/c\/(\d+)$/.exec(window.location.hash);
-  await Promise.all([loadQueue(), loadOutcomes()]);
   renderEditor();
   loadDesk();
   await loadLabels(); // before the queue, so its tags show as words
-  await loadQueue();
+  await Promise.all([loadQueue(), loadOutcomes(), loadStaffNames()]);
   if (fromHash) openConversation(Number(fromHash[1]), { focus: false });
   startLive();
 }
@@ -68,6 +68,7 @@ function resetApp() {
   resetPicker();
   resetEditor();
   resetLabels();
+  resetTogether();
   setConn("offline");
 }
 
@@ -100,6 +101,7 @@ async function init() {
     renderTags();
     renderPicker();
     renderEditor();
+    renderTogether();
   });
   onSessionEnd((infoKey) => {
     resetApp();
@@ -124,6 +126,7 @@ async function init() {
   });
   bindPicker();
   bindEditor();
+  bindTogether();
 
   try {
     const data = await api("GET", "/api/me");

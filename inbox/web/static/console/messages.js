@@ -42,6 +42,7 @@ function fillMessage(li, m) {
   if (dir === "outbound" && m.delivery_status && m.delivery_status !== "none") {
     head.append(el("span", `cmsg-delivery delivery-${m.delivery_status}`, label("delivery", m.delivery_status)));
   }
+  if (readByConsulter(m)) head.append(el("span", "cmsg-read", t("live.read")));
   li.append(head, el("p", "cmsg-body", m.body ?? ""));
 
   const atts = Array.isArray(m.attachments) ? m.attachments : [];
@@ -73,9 +74,21 @@ function fillMessage(li, m) {
   }
 }
 
+/**
+ * Whether the consulter's page showed her this reply (web chat tells; other channels cannot).
+ * @param {Message} m
+ */
+function readByConsulter(m) {
+  const c = state.conv;
+  if (m.direction !== "outbound" || !c || c.channel !== "webchat") return false;
+  const upTo = c.consulter_read_message_id;
+  return upTo !== null && upTo !== undefined && Number(m.id) <= Number(upTo);
+}
+
 /** @param {Message} m */
 function messageSignature(m) {
-  return `${m.direction}|${m.delivery_status}|${m.body}|${(m.attachments || []).length}|${m.author_name}`;
+  const read = readByConsulter(m) ? "read" : "";
+  return `${m.direction}|${m.delivery_status}|${m.body}|${(m.attachments || []).length}|${m.author_name}|${read}`;
 }
 
 /** Add a message to the open conversation, or update it in place if its content changed. @param {Message} m */

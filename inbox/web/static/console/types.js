@@ -22,6 +22,7 @@
  * @property {string[]} [tags]
  * @property {string | null} [last_inbound_at]
  * @property {string | null} [created_at]
+ * @property {number | null} [consulter_read_message_id] web chat: she has seen our replies up to this id
  */
 
 /**
@@ -51,6 +52,9 @@
  * @typedef {object} FeedEvent
  * @property {string} [kind]
  * @property {number | string | null} [conversation_id]
+ * @property {number | null} [actor_id]
+ * @property {number | null} [from_user_id] conversation_assigned / _requeued: whose it was
+ * @property {number | null} [to_user_id] conversation_assigned: whose it became
  */
 
 // --- context: timeline, search and closing (GET /api/conversations/{id}, .../timeline, /api/search)

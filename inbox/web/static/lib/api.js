@@ -35,6 +35,9 @@ export class ApiError extends Error {
     this.field = field;
     /** @type {number | null} Set on 429 and 503: how long the server asks us to wait (s). */
     this.retryAfterS = null;
+    /** @type {Record<string, unknown>} The whole error the server answered, for what an error
+     * carries besides its code (reply_collision: the authors' names). */
+    this.details = {};
   }
 }
 
@@ -77,6 +80,7 @@ export async function api(method, path, body) {
       err.field,
     );
     apiError.retryAfterS = Number(res.headers.get("Retry-After")) || null;
+    if (typeof err === "object" && err !== null) apiError.details = err;
     throw apiError;
   }
   return data;
