@@ -99,6 +99,8 @@ def web_settings(cfg: Config) -> WebSettings:
         reveal_roles=cfg.privacy.reveal_roles,
         replies=cfg.routing.replies,
         webchat=cfg.webchat,
+        disconnect_grace_s=cfg.routing.disconnect_grace_s,
+        urgency_categories=tuple(c for c, _ in cfg.routing.urgent.keywords),
     )
 
 
@@ -142,6 +144,7 @@ class Parts:
             ("event-feed", self.feed.run()),
             ("auto-replies", self.replier.run()),
             ("deadlines", self.watcher.run()),
+            ("presence", self.services.presence.run()),
             ("listen", self.store.listen(self.other_instance)),
         ]
         if self.on_call_mailer is not None:

@@ -31,10 +31,18 @@ from inbox.core.model import (
     User,
     UserId,
 )
-from storage.roles import AccountStore, DeskStore, MailState, OutboxStore, PolicyStore
+from storage.roles import (
+    AccountStore,
+    DeskStore,
+    MailState,
+    OutboxStore,
+    PolicyStore,
+    PresenceStore,
+)
 
-# The schema version this code expects; each implementation has migrations 1..SCHEMA_VERSION.
-SCHEMA_VERSION = 5
+# The schema version this code expects; each implementation has migrations up to SCHEMA_VERSION,
+# applied in order. Parallel branches take numbers ahead, so a number may be missing for a while.
+SCHEMA_VERSION = 8
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -258,6 +266,7 @@ class Store(
     OutboxStore,
     MailState,
     AccountStore,
+    PresenceStore,
     EventLog,
     Protocol,
 ):

@@ -214,6 +214,23 @@ class MailState(Protocol):
         empty or blank. Raises NotFound, storing nothing, when a conversation does not exist."""
 
 
+class PresenceStore(Protocol):
+    """Whether staff are connected, and presence that follows (storage.presence)."""
+
+    async def staff_connected(self, user_id: UserId, *, now: datetime, until: datetime) -> bool:
+        """Her staff socket opened: her connection lease holds until `until`. If she was set away
+        by a disconnect (away_disconnected), she is available again: True, with a
+        counselor_updated event (reason "reconnected"); a presence she set herself stays."""
+
+    async def staff_seen(self, user_ids: Sequence[UserId], *, until: datetime) -> None:
+        """Extend these staff members' connection leases to `until`; no event."""
+
+    async def away_disconnected(self, *, now: datetime) -> list[UserId]:
+        """Every enabled, available counselor whose lease ran out before `now` becomes away,
+        marked as set by the disconnect, with a counselor_updated event each (reason
+        "disconnected"). One who never had a lease is left alone. Returns them, by id."""
+
+
 class AccountStore(Protocol):
     """Staff accounts, sign-in sessions and API tokens (storage.accounts)."""
 

@@ -20,6 +20,7 @@ from storage.events import Events
 from storage.mail_state import Mail
 from storage.outbox import Outbox
 from storage.policies import Policies
+from storage.presence import Presences
 from storage.sql import Database, Dialects, Tx
 
 HAS_SCHEMA_MIGRATIONS = Dialects(
@@ -44,7 +45,9 @@ class OpenableDatabase(Database, Protocol):
         """Disconnect; safe to call on a database that never opened."""
 
 
-class SqlStore(Accounts, Assignment, Attachments, Deadlines, Desk, Events, Mail, Outbox, Policies):
+class SqlStore(
+    Accounts, Assignment, Attachments, Deadlines, Desk, Events, Mail, Outbox, Policies, Presences
+):
     """Every area's operations over `_db`, which the dialect's store sets."""
 
     _db: OpenableDatabase

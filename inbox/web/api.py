@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -57,7 +58,20 @@ def user_json(user: User) -> dict[str, Any]:
     }
 
 
-def conversation_json(conv: Conversation) -> dict[str, Any]:
+# Triage's default categories (routing.rules.DEFAULT_KEYWORDS), for callers without settings.
+URGENCY_CATEGORIES = ("suicide_risk", "immediate_danger")
+
+
+def urgency_of(tags: Iterable[str], categories: Sequence[str]) -> str | None:
+    """The urgency category triage gave the conversation (the first, in triage's order, among
+    its tags), or None: for the screens to word, never to show as it is."""
+    found = set(tags)
+    return next((c for c in categories if c in found), None)
+
+
+def conversation_json(
+    conv: Conversation, categories: Sequence[str] = URGENCY_CATEGORIES
+) -> dict[str, Any]:
     def iso(value: Any) -> str | None:
         return None if value is None else value.isoformat()
 
@@ -67,6 +81,7 @@ def conversation_json(conv: Conversation) -> dict[str, Any]:
         "channel": conv.channel,
         "status": conv.status,
         "priority": conv.priority,
+        "urgency": urgency_of(conv.tags, categories),
         "assignee_id": conv.assignee_id,
         "tags": list(conv.tags),
         "created_at": iso(conv.created_at),
@@ -108,8 +123,13 @@ def message_json(msg: Message) -> dict[str, Any]:
     }
 
 
+# Events whose reason the screens need (an alert's urgency category, why presence changed): a
+# category or a word, never text from a message. Other events' data stays out of the feed.
+_REASONED = frozenset({"supervisors_alerted", "counselor_updated"})
+
+
 def event_json(event: Event) -> dict[str, Any]:
-    return {
+    found = {
         "id": event.id,
         "kind": event.kind,
         "at": event.at.isoformat(),
@@ -117,6 +137,9 @@ def event_json(event: Event) -> dict[str, Any]:
         "conversation_id": event.conversation_id,
         "message_id": event.message_id,
     }
+    if event.kind in _REASONED and isinstance(reason := event.data.get("reason"), str):
+        found["reason"] = reason
+    return found
 
 
 # ---- sign-in --------------------------------------------------------------------------------
@@ -158,6 +181,10 @@ async def me(request: web.Request) -> web.Response:
 
 
 # ---- conversations --------------------------------------------------------------------------
+def _categories(request: web.Request) -> tuple[str, ...]:
+    return request.app[SERVICES].settings.urgency_categories
+
+
 def _statuses(raw: str) -> list[ConversationStatus]:
     try:
         return [ConversationStatus(s) for s in raw.split(",") if s]
@@ -182,7 +209,9 @@ async def list_conversations(request: web.Request) -> web.Response:
         if user.has_any(Role.PHONE_STAFF):
             found += await store.list_conversations(statuses=statuses, channels=[ChannelKind.PHONE])
         found = list({c.id: c for c in found}.values())
-    return web.json_response({"conversations": [conversation_json(c) for c in found]})
+    return web.json_response(
+        {"conversations": [conversation_json(c, _categories(request)) for c in found]}
+    )
 
 
 # Who works with conversations at all; admins manage accounts and see none.
@@ -213,7 +242,10 @@ async def get_conversation(request: web.Request) -> web.Response:
             conv = dataclasses.replace(conv, opened_at=opened)
     messages = await services.store.list_messages(conv.id)
     return web.json_response(
-        {"conversation": conversation_json(conv), "messages": [message_json(m) for m in messages]}
+        {
+            "conversation": conversation_json(conv, _categories(request)),
+            "messages": [message_json(m) for m in messages],
+        }
     )
 
 
@@ -255,7 +287,7 @@ async def assign(request: web.Request) -> web.Response:
     updated = await services.commands.conversations.assign(
         conv.id, target, actor=user.id, capacity=capacity
     )
-    return web.json_response({"conversation": conversation_json(updated)})
+    return web.json_response({"conversation": conversation_json(updated, _categories(request))})
 
 
 @routes.post("/api/conversations/{id}/close")
@@ -264,7 +296,7 @@ async def close(request: web.Request) -> web.Response:
     check_can_act(user, conv)
     services = request.app[SERVICES]
     closed = await services.commands.conversations.close(conv.id, actor=user.id)
-    return web.json_response({"conversation": conversation_json(closed)})
+    return web.json_response({"conversation": conversation_json(closed, _categories(request))})
 
 
 # ---- users and events -----------------------------------------------------------------------

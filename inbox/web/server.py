@@ -34,6 +34,7 @@ from inbox.core.text import storable_json
 from inbox.logging import request_id_var
 from inbox.outbox import OutboxSender
 from inbox.pipeline import Intake
+from inbox.presence import PresenceKeeper
 from inbox.privacy import DEFAULT_REVEAL_ROLES, AnonymityPolicy
 from inbox.resilience import Outages
 from inbox.router import Router
@@ -59,6 +60,10 @@ class WebSettings:
     replies: ReplyTexts = field(default_factory=ReplyTexts)  # for the queue status answer
     reveal_roles: frozenset[Role] = DEFAULT_REVEAL_ROLES
     webchat: WebchatConfig = field(default_factory=WebchatConfig)  # the chat socket's limits
+    disconnect_grace_s: float = 120.0  # routing.disconnect_grace_s (inbox.presence)
+    # The urgency categories of triage, in its order: a conversation's urgency is the first
+    # of them among its tags.
+    urgency_categories: tuple[str, ...] = ("suicide_risk", "immediate_danger")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -76,11 +81,17 @@ class Services:
     sign_in: SignInGuard = field(default_factory=SignInGuard)  # hashing slots, failure counts
     # Every write on staff's behalf, waking the router, outbox and sockets as its events say.
     commands: StaffCommands = field(init=False)
+    # This instance's staff sockets and the presence that follows them (run as a worker).
+    presence: PresenceKeeper = field(init=False)
 
     def __post_init__(self) -> None:
         signals = Signals(router=self.router.wake, outbox=self.outbox.wake, feed=self.on_event)
         commands = StaffCommands.build(self.store, clock=self.clock, signals=signals)
         object.__setattr__(self, "commands", commands)  # frozen: set once, here
+        keeper = PresenceKeeper(
+            commands.counselors, grace_s=self.settings.disconnect_grace_s, outages=self.outages
+        )
+        object.__setattr__(self, "presence", keeper)
 
 
 SERVICES = web.AppKey("services", Services)

@@ -244,7 +244,13 @@ async def _chat_frame(request: web.Request, key: str, frame: dict[str, Any]) -> 
 async def staff_socket(request: web.Request) -> web.WebSocketResponse:
     check_origin(request)
     user = await require(request, Role.COUNSELOR, Role.SUPERVISOR, Role.PHONE_STAFF)
+    services = request.app[SERVICES]
     ws = _socket(request)
     await ws.prepare(request)
-    await _serve(request.app[SERVICES].staff_hub, STAFF, ws, request, owner=user.id)
+    # Her presence follows her sockets (inbox.presence): back, an away the disconnect set ends.
+    await services.presence.opened(user.id)
+    try:
+        await _serve(services.staff_hub, STAFF, ws, request, owner=user.id)
+    finally:
+        await services.presence.closed(user.id)
     return ws

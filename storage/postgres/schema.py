@@ -220,6 +220,15 @@ ALTER TABLE attachments ALTER COLUMN content SET STORAGE EXTERNAL;
 ALTER TABLE events ADD COLUMN tx xid8 NOT NULL DEFAULT pg_current_xact_id();
 CREATE INDEX events_tx ON events (tx, id);
 """,
+    8: """
+-- Presence that tells the truth: a counselor whose last staff socket closed is set away after a
+-- grace period (inbox.presence). connected_until is the lease the instances holding her sockets
+-- keep extending (NULL: she never had one, so nothing is decided for her); presence_auto says
+-- the away was set by the disconnect, so that her return makes her available again, while an
+-- away she chose stays.
+ALTER TABLE users ADD COLUMN connected_until timestamptz;
+ALTER TABLE users ADD COLUMN presence_auto boolean NOT NULL DEFAULT false;
+""",
 }
 
 # Any constant works as long as every process uses the same one; advisory locks are per database.
@@ -245,9 +254,9 @@ async def migrate_one(conn: Any) -> int | None:
         current = int(await conn.fetchval(CURRENT_VERSION))
         if current > SCHEMA_VERSION:
             raise schema_too_new(current)
-        if current == SCHEMA_VERSION:
+        version = min((v for v in MIGRATIONS if current < v <= SCHEMA_VERSION), default=None)
+        if version is None:
             return None
-        version = current + 1
         # no arguments: the simple protocol runs scripts; an index over a large table may take
         # far longer than database.command_timeout_s allows a statement
         await conn.execute(MIGRATIONS[version], timeout=MIGRATION_TIMEOUT_S)

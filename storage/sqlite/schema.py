@@ -187,4 +187,13 @@ CREATE TABLE attachments (
 -- Nothing to change: PostgreSQL's events gained the writing transaction (its version 5) for the
 -- live feed; SQLite has one writer, so id order is commit order. Both stores keep one version.
 """,
+    8: """
+-- Presence that tells the truth: a counselor whose last staff socket closed is set away after a
+-- grace period (inbox.presence). connected_until is the lease the instances holding her sockets
+-- keep extending (NULL: she never had one, so nothing is decided for her); presence_auto says
+-- the away was set by the disconnect, so that her return makes her available again, while an
+-- away she chose stays.
+ALTER TABLE users ADD COLUMN connected_until TEXT;
+ALTER TABLE users ADD COLUMN presence_auto INTEGER NOT NULL DEFAULT 0;
+""",
 }
