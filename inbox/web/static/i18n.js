@@ -154,6 +154,25 @@ export const STRINGS = {
     "dur.minutes": "{n}分",
     "dur.hours": "{h}時間{m}分",
     "dur.days": "{d}日{h}時間",
+
+    // --- safety: urgency the console shows and sounds
+    "urgency.suicide_risk": "自殺の危険",
+    "urgency.immediate_danger": "身の危険",
+    "urgency.rules": "要確認",
+    "urgency.generic": "緊急",
+    "urgency.badge": "緊急：{category}",
+    "urgent.title": "({n}) {title}",
+    "urgent.alert": "緊急のメッセージ（{category}）：{alias}",
+    "urgent.breach": "応答目標の時間を過ぎています：{alias}",
+    "urgent.assigned": "緊急の相談があなたの担当になりました（{category}）：{alias}",
+    "urgent.kind.breach": "応答目標超過",
+    "urgent.open": "開く",
+    "urgent.dismiss": "閉じる",
+    "urgent.dismissAria": "{alias} のお知らせを閉じる",
+    "urgent.notifyTitle": "つなぐ：至急ご確認ください",
+    "urgent.notifyEnable": "通知を有効にする",
+    "urgent.notifyBlocked": "通知はブラウザーで止められています",
+    "urgent.sound": "通知音",
   },
 
   en: {
@@ -298,6 +317,25 @@ export const STRINGS = {
     "dur.minutes": "{n} min",
     "dur.hours": "{h} h {m} min",
     "dur.days": "{d} d {h} h",
+
+    // --- safety: urgency the console shows and sounds
+    "urgency.suicide_risk": "Risk of suicide",
+    "urgency.immediate_danger": "In danger",
+    "urgency.rules": "Needs a look",
+    "urgency.generic": "Urgent",
+    "urgency.badge": "Urgent: {category}",
+    "urgent.title": "({n}) {title}",
+    "urgent.alert": "Urgent message ({category}): {alias}",
+    "urgent.breach": "Response target missed: {alias}",
+    "urgent.assigned": "An urgent conversation is now yours ({category}): {alias}",
+    "urgent.kind.breach": "Response target missed",
+    "urgent.open": "Open",
+    "urgent.dismiss": "Dismiss",
+    "urgent.dismissAria": "Dismiss the alert for {alias}",
+    "urgent.notifyTitle": "Tsunagu: please look now",
+    "urgent.notifyEnable": "Turn on notifications",
+    "urgent.notifyBlocked": "Notifications are blocked in the browser",
+    "urgent.sound": "Sound",
   },
 };
 

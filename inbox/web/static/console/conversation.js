@@ -11,6 +11,7 @@ import { showToast } from "./header.js";
 import { call, endSession } from "./session.js";
 import { markOpen, queueItem, refreshQueue } from "./queue.js";
 import { clearMessages, renderMessages } from "./messages.js";
+import { isUrgent, shownTags, urgencyBadge } from "./urgency.js";
 
 /** @typedef {import("./types.js").Conversation} Conversation */
 
@@ -128,11 +129,12 @@ export function renderConversationHead() {
     el("span", `cm-status status-${c.status}`, label("status", c.status)),
     el("span", "cm-assignee", `${t("conv.assignee")}: ${assigneeText(c)}`),
   ];
-  if (Number(c.priority) > 0) parts.push(el("span", "badge badge-priority", t("queue.priority")));
+  if (isUrgent(c)) parts.push(urgencyBadge(c));
+  else if (Number(c.priority) > 0) parts.push(el("span", "badge badge-priority", t("queue.priority")));
   const created = el("span", "cm-created", `${t("conv.created")}: ${formatTime(c.created_at)}`);
   created.title = formatFullTime(c.created_at);
   parts.push(created);
-  const tags = Array.isArray(c.tags) ? c.tags : [];
+  const tags = shownTags(c);
   if (tags.length) {
     const tagRow = el("span", "cm-tags");
     tagRow.append(el("span", "visually-hidden", `${t("conv.tags")}: `));

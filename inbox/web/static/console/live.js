@@ -10,6 +10,7 @@ import { setConn } from "./header.js";
 import { endSession } from "./session.js";
 import { refreshQueue } from "./queue.js";
 import { refreshOpen } from "./conversation.js";
+import { noteEvents } from "./urgency.js";
 
 /** @typedef {import("./types.js").FeedEvent} FeedEvent */
 
@@ -22,6 +23,7 @@ function concernsOpen(evt) {
 /** @param {any} msg */
 function onFrame(msg) {
   if (!msg || msg.type !== "events" || !Array.isArray(msg.events)) return;
+  noteEvents(msg.events); // banners are decided once the queue below is fetched
   refreshQueue();
   if (state.openId !== null && msg.events.some(concernsOpen)) refreshOpen();
 }

@@ -21,6 +21,7 @@ import {
 import { rerenderMessages } from "./messages.js";
 import { renderComposerMode, resetComposer, bindComposer } from "./composer.js";
 import { startLive, stopLive } from "./live.js";
+import { bindUrgency, renderBanners, resetUrgency } from "./urgency.js";
 
 /** @param {import("./types.js").User} user */
 async function signedIn(user) {
@@ -28,6 +29,7 @@ async function signedIn(user) {
   els.loginView.hidden = true;
   els.appView.hidden = false;
   showSignedIn(true);
+  els.alertControls.hidden = false;
   renderUser();
   hideToast();
   clearInterval(state.tickTimer);
@@ -43,6 +45,8 @@ function resetApp() {
   stopLive();
   clearInterval(state.tickTimer);
   state.me = null;
+  els.alertControls.hidden = true;
+  resetUrgency();
   resetQueue();
   resetConversation();
   resetComposer();
@@ -71,6 +75,7 @@ async function init() {
     renderConversationHead();
     renderComposerMode();
     rerenderMessages();
+    renderBanners();
   });
   onSessionEnd((infoKey) => {
     resetApp();
@@ -81,6 +86,7 @@ async function init() {
   els.signout.addEventListener("click", signOut);
   els.toastClose.addEventListener("click", hideToast);
   bindQueue((id) => openConversation(id));
+  bindUrgency((id) => openConversation(id));
   bindConversation();
   bindComposer();
 

@@ -18,6 +18,7 @@
  * @property {string | null} [contact_alias]
  * @property {number | string | null} [assignee_id]
  * @property {number} [priority]
+ * @property {string | null} [urgency] triage's category (suicide_risk, ...), to be worded
  * @property {string[]} [tags]
  * @property {string | null} [last_inbound_at]
  * @property {string | null} [created_at]
@@ -49,6 +50,7 @@
  * @typedef {object} FeedEvent
  * @property {string} [kind]
  * @property {number | string | null} [conversation_id]
+ * @property {string} [reason] an alert's urgency category; why presence changed
  */
 
 export {};
