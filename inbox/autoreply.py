@@ -27,6 +27,7 @@ from routing.assign import ALL_BUSY, NO_COUNSELOR, NO_ELIGIBLE
 from routing.hours import ServiceHours, is_open, next_opening
 from routing.replies import (
     AFTER_HOURS,
+    SAFETY,
     AutoReply,
     ReplyTexts,
     after_hours_reply,
@@ -142,9 +143,9 @@ class AutoReplier:
             await self._outages.retrying("auto-replies", self.send_pending)
 
     async def recover(self) -> int:
-        """At start: queue the after-hours replies and the rules' templates that a stopped
-        process had not queued yet (it keeps them in memory after the commit); return how many
-        were queued. Those sent already are skipped by their claim."""
+        """At start: queue the after-hours replies, the rules' templates and the safety messages
+        that a stopped process had not queued yet (it keeps them in memory after the commit);
+        return how many were queued. Those sent already are skipped by their claim."""
         now = self._clock()
         found = await self._store.unreplied_arrivals(AFTER_HOURS, since=now - RECOVERY_WINDOW)
         for last in found:
@@ -158,6 +159,11 @@ class AutoReplier:
                 due.conversation_id, _Arrival(due.channel, due.received_at, ())
             )
             arrival.templates += tuple(t for t in due.templates if t not in arrival.templates)
+        for urgent in await self._store.unsent_safety(SAFETY, since=now - RECOVERY_WINDOW):
+            arrival = self._arrivals.setdefault(
+                urgent.conversation_id, _Arrival(urgent.channel, urgent.received_at, ())
+            )
+            arrival.safety = arrival.safety or self._safety_due(urgent.category, None, urgent.body)
         if found:
             log.info(
                 "conversations to check for a missed after-hours reply",

@@ -10,7 +10,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from inbox.core.decisions import AwaitingAnswer, DeadlineChange, LastArrival
+from inbox.core.decisions import AwaitingAnswer, DeadlineChange, LastArrival, UrgentArrival
 from inbox.core.model import (
     Anonymity,
     Attachment,
@@ -79,6 +79,11 @@ class PolicyStore(Protocol):
         """Open conversations that never had an automatic reply of this kind and whose
         consulter last wrote at `since` or later: the replies a stopped process may have left
         unqueued (AutoReplier.recover decides which are due)."""
+
+    async def unsent_safety(self, kind: str, *, since: datetime) -> list[UrgentArrival]:
+        """The alerted messages (supervisors_alerted events) of open conversations that never
+        had an automatic reply of this kind, whose consulter last wrote at `since` or later,
+        oldest alert first: the safety messages a stopped process may have left unqueued."""
 
     async def recent_handling_s(self, *, limit: int = 50) -> float | None:
         """Mean seconds from assignment to close over the last `limit` closed conversations."""

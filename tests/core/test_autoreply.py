@@ -238,3 +238,15 @@ async def test_safety_message_is_neutral_under_discretion_and_english_for_englis
     (en,) = await outbound(store, english)
     assert en.body.startswith("This is the consultation service.") and "119" in en.body
     assert await outbound(store, plain) == []
+
+
+async def test_recover_sends_the_safety_message_a_stopped_process_left(store: Store) -> None:
+    # Stored with its alert, then the process died before its auto-replier's pass.
+    item = inbound("U1", channel=ChannelKind.LINE, received_at=TUESDAY_10, body="I want to die")
+    labels = IntakeLabels(priority=100, alert="suicide_risk", tags=frozenset({"urgent"}))
+    (s,) = await store.save_inbound_batch([dataclasses.replace(item, labels=labels)])
+    restarted = replier(store, TUESDAY_10 + timedelta(minutes=1))
+    assert await restarted.recover() == 1
+    (reply,) = await outbound(store, s)
+    assert reply.body.startswith("This is the consultation service.")  # her language, again
+    assert await replier(store, TUESDAY_10 + timedelta(minutes=2)).recover() == 0
