@@ -114,3 +114,66 @@ async def test_a_calm_message_raises_no_banner(server: Server, browser: Browser)
     await expect(supervisor.get_by_test_id("urgency-badge")).to_have_count(0)
     for page in (calm, supervisor):
         await page.context.close()
+
+
+# A stand-in for the browser's Notification and AudioContext that records what the page asks
+# of them (headless Chromium shows no notification and plays no sound).
+RECORDERS = """
+window.__notes = [];
+window.__tones = 0;
+class FakeNotification {
+  static permission = "default";
+  static async requestPermission() { FakeNotification.permission = "granted"; return "granted"; }
+  constructor(title, options) { window.__notes.push({ title, body: options.body }); }
+  close() {}
+}
+window.Notification = FakeNotification;
+class FakeAudio {
+  constructor() { this.currentTime = 0; this.destination = {}; }
+  resume() { return Promise.resolve(); }
+  createGain() {
+    const ramp = () => {};
+    return { gain: { setValueAtTime: ramp, exponentialRampToValueAtTime: ramp },
+             connect: (x) => x };
+  }
+  createOscillator() {
+    return { frequency: {}, connect: (x) => x, start: () => { window.__tones += 1; }, stop() {} };
+  }
+}
+window.AudioContext = FakeAudio;
+"""
+
+
+async def test_notification_and_tone_when_she_asked_for_them(
+    server: Server, browser: Browser
+) -> None:
+    context = await browser.new_context(locale="ja-JP", viewport={"width": 1200, "height": 800})
+    await context.add_init_script(RECORDERS)
+    page = await context.new_page()
+    await page.goto(f"{server.url}/console")
+    await page.get_by_test_id("login-username").fill("sato")
+    await page.get_by_test_id("login-password").fill(PASSWORD)
+    await page.get_by_test_id("login-submit").click()
+    await expect(page.get_by_test_id("console-status")).to_have_attribute(
+        "data-state", "connected", timeout=10_000
+    )
+    # nothing is asked on load; her click asks, and the button goes once granted
+    assert await page.evaluate("Notification.permission") == "default"
+    await page.get_by_test_id("notify-button").click()
+    await expect(page.get_by_test_id("notify-button")).to_be_hidden()
+    await page.get_by_test_id("sound-toggle").check()
+    tones = await page.evaluate("window.__tones")
+    assert tones == 2  # she hears what she turned on: two short tones
+    consulter = await write(browser, server, "助けて、殴られた")
+    await expect(page.get_by_test_id("urgent-banner")).to_have_count(1, timeout=10_000)
+    await expect(page.get_by_test_id("urgent-banner")).to_contain_text("身の危険")
+    notes = await page.evaluate("window.__notes")
+    alias = await page.get_by_test_id("queue-item").first.locator(".qi-alias").text_content()
+    # the alias and the kind of alert, never what she wrote
+    assert notes == [{"title": "つなぐ：至急ご確認ください", "body": f"{alias}・身の危険"}]
+    assert await page.evaluate("window.__tones") == tones + 2
+    # the choice of sound is remembered, and off by default for anyone else
+    await page.reload()
+    await expect(page.get_by_test_id("sound-toggle")).to_be_checked(timeout=10_000)
+    for p in (page, consulter):
+        await p.context.close()
