@@ -6,10 +6,14 @@ her. Screenshots in Japanese and English, and no axe-core violation."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from inbox.core.decisions import DeadlineChange
+from inbox.core.model import ConversationId
+from storage.sqlite.store import SqliteStore
 from tests.web.conftest import PASSWORD, Server, sign_in
 from tests.web.screens import LOCALES, assert_accessible
 
@@ -176,4 +180,51 @@ async def test_notification_and_tone_when_she_asked_for_them(
     await page.reload()
     await expect(page.get_by_test_id("sound-toggle")).to_be_checked(timeout=10_000)
     for p in (page, consulter):
+        await p.context.close()
+
+
+BREACH = {"ja": "応答目標の時間を過ぎています", "en": "Response target missed"}
+
+
+@pytest.mark.parametrize("lang", sorted(LOCALES))
+async def test_a_missed_response_target_raises_a_banner(
+    server: Server, browser: Browser, lang: str
+) -> None:
+    async with (
+        await sign_in(server.url, "boss") as boss,
+        boss.patch(
+            f"{server.url}/api/counselors/{server.ids['suzuki']}", json={"presence": "offline"}
+        ) as r,
+    ):
+        assert r.status == 200, await r.text()
+    sato = await console(browser, server, "sato", lang)
+    supervisor = await console(browser, server, "boss", lang)
+    consulter = await write(browser, server, "返事がまだ来ません")
+    item = sato.get_by_test_id("queue-item").first
+    await expect(item).to_be_visible(timeout=10_000)
+    await item.click()  # she opened it: it stays hers when the target is missed
+    await expect(sato.get_by_test_id("conv-messages")).to_contain_text("返事がまだ来ません")
+    (conv,) = [
+        int(c)
+        for c in await sato.get_by_test_id("queue-item").evaluate_all(
+            "items => items.map(i => i.dataset.conversationId)"
+        )
+    ]
+    # the deadline watcher's write, as another process would make it: the feed finds it
+    assert server.cfg.database.sqlite_path is not None
+    async with SqliteStore(server.cfg.database.sqlite_path) as store:
+        now = datetime.now(UTC)
+        change = DeadlineChange(
+            conversation_id=ConversationId(conv),
+            first_response_due=now - timedelta(minutes=1),
+            next_response_due=None,
+            alarm="breach",
+        )
+        assert await store.apply_deadlines([change], urgent_priority=100, now=now)
+    for page, who in ((sato, "counselor"), (supervisor, "supervisor")):
+        banner = page.get_by_test_id("urgent-banner")
+        await expect(banner).to_contain_text(BREACH[lang], timeout=15_000)
+        await expect(banner).to_have_attribute("data-kind", "breach")
+        await assert_accessible(page, f"console-breach-{who}-{lang}")
+    for p in (sato, supervisor, consulter):
         await p.context.close()
