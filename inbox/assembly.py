@@ -104,6 +104,8 @@ def web_settings(cfg: Config) -> WebSettings:
         timezone=cfg.routing.timezone,
         short_query_recent_messages=cfg.search.short_query_recent_messages,
         tags=cfg.desk.book(),
+        disconnect_grace_s=cfg.routing.disconnect_grace_s,
+        urgency_categories=tuple(c for c, _ in cfg.routing.urgent.keywords),
     )
 
 
@@ -148,6 +150,7 @@ class Parts:
             ("event-feed", self.feed.run()),
             ("auto-replies", self.replier.run()),
             ("deadlines", self.watcher.run()),
+            ("presence", self.services.presence.run()),
             ("listen", self.store.listen(self.other_instance)),
         ]
         if self.on_call_mailer is not None:

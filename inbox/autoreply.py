@@ -27,12 +27,15 @@ from routing.assign import ALL_BUSY, NO_COUNSELOR, NO_ELIGIBLE
 from routing.hours import ServiceHours, is_open, next_opening
 from routing.replies import (
     AFTER_HOURS,
+    SAFETY,
     AutoReply,
     ReplyTexts,
     after_hours_reply,
+    safety_reply,
     template_reply,
     waiting_line_reply,
 )
+from routing.rules import written_language
 from storage.roles import PolicyStore
 
 log = logging.getLogger(__name__)
@@ -47,6 +50,9 @@ class _Arrival:
     channel: ChannelKind
     received_at: datetime
     templates: tuple[str, ...]
+    # The first urgent category triage found in her messages, and the language she wrote it
+    # in: the safety message goes out at once, whatever the hours (routing.replies.SAFETY).
+    safety: tuple[str, str | None] | None = None
 
 
 class AutoReplier:
@@ -84,14 +90,26 @@ class AutoReplier:
             msg = item.message
             known = self._arrivals.get(answer.conversation_id)
             templates = item.labels.auto_replies
+            safety = self._safety_due(item.labels.alert, item.labels.language, msg.body)
             if known is not None:  # the earliest arrival decides "after hours"
                 known.templates += tuple(t for t in templates if t not in known.templates)
+                known.safety = known.safety or safety
                 continue
             self._arrivals[answer.conversation_id] = _Arrival(
-                msg.channel, msg.received_at, templates
+                msg.channel, msg.received_at, templates, safety
             )
         if self._arrivals:
             self._wake.set()
+
+    def _safety_due(
+        self, alert: str | None, language: str | None, body: str
+    ) -> tuple[str, str | None] | None:
+        """(category, her language) when triage marked the message urgent with a category
+        that has a safety message; her language is the rules' routing language, else the
+        language she wrote in. Only urgent messages pay for the language check."""
+        if alert is None or dict(self._texts.safety).get(alert) is None:
+            return None
+        return alert, language or written_language(body)
 
     def routed(self, snapshot: RoutingSnapshot, decisions: Sequence[Decision]) -> None:
         """After a router round: her place among those still waiting because all are busy."""
@@ -125,9 +143,9 @@ class AutoReplier:
             await self._outages.retrying("auto-replies", self.send_pending)
 
     async def recover(self) -> int:
-        """At start: queue the after-hours replies and the rules' templates that a stopped
-        process had not queued yet (it keeps them in memory after the commit); return how many
-        were queued. Those sent already are skipped by their claim."""
+        """At start: queue the after-hours replies, the rules' templates and the safety messages
+        that a stopped process had not queued yet (it keeps them in memory after the commit);
+        return how many were queued. Those sent already are skipped by their claim."""
         now = self._clock()
         found = await self._store.unreplied_arrivals(AFTER_HOURS, since=now - RECOVERY_WINDOW)
         for last in found:
@@ -141,6 +159,11 @@ class AutoReplier:
                 due.conversation_id, _Arrival(due.channel, due.received_at, ())
             )
             arrival.templates += tuple(t for t in due.templates if t not in arrival.templates)
+        for urgent in await self._store.unsent_safety(SAFETY, since=now - RECOVERY_WINDOW):
+            arrival = self._arrivals.setdefault(
+                urgent.conversation_id, _Arrival(urgent.channel, urgent.received_at, ())
+            )
+            arrival.safety = arrival.safety or self._safety_due(urgent.category, None, urgent.body)
         if found:
             log.info(
                 "conversations to check for a missed after-hours reply",
@@ -170,6 +193,7 @@ class AutoReplier:
             later = self._arrivals.get(conv_id)
             if later is not None:  # the earlier arrival decides; templates add up
                 arrival.templates += tuple(t for t in later.templates if t not in arrival.templates)
+                arrival.safety = arrival.safety or later.safety
             self._arrivals[conv_id] = arrival
         for conv_id, position in in_line.items():
             self._in_line.setdefault(conv_id, position)
@@ -188,6 +212,10 @@ class AutoReplier:
         now = self._clock()
         replies: list[tuple[ConversationId, AutoReply]] = []
         for conv_id, arrival in arrivals.items():
+            if arrival.safety is not None:  # first: what she needs most, day or night
+                found = safety_reply(self._texts, *arrival.safety)
+                if found is not None:
+                    replies.append((conv_id, found))
             reply = self._after_hours(arrival, now)
             if reply is not None:
                 replies.append((conv_id, reply))

@@ -214,6 +214,9 @@ class RoutingConfig:
     continuity_wait_s: float = field(default=120.0, metadata={"min": 0})
     # An offer the counselor has not opened after this long goes to the next counselor; 0: never.
     offer_timeout_s: float = field(default=180.0, metadata={"min": 0})
+    # A counselor whose last staff socket (console tab) closed is set away after this long, so
+    # the router passes her by; she is available again when she reconnects. 0: never.
+    disconnect_grace_s: float = field(default=120.0, metadata={"min": 0})
     # Username of the on-call supervisor (she needs the counselor role too): an urgent
     # conversation that no one on duty can take is given to her at once, day or night.
     on_call: str = ""

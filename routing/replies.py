@@ -19,6 +19,8 @@ from routing.hours import ServiceHours, is_open, next_opening
 
 AFTER_HOURS = "after_hours"
 QUEUE_ACK = "queue_ack"
+SAFETY = "safety"  # the safety message after urgent triage: one per conversation, any category
+LANGUAGES = ("ja", "en")
 _WEEKDAYS_JA = "月火水木金土日"
 
 DEFAULT_EMERGENCY = (
@@ -46,6 +48,90 @@ DEFAULT_QUEUE_ACK_DISCREET = (
     "We will reply in turn (number {position}, about {wait_en}).\n"
 )
 
+
+# --- the safety message -----------------------------------------------------------------------
+# Sent at once, day or night, when urgent triage (routing.rules) marks her message: the numbers
+# that answer when we cannot yet. Checked 2026-12 against the operators' and the government's
+# pages; check them again when you change them:
+#   よりそいホットライン 0120-279-338: 24 hours, free; the guidance offers lines for suicide
+#     prevention, DV/sexual violence and (press 2) foreign languages. https://www.since2011.net/yorisoi/
+#   いのちの電話 0120-783-556: 自殺予防いのちの電話, free, limited hours (24 hours on the 10th of
+#     every month). https://www.inochinodenwa.org/
+#   DV相談ナビ #8008 (はれれば): reaches the nearest 配偶者暴力相談支援センター in its hours, call
+#     charges apply. DV相談+ 0120-279-889 (つなぐ・はやく): 24 hours, free, also by chat and mail
+#     (https://soudanplus.jp), in 11 languages. https://www.gov-online.go.jp/cam/no_dvca/dv03/
+#   TELL Lifeline 03-5774-0992: counseling in English in Japan, limited hours (https://telljp.com;
+#     the number is from TELL's own materials as we knew them, not re-checked: check it first).
+#   110 police, 119 ambulance.
+# Discreet wording: a consulter who asked for discretion may share the phone with the person she
+# fears, and a preview on a lock screen is read first. So the discreet texts name no topic (no
+# 自殺, DV, 暴力, 死), no program and no organisation, and list only numbers that reveal nothing
+# when seen in a call log: 110/119 and よりそいホットライン's general line (it takes every kind
+# of worry, so its number says nothing about hers). The DV-specific numbers (#8008, DV相談+) are
+# left out of them on purpose: seen by her partner, they say what she is doing.
+SAFETY_SUICIDE_JA = (
+    "{program}です。メッセージを受け取りました。話してくれてありがとうございます。"
+    "あなたのことを大切に思っています。このあと相談員がお返事します。\n"
+    "待つあいだ、今すぐ誰かと話したいときは次の電話があります。\n"
+    "・よりそいホットライン 0120-279-338（24時間・無料）\n"
+    "・いのちの電話 0120-783-556（無料・受付時間に限りがあります）\n"
+    "命の危険が迫っているときは、119番（救急）・110番（警察）へ電話してください。"
+)
+SAFETY_SUICIDE_EN = (
+    "This is {program_en}. We have your message, and thank you for telling us. You matter to "
+    "us, and a counselor will answer you soon.\n"
+    "If you want to talk to someone right now:\n"
+    "- TELL Lifeline (in English) 03-5774-0992\n"
+    "- Yorisoi Hotline 0120-279-338 (24 hours, free; press 2 for other languages)\n"
+    "If your life is in danger now, call 119 (ambulance) or 110 (police)."
+)
+SAFETY_DANGER_JA = (
+    "{program}です。メッセージを受け取りました。このあと相談員がお返事します。\n"
+    "今まさに危険なときは、110番（警察）へ電話してください。けがをしているときは119番（救急）へ。\n"
+    "・DV相談+ 0120-279-889（24時間・無料、チャット・メールでも相談できます）\n"
+    "・DV相談ナビ #8008（最寄りの相談窓口につながります）\n"
+    "・よりそいホットライン 0120-279-338（24時間・無料）"
+)
+SAFETY_DANGER_EN = (
+    "This is {program_en}. We have your message, and a counselor will answer you soon.\n"
+    "If you are in danger right now, call 110 (police); if you are hurt, 119 (ambulance).\n"
+    "- DV Soudan Plus 0120-279-889 (24 hours, free; also chat and e-mail, in English and "
+    "other languages)\n"
+    "- Yorisoi Hotline 0120-279-338 (24 hours, free; press 2 for other languages)"
+)
+# One neutral text for every category: what she reads, and who may read it over her shoulder.
+SAFETY_DISCREET_JA = (
+    "メッセージを受け取りました。このあとお返事します。\n"
+    "困ったときの連絡先：0120-279-338（24時間・無料）\n"
+    "急ぎのときは 110・119 へ。"
+)
+SAFETY_DISCREET_EN = (
+    "Message received. We will reply soon.\n"
+    "Free line: 0120-279-338 (24 hours; press 2 for other languages).\n"
+    "Urgent: call 110 or 119."
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SafetyText:
+    """One urgency category's safety message, in Japanese and English, plain and discreet."""
+
+    ja: str
+    en: str
+    ja_discreet: str = SAFETY_DISCREET_JA
+    en_discreet: str = SAFETY_DISCREET_EN
+
+    def text(self, language: str, *, discreet: bool) -> str:
+        if language == "en":
+            return self.en_discreet if discreet else self.en
+        return self.ja_discreet if discreet else self.ja
+
+
+DEFAULT_SAFETY: tuple[tuple[str, SafetyText], ...] = (
+    ("suicide_risk", SafetyText(ja=SAFETY_SUICIDE_JA, en=SAFETY_SUICIDE_EN)),
+    ("immediate_danger", SafetyText(ja=SAFETY_DANGER_JA, en=SAFETY_DANGER_EN)),
+)
+
 # The placeholders each text may use; anything else is a config error, found at start-up.
 _NAMES = frozenset({"program", "program_en"})  # what the discreet texts may not use
 _AFTER_HOURS_FIELDS = _NAMES | {"next_opening_ja", "next_opening_en", "emergency"}
@@ -65,6 +151,9 @@ class ReplyTexts:
     queue_ack_discreet: str = DEFAULT_QUEUE_ACK_DISCREET
     # Named templates that routing rules send with `auto_reply = "<name>"`: (plain, discreet).
     templates: tuple[tuple[str, tuple[str, str]], ...] = ()
+    # The safety message per urgency category (routing.rules' triage); a category without one
+    # sends none.
+    safety: tuple[tuple[str, SafetyText], ...] = DEFAULT_SAFETY
 
     def template(self, name: str) -> tuple[str, str] | None:
         return dict(self.templates).get(name)
@@ -78,6 +167,20 @@ class AutoReply:
     kind: str  # after_hours, queue_ack, rule:<template name>: sent at most once per conversation
     body: str
     discreet_body: str
+
+
+def safety_reply(texts: ReplyTexts, category: str, language: str | None) -> AutoReply | None:
+    """The safety message for an urgent message of `category`, in her language ("en" when she
+    wrote English, otherwise Japanese); None when the category has none configured."""
+    found = dict(texts.safety).get(category)
+    if found is None:
+        return None
+    lang = "en" if language == "en" else "ja"
+    return AutoReply(
+        kind=SAFETY,
+        body=found.text(lang, discreet=False).format_map(texts.names()),
+        discreet_body=found.text(lang, discreet=True).format_map(_NO_NAMES),
+    )
 
 
 def opening_ja(at: datetime, tz: ZoneInfo) -> str:
@@ -206,14 +309,54 @@ def parse_replies(raw: object, where: str = "routing.replies") -> ReplyTexts:
         raise ConfigError(f"{where}: expected a table, got {type(raw).__name__}")
     values: dict[str, str] = {}
     for key, value in raw.items():
-        if key == "templates":
+        if key in ("templates", "safety"):
             continue
         if key not in _KEYS:
-            allowed = ", ".join([*_KEYS, "templates"])
+            allowed = ", ".join([*_KEYS, "templates", "safety"])
             raise ConfigError(f"{where}.{key}: unknown key; allowed: {allowed}")
         values[key] = _check_text(value, f"{where}.{key}", _KEYS[key])
     templates = _parse_templates(raw.get("templates", {}), f"{where}.templates")
-    return ReplyTexts(**values, templates=templates)
+    safety = _parse_safety(raw.get("safety", {}), f"{where}.safety")
+    return ReplyTexts(**values, templates=templates, safety=safety)
+
+
+_SAFETY_KEYS = ("ja", "en", "ja_discreet", "en_discreet")
+
+
+def _parse_safety(raw: object, where: str) -> tuple[tuple[str, SafetyText], ...]:
+    """[routing.replies.safety.<category>]: ja, en, ja_discreet, en_discreet. A default category
+    (suicide_risk, immediate_danger) takes the defaults for the keys it leaves out; another needs
+    ja and en. `enabled = false` sends none for that category. The discreet texts may not name
+    the program."""
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{where}: expected a table of urgency categories")
+    found = dict(DEFAULT_SAFETY)
+    for category, table in raw.items():
+        path = f"{where}.{category}"
+        if not isinstance(table, Mapping):
+            raise ConfigError(f"{path}: expected a table with ja, en, ja_discreet, en_discreet")
+        unknown = sorted(set(table) - {*_SAFETY_KEYS, "enabled"})
+        if unknown:
+            allowed = ", ".join([*_SAFETY_KEYS, "enabled"])
+            raise ConfigError(f"{path}.{unknown[0]}: unknown key; allowed: {allowed}")
+        enabled = table.get("enabled", True)
+        if not isinstance(enabled, bool):
+            raise ConfigError(f"{path}.enabled: expected true or false")
+        if not enabled:
+            found.pop(category, None)
+            continue
+        base = found.get(category)
+        texts: dict[str, str] = {}
+        for key in _SAFETY_KEYS:
+            names = _NAMES if key in ("ja", "en") else frozenset()
+            if key in table:
+                texts[key] = _check_text(table[key], f"{path}.{key}", names)
+            elif base is not None:
+                texts[key] = getattr(base, key)
+            elif key in ("ja", "en"):
+                raise ConfigError(f"{path}.{key}: required for a category without defaults")
+        found[category] = SafetyText(**texts)
+    return tuple(found.items())
 
 
 def _parse_templates(raw: object, where: str) -> tuple[tuple[str, tuple[str, str]], ...]:

@@ -17,8 +17,8 @@ USER_COLUMNS = (
 _U_USER_COLUMNS = ", ".join("u." + c.strip() for c in USER_COLUMNS.split(","))
 INSERT_USER = f"""
 INSERT INTO users (username, display_name, password_hash, roles, skills, languages, capacity,
-                   is_counselor, created_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                   is_counselor, created_at, presence)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 RETURNING {USER_COLUMNS}
 """
 GET_USER = f"SELECT {USER_COLUMNS} FROM users WHERE id = $1"
@@ -74,6 +74,7 @@ class Accounts:
                 user.capacity,
                 Role.COUNSELOR in user.roles,
                 now,
+                user.presence.value,
             )
             assert row is not None
             created = rows.user(row, tx.parse_time)

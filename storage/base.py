@@ -39,6 +39,7 @@ from storage.roles import (
     MailState,
     OutboxStore,
     PolicyStore,
+    PresenceStore,
 )
 
 # The schema version this code expects; each implementation has migrations 1..SCHEMA_VERSION.
@@ -268,6 +269,7 @@ class Store(
     OutboxStore,
     MailState,
     AccountStore,
+    PresenceStore,
     EventLog,
     Protocol,
 ):

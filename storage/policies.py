@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from inbox.core.decisions import LastArrival
+from inbox.core.decisions import LastArrival, UrgentArrival
 from inbox.core.errors import NotFound
 from inbox.core.model import (
     Anonymity,
@@ -69,6 +69,17 @@ DUE_RULE_REPLIES = """
 SELECT c.id, c.channel, e.at, e.data -> 'templates' FROM conversations c
 JOIN events e ON e.conversation_id = c.id AND e.kind = 'auto_reply_due'
 WHERE c.status <> 'closed' AND c.last_inbound_at >= $1
+ORDER BY e.id
+"""
+
+# The alerted messages of open conversations without the reply `kind` (the safety message): the
+# intake stores the alert with the message, the auto-replier queues it after the commit.
+UNSENT_SAFETY = """
+SELECT c.id, c.channel, m.created_at, e.data ->> 'reason', m.body FROM conversations c
+JOIN events e ON e.conversation_id = c.id AND e.kind = 'supervisors_alerted'
+JOIN messages m ON m.id = e.message_id
+WHERE c.status <> 'closed' AND c.last_inbound_at >= $2
+  AND NOT EXISTS (SELECT 1 FROM auto_replies a WHERE a.conversation_id = c.id AND a.kind = $1)
 ORDER BY e.id
 """
 
@@ -201,6 +212,20 @@ class Policies:
         found = await self._db.read(lambda tx: tx.fetch(DUE_RULE_REPLIES, since))
         parse = self._db.parse_time
         return [_arrival(r, parse, json.loads(r[3]) if r[3] else ()) for r in found]
+
+    async def unsent_safety(self, kind: str, *, since: datetime) -> list[UrgentArrival]:
+        found = await self._db.read(lambda tx: tx.fetch(UNSENT_SAFETY, kind, since))
+        parse = self._db.parse_time
+        return [
+            UrgentArrival(
+                conversation_id=ConversationId(r[0]),
+                channel=ChannelKind(r[1]),
+                received_at=parse(r[2]),
+                category=r[3] or "",
+                body=r[4],
+            )
+            for r in found
+        ]
 
     async def unreplied_arrivals(self, kind: str, *, since: datetime) -> list[LastArrival]:
         found = await self._db.read(lambda tx: tx.fetch(UNREPLIED_ARRIVALS, kind, since))

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Protocol
 
 from inbox.core.context import ConversationSummary, SearchPage, SearchQuery
-from inbox.core.decisions import AwaitingAnswer, DeadlineChange, LastArrival
+from inbox.core.decisions import AwaitingAnswer, DeadlineChange, LastArrival, UrgentArrival
 from inbox.core.model import (
     Anonymity,
     Attachment,
@@ -84,6 +84,11 @@ class PolicyStore(Protocol):
         """Open conversations that never had an automatic reply of this kind and whose
         consulter last wrote at `since` or later: the replies a stopped process may have left
         unqueued (AutoReplier.recover decides which are due)."""
+
+    async def unsent_safety(self, kind: str, *, since: datetime) -> list[UrgentArrival]:
+        """The alerted messages (supervisors_alerted events) of open conversations that never
+        had an automatic reply of this kind, whose consulter last wrote at `since` or later,
+        oldest alert first: the safety messages a stopped process may have left unqueued."""
 
     async def recent_handling_s(self, *, limit: int = 50) -> float | None:
         """Mean seconds from assignment to close over the last `limit` closed conversations."""
@@ -321,6 +326,23 @@ class MailState(Protocol):
         later entry for the same conversation wins). last_message_id and references (kept in
         their order) replace the stored ones; the stored subject stays when the new one is
         empty or blank. Raises NotFound, storing nothing, when a conversation does not exist."""
+
+
+class PresenceStore(Protocol):
+    """Whether staff are connected, and presence that follows (storage.presence)."""
+
+    async def staff_connected(self, user_id: UserId, *, now: datetime, until: datetime) -> bool:
+        """Her staff socket opened: her connection lease holds until `until`. If she was set away
+        by a disconnect (away_disconnected), she is available again: True, with a
+        counselor_updated event (reason "reconnected"); a presence she set herself stays."""
+
+    async def staff_seen(self, user_ids: Sequence[UserId], *, until: datetime) -> None:
+        """Extend these staff members' connection leases to `until`; no event."""
+
+    async def away_disconnected(self, *, now: datetime) -> list[UserId]:
+        """Every enabled, available counselor whose lease ran out before `now` becomes away,
+        marked as set by the disconnect, with a counselor_updated event each (reason
+        "disconnected"). One who never had a lease is left alone. Returns them, by id."""
 
 
 class AccountStore(Protocol):

@@ -153,6 +153,7 @@ def counselor_columns(change: CounselorUpdate) -> list[tuple[str, Any]]:
     out: list[tuple[str, Any]] = []
     if change.presence is not None:
         out.append(("presence", change.presence.value))
+        out.append(("presence_auto", False))  # her choice: a reconnect must not undo it
     if change.capacity is not None:
         out.append(("capacity", change.capacity))
     if change.channel_capacity is not None:

@@ -22,6 +22,7 @@ from storage.events import Events
 from storage.mail_state import Mail
 from storage.outbox import Outbox
 from storage.policies import Policies
+from storage.presence import Presences
 from storage.sql import Database, Dialects, Tx
 
 HAS_SCHEMA_MIGRATIONS = Dialects(
@@ -58,6 +59,7 @@ class SqlStore(
     Mail,
     Outbox,
     Policies,
+    Presences,
 ):
     """Every area's operations over `_db`, which the dialect's store sets."""
 

@@ -14,6 +14,7 @@ from inbox.core.model import (
     ConversationId,
     InboundMessage,
     NewUser,
+    Presence,
     Role,
     User,
 )
@@ -61,13 +62,17 @@ def new_user(
     *,
     roles: frozenset[Role] = frozenset({Role.COUNSELOR}),
     capacity: int = 3,
+    presence: Presence = Presence.AVAILABLE,
 ) -> NewUser:
+    """Seeded staff, on duty (available) unless told otherwise: the product's new accounts start
+    offline (NewUser's default), which the tests of account creation check."""
     return NewUser(
         username=username,
         display_name=username.title(),
         password_hash="$argon2id$not-a-real-hash",
         roles=roles,
         capacity=capacity,
+        presence=presence,
     )
 
 

@@ -3,8 +3,9 @@ her work back to the queue), pausing and resuming a channel."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from inbox.commands.writes import Commands
 from inbox.core.errors import Conflict, NotFound, StorageError
@@ -92,6 +93,27 @@ class CounselorCommands(Commands):
                     continue
                 drained.requeued.append(conv_id)
         return drained
+
+    async def connected(self, user: UserId, *, lease_s: float) -> bool:
+        """Her staff socket opened on this instance: hold her connection lease, and make her
+        available again if a disconnect had set her away (True)."""
+        now = self._clock()
+        async with self._committing() as commit:
+            return await commit.maybe(
+                self._store.staff_connected, user, now=now, until=now + timedelta(seconds=lease_s)
+            )
+
+    async def seen(self, users: Collection[UserId], *, lease_s: float) -> None:
+        """These staff members still have a socket here: extend their leases."""
+        until = self._clock() + timedelta(seconds=lease_s)
+        async with self._committing() as commit:
+            await commit(self._store.staff_seen, sorted(users), until=until)
+
+    async def away_disconnected(self) -> list[UserId]:
+        """Set away the available counselors whose last socket closed longer ago than the grace
+        period (their leases ran out), so that the router passes them by."""
+        async with self._committing() as commit:
+            return await commit.maybe(self._store.away_disconnected, now=self._clock())
 
     async def set_channel_paused(
         self, channel: ChannelKind, paused: bool, *, actor: UserId

@@ -45,6 +45,10 @@ STORE_WRITES: dict[str, frozenset[str]] = {
     "create_canned_reply": frozenset({"canned_reply_created"}),
     "update_canned_reply": frozenset({"canned_reply_updated"}),
     "delete_canned_reply": frozenset({"canned_reply_deleted"}),
+    # presence that follows her staff sockets (inbox.presence): the reason is in the event
+    "staff_connected": frozenset({"counselor_updated"}),
+    "staff_seen": frozenset(),
+    "away_disconnected": frozenset({"counselor_updated"}),
 }
 
 
@@ -60,6 +64,15 @@ class Commit:
         kinds = STORE_WRITES[op.__name__]
         result = await op(*args, **kwargs)
         self.kinds |= kinds
+        return result
+
+    async def maybe(self, op: Callable[P, Awaitable[T]], *args: P.args, **kwargs: P.kwargs) -> T:
+        """A write that often finds nothing to do (a sweep): its kinds count only when it
+        returns something true, so an idle sweep wakes nobody."""
+        kinds = STORE_WRITES[op.__name__]
+        result = await op(*args, **kwargs)
+        if result:
+            self.kinds |= kinds
         return result
 
     async def event(

@@ -78,6 +78,18 @@ class LastArrival:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class UrgentArrival:
+    """A message of an open conversation that triage marked urgent, in a conversation that never
+    had the safety message: what a stopped process may have left unsent (Store.unsent_safety)."""
+
+    conversation_id: ConversationId
+    channel: ChannelKind
+    received_at: datetime
+    category: str  # the alert: an urgency category, or "rules:..." (no safety message)
+    body: str  # read only to tell the language she wrote in; never logged
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DeadlineChange:
     """What the watcher writes back: the due times to show, and an alarm to record."""
 

@@ -304,6 +304,9 @@ class NewUser:
     skills: frozenset[str] = frozenset()
     languages: frozenset[str] = frozenset({"ja"})
     capacity: int = 3
+    # A new account is offline until she says she is available: an offer must never go to
+    # someone who has not signed in. Seeded test and benchmark staff may start available.
+    presence: Presence = Presence.OFFLINE
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

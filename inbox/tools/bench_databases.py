@@ -39,6 +39,7 @@ async def add_counselors(store: Store, capacity: int) -> None:
             password_hash="-",
             roles=frozenset({model.Role.COUNSELOR}),
             capacity=capacity,
+            presence=model.Presence.AVAILABLE,  # on duty: the benchmark routes to them
         )
         await store.create_user(user, now=utc_now())
 

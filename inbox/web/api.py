@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -73,7 +73,23 @@ async def staff_names(store: AccountStore) -> Names:
     return {u.id: u.display_name for u in await store.list_users()}
 
 
-def conversation_json(conv: Conversation, names: Names = NO_NAMES) -> dict[str, Any]:
+# Triage's default categories (routing.rules.DEFAULT_KEYWORDS), for callers without settings.
+URGENCY_CATEGORIES = ("suicide_risk", "immediate_danger")
+
+
+def urgency_of(tags: Iterable[str], categories: Sequence[str]) -> str | None:
+    """The urgency category triage gave the conversation (the first, in triage's order, among
+    its tags), or None: for the screens to word, never to show as it is."""
+    found = set(tags)
+    return next((c for c in categories if c in found), None)
+
+
+def conversation_json(
+    conv: Conversation,
+    names: Names = NO_NAMES,
+    *,
+    categories: Sequence[str] = URGENCY_CATEGORIES,
+) -> dict[str, Any]:
     def iso(value: Any) -> str | None:
         return None if value is None else value.isoformat()
 
@@ -83,6 +99,7 @@ def conversation_json(conv: Conversation, names: Names = NO_NAMES) -> dict[str, 
         "channel": conv.channel,
         "status": conv.status,
         "priority": conv.priority,
+        "urgency": urgency_of(conv.tags, categories),
         "assignee_id": conv.assignee_id,
         "assignee_name": None if conv.assignee_id is None else names.get(conv.assignee_id),
         "tags": list(conv.tags),
@@ -135,6 +152,9 @@ def message_json(msg: Message, names: Names = NO_NAMES) -> dict[str, Any]:
 # data): the live feed carries them, so that a counselor with the conversation open can be told
 # "moved to B by S" (the actor) instead of meeting an error.
 HANDOVER_KINDS = frozenset({"conversation_assigned", "conversation_requeued"})
+# Events whose reason the screens need (an alert's urgency category, why presence changed): a
+# category or a word, never text from a message. Other events' data stays out of the feed.
+_REASONED = frozenset({"supervisors_alerted", "counselor_updated"})
 
 
 def event_json(event: Event) -> dict[str, Any]:
@@ -149,6 +169,8 @@ def event_json(event: Event) -> dict[str, Any]:
     if event.kind in HANDOVER_KINDS:
         found["from_user_id"] = _staff_id(event.data.get("from_user_id"))
         found["to_user_id"] = _staff_id(event.data.get("user_id"))
+    if event.kind in _REASONED and isinstance(reason := event.data.get("reason"), str):
+        found["reason"] = reason
     return found
 
 
@@ -212,6 +234,10 @@ async def me(request: web.Request) -> web.Response:
 
 
 # ---- conversations --------------------------------------------------------------------------
+def _categories(request: web.Request) -> tuple[str, ...]:
+    return request.app[SERVICES].settings.urgency_categories
+
+
 def _statuses(raw: str) -> list[ConversationStatus]:
     try:
         return [ConversationStatus(s) for s in raw.split(",") if s]
@@ -237,7 +263,13 @@ async def list_conversations(request: web.Request) -> web.Response:
             found += await store.list_conversations(statuses=statuses, channels=[ChannelKind.PHONE])
         found = list({c.id: c for c in found}.values())
     names = await staff_names(store)
-    return web.json_response({"conversations": [conversation_json(c, names) for c in found]})
+    return web.json_response(
+        {
+            "conversations": [
+                conversation_json(c, names, categories=_categories(request)) for c in found
+            ]
+        }
+    )
 
 
 # Who works with conversations at all; admins manage accounts and see none.
@@ -274,7 +306,8 @@ async def get_conversation(request: web.Request) -> web.Response:
     names = await staff_names(services.store)
     return web.json_response(
         {
-            "conversation": conversation_json(conv, names) | history,
+            "conversation": conversation_json(conv, names, categories=_categories(request))
+            | history,
             "messages": [message_json(m, names) for m in messages],
         }
     )
@@ -329,7 +362,9 @@ async def assign(request: web.Request) -> web.Response:
         conv.id, target, actor=user.id, capacity=capacity
     )
     names = await staff_names(services.store)
-    return web.json_response({"conversation": conversation_json(updated, names)})
+    return web.json_response(
+        {"conversation": conversation_json(updated, names, categories=_categories(request))}
+    )
 
 
 @routes.post("/api/conversations/{id}/close")
@@ -343,7 +378,9 @@ async def close(request: web.Request) -> web.Response:
         conv.id, actor=user.id, outcome=outcome, note=checked_note(data.get("note"))
     )
     names = await staff_names(services.store)
-    return web.json_response({"conversation": conversation_json(closed, names)})
+    return web.json_response(
+        {"conversation": conversation_json(closed, names, categories=_categories(request))}
+    )
 
 
 # ---- users and events -----------------------------------------------------------------------

@@ -111,6 +111,8 @@ SCHEMAS: dict[str, Schema] = {
         channel=enum_of(ChannelKind),
         status=enum_of(ConversationStatus),
         priority={"type": "integer"},
+        # triage's urgency category (suicide_risk, immediate_danger, ...), or null
+        urgency=nullable(TEXT),
         assignee_id=nullable(ID),
         assignee_name=nullable({"type": "string"}),
         tags={"type": "array", "items": {"type": "string"}},
@@ -173,6 +175,9 @@ SCHEMAS: dict[str, Schema] = {
         from_user_id=nullable(ID),
         to_user_id=nullable(ID),
         data={"type": "object"},
+        # supervisors_alerted: the urgency category or rule; counselor_updated: why presence
+        # changed (reconnected, disconnected)
+        reason=TEXT,
     ),
     "Contact": obj(
         ("alias", "anonymity", "discretion"),

@@ -38,6 +38,7 @@ from inbox.logging import request_id_var
 from inbox.outbox import OutboxSender
 from inbox.outcomes import DEFAULT_OUTCOMES, Outcome
 from inbox.pipeline import Intake
+from inbox.presence import PresenceKeeper
 from inbox.privacy import DEFAULT_REVEAL_ROLES, AnonymityPolicy
 from inbox.resilience import Outages
 from inbox.router import Router
@@ -68,6 +69,10 @@ class WebSettings:
     outcomes: tuple[Outcome, ...] = DEFAULT_OUTCOMES  # what closing may choose
     timezone: ZoneInfo = TOKYO  # the program's days, for searching by date
     short_query_recent_messages: int = 20000  # how far back a one- or two-character word looks
+    disconnect_grace_s: float = 120.0  # routing.disconnect_grace_s (inbox.presence)
+    # The urgency categories of triage, in its order: a conversation's urgency is the first
+    # of them among its tags.
+    urgency_categories: tuple[str, ...] = ("suicide_risk", "immediate_danger")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -85,11 +90,17 @@ class Services:
     sign_in: SignInGuard = field(default_factory=SignInGuard)  # hashing slots, failure counts
     # Every write on staff's behalf, waking the router, outbox and sockets as its events say.
     commands: StaffCommands = field(init=False)
+    # This instance's staff sockets and the presence that follows them (run as a worker).
+    presence: PresenceKeeper = field(init=False)
 
     def __post_init__(self) -> None:
         signals = Signals(router=self.router.wake, outbox=self.outbox.wake, feed=self.on_event)
         commands = StaffCommands.build(self.store, clock=self.clock, signals=signals)
         object.__setattr__(self, "commands", commands)  # frozen: set once, here
+        keeper = PresenceKeeper(
+            commands.counselors, grace_s=self.settings.disconnect_grace_s, outages=self.outages
+        )
+        object.__setattr__(self, "presence", keeper)
 
 
 SERVICES = web.AppKey("services", Services)

@@ -272,6 +272,7 @@ async def _chat_frame(request: web.Request, key: str, frame: dict[str, Any]) -> 
 async def staff_socket(request: web.Request) -> web.WebSocketResponse:
     check_origin(request)
     user = await require(request, Role.COUNSELOR, Role.SUPERVISOR, Role.PHONE_STAFF)
+    services = request.app[SERVICES]
     live = request.app[LIVE]
     ws = _socket(request)
     await ws.prepare(request)
@@ -279,6 +280,12 @@ async def staff_socket(request: web.Request) -> web.WebSocketResponse:
     async def on_frame(sub: Subscriber, data: str) -> None:
         await live.frame(sub, user, data)
 
-    hub = request.app[SERVICES].staff_hub
-    await _serve(hub, STAFF, ws, request, on_frame, owner=user.id, on_gone=live.gone)
+    # Her presence follows her sockets (inbox.presence): back, an away the disconnect set ends.
+    await services.presence.opened(user.id)
+    try:
+        await _serve(
+            services.staff_hub, STAFF, ws, request, on_frame, owner=user.id, on_gone=live.gone
+        )
+    finally:
+        await services.presence.closed(user.id)
     return ws

@@ -237,7 +237,15 @@ CREATE TABLE canned_replies (
 );
 """
     + canned_replies_sql("strftime('%Y-%m-%dT%H:%M:%f000+00:00', 'now')"),
-    8: "SELECT 1;",
+    8: """
+-- Presence that tells the truth: a counselor whose last staff socket closed is set away after a
+-- grace period (inbox.presence). connected_until is the lease the instances holding her sockets
+-- keep extending (NULL: she never had one, so nothing is decided for her); presence_auto says
+-- the away was set by the disconnect, so that her return makes her available again, while an
+-- away she chose stays.
+ALTER TABLE users ADD COLUMN connected_until TEXT;
+ALTER TABLE users ADD COLUMN presence_auto INTEGER NOT NULL DEFAULT 0;
+""",
     9: """
 -- Read state of web chat: the latest outbound message her page showed her (the chat tells
 -- the server while the page is visible); staff see their replies marked read up to it.

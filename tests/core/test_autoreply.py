@@ -183,3 +183,70 @@ async def test_a_failed_pass_keeps_what_was_due_for_the_next(
     assert await r.send_pending() == 1
     (ack,) = await outbound(store, second)
     assert "1番目" in ack.body
+
+
+def urgent(
+    item: StoredInbound, received_at: datetime, body: str, category: str = "suicide_risk"
+) -> tuple[KeyedInbound, StoredInbound]:
+    keyed = inbound("x", channel=ChannelKind.LINE, received_at=received_at, body=body)
+    labels = IntakeLabels(priority=100, alert=category, tags=frozenset({"urgent", category}))
+    return dataclasses.replace(keyed, labels=labels), item
+
+
+async def test_safety_message_at_once_also_after_hours_and_before_the_after_hours_reply(
+    store: Store,
+) -> None:
+    s = await store_line(store, "U1", FRIDAY_NIGHT)
+    r = replier(store, FRIDAY_NIGHT)
+    r.stored([urgent(s, FRIDAY_NIGHT, "もう死にたい")])
+    assert await r.send_pending() == 2
+    safety, after_hours = await outbound(store, s)
+    assert safety.body.startswith("つなぐ相談です。") and "0120-279-338" in safety.body
+    assert "受付時間外" in after_hours.body
+    # Later urgent messages, another category, a restart: one safety message per conversation.
+    r.stored([urgent(s, FRIDAY_NIGHT, "殴られた", "immediate_danger")])
+    assert await r.send_pending() == 0
+    restarted = replier(store, FRIDAY_NIGHT)
+    restarted.stored([urgent(s, FRIDAY_NIGHT, "死にたい")])
+    assert await restarted.send_pending() == 0
+    assert len(await outbound(store, s)) == 2
+    # through the outbox like any reply, the safety message first
+    claimed = await store.claim_outbox(now=at(10**6), limit=10, lease_s=30)
+    assert [c.message.message_id for c in claimed] == [safety.id, after_hours.id]
+
+
+async def test_safety_message_is_neutral_under_discretion_and_english_for_english(
+    store: Store,
+) -> None:
+    sato = await store.create_user(new_user("sato"), now=at(0))
+    quiet = await store_line(store, "U1", TUESDAY_10)
+    await store.set_discretion(quiet.conversation_id, True, actor_id=sato.id, now=at(1))
+    english = await store_line(store, "U2", TUESDAY_10)
+    plain = await store_line(store, "U3", TUESDAY_10)
+    r = replier(store, TUESDAY_10)
+    r.stored(
+        [
+            urgent(quiet, TUESDAY_10, "死にたい"),
+            urgent(english, TUESDAY_10, "I want to die", "suicide_risk"),
+            pair(plain, TUESDAY_10, alert="rules:night"),  # an alert with no safety message
+        ]
+    )
+    assert await r.send_pending() == 2
+    (neutral,) = await outbound(store, quiet)
+    assert "困ったときの連絡先" in neutral.body and "0120-279-338" in neutral.body
+    assert "いのち" not in neutral.body and "つなぐ" not in neutral.body
+    (en,) = await outbound(store, english)
+    assert en.body.startswith("This is the consultation service.") and "119" in en.body
+    assert await outbound(store, plain) == []
+
+
+async def test_recover_sends_the_safety_message_a_stopped_process_left(store: Store) -> None:
+    # Stored with its alert, then the process died before its auto-replier's pass.
+    item = inbound("U1", channel=ChannelKind.LINE, received_at=TUESDAY_10, body="I want to die")
+    labels = IntakeLabels(priority=100, alert="suicide_risk", tags=frozenset({"urgent"}))
+    (s,) = await store.save_inbound_batch([dataclasses.replace(item, labels=labels)])
+    restarted = replier(store, TUESDAY_10 + timedelta(minutes=1))
+    assert await restarted.recover() == 1
+    (reply,) = await outbound(store, s)
+    assert reply.body.startswith("This is the consultation service.")  # her language, again
+    assert await replier(store, TUESDAY_10 + timedelta(minutes=2)).recover() == 0

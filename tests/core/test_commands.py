@@ -118,6 +118,14 @@ async def test_every_command_wakes_whoever_its_events_concern(store: Store) -> N
         lambda: counselors.drain(
             sato.id, actor=boss.id, presence=Presence.OFFLINE, keep=False, note=None
         ),
+        # presence that follows her sockets: a lease that ran out, away, back again
+        lambda: counselors.update(
+            sato.id, CounselorUpdate(presence=Presence.AVAILABLE), actor=sato.id
+        ),
+        lambda: counselors.connected(sato.id, lease_s=-1),
+        lambda: counselors.away_disconnected(),
+        lambda: counselors.connected(sato.id, lease_s=60),
+        lambda: counselors.seen([sato.id], lease_s=60),
         lambda: desk.move([conv, ConversationId(999)], sato.id, actor=boss.id, note="よろしく"),
         lambda: counselors.set_channel_paused(ChannelKind.WEBCHAT, True, actor=boss.id),
         lambda: counselors.set_channel_paused(ChannelKind.WEBCHAT, False, actor=boss.id),

@@ -14,6 +14,9 @@ from pathlib import Path
 
 import aiohttp
 
+from inbox.config import load_config
+from inbox.core.model import Presence
+from storage.sqlite.store import SqliteStore
 from tests.web.conftest import PASSWORD
 
 TSUNAGU = [sys.executable, "-m", "inbox"]
@@ -143,3 +146,13 @@ async def test_serve_hold_a_conversation_and_drain_on_sigterm(tmp_path: Path) ->
     actions = [json.loads(line).get("action") for line in log.splitlines() if line.startswith("{")]
     assert actions.index("shutdown_started") < actions.index("shutdown_complete")
     assert "E2E-BODY-MARKER" not in log
+
+
+async def test_a_counselor_added_on_the_command_line_starts_offline(tmp_path: Path) -> None:
+    done = add_user(tmp_path, "sato", "counselor")
+    assert done.returncode == 0, done.stderr
+    cfg = load_config(None, env={"TSUNAGU_DATA_DIR": str(tmp_path / "tsunagu-data")})
+    assert cfg.database.sqlite_path is not None
+    async with SqliteStore(cfg.database.sqlite_path) as store:
+        (sato,) = await store.list_users()
+    assert sato.presence is Presence.OFFLINE  # no offer before she says she is available

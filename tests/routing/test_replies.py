@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -11,16 +12,19 @@ from routing.hours import TOKYO, parse_service_hours
 from routing.replies import (
     AFTER_HOURS,
     QUEUE_ACK,
+    SAFETY,
     ReplyTexts,
     after_hours_reply,
     opening_en,
     opening_ja,
     parse_replies,
     queue_ack_reply,
+    safety_reply,
     template_reply,
     wait_estimate,
 )
 
+_JAPANESE = re.compile("[\u3040-\u30ff\u4e00-\u9fff]")
 LINE = parse_service_hours({"weekdays": ["09:00-17:30"]}, "routing.hours.line")
 TEXTS = ReplyTexts(program="つなぐ市こころの相談", program_en="Tsunagu City Counseling")
 
@@ -138,3 +142,87 @@ def test_example_config_shows_the_defaults() -> None:
     example = Path(__file__).parents[2] / "config.example.toml"
     with example.open("rb") as fh:
         assert parse_replies(tomllib.load(fh)["routing"]["replies"]) == ReplyTexts()
+
+
+# --- the safety message after urgent triage -----------------------------------------------------
+
+
+def test_safety_message_for_suicide_risk_names_the_24_hour_lines_in_japanese() -> None:
+    reply = safety_reply(TEXTS, "suicide_risk", "ja")
+    assert reply is not None and reply.kind == SAFETY
+    assert reply.body.startswith("つなぐ市こころの相談です。")
+    assert "よりそいホットライン 0120-279-338（24時間・無料）" in reply.body
+    assert "いのちの電話 0120-783-556" in reply.body
+    assert "119番" in reply.body and "110番" in reply.body
+    assert "This is" not in reply.body  # her language only
+
+
+def test_safety_message_for_danger_gives_the_dv_lines_and_the_police_first() -> None:
+    reply = safety_reply(TEXTS, "immediate_danger", None)  # no language known: Japanese
+    assert reply is not None
+    assert reply.body.index("110番") < reply.body.index("0120-279-889")
+    assert "DV相談+ 0120-279-889（24時間・無料" in reply.body and "#8008" in reply.body
+
+
+def test_safety_message_in_english_when_she_wrote_english() -> None:
+    reply = safety_reply(TEXTS, "suicide_risk", "en")
+    assert reply is not None
+    assert reply.body.startswith("This is Tsunagu City Counseling.")
+    assert "0120-279-338" in reply.body and "119" in reply.body
+    assert not _JAPANESE.search(reply.body)
+    danger = safety_reply(TEXTS, "immediate_danger", "en")
+    assert danger is not None and "0120-279-889" in danger.body
+
+
+@pytest.mark.parametrize("category", ["suicide_risk", "immediate_danger"])
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_discreet_safety_message_names_no_topic_program_or_dv_line(
+    category: str, language: str
+) -> None:
+    reply = safety_reply(TEXTS, category, language)
+    assert reply is not None
+    text = reply.discreet_body
+    assert "0120-279-338" in text and "110" in text and "119" in text
+    for word in ("自殺", "死", "DV", "暴力", "いのち", "相談", "つなぐ", "Tsunagu", "suicide"):
+        assert word not in text, word
+    assert "0120-279-889" not in text and "#8008" not in text  # DV lines: in a call log, telling
+
+
+def test_a_category_without_a_safety_message_sends_none() -> None:
+    assert safety_reply(TEXTS, "rules:night", "ja") is None
+    assert safety_reply(TEXTS, "other", "ja") is None
+
+
+def test_safety_texts_from_config() -> None:
+    texts = parse_replies(
+        {
+            "program": "つなぐ",
+            "safety": {
+                "suicide_risk": {"ja": "{program}です。0120-000-000へ。"},
+                "immediate_danger": {"enabled": False},
+                "self_harm": {"ja": "自傷", "en": "self-harm", "ja_discreet": "連絡先"},
+            },
+        }
+    )
+    suicide = safety_reply(texts, "suicide_risk", "ja")
+    assert suicide is not None and suicide.body == "つなぐです。0120-000-000へ。"
+    english = safety_reply(texts, "suicide_risk", "en")
+    assert english is not None and "Yorisoi" in english.body  # the default English stays
+    assert safety_reply(texts, "immediate_danger", "ja") is None
+    own = safety_reply(texts, "self_harm", "ja")
+    assert own is not None and own.body == "自傷" and own.discreet_body == "連絡先"
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"suicide_risk": {"ja_discreet": "{program}"}}, "unknown placeholder {program}"),
+        ({"suicide_risk": {"jp": "x"}}, "suicide_risk.jp: unknown key"),
+        ({"self_harm": {"ja": "x"}}, "self_harm.en: required"),
+        ({"suicide_risk": "x"}, "expected a table"),
+        ({"suicide_risk": {"enabled": "no"}}, "enabled: expected true or false"),
+    ],
+)
+def test_bad_safety_config_is_refused(raw: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        parse_replies({"safety": raw})

@@ -14,6 +14,7 @@ import { clearMessages, renderMessages } from "./messages.js";
 import { askToClose, outcomeLabel } from "./closing.js";
 import { returningText, loadTimeline } from "./timeline.js";
 import { renderTags } from "./tags.js";
+import { isUrgent, urgencyBadge } from "./urgency.js";
 
 /** @typedef {import("./types.js").Conversation} Conversation */
 
@@ -145,7 +146,8 @@ export function renderConversationHead() {
     el("span", `cm-status status-${c.status}`, label("status", c.status)),
     el("span", "cm-assignee", `${t("conv.assignee")}: ${assigneeText(c)}`),
   ];
-  if (Number(c.priority) > 0) parts.push(el("span", "badge badge-priority", t("queue.priority")));
+  if (isUrgent(c)) parts.push(urgencyBadge(c));
+  else if (Number(c.priority) > 0) parts.push(el("span", "badge badge-priority", t("queue.priority")));
   const returning = returningText(c);
   if (returning) parts.push(el("span", "badge badge-returning", returning));
   const created = el("span", "cm-created", `${t("conv.created")}: ${formatTime(c.created_at)}`);

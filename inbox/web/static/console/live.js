@@ -12,6 +12,7 @@ import { refreshQueue } from "./queue.js";
 import { refreshOpen } from "./conversation.js";
 import { refreshDesk } from "./desk.js";
 import { cannedChanged } from "./canned_editor.js";
+import { noteEvents } from "./urgency.js";
 
 /** @typedef {import("./types.js").FeedEvent} FeedEvent */
 
@@ -45,6 +46,7 @@ export function sendLive(frame) {
 function onFrame(msg) {
   if (msg) for (const fn of frameListeners) fn(msg);
   if (!msg || msg.type !== "events" || !Array.isArray(msg.events)) return;
+  noteEvents(msg.events); // banners are decided once the queue below is fetched
   refreshQueue();
   if (state.openId !== null && msg.events.some(concernsOpen)) refreshOpen();
   // --- desk: her load may have changed; a canned reply may have

@@ -33,6 +33,7 @@ import { bindTags, renderTags } from "./tags.js";
 import { bindPicker, renderPicker, resetPicker } from "./canned.js";
 import { bindEditor, renderEditor, resetEditor } from "./canned_editor.js";
 import { bindTogether, loadStaffNames, renderTogether, resetTogether } from "./together.js";
+import { bindUrgency, renderBanners, resetUrgency } from "./urgency.js";
 
 /** @param {import("./types.js").User} user */
 async function signedIn(user) {
@@ -40,6 +41,7 @@ async function signedIn(user) {
   els.loginView.hidden = true;
   els.appView.hidden = false;
   showSignedIn(true);
+  els.alertControls.hidden = false;
   renderUser();
   hideToast();
   clearInterval(state.tickTimer);
@@ -58,6 +60,8 @@ function resetApp() {
   stopLive();
   clearInterval(state.tickTimer);
   state.me = null;
+  els.alertControls.hidden = true;
+  resetUrgency();
   resetQueue();
   resetConversation();
   resetComposer();
@@ -102,6 +106,7 @@ async function init() {
     renderPicker();
     renderEditor();
     renderTogether();
+    renderBanners();
   });
   onSessionEnd((infoKey) => {
     resetApp();
@@ -112,6 +117,7 @@ async function init() {
   els.signout.addEventListener("click", signOut);
   els.toastClose.addEventListener("click", hideToast);
   bindQueue((id) => openConversation(id));
+  bindUrgency((id) => openConversation(id));
   bindConversation();
   bindComposer();
   bindSearch((id) => openConversation(id));

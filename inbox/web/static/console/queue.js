@@ -6,6 +6,7 @@ import { el, coalesced } from "../lib/dom.js";
 import { state, els, isMine } from "./state.js";
 import { call } from "./session.js";
 import { isSystemTag, tagText } from "./labels.js";
+import { isUrgent, queueLoaded, renderTitle, shownTags, urgencyBadge, urgentFirst } from "./urgency.js";
 
 const QUEUE_STATUSES = "queued,assigned,waiting";
 
@@ -15,6 +16,7 @@ export async function loadQueue() {
   if (!data || !state.me) return;
   state.conversations = Array.isArray(data.conversations) ? data.conversations : [];
   renderQueue();
+  queueLoaded();
 }
 
 /** Reload the queue soon, once for a burst of calls. */
@@ -31,7 +33,7 @@ export function renderQueue() {
   if (!state.me) return;
   const active = document.activeElement;
   const focusedId = active instanceof HTMLElement ? active.dataset.conversationId : undefined;
-  const list = filteredConversations();
+  const list = urgentFirst(filteredConversations());
   const now = Date.now();
   const frag = document.createDocumentFragment();
   for (const c of list) {
@@ -43,10 +45,12 @@ export function renderQueue() {
     btn.dataset.status = c.status;
     if (String(c.id) === String(state.openId)) btn.setAttribute("aria-current", "true");
     if (isMine(c)) btn.classList.add("is-mine");
+    if (isUrgent(c)) btn.classList.add("is-urgent");
 
     const top = el("span", "qi-top");
     top.append(el("span", "qi-alias", c.contact_alias || `#${c.id}`));
-    if (Number(c.priority) > 0) top.append(el("span", "badge badge-priority", t("queue.priority")));
+    if (isUrgent(c)) top.append(urgencyBadge(c));
+    else if (Number(c.priority) > 0) top.append(el("span", "badge badge-priority", t("queue.priority")));
     if (isMine(c)) top.append(el("span", "badge badge-mine", t("queue.mine")));
 
     const mid = el("span", "qi-mid");
@@ -63,7 +67,7 @@ export function renderQueue() {
     bottom.append(wait);
 
     btn.append(top, mid, bottom);
-    const tags = Array.isArray(c.tags) ? c.tags : [];
+    const tags = shownTags(c);
     if (tags.length) {
       const tagRow = el("span", "qi-tags");
       for (const tag of tags) tagRow.append(el("span", isSystemTag(tag) ? "tag tag-system" : "tag", tagText(tag)));
@@ -75,6 +79,7 @@ export function renderQueue() {
   els.queue.replaceChildren(frag);
   els.queueEmpty.hidden = list.length > 0;
   els.queueCount.textContent = state.conversations.length ? `(${state.conversations.length})` : "";
+  renderTitle();
   if (focusedId !== undefined) {
     const again = queueItem(focusedId);
     if (again) again.focus();

@@ -19,6 +19,7 @@
  * @property {number | string | null} [assignee_id]
  * @property {string | null} [assignee_name] the assignee's display name
  * @property {number} [priority]
+ * @property {string | null} [urgency] triage's category (suicide_risk, ...), to be worded
  * @property {string[]} [tags]
  * @property {string | null} [last_inbound_at]
  * @property {string | null} [created_at]
@@ -55,6 +56,7 @@
  * @property {number | null} [actor_id]
  * @property {number | null} [from_user_id] conversation_assigned / _requeued: whose it was
  * @property {number | null} [to_user_id] conversation_assigned: whose it became
+ * @property {string} [reason] an alert's urgency category; why presence changed
  */
 
 // --- context: timeline, search and closing (GET /api/conversations/{id}, .../timeline, /api/search)
