@@ -1,7 +1,7 @@
 """The permission matrix (README, Roles): each role against each guarded call, on the server.
 
-Admins manage accounts and read the event log, nothing else; counselors note only their own
-conversations; phone staff see and note phone conversations only."""
+Admins manage accounts, edit the canned replies and read the event log, nothing else; counselors
+note only their own conversations; phone staff see and note phone conversations only."""
 
 from __future__ import annotations
 

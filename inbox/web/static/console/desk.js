@@ -84,6 +84,21 @@ export async function loadDesk() {
 /** Refresh soon, once for a burst of events. */
 export const refreshDesk = coalesced(loadDesk, 300, 2000);
 
+// The kinds of events after which her load or presence may differ (the feed does not say whose).
+const DESK_KINDS = new Set([
+  "conversation_assigned",
+  "conversation_closed",
+  "conversation_requeued",
+  "offer_lapsed",
+  "deadline_breached",
+  "counselor_updated",
+]);
+
+/** Whether a frame's events may change what the top bar shows. @param {{kind?: string}[]} events */
+export function concernsDesk(events) {
+  return events.some((e) => DESK_KINDS.has(String(e.kind)));
+}
+
 async function onPresenceChange() {
   if (!state.me) return;
   const wanted = parts.presence.value;

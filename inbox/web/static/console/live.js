@@ -10,7 +10,7 @@ import { setConn } from "./header.js";
 import { endSession } from "./session.js";
 import { refreshQueue } from "./queue.js";
 import { refreshOpen } from "./conversation.js";
-import { refreshDesk } from "./desk.js";
+import { concernsDesk, refreshDesk } from "./desk.js";
 import { cannedChanged } from "./canned_editor.js";
 import { noteEvents } from "./urgency.js";
 
@@ -50,7 +50,7 @@ function onFrame(msg) {
   refreshQueue();
   if (state.openId !== null && msg.events.some(concernsOpen)) refreshOpen();
   // --- desk: her load may have changed; a canned reply may have
-  refreshDesk();
+  if (concernsDesk(msg.events)) refreshDesk();
   if (msg.events.some((/** @type {FeedEvent} */ e) => String(e.kind).startsWith("canned_reply_"))) cannedChanged();
 }
 
