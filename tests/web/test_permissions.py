@@ -43,7 +43,6 @@ MATRIX: list[tuple[str, str, object, tuple[int, int, int, int]]] = [
     ("GET /api/events", "", None, (403, 200, 403, 200)),
     ("GET /api/conversations/{S}/timeline", "", None, (200, 200, 404, 403)),
     ("GET /api/conversations/{Z}/timeline", "", None, (404, 200, 404, 403)),
-    ("GET /api/conversations/{P}/timeline", "", None, (200, 200, 200, 403)),
     ("GET /api/search?q=こんにちは", "", None, (200, 200, 200, 403)),
     ("GET /api/outcomes", "", None, (200, 200, 200, 403)),
     (
