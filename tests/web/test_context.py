@@ -221,4 +221,10 @@ async def test_phone_staff_search_phone_conversations_only(
         assert [r["id"] for r in found["results"]] == [phone]
         status, found = await call(staff, "GET", f"{site.url}/api/search?channel=webchat")
         assert (status, found["results"]) == (200, [])
+        status, timeline = await call(
+            staff, "GET", f"{site.url}/api/conversations/{phone}/timeline"
+        )
+        assert (status, [c["id"] for c in timeline["conversations"]]) == (200, [phone])
+        status, _ = await call(staff, "GET", f"{site.url}/api/conversations/{web}/timeline")
+        assert status == 404
     assert web != phone
