@@ -119,6 +119,7 @@ ERROR_CODES: dict[str, str] = {
     "forbidden": "the role does not allow this",
     "not_found": "no such thing, or not visible to you",
     "conflict": "the state changed meanwhile, or the key is taken",
+    "reply_collision": "another staff member replied after the last message you saw; `authors`",
     "busy": "the intake or the sign-in is busy; retry after Retry-After seconds",
     "database": "the database is unavailable; retry after Retry-After seconds",
 }
