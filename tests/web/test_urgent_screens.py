@@ -19,7 +19,7 @@ from tests.web.screens import LOCALES, assert_accessible
 
 WORDS = {
     "ja": {"badge": "緊急：自殺の危険", "alert": "緊急のメッセージ（自殺の危険）"},
-    "en": {"badge": "Urgent: Risk of suicide", "alert": "Urgent message (Risk of suicide)"},
+    "en": {"badge": "Urgent: Suicide risk", "alert": "Urgent message (Suicide risk)"},
 }
 TITLE = {"ja": "つなぐ 相談員コンソール", "en": "Tsunagu counselor console"}
 
@@ -170,11 +170,11 @@ async def test_notification_and_tone_when_she_asked_for_them(
     assert tones == 2  # she hears what she turned on: two short tones
     consulter = await write(browser, server, "助けて、殴られた")
     await expect(page.get_by_test_id("urgent-banner")).to_have_count(1, timeout=10_000)
-    await expect(page.get_by_test_id("urgent-banner")).to_contain_text("身の危険")
+    await expect(page.get_by_test_id("urgent-banner")).to_contain_text("差し迫った危険")
     notes = await page.evaluate("window.__notes")
     alias = await page.get_by_test_id("queue-item").first.locator(".qi-alias").text_content()
     # the alias and the kind of alert, never what she wrote
-    assert notes == [{"title": "つなぐ：至急ご確認ください", "body": f"{alias}・身の危険"}]
+    assert notes == [{"title": "つなぐ：至急ご確認ください", "body": f"{alias}・差し迫った危険"}]
     assert await page.evaluate("window.__tones") == tones + 2
     # the choice of sound is remembered, and off by default for anyone else
     await page.reload()

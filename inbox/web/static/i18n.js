@@ -285,8 +285,6 @@ export const STRINGS = {
     "live.readOnly": "この画面では、もう返信できません。",
     "live.someone": "スタッフ",
     // --- safety: urgency the console shows and sounds
-    "urgency.suicide_risk": "自殺の危険",
-    "urgency.immediate_danger": "身の危険",
     "urgency.rules": "要確認",
     "urgency.generic": "緊急",
     "urgency.badge": "緊急：{category}",
@@ -577,8 +575,6 @@ export const STRINGS = {
     "live.readOnly": "You can no longer reply here.",
     "live.someone": "a staff member",
     // --- safety: urgency the console shows and sounds
-    "urgency.suicide_risk": "Risk of suicide",
-    "urgency.immediate_danger": "In danger",
     "urgency.rules": "Needs a look",
     "urgency.generic": "Urgent",
     "urgency.badge": "Urgent: {category}",

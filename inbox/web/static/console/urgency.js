@@ -10,6 +10,7 @@
 // are, so a banner is decided against it: a counselor hears only of her own conversations.
 // A notification carries the consulter's alias and the kind of alert, never a message's text.
 
+import { isSystemTag, tagText } from "./labels.js";
 import { t } from "../i18n.js";
 import { el } from "../lib/dom.js";
 import { state, els, isMine } from "./state.js";
@@ -44,13 +45,16 @@ function supervises() {
   return roles.includes("supervisor");
 }
 
-/** The urgency category in words ("自殺の危険" / "Risk of suicide"); rules' alerts in general words. @param {string | null | undefined} reason */
+/**
+ * The urgency category in words ("自殺の危険" / "Suicide risk"), from the same labels the tags
+ * are shown with (GET /api/labels, so a program's own categories have their words too); rules'
+ * alerts and an unlabelled category in general words.
+ * @param {string | null | undefined} reason
+ */
 export function urgencyText(reason) {
   if (!reason) return t("urgency.generic");
   if (reason.startsWith("rules:")) return t("urgency.rules");
-  const key = `urgency.${reason}`;
-  const found = t(key);
-  return found === key ? t("urgency.generic") : found;
+  return isSystemTag(reason) ? tagText(reason) : t("urgency.generic");
 }
 
 /** Whether a conversation is urgent (triage gave it a category). @param {Conversation} c */
