@@ -160,8 +160,9 @@ def _text_statement(
         source = "messages m"
         s.where.append(f"m.body {like} {pattern} ESCAPE '\\'")
         order = "m.id"
-    if scope is not None:
-        s.where.append(scope.format(recent=s.arg(q.recent_messages)))
+    if scope is not None:  # only a scope that names {recent} takes it as an argument
+        recent = s.arg(q.recent_messages) if "{recent}" in scope else ""
+        s.where.append(scope.format(recent=recent))
     if q.before is not None:
         s.where.append(f"{order} < {s.arg(q.before)}")
     s.conversation_filters(q)
