@@ -29,6 +29,7 @@ from inbox.pipeline import Intake, Stored
 from inbox.resilience import Outages
 from inbox.router import Router
 from inbox.throttle import SignInGuard
+from inbox.web.chat_news import ChatNews
 from inbox.web.hub import Hub
 from inbox.web.server import Services, WebSettings
 from routing.assign import RoutingPolicy
@@ -97,8 +98,8 @@ def web_settings(cfg: Config) -> WebSettings:
         webchat_enabled=cfg.webchat.enabled,
         anonymity=cfg.privacy.anonymity,
         reveal_roles=cfg.privacy.reveal_roles,
-        replies=cfg.routing.replies,
         webchat=cfg.webchat,
+        webchat_hours=cfg.routing.hours_for(ChannelKind.WEBCHAT),
     )
 
 
@@ -173,7 +174,9 @@ async def assemble(
         channels[ChannelKind.MAIL] = MailChannel(mail_settings, store)
     # The workers wait out a database outage with this backoff; /readyz reads who waits.
     outages = Outages(max_delay_s=cfg.database.connect_backoff_max_s)
-    feed = EventFeed(store, staff_hub, outages=outages)
+    feed = EventFeed(
+        store, staff_hub, outages=outages, published=ChatNews(store, chat_hub).published
+    )
 
     # These two run only once everything is built; by then `outbox` and `router` exist.
     def replies_queued() -> None:

@@ -39,7 +39,7 @@ from inbox.resilience import Outages
 from inbox.router import Router
 from inbox.throttle import SignInGuard
 from inbox.web.hub import Hub
-from routing.replies import ReplyTexts
+from routing.hours import ALWAYS_OPEN, ServiceHours
 from storage.base import Store
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ class WebSettings:
     heartbeat_s: float
     webchat_enabled: bool
     anonymity: AnonymityPolicy = field(default_factory=AnonymityPolicy)
-    replies: ReplyTexts = field(default_factory=ReplyTexts)  # for the queue status answer
+    webchat_hours: ServiceHours = ALWAYS_OPEN  # shown in her chat; she is told before writing
     reveal_roles: frozenset[Role] = DEFAULT_REVEAL_ROLES
     webchat: WebchatConfig = field(default_factory=WebchatConfig)  # the chat socket's limits
 

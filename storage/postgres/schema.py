@@ -220,6 +220,17 @@ ALTER TABLE attachments ALTER COLUMN content SET STORAGE EXTERNAL;
 ALTER TABLE events ADD COLUMN tx xid8 NOT NULL DEFAULT pg_current_xact_id();
 CREATE INDEX events_tx ON events (tx, id);
 """,
+    10: """
+-- The language her chat is set to (web chat: "ja" or "en"), by address, known from before her
+-- first message stores a contact: automatic replies go to her in that language only.
+CREATE TABLE consulter_languages (
+    channel       text NOT NULL,
+    identity_hash text NOT NULL,
+    language      text NOT NULL,
+    updated_at    timestamptz NOT NULL,
+    PRIMARY KEY (channel, identity_hash)
+);
+""",
 }
 
 # Any constant works as long as every process uses the same one; advisory locks are per database.
@@ -245,9 +256,9 @@ async def migrate_one(conn: Any) -> int | None:
         current = int(await conn.fetchval(CURRENT_VERSION))
         if current > SCHEMA_VERSION:
             raise schema_too_new(current)
-        if current == SCHEMA_VERSION:
+        version = min((v for v in MIGRATIONS if current < v <= SCHEMA_VERSION), default=None)
+        if version is None:
             return None
-        version = current + 1
         # no arguments: the simple protocol runs scripts; an index over a large table may take
         # far longer than database.command_timeout_s allows a statement
         await conn.execute(MIGRATIONS[version], timeout=MIGRATION_TIMEOUT_S)

@@ -187,4 +187,15 @@ CREATE TABLE attachments (
 -- Nothing to change: PostgreSQL's events gained the writing transaction (its version 5) for the
 -- live feed; SQLite has one writer, so id order is commit order. Both stores keep one version.
 """,
+    10: """
+-- The language her chat is set to (web chat: "ja" or "en"), by address, known from before her
+-- first message stores a contact: automatic replies go to her in that language only.
+CREATE TABLE consulter_languages (
+    channel       TEXT NOT NULL,
+    identity_hash TEXT NOT NULL,
+    language      TEXT NOT NULL,
+    updated_at    TEXT NOT NULL,
+    PRIMARY KEY (channel, identity_hash)
+);
+""",
 }

@@ -56,7 +56,7 @@ class SqliteStore(SqlStore):
             current = int(await tx.fetchval(CURRENT_VERSION))
             if current > SCHEMA_VERSION:
                 raise schema_too_new(current)
-            applied = list(range(current + 1, SCHEMA_VERSION + 1))
+            applied = [v for v in sorted(MIGRATIONS) if current < v <= SCHEMA_VERSION]
             for version in applied:
                 for statement in MIGRATIONS[version].split(";\n"):
                     if statement.strip():
