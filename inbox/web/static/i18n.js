@@ -1,9 +1,13 @@
+// @ts-check
 // Tsunagu Inbox — strings and small helpers shared by every page.
 // Japanese first; English available. All user-visible text lives here.
 
 const LANG_KEY = "tsunagu.lang";
 const TIME_ZONE = "Asia/Tokyo";
 
+/** @typedef {"ja" | "en"} Lang */
+
+/** @type {Record<Lang, Record<string, string>>} */
 export const STRINGS = {
   ja: {
     "lang.toggle": "English",
@@ -297,6 +301,7 @@ export const STRINGS = {
   },
 };
 
+/** @param {string} key */
 function storageGet(key) {
   try {
     return window.localStorage.getItem(key);
@@ -305,6 +310,7 @@ function storageGet(key) {
   }
 }
 
+/** @param {string} key @param {string} value */
 function storageSet(key, value) {
   try {
     window.localStorage.setItem(key, value);
@@ -313,6 +319,7 @@ function storageSet(key, value) {
   }
 }
 
+/** @returns {Lang} */
 function detectLang() {
   const saved = storageGet(LANG_KEY);
   if (saved === "ja" || saved === "en") return saved;
@@ -321,13 +328,19 @@ function detectLang() {
 }
 
 let current = detectLang();
+/** @type {Set<(lang: Lang) => void>} */
 const listeners = new Set();
 
 export function getLang() {
   return current;
 }
 
-/** Translate `key`, filling `{name}` placeholders from `params`. Unknown keys fall back to Japanese, then the key. */
+/**
+ * Translate `key`, filling `{name}` placeholders from `params`. Unknown keys fall back to Japanese, then the key.
+ * @param {string} key
+ * @param {Record<string, unknown>} [params]
+ * @returns {string}
+ */
 export function t(key, params = {}) {
   const table = STRINGS[current] || STRINGS.ja;
   let s = key in table ? table[key] : key in STRINGS.ja ? STRINGS.ja[key] : key;
@@ -337,25 +350,29 @@ export function t(key, params = {}) {
   return s;
 }
 
-/** Apply translations to every element under `root` carrying data-i18n* attributes. */
+/**
+ * Apply translations to every element under `root` carrying data-i18n* attributes.
+ * @param {ParentNode} [root]
+ */
 export function applyI18n(root = document) {
   document.documentElement.lang = current;
   for (const el of root.querySelectorAll("[data-i18n]")) {
-    el.textContent = t(el.dataset.i18n);
+    el.textContent = t(el.getAttribute("data-i18n") || "");
   }
   for (const el of root.querySelectorAll("[data-i18n-placeholder]")) {
-    el.setAttribute("placeholder", t(el.dataset.i18nPlaceholder));
+    el.setAttribute("placeholder", t(el.getAttribute("data-i18n-placeholder") || ""));
   }
   for (const el of root.querySelectorAll("[data-i18n-aria-label]")) {
-    el.setAttribute("aria-label", t(el.dataset.i18nAriaLabel));
+    el.setAttribute("aria-label", t(el.getAttribute("data-i18n-aria-label") || ""));
   }
   for (const el of root.querySelectorAll("[data-i18n-title]")) {
-    el.setAttribute("title", t(el.dataset.i18nTitle));
+    el.setAttribute("title", t(el.getAttribute("data-i18n-title") || ""));
   }
   const titleKey = document.documentElement.dataset.i18nDocTitle;
   if (titleKey) document.title = t(titleKey);
 }
 
+/** @param {string} lang "ja" or "en"; anything else is ignored */
 export function setLang(lang) {
   if (lang !== "ja" && lang !== "en") return;
   current = lang;
@@ -364,6 +381,7 @@ export function setLang(lang) {
   for (const fn of listeners) fn(lang);
 }
 
+/** @param {(lang: Lang) => void} fn called after every language change */
 export function onLangChange(fn) {
   listeners.add(fn);
 }
@@ -371,6 +389,7 @@ export function onLangChange(fn) {
 /**
  * Wire a language toggle button: its label names the other language.
  * The label is written in the language it switches to, so it reads naturally for the person who needs it.
+ * @param {HTMLElement} button
  */
 export function bindLangToggle(button) {
   const render = () => {
@@ -383,7 +402,11 @@ export function bindLangToggle(button) {
   render();
 }
 
-/** Parse an ISO-8601 timestamp from the server; a value without a zone is taken as UTC. */
+/**
+ * Parse an ISO-8601 timestamp from the server; a value without a zone is taken as UTC.
+ * @param {string | null | undefined} iso
+ * @returns {Date | null}
+ */
 export function parseTime(iso) {
   if (!iso) return null;
   let s = String(iso);
@@ -396,6 +419,7 @@ function locale() {
   return current === "ja" ? "ja-JP" : "en-GB";
 }
 
+/** @param {Date} d */
 function tokyoDayKey(d) {
   return new Intl.DateTimeFormat("en-CA", {
     timeZone: TIME_ZONE,
@@ -405,22 +429,29 @@ function tokyoDayKey(d) {
   }).format(d);
 }
 
-/** Short time in Asia/Tokyo: "21:04" today, "3/14 21:04" on other days, with the year when it differs. */
+/**
+ * Short time in Asia/Tokyo: "21:04" today, "3/14 21:04" on other days, with the year when it differs.
+ * @param {Date | string | null | undefined} iso
+ */
 export function formatTime(iso) {
   const d = iso instanceof Date ? iso : parseTime(iso);
   if (!d) return "";
   const now = new Date();
+  /** @type {Intl.DateTimeFormatOptions} */
   const opts = { timeZone: TIME_ZONE, hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
   if (tokyoDayKey(d) !== tokyoDayKey(now)) {
     opts.month = current === "ja" ? "numeric" : "short";
     opts.day = "numeric";
-    const y = (x) => new Intl.DateTimeFormat("en", { timeZone: TIME_ZONE, year: "numeric" }).format(x);
+    const y = (/** @type {Date} */ x) => new Intl.DateTimeFormat("en", { timeZone: TIME_ZONE, year: "numeric" }).format(x);
     if (y(d) !== y(now)) opts.year = "numeric";
   }
   return new Intl.DateTimeFormat(locale(), opts).format(d);
 }
 
-/** Full date and time in Asia/Tokyo, for a title/tooltip. */
+/**
+ * Full date and time in Asia/Tokyo, for a title/tooltip.
+ * @param {Date | string | null | undefined} iso
+ */
 export function formatFullTime(iso) {
   const d = iso instanceof Date ? iso : parseTime(iso);
   if (!d) return "";
@@ -433,7 +464,7 @@ export function formatFullTime(iso) {
   );
 }
 
-/** Human duration like "12分" / "3時間5分" / "2日4時間". */
+/** Human duration like "12分" / "3時間5分" / "2日4時間". @param {number} ms */
 export function formatDuration(ms) {
   const mins = Math.max(0, Math.floor(ms / 60000));
   if (mins < 1) return t("dur.lessMinute");
@@ -443,7 +474,11 @@ export function formatDuration(ms) {
   return t("dur.days", { d: Math.floor(hours / 24), h: hours % 24 });
 }
 
-/** Localized label for an enum-ish value, e.g. label("status", "queued"); unknown values show as-is. */
+/**
+ * Localized label for an enum-ish value, e.g. label("status", "queued"); unknown values show as-is.
+ * @param {string} group
+ * @param {unknown} value
+ */
 export function label(group, value) {
   const key = `${group}.${value}`;
   const s = t(key);

@@ -1,0 +1,42 @@
+// @ts-check
+// The top bar: connection status and who is signed in; and the toast that shows errors.
+
+import { t, label } from "../i18n.js";
+import { state, els } from "./state.js";
+
+const TOAST_MS = 12000;
+
+/** @param {import("./state.js").ConnState} s */
+export function setConn(s) {
+  state.connState = s;
+  els.status.dataset.state = s;
+  els.statusText.textContent = t(`console.status.${s}`);
+}
+
+export function renderUser() {
+  const u = state.me;
+  if (!u) return;
+  els.userName.textContent = t("console.signedInAs", { name: u.display_name || u.username });
+  const roles = Array.isArray(u.roles) ? u.roles : [];
+  els.userRoles.textContent = roles.map((r) => label("role", r)).join("・");
+}
+
+/** Show or hide what only a signed-in person sees in the top bar. @param {boolean} signedIn */
+export function showSignedIn(signedIn) {
+  els.userBox.hidden = !signedIn;
+  els.status.hidden = !signedIn;
+}
+
+/** @param {string} text */
+export function showToast(text) {
+  els.toastText.textContent = text;
+  els.toast.hidden = false;
+  clearTimeout(state.toastTimer);
+  state.toastTimer = setTimeout(hideToast, TOAST_MS);
+}
+
+export function hideToast() {
+  clearTimeout(state.toastTimer);
+  els.toast.hidden = true;
+  els.toastText.textContent = "";
+}
