@@ -34,7 +34,7 @@ class ChatNews:
 
     async def published(self, events: Sequence[Event]) -> None:
         """After the feed published `events`: nudge the chats whose standing they changed."""
-        if not self._hub.count_all():
+        if not self._hub.keys():
             return  # no consulter has her chat open: nothing to look up
         if any(
             e.kind in CHANNEL_KINDS and e.data.get("channel") == ChannelKind.WEBCHAT for e in events

@@ -180,8 +180,9 @@ class Hub:
     def count(self, key: Hashable) -> int:
         return len(self._groups.get(key, ()))
 
-    def count_all(self) -> int:
-        return sum(len(group) for group in self._groups.values())
+    def keys(self) -> int:
+        """How many keys have a socket open (for a consulter: sessions), without counting them."""
+        return len(self._groups)
 
     async def close_all(self) -> None:
         subs = [sub for group in self._groups.values() for sub in group]

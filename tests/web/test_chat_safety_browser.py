@@ -8,7 +8,7 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, Route, expect
+from playwright.async_api import Browser, BrowserContext, Page, Route, ViewportSize, expect
 
 from inbox.config import DEFAULT_EXIT_URL
 from inbox.core.model import ChannelKind
@@ -17,7 +17,8 @@ from tests.web.conftest import Server, make_config, sign_in
 from tests.web.screens import LOCALES, assert_accessible
 from tests.web.test_chat_limits import Clock, running_at
 
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1200, "height": 800}
 EXIT_HOST = DEFAULT_EXIT_URL.split("/search")[0]
 STANDING = {
     "ja": {"queued": "あなたの順番は1番目です", "with": "相談員が対応しています"},
@@ -26,9 +27,7 @@ STANDING = {
 
 
 async def _context(browser: Browser, lang: str = "ja", *, phone: bool = False) -> BrowserContext:
-    context = await browser.new_context(
-        locale=LOCALES[lang], viewport=PHONE if phone else {"width": 1200, "height": 800}
-    )
+    context = await browser.new_context(locale=LOCALES[lang], viewport=PHONE if phone else DESKTOP)
 
     async def weather(route: Route) -> None:  # the exit target, served here: no network
         await route.fulfill(

@@ -5,6 +5,7 @@
 
 import { state, els } from "./state.js";
 import { hoursText, standingText, againText } from "./service.js";
+import { isNearBottom, scrollToBottom } from "./view.js";
 
 /** @param {import("./service.js").Hours | null} hours */
 export function setHours(hours) {
@@ -14,9 +15,12 @@ export function setHours(hours) {
 
 /** @param {import("./service.js").Standing} standing */
 export function setStanding(standing) {
+  const endsNow = standing.state === "closed" && state.standing?.state !== "closed";
+  const follow = isNearBottom();
   state.standing = standing;
   if (standing.hours) state.hours = standing.hours;
   renderInfo();
+  if (endsNow && follow) scrollToBottom(); // the notice goes below the last message: in view
 }
 
 /** (Re-)render the hours, her standing and the ended notice (also after a language switch). */
