@@ -64,6 +64,9 @@ function clearHistory() {
   renderEarlier();
   storeRemove(TOKEN_KEY);
   storeRemove(PENDING_KEY);
+  setKeep(false); // cleared from this device: not kept on it from now on either
+  els.keep.checked = false;
+  state.standing = null;
   state.sentToken = null;
   els.list.replaceChildren();
   els.input.value = "";
