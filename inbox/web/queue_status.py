@@ -60,13 +60,10 @@ def with_counselor(conv: Conversation) -> bool:
     )
 
 
-async def _place_in_line(
-    services: Services, conv: Conversation, *, after_round: bool
-) -> tuple[int | None, float | None]:
-    if after_round:
-        # Asked right after her message, the answer must not be "all busy" only because the
-        # router has not had its round yet: let one run first (briefly; it is an estimate).
-        await services.router.next_round(timeout_s=ROUND_WAIT_S)
+async def _place_in_line(services: Services, conv: Conversation) -> tuple[int | None, float | None]:
+    # Asked right after her message, the answer must not be "all busy" only because the router
+    # has not had its round yet: let one run first (briefly; the answer is only an estimate).
+    await services.router.next_round(timeout_s=ROUND_WAIT_S)
     snapshot = await services.store.routing_snapshot()
     order = [w.id for w in queue_order(snapshot.waiting)]
     if conv.id not in order:
@@ -79,11 +76,10 @@ async def _place_in_line(
     return position, None if wait is None else wait.total_seconds()
 
 
-async def standing(
-    services: Services, identity: str, *, after_round: bool = True
-) -> dict[str, Any]:
-    """`{"type": "queue_status", "state", "position", "wait_s", "hours"}` (module docstring);
-    `after_round=False` answers at once, from the last round (her welcome)."""
+async def standing(services: Services, identity: str, *, place: bool = True) -> dict[str, Any]:
+    """`{"type": "queue_status", "state", "position", "wait_s", "hours"}` (module docstring).
+    `place=False` (her welcome) leaves out her place in line, which takes the routing snapshot:
+    a welcome must stay cheap when every chat reconnects at once; her page asks for it."""
     hours = services.settings.webchat_hours
     now = services.clock()
     answer: dict[str, Any] = {
@@ -103,8 +99,10 @@ async def standing(
         return answer | {"state": "with_counselor"}
     if ChannelKind.WEBCHAT in await services.store.paused_channels():
         return answer | {"state": "paused"}
-    position, wait_s = await _place_in_line(services, conv, after_round=after_round)
     state = "queued" if is_open(hours, now) else "outside_hours"
+    if not place:
+        return answer | {"state": state}
+    position, wait_s = await _place_in_line(services, conv)
     return answer | {"state": state, "position": position, "wait_s": wait_s}
 
 

@@ -155,7 +155,7 @@ async def consulter_socket(request: web.Request) -> web.WebSocketResponse:
     language = ChatLanguage(services, identity, hello.get("lang"))
     try:
         page = await _history_page(request, identity, None)
-        status = await standing(services, identity, after_round=False)
+        status = await standing(services, identity, place=False)
     except StorageError:
         # The page retries on its own; 1013 is "try again later".
         log.warning("chat history unavailable", extra={"action": "chat_hello_db_error"})

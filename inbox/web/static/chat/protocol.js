@@ -165,6 +165,8 @@ function onWelcome(msg) {
   // Add history quietly; aria-live should announce new messages, not the whole backlog.
   insertQuietly(messages);
   onStanding(msg.status);
+  // the welcome leaves out her place in line (it is costly to work out): ask for it
+  if (msg.status && msg.status.state === "queued") askSoon();
   state.ready = true;
   live.established();
   renderEarlier();
