@@ -71,6 +71,19 @@ def parse_chat_frame(
     )
 
 
+def outbound_json(msg: OutboundMessage) -> dict[str, Any]:
+    """A reply as her chat shows it live: with its time, and whether a person wrote it (an
+    automatic message looks different), as in her history (inbox.web.sockets)."""
+    return {
+        "id": msg.message_id,
+        "conversation": msg.conversation_id,
+        "direction": "outbound",
+        "body": msg.body,
+        "created_at": None if msg.created_at is None else msg.created_at.isoformat(),
+        "automatic": msg.automatic,
+    }
+
+
 class WebChatChannel:
     """Replies go to the consulter's open sockets; when none is open, she reads them from her
     history on return, so a reply counts as sent once it is stored and pushed where possible."""
@@ -89,11 +102,5 @@ class WebChatChannel:
     async def send(self, msg: OutboundMessage) -> str:
         if not msg.recipient:
             raise ChannelError("no session to send to", channel=self.kind, retryable=False)
-        self._sockets.push(
-            msg.recipient,
-            {
-                "type": "message",
-                "message": {"id": msg.message_id, "direction": "outbound", "body": msg.body},
-            },
-        )
+        self._sockets.push(msg.recipient, {"type": "message", "message": outbound_json(msg)})
         return f"webchat-{msg.message_id}"

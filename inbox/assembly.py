@@ -30,6 +30,7 @@ from inbox.resilience import Outages
 from inbox.router import Router
 from inbox.search_index import SearchIndexer
 from inbox.throttle import SignInGuard
+from inbox.web.chat_news import ChatNews
 from inbox.web.hub import Hub
 from inbox.web.server import Services, WebSettings
 from routing.assign import RoutingPolicy
@@ -98,7 +99,6 @@ def web_settings(cfg: Config) -> WebSettings:
         webchat_enabled=cfg.webchat.enabled,
         anonymity=cfg.privacy.anonymity,
         reveal_roles=cfg.privacy.reveal_roles,
-        replies=cfg.routing.replies,
         webchat=cfg.webchat,
         outcomes=cfg.closing.outcomes,
         timezone=cfg.routing.timezone,
@@ -106,6 +106,7 @@ def web_settings(cfg: Config) -> WebSettings:
         tags=cfg.desk.book(),
         disconnect_grace_s=cfg.routing.disconnect_grace_s,
         urgency_categories=tuple(c for c, _ in cfg.routing.urgent.keywords),
+        webchat_hours=cfg.routing.hours_for(ChannelKind.WEBCHAT),
     )
 
 
@@ -184,7 +185,9 @@ async def assemble(
         channels[ChannelKind.MAIL] = MailChannel(mail_settings, store)
     # The workers wait out a database outage with this backoff; /readyz reads who waits.
     outages = Outages(max_delay_s=cfg.database.connect_backoff_max_s)
-    feed = EventFeed(store, staff_hub, outages=outages)
+    feed = EventFeed(
+        store, staff_hub, outages=outages, published=ChatNews(store, chat_hub).published
+    )
 
     # These two run only once everything is built; by then `outbox` and `router` exist.
     def replies_queued() -> None:

@@ -243,6 +243,7 @@ class AutoReplier:
                 body=reply.body,
                 discreet_body=reply.discreet_body,
                 now=self._clock(),
+                by_language=reply.by_language,
             )
         except DatabaseUnavailable:
             raise  # retried by send_pending's caller once the database is back

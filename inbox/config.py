@@ -167,6 +167,9 @@ class OutboxConfig:
     send_timeout_s: float = field(default=30.0, metadata={"gt": 0})
 
 
+DEFAULT_EXIT_URL = "https://www.google.com/search?q=%E5%A4%A9%E6%B0%97"  # a search for 天気
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WebchatConfig:
     enabled: bool = True
@@ -178,6 +181,11 @@ class WebchatConfig:
     frames_per_minute: int = field(default=30, metadata={"min": 1})
     messages_per_day: int = field(default=300, metadata={"min": 1})
     sockets_per_session: int = field(default=5, metadata={"min": 1})
+    # Where "quick exit" takes her: a neutral page that says nothing of counseling.
+    exit_url: str = field(default=DEFAULT_EXIT_URL, metadata={"http_url": True})
+    # Whether "keep this conversation on this device" starts ticked. Off: the chat opens empty
+    # next time unless she chose to keep it (a shared phone shows nothing).
+    keep_on_device: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from inbox.core.model import Event
 from inbox.resilience import Outages
@@ -43,6 +43,7 @@ class EventFeed:
         *,
         outages: Outages | None = None,
         idle_poll_s: float = IDLE_POLL_S,
+        published: Callable[[Sequence[Event]], Awaitable[None]] | None = None,
     ) -> None:
         self._store = store
         self._hub = hub
@@ -50,6 +51,7 @@ class EventFeed:
         self._cursor: FeedCursor | None = None
         self._outages = outages or Outages()
         self._idle_poll_s = idle_poll_s
+        self._published = published  # told of each page once it is out (inbox.web.chat_news)
 
     def poke(self) -> None:
         self._wake.set()
@@ -73,6 +75,8 @@ class EventFeed:
             page = await self._store.feed_events(self._cursor, limit=PAGE)
             self._publish(page.events)
             self._cursor = page.cursor
+            if self._published is not None and page.events:
+                await self._published(page.events)
             if len(page.events) < PAGE:
                 return
 

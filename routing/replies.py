@@ -131,6 +131,40 @@ DEFAULT_SAFETY: tuple[tuple[str, SafetyText], ...] = (
     ("suicide_risk", SafetyText(ja=SAFETY_SUICIDE_JA, en=SAFETY_SUICIDE_EN)),
     ("immediate_danger", SafetyText(ja=SAFETY_DANGER_JA, en=SAFETY_DANGER_EN)),
 )
+# One-language versions of the default texts, sent where her language is known (her web chat's
+# setting): the same words as the two halves above.
+EMERGENCY_JA = "命の危険があるときは 110番（警察）・119番（救急）へ。"
+EMERGENCY_EN = "In an emergency call 110 (police) or 119 (ambulance)."
+DEFAULT_AFTER_HOURS_BY_LANGUAGE = (
+    (
+        "ja",
+        "{program}です。メッセージを受け付けました。ただいま受付時間外のため、"
+        f"{{next_opening_ja}}以降に順番にお返事します。\n{EMERGENCY_JA}\n",
+        f"メッセージを受け付けました。{{next_opening_ja}}以降にお返事します。\n{EMERGENCY_JA}\n",
+    ),
+    (
+        "en",
+        "This is {program_en}. We have your message. We are closed now and will answer from "
+        f"{{next_opening_en}}.\n{EMERGENCY_EN}\n",
+        f"Message received. Reply from {{next_opening_en}}.\n{EMERGENCY_EN}\n",
+    ),
+)
+DEFAULT_QUEUE_ACK_BY_LANGUAGE = (
+    (
+        "ja",
+        "{program}です。ただいま相談が混み合っています。あなたの順番は{position}番目、"
+        "お待ちいただく目安は{wait_ja}です。このままお待ちください。\n",
+        "順番にお返事します（{position}番目、目安{wait_ja}）。\n",
+    ),
+    (
+        "en",
+        "This is {program_en}. All counselors are busy. You are number {position} in line; "
+        "the expected wait is {wait_en}. Please stay with us.\n",
+        "We will reply in turn (number {position}, about {wait_en}).\n",
+    ),
+)
+# (language, plain, discreet) for each language a text exists in on its own.
+ByLanguage = tuple[tuple[str, str, str], ...]
 
 # The placeholders each text may use; anything else is a config error, found at start-up.
 _NAMES = frozenset({"program", "program_en"})  # what the discreet texts may not use
@@ -149,6 +183,10 @@ class ReplyTexts:
     after_hours_discreet: str = DEFAULT_AFTER_HOURS_DISCREET
     queue_ack: str = DEFAULT_QUEUE_ACK  # "" turns the waiting-line message off
     queue_ack_discreet: str = DEFAULT_QUEUE_ACK_DISCREET
+    # One-language versions, used where her language is known; the defaults' only: a program
+    # that writes its own text (or emergency line) sends that (parse_replies drops these).
+    after_hours_by_language: ByLanguage = DEFAULT_AFTER_HOURS_BY_LANGUAGE
+    queue_ack_by_language: ByLanguage = DEFAULT_QUEUE_ACK_BY_LANGUAGE
     # Named templates that routing rules send with `auto_reply = "<name>"`: (plain, discreet).
     templates: tuple[tuple[str, tuple[str, str]], ...] = ()
     # The safety message per urgency category (routing.rules' triage); a category without one
@@ -167,6 +205,16 @@ class AutoReply:
     kind: str  # after_hours, queue_ack, rule:<template name>: sent at most once per conversation
     body: str
     discreet_body: str
+    # The same in one language each, (language, body, discreet_body): sent instead of the
+    # bilingual body to a consulter whose language is known.
+    by_language: ByLanguage = ()
+
+
+def _by_language(texts: ByLanguage, values: Mapping[str, str]) -> ByLanguage:
+    return tuple(
+        (lang, plain.format_map(values), discreet.format_map({**values, **_NO_NAMES}))
+        for lang, plain, discreet in texts
+    )
 
 
 def safety_reply(texts: ReplyTexts, category: str, language: str | None) -> AutoReply | None:
@@ -210,6 +258,7 @@ def after_hours_reply(
         kind=AFTER_HOURS,
         body=texts.after_hours.format_map(values),
         discreet_body=texts.after_hours_discreet.format_map(values | _NO_NAMES),
+        by_language=_by_language(texts.after_hours_by_language, values),
     )
 
 
@@ -250,6 +299,7 @@ def queue_ack_reply(texts: ReplyTexts, position: int, wait: timedelta | None) ->
         kind=QUEUE_ACK,
         body=texts.queue_ack.format_map(values),
         discreet_body=texts.queue_ack_discreet.format_map(values | _NO_NAMES),
+        by_language=_by_language(texts.queue_ack_by_language, values),
     )
 
 
@@ -317,7 +367,20 @@ def parse_replies(raw: object, where: str = "routing.replies") -> ReplyTexts:
         values[key] = _check_text(value, f"{where}.{key}", _KEYS[key])
     templates = _parse_templates(raw.get("templates", {}), f"{where}.templates")
     safety = _parse_safety(raw.get("safety", {}), f"{where}.safety")
-    return ReplyTexts(**values, templates=templates, safety=safety)
+    # The one-language versions are the defaults' halves: wrong once the program has its own.
+    defaults = ReplyTexts()
+    own = {key for key, text in values.items() if text != getattr(defaults, key)}
+    return ReplyTexts(
+        **values,
+        templates=templates,
+        safety=safety,
+        after_hours_by_language=()
+        if own & {"emergency", "after_hours", "after_hours_discreet"}
+        else DEFAULT_AFTER_HOURS_BY_LANGUAGE,
+        queue_ack_by_language=()
+        if own & {"emergency", "queue_ack", "queue_ack_discreet"}
+        else DEFAULT_QUEUE_ACK_BY_LANGUAGE,
+    )
 
 
 _SAFETY_KEYS = ("ja", "en", "ja_discreet", "en_discreet")

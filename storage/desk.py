@@ -136,11 +136,12 @@ WHERE assignee_id = $1 AND status IN ('assigned', 'waiting')
 GROUP BY channel ORDER BY channel
 """
 CONSULTER_HISTORY = f"""
-SELECT {MESSAGE_COLUMNS} FROM messages WHERE direction <> 'note' AND conversation_id = (
-    -- by contact_id: conversations_contact (contact_id, id) finds her latest without a scan
+SELECT {MESSAGE_COLUMNS} FROM messages WHERE direction <> 'note' AND conversation_id IN (
+    -- every conversation of hers at this address, closed ones too: after a close her next
+    -- message opens a new one, and her chat goes on showing what came before it; by
+    -- contact_id, so that conversations_contact (contact_id, id) finds them without a scan
     SELECT c.id FROM channel_identities i JOIN conversations c ON c.contact_id = i.contact_id
-    WHERE i.channel = $1 AND i.identity_hash = $2 AND c.identity_id = i.id
-    ORDER BY c.id DESC LIMIT 1)
+    WHERE i.channel = $1 AND i.identity_hash = $2 AND c.identity_id = i.id)
   AND (CAST($4 AS bigint) IS NULL OR id < $4)
 ORDER BY id DESC LIMIT $3
 """

@@ -37,7 +37,8 @@ RETURNING id
 # The contact's discretion as it is at sending time: the channel then hides who is writing.
 _OUTBOX_ITEMS = """
 SELECT o.id, o.attempts, m.id, m.conversation_id, m.channel, i.address, m.body, t.discretion,
-       m.author_id IS NULL  -- no author: an automatic reply
+       m.author_id IS NULL,  -- no author: an automatic reply
+       m.created_at
 FROM outbox o
 JOIN messages m ON m.id = o.message_id
 JOIN conversations c ON c.id = m.conversation_id
@@ -73,7 +74,7 @@ async def claim_outbox(tx: Tx, now: datetime, limit: int, lease_s: float) -> lis
     claimed = [int(r[0]) for r in await tx.fetch(CLAIM_OUTBOX, now, limit, until)]
     if not claimed:
         return []
-    return [rows.outbox_item(r) for r in await tx.fetch(OUTBOX_ITEMS, claimed)]
+    return [rows.outbox_item(r, tx.parse_time) for r in await tx.fetch(OUTBOX_ITEMS, claimed)]
 
 
 async def deliver(

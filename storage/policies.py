@@ -21,9 +21,24 @@ from storage import events, rows
 from storage.desk import INSERT_OUTBOX, INSERT_REPLY
 from storage.sql import Database, Dialects, Tx
 
+ByLanguage = Sequence[tuple[str, str, str]]  # (language, body, discreet body)
+
 CONVERSATION_CONTACT = """
 SELECT c.channel, c.status, t.discretion, t.id FROM conversations c
 JOIN contacts t ON t.id = c.contact_id WHERE c.id = $1
+"""
+# Her language, where her chat told it (web chat), beside what the claim needs.
+CLAIM_CONTACT = """
+SELECT c.channel, c.status, t.discretion, l.language FROM conversations c
+JOIN contacts t ON t.id = c.contact_id
+JOIN channel_identities i ON i.id = c.identity_id
+LEFT JOIN consulter_languages l ON l.channel = i.channel AND l.identity_hash = i.identity_hash
+WHERE c.id = $1
+"""
+SET_LANGUAGE = """
+INSERT INTO consulter_languages (channel, identity_hash, language, updated_at)
+VALUES ($1, $2, $3, $4)
+ON CONFLICT (channel, identity_hash) DO UPDATE SET language = $3, updated_at = $4
 """
 # The primary key of auto_replies is the once-per-conversation guarantee, across restarts and
 # instances: the loser of a race inserts nothing and sends nothing.
@@ -98,12 +113,20 @@ async def claim_auto_reply(
     body: str,
     discreet_body: str,
     now: datetime,
+    by_language: ByLanguage = (),
 ) -> Message | None:
-    channel, status, discretion, _ = await _contact_of(tx, conversation_id)
+    row = await tx.fetchrow(CLAIM_CONTACT, conversation_id)
+    if row is None:
+        raise NotFound(f"conversation {conversation_id} does not exist")
+    channel, status, discretion, language = row
     if status == "closed":
         return None
     if await tx.fetchval(CLAIM_AUTO_REPLY, conversation_id, kind, now) is None:
         return None  # sent before: by this process before a restart, or by another instance
+    # In her language alone where it is known and the text exists in it; else as written
+    # (the defaults: Japanese, then English).
+    versions = {lang: (plain, discreet) for lang, plain, discreet in by_language}
+    body, discreet_body = versions.get(language, (body, discreet_body))
     text = discreet_body if discretion else body
     row = await tx.fetchrow(INSERT_REPLY, conversation_id, channel, text, None, now)
     assert row is not None
@@ -116,7 +139,7 @@ async def claim_auto_reply(
         now,
         conversation_id=conversation_id,
         message_id=message.id,
-        data={"kind": kind, "discreet": bool(discretion)},
+        data={"kind": kind, "discreet": bool(discretion), "language": language},
     )
     return message
 
@@ -156,9 +179,19 @@ class Policies:
         body: str,
         discreet_body: str,
         now: datetime,
+        by_language: ByLanguage = (),
     ) -> Message | None:
         return await self._db.write(
-            lambda tx: claim_auto_reply(tx, conversation_id, kind, body, discreet_body, now)
+            lambda tx: claim_auto_reply(
+                tx, conversation_id, kind, body, discreet_body, now, by_language
+            )
+        )
+
+    async def set_consulter_language(
+        self, channel: ChannelKind, identity_hash: str, language: str, *, now: datetime
+    ) -> None:
+        await self._db.write(
+            lambda tx: tx.execute(SET_LANGUAGE, channel.value, identity_hash, language, now)
         )
 
     async def set_discretion(

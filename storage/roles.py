@@ -47,11 +47,20 @@ class PolicyStore(Protocol):
         body: str,
         discreet_body: str,
         now: datetime,
+        by_language: Sequence[tuple[str, str, str]] = (),
     ) -> Message | None:
         """Queue an automatic reply of this kind unless the conversation already had one (ever,
         across restarts and instances) or is closed: the message (discreet_body when the contact
         asked for discretion) and its outbox row, in one transaction with an auto_reply_queued
-        event. None when nothing was queued. Raises NotFound."""
+        event. Where her language is known (set_consulter_language) and `by_language` has a
+        (language, body, discreet_body) in it, that one goes instead. None when nothing was
+        queued. Raises NotFound."""
+
+    async def set_consulter_language(
+        self, channel: ChannelKind, identity_hash: str, language: str, *, now: datetime
+    ) -> None:
+        """Remember the language her chat is set to, by her address (her contact may not exist
+        yet): her automatic replies go in it alone. Idempotent; the last one set counts."""
 
     async def set_discretion(
         self, conversation_id: ConversationId, discretion: bool, *, actor_id: UserId, now: datetime
@@ -204,8 +213,8 @@ class DeskStore(Protocol):
         before: MessageId | None = None,
     ) -> list[Message]:
         """The latest `limit` inbound and outbound messages (never notes) of this identity's
-        latest conversation on the channel, oldest first; with `before`, only those with a
-        smaller id (the page before it). Empty for an unknown identity."""
+        conversations on the channel, closed ones included, oldest first; with `before`, only
+        those with a smaller id (the page before it). Empty for an unknown identity."""
 
 
 class ContextStore(Protocol):

@@ -157,7 +157,7 @@ def channel_capacity(value: Any) -> tuple[tuple[ChannelKind, int], ...]:
     return tuple(sorted((ChannelKind(k), int(v)) for k, v in json_value(value).items()))
 
 
-def outbox_item(row: Row) -> OutboxItem:
+def outbox_item(row: Row, parse: TimeParser) -> OutboxItem:
     """Columns: storage.outbox OUTBOX_ITEMS."""
     return OutboxItem(
         outbox_id=OutboxId(row[0]),
@@ -170,6 +170,7 @@ def outbox_item(row: Row) -> OutboxItem:
             body=row[6],
             discreet=bool(row[7]),
             automatic=bool(row[8]),
+            created_at=parse(row[9]),
         ),
     )
 

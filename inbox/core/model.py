@@ -133,6 +133,7 @@ class OutboundMessage:
     body: str
     discreet: bool = False  # the contact asked for discretion: neutral sender name and subject
     automatic: bool = False  # an auto-reply, not a person's: marked Auto-Submitted in mail
+    created_at: datetime | None = None  # when it was stored: the time her chat shows with it
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -149,6 +149,15 @@ class Hub:
         text = encode(payload)
         return sum(self._queue(key, sub, text) for sub in chosen)
 
+    def push_all(self, payload: dict[str, Any]) -> int:
+        """push() to every socket of every key; return how many took it."""
+        text = encode(payload)
+        return sum(
+            self._queue(key, sub, text)
+            for key, group in list(self._groups.items())
+            for sub in list(group)
+        )
+
     def offer(self, key: Hashable, sub: Subscriber, payload: dict[str, Any]) -> bool:
         """Queue for one socket (an answer meant for it alone); a full queue drops it."""
         return self._queue(key, sub, encode(payload))
@@ -181,6 +190,10 @@ class Hub:
 
     def count(self, key: Hashable) -> int:
         return len(self._groups.get(key, ()))
+
+    def keys(self) -> int:
+        """How many keys have a socket open (for a consulter: sessions), without counting them."""
+        return len(self._groups)
 
     async def close_all(self) -> None:
         subs = [sub for group in self._groups.values() for sub in group]

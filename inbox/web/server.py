@@ -44,7 +44,7 @@ from inbox.resilience import Outages
 from inbox.router import Router
 from inbox.throttle import SignInGuard
 from inbox.web.hub import Hub
-from routing.hours import TOKYO
+from routing.hours import ALWAYS_OPEN, TOKYO, ServiceHours
 from routing.replies import ReplyTexts
 from storage.base import Store
 
@@ -64,6 +64,7 @@ class WebSettings:
     anonymity: AnonymityPolicy = field(default_factory=AnonymityPolicy)
     replies: ReplyTexts = field(default_factory=ReplyTexts)  # for the queue status answer
     tags: TagBook = field(default_factory=TagBook)  # [desk]: the tags and labels' words
+    webchat_hours: ServiceHours = ALWAYS_OPEN  # shown in her chat; she is told before writing
     reveal_roles: frozenset[Role] = DEFAULT_REVEAL_ROLES
     webchat: WebchatConfig = field(default_factory=WebchatConfig)  # the chat socket's limits
     outcomes: tuple[Outcome, ...] = DEFAULT_OUTCOMES  # what closing may choose

@@ -15,16 +15,17 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from channels.webchat import new_token, parse_chat_frame, session_key, valid_token
 from inbox.core.errors import IntakeBusy, StorageError, TooLarge, ValidationError
-from inbox.core.model import ChannelKind, Event, Message, MessageId, Role
+from inbox.core.model import ChannelKind, Direction, Event, Message, MessageId, Role
 from inbox.web.access import check_origin, require
 from inbox.web.chat_limits import SessionLimits
 from inbox.web.hub import STAFF, Hub, Subscriber, socket_response
 from inbox.web.live import LiveDesk
-from inbox.web.queue_status import queue_status
-from inbox.web.server import SERVICES, is_int64, read_json_object
+from inbox.web.queue_status import chat_settings, queue_status, standing
+from inbox.web.server import SERVICES, Services, is_int64, read_json_object
 
 log = logging.getLogger(__name__)
 HELLO_TIMEOUT_S = 30.0
+LANGUAGES = frozenset({"ja", "en"})  # her chat's languages (static/i18n.js)
 BUSY = "the database is unavailable; retry shortly"
 # A page holds at most this many characters of bodies (always at least one message), so that a
 # welcome stays small even over a history of messages at max_message_chars.
@@ -39,6 +40,7 @@ def add_chat_socket(app: web.Application) -> None:
         frames_per_minute=chat.frames_per_minute, messages_per_day=chat.messages_per_day
     )
     app.router.add_get("/chat/ws", consulter_socket)
+    app.router.add_get("/chat/settings", chat_settings)
 
 
 def add_staff_socket(app: web.Application) -> None:
@@ -99,11 +101,15 @@ async def _serve(
 
 
 def _history_json(msg: Message) -> dict[str, Any]:
+    """As the chat shows it: `conversation` lets her chat mark where one ended and the next
+    began; `automatic` (a reply no person wrote) as in the live push (channels.webchat)."""
     return {
         "id": msg.id,
+        "conversation": msg.conversation_id,
         "direction": msg.direction,
         "body": msg.body,
         "created_at": msg.created_at.isoformat(),
+        "automatic": msg.direction is Direction.OUTBOUND and msg.author_id is None,
     }
 
 
@@ -156,18 +162,20 @@ async def consulter_socket(request: web.Request) -> web.WebSocketResponse:
         await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"rate_limited")
         return ws
     identity = services.intake.identity_of(ChannelKind.WEBCHAT, key)
+    language = ChatLanguage(services, identity, hello.get("lang"))
     try:
         page = await _history_page(request, identity, None)
+        status = await standing(services, identity, place=False)
     except StorageError:
         # The page retries on its own; 1013 is "try again later".
         log.warning("chat history unavailable", extra={"action": "chat_hello_db_error"})
         await ws.send_json({"type": "error", "code": "busy", "client_id": None, "message": BUSY})
         await ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"database unavailable")
         return ws
-    welcome = {"type": "welcome", "token": token} | page
+    welcome = {"type": "welcome", "token": token, "status": status} | page
 
     async def on_frame(sub: Subscriber, data: str) -> None:
-        answer = await _consulter_frame(request, key, identity, data)
+        answer = await _consulter_frame(request, key, language, data)
         if answer is not None:
             services.chat_hub.offer(key, sub, answer)
 
@@ -179,11 +187,43 @@ def _error(code: str, client_id: object, message: str) -> dict[str, Any]:
     return {"type": "error", "code": code, "client_id": client_id, "message": message}
 
 
+class ChatLanguage:
+    """The language her chat is set to ("ja" or "en"; said in her hello and again when she
+    switches), stored by her address before her next message is, so that the automatic replies
+    to it are in that language alone. Written once per socket and change, not per message."""
+
+    def __init__(self, services: Services, identity: str, said: object) -> None:
+        self._services = services
+        self._identity = identity
+        self._language = said if said in LANGUAGES else None
+        self._stored: str | None = None
+
+    def said(self, language: object) -> None:
+        if language in LANGUAGES:
+            assert isinstance(language, str)
+            self._language = language
+
+    async def before_message(self) -> None:
+        """Raises StorageError."""
+        if self._language is None or self._language == self._stored:
+            return
+        await self._services.store.set_consulter_language(
+            ChannelKind.WEBCHAT, self._identity, self._language, now=self._services.clock()
+        )
+        self._stored = self._language
+
+    @property
+    def identity(self) -> str:
+        return self._identity
+
+
 async def _consulter_frame(
-    request: web.Request, key: str, identity: str, data: str
+    request: web.Request, key: str, language: ChatLanguage, data: str
 ) -> dict[str, Any] | None:
     """Parse a consulter's frame once and answer it: a message to store, her question where
-    she stands in line, an older page, or (unanswered) how far she has read."""
+    she stands in line, an older page; how far she has read and her language switched are not
+    answered."""
+    identity = language.identity
     services = request.app[SERVICES]
     if not request.app[CHAT_LIMITS].take_frame(key, services.clock()):
         per_minute = services.settings.webchat.frames_per_minute
@@ -200,6 +240,14 @@ async def _consulter_frame(
                 return await _older_page(request, identity, frame.get("before"))
             case "read":
                 return await _read(request, identity, frame.get("message_id"))
+            case "lang":
+                language.said(frame.get("lang"))
+                return None
+            case "message":
+                try:
+                    await language.before_message()
+                except StorageError:  # as the intake's busy: her page resends it later
+                    return _error("busy", _echoed(frame.get("client_id")), BUSY)
     except StorageError:
         # her socket stays open: she may ask again once the database is back
         return _error("busy", None, BUSY)
@@ -266,7 +314,12 @@ async def _chat_frame(request: web.Request, key: str, frame: dict[str, Any]) -> 
         return _error("busy", client_id, str(exc))
     if not stored.duplicate:
         limits.stored(key, now, client_id)
-    return {"type": "ack", "client_id": client_id, "message_id": stored.message_id}
+    return {
+        "type": "ack",
+        "client_id": client_id,
+        "message_id": stored.message_id,
+        "conversation": stored.conversation_id,
+    }
 
 
 async def staff_socket(request: web.Request) -> web.WebSocketResponse:

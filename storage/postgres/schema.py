@@ -264,6 +264,17 @@ ALTER TABLE users ADD COLUMN presence_auto boolean NOT NULL DEFAULT false;
 -- the server while the page is visible); staff see their replies marked read up to it.
 ALTER TABLE conversations ADD COLUMN consulter_read_message_id bigint;
 """,
+    10: """
+-- The language her chat is set to (web chat: "ja" or "en"), by address, known from before her
+-- first message stores a contact: automatic replies go to her in that language only.
+CREATE TABLE consulter_languages (
+    channel       text NOT NULL,
+    identity_hash text NOT NULL,
+    language      text NOT NULL,
+    updated_at    timestamptz NOT NULL,
+    PRIMARY KEY (channel, identity_hash)
+);
+""",
 }
 
 # Any constant works as long as every process uses the same one; advisory locks are per database.

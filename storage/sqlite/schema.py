@@ -251,4 +251,15 @@ ALTER TABLE users ADD COLUMN presence_auto INTEGER NOT NULL DEFAULT 0;
 -- the server while the page is visible); staff see their replies marked read up to it.
 ALTER TABLE conversations ADD COLUMN consulter_read_message_id INTEGER;
 """,
+    10: """
+-- The language her chat is set to (web chat: "ja" or "en"), by address, known from before her
+-- first message stores a contact: automatic replies go to her in that language only.
+CREATE TABLE consulter_languages (
+    channel       TEXT NOT NULL,
+    identity_hash TEXT NOT NULL,
+    language      TEXT NOT NULL,
+    updated_at    TEXT NOT NULL,
+    PRIMARY KEY (channel, identity_hash)
+);
+""",
 }

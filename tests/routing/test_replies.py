@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -11,6 +11,8 @@ from inbox.core.errors import ConfigError
 from routing.hours import TOKYO, parse_service_hours
 from routing.replies import (
     AFTER_HOURS,
+    DEFAULT_AFTER_HOURS_BY_LANGUAGE,
+    DEFAULT_QUEUE_ACK_BY_LANGUAGE,
     QUEUE_ACK,
     SAFETY,
     ReplyTexts,
@@ -226,3 +228,28 @@ def test_safety_texts_from_config() -> None:
 def test_bad_safety_config_is_refused(raw: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(message)):
         parse_replies({"safety": raw})
+
+
+def test_one_language_versions_only_while_the_texts_are_the_defaults() -> None:
+    assert parse_replies({}).after_hours_by_language == DEFAULT_AFTER_HOURS_BY_LANGUAGE
+    assert parse_replies({"program": "つなぐ"}).queue_ack_by_language  # a name is a placeholder
+    own_text = parse_replies({"after_hours": "{program}: {next_opening_ja}"})
+    assert own_text.after_hours_by_language == ()  # the halves would not say what hers says
+    assert own_text.queue_ack_by_language == DEFAULT_QUEUE_ACK_BY_LANGUAGE
+    own_line = parse_replies({"emergency": "〇〇市DV相談 0120-000-000"})
+    assert own_line.after_hours_by_language == own_line.queue_ack_by_language == ()
+
+
+def test_the_one_language_versions_are_the_halves_of_the_defaults() -> None:
+    hours = parse_service_hours({"weekdays": ["09:00-17:00"]}, "h")
+    reply = after_hours_reply(ReplyTexts(), hours, datetime(2026, 11, 21, 3, tzinfo=UTC))
+    assert reply is not None
+    (ja, ja_body, ja_discreet), (en, en_body, en_discreet) = reply.by_language
+    assert (ja, en) == ("ja", "en")
+    assert ja_body.split("\n")[0] in reply.body and en_body.split("\n")[0] in reply.body
+    assert "This" not in ja_body and "受け付け" not in en_body and "相談窓口" not in ja_discreet
+    assert "11月24日(火) 09:00" in ja_body and "Tue 24 Nov 09:00" in en_discreet
+    ack = queue_ack_reply(ReplyTexts(), 2, None)
+    assert ack is not None
+    assert [lang for lang, _, _ in ack.by_language] == ["ja", "en"]
+    assert "2番目" in ack.by_language[0][1] and "number 2" in ack.by_language[1][1]

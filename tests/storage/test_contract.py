@@ -311,12 +311,20 @@ async def test_consulter_history_pages_back_from_the_latest(store: Store) -> Non
     assert [m.body for m in older] == ["m0", "m1", "m2"]
     assert await store.consulter_history(ChannelKind.WEBCHAT, key, before=older[0].id) == []
     assert await store.consulter_history(ChannelKind.WEBCHAT, "unknown", before=older[0].id) == []
-    # closed, then she writes again: her history is the new conversation's
+    # closed, then she writes again: a new conversation, and her history goes on across both
     await store.close(first.conversation_id, actor_id=sato, now=at(8))
-    await store.save_inbound_batch(
+    (again,) = await store.save_inbound_batch(
         [inbound("a", body="again", external_id="a9", received_at=at(9))]
     )
-    assert [m.body for m in await store.consulter_history(ChannelKind.WEBCHAT, key)] == ["again"]
+    assert again.conversation_id != first.conversation_id
+    history = await store.consulter_history(ChannelKind.WEBCHAT, key, limit=3)
+    assert [m.body for m in history] == ["m4", "r", "again"]
+    assert [m.conversation_id for m in history] == [first.conversation_id] * 2 + [
+        again.conversation_id
+    ]
+    # another consulter's conversations never join hers
+    await store.save_inbound_batch([inbound("b", body="other", external_id="b1")])
+    assert "other" not in [m.body for m in await store.consulter_history(ChannelKind.WEBCHAT, key)]
 
 
 async def test_closing(store: Store) -> None:

@@ -268,7 +268,7 @@ async def test_an_auto_reply_of_a_kind_is_queued_once_ever(store: Store) -> None
     # The conversation still waits for a human: an auto-reply is not an answer.
     assert (await store.get_conversation(conv_id)).status is ConversationStatus.QUEUED
     (event,) = [e for e in await store.list_events() if e.kind == "auto_reply_queued"][:1]
-    assert event.data == {"kind": "after_hours", "discreet": False}
+    assert event.data == {"kind": "after_hours", "discreet": False, "language": None}
     with pytest.raises(NotFound):
         await store.claim_auto_reply(ConversationId(999), "k", body="", discreet_body="", now=at(9))
 
@@ -298,6 +298,43 @@ async def test_discretion_picks_the_neutral_text(store: Store) -> None:
     assert reply is not None and reply.body == "受け付けました"
     kinds = [e.kind for e in await store.list_events()]
     assert "discretion_set" in kinds
+
+
+async def test_an_auto_reply_goes_in_her_language_alone_where_it_is_known(store: Store) -> None:
+    versions = (("ja", "日本語だけ", "日本語・控えめ"), ("en", "English only", "English, discreet"))
+    plain = {"body": "日本語 / English", "discreet_body": "控えめ / discreet"}
+    # known before her first message stores a contact: her chat says it first
+    en = inbound("en-speaker")
+    await store.set_consulter_language(ChannelKind.WEBCHAT, en.identity_hash, "ja", now=at(0))
+    await store.set_consulter_language(ChannelKind.WEBCHAT, en.identity_hash, "en", now=at(1))
+    (s,) = await store.save_inbound_batch([en])
+    reply = await store.claim_auto_reply(
+        s.conversation_id, "after_hours", **plain, now=at(2), by_language=versions
+    )
+    assert reply is not None and reply.body == "English only"  # the last one she set
+    # her language, but no version in it: as written
+    other_kind = await store.claim_auto_reply(
+        s.conversation_id, "rule:x", **plain, now=at(2), by_language=versions[:1]
+    )
+    assert other_kind is not None and other_kind.body == "日本語 / English"
+    # her language and discretion: the discreet version in it
+    sato = await counselor(store, "sato")
+    await store.set_discretion(s.conversation_id, True, actor_id=sato.id, now=at(3))
+    discreet = await store.claim_auto_reply(
+        s.conversation_id, "queue_ack", **plain, now=at(4), by_language=versions
+    )
+    assert discreet is not None and discreet.body == "English, discreet"
+    # unknown language (or another channel's address): as written
+    (u,) = await store.save_inbound_batch([inbound("unknown")])
+    mail = inbound("en-speaker", channel=ChannelKind.MAIL)
+    (m,) = await store.save_inbound_batch([mail])
+    for conv_id in (u.conversation_id, m.conversation_id):
+        reply = await store.claim_auto_reply(
+            conv_id, "after_hours", **plain, now=at(5), by_language=versions
+        )
+        assert reply is not None and reply.body == "日本語 / English"
+    events = [e.data for e in await store.list_events() if e.kind == "auto_reply_queued"]
+    assert events[0] == {"kind": "after_hours", "discreet": False, "language": "en"}
 
 
 async def test_closed_conversation_gets_no_auto_reply(store: Store) -> None:

@@ -75,8 +75,7 @@ async def test_consulter_and_counselor_talk(server: Server, http: aiohttp.Client
             json={"body": "ご連絡ありがとうございます。"},
         ) as r:
             assert r.status == 201, await r.text()
-        pushed = await ws.receive_json(timeout=10)
-        assert pushed["type"] == "message"
+        pushed = await next_frame(ws, "message")  # after the nudges: assigned, then opened
         assert pushed["message"]["body"] == "ご連絡ありがとうございます。"
 
         await next_event(events, "reply_sent")
@@ -155,8 +154,8 @@ async def test_consulter_asks_for_her_place_in_line(
         await say(ws, "順番を知りたいです")
         await ws.send_json({"type": "queue_status"})
         status = await next_frame(ws, "queue_status")
-        assert status["position"] == 2
-        assert "2番目" in status["text"] and "number 2 in line" in status["text"]
+        assert (status["state"], status["position"]) == ("queued", 2)
+        assert status["wait_s"] is None  # no conversation closed yet to base an estimate on
         url = f"{server.url}/api/counselors/{server.ids['sato']}"
         async with boss.patch(url, json={"presence": "available"}) as r:
             assert r.status == 200

@@ -1,19 +1,32 @@
 // @ts-check
-// Tsunagu Inbox — consulter web chat: boot, sending, and the safety controls (quick exit, clear
-// history). No account: a token in localStorage resumes the session. Unacknowledged messages are
-// kept in localStorage and resent with the same client_id (the server dedups by it).
+// Tsunagu Inbox — consulter web chat: boot, sending, and the safety controls (quick exit, keep on
+// this device, clear history). No account: a token resumes the session, kept in this tab only
+// unless she chose to keep it on the device. Unacknowledged messages are kept beside it and
+// resent with the same client_id (the server dedups by it).
 // Module map: storage.js (this device's store), state.js (state, elements), view.js (the list),
-// composer.js (counter), protocol.js (the socket and its frames). Text only via textContent.
+// composer.js (counter), protocol.js (the socket and its frames), service.js (settings, hours and
+// standing in words), info.js (the hours, standing and ended notice). Text only via textContent.
 
 import { t, applyI18n, bindLangToggle, onLangChange } from "../i18n.js";
 import { state, els, bindElements } from "./state.js";
-import { TOKEN_KEY, PENDING_KEY, storeRemove, loadPendingFromStore } from "./storage.js";
+import {
+  TOKEN_KEY,
+  PENDING_KEY,
+  storeRemove,
+  loadPendingFromStore,
+  keepsOnDevice,
+  useDeviceStorage,
+  setKeep,
+  forgetUnlessKept,
+} from "./storage.js";
 import { setStatus, updateEmpty, scrollToBottom, renderMeta, renderEarlier, showBanner } from "./view.js";
 import { MAX_LEN, codePointLength, updateCounter } from "./composer.js";
-import { live, addPending, sendNew, sendPending, loadEarlier, askQueueStatus } from "./protocol.js";
+import { live, addPending, sendNew, sendPending, loadEarlier, askQueueStatus, sayLanguage } from "./protocol.js";
 import { bindTogether, renderTyping, resetReading } from "./together.js";
+import { FALLBACK_EXIT_URL, loadSettings } from "./service.js";
+import { renderInfo, setHours } from "./info.js";
 
-const EXIT_URL = "https://www.google.com/search?q=weather";
+state.exitUrl = FALLBACK_EXIT_URL;
 
 function submit() {
   const body = els.input.value;
@@ -35,7 +48,11 @@ function quickExit() {
   document.documentElement.classList.add("is-exiting");
   els.input.value = "";
   live.stop();
-  window.location.replace(EXIT_URL);
+  // Nothing of the session stays in this browser's storage (unless she chose to keep it), and
+  // replace(): no new history entry, so Back does not come back here.
+  forgetUnlessKept();
+  els.list.replaceChildren();
+  window.location.replace(state.exitUrl);
 }
 
 function clearHistory() {
@@ -48,6 +65,9 @@ function clearHistory() {
   renderEarlier();
   storeRemove(TOKEN_KEY);
   storeRemove(PENDING_KEY);
+  setKeep(false); // cleared from this device: not kept on it from now on either
+  els.keep.checked = false;
+  state.standing = null;
   state.sentToken = null;
   els.list.replaceChildren();
   els.input.value = "";
@@ -80,6 +100,8 @@ function init() {
     for (const li of els.list.children) renderMeta(li);
     updateCounter();
     renderTyping();
+    renderInfo();
+    sayLanguage();
   });
   bindTogether((frame) => live.send(frame));
 
@@ -99,6 +121,7 @@ function init() {
   els.queueStatus.addEventListener("click", askQueueStatus);
   els.earlier.addEventListener("click", loadEarlier);
   els.quickExit.addEventListener("click", quickExit);
+  els.keep.addEventListener("change", () => setKeep(els.keep.checked));
   els.clearBtn.addEventListener("click", showClearConfirm);
   els.clearNo.addEventListener("click", () => {
     hideClearConfirm();
@@ -117,11 +140,20 @@ function init() {
     if (e.persisted) live.wake();
   });
 
-  for (const p of loadPendingFromStore()) addPending(p);
   updateEmpty();
   updateCounter();
   setStatus("connecting");
-  live.start();
+  // Where the session is kept depends on the program's default: known before it is read.
+  loadSettings().then((settings) => {
+    state.exitUrl = settings.exit_url;
+    const keep = keepsOnDevice(settings.keep_on_device);
+    useDeviceStorage(keep);
+    els.keep.checked = keep;
+    setHours(settings.hours);
+    for (const p of loadPendingFromStore()) addPending(p);
+    updateEmpty();
+    live.start();
+  });
 }
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);

@@ -1,11 +1,14 @@
 // @ts-check
 // The chat's socket protocol over /chat/ws: hello (with the token, to resume) -> welcome (the
 // latest page of history); message -> ack | error (busy and rate_limited: retried later with the
-// same client_id); history (older pages, on request); queue_status (only when she asks); and
-// message (the counselor's replies); typing (her counselor is writing: together.js) and read
-// (sent by together.js: how far she has read, while the page is visible).
+// same client_id); history (older pages, on request); queue_status (where she stands: in the
+// welcome, when she asks, after her message, when a data-less status_changed nudge says it
+// changed, and slowly while she waits); lang (the language her chat is set to, so automatic
+// replies come in it alone); message (replies, each with its time, automatic ones marked);
+// typing (her counselor is writing: together.js) and read (sent by together.js: how far she has
+// read, while the page is visible).
 
-import { t } from "../i18n.js";
+import { t, getLang } from "../i18n.js";
 import { LiveSocket } from "../lib/live.js";
 import { state, els } from "./state.js";
 import { TOKEN_KEY, storeGet, storeSet, savePending } from "./storage.js";
@@ -23,11 +26,16 @@ import {
   oldestShownId,
   renderEarlier,
   showBanner,
+  markConversations,
 } from "./view.js";
 import { onTyping, hideTyping, reportRead } from "./together.js";
+import { setStanding } from "./info.js";
 
 const BUSY_RETRY_MIN_MS = 2000;
 const BUSY_RETRY_MAX_MS = 30000;
+// While she waits, where she stands is asked again this often (her place moves, hours begin).
+const STANDING_REFRESH_MS = 90000;
+const ASK_AFTER_MS = 800; // after her message: one question for a burst of messages
 
 /** @typedef {import("./state.js").Pending} Pending */
 /** @typedef {import("./storage.js").StoredPending} StoredPending */
@@ -38,7 +46,7 @@ export const live = new LiveSocket({
   onState: setStatus,
   onOpen: () => {
     state.sentToken = storeGet(TOKEN_KEY) || null;
-    live.send({ type: "hello", token: state.sentToken });
+    live.send({ type: "hello", token: state.sentToken, lang: getLang() });
   },
   onMessage: handle,
   onClose: () => {
@@ -90,9 +98,45 @@ export function loadEarlier() {
   renderEarlier();
 }
 
-/** Ask where she is in the queue (answered once, never pushed). */
+/** Ask where she stands (answered once; the server pushes only a data-less nudge). */
 export function askQueueStatus() {
-  live.send({ type: "queue_status" });
+  clearTimeout(askTimer);
+  askTimer = undefined;
+  if (state.ready) live.send({ type: "queue_status" });
+}
+
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let askTimer;
+/** @type {ReturnType<typeof setInterval> | undefined} */
+let refreshTimer;
+
+function askSoon() {
+  clearTimeout(askTimer);
+  askTimer = setTimeout(askQueueStatus, ASK_AFTER_MS);
+}
+
+/** Ask again now and then while she waits; not once someone is with her or it ended. */
+function keepAsking() {
+  const waiting = ["queued", "paused", "outside_hours"].includes(state.standing?.state ?? "");
+  const closedNow = state.standing?.state === "none" && state.hours && !state.hours.open_now;
+  if ((waiting || closedNow) && refreshTimer === undefined) {
+    refreshTimer = setInterval(askQueueStatus, STANDING_REFRESH_MS);
+  } else if (!waiting && !closedNow && refreshTimer !== undefined) {
+    clearInterval(refreshTimer);
+    refreshTimer = undefined;
+  }
+}
+
+/** @param {any} msg */
+function onStanding(msg) {
+  if (!msg || typeof msg.state !== "string") return;
+  setStanding(msg);
+  keepAsking();
+}
+
+/** Her chat's language changed: automatic replies from now on come in it. */
+export function sayLanguage() {
+  live.send({ type: "lang", lang: getLang() });
 }
 
 function newClientId() {
@@ -123,6 +167,9 @@ function onWelcome(msg) {
   state.loadingOlder = false;
   // Add history quietly; aria-live should announce new messages, not the whole backlog.
   insertQuietly(messages);
+  onStanding(msg.status);
+  // the welcome leaves out her place in line (it is costly to work out): ask for it
+  if (msg.status && msg.status.state === "queued") askSoon();
   state.ready = true;
   live.established();
   renderEarlier();
@@ -156,9 +203,12 @@ function onAck(msg) {
   v.state = "sent";
   v.retrying = false;
   rec.li.dataset.id = String(id);
+  if (typeof msg.conversation === "number") rec.li.dataset.conversation = String(msg.conversation);
   delete rec.li.dataset.clientId;
   state.byId.set(id, rec.li);
   renderMeta(rec.li);
+  markConversations();
+  askSoon(); // she wrote: where does she stand now (a new conversation, if the last had ended)
 }
 
 /** @param {any} msg */
@@ -229,18 +279,20 @@ function handle(msg) {
     case "error":
       onError(msg);
       break;
-    case "queue_status": {
-      // Only ever an answer to her own question: the status is never pushed unasked.
-      els.queueText.textContent = msg.position ? msg.text : t("chat.queueNone");
-      els.queueText.hidden = false;
+    case "queue_status":
+      onStanding(msg);
       break;
-    }
+    case "status_changed":
+      askQueueStatus();
+      break;
     case "message": {
       const follow = isNearBottom();
       const li = insertServerMessage(msg.message);
       if (li && follow) scrollToBottom();
       hideTyping(); // her counselor's reply is here
       reportRead();
+      // a person answered: someone is with her now
+      if (li && msg.message && !msg.message.automatic && state.standing?.state !== "with_counselor") askQueueStatus();
       break;
     }
     case "typing":

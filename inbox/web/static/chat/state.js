@@ -29,6 +29,7 @@ import { byId, query } from "../lib/dom.js";
  * @property {string} [retryCode]
  * @property {string} [error]
  * @property {string} [errorCode]
+ * @property {boolean} [automatic] no person wrote it (an auto-reply, the safety message)
  */
 
 /** @typedef {"connecting" | "reconnecting" | "connected"} ChatConnState */
@@ -43,6 +44,9 @@ import { byId, query } from "../lib/dom.js";
  * @property {Map<string, Pending>} pending client_id -> message not yet acknowledged
  * @property {Map<number, HTMLLIElement>} byId server message id -> its bubble
  * @property {WeakMap<Element, MessageView>} view bubble -> what renders its meta line
+ * @property {import("./service.js").Standing | null} standing where she stands, as last told
+ * @property {import("./service.js").Hours | null} hours the web chat's hours, as last told
+ * @property {string} exitUrl where quick exit goes
  */
 
 /** @type {ChatState} */
@@ -55,6 +59,9 @@ export const state = {
   pending: new Map(),
   byId: new Map(),
   view: new WeakMap(),
+  standing: null,
+  hours: null,
+  exitUrl: "",
 };
 
 function findElements() {
@@ -79,6 +86,10 @@ function findElements() {
     clearYes: byId("clear-yes", HTMLButtonElement),
     clearNo: byId("clear-no", HTMLButtonElement),
     earlier: byId("chat-earlier", HTMLButtonElement),
+    hours: byId("chat-hours", HTMLElement),
+    ended: byId("chat-ended", HTMLElement),
+    endedAgain: byId("chat-ended-again", HTMLElement),
+    keep: byId("keep-on-device", HTMLInputElement),
   };
 }
 

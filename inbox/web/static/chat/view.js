@@ -16,6 +16,8 @@ import { updateCounter } from "./composer.js";
  * @property {string} direction
  * @property {string | null} [body]
  * @property {string | null} [created_at]
+ * @property {boolean} [automatic] no person wrote it: marked "automatic message"
+ * @property {number} [conversation] which of her conversations it belongs to
  */
 
 /** @param {import("./state.js").ChatConnState} s */
@@ -26,7 +28,7 @@ export function setStatus(s) {
 }
 
 export function updateEmpty() {
-  els.empty.hidden = els.list.children.length > 0;
+  els.empty.hidden = els.list.querySelector(".msg") !== null;
 }
 
 export function isNearBottom() {
@@ -48,7 +50,8 @@ export function renderMeta(li) {
   const v = state.view.get(li);
   if (!v || !(li instanceof HTMLElement)) return;
   li.dataset.state = v.state;
-  v.who.textContent = `${v.direction === "inbound" ? t("chat.me") : t("chat.counselor")}: `;
+  // An automatic message says so in words on screen (its label), so it needs no hidden name.
+  v.who.textContent = v.automatic ? "" : `${v.direction === "inbound" ? t("chat.me") : t("chat.counselor")}: `;
   v.time.textContent = formatTime(v.created_at);
   v.time.dateTime = v.created_at || "";
   v.time.title = formatFullTime(v.created_at);
@@ -84,11 +87,11 @@ export function renderMeta(li) {
 
 /**
  * A new bubble.
- * @param {{direction: string, body: string, created_at: string | null | undefined, state: MessageView["state"]}} m
+ * @param {{direction: string, body: string, created_at: string | null | undefined, state: MessageView["state"], automatic?: boolean}} m
  */
-export function createMessageEl({ direction, body, created_at, state: messageState }) {
+export function createMessageEl({ direction, body, created_at, state: messageState, automatic = false }) {
   const li = document.createElement("li");
-  li.className = `msg msg-${direction}`;
+  li.className = `msg msg-${direction}${automatic ? " msg-auto" : ""}`;
   li.setAttribute("data-testid", "chat-message");
   li.dataset.direction = direction;
 
@@ -100,7 +103,14 @@ export function createMessageEl({ direction, body, created_at, state: messageSta
   const text = document.createElement("p");
   text.className = "msg-body";
   text.textContent = body;
-  bubble.append(who, text);
+  bubble.append(who);
+  if (automatic) {
+    const tag = el("span", "msg-auto-label", t("chat.automatic"));
+    tag.dataset.i18n = "chat.automatic";
+    tag.setAttribute("data-testid", "chat-auto-label");
+    bubble.append(tag);
+  }
+  bubble.append(text);
 
   const meta = document.createElement("div");
   meta.className = "msg-meta";
@@ -126,7 +136,7 @@ export function createMessageEl({ direction, body, created_at, state: messageSta
   });
 
   li.append(bubble, meta, errorEl, editBtn);
-  state.view.set(li, { direction, created_at, state: messageState, who, time, stateEl, errorEl, editBtn, retrying: false });
+  state.view.set(li, { direction, created_at, state: messageState, who, time, stateEl, errorEl, editBtn, retrying: false, automatic });
   renderMeta(li);
   return li;
 }
@@ -147,8 +157,10 @@ export function insertServerMessage(msg) {
     body: String(msg.body ?? ""),
     created_at: msg.created_at,
     state: "sent",
+    automatic: msg.automatic === true && msg.direction === "outbound",
   });
   li.dataset.id = String(id);
+  if (typeof msg.conversation === "number") li.dataset.conversation = String(msg.conversation);
   state.byId.set(id, li);
 
   let before = null;
@@ -161,8 +173,31 @@ export function insertServerMessage(msg) {
     }
   }
   els.list.insertBefore(li, before);
+  markConversations();
   updateEmpty();
   return li;
+}
+
+/**
+ * Where one of her conversations ended and the next began (her history spans them): a line
+ * between two messages of different conversations.
+ */
+export function markConversations() {
+  for (const old of els.list.querySelectorAll(".chat-divider")) old.remove();
+  /** @type {string | undefined} */
+  let previous;
+  for (const child of [...els.list.children]) {
+    if (!(child instanceof HTMLElement)) continue;
+    const current = child.dataset.conversation;
+    if (current === undefined) continue;
+    if (previous !== undefined && current !== previous) {
+      const divider = el("li", "chat-divider", t("chat.dividerEnded"));
+      divider.dataset.i18n = "chat.dividerEnded";
+      divider.setAttribute("data-testid", "chat-divider");
+      els.list.insertBefore(divider, child);
+    }
+    previous = current;
+  }
 }
 
 /** Add a batch of stored messages without aria-live reading them all out. @param {ServerMessage[]} messages */
