@@ -164,7 +164,9 @@ async def test_her_place_in_line_shows_on_a_phone_and_then_who_is_with_her(
             await assert_accessible(page, f"chat-with-counselor-{lang}-phone")
 
             # closed: her chat says so and how to reach the service again
-            async with sato.post(f"{server.url}/api/conversations/{conv_id}/close") as r:
+            async with sato.post(
+                f"{server.url}/api/conversations/{conv_id}/close", json={"outcome": "listened"}
+            ) as r:
                 assert r.status == 200
         ended = page.get_by_test_id("chat-ended")
         await expect(ended).to_be_visible(timeout=10_000)

@@ -96,7 +96,9 @@ async def test_with_her_only_once_a_counselor_opened_it_then_closed_and_her_next
     assert live["body"] == "こんにちは。" and live["automatic"] is False
     assert live["created_at"] and live["conversation"] == conv_id
 
-    async with sato.post(f"{server.url}/api/conversations/{conv_id}/close") as r:
+    async with sato.post(
+        f"{server.url}/api/conversations/{conv_id}/close", json={"outcome": "listened"}
+    ) as r:
         assert r.status == 200
     await next_frame(ws, "status_changed")  # told at once, without asking
     assert (await _status(ws))["state"] == "closed"
@@ -121,7 +123,9 @@ async def test_her_history_goes_on_across_a_closed_conversation(
     conv_id = (await next_event(events, "conversation_assigned"))["conversation_id"]
     async with (
         await sign_in(server.url, "boss") as boss,
-        boss.post(f"{server.url}/api/conversations/{conv_id}/close") as r,
+        boss.post(
+            f"{server.url}/api/conversations/{conv_id}/close", json={"outcome": "listened"}
+        ) as r,
     ):
         assert r.status == 200
     await next_frame(ws, "status_changed")
@@ -220,7 +224,9 @@ async def test_a_nudge_reaches_only_her_chat(server: Server, http: aiohttp.Clien
     conv_id = (await next_event(events, "conversation_assigned"))["conversation_id"]
     async with (
         await sign_in(server.url, "boss") as boss,
-        boss.post(f"{server.url}/api/conversations/{conv_id}/close") as r,
+        boss.post(
+            f"{server.url}/api/conversations/{conv_id}/close", json={"outcome": "listened"}
+        ) as r,
     ):
         assert r.status == 200
     await next_frame(hers, "status_changed")
