@@ -27,7 +27,7 @@ from inbox.commands.signals import Signals
 from inbox.commands.staff import StaffCommands
 from inbox.config import Config
 from inbox.core.errors import ConfigError, InboxError, StorageError, ValidationError
-from inbox.core.model import MAX_CAPACITY, NewUser, Role
+from inbox.core.model import MAX_CAPACITY, NewUser, Presence, Role
 from inbox.logging import configure_logging, log_loop_error
 from storage.base import Store
 
@@ -139,6 +139,7 @@ def cmd_user(args: argparse.Namespace) -> int:
                 password_hash=password_hash,
                 roles=roles,
                 capacity=args.capacity,
+                presence=Presence(args.presence),
             )
         )
         print(f"created {user.username} (id {user.id}, roles {', '.join(sorted(roles))})")
@@ -254,6 +255,12 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--role", action="append", required=True, choices=[r.value for r in Role])
     add.add_argument("--display-name")
     add.add_argument("--capacity", type=int, default=3)
+    add.add_argument(
+        "--presence",
+        choices=[p.value for p in Presence],
+        default=Presence.OFFLINE.value,
+        help="where a counselor starts (default: %(default)s; she sets it when she signs in)",
+    )
     add.add_argument(
         "--password-stdin",
         action="store_true",

@@ -156,3 +156,27 @@ async def test_a_counselor_added_on_the_command_line_starts_offline(tmp_path: Pa
     async with SqliteStore(cfg.database.sqlite_path) as store:
         (sato,) = await store.list_users()
     assert sato.presence is Presence.OFFLINE  # no offer before she says she is available
+
+
+async def test_a_counselor_may_be_added_on_duty_from_the_command_line(tmp_path: Path) -> None:
+    """For a desk whose counselors are set up by script (or a test with no browser)."""
+    done = run(
+        [
+            "user",
+            "add",
+            "sato",
+            "--role",
+            "counselor",
+            "--presence",
+            "available",
+            "--password-stdin",
+        ],
+        tmp_path,
+        stdin=PASSWORD + "\n",
+    )
+    assert done.returncode == 0, done.stderr
+    cfg = load_config(None, env={"TSUNAGU_DATA_DIR": str(tmp_path / "tsunagu-data")})
+    assert cfg.database.sqlite_path is not None
+    async with SqliteStore(cfg.database.sqlite_path) as store:
+        (sato,) = await store.list_users()
+    assert sato.presence is Presence.AVAILABLE

@@ -76,6 +76,9 @@ def _setup(cwd: Path, pg: OwnPostgres) -> None:
             "counselor",
             "--capacity",
             "50",
+            # no browser signs in here: she is on duty from the start (accounts start offline)
+            "--presence",
+            "available",
             "--password-stdin",
         ],
         cwd=cwd,
