@@ -15,11 +15,12 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from inbox.core.errors import ConfigError
+from inbox.core.labels import Label
 from inbox.core.model import ChannelKind, Role
 from inbox.core.windows import parse_timezone
 from inbox.desk_config import DeskConfig
 from inbox.mail_config import MailConfig, mail_problem
-from inbox.outcomes import DEFAULT_OUTCOMES, Outcome, parse_outcomes
+from inbox.outcomes import DEFAULT_OUTCOMES, parse_outcomes
 from inbox.privacy import (
     DEFAULT_REVEAL_ROLES,
     AnonymityPolicy,
@@ -257,7 +258,7 @@ class PrivacyConfig:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ClosingConfig:
     # How a conversation may end: the counselor picks one when she closes it (ja/en labels).
-    outcomes: tuple[Outcome, ...] = field(
+    outcomes: tuple[Label, ...] = field(
         default=DEFAULT_OUTCOMES, metadata={"parse": parse_outcomes}
     )
 

@@ -382,7 +382,7 @@ def test_desk_tags_replace_the_defaults_and_labels_add_to_them(cwd: Path) -> Non
         ('tags = [{ id = "dv", ja = " ", en = "DV" }]', "desk.tags[0]: id, ja and en"),
         (
             'tags = [{ id = "a", ja = "A", en = "A" }, { id = "a", ja = "B", en = "B" }]',
-            "desk.tags: an id is listed twice",
+            "desk.tags[1].id: 'a' is listed twice",
         ),
         ("tags = 3", "desk.tags: expected a list"),
         ("max_tags = 0", "desk.max_tags: must be >= 1"),

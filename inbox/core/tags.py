@@ -11,37 +11,30 @@ import unicodedata
 from dataclasses import dataclass
 
 from inbox.core.errors import TooLarge, ValidationError
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TagLabel:
-    id: str
-    ja: str
-    en: str
-
+from inbox.core.labels import Label
 
 # A counseling desk's usual topics; [desk].tags in config.toml replaces them.
-DEFAULT_TAGS: tuple[TagLabel, ...] = (
-    TagLabel(id="dv", ja="DV", en="Domestic violence"),
-    TagLabel(id="poverty", ja="生活困窮", en="Financial hardship"),
-    TagLabel(id="work", ja="仕事", en="Work"),
-    TagLabel(id="family", ja="家族・子育て", en="Family and parenting"),
-    TagLabel(id="health", ja="心身の健康", en="Mental and physical health"),
-    TagLabel(id="sexual_violence", ja="性暴力", en="Sexual violence"),
-    TagLabel(id="housing", ja="住まい", en="Housing"),
-    TagLabel(id="isolation", ja="孤独・孤立", en="Loneliness and isolation"),
-    TagLabel(id="relationships", ja="人間関係", en="Relationships"),
-    TagLabel(id="abuse", ja="虐待", en="Abuse"),
-    TagLabel(id="debt", ja="借金", en="Debt"),
-    TagLabel(id="lgbtq", ja="性のあり方", en="Gender and sexuality"),
+DEFAULT_TAGS: tuple[Label, ...] = (
+    Label(id="dv", ja="DV", en="Domestic violence"),
+    Label(id="poverty", ja="生活困窮", en="Financial hardship"),
+    Label(id="work", ja="仕事", en="Work"),
+    Label(id="family", ja="家族・子育て", en="Family and parenting"),
+    Label(id="health", ja="心身の健康", en="Mental and physical health"),
+    Label(id="sexual_violence", ja="性暴力", en="Sexual violence"),
+    Label(id="housing", ja="住まい", en="Housing"),
+    Label(id="isolation", ja="孤独・孤立", en="Loneliness and isolation"),
+    Label(id="relationships", ja="人間関係", en="Relationships"),
+    Label(id="abuse", ja="虐待", en="Abuse"),
+    Label(id="debt", ja="借金", en="Debt"),
+    Label(id="lgbtq", ja="性のあり方", en="Gender and sexuality"),
 )
 # What triage and the system write (routing.rules: the urgent tag and each keyword category).
 # They are kept when a person sets a conversation's tags: triage's finding stays on record.
 # [desk].labels in config.toml adds to these or changes their words.
-SYSTEM_LABELS: tuple[TagLabel, ...] = (
-    TagLabel(id="urgent", ja="緊急", en="Urgent"),
-    TagLabel(id="suicide_risk", ja="自殺の危険", en="Suicide risk"),
-    TagLabel(id="immediate_danger", ja="差し迫った危険", en="Immediate danger"),
+SYSTEM_LABELS: tuple[Label, ...] = (
+    Label(id="urgent", ja="緊急", en="Urgent"),
+    Label(id="suicide_risk", ja="自殺の危険", en="Suicide risk"),
+    Label(id="immediate_danger", ja="差し迫った危険", en="Immediate danger"),
 )
 MAX_TAGS = 20  # defaults of [desk].max_tags and max_tag_chars
 MAX_TAG_CHARS = 40
@@ -59,8 +52,8 @@ def clean_tag(raw: str) -> str:
 class TagBook:
     """The configured tags and the system labels, and the limits of a conversation's tags."""
 
-    tags: tuple[TagLabel, ...] = DEFAULT_TAGS
-    labels: tuple[TagLabel, ...] = SYSTEM_LABELS
+    tags: tuple[Label, ...] = DEFAULT_TAGS
+    labels: tuple[Label, ...] = SYSTEM_LABELS
     max_tags: int = MAX_TAGS
     max_tag_chars: int = MAX_TAG_CHARS
 

@@ -8,8 +8,8 @@ from typing import Any
 from aiohttp import web
 
 from inbox.core.errors import TooLarge, ValidationError
+from inbox.core.labels import Label
 from inbox.core.model import CannedReply, CannedReplyDraft, CannedReplyId, Role
-from inbox.core.tags import TagLabel
 from inbox.web.access import check_can_note, current_user, require
 from inbox.web.api import Names, conversation_json, staff_names, visible_conversation
 from inbox.web.server import SERVICES, json_body, path_id
@@ -23,7 +23,7 @@ DRAFT_FIELDS = frozenset({*TEXT_FIELDS, "position"})
 MAX_POSITION = 1_000_000
 
 
-def label_json(label: TagLabel) -> dict[str, str]:
+def label_json(label: Label) -> dict[str, str]:
     return {"id": label.id, "ja": label.ja, "en": label.en}
 
 

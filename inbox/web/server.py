@@ -31,12 +31,13 @@ from inbox.core.errors import (
     TooLarge,
     ValidationError,
 )
+from inbox.core.labels import Label
 from inbox.core.model import Role
 from inbox.core.tags import TagBook
 from inbox.core.text import storable_json
 from inbox.logging import request_id_var
 from inbox.outbox import OutboxSender
-from inbox.outcomes import DEFAULT_OUTCOMES, Outcome
+from inbox.outcomes import DEFAULT_OUTCOMES
 from inbox.pipeline import Intake
 from inbox.presence import PresenceKeeper
 from inbox.privacy import DEFAULT_REVEAL_ROLES, AnonymityPolicy
@@ -67,7 +68,7 @@ class WebSettings:
     webchat_hours: ServiceHours = ALWAYS_OPEN  # shown in her chat; she is told before writing
     reveal_roles: frozenset[Role] = DEFAULT_REVEAL_ROLES
     webchat: WebchatConfig = field(default_factory=WebchatConfig)  # the chat socket's limits
-    outcomes: tuple[Outcome, ...] = DEFAULT_OUTCOMES  # what closing may choose
+    outcomes: tuple[Label, ...] = DEFAULT_OUTCOMES  # what closing may choose
     timezone: ZoneInfo = TOKYO  # the program's days, for searching by date
     short_query_recent_messages: int = 20000  # how far back a one- or two-character word looks
     disconnect_grace_s: float = 120.0  # routing.disconnect_grace_s (inbox.presence)
