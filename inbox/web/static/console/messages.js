@@ -27,12 +27,15 @@ function authorText(m) {
 function fillMessage(li, m) {
   li.replaceChildren();
   const dir = m.direction;
-  li.className = `cmsg cmsg-${dir}`;
+  // An outbound message no person wrote: an auto-reply or the safety message, told apart from
+  // a counselor's so nobody takes it for one of hers.
+  const automatic = dir === "outbound" && (m.author_id === null || m.author_id === undefined);
+  li.className = `cmsg cmsg-${dir}${automatic ? " cmsg-automatic" : ""}`;
   li.dataset.direction = dir;
   li.dataset.delivery = m.delivery_status || "none";
 
   const head = el("div", "cmsg-head");
-  head.append(el("span", "cmsg-from", label("conv.from", dir)));
+  head.append(el("span", "cmsg-from", automatic ? t("conv.automatic") : label("conv.from", dir)));
   const author = authorText(m);
   if (author && dir !== "inbound") head.append(el("span", "cmsg-author", `（${author}）`));
   const time = el("time", "cmsg-time", formatTime(m.created_at));
