@@ -8,7 +8,7 @@ then the pg_trgm index built once, as a migration over existing rows would). The
 through the store as the API calls it: a supervisor's text search for a mix of common, rare,
 absent and two-character words (first page of 20); a counselor's (hers only); her timeline;
 and get_conversation by id. Ends with `search_p99_ms=<ms> timeline_p99_ms=<ms>`:
-SQLite's figures (PostgreSQL's are in the table).
+SQLite's figures, search the slower of the two searches (PostgreSQL's are in the table).
 """
 
 from __future__ import annotations
@@ -319,7 +319,12 @@ async def run_search_bench(args: Any) -> int:
         )
         print(f"  {what:32}{cells}")
     sqlite = results["SQLite"]
-    search_p99 = pct(sqlite["text search, supervisor (20)"], 0.99)
+    # The slower of the two searches speaks for search: a counselor's (hers only) checks more
+    # hits per page than a supervisor's.
+    search_p99 = max(
+        pct(sqlite["text search, supervisor (20)"], 0.99),
+        pct(sqlite["text search, counselor (hers)"], 0.99),
+    )
     timeline_p99 = pct(sqlite["timeline (her 20 latest)"], 0.99)
     mean_id = statistics.fmean(sqlite["conversation by id (baseline)"])
     print(
