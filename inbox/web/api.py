@@ -238,7 +238,8 @@ def _categories(request: web.Request) -> tuple[str, ...]:
     return request.app[SERVICES].settings.urgency_categories
 
 
-def _statuses(raw: str) -> list[ConversationStatus]:
+def parse_statuses(raw: str) -> list[ConversationStatus]:
+    """A `status=` query: comma-separated statuses; a ValidationError names the field."""
     try:
         return [ConversationStatus(s) for s in raw.split(",") if s]
     except ValueError:
@@ -251,7 +252,7 @@ def _statuses(raw: str) -> list[ConversationStatus]:
 @routes.get("/api/conversations")
 async def list_conversations(request: web.Request) -> web.Response:
     user = await require(request, Role.COUNSELOR, Role.SUPERVISOR, Role.PHONE_STAFF)
-    statuses = _statuses(request.query.get("status", "queued,assigned,waiting"))
+    statuses = parse_statuses(request.query.get("status", "queued,assigned,waiting"))
     store = request.app[SERVICES].store
     if sees_everything(user):
         found = await store.list_conversations(statuses=statuses)

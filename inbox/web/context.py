@@ -15,16 +15,10 @@ from aiohttp import web
 
 from inbox.core.context import ConversationSummary, SearchHit, SearchQuery, contact_id_of
 from inbox.core.errors import ValidationError
-from inbox.core.model import (
-    ChannelKind,
-    ConversationId,
-    ConversationStatus,
-    MessageId,
-    Role,
-)
+from inbox.core.model import ChannelKind, Conversation, ConversationId, MessageId, Role, User
 from inbox.core.text import storable
-from inbox.web.access import readable_conversation, require, sees_everything
-from inbox.web.api import CONVERSATION_ROLES, conversation_json, message_json
+from inbox.web.access import can_see, readable_conversation, require, sees_everything
+from inbox.web.api import CONVERSATION_ROLES, conversation_json, message_json, parse_statuses
 from inbox.web.server import SERVICES, ApiError, parse_id, path_id
 
 routes = web.RouteTableDef()
@@ -68,9 +62,19 @@ async def outcomes(request: web.Request) -> web.Response:
     return web.json_response({"outcomes": [{"id": o.id, "ja": o.ja, "en": o.en} for o in found]})
 
 
+def may_read_history(user: User, conv: Conversation) -> bool:
+    """Her history (earlier conversations, their notes and closing notes) is for whoever helps
+    her now: supervisors, and the conversation's assignee. Seeing the queue is not enough: an
+    unassigned conversation would otherwise open everything she ever wrote to anyone on duty."""
+    return sees_everything(user) or conv.assignee_id == user.id
+
+
 @routes.get("/api/conversations/{id}/timeline")
 async def timeline(request: web.Request) -> web.Response:
-    _, conv = await readable_conversation(request)
+    """Her conversations on every channel; to staff who may read this one but not her history
+    (may_read_history), only those they may see anyway, with `restricted: true`."""
+    user, conv = await readable_conversation(request)
+    whole = may_read_history(user, conv)
     limit = _limit(request, 20)
     before = _query_int(request, "before", None)
     found = await request.app[SERVICES].store.consulter_timeline(
@@ -81,8 +85,9 @@ async def timeline(request: web.Request) -> web.Response:
         {
             "contact_alias": conv.contact_alias,
             "conversations": [summary_json(s) | {"current": s.conversation.id == conv.id}
-                              for s in found],
+                              for s in found if whole or can_see(user, s.conversation)],
             "next_before": next_before,
+            "restricted": not whole,
         }
     )  # fmt: skip
 
@@ -90,11 +95,13 @@ async def timeline(request: web.Request) -> web.Response:
 @routes.get("/api/conversations/{id}/timeline/{other}/messages")
 async def timeline_messages(request: web.Request) -> web.Response:
     """Her earlier conversation's messages, a page at a time from the newest: readable by
-    whoever may read the conversation the timeline was opened from."""
-    _, conv = await readable_conversation(request)
+    whoever may read the history of the conversation the timeline was opened from."""
+    user, conv = await readable_conversation(request)
     store = request.app[SERVICES].store
     other = await store.get_conversation(ConversationId(path_id(request, "other")))
-    if other.contact_id != conv.contact_id:
+    if other.contact_id != conv.contact_id or not (
+        may_read_history(user, conv) or can_see(user, other)
+    ):
         raise ApiError(404, "not_found", f"conversation {other.id} is not in this timeline")
     limit = _limit(request, 50)
     before = _query_int(request, "before", None)
@@ -108,14 +115,6 @@ async def timeline_messages(request: web.Request) -> web.Response:
             "next_before": found[0].id if len(found) == limit else None,
         }
     )
-
-
-def _statuses(raw: str) -> tuple[ConversationStatus, ...]:
-    try:
-        return tuple(ConversationStatus(s) for s in raw.split(",") if s)
-    except ValueError:
-        allowed = ",".join(s.value for s in ConversationStatus)
-        raise ValidationError(f"unknown status; allowed: {allowed}", field="status") from None
 
 
 def _channels(raw: str) -> tuple[ChannelKind, ...]:
@@ -178,7 +177,7 @@ async def search(request: web.Request) -> web.Response:
         text=_text(request, "q", 200),
         contact_id=contact_id,
         tag=_text(request, "tag", 100),
-        statuses=_statuses(request.query.get("status", "")),
+        statuses=tuple(parse_statuses(request.query.get("status", ""))),
         channels=channels,
         created_from=created_from,
         created_before=created_before,

@@ -21,7 +21,6 @@ conversation to learn whom the typing may reach (the assignee may have changed).
 
 from __future__ import annotations
 
-import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -35,7 +34,6 @@ from inbox.web.hub import STAFF, Hub, Subscriber
 from inbox.web.server import is_int64, read_json_object
 from storage.base import Store
 
-log = logging.getLogger(__name__)
 TYPING_TTL_S = 6.0  # a typing signal shows this long unless renewed (the console renews every 3 s)
 TYPING_GAP_S = 2.0  # a socket's typing frames closer together than this are not passed on
 TARGET_TTL_S = 5.0  # how long the assignee and chat session of a conversation are trusted

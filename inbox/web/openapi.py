@@ -123,12 +123,15 @@ PATHS: dict[str, dict[str, Schema]] = {
     },
     "/api/conversations/{id}/timeline": {
         "get": operation(
-            "the consulter's conversations on every channel, closed ones too, newest first",
+            "the consulter's conversations on every channel, closed ones too, newest first; to "
+            "staff who may read this conversation but not her history (not its assignee, not a "
+            "supervisor) only those they may see anyway, with restricted: true",
             obj(
-                ("contact_alias", "conversations", "next_before"),
+                ("contact_alias", "conversations", "next_before", "restricted"),
                 contact_alias={"type": "string"},
                 conversations={"type": "array", "items": ref("ConversationSummary")},
                 next_before=nullable(ID),
+                restricted={"type": "boolean"},
             ),
             params=(CONVERSATION_ID, BEFORE, PAGE_LIMIT),
             errors=(400, 401, 403, 404, 503),

@@ -46,7 +46,6 @@ from inbox.router import Router
 from inbox.throttle import SignInGuard
 from inbox.web.hub import Hub
 from routing.hours import ALWAYS_OPEN, TOKYO, ServiceHours
-from routing.replies import ReplyTexts
 from storage.base import Store
 
 log = logging.getLogger(__name__)
@@ -63,7 +62,6 @@ class WebSettings:
     heartbeat_s: float
     webchat_enabled: bool
     anonymity: AnonymityPolicy = field(default_factory=AnonymityPolicy)
-    replies: ReplyTexts = field(default_factory=ReplyTexts)  # for the queue status answer
     tags: TagBook = field(default_factory=TagBook)  # [desk]: the tags and labels' words
     webchat_hours: ServiceHours = ALWAYS_OPEN  # shown in her chat; she is told before writing
     reveal_roles: frozenset[Role] = DEFAULT_REVEAL_ROLES

@@ -124,6 +124,41 @@ async def test_a_returning_consulter_shows_her_history_and_who_helped_her(
     assert (status, opened["conversation"]["returning"]) == (200, False)
 
 
+async def test_her_history_is_for_whoever_helps_her_not_for_anyone_who_sees_the_queue(
+    site: Site, boss: aiohttp.ClientSession, sato: aiohttp.ClientSession
+) -> None:
+    """A queued conversation is readable by every counselor on duty; her earlier ones (their
+    notes and closing notes) only by its assignee and by supervisors: the others' timeline
+    holds what they may see anyway."""
+    await everyone_away(site, boss)
+    (first,) = await seed(site, now_inbound("c@example.jp", body="前にも書きました"))
+    await _give(site, boss, first, "suzuki")
+    url = f"{site.url}/api/conversations"
+    assert (await call(boss, "POST", f"{url}/{first}/notes", {"body": "内部メモ"}))[0] == 201
+    assert (await _close(site, boss, first, {"outcome": "listened", "note": "終了メモ"}))[0] == 200
+    (second,) = await seed(site, now_inbound("c@example.jp", body="また書きます"))
+    status, queued = await call(sato, "GET", f"{url}/{second}")
+    assert (status, queued["conversation"]["status"]) == (200, "queued")
+
+    status, history = await call(sato, "GET", f"{url}/{second}/timeline")
+    assert (status, history["restricted"]) == (200, True)
+    assert [c["id"] for c in history["conversations"]] == [second]  # what she sees anyway
+    status, _ = await call(sato, "GET", f"{url}/{second}/timeline/{first}/messages")
+    assert status == 404
+    status, history = await call(boss, "GET", f"{url}/{second}/timeline")
+    assert (status, history["restricted"]) == (200, False)
+    assert [c["id"] for c in history["conversations"]] == [second, first]
+
+    await _give(site, boss, second, "sato")
+    status, history = await call(sato, "GET", f"{url}/{second}/timeline")
+    assert (history["restricted"], [c["id"] for c in history["conversations"]]) == (
+        False,
+        [second, first],
+    )
+    status, page = await call(sato, "GET", f"{url}/{second}/timeline/{first}/messages")
+    assert status == 200 and "内部メモ" in [m["body"] for m in page["messages"]]
+
+
 @pytest.mark.both_stores
 async def test_a_counselor_finds_a_closed_conversation_by_a_japanese_word_and_opens_it(
     site: Site, boss: aiohttp.ClientSession, sato: aiohttp.ClientSession
