@@ -332,6 +332,7 @@ class Desk:
         tags: Sequence[str],
         *,
         keep: Collection[str] = (),
+        named: Collection[str] = (),
         actor_id: UserId,
         now: datetime,
     ) -> Conversation:
@@ -352,7 +353,12 @@ class Desk:
                     now,
                     actor_id=actor_id,
                     conversation_id=conversation_id,
-                    data={"added": added, "removed": removed},
+                    data={
+                        "added": [t for t in added if t in named],
+                        "removed": [t for t in removed if t in named],
+                        "free_added": sum(t not in named for t in added),
+                        "free_removed": sum(t not in named for t in removed),
+                    },
                 )
             return rows.conversation(row, tx.parse_time)
 

@@ -193,12 +193,15 @@ class DeskStore(Protocol):
         tags: Sequence[str],
         *,
         keep: Collection[str] = (),
+        named: Collection[str] = (),
         actor_id: UserId,
         now: datetime,
     ) -> Conversation:
         """Replace the conversation's tags (closed ones too) by those of `keep` it has, then
         `tags`, each once, in that order; a tags_set event with what was added and removed,
-        none when nothing changed. Callers clean the tags (inbox.core.tags). Raises NotFound."""
+        none when nothing changed: tags of `named` (configured ids, triage's labels) by name,
+        free tags only counted (free_added, free_removed), as they are staff-written text.
+        Callers clean the tags (inbox.core.tags). Raises NotFound."""
 
     async def counselor_load(self, user_id: UserId) -> list[tuple[ChannelKind, int]]:
         """Her conversations that take capacity (assigned and waiting), counted by channel;

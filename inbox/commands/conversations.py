@@ -156,16 +156,18 @@ class ConversationCommands(Commands):
         tags: Sequence[str],
         *,
         keep: Collection[str],
+        named: Collection[str] = (),
         actor: UserId,
     ) -> Conversation:
         """Her tags become those of `keep` it has (triage's labels) and `tags`, cleaned before
-        (inbox.core.tags.TagBook.normalize)."""
+        (inbox.core.tags.TagBook.normalize); the event names those of `named`, counts the rest."""
         async with self._committing() as commit:
             return await commit(
                 self._store.set_tags,
                 conversation_id,
                 tags,
                 keep=keep,
+                named=named,
                 actor_id=actor,
                 now=self._clock(),
             )

@@ -54,8 +54,9 @@ async def set_tags(request: web.Request) -> web.Response:
     data = await json_body(request)
     tags = book.normalize(data.get("tags"))
     keep = {label.id for label in book.labels}
+    named = keep | {label.id for label in book.tags}  # configured: said by id in the event
     updated = await services.commands.conversations.set_tags(
-        conv.id, tags, keep=keep, actor=user.id
+        conv.id, tags, keep=keep, named=named, actor=user.id
     )
     names = await staff_names(services.store)
     return web.json_response({"conversation": conversation_json(updated, names)})

@@ -95,13 +95,25 @@ async def test_set_tags_keeps_triage_labels_and_records_the_change(store: Store)
     first = await store.set_tags(conv_id, ["urgent", "suicide_risk"], actor_id=sato.id, now=at(1))
     assert first.tags == ("urgent", "suicide_risk")
 
+    named = {"urgent", "suicide_risk", "dv"}
     conv = await store.set_tags(
-        conv_id, ["dv", "仕事の悩み", "dv"], keep={"urgent"}, actor_id=sato.id, now=at(2)
+        conv_id,
+        ["dv", "仕事の悩み", "dv"],
+        keep={"urgent"},
+        named=named,
+        actor_id=sato.id,
+        now=at(2),
     )
     assert conv.tags == ("urgent", "dv", "仕事の悩み")  # kept first, then each once
     assert (await store.get_conversation(conv_id)).tags == conv.tags
     events = [e for e in await store.list_events() if e.kind == "tags_set"]
-    assert events[-1].data == {"added": ["dv", "仕事の悩み"], "removed": ["suicide_risk"]}
+    # a free tag is staff-written text: counted in the event log, never written there
+    assert events[-1].data == {
+        "added": ["dv"],
+        "removed": ["suicide_risk"],
+        "free_added": 1,
+        "free_removed": 0,
+    }
     assert events[-1].actor_id == sato.id and events[-1].conversation_id == conv_id
 
     # nothing changes: no event
