@@ -38,6 +38,7 @@ from inbox.web.access import (
 )
 from inbox.web.server import (
     SERVICES,
+    Services,
     field_int,
     field_str,
     json_body,
@@ -48,7 +49,6 @@ from inbox.web.server import (
     path_text,
 )
 from inbox.web.signin import checked_login, new_password_hash
-from storage.roles import AccountStore
 
 routes = web.RouteTableDef()
 
@@ -68,9 +68,9 @@ Names = Mapping[UserId, str]  # staff display names by id (staff_names)
 NO_NAMES: Names = {}
 
 
-async def staff_names(store: AccountStore) -> Names:
+async def staff_names(services: Services) -> Names:
     """Every staff member's display name, so that JSON names people instead of showing ids."""
-    return {u.id: u.display_name for u in await store.list_users()}
+    return await services.names.get(services.store)
 
 
 # Triage's default categories (routing.rules.DEFAULT_KEYWORDS), for callers without settings.
@@ -263,7 +263,7 @@ async def list_conversations(request: web.Request) -> web.Response:
         if user.has_any(Role.PHONE_STAFF):
             found += await store.list_conversations(statuses=statuses, channels=[ChannelKind.PHONE])
         found = list({c.id: c for c in found}.values())
-    names = await staff_names(store)
+    names = await staff_names(request.app[SERVICES])
     return web.json_response(
         {
             "conversations": [
@@ -304,7 +304,7 @@ async def get_conversation(request: web.Request) -> web.Response:
     earlier = await services.store.consulter_timeline(conv.contact_id, before=conv.id, limit=20)
     helper = next((e.handled_by_name for e in earlier if e.handled_by_name), None)
     history = {"returning": bool(earlier), "last_helped_by": helper}
-    names = await staff_names(services.store)
+    names = await staff_names(services)
     return web.json_response(
         {
             "conversation": conversation_json(conv, names, categories=_categories(request))
@@ -362,7 +362,7 @@ async def assign(request: web.Request) -> web.Response:
     updated = await services.commands.conversations.assign(
         conv.id, target, actor=user.id, capacity=capacity
     )
-    names = await staff_names(services.store)
+    names = await staff_names(services)
     return web.json_response(
         {"conversation": conversation_json(updated, names, categories=_categories(request))}
     )
@@ -378,7 +378,7 @@ async def close(request: web.Request) -> web.Response:
     closed = await services.commands.conversations.close(
         conv.id, actor=user.id, outcome=outcome, note=checked_note(data.get("note"))
     )
-    names = await staff_names(services.store)
+    names = await staff_names(services)
     return web.json_response(
         {"conversation": conversation_json(closed, names, categories=_categories(request))}
     )
@@ -462,9 +462,9 @@ async def list_staff(request: web.Request) -> web.Response:
     """Every staff member's id and display name, for any signed-in staff member: the console
     names who moved a conversation, who replied and who has it open, never "ID 2"."""
     await require(request, *CONVERSATION_ROLES, Role.ADMIN)
-    users = await request.app[SERVICES].store.list_users()
+    names = await staff_names(request.app[SERVICES])
     return web.json_response(
-        {"staff": [{"id": u.id, "display_name": u.display_name} for u in users]}
+        {"staff": [{"id": i, "display_name": name} for i, name in names.items()]}
     )
 
 

@@ -58,7 +58,7 @@ async def set_tags(request: web.Request) -> web.Response:
     updated = await services.commands.conversations.set_tags(
         conv.id, tags, keep=keep, named=named, actor=user.id
     )
-    names = await staff_names(services.store)
+    names = await staff_names(services)
     return web.json_response({"conversation": conversation_json(updated, names)})
 
 
@@ -127,7 +127,7 @@ async def list_canned(request: web.Request) -> web.Response:
     await current_user(request)
     store = request.app[SERVICES].store
     replies = await store.list_canned_replies()
-    names = await staff_names(store)
+    names = await staff_names(request.app[SERVICES])
     return web.json_response({"canned_replies": [canned_json(r, names) for r in replies]})
 
 

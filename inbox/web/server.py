@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeGuard
@@ -32,7 +33,7 @@ from inbox.core.errors import (
     ValidationError,
 )
 from inbox.core.labels import Label
-from inbox.core.model import Role
+from inbox.core.model import Role, UserId
 from inbox.core.tags import TagBook
 from inbox.core.text import storable_json
 from inbox.logging import request_id_var
@@ -47,6 +48,7 @@ from inbox.throttle import SignInGuard
 from inbox.web.hub import Hub
 from routing.hours import ALWAYS_OPEN, TOKYO, ServiceHours
 from storage.base import Store
+from storage.roles import AccountStore
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +77,24 @@ class WebSettings:
     urgency_categories: tuple[str, ...] = ("suicide_risk", "immediate_danger")
 
 
+@dataclass(slots=True)
+class StaffNames:
+    """Staff display names by id, read at most once a `ttl_s`: every console asks for the queue
+    after every round of events, and JSON names people instead of showing ids. A renamed
+    account may show its old name for that long."""
+
+    ttl_s: float = 2.0
+    _names: Mapping[UserId, str] | None = None
+    _read_at: float = 0.0
+
+    async def get(self, store: AccountStore) -> Mapping[UserId, str]:
+        now = time.monotonic()
+        if self._names is None or now - self._read_at > self.ttl_s:
+            self._names = {u.id: u.display_name for u in await store.list_users()}
+            self._read_at = now
+        return self._names
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Services:
     store: Store
@@ -88,6 +108,7 @@ class Services:
     on_event: Callable[[], None]  # something was written to the event log: tell the sockets
     outages: Outages = field(default_factory=Outages)  # workers waiting out a database failure
     sign_in: SignInGuard = field(default_factory=SignInGuard)  # hashing slots, failure counts
+    names: StaffNames = field(default_factory=StaffNames)  # display names, briefly cached
     # Every write on staff's behalf, waking the router, outbox and sockets as its events say.
     commands: StaffCommands = field(init=False)
     # This instance's staff sockets and the presence that follows them (run as a worker).

@@ -42,12 +42,17 @@ export function sendLive(frame) {
   return live.send(frame);
 }
 
+// Events that change nothing the queue shows: a frame of only these does not refetch it (every
+// console would, once per consulter's read receipt).
+/** @param {FeedEvent} e */
+const leavesQueue = (e) => e.kind === "consulter_read" || String(e.kind).startsWith("canned_reply_");
+
 /** @param {any} msg */
 function onFrame(msg) {
   if (msg) for (const fn of frameListeners) fn(msg);
   if (!msg || msg.type !== "events" || !Array.isArray(msg.events)) return;
   noteEvents(msg.events); // banners are decided once the queue below is fetched
-  refreshQueue();
+  if (!msg.events.every(leavesQueue)) refreshQueue();
   if (state.openId !== null && msg.events.some(concernsOpen)) refreshOpen();
   // --- desk: her load may have changed; a canned reply may have
   if (concernsDesk(msg.events)) refreshDesk();
