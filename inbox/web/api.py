@@ -85,11 +85,11 @@ def urgency_of(tags: Iterable[str], categories: Sequence[str]) -> str | None:
 
 
 def conversation_json(
-    conv: Conversation,
-    names: Names = NO_NAMES,
-    *,
-    categories: Sequence[str] = URGENCY_CATEGORIES,
+    conv: Conversation, names: Names, *, categories: Sequence[str]
 ) -> dict[str, Any]:
+    """The conversation as staff see it: the assignee by name, the urgency as triage's category
+    (from the configured categories: see urgency_categories)."""
+
     def iso(value: Any) -> str | None:
         return None if value is None else value.isoformat()
 
@@ -234,7 +234,7 @@ async def me(request: web.Request) -> web.Response:
 
 
 # ---- conversations --------------------------------------------------------------------------
-def _categories(request: web.Request) -> tuple[str, ...]:
+def urgency_categories(request: web.Request) -> tuple[str, ...]:
     return request.app[SERVICES].settings.urgency_categories
 
 
@@ -267,7 +267,7 @@ async def list_conversations(request: web.Request) -> web.Response:
     return web.json_response(
         {
             "conversations": [
-                conversation_json(c, names, categories=_categories(request)) for c in found
+                conversation_json(c, names, categories=urgency_categories(request)) for c in found
             ]
         }
     )
@@ -307,7 +307,7 @@ async def get_conversation(request: web.Request) -> web.Response:
     names = await staff_names(services)
     return web.json_response(
         {
-            "conversation": conversation_json(conv, names, categories=_categories(request))
+            "conversation": conversation_json(conv, names, categories=urgency_categories(request))
             | history,
             "messages": [message_json(m, names) for m in messages],
         }
@@ -364,7 +364,7 @@ async def assign(request: web.Request) -> web.Response:
     )
     names = await staff_names(services)
     return web.json_response(
-        {"conversation": conversation_json(updated, names, categories=_categories(request))}
+        {"conversation": conversation_json(updated, names, categories=urgency_categories(request))}
     )
 
 
@@ -380,7 +380,7 @@ async def close(request: web.Request) -> web.Response:
     )
     names = await staff_names(services)
     return web.json_response(
-        {"conversation": conversation_json(closed, names, categories=_categories(request))}
+        {"conversation": conversation_json(closed, names, categories=urgency_categories(request))}
     )
 
 

@@ -8,6 +8,7 @@ assigned to them or that they wrote in, phone staff the phone conversations.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -18,23 +19,34 @@ from inbox.core.errors import ValidationError
 from inbox.core.model import ChannelKind, Conversation, ConversationId, MessageId, Role, User
 from inbox.core.text import storable
 from inbox.web.access import can_see, readable_conversation, require, sees_everything
-from inbox.web.api import CONVERSATION_ROLES, conversation_json, message_json, parse_statuses
+from inbox.web.api import (
+    CONVERSATION_ROLES,
+    Names,
+    conversation_json,
+    message_json,
+    parse_statuses,
+    staff_names,
+    urgency_categories,
+)
 from inbox.web.server import SERVICES, ApiError, parse_id, path_id
 
 routes = web.RouteTableDef()
 PAGE_MAX = 100
 
 
-def summary_json(s: ConversationSummary) -> dict[str, Any]:
-    return conversation_json(s.conversation) | {
+def summary_json(s: ConversationSummary, names: Names, categories: Sequence[str]) -> dict[str, Any]:
+    return conversation_json(s.conversation, names, categories=categories) | {
         "handled_by": s.handled_by,
         "handled_by_name": s.handled_by_name,
         "message_count": s.message_count,
     }
 
 
-def hit_json(hit: SearchHit) -> dict[str, Any]:
-    return summary_json(hit.summary) | {"message_id": hit.message_id, "snippet": hit.snippet}
+def hit_json(hit: SearchHit, names: Names, categories: Sequence[str]) -> dict[str, Any]:
+    return summary_json(hit.summary, names, categories) | {
+        "message_id": hit.message_id,
+        "snippet": hit.snippet,
+    }
 
 
 def _query_int(request: web.Request, name: str, default: int | None) -> int | None:
@@ -81,11 +93,15 @@ async def timeline(request: web.Request) -> web.Response:
         conv.contact_id, before=None if before is None else ConversationId(before), limit=limit
     )
     next_before = found[-1].conversation.id if len(found) == limit else None
+    names, categories = await staff_names(request.app[SERVICES]), urgency_categories(request)
     return web.json_response(
         {
             "contact_alias": conv.contact_alias,
-            "conversations": [summary_json(s) | {"current": s.conversation.id == conv.id}
-                              for s in found if whole or can_see(user, s.conversation)],
+            "conversations": [
+                summary_json(s, names, categories) | {"current": s.conversation.id == conv.id}
+                for s in found
+                if whole or can_see(user, s.conversation)
+            ],
             "next_before": next_before,
             "restricted": not whole,
         }
@@ -108,10 +124,11 @@ async def timeline_messages(request: web.Request) -> web.Response:
     found = await store.message_page(
         other.id, before=None if before is None else MessageId(before), limit=limit
     )
+    names = await staff_names(request.app[SERVICES])
     return web.json_response(
         {
-            "conversation": conversation_json(other),
-            "messages": [message_json(m) for m in found],
+            "conversation": conversation_json(other, names, categories=urgency_categories(request)),
+            "messages": [message_json(m, names) for m in found],
             "next_before": found[0].id if len(found) == limit else None,
         }
     )
@@ -172,7 +189,7 @@ async def search(request: web.Request) -> web.Response:
         elif ChannelKind.PHONE in channels or not channels:  # phone staff: phone conversations
             channels = (ChannelKind.PHONE,)
         else:
-            return _results([], None, "all", settings.short_query_recent_messages)
+            return await _results(request, [], None, "all", settings.short_query_recent_messages)
     query = SearchQuery(
         text=_text(request, "q", 200),
         contact_id=contact_id,
@@ -187,17 +204,22 @@ async def search(request: web.Request) -> web.Response:
         recent_messages=settings.short_query_recent_messages,
     )
     page = await request.app[SERVICES].store.search(query)
-    return _results(page.hits, page.next_before, page.scope, query.recent_messages)
+    return await _results(request, page.hits, page.next_before, page.scope, query.recent_messages)
 
 
-def _results(
-    hits: list[SearchHit], next_before: int | None, scope: str, recent_messages: int
+async def _results(
+    request: web.Request,
+    hits: list[SearchHit],
+    next_before: int | None,
+    scope: str,
+    recent_messages: int,
 ) -> web.Response:
     """scope "recent": the text was too short for the index, so only the latest
     `recent_messages` messages were searched (the console says so)."""
+    names, categories = await staff_names(request.app[SERVICES]), urgency_categories(request)
     return web.json_response(
         {
-            "results": [hit_json(h) for h in hits],
+            "results": [hit_json(h, names, categories) for h in hits],
             "next_before": next_before,
             "scope": scope,
             "recent_messages": recent_messages,

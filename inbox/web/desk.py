@@ -11,7 +11,13 @@ from inbox.core.errors import TooLarge, ValidationError
 from inbox.core.labels import Label
 from inbox.core.model import CannedReply, CannedReplyDraft, CannedReplyId, Role
 from inbox.web.access import check_can_note, current_user, require
-from inbox.web.api import Names, conversation_json, staff_names, visible_conversation
+from inbox.web.api import (
+    Names,
+    conversation_json,
+    staff_names,
+    urgency_categories,
+    visible_conversation,
+)
 from inbox.web.server import SERVICES, json_body, path_id
 
 routes = web.RouteTableDef()
@@ -59,7 +65,8 @@ async def set_tags(request: web.Request) -> web.Response:
         conv.id, tags, keep=keep, named=named, actor=user.id
     )
     names = await staff_names(services)
-    return web.json_response({"conversation": conversation_json(updated, names)})
+    shown = conversation_json(updated, names, categories=urgency_categories(request))
+    return web.json_response({"conversation": shown})
 
 
 # ---- canned replies ---------------------------------------------------------------------------
