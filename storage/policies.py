@@ -7,15 +7,17 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from inbox.core.decisions import LastArrival, UrgentArrival
-from inbox.core.errors import NotFound
+from inbox.core.errors import Conflict, NotFound
 from inbox.core.model import (
     Anonymity,
     ChannelKind,
     ContactAddress,
     ContactFacts,
+    ContactId,
     ConversationId,
     Message,
     UserId,
+    stricter_anonymity,
 )
 from storage import events, rows
 from storage.desk import INSERT_OUTBOX, INSERT_REPLY
@@ -54,6 +56,13 @@ SELECT c.channel, i.address, t.anonymity, t.discretion FROM conversations c
 JOIN channel_identities i ON i.id = c.identity_id
 JOIN contacts t ON t.id = c.contact_id WHERE c.id = $1
 """
+# --- link: one consulter across channels. Both contacts' rows, locked in id order on PostgreSQL
+# (two links at once queue instead of deadlocking); then B's addresses and conversations go to A.
+_LINKED_CONTACTS = "SELECT id, anonymity, discretion FROM contacts WHERE id IN ($1, $2) ORDER BY id"
+LINKED_CONTACTS = Dialects(postgres=f"{_LINKED_CONTACTS} FOR UPDATE", sqlite=_LINKED_CONTACTS)
+MOVE_IDENTITIES = "UPDATE channel_identities SET contact_id = $1 WHERE contact_id = $2"
+MOVE_CONVERSATIONS = "UPDATE conversations SET contact_id = $1 WHERE contact_id = $2"
+SET_PRIVACY = "UPDATE contacts SET anonymity = $2, discretion = $3 WHERE id = $1"
 # The senders come as two parallel lists, channels ($1) and identity hashes ($2): arrays on
 # PostgreSQL, JSON arrays on SQLite, where `$2 ->> key` picks the hash at the channel's index
 # (a join of two json_each on their keys rescans the second array for each row).
@@ -157,6 +166,10 @@ async def contact_address(tx: Tx, conversation_id: ConversationId) -> ContactAdd
     )
 
 
+def _mode(value: str | None) -> Anonymity | None:
+    return None if value is None else Anonymity(value)
+
+
 def _arrival(row: rows.Row, parse: rows.TimeParser, templates: Sequence[str] = ()) -> LastArrival:
     return LastArrival(
         conversation_id=ConversationId(row[0]),
@@ -228,6 +241,48 @@ class Policies:
             )
 
         await self._db.write(op)
+
+    async def link_contacts(
+        self,
+        conversation_id: ConversationId,
+        other_id: ConversationId,
+        *,
+        actor_id: UserId,
+        reason: str,
+        now: datetime,
+    ) -> tuple[ContactId, ContactId]:
+        async def op(tx: Tx) -> tuple[ContactId, ContactId]:
+            kept = ContactId((await _contact_of(tx, conversation_id))[3])
+            merged = ContactId((await _contact_of(tx, other_id))[3])
+            if kept == merged:
+                raise Conflict(
+                    f"conversations {conversation_id} and {other_id} are one consulter's already"
+                )
+            found = {r[0]: r for r in await tx.fetch(LINKED_CONTACTS, kept, merged)}
+            a, b = found[kept], found[merged]
+            anonymity = stricter_anonymity(_mode(a[1]), _mode(b[1]))
+            discretion = bool(a[2]) or bool(b[2])
+            await tx.execute(MOVE_IDENTITIES, kept, merged)
+            await tx.execute(MOVE_CONVERSATIONS, kept, merged)
+            value = None if anonymity is None else anonymity.value
+            await tx.execute(SET_PRIVACY, kept, value, discretion)
+            # Ids and the reason only: never an address (the log is read more widely).
+            await events.record(
+                tx,
+                "contacts_linked",
+                now,
+                actor_id=actor_id,
+                conversation_id=conversation_id,
+                data={
+                    "contact_id": kept,
+                    "merged_contact_id": merged,
+                    "linked_conversation_id": other_id,
+                    "reason": reason.strip(),
+                },
+            )
+            return kept, merged
+
+        return await self._db.write(op)
 
     async def contact_facts(
         self, identities: Sequence[tuple[ChannelKind, str]]

@@ -83,6 +83,24 @@ class PolicyStore(Protocol):
         """Set the contact's own anonymity mode (None: her channel's default), with an
         anonymity_set event. Raises NotFound."""
 
+    async def link_contacts(
+        self,
+        conversation_id: ConversationId,
+        other_id: ConversationId,
+        *,
+        actor_id: UserId,
+        reason: str,
+        now: datetime,
+    ) -> tuple[ContactId, ContactId]:
+        """One consulter across channels, as a supervisor decided: the other conversation's
+        contact (B) is merged into this one's (A) in one transaction. B's channel identities and
+        conversations take A's id (her timeline and her alias become A's; her chat still shows
+        only what came at its own address); A keeps the stricter privacy of the two (discretion
+        if either had it, the more private anonymity: inbox.core.model.stricter_anonymity); B's
+        row stays, with nothing left on it. A contacts_linked event holds the actor, both
+        contact ids, the other conversation and the reason, never an address. Returns (A, B).
+        Raises NotFound for either conversation, Conflict when both are A's already."""
+
     async def due_rule_replies(self, *, since: datetime) -> list[LastArrival]:
         """The rules' reply templates asked for by messages of open conversations whose
         consulter last wrote at `since` or later (the intake records them as

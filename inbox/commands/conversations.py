@@ -16,6 +16,7 @@ from inbox.commands.writes import Commands
 from inbox.core.errors import Conflict, NotFound, StorageError
 from inbox.core.model import (
     Anonymity,
+    ContactId,
     Conversation,
     ConversationId,
     Message,
@@ -190,6 +191,27 @@ class ConversationCommands(Commands):
         async with self._committing() as commit:
             await commit(
                 self._store.set_anonymity, conversation_id, mode, actor_id=actor, now=self._clock()
+            )
+
+    async def link_contacts(
+        self,
+        conversation_id: ConversationId,
+        other_id: ConversationId,
+        *,
+        actor: UserId,
+        reason: str,
+    ) -> tuple[ContactId, ContactId]:
+        """A supervisor's decision that the other conversation's consulter is this one's: her
+        contact merges into this one's (storage: link_contacts), audited with the reason.
+        Returns (the contact kept, the contact merged into it)."""
+        async with self._committing() as commit:
+            return await commit(
+                self._store.link_contacts,
+                conversation_id,
+                other_id,
+                actor_id=actor,
+                reason=reason,
+                now=self._clock(),
             )
 
     async def record_reveal(

@@ -33,6 +33,8 @@ STORE_WRITES: dict[str, frozenset[str]] = {
     "set_channel_paused": frozenset({"channel_paused", "channel_resumed"}),
     "set_discretion": frozenset({"discretion_set", "discretion_cleared"}),
     "set_anonymity": frozenset({"anonymity_set"}),
+    # --- link: one consulter across channels
+    "link_contacts": frozenset({"contacts_linked"}),
     "create_user": frozenset({"user_created"}),
     # disabling also puts her open conversations back in the queue
     "set_user_disabled": frozenset({"user_disabled", "user_enabled", "conversation_requeued"}),

@@ -61,6 +61,24 @@ class Anonymity(StrEnum):
     IDENTIFIED = "identified"  # she gave her identity: the address is shown with the alias
 
 
+# From the least private to the most; None (the channel's default) ranks below anonymous only:
+# a contact's own identified or pseudonymous setting is about the address she gave on her
+# channel, and must not loosen her other channels' defaults (storage: link_contacts).
+_PRIVACY_RANK: dict[Anonymity | None, int] = {
+    Anonymity.IDENTIFIED: 0,
+    Anonymity.PSEUDONYMOUS: 1,
+    None: 2,
+    Anonymity.ANONYMOUS: 3,
+}
+
+
+def stricter_anonymity(a: Anonymity | None, b: Anonymity | None) -> Anonymity | None:
+    """Two contacts' own settings as one, when a supervisor links them as one consulter: the more
+    private of the two (anonymous if either is; her channels' defaults rather than an
+    identified or pseudonymous wish the other had)."""
+    return max(a, b, key=_PRIVACY_RANK.__getitem__)
+
+
 class Direction(StrEnum):
     INBOUND = "inbound"
     OUTBOUND = "outbound"

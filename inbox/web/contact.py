@@ -1,4 +1,5 @@
-"""A conversation's consulter: her privacy mode, and revealing her address with a reason.
+"""A conversation's consulter: her privacy mode, revealing her address with a reason, and
+linking another conversation's consulter to her (one person across channels).
 
 The address leaves the server only here, only as inbox.privacy allows, and only after the
 address_revealed event (who, which conversation, the reason; never the address) is stored.
@@ -9,11 +10,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from inbox.core.errors import PermissionDenied, ValidationError
-from inbox.core.model import Anonymity, ContactAddress
+from inbox.core.model import Anonymity, ContactAddress, ConversationId, Role, contact_alias
 from inbox.privacy import reveal_refusal, shown_address
-from inbox.web.access import check_can_act
+from inbox.web.access import check_can_act, require
 from inbox.web.api import visible_conversation
-from inbox.web.server import SERVICES, Services, field_str, json_body
+from inbox.web.server import SERVICES, Services, field_str, is_int64, json_body
 
 routes = web.RouteTableDef()
 MAX_REASON_CHARS = 500
@@ -72,6 +73,36 @@ async def set_anonymity(request: web.Request) -> web.Response:
     await services.commands.conversations.set_anonymity(conv.id, mode, actor=user.id)
     contact = await services.store.contact_address(conv.id)
     return web.json_response({"contact": _contact_json(services, contact, conv.contact_alias)})
+
+
+# --- link: one consulter across channels
+@routes.post("/api/conversations/{id}/link")
+async def link_conversation(request: web.Request) -> web.Response:
+    """A supervisor's decision, with a reason, that the consulter of another conversation (on
+    another channel, under another alias) is this one's: her contact merges into this one's,
+    so either conversation's timeline shows both and staff see one alias. Nothing can tell it
+    automatically (guessing would be a privacy failure), so only a supervisor may."""
+    await require(request, Role.SUPERVISOR)
+    user, conv = await visible_conversation(request)
+    data = await json_body(request)
+    other_id = data.get("conversation_id")
+    if not is_int64(other_id) or other_id < 0:
+        raise ValidationError("required, a conversation id", field="conversation_id")
+    reason = field_str(data, "reason", max_chars=MAX_REASON_CHARS)
+    if other_id == conv.id:
+        raise ValidationError("another conversation than this one", field="conversation_id")
+    _, other = await visible_conversation(request, ConversationId(other_id))
+    if other.contact_id == conv.contact_id:
+        raise ValidationError(
+            "that conversation is this consulter's already", field="conversation_id"
+        )
+    services = request.app[SERVICES]
+    kept, merged = await services.commands.conversations.link_contacts(
+        conv.id, other.id, actor=user.id, reason=reason
+    )
+    return web.json_response(
+        {"contact_alias": contact_alias(kept), "merged_alias": contact_alias(merged)}
+    )
 
 
 def add_routes(app: web.Application) -> None:

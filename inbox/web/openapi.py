@@ -200,6 +200,24 @@ PATHS: dict[str, dict[str, Schema]] = {
             obj(("address", "channel"), address={"type": "string"}, channel=enum_of(ChannelKind)),
         )
     },
+    # --- link: one consulter across channels
+    "/api/conversations/{id}/link": {
+        "post": conversation_action(
+            "supervisor: the other conversation's consulter is this one's (her contact merges"
+            " into this one's, so both show in one timeline under one alias), audited with the"
+            " reason; 400 naming conversation_id for this conversation or one of hers already",
+            obj(
+                ("conversation_id", "reason"),
+                conversation_id=ID,
+                reason={"type": "string", "minLength": 1, "maxLength": 500},
+            ),
+            obj(
+                ("contact_alias", "merged_alias"),
+                contact_alias={"type": "string"},
+                merged_alias={"type": "string"},
+            ),
+        )
+    },
     "/api/conversations/{id}/anonymity": {
         "put": conversation_action(
             "her anonymity wish; null returns to the channel's default",

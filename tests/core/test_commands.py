@@ -101,7 +101,7 @@ async def test_every_command_wakes_whoever_its_events_concern(store: Store) -> N
         "user_created",
         "user_created_by",
     }
-    [stored] = await store.save_inbound_batch([inbound()])
+    [stored, chat] = await store.save_inbound_batch([inbound(), inbound("chat-key")])
     conv = ConversationId(stored.conversation_id)
     last_id = (await store.list_events())[-1].id  # the intake's events are not a command's
     steps: list[Callable[[], Awaitable[object]]] = [
@@ -112,6 +112,7 @@ async def test_every_command_wakes_whoever_its_events_concern(store: Store) -> N
         lambda: desk.set_discretion(conv, True, actor=sato.id),
         lambda: desk.set_discretion(conv, False, actor=sato.id),
         lambda: desk.set_anonymity(conv, Anonymity.IDENTIFIED, actor=sato.id),
+        lambda: desk.link_contacts(conv, chat.conversation_id, actor=boss.id, reason="同じ方"),
         lambda: desk.record_reveal(conv, actor=boss.id, reason=" 緊急 ", mode=Anonymity.IDENTIFIED),
         lambda: desk.record_download(conv, MessageId(1), 0, actor=boss.id),
         lambda: counselors.update(sato.id, CounselorUpdate(capacity=4), actor=boss.id),
@@ -155,6 +156,7 @@ async def test_every_command_wakes_whoever_its_events_concern(store: Store) -> N
         "signed_in",
         "user_disabled",
         "tags_set",
+        "contacts_linked",
         "canned_reply_created",
         "canned_reply_updated",
         "canned_reply_deleted",

@@ -68,6 +68,8 @@ MATRIX: list[tuple[str, str, object, tuple[int, int, int, int]]] = [
     # the admin's 404: she passed the role check, and the boss had deleted it
     ("DELETE /api/canned-replies/{C}", "", None, (403, 204, 403, 404)),
     ("GET /api/staff", "", None, (200, 200, 200, 200)),
+    # --- link: one consulter across channels, a supervisor's decision only
+    ("POST /api/conversations/{S}/link", "Q is hers", "link", (403, 200, 403, 403)),
 ]
 
 
@@ -104,6 +106,8 @@ def body_for(kind: object, ids: dict[str, int]) -> object:
             return {"conversation_ids": [ids["Z"]], "to_user_id": ids["suzuki"]}
         case "drain":
             return {"keep": True, "presence": "away"}
+        case "link":
+            return {"conversation_id": ids["Q"], "reason": "同じ方と確認"}
         case "new user":
             return {"username": "tanaka", "password": PASSWORD, "roles": ["counselor"]}
     return kind

@@ -329,6 +329,22 @@ export const STRINGS = {
     "chat.standing.arrived": "メッセージは届いています。相談員が順番にお返事します。",
     "chat.standing.queued": "あなたの順番は{n}番目です。相談員が順番にお返事します。",
     "chat.standing.queuedWait": "あなたの順番は{n}番目です（目安{wait}）。相談員が順番にお返事します。",
+    // --- link: one consulter across channels (supervisors link her conversations)
+    "link.number": "相談番号: {id}",
+    "link.open": "別の窓口の相談をつなげる",
+    "link.lead":
+      "同じ方だと確かめられたときだけつなげます（自動では判断しません）。つなげると、この方の相談が窓口をまたいで一つの履歴になり、同じ呼び名で表示されます。",
+    "link.other": "つなげる相談の番号",
+    "link.otherHint": "相手の相談を開いたときに「相談番号」として表示されます。",
+    "link.reason": "理由（記録に残ります）",
+    "link.submit": "つなげる",
+    "link.confirm": "相談番号 {id} の相談者を、この相談者と同じ方としてつなげます。よろしいですか？",
+    "link.needNumber": "つなげる相談の番号を数字で入れてください。",
+    "link.needReason": "つなげる理由を入れてください。",
+    "link.badOther": "この相談自身か、すでにこの方の相談です。別の相談の番号を入れてください。",
+    "link.notFound": "その番号の相談は見つかりませんでした。",
+    "link.done": "つなげました。{alias} の相談を {kept} の履歴に表示します。",
+    "field.conversation_id": "相談番号",
   },
 
   en: {
@@ -647,6 +663,22 @@ export const STRINGS = {
     "chat.standing.arrived": "Your message has arrived. A counselor will answer in turn.",
     "chat.standing.queued": "You are number {n} in line. A counselor will answer in turn.",
     "chat.standing.queuedWait": "You are number {n} in line ({wait}). A counselor will answer in turn.",
+    // --- link: one consulter across channels (supervisors link her conversations)
+    "link.number": "No. {id}",
+    "link.open": "Link another conversation of hers",
+    "link.lead":
+      "Link only when you know it is the same person (nothing links by itself). Her conversations on every channel then show as one history, under one alias.",
+    "link.other": "Number of the conversation to link",
+    "link.otherHint": "Shown as “No.” when that conversation is open.",
+    "link.reason": "Reason (kept in the audit log)",
+    "link.submit": "Link",
+    "link.confirm": "Link the consulter of conversation No. {id} to this consulter, as the same person?",
+    "link.needNumber": "Enter the number of the conversation to link, in digits.",
+    "link.needReason": "Enter why you link them.",
+    "link.badOther": "That is this conversation, or one of hers already. Enter another conversation's number.",
+    "link.notFound": "No conversation with that number was found.",
+    "link.done": "Linked: {alias}'s conversations now show in {kept}'s history.",
+    "field.conversation_id": "conversation number",
   },
 };
 

@@ -153,6 +153,7 @@ export function renderConversationHead() {
   const created = el("span", "cm-created", `${t("conv.created")}: ${formatTime(c.created_at)}`);
   created.title = formatFullTime(c.created_at);
   parts.push(created);
+  parts.push(el("span", "cm-number", t("link.number", { id: c.id }))); // --- link: what to link by
   const closed = c.status === "closed";
   const ended = /** @type {import("./types.js").ContextFields} */ (c);
   if (closed && ended.outcome) {

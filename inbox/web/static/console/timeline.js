@@ -2,11 +2,14 @@
 // Her history beside the open conversation: her conversations on every channel (closed ones
 // too), newest first, each with its outcome and who handled it, and readable on demand a page
 // at a time. The head's "returning consulter, last helped by X" is returningText().
+// --- link: a supervisor links another conversation's consulter to her (the same person on another
+// channel); the server merges the two, and the timeline reloads with both channels.
 
 import { t, formatTime, formatFullTime, label } from "../i18n.js";
 import { byId, el } from "../lib/dom.js";
+import { api, ApiError } from "../lib/api.js";
 import { state } from "./state.js";
-import { call } from "./session.js";
+import { call, endSession } from "./session.js";
 import { outcomeLabel } from "./closing.js";
 
 /**
@@ -21,6 +24,13 @@ function historyEls() {
     summary: byId("history-summary", HTMLElement),
     list: byId("history-list", HTMLOListElement),
     more: byId("history-more", HTMLButtonElement),
+    link: byId("link-details", HTMLDetailsElement),
+    linkForm: byId("link-form", HTMLFormElement),
+    linkOther: byId("link-other", HTMLInputElement),
+    linkReason: byId("link-reason", HTMLTextAreaElement),
+    linkError: byId("link-error", HTMLElement),
+    linkSubmit: byId("link-submit", HTMLButtonElement),
+    linkDone: byId("link-done", HTMLElement),
   };
 }
 
@@ -55,6 +65,7 @@ export async function loadTimeline() {
     opened.clear();
     h.details.open = false;
     h.section.hidden = true;
+    resetLinkForm();
   }
   const data = await call("GET", `/api/conversations/${encodeURIComponent(id)}/timeline?limit=20`);
   if (mine !== seq || !data || state.openId !== id) return;
@@ -181,7 +192,10 @@ function messagesBlock(id, messages, before, li, button) {
 export function renderTimeline() {
   if (!h) return;
   const earlier = lines.filter((c) => !c.current);
-  h.section.hidden = earlier.length === 0;
+  const linking = canLink();
+  h.details.hidden = earlier.length === 0;
+  h.link.hidden = !linking;
+  h.section.hidden = earlier.length === 0 && !linking;
   h.summary.textContent = t("history.summary", { n: earlier.length + (nextBefore !== null ? "+" : "") });
   h.list.replaceChildren(...lines.map(lineItem));
   h.more.hidden = nextBefore === null;
@@ -197,10 +211,86 @@ export function resetTimeline() {
   if (h) {
     h.list.replaceChildren();
     h.section.hidden = true;
+    resetLinkForm();
   }
 }
 
 export function bindTimeline() {
   h = historyEls();
   h.more.addEventListener("click", loadMore);
+  h.linkForm.addEventListener("submit", onLink);
+  const clear = () => {
+    if (h) h.linkError.hidden = true;
+  };
+  h.linkOther.addEventListener("input", clear);
+  h.linkReason.addEventListener("input", clear);
+}
+
+// --- link: one consulter across channels
+
+/** Linking is a supervisor's decision (the server enforces it too). */
+function canLink() {
+  const roles = state.me && Array.isArray(state.me.roles) ? state.me.roles : [];
+  return roles.includes("supervisor");
+}
+
+function resetLinkForm() {
+  if (!h) return;
+  h.link.open = false;
+  h.linkOther.value = "";
+  h.linkReason.value = "";
+  h.linkError.hidden = true;
+  h.linkError.textContent = "";
+  h.linkSubmit.disabled = false;
+  h.linkDone.textContent = "";
+}
+
+/**
+ * @param {string} text
+ * @param {HTMLElement} focus the field it is about
+ */
+function linkError(text, focus) {
+  if (!h) return;
+  h.linkError.textContent = text;
+  h.linkError.hidden = false;
+  focus.focus();
+}
+
+/** @param {Event} e */
+async function onLink(e) {
+  e.preventDefault();
+  if (!h || anchor === null) return;
+  const form = h;
+  const id = anchor;
+  // "１２" or "#12" as typed from the other conversation's head: digits, half-width
+  const raw = form.linkOther.value.normalize("NFKC").trim().replace(/^(#|No\.?)\s*/i, "");
+  if (!/^\d{1,18}$/.test(raw)) return linkError(t("link.needNumber"), form.linkOther);
+  const reason = form.linkReason.value.trim();
+  if (!reason) return linkError(t("link.needReason"), form.linkReason);
+  const other = Number(raw);
+  if (!window.confirm(t("link.confirm", { id: other }))) return;
+  form.linkError.hidden = true;
+  form.linkSubmit.disabled = true;
+  let data;
+  try {
+    data = await api("POST", `/api/conversations/${encodeURIComponent(id)}/link`, {
+      conversation_id: other,
+      reason,
+    });
+  } catch (err) {
+    form.linkSubmit.disabled = false;
+    if (!(err instanceof ApiError)) return linkError(t("error.network"), form.linkOther);
+    if (err.status === 401) return endSession("login.expired");
+    if (err.status === 404) return linkError(t("link.notFound"), form.linkOther);
+    if (err.field === "conversation_id") return linkError(t("link.badOther"), form.linkOther);
+    if (err.field === "reason") return linkError(t("link.needReason"), form.linkReason);
+    return linkError(err.message, form.linkOther);
+  }
+  if (anchor !== id) return;
+  resetLinkForm();
+  if (data && data.contact_alias) {
+    form.linkDone.textContent = t("link.done", { alias: data.merged_alias, kept: data.contact_alias });
+  }
+  await loadTimeline();
+  if (h && anchor === id) h.details.open = true; // show her history, both channels in it
 }
