@@ -36,6 +36,7 @@ const BUSY_RETRY_MAX_MS = 30000;
 // While she waits, where she stands is asked again this often (her place moves, hours begin).
 const STANDING_REFRESH_MS = 90000;
 const ASK_AFTER_MS = 800; // after her message: one question for a burst of messages
+const NUDGE_SPREAD_MS = 2000; // a status_changed nudge is answered within this, at random
 
 /** @typedef {import("./state.js").Pending} Pending */
 /** @typedef {import("./storage.js").StoredPending} StoredPending */
@@ -105,6 +106,8 @@ export function askQueueStatus() {
   if (state.ready) live.send({ type: "queue_status" });
 }
 
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let nudgeTimer;
 /** @type {ReturnType<typeof setTimeout> | undefined} */
 let askTimer;
 /** @type {ReturnType<typeof setInterval> | undefined} */
@@ -283,7 +286,10 @@ function handle(msg) {
       onStanding(msg);
       break;
     case "status_changed":
-      askQueueStatus();
+      // A channel paused or resumed nudges every open chat at once: spread the questions over
+      // a few seconds, as each answer reads the routing picture.
+      clearTimeout(nudgeTimer);
+      nudgeTimer = setTimeout(askQueueStatus, Math.random() * NUDGE_SPREAD_MS);
       break;
     case "message": {
       const follow = isNearBottom();
