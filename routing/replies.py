@@ -219,22 +219,19 @@ def _by_language(texts: ByLanguage, values: Mapping[str, str]) -> ByLanguage:
 
 def safety_reply(texts: ReplyTexts, category: str, language: str | None) -> AutoReply | None:
     """The safety message for an urgent message of `category`, in her language ("en" when she
-    wrote English, otherwise Japanese) unless her chat is set to a language (by_language, as
-    every automatic reply: the store picks); None when the category has none configured."""
+    wrote English, otherwise Japanese); None when the category has none configured.
+
+    Unlike the other automatic replies (by_language, chosen by her chat's setting), it follows
+    the words she wrote: a consulter writing 死にたい from a browser set to English needs the
+    Japanese lines, and her setting is often only her browser's default."""
     found = dict(texts.safety).get(category)
     if found is None:
         return None
-
-    def version(lang: str) -> tuple[str, str, str]:
-        plain = found.text(lang, discreet=False).format_map(texts.names())
-        return lang, plain, found.text(lang, discreet=True).format_map(_NO_NAMES)
-
-    _, body, discreet_body = version("en" if language == "en" else "ja")
+    lang = "en" if language == "en" else "ja"
     return AutoReply(
         kind=SAFETY,
-        body=body,
-        discreet_body=discreet_body,
-        by_language=(version("ja"), version("en")),
+        body=found.text(lang, discreet=False).format_map(texts.names()),
+        discreet_body=found.text(lang, discreet=True).format_map(_NO_NAMES),
     )
 
 

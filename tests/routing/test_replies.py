@@ -253,15 +253,3 @@ def test_the_one_language_versions_are_the_halves_of_the_defaults() -> None:
     assert ack is not None
     assert [lang for lang, _, _ in ack.by_language] == ["ja", "en"]
     assert "2番目" in ack.by_language[0][1] and "number 2" in ack.by_language[1][1]
-
-
-def test_safety_message_carries_both_languages_so_her_chat_setting_decides() -> None:
-    """Like every automatic reply: where her chat is set to a language, the store sends that
-    version (storage.policies.claim_auto_reply), whatever language she wrote in."""
-    reply = safety_reply(TEXTS, "suicide_risk", "ja")
-    assert reply is not None
-    versions = {lang: (plain, discreet) for lang, plain, discreet in reply.by_language}
-    assert set(versions) == {"ja", "en"}
-    assert versions["ja"] == (reply.body, reply.discreet_body)
-    assert not _JAPANESE.search(versions["en"][0]) and "0120-279-338" in versions["en"][0]
-    assert "つなぐ" not in versions["en"][1] and "Tsunagu" not in versions["en"][1]
