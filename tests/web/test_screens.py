@@ -66,6 +66,9 @@ async def test_console_sign_in_screens(
     page = await _page(browser, lang, device)
     await page.goto(f"{server.url}/console")
     await expect(page.get_by_test_id("login-submit")).to_be_visible()
+    # supervisors, phone staff and admins sign in here too: the heading names no single role
+    heading = page.locator("#login-form h2")
+    await expect(heading).to_have_text({"ja": "スタッフのサインイン", "en": "Staff sign-in"}[lang])
     await assert_accessible(page, f"console-login-{lang}-{device}")
 
     await page.get_by_test_id("login-username").fill("sato")

@@ -76,7 +76,7 @@ export const STRINGS = {
     "console.status.offline": "未接続",
     "console.signout": "サインアウト",
     "console.signedInAs": "サインイン中: {name}",
-    "login.heading": "相談員サインイン",
+    "login.heading": "スタッフのサインイン",
     "login.username": "ユーザー名",
     "login.password": "パスワード",
     "login.submit": "サインイン",
