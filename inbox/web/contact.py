@@ -10,45 +10,69 @@ from __future__ import annotations
 from aiohttp import web
 
 from inbox.core.errors import PermissionDenied, ValidationError
-from inbox.core.model import Anonymity, ContactAddress, ConversationId, Role, contact_alias
+from inbox.core.model import (
+    Anonymity,
+    ChannelKind,
+    ContactAddress,
+    ConversationId,
+    Role,
+    User,
+    contact_alias,
+)
 from inbox.privacy import reveal_refusal, shown_address
 from inbox.web.access import check_can_act, require
 from inbox.web.api import visible_conversation
-from inbox.web.server import SERVICES, Services, field_str, is_int64, json_body
+from inbox.web.server import SERVICES, ApiError, Services, field_str, is_int64, json_body
 
 routes = web.RouteTableDef()
 MAX_REASON_CHARS = 500
 
 
-def _contact_json(services: Services, contact: ContactAddress, alias: str) -> dict[str, object]:
+def has_address(contact: ContactAddress) -> bool:
+    """Whether her address means anything to a person: a web-chat session's is a random key
+    that reaches no one outside the chat, so it is never shown, revealed or audited."""
+    return contact.channel is not ChannelKind.WEBCHAT
+
+
+def _contact_json(
+    services: Services, contact: ContactAddress, alias: str, user: User
+) -> dict[str, object]:
     mode = services.settings.anonymity.mode(contact.channel, contact.anonymity)
+    refusal = reveal_refusal(mode, user, services.settings.reveal_roles)
+    shown = shown_address(mode, contact.address) if has_address(contact) else None
     return {
         "alias": alias,
         "anonymity": mode.value,
         "anonymity_source": "contact" if contact.anonymity else "channel",
         "discretion": contact.discretion,
-        "address": shown_address(mode, contact.address),
+        "address": shown,
+        # whether the console offers her a reveal (with a reason): an address that is not shown
+        # already, that her role may see
+        "revealable": has_address(contact) and shown is None and refusal is None,
     }
 
 
 @routes.get("/api/conversations/{id}/contact")
 async def get_contact(request: web.Request) -> web.Response:
-    _, conv = await visible_conversation(request)
+    user, conv = await visible_conversation(request)
     services = request.app[SERVICES]
     contact = await services.store.contact_address(conv.id)
-    return web.json_response({"contact": _contact_json(services, contact, conv.contact_alias)})
+    shown = _contact_json(services, contact, conv.contact_alias, user)
+    return web.json_response({"contact": shown})
 
 
 @routes.post("/api/conversations/{id}/reveal")
 async def reveal_address(request: web.Request) -> web.Response:
     user, conv = await visible_conversation(request)
     services = request.app[SERVICES]
-    reason = field_str(await json_body(request), "reason", max_chars=MAX_REASON_CHARS)
     contact = await services.store.contact_address(conv.id)
     mode = services.settings.anonymity.mode(contact.channel, contact.anonymity)
     refusal = reveal_refusal(mode, user, services.settings.reveal_roles)
     if refusal is not None:
         raise PermissionDenied(refusal)
+    if not has_address(contact):  # nothing to reveal, so nothing to audit
+        raise ApiError(409, "conflict", "a web-chat session has no address to reveal")
+    reason = field_str(await json_body(request), "reason", max_chars=MAX_REASON_CHARS)
     # Audited first: if the event cannot be written, the address is not shown.
     await services.commands.conversations.record_reveal(
         conv.id, actor=user.id, reason=reason, mode=mode
@@ -72,7 +96,8 @@ async def set_anonymity(request: web.Request) -> web.Response:
     mode = None if value is None else Anonymity(value)
     await services.commands.conversations.set_anonymity(conv.id, mode, actor=user.id)
     contact = await services.store.contact_address(conv.id)
-    return web.json_response({"contact": _contact_json(services, contact, conv.contact_alias)})
+    shown = _contact_json(services, contact, conv.contact_alias, user)
+    return web.json_response({"contact": shown})
 
 
 # --- link: one consulter across channels

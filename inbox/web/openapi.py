@@ -195,7 +195,8 @@ PATHS: dict[str, dict[str, Schema]] = {
     },
     "/api/conversations/{id}/reveal": {
         "post": conversation_action(
-            "a pseudonymous consulter's address, audited with the reason",
+            "a pseudonymous consulter's address, audited with the reason (409 for a web-chat "
+            "session: it has no address to reveal, and nothing is audited)",
             obj(("reason",), reason={"type": "string", "minLength": 1, "maxLength": 500}),
             obj(("address", "channel"), address={"type": "string"}, channel=enum_of(ChannelKind)),
         )

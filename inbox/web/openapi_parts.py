@@ -186,6 +186,7 @@ SCHEMAS: dict[str, Schema] = {
         anonymity_source={"type": "string", "enum": ["contact", "channel"]},
         discretion={"type": "boolean"},
         address=nullable({"type": "string"}),
+        revealable={"type": "boolean"},
     ),
 }
 

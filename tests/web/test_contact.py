@@ -40,11 +40,12 @@ async def site(tmp_path: Path) -> AsyncIterator[tuple[Server, int, int]]:
             await store.update_counselor(
                 UserId(ids[name]), away, actor_id=UserId(ids[name]), now=T0
             )
-        sms, _, chat = await store.save_inbound_batch(
+        sms, _, chat, _ = await store.save_inbound_batch(
             [
                 inbound(ADDRESS, channel=ChannelKind.SMS),
                 inbound(ADDRESS, channel=ChannelKind.PHONE),
                 inbound("session-key", channel=ChannelKind.WEBCHAT),
+                inbound("consulter@example.jp", channel=ChannelKind.MAIL),  # chat_id + 1
             ]
         )
     async with running(cfg) as url:
@@ -62,25 +63,54 @@ async def test_pseudonymous_reveal_needs_the_role_and_a_reason(
     site: tuple[Server, int, int], captured_logs: io.StringIO
 ) -> None:
     server, _, chat_id = site
-    base = f"{server.url}/api/conversations/{chat_id}"
+    mail_id = chat_id + 1
+    base = f"{server.url}/api/conversations/{mail_id}"
     async with await sign_in(server.url, "sato") as sato, await sign_in(server.url, "boss") as boss:
         status, body = await call(sato, "GET", f"{base}/contact")
         assert status == 200
         assert body["contact"]["anonymity"] == "pseudonymous"
         assert body["contact"]["address"] is None and body["contact"]["alias"].startswith("相談者-")
+        assert body["contact"]["revealable"] is False  # not her role
+        status, body = await call(boss, "GET", f"{base}/contact")
+        assert body["contact"]["revealable"] is True
         status, body = await call(sato, "POST", f"{base}/reveal", {"reason": "折り返し電話のため"})
         assert status == 403 and "supervisor" in body["error"]["message"]
         status, body = await call(boss, "POST", f"{base}/reveal", {})
         assert (status, body["error"]["field"]) == (400, "reason")
         status, body = await call(boss, "POST", f"{base}/reveal", {"reason": "警察からの照会"})
-        assert (status, body) == (200, {"address": "session-key", "channel": "webchat"})
+        assert (status, body) == (200, {"address": "consulter@example.jp", "channel": "mail"})
     assert server.cfg.database.sqlite_path is not None
     async with SqliteStore(server.cfg.database.sqlite_path) as store:
         events = await store.list_events()
     revealed = [e for e in events if e.kind == "address_revealed"]
     assert [(e.actor_id, e.conversation_id, e.data) for e in revealed] == [
-        (server.ids["boss"], chat_id, {"reason": "警察からの照会", "anonymity": "pseudonymous"})
+        (server.ids["boss"], mail_id, {"reason": "警察からの照会", "anonymity": "pseudonymous"})
     ]
+    assert "consulter@example.jp" not in captured_logs.getvalue()
+
+
+async def test_a_web_chat_session_has_no_address_to_reveal_and_nothing_is_audited(
+    site: tuple[Server, int, int], captured_logs: io.StringIO
+) -> None:
+    server, _, chat_id = site
+    base = f"{server.url}/api/conversations/{chat_id}"
+    async with await sign_in(server.url, "boss") as boss:
+        status, body = await call(boss, "GET", f"{base}/contact")
+        assert (status, body["contact"]["revealable"], body["contact"]["address"]) == (
+            200,
+            False,
+            None,
+        )
+        status, body = await call(boss, "POST", f"{base}/reveal", {"reason": "確認"})
+        assert (status, body["error"]["code"]) == (409, "conflict")
+        # even where web chat is "identified", its session key is never shown
+        status, _ = await call(boss, "PUT", f"{base}/anonymity", {"anonymity": "identified"})
+        status, body = await call(boss, "GET", f"{base}/contact")
+        assert body["contact"]["address"] is None
+    assert server.cfg.database.sqlite_path is not None
+    async with SqliteStore(server.cfg.database.sqlite_path) as store:
+        events = await store.list_events()
+    assert not [e for e in events if e.kind == "address_revealed"]
     assert "session-key" not in captured_logs.getvalue()
 
 
