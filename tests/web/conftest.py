@@ -15,7 +15,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, Page, async_playwright, expect
 
 from inbox.app import build_store, serve
 from inbox.auth import hash_password
@@ -175,3 +175,24 @@ async def browser() -> AsyncIterator[Browser]:
             yield launched
         finally:
             await launched.close()
+
+
+async def console_page(
+    browser: Browser, url: str, username: str, lang: str = "ja", *, height: int = 800
+) -> Page:
+    """A console signed in as `username` in a browser of its own, in `lang` (the locale and the
+    console's stored choice), its live socket connected: the browser tests' starting point."""
+    context = await browser.new_context(
+        locale={"ja": "ja-JP", "en": "en-US"}[lang], viewport={"width": 1200, "height": height}
+    )
+    await context.add_init_script(f"localStorage.setItem('tsunagu.lang', '{lang}');")
+    page = await context.new_page()
+    await page.goto(f"{url}/console")
+    await page.get_by_test_id("login-username").fill(username)
+    await page.get_by_test_id("login-password").fill(PASSWORD)
+    await page.get_by_test_id("login-submit").click()
+    await expect(page.get_by_test_id("user-name")).to_be_visible(timeout=10_000)
+    await expect(page.get_by_test_id("console-status")).to_have_attribute(
+        "data-state", "connected", timeout=10_000
+    )
+    return page

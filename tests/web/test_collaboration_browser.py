@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from tests.web.conftest import PASSWORD, Server, sign_in
+from tests.web.conftest import Server, console_page, sign_in
 from tests.web.screens import LOCALES, assert_accessible
 
 WORDS = {
@@ -53,11 +53,8 @@ async def _page(browser: Browser, lang: str) -> Page:
 
 
 async def _console(browser: Browser, server: Server, lang: str, username: str) -> Page:
-    page = await _page(browser, lang)
-    await page.goto(f"{server.url}/console")
-    await page.get_by_test_id("login-username").fill(username)
-    await page.get_by_test_id("login-password").fill(PASSWORD)
-    await page.get_by_test_id("login-submit").click()
+    """Signed in, with the consulter's conversation open."""
+    page = await console_page(browser, server.url, username, lang)
     item = page.get_by_test_id("queue-item").first
     await expect(item).to_be_visible(timeout=10_000)
     await item.click()

@@ -8,11 +8,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, expect
 
 from inbox.core.model import ConversationId, UserId
 from tests.factories import inbound
-from tests.web.conftest import PASSWORD, Site
+from tests.web.conftest import Site, console_page
 from tests.web.screens import LOCALES, assert_accessible
 
 pytestmark = pytest.mark.parametrize("lang", sorted(LOCALES))
@@ -30,19 +30,6 @@ WORDS = {
         "recent": "latest",
     },
 }
-
-
-async def _console(browser: Browser, site: Site, lang: str, username: str) -> Page:
-    context = await browser.new_context(
-        locale=LOCALES[lang], viewport={"width": 1200, "height": 900}
-    )
-    page = await context.new_page()
-    await page.goto(f"{site.url}/console")
-    await page.get_by_test_id("login-username").fill(username)
-    await page.get_by_test_id("login-password").fill(PASSWORD)
-    await page.get_by_test_id("login-submit").click()
-    await expect(page.get_by_test_id("user-name")).to_be_visible(timeout=10_000)
-    return page
 
 
 async def _history(site: Site) -> tuple[ConversationId, ConversationId]:
@@ -84,7 +71,7 @@ async def test_a_counselor_finds_a_closed_conversation_by_a_japanese_word(
     site: Site, browser: Browser, lang: str
 ) -> None:
     _, second = await _history(site)
-    page = await _console(browser, site, lang, "sato")
+    page = await console_page(browser, site.url, "sato", lang, height=900)
     words = WORDS[lang]
 
     await page.get_by_test_id("search-panel").locator("summary").click()
@@ -114,7 +101,7 @@ async def test_a_returning_consulters_history_shows(
     site: Site, browser: Browser, lang: str
 ) -> None:
     first, second = await _history(site)
-    page = await _console(browser, site, lang, "sato")
+    page = await console_page(browser, site.url, "sato", lang, height=900)
     words = WORDS[lang]
 
     await page.locator(f'[data-testid="queue-item"][data-conversation-id="{second}"]').click()
@@ -139,7 +126,7 @@ async def test_closing_asks_for_an_outcome_and_the_reply_box_goes(
     site: Site, browser: Browser, lang: str
 ) -> None:
     _, second = await _history(site)
-    page = await _console(browser, site, lang, "sato")
+    page = await console_page(browser, site.url, "sato", lang, height=900)
     words = WORDS[lang]
 
     await page.locator(f'[data-testid="queue-item"][data-conversation-id="{second}"]').click()

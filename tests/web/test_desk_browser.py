@@ -14,7 +14,7 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from storage.seeds import CANNED_REPLIES
-from tests.web.conftest import PASSWORD, Server, sign_in
+from tests.web.conftest import Server, console_page, sign_in
 from tests.web.screens import LOCALES, assert_accessible
 from tests.web.test_supervision import call
 from tests.web.test_webchat import chat, say
@@ -27,20 +27,6 @@ CLOSING_BODY = CANNED_REPLIES[4][2]  # 終わりのあいさつ
 async def boss(server: Server) -> AsyncIterator[aiohttp.ClientSession]:
     async with await sign_in(server.url, "boss") as session:
         yield session
-
-
-async def _console(browser: Browser, server: Server, username: str, lang: str = "ja") -> Page:
-    context = await browser.new_context(
-        locale=LOCALES[lang], viewport={"width": 1200, "height": 800}
-    )
-    await context.add_init_script(f"localStorage.setItem('tsunagu.lang', '{lang}');")
-    page = await context.new_page()
-    await page.goto(f"{server.url}/console")
-    await page.get_by_test_id("login-username").fill(username)
-    await page.get_by_test_id("login-password").fill(PASSWORD)
-    await page.get_by_test_id("login-submit").click()
-    await expect(page.get_by_test_id("user-name")).to_be_visible(timeout=10_000)
-    return page
 
 
 async def _only_sato_takes_work(server: Server, boss: aiohttp.ClientSession) -> None:
@@ -73,7 +59,7 @@ async def test_a_canned_reply_is_inserted_by_keyboard_and_sent(
 ) -> None:
     await _only_sato_takes_work(server, boss)
     ws = await _consulter_writes(http, server, "今、家にいるのがこわいです")
-    page = await _console(browser, server, "sato")
+    page = await console_page(browser, server.url, "sato")
     await _open_first(page)
     box = page.get_by_test_id("reply-input")
     await box.focus()
@@ -121,7 +107,7 @@ async def test_a_supervisor_edits_a_canned_reply_and_the_counselor_sees_it(
 ) -> None:
     await _only_sato_takes_work(server, boss)
     ws = await _consulter_writes(http, server, "相談があります")
-    supervisor = await _console(browser, server, "boss")
+    supervisor = await console_page(browser, server.url, "boss")
     await supervisor.get_by_test_id("canned-editor-open").click()
     editor = supervisor.get_by_test_id("canned-editor")
     await expect(editor).to_be_visible()
@@ -157,7 +143,7 @@ async def test_a_supervisor_edits_a_canned_reply_and_the_counselor_sees_it(
     await expect(rows).to_have_count(len(CANNED_REPLIES), timeout=10_000)
     await expect(editor).not_to_contain_text("窓口の時間")
 
-    counselor = await _console(browser, server, "sato")
+    counselor = await console_page(browser, server.url, "sato")
     await _open_first(counselor)
     await counselor.get_by_test_id("canned-open").click()
     options = counselor.get_by_test_id("canned-option")
@@ -175,7 +161,7 @@ async def test_tags_are_edited_and_shown_as_words_in_both_languages(
 ) -> None:
     await _only_sato_takes_work(server, boss)
     ws = await _consulter_writes(http, server, "もう死にたい")  # triage: urgent, suicide_risk
-    page = await _console(browser, server, "sato")
+    page = await console_page(browser, server.url, "sato")
     await _open_first(page)
     tags = page.get_by_test_id("tag-list")
     await expect(tags).to_contain_text("緊急")
@@ -221,7 +207,7 @@ async def test_presence_switch_and_her_load_in_the_header(
     server: Server, browser: Browser, boss: aiohttp.ClientSession, http: aiohttp.ClientSession
 ) -> None:
     await _only_sato_takes_work(server, boss)
-    page = await _console(browser, server, "sato")
+    page = await console_page(browser, server.url, "sato")
     load = page.get_by_test_id("desk-load")
     await expect(load).to_contain_text("0 / 3件")
     ws = await _consulter_writes(http, server, "こんばんは")
@@ -254,7 +240,7 @@ async def test_desk_screens(
     """The header, the tag editor, the picker and the editor: screenshots and axe-core."""
     await _only_sato_takes_work(server, boss)
     ws = await _consulter_writes(http, server, "相談したいことがあります")
-    page = await _console(browser, server, "sato", lang)
+    page = await console_page(browser, server.url, "sato", lang)
     await _open_first(page)
     await expect(page.get_by_test_id("desk-load")).to_contain_text("1 / 3", timeout=10_000)
     await assert_accessible(page, f"desk-conversation-{lang}")
@@ -268,7 +254,7 @@ async def test_desk_screens(
     await page.keyboard.press("Escape")
     await expect(page.get_by_test_id("canned-dialog")).to_be_hidden()
 
-    supervisor = await _console(browser, server, "boss", lang)
+    supervisor = await console_page(browser, server.url, "boss", lang)
     await supervisor.get_by_test_id("canned-editor-open").click()
     await expect(supervisor.get_by_test_id("canned-row").first).to_be_visible(timeout=10_000)
     await assert_accessible(supervisor, f"desk-canned-editor-{lang}")

@@ -12,9 +12,8 @@ from playwright.async_api import Browser, Dialog, expect
 
 from inbox.core.model import ChannelKind, ConversationId, UserId
 from tests.factories import inbound
-from tests.web.conftest import Site
+from tests.web.conftest import Site, console_page
 from tests.web.screens import LOCALES, assert_accessible
-from tests.web.test_context_screens import _console
 
 pytestmark = pytest.mark.parametrize("lang", sorted(LOCALES))
 WORDS = {
@@ -51,7 +50,7 @@ async def test_a_supervisor_links_her_email_to_her_chat(
 ) -> None:
     mail, chat = await _her_two_channels(site)
     words = WORDS[lang]
-    page = await _console(browser, site, lang, "boss")
+    page = await console_page(browser, site.url, "boss", lang, height=900)
 
     await page.locator(f'[data-testid="queue-item"][data-conversation-id="{mail}"]').click()
     await expect(page.locator("#conv-meta")).to_contain_text(words["number"].format(id=mail))
@@ -116,7 +115,7 @@ async def test_a_counselor_sees_her_linked_history_but_no_link_form(
     await site.store.link_contacts(
         chat, mail, actor_id=UserId(site.id("boss")), reason="同じ方", now=datetime.now(UTC)
     )
-    page = await _console(browser, site, lang, "sato")
+    page = await console_page(browser, site.url, "sato", lang, height=900)
     await page.locator(f'[data-testid="queue-item"][data-conversation-id="{chat}"]').click()
     await page.get_by_test_id("history-summary").click()
     await expect(page.get_by_test_id("history-item")).to_have_count(2, timeout=10_000)

@@ -14,7 +14,7 @@ from playwright.async_api import Browser, Page, expect
 from inbox.core.decisions import DeadlineChange
 from inbox.core.model import ConversationId
 from storage.sqlite.store import SqliteStore
-from tests.web.conftest import PASSWORD, Server, sign_in
+from tests.web.conftest import PASSWORD, Server, console_page, sign_in
 from tests.web.screens import LOCALES, assert_accessible
 
 WORDS = {
@@ -22,22 +22,6 @@ WORDS = {
     "en": {"badge": "Urgent: Suicide risk", "alert": "Urgent message (Suicide risk)"},
 }
 TITLE = {"ja": "つなぐ 相談員コンソール", "en": "Tsunagu counselor console"}
-
-
-async def console(browser: Browser, server: Server, username: str, lang: str) -> Page:
-    context = await browser.new_context(
-        locale=LOCALES[lang], viewport={"width": 1200, "height": 800}
-    )
-    page = await context.new_page()
-    await page.goto(f"{server.url}/console")
-    await page.get_by_test_id("login-username").fill(username)
-    await page.get_by_test_id("login-password").fill(PASSWORD)
-    await page.get_by_test_id("login-submit").click()
-    await expect(page.get_by_test_id("user-name")).to_be_visible(timeout=10_000)
-    await expect(page.get_by_test_id("console-status")).to_have_attribute(
-        "data-state", "connected", timeout=10_000
-    )
-    return page
 
 
 async def write(browser: Browser, server: Server, text: str, lang: str = "ja") -> Page:
@@ -62,8 +46,8 @@ async def test_an_urgent_message_is_seen_by_her_counselor_and_a_supervisor(
         ) as r,
     ):
         assert r.status == 200, await r.text()
-    sato = await console(browser, server, "sato", lang)
-    supervisor = await console(browser, server, "boss", lang)
+    sato = await console_page(browser, server.url, "sato", lang)
+    supervisor = await console_page(browser, server.url, "boss", lang)
     # before: nothing waits, the title is plain; the alert controls are there, sound off
     await expect(sato).to_have_title(TITLE[lang])
     await expect(sato.get_by_test_id("sound-toggle")).not_to_be_checked()
@@ -111,7 +95,7 @@ async def test_an_urgent_message_is_seen_by_her_counselor_and_a_supervisor(
 
 
 async def test_a_calm_message_raises_no_banner(server: Server, browser: Browser) -> None:
-    supervisor = await console(browser, server, "boss", "ja")
+    supervisor = await console_page(browser, server.url, "boss", "ja")
     calm = await write(browser, server, "こんにちは")
     await expect(supervisor.get_by_test_id("queue-item")).to_have_count(1, timeout=10_000)
     await expect(supervisor.get_by_test_id("urgent-banner")).to_have_count(0)
@@ -197,8 +181,8 @@ async def test_a_missed_response_target_raises_a_banner(
         ) as r,
     ):
         assert r.status == 200, await r.text()
-    sato = await console(browser, server, "sato", lang)
-    supervisor = await console(browser, server, "boss", lang)
+    sato = await console_page(browser, server.url, "sato", lang)
+    supervisor = await console_page(browser, server.url, "boss", lang)
     consulter = await write(browser, server, "返事がまだ来ません")
     item = sato.get_by_test_id("queue-item").first
     await expect(item).to_be_visible(timeout=10_000)
