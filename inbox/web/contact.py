@@ -70,9 +70,9 @@ async def reveal_address(request: web.Request) -> web.Response:
     refusal = reveal_refusal(mode, user, services.settings.reveal_roles)
     if refusal is not None:
         raise PermissionDenied(refusal)
+    reason = field_str(await json_body(request), "reason", max_chars=MAX_REASON_CHARS)
     if not has_address(contact):  # nothing to reveal, so nothing to audit
         raise ApiError(409, "conflict", "a web-chat session has no address to reveal")
-    reason = field_str(await json_body(request), "reason", max_chars=MAX_REASON_CHARS)
     # Audited first: if the event cannot be written, the address is not shown.
     await services.commands.conversations.record_reveal(
         conv.id, actor=user.id, reason=reason, mode=mode
