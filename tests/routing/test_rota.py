@@ -144,7 +144,9 @@ def counselor(uid: int, *, load: int = 0, **kw: object) -> AgentLoad:
     return AgentLoad(user_id=UserId(uid), capacity=2, load=load, shift=DAY_SHIFT, **kw)  # type: ignore[arg-type]
 
 
-def handed(agents: list[AgentLoad], now: datetime, *, someone_on_call: bool = True) -> list[int]:
+def handed(
+    agents: list[AgentLoad], now: datetime, *, someone_on_call: bool = True
+) -> list[ConversationId]:
     """What goes to the on-call person: breached/urgent 1 (priority 100) and normal 2."""
     snapshot = RoutingSnapshot(waiting=(waiting(1, 100), waiting(2, 0)), agents=tuple(agents))
     decisions = decide(snapshot, now=now, policy=RoutingPolicy(urgent_priority=100))
