@@ -160,3 +160,29 @@ async def test_a_breach_when_the_rota_has_nobody_on_call_goes_to_no_one_and_stil
     d.now = tokyo("2027-01-04 08:00")  # Monday morning, before sato's shift
     await d.router.route_once()
     assert d.given == [conv_id]
+
+
+async def test_the_service_resolves_the_rota_to_users_and_skips_an_unfit_name(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    from inbox.assembly import on_call_users
+    from inbox.config import RoutingConfig
+
+    d = await desk(store)
+    rota = parse_rota(
+        {
+            "weekly": [
+                {"who": "tanaka", "days": ["weekdays"], "windows": ["18:00-24:00"]},
+                {"who": "ghost", "days": ["weekends"]},  # no such user
+            ]
+        }
+    )
+    on_call = await on_call_users(store, RoutingConfig(on_call=rota))
+    assert on_call is not None
+    assert on_call(tokyo("2026-11-24 23:00")) == d.tanaka.id
+    assert on_call(tokyo("2026-11-24 12:00")) is None
+    assert on_call(tokyo("2026-11-28 12:00")) is None  # ghost's Saturday: no one
+    assert "'ghost' is not an enabled user" in caplog.text
+    # A rota naming only unfit people: on-call is off (no mailer is built for it).
+    assert await on_call_users(store, RoutingConfig(on_call=parse_rota("ghost"))) is None
+    assert await on_call_users(store, RoutingConfig()) is None
