@@ -17,7 +17,7 @@ from channels.mail_imap import ImapSettings
 from channels.mail_smtp import SmtpSettings
 from channels.webchat import WebChatChannel
 from inbox.autoreply import AutoReplier
-from inbox.config import Config
+from inbox.config import Config, RoutingConfig
 from inbox.core.model import ChannelKind, Role, UserId
 from inbox.deadlines import DeadlineWatcher
 from inbox.feed import EventFeed
@@ -42,19 +42,35 @@ Job = tuple[str, Coroutine[Any, Any, None]]
 
 
 async def on_call_user(store: Store, username: str) -> UserId | None:
-    """routing.on_call as a user id; an unknown or unfit user is logged and on-call is off,
-    rather than keeping the whole service down over it."""
+    """A username of routing.on_call as a user id; an unknown or unfit user is logged and is
+    not on call, rather than keeping the whole service down over it."""
     if not username:
         return None
     found = await store.find_login(username)
     if found is None or found[0].disabled or not found[0].has_any(Role.COUNSELOR):
         log.error(
             f"routing.on_call: {username!r} is not an enabled user with the counselor role; "
-            "urgent conversations will wait for someone on duty",
+            "in her on-call hours urgent conversations will wait for someone on duty",
             extra={"action": "on_call_missing"},
         )
         return None
     return found[0].id
+
+
+async def on_call_users(
+    store: Store, routing: RoutingConfig
+) -> Callable[[datetime], UserId | None] | None:
+    """Who is on call at an instant, by the rota, as a user id; None when the rota names no one
+    who can be (on-call is off, and no on-call mail is sent)."""
+    ids = {name: await on_call_user(store, name) for name in sorted(routing.on_call.people)}
+    if not any(ids.values()):
+        return None
+
+    def at(now: datetime) -> UserId | None:
+        name = routing.on_call_at(now)
+        return None if name is None else ids.get(name)
+
+    return at
 
 
 def build_mail_settings(cfg: MailConfig, key: bytes) -> MailSettings:
@@ -215,7 +231,7 @@ async def assemble(
         on_alarm=alarmed,
         outages=outages,
     )
-    on_call = await on_call_user(store, cfg.routing.on_call)
+    on_call = await on_call_users(store, cfg.routing)
     mailer = None
     if on_call is not None and cfg.routing.on_call_email and mail_settings is not None:
         mailer = OnCallMailer(
@@ -237,7 +253,7 @@ async def assemble(
         on_lapsed=lambda _: feed.poke(),
         hours_for=cfg.routing.hours_for,
         on_round=replier.routed,
-        on_call=on_call,
+        on_call=on_call or (lambda _: None),
         on_call_given=mailer.given if mailer else lambda _: None,
         outages=outages,
     )

@@ -9,6 +9,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypeVar, get_args, get_origin, get_type_hints
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -35,6 +36,7 @@ from routing.hours import (
     parse_service_hours,
 )
 from routing.replies import ReplyTexts, parse_replies
+from routing.rota import NO_ROTA, OnCallRota, on_call_at, parse_rota
 from routing.rules import Rule, UrgentTriage
 from routing.rules_config import parse_rules, parse_triage
 
@@ -226,10 +228,11 @@ class RoutingConfig:
     # A counselor whose last staff socket (console tab) closed is set away after this long, so
     # the router passes her by; she is available again when she reconnects. 0: never.
     disconnect_grace_s: float = field(default=120.0, metadata={"min": 0})
-    # Username of the on-call supervisor (she needs the counselor role too): an urgent
-    # conversation that no one on duty can take is given to her at once, day or night.
-    on_call: str = ""
-    # Where to tell her by e-mail (sent through [mail]'s SMTP server); "" for no e-mail.
+    # The on-call rota (当番表, see routing.rota): who is on call when, in `timezone`. An urgent
+    # conversation (triaged, or past its response target) that no one on duty can take is
+    # given to the person on call at that moment; a plain username is on call at every hour.
+    on_call: OnCallRota = field(default=NO_ROTA, metadata={"parse": parse_rota})
+    # Where to tell the person on call by e-mail (through [mail]'s SMTP server); "" for none.
     on_call_email: str = ""
     hours: tuple[tuple[ChannelKind, ServiceHours], ...] = field(
         default=(), metadata={"parse": _parse_hours}
@@ -243,6 +246,10 @@ class RoutingConfig:
 
     def hours_for(self, channel: ChannelKind) -> ServiceHours:
         return dict(self.hours).get(channel, ALWAYS_OPEN)
+
+    def on_call_at(self, at: datetime) -> str | None:
+        """The username on call at `at` by the rota, read in the program's time zone."""
+        return on_call_at(self.on_call, at, self.timezone)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -341,7 +348,7 @@ def _check_on_call(cfg: Config) -> None:
     email = cfg.routing.on_call_email
     if not email:
         return
-    if not cfg.routing.on_call:
+    if not cfg.routing.on_call.people:
         raise _Problem("routing.on_call_email: set routing.on_call (whom the mail is about)")
     if "@" not in email:
         raise _Problem(f"routing.on_call_email: {email!r} is not an e-mail address")

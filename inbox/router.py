@@ -8,19 +8,19 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
-from inbox.core.decisions import Assign, Decision, RoutingSnapshot, Wait
+from inbox.core.decisions import Assign, Decision, RoutingSnapshot
 from inbox.core.errors import Conflict, NotFound
 from inbox.core.model import ChannelKind, ConversationId, UserId
 from inbox.resilience import Outages
 from inbox.wakeup import woken
-from routing.assign import ALL_BUSY, NO_COUNSELOR, NO_ELIGIBLE, RoutingPolicy, decide
+from routing.assign import RoutingPolicy, decide
 from routing.hours import ALWAYS_OPEN, ServiceHours, is_open
+from routing.rota import for_on_call
 from storage.base import RoutingStore
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 SWEEP_MAX_S = 60.0
-_NOBODY = frozenset({NO_COUNSELOR, NO_ELIGIBLE, ALL_BUSY})  # waits no one on duty will end
 
 
 class Router:
@@ -36,7 +36,7 @@ class Router:
         on_lapsed: Callable[[Sequence[tuple[ConversationId, UserId]]], None] = lambda _: None,
         hours_for: Callable[[ChannelKind], ServiceHours] = lambda _: ALWAYS_OPEN,
         on_round: Callable[[RoutingSnapshot, Sequence[Decision]], None] = lambda _s, _d: None,
-        on_call: UserId | None = None,
+        on_call: Callable[[datetime], UserId | None] = lambda _: None,
         on_call_given: Callable[[Sequence[ConversationId]], None] = lambda _: None,
         outages: Outages | None = None,
     ) -> None:
@@ -126,21 +126,23 @@ class Router:
     async def _give_on_call(
         self, snapshot: RoutingSnapshot, decisions: Sequence[Decision], urgent_priority: int
     ) -> None:
-        """An urgent conversation nobody on duty can take goes to the on-call supervisor at
-        once, whatever her shift and load: a person must see it now, also at night."""
-        if self._on_call is None:
+        """An urgent conversation nobody on duty can take goes to whoever the rota has on call
+        now, whatever her shift and load: a person must see it now, also at night. With no one
+        on call it waits at the head of the queue (routing.rota.for_on_call decides)."""
+        on_call = self._on_call(self._clock())
+        stranded = for_on_call(
+            snapshot,
+            decisions,
+            someone_on_call=on_call is not None,
+            urgent_priority=urgent_priority,
+        )
+        if on_call is None:
             return
-        urgent = {w.id for w in snapshot.waiting if w.priority >= urgent_priority}
-        stranded = [
-            d.conversation_id
-            for d in decisions
-            if isinstance(d, Wait) and d.reason in _NOBODY and d.conversation_id in urgent
-        ]
         given = []
         for conv_id in stranded:
             try:
                 await self._store.assign(
-                    conv_id, self._on_call, actor_id=self._on_call, now=self._clock(), capacity=None
+                    conv_id, on_call, actor_id=on_call, now=self._clock(), capacity=None
                 )
             except (Conflict, NotFound):  # closed or taken meanwhile, or she was disabled
                 continue

@@ -354,6 +354,74 @@ def test_bad_routing_config_names_the_rule_and_field(cwd: Path, text: str, expec
     assert message.startswith("config.toml: ") and expected in message, message
 
 
+# --- rota: on-call windows
+ROTA_TOML = """
+[routing]
+timezone = "Asia/Tokyo"
+
+[[routing.on_call.weekly]]
+who = "tanaka"
+days = ["weekdays"]
+windows = ["00:00-09:00", "18:00-24:00"]
+
+[[routing.on_call.dates]]
+date = 2026-12-31
+who = ""
+"""
+
+
+def test_on_call_rota_is_read_in_the_program_time_zone(cwd: Path) -> None:
+    from datetime import UTC, datetime
+
+    routing = load(ROTA_TOML).routing
+    assert routing.on_call.people == {"tanaka"}
+    # 2026-11-24 (a Tuesday) 10:00 UTC is 19:00 in Tokyo; 03:00 UTC is noon.
+    assert routing.on_call_at(datetime(2026, 11, 24, 10, tzinfo=UTC)) == "tanaka"
+    assert routing.on_call_at(datetime(2026, 11, 24, 3, tzinfo=UTC)) is None
+    assert routing.on_call_at(datetime(2026, 12, 31, 10, tzinfo=UTC)) is None  # nobody that day
+    in_london = load(ROTA_TOML.replace("Asia/Tokyo", "Europe/London")).routing
+    assert in_london.on_call_at(datetime(2026, 11, 24, 10, tzinfo=UTC)) is None
+
+
+def test_the_old_single_username_stays_on_call_at_every_hour(cwd: Path) -> None:
+    from datetime import UTC, datetime
+
+    routing = load('[routing]\non_call = "boss"').routing
+    for hour in range(0, 24, 5):
+        assert routing.on_call_at(datetime(2026, 11, 24, hour, tzinfo=UTC)) == "boss"
+    assert load("").routing.on_call_at(datetime(2026, 11, 24, tzinfo=UTC)) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[routing]\non_call = 3", "routing.on_call: expected a username"),
+        (
+            '[[routing.on_call.weekly]]\nwho = "a"\ndays = ["someday"]',
+            'routing.on_call.weekly[0].days[0]: "someday" is not a day',
+        ),
+        (
+            '[[routing.on_call.weekly]]\nwho = "a"\nwindows = ["22:00-02:00"]',
+            'routing.on_call.weekly[0].windows[0]: "22:00-02:00" is not HH:MM-HH:MM',
+        ),
+        (
+            '[[routing.on_call.dates]]\ndate = "31.12.2026"\nwho = "a"',
+            'routing.on_call.dates[0].date: "31.12.2026" is not a date',
+        ),
+        (
+            '[[routing.on_call.dates]]\ndate = 2026-12-31\nwho = ""\n'
+            '[routing]\non_call_email = "x@example.jp"',
+            "routing.on_call_email: set routing.on_call",
+        ),
+    ],
+)
+def test_a_wrong_rota_is_refused_at_start_naming_its_key(
+    cwd: Path, text: str, expected: str
+) -> None:
+    message = load_error(text)
+    assert message.startswith("config.toml: ") and expected in message, message
+
+
 # --- desk: tags and labels
 def test_desk_tags_replace_the_defaults_and_labels_add_to_them(cwd: Path) -> None:
     cfg = load(

@@ -125,7 +125,9 @@ async def test_urgent_conversation_nobody_can_take_goes_to_the_on_call_superviso
         now=at(0),
     )
     given: list[object] = []
-    router = Router(store, clock=lambda: at(100), on_call=boss.id, on_call_given=given.extend)
+    router = Router(
+        store, clock=lambda: at(100), on_call=lambda _: boss.id, on_call_given=given.extend
+    )
     urgent, normal = await store.save_inbound_batch(
         [labelled(inbound("a"), priority=100), inbound("b")]
     )
