@@ -81,7 +81,9 @@ async def test_a_canned_reply_is_inserted_by_keyboard_and_sent(
     await page.keyboard.type(" ")
     await page.keyboard.press("Control+/")
     await expect(dialog).to_be_visible()
+    await expect(page.get_by_test_id("canned-option")).to_have_count(len(CANNED_REPLIES))
     await page.keyboard.type("終わり")
+    await expect(page.get_by_test_id("canned-option")).to_have_count(1)  # filtered: then Enter
     await page.keyboard.press("ArrowDown")  # one match only: stays on it
     await page.keyboard.press("Enter")
     await expect(box).to_have_value(f"{SAFETY_BODY} {CLOSING_BODY}")
