@@ -153,7 +153,8 @@ export async function openPicker() {
   picker.selEnd = els.replyInput.selectionEnd ?? picker.selStart;
   parts.filter.value = "";
   picker.active = 0;
-  picker.all = [];
+  // The list she saw last is offered at once (a quick "/", word, Enter must not find it empty)
+  // and replaced by the server's when it comes; the session's end forgets it (resetPicker).
   renderList();
   parts.dialog.showModal();
   parts.filter.focus();
