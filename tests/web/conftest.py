@@ -178,14 +178,23 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 async def console_page(
-    browser: Browser, url: str, username: str, lang: str = "ja", *, height: int = 800
+    browser: Browser,
+    url: str,
+    username: str,
+    lang: str = "ja",
+    *,
+    height: int = 800,
+    init_script: str | None = None,
 ) -> Page:
     """A console signed in as `username` in a browser of its own, in `lang` (the locale and the
-    console's stored choice), its live socket connected: the browser tests' starting point."""
+    console's stored choice), its live socket connected: the browser tests' starting point.
+    `init_script` runs in the page before the console's own (e.g. stand-ins for browser APIs)."""
     context = await browser.new_context(
         locale={"ja": "ja-JP", "en": "en-US"}[lang], viewport={"width": 1200, "height": height}
     )
     await context.add_init_script(f"localStorage.setItem('tsunagu.lang', '{lang}');")
+    if init_script is not None:
+        await context.add_init_script(init_script)
     page = await context.new_page()
     await page.goto(f"{url}/console")
     await page.get_by_test_id("login-username").fill(username)

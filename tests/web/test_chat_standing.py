@@ -54,6 +54,16 @@ async def _away(server: Server, *names: str) -> None:
                 assert r.status == 200, await r.text()
 
 
+async def _close_as_supervisor(server: Server, conv_id: int) -> None:
+    async with (
+        await sign_in(server.url, "boss") as boss,
+        boss.post(
+            f"{server.url}/api/conversations/{conv_id}/close", json={"outcome": "listened"}
+        ) as r,
+    ):
+        assert r.status == 200
+
+
 async def test_the_chat_page_is_told_the_exit_and_the_hours_without_script(
     server: Server, http: aiohttp.ClientSession
 ) -> None:
@@ -121,13 +131,7 @@ async def test_her_history_goes_on_across_a_closed_conversation(
     ws, welcome = await chat(http, server)
     await _say(ws, "一回目")
     conv_id = (await next_event(events, "conversation_assigned"))["conversation_id"]
-    async with (
-        await sign_in(server.url, "boss") as boss,
-        boss.post(
-            f"{server.url}/api/conversations/{conv_id}/close", json={"outcome": "listened"}
-        ) as r,
-    ):
-        assert r.status == 200
+    await _close_as_supervisor(server, conv_id)
     await next_frame(ws, "status_changed")
     await _say(ws, "二回目")
     await ws.close()
@@ -222,13 +226,7 @@ async def test_a_nudge_reaches_only_her_chat(server: Server, http: aiohttp.Clien
     other, _ = await chat(http, server)
     await _say(hers, "相談です")
     conv_id = (await next_event(events, "conversation_assigned"))["conversation_id"]
-    async with (
-        await sign_in(server.url, "boss") as boss,
-        boss.post(
-            f"{server.url}/api/conversations/{conv_id}/close", json={"outcome": "listened"}
-        ) as r,
-    ):
-        assert r.status == 200
+    await _close_as_supervisor(server, conv_id)
     await next_frame(hers, "status_changed")
     # pushed to every socket it went to at once: had the other had one, it would come first
     await other.send_json({"type": "queue_status"})

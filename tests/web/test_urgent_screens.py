@@ -14,7 +14,7 @@ from playwright.async_api import Browser, Page, expect
 from inbox.core.decisions import DeadlineChange
 from inbox.core.model import ConversationId
 from storage.sqlite.store import SqliteStore
-from tests.web.conftest import PASSWORD, Server, console_page, sign_in
+from tests.web.conftest import Server, console_page, sign_in
 from tests.web.screens import LOCALES, assert_accessible
 
 WORDS = {
@@ -34,11 +34,8 @@ async def write(browser: Browser, server: Server, text: str, lang: str = "ja") -
     return page
 
 
-@pytest.mark.parametrize("lang", sorted(LOCALES))
-async def test_an_urgent_message_is_seen_by_her_counselor_and_a_supervisor(
-    server: Server, browser: Browser, lang: str
-) -> None:
-    # suzuki is off: the conversations go to sato, and the supervisor watches
+async def _only_sato_on_duty(server: Server) -> None:
+    """suzuki is off: the conversations go to sato, and the supervisor watches."""
     async with (
         await sign_in(server.url, "boss") as boss,
         boss.patch(
@@ -46,6 +43,13 @@ async def test_an_urgent_message_is_seen_by_her_counselor_and_a_supervisor(
         ) as r,
     ):
         assert r.status == 200, await r.text()
+
+
+@pytest.mark.parametrize("lang", sorted(LOCALES))
+async def test_an_urgent_message_is_seen_by_her_counselor_and_a_supervisor(
+    server: Server, browser: Browser, lang: str
+) -> None:
+    await _only_sato_on_duty(server)
     sato = await console_page(browser, server.url, "sato", lang)
     supervisor = await console_page(browser, server.url, "boss", lang)
     # before: nothing waits, the title is plain; the alert controls are there, sound off
@@ -135,16 +139,7 @@ window.AudioContext = FakeAudio;
 async def test_notification_and_tone_when_she_asked_for_them(
     server: Server, browser: Browser
 ) -> None:
-    context = await browser.new_context(locale="ja-JP", viewport={"width": 1200, "height": 800})
-    await context.add_init_script(RECORDERS)
-    page = await context.new_page()
-    await page.goto(f"{server.url}/console")
-    await page.get_by_test_id("login-username").fill("sato")
-    await page.get_by_test_id("login-password").fill(PASSWORD)
-    await page.get_by_test_id("login-submit").click()
-    await expect(page.get_by_test_id("console-status")).to_have_attribute(
-        "data-state", "connected", timeout=10_000
-    )
+    page = await console_page(browser, server.url, "sato", init_script=RECORDERS)
     # nothing is asked on load; her click asks, and the button goes once granted
     assert await page.evaluate("Notification.permission") == "default"
     await page.get_by_test_id("notify-button").click()
@@ -174,13 +169,7 @@ BREACH = {"ja": "応答目標の時間を過ぎています", "en": "Response ta
 async def test_a_missed_response_target_raises_a_banner(
     server: Server, browser: Browser, lang: str
 ) -> None:
-    async with (
-        await sign_in(server.url, "boss") as boss,
-        boss.patch(
-            f"{server.url}/api/counselors/{server.ids['suzuki']}", json={"presence": "offline"}
-        ) as r,
-    ):
-        assert r.status == 200, await r.text()
+    await _only_sato_on_duty(server)
     sato = await console_page(browser, server.url, "sato", lang)
     supervisor = await console_page(browser, server.url, "boss", lang)
     consulter = await write(browser, server, "返事がまだ来ません")
