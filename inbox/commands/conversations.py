@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from inbox.commands.writes import Commands
+from inbox.core.audit import READ_COALESCE
 from inbox.core.errors import Conflict, NotFound, StorageError
 from inbox.core.model import (
     Anonymity,
@@ -245,4 +246,18 @@ class ConversationCommands(Commands):
                 actor_id=actor,
                 conversation_id=conversation_id,
                 data=data,
+            )
+
+    async def record_read(self, conversation_id: ConversationId, *, actor: UserId) -> bool:
+        """The conversation_read audit record (who, which conversation; nothing of what she read),
+        written before the conversation may be shown. A read by her of the same conversation
+        within READ_COALESCE is the same read and writes nothing (returns False): her screen
+        fetches it again on every event that concerns it."""
+        async with self._committing() as commit:
+            return await commit.maybe(
+                self._store.record_read,
+                conversation_id,
+                actor,
+                now=self._clock(),
+                coalesce=READ_COALESCE,
             )
