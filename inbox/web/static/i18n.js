@@ -347,6 +347,7 @@ export const STRINGS = {
     "field.conversation_id": "相談番号",
     // --- staff pages: the nav and the frame (lib/staff_page.js)
     "nav.label": "スタッフ用の画面",
+    "topbar.menu": "メニュー",
     "nav.console": "相談コンソール",
     "nav.board": "ボード",
     "nav.audit": "操作記録",
@@ -698,6 +699,7 @@ export const STRINGS = {
     "field.conversation_id": "conversation number",
     // --- staff pages: the nav and the frame (lib/staff_page.js)
     "nav.label": "Staff pages",
+    "topbar.menu": "Menu",
     "nav.console": "Console",
     "nav.board": "Board",
     "nav.audit": "Audit log",
