@@ -158,8 +158,15 @@ class Events:
         now: datetime,
         coalesce: timedelta,
     ) -> bool:
+        since = now - coalesce
+        # Most calls are her screen's refetches: a look on the reader answers them without
+        # taking the writer (SQLite's one write lock), and the write looks again, in its lock.
+        if await self._db.read(
+            lambda tx: tx.fetchval(READ_LATELY, conversation_id, actor_id, since)
+        ):
+            return False
         return await self._db.write(
-            lambda tx: record_read(tx, conversation_id, actor_id, now, since=now - coalesce)
+            lambda tx: record_read(tx, conversation_id, actor_id, now, since=since)
         )
 
     async def last_event_id(self) -> int:
