@@ -14,7 +14,11 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import pytest
 
-from inbox.core.model import ChannelKind
+from inbox.core.audit import AuditQuery
+from inbox.core.errors import DatabaseUnavailable
+from inbox.core.model import ChannelKind, Event
+from inbox.web import audit_csv
+from storage.events import Events
 from tests.factories import new_user
 from tests.web.conftest import Site, sign_in
 from tests.web.test_supervision import call, everyone_away, now_inbound, seed
@@ -261,3 +265,59 @@ async def test_a_csv_cell_is_never_a_formula(site: Site) -> None:
         assert rows[1][3] == '\'=HYPERLINK("http://example.com")'
         status, body = await call(boss, "GET", f"{site.url}/api/audit.csv?before=5")
         assert (status, body["error"]["field"]) == (400, "before")
+
+
+async def test_the_csv_pages_through_the_log_and_says_where_it_stopped(
+    site: Site, boss: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read a page at a time (here 2 rows) up to the cap (here 5), then one line says more
+    were left out; a log within the cap has no such line."""
+    monkeypatch.setattr(audit_csv, "CSV_PAGE", 2)
+    monkeypatch.setattr(audit_csv, "CSV_MAX_ROWS", 5)
+    (conv,) = await seed(site, now_inbound("a@example.jp"))
+    for _ in range(6):
+        await site.store.record_event(
+            "conversation_read",
+            now=datetime.now(UTC),
+            actor_id=site.id("boss"),
+            conversation_id=conv,
+        )
+    page = await audit(boss, site, "kind=conversation_read")
+    _, rows = await _csv(boss, site, "kind=conversation_read&lang=en")
+    assert [int(r[0]) for r in rows[1:6]] == [e["id"] for e in page["events"]][:5]
+    assert rows[6] == ["Over 5 rows: the rest is left out. Narrow the filters."]
+    assert len(rows) == 7
+    monkeypatch.setattr(audit_csv, "CSV_MAX_ROWS", 6)  # exactly the cap: nothing left out
+    _, rows = await _csv(boss, site, "kind=conversation_read&lang=en")
+    assert len(rows) == 7 and rows[6][5] == "conversation_read"
+
+
+async def test_a_csv_the_database_fails_during_is_a_failed_download(
+    site: Site, boss: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The head is out when a later page fails: the connection is cut, so no short file can
+    pass for the whole log."""
+    monkeypatch.setattr(audit_csv, "CSV_PAGE", 2)
+    (conv,) = await seed(site, now_inbound("a@example.jp"))
+    for _ in range(5):
+        await site.store.record_event(
+            "conversation_read",
+            now=datetime.now(UTC),
+            actor_id=site.id("boss"),
+            conversation_id=conv,
+        )
+    real = Events.audit_events
+    calls = 0
+
+    async def failing_later(self: Events, query: AuditQuery) -> list[Event]:
+        nonlocal calls
+        calls += 1
+        if calls > 1:
+            raise DatabaseUnavailable("PostgreSQL connection lost")
+        return await real(self, query)
+
+    monkeypatch.setattr(Events, "audit_events", failing_later)
+    with pytest.raises(aiohttp.ClientPayloadError):
+        async with boss.get(f"{site.url}/api/audit.csv?kind=conversation_read") as r:
+            assert r.status == 200
+            await r.read()
