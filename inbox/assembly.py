@@ -214,6 +214,9 @@ async def assemble(
         router.wake()  # an escalated conversation may be back in the queue
         feed.poke()
 
+    # The desk's closed days, which counselors' shifts follow: one rule for the router, the
+    # routing at intake and the screens (they ask the router), and the waiting-line estimate.
+    closed_days = cfg.routing.closed_days
     replier = AutoReplier(
         store,
         texts=cfg.routing.replies,
@@ -221,6 +224,7 @@ async def assemble(
         clock=clock,
         on_queued=replies_queued,
         outages=outages,
+        closed_days=closed_days,
     )
     urgent = cfg.routing.urgent.priority
     watcher = DeadlineWatcher(
@@ -247,6 +251,7 @@ async def assemble(
             continuity_days=cfg.routing.continuity_days,
             continuity_wait_s=cfg.routing.continuity_wait_s,
             urgent_priority=urgent,
+            closed_days=closed_days,
         ),
         on_assigned=lambda _: feed.poke(),
         offer_timeout_s=cfg.routing.offer_timeout_s,

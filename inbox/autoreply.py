@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from inbox.core.decisions import Assign, Decision, RoutingSnapshot
 from inbox.core.errors import DatabaseUnavailable, StorageError
 from inbox.core.model import ChannelKind, ConversationId
-from inbox.core.shifts import counselors_on_duty
+from inbox.core.shifts import DeskClosed, counselors_on_duty, never_closed
 from inbox.pipeline import Stored
 from inbox.resilience import Outages
 from routing.assign import ALL_BUSY, NO_COUNSELOR, NO_ELIGIBLE
@@ -70,7 +70,9 @@ class AutoReplier:
         queue_ack: bool = True,
         on_queued: Callable[[], None] = lambda: None,
         outages: Outages | None = None,
+        closed_days: DeskClosed = never_closed,
     ) -> None:
+        self._closed_days = closed_days
         self._outages = outages or Outages()
         self._store = store
         self._texts = texts
@@ -132,7 +134,7 @@ class AutoReplier:
                 self._in_line.setdefault(d.conversation_id, position)
         if self._in_line:
             # counted only when someone waits: most rounds assign everyone
-            self._counselors = counselors_on_duty(snapshot.agents, now)
+            self._counselors = counselors_on_duty(snapshot.agents, now, closed=self._closed_days)
             self._wake.set()
 
     async def run(self) -> None:
