@@ -53,8 +53,24 @@ def never_closed(at: datetime) -> bool:
     return False
 
 
+def asked_once(closed: DeskClosed, at: datetime) -> DeskClosed:
+    """`closed` for callers that judge many shifts at the one instant `at`: the desk is asked
+    at most once (a holiday look-up costs microseconds, and a router round judges everyone)."""
+    answer: list[bool] = []
+
+    def once(when: datetime) -> bool:
+        if when != at:
+            return closed(when)
+        if not answer:
+            answer.append(closed(at))
+        return answer[0]
+
+    return once
+
+
 def counselors_on_duty(agents: Iterable[AgentLoad], at: datetime, *, closed: DeskClosed) -> int:
     """How many are on shift and available now: those who can take new conversations."""
+    closed = asked_once(closed, at)
     return sum(
         a.presence is Presence.AVAILABLE and on_shift(a.shift, at, closed=closed) for a in agents
     )
@@ -63,6 +79,7 @@ def counselors_on_duty(agents: Iterable[AgentLoad], at: datetime, *, closed: Des
 def anyone_free(agents: Iterable[AgentLoad], at: datetime, *, closed: DeskClosed) -> bool:
     """Whether someone on shift and available has room below her capacity: else a new
     conversation can only wait (on a channel limit too, but that one the router checks)."""
+    closed = asked_once(closed, at)
     return any(
         a.presence is Presence.AVAILABLE
         and a.load < a.capacity

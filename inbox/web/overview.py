@@ -12,7 +12,7 @@ from aiohttp import web
 
 from inbox.core.decisions import AgentLoad, QueueDepth
 from inbox.core.model import OPEN_STATUSES, ChannelKind, Conversation, Role, User, UserId
-from inbox.core.shifts import DeskClosed, on_shift
+from inbox.core.shifts import DeskClosed, asked_once, on_shift
 from inbox.web.access import require
 from inbox.web.server import SERVICES
 
@@ -102,12 +102,12 @@ async def supervision(request: web.Request) -> web.Response:
     paused = await store.paused_channels()
     open_ones = await store.list_conversations(statuses=OPEN_STATUSES, limit=BREACH_SCAN)
     now = services.clock()
+    closed = asked_once(services.router.closed_day, now)
     return web.json_response(
         {
             "now": now.isoformat(),
             "counselors": [
-                agent_json(a, users.get(a.user_id), now, closed=services.router.closed_day)
-                for a in snapshot.agents
+                agent_json(a, users.get(a.user_id), now, closed=closed) for a in snapshot.agents
             ],
             "queue": [queue_json(d, paused, now) for d in depth],
             "paused_channels": sorted(c.value for c in paused),

@@ -164,3 +164,24 @@ def test_the_override_is_shift_data_and_reads_back_unchanged() -> None:
 def test_a_bad_override_names_the_field(bad: object) -> None:
     with pytest.raises(ConfigError, match=r'^shift\.closed_days: expected "follow" or "work"'):
         parse_shift({"closed_days": bad}, "shift")
+
+
+def test_judging_many_shifts_at_one_instant_asks_the_desk_once() -> None:
+    asked: list[datetime] = []
+
+    def closed(at: datetime) -> bool:
+        asked.append(at)
+        return DESK(at)
+
+    agents = [agent(i, EVERY_DAY) for i in range(1, 6)]
+    holiday = tokyo("2026-11-23 10:00")
+    assert counselors_on_duty(agents, holiday, closed=closed) == 0
+    assert not anyone_free(agents, holiday, closed=closed)
+    waiting = (
+        WaitingConversation(
+            id=ConversationId(1), channel=ChannelKind.MAIL, priority=0, waiting_since=holiday
+        ),
+    )
+    snap = RoutingSnapshot(waiting=waiting, agents=tuple(agents))
+    decide(snap, now=holiday, policy=RoutingPolicy(closed_days=closed))
+    assert asked == [holiday] * 3  # once per count, once per round: not once per counselor
