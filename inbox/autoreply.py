@@ -13,7 +13,7 @@ An urgent conversation that the person on call is handed (inbox.router) is told 
 reading it now (routing.replies.ON_CALL), not "we will reply from 9:00" nor her place in line:
 those would be untrue, and the on-call message claims them spent. Since the router hands it
 over after the intake's commit, the after-hours reply of an urgent arrival waits while someone
-is on call, until a router round has decided on it (at most HOLD_S); it goes out as before
+is on call, until a router round has decided on it (at most HOLD); it goes out as before
 when a counselor on duty took the conversation or nobody was handed it.
 """
 
