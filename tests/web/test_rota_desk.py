@@ -109,6 +109,12 @@ async def test_an_urgent_consulter_handed_to_the_person_on_call_is_told_someone_
         async with asyncio.timeout(1.5):
             extra = await next_message(ws)
             pytest.fail(f"unexpected message: {extra['body'][:20]}")
+    # Her chat's standing agrees: a counselor is with her, not "closed, we answer from ...".
+    await ws.send_json({"type": "queue_status"})
+    async with asyncio.timeout(10):
+        while (frame := await ws.receive_json())["type"] != "queue_status":
+            pass
+    assert frame["state"] == "with_counselor"
     async with await sign_in(server.url, "boss") as boss:
         status, page = await call(boss, "GET", f"{server.url}/api/conversations")
         assert status == 200
