@@ -78,6 +78,10 @@ class IntakeRouter(Protocol):
         """Offers made before this have lapsed (None: offers never lapse). A round takes them
         back before it decides; while one waits to be, the store leaves routing to the round."""
 
+    def closed_day(self, at: datetime) -> bool:
+        """Whether `at` falls on one of the desk's closed days, when shifts that follow them
+        are off (inbox.core.shifts.DeskClosed): the rule the router's own decisions use."""
+
 
 @dataclass(frozen=True, slots=True)
 class FeedCursor:
