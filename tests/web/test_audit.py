@@ -3,6 +3,7 @@ only supervisors and admins read it (an admin without a conversation's details),
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import dataclasses
 import io
@@ -20,6 +21,7 @@ from inbox.core.model import ChannelKind, Event
 from inbox.web import audit_csv
 from storage.events import Events
 from tests.factories import new_user
+from tests.staff_frames import next_staff_event
 from tests.web.conftest import Site, sign_in
 from tests.web.test_supervision import call, everyone_away, now_inbound, seed
 
@@ -321,3 +323,28 @@ async def test_a_csv_the_database_fails_during_is_a_failed_download(
         async with boss.get(f"{site.url}/api/audit.csv?kind=conversation_read") as r:
             assert r.status == 200
             await r.read()
+
+
+async def test_a_read_is_no_news_on_the_staff_sockets(
+    site: Site, boss: aiohttp.ClientSession, sato: aiohttp.ClientSession
+) -> None:
+    """Every console refetches what an event concerns: a read sent to every staff socket would
+    make each refetch its queue (and any that has the conversation open, the conversation: a
+    read of its own) on every open by anyone."""
+    _, s = await queued_and_hers(site, boss)
+    ws = await boss.ws_connect(site.server.ws_url("/api/ws"))
+    try:
+        status, _ = await call(sato, "GET", f"{site.url}/api/conversations/{s}")
+        assert status == 200
+        status, _ = await call(
+            sato, "POST", f"{site.url}/api/conversations/{s}/notes", {"body": "x"}
+        )
+        assert status == 201
+        seen: list[str] = []
+        async with asyncio.timeout(10):
+            while "note_added" not in seen:
+                seen.append((await next_staff_event(ws))["kind"])
+        assert "conversation_read" not in seen
+    finally:
+        await ws.close()
+    assert reads(await audit(boss, site, "kind=conversation_read")) == [(site.id("sato"), s)]
