@@ -94,6 +94,7 @@ async def test_the_log_pages_on_by_keyboard_and_says_what_it_refuses(
     await expect(rows).to_have_count(61)  # the 60 reads and the assignment
     await expect(more).to_be_hidden()
     await expect(page.get_by_test_id("audit-status")).to_contain_text(WORDS[lang]["all"])
+    await expect(page.get_by_test_id("audit-status")).to_be_focused()  # not lost with the button
 
     await page.get_by_test_id("audit-conversation").fill("12a")
     await page.get_by_test_id("audit-submit").click()

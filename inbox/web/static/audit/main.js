@@ -191,7 +191,11 @@ function bind() {
     els.error.hidden = true;
     void show(formQuery());
   });
-  els.more.addEventListener("click", () => void load());
+  els.more.addEventListener("click", async () => {
+    await load();
+    // The last page hides the button she pressed: her place goes to the count, not the page top.
+    if (els.more.hidden) els.status.focus();
+  });
 }
 
 function onLangChange() {
