@@ -102,3 +102,24 @@ async def test_the_log_pages_on_by_keyboard_and_says_what_it_refuses(
     await expect(page.get_by_test_id("audit-conversation")).to_be_focused()
     await expect(rows).to_have_count(61)  # nothing asked of the server
     await assert_accessible(page, f"audit-error-{lang}")
+
+
+async def test_a_supervisor_asks_who_read_it_from_the_console(
+    site: Site, browser: Browser, lang: str
+) -> None:
+    conv = await _hers(site)
+    sato = await console_page(browser, site.url, "sato", lang)
+    await sato.locator(f'[data-testid="queue-item"][data-conversation-id="{conv}"]').click()
+    await expect(sato.get_by_test_id("conv-messages")).to_contain_text("眠れない日")
+    await expect(sato.get_by_test_id("conv-who-read")).to_have_count(0)  # not a counselor's
+
+    boss = await console_page(browser, site.url, "boss", lang)
+    await boss.locator(f'[data-testid="queue-item"][data-conversation-id="{conv}"]').click()
+    async with boss.context.expect_page() as opened:
+        await boss.get_by_test_id("conv-who-read").click()
+    page = await opened.value
+    rows = page.get_by_test_id("audit-row")
+    await expect(rows).to_have_count(2)  # hers, and the supervisor's own just now
+    await expect(rows.locator(".audit-actor")).to_have_text(["Boss", "Sato"])
+    await expect(page.get_by_test_id("audit-conversation")).to_have_value(str(conv))
+    await assert_accessible(page, f"audit-who-read-{lang}")

@@ -88,8 +88,8 @@ function renderStatus() {
   if (state.loading) els.status.textContent = t("audit.loading");
   else if (!state.events.length) els.status.textContent = t("audit.empty");
   else {
-    const end = state.nextBefore === null ? ` ${t("audit.end")}` : "";
-    els.status.textContent = t("audit.count", { n: state.events.length }) + end;
+    const key = state.nextBefore === null ? "audit.countAll" : "audit.count";
+    els.status.textContent = t(key, { n: state.events.length });
   }
   els.more.hidden = state.loading || state.nextBefore === null;
 }
