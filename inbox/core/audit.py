@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 
 from inbox.core.model import ConversationId, UserId
 
+RECENT_READS_MAX = 20_000  # about 5 MB at most; a desk's reads within one window are far fewer
+
 # The event of a staff member opening a conversation (or reading an earlier one of the same
 # consulter from its timeline): written for the audit log only, never news for the screens.
 CONVERSATION_READ = "conversation_read"
@@ -59,3 +61,26 @@ def days_range(
     start = None if first is None else day_start(first, tz)
     end = None if last is None else day_start(last + timedelta(days=1), tz)
     return start, end
+
+
+class RecentReads:
+    """The reads this process recorded lately, so that her screen's refetches within the window
+    are answered without the database. The database stays the judge (another instance may
+    have recorded her read): a miss here asks it. Bounded: past the size, the oldest go."""
+
+    def __init__(self, *, window: timedelta = READ_COALESCE, max_entries: int = RECENT_READS_MAX):
+        self._window = window
+        self._max = max_entries
+        self._at: dict[tuple[UserId, ConversationId], datetime] = {}
+
+    def lately(self, user_id: UserId, conversation_id: ConversationId, now: datetime) -> bool:
+        """Whether her read of it recorded here is newer than `now - window`."""
+        at = self._at.get((user_id, conversation_id))
+        return at is not None and at > now - self._window
+
+    def recorded(self, user_id: UserId, conversation_id: ConversationId, now: datetime) -> None:
+        key = (user_id, conversation_id)
+        self._at.pop(key, None)  # to the end: the dict's order is the order of recording
+        self._at[key] = now
+        if len(self._at) > self._max:
+            del self._at[next(iter(self._at))]
