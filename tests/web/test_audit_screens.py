@@ -67,7 +67,9 @@ async def test_a_supervisor_finds_who_read_a_conversation(
     # by the conversation, everyone: her read, and the assignment before it
     await page.get_by_test_id("audit-actor").select_option("any")
     await page.get_by_test_id("audit-kind").select_option("")
-    await page.get_by_test_id("audit-conversation").fill(str(conv))
+    # as an IME types it in Japanese: full-width digits
+    typed = str(conv).translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    await page.get_by_test_id("audit-conversation").fill(typed if lang == "ja" else str(conv))
     await page.get_by_test_id("audit-conversation").press("Enter")
     await expect(rows.first).to_contain_text(words["read"])
     await expect(rows.locator(".audit-conv")).to_have_text([str(conv)] * await rows.count())

@@ -47,12 +47,17 @@ const state = {
   seq: 0,
 };
 
+/** The conversation number as typed: full-width digits (an IME's) and a leading "#" taken. */
+function conversationNumber() {
+  return els.conversation.value.normalize("NFKC").trim().replace(/^#/, "");
+}
+
 /** The filters as the form holds them (empty ones left out). */
 function formQuery() {
   const q = new URLSearchParams();
-  if (els.actor.value !== "any") q.set("actor", els.actor.value);
+  q.set("actor", els.actor.value); // "any" too: without it, the page's default (staff) holds
   if (els.kind.value) q.set("kind", els.kind.value);
-  const conversation = els.conversation.value.trim();
+  const conversation = conversationNumber();
   if (conversation) q.set("conversation", conversation);
   if (els.from.value) q.set("from", els.from.value);
   if (els.to.value) q.set("to", els.to.value);
@@ -61,7 +66,7 @@ function formQuery() {
 
 /** @param {URLSearchParams} q */
 function fillForm(q) {
-  const actor = q.get("actor") || (q.has("actor") ? "any" : DEFAULT_ACTOR);
+  const actor = q.get("actor") || DEFAULT_ACTOR;
   els.actor.value = [...els.actor.options].some((o) => o.value === actor) ? actor : DEFAULT_ACTOR;
   const kind = q.get("kind") || "";
   els.kind.value = [...els.kind.options].some((o) => o.value === kind) ? kind : "";
@@ -72,7 +77,7 @@ function fillForm(q) {
 
 /** A problem the server would refuse, said before asking it; null when the form is fine. */
 function formProblem() {
-  const conversation = els.conversation.value.trim();
+  const conversation = conversationNumber();
   if (conversation && !/^\d{1,18}$/.test(conversation)) return { key: "audit.badConversation", at: els.conversation };
   if (els.from.value && els.to.value && els.from.value > els.to.value) return { key: "audit.badRange", at: els.to };
   return null;
