@@ -125,3 +125,23 @@ async def test_a_supervisor_asks_who_read_it_from_the_console(
     await expect(rows.locator(".audit-actor")).to_have_text(["Boss", "Sato"])
     await expect(page.get_by_test_id("audit-conversation")).to_have_value(str(conv))
     await assert_accessible(page, f"audit-who-read-{lang}")
+
+
+async def test_an_admin_reads_who_did_what_without_a_conversations_details(
+    site: Site, browser: Browser, lang: str
+) -> None:
+    conv = await _hers(site)
+    boss = UserId(site.id("boss"))
+    await site.store.record_event(
+        "address_revealed",
+        now=datetime.now(UTC),
+        actor_id=boss,
+        conversation_id=conv,
+        data={"reason": "警察からの照会", "anonymity": "pseudonymous"},
+    )
+    page = await staff_page(browser, site.url, "admin", "/audit", lang)
+    row = page.locator('[data-testid="audit-row"][data-kind="address_revealed"]')
+    await expect(row).to_contain_text("Boss")
+    await expect(row.locator(".audit-details")).to_have_text("")  # the reason is the case's
+    await expect(page.get_by_test_id("audit-table")).not_to_contain_text("警察")
+    await assert_accessible(page, f"audit-admin-{lang}")
