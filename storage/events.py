@@ -24,6 +24,8 @@ SELECT id, at, kind, actor_id, conversation_id, message_id, CAST(data AS text) F
 WHERE id > $1 ORDER BY id LIMIT $2
 """
 NO_DATA = "{}"
+# conversation_assigned `via`: the router handed it to the person on call (Store.assign on_call).
+VIA_ON_CALL = "on_call"
 
 
 class EventRow(NamedTuple):
