@@ -216,7 +216,7 @@ async def assemble(
 
     # The desk's closed days, which counselors' shifts follow: one rule for the router, the
     # routing at intake and the screens (they ask the router), and the waiting-line estimate.
-    closed_days = cfg.routing.closed_days
+    closed_days = cfg.closed_days
     urgent = cfg.routing.urgent.priority
     on_call = await on_call_users(store, cfg.routing)
     replier = AutoReplier(
