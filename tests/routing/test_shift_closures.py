@@ -210,3 +210,13 @@ def test_judging_many_shifts_at_one_instant_asks_the_desk_once() -> None:
     snap = RoutingSnapshot(waiting=waiting, agents=tuple(agents))
     decide(snap, now=holiday, policy=RoutingPolicy(closed_days=closed))
     assert asked == [holiday] * 3  # once per count, once per round: not once per counselor
+
+
+def test_an_overnight_shift_is_cut_at_midnight_going_into_a_closed_day() -> None:
+    """As channel hours are: Sunday 18-24 and Monday 0-6, with Monday 2026-11-23 a holiday."""
+    night = ((time(18), time(0)),)
+    early = ((time(0), time(6)),)
+    shift = Shift(weekly=(early, (), (), (), (), (), night))  # Monday early, Sunday night
+    assert on_shift(shift, tokyo("2026-11-22 23:30"), closed=DESK)
+    assert not on_shift(shift, tokyo("2026-11-23 00:30"), closed=DESK)  # the holiday
+    assert on_shift(shift, tokyo("2026-11-30 00:30"), closed=DESK)  # an ordinary Monday
