@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -129,8 +129,14 @@ async def test_an_urgent_consulter_handed_to_the_person_on_call_is_told_someone_
         await ws.close()
         sent = await outbound_bodies(url, conv["id"])
         assert sent == [first["body"], second["body"]]
-    # ... and never the after-hours reply after it: it is claimed spent in the database, so the
-    # next start's recovery (which runs at once) finds nothing due for her either.
+    # ... and never the after-hours reply after it: it is claimed spent in the database (a held
+    # reply released later is refused by its claim), so the next start's recovery, which runs
+    # at once, finds nothing due for her either.
+    assert cfg.database.sqlite_path is not None
+    async with SqliteStore(cfg.database.sqlite_path) as store:
+        yesterday = datetime.now(UTC) - timedelta(days=1)
+        due = await store.unreplied_arrivals("after_hours", since=yesterday)
+        assert conv["id"] not in [a.conversation_id for a in due]
     async with running(cfg) as url:
         await asyncio.sleep(1.0)
         assert await outbound_bodies(url, conv["id"]) == sent
