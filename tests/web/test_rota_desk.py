@@ -77,6 +77,24 @@ async def test_a_closed_day_turns_a_shift_off_on_the_supervisors_screens(
         assert shown(overview) is True
 
 
+async def test_an_always_open_web_chat_keeps_shifts_on_when_mail_is_closed(
+    tmp_path: Path,
+) -> None:
+    """Only mail has hours, closed today; the web chat is enabled without hours, so it is open
+    around the clock: the desk is not closed, and her shift stays on."""
+    today = datetime.now(ZoneInfo("Asia/Tokyo")).date()
+    days = [(today + timedelta(days=n)).isoformat() for n in (-1, 0, 1)]
+    hours = parse_service_hours({"everyday": ["00:00-24:00"], "closed_dates": days}, "h")
+    cfg = make_config(tmp_path, routing={"hours": ((ChannelKind.MAIL, hours),)})
+    assert cfg.webchat.enabled and cfg.enabled_channels == (ChannelKind.WEBCHAT,)
+    ids = await add_staff(cfg)
+    async with running(cfg) as url, await sign_in(url, "boss") as boss:
+        suzuki = f"{url}/api/counselors/{ids['suzuki']}"
+        status, body = await call(boss, "PATCH", suzuki, {"shift": ALL_DAY})
+        assert status == 200, body
+        assert body["counselor"]["on_shift"] is True  # the web chat is open: so is her shift
+
+
 @pytest.fixture
 async def night_with_sato_on_call(tmp_path: Path) -> tuple[Config, dict[str, int]]:
     """The web chat outside its hours (no day has any), sato on call at every hour, and every
