@@ -18,7 +18,7 @@ from channels.mail_smtp import SmtpSettings
 from channels.webchat import WebChatChannel
 from inbox.autoreply import AutoReplier
 from inbox.config import Config, RoutingConfig
-from inbox.core.model import ChannelKind, ConversationId, Role, UserId
+from inbox.core.model import ChannelKind, Role, UserId
 from inbox.deadlines import DeadlineWatcher
 from inbox.feed import EventFeed
 from inbox.identity import derived_key
@@ -216,7 +216,7 @@ async def assemble(
 
     # The desk's closed days, which counselors' shifts follow: one rule for the router, the
     # routing at intake and the screens (they ask the router), and the waiting-line estimate.
-    closed_days = cfg.routing.closed_days
+    closed_days = cfg.closed_days
     urgent = cfg.routing.urgent.priority
     on_call = await on_call_users(store, cfg.routing)
     replier = AutoReplier(
@@ -247,12 +247,6 @@ async def assemble(
             console_url=f"{cfg.server.base_url}/console",
         )
 
-    def on_call_given(conversations: Sequence[ConversationId]) -> None:
-        """The router handed these to the person on call: she is mailed, each consulter told."""
-        replier.given_to_on_call(conversations)
-        if mailer is not None:
-            mailer.given(conversations)
-
     router = Router(
         store,
         clock=clock,
@@ -266,9 +260,10 @@ async def assemble(
         offer_timeout_s=cfg.routing.offer_timeout_s,
         on_lapsed=lambda _: feed.poke(),
         hours_for=cfg.routing.hours_for,
+        # after each round's hand-off: the consulters it gave the person on call are told
         on_round=replier.routed,
         on_call=on_call or (lambda _: None),
-        on_call_given=on_call_given,
+        on_call_given=mailer.given if mailer else lambda _: None,
         outages=outages,
     )
 

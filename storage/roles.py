@@ -11,7 +11,13 @@ from datetime import datetime
 from typing import Protocol
 
 from inbox.core.context import ConversationSummary, SearchPage, SearchQuery
-from inbox.core.decisions import AwaitingAnswer, DeadlineChange, LastArrival, UrgentArrival
+from inbox.core.decisions import (
+    AwaitingAnswer,
+    DeadlineChange,
+    HandedToOnCall,
+    LastArrival,
+    UrgentArrival,
+)
 from inbox.core.model import (
     Anonymity,
     Attachment,
@@ -113,7 +119,14 @@ class PolicyStore(Protocol):
     async def unreplied_arrivals(self, kind: str, *, since: datetime) -> list[LastArrival]:
         """Open conversations that never had an automatic reply of this kind and whose
         consulter last wrote at `since` or later: the replies a stopped process may have left
-        unqueued (AutoReplier.recover decides which are due)."""
+        unqueued (AutoReplier.recover decides which are due). Each says its priority and
+        whether it is `taken` (it has an assignee, or was handed to the person on call)."""
+
+    async def unsent_on_call(self, kind: str, *, since: datetime) -> list[HandedToOnCall]:
+        """Open conversations someone has, that the router handed to the person on call
+        (Store.assign's on_call) at `since` or later, and that never had an automatic reply of
+        this kind (the on-call message), in id order; each with the rules' routing language and
+        her first alerted message (else her latest) to tell her language."""
 
     async def unsent_safety(self, kind: str, *, since: datetime) -> list[UrgentArrival]:
         """The alerted messages (supervisors_alerted events) of open conversations that never
