@@ -1,8 +1,9 @@
 """Staff accounts, sign-in sessions and API tokens: the AccountStore operations, written once.
 
-The one check here beyond the row itself: no write may leave the desk without an enabled admin.
-PostgreSQL locks the enabled admins' rows first (ENABLED_ADMINS), so two admins disabling each
-other at once are decided one after the other; SQLite has one writer anyway."""
+The one check here beyond the row itself: no admin's change (one with an actor) may leave the
+desk without an enabled admin. PostgreSQL locks the enabled admins' rows first (ENABLED_ADMINS),
+so two admins disabling each other at once are decided one after the other; SQLite has one writer
+anyway. The command line (no actor) may: it is where an admin is made again."""
 
 from __future__ import annotations
 
@@ -136,7 +137,7 @@ class Accounts:
             if row is None:
                 raise NotFound(f"user {username!r} does not exist")
             user = rows.user(row, tx.parse_time)
-            if disabled:
+            if disabled and actor_id is not None:
                 _keeps_an_admin(admins, user)
             kind = "user_disabled" if disabled else "user_enabled"
             await events.record(tx, kind, now, actor_id=actor_id, data={"user_id": user.id})
@@ -171,7 +172,7 @@ class Accounts:
             )
             assert row is not None
             user = rows.user(row, tx.parse_time)
-            if not user.disabled and Role.ADMIN not in user.roles:
+            if actor_id is not None and Role.ADMIN not in user.roles:
                 _keeps_an_admin(admins, user)
             fields: list[str] = []
             data: dict[str, object] = {"user_id": user.id, "fields": fields}
@@ -250,6 +251,7 @@ class Accounts:
 
 
 async def _enabled_admins(tx: Tx) -> set[int]:
+    """The enabled admins' ids, their rows locked (PostgreSQL) until the transaction ends."""
     return {int(r[0]) for r in await tx.fetch(ENABLED_ADMINS)}
 
 

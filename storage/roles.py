@@ -397,7 +397,7 @@ class AccountStore(Protocol):
         """Disabling ends her sessions (and her tokens' effect) and takes her open conversations
         back to the queue (a conversation_requeued event each), in one transaction; the
         user_disabled or user_enabled event names `actor_id` (None: the CLI). Raises NotFound,
-        or LastAdmin when she is the only enabled admin."""
+        or LastAdmin when an admin (an actor) would disable the only enabled admin."""
 
     async def update_account(
         self,
@@ -411,7 +411,7 @@ class AccountStore(Protocol):
         """Set her display name and/or roles (None leaves one as it is), with a user_updated
         event naming the fields that changed. Losing the counselor role takes her open
         conversations back to the queue, as disabling does. Raises NotFound, or LastAdmin when
-        it takes the admin role from the only enabled admin."""
+        an admin (an actor) would take the admin role from the only enabled admin."""
 
     async def reset_password(
         self, username: str, password_hash: str, *, actor_id: UserId | None, now: datetime

@@ -3,8 +3,9 @@ passwords (an admin's reset, her own change), sessions and API tokens, and the r
 leaves (signed_in, sign_in_failures), for the API and the CLI alike.
 
 `by` is the admin who acts (None: the CLI, which acts as nobody). An admin never disables herself
-nor takes her own admin role (OwnAccount), so the desk always keeps the admin who acts; the store
-refuses to leave no enabled admin at all (LastAdmin), which also covers the CLI."""
+nor takes her own admin role (OwnAccount), so the desk keeps the admin who acts; the store also
+refuses an admin's change that would leave no enabled admin (LastAdmin: two admins disabling each
+other at once). The CLI may, as it is where an admin is made (or enabled) again."""
 
 from __future__ import annotations
 
