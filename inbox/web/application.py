@@ -28,6 +28,7 @@ from inbox.web import (
 from inbox.web.server import SERVICES, Handler, Services, error_middleware
 
 STATIC_DIR = Path(str(resources.files("inbox") / "web" / "static"))
+STAFF_PAGES = ("board", "audit", "accounts")  # besides the console (lib/staff_page.js)
 READY_TIMEOUT_S = 2.0  # a database that does not answer a ping within this is not "ready"
 
 
@@ -75,6 +76,8 @@ def build_app(services: Services) -> web.Application:
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/", _page("index.html"))
     app.router.add_get("/console", _page("console.html"))
+    for page in STAFF_PAGES:  # the pages check her roles; their API refuses all the same
+        app.router.add_get(f"/{page}", _page(f"{page}.html"))
     if services.settings.webchat_enabled:
         app.router.add_get("/chat", _page("chat.html"))
         sockets.add_chat_socket(app)

@@ -205,3 +205,23 @@ async def console_page(
         "data-state", "connected", timeout=10_000
     )
     return page
+
+
+async def staff_page(
+    browser: Browser, url: str, username: str, path: str, lang: str = "ja", *, width: int = 1280
+) -> Page:
+    """A staff page (`path`: "/board", "/audit", ...) signed in as `username` in a browser of its
+    own: the page sends her to the console's sign-in, which brings her back to it."""
+    context = await browser.new_context(
+        locale={"ja": "ja-JP", "en": "en-US"}[lang], viewport={"width": width, "height": 900}
+    )
+    await context.add_init_script(f"localStorage.setItem('tsunagu.lang', '{lang}');")
+    page = await context.new_page()
+    await page.goto(f"{url}{path}")
+    await page.get_by_test_id("login-username").fill(username)
+    await page.get_by_test_id("login-password").fill(PASSWORD)
+    await page.get_by_test_id("login-submit").click()
+    await page.wait_for_url(f"{url}{path}", timeout=10_000)
+    # signed in (her name is in the top bar's menu on a phone, so not always visible)
+    await page.wait_for_function("!document.getElementById('user-box').hidden", timeout=10_000)
+    return page

@@ -26,6 +26,7 @@ import { bindClosing, loadOutcomes, renderClosing, resetClosing } from "./closin
 import { rerenderMessages } from "./messages.js";
 import { renderComposerMode, resetComposer, bindComposer } from "./composer.js";
 import { startLive, stopLive } from "./live.js";
+import { STAFF_PAGES, hasAnyRole, renderNav, safeNext } from "../lib/staff_page.js";
 // --- desk: labels' words, presence and load, tags, canned replies
 import { loadLabels, resetLabels } from "./labels.js";
 import { bindDesk, loadDesk, renderDesk, resetDesk } from "./desk.js";
@@ -35,9 +36,31 @@ import { bindEditor, renderEditor, resetEditor } from "./canned_editor.js";
 import { bindTogether, loadStaffNames, renderTogether, resetTogether } from "./together.js";
 import { bindUrgency, renderBanners, resetUrgency } from "./urgency.js";
 
+const CONSOLE_ROLES = ["counselor", "supervisor", "phone_staff"];
+
+/**
+ * The page she came to sign in for (?next=), if her roles open it; else, when the console is not
+ * hers (an admin), the first page that is; else null: she stays here.
+ * @param {import("./types.js").User} user
+ * @returns {string | null}
+ */
+function pageAfterSignIn(user) {
+  const next = safeNext(new URLSearchParams(window.location.search).get("next"));
+  const page = STAFF_PAGES.find((p) => p.path === next);
+  if (page && page.path !== "/console" && hasAnyRole(user, page.roles)) return page.path;
+  if (hasAnyRole(user, CONSOLE_ROLES)) return null;
+  return STAFF_PAGES.find((p) => hasAnyRole(user, p.roles))?.path ?? null;
+}
+
 /** @param {import("./types.js").User} user */
 async function signedIn(user) {
+  const elsewhere = pageAfterSignIn(user);
+  if (elsewhere) {
+    window.location.replace(elsewhere);
+    return;
+  }
   state.me = user;
+  renderNav(els.staffNav, user);
   els.loginView.hidden = true;
   els.appView.hidden = false;
   showSignedIn(true);
@@ -60,6 +83,7 @@ function resetApp() {
   stopLive();
   clearInterval(state.tickTimer);
   state.me = null;
+  renderNav(els.staffNav, null);
   els.alertControls.hidden = true;
   resetUrgency();
   resetQueue();
@@ -94,6 +118,7 @@ async function init() {
     setConn(state.connState);
     renderLogin();
     renderUser();
+    renderNav(els.staffNav, state.me);
     renderQueue();
     renderConversationHead();
     renderComposerMode();

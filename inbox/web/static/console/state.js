@@ -67,6 +67,7 @@ function findElements() {
     status,
     statusText: query(status, ".conn-text", HTMLElement),
     userBox: byId("user-box", HTMLElement),
+    staffNav: byId("staff-nav", HTMLElement),
     userName: byId("user-name", HTMLElement),
     userRoles: byId("user-roles", HTMLElement),
     langToggle: byId("lang-toggle", HTMLButtonElement),

@@ -1,0 +1,9 @@
+// @ts-check
+// Tsunagu Inbox — the audit page: boot. The frame (sign-in, nav, language) is lib/staff_page.js.
+
+import { startStaffPage } from "../lib/staff_page.js";
+
+startStaffPage({
+  roles: ["supervisor", "admin"],
+  onSignedIn: () => {},
+});

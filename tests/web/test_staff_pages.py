@@ -1,0 +1,74 @@
+"""The frame the staff pages share (lib/staff_page.js): sign-in through the console and back,
+the nav each role gets, and a page a role does not open."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from tests.web.conftest import PASSWORD, Server, console_page, staff_page
+from tests.web.screens import assert_accessible
+
+pytestmark = pytest.mark.browser
+
+
+async def _nav_links(page: Page) -> list[str]:
+    nav = page.get_by_test_id("staff-nav")
+    if not await nav.is_visible():
+        return []
+    links = nav.locator("a")
+    return [str(await links.nth(i).get_attribute("href")) for i in range(await links.count())]
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+async def test_a_supervisor_signs_in_for_the_board_and_comes_back_to_it(
+    server: Server, browser: Browser, lang: str
+) -> None:
+    page = await staff_page(browser, server.url, "boss", "/board", lang)
+    await expect(page.get_by_test_id("board")).to_be_visible()
+    assert await _nav_links(page) == ["/console", "/board", "/audit"]
+    current = page.get_by_test_id("staff-nav").locator("[aria-current=page]")
+    await expect(current).to_have_attribute("href", "/board")
+    await expect(page.get_by_test_id("page-denied")).to_be_hidden()
+    await assert_accessible(page, f"staff-frame-board-{lang}")
+
+
+async def test_a_counselor_is_told_the_board_is_not_hers(server: Server, browser: Browser) -> None:
+    # Asked to sign in for the board, she stays in her console; the board itself says no.
+    page = await console_page(browser, server.url, "sato", "en")
+    assert page.url == f"{server.url}/console"
+    await page.goto(f"{server.url}/board")
+    await expect(page.get_by_test_id("page-denied")).to_contain_text("Your role does not open")
+    await expect(page.get_by_test_id("board")).to_be_hidden()
+    assert await _nav_links(page) == []  # the console is her only page: no nav
+
+
+async def test_the_console_shows_the_nav_and_sends_an_admin_to_her_pages(
+    server: Server, browser: Browser
+) -> None:
+    page = await console_page(browser, server.url, "boss", "en")
+    assert await _nav_links(page) == ["/console", "/board", "/audit"]
+    await page.get_by_test_id("staff-nav").get_by_role("link", name="Board").click()
+    await expect(page.get_by_test_id("board")).to_be_visible()
+    # The console is not an admin's page: signing in there takes her to the first page she has.
+    context = await browser.new_context(locale="en-US")
+    admin = await context.new_page()
+    await admin.goto(f"{server.url}/console?next=https://evil.example/")
+    await admin.get_by_test_id("login-username").fill("admin")
+    await admin.get_by_test_id("login-password").fill(PASSWORD)
+    await admin.get_by_test_id("login-submit").click()
+    await admin.wait_for_url(f"{server.url}/audit")
+    assert await _nav_links(admin) == ["/audit", "/accounts"]
+
+
+async def test_on_a_phone_the_top_bar_folds_into_a_menu(server: Server, browser: Browser) -> None:
+    page = await staff_page(browser, server.url, "boss", "/board", "ja", width=390)
+    toggle = page.get_by_test_id("topbar-menu-toggle")
+    await expect(page.get_by_test_id("signout")).to_be_hidden()
+    await toggle.click()
+    await expect(toggle).to_have_attribute("aria-expanded", "true")
+    await expect(page.get_by_test_id("signout")).to_be_visible()
+    await assert_accessible(page, "staff-frame-menu-ja-phone")
+    await page.keyboard.press("Escape")
+    await expect(page.get_by_test_id("signout")).to_be_hidden()
+    await expect(toggle).to_be_focused()
