@@ -208,3 +208,17 @@ async def test_an_admin_edits_enables_and_cannot_lock_herself_out(server: Server
         assert {u["username"]: u["must_change_password"] for u in listed["users"]}["sato"] is False
     async with await sign_in(url, "suzuki") as suzuki:
         assert (await call(suzuki, "GET", f"{url}/api/me"))[0] == 200
+
+
+async def test_a_wrong_json_type_is_400_naming_the_field(server: Server) -> None:
+    url = server.url
+    async with await sign_in(url, "admin") as admin:
+        for method, path, body, field in [
+            ("PATCH", "/api/users/sato", {"display_name": 5}, "display_name"),
+            ("PATCH", "/api/users/sato", {"roles": "admin"}, "roles"),
+            ("PATCH", "/api/users/sato", {"roles": [["admin"]]}, "roles"),
+            ("POST", "/api/session/password", {"current": 1, "new": NEW_PASSWORD}, "current"),
+            ("POST", "/api/session/password", {"current": PASSWORD, "new": []}, "new"),
+            ("POST", "/api/session/password", [], "body"),
+        ]:
+            assert await _error(admin, method, url + path, body) == (400, "validation", field)

@@ -142,7 +142,7 @@ async function init() {
   });
 
   bindLogin(signedIn);
-  bindPasswordForm();
+  bindPasswordForm(() => showLogin("login.signedOut"));
   els.signout.addEventListener("click", signOut);
   els.toastClose.addEventListener("click", hideToast);
   bindQueue((id) => openConversation(id));

@@ -48,9 +48,24 @@ export function renderPasswordForm() {
   if (!els.passwordSubmit.disabled) els.passwordSubmit.textContent = t("password.submit");
 }
 
-/** Wire the form once, at boot. */
-export function bindPasswordForm() {
+/**
+ * Wire the form once, at boot; `onSignedOut` runs when she signs out instead.
+ * @param {() => void} onSignedOut
+ */
+export function bindPasswordForm(onSignedOut) {
   els.passwordForm.addEventListener("submit", onSubmit);
+  els.passwordSignout.addEventListener("click", async () => {
+    els.passwordSignout.disabled = true;
+    try {
+      await api("DELETE", "/api/session");
+    } catch {
+      /* signed out here all the same */
+    } finally {
+      els.passwordSignout.disabled = false;
+    }
+    hidePasswordForm();
+    onSignedOut();
+  });
 }
 
 /** @param {string} text @param {HTMLInputElement} field */

@@ -94,6 +94,7 @@ function findElements() {
     passwordRule: byId("password-rule", HTMLElement),
     passwordError: byId("password-error", HTMLElement),
     passwordSubmit: byId("password-submit", HTMLButtonElement),
+    passwordSignout: byId("password-signout", HTMLButtonElement),
     appView: byId("app-view", HTMLElement),
     queue: byId("queue", HTMLUListElement),
     queueEmpty: byId("queue-empty", HTMLElement),
