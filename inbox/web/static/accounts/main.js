@@ -186,6 +186,11 @@ startStaffPage({
       replaceUser(user);
       setNotice({ key: "accounts.saved", name: nameOf(user) });
     });
+    // Admins have no staff socket: the list is fetched again whenever she comes back to the
+    // page (a counselor may have set her password meanwhile).
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible") load();
+    });
     await load();
   },
   onLangChange: () => {
