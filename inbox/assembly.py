@@ -18,7 +18,7 @@ from channels.mail_smtp import SmtpSettings
 from channels.webchat import WebChatChannel
 from inbox.autoreply import AutoReplier
 from inbox.config import Config, RoutingConfig
-from inbox.core.model import ChannelKind, Role, UserId
+from inbox.core.model import ChannelKind, ConversationId, Role, UserId
 from inbox.deadlines import DeadlineWatcher
 from inbox.feed import EventFeed
 from inbox.identity import derived_key
@@ -214,6 +214,11 @@ async def assemble(
         router.wake()  # an escalated conversation may be back in the queue
         feed.poke()
 
+    # The desk's closed days, which counselors' shifts follow: one rule for the router, the
+    # routing at intake and the screens (they ask the router), and the waiting-line estimate.
+    closed_days = cfg.routing.closed_days
+    urgent = cfg.routing.urgent.priority
+    on_call = await on_call_users(store, cfg.routing)
     replier = AutoReplier(
         store,
         texts=cfg.routing.replies,
@@ -221,8 +226,10 @@ async def assemble(
         clock=clock,
         on_queued=replies_queued,
         outages=outages,
+        closed_days=closed_days,
+        on_call=lambda now: on_call is not None and on_call(now) is not None,
+        urgent_priority=urgent,
     )
-    urgent = cfg.routing.urgent.priority
     watcher = DeadlineWatcher(
         store,
         targets=dataclasses.replace(cfg.routing.targets, urgent_priority=urgent),
@@ -231,7 +238,6 @@ async def assemble(
         on_alarm=alarmed,
         outages=outages,
     )
-    on_call = await on_call_users(store, cfg.routing)
     mailer = None
     if on_call is not None and cfg.routing.on_call_email and mail_settings is not None:
         mailer = OnCallMailer(
@@ -240,6 +246,13 @@ async def assemble(
             to=cfg.routing.on_call_email,
             console_url=f"{cfg.server.base_url}/console",
         )
+
+    def on_call_given(conversations: Sequence[ConversationId]) -> None:
+        """The router handed these to the person on call: she is mailed, each consulter told."""
+        replier.given_to_on_call(conversations)
+        if mailer is not None:
+            mailer.given(conversations)
+
     router = Router(
         store,
         clock=clock,
@@ -247,6 +260,7 @@ async def assemble(
             continuity_days=cfg.routing.continuity_days,
             continuity_wait_s=cfg.routing.continuity_wait_s,
             urgent_priority=urgent,
+            closed_days=closed_days,
         ),
         on_assigned=lambda _: feed.poke(),
         offer_timeout_s=cfg.routing.offer_timeout_s,
@@ -254,7 +268,7 @@ async def assemble(
         hours_for=cfg.routing.hours_for,
         on_round=replier.routed,
         on_call=on_call or (lambda _: None),
-        on_call_given=mailer.given if mailer else lambda _: None,
+        on_call_given=on_call_given,
         outages=outages,
     )
 

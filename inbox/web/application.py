@@ -17,6 +17,8 @@ from inbox.web import (
     accounts,
     api,
     attachments,
+    audit,
+    audit_csv,
     contact,
     context,
     desk,
@@ -91,6 +93,8 @@ def build_app(services: Services) -> web.Application:
     context.add_routes(app)
     accounts.add_routes(app)
     openapi.add_routes(app)
+    audit.add_routes(app)
+    audit_csv.add_routes(app)
     sockets.add_staff_socket(app)
     app.on_shutdown.append(_close_sockets)
     return app

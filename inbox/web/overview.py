@@ -12,7 +12,7 @@ from aiohttp import web
 
 from inbox.core.decisions import AgentLoad, QueueDepth
 from inbox.core.model import OPEN_STATUSES, ChannelKind, Conversation, Role, User, UserId
-from inbox.core.shifts import on_shift
+from inbox.core.shifts import DeskClosed, asked_once, on_shift
 from inbox.web.access import require
 from inbox.web.server import SERVICES
 
@@ -25,12 +25,14 @@ def _by_channel(pairs: Iterable[tuple[ChannelKind, int]]) -> dict[str, int]:
     return {channel.value: n for channel, n in pairs}
 
 
-def agent_json(agent: AgentLoad, user: User | None, now: datetime) -> dict[str, Any]:
+def agent_json(
+    agent: AgentLoad, user: User | None, now: datetime, *, closed: DeskClosed
+) -> dict[str, Any]:
     return {
         "id": agent.user_id,
         "display_name": None if user is None else user.display_name,
         "presence": agent.presence.value,
-        "on_shift": on_shift(agent.shift, now),
+        "on_shift": on_shift(agent.shift, now, closed=closed),
         "load": agent.load,
         "capacity": agent.capacity,
         "channel_load": _by_channel(agent.channel_load),
@@ -100,10 +102,13 @@ async def supervision(request: web.Request) -> web.Response:
     paused = await store.paused_channels()
     open_ones = await store.list_conversations(statuses=OPEN_STATUSES, limit=BREACH_SCAN)
     now = services.clock()
+    closed = asked_once(services.router.closed_day, now)
     return web.json_response(
         {
             "now": now.isoformat(),
-            "counselors": [agent_json(a, users.get(a.user_id), now) for a in snapshot.agents],
+            "counselors": [
+                agent_json(a, users.get(a.user_id), now, closed=closed) for a in snapshot.agents
+            ],
             "queue": [queue_json(d, paused, now) for d in depth],
             "paused_channels": sorted(c.value for c in paused),
             "time_to_breach": time_to_breach(open_ones, now, users=users),
