@@ -44,7 +44,7 @@ from storage.roles import (
 )
 
 # The schema version this code expects; each implementation has migrations 1..SCHEMA_VERSION.
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

