@@ -32,6 +32,27 @@ from inbox.web.server import SERVICES, path_id, read_json_object
 
 log = logging.getLogger(__name__)
 MIN_GAP_S = 0.1
+# Events that change nothing the board shows: a round of only these builds no board (every staff
+# member's read of a conversation is an audited event, every consulter's read receipt one too).
+# A kind not named here may change it: new kinds are news to the board until said otherwise.
+QUIET_KINDS = frozenset(
+    {
+        "conversation_read",
+        "consulter_read",
+        "note_added",
+        "reply_sent",
+        "auto_reply_due",
+        "auto_reply_queued",
+        "thread_joined",
+        "signed_in",
+        "sign_in_failures",
+        "sign_in_locked",
+        "sign_in_refused",
+        "canned_reply_created",
+        "canned_reply_updated",
+        "canned_reply_deleted",
+    }
+)
 routes = web.RouteTableDef()
 
 
@@ -50,9 +71,15 @@ class BoardLive:
         self._min_gap_s = min_gap_s
         self._dirty = asyncio.Event()
 
+    @property
+    def pending(self) -> bool:
+        """Whether a change waits for the next round."""
+        return self._dirty.is_set()
+
     async def published(self, events: Sequence[Event]) -> None:
-        """After the feed published `events`: the board is out of date."""
-        if events:
+        """After the feed published `events`: the board is out of date, unless they are all
+        quiet ones."""
+        if any(e.kind not in QUIET_KINDS for e in events):
             self._dirty.set()
 
     async def run(self) -> None:
