@@ -71,7 +71,6 @@ class BoardLive:
         self._min_gap_s = min_gap_s
         self._dirty = asyncio.Event()
 
-    @property
     def pending(self) -> bool:
         """Whether a change waits for the next round."""
         return self._dirty.is_set()

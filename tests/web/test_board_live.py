@@ -83,9 +83,9 @@ async def test_nobody_watching_means_no_round() -> None:
     assert builds.count == 0
     quiet = BoardLive(Audience(hub, STAFF), builds)
     await quiet.published([dataclasses.replace(AN_EVENT, kind="conversation_read")])
-    assert not quiet.pending  # a read changes nothing on the board
+    assert not quiet.pending()  # a read changes nothing on the board
     await quiet.published([dataclasses.replace(AN_EVENT, kind="conversation_read"), AN_EVENT])
-    assert quiet.pending
+    assert quiet.pending()
     sub = hub.add(STAFF, web.WebSocketResponse())
     audience.add(sub)
     assert audience.push({"type": "board", "event_id": 0}) == 1
