@@ -32,7 +32,7 @@ from inbox.web.server import SERVICES, path_id, read_json_object
 
 log = logging.getLogger(__name__)
 MIN_GAP_S = 0.1
-BACKLOG = 2  # board frames a socket may have unsent; more, and it waits for a later board
+BACKLOG = 4  # frames a socket may have unsent (events frames count too); more: a later board
 # Events that change nothing the board shows: a round of only these builds no board (every staff
 # member's read of a conversation is an audited event, every consulter's read receipt one too).
 # A kind not named here may change it: new kinds are news to the board until said otherwise.

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from inbox.core.board import Alert, AlertAck
 from inbox.core.model import Event, EventId, UserId
-from inbox.web.board_live import BoardLive
+from inbox.web.board_live import BACKLOG, BoardLive
 from inbox.web.hub import STAFF, Audience, Hub
 from inbox.web.overview import shown_alerts
 
@@ -118,11 +118,11 @@ async def test_a_socket_behind_is_passed_over_and_gets_a_later_board() -> None:
     builds = Builds()
     builds.gate.set()
     live = BoardLive(audience, builds, min_gap_s=0.0)
-    for _ in range(2):  # nothing reads the slow one
+    for _ in range(BACKLOG):  # nothing reads the slow one
         slow.queue.put_nowait("{}")
     builds.gate.set()
     assert await live.round() == 1
-    assert (audience.behind, slow.queue.qsize(), quick.queue.qsize()) == (1, 2, 1)
+    assert (audience.behind, slow.queue.qsize(), quick.queue.qsize()) == (1, BACKLOG, 1)
     assert live.pending()  # another round will come for it
     while not slow.queue.empty():
         slow.queue.get_nowait()
