@@ -1,4 +1,5 @@
-"""Automatic replies: after hours, the rules' templates, and the waiting-line message.
+"""Automatic replies: after hours, the rules' templates, the waiting-line message, and the
+on-call message.
 
 Each kind goes to a conversation at most once, ever: the store's claim is the guard, so a
 restart or a second instance never sends one twice. What is due waits in memory only between
@@ -7,6 +8,13 @@ process left unqueued are derived again from the database. A reply is never sent
 after-hours reply whose next opening has passed is dropped. The texts come from
 routing.replies (pure); this module only decides when, and hands them to the store and the
 outbox.
+
+An urgent conversation that the person on call is handed (inbox.router) is told a counselor is
+reading it now (routing.replies.ON_CALL), not "we will reply from 9:00" nor her place in line:
+those would be untrue, and the on-call message claims them spent. Since the router hands it
+over after the intake's commit, the after-hours reply of an urgent arrival waits while someone
+is on call, until a router round has decided on it (at most HOLD); it goes out as before
+when a counselor on duty took the conversation or nobody was handed it.
 """
 
 from __future__ import annotations
@@ -16,11 +24,12 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from inbox.core.decisions import Assign, Decision, RoutingSnapshot
 from inbox.core.errors import DatabaseUnavailable, StorageError
-from inbox.core.model import ChannelKind, ConversationId
-from inbox.core.shifts import counselors_on_duty
+from inbox.core.model import ChannelKind, ConversationId, IntakeLabels, StoredInbound
+from inbox.core.shifts import DeskClosed, counselors_on_duty, never_closed
 from inbox.pipeline import Stored
 from inbox.resilience import Outages
 from routing.assign import ALL_BUSY, NO_COUNSELOR, NO_ELIGIBLE
@@ -31,10 +40,12 @@ from routing.replies import (
     AutoReply,
     ReplyTexts,
     after_hours_reply,
+    on_call_reply,
     safety_reply,
     template_reply,
     waiting_line_reply,
 )
+from routing.rota import for_on_call
 from routing.rules import written_language
 from storage.roles import PolicyStore
 
@@ -43,6 +54,17 @@ log = logging.getLogger(__name__)
 _BUSY = frozenset({ALL_BUSY, NO_COUNSELOR, NO_ELIGIBLE})
 # How far back `recover` looks: longer than the longest closure (12/29-1/3 and a weekend).
 RECOVERY_WINDOW = timedelta(days=10)
+# The longest an urgent arrival's after-hours reply waits for the router's on-call hand-off: a
+# round runs at once after the intake and at least every minute (inbox.router.SWEEP_MAX_S).
+HOLD = timedelta(seconds=150)
+
+
+class _Held(NamedTuple):
+    """An urgent conversation the person on call may be handed: since when its after-hours
+    reply waits, and the language she wrote her urgent message in (for the on-call text)."""
+
+    since: datetime
+    language: str | None
 
 
 @dataclass(slots=True)
@@ -70,7 +92,18 @@ class AutoReplier:
         queue_ack: bool = True,
         on_queued: Callable[[], None] = lambda: None,
         outages: Outages | None = None,
+        closed_days: DeskClosed = never_closed,
+        on_call: Callable[[datetime], bool] = lambda _: False,
+        urgent_priority: int = 100,
     ) -> None:
+        """`on_call`: whether the rota has someone on call at an instant (the router's own
+        answer); `urgent_priority`: from which priority a conversation is urgent."""
+        self._closed_days = closed_days
+        self._on_call = on_call if texts.on_call else lambda _: False
+        self._urgent = urgent_priority
+        self._held: dict[ConversationId, _Held] = {}
+        self._held_replies: dict[ConversationId, _Arrival] = {}  # their after-hours part
+        self._handed: dict[ConversationId, str | None] = {}  # on-call text due, in her language
         self._outages = outages or Outages()
         self._store = store
         self._texts = texts
@@ -98,8 +131,46 @@ class AutoReplier:
             self._arrivals[answer.conversation_id] = _Arrival(
                 msg.channel, msg.received_at, templates, safety
             )
+        for item, answer in pairs:
+            if not answer.duplicate and self._may_go_on_call(item.labels, answer):
+                language = item.labels.language or written_language(item.message.body)
+                self._held.setdefault(answer.conversation_id, _Held(self._clock(), language))
         if self._arrivals:
             self._wake.set()
+
+    def _may_go_on_call(self, labels: IntakeLabels, answer: StoredInbound) -> bool:
+        """Urgent, left waiting by the intake, and someone is on call now: the router's next
+        round may hand it to her (routing.rota.for_on_call)."""
+        return answer.queued and labels.priority >= self._urgent and self._on_call(self._clock())
+
+    def given_to_on_call(self, conversations: Sequence[ConversationId]) -> None:
+        """The router handed these to the person on call (inbox.router.Router's on_call_given):
+        each consulter is told, once, that a counselor is reading now."""
+        if not self._texts.on_call:
+            return
+        for conv_id in conversations:
+            held = self._held.pop(conv_id, None)
+            self._held_replies.pop(conv_id, None)
+            self._handed[conv_id] = None if held is None else held.language
+        self._wake.set()
+
+    def _settle_held(self, decisions: Sequence[Decision], handing: set[ConversationId]) -> None:
+        """After a round: the held after-hours replies of conversations it did not leave for
+        the person on call are due again, and so are those held too long (a hand-off that
+        failed, a conversation the round did not see)."""
+        if not self._held:
+            return
+        now = self._clock()
+        decided = {d.conversation_id for d in decisions}
+        for conv_id, held in list(self._held.items()):
+            if conv_id in handing and now - held.since < HOLD:
+                continue
+            if conv_id in decided or now - held.since >= HOLD:
+                del self._held[conv_id]
+                stashed = self._held_replies.pop(conv_id, None)
+                if stashed is not None:
+                    self._arrivals.setdefault(conv_id, stashed)
+                    self._wake.set()
 
     def _safety_due(
         self, alert: str | None, language: str | None, body: str
@@ -112,17 +183,27 @@ class AutoReplier:
         return alert, language or written_language(body)
 
     def routed(self, snapshot: RoutingSnapshot, decisions: Sequence[Decision]) -> None:
-        """After a router round: her place among those still waiting because all are busy."""
+        """After a router round: her place among those still waiting because all are busy;
+        those the round leaves to the person on call are told that instead (given_to_on_call)."""
+        now = self._clock()
+        handing = set(
+            for_on_call(
+                snapshot,
+                decisions,
+                someone_on_call=self._on_call(now),
+                urgent_priority=self._urgent,
+            )
+        )
+        self._settle_held(decisions, handing)
         if not self._queue_ack:
             return
-        now = self._clock()
         channel_of = {w.id: w.channel for w in snapshot.waiting}
         # The same answer for every conversation of a channel: worked out once per channel,
         # not once per waiting conversation (it was half the main thread with 200 waiting).
         open_now: dict[ChannelKind, bool] = {}
         position = 0
         for d in decisions:
-            if isinstance(d, Assign) or d.reason not in _BUSY:
+            if isinstance(d, Assign) or d.reason not in _BUSY or d.conversation_id in handing:
                 continue
             position += 1
             channel = channel_of[d.conversation_id]
@@ -132,7 +213,7 @@ class AutoReplier:
                 self._in_line.setdefault(d.conversation_id, position)
         if self._in_line:
             # counted only when someone waits: most rounds assign everyone
-            self._counselors = counselors_on_duty(snapshot.agents, now)
+            self._counselors = counselors_on_duty(snapshot.agents, now, closed=self._closed_days)
             self._wake.set()
 
     async def run(self) -> None:
@@ -177,10 +258,12 @@ class AutoReplier:
         claim makes queuing again harmless)."""
         arrivals, self._arrivals = self._arrivals, {}
         in_line, self._in_line = self._in_line, {}
+        handed, self._handed = self._handed, {}
         try:
-            queued = await self._queue_replies(arrivals, in_line)
+            queued = await self._queue_replies(arrivals, in_line, handed)
         except StorageError:  # any: Outages retries every StorageError, so keep what is due
             self._keep(arrivals, in_line)
+            self._handed = handed | self._handed
             raise
         if queued:
             self._on_queued()
@@ -206,9 +289,12 @@ class AutoReplier:
             return None  # the channel has opened since: "we are closed" would be wrong now
         return reply
 
-    async def _queue_replies(
-        self, arrivals: dict[ConversationId, _Arrival], in_line: dict[ConversationId, int]
-    ) -> int:
+    def _arrival_replies(
+        self, arrivals: dict[ConversationId, _Arrival], handed: dict[ConversationId, str | None]
+    ) -> list[tuple[ConversationId, AutoReply]]:
+        """In the order she should read them: the safety message, the on-call message, then
+        after hours (not to one handed to the person on call; held while she may be) and the
+        rules' templates."""
         now = self._clock()
         replies: list[tuple[ConversationId, AutoReply]] = []
         for conv_id, arrival in arrivals.items():
@@ -216,12 +302,27 @@ class AutoReplier:
                 found = safety_reply(self._texts, *arrival.safety)
                 if found is not None:
                     replies.append((conv_id, found))
-            reply = self._after_hours(arrival, now)
-            if reply is not None:
+        for conv_id, language in handed.items():  # then, before any "we are closed"
+            if (on_call := on_call_reply(self._texts, language)) is not None:
+                replies.append((conv_id, on_call))
+        for conv_id, arrival in arrivals.items():
+            reply = None if conv_id in handed else self._after_hours(arrival, now)
+            if reply is not None and conv_id in self._held:
+                self._held_replies[conv_id] = _Arrival(arrival.channel, arrival.received_at, ())
+            elif reply is not None:
                 replies.append((conv_id, reply))
             for name in arrival.templates:
                 if (template := template_reply(self._texts, name)) is not None:
                     replies.append((conv_id, template))
+        return replies
+
+    async def _queue_replies(
+        self,
+        arrivals: dict[ConversationId, _Arrival],
+        in_line: dict[ConversationId, int],
+        handed: dict[ConversationId, str | None],
+    ) -> int:
+        replies = self._arrival_replies(arrivals, handed)
         if in_line:
             handling_s = await self._store.recent_handling_s()
             for conv_id, position in in_line.items():
@@ -244,6 +345,7 @@ class AutoReplier:
                 discreet_body=reply.discreet_body,
                 now=self._clock(),
                 by_language=reply.by_language,
+                supersedes=reply.supersedes,
             )
         except DatabaseUnavailable:
             raise  # retried by send_pending's caller once the database is back

@@ -32,6 +32,7 @@ from routing.deadlines import ResponseTargets, parse_targets
 from routing.hours import (
     ALWAYS_OPEN,
     TOKYO,
+    DeskClosedDays,
     ServiceHours,
     parse_service_hours,
 )
@@ -246,6 +247,12 @@ class RoutingConfig:
 
     def hours_for(self, channel: ChannelKind) -> ServiceHours:
         return dict(self.hours).get(channel, ALWAYS_OPEN)
+
+    @property
+    def closed_days(self) -> DeskClosedDays:
+        """The desk's closed days, which counselors' shifts follow: the days every channel
+        with service hours is closed all day (inbox.core.shifts.DeskClosed)."""
+        return DeskClosedDays(tuple(h for _, h in self.hours))
 
     def on_call_at(self, at: datetime) -> str | None:
         """The username on call at `at` by the rota, read in the program's time zone."""

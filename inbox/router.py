@@ -77,6 +77,11 @@ class Router:
     def lapsed_before(self, now: datetime) -> datetime | None:
         return now - self._offer_timeout if self._offer_timeout else None
 
+    def closed_day(self, at: datetime) -> bool:
+        """The desk's closed days as the routing policy has them (RoutingPolicy.closed_days):
+        routing at intake, the supervisor's screens and the waiting-line estimate ask here."""
+        return self._policy.closed_days(at)
+
     def wake(self) -> None:
         """Something changed (new message, closed conversation, counselor added): route soon."""
         self._wake.set()

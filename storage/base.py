@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol, Self
 
+from inbox.core.audit import AuditQuery
 from inbox.core.decisions import Assign, Decision, QueueDepth, RoutingSnapshot
 from inbox.core.model import (
     NO_LABELS,
@@ -77,6 +78,10 @@ class IntakeRouter(Protocol):
     def lapsed_before(self, now: datetime) -> datetime | None:
         """Offers made before this have lapsed (None: offers never lapse). A round takes them
         back before it decides; while one waits to be, the store leaves routing to the round."""
+
+    def closed_day(self, at: datetime) -> bool:
+        """Whether `at` falls on one of the desk's closed days, when shifts that follow them
+        are off (inbox.core.shifts.DeskClosed): the rule the router's own decisions use."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +251,21 @@ class EventLog(EventTail, Protocol):
 
     async def last_event_id(self) -> int:
         """The id of the newest event; 0 when the log is empty."""
+
+    async def audit_events(self, query: AuditQuery) -> list[Event]:
+        """The events the query asks for, newest (highest id) first, at most query.limit."""
+
+    async def record_read(
+        self,
+        conversation_id: ConversationId,
+        actor_id: UserId,
+        *,
+        now: datetime,
+        coalesce: timedelta,
+    ) -> bool:
+        """Write her conversation_read event, unless she has one of this conversation newer
+        than `now - coalesce` (then it is the same read): whether it was written. Two reads at
+        the same moment from two instances may both be written."""
 
     async def record_event(
         self,

@@ -48,6 +48,12 @@ CLAIM_AUTO_REPLY = """
 INSERT INTO auto_replies (conversation_id, kind, sent_at) VALUES ($1, $2, $3)
 ON CONFLICT (conversation_id, kind) DO NOTHING RETURNING kind
 """
+# A kind another reply stands in for (the on-call message for the after-hours text): claimed
+# with no message, so it is never sent afterwards, nor derived again after a restart.
+SPEND_AUTO_REPLY = """
+INSERT INTO auto_replies (conversation_id, kind, sent_at) VALUES ($1, $2, $3)
+ON CONFLICT (conversation_id, kind) DO NOTHING
+"""
 LINK_AUTO_REPLY = "UPDATE auto_replies SET message_id = $3 WHERE conversation_id = $1 AND kind = $2"
 SET_DISCRETION = "UPDATE contacts SET discretion = $2 WHERE id = $1"
 SET_ANONYMITY = "UPDATE contacts SET anonymity = $2 WHERE id = $1"
@@ -123,6 +129,7 @@ async def claim_auto_reply(
     discreet_body: str,
     now: datetime,
     by_language: ByLanguage = (),
+    supersedes: Sequence[str] = (),
 ) -> Message | None:
     row = await tx.fetchrow(CLAIM_CONTACT, conversation_id)
     if row is None:
@@ -132,6 +139,8 @@ async def claim_auto_reply(
         return None
     if await tx.fetchval(CLAIM_AUTO_REPLY, conversation_id, kind, now) is None:
         return None  # sent before: by this process before a restart, or by another instance
+    for spent in supersedes:
+        await tx.execute(SPEND_AUTO_REPLY, conversation_id, spent, now)
     # In her language alone where it is known and the text exists in it; else as written
     # (the defaults: Japanese, then English).
     versions = {lang: (plain, discreet) for lang, plain, discreet in by_language}
@@ -193,10 +202,11 @@ class Policies:
         discreet_body: str,
         now: datetime,
         by_language: ByLanguage = (),
+        supersedes: Sequence[str] = (),
     ) -> Message | None:
         return await self._db.write(
             lambda tx: claim_auto_reply(
-                tx, conversation_id, kind, body, discreet_body, now, by_language
+                tx, conversation_id, kind, body, discreet_body, now, by_language, supersedes
             )
         )
 

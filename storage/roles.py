@@ -49,12 +49,15 @@ class PolicyStore(Protocol):
         discreet_body: str,
         now: datetime,
         by_language: Sequence[tuple[str, str, str]] = (),
+        supersedes: Sequence[str] = (),
     ) -> Message | None:
         """Queue an automatic reply of this kind unless the conversation already had one (ever,
         across restarts and instances) or is closed: the message (discreet_body when the contact
         asked for discretion) and its outbox row, in one transaction with an auto_reply_queued
         event. Where her language is known (set_consulter_language) and `by_language` has a
-        (language, body, discreet_body) in it, that one goes instead. None when nothing was
+        (language, body, discreet_body) in it, that one goes instead. The kinds it `supersedes`
+        are claimed in the same transaction without a message: they are never queued for this
+        conversation afterwards (nor derived by unreplied_arrivals). None when nothing was
         queued. Raises NotFound."""
 
     async def set_consulter_language(

@@ -228,14 +228,24 @@ class Message:
 TimeWindow = tuple[time, time]  # local start, end; end time(0) means midnight at the day's end
 
 
+class ClosedDays(StrEnum):
+    """What a counselor's weekly shift does on the desk's closed days (public holidays, the
+    year-end closure, closed dates): off like the desk, or worked as on any other day."""
+
+    FOLLOW = "follow"
+    WORK = "work"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Shift:
     """A counselor's working time: a weekly schedule in a time zone plus dated exceptions
-    (an empty tuple for a day off, other windows for a swapped shift)."""
+    (an empty tuple for a day off, other windows for a swapped shift). On the desk's closed
+    days the weekly schedule is off unless `closed_days` is WORK; a dated exception still wins."""
 
     tz: str = "Asia/Tokyo"
     weekly: tuple[tuple[TimeWindow, ...], ...] = ((),) * 7  # Monday first
     exceptions: tuple[tuple[date, tuple[TimeWindow, ...]], ...] = ()
+    closed_days: ClosedDays = ClosedDays.FOLLOW
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -294,6 +294,9 @@ async def visible_conversation(
 async def get_conversation(request: web.Request) -> web.Response:
     user, conv = await readable_conversation(request)
     services = request.app[SERVICES]
+    # Who read it (the audit log): before anything of it is shown; her screen's refetches of
+    # the open conversation are the same read (inbox.core.audit.READ_COALESCE).
+    await services.commands.conversations.record_read(conv.id, actor=user.id)
     if conv.assignee_id == user.id and conv.opened_at is None:
         # she has seen the offer, so the router's offer timeout must not take it back
         opened = await services.commands.conversations.open_offer(conv.id, user.id)

@@ -16,6 +16,8 @@ from inbox.core.errors import StorageError
 from inbox.web import (
     api,
     attachments,
+    audit,
+    audit_csv,
     board_live,
     contact,
     context,
@@ -91,6 +93,8 @@ def build_app(services: Services) -> web.Application:
     board_live.add_routes(app)
     context.add_routes(app)
     openapi.add_routes(app)
+    audit.add_routes(app)
+    audit_csv.add_routes(app)
     sockets.add_staff_socket(app)
     app.on_shutdown.append(_close_sockets)
     return app

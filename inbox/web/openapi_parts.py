@@ -9,6 +9,7 @@ from inbox.core.model import (
     MAX_CAPACITY,
     Anonymity,
     ChannelKind,
+    ClosedDays,
     ConversationStatus,
     DeliveryStatus,
     Direction,
@@ -102,6 +103,13 @@ SCHEMAS: dict[str, Schema] = {
             "type": "object",
             "additionalProperties": {"type": "array", "items": {"type": "string"}},
             "examples": [{"2026-12-24": ["13:00-17:00"], "2026-12-25": []}],
+        },
+        # on the desk's closed days (holidays, year-end closure, closed dates) her weekly
+        # windows are off ("follow", the default) or kept ("work"); an exception still wins
+        closed_days=enum_of(ClosedDays)
+        | {
+            "default": ClosedDays.FOLLOW.value,
+            "description": "follow: off on the desk's closed days; work: works them",
         },
     ),
     "Conversation": obj(

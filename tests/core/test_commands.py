@@ -47,6 +47,9 @@ ROUTER, OUTBOX, FEED = Wake.ROUTER, Wake.OUTBOX, Wake.FEED
         (["channel_paused"], {ROUTER, FEED}),
         (["counselor_updated"], {ROUTER, FEED}),
         (["reply_queued", "conversation_assigned"], {ROUTER, OUTBOX, FEED}),
+        # audit: a staff member's read is for the audit log only, news for no one
+        (["conversation_read"], set()),
+        (["conversation_read", "note_added"], {FEED}),
     ],
 )
 def test_who_wakes_follows_from_the_kinds(kinds: list[str], wakes: set[Wake]) -> None:
@@ -115,6 +118,9 @@ async def test_every_command_wakes_whoever_its_events_concern(store: Store) -> N
         lambda: desk.link_contacts(conv, chat.conversation_id, actor=boss.id, reason="同じ方"),
         lambda: desk.record_reveal(conv, actor=boss.id, reason=" 緊急 ", mode=Anonymity.IDENTIFIED),
         lambda: desk.record_download(conv, MessageId(1), 0, actor=boss.id),
+        # --- audit: her read, then the same read again (nothing written, nobody woken)
+        lambda: desk.record_read(conv, actor=boss.id),
+        lambda: desk.record_read(conv, actor=boss.id),
         lambda: counselors.update(sato.id, CounselorUpdate(capacity=4), actor=boss.id),
         lambda: counselors.drain(
             sato.id, actor=boss.id, presence=Presence.OFFLINE, keep=False, note=None
@@ -160,6 +166,7 @@ async def test_every_command_wakes_whoever_its_events_concern(store: Store) -> N
         "canned_reply_created",
         "canned_reply_updated",
         "canned_reply_deleted",
+        "conversation_read",
     }
 
 

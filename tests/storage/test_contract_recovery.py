@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from inbox.core.decisions import LastArrival
-from inbox.core.model import ChannelKind
+from inbox.core.model import ChannelKind, Direction
 from storage.base import Store
 from tests.factories import at, counselor, inbound
 
@@ -43,3 +43,42 @@ async def test_unreplied_arrivals_lists_open_conversations_without_that_reply(st
     ]
     assert await store.unreplied_arrivals(AFTER_HOURS, since=at(40) + timedelta(seconds=1)) == []
     assert old.conversation_id not in {a.conversation_id for a in other}
+
+
+async def test_a_reply_that_supersedes_others_claims_them_spent(store: Store) -> None:
+    """The on-call message stands in for the after-hours and waiting-line replies: once it is
+    queued, neither is queued for that conversation, nor derived again after a restart."""
+    (s,) = await store.save_inbound_batch([inbound("a", received_at=at(10))])
+    conv_id = s.conversation_id
+    on_call = await store.claim_auto_reply(
+        conv_id,
+        "on_call",
+        body="いま読んでいます",
+        discreet_body="読んでいます",
+        now=at(11),
+        supersedes=(AFTER_HOURS, "queue_ack"),
+    )
+    assert on_call is not None and on_call.body == "いま読んでいます"
+    for kind in (AFTER_HOURS, "queue_ack"):
+        late = await store.claim_auto_reply(conv_id, kind, body="x", discreet_body="x", now=at(12))
+        assert late is None, kind
+        assert await store.unreplied_arrivals(kind, since=at(0)) == []
+    outbound = [m for m in await store.list_messages(conv_id) if m.direction is Direction.OUTBOUND]
+    assert [m.body for m in outbound] == ["いま読んでいます"]  # one message, one event
+    queued = [e for e in await store.list_events() if e.kind == "auto_reply_queued"]
+    assert [e.data["kind"] for e in queued] == ["on_call"]
+    # A repeat of the on-call message is refused like any kind, and spends nothing else.
+    (t,) = await store.save_inbound_batch([inbound("b", received_at=at(20))])
+    assert (
+        await store.claim_auto_reply(
+            conv_id, "on_call", body="y", discreet_body="y", now=at(21), supersedes=("other",)
+        )
+        is None
+    )
+    assert (
+        await store.claim_auto_reply(conv_id, "other", body="z", discreet_body="z", now=at(22))
+        is not None
+    )
+    assert [
+        a.conversation_id for a in await store.unreplied_arrivals(AFTER_HOURS, since=at(0))
+    ] == [t.conversation_id]
