@@ -228,7 +228,7 @@ async def assemble(
 
     # The desk's closed days, which counselors' shifts follow: one rule for the router, the
     # routing at intake and the screens (they ask the router), and the waiting-line estimate.
-    closed_days = cfg.routing.closed_days
+    closed_days = cfg.closed_days
     urgent = cfg.routing.urgent.priority
     on_call = await on_call_users(store, cfg.routing)
     replier = AutoReplier(
@@ -260,10 +260,9 @@ async def assemble(
         )
 
     def on_call_given(conversations: Sequence[ConversationId]) -> None:
-        """The router handed these to the person on call: she is mailed, each consulter told,
-        and the staff feed hears of the hand-off's events (the consoles, the board's alert)."""
+        """The router handed these to the person on call: she is mailed, and the staff feed
+        hears of the hand-off's events at once (the consoles, the board's alert)."""
         feed.poke()
-        replier.given_to_on_call(conversations)
         if mailer is not None:
             mailer.given(conversations)
 
@@ -280,6 +279,7 @@ async def assemble(
         offer_timeout_s=cfg.routing.offer_timeout_s,
         on_lapsed=lambda _: feed.poke(),
         hours_for=cfg.routing.hours_for,
+        # after each round's hand-off: the consulters it gave the person on call are told
         on_round=replier.routed,
         on_call=on_call or (lambda _: None),
         on_call_given=on_call_given,

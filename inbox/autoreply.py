@@ -3,18 +3,23 @@ on-call message.
 
 Each kind goes to a conversation at most once, ever: the store's claim is the guard, so a
 restart or a second instance never sends one twice. What is due waits in memory only between
-the intake's commit and the next pass; at start (`recover`) the after-hours replies a stopped
-process left unqueued are derived again from the database. A reply is never sent late: an
+the intake's commit and the next pass; at start (`recover`) the replies a stopped process left
+unqueued are derived again from the database. A reply is never sent late: an
 after-hours reply whose next opening has passed is dropped. The texts come from
 routing.replies (pure); this module only decides when, and hands them to the store and the
 outbox.
 
 An urgent conversation that the person on call is handed (inbox.router) is told a counselor is
 reading it now (routing.replies.ON_CALL), not "we will reply from 9:00" nor her place in line:
-those would be untrue, and the on-call message claims them spent. Since the router hands it
-over after the intake's commit, the after-hours reply of an urgent arrival waits while someone
-is on call, until a router round has decided on it (at most HOLD); it goes out as before
-when a counselor on duty took the conversation or nobody was handed it.
+those would be untrue, and the on-call message claims them spent. Which conversations are due
+it is read from the database (Store.unsent_on_call: the router's hand-off event, no on-call
+reply yet), with her language from her own message, so a restart or the instance whose router
+handed it over sends it in her language. Since the router hands it over after the intake's
+commit, the after-hours reply of an urgent arrival waits while someone is on call, until a
+router round has decided on it: a round that saw it and did not hand it over releases it at
+once; one that did not see it (a paused channel, a later page) starts the clock, and HOLD
+after that first round it goes out anyway. At start, a conversation someone already has (an
+assignee, or a hand-off to the person on call) gets no after-hours reply.
 """
 
 from __future__ import annotations
@@ -24,11 +29,10 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NamedTuple
 
 from inbox.core.decisions import Assign, Decision, RoutingSnapshot
 from inbox.core.errors import DatabaseUnavailable, StorageError
-from inbox.core.model import ChannelKind, ConversationId, IntakeLabels, StoredInbound
+from inbox.core.model import ChannelKind, ConversationId
 from inbox.core.shifts import DeskClosed, counselors_on_duty, never_closed
 from inbox.pipeline import Stored
 from inbox.resilience import Outages
@@ -36,6 +40,7 @@ from routing.assign import ALL_BUSY, NO_COUNSELOR, NO_ELIGIBLE
 from routing.hours import ServiceHours, is_open, next_opening
 from routing.replies import (
     AFTER_HOURS,
+    ON_CALL,
     SAFETY,
     AutoReply,
     ReplyTexts,
@@ -45,7 +50,6 @@ from routing.replies import (
     template_reply,
     waiting_line_reply,
 )
-from routing.rota import for_on_call
 from routing.rules import written_language
 from storage.roles import PolicyStore
 
@@ -54,17 +58,19 @@ log = logging.getLogger(__name__)
 _BUSY = frozenset({ALL_BUSY, NO_COUNSELOR, NO_ELIGIBLE})
 # How far back `recover` looks: longer than the longest closure (12/29-1/3 and a weekend).
 RECOVERY_WINDOW = timedelta(days=10)
-# The longest an urgent arrival's after-hours reply waits for the router's on-call hand-off: a
-# round runs at once after the intake and at least every minute (inbox.router.SWEEP_MAX_S).
+# The longest an urgent arrival's after-hours reply waits for the router's on-call hand-off,
+# from the first router round after it began to wait that did not see it: a round runs at once
+# after the intake and at least every minute (inbox.router.SWEEP_MAX_S).
 HOLD = timedelta(seconds=150)
+# The on-call message says a counselor is reading now: a hand-off older than this (a process
+# stopped for longer) gets none at start; she has a person, who answers her.
+ON_CALL_FRESH = timedelta(hours=1)
 
 
-class _Held(NamedTuple):
-    """An urgent conversation the person on call may be handed: since when its after-hours
-    reply waits, and the language she wrote her urgent message in (for the on-call text)."""
-
-    since: datetime
-    language: str | None
+def her_language(language: str | None, body: str) -> str | None:
+    """The language to answer her urgent message in: the rules' routing language, else the one
+    she wrote it in (the safety and on-call messages)."""
+    return language or written_language(body)
 
 
 @dataclass(slots=True)
@@ -101,9 +107,11 @@ class AutoReplier:
         self._closed_days = closed_days
         self._on_call = on_call if texts.on_call else lambda _: False
         self._urgent = urgent_priority
-        self._held: dict[ConversationId, _Held] = {}
-        self._held_replies: dict[ConversationId, _Arrival] = {}  # their after-hours part
-        self._handed: dict[ConversationId, str | None] = {}  # on-call text due, in her language
+        # Urgent conversations the person on call may be handed, and since the first router
+        # round after they began to wait (None: no round yet); their after-hours part.
+        self._held: dict[ConversationId, datetime | None] = {}
+        self._held_replies: dict[ConversationId, _Arrival] = {}
+        self._on_call_due = False  # a hand-off happened: look up who still needs the text
         self._outages = outages or Outages()
         self._store = store
         self._texts = texts
@@ -132,40 +140,34 @@ class AutoReplier:
                 msg.channel, msg.received_at, templates, safety
             )
         for item, answer in pairs:
-            if not answer.duplicate and self._may_go_on_call(item.labels, answer):
-                language = item.labels.language or written_language(item.message.body)
-                self._held.setdefault(answer.conversation_id, _Held(self._clock(), language))
+            if not answer.duplicate and self._may_go_on_call(item.labels.priority, answer.queued):
+                self._held.setdefault(answer.conversation_id, None)
         if self._arrivals:
             self._wake.set()
 
-    def _may_go_on_call(self, labels: IntakeLabels, answer: StoredInbound) -> bool:
-        """Urgent, left waiting by the intake, and someone is on call now: the router's next
-        round may hand it to her (routing.rota.for_on_call)."""
-        return answer.queued and labels.priority >= self._urgent and self._on_call(self._clock())
+    def _may_go_on_call(self, priority: int, waiting: bool) -> bool:
+        """Urgent, left waiting, and someone is on call now: the router's next round may hand
+        it to her (routing.rota.for_on_call). A guess, bounded by the next rounds."""
+        return waiting and priority >= self._urgent and self._on_call(self._clock())
 
-    def given_to_on_call(self, conversations: Sequence[ConversationId]) -> None:
-        """The router handed these to the person on call (inbox.router.Router's on_call_given):
-        each consulter is told, once, that a counselor is reading now."""
-        if not self._texts.on_call:
-            return
-        for conv_id in conversations:
-            held = self._held.pop(conv_id, None)
-            self._held_replies.pop(conv_id, None)
-            self._handed[conv_id] = None if held is None else held.language
-        self._wake.set()
-
-    def _settle_held(self, decisions: Sequence[Decision], handing: set[ConversationId]) -> None:
-        """After a round: the held after-hours replies of conversations it did not leave for
-        the person on call are due again, and so are those held too long (a hand-off that
-        failed, a conversation the round did not see)."""
+    def _settle_held(
+        self, decisions: Sequence[Decision], given: set[ConversationId], now: datetime
+    ) -> None:
+        """After a round: a held conversation it handed to the person on call waits for the
+        on-call message instead; one it saw and did not hand over (a counselor on duty took it,
+        or the hand-off failed) has its after-hours reply due again at once; one it did not see
+        waits HOLD from the first round after it began to wait."""
         if not self._held:
             return
-        now = self._clock()
         decided = {d.conversation_id for d in decisions}
-        for conv_id, held in list(self._held.items()):
-            if conv_id in handing and now - held.since < HOLD:
+        for conv_id, since in list(self._held.items()):
+            if conv_id in given:
+                del self._held[conv_id]
+                self._held_replies.pop(conv_id, None)
                 continue
-            if conv_id in decided or now - held.since >= HOLD:
+            if since is None:
+                self._held[conv_id] = since = now
+            if conv_id in decided or now - since >= HOLD:
                 del self._held[conv_id]
                 stashed = self._held_replies.pop(conv_id, None)
                 if stashed is not None:
@@ -180,21 +182,23 @@ class AutoReplier:
         language she wrote in. Only urgent messages pay for the language check."""
         if alert is None or dict(self._texts.safety).get(alert) is None:
             return None
-        return alert, language or written_language(body)
+        return alert, her_language(language, body)
 
-    def routed(self, snapshot: RoutingSnapshot, decisions: Sequence[Decision]) -> None:
-        """After a router round: her place among those still waiting because all are busy;
-        those the round leaves to the person on call are told that instead (given_to_on_call)."""
+    def routed(
+        self,
+        snapshot: RoutingSnapshot,
+        decisions: Sequence[Decision],
+        given: Sequence[ConversationId] = (),
+    ) -> None:
+        """After a router round (inbox.router.Router's on_round): those it `given` to the
+        person on call are told a counselor is reading now; the others, her place among those
+        still waiting because all are busy."""
         now = self._clock()
-        handing = set(
-            for_on_call(
-                snapshot,
-                decisions,
-                someone_on_call=self._on_call(now),
-                urgent_priority=self._urgent,
-            )
-        )
-        self._settle_held(decisions, handing)
+        handing = set(given) if self._texts.on_call else set()
+        if handing:
+            self._on_call_due = True
+            self._wake.set()
+        self._settle_held(decisions, handing, now)
         if not self._queue_ack:
             return
         channel_of = {w.id: w.channel for w in snapshot.waiting}
@@ -228,13 +232,19 @@ class AutoReplier:
         that a stopped process had not queued yet (it keeps them in memory after the commit);
         return how many were queued. Those sent already are skipped by their claim."""
         now = self._clock()
+        self._on_call_due = bool(self._texts.on_call)  # hand-offs whose message was not queued
         found = await self._store.unreplied_arrivals(AFTER_HOURS, since=now - RECOVERY_WINDOW)
         for last in found:
+            if last.taken:  # a person has her, or the on-call message stands in: not "closed"
+                continue
             # The latest message: a reply was due for it if the channel was closed then (and
             # still is; see _after_hours). Earlier ones had their pass before it.
             self._arrivals.setdefault(
                 last.conversation_id, _Arrival(last.channel, last.received_at, ())
             )
+            # Urgent and waiting while someone is on call: held for the router, as at intake.
+            if self._may_go_on_call(last.priority, True):
+                self._held.setdefault(last.conversation_id, None)
         for due in await self._store.due_rule_replies(since=now - RECOVERY_WINDOW):
             arrival = self._arrivals.setdefault(
                 due.conversation_id, _Arrival(due.channel, due.received_at, ())
@@ -258,16 +268,23 @@ class AutoReplier:
         claim makes queuing again harmless)."""
         arrivals, self._arrivals = self._arrivals, {}
         in_line, self._in_line = self._in_line, {}
-        handed, self._handed = self._handed, {}
+        on_call_due, self._on_call_due = self._on_call_due, False
         try:
+            handed = await self._handed_to_on_call() if on_call_due else {}
             queued = await self._queue_replies(arrivals, in_line, handed)
         except StorageError:  # any: Outages retries every StorageError, so keep what is due
             self._keep(arrivals, in_line)
-            self._handed = handed | self._handed
+            self._on_call_due = self._on_call_due or on_call_due
             raise
         if queued:
             self._on_queued()
         return queued
+
+    async def _handed_to_on_call(self) -> dict[ConversationId, str | None]:
+        """The conversations handed to the person on call that still need the on-call message,
+        from the database (any instance's hand-off), each with her language."""
+        found = await self._store.unsent_on_call(ON_CALL, since=self._clock() - ON_CALL_FRESH)
+        return {h.conversation_id: her_language(h.language, h.body) for h in found}
 
     def _keep(
         self, arrivals: dict[ConversationId, _Arrival], in_line: dict[ConversationId, int]

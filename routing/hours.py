@@ -19,7 +19,6 @@ from collections.abc import Iterator, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import jpholiday
@@ -101,26 +100,22 @@ def is_closed_day(hours: ServiceHours, day: date) -> bool:
     return closure_reason(hours, day) is not None
 
 
-@lru_cache(maxsize=512)
-def _closed_day(hours: ServiceHours, day: date) -> bool:
-    return is_closed_day(hours, day)
-
-
 @dataclass(frozen=True, slots=True)
 class DeskClosedDays:
     """The desk's closed days, which counselors' shifts follow (inbox.core.shifts.DeskClosed):
-    a day on which every configured channel is closed all day by a holiday, a yearly closure or
-    a closed date, each read on its own calendar (`hours.tz`). Weekly windows play no part:
-    a weekday a channel never opens is her weekly shift's business. No service hours configured
-    (every channel always open): no closed days. Cached per day: the router asks for each
-    counselor in every round, and a holiday look-up is not free."""
+    a day on which every enabled channel (`hours`: one per channel) is closed all day by a
+    holiday, a yearly closure or a closed date, each read on its own calendar (`hours.tz`).
+    A channel without service hours (ALWAYS_OPEN) is never closed, so while one is enabled the
+    desk has no closed days; nor has it with no channel. Weekly windows play no part: a
+    weekday a channel never opens is her weekly shift's business. Callers that judge many
+    shifts at one instant ask once (inbox.core.shifts.asked_once)."""
 
     hours: tuple[ServiceHours, ...] = ()
 
     def __call__(self, at: datetime) -> bool:
         u = _utc(at, "at")
         return bool(self.hours) and all(
-            _closed_day(h, u.astimezone(h.tz).date()) for h in self.hours
+            is_closed_day(h, u.astimezone(h.tz).date()) for h in self.hours
         )
 
 

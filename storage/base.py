@@ -45,7 +45,7 @@ from storage.roles import (
 )
 
 # The schema version this code expects; each implementation has migrations 1..SCHEMA_VERSION.
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -196,9 +196,12 @@ class RoutingStore(Protocol):
         actor_id: UserId,
         now: datetime,
         capacity: int | None,
+        on_call: bool = False,
     ) -> Conversation:
         """Give an open conversation to a counselor. With `capacity`, only while her load is
-        below it; None overrides the check (a supervisor's decision). Raises NotFound, or
+        below it; None overrides the check (a supervisor's decision). `on_call`: the router
+        hands it to the person on call (its conversation_assigned event says `"via": "on_call"`,
+        which Store.unsent_on_call and unreplied_arrivals read). Raises NotFound, or
         Conflict when closed, the user is not an enabled counselor, or she is at capacity."""
 
     async def update_counselor(

@@ -36,6 +36,8 @@ _AUDIT = LIST_EVENTS.split("WHERE", 1)[0].strip()
 _KIND_IN = Dialects(
     postgres="kind = ANY(CAST({} AS text[]))", sqlite="kind IN (SELECT value FROM json_each({}))"
 )
+# conversation_assigned `via`: the router handed it to the person on call (Store.assign on_call).
+VIA_ON_CALL = "on_call"
 
 
 class EventRow(NamedTuple):

@@ -40,6 +40,7 @@ ROUTING_KINDS = frozenset(
         "conversation_assigned",
         "user_disabled",
         "channel_paused",
+        "user_updated",  # roles: she may be a counselor now, or no longer one
     }
 )
 # The kinds that leave a reply in the outbox for the sender to claim.

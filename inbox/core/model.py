@@ -263,6 +263,8 @@ class User:
     teams: frozenset[str] = frozenset()
     channel_capacity: tuple[tuple[ChannelKind, int], ...] = ()  # below `capacity`, by channel
     shift: Shift | None = None  # None: no schedule, always on shift
+    # An admin set or reset her password: her sessions can only set a new one until she does.
+    must_change_password: bool = False
 
     def has_any(self, *roles: Role) -> bool:
         return not self.roles.isdisjoint(roles)
@@ -336,6 +338,7 @@ class NewUser:
     # A new account is offline until she says she is available: an offer must never go to
     # someone who has not signed in. Seeded test and benchmark staff may start available.
     presence: Presence = Presence.OFFLINE
+    must_change_password: bool = False  # an admin chose the password: she sets her own first
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

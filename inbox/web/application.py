@@ -14,6 +14,7 @@ from aiohttp import web
 
 from inbox.core.errors import StorageError
 from inbox.web import (
+    accounts,
     api,
     attachments,
     audit,
@@ -92,6 +93,7 @@ def build_app(services: Services) -> web.Application:
     overview.add_routes(app)
     board_live.add_routes(app)
     context.add_routes(app)
+    accounts.add_routes(app)
     openapi.add_routes(app)
     audit.add_routes(app)
     audit_csv.add_routes(app)

@@ -416,6 +416,8 @@ PATHS: dict[str, dict[str, Schema]] = {
                 roles={"type": "array", "minItems": 1, "items": enum_of(Role)},
                 display_name=nullable({"type": "string"}),
                 capacity=LIMIT,
+                # default true: she sets her own password at her first sign-in
+                must_change_password={"type": "boolean"},
             ),
             errors=(401, 403, 409, 503),
         ),
@@ -435,9 +437,60 @@ PATHS: dict[str, dict[str, Schema]] = {
     },
     "/api/users/{username}/disable": {
         "post": operation(
-            "disable an account: ends her sessions, requeues her conversations",
+            "disable an account: ends her sessions, requeues her conversations (409: herself,"
+            " or the last enabled admin)",
             wrap("user", ref("User")),
             params=(param("username", "path", TEXT),),
+            errors=(401, 403, 404, 409, 503),
+        )
+    },
+    # --- accounts: admins manage accounts; a password an admin set must be changed
+    "/api/users/{username}/enable": {
+        "post": operation(
+            "enable a disabled account again (admins)",
+            wrap("user", ref("User")),
+            params=(param("username", "path", TEXT),),
+        )
+    },
+    "/api/users/{username}": {
+        "patch": operation(
+            "change an account's display name and/or roles (admins; 409: her own admin role, or"
+            " the last enabled admin's)",
+            wrap("user", ref("User")),
+            body={
+                **obj(
+                    display_name={"type": "string", "minLength": 1, "maxLength": 100},
+                    roles={"type": "array", "minItems": 1, "items": enum_of(Role)},
+                ),
+                "minProperties": 1,
+            },
+            params=(param("username", "path", TEXT),),
+            errors=(401, 403, 404, 409, 503),
+        )
+    },
+    "/api/users/{username}/password": {
+        "post": operation(
+            "reset a password (admins): a temporary one, shown once; her sessions end and she"
+            " must set her own at her next sign-in",
+            obj(
+                ("user", "temporary_password"),
+                user=ref("User"),
+                temporary_password={"type": "string", "minLength": 10},
+            ),
+            params=(param("username", "path", TEXT),),
+        )
+    },
+    "/api/session/password": {
+        "post": operation(
+            "set her own password (the only call a session may make while an admin's password"
+            " stands); her other sessions end",
+            wrap("user", ref("User")),
+            body=obj(
+                ("current", "new"),
+                current=TEXT,
+                new={"type": "string", "minLength": 10},
+            ),
+            errors=(401, 403, 429, 503),
         )
     },
     "/api/events": {

@@ -23,7 +23,8 @@ Schema = dict[str, Any]
 ERRORS = {
     400: "a field is malformed; `field` names it",
     401: "not signed in, or an unknown token",
-    403: "the role does not allow this, or the CSRF header is missing",
+    403: "the role does not allow this, or the CSRF header is missing, or she must set a new"
+    " password first (password_change_required)",
     404: "no such thing, or not visible to you",
     409: "the state changed meanwhile, or the key is taken (`field` names it)",
     413: "the body or a field is over its limit",
@@ -76,6 +77,7 @@ SCHEMAS: dict[str, Schema] = {
         roles={"type": "array", "items": enum_of(Role)},
         capacity={"type": "integer"},
         disabled={"type": "boolean"},
+        must_change_password={"type": "boolean"},
     ),
     "Counselor": {
         "allOf": [

@@ -13,7 +13,16 @@ from typing import Any
 
 from aiohttp import web
 
-from inbox.core.board import Alert, BoardConversation, ChannelPause, day_start, percentile, since
+from inbox.core.board import (
+    ON_CALL_ALERT,
+    Alert,
+    BoardConversation,
+    ChannelPause,
+    alert_kind,
+    day_start,
+    percentile,
+    since,
+)
 from inbox.core.decisions import AgentLoad, QueueDepth
 from inbox.core.model import (
     OPEN_STATUSES,
@@ -165,10 +174,11 @@ def board_conversation_json(
 def _alert_json(alert: Alert, names: Mapping[UserId, str]) -> dict[str, Any]:
     event, ack = alert.event, alert.ack
     data = event.data
-    user_id = data.get("user_id") if event.kind == "on_call_assigned" else None
+    kind = alert_kind(event.kind, data) or event.kind
+    user_id = data.get("user_id") if kind == ON_CALL_ALERT else None
     return {
         "event_id": event.id,
-        "kind": event.kind,
+        "kind": kind,
         "at": event.at.isoformat(),
         "conversation_id": event.conversation_id,
         # urgent triage's category; never a provider's error text (it may name an address)

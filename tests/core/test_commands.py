@@ -46,6 +46,8 @@ ROUTER, OUTBOX, FEED = Wake.ROUTER, Wake.OUTBOX, Wake.FEED
         (["user_disabled", "conversation_requeued"], {ROUTER, FEED}),
         (["channel_paused"], {ROUTER, FEED}),
         (["counselor_updated"], {ROUTER, FEED}),
+        (["user_updated"], {ROUTER, FEED}),  # roles: she may be a counselor now, or no more
+        (["password_reset"], {FEED}),
         (["reply_queued", "conversation_assigned"], {ROUTER, OUTBOX, FEED}),
         # audit: a staff member's read is for the audit log only, news for no one
         (["conversation_read"], set()),
@@ -149,6 +151,11 @@ async def test_every_command_wakes_whoever_its_events_concern(store: Store) -> N
         lambda: accounts.set_password_hash(sato.id, "$argon2id$another"),
         lambda: accounts.create_api_token(sato.id, "t" * 64, name="cli"),
         lambda: accounts.disable_user("sato"),
+        # --- accounts: admins manage accounts
+        lambda: accounts.enable_user("sato", by=boss),
+        lambda: accounts.update_user("sato", display_name="佐藤", by=boss),
+        lambda: accounts.reset_password("sato", "$argon2id$temporary", by=boss),
+        lambda: accounts.change_password(sato.id, "$argon2id$hers", keep_session=None),
     ]
     written: set[str] = set()
     for step in steps:
@@ -167,6 +174,10 @@ async def test_every_command_wakes_whoever_its_events_concern(store: Store) -> N
         "canned_reply_updated",
         "canned_reply_deleted",
         "conversation_read",
+        "user_enabled",
+        "user_updated",
+        "password_reset",
+        "password_changed",
     }
 
 

@@ -8,13 +8,12 @@ both stores."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from inbox.autoreply import AutoReplier
+from inbox.autoreply import HOLD, AutoReplier
 from inbox.core.model import (
     NO_LABELS,
     ChannelKind,
@@ -82,34 +81,48 @@ class Desk:
         self.watcher = DeadlineWatcher(
             store, targets=TARGETS, hours_for=hours_for, clock=lambda: self.now
         )
-        self.replier = AutoReplier(
-            store,
+        self.on_call = on_call
+        self.replier = self.new_replier()
+        self.router = self.new_router()
+
+    def new_replier(self) -> AutoReplier:
+        """The auto-replier as inbox.assembly wires it: a new one is a restarted process."""
+        return AutoReplier(
+            self.store,
             texts=TEXTS,
             hours_for=hours_for,
             clock=lambda: self.now,
-            on_call=lambda now: on_call(now) is not None,
+            on_call=lambda now: self.on_call(now) is not None,
             urgent_priority=100,
         )
 
-        def handed(conversations: Sequence[ConversationId]) -> None:  # as inbox.assembly
-            self.replier.given_to_on_call(conversations)
-            self.given.extend(conversations)
-
-        self.router = Router(
-            store,
+    def new_router(self, replier: AutoReplier | None = None) -> Router:
+        """A router telling the current replier, or another instance's `replier`."""
+        return Router(
+            self.store,
             clock=lambda: self.now,
             hours_for=hours_for,
-            on_round=self.replier.routed,
-            on_call=on_call,
-            on_call_given=handed,
+            on_round=replier.routed if replier else lambda *round_: self.replier.routed(*round_),
+            on_call=self.on_call,
+            on_call_given=self.given.extend,
         )
 
+    async def restart(self) -> int:
+        """The process stops (its replier's memory is lost) and starts again: recovery."""
+        self.replier = self.new_replier()
+        return await self.replier.recover()
+
     async def write(
-        self, at: datetime, body: str = "こんにちは", *, labels: IntakeLabels = NO_LABELS
+        self,
+        at: datetime,
+        body: str = "こんにちは",
+        *,
+        labels: IntakeLabels = NO_LABELS,
+        sender: str = "a",
     ) -> ConversationId:
         """A consulter writes on LINE at `at` (labelled as rules and triage would)."""
         self.now = at
-        item = inbound("a", channel=ChannelKind.LINE, received_at=at, body=body)
+        item = inbound(sender, channel=ChannelKind.LINE, received_at=at, body=body)
         item = dataclasses.replace(item, labels=labels)
         (s,) = await self.store.save_inbound_batch([item])
         self.replier.stored([(item, s)])
@@ -200,7 +213,8 @@ async def test_a_breach_at_night_with_no_one_on_duty_goes_to_the_person_on_call(
     # not sent after that (the on-call message stands in for it).
     texts = await d.replies(conv_id)
     assert len(texts) == 1 and "番目" not in texts[0]
-    assert ON_CALL_JA in texts[0] and ON_CALL_EN in texts[0]  # her language is not known
+    # No alert: her language is read from her latest message, こんにちは.
+    assert ON_CALL_JA in texts[0] and ON_CALL_EN not in texts[0]
     assert await d.replies(conv_id) == texts  # once per conversation
 
 
@@ -276,8 +290,7 @@ async def test_an_urgent_consulter_handed_to_the_person_on_call_at_night_is_told
     await d.write(tokyo("2026-11-24 23:20"), "まだいますか")
     assert await d.replies(conv_id) == texts
     # The replier's state is memory only: after a restart a new one recovers from the store.
-    d.replier = AutoReplier(store, texts=TEXTS, hours_for=hours_for, clock=lambda: d.now)
-    assert await d.replier.recover() == 0
+    assert await d.restart() == 0
     assert len(await d.replies(conv_id)) == 2
 
 
@@ -339,3 +352,98 @@ async def test_a_held_after_hours_reply_is_not_held_for_ever(store: Store) -> No
     await d.router.route_once()
     texts = await d.replies(conv_id)
     assert len(texts) == 2 and AFTER_HOURS_JA in texts[1]
+
+
+# --- review findings: the on-call reply survives a restart, follows what the router actually
+# handed over, waits from the first round, and is in her language on any instance.
+
+
+@pytest.mark.both_stores
+async def test_a_restart_before_the_replier_s_pass_sends_the_on_call_text_not_after_hours(
+    store: Store,
+) -> None:
+    d = await desk(store)
+    conv_id = await d.write(tokyo("2026-11-24 23:00"), "もう死にたい", labels=URGENT)
+    await d.router.route_once()  # handed to tanaka; the process stops before the replier's pass
+    assert d.given == [conv_id]
+    assert await d.restart() == 2  # the safety message and the on-call message
+    texts = await d.replies(conv_id)
+    assert len(texts) == 2 and "0120-279-338" in texts[0]
+    assert ON_CALL_JA in texts[1] and "This is" not in texts[1]  # from her message: Japanese
+    assert not any(AFTER_HOURS_JA in text for text in texts)
+    assert await d.restart() == 0 and len(await d.replies(conv_id)) == 2  # once
+
+
+@pytest.mark.both_stores
+async def test_a_restart_during_the_hold_does_not_send_after_hours_at_once(store: Store) -> None:
+    d = await desk(store)
+    conv_id = await d.write(tokyo("2026-11-24 23:00"), "もう死にたい", labels=URGENT)
+    assert len(await d.replies(conv_id)) == 1  # the safety message; after hours is held
+    assert await d.restart() == 0  # still held: someone is on call, no round has decided
+    assert len(await d.replies(conv_id)) == 1
+    await d.router.route_once()
+    texts = await d.replies(conv_id)
+    assert d.given == [conv_id] and len(texts) == 2 and ON_CALL_JA in texts[1]
+    assert not any(AFTER_HOURS_JA in text for text in texts)
+
+
+@pytest.mark.both_stores
+async def test_a_conversation_someone_has_gets_no_after_hours_reply_at_restart(
+    store: Store,
+) -> None:
+    d = await desk(store)
+    conv_id = await d.write(tokyo("2026-11-24 23:00"), "眠れません")  # not urgent
+    await store.assign(conv_id, d.tanaka.id, actor_id=d.tanaka.id, now=d.now, capacity=None)
+    assert await d.restart() == 0
+    assert await d.replies(conv_id) == []
+    other = await d.write(tokyo("2026-11-24 23:05"), "眠れません", sender="b")
+    assert await d.restart() == 1  # nobody has this one: "we reply from 9:00" is due
+    assert AFTER_HOURS_JA in (await d.replies(other))[0]
+
+
+@pytest.mark.both_stores
+async def test_a_failed_hand_off_releases_the_after_hours_reply_at_once(store: Store) -> None:
+    d = await desk(store)
+    conv_id = await d.write(tokyo("2026-11-24 23:00"), "もう死にたい", labels=URGENT)
+    assert len(await d.replies(conv_id)) == 1  # held: tanaka is on call
+    # Her account is disabled after start (the rota was resolved then): the hand-off fails.
+    await store.set_user_disabled("tanaka", True, now=d.now)
+    await d.router.route_once()
+    assert d.given == []
+    texts = await d.replies(conv_id)  # the round saw it and did not hand it over: not held
+    assert len(texts) == 2 and AFTER_HOURS_JA in texts[1]
+
+
+@pytest.mark.both_stores
+async def test_the_hold_is_measured_from_the_first_round_not_from_the_intake(
+    store: Store,
+) -> None:
+    d = await desk(store)
+    conv_id = await d.write(tokyo("2026-11-24 23:00"), "もう死にたい", labels=URGENT)
+    await store.set_channel_paused(ChannelKind.LINE, True, actor_id=d.tanaka.id, now=d.now)
+    assert len(await d.replies(conv_id)) == 1
+    d.now += timedelta(minutes=5)  # the router was slow to come round
+    await d.router.route_once()  # the first round: it does not see her (LINE is paused)
+    assert len(await d.replies(conv_id)) == 1  # still held: the hold starts now
+    d.now += HOLD
+    await d.router.route_once()
+    texts = await d.replies(conv_id)
+    assert len(texts) == 2 and AFTER_HOURS_JA in texts[1]
+
+
+@pytest.mark.both_stores
+async def test_the_instance_that_hands_over_sends_the_on_call_text_in_her_language(
+    store: Store,
+) -> None:
+    """Two instances on one database: one stores her message, the other's router hands it to
+    the person on call; the second has nothing of her in memory and still answers in English."""
+    d = await desk(store)
+    conv_id = await d.write(tokyo("2026-11-24 23:00"), "I want to kill myself", labels=URGENT)
+    other = d.new_replier()  # the second instance: its replier and its router
+    await d.new_router(other).route_once()
+    assert d.given == [conv_id]
+    assert await other.send_pending() == 1  # the on-call message
+    (text,) = [
+        m.body for m in await store.list_messages(conv_id) if m.direction is Direction.OUTBOUND
+    ]
+    assert ON_CALL_EN in text and ON_CALL_JA not in text

@@ -1,25 +1,30 @@
 """A holiday closes a counselor's shift by default, over a real store: neither a router round nor
 routing at intake offers her a conversation on 勤労感謝の日 (2026-11-23) or in the year-end
 closure (12-30), and both do once her shift says she works closed days. The desk's closed days
-come from the service hours as the service builds them (RoutingConfig.closed_days); the mail
-channel here has no hours (always open), so only her shift keeps the conversation waiting."""
+come from the service hours of the enabled channels as the service builds them
+(Config.closed_days): here mail alone, closed on holidays; the web chat is switched off (were it
+on without hours, it would be open around the clock and no day closed). Her messages are
+urgent, which routing takes on a closed channel too, so only her shift keeps one waiting."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from inbox.config import RoutingConfig
+from inbox.config import Config, RoutingConfig, WebchatConfig
 from inbox.core.model import (
     ChannelKind,
     ClosedDays,
     ConversationStatus,
     CounselorUpdate,
+    IntakeLabels,
     Shift,
     User,
 )
+from inbox.mail_config import MailConfig
 from inbox.router import Router
 from routing.assign import RoutingPolicy
 from routing.hours import parse_service_hours
@@ -27,10 +32,15 @@ from storage.base import Store
 from tests.factories import inbound, new_user
 
 TOKYO = ZoneInfo("Asia/Tokyo")
-# The web chat opens on weekdays; holidays and 12-29..01-03 closed (the defaults).
-ROUTING = RoutingConfig(
-    hours=((ChannelKind.WEBCHAT, parse_service_hours({"weekdays": ["09:00-18:00"]}, "h")),)
+# Mail opens on weekdays; holidays and 12-29..01-03 closed (the defaults).
+CONFIG = Config(
+    routing=RoutingConfig(
+        hours=((ChannelKind.MAIL, parse_service_hours({"weekdays": ["09:00-18:00"]}, "h")),)
+    ),
+    mail=MailConfig(enabled=True),
+    webchat=WebchatConfig(enabled=False),
 )
+URGENT = IntakeLabels(priority=100)
 EVERY_DAY = Shift(weekly=(((time(9), time(18)),),) * 7)
 
 
@@ -45,8 +55,8 @@ class Desk:
         self.router = Router(
             store,
             clock=lambda: self.now,
-            hours_for=ROUTING.hours_for,
-            policy=RoutingPolicy(closed_days=ROUTING.closed_days),
+            hours_for=CONFIG.routing.hours_for,
+            policy=RoutingPolicy(closed_days=CONFIG.closed_days),
         )
 
     async def counselor(self, shift: Shift) -> User:
@@ -60,6 +70,7 @@ class Desk:
         round then gave it to anyone)."""
         self.now = tokyo(when)
         item = inbound(sender, channel=ChannelKind.MAIL, received_at=self.now)
+        item = dataclasses.replace(item, labels=URGENT)
         (answer,) = await self.store.save_inbound_batch([item], router=self.router)
         routed = await self.router.route_once()
         return answer.assigned_to, any(a.conversation_id == answer.conversation_id for a in routed)

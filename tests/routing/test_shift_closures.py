@@ -1,7 +1,7 @@
 """Counselors' shifts follow the desk's closed days, pure: a public holiday, the year-end closure
 or a closed date turns her weekly windows off unless she works closed days; a dated exception
 still wins. The desk's closed days come from the configured service hours
-(routing.hours.DeskClosedDays, as RoutingConfig.closed_days builds it)."""
+over the enabled channels (routing.hours.DeskClosedDays, as Config.closed_days builds it)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from inbox.config import RoutingConfig
+from inbox.config import Config, RoutingConfig, WebchatConfig
 from inbox.core.decisions import AgentLoad, RoutingSnapshot, WaitingConversation
 from inbox.core.errors import ConfigError
 from inbox.core.model import ChannelKind, ClosedDays, ConversationId, Shift, UserId
@@ -22,6 +22,7 @@ from inbox.core.shifts import (
     parse_shift,
     shift_data,
 )
+from inbox.mail_config import MailConfig
 from routing.assign import NO_COUNSELOR, RoutingPolicy, decide
 from routing.hours import ALWAYS_OPEN, DeskClosedDays, parse_service_hours
 
@@ -64,19 +65,43 @@ def test_closed_days_are_read_on_the_desks_calendar() -> None:
         DESK(datetime(2026, 11, 23, 10))  # naive on purpose
 
 
-def test_a_day_is_closed_only_when_every_channel_with_hours_is() -> None:
+def test_a_day_is_closed_only_when_every_enabled_channel_is() -> None:
     closed = parse_service_hours({"weekdays": ["09:00-18:00"]}, "a")
     open_on_holidays = parse_service_hours({"everyday": ["18:00-22:00"], "holidays": "open"}, "b")
-    both = RoutingConfig(
+    routing = RoutingConfig(
         hours=((ChannelKind.MAIL, closed), (ChannelKind.WEBCHAT, open_on_holidays))
     )
+    both = routing.closed_days_for((ChannelKind.MAIL, ChannelKind.WEBCHAT))
     holiday, year_end = tokyo("2026-11-23 10:00"), tokyo("2026-12-30 10:00")
-    assert not both.closed_days(holiday)  # the web chat is open that evening
-    assert both.closed_days(year_end)  # both keep the year-end closure
-    assert RoutingConfig(hours=((ChannelKind.MAIL, closed),)).closed_days(holiday)
+    assert not both(holiday)  # the web chat is open that evening
+    assert both(year_end)  # both keep the year-end closure
+    assert routing.closed_days_for((ChannelKind.MAIL,))(holiday)  # the web chat is off
     # No service hours anywhere: every channel is always open, and no day is closed.
-    assert not RoutingConfig().closed_days(holiday)
+    assert not RoutingConfig().closed_days_for((ChannelKind.WEBCHAT,))(holiday)
     assert not DeskClosedDays((ALWAYS_OPEN,))(year_end)
+    assert not DeskClosedDays(())(year_end)  # no channel at all
+
+
+def test_an_enabled_channel_without_hours_keeps_every_day_open_for_shifts() -> None:
+    """The web chat is enabled by default and, without [routing.hours.webchat], open around the
+    clock: counselors' shifts must not go off on a holiday while it is open."""
+    closed = parse_service_hours({"weekdays": ["09:00-18:00"]}, "a")
+    holiday = tokyo("2026-11-23 10:00")
+    mail_hours = RoutingConfig(hours=((ChannelKind.MAIL, closed),))
+    mail = MailConfig(enabled=True)
+    cfg = Config(routing=mail_hours, mail=mail)
+    assert cfg.enabled_channels == (ChannelKind.WEBCHAT, ChannelKind.MAIL)
+    assert not cfg.closed_days(holiday)  # the web chat has no hours: open all day
+    # Give every enabled channel hours (or switch the web chat off) to close shifts on holidays.
+    with_chat = RoutingConfig(hours=((ChannelKind.MAIL, closed), (ChannelKind.WEBCHAT, closed)))
+    assert Config(routing=with_chat, mail=mail).closed_days(holiday)
+    no_chat = Config(routing=mail_hours, mail=mail, webchat=WebchatConfig(enabled=False))
+    assert no_chat.enabled_channels == (ChannelKind.MAIL,) and no_chat.closed_days(holiday)
+    # Mail switched off: its hours do not count; LINE counts once it has hours.
+    line = RoutingConfig(hours=((ChannelKind.MAIL, ALWAYS_OPEN), (ChannelKind.LINE, closed)))
+    only_line = Config(routing=line, webchat=WebchatConfig(enabled=False))
+    assert only_line.enabled_channels == (ChannelKind.LINE,) and only_line.closed_days(holiday)
+    assert not Config().closed_days(holiday)  # the defaults: the web chat, always open
 
 
 @pytest.mark.parametrize(
@@ -185,3 +210,13 @@ def test_judging_many_shifts_at_one_instant_asks_the_desk_once() -> None:
     snap = RoutingSnapshot(waiting=waiting, agents=tuple(agents))
     decide(snap, now=holiday, policy=RoutingPolicy(closed_days=closed))
     assert asked == [holiday] * 3  # once per count, once per round: not once per counselor
+
+
+def test_an_overnight_shift_is_cut_at_midnight_going_into_a_closed_day() -> None:
+    """As channel hours are: Sunday 18-24 and Monday 0-6, with Monday 2026-11-23 a holiday."""
+    night = ((time(18), time(0)),)
+    early = ((time(0), time(6)),)
+    shift = Shift(weekly=(early, (), (), (), (), (), night))  # Monday early, Sunday night
+    assert on_shift(shift, tokyo("2026-11-22 23:30"), closed=DESK)
+    assert not on_shift(shift, tokyo("2026-11-23 00:30"), closed=DESK)  # the holiday
+    assert on_shift(shift, tokyo("2026-11-30 00:30"), closed=DESK)  # an ordinary Monday

@@ -79,6 +79,13 @@ MATRIX: list[tuple[str, str, object, tuple[int, int, int, int]]] = [
     ("GET /api/audit", "", None, (403, 200, 403, 200)),
     ("GET /api/audit?kind=conversation_read", "", None, (403, 200, 403, 200)),
     ("GET /api/audit.csv", "a CSV", None, (403, 200, 403, 200)),
+    # --- accounts: admins manage accounts (suzuki, who signs in nowhere here); anyone her own
+    ("PATCH /api/users/suzuki", "", {"display_name": "鈴木"}, (403, 403, 403, 200)),
+    ("POST /api/users/suzuki/password", "", None, (403, 403, 403, 200)),
+    ("POST /api/users/suzuki/disable", "", None, (403, 403, 403, 200)),
+    ("POST /api/users/suzuki/enable", "", None, (403, 403, 403, 200)),
+    ("POST /api/users/admin/disable", "herself", None, (403, 403, 403, 409)),
+    ("POST /api/session/password", "a wrong current", "own password", (400, 400, 400, 400)),
 ]
 
 
@@ -121,6 +128,8 @@ def body_for(kind: object, ids: dict[str, int]) -> object:
             return {"conversation_id": ids["Q"], "reason": "同じ方と確認"}
         case "new user":
             return {"username": "tanaka", "password": PASSWORD, "roles": ["counselor"]}
+        case "own password":
+            return {"current": "not the password", "new": "a new long password"}
     return kind
 
 

@@ -164,6 +164,8 @@ export async function startStaffPage(options) {
     const data = await api("GET", "/api/me");
     me = data && data.user ? data.user : null;
   } catch (e) {
+    // accounts: one who must set a new password first does that at the console's sign-in
+    if (e instanceof ApiError && e.code === "password_change_required") return toSignIn();
     if (!(e instanceof ApiError && e.status === 401)) {
       byId("page-denied").textContent = errorMessage(e);
       byId("page-denied").hidden = false;
