@@ -34,6 +34,7 @@ from inbox.core.model import (
 )
 from storage.roles import (
     AccountStore,
+    BoardStore,
     CannedReplyStore,
     ContextStore,
     DeskStore,
@@ -294,6 +295,7 @@ class Store(
     AccountStore,
     PresenceStore,
     EventLog,
+    BoardStore,
     Protocol,
 ):
     """Every role: what SqliteStore and PostgresStore each are. A service takes only the roles

@@ -54,6 +54,8 @@ STORE_WRITES: dict[str, frozenset[str]] = {
     "staff_connected": frozenset({"counselor_updated"}),
     "staff_seen": frozenset(),
     "away_disconnected": frozenset({"counselor_updated"}),
+    # --- board: a supervisor acknowledges an alert
+    "acknowledge_alert": frozenset({"alert_acknowledged"}),
     # --- audit: staff reads of a conversation (one per open: inbox.core.audit.READ_COALESCE)
     "record_read": frozenset({"conversation_read"}),
 }

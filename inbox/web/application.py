@@ -19,6 +19,7 @@ from inbox.web import (
     attachments,
     audit,
     audit_csv,
+    board_live,
     contact,
     context,
     desk,
@@ -90,6 +91,7 @@ def build_app(services: Services) -> web.Application:
     contact.add_routes(app)
     desk.add_routes(app)
     overview.add_routes(app)
+    board_live.add_routes(app)
     context.add_routes(app)
     accounts.add_routes(app)
     openapi.add_routes(app)

@@ -205,3 +205,33 @@ class Hub:
 
 # Strong references to closing tasks, so they are not garbage-collected mid-close.
 _closing: set[asyncio.Task[None]] = set()
+
+
+class Audience:
+    """Some of one key's sockets (the supervisors' among the staff's), pushed to apart from the
+    rest: each frame still encoded once, and still through each socket's own queue and writer."""
+
+    def __init__(self, hub: Hub, key: Hashable) -> None:
+        self._hub = hub
+        self._key = key
+        self._subs: set[Subscriber] = set()
+        self.behind = 0  # the sockets the last push passed over (see push)
+
+    def add(self, sub: Subscriber) -> None:
+        self._subs.add(sub)
+
+    def discard(self, sub: Subscriber) -> None:
+        self._subs.discard(sub)
+
+    def __len__(self) -> int:
+        return len(self._subs)
+
+    def push(self, payload: dict[str, Any], *, backlog: int | None = None) -> int:
+        """Queue for each of these sockets still open; return how many took it. With `backlog`,
+        a socket with that many frames still unsent is passed over (counted in `behind`): for
+        a frame that is a whole state, a later one will do, and a slow phone holds a few
+        frames, not a queue of them."""
+        self._subs = {sub for sub in self._subs if not sub.dropped}
+        ready = [sub for sub in self._subs if backlog is None or sub.queue.qsize() < backlog]
+        self.behind = len(self._subs) - len(ready)
+        return self._hub.push_to(self._key, ready, payload)
