@@ -362,6 +362,20 @@ export const STRINGS = {
     "audit.heading": "つなぐ 操作記録",
     "accounts.title": "つなぐ アカウント管理",
     "accounts.heading": "つなぐ アカウント管理",
+    // --- actions: the supervisor's actions (reveal, handover notice, move, drain, profile)
+    "reveal.open": "連絡先を表示",
+    "reveal.heading": "連絡先を表示する",
+    "reveal.lead": "この相談者の連絡先（アドレスや番号）を表示します。誰がいつ、どの理由で表示したかが操作記録に残ります。表示はこの相談を開いている間だけです。",
+    "reveal.reason": "理由（必須・記録に残ります）",
+    "reveal.cancel": "キャンセル",
+    "reveal.confirm": "表示する",
+    "reveal.needReason": "表示する理由を入れてください。",
+    "reveal.shown": "連絡先: {address}（表示を記録しました）",
+    "handover.given": "{by}さんが {alias} の相談をあなたの担当にしました",
+    "handover.note": "引き継ぎメモ: {note}",
+    "handover.open": "開く",
+    "handover.dismiss": "閉じる",
+    "handover.dismissAria": "{alias} のお知らせを閉じる",
   },
 
   en: {
@@ -713,6 +727,20 @@ export const STRINGS = {
     "audit.heading": "Tsunagu audit log",
     "accounts.title": "Tsunagu accounts",
     "accounts.heading": "Tsunagu accounts",
+    // --- actions: the supervisor's actions (reveal, handover notice, move, drain, profile)
+    "reveal.open": "Reveal address",
+    "reveal.heading": "Reveal the address",
+    "reveal.lead": "Shows this consulter's address (e-mail or number). Who revealed it, when and why is kept in the audit log. It is shown only while this conversation stays open.",
+    "reveal.reason": "Reason (required, kept in the audit log)",
+    "reveal.cancel": "Cancel",
+    "reveal.confirm": "Reveal",
+    "reveal.needReason": "Enter why you reveal the address.",
+    "reveal.shown": "Address: {address} (the reveal is recorded)",
+    "handover.given": "{by} gave you the conversation with {alias}",
+    "handover.note": "Handover note: {note}",
+    "handover.open": "Open",
+    "handover.dismiss": "Dismiss",
+    "handover.dismissAria": "Dismiss the notice about {alias}",
   },
 };
 

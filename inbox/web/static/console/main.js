@@ -35,6 +35,9 @@ import { bindPicker, renderPicker, resetPicker } from "./canned.js";
 import { bindEditor, renderEditor, resetEditor } from "./canned_editor.js";
 import { bindTogether, loadStaffNames, renderTogether, resetTogether } from "./together.js";
 import { bindUrgency, renderBanners, resetUrgency } from "./urgency.js";
+// --- actions: revealing an address; told of a conversation moved to her
+import { bindReveal, renderReveal, resetReveal } from "./reveal.js";
+import { bindHandover, renderHandover, resetHandover } from "./handover.js";
 
 const CONSOLE_ROLES = ["counselor", "supervisor", "phone_staff"];
 
@@ -97,6 +100,8 @@ function resetApp() {
   resetEditor();
   resetLabels();
   resetTogether();
+  resetReveal();
+  resetHandover();
   setConn("offline");
 }
 
@@ -132,6 +137,8 @@ async function init() {
     renderEditor();
     renderTogether();
     renderBanners();
+    renderReveal();
+    renderHandover();
   });
   onSessionEnd((infoKey) => {
     resetApp();
@@ -158,6 +165,8 @@ async function init() {
   bindPicker();
   bindEditor();
   bindTogether();
+  bindReveal();
+  bindHandover((id) => openConversation(id));
 
   try {
     const data = await api("GET", "/api/me");
