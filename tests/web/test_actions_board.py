@@ -202,3 +202,51 @@ async def test_she_edits_a_capacity_and_a_shift(site: Site, browser: Browser, la
     await expect(board.get_by_test_id("profile-channel-webchat")).to_have_value("2")
     await board.get_by_test_id("profile-cancel").click()
     await expect(dialog).to_be_hidden()
+
+
+async def test_she_moves_a_selection_and_is_told_what_could_not_move(
+    site: Site, browser: Browser, lang: str
+) -> None:
+    first, second = await _satos_two(site)
+    board = await staff_page(browser, site.url, "boss", "/board", lang)
+    for conv in (first, second):
+        await expect(_row(board, conv)).to_be_visible(timeout=10_000)
+        await _row(board, conv).locator("input.board-select").check()
+    count = board.get_by_test_id("board-selection-count")
+    await expect(count).to_have_text({"ja": "2件を選択中", "en": "2 selected"}[lang])
+    await board.get_by_test_id("board-move").click()
+    dialog = board.get_by_test_id("move-dialog")
+    await expect(dialog).to_be_visible()
+    await expect(board.get_by_test_id("move-what")).to_contain_text(
+        {"ja": "（2件）", "en": "(2)"}[lang]
+    )
+    # Nobody chosen: said, nothing sent.
+    await board.get_by_test_id("move-confirm").click()
+    await expect(board.get_by_test_id("move-error")).to_have_text(
+        {"ja": "移す先の相談員を選んでください。", "en": "Choose the counselor to move to."}[lang]
+    )
+    await expect(board.get_by_test_id("move-to")).to_be_focused()
+    # Meanwhile the second is closed: the first moves, the second is listed with why.
+    async with await sign_in(site.url, "boss") as boss:
+        close = f"{site.url}/api/conversations/{second}/close"
+        async with boss.post(close, json={"outcome": "other"}) as r:
+            assert r.status == 200, await r.text()
+    await board.get_by_test_id("move-to").select_option(str(site.id("suzuki")))
+    await board.get_by_test_id("move-confirm").click()
+    failures = board.get_by_test_id("move-failures")
+    await expect(failures.locator("li")).to_have_count(1)
+    await expect(failures.locator("li")).to_have_attribute("data-conversation-id", str(second))
+    await expect(dialog).to_be_visible()
+    said = {
+        "ja": "1件をSuzukiさんに移しました。1件は移せませんでした。",
+        "en": "Moved 1 to Suzuki. 1 could not be moved.",
+    }[lang]
+    await expect(board.get_by_test_id("board-action-live")).to_have_text(said)
+    await expect(board.get_by_test_id("move-error")).to_have_text(said)
+    assert (await site.store.get_conversation(first)).assignee_id == site.id("suzuki")
+    await assert_accessible(board, f"actions-board-move-failed-{lang}")
+    await board.get_by_test_id("move-cancel").click()
+    await expect(dialog).to_be_hidden()
+    await expect(count).to_contain_text(
+        {"ja": "移す相談をチェックで選ぶか", "en": "Tick conversations to move"}[lang]
+    )

@@ -103,6 +103,7 @@ function build() {
     input.inputMode = "numeric";
     input.dataset.testid = id;
     input.dataset.channel = channel;
+    input.setAttribute("aria-describedby", "profile-error");
     channelInputs.set(channel, input);
     const field = el("div", "field profile-channel");
     field.append(labelled(id, ""), input);
@@ -115,9 +116,8 @@ function build() {
     input.type = "text";
     input.autocomplete = "off";
     input.spellcheck = false;
-    input.placeholder = "09:00-17:00";
     input.dataset.testid = id;
-    input.setAttribute("aria-describedby", "profile-days-hint");
+    input.setAttribute("aria-describedby", "profile-days-hint profile-error");
     dayInputs.set(day, input);
     const field = el("div", "field profile-day");
     field.append(labelled(id, ""), input);
