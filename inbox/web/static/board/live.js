@@ -6,9 +6,9 @@
 import { t } from "../i18n.js";
 import { byId } from "../lib/dom.js";
 import { LiveSocket } from "../lib/live.js";
-import { setBoard, refresh, render } from "./state.js";
+import { setBoard, refresh } from "./state.js";
 
-const CLOCK_MS = 30000; // waiting times grow without events: redrawn this often
+const CLOCK_MS = 30000; // waits grow and connection leases run out without events: refetched this often
 
 /** @type {LiveSocket | null} */
 let socket = null;
@@ -38,7 +38,7 @@ export function startLive() {
     },
   });
   socket.start();
-  clock = setInterval(render, CLOCK_MS);
+  clock = setInterval(() => void refresh(), CLOCK_MS);
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible" && socket) socket.wake({ resetBackoff: true });
   });

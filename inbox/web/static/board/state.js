@@ -150,10 +150,18 @@ export function setBoard(board) {
   render();
 }
 
-/** Fetch the board (on load, after a reconnect, after an action of hers). */
+/**
+ * Fetch the board (on load, after a reconnect, after an action of hers); false when it could not
+ * be had (the board shown stays, and the next frame or refetch brings it up to date).
+ */
 export async function refresh() {
-  const data = await api("GET", "/api/board");
-  if (data) setBoard(data);
+  try {
+    const data = await api("GET", "/api/board");
+    if (data) setBoard(data);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
