@@ -25,6 +25,7 @@ WORDS = {
         "drained": (
             "Satoさん: 2件を待ち行列に戻し、0件は担当のままです。在席状況は「オフライン」です。"
         ),
+        "kept": "Suzukiさん: 0件を待ち行列に戻し、0件は担当のままです。在席状況は「離席中」です。",
         "saved": "Suzukiさんのプロフィールを保存しました。",
         "bad_monday": "月曜日: 09:00-17:00 の形で、重ならないように入れてください。",
         "load": "0 / 5 件",
@@ -35,6 +36,7 @@ WORDS = {
         "given": "Boss gave you the conversation with {alias}",
         "note": "Handover note: {note}",
         "drained": "Sato: 2 handed back to the queue, 0 kept with her. Presence: Offline.",
+        "kept": "Suzuki: 0 handed back to the queue, 0 kept with her. Presence: Away.",
         "saved": "Saved Suzuki's profile.",
         "bad_monday": "Monday: Enter times like 09:00-17:00 that do not overlap.",
         "load": "0 of 5",
@@ -153,6 +155,16 @@ async def test_she_takes_a_counselor_off_shift(site: Site, browser: Browser, lan
         assert (back.status, back.assignee_id) == (ConversationStatus.QUEUED, None)
     assert (await site.store.get_user(site.id("sato"))).presence is Presence.OFFLINE
     await assert_accessible(board, f"actions-board-drained-{lang}")
+
+    # Keeping her work: no note to write, only her presence changes.
+    await _card(board, site, "suzuki").get_by_test_id("counselor-drain").click()
+    await expect(dialog).to_be_visible()
+    await board.get_by_test_id("drain-keep").check()
+    await expect(board.get_by_test_id("drain-note")).to_be_disabled()
+    await board.get_by_test_id("drain-presence").select_option("away")
+    await board.get_by_test_id("drain-confirm").click()
+    await expect(dialog).to_be_hidden()
+    await expect(board.get_by_test_id("board-action-live")).to_have_text(WORDS[lang]["kept"])
 
 
 async def test_she_edits_a_capacity_and_a_shift(site: Site, browser: Browser, lang: str) -> None:
