@@ -201,14 +201,15 @@ def _waits_json(waits: tuple[float, ...], day: datetime, target_s: float) -> dic
 
 def _counselor_json(
     agent: AgentLoad,
-    user: User | None,
+    names: Mapping[UserId, str],
     now: datetime,
     connected: bool,
     mine: list[dict[str, Any]],
     soon_s: float,
 ) -> dict[str, Any]:
     lefts = [c["seconds_left"] for c in mine if c["seconds_left"] is not None]
-    return agent_json(agent, user, now) | {
+    return agent_json(agent, None, now) | {
+        "display_name": names.get(agent.user_id),
         "connected": connected,
         "last_assigned_at": _iso(agent.idle_since),
         "since_last_assignment_s": since(agent.idle_since, now),
@@ -229,10 +230,7 @@ async def board_json(services: Services) -> dict[str, Any]:
     now = services.clock()
     today = day_start(now, settings.timezone)
     rows = await store.board_rows(day_start=today, now=now, waiting=BOARD_WAITING)
-    snapshot = await store.routing_snapshot()
-    depth = await store.queue_depth()
-    users = _users_by_id(await store.list_users())
-    names = {u.id: u.display_name for u in users.values()}
+    names, depth = rows.names, rows.depth
     leases = {link.user_id: link.connected_until for link in rows.links}
     assigned = [board_conversation_json(c, now, settings) for c in rows.assigned]
     by_counselor: dict[UserId | None, list[dict[str, Any]]] = {}
@@ -240,14 +238,13 @@ async def board_json(services: Services) -> dict[str, Any]:
         by_counselor.setdefault(conv["assignee_id"], []).append(conv)
     paused = frozenset(p.channel for p in rows.pauses)
     counselors = []
-    for agent in snapshot.agents:
+    for agent in rows.agents:
         lease = leases.get(agent.user_id)
         connected = lease is not None and lease > now
         if _on_the_board(agent, connected, now):
             mine = by_counselor.get(agent.user_id, [])
-            user = users.get(agent.user_id)
             counselors.append(
-                _counselor_json(agent, user, now, connected, mine, settings.due_soon_s)
+                _counselor_json(agent, names, now, connected, mine, settings.due_soon_s)
             )
     return {
         "event_id": rows.event_id,
