@@ -306,13 +306,19 @@ PATHS: dict[str, dict[str, Schema]] = {
         )
     },
     "/api/counselors/{id}": {
+        "get": operation(
+            "her routing profile (the profile editor); a counselor may read only her own",
+            wrap("counselor", ref("Counselor")),
+            params=(USER_ID,),
+            errors=(401, 403, 404, 503),  # 404: no such counselor
+        ),
         "patch": operation(
             "her routing profile; a counselor may change only her own presence",
             wrap("counselor", ref("Counselor")),
             body=COUNSELOR_UPDATE,
             params=(USER_ID,),
             errors=(401, 403, 404, 409, 503),  # 409: not a counselor
-        )
+        ),
     },
     "/api/counselors/{id}/drain": {
         "post": operation(

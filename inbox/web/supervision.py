@@ -53,6 +53,18 @@ async def _counselor_or_self(request: web.Request) -> tuple[User, UserId]:
 
 
 # ---- counselor profile ------------------------------------------------------------------------
+@routes.get("/api/counselors/{id}")
+async def get_counselor(request: web.Request) -> web.Response:
+    """Her routing profile as the profile editor shows it: a supervisor reads anyone's, a
+    counselor her own; an id that is no counselor's is not found."""
+    _, target = await _counselor_or_self(request)
+    services = request.app[SERVICES]
+    counselor = await services.store.get_user(target)  # NotFound: 404
+    if not counselor.has_any(Role.COUNSELOR):
+        raise NotFound(f"user {target} is not a counselor")
+    return web.json_response({"counselor": counselor_json(counselor, services.clock())})
+
+
 @routes.patch("/api/counselors/{id}")
 async def update_counselor(request: web.Request) -> web.Response:
     user, target = await _counselor_or_self(request)

@@ -50,6 +50,9 @@ MATRIX: list[tuple[str, str, object, tuple[int, int, int, int]]] = [
     ("POST /api/channels/webchat/resume", "", None, (403, 200, 403, 403)),
     ("POST /api/conversations/move", "Z to suzuki", "move", (403, 200, 403, 403)),
     ("PATCH /api/counselors/{suzuki}", "", {"presence": "away"}, (403, 200, 403, 403)),
+    # --- actions: the profile editor reads her profile
+    ("GET /api/counselors/{suzuki}", "", None, (403, 200, 403, 403)),
+    ("GET /api/counselors/{sato}", "her own", None, (200, 200, 403, 403)),
     ("POST /api/counselors/{suzuki}/drain", "", "drain", (403, 200, 403, 403)),
     ("POST /api/counselors/{sato}/drain", "her own", "drain", (200, 200, 403, 403)),
     ("GET /api/users", "", None, (403, 200, 403, 200)),

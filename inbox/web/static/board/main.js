@@ -11,6 +11,7 @@ import { startCounselors } from "./counselors.js";
 import { startQueue } from "./queue.js";
 import { startConversations } from "./conversations.js";
 import { startLive, stopLive, relabelLive } from "./live.js";
+import { startActions } from "./actions.js"; // --- actions: move, drain, profile
 
 startStaffPage({
   roles: ["supervisor"],
@@ -19,6 +20,7 @@ startStaffPage({
     startCounselors();
     startQueue();
     startConversations();
+    startActions();
     await loadLabels();
     startLive();
   },

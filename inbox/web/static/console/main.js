@@ -37,6 +37,9 @@ import { bindTogether, loadStaffNames, renderTogether, resetTogether } from "./t
 import { bindUrgency, renderBanners, resetUrgency } from "./urgency.js";
 // --- accounts: her own password after signing in with one an admin set
 import { bindPasswordForm, renderPasswordForm } from "./password.js";
+// --- actions: revealing an address; told of a conversation moved to her
+import { bindReveal, renderReveal, resetReveal } from "./reveal.js";
+import { bindHandover, renderHandover, resetHandover } from "./handover.js";
 
 const CONSOLE_ROLES = ["counselor", "supervisor", "phone_staff"];
 
@@ -99,6 +102,8 @@ function resetApp() {
   resetEditor();
   resetLabels();
   resetTogether();
+  resetReveal();
+  resetHandover();
   setConn("offline");
 }
 
@@ -135,6 +140,8 @@ async function init() {
     renderTogether();
     renderBanners();
     renderPasswordForm();
+    renderReveal();
+    renderHandover();
   });
   onSessionEnd((infoKey) => {
     resetApp();
@@ -162,6 +169,8 @@ async function init() {
   bindPicker();
   bindEditor();
   bindTogether();
+  bindReveal();
+  bindHandover((id) => openConversation(id));
 
   try {
     const data = await api("GET", "/api/me");

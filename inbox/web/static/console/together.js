@@ -67,7 +67,7 @@ export async function loadStaffNames() {
 }
 
 /** @param {number | string | null | undefined} id */
-function nameOf(id) {
+export function nameOf(id) {
   if (id === null || id === undefined) return t("live.someone");
   return names.get(String(id)) || t("live.someone");
 }

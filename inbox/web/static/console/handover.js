@@ -1,0 +1,166 @@
+// @ts-check
+// A conversation given to her by someone else (a supervisor's move, with an optional handover
+// note): a notice names who gave it and shows the note, with a button to open it. The queue
+// refetches itself on the same frame (live.js); the giver's side is together.js's ("moved to B
+// by S"); an urgent one also gets urgency.js's banner.
+//
+// The note is read from the conversation's newest messages (GET .../timeline/{id}/messages),
+// which neither opens the offer (the router's offer timeout still applies until she opens it)
+// nor leaves anything in the page once the notice is dismissed.
+
+import { t, parseTime } from "../i18n.js";
+import { api, ApiError } from "../lib/api.js";
+import { byId, el } from "../lib/dom.js";
+import { state } from "./state.js";
+import { endSession } from "./session.js";
+import { onLiveFrame } from "./live.js";
+import { loadStaffNames, nameOf } from "./together.js";
+
+const MAX_NOTICES = 5;
+const NOTE_SLACK_MS = 2000; // the note is stored with the move, at the same time
+
+/**
+ * @typedef {object} Notice
+ * @property {number} conversationId
+ * @property {number} by who gave it to her
+ * @property {number} at when (ms)
+ * @property {string} alias
+ * @property {string | null} note
+ * @property {HTMLElement} node
+ */
+
+/** @type {Notice[]} newest first */
+let notices = [];
+/** @type {(id: number) => void} */
+let open = () => {};
+/** @type {HTMLElement | null} */
+let region = null;
+
+/** @param {any} evt */
+function givenToMe(evt) {
+  if (!state.me || evt.kind !== "conversation_assigned") return false;
+  const me = String(state.me.id);
+  const by = evt.actor_id;
+  return String(evt.to_user_id) === me && by !== null && by !== undefined && String(by) !== me;
+}
+
+/** @param {Notice} n */
+function render(n) {
+  const text = n.node.querySelector(".handover-text");
+  if (text) text.textContent = t("handover.given", { by: nameOf(n.by), alias: n.alias });
+  const note = n.node.querySelector(".handover-note");
+  if (note instanceof HTMLElement) {
+    note.hidden = n.note === null;
+    note.textContent = n.note === null ? "" : t("handover.note", { note: n.note });
+  }
+  const openButton = n.node.querySelector(".handover-open");
+  if (openButton) openButton.textContent = t("handover.open");
+  const close = n.node.querySelector(".handover-dismiss");
+  if (close) {
+    close.textContent = t("handover.dismiss");
+    close.setAttribute("aria-label", t("handover.dismissAria", { alias: n.alias }));
+  }
+}
+
+/** @param {Notice} n */
+function dismiss(n) {
+  n.node.remove();
+  notices = notices.filter((x) => x !== n);
+}
+
+/** @param {number} id @param {number} by @param {number} at */
+function raise(id, by, at) {
+  for (const same of notices.filter((x) => x.conversationId === id)) dismiss(same);
+  const node = el("div", "handover-notice");
+  node.dataset.testid = "handover-notice";
+  node.dataset.conversationId = String(id);
+  const openButton = el("button", "btn btn-small handover-open");
+  openButton.type = "button";
+  openButton.dataset.testid = "handover-open";
+  const close = el("button", "btn btn-small btn-quiet handover-dismiss");
+  close.type = "button";
+  close.dataset.testid = "handover-dismiss";
+  const note = el("p", "handover-note");
+  note.dataset.testid = "handover-note";
+  node.append(el("p", "handover-text"), note, openButton, close);
+  /** @type {Notice} */
+  const n = { conversationId: id, by, at, alias: `#${id}`, note: null, node };
+  openButton.addEventListener("click", () => {
+    dismiss(n);
+    open(id);
+  });
+  close.addEventListener("click", () => dismiss(n));
+  notices.unshift(n);
+  while (notices.length > MAX_NOTICES) dismiss(notices[notices.length - 1]);
+  render(n);
+  if (region) region.prepend(node);
+  return n;
+}
+
+/** Read the conversation's alias and the giver's note (if any) into the notice. @param {Notice} n */
+async function loadNote(n) {
+  const id = encodeURIComponent(n.conversationId);
+  let data;
+  try {
+    data = await api("GET", `/api/conversations/${id}/timeline/${id}/messages?limit=20`);
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) endSession("login.expired");
+    return; // the notice still names who gave it
+  }
+  if (!notices.includes(n) || !data) return;
+  if (data.conversation && data.conversation.contact_alias) n.alias = String(data.conversation.contact_alias);
+  const messages = Array.isArray(data.messages) ? data.messages : [];
+  const notes = messages.filter(
+    (/** @type {any} */ m) =>
+      m.direction === "note" &&
+      String(m.author_id) === String(n.by) &&
+      (parseTime(m.created_at)?.getTime() ?? 0) >= n.at - NOTE_SLACK_MS,
+  );
+  const last = notes[notes.length - 1];
+  if (last && typeof last.body === "string") n.note = last.body;
+  render(n);
+}
+
+/** @param {any} msg */
+function onFrame(msg) {
+  if (msg.type !== "events" || !Array.isArray(msg.events)) return;
+  for (const evt of msg.events) {
+    const id = Number(evt.conversation_id);
+    if (!Number.isFinite(id) || id <= 0) continue;
+    if (givenToMe(evt)) {
+      const at = parseTime(evt.at)?.getTime() ?? Date.now();
+      const n = raise(id, Number(evt.actor_id), at);
+      if (!nameKnown(n.by)) loadStaffNames().then(() => render(n));
+      loadNote(n);
+    } else if (evt.kind === "note_added") {
+      // the note may come in a later frame than the move
+      const n = notices.find((x) => x.conversationId === id && String(x.by) === String(evt.actor_id));
+      if (n && n.note === null) loadNote(n);
+    }
+  }
+}
+
+/** @param {number} id */
+function nameKnown(id) {
+  return nameOf(id) !== t("live.someone");
+}
+
+/** Re-word the notices (the language changed). */
+export function renderHandover() {
+  for (const n of notices) render(n);
+}
+
+/** Forget every notice (the session ended). */
+export function resetHandover() {
+  for (const n of [...notices]) dismiss(n);
+}
+
+/**
+ * Listen for conversations given to her; a notice's button opens its conversation with `onOpen`.
+ * @param {(id: number) => void} onOpen
+ */
+export function bindHandover(onOpen) {
+  open = onOpen;
+  region = byId("handover-notices", HTMLElement);
+  onLiveFrame(onFrame);
+}
