@@ -62,7 +62,8 @@ async def get_counselor(request: web.Request) -> web.Response:
     counselor = await services.store.get_user(target)  # NotFound: 404
     if not counselor.has_any(Role.COUNSELOR):
         raise NotFound(f"user {target} is not a counselor")
-    return web.json_response({"counselor": counselor_json(counselor, services.clock())})
+    now, closed = services.clock(), services.router.closed_day
+    return web.json_response({"counselor": counselor_json(counselor, now, closed=closed)})
 
 
 @routes.patch("/api/counselors/{id}")

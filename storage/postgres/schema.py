@@ -286,7 +286,8 @@ ALTER TABLE users ADD COLUMN must_change_password boolean NOT NULL DEFAULT false
 -- million events, a person's records in 1 ms instead of 690, a first open's check in 1 ms
 -- instead of 21.
 CREATE INDEX events_actor ON events (actor_id, id) WHERE actor_id IS NOT NULL;
-CREATE INDEX events_reads ON events (conversation_id, actor_id, at) WHERE kind = 'conversation_read';
+CREATE INDEX events_reads ON events (conversation_id, actor_id, at)
+    WHERE kind = 'conversation_read';
 """,
 }
 
