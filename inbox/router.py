@@ -130,6 +130,10 @@ class Router:
             self._on_lapsed(lapsed)
         return lapsed
 
+    def on_call_now(self) -> UserId | None:
+        """Who the rota has on call at this moment (None: no one), as the board shows her."""
+        return self._on_call(self._clock())
+
     async def _give_on_call(
         self, snapshot: RoutingSnapshot, decisions: Sequence[Decision], urgent_priority: int
     ) -> list[ConversationId]:

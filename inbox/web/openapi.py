@@ -381,6 +381,7 @@ PATHS: dict[str, dict[str, Schema]] = {
                     "waiting",
                     "assigned",
                     "alerts",
+                    "on_call",
                 ),
                 event_id=ID,
                 now=TIME,
@@ -392,6 +393,8 @@ PATHS: dict[str, dict[str, Schema]] = {
                 waiting={"type": "array", "items": {"type": "object"}},
                 assigned={"type": "array", "items": {"type": "object"}},
                 alerts={"type": "array", "items": {"type": "object"}},
+                # who the rota has on call now (routing.on_call), or null
+                on_call=nullable(obj(("id", "display_name"), id=ID, display_name=nullable(TEXT))),
             ),
             errors=(401, 403, 503),
         )

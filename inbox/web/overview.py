@@ -295,7 +295,13 @@ async def board_json(services: Services) -> dict[str, Any]:
         "waiting": [board_conversation_json(c, now, settings) for c in rows.waiting],
         "assigned": assigned,
         "alerts": [_alert_json(a, names) for a in shown_alerts(rows.alerts)],
+        "on_call": _on_call_json(services.router.on_call_now(), names),
     }
+
+
+def _on_call_json(user_id: UserId | None, names: Mapping[UserId, str]) -> dict[str, Any] | None:
+    """Who takes an urgent conversation no one on duty can (routing.on_call), now."""
+    return None if user_id is None else {"id": user_id, "display_name": names.get(user_id)}
 
 
 @routes.get("/api/board")

@@ -54,6 +54,7 @@ async def test_the_board_shows_who_works_what_waits_and_who_paused(
     assert first["urgent"] and first["urgency"] == "suicide_risk"
     assert first["contact_alias"].startswith("相談者-") and first["waiting_s"] >= 0
     assert found["waiting_total"] == 2
+    assert found["on_call"] is None  # no rota configured: no one is on call
     assert [(q["channel"], q["priority"], q["count"]) for q in found["queue"]] == [
         ("webchat", 100, 1),
         ("webchat", 0, 1),

@@ -67,6 +67,8 @@ async def test_the_board_shows_the_desk(
     await expect(page.get_by_test_id("board-alerts").locator("li")).to_have_count(2)
     await expect(page.get_by_test_id("board-queue").locator("tbody tr")).to_have_count(2)
     await expect(page.get_by_test_id("board-waits")).to_contain_text("3")
+    no_one = {"ja": "いまの当番：なし", "en": "On call now: no one"}[lang]
+    await expect(page.get_by_test_id("board-on-call")).to_contain_text(no_one)
     await assert_accessible(page, f"board-{lang}")
     phone = await board_page(site, browser, lang, width=390)
     await expect(phone.locator("li.board-counselor")).to_have_count(2)

@@ -144,6 +144,9 @@ async def test_an_urgent_consulter_handed_to_the_person_on_call_is_told_someone_
             assert status == 200
             (conv,) = page["conversations"]
             assert conv["assignee_id"] == ids["sato"]  # over her presence: she is on call
+            status, board = await call(boss, "GET", f"{url}/api/board")
+            assert status == 200
+            assert board["on_call"] == {"id": ids["sato"], "display_name": "Sato"}
         await ws.close()
         sent = await outbound_bodies(url, conv["id"])
         assert sent == [first["body"], second["body"]]

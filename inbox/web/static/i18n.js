@@ -348,6 +348,8 @@ export const STRINGS = {
     // --- staff pages: the nav and the frame (lib/staff_page.js)
     "nav.label": "スタッフ用の画面",
     "topbar.menu": "メニュー",
+    "board.onCall": "いまの当番（勤務中の誰も受けられない緊急の相談を受ける人）：{name}",
+    "board.onCallNone": "いまの当番：なし（緊急の相談は勤務中の相談員を待ちます）",
     "nav.console": "相談コンソール",
     "nav.board": "ボード",
     "nav.audit": "操作記録",
@@ -1003,6 +1005,8 @@ export const STRINGS = {
     // --- staff pages: the nav and the frame (lib/staff_page.js)
     "nav.label": "Staff pages",
     "topbar.menu": "Menu",
+    "board.onCall": "On call now (takes an urgent conversation no one on duty can): {name}",
+    "board.onCallNone": "On call now: no one (urgent conversations wait for a counselor on duty)",
     "nav.console": "Console",
     "nav.board": "Board",
     "nav.audit": "Audit log",

@@ -97,6 +97,10 @@ function renderCounselors(board) {
   const convs = new Map(board.assigned.map((c) => [c.id, c]));
   list.replaceChildren(...board.counselors.map((c) => card(c, convs, board.due_soon_s)));
   byId("board-counselors-empty", HTMLParagraphElement).hidden = board.counselors.length > 0;
+  const onCall = board.on_call;
+  byId("board-on-call", HTMLParagraphElement).textContent = onCall
+    ? t("board.onCall", { name: onCall.display_name || `#${onCall.id}` })
+    : t("board.onCallNone");
 }
 
 export function startCounselors() {

@@ -101,6 +101,7 @@ import { api } from "../lib/api.js";
  * @property {BoardConversation[]} waiting
  * @property {BoardConversation[]} assigned
  * @property {BoardAlert[]} alerts
+ * @property {{id: number, display_name: string | null} | null} on_call who the rota has on call now
  */
 
 /** @type {Board | null} */
