@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from inbox.tools import dovecot
+from inbox.tools.bench_board import run_board_bench
 from inbox.tools.bench_email import run_email_bench
 from inbox.tools.bench_pipeline import run_pipeline_bench
 from inbox.tools.bench_routing import run_routing_bench
@@ -101,3 +102,36 @@ async def test_search_bench_times_search_and_timeline_against_a_lookup(
         "conversation by id (baseline)",
     }
     assert all(float(p50) <= float(p99) for p50, p99 in rows.values())
+
+
+@pytest.mark.skip(reason="until h/board's server pushes {type: board, event_id} frames")
+def test_board_bench_times_the_board_at_every_supervisor(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    args = argparse.Namespace(
+        counselors=5, supervisors=2, capacity=2, waiting=20, rate=40.0, seconds=1.0
+    )
+
+    assert run_board_bench(args) == 0
+
+    lines = capsys.readouterr().out.strip().splitlines()
+    final = re.fullmatch(r"board_p99_ms=(\d+\.\d)", lines[-1])
+    assert final, lines[-1]
+    assert lines[0].startswith("== board (SQLite, built-in defaults): 5 counselors (capacity 2")
+    runs = [
+        re.search(r"(\d+) acked of (\d+) .* server CPU +(\d+\.\d+) ms/message", line)
+        for line in lines[1:3]
+    ]
+    assert [(int(m[1]), int(m[2])) for m in runs if m] == [(40, 40)] * 2, lines
+    assert all(float(m[3]) > 0 for m in runs if m)
+    updates = re.search(r"(\d+) frames to each supervisor .*, (\d+) to counselors", lines[3])
+    assert updates and int(updates[1]) > 0 and int(updates[2]) == 0, lines[3]
+    stored = re.search(
+        r"p50 +(\d+\.\d) ms  p99 +(\d+\.\d) ms .*; (\d+) message × supervisor pairs, "
+        r"0 never reached",
+        lines[4],
+    )
+    assert stored and int(stored[3]) == 80, lines[4]  # every message at both supervisors
+    assert float(stored[1]) <= float(stored[2]) == float(final[1]) > 0
+    per_update = re.search(r"server CPU per update +(\d+\.\d+) ms in all", lines[6])
+    assert per_update and float(per_update[1]) > 0, lines[6]

@@ -1,0 +1,257 @@
+"""`tsunagu bench board`: how soon the supervisors' live board shows a new message, and what
+the board costs the server.
+
+The desk (inbox.tools.bench_board_desk) is written into a SQLite database once: --counselors
+counselors of --capacity each, --supervisors supervisors, and enough web chat conversations that
+once every counselor is full, --waiting of them wait. Each run starts a real server as its own
+process (`python -m inbox serve`, built-in defaults, port 0) on a fresh copy of it; every
+counselor holds a staff socket open (signed in, reading the event feed), and new consulters
+write at --rate messages per second for --seconds, each opening a conversation that waits too
+(every counselor is full), after a warm-up of a second's worth.
+1. Baseline: no supervisor signed in; the server's CPU per message.
+2. The same with every supervisor's socket open. A message is stored when its consulter gets the
+   ack (the server sends it right after the commit); the event that recorded it
+   (message_received, read from a counselor's event feed) says which `{"type": "board",
+   "event_id": N}` frame first reflects it (N at least that event's id); the latency is from the
+   ack to that frame's arrival, for every (message, supervisor) pair. The server's CPU per board
+   update: all it used in the run, and the excess over the baseline, per frame pushed.
+Ends with `board_p99_ms=<ms>`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from time import perf_counter, process_time
+from typing import Any
+
+import aiohttp
+
+from inbox.core.errors import ValidationError
+from inbox.tools.bench_board_desk import Desk, StaffSocket, seed_desk, settle, staff_sockets
+from inbox.tools.bench_report import pct, progress, verdict
+from inbox.tools.bench_socket_clients import Ack, Consulter, open_consulters
+from inbox.tools.bench_sockets import cpu_s, server_process
+from inbox.tools.bench_workload import TEXT
+
+TARGET_P99_MS = 200.0
+WARMUP_S = 1.0  # at most: the first conversations and caches, out of the measured run
+REFLECTED_TIMEOUT_S = 10.0  # after the last ack, for its event and board frames to arrive
+POLL_S = 0.05
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    supervisors: int
+    offered: int
+    acks: list[Ack]
+    server_cpu_s: float
+    bench_cpu_s: float
+    wall_s: float
+    updates: float  # board frames each supervisor socket got in the run, on average
+    counselor_boards: int  # board frames that reached a counselor's socket (should be none)
+    dropped: int  # staff sockets the server closed
+    unmapped: int  # acked messages whose event never reached the feed
+    stored_ms: list[float]  # ack -> board frame, per (message, supervisor), sorted
+    offered_ms: list[float]  # sent -> board frame, the same pairs
+    unreached: int  # pairs with no board frame
+    early: int  # pairs whose board frame came before the ack (counted as 0 ms)
+
+    @property
+    def cpu_ms_per_message(self) -> float:
+        return self.server_cpu_s * 1000 / max(1, len(self.acks))
+
+    def line(self, name: str) -> str:
+        ack_ms = sorted(a.ms for a in self.acks)
+        return (
+            f"  {name:<26} {len(self.acks):>5} acked of {self.offered:<5} "
+            f"ack p50 {pct(ack_ms, 0.5):6.1f} p99 {pct(ack_ms, 0.99):6.1f} ms   "
+            f"server CPU {self.cpu_ms_per_message:6.2f} ms/message "
+            f"({self.server_cpu_s / self.wall_s:.0%} of a core; bench "
+            f"{self.bench_cpu_s / self.wall_s:.0%})"
+        )
+
+
+def _body(i: int) -> str:
+    k = i % (len(TEXT) // 2)
+    return f"{TEXT[k : k + 96]}#{i}"
+
+
+async def offer(chats: list[Consulter], rate: float) -> tuple[list[Ack], float]:
+    """One message from each consulter, at absolute times rate per second apart; the acks, and
+    when the last one came (perf_counter s)."""
+    start = perf_counter()
+    async with asyncio.TaskGroup() as tg:
+        waits = []
+        for i, chat in enumerate(chats):
+            delay = start + i / rate - perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            waits.append(tg.create_task(chat.send(_body(i)), name="offer"))
+    acks = [ack for w in waits if (ack := w.result()) is not None]
+    return acks, max((a.acked for a in acks), default=perf_counter())
+
+
+async def reflected(acks: list[Ack], feed: StaffSocket, boards: list[StaffSocket]) -> None:
+    """Until every acked message's event is known and every supervisor's board reflects the
+    newest of them, or REFLECTED_TIMEOUT_S (what is still missing is counted, not waited for)."""
+    try:
+        async with asyncio.timeout(REFLECTED_TIMEOUT_S):
+            while True:
+                events = [feed.event_of.get(a.message_id) for a in acks]
+                if None not in events:
+                    newest = max((e for e in events if e is not None), default=0)
+                    if all(s.boards and max(e for _, e in s.boards) >= newest for s in boards):
+                        return
+                await asyncio.sleep(POLL_S)
+    except TimeoutError:
+        return
+
+
+def latencies(
+    acks: list[Ack], feed: StaffSocket, boards: list[StaffSocket]
+) -> tuple[list[float], list[float], int, int, int]:
+    """Per (message, supervisor): ack -> first board frame reflecting its event, sent -> that
+    frame; and the messages without a known event, pairs without a frame, frames before acks."""
+    stored: list[float] = []
+    offered: list[float] = []
+    unmapped = unreached = early = 0
+    reaches = [s.reach() for s in boards]
+    for ack in acks:
+        event_id = feed.event_of.get(ack.message_id)
+        if event_id is None:
+            unmapped += 1
+            continue
+        for board, reach in zip(boards, reaches, strict=True):
+            at = board.first_board_at(event_id, reach)
+            if at is None:
+                unreached += 1
+                continue
+            early += at < ack.acked
+            stored.append(max(0.0, at - ack.acked) * 1000)
+            offered.append((at - ack.sent) * 1000)
+    return sorted(stored), sorted(offered), unmapped, unreached, early
+
+
+async def one_run(seed: Path, run_dir: Path, desk: Desk, args: Any, *, supervisors: bool) -> Run:
+    shutil.copytree(seed / "data", run_dir / "data")
+    rate, seconds = float(args.rate), float(args.seconds)
+    warm = max(1, round(rate * min(WARMUP_S, seconds / 4)))
+    n = max(1, round(rate * seconds))
+    async with server_process(run_dir) as (url, pid):
+        connector = aiohttp.TCPConnector(limit=0)  # the default 100 would cap open sockets
+        async with aiohttp.ClientSession(connector=connector) as http:
+            await settle(http, url, desk)
+            chats = await open_consulters(http, url, warm + n, read=True)
+            feed = StaffSocket(desk.counselors[0].token, map_events=True)
+            counselors = [feed, *(StaffSocket(c.token) for c in desk.counselors[1:])]
+            boards = [StaffSocket(s.token) for s in desk.supervisors] if supervisors else []
+            try:
+                async with staff_sockets(http, url, counselors + boards):
+                    warm_acks, _ = await offer(chats[:warm], rate)
+                    await reflected(warm_acks, feed, boards)
+                    marks = [len(s.boards) for s in boards]
+                    cpu, own, start = cpu_s(pid), process_time(), perf_counter()
+                    acks, _ = await offer(chats[warm:], rate)
+                    await reflected(acks, feed, boards)
+                    took = perf_counter() - start
+                    cpu, own = cpu_s(pid) - cpu, process_time() - own
+            finally:
+                for chat in chats:
+                    await chat.close()
+    stored, offered, unmapped, unreached, early = latencies(acks, feed, boards)
+    updates = [len(s.boards) - mark for s, mark in zip(boards, marks, strict=True)]
+    return Run(
+        supervisors=len(boards),
+        offered=n,
+        acks=acks,
+        server_cpu_s=cpu,
+        bench_cpu_s=own,
+        wall_s=took,
+        updates=sum(updates) / len(updates) if updates else 0.0,
+        counselor_boards=sum(len(s.boards) for s in counselors),
+        dropped=sum(s.dropped for s in counselors + boards),
+        unmapped=unmapped,
+        stored_ms=stored,
+        offered_ms=offered,
+        unreached=unreached,
+        early=early,
+    )
+
+
+def report(args: Any, alone: Run, watched: Run) -> list[str]:
+    stored, offered = watched.stored_ms, watched.offered_ms
+    p99 = pct(stored, 0.99)
+    per_update = watched.server_cpu_s * 1000 / watched.updates
+    extra = watched.server_cpu_s - alone.server_cpu_s * len(watched.acks) / len(alone.acks)
+    return [
+        f"== board (SQLite, built-in defaults): {args.counselors} counselors (capacity "
+        f"{args.capacity}, all full), {args.supervisors} supervisors, {args.waiting} waiting, "
+        f"new consulters at {args.rate:g} msg/s for {args.seconds:g} s ==",
+        alone.line("no supervisor (baseline)"),
+        watched.line(f"{watched.supervisors} supervisors"),
+        f"  board updates              {watched.updates:.0f} frames to each supervisor "
+        f"({watched.updates / watched.wall_s:.1f}/s), {watched.counselor_boards} to counselors; "
+        f"staff sockets dropped: {alone.dropped} and {watched.dropped}",
+        f"  stored → board             p50 {pct(stored, 0.5):6.1f} ms  p99 {p99:6.1f} ms   "
+        f"(< {TARGET_P99_MS:g}: {verdict(p99 < TARGET_P99_MS)}; {len(stored)} message × "
+        f"supervisor pairs, {watched.unreached} never reached, {watched.early} before the ack)",
+        f"  sent → board               p50 {pct(offered, 0.5):6.1f} ms  "
+        f"p99 {pct(offered, 0.99):6.1f} ms",
+        f"  server CPU per update      {per_update:6.2f} ms in all, "
+        f"{extra * 1000 / watched.updates:+6.2f} ms over the baseline's per message",
+    ]
+
+
+def check(args: Any) -> None:
+    sizes = [args.counselors, args.supervisors, args.capacity]
+    if min(sizes) < 1 or args.waiting < 0 or args.rate <= 0 or args.seconds <= 0:
+        raise ValidationError(
+            "--counselors, --supervisors, --capacity, --rate and --seconds must be positive, "
+            "--waiting at least 0",
+            field="bench",
+        )
+
+
+def run_board_bench(args: Any) -> int:
+    check(args)
+    if not Path("/proc/self/stat").exists():
+        print(
+            "tsunagu bench board: reads the server's CPU time from /proc (Linux)", file=sys.stderr
+        )
+        return 2
+    return asyncio.run(_bench(args))
+
+
+async def _bench(args: Any) -> int:
+    with tempfile.TemporaryDirectory(prefix="tsunagu-bench-") as tmp:
+        seed = Path(tmp) / "seed"
+        progress(
+            f"seeding {args.counselors} counselors, {args.supervisors} supervisors, "
+            f"{args.waiting + args.counselors * args.capacity} conversations"
+        )
+        desk = await seed_desk(
+            seed / "data",
+            counselors=int(args.counselors),
+            supervisors=int(args.supervisors),
+            capacity=int(args.capacity),
+            waiting=int(args.waiting),
+        )
+        progress("baseline: no supervisor signed in")
+        alone = await one_run(seed, Path(tmp) / "alone", desk, args, supervisors=False)
+        progress(f"{args.supervisors} supervisors signed in")
+        watched = await one_run(seed, Path(tmp) / "watched", desk, args, supervisors=True)
+    if not watched.stored_ms:
+        print(
+            "tsunagu bench board: no board frame reached a supervisor's socket (does this "
+            'server push {"type": "board", "event_id": N} frames?)',
+            file=sys.stderr,
+        )
+        return 1
+    print("\n".join(report(args, alone, watched)), flush=True)
+    print(f"board_p99_ms={pct(watched.stored_ms, 0.99):.1f}")
+    return 0
