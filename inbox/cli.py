@@ -333,6 +333,7 @@ def parser() -> argparse.ArgumentParser:
         "board",
         help="supervisors' live board: stored message to board frame, against no supervisor",
     )
+    bb.add_argument("--database-url", help="also run on this PostgreSQL server")
     bb.add_argument("--counselors", type=int, default=50, help="(default: %(default)s)")
     bb.add_argument("--supervisors", type=int, default=5, help="(default: %(default)s)")
     bb.add_argument(

@@ -18,7 +18,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from itertools import accumulate
-from pathlib import Path
 from time import perf_counter
 from typing import Any
 
@@ -26,12 +25,10 @@ import aiohttp
 
 from inbox.app import utc_now
 from inbox.auth import API_TOKEN_PREFIX, new_secret, secret_hash
-from inbox.config import load_config
 from inbox.core.model import ChannelKind, InboundMessage, NewUser, Presence, Role
 from inbox.identity import identity_hash
 from inbox.tools.bench_workload import TEXT
-from storage.base import KeyedInbound
-from storage.sqlite.store import SqliteStore
+from storage.base import KeyedInbound, Store
 
 SEED_BATCH = 500
 SETTLE_TIMEOUT_S = 60.0
@@ -54,59 +51,51 @@ class Desk:
 
 
 async def seed_desk(
-    data_dir: Path, *, counselors: int, supervisors: int, capacity: int, waiting: int
+    store: Store, *, counselors: int, supervisors: int, capacity: int, waiting: int
 ) -> Desk:
     """Staff with an API token each, and waiting + counselors * capacity queued web chat
-    conversations of one message each, in a new SQLite database under data_dir."""
-    cfg = load_config(None, env={"TSUNAGU_DATA_DIR": str(data_dir)})
-    assert cfg.database.sqlite_path is not None
-    cfg.database.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+    conversations of one message each, in a new (migrated) store."""
     now = utc_now()
-    async with SqliteStore(cfg.database.sqlite_path) as store:
-        await store.migrate()
 
-        async def staff(name: str, role: Role, cap: int) -> Staff:
-            user = NewUser(
-                username=name,
-                display_name=name,
-                password_hash="!",  # no password sign-in
-                roles=frozenset({role}),
-                capacity=cap,
-                presence=Presence.AVAILABLE,
-            )
-            created = await store.create_user(user, now=now)
-            secret = new_secret(API_TOKEN_PREFIX)
-            await store.create_api_token(secret_hash(secret), created.id, name="bench", now=now)
-            return Staff(created.id, secret)
-
-        desk = Desk(
-            counselors=[
-                await staff(f"counselor{i:02d}", Role.COUNSELOR, capacity)
-                for i in range(counselors)
-            ],
-            supervisors=[
-                await staff(f"supervisor{i}", Role.SUPERVISOR, 0) for i in range(supervisors)
-            ],
-            capacity=capacity,
-            waiting=waiting,
+    async def staff(name: str, role: Role, cap: int) -> Staff:
+        user = NewUser(
+            username=name,
+            display_name=name,
+            password_hash="!",  # no password sign-in
+            roles=frozenset({role}),
+            capacity=cap,
+            presence=Presence.AVAILABLE,
         )
-        key = secrets.token_bytes(32)  # the server makes its own: these senders never return
-        total = waiting + counselors * capacity
-        items = []
-        for i in range(total):
-            sender = f"bench-seed-{i}"
-            k = i % (len(TEXT) // 2)
-            msg = InboundMessage(
-                channel=ChannelKind.WEBCHAT,
-                external_id=f"seed-{i}",
-                sender=sender,
-                body=TEXT[k : k + 96],
-                received_at=now - timedelta(seconds=total - i),  # the oldest waits longest
-            )
-            hashed = identity_hash(key, ChannelKind.WEBCHAT, sender)
-            items.append(KeyedInbound(message=msg, identity_hash=hashed))
-        for start in range(0, total, SEED_BATCH):
-            await store.save_inbound_batch(items[start : start + SEED_BATCH])
+        created = await store.create_user(user, now=now)
+        secret = new_secret(API_TOKEN_PREFIX)
+        await store.create_api_token(secret_hash(secret), created.id, name="bench", now=now)
+        return Staff(created.id, secret)
+
+    desk = Desk(
+        counselors=[
+            await staff(f"counselor{i:02d}", Role.COUNSELOR, capacity) for i in range(counselors)
+        ],
+        supervisors=[await staff(f"supervisor{i}", Role.SUPERVISOR, 0) for i in range(supervisors)],
+        capacity=capacity,
+        waiting=waiting,
+    )
+    key = secrets.token_bytes(32)  # the server makes its own: these senders never return
+    total = waiting + counselors * capacity
+    items = []
+    for i in range(total):
+        sender = f"bench-seed-{i}"
+        k = i % (len(TEXT) // 2)
+        msg = InboundMessage(
+            channel=ChannelKind.WEBCHAT,
+            external_id=f"seed-{i}",
+            sender=sender,
+            body=TEXT[k : k + 96],
+            received_at=now - timedelta(seconds=total - i),  # the oldest waits longest
+        )
+        hashed = identity_hash(key, ChannelKind.WEBCHAT, sender)
+        items.append(KeyedInbound(message=msg, identity_hash=hashed))
+    for start in range(0, total, SEED_BATCH):
+        await store.save_inbound_batch(items[start : start + SEED_BATCH])
     return desk
 
 
@@ -159,13 +148,13 @@ class StaffSocket:
                     self.connected.set()
                     async for frame in ws:
                         if frame.type is aiohttp.WSMsgType.TEXT:
-                            self._read(perf_counter(), json.loads(frame.data))
+                            self.take(perf_counter(), json.loads(frame.data))
             except (aiohttp.ClientError, OSError):
                 await asyncio.sleep(REOPEN_AFTER_S)
             if not stop.is_set():
                 self.dropped += 1
 
-    def _read(self, at: float, frame: dict[str, Any]) -> None:
+    def take(self, at: float, frame: dict[str, Any]) -> None:
         if frame.get("type") == "board":
             self.boards.append((at, int(frame["event_id"])))
         elif self.map_events and frame.get("type") == "events":
