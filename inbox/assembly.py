@@ -18,7 +18,7 @@ from channels.mail_smtp import SmtpSettings
 from channels.webchat import WebChatChannel
 from inbox.autoreply import AutoReplier
 from inbox.config import Config, RoutingConfig
-from inbox.core.model import ChannelKind, Role, UserId
+from inbox.core.model import ChannelKind, Event, Role, UserId
 from inbox.deadlines import DeadlineWatcher
 from inbox.feed import EventFeed
 from inbox.identity import derived_key
@@ -30,8 +30,10 @@ from inbox.resilience import Outages
 from inbox.router import Router
 from inbox.search_index import SearchIndexer
 from inbox.throttle import SignInGuard
+from inbox.web.board_live import BoardLive
 from inbox.web.chat_news import ChatNews
 from inbox.web.hub import Hub
+from inbox.web.overview import board_json
 from inbox.web.server import Services, WebSettings
 from routing.assign import RoutingPolicy
 from routing.rules import labeler
@@ -123,6 +125,10 @@ def web_settings(cfg: Config) -> WebSettings:
         disconnect_grace_s=cfg.routing.disconnect_grace_s,
         urgency_categories=tuple(c for c, _ in cfg.routing.urgent.keywords),
         webchat_hours=cfg.routing.hours_for(ChannelKind.WEBCHAT),
+        response_target_s=cfg.routing.targets.normal.first.total_seconds(),
+        due_soon_s=cfg.routing.targets.normal.first.total_seconds()
+        * (1 - cfg.routing.targets.warn_fraction),
+        urgent_priority=cfg.routing.urgent.priority,
     )
 
 
@@ -132,6 +138,7 @@ class Parts:
     replier: AutoReplier
     watcher: DeadlineWatcher
     feed: EventFeed
+    board: BoardLive  # the supervisors' live board (inbox.web.board_live)
     indexer: SearchIndexer | None = None  # SQLite's text-search index, off the intake's path
     mail_intake: MailIntake | None = None
     on_call_mailer: OnCallMailer | None = None
@@ -165,6 +172,7 @@ class Parts:
             ("router", self.router.run()),
             ("outbox", self.outbox.run()),
             ("event-feed", self.feed.run()),
+            ("board", self.board.run()),
             ("auto-replies", self.replier.run()),
             ("deadlines", self.watcher.run()),
             ("presence", self.services.presence.run()),
@@ -201,9 +209,13 @@ async def assemble(
         channels[ChannelKind.MAIL] = MailChannel(mail_settings, store)
     # The workers wait out a database outage with this backoff; /readyz reads who waits.
     outages = Outages(max_delay_s=cfg.database.connect_backoff_max_s)
-    feed = EventFeed(
-        store, staff_hub, outages=outages, published=ChatNews(store, chat_hub).published
-    )
+    chat_news = ChatNews(store, chat_hub)
+
+    async def published(events: Sequence[Event]) -> None:
+        await chat_news.published(events)
+        await board.published(events)  # `board` exists by the time the feed runs
+
+    feed = EventFeed(store, staff_hub, outages=outages, published=published)
 
     # These two run only once everything is built; by then `outbox` and `router` exist.
     def replies_queued() -> None:
@@ -305,7 +317,9 @@ async def assemble(
         outages=outages,
         sign_in=SignInGuard(cfg.sign_in),
     )
+    board = BoardLive(services.supervisors, lambda: board_json(services), outages=outages)
     return Parts(
+        board=board,
         replier=replier,
         watcher=watcher,
         feed=feed,

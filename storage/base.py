@@ -33,6 +33,7 @@ from inbox.core.model import (
 )
 from storage.roles import (
     AccountStore,
+    BoardStore,
     CannedReplyStore,
     ContextStore,
     DeskStore,
@@ -271,6 +272,7 @@ class Store(
     AccountStore,
     PresenceStore,
     EventLog,
+    BoardStore,
     Protocol,
 ):
     """Every role: what SqliteStore and PostgresStore each are. A service takes only the roles

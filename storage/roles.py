@@ -10,6 +10,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Protocol
 
+from inbox.core.board import AlertAck, BoardRows
 from inbox.core.context import ConversationSummary, SearchPage, SearchQuery
 from inbox.core.decisions import AwaitingAnswer, DeadlineChange, LastArrival, UrgentArrival
 from inbox.core.model import (
@@ -416,3 +417,31 @@ class AccountStore(Protocol):
 
     async def token_user(self, token_hash: str) -> User | None:
         """The enabled user of an API token, else None."""
+
+
+class BoardStore(Protocol):
+    """The supervisor's board (storage.board)."""
+
+    async def board_rows(
+        self,
+        *,
+        day_start: datetime,
+        now: datetime,
+        waiting: int = 200,
+        assigned: int = 2000,
+        alerts: int = 50,
+    ) -> BoardRows:
+        """In one consistent read: up to `waiting` queued unassigned conversations (most
+        urgent, then longest waiting, first), up to `assigned` open ones with a counselor (by
+        counselor), the paused channels with since when and who paused them, the newest
+        `alerts` alert events (inbox.core.board.ALERT_KINDS) with their first acknowledgement,
+        each counselor's connection lease, the waits of the conversations created since
+        `day_start`, and the newest event id. Alerts and who paused are looked for among the
+        newest ALERT_WINDOW events only."""
+
+    async def acknowledge_alert(
+        self, event_id: int, *, actor_id: UserId, now: datetime
+    ) -> AlertAck:
+        """Acknowledge an alert event: an alert_acknowledged event (data: event_id, kind).
+        Idempotent: an alert acknowledged before returns that first acknowledgement and writes
+        nothing. Raises NotFound when the event does not exist or is no alert."""

@@ -14,6 +14,7 @@ from storage.accounts import Accounts
 from storage.assignment import Assignment
 from storage.attachments import Attachments
 from storage.base import SCHEMA_VERSION
+from storage.board import Board
 from storage.canned import CannedReplies
 from storage.context import Context
 from storage.deadlines import Deadlines
@@ -51,6 +52,7 @@ class SqlStore(
     Accounts,
     Assignment,
     Attachments,
+    Board,
     CannedReplies,
     Context,
     Deadlines,

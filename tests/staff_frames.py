@@ -19,7 +19,10 @@ _unread: WeakKeyDictionary[aiohttp.ClientWebSocketResponse, deque[dict[str, Any]
 
 
 def frame_events(frame: dict[str, Any]) -> list[dict[str, Any]]:
-    """The events of one staff frame."""
+    """The events of one staff frame; none in the board's (a supervisor's socket gets those
+    too: inbox.web.board_live)."""
+    if frame["type"] == "board":
+        return []
     assert frame["type"] == "events", frame
     events: list[dict[str, Any]] = frame["events"]
     assert events, "a frame holds at least one event"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from inbox.commands.accounts import AccountCommands
+from inbox.commands.alerts import AlertCommands
 from inbox.commands.canned import CannedReplyCommands
 from inbox.commands.conversations import ConversationCommands
 from inbox.commands.counselors import CounselorCommands
@@ -23,6 +24,7 @@ class StaffCommands:
     counselors: CounselorCommands
     accounts: AccountCommands
     canned: CannedReplyCommands
+    alerts: AlertCommands
 
     @classmethod
     def build(cls, store: Store, *, clock: Clock, signals: Listener) -> StaffCommands:
@@ -33,4 +35,5 @@ class StaffCommands:
             counselors=CounselorCommands(store, clock=clock, signals=signals),
             accounts=AccountCommands(store, clock=clock, signals=signals),
             canned=CannedReplyCommands(store, clock=clock, signals=signals),
+            alerts=AlertCommands(store, clock=clock, signals=signals),
         )

@@ -51,6 +51,8 @@ STORE_WRITES: dict[str, frozenset[str]] = {
     "staff_connected": frozenset({"counselor_updated"}),
     "staff_seen": frozenset(),
     "away_disconnected": frozenset({"counselor_updated"}),
+    # --- board: a supervisor acknowledges an alert
+    "acknowledge_alert": frozenset({"alert_acknowledged"}),
 }
 
 

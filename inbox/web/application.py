@@ -16,6 +16,7 @@ from inbox.core.errors import StorageError
 from inbox.web import (
     api,
     attachments,
+    board_live,
     contact,
     context,
     desk,
@@ -87,6 +88,7 @@ def build_app(services: Services) -> web.Application:
     contact.add_routes(app)
     desk.add_routes(app)
     overview.add_routes(app)
+    board_live.add_routes(app)
     context.add_routes(app)
     openapi.add_routes(app)
     sockets.add_staff_socket(app)

@@ -205,3 +205,27 @@ class Hub:
 
 # Strong references to closing tasks, so they are not garbage-collected mid-close.
 _closing: set[asyncio.Task[None]] = set()
+
+
+class Audience:
+    """Some of one key's sockets (the supervisors' among the staff's), pushed to apart from the
+    rest: each frame still encoded once, and still through each socket's own queue and writer."""
+
+    def __init__(self, hub: Hub, key: Hashable) -> None:
+        self._hub = hub
+        self._key = key
+        self._subs: set[Subscriber] = set()
+
+    def add(self, sub: Subscriber) -> None:
+        self._subs.add(sub)
+
+    def discard(self, sub: Subscriber) -> None:
+        self._subs.discard(sub)
+
+    def __len__(self) -> int:
+        return len(self._subs)
+
+    def push(self, payload: dict[str, Any]) -> int:
+        """Queue for each of these sockets still open; return how many took it."""
+        self._subs = {sub for sub in self._subs if not sub.dropped}
+        return self._hub.push_to(self._key, self._subs, payload)

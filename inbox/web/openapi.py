@@ -311,6 +311,50 @@ PATHS: dict[str, dict[str, Schema]] = {
             errors=(401, 403, 503),
         )
     },
+    # --- board: the supervisor's live board (also pushed: {"type": "board", ...} on /api/ws)
+    "/api/board": {
+        "get": operation(
+            "the board: counselors, queue, today's waits, what may move, alerts",
+            obj(
+                (
+                    "event_id",
+                    "now",
+                    "counselors",
+                    "queue",
+                    "waiting_total",
+                    "channels",
+                    "waits",
+                    "waiting",
+                    "assigned",
+                    "alerts",
+                ),
+                event_id=ID,
+                now=TIME,
+                counselors={"type": "array", "items": {"type": "object"}},
+                queue={"type": "array", "items": {"type": "object"}},
+                waiting_total={"type": "integer", "minimum": 0},
+                channels={"type": "array", "items": {"type": "object"}},
+                waits={"type": "object"},
+                waiting={"type": "array", "items": {"type": "object"}},
+                assigned={"type": "array", "items": {"type": "object"}},
+                alerts={"type": "array", "items": {"type": "object"}},
+            ),
+            errors=(401, 403, 503),
+        )
+    },
+    "/api/alerts/{id}/ack": {
+        "post": operation(
+            "acknowledge an alert (again: the first acknowledgement)",
+            obj(
+                ("event_id", "acknowledged"),
+                event_id=ID,
+                acknowledged=obj(
+                    ("by_id", "by_name", "at"), by_id=ID, by_name=nullable(TEXT), at=TIME
+                ),
+            ),
+            params=(param("id", "path", ID),),
+        )
+    },
     "/api/users": {
         "get": operation("accounts", list_of("users", "User"), errors=(401, 403, 503)),
         "post": operation(

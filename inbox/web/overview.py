@@ -1,6 +1,9 @@
 """The supervisor's live view: each counselor's load, the queue, paused channels and the
-conversations closest to breaching their response deadline. Ids, counts and times only: no
-bodies, no addresses. Times are UTC ISO-8601; the console shows them in local time."""
+conversations closest to breaching their response deadline (GET /api/supervision), and the
+board built from the same parts (GET /api/board, also pushed to the supervisors' sockets by
+inbox.web.board_live): who is connected, today's waits against the target, the conversations a
+supervisor may move and the alerts with their acknowledgements. Ids, counts and times only: no
+bodies, no addresses. Times are UTC ISO-8601; the pages show them in Asia/Tokyo."""
 
 from __future__ import annotations
 
@@ -10,15 +13,27 @@ from typing import Any
 
 from aiohttp import web
 
+from inbox.core.board import Alert, BoardConversation, ChannelPause, day_start, percentile, since
 from inbox.core.decisions import AgentLoad, QueueDepth
-from inbox.core.model import OPEN_STATUSES, ChannelKind, Conversation, Role, User, UserId
+from inbox.core.model import (
+    OPEN_STATUSES,
+    ChannelKind,
+    Conversation,
+    Presence,
+    Role,
+    User,
+    UserId,
+    contact_alias,
+)
 from inbox.core.shifts import on_shift
 from inbox.web.access import require
-from inbox.web.server import SERVICES
+from inbox.web.api import urgency_of
+from inbox.web.server import SERVICES, Services, WebSettings
 
 routes = web.RouteTableDef()
 BREACH_SCAN = 500  # open conversations looked at for deadlines
 BREACH_TOP = 50  # the ones shown, soonest first
+BOARD_WAITING = 200  # the waiting conversations the board lists (urgent first, then the oldest)
 
 
 def _by_channel(pairs: Iterable[tuple[ChannelKind, int]]) -> dict[str, int]:
@@ -109,6 +124,149 @@ async def supervision(request: web.Request) -> web.Response:
             "time_to_breach": time_to_breach(open_ones, now, users=users),
         }
     )
+
+
+# ---- the board (GET /api/board, and the frames inbox.web.board_live pushes) -------------------
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def board_conversation_json(
+    conv: BoardConversation, now: datetime, settings: WebSettings
+) -> dict[str, Any]:
+    """A conversation the supervisor may move: who, where, how urgent, how long it has waited;
+    no body, no address."""
+    return {
+        "id": conv.id,
+        "contact_alias": contact_alias(conv.contact_id),
+        "channel": conv.channel.value,
+        "status": conv.status.value,
+        "priority": conv.priority,
+        "urgent": conv.priority >= settings.urgent_priority,
+        "urgency": urgency_of(conv.tags, settings.urgency_categories),
+        "assignee_id": conv.assignee_id,
+        "waiting_since": _iso(conv.waiting_since),
+        "waiting_s": since(conv.waiting_since, now),
+        "due": _iso(conv.due),
+        "seconds_left": None if conv.due is None else since(now, conv.due),
+    }
+
+
+def _alert_json(alert: Alert, names: Mapping[UserId, str]) -> dict[str, Any]:
+    event, ack = alert.event, alert.ack
+    data = event.data
+    user_id = data.get("user_id") if event.kind == "on_call_assigned" else None
+    return {
+        "event_id": event.id,
+        "kind": event.kind,
+        "at": event.at.isoformat(),
+        "conversation_id": event.conversation_id,
+        # urgent triage's category; never a provider's error text (it may name an address)
+        "reason": data.get("reason") if event.kind == "supervisors_alerted" else None,
+        "user_id": user_id,
+        "user_name": None if user_id is None else names.get(user_id),
+        "acknowledged": None
+        if ack is None
+        else {"by_id": ack.by, "by_name": names.get(ack.by), "at": ack.at.isoformat()},
+    }
+
+
+def _channels_json(pauses: Iterable[ChannelPause], names: Mapping[UserId, str]) -> list[Any]:
+    paused = {p.channel: p for p in pauses}
+    found = []
+    for channel in ChannelKind:
+        pause = paused.get(channel)
+        found.append(
+            {
+                "channel": channel.value,
+                "paused": pause is not None,
+                "since": None if pause is None else pause.since.isoformat(),
+                "by_id": None if pause is None else pause.by,
+                "by_name": None if pause is None or pause.by is None else names.get(pause.by),
+            }
+        )
+    return found
+
+
+def _waits_json(waits: tuple[float, ...], day: datetime, target_s: float) -> dict[str, Any]:
+    return {
+        "day": day.date().isoformat(),
+        "count": len(waits),
+        "median_s": percentile(waits, 0.5),
+        "p90_s": percentile(waits, 0.9),
+        "target_s": target_s,
+        "over_target": sum(1 for w in waits if w > target_s),
+    }
+
+
+def _counselor_json(
+    agent: AgentLoad,
+    user: User | None,
+    now: datetime,
+    connected: bool,
+    mine: list[dict[str, Any]],
+    soon_s: float,
+) -> dict[str, Any]:
+    lefts = [c["seconds_left"] for c in mine if c["seconds_left"] is not None]
+    return agent_json(agent, user, now) | {
+        "connected": connected,
+        "last_assigned_at": _iso(agent.idle_since),
+        "since_last_assignment_s": since(agent.idle_since, now),
+        "due_soon": sum(1 for s in lefts if 0 <= s <= soon_s),
+        "overdue": sum(1 for s in lefts if s < 0),
+        "conversation_ids": [c["id"] for c in mine],
+    }
+
+
+def _on_the_board(agent: AgentLoad, connected: bool, now: datetime) -> bool:
+    """Every counselor on shift or signed in (her socket open, or a presence she set)."""
+    return connected or agent.presence is not Presence.OFFLINE or on_shift(agent.shift, now)
+
+
+async def board_json(services: Services) -> dict[str, Any]:
+    """The board, as GET /api/board answers and the supervisors' sockets are pushed it."""
+    store, settings = services.store, services.settings
+    now = services.clock()
+    today = day_start(now, settings.timezone)
+    rows = await store.board_rows(day_start=today, now=now, waiting=BOARD_WAITING)
+    snapshot = await store.routing_snapshot()
+    depth = await store.queue_depth()
+    users = _users_by_id(await store.list_users())
+    names = {u.id: u.display_name for u in users.values()}
+    leases = {link.user_id: link.connected_until for link in rows.links}
+    assigned = [board_conversation_json(c, now, settings) for c in rows.assigned]
+    by_counselor: dict[UserId | None, list[dict[str, Any]]] = {}
+    for conv in assigned:
+        by_counselor.setdefault(conv["assignee_id"], []).append(conv)
+    paused = frozenset(p.channel for p in rows.pauses)
+    counselors = []
+    for agent in snapshot.agents:
+        lease = leases.get(agent.user_id)
+        connected = lease is not None and lease > now
+        if _on_the_board(agent, connected, now):
+            mine = by_counselor.get(agent.user_id, [])
+            user = users.get(agent.user_id)
+            counselors.append(
+                _counselor_json(agent, user, now, connected, mine, settings.due_soon_s)
+            )
+    return {
+        "event_id": rows.event_id,
+        "now": now.isoformat(),
+        "counselors": counselors,
+        "queue": [queue_json(d, paused, now) for d in depth],
+        "waiting_total": sum(d.count for d in depth),
+        "channels": _channels_json(rows.pauses, names),
+        "waits": _waits_json(rows.waits_today_s, today, settings.response_target_s),
+        "waiting": [board_conversation_json(c, now, settings) for c in rows.waiting],
+        "assigned": assigned,
+        "alerts": [_alert_json(a, names) for a in rows.alerts],
+    }
+
+
+@routes.get("/api/board")
+async def board(request: web.Request) -> web.Response:
+    await require(request, Role.SUPERVISOR)
+    return web.json_response(await board_json(request.app[SERVICES]))
 
 
 def add_routes(app: web.Application) -> None:

@@ -45,7 +45,7 @@ from inbox.privacy import DEFAULT_REVEAL_ROLES, AnonymityPolicy
 from inbox.resilience import Outages
 from inbox.router import Router
 from inbox.throttle import SignInGuard
-from inbox.web.hub import Hub
+from inbox.web.hub import STAFF, Audience, Hub
 from routing.hours import ALWAYS_OPEN, TOKYO, ServiceHours
 from storage.base import Store
 from storage.roles import AccountStore
@@ -75,6 +75,11 @@ class WebSettings:
     # The urgency categories of triage, in its order: a conversation's urgency is the first
     # of them among its tags.
     urgency_categories: tuple[str, ...] = ("suicide_risk", "immediate_danger")
+    # --- board: the response target today's waits are held against, how near a deadline is
+    # "soon" (the warning's share of the target), and the priority at which one is urgent
+    response_target_s: float = 3600.0
+    due_soon_s: float = 720.0
+    urgent_priority: int = 100
 
 
 @dataclass(slots=True)
@@ -113,6 +118,8 @@ class Services:
     commands: StaffCommands = field(init=False)
     # This instance's staff sockets and the presence that follows them (run as a worker).
     presence: PresenceKeeper = field(init=False)
+    # The supervisors' staff sockets in this instance: the board is pushed to them alone.
+    supervisors: Audience = field(init=False)
 
     def __post_init__(self) -> None:
         signals = Signals(router=self.router.wake, outbox=self.outbox.wake, feed=self.on_event)
@@ -122,6 +129,7 @@ class Services:
             commands.counselors, grace_s=self.settings.disconnect_grace_s, outages=self.outages
         )
         object.__setattr__(self, "presence", keeper)
+        object.__setattr__(self, "supervisors", Audience(self.staff_hub, STAFF))
 
 
 SERVICES = web.AppKey("services", Services)

@@ -82,9 +82,12 @@ async def _serve(
     greeting: dict[str, Any] | None = None,
     owner: Hashable = None,
     on_gone: Callable[[Subscriber], None] | None = None,
+    on_added: Callable[[Subscriber], None] | None = None,
 ) -> None:
     """Run the writer beside the reader until the socket closes; always deregister."""
     sub = hub.add(key, ws, request, owner=owner)
+    if on_added is not None:
+        on_added(sub)
     try:
         if greeting is not None:
             hub.offer(key, sub, greeting)  # through the writer, which gives up on a stuck peer
@@ -333,11 +336,26 @@ async def staff_socket(request: web.Request) -> web.WebSocketResponse:
     async def on_frame(sub: Subscriber, data: str) -> None:
         await live.frame(sub, user, data)
 
+    def added(sub: Subscriber) -> None:
+        if user.has_any(Role.SUPERVISOR):  # the board's frames (inbox.web.board_live)
+            services.supervisors.add(sub)
+
+    def gone(sub: Subscriber) -> None:
+        services.supervisors.discard(sub)
+        live.gone(sub)
+
     # Her presence follows her sockets (inbox.presence): back, an away the disconnect set ends.
     await services.presence.opened(user.id)
     try:
         await _serve(
-            services.staff_hub, STAFF, ws, request, on_frame, owner=user.id, on_gone=live.gone
+            services.staff_hub,
+            STAFF,
+            ws,
+            request,
+            on_frame,
+            owner=user.id,
+            on_gone=gone,
+            on_added=added,
         )
     finally:
         await services.presence.closed(user.id)

@@ -42,6 +42,9 @@ MATRIX: list[tuple[str, str, object, tuple[int, int, int, int]]] = [
     ("POST /api/conversations/{Q}/reveal", "", {"reason": "確認のため"}, (403, 409, 404, 403)),
     ("POST /api/conversations/{P}/reveal", "", {"reason": "確認のため"}, (403, 200, 403, 403)),
     ("GET /api/supervision", "", None, (403, 200, 403, 403)),
+    # --- board: the live board and its alerts, a supervisor's alone
+    ("GET /api/board", "", None, (403, 200, 403, 403)),
+    ("POST /api/alerts/{A}/ack", "", None, (403, 200, 403, 403)),
     ("GET /api/channels", "", None, (403, 200, 403, 403)),
     ("POST /api/channels/webchat/pause", "", None, (403, 200, 403, 403)),
     ("POST /api/channels/webchat/resume", "", None, (403, 200, 403, 403)),
@@ -99,7 +102,9 @@ async def conversations(site: Site, boss: aiohttp.ClientSession) -> dict[str, in
         )
         assert status == 200
     canned = (await site.store.list_canned_replies())[0].id
-    return {"Q": q, "S": s, "Z": z, "P": p, "C": canned}
+    await site.store.record_event("deadline_warning", now=T0, conversation_id=q)
+    alert = await site.store.last_event_id()
+    return {"Q": q, "S": s, "Z": z, "P": p, "C": canned, "A": alert}
 
 
 def body_for(kind: object, ids: dict[str, int]) -> object:
