@@ -156,7 +156,6 @@ def check_board_run(lines: list[str], store: str) -> None:
     assert per_update and float(per_update[1]) > 0, lines
 
 
-@pytest.mark.skip(reason="until h/board's server pushes {type: board, event_id} frames")
 def test_board_bench_times_the_board_at_every_supervisor(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -173,7 +172,6 @@ def test_board_bench_times_the_board_at_every_supervisor(
 
 @pytest.mark.postgres
 @pytest.mark.timeout(120)
-@pytest.mark.skip(reason="until h/board's server pushes {type: board, event_id} frames")
 def test_board_bench_on_postgresql_too(capsys: pytest.CaptureFixture[str]) -> None:
     url = pgutil.pg_admin_url()
     if url is None:
