@@ -54,6 +54,7 @@ class Run:
     bench_cpu_s: float
     wall_s: float
     updates: float  # board frames each supervisor socket got in the run, on average
+    frame_kb: float  # their mean size
     counselor_boards: int  # board frames that reached a counselor's socket (should be none)
     dropped: int  # staff sockets the server closed
     unmapped: int  # acked messages whose event never reached the feed
@@ -181,6 +182,9 @@ async def one_run(
         bench_cpu_s=own,
         wall_s=took,
         updates=sum(updates) / len(updates) if updates else 0.0,
+        frame_kb=sum(s.board_bytes for s in boards)
+        / max(1, sum(len(s.boards) for s in boards))
+        / 1024,
         counselor_boards=sum(len(s.boards) for s in counselors),
         dropped=sum(s.dropped for s in counselors + boards),
         unmapped=unmapped,
@@ -205,7 +209,8 @@ def report(args: Any, db: BoardDatabase, alone: Run, watched: Run) -> list[str]:
         alone.line("no supervisor (baseline)"),
         watched.line(f"{watched.supervisors} supervisors"),
         f"  board updates              {watched.updates:.0f} frames to each supervisor "
-        f"({watched.updates / watched.wall_s:.1f}/s), {watched.counselor_boards} to counselors; "
+        f"({watched.updates / watched.wall_s:.1f}/s, {watched.frame_kb:.0f} KiB each), "
+        f"{watched.counselor_boards} to counselors; "
         f"staff sockets dropped: {alone.dropped} and {watched.dropped}",
         f"  stored → board             p50 {pct(stored, 0.5):6.1f} ms  p99 {p99:6.1f} ms   "
         f"(< {TARGET_P99_MS:g}: {verdict(p99 < TARGET_P99_MS)}; {len(stored)} message × "

@@ -136,6 +136,7 @@ class StaffSocket:
     map_events: bool = False
     boards: list[tuple[float, int]] = field(default_factory=list)
     event_of: dict[int, int] = field(default_factory=dict)  # message id -> event id
+    board_bytes: int = 0  # the board frames' text, in all
     dropped: int = 0  # closed by the server (it reconnects)
     connected: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -148,15 +149,17 @@ class StaffSocket:
                     self.connected.set()
                     async for frame in ws:
                         if frame.type is aiohttp.WSMsgType.TEXT:
-                            self.take(perf_counter(), json.loads(frame.data))
+                            self.take(perf_counter(), json.loads(frame.data), len(frame.data))
             except (aiohttp.ClientError, OSError):
                 await asyncio.sleep(REOPEN_AFTER_S)
             if not stop.is_set():
                 self.dropped += 1
 
-    def take(self, at: float, frame: dict[str, Any]) -> None:
+    def take(self, at: float, frame: dict[str, Any], size: int = 0) -> None:
+        """One frame that came at `at` (perf_counter s), `size` characters of JSON."""
         if frame.get("type") == "board":
             self.boards.append((at, int(frame["event_id"])))
+            self.board_bytes += size
         elif self.map_events and frame.get("type") == "events":
             for event in frame["events"]:
                 if event["kind"] == "message_received" and event["message_id"] is not None:
