@@ -137,22 +137,22 @@ def check_board_run(lines: list[str], store: str) -> None:
     assert lines[header].startswith(f"== board ({store}, built-in defaults): 5 counselors")
     runs = [
         re.search(r"(\d+) acked of (\d+) .* server CPU +(\d+\.\d+) ms/message", line)
-        for line in lines[header + 1 : header + 3]
+        for line in lines[header + 2 : header + 4]
     ]
     assert [(int(m[1]), int(m[2])) for m in runs if m] == [(40, 40)] * 2, lines
     assert all(float(m[3]) > 0 for m in runs if m)
     updates = re.search(
-        r"(\d+) frames to each supervisor .*, (\d+) to counselors", lines[header + 3]
+        r"(\d+) frames to each supervisor .*, (\d+) to counselors", lines[header + 4]
     )
     assert updates and int(updates[1]) > 0 and int(updates[2]) == 0, lines
     stored = re.search(
         r"p50 +(\d+\.\d) ms  p99 +(\d+\.\d) ms .*; (\d+) message × supervisor pairs, "
         r"0 never reached, \d+ before the ack; 0 messages not in the event feed",
-        lines[header + 4],
+        lines[header + 5],
     )
     assert stored and int(stored[3]) == 80, lines  # every message at both supervisors
     assert 0 <= float(stored[1]) <= float(stored[2]) > 0
-    per_update = re.search(r"server CPU per update +(\d+\.\d+) ms", lines[header + 6])
+    per_update = re.search(r"server CPU per update +(\d+\.\d+) ms", lines[header + 7])
     assert per_update and float(per_update[1]) > 0, lines
 
 
@@ -167,7 +167,7 @@ def test_board_bench_times_the_board_at_every_supervisor(
     check_board_run(lines, "SQLite")
     final = re.fullmatch(r"board_p99_ms=(\d+\.\d)", lines[-1])
     assert final and float(final[1]) > 0, lines[-1]
-    assert f"p99 {final[1]:>6} ms" in lines[4]
+    assert f"p99 {final[1]:>6} ms" in lines[5]
 
 
 @pytest.mark.postgres

@@ -21,6 +21,7 @@ Ends with `board_p99_ms=<ms>`.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ POLL_S = 0.05
 @dataclass(frozen=True, slots=True)
 class Run:
     supervisors: int
+    load: float  # the machine's load average (1 min) as the run began
     offered: int
     acks: list[Ack]
     server_cpu_s: float
@@ -83,9 +85,8 @@ def _body(i: int) -> str:
     return f"{TEXT[k : k + 96]}#{i}"
 
 
-async def offer(chats: list[Consulter], rate: float) -> tuple[list[Ack], float]:
-    """One message from each consulter, at absolute times rate per second apart; the acks, and
-    when the last one came (perf_counter s)."""
+async def offer(chats: list[Consulter], rate: float) -> list[Ack]:
+    """One message from each consulter, at absolute times rate per second apart; the acks."""
     start = perf_counter()
     async with asyncio.TaskGroup() as tg:
         waits = []
@@ -94,8 +95,7 @@ async def offer(chats: list[Consulter], rate: float) -> tuple[list[Ack], float]:
             if delay > 0:
                 await asyncio.sleep(delay)
             waits.append(tg.create_task(chat.send(_body(i)), name="offer"))
-    acks = [ack for w in waits if (ack := w.result()) is not None]
-    return acks, max((a.acked for a in acks), default=perf_counter())
+    return [ack for w in waits if (ack := w.result()) is not None]
 
 
 async def reflected(acks: list[Ack], feed: StaffSocket, boards: list[StaffSocket]) -> None:
@@ -142,16 +142,12 @@ def latencies(
 async def one_run(
     db: BoardDatabase, run_dir: Path, desk: Desk, args: Any, *, supervisors: bool
 ) -> Run:
+    load = os.getloadavg()[0]
     rate, seconds = float(args.rate), float(args.seconds)
     warm = max(1, round(rate * min(WARMUP_S, seconds / 4)))
     n = max(1, round(rate * seconds))
-    async with (
-        db.copy(run_dir) as database_url,
-        server_process(run_dir, database_url) as (
-            url,
-            pid,
-        ),
-    ):
+    async with db.copy(run_dir) as database_url, server_process(run_dir, database_url) as server:
+        url, pid = server
         connector = aiohttp.TCPConnector(limit=0)  # the default 100 would cap open sockets
         async with aiohttp.ClientSession(connector=connector) as http:
             await settle(http, url, desk)
@@ -161,26 +157,24 @@ async def one_run(
             boards = [StaffSocket(s.token) for s in desk.supervisors] if supervisors else []
             try:
                 async with staff_sockets(http, url, counselors + boards):
-                    warm_acks, _ = await offer(chats[:warm], rate)
-                    await reflected(warm_acks, feed, boards)
-                    marks = [len(s.boards) for s in boards]
+                    await reflected(await offer(chats[:warm], rate), feed, boards)
                     cpu, own, start = cpu_s(pid), process_time(), perf_counter()
-                    acks, _ = await offer(chats[warm:], rate)
+                    acks = await offer(chats[warm:], rate)
                     await reflected(acks, feed, boards)
-                    took = perf_counter() - start
+                    end = perf_counter()
                     cpu, own = cpu_s(pid) - cpu, process_time() - own
             finally:
-                for chat in chats:
-                    await chat.close()
+                await asyncio.gather(*(chat.close() for chat in chats))
     stored, offered, unmapped, unreached, early = latencies(acks, feed, boards)
-    updates = [len(s.boards) - mark for s, mark in zip(boards, marks, strict=True)]
+    updates = [sum(start <= at <= end for at, _ in s.boards) for s in boards]
     return Run(
         supervisors=len(boards),
+        load=load,
         offered=n,
         acks=acks,
         server_cpu_s=cpu,
         bench_cpu_s=own,
-        wall_s=took,
+        wall_s=end - start,
         updates=sum(updates) / len(updates) if updates else 0.0,
         frame_kb=sum(s.board_bytes for s in boards)
         / max(1, sum(len(s.boards) for s in boards))
@@ -196,6 +190,7 @@ async def one_run(
 
 
 def report(args: Any, db: BoardDatabase, alone: Run, watched: Run) -> list[str]:
+    """The two runs side by side. On PostgreSQL the server's CPU leaves out the database's."""
     stored, offered = watched.stored_ms, watched.offered_ms
     p99 = pct(stored, 0.99)
     updates = max(1.0, watched.updates)
@@ -206,6 +201,9 @@ def report(args: Any, db: BoardDatabase, alone: Run, watched: Run) -> list[str]:
         f"== board ({db.name}, built-in defaults): {args.counselors} counselors (capacity "
         f"{args.capacity}, all full), {args.supervisors} supervisors, {args.waiting} waiting, "
         f"new consulters at {args.rate:g} msg/s for {args.seconds:g} s ==",
+        f"  machine                    {os.cpu_count()} cores, load average {alone.load:.1f} and "
+        f"{watched.load:.1f} as each run began (other work on it slows both runs)"
+        + ("; the server's CPU leaves out PostgreSQL's" if db.name == "PostgreSQL" else ""),
         alone.line("no supervisor (baseline)"),
         watched.line(f"{watched.supervisors} supervisors"),
         f"  board updates              {watched.updates:.0f} frames to each supervisor "
