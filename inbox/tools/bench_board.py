@@ -24,7 +24,7 @@ import asyncio
 import os
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from time import perf_counter, process_time
 from typing import Any
@@ -44,6 +44,7 @@ TARGET_P99_MS = 200.0
 WARMUP_S = 1.0  # at most: the first conversations and caches, out of the measured run
 REFLECTED_TIMEOUT_S = 10.0  # after the last ack, for its event and board frames to arrive
 POLL_S = 0.05
+LAG_TICK_S = 0.01
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,7 @@ class Run:
     acks: list[Ack]
     server_cpu_s: float
     bench_cpu_s: float
+    bench_lag_ms: list[float]  # how late the bench's loop woke, sorted
     wall_s: float
     updates: float  # board frames each supervisor socket got in the run, on average
     frame_kb: float  # their mean size
@@ -96,6 +98,21 @@ async def offer(chats: list[Consulter], rate: float) -> list[Ack]:
                 await asyncio.sleep(delay)
             waits.append(tg.create_task(chat.send(_body(i)), name="offer"))
     return [ack for w in waits if (ack := w.result()) is not None]
+
+
+@dataclass
+class LoopLag:
+    """How late the bench's own event loop wakes (ms, sorted): a late wake-up is also a board
+    frame read late, so this is what the bench itself may add to the latencies it reports."""
+
+    late_ms: list[float] = field(default_factory=list)
+
+    async def watch(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            due = perf_counter() + LAG_TICK_S
+            await asyncio.sleep(LAG_TICK_S)
+            self.late_ms.append(max(0.0, perf_counter() - due) * 1000)
+        self.late_ms.sort()
 
 
 async def reflected(acks: list[Ack], feed: StaffSocket, boards: list[StaffSocket]) -> None:
@@ -158,11 +175,15 @@ async def one_run(
             try:
                 async with staff_sockets(http, url, counselors + boards):
                     await reflected(await offer(chats[:warm], rate), feed, boards)
-                    cpu, own, start = cpu_s(pid), process_time(), perf_counter()
-                    acks = await offer(chats[warm:], rate)
-                    await reflected(acks, feed, boards)
-                    end = perf_counter()
-                    cpu, own = cpu_s(pid) - cpu, process_time() - own
+                    lag, stop = LoopLag(), asyncio.Event()
+                    async with asyncio.TaskGroup() as tg:
+                        tg.create_task(lag.watch(stop), name="loop-lag")
+                        cpu, own, start = cpu_s(pid), process_time(), perf_counter()
+                        acks = await offer(chats[warm:], rate)
+                        await reflected(acks, feed, boards)
+                        end = perf_counter()
+                        cpu, own = cpu_s(pid) - cpu, process_time() - own
+                        stop.set()
             finally:
                 await asyncio.gather(*(chat.close() for chat in chats))
     stored, offered, unmapped, unreached, early = latencies(acks, feed, boards)
@@ -174,6 +195,7 @@ async def one_run(
         acks=acks,
         server_cpu_s=cpu,
         bench_cpu_s=own,
+        bench_lag_ms=lag.late_ms,
         wall_s=end - start,
         updates=sum(updates) / len(updates) if updates else 0.0,
         frame_kb=sum(s.board_bytes for s in boards)
@@ -216,6 +238,8 @@ def report(args: Any, db: BoardDatabase, alone: Run, watched: Run) -> list[str]:
         f"{watched.unmapped} messages not in the event feed)",
         f"  sent → board               p50 {pct(offered, 0.5):6.1f} ms  "
         f"p99 {pct(offered, 0.99):6.1f} ms",
+        f"  the bench's loop, late by  p50 {pct(watched.bench_lag_ms, 0.5):6.1f} ms  "
+        f"p99 {pct(watched.bench_lag_ms, 0.99):6.1f} ms   (what reading the frames late may add)",
         f"  server CPU per update      {per_update:6.2f} ms (all it used in the run, per board "
         f"frame); the board's own {extra * 1000 / updates:+.2f} ms (above the baseline's CPU "
         "for as many messages)",
