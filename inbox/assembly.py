@@ -18,7 +18,7 @@ from channels.mail_smtp import SmtpSettings
 from channels.webchat import WebChatChannel
 from inbox.autoreply import AutoReplier
 from inbox.config import Config, RoutingConfig
-from inbox.core.model import ChannelKind, Event, Role, UserId
+from inbox.core.model import ChannelKind, ConversationId, Event, Role, UserId
 from inbox.deadlines import DeadlineWatcher
 from inbox.feed import EventFeed
 from inbox.identity import derived_key
@@ -252,6 +252,12 @@ async def assemble(
             to=cfg.routing.on_call_email,
             console_url=f"{cfg.server.base_url}/console",
         )
+
+    def on_call_given(given: Sequence[ConversationId]) -> None:
+        feed.poke()  # the hand-off's events: the consoles and the board's alert
+        if mailer is not None:
+            mailer.given(given)
+
     router = Router(
         store,
         clock=clock,
@@ -266,7 +272,7 @@ async def assemble(
         hours_for=cfg.routing.hours_for,
         on_round=replier.routed,
         on_call=on_call or (lambda _: None),
-        on_call_given=mailer.given if mailer else lambda _: None,
+        on_call_given=on_call_given,
         outages=outages,
     )
 

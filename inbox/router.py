@@ -7,6 +7,7 @@ import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from inbox.core.decisions import Assign, Decision, RoutingSnapshot
 from inbox.core.errors import Conflict, NotFound
@@ -16,17 +17,22 @@ from inbox.wakeup import woken
 from routing.assign import RoutingPolicy, decide
 from routing.hours import ALWAYS_OPEN, ServiceHours, is_open
 from routing.rota import for_on_call
-from storage.base import RoutingStore
+from storage.base import EventLog, RoutingStore
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 SWEEP_MAX_S = 60.0
+ON_CALL_ASSIGNED = "on_call_assigned"  # an alert on the supervisors' board (inbox.core.board)
+
+
+class RouterStore(RoutingStore, EventLog, Protocol):
+    """What the router writes: assignments, and the on-call hand-off's alert."""
 
 
 class Router:
     def __init__(
         self,
-        store: RoutingStore,
+        store: RouterStore,
         *,
         clock: Clock,
         on_assigned: Callable[[Sequence[Assign]], None] = lambda _: None,
@@ -147,6 +153,12 @@ class Router:
             except (Conflict, NotFound):  # closed or taken meanwhile, or she was disabled
                 continue
             given.append(conv_id)
+            await self._store.record_event(
+                ON_CALL_ASSIGNED,
+                now=self._clock(),
+                conversation_id=conv_id,
+                data={"user_id": on_call},
+            )
         if given:
             log.warning(
                 "urgent conversations given to the on-call supervisor",

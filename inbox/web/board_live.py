@@ -3,8 +3,9 @@
 `{"type": "board", "event_id": <the newest event it reflects>, ...GET /api/board}` goes to the
 supervisors' staff sockets only (a counselor's socket never gets it: the board names every
 counselor's load). It is built once per round and encoded once for all of them (hub.Audience),
-and rounds are coalesced: after a round, the next waits at least MIN_GAP_S, so a burst of 200
-messages a second costs a few rounds a second, not 200, while a lone event is out at once.
+and rounds are coalesced: a round starts at least MIN_GAP_S after the one before, so a burst of
+200 messages a second costs at most 1/MIN_GAP_S rounds a second, not 200, while a lone event is
+out at once. A change waits at most MIN_GAP_S plus a round's time to reach the board.
 
 Fed by the event feed (inbox.feed's `published` hook), so a change written by another instance
 or by the CLI reaches the board too. Best effort across a database outage: the round is retried
@@ -27,7 +28,7 @@ from inbox.web.hub import Audience
 from inbox.web.server import SERVICES, path_id
 
 log = logging.getLogger(__name__)
-MIN_GAP_S = 0.15
+MIN_GAP_S = 0.1
 routes = web.RouteTableDef()
 
 
@@ -52,14 +53,18 @@ class BoardLive:
             self._dirty.set()
 
     async def run(self) -> None:
-        """Until cancelled: a round after each change, at most one per min_gap_s."""
+        """Until cancelled: a round after each change, rounds at least min_gap_s apart (from
+        the start of one to the start of the next)."""
+        loop = asyncio.get_running_loop()
         while True:
             await self._dirty.wait()
             self._dirty.clear()
             if not len(self._audience):
                 continue  # no supervisor is watching: nothing to build
+            started = loop.time()
             await self._outages.retrying("board", self.round)
-            await asyncio.sleep(self._min_gap_s)  # what changed meanwhile goes in the next round
+            # what changed meanwhile goes in the next round, once the gap has passed
+            await asyncio.sleep(max(0.0, started + self._min_gap_s - loop.time()))
 
     async def round(self) -> int:
         """Build the board and push it; how many sockets took it. Raises StorageError."""

@@ -403,6 +403,10 @@ PATHS: dict[str, dict[str, Schema]] = {
     "/api/ws": {
         "get": {
             "summary": "websocket: the new events, a frame per round (upgrade required)",
+            # --- board: what a supervisor's socket is also pushed
+            "description": "Every staff socket gets {type: events, events: [...]} frames; a "
+            "supervisor's also gets {type: board, event_id, ...}: the body of GET /api/board, "
+            "reflecting every event up to event_id, within a moment of each change.",
             "responses": {
                 "101": {"description": "switching to the websocket protocol"},
                 "400": {"description": "not a websocket handshake"},

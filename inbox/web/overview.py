@@ -257,6 +257,7 @@ async def board_json(services: Services) -> dict[str, Any]:
         "waiting_total": sum(d.count for d in depth),
         "channels": _channels_json(rows.pauses, names),
         "waits": _waits_json(rows.waits_today_s, today, settings.response_target_s),
+        "due_soon_s": settings.due_soon_s,  # a deadline closer than this is near
         "waiting": [board_conversation_json(c, now, settings) for c in rows.waiting],
         "assigned": assigned,
         "alerts": [_alert_json(a, names) for a in rows.alerts],

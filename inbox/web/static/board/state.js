@@ -1,0 +1,203 @@
+// @ts-check
+// The board's data and its renders: the newest board (GET /api/board, or a frame pushed on the
+// staff socket), what the supervisor selected, and who is told of each render. Other modules (the
+// actions: move, drag, drain, profiles) read the board here and hear of each render with
+// onBoardRender(fn); they never fetch it themselves.
+
+import { api } from "../lib/api.js";
+
+/**
+ * @typedef {object} BoardConversation
+ * @property {number} id
+ * @property {string} contact_alias
+ * @property {string} channel
+ * @property {string} status
+ * @property {number} priority
+ * @property {boolean} urgent
+ * @property {string | null} urgency
+ * @property {number | null} assignee_id
+ * @property {string | null} waiting_since
+ * @property {number | null} waiting_s
+ * @property {string | null} due
+ * @property {number | null} seconds_left
+ */
+
+/**
+ * @typedef {object} BoardCounselor
+ * @property {number} id
+ * @property {string | null} display_name
+ * @property {string} presence
+ * @property {boolean} on_shift
+ * @property {number} load
+ * @property {number} capacity
+ * @property {Record<string, number>} channel_load
+ * @property {Record<string, number>} channel_capacity
+ * @property {boolean} connected
+ * @property {string | null} last_assigned_at
+ * @property {number | null} since_last_assignment_s
+ * @property {number} due_soon
+ * @property {number} overdue
+ * @property {number[]} conversation_ids
+ */
+
+/**
+ * @typedef {object} QueueRow
+ * @property {string} channel
+ * @property {number} priority
+ * @property {number} count
+ * @property {string} oldest
+ * @property {number} oldest_waiting_s
+ * @property {boolean} paused
+ */
+
+/**
+ * @typedef {object} ChannelState
+ * @property {string} channel
+ * @property {boolean} paused
+ * @property {string | null} since
+ * @property {number | null} by_id
+ * @property {string | null} by_name
+ */
+
+/**
+ * @typedef {object} Waits
+ * @property {string} day
+ * @property {number} count
+ * @property {number | null} median_s
+ * @property {number | null} p90_s
+ * @property {number} target_s
+ * @property {number} over_target
+ */
+
+/**
+ * @typedef {object} Acknowledgement
+ * @property {number} by_id
+ * @property {string | null} by_name
+ * @property {string} at
+ */
+
+/**
+ * @typedef {object} BoardAlert
+ * @property {number} event_id
+ * @property {string} kind
+ * @property {string} at
+ * @property {number | null} conversation_id
+ * @property {string | null} reason
+ * @property {number | null} user_id
+ * @property {string | null} user_name
+ * @property {Acknowledgement | null} acknowledged
+ */
+
+/**
+ * @typedef {object} Board
+ * @property {number} event_id the newest event it reflects
+ * @property {string} now
+ * @property {BoardCounselor[]} counselors
+ * @property {QueueRow[]} queue
+ * @property {number} waiting_total
+ * @property {ChannelState[]} channels
+ * @property {Waits} waits
+ * @property {number} due_soon_s a response deadline closer than this is near
+ * @property {BoardConversation[]} waiting
+ * @property {BoardConversation[]} assigned
+ * @property {BoardAlert[]} alerts
+ */
+
+/** @type {Board | null} */
+let current = null;
+/** @type {Set<(board: Board) => void>} */
+const renderers = new Set();
+/** @type {Set<(board: Board) => void>} */
+const listeners = new Set();
+let held = 0;
+let pending = false;
+
+/** @type {Set<number>} The conversations she has ticked (input.board-select), kept across renders. */
+export const selected = new Set();
+
+/** The board shown now, or null before the first one. */
+export function getBoard() {
+  return current;
+}
+
+/**
+ * Be told after each render (a new board, a language switch, the clock's tick); called at once
+ * with the current board if there is one. Returns a function that stops it.
+ * @param {(board: Board) => void} fn
+ */
+export function onBoardRender(fn) {
+  listeners.add(fn);
+  if (current) fn(current);
+  return () => listeners.delete(fn);
+}
+
+/**
+ * A region of the page that draws itself from the board (the board's own modules).
+ * @param {(board: Board) => void} fn
+ */
+export function addRenderer(fn) {
+  renderers.add(fn);
+}
+
+/**
+ * Take a board if it is not older than the one shown (frames and fetches may cross).
+ * @param {Board} board
+ */
+export function setBoard(board) {
+  if (!board || typeof board.event_id !== "number") return;
+  if (current && board.event_id < current.event_id) return;
+  current = board;
+  render();
+}
+
+/**
+ * Fetch the board (on load, after a reconnect, after an action of hers); false when it could not
+ * be had (the board shown stays, and the next frame or refetch brings it up to date).
+ */
+export async function refresh() {
+  try {
+    const data = await api("GET", "/api/board");
+    if (data) setBoard(data);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Hold renders while something must not be redrawn under the pointer (a drag); the last board
+ * is drawn when released.
+ */
+export function holdRenders() {
+  held += 1;
+  return () => {
+    held = Math.max(0, held - 1);
+    if (!held && pending) render();
+  };
+}
+
+/** Draw the current board again; the focused control keeps its focus (by data-focus-key). */
+export function render() {
+  if (!current) return;
+  if (held) {
+    pending = true;
+    return;
+  }
+  pending = false;
+  const active = document.activeElement;
+  const key = active instanceof HTMLElement ? active.dataset.focusKey : undefined;
+  const board = current;
+  for (const fn of renderers) fn(board);
+  if (key) {
+    const again = document.querySelector(`[data-focus-key="${CSS.escape(key)}"]`);
+    if (again instanceof HTMLElement && again !== document.activeElement) again.focus();
+  }
+  for (const fn of listeners) fn(board);
+}
+
+/** Milliseconds since `iso` as the board's clock sees it now; null without a time. @param {string | null} iso */
+export function ageMs(iso) {
+  if (!iso) return null;
+  const at = Date.parse(iso);
+  return Number.isNaN(at) ? null : Math.max(0, Date.now() - at);
+}

@@ -1,0 +1,66 @@
+"""The alerts the board shows (inbox.core.board.ALERT_KINDS) as the services write them: an urgent
+conversation handed to the on-call supervisor is an on_call_assigned alert naming her; a breach
+with someone on duty is a deadline_breached alert and no hand-off. And the pure arithmetic of
+the board: today's start in Asia/Tokyo, percentiles, waits."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from inbox.core.board import day_start, percentile, waits
+from routing.hours import TOKYO
+from storage.base import Store
+from tests.core.test_escalation import desk, tokyo
+
+
+async def alert_kinds(store: Store, now: datetime) -> list[tuple[str, dict[str, object]]]:
+    rows = await store.board_rows(day_start=day_start(now, TOKYO), now=now)
+    return [(a.event.kind, a.event.data) for a in rows.alerts]
+
+
+@pytest.mark.both_stores
+async def test_an_on_call_hand_off_is_an_alert_that_names_her(store: Store) -> None:
+    d = await desk(store)
+    conv_id = await d.breach(tokyo("2026-11-24 23:00"))  # sato's shift ended at 18:00
+    assert d.given == [conv_id]
+    kinds = await alert_kinds(store, d.now)
+    assert ("on_call_assigned", {"user_id": d.tanaka.id}) in kinds
+    assert [k for k, _ in kinds].count("deadline_breached") == 1
+
+
+async def test_a_breach_in_office_hours_is_no_hand_off(store: Store) -> None:
+    d = await desk(store, sato_capacity=2)
+    await d.breach(tokyo("2026-11-24 11:00"))  # sato is on duty and has room
+    assert "on_call_assigned" not in [k for k, _ in await alert_kinds(store, d.now)]
+
+
+def test_the_day_begins_at_midnight_in_tokyo() -> None:
+    late = datetime(2026, 12, 6, 15, 30, tzinfo=UTC)  # 00:30 on the 7th in Tokyo
+    assert day_start(late, TOKYO) == datetime(2026, 12, 6, 15, 0, tzinfo=UTC)
+    early = datetime(2026, 12, 6, 14, 30, tzinfo=UTC)  # 23:30 on the 6th
+    assert day_start(early, TOKYO) == datetime(2026, 12, 5, 15, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("values", "fraction", "expected"),
+    [
+        ([], 0.5, None),
+        ([7.0], 0.9, 7.0),
+        ([4.0, 1.0, 3.0, 2.0], 0.5, 2.0),
+        ([float(n) for n in range(1, 11)], 0.9, 9.0),
+        ([float(n) for n in range(1, 11)], 1.0, 10.0),
+    ],
+)
+def test_percentiles_are_nearest_rank(
+    values: list[float], fraction: float, expected: float | None
+) -> None:
+    assert percentile(values, fraction) == expected
+
+
+def test_a_wait_runs_to_the_first_reply_or_to_now() -> None:
+    t0 = datetime(2026, 12, 6, tzinfo=UTC)
+    replied = t0.replace(minute=5)
+    now = t0.replace(minute=30)
+    assert waits([(t0, replied), (t0, None)], now) == (300.0, 1800.0)

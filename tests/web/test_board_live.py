@@ -1,0 +1,85 @@
+"""BoardLive (inbox.web.board_live) without a server: a burst of events costs one round, not one
+per event; the board goes to the supervisors' sockets only, encoded once; nobody watching, no
+round at all."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from inbox.core.model import Event, EventId
+from inbox.web.board_live import BoardLive
+from inbox.web.hub import STAFF, Audience, Hub
+
+AN_EVENT = Event(
+    id=EventId(1),
+    at=datetime(2026, 11, 22, tzinfo=UTC),
+    kind="message_received",
+    actor_id=None,
+    conversation_id=None,
+    message_id=None,
+)
+
+
+class Builds:
+    """The board's builder, held at a gate so the test decides when a round ends."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.started = asyncio.Event()
+        self.gate = asyncio.Event()
+
+    async def __call__(self) -> dict[str, Any]:
+        self.count += 1
+        self.started.set()
+        await self.gate.wait()
+        self.gate.clear()
+        return {"event_id": self.count}
+
+
+async def test_a_burst_is_one_round_and_only_supervisors_get_it() -> None:
+    hub = Hub(client_queue=100)
+    supervisor, counselor = (hub.add(STAFF, web.WebSocketResponse()) for _ in range(2))
+    audience = Audience(hub, STAFF)
+    audience.add(supervisor)
+    builds = Builds()
+    live = BoardLive(audience, builds, min_gap_s=0.0)
+    async with asyncio.TaskGroup() as tg:
+        runner = tg.create_task(live.run())
+        for _ in range(200):
+            await live.published([AN_EVENT])
+        await builds.started.wait()
+        builds.started.clear()
+        for _ in range(200):  # while the first round is being built
+            await live.published([AN_EVENT])
+        builds.gate.set()
+        await builds.started.wait()  # the second round: it takes all 200 of them
+        builds.gate.set()
+        frames = [json.loads(await supervisor.queue.get()) for _ in range(2)]
+        runner.cancel()
+    assert builds.count == 2
+    assert frames == [{"type": "board", "event_id": 1}, {"type": "board", "event_id": 2}]
+    assert counselor.queue.empty()
+
+
+async def test_nobody_watching_means_no_round() -> None:
+    hub = Hub(client_queue=10)
+    audience = Audience(hub, STAFF)
+    builds = Builds()
+    live = BoardLive(audience, builds, min_gap_s=0.0)
+    async with asyncio.TaskGroup() as tg:
+        runner = tg.create_task(live.run())
+        await live.published([AN_EVENT])
+        for _ in range(10):
+            await asyncio.sleep(0)  # let the runner look
+        runner.cancel()
+    assert builds.count == 0
+    sub = hub.add(STAFF, web.WebSocketResponse())
+    audience.add(sub)
+    assert audience.push({"type": "board", "event_id": 0}) == 1
+    sub.dropped = True  # a dropped socket leaves the audience
+    assert audience.push({"type": "board", "event_id": 0}) == 0 and not len(audience)
