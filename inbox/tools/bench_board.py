@@ -1,10 +1,11 @@
 """`tsunagu bench board`: how soon the supervisors' live board shows a new message, and what
 the board costs the server.
 
-The desk (inbox.tools.bench_board_desk) is written into a SQLite database once: --counselors
-counselors of --capacity each, --supervisors supervisors, and enough web chat conversations that
-once every counselor is full, --waiting of them wait. Each run starts a real server as its own
-process (`python -m inbox serve`, built-in defaults, port 0) on a fresh copy of it; every
+The desk (inbox.tools.bench_board_desk) is written once into a new database (SQLite; with
+--database-url, PostgreSQL after it): --counselors counselors of --capacity each, --supervisors
+supervisors, and enough web chat conversations that once every counselor is full, --waiting of
+them wait. Each run starts a real server as its own process (`python -m inbox serve`, built-in
+defaults, port 0) on a fresh copy of it (inbox.tools.bench_board_databases); every
 counselor holds a staff socket open (signed in, reading the event feed), and new consulters
 write at --rate messages per second for --seconds, each opening a conversation that waits too
 (every counselor is full), after a warm-up of a second's worth.
@@ -15,7 +16,9 @@ write at --rate messages per second for --seconds, each opening a conversation t
    "event_id": N}` frame first reflects it (N at least that event's id); the latency is from the
    ack to that frame's arrival, for every (message, supervisor) pair. The server's CPU per board
    update: all it used in the run, and the excess over the baseline, per frame pushed.
-Ends with `board_p99_ms=<ms>`.
+Beside them, the machine's load average and how late the bench's own event loop woke: on a busy
+machine both runs slow down, and a frame the bench reads late counts as late. Ends with
+`board_p99_ms=<ms>` (SQLite's; with --database-url, `board_p99_ms_postgresql=<ms>` before it).
 """
 
 from __future__ import annotations
