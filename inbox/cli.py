@@ -346,6 +346,12 @@ def parser() -> argparse.ArgumentParser:
         "--rate", type=float, default=200.0, help="new messages per second (default: %(default)s)"
     )
     bb.add_argument("--seconds", type=float, default=10.0, help="per run (default: %(default)s)")
+    bb.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="runs of each kind, alternating, pooled (default: %(default)s)",
+    )
     b.set_defaults(func=cmd_bench)
     return p
 

@@ -53,7 +53,7 @@ LAG_TICK_S = 0.01
 @dataclass(frozen=True, slots=True)
 class Run:
     supervisors: int
-    load: float  # the machine's load average (1 min) as the run began
+    loads: list[float]  # the machine's load average (1 min) as the run (each round) began
     offered: int
     acks: list[Ack]
     server_cpu_s: float
@@ -61,7 +61,8 @@ class Run:
     bench_lag_ms: list[float]  # how late the bench's loop woke, sorted
     wall_s: float
     updates: float  # board frames each supervisor socket got in the run, on average
-    frame_kb: float  # their mean size
+    board_frames: int  # every board frame the supervisors' sockets got, warm-up included
+    board_bytes: int  # their text
     counselor_boards: int  # board frames that reached a counselor's socket (should be none)
     dropped: int  # staff sockets the server closed
     unmapped: int  # acked messages whose event never reached the feed
@@ -69,6 +70,34 @@ class Run:
     offered_ms: list[float]  # sent -> board frame, the same pairs
     unreached: int  # pairs with no board frame
     early: int  # pairs whose board frame came before the ack (counted as 0 ms)
+
+    @classmethod
+    def pooled(cls, runs: list[Run]) -> Run:
+        """Rounds of the same kind as one run."""
+        return cls(
+            supervisors=runs[0].supervisors,
+            loads=[load for run in runs for load in run.loads],
+            offered=sum(run.offered for run in runs),
+            acks=[ack for run in runs for ack in run.acks],
+            server_cpu_s=sum(run.server_cpu_s for run in runs),
+            bench_cpu_s=sum(run.bench_cpu_s for run in runs),
+            bench_lag_ms=sorted(ms for run in runs for ms in run.bench_lag_ms),
+            wall_s=sum(run.wall_s for run in runs),
+            updates=sum(run.updates for run in runs),
+            board_frames=sum(run.board_frames for run in runs),
+            board_bytes=sum(run.board_bytes for run in runs),
+            counselor_boards=sum(run.counselor_boards for run in runs),
+            dropped=sum(run.dropped for run in runs),
+            unmapped=sum(run.unmapped for run in runs),
+            stored_ms=sorted(ms for run in runs for ms in run.stored_ms),
+            offered_ms=sorted(ms for run in runs for ms in run.offered_ms),
+            unreached=sum(run.unreached for run in runs),
+            early=sum(run.early for run in runs),
+        )
+
+    @property
+    def frame_kb(self) -> float:
+        return self.board_bytes / max(1, self.board_frames) / 1024
 
     @property
     def cpu_ms_per_message(self) -> float:
@@ -193,7 +222,7 @@ async def one_run(
     updates = [sum(start <= at <= end for at, _ in s.boards) for s in boards]
     return Run(
         supervisors=len(boards),
-        load=load,
+        loads=[load],
         offered=n,
         acks=acks,
         server_cpu_s=cpu,
@@ -201,9 +230,8 @@ async def one_run(
         bench_lag_ms=lag.late_ms,
         wall_s=end - start,
         updates=sum(updates) / len(updates) if updates else 0.0,
-        frame_kb=sum(s.board_bytes for s in boards)
-        / max(1, sum(len(s.boards) for s in boards))
-        / 1024,
+        board_frames=sum(len(s.boards) for s in boards),
+        board_bytes=sum(s.board_bytes for s in boards),
         counselor_boards=sum(len(s.boards) for s in counselors),
         dropped=sum(s.dropped for s in counselors + boards),
         unmapped=unmapped,
@@ -214,35 +242,48 @@ async def one_run(
     )
 
 
-def report(args: Any, db: BoardDatabase, alone: Run, watched: Run) -> list[str]:
-    """The two runs side by side. On PostgreSQL the server's CPU leaves out the database's."""
-    stored, offered = watched.stored_ms, watched.offered_ms
+def report(args: Any, db: BoardDatabase, alone: list[Run], watched: list[Run]) -> list[str]:
+    """Each round, then the rounds of each kind pooled, side by side. On PostgreSQL the
+    server's CPU leaves out the database's."""
+    base, board = Run.pooled(alone), Run.pooled(watched)
+    stored, offered = board.stored_ms, board.offered_ms
     p99 = pct(stored, 0.99)
-    updates = max(1.0, watched.updates)
-    per_update = watched.server_cpu_s * 1000 / updates
+    updates = max(1.0, board.updates)
+    per_update = board.server_cpu_s * 1000 / updates
     # the CPU above what the baseline used for as many messages: the board's own cost
-    extra = watched.server_cpu_s - alone.server_cpu_s * len(watched.acks) / len(alone.acks)
+    extra = board.server_cpu_s - base.server_cpu_s * len(board.acks) / len(base.acks)
+    loads = ", ".join(
+        f"{run.loads[0]:.1f}" for pair in zip(alone, watched, strict=True) for run in pair
+    )
+    rounds = []
+    if len(alone) > 1:
+        for i, pair in enumerate(zip(alone, watched, strict=True), 1):
+            rounds += [
+                pair[0].line(f"  no supervisor, round {i}"),
+                pair[1].line(f"  {board.supervisors} supervisors, round {i}"),
+            ]
     return [
         f"== board ({db.name}, built-in defaults): {args.counselors} counselors (capacity "
         f"{args.capacity}, all full), {args.supervisors} supervisors, {args.waiting} waiting, "
-        f"new consulters at {args.rate:g} msg/s for {args.seconds:g} s ==",
-        f"  machine                    {os.cpu_count()} cores, load average {alone.load:.1f} and "
-        f"{watched.load:.1f} as each run began (other work on it slows both runs)"
+        f"new consulters at {args.rate:g} msg/s for {args.seconds:g} s, {len(alone)} rounds ==",
+        f"  machine                    {os.cpu_count()} cores, load average {loads} as each run "
+        "began (other work on it slows both kinds)"
         + ("; the server's CPU leaves out PostgreSQL's" if db.name == "PostgreSQL" else ""),
-        alone.line("no supervisor (baseline)"),
-        watched.line(f"{watched.supervisors} supervisors"),
-        f"  board updates              {watched.updates:.0f} frames to each supervisor "
-        f"({watched.updates / watched.wall_s:.1f}/s, {watched.frame_kb:.0f} KiB each), "
-        f"{watched.counselor_boards} to counselors; "
-        f"staff sockets dropped: {alone.dropped} and {watched.dropped}",
+        *rounds,
+        base.line("no supervisor (baseline)"),
+        board.line(f"{board.supervisors} supervisors"),
+        f"  board updates              {board.updates:.0f} frames to each supervisor "
+        f"({board.updates / board.wall_s:.1f}/s, {board.frame_kb:.0f} KiB each), "
+        f"{board.counselor_boards} to counselors; "
+        f"staff sockets dropped: {base.dropped} and {board.dropped}",
         f"  stored → board             p50 {pct(stored, 0.5):6.1f} ms  p99 {p99:6.1f} ms   "
         f"(< {TARGET_P99_MS:g}: {verdict(p99 < TARGET_P99_MS)}; {len(stored)} message × "
-        f"supervisor pairs, {watched.unreached} never reached, {watched.early} before the ack; "
-        f"{watched.unmapped} messages not in the event feed)",
+        f"supervisor pairs, {board.unreached} never reached, {board.early} before the ack; "
+        f"{board.unmapped} messages not in the event feed)",
         f"  sent → board               p50 {pct(offered, 0.5):6.1f} ms  "
         f"p99 {pct(offered, 0.99):6.1f} ms",
-        f"  the bench's loop, late by  p50 {pct(watched.bench_lag_ms, 0.5):6.1f} ms  "
-        f"p99 {pct(watched.bench_lag_ms, 0.99):6.1f} ms   (what reading the frames late may add)",
+        f"  the bench's loop, late by  p50 {pct(board.bench_lag_ms, 0.5):6.1f} ms  "
+        f"p99 {pct(board.bench_lag_ms, 0.99):6.1f} ms   (what reading the frames late may add)",
         f"  server CPU per update      {per_update:6.2f} ms (all it used in the run, per board "
         f"frame); the board's own {extra * 1000 / updates:+.2f} ms (above the baseline's CPU "
         "for as many messages)",
@@ -250,10 +291,11 @@ def report(args: Any, db: BoardDatabase, alone: Run, watched: Run) -> list[str]:
 
 
 def check(args: Any) -> None:
-    sizes = [args.counselors, args.supervisors, args.capacity]
+    sizes = [args.counselors, args.supervisors, args.capacity, args.rounds]
     if min(sizes) < 1 or args.waiting < 0 or args.rate <= 0 or args.seconds <= 0:
         raise ValidationError(
-            "--counselors, --supervisors, --capacity, --rate and --seconds must be positive, "
+            "--counselors, --supervisors, --capacity, --rounds, --rate and --seconds must be "
+            "positive, "
             "--waiting at least 0",
             field="bench",
         )
@@ -274,13 +316,13 @@ async def _bench(args: Any) -> int:
         dbs: list[BoardDatabase] = [SqliteDesk(Path(tmp) / "seed")]
         if args.database_url:
             dbs.append(PostgresDesk(args.database_url))
-        found: list[tuple[BoardDatabase, Run, Run]] = []
+        found: list[tuple[BoardDatabase, list[Run], list[Run]]] = []
         for db in dbs:
             try:
                 alone, watched = await _runs(db, Path(tmp) / db.name, args)
             finally:
                 await db.close()
-            if not watched.stored_ms:
+            if not any(run.stored_ms for run in watched):
                 print(
                     f"tsunagu bench board: no board frame reached a supervisor's socket on "
                     f'{db.name} (does this server push {{"type": "board", "event_id": N}} '
@@ -293,11 +335,13 @@ async def _bench(args: Any) -> int:
         print("\n".join(report(args, db, alone, watched)), flush=True)
     for db, _, watched in reversed(found):  # SQLite's last
         suffix = "" if isinstance(db, SqliteDesk) else "_postgresql"
-        print(f"board_p99_ms{suffix}={pct(watched.stored_ms, 0.99):.1f}")
+        print(f"board_p99_ms{suffix}={pct(Run.pooled(watched).stored_ms, 0.99):.1f}")
     return 0
 
 
-async def _runs(db: BoardDatabase, where: Path, args: Any) -> tuple[Run, Run]:
+async def _runs(db: BoardDatabase, where: Path, args: Any) -> tuple[list[Run], list[Run]]:
+    """--rounds of a run without supervisors then one with them: the machine's load drifts,
+    and alternating spreads the drift over both kinds."""
     progress(
         f"{db.name}: seeding {args.counselors} counselors, {args.supervisors} supervisors, "
         f"{args.waiting + args.counselors * args.capacity} conversations"
@@ -316,8 +360,11 @@ async def _runs(db: BoardDatabase, where: Path, args: Any) -> tuple[Run, Run]:
         )
 
     await db.fill(seed)
-    progress(f"{db.name}: baseline, no supervisor signed in")
-    alone = await one_run(db, where / "alone", desks[0], args, supervisors=False)
-    progress(f"{db.name}: {args.supervisors} supervisors signed in")
-    watched = await one_run(db, where / "watched", desks[0], args, supervisors=True)
+    alone: list[Run] = []
+    watched: list[Run] = []
+    for i in range(1, int(args.rounds) + 1):
+        progress(f"{db.name}, round {i}: baseline, no supervisor signed in")
+        alone.append(await one_run(db, where / f"alone{i}", desks[0], args, supervisors=False))
+        progress(f"{db.name}, round {i}: {args.supervisors} supervisors signed in")
+        watched.append(await one_run(db, where / f"watched{i}", desks[0], args, supervisors=True))
     return alone, watched
