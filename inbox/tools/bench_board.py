@@ -200,6 +200,7 @@ async def one_run(
         connector = aiohttp.TCPConnector(limit=0)  # the default 100 would cap open sockets
         async with aiohttp.ClientSession(connector=connector) as http:
             await settle(http, url, desk)
+            progress(f"server pid {pid}: every counselor full; opening {warm + n} consulters")
             chats = await open_consulters(http, url, warm + n, read=True)
             feed = StaffSocket(desk.counselors[0].token, map_events=True)
             counselors = [feed, *(StaffSocket(c.token) for c in desk.counselors[1:])]
@@ -207,6 +208,7 @@ async def one_run(
             try:
                 async with staff_sockets(http, url, counselors + boards):
                     await reflected(await offer(chats[:warm], rate), feed, boards)
+                    progress(f"{n} messages at {rate:g}/s")
                     lag, stop = LoopLag(), asyncio.Event()
                     async with asyncio.TaskGroup() as tg:
                         tg.create_task(lag.watch(stop), name="loop-lag")
