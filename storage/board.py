@@ -9,6 +9,7 @@ however long the log grows; no index on the event kind is needed.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import datetime
 
 from inbox.core.board import (
@@ -23,12 +24,18 @@ from inbox.core.board import (
     CounselorLink,
     waits,
 )
+from inbox.core.decisions import QueueDepth
 from inbox.core.errors import NotFound
 from inbox.core.model import ChannelKind, ConversationId, ConversationStatus, UserId
 from storage import events, rows
+from storage.assignment import QUEUE_DEPTH
+from storage.routing_rows import agents_from_rows
 from storage.rows import Row, TimeParser
 from storage.sql import Database, Dialects, Tx
 
+# Every open conversation with a counselor (her load is counted from them): at most MAX_CAPACITY
+# (50) each, for 100 counselors.
+ASSIGNED_MAX = 5000
 _COLUMNS = """
 id, contact_id, channel, status, priority, tags, assignee_id,
 CASE WHEN status = 'queued' THEN queued_at ELSE awaiting_since END,
@@ -43,7 +50,13 @@ SELECT {_COLUMNS} FROM conversations
 WHERE status IN ('assigned', 'waiting') AND assignee_id IS NOT NULL
 ORDER BY assignee_id, priority DESC, id LIMIT $1
 """
-LINKS = "SELECT id, connected_until FROM users WHERE is_counselor AND NOT disabled ORDER BY id"
+# The router's columns (storage.routing_rows.agents_from_rows), and her connection lease.
+AGENTS = """
+SELECT id, capacity, presence, shift, skills, languages, teams, channel_capacity,
+       last_assigned_at, connected_until
+FROM users WHERE is_counselor AND NOT disabled ORDER BY id
+"""
+NAMES = "SELECT id, display_name FROM users"
 ARRIVALS = "SELECT created_at, first_reply_at FROM conversations WHERE created_at >= $1"
 PAUSES = "SELECT channel, updated_at FROM channel_settings WHERE paused ORDER BY channel"
 PAUSED_BY = """
@@ -115,6 +128,14 @@ async def _alerts(tx: Tx, floor: int, limit: int) -> tuple[Alert, ...]:
     return tuple(Alert(event=e, ack=acks.get(e.id)) for e in found)
 
 
+def _loads(assigned: tuple[BoardConversation, ...]) -> dict[tuple[int, str], int]:
+    loads: Counter[tuple[int, str]] = Counter()
+    for conv in assigned:
+        if conv.assignee_id is not None:
+            loads[(conv.assignee_id, conv.channel.value)] += 1
+    return dict(loads)
+
+
 async def board_rows(
     tx: Tx, *, day_start: datetime, now: datetime, waiting: int, assigned: int, alerts: int
 ) -> BoardRows:
@@ -125,16 +146,25 @@ async def board_rows(
         (parse(r[0]), None if r[1] is None else parse(r[1]))
         for r in await tx.fetch(ARRIVALS, day_start)
     ]
+    theirs = tuple(_conversation(r, parse) for r in await tx.fetch(ASSIGNED, assigned))
+    counselors = await tx.fetch(AGENTS)
+    depth = [
+        QueueDepth(channel=ChannelKind(r[0]), priority=r[1], count=r[2], oldest=parse(r[3]))
+        for r in await tx.fetch(QUEUE_DEPTH)
+    ]
     return BoardRows(
+        agents=agents_from_rows(counselors, _loads(theirs), parse),
+        names={UserId(r[0]): r[1] for r in await tx.fetch(NAMES)},
+        depth=tuple(depth),
         waiting=tuple(_conversation(r, parse) for r in await tx.fetch(WAITING, waiting)),
-        assigned=tuple(_conversation(r, parse) for r in await tx.fetch(ASSIGNED, assigned)),
+        assigned=theirs,
         pauses=await _pauses(tx, floor),
         alerts=await _alerts(tx, floor, alerts),
         links=tuple(
             CounselorLink(
-                user_id=UserId(r[0]), connected_until=None if r[1] is None else parse(r[1])
+                user_id=UserId(r[0]), connected_until=None if r[9] is None else parse(r[9])
             )
-            for r in await tx.fetch(LINKS)
+            for r in counselors
         ),
         waits_today_s=waits(arrivals, now),
         event_id=last,
@@ -152,7 +182,7 @@ class Board:
         day_start: datetime,
         now: datetime,
         waiting: int = 200,
-        assigned: int = 2000,
+        assigned: int = ASSIGNED_MAX,
         alerts: int = 50,
     ) -> BoardRows:
         return await self._db.read(

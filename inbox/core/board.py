@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
+from inbox.core.decisions import AgentLoad, QueueDepth
 from inbox.core.model import ChannelKind, ConversationId, ConversationStatus, Event, UserId
 
 # The events a supervisor is alerted to, each acknowledged once (ALERT_ACKNOWLEDGED):
@@ -75,6 +76,11 @@ class CounselorLink:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BoardRows:
+    """The board as one consistent read gives it."""
+
+    agents: tuple[AgentLoad, ...]  # every enabled counselor, her load counted from `assigned`
+    names: dict[UserId, str]  # every staff member's display name
+    depth: tuple[QueueDepth, ...]  # the queue by channel and priority, the most urgent first
     waiting: tuple[BoardConversation, ...]  # queued, unassigned: urgent first, then the oldest
     assigned: tuple[BoardConversation, ...]  # each counselor's open ones
     pauses: tuple[ChannelPause, ...]

@@ -2,10 +2,12 @@
 
 `{"type": "board", "event_id": <the newest event it reflects>, ...GET /api/board}` goes to the
 supervisors' staff sockets only (a counselor's socket never gets it: the board names every
-counselor's load). It is built once per round and encoded once for all of them (hub.Audience),
-and rounds are coalesced: a round starts at least MIN_GAP_S after the one before, so a burst of
-200 messages a second costs at most 1/MIN_GAP_S rounds a second, not 200, while a lone event is
-out at once. A change waits at most MIN_GAP_S plus a round's time to reach the board.
+counselor's load), unless a socket said it does not want them (`{"type": "board", "watch":
+false}`: the console, which shows none of it, says so when it connects). It is built once per
+round and encoded once for all of them (hub.Audience), and rounds are coalesced: a round starts
+at least MIN_GAP_S after the one before, so a burst of 200 messages a second costs at most
+1/MIN_GAP_S rounds a second, not 200, while a lone event is out at once. A change waits at most
+MIN_GAP_S plus a round's time to reach the board.
 
 Fed by the event feed (inbox.feed's `published` hook), so a change written by another instance
 or by the CLI reaches the board too. Best effort across a database outage: the round is retried
@@ -21,14 +23,36 @@ from typing import Any
 
 from aiohttp import web
 
-from inbox.core.model import Event, Role
+from inbox.core.errors import ValidationError
+from inbox.core.model import Event, Role, User
 from inbox.resilience import Outages
 from inbox.web.access import require
-from inbox.web.hub import Audience
-from inbox.web.server import SERVICES, path_id
+from inbox.web.hub import Audience, Subscriber
+from inbox.web.server import SERVICES, path_id, read_json_object
 
 log = logging.getLogger(__name__)
 MIN_GAP_S = 0.1
+# Events that change nothing the board shows: a round of only these builds no board (every staff
+# member's read of a conversation is an audited event, every consulter's read receipt one too).
+# A kind not named here may change it: new kinds are news to the board until said otherwise.
+QUIET_KINDS = frozenset(
+    {
+        "conversation_read",
+        "consulter_read",
+        "note_added",
+        "reply_sent",
+        "auto_reply_due",
+        "auto_reply_queued",
+        "thread_joined",
+        "signed_in",
+        "sign_in_failures",
+        "sign_in_locked",
+        "sign_in_refused",
+        "canned_reply_created",
+        "canned_reply_updated",
+        "canned_reply_deleted",
+    }
+)
 routes = web.RouteTableDef()
 
 
@@ -47,9 +71,14 @@ class BoardLive:
         self._min_gap_s = min_gap_s
         self._dirty = asyncio.Event()
 
+    def pending(self) -> bool:
+        """Whether a change waits for the next round."""
+        return self._dirty.is_set()
+
     async def published(self, events: Sequence[Event]) -> None:
-        """After the feed published `events`: the board is out of date."""
-        if events:
+        """After the feed published `events`: the board is out of date, unless they are all
+        quiet ones."""
+        if any(e.kind not in QUIET_KINDS for e in events):
             self._dirty.set()
 
     async def run(self) -> None:
@@ -70,6 +99,23 @@ class BoardLive:
         """Build the board and push it; how many sockets took it. Raises StorageError."""
         board = await self._build()
         return self._audience.push({"type": "board"} | board)
+
+
+def board_frame(audience: Audience, sub: Subscriber, user: User, data: str) -> bool:
+    """A staff socket's `{"type": "board", "watch": false}` (or true): a supervisor's socket
+    leaves (or takes again) the board's frames; the console leaves them, as it shows none of
+    it. True when the frame was one of these, else it is someone else's."""
+    try:
+        frame = read_json_object(data.encode())
+    except ValidationError:
+        return False
+    if frame.get("type") != "board":
+        return False
+    if frame.get("watch") is False:
+        audience.discard(sub)
+    elif frame.get("watch") is True and user.has_any(Role.SUPERVISOR):
+        audience.add(sub)
+    return True
 
 
 @routes.post("/api/alerts/{id}/ack")

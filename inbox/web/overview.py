@@ -34,6 +34,11 @@ routes = web.RouteTableDef()
 BREACH_SCAN = 500  # open conversations looked at for deadlines
 BREACH_TOP = 50  # the ones shown, soonest first
 BOARD_WAITING = 200  # the waiting conversations the board lists (urgent first, then the oldest)
+# The alerts looked at, and of them the open ones and the acknowledged ones shown (newest first):
+# acknowledged ones never push an open one off the board.
+ALERTS_READ = 200
+ALERTS_OPEN = 50
+ALERTS_DONE = 20
 
 
 def _by_channel(pairs: Iterable[tuple[ChannelKind, int]]) -> dict[str, int]:
@@ -171,6 +176,15 @@ def _alert_json(alert: Alert, names: Mapping[UserId, str]) -> dict[str, Any]:
     }
 
 
+def shown_alerts(alerts: Iterable[Alert]) -> list[Alert]:
+    """Of the alerts read (newest first), the newest open ones and acknowledged ones, newest
+    first: acknowledged ones never push an open one off the board."""
+    found = list(alerts)
+    open_ones = [a for a in found if a.ack is None][:ALERTS_OPEN]
+    done = [a for a in found if a.ack is not None][:ALERTS_DONE]
+    return sorted(open_ones + done, key=lambda a: a.event.id, reverse=True)
+
+
 def _channels_json(pauses: Iterable[ChannelPause], names: Mapping[UserId, str]) -> list[Any]:
     paused = {p.channel: p for p in pauses}
     found = []
@@ -201,14 +215,15 @@ def _waits_json(waits: tuple[float, ...], day: datetime, target_s: float) -> dic
 
 def _counselor_json(
     agent: AgentLoad,
-    user: User | None,
+    names: Mapping[UserId, str],
     now: datetime,
     connected: bool,
     mine: list[dict[str, Any]],
     soon_s: float,
 ) -> dict[str, Any]:
     lefts = [c["seconds_left"] for c in mine if c["seconds_left"] is not None]
-    return agent_json(agent, user, now) | {
+    return agent_json(agent, None, now) | {
+        "display_name": names.get(agent.user_id),
         "connected": connected,
         "last_assigned_at": _iso(agent.idle_since),
         "since_last_assignment_s": since(agent.idle_since, now),
@@ -228,11 +243,10 @@ async def board_json(services: Services) -> dict[str, Any]:
     store, settings = services.store, services.settings
     now = services.clock()
     today = day_start(now, settings.timezone)
-    rows = await store.board_rows(day_start=today, now=now, waiting=BOARD_WAITING)
-    snapshot = await store.routing_snapshot()
-    depth = await store.queue_depth()
-    users = _users_by_id(await store.list_users())
-    names = {u.id: u.display_name for u in users.values()}
+    rows = await store.board_rows(
+        day_start=today, now=now, waiting=BOARD_WAITING, alerts=ALERTS_READ
+    )
+    names, depth = rows.names, rows.depth
     leases = {link.user_id: link.connected_until for link in rows.links}
     assigned = [board_conversation_json(c, now, settings) for c in rows.assigned]
     by_counselor: dict[UserId | None, list[dict[str, Any]]] = {}
@@ -240,14 +254,13 @@ async def board_json(services: Services) -> dict[str, Any]:
         by_counselor.setdefault(conv["assignee_id"], []).append(conv)
     paused = frozenset(p.channel for p in rows.pauses)
     counselors = []
-    for agent in snapshot.agents:
+    for agent in rows.agents:
         lease = leases.get(agent.user_id)
         connected = lease is not None and lease > now
         if _on_the_board(agent, connected, now):
             mine = by_counselor.get(agent.user_id, [])
-            user = users.get(agent.user_id)
             counselors.append(
-                _counselor_json(agent, user, now, connected, mine, settings.due_soon_s)
+                _counselor_json(agent, names, now, connected, mine, settings.due_soon_s)
             )
     return {
         "event_id": rows.event_id,
@@ -260,7 +273,7 @@ async def board_json(services: Services) -> dict[str, Any]:
         "due_soon_s": settings.due_soon_s,  # a deadline closer than this is near
         "waiting": [board_conversation_json(c, now, settings) for c in rows.waiting],
         "assigned": assigned,
-        "alerts": [_alert_json(a, names) for a in rows.alerts],
+        "alerts": [_alert_json(a, names) for a in shown_alerts(rows.alerts)],
     }
 
 

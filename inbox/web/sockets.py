@@ -17,6 +17,7 @@ from channels.webchat import new_token, parse_chat_frame, session_key, valid_tok
 from inbox.core.errors import IntakeBusy, StorageError, TooLarge, ValidationError
 from inbox.core.model import ChannelKind, Direction, Event, Message, MessageId, Role
 from inbox.web.access import check_origin, require
+from inbox.web.board_live import board_frame
 from inbox.web.chat_limits import SessionLimits
 from inbox.web.hub import STAFF, Hub, Subscriber, socket_response
 from inbox.web.live import LiveDesk
@@ -334,7 +335,8 @@ async def staff_socket(request: web.Request) -> web.WebSocketResponse:
     await ws.prepare(request)
 
     async def on_frame(sub: Subscriber, data: str) -> None:
-        await live.frame(sub, user, data)
+        if not board_frame(services.supervisors, sub, user, data):
+            await live.frame(sub, user, data)
 
     def added(sub: Subscriber) -> None:
         if user.has_any(Role.SUPERVISOR):  # the board's frames (inbox.web.board_live)

@@ -40,6 +40,13 @@ async def test_the_waiting_come_urgent_first_then_oldest_and_hers_by_counselor(
     assert rows.waiting[1].waiting_since == at(10)
     assert rows.waiting[1].status is ConversationStatus.QUEUED
     assert [(c.id, c.assignee_id) for c in rows.assigned] == [(m, sato)]
+    (agent,) = rows.agents
+    assert (agent.user_id, agent.load, agent.channel_load) == (sato, 1, ((ChannelKind.WEBCHAT, 1),))
+    assert rows.names[sato] == "Sato"
+    assert [(d.priority, d.count, d.oldest) for d in rows.depth] == [
+        (100, 1, at(30)),
+        (0, 2, at(10)),
+    ]
     assert rows.event_id == await store.last_event_id()
     assert sorted(rows.waits_today_s) == [70.0, 80.0, 90.0, 95.0]  # none answered yet
 

@@ -154,3 +154,30 @@ async def test_a_paused_channel_and_an_alert_on_both_stores(
     phone = next(c for c in found["channels"] if c["channel"] == "phone")
     assert (phone["paused"], phone["by_id"]) == (True, site.id("boss"))
     assert [q["paused"] for q in found["queue"] if q["channel"] == "phone"] == [True]
+
+
+async def test_a_socket_that_says_it_does_not_watch_gets_no_board(
+    site: Site, boss: aiohttp.ClientSession, http: aiohttp.ClientSession
+) -> None:
+    """The console says so when it connects: it shows none of the board."""
+    await everyone_away(site, boss)
+    console = await boss.ws_connect(site.server.ws_url("/api/ws"))
+    board_page = await boss.ws_connect(site.server.ws_url("/api/ws"))
+    await console.send_json({"type": "board", "watch": False})
+    chat_ws, _ = await chat(http, site.server)
+    await say(chat_ws, "はじめまして")
+    stored = max(e.id for e in await site.store.list_events())
+    first = await next_board(board_page, stored)  # a round pushes to every watcher at once
+    await console.send_json({"type": "board", "watch": True})
+    await say(chat_ws, "もう一度")
+    later = max(e.id for e in await site.store.list_events())
+    seen: list[int] = []
+    async with asyncio.timeout(10):
+        while not seen or seen[-1] < later:
+            frame = await console.receive_json()
+            if frame["type"] == "board":
+                seen.append(frame["event_id"])
+    assert first["event_id"] not in seen  # the round the console had left
+    await chat_ws.close()
+    await console.close()
+    await board_page.close()

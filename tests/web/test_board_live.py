@@ -1,19 +1,22 @@
 """BoardLive (inbox.web.board_live) without a server: a burst of events costs one round, not one
 per event; the board goes to the supervisors' sockets only, encoded once; nobody watching, no
-round at all."""
+round at all. And which alerts the board shows."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
-from inbox.core.model import Event, EventId
+from inbox.core.board import Alert, AlertAck
+from inbox.core.model import Event, EventId, UserId
 from inbox.web.board_live import BoardLive
 from inbox.web.hub import STAFF, Audience, Hub
+from inbox.web.overview import shown_alerts
 
 AN_EVENT = Event(
     id=EventId(1),
@@ -78,8 +81,29 @@ async def test_nobody_watching_means_no_round() -> None:
             await asyncio.sleep(0)  # let the runner look
         runner.cancel()
     assert builds.count == 0
+    quiet = BoardLive(Audience(hub, STAFF), builds)
+    await quiet.published([dataclasses.replace(AN_EVENT, kind="conversation_read")])
+    assert not quiet.pending()  # a read changes nothing on the board
+    await quiet.published([dataclasses.replace(AN_EVENT, kind="conversation_read"), AN_EVENT])
+    assert quiet.pending()
     sub = hub.add(STAFF, web.WebSocketResponse())
     audience.add(sub)
     assert audience.push({"type": "board", "event_id": 0}) == 1
     sub.dropped = True  # a dropped socket leaves the audience
     assert audience.push({"type": "board", "event_id": 0}) == 0 and not len(audience)
+
+
+def test_acknowledged_alerts_never_push_an_open_one_off_the_board() -> None:
+    def alert(n: int, acked: bool) -> Alert:
+        event = dataclasses.replace(AN_EVENT, id=EventId(n), kind="deadline_warning")
+        ack = AlertAck(event_id=n, by=UserId(1), at=AN_EVENT.at) if acked else None
+        return Alert(event=event, ack=ack)
+
+    # newest first: 100 acknowledged ones, then 60 open ones
+    found = [alert(n, True) for n in range(200, 100, -1)] + [
+        alert(n, False) for n in range(60, 0, -1)
+    ]
+    shown = shown_alerts(found)
+    assert [a.event.id for a in shown if a.ack is None] == list(range(60, 10, -1))
+    assert [a.event.id for a in shown if a.ack is not None] == list(range(200, 180, -1))
+    assert [a.event.id for a in shown] == sorted((a.event.id for a in shown), reverse=True)

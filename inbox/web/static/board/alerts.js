@@ -16,9 +16,20 @@ import { addRenderer, refresh } from "./state.js";
 /** @typedef {import("./state.js").Board} Board */
 /** @typedef {import("./state.js").BoardAlert} BoardAlert */
 
+/** The aliases of the conversations on the board, by id (an alert names hers when it can). */
+/** @type {Map<number, string>} */
+let aliases = new Map();
+
 /** @param {BoardAlert} a */
 function alertText(a) {
-  const conv = a.conversation_id === null ? "" : t("board.alert.conversation", { id: a.conversation_id });
+  const id = a.conversation_id;
+  const alias = id === null ? undefined : aliases.get(id);
+  const conv =
+    id === null
+      ? ""
+      : alias
+        ? t("board.alert.conversationNamed", { alias, id })
+        : t("board.alert.conversation", { id });
   switch (a.kind) {
     case "supervisors_alerted":
       return t("board.alert.urgent", {
@@ -89,6 +100,7 @@ let drawnIn = "";
 
 /** @param {Board} board */
 function renderAlerts(board) {
+  aliases = new Map([...board.waiting, ...board.assigned].map((c) => [c.id, c.contact_alias]));
   const open = board.alerts.filter((a) => !a.acknowledged);
   const done = board.alerts.filter((a) => a.acknowledged);
   const list = byId("board-alert-list", HTMLUListElement);

@@ -80,6 +80,8 @@ const live = new LiveSocket({
     if (s === "connected") for (const fn of connectedListeners) fn();
   },
   onMessage: onFrame,
+  // a supervisor's socket is pushed the board (/board) too; the console shows none of it
+  onOpen: () => live.send({ type: "board", watch: false }),
   onReconnected: () => {
     refreshQueue();
     refreshOpen();
