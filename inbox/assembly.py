@@ -226,6 +226,11 @@ async def assemble(
         router.wake()  # an escalated conversation may be back in the queue
         feed.poke()
 
+    # The desk's closed days, which counselors' shifts follow: one rule for the router, the
+    # routing at intake and the screens (they ask the router), and the waiting-line estimate.
+    closed_days = cfg.closed_days
+    urgent = cfg.routing.urgent.priority
+    on_call = await on_call_users(store, cfg.routing)
     replier = AutoReplier(
         store,
         texts=cfg.routing.replies,
@@ -233,8 +238,10 @@ async def assemble(
         clock=clock,
         on_queued=replies_queued,
         outages=outages,
+        closed_days=closed_days,
+        on_call=lambda now: on_call is not None and on_call(now) is not None,
+        urgent_priority=urgent,
     )
-    urgent = cfg.routing.urgent.priority
     watcher = DeadlineWatcher(
         store,
         targets=dataclasses.replace(cfg.routing.targets, urgent_priority=urgent),
@@ -243,7 +250,6 @@ async def assemble(
         on_alarm=alarmed,
         outages=outages,
     )
-    on_call = await on_call_users(store, cfg.routing)
     mailer = None
     if on_call is not None and cfg.routing.on_call_email and mail_settings is not None:
         mailer = OnCallMailer(
@@ -253,10 +259,12 @@ async def assemble(
             console_url=f"{cfg.server.base_url}/console",
         )
 
-    def on_call_given(given: Sequence[ConversationId]) -> None:
-        feed.poke()  # the hand-off's events: the consoles and the board's alert
+    def on_call_given(conversations: Sequence[ConversationId]) -> None:
+        """The router handed these to the person on call: she is mailed, and the staff feed
+        hears of the hand-off's events at once (the consoles, the board's alert)."""
+        feed.poke()
         if mailer is not None:
-            mailer.given(given)
+            mailer.given(conversations)
 
     router = Router(
         store,
@@ -265,11 +273,13 @@ async def assemble(
             continuity_days=cfg.routing.continuity_days,
             continuity_wait_s=cfg.routing.continuity_wait_s,
             urgent_priority=urgent,
+            closed_days=closed_days,
         ),
         on_assigned=lambda _: feed.poke(),
         offer_timeout_s=cfg.routing.offer_timeout_s,
         on_lapsed=lambda _: feed.poke(),
         hours_for=cfg.routing.hours_for,
+        # after each round's hand-off: the consulters it gave the person on call are told
         on_round=replier.routed,
         on_call=on_call or (lambda _: None),
         on_call_given=on_call_given,

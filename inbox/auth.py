@@ -28,11 +28,21 @@ class HashingBusy(InboxError):
     """Every password-hashing slot stayed busy for the whole wait; retry shortly."""
 
 
-def check_password(password: str) -> None:
+def check_password(password: str, *, field: str = "password") -> None:
+    """The one password rule, for every path that sets one; `field` names it in the error."""
     if len(password) < MIN_PASSWORD_CHARS:
-        raise ValidationError(
-            f"must have at least {MIN_PASSWORD_CHARS} characters", field="password"
-        )
+        raise ValidationError(f"must have at least {MIN_PASSWORD_CHARS} characters", field=field)
+
+
+# Letters and digits that cannot be misread for one another (no 0/o, 1/l/i), read aloud or typed.
+_TEMPORARY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+def temporary_password() -> str:
+    """A password an admin hands over once (four groups of four, about 79 bits): the person
+    must set her own at the next sign-in, and sign-ins are throttled."""
+    groups = ("".join(secrets.choice(_TEMPORARY_ALPHABET) for _ in range(4)) for _ in range(4))
+    return "-".join(groups)
 
 
 def hash_password(password: str) -> str:

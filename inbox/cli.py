@@ -1,9 +1,11 @@
-"""`tsunagu`: serve, migrate, user add/list/disable/token, check-config, bench."""
+"""`tsunagu`: serve, migrate, user add/list/disable/enable/set-roles/reset-password/token,
+check-config, bench."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import gc
 import getpass
 import logging
@@ -21,6 +23,7 @@ from inbox.auth import (
     hash_password,
     new_secret,
     secret_hash,
+    temporary_password,
 )
 from inbox.command_config import load
 from inbox.commands.signals import Signals
@@ -121,6 +124,31 @@ def _commands(store: Store) -> StaffCommands:
     return StaffCommands.build(store, clock=utc_now, signals=Signals())
 
 
+async def _user_enable(args: argparse.Namespace, s: Store) -> int:
+    user = await _commands(s).accounts.enable_user(args.username)
+    print(f"enabled {user.username}; she can sign in again")
+    return 0
+
+
+async def _user_set_roles(args: argparse.Namespace, s: Store) -> int:
+    roles = frozenset(Role(r) for r in args.role)
+    user = await _commands(s).accounts.update_user(args.username, roles=roles)
+    print(f"{user.username}: roles {', '.join(sorted(user.roles))}")
+    return 0
+
+
+async def _user_reset_password(args: argparse.Namespace, s: Store) -> int:
+    temporary = temporary_password()
+    user = await _commands(s).accounts.reset_password(args.username, hash_password(temporary))
+    print(temporary)
+    print(
+        f"Shown once. {user.username}'s sessions have ended; she signs in with this and sets "
+        "her own password at once.",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def cmd_user(args: argparse.Namespace) -> int:
     cfg = load(args)
     password_hash = ""
@@ -140,6 +168,7 @@ def cmd_user(args: argparse.Namespace) -> int:
                 roles=roles,
                 capacity=args.capacity,
                 presence=Presence(args.presence),
+                must_change_password=args.must_change_password,
             )
         )
         print(f"created {user.username} (id {user.id}, roles {', '.join(sorted(roles))})")
@@ -182,7 +211,16 @@ def cmd_user(args: argparse.Namespace) -> int:
         print("Shown once. Use it as: Authorization: Bearer <token>", file=sys.stderr)
         return 0
 
-    body = {"add": add, "list": list_, "disable": disable, "token": token}[args.user_command]
+    bodies: dict[str, Callable[[Store], Awaitable[int]]] = {
+        "add": add,
+        "list": list_,
+        "disable": disable,
+        "enable": functools.partial(_user_enable, args),
+        "set-roles": functools.partial(_user_set_roles, args),
+        "reset-password": functools.partial(_user_reset_password, args),
+        "token": token,
+    }
+    body = bodies[args.user_command]
     # Accounts live in the database: run from another folder without a config, and they land in
     # a new ./tsunagu-data that the running server never reads. Say which database, and warn.
     path = cfg.database.sqlite_path
@@ -270,9 +308,25 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="read the password from the first line of standard input",
     )
+    add.add_argument(
+        "--must-change-password",
+        action="store_true",
+        help="she sets her own password at her first sign-in (for a password you chose for her)",
+    )
     usub.add_parser("list", parents=[common], help="list accounts")
     dis = usub.add_parser("disable", parents=[common], help="disable an account")
     dis.add_argument("username")
+    ena = usub.add_parser("enable", parents=[common], help="enable a disabled account again")
+    ena.add_argument("username")
+    rol = usub.add_parser("set-roles", parents=[common], help="replace an account's roles")
+    rol.add_argument("username")
+    rol.add_argument("--role", action="append", required=True, choices=[r.value for r in Role])
+    rst = usub.add_parser(
+        "reset-password",
+        parents=[common],
+        help="a temporary password (printed once); she sets her own at her next sign-in",
+    )
+    rst.add_argument("username")
     tok = usub.add_parser("token", parents=[common], help="issue an API token (printed once)")
     tok.add_argument("username")
     tok.add_argument("--name", default="cli")

@@ -7,7 +7,7 @@ import difflib
 import json
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -32,6 +32,7 @@ from routing.deadlines import ResponseTargets, parse_targets
 from routing.hours import (
     ALWAYS_OPEN,
     TOKYO,
+    DeskClosedDays,
     ServiceHours,
     parse_service_hours,
 )
@@ -247,6 +248,12 @@ class RoutingConfig:
     def hours_for(self, channel: ChannelKind) -> ServiceHours:
         return dict(self.hours).get(channel, ALWAYS_OPEN)
 
+    def closed_days_for(self, channels: Iterable[ChannelKind]) -> DeskClosedDays:
+        """The desk's closed days, which counselors' shifts follow, over the enabled `channels`
+        (Config.closed_days): the days every one of them is closed all day; a channel without
+        service hours is always open, and then no day is (inbox.core.shifts.DeskClosed)."""
+        return DeskClosedDays(tuple(self.hours_for(c) for c in channels))
+
     def on_call_at(self, at: datetime) -> str | None:
         """The username on call at `at` by the rota, read in the program's time zone."""
         return on_call_at(self.on_call, at, self.timezone)
@@ -301,6 +308,21 @@ class Config:
     desk: DeskConfig = field(default_factory=DeskConfig)
     # Where the values came from, for messages; not part of the configuration's value.
     source: str = field(default="(defaults)", compare=False, metadata=_NOT_IN_FILE)
+
+    @property
+    def enabled_channels(self) -> tuple[ChannelKind, ...]:
+        """The channels consulters can reach the desk on: the web chat and mail when enabled;
+        a channel without a switch of its own (LINE, SMS, phone) when it has service hours."""
+        switched = {ChannelKind.WEBCHAT: self.webchat.enabled, ChannelKind.MAIL: self.mail.enabled}
+        configured = {c for c, _ in self.routing.hours}
+        return tuple(c for c in ChannelKind if switched.get(c, c in configured))
+
+    @property
+    def closed_days(self) -> DeskClosedDays:
+        """The desk's closed days, which counselors' shifts follow: the days every enabled
+        channel is closed all day. An enabled channel without service hours (the web chat,
+        unless [routing.hours.webchat] is written) is always open: then no day is closed."""
+        return self.routing.closed_days_for(self.enabled_channels)
 
 
 def load_config(path: Path | None, *, env: Mapping[str, str]) -> Config:

@@ -17,6 +17,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
+from inbox.commands.signals import AUDIT_ONLY_KINDS
 from inbox.core.model import Event
 from inbox.resilience import Outages
 from inbox.wakeup import woken
@@ -81,8 +82,10 @@ class EventFeed:
                 return
 
     def _publish(self, events: Sequence[Event]) -> None:
-        if not events:
-            return
         for event in events:
             close_disabled_staff(self._hub, event)  # before her socket gets the news
+        # A staff member's read is for the audit log, not news: every console would refetch.
+        events = [e for e in events if e.kind not in AUDIT_ONLY_KINDS]
+        if not events:
+            return
         self._hub.push(STAFF, {"type": "events", "events": [event_json(e) for e in events]})

@@ -7,7 +7,6 @@ import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from inbox.core.decisions import Assign, Decision, RoutingSnapshot
 from inbox.core.errors import Conflict, NotFound
@@ -17,22 +16,17 @@ from inbox.wakeup import woken
 from routing.assign import RoutingPolicy, decide
 from routing.hours import ALWAYS_OPEN, ServiceHours, is_open
 from routing.rota import for_on_call
-from storage.base import EventLog, RoutingStore
+from storage.base import RoutingStore
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 SWEEP_MAX_S = 60.0
-ON_CALL_ASSIGNED = "on_call_assigned"  # an alert on the supervisors' board (inbox.core.board)
-
-
-class RouterStore(RoutingStore, EventLog, Protocol):
-    """What the router writes: assignments, and the on-call hand-off's alert."""
 
 
 class Router:
     def __init__(
         self,
-        store: RouterStore,
+        store: RoutingStore,
         *,
         clock: Clock,
         on_assigned: Callable[[Sequence[Assign]], None] = lambda _: None,
@@ -41,7 +35,9 @@ class Router:
         offer_timeout_s: float = 0.0,
         on_lapsed: Callable[[Sequence[tuple[ConversationId, UserId]]], None] = lambda _: None,
         hours_for: Callable[[ChannelKind], ServiceHours] = lambda _: ALWAYS_OPEN,
-        on_round: Callable[[RoutingSnapshot, Sequence[Decision]], None] = lambda _s, _d: None,
+        on_round: Callable[
+            [RoutingSnapshot, Sequence[Decision], Sequence[ConversationId]], None
+        ] = lambda _s, _d, _g: None,
         on_call: Callable[[datetime], UserId | None] = lambda _: None,
         on_call_given: Callable[[Sequence[ConversationId]], None] = lambda _: None,
         outages: Outages | None = None,
@@ -76,6 +72,11 @@ class Router:
 
     def lapsed_before(self, now: datetime) -> datetime | None:
         return now - self._offer_timeout if self._offer_timeout else None
+
+    def closed_day(self, at: datetime) -> bool:
+        """The desk's closed days as the routing policy has them (RoutingPolicy.closed_days):
+        routing at intake, the supervisor's screens and the waiting-line estimate ask here."""
+        return self._policy.closed_days(at)
 
     def wake(self) -> None:
         """Something changed (new message, closed conversation, counselor added): route soon."""
@@ -131,10 +132,11 @@ class Router:
 
     async def _give_on_call(
         self, snapshot: RoutingSnapshot, decisions: Sequence[Decision], urgent_priority: int
-    ) -> None:
+    ) -> list[ConversationId]:
         """An urgent conversation nobody on duty can take goes to whoever the rota has on call
         now, whatever her shift and load: a person must see it now, also at night. With no one
-        on call it waits at the head of the queue (routing.rota.for_on_call decides)."""
+        on call it waits at the head of the queue (routing.rota.for_on_call decides). Returns
+        the ones actually handed over (not those closed, taken or refused meanwhile)."""
         on_call = self._on_call(self._clock())
         stranded = for_on_call(
             snapshot,
@@ -143,42 +145,43 @@ class Router:
             urgent_priority=urgent_priority,
         )
         if on_call is None:
-            return
-        given = []
+            return []
+        given: list[ConversationId] = []
         for conv_id in stranded:
             try:
                 await self._store.assign(
-                    conv_id, on_call, actor_id=on_call, now=self._clock(), capacity=None
+                    conv_id,
+                    on_call,
+                    actor_id=on_call,
+                    now=self._clock(),
+                    capacity=None,
+                    on_call=True,
                 )
             except (Conflict, NotFound):  # closed or taken meanwhile, or she was disabled
                 continue
             given.append(conv_id)
-            await self._store.record_event(
-                ON_CALL_ASSIGNED,
-                now=self._clock(),
-                conversation_id=conv_id,
-                data={"user_id": on_call},
-            )
         if given:
             log.warning(
                 "urgent conversations given to the on-call supervisor",
                 extra={"action": "on_call_assigned", "count": len(given)},
             )
             self._on_call_given(given)
+        return given
 
     async def route_once(self) -> list[Assign]:
         applied: list[Assign] = []
         while True:
             snapshot = await self._store.routing_snapshot()
             decisions = self.decide(snapshot, self._clock())
-            self._on_round(snapshot, decisions)
             wanted = [d for d in decisions if isinstance(d, Assign)]
             done = await self._store.apply_assignments(wanted, now=self._clock())
             applied.extend(done)
             if done:
                 log.info("assigned", extra={"action": "conversations_assigned", "count": len(done)})
                 self._on_assigned(done)
-            await self._give_on_call(snapshot, decisions, self._policy.urgent_priority)
+            given = await self._give_on_call(snapshot, decisions, self._policy.urgent_priority)
+            # After the hand-off: what this round actually gave the person on call, not a guess.
+            self._on_round(snapshot, decisions, given)
             # A full page may hide more waiting conversations behind it.
             if len(snapshot.waiting) < self._page or not done:
                 return applied

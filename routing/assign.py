@@ -29,7 +29,7 @@ from inbox.core.decisions import (
     WaitingConversation,
 )
 from inbox.core.model import ChannelKind, Presence, UserId
-from inbox.core.shifts import on_shift
+from inbox.core.shifts import DeskClosed, asked_once, never_closed, on_shift
 
 NO_COUNSELOR = "no_counselor_available"  # nobody on shift and available at all
 NO_ELIGIBLE = "no_eligible_counselor"  # someone is, but without the skill/language/team
@@ -47,6 +47,8 @@ class RoutingPolicy:
     # and the priority from which a conversation is routed anyway (urgent triage's).
     closed_channels: frozenset[ChannelKind] = frozenset()
     urgent_priority: int = 100
+    # The desk's closed days (holidays, closures): shifts that follow them are off then.
+    closed_days: DeskClosed = never_closed
 
 
 class _Agent:
@@ -108,7 +110,8 @@ def decisions(
     """`decide`, one decision at a time (the benchmark times each)."""
     policy = policy or RoutingPolicy()
     # On shift but away or full still counts for continuity: she may be free in a minute.
-    on_shift_now = [a for a in snapshot.agents if on_shift(a.shift, now)]
+    closed_days = asked_once(policy.closed_days, now)
+    on_shift_now = [a for a in snapshot.agents if on_shift(a.shift, now, closed=closed_days)]
     on_shift_ids = {a.user_id for a in on_shift_now}
     on_duty = {a.user_id: _Agent(a) for a in on_shift_now if a.presence is Presence.AVAILABLE}
     continuity = timedelta(days=policy.continuity_days)

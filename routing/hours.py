@@ -100,6 +100,25 @@ def is_closed_day(hours: ServiceHours, day: date) -> bool:
     return closure_reason(hours, day) is not None
 
 
+@dataclass(frozen=True, slots=True)
+class DeskClosedDays:
+    """The desk's closed days, which counselors' shifts follow (inbox.core.shifts.DeskClosed):
+    a day on which every enabled channel (`hours`: one per channel) is closed all day by a
+    holiday, a yearly closure or a closed date, each read on its own calendar (`hours.tz`).
+    A channel without service hours (ALWAYS_OPEN) is never closed, so while one is enabled the
+    desk has no closed days; nor has it with no channel. Weekly windows play no part: a
+    weekday a channel never opens is her weekly shift's business. Callers that judge many
+    shifts at one instant ask once (inbox.core.shifts.asked_once)."""
+
+    hours: tuple[ServiceHours, ...] = ()
+
+    def __call__(self, at: datetime) -> bool:
+        u = _utc(at, "at")
+        return bool(self.hours) and all(
+            is_closed_day(h, u.astimezone(h.tz).date()) for h in self.hours
+        )
+
+
 def _to_utc(wall: datetime, tz: ZoneInfo) -> datetime:
     return wall.replace(tzinfo=tz).astimezone(UTC)
 

@@ -1,4 +1,4 @@
-"""Auto-reply texts: after hours, in the waiting line, and the rules' named templates.
+"""Auto-reply texts: after hours, in the waiting line, on-call, and the rules' named templates.
 
 Pure: the hours, the clock and the conversation's state arrive as arguments. Every text exists
 twice, plain and discreet: a consulter who asked for discretion may share a phone with the
@@ -20,6 +20,10 @@ from routing.hours import ServiceHours, is_open, next_opening
 AFTER_HOURS = "after_hours"
 QUEUE_ACK = "queue_ack"
 SAFETY = "safety"  # the safety message after urgent triage: one per conversation, any category
+# To a consulter whose urgent conversation was handed to the person on call: someone is reading
+# now. It stands in for the after-hours and waiting-line texts, which would be untrue then.
+ON_CALL = "on_call"
+_ON_CALL_SUPERSEDES = (AFTER_HOURS, QUEUE_ACK)
 LANGUAGES = ("ja", "en")
 _WEEKDAYS_JA = "月火水木金土日"
 
@@ -47,6 +51,19 @@ DEFAULT_QUEUE_ACK_DISCREET = (
     "順番にお返事します（{position}番目、目安{wait_ja}）。\n\n"
     "We will reply in turn (number {position}, about {wait_en}).\n"
 )
+ON_CALL_JA = (
+    "{program}です。メッセージを受け取りました。"
+    "いま相談員があなたのメッセージを読んでいます。このままお待ちください。\n"
+)
+ON_CALL_EN = (
+    "This is {program_en}. We have your message. A counselor is reading it now and will "
+    "answer you soon. Please stay with us.\n"
+)
+# Neutral: no program, no topic; nothing a partner reading her phone would learn from.
+ON_CALL_DISCREET_JA = "メッセージを受け取りました。いま読んでいます。少しお待ちください。\n"
+ON_CALL_DISCREET_EN = "Message received. Someone is reading it now. Please wait a moment.\n"
+DEFAULT_ON_CALL = f"{ON_CALL_JA}\n{ON_CALL_EN}"
+DEFAULT_ON_CALL_DISCREET = f"{ON_CALL_DISCREET_JA}\n{ON_CALL_DISCREET_EN}"
 
 
 # --- the safety message -----------------------------------------------------------------------
@@ -163,6 +180,10 @@ DEFAULT_QUEUE_ACK_BY_LANGUAGE = (
         "We will reply in turn (number {position}, about {wait_en}).\n",
     ),
 )
+DEFAULT_ON_CALL_BY_LANGUAGE = (
+    ("ja", ON_CALL_JA, ON_CALL_DISCREET_JA),
+    ("en", ON_CALL_EN, ON_CALL_DISCREET_EN),
+)
 # (language, plain, discreet) for each language a text exists in on its own.
 ByLanguage = tuple[tuple[str, str, str], ...]
 
@@ -183,10 +204,14 @@ class ReplyTexts:
     after_hours_discreet: str = DEFAULT_AFTER_HOURS_DISCREET
     queue_ack: str = DEFAULT_QUEUE_ACK  # "" turns the waiting-line message off
     queue_ack_discreet: str = DEFAULT_QUEUE_ACK_DISCREET
+    # "" turns the on-call message off (she then gets the after-hours text as before)
+    on_call: str = DEFAULT_ON_CALL
+    on_call_discreet: str = DEFAULT_ON_CALL_DISCREET
     # One-language versions, used where her language is known; the defaults' only: a program
     # that writes its own text (or emergency line) sends that (parse_replies drops these).
     after_hours_by_language: ByLanguage = DEFAULT_AFTER_HOURS_BY_LANGUAGE
     queue_ack_by_language: ByLanguage = DEFAULT_QUEUE_ACK_BY_LANGUAGE
+    on_call_by_language: ByLanguage = DEFAULT_ON_CALL_BY_LANGUAGE
     # Named templates that routing rules send with `auto_reply = "<name>"`: (plain, discreet).
     templates: tuple[tuple[str, tuple[str, str]], ...] = ()
     # The safety message per urgency category (routing.rules' triage); a category without one
@@ -208,6 +233,8 @@ class AutoReply:
     # The same in one language each, (language, body, discreet_body): sent instead of the
     # bilingual body to a consulter whose language is known.
     by_language: ByLanguage = ()
+    # Kinds this one stands in for: once it is queued they are never sent to the conversation.
+    supersedes: tuple[str, ...] = ()
 
 
 def _by_language(texts: ByLanguage, values: Mapping[str, str]) -> ByLanguage:
@@ -232,6 +259,30 @@ def safety_reply(texts: ReplyTexts, category: str, language: str | None) -> Auto
         kind=SAFETY,
         body=found.text(lang, discreet=False).format_map(texts.names()),
         discreet_body=found.text(lang, discreet=True).format_map(_NO_NAMES),
+    )
+
+
+def on_call_reply(texts: ReplyTexts, language: str | None = None) -> AutoReply | None:
+    """The message to a consulter whose urgent conversation the person on call now has: a
+    counselor is reading it. In `language` alone when it is known from the words she wrote
+    (as the safety message, which it follows) and the text exists in it; else both languages,
+    with the one-language versions for a chat whose language is set. None when configured off.
+    It supersedes the after-hours and waiting-line texts (AutoReplier claims them spent)."""
+    if not texts.on_call:
+        return None
+    values = {**texts.names(), "emergency": texts.emergency}
+    versions = _by_language(texts.on_call_by_language, values)
+    alone = next((v for v in versions if v[0] == language), None)
+    if alone is not None:
+        return AutoReply(
+            kind=ON_CALL, body=alone[1], discreet_body=alone[2], supersedes=_ON_CALL_SUPERSEDES
+        )
+    return AutoReply(
+        kind=ON_CALL,
+        body=texts.on_call.format_map(values),
+        discreet_body=texts.on_call_discreet.format_map(values | _NO_NAMES),
+        by_language=versions,
+        supersedes=_ON_CALL_SUPERSEDES,
     )
 
 
@@ -337,6 +388,8 @@ _KEYS = {
     "after_hours_discreet": _AFTER_HOURS_FIELDS - _NAMES,
     "queue_ack": _QUEUE_FIELDS,
     "queue_ack_discreet": _QUEUE_FIELDS - _NAMES,
+    "on_call": _TEMPLATE_FIELDS,
+    "on_call_discreet": _TEMPLATE_FIELDS - _NAMES,
 }
 
 
@@ -384,6 +437,9 @@ def parse_replies(raw: object, where: str = "routing.replies") -> ReplyTexts:
         queue_ack_by_language=()
         if own & {"emergency", "queue_ack", "queue_ack_discreet"}
         else DEFAULT_QUEUE_ACK_BY_LANGUAGE,
+        on_call_by_language=()
+        if own & {"on_call", "on_call_discreet"}
+        else DEFAULT_ON_CALL_BY_LANGUAGE,
     )
 
 

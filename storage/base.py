@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol, Self
 
+from inbox.core.audit import AuditQuery
 from inbox.core.decisions import Assign, Decision, QueueDepth, RoutingSnapshot
 from inbox.core.model import (
     NO_LABELS,
@@ -44,7 +45,7 @@ from storage.roles import (
 )
 
 # The schema version this code expects; each implementation has migrations 1..SCHEMA_VERSION.
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -77,6 +78,10 @@ class IntakeRouter(Protocol):
     def lapsed_before(self, now: datetime) -> datetime | None:
         """Offers made before this have lapsed (None: offers never lapse). A round takes them
         back before it decides; while one waits to be, the store leaves routing to the round."""
+
+    def closed_day(self, at: datetime) -> bool:
+        """Whether `at` falls on one of the desk's closed days, when shifts that follow them
+        are off (inbox.core.shifts.DeskClosed): the rule the router's own decisions use."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,9 +196,12 @@ class RoutingStore(Protocol):
         actor_id: UserId,
         now: datetime,
         capacity: int | None,
+        on_call: bool = False,
     ) -> Conversation:
         """Give an open conversation to a counselor. With `capacity`, only while her load is
-        below it; None overrides the check (a supervisor's decision). Raises NotFound, or
+        below it; None overrides the check (a supervisor's decision). `on_call`: the router
+        hands it to the person on call (its conversation_assigned event says `"via": "on_call"`,
+        which Store.unsent_on_call and unreplied_arrivals read). Raises NotFound, or
         Conflict when closed, the user is not an enabled counselor, or she is at capacity."""
 
     async def update_counselor(
@@ -246,6 +254,21 @@ class EventLog(EventTail, Protocol):
 
     async def last_event_id(self) -> int:
         """The id of the newest event; 0 when the log is empty."""
+
+    async def audit_events(self, query: AuditQuery) -> list[Event]:
+        """The events the query asks for, newest (highest id) first, at most query.limit."""
+
+    async def record_read(
+        self,
+        conversation_id: ConversationId,
+        actor_id: UserId,
+        *,
+        now: datetime,
+        coalesce: timedelta,
+    ) -> bool:
+        """Write her conversation_read event, unless she has one of this conversation newer
+        than `now - coalesce` (then it is the same read): whether it was written. Two reads at
+        the same moment from two instances may both be written."""
 
     async def record_event(
         self,

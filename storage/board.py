@@ -22,6 +22,7 @@ from inbox.core.board import (
     BoardRows,
     ChannelPause,
     CounselorLink,
+    alert_kind,
     waits,
 )
 from inbox.core.decisions import QueueDepth
@@ -64,15 +65,20 @@ SELECT CAST(data AS text), actor_id FROM events
 WHERE id > $1 AND kind = 'channel_paused' ORDER BY id DESC
 """
 _KINDS = ", ".join(f"'{k}'" for k in ALERT_KINDS)
-ALERTS = f"""
+_ALERTS = f"""
 SELECT id, at, kind, actor_id, conversation_id, message_id, CAST(data AS text) FROM events
-WHERE id > $1 AND kind IN ({_KINDS}) ORDER BY id DESC LIMIT $2
+WHERE id > $1 AND (kind IN ({_KINDS}) OR (kind = 'conversation_assigned' AND {{on_call}}))
+ORDER BY id DESC LIMIT $2
 """
+ALERTS = Dialects(
+    postgres=_ALERTS.format(on_call=f"data ->> 'via' = '{events.VIA_ON_CALL}'"),
+    sqlite=_ALERTS.format(on_call=f"json_extract(data, '$.via') = '{events.VIA_ON_CALL}'"),
+)
 ACKS = f"""
 SELECT CAST(data AS text), actor_id, at FROM events
 WHERE id > $1 AND kind = '{ALERT_ACKNOWLEDGED}' ORDER BY id
 """
-_ALERT = "SELECT kind, conversation_id FROM events WHERE id = $1"
+_ALERT = "SELECT kind, conversation_id, CAST(data AS text) FROM events WHERE id = $1"
 # Two supervisors acknowledging one alert at once take turns: the second finds the first's.
 LOCK_ALERT = Dialects(postgres=f"{_ALERT} FOR UPDATE", sqlite=_ALERT)
 ACK_OF = Dialects(
@@ -196,7 +202,8 @@ class Board:
     ) -> AlertAck:
         async def op(tx: Tx) -> AlertAck:
             alert = await tx.fetchrow(LOCK_ALERT, event_id)
-            if alert is None or alert[0] not in ALERT_KINDS:
+            kind = None if alert is None else alert_kind(alert[0], json.loads(alert[2]))
+            if alert is None or kind is None:
                 raise NotFound(f"alert {event_id} does not exist")
             earlier = await tx.fetchrow(ACK_OF, event_id)
             if earlier is not None:
@@ -209,7 +216,7 @@ class Board:
                 now,
                 actor_id=actor_id,
                 conversation_id=alert[1],
-                data={"event_id": event_id, "kind": alert[0]},
+                data={"event_id": event_id, "kind": kind},
             )
             return AlertAck(event_id=event_id, by=actor_id, at=now)
 

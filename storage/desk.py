@@ -270,6 +270,7 @@ class Desk:
         actor_id: UserId,
         now: datetime,
         capacity: int | None,
+        on_call: bool = False,
     ) -> Conversation:
         async def op(tx: Tx) -> Conversation:
             counselor = await tx.fetchval(LOCK_COUNSELOR, user_id)
@@ -290,7 +291,8 @@ class Desk:
                 now,
                 actor_id=actor_id,
                 conversation_id=conv.id,
-                data={"user_id": user_id, "from_user_id": conv.assignee_id},
+                data={"user_id": user_id, "from_user_id": conv.assignee_id}
+                | ({"via": events.VIA_ON_CALL} if on_call else {}),
             )
             return rows.conversation(row, tx.parse_time)
 

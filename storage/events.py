@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
-from typing import NamedTuple
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
+from inbox.core.audit import CONVERSATION_READ, Actors, AuditQuery
 from inbox.core.model import ConversationId, Event, UserId
 from storage import rows
-from storage.sql import Database, Tx
+from storage.sql import Database, Dialects, Tx
 
 COLUMNS = ("at", "kind", "actor_id", "conversation_id", "message_id", "data")
 _WITHOUT_ACTOR = ("at", "kind", "conversation_id", "message_id", "data")
@@ -24,6 +25,19 @@ SELECT id, at, kind, actor_id, conversation_id, message_id, CAST(data AS text) F
 WHERE id > $1 ORDER BY id LIMIT $2
 """
 NO_DATA = "{}"
+# Has she read it lately (inbox.core.audit.READ_COALESCE): found by the conversation's index.
+READ_LATELY = """
+SELECT 1 FROM events
+WHERE conversation_id = $1 AND kind = 'conversation_read' AND actor_id = $2 AND at > $3 LIMIT 1
+"""
+# The audit log is put together from these, each filter with its own placeholder: a filter the
+# query leaves out is not in its text, so each plan is made for the filters it has.
+_AUDIT = LIST_EVENTS.split("WHERE", 1)[0].strip()
+_KIND_IN = Dialects(
+    postgres="kind = ANY(CAST({} AS text[]))", sqlite="kind IN (SELECT value FROM json_each({}))"
+)
+# conversation_assigned `via`: the router handed it to the person on call (Store.assign on_call).
+VIA_ON_CALL = "on_call"
 
 
 class EventRow(NamedTuple):
@@ -77,6 +91,51 @@ async def list_events(tx: Tx, after_id: int, limit: int) -> list[Event]:
     return [rows.event(r, tx.parse_time) for r in await tx.fetch(LIST_EVENTS, after_id, limit)]
 
 
+def audit_statement(q: AuditQuery) -> tuple[Dialects, list[Any]]:
+    """The statement that answers `q`, newest first, and its arguments."""
+    args: list[Any] = []
+
+    def arg(value: Any) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    where: list[str] = []
+    kinds = ""
+    if q.actor_id is not None:
+        where.append(f"actor_id = {arg(q.actor_id)}")
+    elif q.actors is Actors.STAFF:
+        where.append("actor_id IS NOT NULL")
+    elif q.actors is Actors.SYSTEM:
+        where.append("actor_id IS NULL")
+    if q.kinds:
+        kinds = arg(list(q.kinds))
+    if q.conversation_id is not None:
+        where.append(f"conversation_id = {arg(q.conversation_id)}")
+    if q.at_from is not None:
+        where.append(f"at >= {arg(q.at_from)}")
+    if q.at_before is not None:
+        where.append(f"at < {arg(q.at_before)}")
+    if q.before_id is not None:
+        where.append(f"id < {arg(q.before_id)}")
+    tail = f" ORDER BY id DESC LIMIT {arg(q.limit)}"
+
+    def text(kind_in: str) -> str:
+        found = [*where, kind_in.format(kinds)] if kinds else where
+        return _AUDIT + (" WHERE " + " AND ".join(found) if found else "") + tail
+
+    return Dialects(postgres=text(_KIND_IN.postgres), sqlite=text(_KIND_IN.sqlite)), args
+
+
+async def record_read(
+    tx: Tx, conversation_id: int, actor_id: int, now: datetime, *, since: datetime
+) -> bool:
+    """The conversation_read event, unless she read it after `since`: whether it was written."""
+    if await tx.fetchval(READ_LATELY, conversation_id, actor_id, since) is not None:
+        return False
+    await record(tx, CONVERSATION_READ, now, actor_id=actor_id, conversation_id=conversation_id)
+    return True
+
+
 class Events:
     """The EventLog operations both stores share (the live tail is per dialect)."""
 
@@ -84,6 +143,33 @@ class Events:
 
     async def list_events(self, *, after_id: int = 0, limit: int = 500) -> list[Event]:
         return await self._db.read(lambda tx: list_events(tx, after_id, limit))
+
+    async def audit_events(self, query: AuditQuery) -> list[Event]:
+        statement, args = audit_statement(query)
+
+        async def op(tx: Tx) -> list[Event]:
+            return [rows.event(r, tx.parse_time) for r in await tx.fetch(statement, *args)]
+
+        return await self._db.read(op)
+
+    async def record_read(
+        self,
+        conversation_id: ConversationId,
+        actor_id: UserId,
+        *,
+        now: datetime,
+        coalesce: timedelta,
+    ) -> bool:
+        since = now - coalesce
+        # Most calls are her screen's refetches: a look on the reader answers them without
+        # taking the writer (SQLite's one write lock), and the write looks again, in its lock.
+        if await self._db.read(
+            lambda tx: tx.fetchval(READ_LATELY, conversation_id, actor_id, since)
+        ):
+            return False
+        return await self._db.write(
+            lambda tx: record_read(tx, conversation_id, actor_id, now, since=since)
+        )
 
     async def last_event_id(self) -> int:
         return int(await self._db.read(lambda tx: tx.fetchval(LAST_EVENT_ID)))

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from inbox.core.decisions import LastArrival, UrgentArrival
+from inbox.core.decisions import HandedToOnCall, LastArrival, UrgentArrival
 from inbox.core.errors import Conflict, NotFound
 from inbox.core.model import (
     Anonymity,
@@ -44,10 +44,13 @@ ON CONFLICT (channel, identity_hash) DO UPDATE SET language = $3, updated_at = $
 """
 # The primary key of auto_replies is the once-per-conversation guarantee, across restarts and
 # instances: the loser of a race inserts nothing and sends nothing.
-CLAIM_AUTO_REPLY = """
+# A kind another reply stands in for (the on-call message for the after-hours text) is spent:
+# claimed with no message, so it is never sent afterwards, nor derived again after a restart.
+SPEND_AUTO_REPLY = """
 INSERT INTO auto_replies (conversation_id, kind, sent_at) VALUES ($1, $2, $3)
-ON CONFLICT (conversation_id, kind) DO NOTHING RETURNING kind
+ON CONFLICT (conversation_id, kind) DO NOTHING
 """
+CLAIM_AUTO_REPLY = f"{SPEND_AUTO_REPLY.rstrip()} RETURNING kind\n"
 LINK_AUTO_REPLY = "UPDATE auto_replies SET message_id = $3 WHERE conversation_id = $1 AND kind = $2"
 SET_DISCRETION = "UPDATE contacts SET discretion = $2 WHERE id = $1"
 SET_ANONYMITY = "UPDATE contacts SET anonymity = $2 WHERE id = $1"
@@ -80,10 +83,16 @@ CONTACT_FACTS = Dialects(
     + """WHERE (i.channel, i.identity_hash) IN (SELECT k.value, $2 ->> k.key FROM json_each($1) k)
 """,
 )
+# The router's hand-off of conversation `c` to the person on call (Store.assign's on_call).
+_HANDED_TO_ON_CALL = f"""SELECT 1 FROM events h WHERE h.conversation_id = c.id
+  AND h.kind = 'conversation_assigned' AND h.data ->> 'via' = '{events.VIA_ON_CALL}'"""
 # Open conversations that never had the auto-reply `kind`: the auto-replier's pending work is
-# derivable from them after a restart, since it is only queued after the intake's commit.
-UNREPLIED_ARRIVALS = """
-SELECT c.id, c.channel, c.last_inbound_at FROM conversations c
+# derivable from them after a restart, since it is only queued after the intake's commit. With
+# each, its priority and whether someone has it (an assignee, or a hand-off to the on-call).
+UNREPLIED_ARRIVALS = f"""
+SELECT c.id, c.channel, c.last_inbound_at, c.priority,
+       c.assignee_id IS NOT NULL OR EXISTS ({_HANDED_TO_ON_CALL})
+FROM conversations c
 WHERE c.status <> 'closed' AND c.last_inbound_at >= $2
   AND NOT EXISTS (SELECT 1 FROM auto_replies a WHERE a.conversation_id = c.id AND a.kind = $1)
 ORDER BY c.id
@@ -107,6 +116,23 @@ WHERE c.status <> 'closed' AND c.last_inbound_at >= $2
 ORDER BY e.id
 """
 
+# Open conversations someone has that the router handed to the person on call at `since` or
+# later and that never had the auto-reply `kind` (the on-call message), with what tells her
+# language: the rules' routing language, else the words of her first alerted message (of her
+# latest message when none was alerted: urgent by a missed response target).
+UNSENT_ON_CALL = f"""
+SELECT c.id, c.language, COALESCE(
+    (SELECT m.body FROM events e JOIN messages m ON m.id = e.message_id
+     WHERE e.conversation_id = c.id AND e.kind = 'supervisors_alerted' ORDER BY e.id LIMIT 1),
+    (SELECT m.body FROM messages m WHERE m.conversation_id = c.id AND m.direction = 'inbound'
+     ORDER BY m.id DESC LIMIT 1), '')
+FROM conversations c
+WHERE c.status <> 'closed' AND c.assignee_id IS NOT NULL
+  AND EXISTS ({_HANDED_TO_ON_CALL} AND h.at >= $2)
+  AND NOT EXISTS (SELECT 1 FROM auto_replies a WHERE a.conversation_id = c.id AND a.kind = $1)
+ORDER BY c.id
+"""
+
 
 async def _contact_of(tx: Tx, conversation_id: ConversationId) -> rows.Row:
     row = await tx.fetchrow(CONVERSATION_CONTACT, conversation_id)
@@ -123,6 +149,7 @@ async def claim_auto_reply(
     discreet_body: str,
     now: datetime,
     by_language: ByLanguage = (),
+    supersedes: Sequence[str] = (),
 ) -> Message | None:
     row = await tx.fetchrow(CLAIM_CONTACT, conversation_id)
     if row is None:
@@ -132,6 +159,8 @@ async def claim_auto_reply(
         return None
     if await tx.fetchval(CLAIM_AUTO_REPLY, conversation_id, kind, now) is None:
         return None  # sent before: by this process before a restart, or by another instance
+    for spent in supersedes:
+        await tx.execute(SPEND_AUTO_REPLY, conversation_id, spent, now)
     # In her language alone where it is known and the text exists in it; else as written
     # (the defaults: Japanese, then English).
     versions = {lang: (plain, discreet) for lang, plain, discreet in by_language}
@@ -179,6 +208,16 @@ def _arrival(row: rows.Row, parse: rows.TimeParser, templates: Sequence[str] = (
     )
 
 
+def _unreplied(row: rows.Row, parse: rows.TimeParser) -> LastArrival:
+    return LastArrival(
+        conversation_id=ConversationId(row[0]),
+        channel=ChannelKind(row[1]),
+        received_at=parse(row[2]),
+        priority=row[3],
+        taken=bool(row[4]),
+    )
+
+
 class Policies:
     """The policy operations of both stores (automatic replies, privacy), over `_db`."""
 
@@ -193,10 +232,11 @@ class Policies:
         discreet_body: str,
         now: datetime,
         by_language: ByLanguage = (),
+        supersedes: Sequence[str] = (),
     ) -> Message | None:
         return await self._db.write(
             lambda tx: claim_auto_reply(
-                tx, conversation_id, kind, body, discreet_body, now, by_language
+                tx, conversation_id, kind, body, discreet_body, now, by_language, supersedes
             )
         )
 
@@ -317,4 +357,11 @@ class Policies:
 
     async def unreplied_arrivals(self, kind: str, *, since: datetime) -> list[LastArrival]:
         found = await self._db.read(lambda tx: tx.fetch(UNREPLIED_ARRIVALS, kind, since))
-        return [_arrival(r, self._db.parse_time) for r in found]
+        return [_unreplied(r, self._db.parse_time) for r in found]
+
+    async def unsent_on_call(self, kind: str, *, since: datetime) -> list[HandedToOnCall]:
+        found = await self._db.read(lambda tx: tx.fetch(UNSENT_ON_CALL, kind, since))
+        return [
+            HandedToOnCall(conversation_id=ConversationId(r[0]), language=r[1], body=r[2])
+            for r in found
+        ]

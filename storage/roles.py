@@ -12,7 +12,13 @@ from typing import Protocol
 
 from inbox.core.board import AlertAck, BoardRows
 from inbox.core.context import ConversationSummary, SearchPage, SearchQuery
-from inbox.core.decisions import AwaitingAnswer, DeadlineChange, LastArrival, UrgentArrival
+from inbox.core.decisions import (
+    AwaitingAnswer,
+    DeadlineChange,
+    HandedToOnCall,
+    LastArrival,
+    UrgentArrival,
+)
 from inbox.core.model import (
     Anonymity,
     Attachment,
@@ -32,6 +38,7 @@ from inbox.core.model import (
     NewUser,
     OutboxId,
     OutboxItem,
+    Role,
     User,
     UserId,
 )
@@ -49,12 +56,15 @@ class PolicyStore(Protocol):
         discreet_body: str,
         now: datetime,
         by_language: Sequence[tuple[str, str, str]] = (),
+        supersedes: Sequence[str] = (),
     ) -> Message | None:
         """Queue an automatic reply of this kind unless the conversation already had one (ever,
         across restarts and instances) or is closed: the message (discreet_body when the contact
         asked for discretion) and its outbox row, in one transaction with an auto_reply_queued
         event. Where her language is known (set_consulter_language) and `by_language` has a
-        (language, body, discreet_body) in it, that one goes instead. None when nothing was
+        (language, body, discreet_body) in it, that one goes instead. The kinds it `supersedes`
+        are claimed in the same transaction without a message: they are never queued for this
+        conversation afterwards (nor derived by unreplied_arrivals). None when nothing was
         queued. Raises NotFound."""
 
     async def set_consulter_language(
@@ -111,7 +121,14 @@ class PolicyStore(Protocol):
     async def unreplied_arrivals(self, kind: str, *, since: datetime) -> list[LastArrival]:
         """Open conversations that never had an automatic reply of this kind and whose
         consulter last wrote at `since` or later: the replies a stopped process may have left
-        unqueued (AutoReplier.recover decides which are due)."""
+        unqueued (AutoReplier.recover decides which are due). Each says its priority and
+        whether it is `taken` (it has an assignee, or was handed to the person on call)."""
+
+    async def unsent_on_call(self, kind: str, *, since: datetime) -> list[HandedToOnCall]:
+        """Open conversations someone has, that the router handed to the person on call
+        (Store.assign's on_call) at `since` or later, and that never had an automatic reply of
+        this kind (the on-call message), in id order; each with the rules' routing language and
+        her first alerted message (else her latest) to tell her language."""
 
     async def unsent_safety(self, kind: str, *, since: datetime) -> list[UrgentArrival]:
         """The alerted messages (supervisors_alerted events) of open conversations that never
@@ -391,10 +408,40 @@ class AccountStore(Protocol):
     async def list_users(self) -> list[User]:
         """All users, by username."""
 
-    async def set_user_disabled(self, username: str, disabled: bool, *, now: datetime) -> User:
+    async def set_user_disabled(
+        self, username: str, disabled: bool, *, now: datetime, actor_id: UserId | None = None
+    ) -> User:
         """Disabling ends her sessions (and her tokens' effect) and takes her open conversations
-        back to the queue (a conversation_requeued event each), in one transaction. Raises
-        NotFound."""
+        back to the queue (a conversation_requeued event each), in one transaction; the
+        user_disabled or user_enabled event names `actor_id` (None: the CLI). Raises NotFound,
+        or LastAdmin when an admin (an actor) would disable the only enabled admin."""
+
+    async def update_account(
+        self,
+        username: str,
+        *,
+        display_name: str | None,
+        roles: frozenset[Role] | None,
+        actor_id: UserId | None,
+        now: datetime,
+    ) -> User:
+        """Set her display name and/or roles (None leaves one as it is), with a user_updated
+        event naming the fields that changed. Losing the counselor role takes her open
+        conversations back to the queue, as disabling does. Raises NotFound, or LastAdmin when
+        an admin (an actor) would take the admin role from the only enabled admin."""
+
+    async def reset_password(
+        self, username: str, password_hash: str, *, actor_id: UserId | None, now: datetime
+    ) -> User:
+        """An admin's reset: the new hash, must_change_password set, every session of hers
+        ended, a password_reset event (never the password or its hash). Raises NotFound."""
+
+    async def change_password(
+        self, user_id: UserId, password_hash: str, *, keep_session: str | None, now: datetime
+    ) -> User:
+        """She set her own password: the new hash, must_change_password cleared, her other
+        sessions ended (the one whose token hash is `keep_session` stays), a password_changed
+        event. Raises NotFound."""
 
     async def set_password_hash(self, user_id: UserId, password_hash: str) -> None:
         """Replace the hash (argon2 rehash on login). Raises NotFound."""

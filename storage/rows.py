@@ -149,6 +149,7 @@ def user(row: Row, parse: TimeParser) -> User:
         teams=frozenset(json_value(row[10])),
         channel_capacity=channel_capacity(row[11]),
         shift=None if row[12] is None else parse_shift(json_value(row[12]), "users.shift"),
+        must_change_password=bool(row[13]),
     )
 
 

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from inbox.commands.writes import Commands
+from inbox.commands.signals import Listener
+from inbox.commands.writes import Clock, Commands
+from inbox.core.audit import READ_COALESCE, RecentReads
 from inbox.core.errors import Conflict, NotFound, StorageError
 from inbox.core.model import (
     Anonymity,
@@ -25,6 +27,7 @@ from inbox.core.model import (
     User,
     UserId,
 )
+from storage.base import Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +39,10 @@ class Moved:
 
 
 class ConversationCommands(Commands):
+    def __init__(self, store: Store, *, clock: Clock, signals: Listener) -> None:
+        super().__init__(store, clock=clock, signals=signals)
+        self._reads = RecentReads()  # her reads recorded here lately (record_read)
+
     async def open_offer(self, conversation_id: ConversationId, user_id: UserId) -> datetime | None:
         """Her offer is seen, so the router's offer timeout must not take it back: the time it
         was marked opened, or None when it was not hers to open or was open already."""
@@ -246,3 +253,19 @@ class ConversationCommands(Commands):
                 conversation_id=conversation_id,
                 data=data,
             )
+
+    async def record_read(self, conversation_id: ConversationId, *, actor: UserId) -> bool:
+        """The conversation_read audit record (who, which conversation; nothing of what she read),
+        written before the conversation may be shown. A read by her of the same conversation
+        within READ_COALESCE is the same read and writes nothing (returns False): her screen
+        fetches it again on every event that concerns it."""
+        now = self._clock()
+        async with self._committing() as commit:
+            if self._reads.lately(actor, conversation_id, now):
+                return False  # recorded here lately: not even the database is asked
+            written = await commit.maybe(
+                self._store.record_read, conversation_id, actor, now=now, coalesce=READ_COALESCE
+            )
+        if written:
+            self._reads.recorded(actor, conversation_id, now)
+        return written

@@ -2,9 +2,10 @@
 
 A staff command never wakes a worker by hand. It reports the kinds of events its writes
 committed (inbox.commands.writes), and `wakes_for` says who must look: the staff feed for every
-event, the router when someone may have room or a conversation may wait, the outbox when a reply
-was queued. PostgreSQL's NOTIFY trigger (storage/postgres/schema.py, migration 3) makes the same
-decision for other instances; its "route" kinds are a subset of ROUTING_KINDS (a test says so).
+event but the audit log's own (AUDIT_ONLY_KINDS), the router when someone may have room or a
+conversation may wait, the outbox when a reply was queued. PostgreSQL's NOTIFY trigger
+(storage/postgres/schema.py, migration 3) makes the same decision for other instances; its
+"route" kinds are a subset of ROUTING_KINDS (a test says so).
 """
 
 from __future__ import annotations
@@ -39,18 +40,22 @@ ROUTING_KINDS = frozenset(
         "conversation_assigned",
         "user_disabled",
         "channel_paused",
+        "user_updated",  # roles: she may be a counselor now, or no longer one
     }
 )
 # The kinds that leave a reply in the outbox for the sender to claim.
 OUTBOX_KINDS = frozenset({"reply_queued", "auto_reply_queued"})
+# The kinds written for the audit log only: news for no screen and no worker (a staff member's
+# read would otherwise make every console refetch its queue; inbox.feed leaves them out too).
+AUDIT_ONLY_KINDS = frozenset({"conversation_read"})
 
 
 def wakes_for(kinds: Iterable[str]) -> frozenset[Wake]:
     """Who must look after events of these kinds were committed; nobody for none. Pure."""
-    found = frozenset(kinds)
+    found = frozenset(kinds) - AUDIT_ONLY_KINDS
     if not found:
         return frozenset()
-    wakes = {Wake.FEED}  # every event is news for the staff screens
+    wakes = {Wake.FEED}  # every event but an audit record is news for the staff screens
     if found & ROUTING_KINDS:
         wakes.add(Wake.ROUTER)
     if found & OUTBOX_KINDS:

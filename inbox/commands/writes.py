@@ -38,6 +38,9 @@ STORE_WRITES: dict[str, frozenset[str]] = {
     "create_user": frozenset({"user_created"}),
     # disabling also puts her open conversations back in the queue
     "set_user_disabled": frozenset({"user_disabled", "user_enabled", "conversation_requeued"}),
+    "update_account": frozenset({"user_updated", "conversation_requeued"}),
+    "reset_password": frozenset({"password_reset"}),
+    "change_password": frozenset({"password_changed"}),
     "set_password_hash": frozenset(),
     "create_session": frozenset(),
     "delete_session": frozenset(),
@@ -53,6 +56,8 @@ STORE_WRITES: dict[str, frozenset[str]] = {
     "away_disconnected": frozenset({"counselor_updated"}),
     # --- board: a supervisor acknowledges an alert
     "acknowledge_alert": frozenset({"alert_acknowledged"}),
+    # --- audit: staff reads of a conversation (one per open: inbox.core.audit.READ_COALESCE)
+    "record_read": frozenset({"conversation_read"}),
 }
 
 

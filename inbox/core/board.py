@@ -16,15 +16,16 @@ from inbox.core.decisions import AgentLoad, QueueDepth
 from inbox.core.model import ChannelKind, ConversationId, ConversationStatus, Event, UserId
 
 # The events a supervisor is alerted to, each acknowledged once (ALERT_ACKNOWLEDGED):
-# urgent triage at intake, a response target near or missed, a reply that could not be sent,
-# an urgent conversation given to the on-call supervisor.
+# urgent triage at intake, a response target near or missed, a reply that could not be sent;
+# and an urgent conversation given to the on-call supervisor, which is a conversation_assigned
+# event with "via": "on_call" (storage.events.VIA_ON_CALL), shown as ON_CALL_ALERT.
 ALERT_KINDS = (
     "supervisors_alerted",
     "deadline_warning",
     "deadline_breached",
     "reply_failed",
-    "on_call_assigned",
 )
+ON_CALL_ALERT = "on_call_assigned"
 ALERT_ACKNOWLEDGED = "alert_acknowledged"
 # The board and the alert acknowledgement look this many events back (a range of the primary
 # key, so its cost does not grow with the log): a busy desk writes a few thousand a day.
@@ -88,6 +89,15 @@ class BoardRows:
     links: tuple[CounselorLink, ...]
     waits_today_s: tuple[float, ...]  # time to a first reply (or until now) of today's arrivals
     event_id: int  # the newest event when read
+
+
+def alert_kind(kind: str, data: dict[str, object]) -> str | None:
+    """What an event is on the board's alert feed (ALERT_KINDS, ON_CALL_ALERT), or None."""
+    if kind in ALERT_KINDS:
+        return kind
+    if kind == "conversation_assigned" and data.get("via") == "on_call":
+        return ON_CALL_ALERT
+    return None
 
 
 def day_start(now: datetime, tz: ZoneInfo) -> datetime:

@@ -75,6 +75,10 @@ class LastArrival:
     channel: ChannelKind
     received_at: datetime
     templates: tuple[str, ...] = ()
+    # Store.unreplied_arrivals only: her conversation's priority, and whether someone has it
+    # (an assignee, or the router handed it to the person on call).
+    priority: int = 0
+    taken: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -87,6 +91,16 @@ class UrgentArrival:
     received_at: datetime
     category: str  # the alert: an urgency category, or "rules:..." (no safety message)
     body: str  # read only to tell the language she wrote in; never logged
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HandedToOnCall:
+    """An open conversation the router handed to the person on call that never had the on-call
+    message (Store.unsent_on_call), with what tells her language."""
+
+    conversation_id: ConversationId
+    language: str | None  # the rules' routing language of the conversation, if any
+    body: str  # her alerted (else latest) message: read only to tell her language; never logged
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

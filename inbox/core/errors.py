@@ -83,6 +83,10 @@ class Conflict(StorageError):
     """The record changed meanwhile, so the conditional update did not apply."""
 
 
+class LastAdmin(Conflict):
+    """This would leave no enabled admin; make another account an admin first."""
+
+
 class ReplyCollision(Conflict):
     """Another staff member's reply went out after the last message the composer saw: nothing
     was sent, so that she can read it first and resend on purpose (no double replies)."""
@@ -97,6 +101,10 @@ class ReplyCollision(Conflict):
 
 class PermissionDenied(InboxError):
     """Your role does not allow this."""
+
+
+class OwnAccount(InboxError):
+    """An admin cannot disable herself or remove her own admin role; another admin can."""
 
 
 # What a driver or the system sets from the schema or the OS, never from a statement's

@@ -228,14 +228,24 @@ class Message:
 TimeWindow = tuple[time, time]  # local start, end; end time(0) means midnight at the day's end
 
 
+class ClosedDays(StrEnum):
+    """What a counselor's weekly shift does on the desk's closed days (public holidays, the
+    year-end closure, closed dates): off like the desk, or worked as on any other day."""
+
+    FOLLOW = "follow"
+    WORK = "work"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Shift:
     """A counselor's working time: a weekly schedule in a time zone plus dated exceptions
-    (an empty tuple for a day off, other windows for a swapped shift)."""
+    (an empty tuple for a day off, other windows for a swapped shift). On the desk's closed
+    days the weekly schedule is off unless `closed_days` is WORK; a dated exception still wins."""
 
     tz: str = "Asia/Tokyo"
     weekly: tuple[tuple[TimeWindow, ...], ...] = ((),) * 7  # Monday first
     exceptions: tuple[tuple[date, tuple[TimeWindow, ...]], ...] = ()
+    closed_days: ClosedDays = ClosedDays.FOLLOW
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -253,6 +263,8 @@ class User:
     teams: frozenset[str] = frozenset()
     channel_capacity: tuple[tuple[ChannelKind, int], ...] = ()  # below `capacity`, by channel
     shift: Shift | None = None  # None: no schedule, always on shift
+    # An admin set or reset her password: her sessions can only set a new one until she does.
+    must_change_password: bool = False
 
     def has_any(self, *roles: Role) -> bool:
         return not self.roles.isdisjoint(roles)
@@ -326,6 +338,7 @@ class NewUser:
     # A new account is offline until she says she is available: an offer must never go to
     # someone who has not signed in. Seeded test and benchmark staff may start available.
     presence: Presence = Presence.OFFLINE
+    must_change_password: bool = False  # an admin chose the password: she sets her own first
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -22,6 +22,9 @@ SESSION_COOKIE = "tsunagu_session"
 CSRF_HEADER = "X-Tsunagu-CSRF"
 _REQUEST_USER = web.RequestKey("user", User)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# All that one who must change her password (an admin set it) may do until she has: set her
+# own, or sign out. Her token and her sockets are refused alike.
+PASSWORD_CHANGE_ONLY = frozenset({("POST", "/api/session/password"), ("DELETE", "/api/session")})
 
 
 async def current_user(request: web.Request) -> User:
@@ -49,6 +52,12 @@ async def current_user(request: web.Request) -> User:
             raise ApiError(403, "csrf", f"cookie-authenticated requests need {CSRF_HEADER}: 1")
     if user is None:
         raise ApiError(401, "unauthenticated", "sign in first")
+    if user.must_change_password and (request.method, request.path) not in PASSWORD_CHANGE_ONLY:
+        raise ApiError(
+            403,
+            "password_change_required",
+            "set a new password first: POST /api/session/password {current, new}",
+        )
     request[_REQUEST_USER] = user
     return user
 

@@ -61,6 +61,7 @@ def user_json(user: User) -> dict[str, Any]:
         "roles": sorted(user.roles),
         "capacity": user.capacity,
         "disabled": user.disabled,
+        "must_change_password": user.must_change_password,
     }
 
 
@@ -294,6 +295,9 @@ async def visible_conversation(
 async def get_conversation(request: web.Request) -> web.Response:
     user, conv = await readable_conversation(request)
     services = request.app[SERVICES]
+    # Who read it (the audit log): before anything of it is shown; her screen's refetches of
+    # the open conversation are the same read (inbox.core.audit.READ_COALESCE).
+    await services.commands.conversations.record_read(conv.id, actor=user.id)
     if conv.assignee_id == user.id and conv.opened_at is None:
         # she has seen the offer, so the router's offer timeout must not take it back
         opened = await services.commands.conversations.open_offer(conv.id, user.id)
@@ -392,7 +396,7 @@ async def list_users(request: web.Request) -> web.Response:
     return web.json_response({"users": [user_json(u) for u in users]})
 
 
-def _roles(value: object) -> frozenset[Role]:
+def checked_roles(value: object) -> frozenset[Role]:
     allowed = ", ".join(r.value for r in Role)
     if not isinstance(value, list) or not value:
         raise ValidationError(f"required, a non-empty list of: {allowed}", field="roles")
@@ -416,12 +420,17 @@ async def create_user(request: web.Request) -> web.Response:
     display_name = data.get("display_name")
     if display_name is not None and not isinstance(display_name, str):
         raise ValidationError("a string, or null for the username", field="display_name")
+    # The admin chose this password, so by default it is not hers: she sets her own first.
+    must_change = data.get("must_change_password", True)
+    if not isinstance(must_change, bool):
+        raise ValidationError("true or false (default true)", field="must_change_password")
     new = NewUser(
         username=username,
         display_name=display_name or username,
         password_hash=await new_password_hash(services, field_str(data, "password")),
-        roles=_roles(data.get("roles")),
+        roles=checked_roles(data.get("roles")),
         capacity=capacity,
+        must_change_password=must_change,
     )
     created = await services.commands.accounts.create_user(new, by=admin.id)
     return web.json_response({"user": user_json(created)}, status=201)
@@ -429,9 +438,9 @@ async def create_user(request: web.Request) -> web.Response:
 
 @routes.post("/api/users/{username}/disable")
 async def disable_user(request: web.Request) -> web.Response:
-    await require(request, Role.ADMIN)
+    admin = await require(request, Role.ADMIN)
     services = request.app[SERVICES]
-    user = await services.commands.accounts.disable_user(path_text(request, "username"))
+    user = await services.commands.accounts.disable_user(path_text(request, "username"), by=admin)
     return web.json_response({"user": user_json(user)})
 
 

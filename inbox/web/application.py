@@ -14,8 +14,11 @@ from aiohttp import web
 
 from inbox.core.errors import StorageError
 from inbox.web import (
+    accounts,
     api,
     attachments,
+    audit,
+    audit_csv,
     board_live,
     contact,
     context,
@@ -90,7 +93,10 @@ def build_app(services: Services) -> web.Application:
     overview.add_routes(app)
     board_live.add_routes(app)
     context.add_routes(app)
+    accounts.add_routes(app)
     openapi.add_routes(app)
+    audit.add_routes(app)
+    audit_csv.add_routes(app)
     sockets.add_staff_socket(app)
     app.on_shutdown.append(_close_sockets)
     return app

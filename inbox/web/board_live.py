@@ -32,6 +32,7 @@ from inbox.web.server import SERVICES, path_id, read_json_object
 
 log = logging.getLogger(__name__)
 MIN_GAP_S = 0.1
+BACKLOG = 4  # frames a socket may have unsent (events frames count too); more: a later board
 # Events that change nothing the board shows: a round of only these builds no board (every staff
 # member's read of a conversation is an audited event, every consulter's read receipt one too).
 # A kind not named here may change it: new kinds are news to the board until said otherwise.
@@ -96,9 +97,14 @@ class BoardLive:
             await asyncio.sleep(max(0.0, started + self._min_gap_s - loop.time()))
 
     async def round(self) -> int:
-        """Build the board and push it; how many sockets took it. Raises StorageError."""
+        """Build the board and push it; how many sockets took it. A socket still behind on
+        BACKLOG frames is passed over, and gets the next round's board, which comes even if
+        nothing changes. Raises StorageError."""
         board = await self._build()
-        return self._audience.push({"type": "board"} | board)
+        took = self._audience.push({"type": "board"} | board, backlog=BACKLOG)
+        if self._audience.behind:
+            self._dirty.set()
+        return took
 
 
 def board_frame(audience: Audience, sub: Subscriber, user: User, data: str) -> bool:

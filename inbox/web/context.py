@@ -121,6 +121,9 @@ async def timeline_messages(request: web.Request) -> web.Response:
         raise ApiError(404, "not_found", f"conversation {other.id} is not in this timeline")
     limit = _limit(request, 50)
     before = _query_int(request, "before", None)
+    # Reading her earlier conversation is reading it (the audit log); its next pages are the
+    # same read (inbox.core.audit.READ_COALESCE).
+    await request.app[SERVICES].commands.conversations.record_read(other.id, actor=user.id)
     found = await store.message_page(
         other.id, before=None if before is None else MessageId(before), limit=limit
     )

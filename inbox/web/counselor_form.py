@@ -8,7 +8,7 @@ from typing import Any
 
 from inbox.core.errors import ConfigError, ValidationError
 from inbox.core.model import MAX_CAPACITY, ChannelKind, CounselorUpdate, Presence, Shift, User
-from inbox.core.shifts import on_shift, parse_shift, shift_data
+from inbox.core.shifts import DeskClosed, on_shift, parse_shift, shift_data
 from inbox.web.api import user_json
 
 MAX_LIMIT = MAX_CAPACITY
@@ -19,8 +19,9 @@ PROFILE_FIELDS = frozenset({"presence", "capacity", "channel_capacity", "shift",
 SELF_FIELDS = frozenset({"presence"})  # what a counselor may change about herself
 
 
-def counselor_json(user: User, now: datetime) -> dict[str, Any]:
-    """user_json plus her routing profile, and whether her shift covers `now`."""
+def counselor_json(user: User, now: datetime, *, closed: DeskClosed) -> dict[str, Any]:
+    """user_json plus her routing profile, and whether her shift covers `now` (off on the
+    desk's `closed` days unless she works them)."""
     return {
         **user_json(user),
         "presence": user.presence.value,
@@ -29,7 +30,7 @@ def counselor_json(user: User, now: datetime) -> dict[str, Any]:
         "teams": sorted(user.teams),
         "channel_capacity": {k.value: v for k, v in user.channel_capacity},
         "shift": None if user.shift is None else shift_data(user.shift),
-        "on_shift": on_shift(user.shift, now),
+        "on_shift": on_shift(user.shift, now, closed=closed),
     }
 
 

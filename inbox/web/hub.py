@@ -215,6 +215,7 @@ class Audience:
         self._hub = hub
         self._key = key
         self._subs: set[Subscriber] = set()
+        self.behind = 0  # the sockets the last push passed over (see push)
 
     def add(self, sub: Subscriber) -> None:
         self._subs.add(sub)
@@ -225,7 +226,12 @@ class Audience:
     def __len__(self) -> int:
         return len(self._subs)
 
-    def push(self, payload: dict[str, Any]) -> int:
-        """Queue for each of these sockets still open; return how many took it."""
+    def push(self, payload: dict[str, Any], *, backlog: int | None = None) -> int:
+        """Queue for each of these sockets still open; return how many took it. With `backlog`,
+        a socket with that many frames still unsent is passed over (counted in `behind`): for
+        a frame that is a whole state, a later one will do, and a slow phone holds a few
+        frames, not a queue of them."""
         self._subs = {sub for sub in self._subs if not sub.dropped}
-        return self._hub.push_to(self._key, self._subs, payload)
+        ready = [sub for sub in self._subs if backlog is None or sub.queue.qsize() < backlog]
+        self.behind = len(self._subs) - len(ready)
+        return self._hub.push_to(self._key, ready, payload)

@@ -46,6 +46,54 @@ from inbox.web.openapi_parts import (
 
 OPENAPI_PATH = "/api/openapi.json"
 
+AUDIT_EVENT = obj(
+    ("id", "at", "actor_id", "actor_name", "kind", "conversation_id", "details"),
+    id=ID,
+    at=TIME,
+    actor_id=nullable(ID),
+    actor_name=nullable({"type": "string"}),
+    kind=TEXT,
+    conversation_id=nullable(ID),
+    # picked by name from the event's data: staff (user_id, user_name, from_user_id,
+    # from_name), channel, outcome, anonymity, fields, reason; never a body or an address
+    details={"type": "object"},
+)
+
+
+def _audit_filter(name: str, description: str, schema: Schema) -> Schema:
+    return param(name, "query", schema, required=False) | {"description": description}
+
+
+_DAY: Schema = {"type": "string", "format": "date", "examples": ["2026-11-30"]}
+AUDIT_FILTERS = (
+    _audit_filter(
+        "actor",
+        "a staff member's id, or any (the default), staff, system",
+        {"type": "string", "maxLength": 20, "examples": ["staff", "2"]},
+    ),
+    _audit_filter(
+        "kind",
+        "event kinds, comma-separated (or the parameter repeated)",
+        {"type": "string", "maxLength": 500, "examples": ["conversation_read,note_added"]},
+    ),
+    param("conversation", "query", ID, required=False),
+    _audit_filter("day", "one day of the program's calendar (not with from/to)", _DAY),
+    _audit_filter("from", "on or after this day", _DAY),
+    _audit_filter("to", "on or before this day", _DAY),
+)
+
+
+def csv_operation(summary: str, *, params: tuple[Schema, ...], errors: tuple[int, ...]) -> Schema:
+    """An operation whose answer is a CSV download."""
+    op = operation(summary, None, params=params, errors=errors)
+    op["responses"]["200"]["content"] = {"text/csv": {"schema": {"type": "string"}}}
+    return op
+
+
+AUDIT_LIMIT = param(
+    "limit", "query", {"type": "integer", "minimum": 1, "maximum": 200}, required=False
+)
+
 PATHS: dict[str, dict[str, Schema]] = {
     "/api/session": {
         "post": operation(
@@ -368,6 +416,8 @@ PATHS: dict[str, dict[str, Schema]] = {
                 roles={"type": "array", "minItems": 1, "items": enum_of(Role)},
                 display_name=nullable({"type": "string"}),
                 capacity=LIMIT,
+                # default true: she sets her own password at her first sign-in
+                must_change_password={"type": "boolean"},
             ),
             errors=(401, 403, 409, 503),
         ),
@@ -387,9 +437,60 @@ PATHS: dict[str, dict[str, Schema]] = {
     },
     "/api/users/{username}/disable": {
         "post": operation(
-            "disable an account: ends her sessions, requeues her conversations",
+            "disable an account: ends her sessions, requeues her conversations (409: herself,"
+            " or the last enabled admin)",
             wrap("user", ref("User")),
             params=(param("username", "path", TEXT),),
+            errors=(401, 403, 404, 409, 503),
+        )
+    },
+    # --- accounts: admins manage accounts; a password an admin set must be changed
+    "/api/users/{username}/enable": {
+        "post": operation(
+            "enable a disabled account again (admins)",
+            wrap("user", ref("User")),
+            params=(param("username", "path", TEXT),),
+        )
+    },
+    "/api/users/{username}": {
+        "patch": operation(
+            "change an account's display name and/or roles (admins; 409: her own admin role, or"
+            " the last enabled admin's)",
+            wrap("user", ref("User")),
+            body={
+                **obj(
+                    display_name={"type": "string", "minLength": 1, "maxLength": 100},
+                    roles={"type": "array", "minItems": 1, "items": enum_of(Role)},
+                ),
+                "minProperties": 1,
+            },
+            params=(param("username", "path", TEXT),),
+            errors=(401, 403, 404, 409, 503),
+        )
+    },
+    "/api/users/{username}/password": {
+        "post": operation(
+            "reset a password (admins): a temporary one, shown once; her sessions end and she"
+            " must set her own at her next sign-in",
+            obj(
+                ("user", "temporary_password"),
+                user=ref("User"),
+                temporary_password={"type": "string", "minLength": 10},
+            ),
+            params=(param("username", "path", TEXT),),
+        )
+    },
+    "/api/session/password": {
+        "post": operation(
+            "set her own password (the only call a session may make while an admin's password"
+            " stands); her other sessions end",
+            wrap("user", ref("User")),
+            body=obj(
+                ("current", "new"),
+                current=TEXT,
+                new={"type": "string", "minLength": 10},
+            ),
+            errors=(401, 403, 429, 503),
         )
     },
     "/api/events": {
@@ -463,6 +564,31 @@ PATHS: dict[str, dict[str, Schema]] = {
             status=204,
             params=(param("id", "path", ID),),
         ),
+    },
+    # --- audit: who did what to which conversation, when (reads included)
+    "/api/audit": {
+        "get": operation(
+            "the audit log, newest first (supervisors and admins; an admin sees no details of a"
+            " conversation's event): by person, kinds, conversation and day (the program's days)",
+            obj(
+                ("events", "next_before"),
+                events={"type": "array", "items": AUDIT_EVENT},
+                next_before=nullable(ID),
+            ),
+            params=(*AUDIT_FILTERS, BEFORE, AUDIT_LIMIT),
+            errors=(400, 401, 403, 503),
+        )
+    },
+    "/api/audit.csv": {
+        "get": csv_operation(
+            "the audit log as CSV (UTF-8 with BOM, times in the program's time zone), the same"
+            " filters; at most 10,000 rows, then a last line says more were left out",
+            params=(
+                *AUDIT_FILTERS,
+                param("lang", "query", {"type": "string", "enum": ["ja", "en"]}, required=False),
+            ),
+            errors=(400, 401, 403, 503),
+        )
     },
     OPENAPI_PATH: {"get": operation("this document", {"type": "object"}, errors=(), public=True)},
 }

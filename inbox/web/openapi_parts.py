@@ -9,6 +9,7 @@ from inbox.core.model import (
     MAX_CAPACITY,
     Anonymity,
     ChannelKind,
+    ClosedDays,
     ConversationStatus,
     DeliveryStatus,
     Direction,
@@ -22,7 +23,8 @@ Schema = dict[str, Any]
 ERRORS = {
     400: "a field is malformed; `field` names it",
     401: "not signed in, or an unknown token",
-    403: "the role does not allow this, or the CSRF header is missing",
+    403: "the role does not allow this, or the CSRF header is missing, or she must set a new"
+    " password first (password_change_required)",
     404: "no such thing, or not visible to you",
     409: "the state changed meanwhile, or the key is taken (`field` names it)",
     413: "the body or a field is over its limit",
@@ -75,6 +77,7 @@ SCHEMAS: dict[str, Schema] = {
         roles={"type": "array", "items": enum_of(Role)},
         capacity={"type": "integer"},
         disabled={"type": "boolean"},
+        must_change_password={"type": "boolean"},
     ),
     "Counselor": {
         "allOf": [
@@ -102,6 +105,13 @@ SCHEMAS: dict[str, Schema] = {
             "type": "object",
             "additionalProperties": {"type": "array", "items": {"type": "string"}},
             "examples": [{"2026-12-24": ["13:00-17:00"], "2026-12-25": []}],
+        },
+        # on the desk's closed days (holidays, year-end closure, closed dates) her weekly
+        # windows are off ("follow", the default) or kept ("work"); an exception still wins
+        closed_days=enum_of(ClosedDays)
+        | {
+            "default": ClosedDays.FOLLOW.value,
+            "description": "follow: off on the desk's closed days; work: works them",
         },
     ),
     "Conversation": obj(

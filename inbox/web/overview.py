@@ -13,7 +13,16 @@ from typing import Any
 
 from aiohttp import web
 
-from inbox.core.board import Alert, BoardConversation, ChannelPause, day_start, percentile, since
+from inbox.core.board import (
+    ON_CALL_ALERT,
+    Alert,
+    BoardConversation,
+    ChannelPause,
+    alert_kind,
+    day_start,
+    percentile,
+    since,
+)
 from inbox.core.decisions import AgentLoad, QueueDepth
 from inbox.core.model import (
     OPEN_STATUSES,
@@ -25,7 +34,7 @@ from inbox.core.model import (
     UserId,
     contact_alias,
 )
-from inbox.core.shifts import on_shift
+from inbox.core.shifts import DeskClosed, asked_once, on_shift
 from inbox.web.access import require
 from inbox.web.api import urgency_of
 from inbox.web.server import SERVICES, Services, WebSettings
@@ -45,12 +54,14 @@ def _by_channel(pairs: Iterable[tuple[ChannelKind, int]]) -> dict[str, int]:
     return {channel.value: n for channel, n in pairs}
 
 
-def agent_json(agent: AgentLoad, user: User | None, now: datetime) -> dict[str, Any]:
+def agent_json(
+    agent: AgentLoad, user: User | None, now: datetime, *, closed: DeskClosed
+) -> dict[str, Any]:
     return {
         "id": agent.user_id,
         "display_name": None if user is None else user.display_name,
         "presence": agent.presence.value,
-        "on_shift": on_shift(agent.shift, now),
+        "on_shift": on_shift(agent.shift, now, closed=closed),
         "load": agent.load,
         "capacity": agent.capacity,
         "channel_load": _by_channel(agent.channel_load),
@@ -120,10 +131,13 @@ async def supervision(request: web.Request) -> web.Response:
     paused = await store.paused_channels()
     open_ones = await store.list_conversations(statuses=OPEN_STATUSES, limit=BREACH_SCAN)
     now = services.clock()
+    closed = asked_once(services.router.closed_day, now)
     return web.json_response(
         {
             "now": now.isoformat(),
-            "counselors": [agent_json(a, users.get(a.user_id), now) for a in snapshot.agents],
+            "counselors": [
+                agent_json(a, users.get(a.user_id), now, closed=closed) for a in snapshot.agents
+            ],
             "queue": [queue_json(d, paused, now) for d in depth],
             "paused_channels": sorted(c.value for c in paused),
             "time_to_breach": time_to_breach(open_ones, now, users=users),
@@ -160,10 +174,11 @@ def board_conversation_json(
 def _alert_json(alert: Alert, names: Mapping[UserId, str]) -> dict[str, Any]:
     event, ack = alert.event, alert.ack
     data = event.data
-    user_id = data.get("user_id") if event.kind == "on_call_assigned" else None
+    kind = alert_kind(event.kind, data) or event.kind
+    user_id = data.get("user_id") if kind == ON_CALL_ALERT else None
     return {
         "event_id": event.id,
-        "kind": event.kind,
+        "kind": kind,
         "at": event.at.isoformat(),
         "conversation_id": event.conversation_id,
         # urgent triage's category; never a provider's error text (it may name an address)
@@ -220,9 +235,10 @@ def _counselor_json(
     connected: bool,
     mine: list[dict[str, Any]],
     soon_s: float,
+    closed: DeskClosed,
 ) -> dict[str, Any]:
     lefts = [c["seconds_left"] for c in mine if c["seconds_left"] is not None]
-    return agent_json(agent, None, now) | {
+    return agent_json(agent, None, now, closed=closed) | {
         "display_name": names.get(agent.user_id),
         "connected": connected,
         "last_assigned_at": _iso(agent.idle_since),
@@ -233,9 +249,13 @@ def _counselor_json(
     }
 
 
-def _on_the_board(agent: AgentLoad, connected: bool, now: datetime) -> bool:
+def _on_the_board(agent: AgentLoad, connected: bool, now: datetime, closed: DeskClosed) -> bool:
     """Every counselor on shift or signed in (her socket open, or a presence she set)."""
-    return connected or agent.presence is not Presence.OFFLINE or on_shift(agent.shift, now)
+    return (
+        connected
+        or agent.presence is not Presence.OFFLINE
+        or on_shift(agent.shift, now, closed=closed)
+    )
 
 
 async def board_json(services: Services) -> dict[str, Any]:
@@ -254,13 +274,14 @@ async def board_json(services: Services) -> dict[str, Any]:
         by_counselor.setdefault(conv["assignee_id"], []).append(conv)
     paused = frozenset(p.channel for p in rows.pauses)
     counselors = []
+    closed = asked_once(services.router.closed_day, now)  # the desk's closed days, as routing
     for agent in rows.agents:
         lease = leases.get(agent.user_id)
         connected = lease is not None and lease > now
-        if _on_the_board(agent, connected, now):
+        if _on_the_board(agent, connected, now, closed):
             mine = by_counselor.get(agent.user_id, [])
             counselors.append(
-                _counselor_json(agent, names, now, connected, mine, settings.due_soon_s)
+                _counselor_json(agent, names, now, connected, mine, settings.due_soon_s, closed)
             )
     return {
         "event_id": rows.event_id,

@@ -70,7 +70,9 @@ async def _place_in_line(services: Services, conv: Conversation) -> tuple[int | 
         return None, None
     position = order.index(conv.id) + 1
     handling_s = await services.store.recent_handling_s()
-    counselors = counselors_on_duty(snapshot.agents, services.clock())
+    counselors = counselors_on_duty(
+        snapshot.agents, services.clock(), closed=services.router.closed_day
+    )
     handling = None if handling_s is None else timedelta(seconds=handling_s)
     wait = wait_estimate(position, handling, counselors)
     return position, None if wait is None else wait.total_seconds()

@@ -25,7 +25,9 @@ from inbox.core.errors import (
     DuplicateKey,
     InboxError,
     IntakeBusy,
+    LastAdmin,
     NotFound,
+    OwnAccount,
     PermissionDenied,
     ReplyCollision,
     StorageError,
@@ -151,6 +153,10 @@ ERROR_CODES: dict[str, str] = {
     "reply_collision": "another staff member replied after the last message you saw; `authors`",
     "busy": "the intake or the sign-in is busy; retry after Retry-After seconds",
     "database": "the database is unavailable; retry after Retry-After seconds",
+    # --- accounts: admins manage accounts; a password an admin set must be changed
+    "password_change_required": "an admin set your password: set a new one first",
+    "own_account": "an admin cannot disable herself or remove her own admin role",
+    "last_admin": "this would leave no enabled admin",
 }
 
 
@@ -193,6 +199,10 @@ def _translate(exc: Exception) -> ApiError | None:
             return ApiError(404, "not_found", str(exc))
         case PermissionDenied():
             return ApiError(403, "forbidden", str(exc))
+        case OwnAccount():
+            return ApiError(409, "own_account", str(exc))
+        case LastAdmin():
+            return ApiError(409, "last_admin", str(exc))
         case ReplyCollision():
             return ApiError(
                 409, "reply_collision", str(exc), details={"authors": list(exc.authors)}

@@ -38,9 +38,10 @@ async def _hashing(work: Awaitable[_T]) -> _T:
         raise ApiError(503, "busy", str(exc), headers={"Retry-After": str(BUSY_RETRY_S)}) from None
 
 
-async def new_password_hash(services: Services, password: str) -> str:
-    """A checked password's hash, computed off the event loop (503 when every slot is busy)."""
-    check_password(password)
+async def new_password_hash(services: Services, password: str, *, field: str = "password") -> str:
+    """A checked password's hash, computed off the event loop (503 when every slot is busy);
+    `field` names it when it breaks the rule."""
+    check_password(password, field=field)
     return await _hashing(services.sign_in.verifier.hash(password))
 
 

@@ -50,14 +50,23 @@ def add_staff_socket(app: web.Application) -> None:
     app.router.add_get("/api/ws", staff_socket)
 
 
+# The events that end every session of hers, and the close reason her sockets get.
+_SESSIONS_ENDED = {"user_disabled": b"account disabled", "password_reset": b"password reset"}
+
+
 def close_disabled_staff(hub: Hub, event: Event) -> None:
-    """On `user_disabled` (from this process, the CLI or another instance, as the event feed
-    reads it), close her open staff sockets: her sessions are already ended in the store."""
+    """On `user_disabled` or an admin's `password_reset` (from this process, the CLI or another
+    instance, as the event feed reads it), close her open staff sockets: her sessions are
+    already ended in the store."""
     user_id = event.data.get("user_id")
-    if event.kind != "user_disabled" or user_id is None:
+    reason = _SESSIONS_ENDED.get(event.kind)
+    if reason is None or user_id is None:
         return
-    if hub.close_owned_by(STAFF, user_id, b"account disabled"):
-        log.info("disabled user's sockets closed", extra={"action": "ws_closed_disabled"})
+    if hub.close_owned_by(STAFF, user_id, reason):
+        log.info(
+            "user's sockets closed: her sessions ended",
+            extra={"action": "ws_closed_disabled", "kind": event.kind},
+        )
 
 
 def _socket(request: web.Request) -> web.WebSocketResponse:

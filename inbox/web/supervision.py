@@ -61,9 +61,15 @@ async def update_counselor(request: web.Request) -> web.Response:
     if not _supervises(user) and not set(data) <= SELF_FIELDS:
         raise PermissionDenied("a counselor can only change her own presence")
     change = parse_counselor_update(data)
-    commands = request.app[SERVICES].commands.counselors
-    updated = await commands.update(target, change, actor=user.id)
-    return web.json_response({"counselor": counselor_json(updated.counselor, updated.at)})
+    services = request.app[SERVICES]
+    updated = await services.commands.counselors.update(target, change, actor=user.id)
+    return web.json_response(
+        {
+            "counselor": counselor_json(
+                updated.counselor, updated.at, closed=services.router.closed_day
+            )
+        }
+    )
 
 
 # ---- moving and draining work -----------------------------------------------------------------
@@ -130,7 +136,9 @@ async def drain_counselor(request: web.Request) -> web.Response:
     )
     return web.json_response(
         {
-            "counselor": counselor_json(drained.counselor, drained.at),
+            "counselor": counselor_json(
+                drained.counselor, drained.at, closed=services.router.closed_day
+            ),
             "requeued": drained.requeued,
             "kept": drained.kept,
             "failed": [_failure(conv_id, exc) for conv_id, exc in drained.failed],

@@ -142,7 +142,7 @@ async def _route_at_intake(
         return {}
     loads = channel_loads(await conn.fetch(CHANNEL_LOADS))
     agents = agents_from_rows(await conn.fetch(AGENTS), loads, _parse)
-    if not anyone_free(agents, now):
+    if not anyone_free(agents, now, closed=router.closed_day):
         return {}
     older = waiting_from_rows(await conn.fetch(WAITING, ROUTING_PAGE), _parse)
     if len(older) >= ROUTING_PAGE:

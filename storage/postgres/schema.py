@@ -275,6 +275,11 @@ CREATE TABLE consulter_languages (
     PRIMARY KEY (channel, identity_hash)
 );
 """,
+    11: """
+-- Accounts an admin manages: after an admin set or reset her password, she must choose her own
+-- at her next sign-in; until then her session can only set a new password.
+ALTER TABLE users ADD COLUMN must_change_password boolean NOT NULL DEFAULT false;
+""",
 }
 
 # Any constant works as long as every process uses the same one; advisory locks are per database.

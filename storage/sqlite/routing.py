@@ -147,7 +147,7 @@ def _route_at_intake(
         return {}
     loads = channel_loads(db.execute(CHANNEL_LOADS))
     agents = agents_from_rows(db.execute(AGENTS).fetchall(), loads, _parse)
-    if not anyone_free(agents, now):
+    if not anyone_free(agents, now, closed=router.closed_day):
         return {}
     older = waiting_from_rows(db.execute(WAITING, (ROUTING_PAGE,)).fetchall(), _parse)
     if len(older) >= ROUTING_PAGE:

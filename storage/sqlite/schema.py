@@ -262,4 +262,9 @@ CREATE TABLE consulter_languages (
     PRIMARY KEY (channel, identity_hash)
 );
 """,
+    11: """
+-- Accounts an admin manages: after an admin set or reset her password, she must choose her own
+-- at her next sign-in; until then her session can only set a new password.
+ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;
+""",
 }

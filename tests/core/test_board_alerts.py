@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from inbox.core.board import day_start, percentile, waits
+from inbox.core.board import alert_kind, day_start, percentile, waits
 from routing.hours import TOKYO
 from storage.base import Store
 from tests.core.test_escalation import desk, tokyo
@@ -26,14 +26,23 @@ async def test_an_on_call_hand_off_is_an_alert_that_names_her(store: Store) -> N
     conv_id = await d.breach(tokyo("2026-11-24 23:00"))  # sato's shift ended at 18:00
     assert d.given == [conv_id]
     kinds = await alert_kinds(store, d.now)
-    assert ("on_call_assigned", {"user_id": d.tanaka.id}) in kinds
     assert [k for k, _ in kinds].count("deadline_breached") == 1
+    (hand_off,) = [data for k, data in kinds if k == "conversation_assigned"]
+    assert (hand_off["user_id"], hand_off["via"]) == (d.tanaka.id, "on_call")
+    assert alert_kind("conversation_assigned", hand_off) == "on_call_assigned"
+    alert_id = next(
+        e.id for e in await store.list_events(limit=10_000) if e.data.get("via") == "on_call"
+    )
+    ack = await store.acknowledge_alert(alert_id, actor_id=d.tanaka.id, now=d.now)
+    assert ack.event_id == alert_id
+    acked = [e for e in await store.list_events(limit=10_000) if e.kind == "alert_acknowledged"]
+    assert [e.data for e in acked] == [{"event_id": alert_id, "kind": "on_call_assigned"}]
 
 
 async def test_a_breach_in_office_hours_is_no_hand_off(store: Store) -> None:
     d = await desk(store, sato_capacity=2)
     await d.breach(tokyo("2026-11-24 11:00"))  # sato is on duty and has room
-    assert "on_call_assigned" not in [k for k, _ in await alert_kinds(store, d.now)]
+    assert "conversation_assigned" not in [k for k, _ in await alert_kinds(store, d.now)]
 
 
 def test_the_day_begins_at_midnight_in_tokyo() -> None:

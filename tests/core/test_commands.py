@@ -46,7 +46,12 @@ ROUTER, OUTBOX, FEED = Wake.ROUTER, Wake.OUTBOX, Wake.FEED
         (["user_disabled", "conversation_requeued"], {ROUTER, FEED}),
         (["channel_paused"], {ROUTER, FEED}),
         (["counselor_updated"], {ROUTER, FEED}),
+        (["user_updated"], {ROUTER, FEED}),  # roles: she may be a counselor now, or no more
+        (["password_reset"], {FEED}),
         (["reply_queued", "conversation_assigned"], {ROUTER, OUTBOX, FEED}),
+        # audit: a staff member's read is for the audit log only, news for no one
+        (["conversation_read"], set()),
+        (["conversation_read", "note_added"], {FEED}),
     ],
 )
 def test_who_wakes_follows_from_the_kinds(kinds: list[str], wakes: set[Wake]) -> None:
@@ -115,6 +120,9 @@ async def test_every_command_wakes_whoever_its_events_concern(store: Store) -> N
         lambda: desk.link_contacts(conv, chat.conversation_id, actor=boss.id, reason="同じ方"),
         lambda: desk.record_reveal(conv, actor=boss.id, reason=" 緊急 ", mode=Anonymity.IDENTIFIED),
         lambda: desk.record_download(conv, MessageId(1), 0, actor=boss.id),
+        # --- audit: her read, then the same read again (nothing written, nobody woken)
+        lambda: desk.record_read(conv, actor=boss.id),
+        lambda: desk.record_read(conv, actor=boss.id),
         lambda: counselors.update(sato.id, CounselorUpdate(capacity=4), actor=boss.id),
         lambda: counselors.drain(
             sato.id, actor=boss.id, presence=Presence.OFFLINE, keep=False, note=None
@@ -143,6 +151,11 @@ async def test_every_command_wakes_whoever_its_events_concern(store: Store) -> N
         lambda: accounts.set_password_hash(sato.id, "$argon2id$another"),
         lambda: accounts.create_api_token(sato.id, "t" * 64, name="cli"),
         lambda: accounts.disable_user("sato"),
+        # --- accounts: admins manage accounts
+        lambda: accounts.enable_user("sato", by=boss),
+        lambda: accounts.update_user("sato", display_name="佐藤", by=boss),
+        lambda: accounts.reset_password("sato", "$argon2id$temporary", by=boss),
+        lambda: accounts.change_password(sato.id, "$argon2id$hers", keep_session=None),
     ]
     written: set[str] = set()
     for step in steps:
@@ -160,6 +173,11 @@ async def test_every_command_wakes_whoever_its_events_concern(store: Store) -> N
         "canned_reply_created",
         "canned_reply_updated",
         "canned_reply_deleted",
+        "conversation_read",
+        "user_enabled",
+        "user_updated",
+        "password_reset",
+        "password_changed",
     }
 
 

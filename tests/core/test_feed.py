@@ -154,3 +154,21 @@ async def test_a_round_is_one_frame_per_page_for_every_staff_socket(store: Sqlit
         assert [len(page) for page in pages] == [500, 100]
         assert [e["kind"] for page in pages for e in page] == [f"news-{i}" for i in range(600)]
         assert socket.queue.empty()
+
+
+async def test_a_staff_members_read_is_no_news_for_the_screens(store: SqliteStore) -> None:
+    """Every open of a conversation writes conversation_read for the audit log; sent to every
+    staff socket, it would make every console refetch its queue. A round of only reads sends
+    nothing; reads among news are left out of the frame."""
+    hub = Hub(client_queue=10)
+    socket = hub.add(STAFF, web.WebSocketResponse())
+    feed = EventFeed(store, hub)
+    await feed.round()
+    await store.record_event("conversation_read", now=at(1))
+    await feed.round()
+    assert socket.queue.empty()
+    await store.record_event("conversation_read", now=at(2))
+    await store.record_event("news", now=at(3))
+    await feed.round()
+    assert [e["kind"] for e in await queued_events(socket)] == ["news"]
+    assert socket.queue.empty()

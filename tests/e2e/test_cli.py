@@ -102,6 +102,15 @@ def test_users_from_the_command_line(tmp_path: Path) -> None:
     listed = run(["user", "list"], tmp_path).stdout
     assert listed.splitlines()[0].split() == ["id", "username", "state", "capacity", "roles"]
     assert re.search(r"admin\s+disabled", listed)
+    # --- accounts: enable, roles and a password reset from the command line
+    assert run(["user", "enable", "admin"], tmp_path).returncode == 0
+    assert re.search(r"admin\s+active", run(["user", "list"], tmp_path).stdout)
+    roles = run(["user", "set-roles", "admin", "--role", "admin", "--role", "supervisor"], tmp_path)
+    assert roles.stdout == "admin: roles admin, supervisor\n"
+    assert run(["user", "set-roles", "nobody", "--role", "admin"], tmp_path).returncode == 1
+    reset = run(["user", "reset-password", "admin"], tmp_path)
+    assert reset.returncode == 0 and "Shown once" in reset.stderr
+    assert len(reset.stdout.strip()) >= 10 and reset.stdout.strip() not in reset.stderr
     assert run(["migrate"], tmp_path).stdout.endswith("(already current)\n")
 
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from inbox.core.decisions import AgentLoad, Assign, RoutingSnapshot, Wait, WaitingConversation
 from inbox.core.model import ChannelKind, ConversationId, Presence, Shift, UserId
-from inbox.core.shifts import on_shift
+from inbox.core.shifts import never_closed, on_shift
 from routing.assign import (
     ALL_BUSY,
     NO_COUNSELOR,
@@ -90,10 +90,11 @@ def test_only_counselors_on_shift_and_available() -> None:
 def test_dated_exception_overrides_the_weekly_schedule() -> None:
     off = Shift(weekly=WEEKDAYS.weekly, exceptions=((date(2026, 11, 24), ()),))
     swapped = Shift(weekly=((),) * 7, exceptions=((date(2026, 11, 24), ((time(9), time(0)),)),))
-    assert not on_shift(off, TUESDAY_10)
-    assert on_shift(swapped, TUESDAY_10.replace(hour=23, minute=59))  # 00:00 = end of day
-    assert not on_shift(WEEKDAYS, TUESDAY_10.replace(hour=17))  # end is exclusive
-    assert on_shift(WEEKDAYS, TUESDAY_10.replace(hour=9))
+    open_ = never_closed
+    assert not on_shift(off, TUESDAY_10, closed=open_)
+    assert on_shift(swapped, TUESDAY_10.replace(hour=23, minute=59), closed=open_)  # 00:00 = 24:00
+    assert not on_shift(WEEKDAYS, TUESDAY_10.replace(hour=17), closed=open_)  # end is exclusive
+    assert on_shift(WEEKDAYS, TUESDAY_10.replace(hour=9), closed=open_)
 
 
 def test_skill_language_and_team() -> None:

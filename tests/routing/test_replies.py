@@ -13,10 +13,12 @@ from routing.replies import (
     AFTER_HOURS,
     DEFAULT_AFTER_HOURS_BY_LANGUAGE,
     DEFAULT_QUEUE_ACK_BY_LANGUAGE,
+    ON_CALL,
     QUEUE_ACK,
     SAFETY,
     ReplyTexts,
     after_hours_reply,
+    on_call_reply,
     opening_en,
     opening_ja,
     parse_replies,
@@ -253,3 +255,67 @@ def test_the_one_language_versions_are_the_halves_of_the_defaults() -> None:
     assert ack is not None
     assert [lang for lang, _, _ in ack.by_language] == ["ja", "en"]
     assert "2番目" in ack.by_language[0][1] and "number 2" in ack.by_language[1][1]
+
+
+# --- the on-call message ----------------------------------------------------------------------
+
+
+def test_on_call_message_says_a_counselor_is_reading_now_in_her_language() -> None:
+    ja = on_call_reply(TEXTS, "ja")
+    assert ja is not None and ja.kind == ON_CALL
+    assert ja.body.startswith("つなぐ市こころの相談です。")
+    assert "いま相談員があなたのメッセージを読んでいます" in ja.body
+    assert "This is" not in ja.body and ja.by_language == ()  # what she wrote decides
+    en = on_call_reply(TEXTS, "en")
+    assert en is not None and en.body.startswith("This is Tsunagu City Counseling.")
+    assert "A counselor is reading it now" in en.body and not _JAPANESE.search(en.body)
+    # No tomorrow, no opening, no place in line: it stands in for those texts.
+    for reply in (ja, en):
+        assert "以降" not in reply.body and "from" not in reply.body and "番目" not in reply.body
+        assert reply.supersedes == (AFTER_HOURS, QUEUE_ACK)
+
+
+def test_on_call_message_in_both_languages_when_hers_is_not_known() -> None:
+    both = on_call_reply(TEXTS, None)
+    assert both is not None
+    assert "読んでいます" in both.body and "reading it now" in both.body
+    # ... with the one-language halves for a chat whose language is set (claim_auto_reply)
+    assert [lang for lang, _, _ in both.by_language] == ["ja", "en"]
+    ja = on_call_reply(TEXTS, "ja")
+    assert ja is not None and both.by_language[0][1] == ja.body
+    other = on_call_reply(TEXTS, "vi")
+    assert other is not None and other.body == both.body
+
+
+@pytest.mark.parametrize("language", ["ja", "en", None])
+def test_discreet_on_call_message_is_neutral(language: str | None) -> None:
+    reply = on_call_reply(TEXTS, language)
+    assert reply is not None
+    text = reply.discreet_body
+    assert "読んでいます" in text or "reading it now" in text
+    for word in ("相談", "つなぐ", "Tsunagu", "counsel", "自殺", "DV"):
+        assert word not in text, word
+
+
+def test_on_call_message_from_config_and_turned_off() -> None:
+    texts = parse_replies(
+        {
+            "program": "つなぐ",
+            "on_call": "{program}: 当番の相談員が読んでいます / {program_en}: reading now",
+            "on_call_discreet": "読んでいます / reading now",
+        }
+    )
+    own = on_call_reply(texts, "ja")  # no one-language halves of a program's own text
+    assert (
+        own is not None
+        and own.body == "つなぐ: 当番の相談員が読んでいます / the consultation service: reading now"
+    )
+    assert own.discreet_body == "読んでいます / reading now" and own.by_language == ()
+    assert on_call_reply(parse_replies({"on_call": ""}), "ja") is None
+    # A program's own name keeps the one-language defaults: the name is a placeholder.
+    named = on_call_reply(parse_replies({"program": "つなぐ"}), "ja")
+    assert named is not None and named.body.startswith("つなぐです。")
+    with pytest.raises(ConfigError, match=r"on_call_discreet: unknown placeholder \{program\}"):
+        parse_replies({"on_call_discreet": "{program}"})
+    with pytest.raises(ConfigError, match=r"on_call: unknown placeholder \{position\}"):
+        parse_replies({"on_call": "{position}"})

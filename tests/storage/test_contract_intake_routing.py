@@ -124,6 +124,9 @@ class Broken:
     def decide(self, snapshot: RoutingSnapshot, now: datetime) -> Sequence[Decision]:
         raise RuntimeError("bug in a routing rule")
 
+    def closed_day(self, at: datetime) -> bool:
+        return False
+
     def lapsed_before(self, now: datetime) -> datetime | None:
         return None
 

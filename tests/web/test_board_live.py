@@ -14,7 +14,7 @@ from aiohttp import web
 
 from inbox.core.board import Alert, AlertAck
 from inbox.core.model import Event, EventId, UserId
-from inbox.web.board_live import BoardLive
+from inbox.web.board_live import BACKLOG, BoardLive
 from inbox.web.hub import STAFF, Audience, Hub
 from inbox.web.overview import shown_alerts
 
@@ -107,3 +107,25 @@ def test_acknowledged_alerts_never_push_an_open_one_off_the_board() -> None:
     assert [a.event.id for a in shown if a.ack is None] == list(range(60, 10, -1))
     assert [a.event.id for a in shown if a.ack is not None] == list(range(200, 180, -1))
     assert [a.event.id for a in shown] == sorted((a.event.id for a in shown), reverse=True)
+
+
+async def test_a_socket_behind_is_passed_over_and_gets_a_later_board() -> None:
+    hub = Hub(client_queue=100)
+    slow, quick = (hub.add(STAFF, web.WebSocketResponse()) for _ in range(2))
+    audience = Audience(hub, STAFF)
+    audience.add(slow)
+    audience.add(quick)
+    builds = Builds()
+    builds.gate.set()
+    live = BoardLive(audience, builds, min_gap_s=0.0)
+    for _ in range(BACKLOG):  # nothing reads the slow one
+        slow.queue.put_nowait("{}")
+    builds.gate.set()
+    assert await live.round() == 1
+    assert (audience.behind, slow.queue.qsize(), quick.queue.qsize()) == (1, BACKLOG, 1)
+    assert live.pending()  # another round will come for it
+    while not slow.queue.empty():
+        slow.queue.get_nowait()
+    builds.gate.set()
+    assert await live.round() == 2
+    assert audience.behind == 0

@@ -247,8 +247,12 @@ async def test_desk_screens(
     await expect(page.get_by_test_id("desk-load")).to_contain_text("1 / 3", timeout=10_000)
     await assert_accessible(page, f"desk-conversation-{lang}")
     await page.set_viewport_size({"width": 390, "height": 844})
+    # On a phone her tools (presence, sign-out) fold into the top bar's menu.
+    await expect(page.get_by_test_id("presence-select")).to_be_hidden()
+    await page.get_by_test_id("topbar-menu-toggle").click()
     await expect(page.get_by_test_id("presence-select")).to_be_visible()
     await assert_accessible(page, f"desk-conversation-{lang}-phone")
+    await page.get_by_test_id("topbar-menu-toggle").click()
     await page.set_viewport_size({"width": 1200, "height": 800})
     await page.get_by_test_id("canned-open").click()
     await expect(page.get_by_test_id("canned-option").first).to_be_visible(timeout=10_000)

@@ -31,7 +31,8 @@ async def _sign_in(page: Page, server: Server, username: str) -> None:
     await page.get_by_test_id("login-username").fill(username)
     await page.get_by_test_id("login-password").fill(PASSWORD)
     await page.get_by_test_id("login-submit").click()
-    await expect(page.get_by_test_id("user-name")).to_be_visible(timeout=10_000)
+    # signed in: the connection status shows (her name is in the top bar's menu on a phone)
+    await expect(page.get_by_test_id("console-status")).to_be_visible(timeout=10_000)
 
 
 async def test_start_page(server: Server, browser: Browser, lang: str, device: str) -> None:

@@ -59,3 +59,16 @@ async def test_the_console_shows_the_nav_and_sends_an_admin_to_her_pages(
     await admin.get_by_test_id("login-submit").click()
     await admin.wait_for_url(f"{server.url}/audit")
     assert await _nav_links(admin) == ["/audit", "/accounts"]
+
+
+async def test_on_a_phone_the_top_bar_folds_into_a_menu(server: Server, browser: Browser) -> None:
+    page = await staff_page(browser, server.url, "boss", "/board", "ja", width=390)
+    toggle = page.get_by_test_id("topbar-menu-toggle")
+    await expect(page.get_by_test_id("signout")).to_be_hidden()
+    await toggle.click()
+    await expect(toggle).to_have_attribute("aria-expanded", "true")
+    await expect(page.get_by_test_id("signout")).to_be_visible()
+    await assert_accessible(page, "staff-frame-menu-ja-phone")
+    await page.keyboard.press("Escape")
+    await expect(page.get_by_test_id("signout")).to_be_hidden()
+    await expect(toggle).to_be_focused()

@@ -16,6 +16,7 @@ import pytest
 
 from inbox.core.model import (
     ChannelKind,
+    ClosedDays,
     ConversationId,
     ConversationStatus,
     Direction,
@@ -119,6 +120,7 @@ async def test_supervisor_updates_the_whole_profile(
         "timezone": "Asia/Tokyo",
         "weekly": {"monday": ["09:00-17:30"], "friday": ["18:00-24:00"]},
         "exceptions": {"2026-12-24": ["13:00-17:00"], "2026-12-25": []},
+        "closed_days": "work",  # she works public holidays and the year-end closure
     }
     change = {
         "presence": "away",
@@ -142,6 +144,7 @@ async def test_supervisor_updates_the_whole_profile(
     stored = await site.store.get_user(site.id("suzuki"))
     assert stored.capacity == 5 and stored.teams == frozenset({"night"})
     assert stored.shift is not None and stored.shift.tz == "Asia/Tokyo"
+    assert stored.shift.closed_days is ClosedDays.WORK
 
     status, body = await call(boss, "PATCH", url, {"shift": None})
     assert status == 200 and body["counselor"]["shift"] is None
@@ -167,6 +170,7 @@ BAD_CHANGES: list[tuple[dict[str, Any], str, str]] = [
     ({"shift": {"timezone": "Mars/Olympus"}}, "shift.timezone", "time zone"),
     ({"shift": {"hours": {}}}, "shift.hours", "unknown key"),
     ({"shift": "9-17"}, "shift", "object"),
+    ({"shift": {"closed_days": "sometimes"}}, "shift.closed_days", '"follow" or "work"'),
     ({"capacity": 51}, "capacity", "0 to 50"),
     ({"capacity": True}, "capacity", "integer"),
     ({"channel_capacity": {"fax": 1}}, "channel_capacity.fax", "not a channel"),

@@ -154,6 +154,16 @@ export function renderConversationHead() {
   created.title = formatFullTime(c.created_at);
   parts.push(created);
   parts.push(el("span", "cm-number", t("link.number", { id: c.id }))); // --- link: what to link by
+  // --- audit: "who read this?" is the audit page's answer (supervisors; a tab of its own)
+  const roles = state.me && Array.isArray(state.me.roles) ? state.me.roles : [];
+  if (roles.includes("supervisor")) {
+    const whoRead = el("a", "cm-audit", t("audit.whoRead"));
+    whoRead.href = `/audit?kind=conversation_read&conversation=${encodeURIComponent(String(c.id))}`;
+    whoRead.target = "_blank";
+    whoRead.rel = "noopener";
+    whoRead.dataset.testid = "conv-who-read";
+    parts.push(whoRead);
+  }
   const closed = c.status === "closed";
   const ended = /** @type {import("./types.js").ContextFields} */ (c);
   if (closed && ended.outcome) {

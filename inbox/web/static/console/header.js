@@ -3,6 +3,10 @@
 
 import { t, label } from "../i18n.js";
 import { state, els } from "./state.js";
+import { bindTopbarMenu } from "../lib/staff_page.js";
+
+/** @type {((show: boolean) => void) | null} */
+let showMenu = null;
 
 const TOAST_MS = 12000;
 
@@ -23,6 +27,8 @@ export function renderUser() {
 
 /** Show or hide what only a signed-in person sees in the top bar. @param {boolean} signedIn */
 export function showSignedIn(signedIn) {
+  showMenu ??= bindTopbarMenu();
+  showMenu(signedIn);
   els.userBox.hidden = !signedIn;
   els.status.hidden = !signedIn;
 }

@@ -6,12 +6,14 @@ import { api, ApiError } from "../lib/api.js";
 import { errorMessage } from "../lib/dom.js";
 import { els } from "./state.js";
 import { showSignedIn } from "./header.js";
+import { showPasswordForm, hidePasswordForm } from "./password.js";
 
 /** Show the sign-in form, with an optional note (an i18n key: "login.expired", ...). @param {string} [infoKey] */
 export function showLogin(infoKey) {
   els.appView.hidden = true;
   showSignedIn(false);
   els.loginView.hidden = false;
+  hidePasswordForm();
   els.loginInfo.textContent = infoKey ? t(infoKey) : "";
   els.loginInfo.dataset.key = infoKey || "";
   els.loginError.hidden = true;
@@ -56,7 +58,10 @@ async function onLoginSubmit(e, onSignedIn) {
     const data = await api("POST", "/api/session", { username, password });
     els.loginPassword.value = "";
     els.loginInfo.textContent = "";
-    await onSignedIn(data.user);
+    // An admin set this password: she sets her own before anything else (the server refuses
+    // everything else until she has), then goes on as from any sign-in.
+    if (data.user && data.user.must_change_password) showPasswordForm(data.user, password, onSignedIn);
+    else await onSignedIn(data.user);
   } catch (err) {
     els.loginError.textContent = loginErrorText(err);
     els.loginError.hidden = false;

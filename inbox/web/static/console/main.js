@@ -35,6 +35,8 @@ import { bindPicker, renderPicker, resetPicker } from "./canned.js";
 import { bindEditor, renderEditor, resetEditor } from "./canned_editor.js";
 import { bindTogether, loadStaffNames, renderTogether, resetTogether } from "./together.js";
 import { bindUrgency, renderBanners, resetUrgency } from "./urgency.js";
+// --- accounts: her own password after signing in with one an admin set
+import { bindPasswordForm, renderPasswordForm } from "./password.js";
 
 const CONSOLE_ROLES = ["counselor", "supervisor", "phone_staff"];
 
@@ -132,6 +134,7 @@ async function init() {
     renderEditor();
     renderTogether();
     renderBanners();
+    renderPasswordForm();
   });
   onSessionEnd((infoKey) => {
     resetApp();
@@ -139,6 +142,7 @@ async function init() {
   });
 
   bindLogin(signedIn);
+  bindPasswordForm(() => showLogin("login.signedOut"));
   els.signout.addEventListener("click", signOut);
   els.toastClose.addEventListener("click", hideToast);
   bindQueue((id) => openConversation(id));
@@ -164,6 +168,11 @@ async function init() {
     if (data && data.user) await signedIn(data.user);
     else showLogin();
   } catch (e) {
+    // A session that must set a new password first (reloaded before she did): she signs in
+    // again with the password she was given, and the form follows.
+    if (e instanceof ApiError && e.code === "password_change_required") {
+      return showLogin("password.signInAgain");
+    }
     showLogin();
     if (!(e instanceof ApiError && e.status === 401)) showToast(errorMessage(e));
   }

@@ -8,6 +8,7 @@
  * @property {string} username
  * @property {string} [display_name]
  * @property {string[]} [roles]
+ * @property {boolean} [must_change_password] an admin set her password: she sets her own first
  */
 
 /**

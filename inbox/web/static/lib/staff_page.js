@@ -86,6 +86,33 @@ export function hideToast() {
 /** Like api(), but a 401 goes back to sign-in and any other error is shown; null on failure. */
 export const call = makeCall({ onUnauthorized: toSignIn, onError: showToast });
 
+/**
+ * The top bar's menu on a narrow screen: the toggle (#topbar-menu-toggle, shown from `show`)
+ * folds the tools (#topbar-tools: who she is, alerts, sign-out) away so that the page starts near
+ * the top; on a wide screen CSS shows the tools and hides the toggle. Escape closes it.
+ * @returns {(show: boolean) => void} show or hide the toggle (hidden while signed out)
+ */
+export function bindTopbarMenu() {
+  const toggle = byId("topbar-menu-toggle");
+  const bar = toggle.closest(".topbar");
+  /** @param {boolean} open */
+  const setOpen = (open) => {
+    toggle.setAttribute("aria-expanded", String(open));
+    if (bar instanceof HTMLElement) bar.dataset.menu = open ? "open" : "closed";
+  };
+  toggle.addEventListener("click", () => setOpen(toggle.getAttribute("aria-expanded") !== "true"));
+  bar?.addEventListener("keydown", (e) => {
+    if (!(e instanceof KeyboardEvent) || e.key !== "Escape") return;
+    if (toggle.getAttribute("aria-expanded") !== "true") return;
+    setOpen(false);
+    toggle.focus();
+  });
+  return (show) => {
+    toggle.hidden = !show;
+    if (!show) setOpen(false);
+  };
+}
+
 /** @param {string} id @returns {HTMLElement} */
 function byId(id) {
   const el = document.getElementById(id);
@@ -123,6 +150,7 @@ export async function startStaffPage(options) {
     renderFrame();
     options.onLangChange?.();
   });
+  const showMenu = bindTopbarMenu();
   byId("toast-close").addEventListener("click", hideToast);
   byId("signout").addEventListener("click", async () => {
     options.onSignOut?.();
@@ -136,6 +164,8 @@ export async function startStaffPage(options) {
     const data = await api("GET", "/api/me");
     me = data && data.user ? data.user : null;
   } catch (e) {
+    // accounts: one who must set a new password first does that at the console's sign-in
+    if (e instanceof ApiError && e.code === "password_change_required") return toSignIn();
     if (!(e instanceof ApiError && e.status === 401)) {
       byId("page-denied").textContent = errorMessage(e);
       byId("page-denied").hidden = false;
@@ -145,6 +175,7 @@ export async function startStaffPage(options) {
   if (!me) return toSignIn();
   renderFrame();
   byId("user-box").hidden = false;
+  showMenu(true);
   if (!hasAnyRole(me, options.roles)) {
     byId("page-denied").textContent = t("nav.denied");
     byId("page-denied").hidden = false;

@@ -1,0 +1,86 @@
+"""The audit log's questions: who did what to which conversation, when (a query over the events),
+and which reads of a conversation count as one (a staff member's open, not her screen's refetch).
+
+Pure: the clock and the program's time zone arrive as arguments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from inbox.core.model import ConversationId, UserId
+
+RECENT_READS_MAX = 20_000  # about 5 MB at most; a desk's reads within one window are far fewer
+
+# The event of a staff member opening a conversation (or reading an earlier one of the same
+# consulter from its timeline): written for the audit log only, never news for the screens.
+CONVERSATION_READ = "conversation_read"
+# A second read by the same person of the same conversation within this time is the same read:
+# the console fetches the open conversation again on every event that concerns it, and a client
+# cannot be trusted to say which fetch was an open (one that left the flag out would go unseen).
+READ_COALESCE = timedelta(minutes=10)
+
+AUDIT_PAGE_MAX = 200
+
+
+class Actors(StrEnum):
+    """Whose events, when no one staff member is asked for."""
+
+    ANY = "any"  # everyone's, the system's too
+    STAFF = "staff"  # a staff member's (the event names her)
+    SYSTEM = "system"  # the server's own (intake, the router, deadlines): no actor
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditQuery:
+    """Which events, newest first; every filter given must hold. Empty/None filter nothing."""
+
+    actor_id: UserId | None = None  # one staff member's (then `actors` is not asked)
+    actors: Actors = Actors.ANY
+    kinds: tuple[str, ...] = ()
+    conversation_id: ConversationId | None = None
+    at_from: datetime | None = None  # at or after this ...
+    at_before: datetime | None = None  # ... and before this
+    before_id: int | None = None  # the cursor a previous page gave: its last row's id
+    limit: int = 50
+
+
+def day_start(day: date, tz: ZoneInfo) -> datetime:
+    """The first moment of a day of the program's calendar, as an aware time."""
+    return datetime.combine(day, time(0), tzinfo=tz)
+
+
+def days_range(
+    first: date | None, last: date | None, tz: ZoneInfo
+) -> tuple[datetime | None, datetime | None]:
+    """From the start of `first` to the end of `last` (both included) in the program's time
+    zone; either may be open."""
+    start = None if first is None else day_start(first, tz)
+    end = None if last is None else day_start(last + timedelta(days=1), tz)
+    return start, end
+
+
+class RecentReads:
+    """The reads this process recorded lately, so that her screen's refetches within the window
+    are answered without the database. The database stays the judge (another instance may
+    have recorded her read): a miss here asks it. Bounded: past the size, the oldest go."""
+
+    def __init__(self, *, window: timedelta = READ_COALESCE, max_entries: int = RECENT_READS_MAX):
+        self._window = window
+        self._max = max_entries
+        self._at: dict[tuple[UserId, ConversationId], datetime] = {}
+
+    def lately(self, user_id: UserId, conversation_id: ConversationId, now: datetime) -> bool:
+        """Whether her read of it recorded here is newer than `now - window`."""
+        at = self._at.get((user_id, conversation_id))
+        return at is not None and at > now - self._window
+
+    def recorded(self, user_id: UserId, conversation_id: ConversationId, now: datetime) -> None:
+        key = (user_id, conversation_id)
+        self._at.pop(key, None)  # to the end: the dict's order is the order of recording
+        self._at[key] = now
+        if len(self._at) > self._max:
+            del self._at[next(iter(self._at))]
