@@ -152,6 +152,7 @@ def check_board_run(lines: list[str], store: str) -> float:
         "sent → board",
         "the bench's loop, late by",
         "server CPU per update",
+        "one board, built alone",
     }, lines
     for run in ("no supervisor (baseline)", "2 supervisors"):
         found = re.search(
@@ -174,6 +175,11 @@ def check_board_run(lines: list[str], store: str) -> float:
     )
     per_update = re.match(r" *(\d+\.\d+) ms \(all it used", section["server CPU per update"])
     assert per_update and float(per_update[1]) > 0, lines
+    alone = re.match(
+        r" *(\d+\.\d\d) ms of server CPU, p50 (\d+\.\d) ms \(GET /api/board, 30 calls",
+        section["one board, built alone"],
+    )
+    assert alone and float(alone[1]) >= 0 and float(alone[2]) > 0, lines  # CPU: ticks of 10 ms
     return float(stored[2])
 
 

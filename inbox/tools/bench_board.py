@@ -48,6 +48,8 @@ WARMUP_S = 1.0  # at most: the first conversations and caches, out of the measur
 REFLECTED_TIMEOUT_S = 10.0  # after the last ack, for its event and board frames to arrive
 POLL_S = 0.05
 LAG_TICK_S = 0.01
+QUIET_S = 1.0  # after the run, for its replies and board rounds to go out
+QUIET_BUILDS = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,8 @@ class Run:
     server_cpu_s: float
     bench_cpu_s: float
     bench_lag_ms: list[float]  # how late the bench's loop woke, sorted
+    builds: list[float]  # GET /api/board on the quiet server after the run: wall ms
+    build_cpu_ms: float  # the server's CPU for all of them
     wall_s: float
     updates: float  # board frames each supervisor socket got in the run, on average
     board_frames: int  # every board frame the supervisors' sockets got, warm-up included
@@ -82,6 +86,8 @@ class Run:
             server_cpu_s=sum(run.server_cpu_s for run in runs),
             bench_cpu_s=sum(run.bench_cpu_s for run in runs),
             bench_lag_ms=sorted(ms for run in runs for ms in run.bench_lag_ms),
+            builds=[build for run in runs for build in run.builds],
+            build_cpu_ms=sum(run.build_cpu_ms for run in runs),
             wall_s=sum(run.wall_s for run in runs),
             updates=sum(run.updates for run in runs),
             board_frames=sum(run.board_frames for run in runs),
@@ -188,6 +194,26 @@ def latencies(
     return sorted(stored), sorted(offered), unmapped, unreached, early
 
 
+async def quiet_builds(
+    http: aiohttp.ClientSession, url: str, pid: int, desk: Desk
+) -> tuple[float, list[float]]:
+    """The board built alone: GET /api/board, one at a time, once the run's traffic is over;
+    the server's CPU ms for all of them, and each one's wall ms.
+    Its CPU is the server's for one board, without what a busy server's batching shifts between
+    runs (fewer, larger commits when it is slower), which blurs the difference of two runs."""
+    await asyncio.sleep(QUIET_S)
+    headers = {"Authorization": f"Bearer {desk.supervisors[0].token}"}
+    walls = []
+    cpu = cpu_s(pid)  # over all the calls: /proc counts in ticks of 10 ms
+    for _ in range(QUIET_BUILDS):
+        start = perf_counter()
+        async with http.get(f"{url}/api/board", headers=headers) as resp:
+            resp.raise_for_status()
+            await resp.read()
+        walls.append((perf_counter() - start) * 1000)
+    return (cpu_s(pid) - cpu) * 1000, walls
+
+
 async def one_run(
     db: BoardDatabase, run_dir: Path, desk: Desk, args: Any, *, supervisors: bool
 ) -> Run:
@@ -218,6 +244,9 @@ async def one_run(
                         end = perf_counter()
                         cpu, own = cpu_s(pid) - cpu, process_time() - own
                         stop.set()
+                    built_cpu, builds = (
+                        await quiet_builds(http, url, pid, desk) if supervisors else (0.0, [])
+                    )
             finally:
                 await asyncio.gather(*(chat.close() for chat in chats))
     stored, offered, unmapped, unreached, early = latencies(acks, feed, boards)
@@ -230,6 +259,8 @@ async def one_run(
         server_cpu_s=cpu,
         bench_cpu_s=own,
         bench_lag_ms=lag.late_ms,
+        builds=builds,
+        build_cpu_ms=built_cpu,
         wall_s=end - start,
         updates=sum(updates) / len(updates) if updates else 0.0,
         board_frames=sum(len(s.boards) for s in boards),
@@ -254,6 +285,8 @@ def report(args: Any, db: BoardDatabase, alone: list[Run], watched: list[Run]) -
     per_update = board.server_cpu_s * 1000 / updates
     # the CPU above what the baseline used for as many messages: the board's own cost
     extra = board.server_cpu_s - base.server_cpu_s * len(board.acks) / len(base.acks)
+    built_cpu = board.build_cpu_ms / max(1, len(board.builds))
+    built_wall = sorted(board.builds)
     loads = ", ".join(
         f"{run.loads[0]:.1f}" for pair in zip(alone, watched, strict=True) for run in pair
     )
@@ -289,6 +322,9 @@ def report(args: Any, db: BoardDatabase, alone: list[Run], watched: list[Run]) -
         f"  server CPU per update      {per_update:6.2f} ms (all it used in the run, per board "
         f"frame); the board's own {extra * 1000 / updates:+.2f} ms (above the baseline's CPU "
         "for as many messages)",
+        f"  one board, built alone     {built_cpu:6.2f} ms of server CPU, p50 "
+        f"{pct(built_wall, 0.5):.1f} ms (GET /api/board, {len(built_wall)} calls one at a time "
+        "on the quiet server after each run)",
     ]
 
 
