@@ -256,6 +256,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from inbox.tools.bench_email import run_email_bench
 
         return run_email_bench(args)  # runs its own event loop, after the blocking APPENDs
+    if args.bench_command == "board":
+        from inbox.tools.bench_board import run_board_bench
+
+        return run_board_bench(args)  # runs its own event loop, around two server processes
     if args.bench_command == "search":
         from inbox.tools.bench_search import run_search_bench
 
@@ -378,6 +382,29 @@ def parser() -> argparse.ArgumentParser:
     bq.add_argument("--messages", type=int, default=1_000_000, help="(default: %(default)s)")
     bq.add_argument(
         "--calls", type=int, default=300, help="timed calls of each kind (default: %(default)s)"
+    )
+    bb = bsub.add_parser(
+        "board",
+        help="supervisors' live board: stored message to board frame, against no supervisor",
+    )
+    bb.add_argument("--database-url", help="also run on this PostgreSQL server")
+    bb.add_argument("--counselors", type=int, default=50, help="(default: %(default)s)")
+    bb.add_argument("--supervisors", type=int, default=5, help="(default: %(default)s)")
+    bb.add_argument(
+        "--capacity", type=int, default=2, help="each counselor's, all taken (default: %(default)s)"
+    )
+    bb.add_argument(
+        "--waiting", type=int, default=500, help="conversations waiting (default: %(default)s)"
+    )
+    bb.add_argument(
+        "--rate", type=float, default=200.0, help="new messages per second (default: %(default)s)"
+    )
+    bb.add_argument("--seconds", type=float, default=10.0, help="per run (default: %(default)s)")
+    bb.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="runs of each kind, alternating, pooled (default: %(default)s)",
     )
     b.set_defaults(func=cmd_bench)
     return p

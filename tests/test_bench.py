@@ -10,11 +10,15 @@ from pathlib import Path
 import pytest
 
 from inbox.tools import dovecot
+from inbox.tools.bench_board import latencies, run_board_bench
+from inbox.tools.bench_board_desk import StaffSocket
 from inbox.tools.bench_email import run_email_bench
 from inbox.tools.bench_pipeline import run_pipeline_bench
 from inbox.tools.bench_routing import run_routing_bench
 from inbox.tools.bench_search import run_search_bench
+from inbox.tools.bench_socket_clients import Ack
 from inbox.tools.bench_sockets import run_sockets_bench
+from tests import pgutil
 
 FINAL_LINE = re.compile(r"^pipeline_vs_baseline=\d+(\.\d+)? p99_ms=\d+(\.\d+)?$")
 VERIFIED = re.compile(
@@ -101,3 +105,110 @@ async def test_search_bench_times_search_and_timeline_against_a_lookup(
         "conversation by id (baseline)",
     }
     assert all(float(p50) <= float(p99) for p50, p99 in rows.values())
+
+
+def test_board_bench_pairs_each_message_with_the_first_frame_reflecting_its_event() -> None:
+    feed = StaffSocket("t", map_events=True)
+    feed.take(0.0, {"type": "events", "events": [
+        {"id": 10, "kind": "message_received", "message_id": 1},
+        {"id": 11, "kind": "conversation_opened", "message_id": None},
+        {"id": 12, "kind": "message_received", "message_id": 2},
+        {"id": 13, "kind": "message_received", "message_id": 3},
+    ]})  # fmt: skip
+    board = StaffSocket("t")
+    for at, event_id in ((1.0, 9), (1.2, 12), (1.3, 11), (1.5, 12)):
+        board.take(at, {"type": "board", "event_id": event_id})
+    acks = [Ack(0.5, 1.1, 1), Ack(1.0, 1.25, 2), Ack(1.4, 1.45, 3), Ack(1.4, 1.5, 99)]
+
+    stored, offered, unmapped, unreached, early = latencies(acks, feed, [board])
+
+    # message 1 (event 10) and 2 (event 12) are first reflected by the frame at 1.2, which came
+    # before message 2's ack (0 ms); no frame reflects event 13; message 99 never reached the feed
+    assert stored == pytest.approx([0.0, 100.0])
+    assert offered == pytest.approx([200.0, 700.0])
+    assert (unmapped, unreached, early) == (1, 1, 1)
+
+
+BOARD_ARGS = {"counselors": 5, "supervisors": 2, "capacity": 2, "waiting": 20, "rate": 40.0}
+
+
+def board_section(lines: list[str], store: str) -> dict[str, str]:
+    """The lines of one database's section by their label (the first 29 characters)."""
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"== board ({store},"))
+    assert lines[start].startswith(f"== board ({store}, built-in defaults): 5 counselors")
+    end = next(i for i in range(start + 1, len(lines)) if not lines[i].startswith("  "))
+    return {line[:29].strip(): line[29:] for line in lines[start + 1 : end]}
+
+
+def check_board_run(lines: list[str], store: str) -> float:
+    """The section's shape and numbers; its stored → board p99."""
+    section = board_section(lines, store)
+    assert set(section) == {
+        "machine",
+        "no supervisor (baseline)",
+        "2 supervisors",
+        "board updates",
+        "stored → board",
+        "sent → board",
+        "the bench's loop, late by",
+        "server CPU per update",
+        "one board, built alone",
+    }, lines
+    for run in ("no supervisor (baseline)", "2 supervisors"):
+        found = re.search(
+            r"(\d+) acked of (\d+) .* server CPU +(\d+\.\d+) ms/message", section[run]
+        )
+        assert found and (int(found[1]), int(found[2])) == (40, 40) and float(found[3]) > 0
+    updates = re.search(
+        r"(\d+) frames to each supervisor .*, (\d+) to counselors", section["board updates"]
+    )
+    assert updates and int(updates[1]) > 0 and int(updates[2]) == 0, lines
+    stored = re.fullmatch(
+        r" *p50 +(\d+\.\d) ms  p99 +(\d+\.\d) ms .*; (\d+) message × supervisor pairs, "
+        r"0 never reached, \d+ before the ack; 0 messages not in the event feed\)",
+        section["stored → board"],
+    )
+    assert stored and int(stored[3]) == 80, lines  # every message at both supervisors
+    assert 0 <= float(stored[1]) <= float(stored[2]) > 0
+    assert re.fullmatch(
+        r" *p50 +\d+\.\d ms  p99 +\d+\.\d ms .*", section["the bench's loop, late by"]
+    )
+    per_update = re.match(r" *(\d+\.\d+) ms \(all it used", section["server CPU per update"])
+    assert per_update and float(per_update[1]) > 0, lines
+    alone = re.match(
+        r" *(\d+\.\d\d) ms of server CPU, p50 (\d+\.\d) ms \(GET /api/board, 30 calls",
+        section["one board, built alone"],
+    )
+    assert alone and float(alone[1]) >= 0 and float(alone[2]) > 0, lines  # CPU: ticks of 10 ms
+    return float(stored[2])
+
+
+def test_board_bench_times_the_board_at_every_supervisor(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    args = argparse.Namespace(**BOARD_ARGS, seconds=1.0, rounds=1, database_url=None)
+
+    assert run_board_bench(args) == 0
+
+    lines = capsys.readouterr().out.strip().splitlines()
+    p99 = check_board_run(lines, "SQLite")
+    assert lines[-1] == f"board_p99_ms={p99:.1f}"
+
+
+@pytest.mark.postgres
+@pytest.mark.timeout(120)
+def test_board_bench_on_postgresql_too(capsys: pytest.CaptureFixture[str]) -> None:
+    url = pgutil.pg_admin_url()
+    if url is None:
+        pgutil.skip_or_fail("TSUNAGU_TEST_DATABASE_URL is not set")
+    if not pgutil.run_blocking(pgutil.pg_reachable(url)):
+        pgutil.skip_or_fail(f"no PostgreSQL answers at {pgutil.redact(url)}")
+    args = argparse.Namespace(**BOARD_ARGS, seconds=1.0, rounds=1, database_url=url)
+
+    assert run_board_bench(args) == 0
+
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-2:] == [
+        f"board_p99_ms_postgresql={check_board_run(lines, 'PostgreSQL'):.1f}",
+        f"board_p99_ms={check_board_run(lines, 'SQLite'):.1f}",
+    ]

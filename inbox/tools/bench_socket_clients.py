@@ -50,13 +50,26 @@ async def staff_token(data_dir: Path) -> str:
     return secret
 
 
+@dataclass(frozen=True, slots=True)
+class Ack:
+    """A stored message as its consulter saw it: when sent and acked (perf_counter s), its id."""
+
+    sent: float
+    acked: float
+    message_id: int
+
+    @property
+    def ms(self) -> float:
+        return (self.acked - self.sent) * 1000
+
+
 class Consulter:
     """A chat socket that reads every frame; say() resolves to the ack's latency in ms."""
 
     def __init__(self, ws: aiohttp.ClientWebSocketResponse, token: str) -> None:
         self.ws = ws
         self.token = token
-        self._waiting: dict[str, tuple[float, asyncio.Future[float | None]]] = {}
+        self._waiting: dict[str, tuple[float, asyncio.Future[Ack | None]]] = {}
         self._reader: asyncio.Task[None] | None = None
 
     def start_reading(self) -> None:
@@ -70,14 +83,19 @@ class Consulter:
             if waiting is not None and not waiting[1].done():
                 sent, future = waiting
                 ok = answer.get("type") == "ack"
-                future.set_result((perf_counter() - sent) * 1000 if ok else None)
+                future.set_result(Ack(sent, perf_counter(), answer["message_id"]) if ok else None)
         for _, future in self._waiting.values():
             if not future.done():
                 future.set_result(None)
 
     async def say(self, body: str) -> float | None:
+        ack = await self.send(body)
+        return None if ack is None else ack.ms
+
+    async def send(self, body: str) -> Ack | None:
+        """Send one message; its ack, or None for an error answer or none in time."""
         client_id = str(uuid.uuid4())
-        future: asyncio.Future[float | None] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Ack | None] = asyncio.get_running_loop().create_future()
         self._waiting[client_id] = (perf_counter(), future)
         await self.ws.send_json({"type": "message", "client_id": client_id, "body": body})
         try:

@@ -58,12 +58,17 @@ def cpu_s(pid: int) -> float:
 
 
 @asynccontextmanager
-async def server_process(data_dir: Path) -> AsyncIterator[tuple[str, int]]:
-    """`tsunagu serve` on port 0 with the built-in defaults; its URL and pid until stopped."""
+async def server_process(
+    data_dir: Path, database_url: str | None = None
+) -> AsyncIterator[tuple[str, int]]:
+    """`tsunagu serve` on port 0 with the built-in defaults; its URL and pid until stopped.
+    Its database: SQLite in data_dir/data, or the PostgreSQL database of database_url."""
     config = data_dir / "config.toml"
     config.write_text('[logging]\nlevel = "WARNING"\n')
     env = {**os.environ, "TSUNAGU_DATA_DIR": str(data_dir / "data")}
     env.pop("TSUNAGU_DATABASE_URL", None)
+    if database_url is not None:
+        env["TSUNAGU_DATABASE_URL"] = database_url
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "inbox", "serve", "--port", "0", "--config", str(config),
         env=env, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
