@@ -7,8 +7,10 @@ import asyncio
 import csv
 import dataclasses
 import io
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -399,3 +401,10 @@ async def test_a_read_is_no_news_on_the_staff_sockets(
     finally:
         await ws.close()
     assert reads(await audit(boss, site, "kind=conversation_read")) == [(site.id("sato"), s)]
+
+
+def test_the_audit_page_offers_an_admin_the_kinds_the_server_gives_her() -> None:
+    """static/audit/rows.js ACCOUNT_KINDS is inbox.core.audit.ACCOUNT_KINDS, word for word."""
+    rows_js = (Path(audit_csv.__file__).parent / "static" / "audit" / "rows.js").read_text()
+    listed = rows_js.split("export const ACCOUNT_KINDS = Object.freeze([", 1)[1].split("]", 1)[0]
+    assert set(re.findall(r'"([a-z_]+)"', listed)) == ACCOUNT_KINDS

@@ -147,6 +147,14 @@ async def test_an_admin_reads_who_did_what_to_accounts_and_no_conversations_even
         now=datetime.now(UTC),
     )
     page = await staff_page(browser, site.url, "admin", "/audit", lang)
+    await expect(page.locator(".audit-lead")).to_contain_text(
+        "職員のアカウント" if lang == "ja" else "staff account"
+    )
+    await expect(page.get_by_test_id("audit-conversation")).to_be_hidden()
+    kinds = await page.locator("#audit-kind option").evaluate_all(
+        "options => options.map(o => o.value).filter(Boolean)"
+    )
+    assert "user_updated" in kinds and "address_revealed" not in kinds
     row = page.locator('[data-testid="audit-row"][data-kind="user_updated"]')
     await expect(row).to_contain_text("Admin")
     await expect(row.locator(".audit-details")).to_contain_text("鈴木 花子")
