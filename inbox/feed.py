@@ -23,7 +23,7 @@ from inbox.resilience import Outages
 from inbox.wakeup import woken
 from inbox.web.api import event_json
 from inbox.web.hub import STAFF, Hub
-from inbox.web.sockets import close_disabled_staff
+from inbox.web.sockets import close_revoked_staff
 from storage.base import EventTail, FeedCursor
 
 log = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ class EventFeed:
 
     def _publish(self, events: Sequence[Event]) -> None:
         for event in events:
-            close_disabled_staff(self._hub, event)  # before her socket gets the news
+            close_revoked_staff(self._hub, event)  # before her socket gets the news
         # A staff member's read is for the audit log, not news: every console would refetch.
         events = [e for e in events if e.kind not in AUDIT_ONLY_KINDS]
         if not events:

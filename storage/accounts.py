@@ -11,6 +11,7 @@ from datetime import datetime
 
 from inbox.core.errors import DuplicateKey, LastAdmin, NotFound
 from inbox.core.model import NewUser, Role, User, UserId
+from inbox.core.sessions import session_tag
 from storage import events, rows
 from storage.events import EventRow
 from storage.sql import Database, Dialects, Tx
@@ -31,6 +32,7 @@ FIND_LOGIN = f"SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = 
 LIST_USERS = f"SELECT {USER_COLUMNS} FROM users ORDER BY username"
 SET_DISABLED = f"UPDATE users SET disabled = $2 WHERE username = $1 RETURNING {USER_COLUMNS}"
 DELETE_USER_SESSIONS = "DELETE FROM sessions WHERE user_id = $1"
+DELETE_USER_TOKENS = "DELETE FROM api_tokens WHERE user_id = $1"
 # A disabled counselor's open conversations go back to the queue at their old place (one
 # waiting for the consulter's answer keeps waiting, with no one assigned). A statement of its
 # own, after SET_DISABLED in the same transaction: on PostgreSQL that one waits for a router
@@ -199,6 +201,7 @@ class Accounts:
             row = await tx.fetchrow(SET_MUST_CHANGE, user_id, password_hash, True)
             assert row is not None
             await tx.execute(DELETE_USER_SESSIONS, user_id)
+            await tx.execute(DELETE_USER_TOKENS, user_id)  # a leaked one would work again
             await events.record(
                 tx, "password_reset", now, actor_id=actor_id, data={"user_id": user_id}
             )
@@ -214,9 +217,10 @@ class Accounts:
             if row is None:
                 raise NotFound(f"user {user_id} does not exist")
             await tx.execute(DELETE_OTHER_SESSIONS, user_id, keep_session or "")
-            await events.record(
-                tx, "password_changed", now, actor_id=user_id, data={"user_id": user_id}
-            )
+            data: dict[str, object] = {"user_id": user_id}
+            if keep_session is not None:  # her sockets of the others close (inbox.web.sockets)
+                data["kept_session"] = session_tag(keep_session)
+            await events.record(tx, "password_changed", now, actor_id=user_id, data=data)
             return rows.user(row, tx.parse_time)
 
         return await self._db.write(op)

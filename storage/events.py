@@ -107,8 +107,10 @@ def audit_statement(q: AuditQuery) -> tuple[Dialects, list[Any]]:
         where.append("actor_id IS NOT NULL")
     elif q.actors is Actors.SYSTEM:
         where.append("actor_id IS NULL")
-    if q.kinds:
-        kinds = arg(list(q.kinds))
+    if (asked := q.kinds_asked()) is not None:
+        kinds = arg(list(asked))  # an empty list selects nothing
+    if q.accounts_only:
+        where.append("conversation_id IS NULL")
     if q.conversation_id is not None:
         where.append(f"conversation_id = {arg(q.conversation_id)}")
     if q.at_from is not None:

@@ -433,15 +433,17 @@ class AccountStore(Protocol):
     async def reset_password(
         self, username: str, password_hash: str, *, actor_id: UserId | None, now: datetime
     ) -> User:
-        """An admin's reset: the new hash, must_change_password set, every session of hers
-        ended, a password_reset event (never the password or its hash). Raises NotFound."""
+        """An admin's reset: the new hash, must_change_password set, every session and API
+        token of hers ended, a password_reset event (never the password or its hash). Raises
+        NotFound."""
 
     async def change_password(
         self, user_id: UserId, password_hash: str, *, keep_session: str | None, now: datetime
     ) -> User:
         """She set her own password: the new hash, must_change_password cleared, her other
-        sessions ended (the one whose token hash is `keep_session` stays), a password_changed
-        event. Raises NotFound."""
+        sessions ended (the one whose token hash is `keep_session` stays), her API tokens kept,
+        a password_changed event naming the kept session by its tag (kept_session,
+        inbox.core.sessions). Raises NotFound."""
 
     async def set_password_hash(self, user_id: UserId, password_hash: str) -> None:
         """Replace the hash (argon2 rehash on login). Raises NotFound."""

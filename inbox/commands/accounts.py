@@ -81,8 +81,9 @@ class AccountCommands(Commands):
     async def reset_password(
         self, username: str, password_hash: str, *, by: User | None = None
     ) -> User:
-        """An admin's reset to a temporary password (its hash here): her sessions end and she
-        must set a new one at her next sign-in (password_reset). Raises NotFound."""
+        """An admin's reset to a temporary password (its hash here): her sessions and API
+        tokens end and she must set a new one at her next sign-in (password_reset). Raises
+        NotFound."""
         async with self._committing() as commit:
             return await commit(
                 self._store.reset_password,
@@ -96,7 +97,8 @@ class AccountCommands(Commands):
         self, user_id: UserId, password_hash: str, *, keep_session: str | None
     ) -> User:
         """She set her own password (password_changed): no longer must change it; her other
-        sessions end, the one whose token hash is `keep_session` stays. Raises NotFound."""
+        sessions end, the one whose token hash is `keep_session` stays; her API tokens stay
+        (only the command line makes them, so her password never could). Raises NotFound."""
         async with self._committing() as commit:
             return await commit(
                 self._store.change_password,

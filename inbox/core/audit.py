@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from inbox.core.model import ConversationId, UserId
+from inbox.core.model import ConversationId, Event, UserId
 
 RECENT_READS_MAX = 20_000  # about 5 MB at most; a desk's reads within one window are far fewer
 
@@ -24,6 +24,23 @@ CONVERSATION_READ = "conversation_read"
 READ_COALESCE = timedelta(minutes=10)
 
 AUDIT_PAGE_MAX = 200
+# The events about staff accounts and sign-in: all of the log that an admin who is not also a
+# supervisor reads (she manages accounts, not the work). None of them is about a conversation;
+# a kind not named here is not hers to read.
+ACCOUNT_KINDS = frozenset(
+    {
+        "user_created",
+        "user_created_by",
+        "user_updated",
+        "user_enabled",
+        "user_disabled",
+        "password_reset",
+        "password_changed",
+        "signed_in",
+        "sign_in_failures",
+        "counselor_updated",
+    }
+)
 
 
 class Actors(StrEnum):
@@ -32,6 +49,11 @@ class Actors(StrEnum):
     ANY = "any"  # everyone's, the system's too
     STAFF = "staff"  # a staff member's (the event names her)
     SYSTEM = "system"  # the server's own (intake, the router, deadlines): no actor
+
+
+def about_accounts(event: Event) -> bool:
+    """Whether an admin who is not also a supervisor reads the event (ACCOUNT_KINDS). Pure."""
+    return event.kind in ACCOUNT_KINDS and event.conversation_id is None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,6 +68,14 @@ class AuditQuery:
     at_before: datetime | None = None  # ... and before this
     before_id: int | None = None  # the cursor a previous page gave: its last row's id
     limit: int = 50
+    accounts_only: bool = False  # only ACCOUNT_KINDS and no conversation's event (an admin's)
+
+    def kinds_asked(self) -> tuple[str, ...] | None:
+        """The kinds to select: None for any; an empty tuple for none at all (she asked only
+        for kinds that are not hers to read)."""
+        if not self.accounts_only:
+            return self.kinds or None
+        return tuple(k for k in self.kinds or sorted(ACCOUNT_KINDS) if k in ACCOUNT_KINDS)
 
 
 def day_start(day: date, tz: ZoneInfo) -> datetime:

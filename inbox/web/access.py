@@ -62,6 +62,15 @@ async def current_user(request: web.Request) -> User:
     return user
 
 
+def session_hash(request: web.Request) -> str | None:
+    """The token hash of the sign-in session the request rides on, as current_user reads it;
+    None for a request by API token or with no cookie."""
+    if request.headers.get("Authorization", "").startswith("Bearer "):
+        return None
+    cookie = request.cookies.get(SESSION_COOKIE, "")
+    return secret_hash(cookie) if cookie and _printable_ascii(cookie) else None
+
+
 def _printable_ascii(secret: str) -> bool:
     # Every secret we issue is URL-safe base64. Header bytes that are not UTF-8 arrive as lone
     # surrogates, which secret_hash could not encode: no token of ours, so 401.

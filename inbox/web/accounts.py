@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from inbox.auth import check_password, secret_hash, temporary_password
+from inbox.auth import check_password, temporary_password
 from inbox.core.errors import ValidationError
 from inbox.core.model import Role
-from inbox.web.access import SESSION_COOKIE, current_user, require
+from inbox.web.access import current_user, require, session_hash
 from inbox.web.api import checked_roles, user_json
 from inbox.web.server import SERVICES, ApiError, field_str, json_body, path_text
 from inbox.web.signin import checked_login, new_password_hash
@@ -85,10 +85,8 @@ async def change_own_password(request: web.Request) -> web.Response:
             raise
         raise ValidationError("this is not your current password", field="current") from None
     password_hash = await new_password_hash(services, new, field="new")
-    cookie = request.cookies.get(SESSION_COOKIE, "")
-    keep = secret_hash(cookie) if cookie.isascii() and cookie.isprintable() and cookie else None
     updated = await services.commands.accounts.change_password(
-        user.id, password_hash, keep_session=keep
+        user.id, password_hash, keep_session=session_hash(request)
     )
     return web.json_response({"user": user_json(updated)})
 

@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from inbox.auth import new_secret, secret_hash
+from inbox.core.audit import about_accounts
 from inbox.core.errors import PermissionDenied, ValidationError
 from inbox.core.model import (
     MAX_CAPACITY,
@@ -452,16 +453,14 @@ async def list_events(request: web.Request) -> web.Response:
         raise ValidationError("an event id: ASCII digits, below 2**63", field="after")
     events = await request.app[SERVICES].store.list_events(after_id=after)
     # The log with each event's data, which the live feed to every staff socket leaves out.
-    # A conversation's event data (a reveal's reason may tell of her case) only to those who
-    # may read conversations; an admin sees who did what, and the data of the rest.
+    # An admin who is not also a supervisor manages accounts, not the work: the events about
+    # accounts alone (inbox.core.audit), and `next_after` pages past the ones she is not shown.
     sees_cases = user.has_any(Role.SUPERVISOR)
+    shown = events if sees_cases else [e for e in events if about_accounts(e)]
     return web.json_response(
         {
-            "events": [
-                event_json(e)
-                | ({"data": e.data} if sees_cases or e.conversation_id is None else {})
-                for e in events
-            ]
+            "events": [event_json(e) | {"data": e.data} for e in shown],
+            "next_after": events[-1].id if events else after,
         }
     )
 

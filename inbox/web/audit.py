@@ -1,10 +1,11 @@
 """The audit log over HTTP: who did what to which conversation, when, filtered by person, kind,
 conversation and day, a page at a time (GET /api/audit) or whole as CSV (GET /api/audit.csv).
 
-Supervisors and admins read it. As in GET /api/events, an admin sees who did what and when, but
-the details of an event about a conversation (a reveal's reason may tell of her case) only a
-supervisor does. The details are a short list of safe facts picked by name from the event's data
-(staff, a channel, an outcome id, a reason), never a body or an address.
+Supervisors and admins read it. An admin who is not also a supervisor manages accounts, not the
+work: she reads the events about staff accounts and sign-in alone (inbox.core.audit.ACCOUNT_KINDS),
+no conversation's event at all, not even its id or kind (an urgent triage's supervisors_alerted
+would tell what kind of case it is). The details are a short list of safe facts picked by name
+from the event's data (staff, a channel, an outcome id, a reason), never a body or an address.
 """
 
 from __future__ import annotations
@@ -77,8 +78,9 @@ def _actor(request: web.Request) -> tuple[UserId | None, Actors]:
     return UserId(value), Actors.ANY
 
 
-def audit_query(request: web.Request, *, limit: int) -> AuditQuery:
-    """The filters of the query string (shared by the page and the CSV)."""
+def audit_query(request: web.Request, *, limit: int, sees_cases: bool) -> AuditQuery:
+    """The filters of the query string (shared by the page and the CSV); for a reader who does
+    not see cases (an admin), the events about accounts only."""
     day = _date(request, "day")
     first, last = _date(request, "from"), _date(request, "to")
     if day is not None:
@@ -99,6 +101,7 @@ def audit_query(request: web.Request, *, limit: int) -> AuditQuery:
         at_before=at_before,
         before_id=_id(request, "before"),
         limit=limit,
+        accounts_only=not sees_cases,
     )
 
 
@@ -157,7 +160,7 @@ async def audit_reader(request: web.Request) -> tuple[bool, Names]:
 @routes.get("/api/audit")
 async def audit_page(request: web.Request) -> web.Response:
     sees_cases, names = await audit_reader(request)
-    query = audit_query(request, limit=_limit(request))
+    query = audit_query(request, limit=_limit(request), sees_cases=sees_cases)
     found = await request.app[SERVICES].store.audit_events(query)
     return web.json_response(
         {

@@ -147,7 +147,7 @@ async def audit_csv(request: web.Request) -> web.StreamResponse:
     sees_cases, names = await audit_reader(request)
     services = request.app[SERVICES]
     settings = services.settings
-    query = audit_query(request, limit=CSV_PAGE)
+    query = audit_query(request, limit=CSV_PAGE, sees_cases=sees_cases)
     if query.before_id is not None:
         raise ValidationError("the CSV is the whole log the filters select", field="before")
     lang = _lang(request)

@@ -18,7 +18,7 @@ import json
 import logging
 import socket
 from collections import defaultdict
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
 from aiohttp import WSCloseCode, web
@@ -50,11 +50,13 @@ class Subscriber:
         queue_size: int,
         send_timeout_s: float,
         owner: Hashable | None,
+        session: Hashable | None = None,
     ) -> None:
         self.ws = ws
         self.queue: asyncio.Queue[str] = asyncio.Queue(maxsize=queue_size)  # encoded frames
         self.dropped = False
         self.owner = owner  # the staff user behind the socket, so that disabling her closes it
+        self.session = session  # her sign-in session's tag; None: an API token's socket
         self._transport = transport
         self._send_timeout_s = send_timeout_s
         if transport is not None:
@@ -112,6 +114,7 @@ class Hub:
         request: web.Request | None = None,  # None: no connection to bound (tests of the fan-out)
         *,
         owner: Hashable = None,
+        session: Hashable = None,
     ) -> Subscriber:
         sub = Subscriber(
             ws,
@@ -119,6 +122,7 @@ class Hub:
             queue_size=self._client_queue,
             send_timeout_s=self._send_timeout_s,
             owner=owner,
+            session=session,
         )
         self._groups[key].add(sub)
         return sub
@@ -171,9 +175,21 @@ class Hub:
             return False
         return True
 
-    def close_owned_by(self, key: Hashable, owner: Hashable, message: bytes) -> int:
-        """Close every socket under `key` that `owner` opened (1008); return how many."""
-        owned = [sub for sub in self._groups.get(key, ()) if sub.owner == owner]
+    def close_owned_by(
+        self,
+        key: Hashable,
+        owner: Hashable,
+        message: bytes,
+        *,
+        spare: Callable[[Subscriber], bool] | None = None,
+    ) -> int:
+        """Close every socket under `key` that `owner` opened (1008), but those `spare` says
+        to leave open; return how many closed."""
+        owned = [
+            sub
+            for sub in self._groups.get(key, ())
+            if sub.owner == owner and (spare is None or not spare(sub))
+        ]
         for sub in owned:
             self._drop(key, sub, WSCloseCode.POLICY_VIOLATION, message)
         return len(owned)

@@ -504,8 +504,14 @@ PATHS: dict[str, dict[str, Schema]] = {
     },
     "/api/events": {
         "get": operation(
-            "the event log after an event id (ids and kinds; never bodies or addresses)",
-            list_of("events", "Event"),
+            "the event log after an event id (ids and kinds; never bodies or addresses); an admin"
+            " who is not also a supervisor gets the events about accounts alone, and pages on"
+            " with next_after (the last event the page read, shown or not)",
+            obj(
+                ("events", "next_after"),
+                events={"type": "array", "items": ref("Event")},
+                next_after=ID,
+            ),
             params=(param("after", "query", ID, required=False),),
             errors=(400, 401, 403, 503),
         )

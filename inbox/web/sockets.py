@@ -7,6 +7,7 @@ a slow client and two tasks never write to one socket at once.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
@@ -16,7 +17,8 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from channels.webchat import new_token, parse_chat_frame, session_key, valid_token
 from inbox.core.errors import IntakeBusy, StorageError, TooLarge, ValidationError
 from inbox.core.model import ChannelKind, Direction, Event, Message, MessageId, Role
-from inbox.web.access import check_origin, require
+from inbox.core.sessions import session_tag
+from inbox.web.access import check_origin, require, session_hash
 from inbox.web.board_live import board_frame
 from inbox.web.chat_limits import SessionLimits
 from inbox.web.hub import STAFF, Hub, Subscriber, socket_response
@@ -54,19 +56,42 @@ def add_staff_socket(app: web.Application) -> None:
 _SESSIONS_ENDED = {"user_disabled": b"account disabled", "password_reset": b"password reset"}
 
 
-def close_disabled_staff(hub: Hub, event: Event) -> None:
-    """On `user_disabled` or an admin's `password_reset` (from this process, the CLI or another
-    instance, as the event feed reads it), close her open staff sockets: her sessions are
-    already ended in the store."""
+def close_revoked_staff(hub: Hub, event: Event) -> None:
+    """Close the staff sockets an event takes from her (from this process, the CLI or another
+    instance, as the event feed reads it), before they get its news: on `user_disabled` or an
+    admin's `password_reset` all of them (her sessions and tokens are already ended in the
+    store); on `user_updated` of her roles all of them, so that her page reconnects and is
+    judged afresh (a supervisor no more is sent no board, one with no staff role is refused);
+    on her own `password_changed` those of her other sessions, which ended: the session she
+    kept (`kept_session`) and her API tokens' sockets stay."""
     user_id = event.data.get("user_id")
-    reason = _SESSIONS_ENDED.get(event.kind)
-    if reason is None or user_id is None:
+    if user_id is None:
         return
-    if hub.close_owned_by(STAFF, user_id, reason):
+    spare: Callable[[Subscriber], bool] | None = None
+    if (reason := _SESSIONS_ENDED.get(event.kind)) is not None:
+        pass
+    elif event.kind == "user_updated" and "roles" in _fields(event.data.get("fields")):
+        reason = b"roles changed"
+    elif event.kind == "password_changed":
+        reason = b"password changed"
+        spare = functools.partial(_kept_or_token, event.data.get("kept_session"))
+    else:
+        return
+    if closed := hub.close_owned_by(STAFF, user_id, reason, spare=spare):
         log.info(
-            "user's sockets closed: her sessions ended",
-            extra={"action": "ws_closed_disabled", "kind": event.kind},
+            "user's sockets closed: her sessions or roles changed",
+            extra={"action": "ws_closed_revoked", "kind": event.kind, "count": closed},
         )
+
+
+def _fields(value: object) -> list[object]:
+    return value if isinstance(value, list) else []
+
+
+def _kept_or_token(kept: object, sub: Subscriber) -> bool:
+    """Whether a socket of hers stays open after her own password change: its session is the
+    one she kept, or it rides on an API token (her own change keeps her tokens)."""
+    return sub.session is None or sub.session == kept
 
 
 def _socket(request: web.Request) -> web.WebSocketResponse:
@@ -91,11 +116,12 @@ async def _serve(
     *,
     greeting: dict[str, Any] | None = None,
     owner: Hashable = None,
+    session: Hashable = None,
     on_gone: Callable[[Subscriber], None] | None = None,
     on_added: Callable[[Subscriber], None] | None = None,
 ) -> None:
     """Run the writer beside the reader until the socket closes; always deregister."""
-    sub = hub.add(key, ws, request, owner=owner)
+    sub = hub.add(key, ws, request, owner=owner, session=session)
     if on_added is not None:
         on_added(sub)
     try:
@@ -338,6 +364,7 @@ async def _chat_frame(request: web.Request, key: str, frame: dict[str, Any]) -> 
 async def staff_socket(request: web.Request) -> web.WebSocketResponse:
     check_origin(request)
     user = await require(request, Role.COUNSELOR, Role.SUPERVISOR, Role.PHONE_STAFF)
+    signed_in = session_hash(request)
     services = request.app[SERVICES]
     live = request.app[LIVE]
     ws = _socket(request)
@@ -365,6 +392,7 @@ async def staff_socket(request: web.Request) -> web.WebSocketResponse:
             request,
             on_frame,
             owner=user.id,
+            session=None if signed_in is None else session_tag(signed_in),
             on_gone=gone,
             on_added=added,
         )

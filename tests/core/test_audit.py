@@ -3,13 +3,21 @@ process's memory when it recorded the read, from the database when another insta
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from inbox.commands.signals import Signals
 from inbox.commands.staff import StaffCommands
-from inbox.core.audit import READ_COALESCE, AuditQuery, RecentReads, days_range
-from inbox.core.model import ConversationId, UserId
+from inbox.core.audit import (
+    ACCOUNT_KINDS,
+    READ_COALESCE,
+    AuditQuery,
+    RecentReads,
+    about_accounts,
+    days_range,
+)
+from inbox.core.model import ConversationId, Event, EventId, UserId
 from storage.base import Store
 from tests.factories import T0, at, inbound, new_user
 
@@ -61,3 +69,19 @@ async def test_a_read_another_instance_recorded_is_the_same_read(store: Store) -
     assert not await one.record_read(conv, actor=sato)  # one's memory is old: the database
     reads = await store.audit_events(AuditQuery(kinds=("conversation_read",)))
     assert [e.at for e in reads] == [T0 + READ_COALESCE + timedelta(seconds=1), T0]
+
+
+def test_an_admins_query_asks_for_account_kinds_alone() -> None:
+    assert AuditQuery().kinds_asked() is None  # any kind
+    assert AuditQuery(kinds=("note_added",)).kinds_asked() == ("note_added",)
+    assert set(AuditQuery(accounts_only=True).kinds_asked() or ()) == ACCOUNT_KINDS
+    mixed = AuditQuery(accounts_only=True, kinds=("signed_in", "address_revealed"))
+    assert mixed.kinds_asked() == ("signed_in",)
+    # only kinds that are not hers: none at all, never "any"
+    assert AuditQuery(accounts_only=True, kinds=("supervisors_alerted",)).kinds_asked() == ()
+    event = Event(
+        id=EventId(1), at=T0, kind="signed_in", actor_id=A, conversation_id=None, message_id=None
+    )
+    assert about_accounts(event)
+    assert not about_accounts(dataclasses.replace(event, conversation_id=C1))
+    assert not about_accounts(dataclasses.replace(event, kind="supervisors_alerted"))

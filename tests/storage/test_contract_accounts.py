@@ -9,6 +9,7 @@ import pytest
 
 from inbox.core.errors import LastAdmin, NotFound
 from inbox.core.model import ConversationStatus, Role, UserId
+from inbox.core.sessions import session_tag
 from storage.base import Store
 from tests.factories import at, inbound, new_user
 
@@ -85,15 +86,20 @@ async def test_a_disabled_account_is_enabled_again_by_whom(store: Store) -> None
     ]
 
 
-async def test_a_reset_ends_her_sessions_and_she_must_change_it(store: Store) -> None:
+async def test_a_reset_ends_her_sessions_and_tokens_and_she_must_change_it(store: Store) -> None:
     admin = await _user(store, "admin", ADMIN)
     sato = await _user(store, "sato")
     await store.create_session("s1", sato, now=at(0), expires_at=at(3600))
     await store.create_session("other", admin, now=at(0), expires_at=at(3600))
+    await store.create_api_token("t1", sato, name="script", now=at(0))
+    await store.create_api_token("t2", admin, name="script", now=at(0))
     reset = await store.reset_password("sato", "$argon2id$temporary", actor_id=admin, now=at(1))
     assert reset.must_change_password
     assert await store.session_user("s1", now=at(2)) is None
     assert await store.session_user("other", now=at(2)) is not None  # hers only
+    # a leaked token of hers would work again once she set a new password: it is gone
+    assert await store.token_user("t1") is None
+    assert await store.token_user("t2") is not None
     found = await store.find_login("sato")
     assert found is not None and found[1] == "$argon2id$temporary"
     assert found[0].must_change_password
@@ -108,6 +114,7 @@ async def test_her_own_change_keeps_this_session_and_ends_the_others(store: Stor
     await store.reset_password("sato", "$argon2id$temporary", actor_id=None, now=at(1))
     for token in ("here", "elsewhere"):
         await store.create_session(token, sato, now=at(2), expires_at=at(3600))
+    await store.create_api_token("her-script", sato, name="script", now=at(2))
     gated = await store.session_user("here", now=at(3))
     assert gated is not None and gated.must_change_password
     changed = await store.change_password(sato, "$argon2id$hers", keep_session="here", now=at(4))
@@ -115,11 +122,20 @@ async def test_her_own_change_keeps_this_session_and_ends_the_others(store: Stor
     here = await store.session_user("here", now=at(5))
     assert here is not None and not here.must_change_password
     assert await store.session_user("elsewhere", now=at(5)) is None
+    assert await store.token_user("her-script") is not None  # her own change keeps her tokens
     found = await store.find_login("sato")
     assert found is not None and found[1] == "$argon2id$hers"
+    # the kept session by its tag, so every instance closes the other sessions' sockets
     (event,) = [e for e in await store.list_events() if e.kind == "password_changed"]
-    assert (event.actor_id, event.data) == (sato, {"user_id": sato})
+    assert (event.actor_id, event.data) == (
+        sato,
+        {"user_id": sato, "kept_session": session_tag("here")},
+    )
     assert "argon2" not in str([e.data for e in await store.list_events()])
+    await store.change_password(sato, "$argon2id$again", keep_session=None, now=at(6))
+    assert await store.session_user("here", now=at(7)) is None  # by a token: no session kept
+    last = [e for e in await store.list_events() if e.kind == "password_changed"][-1]
+    assert last.data == {"user_id": sato}
     with pytest.raises(NotFound):
         await store.change_password(UserId(999_999), "$argon2id$x", keep_session=None, now=at(6))
 

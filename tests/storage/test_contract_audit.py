@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from inbox.core.audit import CONVERSATION_READ, Actors, AuditQuery, days_range
+from inbox.core.audit import ACCOUNT_KINDS, CONVERSATION_READ, Actors, AuditQuery, days_range
 from inbox.core.model import ConversationId, Role, UserId
 from storage.base import Store
 from tests.factories import T0, at, inbound, new_user
@@ -129,3 +129,26 @@ async def test_a_day_is_the_programs_day(store: Store) -> None:
     await store.record_read(b, sato, now=end, coalesce=COALESCE)
     found = await store.audit_events(AuditQuery(actor_id=sato, at_from=start, at_before=end))
     assert [e.at for e in found] == [end - timedelta(seconds=1), start]
+
+
+async def test_an_admins_log_has_the_events_about_accounts_alone(store: Store) -> None:
+    """accounts_only (an admin who is not also a supervisor): no conversation's event at all,
+    not even one of an account kind; her kind filter narrows within them, never past them."""
+    sato, boss, a, _ = await _desk(store)
+    await store.record_read(a, sato, now=at(10), coalesce=COALESCE)
+    await store.assign(a, sato, actor_id=boss, now=at(20), capacity=None)
+    await store.record_event("signed_in", now=at(30), actor_id=boss)
+    await store.record_event("user_updated", now=at(40), actor_id=boss, conversation_id=a)
+    await store.update_account("sato", display_name="Sato H", roles=None, actor_id=boss, now=at(50))
+
+    async def kinds(**filters: object) -> list[str]:
+        query = AuditQuery(accounts_only=True, limit=100, **filters)  # type: ignore[arg-type]
+        return [e.kind for e in await store.audit_events(query)]
+
+    everything = [e for e in await store.list_events() if e.conversation_id is None]
+    assert await kinds() == [e.kind for e in reversed(everything) if e.kind in ACCOUNT_KINDS]
+    assert await kinds() == ["user_updated", "signed_in", "user_created", "user_created"]
+    assert await kinds(kinds=("signed_in", "conversation_read")) == ["signed_in"]
+    assert await kinds(kinds=("conversation_read", "conversation_assigned")) == []
+    assert await kinds(conversation_id=a) == []
+    assert await kinds(actor_id=boss) == ["user_updated", "signed_in"]

@@ -137,10 +137,12 @@ async def test_a_reset_ends_her_sessions_and_shows_the_temporary_password_once(s
     events = await site.store.list_events()
     admin_id, sato_id = site.id("admin"), site.id("sato")
     found = [(e.kind, e.actor_id, e.data) for e in events if e.kind.startswith("password_")]
+    kept = found[-1][2].get("kept_session")  # her session's tag (inbox.core.sessions)
     assert found == [
         ("password_reset", admin_id, {"user_id": sato_id}),
-        ("password_changed", sato_id, {"user_id": sato_id}),
+        ("password_changed", sato_id, {"user_id": sato_id, "kept_session": kept}),
     ]
+    assert isinstance(kept, str) and len(kept) == 16
     written = json.dumps([e.data for e in events])
     assert temporary not in written and NEW_PASSWORD not in written and "argon2" not in written
 

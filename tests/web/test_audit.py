@@ -7,15 +7,17 @@ import asyncio
 import csv
 import dataclasses
 import io
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
 
-from inbox.core.audit import AuditQuery
+from inbox.core.audit import ACCOUNT_KINDS, AuditQuery
 from inbox.core.errors import DatabaseUnavailable
 from inbox.core.model import ChannelKind, Event
 from inbox.web import audit_csv
@@ -195,19 +197,70 @@ async def test_only_supervisors_and_admins_read_it_and_admins_without_case_detai
             for path in ("/api/audit", "/api/audit.csv"):
                 status, _ = await call(session, "GET", f"{site.url}{path}")
                 assert status == 403
-        for session, sees_reason in ((boss, True), (admin, False)):
+        for session in (boss, admin):
             page = await audit(session, site, "actor=staff")
-            reveal = next(e for e in page["events"] if e["kind"] == "address_revealed")
-            assert reveal["actor_name"] == "Boss" and reveal["conversation_id"] == p
-            assert ("reason" in reveal["details"]) is sees_reason
             assert "+8131" not in str(page)  # never an address
-            # an event about no conversation: its details are for admins too
+            # an event about a staff member: for admins too, with its details
             update = next(e for e in page["events"] if e["kind"] == "counselor_updated")
             assert update["details"]["user_name"] == "Sato"
             assert update["details"]["fields"] == ["presence"]
-        assert reveal["details"] == {}
+        reveal = next(
+            e for e in (await audit(boss, site))["events"] if e["kind"] == "address_revealed"
+        )
+        assert reveal["actor_name"] == "Boss" and reveal["conversation_id"] == p
+        assert reveal["details"]["reason"] == "警察からの照会"
+        # An admin manages accounts, not the work: no conversation's event at all, not its id
+        # nor its kind (an urgent triage's supervisors_alerted tells what kind of case it is),
+        # whatever she filters by.
+        for query in ("", "actor=staff", f"conversation={p}", "kind=address_revealed,signed_in"):
+            page = await audit(admin, site, query)
+            assert all(e["conversation_id"] is None for e in page["events"]), query
+            assert {e["kind"] for e in page["events"]} <= ACCOUNT_KINDS, query
+        assert {e["kind"] for e in (await audit(admin, site))["events"]} >= {
+            "signed_in",
+            "counselor_updated",
+        }
+        assert (await audit(admin, site, f"conversation={p}"))["events"] == []
         async with admin.get(f"{site.url}/api/audit.csv?lang=en") as r:
-            assert "警察" not in await r.text(encoding="utf-8-sig")
+            rows = list(csv.reader(io.StringIO(await r.text(encoding="utf-8-sig"), newline="")))
+        assert rows[1:] and all(row[6] == "" for row in rows[1:])  # the conversation column
+        assert {row[5] for row in rows[1:]} <= ACCOUNT_KINDS and "警察" not in str(rows)
+
+
+async def test_the_event_log_gives_an_admin_the_events_about_accounts_alone(
+    site: Site, boss: aiohttp.ClientSession, sato: aiohttp.ClientSession
+) -> None:
+    """GET /api/events as the audit log: an admin (not also a supervisor) gets no
+    conversation's event, and pages on past them with next_after; one who is also a supervisor
+    reads it all."""
+    q, _ = await queued_and_hers(site, boss)
+    await call(sato, "GET", f"{site.url}/api/conversations/{q}")
+
+    async def events(session: aiohttp.ClientSession, after: int = 0) -> dict[str, Any]:
+        status, body = await call(session, "GET", f"{site.url}/api/events?after={after}")
+        assert status == 200, body
+        return dict(body)
+
+    everything = await events(boss)
+    assert {e["conversation_id"] for e in everything["events"]} >= {q}
+    last = everything["events"][-1]["id"]
+    assert everything["next_after"] == last
+    async with await sign_in(site.url, "admin") as admin:
+        hers = await events(admin)
+        assert hers["next_after"] >= last  # past the events she is not shown
+        assert {e["kind"] for e in hers["events"]} <= ACCOUNT_KINDS
+        assert all(e["conversation_id"] is None for e in hers["events"])
+        assert "counselor_updated" in {e["kind"] for e in hers["events"]}
+        assert all("data" in e for e in hers["events"])
+        ahead = hers["next_after"]
+        assert await events(admin, ahead) == {"events": [], "next_after": ahead}
+        status, _ = await call(
+            admin, "PATCH", f"{site.url}/api/users/admin", {"roles": ["admin", "supervisor"]}
+        )
+        assert status == 200
+        both = await events(admin)
+        assert {e["conversation_id"] for e in both["events"]} >= {q}
+        assert "conversation_read" in {e["kind"] for e in (await audit(admin, site))["events"]}
 
 
 async def _csv(session: aiohttp.ClientSession, site: Site, query: str) -> tuple[Any, list[Any]]:
@@ -348,3 +401,10 @@ async def test_a_read_is_no_news_on_the_staff_sockets(
     finally:
         await ws.close()
     assert reads(await audit(boss, site, "kind=conversation_read")) == [(site.id("sato"), s)]
+
+
+def test_the_audit_page_offers_an_admin_the_kinds_the_server_gives_her() -> None:
+    """static/audit/rows.js ACCOUNT_KINDS is inbox.core.audit.ACCOUNT_KINDS, word for word."""
+    rows_js = (Path(audit_csv.__file__).parent / "static" / "audit" / "rows.js").read_text()
+    listed = rows_js.split("export const ACCOUNT_KINDS = Object.freeze([", 1)[1].split("]", 1)[0]
+    assert set(re.findall(r'"([a-z_]+)"', listed)) == ACCOUNT_KINDS

@@ -127,7 +127,7 @@ async def test_a_supervisor_asks_who_read_it_from_the_console(
     await assert_accessible(page, f"audit-who-read-{lang}")
 
 
-async def test_an_admin_reads_who_did_what_without_a_conversations_details(
+async def test_an_admin_reads_who_did_what_to_accounts_and_no_conversations_event(
     site: Site, browser: Browser, lang: str
 ) -> None:
     conv = await _hers(site)
@@ -139,9 +139,29 @@ async def test_an_admin_reads_who_did_what_without_a_conversations_details(
         conversation_id=conv,
         data={"reason": "警察からの照会", "anonymity": "pseudonymous"},
     )
+    await site.store.update_account(
+        "suzuki",
+        display_name="鈴木 花子",
+        roles=None,
+        actor_id=UserId(site.id("admin")),
+        now=datetime.now(UTC),
+    )
     page = await staff_page(browser, site.url, "admin", "/audit", lang)
-    row = page.locator('[data-testid="audit-row"][data-kind="address_revealed"]')
-    await expect(row).to_contain_text("Boss")
-    await expect(row.locator(".audit-details")).to_have_text("")  # the reason is the case's
+    await expect(page.locator(".audit-lead")).to_contain_text(
+        "職員のアカウント" if lang == "ja" else "staff account"
+    )
+    await expect(page.get_by_test_id("audit-conversation")).to_be_hidden()
+    kinds = await page.locator("#audit-kind option").evaluate_all(
+        "options => options.map(o => o.value).filter(Boolean)"
+    )
+    assert "user_updated" in kinds and "address_revealed" not in kinds
+    row = page.locator('[data-testid="audit-row"][data-kind="user_updated"]')
+    await expect(row).to_contain_text("Admin")
+    await expect(row.locator(".audit-details")).to_contain_text("鈴木 花子")
+    # she manages accounts, not the work: not a conversation's event, not even its kind
+    rows = page.get_by_test_id("audit-row")
+    await expect(rows.first).to_be_visible()
+    assert await page.locator('[data-kind="address_revealed"]').count() == 0
+    assert await page.locator('[data-kind="conversation_opened"]').count() == 0
     await expect(page.get_by_test_id("audit-table")).not_to_contain_text("警察")
     await assert_accessible(page, f"audit-admin-{lang}")

@@ -68,7 +68,10 @@ async def test_a_path_id_that_is_not_an_id_is_404(server: Server) -> None:
         async with boss.get(f"{server.url}/api/conversations/{INT64_LIMIT - 1}") as r:
             assert r.status == 404
         async with boss.get(f"{server.url}/api/events?after={INT64_LIMIT - 1}") as r:
-            assert (r.status, await r.json()) == (200, {"events": []})
+            assert (r.status, await r.json()) == (
+                200,
+                {"events": [], "next_after": INT64_LIMIT - 1},
+            )
 
 
 async def test_deep_json_is_400_even_before_sign_in(
@@ -271,7 +274,10 @@ async def test_postgresql_gives_the_same_answers(
             async with boss.get(f"{server_url}/api/conversations/{INT64_LIMIT - 1}") as r:
                 assert r.status == 404
             async with boss.get(f"{server_url}/api/events?after={INT64_LIMIT - 1}") as r:
-                assert (r.status, await r.json()) == (200, {"events": []})
+                assert (r.status, await r.json()) == (
+                    200,
+                    {"events": [], "next_after": INT64_LIMIT - 1},
+                )
             async with boss.get(f"{server_url}/api/users") as r:
                 sato_id = next(
                     u["id"] for u in (await r.json())["users"] if u["username"] == "sato"

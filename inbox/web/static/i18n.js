@@ -668,6 +668,8 @@ export const STRINGS = {
     "profile.fieldError": "{field}: {problem}",
     "profile.save": "保存する",
     "profile.saved": "{name}さんのプロフィールを保存しました。",
+    // --- accfix: an admin's audit log (the events about accounts alone)
+    "audit.leadAccounts": "だれが、いつ、どの職員のアカウントに何をしたか（サインインを含む）。相談についての記録は監督者だけが見られます。時刻は日本時間です。",
   },
 
   en: {
@@ -1325,6 +1327,8 @@ export const STRINGS = {
     "profile.fieldError": "{field}: {problem}",
     "profile.save": "Save",
     "profile.saved": "Saved {name}'s profile.",
+    // --- accfix: an admin's audit log (the events about accounts alone)
+    "audit.leadAccounts": "Who did what to which staff account, and when (sign-ins included). Only supervisors read the records of conversations. Times are Japan time.",
   },
 };
 

@@ -8,7 +8,7 @@ import { api } from "../lib/api.js";
 import { byId, el } from "../lib/dom.js";
 import { call, hasAnyRole, startStaffPage } from "../lib/staff_page.js";
 import { getLang, t } from "../i18n.js";
-import { auditRow, kindWord, knownKinds } from "./rows.js";
+import { ACCOUNT_KINDS, auditRow, kindWord, knownKinds } from "./rows.js";
 
 /** @typedef {import("./rows.js").AuditEvent} AuditEvent */
 /** @typedef {import("./rows.js").Outcome} Outcome */
@@ -45,6 +45,8 @@ const state = {
   query: new URLSearchParams(),
   loading: false,
   seq: 0,
+  // an admin who is not also a supervisor: the events about accounts alone (the server's rule)
+  accountsOnly: false,
 };
 
 /** The conversation number as typed: full-width digits (an IME's) and a leading "#" taken. */
@@ -58,7 +60,7 @@ function formQuery() {
   q.set("actor", els.actor.value); // "any" too: without it, the page's default (staff) holds
   if (els.kind.value) q.set("kind", els.kind.value);
   const conversation = conversationNumber();
-  if (conversation) q.set("conversation", conversation);
+  if (conversation && !state.accountsOnly) q.set("conversation", conversation);
   if (els.from.value) q.set("from", els.from.value);
   if (els.to.value) q.set("to", els.to.value);
   return q;
@@ -140,6 +142,7 @@ function renderKinds() {
   const chosen = els.kind.value;
   const any = els.kind.options[0];
   const options = knownKinds()
+    .filter((kind) => !state.accountsOnly || ACCOUNT_KINDS.includes(kind))
     .map((kind) => ({ kind, word: kindWord(kind) }))
     .sort((a, b) => a.word.localeCompare(b.word, getLang()))
     .map(({ kind, word }) => {
@@ -203,6 +206,17 @@ function bind() {
   });
 }
 
+/** An admin's page: what it holds is said, and no conversation number is asked for. */
+function showAccountsOnly() {
+  const lead = document.querySelector(".audit-lead");
+  if (lead instanceof HTMLElement) {
+    lead.dataset.i18n = "audit.leadAccounts";
+    lead.textContent = t("audit.leadAccounts");
+  }
+  const field = els.conversation.closest(".field");
+  if (field instanceof HTMLElement) field.hidden = true;
+}
+
 function onLangChange() {
   staffGroup.label = t("audit.actor");
   renderKinds();
@@ -215,6 +229,8 @@ startStaffPage({
   roles: ["supervisor", "admin"],
   onLangChange,
   onSignedIn: async (me) => {
+    state.accountsOnly = !hasAnyRole(me, ["supervisor"]);
+    if (state.accountsOnly) showAccountsOnly();
     staffGroup.label = t("audit.actor");
     renderKinds();
     bind();

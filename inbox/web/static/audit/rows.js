@@ -32,6 +32,23 @@ import { el } from "../lib/dom.js";
 
 /** @typedef {{id: string, ja: string, en: string}} Outcome */
 
+/**
+ * The kinds an admin who is not also a supervisor reads: the events about accounts (the server
+ * decides, inbox/core/audit.py ACCOUNT_KINDS; a test keeps the two lists the same).
+ */
+export const ACCOUNT_KINDS = Object.freeze([
+  "user_created",
+  "user_created_by",
+  "user_updated",
+  "user_enabled",
+  "user_disabled",
+  "password_reset",
+  "password_changed",
+  "signed_in",
+  "sign_in_failures",
+  "counselor_updated",
+]);
+
 /** Every event kind with words, in the table's order (i18n.js eventKind.*). */
 export function knownKinds() {
   return Object.keys(STRINGS.ja)

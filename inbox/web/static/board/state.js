@@ -4,7 +4,7 @@
 // actions: move, drag, drain, profiles) read the board here and hear of each render with
 // onBoardRender(fn); they never fetch it themselves.
 
-import { api } from "../lib/api.js";
+import { api, ApiError } from "../lib/api.js";
 
 /**
  * @typedef {object} BoardConversation
@@ -153,14 +153,17 @@ export function setBoard(board) {
 
 /**
  * Fetch the board (on load, after a reconnect, after an action of hers); false when it could not
- * be had (the board shown stays, and the next frame or refetch brings it up to date).
+ * be had (the board shown stays, and the next frame or refetch brings it up to date). Refused
+ * (403: an admin took her supervisor role, and her socket was closed for it), the page loads
+ * again and says she may not see it, rather than keep a board she no longer may read.
  */
 export async function refresh() {
   try {
     const data = await api("GET", "/api/board");
     if (data) setBoard(data);
     return true;
-  } catch {
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 403) window.location.reload();
     return false;
   }
 }
