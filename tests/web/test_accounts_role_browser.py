@@ -8,7 +8,7 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from tests.web.conftest import Site, sign_in, staff_page
-from tests.web.screens import LOCALES, shot
+from tests.web.screens import LOCALES, assert_accessible
 from tests.web.test_supervision import call
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("lang", sorted(LOCALES))]
@@ -31,6 +31,4 @@ async def test_a_supervisor_whose_role_is_taken_is_shown_the_board_no_more(
     await expect(denied).to_be_visible(timeout=15_000)
     await expect(denied).to_contain_text(DENIED[lang])
     await expect(page.get_by_test_id("board-waiting")).to_be_hidden()
-    # A screenshot, but no axe-core check: every staff page's refusal (p#page-denied beside a
-    # hidden main) has no main landmark, as it had before this change (test_staff_pages).
-    await shot(page, f"board-role-taken-{lang}")
+    await assert_accessible(page, f"board-role-taken-{lang}")

@@ -40,6 +40,7 @@ async def test_a_counselor_is_told_the_board_is_not_hers(server: Server, browser
     await page.goto(f"{server.url}/board")
     await expect(page.get_by_test_id("page-denied")).to_contain_text("Your role does not open")
     await expect(page.get_by_test_id("board")).to_be_hidden()
+    await assert_accessible(page, "staff-frame-denied-en")  # the refusal is the page's main
     assert await _nav_links(page) == []  # the console is her only page: no nav
 
 
