@@ -7,11 +7,12 @@ Pure: the clock and the program's time zone arrive as arguments.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from inbox.core.model import ConversationId, UserId
+from inbox.core.windows import day_start
 
 RECENT_READS_MAX = 20_000  # about 5 MB at most; a desk's reads within one window are far fewer
 
@@ -46,11 +47,6 @@ class AuditQuery:
     at_before: datetime | None = None  # ... and before this
     before_id: int | None = None  # the cursor a previous page gave: its last row's id
     limit: int = 50
-
-
-def day_start(day: date, tz: ZoneInfo) -> datetime:
-    """The first moment of a day of the program's calendar, as an aware time."""
-    return datetime.combine(day, time(0), tzinfo=tz)
 
 
 def days_range(

@@ -276,4 +276,27 @@ CREATE INDEX events_actor ON events (actor_id, id) WHERE actor_id IS NOT NULL;
 CREATE INDEX events_reads ON events (conversation_id, actor_id, at)
     WHERE kind = 'conversation_read';
 """,
+    13: """
+-- The supervisor's board (storage.board) at ten rounds a second: its alerts, their
+-- acknowledgements and who paused a channel come from indexes, not from walking the newest
+-- events. The alert kinds (inbox.core.board.ALERT_KINDS, and an assignment to the one on call):
+-- a partial index, so every other event pays nothing; storage.board's OPEN_ALERTS repeats this
+-- predicate word for word, so that both planners see it implied.
+CREATE INDEX events_alerts ON events (id) WHERE kind IN ('supervisors_alerted',
+    'deadline_warning', 'deadline_breached', 'reply_failed')
+    OR (kind = 'conversation_assigned' AND json_extract(data, '$.via') = 'on_call');
+-- An alert's acknowledgement by the alert's id, and the newest acknowledgements.
+CREATE INDEX events_alert_acks ON events (json_extract(data, '$.event_id'), id)
+    WHERE kind = 'alert_acknowledged';
+CREATE INDEX events_acks ON events (id) WHERE kind = 'alert_acknowledged';
+-- Who paused a channel (NULL when it is not paused, or for a pause from before this version
+-- whose event is gone); updated_at stays the time the pause began: pausing a paused channel
+-- changes neither.
+ALTER TABLE channel_settings ADD COLUMN paused_by INTEGER REFERENCES users(id);
+UPDATE channel_settings SET paused_by = (
+    SELECT e.actor_id FROM events e
+    WHERE e.kind = 'channel_paused' AND json_extract(e.data, '$.channel') = channel_settings.channel
+    ORDER BY e.id DESC LIMIT 1)
+WHERE paused = 1;
+""",
 }
