@@ -59,6 +59,19 @@ def days_range(
     return start, end
 
 
+@dataclass(frozen=True, slots=True)
+class StandingRead:
+    """What recording her read of a conversation did: `written`, a new conversation_read
+    record at `at`; else it was the same read as her record at `at`, within the window."""
+
+    written: bool
+    at: datetime
+
+    def __bool__(self) -> bool:
+        """Whether it was written (so a write that found nothing to do reads as false)."""
+        return self.written
+
+
 class RecentReads:
     """The reads this process recorded lately, so that her screen's refetches within the window
     are answered without the database. The database stays the judge (another instance may

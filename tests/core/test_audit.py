@@ -4,11 +4,14 @@ process's memory when it recorded the read, from the database when another insta
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
+
+import pytest
 
 from inbox.commands.signals import Signals
 from inbox.commands.staff import StaffCommands
-from inbox.core.audit import READ_COALESCE, AuditQuery, RecentReads, days_range
+from inbox.core.audit import READ_COALESCE, AuditQuery, RecentReads, StandingRead, days_range
 from inbox.core.model import ConversationId, UserId
 from storage.base import Store
 from tests.factories import T0, at, inbound, new_user
@@ -61,3 +64,33 @@ async def test_a_read_another_instance_recorded_is_the_same_read(store: Store) -
     assert not await one.record_read(conv, actor=sato)  # one's memory is old: the database
     reads = await store.audit_events(AuditQuery(kinds=("conversation_read",)))
     assert [e.at for e in reads] == [T0 + READ_COALESCE + timedelta(seconds=1), T0]
+
+
+async def test_a_read_the_database_knew_of_is_kept_in_memory_with_its_time(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another instance recorded her read: this one asks the database once, then answers her
+    refetches from memory, until the window from THAT read has passed."""
+    now = [T0]
+    sato = (await store.create_user(new_user("sato"), now=T0)).id
+    (stored,) = await store.save_inbound_batch([inbound()])
+    conv = stored.conversation_id
+    one = StaffCommands.build(store, clock=lambda: now[0], signals=Signals()).conversations
+    other = StaffCommands.build(store, clock=lambda: now[0], signals=Signals()).conversations
+    assert await other.record_read(conv, actor=sato)
+    asked = []
+    record_read = store.record_read
+
+    async def counted(*args: Any, **kwargs: Any) -> StandingRead:
+        asked.append(kwargs["now"])
+        return await record_read(*args, **kwargs)
+
+    counted.__name__ = "record_read"  # the write it stands for (inbox.commands.writes)
+    monkeypatch.setattr(store, "record_read", counted)
+    for minutes in (1, 2, 9):
+        now[0] = T0 + timedelta(minutes=minutes)
+        assert not await one.record_read(conv, actor=sato)
+    assert asked == [T0 + timedelta(minutes=1)]  # once: then her refetches from memory
+    now[0] = T0 + READ_COALESCE + timedelta(seconds=1)  # ten minutes from the read: a new one
+    assert await one.record_read(conv, actor=sato)
+    assert len(asked) == 2
