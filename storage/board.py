@@ -2,9 +2,9 @@
 once for both stores.
 
 Alerts, their acknowledgements and who paused a channel are read by index (migration 13): the
-open alerts with no window over the event log (an open one never falls off the board however
-many newer ones were acknowledged), the newest acknowledged ones up to a cap, and who paused a
-channel from channel_settings.paused_by.
+open alerts from open_alerts, with no window over the event log (an open one never falls off
+the board however many newer ones were acknowledged), the newest acknowledged ones up to a cap,
+and who paused a channel from channel_settings.paused_by.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from datetime import datetime
 
 from inbox.core.board import (
     ALERT_ACKNOWLEDGED,
-    ALERT_KINDS,
     Alert,
     AlertAck,
     BoardConversation,
@@ -72,10 +71,6 @@ WAITS = Dialects(
     ),
 )
 PAUSES = "SELECT channel, updated_at, paused_by FROM channel_settings WHERE paused ORDER BY channel"
-# An alert event: word for word the predicate of the partial index events_alerts (migration
-# 13), so that both planners see the index serves it.
-_KINDS = ", ".join(f"'{k}'" for k in ALERT_KINDS)
-_IS_ALERT = "kind IN ({kinds}) OR (kind = 'conversation_assigned' AND {via} = '{on_call}')"
 # The alert an acknowledgement is of: the expression of the index events_alert_acks.
 _ACKED = Dialects(
     postgres="(a.data ->> 'event_id')::bigint", sqlite="json_extract(a.data, '$.event_id')"
@@ -84,28 +79,17 @@ _EVENT = (
     "events.id, events.at, events.kind, events.actor_id, events.conversation_id, "
     "events.message_id, CAST(events.data AS text)"
 )
-# The newest open alerts, however old: down the alert index, each looked up in the
-# acknowledgements' index.
-_OPEN_ALERTS = f"""
-SELECT {_EVENT} FROM events
-WHERE ({{alert}}) AND NOT EXISTS (
-    SELECT 1 FROM events a WHERE a.kind = '{ALERT_ACKNOWLEDGED}' AND {{acked}} = {{alert_id}})
-ORDER BY events.id DESC LIMIT $1
+# The newest open alerts, however old: open_alerts, which the database's triggers keep
+# (migration 13), so the cost follows the open ones, not every alert ever acknowledged.
+OPEN_ALERTS = f"""
+SELECT {_EVENT} FROM open_alerts o JOIN events ON events.id = o.event_id
+ORDER BY o.event_id DESC LIMIT $1
 """
 # The newest acknowledgements, with their alerts.
 _ACKNOWLEDGED = f"""
 SELECT {_EVENT}, a.actor_id, a.at FROM events a JOIN events ON events.id = {{acked}}
 WHERE a.kind = '{ALERT_ACKNOWLEDGED}' ORDER BY a.id DESC LIMIT $1
 """
-_PG_ALERT = _IS_ALERT.format(kinds=_KINDS, via="data ->> 'via'", on_call=events.VIA_ON_CALL)
-_SQLITE_ALERT = _IS_ALERT.format(
-    kinds=_KINDS, via="json_extract(data, '$.via')", on_call=events.VIA_ON_CALL
-)
-OPEN_ALERTS = Dialects(
-    postgres=_OPEN_ALERTS.format(alert=_PG_ALERT, acked=_ACKED.postgres, alert_id="events.id"),
-    # +: no INTEGER affinity on the id, which would keep SQLite off the expression's index
-    sqlite=_OPEN_ALERTS.format(alert=_SQLITE_ALERT, acked=_ACKED.sqlite, alert_id="+events.id"),
-)
 ACKNOWLEDGED = Dialects(
     postgres=_ACKNOWLEDGED.format(acked=_ACKED.postgres),
     sqlite=_ACKNOWLEDGED.format(acked=_ACKED.sqlite),

@@ -277,18 +277,32 @@ CREATE INDEX events_reads ON events (conversation_id, actor_id, at)
     WHERE kind = 'conversation_read';
 """,
     13: """
--- The supervisor's board (storage.board) at ten rounds a second: its alerts, their
--- acknowledgements and who paused a channel come from indexes, not from walking the newest
--- events. The alert kinds (inbox.core.board.ALERT_KINDS, and an assignment to the one on call):
--- a partial index, so every other event pays nothing; storage.board's OPEN_ALERTS repeats this
--- predicate word for word, so that both planners see it implied.
-CREATE INDEX events_alerts ON events (id) WHERE kind IN ('supervisors_alerted',
-    'deadline_warning', 'deadline_breached', 'reply_failed')
-    OR (kind = 'conversation_assigned' AND json_extract(data, '$.via') = 'on_call');
--- An alert's acknowledgement by the alert's id, and the newest acknowledgements.
+-- The supervisor's board (storage.board) at ten rounds a second reads its alerts, their
+-- acknowledgements and who paused a channel by index, not by walking the newest events.
+-- An alert's acknowledgement by the alert's id, and the newest acknowledgements:
 CREATE INDEX events_alert_acks ON events (json_extract(data, '$.event_id'), id)
     WHERE kind = 'alert_acknowledged';
 CREATE INDEX events_acks ON events (id) WHERE kind = 'alert_acknowledged';
+-- The open alerts (inbox.core.board.ALERT_KINDS, and an assignment to the one on call, not
+-- acknowledged yet), kept by the triggers below whichever statement writes the event: the
+-- board reads the newest of them however old, at a cost that does not grow with the alerts
+-- acknowledged (walking every alert for its acknowledgement would, when all are).
+CREATE TABLE open_alerts (event_id INTEGER PRIMARY KEY);
+INSERT INTO open_alerts (event_id)
+SELECT id FROM events
+WHERE (kind IN ('supervisors_alerted', 'deadline_warning', 'deadline_breached',
+    'reply_failed') OR (kind = 'conversation_assigned' AND json_extract(data, '$.via') = 'on_call'))
+  AND NOT EXISTS (SELECT 1 FROM events a WHERE a.kind = 'alert_acknowledged'
+    AND json_extract(a.data, '$.event_id') = +events.id);
+CREATE TRIGGER events_open_alerts AFTER INSERT ON events
+WHEN NEW.kind IN ('supervisors_alerted', 'deadline_warning', 'deadline_breached',
+    'reply_failed')
+    OR (NEW.kind = 'conversation_assigned' AND json_extract(NEW.data, '$.via') = 'on_call')
+-- (one line: migrations are split at a semicolon that ends a line)
+BEGIN INSERT INTO open_alerts (event_id) VALUES (NEW.id); END;
+CREATE TRIGGER events_alert_acknowledged AFTER INSERT ON events
+WHEN NEW.kind = 'alert_acknowledged'
+BEGIN DELETE FROM open_alerts WHERE event_id = json_extract(NEW.data, '$.event_id'); END;
 -- Who paused a channel (NULL when it is not paused, or for a pause from before this version
 -- whose event is gone); updated_at stays the time the pause began: pausing a paused channel
 -- changes neither.
