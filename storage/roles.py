@@ -487,8 +487,8 @@ class BoardStore(Protocol):
         since when and who paused them, the newest `alerts` open alert events
         (inbox.core.board.ALERT_KINDS) however old and the `acknowledged` most recently
         acknowledged ones with their acknowledgement (newest alert first), each counselor's
-        connection lease, the waits of the conversations created since `day_start` (sorted;
-        see BoardRows.waits_today_s), and the newest event id."""
+        connection lease, the waits of the conversations created since `day_start` (see
+        BoardRows.waits_today_s), and the newest event id."""
 
     async def acknowledge_alert(
         self, event_id: int, *, actor_id: UserId, now: datetime

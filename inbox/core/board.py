@@ -83,7 +83,7 @@ class BoardRows:
     pauses: tuple[ChannelPause, ...]
     alerts: tuple[Alert, ...]  # the newest open ones and acknowledged ones, newest first
     links: tuple[CounselorLink, ...]
-    # today's arrivals' waits, sorted: to the first reply, or until closed without one, or now
+    # today's arrivals' waits: to the first reply, or until closed without one, or until now
     waits_today_s: tuple[float, ...]
     event_id: int  # the newest event when read
 
