@@ -73,9 +73,12 @@ UPDATE conversations SET status = 'queued', assignee_id = NULL, offered_at = NUL
 WHERE id = $1
 RETURNING {CONVERSATION_COLUMNS}
 """
+# Pausing (or resuming) sets since when (updated_at) and who paused it (NULL once resumed); a
+# pause of a paused channel changes neither: the pause began when it began.
 SET_PAUSED = """
-INSERT INTO channel_settings (channel, paused, updated_at) VALUES ($1, $2, $3)
-ON CONFLICT (channel) DO UPDATE SET paused = $2, updated_at = $3
+INSERT INTO channel_settings (channel, paused, paused_by, updated_at) VALUES ($1, $2, $3, $4)
+ON CONFLICT (channel) DO UPDATE SET paused = $2, paused_by = $3, updated_at = $4
+WHERE channel_settings.paused <> excluded.paused
 """
 PAUSED = "SELECT channel FROM channel_settings WHERE paused ORDER BY channel"
 QUEUE_DEPTH = """
@@ -176,7 +179,7 @@ class Assignment:
         self, channel: ChannelKind, paused: bool, *, actor_id: UserId, now: datetime
     ) -> None:
         async def op(tx: Tx) -> None:
-            await tx.execute(SET_PAUSED, channel.value, paused, now)
+            await tx.execute(SET_PAUSED, channel.value, paused, actor_id if paused else None, now)
             kind = "channel_paused" if paused else "channel_resumed"
             await events.record(tx, kind, now, actor_id=actor_id, data={"channel": channel.value})
 

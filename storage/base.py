@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol, Self
 
-from inbox.core.audit import AuditQuery
+from inbox.core.audit import AuditQuery, StandingRead
 from inbox.core.decisions import Assign, Decision, QueueDepth, RoutingSnapshot
 from inbox.core.model import (
     NO_LABELS,
@@ -45,7 +45,7 @@ from storage.roles import (
 )
 
 # The schema version this code expects; each implementation has migrations 1..SCHEMA_VERSION.
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 13
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -265,9 +265,10 @@ class EventLog(EventTail, Protocol):
         *,
         now: datetime,
         coalesce: timedelta,
-    ) -> bool:
+    ) -> StandingRead:
         """Write her conversation_read event, unless she has one of this conversation newer
-        than `now - coalesce` (then it is the same read): whether it was written. Two reads at
+        than `now - coalesce` (then it is the same read): whether it was written, and the time
+        of her read that stands (now, or that latest one). Two reads at
         the same moment from two instances may both be written."""
 
     async def record_event(

@@ -1,21 +1,19 @@
 """The supervisor's board: its reads in one consistent read, and acknowledging an alert, written
 once for both stores.
 
-Alerts, their acknowledgements and who paused a channel come from the event log, read over a
-range of its primary key (the newest ALERT_WINDOW events), so that the board's cost stays flat
-however long the log grows; no index on the event kind is needed.
+Alerts, their acknowledgements and who paused a channel are read by index (migration 13): the
+open alerts from open_alerts, with no window over the event log (an open one never falls off
+the board however many newer ones were acknowledged), the newest acknowledged ones up to a cap,
+and who paused a channel from channel_settings.paused_by.
 """
 
 from __future__ import annotations
 
 import json
-from collections import Counter
 from datetime import datetime
 
 from inbox.core.board import (
     ALERT_ACKNOWLEDGED,
-    ALERT_KINDS,
-    ALERT_WINDOW,
     Alert,
     AlertAck,
     BoardConversation,
@@ -23,19 +21,18 @@ from inbox.core.board import (
     ChannelPause,
     CounselorLink,
     alert_kind,
-    waits,
 )
 from inbox.core.decisions import QueueDepth
 from inbox.core.errors import NotFound
 from inbox.core.model import ChannelKind, ConversationId, ConversationStatus, UserId
 from storage import events, rows
 from storage.assignment import QUEUE_DEPTH
-from storage.routing_rows import agents_from_rows
+from storage.routing_rows import LOADS, agents_from_rows, channel_loads
 from storage.rows import Row, TimeParser
 from storage.sql import Database, Dialects, Tx
 
-# Every open conversation with a counselor (her load is counted from them): at most MAX_CAPACITY
-# (50) each, for 100 counselors.
+# The open conversations with a counselor listed: at most MAX_CAPACITY (50) each, for 100
+# counselors. Their loads are counted apart (LOADS, as the router counts them), whole.
 ASSIGNED_MAX = 5000
 _COLUMNS = """
 id, contact_id, channel, status, priority, tags, assignee_id,
@@ -58,38 +55,53 @@ SELECT id, capacity, presence, shift, skills, languages, teams, channel_capacity
 FROM users WHERE is_counselor AND NOT disabled ORDER BY id
 """
 NAMES = "SELECT id, display_name FROM users"
-ARRIVALS = "SELECT created_at, first_reply_at FROM conversations WHERE created_at >= $1"
-PAUSES = "SELECT channel, updated_at FROM channel_settings WHERE paused ORDER BY channel"
-PAUSED_BY = """
-SELECT CAST(data AS text), actor_id FROM events
-WHERE id > $1 AND kind = 'channel_paused' ORDER BY id DESC
-"""
-_KINDS = ", ".join(f"'{k}'" for k in ALERT_KINDS)
-_ALERTS = f"""
-SELECT id, at, kind, actor_id, conversation_id, message_id, CAST(data AS text) FROM events
-WHERE id > $1 AND (kind IN ({_KINDS}) OR (kind = 'conversation_assigned' AND {{on_call}}))
-ORDER BY id DESC LIMIT $2
-"""
-ALERTS = Dialects(
-    postgres=_ALERTS.format(on_call=f"data ->> 'via' = '{events.VIA_ON_CALL}'"),
-    sqlite=_ALERTS.format(on_call=f"json_extract(data, '$.via') = '{events.VIA_ON_CALL}'"),
+# Today's waits in seconds: from arrival to the first reply; a conversation closed without one
+# counts until it was closed (she waited that long and no longer), one still unanswered until
+# now ($2). Computed here, so that no row's times are parsed (date_part: a float8, where
+# extract's numeric costs PostgreSQL ten times more).
+_WAITS = "SELECT {seconds} FROM conversations WHERE created_at >= $1"
+WAITS = Dialects(
+    postgres=_WAITS.format(
+        seconds="date_part('epoch', coalesce(first_reply_at, closed_at, $2) - created_at)"
+    ),
+    sqlite=_WAITS.format(
+        seconds="round((julianday(coalesce(first_reply_at, closed_at, $2)) - julianday(created_at))"
+        " * 86400.0, 3)"
+    ),
 )
-ACKS = f"""
-SELECT CAST(data AS text), actor_id, at FROM events
-WHERE id > $1 AND kind = '{ALERT_ACKNOWLEDGED}' ORDER BY id
+PAUSES = "SELECT channel, updated_at, paused_by FROM channel_settings WHERE paused ORDER BY channel"
+# The alert an acknowledgement is of: the expression of the index events_alert_acks.
+_ACKED = Dialects(
+    postgres="(a.data ->> 'event_id')::bigint", sqlite="json_extract(a.data, '$.event_id')"
+)
+_EVENT = (
+    "events.id, events.at, events.kind, events.actor_id, events.conversation_id, "
+    "events.message_id, CAST(events.data AS text)"
+)
+# The newest open alerts, however old: open_alerts, which the database's triggers keep
+# (migration 13), so the cost follows the open ones, not every alert ever acknowledged.
+OPEN_ALERTS = f"""
+SELECT {_EVENT} FROM open_alerts o JOIN events ON events.id = o.event_id
+ORDER BY o.event_id DESC LIMIT $1
 """
+# The newest acknowledgements, with their alerts.
+_ACKNOWLEDGED = f"""
+SELECT {_EVENT}, a.actor_id, a.at FROM events a JOIN events ON events.id = {{acked}}
+WHERE a.kind = '{ALERT_ACKNOWLEDGED}' ORDER BY a.id DESC LIMIT $1
+"""
+ACKNOWLEDGED = Dialects(
+    postgres=_ACKNOWLEDGED.format(acked=_ACKED.postgres),
+    sqlite=_ACKNOWLEDGED.format(acked=_ACKED.sqlite),
+)
 _ALERT = "SELECT kind, conversation_id, CAST(data AS text) FROM events WHERE id = $1"
 # Two supervisors acknowledging one alert at once take turns: the second finds the first's.
 LOCK_ALERT = Dialects(postgres=f"{_ALERT} FOR UPDATE", sqlite=_ALERT)
+_ACK_OF = f"""
+SELECT a.actor_id, a.at FROM events a WHERE a.kind = '{ALERT_ACKNOWLEDGED}' AND {{acked}} = $1
+ORDER BY a.id LIMIT 1
+"""
 ACK_OF = Dialects(
-    postgres=f"""
-SELECT actor_id, at FROM events WHERE id > $1 AND kind = '{ALERT_ACKNOWLEDGED}'
-  AND (data ->> 'event_id')::bigint = $1 ORDER BY id LIMIT 1
-""",
-    sqlite=f"""
-SELECT actor_id, at FROM events WHERE id > $1 AND kind = '{ALERT_ACKNOWLEDGED}'
-  AND json_extract(data, '$.event_id') = $1 ORDER BY id LIMIT 1
-""",
+    postgres=_ACK_OF.format(acked=_ACKED.postgres), sqlite=_ACK_OF.format(acked=_ACKED.sqlite)
 )
 
 
@@ -109,70 +121,63 @@ def _conversation(row: Row, parse: TimeParser) -> BoardConversation:
     )
 
 
-async def _pauses(tx: Tx, floor: int) -> tuple[ChannelPause, ...]:
-    paused = await tx.fetch(PAUSES)
-    if not paused:
-        return ()
-    by: dict[str, UserId | None] = {}
-    for data, actor_id in await tx.fetch(PAUSED_BY, floor):
-        by.setdefault(json.loads(data).get("channel"), actor_id)
+async def _pauses(tx: Tx) -> tuple[ChannelPause, ...]:
     return tuple(
-        ChannelPause(channel=ChannelKind(r[0]), since=tx.parse_time(r[1]), by=by.get(r[0]))
-        for r in paused
+        ChannelPause(
+            channel=ChannelKind(r[0]),
+            since=tx.parse_time(r[1]),
+            by=None if r[2] is None else UserId(r[2]),
+        )
+        for r in await tx.fetch(PAUSES)
     )
 
 
-async def _alerts(tx: Tx, floor: int, limit: int) -> tuple[Alert, ...]:
-    found = [rows.event(r, tx.parse_time) for r in await tx.fetch(ALERTS, floor, limit)]
-    if not found:
-        return ()
-    acks: dict[int, AlertAck] = {}
-    for data, actor_id, at in await tx.fetch(ACKS, min(e.id for e in found) - 1):
-        alert_id = json.loads(data).get("event_id")
-        if isinstance(alert_id, int) and alert_id not in acks:
-            acks[alert_id] = AlertAck(event_id=alert_id, by=UserId(actor_id), at=tx.parse_time(at))
-    return tuple(Alert(event=e, ack=acks.get(e.id)) for e in found)
-
-
-def _loads(assigned: tuple[BoardConversation, ...]) -> dict[tuple[int, str], int]:
-    loads: Counter[tuple[int, str]] = Counter()
-    for conv in assigned:
-        if conv.assignee_id is not None:
-            loads[(conv.assignee_id, conv.channel.value)] += 1
-    return dict(loads)
+async def _alerts(tx: Tx, open_ones: int, acknowledged: int) -> tuple[Alert, ...]:
+    parse = tx.parse_time
+    found = {
+        e.id: Alert(event=e, ack=None)
+        for e in (rows.event(r, parse) for r in await tx.fetch(OPEN_ALERTS, open_ones))
+    }
+    # newest acknowledgement first: should an alert have two, the earlier one, read later, stays
+    for r in await tx.fetch(ACKNOWLEDGED, acknowledged):
+        event = rows.event(r, parse)
+        ack = AlertAck(event_id=event.id, by=UserId(r[7]), at=parse(r[8]))
+        found[event.id] = Alert(event=event, ack=ack)
+    return tuple(found[k] for k in sorted(found, reverse=True))
 
 
 async def board_rows(
-    tx: Tx, *, day_start: datetime, now: datetime, waiting: int, assigned: int, alerts: int
+    tx: Tx,
+    *,
+    day_start: datetime,
+    now: datetime,
+    waiting: int,
+    assigned: int,
+    alerts: int,
+    acknowledged: int,
 ) -> BoardRows:
     parse = tx.parse_time
     last = int(await tx.fetchval(events.LAST_EVENT_ID))
-    floor = max(0, last - ALERT_WINDOW)
-    arrivals = [
-        (parse(r[0]), None if r[1] is None else parse(r[1]))
-        for r in await tx.fetch(ARRIVALS, day_start)
-    ]
-    theirs = tuple(_conversation(r, parse) for r in await tx.fetch(ASSIGNED, assigned))
     counselors = await tx.fetch(AGENTS)
     depth = [
         QueueDepth(channel=ChannelKind(r[0]), priority=r[1], count=r[2], oldest=parse(r[3]))
         for r in await tx.fetch(QUEUE_DEPTH)
     ]
     return BoardRows(
-        agents=agents_from_rows(counselors, _loads(theirs), parse),
+        agents=agents_from_rows(counselors, channel_loads(await tx.fetch(LOADS)), parse),
         names={UserId(r[0]): r[1] for r in await tx.fetch(NAMES)},
         depth=tuple(depth),
         waiting=tuple(_conversation(r, parse) for r in await tx.fetch(WAITING, waiting)),
-        assigned=theirs,
-        pauses=await _pauses(tx, floor),
-        alerts=await _alerts(tx, floor, alerts),
+        assigned=tuple(_conversation(r, parse) for r in await tx.fetch(ASSIGNED, assigned)),
+        pauses=await _pauses(tx),
+        alerts=await _alerts(tx, alerts, acknowledged),
         links=tuple(
             CounselorLink(
                 user_id=UserId(r[0]), connected_until=None if r[9] is None else parse(r[9])
             )
             for r in counselors
         ),
-        waits_today_s=waits(arrivals, now),
+        waits_today_s=tuple(max(0.0, float(r[0])) for r in await tx.fetch(WAITS, day_start, now)),
         event_id=last,
     )
 
@@ -190,10 +195,17 @@ class Board:
         waiting: int = 200,
         assigned: int = ASSIGNED_MAX,
         alerts: int = 50,
+        acknowledged: int = 20,
     ) -> BoardRows:
-        return await self._db.read(
+        return await self._db.snapshot(
             lambda tx: board_rows(
-                tx, day_start=day_start, now=now, waiting=waiting, assigned=assigned, alerts=alerts
+                tx,
+                day_start=day_start,
+                now=now,
+                waiting=waiting,
+                assigned=assigned,
+                alerts=alerts,
+                acknowledged=acknowledged,
             )
         )
 

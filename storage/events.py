@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from inbox.core.audit import CONVERSATION_READ, Actors, AuditQuery
+from inbox.core.audit import CONVERSATION_READ, Actors, AuditQuery, StandingRead
 from inbox.core.model import ConversationId, Event, UserId
 from storage import rows
 from storage.sql import Database, Dialects, Tx
@@ -26,9 +26,10 @@ WHERE id > $1 ORDER BY id LIMIT $2
 """
 NO_DATA = "{}"
 # Has she read it lately (inbox.core.audit.READ_COALESCE): found by the conversation's index.
+# Her latest read of it after $3, if any (the end of a range of events_reads).
 READ_LATELY = """
-SELECT 1 FROM events
-WHERE conversation_id = $1 AND kind = 'conversation_read' AND actor_id = $2 AND at > $3 LIMIT 1
+SELECT max(at) FROM events
+WHERE conversation_id = $1 AND kind = 'conversation_read' AND actor_id = $2 AND at > $3
 """
 # The audit log is put together from these, each filter with its own placeholder: a filter the
 # query leaves out is not in its text, so each plan is made for the filters it has.
@@ -130,12 +131,13 @@ def audit_statement(q: AuditQuery) -> tuple[Dialects, list[Any]]:
 
 async def record_read(
     tx: Tx, conversation_id: int, actor_id: int, now: datetime, *, since: datetime
-) -> bool:
-    """The conversation_read event, unless she read it after `since`: whether it was written."""
-    if await tx.fetchval(READ_LATELY, conversation_id, actor_id, since) is not None:
-        return False
+) -> StandingRead:
+    """The conversation_read event, unless she read it after `since`."""
+    lately = await tx.fetchval(READ_LATELY, conversation_id, actor_id, since)
+    if lately is not None:
+        return StandingRead(written=False, at=tx.parse_time(lately))
     await record(tx, CONVERSATION_READ, now, actor_id=actor_id, conversation_id=conversation_id)
-    return True
+    return StandingRead(written=True, at=now)
 
 
 class Events:
@@ -161,14 +163,15 @@ class Events:
         *,
         now: datetime,
         coalesce: timedelta,
-    ) -> bool:
+    ) -> StandingRead:
         since = now - coalesce
         # Most calls are her screen's refetches: a look on the reader answers them without
         # taking the writer (SQLite's one write lock), and the write looks again, in its lock.
-        if await self._db.read(
+        lately = await self._db.read(
             lambda tx: tx.fetchval(READ_LATELY, conversation_id, actor_id, since)
-        ):
-            return False
+        )
+        if lately is not None:
+            return StandingRead(written=False, at=self._db.parse_time(lately))
         return await self._db.write(
             lambda tx: record_read(tx, conversation_id, actor_id, now, since=since)
         )

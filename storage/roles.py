@@ -479,16 +479,18 @@ class BoardStore(Protocol):
         waiting: int = 200,
         assigned: int = 5000,
         alerts: int = 50,
+        acknowledged: int = 20,
     ) -> BoardRows:
-        """In one consistent read: every enabled counselor with her routing profile and her
-        load counted from the open conversations read (in total and per channel), every staff
-        member's display name, the queue depth by channel and priority, up to `waiting` queued
-        unassigned conversations (most urgent, then longest waiting, first), up to `assigned`
-        open ones with a counselor (by counselor), the paused channels with since when and
-        who paused them, the newest `alerts` alert events (inbox.core.board.ALERT_KINDS) with
-        their first acknowledgement, each counselor's connection lease, the waits of the
-        conversations created since `day_start`, and the newest event id. Alerts and who
-        paused are looked for among the newest ALERT_WINDOW events only."""
+        """In one consistent read (a snapshot): every enabled counselor with her routing
+        profile and her load (in total and per channel, counted as the router counts it),
+        every staff member's display name, the queue depth by channel and priority, up to
+        `waiting` queued unassigned conversations (most urgent, then longest waiting, first),
+        up to `assigned` open ones with a counselor (by counselor), the paused channels with
+        since when and who paused them, the newest `alerts` open alert events
+        (inbox.core.board.ALERT_KINDS) however old and the `acknowledged` most recently
+        acknowledged ones with their acknowledgement (newest alert first), each counselor's
+        connection lease, the waits of the conversations created since `day_start` (see
+        BoardRows.waits_today_s), and the newest event id."""
 
     async def acknowledge_alert(
         self, event_id: int, *, actor_id: UserId, now: datetime

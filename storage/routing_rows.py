@@ -10,8 +10,25 @@ from inbox.core.decisions import AgentLoad, Assign, WaitingConversation
 from inbox.core.model import ChannelKind, ConversationId, CounselorUpdate, Presence, Shift, UserId
 from inbox.core.shifts import parse_shift, shift_data
 from storage.rows import Row, TimeParser, channel_capacity, json_value
+from storage.sql import Dialects
 
 LoadKey = tuple[int, str]  # (user id, channel)
+# Every open conversation's load, by counselor and channel (channel_loads reads the rows): the
+# routers' (storage/*/routing.py CHANNEL_LOADS) and the board's. On SQLite, every router round
+# counts every load: the covering partial index makes that an index-only scan; left to itself
+# the planner takes conversations_queue and sorts, three times slower.
+LOADS = Dialects(
+    postgres="""
+SELECT assignee_id, channel, count(*) FROM conversations
+WHERE status IN ('assigned', 'waiting') AND assignee_id IS NOT NULL
+GROUP BY assignee_id, channel
+""",
+    sqlite="""
+SELECT assignee_id, channel, count(*) FROM conversations INDEXED BY conversations_load_by_channel
+WHERE status IN ('assigned', 'waiting')
+GROUP BY assignee_id, channel
+""",
+)
 
 
 _CHANNELS = {c.value: c for c in ChannelKind}

@@ -79,6 +79,11 @@ class Database(Protocol):
         """Run `op`, which only reads, without blocking the writer (SQLite's reader connection;
         on PostgreSQL each statement on its own snapshot)."""
 
+    async def snapshot(self, op: Operation[T]) -> T:
+        """Run `op`, which only reads, as ONE consistent read: every statement sees the same
+        committed state (SQLite's reader transaction; PostgreSQL's read-only REPEATABLE READ
+        transaction), without blocking the writer."""
+
 
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:
     """Finish a coroutine that never suspends, without an event loop.

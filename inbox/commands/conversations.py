@@ -263,9 +263,10 @@ class ConversationCommands(Commands):
         async with self._committing() as commit:
             if self._reads.lately(actor, conversation_id, now):
                 return False  # recorded here lately: not even the database is asked
-            written = await commit.maybe(
+            read = await commit.maybe(
                 self._store.record_read, conversation_id, actor, now=now, coalesce=READ_COALESCE
             )
-        if written:
-            self._reads.recorded(actor, conversation_id, now)
-        return written
+        # kept here with the time of the read that stands, when the database found one too:
+        # her next refetches within the window then ask it no more
+        self._reads.recorded(actor, conversation_id, read.at)
+        return read.written

@@ -7,11 +7,12 @@ Pure: the clock and the program's time zone arrive as arguments.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from inbox.core.model import ConversationId, Event, UserId
+from inbox.core.windows import day_start
 
 RECENT_READS_MAX = 20_000  # about 5 MB at most; a desk's reads within one window are far fewer
 
@@ -78,11 +79,6 @@ class AuditQuery:
         return tuple(k for k in self.kinds or sorted(ACCOUNT_KINDS) if k in ACCOUNT_KINDS)
 
 
-def day_start(day: date, tz: ZoneInfo) -> datetime:
-    """The first moment of a day of the program's calendar, as an aware time."""
-    return datetime.combine(day, time(0), tzinfo=tz)
-
-
 def days_range(
     first: date | None, last: date | None, tz: ZoneInfo
 ) -> tuple[datetime | None, datetime | None]:
@@ -91,6 +87,19 @@ def days_range(
     start = None if first is None else day_start(first, tz)
     end = None if last is None else day_start(last + timedelta(days=1), tz)
     return start, end
+
+
+@dataclass(frozen=True, slots=True)
+class StandingRead:
+    """What recording her read of a conversation did: `written`, a new conversation_read
+    record at `at`; else it was the same read as her record at `at`, within the window."""
+
+    written: bool
+    at: datetime
+
+    def __bool__(self) -> bool:
+        """Whether it was written (so a write that found nothing to do reads as false)."""
+        return self.written
 
 
 class RecentReads:

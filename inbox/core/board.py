@@ -1,5 +1,5 @@
 """The supervisor's board as the store reads it, and the pure arithmetic over it: what an alert
-is, today's waiting times (median, 90th percentile) and when the program's day began.
+is, and today's waiting times (median, 90th percentile).
 
 Ids, counts and times only: never a body, an address or an error text of a provider.
 """
@@ -9,8 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from inbox.core.decisions import AgentLoad, QueueDepth
 from inbox.core.model import ChannelKind, ConversationId, ConversationStatus, Event, UserId
@@ -27,9 +26,6 @@ ALERT_KINDS = (
 )
 ON_CALL_ALERT = "on_call_assigned"
 ALERT_ACKNOWLEDGED = "alert_acknowledged"
-# The board and the alert acknowledgement look this many events back (a range of the primary
-# key, so its cost does not grow with the log): a busy desk writes a few thousand a day.
-ALERT_WINDOW = 50_000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,7 +47,7 @@ class BoardConversation:
 class ChannelPause:
     channel: ChannelKind
     since: datetime
-    by: UserId | None  # None: the pause is older than the events the board looks at
+    by: UserId | None  # None: paused before who paused was kept (storage migration 13)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -85,9 +81,10 @@ class BoardRows:
     waiting: tuple[BoardConversation, ...]  # queued, unassigned: urgent first, then the oldest
     assigned: tuple[BoardConversation, ...]  # each counselor's open ones
     pauses: tuple[ChannelPause, ...]
-    alerts: tuple[Alert, ...]  # newest first
+    alerts: tuple[Alert, ...]  # the newest open ones and acknowledged ones, newest first
     links: tuple[CounselorLink, ...]
-    waits_today_s: tuple[float, ...]  # time to a first reply (or until now) of today's arrivals
+    # today's arrivals' waits: to the first reply, or until closed without one, or until now
+    waits_today_s: tuple[float, ...]
     event_id: int  # the newest event when read
 
 
@@ -100,12 +97,6 @@ def alert_kind(kind: str, data: dict[str, object]) -> str | None:
     return None
 
 
-def day_start(now: datetime, tz: ZoneInfo) -> datetime:
-    """When the program's day that holds `now` began (midnight in `tz`), as an aware time."""
-    local = now.astimezone(tz)
-    return datetime.combine(local.date(), time(0), tzinfo=tz)
-
-
 def percentile(values: Sequence[float], fraction: float) -> float | None:
     """The nearest-rank percentile (0 < fraction <= 1) of `values`; None for none."""
     if not values:
@@ -113,13 +104,6 @@ def percentile(values: Sequence[float], fraction: float) -> float | None:
     ordered = sorted(values)
     rank = max(1, math.ceil(fraction * len(ordered)))
     return ordered[rank - 1]
-
-
-def waits(arrivals: Sequence[tuple[datetime, datetime | None]], now: datetime) -> tuple[float, ...]:
-    """Seconds from each arrival to its first reply, or to now for those still unanswered."""
-    return tuple(
-        max(0.0, ((replied or now) - created).total_seconds()) for created, replied in arrivals
-    )
 
 
 def since(moment: datetime | None, now: datetime) -> float | None:

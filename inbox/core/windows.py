@@ -97,3 +97,11 @@ def parse_timezone(value: object, path: str) -> ZoneInfo:
     raise ConfigError(
         f'{path}: unknown time zone {show_value(value)}; use an IANA name like "Asia/Tokyo"'
     )
+
+
+def day_start(day: date, tz: ZoneInfo) -> datetime:
+    """The first moment (midnight in `tz`) of a day of the program's calendar, as an aware time:
+    of `day`, or, given an aware datetime, of the day in `tz` that holds it."""
+    if isinstance(day, datetime):
+        day = day.astimezone(tz).date()
+    return datetime.combine(day, time(0), tzinfo=tz)

@@ -71,6 +71,11 @@ class BoardLive:
         self._outages = outages or Outages()
         self._min_gap_s = min_gap_s
         self._dirty = asyncio.Event()
+        # Changes published, and the number of them the last board built reflects: a round
+        # with no new change re-pushes that board to the sockets that missed it, unbuilt.
+        self._changes = 0
+        self._built = -1
+        self._last: dict[str, Any] = {}
 
     def pending(self) -> bool:
         """Whether a change waits for the next round."""
@@ -80,6 +85,7 @@ class BoardLive:
         """After the feed published `events`: the board is out of date, unless they are all
         quiet ones."""
         if any(e.kind not in QUIET_KINDS for e in events):
+            self._changes += 1
             self._dirty.set()
 
     async def run(self) -> None:
@@ -99,9 +105,16 @@ class BoardLive:
     async def round(self) -> int:
         """Build the board and push it; how many sockets took it. A socket still behind on
         BACKLOG frames is passed over, and gets the next round's board, which comes even if
-        nothing changes. Raises StorageError."""
-        board = await self._build()
-        took = self._audience.push({"type": "board"} | board, backlog=BACKLOG)
+        nothing changes: then the board built last, pushed again to the sockets that missed
+        it only, without building one (a slow socket costs no database reads). Raises
+        StorageError."""
+        if self._built == self._changes:
+            took = self._audience.push(self._last, backlog=BACKLOG, missed=True)
+        else:
+            changes = self._changes  # what changes later goes in the next round
+            self._last = {"type": "board"} | await self._build()
+            self._built = changes
+            took = self._audience.push(self._last, backlog=BACKLOG)
         if self._audience.behind:
             self._dirty.set()
         return took

@@ -231,7 +231,8 @@ class Audience:
         self._hub = hub
         self._key = key
         self._subs: set[Subscriber] = set()
-        self.behind = 0  # the sockets the last push passed over (see push)
+        self._missed: set[Subscriber] = set()  # passed over, and not pushed to since
+        self.behind = 0  # the sockets that missed the last frame pushed (see push)
 
     def add(self, sub: Subscriber) -> None:
         self._subs.add(sub)
@@ -242,12 +243,17 @@ class Audience:
     def __len__(self) -> int:
         return len(self._subs)
 
-    def push(self, payload: dict[str, Any], *, backlog: int | None = None) -> int:
+    def push(
+        self, payload: dict[str, Any], *, backlog: int | None = None, missed: bool = False
+    ) -> int:
         """Queue for each of these sockets still open; return how many took it. With `backlog`,
         a socket with that many frames still unsent is passed over (counted in `behind`): for
         a frame that is a whole state, a later one will do, and a slow phone holds a few
-        frames, not a queue of them."""
+        frames, not a queue of them. With `missed`, only to the sockets that missed the frames
+        pushed since they were last pushed to (the same frame again: the others have it)."""
         self._subs = {sub for sub in self._subs if not sub.dropped}
-        ready = [sub for sub in self._subs if backlog is None or sub.queue.qsize() < backlog]
-        self.behind = len(self._subs) - len(ready)
+        wanted = self._missed & self._subs if missed else self._subs
+        ready = [sub for sub in wanted if backlog is None or sub.queue.qsize() < backlog]
+        self._missed = wanted.difference(ready)
+        self.behind = len(self._missed)
         return self._hub.push_to(self._key, ready, payload)

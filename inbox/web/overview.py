@@ -19,7 +19,6 @@ from inbox.core.board import (
     BoardConversation,
     ChannelPause,
     alert_kind,
-    day_start,
     percentile,
     since,
 )
@@ -35,6 +34,7 @@ from inbox.core.model import (
     contact_alias,
 )
 from inbox.core.shifts import DeskClosed, asked_once, on_shift
+from inbox.core.windows import day_start
 from inbox.web.access import require
 from inbox.web.api import urgency_of
 from inbox.web.server import SERVICES, Services, WebSettings
@@ -43,9 +43,8 @@ routes = web.RouteTableDef()
 BREACH_SCAN = 500  # open conversations looked at for deadlines
 BREACH_TOP = 50  # the ones shown, soonest first
 BOARD_WAITING = 200  # the waiting conversations the board lists (urgent first, then the oldest)
-# The alerts looked at, and of them the open ones and the acknowledged ones shown (newest first):
-# acknowledged ones never push an open one off the board.
-ALERTS_READ = 200
+# The alerts shown (newest first): the newest open ones, however old, and the most recently
+# acknowledged ones, read apart, so that acknowledged ones never push an open one off the board.
 ALERTS_OPEN = 50
 ALERTS_DONE = 20
 
@@ -264,7 +263,11 @@ async def board_json(services: Services) -> dict[str, Any]:
     now = services.clock()
     today = day_start(now, settings.timezone)
     rows = await store.board_rows(
-        day_start=today, now=now, waiting=BOARD_WAITING, alerts=ALERTS_READ
+        day_start=today,
+        now=now,
+        waiting=BOARD_WAITING,
+        alerts=ALERTS_OPEN,
+        acknowledged=ALERTS_DONE,
     )
     names, depth = rows.names, rows.depth
     leases = {link.user_id: link.connected_until for link in rows.links}

@@ -139,3 +139,11 @@ class PgDatabase:
         with translated():
             async with self.pool.acquire() as conn:
                 return await op(PgTx(conn))
+
+    async def snapshot(self, op: Operation[T]) -> T:
+        with translated():
+            async with (
+                self.pool.acquire() as conn,
+                conn.transaction(isolation="repeatable_read", readonly=True),
+            ):
+                return await op(PgTx(conn))

@@ -25,6 +25,7 @@ from storage.intake_routing import Opening, assigned_event, route_openings, rout
 from storage.postgres.database import PgTx
 from storage.postgres.pool import CONNECTION_LOST
 from storage.routing_rows import (
+    LOADS,
     agents_from_rows,
     channel_loads,
     fit_assignments,
@@ -51,11 +52,7 @@ SELECT id, capacity, presence, shift, skills, languages, teams, channel_capacity
        last_assigned_at
 FROM users WHERE is_counselor AND NOT disabled ORDER BY id
 """
-CHANNEL_LOADS = """
-SELECT assignee_id, channel, count(*) FROM conversations
-WHERE status IN ('assigned', 'waiting') AND assignee_id IS NOT NULL
-GROUP BY assignee_id, channel
-"""
+CHANNEL_LOADS = LOADS.postgres  # storage.routing_rows.LOADS
 # A router round in ONE transaction: the counselors first, in id order (as `assign` does), so two
 # routers or a router and a supervisor queue behind each other instead of deadlocking; then the
 # still-queued conversations; then the loads, counted in a statement whose snapshot is taken

@@ -156,6 +156,10 @@ class SqliteDatabase:
     async def read(self, op: Operation[T]) -> T:
         return await self.on_db_thread(lambda db: run_sync(op(SqliteTx(db))), write=False)
 
+    async def snapshot(self, op: Operation[T]) -> T:
+        # the reader's BEGIN already makes every read one consistent read (WAL)
+        return await self.read(op)
+
     async def on_db_thread(self, fn: Callable[[sqlite3.Connection], T], *, write: bool) -> T:
         """Run `fn` in one transaction (BEGIN IMMEDIATE to write) as ONE call on aiosqlite's
         thread: each `await db.execute` is a hand-off to that thread and back, and a batch

@@ -18,6 +18,7 @@ from storage.assignment import PAUSED
 from storage.base import IntakeRouter
 from storage.intake_routing import Opening, assigned_event, route_openings, routing_failed
 from storage.routing_rows import (
+    LOADS,
     agents_from_rows,
     channel_loads,
     fit_assignments,
@@ -46,13 +47,7 @@ SELECT id, capacity, presence, shift, skills, languages, teams, channel_capacity
        last_assigned_at
 FROM users WHERE is_counselor = 1 AND disabled = 0 ORDER BY id
 """
-# Every router round counts every load: the covering partial index makes that an index-only
-# scan; left to itself the planner takes conversations_queue and sorts, three times slower.
-CHANNEL_LOADS = """
-SELECT assignee_id, channel, count(*) FROM conversations INDEXED BY conversations_load_by_channel
-WHERE status IN ('assigned', 'waiting')
-GROUP BY assignee_id, channel
-"""
+CHANNEL_LOADS = LOADS.sqlite  # storage.routing_rows.LOADS
 # Each id looked up by its key: left to itself the planner reads the whole queue by status.
 STILL_QUEUED = """
 SELECT c.id FROM json_each(?) AS j CROSS JOIN conversations c ON c.id = j.value

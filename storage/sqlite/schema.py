@@ -276,4 +276,41 @@ CREATE INDEX events_actor ON events (actor_id, id) WHERE actor_id IS NOT NULL;
 CREATE INDEX events_reads ON events (conversation_id, actor_id, at)
     WHERE kind = 'conversation_read';
 """,
+    13: """
+-- The supervisor's board (storage.board) at ten rounds a second reads its alerts, their
+-- acknowledgements and who paused a channel by index, not by walking the newest events.
+-- An alert's acknowledgement by the alert's id, and the newest acknowledgements:
+CREATE INDEX events_alert_acks ON events (json_extract(data, '$.event_id'), id)
+    WHERE kind = 'alert_acknowledged';
+CREATE INDEX events_acks ON events (id) WHERE kind = 'alert_acknowledged';
+-- The open alerts (inbox.core.board.ALERT_KINDS, and an assignment to the one on call, not
+-- acknowledged yet), kept by the triggers below whichever statement writes the event: the
+-- board reads the newest of them however old, at a cost that does not grow with the alerts
+-- acknowledged (walking every alert for its acknowledgement would, when all are).
+CREATE TABLE open_alerts (event_id INTEGER PRIMARY KEY);
+INSERT INTO open_alerts (event_id)
+SELECT id FROM events
+WHERE (kind IN ('supervisors_alerted', 'deadline_warning', 'deadline_breached',
+    'reply_failed') OR (kind = 'conversation_assigned' AND json_extract(data, '$.via') = 'on_call'))
+  AND NOT EXISTS (SELECT 1 FROM events a WHERE a.kind = 'alert_acknowledged'
+    AND json_extract(a.data, '$.event_id') = +events.id);
+CREATE TRIGGER events_open_alerts AFTER INSERT ON events
+WHEN NEW.kind IN ('supervisors_alerted', 'deadline_warning', 'deadline_breached',
+    'reply_failed')
+    OR (NEW.kind = 'conversation_assigned' AND json_extract(NEW.data, '$.via') = 'on_call')
+-- (one line: migrations are split at a semicolon that ends a line)
+BEGIN INSERT INTO open_alerts (event_id) VALUES (NEW.id); END;
+CREATE TRIGGER events_alert_acknowledged AFTER INSERT ON events
+WHEN NEW.kind = 'alert_acknowledged'
+BEGIN DELETE FROM open_alerts WHERE event_id = json_extract(NEW.data, '$.event_id'); END;
+-- Who paused a channel (NULL when it is not paused, or for a pause from before this version
+-- whose event is gone); updated_at stays the time the pause began: pausing a paused channel
+-- changes neither.
+ALTER TABLE channel_settings ADD COLUMN paused_by INTEGER REFERENCES users(id);
+UPDATE channel_settings SET paused_by = (
+    SELECT e.actor_id FROM events e
+    WHERE e.kind = 'channel_paused' AND json_extract(e.data, '$.channel') = channel_settings.channel
+    ORDER BY e.id DESC LIMIT 1)
+WHERE paused = 1;
+""",
 }

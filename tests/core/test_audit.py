@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
+
+import pytest
 
 from inbox.commands.signals import Signals
 from inbox.commands.staff import StaffCommands
@@ -14,6 +17,7 @@ from inbox.core.audit import (
     READ_COALESCE,
     AuditQuery,
     RecentReads,
+    StandingRead,
     about_accounts,
     days_range,
 )
@@ -85,3 +89,33 @@ def test_an_admins_query_asks_for_account_kinds_alone() -> None:
     assert about_accounts(event)
     assert not about_accounts(dataclasses.replace(event, conversation_id=C1))
     assert not about_accounts(dataclasses.replace(event, kind="supervisors_alerted"))
+
+
+async def test_a_read_the_database_knew_of_is_kept_in_memory_with_its_time(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another instance recorded her read: this one asks the database once, then answers her
+    refetches from memory, until the window from THAT read has passed."""
+    now = [T0]
+    sato = (await store.create_user(new_user("sato"), now=T0)).id
+    (stored,) = await store.save_inbound_batch([inbound()])
+    conv = stored.conversation_id
+    one = StaffCommands.build(store, clock=lambda: now[0], signals=Signals()).conversations
+    other = StaffCommands.build(store, clock=lambda: now[0], signals=Signals()).conversations
+    assert await other.record_read(conv, actor=sato)
+    asked = []
+    record_read = store.record_read
+
+    async def counted(*args: Any, **kwargs: Any) -> StandingRead:
+        asked.append(kwargs["now"])
+        return await record_read(*args, **kwargs)
+
+    counted.__name__ = "record_read"  # the write it stands for (inbox.commands.writes)
+    monkeypatch.setattr(store, "record_read", counted)
+    for minutes in (1, 2, 9):
+        now[0] = T0 + timedelta(minutes=minutes)
+        assert not await one.record_read(conv, actor=sato)
+    assert asked == [T0 + timedelta(minutes=1)]  # once: then her refetches from memory
+    now[0] = T0 + READ_COALESCE + timedelta(seconds=1)  # ten minutes from the read: a new one
+    assert await one.record_read(conv, actor=sato)
+    assert len(asked) == 2

@@ -1,15 +1,17 @@
 """The alerts the board shows (inbox.core.board.ALERT_KINDS) as the services write them: an urgent
 conversation handed to the on-call supervisor is an on_call_assigned alert naming her; a breach
 with someone on duty is a deadline_breached alert and no hand-off. And the pure arithmetic of
-the board: today's start in Asia/Tokyo, percentiles, waits."""
+the board: today's start in Asia/Tokyo (and a calendar day's, as the audit log takes it),
+percentiles."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
-from inbox.core.board import alert_kind, day_start, percentile, waits
+from inbox.core.board import alert_kind, percentile
+from inbox.core.windows import day_start
 from routing.hours import TOKYO
 from storage.base import Store
 from tests.core.test_escalation import desk, tokyo
@@ -50,6 +52,7 @@ def test_the_day_begins_at_midnight_in_tokyo() -> None:
     assert day_start(late, TOKYO) == datetime(2026, 12, 6, 15, 0, tzinfo=UTC)
     early = datetime(2026, 12, 6, 14, 30, tzinfo=UTC)  # 23:30 on the 6th
     assert day_start(early, TOKYO) == datetime(2026, 12, 5, 15, 0, tzinfo=UTC)
+    assert day_start(date(2026, 12, 7), TOKYO) == day_start(late, TOKYO)  # one function
 
 
 @pytest.mark.parametrize(
@@ -66,10 +69,3 @@ def test_percentiles_are_nearest_rank(
     values: list[float], fraction: float, expected: float | None
 ) -> None:
     assert percentile(values, fraction) == expected
-
-
-def test_a_wait_runs_to_the_first_reply_or_to_now() -> None:
-    t0 = datetime(2026, 12, 6, tzinfo=UTC)
-    replied = t0.replace(minute=5)
-    now = t0.replace(minute=30)
-    assert waits([(t0, replied), (t0, None)], now) == (300.0, 1800.0)

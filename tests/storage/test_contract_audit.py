@@ -30,7 +30,8 @@ async def test_a_read_is_written_once_per_person_and_conversation_within_the_win
     assert await store.record_read(a, sato, now=at(0), coalesce=COALESCE)
     # her screen fetching it again, and again: the same read
     assert not await store.record_read(a, sato, now=at(5), coalesce=COALESCE)
-    assert not await store.record_read(a, sato, now=at(599), coalesce=COALESCE)
+    same = await store.record_read(a, sato, now=at(599), coalesce=COALESCE)
+    assert (same.written, same.at) == (False, at(0))  # the read that stands, and its time
     # someone else, another conversation: reads of their own
     assert await store.record_read(a, boss, now=at(6), coalesce=COALESCE)
     assert await store.record_read(b, sato, now=at(7), coalesce=COALESCE)

@@ -127,5 +127,36 @@ async def test_a_socket_behind_is_passed_over_and_gets_a_later_board() -> None:
     while not slow.queue.empty():
         slow.queue.get_nowait()
     builds.gate.set()
+    assert await live.round() == 1  # the slow one only: the quick one has it
+    assert (audience.behind, builds.count) == (0, 1)  # pushed again, not built again
+    assert (json.loads(slow.queue.get_nowait()), quick.queue.qsize()) == (
+        {"type": "board", "event_id": 1},
+        1,
+    )
+    await live.published([AN_EVENT])  # a change: a new board, for everyone
     assert await live.round() == 2
-    assert audience.behind == 0
+    assert builds.count == 2
+
+
+async def test_a_socket_that_stays_behind_costs_no_rebuilds() -> None:
+    """At ten rounds a second with one socket stuck, no board is built again while nothing
+    changes: each round pushes the last one to it, and it takes none while it is full."""
+    hub = Hub(client_queue=100)
+    stuck = hub.add(STAFF, web.WebSocketResponse())
+    audience = Audience(hub, STAFF)
+    audience.add(stuck)
+    audience.add(hub.add(STAFF, web.WebSocketResponse()))
+    builds = Builds()
+    builds.gate.set()
+    live = BoardLive(audience, builds, min_gap_s=0.0)
+    for _ in range(BACKLOG):
+        stuck.queue.put_nowait("{}")
+    await live.published([AN_EVENT])
+    async with asyncio.TaskGroup() as tg:
+        runner = tg.create_task(live.run())
+        for _ in range(50):
+            await asyncio.sleep(0)
+            builds.gate.set()
+        runner.cancel()
+    assert builds.count == 1
+    assert live.pending() and audience.behind == 1
