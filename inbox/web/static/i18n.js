@@ -668,6 +668,9 @@ export const STRINGS = {
     "profile.fieldError": "{field}: {problem}",
     "profile.save": "保存する",
     "profile.saved": "{name}さんのプロフィールを保存しました。",
+    // --- fefix: review fixes on the supervisor's screens
+    "profile.closedDays": "祝日・年末年始も勤務する",
+    "profile.unchanged": "{name}さんのプロフィールは変わっていません。",
   },
 
   en: {
@@ -1325,6 +1328,9 @@ export const STRINGS = {
     "profile.fieldError": "{field}: {problem}",
     "profile.save": "Save",
     "profile.saved": "Saved {name}'s profile.",
+    // --- fefix: review fixes on the supervisor's screens
+    "profile.closedDays": "Works on holidays and the year-end closure",
+    "profile.unchanged": "Nothing changed in {name}'s profile.",
   },
 };
 
