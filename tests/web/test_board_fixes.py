@@ -210,3 +210,28 @@ async def test_the_handover_note_is_read_without_a_read_in_the_audit_log(
         AuditQuery(actor_id=suzuki, kinds=("conversation_read",), limit=10)
     )
     assert reads == []
+
+
+async def test_more_than_the_server_moves_at_once_goes_in_batches(
+    site: Site, browser: Browser
+) -> None:
+    page = await _board(site, browser, "en")
+    await expect(page.locator("li.board-counselor")).not_to_have_count(0, timeout=10_000)
+    bodies: list[str] = []
+    page.on(
+        "request",
+        lambda req: bodies.append(req.post_data or "") if req.url.endswith("/move") else None,
+    )
+    # 250 ids no conversation has: the server says "not found" for each, in two calls
+    await page.evaluate(
+        """async (to) => {
+          const m = await import('/static/board/move.js');
+          const ids = Array.from({ length: 250 }, (_, i) => 900000 + i);
+          await m.openMove(ids, to, null);
+        }""",
+        site.id("suzuki"),
+    )
+    await page.get_by_test_id("move-confirm").click()
+    failures = page.get_by_test_id("move-failures").locator("li")
+    await expect(failures).to_have_count(250, timeout=10_000)
+    assert [body.count(",") for body in bodies] == [200 + 1, 50 + 1]  # ids, plus two fields
