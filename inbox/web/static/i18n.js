@@ -671,6 +671,7 @@ export const STRINGS = {
     // --- fefix: review fixes on the supervisor's screens
     "profile.closedDays": "祝日・年末年始も勤務する",
     "profile.unchanged": "{name}さんのプロフィールは変わっていません。",
+    "accounts.actionOn": "{action}：{name}",
   },
 
   en: {
@@ -1331,6 +1332,7 @@ export const STRINGS = {
     // --- fefix: review fixes on the supervisor's screens
     "profile.closedDays": "Works on holidays and the year-end closure",
     "profile.unchanged": "Nothing changed in {name}'s profile.",
+    "accounts.actionOn": "{action} {name}",
   },
 };
 
