@@ -10,10 +10,9 @@ import { t } from "../i18n.js";
 import { api, ApiError } from "../lib/api.js";
 import { byId, el } from "../lib/dom.js";
 import { announce, counselorName, focusBack, showError, signedOut } from "./action_kit.js";
-import { refresh } from "./state.js";
+import { getBoard, refresh } from "./state.js";
 
 export const DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
-export const CHANNELS = ["webchat", "mail", "line", "sms", "phone"];
 const LABELS = ["skills", "languages", "teams"];
 const DEFAULT_TZ = "Asia/Tokyo";
 
@@ -95,9 +94,20 @@ function labelled(id, text) {
   return lab;
 }
 
-function build() {
+/**
+ * A limit field for each channel the board has, and each she has a limit for (kept so that it
+ * is not lost); built as the dialog opens.
+ * @param {Record<string, unknown>} limits her channel_capacity
+ */
+function buildChannels(limits) {
   if (!p) return;
-  for (const channel of CHANNELS) {
+  const board = getBoard();
+  const wanted = [...new Set([...(board ? board.channels.map((c) => c.channel) : []), ...Object.keys(limits)])];
+  if (wanted.length === channelInputs.size && wanted.every((ch) => channelInputs.has(ch))) return;
+  p.channels.querySelectorAll(".profile-channel").forEach((node) => node.remove());
+  for (const input of channelInputs.values()) labelsFor.delete(input.id);
+  channelInputs.clear();
+  for (const channel of wanted) {
     const id = `profile-channel-${channel}`;
     const input = /** @type {HTMLInputElement} */ (el("input"));
     input.id = id;
@@ -114,6 +124,11 @@ function build() {
     field.append(labelled(id, ""), input);
     p.channels.append(field);
   }
+  renderLabels();
+}
+
+function build() {
+  if (!p) return;
   for (const day of DAYS) {
     const id = `profile-day-${day}`;
     const input = /** @type {HTMLInputElement} */ (el("input"));
@@ -181,6 +196,7 @@ function fill(c) {
   p.presence.value = String(c.presence || "offline");
   p.capacity.value = String(c.capacity ?? "");
   const limits = c.channel_capacity && typeof c.channel_capacity === "object" ? c.channel_capacity : {};
+  buildChannels(limits);
   for (const [channel, input] of channelInputs) input.value = channel in limits ? String(limits[channel]) : "";
   p.skills.value = joined(c.skills);
   p.languages.value = joined(c.languages);
