@@ -111,7 +111,9 @@ async def test_an_admin_creates_a_counselor_who_sets_her_own_password(
     await dialog.get_by_test_id("edit-display-name").fill("田中 桜")
     await dialog.get_by_test_id("edit-role-supervisor").check()
     await assert_accessible(admin, f"accounts-edit-{lang}")
-    await admin.evaluate("() => { window.__row = document.querySelector('[data-testid=account-admin]'); }")
+    await admin.evaluate(
+        "() => { window.__row = document.querySelector('[data-testid=account-admin]'); }"
+    )
     await dialog.get_by_test_id("edit-save").click()
     await expect(dialog).to_be_hidden()
     await expect(row).to_contain_text("田中 桜")

@@ -100,21 +100,19 @@ async def test_the_board_draws_in_place_and_clicks_land_while_frames_arrive(
     await expect(row).to_have_count(1, timeout=10_000)
     # The same elements after frames: rows, cards, table rows, the channel buttons.
     await page.evaluate(
-        """() => {
+        """(conv) => {
           window.__kept = [
-            document.querySelector('li.board-conv[data-conversation-id="%d"]'),
+            document.querySelector(`li.board-conv[data-conversation-id="${conv}"]`),
             document.querySelector('li.board-counselor'),
             document.querySelector('#board-channels tbody tr'),
             document.querySelector('#board-queue-table tbody tr'),
             document.querySelector('[data-testid="counselor-profile"]'),
           ];
-        }"""
-        % ids["waiting"]
+        }""",
+        ids["waiting"],
     )
     await page.evaluate(PUSH_FRAMES, 5)
-    same = await page.evaluate(
-        """() => window.__kept.map((e) => e !== null && e.isConnected)"""
-    )
+    same = await page.evaluate("""() => window.__kept.map((e) => e !== null && e.isConnected)""")
     assert same == [True] * 5
 
     # Focus stays where it is, and is not given again by each frame.
@@ -197,15 +195,14 @@ async def test_the_handover_note_is_read_without_a_read_in_the_audit_log(
     )
     assert reads == []
     # The endpoint itself: the giver, when, the note; a counselor not hers gets 404.
-    async with await sign_in(site.url, "suzuki") as her:
-        async with her.get(f"{site.url}/api/conversations/{conv}/handover") as r:
-            assert r.status == 200
-            data = await r.json()
+    handover = f"{site.url}/api/conversations/{conv}/handover"
+    async with await sign_in(site.url, "suzuki") as her, her.get(handover) as r:
+        assert r.status == 200
+        data = await r.json()
     assert data["handover"]["by_id"] == site.id("boss")
     assert data["handover"]["note"] == note
-    async with await sign_in(site.url, "sato") as giver:
-        async with giver.get(f"{site.url}/api/conversations/{conv}/handover") as r:
-            assert r.status == 404
+    async with await sign_in(site.url, "sato") as giver, giver.get(handover) as r:
+        assert r.status == 404
     reads = await site.store.audit_events(
         AuditQuery(actor_id=suzuki, kinds=("conversation_read",), limit=10)
     )
