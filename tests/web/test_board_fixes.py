@@ -232,3 +232,52 @@ async def test_more_than_the_server_moves_at_once_goes_in_batches(
     failures = page.get_by_test_id("move-failures").locator("li")
     await expect(failures).to_have_count(250, timeout=10_000)
     assert [body.count(",") for body in bodies] == [200 + 1, 50 + 1]  # ids, plus two fields
+
+
+@BY_LANG
+async def test_waits_on_the_server_clock_targets_near_and_urgency_in_words(
+    site: Site, boss: aiohttp.ClientSession, browser: Browser, lang: str
+) -> None:
+    ids = await a_desk(site, boss)
+    page = await _board(site, browser, lang)
+    row = page.locator(f'li.board-conv[data-conversation-id="{ids["waiting"]}"]')
+    await expect(row).to_have_count(1, timeout=10_000)
+    # The queue says the urgency in words, never the raw priority.
+    urgent = page.get_by_test_id("board-queue").locator("tr.board-queue-urgent")
+    await expect(urgent).to_contain_text(
+        {"ja": "緊急：自殺の危険", "en": "Urgent: Suicide risk"}[lang]
+    )
+    await expect(urgent).not_to_contain_text("100")
+    # A board whose server clock runs two hours ahead of this browser's, with the waiting row's
+    # target a minute away (due_soon_s: ten minutes).
+    await page.evaluate(
+        """(conv) => import('/static/board/state.js').then((m) => {
+          const b = m.getBoard();
+          const now = new Date(Date.now() + 2 * 3600 * 1000);
+          const waiting = b.waiting.map((c) => c.id === conv
+            ? { ...c, waiting_since: new Date(now.getTime() - 3 * 3600 * 1000).toISOString(),
+                seconds_left: 60, due: new Date(now.getTime() + 60000).toISOString() }
+            : c);
+          m.setBoard({ ...b, event_id: b.event_id + 1, now: now.toISOString(), waiting,
+                       due_soon_s: 600 });
+        })""",
+        ids["waiting"],
+    )
+    await expect(row.locator(".board-conv-wait")).to_contain_text(
+        {"ja": "3時間", "en": "3 h"}[lang]
+    )
+    await expect(row.locator(".board-conv-due")).to_have_class("board-conv-due board-due-soon")
+
+    # A language switch re-words the alerts in place, announcing nothing.
+    first = page.get_by_test_id("board-alerts").locator("li").first
+    await page.evaluate(
+        "() => { window.__alert = document.querySelector('#board-alert-list li'); }"
+    )
+    await page.get_by_test_id("lang-toggle").click()
+    await expect(first).to_contain_text({"ja": "Acknowledge", "en": "確認済みにする"}[lang])
+    assert await page.evaluate(
+        "() => window.__alert === document.querySelector('#board-alert-list li')"
+    )
+    alerts = page.get_by_test_id("board-alerts")
+    await expect(alerts).to_have_attribute("aria-live", "off")
+    await expect(alerts).to_have_attribute("aria-live", "polite")
