@@ -2,9 +2,10 @@
 // A counselor's profile, from her card: presence, capacity (in all and per channel), skills,
 // languages, teams and her weekly shift (per weekday, windows like "09:00-17:00", in a time
 // zone; the dated exceptions are kept as they are). Read with GET /api/counselors/{id}, saved
-// with PATCH; the server checks every value, and an error names the field it is about.
-// One more shift option (e.g. following the desk's closed days) plugs in with
-// registerShiftOption() and sits in #profile-shift-options.
+// with PATCH, which carries only the fields she changed (her presence changed meanwhile from her
+// console stays as it is); the server checks every value, and an error names the field it is
+// about. The shift says whether she works the desk's closed days (closed_days: "work" or
+// "follow"); one more shift option plugs in with registerShiftOption() (#profile-shift-options).
 
 import { t } from "../i18n.js";
 import { api, ApiError } from "../lib/api.js";

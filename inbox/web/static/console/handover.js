@@ -97,8 +97,14 @@ function raise(id, by, at) {
   notices.unshift(n);
   while (notices.length > MAX_NOTICES) dismiss(notices[notices.length - 1]);
   render(n);
-  if (region) region.prepend(node);
-  return n;
+  return n; // shown (show) once its words are whole
+}
+
+/** Put the notice in the live region once, with the giver's name, the alias and the note in
+ * it: written in pieces, each piece would be read out again. @param {Notice} n */
+function show(n) {
+  render(n);
+  if (region && notices.includes(n) && !n.node.isConnected) region.prepend(n.node);
 }
 
 /** Read the conversation's alias and the giver's note (if any) into the notice: only the
@@ -129,8 +135,8 @@ function onFrame(msg) {
     if (givenToMe(evt)) {
       const at = parseTime(evt.at)?.getTime() ?? Date.now();
       const n = raise(id, Number(evt.actor_id), at);
-      if (!nameKnown(n.by)) loadStaffNames().then(() => render(n));
-      loadNote(n);
+      const names = nameKnown(n.by) ? null : loadStaffNames().catch(() => {});
+      Promise.all([names, loadNote(n)]).finally(() => show(n));
     } else if (evt.kind === "note_added") {
       // the note may come in a later frame than the move
       const n = notices.find((x) => x.conversationId === id && String(x.by) === String(evt.actor_id));
