@@ -23,7 +23,7 @@ async def test_a_supervisor_reads_the_profile_she_edits(
     assert (counselor["id"], counselor["capacity"]) == (site.id("suzuki"), 4)
     assert counselor["channel_capacity"] == {"mail": 2}
     assert (counselor["skills"], counselor["languages"], counselor["teams"]) == (["dv"], ["ja"], [])
-    assert counselor["shift"] == shift
+    assert counselor["shift"] == shift | {"closed_days": "follow"}  # the desk's closed days
     assert counselor["presence"] == "available"
     assert isinstance(counselor["on_shift"], bool)
 

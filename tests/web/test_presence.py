@@ -119,7 +119,12 @@ async def test_a_new_account_is_offline_until_she_says_she_is_available(
     try:
         async with admin.post(
             f"{url}/api/users",
-            json={"username": "newbie", "password": PASSWORD, "roles": ["counselor"]},
+            json={
+                "username": "newbie",
+                "password": PASSWORD,
+                "roles": ["counselor"],
+                "must_change_password": False,  # her first password: the point is her presence
+            },
         ) as r:
             assert r.status == 201, await r.text()
             newbie_id = (await r.json())["user"]["id"]
