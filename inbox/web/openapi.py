@@ -285,6 +285,26 @@ PATHS: dict[str, dict[str, Schema]] = {
             ),
         )
     },
+    "/api/conversations/{id}/handover": {
+        "get": operation(
+            "who gave it to its assignee, when, with what note (no read is audited); "
+            "its assignee and supervisors only",
+            obj(
+                ("conversation_id", "contact_alias", "handover"),
+                conversation_id=ID,
+                contact_alias={"type": "string"},
+                handover=nullable(
+                    obj(
+                        ("by_id", "at", "note"),
+                        by_id=ID,
+                        at=TIME,
+                        note=nullable({"type": "string"}),
+                    )
+                ),
+            ),
+            params=(CONVERSATION_ID,),
+        )
+    },
     "/api/conversations/move": {
         "post": operation(
             "move many conversations to one counselor",

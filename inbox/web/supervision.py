@@ -7,12 +7,23 @@ concerns.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
 
+from inbox.core.audit import AuditQuery
 from inbox.core.errors import NotFound, PermissionDenied, StorageError, ValidationError
-from inbox.core.model import ChannelKind, ConversationId, Presence, Role, User, UserId
+from inbox.core.model import (
+    ChannelKind,
+    Conversation,
+    ConversationId,
+    Event,
+    Presence,
+    Role,
+    User,
+    UserId,
+)
 from inbox.web.access import check_can_act, require
 from inbox.web.api import visible_conversation
 from inbox.web.counselor_form import (
@@ -156,6 +167,55 @@ async def drain_counselor(request: web.Request) -> web.Response:
             "kept": drained.kept,
             "failed": [_failure(conv_id, exc) for conv_id, exc in drained.failed],
         }
+    )
+
+
+# ---- the handover notice ----------------------------------------------------------------------
+HANDOVER_NOTE_SLACK = timedelta(seconds=2)  # a move's note is stored with it, at the same time
+
+
+def _handover_event(conv: Conversation, assigned: list[Event]) -> Event | None:
+    """The newest assignment if it gave the conversation to its assignee from someone else."""
+    if not assigned or conv.assignee_id is None:
+        return None
+    last = assigned[0]
+    to, by = last.data.get("user_id"), last.actor_id
+    if to != conv.assignee_id or by is None or by == conv.assignee_id:
+        return None
+    return last
+
+
+@routes.get("/api/conversations/{id}/handover")
+async def get_handover(request: web.Request) -> web.Response:
+    """Who gave the conversation to its assignee, when, and the note given with it (the console's
+    handover notice). Reading it is no read of the conversation: nothing is audited, no message
+    but the note is loaded. Its assignee and supervisors only (404 for anyone else)."""
+    user = await require(request, Role.COUNSELOR, *SUPERVISING)
+    services = request.app[SERVICES]
+    conv = await services.store.get_conversation(ConversationId(path_id(request)))
+    if not _supervises(user) and conv.assignee_id != user.id:
+        raise NotFound(f"conversation {conv.id} does not exist")
+    assigned = await services.store.audit_events(
+        AuditQuery(conversation_id=conv.id, kinds=("conversation_assigned",), limit=1)
+    )
+    given = _handover_event(conv, assigned)
+    handover: dict[str, Any] | None = None
+    if given is not None and given.actor_id is not None:
+        notes = await services.store.audit_events(
+            AuditQuery(
+                conversation_id=conv.id,
+                kinds=("note_added",),
+                actor_id=given.actor_id,
+                at_from=given.at,
+                at_before=given.at + HANDOVER_NOTE_SLACK,
+                limit=5,
+            )
+        )
+        note_id = notes[-1].message_id if notes else None  # the first after the move
+        note = None if note_id is None else (await services.store.get_message(note_id)).body
+        handover = {"by_id": given.actor_id, "at": given.at.isoformat(), "note": note}
+    return web.json_response(
+        {"conversation_id": conv.id, "contact_alias": conv.contact_alias, "handover": handover}
     )
 
 

@@ -223,5 +223,6 @@ async def staff_page(
     await page.get_by_test_id("login-submit").click()
     await page.wait_for_url(f"{url}{path}", timeout=10_000)
     # signed in (her name is in the top bar's menu on a phone, so not always visible)
-    await page.wait_for_function("!document.getElementById('user-box').hidden", timeout=10_000)
+    # (a locator, not wait_for_function: its polled script may be refused by the page's CSP)
+    await expect(page.locator("#user-box")).not_to_have_attribute("hidden", "", timeout=10_000)
     return page

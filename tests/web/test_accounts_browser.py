@@ -111,18 +111,29 @@ async def test_an_admin_creates_a_counselor_who_sets_her_own_password(
     await dialog.get_by_test_id("edit-display-name").fill("田中 桜")
     await dialog.get_by_test_id("edit-role-supervisor").check()
     await assert_accessible(admin, f"accounts-edit-{lang}")
+    await admin.evaluate(
+        "() => { window.__row = document.querySelector('[data-testid=account-admin]'); }"
+    )
     await dialog.get_by_test_id("edit-save").click()
     await expect(dialog).to_be_hidden()
     await expect(row).to_contain_text("田中 桜")
+    # the rows are drawn in place: another row is the same element, her Edit button has focus
+    kept = "() => window.__row === document.querySelector('[data-testid=account-admin]')"
+    assert await admin.evaluate(kept)
+    await expect(row.get_by_test_id("account-edit")).to_be_focused()
+    edit_name = {"ja": "編集：tanaka", "en": "Edit tanaka"}[lang]
+    await expect(row.get_by_test_id("account-edit")).to_have_attribute("aria-label", edit_name)
     await expect(row).to_contain_text("スーパーバイザー" if lang == "ja" else "Supervisor")
 
     # disabled, she cannot sign in; enabled again, she can
     await row.get_by_test_id("account-disable").click()
     await expect(row).to_contain_text("無効" if lang == "ja" else "Disabled")
+    await expect(row.get_by_test_id("account-enable")).to_be_focused()  # not lost to the page
     refused = await _sign_in(browser, server.url, "tanaka", OWN_AGAIN, lang)
     await expect(refused.get_by_test_id("login-error")).to_be_visible(timeout=SLOW_MS)
     await row.get_by_test_id("account-enable").click()
     await expect(row.get_by_test_id("account-disable")).to_be_visible()
+    await expect(row.get_by_test_id("account-disable")).to_be_focused()
     # the admin's own row offers no disable (the server refuses it anyway: own_account)
     own = admin.get_by_test_id("account-admin")
     await expect(own.get_by_test_id("account-edit")).to_be_visible()

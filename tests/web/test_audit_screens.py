@@ -5,10 +5,11 @@ screen is kept as a screenshot and checked by axe-core."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, Route, expect
 
 from inbox.core.model import ConversationId, UserId
 from tests.factories import inbound
@@ -104,6 +105,43 @@ async def test_the_log_pages_on_by_keyboard_and_says_what_it_refuses(
     await expect(page.get_by_test_id("audit-conversation")).to_be_focused()
     await expect(rows).to_have_count(61)  # nothing asked of the server
     await assert_accessible(page, f"audit-error-{lang}")
+
+
+async def test_more_stays_focused_and_disabled_while_a_page_loads(
+    site: Site, browser: Browser, lang: str
+) -> None:
+    conv = await _hers(site)
+    boss = UserId(site.id("boss"))
+    for _ in range(120):  # more than two pages (50 each)
+        await site.store.record_event(
+            "conversation_read", now=datetime.now(UTC), actor_id=boss, conversation_id=conv
+        )
+    page = await staff_page(browser, site.url, "boss", "/audit", lang)
+    rows = page.get_by_test_id("audit-row")
+    await expect(rows).to_have_count(50)
+    held: list[Route] = []
+
+    async def hold(route: Route) -> None:
+        held.append(route)
+
+    await page.route("**/api/audit?*before=*", hold)
+    more = page.get_by_test_id("audit-more")
+    await more.focus()
+    await page.keyboard.press("Enter")
+    await expect(more).to_have_attribute("aria-disabled", "true")
+    await page.keyboard.press("Enter")  # pressed again while it loads: nothing more is asked
+    await expect(more).to_be_focused()
+    for _ in range(100):
+        if held:
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.2)
+    assert len(held) == 1
+    await held[0].continue_()
+    await page.unroute("**/api/audit?*before=*")
+    await expect(rows).to_have_count(100)
+    await expect(more).to_have_attribute("aria-disabled", "false")
+    await expect(more).to_be_focused()  # her place is kept: the next page is one Enter away
 
 
 async def test_a_supervisor_asks_who_read_it_from_the_console(

@@ -53,6 +53,9 @@ MATRIX: list[tuple[str, str, object, tuple[int, int, int, int]]] = [
     # --- actions: the profile editor reads her profile
     ("GET /api/counselors/{suzuki}", "", None, (403, 200, 403, 403)),
     ("GET /api/counselors/{sato}", "her own", None, (200, 200, 403, 403)),
+    # --- fefix: the handover notice reads who gave it and the note: its assignee, supervisors
+    ("GET /api/conversations/{S}/handover", "", None, (200, 200, 403, 403)),
+    ("GET /api/conversations/{Z}/handover", "", None, (404, 200, 403, 403)),
     ("POST /api/counselors/{suzuki}/drain", "", "drain", (403, 200, 403, 403)),
     ("POST /api/counselors/{sato}/drain", "her own", "drain", (200, 200, 403, 403)),
     ("GET /api/users", "", None, (403, 200, 403, 200)),

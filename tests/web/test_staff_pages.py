@@ -69,6 +69,21 @@ async def test_on_a_phone_the_top_bar_folds_into_a_menu(server: Server, browser:
     await toggle.click()
     await expect(toggle).to_have_attribute("aria-expanded", "true")
     await expect(page.get_by_test_id("signout")).to_be_visible()
+    # the language button stays on the first line, beside the menu; the tools, then the nav
+    boxes = {}
+    for testid in ("topbar-menu-toggle", "lang-toggle", "signout", "staff-nav"):
+        box = await page.get_by_test_id(testid).bounding_box()
+        assert box is not None, testid
+        boxes[testid] = box
+    assert abs(boxes["lang-toggle"]["y"] - boxes["topbar-menu-toggle"]["y"]) < 8
+    assert boxes["lang-toggle"]["y"] < boxes["signout"]["y"] < boxes["staff-nav"]["y"]
+    # on the board, what may move comes right after the counselors
+    at = {}
+    for region in ("board-counselors", "board-conversations", "board-queue"):
+        box = await page.locator(f"#{region}").bounding_box()
+        assert box is not None, region
+        at[region] = box["y"]
+    assert at["board-counselors"] < at["board-conversations"] < at["board-queue"]
     await assert_accessible(page, "staff-frame-menu-ja-phone")
     await page.keyboard.press("Escape")
     await expect(page.get_by_test_id("signout")).to_be_hidden()

@@ -554,7 +554,6 @@ export const STRINGS = {
     "board.queue.priority": "優先度",
     "board.queue.count": "件数",
     "board.queue.oldest": "最長の待ち時間",
-    "board.queue.urgent": "緊急（{p}）",
     "board.queue.normal": "通常",
     "board.queue.empty": "待っている相談はありません。",
     "board.waits.heading": "今日の待ち時間（{day}、日本時間）",
@@ -670,6 +669,10 @@ export const STRINGS = {
     "profile.saved": "{name}さんのプロフィールを保存しました。",
     // --- accfix: an admin's audit log (the events about accounts alone)
     "audit.leadAccounts": "だれが、いつ、どの職員のアカウントに何をしたか（サインインを含む）。相談についての記録は監督者だけが見られます。時刻は日本時間です。",
+    // --- fefix: review fixes on the supervisor's screens
+    "profile.closedDays": "祝日・年末年始も勤務する",
+    "profile.unchanged": "{name}さんのプロフィールは変わっていません。",
+    "accounts.actionOn": "{action}：{name}",
   },
 
   en: {
@@ -1213,7 +1216,6 @@ export const STRINGS = {
     "board.queue.priority": "Priority",
     "board.queue.count": "Waiting",
     "board.queue.oldest": "Longest wait",
-    "board.queue.urgent": "Urgent ({p})",
     "board.queue.normal": "Normal",
     "board.queue.empty": "Nothing is waiting.",
     "board.waits.heading": "Today's waits ({day}, Japan time)",
@@ -1329,6 +1331,10 @@ export const STRINGS = {
     "profile.saved": "Saved {name}'s profile.",
     // --- accfix: an admin's audit log (the events about accounts alone)
     "audit.leadAccounts": "Who did what to which staff account, and when (sign-ins included). Only supervisors read the records of conversations. Times are Japan time.",
+    // --- fefix: review fixes on the supervisor's screens
+    "profile.closedDays": "Works on holidays and the year-end closure",
+    "profile.unchanged": "Nothing changed in {name}'s profile.",
+    "accounts.actionOn": "{action} {name}",
   },
 };
 

@@ -5,9 +5,9 @@
 import { t, label } from "../i18n.js";
 import { api, ApiError } from "../lib/api.js";
 import { byId, el, errorMessage } from "../lib/dom.js";
+import { MIN_PASSWORD_CHARS, clearFormError, showFormError } from "../lib/forms.js";
 
 export const ROLES = ["counselor", "supervisor", "phone_staff", "admin"];
-export const MIN_PASSWORD_CHARS = 10; // inbox/auth.py MIN_PASSWORD_CHARS
 
 /**
  * @typedef {object} Account
@@ -50,28 +50,6 @@ export function chosenRoles(fieldset) {
 }
 
 /**
- * Say an error in a form's error line and mark the field it is about.
- * @param {HTMLElement} box the .form-error
- * @param {string} text
- * @param {HTMLElement | null} [field]
- */
-function showError(box, text, field) {
-  box.textContent = text;
-  box.hidden = false;
-  if (field) {
-    field.setAttribute("aria-invalid", "true");
-    field.focus();
-  }
-}
-
-/** @param {HTMLElement} box @param {HTMLElement} form */
-function clearError(box, form) {
-  box.hidden = true;
-  box.textContent = "";
-  for (const f of form.querySelectorAll("[aria-invalid]")) f.removeAttribute("aria-invalid");
-}
-
-/**
  * The field the server's error is about, among the form's.
  * @param {unknown} err
  * @param {Record<string, HTMLElement>} fields
@@ -96,12 +74,12 @@ export function bindCreateForm(onCreated) {
   renderCreateForm();
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
-    clearError(error, form);
+    clearFormError(error, form);
     const chosen = chosenRoles(roles);
-    if (!username.value.trim()) return showError(error, t("accounts.needUsername"), username);
-    if (!chosen.length) return showError(error, t("accounts.needRole"), roles);
+    if (!username.value.trim()) return showFormError(error, t("accounts.needUsername"), username);
+    if (!chosen.length) return showFormError(error, t("accounts.needRole"), roles);
     if (password.value.length < MIN_PASSWORD_CHARS) {
-      return showError(error, t("accounts.needPassword", { n: MIN_PASSWORD_CHARS }), password);
+      return showFormError(error, t("accounts.needPassword", { n: MIN_PASSWORD_CHARS }), password);
     }
     submit.disabled = true;
     submit.textContent = t("accounts.creating");
@@ -116,7 +94,7 @@ export function bindCreateForm(onCreated) {
       form.reset();
       onCreated(data.user);
     } catch (err) {
-      showError(error, errorMessage(err) || t("error.network"), fieldOf(err, fields));
+      showFormError(error, errorMessage(err) || t("error.network"), fieldOf(err, fields));
     } finally {
       submit.disabled = false;
       submit.textContent = t("accounts.create");
@@ -154,12 +132,12 @@ export function bindEditDialog(onSaved) {
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     if (!editing) return;
-    clearError(error, form);
+    clearFormError(error, form);
     const chosen = chosenRoles(roles);
     if (!displayName.value.trim()) {
-      return showError(error, t("accounts.needDisplayName"), displayName);
+      return showFormError(error, t("accounts.needDisplayName"), displayName);
     }
-    if (!chosen.length) return showError(error, t("accounts.needRole"), roles);
+    if (!chosen.length) return showFormError(error, t("accounts.needRole"), roles);
     save.disabled = true;
     try {
       const path = `/api/users/${encodeURIComponent(editing.username)}`;
@@ -170,7 +148,7 @@ export function bindEditDialog(onSaved) {
       dialog.close();
       onSaved(data.user);
     } catch (err) {
-      showError(error, errorMessage(err) || t("error.network"), fieldOf(err, fields));
+      showFormError(error, errorMessage(err) || t("error.network"), fieldOf(err, fields));
     } finally {
       save.disabled = false;
     }
@@ -182,7 +160,7 @@ export function openEditDialog(user) {
   editing = user;
   const dialog = byId("edit-dialog", HTMLDialogElement);
   const form = byId("edit-form", HTMLFormElement);
-  clearError(byId("edit-error", HTMLElement), form);
+  clearFormError(byId("edit-error", HTMLElement), form);
   renderEditDialog();
   byId("edit-display-name", HTMLInputElement).value = user.display_name;
   renderRoleChoices(byId("edit-roles", HTMLFieldSetElement), "edit-role", user.roles);

@@ -6,7 +6,7 @@
 
 import { t, label } from "../i18n.js";
 import { api } from "../lib/api.js";
-import { byId, el, errorMessage } from "../lib/dom.js";
+import { byId, el, errorMessage, morphChildren } from "../lib/dom.js";
 import { startStaffPage, showToast } from "../lib/staff_page.js";
 import {
   bindCreateForm,
@@ -79,16 +79,27 @@ function renderNotice() {
   box.replaceChildren(...parts, close);
 }
 
+/** The account as the page has it now (a row's buttons outlive a redraw). @param {string} username */
+function current(username) {
+  return page.users.find((u) => u.username === username) || null;
+}
+
 /**
- * One of a row's action buttons; its name says whose account it acts on.
- * @param {string} key @param {string} testid @param {Account} user @param {() => void} run
+ * One of a row's action buttons; its name says whose account it acts on. It acts on the account
+ * as it is when pressed (the row is redrawn in place, its buttons kept).
+ * @param {string} key @param {string} testid @param {Account} user @param {(user: Account) => void} run
  */
 function action(key, testid, user, run) {
   const button = el("button", "btn btn-small", t(key));
   button.type = "button";
   button.dataset.testid = testid;
-  button.setAttribute("aria-label", `${t(key)} ${user.username}`);
-  button.addEventListener("click", run);
+  button.dataset.key = testid;
+  button.dataset.focusKey = `${testid}:${user.username}`;
+  button.setAttribute("aria-label", t("accounts.actionOn", { action: t(key), name: user.username }));
+  button.addEventListener("click", () => {
+    const now = current(user.username);
+    if (now) run(now);
+  });
   return button;
 }
 
@@ -96,6 +107,7 @@ function action(key, testid, user, run) {
 function renderRow(user) {
   const row = el("tr");
   row.dataset.testid = `account-${user.username}`;
+  row.dataset.key = `account-${user.username}`;
   const mine = page.me !== null && String(page.me.id) === String(user.id);
   const nameCell = el("th", "", user.username);
   nameCell.scope = "row";
@@ -113,13 +125,13 @@ function renderRow(user) {
   const actions = el("div", "account-actions");
   actions.setAttribute("role", "group");
   actions.setAttribute("aria-label", t("accounts.actionsFor", { name: user.username }));
-  actions.append(action("accounts.edit", "account-edit", user, () => openEditDialog(user)));
+  actions.append(action("accounts.edit", "account-edit", user, openEditDialog));
   if (user.disabled) {
-    actions.append(action("accounts.enable", "account-enable", user, () => enable(user)));
+    actions.append(action("accounts.enable", "account-enable", user, enable));
   } else if (!mine) {
-    actions.append(action("accounts.disable", "account-disable", user, () => disable(user)));
+    actions.append(action("accounts.disable", "account-disable", user, disable));
   }
-  actions.append(action("accounts.reset", "account-reset", user, () => reset(user)));
+  actions.append(action("accounts.reset", "account-reset", user, reset));
   const actionsCell = el("td");
   actionsCell.append(actions);
   row.append(
@@ -132,8 +144,25 @@ function renderRow(user) {
   return row;
 }
 
+/** The buttons that stand in for one that is gone: Disable and Enable for each other. */
+const COUNTERPART = /** @type {Record<string, string>} */ ({ "account-disable": "account-enable", "account-enable": "account-disable" });
+
+/**
+ * Draw the rows in place, by key: a row that did not change stays as it is, and the button she
+ * pressed keeps her focus; when it is gone (Disable became Enable) its counterpart in the same
+ * row gets it, else the row's first button.
+ */
 function renderRows() {
-  byId("accounts-rows", HTMLElement).replaceChildren(...page.users.map(renderRow));
+  const active = document.activeElement;
+  const key = active instanceof HTMLElement ? active.dataset.focusKey : undefined;
+  morphChildren(byId("accounts-rows", HTMLElement), page.users.map(renderRow));
+  if (!key || (active instanceof HTMLElement && active.isConnected)) return;
+  const [testid, username] = key.split(/:(.*)/s);
+  const row = document.querySelector(`tr[data-key="account-${CSS.escape(username)}"]`);
+  if (!row) return;
+  const next =
+    row.querySelector(`button[data-testid="${COUNTERPART[testid] || testid}"]`) || row.querySelector("button");
+  if (next instanceof HTMLElement) next.focus();
 }
 
 /**

@@ -98,7 +98,9 @@ function renderStatus() {
     const key = state.nextBefore === null ? "audit.countAll" : "audit.count";
     els.status.textContent = t(key, { n: state.events.length });
   }
-  els.more.hidden = state.loading || state.nextBefore === null;
+  // while a page loads the button stays, aria-disabled (hiding or disabling it drops her focus)
+  els.more.hidden = state.nextBefore === null;
+  els.more.setAttribute("aria-disabled", String(state.loading));
 }
 
 function renderRows() {
@@ -200,6 +202,7 @@ function bind() {
     void show(formQuery());
   });
   els.more.addEventListener("click", async () => {
+    if (state.loading) return; // a page is on its way
     await load();
     // The last page hides the button she pressed: her place goes to the count, not the page top.
     if (els.more.hidden) els.status.focus();

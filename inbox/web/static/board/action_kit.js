@@ -6,6 +6,7 @@
 import { t, label } from "../i18n.js";
 import { api, ApiError } from "../lib/api.js";
 import { byId } from "../lib/dom.js";
+import { showFormError } from "../lib/forms.js";
 import { toSignIn } from "../lib/staff_page.js";
 import { getBoard } from "./state.js";
 
@@ -82,14 +83,8 @@ export function boardCounselor(id) {
  * @param {unknown} err an ApiError, a string, or null
  */
 export function showError(line, err) {
-  if (err === null) {
-    line.hidden = true;
-    line.textContent = "";
-    return;
-  }
-  line.textContent =
-    typeof err === "string" ? err : err instanceof Error && err.message ? err.message : t("error.network");
-  line.hidden = false;
+  if (err === null) return showFormError(line, null);
+  showFormError(line, typeof err === "string" ? err : err instanceof Error && err.message ? err.message : t("error.network"));
 }
 
 /** Whether the error ended the session (the page goes back to sign-in). @param {unknown} err */

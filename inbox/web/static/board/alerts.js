@@ -8,7 +8,7 @@
 // so a screen reader announces only the new ones, not the whole list on every frame.
 
 import { t, formatTime, formatFullTime } from "../i18n.js";
-import { el, byId } from "../lib/dom.js";
+import { el, byId, morphChildren } from "../lib/dom.js";
 import { call } from "../lib/staff_page.js";
 import { tagText } from "../console/labels.js";
 import { addRenderer, refresh } from "./state.js";
@@ -55,6 +55,33 @@ async function acknowledge(a) {
   if (done) await refresh();
 }
 
+/**
+ * Where focus goes when the alert whose button had it is gone (acknowledged): the next alert's
+ * button, else the one before, else the feed's heading; never <body>.
+ * @param {string[]} after the event ids below it, then those above it (nearest first)
+ */
+function focusAfterAck(after) {
+  for (const id of after) {
+    const button = document.querySelector(`[data-focus-key="ack-${CSS.escape(id)}"]`);
+    if (button instanceof HTMLButtonElement && button.isConnected) {
+      button.focus();
+      return;
+    }
+  }
+  const heading = byId("board-alerts-heading", HTMLElement);
+  heading.tabIndex = -1;
+  heading.focus();
+}
+
+/** The event ids of the open alerts around `item`: those below it, then those above (nearest first). @param {HTMLElement} item */
+function neighbours(item) {
+  /** @type {string[]} */
+  const ids = [];
+  for (let n = item.nextElementSibling; n; n = n.nextElementSibling) if (n instanceof HTMLElement && n.dataset.eventId) ids.push(n.dataset.eventId);
+  for (let n = item.previousElementSibling; n; n = n.previousElementSibling) if (n instanceof HTMLElement && n.dataset.eventId) ids.push(n.dataset.eventId);
+  return ids;
+}
+
 /** @param {BoardAlert} a */
 function openItem(a) {
   const item = el("li", `board-alert board-alert-${a.kind}`);
@@ -70,11 +97,14 @@ function openItem(a) {
   button.setAttribute("aria-label", t("board.alert.ackAria", { text: alertText(a) }));
   button.addEventListener("click", async () => {
     button.disabled = true;
+    const around = neighbours(item);
     try {
       await acknowledge(a);
     } finally {
       button.disabled = false;
     }
+    const active = document.activeElement;
+    if (!item.isConnected && (active === null || active === document.body || active === button)) focusAfterAck(around);
   });
   item.append(at, text, button);
   return item;
@@ -84,6 +114,7 @@ function openItem(a) {
 function doneItem(a) {
   const item = el("li", "board-alert board-alert-done");
   item.dataset.eventId = String(a.event_id);
+  item.dataset.key = `done-${a.event_id}`;
   const ack = /** @type {import("./state.js").Acknowledgement} */ (a.acknowledged);
   const at = el("time", "board-alert-time", formatTime(a.at));
   at.dateTime = a.at;
@@ -95,8 +126,26 @@ function doneItem(a) {
   return item;
 }
 
-/** The language the open list was drawn in: a switch redraws every item. */
+/** The language the open list was drawn in: a switch re-words every item, silently. */
 let drawnIn = "";
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let liveAgain;
+
+/** Re-word an open alert in place (the language changed). @param {HTMLElement} item @param {BoardAlert} a */
+function reword(item, a) {
+  const fresh = openItem(a);
+  for (const cls of [".board-alert-time", ".board-alert-text"]) {
+    const old = item.querySelector(cls);
+    const now = fresh.querySelector(cls);
+    if (old && now && old.textContent !== now.textContent) old.textContent = now.textContent;
+  }
+  const button = item.querySelector("button");
+  const now = fresh.querySelector("button");
+  if (button && now) {
+    if (button.textContent !== now.textContent) button.textContent = now.textContent;
+    button.setAttribute("aria-label", now.getAttribute("aria-label") || "");
+  }
+}
 
 /** @param {Board} board */
 function renderAlerts(board) {
@@ -105,13 +154,21 @@ function renderAlerts(board) {
   const done = board.alerts.filter((a) => a.acknowledged);
   const list = byId("board-alert-list", HTMLUListElement);
   const lang = document.documentElement.lang;
-  if (lang !== drawnIn) {
-    list.replaceChildren();
-    drawnIn = lang;
-  }
+  const relabel = drawnIn !== "" && lang !== drawnIn;
+  drawnIn = lang;
   const keep = new Map();
   for (const item of list.children) {
     if (item instanceof HTMLElement) keep.set(item.dataset.eventId, item);
+  }
+  if (relabel) {
+    // a language switch is no news: the region is quiet while its words change
+    list.setAttribute("aria-live", "off");
+    clearTimeout(liveAgain);
+    liveAgain = setTimeout(() => list.setAttribute("aria-live", "polite"), 500);
+    for (const a of open) {
+      const item = keep.get(String(a.event_id));
+      if (item) reword(item, a);
+    }
   }
   const wanted = new Set(open.map((a) => String(a.event_id)));
   for (const [id, item] of keep) if (!wanted.has(id)) item.remove();
@@ -128,7 +185,7 @@ function renderAlerts(board) {
   const folded = byId("board-alerts-done", HTMLDetailsElement);
   folded.hidden = done.length === 0;
   byId("board-alerts-done-summary", HTMLElement).textContent = t("board.alert.doneSummary", { n: done.length });
-  byId("board-alerts-done-list", HTMLUListElement).replaceChildren(...done.map(doneItem));
+  morphChildren(byId("board-alerts-done-list", HTMLUListElement), done.map(doneItem));
 }
 
 export function startAlerts() {

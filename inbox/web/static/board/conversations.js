@@ -5,7 +5,7 @@
 // how long the consulter has waited: never a body, never an address.
 
 import { t, label, formatDuration, formatFullTime } from "../i18n.js";
-import { el, byId } from "../lib/dom.js";
+import { el, byId, morphChildren } from "../lib/dom.js";
 import { tagText } from "../console/labels.js";
 import { addRenderer, ageMs, selected, render } from "./state.js";
 
@@ -28,6 +28,7 @@ function dueText(secondsLeft) {
 export function conversationRow(conv, dueSoonS = null) {
   const row = el("li", "board-conv");
   row.dataset.conversationId = String(conv.id);
+  row.dataset.key = `conv-${conv.id}`;
   row.draggable = true;
   if (conv.urgent) row.classList.add("board-conv-urgent");
   const box = el("input", "board-select");
@@ -69,8 +70,8 @@ export function conversationRow(conv, dueSoonS = null) {
 /** @param {Board} board */
 function renderWaiting(board) {
   const list = byId("board-waiting", HTMLUListElement);
-  const rows = board.waiting.map((c) => conversationRow(c));
-  list.replaceChildren(...rows);
+  const rows = board.waiting.map((c) => conversationRow(c, board.due_soon_s));
+  morphChildren(list, rows); // in place, by key: a row that did not change stays as it is
   const shown = board.waiting.length;
   const note = byId("board-waiting-note", HTMLParagraphElement);
   note.textContent =

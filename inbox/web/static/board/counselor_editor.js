@@ -2,18 +2,18 @@
 // A counselor's profile, from her card: presence, capacity (in all and per channel), skills,
 // languages, teams and her weekly shift (per weekday, windows like "09:00-17:00", in a time
 // zone; the dated exceptions are kept as they are). Read with GET /api/counselors/{id}, saved
-// with PATCH; the server checks every value, and an error names the field it is about.
-// One more shift option (e.g. following the desk's closed days) plugs in with
-// registerShiftOption() and sits in #profile-shift-options.
+// with PATCH, which carries only the fields she changed (her presence changed meanwhile from her
+// console stays as it is); the server checks every value, and an error names the field it is
+// about. The shift says whether she works the desk's closed days (closed_days: "work" or
+// "follow"); one more shift option plugs in with registerShiftOption() (#profile-shift-options).
 
 import { t } from "../i18n.js";
 import { api, ApiError } from "../lib/api.js";
 import { byId, el } from "../lib/dom.js";
 import { announce, counselorName, focusBack, showError, signedOut } from "./action_kit.js";
-import { refresh } from "./state.js";
+import { getBoard, refresh } from "./state.js";
 
 export const DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
-export const CHANNELS = ["webchat", "mail", "line", "sms", "phone"];
 const LABELS = ["skills", "languages", "teams"];
 const DEFAULT_TZ = "Asia/Tokyo";
 
@@ -60,6 +60,7 @@ function editorEls() {
     languages: byId("profile-languages", HTMLInputElement),
     teams: byId("profile-teams", HTMLInputElement),
     hasShift: byId("profile-has-shift", HTMLInputElement),
+    closedDays: byId("profile-closed-days", HTMLInputElement),
     shiftBody: byId("profile-shift-body", HTMLElement),
     timezone: byId("profile-timezone", HTMLInputElement),
     days: byId("profile-days", HTMLElement),
@@ -79,6 +80,10 @@ const dayInputs = new Map();
 const labelsFor = new Map();
 /** Whom the dialog edits, and her shift's exceptions (kept as they are). @type {{id: number, name: string, exceptions: Record<string, string[]>} | null} */
 let editing = null;
+/** The form as it was filled (the PATCH body it read then): only what differs is sent, so a
+ * field changed meanwhile elsewhere (her presence, from her console) is not overwritten.
+ * @type {Record<string, unknown> | null} */
+let loaded = null;
 /** @type {HTMLElement | null} */
 let opener = null;
 
@@ -90,9 +95,20 @@ function labelled(id, text) {
   return lab;
 }
 
-function build() {
+/**
+ * A limit field for each channel the board has, and each she has a limit for (kept so that it
+ * is not lost); built as the dialog opens.
+ * @param {Record<string, unknown>} limits her channel_capacity
+ */
+function buildChannels(limits) {
   if (!p) return;
-  for (const channel of CHANNELS) {
+  const board = getBoard();
+  const wanted = [...new Set([...(board ? board.channels.map((c) => c.channel) : []), ...Object.keys(limits)])];
+  if (wanted.length === channelInputs.size && wanted.every((ch) => channelInputs.has(ch))) return;
+  p.channels.querySelectorAll(".profile-channel").forEach((node) => node.remove());
+  for (const input of channelInputs.values()) labelsFor.delete(input.id);
+  channelInputs.clear();
+  for (const channel of wanted) {
     const id = `profile-channel-${channel}`;
     const input = /** @type {HTMLInputElement} */ (el("input"));
     input.id = id;
@@ -109,6 +125,11 @@ function build() {
     field.append(labelled(id, ""), input);
     p.channels.append(field);
   }
+  renderLabels();
+}
+
+function build() {
+  if (!p) return;
   for (const day of DAYS) {
     const id = `profile-day-${day}`;
     const input = /** @type {HTMLInputElement} */ (el("input"));
@@ -176,6 +197,7 @@ function fill(c) {
   p.presence.value = String(c.presence || "offline");
   p.capacity.value = String(c.capacity ?? "");
   const limits = c.channel_capacity && typeof c.channel_capacity === "object" ? c.channel_capacity : {};
+  buildChannels(limits);
   for (const [channel, input] of channelInputs) input.value = channel in limits ? String(limits[channel]) : "";
   p.skills.value = joined(c.skills);
   p.languages.value = joined(c.languages);
@@ -186,6 +208,7 @@ function fill(c) {
   p.timezone.value = (shift && shift.timezone) || DEFAULT_TZ;
   const weekly = (shift && shift.weekly) || {};
   for (const [day, input] of dayInputs) input.value = Array.isArray(weekly[day]) ? weekly[day].join(", ") : "";
+  p.closedDays.checked = Boolean(shift && shift.closed_days === "work");
   for (const option of shiftOptions) option.load(shift);
   if (editing) editing.exceptions = (shift && shift.exceptions) || {};
   showShift();
@@ -214,6 +237,7 @@ export async function openProfile(id, from) {
   if (!c) return;
   editing = { id, name: String(c.display_name || c.username || counselorName(id)), exceptions: {} };
   fill(c);
+  loaded = formBody().body;
   renderHeading();
   dlg.save.disabled = false;
   if (!dlg.dialog.open) dlg.dialog.showModal();
@@ -240,6 +264,7 @@ function inputFor(field) {
     if (rest.startsWith("timezone")) return p.timezone;
     const day = /^weekly\.([a-z]+)/.exec(rest);
     if (day) return dayInputs.get(day[1]) || null;
+    if (rest.startsWith("closed_days")) return p.closedDays;
     return p.hasShift;
   }
   return null;
@@ -267,23 +292,20 @@ function fieldError(field, message) {
   }
 }
 
-/** The PATCH body from the form; null (the field said) when a number is not one. */
-function readForm() {
-  if (!p) return null;
+/**
+ * The whole PATCH body the form says, or the field whose number is not one.
+ * @returns {{body: Record<string, unknown> | null, bad: string | null}}
+ */
+function formBody() {
+  if (!p) return { body: null, bad: null };
   const capacity = Number(p.capacity.value);
-  if (p.capacity.value.trim() === "" || !Number.isInteger(capacity)) {
-    fieldError("capacity");
-    return null;
-  }
+  if (p.capacity.value.trim() === "" || !Number.isInteger(capacity)) return { body: null, bad: "capacity" };
   /** @type {Record<string, number>} */
   const limits = {};
   for (const [channel, input] of channelInputs) {
     if (input.value.trim() === "") continue;
     const n = Number(input.value);
-    if (!Number.isInteger(n)) {
-      fieldError(`channel_capacity.${channel}`);
-      return null;
-    }
+    if (!Number.isInteger(n)) return { body: null, bad: `channel_capacity.${channel}` };
     limits[channel] = n;
   }
   /** @type {Record<string, unknown>} */
@@ -308,11 +330,48 @@ function readForm() {
       timezone: p.timezone.value.trim() || DEFAULT_TZ,
       weekly,
       exceptions: editing ? editing.exceptions : {},
+      closed_days: p.closedDays.checked ? "work" : "follow",
     };
     for (const option of shiftOptions) shift = { ...shift, ...option.read() };
     body.shift = shift;
   }
-  return body;
+  return { body, bad: null };
+}
+
+/** A value as one comparable string (object keys sorted). @param {unknown} value @returns {string} */
+function canonical(value) {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * The fields of `body` that differ from `before` (all of them without `before`); a changed
+ * shift is sent whole (with her closed days and exceptions).
+ * @param {Record<string, unknown>} body
+ * @param {Record<string, unknown> | null} before
+ */
+export function changedFields(body, before) {
+  if (!before) return body;
+  /** @type {Record<string, unknown>} */
+  const out = {};
+  for (const [key, value] of Object.entries(body)) {
+    if (!(key in before) || canonical(before[key]) !== canonical(value)) out[key] = value;
+  }
+  return out;
+}
+
+/** The PATCH body from the form: only what she changed; null (the field said) when a number is not one. */
+function readForm() {
+  const { body, bad } = formBody();
+  if (!body) {
+    if (bad) fieldError(bad);
+    return null;
+  }
+  return changedFields(body, loaded);
 }
 
 /** @param {Event} e */
@@ -325,6 +384,11 @@ async function onSubmit(e) {
   showError(dlg.error, null);
   const body = readForm();
   if (!body) return;
+  if (!Object.keys(body).length) {
+    announce(t("profile.unchanged", { name: her.name }));
+    dlg.dialog.close();
+    return;
+  }
   dlg.save.disabled = true;
   try {
     await api("PATCH", `/api/counselors/${encodeURIComponent(her.id)}`, body);
@@ -360,6 +424,7 @@ export function bindEditor() {
   });
   dlg.dialog.addEventListener("close", () => {
     editing = null;
+    loaded = null;
     focusBack(opener);
     opener = null;
   });

@@ -2,11 +2,11 @@
 // One card per counselor on shift or signed in (li.board-counselor[data-counselor-id]): presence,
 // whether her console is connected, load against capacity (in total and per channel), time since
 // her last assignment, her conversations near or past their response target, and her open
-// conversations. Each card keeps an empty div.board-counselor-actions for the actions (edit her
+// conversations. A frame redraws the cards in place (lib/dom.js morphChildren), never anew. Each card keeps an empty div.board-counselor-actions for the actions (edit her
 // profile, drain her), which the actions module fills after each render (onBoardRender).
 
 import { t, label, formatDuration, formatFullTime } from "../i18n.js";
-import { el, byId } from "../lib/dom.js";
+import { el, byId, morphChildren } from "../lib/dom.js";
 import { addRenderer } from "./state.js";
 import { conversationRow } from "./conversations.js";
 
@@ -46,6 +46,7 @@ function loadText(c) {
 function card(c, byId_, dueSoonS) {
   const item = el("li", "board-counselor");
   item.dataset.counselorId = String(c.id);
+  item.dataset.key = `counselor-${c.id}`;
   if (c.load >= c.capacity) item.classList.add("board-counselor-full");
   const head = el("div", "board-counselor-head");
   const name = el("h3", "board-counselor-name", c.display_name || `#${c.id}`);
@@ -87,6 +88,7 @@ function card(c, byId_, dueSoonS) {
     if (conv) list.append(conversationRow(conv, dueSoonS));
   }
   const actions = el("div", "board-counselor-actions");
+  actions.dataset.morphKeep = ""; // the actions module fills it; a redraw leaves it as it is
   item.append(head, facts, list, actions);
   return item;
 }
@@ -95,7 +97,8 @@ function card(c, byId_, dueSoonS) {
 function renderCounselors(board) {
   const list = byId("board-counselor-list", HTMLUListElement);
   const convs = new Map(board.assigned.map((c) => [c.id, c]));
-  list.replaceChildren(...board.counselors.map((c) => card(c, convs, board.due_soon_s)));
+  // drawn in place, by key: what did not change stays as it is (her focus, a click, a selection)
+  morphChildren(list, board.counselors.map((c) => card(c, convs, board.due_soon_s)));
   byId("board-counselors-empty", HTMLParagraphElement).hidden = board.counselors.length > 0;
   const onCall = board.on_call;
   byId("board-on-call", HTMLParagraphElement).textContent = onCall

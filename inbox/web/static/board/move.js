@@ -23,6 +23,7 @@ import { holdRenders, refresh, render, selected } from "./state.js";
 
 const DRAG_TYPE = "application/x-tsunagu-conversations";
 const MAX_NAMED = 5; // the dialog names this many conversations, then counts the rest
+export const MOVE_BATCH = 200; // the server moves at most this many in one call (MAX_MOVE)
 
 /** What is being dragged (dataTransfer cannot be read during dragover). @type {number[]} */
 let dragging = [];
@@ -185,22 +186,35 @@ async function onSubmit(e) {
   }
   const note = dlg.note.value.trim();
   dlg.confirm.disabled = true;
-  let data;
-  try {
-    data = await api("POST", "/api/conversations/move", {
-      conversation_ids: ids,
-      to_user_id: to,
-      note: note || null,
-    });
-  } catch (err) {
-    dlg.confirm.disabled = false;
-    if (signedOut(err)) return;
-    showError(dlg.error, err instanceof ApiError && err.field === "to_user_id" ? t("move.needCounselor") : err);
-    return;
+  /** @type {number[]} */
+  const moved = [];
+  /** @type {any[]} */
+  const failed = [];
+  // in batches the server takes (MOVE_BATCH); a batch that fails stops the rest, which stay selected
+  for (let start = 0; start < ids.length; start += MOVE_BATCH) {
+    const batch = ids.slice(start, start + MOVE_BATCH);
+    let data;
+    try {
+      data = await api("POST", "/api/conversations/move", {
+        conversation_ids: batch,
+        to_user_id: to,
+        note: note || null,
+      });
+    } catch (err) {
+      dlg.confirm.disabled = false;
+      if (signedOut(err)) return;
+      if (!moved.length) {
+        showError(dlg.error, err instanceof ApiError && err.field === "to_user_id" ? t("move.needCounselor") : err);
+        return;
+      }
+      // what moved did; the rest of the selection is listed as not moved
+      for (const id of ids.slice(start)) failed.push({ id, error: "conflict" });
+      break;
+    }
+    if (Array.isArray(data && data.moved)) moved.push(...data.moved.map(Number));
+    if (Array.isArray(data && data.failed)) failed.push(...data.failed);
   }
   dlg.confirm.disabled = false;
-  const moved = Array.isArray(data && data.moved) ? data.moved.map(Number) : [];
-  const failed = Array.isArray(data && data.failed) ? data.failed : [];
   for (const id of moved) selected.delete(id);
   render();
   refresh().catch(() => {}); // the socket brings it too; this is sooner

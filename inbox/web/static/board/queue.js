@@ -4,9 +4,10 @@
 // and each channel's pause: who paused it and since when, with Pause / Resume.
 
 import { t, label, formatDuration, formatTime, formatFullTime } from "../i18n.js";
-import { el, byId } from "../lib/dom.js";
+import { el, byId, morphChildren } from "../lib/dom.js";
 import { call } from "../lib/staff_page.js";
-import { addRenderer, ageMs, refresh } from "./state.js";
+import { tagText } from "../console/labels.js";
+import { addRenderer, ageMs, getBoard, refresh } from "./state.js";
 
 /** @typedef {import("./state.js").Board} Board */
 /** @typedef {import("./state.js").ChannelState} ChannelState */
@@ -32,6 +33,22 @@ function secondsText(seconds) {
   return seconds === null ? "—" : formatDuration(seconds * 1000);
 }
 
+/**
+ * A queue row's priority in words, never the raw number: the urgency of the conversations of
+ * that channel and priority the board lists ("Urgent: suicide risk"), else "Urgent" or "Normal".
+ * @param {Board} board
+ * @param {import("./state.js").QueueRow} q
+ */
+function priorityText(board, q) {
+  if (q.priority <= 0) return t("board.queue.normal");
+  const tags = new Set();
+  for (const c of board.waiting) {
+    if (c.channel === q.channel && c.priority === q.priority && c.urgency) tags.add(c.urgency);
+  }
+  if (!tags.size) return t("urgency.generic");
+  return t("urgency.badge", { category: [...tags].map(tagText).sort().join(t("actions.listSep")) });
+}
+
 /** @param {Board} board */
 function renderQueue(board) {
   const tbl = table(
@@ -41,6 +58,7 @@ function renderQueue(board) {
   const body = tbl.tBodies[0];
   for (const q of board.queue) {
     const row = el("tr", q.priority > 0 ? "board-queue-urgent" : "");
+    row.dataset.key = `queue-${q.channel}-${q.priority}`;
     const channel = el("th", "", label("channel", q.channel));
     channel.scope = "row";
     if (q.paused) channel.append(" ", el("span", "badge board-paused", t("board.channel.pausedBadge")));
@@ -48,7 +66,7 @@ function renderQueue(board) {
     oldest.title = formatFullTime(q.oldest);
     row.append(
       channel,
-      el("td", "", q.priority > 0 ? t("board.queue.urgent", { p: q.priority }) : t("board.queue.normal")),
+      el("td", "", priorityText(board, q)),
       el("td", "board-num", q.count),
       oldest,
     );
@@ -61,7 +79,7 @@ function renderQueue(board) {
     row.append(cell);
     body.append(row);
   }
-  byId("board-queue-table", HTMLDivElement).replaceChildren(tbl);
+  morphChildren(byId("board-queue-table", HTMLDivElement), [tbl]);
 }
 
 /** @param {Board} board */
@@ -81,11 +99,14 @@ function renderWaits(board) {
   add(t("board.waits.over"), String(w.over_target), w.over_target > 0);
   const box = byId("board-waits", HTMLDivElement);
   const heading = el("h3", "board-subheading", t("board.waits.heading", { day: w.day }));
-  box.replaceChildren(heading, list);
+  morphChildren(box, [heading, list]);
 }
 
-/** @param {ChannelState} ch */
-async function togglePause(ch) {
+/** Pause or resume as the board shows the channel now (its button outlives a redraw). @param {string} channel */
+async function togglePause(channel) {
+  const board = getBoard();
+  const ch = board ? board.channels.find((c) => c.channel === channel) : undefined;
+  if (!ch) return;
   const verb = ch.paused ? "resume" : "pause";
   const done = await call("POST", `/api/channels/${encodeURIComponent(ch.channel)}/${verb}`);
   if (done) await refresh();
@@ -101,6 +122,7 @@ function renderChannels(board) {
   for (const ch of board.channels) {
     const row = el("tr");
     row.dataset.channel = ch.channel;
+    row.dataset.key = `channel-${ch.channel}`;
     const name = el("th", "", label("channel", ch.channel));
     name.scope = "row";
     const state = el("td", ch.paused ? "board-channel-paused" : "");
@@ -125,7 +147,7 @@ function renderChannels(board) {
     button.addEventListener("click", async () => {
       button.disabled = true;
       try {
-        await togglePause(ch);
+        await togglePause(ch.channel);
       } finally {
         button.disabled = false;
       }
@@ -135,7 +157,7 @@ function renderChannels(board) {
     row.append(name, state, action);
     body.append(row);
   }
-  byId("board-channels", HTMLDivElement).replaceChildren(tbl);
+  morphChildren(byId("board-channels", HTMLDivElement), [tbl]);
 }
 
 export function startQueue() {

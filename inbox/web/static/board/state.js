@@ -112,6 +112,11 @@ const renderers = new Set();
 const listeners = new Set();
 let held = 0;
 let pending = false;
+/** The server's clock less ours, in ms, from the newest board's `now` (waits are aged by it). */
+let clockOffset = 0;
+/** Lets renders go again once the pointer button is up (a click lands on what it pressed). @type {(() => void) | null} */
+let pointerHold = null;
+let pointerWired = false;
 
 /** @type {Set<number>} The conversations she has ticked (input.board-select), kept across renders. */
 export const selected = new Set();
@@ -148,6 +153,8 @@ export function setBoard(board) {
   if (!board || typeof board.event_id !== "number") return;
   if (current && board.event_id < current.event_id) return;
   current = board;
+  const serverNow = Date.parse(board.now);
+  if (!Number.isNaN(serverNow)) clockOffset = serverNow - Date.now();
   render();
 }
 
@@ -180,9 +187,37 @@ export function holdRenders() {
   };
 }
 
-/** Draw the current board again; the focused control keeps its focus (by data-focus-key). */
+/** No redraw while a pointer button is down: a click (or a text selection) lands on what was
+ * pressed. Wired once, by the first render. */
+function holdWhilePressed() {
+  if (pointerWired) return;
+  pointerWired = true;
+  const up = () => {
+    const release = pointerHold;
+    pointerHold = null;
+    if (release) release();
+  };
+  document.addEventListener(
+    "pointerdown",
+    () => {
+      up();
+      pointerHold = holdRenders();
+    },
+    true,
+  );
+  // let go after the click that follows the button going up (its change handler runs first)
+  for (const name of ["pointerup", "pointercancel"]) window.addEventListener(name, () => setTimeout(up, 0), true);
+  window.addEventListener("blur", up);
+}
+
+/**
+ * Draw the current board again. Each region draws in place, by key (lib/dom.js morphChildren):
+ * the focused control stays the same element, so focus is never moved; only when the element
+ * that had it is gone does its successor (the same data-focus-key) get it.
+ */
 export function render() {
   if (!current) return;
+  holdWhilePressed();
   if (held) {
     pending = true;
     return;
@@ -192,16 +227,21 @@ export function render() {
   const key = active instanceof HTMLElement ? active.dataset.focusKey : undefined;
   const board = current;
   for (const fn of renderers) fn(board);
-  if (key) {
+  if (key && (!(active instanceof HTMLElement) || !active.isConnected)) {
     const again = document.querySelector(`[data-focus-key="${CSS.escape(key)}"]`);
-    if (again instanceof HTMLElement && again !== document.activeElement) again.focus();
+    if (again instanceof HTMLElement) again.focus();
   }
   for (const fn of listeners) fn(board);
 }
 
-/** Milliseconds since `iso` as the board's clock sees it now; null without a time. @param {string | null} iso */
+/** The server's time now, in ms (our clock corrected by the newest board's `now`). */
+export function serverNow() {
+  return Date.now() + clockOffset;
+}
+
+/** Milliseconds since `iso` as the board's (the server's) clock sees it now; null without a time. @param {string | null} iso */
 export function ageMs(iso) {
   if (!iso) return null;
   const at = Date.parse(iso);
-  return Number.isNaN(at) ? null : Math.max(0, Date.now() - at);
+  return Number.isNaN(at) ? null : Math.max(0, serverNow() - at);
 }

@@ -4,9 +4,9 @@
 // refetches itself on the same frame (live.js); the giver's side is together.js's ("moved to B
 // by S"); an urgent one also gets urgency.js's banner.
 //
-// The note is read from the conversation's newest messages (GET .../timeline/{id}/messages),
+// The note is read with GET /api/conversations/{id}/handover (who gave it, when, the note),
 // which neither opens the offer (the router's offer timeout still applies until she opens it)
-// nor leaves anything in the page once the notice is dismissed.
+// nor counts as her reading the conversation (the audit log records no read).
 
 import { t, parseTime } from "../i18n.js";
 import { api, ApiError } from "../lib/api.js";
@@ -17,7 +17,6 @@ import { onLiveFrame } from "./live.js";
 import { loadStaffNames, nameOf } from "./together.js";
 
 const MAX_NOTICES = 5;
-const NOTE_SLACK_MS = 2000; // the note is stored with the move, at the same time
 
 /**
  * @typedef {object} Notice
@@ -44,21 +43,26 @@ function givenToMe(evt) {
   return String(evt.to_user_id) === me && by !== null && by !== undefined && String(by) !== me;
 }
 
+/** Only what differs is written: the region is a live one, and words written again are read again.
+ * @param {Element | null} node @param {string} text */
+function setText(node, text) {
+  if (node && node.textContent !== text) node.textContent = text;
+}
+
 /** @param {Notice} n */
 function render(n) {
-  const text = n.node.querySelector(".handover-text");
-  if (text) text.textContent = t("handover.given", { by: nameOf(n.by), alias: n.alias });
+  setText(n.node.querySelector(".handover-text"), t("handover.given", { by: nameOf(n.by), alias: n.alias }));
   const note = n.node.querySelector(".handover-note");
   if (note instanceof HTMLElement) {
     note.hidden = n.note === null;
-    note.textContent = n.note === null ? "" : t("handover.note", { note: n.note });
+    setText(note, n.note === null ? "" : t("handover.note", { note: n.note }));
   }
-  const openButton = n.node.querySelector(".handover-open");
-  if (openButton) openButton.textContent = t("handover.open");
+  setText(n.node.querySelector(".handover-open"), t("handover.open"));
   const close = n.node.querySelector(".handover-dismiss");
   if (close) {
-    close.textContent = t("handover.dismiss");
-    close.setAttribute("aria-label", t("handover.dismissAria", { alias: n.alias }));
+    setText(close, t("handover.dismiss"));
+    const aria = t("handover.dismissAria", { alias: n.alias });
+    if (close.getAttribute("aria-label") !== aria) close.setAttribute("aria-label", aria);
   }
 }
 
@@ -93,31 +97,32 @@ function raise(id, by, at) {
   notices.unshift(n);
   while (notices.length > MAX_NOTICES) dismiss(notices[notices.length - 1]);
   render(n);
-  if (region) region.prepend(node);
-  return n;
+  return n; // shown (show) once its words are whole
 }
 
-/** Read the conversation's alias and the giver's note (if any) into the notice. @param {Notice} n */
+/** Put the notice in the live region once, with the giver's name, the alias and the note in
+ * it: written in pieces, each piece would be read out again. @param {Notice} n */
+function show(n) {
+  render(n);
+  if (region && notices.includes(n) && !n.node.isConnected) region.prepend(n.node);
+}
+
+/** Read the conversation's alias and the giver's note (if any) into the notice: only the
+ * handover itself (GET .../handover), which is no read of the conversation (nothing audited, no
+ * message loaded but the note). @param {Notice} n */
 async function loadNote(n) {
   const id = encodeURIComponent(n.conversationId);
   let data;
   try {
-    data = await api("GET", `/api/conversations/${id}/timeline/${id}/messages?limit=20`);
+    data = await api("GET", `/api/conversations/${id}/handover`);
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) endSession("login.expired");
     return; // the notice still names who gave it
   }
   if (!notices.includes(n) || !data) return;
-  if (data.conversation && data.conversation.contact_alias) n.alias = String(data.conversation.contact_alias);
-  const messages = Array.isArray(data.messages) ? data.messages : [];
-  const notes = messages.filter(
-    (/** @type {any} */ m) =>
-      m.direction === "note" &&
-      String(m.author_id) === String(n.by) &&
-      (parseTime(m.created_at)?.getTime() ?? 0) >= n.at - NOTE_SLACK_MS,
-  );
-  const last = notes[notes.length - 1];
-  if (last && typeof last.body === "string") n.note = last.body;
+  if (data.contact_alias) n.alias = String(data.contact_alias);
+  const given = data.handover;
+  if (given && String(given.by_id) === String(n.by) && typeof given.note === "string") n.note = given.note;
   render(n);
 }
 
@@ -130,8 +135,8 @@ function onFrame(msg) {
     if (givenToMe(evt)) {
       const at = parseTime(evt.at)?.getTime() ?? Date.now();
       const n = raise(id, Number(evt.actor_id), at);
-      if (!nameKnown(n.by)) loadStaffNames().then(() => render(n));
-      loadNote(n);
+      const names = nameKnown(n.by) ? null : loadStaffNames().catch(() => {});
+      Promise.all([names, loadNote(n)]).finally(() => show(n));
     } else if (evt.kind === "note_added") {
       // the note may come in a later frame than the move
       const n = notices.find((x) => x.conversationId === id && String(x.by) === String(evt.actor_id));
@@ -145,8 +150,17 @@ function nameKnown(id) {
   return nameOf(id) !== t("live.someone");
 }
 
-/** Re-word the notices (the language changed). */
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let liveAgain;
+
+/** Re-word the notices (the language changed), quietly: a language switch is no news. */
 export function renderHandover() {
+  if (region && notices.length) {
+    const live = region;
+    live.setAttribute("aria-live", "off");
+    clearTimeout(liveAgain);
+    liveAgain = setTimeout(() => live.removeAttribute("aria-live"), 500);
+  }
   for (const n of notices) render(n);
 }
 

@@ -1,14 +1,14 @@
 // @ts-check
-// The top bar: connection status and who is signed in; and the toast that shows errors.
+// The top bar: connection status and who is signed in (the toast that shows errors is lib/toast.js).
 
 import { t, label } from "../i18n.js";
 import { state, els } from "./state.js";
 import { bindTopbarMenu } from "../lib/staff_page.js";
 
+export { showToast, hideToast } from "../lib/toast.js"; // the pages' toast, shared
+
 /** @type {((show: boolean) => void) | null} */
 let showMenu = null;
-
-const TOAST_MS = 12000;
 
 /** @param {import("./state.js").ConnState} s */
 export function setConn(s) {
@@ -31,18 +31,4 @@ export function showSignedIn(signedIn) {
   showMenu(signedIn);
   els.userBox.hidden = !signedIn;
   els.status.hidden = !signedIn;
-}
-
-/** @param {string} text */
-export function showToast(text) {
-  els.toastText.textContent = text;
-  els.toast.hidden = false;
-  clearTimeout(state.toastTimer);
-  state.toastTimer = setTimeout(hideToast, TOAST_MS);
-}
-
-export function hideToast() {
-  clearTimeout(state.toastTimer);
-  els.toast.hidden = true;
-  els.toastText.textContent = "";
 }

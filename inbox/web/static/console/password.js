@@ -6,9 +6,8 @@
 import { t } from "../i18n.js";
 import { api, ApiError } from "../lib/api.js";
 import { errorMessage } from "../lib/dom.js";
+import { MIN_PASSWORD_CHARS, showFormError } from "../lib/forms.js";
 import { els } from "./state.js";
-
-const MIN_PASSWORD_CHARS = 10; // inbox/auth.py MIN_PASSWORD_CHARS
 
 /** @typedef {import("./types.js").User} User */
 
@@ -70,10 +69,7 @@ export function bindPasswordForm(onSignedOut) {
 
 /** @param {string} text @param {HTMLInputElement} field */
 function showError(text, field) {
-  els.passwordError.textContent = text;
-  els.passwordError.hidden = false;
-  field.setAttribute("aria-invalid", "true");
-  field.focus();
+  showFormError(els.passwordError, text, field);
 }
 
 /** @param {Event} e */

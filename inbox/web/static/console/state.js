@@ -28,7 +28,6 @@ import { byId, query } from "../lib/dom.js";
  * @property {number} loadSeq bumped per conversation fetch: a late answer is dropped
  * @property {boolean} sending a reply or note is on its way
  * @property {ConnState} connState the live connection, as shown
- * @property {ReturnType<typeof setTimeout> | undefined} toastTimer
  * @property {ReturnType<typeof setInterval> | undefined} tickTimer keeps waiting times current
  */
 
@@ -46,7 +45,6 @@ export const state = {
   loadSeq: 0,
   sending: false,
   connState: "offline",
-  toastTimer: undefined,
   tickTimer: undefined,
 };
 

@@ -92,3 +92,93 @@ export function coalesced(fn, wait = 120, maxWait = 1000) {
 export function errorMessage(err) {
   return err instanceof Error ? err.message : "";
 }
+
+/**
+ * The key an element is matched by across redraws (morphChildren): data-key, else its id.
+ * @param {Node} node
+ * @returns {string | null}
+ */
+function keyOf(node) {
+  if (!(node instanceof HTMLElement)) return null;
+  return node.dataset.key || node.id || null;
+}
+
+/**
+ * Make `old` look like `fresh` in place: attributes, form state and text are changed only where
+ * they differ, so the element (and its focus, a click on it, the text selected in it) stays.
+ * An element marked data-morph-keep keeps its children (another module fills them). Returns the
+ * node that is in the page after (`old`, or `fresh` when they are not the same kind of node).
+ * @param {Node} old
+ * @param {Node} fresh
+ * @returns {Node}
+ */
+export function morph(old, fresh) {
+  if (old.nodeType !== fresh.nodeType || old.nodeName !== fresh.nodeName) {
+    old.parentNode?.replaceChild(fresh, old);
+    return fresh;
+  }
+  if (!(old instanceof Element) || !(fresh instanceof Element)) {
+    if (old.nodeValue !== fresh.nodeValue) old.nodeValue = fresh.nodeValue;
+    return old;
+  }
+  for (const name of old.getAttributeNames()) {
+    if (!fresh.hasAttribute(name)) old.removeAttribute(name);
+  }
+  for (const name of fresh.getAttributeNames()) {
+    const value = fresh.getAttribute(name) ?? "";
+    if (old.getAttribute(name) !== value) old.setAttribute(name, value);
+  }
+  if (old instanceof HTMLInputElement && fresh instanceof HTMLInputElement) {
+    if (old.checked !== fresh.checked) old.checked = fresh.checked;
+    if (old.type !== "checkbox" && old.type !== "radio" && old.value !== fresh.value) old.value = fresh.value;
+  }
+  if (!(old instanceof HTMLElement && "morphKeep" in old.dataset)) morphChildren(old, [...fresh.childNodes]);
+  return old;
+}
+
+/**
+ * Make `parent`'s children be `fresh`, keeping each child whose key (data-key, else id) or,
+ * without keys, whose place matches, morphed in place (morph); the others are added or removed.
+ * @param {Element} parent
+ * @param {Node[]} fresh
+ */
+export function morphChildren(parent, fresh) {
+  /** @type {Map<string, Node>} */
+  const keyed = new Map();
+  /** @type {Node[]} */
+  const unkeyed = [];
+  for (const child of [...parent.childNodes]) {
+    const key = keyOf(child);
+    if (key !== null && !keyed.has(key)) keyed.set(key, child);
+    else unkeyed.push(child);
+  }
+  /** @type {Node[]} */
+  const kept = [];
+  let u = 0;
+  for (const node of fresh) {
+    const key = keyOf(node);
+    /** @type {Node | undefined} */
+    let match;
+    if (key !== null) {
+      match = keyed.get(key);
+      keyed.delete(key);
+    } else {
+      while (u < unkeyed.length && unkeyed[u].nodeName !== node.nodeName) u += 1;
+      match = unkeyed[u];
+      if (match) u += 1;
+    }
+    kept.push(match ? morph(match, node) : node);
+  }
+  const wanted = new Set(kept);
+  for (const child of [...parent.childNodes]) if (!wanted.has(child)) child.remove();
+  // in order: a node already in its place is not moved (moving one loses its focus)
+  /** @type {ChildNode | null} */
+  let at = parent.firstChild;
+  for (const node of kept) {
+    if (node === at) {
+      at = at.nextSibling;
+      continue;
+    }
+    parent.insertBefore(node, at);
+  }
+}

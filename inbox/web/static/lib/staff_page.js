@@ -7,7 +7,10 @@
 
 import { applyI18n, bindLangToggle, onLangChange, t, label } from "../i18n.js";
 import { api, ApiError, makeCall } from "./api.js";
-import { errorMessage } from "./dom.js";
+import { byId, errorMessage } from "./dom.js";
+import { showToast, hideToast } from "./toast.js";
+
+export { showToast, hideToast }; // the pages' toast, from lib/toast.js
 
 /**
  * @typedef {object} StaffUser
@@ -65,24 +68,6 @@ export function renderNav(nav, user) {
   nav.hidden = pages.length < 2;
 }
 
-const TOAST_MS = 12000;
-/** @type {ReturnType<typeof setTimeout> | undefined} */
-let toastTimer;
-
-/** Show an error in the page's toast (#toast, #toast-text). @param {string} text */
-export function showToast(text) {
-  byId("toast-text").textContent = text;
-  byId("toast").hidden = false;
-  clearTimeout(toastTimer);
-  toastTimer = setTimeout(hideToast, TOAST_MS);
-}
-
-export function hideToast() {
-  clearTimeout(toastTimer);
-  byId("toast").hidden = true;
-  byId("toast-text").textContent = "";
-}
-
 /** Like api(), but a 401 goes back to sign-in and any other error is shown; null on failure. */
 export const call = makeCall({ onUnauthorized: toSignIn, onError: showToast });
 
@@ -93,7 +78,7 @@ export const call = makeCall({ onUnauthorized: toSignIn, onError: showToast });
  * @returns {(show: boolean) => void} show or hide the toggle (hidden while signed out)
  */
 export function bindTopbarMenu() {
-  const toggle = byId("topbar-menu-toggle");
+  const toggle = byId("topbar-menu-toggle", HTMLElement);
   const bar = toggle.closest(".topbar");
   /** @param {boolean} open */
   const setOpen = (open) => {
@@ -113,13 +98,6 @@ export function bindTopbarMenu() {
   };
 }
 
-/** @param {string} id @returns {HTMLElement} */
-function byId(id) {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`#${id} missing`);
-  return el;
-}
-
 /**
  * @typedef {object} StaffPageOptions
  * @property {string[]} roles the roles the page is for
@@ -135,24 +113,24 @@ function byId(id) {
  */
 export async function startStaffPage(options) {
   applyI18n();
-  bindLangToggle(byId("lang-toggle"));
+  bindLangToggle(byId("lang-toggle", HTMLElement));
   /** @type {StaffUser | null} */
   let me = null;
   const renderFrame = () => {
-    renderNav(byId("staff-nav"), me);
+    renderNav(byId("staff-nav", HTMLElement), me);
     if (!me) return;
-    byId("user-name").textContent = t("console.signedInAs", {
+    byId("user-name", HTMLElement).textContent = t("console.signedInAs", {
       name: me.display_name || me.username,
     });
-    byId("user-roles").textContent = (me.roles || []).map((r) => label("role", r)).join("・");
+    byId("user-roles", HTMLElement).textContent = (me.roles || []).map((r) => label("role", r)).join("・");
   };
   onLangChange(() => {
     renderFrame();
     options.onLangChange?.();
   });
   const showMenu = bindTopbarMenu();
-  byId("toast-close").addEventListener("click", hideToast);
-  byId("signout").addEventListener("click", async () => {
+  byId("toast-close", HTMLElement).addEventListener("click", hideToast);
+  byId("signout", HTMLElement).addEventListener("click", async () => {
     options.onSignOut?.();
     try {
       await api("DELETE", "/api/session");
@@ -167,21 +145,21 @@ export async function startStaffPage(options) {
     // accounts: one who must set a new password first does that at the console's sign-in
     if (e instanceof ApiError && e.code === "password_change_required") return toSignIn();
     if (!(e instanceof ApiError && e.status === 401)) {
-      byId("page-denied").textContent = errorMessage(e);
-      byId("page-denied").hidden = false;
+      byId("page-denied", HTMLElement).textContent = errorMessage(e);
+      byId("page-denied", HTMLElement).hidden = false;
       return;
     }
   }
   if (!me) return toSignIn();
   renderFrame();
-  byId("user-box").hidden = false;
+  byId("user-box", HTMLElement).hidden = false;
   showMenu(true);
   if (!hasAnyRole(me, options.roles)) {
-    byId("page-denied").textContent = t("nav.denied");
-    byId("page-denied").hidden = false;
+    byId("page-denied", HTMLElement).textContent = t("nav.denied");
+    byId("page-denied", HTMLElement).hidden = false;
     return;
   }
-  byId("page-main").hidden = false;
+  byId("page-main", HTMLElement).hidden = false;
   await options.onSignedIn(me);
 }
 
