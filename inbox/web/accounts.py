@@ -25,12 +25,25 @@ routes = web.RouteTableDef()
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
+async def _set_enabled(request: web.Request, enabled: bool) -> web.Response:
+    admin = await require(request, Role.ADMIN)
+    accounts = request.app[SERVICES].commands.accounts
+    username = path_text(request, "username")
+    if enabled:
+        user = await accounts.enable_user(username, by=admin)
+    else:
+        user = await accounts.disable_user(username, by=admin)
+    return web.json_response({"user": user_json(user)})
+
+
+@routes.post("/api/users/{username}/disable")
+async def disable_user(request: web.Request) -> web.Response:
+    return await _set_enabled(request, False)
+
+
 @routes.post("/api/users/{username}/enable")
 async def enable_user(request: web.Request) -> web.Response:
-    admin = await require(request, Role.ADMIN)
-    services = request.app[SERVICES]
-    user = await services.commands.accounts.enable_user(path_text(request, "username"), by=admin)
-    return web.json_response({"user": user_json(user)})
+    return await _set_enabled(request, True)
 
 
 @routes.patch("/api/users/{username}")

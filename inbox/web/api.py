@@ -47,7 +47,6 @@ from inbox.web.server import (
     optional_id,
     parse_id,
     path_id,
-    path_text,
 )
 from inbox.web.signin import checked_login, new_password_hash
 
@@ -435,14 +434,6 @@ async def create_user(request: web.Request) -> web.Response:
     )
     created = await services.commands.accounts.create_user(new, by=admin.id)
     return web.json_response({"user": user_json(created)}, status=201)
-
-
-@routes.post("/api/users/{username}/disable")
-async def disable_user(request: web.Request) -> web.Response:
-    admin = await require(request, Role.ADMIN)
-    services = request.app[SERVICES]
-    user = await services.commands.accounts.disable_user(path_text(request, "username"), by=admin)
-    return web.json_response({"user": user_json(user)})
 
 
 @routes.get("/api/events")

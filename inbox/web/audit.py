@@ -11,7 +11,6 @@ from the event's data (staff, a channel, an outcome id, a reason), never a body 
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Any
 
 from aiohttp import web
@@ -21,7 +20,7 @@ from inbox.core.errors import ValidationError
 from inbox.core.model import ConversationId, Event, Role, UserId
 from inbox.web.access import require
 from inbox.web.api import Names, staff_names
-from inbox.web.server import SERVICES, parse_id
+from inbox.web.server import SERVICES, parse_id, query_date
 
 routes = web.RouteTableDef()
 AUDIT_ROLES = (Role.SUPERVISOR, Role.ADMIN)
@@ -38,19 +37,6 @@ def _id(request: web.Request, name: str) -> int | None:
     if value is None:
         raise ValidationError("an id: ASCII digits, below 2**63", field=name)
     return value
-
-
-def _date(request: web.Request, name: str) -> date | None:
-    raw = request.query.get(name, "")
-    if not raw:
-        return None
-    try:
-        day = date.fromisoformat(raw) if len(raw) == 10 else None
-    except ValueError:
-        day = None
-    if day is None or not 1900 <= day.year <= 9000:
-        raise ValidationError("a date as YYYY-MM-DD (years 1900 to 9000)", field=name)
-    return day
 
 
 def _kinds(request: web.Request) -> tuple[str, ...]:
@@ -81,8 +67,8 @@ def _actor(request: web.Request) -> tuple[UserId | None, Actors]:
 def audit_query(request: web.Request, *, limit: int, sees_cases: bool) -> AuditQuery:
     """The filters of the query string (shared by the page and the CSV); for a reader who does
     not see cases (an admin), the events about accounts only."""
-    day = _date(request, "day")
-    first, last = _date(request, "from"), _date(request, "to")
+    day = query_date(request, "day")
+    first, last = query_date(request, "from"), query_date(request, "to")
     if day is not None:
         if first is not None or last is not None:
             raise ValidationError("either a day, or from and to", field="day")

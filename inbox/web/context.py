@@ -9,7 +9,7 @@ assigned to them or that they wrote in, phone staff the phone conversations.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -28,7 +28,7 @@ from inbox.web.api import (
     staff_names,
     urgency_categories,
 )
-from inbox.web.server import SERVICES, ApiError, parse_id, path_id
+from inbox.web.server import SERVICES, ApiError, parse_id, path_id, query_date
 
 routes = web.RouteTableDef()
 PAGE_MAX = 100
@@ -148,15 +148,9 @@ def _channels(raw: str) -> tuple[ChannelKind, ...]:
 def _day(request: web.Request, name: str, *, end: bool) -> datetime | None:
     """The start of a day given as YYYY-MM-DD in the program's time zone (for `to`, of the day
     after it, so the day itself is included), as an aware time."""
-    raw = request.query.get(name)
-    if not raw:
+    day = query_date(request, name)
+    if day is None:
         return None
-    try:
-        day = date.fromisoformat(raw) if len(raw) == 10 else None
-    except ValueError:
-        day = None
-    if day is None or not 1900 <= day.year <= 9000:
-        raise ValidationError("a date as YYYY-MM-DD (years 1900 to 9000)", field=name)
     if end:
         day += timedelta(days=1)
     return datetime.combine(day, time(0), tzinfo=request.app[SERVICES].settings.timezone)

@@ -11,7 +11,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeGuard
 from zoneinfo import ZoneInfo
 
@@ -347,6 +347,20 @@ def parse_id(raw: str) -> int | None:
         return None
     value = int(raw)
     return value if value <= INT64_MAX else None
+
+
+def query_date(request: web.Request, name: str) -> date | None:
+    """An optional day in the query, YYYY-MM-DD (years 1900 to 9000); anything else is 400."""
+    raw = request.query.get(name, "")
+    if not raw:
+        return None
+    try:
+        day = date.fromisoformat(raw) if len(raw) == 10 else None
+    except ValueError:
+        day = None
+    if day is None or not 1900 <= day.year <= 9000:
+        raise ValidationError("a date as YYYY-MM-DD (years 1900 to 9000)", field=name)
+    return day
 
 
 def path_id(request: web.Request, name: str = "id") -> int:
