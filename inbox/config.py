@@ -28,6 +28,7 @@ from inbox.privacy import (
     parse_anonymity,
     parse_reveal_roles,
 )
+from inbox.sms_config import SmsConfig, VoiceConfig, resolve_sms_voice, sms_problem, voice_problem
 from routing.deadlines import ResponseTargets, parse_targets
 from routing.hours import (
     ALWAYS_OPEN,
@@ -306,6 +307,8 @@ class Config:
     closing: ClosingConfig = field(default_factory=ClosingConfig)
     search: SearchConfig = field(default_factory=SearchConfig)
     desk: DeskConfig = field(default_factory=DeskConfig)
+    sms: SmsConfig = field(default_factory=SmsConfig)
+    voice: VoiceConfig = field(default_factory=VoiceConfig)
     # Where the values came from, for messages; not part of the configuration's value.
     source: str = field(default="(defaults)", compare=False, metadata=_NOT_IN_FILE)
 
@@ -517,12 +520,17 @@ def _resolve(cfg: Config, env: Mapping[str, str]) -> Config:
     )
     if problem := mail_problem(mail):
         raise _Problem(problem)
+    sms, voice = resolve_sms_voice(cfg.sms, cfg.voice, env)
+    if problem := sms_problem(sms) or voice_problem(voice, sms):
+        raise _Problem(problem)
     return dataclasses.replace(
         cfg,
         data=DataConfig(dir=data_dir),
         database=database,
         security=dataclasses.replace(cfg.security, identity_key=key),
         mail=mail,
+        sms=sms,
+        voice=voice,
     )
 
 
