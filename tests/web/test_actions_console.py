@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from playwright.async_api import Browser, expect
 
-from inbox.core.model import ChannelKind, ConversationId, UserId
+from inbox.core.model import ChannelKind, ConversationId, CounselorUpdate, Presence, UserId
 from tests.factories import inbound
 from tests.web.conftest import Site, console_page, sign_in
 from tests.web.screens import LOCALES, assert_accessible
@@ -139,6 +139,11 @@ async def test_a_counselor_is_told_of_a_conversation_moved_to_her(
 async def test_no_notice_when_she_takes_one_herself(
     site: Site, browser: Browser, lang: str
 ) -> None:
+    # Both counselors away, so that no router round offers it to either while she claims it.
+    for name in ("sato", "suzuki"):
+        who = UserId(site.id(name))
+        away = CounselorUpdate(presence=Presence.AWAY)
+        await site.store.update_counselor(who, away, actor_id=who, now=datetime.now(UTC))
     (conv,) = await site.store.save_inbound_batch([inbound("chat-key", body="チャットです")])
     sato = await console_page(browser, site.url, "sato", lang)
     item = sato.locator(
