@@ -23,8 +23,8 @@ USER_COLUMNS = (
 _U_USER_COLUMNS = ", ".join("u." + c.strip() for c in USER_COLUMNS.split(","))
 INSERT_USER = f"""
 INSERT INTO users (username, display_name, password_hash, roles, skills, languages, capacity,
-                   is_counselor, created_at, presence, must_change_password)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                   is_counselor, created_at, presence, must_change_password, is_phone_staff)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 RETURNING {USER_COLUMNS}
 """
 GET_USER = f"SELECT {USER_COLUMNS} FROM users WHERE id = $1"
@@ -47,7 +47,7 @@ SET_PASSWORD = "UPDATE users SET password_hash = $2 WHERE id = $1 RETURNING id"
 GET_BY_USERNAME = f"SELECT {USER_COLUMNS} FROM users WHERE username = $1"
 UPDATE_ACCOUNT = f"""
 UPDATE users SET display_name = COALESCE($2, display_name), roles = COALESCE($3, roles),
-    is_counselor = COALESCE($4, is_counselor)
+    is_counselor = COALESCE($4, is_counselor), is_phone_staff = COALESCE($5, is_phone_staff)
 WHERE username = $1
 RETURNING {USER_COLUMNS}
 """
@@ -105,6 +105,7 @@ class Accounts:
                 now,
                 user.presence.value,
                 user.must_change_password,
+                Role.PHONE_STAFF in user.roles,
             )
             assert row is not None
             created = rows.user(row, tx.parse_time)
@@ -171,6 +172,7 @@ class Accounts:
                 display_name,
                 None if roles is None else sorted(roles),
                 None if roles is None else Role.COUNSELOR in roles,
+                None if roles is None else Role.PHONE_STAFF in roles,
             )
             assert row is not None
             user = rows.user(row, tx.parse_time)

@@ -313,4 +313,47 @@ UPDATE channel_settings SET paused_by = (
     ORDER BY e.id DESC LIMIT 1)
 WHERE paused = 1;
 """,
+    14: """
+-- Issue 15: SMS and the phone desk.
+-- A number that sent STOP is sent nothing until it sends START (NULL: not opted out).
+ALTER TABLE channel_identities ADD COLUMN opted_out_at TEXT;
+-- What the provider last said of a sent reply (Twilio's status callbacks: queued, sent,
+-- delivered, undelivered, failed) and its error code; a later state is never overwritten by an
+-- earlier one (storage.sms).
+ALTER TABLE outbox ADD COLUMN provider_status TEXT;
+ALTER TABLE outbox ADD COLUMN provider_error TEXT;
+-- Phone staff are routed phone conversations (callbacks) as counselors are the others'.
+ALTER TABLE users ADD COLUMN is_phone_staff INTEGER NOT NULL DEFAULT 0;
+UPDATE users SET is_phone_staff = 1
+WHERE EXISTS (SELECT 1 FROM json_each(users.roles) WHERE value = 'phone_staff');
+-- The window in which she allows a call ("12:00-13:00", "weekdays 09:00-17:30", as
+-- routing.callbacks.parse_call_window reads it); NULL: the desk's hours.
+ALTER TABLE contacts ADD COLUMN call_window TEXT;
+-- A callback (a phone conversation): the tries made, and when the next may be offered.
+ALTER TABLE conversations ADD COLUMN callback_tries INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE conversations ADD COLUMN callback_due_at TEXT;
+-- Every call, logged by hand or by Twilio Voice's callbacks. No number here: a known caller is
+-- her phone identity's contact (matched by keyed hash); a withheld one has none.
+CREATE TABLE calls (
+    id              INTEGER PRIMARY KEY,
+    conversation_id INTEGER REFERENCES conversations(id),
+    contact_id      INTEGER REFERENCES contacts(id),
+    direction       TEXT NOT NULL,              -- inbound, outbound
+    started_at      TEXT NOT NULL,
+    duration_s      INTEGER CHECK (duration_s >= 0),
+    withheld        INTEGER NOT NULL DEFAULT 0,
+    outcome         TEXT,                       -- inbox.core.calls id; NULL until logged
+    note            TEXT NOT NULL DEFAULT '',
+    referrals       TEXT NOT NULL DEFAULT '[]', -- JSON array of referral ids
+    follow_up       TEXT,                       -- a date, YYYY-MM-DD
+    staff_id        INTEGER REFERENCES users(id),
+    call_sid        TEXT UNIQUE,                -- Twilio Voice's id; NULL for a call logged by hand
+    call_status     TEXT,                       -- Twilio's CallStatus, the latest
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL
+);
+CREATE INDEX calls_staff ON calls (staff_id, started_at);
+CREATE INDEX calls_conversation ON calls (conversation_id, id);
+CREATE INDEX calls_contact ON calls (contact_id, started_at);
+""",
 }
