@@ -129,6 +129,8 @@ def web_settings(cfg: Config) -> WebSettings:
         due_soon_s=cfg.routing.targets.normal.first.total_seconds()
         * (1 - cfg.routing.targets.warn_fraction),
         urgent_priority=cfg.routing.urgent.priority,
+        sms=cfg.sms,
+        voice=cfg.voice,
     )
 
 

@@ -46,6 +46,7 @@ from inbox.presence import PresenceKeeper
 from inbox.privacy import DEFAULT_REVEAL_ROLES, AnonymityPolicy
 from inbox.resilience import Outages
 from inbox.router import Router
+from inbox.sms_config import SmsConfig, VoiceConfig
 from inbox.throttle import SignInGuard
 from inbox.web.hub import STAFF, Audience, Hub
 from routing.hours import ALWAYS_OPEN, TOKYO, ServiceHours
@@ -82,6 +83,9 @@ class WebSettings:
     response_target_s: float = 3600.0
     due_soon_s: float = 720.0
     urgent_priority: int = 100
+    # --- SMS and the phone desk (issue 15): Twilio's numbers, tokens and limits
+    sms: SmsConfig = field(default_factory=SmsConfig)
+    voice: VoiceConfig = field(default_factory=VoiceConfig)
 
 
 @dataclass(slots=True)
