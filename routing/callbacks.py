@@ -6,7 +6,9 @@ Her allowed window ("weekdays 12:00-13:00") is a ServiceHours in the program's t
 on holidays and without closures (her day, not the desk's), so routing.hours does the walking.
 
 The retry rule ("3 tries over 2 days, at least 2 hours apart"): the period runs from the first
-try, so a request made on Friday night still gets its tries the next week. Each next try aims
+try, so a request made on Friday night still gets its tries the next week; and days on which
+her window does not open at all (her weekend, for a weekdays window) do not count, so a first
+try on Friday still has Monday and Tuesday (period_end). Each next try aims
 at an even share of the period left, is never before `min_gap` after the last try, and is moved
 to the next allowed moment; if that is after the period, the earliest allowed moment after the
 gap is taken instead, and if that too is after the period, the callback closes.
@@ -23,7 +25,14 @@ from zoneinfo import ZoneInfo
 from inbox.core.calls import DEFAULT_CALL_OUTCOMES, CallOutcome, reached_ids
 from inbox.core.errors import ConfigError
 from inbox.core.windows import DAY_NAMES
-from routing.hours import TOKYO, ServiceHours, is_open, next_opening, parse_service_hours
+from routing.hours import (
+    TOKYO,
+    ServiceHours,
+    is_open,
+    next_opening,
+    opens_on,
+    parse_service_hours,
+)
 
 _DAY_KEYS = ("everyday", "weekdays", *DAY_NAMES)
 
@@ -94,6 +103,24 @@ class Close:
     outcome: str | None = None  # the reaching outcome's id, for REACHED
 
 
+def period_end(rule: RetryRule, window: ServiceHours, first: datetime) -> datetime:
+    """When the tries' period ends: `rule.period` after the first try, moved a day later for
+    each day within it (after the first try's) on which her window never opens."""
+    start_day = first.astimezone(window.tz).date()
+    end = first.astimezone(UTC) + rule.period
+    counted = 0
+    while True:
+        last_day = end.astimezone(window.tz).date()
+        span = (last_day - start_day).days
+        closed = sum(
+            not opens_on(window, start_day + timedelta(days=n)) for n in range(1, span + 1)
+        )
+        if closed == counted or span > rule.period.days + 60:  # 60: a window that rarely opens
+            return end
+        end += timedelta(days=closed - counted)
+        counted = closed
+
+
 def next_try(
     rule: RetryRule,
     attempts: Sequence[Attempt],
@@ -114,7 +141,7 @@ def next_try(
         first = next_allowed(window, now)
         return Close(reason=CloseReason.NO_WINDOW) if first is None else NextTry(at=first)
     # In UTC: Python adds to and subtracts aware times on the wall clock of a shared tzinfo.
-    last, end = done[-1].at.astimezone(UTC), done[0].at.astimezone(UTC) + rule.period
+    last, end = done[-1].at.astimezone(UTC), period_end(rule, window, done[0].at)
     earliest = max(last + rule.min_gap, now.astimezone(UTC))
     aim = max(earliest, last + (end - last) / (rule.tries - len(done)))
     for start in (aim, earliest):
@@ -191,4 +218,5 @@ __all__: Sequence[str] = (
     "next_try",
     "parse_call_window",
     "parse_retry_rule",
+    "period_end",
 )

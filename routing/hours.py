@@ -140,6 +140,11 @@ def _day_intervals(hours: ServiceHours, day: date) -> list[tuple[datetime, datet
     return out
 
 
+def opens_on(hours: ServiceHours, day: date) -> bool:
+    """Whether the hours open at all on that local day."""
+    return bool(_day_intervals(hours, day))
+
+
 def _intervals_from(hours: ServiceHours, at: datetime) -> Iterator[tuple[datetime, datetime]]:
     """Open intervals (UTC) that end after `at`, in order; stops after HORIZON_DAYS closed days."""
     day = at.astimezone(hours.tz).date()

@@ -24,6 +24,7 @@ from routing.callbacks import (
     next_try,
     parse_call_window,
     parse_retry_rule,
+    period_end,
 )
 from routing.hours import TOKYO, ServiceHours, is_open
 
@@ -120,11 +121,15 @@ def test_evening_window_across_midnight_and_the_weekend() -> None:
     assert next_try(DEFAULT_RETRY, tries, EVENING, jst(5, 22)) == NextTry(at=jst(6, 18))
 
 
-def test_a_friday_try_with_a_weekday_window_closes_when_the_period_ends_on_the_weekend() -> None:
-    tries = missed(jst(4, 12, 10))  # the period ends Sunday 12:10; she allows weekdays only
-    assert next_try(DEFAULT_RETRY, tries, LUNCH, jst(4, 12, 11)) == Close(
-        reason=CloseReason.NO_WINDOW
-    )
+def test_a_friday_try_with_a_weekday_window_keeps_its_days_after_the_weekend() -> None:
+    tries = missed(jst(4, 12, 10))  # 2 days from Friday: her weekend does not count
+    assert period_end(DEFAULT_RETRY, LUNCH, jst(4, 12, 10)) == jst(8, 12, 10)
+    assert next_try(DEFAULT_RETRY, tries, LUNCH, jst(4, 12, 11)) == NextTry(at=jst(7, 12))
+    tries += missed(jst(7, 12, 5))
+    assert next_try(DEFAULT_RETRY, tries, LUNCH, jst(7, 12, 6)) == NextTry(at=jst(8, 12, 10))
+    # A window that opens once a week: the period stretches over the days it is shut.
+    mondays = parse_call_window({"monday": ["12:00-13:00"]}, WHERE)
+    assert period_end(DEFAULT_RETRY, mondays, jst(7, 12)) == jst(21, 12)
 
 
 def test_a_share_outside_her_window_falls_back_to_the_first_moment_after_the_gap() -> None:
@@ -189,13 +194,13 @@ def test_a_next_try_is_inside_the_window_after_the_gap_and_within_the_period(
         if len(attempts) < tries:  # then no allowed moment is left in the period
             assert result.reason is CloseReason.NO_WINDOW
             at = next_allowed(window, max(now, times[-1] + rule.min_gap))
-            assert at is None or at > times[0] + rule.period
+            assert at is None or at > period_end(rule, window, times[0])
         return
     assert len(attempts) < tries
     assert is_open(window, result.at)
     assert result.at >= now
     assert result.at >= times[-1] + rule.min_gap
-    assert result.at <= times[0] + rule.period
+    assert result.at <= period_end(rule, window, times[0])
 
 
 @pytest.mark.parametrize(
