@@ -23,6 +23,7 @@ from inbox.core.shifts import (
     shift_data,
 )
 from inbox.mail_config import MailConfig
+from inbox.sms_config import SmsConfig, VoiceConfig
 from routing.assign import NO_COUNSELOR, RoutingPolicy, decide
 from routing.hours import ALWAYS_OPEN, DeskClosedDays, parse_service_hours
 
@@ -102,6 +103,17 @@ def test_an_enabled_channel_without_hours_keeps_every_day_open_for_shifts() -> N
     only_line = Config(routing=line, webchat=WebchatConfig(enabled=False))
     assert only_line.enabled_channels == (ChannelKind.LINE,) and only_line.closed_days(holiday)
     assert not Config().closed_days(holiday)  # the defaults: the web chat, always open
+    # SMS follows its switch, hours or not; the phone desk counts with hours or Twilio Voice.
+    sms = SmsConfig(enabled=True)
+    with_sms = Config(routing=mail_hours, mail=mail, webchat=WebchatConfig(enabled=False), sms=sms)
+    assert with_sms.enabled_channels == (ChannelKind.MAIL, ChannelKind.SMS)
+    assert not with_sms.closed_days(holiday)  # SMS without hours: open all day
+    phone = RoutingConfig(hours=((ChannelKind.MAIL, closed), (ChannelKind.PHONE, closed)))
+    desk = Config(routing=phone, mail=mail, webchat=WebchatConfig(enabled=False))
+    assert desk.enabled_channels == (ChannelKind.MAIL, ChannelKind.PHONE)
+    assert desk.closed_days(holiday)
+    voice = Config(routing=mail_hours, mail=mail, voice=VoiceConfig(enabled=True))
+    assert ChannelKind.PHONE in voice.enabled_channels
 
 
 @pytest.mark.parametrize(
