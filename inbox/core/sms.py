@@ -129,3 +129,26 @@ DEFAULT_OPT_OUT_WORDS = OptOutWords.of(
     DEFAULT_START_WORDS + DEFAULT_START_WORDS_JA,
     DEFAULT_HELP_WORDS + DEFAULT_HELP_WORDS_JA,
 )
+
+
+# Twilio's error codes for a message that cannot be delivered, as the counselor reads them.
+# Permanent ones fail the reply for good: sending the same text to the same number again
+# cannot succeed (she opted out, the number is a landline, no such number, ...).
+_TWILIO_ERRORS: dict[int, str] = {
+    21211: "invalid number",
+    21610: "unsubscribed (the recipient sent STOP)",
+    21614: "not a mobile number",
+    30003: "unreachable (phone off or out of coverage)",
+    30005: "unknown destination",
+    30006: "landline or unreachable carrier",
+    30007: "filtered by the carrier",
+    30008: "unknown error",
+}
+PERMANENT_ERROR_CODES: frozenset[int] = frozenset({21211, 21610, 21614, 30005, 30006})
+
+
+def twilio_error_reason(code: int | None) -> str:
+    """A short reason for Twilio's ErrorCode `code` (None or unknown codes: "unknown error")."""
+    if code is None:
+        return "unknown error"
+    return _TWILIO_ERRORS.get(code, "unknown error")
