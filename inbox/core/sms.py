@@ -152,3 +152,26 @@ def twilio_error_reason(code: int | None) -> str:
     if code is None:
         return "unknown error"
     return _TWILIO_ERRORS.get(code, "unknown error")
+
+
+# Twilio's message statuses in the order they happen: a status callback may arrive after a
+# later one (each is its own HTTP request), and must then change nothing. The last three are
+# final: nothing replaces them.
+PROVIDER_STATUS_RANK: dict[str, int] = {
+    "queued": 1,
+    "accepted": 1,
+    "sending": 1,
+    "sent": 2,
+    "delivered": 3,
+    "undelivered": 3,
+    "failed": 3,
+}
+FAILED_STATUSES = frozenset({"undelivered", "failed"})
+
+
+def provider_error_text(status: str, code: int | None) -> str:
+    """What the counselor reads of a failed SMS reply, e.g. "twilio 30006: landline or
+    unreachable carrier"."""
+    if code is None:
+        return f"twilio {status}: {twilio_error_reason(None)}"
+    return f"twilio {code}: {twilio_error_reason(code)}"
