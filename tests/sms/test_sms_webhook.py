@@ -4,6 +4,7 @@ error; nothing of her number, her words or the signature reaches the log."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from pathlib import Path
 
@@ -287,6 +288,22 @@ async def test_the_log_holds_no_number_body_or_signature(
 def _assert_private(logged: str) -> None:
     for secret in ("MARK-7f3a", "1234-5678", "12345678", TOKEN):
         assert secret not in logged, secret
+
+
+async def test_without_an_auth_token_nothing_is_accepted(tmp_path: Path) -> None:
+    """The config refuses [sms] on without its token; were it to start anyway, an empty key
+    must not make every signature made with an empty key valid."""
+    cfg = sms_config(tmp_path)
+    cfg = dataclasses.replace(cfg, sms=dataclasses.replace(cfg.sms, auth_token=""))
+    async with (
+        running(cfg) as url,
+        aiohttp.ClientSession() as http,
+        build_store(cfg.database) as store,
+    ):
+        site = SmsSite(url, cfg, store, http)
+        status, _, _ = await site.post(SMS_PATH, text(), token="")
+        assert status == 403
+        assert await _messages(site) == []
 
 
 async def test_webhooks_are_absent_unless_sms_is_enabled(tmp_path: Path) -> None:
