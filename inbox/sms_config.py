@@ -26,6 +26,7 @@ from inbox.core.sms import (
 
 _SECRET = {"toml": False}  # resolved from the environment, not settable in the file
 DEFAULT_TOKEN_ENV = "TSUNAGU_TWILIO_AUTH_TOKEN"
+DEFAULT_API_URL = "https://api.twilio.com"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,6 +40,9 @@ class SmsConfig:
     start_words: tuple[str, ...] = DEFAULT_START_WORDS + DEFAULT_START_WORDS_JA
     help_words: tuple[str, ...] = DEFAULT_HELP_WORDS + DEFAULT_HELP_WORDS_JA
     max_segments: int = field(default=5, metadata={"min": 1, "max": 10})
+    # Where Twilio's REST API is: the real one, or a proxy or a test's stand-in (scheme and
+    # host of every request are rewritten to it; channels.sms)
+    api_url: str = field(default=DEFAULT_API_URL, metadata={"http_url": True})
     auth_token: str = field(default="", repr=False, metadata=_SECRET)
 
     @property
