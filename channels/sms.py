@@ -76,7 +76,7 @@ class RebasedTwilioHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]  # u
         data: dict[str, object] | None = None,
         headers: dict[str, str] | None = None,
         auth: tuple[str, str] | None = None,
-        timeout: float | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109  (twilio's signature, passed on)
         allow_redirects: bool = False,
     ) -> Response:
         headers = dict(headers or {})
