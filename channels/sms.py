@@ -23,6 +23,7 @@ from twilio.rest import Client
 
 from inbox.core.errors import ChannelError
 from inbox.core.model import ChannelKind, OutboundMessage
+from inbox.core.sms import PERMANENT_ERROR_CODES, UNSUBSCRIBED_CODE, twilio_error_reason
 
 log = logging.getLogger(__name__)
 # twilio's client logs every request's URL and headers at INFO: kept to warnings and above.
@@ -31,16 +32,6 @@ _twilio_log.setLevel(logging.WARNING)
 
 STATUS_CALLBACK_PATH = "/webhooks/twilio/sms/status"
 
-# Twilio error codes that no retry can mend, worded for the counselor (the console words the
-# same codes in Japanese). https://www.twilio.com/docs/api/errors
-PERMANENT: dict[int, str] = {
-    21610: "the recipient has unsubscribed (STOP)",
-    21614: "the number is not a mobile number",
-    21211: "the number is not a valid phone number",
-    21408: "sending to this region is not enabled",
-    21612: "the number cannot be reached from the program's number",
-    30006: "the number is a landline or unreachable",
-}
 RATE_LIMITED = 20429
 
 
@@ -93,11 +84,16 @@ def sms_error(message: str, *, retryable: bool) -> ChannelError:
 
 
 def twilio_error(exc: TwilioRestException) -> ChannelError:
-    """The refusal as a ChannelError: permanent for the codes in PERMANENT and other 4xx,
+    """The refusal as a ChannelError: permanent for PERMANENT_ERROR_CODES and other 4xx,
     retryable for rate limits and 5xx. Never carries Twilio's own text (it quotes numbers)."""
     code = exc.code if isinstance(exc.code, int) else None
-    if code in PERMANENT:
-        return sms_error(f"twilio {code}: {PERMANENT[code]}", retryable=False)
+    if code in PERMANENT_ERROR_CODES:
+        return ChannelError(
+            f"twilio {code}: {twilio_error_reason(code)}",
+            channel=ChannelKind.SMS,
+            retryable=False,
+            opted_out=code == UNSUBSCRIBED_CODE,
+        )
     if exc.status == 429 or code == RATE_LIMITED:
         return sms_error(f"twilio {code or 429}: rate limited; retry", retryable=True)
     if exc.status >= 500:

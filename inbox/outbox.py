@@ -110,7 +110,10 @@ class OutboxSender:
         except (ChannelError, TimeoutError) as exc:
             error = str(exc) or f"no answer within {self._send_timeout_s} s"
             retryable = isinstance(exc, TimeoutError) or exc.retryable
-            await self._record_failure(item, error, retryable=retryable, fields=fields)
+            opted_out = isinstance(exc, ChannelError) and exc.opted_out
+            await self._record_failure(
+                item, error, retryable=retryable, fields=fields, opted_out=opted_out
+            )
             return
         try:
             await self._store.mark_sent(item.outbox_id, provider_id=provider_id, now=self._clock())
@@ -126,10 +129,16 @@ class OutboxSender:
         log.info("reply sent", extra={"action": "outbox_sent", **fields})
 
     async def _record_failure(
-        self, item: OutboxItem, error: str, *, retryable: bool, fields: dict[str, object]
+        self,
+        item: OutboxItem,
+        error: str,
+        *,
+        retryable: bool,
+        fields: dict[str, object],
+        opted_out: bool = False,
     ) -> None:
         now = self._clock()
-        if retryable and item.attempts < self._max_attempts:
+        if retryable and item.attempts < self._max_attempts and not opted_out:
             delay = retry_delay_s(item.attempts, base_s=self._base_s, max_s=self._max_s)
             await self._store.mark_retry(
                 item.outbox_id, error=error, retry_at=now + timedelta(seconds=delay), now=now
@@ -139,5 +148,5 @@ class OutboxSender:
                 extra={"action": "outbox_retry", "retry_in_s": delay, **fields},
             )
         else:
-            await self._store.mark_failed(item.outbox_id, error=error, now=now)
+            await self._store.mark_failed(item.outbox_id, error=error, now=now, opted_out=opted_out)
             log.error("send failed for good", extra={"action": "outbox_failed", **fields})

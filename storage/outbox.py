@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from inbox.core.errors import NotFound
 from inbox.core.model import ConversationId, DeliveryStatus, OutboxId, OutboxItem
-from storage import events, rows
+from storage import events, rows, sms
 from storage.sql import Database, Dialects, Tx
 
 # Claims up to $2 rows due by $1 until $3. On PostgreSQL several instances claim at once: SKIP
@@ -127,11 +127,15 @@ class Outbox:
         if found is None:
             raise NotFound(f"outbox item {outbox_id} does not exist")
 
-    async def mark_failed(self, outbox_id: OutboxId, *, error: str, now: datetime) -> None:
+    async def mark_failed(
+        self, outbox_id: OutboxId, *, error: str, now: datetime, opted_out: bool = False
+    ) -> None:
         async def op(tx: Tx) -> None:
             message_id, conversation_id = await deliver(
                 tx, outbox_id, MARK_FAILED, (error, now), (DeliveryStatus.FAILED, None)
             )
+            if opted_out:
+                await sms.opt_out_recipient(tx, conversation_id, now)
             await events.record(
                 tx,
                 "reply_failed",

@@ -334,8 +334,11 @@ class OutboxStore(Protocol):
     ) -> None:
         """Record a failed attempt; due again at `retry_at`."""
 
-    async def mark_failed(self, outbox_id: OutboxId, *, error: str, now: datetime) -> None:
-        """Give up; the message becomes FAILED and an event tells the counselor."""
+    async def mark_failed(
+        self, outbox_id: OutboxId, *, error: str, now: datetime, opted_out: bool = False
+    ) -> None:
+        """Give up; the message becomes FAILED and an event tells the counselor. `opted_out`:
+        the provider said she refuses every message; her SMS identity records it (once)."""
 
     async def next_outbox_due(self) -> datetime | None:
         """When the earliest pending send (or expired claim) is due; None when none is."""

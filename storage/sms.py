@@ -6,7 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from inbox.core.model import ConversationId, DeliveryStatus
-from inbox.core.sms import FAILED_STATUSES, PROVIDER_STATUS_RANK, provider_error_text
+from inbox.core.sms import (
+    FAILED_STATUSES,
+    PROVIDER_STATUS_RANK,
+    UNSUBSCRIBED_CODE,
+    provider_error_text,
+)
 from storage import events
 from storage.sql import Database, Tx
 
@@ -43,7 +48,26 @@ UPDATE outbox SET provider_status = $2, provider_error = $3, updated_at = $4,
 WHERE provider_id = $1 AND {_RANK} < $6
 RETURNING message_id
 """
+CONVERSATION_OF = "SELECT conversation_id FROM messages WHERE id = $1"
 SET_DELIVERY = "UPDATE messages SET delivery_status = $2 WHERE id = $1 RETURNING conversation_id"
+
+
+# Her opt-out told by the provider (Twilio 21610: she sent STOP to the carrier), found by the
+# conversation's own identity.
+OPT_OUT_CONVERSATION = """
+UPDATE channel_identities SET opted_out_at = $2
+WHERE id = (SELECT identity_id FROM conversations WHERE id = $1)
+  AND channel = 'sms' AND opted_out_at IS NULL
+RETURNING id
+"""
+
+
+async def opt_out_recipient(tx: Tx, conversation_id: int, now: datetime) -> None:
+    """Record that the conversation's SMS recipient refuses every message, as Twilio said."""
+    if await tx.fetchval(OPT_OUT_CONVERSATION, conversation_id, now) is not None:
+        await events.record(
+            tx, OPTED_OUT_EVENT, now, conversation_id=conversation_id, data={"via": "provider"}
+        )
 
 
 async def set_opt_out(
@@ -73,6 +97,9 @@ async def record_provider_status(
     data: dict[str, object] | None = None
     if failed:
         delivery, kind, data = DeliveryStatus.FAILED, FAILED_EVENT, {"error": error}
+        if error_code == UNSUBSCRIBED_CODE:
+            conversation = await tx.fetchval(CONVERSATION_OF, message_id)
+            await opt_out_recipient(tx, int(conversation), now)
     elif status == "delivered":
         delivery, kind = DeliveryStatus.DELIVERED, DELIVERED_EVENT
     else:

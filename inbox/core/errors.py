@@ -40,10 +40,16 @@ class Unstorable(ValidationError):
 
 
 class ChannelError(InboxError):
-    def __init__(self, message: str, *, channel: str, retryable: bool) -> None:
+    """A send failed. `opted_out`: the provider says the recipient refuses every message (SMS
+    STOP told to the carrier): her opt-out is recorded, so nothing else is even tried."""
+
+    def __init__(
+        self, message: str, *, channel: str, retryable: bool, opted_out: bool = False
+    ) -> None:
         super().__init__(f"[{channel}] {message}")
         self.channel = channel
         self.retryable = retryable
+        self.opted_out = opted_out
 
 
 class IntakeBusy(InboxError):

@@ -131,12 +131,16 @@ DEFAULT_OPT_OUT_WORDS = OptOutWords.of(
 )
 
 
-# Twilio's error codes for a message that cannot be delivered, as the counselor reads them.
-# Permanent ones fail the reply for good: sending the same text to the same number again
-# cannot succeed (she opted out, the number is a landline, no such number, ...).
+# Twilio's error codes for a message that cannot be delivered, as the counselor reads them (the
+# console words the same codes in Japanese, inbox/web/static/console/sms.js). Permanent ones fail
+# the reply for good: sending the same text to the same number again cannot succeed (she opted
+# out, the number is a landline, no such number, ...); the 3000x delivery errors other than
+# these may clear up. https://www.twilio.com/docs/api/errors
 _TWILIO_ERRORS: dict[int, str] = {
-    21211: "invalid number",
+    21211: "not a valid phone number",
+    21408: "sending to this region is not enabled",
     21610: "unsubscribed (the recipient sent STOP)",
+    21612: "cannot be reached from the program's number",
     21614: "not a mobile number",
     30003: "unreachable (phone off or out of coverage)",
     30005: "unknown destination",
@@ -144,7 +148,10 @@ _TWILIO_ERRORS: dict[int, str] = {
     30007: "filtered by the carrier",
     30008: "unknown error",
 }
-PERMANENT_ERROR_CODES: frozenset[int] = frozenset({21211, 21610, 21614, 30005, 30006})
+PERMANENT_ERROR_CODES: frozenset[int] = frozenset({21211, 21408, 21610, 21612, 21614, 30005, 30006})
+# She told the carrier STOP (Twilio refuses every message to her from this number): recorded
+# as her opt-out, as if she had sent it to us.
+UNSUBSCRIBED_CODE = 21610
 
 
 def twilio_error_reason(code: int | None) -> str:

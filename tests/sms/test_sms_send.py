@@ -115,9 +115,13 @@ async def test_an_unsubscribed_number_fails_for_good_with_the_reason_shown(
         m for m in (await shown(sms_site, boss, conv))["messages"] if m["id"] == message_id
     ]
     assert failed["delivery_status"] == "failed"
-    assert failed["failure_reason"] == "[sms] twilio 21610: the recipient has unsubscribed (STOP)"
+    assert failed["failure_reason"] == (
+        "[sms] twilio 21610: unsubscribed (the recipient sent STOP)"
+    )
     events = [e for e in await sms_site.store.list_events() if e.kind == "reply_failed"]
     assert [e.data["error"] for e in events] == [failed["failure_reason"]]
+    # She told the carrier STOP: her number is opted out here too, and the console says so.
+    assert (await shown(sms_site, boss, conv))["conversation"]["opted_out"] is True
     assert HER not in captured_logs.getvalue() and "9012345678" not in failed["failure_reason"]
 
 

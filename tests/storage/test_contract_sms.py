@@ -111,6 +111,24 @@ async def test_a_permanent_error_fails_the_reply_with_its_reason(store: Store) -
     assert await store.claim_outbox(now=at(500), limit=10, lease_s=30) == []  # not sent again
 
 
+async def test_a_carrier_unsubscribe_records_her_opt_out(store: Store) -> None:
+    """Twilio 21610 on a reply, at sending (mark_failed) or in a status callback: she told the
+    carrier STOP, so her number is opted out as if she had sent it to us, once."""
+    conv_id, reply_id = await _sent_reply(store, "SM5")
+    assert await store.record_provider_status("SM5", "failed", 21610, now=at(20))
+    assert await store.recipient_opted_out(conv_id)
+    (out,) = await _events(store, "sms_opted_out")
+    assert (out.conversation_id, out.data) == (conv_id, {"via": "provider"})
+    # At sending: the next reply is refused by Twilio with 21610 too; no second event.
+    author = (await store.create_user(new_user("again"), now=at(0))).id
+    await store.add_reply(conv_id, author_id=author, body="もう一度", now=at(30))
+    (item,) = await store.claim_outbox(now=at(31), limit=10, lease_s=30)
+    assert item.opted_out
+    await store.mark_failed(item.outbox_id, error="twilio 21610", now=at(32), opted_out=True)
+    assert len(await _events(store, "sms_opted_out")) == 1
+    assert reply_id != item.message.message_id
+
+
 async def test_unknown_provider_id_changes_nothing(store: Store) -> None:
     await _sent_reply(store, "SM4")
     before = await store.last_event_id()
