@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from inbox.core.errors import ConfigError
 from inbox.core.model import Anonymity, ChannelKind, Role, User
 
-# Admins manage accounts; reading a consulter's address is casework (README, Roles).
-DEFAULT_REVEAL_ROLES = frozenset({Role.SUPERVISOR})
+# Admins manage accounts; reading a consulter's address is casework (README, Roles). Phone staff
+# see only phone conversations (inbox.web.access), and on an ordinary line they must read her
+# number to call her back; where Twilio Voice is configured they call without it (the bridge).
+DEFAULT_REVEAL_ROLES = frozenset({Role.SUPERVISOR, Role.PHONE_STAFF})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

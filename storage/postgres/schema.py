@@ -374,6 +374,18 @@ CREATE TABLE calls (
 CREATE INDEX calls_staff ON calls (staff_id, started_at);
 CREATE INDEX calls_conversation ON calls (conversation_id, id);
 CREATE INDEX calls_contact ON calls (contact_id, started_at);
+-- Other instances' routers hear of callbacks too: a new one, a retry due later, one closed.
+CREATE OR REPLACE FUNCTION tsunagu_notify_events() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('tsunagu_events', current_setting('application_name') || ' ' ||
+        CASE WHEN EXISTS (SELECT 1 FROM inserted WHERE kind IN (
+            'message_received', 'conversation_closed', 'conversation_requeued', 'offer_lapsed',
+            'counselor_updated', 'channel_resumed', 'deadline_breached', 'user_created',
+            'user_enabled', 'callback_requested', 'callback_retry_scheduled', 'callback_closed'))
+        THEN 'route' ELSE 'feed' END);
+    RETURN NULL;
+END
+$$;
 """,
 }
 
