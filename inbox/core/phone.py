@@ -14,10 +14,23 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
+from inbox.core.labels import Label
 from inbox.core.model import ContactId, ConversationId, ConversationStatus, UserId
 
 MAX_CALL_NOTE_CHARS = 2000
 MAX_CALL_DURATION_S = 86400
+
+
+# The outcome a callback closes with when no try reached her ("callback_" + the reason of
+# routing.callbacks.CloseReason): shown with the closed conversation like a closing outcome.
+CALLBACK_CLOSED_OUTCOMES: tuple[Label, ...] = (
+    Label(id="callback_tries_used", ja="折り返し：試行回数の上限", en="Callback: all tries used"),
+    Label(
+        id="callback_no_window",
+        ja="折り返し：かけられる時間帯がない",
+        en="Callback: no time left in her window",
+    ),
+)
 
 
 class CallDirection(StrEnum):

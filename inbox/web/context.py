@@ -17,7 +17,7 @@ from aiohttp import web
 from inbox.core.context import ConversationSummary, SearchHit, SearchQuery, contact_id_of
 from inbox.core.errors import ValidationError
 from inbox.core.model import ChannelKind, Conversation, ConversationId, MessageId, Role, User
-from inbox.core.phone import Call
+from inbox.core.phone import CALLBACK_CLOSED_OUTCOMES, Call
 from inbox.core.text import storable
 from inbox.web.access import can_see, readable_conversation, require, sees_everything
 from inbox.web.api import (
@@ -72,8 +72,16 @@ def _limit(request: web.Request, default: int) -> int:
 @routes.get("/api/outcomes")
 async def outcomes(request: web.Request) -> web.Response:
     await require(request, *CONVERSATION_ROLES)
-    found = request.app[SERVICES].settings.outcomes
-    return web.json_response({"outcomes": [{"id": o.id, "ja": o.ja, "en": o.en} for o in found]})
+    settings = request.app[SERVICES].settings
+    # `shown`: other endings a conversation may have, for their words only (a phone callback
+    # closes with its call's outcome, or with why it gave up); never offered when closing.
+    shown = (*settings.phone.outcomes, *CALLBACK_CLOSED_OUTCOMES)
+    return web.json_response(
+        {
+            "outcomes": [{"id": o.id, "ja": o.ja, "en": o.en} for o in settings.outcomes],
+            "shown": [{"id": o.id, "ja": o.ja, "en": o.en} for o in shown],
+        }
+    )
 
 
 def may_read_history(user: User, conv: Conversation) -> bool:

@@ -43,7 +43,7 @@ from inbox.web.openapi_parts import (
     ref,
     wrap,
 )
-from inbox.web.openapi_phone import PHONE_PATHS
+from inbox.web.openapi_phone import LABEL, PHONE_PATHS
 
 OPENAPI_PATH = "/api/openapi.json"
 
@@ -208,10 +208,12 @@ PATHS: dict[str, dict[str, Schema]] = {
     },
     "/api/outcomes": {
         "get": operation(
-            "how a conversation may end: the configured outcomes, in Japanese and English",
-            wrap(
-                "outcomes",
-                {"type": "array", "items": obj(("id", "ja", "en"), id=TEXT, ja=TEXT, en=TEXT)},
+            "how a conversation may end: the configured outcomes, in Japanese and English;"
+            " `shown`: the words of other endings (a phone callback's), never offered",
+            obj(
+                ("outcomes", "shown"),
+                outcomes={"type": "array", "items": LABEL},
+                shown={"type": "array", "items": LABEL},
             ),
             errors=(401, 403, 503),
         )

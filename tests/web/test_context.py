@@ -58,6 +58,11 @@ async def test_closing_needs_a_known_outcome_and_keeps_it(
         "ja": "他機関を紹介（連携）",
         "en": "Referred to a partner agency",
     } in (outcomes["outcomes"])
+    # a phone callback's endings are shown in words, never offered when closing
+    shown = {o["id"]: o["ja"] for o in outcomes["shown"]}
+    assert shown["callback_tries_used"] == "折り返し：試行回数の上限"
+    assert shown["no_answer"] == "応答なし"
+    assert not set(shown) & {o["id"] for o in outcomes["outcomes"]}
 
 
 async def test_a_returning_consulter_shows_her_history_and_who_helped_her(

@@ -12,6 +12,8 @@ import { call, endSession } from "./session.js";
 
 /** @type {Outcome[]} */
 let outcomes = [];
+/** Other endings' words (a phone callback's), for showing only. @type {Outcome[]} */
+let shown = [];
 /** @type {Promise<void> | null} */
 let loading = null;
 
@@ -20,6 +22,7 @@ export function loadOutcomes() {
   if (!loading) {
     loading = call("GET", "/api/outcomes").then((data) => {
       if (data && Array.isArray(data.outcomes)) outcomes = data.outcomes;
+      if (data && Array.isArray(data.shown)) shown = data.shown;
       else loading = null;
     });
   }
@@ -29,7 +32,7 @@ export function loadOutcomes() {
 /** The outcome's words in the UI language; the id itself when unknown. @param {string | null | undefined} id */
 export function outcomeLabel(id) {
   if (!id) return "";
-  const o = outcomes.find((x) => x.id === id);
+  const o = outcomes.find((x) => x.id === id) || shown.find((x) => x.id === id);
   if (!o) return id;
   return getLang() === "ja" ? o.ja : o.en;
 }
