@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Page, Route, expect
 
 from inbox.app import build_store
 from inbox.auth import hash_password
@@ -323,3 +323,57 @@ async def test_phone_staff_land_on_the_phone_desk_and_the_console_is_in_the_nav(
     await nav.get_by_test_id("nav-console").click()
     await page.wait_for_url(f"{desk.url}/console")  # a reload of her session stays there
     await expect(page.get_by_test_id("user-name")).to_be_visible()
+
+
+async def test_a_callback_asked_for_elsewhere_shows_up_without_a_reload(
+    desk: Site, browser: Browser
+) -> None:
+    page = await staff_page(browser, desk.url, "phone", "/phone", "ja", width=390)
+    await expect(page.get_by_test_id("phone-status")).to_have_attribute(
+        "data-state", "connected", timeout=10_000
+    )
+    await expect(page.get_by_test_id("callbacks-empty")).to_be_visible()
+    conv = await _callback(desk, discretion=False)  # the staff socket's event: no reload
+    row = page.get_by_test_id(f"callback-{conv}")
+    await expect(row).to_be_visible(timeout=10_000)
+    await expect(row.get_by_test_id("callback-discretion")).to_have_count(0)
+    await row.click()
+    await expect(page.get_by_test_id("call-discretion")).to_be_hidden()
+    await expect(page.get_by_test_id("call-reveal")).to_be_visible()
+
+
+async def test_with_voice_the_desk_calls_and_without_it_the_number_is_the_way_left(
+    desk: Site, browser: Browser
+) -> None:
+    """Where Twilio Voice is set up, the call screen offers the desk's call (her phone rings
+    first, no number shown), still after the warning. The dial endpoint is the voice branch's:
+    here it answers as it does when Voice turns out not to be configured (409), and the page
+    falls back to the number."""
+    conv = await _callback(desk, discretion=True)
+    page = await staff_page(browser, desk.url, "phone", "/phone", "en", width=390)
+
+    async def with_voice(route: Route) -> None:
+        answer = await route.fetch()
+        settings = await answer.json()
+        await route.fulfill(response=answer, json={**settings, "voice": True})
+
+    async def not_configured(route: Route) -> None:
+        error = {"code": "voice_not_configured", "message": "Twilio Voice is not configured"}
+        await route.fulfill(status=409, json={"error": error})
+
+    await page.route("**/api/phone/settings", with_voice)
+    await page.route(f"**/api/conversations/{conv}/dial", not_configured)
+    await page.reload()
+    await page.get_by_test_id(f"callback-{conv}").click()
+    warning, dial = page.get_by_test_id("call-discretion"), page.get_by_test_id("call-dial")
+    await expect(dial).to_be_visible()
+    await expect(page.get_by_test_id("call-reveal")).to_be_hidden()
+    warning_box, dial_box = await warning.bounding_box(), await dial.bounding_box()
+    assert warning_box is not None and dial_box is not None
+    assert warning_box["y"] + warning_box["height"] <= dial_box["y"]
+    await assert_accessible(page, "phone-call-voice-en")
+
+    await dial.click()
+    await expect(page.get_by_test_id("call-said")).to_contain_text("not set up")
+    await expect(dial).to_be_hidden()
+    await expect(page.get_by_test_id("call-reveal")).to_be_visible()
