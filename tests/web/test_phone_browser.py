@@ -51,6 +51,7 @@ WORDS = {
         "fix_number": "「相手の番号」を確認してください。",
         "need_outcome": "結果を選んでください。",
         "minutes": "7分",
+        "scheduled": "折り返しの電話を",
     },
     "en": {
         "logged": "Call logged.",
@@ -62,6 +63,7 @@ WORDS = {
         "fix_number": "Check “Caller's number”.",
         "need_outcome": "Choose an outcome.",
         "minutes": "7 min",
+        "scheduled": "Callback scheduled for",
     },
 }
 OTHER = {"ja": "en", "en": "ja"}
@@ -189,7 +191,10 @@ async def test_phone_staff_log_a_call_by_hand_with_a_referral_and_a_follow_up(
         follow_up,
     )
     assert logged["duration_s"] == 7 * 60 and logged["withheld"] is False
-    await expect(page.get_by_test_id("phone-notice")).to_contain_text(words["logged"])
+    notice = page.get_by_test_id("phone-notice")
+    await expect(notice).to_contain_text(words["logged"])
+    assert answer["callback"]["status"] == "retry"  # the follow-up: a callback on that day
+    await expect(notice).to_contain_text(words["scheduled"])
     await expect(error).to_be_hidden()
     await expect(page.get_by_test_id("log-number")).to_have_value("")
 

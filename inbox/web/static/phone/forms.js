@@ -132,16 +132,18 @@ export async function sendCall(f, body) {
 }
 
 /**
- * The server's answer in words: logged, and what became of the callback.
+ * The server's answer in words: logged, and what became of the callback: for a try on one, the
+ * next try or why it closed; for a call logged by hand with a follow-up, the callback it opened.
  * @param {{call: any, callback: any}} answer
+ * @param {boolean} byHand logged by hand (not a try on a callback)
  */
-export function answerWords(answer) {
+export function answerWords(answer, byHand) {
   const parts = [t("phone.logged")];
   const cb = answer.callback;
-  if (cb && cb.status === "retry") parts.push(t("phone.nextTry", { at: formatTime(cb.at) }));
-  else if (cb && cb.status === "closed") parts.push(t("phone.closed", { reason: closedWords(cb.reason) }));
   const follow = answer.call && answer.call.follow_up;
-  if (typeof follow === "string" && follow) parts.push(t("phone.followUpSet", { day: dayWords(follow, getLang()) }));
+  if (cb && cb.status === "retry") parts.push(t(byHand ? "phone.callbackAt" : "phone.nextTry", { at: formatTime(cb.at) }));
+  else if (cb && cb.status === "closed") parts.push(t("phone.closed", { reason: closedWords(cb.reason) }));
+  else if (typeof follow === "string" && follow) parts.push(t("phone.followUpSet", { day: dayWords(follow, getLang()) }));
   return parts.join(" ");
 }
 

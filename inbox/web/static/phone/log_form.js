@@ -81,6 +81,6 @@ export function bindLogForm(onLogged) {
     });
     if (!answer) return;
     resetLog();
-    onLogged(answerWords(answer));
+    onLogged(answerWords(answer, true));
   });
 }

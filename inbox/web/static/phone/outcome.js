@@ -54,6 +54,6 @@ export function bindOutcomeForm(onLogged) {
     if (!answer) return;
     resetCallFields(fields);
     closeCall();
-    onLogged(answerWords(answer));
+    onLogged(answerWords(answer, false));
   });
 }
