@@ -30,8 +30,9 @@ const els = {
 
 /**
  * The callback on screen. `startedAt`: when she started the call (dialled, or was shown the
- * number), for the log; `number`: shown to her, kept only while this screen is open.
- * @type {{item: Callback, contact: Contact | null, startedAt: Date | null, number: string | null, saidKey: string | null} | null}
+ * number), for the log; `number`: shown to her, kept only while this screen is open;
+ * `voiceOff`: the desk's call turned out not to be set up; `said`: what the last try to call said.
+ * @type {{item: Callback, contact: Contact | null, startedAt: Date | null, number: string | null, voiceOff: boolean, said: () => string} | null}
  */
 let current = null;
 let seq = 0;
@@ -46,7 +47,7 @@ export function onScreen() {
 /** @param {Callback} item */
 export async function openCall(item) {
   const mine = ++seq;
-  current = { item, contact: null, startedAt: null, number: null, saidKey: null };
+  current = { item, contact: null, startedAt: null, number: null, voiceOff: false, said: () => "" };
   list.selected = item.conversation;
   renderCallbacks();
   els.screen.dataset.conversationId = String(item.conversation);
@@ -109,21 +110,21 @@ export function renderCall() {
   // the warning first: from the list's row at once, or from her contact once it is read
   els.discretion.hidden = !(item.discretion || (contact && contact.discretion));
   els.facts.replaceChildren(...facts());
-  els.dial.hidden = !settings.voice || current.saidKey === "phone.voiceOff";
-  const viaNumber = !settings.voice || current.saidKey === "phone.voiceOff";
+  const viaNumber = !settings.voice || current.voiceOff;
+  els.dial.hidden = viaNumber;
   const canShow = !!contact && (typeof contact.address === "string" || contact.revealable === true);
   els.reveal.hidden = !viaNumber || !canShow || current.number !== null;
   els.number.hidden = current.number === null;
   els.number.textContent = current.number === null ? "" : t("phone.numberShown", { number: current.number });
-  let said = current.saidKey ? t(current.saidKey) : "";
-  if (viaNumber && contact && !canShow && current.number === null) said = t("phone.noNumber");
-  els.said.textContent = said;
+  const said = [current.said()];
+  if (viaNumber && contact && !canShow && current.number === null) said.push(t("phone.noNumber"));
+  els.said.textContent = said.filter(Boolean).join(" ");
 }
 
-/** @param {string} key */
-function say(key) {
+/** Say `text` (a function: in the page's language at each redraw) under the buttons. @param {() => string} text */
+function say(text) {
   if (!current) return;
-  current.saidKey = key;
+  current.said = text;
   renderCall();
 }
 
@@ -135,19 +136,24 @@ async function dial() {
     await api("POST", `/api/conversations/${encodeURIComponent(id)}/dial`, {});
     if (current?.item.conversation !== id) return;
     current.startedAt = new Date();
-    say("phone.dialing");
+    say(() => t("phone.dialing"));
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) return toSignIn();
     if (current?.item.conversation !== id) return;
     if (e instanceof ApiError && e.code === "voice_not_configured") {
       // no Twilio Voice after all: her number, as the server allows, is the way left
-      say("phone.voiceOff");
+      current.voiceOff = true;
+      say(() => t("phone.voiceOff"));
       const contact = await loadContact(id).catch(() => null);
-      if (current?.item.conversation === id) current.contact = contact;
+      if (current?.item.conversation !== id) return;
+      current.contact = contact;
       renderCall();
+      // the button she pressed is gone: her place goes to the way left, else to the screen
+      (els.reveal.hidden ? els.screen : els.reveal).focus();
       return;
     }
-    els.said.textContent = (e instanceof Error && e.message) || t("error.network");
+    const message = (e instanceof Error && e.message) || t("error.network");
+    say(() => message);
   } finally {
     els.dial.disabled = false;
   }
