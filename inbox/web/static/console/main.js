@@ -46,22 +46,29 @@ import { bindSms, loadSms, resetSms } from "./sms.js";
 const CONSOLE_ROLES = ["counselor", "supervisor", "phone_staff"];
 
 /**
- * The page she came to sign in for (?next=), if her roles open it; else, when the console is not
- * hers (an admin), the first page that is; else null: she stays here.
+ * The page she came to sign in for (?next=), if her roles open it; else the phone desk for phone
+ * staff who are not counselors; else, when the console is not hers (an admin), the first page
+ * that is; else null: she stays here.
  * @param {import("./types.js").User} user
+ * @param {boolean} fresh she has just signed in with the form (not a reload of a session)
  * @returns {string | null}
  */
-function pageAfterSignIn(user) {
+function pageAfterSignIn(user, fresh) {
   const next = safeNext(new URLSearchParams(window.location.search).get("next"));
   const page = STAFF_PAGES.find((p) => p.path === next);
   if (page && page.path !== "/console" && hasAnyRole(user, page.roles)) return page.path;
+  // phone staff who counsel no one, just signed in: their work is the phone desk's page (the
+  // nav's "Console" still opens the console for them)
+  if (fresh && !next && hasAnyRole(user, ["phone_staff"]) && !hasAnyRole(user, ["counselor", "supervisor"])) {
+    return "/phone";
+  }
   if (hasAnyRole(user, CONSOLE_ROLES)) return null;
   return STAFF_PAGES.find((p) => hasAnyRole(user, p.roles))?.path ?? null;
 }
 
-/** @param {import("./types.js").User} user */
-async function signedIn(user) {
-  const elsewhere = pageAfterSignIn(user);
+/** @param {import("./types.js").User} user @param {boolean} [fresh] just signed in with the form */
+async function signedIn(user, fresh = false) {
+  const elsewhere = pageAfterSignIn(user, fresh);
   if (elsewhere) {
     window.location.replace(elsewhere);
     return;
@@ -152,7 +159,7 @@ async function init() {
     showLogin(infoKey);
   });
 
-  bindLogin(signedIn);
+  bindLogin((user) => signedIn(user, true));
   bindPasswordForm(() => showLogin("login.signedOut"));
   els.signout.addEventListener("click", signOut);
   els.toastClose.addEventListener("click", hideToast);

@@ -28,3 +28,16 @@ export function clearFormError(line, form) {
   showFormError(line, null);
   for (const f of form.querySelectorAll("[aria-invalid]")) f.removeAttribute("aria-invalid");
 }
+
+/**
+ * Like showFormError, with the error line moved to just after the field's own block (its
+ * .field or fieldset), so that on a long form the error is read next to what it is about.
+ * @param {HTMLElement} line the .form-error
+ * @param {string} text
+ * @param {HTMLElement} field
+ */
+export function showFieldError(line, text, field) {
+  const block = field.closest(".field, fieldset") ?? field;
+  if (block.nextElementSibling !== line) block.after(line);
+  showFormError(line, text, field);
+}

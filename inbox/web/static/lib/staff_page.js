@@ -23,6 +23,7 @@ export { showToast, hideToast }; // the pages' toast, from lib/toast.js
 /** The staff pages, in the nav's order, and the roles each is for. */
 export const STAFF_PAGES = [
   { path: "/console", key: "nav.console", roles: ["counselor", "supervisor", "phone_staff"] },
+  { path: "/phone", key: "nav.phone", roles: ["phone_staff", "supervisor"] },
   { path: "/board", key: "nav.board", roles: ["supervisor"] },
   { path: "/audit", key: "nav.audit", roles: ["supervisor", "admin"] },
   { path: "/accounts", key: "nav.accounts", roles: ["admin"] },

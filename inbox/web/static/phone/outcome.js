@@ -1,0 +1,59 @@
+// @ts-check
+// The outcome form under the call screen: after the call, how it went (outcome, minutes, note,
+// referrals, a follow-up date), posted to /api/calls for this callback. The server's answer is
+// said at the top of the page ("next try 12/8 12:00", or closed and why), the call screen
+// closes and the lists are fetched again.
+
+import { byId } from "../lib/dom.js";
+import { closeCall, onScreen } from "./call_screen.js";
+import { answerWords, readCallFields, renderCallFields, resetCallFields, sendCall } from "./forms.js";
+import { tokyoIso, tokyoLocal } from "./tokyo.js";
+
+/** @type {import("./forms.js").CallFields} */
+const fields = {
+  form: byId("outcome-form", HTMLFormElement),
+  outcomes: byId("outcome-outcomes", HTMLFieldSetElement),
+  duration: byId("outcome-duration", HTMLInputElement),
+  note: byId("outcome-note", HTMLTextAreaElement),
+  referrals: byId("outcome-referrals", HTMLFieldSetElement),
+  followUp: byId("outcome-follow-up", HTMLInputElement),
+  error: byId("outcome-error", HTMLElement),
+  submit: byId("outcome-submit", HTMLButtonElement),
+  prefix: "outcome",
+};
+
+export function renderOutcomeForm() {
+  renderCallFields(fields);
+}
+
+export function resetOutcomeForm() {
+  resetCallFields(fields);
+}
+
+/**
+ * Wire the form; `onLogged` gets the server's answer in words.
+ * @param {(words: string) => void} onLogged
+ */
+export function bindOutcomeForm(onLogged) {
+  fields.form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const call = onScreen();
+    if (!call) return;
+    const shared = readCallFields(fields);
+    if (!shared) return;
+    // when the call began: when she dialled or was shown the number, else as long ago as it lasted
+    const began = call.startedAt ?? new Date(Date.now() - shared.duration_s * 1000);
+    const answer = await sendCall(fields, {
+      direction: "outbound",
+      started_at: tokyoIso(tokyoLocal(began)),
+      number: null,
+      withheld: false,
+      conversation: call.item.conversation,
+      ...shared,
+    });
+    if (!answer) return;
+    resetCallFields(fields);
+    closeCall();
+    onLogged(answerWords(answer, false));
+  });
+}

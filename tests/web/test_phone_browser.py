@@ -1,0 +1,384 @@
+"""The phone desk's page (phone.html, phone/*.js) in headless Chromium, in Japanese and English,
+on a laptop and a phone: phone staff log a call by hand with a referral and a follow-up (it is in
+her recent calls, in either language, and never shows the number); the callback list shows a
+callback, and the call screen warns of her discretion before any number is shown; an unanswered
+callback says when the next try is; a counselor is refused the page. Each screen: screenshot and
+axe-core."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import pytest
+from playwright.async_api import Browser, Page, Route, expect
+
+from inbox.app import build_store
+from inbox.auth import hash_password
+from inbox.core.model import Role
+from tests.factories import T0, new_user
+from tests.web.conftest import (
+    PASSWORD,
+    STAFF,
+    Server,
+    Site,
+    console_page,
+    make_config,
+    running,
+    sign_in,
+    staff_page,
+)
+from tests.web.screens import assert_accessible
+from tests.web.test_supervision import call, everyone_away, now_inbound, seed
+
+pytestmark = pytest.mark.browser
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+NUMBER = "080-2468-1357"
+WORDS = {
+    "ja": {
+        "logged": "通話を記録しました。",
+        "next": "次回",
+        "withheld": "非通知",
+        "warning": "留守電にメッセージを残さない・団体名を名乗らない",
+        "now": "いまかけられます",
+        "later": "次にかけられるのは",
+        "fix_number": "「相手の番号」を確認してください。",
+        "need_outcome": "結果を選んでください。",
+        "minutes": "7分",
+        "scheduled": "折り返しの電話を",
+    },
+    "en": {
+        "logged": "Call logged.",
+        "next": "Next try",
+        "withheld": "Withheld",
+        "warning": "Do not leave a voicemail, do not name the program",
+        "now": "Can call now",
+        "later": "Next allowed",
+        "fix_number": "Check “Caller's number”.",
+        "need_outcome": "Choose an outcome.",
+        "minutes": "7 min",
+        "scheduled": "Callback scheduled for",
+    },
+}
+OTHER = {"ja": "en", "en": "ja"}
+
+
+@pytest.fixture
+async def desk(tmp_path: Path) -> AsyncIterator[Site]:
+    """The server on SQLite, where phone staff may reveal a number (with a reason, audited)."""
+    reveal_roles = frozenset({Role.SUPERVISOR, Role.PHONE_STAFF})
+    cfg = make_config(tmp_path, privacy={"reveal_roles": reveal_roles})
+    async with build_store(cfg.database) as store:
+        await store.migrate()
+        ids: dict[str, int] = {}
+        password_hash = hash_password(PASSWORD)
+        for name, roles in STAFF.items():
+            user = dataclasses.replace(new_user(name, roles=roles), password_hash=password_hash)
+            ids[name] = (await store.create_user(user, now=T0)).id
+        async with running(cfg) as url:
+            yield Site(Server(url=url, cfg=cfg, ids=ids), store)
+
+
+@pytest.fixture
+async def phone(desk: Site) -> AsyncIterator[aiohttp.ClientSession]:
+    async with await sign_in(desk.url, "phone") as session:
+        yield session
+
+
+async def _settings(site: Site, phone: aiohttp.ClientSession) -> dict[str, Any]:
+    status, body = await call(phone, "GET", f"{site.url}/api/phone/settings")
+    assert status == 200, body
+    return dict(body)
+
+
+def _word(choices: list[dict[str, Any]], choice_id: str, lang: str) -> str:
+    return str(next(c for c in choices if c["id"] == choice_id)[lang])
+
+
+async def _counselors_away(site: Site) -> None:
+    """Callbacks are phone staff's: no counselor on duty takes one from the queue meanwhile."""
+    async with await sign_in(site.url, "boss") as boss:
+        await everyone_away(site, boss)
+
+
+async def _callback(site: Site, *, discretion: bool) -> int:
+    """A callback asked for from an e-mail conversation, open any time (her window: all day)."""
+    await _counselors_away(site)
+    async with await sign_in(site.url, "boss") as boss:
+        (mail,) = await seed(site, now_inbound("hanako@example.jp"))
+        if discretion:
+            url = f"{site.url}/api/conversations/{mail}/discretion"
+            status, body = await call(boss, "POST", url, {"discretion": True})
+            assert status == 200, body
+        status, body = await call(
+            boss,
+            "POST",
+            f"{site.url}/api/conversations/{mail}/callback",
+            {"number": NUMBER, "window": {"everyday": ["00:00-24:00"]}, "note": ""},
+        )
+        assert status == 201, body
+        return int(body["conversation"])
+
+
+async def _callbacks(site: Site, phone: aiohttp.ClientSession) -> list[dict[str, Any]]:
+    status, body = await call(phone, "GET", f"{site.url}/api/callbacks")
+    assert status == 200, body
+    return list(body if isinstance(body, list) else body["callbacks"])
+
+
+async def _log_call(page: Page) -> dict[str, Any]:
+    """Press the log form's button; the server's answer."""
+    async with page.expect_response(
+        lambda r: r.url.endswith("/api/calls") and r.request.method == "POST"
+    ) as answer:
+        await page.get_by_test_id("log-submit").click()
+    response = await answer.value
+    assert response.status == 201, await response.text()
+    return dict(await response.json())
+
+
+@pytest.mark.parametrize(("lang", "width"), [("ja", 1280), ("en", 390)])
+async def test_phone_staff_log_a_call_by_hand_with_a_referral_and_a_follow_up(
+    desk: Site, phone: aiohttp.ClientSession, browser: Browser, lang: str, width: int
+) -> None:
+    await _counselors_away(desk)
+    settings = await _settings(desk, phone)
+    referral = settings["referrals"][0]["id"]
+    reached = next(o["id"] for o in settings["outcomes"] if o["reached"])
+    words = WORDS[lang]
+    page = await staff_page(browser, desk.url, "phone", "/phone", lang, width=width)
+    await expect(page.get_by_test_id("phone-status")).to_have_attribute(
+        "data-state", "connected", timeout=10_000
+    )
+    await expect(page.get_by_test_id("recent-empty")).to_be_visible()
+
+    # Nothing chosen: said next to the outcomes, which are marked; nothing is sent.
+    await page.get_by_test_id("log-number").fill(NUMBER)
+    await page.get_by_test_id("log-submit").click()
+    error = page.get_by_test_id("log-error")
+    await expect(error).to_have_text(words["need_outcome"])
+    outcomes = page.get_by_test_id("log-outcomes")
+    await expect(outcomes).to_have_attribute("aria-invalid", "true")
+    assert await error.evaluate("e => e.previousElementSibling.id") == "log-outcomes"
+
+    # A number the server cannot read: its error is said next to the number.
+    await page.get_by_test_id(f"log-outcome-{reached}").check()
+    await page.get_by_test_id("log-number").fill("12")
+    async with page.expect_response(lambda r: r.url.endswith("/api/calls")) as refused:
+        await page.get_by_test_id("log-submit").click()
+    assert (await refused.value).status == 400
+    await expect(error).to_have_text(words["fix_number"])
+    await expect(page.get_by_test_id("log-number")).to_have_attribute("aria-invalid", "true")
+    await assert_accessible(page, f"phone-log-error-{lang}-{width}")
+
+    follow_up = (datetime.now(TOKYO) + timedelta(days=1)).date().isoformat()
+    await page.get_by_test_id("log-number").fill(NUMBER)
+    await page.get_by_test_id("log-duration").fill("7")
+    await page.get_by_test_id("log-note").fill("住まいの相談。来週また。")
+    await page.get_by_test_id(f"log-referral-{referral}").check()
+    await page.get_by_test_id("log-follow-up").fill(follow_up)
+    answer = await _log_call(page)
+    logged = answer["call"]
+    assert (logged["outcome"], logged["referrals"], logged["follow_up"]) == (
+        reached,
+        [referral],
+        follow_up,
+    )
+    assert logged["duration_s"] == 7 * 60 and logged["withheld"] is False
+    notice = page.get_by_test_id("phone-notice")
+    await expect(notice).to_contain_text(words["logged"])
+    assert answer["callback"]["status"] == "retry"  # the follow-up: a callback on that day
+    await expect(notice).to_contain_text(words["scheduled"])
+    await expect(error).to_be_hidden()
+    await expect(page.get_by_test_id("log-number")).to_have_value("")
+
+    recent = page.get_by_test_id("recent-list").locator("li")
+    await expect(recent).to_have_count(1)
+    alias = str(logged["contact_alias"])
+    await expect(recent.first).to_contain_text(alias)
+    await expect(recent.first).to_contain_text(_word(settings["outcomes"], reached, lang))
+    await expect(recent.first).to_contain_text(_word(settings["referrals"], referral, lang))
+    await expect(recent.first).to_contain_text(words["minutes"])
+    # a follow-up keeps her conversation open as a callback for that day
+    await expect(page.get_by_test_id("callback-list")).to_contain_text(alias)
+    await assert_accessible(page, f"phone-logged-{lang}-{width}")
+
+    # A withheld number: the call alone, shown as withheld.
+    await page.get_by_test_id("log-withheld").check()
+    await expect(page.get_by_test_id("log-number")).to_be_disabled()
+    await page.get_by_test_id(f"log-outcome-{reached}").check()
+    withheld = await _log_call(page)
+    assert withheld["call"]["withheld"] is True and withheld["call"]["contact_alias"] is None
+    await expect(recent).to_have_count(2)
+    await expect(recent.first).to_contain_text(words["withheld"])
+
+    # In the other language, the same calls in its words; her number is nowhere on the page.
+    await page.get_by_test_id("lang-toggle").click()
+    other = OTHER[lang]
+    await expect(recent.nth(1)).to_contain_text(_word(settings["outcomes"], reached, other))
+    await expect(recent.nth(1)).to_contain_text(_word(settings["referrals"], referral, other))
+    await expect(recent.first).to_contain_text(WORDS[other]["withheld"])
+    body = await page.locator("body").inner_text()
+    assert "2468" not in body and "1357" not in body
+    await assert_accessible(page, f"phone-logged-{other}-{width}")
+
+    status, mine = await call(phone, "GET", f"{desk.url}/api/calls?mine=1")
+    assert status == 200
+    calls = mine if isinstance(mine, list) else mine["calls"]
+    assert [c["id"] for c in calls] == [withheld["call"]["id"], logged["id"]]
+
+
+@pytest.mark.parametrize(("lang", "width"), [("ja", 390), ("en", 1280)])
+async def test_a_callback_warns_of_discretion_before_the_number_and_says_the_next_try(
+    desk: Site, phone: aiohttp.ClientSession, browser: Browser, lang: str, width: int
+) -> None:
+    conv = await _callback(desk, discretion=True)
+    (item,) = [c for c in await _callbacks(desk, phone) if c["conversation"] == conv]
+    assert item["discretion"] is True
+    words = WORDS[lang]
+    page = await staff_page(browser, desk.url, "phone", "/phone", lang, width=width)
+    row = page.get_by_test_id(f"callback-{conv}")
+    await expect(row).to_contain_text(str(item["contact_alias"]))
+    await expect(row.get_by_test_id("callback-discretion")).to_be_visible()
+    await expect(row).to_contain_text(words["now"] if item["callable_now"] else words["later"])
+    await expect(page.get_by_test_id("call-screen")).to_be_hidden()
+    await assert_accessible(page, f"phone-callbacks-{lang}-{width}")
+
+    await row.click()
+    screen = page.get_by_test_id("call-screen")
+    warning = page.get_by_test_id("call-discretion")
+    await expect(warning).to_be_visible()
+    await expect(warning).to_contain_text(words["warning"])
+    await expect(warning).to_have_attribute("role", "alert")
+    reveal = page.get_by_test_id("call-reveal")
+    await expect(reveal).to_be_visible()
+    await expect(page.get_by_test_id("call-number")).to_be_hidden()
+    # the warning comes first: before the way to the number, on screen and to a screen reader
+    warning_box, reveal_box = await warning.bounding_box(), await reveal.bounding_box()
+    assert warning_box is not None and reveal_box is not None
+    assert warning_box["y"] + warning_box["height"] <= reveal_box["y"]
+    order = await screen.evaluate(
+        "s => [...s.querySelectorAll('[data-testid]')].map(e => e.dataset.testid)"
+    )
+    assert order.index("call-discretion") < order.index("call-reveal")
+    assert order.index("call-discretion") < order.index("call-number")
+    await assert_accessible(page, f"phone-call-{lang}-{width}")
+
+    # The number needs a reason (audited), and is shown below the warning, which stays.
+    await reveal.click()
+    await page.get_by_test_id("reveal-reason").fill("折り返しの電話のため")
+    await page.get_by_test_id("reveal-confirm").click()
+    number = page.get_by_test_id("call-number")
+    await expect(number).to_contain_text("8024681357")
+    await expect(warning).to_be_visible()
+    reasons = [
+        e.data.get("reason")
+        for e in await desk.store.list_events()
+        if e.kind == "address_revealed" and e.conversation_id == conv
+    ]
+    assert reasons == ["折り返しの電話のため"]
+
+    # No answer: the server says when the next try is, and the page says it.
+    await page.get_by_test_id("outcome-outcome-no_answer").check()
+    async with page.expect_response(
+        lambda r: r.url.endswith("/api/calls") and r.request.method == "POST"
+    ) as answer:
+        await page.get_by_test_id("outcome-submit").click()
+    body = await (await answer.value).json()
+    assert body["call"]["conversation"] == conv
+    assert body["callback"]["status"] == "retry", body
+    await expect(page.get_by_test_id("phone-notice")).to_contain_text(words["next"])
+    await expect(screen).to_be_hidden()
+    await expect(page.get_by_test_id("call-number")).to_have_text("")
+    (after,) = [c for c in await _callbacks(desk, phone) if c["conversation"] == conv]
+    assert after["tries"] == 1
+    await expect(row).to_contain_text(words["later"] if not after["callable_now"] else words["now"])
+    await assert_accessible(page, f"phone-next-try-{lang}-{width}")
+
+
+async def test_a_counselor_is_refused_the_phone_desk(desk: Site, browser: Browser) -> None:
+    # asked to sign in for the phone desk, she stays in her console; the page itself says no
+    page = await console_page(browser, desk.url, "sato", "en")
+    await page.goto(f"{desk.url}/phone")
+    await expect(page.get_by_test_id("page-denied")).to_contain_text("Your role does not open")
+    await expect(page.get_by_test_id("phone")).to_be_hidden()
+    await expect(page.get_by_test_id("callback-list").locator("li")).to_have_count(0)
+    await assert_accessible(page, "phone-denied-en")
+
+
+async def test_phone_staff_land_on_the_phone_desk_and_the_console_is_in_the_nav(
+    desk: Site, browser: Browser
+) -> None:
+    context = await browser.new_context(locale="ja-JP")
+    page = await context.new_page()
+    await page.goto(f"{desk.url}/console")
+    await page.get_by_test_id("login-username").fill("phone")
+    await page.get_by_test_id("login-password").fill(PASSWORD)
+    await page.get_by_test_id("login-submit").click()
+    await page.wait_for_url(f"{desk.url}/phone")
+    await expect(page.get_by_test_id("phone")).to_be_visible()
+    nav = page.get_by_test_id("staff-nav")
+    await expect(nav.locator("a")).to_have_count(2)
+    await nav.get_by_test_id("nav-console").click()
+    await page.wait_for_url(f"{desk.url}/console")  # a reload of her session stays there
+    await expect(page.get_by_test_id("user-name")).to_be_visible()
+
+
+async def test_a_callback_asked_for_elsewhere_shows_up_without_a_reload(
+    desk: Site, browser: Browser
+) -> None:
+    page = await staff_page(browser, desk.url, "phone", "/phone", "ja", width=390)
+    await expect(page.get_by_test_id("phone-status")).to_have_attribute(
+        "data-state", "connected", timeout=10_000
+    )
+    await expect(page.get_by_test_id("callbacks-empty")).to_be_visible()
+    conv = await _callback(desk, discretion=False)  # the staff socket's event: no reload
+    row = page.get_by_test_id(f"callback-{conv}")
+    await expect(row).to_be_visible(timeout=10_000)
+    await expect(row.get_by_test_id("callback-discretion")).to_have_count(0)
+    await row.click()
+    await expect(page.get_by_test_id("call-discretion")).to_be_hidden()
+    await expect(page.get_by_test_id("call-reveal")).to_be_visible()
+
+
+async def test_with_voice_the_desk_calls_and_without_it_the_number_is_the_way_left(
+    desk: Site, browser: Browser
+) -> None:
+    """Where Twilio Voice is set up, the call screen offers the desk's call (her phone rings
+    first, no number shown), still after the warning. The dial endpoint is the voice branch's:
+    here it answers as it does when Voice turns out not to be configured (409), and the page
+    falls back to the number."""
+    conv = await _callback(desk, discretion=True)
+    page = await staff_page(browser, desk.url, "phone", "/phone", "en", width=390)
+
+    async def with_voice(route: Route) -> None:
+        answer = await route.fetch()
+        settings = await answer.json()
+        await route.fulfill(response=answer, json={**settings, "voice": True})
+
+    async def not_configured(route: Route) -> None:
+        error = {"code": "voice_not_configured", "message": "Twilio Voice is not configured"}
+        await route.fulfill(status=409, json={"error": error})
+
+    await page.route("**/api/phone/settings", with_voice)
+    await page.route(f"**/api/conversations/{conv}/dial", not_configured)
+    await page.reload()
+    await page.get_by_test_id(f"callback-{conv}").click()
+    warning, dial = page.get_by_test_id("call-discretion"), page.get_by_test_id("call-dial")
+    await expect(dial).to_be_visible()
+    await expect(page.get_by_test_id("call-reveal")).to_be_hidden()
+    warning_box, dial_box = await warning.bounding_box(), await dial.bounding_box()
+    assert warning_box is not None and dial_box is not None
+    assert warning_box["y"] + warning_box["height"] <= dial_box["y"]
+    await assert_accessible(page, "phone-call-voice-en")
+
+    await dial.click()
+    await expect(page.get_by_test_id("call-said")).to_contain_text("not set up")
+    await expect(dial).to_be_hidden()
+    await expect(page.get_by_test_id("call-reveal")).to_be_focused()  # her place, kept
