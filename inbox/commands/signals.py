@@ -41,6 +41,9 @@ ROUTING_KINDS = frozenset(
         "user_disabled",
         "channel_paused",
         "user_updated",  # roles: she may be a counselor now, or no longer one
+        # a callback waits, or its next try moved: the router sets its timer for it
+        "callback_requested",
+        "callback_retry_scheduled",
     }
 )
 # The kinds that leave a reply in the outbox for the sender to claim.
