@@ -94,7 +94,6 @@ class Router:
                     extra={"action": "call_window_unreadable", "conversation_id": conv.id},
                 )
 
-    @property
     def next_callback_at(self) -> datetime | None:
         """When a callback held back in the latest round may be offered (None: none is)."""
         return self._next_callback

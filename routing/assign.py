@@ -126,7 +126,7 @@ def decisions(
     # On shift but away or full still counts for continuity: she may be free in a minute.
     closed_days = asked_once(policy.closed_days, now)
     on_shift_now = [a for a in snapshot.agents if on_shift(a.shift, now, closed=closed_days)]
-    on_shift_ids = {a.user_id for a in on_shift_now}
+    on_shift_by_id = {a.user_id: a for a in on_shift_now}
     on_duty = {a.user_id: _Agent(a) for a in on_shift_now if a.presence is Presence.AVAILABLE}
     continuity = timedelta(days=policy.continuity_days)
     hold = timedelta(seconds=policy.continuity_wait_s)
@@ -142,14 +142,14 @@ def decisions(
         if conv.channel in closed and conv.priority < urgent:
             yield Wait(conversation_id=conv.id, reason=OUTSIDE_HOURS)
             continue
-        previous = _previous(conv, now, continuity)
+        previous = _previous(conv, now, continuity, on_shift_by_id)
         if previous is not None:
             agent = on_duty.get(previous)
             if agent is not None and agent.has_room(conv.channel) and agent.qualifies(conv):
                 yield agent.take(conv, now)
                 free.changed(agent)
                 continue
-            if previous in on_shift_ids and now - conv.waiting_since < hold:
+            if previous in on_shift_by_id and now - conv.waiting_since < hold:
                 yield Wait(conversation_id=conv.id, reason=WAITING_FOR_PREVIOUS)
                 continue
         chosen = free.best(conv)
@@ -172,8 +172,20 @@ def _held_callback(conv: WaitingConversation, now: datetime, tz: ZoneInfo) -> st
     return None
 
 
-def _previous(conv: WaitingConversation, now: datetime, within: timedelta) -> UserId | None:
+def _previous(
+    conv: WaitingConversation,
+    now: datetime,
+    within: timedelta,
+    on_shift_by_id: dict[UserId, AgentLoad],
+) -> UserId | None:
     if conv.previous_assignee is None or conv.previous_assignee in conv.declined_by:
+        return None
+    # Her chat's counselor is no one to wait for when she asked for a call (and her callback's
+    # phone staff none when she writes): that channel is never theirs.
+    info = on_shift_by_id.get(conv.previous_assignee)
+    if info is not None and not takes_channel(
+        conv.channel, counselor=info.counselor, phone_staff=info.phone_staff
+    ):
         return None
     if conv.previous_at is not None and now - conv.previous_at > within:
         return None
