@@ -34,3 +34,18 @@ async def test_a_supervisor_assigns_calls_to_phone_staff_only(site: Site) -> Non
         assert status == 200, body
         assert body["moved"] == [p2]
         assert [(f["id"], f["error"]) for f in body["failed"]] == [(q, "conflict")]
+
+
+async def test_phone_staff_take_a_call_from_the_queue_themselves(site: Site) -> None:
+    async with (
+        await sign_in(site.url, "boss") as boss,
+        await sign_in(site.url, "phone") as phone,
+        await sign_in(site.url, "sato") as sato,
+    ):
+        await everyone_away(site, boss)
+        (p,) = await seed(site, now_inbound("+81312345678", channel=ChannelKind.PHONE))
+        url = f"{site.url}/api/conversations/{p}/assign"
+        status, body = await call(sato, "POST", url, {"user_id": site.id("sato")})
+        assert status == 409 and "not phone staff" in body["error"]["message"], body
+        status, body = await call(phone, "POST", url, {"user_id": site.id("phone")})
+        assert status == 200 and body["conversation"]["assignee_id"] == site.id("phone"), body
