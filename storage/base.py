@@ -178,8 +178,10 @@ class RoutingStore(Protocol):
     async def routing_snapshot(self) -> RoutingSnapshot:
         """Queued unassigned conversations on unpaused channels (most urgent, then longest
         waiting, first) with what routing needs of each (skill, team, language, declined_by, the
-        contact's previous counselor), and every enabled counselor with her routing profile and
-        current load (assigned + waiting), in total and per channel."""
+        contact's previous counselor; for a phone conversation its callback_due_at and her
+        contacts.call_window as stored), and every enabled counselor and phone staff member with
+        her roles, routing profile and current load (assigned + waiting), in total and per
+        channel."""
 
     async def apply_assignments(self, assigns: Sequence[Assign], *, now: datetime) -> list[Assign]:
         """Apply each assignment only if the conversation is still queued and unassigned, the
