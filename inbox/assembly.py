@@ -294,6 +294,7 @@ async def assemble(
             continuity_wait_s=cfg.routing.continuity_wait_s,
             urgent_priority=urgent,
             closed_days=closed_days,
+            call_window_tz=cfg.routing.timezone,
         ),
         on_assigned=lambda _: feed.poke(),
         offer_timeout_s=cfg.routing.offer_timeout_s,

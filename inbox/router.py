@@ -14,6 +14,7 @@ from inbox.core.model import ChannelKind, ConversationId, UserId
 from inbox.resilience import Outages
 from inbox.wakeup import woken
 from routing.assign import RoutingPolicy, decide
+from routing.callbacks import next_callable, stored_window
 from routing.hours import ALWAYS_OPEN, ServiceHours, is_open
 from routing.rota import for_on_call
 from storage.base import RoutingStore
@@ -21,6 +22,8 @@ from storage.base import RoutingStore
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 SWEEP_MAX_S = 60.0
+# The shortest sleep before a callback's due time: the clock may read a hair early at wake-up.
+CALLBACK_WAKE_MIN_S = 0.05
 
 
 class Router:
@@ -58,6 +61,10 @@ class Router:
         self._rounds_started = 0
         self._rounds_done = 0
         self._round_ended = asyncio.Condition()
+        # When a callback held back now (not due, or outside her window) may be offered: the
+        # latest round's answer, which the run loop sleeps no longer than (no polling for it).
+        self._next_callback: datetime | None = None
+        self._unreadable_windows: set[str] = set()  # logged once each, never their text
 
     def clock(self) -> datetime:
         return self._clock()
@@ -66,9 +73,37 @@ class Router:
         """A round's decisions over `snapshot` (storage.base.IntakeRouter: the intake asks this
         inside its transaction, for the conversations it opens)."""
         closed = frozenset(c for c in ChannelKind if not is_open(self._hours_for(c), now))
+        self._note_unreadable_windows(snapshot)
         return decide(
             snapshot, now=now, policy=dataclasses.replace(self._policy, closed_channels=closed)
         )
+
+    def _note_unreadable_windows(self, snapshot: RoutingSnapshot) -> None:
+        """A stored call window that no longer parses reads as none (routing.callbacks.
+        stored_window): the callback is still worked in the phone hours. Said once per window,
+        with the conversation's id only: her window is hers, not the log's."""
+        tz = self._policy.call_window_tz
+        for conv in snapshot.waiting:
+            text = conv.call_window
+            if text is None or text in self._unreadable_windows:
+                continue
+            if stored_window(text, tz) is None:
+                self._unreadable_windows.add(text)
+                log.warning(
+                    "a stored call window does not parse; the callback is offered without it",
+                    extra={"action": "call_window_unreadable", "conversation_id": conv.id},
+                )
+
+    def next_callback_at(self) -> datetime | None:
+        """When a callback held back in the latest round may be offered (None: none is)."""
+        return self._next_callback
+
+    def _sleep_s(self, sweep_s: float) -> float:
+        at = self._next_callback
+        if at is None:
+            return sweep_s
+        left_s = (at - self._clock()).total_seconds()
+        return min(sweep_s, max(CALLBACK_WAKE_MIN_S, left_s))
 
     def lapsed_before(self, now: datetime) -> datetime | None:
         return now - self._offer_timeout if self._offer_timeout else None
@@ -102,7 +137,7 @@ class Router:
         # Also at least once a minute: a channel's service hours may have begun meanwhile.
         sweep_s = min(self._offer_timeout.total_seconds() / 4 or SWEEP_MAX_S, SWEEP_MAX_S)
         while True:
-            await woken(self._wake, sweep_s)
+            await woken(self._wake, self._sleep_s(sweep_s))
             self._wake.clear()
             self._rounds_started += 1
             try:
@@ -174,9 +209,25 @@ class Router:
 
     async def route_once(self) -> list[Assign]:
         applied: list[Assign] = []
+        held: list[datetime] = []  # when callbacks held back on each page may be offered
+        await self._route_pages(applied, held)
+        self._next_callback = min(held, default=None)
+        return applied
+
+    async def _route_pages(self, applied: list[Assign], held: list[datetime]) -> None:
         while True:
             snapshot = await self._store.routing_snapshot()
-            decisions = self.decide(snapshot, self._clock())
+            now = self._clock()
+            decisions = self.decide(snapshot, now)
+            soonest = next_callable(snapshot.waiting, now, self._policy.call_window_tz)
+            if soonest is not None:
+                held.append(soonest)
+            if len(snapshot.waiting) >= self._page:
+                # callbacks beyond the page: their due times (their windows are read when the
+                # queue before them has moved; the sweep covers that meanwhile)
+                due = await self._store.next_callback_due(after=now)
+                if due is not None:
+                    held.append(due)
             wanted = [d for d in decisions if isinstance(d, Assign)]
             done = await self._store.apply_assignments(wanted, now=self._clock())
             applied.extend(done)
@@ -188,4 +239,4 @@ class Router:
             self._on_round(snapshot, decisions, given)
             # A full page may hide more waiting conversations behind it.
             if len(snapshot.waiting) < self._page or not done:
-                return applied
+                return

@@ -10,7 +10,12 @@ Order: urgent (higher priority) first, then whoever has waited longest. For each
 2. Otherwise the least-loaded eligible counselor; ties go to the one idle longest, then the
    lowest id. Eligible = on shift AND available AND has the skill, language and team asked for
    AND below her total capacity AND below her capacity for the channel AND has not let this
-   conversation's offer lapse before.
+   conversation's offer lapse before, AND takes its channel: phone conversations (callbacks)
+   only phone staff, every other channel only counselors (inbox.core.decisions.takes_channel).
+
+A callback is not offered before it is due (not_before) nor outside the window she allowed
+(her safety: unlike service hours, urgency does not override it); it waits, and the router looks
+again when it becomes callable (routing.callbacks.next_callable).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import heapq
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from inbox.core.decisions import (
     AgentLoad,
@@ -27,15 +33,20 @@ from inbox.core.decisions import (
     RoutingSnapshot,
     Wait,
     WaitingConversation,
+    takes_channel,
 )
 from inbox.core.model import ChannelKind, Presence, UserId
 from inbox.core.shifts import DeskClosed, asked_once, never_closed, on_shift
+from routing.callbacks import may_call, stored_window
+from routing.hours import TOKYO
 
 NO_COUNSELOR = "no_counselor_available"  # nobody on shift and available at all
 NO_ELIGIBLE = "no_eligible_counselor"  # someone is, but without the skill/language/team
 ALL_BUSY = "all_eligible_counselors_busy"
 WAITING_FOR_PREVIOUS = "waiting_for_previous_counselor"
 OUTSIDE_HOURS = "outside_service_hours"  # its channel is closed; urgent ones are still routed
+CALLBACK_NOT_DUE = "callback_not_due"  # a callback before its next try (not_before)
+OUTSIDE_CALL_WINDOW = "outside_call_window"  # outside the window she allowed; urgent ones too
 NEVER_IDLE = datetime.min.replace(tzinfo=UTC)  # sorts first: never assigned = idle longest
 
 
@@ -49,6 +60,8 @@ class RoutingPolicy:
     urgent_priority: int = 100
     # The desk's closed days (holidays, closures): shifts that follow them are off then.
     closed_days: DeskClosed = never_closed
+    # The program's zone, in which her allowed call windows are read ([routing] timezone).
+    call_window_tz: ZoneInfo = TOKYO
 
 
 class _Agent:
@@ -77,6 +90,7 @@ class _Agent:
             and (conv.language is None or conv.language in info.languages)
             and (conv.team is None or conv.team in info.teams)
             and info.user_id not in conv.declined_by
+            and takes_channel(conv.channel, counselor=info.counselor, phone_staff=info.phone_staff)
         )
 
     def take(self, conv: WaitingConversation, now: datetime) -> Assign:
@@ -112,25 +126,30 @@ def decisions(
     # On shift but away or full still counts for continuity: she may be free in a minute.
     closed_days = asked_once(policy.closed_days, now)
     on_shift_now = [a for a in snapshot.agents if on_shift(a.shift, now, closed=closed_days)]
-    on_shift_ids = {a.user_id for a in on_shift_now}
+    on_shift_by_id = {a.user_id: a for a in on_shift_now}
     on_duty = {a.user_id: _Agent(a) for a in on_shift_now if a.presence is Presence.AVAILABLE}
     continuity = timedelta(days=policy.continuity_days)
     hold = timedelta(seconds=policy.continuity_wait_s)
     free = _FreePool(on_duty.values())
     why_not = _WhyNot(on_duty)
     closed, urgent = policy.closed_channels, policy.urgent_priority
+    tz = policy.call_window_tz
     for conv in queue_order(snapshot.waiting):
+        held = _held_callback(conv, now, tz)
+        if held is not None:
+            yield Wait(conversation_id=conv.id, reason=held)
+            continue
         if conv.channel in closed and conv.priority < urgent:
             yield Wait(conversation_id=conv.id, reason=OUTSIDE_HOURS)
             continue
-        previous = _previous(conv, now, continuity)
+        previous = _previous(conv, now, continuity, on_shift_by_id)
         if previous is not None:
             agent = on_duty.get(previous)
             if agent is not None and agent.has_room(conv.channel) and agent.qualifies(conv):
                 yield agent.take(conv, now)
                 free.changed(agent)
                 continue
-            if previous in on_shift_ids and now - conv.waiting_since < hold:
+            if previous in on_shift_by_id and now - conv.waiting_since < hold:
                 yield Wait(conversation_id=conv.id, reason=WAITING_FOR_PREVIOUS)
                 continue
         chosen = free.best(conv)
@@ -141,8 +160,32 @@ def decisions(
         free.changed(chosen)
 
 
-def _previous(conv: WaitingConversation, now: datetime, within: timedelta) -> UserId | None:
+def _held_callback(conv: WaitingConversation, now: datetime, tz: ZoneInfo) -> str | None:
+    """Why a callback may not be offered now, whatever its priority; None if it may (or is no
+    callback). A stored window that no longer parses reads as none (routing.callbacks)."""
+    if conv.not_before is not None and conv.not_before > now:
+        return CALLBACK_NOT_DUE
+    if conv.call_window is not None:
+        window = stored_window(conv.call_window, tz)
+        if window is not None and not may_call(window, now):
+            return OUTSIDE_CALL_WINDOW
+    return None
+
+
+def _previous(
+    conv: WaitingConversation,
+    now: datetime,
+    within: timedelta,
+    on_shift_by_id: dict[UserId, AgentLoad],
+) -> UserId | None:
     if conv.previous_assignee is None or conv.previous_assignee in conv.declined_by:
+        return None
+    # Her chat's counselor is no one to wait for when she asked for a call (and her callback's
+    # phone staff none when she writes): that channel is never theirs.
+    info = on_shift_by_id.get(conv.previous_assignee)
+    if info is not None and not takes_channel(
+        conv.channel, counselor=info.counselor, phone_staff=info.phone_staff
+    ):
         return None
     if conv.previous_at is not None and now - conv.previous_at > within:
         return None
@@ -237,12 +280,12 @@ class _WhyNot:
 
     def __init__(self, on_duty: dict[UserId, _Agent]) -> None:
         self._on_duty = on_duty
-        self._known: dict[tuple[str | None, str | None, str | None], bool] = {}
+        self._known: dict[tuple[bool, str | None, str | None, str | None], bool] = {}
 
     def __call__(self, conv: WaitingConversation) -> str:
         if not self._on_duty:
             return NO_COUNSELOR
-        need = (conv.skill, conv.team, conv.language)
+        need = (conv.channel is ChannelKind.PHONE, conv.skill, conv.team, conv.language)
         anyone = None if conv.declined_by else self._known.get(need)
         if anyone is None:
             anyone = any(a.qualifies(conv) for a in self._on_duty.values())

@@ -16,13 +16,16 @@ gap is taken instead, and if that too is after the period, the callback closes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from inbox.core.calls import DEFAULT_CALL_OUTCOMES, CallOutcome, reached_ids
+from inbox.core.decisions import WaitingConversation
 from inbox.core.errors import ConfigError
 from inbox.core.windows import DAY_NAMES
 from routing.hours import (
@@ -65,6 +68,45 @@ def may_call(window: ServiceHours, now: datetime) -> bool:
 def next_allowed(window: ServiceHours, now: datetime) -> datetime | None:
     """`now` if she may be called now, else the next opening of her window; None if never."""
     return next_opening(window, now)
+
+
+@lru_cache(maxsize=4096)
+def stored_window(text: str, tz: ZoneInfo = TOKYO) -> ServiceHours | None:
+    """Her window as stored (contacts.call_window, JSON text), parsed once per distinct text and
+    zone: every router round reads every queued callback. None when it no longer parses (a
+    hand-edited row, an older format): read as NULL, no window of hers, so the callback is still
+    worked within the desk's phone hours instead of never; the router logs that, once, without
+    the text (inbox.router)."""
+    try:
+        return parse_call_window(json.loads(text), "contacts.call_window", tz)
+    except (ValueError, ConfigError):  # json.JSONDecodeError is a ValueError
+        return None
+
+
+def callable_from(
+    conv: WaitingConversation, now: datetime, tz: ZoneInfo = TOKYO
+) -> datetime | None:
+    """When a queued conversation may first be offered as far as callbacks go: `now` for one
+    due and inside her window (and for any conversation that is no callback), else the later
+    of its due time and her window's next opening; None if her window never opens again."""
+    start = now if conv.not_before is None else max(now, conv.not_before)
+    window = None if conv.call_window is None else stored_window(conv.call_window, tz)
+    return start if window is None else next_allowed(window, start)
+
+
+def next_callable(
+    waiting: Iterable[WaitingConversation], now: datetime, tz: ZoneInfo = TOKYO
+) -> datetime | None:
+    """The earliest moment after `now` at which a callback held back now (not due yet, or
+    outside her window) may be offered: when the router must look again. None: none is."""
+    found: datetime | None = None
+    for conv in waiting:
+        if conv.not_before is None and conv.call_window is None:
+            continue
+        at = callable_from(conv, now, tz)
+        if at is not None and at > now and (found is None or at < found):
+            found = at
+    return found
 
 
 # --- the retry rule ---------------------------------------------------------------------------
@@ -212,11 +254,14 @@ __all__: Sequence[str] = (
     "CloseReason",
     "NextTry",
     "RetryRule",
+    "callable_from",
     "callback_order",
     "may_call",
     "next_allowed",
+    "next_callable",
     "next_try",
     "parse_call_window",
     "parse_retry_rule",
     "period_end",
+    "stored_window",
 )

@@ -29,10 +29,10 @@ from storage.events import EventRow
 from storage.routing_rows import counselor_columns
 from storage.sql import Database, Dialects, Tx
 
-LOCK_USER = Dialects(
-    postgres="SELECT is_counselor FROM users WHERE id = $1 FOR NO KEY UPDATE",
-    sqlite="SELECT is_counselor FROM users WHERE id = $1",
-)
+# Phone staff have a routing profile too (presence, capacity, shift): the router offers them
+# callbacks.
+_STAFF = "SELECT is_counselor OR is_phone_staff FROM users WHERE id = $1"
+LOCK_USER = Dialects(postgres=f"{_STAFF} FOR NO KEY UPDATE", sqlite=_STAFF)
 UPDATE_COUNSELOR = "UPDATE users SET {sets} WHERE id = $1"
 MARK_OPENED = """
 UPDATE conversations SET opened_at = $3
@@ -81,6 +81,13 @@ ON CONFLICT (channel) DO UPDATE SET paused = $2, paused_by = $3, updated_at = $4
 WHERE channel_settings.paused <> excluded.paused
 """
 PAUSED = "SELECT channel FROM channel_settings WHERE paused ORDER BY channel"
+# By conversations_queue (status first); a partial index on callback_due_at of queued phone
+# conversations would serve it directly, should the queue grow long (the router asks only when
+# its snapshot's page is full).
+NEXT_CALLBACK_DUE = """
+SELECT min(callback_due_at) FROM conversations
+WHERE status = 'queued' AND assignee_id IS NULL AND channel = 'phone' AND callback_due_at > $1
+"""
 QUEUE_DEPTH = """
 SELECT channel, priority, count(*), min(queued_at) FROM conversations
 WHERE status = 'queued' AND assignee_id IS NULL
@@ -101,7 +108,7 @@ class Assignment:
             if is_counselor is None:
                 raise NotFound(f"user {user_id} does not exist")
             if not is_counselor:
-                raise Conflict(f"user {user_id} is not a counselor")
+                raise Conflict(f"user {user_id} is not a counselor (nor phone staff)")
             columns = counselor_columns(change)
             if columns:
                 await tx.execute(_update_counselor(columns), user_id, *_encoded(columns))
@@ -188,6 +195,10 @@ class Assignment:
     async def paused_channels(self) -> frozenset[ChannelKind]:
         found = await self._db.read(lambda tx: tx.fetch(PAUSED))
         return frozenset(ChannelKind(r[0]) for r in found)
+
+    async def next_callback_due(self, *, after: datetime) -> datetime | None:
+        found = await self._db.read(lambda tx: tx.fetchval(NEXT_CALLBACK_DUE, after))
+        return None if found is None else self._db.parse_time(found)
 
     async def queue_depth(self) -> list[QueueDepth]:
         found = await self._db.read(lambda tx: tx.fetch(QUEUE_DEPTH))

@@ -180,8 +180,10 @@ class RoutingStore(Protocol):
     async def routing_snapshot(self) -> RoutingSnapshot:
         """Queued unassigned conversations on unpaused channels (most urgent, then longest
         waiting, first) with what routing needs of each (skill, team, language, declined_by, the
-        contact's previous counselor), and every enabled counselor with her routing profile and
-        current load (assigned + waiting), in total and per channel."""
+        contact's previous counselor; for a phone conversation its callback_due_at and her
+        contacts.call_window as stored), and every enabled counselor and phone staff member with
+        her roles, routing profile and current load (assigned + waiting), in total and per
+        channel."""
 
     async def apply_assignments(self, assigns: Sequence[Assign], *, now: datetime) -> list[Assign]:
         """Apply each assignment only if the conversation is still queued and unassigned, the
@@ -204,7 +206,9 @@ class RoutingStore(Protocol):
         below it; None overrides the check (a supervisor's decision). `on_call`: the router
         hands it to the person on call (its conversation_assigned event says `"via": "on_call"`,
         which Store.unsent_on_call and unreplied_arrivals read). Raises NotFound, or
-        Conflict when closed, the user is not an enabled counselor, or she is at capacity."""
+        Conflict when closed, the user is not an enabled counselor or phone staff, its channel
+        is not hers (a phone conversation only phone staff, any other only counselors:
+        inbox.core.decisions.takes_channel), or she is at capacity."""
 
     async def update_counselor(
         self, user_id: UserId, change: CounselorUpdate, *, actor_id: UserId, now: datetime
@@ -245,6 +249,11 @@ class RoutingStore(Protocol):
 
     async def queue_depth(self) -> list[QueueDepth]:
         """Unassigned queued conversations by channel and priority (paused channels included)."""
+
+    async def next_callback_due(self, *, after: datetime) -> datetime | None:
+        """The earliest callback_due_at after `after` of the queued unassigned phone
+        conversations (callbacks not due yet), None if there is none: when the router must look
+        again, also for callbacks beyond the page its snapshot reads."""
 
 
 class EventLog(EventTail, Protocol):

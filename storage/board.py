@@ -51,7 +51,7 @@ ORDER BY assignee_id, priority DESC, id LIMIT $1
 # The router's columns (storage.routing_rows.agents_from_rows), and her connection lease.
 AGENTS = """
 SELECT id, capacity, presence, shift, skills, languages, teams, channel_capacity,
-       last_assigned_at, connected_until
+       last_assigned_at, is_counselor, is_phone_staff, connected_until
 FROM users WHERE is_counselor AND NOT disabled ORDER BY id
 """
 NAMES = "SELECT id, display_name FROM users"
@@ -173,7 +173,7 @@ async def board_rows(
         alerts=await _alerts(tx, alerts, acknowledged),
         links=tuple(
             CounselorLink(
-                user_id=UserId(r[0]), connected_until=None if r[9] is None else parse(r[9])
+                user_id=UserId(r[0]), connected_until=None if r[11] is None else parse(r[11])
             )
             for r in counselors
         ),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
+from inbox.core.decisions import takes_channel
 from inbox.core.errors import Conflict, NotFound, ReplyCollision
 from inbox.core.model import (
     ChannelKind,
@@ -111,7 +112,11 @@ RETURNING {MESSAGE_COLUMNS}
 # Taken before the conversation, in the order apply_assignments takes its locks, so that a
 # supervisor and a router queue behind each other instead of deadlocking. NO KEY: the
 # foreign-key checks of her replies take KEY SHARE on the same row and need not wait.
-_ENABLED_COUNSELOR = "SELECT id FROM users WHERE id = $1 AND is_counselor AND NOT disabled"
+# Her roles: a phone conversation goes only to phone staff, any other only to counselors.
+_ENABLED_COUNSELOR = """
+SELECT is_counselor, is_phone_staff FROM users
+WHERE id = $1 AND (is_counselor OR is_phone_staff) AND NOT disabled
+"""
 LOCK_COUNSELOR = Dialects(
     postgres=f"{_ENABLED_COUNSELOR} FOR NO KEY UPDATE", sqlite=_ENABLED_COUNSELOR
 )
@@ -169,6 +174,15 @@ async def lock_open_conversation(tx: Tx, conversation_id: ConversationId) -> Con
     if conv.status is ConversationStatus.CLOSED:
         raise Conflict(f"conversation {conversation_id} is closed")
     return conv
+
+
+def _wrong_desk(conv: Conversation, user_id: UserId, *, counselor: bool, phone: bool) -> str | None:
+    """Why she may not take this conversation (its channel is not hers), or None if she may."""
+    if takes_channel(conv.channel, counselor=counselor, phone_staff=phone):
+        return None
+    if conv.channel is ChannelKind.PHONE:
+        return f"user {user_id} is not phone staff: callbacks (phone) go only to phone staff"
+    return f"user {user_id} is not a counselor: {conv.channel} conversations go only to counselors"
 
 
 class Desk:
@@ -280,10 +294,13 @@ class Desk:
         on_call: bool = False,
     ) -> Conversation:
         async def op(tx: Tx) -> Conversation:
-            counselor = await tx.fetchval(LOCK_COUNSELOR, user_id)
+            roles = await tx.fetchrow(LOCK_COUNSELOR, user_id)
             conv = await lock_open_conversation(tx, conversation_id)
-            if counselor is None:
-                raise Conflict(f"user {user_id} is not an enabled counselor")
+            if roles is None:
+                raise Conflict(f"user {user_id} is not an enabled counselor or phone staff")
+            refused = _wrong_desk(conv, user_id, counselor=bool(roles[0]), phone=bool(roles[1]))
+            if refused is not None:
+                raise Conflict(refused)
             if (
                 capacity is not None
                 and conv.assignee_id != user_id

@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 # contact id -> who last helped her (the latest conversation with an assignee) and when that
 # conversation last changed: the router's continuity, as the WAITING queries read it.
 Previous = Mapping[int, tuple[UserId, datetime]]
+# contact id -> the window she allowed for calls (contacts.call_window, as stored): what the
+# WAITING queries read for a phone conversation, so a callback opened at intake is held alike.
+Windows = Mapping[int, str]
 
 
 # A time as a store's intake carries it: a datetime (PostgreSQL), or SQLite's text form, made
@@ -121,9 +124,11 @@ def assigned_event(at: datetime | str, conversation_id: int, user_id: int) -> Ev
 _ASSIGNED_DATA = '{{"user_id":{},"by":"router"}}'
 
 
-def newcomer(opening: Opening, previous: Previous) -> WaitingConversation:
-    """An opening as the router sees a queued conversation."""
+def newcomer(opening: Opening, previous: Previous, windows: Windows) -> WaitingConversation:
+    """An opening as the router sees a queued conversation (a new one is due at once:
+    callback_due_at is NULL)."""
     helper, helped_at = previous.get(opening.contact_id, (None, None))
+    phone = opening.channel is ChannelKind.PHONE
     return WaitingConversation(
         id=ConversationId(opening.conversation_id),
         channel=opening.channel,
@@ -134,7 +139,13 @@ def newcomer(opening: Opening, previous: Previous) -> WaitingConversation:
         language=opening.labels.language,
         previous_assignee=helper,
         previous_at=helped_at,
+        call_window=windows.get(opening.contact_id) if phone else None,
     )
+
+
+def phone_contacts(openings: Sequence[Opening]) -> list[int]:
+    """The contacts whose call windows routing at intake needs: those of phone openings."""
+    return sorted({o.contact_id for o in openings if o.channel is ChannelKind.PHONE})
 
 
 def route_openings(
@@ -146,6 +157,7 @@ def route_openings(
     previous: Previous,
     paused: Collection[str],
     now: datetime,
+    windows: Windows | None = None,
 ) -> dict[int, Assign]:
     """conversation id -> its assignment, for the openings the router gives someone now.
 
@@ -157,7 +169,8 @@ def route_openings(
     candidates = [o for o in openings if str(o.channel) not in paused]
     if not candidates:
         return {}
-    waiting = (*older, *(newcomer(o, previous) for o in candidates))
+    windows = windows or {}
+    waiting = (*older, *(newcomer(o, previous, windows) for o in candidates))
     decisions = router.decide(RoutingSnapshot(waiting=waiting, agents=tuple(agents)), now)
     new_ids = {o.conversation_id for o in candidates}
     given = [d for d in decisions if isinstance(d, Assign)]

@@ -32,7 +32,7 @@ SEEN = Dialects(
 # whose presence a supervisor keeps), about whom a socket says nothing.
 AWAY_DISCONNECTED = """
 UPDATE users SET presence = 'away', presence_auto = $2
-WHERE is_counselor AND NOT disabled AND presence = 'available'
+WHERE (is_counselor OR is_phone_staff) AND NOT disabled AND presence = 'available'
   AND connected_until IS NOT NULL AND connected_until < $1
 RETURNING id
 """

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
-from inbox.core.decisions import AgentLoad, Assign, WaitingConversation
+from inbox.core.decisions import AgentLoad, Assign, WaitingConversation, takes_channel
 from inbox.core.model import ChannelKind, ConversationId, CounselorUpdate, Presence, Shift, UserId
 from inbox.core.shifts import parse_shift, shift_data
 from storage.rows import Row, TimeParser, channel_capacity, json_value
@@ -48,7 +48,8 @@ def _user_ids(value: Any) -> frozenset[UserId]:
 
 def waiting_from_rows(found: Sequence[Row], parse: TimeParser) -> tuple[WaitingConversation, ...]:
     """Columns: id, channel, priority, queued_at, skill, team, language, declined_by,
-    previous assignee, previous conversation's updated_at."""
+    previous assignee, previous conversation's updated_at, callback_due_at, and her
+    contacts.call_window (the queries read it for phone conversations only)."""
     # A whole queue page every round: a dict lookup instead of an enum call, and no JSON parse
     # of the usual empty declined_by, make this about three times cheaper.
     channel = _CHANNELS
@@ -64,6 +65,8 @@ def waiting_from_rows(found: Sequence[Row], parse: TimeParser) -> tuple[WaitingC
             declined_by=_user_ids(r[7]),
             previous_assignee=None if r[8] is None else UserId(r[8]),
             previous_at=None if r[9] is None else parse(r[9]),
+            not_before=None if r[10] is None else parse(r[10]),
+            call_window=r[11],
         )
         for r in found
     )
@@ -79,7 +82,7 @@ def agents_from_rows(
     found: Sequence[Row], loads: dict[LoadKey, int], parse: TimeParser
 ) -> tuple[AgentLoad, ...]:
     """Columns: id, capacity, presence, shift, skills, languages, teams, channel_capacity,
-    last_assigned_at; `loads` from CHANNEL_LOADS."""
+    last_assigned_at, is_counselor, is_phone_staff; `loads` from CHANNEL_LOADS."""
     by_user: dict[int, list[tuple[ChannelKind, int]]] = {}
     for (user_id, channel), count in loads.items():
         by_user.setdefault(user_id, []).append((_CHANNELS[channel], count))
@@ -100,6 +103,8 @@ def agents_from_rows(
                 channel_capacity=per_channel,
                 channel_load=mine,
                 idle_since=None if r[8] is None else parse(r[8]),
+                counselor=bool(r[9]),
+                phone_staff=bool(r[10]),
             )
         )
     return tuple(agents)
@@ -134,34 +139,51 @@ def _profile(shift: Any, skills: Any, languages: Any, teams: Any, per_channel: A
     )
 
 
+Roles = tuple[bool, bool]  # users.is_counselor, users.is_phone_staff
+
+
+def staff_roles(found: Iterable[Row]) -> dict[int, Roles]:
+    """Rows of (user id, is_counselor, is_phone_staff) as a dict (both dialects' booleans)."""
+    return {int(r[0]): (bool(r[1]), bool(r[2])) for r in found}
+
+
 def fit_assignments(
     assigns: Sequence[Assign],
     *,
-    queued: set[int],
-    available: set[int],
+    queued: dict[int, str],
+    available: dict[int, Roles],
     loads: dict[LoadKey, int],
 ) -> list[Assign]:
     """The assignments that still hold against the current state, counting each one taken:
-    the conversation still queued, the counselor still available, and her total load and her
-    load on the conversation's channel still below the limits the decision was made with."""
+    the conversation still queued (`queued`: its channel as stored), the counselor still
+    available (`available`: her roles as stored) and allowed its channel (a phone conversation
+    only phone staff, any other only counselors: the snapshot is not trusted for that either),
+    and her total load and her load on the conversation's channel still below the limits the
+    decision was made with."""
     applied: list[Assign] = []
     total: dict[int, int] = {}
     per_channel = dict(loads)
     for (user_id, _), n in loads.items():
         total[user_id] = total.get(user_id, 0) + n
     for a in assigns:
-        key = (a.user_id, a.channel.value if a.channel else "")
-        if (
-            a.conversation_id in queued
-            and a.user_id in available
-            and total.get(a.user_id, 0) < a.capacity
-            and (a.channel_capacity is None or per_channel.get(key, 0) < a.channel_capacity)
+        channel = queued.get(a.conversation_id)
+        roles = available.get(a.user_id)
+        if channel is None or roles is None or not _takes(channel, roles):
+            continue
+        key = (a.user_id, channel)
+        if total.get(a.user_id, 0) < a.capacity and (
+            a.channel_capacity is None or per_channel.get(key, 0) < a.channel_capacity
         ):
             applied.append(a)
             total[a.user_id] = total.get(a.user_id, 0) + 1
             per_channel[key] = per_channel.get(key, 0) + 1
-            queued.discard(a.conversation_id)
+            del queued[a.conversation_id]
     return applied
+
+
+def _takes(channel: str, roles: Roles) -> bool:
+    counselor, phone_staff = roles
+    return takes_channel(_CHANNELS[channel], counselor=counselor, phone_staff=phone_staff)
 
 
 def counselor_columns(change: CounselorUpdate) -> list[tuple[str, Any]]:

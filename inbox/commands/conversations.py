@@ -154,8 +154,10 @@ class ConversationCommands(Commands):
             user = await self._store.get_user(user_id)
         except NotFound:
             raise Conflict(f"user {user_id} does not exist, so cannot take conversations") from None
-        if user.disabled or not user.has_any(Role.COUNSELOR):
-            raise Conflict(f"user {user_id} is not an enabled counselor")
+        # Phone staff take callbacks; which conversation goes to whom the store decides by its
+        # channel (storage.desk: a phone conversation only to phone staff, others to counselors).
+        if user.disabled or not user.has_any(Role.COUNSELOR, Role.PHONE_STAFF):
+            raise Conflict(f"user {user_id} is not an enabled counselor or phone staff")
         return user
 
     async def set_tags(

@@ -26,6 +26,10 @@ class AgentLoad:
     channel_capacity: tuple[tuple[ChannelKind, int], ...] = ()
     channel_load: tuple[tuple[ChannelKind, int], ...] = ()
     idle_since: datetime | None = None  # her last assignment; None sorts as idle the longest
+    # Her roles (users.is_counselor, users.is_phone_staff): which conversations she may take
+    # (takes_channel); someone with both takes both.
+    counselor: bool = True
+    phone_staff: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,6 +45,21 @@ class WaitingConversation:
     previous_assignee: UserId | None = None
     previous_at: datetime | None = None
     declined_by: frozenset[UserId] = frozenset()  # offers that timed out: try someone else
+    # A callback (a phone conversation): not offered before `not_before` (callback_due_at, the
+    # next try), and only inside the window she allowed: contacts.call_window as stored, the
+    # JSON text routing.callbacks.stored_window reads (it is kept as text here because neither
+    # this ground floor nor storage may depend on routing; it is parsed once per distinct text).
+    # None: no window of hers, the channel's service hours alone apply. The store sets both
+    # only on phone conversations.
+    not_before: datetime | None = None
+    call_window: str | None = None
+
+
+def takes_channel(channel: ChannelKind, *, counselor: bool, phone_staff: bool) -> bool:
+    """Who may take a conversation on `channel`: a phone conversation (a callback) only phone
+    staff, every other channel only counselors. The router's choice, its re-check in the store
+    and a supervisor's assignment all ask here."""
+    return phone_staff if channel is ChannelKind.PHONE else counselor
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -69,10 +69,13 @@ def asked_once(closed: DeskClosed, at: datetime) -> DeskClosed:
 
 
 def counselors_on_duty(agents: Iterable[AgentLoad], at: datetime, *, closed: DeskClosed) -> int:
-    """How many are on shift and available now: those who can take new conversations."""
+    """How many counselors are on shift and available now: those who can take new written
+    conversations (phone staff, who take only calls, do not count: the wait estimates and the
+    auto-replies that ask here are about chats and mails)."""
     closed = asked_once(closed, at)
     return sum(
-        a.presence is Presence.AVAILABLE and on_shift(a.shift, at, closed=closed) for a in agents
+        a.counselor and a.presence is Presence.AVAILABLE and on_shift(a.shift, at, closed=closed)
+        for a in agents
     )
 
 

@@ -42,6 +42,7 @@ def build(conversations: int, counselors: int, seed: int) -> RoutingSnapshot:
                 skills=frozenset(rng.sample(SKILLS, rng.randrange(0, 3))),
                 languages=frozenset({"ja", "en"} if uid % 5 == 0 else {"ja"}),
                 channel_capacity=((ChannelKind.PHONE, 1),),
+                phone_staff=True,  # every one takes calls too, as the figures always had it
                 idle_since=NOW - timedelta(seconds=rng.randrange(0, 3600)),
             )
         )

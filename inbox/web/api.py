@@ -369,8 +369,10 @@ async def assign(request: web.Request) -> web.Response:
     target = UserId(field_int(await json_body(request), "user_id"))
     if sees_everything(user):
         capacity = None  # a supervisor's decision overrides capacity
-    elif target == user.id and user.has_any(Role.COUNSELOR):
-        capacity = user.capacity  # claiming from the queue: only with room to spare
+    elif target == user.id and user.has_any(Role.COUNSELOR, Role.PHONE_STAFF):
+        # claiming from the queue: only with room to spare, and only what is hers to take (the
+        # store gives calls to phone staff only, everything else to counselors only)
+        capacity = user.capacity
     else:
         raise PermissionDenied("counselors can only take conversations themselves")
     updated = await services.commands.conversations.assign(

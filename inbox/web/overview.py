@@ -134,8 +134,11 @@ async def supervision(request: web.Request) -> web.Response:
     return web.json_response(
         {
             "now": now.isoformat(),
+            # counselors, as the board lists them (the router's agents include phone staff)
             "counselors": [
-                agent_json(a, users.get(a.user_id), now, closed=closed) for a in snapshot.agents
+                agent_json(a, users.get(a.user_id), now, closed=closed)
+                for a in snapshot.agents
+                if a.counselor
             ],
             "queue": [queue_json(d, paused, now) for d in depth],
             "paused_channels": sorted(c.value for c in paused),

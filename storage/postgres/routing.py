@@ -21,7 +21,13 @@ from inbox.core.shifts import anyone_free
 from storage import events
 from storage.assignment import PAUSED
 from storage.base import IntakeRouter
-from storage.intake_routing import Opening, assigned_event, route_openings, routing_failed
+from storage.intake_routing import (
+    Opening,
+    assigned_event,
+    phone_contacts,
+    route_openings,
+    routing_failed,
+)
 from storage.postgres.database import PgTx
 from storage.postgres.pool import CONNECTION_LOST
 from storage.routing_rows import (
@@ -29,15 +35,19 @@ from storage.routing_rows import (
     agents_from_rows,
     channel_loads,
     fit_assignments,
+    staff_roles,
     waiting_from_rows,
 )
 from storage.rows import parse_native_time as _parse
 
 # The queue as the router sees it: paused channels left out, and for continuity the counselor of
-# the contact's latest earlier conversation that had one.
+# the contact's latest earlier conversation that had one; for a callback (a phone conversation)
+# its due time and the window she allowed (looked up for phone conversations only).
 WAITING = """
 SELECT c.id, c.channel, c.priority, c.queued_at, c.skill, c.team, c.language, c.declined_by,
-       p.assignee_id, p.updated_at
+       p.assignee_id, p.updated_at, c.callback_due_at,
+       CASE WHEN c.channel = 'phone'
+            THEN (SELECT k.call_window FROM contacts k WHERE k.id = c.contact_id) END
 FROM conversations c
 LEFT JOIN LATERAL (
     SELECT x.assignee_id, x.updated_at FROM conversations x
@@ -47,26 +57,28 @@ WHERE c.status = 'queued' AND c.assignee_id IS NULL
   AND c.channel NOT IN (SELECT channel FROM channel_settings WHERE paused)
 ORDER BY c.priority DESC, c.queued_at, c.id LIMIT $1
 """
+# Counselors and phone staff: who takes which channel is the router's (takes_channel).
 AGENTS = """
 SELECT id, capacity, presence, shift, skills, languages, teams, channel_capacity,
-       last_assigned_at
-FROM users WHERE is_counselor AND NOT disabled ORDER BY id
+       last_assigned_at, is_counselor, is_phone_staff
+FROM users WHERE (is_counselor OR is_phone_staff) AND NOT disabled ORDER BY id
 """
 CHANNEL_LOADS = LOADS.postgres  # storage.routing_rows.LOADS
 # A router round in ONE transaction: the counselors first, in id order (as `assign` does), so two
 # routers or a router and a supervisor queue behind each other instead of deadlocking; then the
 # still-queued conversations; then the loads, counted in a statement whose snapshot is taken
 # after both locks were granted, so it includes everything the previous lock holder committed.
+# With her roles, as stored: the re-check gives a phone conversation only to phone staff.
 LOCK_COUNSELORS = """
-SELECT id, presence = 'available' FROM users
-WHERE id = ANY($1::bigint[]) AND is_counselor AND NOT disabled
+SELECT id, is_counselor, is_phone_staff, presence = 'available' FROM users
+WHERE id = ANY($1::bigint[]) AND (is_counselor OR is_phone_staff) AND NOT disabled
 ORDER BY id FOR NO KEY UPDATE
 """
 # NO KEY UPDATE, the lock the UPDATE itself takes: it waits for writers of these rows (intake,
 # `assign`, `close`, another router) but not for inserts that merely reference them (a note, an
 # event), whose foreign-key checks take KEY SHARE.
 LOCK_QUEUED = """
-SELECT id FROM conversations
+SELECT id, channel FROM conversations
 WHERE id = ANY($1::bigint[]) AND status = 'queued' AND assignee_id IS NULL
 ORDER BY id FOR NO KEY UPDATE
 """
@@ -106,6 +118,12 @@ ORDER BY contact_id, id DESC
 # out of this batch and its conversations wait for the router. Never waiting here also means an
 # intake that holds conversation rows cannot deadlock with a router that holds users rows.
 LOCK_FREE_COUNSELORS = f"{LOCK_COUNSELORS.rstrip()} SKIP LOCKED"
+
+
+# The call windows of some contacts (storage.intake_routing.phone_contacts).
+CALL_WINDOWS = """
+SELECT id, call_window FROM contacts WHERE id = ANY($1::bigint[]) AND call_window IS NOT NULL
+"""
 
 
 async def route_at_intake(
@@ -148,6 +166,10 @@ async def _route_at_intake(
     if returning:
         found = await conn.fetch(PREVIOUS_HELPERS, sorted(returning))
         previous = {int(r[0]): (UserId(r[1]), _parse(r[2])) for r in found}
+    phoned = phone_contacts(openings)
+    windows = {}
+    if phoned:
+        windows = {int(r[0]): str(r[1]) for r in await conn.fetch(CALL_WINDOWS, phoned)}
     wanted = route_openings(
         router,
         agents=agents,
@@ -156,15 +178,16 @@ async def _route_at_intake(
         previous=previous,
         paused={r[0] for r in await conn.fetch(PAUSED)},
         now=now,
+        windows=windows,
     )
     if not wanted:
         return {}
     locked = await conn.fetch(LOCK_FREE_COUNSELORS, sorted({a.user_id for a in wanted.values()}))
-    available = {r[0] for r in locked if r[1]}
+    available = staff_roles(r for r in locked if r[3])
     loads = channel_loads(await conn.fetch(LOADS_OF, sorted(available))) if available else {}
-    fit = fit_assignments(
-        list(wanted.values()), queued=set(wanted), available=available, loads=loads
-    )
+    # the openings' channels: this batch's own rows, not yet visible to anyone else
+    queued = {o.conversation_id: str(o.channel) for o in openings if o.conversation_id in wanted}
+    fit = fit_assignments(list(wanted.values()), queued=queued, available=available, loads=loads)
     return {a.conversation_id: a for a in fit}
 
 
@@ -184,8 +207,8 @@ async def apply_assignments(conn: Any, assigns: Sequence[Assign], now: datetime)
     conv_ids = sorted({a.conversation_id for a in assigns})
     user_ids = sorted({a.user_id for a in assigns})
     counselors = await conn.fetch(LOCK_COUNSELORS, user_ids)
-    available = {r[0] for r in counselors if r[1]}
-    queued = {r[0] for r in await conn.fetch(LOCK_QUEUED, conv_ids)}
+    available = staff_roles(r for r in counselors if r[3])
+    queued = {r[0]: r[1] for r in await conn.fetch(LOCK_QUEUED, conv_ids)}
     loads = channel_loads(await conn.fetch(LOADS_OF, user_ids))
     applied = fit_assignments(assigns, queued=queued, available=available, loads=loads)
     if applied:

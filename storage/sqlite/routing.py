@@ -16,12 +16,19 @@ from inbox.core.shifts import anyone_free
 from storage import events
 from storage.assignment import PAUSED
 from storage.base import IntakeRouter
-from storage.intake_routing import Opening, assigned_event, route_openings, routing_failed
+from storage.intake_routing import (
+    Opening,
+    assigned_event,
+    phone_contacts,
+    route_openings,
+    routing_failed,
+)
 from storage.routing_rows import (
     LOADS,
     agents_from_rows,
     channel_loads,
     fit_assignments,
+    staff_roles,
     waiting_from_rows,
 )
 from storage.rows import format_text_time
@@ -30,10 +37,13 @@ from storage.sql import run_sync
 from storage.sqlite.database import SqliteTx
 
 # The queue as the router sees it: paused channels left out, and for continuity the counselor of
-# the contact's latest earlier conversation that had one.
+# the contact's latest earlier conversation that had one; for a callback (a phone conversation)
+# its due time and the window she allowed (looked up for phone conversations only).
 WAITING = """
 SELECT c.id, c.channel, c.priority, c.queued_at, c.skill, c.team, c.language, c.declined_by,
-       p.assignee_id, p.updated_at
+       p.assignee_id, p.updated_at, c.callback_due_at,
+       CASE WHEN c.channel = 'phone'
+            THEN (SELECT k.call_window FROM contacts k WHERE k.id = c.contact_id) END
 FROM conversations c
 LEFT JOIN conversations p ON p.id = (
     SELECT max(x.id) FROM conversations x
@@ -42,19 +52,22 @@ WHERE c.status = 'queued' AND c.assignee_id IS NULL
   AND c.channel NOT IN (SELECT channel FROM channel_settings WHERE paused = 1)
 ORDER BY c.priority DESC, c.queued_at, c.id LIMIT ?
 """
+# Counselors and phone staff: who takes which channel is the router's (takes_channel).
 AGENTS = """
 SELECT id, capacity, presence, shift, skills, languages, teams, channel_capacity,
-       last_assigned_at
-FROM users WHERE is_counselor = 1 AND disabled = 0 ORDER BY id
+       last_assigned_at, is_counselor, is_phone_staff
+FROM users WHERE (is_counselor = 1 OR is_phone_staff = 1) AND disabled = 0 ORDER BY id
 """
 CHANNEL_LOADS = LOADS.sqlite  # storage.routing_rows.LOADS
 # Each id looked up by its key: left to itself the planner reads the whole queue by status.
+# With its channel as stored: the re-check gives a phone conversation only to phone staff.
 STILL_QUEUED = """
-SELECT c.id FROM json_each(?) AS j CROSS JOIN conversations c ON c.id = j.value
+SELECT c.id, c.channel FROM json_each(?) AS j CROSS JOIN conversations c ON c.id = j.value
 WHERE c.status = 'queued' AND c.assignee_id IS NULL
 """
 ENABLED_COUNSELORS = """
-SELECT id FROM users WHERE is_counselor = 1 AND disabled = 0
+SELECT id, is_counselor, is_phone_staff FROM users
+WHERE (is_counselor = 1 OR is_phone_staff = 1) AND disabled = 0
 AND id IN (SELECT value FROM json_each(?))
 """
 # The router gives work only to counselors who are available now (presence may have changed
@@ -107,6 +120,13 @@ WHERE x.id IN (
 """
 
 
+# The call windows of some contacts (storage.intake_routing.phone_contacts).
+CALL_WINDOWS = """
+SELECT id, call_window FROM contacts
+WHERE id IN (SELECT value FROM json_each(?)) AND call_window IS NOT NULL
+"""
+
+
 def route_at_intake(
     db: sqlite3.Connection,
     router: IntakeRouter,
@@ -151,6 +171,10 @@ def _route_at_intake(
     if returning:
         found = db.execute(PREVIOUS_HELPERS, (json.dumps(sorted(returning)),))
         previous = {int(r[0]): (UserId(r[1]), _parse(r[2])) for r in found}
+    phoned = phone_contacts(openings)
+    windows = {}
+    if phoned:
+        windows = {int(r[0]): str(r[1]) for r in db.execute(CALL_WINDOWS, (json.dumps(phoned),))}
     return route_openings(
         router,
         agents=agents,
@@ -159,6 +183,7 @@ def _route_at_intake(
         previous=previous,
         paused={r[0] for r in db.execute(PAUSED)},
         now=now,
+        windows=windows,
     )
 
 
@@ -167,8 +192,8 @@ def apply_assignments(
 ) -> list[Assign]:
     conv_ids = json.dumps([a.conversation_id for a in assigns])
     user_ids = json.dumps(sorted({a.user_id for a in assigns}))
-    queued = {int(r[0]) for r in db.execute(STILL_QUEUED, (conv_ids,))}
-    available = {int(r[0]) for r in db.execute(AVAILABLE_COUNSELORS, (user_ids,))}
+    queued = {int(r[0]): str(r[1]) for r in db.execute(STILL_QUEUED, (conv_ids,))}
+    available = staff_roles(db.execute(AVAILABLE_COUNSELORS, (user_ids,)))
     loads = channel_loads(db.execute(LOAD_OF, (user_ids,)))
     applied = fit_assignments(assigns, queued=queued, available=available, loads=loads)
     if applied:

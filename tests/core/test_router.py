@@ -12,6 +12,7 @@ from inbox.core.model import (
     ConversationStatus,
     CounselorUpdate,
     IntakeLabels,
+    Role,
     Shift,
     User,
 )
@@ -29,8 +30,10 @@ class Clock:
         return self.now
 
 
-async def counselor(store: Store, name: str, **change: object) -> User:
-    user = await store.create_user(new_user(name), now=at(0))
+async def counselor(
+    store: Store, name: str, roles: frozenset[Role] = frozenset({Role.COUNSELOR}), **change: object
+) -> User:
+    user = await store.create_user(new_user(name, roles=roles), now=at(0))
     if change:
         update = CounselorUpdate(**change)  # type: ignore[arg-type]
         user = await store.update_counselor(user.id, update, actor_id=user.id, now=at(0))
@@ -80,8 +83,9 @@ async def test_skill_channel_capacity_and_shift_decide_who_answers(store: Store)
     router = Router(store, clock=clock)
     sunday_off = Shift(weekly=(((time(9), time(17)),),) * 6 + ((),))
     await counselor(store, "off", skills=frozenset({"dv"}), shift=sunday_off)
-    dv = await counselor(store, "dv", skills=frozenset({"dv"}))
-    phone = await counselor(store, "phone", channel_capacity=((ChannelKind.PHONE, 1),))
+    both = frozenset({Role.COUNSELOR, Role.PHONE_STAFF})  # calls go to phone staff only
+    dv = await counselor(store, "dv", both, skills=frozenset({"dv"}))
+    phone = await counselor(store, "phone", both, channel_capacity=((ChannelKind.PHONE, 1),))
     stored = await store.save_inbound_batch(
         [
             labelled(inbound("v"), skill="dv", priority=100),

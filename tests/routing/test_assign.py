@@ -37,7 +37,10 @@ def conv(i: int, **kw: object) -> WaitingConversation:
 
 
 def agent(uid: int, capacity: int = 3, load: int = 0, **kw: object) -> AgentLoad:
-    return AgentLoad(user_id=UserId(uid), capacity=capacity, load=load, **kw)  # type: ignore[arg-type]
+    # Both roles, so that phone conversations test load and capacity here; who takes which
+    # channel is tests/routing/test_phone_routing.py's.
+    fields: dict[str, object] = {"phone_staff": True, **kw}
+    return AgentLoad(user_id=UserId(uid), capacity=capacity, load=load, **fields)  # type: ignore[arg-type]
 
 
 def pairs(decisions: list[Assign | Wait]) -> list[tuple[int, int | str]]:

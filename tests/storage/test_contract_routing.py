@@ -98,7 +98,8 @@ async def test_update_counselor_refuses_unknown_and_non_counselors(store: Store)
 
 
 async def test_apply_checks_presence_and_channel_capacity(store: Store) -> None:
-    sato = await counselor(store, "sato", capacity=3)
+    both = frozenset({Role.COUNSELOR, Role.PHONE_STAFF})  # calls go to phone staff only
+    sato = await store.create_user(new_user("sato", roles=both, capacity=3), now=at(0))
     await store.update_counselor(
         sato.id, CounselorUpdate(channel_capacity=((PHONE, 1),)), actor_id=sato.id, now=at(0)
     )

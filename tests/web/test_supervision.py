@@ -55,8 +55,9 @@ def now_inbound(sender: str, **kwargs: Any) -> KeyedInbound:
 
 
 async def everyone_away(site: Site, boss: aiohttp.ClientSession) -> None:
-    """No counselor takes new work, so the router leaves the queue alone."""
-    for name in ("sato", "suzuki"):
+    """No counselor takes new work, nor phone staff a call, so the router leaves the queue
+    alone."""
+    for name in ("sato", "suzuki", "phone"):
         status, _ = await call(
             boss, "PATCH", f"{site.url}/api/counselors/{site.id(name)}", {"presence": "away"}
         )
