@@ -355,5 +355,8 @@ CREATE TABLE calls (
 CREATE INDEX calls_staff ON calls (staff_id, started_at);
 CREATE INDEX calls_conversation ON calls (conversation_id, id);
 CREATE INDEX calls_contact ON calls (contact_id, started_at);
+-- The router's timer: when the earliest held callback becomes due (storage.assignment).
+CREATE INDEX conversations_callbacks ON conversations (callback_due_at)
+    WHERE status = 'queued' AND channel = 'phone';
 """,
 }
