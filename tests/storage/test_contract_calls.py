@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 
 from inbox.core.errors import Conflict
-from inbox.core.model import ChannelKind, ConversationStatus
+from inbox.core.model import ChannelKind, ConversationStatus, Role, User
 from inbox.core.phone import (
     CallbackBy,
     CallDirection,
@@ -23,10 +23,16 @@ from inbox.core.phone import (
     TryDecision,
 )
 from storage.base import Store
-from tests.factories import at, counselor, inbound
+from tests.factories import at, counselor, inbound, new_user
 
 NUMBER = "+819012345678"
 CALLER = Caller(identity_hash="h-" + "a" * 60, e164=NUMBER)
+
+
+async def phone_staff(store: Store) -> User:
+    """Phone staff: the only ones a phone conversation may be assigned to."""
+    roles = frozenset({Role.PHONE_STAFF})
+    return await store.create_user(new_user("phone", roles=roles), now=at(0))
 
 
 class Rule:
@@ -63,7 +69,7 @@ async def no_number_anywhere(store: Store) -> None:
 
 
 async def test_a_withheld_call_is_a_calls_row_alone(store: Store) -> None:
-    phone = await counselor(store, "phone")
+    phone = await phone_staff(store)
     logged = await store.log_call(
         call(withheld=True, staff_id=phone.id, note="ないしょ", referrals=("police",)),
         now=at(60),
@@ -87,7 +93,7 @@ async def test_a_withheld_call_is_a_calls_row_alone(store: Store) -> None:
 async def test_a_call_by_number_makes_a_closed_phone_conversation_in_her_timeline(
     store: Store,
 ) -> None:
-    phone = await counselor(store, "phone")
+    phone = await phone_staff(store)
     logged = await store.log_call(
         call(
             caller=CALLER,
@@ -118,7 +124,7 @@ async def test_a_call_by_number_makes_a_closed_phone_conversation_in_her_timelin
 
 
 async def test_a_follow_up_opens_a_callback_due_then(store: Store) -> None:
-    phone = await counselor(store, "phone")
+    phone = await phone_staff(store)
     due = at(86400)
     logged = await store.log_call(
         call(caller=CALLER, staff_id=phone.id, callback=OpenCallback(due_at=due)),
@@ -137,7 +143,7 @@ async def test_a_follow_up_opens_a_callback_due_then(store: Store) -> None:
 
 
 async def test_tries_on_a_callback_retry_then_close_with_tries_used(store: Store) -> None:
-    phone = await counselor(store, "phone")
+    phone = await phone_staff(store)
     first = await store.log_call(
         call(
             caller=CALLER,
@@ -201,7 +207,7 @@ async def test_reaching_her_closes_the_callback_as_reached(store: Store) -> None
 
 
 async def test_whoever_ends_a_callback_from_the_queue_handled_it(store: Store) -> None:
-    phone = await counselor(store, "phone")
+    phone = await phone_staff(store)
     first = await store.log_call(
         call(caller=CALLER, callback=OpenCallback(due_at=at(0))), now=at(0), retry=Rule()
     )
