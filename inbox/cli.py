@@ -260,6 +260,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from inbox.tools.bench_board import run_board_bench
 
         return run_board_bench(args)  # runs its own event loop, around two server processes
+    if args.bench_command == "webhook":
+        from inbox.tools.bench_webhook import run_webhook_bench
+
+        return run_webhook_bench(args)  # runs its own event loop, around a server process
     if args.bench_command == "search":
         from inbox.tools.bench_search import run_search_bench
 
@@ -405,6 +409,17 @@ def parser() -> argparse.ArgumentParser:
         type=int,
         default=2,
         help="runs of each kind, alternating, pooled (default: %(default)s)",
+    )
+    bw = bsub.add_parser(
+        "webhook",
+        help="signed SMS webhooks at rising rates: stored-and-answered latency, against web chat",
+    )
+    bw.add_argument(
+        "--rates", default="50,100,200,400,800", help="requests per second (default: %(default)s)"
+    )
+    bw.add_argument("--seconds", type=float, default=3.0, help="per rate (default: %(default)s)")
+    bw.add_argument(
+        "--consulters", type=int, default=50, help="web-chat sockets (default: %(default)s)"
     )
     b.set_defaults(func=cmd_bench)
     return p

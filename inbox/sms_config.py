@@ -22,10 +22,15 @@ from inbox.core.sms import (
     DEFAULT_STOP_WORDS,
     DEFAULT_STOP_WORDS_JA,
     OptOutWords,
+    count_segments,
 )
 
 _SECRET = {"toml": False}  # resolved from the environment, not settable in the file
 DEFAULT_TOKEN_ENV = "TSUNAGU_TWILIO_AUTH_TOKEN"
+DEFAULT_HELP_REPLY = (
+    "この番号へのメッセージは担当者が読みます。配信停止は「停止」、再開は「再開」と送ってください。"
+    " Replies are read by staff. Text STOP to opt out, START to opt back in."
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,6 +44,9 @@ class SmsConfig:
     start_words: tuple[str, ...] = DEFAULT_START_WORDS + DEFAULT_START_WORDS_JA
     help_words: tuple[str, ...] = DEFAULT_HELP_WORDS + DEFAULT_HELP_WORDS_JA
     max_segments: int = field(default=5, metadata={"min": 1, "max": 10})
+    # The answer to HELP. Neutral on purpose: her phone may be read by someone she is afraid
+    # of, so it names no program and no topic, only how to stop and start.
+    help_reply: str = DEFAULT_HELP_REPLY
     auth_token: str = field(default="", repr=False, metadata=_SECRET)
 
     @property
@@ -85,6 +93,10 @@ def sms_problem(sms: SmsConfig) -> str | None:
         problem := _number_problem(sms.from_number, sms.default_region, "sms.from_number")
     ):
         return problem
+    if (parts := count_segments(sms.help_reply).count) > sms.max_segments:
+        return (
+            f"sms.help_reply: {parts} SMS segments, more than sms.max_segments ({sms.max_segments})"
+        )
     if not sms.enabled:
         return None
     if not sms.account_sid:

@@ -42,6 +42,7 @@ from storage.roles import (
     OutboxStore,
     PolicyStore,
     PresenceStore,
+    SmsStore,
 )
 
 # The schema version this code expects; each implementation has migrations 1..SCHEMA_VERSION.
@@ -297,6 +298,7 @@ class Store(
     PresenceStore,
     EventLog,
     BoardStore,
+    SmsStore,
     Protocol,
 ):
     """Every role: what SqliteStore and PostgresStore each are. A service takes only the roles

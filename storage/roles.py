@@ -351,6 +351,41 @@ class OutboxStore(Protocol):
         Returns the ids of the messages marked now, in id order."""
 
 
+class SmsStore(Protocol):
+    """The SMS channel's state: opted-out numbers and Twilio's delivery reports (storage.sms)."""
+
+    async def set_opt_out(
+        self,
+        identity_hash: str,
+        opted_out: bool,
+        *,
+        now: datetime,
+        conversation_id: ConversationId,
+    ) -> bool:
+        """Record that the SMS sender with this keyed hash sent STOP (`opted_out`) or START:
+        channel_identities.opted_out_at becomes `now` or NULL, with an sms_opted_out or
+        sms_opted_in event on `conversation_id` (the conversation her message went to; the event
+        holds no number). Only a change is written: False, and no event, when she already was in
+        that state or has no SMS identity."""
+
+    async def is_opted_out(self, identity_hash: str) -> bool:
+        """Whether the SMS sender with this keyed hash opted out (False for an unknown one)."""
+
+    async def record_provider_status(
+        self, provider_id: str, status: str, error_code: int | None, *, now: datetime
+    ) -> bool:
+        """Twilio's status callback for the reply sent as `provider_id` (its MessageSid).
+
+        `status` is one of inbox.core.sms.PROVIDER_STATUS_RANK (ValueError otherwise). In ONE
+        conditional statement, outbox.provider_status and provider_error change only when the
+        new status ranks above the stored one (queued/accepted/sending < sent < delivered,
+        undelivered, failed; a final one is never replaced), so callbacks arriving out of order
+        or at once leave the latest state. undelivered/failed also fail the outbox row and its
+        message (FAILED) with a reply_failed event {"error": "twilio <code>: <reason>"};
+        delivered makes the message DELIVERED with a reply_delivered event. Returns whether
+        anything changed: False for an unknown provider_id or an older status."""
+
+
 class MailState(Protocol):
     """Where the mail channel stands: mailbox cursors and threads (storage.mail_state)."""
 

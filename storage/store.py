@@ -24,6 +24,7 @@ from storage.mail_state import Mail
 from storage.outbox import Outbox
 from storage.policies import Policies
 from storage.presence import Presences
+from storage.sms import Sms
 from storage.sql import Database, Dialects, Tx
 
 HAS_SCHEMA_MIGRATIONS = Dialects(
@@ -62,6 +63,7 @@ class SqlStore(
     Outbox,
     Policies,
     Presences,
+    Sms,
 ):
     """Every area's operations over `_db`, which the dialect's store sets."""
 

@@ -18,6 +18,7 @@ from inbox.tools.bench_routing import run_routing_bench
 from inbox.tools.bench_search import run_search_bench
 from inbox.tools.bench_socket_clients import Ack
 from inbox.tools.bench_sockets import run_sockets_bench
+from inbox.tools.bench_webhook import run_webhook_bench
 from tests import pgutil
 
 FINAL_LINE = re.compile(r"^pipeline_vs_baseline=\d+(\.\d+)? p99_ms=\d+(\.\d+)?$")
@@ -212,3 +213,22 @@ def test_board_bench_on_postgresql_too(capsys: pytest.CaptureFixture[str]) -> No
         f"board_p99_ms_postgresql={check_board_run(lines, 'PostgreSQL'):.1f}",
         f"board_p99_ms={check_board_run(lines, 'SQLite'):.1f}",
     ]
+
+
+def test_webhook_bench_posts_signed_texts_and_chats_at_each_rate(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    args = argparse.Namespace(rates="10,20", seconds=0.5, consulters=3)
+
+    assert run_webhook_bench(args) == 0
+
+    out, err = capsys.readouterr()
+    lines = out.strip().splitlines()
+    assert re.fullmatch(r"sms_webhook_p99_ms=\d+\.\d", lines[-1]), lines[-1]
+    rows = [line.split() for line in lines if re.match(r"^\s+(10|20)\s", line)]
+    # every webhook answered 200 (stored) and every chat message acked, at both rates
+    assert [(row[0], row[3], row[6]) for row in rows] == [
+        ("10", "5/5", "5/5"),
+        ("20", "10/10", "10/10"),
+    ]
+    assert "signed SMS webhooks" in err  # progress goes to stderr

@@ -95,6 +95,7 @@ def test_the_token_cannot_be_written_in_the_file() -> None:
         ('[sms]\nstop_words = "STOP"\n', "sms.stop_words: expected a list of strings"),
         ('[sms]\nhelp_words = [""]\n', "sms.help_words: a word is empty"),
         ('[sms]\nstart_words = ["ＳＴＯＰ"]\n', "sms.start_words: 'stop' is also in stop"),
+        (f'[sms]\nmax_segments = 1\nhelp_reply = "{"助" * 71}"\n', "sms.help_reply: 2 SMS seg"),
         ("[voice]\nenabled = true\n", "voice.account_sid: required when voice.enabled"),
         (f'[sms]\naccount_sid = "{SID}"\n[voice]\nenabled = true\n', "voice.program_number: req"),
         ('[voice]\nprogram_number = "0"\n', "voice.program_number: is not a phone number"),

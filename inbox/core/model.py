@@ -89,6 +89,7 @@ class DeliveryStatus(StrEnum):
     RECEIVED = "received"  # inbound, stored
     PENDING = "pending"  # outbound, in the outbox
     SENT = "sent"  # the channel accepted it
+    DELIVERED = "delivered"  # the provider says it reached her phone (SMS status callbacks)
     FAILED = "failed"  # gave up after retries, or refused for good
     NONE = "none"  # internal notes
 

@@ -129,3 +129,49 @@ DEFAULT_OPT_OUT_WORDS = OptOutWords.of(
     DEFAULT_START_WORDS + DEFAULT_START_WORDS_JA,
     DEFAULT_HELP_WORDS + DEFAULT_HELP_WORDS_JA,
 )
+
+
+# Twilio's error codes for a message that cannot be delivered, as the counselor reads them.
+# Permanent ones fail the reply for good: sending the same text to the same number again
+# cannot succeed (she opted out, the number is a landline, no such number, ...).
+_TWILIO_ERRORS: dict[int, str] = {
+    21211: "invalid number",
+    21610: "unsubscribed (the recipient sent STOP)",
+    21614: "not a mobile number",
+    30003: "unreachable (phone off or out of coverage)",
+    30005: "unknown destination",
+    30006: "landline or unreachable carrier",
+    30007: "filtered by the carrier",
+    30008: "unknown error",
+}
+PERMANENT_ERROR_CODES: frozenset[int] = frozenset({21211, 21610, 21614, 30005, 30006})
+
+
+def twilio_error_reason(code: int | None) -> str:
+    """A short reason for Twilio's ErrorCode `code` (None or unknown codes: "unknown error")."""
+    if code is None:
+        return "unknown error"
+    return _TWILIO_ERRORS.get(code, "unknown error")
+
+
+# Twilio's message statuses in the order they happen: a status callback may arrive after a
+# later one (each is its own HTTP request), and must then change nothing. The last three are
+# final: nothing replaces them.
+PROVIDER_STATUS_RANK: dict[str, int] = {
+    "queued": 1,
+    "accepted": 1,
+    "sending": 1,
+    "sent": 2,
+    "delivered": 3,
+    "undelivered": 3,
+    "failed": 3,
+}
+FAILED_STATUSES = frozenset({"undelivered", "failed"})
+
+
+def provider_error_text(status: str, code: int | None) -> str:
+    """What the counselor reads of a failed SMS reply, e.g. "twilio 30006: landline or
+    unreachable carrier"."""
+    if code is None:
+        return f"twilio {status}: {twilio_error_reason(None)}"
+    return f"twilio {code}: {twilio_error_reason(code)}"

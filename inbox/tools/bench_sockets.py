@@ -19,7 +19,7 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,13 +59,18 @@ def cpu_s(pid: int) -> float:
 
 @asynccontextmanager
 async def server_process(
-    data_dir: Path, database_url: str | None = None
+    data_dir: Path,
+    database_url: str | None = None,
+    *,
+    config_toml: str = "",
+    extra_env: Mapping[str, str] | None = None,
 ) -> AsyncIterator[tuple[str, int]]:
-    """`tsunagu serve` on port 0 with the built-in defaults; its URL and pid until stopped.
-    Its database: SQLite in data_dir/data, or the PostgreSQL database of database_url."""
+    """`tsunagu serve` on port 0 with the built-in defaults (and `config_toml` after them); its
+    URL and pid until stopped. Its database: SQLite in data_dir/data, or the PostgreSQL
+    database of database_url."""
     config = data_dir / "config.toml"
-    config.write_text('[logging]\nlevel = "WARNING"\n')
-    env = {**os.environ, "TSUNAGU_DATA_DIR": str(data_dir / "data")}
+    config.write_text('[logging]\nlevel = "WARNING"\n' + config_toml)
+    env = {**os.environ, **(extra_env or {}), "TSUNAGU_DATA_DIR": str(data_dir / "data")}
     env.pop("TSUNAGU_DATABASE_URL", None)
     if database_url is not None:
         env["TSUNAGU_DATABASE_URL"] = database_url

@@ -25,6 +25,7 @@ from inbox.web import (
     desk,
     openapi,
     overview,
+    sms_hooks,
     sockets,
     supervision,
 )
@@ -84,6 +85,8 @@ def build_app(services: Services) -> web.Application:
     if services.settings.webchat_enabled:
         app.router.add_get("/chat", _page("chat.html"))
         sockets.add_chat_socket(app)
+    if services.settings.sms.enabled:  # Twilio's webhooks, signed with its auth token
+        sms_hooks.add_routes(app)
     app.router.add_static("/static", STATIC_DIR, append_version=False)
     api.add_routes(app)
     attachments.add_routes(app)

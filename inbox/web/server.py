@@ -161,6 +161,8 @@ ERROR_CODES: dict[str, str] = {
     "password_change_required": "an admin set your password: set a new one first",
     "own_account": "an admin cannot disable herself or remove her own admin role",
     "last_admin": "this would leave no enabled admin",
+    # --- Twilio's webhooks (inbox.web.twilio_auth)
+    "twilio_signature": "the X-Twilio-Signature header is missing or does not match the request",
 }
 
 

@@ -8,12 +8,14 @@ from hypothesis import strategies as st
 
 from inbox.core.sms import (
     DEFAULT_OPT_OUT_WORDS,
+    PERMANENT_ERROR_CODES,
     Encoding,
     Keyword,
     OptOutWords,
     Segments,
     count_segments,
     fold,
+    twilio_error_reason,
 )
 
 JA = "相"  # any kana or kanji: UCS-2, one code unit
@@ -119,3 +121,22 @@ def test_word_lists_are_checked(stop: list[str], start: list[str], message: str)
 def test_fold() -> None:
     assert fold("　ＳＴＯＰ ") == "stop"
     assert fold("ｽﾄｯﾌﾟ") == "ストップ"
+
+
+@pytest.mark.parametrize(
+    ("code", "reason"),
+    [
+        (21610, "unsubscribed (the recipient sent STOP)"),
+        (21614, "not a mobile number"),
+        (30006, "landline or unreachable carrier"),
+        (12345, "unknown error"),
+        (None, "unknown error"),
+    ],
+)
+def test_twilio_error_reason(code: int | None, reason: str) -> None:
+    assert twilio_error_reason(code) == reason
+
+
+def test_permanent_error_codes_are_the_ones_a_retry_cannot_fix() -> None:
+    assert {21610, 21614, 21211, 30006} <= PERMANENT_ERROR_CODES
+    assert not {30003, 30007, 30008} & PERMANENT_ERROR_CODES  # may pass on a later try

@@ -673,6 +673,12 @@ export const STRINGS = {
     "profile.closedDays": "祝日・年末年始も勤務する",
     "profile.unchanged": "{name}さんのプロフィールは変わっていません。",
     "accounts.actionOn": "{action}：{name}",
+    // --- sms-in: SMS webhooks (issue 15): events and the refused signature
+    "eventKind.sms_opted_out": "SMSの配信停止（STOP）",
+    "eventKind.sms_opted_in": "SMSの配信再開（START）",
+    "eventKind.reply_delivered": "返信が届いた",
+    "delivery.delivered": "配信済み",
+    "error.code.twilio_signature": "Twilio の署名が確認できないため、受け付けませんでした。",
   },
 
   en: {
@@ -1335,6 +1341,12 @@ export const STRINGS = {
     "profile.closedDays": "Works on holidays and the year-end closure",
     "profile.unchanged": "Nothing changed in {name}'s profile.",
     "accounts.actionOn": "{action} {name}",
+    // --- sms-in: SMS webhooks (issue 15): events and the refused signature
+    "eventKind.sms_opted_out": "SMS opt-out (STOP)",
+    "eventKind.sms_opted_in": "SMS opt-in again (START)",
+    "eventKind.reply_delivered": "Reply delivered",
+    "delivery.delivered": "Delivered",
+    "error.code.twilio_signature": "Refused: the Twilio signature could not be verified.",
   },
 };
 

@@ -1,0 +1,147 @@
+"""Twilio's SMS webhooks: a consulter's text message in, and the status of the replies we sent.
+
+Each request is checked by its signature first (inbox.web.twilio_auth). An incoming message is
+answered only after the intake has committed it: Twilio retries anything but a 2xx, and its
+retry carries the same MessageSid, which the store keeps once ((channel, external_id)).
+STOP / START change whether she may be written to; HELP is answered in the TwiML itself.
+The message is stored in every case, so her counselor sees what she wrote and why.
+"""
+
+from __future__ import annotations
+
+import logging
+from xml.sax.saxutils import escape
+
+from aiohttp import web
+from multidict import MultiDictProxy
+
+from inbox.core.errors import ValidationError
+from inbox.core.model import NEW_SENDER, ChannelKind, InboundMessage, StoredInbound
+from inbox.core.numbers import parse_number
+from inbox.core.sms import PROVIDER_STATUS_RANK, Keyword
+from inbox.web.server import SERVICES, Services
+from inbox.web.twilio_auth import signed_form
+
+log = logging.getLogger(__name__)
+
+SMS_PATH = "/webhooks/twilio/sms"
+STATUS_PATH = "/webhooks/twilio/sms/status"
+_XML = '<?xml version="1.0" encoding="UTF-8"?>'
+EMPTY_TWIML = f"{_XML}<Response/>"
+MAX_SID_CHARS = 64  # Twilio's SIDs are 34; anything far longer is not one
+
+
+def twiml(reply: str | None = None) -> web.Response:
+    """TwiML answering Twilio: empty, or one SMS back to her."""
+    text = (
+        EMPTY_TWIML
+        if reply is None
+        else f"{_XML}<Response><Message>{escape(reply)}</Message></Response>"
+    )
+    return web.Response(text=text, content_type="text/xml", charset="utf-8")
+
+
+def required(form: MultiDictProxy[str], name: str, *, empty: bool = False) -> str:
+    """Field `name` of Twilio's form; 400 naming it when it is missing (or empty, unless
+    `empty` allows that, as for the Body of a picture-only message)."""
+    value = form.get(name)
+    if value is None or (not empty and not value.strip()):
+        raise ValidationError("required", field=name)
+    return value
+
+
+def _sid(form: MultiDictProxy[str]) -> str:
+    sid = required(form, "MessageSid")
+    if len(sid) > MAX_SID_CHARS:
+        raise ValidationError(f"at most {MAX_SID_CHARS} characters", field="MessageSid")
+    return sid
+
+
+async def incoming_sms(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    sms = services.settings.sms
+    form = await signed_form(request, sms.auth_token)
+    sid, body = _sid(form), required(form, "Body", empty=True)
+    sender = parse_number(required(form, "From"), region=sms.default_region, field="From").e164
+    msg = InboundMessage(
+        channel=ChannelKind.SMS,
+        external_id=sid,
+        sender=sender,
+        body=body,
+        received_at=services.clock(),
+    )
+    stored = await services.intake.offer(msg)  # IntakeBusy: 503, and Twilio tries again
+    identity = services.intake.identity_of(ChannelKind.SMS, sender)
+    keyword = sms.opt_out_words.classify(body)
+    if keyword is Keyword.HELP:
+        return twiml(await _help_reply(services, identity))
+    if keyword is not None:
+        await _opt(services, identity, stored, opted_out=keyword is Keyword.STOP)
+    return twiml()
+
+
+async def _opt(
+    services: Services, identity: str, stored: StoredInbound, *, opted_out: bool
+) -> None:
+    # Also on a redelivery: if the first try stored the message but died before this, the
+    # retry finishes it; a repeat changes nothing.
+    changed = await services.store.set_opt_out(
+        identity, opted_out, now=services.clock(), conversation_id=stored.conversation_id
+    )
+    if changed:
+        services.on_event()
+        log.info(
+            "SMS opt-out changed",
+            extra={
+                "action": "sms_opted_out" if opted_out else "sms_opted_in",
+                "conversation_id": stored.conversation_id,
+            },
+        )
+
+
+async def _help_reply(services: Services, identity: str) -> str | None:
+    """The configured help text, unless she must be sent nothing: she opted out, or she asked
+    for discretion (no automatic SMS, ever: someone else may read her phone)."""
+    if not services.settings.sms.help_reply or await services.store.is_opted_out(identity):
+        return None
+    key = (ChannelKind.SMS, identity)
+    if (await services.store.contact_facts([key])).get(key, NEW_SENDER).discretion:
+        return None
+    return services.settings.sms.help_reply
+
+
+def _error_code(form: MultiDictProxy[str]) -> int | None:
+    text = form.get("ErrorCode", "").strip()
+    if not text:
+        return None
+    if not text.isascii() or not text.isdigit() or len(text) > 9:
+        raise ValidationError("expected Twilio's numeric error code", field="ErrorCode")
+    return int(text)
+
+
+async def sms_status(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    form = await signed_form(request, services.settings.sms.auth_token)
+    sid, status = _sid(form), required(form, "MessageStatus")
+    code = _error_code(form)
+    if status not in PROVIDER_STATUS_RANK:
+        # Twilio has statuses we do not track (read, canceled, ...): answered, not retried.
+        log.info(
+            "SMS status not tracked", extra={"action": "sms_status_ignored", "status": status[:20]}
+        )
+        return twiml()
+    if await services.store.record_provider_status(sid, status, code, now=services.clock()):
+        services.on_event()
+    else:
+        # An unknown MessageSid (not ours, or from before a restore) or an older status than
+        # the one stored: 200 all the same, or Twilio would retry it for nothing.
+        log.info(
+            "SMS status changed nothing",
+            extra={"action": "sms_status_unchanged", "status": status, "error_code": code},
+        )
+    return twiml()
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post(SMS_PATH, incoming_sms)
+    app.router.add_post(STATUS_PATH, sms_status)

@@ -1,0 +1,115 @@
+"""The SMS channel's state, written once: numbers that opted out (STOP / START) and what Twilio's
+status callbacks say of a sent reply."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from inbox.core.model import ConversationId, DeliveryStatus
+from inbox.core.sms import FAILED_STATUSES, PROVIDER_STATUS_RANK, provider_error_text
+from storage import events
+from storage.sql import Database, Tx
+
+OPTED_OUT_EVENT, OPTED_IN_EVENT = "sms_opted_out", "sms_opted_in"
+DELIVERED_EVENT, FAILED_EVENT = "reply_delivered", "reply_failed"
+
+# Each changes the row only when its state differs, so `RETURNING` says whether it changed.
+OPT_OUT = """
+UPDATE channel_identities SET opted_out_at = $2
+WHERE channel = 'sms' AND identity_hash = $1 AND opted_out_at IS NULL
+RETURNING id
+"""
+OPT_IN = """
+UPDATE channel_identities SET opted_out_at = NULL
+WHERE channel = 'sms' AND identity_hash = $1 AND opted_out_at IS NOT NULL
+RETURNING id
+"""
+IS_OPTED_OUT = """
+SELECT opted_out_at IS NOT NULL FROM channel_identities
+WHERE channel = 'sms' AND identity_hash = $1
+"""
+_RANK = (
+    "CASE coalesce(provider_status, '') "
+    + " ".join(f"WHEN '{status}' THEN {rank}" for status, rank in PROVIDER_STATUS_RANK.items())
+    + " ELSE 0 END"
+)
+# ONE conditional statement: the stored status is compared with the new one in the database, so
+# two callbacks handled at once cannot both win (PostgreSQL re-checks the WHERE on the row it
+# waited for; SQLite has one writer). A failure also fails the outbox row, as a bounce does.
+RECORD_STATUS = f"""
+UPDATE outbox SET provider_status = $2, provider_error = $3, updated_at = $4,
+    status = CASE WHEN $5 THEN 'failed' ELSE status END,
+    last_error = CASE WHEN $5 THEN $3 ELSE last_error END
+WHERE provider_id = $1 AND {_RANK} < $6
+RETURNING message_id
+"""
+SET_DELIVERY = "UPDATE messages SET delivery_status = $2 WHERE id = $1 RETURNING conversation_id"
+
+
+async def set_opt_out(
+    tx: Tx, identity_hash: str, opted_out: bool, now: datetime, conversation_id: ConversationId
+) -> bool:
+    if opted_out:
+        changed = await tx.fetchval(OPT_OUT, identity_hash, now)
+    else:
+        changed = await tx.fetchval(OPT_IN, identity_hash)
+    if changed is None:
+        return False
+    kind = OPTED_OUT_EVENT if opted_out else OPTED_IN_EVENT
+    await events.record(tx, kind, now, conversation_id=conversation_id)
+    return True
+
+
+async def record_provider_status(
+    tx: Tx, provider_id: str, status: str, error_code: int | None, now: datetime
+) -> bool:
+    failed = status in FAILED_STATUSES
+    error = provider_error_text(status, error_code) if failed or error_code else None
+    message_id = await tx.fetchval(
+        RECORD_STATUS, provider_id, status, error, now, failed, PROVIDER_STATUS_RANK[status]
+    )
+    if message_id is None:
+        return False  # unknown, or older than what is stored
+    data: dict[str, object] | None = None
+    if failed:
+        delivery, kind, data = DeliveryStatus.FAILED, FAILED_EVENT, {"error": error}
+    elif status == "delivered":
+        delivery, kind = DeliveryStatus.DELIVERED, DELIVERED_EVENT
+    else:
+        return True  # on its way: the message stays SENT
+    conversation_id = await tx.fetchval(SET_DELIVERY, message_id, delivery)
+    await events.record(
+        tx, kind, now, conversation_id=conversation_id, message_id=message_id, data=data
+    )
+    return True
+
+
+class Sms:
+    """The SmsStore operations of both stores, over the store's Database."""
+
+    _db: Database
+
+    async def set_opt_out(
+        self,
+        identity_hash: str,
+        opted_out: bool,
+        *,
+        now: datetime,
+        conversation_id: ConversationId,
+    ) -> bool:
+        return await self._db.write(
+            lambda tx: set_opt_out(tx, identity_hash, opted_out, now, conversation_id)
+        )
+
+    async def is_opted_out(self, identity_hash: str) -> bool:
+        found = await self._db.read(lambda tx: tx.fetchval(IS_OPTED_OUT, identity_hash))
+        return bool(found)
+
+    async def record_provider_status(
+        self, provider_id: str, status: str, error_code: int | None, *, now: datetime
+    ) -> bool:
+        if status not in PROVIDER_STATUS_RANK:
+            raise ValueError(f"unknown provider status {status!r}")
+        return await self._db.write(
+            lambda tx: record_provider_status(tx, provider_id, status, error_code, now)
+        )
