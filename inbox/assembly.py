@@ -15,6 +15,7 @@ from channels.base import Channel
 from channels.mail import MailChannel, MailIntake, MailSettings
 from channels.mail_imap import ImapSettings
 from channels.mail_smtp import SmtpSettings
+from channels.sms import STATUS_CALLBACK_PATH, SmsSettings, TwilioSmsChannel
 from channels.webchat import WebChatChannel
 from inbox.autoreply import AutoReplier
 from inbox.config import Config, RoutingConfig
@@ -29,6 +30,7 @@ from inbox.pipeline import Intake, Stored
 from inbox.resilience import Outages
 from inbox.router import Router
 from inbox.search_index import SearchIndexer
+from inbox.sms_config import SmsConfig
 from inbox.throttle import SignInGuard
 from inbox.web.board_live import BoardLive
 from inbox.web.chat_news import ChatNews
@@ -102,6 +104,17 @@ def build_mail_settings(cfg: MailConfig, key: bytes) -> MailSettings:
         neutral_name=cfg.neutral_name,
         neutral_subject=cfg.neutral_subject,
         default_subject=cfg.default_subject,
+    )
+
+
+def build_sms_settings(cfg: SmsConfig, base_url: str) -> SmsSettings:
+    return SmsSettings(
+        account_sid=cfg.account_sid,
+        auth_token=cfg.auth_token,
+        from_number=cfg.from_number,
+        # Twilio reports each reply's fate here (inbox.web's status callback endpoint)
+        status_callback_url=base_url + STATUS_CALLBACK_PATH,
+        api_url=cfg.api_url,
     )
 
 
@@ -209,6 +222,9 @@ async def assemble(
     mail_settings = build_mail_settings(cfg.mail, key) if cfg.mail.enabled else None
     if mail_settings is not None:
         channels[ChannelKind.MAIL] = MailChannel(mail_settings, store)
+    if cfg.sms.enabled:
+        sms = TwilioSmsChannel(build_sms_settings(cfg.sms, cfg.server.base_url))
+        channels[ChannelKind.SMS] = await stack.enter_async_context(sms)
     # The workers wait out a database outage with this backoff; /readyz reads who waits.
     outages = Outages(max_delay_s=cfg.database.connect_backoff_max_s)
     chat_news = ChatNews(store, chat_hub)

@@ -17,6 +17,8 @@ from storage.roles import OutboxStore
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 IDLE_RECHECK_S = 300.0  # only a safety net: new replies wake the sender directly
+# The failure recorded for a reply to someone who opted out; the console words it by its prefix.
+OPTED_OUT_ERROR = "opted_out: the recipient sent STOP"
 
 
 def retry_delay_s(attempts: int, *, base_s: float, max_s: float) -> float:
@@ -92,6 +94,11 @@ class OutboxSender:
             "channel": msg.channel.value,
             "attempt": item.attempts,
         }
+        if item.opted_out:
+            # Nothing is ever sent to her after STOP, whenever the reply was written: failed
+            # for good, and the counselor sees why (the channel is not even asked).
+            await self._record_failure(item, OPTED_OUT_ERROR, retryable=False, fields=fields)
+            return
         channel = self._channels.get(msg.channel)
         try:
             if channel is None:

@@ -31,6 +31,7 @@ DEFAULT_HELP_REPLY = (
     "この番号へのメッセージは担当者が読みます。配信停止は「停止」、再開は「再開」と送ってください。"
     " Replies are read by staff. Text STOP to opt out, START to opt back in."
 )
+DEFAULT_API_URL = "https://api.twilio.com"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,6 +48,9 @@ class SmsConfig:
     # The answer to HELP. Neutral on purpose: her phone may be read by someone she is afraid
     # of, so it names no program and no topic, only how to stop and start.
     help_reply: str = DEFAULT_HELP_REPLY
+    # Where Twilio's REST API is: the real one, or a proxy or a test's stand-in (scheme and
+    # host of every request are rewritten to it; channels.sms)
+    api_url: str = field(default=DEFAULT_API_URL, metadata={"http_url": True})
     auth_token: str = field(default="", repr=False, metadata=_SECRET)
 
     @property

@@ -51,8 +51,15 @@ LIST_CONVERSATIONS = Dialects(
         channels="$3 IS NULL OR channel IN (SELECT value FROM json_each($3))",
     ),
 )
+# With each failed reply, why (the outbox's last error; a status callback's error code when
+# Twilio reported it undelivered), for the counselor: outbox.message_id is unique (indexed).
 LIST_MESSAGES = f"""
-SELECT {MESSAGE_COLUMNS} FROM messages
+SELECT {MESSAGE_COLUMNS},
+       CASE WHEN delivery_status = 'failed' THEN (
+           SELECT coalesce(o.last_error, 'twilio ' || o.provider_error)
+           FROM outbox o WHERE o.message_id = messages.id)
+       END
+FROM messages
 WHERE conversation_id = $1 AND ($2 OR direction <> 'note')
 ORDER BY id LIMIT $3
 """

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from inbox.core.errors import NotFound
-from inbox.core.model import DeliveryStatus, OutboxId, OutboxItem
+from inbox.core.model import ConversationId, DeliveryStatus, OutboxId, OutboxItem
 from storage import events, rows
 from storage.sql import Database, Dialects, Tx
 
@@ -34,11 +34,12 @@ WHERE id IN (
 RETURNING id
 """,
 )
-# The contact's discretion as it is at sending time: the channel then hides who is writing.
+# The contact's discretion as it is at sending time: the channel then hides who is writing;
+# and her opt-out as it is then: a STOP that came after the reply was written still holds it.
 _OUTBOX_ITEMS = """
 SELECT o.id, o.attempts, m.id, m.conversation_id, m.channel, i.address, m.body, t.discretion,
        m.author_id IS NULL,  -- no author: an automatic reply
-       m.created_at
+       m.created_at, i.opted_out_at IS NOT NULL
 FROM outbox o
 JOIN messages m ON m.id = o.message_id
 JOIN conversations c ON c.id = m.conversation_id
@@ -67,6 +68,11 @@ UPDATE messages SET delivery_status = $2, external_id = $3 WHERE id = $1
 RETURNING conversation_id
 """
 NEXT_DUE = "SELECT min(due_at) FROM outbox WHERE status = 'pending'"
+OPTED_OUT = """
+SELECT i.opted_out_at IS NOT NULL
+FROM conversations c JOIN channel_identities i ON i.id = c.identity_id
+WHERE c.id = $1
+"""
 
 
 async def claim_outbox(tx: Tx, now: datetime, limit: int, lease_s: float) -> list[OutboxItem]:
@@ -140,3 +146,11 @@ class Outbox:
     async def next_outbox_due(self) -> datetime | None:
         found = await self._db.read(lambda tx: tx.fetchval(NEXT_DUE))
         return None if found is None else self._db.parse_time(found)
+
+    async def recipient_opted_out(self, conversation_id: ConversationId) -> bool:
+        found = None
+        if rows.id_fits(conversation_id):
+            found = await self._db.read(lambda tx: tx.fetchval(OPTED_OUT, conversation_id))
+        if found is None:
+            raise NotFound(f"conversation {conversation_id} does not exist")
+        return bool(found)

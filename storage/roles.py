@@ -170,7 +170,8 @@ class DeskStore(Protocol):
     async def list_messages(
         self, conversation_id: ConversationId, *, include_notes: bool = True, limit: int = 500
     ) -> list[Message]:
-        """Oldest first. Raises NotFound for an unknown conversation."""
+        """Oldest first, a FAILED reply with its failure_reason (the outbox's last error).
+        Raises NotFound for an unknown conversation."""
 
     async def get_message(self, message_id: MessageId) -> Message:
         """One message of any conversation (its attachments listed, not their content).
@@ -338,6 +339,10 @@ class OutboxStore(Protocol):
 
     async def next_outbox_due(self) -> datetime | None:
         """When the earliest pending send (or expired claim) is due; None when none is."""
+
+    async def recipient_opted_out(self, conversation_id: ConversationId) -> bool:
+        """Whether the conversation's identity has opted out (SMS STOP), so that no reply to it
+        is sent. Raises NotFound for an unknown conversation."""
 
     async def mark_bounced(self, provider_ids: Sequence[str], *, now: datetime) -> list[MessageId]:
         """Replies reported undeliverable after they were sent (a bounce names the Message-ID).

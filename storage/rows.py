@@ -89,7 +89,8 @@ def conversation(row: Row, parse: TimeParser) -> Conversation:
 
 
 def message(row: Row, parse: TimeParser) -> Message:
-    """Columns: storage.desk MESSAGE_COLUMNS."""
+    """Columns: storage.desk MESSAGE_COLUMNS, then optionally the failure reason
+    (storage.desk LIST_MESSAGES)."""
     return Message(
         id=MessageId(row[0]),
         conversation_id=ConversationId(row[1]),
@@ -108,6 +109,7 @@ def message(row: Row, parse: TimeParser) -> Message:
             )
             for a in json_value(row[8])
         ),
+        failure_reason=row[9] if len(row) > 9 else None,
     )
 
 
@@ -173,6 +175,7 @@ def outbox_item(row: Row, parse: TimeParser) -> OutboxItem:
             automatic=bool(row[8]),
             created_at=parse(row[9]),
         ),
+        opted_out=bool(row[10]),
     )
 
 

@@ -178,6 +178,7 @@ class OutboxItem:
     outbox_id: OutboxId
     attempts: int
     message: OutboundMessage
+    opted_out: bool = False  # the recipient's identity opted out (SMS STOP): never sent
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -224,6 +225,8 @@ class Message:
     created_at: datetime
     delivery_status: DeliveryStatus
     attachments: tuple[Attachment, ...] = ()
+    # why a FAILED reply was not delivered (the outbox's short reason; never an address)
+    failure_reason: str | None = None
 
 
 TimeWindow = tuple[time, time]  # local start, end; end time(0) means midnight at the day's end

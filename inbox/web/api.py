@@ -145,6 +145,8 @@ def message_json(msg: Message, names: Names = NO_NAMES) -> dict[str, Any]:
         "author_name": None if msg.author_id is None else names.get(msg.author_id),
         "created_at": msg.created_at.isoformat(),
         "delivery_status": msg.delivery_status,
+        # a failed reply: why, as the outbox recorded it (a short reason, never an address)
+        "failure_reason": msg.failure_reason,
         "attachments": [attachment_json(msg, i) for i in range(len(msg.attachments))],
     }
 
@@ -231,6 +233,9 @@ async def me(request: web.Request) -> web.Response:
     if user.has_any(Role.COUNSELOR):
         by_channel = await request.app[SERVICES].store.counselor_load(user.id)
         answer |= {"presence": user.presence.value, "load": load_json(user, by_channel)}
+    # the reply box counts SMS segments and warns above the program's limit
+    sms = request.app[SERVICES].settings.sms
+    answer["sms"] = {"enabled": sms.enabled, "max_segments": sms.max_segments}
     return web.json_response(answer)
 
 
@@ -308,6 +313,11 @@ async def get_conversation(request: web.Request) -> web.Response:
     earlier = await services.store.consulter_timeline(conv.contact_id, before=conv.id, limit=20)
     helper = next((e.handled_by_name for e in earlier if e.handled_by_name), None)
     history = {"returning": bool(earlier), "last_helped_by": helper}
+    # She texted STOP: the console says so and sends nothing (the outbox refuses it too).
+    opted_out = conv.channel is ChannelKind.SMS and await services.store.recipient_opted_out(
+        conv.id
+    )
+    history["opted_out"] = opted_out
     names = await staff_names(services)
     return web.json_response(
         {

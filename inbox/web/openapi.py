@@ -113,6 +113,12 @@ PATHS: dict[str, dict[str, Schema]] = {
                 user=ref("User"),
                 presence=nullable(enum_of(Presence)),
                 load=nullable(ref("Load")),
+                # the reply box's SMS segment counter and its limit
+                sms=obj(
+                    ("enabled", "max_segments"),
+                    enabled={"type": "boolean"},
+                    max_segments={"type": "integer", "minimum": 1},
+                ),
             ),
             errors=(401, 503),
         )

@@ -145,6 +145,8 @@ SCHEMAS: dict[str, Schema] = {
         returning={"type": "boolean"},
         last_helped_by=nullable({"type": "string"}),
         consulter_read_message_id=nullable(ID),
+        # opening one: an SMS consulter who texted STOP; no reply can be sent
+        opted_out={"type": "boolean"},
     ),
     # A conversation as a line of a consulter's timeline or of search results.
     "ConversationSummary": {
@@ -171,6 +173,7 @@ SCHEMAS: dict[str, Schema] = {
         author_name=nullable({"type": "string"}),
         created_at=TIME,
         delivery_status=nullable(enum_of(DeliveryStatus)),
+        failure_reason=nullable({"type": "string"}),  # a failed reply: why, never an address
         attachments={"type": "array", "items": {"type": "object"}},
     ),
     "Event": obj(

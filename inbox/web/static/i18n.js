@@ -679,6 +679,20 @@ export const STRINGS = {
     "eventKind.reply_delivered": "返信が届いた",
     "delivery.delivered": "配信済み",
     "error.code.twilio_signature": "Twilio の署名が確認できないため、受け付けませんでした。",
+    // --- sms: the reply box's segment count, the limit, opt-out, why a reply failed
+    "sms.segments.one": "{n}通分（{encoding}、{per}文字/通）",
+    "sms.segments": "{n}通分（{encoding}、{per}文字/通）",
+    "sms.overLimit": "{n}通に分かれます（上限は{max}通）。短くするか、送信をもう一度押して確かめてください。",
+    "sms.overLimitArmed": "{n}通に分かれます（上限は{max}通）。このまま送るには、もう一度「返信を送る」を押してください。",
+    "sms.optedOut": "この番号は配信停止（STOP）を選んでいます。送信できません。",
+    "sms.failedBecause": "送信できませんでした：{reason}",
+    "sms.failure.opted_out": "相手が配信停止（STOP）を選んでいます",
+    "sms.failure.21610": "相手が配信停止（STOP）を選んでいます（Twilio 21610）",
+    "sms.failure.21614": "携帯電話の番号ではありません（Twilio 21614）",
+    "sms.failure.21211": "電話番号として正しくありません（Twilio 21211）",
+    "sms.failure.21408": "この地域への送信が有効になっていません（Twilio 21408）",
+    "sms.failure.21612": "この送信元の番号からは届けられません（Twilio 21612）",
+    "sms.failure.30006": "固定電話か、届かない番号です（Twilio 30006）",
   },
 
   en: {
@@ -1347,6 +1361,20 @@ export const STRINGS = {
     "eventKind.reply_delivered": "Reply delivered",
     "delivery.delivered": "Delivered",
     "error.code.twilio_signature": "Refused: the Twilio signature could not be verified.",
+    // --- sms: the reply box's segment count, the limit, opt-out, why a reply failed
+    "sms.segments.one": "{n} segment ({encoding}, {per} characters each)",
+    "sms.segments": "{n} segments ({encoding}, {per} characters each)",
+    "sms.overLimit": "This is sent as {n} segments (the limit is {max}). Shorten it, or press send again to confirm.",
+    "sms.overLimitArmed": "This is sent as {n} segments (the limit is {max}). Press “Send reply” again to send it as it is.",
+    "sms.optedOut": "This number has opted out (STOP): replies cannot be sent",
+    "sms.failedBecause": "Not delivered: {reason}",
+    "sms.failure.opted_out": "the recipient has opted out (STOP)",
+    "sms.failure.21610": "the recipient has opted out (STOP) (Twilio 21610)",
+    "sms.failure.21614": "not a mobile number (Twilio 21614)",
+    "sms.failure.21211": "not a valid phone number (Twilio 21211)",
+    "sms.failure.21408": "sending to this region is not enabled (Twilio 21408)",
+    "sms.failure.21612": "cannot be reached from the program's number (Twilio 21612)",
+    "sms.failure.30006": "a landline or an unreachable number (Twilio 30006)",
   },
 };
 

@@ -8,6 +8,7 @@ import { refreshQueue } from "./queue.js";
 import { onConversationLeave, onConversationOpen, refreshOpen } from "./conversation.js";
 import { upsertMessage } from "./messages.js";
 import { sendReply } from "./together.js";
+import { renderSms, smsMaySend } from "./sms.js";
 
 /** Keep what is in the box as the open conversation's draft. */
 export function saveDraft() {
@@ -30,6 +31,7 @@ export function renderComposerMode() {
   els.replyLabel.textContent = note ? t("conv.noteLabel") : t("conv.replyLabel");
   els.replyInput.setAttribute("placeholder", note ? t("conv.notePlaceholder") : t("conv.replyPlaceholder"));
   els.replySend.textContent = state.sending ? t("conv.sending") : note ? t("conv.saveNote") : t("conv.sendReply");
+  renderSms(); // --- sms: the segment count follows the box and its mode
 }
 
 /** Empty the box and forget every draft (the session ended). */
@@ -50,6 +52,7 @@ async function onReplySubmit(e) {
   }
   const id = state.openId;
   const note = els.noteToggle.checked;
+  if (!note && !smsMaySend(body)) return; // --- sms: opted out, or over the limit (asks again)
   state.sending = true;
   els.replySend.disabled = true;
   renderComposerMode();

@@ -15,6 +15,7 @@ import { askToClose, outcomeLabel } from "./closing.js";
 import { returningText, loadTimeline } from "./timeline.js";
 import { renderTags } from "./tags.js";
 import { isUrgent, urgencyBadge } from "./urgency.js";
+import { renderSms } from "./sms.js";
 
 /** @typedef {import("./types.js").Conversation} Conversation */
 
@@ -174,6 +175,7 @@ export function renderConversationHead() {
   els.claimButton.hidden = closed || isMine(c);
   els.closeButton.hidden = closed;
   els.replyForm.hidden = closed; // a closed conversation is read, not answered
+  renderSms(); // --- sms: an opted-out consulter's banner, the segment count
 }
 
 /**

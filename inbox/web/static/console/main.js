@@ -40,6 +40,8 @@ import { bindPasswordForm, renderPasswordForm } from "./password.js";
 // --- actions: revealing an address; told of a conversation moved to her
 import { bindReveal, renderReveal, resetReveal } from "./reveal.js";
 import { bindHandover, renderHandover, resetHandover } from "./handover.js";
+// --- sms: the reply box's segment count and limit, the opted-out banner
+import { bindSms, loadSms, resetSms } from "./sms.js";
 
 const CONSOLE_ROLES = ["counselor", "supervisor", "phone_staff"];
 
@@ -77,6 +79,7 @@ async function signedIn(user) {
   const fromHash = /^#\/c\/(\d+)$/.exec(window.location.hash);
   renderEditor();
   loadDesk();
+  loadSms();
   await loadLabels(); // before the queue, so its tags show as words
   await Promise.all([loadQueue(), loadOutcomes(), loadStaffNames()]);
   if (fromHash) openConversation(Number(fromHash[1]), { focus: false });
@@ -104,6 +107,7 @@ function resetApp() {
   resetTogether();
   resetReveal();
   resetHandover();
+  resetSms();
   setConn("offline");
 }
 
@@ -171,6 +175,7 @@ async function init() {
   bindTogether();
   bindReveal();
   bindHandover((id) => openConversation(id));
+  bindSms();
 
   try {
     const data = await api("GET", "/api/me");

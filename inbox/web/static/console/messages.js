@@ -4,6 +4,7 @@
 import { t, formatTime, formatFullTime, label } from "../i18n.js";
 import { el } from "../lib/dom.js";
 import { state, els } from "./state.js";
+import { failureText } from "./sms.js";
 
 /** @typedef {import("./types.js").Message} Message */
 
@@ -47,6 +48,12 @@ function fillMessage(li, m) {
   }
   if (readByConsulter(m)) head.append(el("span", "cmsg-read", t("live.read")));
   li.append(head, el("p", "cmsg-body", m.body ?? ""));
+  // --- sms: why a reply was not delivered, under it (a short reason, never an address)
+  if (dir === "outbound" && m.delivery_status === "failed" && m.failure_reason) {
+    const why = el("p", "cmsg-failure", t("sms.failedBecause", { reason: failureText(m.failure_reason) }));
+    why.dataset.testid = "conv-failure";
+    li.append(why);
+  }
 
   const atts = Array.isArray(m.attachments) ? m.attachments : [];
   if (atts.length) {
@@ -91,7 +98,7 @@ function readByConsulter(m) {
 /** @param {Message} m */
 function messageSignature(m) {
   const read = readByConsulter(m) ? "read" : "";
-  return `${m.direction}|${m.delivery_status}|${m.body}|${(m.attachments || []).length}|${m.author_name}|${read}`;
+  return `${m.direction}|${m.delivery_status}|${m.failure_reason}|${m.body}|${(m.attachments || []).length}|${m.author_name}|${read}`;
 }
 
 /** Add a message to the open conversation, or update it in place if its content changed. @param {Message} m */

@@ -25,6 +25,7 @@
  * @property {string | null} [last_inbound_at]
  * @property {string | null} [created_at]
  * @property {number | null} [consulter_read_message_id] web chat: she has seen our replies up to this id
+ * @property {boolean} [opted_out] opened: an SMS consulter who texted STOP (no reply can be sent)
  */
 
 /**
@@ -46,6 +47,7 @@
  * @property {number | string | null} [author_id]
  * @property {string | null} [author_name] the author's display name
  * @property {string | null} [delivery_status]
+ * @property {string | null} [failure_reason] a failed reply: why (never an address)
  * @property {Attachment[]} [attachments]
  */
 

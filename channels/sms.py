@@ -1,0 +1,163 @@
+"""Replies by SMS through Twilio's REST API, with twilio's aiohttp-based client (nothing blocks
+the loop). Inbound SMS and the status callbacks arrive as webhooks (inbox.web), not here.
+
+Errors become ChannelError: Twilio's permanent refusals (she sent STOP, a landline, a number
+that does not exist) are not retried, and their text names the cause, never the number: it is
+shown to the counselor and written to the outbox. Twilio's own message is never kept, since it
+quotes the number ("The 'To' number +81... is not a valid phone number").
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from dataclasses import dataclass, field
+from typing import Self
+from urllib.parse import urlsplit, urlunsplit
+
+import aiohttp
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.http.response import Response
+from twilio.rest import Client
+
+from inbox.core.errors import ChannelError
+from inbox.core.model import ChannelKind, OutboundMessage
+
+log = logging.getLogger(__name__)
+# twilio's client logs every request's URL and headers at INFO: kept to warnings and above.
+_twilio_log = logging.getLogger(f"{__name__}.twilio")
+_twilio_log.setLevel(logging.WARNING)
+
+STATUS_CALLBACK_PATH = "/webhooks/twilio/sms/status"
+
+# Twilio error codes that no retry can mend, worded for the counselor (the console words the
+# same codes in Japanese). https://www.twilio.com/docs/api/errors
+PERMANENT: dict[int, str] = {
+    21610: "the recipient has unsubscribed (STOP)",
+    21614: "the number is not a mobile number",
+    21211: "the number is not a valid phone number",
+    21408: "sending to this region is not enabled",
+    21612: "the number cannot be reached from the program's number",
+    30006: "the number is a landline or unreachable",
+}
+RATE_LIMITED = 20429
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SmsSettings:
+    account_sid: str
+    auth_token: str = field(repr=False)
+    from_number: str  # E.164
+    status_callback_url: str  # base_url + STATUS_CALLBACK_PATH
+    api_url: str = "https://api.twilio.com"
+
+
+class RebasedTwilioHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]  # untyped
+    """twilio's async client with every request sent to `api_url` (scheme and host rewritten:
+    a proxy, or a test's stand-in on loopback), and Basic auth sent as a header: aiohttp 3.14
+    deprecates the `auth=` argument the parent uses (and 4.0 drops it)."""
+
+    def __init__(self, api_url: str, *, timeout_s: float | None = None) -> None:
+        super().__init__(timeout=timeout_s, logger=_twilio_log)
+        self._base = urlsplit(api_url)
+
+    def rebase(self, url: str) -> str:
+        parts = urlsplit(url)
+        return urlunsplit(
+            (self._base.scheme, self._base.netloc, parts.path, parts.query, parts.fragment)
+        )
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, object] | None = None,
+        data: dict[str, object] | None = None,
+        headers: dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109  (twilio's signature, passed on)
+        allow_redirects: bool = False,
+    ) -> Response:
+        headers = dict(headers or {})
+        if auth is not None:
+            pair = f"{auth[0]}:{auth[1]}".encode()
+            headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+        return await super().request(
+            method, self.rebase(url), params, data, headers, None, timeout, allow_redirects
+        )
+
+
+def sms_error(message: str, *, retryable: bool) -> ChannelError:
+    return ChannelError(message, channel=ChannelKind.SMS, retryable=retryable)
+
+
+def twilio_error(exc: TwilioRestException) -> ChannelError:
+    """The refusal as a ChannelError: permanent for the codes in PERMANENT and other 4xx,
+    retryable for rate limits and 5xx. Never carries Twilio's own text (it quotes numbers)."""
+    code = exc.code if isinstance(exc.code, int) else None
+    if code in PERMANENT:
+        return sms_error(f"twilio {code}: {PERMANENT[code]}", retryable=False)
+    if exc.status == 429 or code == RATE_LIMITED:
+        return sms_error(f"twilio {code or 429}: rate limited; retry", retryable=True)
+    if exc.status >= 500:
+        return sms_error(f"twilio {exc.status}: server error; retry", retryable=True)
+    if exc.status in (401, 403):
+        return sms_error(
+            f"twilio {code or exc.status}: authentication refused; check sms.account_sid and"
+            " the auth token",
+            retryable=False,
+        )
+    return sms_error(f"twilio {code or exc.status}: refused", retryable=False)
+
+
+class TwilioSmsChannel:
+    """The Channel for SMS. `__aenter__` opens the HTTP session, `__aexit__` closes it."""
+
+    kind = ChannelKind.SMS
+
+    def __init__(self, settings: SmsSettings) -> None:
+        self._settings = settings
+        self._http: RebasedTwilioHttpClient | None = None
+        self._client: Client | None = None
+
+    async def __aenter__(self) -> Self:
+        # Built here, in the running loop: the client's aiohttp session belongs to it.
+        self._http = RebasedTwilioHttpClient(self._settings.api_url)
+        self._client = Client(
+            self._settings.account_sid, self._settings.auth_token, http_client=self._http
+        )
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._http is not None:
+            await self._http.close()
+        self._http = self._client = None
+
+    async def send(self, msg: OutboundMessage) -> str:
+        """Send one reply; return Twilio's message SID. The caller bounds it with a timeout."""
+        if self._client is None:
+            raise sms_error("the SMS channel is not open", retryable=True)
+        if msg.automatic and msg.discreet:
+            # Her discretion flag: no automatic text may arrive on her phone (issue 15, Safety).
+            raise sms_error("discretion: no automatic SMS is sent to her", retryable=False)
+        try:
+            sent = await self._client.messages.create_async(
+                to=msg.recipient,
+                from_=self._settings.from_number,
+                body=msg.body,
+                status_callback=self._settings.status_callback_url,
+            )
+        except TwilioRestException as exc:
+            raise twilio_error(exc) from exc
+        except (aiohttp.ClientError, OSError) as exc:
+            raise sms_error(
+                f"twilio unreachable: {type(exc).__name__}; retry", retryable=True
+            ) from exc
+        except TwilioException as exc:  # e.g. an answer that is not JSON
+            raise sms_error(
+                f"twilio: unexpected answer ({type(exc).__name__})", retryable=True
+            ) from exc
+        if not sent.sid:
+            raise sms_error("twilio: the answer has no message SID", retryable=True)
+        return str(sent.sid)

@@ -1,0 +1,120 @@
+"""A real server with [sms] on, its Twilio client aimed at the local stand-in (tests.twilio_fake),
+on SQLite or PostgreSQL; and the SMS conversations the tests reply to."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiohttp
+import aiosqlite
+import asyncpg
+import pytest
+
+from inbox.app import build_store
+from inbox.auth import hash_password
+from inbox.config import Config
+from inbox.core.model import ChannelKind, ConversationId
+from tests.factories import T0, inbound, new_user
+from tests.stores import POSTGRES
+from tests.twilio_fake import TwilioFake
+from tests.web.conftest import PASSWORD, STAFF, Server, Site, make_config, running
+
+SID = "AC" + "0123456789abcdef" * 2
+TOKEN = "tok-7c2e9b"  # a marker: never in a log
+FROM = "+815012345678"
+HER = "+819012345678"  # a consulter's number: never in a log or an error
+T = TypeVar("T")
+
+
+def sms_config(tmp_path: Path, fake: TwilioFake, **sms: Any) -> Config:
+    return make_config(
+        tmp_path,
+        sms={
+            "enabled": True,
+            "account_sid": SID,
+            "auth_token": TOKEN,
+            "from_number": FROM,
+            "api_url": fake.url,
+            **sms,
+        },
+        # retries come quickly, so that a test of one waits a moment, not two seconds
+        outbox={"backoff_base_s": 0.05, "backoff_max_s": 0.2},
+    )
+
+
+@asynccontextmanager
+async def sms_site(
+    request: pytest.FixtureRequest, store_kind: str, cfg: Config
+) -> AsyncIterator[Site]:
+    """The server on the test's store kind (tests/web/conftest.py `site`, with this config)."""
+    if store_kind == POSTGRES:
+        url = await request.getfixturevalue("pg_template").fresh_database()
+        cfg = dataclasses.replace(cfg, database=dataclasses.replace(cfg.database, url=url))
+    async with build_store(cfg.database) as store:
+        await store.migrate()
+        ids: dict[str, int] = {}
+        password_hash = hash_password(PASSWORD)
+        for name, roles in STAFF.items():
+            user = dataclasses.replace(new_user(name, roles=roles), password_hash=password_hash)
+            ids[name] = (await store.create_user(user, now=T0)).id
+        async with running(cfg) as server_url:
+            yield Site(Server(url=server_url, cfg=cfg, ids=ids), store)
+    if store_kind == POSTGRES:
+        await request.getfixturevalue("pg_template").drop(cfg.database.url)
+
+
+async def sms_conversation(site: Site, number: str = HER, body: str = "相談したいです") -> int:
+    """A consulter's text, stored as the webhook would store it; its conversation's id."""
+    (stored,) = await site.store.save_inbound_batch(
+        [inbound(number, channel=ChannelKind.SMS, body=body, received_at=datetime.now(UTC))]
+    )
+    return int(stored.conversation_id)
+
+
+async def opt_out(site: Site, conversation_id: int) -> None:
+    """She texted STOP: her identity's opted_out_at, written as the inbound side records it."""
+    db = site.server.cfg.database
+    sql = (
+        "UPDATE channel_identities SET opted_out_at = {} "
+        "WHERE id = (SELECT identity_id FROM conversations WHERE id = {})"
+    )
+    now = datetime.now(UTC)
+    if db.backend == "postgres":
+        conn = await asyncpg.connect(db.url)
+        try:
+            await conn.execute(sql.format("$1", "$2"), now, conversation_id)
+        finally:
+            await conn.close()
+        return
+    assert db.sqlite_path is not None
+    async with aiosqlite.connect(db.sqlite_path) as conn:
+        await conn.execute(
+            sql.format("?", "?"), (now.isoformat(timespec="microseconds"), conversation_id)
+        )
+        await conn.commit()
+    assert await site.store.recipient_opted_out(ConversationId(conversation_id))
+
+
+async def call(
+    session: aiohttp.ClientSession, method: str, url: str, body: object = None
+) -> tuple[int, Any]:
+    async with session.request(method, url, json=body) as r:
+        return r.status, await r.json()
+
+
+async def until(check: Callable[[], Awaitable[T | None]], *, timeout_s: float = 10.0) -> T:
+    """Poll `check` until it returns something, within a deadline (not a timed wait)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found = await check()
+        if found is not None:
+            return found
+        assert time.monotonic() < deadline, "the condition did not come true in time"
+        await asyncio.sleep(0.02)

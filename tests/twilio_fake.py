@@ -1,0 +1,105 @@
+"""A local stand-in for Twilio's REST API (Messages.json), on 127.0.0.1 port 0.
+
+It records every request (method, path, form, Authorization) and answers 201 with a message
+resource; `fail_next` scripts an error answer for the next requests: Twilio's JSON error
+({"code": 21610, "message": ..., "status": 400}), a 429 or a 500.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+MESSAGES_PATH = "/2010-04-01/Accounts/{sid}/Messages.json"
+
+
+@dataclass(frozen=True, slots=True)
+class SeenRequest:
+    method: str
+    path: str
+    form: dict[str, str]
+    authorization: str
+
+
+@dataclass(slots=True)
+class Scripted:
+    status: int
+    code: int | None
+    times: int
+
+
+@dataclass
+class TwilioFake:
+    url: str = ""
+    requests: list[SeenRequest] = field(default_factory=list)
+    sids: list[str] = field(default_factory=list)
+    _script: list[Scripted] = field(default_factory=list)
+
+    def fail_next(self, status: int, code: int | None = None, *, times: int = 1) -> None:
+        """Answer the next `times` requests with this error (after any scripted earlier)."""
+        self._script.append(Scripted(status, code, times))
+
+    async def messages(self, request: web.Request) -> web.Response:
+        form = {k: str(v) for k, v in (await request.post()).items()}
+        self.requests.append(
+            SeenRequest(
+                request.method, request.path, form, request.headers.get("Authorization", "")
+            )
+        )
+        if self._script:
+            step = self._script[0]
+            step.times -= 1
+            if step.times <= 0:
+                self._script.pop(0)
+            return self._error(step)
+        sid = "SM" + secrets.token_hex(16)
+        self.sids.append(sid)
+        account = request.match_info["sid"]
+        return web.json_response(
+            {
+                "sid": sid,
+                "account_sid": account,
+                "to": form.get("To"),
+                "from": form.get("From"),
+                "body": form.get("Body"),
+                "status": "queued",
+                "num_segments": "1",
+                "direction": "outbound-api",
+                "uri": f"/2010-04-01/Accounts/{account}/Messages/{sid}.json",
+            },
+            status=201,
+        )
+
+    @staticmethod
+    def _error(step: Scripted) -> web.Response:
+        if step.code is None and step.status >= 500:
+            return web.Response(status=step.status, text="upstream trouble")
+        body = {
+            "code": step.code if step.code is not None else 20429,
+            # Twilio's messages quote the number: the channel must not keep them
+            "message": "The 'To' number +819012345678 is not reachable",
+            "more_info": f"https://www.twilio.com/docs/errors/{step.code}",
+            "status": step.status,
+        }
+        return web.json_response(body, status=step.status)
+
+
+@asynccontextmanager
+async def twilio_fake() -> AsyncIterator[TwilioFake]:
+    fake = TwilioFake()
+    app = web.Application()
+    app.router.add_post(MESSAGES_PATH, fake.messages)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    fake.url = f"http://127.0.0.1:{port}"
+    try:
+        yield fake
+    finally:
+        await runner.cleanup()
