@@ -144,6 +144,8 @@ def web_settings(cfg: Config) -> WebSettings:
         urgent_priority=cfg.routing.urgent.priority,
         sms=cfg.sms,
         voice=cfg.voice,
+        phone=cfg.phone,
+        phone_hours=cfg.routing.hours_for(ChannelKind.PHONE),
     )
 
 

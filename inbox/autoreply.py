@@ -209,8 +209,12 @@ class AutoReplier:
         for d in decisions:
             if isinstance(d, Assign) or d.reason not in _BUSY or d.conversation_id in handing:
                 continue
-            position += 1
             channel = channel_of[d.conversation_id]
+            if channel is ChannelKind.PHONE:
+                # A callback is a call to make, in phone staff's own line: nothing is ever
+                # written to her number by itself (she may not be safe to receive it).
+                continue
+            position += 1
             if channel not in open_now:
                 open_now[channel] = is_open(self._hours_for(channel), now)
             if open_now[channel]:

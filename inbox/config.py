@@ -22,6 +22,7 @@ from inbox.core.windows import parse_timezone
 from inbox.desk_config import DeskConfig
 from inbox.mail_config import MailConfig, mail_problem
 from inbox.outcomes import DEFAULT_OUTCOMES, parse_outcomes
+from inbox.phone_config import PhoneConfig
 from inbox.privacy import (
     DEFAULT_REVEAL_ROLES,
     AnonymityPolicy,
@@ -309,6 +310,7 @@ class Config:
     desk: DeskConfig = field(default_factory=DeskConfig)
     sms: SmsConfig = field(default_factory=SmsConfig)
     voice: VoiceConfig = field(default_factory=VoiceConfig)
+    phone: PhoneConfig = field(default_factory=PhoneConfig)
     # Where the values came from, for messages; not part of the configuration's value.
     source: str = field(default="(defaults)", compare=False, metadata=_NOT_IN_FILE)
 

@@ -35,6 +35,7 @@ from inbox.core.model import (
 from storage.roles import (
     AccountStore,
     BoardStore,
+    CallStore,
     CannedReplyStore,
     ContextStore,
     DeskStore,
@@ -299,6 +300,7 @@ class Store(
     EventLog,
     BoardStore,
     SmsStore,
+    CallStore,
     Protocol,
 ):
     """Every role: what SqliteStore and PostgresStore each are. A service takes only the roles

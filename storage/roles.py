@@ -42,6 +42,15 @@ from inbox.core.model import (
     User,
     UserId,
 )
+from inbox.core.phone import (
+    Call,
+    CallbackRequest,
+    CallbackRow,
+    Caller,
+    LoggedCall,
+    NewCall,
+    RetryRuleFn,
+)
 
 
 class PolicyStore(Protocol):
@@ -538,3 +547,53 @@ class BoardStore(Protocol):
         """Acknowledge an alert event: an alert_acknowledged event (data: event_id, kind).
         Idempotent: an alert acknowledged before returns that first acknowledgement and writes
         nothing. Raises NotFound when the event does not exist or is no alert."""
+
+
+class CallStore(Protocol):
+    """The phone desk: calls and callbacks (storage.calls). No number is stored in a call or
+    an event; her number is her phone identity's address."""
+
+    async def log_call(self, entry: NewCall, *, now: datetime, retry: RetryRuleFn) -> LoggedCall:
+        """Store a call and what it did, in one transaction with its events (call_logged, never
+        the number or the note). On an open phone conversation (entry.conversation_id, else her
+        number's open one) a try (a call out, or one that reached her) works the callback:
+        `retry` gets its tries (the calls out, and this one) and her contact's call window, and
+        the conversation goes back to the queue due then (callback_retry_scheduled) or closes
+        (callback_closed and conversation_closed: outcome the reaching one or "callback_" +
+        reason); an unanswered call of hers only joins it. Her number without an open one
+        makes a phone conversation: closed at once (assigned to the logger, the call's outcome),
+        or a queued callback when entry.callback asks (callback_requested). A withheld number:
+        the calls row alone. Raises NotFound, Conflict (not a phone conversation, closed, or a
+        number that is not the callback's)."""
+
+    async def request_callback(
+        self,
+        conversation_id: ConversationId,
+        caller: Caller,
+        *,
+        window_json: str | None,
+        note: str,
+        actor_id: UserId,
+        now: datetime,
+    ) -> CallbackRequest:
+        """A callback asked for from any conversation: her number becomes a phone identity of
+        that conversation's contact (a number known before keeps its contact: other_contact,
+        never merged), the window is stored on the callback's contact (NULL: the desk's
+        hours), and a queued phone conversation is opened unless one is open (then it is
+        returned). A note becomes an internal note on it. Event callback_requested (and
+        note_added). Raises NotFound."""
+
+    async def recent_calls(self, staff_id: UserId | None, *, limit: int = 50) -> list[Call]:
+        """Calls logged by the staff member (everyone's with None), newest started first."""
+
+    async def calls_of(self, conversation_id: ConversationId) -> list[Call]:
+        """The conversation's calls, oldest started first; empty for an unknown one."""
+
+    async def calls_in(self, conversation_ids: Sequence[ConversationId]) -> list[Call]:
+        """The calls of these conversations, oldest started first."""
+
+    async def open_callbacks(
+        self, user_id: UserId | None, *, limit: int = 500
+    ) -> list[CallbackRow]:
+        """Open phone conversations: the queue's and those assigned to `user_id` (all with
+        None), longest queued first."""

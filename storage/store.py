@@ -15,6 +15,7 @@ from storage.assignment import Assignment
 from storage.attachments import Attachments
 from storage.base import SCHEMA_VERSION
 from storage.board import Board
+from storage.calls import Calls
 from storage.canned import CannedReplies
 from storage.context import Context
 from storage.deadlines import Deadlines
@@ -54,6 +55,7 @@ class SqlStore(
     Assignment,
     Attachments,
     Board,
+    Calls,
     CannedReplies,
     Context,
     Deadlines,

@@ -41,6 +41,11 @@ ROUTING_KINDS = frozenset(
         "user_disabled",
         "channel_paused",
         "user_updated",  # roles: she may be a counselor now, or no longer one
+        # the phone desk: a callback waits (new, or back in the queue after a try), or one
+        # ended and its phone staff has room
+        "callback_requested",
+        "callback_retry_scheduled",
+        "callback_closed",
     }
 )
 # The kinds that leave a reply in the outbox for the sender to claim.

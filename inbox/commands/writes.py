@@ -58,6 +58,17 @@ STORE_WRITES: dict[str, frozenset[str]] = {
     "acknowledge_alert": frozenset({"alert_acknowledged"}),
     # --- audit: staff reads of a conversation (one per open: inbox.core.audit.READ_COALESCE)
     "record_read": frozenset({"conversation_read"}),
+    # --- the phone desk: calls logged, callbacks worked and requested (storage.calls)
+    "log_call": frozenset(
+        {
+            "call_logged",
+            "callback_requested",
+            "callback_retry_scheduled",
+            "callback_closed",
+            "conversation_closed",
+        }
+    ),
+    "request_callback": frozenset({"callback_requested", "note_added"}),
 }
 
 

@@ -20,6 +20,7 @@ from inbox.web import (
     audit,
     audit_csv,
     board_live,
+    calls,
     contact,
     context,
     desk,
@@ -100,6 +101,7 @@ def build_app(services: Services) -> web.Application:
     openapi.add_routes(app)
     audit.add_routes(app)
     audit_csv.add_routes(app)
+    calls.add_routes(app)
     sockets.add_staff_socket(app)
     app.on_shutdown.append(_close_sockets)
     return app

@@ -17,6 +17,7 @@ from aiohttp import web
 from inbox.core.context import ConversationSummary, SearchHit, SearchQuery, contact_id_of
 from inbox.core.errors import ValidationError
 from inbox.core.model import ChannelKind, Conversation, ConversationId, MessageId, Role, User
+from inbox.core.phone import Call
 from inbox.core.text import storable
 from inbox.web.access import can_see, readable_conversation, require, sees_everything
 from inbox.web.api import (
@@ -28,6 +29,7 @@ from inbox.web.api import (
     staff_names,
     urgency_categories,
 )
+from inbox.web.calls import call_json
 from inbox.web.server import SERVICES, ApiError, parse_id, path_id, query_date
 
 routes = web.RouteTableDef()
@@ -94,18 +96,32 @@ async def timeline(request: web.Request) -> web.Response:
     )
     next_before = found[-1].conversation.id if len(found) == limit else None
     names, categories = await staff_names(request.app[SERVICES]), urgency_categories(request)
+    shown = [s for s in found if whole or can_see(user, s.conversation)]
+    # A phone conversation's calls stand in her timeline beside her chats and mails; their
+    # notes are case text, read (and audited) with the conversation's messages.
+    calls = await request.app[SERVICES].store.calls_in(
+        [s.conversation.id for s in shown if s.conversation.channel is ChannelKind.PHONE]
+    )
     return web.json_response(
         {
             "contact_alias": conv.contact_alias,
             "conversations": [
-                summary_json(s, names, categories) | {"current": s.conversation.id == conv.id}
-                for s in found
-                if whole or can_see(user, s.conversation)
+                summary_json(s, names, categories)
+                | {"current": s.conversation.id == conv.id}
+                | _calls_of(s, calls, names)
+                for s in shown
             ],
             "next_before": next_before,
             "restricted": not whole,
         }
     )  # fmt: skip
+
+
+def _calls_of(s: ConversationSummary, calls: Sequence[Call], names: Names) -> dict[str, Any]:
+    if s.conversation.channel is not ChannelKind.PHONE:
+        return {}
+    mine = [c for c in calls if c.conversation_id == s.conversation.id]
+    return {"calls": [call_json(c, names, with_note=False) for c in mine]}
 
 
 @routes.get("/api/conversations/{id}/timeline/{other}/messages")
@@ -128,11 +144,14 @@ async def timeline_messages(request: web.Request) -> web.Response:
         other.id, before=None if before is None else MessageId(before), limit=limit
     )
     names = await staff_names(request.app[SERVICES])
+    calls = await store.calls_of(other.id) if other.channel is ChannelKind.PHONE else []
     return web.json_response(
         {
             "conversation": conversation_json(other, names, categories=urgency_categories(request)),
             "messages": [message_json(m, names) for m in found],
             "next_before": found[0].id if len(found) == limit else None,
+            # a phone conversation's calls with their notes: reading them is this audited read
+            "calls": [call_json(c, names) for c in calls],
         }
     )
 

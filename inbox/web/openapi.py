@@ -43,6 +43,7 @@ from inbox.web.openapi_parts import (
     ref,
     wrap,
 )
+from inbox.web.openapi_phone import PHONE_PATHS
 
 OPENAPI_PATH = "/api/openapi.json"
 
@@ -199,6 +200,7 @@ PATHS: dict[str, dict[str, Schema]] = {
                 conversation=ref("Conversation"),
                 messages={"type": "array", "items": ref("Message")},
                 next_before=nullable(ID),
+                calls={"type": "array", "items": {"type": "object"}},  # a phone conversation's
             ),
             params=(CONVERSATION_ID, param("other", "path", ID), BEFORE, PAGE_LIMIT),
             errors=(400, 401, 403, 404, 503),
@@ -633,6 +635,7 @@ PATHS: dict[str, dict[str, Schema]] = {
     },
     OPENAPI_PATH: {"get": operation("this document", {"type": "object"}, errors=(), public=True)},
 }
+PATHS |= PHONE_PATHS
 
 
 @cache

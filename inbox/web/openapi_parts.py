@@ -160,6 +160,8 @@ SCHEMAS: dict[str, Schema] = {
                 current={"type": "boolean"},  # the timeline's: the one it was opened from
                 message_id=nullable(ID),  # search's: the newest message with the text
                 snippet=nullable({"type": "string"}),
+                # the timeline's, on a phone conversation: its calls, without their notes
+                calls={"type": "array", "items": {"type": "object"}},
             ),
         ]
     },

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from inbox.commands.calls import CallCommands
 from inbox.commands.signals import Signals
 from inbox.commands.staff import StaffCommands
 from inbox.config import WebchatConfig
@@ -41,6 +42,7 @@ from inbox.core.text import storable_json
 from inbox.logging import request_id_var
 from inbox.outbox import OutboxSender
 from inbox.outcomes import DEFAULT_OUTCOMES
+from inbox.phone_config import PhoneConfig
 from inbox.pipeline import Intake
 from inbox.presence import PresenceKeeper
 from inbox.privacy import DEFAULT_REVEAL_ROLES, AnonymityPolicy
@@ -86,6 +88,8 @@ class WebSettings:
     # --- SMS and the phone desk (issue 15): Twilio's numbers, tokens and limits
     sms: SmsConfig = field(default_factory=SmsConfig)
     voice: VoiceConfig = field(default_factory=VoiceConfig)
+    phone: PhoneConfig = field(default_factory=PhoneConfig)  # outcomes, referrals, retry rule
+    phone_hours: ServiceHours = ALWAYS_OPEN  # [routing.hours.phone]: a callback's default window
 
 
 @dataclass(slots=True)
@@ -122,6 +126,8 @@ class Services:
     names: StaffNames = field(default_factory=StaffNames)  # display names, briefly cached
     # Every write on staff's behalf, waking the router, outbox and sockets as its events say.
     commands: StaffCommands = field(init=False)
+    # The phone desk's writes (calls, callbacks): they key her number as intake does.
+    calls: CallCommands = field(init=False)
     # This instance's staff sockets and the presence that follows them (run as a worker).
     presence: PresenceKeeper = field(init=False)
     # The supervisors' staff sockets in this instance: the board is pushed to them alone.
@@ -131,6 +137,17 @@ class Services:
         signals = Signals(router=self.router.wake, outbox=self.outbox.wake, feed=self.on_event)
         commands = StaffCommands.build(self.store, clock=self.clock, signals=signals)
         object.__setattr__(self, "commands", commands)  # frozen: set once, here
+        calls = CallCommands(
+            self.store,
+            clock=self.clock,
+            signals=signals,
+            identity_of=self.intake.identity_of,
+            phone=self.settings.phone,
+            region=self.settings.sms.default_region,
+            timezone=self.settings.timezone,
+            hours=self.settings.phone_hours,
+        )
+        object.__setattr__(self, "calls", calls)
         keeper = PresenceKeeper(
             commands.counselors, grace_s=self.settings.disconnect_grace_s, outages=self.outages
         )

@@ -1,0 +1,452 @@
+"""The phone desk, written once: calls logged, callbacks worked by the retry rule, callback
+requests from any channel, and what phone staff's screens read.
+
+A callback is an open conversation on channel phone; her number is its identity (matched by
+keyed hash, the number itself only in channel_identities.address). No number is in a calls row
+or an event. The retry rule is the command layer's pure function (inbox.core.phone.RetryRuleFn),
+called inside the transaction with the tries as they stand, so two staff logging tries on one
+callback at once take turns (the conversation's row lock) and each sees the other's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from inbox.core.errors import Conflict, NotFound
+from inbox.core.model import (
+    ChannelKind,
+    ContactId,
+    Conversation,
+    ConversationId,
+    ConversationStatus,
+    UserId,
+)
+from inbox.core.phone import (
+    Call,
+    CallbackBy,
+    CallbackRequest,
+    CallbackRow,
+    CallDirection,
+    Caller,
+    LoggedCall,
+    NewCall,
+    PastTry,
+    RetryAt,
+    RetryRuleFn,
+    TryDecision,
+)
+from storage import events, rows
+from storage.desk import CONVERSATION_COLUMNS, LOCK_CONVERSATION, get_conversation
+from storage.sql import Database, Dialects, Tx
+
+CALL_COLUMNS = """
+id, conversation_id, contact_id, direction, started_at, duration_s, withheld, outcome, note,
+referrals, follow_up, staff_id, call_sid, call_status, created_at
+"""
+_C_CALL_COLUMNS = ", ".join(f"k.{c.strip()}" for c in CALL_COLUMNS.split(","))
+# follow_up is a date: given as YYYY-MM-DD text, which PostgreSQL must be told to read as one.
+_INSERT_CALL = f"""
+INSERT INTO calls (conversation_id, contact_id, direction, started_at, duration_s, withheld,
+                   outcome, note, referrals, follow_up, staff_id, call_sid, call_status,
+                   created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, {{follow_up}}, $11, $12, $13, $14, $14)
+RETURNING {CALL_COLUMNS}
+"""
+INSERT_CALL = Dialects(
+    postgres=_INSERT_CALL.format(follow_up="CAST($10 AS text)::date"),
+    sqlite=_INSERT_CALL.format(follow_up="$10"),
+)
+FIND_IDENTITY = """
+SELECT id, contact_id FROM channel_identities WHERE channel = 'phone' AND identity_hash = $1
+"""
+INSERT_CONTACT = "INSERT INTO contacts (created_at) VALUES ($1) RETURNING id"
+# ON CONFLICT: another instance may store the same number at the same moment; then its row is
+# read back (the contact made here for it stays unused).
+INSERT_IDENTITY = """
+INSERT INTO channel_identities (contact_id, channel, identity_hash, address, created_at)
+VALUES ($1, 'phone', $2, $3, $4)
+ON CONFLICT (channel, identity_hash) DO NOTHING
+RETURNING id, contact_id
+"""
+# Her open phone conversation (one at most: conversations_one_open), locked as desk.py locks one.
+_OPEN_PHONE = f"""
+SELECT {CONVERSATION_COLUMNS} FROM conversations
+WHERE identity_id = $1 AND status <> 'closed'
+"""
+OPEN_PHONE_CONVERSATION = Dialects(postgres=f"{_OPEN_PHONE} FOR UPDATE", sqlite=_OPEN_PHONE)
+IDENTITY_HASH_OF = """
+SELECT i.identity_hash FROM conversations c JOIN channel_identities i ON i.id = c.identity_id
+WHERE c.id = $1
+"""
+# A phone conversation opened by the desk: a callback (queued, due at $5: NULL now) or a call
+# already over (closed at $7 with its outcome, handled by the one who logged it: $6).
+INSERT_PHONE = f"""
+INSERT INTO conversations (contact_id, identity_id, channel, status, created_at, updated_at,
+                           queued_at, callback_due_at, assignee_id, opened_at, closed_at, outcome)
+VALUES ($1, $2, 'phone', $3, $4, $4, $4, $5, $6, $7, $7, $8)
+RETURNING {CONVERSATION_COLUMNS}
+"""
+# Her tries on this callback: the desk's calls out, and the call just logged.
+TRIES = """
+SELECT started_at, coalesce(outcome, '') FROM calls
+WHERE conversation_id = $1 AND (direction = 'outbound' OR id = $2)
+ORDER BY started_at, id
+"""
+WINDOW_OF = "SELECT call_window FROM contacts WHERE id = $1"
+RETRY_LATER = """
+UPDATE conversations SET status = 'queued', assignee_id = NULL, offered_at = NULL,
+    opened_at = NULL, callback_due_at = $2, callback_tries = callback_tries + 1, updated_at = $3
+WHERE id = $1
+"""
+CLOSE_CALLBACK = """
+UPDATE conversations SET status = 'closed', closed_at = $2, updated_at = $2, outcome = $3,
+    callback_due_at = NULL, callback_tries = callback_tries + 1
+WHERE id = $1
+"""
+SET_WINDOW = "UPDATE contacts SET call_window = $2 WHERE id = $1"
+INSERT_NOTE = """
+INSERT INTO messages (conversation_id, direction, channel, body, author_id, delivery_status,
+                      created_at)
+VALUES ($1, 'note', 'phone', $2, $3, 'none', $4)
+RETURNING id
+"""
+RECENT_CALLS = f"""
+SELECT {CALL_COLUMNS} FROM calls WHERE (CAST($1 AS bigint) IS NULL OR staff_id = $1)
+ORDER BY started_at DESC, id DESC LIMIT $2
+"""
+CALLS_OF = f"SELECT {CALL_COLUMNS} FROM calls WHERE conversation_id = $1 ORDER BY started_at, id"
+_CALLS_IN = f"""
+SELECT {CALL_COLUMNS} FROM calls WHERE conversation_id {{ids}} ORDER BY started_at, id
+"""
+CALLS_IN = Dialects(
+    postgres=_CALLS_IN.format(ids="= ANY($1::bigint[])"),
+    sqlite=_CALLS_IN.format(ids="IN (SELECT value FROM json_each($1))"),
+)
+# Open phone conversations: the queue's, and (with $1) those assigned to her; all with $1 NULL.
+OPEN_CALLBACKS = """
+SELECT c.id, c.contact_id, c.status, c.assignee_id, c.callback_tries, c.callback_due_at,
+       t.call_window, t.discretion, c.queued_at
+FROM conversations c JOIN contacts t ON t.id = c.contact_id
+WHERE c.channel = 'phone' AND c.status <> 'closed'
+  AND (CAST($1 AS bigint) IS NULL OR c.assignee_id = $1
+       OR (c.assignee_id IS NULL AND c.status = 'queued'))
+ORDER BY c.queued_at, c.id
+LIMIT $2
+"""
+
+
+def call(row: rows.Row, parse: rows.TimeParser) -> Call:
+    """Columns: CALL_COLUMNS."""
+    follow_up = row[10]
+    if isinstance(follow_up, str):  # SQLite keeps the date as its text
+        follow_up = date.fromisoformat(follow_up)
+    return Call(
+        id=int(row[0]),
+        conversation_id=None if row[1] is None else ConversationId(row[1]),
+        contact_id=None if row[2] is None else ContactId(row[2]),
+        direction=CallDirection(row[3]),
+        started_at=parse(row[4]),
+        duration_s=row[5],
+        withheld=bool(row[6]),
+        outcome=row[7],
+        note=row[8],
+        referrals=tuple(rows.json_value(row[9])),
+        follow_up=follow_up,
+        staff_id=None if row[11] is None else UserId(row[11]),
+        call_sid=row[12],
+        call_status=row[13],
+        created_at=parse(row[14]),
+    )
+
+
+async def phone_identity(
+    tx: Tx, caller: Caller, contact_id: int | None, now: datetime
+) -> tuple[int, int]:
+    """(identity id, contact id) of her number, stored on `contact_id` (a new contact when
+    None) if it is new; a number known before keeps its own contact."""
+    found = await tx.fetchrow(FIND_IDENTITY, caller.identity_hash)
+    if found is not None:
+        return int(found[0]), int(found[1])
+    if contact_id is None:
+        contact_id = int(await tx.fetchval(INSERT_CONTACT, now))
+    made = await tx.fetchrow(INSERT_IDENTITY, contact_id, caller.identity_hash, caller.e164, now)
+    if made is None:  # stored by another instance meanwhile
+        made = await tx.fetchrow(FIND_IDENTITY, caller.identity_hash)
+    assert made is not None
+    return int(made[0]), int(made[1])
+
+
+def _call_event(c: Call) -> dict[str, object]:
+    # Never the number, never the note: the event log is read more widely than the case.
+    return {
+        "call_id": c.id,
+        "direction": c.direction.value,
+        "outcome": c.outcome,
+        "withheld": c.withheld,
+        "duration_s": c.duration_s,
+        "referrals": list(c.referrals),
+    }
+
+
+async def _insert_call(
+    tx: Tx, entry: NewCall, conv_id: int | None, contact_id: int | None, now: datetime
+) -> Call:
+    row = await tx.fetchrow(
+        INSERT_CALL,
+        conv_id,
+        contact_id,
+        entry.direction.value,
+        entry.started_at,
+        entry.duration_s,
+        entry.withheld,
+        entry.outcome,
+        entry.note,
+        list(entry.referrals),
+        None if entry.follow_up is None else entry.follow_up.isoformat(),
+        entry.staff_id,
+        entry.call_sid,
+        entry.call_status,
+        now,
+    )
+    assert row is not None
+    return call(row, tx.parse_time)
+
+
+async def _work_callback(
+    tx: Tx, conv: Conversation, logged: Call, retry: RetryRuleFn, actor: int | None, now: datetime
+) -> TryDecision:
+    """Apply the retry rule to the callback after the try just logged."""
+    tries = [
+        PastTry(at=tx.parse_time(r[0]), outcome=r[1])
+        for r in await tx.fetch(TRIES, conv.id, logged.id)
+    ]
+    window = await tx.fetchval(WINDOW_OF, conv.contact_id)
+    decided = retry(tries, window)
+    if isinstance(decided, RetryAt):
+        await tx.execute(RETRY_LATER, conv.id, decided.at, now)
+        await events.record(
+            tx,
+            "callback_retry_scheduled",
+            now,
+            actor_id=actor,
+            conversation_id=conv.id,
+            data={"tries": len(tries), "at": decided.at.isoformat()},
+        )
+        return decided
+    outcome = decided.outcome if decided.reason == "reached" else f"callback_{decided.reason}"
+    await tx.execute(CLOSE_CALLBACK, conv.id, now, outcome)
+    data: dict[str, object] = {"reason": decided.reason}
+    if decided.outcome is not None:
+        data["outcome"] = decided.outcome
+    await events.record(
+        tx, "callback_closed", now, actor_id=actor, conversation_id=conv.id, data=data
+    )
+    # Also the close every conversation's end writes: routers of other instances route after
+    # it (the NOTIFY trigger's kinds), and the closing counts see it.
+    await events.record(
+        tx,
+        "conversation_closed",
+        now,
+        actor_id=actor,
+        conversation_id=conv.id,
+        data={"outcome": outcome, "noted": False},
+    )
+    return decided
+
+
+async def _lock_callback(tx: Tx, conversation_id: ConversationId) -> Conversation:
+    row = await tx.fetchrow(LOCK_CONVERSATION, conversation_id)
+    if row is None:
+        raise NotFound(f"conversation {conversation_id} does not exist")
+    conv = rows.conversation(row, tx.parse_time)
+    if conv.channel is not ChannelKind.PHONE:
+        raise Conflict(f"conversation {conversation_id} is not a phone conversation")
+    if conv.status is ConversationStatus.CLOSED:
+        raise Conflict(f"conversation {conversation_id} is closed")
+    return conv
+
+
+async def log_call(tx: Tx, entry: NewCall, now: datetime, retry: RetryRuleFn) -> LoggedCall:
+    actor = entry.staff_id
+    if entry.conversation_id is not None:
+        conv = await _lock_callback(tx, entry.conversation_id)
+        if entry.caller is not None:
+            known = await tx.fetchval(IDENTITY_HASH_OF, conv.id)
+            if known != entry.caller.identity_hash:
+                raise Conflict("the number given is not this callback's number")
+        return await _log_on(tx, conv, entry, now, retry)
+    if entry.caller is None:  # withheld: the call alone, nobody's
+        logged = await _insert_call(tx, entry, None, None, now)
+        await events.record(tx, "call_logged", now, actor_id=actor, data=_call_event(logged))
+        return LoggedCall(call=logged)
+    identity_id, contact_id = await phone_identity(tx, entry.caller, None, now)
+    row = await tx.fetchrow(OPEN_PHONE_CONVERSATION, identity_id)
+    if row is not None:  # her callback is open: this call is on it
+        return await _log_on(tx, rows.conversation(row, tx.parse_time), entry, now, retry)
+    return await _log_new(tx, entry, identity_id, contact_id, now)
+
+
+async def _log_on(
+    tx: Tx, conv: Conversation, entry: NewCall, now: datetime, retry: RetryRuleFn
+) -> LoggedCall:
+    """A call on an open phone conversation. A try (a call out, or any call that reached her)
+    works the callback; a call of hers that nobody answered only joins it."""
+    logged = await _insert_call(tx, entry, conv.id, conv.contact_id, now)
+    await events.record(
+        tx,
+        "call_logged",
+        now,
+        actor_id=entry.staff_id,
+        conversation_id=conv.id,
+        data=_call_event(logged),
+    )
+    if entry.direction is CallDirection.INBOUND and not entry.reached:
+        return LoggedCall(call=logged)
+    decided = await _work_callback(tx, conv, logged, retry, entry.staff_id, now)
+    return LoggedCall(call=logged, callback=decided)
+
+
+async def _log_new(
+    tx: Tx, entry: NewCall, identity_id: int, contact_id: int, now: datetime
+) -> LoggedCall:
+    """Her number, no open phone conversation: one is made so the call is in her timeline,
+    closed already, or a callback due when the entry asks for one."""
+    ask = entry.callback
+    row = await tx.fetchrow(
+        INSERT_PHONE,
+        contact_id,
+        identity_id,
+        "closed" if ask is None else "queued",
+        now,
+        None if ask is None else ask.due_at,
+        entry.staff_id if ask is None else None,
+        now if ask is None else None,
+        entry.outcome if ask is None else None,
+    )
+    assert row is not None
+    conv = rows.conversation(row, tx.parse_time)
+    logged = await _insert_call(tx, entry, conv.id, contact_id, now)
+    actor = entry.staff_id if ask is None or ask.by is CallbackBy.STAFF else None
+    await events.record(
+        tx,
+        "call_logged",
+        now,
+        actor_id=entry.staff_id,
+        conversation_id=conv.id,
+        data=_call_event(logged),
+    )
+    if ask is None:
+        return LoggedCall(call=logged)
+    await events.record(
+        tx,
+        "callback_requested",
+        now,
+        actor_id=actor,
+        conversation_id=conv.id,
+        data={"window": False, "by": ask.by.value},
+    )
+    return LoggedCall(call=logged, callback=RetryAt(at=ask.due_at))
+
+
+async def request_callback(
+    tx: Tx,
+    conversation_id: ConversationId,
+    caller: Caller,
+    window_json: str | None,
+    note: str,
+    actor_id: UserId,
+    now: datetime,
+) -> CallbackRequest:
+    source = await get_conversation(tx, conversation_id)
+    identity_id, contact_id = await phone_identity(tx, caller, source.contact_id, now)
+    other = contact_id != source.contact_id
+    await tx.execute(SET_WINDOW, contact_id, window_json)
+    row = await tx.fetchrow(OPEN_PHONE_CONVERSATION, identity_id)
+    created = row is None
+    if row is None:
+        row = await tx.fetchrow(
+            INSERT_PHONE, contact_id, identity_id, "queued", now, None, None, None, None
+        )
+        assert row is not None
+    phone = rows.conversation(row, tx.parse_time)
+    if note.strip():
+        note_id = await tx.fetchval(INSERT_NOTE, phone.id, note, actor_id, now)
+        await events.record(
+            tx, "note_added", now, actor_id=actor_id, conversation_id=phone.id, message_id=note_id
+        )
+    await events.record(
+        tx,
+        "callback_requested",
+        now,
+        actor_id=actor_id,
+        conversation_id=phone.id,
+        data={
+            "window": window_json is not None,
+            "by": CallbackBy.STAFF.value,
+            "from_conversation_id": source.id,
+            "new": created,
+            "other_contact": other,
+        },
+    )
+    return CallbackRequest(conversation_id=phone.id, created=created, other_contact=other)
+
+
+def callback_row(row: rows.Row, parse: rows.TimeParser) -> CallbackRow:
+    return CallbackRow(
+        conversation_id=ConversationId(row[0]),
+        contact_id=ContactId(row[1]),
+        status=ConversationStatus(row[2]),
+        assignee_id=None if row[3] is None else UserId(row[3]),
+        tries=int(row[4]),
+        due_at=None if row[5] is None else parse(row[5]),
+        window=row[6],
+        discretion=bool(row[7]),
+        waiting_since=parse(row[8]),
+    )
+
+
+class Calls:
+    """The CallStore operations of both stores, over the store's Database."""
+
+    _db: Database
+
+    async def log_call(self, entry: NewCall, *, now: datetime, retry: RetryRuleFn) -> LoggedCall:
+        return await self._db.write(lambda tx: log_call(tx, entry, now, retry))
+
+    async def request_callback(
+        self,
+        conversation_id: ConversationId,
+        caller: Caller,
+        *,
+        window_json: str | None,
+        note: str,
+        actor_id: UserId,
+        now: datetime,
+    ) -> CallbackRequest:
+        return await self._db.write(
+            lambda tx: request_callback(
+                tx, conversation_id, caller, window_json, note, actor_id, now
+            )
+        )
+
+    async def recent_calls(self, staff_id: UserId | None, *, limit: int = 50) -> list[Call]:
+        found = await self._db.read(lambda tx: tx.fetch(RECENT_CALLS, staff_id, limit))
+        return [call(r, self._db.parse_time) for r in found]
+
+    async def calls_of(self, conversation_id: ConversationId) -> list[Call]:
+        found = await self._db.read(lambda tx: tx.fetch(CALLS_OF, conversation_id))
+        return [call(r, self._db.parse_time) for r in found]
+
+    async def calls_in(self, conversation_ids: Sequence[ConversationId]) -> list[Call]:
+        if not conversation_ids:
+            return []
+        ids = list(conversation_ids)
+        found = await self._db.read(lambda tx: tx.fetch(CALLS_IN, ids))
+        return [call(r, self._db.parse_time) for r in found]
+
+    async def open_callbacks(
+        self, user_id: UserId | None, *, limit: int = 500
+    ) -> list[CallbackRow]:
+        found = await self._db.read(lambda tx: tx.fetch(OPEN_CALLBACKS, user_id, limit))
+        return [callback_row(r, self._db.parse_time) for r in found]
