@@ -1,5 +1,6 @@
-"""The phone desk, written once: calls logged, callbacks worked by the retry rule, callback
-requests from any channel, and what phone staff's screens read.
+"""The phone desk's calls, written once: calls logged, callbacks worked by the retry rule, and
+the calls phone staff's screens and her timeline read (callback requests and the list of open
+ones: storage.callbacks).
 
 A callback is an open conversation on channel phone; her number is its identity (matched by
 keyed hash, the number itself only in channel_identities.address). No number is in a calls row
@@ -25,8 +26,6 @@ from inbox.core.model import (
 from inbox.core.phone import (
     Call,
     CallbackBy,
-    CallbackRequest,
-    CallbackRow,
     CallDirection,
     Caller,
     LoggedCall,
@@ -37,14 +36,13 @@ from inbox.core.phone import (
     TryDecision,
 )
 from storage import events, rows
-from storage.desk import CONVERSATION_COLUMNS, LOCK_CONVERSATION, get_conversation
+from storage.desk import CONVERSATION_COLUMNS, LOCK_CONVERSATION
 from storage.sql import Database, Dialects, Tx
 
 CALL_COLUMNS = """
 id, conversation_id, contact_id, direction, started_at, duration_s, withheld, outcome, note,
 referrals, follow_up, staff_id, call_sid, call_status, created_at
 """
-_C_CALL_COLUMNS = ", ".join(f"k.{c.strip()}" for c in CALL_COLUMNS.split(","))
 # follow_up is a date: given as YYYY-MM-DD text, which PostgreSQL must be told to read as one.
 _INSERT_CALL = f"""
 INSERT INTO calls (conversation_id, contact_id, direction, started_at, duration_s, withheld,
@@ -104,13 +102,6 @@ UPDATE conversations SET status = 'closed', closed_at = $2, updated_at = $2, out
     callback_due_at = NULL, callback_tries = callback_tries + 1
 WHERE id = $1
 """
-SET_WINDOW = "UPDATE contacts SET call_window = $2 WHERE id = $1"
-INSERT_NOTE = """
-INSERT INTO messages (conversation_id, direction, channel, body, author_id, delivery_status,
-                      created_at)
-VALUES ($1, 'note', 'phone', $2, $3, 'none', $4)
-RETURNING id
-"""
 RECENT_CALLS = f"""
 SELECT {CALL_COLUMNS} FROM calls WHERE (CAST($1 AS bigint) IS NULL OR staff_id = $1)
 ORDER BY started_at DESC, id DESC LIMIT $2
@@ -123,17 +114,6 @@ CALLS_IN = Dialects(
     postgres=_CALLS_IN.format(ids="= ANY($1::bigint[])"),
     sqlite=_CALLS_IN.format(ids="IN (SELECT value FROM json_each($1))"),
 )
-# Open phone conversations: the queue's, and (with $1) those assigned to her; all with $1 NULL.
-OPEN_CALLBACKS = """
-SELECT c.id, c.contact_id, c.status, c.assignee_id, c.callback_tries, c.callback_due_at,
-       t.call_window, t.discretion, c.queued_at
-FROM conversations c JOIN contacts t ON t.id = c.contact_id
-WHERE c.channel = 'phone' AND c.status <> 'closed'
-  AND (CAST($1 AS bigint) IS NULL OR c.assignee_id = $1
-       OR (c.assignee_id IS NULL AND c.status = 'queued'))
-ORDER BY c.queued_at, c.id
-LIMIT $2
-"""
 
 
 def call(row: rows.Row, parse: rows.TimeParser) -> Call:
@@ -349,63 +329,6 @@ async def _log_new(
     return LoggedCall(call=logged, callback=RetryAt(at=ask.due_at))
 
 
-async def request_callback(
-    tx: Tx,
-    conversation_id: ConversationId,
-    caller: Caller,
-    window_json: str | None,
-    note: str,
-    actor_id: UserId,
-    now: datetime,
-) -> CallbackRequest:
-    source = await get_conversation(tx, conversation_id)
-    identity_id, contact_id = await phone_identity(tx, caller, source.contact_id, now)
-    other = contact_id != source.contact_id
-    await tx.execute(SET_WINDOW, contact_id, window_json)
-    row = await tx.fetchrow(OPEN_PHONE_CONVERSATION, identity_id)
-    created = row is None
-    if row is None:
-        row = await tx.fetchrow(
-            INSERT_PHONE, contact_id, identity_id, "queued", now, None, None, None, None
-        )
-        assert row is not None
-    phone = rows.conversation(row, tx.parse_time)
-    if note.strip():
-        note_id = await tx.fetchval(INSERT_NOTE, phone.id, note, actor_id, now)
-        await events.record(
-            tx, "note_added", now, actor_id=actor_id, conversation_id=phone.id, message_id=note_id
-        )
-    await events.record(
-        tx,
-        "callback_requested",
-        now,
-        actor_id=actor_id,
-        conversation_id=phone.id,
-        data={
-            "window": window_json is not None,
-            "by": CallbackBy.STAFF.value,
-            "from_conversation_id": source.id,
-            "new": created,
-            "other_contact": other,
-        },
-    )
-    return CallbackRequest(conversation_id=phone.id, created=created, other_contact=other)
-
-
-def callback_row(row: rows.Row, parse: rows.TimeParser) -> CallbackRow:
-    return CallbackRow(
-        conversation_id=ConversationId(row[0]),
-        contact_id=ContactId(row[1]),
-        status=ConversationStatus(row[2]),
-        assignee_id=None if row[3] is None else UserId(row[3]),
-        tries=int(row[4]),
-        due_at=None if row[5] is None else parse(row[5]),
-        window=row[6],
-        discretion=bool(row[7]),
-        waiting_since=parse(row[8]),
-    )
-
-
 class Calls:
     """The CallStore operations of both stores, over the store's Database."""
 
@@ -413,22 +336,6 @@ class Calls:
 
     async def log_call(self, entry: NewCall, *, now: datetime, retry: RetryRuleFn) -> LoggedCall:
         return await self._db.write(lambda tx: log_call(tx, entry, now, retry))
-
-    async def request_callback(
-        self,
-        conversation_id: ConversationId,
-        caller: Caller,
-        *,
-        window_json: str | None,
-        note: str,
-        actor_id: UserId,
-        now: datetime,
-    ) -> CallbackRequest:
-        return await self._db.write(
-            lambda tx: request_callback(
-                tx, conversation_id, caller, window_json, note, actor_id, now
-            )
-        )
 
     async def recent_calls(self, staff_id: UserId | None, *, limit: int = 50) -> list[Call]:
         found = await self._db.read(lambda tx: tx.fetch(RECENT_CALLS, staff_id, limit))
@@ -444,9 +351,3 @@ class Calls:
         ids = list(conversation_ids)
         found = await self._db.read(lambda tx: tx.fetch(CALLS_IN, ids))
         return [call(r, self._db.parse_time) for r in found]
-
-    async def open_callbacks(
-        self, user_id: UserId | None, *, limit: int = 500
-    ) -> list[CallbackRow]:
-        found = await self._db.read(lambda tx: tx.fetch(OPEN_CALLBACKS, user_id, limit))
-        return [callback_row(r, self._db.parse_time) for r in found]

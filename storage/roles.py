@@ -550,8 +550,8 @@ class BoardStore(Protocol):
 
 
 class CallStore(Protocol):
-    """The phone desk: calls and callbacks (storage.calls). No number is stored in a call or
-    an event; her number is her phone identity's address."""
+    """The phone desk: calls and callbacks (storage.calls, storage.callbacks). No number is
+    stored in a call or an event; her number is her phone identity's address."""
 
     async def log_call(self, entry: NewCall, *, now: datetime, retry: RetryRuleFn) -> LoggedCall:
         """Store a call and what it did, in one transaction with its events (call_logged, never

@@ -15,6 +15,7 @@ from storage.assignment import Assignment
 from storage.attachments import Attachments
 from storage.base import SCHEMA_VERSION
 from storage.board import Board
+from storage.callbacks import Callbacks
 from storage.calls import Calls
 from storage.canned import CannedReplies
 from storage.context import Context
@@ -55,6 +56,7 @@ class SqlStore(
     Assignment,
     Attachments,
     Board,
+    Callbacks,
     Calls,
     CannedReplies,
     Context,

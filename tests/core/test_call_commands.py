@@ -1,0 +1,145 @@
+"""The phone desk's commands: the form read and checked (a follow-up's morning in the program's
+zone, the number keyed as intake keys it), the retry rule over her window, and every event a
+command commits waking whoever its kind concerns."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from inbox.commands.calls import CallCommands
+from inbox.commands.writes import STORE_WRITES
+from inbox.core.errors import ValidationError
+from inbox.core.model import ChannelKind, Role
+from inbox.core.phone import CallDirection, CloseCallback, OpenCallback, PastTry, RetryAt
+from inbox.phone_config import PhoneConfig
+from routing.hours import parse_service_hours
+from storage.base import Store
+from tests.factories import inbound, new_user
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+NOW = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # a Tuesday, 10:00 in Tokyo
+
+
+class Heard:
+    def __init__(self) -> None:
+        self.kinds: set[str] = set()
+
+    def after(self, kinds: Iterable[str]) -> None:
+        self.kinds |= set(kinds)
+
+
+def commands(store: Store, heard: Heard | None = None, **kw: Any) -> CallCommands:
+    return CallCommands(
+        store,
+        clock=lambda: NOW,
+        signals=heard or Heard(),
+        identity_of=lambda channel, number: f"{channel}:hash-of-{len(number)}-digits",
+        phone=PhoneConfig(),
+        region="JP",
+        timezone=TOKYO,
+        **kw,
+    )
+
+
+def form(**kw: Any) -> dict[str, Any]:
+    return {
+        "direction": "outbound",
+        "started_at": "2026-12-01T09:55:00+09:00",
+        "duration_s": 0,
+        "number": "090-1234-5678",
+        "outcome": "no_answer",
+    } | kw
+
+
+async def test_a_follow_up_is_due_that_morning_in_the_program_zone(store: Store) -> None:
+    entry = commands(store).read_call(form(follow_up="2026-12-03", note="また"), staff=None)
+    assert entry.callback == OpenCallback(due_at=datetime(2026, 12, 3, 9, tzinfo=TOKYO))
+    assert entry.follow_up == date(2026, 12, 3) and entry.note == "また"
+    assert entry.caller is not None and entry.caller.e164 == "+819012345678"
+    assert entry.caller.identity_hash == "phone:hash-of-13-digits"
+    assert "9012345678" not in repr(entry)
+    assert (entry.direction, entry.reached) == (CallDirection.OUTBOUND, False)
+    assert commands(store).read_call(form(outcome="declined"), staff=None).reached
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"started_at": "2026-12-01T12:00:00+09:00"}, "started_at"),  # two hours ahead
+        ({"follow_up": "2026-11-30"}, "follow_up"),  # yesterday in Tokyo
+        ({"number": None, "withheld": False}, "number"),
+        ({"conversation": 5, "withheld": True, "number": None}, "withheld"),
+        ({"number": 9012345678}, "number"),
+    ],
+)
+def test_the_form_is_checked(store: Store, change: dict[str, Any], field: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        commands(store).read_call(form(**change), staff=None)
+    assert info.value.field == field
+    assert "1234" not in str(info.value)
+
+
+def test_a_callback_worked_without_her_number_needs_none(store: Store) -> None:
+    entry = commands(store).read_call(form(number=None, conversation=7), staff=None)
+    assert (entry.caller, entry.conversation_id, entry.callback) == (None, 7, None)
+
+
+def test_the_retry_rule_keeps_to_her_window_else_the_desk_hours(store: Store) -> None:
+    hours = parse_service_hours({"weekdays": ["09:00-17:30"]}, "routing.hours.phone")
+    decide = commands(store, hours=hours).retry_rule(NOW)
+    tried = [PastTry(at=NOW, outcome="no_answer")]
+    found = decide(tried, '{"weekdays": ["12:00-13:00"]}')
+    assert isinstance(found, RetryAt)
+    local = found.at.astimezone(TOKYO)
+    assert 12 <= local.hour < 13 and local.weekday() < 5 and found.at >= NOW + timedelta(hours=2)
+    found = decide(tried, None)  # the desk's hours
+    assert isinstance(found, RetryAt)
+    assert 9 <= found.at.astimezone(TOKYO).hour < 18
+    three = [PastTry(at=NOW + timedelta(hours=h), outcome="busy") for h in (0, 3, 6)]
+    assert decide(three, None) == CloseCallback(reason="tries_used")
+    assert decide([*tried, PastTry(at=NOW, outcome="reached")], None) == CloseCallback(
+        reason="reached", outcome="reached"
+    )
+
+
+def test_a_window_is_checked_and_kept_as_json(store: Store) -> None:
+    calls = commands(store)
+    assert calls.window({"weekdays": ["12:00-13:00"]}) == '{"weekdays": ["12:00-13:00"]}'
+    assert calls.window(None) is None
+    with pytest.raises(ValidationError) as info:
+        calls.window({"weekdays": ["13:00-12:00"]})
+    assert info.value.field == "window"
+
+
+async def test_every_call_command_wakes_whoever_its_events_concern(store: Store) -> None:
+    heard = Heard()
+    calls = commands(store, heard)
+    boss = await store.create_user(new_user("boss", roles=frozenset({Role.SUPERVISOR})), now=NOW)
+    (chat,) = await store.save_inbound_batch([inbound()])
+    start = (await store.list_events())[-1].id
+    asked = await calls.request_callback(
+        chat.conversation_id, {"number": "090-1234-5678", "note": "昼に"}, actor=boss.id
+    )
+    no_answer = calls.read_call(
+        form(number=None, conversation=asked.conversation_id), staff=boss.id
+    )
+    await calls.log_call(no_answer)
+    reached = calls.read_call(
+        form(number=None, conversation=asked.conversation_id, outcome="reached"), staff=boss.id
+    )
+    await calls.log_call(reached)
+    await calls.log_call(
+        calls.read_call(form(number="03-1234-5678", follow_up="2026-12-02"), staff=None)
+    )
+    await calls.log_call(calls.read_call(form(number=None, withheld=True), staff=None))
+    written = {e.kind for e in await store.list_events(after_id=start)}
+    assert written <= heard.kinds
+    assert written <= STORE_WRITES["log_call"] | STORE_WRITES["request_callback"]
+    assert {"callback_retry_scheduled", "callback_closed", "callback_requested"} <= written
+    conv = await store.get_conversation(asked.conversation_id)
+    assert conv.channel is ChannelKind.PHONE and conv.outcome == "reached"
