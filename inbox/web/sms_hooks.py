@@ -18,7 +18,8 @@ from multidict import MultiDictProxy
 from inbox.core.errors import ValidationError
 from inbox.core.model import NEW_SENDER, ChannelKind, InboundMessage, StoredInbound
 from inbox.core.numbers import parse_number
-from inbox.core.sms import PROVIDER_STATUS_RANK, Keyword
+from inbox.core.sms import PROVIDER_STATUS_RANK, Keyword, OptOutWords
+from inbox.core.text import storable
 from inbox.web.server import SERVICES, Services
 from inbox.web.twilio_auth import signed_form
 
@@ -28,6 +29,7 @@ SMS_PATH = "/webhooks/twilio/sms"
 STATUS_PATH = "/webhooks/twilio/sms/status"
 _XML = '<?xml version="1.0" encoding="UTF-8"?>'
 EMPTY_TWIML = f"{_XML}<Response/>"
+OPT_OUT_WORDS = web.AppKey("sms_opt_out_words", OptOutWords)
 MAX_SID_CHARS = 64  # Twilio's SIDs are 34; anything far longer is not one
 
 
@@ -65,14 +67,14 @@ async def incoming_sms(request: web.Request) -> web.Response:
     sender = parse_number(required(form, "From"), region=sms.default_region, field="From").e164
     msg = InboundMessage(
         channel=ChannelKind.SMS,
-        external_id=sid,
+        external_id=storable(sid),
         sender=sender,
-        body=body,
+        body=storable(body),  # the same words on both databases (no NUL, no lone surrogate)
         received_at=services.clock(),
     )
     stored = await services.intake.offer(msg)  # IntakeBusy: 503, and Twilio tries again
     identity = services.intake.identity_of(ChannelKind.SMS, sender)
-    keyword = sms.opt_out_words.classify(body)
+    keyword = request.app[OPT_OUT_WORDS].classify(body)
     if keyword is Keyword.HELP:
         return twiml(await _help_reply(services, identity))
     if keyword is not None:
@@ -143,5 +145,6 @@ async def sms_status(request: web.Request) -> web.Response:
 
 
 def add_routes(app: web.Application) -> None:
+    app[OPT_OUT_WORDS] = app[SERVICES].settings.sms.opt_out_words  # folded once, not per text
     app.router.add_post(SMS_PATH, incoming_sms)
     app.router.add_post(STATUS_PATH, sms_status)

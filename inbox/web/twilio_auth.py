@@ -33,6 +33,8 @@ async def signed_form(request: web.Request, auth_token: str) -> MultiDictProxy[s
     signature = request.headers.get(SIGNATURE_HEADER, "")
     if not signature:
         _refuse(request, "missing")
+    if not auth_token:  # config refuses this at start-up; an empty key would let anyone sign
+        _refuse(request, "unverifiable (no auth token)")
     fields: MultiDict[str] = MultiDict()
     for name, value in form.items():
         if not isinstance(value, str):  # a file upload: Twilio never sends one

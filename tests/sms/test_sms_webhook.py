@@ -4,6 +4,7 @@ error; nothing of her number, her words or the signature reaches the log."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import aiohttp
 import pytest
 
 from inbox.app import build_store
-from inbox.core.model import ConversationId, DeliveryStatus, MessageId, UserId
+from inbox.core.model import ConversationId, DeliveryStatus, Direction, MessageId, UserId
 from inbox.sms_config import DEFAULT_HELP_REPLY
 from tests.factories import T0, new_user
 from tests.sms.conftest import (
@@ -44,10 +45,15 @@ def text(body: str = BODY, sid: str = "SM" + "a" * 32, sender: str = NATIONAL) -
 
 
 async def _messages(site: SmsSite) -> list[tuple[str, str]]:
-    """(body, external id) of every message stored."""
+    """(body, external id) of every message she sent that is stored (the server's automatic
+    replies aside)."""
     found = []
     for conv in await site.conversations():
-        found += [(m.body, m.external_id or "") for m in await site.store.list_messages(conv)]
+        found += [
+            (m.body, m.external_id or "")
+            for m in await site.store.list_messages(conv)
+            if m.direction is Direction.INBOUND
+        ]
     return found
 
 
@@ -130,6 +136,13 @@ async def test_a_redelivered_message_sid_is_stored_once(sms_site: SmsSite) -> No
     assert len(await sms_site.events("message_received")) == 1
 
 
+@pytest.mark.both_stores
+async def test_text_neither_database_takes_is_made_storable(sms_site: SmsSite) -> None:
+    status, _, _ = await sms_site.post(SMS_PATH, text("a\x00b c"))
+    assert status == 200  # not a 503 that Twilio would retry for ever
+    assert await _messages(sms_site) == [("ab c", "SM" + "a" * 32)]
+
+
 @pytest.mark.parametrize(
     ("fields", "field"),
     [
@@ -204,7 +217,9 @@ async def _sent_reply(site: SmsSite, provider_id: str) -> tuple[ConversationId, 
     (conv,) = await site.conversations()
     author = UserId((await site.store.create_user(new_user("u" + provider_id), now=T0)).id)
     reply = await site.store.add_reply(conv, author_id=author, body="お返事", now=FUTURE)
-    (item,) = await site.store.claim_outbox(now=FUTURE, limit=1, lease_s=30)
+    claimed = await site.store.claim_outbox(now=FUTURE, limit=10, lease_s=30)
+    # an automatic reply to her first text may be pending too: only ours is marked
+    (item,) = [i for i in claimed if i.message.message_id == reply.id]
     await site.store.mark_sent(item.outbox_id, provider_id=provider_id, now=FUTURE)
     return conv, reply.id
 
@@ -273,6 +288,22 @@ async def test_the_log_holds_no_number_body_or_signature(
 def _assert_private(logged: str) -> None:
     for secret in ("MARK-7f3a", "1234-5678", "12345678", TOKEN):
         assert secret not in logged, secret
+
+
+async def test_without_an_auth_token_nothing_is_accepted(tmp_path: Path) -> None:
+    """The config refuses [sms] on without its token; were it to start anyway, an empty key
+    must not make every signature made with an empty key valid."""
+    cfg = sms_config(tmp_path)
+    cfg = dataclasses.replace(cfg, sms=dataclasses.replace(cfg.sms, auth_token=""))
+    async with (
+        running(cfg) as url,
+        aiohttp.ClientSession() as http,
+        build_store(cfg.database) as store,
+    ):
+        site = SmsSite(url, cfg, store, http)
+        status, _, _ = await site.post(SMS_PATH, text(), token="")
+        assert status == 403
+        assert await _messages(site) == []
 
 
 async def test_webhooks_are_absent_unless_sms_is_enabled(tmp_path: Path) -> None:
