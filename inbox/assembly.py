@@ -16,6 +16,7 @@ from channels.mail import MailChannel, MailIntake, MailSettings
 from channels.mail_imap import ImapSettings
 from channels.mail_smtp import SmtpSettings
 from channels.sms import STATUS_CALLBACK_PATH, SmsSettings, TwilioSmsChannel
+from channels.voice import TwilioDialer
 from channels.webchat import WebChatChannel
 from inbox.autoreply import AutoReplier
 from inbox.config import Config, RoutingConfig
@@ -227,6 +228,10 @@ async def assemble(
     if cfg.sms.enabled:
         sms = TwilioSmsChannel(build_sms_settings(cfg.sms, cfg.server.base_url))
         channels[ChannelKind.SMS] = await stack.enter_async_context(sms)
+    placer = None
+    if cfg.voice.enabled:  # click-to-call: Twilio rings staff's phone, then bridges to her
+        dialer = TwilioDialer(cfg.voice.account_sid, cfg.voice.auth_token, cfg.voice.api_url)
+        placer = await stack.enter_async_context(dialer)
     # The workers wait out a database outage with this backoff; /readyz reads who waits.
     outages = Outages(max_delay_s=cfg.database.connect_backoff_max_s)
     chat_news = ChatNews(store, chat_hub)
@@ -352,6 +357,7 @@ async def assemble(
         on_event=feed.poke,
         outages=outages,
         sign_in=SignInGuard(cfg.sign_in),
+        placer=placer,
     )
     board = BoardLive(services.supervisors, lambda: board_json(services), outages=outages)
     return Parts(
