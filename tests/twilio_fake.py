@@ -23,8 +23,9 @@ CALLS_PATH = "/2010-04-01/Accounts/{sid}/Calls.json"
 class SeenRequest:
     method: str
     path: str
-    form: dict[str, str]
+    form: dict[str, str]  # the last value of each field
     authorization: str
+    lists: dict[str, list[str]] = field(default_factory=dict)  # every value, as sent
 
 
 @dataclass(slots=True)
@@ -78,10 +79,14 @@ class TwilioFake:
 
     async def calls(self, request: web.Request) -> web.Response:
         """Voice's calls.create: 201 with a call resource (the form is recorded as sent)."""
-        form = {k: str(v) for k, v in (await request.post()).items()}
+        posted = await request.post()
+        form = {k: str(v) for k, v in posted.items()}
+        lists: dict[str, list[str]] = {}
+        for k, v in posted.items():
+            lists.setdefault(k, []).append(str(v))
         self.requests.append(
             SeenRequest(
-                request.method, request.path, form, request.headers.get("Authorization", "")
+                request.method, request.path, form, request.headers.get("Authorization", ""), lists
             )
         )
         if self._script:

@@ -41,7 +41,8 @@ BRIDGE_PATH = "/webhooks/twilio/voice/bridge"
 def voice_config(tmp_path: Path, fake: TwilioFake, **voice: Any) -> Config:
     return make_config(
         tmp_path,
-        server={"public_url": PUBLIC_URL},
+        # behind the TLS proxy; the tests sign in over plain http, so cookies are not Secure
+        server={"public_url": PUBLIC_URL, "secure_cookies": "never"},
         voice={
             "enabled": True,
             "account_sid": SID,
