@@ -98,7 +98,7 @@ def dial_end(sid: str, dial_status: str, duration: int | None = None, sender: st
 
 
 def status(sid: str, call_status: str, duration: int | None = None, sender: str = HER) -> Fields:
-    fields = incoming(sid, sender, call_status)
+    fields = list(incoming(sid, sender, call_status))
     if duration is not None:
         fields.append(("CallDuration", str(duration)))
     return fields

@@ -83,7 +83,7 @@ async def test_a_missed_call_becomes_a_callback_and_she_hears_the_neutral_messag
     assert (c.call_status, c.duration_s) == ("missed", 40)
     (asked,) = await voice_site.events("callback_requested")
     assert asked.data["by"] == "missed_call" and asked.conversation_id == c.conversation_id
-    conv = await voice_site.site.store.get_conversation(ConversationId(asked.conversation_id))
+    conv = await voice_site.site.store.get_conversation(ConversationId(asked.conversation_id or 0))
     assert conv.channel is ChannelKind.PHONE and conv.status is not ConversationStatus.CLOSED
     assert len(await voice_site.events("call_logged")) == 1
     private(captured_logs)
