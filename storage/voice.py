@@ -170,8 +170,9 @@ async def _ended(tx: Tx, ended: Call, caller: Caller | None, now: datetime) -> V
     """The call ended just now: it joins her phone conversation (a callback when nobody
     answered her), and is logged in her timeline."""
     callback = None
-    identity_id = await _identity_of(tx, ended, caller)
-    if ended.direction is CallDirection.INBOUND and identity_id is not None:
+    inbound = ended.direction is CallDirection.INBOUND
+    identity_id = await _identity_of(tx, ended, caller) if inbound else None
+    if identity_id is not None:
         missed = ended.call_status == DialResult.MISSED.value
         found = await tx.fetchrow(OPEN_PHONE_CONVERSATION, identity_id)
         conv_id = None if found is None else int(found[0])
