@@ -97,9 +97,11 @@ UPDATE conversations SET status = 'queued', assignee_id = NULL, offered_at = NUL
     opened_at = NULL, callback_due_at = $2, callback_tries = callback_tries + 1, updated_at = $3
 WHERE id = $1
 """
+# Worked from the queue, it was nobody's: the one whose try ended it handled it ($4).
 CLOSE_CALLBACK = """
 UPDATE conversations SET status = 'closed', closed_at = $2, updated_at = $2, outcome = $3,
-    callback_due_at = NULL, callback_tries = callback_tries + 1
+    callback_due_at = NULL, callback_tries = callback_tries + 1,
+    assignee_id = coalesce(assignee_id, $4)
 WHERE id = $1
 """
 RECENT_CALLS = f"""
@@ -215,7 +217,7 @@ async def _work_callback(
         )
         return decided
     outcome = decided.outcome if decided.reason == "reached" else f"callback_{decided.reason}"
-    await tx.execute(CLOSE_CALLBACK, conv.id, now, outcome)
+    await tx.execute(CLOSE_CALLBACK, conv.id, now, outcome, actor)
     data: dict[str, object] = {"reason": decided.reason}
     if decided.outcome is not None:
         data["outcome"] = decided.outcome

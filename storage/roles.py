@@ -561,7 +561,8 @@ class CallStore(Protocol):
         `retry` gets its tries (the calls out, and this one) and her contact's call window, and
         the conversation goes back to the queue due then (callback_retry_scheduled) or closes
         (callback_closed and conversation_closed: outcome the reaching one or "callback_" +
-        reason); an unanswered call of hers only joins it. Her number without an open one
+        reason; an unassigned one is then the logger's); an unanswered call of hers only
+        joins it. Her number without an open one
         makes a phone conversation: closed at once (assigned to the logger, the call's outcome),
         or a queued callback when entry.callback asks (callback_requested). A withheld number:
         the calls row alone. Raises NotFound, Conflict (not a phone conversation, closed, or a

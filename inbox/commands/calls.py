@@ -236,16 +236,16 @@ class CallCommands(Commands):
 
         def decide(tries: Sequence[PastTry], window_json: str | None) -> TryDecision:
             attempts = [Attempt(at=t.at, outcome=t.outcome) for t in tries]
-            found = next_try(
-                self._phone.retry, attempts, self._window_of(window_json), now, self._phone.outcomes
-            )
+            window = self.window_hours(window_json)
+            found = next_try(self._phone.retry, attempts, window, now, self._phone.outcomes)
             if isinstance(found, NextTry):
                 return RetryAt(at=found.at)
             return CloseCallback(reason=found.reason.value, outcome=found.outcome)
 
         return decide
 
-    def _window_of(self, window_json: str | None) -> ServiceHours:
+    def window_hours(self, window_json: str | None) -> ServiceHours:
+        """Her stored window as routing reads it; the desk's phone hours without one."""
         if window_json is None:
             return self._hours
         try:

@@ -1,4 +1,4 @@
-"""How a phone call went: the program's list of call outcomes ([voice] outcomes), each with its
+"""How a phone call went: the program's list of call outcomes ([phone] outcomes), each with its
 words in Japanese and English and whether the call reached her (the callback retry rule stops
 once one did: routing.callbacks).
 

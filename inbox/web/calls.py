@@ -22,7 +22,7 @@ from inbox.core.voice import ENDED
 from inbox.web.access import can_see, readable_conversation, require, sees_everything
 from inbox.web.api import Names, staff_names
 from inbox.web.server import SERVICES, Services, json_body, parse_id
-from routing.callbacks import callback_order, next_allowed, parse_call_window
+from routing.callbacks import callback_order, next_allowed
 from routing.hours import ServiceHours
 
 routes = web.RouteTableDef()
@@ -116,13 +116,10 @@ async def recent_calls(request: web.Request) -> web.Response:
 
 def _window(services: Services, row: CallbackRow) -> tuple[ServiceHours, Any]:
     """Her window as routing reads it (the desk's phone hours without one), and as JSON."""
-    if row.window is not None:
-        try:
-            raw = json.loads(row.window)
-            return parse_call_window(raw, "call_window", services.settings.timezone), raw
-        except ValueError:
-            pass  # checked when stored; an unreadable one counts as none
-    return services.settings.phone_hours, None
+    hours = services.calls.window_hours(row.window)
+    if row.window is None or hours is services.settings.phone_hours:
+        return hours, None  # none, or unreadable (then it counts as none)
+    return hours, json.loads(row.window)
 
 
 def callback_json(

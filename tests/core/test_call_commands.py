@@ -143,3 +143,12 @@ async def test_every_call_command_wakes_whoever_its_events_concern(store: Store)
     assert {"callback_retry_scheduled", "callback_closed", "callback_requested"} <= written
     conv = await store.get_conversation(asked.conversation_id)
     assert conv.channel is ChannelKind.PHONE and conv.outcome == "reached"
+
+
+def test_an_unreadable_stored_window_counts_as_none(store: Store) -> None:
+    hours = parse_service_hours({"weekdays": ["09:00-17:30"]}, "routing.hours.phone")
+    calls = commands(store, hours=hours)
+    assert calls.window_hours("not json") is hours
+    assert calls.window_hours('{"someday": ["12:00-13:00"]}') is hours
+    assert calls.window_hours(None) is hours
+    assert calls.window_hours('{"weekdays": ["12:00-13:00"]}') is not hours

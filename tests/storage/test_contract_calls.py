@@ -197,6 +197,25 @@ async def test_reaching_her_closes_the_callback_as_reached(store: Store) -> None
     assert done.callback == CloseCallback(reason="reached", outcome="reached")
     conv = await store.get_conversation(conv_id)
     assert (conv.status, conv.outcome) == (ConversationStatus.CLOSED, "reached")
+    assert conv.closed_at == at(30) and conv.assignee_id is None  # logged by no one
+
+
+async def test_whoever_ends_a_callback_from_the_queue_handled_it(store: Store) -> None:
+    phone = await counselor(store, "phone")
+    first = await store.log_call(
+        call(caller=CALLER, callback=OpenCallback(due_at=at(0))), now=at(0), retry=Rule()
+    )
+    conv_id = first.call.conversation_id
+    assert conv_id is not None
+    await store.log_call(
+        call(conversation_id=conv_id, staff_id=phone.id, outcome="reached"),
+        now=at(30),
+        retry=Rule(),
+    )
+    conv = await store.get_conversation(conv_id)
+    assert (conv.status, conv.assignee_id) == (ConversationStatus.CLOSED, phone.id)
+    (summary,) = await store.consulter_timeline(conv.contact_id)
+    assert summary.handled_by == phone.id
 
 
 async def test_an_unanswered_call_of_hers_only_joins_the_open_callback(store: Store) -> None:

@@ -292,3 +292,64 @@ async def test_the_number_is_in_no_answer_and_no_log_line(
     assert "call_logged" in logged  # the log does hear of calls, by id
     no_number(logged)
     assert E164 not in logged
+
+
+async def test_the_list_puts_who_may_be_called_now_first_and_shows_her_discretion(
+    site: Site, phone: aiohttp.ClientSession, boss: aiohttp.ClientSession
+) -> None:
+    await everyone_away(site, boss)
+    later, now_ok = await seed(site, now_inbound("f@example.jp"), now_inbound("g@example.jp"))
+    hour = datetime.now(TOKYO).hour
+    closed_now = {"everyday": [f"{(hour + 2) % 24:02d}:00-{(hour + 3) % 24:02d}:00"]}
+    discreet = f"{site.url}/api/conversations/{later}/discretion"
+    assert (await call(boss, "POST", discreet, {"discretion": True}))[0] == 200
+    first = f"{site.url}/api/conversations/{later}/callback"
+    status, a = await call(boss, "POST", first, {"number": NUMBER, "window": closed_now})
+    assert status == 201, a
+    second = f"{site.url}/api/conversations/{now_ok}/callback"
+    status, b = await call(boss, "POST", second, {"number": "03-1234-0000", "window": None})
+    assert status == 201, b
+    _, listed = await call(phone, "GET", f"{site.url}/api/callbacks")
+    assert [c["conversation"] for c in listed["callbacks"]] == [
+        b["conversation"],
+        a["conversation"],
+    ]
+    ok, wait = listed["callbacks"]
+    assert (ok["callable_now"], ok["discretion"], ok["window"]) == (True, False, None)
+    assert (wait["callable_now"], wait["discretion"], wait["window"]) == (False, True, closed_now)
+    assert datetime.fromisoformat(wait["next_allowed"]).astimezone(TOKYO).hour == (hour + 2) % 24
+
+
+async def test_a_number_known_as_another_consulter_is_said_and_not_merged(
+    site: Site, phone: aiohttp.ClientSession, boss: aiohttp.ClientSession
+) -> None:
+    await everyone_away(site, boss)
+    status, first = await log(site, phone)  # a call by hand: her number, a contact of its own
+    assert status == 201
+    (chat,) = await seed(site, now_inbound("h@example.jp"))
+    url = f"{site.url}/api/conversations/{chat}/callback"
+    status, asked = await call(boss, "POST", url, {"number": NUMBER})
+    assert status == 201 and asked["other_contact"] is True
+    conv = await site.store.get_conversation(asked["conversation"])
+    assert conv.contact_alias == first["call"]["contact_alias"]
+    source = await site.store.get_conversation(chat)
+    assert source.contact_alias != conv.contact_alias
+
+
+async def test_refusals_on_what_a_call_may_work(
+    site: Site, phone: aiohttp.ClientSession, boss: aiohttp.ClientSession
+) -> None:
+    await everyone_away(site, boss)
+    (chat,) = await seed(site, now_inbound("i@example.jp"))
+    status, body = await log(site, boss, number=None, conversation=chat)
+    assert (status, body["error"]["code"]) == (409, "conflict")  # not a phone conversation
+    status, body = await log(site, phone, number=None, conversation=10**9)
+    assert status == 404
+    # withheld with a follow-up date: nothing to call back, the date is kept on the call
+    day = (datetime.now(TOKYO) + timedelta(days=2)).date().isoformat()
+    status, body = await log(site, phone, number=None, withheld=True, follow_up=day)
+    assert status == 201 and body["callback"] is None
+    assert (body["call"]["follow_up"], body["call"]["conversation"]) == (day, None)
+    for bad in ("0", "101", "x"):
+        status, body = await call(phone, "GET", f"{site.url}/api/calls?limit={bad}")
+        assert (status, body["error"]["field"]) == (400, "limit")
