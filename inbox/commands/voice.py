@@ -99,7 +99,7 @@ class VoiceCommands(Commands):
 
     def may_call_now(self, window_json: str | None) -> bool:
         """Her window (the desk's phone hours when she gave none) allows a call now."""
-        return may_call(self._calls._window_of(window_json), self._clock())
+        return may_call(self._calls.window_hours(window_json), self._clock())
 
     async def dial(
         self,
