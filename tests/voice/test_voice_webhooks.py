@@ -67,7 +67,9 @@ async def test_an_answered_call_rings_the_desk_and_is_logged_in_her_timeline(
     assert await voice_site.events("callback_requested") == []
     address = await voice_site.site.store.contact_address(ConversationId(conv.id))
     assert address.channel is ChannelKind.PHONE  # her number: on her phone identity alone
-    private(captured_logs)
+    logged_lines = captured_logs.getvalue()
+    assert "call_arrived" in logged_lines and "call_status" in logged_lines
+    private(logged_lines)
 
 
 @pytest.mark.both_stores
