@@ -9,26 +9,20 @@ quotes the number ("The 'To' number +81... is not a valid phone number").
 
 from __future__ import annotations
 
-import base64
 import logging
 from dataclasses import dataclass, field
 from typing import Self
-from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 from twilio.base.exceptions import TwilioException, TwilioRestException
-from twilio.http.async_http_client import AsyncTwilioHttpClient
-from twilio.http.response import Response
 from twilio.rest import Client
 
+from channels.twilio_client import RebasedTwilioHttpClient, twilio_client
 from inbox.core.errors import ChannelError
 from inbox.core.model import ChannelKind, OutboundMessage
 from inbox.core.sms import PERMANENT_ERROR_CODES, UNSUBSCRIBED_CODE, twilio_error_reason
 
 log = logging.getLogger(__name__)
-# twilio's client logs every request's URL and headers at INFO: kept to warnings and above.
-_twilio_log = logging.getLogger(f"{__name__}.twilio")
-_twilio_log.setLevel(logging.WARNING)
 
 STATUS_CALLBACK_PATH = "/webhooks/twilio/sms/status"
 
@@ -42,41 +36,6 @@ class SmsSettings:
     from_number: str  # E.164
     status_callback_url: str  # base_url + STATUS_CALLBACK_PATH
     api_url: str = "https://api.twilio.com"
-
-
-class RebasedTwilioHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]  # untyped
-    """twilio's async client with every request sent to `api_url` (scheme and host rewritten:
-    a proxy, or a test's stand-in on loopback), and Basic auth sent as a header: aiohttp 3.14
-    deprecates the `auth=` argument the parent uses (and 4.0 drops it)."""
-
-    def __init__(self, api_url: str, *, timeout_s: float | None = None) -> None:
-        super().__init__(timeout=timeout_s, logger=_twilio_log)
-        self._base = urlsplit(api_url)
-
-    def rebase(self, url: str) -> str:
-        parts = urlsplit(url)
-        return urlunsplit(
-            (self._base.scheme, self._base.netloc, parts.path, parts.query, parts.fragment)
-        )
-
-    async def request(
-        self,
-        method: str,
-        url: str,
-        params: dict[str, object] | None = None,
-        data: dict[str, object] | None = None,
-        headers: dict[str, str] | None = None,
-        auth: tuple[str, str] | None = None,
-        timeout: float | None = None,  # noqa: ASYNC109  (twilio's signature, passed on)
-        allow_redirects: bool = False,
-    ) -> Response:
-        headers = dict(headers or {})
-        if auth is not None:
-            pair = f"{auth[0]}:{auth[1]}".encode()
-            headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
-        return await super().request(
-            method, self.rebase(url), params, data, headers, None, timeout, allow_redirects
-        )
 
 
 def sms_error(message: str, *, retryable: bool) -> ChannelError:
@@ -119,9 +78,8 @@ class TwilioSmsChannel:
 
     async def __aenter__(self) -> Self:
         # Built here, in the running loop: the client's aiohttp session belongs to it.
-        self._http = RebasedTwilioHttpClient(self._settings.api_url)
-        self._client = Client(
-            self._settings.account_sid, self._settings.auth_token, http_client=self._http
+        self._client, self._http = twilio_client(
+            self._settings.account_sid, self._settings.auth_token, self._settings.api_url
         )
         return self
 

@@ -16,8 +16,10 @@ from channels.mail import MailChannel, MailIntake, MailSettings
 from channels.mail_imap import ImapSettings
 from channels.mail_smtp import SmtpSettings
 from channels.sms import STATUS_CALLBACK_PATH, SmsSettings, TwilioSmsChannel
+from channels.voice import TwilioDialer
 from channels.webchat import WebChatChannel
 from inbox.autoreply import AutoReplier
+from inbox.commands.voice import CallPlacer
 from inbox.config import Config, RoutingConfig
 from inbox.core.model import ChannelKind, ConversationId, Event, Role, UserId
 from inbox.deadlines import DeadlineWatcher
@@ -30,7 +32,7 @@ from inbox.pipeline import Intake, Stored
 from inbox.resilience import Outages
 from inbox.router import Router
 from inbox.search_index import SearchIndexer
-from inbox.sms_config import SmsConfig
+from inbox.sms_config import SmsConfig, VoiceConfig
 from inbox.throttle import SignInGuard
 from inbox.web.board_live import BoardLive
 from inbox.web.chat_news import ChatNews
@@ -116,6 +118,14 @@ def build_sms_settings(cfg: SmsConfig, base_url: str) -> SmsSettings:
         status_callback_url=base_url + STATUS_CALLBACK_PATH,
         api_url=cfg.api_url,
     )
+
+
+async def voice_placer(cfg: VoiceConfig, stack: AsyncExitStack) -> CallPlacer | None:
+    """Click-to-call with [voice] enabled: Twilio rings staff's phone, then bridges to her."""
+    if not cfg.enabled:
+        return None
+    dialer = TwilioDialer(cfg.account_sid, cfg.auth_token, cfg.api_url)
+    return await stack.enter_async_context(dialer)
 
 
 def web_settings(cfg: Config) -> WebSettings:
@@ -227,6 +237,7 @@ async def assemble(
     if cfg.sms.enabled:
         sms = TwilioSmsChannel(build_sms_settings(cfg.sms, cfg.server.base_url))
         channels[ChannelKind.SMS] = await stack.enter_async_context(sms)
+    placer = await voice_placer(cfg.voice, stack)
     # The workers wait out a database outage with this backoff; /readyz reads who waits.
     outages = Outages(max_delay_s=cfg.database.connect_backoff_max_s)
     chat_news = ChatNews(store, chat_hub)
@@ -353,6 +364,7 @@ async def assemble(
         on_event=feed.poke,
         outages=outages,
         sign_in=SignInGuard(cfg.sign_in),
+        placer=placer,
     )
     board = BoardLive(services.supervisors, lambda: board_json(services), outages=outages)
     return Parts(

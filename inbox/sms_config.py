@@ -32,6 +32,8 @@ DEFAULT_HELP_REPLY = (
     " Replies are read by staff. Text STOP to opt out, START to opt back in."
 )
 DEFAULT_API_URL = "https://api.twilio.com"
+DEFAULT_MISSED_MESSAGE = "ただいま電話に出ることができません。時間をおいておかけ直しください。"
+MAX_MISSED_MESSAGE_CHARS = 500
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,6 +66,14 @@ class VoiceConfig:
     account_sid: str = ""  # "" means [sms]'s account_sid
     auth_token_env: str = DEFAULT_TOKEN_ENV
     program_number: str = ""  # the number consulters call, E.164 or national in sms.default_region
+    # The desk's phones that ring together when she calls (E.164 or national); none: every
+    # call is answered with missed_message at once and becomes a callback.
+    forward_to: tuple[str, ...] = ()
+    ring_s: int = field(default=25, metadata={"min": 5, "max": 600})
+    # What a caller hears when nobody answers. Neutral, like sms.help_reply: whoever holds her
+    # phone may hear it, so it names no program and no topic.
+    missed_message: str = DEFAULT_MISSED_MESSAGE
+    api_url: str = field(default=DEFAULT_API_URL, metadata={"http_url": True})  # as sms.api_url
     auth_token: str = field(default="", repr=False, metadata=_SECRET)
 
 
@@ -123,6 +133,13 @@ def voice_problem(voice: VoiceConfig, sms: SmsConfig) -> str | None:
         return problem
     if voice.account_sid and (problem := _sid_problem(voice.account_sid, "voice.account_sid")):
         return problem
+    for i, number in enumerate(voice.forward_to):
+        if problem := _number_problem(number, sms.default_region, f"voice.forward_to[{i}]"):
+            return problem
+    if not voice.missed_message.strip():
+        return "voice.missed_message: must not be empty (a caller nobody answers hears it)"
+    if len(voice.missed_message) > MAX_MISSED_MESSAGE_CHARS:
+        return f"voice.missed_message: at most {MAX_MISSED_MESSAGE_CHARS} characters"
     if not voice.enabled:
         return None
     if not voice.account_sid:
@@ -150,6 +167,7 @@ def resolve_sms_voice(
         account_sid=voice.account_sid or sms.account_sid,
         auth_token=env.get(voice.auth_token_env, ""),
         program_number=_e164(voice.program_number, sms.default_region),
+        forward_to=tuple(_e164(n, sms.default_region) for n in voice.forward_to),
     )
     return sms, voice
 

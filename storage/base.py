@@ -44,6 +44,7 @@ from storage.roles import (
     PolicyStore,
     PresenceStore,
     SmsStore,
+    VoiceStore,
 )
 
 # The schema version this code expects; each implementation has migrations 1..SCHEMA_VERSION.
@@ -310,6 +311,7 @@ class Store(
     BoardStore,
     SmsStore,
     CallStore,
+    VoiceStore,
     Protocol,
 ):
     """Every role: what SqliteStore and PostgresStore each are. A service takes only the roles

@@ -51,6 +51,7 @@ from inbox.core.phone import (
     NewCall,
     RetryRuleFn,
 )
+from inbox.core.voice import VoiceChange
 
 
 class PolicyStore(Protocol):
@@ -601,3 +602,56 @@ class CallStore(Protocol):
     ) -> list[CallbackRow]:
         """Open phone conversations: the queue's and those assigned to `user_id` (all with
         None), longest queued first."""
+
+
+class VoiceStore(Protocol):
+    """Twilio Voice's calls (storage.voice): calls rows filled in by its webhooks, and the
+    desk's calls out. No number in a call or an event."""
+
+    async def call_arrived(
+        self, call_sid: str, status: str, caller: Caller | None, *, now: datetime
+    ) -> VoiceChange:
+        """Her call came in: an inbound calls row (her phone identity's contact, her open phone
+        conversation if any; withheld with `caller` None), event call_started. Idempotent on
+        the CallSid: a redelivery returns the stored call, changed False, and writes nothing."""
+
+    async def advance_call(
+        self,
+        call_sid: str,
+        status: str,
+        duration_s: int | None,
+        caller: Caller | None,
+        *,
+        now: datetime,
+    ) -> VoiceChange | None:
+        """A status callback or dial result (inbox.core.voice.CALL_STATUS_RANK): the row takes
+        it only when it ranks above the stored state (a late end's duration is still kept);
+        event call_updated. An inbound call's end with no dial result counts as missed. When
+        the call ends (call_logged, once): an inbound one with `caller` (its contact's number)
+        joins her open phone conversation, or one is made: queued when missed (callback,
+        callback_requested by missed_call), closed when answered. None for an unknown sid."""
+
+    async def start_call(
+        self, conversation_id: ConversationId, staff_id: UserId, *, now: datetime
+    ) -> Call:
+        """A call out from the desk on this phone conversation: an outbound row, status
+        queued, event call_started. Raises NotFound, Conflict (not a phone conversation)."""
+
+    async def call_placed(self, call_id: int, call_sid: str | None, *, now: datetime) -> Call:
+        """Twilio's CallSid for the call out (call_updated), or None: it refused, the call
+        failed (call_logged). Raises Conflict when it has a sid already."""
+
+    async def log_outcome(
+        self, call_id: int, entry: NewCall, *, now: datetime, retry: RetryRuleFn
+    ) -> LoggedCall:
+        """Staff's outcome, note, referrals and follow-up on a stored call (entry's fields; the
+        call's staff if it had none), event call_outcome_logged; on her open callback a call
+        out, or her call that reached her, works it as log_call does. Raises NotFound,
+        Conflict (it has an outcome already)."""
+
+    async def get_call(self, call_id: int) -> Call:
+        """Raises NotFound."""
+
+    async def call_window_of(self, conversation_id: ConversationId) -> str | None:
+        """The conversation's contact's call window (JSON text; None: the desk's hours).
+        Raises NotFound."""

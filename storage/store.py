@@ -28,6 +28,7 @@ from storage.policies import Policies
 from storage.presence import Presences
 from storage.sms import Sms
 from storage.sql import Database, Dialects, Tx
+from storage.voice import Voice
 
 HAS_SCHEMA_MIGRATIONS = Dialects(
     postgres="SELECT to_regclass('schema_migrations') IS NOT NULL",
@@ -68,6 +69,7 @@ class SqlStore(
     Policies,
     Presences,
     Sms,
+    Voice,
 ):
     """Every area's operations over `_db`, which the dialect's store sets."""
 

@@ -1,4 +1,5 @@
-"""A local stand-in for Twilio's REST API (Messages.json), on 127.0.0.1 port 0.
+"""A local stand-in for Twilio's REST API (Messages.json, and Voice's Calls.json), on 127.0.0.1
+port 0.
 
 It records every request (method, path, form, Authorization) and answers 201 with a message
 resource; `fail_next` scripts an error answer for the next requests: Twilio's JSON error
@@ -15,14 +16,16 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 MESSAGES_PATH = "/2010-04-01/Accounts/{sid}/Messages.json"
+CALLS_PATH = "/2010-04-01/Accounts/{sid}/Calls.json"
 
 
 @dataclass(frozen=True, slots=True)
 class SeenRequest:
     method: str
     path: str
-    form: dict[str, str]
+    form: dict[str, str]  # the last value of each field
     authorization: str
+    lists: dict[str, list[str]] = field(default_factory=dict)  # every value, as sent
 
 
 @dataclass(slots=True)
@@ -74,6 +77,40 @@ class TwilioFake:
             status=201,
         )
 
+    async def calls(self, request: web.Request) -> web.Response:
+        """Voice's calls.create: 201 with a call resource (the form is recorded as sent)."""
+        posted = await request.post()
+        form = {k: str(v) for k, v in posted.items()}
+        lists: dict[str, list[str]] = {}
+        for k, v in posted.items():
+            lists.setdefault(k, []).append(str(v))
+        self.requests.append(
+            SeenRequest(
+                request.method, request.path, form, request.headers.get("Authorization", ""), lists
+            )
+        )
+        if self._script:
+            step = self._script[0]
+            step.times -= 1
+            if step.times <= 0:
+                self._script.pop(0)
+            return self._error(step)
+        sid = "CA" + secrets.token_hex(16)
+        self.sids.append(sid)
+        account = request.match_info["sid"]
+        return web.json_response(
+            {
+                "sid": sid,
+                "account_sid": account,
+                "to": form.get("To"),
+                "from": form.get("From"),
+                "status": "queued",
+                "direction": "outbound-api",
+                "uri": f"/2010-04-01/Accounts/{account}/Calls/{sid}.json",
+            },
+            status=201,
+        )
+
     @staticmethod
     def _error(step: Scripted) -> web.Response:
         if step.code is None and step.status >= 500:
@@ -93,6 +130,7 @@ async def twilio_fake() -> AsyncIterator[TwilioFake]:
     fake = TwilioFake()
     app = web.Application()
     app.router.add_post(MESSAGES_PATH, fake.messages)
+    app.router.add_post(CALLS_PATH, fake.calls)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

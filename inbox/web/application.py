@@ -29,6 +29,7 @@ from inbox.web import (
     sms_hooks,
     sockets,
     supervision,
+    voice_hooks,
 )
 from inbox.web.server import SERVICES, Handler, Services, error_middleware
 
@@ -102,6 +103,7 @@ def build_app(services: Services) -> web.Application:
     audit.add_routes(app)
     audit_csv.add_routes(app)
     calls.add_routes(app)
+    voice_hooks.add_routes(app, enabled=services.settings.voice.enabled)
     sockets.add_staff_socket(app)
     app.on_shutdown.append(_close_sockets)
     return app

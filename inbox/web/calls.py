@@ -15,9 +15,10 @@ from typing import Any
 
 from aiohttp import web
 
-from inbox.core.errors import PermissionDenied, ValidationError
+from inbox.core.errors import NotFound, PermissionDenied, ValidationError
 from inbox.core.model import ContactId, ConversationId, Role, contact_alias
 from inbox.core.phone import Call, CallbackRow, CloseCallback, RetryAt, TryDecision
+from inbox.core.voice import ENDED
 from inbox.web.access import can_see, readable_conversation, require, sees_everything
 from inbox.web.api import Names, staff_names
 from inbox.web.server import SERVICES, Services, json_body, parse_id
@@ -180,6 +181,49 @@ async def request_callback(request: web.Request) -> web.Response:
             "other_contact": found.other_contact,
         },
         status=201,
+    )
+
+
+def _call_id(request: web.Request) -> int:
+    found = parse_id(request.match_info["call_id"])
+    if found is None:
+        raise ValidationError("a call id", field="id")
+    return found
+
+
+def live_call_json(c: Call, names: Names) -> dict[str, Any]:
+    """A call with Twilio's state, for the phone screen that polls it until `ended`, then
+    opens the outcome form (PATCH) while `outcome` is null."""
+    return call_json(c, names) | {"status": c.call_status, "ended": c.call_status in ENDED}
+
+
+@routes.get("/api/calls/{call_id}")
+async def get_call(request: web.Request) -> web.Response:
+    """One call: phone staff their own and the unclaimed ones Twilio logged; supervisors all."""
+    user = await require(request, *DESK_ROLES)
+    services = request.app[SERVICES]
+    found = await services.store.get_call(_call_id(request))
+    if not (sees_everything(user) or found.staff_id in (None, user.id)):
+        raise NotFound(f"call {found.id} does not exist")
+    return web.json_response({"call": live_call_json(found, await staff_names(services))})
+
+
+@routes.patch("/api/calls/{call_id}")
+async def complete_call(request: web.Request) -> web.Response:
+    """The outcome form for a call already stored (a Twilio call): `{"outcome", "note",
+    "referrals", "follow_up"}`; on her callback it works the retry rule as POST /api/calls does.
+    409 when the call has its outcome already."""
+    user = await require(request, *DESK_ROLES)
+    services = request.app[SERVICES]
+    call_id = _call_id(request)
+    found = await services.store.get_call(call_id)
+    if not (sees_everything(user) or found.staff_id in (None, user.id)):
+        raise NotFound(f"call {call_id} does not exist")
+    entry = services.voice.read_outcome(await json_body(request), staff=user.id)
+    logged = await services.voice.log_outcome(call_id, entry)
+    names = await staff_names(services)
+    return web.json_response(
+        {"call": live_call_json(logged.call, names), "callback": decision_json(logged.callback)}
     )
 
 

@@ -28,6 +28,7 @@ ERRORS = {
     404: "no such thing, or not visible to you",
     409: "the state changed meanwhile, or the key is taken (`field` names it)",
     413: "the body or a field is over its limit",
+    502: "a provider (Twilio) refused or could not be reached; `code` says which",
     429: "too many failed sign-ins for this username or address; retry after Retry-After seconds",
     503: "the database or the intake is busy; retry after Retry-After seconds",
 }

@@ -181,3 +181,56 @@ PHONE_PATHS: dict[str, dict[str, Schema]] = {
         )
     },
 }
+
+# --- Twilio Voice (inbox.web.voice_hooks): click-to-call, and a call polled until it ended
+LIVE_CALL = {
+    **CALL,
+    "required": [*CALL["required"], "status", "ended"],
+    "properties": {
+        **CALL["properties"],
+        "status": nullable({"type": "string", "examples": ["ringing", "answered", "missed"]}),
+        "ended": {"type": "boolean"},
+    },
+}
+CALL_ID = param("call_id", "path", ID)
+OUTCOME_FORM = obj(
+    ("outcome",),
+    outcome={"type": "string", "examples": ["reached"]},
+    note=NOTE_TEXT,
+    referrals={"type": "array", "items": {"type": "string"}, "examples": [["police"]]},
+    follow_up=nullable(DAY),
+)
+PHONE_PATHS |= {
+    "/api/calls/{call_id}": {
+        "get": operation(
+            "one call with Twilio's state: poll until `ended`, then give its outcome (phone"
+            " staff: theirs and those nobody has; supervisors: all)",
+            wrap("call", LIVE_CALL),
+            params=(CALL_ID,),
+            errors=(400, 401, 403, 404, 503),
+        ),
+        "patch": operation(
+            "the outcome form for a call Twilio logged; on her callback its next try or end"
+            " (409 when it has an outcome already)",
+            obj(("call", "callback"), call=LIVE_CALL, callback=CALLBACK_DECISION),
+            body=OUTCOME_FORM,
+            params=(CALL_ID,),
+            errors=(401, 403, 404, 409, 503),
+        ),
+    },
+    "/api/conversations/{id}/dial": {
+        "post": operation(
+            "click-to-call: Twilio rings your own phone (staff_number), then connects her with"
+            " the program's number as caller ID; her number is never shown. 409:"
+            " voice_not_configured, no_phone_number, outside_call_window; 502: call_failed",
+            wrap("call", ID),
+            status=201,
+            body=obj(
+                ("staff_number",),
+                staff_number={"type": "string", "maxLength": 64, "examples": ["090-1234-5678"]},
+            ),
+            params=(CONVERSATION_ID,),
+            errors=(401, 403, 404, 409, 502, 503),
+        )
+    },
+}

@@ -20,6 +20,7 @@ from aiohttp import web
 from inbox.commands.calls import CallCommands
 from inbox.commands.signals import Signals
 from inbox.commands.staff import StaffCommands
+from inbox.commands.voice import CallPlacer, VoiceCommands
 from inbox.config import WebchatConfig
 from inbox.core.errors import (
     Conflict,
@@ -124,10 +125,13 @@ class Services:
     outages: Outages = field(default_factory=Outages)  # workers waiting out a database failure
     sign_in: SignInGuard = field(default_factory=SignInGuard)  # hashing slots, failure counts
     names: StaffNames = field(default_factory=StaffNames)  # display names, briefly cached
+    placer: CallPlacer | None = None  # Twilio's REST API for click-to-call; [voice] enabled
     # Every write on staff's behalf, waking the router, outbox and sockets as its events say.
     commands: StaffCommands = field(init=False)
     # The phone desk's writes (calls, callbacks): they key her number as intake does.
     calls: CallCommands = field(init=False)
+    # Twilio Voice: its webhooks' calls and the desk's calls out (click-to-call).
+    voice: VoiceCommands = field(init=False)
     # This instance's staff sockets and the presence that follows them (run as a worker).
     presence: PresenceKeeper = field(init=False)
     # The supervisors' staff sockets in this instance: the board is pushed to them alone.
@@ -148,6 +152,10 @@ class Services:
             hours=self.settings.phone_hours,
         )
         object.__setattr__(self, "calls", calls)
+        voice = VoiceCommands(
+            self.store, clock=self.clock, signals=signals, calls=calls, placer=self.placer
+        )
+        object.__setattr__(self, "voice", voice)
         keeper = PresenceKeeper(
             commands.counselors, grace_s=self.settings.disconnect_grace_s, outages=self.outages
         )
@@ -180,6 +188,11 @@ ERROR_CODES: dict[str, str] = {
     "last_admin": "this would leave no enabled admin",
     # --- Twilio's webhooks (inbox.web.twilio_auth)
     "twilio_signature": "the X-Twilio-Signature header is missing or does not match the request",
+    # --- Twilio Voice's click-to-call (inbox.web.voice_hooks)
+    "voice_not_configured": "click-to-call needs Twilio Voice ([voice] enabled)",
+    "no_phone_number": "the conversation has no phone number to call",
+    "outside_call_window": "her call window does not allow a call now; `next_allowed`",
+    "call_failed": "Twilio refused the call or could not be reached; it is logged as failed",
 }
 
 

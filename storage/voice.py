@@ -1,0 +1,385 @@
+"""Twilio Voice's calls, written once: a call that came in (kept once per CallSid), its dial
+result and status callbacks (a state never replaced by an earlier one), a missed call made a
+callback, a call out from the desk (click-to-call), and the outcome staff give it afterwards.
+
+Built on storage.calls (the calls row, her phone identity, the callback worked by the retry
+rule): a Voice call is a call like any logged by hand, only filled in by Twilio's webhooks.
+No number is stored in a call or an event; her number stays in channel_identities.address.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from inbox.core.errors import Conflict, NotFound
+from inbox.core.model import ChannelKind, ConversationId, ConversationStatus, UserId
+from inbox.core.phone import (
+    Call,
+    CallbackBy,
+    CallbackRequest,
+    CallDirection,
+    Caller,
+    LoggedCall,
+    NewCall,
+    RetryRuleFn,
+)
+from inbox.core.voice import CALL_STATUS_RANK, END_STATUSES, DialResult, VoiceChange
+from storage import events, rows
+from storage.calls import (
+    CALL_COLUMNS,
+    FIND_IDENTITY,
+    INSERT_PHONE,
+    OPEN_PHONE_CONVERSATION,
+    WINDOW_OF,
+    _call_event,
+    _insert_call,
+    _work_callback,
+    call,
+    phone_identity,
+)
+from storage.desk import LOCK_CONVERSATION
+from storage.sql import Database, Dialects, Tx
+
+_BY_SID = f"SELECT {CALL_COLUMNS} FROM calls WHERE call_sid = $1"
+CALL_BY_SID = Dialects(postgres=f"{_BY_SID} FOR UPDATE", sqlite=_BY_SID)
+_BY_ID = f"SELECT {CALL_COLUMNS} FROM calls WHERE id = $1"
+LOCK_CALL = Dialects(postgres=f"{_BY_ID} FOR UPDATE", sqlite=_BY_ID)
+# A redelivered webhook (same CallSid) inserts nothing: ON CONFLICT, then the row is read.
+INSERT_ARRIVED = f"""
+INSERT INTO calls (conversation_id, contact_id, direction, started_at, withheld, call_sid,
+                   call_status, created_at, updated_at)
+VALUES ($1, $2, 'inbound', $3, $4, $5, $6, $3, $3)
+ON CONFLICT (call_sid) DO NOTHING
+RETURNING {CALL_COLUMNS}
+"""
+CONTACT_OF = "SELECT contact_id FROM conversations WHERE id = $1"
+_OPEN_PHONE_ID = "SELECT id FROM conversations WHERE identity_id = $1 AND status <> 'closed'"
+SET_STATUS = f"""
+UPDATE calls SET call_status = $2, duration_s = coalesce($3, duration_s), updated_at = $4
+WHERE id = $1
+RETURNING {CALL_COLUMNS}
+"""
+SET_DURATION = f"""
+UPDATE calls SET duration_s = $2, updated_at = $3 WHERE id = $1
+RETURNING {CALL_COLUMNS}
+"""
+ATTACH = f"""
+UPDATE calls SET conversation_id = $2, updated_at = $3 WHERE id = $1
+RETURNING {CALL_COLUMNS}
+"""
+SET_SID = f"""
+UPDATE calls SET call_sid = $2, call_status = $3, updated_at = $4
+WHERE id = $1 AND call_sid IS NULL
+RETURNING {CALL_COLUMNS}
+"""
+_SET_OUTCOME = f"""
+UPDATE calls SET outcome = $2, note = $3, referrals = $4, follow_up = {{follow_up}},
+    staff_id = coalesce(staff_id, $6), updated_at = $7
+WHERE id = $1
+RETURNING {CALL_COLUMNS}
+"""
+SET_OUTCOME = Dialects(
+    postgres=_SET_OUTCOME.format(follow_up="CAST($5 AS text)::date"),
+    sqlite=_SET_OUTCOME.format(follow_up="$5"),
+)
+
+
+def _rank(status: str | None) -> int:
+    return CALL_STATUS_RANK.get(status or "", 0)
+
+
+async def _changed(tx: Tx, c: Call, now: datetime) -> None:
+    await events.record(
+        tx,
+        "call_updated",
+        now,
+        conversation_id=c.conversation_id,
+        data={"call_id": c.id, "status": c.call_status, "duration_s": c.duration_s},
+    )
+
+
+async def call_arrived(
+    tx: Tx, call_sid: str, status: str, caller: Caller | None, now: datetime
+) -> VoiceChange:
+    found = await tx.fetchrow(CALL_BY_SID, call_sid)
+    if found is not None:  # Twilio asked again: the call is stored already
+        return VoiceChange(call=call(found, tx.parse_time), changed=False)
+    conv_id = contact_id = None
+    if caller is not None:
+        identity_id, contact_id = await phone_identity(tx, caller, None, now)
+        conv_id = await tx.fetchval(_OPEN_PHONE_ID, identity_id)
+    row = await tx.fetchrow(
+        INSERT_ARRIVED, conv_id, contact_id, now, caller is None, call_sid, status
+    )
+    if row is None:  # another instance stored the same CallSid meanwhile
+        row = await tx.fetchrow(CALL_BY_SID, call_sid)
+        assert row is not None
+        return VoiceChange(call=call(row, tx.parse_time), changed=False)
+    arrived = call(row, tx.parse_time)
+    await events.record(
+        tx,
+        "call_started",
+        now,
+        conversation_id=arrived.conversation_id,
+        data={"call_id": arrived.id, "direction": "inbound", "withheld": arrived.withheld},
+    )
+    return VoiceChange(call=arrived, changed=True)
+
+
+async def advance_call(
+    tx: Tx,
+    call_sid: str,
+    status: str,
+    duration_s: int | None,
+    caller: Caller | None,
+    now: datetime,
+) -> VoiceChange | None:
+    row = await tx.fetchrow(CALL_BY_SID, call_sid)
+    if row is None:
+        return None  # not ours (or from before a restore): nothing to change
+    before = call(row, tx.parse_time)
+    old = _rank(before.call_status)
+    # Her call ended with no dial result (she hung up while the desk's phones rang, or the
+    # dial's answer was lost): nobody spoke to her, so it counts as missed.
+    if (
+        status in END_STATUSES
+        and before.direction is CallDirection.INBOUND
+        and old < _rank(DialResult.MISSED)
+    ):
+        status = DialResult.MISSED.value
+    if _rank(status) <= old:
+        # An earlier or the same state, late or twice: only the end's duration is kept, as
+        # Twilio's CallDuration is the whole call's.
+        if status in END_STATUSES and duration_s is not None and duration_s != before.duration_s:
+            row = await tx.fetchrow(SET_DURATION, before.id, duration_s, now)
+            assert row is not None
+            await _changed(tx, after := call(row, tx.parse_time), now)
+            return VoiceChange(call=after, changed=True)
+        return VoiceChange(call=before, changed=False)
+    row = await tx.fetchrow(SET_STATUS, before.id, status, duration_s, now)
+    assert row is not None
+    after = call(row, tx.parse_time)
+    if old >= _rank("completed") or _rank(status) < _rank("completed"):
+        await _changed(tx, after, now)
+        return VoiceChange(call=after, changed=True)
+    return await _ended(tx, after, caller, now)
+
+
+async def _ended(tx: Tx, ended: Call, caller: Caller | None, now: datetime) -> VoiceChange:
+    """The call ended just now: it joins her phone conversation (a callback when nobody
+    answered her), and is logged in her timeline."""
+    callback = None
+    inbound = ended.direction is CallDirection.INBOUND
+    identity_id = await _identity_of(tx, ended, caller) if inbound else None
+    if identity_id is not None:
+        missed = ended.call_status == DialResult.MISSED.value
+        found = await tx.fetchrow(OPEN_PHONE_CONVERSATION, identity_id)
+        conv_id = None if found is None else int(found[0])
+        if conv_id is None:
+            # A call nobody answered becomes a callback, due now; an answered one gets a
+            # phone conversation closed already, so it is in her timeline.
+            made = await tx.fetchrow(
+                INSERT_PHONE,
+                ended.contact_id,
+                identity_id,
+                "queued" if missed else "closed",
+                now,
+                None,  # due now
+                None,  # nobody's yet; the call's outcome is staff's to give
+                None if missed else now,
+                None,
+            )
+            assert made is not None
+            conv_id = int(made[0])
+        if missed:
+            callback = CallbackRequest(
+                conversation_id=ConversationId(conv_id), created=found is None, other_contact=False
+            )
+            await events.record(
+                tx,
+                "callback_requested",
+                now,
+                conversation_id=conv_id,
+                data={"window": False, "by": CallbackBy.MISSED_CALL.value, "new": found is None},
+            )
+        if ended.conversation_id != conv_id:
+            row = await tx.fetchrow(ATTACH, ended.id, conv_id, now)
+            assert row is not None
+            ended = call(row, tx.parse_time)
+    await events.record(
+        tx,
+        "call_logged",
+        now,
+        actor_id=ended.staff_id,
+        conversation_id=ended.conversation_id,
+        data=_call_event(ended),
+    )
+    return VoiceChange(call=ended, changed=True, ended=True, callback=callback)
+
+
+async def _identity_of(tx: Tx, c: Call, caller: Caller | None) -> int | None:
+    """Her phone identity's id: from the number Twilio's request names, when it is the call's
+    contact's (never another's: a callback must ring the number that called)."""
+    if c.contact_id is None or caller is None:
+        return None
+    found = await tx.fetchrow(FIND_IDENTITY, caller.identity_hash)
+    if found is None or int(found[1]) != c.contact_id:
+        return None
+    return int(found[0])
+
+
+async def start_call(
+    tx: Tx, conversation_id: ConversationId, staff_id: UserId, now: datetime
+) -> Call:
+    conv_row = await tx.fetchrow(LOCK_CONVERSATION, conversation_id)
+    if conv_row is None:
+        raise NotFound(f"conversation {conversation_id} does not exist")
+    conv = rows.conversation(conv_row, tx.parse_time)
+    if conv.channel is not ChannelKind.PHONE:
+        raise Conflict(f"conversation {conversation_id} is not a phone conversation")
+    entry = NewCall(
+        direction=CallDirection.OUTBOUND,
+        started_at=now,
+        duration_s=None,
+        outcome=None,
+        staff_id=staff_id,
+        conversation_id=conversation_id,
+        call_status="queued",
+    )
+    started = await _insert_call(tx, entry, conv.id, conv.contact_id, now)
+    await events.record(
+        tx,
+        "call_started",
+        now,
+        actor_id=staff_id,
+        conversation_id=conv.id,
+        data={"call_id": started.id, "direction": "outbound", "withheld": False},
+    )
+    return started
+
+
+async def call_placed(tx: Tx, call_id: int, call_sid: str | None, now: datetime) -> Call:
+    """Twilio's answer to the call out: its CallSid, or None when it refused (the call failed
+    and is logged so)."""
+    status = "queued" if call_sid is not None else "failed"
+    row = await tx.fetchrow(SET_SID, call_id, call_sid, status, now)
+    if row is None:
+        raise Conflict(f"call {call_id} was placed already")
+    placed = call(row, tx.parse_time)
+    if call_sid is None:
+        await events.record(
+            tx,
+            "call_logged",
+            now,
+            actor_id=placed.staff_id,
+            conversation_id=placed.conversation_id,
+            data=_call_event(placed),
+        )
+    else:
+        await _changed(tx, placed, now)
+    return placed
+
+
+async def log_outcome(
+    tx: Tx,
+    call_id: int,
+    entry: NewCall,
+    now: datetime,
+    retry: RetryRuleFn,
+) -> LoggedCall:
+    """Staff's outcome, note, referrals and follow-up on a call Twilio logged; on her open
+    callback a try (a call out, or her call that reached her) works it by the retry rule."""
+    row = await tx.fetchrow(LOCK_CALL, call_id)
+    if row is None:
+        raise NotFound(f"call {call_id} does not exist")
+    if row[7] is not None:
+        raise Conflict(f"call {call_id} has its outcome already")
+    row = await tx.fetchrow(
+        SET_OUTCOME,
+        call_id,
+        entry.outcome,
+        entry.note,
+        list(entry.referrals),
+        None if entry.follow_up is None else entry.follow_up.isoformat(),
+        entry.staff_id,
+        now,
+    )
+    assert row is not None
+    logged = call(row, tx.parse_time)
+    await events.record(
+        tx,
+        "call_outcome_logged",
+        now,
+        actor_id=entry.staff_id,
+        conversation_id=logged.conversation_id,
+        data=_call_event(logged),
+    )
+    if logged.conversation_id is None:
+        return LoggedCall(call=logged)
+    found = await tx.fetchrow(LOCK_CONVERSATION, logged.conversation_id)
+    assert found is not None
+    conv = rows.conversation(found, tx.parse_time)
+    works = logged.direction is CallDirection.OUTBOUND or entry.reached
+    if conv.status is ConversationStatus.CLOSED or not works:
+        return LoggedCall(call=logged)
+    decided = await _work_callback(tx, conv, logged, retry, entry.staff_id, now)
+    return LoggedCall(call=logged, callback=decided)
+
+
+class Voice:
+    """The VoiceStore operations of both stores, over the store's Database."""
+
+    _db: Database
+
+    async def call_arrived(
+        self, call_sid: str, status: str, caller: Caller | None, *, now: datetime
+    ) -> VoiceChange:
+        return await self._db.write(lambda tx: call_arrived(tx, call_sid, status, caller, now))
+
+    async def advance_call(
+        self,
+        call_sid: str,
+        status: str,
+        duration_s: int | None,
+        caller: Caller | None,
+        *,
+        now: datetime,
+    ) -> VoiceChange | None:
+        return await self._db.write(
+            lambda tx: advance_call(tx, call_sid, status, duration_s, caller, now)
+        )
+
+    async def start_call(
+        self, conversation_id: ConversationId, staff_id: UserId, *, now: datetime
+    ) -> Call:
+        return await self._db.write(lambda tx: start_call(tx, conversation_id, staff_id, now))
+
+    async def call_placed(self, call_id: int, call_sid: str | None, *, now: datetime) -> Call:
+        return await self._db.write(lambda tx: call_placed(tx, call_id, call_sid, now))
+
+    async def log_outcome(
+        self, call_id: int, entry: NewCall, *, now: datetime, retry: RetryRuleFn
+    ) -> LoggedCall:
+        return await self._db.write(lambda tx: log_outcome(tx, call_id, entry, now, retry))
+
+    async def get_call(self, call_id: int) -> Call:
+        found = await self._db.read(lambda tx: tx.fetchrow(_BY_ID, call_id))
+        if found is None:
+            raise NotFound(f"call {call_id} does not exist")
+        return call(found, self._db.parse_time)
+
+    async def call_window_of(self, conversation_id: ConversationId) -> str | None:
+        """Her contact's call window (JSON text; None: the desk's hours)."""
+        return await self._db.read(lambda tx: _window_of(tx, conversation_id))
+
+
+async def _window_of(tx: Tx, conversation_id: ConversationId) -> str | None:
+    contact = await tx.fetchval(CONTACT_OF, conversation_id)
+    if contact is None:
+        raise NotFound(f"conversation {conversation_id} does not exist")
+    found = await tx.fetchval(WINDOW_OF, contact)
+    return None if found is None else str(found)
+
+
+__all__: Sequence[str] = ("Voice",)

@@ -1,0 +1,178 @@
+"""Twilio Voice's calls on both stores: a call in kept once per CallSid, states that never go
+back, a missed call made a callback (once), a withheld one logged only, an answered one in her
+timeline, the desk's call out and the outcome given afterwards. No number in a call or event."""
+
+from __future__ import annotations
+
+import pytest
+
+from inbox.core.errors import Conflict, NotFound
+from inbox.core.model import ChannelKind, ConversationId, ConversationStatus, Event
+from inbox.core.phone import CallbackBy, CallDirection, Caller, NewCall, RetryAt
+from storage.base import Store
+from tests.factories import at, counselor, inbound
+from tests.storage.test_contract_calls import Rule, no_number_anywhere
+
+NUMBER = "+819012345678"
+CALLER = Caller(identity_hash="h-" + "a" * 60, e164=NUMBER)
+SID = "CA" + "1" * 32
+
+
+def kinds(events: list[Event]) -> list[str]:
+    return [e.kind for e in events]
+
+
+async def test_a_call_in_is_kept_once_per_call_sid(store: Store) -> None:
+    first = await store.call_arrived(SID, "ringing", CALLER, now=at(0))
+    again = await store.call_arrived(SID, "ringing", CALLER, now=at(5))
+    assert first.changed and not again.changed
+    assert again.call == first.call
+    c = first.call
+    assert (c.direction, c.call_sid, c.call_status, c.withheld) == (
+        CallDirection.INBOUND,
+        SID,
+        "ringing",
+        False,
+    )
+    assert c.contact_id is not None and c.conversation_id is None
+    assert [e.kind for e in await store.list_events()] == ["call_started"]
+    await no_number_anywhere(store)
+
+
+async def test_a_missed_call_becomes_a_queued_callback_once(store: Store) -> None:
+    await store.call_arrived(SID, "ringing", CALLER, now=at(0))
+    change = await store.advance_call(SID, "missed", None, CALLER, now=at(30))
+    assert change is not None and change.ended and change.callback is not None
+    conv = await store.get_conversation(change.callback.conversation_id)
+    assert (conv.channel, conv.status, conv.assignee_id) == (
+        ChannelKind.PHONE,
+        ConversationStatus.QUEUED,
+        None,
+    )
+    assert change.call.conversation_id == conv.id and change.call.call_status == "missed"
+    # the status callback after it: its duration is kept, and no second callback
+    end = await store.advance_call(SID, "completed", 31, CALLER, now=at(31))
+    assert end is not None and not end.ended and end.callback is None
+    assert end.call.call_status == "missed" and end.call.duration_s == 31
+    events = await store.list_events()
+    (asked,) = [e for e in events if e.kind == "callback_requested"]
+    assert asked.data["by"] == CallbackBy.MISSED_CALL.value and asked.conversation_id == conv.id
+    (logged,) = [e for e in events if e.kind == "call_logged"]
+    assert logged.conversation_id == conv.id and logged.data["direction"] == "inbound"
+    assert [r.conversation_id for r in await store.open_callbacks(None)] == [conv.id]
+    await no_number_anywhere(store)
+
+
+async def test_a_final_status_without_a_dial_result_counts_as_missed(store: Store) -> None:
+    await store.call_arrived(SID, "ringing", CALLER, now=at(0))
+    change = await store.advance_call(SID, "no-answer", 25, CALLER, now=at(30))
+    assert change is not None and change.callback is not None
+    assert change.call.call_status == "missed" and change.call.duration_s == 25
+    late = await store.advance_call(SID, "missed", None, CALLER, now=at(31))
+    assert late is not None and not late.changed
+    assert len(await store.open_callbacks(None)) == 1
+
+
+async def test_a_withheld_missed_call_is_logged_only(store: Store) -> None:
+    arrived = await store.call_arrived(SID, "ringing", None, now=at(0))
+    assert arrived.call.withheld and arrived.call.contact_id is None
+    change = await store.advance_call(SID, "missed", None, None, now=at(30))
+    assert change is not None and change.ended and change.callback is None
+    assert change.call.conversation_id is None
+    assert await store.open_callbacks(None) == []
+    assert "callback_requested" not in kinds(await store.list_events())
+
+
+async def test_an_answered_call_is_in_her_timeline_and_states_never_go_back(
+    store: Store,
+) -> None:
+    await store.call_arrived(SID, "ringing", CALLER, now=at(0))
+    assert (await store.advance_call(SID, "in-progress", None, CALLER, now=at(5))) is not None
+    answered = await store.advance_call(SID, "answered", 120, CALLER, now=at(130))
+    assert answered is not None and answered.ended and answered.callback is None
+    conv = await store.get_conversation(answered.call.conversation_id)  # type: ignore[arg-type]
+    assert conv.status is ConversationStatus.CLOSED and conv.channel is ChannelKind.PHONE
+    # out of order: ringing after the end changes nothing; the end's duration is the call's
+    late = await store.advance_call(SID, "ringing", None, CALLER, now=at(131))
+    assert late is not None and not late.changed and late.call.call_status == "answered"
+    end = await store.advance_call(SID, "completed", 140, CALLER, now=at(141))
+    assert end is not None and end.call.call_status == "answered" and end.call.duration_s == 140
+    assert await store.calls_of(conv.id) == [end.call]
+    timeline = await store.consulter_timeline(conv.contact_id)
+    assert [s.conversation.id for s in timeline] == [conv.id]
+    assert kinds(await store.list_events()).count("call_logged") == 1
+    assert await store.advance_call("CA" + "9" * 32, "completed", 1, None, now=at(1)) is None
+
+
+async def test_a_missed_call_joins_her_open_callback(store: Store) -> None:
+    await store.call_arrived("CA" + "2" * 32, "ringing", CALLER, now=at(0))
+    first = await store.advance_call("CA" + "2" * 32, "missed", None, CALLER, now=at(10))
+    assert first is not None and first.callback is not None
+    await store.call_arrived(SID, "ringing", CALLER, now=at(100))
+    second = await store.advance_call(SID, "missed", None, CALLER, now=at(110))
+    assert second is not None and second.callback is not None
+    assert second.callback.conversation_id == first.callback.conversation_id
+    assert not second.callback.created
+    assert len(await store.open_callbacks(None)) == 1
+
+
+async def test_a_call_out_from_the_desk_and_its_outcome(store: Store) -> None:
+    phone = await counselor(store, "phone")
+    await store.call_arrived("CA" + "3" * 32, "ringing", CALLER, now=at(0))
+    missed = await store.advance_call("CA" + "3" * 32, "missed", None, CALLER, now=at(10))
+    assert missed is not None and missed.callback is not None
+    conv_id = missed.callback.conversation_id
+    started = await store.start_call(conv_id, phone.id, now=at(60))
+    assert (started.direction, started.call_status, started.staff_id, started.call_sid) == (
+        CallDirection.OUTBOUND,
+        "queued",
+        phone.id,
+        None,
+    )
+    placed = await store.call_placed(started.id, SID, now=at(61))
+    assert placed.call_sid == SID
+    with pytest.raises(Conflict):
+        await store.call_placed(started.id, "CA" + "4" * 32, now=at(62))
+    assert (await store.advance_call(SID, "in-progress", None, None, now=at(70))) is not None
+    ended = await store.advance_call(SID, "missed", None, None, now=at(90))  # she did not answer
+    assert ended is not None and ended.ended and ended.callback is None  # a call out: no callback
+    entry = NewCall(
+        direction=CallDirection.OUTBOUND,
+        started_at=at(90),
+        duration_s=None,
+        outcome="no_answer",
+        staff_id=phone.id,
+        note="ないしょ",
+    )
+    rule = Rule()
+    logged = await store.log_outcome(started.id, entry, now=at(100), retry=rule)
+    assert logged.call.outcome == "no_answer" and logged.call.note == "ないしょ"
+    assert isinstance(logged.callback, RetryAt)
+    (tries, _), *_ = rule.seen
+    assert [t.outcome for t in tries] == ["no_answer"]  # the call out is the try
+    conv = await store.get_conversation(conv_id)
+    assert conv.status is ConversationStatus.QUEUED
+    with pytest.raises(Conflict):
+        await store.log_outcome(started.id, entry, now=at(101), retry=rule)
+    assert (await store.get_call(started.id)).outcome == "no_answer"
+    with pytest.raises(NotFound):
+        await store.get_call(10**9)
+    await no_number_anywhere(store)
+
+
+async def test_a_call_out_needs_a_phone_conversation(store: Store) -> None:
+    phone = await counselor(store, "phone")
+    (stored,) = await store.save_inbound_batch([inbound("mail@example.org")])
+    with pytest.raises(Conflict):
+        await store.start_call(stored.conversation_id, phone.id, now=at(1))
+    refused = await store.start_call((await _callback(store)), phone.id, now=at(2))
+    failed = await store.call_placed(refused.id, None, now=at(3))
+    assert failed.call_status == "failed"
+    assert await store.call_window_of(stored.conversation_id) is None
+
+
+async def _callback(store: Store) -> ConversationId:
+    await store.call_arrived("CA" + "5" * 32, "ringing", CALLER, now=at(0))
+    missed = await store.advance_call("CA" + "5" * 32, "missed", None, CALLER, now=at(1))
+    assert missed is not None and missed.callback is not None
+    return missed.callback.conversation_id

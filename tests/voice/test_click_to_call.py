@@ -1,0 +1,186 @@
+"""Click-to-call on a real server: Twilio (the local stand-in) is asked to ring the staff
+member's own phone from the program's number; the bridge TwiML it then fetches holds her
+number, while no answer to staff and no log line ever does. Her call window is honoured, and
+the outcome form closes the callback by the retry rule."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import aiohttp
+import pytest
+
+from inbox.core.model import ConversationId, ConversationStatus
+from routing.hours import TOKYO
+from tests.sms.outbound import call, sms_conversation
+from tests.sms.outbound import sms_site as running_site
+from tests.voice.conftest import (
+    BRIDGE_PATH,
+    DIALED_PATH,
+    HER,
+    HER_NATIONAL,
+    PROGRAM,
+    PUBLIC_URL,
+    SID,
+    STATUS_PATH,
+    VOICE_PATH,
+    VoiceSite,
+    dial_end,
+    incoming,
+    private,
+)
+from tests.web.conftest import make_config, sign_in
+
+HER_SID = "CA" + "b" * 32
+STAFF_PHONE = "090-5555-6666"
+STAFF_E164 = "+819055556666"
+DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@pytest.fixture
+async def phone(voice_site: VoiceSite) -> AsyncIterator[aiohttp.ClientSession]:
+    async with await sign_in(voice_site.url, "phone") as session:
+        yield session
+
+
+async def missed_call(voice_site: VoiceSite) -> int:
+    """She called and nobody answered: her callback's conversation id."""
+    await voice_site.post(VOICE_PATH, incoming(HER_SID))
+    await voice_site.post(DIALED_PATH, dial_end(HER_SID, "no-answer"))
+    (asked,) = await voice_site.events("callback_requested")
+    assert asked.conversation_id is not None
+    return asked.conversation_id
+
+
+async def dial(
+    voice_site: VoiceSite, session: aiohttp.ClientSession, conv: int, number: str = STAFF_PHONE
+) -> tuple[int, str]:
+    url = f"{voice_site.url}/api/conversations/{conv}/dial"
+    async with session.post(url, json={"staff_number": number}) as r:
+        return r.status, await r.text()
+
+
+@pytest.mark.both_stores
+async def test_click_to_call_rings_staff_then_bridges_her_without_showing_the_number(
+    voice_site: VoiceSite, phone: aiohttp.ClientSession, captured_logs: io.StringIO
+) -> None:
+    conv = await missed_call(voice_site)
+    code, answer = await dial(voice_site, phone, conv)
+    assert code == 201, answer
+    call_id = int(json.loads(answer)["call"])
+    private(answer)
+
+    (seen,) = voice_site.fake.requests
+    assert seen.path == f"/2010-04-01/Accounts/{SID}/Calls.json"
+    assert (seen.form["To"], seen.form["From"]) == (STAFF_E164, PROGRAM)
+    bridge = urlsplit(seen.form["Url"])
+    assert f"{bridge.scheme}://{bridge.netloc}{bridge.path}" == PUBLIC_URL + BRIDGE_PATH
+    assert parse_qs(bridge.query) == {"call": [str(call_id)]}
+    assert seen.form["StatusCallback"] == PUBLIC_URL + STATUS_PATH
+    events = ["initiated", "ringing", "answered", "completed"]
+    assert seen.lists["StatusCallbackEvent"] == events
+    assert HER not in str(seen.form)
+    call_sid = voice_site.fake.sids[0]
+
+    # staff picked up her own phone: Twilio fetches the bridge, which dials her
+    staff_leg = [("CallSid", call_sid), ("From", PROGRAM), ("To", STAFF_E164)]
+    code, twiml = await voice_site.post(f"{BRIDGE_PATH}?call={call_id}", staff_leg)
+    assert code == 200
+    assert f'<Dial action="{PUBLIC_URL}{DIALED_PATH}" callerId="{PROGRAM}" method="POST">' in twiml
+    assert f"<Number>{HER}</Number>" in twiml
+
+    # the phone screen polls the call until it ended
+    async def shown() -> dict[str, object]:
+        code, data = await call(phone, "GET", f"{voice_site.url}/api/calls/{call_id}")
+        assert code == 200, data
+        private(str(data))
+        return dict(data["call"])
+
+    assert (await shown())["ended"] is False
+    await voice_site.post(STATUS_PATH, [*staff_leg, ("CallStatus", "in-progress")])
+    await voice_site.post(DIALED_PATH, [*staff_leg, ("DialCallStatus", "completed")])
+    await voice_site.post(
+        STATUS_PATH, [*staff_leg, ("CallStatus", "completed"), ("CallDuration", "80")]
+    )
+    ended = await shown()
+    assert (ended["ended"], ended["status"], ended["duration_s"], ended["outcome"]) == (
+        True,
+        "answered",
+        80,
+        None,
+    )
+    assert ended["conversation"] == conv and ended["direction"] == "outbound"
+
+    # the outcome form: she was reached, the callback closes
+    url = f"{voice_site.url}/api/calls/{call_id}"
+    body = {"outcome": "reached", "note": "話せた", "referrals": ["police"], "follow_up": None}
+    code, data = await call(phone, "PATCH", url, body)
+    assert code == 200, data
+    assert data["callback"] == {"status": "closed", "reason": "reached", "outcome": "reached"}
+    closed = await voice_site.site.store.get_conversation(ConversationId(conv))
+    assert closed.status is ConversationStatus.CLOSED
+    code, again = await call(phone, "PATCH", url, body)
+    assert code == 409, again
+    private(captured_logs)
+    assert "call_bridged" in captured_logs.getvalue()
+
+
+async def test_outside_her_window_the_desk_does_not_call(
+    voice_site: VoiceSite, phone: aiohttp.ClientSession
+) -> None:
+    conv = await missed_call(voice_site)
+    # her window: one day that is not today (in Tokyo), so now is outside it
+    tomorrow = DAYS[(datetime.now(TOKYO) + timedelta(days=1)).weekday()]
+    url = f"{voice_site.url}/api/conversations/{conv}/callback"
+    window = {tomorrow: ["12:00-13:00"]}
+    code, data = await call(phone, "POST", url, {"number": HER_NATIONAL, "window": window})
+    assert code == 201, data
+    code, answer = await dial(voice_site, phone, conv)
+    assert code == 409 and '"outside_call_window"' in answer
+    assert voice_site.fake.requests == []
+
+
+async def test_what_the_dial_api_refuses(
+    voice_site: VoiceSite, phone: aiohttp.ClientSession
+) -> None:
+    conv = await missed_call(voice_site)
+    code, answer = await dial(voice_site, phone, conv, number="12")
+    assert code == 400 and '"field": "staff_number"' in answer
+    sms = await sms_conversation(voice_site.site)
+    async with await sign_in(voice_site.url, "boss") as boss:
+        code, answer = await dial(voice_site, boss, sms)
+        assert code == 409 and '"no_phone_number"' in answer
+    async with await sign_in(voice_site.url, "sato") as counselor:
+        code, _ = await dial(voice_site, counselor, conv)
+        assert code in (403, 404)
+    assert voice_site.fake.requests == []
+
+
+async def test_twilio_refusing_the_call_is_logged_as_failed(
+    voice_site: VoiceSite, phone: aiohttp.ClientSession
+) -> None:
+    conv = await missed_call(voice_site)
+    voice_site.fake.fail_next(400, 21215)
+    code, answer = await dial(voice_site, phone, conv)
+    assert code == 502 and '"call_failed"' in answer
+    (failed,) = [c for c in await voice_site.site.store.recent_calls(None) if c.staff_id]
+    assert failed.call_status == "failed"
+
+
+async def test_without_voice_the_dial_api_says_so(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    cfg = make_config(tmp_path)
+    async with running_site(request, "sqlite", cfg) as site:
+        conv = await sms_conversation(site)
+        async with await sign_in(site.url, "boss") as boss:
+            url = f"{site.url}/api/conversations/{conv}/dial"
+            code, data = await call(boss, "POST", url, {"staff_number": STAFF_PHONE})
+            assert code == 409 and data["error"]["code"] == "voice_not_configured"
+            code, data = await call(boss, "GET", f"{site.url}/api/phone/settings")
+            assert data["voice"] is False
