@@ -12,9 +12,6 @@ from tests.voice.conftest import DIALED_PATH, VOICE_PATH, VoiceSite, dial_end, i
 from tests.web.conftest import sign_in
 
 SID = "CA" + "c" * 32
-# Routing phone conversations to phone staff is the phone-routing branch's (h/phone-routing):
-# until it is merged, phone staff have no presence to set and the router's half is skipped.
-NO_PHONE_ROUTING = "user {} is not a counselor"
 
 
 @pytest.mark.both_stores
@@ -39,8 +36,6 @@ async def test_a_missed_call_is_routed_to_phone_staff_on_shift(voice_site: Voice
             try:
                 url = f"{site.url}/api/counselors/{site.id('phone')}"
                 code, data = await call(boss, "PATCH", url, {"presence": "available"})
-                if code == 409 and NO_PHONE_ROUTING.format(site.id("phone")) in str(data):
-                    pytest.skip("phone staff are not routed yet: h/phone-routing is not merged")
                 assert code == 200, data
 
                 async def offered() -> int | None:
