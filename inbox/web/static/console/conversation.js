@@ -16,6 +16,7 @@ import { returningText, loadTimeline } from "./timeline.js";
 import { renderTags } from "./tags.js";
 import { isUrgent, urgencyBadge } from "./urgency.js";
 import { renderSms } from "./sms.js";
+import { renderCallback } from "./callback.js";
 
 /** @typedef {import("./types.js").Conversation} Conversation */
 
@@ -176,6 +177,7 @@ export function renderConversationHead() {
   els.closeButton.hidden = closed;
   els.replyForm.hidden = closed; // a closed conversation is read, not answered
   renderSms(); // --- sms: an opted-out consulter's banner, the segment count
+  renderCallback(); // --- callback: asking the phone desk to call her back
 }
 
 /**

@@ -42,6 +42,8 @@ import { bindReveal, renderReveal, resetReveal } from "./reveal.js";
 import { bindHandover, renderHandover, resetHandover } from "./handover.js";
 // --- sms: the reply box's segment count and limit, the opted-out banner
 import { bindSms, loadSms, resetSms } from "./sms.js";
+// --- callback: asking the phone desk to call her back
+import { bindCallback, renderCallback, resetCallback } from "./callback.js";
 
 const CONSOLE_ROLES = ["counselor", "supervisor", "phone_staff"];
 
@@ -115,6 +117,7 @@ function resetApp() {
   resetReveal();
   resetHandover();
   resetSms();
+  resetCallback();
   setConn("offline");
 }
 
@@ -153,6 +156,7 @@ async function init() {
     renderPasswordForm();
     renderReveal();
     renderHandover();
+    renderCallback();
   });
   onSessionEnd((infoKey) => {
     resetApp();
@@ -183,6 +187,8 @@ async function init() {
   bindReveal();
   bindHandover((id) => openConversation(id));
   bindSms();
+  bindCallback();
+  onConversationOpen(renderCallback); // not offered until her conversation is loaded
 
   try {
     const data = await api("GET", "/api/me");

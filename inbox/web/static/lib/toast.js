@@ -1,6 +1,7 @@
 // @ts-check
 // The page's toast (#toast with #toast-text): an error shown for a while, on the console and the
-// staff pages alike.
+// staff pages alike; or, with {ok: true}, a piece of good news (a callback requested) in calmer
+// colours (.toast-ok), so that it is not read as something that went wrong.
 
 import { byId } from "./dom.js";
 
@@ -8,10 +9,16 @@ const TOAST_MS = 12000;
 /** @type {ReturnType<typeof setTimeout> | undefined} */
 let toastTimer;
 
-/** Show an error in the page's toast. @param {string} text */
-export function showToast(text) {
+/**
+ * Show an error (or, with ok, news) in the page's toast.
+ * @param {string} text
+ * @param {{ok?: boolean}} [opts]
+ */
+export function showToast(text, { ok = false } = {}) {
   byId("toast-text", HTMLElement).textContent = text;
-  byId("toast", HTMLElement).hidden = false;
+  const toast = byId("toast", HTMLElement);
+  toast.classList.toggle("toast-ok", ok);
+  toast.hidden = false;
   clearTimeout(toastTimer);
   toastTimer = setTimeout(hideToast, TOAST_MS);
 }
