@@ -32,11 +32,11 @@ from storage.calls import (
     INSERT_PHONE,
     OPEN_PHONE_CONVERSATION,
     WINDOW_OF,
+    call,
     call_event,
     insert_call,
-    work_callback,
-    call,
     phone_identity,
+    work_callback,
 )
 from storage.desk import LOCK_CONVERSATION
 from storage.sql import Database, Dialects, Tx
