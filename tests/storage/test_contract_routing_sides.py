@@ -1,0 +1,98 @@
+"""The Store contract for routing with phone staff beside counselors, on both stores: the
+re-check before assigning refuses a callback rescheduled since the snapshot, and continuity
+looks only at the same side (a logged call does not hide her counselor from her next chat)."""
+
+from __future__ import annotations
+
+from inbox.core.decisions import Assign
+from inbox.core.model import ChannelKind, ConversationId, CounselorUpdate, Presence, Role, User
+from inbox.router import Router
+from storage.base import Store
+from tests.factories import at, counselor, inbound, new_user, router_for
+from tests.storage.test_contract_routing_phone import ELEVEN, Clock, call_in, owners, set_due
+
+PHONE, CHAT = ChannelKind.PHONE, ChannelKind.WEBCHAT
+NUMBER = "+819012345678"
+
+
+async def phone_staff(store: Store, name: str) -> User:
+    return await store.create_user(new_user(name, roles=frozenset({Role.PHONE_STAFF})), now=at(0))
+
+
+async def test_a_callback_rescheduled_after_the_snapshot_is_not_offered(store: Store) -> None:
+    """A try logged between the router's snapshot and its apply moves callback_due_at on: the
+    store's re-check must not offer the callback at once."""
+    tanaka = await phone_staff(store, "tanaka")
+    call = await call_in(store)
+    await set_due(store, call, at(60))
+    (waiting,) = (await store.routing_snapshot()).waiting
+    assert waiting.not_before == at(60)
+    await set_due(store, call, at(7200))  # the try logged meanwhile: due again at noon
+    offer = Assign(conversation_id=call, user_id=tanaka.id, capacity=3, channel=PHONE)
+    assert await store.apply_assignments([offer], now=ELEVEN) == []
+    assert (await store.get_conversation(call)).assignee_id is None
+    # once due, the same offer applies; a due time exactly now counts as due
+    assert await store.apply_assignments([offer], now=at(7200)) == [offer]
+
+
+async def _chat_then_logged_call(store: Store) -> tuple[User, User, User]:
+    """Sato helped her in the chat; then a call of hers (the same contact, linked) was worked
+    by phone staff and closed, as a hand-logged call is."""
+    sato = await counselor(store, "sato")
+    suzuki = await counselor(store, "suzuki")
+    tanaka = await phone_staff(store, "tanaka")
+    boss = await store.create_user(new_user("boss", roles=frozenset({Role.SUPERVISOR})), now=at(0))
+    (chat,) = await store.save_inbound_batch([inbound("a@x.jp", channel=CHAT)])
+    await store.assign(chat.conversation_id, sato.id, actor_id=boss.id, now=at(10), capacity=None)
+    await store.close(chat.conversation_id, actor_id=sato.id, now=at(20))
+    call = await call_in(store, NUMBER)
+    await store.link_contacts(
+        chat.conversation_id, call, actor_id=boss.id, reason="same person", now=at(25)
+    )
+    await store.assign(call, tanaka.id, actor_id=boss.id, now=at(30), capacity=None)
+    await store.close(call, actor_id=tanaka.id, now=at(40))
+    return sato, suzuki, tanaka
+
+
+async def test_continuity_after_a_logged_call_waits_for_her_counselor(store: Store) -> None:
+    sato, suzuki, _ = await _chat_then_logged_call(store)
+    await store.update_counselor(
+        sato.id, CounselorUpdate(presence=Presence.AWAY), actor_id=sato.id, now=at(50)
+    )
+    (chat,) = await store.save_inbound_batch([inbound("a@x.jp", channel=CHAT)])
+    (waiting,) = (await store.routing_snapshot()).waiting
+    assert waiting.previous_assignee == sato.id
+    # sato is away but on shift: her new chat waits for her a while rather than going to suzuki
+    (waiting,) = (await store.routing_snapshot()).waiting
+    soon = Clock(waiting.waiting_since)
+    assert await Router(store, clock=soon).route_once() == []
+    await store.update_counselor(
+        sato.id, CounselorUpdate(presence=Presence.AVAILABLE), actor_id=sato.id, now=at(60)
+    )
+    applied = await Router(store, clock=soon).route_once()
+    assert owners(applied) == {chat.conversation_id: sato.id} != {chat.conversation_id: suzuki.id}
+
+
+async def test_a_call_still_follows_the_phone_staff_who_took_her_last_call(store: Store) -> None:
+    _, _, tanaka = await _chat_then_logged_call(store)
+    await call_in(store, NUMBER)
+    (waiting,) = (await store.routing_snapshot()).waiting
+    assert waiting.previous_assignee == tanaka.id
+
+
+async def test_routing_at_intake_keeps_continuity_on_each_side(store: Store) -> None:
+    sato, _, tanaka = await _chat_then_logged_call(store)
+    # sato is busier than suzuki: only continuity gives her the chat
+    boss = await store.create_user(new_user("boss2", roles=frozenset({Role.SUPERVISOR})), now=at(0))
+    (other,) = await store.save_inbound_batch([inbound("b@x.jp", channel=CHAT)])
+    await store.assign(other.conversation_id, sato.id, actor_id=boss.id, now=at(45), capacity=None)
+    (chat,) = await store.save_inbound_batch(
+        [inbound("a@x.jp", channel=CHAT)], router=router_for(store)
+    )
+    # suzuki has never been given anything: without continuity she would be chosen
+    assert chat.assigned_to == sato.id
+    (call,) = await store.save_inbound_batch(
+        [inbound(NUMBER, channel=PHONE, body="")], router=router_for(store)
+    )
+    assert call.assigned_to == tanaka.id
+    assert isinstance(call.conversation_id, int) and ConversationId(call.conversation_id)
