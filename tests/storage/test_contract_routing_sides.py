@@ -96,3 +96,95 @@ async def test_routing_at_intake_keeps_continuity_on_each_side(store: Store) -> 
     )
     assert call.assigned_to == tanaka.id
     assert isinstance(call.conversation_id, int) and ConversationId(call.conversation_id)
+
+
+BOTH = frozenset({Role.COUNSELOR, Role.PHONE_STAFF})
+
+
+async def _chat_and_call_of(store: Store, user: User) -> tuple[ConversationId, ConversationId]:
+    boss = await store.create_user(new_user("chief", roles=frozenset({Role.SUPERVISOR})), now=at(0))
+    (chat,) = await store.save_inbound_batch([inbound("a@x.jp", channel=CHAT)])
+    call = await call_in(store, NUMBER)
+    for conv in (chat.conversation_id, call):
+        await store.assign(conv, user.id, actor_id=boss.id, now=at(10), capacity=None)
+    return chat.conversation_id, call
+
+
+async def _owner(store: Store, conv: ConversationId) -> int | None:
+    return (await store.get_conversation(conv)).assignee_id
+
+
+async def test_losing_the_counselor_role_releases_only_her_chats(store: Store) -> None:
+    both = await store.create_user(new_user("mori", roles=BOTH), now=at(0))
+    chat, call = await _chat_and_call_of(store, both)
+    phone_only = frozenset({Role.PHONE_STAFF})
+    await store.update_account(
+        "mori", display_name=None, roles=phone_only, actor_id=None, now=at(20)
+    )
+    assert (await _owner(store, chat), await _owner(store, call)) == (None, both.id)
+    requeued = [
+        (e.conversation_id, e.data)
+        for e in await store.list_events()
+        if e.kind == "conversation_requeued"
+    ]
+    assert requeued == [(chat, {"from_user_id": both.id, "reason": "counselor_role_removed"})]
+
+
+async def test_losing_the_phone_staff_role_releases_her_callbacks(store: Store) -> None:
+    both = await store.create_user(new_user("mori", roles=BOTH), now=at(0))
+    chat, call = await _chat_and_call_of(store, both)
+    only = frozenset({Role.COUNSELOR})
+    await store.update_account("mori", display_name=None, roles=only, actor_id=None, now=at(20))
+    assert (await _owner(store, chat), await _owner(store, call)) == (both.id, None)
+    conv = await store.get_conversation(call)
+    assert conv.status.value == "queued"
+    requeued = [e.data for e in await store.list_events() if e.kind == "conversation_requeued"]
+    assert requeued == [{"from_user_id": both.id, "reason": "phone_staff_role_removed"}]
+    # losing both releases everything
+    await store.update_account(
+        "mori", display_name=None, roles=frozenset({Role.SUPERVISOR}), actor_id=None, now=at(30)
+    )
+    assert await _owner(store, chat) is None
+
+
+async def test_the_queue_depth_leaves_out_callbacks_not_yet_due(store: Store) -> None:
+    """A callback due at noon is not waiting at eleven; once due it waits from its due time,
+    not from her first call (on the board's depth too, which reads the same query)."""
+    call = await call_in(store)
+    (chat,) = await store.save_inbound_batch([inbound("a@x.jp", channel=CHAT)])
+    chat_since = (await store.routing_snapshot()).waiting
+    since = {w.id: w.waiting_since for w in chat_since}
+    await set_due(store, call, at(7200))
+
+    def seen(depth: list) -> dict:  # type: ignore[type-arg]
+        return {d.channel: (d.count, d.oldest) for d in depth}
+
+    assert seen(await store.queue_depth(now=ELEVEN)) == {CHAT: (1, since[chat.conversation_id])}
+    rows = await store.board_rows(day_start=at(0), now=ELEVEN)
+    assert seen(list(rows.depth)) == {CHAT: (1, since[chat.conversation_id])}
+    later = at(7300)
+    assert seen(await store.queue_depth(now=later))[PHONE] == (1, at(7200))
+    rows = await store.board_rows(day_start=at(0), now=later)
+    assert seen(list(rows.depth))[PHONE] == (1, at(7200))
+    assert since[call] < at(7200)
+
+
+async def test_the_board_lists_counselors_beside_callbacks_of_phone_staff(store: Store) -> None:
+    sato = await counselor(store, "sato")
+    tanaka = await phone_staff(store, "tanaka")
+    both = await store.create_user(new_user("mori", roles=BOTH), now=at(0))
+    boss = await store.create_user(new_user("boss", roles=frozenset({Role.SUPERVISOR})), now=at(0))
+    first = await call_in(store, "+819011110000")
+    second = await call_in(store, "+819022220000")
+    (chat,) = await store.save_inbound_batch([inbound("a@x.jp", channel=CHAT)])
+    await store.assign(first, tanaka.id, actor_id=boss.id, now=at(10), capacity=None)
+    await store.assign(second, both.id, actor_id=boss.id, now=at(10), capacity=None)
+    await store.assign(chat.conversation_id, sato.id, actor_id=boss.id, now=at(10), capacity=None)
+    rows = await store.board_rows(day_start=at(0), now=ELEVEN)
+    loads = {a.user_id: (a.load, dict(a.channel_load)) for a in rows.agents}
+    assert loads == {sato.id: (1, {CHAT: 1}), both.id: (1, {PHONE: 1})}
+    assert {c.id: c.assignee_id for c in rows.assigned} == {
+        first: tanaka.id,
+        second: both.id,
+        chat.conversation_id: sato.id,
+    }
