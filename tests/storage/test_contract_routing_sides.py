@@ -4,7 +4,10 @@ looks only at the same side (a logged call does not hide her counselor from her 
 
 from __future__ import annotations
 
-from inbox.core.decisions import Assign
+from collections.abc import Sequence
+from datetime import datetime
+
+from inbox.core.decisions import Assign, QueueDepth
 from inbox.core.model import ChannelKind, ConversationId, CounselorUpdate, Presence, Role, User
 from inbox.router import Router
 from storage.base import Store
@@ -95,7 +98,6 @@ async def test_routing_at_intake_keeps_continuity_on_each_side(store: Store) -> 
         [inbound(NUMBER, channel=PHONE, body="")], router=router_for(store)
     )
     assert call.assigned_to == tanaka.id
-    assert isinstance(call.conversation_id, int) and ConversationId(call.conversation_id)
 
 
 BOTH = frozenset({Role.COUNSELOR, Role.PHONE_STAFF})
@@ -156,16 +158,16 @@ async def test_the_queue_depth_leaves_out_callbacks_not_yet_due(store: Store) ->
     since = {w.id: w.waiting_since for w in chat_since}
     await set_due(store, call, at(7200))
 
-    def seen(depth: list) -> dict:  # type: ignore[type-arg]
+    def seen(depth: Sequence[QueueDepth]) -> dict[ChannelKind, tuple[int, datetime]]:
         return {d.channel: (d.count, d.oldest) for d in depth}
 
     assert seen(await store.queue_depth(now=ELEVEN)) == {CHAT: (1, since[chat.conversation_id])}
     rows = await store.board_rows(day_start=at(0), now=ELEVEN)
-    assert seen(list(rows.depth)) == {CHAT: (1, since[chat.conversation_id])}
+    assert seen(rows.depth) == {CHAT: (1, since[chat.conversation_id])}
     later = at(7300)
     assert seen(await store.queue_depth(now=later))[PHONE] == (1, at(7200))
     rows = await store.board_rows(day_start=at(0), now=later)
-    assert seen(list(rows.depth))[PHONE] == (1, at(7200))
+    assert seen(rows.depth)[PHONE] == (1, at(7200))
     assert since[call] < at(7200)
 
 

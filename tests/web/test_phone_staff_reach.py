@@ -9,12 +9,14 @@ from datetime import UTC, datetime
 import aiohttp
 import pytest
 
-from inbox.core.model import ChannelKind
+from inbox.core.model import ChannelKind, ConversationId
 from tests.web.conftest import Site, sign_in
 from tests.web.test_supervision import call, everyone_away, now_inbound, seed
 
 
-async def _her_chat_then_a_call(site: Site, boss: aiohttp.ClientSession) -> tuple[int, int]:
+async def _her_chat_then_a_call(
+    site: Site, boss: aiohttp.ClientSession
+) -> tuple[ConversationId, ConversationId]:
     """Sato helped her in the chat (a reply, a note); then a call of hers, linked to her, is
     given to phone staff."""
     await everyone_away(site, boss)
