@@ -43,6 +43,11 @@ UPDATE conversations SET assignee_id = NULL, offered_at = NULL, opened_at = NULL
 WHERE assignee_id = $1 AND status IN ('assigned', 'waiting')
 RETURNING id
 """
+# A role taken away releases only the work of that role (her other role keeps its own): phone
+# conversations are phone staff's, every other channel a counselor's (routing.takes_channel).
+_RELEASE = RELEASE_ASSIGNED.replace("RETURNING id", "AND {side}\nRETURNING id")
+RELEASE_PHONE = _RELEASE.format(side="channel = 'phone'")
+RELEASE_NOT_PHONE = _RELEASE.format(side="channel <> 'phone'")
 SET_PASSWORD = "UPDATE users SET password_hash = $2 WHERE id = $1 RETURNING id"
 GET_BY_USERNAME = f"SELECT {USER_COLUMNS} FROM users WHERE username = $1"
 UPDATE_ACCOUNT = f"""
@@ -188,7 +193,13 @@ class Accounts:
                 data["roles"] = sorted(roles)
             await events.record(tx, "user_updated", now, actor_id=actor_id, data=data)
             if Role.COUNSELOR in was.roles and Role.COUNSELOR not in user.roles:
-                await _release_assigned(tx, user.id, now, reason="counselor_role_removed")
+                await _release_assigned(
+                    tx, user.id, now, reason="counselor_role_removed", query=RELEASE_NOT_PHONE
+                )
+            if Role.PHONE_STAFF in was.roles and Role.PHONE_STAFF not in user.roles:
+                await _release_assigned(
+                    tx, user.id, now, reason="phone_staff_role_removed", query=RELEASE_PHONE
+                )
             return user
 
         return await self._db.write(op)
@@ -268,9 +279,12 @@ def _keeps_an_admin(admins_before: set[int], changed: User) -> None:
         raise LastAdmin(f"{changed.username!r} is the only enabled admin; make another admin first")
 
 
-async def _release_assigned(tx: Tx, user_id: UserId, now: datetime, *, reason: str) -> None:
-    """Her open conversations back to the queue, a conversation_requeued event each."""
-    released = await tx.fetch(RELEASE_ASSIGNED, user_id, now)
+async def _release_assigned(
+    tx: Tx, user_id: UserId, now: datetime, *, reason: str, query: str = RELEASE_ASSIGNED
+) -> None:
+    """Her open conversations (all, or those of `query`) back to the queue, a
+    conversation_requeued event each."""
+    released = await tx.fetch(query, user_id, now)
     why = events.data_json({"from_user_id": user_id, "reason": reason})
     await events.record_many(
         tx,

@@ -88,9 +88,16 @@ NEXT_CALLBACK_DUE = """
 SELECT min(callback_due_at) FROM conversations
 WHERE status = 'queued' AND assignee_id IS NULL AND channel = 'phone' AND callback_due_at > $1
 """
+# The consulters waiting now ($1: now). A callback not yet due (callback_due_at > now) is left
+# out: no one owes her anything before its time, and counted from when she called it would
+# show the board an hours-old wait that is only a scheduled call. Once due, a callback waits
+# from its due time (the later of the two; a try logged moved it on), not from her first call.
 QUEUE_DEPTH = """
-SELECT channel, priority, count(*), min(queued_at) FROM conversations
+SELECT channel, priority, count(*),
+       min(CASE WHEN callback_due_at > queued_at THEN callback_due_at ELSE queued_at END)
+FROM conversations
 WHERE status = 'queued' AND assignee_id IS NULL
+  AND (callback_due_at IS NULL OR callback_due_at <= $1)
 GROUP BY channel, priority ORDER BY priority DESC, channel
 """
 
@@ -200,8 +207,8 @@ class Assignment:
         found = await self._db.read(lambda tx: tx.fetchval(NEXT_CALLBACK_DUE, after))
         return None if found is None else self._db.parse_time(found)
 
-    async def queue_depth(self) -> list[QueueDepth]:
-        found = await self._db.read(lambda tx: tx.fetch(QUEUE_DEPTH))
+    async def queue_depth(self, *, now: datetime) -> list[QueueDepth]:
+        found = await self._db.read(lambda tx: tx.fetch(QUEUE_DEPTH, now))
         parse = self._db.parse_time
         return [
             QueueDepth(channel=ChannelKind(r[0]), priority=r[1], count=r[2], oldest=parse(r[3]))

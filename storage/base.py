@@ -252,8 +252,9 @@ class RoutingStore(Protocol):
     async def paused_channels(self) -> frozenset[ChannelKind]:
         """The channels paused now."""
 
-    async def queue_depth(self) -> list[QueueDepth]:
-        """Unassigned queued conversations by channel and priority (paused channels included)."""
+    async def queue_depth(self, *, now: datetime) -> list[QueueDepth]:
+        """Unassigned queued conversations by channel and priority (paused channels included),
+        callbacks not due by `now` left out (storage.assignment.QUEUE_DEPTH)."""
 
     async def next_callback_due(self, *, after: datetime) -> datetime | None:
         """The earliest callback_due_at after `after` of the queued unassigned phone

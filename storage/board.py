@@ -161,7 +161,7 @@ async def board_rows(
     counselors = await tx.fetch(AGENTS)
     depth = [
         QueueDepth(channel=ChannelKind(r[0]), priority=r[1], count=r[2], oldest=parse(r[3]))
-        for r in await tx.fetch(QUEUE_DEPTH)
+        for r in await tx.fetch(QUEUE_DEPTH, now)
     ]
     return BoardRows(
         agents=agents_from_rows(counselors, channel_loads(await tx.fetch(LOADS)), parse),

@@ -21,9 +21,10 @@ from storage.base import IntakeRouter
 from storage.events import EventRow
 
 log = logging.getLogger(__name__)
-# contact id -> who last helped her (the latest conversation with an assignee) and when that
+# (contact id, on the phone?) -> who last helped her on that side (the latest conversation with
+# an assignee: phone conversations for a call, the others for a chat) and when that
 # conversation last changed: the router's continuity, as the WAITING queries read it.
-Previous = Mapping[int, tuple[UserId, datetime]]
+Previous = Mapping[tuple[int, bool], tuple[UserId, datetime]]
 # contact id -> the window she allowed for calls (contacts.call_window, as stored): what the
 # WAITING queries read for a phone conversation, so a callback opened at intake is held alike.
 Windows = Mapping[int, str]
@@ -127,8 +128,8 @@ _ASSIGNED_DATA = '{{"user_id":{},"by":"router"}}'
 def newcomer(opening: Opening, previous: Previous, windows: Windows) -> WaitingConversation:
     """An opening as the router sees a queued conversation (a new one is due at once:
     callback_due_at is NULL)."""
-    helper, helped_at = previous.get(opening.contact_id, (None, None))
     phone = opening.channel is ChannelKind.PHONE
+    helper, helped_at = previous.get((opening.contact_id, phone), (None, None))
     return WaitingConversation(
         id=ConversationId(opening.conversation_id),
         channel=opening.channel,

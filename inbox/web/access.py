@@ -102,6 +102,13 @@ def can_see(user: User, conv: Conversation) -> bool:
     return user.has_any(Role.PHONE_STAFF) and conv.channel is ChannelKind.PHONE
 
 
+def phone_side_only(user: User) -> bool:
+    """Phone staff who are neither counselors nor supervisors: of a consulter's history they
+    read her phone conversations (and their calls) only, never her chats, mails or the
+    counselors' notes on them, even when a callback of hers is theirs (README, Roles)."""
+    return not user.has_any(Role.COUNSELOR, Role.SUPERVISOR)
+
+
 def check_can_see(user: User, conv: Conversation) -> None:
     # 404, not 403: a counselor must not learn which conversation ids exist elsewhere.
     if not can_see(user, conv):

@@ -32,6 +32,7 @@ from inbox.web.access import (
     check_can_note,
     check_can_see,
     current_user,
+    phone_side_only,
     readable_conversation,
     require,
     sees_everything,
@@ -226,11 +227,12 @@ def load_json(user: User, by_channel: list[tuple[ChannelKind, int]]) -> dict[str
 
 @routes.get("/api/me")
 async def me(request: web.Request) -> web.Response:
-    """Who she is; for a counselor also her presence and her load against her capacity (the
-    console's header). Presence is changed with PATCH /api/counselors/{id}."""
+    """Who she is; for a counselor or phone staff (the router offers both work by presence)
+    also her presence and her load against her capacity (the console's header, the /phone
+    page). Presence is changed with PATCH /api/counselors/{id}."""
     user = await current_user(request)
     answer: dict[str, Any] = {"user": user_json(user), "presence": None, "load": None}
-    if user.has_any(Role.COUNSELOR):
+    if user.has_any(Role.COUNSELOR, Role.PHONE_STAFF):
         by_channel = await request.app[SERVICES].store.counselor_load(user.id)
         answer |= {"presence": user.presence.value, "load": load_json(user, by_channel)}
     # the reply box counts SMS segments and warns above the program's limit
@@ -311,6 +313,8 @@ async def get_conversation(request: web.Request) -> web.Response:
     messages = await services.store.list_messages(conv.id)
     # A returning consulter: she wrote before (any channel), and who helped her last.
     earlier = await services.store.consulter_timeline(conv.contact_id, before=conv.id, limit=20)
+    if phone_side_only(user):  # her chats, and who helped her there, are not theirs to know
+        earlier = [e for e in earlier if e.conversation.channel is ChannelKind.PHONE]
     helper = next((e.handled_by_name for e in earlier if e.handled_by_name), None)
     history = {"returning": bool(earlier), "last_helped_by": helper}
     # She texted STOP: the console says so and sends nothing (the outbox refuses it too).

@@ -19,7 +19,13 @@ from inbox.core.errors import ValidationError
 from inbox.core.model import ChannelKind, Conversation, ConversationId, MessageId, Role, User
 from inbox.core.phone import CALLBACK_CLOSED_OUTCOMES, Call
 from inbox.core.text import storable
-from inbox.web.access import can_see, readable_conversation, require, sees_everything
+from inbox.web.access import (
+    can_see,
+    phone_side_only,
+    readable_conversation,
+    require,
+    sees_everything,
+)
 from inbox.web.api import (
     CONVERSATION_ROLES,
     Names,
@@ -87,7 +93,11 @@ async def outcomes(request: web.Request) -> web.Response:
 def may_read_history(user: User, conv: Conversation) -> bool:
     """Her history (earlier conversations, their notes and closing notes) is for whoever helps
     her now: supervisors, and the conversation's assignee. Seeing the queue is not enough: an
-    unassigned conversation would otherwise open everything she ever wrote to anyone on duty."""
+    unassigned conversation would otherwise open everything she ever wrote to anyone on duty.
+    Phone staff assigned her callback (or who logged a call of hers) are not given it either
+    (phone_side_only): they read what they may see anyway, her phone conversations."""
+    if phone_side_only(user):
+        return False
     return sees_everything(user) or conv.assignee_id == user.id
 
 

@@ -108,7 +108,7 @@ PATHS: dict[str, dict[str, Schema]] = {
     },
     "/api/me": {
         "get": operation(
-            "who am I; a counselor's presence and her load against her capacity",
+            "who am I; a counselor's or phone staff's presence and load against her capacity",
             obj(
                 ("user", "presence", "load"),
                 user=ref("User"),
@@ -337,13 +337,13 @@ PATHS: dict[str, dict[str, Schema]] = {
     },
     "/api/counselors/{id}": {
         "get": operation(
-            "her routing profile (the profile editor); a counselor may read only her own",
+            "her routing profile (the profile editor); a counselor or phone staff only her own",
             wrap("counselor", ref("Counselor")),
             params=(USER_ID,),
             errors=(401, 403, 404, 503),  # 404: no such counselor
         ),
         "patch": operation(
-            "her routing profile; a counselor may change only her own presence",
+            "her routing profile; a counselor or phone staff only her own presence",
             wrap("counselor", ref("Counselor")),
             body=COUNSELOR_UPDATE,
             params=(USER_ID,),

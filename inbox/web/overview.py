@@ -126,10 +126,10 @@ async def supervision(request: web.Request) -> web.Response:
     store = services.store
     snapshot = await store.routing_snapshot()
     users = _users_by_id(await store.list_users())
-    depth = await store.queue_depth()
+    now = services.clock()
+    depth = await store.queue_depth(now=now)
     paused = await store.paused_channels()
     open_ones = await store.list_conversations(statuses=OPEN_STATUSES, limit=BREACH_SCAN)
-    now = services.clock()
     closed = asked_once(services.router.closed_day, now)
     return web.json_response(
         {

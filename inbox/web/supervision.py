@@ -54,9 +54,10 @@ def _supervises(user: User) -> bool:
 
 
 async def _counselor_or_self(request: web.Request) -> tuple[User, UserId]:
-    """The caller and the counselor in the path: supervisors act on anyone, a counselor on
-    herself only (403 before the id is looked up, so other ids reveal nothing)."""
-    user = await require(request, Role.COUNSELOR, *SUPERVISING)
+    """The caller and the counselor in the path: supervisors act on anyone, a counselor (or
+    phone staff, whom the router offers callbacks by the same presence) on herself only (403
+    before the id is looked up, so other ids reveal nothing)."""
+    user = await require(request, Role.COUNSELOR, Role.PHONE_STAFF, *SUPERVISING)
     target = UserId(path_id(request))
     if not _supervises(user) and target != user.id:
         raise PermissionDenied("a counselor can only change her own presence")
@@ -67,12 +68,12 @@ async def _counselor_or_self(request: web.Request) -> tuple[User, UserId]:
 @routes.get("/api/counselors/{id}")
 async def get_counselor(request: web.Request) -> web.Response:
     """Her routing profile as the profile editor shows it: a supervisor reads anyone's, a
-    counselor her own; an id that is no counselor's is not found."""
+    counselor (or phone staff) her own; an id that is neither's is not found."""
     _, target = await _counselor_or_self(request)
     services = request.app[SERVICES]
     counselor = await services.store.get_user(target)  # NotFound: 404
-    if not counselor.has_any(Role.COUNSELOR):
-        raise NotFound(f"user {target} is not a counselor")
+    if not counselor.has_any(Role.COUNSELOR, Role.PHONE_STAFF):
+        raise NotFound(f"user {target} is not a counselor (nor phone staff)")
     now, closed = services.clock(), services.router.closed_day
     return web.json_response({"counselor": counselor_json(counselor, now, closed=closed)})
 

@@ -40,9 +40,11 @@ from storage.routing_rows import (
 )
 from storage.rows import parse_native_time as _parse
 
-# The queue as the router sees it: paused channels left out, and for continuity the counselor of
-# the contact's latest earlier conversation that had one; for a callback (a phone conversation)
-# its due time and the window she allowed (looked up for phone conversations only).
+# The queue as the router sees it: paused channels left out, and for continuity the helper of
+# the contact's latest earlier conversation on the same side that had one (her counselor for a
+# chat, phone staff for a call: a logged call must not hide her counselor from her next chat);
+# for a callback (a phone conversation) its due time and the window she allowed (looked up for
+# phone conversations only).
 WAITING = """
 SELECT c.id, c.channel, c.priority, c.queued_at, c.skill, c.team, c.language, c.declined_by,
        p.assignee_id, p.updated_at, c.callback_due_at,
@@ -52,6 +54,7 @@ FROM conversations c
 LEFT JOIN LATERAL (
     SELECT x.assignee_id, x.updated_at FROM conversations x
     WHERE x.contact_id = c.contact_id AND x.id < c.id AND x.assignee_id IS NOT NULL
+      AND (x.channel = 'phone') = (c.channel = 'phone')
     ORDER BY x.id DESC LIMIT 1) p ON true
 WHERE c.status = 'queued' AND c.assignee_id IS NULL
   AND c.channel NOT IN (SELECT channel FROM channel_settings WHERE paused)
@@ -76,10 +79,12 @@ ORDER BY id FOR NO KEY UPDATE
 """
 # NO KEY UPDATE, the lock the UPDATE itself takes: it waits for writers of these rows (intake,
 # `assign`, `close`, another router) but not for inserts that merely reference them (a note, an
-# event), whose foreign-key checks take KEY SHARE.
+# event), whose foreign-key checks take KEY SHARE. A callback rescheduled since the snapshot (a
+# try logged: callback_due_at moved on) is not due any more, so it is not offered now ($2).
 LOCK_QUEUED = """
 SELECT id, channel FROM conversations
 WHERE id = ANY($1::bigint[]) AND status = 'queued' AND assignee_id IS NULL
+  AND (callback_due_at IS NULL OR callback_due_at <= $2)
 ORDER BY id FOR NO KEY UPDATE
 """
 LOADS_OF = """
@@ -107,11 +112,13 @@ ANY_LAPSED = """
 SELECT true FROM conversations WHERE status = 'assigned' AND opened_at IS NULL AND offered_at < $1
 LIMIT 1
 """
-# The latest conversation with an assignee of each contact, as WAITING's continuity reads it.
+# The latest conversation with an assignee of each contact on each side (phone or not), as
+# WAITING's continuity reads it.
 PREVIOUS_HELPERS = """
-SELECT DISTINCT ON (contact_id) contact_id, assignee_id, updated_at FROM conversations
+SELECT DISTINCT ON (contact_id, channel = 'phone')
+       contact_id, channel = 'phone', assignee_id, updated_at FROM conversations
 WHERE contact_id = ANY($1::bigint[]) AND assignee_id IS NOT NULL
-ORDER BY contact_id, id DESC
+ORDER BY contact_id, channel = 'phone', id DESC
 """
 # As LOCK_COUNSELORS, but routing at intake never waits for a counselor's row: whoever holds it
 # (a router, a supervisor, another instance's intake) may be changing her load, so she is left
@@ -165,7 +172,7 @@ async def _route_at_intake(
     previous = {}
     if returning:
         found = await conn.fetch(PREVIOUS_HELPERS, sorted(returning))
-        previous = {int(r[0]): (UserId(r[1]), _parse(r[2])) for r in found}
+        previous = {(int(r[0]), bool(r[1])): (UserId(r[2]), _parse(r[3])) for r in found}
     phoned = phone_contacts(openings)
     windows = {}
     if phoned:
@@ -208,7 +215,7 @@ async def apply_assignments(conn: Any, assigns: Sequence[Assign], now: datetime)
     user_ids = sorted({a.user_id for a in assigns})
     counselors = await conn.fetch(LOCK_COUNSELORS, user_ids)
     available = staff_roles(r for r in counselors if r[3])
-    queued = {r[0]: r[1] for r in await conn.fetch(LOCK_QUEUED, conv_ids)}
+    queued = {r[0]: r[1] for r in await conn.fetch(LOCK_QUEUED, conv_ids, now)}
     loads = channel_loads(await conn.fetch(LOADS_OF, user_ids))
     applied = fit_assignments(assigns, queued=queued, available=available, loads=loads)
     if applied:

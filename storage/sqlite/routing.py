@@ -36,9 +36,11 @@ from storage.rows import parse_text_time as _parse
 from storage.sql import run_sync
 from storage.sqlite.database import SqliteTx
 
-# The queue as the router sees it: paused channels left out, and for continuity the counselor of
-# the contact's latest earlier conversation that had one; for a callback (a phone conversation)
-# its due time and the window she allowed (looked up for phone conversations only).
+# The queue as the router sees it: paused channels left out, and for continuity the helper of
+# the contact's latest earlier conversation on the same side that had one (her counselor for a
+# chat, phone staff for a call: a logged call must not hide her counselor from her next chat);
+# for a callback (a phone conversation) its due time and the window she allowed (looked up for
+# phone conversations only).
 WAITING = """
 SELECT c.id, c.channel, c.priority, c.queued_at, c.skill, c.team, c.language, c.declined_by,
        p.assignee_id, p.updated_at, c.callback_due_at,
@@ -47,7 +49,8 @@ SELECT c.id, c.channel, c.priority, c.queued_at, c.skill, c.team, c.language, c.
 FROM conversations c
 LEFT JOIN conversations p ON p.id = (
     SELECT max(x.id) FROM conversations x
-    WHERE x.contact_id = c.contact_id AND x.id < c.id AND x.assignee_id IS NOT NULL)
+    WHERE x.contact_id = c.contact_id AND x.id < c.id AND x.assignee_id IS NOT NULL
+      AND (x.channel = 'phone') = (c.channel = 'phone'))
 WHERE c.status = 'queued' AND c.assignee_id IS NULL
   AND c.channel NOT IN (SELECT channel FROM channel_settings WHERE paused = 1)
 ORDER BY c.priority DESC, c.queued_at, c.id LIMIT ?
@@ -60,10 +63,13 @@ FROM users WHERE (is_counselor = 1 OR is_phone_staff = 1) AND disabled = 0 ORDER
 """
 CHANNEL_LOADS = LOADS.sqlite  # storage.routing_rows.LOADS
 # Each id looked up by its key: left to itself the planner reads the whole queue by status.
-# With its channel as stored: the re-check gives a phone conversation only to phone staff.
+# With its channel as stored: the re-check gives a phone conversation only to phone staff. A
+# callback rescheduled since the snapshot (a try logged: callback_due_at moved on) is not due
+# any more, so it is not offered now (?2: the round's time).
 STILL_QUEUED = """
-SELECT c.id, c.channel FROM json_each(?) AS j CROSS JOIN conversations c ON c.id = j.value
+SELECT c.id, c.channel FROM json_each(?1) AS j CROSS JOIN conversations c ON c.id = j.value
 WHERE c.status = 'queued' AND c.assignee_id IS NULL
+  AND (c.callback_due_at IS NULL OR c.callback_due_at <= ?2)
 """
 ENABLED_COUNSELORS = """
 SELECT id, is_counselor, is_phone_staff FROM users
@@ -110,13 +116,18 @@ def routing_snapshot(db: sqlite3.Connection) -> RoutingSnapshot:
     )
 
 
-# The latest conversation with an assignee of each contact, as WAITING's continuity reads it.
+# The latest conversation with an assignee of each contact on each side (phone or not), as
+# WAITING's continuity reads it.
 PREVIOUS_HELPERS = """
-SELECT x.contact_id, x.assignee_id, x.updated_at FROM conversations x
+SELECT x.contact_id, x.channel = 'phone', x.assignee_id, x.updated_at FROM conversations x
 WHERE x.id IN (
     SELECT (SELECT max(y.id) FROM conversations y
-            WHERE y.contact_id = j.value AND y.assignee_id IS NOT NULL)
-    FROM json_each(?) AS j)
+            WHERE y.contact_id = j.value AND y.assignee_id IS NOT NULL AND y.channel = 'phone')
+    FROM json_each(?1) AS j
+    UNION ALL
+    SELECT (SELECT max(y.id) FROM conversations y
+            WHERE y.contact_id = j.value AND y.assignee_id IS NOT NULL AND y.channel <> 'phone')
+    FROM json_each(?1) AS j)
 """
 
 
@@ -170,7 +181,7 @@ def _route_at_intake(
     previous = {}
     if returning:
         found = db.execute(PREVIOUS_HELPERS, (json.dumps(sorted(returning)),))
-        previous = {int(r[0]): (UserId(r[1]), _parse(r[2])) for r in found}
+        previous = {(int(r[0]), bool(r[1])): (UserId(r[2]), _parse(r[3])) for r in found}
     phoned = phone_contacts(openings)
     windows = {}
     if phoned:
@@ -192,12 +203,12 @@ def apply_assignments(
 ) -> list[Assign]:
     conv_ids = json.dumps([a.conversation_id for a in assigns])
     user_ids = json.dumps(sorted({a.user_id for a in assigns}))
-    queued = {int(r[0]): str(r[1]) for r in db.execute(STILL_QUEUED, (conv_ids,))}
+    at = format_text_time(now)
+    queued = {int(r[0]): str(r[1]) for r in db.execute(STILL_QUEUED, (conv_ids, at))}
     available = staff_roles(db.execute(AVAILABLE_COUNSELORS, (user_ids,)))
     loads = channel_loads(db.execute(LOAD_OF, (user_ids,)))
     applied = fit_assignments(assigns, queued=queued, available=available, loads=loads)
     if applied:
-        at = format_text_time(now)
         pairs = json.dumps([[a.conversation_id, a.user_id] for a in applied])
         db.execute(APPLY_ASSIGNMENTS, (at, pairs))
         db.execute(MARK_ASSIGNED_AT, (at, json.dumps(sorted({a.user_id for a in applied}))))

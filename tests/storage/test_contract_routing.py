@@ -235,7 +235,7 @@ async def test_paused_channel_stays_queued_and_counted(store: Store) -> None:
     await store.set_channel_paused(PHONE, True, actor_id=sato.id, now=at(1))
     assert await store.paused_channels() == {PHONE}
     assert {w.channel for w in (await store.routing_snapshot()).waiting} == {CHAT}
-    depth = [(d.channel, d.priority, d.count) for d in await store.queue_depth()]
+    depth = [(d.channel, d.priority, d.count) for d in await store.queue_depth(now=at(2))]
     assert depth == [(CHAT, 100, 1), (PHONE, 0, 1), (CHAT, 0, 1)]  # by priority, then channel
     await store.set_channel_paused(PHONE, False, actor_id=sato.id, now=at(2))
     assert await store.paused_channels() == frozenset()

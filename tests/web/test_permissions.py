@@ -54,6 +54,10 @@ MATRIX: list[tuple[str, str, object, tuple[int, int, int, int]]] = [
     # --- actions: the profile editor reads her profile
     ("GET /api/counselors/{suzuki}", "", None, (403, 200, 403, 403)),
     ("GET /api/counselors/{sato}", "her own", None, (200, 200, 403, 403)),
+    # phone staff are offered callbacks by presence: they set their own, and nothing else
+    ("GET /api/counselors/{phone}", "her own", None, (403, 200, 200, 403)),
+    ("PATCH /api/counselors/{phone}", "her own", {"presence": "away"}, (403, 200, 200, 403)),
+    ("PATCH /api/counselors/{phone}", "her capacity", {"capacity": 2}, (403, 200, 403, 403)),
     # --- fefix: the handover notice reads who gave it and the note: its assignee, supervisors
     ("GET /api/conversations/{S}/handover", "", None, (200, 200, 403, 403)),
     ("GET /api/conversations/{Z}/handover", "", None, (404, 200, 403, 403)),
