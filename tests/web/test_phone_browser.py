@@ -7,6 +7,7 @@ axe-core."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -576,3 +577,28 @@ async def test_a_dial_outside_her_window_is_said_in_her_words(
     await expect(page.get_by_test_id("call-said")).to_have_text("本人の希望する時間帯の外です")
     await expect(page.get_by_test_id("call-dial")).to_be_visible()
     assert fake.requests == []
+
+
+@pytest.mark.parametrize(("lang", "width"), [("ja", 390), ("en", 1280)])
+async def test_phone_staff_take_a_break_from_the_phone_desk(
+    desk: Site, browser: Browser, lang: str, width: int
+) -> None:
+    """The router offers callbacks only to phone staff who are available: she says she is away
+    on her own page, and the server has it."""
+    page = await staff_page(browser, desk.url, "phone", "/phone", lang, width=width)
+    if width < 700:
+        await page.get_by_test_id("topbar-menu-toggle").click()
+    presence = page.get_by_test_id("presence-select")
+    await expect(presence).to_be_visible()
+    await presence.select_option("away")
+    await expect(presence).to_have_attribute("data-presence", "away")
+
+    async def presence_now() -> str:
+        return (await desk.store.get_user(desk.id("phone"))).presence.value
+
+    deadline = asyncio.get_running_loop().time() + 10
+    while await presence_now() != "away":
+        assert asyncio.get_running_loop().time() < deadline, "her presence never reached the server"
+        await asyncio.sleep(0.1)
+    await assert_accessible(page, f"phone-presence-{lang}-{width}")
+    await page.context.close()

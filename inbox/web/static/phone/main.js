@@ -14,6 +14,7 @@ import { bindOutcomeForm, renderOutcomeForm, resetOutcomeForm } from "./outcome.
 import { refreshRecent, renderRecent } from "./recent.js";
 import { bindWaiting, refreshWaiting, renderWaiting } from "./waiting.js";
 import { loadSettings } from "./settings.js";
+import { bindPresence, loadPresence, renderPresence } from "./presence.js";
 
 const notice = byId("phone-notice", HTMLElement);
 
@@ -25,7 +26,7 @@ function tell(words) {
 }
 
 async function refresh() {
-  await Promise.all([refreshCallbacks(), refreshWaiting(), refreshRecent()]);
+  await Promise.all([refreshCallbacks(), refreshWaiting(), refreshRecent(), loadPresence()]);
   refreshOnScreen();
 }
 
@@ -37,14 +38,16 @@ function onLangChange() {
   renderWaiting();
   renderRecent();
   relabelLive();
+  renderPresence();
 }
 
 startStaffPage({
   roles: ["phone_staff", "supervisor"],
   onLangChange,
   onSignOut: stopLive,
-  onSignedIn: async () => {
+  onSignedIn: async (user) => {
     await loadSettings();
+    await bindPresence(user);
     renderOutcomeForm();
     renderLogForm();
     bindCallbacks();
