@@ -317,7 +317,7 @@ async def log_call(tx: Tx, entry: NewCall, now: datetime, retry: RetryRuleFn) ->
             if known != entry.caller.identity_hash:
                 raise Conflict("the number given is not this callback's number")
         if actor is not None and not entry.any_callback and conv.assignee_id != actor:
-            conv = await _claim(tx, conv, actor, now)
+            conv = await _claim(tx, conv, actor, now, take=_is_try(entry))
         return await _log_on(tx, conv, entry, now, retry)
     if entry.caller is None:  # withheld: the call alone, nobody's
         logged = await _insert_call(tx, entry, None, None, now)
@@ -330,11 +330,20 @@ async def log_call(tx: Tx, entry: NewCall, now: datetime, retry: RetryRuleFn) ->
     return await _log_new(tx, entry, identity_id, contact_id, now, retry)
 
 
-async def _claim(tx: Tx, conv: Conversation, actor: UserId, now: datetime) -> Conversation:
-    """Phone staff working a queued callback take it, as if assigned to it; one that is
-    someone else's is not theirs to work."""
+def _is_try(entry: NewCall) -> bool:
+    """A try works the callback: a call out, or any call that reached her."""
+    return entry.direction is CallDirection.OUTBOUND or entry.reached
+
+
+async def _claim(
+    tx: Tx, conv: Conversation, actor: UserId, now: datetime, *, take: bool
+) -> Conversation:
+    """Phone staff working a queued callback take it, as if assigned to it (`take`: a try;
+    her unanswered call only joins it); one that is someone else's is not theirs to work."""
     if conv.assignee_id is not None or conv.status is not ConversationStatus.QUEUED:
         raise CallbackTaken(f"conversation {conv.id} is assigned to someone else")
+    if not take:
+        return conv
     row = await tx.fetchrow(ASSIGN, conv.id, actor, now)
     assert row is not None
     await events.record(
@@ -362,7 +371,7 @@ async def _log_on(
         conversation_id=conv.id,
         data=_call_event(logged),
     )
-    if entry.direction is CallDirection.INBOUND and not entry.reached:
+    if not _is_try(entry):
         return LoggedCall(call=logged)
     decided = await _work_callback(tx, conv, logged, retry, entry.staff_id, now)
     return LoggedCall(call=logged, callback=decided)

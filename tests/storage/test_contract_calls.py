@@ -367,7 +367,14 @@ async def test_phone_staff_work_only_their_own_or_a_queued_callback(store: Store
         retry=Rule(),
     )
     assert done.callback == RetryAt(at=at(3600))
-    # queued again: the other takes it by working it (claimed in the same transaction)
+    # queued again: her unanswered call only joins it, nobody takes it
+    await store.log_call(
+        call(conversation_id=conv_id, staff_id=other.id, direction=CallDirection.INBOUND),
+        now=at(25),
+        retry=Rule(),
+    )
+    assert (await store.get_conversation(conv_id)).assignee_id is None
+    # the other takes it by working it (claimed in the same transaction)
     await store.log_call(
         call(conversation_id=conv_id, staff_id=other.id, outcome="reached"),
         now=at(30),
