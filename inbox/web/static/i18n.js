@@ -764,6 +764,11 @@ export const STRINGS = {
     "phone.listSep": "、",
     "phone.referredTo": "紹介: {places}",
     "phone.followUpOn": "次の連絡: {day}",
+    // --- callbacks: refusals (fix-calls)
+    "error.code.number_of_other_consulter":
+      "この番号は別の相談者の記録のものです。先にスーパーバイザーに2つの記録をつないでもらってください。",
+    "error.code.callback_taken":
+      "この折り返しは別の担当者に割り当てられています。担当者かスーパーバイザーだけが記録できます。",
   },
 
   en: {
@@ -1517,6 +1522,11 @@ export const STRINGS = {
     "phone.listSep": ", ",
     "phone.referredTo": "Referred to {places}",
     "phone.followUpOn": "Follow-up {day}",
+    // --- callbacks: refusals (fix-calls)
+    "error.code.number_of_other_consulter":
+      "This number belongs to another consulter's record; ask a supervisor to link them first.",
+    "error.code.callback_taken":
+      "This callback is assigned to someone else; only they or a supervisor may log its tries.",
   },
 };
 
