@@ -135,7 +135,10 @@ PHONE_PATHS: dict[str, dict[str, Schema]] = {
     },
     "/api/calls": {
         "post": operation(
-            "log a call by hand (phone staff, supervisors); on a callback, its next try or end",
+            "log a call by hand (phone staff, supervisors); on a callback, its next try or end"
+            " (a follow_up date: a retry not before that morning; ended: a new callback due"
+            " then). 409 callback_taken: the callback is assigned to someone else (phone staff"
+            " work their own or a queued one, which they then take; supervisors any)",
             obj(("call", "callback"), call=CALL, callback=CALLBACK_DECISION),
             status=201,
             body=NEW_CALL,
