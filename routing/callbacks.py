@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from inbox.core.calls import DEFAULT_CALL_OUTCOMES, CallOutcome, reached_ids
 from inbox.core.decisions import WaitingConversation
 from inbox.core.errors import ConfigError
-from inbox.core.windows import DAY_NAMES
+from inbox.core.windows import DAY_END, DAY_NAMES, Window, since_midnight, window_length
 from routing.hours import (
     TOKYO,
     ServiceHours,
@@ -68,6 +68,45 @@ def may_call(window: ServiceHours, now: datetime) -> bool:
 def next_allowed(window: ServiceHours, now: datetime) -> datetime | None:
     """`now` if she may be called now, else the next opening of her window; None if never."""
     return next_opening(window, now)
+
+
+def _minutes(window: Window) -> tuple[timedelta, timedelta]:
+    start = since_midnight(window[0])
+    return start, start + window_length(window)
+
+
+def _wall(offset: timedelta) -> time:
+    if offset >= timedelta(days=1):
+        return DAY_END
+    return (datetime.min + offset).time()
+
+
+def _day_overlap(mine: tuple[Window, ...], desk: tuple[Window, ...]) -> tuple[Window, ...]:
+    out: list[Window] = []
+    for a in mine:
+        a0, a1 = _minutes(a)
+        for b in desk:
+            b0, b1 = _minutes(b)
+            low, high = max(a0, b0), min(a1, b1)
+            if low < high:
+                out.append((_wall(low), _wall(high)))
+    return tuple(sorted(out, key=lambda w: since_midnight(w[0])))
+
+
+def within_hours(window: ServiceHours, desk: ServiceHours) -> ServiceHours | None:
+    """Her window as the desk may use it: a moment is allowed when both her window and the
+    desk's phone hours are open (the router applies both). The desk's holidays, closures and
+    closed dates apply. None when the two are in different zones (their weekly walls do not
+    line up; the caller keeps her window alone)."""
+    if window.tz != desk.tz:
+        return None
+    return ServiceHours(
+        weekly=tuple(_day_overlap(m, d) for m, d in zip(window.weekly, desk.weekly, strict=True)),
+        tz=desk.tz,
+        closed_on_holidays=window.closed_on_holidays or desk.closed_on_holidays,
+        closures=tuple(dict.fromkeys((*window.closures, *desk.closures))),
+        closed_dates=window.closed_dates | desk.closed_dates,
+    )
 
 
 @lru_cache(maxsize=4096)
@@ -264,4 +303,5 @@ __all__: Sequence[str] = (
     "parse_retry_rule",
     "period_end",
     "stored_window",
+    "within_hours",
 )

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from inbox.core.errors import NumberOfOtherConsulter
 from inbox.core.model import ContactId, ConversationId, ConversationStatus, UserId
 from inbox.core.phone import CallbackBy, CallbackRequest, CallbackRow, Caller
 from storage import events, rows
-from storage.calls import INSERT_PHONE, OPEN_PHONE_CONVERSATION, phone_identity
+from storage.calls import OPEN_PHONE_CONVERSATION, open_phone, phone_identity
 from storage.desk import get_conversation
 from storage.sql import Database, Tx
 
+# A request without a window keeps the one she gave before (NULL: keep, never clear).
 SET_WINDOW = "UPDATE contacts SET call_window = $2 WHERE id = $1"
 INSERT_NOTE = """
 INSERT INTO messages (conversation_id, direction, channel, body, author_id, delivery_status,
@@ -43,16 +45,21 @@ async def request_callback(
 ) -> CallbackRequest:
     source = await get_conversation(tx, conversation_id)
     identity_id, contact_id = await phone_identity(tx, caller, source.contact_id, now)
-    other = contact_id != source.contact_id
-    await tx.execute(SET_WINDOW, contact_id, window_json)
+    if contact_id != source.contact_id:
+        # Filed there, her discretion flag, her window and the note would land on another
+        # consulter's record; whether they are one person is a supervisor's call (link them).
+        # Raised before any write: the transaction changes nothing.
+        raise NumberOfOtherConsulter(
+            "this number belongs to another consulter's record; ask a supervisor to link them first"
+        )
+    if window_json is not None:
+        await tx.execute(SET_WINDOW, contact_id, window_json)
     row = await tx.fetchrow(OPEN_PHONE_CONVERSATION, identity_id)
     created = row is None
     if row is None:
-        row = await tx.fetchrow(
-            INSERT_PHONE, contact_id, identity_id, "queued", now, None, None, None, None
-        )
-        assert row is not None
-    phone = rows.conversation(row, tx.parse_time)
+        phone, created = await open_phone(tx, contact_id, identity_id, now)
+    else:
+        phone = rows.conversation(row, tx.parse_time)
     if note.strip():
         note_id = await tx.fetchval(INSERT_NOTE, phone.id, note, actor_id, now)
         await events.record(
@@ -69,10 +76,9 @@ async def request_callback(
             "by": CallbackBy.STAFF.value,
             "from_conversation_id": source.id,
             "new": created,
-            "other_contact": other,
         },
     )
-    return CallbackRequest(conversation_id=phone.id, created=created, other_contact=other)
+    return CallbackRequest(conversation_id=phone.id, created=created, other_contact=False)
 
 
 def callback_row(row: rows.Row, parse: rows.TimeParser) -> CallbackRow:

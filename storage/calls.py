@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from inbox.core.errors import Conflict, NotFound
+from inbox.core.errors import CallbackTaken, Conflict, NotFound
 from inbox.core.model import (
     ChannelKind,
     ContactId,
@@ -36,7 +36,7 @@ from inbox.core.phone import (
     TryDecision,
 )
 from storage import events, rows
-from storage.desk import CONVERSATION_COLUMNS, LOCK_CONVERSATION
+from storage.desk import ASSIGN, CONVERSATION_COLUMNS, LOCK_CONVERSATION
 from storage.sql import Database, Dialects, Tx
 
 CALL_COLUMNS = """
@@ -73,23 +73,32 @@ SELECT {CONVERSATION_COLUMNS} FROM conversations
 WHERE identity_id = $1 AND status <> 'closed'
 """
 OPEN_PHONE_CONVERSATION = Dialects(postgres=f"{_OPEN_PHONE} FOR UPDATE", sqlite=_OPEN_PHONE)
+IDENTITY_OF = "SELECT identity_id FROM conversations WHERE id = $1"
 IDENTITY_HASH_OF = """
 SELECT i.identity_hash FROM conversations c JOIN channel_identities i ON i.id = c.identity_id
 WHERE c.id = $1
 """
 # A phone conversation opened by the desk: a callback (queued, due at $5: NULL now) or a call
 # already over (closed at $7 with its outcome, handled by the one who logged it: $6).
+# ON CONFLICT: another writer (another instance's missed call, a second hand log) may open her
+# phone conversation at the same moment; then no row comes back and the open one is read
+# (open_phone). The target is conversations_one_open, the same text in both dialects.
 INSERT_PHONE = f"""
 INSERT INTO conversations (contact_id, identity_id, channel, status, created_at, updated_at,
                            queued_at, callback_due_at, assignee_id, opened_at, closed_at, outcome)
 VALUES ($1, $2, 'phone', $3, $4, $4, $4, $5, $6, $7, $7, $8)
+ON CONFLICT (identity_id) WHERE status <> 'closed' DO NOTHING
 RETURNING {CONVERSATION_COLUMNS}
 """
-# Her tries on this callback: the desk's calls out, and the call just logged.
+# Her tries on this callback: the desk's calls out, and the call just logged ($2), with their
+# outcome logged (a call out Twilio could not place, or one still without outcome, is no try),
+# logged after the callback opened: the call that opened it (a follow-up date's, stored in the
+# same transaction, so at the same instant) was made before and is not one of its tries.
 TRIES = """
-SELECT started_at, coalesce(outcome, '') FROM calls
-WHERE conversation_id = $1 AND (direction = 'outbound' OR id = $2)
-ORDER BY started_at, id
+SELECT k.started_at, k.outcome FROM calls k JOIN conversations c ON c.id = k.conversation_id
+WHERE k.conversation_id = $1 AND k.outcome IS NOT NULL
+  AND (k.id = $2 OR (k.direction = 'outbound' AND k.created_at > c.created_at))
+ORDER BY k.started_at, k.id
 """
 WINDOW_OF = "SELECT call_window FROM contacts WHERE id = $1"
 RETRY_LATER = """
@@ -240,7 +249,57 @@ async def work_callback(
         conversation_id=conv.id,
         data={"outcome": outcome, "noted": False},
     )
+    if decided.follow_up_at is not None:
+        await open_follow_up(tx, conv, decided.follow_up_at, actor, window is not None, now)
     return decided
+
+
+async def open_phone(
+    tx: Tx,
+    contact_id: int,
+    identity_id: int,
+    now: datetime,
+    *,
+    due_at: datetime | None = None,
+    closed: bool = False,
+    closed_by: int | None = None,
+    outcome: str | None = None,
+) -> tuple[Conversation, bool]:
+    """A new phone conversation (a callback due at `due_at`, or `closed` already with the
+    outcome of the call `closed_by` logged), and True; or, when another writer opened hers
+    meanwhile, that open one (locked) and False."""
+    row = await tx.fetchrow(
+        INSERT_PHONE,
+        contact_id,
+        identity_id,
+        "closed" if closed else "queued",
+        now,
+        due_at,
+        closed_by,
+        now if closed else None,
+        outcome,
+    )
+    if row is not None:
+        return rows.conversation(row, tx.parse_time), True
+    row = await tx.fetchrow(OPEN_PHONE_CONVERSATION, identity_id)
+    assert row is not None  # the conflict was the open one's
+    return rows.conversation(row, tx.parse_time), False
+
+
+async def open_follow_up(
+    tx: Tx, conv: Conversation, due_at: datetime, actor: int | None, window: bool, now: datetime
+) -> None:
+    """A try that ended the callback gave a follow-up date: a new callback, due then."""
+    identity_id = int(await tx.fetchval(IDENTITY_OF, conv.id))
+    follow, _ = await open_phone(tx, conv.contact_id, identity_id, now, due_at=due_at)
+    await events.record(
+        tx,
+        "callback_requested",
+        now,
+        actor_id=actor,
+        conversation_id=follow.id,
+        data={"window": window, "by": CallbackBy.STAFF.value, "from_conversation_id": conv.id},
+    )
 
 
 async def _lock_callback(tx: Tx, conversation_id: ConversationId) -> Conversation:
@@ -263,6 +322,8 @@ async def log_call(tx: Tx, entry: NewCall, now: datetime, retry: RetryRuleFn) ->
             known = await tx.fetchval(IDENTITY_HASH_OF, conv.id)
             if known != entry.caller.identity_hash:
                 raise Conflict("the number given is not this callback's number")
+        if actor is not None and not entry.any_callback and conv.assignee_id != actor:
+            conv = await _claim(tx, conv, actor, now, take=_is_try(entry))
         return await _log_on(tx, conv, entry, now, retry)
     if entry.caller is None:  # withheld: the call alone, nobody's
         logged = await insert_call(tx, entry, None, None, now)
@@ -272,7 +333,34 @@ async def log_call(tx: Tx, entry: NewCall, now: datetime, retry: RetryRuleFn) ->
     row = await tx.fetchrow(OPEN_PHONE_CONVERSATION, identity_id)
     if row is not None:  # her callback is open: this call is on it
         return await _log_on(tx, rows.conversation(row, tx.parse_time), entry, now, retry)
-    return await _log_new(tx, entry, identity_id, contact_id, now)
+    return await _log_new(tx, entry, identity_id, contact_id, now, retry)
+
+
+def _is_try(entry: NewCall) -> bool:
+    """A try works the callback: a call out, or any call that reached her."""
+    return entry.direction is CallDirection.OUTBOUND or entry.reached
+
+
+async def _claim(
+    tx: Tx, conv: Conversation, actor: UserId, now: datetime, *, take: bool
+) -> Conversation:
+    """Phone staff working a queued callback take it, as if assigned to it (`take`: a try;
+    her unanswered call only joins it); one that is someone else's is not theirs to work."""
+    if conv.assignee_id is not None or conv.status is not ConversationStatus.QUEUED:
+        raise CallbackTaken(f"conversation {conv.id} is assigned to someone else")
+    if not take:
+        return conv
+    row = await tx.fetchrow(ASSIGN, conv.id, actor, now)
+    assert row is not None
+    await events.record(
+        tx,
+        "conversation_assigned",
+        now,
+        actor_id=actor,
+        conversation_id=conv.id,
+        data={"user_id": actor, "from_user_id": None},
+    )
+    return rows.conversation(row, tx.parse_time)
 
 
 async def _log_on(
@@ -289,31 +377,32 @@ async def _log_on(
         conversation_id=conv.id,
         data=call_event(logged),
     )
-    if entry.direction is CallDirection.INBOUND and not entry.reached:
+    if not _is_try(entry):
         return LoggedCall(call=logged)
     decided = await work_callback(tx, conv, logged, retry, entry.staff_id, now)
     return LoggedCall(call=logged, callback=decided)
 
 
 async def _log_new(
-    tx: Tx, entry: NewCall, identity_id: int, contact_id: int, now: datetime
+    tx: Tx, entry: NewCall, identity_id: int, contact_id: int, now: datetime, retry: RetryRuleFn
 ) -> LoggedCall:
     """Her number, no open phone conversation: one is made so the call is in her timeline,
     closed already, or a callback due when the entry asks for one."""
     ask = entry.callback
-    row = await tx.fetchrow(
-        INSERT_PHONE,
-        contact_id,
-        identity_id,
-        "closed" if ask is None else "queued",
-        now,
-        None if ask is None else ask.due_at,
-        entry.staff_id if ask is None else None,
-        now if ask is None else None,
-        entry.outcome if ask is None else None,
-    )
-    assert row is not None
-    conv = rows.conversation(row, tx.parse_time)
+    if ask is None:
+        conv, _ = await open_phone(
+            tx,
+            contact_id,
+            identity_id,
+            now,
+            closed=True,
+            closed_by=entry.staff_id,
+            outcome=entry.outcome,
+        )
+    else:
+        conv, created = await open_phone(tx, contact_id, identity_id, now, due_at=ask.due_at)
+        if not created:  # opened by another writer meanwhile: the call is on that one
+            return await _log_on(tx, conv, entry, now, retry)
     logged = await insert_call(tx, entry, conv.id, contact_id, now)
     actor = entry.staff_id if ask is None or ask.by is CallbackBy.STAFF else None
     await events.record(

@@ -582,11 +582,11 @@ class CallStore(Protocol):
         now: datetime,
     ) -> CallbackRequest:
         """A callback asked for from any conversation: her number becomes a phone identity of
-        that conversation's contact (a number known before keeps its contact: other_contact,
-        never merged), the window is stored on the callback's contact (NULL: the desk's
-        hours), and a queued phone conversation is opened unless one is open (then it is
-        returned). A note becomes an internal note on it. Event callback_requested (and
-        note_added). Raises NotFound."""
+        that conversation's contact (a number known as another contact's raises
+        NumberOfOtherConsulter before any write: never merged), the window is stored on her
+        contact (None keeps the stored one), and a queued phone conversation is opened unless
+        one is open (then it is returned). A note becomes an internal note on it. Event
+        callback_requested (and note_added). Raises NotFound."""
 
     async def recent_calls(self, staff_id: UserId | None, *, limit: int = 50) -> list[Call]:
         """Calls logged by the staff member (everyone's with None), newest started first."""

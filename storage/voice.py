@@ -203,6 +203,8 @@ async def _ended(tx: Tx, ended: Call, caller: Caller | None, now: datetime) -> V
                 None if missed else now,
                 None,
             )
+            if made is None:  # another instance opened hers meanwhile (INSERT_PHONE)
+                made = await tx.fetchrow(OPEN_PHONE_CONVERSATION, identity_id)
             assert made is not None
             conv_id = int(made[0])
         if missed:

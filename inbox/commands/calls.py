@@ -37,7 +37,14 @@ from inbox.core.phone import (
     TryDecision,
 )
 from inbox.phone_config import PhoneConfig
-from routing.callbacks import Attempt, NextTry, next_try, parse_call_window
+from routing.callbacks import (
+    Attempt,
+    NextTry,
+    next_allowed,
+    next_try,
+    parse_call_window,
+    within_hours,
+)
 from routing.hours import ALWAYS_OPEN, TOKYO, ServiceHours
 from storage.base import Store
 
@@ -46,6 +53,8 @@ log = logging.getLogger(__name__)
 IdentityOf = Callable[[ChannelKind, str], str]  # inbox.pipeline.Intake.identity_of
 FOLLOW_UP_AT = time(9)  # a follow-up date's callback is due from the desk's morning
 FUTURE_SLACK = timedelta(hours=1)  # a call's start may be this far ahead of our clock
+# A requested window must meet the desk's phone hours this soon, or she would never be called.
+WINDOW_MEETS_HOURS_WITHIN = timedelta(days=14)
 
 
 def _text(data: Mapping[str, Any], name: str, *, max_chars: int) -> str:
@@ -183,14 +192,36 @@ class CallCommands(Commands):
         if raw is None:
             return None
         try:
-            parse_call_window(raw, "window", self._tz)
+            hers = parse_call_window(raw, "window", self._tz)
         except ConfigError as exc:
             detail = str(exc).removeprefix("window").lstrip(".: ")
             raise ValidationError(detail, field="window") from None
+        now = self._clock()
+        first = next_allowed(self._allowed(hers), now)
+        if first is None or first > now + WINDOW_MEETS_HOURS_WITHIN:
+            raise ValidationError(
+                "this window does not meet the desk's phone hours within the next"
+                f" {WINDOW_MEETS_HOURS_WITHIN.days} days, so she would never be called; widen"
+                " it, or give null for any time the desk's hours allow",
+                field="window",
+            )
         return json.dumps(raw, ensure_ascii=False, sort_keys=True)
 
-    def read_call(self, data: Mapping[str, Any], *, staff: UserId | None) -> NewCall:
-        """A call logged by hand, as the API's body gives it (see the phone desk contract)."""
+    def _allowed(self, hers: ServiceHours) -> ServiceHours:
+        """When the desk may call her: her window and the desk's phone hours both open (her
+        window alone when they are in different zones and cannot be combined)."""
+        both = within_hours(hers, self._hours)
+        return hers if both is None else both
+
+    def follow_up_at(self, day: date | None) -> datetime | None:
+        """A follow-up date's callback is due from the desk's morning that day."""
+        return None if day is None else datetime.combine(day, FOLLOW_UP_AT, self._tz)
+
+    def read_call(
+        self, data: Mapping[str, Any], *, staff: UserId | None, any_callback: bool = False
+    ) -> NewCall:
+        """A call logged by hand, as the API's body gives it (see the phone desk contract).
+        `any_callback`: a supervisor's, who may log a try on a callback that is not hers."""
         now = self._clock()
         today = now.astimezone(self._tz).date()
         direction = CallDirection(_choice(data, "direction", [d.value for d in CallDirection]))
@@ -228,28 +259,38 @@ class CallCommands(Commands):
             referrals=referrals,
             follow_up=follow_up,
             callback=callback,
+            any_callback=any_callback,
         )
 
-    def retry_rule(self, now: datetime) -> RetryRuleFn:
-        """[phone].retry over her window (the desk's phone hours when she gave none), as the
-        store calls it inside the transaction that logged the try."""
+    def retry_rule(self, now: datetime, follow_up: date | None = None) -> RetryRuleFn:
+        """[phone].retry over her window within the desk's phone hours, as the store calls it
+        inside the transaction that logged the try. A follow-up date the try gave: a retry is
+        not before that morning, and a callback the try ends opens a new one due then."""
+        follow_up_at = self.follow_up_at(follow_up)
 
         def decide(tries: Sequence[PastTry], window_json: str | None) -> TryDecision:
             attempts = [Attempt(at=t.at, outcome=t.outcome) for t in tries]
             window = self.window_hours(window_json)
             found = next_try(self._phone.retry, attempts, window, now, self._phone.outcomes)
             if isinstance(found, NextTry):
+                if follow_up_at is not None and follow_up_at > found.at:
+                    return RetryAt(at=follow_up_at)
                 return RetryAt(at=found.at)
-            return CloseCallback(reason=found.reason.value, outcome=found.outcome)
+            return CloseCallback(
+                reason=found.reason.value, outcome=found.outcome, follow_up_at=follow_up_at
+            )
 
         return decide
 
     def window_hours(self, window_json: str | None) -> ServiceHours:
-        """Her stored window as routing reads it; the desk's phone hours without one."""
+        """When the desk may call her: her stored window within the desk's phone hours (both
+        open, as the router applies both); the desk's phone hours without one."""
         if window_json is None:
             return self._hours
         try:
-            return parse_call_window(json.loads(window_json), "call_window", self._tz)
+            return self._allowed(
+                parse_call_window(json.loads(window_json), "call_window", self._tz)
+            )
         except (ValueError, ConfigError):
             # stored by request_callback after the same check; never seen, but never fatal
             log.warning("unreadable call window", extra={"action": "call_window_unreadable"})
@@ -259,7 +300,9 @@ class CallCommands(Commands):
         """Store the call; on a callback, its next try or its end (storage: log_call)."""
         now = self._clock()
         async with self._committing() as commit:
-            logged = await commit(self._store.log_call, entry, now=now, retry=self.retry_rule(now))
+            logged = await commit(
+                self._store.log_call, entry, now=now, retry=self.retry_rule(now, entry.follow_up)
+            )
         log.info(
             "call logged",
             extra={
@@ -293,7 +336,6 @@ class CallCommands(Commands):
                 "action": "callback_requested",
                 "conversation_id": found.conversation_id,
                 "new_conversation": found.created,
-                "other_contact": found.other_contact,
             },
         )
         return found

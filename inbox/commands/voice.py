@@ -159,7 +159,11 @@ class VoiceCommands(Commands):
         now = self._clock()
         async with self._committing() as commit:
             logged = await commit(
-                self._store.log_outcome, call_id, entry, now=now, retry=self._calls.retry_rule(now)
+                self._store.log_outcome,
+                call_id,
+                entry,
+                now=now,
+                retry=self._calls.retry_rule(now, entry.follow_up),
             )
         log.info(
             "call outcome logged",

@@ -66,6 +66,7 @@ STORE_WRITES: dict[str, frozenset[str]] = {
             "callback_retry_scheduled",
             "callback_closed",
             "conversation_closed",
+            "conversation_assigned",  # phone staff working a queued callback take it
         }
     ),
     "request_callback": frozenset({"callback_requested", "note_added"}),
@@ -80,6 +81,7 @@ STORE_WRITES: dict[str, frozenset[str]] = {
             "callback_retry_scheduled",
             "callback_closed",
             "conversation_closed",
+            "callback_requested",  # a follow-up date on a try that ended the callback
         }
     ),
 }

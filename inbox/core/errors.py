@@ -89,6 +89,18 @@ class Conflict(StorageError):
     """The record changed meanwhile, so the conditional update did not apply."""
 
 
+class NumberOfOtherConsulter(Conflict):
+    """This number belongs to another consulter's record; ask a supervisor to link them first."""
+
+    code = "number_of_other_consulter"  # the API's error code (inbox.web.server.ERROR_CODES)
+
+
+class CallbackTaken(Conflict):
+    """This callback is assigned to someone else: only they (or a supervisor) may log its tries."""
+
+    code = "callback_taken"
+
+
 class LastAdmin(Conflict):
     """This would leave no enabled admin; make another account an admin first."""
 

@@ -87,6 +87,9 @@ class NewCall:
     callback: OpenCallback | None = None
     call_sid: str | None = None  # Twilio Voice's id; None for a call logged by hand
     call_status: str | None = None
+    # A supervisor's: may log a try on any callback. Phone staff only on one assigned to them,
+    # or a queued one (then it is claimed for them in the same transaction).
+    any_callback: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -127,6 +130,8 @@ class RetryAt:
 class CloseCallback:
     reason: str  # reached, tries_used, no_window (routing.callbacks.CloseReason)
     outcome: str | None = None  # the reaching outcome's id, for reached
+    # The try gave a follow-up date: a new callback opens, due then (the date's morning).
+    follow_up_at: datetime | None = None
 
 
 TryDecision = RetryAt | CloseCallback

@@ -93,7 +93,9 @@ async def phone_settings(request: web.Request) -> web.Response:
 async def log_call(request: web.Request) -> web.Response:
     user = await require(request, *DESK_ROLES)
     services = request.app[SERVICES]
-    entry = services.calls.read_call(await json_body(request), staff=user.id)
+    entry = services.calls.read_call(
+        await json_body(request), staff=user.id, any_callback=user.has_any(Role.SUPERVISOR)
+    )
     logged = await services.calls.log_call(entry)
     names = await staff_names(services)
     return web.json_response(
@@ -184,12 +186,7 @@ async def request_callback(request: web.Request) -> web.Response:
         ConversationId(conv.id), await json_body(request), actor=user.id
     )
     return web.json_response(
-        {
-            "conversation": found.conversation_id,
-            "created": found.created,
-            "other_contact": found.other_contact,
-        },
-        status=201,
+        {"conversation": found.conversation_id, "created": found.created}, status=201
     )
 
 

@@ -135,7 +135,10 @@ PHONE_PATHS: dict[str, dict[str, Schema]] = {
     },
     "/api/calls": {
         "post": operation(
-            "log a call by hand (phone staff, supervisors); on a callback, its next try or end",
+            "log a call by hand (phone staff, supervisors); on a callback, its next try or end"
+            " (a follow_up date: a retry not before that morning; ended: a new callback due"
+            " then). 409 callback_taken: the callback is assigned to someone else (phone staff"
+            " work their own or a queued one, which they then take; supervisors any)",
             obj(("call", "callback"), call=CALL, callback=CALLBACK_DECISION),
             status=201,
             body=NEW_CALL,
@@ -161,14 +164,12 @@ PHONE_PATHS: dict[str, dict[str, Schema]] = {
     },
     "/api/conversations/{id}/callback": {
         "post": operation(
-            "ask for a callback to her number, in the window she allows (null: any time the"
-            " desk's hours allow); opens a phone conversation on her contact",
-            obj(
-                ("conversation", "created", "other_contact"),
-                conversation=ID,
-                created={"type": "boolean"},
-                other_contact={"type": "boolean"},
-            ),
+            "ask for a callback to her number, in the window she allows (null: keep the one she"
+            " gave before, or any time the desk's phone hours allow); opens a phone conversation"
+            " on her contact. 409 number_of_other_consulter when the number is another"
+            " consulter's (nothing is changed; a supervisor links them first); 400 on window"
+            " when it never meets the desk's phone hours within 14 days",
+            obj(("conversation", "created"), conversation=ID, created={"type": "boolean"}),
             status=201,
             body=obj(
                 ("number",),

@@ -193,7 +193,11 @@ ERROR_CODES: dict[str, str] = {
     "no_phone_number": "the conversation has no phone number to call",
     "outside_call_window": "her call window does not allow a call now; `next_allowed`",
     "call_failed": "Twilio refused the call or could not be reached; it is logged as failed",
-    "callback_taken": "another staff member has this callback (assigned or offered to her)",
+    # --- the phone desk's callbacks (inbox.web.calls)
+    "number_of_other_consulter": "this number belongs to another consulter's record; ask a"
+    " supervisor to link them first",
+    "callback_taken": "another staff member has this callback (assigned or offered to her);"
+    " only she or a supervisor may dial it or log its tries",
 }
 
 
@@ -244,8 +248,8 @@ def _translate(exc: Exception) -> ApiError | None:
             return ApiError(
                 409, "reply_collision", str(exc), details={"authors": list(exc.authors)}
             )
-        case Conflict():
-            return ApiError(409, "conflict", str(exc))
+        case Conflict():  # a few say which conflict (NumberOfOtherConsulter, CallbackTaken)
+            return ApiError(409, getattr(exc, "code", "conflict"), str(exc))
         case DuplicateKey():
             return ApiError(409, "conflict", str(exc), field=exc.key)
         case IntakeBusy():

@@ -358,5 +358,8 @@ CREATE INDEX calls_contact ON calls (contact_id, started_at);
 -- The router's timer: when the earliest held callback becomes due (storage.assignment).
 CREATE INDEX conversations_callbacks ON conversations (callback_due_at)
     WHERE status = 'queued' AND channel = 'phone';
+-- Phone staff's list of open callbacks (storage.callbacks.OPEN_CALLBACKS), in its order.
+CREATE INDEX conversations_open_phone ON conversations (queued_at, id)
+    WHERE channel = 'phone' AND status <> 'closed';
 """,
 }

@@ -17,6 +17,7 @@ from inbox.core.errors import ValidationError
 from inbox.core.model import ChannelKind, Role
 from inbox.core.phone import CallDirection, CloseCallback, OpenCallback, PastTry, RetryAt
 from inbox.phone_config import PhoneConfig
+from routing.callbacks import next_allowed
 from routing.hours import parse_service_hours
 from storage.base import Store
 from tests.factories import inbound, new_user
@@ -152,3 +153,68 @@ def test_an_unreadable_stored_window_counts_as_none(store: Store) -> None:
     assert calls.window_hours('{"someday": ["12:00-13:00"]}') is hours
     assert calls.window_hours(None) is hours
     assert calls.window_hours('{"weekdays": ["12:00-13:00"]}') is not hours
+
+
+def test_her_window_is_used_within_the_desk_phone_hours(store: Store) -> None:
+    """Her window 08:00-10:00, the desk's 09:00-17:30: only 09:00-10:00 is a moment to call."""
+    hours = parse_service_hours({"weekdays": ["09:00-17:30"]}, "routing.hours.phone")
+    calls = commands(store, hours=hours)
+    allowed = calls.window_hours('{"everyday": ["08:00-10:00"]}')
+    decide = calls.retry_rule(NOW)
+    found = decide([PastTry(at=NOW, outcome="no_answer")], '{"everyday": ["08:00-10:00"]}')
+    assert isinstance(found, RetryAt)
+    local = found.at.astimezone(TOKYO)
+    assert local.weekday() < 5 and local.hour == 9  # not 08:xx (desk closed), not a weekend
+    wednesday_8 = datetime(2026, 12, 2, 8, 30, tzinfo=TOKYO)
+    assert next_allowed(allowed, wednesday_8) == datetime(2026, 12, 2, 9, 0, tzinfo=TOKYO)
+
+
+def test_a_window_that_never_meets_the_desk_hours_is_refused(store: Store) -> None:
+    hours = parse_service_hours({"weekdays": ["09:00-17:30"]}, "routing.hours.phone")
+    calls = commands(store, hours=hours)
+    for never in ({"weekdays": ["18:00-20:00"]}, {"saturday": ["10:00-12:00"]}):
+        with pytest.raises(ValidationError) as info:
+            calls.window(never)
+        assert info.value.field == "window" and "phone hours" in str(info.value)
+    assert calls.window({"weekdays": ["17:00-20:00"]}) == '{"weekdays": ["17:00-20:00"]}'
+
+
+def test_a_follow_up_on_a_try_delays_its_retry_to_that_morning(store: Store) -> None:
+    calls = commands(store)
+    tried = [PastTry(at=NOW, outcome="no_answer")]
+    later = calls.retry_rule(NOW, date(2026, 12, 4))(tried, None)
+    assert later == RetryAt(at=datetime(2026, 12, 4, 9, 0, tzinfo=TOKYO))
+    sooner = calls.retry_rule(NOW, date(2026, 12, 1))(tried, None)  # today: the rule's time
+    assert isinstance(sooner, RetryAt) and sooner.at >= NOW + timedelta(hours=2)
+    reached = calls.retry_rule(NOW, date(2026, 12, 4))([PastTry(at=NOW, outcome="reached")], None)
+    assert reached == CloseCallback(
+        reason="reached",
+        outcome="reached",
+        follow_up_at=datetime(2026, 12, 4, 9, 0, tzinfo=TOKYO),
+    )
+
+
+async def test_a_follow_up_given_on_the_try_that_reached_her_opens_a_callback(
+    store: Store,
+) -> None:
+    calls = commands(store)
+    boss = await store.create_user(new_user("boss", roles=frozenset({Role.SUPERVISOR})), now=NOW)
+    (chat,) = await store.save_inbound_batch([inbound()])
+    asked = await calls.request_callback(
+        chat.conversation_id, {"number": "090-1234-5678"}, actor=boss.id
+    )
+    entry = calls.read_call(
+        form(
+            number=None,
+            conversation=asked.conversation_id,
+            outcome="reached",
+            follow_up="2026-12-04",
+        ),
+        staff=boss.id,
+        any_callback=True,
+    )
+    assert entry.any_callback is True
+    await calls.log_call(entry)
+    (row,) = await store.open_callbacks(None)
+    assert row.conversation_id != asked.conversation_id
+    assert row.due_at == datetime(2026, 12, 4, 9, 0, tzinfo=TOKYO)

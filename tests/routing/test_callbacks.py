@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -25,8 +26,9 @@ from routing.callbacks import (
     parse_call_window,
     parse_retry_rule,
     period_end,
+    within_hours,
 )
-from routing.hours import TOKYO, ServiceHours, is_open
+from routing.hours import TOKYO, ServiceHours, is_open, next_opening, parse_service_hours
 
 WHERE = "contact.callback_window"
 LUNCH = parse_call_window({"weekdays": ["12:00-13:00"]}, WHERE)  # weekdays 12:00-13:00
@@ -264,3 +266,36 @@ def test_callable_now_first_by_wait_then_by_next_allowed_time() -> None:
         "lunch_not_due",  # tomorrow 12:00, its next try
         "never",
     ]
+
+
+def test_her_window_within_the_desk_hours_is_where_both_are_open() -> None:
+    desk = parse_service_hours(
+        {"weekdays": ["09:00-12:00", "13:00-17:30"], "closed_dates": ["2026-12-02"]}, "hours"
+    )
+    hers = parse_call_window({"everyday": ["08:00-10:00", "11:30-24:00"]}, "window")
+    both = within_hours(hers, desk)
+    assert both is not None
+    tue = datetime(2026, 12, 1, tzinfo=TOKYO)
+    assert [is_open(both, tue.replace(hour=h, minute=m)) for h, m in HOURS] == [
+        False,  # 08:30: the desk is closed
+        True,  # 09:30
+        False,  # 10:30: her window is closed
+        True,  # 11:45
+        False,  # 12:30: the desk's lunch
+        True,  # 17:00
+        False,  # 18:00
+    ]
+    # the desk's closed date and weekend apply; her Saturday window does not open the desk
+    assert next_opening(both, tue.replace(hour=18)) == datetime(2026, 12, 3, 9, tzinfo=TOKYO)
+    saturday = datetime(2026, 12, 5, 10, tzinfo=TOKYO)
+    assert next_opening(both, saturday) == datetime(2026, 12, 7, 9, tzinfo=TOKYO)
+    # never overlapping: no moment at all
+    evening = parse_call_window({"weekdays": ["18:00-20:00"]}, "window")
+    never = within_hours(evening, desk)
+    assert never is not None and next_opening(never, tue) is None
+    # other zones do not line up week by week: the caller keeps her window
+    utc = parse_call_window({"weekdays": ["12:00-13:00"]}, "window", ZoneInfo("UTC"))
+    assert within_hours(utc, desk) is None
+
+
+HOURS = ((8, 30), (9, 30), (10, 30), (11, 45), (12, 30), (17, 0), (18, 0))

@@ -4,12 +4,13 @@ phone staff's screens read. No number in a calls row or an event."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
-from inbox.core.errors import Conflict
+from inbox.core.errors import CallbackTaken, Conflict, NumberOfOtherConsulter
 from inbox.core.model import ChannelKind, ConversationStatus, Role, User
 from inbox.core.phone import (
     CallbackBy,
@@ -275,30 +276,167 @@ async def test_a_callback_request_links_her_number_to_her_contact_with_her_windo
     assert (row.window, row.discretion, row.waiting_since) == (window, False, at(10))
     notes = await store.list_messages(phone.id)
     assert [m.body for m in notes] == ["昼休みに"]
-    # asked again: the open one, the window as now asked
+    # asked again: the open one; no window given keeps hers (null never clears it)
     again = await store.request_callback(
         source.id, CALLER, window_json=None, note="", actor_id=sato.id, now=at(20)
     )
     assert (again.conversation_id, again.created) == (phone.id, False)
-    assert (await store.open_callbacks(None))[0].window is None
+    assert (await store.open_callbacks(None))[0].window == window
     events = [e for e in await store.list_events() if e.kind == "callback_requested"]
     assert events[0].data["window"] is True and events[0].data["by"] == "staff"
     assert events[1].data["window"] is False
     await no_number_anywhere(store)
 
 
-async def test_a_number_known_as_another_contact_is_not_merged(store: Store) -> None:
+async def test_a_number_known_as_another_contact_is_refused_and_nothing_changes(
+    store: Store,
+) -> None:
     sato = await counselor(store, "sato")
-    known = await store.log_call(call(caller=CALLER), now=at(0), retry=Rule())
-    (chat,) = await store.save_inbound_batch([inbound("b@example.jp")])
-    asked = await store.request_callback(
-        chat.conversation_id, CALLER, window_json=None, note="", actor_id=sato.id, now=at(10)
+    (first,) = await store.save_inbound_batch([inbound("a@example.jp")])
+    window = '{"weekdays": ["12:00-13:00"]}'
+    known = await store.request_callback(
+        first.conversation_id, CALLER, window_json=window, note="", actor_id=sato.id, now=at(0)
     )
-    assert asked.other_contact is True
-    phone = await store.get_conversation(asked.conversation_id)
-    assert phone.contact_id == known.call.contact_id
-    source = await store.get_conversation(chat.conversation_id)
-    assert source.contact_id != phone.contact_id
+    (chat,) = await store.save_inbound_batch([inbound("b@example.jp")])
+    before = await store.list_events()
+    with pytest.raises(NumberOfOtherConsulter):
+        await store.request_callback(
+            chat.conversation_id,
+            CALLER,
+            window_json=None,
+            note="秘密",
+            actor_id=sato.id,
+            now=at(10),
+        )
+    assert await store.list_events() == before
+    (row,) = await store.open_callbacks(None)  # the other's callback, her window as it was
+    assert (row.conversation_id, row.window) == (known.conversation_id, window)
+    assert await store.list_messages(known.conversation_id) == []
+
+
+async def test_a_follow_up_callback_counts_only_its_own_tries(store: Store) -> None:
+    """Reached her Monday, follow-up Thursday: Thursday's first no answer is a first try."""
+    phone = await phone_staff(store)
+    monday = await store.log_call(
+        call(
+            caller=CALLER,
+            staff_id=phone.id,
+            outcome="reached",
+            reached=True,
+            callback=OpenCallback(due_at=at(3 * 86400)),
+        ),
+        now=at(0),
+        retry=Rule(),
+    )
+    conv_id = monday.call.conversation_id
+    assert conv_id is not None
+    # a call out Twilio never placed (no outcome) is no try either
+    await store.start_call(conv_id, phone.id, now=at(3 * 86400))
+    rule = Rule()
+    thursday = await store.log_call(
+        call(conversation_id=conv_id, staff_id=phone.id, started_at=at(3 * 86400 + 60)),
+        now=at(3 * 86400 + 120),
+        retry=rule,
+    )
+    assert thursday.callback == RetryAt(at=at(3600))
+    assert [t.at for t in rule.seen[0][0]] == [at(3 * 86400 + 60)]
+
+
+async def test_phone_staff_work_only_their_own_or_a_queued_callback(store: Store) -> None:
+    mine = await phone_staff(store)
+    other = await store.create_user(
+        new_user("phone2", roles=frozenset({Role.PHONE_STAFF})), now=at(0)
+    )
+    first = await store.log_call(
+        call(caller=CALLER, callback=OpenCallback(due_at=at(0))), now=at(0), retry=Rule()
+    )
+    conv_id = first.call.conversation_id
+    assert conv_id is not None
+    await store.assign(conv_id, mine.id, actor_id=mine.id, now=at(1), capacity=None)
+    before = await store.list_events()
+    with pytest.raises(CallbackTaken):
+        await store.log_call(
+            call(conversation_id=conv_id, staff_id=other.id), now=at(10), retry=Rule()
+        )
+    assert await store.list_events() == before
+    # a supervisor may
+    boss = await store.create_user(new_user("boss", roles=frozenset({Role.SUPERVISOR})), now=at(0))
+    done = await store.log_call(
+        call(conversation_id=conv_id, staff_id=boss.id, any_callback=True),
+        now=at(20),
+        retry=Rule(),
+    )
+    assert done.callback == RetryAt(at=at(3600))
+    # queued again: her unanswered call only joins it, nobody takes it
+    await store.log_call(
+        call(conversation_id=conv_id, staff_id=other.id, direction=CallDirection.INBOUND),
+        now=at(25),
+        retry=Rule(),
+    )
+    assert (await store.get_conversation(conv_id)).assignee_id is None
+    # the other takes it by working it (claimed in the same transaction)
+    await store.log_call(
+        call(conversation_id=conv_id, staff_id=other.id, outcome="reached"),
+        now=at(30),
+        retry=Rule(),
+    )
+    conv = await store.get_conversation(conv_id)
+    assert (conv.status, conv.assignee_id) == (ConversationStatus.CLOSED, other.id)
+    taken = [e for e in await store.list_events() if e.kind == "conversation_assigned"]
+    assert taken[-1].data == {"user_id": other.id, "from_user_id": None}
+
+
+async def test_a_follow_up_on_the_try_that_reached_her_opens_a_new_callback(
+    store: Store,
+) -> None:
+    phone = await phone_staff(store)
+    first = await store.log_call(
+        call(caller=CALLER, callback=OpenCallback(due_at=at(0))), now=at(0), retry=Rule()
+    )
+    conv_id = first.call.conversation_id
+    assert conv_id is not None
+    thursday = at(3 * 86400)
+
+    def reached(tries: Sequence[PastTry], window: str | None) -> TryDecision:
+        return CloseCallback(reason="reached", outcome="reached", follow_up_at=thursday)
+
+    done = await store.log_call(
+        call(
+            conversation_id=conv_id,
+            staff_id=phone.id,
+            outcome="reached",
+            follow_up=date(2026, 11, 25),
+        ),
+        now=at(30),
+        retry=reached,
+    )
+    assert isinstance(done.callback, CloseCallback)
+    assert (await store.get_conversation(conv_id)).status is ConversationStatus.CLOSED
+    (row,) = await store.open_callbacks(None)
+    assert row.conversation_id != conv_id and row.due_at == thursday and row.tries == 0
+    asked = [e for e in await store.list_events() if e.conversation_id == row.conversation_id]
+    assert [e.kind for e in asked] == ["callback_requested"]
+    assert asked[0].actor_id == phone.id and asked[0].data["by"] == "staff"
+
+
+async def test_writers_opening_her_phone_conversation_at_once_share_it(
+    store: Store,
+) -> None:
+    await store.log_call(call(caller=CALLER), now=at(0), retry=Rule())  # her number is known
+
+    async def follow_up(n: int) -> datetime:
+        logged = await store.log_call(
+            call(caller=CALLER, started_at=at(n), callback=OpenCallback(due_at=at(86400))),
+            now=at(10),
+            retry=Rule(),
+        )
+        assert logged.call.conversation_id is not None
+        return logged.call.started_at
+
+    await asyncio.gather(*(follow_up(n) for n in range(1, 7)))
+    (row,) = await store.open_callbacks(None)
+    calls = await store.calls_of(row.conversation_id)
+    assert sorted(c.started_at for c in calls) == [at(n) for n in range(1, 7)]
 
 
 async def test_recent_calls_newest_first_and_only_hers(store: Store) -> None:

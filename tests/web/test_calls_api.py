@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import pytest
 
-from inbox.core.model import ChannelKind
+from inbox.core.model import ChannelKind, Role
+from tests.factories import new_user
 from tests.web.conftest import Site, sign_in
 from tests.web.test_supervision import call, everyone_away, now_inbound, sato, seed
 
@@ -113,7 +114,7 @@ async def test_a_callback_worked_retries_in_her_window_then_closes(
     assert status == 201, asked
     no_number(asked)
     conv = asked["conversation"]
-    assert asked["created"] is True and asked["other_contact"] is False
+    assert asked["created"] is True and "other_contact" not in asked
     (cb,) = (await call(phone, "GET", f"{site.url}/api/callbacks"))[1]["callbacks"]
     assert cb["window"] == window and cb["conversation"] == conv and cb["tries"] == 0
     allowed = datetime.fromisoformat(cb["next_allowed"]).astimezone(TOKYO)
@@ -320,20 +321,48 @@ async def test_the_list_puts_who_may_be_called_now_first_and_shows_her_discretio
     assert datetime.fromisoformat(wait["next_allowed"]).astimezone(TOKYO).hour == (hour + 2) % 24
 
 
-async def test_a_number_known_as_another_consulter_is_said_and_not_merged(
+async def test_a_number_known_as_another_consulter_is_refused_and_not_merged(
     site: Site, phone: aiohttp.ClientSession, boss: aiohttp.ClientSession
 ) -> None:
     await everyone_away(site, boss)
-    status, first = await log(site, phone)  # a call by hand: her number, a contact of its own
+    status, _ = await log(site, phone)  # a call by hand: her number, a contact of its own
     assert status == 201
     (chat,) = await seed(site, now_inbound("h@example.jp"))
     url = f"{site.url}/api/conversations/{chat}/callback"
+    before = await site.store.list_events()
+    status, body = await call(boss, "POST", url, {"number": NUMBER, "note": "メモ"})
+    assert (status, body["error"]["code"]) == (409, "number_of_other_consulter")
+    assert "supervisor" in body["error"]["message"]
+    no_number(body)
+    assert await site.store.list_events() == before  # nothing changed, nothing filed there
+    assert await site.store.open_callbacks(None) == []
+
+
+async def test_phone_staff_may_not_work_a_callback_assigned_to_someone_else(
+    site: Site, phone: aiohttp.ClientSession, boss: aiohttp.ClientSession
+) -> None:
+    await everyone_away(site, boss)
+    (chat,) = await seed(site, now_inbound("k@example.jp"))
+    url = f"{site.url}/api/conversations/{chat}/callback"
     status, asked = await call(boss, "POST", url, {"number": NUMBER})
-    assert status == 201 and asked["other_contact"] is True
-    conv = await site.store.get_conversation(asked["conversation"])
-    assert conv.contact_alias == first["call"]["contact_alias"]
-    source = await site.store.get_conversation(chat)
-    assert source.contact_alias != conv.contact_alias
+    assert status == 201
+    other = await site.store.create_user(
+        new_user("phone2", roles=frozenset({Role.PHONE_STAFF})), now=datetime.now(UTC)
+    )
+    conv_id = asked["conversation"]
+    await site.store.assign(
+        conv_id, other.id, actor_id=other.id, now=datetime.now(UTC), capacity=None
+    )
+    status, body = await log(
+        site, phone, number=None, conversation=conv_id, direction="outbound", outcome="no_answer"
+    )
+    assert (status, body["error"]["code"]) == (409, "callback_taken")
+    assert await site.store.calls_of(conv_id) == []
+    # a supervisor may log a try on it
+    status, body = await log(
+        site, boss, number=None, conversation=conv_id, direction="outbound", outcome="no_answer"
+    )
+    assert status == 201 and body["callback"]["status"] == "retry"
 
 
 async def test_refusals_on_what_a_call_may_work(

@@ -796,7 +796,6 @@ export const STRINGS = {
     "callback.bad.window": "電話してよい時間を確認してください。",
     "callback.bad.note": "メモは2000文字までにしてください。",
     "callback.done": "折り返しを依頼しました（電話窓口の一覧に入りました）。",
-    "callback.otherContact": "この番号は別の相談者の記録にある番号です（記録は統合していません）。",
     // --- phone-dial: the desk's call followed to its end, calls waiting for an outcome
     "phone.staffNumber": "あなたの電話番号（先に鳴ります）",
     "phone.staffNumberNeeded": "あなたの電話番号を入力してください。",
@@ -821,7 +820,10 @@ export const STRINGS = {
     "error.code.no_phone_number": "この会話にはかける番号がありません。",
     "error.code.outside_call_window": "本人の希望する時間帯の外です",
     "error.code.call_failed": "発信できませんでした（失敗として記録しました）。",
-    "error.code.callback_taken": "ほかの担当者がこの折り返しを担当しています。",
+    // --- callbacks: refusals (fix-calls)
+    "error.code.number_of_other_consulter":
+      "この番号は別の相談者の記録のものです。先にスーパーバイザーに2つの記録をつないでもらってください。",
+    "error.code.callback_taken": "この折り返しは別の担当者が担当しています（割り当て済みか、提示中です）。",
   },
 
   en: {
@@ -1607,7 +1609,6 @@ export const STRINGS = {
     "callback.bad.window": "Check when she may be called.",
     "callback.bad.note": "Keep the note to 2000 characters.",
     "callback.done": "Callback requested (it is on the phone desk's list).",
-    "callback.otherContact": "This number is on another consulter's record (the records were not merged).",
     // --- phone-dial: the desk's call followed to its end, calls waiting for an outcome
     "phone.staffNumber": "Your phone (rings first)",
     "phone.staffNumberNeeded": "Enter your phone's number.",
@@ -1632,7 +1633,10 @@ export const STRINGS = {
     "error.code.no_phone_number": "This conversation has no number to call.",
     "error.code.outside_call_window": "Outside the hours she allowed",
     "error.code.call_failed": "The call could not be placed (logged as failed).",
-    "error.code.callback_taken": "Another staff member has this callback.",
+    // --- callbacks: refusals (fix-calls)
+    "error.code.number_of_other_consulter":
+      "This number belongs to another consulter's record; ask a supervisor to link them first.",
+    "error.code.callback_taken": "Another staff member has this callback (assigned or offered to them).",
   },
 };
 

@@ -250,9 +250,7 @@ async function onSubmit(e) {
     return;
   }
   f.dialog.close(); // and the close handler empties the form
-  const words = [t("callback.done")];
-  if (data && data.other_contact === true) words.push(t("callback.otherContact"));
-  showToast(words.join(" "), { ok: true });
+  showToast(t("callback.done"), { ok: true });
   f.button.focus();
 }
 
