@@ -233,9 +233,8 @@ async function onSubmit(e) {
   if (allowed === undefined) return;
   f.confirm.disabled = true;
   const body = { number: f.number.value.trim(), window: allowed, note: f.note.value.trim() };
-  let data;
   try {
-    data = await api("POST", `/api/conversations/${encodeURIComponent(id)}/callback`, body);
+    await api("POST", `/api/conversations/${encodeURIComponent(id)}/callback`, body);
   } catch (err) {
     f.confirm.disabled = false;
     if (err instanceof ApiError && err.status === 401) {
