@@ -153,6 +153,9 @@ class OutboundMessage:
     discreet: bool = False  # the contact asked for discretion: neutral sender name and subject
     automatic: bool = False  # an auto-reply, not a person's: marked Auto-Submitted in mail
     created_at: datetime | None = None  # when it was stored: the time her chat shows with it
+    # Its outbox row: SMS puts it in the status callback URL, so a callback that beats
+    # mark_sent still finds the row (None outside the outbox, e.g. in tests).
+    outbox_id: OutboxId | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -16,8 +16,8 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from inbox.core.errors import ValidationError
-from inbox.core.model import NEW_SENDER, ChannelKind, InboundMessage, StoredInbound
-from inbox.core.numbers import parse_number
+from inbox.core.model import NEW_SENDER, ChannelKind, InboundMessage, OutboxId, StoredInbound
+from inbox.core.numbers import trusted_e164
 from inbox.core.sms import PROVIDER_STATUS_RANK, Keyword, OptOutWords
 from inbox.core.text import storable
 from inbox.web.server import SERVICES, Services
@@ -64,7 +64,9 @@ async def incoming_sms(request: web.Request) -> web.Response:
     sms = services.settings.sms
     form = await signed_form(request, sms.auth_token)
     sid, body = _sid(form), required(form, "Body", empty=True)
-    sender = parse_number(required(form, "From"), region=sms.default_region, field="From").e164
+    # Twilio writes From in E.164 already: kept when merely possible, so that a number
+    # phonenumbers' metadata does not know yet is not refused (and her text lost).
+    sender = trusted_e164(required(form, "From"), field="From").e164
     msg = InboundMessage(
         channel=ChannelKind.SMS,
         external_id=storable(sid),
@@ -121,18 +123,31 @@ def _error_code(form: MultiDictProxy[str]) -> int | None:
     return int(text)
 
 
+def _outbox_id(request: web.Request) -> OutboxId | None:
+    """The outbox id our status callback URL carries (channels.sms.status_callback); None on
+    the URL of replies sent before it did, which are found by their MessageSid."""
+    text = request.query.get("outbox")
+    if text is None:
+        return None
+    if not text.isascii() or not text.isdigit() or len(text) > 18:
+        raise ValidationError("expected our outbox id", field="outbox")
+    return OutboxId(int(text))
+
+
 async def sms_status(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
-    form = await signed_form(request, services.settings.sms.auth_token)
+    form = await signed_form(request, services.settings.sms.auth_token)  # query signed too
     sid, status = _sid(form), required(form, "MessageStatus")
-    code = _error_code(form)
+    code, outbox_id = _error_code(form), _outbox_id(request)
     if status not in PROVIDER_STATUS_RANK:
         # Twilio has statuses we do not track (read, canceled, ...): answered, not retried.
         log.info(
             "SMS status not tracked", extra={"action": "sms_status_ignored", "status": status[:20]}
         )
         return twiml()
-    if await services.store.record_provider_status(sid, status, code, now=services.clock()):
+    if await services.store.record_provider_status(
+        sid, status, code, now=services.clock(), outbox_id=outbox_id
+    ):
         services.on_event()
     else:
         # An unknown MessageSid (not ours, or from before a restore) or an older status than
