@@ -3,6 +3,7 @@ status callbacks say of a sent reply."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from inbox.core.model import ConversationId, DeliveryStatus, OutboxId
@@ -70,6 +71,13 @@ async def set_opt_out(
     kind = OPTED_OUT_EVENT if opted_out else OPTED_IN_EVENT
     await events.record(tx, kind, now, conversation_id=conversation_id)
     return True
+
+
+async def apply_keywords(tx: Tx, opts: Sequence[tuple[str, bool, datetime, int]]) -> None:
+    """Inside the intake's transaction: each (identity hash, opted out, at, conversation) of
+    the batch's STOP / START texts, in order (a STOP then a START in one batch ends opted in)."""
+    for identity_hash, opted_out, now, conversation_id in opts:
+        await set_opt_out(tx, identity_hash, opted_out, now, ConversationId(conversation_id))
 
 
 async def record_provider_status(

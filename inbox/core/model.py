@@ -315,6 +315,9 @@ class IntakeLabels:
     # text itself: stored as a supervisors_alerted event with the message.
     alert: str | None = None
     auto_replies: tuple[str, ...] = ()  # template names; sent after the commit, once each
+    # An SMS that is a whole STOP (True) or START (False) keyword: the intake sets or clears
+    # her identity's opt-out in the transaction that stores the message. None: neither.
+    sms_opt: bool | None = None
 
 
 NO_LABELS = IntakeLabels()

@@ -3,7 +3,8 @@
 Each request is checked by its signature first (inbox.web.twilio_auth). An incoming message is
 answered only after the intake has committed it: Twilio retries anything but a 2xx, and its
 retry carries the same MessageSid, which the store keeps once ((channel, external_id)).
-STOP / START change whether she may be written to; HELP is answered in the TwiML itself.
+STOP / START change whether she may be written to (set by the intake with the message, see
+inbox.sms_labels); HELP is answered in the TwiML itself.
 The message is stored in every case, so her counselor sees what she wrote and why.
 """
 
@@ -16,7 +17,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from inbox.core.errors import ValidationError
-from inbox.core.model import NEW_SENDER, ChannelKind, InboundMessage, OutboxId, StoredInbound
+from inbox.core.model import NEW_SENDER, ChannelKind, InboundMessage, OutboxId
 from inbox.core.numbers import trusted_e164
 from inbox.core.sms import PROVIDER_STATUS_RANK, Keyword, OptOutWords
 from inbox.core.text import storable
@@ -74,33 +75,23 @@ async def incoming_sms(request: web.Request) -> web.Response:
         body=storable(body),  # the same words on both databases (no NUL, no lone surrogate)
         received_at=services.clock(),
     )
-    stored = await services.intake.offer(msg)  # IntakeBusy: 503, and Twilio tries again
-    identity = services.intake.identity_of(ChannelKind.SMS, sender)
+    # IntakeBusy: 503, and Twilio may try again (see the README on its retries). A STOP or
+    # START is applied by the intake itself, in the transaction that stores the text
+    # (inbox.sms_labels): committed together or not at all.
+    stored = await services.intake.offer(msg)
     keyword = request.app[OPT_OUT_WORDS].classify(body)
     if keyword is Keyword.HELP:
+        identity = services.intake.identity_of(ChannelKind.SMS, sender)
         return twiml(await _help_reply(services, identity))
     if keyword is not None:
-        await _opt(services, identity, stored, opted_out=keyword is Keyword.STOP)
-    return twiml()
-
-
-async def _opt(
-    services: Services, identity: str, stored: StoredInbound, *, opted_out: bool
-) -> None:
-    # Also on a redelivery: if the first try stored the message but died before this, the
-    # retry finishes it; a repeat changes nothing.
-    changed = await services.store.set_opt_out(
-        identity, opted_out, now=services.clock(), conversation_id=stored.conversation_id
-    )
-    if changed:
-        services.on_event()
         log.info(
-            "SMS opt-out changed",
+            "SMS opt-out keyword stored with its effect",
             extra={
-                "action": "sms_opted_out" if opted_out else "sms_opted_in",
+                "action": "sms_opted_out" if keyword is Keyword.STOP else "sms_opted_in",
                 "conversation_id": stored.conversation_id,
             },
         )
+    return twiml()
 
 
 async def _help_reply(services: Services, identity: str) -> str | None:

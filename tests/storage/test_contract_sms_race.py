@@ -4,7 +4,7 @@ and mark_sent never undoes it."""
 
 from __future__ import annotations
 
-from inbox.core.model import ChannelKind, DeliveryStatus, OutboxItem, Role
+from inbox.core.model import ChannelKind, DeliveryStatus, OutboxId, OutboxItem, Role
 from storage.base import Store
 from tests.factories import at, inbound, new_user
 from tests.storage.test_contract_sms import _events, _status
@@ -71,7 +71,9 @@ async def test_sent_before_mark_sent_then_a_failure_by_outbox_id(store: Store) -
 
 async def test_an_unknown_outbox_id_changes_nothing(store: Store) -> None:
     await _claimed(store, "+819012345614")
-    assert not await store.record_provider_status(SID, "failed", 30003, now=at(4), outbox_id=999)
     assert not await store.record_provider_status(
-        SID, "failed", 30003, now=at(4), outbox_id=2**70
+        SID, "failed", 30003, now=at(4), outbox_id=OutboxId(999)
+    )
+    assert not await store.record_provider_status(
+        SID, "failed", 30003, now=at(4), outbox_id=OutboxId(2**70)
     )
