@@ -5,6 +5,7 @@ with its event once per change."""
 from __future__ import annotations
 
 import dataclasses
+from typing import Self
 
 from inbox.core.model import (
     ChannelKind,
@@ -73,13 +74,20 @@ class _StopDuringBatch:
     kind = ChannelKind.SMS
 
     def __init__(self, store: Store, then_opted_out: ConversationId) -> None:
-        self.store, self.then_opted_out, self.sent = store, then_opted_out, []
+        self.store, self.then_opted_out = store, then_opted_out
+        self.sent: list[ConversationId] = []
 
     async def send(self, msg: OutboundMessage) -> str:
         if not self.sent:
             await opt_out(self.store, self.then_opted_out, at(5))
         self.sent.append(msg.conversation_id)
         return f"SM{len(self.sent)}"
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
 
 
 async def test_the_sender_reads_her_opt_out_per_reply_not_per_batch(store: Store) -> None:
