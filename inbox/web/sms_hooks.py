@@ -1,7 +1,8 @@
 """Twilio's SMS webhooks: a consulter's text message in, and the status of the replies we sent.
 
 Each request is checked by its signature first (inbox.web.twilio_auth). An incoming message is
-answered only after the intake has committed it: Twilio retries anything but a 2xx, and its
+answered only after the intake has committed it. Twilio retries a failed webhook only when
+its URL asks for it (connection overrides, `#rc=3&rp=5xx,ct,rt`; see the README), and a
 retry carries the same MessageSid, which the store keeps once ((channel, external_id)).
 STOP / START change whether she may be written to (set by the intake with the message, see
 inbox.sms_labels); HELP is answered in the TwiML itself.
@@ -142,7 +143,7 @@ async def sms_status(request: web.Request) -> web.Response:
         services.on_event()
     else:
         # An unknown MessageSid (not ours, or from before a restore) or an older status than
-        # the one stored: 200 all the same, or Twilio would retry it for nothing.
+        # the one stored: 200 all the same, or a retrying Twilio would retry it for nothing.
         log.info(
             "SMS status changed nothing",
             extra={"action": "sms_status_unchanged", "status": status, "error_code": code},

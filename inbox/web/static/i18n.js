@@ -797,6 +797,8 @@ export const STRINGS = {
     "callback.bad.note": "メモは2000文字までにしてください。",
     "callback.done": "折り返しを依頼しました（電話窓口の一覧に入りました）。",
     "callback.otherContact": "この番号は別の相談者の記録にある番号です（記録は統合していません）。",
+    // fix-sms: every code of inbox.core.sms PERMANENT_ERROR_CODES has its words here
+    "sms.failure.30005": "存在しないか、使われていない番号です（Twilio 30005）",
   },
 
   en: {
@@ -1583,6 +1585,8 @@ export const STRINGS = {
     "callback.bad.note": "Keep the note to 2000 characters.",
     "callback.done": "Callback requested (it is on the phone desk's list).",
     "callback.otherContact": "This number is on another consulter's record (the records were not merged).",
+    // fix-sms: every code of inbox.core.sms PERMANENT_ERROR_CODES has its words here
+    "sms.failure.30005": "an unknown or unused number (Twilio 30005)",
   },
 };
 
