@@ -55,7 +55,7 @@ OUTBOX_ITEMS = Dialects(
 # failure it recorded stays, with its reason, and its provider_status is never lowered.
 MARK_SENT = """
 UPDATE outbox SET status = CASE WHEN status = 'failed' THEN status ELSE 'sent' END,
-    provider_id = coalesce(provider_id, $2),
+    provider_id = $2,
     last_error = CASE WHEN status = 'failed' THEN last_error END, updated_at = $3
 WHERE id = $1
 RETURNING message_id, status, provider_status

@@ -339,7 +339,7 @@ class OutboxStore(Protocol):
     async def mark_sent(self, outbox_id: OutboxId, *, provider_id: str, now: datetime) -> None:
         """Record delivery to the channel; the message becomes SENT (DELIVERED if the status
         callback said so first). A failure a status callback recorded first stays FAILED with
-        its reason; the provider status is never lowered, nor an earlier SID replaced."""
+        its reason, and the provider status is never lowered."""
 
     async def mark_retry(
         self, outbox_id: OutboxId, *, error: str, retry_at: datetime, now: datetime

@@ -76,16 +76,17 @@ def parse_number(text: str, *, region: str = DEFAULT_REGION, field: str = "numbe
     )
 
 
-def trusted_e164(text: str, *, field: str = "number") -> PhoneNumber:
+def trusted_e164(text: str, *, region: str = DEFAULT_REGION, field: str = "number") -> PhoneNumber:
     """A number a provider (Twilio) already wrote in E.164: kept when phonenumbers finds it
     merely *possible* (right length for its country code), since its metadata may lag behind
     new number ranges or foreign plans, and refusing would lose her message. Anything that is
-    not "+digits" still goes through parse_number's full check."""
+    not "+digits" still goes through parse_number's full check (national ones read in
+    `region`)."""
     text = text.strip()
     if not (text.startswith("+") and text[1:].isascii() and text[1:].isdigit()):
-        return parse_number(text, field=field)
+        return parse_number(text, region=region, field=field)
     try:
-        return parse_number(text, field=field)
+        return parse_number(text, region=region, field=field)
     except InvalidNumber:
         pass
     try:

@@ -68,7 +68,7 @@ async def incoming_sms(request: web.Request) -> web.Response:
     sid, body = _sid(form), required(form, "Body", empty=True)
     # Twilio writes From in E.164 already: kept when merely possible, so that a number
     # phonenumbers' metadata does not know yet is not refused (and her text lost).
-    sender = trusted_e164(required(form, "From"), field="From").e164
+    sender = trusted_e164(required(form, "From"), region=sms.default_region, field="From").e164
     msg = InboundMessage(
         channel=ChannelKind.SMS,
         external_id=storable(sid),
