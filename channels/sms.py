@@ -66,6 +66,13 @@ def twilio_error(exc: TwilioRestException) -> ChannelError:
     return sms_error(f"twilio {code or exc.status}: refused", retryable=False)
 
 
+def status_callback(url: str, msg: OutboundMessage) -> str:
+    """The status callback URL for `msg`: with its outbox id, by which the callback finds the
+    row even before mark_sent has recorded the SID (Twilio may call back first). Twilio signs
+    this URL, query included."""
+    return url if msg.outbox_id is None else f"{url}?outbox={msg.outbox_id}"
+
+
 class TwilioSmsChannel:
     """The Channel for SMS. `__aenter__` opens the HTTP session, `__aexit__` closes it."""
 
@@ -100,7 +107,7 @@ class TwilioSmsChannel:
                 to=msg.recipient,
                 from_=self._settings.from_number,
                 body=msg.body,
-                status_callback=self._settings.status_callback_url,
+                status_callback=status_callback(self._settings.status_callback_url, msg),
             )
         except TwilioRestException as exc:
             raise twilio_error(exc) from exc

@@ -33,6 +33,7 @@ from inbox.resilience import Outages
 from inbox.router import Router
 from inbox.search_index import SearchIndexer
 from inbox.sms_config import SmsConfig, VoiceConfig
+from inbox.sms_labels import SmsOptLabeler
 from inbox.throttle import SignInGuard
 from inbox.web.board_live import BoardLive
 from inbox.web.chat_news import ChatNews
@@ -336,7 +337,10 @@ async def assemble(
         batch_max=cfg.intake.batch_max,
         ack_timeout_s=cfg.intake.ack_timeout_s,
         on_stored=stored,
-        label=labeler(cfg.routing.rules, cfg.routing.urgent, cfg.routing.timezone),
+        label=SmsOptLabeler(
+            labeler(cfg.routing.rules, cfg.routing.urgent, cfg.routing.timezone),
+            cfg.sms.opt_out_words,
+        ),
         router=router,
     )
     outbox = OutboxSender(

@@ -126,8 +126,8 @@ class AutoReplier:
 
     def stored(self, pairs: Sequence[Stored]) -> None:
         for item, answer in pairs:
-            if answer.duplicate:
-                continue
+            if answer.duplicate or item.labels.sms_opt is not None:
+                continue  # a STOP / START keyword is answered by nothing automatic
             msg = item.message
             known = self._arrivals.get(answer.conversation_id)
             templates = item.labels.auto_replies

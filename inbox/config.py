@@ -507,6 +507,14 @@ def _database_url_problem(url: str) -> str | None:
     return f"expected sqlite:///path, postgresql://... or postgres://..., got {got}"
 
 
+# Without it every Twilio webhook fails its signature (403) and Twilio is given callback URLs
+# on 127.0.0.1.
+PUBLIC_URL_REQUIRED = (
+    "server.public_url: required when sms.enabled or voice.enabled (Twilio signs the URL it"
+    " calls and must reach the status callbacks)"
+)
+
+
 def _resolve(cfg: Config, env: Mapping[str, str]) -> Config:
     """Apply environment overrides and derive the values that default to "".
 
@@ -531,6 +539,8 @@ def _resolve(cfg: Config, env: Mapping[str, str]) -> Config:
     sms, voice = resolve_sms_voice(cfg.sms, cfg.voice, env)
     if problem := sms_problem(sms) or voice_problem(voice, sms):
         raise _Problem(problem)
+    if (sms.enabled or voice.enabled) and not cfg.server.public_url:
+        raise _Problem(PUBLIC_URL_REQUIRED)
     return dataclasses.replace(
         cfg,
         data=DataConfig(dir=data_dir),

@@ -94,7 +94,7 @@ class OutboxSender:
             "channel": msg.channel.value,
             "attempt": item.attempts,
         }
-        if item.opted_out:
+        if await self._opted_out(item):
             # Nothing is ever sent to her after STOP, whenever the reply was written: failed
             # for good, and the counselor sees why (the channel is not even asked).
             await self._record_failure(item, OPTED_OUT_ERROR, retryable=False, fields=fields)
@@ -127,6 +127,16 @@ class OutboxSender:
             )
             return
         log.info("reply sent", extra={"action": "outbox_sent", **fields})
+
+    async def _opted_out(self, item: OutboxItem) -> bool:
+        """Her opt-out as it is now: the claim read it once for its whole batch, and a STOP
+        may have been stored while the items before this one were being sent. One cheap read
+        per SMS, the only channel with STOP."""
+        if item.opted_out:
+            return True
+        if item.message.channel is not ChannelKind.SMS:
+            return False
+        return await self._store.recipient_opted_out(item.message.conversation_id)
 
     async def _record_failure(
         self,

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from inbox.core.errors import NotFound
 from inbox.core.model import ConversationId, DeliveryStatus, OutboxId, OutboxItem
-from storage import events, rows, sms
+from storage import events, rows
 from storage.sql import Database, Dialects, Tx
 
 # Claims up to $2 rows due by $1 until $3. On PostgreSQL several instances claim at once: SKIP
@@ -51,10 +51,14 @@ OUTBOX_ITEMS = Dialects(
     postgres=_OUTBOX_ITEMS.format("= ANY($1::bigint[])"),
     sqlite=_OUTBOX_ITEMS.format("IN (SELECT value FROM json_each($1))"),
 )
+# A status callback may have come first (it finds the row by the outbox id in its URL): a
+# failure it recorded stays, with its reason, and its provider_status is never lowered.
 MARK_SENT = """
-UPDATE outbox SET status = 'sent', provider_id = $2, last_error = NULL, updated_at = $3
+UPDATE outbox SET status = CASE WHEN status = 'failed' THEN status ELSE 'sent' END,
+    provider_id = $2,
+    last_error = CASE WHEN status = 'failed' THEN last_error END, updated_at = $3
 WHERE id = $1
-RETURNING message_id
+RETURNING message_id, status, provider_status
 """
 MARK_RETRY = """
 UPDATE outbox SET due_at = $2, last_error = $3, updated_at = $4 WHERE id = $1 RETURNING id
@@ -63,11 +67,31 @@ MARK_FAILED = """
 UPDATE outbox SET status = 'failed', last_error = $2, updated_at = $3 WHERE id = $1
 RETURNING message_id
 """
+# external_id (the provider's id) is kept unless a new one is given.
 SET_DELIVERY = """
-UPDATE messages SET delivery_status = $2, external_id = $3 WHERE id = $1
+UPDATE messages SET delivery_status = $2, external_id = coalesce($3, external_id) WHERE id = $1
 RETURNING conversation_id
 """
 NEXT_DUE = "SELECT min(due_at) FROM outbox WHERE status = 'pending'"
+OPTED_OUT_EVENT = "sms_opted_out"
+# Her opt-out told by the provider (Twilio 21610: she sent STOP to the carrier), found by the
+# conversation's own identity.
+OPT_OUT_CONVERSATION = """
+UPDATE channel_identities SET opted_out_at = $2
+WHERE id = (SELECT identity_id FROM conversations WHERE id = $1)
+  AND channel = 'sms' AND opted_out_at IS NULL
+RETURNING id
+"""
+
+
+async def opt_out_recipient(tx: Tx, conversation_id: int, now: datetime) -> None:
+    """Record that the conversation's SMS recipient refuses every message, as Twilio said."""
+    if await tx.fetchval(OPT_OUT_CONVERSATION, conversation_id, now) is not None:
+        await events.record(
+            tx, OPTED_OUT_EVENT, now, conversation_id=conversation_id, data={"via": "provider"}
+        )
+
+
 OPTED_OUT = """
 SELECT i.opted_out_at IS NOT NULL
 FROM conversations c JOIN channel_identities i ON i.id = c.identity_id
@@ -83,6 +107,13 @@ async def claim_outbox(tx: Tx, now: datetime, limit: int, lease_s: float) -> lis
     return [rows.outbox_item(r, tx.parse_time) for r in await tx.fetch(OUTBOX_ITEMS, claimed)]
 
 
+async def set_delivery(
+    tx: Tx, message_id: int, status: DeliveryStatus, external_id: str | None = None
+) -> int:
+    """Set the message's delivery (and its provider id when given); its conversation."""
+    return int(await tx.fetchval(SET_DELIVERY, message_id, status, external_id))
+
+
 async def deliver(
     tx: Tx,
     outbox_id: OutboxId,
@@ -95,8 +126,7 @@ async def deliver(
     message_id = await tx.fetchval(update, outbox_id, *args)
     if message_id is None:
         raise NotFound(f"outbox item {outbox_id} does not exist")
-    conversation_id = await tx.fetchval(SET_DELIVERY, message_id, *delivery)
-    return int(message_id), int(conversation_id)
+    return int(message_id), await set_delivery(tx, message_id, *delivery)
 
 
 class Outbox:
@@ -109,9 +139,17 @@ class Outbox:
 
     async def mark_sent(self, outbox_id: OutboxId, *, provider_id: str, now: datetime) -> None:
         async def op(tx: Tx) -> None:
-            message_id, conversation_id = await deliver(
-                tx, outbox_id, MARK_SENT, (provider_id, now), (DeliveryStatus.SENT, provider_id)
+            found = await tx.fetchrow(MARK_SENT, outbox_id, provider_id, now)
+            if found is None:
+                raise NotFound(f"outbox item {outbox_id} does not exist")
+            message_id, status, provider_status = int(found[0]), found[1], found[2]
+            if status == "failed":  # its failure callback came first: FAILED stays
+                await set_delivery(tx, message_id, DeliveryStatus.FAILED, provider_id)
+                return
+            delivery = (
+                DeliveryStatus.DELIVERED if provider_status == "delivered" else DeliveryStatus.SENT
             )
+            conversation_id = await set_delivery(tx, message_id, delivery, provider_id)
             await events.record(
                 tx, "reply_sent", now, conversation_id=conversation_id, message_id=message_id
             )
@@ -135,7 +173,7 @@ class Outbox:
                 tx, outbox_id, MARK_FAILED, (error, now), (DeliveryStatus.FAILED, None)
             )
             if opted_out:
-                await sms.opt_out_recipient(tx, conversation_id, now)
+                await opt_out_recipient(tx, conversation_id, now)
             await events.record(
                 tx,
                 "reply_failed",

@@ -337,7 +337,9 @@ class OutboxStore(Protocol):
         caller only, across processes); an unfinished claim becomes due again after the lease."""
 
     async def mark_sent(self, outbox_id: OutboxId, *, provider_id: str, now: datetime) -> None:
-        """Record delivery to the channel; the message becomes SENT."""
+        """Record delivery to the channel; the message becomes SENT (DELIVERED if the status
+        callback said so first). A failure a status callback recorded first stays FAILED with
+        its reason, and the provider status is never lowered."""
 
     async def mark_retry(
         self, outbox_id: OutboxId, *, error: str, retry_at: datetime, now: datetime
@@ -390,9 +392,19 @@ class SmsStore(Protocol):
         """Whether the SMS sender with this keyed hash opted out (False for an unknown one)."""
 
     async def record_provider_status(
-        self, provider_id: str, status: str, error_code: int | None, *, now: datetime
+        self,
+        provider_id: str,
+        status: str,
+        error_code: int | None,
+        *,
+        now: datetime,
+        outbox_id: OutboxId | None = None,
     ) -> bool:
         """Twilio's status callback for the reply sent as `provider_id` (its MessageSid).
+
+        With `outbox_id` (our status callback URL carries it) the row is found by that id, even
+        before mark_sent recorded the SID, and `provider_id` is kept as its SID if it has none;
+        without it (older URLs), by `provider_id`.
 
         `status` is one of inbox.core.sms.PROVIDER_STATUS_RANK (ValueError otherwise). In ONE
         conditional statement, outbox.provider_status and provider_error change only when the

@@ -174,6 +174,7 @@ def outbox_item(row: Row, parse: TimeParser) -> OutboxItem:
             discreet=bool(row[7]),
             automatic=bool(row[8]),
             created_at=parse(row[9]),
+            outbox_id=OutboxId(row[0]),
         ),
         opted_out=bool(row[10]),
     )

@@ -3,19 +3,21 @@ status callbacks say of a sent reply."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from inbox.core.model import ConversationId, DeliveryStatus
+from inbox.core.model import ConversationId, DeliveryStatus, OutboxId
 from inbox.core.sms import (
     FAILED_STATUSES,
     PROVIDER_STATUS_RANK,
     UNSUBSCRIBED_CODE,
     provider_error_text,
 )
-from storage import events
+from storage import events, rows
+from storage.outbox import OPTED_OUT_EVENT, opt_out_recipient, set_delivery
 from storage.sql import Database, Tx
 
-OPTED_OUT_EVENT, OPTED_IN_EVENT = "sms_opted_out", "sms_opted_in"
+OPTED_IN_EVENT = "sms_opted_in"
 DELIVERED_EVENT, FAILED_EVENT = "reply_delivered", "reply_failed"
 
 # Each changes the row only when its state differs, so `RETURNING` says whether it changed.
@@ -41,33 +43,20 @@ _RANK = (
 # ONE conditional statement: the stored status is compared with the new one in the database, so
 # two callbacks handled at once cannot both win (PostgreSQL re-checks the WHERE on the row it
 # waited for; SQLite has one writer). A failure also fails the outbox row, as a bounce does.
-RECORD_STATUS = f"""
+_RECORD_STATUS = f"""
 UPDATE outbox SET provider_status = $2, provider_error = $3, updated_at = $4,
     status = CASE WHEN $5 THEN 'failed' ELSE status END,
-    last_error = CASE WHEN $5 THEN $3 ELSE last_error END
-WHERE provider_id = $1 AND {_RANK} < $6
+    last_error = CASE WHEN $5 THEN $3 ELSE last_error END{{}}
+WHERE {{}} AND {_RANK} < $6
 RETURNING message_id
 """
-CONVERSATION_OF = "SELECT conversation_id FROM messages WHERE id = $1"
-SET_DELIVERY = "UPDATE messages SET delivery_status = $2 WHERE id = $1 RETURNING conversation_id"
-
-
-# Her opt-out told by the provider (Twilio 21610: she sent STOP to the carrier), found by the
-# conversation's own identity.
-OPT_OUT_CONVERSATION = """
-UPDATE channel_identities SET opted_out_at = $2
-WHERE id = (SELECT identity_id FROM conversations WHERE id = $1)
-  AND channel = 'sms' AND opted_out_at IS NULL
-RETURNING id
-"""
-
-
-async def opt_out_recipient(tx: Tx, conversation_id: int, now: datetime) -> None:
-    """Record that the conversation's SMS recipient refuses every message, as Twilio said."""
-    if await tx.fetchval(OPT_OUT_CONVERSATION, conversation_id, now) is not None:
-        await events.record(
-            tx, OPTED_OUT_EVENT, now, conversation_id=conversation_id, data={"via": "provider"}
-        )
+# By MessageSid: callbacks to the old URL, without ?outbox=.
+RECORD_STATUS = _RECORD_STATUS.format("", "provider_id = $1")
+# By our outbox id, from the callback URL: found even when the callback wins the race with
+# mark_sent (Twilio may call back before create's answer is recorded); the SID is kept then.
+RECORD_STATUS_BY_OUTBOX = _RECORD_STATUS.format(
+    ",\n    provider_id = coalesce(provider_id, $7)", "id = $1"
+)
 
 
 async def set_opt_out(
@@ -84,27 +73,42 @@ async def set_opt_out(
     return True
 
 
+async def apply_keywords(tx: Tx, opts: Sequence[tuple[str, bool, datetime, int]]) -> None:
+    """Inside the intake's transaction: each (identity hash, opted out, at, conversation) of
+    the batch's STOP / START texts, in order (a STOP then a START in one batch ends opted in)."""
+    for identity_hash, opted_out, now, conversation_id in opts:
+        await set_opt_out(tx, identity_hash, opted_out, now, ConversationId(conversation_id))
+
+
 async def record_provider_status(
-    tx: Tx, provider_id: str, status: str, error_code: int | None, now: datetime
+    tx: Tx,
+    provider_id: str,
+    status: str,
+    error_code: int | None,
+    now: datetime,
+    outbox_id: OutboxId | None = None,
 ) -> bool:
     failed = status in FAILED_STATUSES
     error = provider_error_text(status, error_code) if failed or error_code else None
-    message_id = await tx.fetchval(
-        RECORD_STATUS, provider_id, status, error, now, failed, PROVIDER_STATUS_RANK[status]
-    )
+    args = (status, error, now, failed, PROVIDER_STATUS_RANK[status])
+    if outbox_id is None:
+        message_id = await tx.fetchval(RECORD_STATUS, provider_id, *args)
+    elif rows.id_fits(outbox_id):
+        message_id = await tx.fetchval(RECORD_STATUS_BY_OUTBOX, outbox_id, *args, provider_id)
+    else:
+        message_id = None
     if message_id is None:
         return False  # unknown, or older than what is stored
     data: dict[str, object] | None = None
     if failed:
         delivery, kind, data = DeliveryStatus.FAILED, FAILED_EVENT, {"error": error}
-        if error_code == UNSUBSCRIBED_CODE:
-            conversation = await tx.fetchval(CONVERSATION_OF, message_id)
-            await opt_out_recipient(tx, int(conversation), now)
     elif status == "delivered":
         delivery, kind = DeliveryStatus.DELIVERED, DELIVERED_EVENT
     else:
         return True  # on its way: the message stays SENT
-    conversation_id = await tx.fetchval(SET_DELIVERY, message_id, delivery)
+    conversation_id = await set_delivery(tx, message_id, delivery)
+    if failed and error_code == UNSUBSCRIBED_CODE:
+        await opt_out_recipient(tx, int(conversation_id), now)
     await events.record(
         tx, kind, now, conversation_id=conversation_id, message_id=message_id, data=data
     )
@@ -133,10 +137,16 @@ class Sms:
         return bool(found)
 
     async def record_provider_status(
-        self, provider_id: str, status: str, error_code: int | None, *, now: datetime
+        self,
+        provider_id: str,
+        status: str,
+        error_code: int | None,
+        *,
+        now: datetime,
+        outbox_id: OutboxId | None = None,
     ) -> bool:
         if status not in PROVIDER_STATUS_RANK:
             raise ValueError(f"unknown provider status {status!r}")
         return await self._db.write(
-            lambda tx: record_provider_status(tx, provider_id, status, error_code, now)
+            lambda tx: record_provider_status(tx, provider_id, status, error_code, now, outbox_id)
         )

@@ -18,7 +18,7 @@ from inbox.tools.bench_routing import run_routing_bench
 from inbox.tools.bench_search import run_search_bench
 from inbox.tools.bench_socket_clients import Ack
 from inbox.tools.bench_sockets import run_sockets_bench
-from inbox.tools.bench_webhook import run_webhook_bench
+from inbox.tools.bench_webhook import bench_config, run_webhook_bench
 from tests import pgutil
 
 FINAL_LINE = re.compile(r"^pipeline_vs_baseline=\d+(\.\d+)? p99_ms=\d+(\.\d+)?$")
@@ -232,3 +232,11 @@ def test_webhook_bench_posts_signed_texts_and_chats_at_each_rate(
         ("20", "10/10", "10/10"),
     ]
     assert "signed SMS webhooks" in err  # progress goes to stderr
+    # the server's automatic replies went to the local stand-in, never to api.twilio.com
+    assert re.search(r"Twilio stand-in at http://127\.0\.0\.1:\d+: \d+ SMS sent to it", err)
+
+
+def test_the_webhook_bench_never_aims_at_the_real_twilio() -> None:
+    assert 'api_url = "http://127.0.0.1:9"' in bench_config("http://127.0.0.1:9")
+    with pytest.raises(ValueError, match="stand-in"):
+        bench_config("https://api.twilio.com")

@@ -36,7 +36,8 @@ def load_error(text: str, **env: str) -> str:
     return message.removeprefix("config.toml: ")
 
 
-SMS_ON = f'[sms]\nenabled = true\naccount_sid = "{SID}"\nfrom_number = "050-1234-5678"\n'
+PUBLIC = '[server]\npublic_url = "https://inbox.example.org"\n'  # required with [sms] or [voice]
+SMS_ON = PUBLIC + f'[sms]\nenabled = true\naccount_sid = "{SID}"\nfrom_number = "050-1234-5678"\n'
 VOICE_ON = '[voice]\nenabled = true\nprogram_number = "03-1234-5678"\n'
 
 
@@ -66,6 +67,17 @@ def test_voice_in_its_own_account() -> None:
     )
     assert (cfg.voice.account_sid, cfg.voice.auth_token) == (own, "other")
     assert cfg.sms.account_sid == SID and cfg.sms.auth_token == TOKEN
+
+
+def test_sms_or_voice_needs_the_public_url() -> None:
+    expected = (
+        "server.public_url: required when sms.enabled or voice.enabled (Twilio signs the URL"
+        " it calls and must reach the status callbacks)"
+    )
+    assert load_error(SMS_ON.removeprefix(PUBLIC), **{ENV: TOKEN}) == expected
+    voice_only = VOICE_ON + f'account_sid = "{SID}"\n'
+    assert load_error(voice_only, **{ENV: TOKEN}) == expected
+    assert load(PUBLIC + voice_only, **{ENV: TOKEN}).voice.enabled
 
 
 def test_enabled_without_the_token_names_the_variable() -> None:

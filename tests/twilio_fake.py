@@ -9,7 +9,7 @@ resource; `fail_next` scripts an error answer for the next requests: Twilio's JS
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -41,6 +41,9 @@ class TwilioFake:
     requests: list[SeenRequest] = field(default_factory=list)
     sids: list[str] = field(default_factory=list)
     _script: list[Scripted] = field(default_factory=list)
+    # Awaited with (form, the new SID) before a message is answered: lets a test play Twilio
+    # calling the status callback before its answer to create has been recorded.
+    before_answer: Callable[[dict[str, str], str], Awaitable[None]] | None = None
 
     def fail_next(self, status: int, code: int | None = None, *, times: int = 1) -> None:
         """Answer the next `times` requests with this error (after any scripted earlier)."""
@@ -61,6 +64,8 @@ class TwilioFake:
             return self._error(step)
         sid = "SM" + secrets.token_hex(16)
         self.sids.append(sid)
+        if self.before_answer is not None:
+            await self.before_answer(form, sid)
         account = request.match_info["sid"]
         return web.json_response(
             {

@@ -153,6 +153,9 @@ class OutboundMessage:
     discreet: bool = False  # the contact asked for discretion: neutral sender name and subject
     automatic: bool = False  # an auto-reply, not a person's: marked Auto-Submitted in mail
     created_at: datetime | None = None  # when it was stored: the time her chat shows with it
+    # Its outbox row: SMS puts it in the status callback URL, so a callback that beats
+    # mark_sent still finds the row (None outside the outbox, e.g. in tests).
+    outbox_id: OutboxId | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -312,6 +315,9 @@ class IntakeLabels:
     # text itself: stored as a supervisors_alerted event with the message.
     alert: str | None = None
     auto_replies: tuple[str, ...] = ()  # template names; sent after the commit, once each
+    # An SMS that is a whole STOP (True) or START (False) keyword: the intake sets or clears
+    # her identity's opt-out in the transaction that stores the message. None: neither.
+    sms_opt: bool | None = None
 
 
 NO_LABELS = IntakeLabels()

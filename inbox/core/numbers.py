@@ -76,6 +76,32 @@ def parse_number(text: str, *, region: str = DEFAULT_REGION, field: str = "numbe
     )
 
 
+def trusted_e164(text: str, *, region: str = DEFAULT_REGION, field: str = "number") -> PhoneNumber:
+    """A number a provider (Twilio) already wrote in E.164: kept when phonenumbers finds it
+    merely *possible* (right length for its country code), since its metadata may lag behind
+    new number ranges or foreign plans, and refusing would lose her message. Anything that is
+    not "+digits" still goes through parse_number's full check (national ones read in
+    `region`)."""
+    text = text.strip()
+    if not (text.startswith("+") and text[1:].isascii() and text[1:].isdigit()):
+        return parse_number(text, region=region, field=field)
+    try:
+        return parse_number(text, region=region, field=field)
+    except InvalidNumber:
+        pass
+    try:
+        parsed = phonenumbers.parse(text, None)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidNumber(_PARSE_ERRORS.get(exc.error_type, _NOT_A_NUMBER), field=field) from None
+    if not phonenumbers.is_possible_number(parsed):
+        raise InvalidNumber("is not a possible phone number", field=field)
+    return PhoneNumber(
+        e164=phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164),
+        region=phonenumbers.region_code_for_number(parsed) or None,
+        kind=LineKind.UNKNOWN,
+    )
+
+
 def is_valid_region(region: str) -> bool:
     """Whether `region` is a two-letter region phonenumbers knows (JP, US, ...)."""
     return region in phonenumbers.SUPPORTED_REGIONS

@@ -112,6 +112,11 @@ class OptOutWords:
                 seen[word] = name
         return cls(stop=folded["stop"], start=folded["start"], help=folded["help"])
 
+    def opt(self, body: str) -> bool | None:
+        """True for a STOP word, False for a START word, None for anything else (HELP too)."""
+        keyword = self.classify(body)
+        return None if keyword is None or keyword is Keyword.HELP else keyword is Keyword.STOP
+
     def classify(self, body: str) -> Keyword | None:
         """The keyword `body` is, as a whole message; None for anything else."""
         word = fold(body)

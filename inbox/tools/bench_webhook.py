@@ -3,6 +3,8 @@ same server's web-chat intake in the same run.
 
 The server runs as its own process (`python -m inbox serve`, built-in defaults plus [sms] on,
 SQLite in a temporary folder, 127.0.0.1 port 0, public_url standing for a TLS proxy in front).
+Its sms.api_url is a stand-in for Twilio's REST API on 127.0.0.1 (TwilioStandIn), so that the
+automatic replies the bench's texts cause never reach api.twilio.com: nothing leaves the machine.
 At each rate, for --seconds, signed webhooks are posted open-loop (each at its own time,
 whether or not the ones before were answered) and each is timed from request to answer; the
 answer comes only after the intake has committed the message, so it is "stored and answered".
@@ -17,12 +19,16 @@ from __future__ import annotations
 import asyncio
 import secrets
 import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from time import perf_counter
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
+from aiohttp import web
 from twilio.request_validator import RequestValidator
 
 from inbox.core.errors import ValidationError
@@ -38,18 +44,57 @@ ACCOUNT_SID = "AC" + "0" * 32
 SENDERS = 1000  # distinct numbers, so that later texts join the conversations of earlier ones
 REQUEST_TIMEOUT_S = 30.0
 TOKEN_ENV = "TSUNAGU_TWILIO_AUTH_TOKEN"
-CONFIG = f"""
+CONFIG = """
 [server]
-public_url = "{PUBLIC_URL}"
+public_url = "{public_url}"
 [sms]
 enabled = true
-account_sid = "{ACCOUNT_SID}"
+account_sid = "{account_sid}"
 from_number = "+815012345678"
+api_url = "{api_url}"
 [webchat]
 # the bench's few sockets stand for many consulters: their per-session limits are lifted
 frames_per_minute = 1000000
 messages_per_day = 1000000
 """
+
+
+def bench_config(api_url: str) -> str:
+    """The server's config, its Twilio client aimed at `api_url`, which must be on this
+    machine (the stand-in): the bench never sends a real SMS."""
+    if urlsplit(api_url).hostname != "127.0.0.1":
+        raise ValueError("the bench's sms.api_url must be the local stand-in")
+    return CONFIG.format(public_url=PUBLIC_URL, account_sid=ACCOUNT_SID, api_url=api_url)
+
+
+@dataclass
+class TwilioStandIn:
+    """Twilio's Messages.json on 127.0.0.1: answers 201 with a made-up SID and counts."""
+
+    url: str = ""
+    messages: int = 0
+
+    async def create(self, request: web.Request) -> web.Response:
+        await request.read()
+        self.messages += 1
+        return web.json_response(
+            {"sid": "SM" + secrets.token_hex(16), "status": "queued"}, status=201
+        )
+
+
+@asynccontextmanager
+async def twilio_stand_in() -> AsyncIterator[TwilioStandIn]:
+    stand_in = TwilioStandIn()
+    app = web.Application()
+    app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", stand_in.create)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        stand_in.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        yield stand_in
+    finally:
+        await runner.cleanup()
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +220,11 @@ async def _bench(args: Any) -> int:
     with tempfile.TemporaryDirectory(prefix="tsunagu-bench-") as tmp:
         env = {TOKEN_ENV: token}
         async with (
-            server_process(Path(tmp), config_toml=CONFIG, extra_env=env) as (url, pid),
+            twilio_stand_in() as twilio,
+            server_process(Path(tmp), config_toml=bench_config(twilio.url), extra_env=env) as (
+                url,
+                pid,
+            ),
             aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http,
         ):
             progress(f"server pid {pid} at {url}")
@@ -193,6 +242,7 @@ async def _bench(args: Any) -> int:
             finally:
                 for c in chats:
                     await c.close()
+        progress(f"Twilio stand-in at {twilio.url}: {twilio.messages} SMS sent to it")
     note, last = final_line(rates, sms)
     print("\n".join([*report(rates, sms, chat, seconds), note]), flush=True)
     print(last)

@@ -1,9 +1,11 @@
 """Twilio's SMS webhooks: a consulter's text message in, and the status of the replies we sent.
 
 Each request is checked by its signature first (inbox.web.twilio_auth). An incoming message is
-answered only after the intake has committed it: Twilio retries anything but a 2xx, and its
+answered only after the intake has committed it. Twilio retries a failed webhook only when
+its URL asks for it (connection overrides, `#rc=3&rp=5xx,ct,rt`; see the README), and a
 retry carries the same MessageSid, which the store keeps once ((channel, external_id)).
-STOP / START change whether she may be written to; HELP is answered in the TwiML itself.
+STOP / START change whether she may be written to (set by the intake with the message, see
+inbox.sms_labels); HELP is answered in the TwiML itself.
 The message is stored in every case, so her counselor sees what she wrote and why.
 """
 
@@ -16,8 +18,8 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from inbox.core.errors import ValidationError
-from inbox.core.model import NEW_SENDER, ChannelKind, InboundMessage, StoredInbound
-from inbox.core.numbers import parse_number
+from inbox.core.model import NEW_SENDER, ChannelKind, InboundMessage, OutboxId
+from inbox.core.numbers import trusted_e164
 from inbox.core.sms import PROVIDER_STATUS_RANK, Keyword, OptOutWords
 from inbox.core.text import storable
 from inbox.web.server import SERVICES, Services
@@ -64,7 +66,9 @@ async def incoming_sms(request: web.Request) -> web.Response:
     sms = services.settings.sms
     form = await signed_form(request, sms.auth_token)
     sid, body = _sid(form), required(form, "Body", empty=True)
-    sender = parse_number(required(form, "From"), region=sms.default_region, field="From").e164
+    # Twilio writes From in E.164 already: kept when merely possible, so that a number
+    # phonenumbers' metadata does not know yet is not refused (and her text lost).
+    sender = trusted_e164(required(form, "From"), region=sms.default_region, field="From").e164
     msg = InboundMessage(
         channel=ChannelKind.SMS,
         external_id=storable(sid),
@@ -72,33 +76,23 @@ async def incoming_sms(request: web.Request) -> web.Response:
         body=storable(body),  # the same words on both databases (no NUL, no lone surrogate)
         received_at=services.clock(),
     )
-    stored = await services.intake.offer(msg)  # IntakeBusy: 503, and Twilio tries again
-    identity = services.intake.identity_of(ChannelKind.SMS, sender)
+    # IntakeBusy: 503, and Twilio may try again (see the README on its retries). A STOP or
+    # START is applied by the intake itself, in the transaction that stores the text
+    # (inbox.sms_labels): committed together or not at all.
+    stored = await services.intake.offer(msg)
     keyword = request.app[OPT_OUT_WORDS].classify(body)
     if keyword is Keyword.HELP:
+        identity = services.intake.identity_of(ChannelKind.SMS, sender)
         return twiml(await _help_reply(services, identity))
     if keyword is not None:
-        await _opt(services, identity, stored, opted_out=keyword is Keyword.STOP)
-    return twiml()
-
-
-async def _opt(
-    services: Services, identity: str, stored: StoredInbound, *, opted_out: bool
-) -> None:
-    # Also on a redelivery: if the first try stored the message but died before this, the
-    # retry finishes it; a repeat changes nothing.
-    changed = await services.store.set_opt_out(
-        identity, opted_out, now=services.clock(), conversation_id=stored.conversation_id
-    )
-    if changed:
-        services.on_event()
         log.info(
-            "SMS opt-out changed",
+            "SMS opt-out keyword stored with its effect",
             extra={
-                "action": "sms_opted_out" if opted_out else "sms_opted_in",
+                "action": "sms_opted_out" if keyword is Keyword.STOP else "sms_opted_in",
                 "conversation_id": stored.conversation_id,
             },
         )
+    return twiml()
 
 
 async def _help_reply(services: Services, identity: str) -> str | None:
@@ -121,22 +115,35 @@ def _error_code(form: MultiDictProxy[str]) -> int | None:
     return int(text)
 
 
+def _outbox_id(request: web.Request) -> OutboxId | None:
+    """The outbox id our status callback URL carries (channels.sms.status_callback); None on
+    the URL of replies sent before it did, which are found by their MessageSid."""
+    text = request.query.get("outbox")
+    if text is None:
+        return None
+    if not text.isascii() or not text.isdigit() or len(text) > 18:
+        raise ValidationError("expected our outbox id", field="outbox")
+    return OutboxId(int(text))
+
+
 async def sms_status(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
-    form = await signed_form(request, services.settings.sms.auth_token)
+    form = await signed_form(request, services.settings.sms.auth_token)  # query signed too
     sid, status = _sid(form), required(form, "MessageStatus")
-    code = _error_code(form)
+    code, outbox_id = _error_code(form), _outbox_id(request)
     if status not in PROVIDER_STATUS_RANK:
         # Twilio has statuses we do not track (read, canceled, ...): answered, not retried.
         log.info(
             "SMS status not tracked", extra={"action": "sms_status_ignored", "status": status[:20]}
         )
         return twiml()
-    if await services.store.record_provider_status(sid, status, code, now=services.clock()):
+    if await services.store.record_provider_status(
+        sid, status, code, now=services.clock(), outbox_id=outbox_id
+    ):
         services.on_event()
     else:
         # An unknown MessageSid (not ours, or from before a restore) or an older status than
-        # the one stored: 200 all the same, or Twilio would retry it for nothing.
+        # the one stored: 200 all the same, or a retrying Twilio would retry it for nothing.
         log.info(
             "SMS status changed nothing",
             extra={"action": "sms_status_unchanged", "status": status, "error_code": code},

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from inbox.core.model import ConversationId, MessageId, StoredInbound
-from storage import events
+from storage import events, sms
 from storage.attachments import insert_attachments
 from storage.base import IntakeRouter, KeyedInbound
 from storage.intake_plan import (
@@ -113,6 +113,19 @@ async def save_inbound_batch(
             for r in await conn.fetch(FIND_MESSAGES, *columns(raced, 2)):
                 stored[(r[0], r[1])] = (MessageId(r[2]), ConversationId(r[3]))
         await _record_received(conn, rows, new_ids, other_address, threads)
+        # STOP / START texts: her opt-out changes in the transaction that stores them.
+        keywords = [
+            (
+                item.identity_hash,
+                item.labels.sms_opt,
+                item.message.received_at,
+                conversation_of[identity_of[(key[0], item.identity_hash)][0]],
+            )
+            for key, item in fresh.items()
+            if item.labels.sms_opt is not None and key in new_ids
+        ]
+        if keywords:
+            await sms.apply_keywords(PgTx(conn), keywords)
         for row in rows:
             stored[(row[1], row[2])] = (new_ids[(row[1], row[2])], ConversationId(row[0]))
         new_keys = set(new_ids)

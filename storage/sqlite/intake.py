@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from datetime import datetime
 
 from inbox.core.model import ConversationId, MessageId, StoredInbound
-from storage import events
+from storage import events, sms
 from storage.attachments import insert_attachments
 from storage.base import IntakeRouter, KeyedInbound
 from storage.intake_plan import (
@@ -115,6 +116,7 @@ def _save(
     news = list(threads.opened_events)  # then the messages' own, then the assignments
     contents: list[AttachmentRow] = []
     mid = next_id.take_many("messages", len(new))
+    keywords: list[tuple[str, bool, datetime, int]] = []  # STOP / START, set with the message
     for (key, item), ident, at in zip(fresh.items(), idents, ats, strict=True):
         mid += 1
         conv_id = ConversationId(conversation_of[ident])
@@ -126,6 +128,8 @@ def _save(
         else:
             messages.append((mid, conv_id, key[0], key[1], msg.body, "[]", at))
         labels = item.labels
+        if labels.sms_opt is not None:
+            keywords.append((item.identity_hash, labels.sms_opt, msg.received_at, conv_id))
         news += message_events(
             *(at, conv_id, mid, key[0]),
             joined=key in other_address,
@@ -137,6 +141,8 @@ def _save(
     if contents:
         run_sync(insert_attachments(SqliteTx(db), contents))
     run_sync(events.record_many(SqliteTx(db), news))
+    if keywords:
+        run_sync(sms.apply_keywords(SqliteTx(db), keywords))
     return answers(
         keys,
         stored,

@@ -7,7 +7,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from inbox.core.errors import ValidationError
-from inbox.core.numbers import InvalidNumber, LineKind, is_valid_region, parse_number
+from inbox.core.numbers import (
+    InvalidNumber,
+    LineKind,
+    is_valid_region,
+    parse_number,
+    trusted_e164,
+)
 
 
 @pytest.mark.parametrize(
@@ -78,3 +84,17 @@ def test_any_text_is_a_number_or_an_invalid_number_never_echoed(text: str) -> No
 def test_regions() -> None:
     assert is_valid_region("JP") and is_valid_region("US")
     assert not is_valid_region("jp") and not is_valid_region("XX")
+
+
+def test_a_providers_e164_is_kept_when_merely_possible() -> None:
+    # +1 555 000 1234 has the length of a NANP number but no valid range in the metadata:
+    # parse_number refuses it, the number Twilio wrote is kept all the same.
+    with pytest.raises(InvalidNumber):
+        parse_number("+15550001234")
+    found = trusted_e164("+15550001234", field="From")
+    assert (found.e164, found.kind) == ("+15550001234", LineKind.UNKNOWN)
+    assert trusted_e164("+819012345678").kind is LineKind.MOBILE  # a valid one: as before
+    for bad in ("+1555", "+999123456789", "+81 90 x", "abc", ""):
+        with pytest.raises(InvalidNumber) as caught:
+            trusted_e164(bad, field="From")
+        assert caught.value.field == "From"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -33,9 +34,20 @@ HER = "+819012345678"  # a consulter's number: never in a log or an error
 T = TypeVar("T")
 
 
+def free_port() -> int:
+    """A port free now, for a server whose public_url must be known before it starts."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def sms_config(tmp_path: Path, fake: TwilioFake, **sms: Any) -> Config:
+    port = free_port()
     return make_config(
         tmp_path,
+        # server.public_url is required with [sms]: here the URL it is served at, which is
+        # where Twilio's status callbacks go and what their signatures cover.
+        server={"port": port, "public_url": f"http://127.0.0.1:{port}"},
         sms={
             "enabled": True,
             "account_sid": SID,

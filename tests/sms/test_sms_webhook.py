@@ -12,7 +12,14 @@ import aiohttp
 import pytest
 
 from inbox.app import build_store
-from inbox.core.model import ConversationId, DeliveryStatus, Direction, MessageId, UserId
+from inbox.core.model import (
+    ConversationId,
+    DeliveryStatus,
+    Direction,
+    MessageId,
+    OutboxId,
+    UserId,
+)
 from inbox.sms_config import DEFAULT_HELP_REPLY
 from tests.factories import T0, new_user
 from tests.sms.conftest import (
@@ -313,3 +320,65 @@ async def test_webhooks_are_absent_unless_sms_is_enabled(tmp_path: Path) -> None
         http.post(url + SMS_PATH, data={"Body": "x"}) as r,
     ):
         assert r.status == 404
+
+
+async def _claimed_reply(site: SmsSite) -> tuple[ConversationId, MessageId, int]:
+    """A reply claimed for sending whose create has not been answered yet (no SID stored)."""
+    await site.post(SMS_PATH, text("こんにちは", sid="SM-in-race"))
+    (conv,) = await site.conversations()
+    author = UserId((await site.store.create_user(new_user("u-race"), now=T0)).id)
+    reply = await site.store.add_reply(conv, author_id=author, body="お返事", now=FUTURE)
+    claimed = await site.store.claim_outbox(now=FUTURE, limit=10, lease_s=30)
+    (item,) = [i for i in claimed if i.message.message_id == reply.id]
+    return conv, reply.id, int(item.outbox_id)
+
+
+@pytest.mark.both_stores
+async def test_a_failure_callback_before_mark_sent_is_kept_by_outbox_id(
+    sms_site: SmsSite,
+) -> None:
+    conv, reply, outbox_id = await _claimed_reply(sms_site)
+    path = f"{STATUS_PATH}?outbox={outbox_id}"
+    status, _, _ = await sms_site.post(path, _status("SMrace1", "undelivered", "30005"))
+    assert status == 200
+    assert await _delivery(sms_site, conv, reply) is DeliveryStatus.FAILED
+    # create's answer is recorded only now: the reply stays failed, with Twilio's reason
+    await sms_site.store.mark_sent(OutboxId(outbox_id), provider_id="SMrace1", now=FUTURE)
+    (found,) = [m for m in await sms_site.store.list_messages(conv) if m.id == reply]
+    assert found.delivery_status is DeliveryStatus.FAILED
+    assert (found.failure_reason or "").startswith("twilio 30005:")
+
+
+async def test_the_signature_covers_the_callback_query(sms_site: SmsSite) -> None:
+    conv, reply, outbox_id = await _claimed_reply(sms_site)
+    fields = _status("SMrace2", "failed", "30003")
+    # signed for the URL without ?outbox (or with another id): refused, nothing recorded
+    for signed in (STATUS_PATH, f"{STATUS_PATH}?outbox={outbox_id + 1}"):
+        status, _, _ = await sms_site.post(
+            f"{STATUS_PATH}?outbox={outbox_id}", fields, signed_url=PUBLIC_URL + signed
+        )
+        assert status == 403
+    assert await _delivery(sms_site, conv, reply) is DeliveryStatus.PENDING
+    status, _, answer = await sms_site.post(f"{STATUS_PATH}?outbox=x1", fields)
+    assert status == 400 and '"field": "outbox"' in answer
+
+
+async def test_twilio_signs_the_url_without_its_fragment(sms_site: SmsSite) -> None:
+    """The README recommends `#rc=3&rp=5xx,ct,rt` on the webhook URL (Twilio's connection
+    overrides). A fragment is never sent over HTTP, so the server checks the signature over
+    the URL without it, which is the URL Twilio signs: the text is accepted."""
+    fields = text("こんにちは", sid="SMfragment")
+    signed = PUBLIC_URL + SMS_PATH
+    status, _, _ = await sms_site.post(SMS_PATH + "#rc=3&rp=5xx,ct,rt", fields, signed_url=signed)
+    assert status == 200
+    assert [body for body, _ in await _messages(sms_site)] == ["こんにちは"]
+
+
+async def test_a_possible_number_unknown_to_phonenumbers_is_accepted(sms_site: SmsSite) -> None:
+    # +1 555 000 1234: E.164 of the right length, but no valid range in the metadata
+    fields = text("こんにちは", sid="SMforeign", sender="+15550001234")
+    status, _, _ = await sms_site.post(SMS_PATH, fields)
+    assert status == 200
+    assert [body for body, _ in await _messages(sms_site)] == ["こんにちは"]
+    status, _, answer = await sms_site.post(SMS_PATH, text(sid="SMbad", sender="+1555"))
+    assert status == 400 and '"field": "From"' in answer

@@ -8,6 +8,8 @@ import re
 from collections import Counter
 from pathlib import Path
 
+from inbox.core.sms import PERMANENT_ERROR_CODES
+
 STATIC = Path(__file__).resolve().parents[2] / "inbox" / "web" / "static"
 KEY = re.compile(r'^\s*"([^"]+)":', re.MULTILINE)
 
@@ -29,3 +31,11 @@ def test_both_languages_have_the_same_keys_each_once() -> None:
         f"only in ja: {sorted(set(tables['ja']) - set(tables['en']))}; "
         f"only in en: {sorted(set(tables['en']) - set(tables['ja']))}"
     )
+
+
+def test_every_permanent_twilio_code_has_its_words() -> None:
+    """The console words a failed SMS by its code from these tables alone (console/sms.js
+    keeps no list): the server's list of permanent codes is the one to cover."""
+    for lang, keys in _tables().items():
+        missing = sorted(c for c in PERMANENT_ERROR_CODES if f"sms.failure.{c}" not in keys)
+        assert not missing, f"{lang}: no sms.failure.<code> for {missing}"

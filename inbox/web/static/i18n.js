@@ -824,6 +824,9 @@ export const STRINGS = {
     "error.code.number_of_other_consulter":
       "この番号は別の相談者の記録のものです。先にスーパーバイザーに2つの記録をつないでもらってください。",
     "error.code.callback_taken": "この折り返しは別の担当者が担当しています（割り当て済みか、提示中です）。",
+    "callback.otherContact": "この番号は別の相談者の記録にある番号です（記録は統合していません）。",
+    // fix-sms: every code of inbox.core.sms PERMANENT_ERROR_CODES has its words here
+    "sms.failure.30005": "存在しないか、使われていない番号です（Twilio 30005）",
   },
 
   en: {
@@ -1637,6 +1640,9 @@ export const STRINGS = {
     "error.code.number_of_other_consulter":
       "This number belongs to another consulter's record; ask a supervisor to link them first.",
     "error.code.callback_taken": "Another staff member has this callback (assigned or offered to them).",
+    "callback.otherContact": "This number is on another consulter's record (the records were not merged).",
+    // fix-sms: every code of inbox.core.sms PERMANENT_ERROR_CODES has its words here
+    "sms.failure.30005": "an unknown or unused number (Twilio 30005)",
   },
 };
 

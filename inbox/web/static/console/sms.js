@@ -20,9 +20,6 @@ let heldBack = false;
 /** @type {{count: HTMLElement, warning: HTMLElement, optout: HTMLElement} | null} */
 let parts = null;
 
-// Twilio's permanent refusals the server names by code (channels/sms.py PERMANENT).
-const TWILIO_CODES = new Set(["21610", "21614", "21211", "21408", "21612", "30006"]);
-
 /** The program's SMS settings, from GET /api/me (for the limit). */
 export async function loadSms() {
   const data = await call("GET", "/api/me");
@@ -105,9 +102,14 @@ export function smsMaySend(body) {
  */
 export function failureText(reason) {
   if (reason.startsWith("opted_out:")) return t("sms.failure.opted_out");
+  // Twilio's permanent refusals come as "twilio <code>: <reason>" (inbox.core.sms
+  // PERMANENT_ERROR_CODES, the one list): shown in her words when i18n has the code's,
+  // else as the server wrote it (t() answers an unknown key with the key itself).
   const code = /twilio (\d+)/.exec(reason);
-  if (code && TWILIO_CODES.has(code[1])) return t(`sms.failure.${code[1]}`);
-  return reason;
+  if (!code) return reason;
+  const key = `sms.failure.${code[1]}`;
+  const words = t(key);
+  return words === key ? reason : words;
 }
 
 export function bindSms() {
