@@ -159,8 +159,10 @@ async def phone_identity(
     return int(made[0]), int(made[1])
 
 
-def _call_event(c: Call) -> dict[str, object]:
-    # Never the number, never the note: the event log is read more widely than the case.
+def call_event(c: Call) -> dict[str, object]:
+    """The data of a call's events (call_logged, call_outcome_logged): ids, direction, outcome
+    and duration. Never the number, never the note: the event log is read more widely than
+    the case."""
     return {
         "call_id": c.id,
         "direction": c.direction.value,
@@ -171,9 +173,11 @@ def _call_event(c: Call) -> dict[str, object]:
     }
 
 
-async def _insert_call(
+async def insert_call(
     tx: Tx, entry: NewCall, conv_id: int | None, contact_id: int | None, now: datetime
 ) -> Call:
+    """Store the entry as a calls row on this conversation and contact (None: nobody's) and
+    return it; no event: the caller writes the one its operation means."""
     row = await tx.fetchrow(
         INSERT_CALL,
         conv_id,
@@ -195,10 +199,12 @@ async def _insert_call(
     return call(row, tx.parse_time)
 
 
-async def _work_callback(
+async def work_callback(
     tx: Tx, conv: Conversation, logged: Call, retry: RetryRuleFn, actor: int | None, now: datetime
 ) -> TryDecision:
-    """Apply the retry rule to the callback after the try just logged."""
+    """Apply the retry rule to the callback `conv` (locked by the caller) after the try just
+    logged: back to the queue due at the rule's time (callback_retry_scheduled), or closed
+    with its reason (callback_closed, conversation_closed); `actor` handled it."""
     tries = [
         PastTry(at=tx.parse_time(r[0]), outcome=r[1])
         for r in await tx.fetch(TRIES, conv.id, logged.id)
@@ -259,8 +265,8 @@ async def log_call(tx: Tx, entry: NewCall, now: datetime, retry: RetryRuleFn) ->
                 raise Conflict("the number given is not this callback's number")
         return await _log_on(tx, conv, entry, now, retry)
     if entry.caller is None:  # withheld: the call alone, nobody's
-        logged = await _insert_call(tx, entry, None, None, now)
-        await events.record(tx, "call_logged", now, actor_id=actor, data=_call_event(logged))
+        logged = await insert_call(tx, entry, None, None, now)
+        await events.record(tx, "call_logged", now, actor_id=actor, data=call_event(logged))
         return LoggedCall(call=logged)
     identity_id, contact_id = await phone_identity(tx, entry.caller, None, now)
     row = await tx.fetchrow(OPEN_PHONE_CONVERSATION, identity_id)
@@ -274,18 +280,18 @@ async def _log_on(
 ) -> LoggedCall:
     """A call on an open phone conversation. A try (a call out, or any call that reached her)
     works the callback; a call of hers that nobody answered only joins it."""
-    logged = await _insert_call(tx, entry, conv.id, conv.contact_id, now)
+    logged = await insert_call(tx, entry, conv.id, conv.contact_id, now)
     await events.record(
         tx,
         "call_logged",
         now,
         actor_id=entry.staff_id,
         conversation_id=conv.id,
-        data=_call_event(logged),
+        data=call_event(logged),
     )
     if entry.direction is CallDirection.INBOUND and not entry.reached:
         return LoggedCall(call=logged)
-    decided = await _work_callback(tx, conv, logged, retry, entry.staff_id, now)
+    decided = await work_callback(tx, conv, logged, retry, entry.staff_id, now)
     return LoggedCall(call=logged, callback=decided)
 
 
@@ -308,7 +314,7 @@ async def _log_new(
     )
     assert row is not None
     conv = rows.conversation(row, tx.parse_time)
-    logged = await _insert_call(tx, entry, conv.id, contact_id, now)
+    logged = await insert_call(tx, entry, conv.id, contact_id, now)
     actor = entry.staff_id if ask is None or ask.by is CallbackBy.STAFF else None
     await events.record(
         tx,
@@ -316,7 +322,7 @@ async def _log_new(
         now,
         actor_id=entry.staff_id,
         conversation_id=conv.id,
-        data=_call_event(logged),
+        data=call_event(logged),
     )
     if ask is None:
         return LoggedCall(call=logged)

@@ -652,6 +652,11 @@ class VoiceStore(Protocol):
     async def get_call(self, call_id: int) -> Call:
         """Raises NotFound."""
 
+    async def open_calls(self, staff_id: UserId | None, *, limit: int = 50) -> list[Call]:
+        """Calls over that wait for staff's outcome, newest started first: her calls in that
+        the desk answered, and the desk's calls out that ended (a missed or withheld call in is
+        not one: its callback is the work). Those of `staff_id` and nobody's (all with None)."""
+
     async def call_window_of(self, conversation_id: ConversationId) -> str | None:
         """The conversation's contact's call window (JSON text; None: the desk's hours).
         Raises NotFound."""

@@ -24,7 +24,7 @@ from inbox.core.phone import (
     NewCall,
     RetryRuleFn,
 )
-from inbox.core.voice import CALL_STATUS_RANK, END_STATUSES, DialResult, VoiceChange
+from inbox.core.voice import CALL_STATUS_RANK, END_STATUSES, ENDED, DialResult, VoiceChange
 from storage import events, rows
 from storage.calls import (
     CALL_COLUMNS,
@@ -32,9 +32,9 @@ from storage.calls import (
     INSERT_PHONE,
     OPEN_PHONE_CONVERSATION,
     WINDOW_OF,
-    _call_event,
-    _insert_call,
-    _work_callback,
+    call_event,
+    insert_call,
+    work_callback,
     call,
     phone_identity,
 )
@@ -83,6 +83,19 @@ SET_OUTCOME = Dialects(
     postgres=_SET_OUTCOME.format(follow_up="CAST($5 AS text)::date"),
     sqlite=_SET_OUTCOME.format(follow_up="$5"),
 )
+
+# Calls waiting for staff's outcome: her call someone at the desk answered (Twilio logged it,
+# nobody's yet), and the desk's calls out once over. A missed or withheld call of hers is not
+# one: nobody spoke to her, the callback it made is the work. $1: her own and nobody's (NULL: all).
+_ENDED_SQL = ", ".join(f"'{status}'" for status in sorted(ENDED))  # constants, not input
+OPEN_CALLS = f"""
+SELECT {CALL_COLUMNS} FROM calls
+WHERE outcome IS NULL
+  AND ((direction = 'inbound' AND call_status = '{DialResult.ANSWERED.value}')
+       OR (direction = 'outbound' AND call_status IN ({_ENDED_SQL})))
+  AND (CAST($1 AS bigint) IS NULL OR staff_id IS NULL OR staff_id = $1)
+ORDER BY started_at DESC, id DESC LIMIT $2
+"""
 
 
 def _rank(status: str | None) -> int:
@@ -213,7 +226,7 @@ async def _ended(tx: Tx, ended: Call, caller: Caller | None, now: datetime) -> V
         now,
         actor_id=ended.staff_id,
         conversation_id=ended.conversation_id,
-        data=_call_event(ended),
+        data=call_event(ended),
     )
     return VoiceChange(call=ended, changed=True, ended=True, callback=callback)
 
@@ -247,7 +260,7 @@ async def start_call(
         conversation_id=conversation_id,
         call_status="queued",
     )
-    started = await _insert_call(tx, entry, conv.id, conv.contact_id, now)
+    started = await insert_call(tx, entry, conv.id, conv.contact_id, now)
     await events.record(
         tx,
         "call_started",
@@ -274,7 +287,7 @@ async def call_placed(tx: Tx, call_id: int, call_sid: str | None, now: datetime)
             now,
             actor_id=placed.staff_id,
             conversation_id=placed.conversation_id,
-            data=_call_event(placed),
+            data=call_event(placed),
         )
     else:
         await _changed(tx, placed, now)
@@ -313,7 +326,7 @@ async def log_outcome(
         now,
         actor_id=entry.staff_id,
         conversation_id=logged.conversation_id,
-        data=_call_event(logged),
+        data=call_event(logged),
     )
     if logged.conversation_id is None:
         return LoggedCall(call=logged)
@@ -323,7 +336,7 @@ async def log_outcome(
     works = logged.direction is CallDirection.OUTBOUND or entry.reached
     if conv.status is ConversationStatus.CLOSED or not works:
         return LoggedCall(call=logged)
-    decided = await _work_callback(tx, conv, logged, retry, entry.staff_id, now)
+    decided = await work_callback(tx, conv, logged, retry, entry.staff_id, now)
     return LoggedCall(call=logged, callback=decided)
 
 
@@ -368,6 +381,10 @@ class Voice:
         if found is None:
             raise NotFound(f"call {call_id} does not exist")
         return call(found, self._db.parse_time)
+
+    async def open_calls(self, staff_id: UserId | None, *, limit: int = 50) -> list[Call]:
+        found = await self._db.read(lambda tx: tx.fetch(OPEN_CALLS, staff_id, limit))
+        return [call(r, self._db.parse_time) for r in found]
 
     async def call_window_of(self, conversation_id: ConversationId) -> str | None:
         """Her contact's call window (JSON text; None: the desk's hours)."""

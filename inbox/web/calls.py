@@ -102,15 +102,24 @@ async def log_call(request: web.Request) -> web.Response:
     )
 
 
+def _flag(request: web.Request, name: str) -> bool:
+    return request.query.get(name, "") not in ("", "0", "false")
+
+
 @routes.get("/api/calls")
 async def recent_calls(request: web.Request) -> web.Response:
-    """Her recent calls, newest first; a supervisor's without mine=1 are everyone's."""
+    """Her recent calls, newest first; a supervisor's without mine=1 are everyone's. With
+    open=1: the calls over that wait for an outcome (an answered call in is nobody's until
+    someone logs it, so phone staff see those and their own; supervisors all), each with its
+    status as GET /api/calls/{id} gives it."""
     user = await require(request, *DESK_ROLES)
-    mine = request.query.get("mine", "") not in ("", "0", "false")
-    staff = None if sees_everything(user) and not mine else user.id
+    staff = None if sees_everything(user) and not _flag(request, "mine") else user.id
     services = request.app[SERVICES]
-    found = await services.store.recent_calls(staff, limit=_limit(request))
     names = await staff_names(services)
+    if _flag(request, "open"):
+        waiting = await services.store.open_calls(staff, limit=_limit(request))
+        return web.json_response({"calls": [live_call_json(c, names) for c in waiting]})
+    found = await services.store.recent_calls(staff, limit=_limit(request))
     return web.json_response({"calls": [call_json(c, names) for c in found]})
 
 

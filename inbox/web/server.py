@@ -193,6 +193,7 @@ ERROR_CODES: dict[str, str] = {
     "no_phone_number": "the conversation has no phone number to call",
     "outside_call_window": "her call window does not allow a call now; `next_allowed`",
     "call_failed": "Twilio refused the call or could not be reached; it is logged as failed",
+    "callback_taken": "another staff member has this callback (assigned or offered to her)",
 }
 
 

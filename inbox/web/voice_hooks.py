@@ -16,7 +16,14 @@ from multidict import MultiDictProxy
 from twilio.twiml.voice_response import VoiceResponse
 
 from inbox.core.errors import ChannelError, PermissionDenied, ValidationError
-from inbox.core.model import ChannelKind, ConversationId, Role
+from inbox.core.model import (
+    ChannelKind,
+    Conversation,
+    ConversationId,
+    ConversationStatus,
+    Role,
+    User,
+)
 from inbox.core.numbers import parse_number
 from inbox.core.phone import CallDirection
 from inbox.core.voice import CALL_STATUS_RANK, DIAL_STATUSES, DialResult, dial_result
@@ -162,6 +169,7 @@ async def dial_out(request: web.Request) -> web.Response:
     window = await services.store.call_window_of(ConversationId(conv.id))
     if not services.voice.may_call_now(window):
         raise ApiError(409, "outside_call_window", "her call window does not allow a call now")
+    await _claim(services, user, conv)
     try:
         placed = await services.voice.dial(
             ConversationId(conv.id),
@@ -174,6 +182,23 @@ async def dial_out(request: web.Request) -> web.Response:
     except ChannelError as exc:
         raise ApiError(502, "call_failed", str(exc)) from None
     return web.json_response({"call": placed.id}, status=201)
+
+
+async def _claim(services: Services, user: User, conv: Conversation) -> None:
+    """Dialing works the callback: it becomes hers (the claim path of POST .../assign), so
+    routing offers it to nobody else while she is on the call. Another's (assigned or offered)
+    is refused. A supervisor who is not phone staff calls without taking it (the store gives
+    phone conversations to phone staff only). Her own capacity does not stop the call: she is
+    making it now, which is what the capacity limits."""
+    if conv.assignee_id is not None and conv.assignee_id != user.id:
+        raise ApiError(409, "callback_taken", "another staff member has this callback")
+    if not user.has_any(Role.PHONE_STAFF) or conv.status is ConversationStatus.CLOSED:
+        return
+    if conv.assignee_id == user.id and conv.status is not ConversationStatus.QUEUED:
+        return  # hers already
+    await services.commands.conversations.assign(
+        ConversationId(conv.id), user.id, actor=user.id, capacity=None
+    )
 
 
 def add_routes(app: web.Application, *, enabled: bool) -> None:

@@ -176,3 +176,52 @@ async def _callback(store: Store) -> ConversationId:
     missed = await store.advance_call("CA" + "5" * 32, "missed", None, CALLER, now=at(1))
     assert missed is not None and missed.callback is not None
     return missed.callback.conversation_id
+
+
+async def test_calls_waiting_for_an_outcome(store: Store) -> None:
+    phone = await counselor(store, "phone")
+    other = await counselor(store, "other")
+    other_caller = Caller(identity_hash="h-" + "b" * 60, e164="+819087654321")
+    # her call in, answered: nobody's until someone logs it
+    await store.call_arrived("CA" + "6" * 32, "ringing", CALLER, now=at(0))
+    answered = await store.advance_call("CA" + "6" * 32, "answered", 60, CALLER, now=at(60))
+    assert answered is not None
+    # a missed call and a withheld missed one: their callback (or nothing) is the work
+    await store.call_arrived("CA" + "7" * 32, "ringing", other_caller, now=at(70))
+    await store.advance_call("CA" + "7" * 32, "missed", None, other_caller, now=at(80))
+    await store.call_arrived("CA" + "8" * 32, "ringing", None, now=at(90))
+    await store.advance_call("CA" + "8" * 32, "missed", None, None, now=at(95))
+    # still ringing: not over yet
+    await store.call_arrived("CA" + "a" * 32, "ringing", CALLER, now=at(96))
+    # the desk's calls out: hers ended, another's ended, hers refused by Twilio
+    conv_id = answered.call.conversation_id
+    assert conv_id is not None
+    callback = await _callback(store)
+    mine = await store.start_call(callback, phone.id, now=at(100))
+    await store.call_placed(mine.id, "CA" + "c" * 32, now=at(101))
+    await store.advance_call("CA" + "c" * 32, "answered", 30, None, now=at(130))
+    theirs = await store.start_call(callback, other.id, now=at(140))
+    await store.call_placed(theirs.id, "CA" + "d" * 32, now=at(141))
+    await store.advance_call("CA" + "d" * 32, "completed", 5, None, now=at(150))
+    refused = await store.start_call(callback, phone.id, now=at(160))
+    await store.call_placed(refused.id, None, now=at(161))
+    everyone = [c.id for c in await store.open_calls(None)]
+    assert everyone == [refused.id, theirs.id, mine.id, answered.call.id]  # newest first
+    assert [c.id for c in await store.open_calls(phone.id)] == [
+        refused.id,
+        mine.id,
+        answered.call.id,
+    ]
+    assert [c.id for c in await store.open_calls(None, limit=1)] == [refused.id]
+    # an outcome given: no longer waiting
+    entry = NewCall(
+        direction=CallDirection.INBOUND,
+        started_at=at(0),
+        duration_s=None,
+        outcome="reached",
+        reached=True,
+        staff_id=phone.id,
+    )
+    await store.log_outcome(answered.call.id, entry, now=at(200), retry=Rule())
+    assert [c.id for c in await store.open_calls(phone.id)] == [refused.id, mine.id]
+    await no_number_anywhere(store)

@@ -184,3 +184,68 @@ async def test_without_voice_the_dial_api_says_so(
             assert code == 409 and data["error"]["code"] == "voice_not_configured"
             code, data = await call(boss, "GET", f"{site.url}/api/phone/settings")
             assert data["voice"] is False
+
+
+@pytest.mark.both_stores
+async def test_dialing_claims_the_callback_so_nobody_else_is_offered_it(
+    voice_site: VoiceSite, phone: aiohttp.ClientSession
+) -> None:
+    site = voice_site.site
+    async with await sign_in(site.url, "boss") as boss:  # off shift: the router offers her none
+        url = f"{site.url}/api/counselors/{site.id('phone')}"
+        code, data = await call(boss, "PATCH", url, {"presence": "offline"})
+        assert code == 200, data
+    conv = await missed_call(voice_site)
+    store = site.store
+    queued = await store.get_conversation(ConversationId(conv))
+    assert (queued.status, queued.assignee_id) == (ConversationStatus.QUEUED, None)
+    code, answer = await dial(voice_site, phone, conv)
+    assert code == 201, answer
+    claimed = await store.get_conversation(ConversationId(conv))
+    staff = site.id("phone")
+    assert (claimed.status, claimed.assignee_id) == (ConversationStatus.ASSIGNED, staff)
+    (assigned,) = await voice_site.events("conversation_assigned")
+    assert assigned.actor_id == staff and assigned.conversation_id == conv
+    # hers now: her second call on it is fine, a supervisor's is refused with a clear code
+    code, answer = await dial(voice_site, phone, conv)
+    assert code == 201, answer
+    async with await sign_in(voice_site.url, "boss") as boss:
+        code, answer = await dial(voice_site, boss, conv)
+    assert code == 409 and '"callback_taken"' in answer
+    assert len(voice_site.fake.requests) == 2
+    assert len(await voice_site.events("conversation_assigned")) == 1
+
+
+@pytest.mark.both_stores
+async def test_answered_calls_in_wait_for_an_outcome(
+    voice_site: VoiceSite, phone: aiohttp.ClientSession
+) -> None:
+    await voice_site.post(VOICE_PATH, incoming(HER_SID))
+    await voice_site.post(DIALED_PATH, dial_end(HER_SID, "completed", 95))
+    missed_sid = "CA" + "c" * 32  # a missed one is not waiting: its callback is the work
+    await voice_site.post(VOICE_PATH, incoming(missed_sid))
+    await voice_site.post(DIALED_PATH, dial_end(missed_sid, "no-answer"))
+    url = f"{voice_site.url}/api/calls?open=1"
+    code, data = await call(phone, "GET", url)
+    assert code == 200, data
+    private(json.dumps(data))
+    (waiting,) = data["calls"]
+    assert (waiting["direction"], waiting["status"], waiting["ended"], waiting["outcome"]) == (
+        "inbound",
+        "answered",
+        True,
+        None,
+    )
+    assert waiting["staff"] is None and waiting["duration_s"] == 95
+    async with await sign_in(voice_site.url, "boss") as boss:
+        code, seen = await call(boss, "GET", url)
+        assert code == 200 and [c["id"] for c in seen["calls"]] == [waiting["id"]]
+    async with await sign_in(voice_site.url, "sato") as counselor:
+        code, _ = await call(counselor, "GET", url)
+        assert code == 403
+    body = {"outcome": "reached", "note": "", "referrals": [], "follow_up": None}
+    code, done = await call(phone, "PATCH", f"{voice_site.url}/api/calls/{waiting['id']}", body)
+    assert code == 200, done
+    assert done["call"]["staff"]["name"]
+    code, data = await call(phone, "GET", url)
+    assert code == 200 and data["calls"] == []
