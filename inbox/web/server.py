@@ -153,7 +153,12 @@ class Services:
         )
         object.__setattr__(self, "calls", calls)
         voice = VoiceCommands(
-            self.store, clock=self.clock, signals=signals, calls=calls, placer=self.placer
+            self.store,
+            clock=self.clock,
+            signals=signals,
+            calls=calls,
+            placer=self.placer,
+            dial_timeout_s=self.settings.voice.api_timeout_s,
         )
         object.__setattr__(self, "voice", voice)
         keeper = PresenceKeeper(
@@ -194,6 +199,7 @@ ERROR_CODES: dict[str, str] = {
     "outside_call_window": "her call window does not allow a call now; `next_allowed`",
     "call_failed": "Twilio refused the call or could not be reached; it is logged as failed",
     "callback_taken": "another staff member has this callback (assigned or offered to her)",
+    "call_timeout": "Twilio did not answer in time; the call is logged as failed",
 }
 
 
