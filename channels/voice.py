@@ -62,7 +62,9 @@ class TwilioDialer:
         except TwilioRestException as exc:
             code = exc.code if isinstance(exc.code, int) else exc.status
             raise voice_error(f"twilio {code}: the call was refused") from exc
-        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        except TimeoutError:
+            raise  # the caller's limit (inbox.commands.voice: DialTimeout), aiohttp's or its own
+        except (aiohttp.ClientError, OSError) as exc:
             raise voice_error(f"twilio unreachable: {type(exc).__name__}") from exc
         except TwilioException as exc:
             raise voice_error(f"twilio: unexpected answer ({type(exc).__name__})") from exc

@@ -88,7 +88,7 @@ WHERE id = $1 AND call_sid IS NULL
 RETURNING {CALL_COLUMNS}
 """
 # A missed call's callback withdrawn when the dial result said she was answered after all:
-# only when nothing else happened on it (no other call or try, nobody's, one request).
+# only when nothing else happened on it (no other call or try, not opened, one request).
 OTHER_CALLS = "SELECT count(*) FROM calls WHERE conversation_id = $1 AND id <> $2"
 REQUESTS = """
 SELECT count(*) FROM events WHERE conversation_id = $1 AND kind = 'callback_requested'
@@ -196,7 +196,9 @@ async def advance_call(
             await _changed(tx, after := call(row, tx.parse_time), now)
             return VoiceChange(call=after, changed=True)
         return VoiceChange(call=before, changed=False)
-    row = await tx.fetchrow(SET_STATUS, before.id, status, duration_s, now)
+    # after the call's end, its duration (the whole call's) is the one kept
+    kept = None if old >= END_RANK else duration_s
+    row = await tx.fetchrow(SET_STATUS, before.id, status, kept, now)
     assert row is not None
     after = call(row, tx.parse_time)
     if old >= END_RANK or _rank(status) < END_RANK:
@@ -221,9 +223,12 @@ async def _withdraw(tx: Tx, answered: Call, now: datetime) -> None:
     found = await tx.fetchrow(LOCK_CONVERSATION, answered.conversation_id)
     assert found is not None
     conv = rows.conversation(found, tx.parse_time)
+    # Only offered so far (the router is quick: it offers a new callback at once) is
+    # untouched; opened, claimed or worked is not.
+    offered = conv.status is ConversationStatus.ASSIGNED and conv.offered_at is not None
     untouched = (
-        conv.status is ConversationStatus.QUEUED
-        and conv.assignee_id is None
+        (conv.status is ConversationStatus.QUEUED or offered)
+        and conv.opened_at is None
         and await tx.fetchval(OTHER_CALLS, conv.id, answered.id) == 0
         and await tx.fetchval(REQUESTS, conv.id) == 1
     )

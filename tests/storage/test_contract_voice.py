@@ -227,3 +227,96 @@ async def test_calls_waiting_for_an_outcome(store: Store) -> None:
     await store.log_outcome(answered.call.id, entry, now=at(200), retry=Rule())
     assert [c.id for c in await store.open_calls(phone.id)] == [refused.id, mine.id]
     await no_number_anywhere(store)
+
+
+async def test_an_answered_dial_result_after_her_end_withdraws_the_inferred_callback(
+    store: Store,
+) -> None:
+    """She hung up first on an answered call: the parent's end came before <Dial>'s result."""
+    await store.call_arrived(SID, "ringing", CALLER, now=at(0))
+    ended = await store.advance_call(SID, "completed", 70, CALLER, now=at(70))
+    assert ended is not None and ended.callback is not None  # inferred: missed so far
+    conv_id = ended.callback.conversation_id
+    answered = await store.advance_call(SID, "answered", 65, CALLER, now=at(71))
+    assert answered is not None and answered.changed and answered.callback is None
+    assert answered.call.call_status == "answered"
+    conv = await store.get_conversation(conv_id)
+    assert (conv.status, conv.outcome) == (ConversationStatus.CLOSED, "callback_withdrawn")
+    assert await store.open_callbacks(None) == []
+    events = await store.list_events()
+    (withdrawn,) = [e for e in events if e.kind == "callback_withdrawn"]
+    assert withdrawn.conversation_id == conv_id and withdrawn.data["call_id"] == answered.call.id
+    assert kinds(events).count("call_logged") == 1
+    # it waits for staff's outcome like any answered call
+    assert [c.id for c in await store.open_calls(None)] == [answered.call.id]
+    # and the end again (Twilio's retry) changes nothing more
+    again = await store.advance_call(SID, "completed", 70, CALLER, now=at(72))
+    assert again is not None and again.callback is None
+    assert kinds(await store.list_events()).count("callback_withdrawn") == 1
+
+
+async def test_a_dial_result_first_then_her_end_makes_no_callback(store: Store) -> None:
+    await store.call_arrived(SID, "ringing", CALLER, now=at(0))
+    answered = await store.advance_call(SID, "answered", 65, CALLER, now=at(70))
+    assert answered is not None and answered.ended and answered.callback is None
+    end = await store.advance_call(SID, "completed", 70, CALLER, now=at(71))
+    assert end is not None and end.callback is None and end.call.call_status == "answered"
+    assert await store.open_callbacks(None) == []
+    assert "callback_requested" not in kinds(await store.list_events())
+
+
+async def test_an_answered_result_keeps_a_callback_something_else_happened_on(
+    store: Store,
+) -> None:
+    """Her callback was open before this call (another missed call): it stays open."""
+    first = await _callback(store)
+    await store.call_arrived(SID, "ringing", CALLER, now=at(100))
+    ended = await store.advance_call(SID, "completed", 30, CALLER, now=at(130))
+    assert ended is not None and ended.callback is not None
+    assert ended.callback.conversation_id == first
+    answered = await store.advance_call(SID, "answered", 25, CALLER, now=at(131))
+    assert answered is not None and answered.call.call_status == "answered"
+    assert (await store.get_conversation(first)).status is ConversationStatus.QUEUED
+    assert "callback_withdrawn" not in kinds(await store.list_events())
+
+
+async def test_a_status_callback_by_call_id_before_the_sid_is_stored(store: Store) -> None:
+    phone = await counselor(store, "phone")
+    started = await store.start_call(await _callback(store), phone.id, now=at(60))
+    early = await store.advance_call(SID, "ringing", None, None, now=at(61), call_id=started.id)
+    assert early is not None and early.call.call_sid == SID and early.call.call_status == "ringing"
+    placed = await store.call_placed(started.id, SID, now=at(62))
+    assert (placed.call_sid, placed.call_status) == (SID, "ringing")  # never back to queued
+    other = "CA" + "6" * 32  # another call's sid under this id: not this call's news
+    assert (
+        await store.advance_call(other, "completed", 1, None, now=at(63), call_id=started.id)
+        is None
+    )
+    with pytest.raises(Conflict):
+        await store.call_placed(started.id, other, now=at(64))
+    # an inbound call is never matched by id
+    inbound_call = (await store.call_arrived(other, "ringing", CALLER, now=at(65))).call
+    assert (
+        await store.advance_call(other, "completed", 1, None, now=at(66), call_id=inbound_call.id)
+        is None
+    )
+
+
+async def test_the_bridge_connects_once_for_its_own_live_call(store: Store) -> None:
+    phone = await counselor(store, "phone")
+    started = await store.start_call(await _callback(store), phone.id, now=at(60))
+    assert await store.bridge_call(started.id, SID, now=at(61)) is None  # no sid yet
+    await store.call_placed(started.id, SID, now=at(62))
+    assert await store.bridge_call(started.id, "CA" + "7" * 32, now=at(63)) is None  # not its sid
+    bridged = await store.bridge_call(started.id, SID, now=at(64))
+    assert bridged is not None and bridged.call_status == "bridged"
+    assert await store.bridge_call(started.id, SID, now=at(65)) is None  # a replay
+    ended = await store.advance_call(SID, "completed", 40, None, now=at(100))
+    assert ended is not None and ended.ended
+    other = await store.start_call(
+        ConversationId(ended.call.conversation_id or 0), phone.id, now=at(200)
+    )
+    await store.call_placed(other.id, "CA" + "8" * 32, now=at(201))
+    await store.advance_call("CA" + "8" * 32, "no-answer", None, None, now=at(230))
+    assert await store.bridge_call(other.id, "CA" + "8" * 32, now=at(231)) is None  # over
+    assert await store.bridge_call(10**9, SID, now=at(232)) is None

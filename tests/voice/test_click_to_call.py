@@ -261,7 +261,7 @@ async def test_answered_calls_in_wait_for_an_outcome(
     async with await sign_in(voice_site.url, "sato") as counselor:
         code, _ = await call(counselor, "GET", url)
         assert code == 403
-    body = {"outcome": "reached", "note": "", "referrals": [], "follow_up": None}
+    body: dict[str, object] = {"outcome": "reached", "note": "", "referrals": [], "follow_up": None}
     code, done = await call(phone, "PATCH", f"{voice_site.url}/api/calls/{waiting['id']}", body)
     assert code == 200, done
     assert done["call"]["staff"]["name"]
