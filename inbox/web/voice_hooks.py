@@ -70,6 +70,12 @@ def _duration(form: MultiDictProxy[str], name: str) -> int | None:
     return int(text)
 
 
+def _store_failed(exc: Exception) -> None:
+    """A webhook's store write failed; her call goes on (TwiML all the same). The type alone:
+    a driver's message may quote the number."""
+    log.error("call not stored", extra={"action": "call_store_failed", "error": type(exc).__name__})
+
+
 def missed(services: Services) -> web.Response:
     """What a caller nobody answered hears: the configured neutral words, then the line ends."""
     response = VoiceResponse()
@@ -92,9 +98,7 @@ async def incoming_call(request: web.Request) -> web.Response:
             await services.voice.advance(sid, DialResult.MISSED.value, None, form.get("From"))
             return missed(services)
     except Exception as exc:  # noqa: BLE001  (any failure: she must still hear something)
-        log.error(  # the type alone: a driver's message may quote the number
-            "call not stored", extra={"action": "call_store_failed", "error": type(exc).__name__}
-        )
+        _store_failed(exc)
         if not voice.forward_to:
             return missed(services)
     response = VoiceResponse()
@@ -119,10 +123,15 @@ async def dialed(request: web.Request) -> web.Response:
         raise ValidationError(f"one of {', '.join(sorted(DIAL_STATUSES))}", field="DialCallStatus")
     result = dial_result(dial_status)
     duration = _duration(form, "DialCallDuration")
-    change = await services.voice.advance(
-        sid, result.value, duration, form.get("From"), call_id=_call_id(request, required=False)
-    )
-    inbound = change is None or change.call.direction is CallDirection.INBOUND
+    call_id = _call_id(request, required=False)
+    try:
+        change = await services.voice.advance(
+            sid, result.value, duration, form.get("From"), call_id=call_id
+        )
+    except Exception as exc:  # noqa: BLE001  (she still hears the right words, not an error)
+        _store_failed(exc)
+        change = None
+    inbound = call_id is None if change is None else change.call.direction is CallDirection.INBOUND
     if result is DialResult.MISSED and inbound:
         return missed(services)
     response = VoiceResponse()

@@ -238,16 +238,23 @@ async def test_a_store_failure_still_answers_her_call(
     captured_logs: io.StringIO,
     voice_settings: dict[str, Any],
 ) -> None:
-    async def broken(*args: object, **kwargs: object) -> None:
+    async def call_arrived(*args: object, **kwargs: object) -> None:
         raise RuntimeError(f"database down while storing {HER}")
 
-    monkeypatch.setattr(type(voice_site.site.store), "call_arrived", broken)
+    async def advance_call(*args: object, **kwargs: object) -> None:
+        raise RuntimeError(f"database down while storing {HER}")
+
+    monkeypatch.setattr(type(voice_site.site.store), "call_arrived", call_arrived)
     code, twiml = await voice_site.post(VOICE_PATH, incoming(HER_SID))
     assert code == 200  # not 5xx: she would hear Twilio's English "application error"
     if voice_settings:
         assert f'<Say language="ja-JP">{MISSED}</Say><Hangup /></Response>' in twiml
     else:
         assert "<Dial " in twiml and f"<Number>{DESK[0]}</Number>" in twiml
+    # nobody answered, and the dial result is not stored either: she hears the neutral words
+    monkeypatch.setattr(type(voice_site.site.store), "advance_call", advance_call)
+    code, twiml = await voice_site.post(DIALED_PATH, dial_end(HER_SID, "no-answer"))
+    assert code == 200 and f'<Say language="ja-JP">{MISSED}</Say><Hangup /></Response>' in twiml
     logged = captured_logs.getvalue()
-    assert "call_store_failed" in logged
+    assert "call_store_failed" in logged and "RuntimeError" in logged
     private(logged)
