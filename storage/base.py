@@ -202,14 +202,18 @@ class RoutingStore(Protocol):
         now: datetime,
         capacity: int | None,
         on_call: bool = False,
+        unclaimed: bool = False,
     ) -> Conversation:
         """Give an open conversation to a counselor. With `capacity`, only while her load is
         below it; None overrides the check (a supervisor's decision). `on_call`: the router
         hands it to the person on call (its conversation_assigned event says `"via": "on_call"`,
-        which Store.unsent_on_call and unreplied_arrivals read). Raises NotFound, or
+        which Store.unsent_on_call and unreplied_arrivals read). `unclaimed`: only while it is
+        nobody's or hers already (assigned or offered), checked under its lock (two staff
+        dialing one callback at once: the second is refused). Raises NotFound, or
         Conflict when closed, the user is not an enabled counselor or phone staff, its channel
         is not hers (a phone conversation only phone staff, any other only counselors:
-        inbox.core.decisions.takes_channel), or she is at capacity."""
+        inbox.core.decisions.takes_channel), she is at capacity, or (`unclaimed`) it is
+        another's."""
 
     async def update_counselor(
         self, user_id: UserId, change: CounselorUpdate, *, actor_id: UserId, now: datetime

@@ -292,12 +292,15 @@ class Desk:
         now: datetime,
         capacity: int | None,
         on_call: bool = False,
+        unclaimed: bool = False,
     ) -> Conversation:
         async def op(tx: Tx) -> Conversation:
             roles = await tx.fetchrow(LOCK_COUNSELOR, user_id)
             conv = await lock_open_conversation(tx, conversation_id)
             if roles is None:
                 raise Conflict(f"user {user_id} is not an enabled counselor or phone staff")
+            if unclaimed and conv.assignee_id not in (None, user_id):
+                raise Conflict(f"conversation {conv.id} is another staff member's")
             refused = _wrong_desk(conv, user_id, counselor=bool(roles[0]), phone=bool(roles[1]))
             if refused is not None:
                 raise Conflict(refused)

@@ -88,9 +88,11 @@ class ConversationCommands(Commands):
         *,
         actor: UserId,
         capacity: int | None,
+        unclaimed: bool = False,
     ) -> Conversation:
         """Give it to `to`; with a capacity only while she has room (she claims it herself),
-        without one whatever her load (a supervisor's decision)."""
+        without one whatever her load (a supervisor's decision); `unclaimed`: only if it is
+        nobody's or hers (Store.assign)."""
         async with self._committing() as commit:
             return await commit(
                 self._store.assign,
@@ -99,6 +101,7 @@ class ConversationCommands(Commands):
                 actor_id=actor,
                 now=self._clock(),
                 capacity=capacity,
+                unclaimed=unclaimed,
             )
 
     async def close(

@@ -16,7 +16,7 @@ from multidict import MultiDictProxy
 from twilio.twiml.voice_response import VoiceResponse
 
 from inbox.commands.voice import DialTimeout
-from inbox.core.errors import ChannelError, PermissionDenied, ValidationError
+from inbox.core.errors import ChannelError, Conflict, PermissionDenied, ValidationError
 from inbox.core.model import (
     ChannelKind,
     Conversation,
@@ -285,21 +285,32 @@ def desk_phone(voice: VoiceConfig, region: str, raw: object) -> str:
     )
 
 
+def _taken() -> ApiError:
+    return ApiError(409, "callback_taken", "another staff member has this callback")
+
+
 async def _claim(services: Services, user: User, conv: Conversation) -> None:
     """Dialing works the callback: it becomes hers (the claim path of POST .../assign), so
     routing offers it to nobody else while she is on the call. Another's (assigned or offered)
     is refused. A supervisor who is not phone staff calls without taking it (the store gives
-    phone conversations to phone staff only). Her own capacity does not stop the call: she is
-    making it now, which is what the capacity limits."""
+    phone conversations to phone staff only). Her capacity is not checked: she is making
+    this call now, whatever else she holds."""
     if conv.assignee_id is not None and conv.assignee_id != user.id:
-        raise ApiError(409, "callback_taken", "another staff member has this callback")
+        raise _taken()
     if not user.has_any(Role.PHONE_STAFF) or conv.status is ConversationStatus.CLOSED:
         return
     if conv.assignee_id == user.id and conv.status is not ConversationStatus.QUEUED:
         return  # hers already
-    await services.commands.conversations.assign(
-        ConversationId(conv.id), user.id, actor=user.id, capacity=None
-    )
+    try:
+        await services.commands.conversations.assign(
+            ConversationId(conv.id), user.id, actor=user.id, capacity=None, unclaimed=True
+        )
+    except Conflict:
+        # refused under the lock: taken by someone else meanwhile (else closed, or the like)
+        fresh = await services.store.get_conversation(ConversationId(conv.id))
+        if fresh.assignee_id not in (None, user.id):
+            raise _taken() from None
+        raise
 
 
 def add_routes(app: web.Application, *, enabled: bool) -> None:

@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 
 from inbox.core.errors import Conflict, NotFound
-from inbox.core.model import ChannelKind, ConversationId, ConversationStatus, Event
+from inbox.core.model import ChannelKind, ConversationId, ConversationStatus, Event, Role
 from inbox.core.phone import CallbackBy, CallDirection, Caller, NewCall, RetryAt
 from storage.base import Store
-from tests.factories import at, counselor, inbound
+from tests.factories import at, counselor, inbound, new_user
 from tests.storage.test_contract_calls import Rule, no_number_anywhere
 
 NUMBER = "+819012345678"
@@ -320,3 +320,27 @@ async def test_the_bridge_connects_once_for_its_own_live_call(store: Store) -> N
     await store.advance_call("CA" + "8" * 32, "no-answer", None, None, now=at(230))
     assert await store.bridge_call(other.id, "CA" + "8" * 32, now=at(231)) is None  # over
     assert await store.bridge_call(10**9, SID, now=at(232)) is None
+
+
+async def test_claiming_a_callback_refuses_when_another_has_it(store: Store) -> None:
+    """What dialing a callback does (POST .../dial): it becomes hers, unless it is another's;
+    decided under the conversation's lock, so of two staff dialing at once one is refused."""
+    staff = frozenset({Role.PHONE_STAFF})
+    ayumi = await store.create_user(new_user("ayumi", roles=staff), now=at(0))
+    kenta = await store.create_user(new_user("kenta", roles=staff), now=at(0))
+    conv_id = await _callback(store)
+    mine = await store.assign(
+        conv_id, ayumi.id, actor_id=ayumi.id, now=at(5), capacity=None, unclaimed=True
+    )
+    assert (mine.status, mine.assignee_id) == (ConversationStatus.ASSIGNED, ayumi.id)
+    with pytest.raises(Conflict):
+        await store.assign(
+            conv_id, kenta.id, actor_id=kenta.id, now=at(6), capacity=None, unclaimed=True
+        )
+    again = await store.assign(
+        conv_id, ayumi.id, actor_id=ayumi.id, now=at(7), capacity=None, unclaimed=True
+    )
+    assert again.assignee_id == ayumi.id
+    assigned = [e for e in await store.list_events() if e.kind == "conversation_assigned"]
+    assert [e.actor_id for e in assigned] == [ayumi.id, ayumi.id]
+    assert (await store.get_conversation(conv_id)).assignee_id == ayumi.id

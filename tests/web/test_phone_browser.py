@@ -20,8 +20,20 @@ from playwright.async_api import Browser, Page, Route, expect
 
 from inbox.app import build_store
 from inbox.auth import hash_password
+from inbox.config import Config
 from inbox.core.model import Role
 from tests.factories import T0, new_user
+from tests.sms.signing import Fields, twilio_signature
+from tests.twilio_fake import TwilioFake, twilio_fake
+from tests.voice.conftest import (
+    DIALED_PATH,
+    PROGRAM,
+    PUBLIC_URL,
+    SID,
+    STATUS_PATH,
+    TOKEN,
+    VOICE_PATH,
+)
 from tests.web.conftest import (
     PASSWORD,
     STAFF,
@@ -83,6 +95,50 @@ async def desk(tmp_path: Path) -> AsyncIterator[Site]:
             ids[name] = (await store.create_user(user, now=T0)).id
         async with running(cfg) as url:
             yield Site(Server(url=url, cfg=cfg, ids=ids), store)
+
+
+STAFF_PHONE = "090-5555-6666"  # the staff member's own phone, which the desk rings first
+STAFF_E164 = "+819055556666"
+HER_E164 = "+818024681357"  # NUMBER's: never on the page
+HER_NATIONAL = "8024681357"
+
+
+async def _site(cfg: Config) -> AsyncIterator[Site]:
+    async with build_store(cfg.database) as store:
+        await store.migrate()
+        ids: dict[str, int] = {}
+        password_hash = hash_password(PASSWORD)
+        for name, roles in STAFF.items():
+            user = dataclasses.replace(new_user(name, roles=roles), password_hash=password_hash)
+            ids[name] = (await store.create_user(user, now=T0)).id
+        async with running(cfg) as url:
+            yield Site(Server(url=url, cfg=cfg, ids=ids), store)
+
+
+@pytest.fixture
+async def voice_desk(tmp_path: Path) -> AsyncIterator[tuple[Site, TwilioFake]]:
+    """The server with [voice] on, behind a stand-in TLS proxy (Twilio signs for PUBLIC_URL),
+    its Twilio client aimed at the local stand-in (tests/voice/conftest.py's settings)."""
+    async with twilio_fake() as fake:
+        cfg = make_config(
+            tmp_path,
+            server={"public_url": PUBLIC_URL, "secure_cookies": "never"},
+            voice={
+                "enabled": True,
+                "account_sid": SID,
+                "auth_token": TOKEN,
+                "program_number": PROGRAM,
+                "forward_to": ("+815011112222",),
+                "api_url": fake.url,
+            },
+        )
+        async for site in _site(cfg):
+            yield site, fake
+
+
+async def _settings_of(site: Site) -> dict[str, Any]:
+    async with await sign_in(site.url, "phone") as phone:
+        return await _settings(site, phone)
 
 
 @pytest.fixture
@@ -347,38 +403,176 @@ async def test_a_callback_asked_for_elsewhere_shows_up_without_a_reload(
     await expect(page.get_by_test_id("call-reveal")).to_be_visible()
 
 
-async def test_with_voice_the_desk_calls_and_without_it_the_number_is_the_way_left(
-    desk: Site, browser: Browser
+async def _twilio(site: Site, path: str, fields: Fields) -> None:
+    """POST the form as Twilio would, signed for the public URL + path."""
+    headers = {"X-Twilio-Signature": twilio_signature(TOKEN, PUBLIC_URL + path, fields)}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(site.url + path, data=list(fields), headers=headers) as r,
+    ):
+        assert r.status == 200, await r.text()
+
+
+VOICE_WORDS = {
+    "ja": {
+        "label": "あなたの電話番号（先に鳴ります）",
+        "ringing": "あなたの電話を呼び出しています",
+        "on_call": "通話中",
+        "ended": "通話が終わりました",
+        "closed": "終了しました",
+        "waiting": "結果の記録待ちの通話",
+    },
+    "en": {
+        "label": "Your phone (rings first)",
+        "ringing": "Ringing your phone",
+        "on_call": "On the call",
+        "ended": "The call ended",
+        "closed": "closed",
+        "waiting": "Calls waiting for an outcome",
+    },
+}
+
+
+def _no_number(text: str) -> None:
+    for part in ("2468", "1357", HER_E164, HER_NATIONAL):
+        assert part not in text, part
+
+
+@pytest.mark.parametrize(("lang", "width"), [("ja", 1280), ("en", 390)])
+async def test_with_voice_the_desk_calls_her_phone_first_then_records_that_call(
+    voice_desk: tuple[Site, TwilioFake], browser: Browser, lang: str, width: int
 ) -> None:
-    """Where Twilio Voice is set up, the call screen offers the desk's call (her phone rings
-    first, no number shown), still after the warning. The dial endpoint is the voice branch's:
-    here it answers as it does when Voice turns out not to be configured (409), and the page
-    falls back to the number."""
+    """Where Twilio Voice is set up (Twilio's REST API: the local stand-in), the call screen
+    asks for the staff member's own phone (kept on this device), the desk rings it, the page
+    follows the call through Twilio's signed status callbacks to its end, and the outcome form
+    then records THAT call (PATCH). An answered call in waits in its own list until someone
+    records it. Her number is never on the page."""
+    desk, fake = voice_desk
+    words, vw = WORDS[lang], VOICE_WORDS[lang]
     conv = await _callback(desk, discretion=True)
-    page = await staff_page(browser, desk.url, "phone", "/phone", "en", width=390)
-
-    async def with_voice(route: Route) -> None:
-        answer = await route.fetch()
-        settings = await answer.json()
-        await route.fulfill(response=answer, json={**settings, "voice": True})
-
-    async def not_configured(route: Route) -> None:
-        error = {"code": "voice_not_configured", "message": "Twilio Voice is not configured"}
-        await route.fulfill(status=409, json={"error": error})
-
-    await page.route("**/api/phone/settings", with_voice)
-    await page.route(f"**/api/conversations/{conv}/dial", not_configured)
-    await page.reload()
+    page = await staff_page(browser, desk.url, "phone", "/phone", lang, width=width)
+    await expect(page.get_by_test_id("phone-status")).to_have_attribute(
+        "data-state", "connected", timeout=10_000
+    )
+    await expect(page.get_by_test_id("waiting-empty")).to_be_visible()
     await page.get_by_test_id(f"callback-{conv}").click()
     warning, dial = page.get_by_test_id("call-discretion"), page.get_by_test_id("call-dial")
+    mine = page.get_by_label(vw["label"])
     await expect(dial).to_be_visible()
+    await expect(mine).to_have_attribute("type", "tel")
     await expect(page.get_by_test_id("call-reveal")).to_be_hidden()
     warning_box, dial_box = await warning.bounding_box(), await dial.bounding_box()
     assert warning_box is not None and dial_box is not None
     assert warning_box["y"] + warning_box["height"] <= dial_box["y"]
-    await assert_accessible(page, "phone-call-voice-en")
+    await assert_accessible(page, f"phone-call-voice-{lang}-{width}")
 
-    await dial.click()
-    await expect(page.get_by_test_id("call-said")).to_contain_text("not set up")
+    await mine.fill(STAFF_PHONE)
+    async with page.expect_response(lambda r: r.url.endswith(f"/{conv}/dial")) as dialed:
+        await dial.click()
+    answer = await dialed.value
+    assert answer.status == 201, await answer.text()
+    call_id = int((await answer.json())["call"])
+    said = page.get_by_test_id("call-said")
+    await expect(said).to_contain_text(vw["ringing"])
     await expect(dial).to_be_hidden()
-    await expect(page.get_by_test_id("call-reveal")).to_be_focused()  # her place, kept
+    await expect(page.get_by_test_id("outcome-form")).to_be_hidden()  # nothing to log yet
+    kept = await page.evaluate("() => localStorage.getItem('tsunagu.phone.staffNumber')")
+    assert kept == STAFF_PHONE
+    (seen,) = fake.requests
+    assert (seen.form["To"], seen.form["From"]) == (STAFF_E164, PROGRAM)
+    _no_number(await page.locator("body").inner_text())
+
+    # staff answered her own phone, the bridge connected them: the page follows the call
+    sid = fake.sids[0]
+    staff_leg = [("CallSid", sid), ("From", PROGRAM), ("To", STAFF_E164)]
+    await _twilio(desk, STATUS_PATH, [*staff_leg, ("CallStatus", "in-progress")])
+    await expect(said).to_contain_text(vw["on_call"], timeout=10_000)
+    await assert_accessible(page, f"phone-on-call-{lang}-{width}")
+    await _twilio(desk, DIALED_PATH, [*staff_leg, ("DialCallStatus", "completed")])
+    await _twilio(
+        desk, STATUS_PATH, [*staff_leg, ("CallStatus", "completed"), ("CallDuration", "80")]
+    )
+    form = page.get_by_test_id("outcome-form")
+    await expect(form).to_be_visible(timeout=10_000)
+    await expect(said).to_contain_text(vw["ended"])
+    await expect(page.get_by_test_id("outcome-duration")).to_be_hidden()  # Twilio timed it
+    settings = await _settings_of(desk)
+    referral = settings["referrals"][0]["id"]
+    await page.get_by_test_id("outcome-outcome-reached").check()
+    await page.get_by_test_id(f"outcome-referral-{referral}").check()
+    await page.get_by_test_id("outcome-note").fill("話せた")
+    await assert_accessible(page, f"phone-call-ended-{lang}-{width}")
+    async with page.expect_response(
+        lambda r: r.url.endswith(f"/api/calls/{call_id}") and r.request.method == "PATCH"
+    ) as patched:
+        await page.get_by_test_id("outcome-submit").click()
+    done = await patched.value
+    assert done.status == 200, await done.text()
+    body = await done.json()
+    assert body["call"]["outcome"] == "reached" and body["call"]["duration_s"] == 80
+    assert body["callback"]["status"] == "closed"
+    notice = page.get_by_test_id("phone-notice")
+    await expect(notice).to_contain_text(words["logged"])
+    await expect(notice).to_contain_text(vw["closed"])
+    await expect(page.get_by_test_id("call-screen")).to_be_hidden()
+    calls = [e for e in await desk.store.list_events() if e.kind == "call_outcome_logged"]
+    assert [e.data["call_id"] for e in calls] == [call_id]
+    assert not [
+        e
+        for e in await desk.store.list_events()
+        if e.kind == "call_logged" and e.data.get("outcome")
+    ]
+
+    # a call in the desk answered: nobody's, it waits for an outcome in its own list
+    her_sid = "CA" + "e" * 32
+    her = [("CallSid", her_sid), ("From", HER_E164), ("To", PROGRAM), ("Direction", "inbound")]
+    await _twilio(desk, VOICE_PATH, [*her, ("CallStatus", "ringing")])
+    await _twilio(
+        desk, DIALED_PATH, [*her, ("DialCallStatus", "completed"), ("DialCallDuration", "300")]
+    )
+    (answered,) = [c for c in await desk.store.recent_calls(None) if c.call_sid == her_sid]
+    waiting = page.get_by_test_id(f"waiting-{answered.id}")
+    await expect(waiting).to_be_visible(timeout=10_000)  # the staff socket's event: no reload
+    await expect(page.get_by_test_id("waiting-list")).to_contain_text(
+        words["minutes"].replace("7", "5")
+    )
+    await assert_accessible(page, f"phone-waiting-{lang}-{width}")
+    await page.get_by_test_id(f"waiting-open-{answered.id}").click()
+    await expect(page.get_by_test_id("call-screen")).to_be_visible()
+    await expect(page.get_by_test_id("call-dial")).to_be_hidden()
+    await page.get_by_test_id("outcome-outcome-reached").check()
+    async with page.expect_response(
+        lambda r: r.url.endswith(f"/api/calls/{answered.id}") and r.request.method == "PATCH"
+    ) as patched:
+        await page.get_by_test_id("outcome-submit").click()
+    assert (await patched.value).status == 200
+    await expect(page.get_by_test_id("waiting-empty")).to_be_visible(timeout=10_000)
+    await expect(notice).to_contain_text(words["logged"])
+    await page.get_by_test_id("lang-toggle").click()
+    await expect(page.get_by_test_id("waiting-empty")).to_contain_text(
+        "No calls" if lang == "ja" else "記録待ち"
+    )
+    _no_number(await page.locator("body").inner_text())
+    await assert_accessible(page, f"phone-waiting-done-{OTHER[lang]}-{width}")
+
+
+async def test_a_dial_outside_her_window_is_said_in_her_words(
+    voice_desk: tuple[Site, TwilioFake], browser: Browser
+) -> None:
+    desk, fake = voice_desk
+    conv = await _callback(desk, discretion=False)
+    page = await staff_page(browser, desk.url, "phone", "/phone", "ja", width=1280)
+    await page.evaluate("() => localStorage.setItem('tsunagu.phone.staffNumber', '090-5555-6666')")
+
+    async def outside(route: Route) -> None:  # the server's refusal (tests/voice test it)
+        error = {"code": "outside_call_window", "message": "her call window does not allow"}
+        await route.fulfill(status=409, json={"error": error})
+
+    await page.route(f"**/api/conversations/{conv}/dial", outside)
+    await page.reload()
+    await page.get_by_test_id(f"callback-{conv}").click()
+    await expect(page.get_by_test_id("call-staff-number")).to_have_value(STAFF_PHONE)
+    await page.get_by_test_id("call-dial").click()
+    await expect(page.get_by_test_id("call-said")).to_have_text("本人の希望する時間帯の外です")
+    await expect(page.get_by_test_id("call-dial")).to_be_visible()
+    assert fake.requests == []

@@ -4,6 +4,9 @@
 // through the desk where Twilio Voice is set up (the staff member's own phone rings first, and
 // she never sees the number), else her number, shown as the server allows (lib/reveal.js: a
 // pseudonymous number needs a reason, audited). The outcome form below it is outcome.js.
+// The desk's call is followed until it ends (GET /api/calls/{id} every 2 s); then the outcome
+// form records THAT call (PATCH). The screen also opens for a call that waits for an outcome
+// (waiting.js): then it shows that call, and the form records it.
 
 import { t, formatTime } from "../i18n.js";
 import { api, ApiError } from "../lib/api.js";
@@ -14,6 +17,32 @@ import { list, renderCallbacks, whenWords, windowWords } from "./callbacks.js";
 import { settings } from "./settings.js";
 
 /** @typedef {import("./callbacks.js").Callback} Callback */
+/**
+ * A call of GET /api/calls/{id} or /api/calls?open=1: never her number.
+ * @typedef {object} LiveCall
+ * @property {number} id
+ * @property {"inbound" | "outbound"} direction
+ * @property {string} started_at
+ * @property {number | null} duration_s
+ * @property {boolean} withheld
+ * @property {string | null} outcome
+ * @property {number | null} conversation
+ * @property {string | null} contact_alias
+ * @property {string} [status]
+ * @property {boolean} [ended]
+ */
+
+const POLL_MS = 2000;
+const POLL_DEADLINE_MS = 2 * 60 * 60 * 1000; // a call longer than this is followed no more
+const STAFF_NUMBER_KEY = "tsunagu.phone.staffNumber"; // her own phone, typed once on this device
+// What a dial's refusal says, by the server's code (the others: the server's words).
+/** @type {Record<string, string>} */
+const DIAL_ERRORS = {
+  outside_call_window: "phone.dialOutsideWindow",
+  callback_taken: "phone.dialTaken",
+  no_phone_number: "phone.dialNoNumber",
+  call_failed: "phone.dialFailed",
+};
 /** @typedef {import("../lib/reveal.js").Contact} Contact */
 
 const els = {
@@ -26,15 +55,32 @@ const els = {
   number: byId("call-number", HTMLElement),
   said: byId("call-said", HTMLElement),
   close: byId("call-close", HTMLButtonElement),
+  staffField: byId("call-staff-field", HTMLElement),
+  staffNumber: byId("call-staff-number", HTMLInputElement),
+  outcomeForm: byId("outcome-form", HTMLFormElement),
+  outcomeDuration: byId("outcome-duration-field", HTMLElement),
 };
+
+/**
+ * The outcome form records a stored call ("call": Twilio knows how long it lasted, so no
+ * minutes are asked) or logs a new one on the callback ("new").
+ * @param {"call" | "new"} mode
+ */
+function formMode(mode) {
+  els.outcomeForm.dataset.mode = mode;
+  els.outcomeDuration.hidden = mode === "call";
+}
 
 /**
  * The callback on screen. `startedAt`: when she started the call (dialled, or was shown the
  * number), for the log; `number`: shown to her, kept only while this screen is open;
- * `voiceOff`: the desk's call turned out not to be set up; `said`: what the last try to call said.
- * @type {{item: Callback, contact: Contact | null, startedAt: Date | null, number: string | null, voiceOff: boolean, said: () => string} | null}
+ * `voiceOff`: the desk's call turned out not to be set up; `said`: what the last try to call said;
+ * `call`: the desk's call placed from this screen, as last polled (its outcome form is a PATCH).
+ * @type {{item: Callback, contact: Contact | null, startedAt: Date | null, number: string | null, voiceOff: boolean, said: () => string, call: LiveCall | null} | null}
  */
 let current = null;
+/** A call that waits for an outcome, chosen from that list (the screen shows it, no callback). @type {LiveCall | null} */
+let waiting = null;
 let seq = 0;
 /** @type {ReturnType<typeof bindRevealDialog> | null} */
 let dialog = null;
@@ -44,10 +90,39 @@ export function onScreen() {
   return current;
 }
 
+/**
+ * The stored call the outcome form records (PATCH /api/calls/{id}), or null: the form logs a
+ * new call on the callback (POST). Before the desk's call ended there is none to record.
+ * @returns {LiveCall | null}
+ */
+export function callOnScreen() {
+  if (waiting) return waiting;
+  return current?.call?.ended ? current.call : null;
+}
+
+/** The staff member's own phone, as she typed it last on this device. */
+function rememberedNumber() {
+  try {
+    return window.localStorage.getItem(STAFF_NUMBER_KEY) || "";
+  } catch {
+    return ""; // storage disabled: she types it each time
+  }
+}
+
+/** @param {string} number */
+function rememberNumber(number) {
+  try {
+    window.localStorage.setItem(STAFF_NUMBER_KEY, number);
+  } catch {
+    /* storage disabled: nothing kept */
+  }
+}
+
 /** @param {Callback} item */
 export async function openCall(item) {
   const mine = ++seq;
-  current = { item, contact: null, startedAt: null, number: null, voiceOff: false, said: () => "" };
+  waiting = null;
+  current = { item, contact: null, startedAt: null, number: null, voiceOff: false, said: () => "", call: null };
   list.selected = item.conversation;
   renderCallbacks();
   els.screen.dataset.conversationId = String(item.conversation);
@@ -67,17 +142,43 @@ export async function openCall(item) {
   renderCall();
 }
 
+/**
+ * Open the screen for a call that waits for an outcome: the form records it.
+ * @param {LiveCall} c
+ */
+export function openWaitingCall(c) {
+  seq++;
+  current = null;
+  waiting = c;
+  list.selected = null;
+  renderCallbacks();
+  delete els.screen.dataset.conversationId;
+  els.screen.dataset.callId = String(c.id);
+  renderCall();
+  els.screen.hidden = false;
+  els.screen.scrollIntoView({ block: "start" });
+  els.screen.focus({ preventScroll: true });
+}
+
 /** Close the call screen (logged, or she closed it); her place goes back to the list. */
 export function closeCall() {
   seq++;
   const id = current?.item.conversation;
+  const callId = waiting?.id;
   current = null;
+  waiting = null;
+  delete els.screen.dataset.callId;
   dialog?.close();
   list.selected = null;
   els.screen.hidden = true;
   els.number.textContent = "";
   renderCallbacks();
-  const back = id === undefined ? null : document.querySelector(`[data-testid="callback-${id}"]`);
+  const back =
+    id !== undefined
+      ? document.querySelector(`[data-testid="callback-${id}"]`)
+      : callId !== undefined
+        ? document.querySelector(`[data-testid="waiting-open-${callId}"]`)
+        : null;
   if (back instanceof HTMLElement) back.focus();
 }
 
@@ -103,7 +204,31 @@ function facts() {
   return rows.flatMap(([k, v]) => [el("dt", "", k), el("dd", "", v)]);
 }
 
+/** A call's facts: when, in or out, how long. @param {LiveCall} c */
+function callFacts(c) {
+  /** @type {[string, string][]} */
+  const rows = [
+    [t("phone.fact.started"), formatTime(c.started_at)],
+    [t("phone.direction"), t(`phone.${c.direction}`)],
+    [t("phone.fact.length"), t("phone.minutes", { n: Math.max(0, Math.round((Number(c.duration_s) || 0) / 60)) })],
+  ];
+  return rows.flatMap(([k, v]) => [el("dt", "", k), el("dd", "", v)]);
+}
+
+/** The screen for a call chosen from those waiting for an outcome. @param {LiveCall} c */
+function renderWaiting(c) {
+  const who = c.withheld ? t("phone.withheld") : c.contact_alias || t("phone.noNumberLogged");
+  els.heading.textContent = t("phone.waitingHeading", { who });
+  els.discretion.hidden = true;
+  els.facts.replaceChildren(...callFacts(c));
+  els.dial.hidden = els.reveal.hidden = els.number.hidden = els.staffField.hidden = true;
+  els.number.textContent = els.said.textContent = "";
+  els.outcomeForm.hidden = false;
+  formMode("call");
+}
+
 export function renderCall() {
+  if (waiting) return renderWaiting(waiting);
   if (!current) return;
   const { item, contact } = current;
   els.heading.textContent = t("phone.callHeading", { alias: item.contact_alias });
@@ -111,7 +236,13 @@ export function renderCall() {
   els.discretion.hidden = !(item.discretion || (contact && contact.discretion));
   els.facts.replaceChildren(...facts());
   const viaNumber = !settings.voice || current.voiceOff;
-  els.dial.hidden = viaNumber;
+  // while the desk's call is on, nothing to log yet (its outcome form opens when it ends); once
+  // it ended, the form records that call
+  const placed = current.call;
+  els.outcomeForm.hidden = !!placed && !placed.ended;
+  formMode(placed?.ended ? "call" : "new");
+  els.dial.hidden = viaNumber || !!placed;
+  els.staffField.hidden = viaNumber || !!placed;
   const canShow = !!contact && (typeof contact.address === "string" || contact.revealable === true);
   els.reveal.hidden = !viaNumber || !canShow || current.number !== null;
   els.number.hidden = current.number === null;
@@ -128,32 +259,107 @@ function say(text) {
   renderCall();
 }
 
+/** What a call's state says while it is followed. @param {LiveCall} c */
+function progressWords(c) {
+  if (c.ended) return t("phone.callEnded");
+  if (c.status === "in-progress" || c.status === "answered") return t("phone.onCall");
+  return t("phone.ringingYou");
+}
+
+/** @param {number} ms */
+const pause = (ms) => new Promise((done) => setTimeout(done, ms));
+
+/**
+ * Follow the desk's call `callId` on this screen until it ends (then the outcome form is for
+ * it), the screen moves on, or the deadline passes.
+ * @param {number} callId
+ * @param {number} mine the screen's sequence number when the call was placed
+ */
+async function follow(callId, mine) {
+  const deadline = Date.now() + POLL_DEADLINE_MS;
+  while (mine === seq && Date.now() < deadline) {
+    await pause(POLL_MS);
+    if (mine !== seq || !current) return;
+    let found;
+    try {
+      found = await api("GET", `/api/calls/${encodeURIComponent(callId)}`);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 401) return toSignIn();
+      continue; // the network or the server, for a moment: the next poll tries again
+    }
+    if (mine !== seq || !current || !found || !found.call) return;
+    /** @type {LiveCall} */
+    const c = found.call;
+    current.call = c;
+    say(() => progressWords(c));
+    if (c.ended) {
+      els.outcomeForm.querySelector("input")?.focus();
+      return;
+    }
+  }
+  if (mine === seq && current) say(() => t("phone.callLost"));
+}
+
 async function dial() {
   if (!current) return;
   const id = current.item.conversation;
+  const mine = seq;
+  const staffNumber = els.staffNumber.value.normalize("NFKC").trim();
+  els.staffNumber.removeAttribute("aria-invalid");
+  if (!staffNumber) {
+    els.staffNumber.setAttribute("aria-invalid", "true");
+    say(() => t("phone.staffNumberNeeded"));
+    els.staffNumber.focus();
+    return;
+  }
   els.dial.disabled = true;
   try {
-    await api("POST", `/api/conversations/${encodeURIComponent(id)}/dial`, {});
-    if (current?.item.conversation !== id) return;
+    const placed = await api("POST", `/api/conversations/${encodeURIComponent(id)}/dial`, {
+      staff_number: staffNumber,
+    });
+    rememberNumber(staffNumber);
+    if (mine !== seq || !current) return;
     current.startedAt = new Date();
-    say(() => t("phone.dialing"));
+    const callId = Number(placed && placed.call);
+    current.call = {
+      id: callId,
+      direction: "outbound",
+      started_at: current.startedAt.toISOString(),
+      duration_s: null,
+      withheld: false,
+      outcome: null,
+      conversation: id,
+      contact_alias: current.item.contact_alias,
+      status: "queued",
+      ended: false,
+    };
+    say(() => t("phone.ringingYou"));
+    els.screen.focus({ preventScroll: true });
+    void follow(callId, mine);
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) return toSignIn();
-    if (current?.item.conversation !== id) return;
+    if (mine !== seq || !current) return;
     if (e instanceof ApiError && e.code === "voice_not_configured") {
       // no Twilio Voice after all: her number, as the server allows, is the way left
       current.voiceOff = true;
       say(() => t("phone.voiceOff"));
       const contact = await loadContact(id).catch(() => null);
-      if (current?.item.conversation !== id) return;
+      if (mine !== seq || !current) return;
       current.contact = contact;
       renderCall();
       // the button she pressed is gone: her place goes to the way left, else to the screen
       (els.reveal.hidden ? els.screen : els.reveal).focus();
       return;
     }
+    if (e instanceof ApiError && e.field === "staff_number") {
+      els.staffNumber.setAttribute("aria-invalid", "true");
+      say(() => t("phone.staffNumberBad"));
+      els.staffNumber.focus();
+      return;
+    }
+    const key = e instanceof ApiError ? DIAL_ERRORS[e.code] : undefined;
     const message = (e instanceof Error && e.message) || t("error.network");
-    say(() => message);
+    say(() => (key ? t(key) : message));
   } finally {
     els.dial.disabled = false;
   }
@@ -177,6 +383,7 @@ async function showNumber() {
 
 export function bindCallScreen() {
   dialog = bindRevealDialog({ onUnauthorized: toSignIn });
+  els.staffNumber.value = rememberedNumber();
   els.dial.addEventListener("click", () => void dial());
   els.reveal.addEventListener("click", () => void showNumber());
   els.close.addEventListener("click", closeCall);

@@ -101,17 +101,18 @@ function fieldName(field) {
 }
 
 /**
- * POST /api/calls with `body`; the answer, or null after saying what went wrong in the form
- * (next to the field the server named).
+ * POST /api/calls with `body` (or `to` another: PATCH /api/calls/{id} for a stored call); the
+ * answer, or null after saying what went wrong in the form (next to the field the server named).
  * @param {CallFields} f
  * @param {Record<string, unknown>} body
+ * @param {{method: string, path: string}} [to]
  * @returns {Promise<{call: any, callback: any} | null>}
  */
-export async function sendCall(f, body) {
+export async function sendCall(f, body, to = { method: "POST", path: "/api/calls" }) {
   clearFormError(f.error, f.form);
   f.submit.disabled = true;
   try {
-    return await api("POST", "/api/calls", body);
+    return await api(to.method, to.path, body);
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) {
       toSignIn();

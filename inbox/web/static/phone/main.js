@@ -1,6 +1,7 @@
 // @ts-check
 // Tsunagu Inbox — the phone desk (phone staff and supervisors): the callback list, the call
-// screen with its outcome form, a call logged by hand, and her recent calls. The frame (sign-in,
+// screen with its outcome form, the calls waiting for an outcome, a call logged by hand, and
+// her recent calls. The frame (sign-in,
 // nav, language) is lib/staff_page.js; the server decides every permission.
 
 import { byId } from "../lib/dom.js";
@@ -11,6 +12,7 @@ import { relabelLive, startLive, stopLive } from "./live.js";
 import { bindLogForm, renderLogForm } from "./log_form.js";
 import { bindOutcomeForm, renderOutcomeForm, resetOutcomeForm } from "./outcome.js";
 import { refreshRecent, renderRecent } from "./recent.js";
+import { bindWaiting, refreshWaiting, renderWaiting } from "./waiting.js";
 import { loadSettings } from "./settings.js";
 
 const notice = byId("phone-notice", HTMLElement);
@@ -23,7 +25,7 @@ function tell(words) {
 }
 
 async function refresh() {
-  await Promise.all([refreshCallbacks(), refreshRecent()]);
+  await Promise.all([refreshCallbacks(), refreshWaiting(), refreshRecent()]);
   refreshOnScreen();
 }
 
@@ -32,6 +34,7 @@ function onLangChange() {
   renderCall();
   renderOutcomeForm();
   renderLogForm();
+  renderWaiting();
   renderRecent();
   relabelLive();
 }
@@ -46,6 +49,7 @@ startStaffPage({
     renderLogForm();
     bindCallbacks();
     bindCallScreen();
+    bindWaiting();
     onCallbackChosen((item) => {
       resetOutcomeForm();
       void openCall(item);

@@ -1,11 +1,13 @@
 // @ts-check
 // The outcome form under the call screen: after the call, how it went (outcome, minutes, note,
-// referrals, a follow-up date), posted to /api/calls for this callback. The server's answer is
+// referrals, a follow-up date), posted to /api/calls for this callback, or, for a call already
+// stored (the desk's call just ended, or one waiting for an outcome), sent to that call with
+// PATCH /api/calls/{id} (Twilio gave its time and length). The server's answer is
 // said at the top of the page ("next try 12/8 12:00", or closed and why), the call screen
 // closes and the lists are fetched again.
 
 import { byId } from "../lib/dom.js";
-import { closeCall, onScreen } from "./call_screen.js";
+import { callOnScreen, closeCall, onScreen } from "./call_screen.js";
 import { answerWords, readCallFields, renderCallFields, resetCallFields, sendCall } from "./forms.js";
 import { tokyoIso, tokyoLocal } from "./tokyo.js";
 
@@ -37,20 +39,31 @@ export function resetOutcomeForm() {
 export function bindOutcomeForm(onLogged) {
   fields.form.addEventListener("submit", async (e) => {
     e.preventDefault();
+    const stored = callOnScreen();
     const call = onScreen();
-    if (!call) return;
+    if (!stored && !call) return;
     const shared = readCallFields(fields);
     if (!shared) return;
-    // when the call began: when she dialled or was shown the number, else as long ago as it lasted
-    const began = call.startedAt ?? new Date(Date.now() - shared.duration_s * 1000);
-    const answer = await sendCall(fields, {
-      direction: "outbound",
-      started_at: tokyoIso(tokyoLocal(began)),
-      number: null,
-      withheld: false,
-      conversation: call.item.conversation,
-      ...shared,
-    });
+    let answer;
+    if (stored) {
+      const { outcome, note, referrals, follow_up } = shared;
+      answer = await sendCall(
+        fields,
+        { outcome, note, referrals, follow_up },
+        { method: "PATCH", path: `/api/calls/${encodeURIComponent(stored.id)}` },
+      );
+    } else if (call) {
+      // when the call began: when she dialled or was shown the number, else as long ago as it lasted
+      const began = call.startedAt ?? new Date(Date.now() - shared.duration_s * 1000);
+      answer = await sendCall(fields, {
+        direction: "outbound",
+        started_at: tokyoIso(tokyoLocal(began)),
+        number: null,
+        withheld: false,
+        conversation: call.item.conversation,
+        ...shared,
+      });
+    }
     if (!answer) return;
     resetCallFields(fields);
     closeCall();
