@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import pytest
 
+from inbox.core.decisions import Assign
 from inbox.core.errors import Conflict, NotFound
 from inbox.core.model import ChannelKind, ConversationId, ConversationStatus, Event, Role
 from inbox.core.phone import CallbackBy, CallDirection, Caller, NewCall, RetryAt
 from storage.base import Store
 from tests.factories import at, counselor, inbound, new_user
-from tests.storage.test_contract_calls import Rule, no_number_anywhere
+from tests.storage.test_contract_calls import Rule, no_number_anywhere, phone_staff
 
 NUMBER = "+819012345678"
 CALLER = Caller(identity_hash="h-" + "a" * 60, e164=NUMBER)
@@ -344,3 +345,25 @@ async def test_claiming_a_callback_refuses_when_another_has_it(store: Store) -> 
     assigned = [e for e in await store.list_events() if e.kind == "conversation_assigned"]
     assert [e.actor_id for e in assigned] == [ayumi.id, ayumi.id]
     assert (await store.get_conversation(conv_id)).assignee_id == ayumi.id
+
+
+async def test_a_callback_only_offered_meanwhile_is_still_withdrawn(store: Store) -> None:
+    """The router is quick: it may offer the inferred miss's callback before the dial result
+    comes. Offered, not opened: withdrawn all the same; opened by staff: kept."""
+    staff = await phone_staff(store)
+    for n, opened in ((1, False), (2, True)):
+        sid = "CA" + str(n) * 32
+        caller = Caller(identity_hash=f"h-{n}" + "b" * 59, e164=f"+8190123400{n:02d}")
+        await store.call_arrived(sid, "ringing", caller, now=at(n * 1000))
+        ended = await store.advance_call(sid, "completed", 40, caller, now=at(n * 1000 + 40))
+        assert ended is not None and ended.callback is not None
+        conv_id = ended.callback.conversation_id
+        assign = Assign(conversation_id=conv_id, user_id=staff.id, capacity=5)
+        assert await store.apply_assignments([assign], now=at(n * 1000 + 41))
+        if opened:
+            assert await store.mark_opened(conv_id, staff.id, now=at(n * 1000 + 42))
+        await store.advance_call(sid, "answered", 35, caller, now=at(n * 1000 + 43))
+        conv = await store.get_conversation(conv_id)
+        expected = ConversationStatus.ASSIGNED if opened else ConversationStatus.CLOSED
+        assert conv.status is expected, opened
+    assert kinds(await store.list_events()).count("callback_withdrawn") == 1
