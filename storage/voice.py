@@ -82,9 +82,11 @@ UPDATE calls SET call_sid = $2, updated_at = $3
 WHERE id = $1 AND call_sid IS NULL
 RETURNING {CALL_COLUMNS}
 """
+# Refused, or no answer in time: failed, even if a status callback named it meanwhile (Twilio
+# placed it after all): the bridge then refuses it, as staff were told it failed.
 SET_FAILED = f"""
 UPDATE calls SET call_status = 'failed', updated_at = $2
-WHERE id = $1 AND call_sid IS NULL
+WHERE id = $1
 RETURNING {CALL_COLUMNS}
 """
 # A missed call's callback withdrawn when the dial result said she was answered after all:

@@ -367,3 +367,14 @@ async def test_a_callback_only_offered_meanwhile_is_still_withdrawn(store: Store
         expected = ConversationStatus.ASSIGNED if opened else ConversationStatus.CLOSED
         assert conv.status is expected, opened
     assert kinds(await store.list_events()).count("callback_withdrawn") == 1
+
+
+async def test_a_call_out_that_timed_out_fails_even_if_twilio_placed_it(store: Store) -> None:
+    """Twilio answered too late for us, yet placed the call: staff were told it failed, so
+    it is failed, and the bridge never connects it."""
+    phone = await counselor(store, "phone")
+    started = await store.start_call(await _callback(store), phone.id, now=at(60))
+    await store.advance_call(SID, "ringing", None, None, now=at(61), call_id=started.id)
+    failed = await store.call_placed(started.id, None, now=at(75))
+    assert failed.call_status == "failed"
+    assert await store.bridge_call(started.id, SID, now=at(80)) is None
