@@ -48,15 +48,19 @@ class RebasedTwilioHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]  # u
         if auth is not None:
             pair = f"{auth[0]}:{auth[1]}".encode()
             headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+        # The parent hands aiohttp only the per-request timeout, None unless given: no limit
+        # at all. The client's own (timeout_s) is the default here, so a hung Twilio ends.
+        limit = timeout if timeout is not None else self.timeout
         return await super().request(
-            method, self.rebase(url), params, data, headers, None, timeout, allow_redirects
+            method, self.rebase(url), params, data, headers, None, limit, allow_redirects
         )
 
 
 def twilio_client(
-    account_sid: str, auth_token: str, api_url: str
+    account_sid: str, auth_token: str, api_url: str, *, timeout_s: float | None = None
 ) -> tuple[Client, RebasedTwilioHttpClient]:
-    """A Client and its HTTP client (close it with `await http.close()`). Build it in the
-    running loop: the HTTP client's aiohttp session belongs to it."""
-    http = RebasedTwilioHttpClient(api_url)
+    """A Client and its HTTP client (close it with `await http.close()`); `timeout_s`: each
+    request's limit (None: none). Build it in the running loop: the HTTP client's aiohttp
+    session belongs to it."""
+    http = RebasedTwilioHttpClient(api_url, timeout_s=timeout_s)
     return Client(account_sid, auth_token, http_client=http), http

@@ -29,13 +29,16 @@ def voice_error(message: str) -> ChannelError:
 class TwilioDialer:
     """inbox.commands.voice.CallPlacer over Twilio. `__aenter__` opens its HTTP session."""
 
-    def __init__(self, account_sid: str, auth_token: str, api_url: str) -> None:
+    def __init__(
+        self, account_sid: str, auth_token: str, api_url: str, *, timeout_s: float | None = None
+    ) -> None:
         self._account = (account_sid, auth_token, api_url)
+        self._timeout_s = timeout_s
         self._client: Client | None = None
         self._http: RebasedTwilioHttpClient | None = None
 
     async def __aenter__(self) -> Self:
-        self._client, self._http = twilio_client(*self._account)
+        self._client, self._http = twilio_client(*self._account, timeout_s=self._timeout_s)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -59,6 +62,8 @@ class TwilioDialer:
         except TwilioRestException as exc:
             code = exc.code if isinstance(exc.code, int) else exc.status
             raise voice_error(f"twilio {code}: the call was refused") from exc
+        except TimeoutError:
+            raise  # the caller's limit (inbox.commands.voice: DialTimeout), aiohttp's or its own
         except (aiohttp.ClientError, OSError) as exc:
             raise voice_error(f"twilio unreachable: {type(exc).__name__}") from exc
         except TwilioException as exc:

@@ -125,7 +125,7 @@ async def voice_placer(cfg: VoiceConfig, stack: AsyncExitStack) -> CallPlacer | 
     """Click-to-call with [voice] enabled: Twilio rings staff's phone, then bridges to her."""
     if not cfg.enabled:
         return None
-    dialer = TwilioDialer(cfg.account_sid, cfg.auth_token, cfg.api_url)
+    dialer = TwilioDialer(cfg.account_sid, cfg.auth_token, cfg.api_url, timeout_s=cfg.api_timeout_s)
     return await stack.enter_async_context(dialer)
 
 

@@ -60,6 +60,19 @@ class SmsConfig:
         return OptOutWords.of(self.stop_words, self.start_words, self.help_words)
 
 
+@dataclass(frozen=True, slots=True)
+class DeskPhone:
+    """One phone click-to-call may ring for staff: its label and number (E.164 once resolved)."""
+
+    label: str
+    number: str
+
+    @property
+    def masked(self) -> str:
+        """The number with all but its last 4 digits hidden: enough to tell phones apart."""
+        return "•" * 4 + self.number[-4:]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VoiceConfig:
     enabled: bool = False
@@ -69,12 +82,34 @@ class VoiceConfig:
     # The desk's phones that ring together when she calls (E.164 or national); none: every
     # call is answered with missed_message at once and becomes a callback.
     forward_to: tuple[str, ...] = ()
+    # Whether the desk's phones see her number when her call rings them. Off: they see the
+    # program's number (voice.program_number), so no desk phone keeps hers in its history. On
+    # reveals her number to whoever holds a desk phone.
+    show_caller_number: bool = False
+    # The only phones click-to-call may ring for staff (the desk's own), each "label=number" or
+    # a bare number; none: forward_to's. A request can only pick one of these, never name any
+    # other number (a stolen account must not connect her to anyone under the program's ID).
+    staff_phones: tuple[str, ...] = ()
+    # How long a request to Twilio's REST API (click-to-call) may take before it counts as failed
+    api_timeout_s: float = field(default=15.0, metadata={"gt": 0})
     ring_s: int = field(default=25, metadata={"min": 5, "max": 600})
     # What a caller hears when nobody answers. Neutral, like sms.help_reply: whoever holds her
     # phone may hear it, so it names no program and no topic.
     missed_message: str = DEFAULT_MISSED_MESSAGE
     api_url: str = field(default=DEFAULT_API_URL, metadata={"http_url": True})  # as sms.api_url
     auth_token: str = field(default="", repr=False, metadata=_SECRET)
+
+    @property
+    def desk_phones(self) -> tuple[DeskPhone, ...]:
+        """staff_phones read as (label, number), or forward_to's when none are given."""
+        if not self.staff_phones:
+            return tuple(DeskPhone(f"{i + 1}", n) for i, n in enumerate(self.forward_to))
+        return tuple(_desk_phone(i, entry) for i, entry in enumerate(self.staff_phones))
+
+
+def _desk_phone(i: int, entry: str) -> DeskPhone:
+    label, sep, number = entry.rpartition("=")
+    return DeskPhone(label.strip() if sep and label.strip() else f"{i + 1}", number.strip())
 
 
 def _sid_problem(sid: str, where: str) -> str | None:
@@ -136,6 +171,8 @@ def voice_problem(voice: VoiceConfig, sms: SmsConfig) -> str | None:
     for i, number in enumerate(voice.forward_to):
         if problem := _number_problem(number, sms.default_region, f"voice.forward_to[{i}]"):
             return problem
+    if problem := _desk_phones_problem(voice, sms.default_region):
+        return problem
     if not voice.missed_message.strip():
         return "voice.missed_message: must not be empty (a caller nobody answers hears it)"
     if len(voice.missed_message) > MAX_MISSED_MESSAGE_CHARS:
@@ -148,6 +185,15 @@ def voice_problem(voice: VoiceConfig, sms: SmsConfig) -> str | None:
         return 'voice.program_number: required when voice.enabled, e.g. "+81312345678"'
     if not voice.auth_token:
         return _token_missing("voice", voice.auth_token_env)
+    return None
+
+
+def _desk_phones_problem(voice: VoiceConfig, region: str) -> str | None:
+    for i, phone in enumerate(voice.desk_phones if voice.staff_phones else ()):
+        if problem := _number_problem(phone.number, region, f"voice.staff_phones[{i}]"):
+            return problem
+    if len({p.label for p in voice.desk_phones}) < len(voice.desk_phones):
+        return "voice.staff_phones: each label once (staff pick a phone by it)"
     return None
 
 
@@ -168,6 +214,10 @@ def resolve_sms_voice(
         auth_token=env.get(voice.auth_token_env, ""),
         program_number=_e164(voice.program_number, sms.default_region),
         forward_to=tuple(_e164(n, sms.default_region) for n in voice.forward_to),
+        staff_phones=tuple(
+            f"{p.label}={_e164(p.number, sms.default_region)}"
+            for p in (voice.desk_phones if voice.staff_phones else ())
+        ),
     )
     return sms, voice
 

@@ -635,10 +635,15 @@ class VoiceStore(Protocol):
         caller: Caller | None,
         *,
         now: datetime,
+        call_id: int | None = None,
     ) -> VoiceChange | None:
         """A status callback or dial result (inbox.core.voice.CALL_STATUS_RANK): the row takes
         it only when it ranks above the stored state (a late end's duration is still kept);
-        event call_updated. An inbound call's end with no dial result counts as missed. When
+        event call_updated. `call_id`: the desk's call out named by id (its URL), matched even
+        before call_placed stored the sid (which it then stores); another sid's is None. An
+        inbound call's end with no dial result counts as missed (callback made); the dial
+        result still overrides it, and ANSWERED then withdraws that callback when nothing else
+        happened on it (closed, outcome and event callback_withdrawn). When
         the call ends (call_logged, once): an inbound one with `caller` (its contact's number)
         joins her open phone conversation, or one is made: queued when missed (callback,
         callback_requested by missed_call), closed when answered. None for an unknown sid."""
@@ -650,8 +655,13 @@ class VoiceStore(Protocol):
         queued, event call_started. Raises NotFound, Conflict (not a phone conversation)."""
 
     async def call_placed(self, call_id: int, call_sid: str | None, *, now: datetime) -> Call:
-        """Twilio's CallSid for the call out (call_updated), or None: it refused, the call
-        failed (call_logged). Raises Conflict when it has a sid already."""
+        """Twilio's CallSid for the call out (call_updated), or None: it refused or did not
+        answer in time, the call failed (call_logged). The same sid a status callback stored
+        first is fine; Raises Conflict when it has another sid already."""
+
+    async def bridge_call(self, call_id: int, call_sid: str, *, now: datetime) -> Call | None:
+        """The bridge's <Dial> to her may be served once: the call out with this CallSid, not
+        ended nor bridged before; it becomes `bridged` (call_updated). None when refused."""
 
     async def log_outcome(
         self, call_id: int, entry: NewCall, *, now: datetime, retry: RetryRuleFn

@@ -24,7 +24,14 @@ from inbox.core.phone import (
     NewCall,
     RetryRuleFn,
 )
-from inbox.core.voice import CALL_STATUS_RANK, END_STATUSES, ENDED, DialResult, VoiceChange
+from inbox.core.voice import (
+    BRIDGED,
+    CALL_STATUS_RANK,
+    END_RANK,
+    ENDED,
+    DialResult,
+    VoiceChange,
+)
 from storage import events, rows
 from storage.calls import (
     CALL_COLUMNS,
@@ -68,10 +75,30 @@ ATTACH = f"""
 UPDATE calls SET conversation_id = $2, updated_at = $3 WHERE id = $1
 RETURNING {CALL_COLUMNS}
 """
+# The CallSid Twilio gave: from calls.create's answer, or from a status callback that named
+# the call by id and came first (the status it took is kept: never back to queued).
 SET_SID = f"""
-UPDATE calls SET call_sid = $2, call_status = $3, updated_at = $4
+UPDATE calls SET call_sid = $2, updated_at = $3
 WHERE id = $1 AND call_sid IS NULL
 RETURNING {CALL_COLUMNS}
+"""
+# Refused, or no answer in time: failed, even if a status callback named it meanwhile (Twilio
+# placed it after all): the bridge then refuses it, as staff were told it failed.
+SET_FAILED = f"""
+UPDATE calls SET call_status = 'failed', updated_at = $2
+WHERE id = $1
+RETURNING {CALL_COLUMNS}
+"""
+# A missed call's callback withdrawn when the dial result said she was answered after all:
+# only when nothing else happened on it (no other call or try, not opened, one request).
+OTHER_CALLS = "SELECT count(*) FROM calls WHERE conversation_id = $1 AND id <> $2"
+REQUESTS = """
+SELECT count(*) FROM events WHERE conversation_id = $1 AND kind = 'callback_requested'
+"""
+WITHDRAW = """
+UPDATE conversations SET status = 'closed', closed_at = $2, updated_at = $2,
+    outcome = 'callback_withdrawn', callback_due_at = NULL, offered_at = NULL
+WHERE id = $1
 """
 _SET_OUTCOME = f"""
 UPDATE calls SET outcome = $2, note = $3, referrals = $4, follow_up = {{follow_up}},
@@ -147,46 +174,94 @@ async def advance_call(
     duration_s: int | None,
     caller: Caller | None,
     now: datetime,
+    call_id: int | None = None,
 ) -> VoiceChange | None:
-    row = await tx.fetchrow(CALL_BY_SID, call_sid)
+    if call_id is None:
+        row = await tx.fetchrow(CALL_BY_SID, call_sid)
+    else:  # the desk's call out, named by id in the callback's URL
+        row = await tx.fetchrow(LOCK_CALL, call_id)
+        if row is not None and (row[3] != "outbound" or row[12] not in (None, call_sid)):
+            row = None  # another call's sid: not this one's news
+        elif row is not None and row[12] is None:  # before call_placed stored the sid
+            row = await tx.fetchrow(SET_SID, call_id, call_sid, now)
     if row is None:
         return None  # not ours (or from before a restore): nothing to change
     before = call(row, tx.parse_time)
     old = _rank(before.call_status)
-    # Her call ended with no dial result (she hung up while the desk's phones rang, or the
-    # dial's answer was lost): nobody spoke to her, so it counts as missed.
-    if (
-        status in END_STATUSES
-        and before.direction is CallDirection.INBOUND
-        and old < _rank(DialResult.MISSED)
-    ):
-        status = DialResult.MISSED.value
+    inbound = before.direction is CallDirection.INBOUND
     if _rank(status) <= old:
         # An earlier or the same state, late or twice: only the end's duration is kept, as
         # Twilio's CallDuration is the whole call's.
-        if status in END_STATUSES and duration_s is not None and duration_s != before.duration_s:
+        if _rank(status) >= END_RANK and duration_s is not None and duration_s != before.duration_s:
             row = await tx.fetchrow(SET_DURATION, before.id, duration_s, now)
             assert row is not None
             await _changed(tx, after := call(row, tx.parse_time), now)
             return VoiceChange(call=after, changed=True)
         return VoiceChange(call=before, changed=False)
-    row = await tx.fetchrow(SET_STATUS, before.id, status, duration_s, now)
+    # after the call's end, its duration (the whole call's) is the one kept
+    kept = None if old >= END_RANK else duration_s
+    row = await tx.fetchrow(SET_STATUS, before.id, status, kept, now)
     assert row is not None
     after = call(row, tx.parse_time)
-    if old >= _rank("completed") or _rank(status) < _rank("completed"):
+    if old >= END_RANK or _rank(status) < END_RANK:
         await _changed(tx, after, now)
+    if old >= END_RANK:
+        # Her call's end came first (a miss inferred, its callback made); the dial result
+        # says more: answered, the callback is withdrawn if nothing else happened on it.
+        if inbound and status == DialResult.ANSWERED.value:
+            await _withdraw(tx, after, now)
         return VoiceChange(call=after, changed=True)
-    return await _ended(tx, after, caller, now)
+    if _rank(status) < END_RANK:
+        return VoiceChange(call=after, changed=True)
+    # Her call ended with no dial result yet (she hung up while the desk's phones rang, or
+    # the dial's answer is late or lost): nobody is known to have spoken to her: missed.
+    missed = inbound and status != DialResult.ANSWERED.value
+    return await _ended(tx, after, caller, now, missed=missed)
 
 
-async def _ended(tx: Tx, ended: Call, caller: Caller | None, now: datetime) -> VoiceChange:
+async def _withdraw(tx: Tx, answered: Call, now: datetime) -> None:
+    if answered.conversation_id is None:
+        return
+    found = await tx.fetchrow(LOCK_CONVERSATION, answered.conversation_id)
+    assert found is not None
+    conv = rows.conversation(found, tx.parse_time)
+    # Only offered so far (the router is quick: it offers a new callback at once) is
+    # untouched; opened, claimed or worked is not.
+    offered = conv.status is ConversationStatus.ASSIGNED and conv.offered_at is not None
+    untouched = (
+        (conv.status is ConversationStatus.QUEUED or offered)
+        and conv.opened_at is None
+        and await tx.fetchval(OTHER_CALLS, conv.id, answered.id) == 0
+        and await tx.fetchval(REQUESTS, conv.id) == 1
+    )
+    if not untouched:
+        return  # worked, claimed or asked for otherwise: staff decide
+    await tx.execute(WITHDRAW, conv.id, now)
+    await events.record(
+        tx,
+        "callback_withdrawn",
+        now,
+        conversation_id=conv.id,
+        data={"call_id": answered.id, "reason": "answered"},
+    )
+    await events.record(
+        tx,
+        "conversation_closed",
+        now,
+        conversation_id=conv.id,
+        data={"outcome": "callback_withdrawn", "noted": False},
+    )
+
+
+async def _ended(
+    tx: Tx, ended: Call, caller: Caller | None, now: datetime, *, missed: bool
+) -> VoiceChange:
     """The call ended just now: it joins her phone conversation (a callback when nobody
     answered her), and is logged in her timeline."""
     callback = None
     inbound = ended.direction is CallDirection.INBOUND
     identity_id = await _identity_of(tx, ended, caller) if inbound else None
     if identity_id is not None:
-        missed = ended.call_status == DialResult.MISSED.value
         found = await tx.fetchrow(OPEN_PHONE_CONVERSATION, identity_id)
         conv_id = None if found is None else int(found[0])
         if conv_id is None:
@@ -277,8 +352,15 @@ async def start_call(
 async def call_placed(tx: Tx, call_id: int, call_sid: str | None, now: datetime) -> Call:
     """Twilio's answer to the call out: its CallSid, or None when it refused (the call failed
     and is logged so)."""
-    status = "queued" if call_sid is not None else "failed"
-    row = await tx.fetchrow(SET_SID, call_id, call_sid, status, now)
+    if call_sid is None:
+        row = await tx.fetchrow(SET_FAILED, call_id, now)
+    else:
+        row = await tx.fetchrow(SET_SID, call_id, call_sid, now)
+        if row is None:  # a status callback named it by id first, with this very sid
+            found = await tx.fetchrow(LOCK_CALL, call_id)
+            row = found if found is not None and found[12] == call_sid else None
+            if row is not None:
+                return call(row, tx.parse_time)
     if row is None:
         raise Conflict(f"call {call_id} was placed already")
     placed = call(row, tx.parse_time)
@@ -342,6 +424,27 @@ async def log_outcome(
     return LoggedCall(call=logged, callback=decided)
 
 
+async def bridge_call(tx: Tx, call_id: int, call_sid: str, now: datetime) -> Call | None:
+    """The bridge's <Dial> to her may be served for this call now: the desk's call out, this
+    CallSid (a replayed request of another call's is not), not over and not bridged before.
+    It is marked bridged (call_updated); None when refused."""
+    row = await tx.fetchrow(LOCK_CALL, call_id)
+    if row is None:
+        return None
+    found = call(row, tx.parse_time)
+    if (
+        found.direction is not CallDirection.OUTBOUND
+        or found.call_sid is None
+        or found.call_sid != call_sid
+        or _rank(found.call_status) >= _rank(BRIDGED)
+    ):
+        return None
+    row = await tx.fetchrow(SET_STATUS, call_id, BRIDGED, None, now)
+    assert row is not None
+    await _changed(tx, bridged := call(row, tx.parse_time), now)
+    return bridged
+
+
 class Voice:
     """The VoiceStore operations of both stores, over the store's Database."""
 
@@ -360,10 +463,14 @@ class Voice:
         caller: Caller | None,
         *,
         now: datetime,
+        call_id: int | None = None,
     ) -> VoiceChange | None:
         return await self._db.write(
-            lambda tx: advance_call(tx, call_sid, status, duration_s, caller, now)
+            lambda tx: advance_call(tx, call_sid, status, duration_s, caller, now, call_id)
         )
+
+    async def bridge_call(self, call_id: int, call_sid: str, *, now: datetime) -> Call | None:
+        return await self._db.write(lambda tx: bridge_call(tx, call_id, call_sid, now))
 
     async def start_call(
         self, conversation_id: ConversationId, staff_id: UserId, *, now: datetime

@@ -3,11 +3,14 @@ port 0.
 
 It records every request (method, path, form, Authorization) and answers 201 with a message
 resource; `fail_next` scripts an error answer for the next requests: Twilio's JSON error
-({"code": 21610, "message": ..., "status": 400}), a 429 or a 500.
+({"code": 21610, "message": ..., "status": 400}), a 429 or a 500. Calls.json can be held
+(`hold_calls`: it answers only once `release` is set; the request is recorded first) and given
+the CallSid to answer with (`next_call_sid`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -44,6 +47,13 @@ class TwilioFake:
     # Awaited with (form, the new SID) before a message is answered: lets a test play Twilio
     # calling the status callback before its answer to create has been recorded.
     before_answer: Callable[[dict[str, str], str], Awaitable[None]] | None = None
+    next_call_sid: str | None = None
+    release: asyncio.Event | None = None  # set: Calls.json waits for it
+
+    def hold_calls(self) -> asyncio.Event:
+        """Calls.json answers only after the returned event is set (a hung Twilio)."""
+        self.release = asyncio.Event()
+        return self.release
 
     def fail_next(self, status: int, code: int | None = None, *, times: int = 1) -> None:
         """Answer the next `times` requests with this error (after any scripted earlier)."""
@@ -100,7 +110,9 @@ class TwilioFake:
             if step.times <= 0:
                 self._script.pop(0)
             return self._error(step)
-        sid = "CA" + secrets.token_hex(16)
+        if self.release is not None:
+            await self.release.wait()
+        sid, self.next_call_sid = self.next_call_sid or "CA" + secrets.token_hex(16), None
         self.sids.append(sid)
         account = request.match_info["sid"]
         return web.json_response(

@@ -8,6 +8,7 @@ became a callback. No log line holds a number: calls are named by their id.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from typing import Any, Protocol
@@ -36,6 +37,14 @@ log = logging.getLogger(__name__)
 WITHHELD = frozenset({"", "anonymous", "restricted", "unknown", "blocked", "private", "+266696687"})
 
 
+# How long Twilio's REST API may take to accept a call out before it counts as failed
+DEFAULT_DIAL_TIMEOUT_S = 15.0
+
+
+class DialTimeout(ChannelError):
+    """Twilio did not answer calls.create in time: the call is logged as failed."""
+
+
 class CallPlacer(Protocol):
     """Twilio's REST API as click-to-call needs it (channels.voice.TwilioDialer)."""
 
@@ -52,10 +61,12 @@ class VoiceCommands(Commands):
         signals: Listener,
         calls: CallCommands,
         placer: CallPlacer | None = None,
+        dial_timeout_s: float = DEFAULT_DIAL_TIMEOUT_S,
     ) -> None:
         super().__init__(store, clock=clock, signals=signals)
         self._calls = calls
         self._placer = placer
+        self._dial_timeout_s = dial_timeout_s
 
     def caller_of(self, from_number: str | None) -> Caller | None:
         """Her number from Twilio's From, or None: withheld, or nothing a number can be read
@@ -78,9 +89,16 @@ class VoiceCommands(Commands):
         return change
 
     async def advance(
-        self, call_sid: str, status: str, duration_s: int | None, from_number: str | None
+        self,
+        call_sid: str,
+        status: str,
+        duration_s: int | None,
+        from_number: str | None,
+        *,
+        call_id: int | None = None,
     ) -> VoiceChange | None:
-        """A dial result or a status callback; None for a call that is not ours."""
+        """A dial result or a status callback; None for a call that is not ours. `call_id`:
+        the desk's call out as its callback URL names it (matched before its sid is known)."""
         caller = self.caller_of(from_number)
         async with self._committing() as commit:
             change = await commit.maybe(
@@ -90,6 +108,7 @@ class VoiceCommands(Commands):
                 duration_s,
                 caller,
                 now=self._clock(),
+                call_id=call_id,
             )
         if change is None:
             log.info("call status for an unknown call", extra={"action": "call_status_unknown"})
@@ -122,17 +141,32 @@ class VoiceCommands(Commands):
             )
         sid: str | None = None
         try:
-            sid = await self._placer.place(
-                to=staff_number,
-                from_=from_,
-                url=f"{bridge_url}?call={started.id}",
-                status_callback=status_callback,
-            )
+            async with asyncio.timeout(self._dial_timeout_s):
+                sid = await self._placer.place(
+                    to=staff_number,
+                    from_=from_,
+                    url=f"{bridge_url}?call={started.id}",
+                    status_callback=f"{status_callback}?call={started.id}",
+                )
+        except TimeoutError:
+            raise DialTimeout(
+                "twilio did not answer in time", channel="phone", retryable=False
+            ) from None
         finally:
             async with self._committing() as commit:
                 placed = await commit(self._store.call_placed, started.id, sid, now=self._clock())
             _log("call placed" if sid else "call refused", placed, "call_placed")
         return placed
+
+    async def bridge(self, call_id: int, call_sid: str) -> Call | None:
+        """May the bridge connect her now (once per call, this CallSid, not over)?"""
+        async with self._committing() as commit:
+            bridged = await commit(self._store.bridge_call, call_id, call_sid, now=self._clock())
+        if bridged is None:
+            log.warning(
+                "bridge refused", extra={"action": "call_bridge_refused", "call_id": call_id}
+            )
+        return bridged
 
     def read_outcome(self, data: Mapping[str, Any], *, staff: UserId) -> NewCall:
         """The outcome form for a call Twilio logged: outcome, note, referrals, follow_up."""

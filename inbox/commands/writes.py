@@ -72,7 +72,16 @@ STORE_WRITES: dict[str, frozenset[str]] = {
     "request_callback": frozenset({"callback_requested", "note_added"}),
     # --- Twilio Voice (storage.voice): its webhooks, the desk's calls out, outcomes given later
     "call_arrived": frozenset({"call_started"}),
-    "advance_call": frozenset({"call_updated", "call_logged", "callback_requested"}),
+    "advance_call": frozenset(
+        {
+            "call_updated",
+            "call_logged",
+            "callback_requested",
+            "callback_withdrawn",
+            "conversation_closed",
+        }
+    ),
+    "bridge_call": frozenset({"call_updated"}),
     "start_call": frozenset({"call_started"}),
     "call_placed": frozenset({"call_updated", "call_logged"}),
     "log_outcome": frozenset(

@@ -21,17 +21,23 @@ class DialResult(StrEnum):
 
 
 END_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
+# The desk's call out once the bridge's <Dial> to her was served (at most once per call).
+BRIDGED = "bridged"
 CALL_STATUS_RANK: dict[str, int] = {
     "queued": 1,
     "initiated": 2,
     "ringing": 3,
     "in-progress": 4,
-    **dict.fromkeys(END_STATUSES, 5),
-    DialResult.ANSWERED.value: 6,
-    DialResult.MISSED.value: 6,
+    BRIDGED: 5,
+    # An inbound call left at one of these ended with no dial result yet: a miss inferred
+    # (its callback made), which the dial result, explicit and ranked above, still overrides.
+    **dict.fromkeys(END_STATUSES, 6),
+    DialResult.ANSWERED.value: 7,
+    DialResult.MISSED.value: 7,
 }
+END_RANK = 6
 # A call in one of these is over: the phone screen opens the outcome form.
-ENDED = frozenset(s for s, rank in CALL_STATUS_RANK.items() if rank >= 5)
+ENDED = frozenset(s for s, rank in CALL_STATUS_RANK.items() if rank >= END_RANK)
 # <Dial>'s DialCallStatus: "completed" is a call someone answered; the others are not.
 DIAL_ANSWERED = "completed"
 DIAL_STATUSES = frozenset({"completed", "answered", "busy", "no-answer", "failed", "canceled"})
@@ -54,9 +60,11 @@ class VoiceChange:
 
 
 __all__ = [
+    "BRIDGED",
     "CALL_STATUS_RANK",
     "DIAL_STATUSES",
     "ENDED",
+    "END_RANK",
     "END_STATUSES",
     "DialResult",
     "VoiceChange",

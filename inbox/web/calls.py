@@ -85,6 +85,11 @@ async def phone_settings(request: web.Request) -> web.Response:
             ],
             "referrals": [{"id": r.id, "ja": r.ja, "en": r.en} for r in phone.referrals],
             "voice": settings.voice.enabled,
+            # the phones click-to-call may ring for staff: POST .../dial {"staff_number": id}
+            "desk_phones": [
+                {"id": i, "label": p.label, "number": p.masked}
+                for i, p in enumerate(settings.voice.desk_phones if settings.voice.enabled else ())
+            ],
         }
     )
 

@@ -31,6 +31,7 @@ ERRORS = {
     502: "a provider (Twilio) refused or could not be reached; `code` says which",
     429: "too many failed sign-ins for this username or address; retry after Retry-After seconds",
     503: "the database or the intake is busy; retry after Retry-After seconds",
+    504: "a provider (Twilio) did not answer in time; `code` says which",
 }
 
 

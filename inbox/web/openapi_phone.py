@@ -116,7 +116,7 @@ PHONE_PATHS: dict[str, dict[str, Schema]] = {
             "the phone desk's call outcomes and referrals (ja/en), and whether Twilio Voice"
             " can connect calls",
             obj(
-                ("outcomes", "referrals", "voice"),
+                ("outcomes", "referrals", "voice", "desk_phones"),
                 outcomes={
                     "type": "array",
                     "items": obj(
@@ -129,6 +129,15 @@ PHONE_PATHS: dict[str, dict[str, Schema]] = {
                 },
                 referrals={"type": "array", "items": LABEL},
                 voice={"type": "boolean"},
+                desk_phones={
+                    "type": "array",
+                    "items": obj(
+                        ("id", "label", "number"),
+                        id={"type": "integer", "minimum": 0},
+                        label=TEXT,
+                        number={"type": "string", "examples": ["\u20222222"]},
+                    ),
+                },
             ),
             errors=(401, 403, 503),
         )
@@ -221,17 +230,19 @@ PHONE_PATHS |= {
     },
     "/api/conversations/{id}/dial": {
         "post": operation(
-            "click-to-call: Twilio rings your own phone (staff_number), then connects her with"
-            " the program's number as caller ID; her number is never shown. 409:"
-            " voice_not_configured, no_phone_number, outside_call_window; 502: call_failed",
+            "click-to-call: Twilio rings one of the desk's own phones (staff_number: an id of"
+            " GET /api/phone/settings desk_phones; any other number is refused, 400), and once"
+            " staff press 1 connects her with the program's number as caller ID; her number is"
+            " never shown. 409: voice_not_configured, no_phone_number, outside_call_window;"
+            " 502: call_failed; 504: call_timeout",
             wrap("call", ID),
             status=201,
             body=obj(
                 ("staff_number",),
-                staff_number={"type": "string", "maxLength": 64, "examples": ["090-1234-5678"]},
+                staff_number={"type": "integer", "minimum": 0, "examples": [0]},
             ),
             params=(CONVERSATION_ID,),
-            errors=(401, 403, 404, 409, 502, 503),
+            errors=(400, 401, 403, 404, 409, 502, 503, 504),
         )
     },
 }

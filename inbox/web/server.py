@@ -153,7 +153,12 @@ class Services:
         )
         object.__setattr__(self, "calls", calls)
         voice = VoiceCommands(
-            self.store, clock=self.clock, signals=signals, calls=calls, placer=self.placer
+            self.store,
+            clock=self.clock,
+            signals=signals,
+            calls=calls,
+            placer=self.placer,
+            dial_timeout_s=self.settings.voice.api_timeout_s,
         )
         object.__setattr__(self, "voice", voice)
         keeper = PresenceKeeper(
@@ -198,6 +203,7 @@ ERROR_CODES: dict[str, str] = {
     " supervisor to link them first",
     "callback_taken": "another staff member has this callback (assigned or offered to her);"
     " only she or a supervisor may dial it or log its tries",
+    "call_timeout": "Twilio did not answer in time; the call is logged as failed",
 }
 
 

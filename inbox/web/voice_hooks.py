@@ -15,6 +15,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 from twilio.twiml.voice_response import VoiceResponse
 
+from inbox.commands.voice import DialTimeout
 from inbox.core.errors import ChannelError, Conflict, PermissionDenied, ValidationError
 from inbox.core.model import (
     ChannelKind,
@@ -26,7 +27,8 @@ from inbox.core.model import (
 )
 from inbox.core.numbers import parse_number
 from inbox.core.phone import CallDirection
-from inbox.core.voice import CALL_STATUS_RANK, DIAL_STATUSES, DialResult, dial_result
+from inbox.core.voice import BRIDGED, CALL_STATUS_RANK, DIAL_STATUSES, DialResult, dial_result
+from inbox.sms_config import VoiceConfig
 from inbox.web.access import readable_conversation
 from inbox.web.server import SERVICES, ApiError, Services, json_body, parse_id
 from inbox.web.sms_hooks import MAX_SID_CHARS, required
@@ -40,7 +42,12 @@ STATUS_PATH = "/webhooks/twilio/voice/status"
 BRIDGE_PATH = "/webhooks/twilio/voice/bridge"
 MAX_DURATION_S = 86400
 # Twilio's CallStatus values (the dial results are ours, never in a status callback)
-TRACKED = frozenset(CALL_STATUS_RANK) - {r.value for r in DialResult}
+TRACKED = frozenset(CALL_STATUS_RANK) - {r.value for r in DialResult} - {BRIDGED}
+# What staff hear on her own phone before the desk connects her: a key press proves a person
+# answered (a voicemail that picks up presses nothing, so the consulter is never put to it).
+BRIDGE_PROMPT = "相談者におつなぎします。1を押してください。"
+BRIDGE_NO_KEY = "おつなぎしませんでした。"
+BRIDGE_GATHER_S = 10
 
 
 def twiml(response: VoiceResponse) -> web.Response:
@@ -63,6 +70,12 @@ def _duration(form: MultiDictProxy[str], name: str) -> int | None:
     return int(text)
 
 
+def _store_failed(exc: Exception) -> None:
+    """A webhook's store write failed; her call goes on (TwiML all the same). The type alone:
+    a driver's message may quote the number."""
+    log.error("call not stored", extra={"action": "call_store_failed", "error": type(exc).__name__})
+
+
 def missed(services: Services) -> web.Response:
     """What a caller nobody answered hears: the configured neutral words, then the line ends."""
     response = VoiceResponse()
@@ -72,17 +85,28 @@ def missed(services: Services) -> web.Response:
 
 
 async def incoming_call(request: web.Request) -> web.Response:
+    """Her call: the desk's phones ring (showing the program's number unless
+    voice.show_caller_number), or she hears missed_message. A store failure still answers
+    TwiML (else she hears Twilio's English "application error"): logged, the call goes on."""
     services = request.app[SERVICES]
     voice = services.settings.voice
     form = await signed_form(request, voice.auth_token)
     sid, status = _sid(form), form.get("CallStatus", "ringing")[:20] or "ringing"
-    change = await services.voice.arrived(sid, status, form.get("From"))
-    if not voice.forward_to or change.call.call_status == DialResult.MISSED.value:
-        await services.voice.advance(sid, DialResult.MISSED.value, None, form.get("From"))
-        return missed(services)
+    try:
+        change = await services.voice.arrived(sid, status, form.get("From"))
+        if not voice.forward_to or change.call.call_status == DialResult.MISSED.value:
+            await services.voice.advance(sid, DialResult.MISSED.value, None, form.get("From"))
+            return missed(services)
+    except Exception as exc:  # noqa: BLE001  (any failure: she must still hear something)
+        _store_failed(exc)
+        if not voice.forward_to:
+            return missed(services)
     response = VoiceResponse()
     dial = response.dial(
-        timeout=voice.ring_s, action=services.settings.base_url + DIALED_PATH, method="POST"
+        timeout=voice.ring_s,
+        action=services.settings.base_url + DIALED_PATH,
+        method="POST",
+        caller_id=None if voice.show_caller_number else voice.program_number,
     )
     for number in voice.forward_to:
         dial.number(number)
@@ -99,8 +123,15 @@ async def dialed(request: web.Request) -> web.Response:
         raise ValidationError(f"one of {', '.join(sorted(DIAL_STATUSES))}", field="DialCallStatus")
     result = dial_result(dial_status)
     duration = _duration(form, "DialCallDuration")
-    change = await services.voice.advance(sid, result.value, duration, form.get("From"))
-    inbound = change is None or change.call.direction is CallDirection.INBOUND
+    call_id = _call_id(request, required=False)
+    try:
+        change = await services.voice.advance(
+            sid, result.value, duration, form.get("From"), call_id=call_id
+        )
+    except Exception as exc:  # noqa: BLE001  (she still hears the right words, not an error)
+        _store_failed(exc)
+        change = None
+    inbound = call_id is None if change is None else change.call.direction is CallDirection.INBOUND
     if result is DialResult.MISSED and inbound:
         return missed(services)
     response = VoiceResponse()
@@ -115,31 +146,76 @@ async def call_status(request: web.Request) -> web.Response:
     if status not in TRACKED:  # Twilio's statuses are all tracked today; a new one is not
         log.info("call status not tracked", extra={"action": "call_status_ignored"})
         return twiml(VoiceResponse())
-    await services.voice.advance(sid, status, _duration(form, "CallDuration"), form.get("From"))
+    await services.voice.advance(
+        sid,
+        status,
+        _duration(form, "CallDuration"),
+        form.get("From"),
+        call_id=_call_id(request, required=False),
+    )
     return twiml(VoiceResponse())
 
 
-async def bridge(request: web.Request) -> web.Response:
-    """Staff answered the desk's call to her own phone: connect her to the consulter. Her
-    number is in this TwiML to Twilio only."""
-    services = request.app[SERVICES]
-    voice = services.settings.voice
-    await signed_form(request, voice.auth_token)
-    call_id = parse_id(request.query.get("call", ""))
+def _call_id(request: web.Request, *, required: bool) -> int | None:
+    """The desk's call out named by id in our URL (`?call=`); inbound calls have none."""
+    text = request.query.get("call")
+    if text is None and not required:
+        return None
+    call_id = parse_id(text or "")
     if call_id is None:
         raise ValidationError("a call id", field="call")
+    return call_id
+
+
+async def bridge(request: web.Request) -> web.Response:
+    """Staff's own phone answered the desk's call out. First (no step) a prompt: press 1;
+    then (step=connect) on Digits=1 only, the <Dial> that connects her to the consulter,
+    served once per call, for this call's CallSid while it is live. Her number is in this
+    TwiML to Twilio only."""
+    services = request.app[SERVICES]
+    voice = services.settings.voice
+    form = await signed_form(request, voice.auth_token)
+    sid = _sid(form)
+    call_id = _call_id(request, required=True)
+    assert call_id is not None
+    response = VoiceResponse()
+    if request.query.get("step") != "connect":
+        found = await services.store.get_call(call_id)
+        if (
+            found.call_sid != sid
+            or CALL_STATUS_RANK.get(found.call_status or "", 0) >= (CALL_STATUS_RANK[BRIDGED])
+        ):
+            log.warning("bridge refused", extra={"action": "call_bridge_refused"})
+            response.hangup()
+            return twiml(response)
+        gather = response.gather(
+            num_digits=1,
+            action=f"{services.settings.base_url}{BRIDGE_PATH}?call={call_id}&step=connect",
+            method="POST",
+            timeout=BRIDGE_GATHER_S,
+        )
+        gather.say(BRIDGE_PROMPT, language="ja-JP")
+        response.say(BRIDGE_NO_KEY, language="ja-JP")  # no key pressed in time
+        response.hangup()
+        return twiml(response)
+    if form.get("Digits") != "1":
+        response.say(BRIDGE_NO_KEY, language="ja-JP")
+        response.hangup()
+        return twiml(response)
     found = await services.store.get_call(call_id)
     address = None
     if found.direction is CallDirection.OUTBOUND and found.conversation_id is not None:
         address = await services.store.contact_address(found.conversation_id)
-    response = VoiceResponse()
     if address is None or address.channel is not ChannelKind.PHONE or not address.address:
         log.warning("bridge without a number", extra={"action": "call_bridge_refused"})
         response.hangup()
         return twiml(response)
+    if await services.voice.bridge(call_id, sid) is None:  # replayed, another call's, or over
+        response.hangup()
+        return twiml(response)
     dial = response.dial(
         caller_id=voice.program_number,
-        action=services.settings.base_url + DIALED_PATH,
+        action=f"{services.settings.base_url}{DIALED_PATH}?call={call_id}",
         method="POST",
     )
     dial.number(address.address)
@@ -148,8 +224,10 @@ async def bridge(request: web.Request) -> web.Response:
 
 
 async def dial_out(request: web.Request) -> web.Response:
-    """POST /api/conversations/{id}/dial {"staff_number"}: click-to-call on a phone
-    conversation (phone staff, supervisors) inside her call window. 201 {"call": id}."""
+    """POST /api/conversations/{id}/dial {"staff_number": <a desk phone's id>}: click-to-call
+    on a phone conversation (phone staff, supervisors) inside her call window, ringing one of
+    the desk's own phones (voice.staff_phones; GET /api/phone/settings lists them as
+    desk_phones). 201 {"call": id}."""
     user, conv = await readable_conversation(request)
     if not user.has_any(Role.PHONE_STAFF, Role.SUPERVISOR):
         raise PermissionDenied("this needs the role phone_staff or supervisor")
@@ -157,10 +235,9 @@ async def dial_out(request: web.Request) -> web.Response:
     settings = services.settings
     if not settings.voice.enabled or services.placer is None:
         raise ApiError(409, "voice_not_configured", "Twilio Voice is not configured")
-    raw = (await json_body(request)).get("staff_number")
-    if not isinstance(raw, str):
-        raise ValidationError("required, your phone's number as a string", field="staff_number")
-    staff_number = parse_number(raw, region=settings.sms.default_region, field="staff_number")
+    staff_number = desk_phone(
+        settings.voice, settings.sms.default_region, (await json_body(request)).get("staff_number")
+    )
     address = None
     if conv.channel is ChannelKind.PHONE:
         address = await services.store.contact_address(ConversationId(conv.id))
@@ -173,15 +250,39 @@ async def dial_out(request: web.Request) -> web.Response:
     try:
         placed = await services.voice.dial(
             ConversationId(conv.id),
-            staff_number.e164,
+            staff_number,
             staff=user.id,
             from_=settings.voice.program_number,
             bridge_url=settings.base_url + BRIDGE_PATH,
             status_callback=settings.base_url + STATUS_PATH,
         )
+    except DialTimeout as exc:
+        raise ApiError(504, "call_timeout", str(exc)) from None
     except ChannelError as exc:
         raise ApiError(502, "call_failed", str(exc)) from None
     return web.json_response({"call": placed.id}, status=201)
+
+
+def desk_phone(voice: VoiceConfig, region: str, raw: object) -> str:
+    """The E.164 number of the desk phone the request names: its id (index in desk_phones),
+    its label, or its very number. Nothing else is rung: not any number a request carries."""
+    phones = [(p.label, parse_number(p.number, region=region).e164) for p in voice.desk_phones]
+    if isinstance(raw, int) and not isinstance(raw, bool) and 0 <= raw < len(phones):
+        return phones[raw][1]
+    if isinstance(raw, str) and raw.strip():
+        for label, number in phones:
+            if raw.strip() == label:
+                return number
+        try:
+            asked = parse_number(raw, region=region, field="staff_number").e164
+        except ValidationError:
+            asked = None
+        if asked is not None and any(number == asked for _, number in phones):
+            return asked
+    raise ValidationError(
+        "one of the desk's phones: an id from GET /api/phone/settings desk_phones",
+        field="staff_number",
+    )
 
 
 def _taken() -> ApiError:

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import pytest
 
+from inbox.core.decisions import Assign
 from inbox.core.errors import Conflict, NotFound
 from inbox.core.model import ChannelKind, ConversationId, ConversationStatus, Event, Role
 from inbox.core.phone import CallbackBy, CallDirection, Caller, NewCall, RetryAt
 from storage.base import Store
 from tests.factories import at, counselor, inbound, new_user
-from tests.storage.test_contract_calls import Rule, no_number_anywhere
+from tests.storage.test_contract_calls import Rule, no_number_anywhere, phone_staff
 
 NUMBER = "+819012345678"
 CALLER = Caller(identity_hash="h-" + "a" * 60, e164=NUMBER)
@@ -67,9 +68,11 @@ async def test_a_final_status_without_a_dial_result_counts_as_missed(store: Stor
     await store.call_arrived(SID, "ringing", CALLER, now=at(0))
     change = await store.advance_call(SID, "no-answer", 25, CALLER, now=at(30))
     assert change is not None and change.callback is not None
-    assert change.call.call_status == "missed" and change.call.duration_s == 25
+    # a miss inferred: the end status is kept, so the dial result may still say more
+    assert change.call.call_status == "no-answer" and change.call.duration_s == 25
     late = await store.advance_call(SID, "missed", None, CALLER, now=at(31))
-    assert late is not None and not late.changed
+    assert late is not None and late.changed and late.callback is None
+    assert late.call.call_status == "missed"
     assert len(await store.open_callbacks(None)) == 1
 
 
@@ -227,6 +230,99 @@ async def test_calls_waiting_for_an_outcome(store: Store) -> None:
     await no_number_anywhere(store)
 
 
+async def test_an_answered_dial_result_after_her_end_withdraws_the_inferred_callback(
+    store: Store,
+) -> None:
+    """She hung up first on an answered call: the parent's end came before <Dial>'s result."""
+    await store.call_arrived(SID, "ringing", CALLER, now=at(0))
+    ended = await store.advance_call(SID, "completed", 70, CALLER, now=at(70))
+    assert ended is not None and ended.callback is not None  # inferred: missed so far
+    conv_id = ended.callback.conversation_id
+    answered = await store.advance_call(SID, "answered", 65, CALLER, now=at(71))
+    assert answered is not None and answered.changed and answered.callback is None
+    assert answered.call.call_status == "answered"
+    conv = await store.get_conversation(conv_id)
+    assert (conv.status, conv.outcome) == (ConversationStatus.CLOSED, "callback_withdrawn")
+    assert await store.open_callbacks(None) == []
+    events = await store.list_events()
+    (withdrawn,) = [e for e in events if e.kind == "callback_withdrawn"]
+    assert withdrawn.conversation_id == conv_id and withdrawn.data["call_id"] == answered.call.id
+    assert kinds(events).count("call_logged") == 1
+    # it waits for staff's outcome like any answered call
+    assert [c.id for c in await store.open_calls(None)] == [answered.call.id]
+    # and the end again (Twilio's retry) changes nothing more
+    again = await store.advance_call(SID, "completed", 70, CALLER, now=at(72))
+    assert again is not None and again.callback is None
+    assert kinds(await store.list_events()).count("callback_withdrawn") == 1
+
+
+async def test_a_dial_result_first_then_her_end_makes_no_callback(store: Store) -> None:
+    await store.call_arrived(SID, "ringing", CALLER, now=at(0))
+    answered = await store.advance_call(SID, "answered", 65, CALLER, now=at(70))
+    assert answered is not None and answered.ended and answered.callback is None
+    end = await store.advance_call(SID, "completed", 70, CALLER, now=at(71))
+    assert end is not None and end.callback is None and end.call.call_status == "answered"
+    assert await store.open_callbacks(None) == []
+    assert "callback_requested" not in kinds(await store.list_events())
+
+
+async def test_an_answered_result_keeps_a_callback_something_else_happened_on(
+    store: Store,
+) -> None:
+    """Her callback was open before this call (another missed call): it stays open."""
+    first = await _callback(store)
+    await store.call_arrived(SID, "ringing", CALLER, now=at(100))
+    ended = await store.advance_call(SID, "completed", 30, CALLER, now=at(130))
+    assert ended is not None and ended.callback is not None
+    assert ended.callback.conversation_id == first
+    answered = await store.advance_call(SID, "answered", 25, CALLER, now=at(131))
+    assert answered is not None and answered.call.call_status == "answered"
+    assert (await store.get_conversation(first)).status is ConversationStatus.QUEUED
+    assert "callback_withdrawn" not in kinds(await store.list_events())
+
+
+async def test_a_status_callback_by_call_id_before_the_sid_is_stored(store: Store) -> None:
+    phone = await counselor(store, "phone")
+    started = await store.start_call(await _callback(store), phone.id, now=at(60))
+    early = await store.advance_call(SID, "ringing", None, None, now=at(61), call_id=started.id)
+    assert early is not None and early.call.call_sid == SID and early.call.call_status == "ringing"
+    placed = await store.call_placed(started.id, SID, now=at(62))
+    assert (placed.call_sid, placed.call_status) == (SID, "ringing")  # never back to queued
+    other = "CA" + "6" * 32  # another call's sid under this id: not this call's news
+    assert (
+        await store.advance_call(other, "completed", 1, None, now=at(63), call_id=started.id)
+        is None
+    )
+    with pytest.raises(Conflict):
+        await store.call_placed(started.id, other, now=at(64))
+    # an inbound call is never matched by id
+    inbound_call = (await store.call_arrived(other, "ringing", CALLER, now=at(65))).call
+    assert (
+        await store.advance_call(other, "completed", 1, None, now=at(66), call_id=inbound_call.id)
+        is None
+    )
+
+
+async def test_the_bridge_connects_once_for_its_own_live_call(store: Store) -> None:
+    phone = await counselor(store, "phone")
+    started = await store.start_call(await _callback(store), phone.id, now=at(60))
+    assert await store.bridge_call(started.id, SID, now=at(61)) is None  # no sid yet
+    await store.call_placed(started.id, SID, now=at(62))
+    assert await store.bridge_call(started.id, "CA" + "7" * 32, now=at(63)) is None  # not its sid
+    bridged = await store.bridge_call(started.id, SID, now=at(64))
+    assert bridged is not None and bridged.call_status == "bridged"
+    assert await store.bridge_call(started.id, SID, now=at(65)) is None  # a replay
+    ended = await store.advance_call(SID, "completed", 40, None, now=at(100))
+    assert ended is not None and ended.ended
+    other = await store.start_call(
+        ConversationId(ended.call.conversation_id or 0), phone.id, now=at(200)
+    )
+    await store.call_placed(other.id, "CA" + "8" * 32, now=at(201))
+    await store.advance_call("CA" + "8" * 32, "no-answer", None, None, now=at(230))
+    assert await store.bridge_call(other.id, "CA" + "8" * 32, now=at(231)) is None  # over
+    assert await store.bridge_call(10**9, SID, now=at(232)) is None
+
+
 async def test_claiming_a_callback_refuses_when_another_has_it(store: Store) -> None:
     """What dialing a callback does (POST .../dial): it becomes hers, unless it is another's;
     decided under the conversation's lock, so of two staff dialing at once one is refused."""
@@ -249,3 +345,36 @@ async def test_claiming_a_callback_refuses_when_another_has_it(store: Store) -> 
     assigned = [e for e in await store.list_events() if e.kind == "conversation_assigned"]
     assert [e.actor_id for e in assigned] == [ayumi.id, ayumi.id]
     assert (await store.get_conversation(conv_id)).assignee_id == ayumi.id
+
+
+async def test_a_callback_only_offered_meanwhile_is_still_withdrawn(store: Store) -> None:
+    """The router is quick: it may offer the inferred miss's callback before the dial result
+    comes. Offered, not opened: withdrawn all the same; opened by staff: kept."""
+    staff = await phone_staff(store)
+    for n, opened in ((1, False), (2, True)):
+        sid = "CA" + str(n) * 32
+        caller = Caller(identity_hash=f"h-{n}" + "b" * 59, e164=f"+8190123400{n:02d}")
+        await store.call_arrived(sid, "ringing", caller, now=at(n * 1000))
+        ended = await store.advance_call(sid, "completed", 40, caller, now=at(n * 1000 + 40))
+        assert ended is not None and ended.callback is not None
+        conv_id = ended.callback.conversation_id
+        assign = Assign(conversation_id=conv_id, user_id=staff.id, capacity=5)
+        assert await store.apply_assignments([assign], now=at(n * 1000 + 41))
+        if opened:
+            assert await store.mark_opened(conv_id, staff.id, now=at(n * 1000 + 42))
+        await store.advance_call(sid, "answered", 35, caller, now=at(n * 1000 + 43))
+        conv = await store.get_conversation(conv_id)
+        expected = ConversationStatus.ASSIGNED if opened else ConversationStatus.CLOSED
+        assert conv.status is expected, opened
+    assert kinds(await store.list_events()).count("callback_withdrawn") == 1
+
+
+async def test_a_call_out_that_timed_out_fails_even_if_twilio_placed_it(store: Store) -> None:
+    """Twilio answered too late for us, yet placed the call: staff were told it failed, so
+    it is failed, and the bridge never connects it."""
+    phone = await counselor(store, "phone")
+    started = await store.start_call(await _callback(store), phone.id, now=at(60))
+    await store.advance_call(SID, "ringing", None, None, now=at(61), call_id=started.id)
+    failed = await store.call_placed(started.id, None, now=at(75))
+    assert failed.call_status == "failed"
+    assert await store.bridge_call(started.id, SID, now=at(80)) is None

@@ -39,7 +39,14 @@ from tests.web.conftest import make_config, sign_in
 HER_SID = "CA" + "b" * 32
 STAFF_PHONE = "090-5555-6666"
 STAFF_E164 = "+819055556666"
+DESK_PHONE = 0  # the id of STAFF_PHONE in GET /api/phone/settings desk_phones
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@pytest.fixture
+def voice_settings() -> dict[str, object]:
+    """The desk's own phones click-to-call may ring: staff's, and the reception's."""
+    return {"staff_phones": (f"携帯={STAFF_PHONE}", "+815099998888")}
 
 
 @pytest.fixture
@@ -58,7 +65,7 @@ async def missed_call(voice_site: VoiceSite) -> int:
 
 
 async def dial(
-    voice_site: VoiceSite, session: aiohttp.ClientSession, conv: int, number: str = STAFF_PHONE
+    voice_site: VoiceSite, session: aiohttp.ClientSession, conv: int, number: object = DESK_PHONE
 ) -> tuple[int, str]:
     url = f"{voice_site.url}/api/conversations/{conv}/dial"
     async with session.post(url, json={"staff_number": number}) as r:
@@ -81,17 +88,24 @@ async def test_click_to_call_rings_staff_then_bridges_her_without_showing_the_nu
     bridge = urlsplit(seen.form["Url"])
     assert f"{bridge.scheme}://{bridge.netloc}{bridge.path}" == PUBLIC_URL + BRIDGE_PATH
     assert parse_qs(bridge.query) == {"call": [str(call_id)]}
-    assert seen.form["StatusCallback"] == PUBLIC_URL + STATUS_PATH
+    assert seen.form["StatusCallback"] == f"{PUBLIC_URL}{STATUS_PATH}?call={call_id}"
     events = ["initiated", "ringing", "answered", "completed"]
     assert seen.lists["StatusCallbackEvent"] == events
     assert HER not in str(seen.form)
     call_sid = voice_site.fake.sids[0]
 
-    # staff picked up her own phone: Twilio fetches the bridge, which dials her
+    # staff picked up her own phone: Twilio fetches the bridge, which asks her to press 1
     staff_leg = [("CallSid", call_sid), ("From", PROGRAM), ("To", STAFF_E164)]
     code, twiml = await voice_site.post(f"{BRIDGE_PATH}?call={call_id}", staff_leg)
+    assert code == 200 and HER not in twiml and "<Dial" not in twiml
+    connect = f"{BRIDGE_PATH}?call={call_id}&step=connect"
+    assert f'<Gather action="{PUBLIC_URL}{connect.replace("&", "&amp;")}"' in twiml
+    assert 'numDigits="1"' in twiml and "1を押してください" in twiml
+    # she pressed 1: now the bridge dials her
+    code, twiml = await voice_site.post(connect, [*staff_leg, ("Digits", "1")])
     assert code == 200
-    assert f'<Dial action="{PUBLIC_URL}{DIALED_PATH}" callerId="{PROGRAM}" method="POST">' in twiml
+    dialed = f"{PUBLIC_URL}{DIALED_PATH}?call={call_id}"
+    assert f'<Dial action="{dialed}" callerId="{PROGRAM}" method="POST">' in twiml
     assert f"<Number>{HER}</Number>" in twiml
 
     # the phone screen polls the call until it ended
@@ -103,7 +117,9 @@ async def test_click_to_call_rings_staff_then_bridges_her_without_showing_the_nu
 
     assert (await shown())["ended"] is False
     await voice_site.post(STATUS_PATH, [*staff_leg, ("CallStatus", "in-progress")])
-    await voice_site.post(DIALED_PATH, [*staff_leg, ("DialCallStatus", "completed")])
+    await voice_site.post(
+        f"{DIALED_PATH}?call={call_id}", [*staff_leg, ("DialCallStatus", "completed")]
+    )
     await voice_site.post(
         STATUS_PATH, [*staff_leg, ("CallStatus", "completed"), ("CallDuration", "80")]
     )
@@ -149,8 +165,10 @@ async def test_what_the_dial_api_refuses(
     voice_site: VoiceSite, phone: aiohttp.ClientSession
 ) -> None:
     conv = await missed_call(voice_site)
-    code, answer = await dial(voice_site, phone, conv, number="12")
-    assert code == 400 and '"field": "staff_number"' in answer
+    # only the desk's own phones: never a number the request brings, nor an unknown id
+    for wrong in ("12", "090-7777-8888", "+819012345678", 2, -1, True, None, "携"):
+        code, answer = await dial(voice_site, phone, conv, number=wrong)
+        assert code == 400 and '"field": "staff_number"' in answer, wrong
     sms = await sms_conversation(voice_site.site)
     async with await sign_in(voice_site.url, "boss") as boss:
         code, answer = await dial(voice_site, boss, sms)

@@ -62,6 +62,40 @@ def test_errors_name_the_key(text: str, expected: str) -> None:
 def test_the_example_config_documents_the_keys() -> None:
     text = EXAMPLE.read_text(encoding="utf-8")
     voice = text[text.index("[voice]") :].split("\n[", 1)[0]
-    for key in ("forward_to", "ring_s", "missed_message", "api_url"):
+    keys = ("forward_to", "ring_s", "missed_message", "api_url", "show_caller_number")
+    for key in (*keys, "staff_phones", "api_timeout_s"):
         assert f"\n{key} = " in voice, key
     assert DEFAULT_MISSED_MESSAGE in voice
+    assert "Fallback" in voice  # Twilio's fallback URL, for when this server is down
+
+
+def test_staff_phones_are_labelled_and_kept_as_e164() -> None:
+    cfg = load(
+        SMS_ON + VOICE_ON + 'staff_phones = ["携帯=090-5555-6666", "+81 50 9999 8888"]\n',
+        **{ENV: TOKEN},
+    )
+    phones = cfg.voice.desk_phones
+    assert [(p.label, p.number, p.masked) for p in phones] == [
+        ("携帯", "+819055556666", "\u2022" * 4 + "6666"),
+        ("2", "+815099998888", "\u2022" * 4 + "8888"),
+    ]
+    assert not cfg.voice.show_caller_number and cfg.voice.api_timeout_s == 15.0
+
+
+def test_without_staff_phones_the_desk_phones_are_forward_to() -> None:
+    cfg = load(SMS_ON + VOICE_ON + 'forward_to = ["050-1111-2222"]\n', **{ENV: TOKEN})
+    assert [(p.label, p.number) for p in cfg.voice.desk_phones] == [("1", "+815011112222")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('staff_phones = ["a=090-1234-567"]\n', "voice.staff_phones[0]: is not a valid"),
+        ('staff_phones = ["a=090-5555-6666", "a=050-1111-2222"]\n', "voice.staff_phones: each"),
+        ("api_timeout_s = 0\n", "voice.api_timeout_s"),
+    ],
+)
+def test_staff_phone_errors_name_the_key(text: str, expected: str) -> None:
+    message = load_error(f'[sms]\naccount_sid = "{SID}"\n[voice]\n' + text, **{ENV: TOKEN})
+    assert message.startswith(expected), message
+    assert "1234-567" not in message

@@ -16,6 +16,7 @@ from tests.voice.conftest import (
     DESK,
     DIALED_PATH,
     MISSED,
+    PROGRAM,
     PUBLIC_URL,
     STATUS_PATH,
     VOICE_PATH,
@@ -45,7 +46,8 @@ async def test_an_answered_call_rings_the_desk_and_is_logged_in_her_timeline(
 ) -> None:
     code, twiml = await voice_site.post(VOICE_PATH, incoming(SID))
     assert code == 200
-    assert f'<Dial action="{PUBLIC_URL}{DIALED_PATH}" method="POST" timeout="25">' in twiml
+    dial = f'<Dial action="{PUBLIC_URL}{DIALED_PATH}" callerId="{PROGRAM}" method="POST" timeout'
+    assert dial + '="25">' in twiml  # the desk's phones see the program's number, not hers
     assert "".join(f"<Number>{n}</Number>" for n in DESK) in twiml
     ringing = await only_call(voice_site)
     assert (ringing.direction, ringing.call_status, ringing.call_sid) == (

@@ -820,11 +820,11 @@ export const STRINGS = {
     "error.code.no_phone_number": "この会話にはかける番号がありません。",
     "error.code.outside_call_window": "本人の希望する時間帯の外です",
     "error.code.call_failed": "発信できませんでした（失敗として記録しました）。",
+    "error.code.call_timeout": "Twilio から時間内に応答がありませんでした（失敗として記録しました）。",
     // --- callbacks: refusals (fix-calls)
     "error.code.number_of_other_consulter":
       "この番号は別の相談者の記録のものです。先にスーパーバイザーに2つの記録をつないでもらってください。",
     "error.code.callback_taken": "この折り返しは別の担当者が担当しています（割り当て済みか、提示中です）。",
-    "callback.otherContact": "この番号は別の相談者の記録にある番号です（記録は統合していません）。",
     // fix-sms: every code of inbox.core.sms PERMANENT_ERROR_CODES has its words here
     "sms.failure.30005": "存在しないか、使われていない番号です（Twilio 30005）",
   },
@@ -1636,11 +1636,11 @@ export const STRINGS = {
     "error.code.no_phone_number": "This conversation has no number to call.",
     "error.code.outside_call_window": "Outside the hours she allowed",
     "error.code.call_failed": "The call could not be placed (logged as failed).",
+    "error.code.call_timeout": "Twilio did not answer in time (logged as failed).",
     // --- callbacks: refusals (fix-calls)
     "error.code.number_of_other_consulter":
       "This number belongs to another consulter's record; ask a supervisor to link them first.",
     "error.code.callback_taken": "Another staff member has this callback (assigned or offered to them).",
-    "callback.otherContact": "This number is on another consulter's record (the records were not merged).",
     // fix-sms: every code of inbox.core.sms PERMANENT_ERROR_CODES has its words here
     "sms.failure.30005": "an unknown or unused number (Twilio 30005)",
   },
