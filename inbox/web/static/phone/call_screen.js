@@ -34,7 +34,9 @@ import { settings } from "./settings.js";
 
 const POLL_MS = 2000;
 const POLL_DEADLINE_MS = 2 * 60 * 60 * 1000; // a call longer than this is followed no more
-const STAFF_NUMBER_KEY = "tsunagu.phone.staffNumber"; // her own phone, typed once on this device
+// The desk phone she chose last on this device (an id of the server's desk_phones list: the
+// server rings only those, never a number typed here).
+const STAFF_NUMBER_KEY = "tsunagu.phone.deskPhone";
 // What a dial's refusal says, by the server's code (the others: the server's words).
 /** @type {Record<string, string>} */
 const DIAL_ERRORS = {
@@ -56,7 +58,7 @@ const els = {
   said: byId("call-said", HTMLElement),
   close: byId("call-close", HTMLButtonElement),
   staffField: byId("call-staff-field", HTMLElement),
-  staffNumber: byId("call-staff-number", HTMLInputElement),
+  staffNumber: byId("call-staff-number", HTMLSelectElement),
   outcomeForm: byId("outcome-form", HTMLFormElement),
   outcomeDuration: byId("outcome-duration-field", HTMLElement),
 };
@@ -100,22 +102,35 @@ export function callOnScreen() {
   return current?.call?.ended ? current.call : null;
 }
 
-/** The staff member's own phone, as she typed it last on this device. */
+/** The desk phone she chose last on this device. */
 function rememberedNumber() {
   try {
     return window.localStorage.getItem(STAFF_NUMBER_KEY) || "";
   } catch {
-    return ""; // storage disabled: she types it each time
+    return ""; // storage disabled: she chooses each time
   }
 }
 
-/** @param {string} number */
-function rememberNumber(number) {
+/** @param {string} id */
+function rememberNumber(id) {
   try {
-    window.localStorage.setItem(STAFF_NUMBER_KEY, number);
+    window.localStorage.setItem(STAFF_NUMBER_KEY, id);
   } catch {
     /* storage disabled: nothing kept */
   }
+}
+
+/** The desk phones to ring first, as options ("携帯 (••••6666)"), her last choice chosen. */
+function renderDeskPhones() {
+  const chosen = els.staffNumber.value || rememberedNumber();
+  els.staffNumber.replaceChildren(
+    ...settings.deskPhones.map((p) => {
+      const option = el("option", "", `${p.label} (${p.number})`);
+      option.value = String(p.id);
+      return option;
+    }),
+  );
+  if (settings.deskPhones.some((p) => String(p.id) === chosen)) els.staffNumber.value = chosen;
 }
 
 /** @param {Callback} item */
@@ -304,7 +319,7 @@ async function dial() {
   if (!current) return;
   const id = current.item.conversation;
   const mine = seq;
-  const staffNumber = els.staffNumber.value.normalize("NFKC").trim();
+  const staffNumber = els.staffNumber.value;
   els.staffNumber.removeAttribute("aria-invalid");
   if (!staffNumber) {
     els.staffNumber.setAttribute("aria-invalid", "true");
@@ -315,7 +330,7 @@ async function dial() {
   els.dial.disabled = true;
   try {
     const placed = await api("POST", `/api/conversations/${encodeURIComponent(id)}/dial`, {
-      staff_number: staffNumber,
+      staff_number: Number(staffNumber),
     });
     rememberNumber(staffNumber);
     if (mine !== seq || !current) return;
@@ -383,7 +398,7 @@ async function showNumber() {
 
 export function bindCallScreen() {
   dialog = bindRevealDialog({ onUnauthorized: toSignIn });
-  els.staffNumber.value = rememberedNumber();
+  renderDeskPhones();
   els.dial.addEventListener("click", () => void dial());
   els.reveal.addEventListener("click", () => void showNumber());
   els.close.addEventListener("click", closeCall);

@@ -21,6 +21,9 @@ export const settings = {
   /** @type {Choice[]} */
   referrals: [],
   voice: false,
+  /** The desk phones click-to-call may ring first ([voice] staff_phones; numbers masked).
+   * @type {{id: number, label: string, number: string}[]} */
+  deskPhones: [],
 };
 
 export async function loadSettings() {
@@ -29,6 +32,7 @@ export async function loadSettings() {
   settings.outcomes = Array.isArray(data.outcomes) ? data.outcomes : [];
   settings.referrals = Array.isArray(data.referrals) ? data.referrals : [];
   settings.voice = data.voice === true;
+  settings.deskPhones = Array.isArray(data.desk_phones) ? data.desk_phones : [];
   return true;
 }
 
