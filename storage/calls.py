@@ -182,6 +182,24 @@ def call_event(c: Call) -> dict[str, object]:
     }
 
 
+async def record_call(tx: Tx, kind: str, c: Call, actor: int | None, now: datetime) -> None:
+    """A call's event (call_logged, call_outcome_logged) on its conversation, if it has one."""
+    await events.record(
+        tx, kind, now, actor_id=actor, conversation_id=c.conversation_id, data=call_event(c)
+    )
+
+
+async def lock_phone(tx: Tx, conversation_id: ConversationId) -> Conversation:
+    """The phone conversation, locked for this transaction (NotFound, or Conflict if not phone)."""
+    row = await tx.fetchrow(LOCK_CONVERSATION, conversation_id)
+    if row is None:
+        raise NotFound(f"conversation {conversation_id} does not exist")
+    conv = rows.conversation(row, tx.parse_time)
+    if conv.channel is not ChannelKind.PHONE:
+        raise Conflict(f"conversation {conversation_id} is not a phone conversation")
+    return conv
+
+
 async def insert_call(
     tx: Tx, entry: NewCall, conv_id: int | None, contact_id: int | None, now: datetime
 ) -> Call:
@@ -303,12 +321,7 @@ async def open_follow_up(
 
 
 async def _lock_callback(tx: Tx, conversation_id: ConversationId) -> Conversation:
-    row = await tx.fetchrow(LOCK_CONVERSATION, conversation_id)
-    if row is None:
-        raise NotFound(f"conversation {conversation_id} does not exist")
-    conv = rows.conversation(row, tx.parse_time)
-    if conv.channel is not ChannelKind.PHONE:
-        raise Conflict(f"conversation {conversation_id} is not a phone conversation")
+    conv = await lock_phone(tx, conversation_id)
     if conv.status is ConversationStatus.CLOSED:
         raise Conflict(f"conversation {conversation_id} is closed")
     return conv
@@ -327,7 +340,7 @@ async def log_call(tx: Tx, entry: NewCall, now: datetime, retry: RetryRuleFn) ->
         return await _log_on(tx, conv, entry, now, retry)
     if entry.caller is None:  # withheld: the call alone, nobody's
         logged = await insert_call(tx, entry, None, None, now)
-        await events.record(tx, "call_logged", now, actor_id=actor, data=call_event(logged))
+        await record_call(tx, "call_logged", logged, actor, now)
         return LoggedCall(call=logged)
     identity_id, contact_id = await phone_identity(tx, entry.caller, None, now)
     row = await tx.fetchrow(OPEN_PHONE_CONVERSATION, identity_id)
@@ -369,14 +382,7 @@ async def _log_on(
     """A call on an open phone conversation. A try (a call out, or any call that reached her)
     works the callback; a call of hers that nobody answered only joins it."""
     logged = await insert_call(tx, entry, conv.id, conv.contact_id, now)
-    await events.record(
-        tx,
-        "call_logged",
-        now,
-        actor_id=entry.staff_id,
-        conversation_id=conv.id,
-        data=call_event(logged),
-    )
+    await record_call(tx, "call_logged", logged, entry.staff_id, now)
     if not _is_try(entry):
         return LoggedCall(call=logged)
     decided = await work_callback(tx, conv, logged, retry, entry.staff_id, now)
@@ -405,14 +411,7 @@ async def _log_new(
             return await _log_on(tx, conv, entry, now, retry)
     logged = await insert_call(tx, entry, conv.id, contact_id, now)
     actor = entry.staff_id if ask is None or ask.by is CallbackBy.STAFF else None
-    await events.record(
-        tx,
-        "call_logged",
-        now,
-        actor_id=entry.staff_id,
-        conversation_id=conv.id,
-        data=call_event(logged),
-    )
+    await record_call(tx, "call_logged", logged, entry.staff_id, now)
     if ask is None:
         return LoggedCall(call=logged)
     await events.record(

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from inbox.core.errors import Conflict, NotFound
-from inbox.core.model import ChannelKind, ConversationId, ConversationStatus, UserId
+from inbox.core.model import ConversationId, ConversationStatus, UserId
 from inbox.core.phone import (
     Call,
     CallbackBy,
@@ -40,9 +40,10 @@ from storage.calls import (
     OPEN_PHONE_CONVERSATION,
     WINDOW_OF,
     call,
-    call_event,
     insert_call,
+    lock_phone,
     phone_identity,
+    record_call,
     work_callback,
 )
 from storage.desk import LOCK_CONVERSATION
@@ -297,14 +298,7 @@ async def _ended(
             row = await tx.fetchrow(ATTACH, ended.id, conv_id, now)
             assert row is not None
             ended = call(row, tx.parse_time)
-    await events.record(
-        tx,
-        "call_logged",
-        now,
-        actor_id=ended.staff_id,
-        conversation_id=ended.conversation_id,
-        data=call_event(ended),
-    )
+    await record_call(tx, "call_logged", ended, ended.staff_id, now)
     return VoiceChange(call=ended, changed=True, ended=True, callback=callback)
 
 
@@ -322,12 +316,7 @@ async def _identity_of(tx: Tx, c: Call, caller: Caller | None) -> int | None:
 async def start_call(
     tx: Tx, conversation_id: ConversationId, staff_id: UserId, now: datetime
 ) -> Call:
-    conv_row = await tx.fetchrow(LOCK_CONVERSATION, conversation_id)
-    if conv_row is None:
-        raise NotFound(f"conversation {conversation_id} does not exist")
-    conv = rows.conversation(conv_row, tx.parse_time)
-    if conv.channel is not ChannelKind.PHONE:
-        raise Conflict(f"conversation {conversation_id} is not a phone conversation")
+    conv = await lock_phone(tx, conversation_id)
     entry = NewCall(
         direction=CallDirection.OUTBOUND,
         started_at=now,
@@ -365,14 +354,7 @@ async def call_placed(tx: Tx, call_id: int, call_sid: str | None, now: datetime)
         raise Conflict(f"call {call_id} was placed already")
     placed = call(row, tx.parse_time)
     if call_sid is None:
-        await events.record(
-            tx,
-            "call_logged",
-            now,
-            actor_id=placed.staff_id,
-            conversation_id=placed.conversation_id,
-            data=call_event(placed),
-        )
+        await record_call(tx, "call_logged", placed, placed.staff_id, now)
     else:
         await _changed(tx, placed, now)
     return placed
@@ -404,14 +386,7 @@ async def log_outcome(
     )
     assert row is not None
     logged = call(row, tx.parse_time)
-    await events.record(
-        tx,
-        "call_outcome_logged",
-        now,
-        actor_id=entry.staff_id,
-        conversation_id=logged.conversation_id,
-        data=call_event(logged),
-    )
+    await record_call(tx, "call_outcome_logged", logged, entry.staff_id, now)
     if logged.conversation_id is None:
         return LoggedCall(call=logged)
     found = await tx.fetchrow(LOCK_CONVERSATION, logged.conversation_id)
