@@ -4,11 +4,9 @@ on SQLite or PostgreSQL; and the SMS conversations the tests reply to."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,14 +16,11 @@ import aiosqlite
 import asyncpg
 import pytest
 
-from inbox.app import build_store
-from inbox.auth import hash_password
 from inbox.config import Config
 from inbox.core.model import ChannelKind, ConversationId
-from tests.factories import T0, inbound, new_user
-from tests.stores import POSTGRES
-from tests.twilio_fake import TwilioFake
-from tests.web.conftest import PASSWORD, STAFF, Server, Site, make_config, running
+from tests.factories import inbound
+from tests.twilio_fake import TwilioFake, twilio_fake
+from tests.web.conftest import Site, make_config, served_site
 
 SID = "AC" + "0123456789abcdef" * 2
 TOKEN = "tok-7c2e9b"  # a marker: never in a log
@@ -61,25 +56,21 @@ def sms_config(tmp_path: Path, fake: TwilioFake, **sms: Any) -> Config:
     )
 
 
-@asynccontextmanager
-async def sms_site(
-    request: pytest.FixtureRequest, store_kind: str, cfg: Config
+@pytest.fixture(name="fake")
+async def fake_twilio() -> AsyncIterator[TwilioFake]:
+    """The Twilio stand-in (a test module takes it as `fake = outbound.fake_twilio`)."""
+    async with twilio_fake() as f:
+        yield f
+
+
+@pytest.fixture(name="sms_site")
+async def outbound_site(
+    store_kind: str, request: pytest.FixtureRequest, tmp_path: Path, fake: TwilioFake
 ) -> AsyncIterator[Site]:
-    """The server on the test's store kind (tests/web/conftest.py `site`, with this config)."""
-    if store_kind == POSTGRES:
-        url = await request.getfixturevalue("pg_template").fresh_database()
-        cfg = dataclasses.replace(cfg, database=dataclasses.replace(cfg.database, url=url))
-    async with build_store(cfg.database) as store:
-        await store.migrate()
-        ids: dict[str, int] = {}
-        password_hash = hash_password(PASSWORD)
-        for name, roles in STAFF.items():
-            user = dataclasses.replace(new_user(name, roles=roles), password_hash=password_hash)
-            ids[name] = (await store.create_user(user, now=T0)).id
-        async with running(cfg) as server_url:
-            yield Site(Server(url=server_url, cfg=cfg, ids=ids), store)
-    if store_kind == POSTGRES:
-        await request.getfixturevalue("pg_template").drop(cfg.database.url)
+    """The server with [sms] on, aimed at `fake` (`sms_site = outbound.outbound_site`: it
+    stands for tests/sms/conftest.py's webhook-only `sms_site` in that module)."""
+    async with served_site(sms_config(tmp_path, fake), store_kind=store_kind, request=request) as s:
+        yield s
 
 
 async def sms_conversation(site: Site, number: str = HER, body: str = "相談したいです") -> int:

@@ -4,34 +4,21 @@ no automatic reply follows."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import aiohttp
 import pytest
 
 from inbox.core.model import DeliveryStatus, MessageId
-from tests.sms.outbound import HER, TOKEN, call, sms_config, sms_conversation, until
-from tests.sms.outbound import sms_site as running_sms_site
+from tests.sms import outbound
+from tests.sms.outbound import HER, TOKEN, call, sms_conversation, until
 from tests.sms.signing import Fields, twilio_signature
-from tests.twilio_fake import TwilioFake, twilio_fake
+from tests.twilio_fake import TwilioFake
 from tests.web.conftest import Site, sign_in
 
 SMS_PATH = "/webhooks/twilio/sms"
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[TwilioFake]:
-    async with twilio_fake() as f:
-        yield f
-
-
-@pytest.fixture
-async def sms_site(
-    store_kind: str, request: pytest.FixtureRequest, tmp_path: Path, fake: TwilioFake
-) -> AsyncIterator[Site]:
-    async with running_sms_site(request, store_kind, sms_config(tmp_path, fake)) as site:
-        yield site
+fake = outbound.fake_twilio
+sms_site = outbound.outbound_site  # the server with [sms] on, aimed at `fake`
 
 
 async def post_signed(site: Site, path: str, fields: Fields) -> int:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -14,6 +13,7 @@ import pytest
 
 from inbox.core.model import DeliveryStatus, MessageId
 from inbox.outbox import OPTED_OUT_ERROR
+from tests.sms import outbound
 from tests.sms.outbound import (
     FROM,
     HER,
@@ -21,12 +21,10 @@ from tests.sms.outbound import (
     TOKEN,
     call,
     opt_out,
-    sms_config,
     sms_conversation,
     until,
 )
-from tests.sms.outbound import sms_site as running_sms_site
-from tests.twilio_fake import TwilioFake, twilio_fake
+from tests.twilio_fake import TwilioFake
 from tests.web import conftest as web_conftest
 from tests.web.conftest import Site, sign_in
 
@@ -35,18 +33,8 @@ captured_logs = web_conftest.captured_logs  # the web tests' fixture: the server
 REPLY = "ご連絡ありがとうございます。担当の者からお返事します。"
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[TwilioFake]:
-    async with twilio_fake() as f:
-        yield f
-
-
-@pytest.fixture
-async def sms_site(
-    store_kind: str, request: pytest.FixtureRequest, tmp_path: Path, fake: TwilioFake
-) -> AsyncIterator[Site]:
-    async with running_sms_site(request, store_kind, sms_config(tmp_path, fake)) as site:
-        yield site
+fake = outbound.fake_twilio
+sms_site = outbound.outbound_site  # the server with [sms] on, aimed at `fake`
 
 
 @pytest.fixture

@@ -15,11 +15,10 @@ import pytest
 
 from inbox.config import Config
 from inbox.core.model import Event
-from tests.sms.outbound import sms_site as running_site
 from tests.sms.signing import Fields, twilio_signature
 from tests.twilio_fake import TwilioFake, twilio_fake
 from tests.web import conftest as web_conftest
-from tests.web.conftest import Site, make_config
+from tests.web.conftest import Site, make_config, served_site
 
 captured_logs = web_conftest.captured_logs  # the web tests' fixture: the server's JSON lines
 __all__ = ["captured_logs"]
@@ -125,7 +124,10 @@ async def voice_site(
     voice_settings: dict[str, Any],
 ) -> AsyncIterator[VoiceSite]:
     cfg = voice_config(tmp_path, fake, **voice_settings)
-    async with running_site(request, store_kind, cfg) as site, aiohttp.ClientSession() as http:
+    async with (
+        served_site(cfg, store_kind=store_kind, request=request) as site,
+        aiohttp.ClientSession() as http,
+    ):
         yield VoiceSite(site, http, fake)
 
 

@@ -18,7 +18,6 @@ import pytest
 from inbox.core.model import ConversationId, ConversationStatus
 from routing.hours import TOKYO
 from tests.sms.outbound import call, sms_conversation
-from tests.sms.outbound import sms_site as running_site
 from tests.voice.conftest import (
     BRIDGE_PATH,
     DIALED_PATH,
@@ -34,7 +33,7 @@ from tests.voice.conftest import (
     incoming,
     private,
 )
-from tests.web.conftest import make_config, sign_in
+from tests.web.conftest import make_config, served_site, sign_in
 
 HER_SID = "CA" + "b" * 32
 STAFF_PHONE = "090-5555-6666"
@@ -190,11 +189,9 @@ async def test_twilio_refusing_the_call_is_logged_as_failed(
     assert failed.call_status == "failed"
 
 
-async def test_without_voice_the_dial_api_says_so(
-    tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
+async def test_without_voice_the_dial_api_says_so(tmp_path: Path) -> None:
     cfg = make_config(tmp_path)
-    async with running_site(request, "sqlite", cfg) as site:
+    async with served_site(cfg) as site:
         conv = await sms_conversation(site)
         async with await sign_in(site.url, "boss") as boss:
             url = f"{site.url}/api/conversations/{conv}/dial"

@@ -25,7 +25,7 @@ from inbox.logging import configure_logging
 from storage.base import Store
 from storage.sqlite.store import SqliteStore
 from tests.factories import T0, new_user
-from tests.stores import POSTGRES
+from tests.stores import POSTGRES, SQLITE
 from tests.web.screens import CHROMIUM_ARGS, chromium_path
 
 PASSWORD = "correct horse battery"
@@ -137,13 +137,14 @@ class Site:
         return UserId(self.server.ids[username])
 
 
-@pytest.fixture
-async def site(
-    store_kind: str, request: pytest.FixtureRequest, tmp_path: Path
+@asynccontextmanager
+async def served_site(
+    cfg: Config, *, store_kind: str = SQLITE, request: pytest.FixtureRequest | None = None
 ) -> AsyncIterator[Site]:
-    """The server on SQLite, or on each database for a test marked both_stores."""
-    cfg = make_config(tmp_path)
+    """The server with this config on the store kind (PostgreSQL: a fresh database, which asks
+    `request` for pg_template), its STAFF signed up, and the store beside it."""
     if store_kind == POSTGRES:
+        assert request is not None, "a PostgreSQL site needs the test's request"
         url = await request.getfixturevalue("pg_template").fresh_database()
         cfg = dataclasses.replace(cfg, database=dataclasses.replace(cfg.database, url=url))
     async with build_store(cfg.database) as store:
@@ -156,7 +157,17 @@ async def site(
         async with running(cfg) as server_url:
             yield Site(Server(url=server_url, cfg=cfg, ids=ids), store)
     if store_kind == POSTGRES:
+        assert request is not None
         await request.getfixturevalue("pg_template").drop(cfg.database.url)
+
+
+@pytest.fixture
+async def site(
+    store_kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[Site]:
+    """The server on SQLite, or on each database for a test marked both_stores."""
+    async with served_site(make_config(tmp_path), store_kind=store_kind, request=request) as s:
+        yield s
 
 
 @pytest.fixture

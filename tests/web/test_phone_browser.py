@@ -8,7 +8,6 @@ axe-core."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,11 +18,7 @@ import aiohttp
 import pytest
 from playwright.async_api import Browser, Page, Route, expect
 
-from inbox.app import build_store
-from inbox.auth import hash_password
-from inbox.config import Config
 from inbox.core.model import Role
-from tests.factories import T0, new_user
 from tests.sms.signing import Fields, twilio_signature
 from tests.twilio_fake import TwilioFake, twilio_fake
 from tests.voice.conftest import (
@@ -37,12 +32,10 @@ from tests.voice.conftest import (
 )
 from tests.web.conftest import (
     PASSWORD,
-    STAFF,
-    Server,
     Site,
     console_page,
     make_config,
-    running,
+    served_site,
     sign_in,
     staff_page,
 )
@@ -86,34 +79,14 @@ OTHER = {"ja": "en", "en": "ja"}
 async def desk(tmp_path: Path) -> AsyncIterator[Site]:
     """The server on SQLite, where phone staff may reveal a number (with a reason, audited)."""
     reveal_roles = frozenset({Role.SUPERVISOR, Role.PHONE_STAFF})
-    cfg = make_config(tmp_path, privacy={"reveal_roles": reveal_roles})
-    async with build_store(cfg.database) as store:
-        await store.migrate()
-        ids: dict[str, int] = {}
-        password_hash = hash_password(PASSWORD)
-        for name, roles in STAFF.items():
-            user = dataclasses.replace(new_user(name, roles=roles), password_hash=password_hash)
-            ids[name] = (await store.create_user(user, now=T0)).id
-        async with running(cfg) as url:
-            yield Site(Server(url=url, cfg=cfg, ids=ids), store)
+    async with served_site(make_config(tmp_path, privacy={"reveal_roles": reveal_roles})) as site:
+        yield site
 
 
 STAFF_PHONE = "0"  # the desk phone (an id of desk_phones) the desk rings first: 携帯
 STAFF_E164 = "+819055556666"
 HER_E164 = "+818024681357"  # NUMBER's: never on the page
 HER_NATIONAL = "8024681357"
-
-
-async def _site(cfg: Config) -> AsyncIterator[Site]:
-    async with build_store(cfg.database) as store:
-        await store.migrate()
-        ids: dict[str, int] = {}
-        password_hash = hash_password(PASSWORD)
-        for name, roles in STAFF.items():
-            user = dataclasses.replace(new_user(name, roles=roles), password_hash=password_hash)
-            ids[name] = (await store.create_user(user, now=T0)).id
-        async with running(cfg) as url:
-            yield Site(Server(url=url, cfg=cfg, ids=ids), store)
 
 
 @pytest.fixture
@@ -134,7 +107,7 @@ async def voice_desk(tmp_path: Path) -> AsyncIterator[tuple[Site, TwilioFake]]:
                 "api_url": fake.url,
             },
         )
-        async for site in _site(cfg):
+        async with served_site(cfg) as site:
             yield site, fake
 
 

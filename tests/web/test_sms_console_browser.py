@@ -13,9 +13,9 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from inbox.core.model import ConversationId, DeliveryStatus, MessageId, UserId
-from tests.sms.outbound import call, opt_out, sms_config, sms_conversation, sms_site, until
+from tests.sms.outbound import call, opt_out, sms_config, sms_conversation, until
 from tests.twilio_fake import TwilioFake, twilio_fake
-from tests.web.conftest import Site, console_page, sign_in
+from tests.web.conftest import Site, console_page, served_site, sign_in
 from tests.web.screens import LOCALES, assert_accessible
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("lang", sorted(LOCALES))]
@@ -50,7 +50,7 @@ async def site(
     store_kind: str, request: pytest.FixtureRequest, tmp_path: Path, fake: TwilioFake
 ) -> AsyncIterator[Site]:
     cfg = sms_config(tmp_path, fake, max_segments=2)
-    async with sms_site(request, store_kind, cfg) as running:
+    async with served_site(cfg, store_kind=store_kind, request=request) as running:
         yield running
 
 
