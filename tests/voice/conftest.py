@@ -18,7 +18,7 @@ from inbox.core.model import Event
 from tests.sms.signing import Fields, twilio_signature
 from tests.twilio_fake import TwilioFake, twilio_fake
 from tests.web import conftest as web_conftest
-from tests.web.conftest import Site, make_config, served_site
+from tests.web.conftest import Site, make_config, served_site, sign_in
 
 captured_logs = web_conftest.captured_logs  # the web tests' fixture: the server's JSON lines
 __all__ = ["captured_logs"]
@@ -129,6 +129,22 @@ async def voice_site(
         aiohttp.ClientSession() as http,
     ):
         yield VoiceSite(site, http, fake)
+
+
+@pytest.fixture
+async def phone(voice_site: VoiceSite) -> AsyncIterator[aiohttp.ClientSession]:
+    """Phone staff, signed in."""
+    async with await sign_in(voice_site.url, "phone") as session:
+        yield session
+
+
+async def missed_call(voice_site: VoiceSite, sid: str) -> int:
+    """She called (CallSid `sid`) and nobody answered: her callback's conversation id."""
+    await voice_site.post(VOICE_PATH, incoming(sid))
+    await voice_site.post(DIALED_PATH, dial_end(sid, "no-answer"))
+    (asked,) = await voice_site.events("callback_requested")
+    assert asked.conversation_id is not None
+    return asked.conversation_id
 
 
 def private(logged: str | io.StringIO) -> None:

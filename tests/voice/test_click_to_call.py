@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -31,6 +30,7 @@ from tests.voice.conftest import (
     VoiceSite,
     dial_end,
     incoming,
+    missed_call,
     private,
 )
 from tests.web.conftest import make_config, served_site, sign_in
@@ -48,21 +48,6 @@ def voice_settings() -> dict[str, object]:
     return {"staff_phones": (f"携帯={STAFF_PHONE}", "+815099998888")}
 
 
-@pytest.fixture
-async def phone(voice_site: VoiceSite) -> AsyncIterator[aiohttp.ClientSession]:
-    async with await sign_in(voice_site.url, "phone") as session:
-        yield session
-
-
-async def missed_call(voice_site: VoiceSite) -> int:
-    """She called and nobody answered: her callback's conversation id."""
-    await voice_site.post(VOICE_PATH, incoming(HER_SID))
-    await voice_site.post(DIALED_PATH, dial_end(HER_SID, "no-answer"))
-    (asked,) = await voice_site.events("callback_requested")
-    assert asked.conversation_id is not None
-    return asked.conversation_id
-
-
 async def dial(
     voice_site: VoiceSite, session: aiohttp.ClientSession, conv: int, number: object = DESK_PHONE
 ) -> tuple[int, str]:
@@ -75,7 +60,7 @@ async def dial(
 async def test_click_to_call_rings_staff_then_bridges_her_without_showing_the_number(
     voice_site: VoiceSite, phone: aiohttp.ClientSession, captured_logs: io.StringIO
 ) -> None:
-    conv = await missed_call(voice_site)
+    conv = await missed_call(voice_site, HER_SID)
     code, answer = await dial(voice_site, phone, conv)
     assert code == 201, answer
     call_id = int(json.loads(answer)["call"])
@@ -148,7 +133,7 @@ async def test_click_to_call_rings_staff_then_bridges_her_without_showing_the_nu
 async def test_outside_her_window_the_desk_does_not_call(
     voice_site: VoiceSite, phone: aiohttp.ClientSession
 ) -> None:
-    conv = await missed_call(voice_site)
+    conv = await missed_call(voice_site, HER_SID)
     # her window: one day that is not today (in Tokyo), so now is outside it
     tomorrow = DAYS[(datetime.now(TOKYO) + timedelta(days=1)).weekday()]
     url = f"{voice_site.url}/api/conversations/{conv}/callback"
@@ -163,7 +148,7 @@ async def test_outside_her_window_the_desk_does_not_call(
 async def test_what_the_dial_api_refuses(
     voice_site: VoiceSite, phone: aiohttp.ClientSession
 ) -> None:
-    conv = await missed_call(voice_site)
+    conv = await missed_call(voice_site, HER_SID)
     # only the desk's own phones: never a number the request brings, nor an unknown id
     for wrong in ("12", "090-7777-8888", "+819012345678", 2, -1, True, None, "携"):
         code, answer = await dial(voice_site, phone, conv, number=wrong)
@@ -181,7 +166,7 @@ async def test_what_the_dial_api_refuses(
 async def test_twilio_refusing_the_call_is_logged_as_failed(
     voice_site: VoiceSite, phone: aiohttp.ClientSession
 ) -> None:
-    conv = await missed_call(voice_site)
+    conv = await missed_call(voice_site, HER_SID)
     voice_site.fake.fail_next(400, 21215)
     code, answer = await dial(voice_site, phone, conv)
     assert code == 502 and '"call_failed"' in answer
@@ -210,7 +195,7 @@ async def test_dialing_claims_the_callback_so_nobody_else_is_offered_it(
         url = f"{site.url}/api/counselors/{site.id('phone')}"
         code, data = await call(boss, "PATCH", url, {"presence": "offline"})
         assert code == 200, data
-    conv = await missed_call(voice_site)
+    conv = await missed_call(voice_site, HER_SID)
     store = site.store
     queued = await store.get_conversation(ConversationId(conv))
     assert (queued.status, queued.assignee_id) == (ConversationStatus.QUEUED, None)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -30,27 +29,13 @@ from tests.voice.conftest import (
     VoiceSite,
     dial_end,
     incoming,
+    missed_call,
     private,
     status,
 )
-from tests.web.conftest import sign_in
 
 HER_SID = "CA" + "d" * 32
 STAFF_PHONES = {"staff_phones": ("携帯=090-5555-6666", "受付=+815099998888")}
-
-
-@pytest.fixture
-async def phone(voice_site: VoiceSite) -> AsyncIterator[aiohttp.ClientSession]:
-    async with await sign_in(voice_site.url, "phone") as session:
-        yield session
-
-
-async def missed_call(voice_site: VoiceSite) -> int:
-    await voice_site.post(VOICE_PATH, incoming(HER_SID))
-    await voice_site.post(DIALED_PATH, dial_end(HER_SID, "no-answer"))
-    (asked,) = await voice_site.events("callback_requested")
-    assert asked.conversation_id is not None
-    return asked.conversation_id
 
 
 async def dial(
@@ -80,7 +65,7 @@ async def test_staff_are_rung_only_on_the_desk_phones_the_settings_list(
         {"id": 1, "label": "受付", "number": "\u2022" * 4 + "8888"},
     ]
     assert "5555" not in json.dumps(settings) and "9999" not in json.dumps(settings)
-    conv = await missed_call(voice_site)
+    conv = await missed_call(voice_site, HER_SID)
     code, answer = await dial(voice_site, phone, conv, 1)
     assert code == 201, answer
     code, answer = await dial(voice_site, phone, conv, "携帯")
@@ -103,7 +88,7 @@ async def test_without_staff_phones_the_desk_phones_are_forward_to(
         (0, DESK[0][-4:]),
         (1, DESK[1][-4:]),
     ]
-    code, answer = await dial(voice_site, phone, await missed_call(voice_site), 1)
+    code, answer = await dial(voice_site, phone, await missed_call(voice_site, HER_SID), 1)
     assert code == 201, answer
     assert voice_site.fake.requests[0].form["To"] == DESK[1]
 
@@ -112,7 +97,7 @@ async def test_without_staff_phones_the_desk_phones_are_forward_to(
 async def test_the_bridge_asks_for_a_key_and_connects_her_once_for_its_own_call(
     voice_site: VoiceSite, phone: aiohttp.ClientSession, captured_logs: io.StringIO
 ) -> None:
-    conv = await missed_call(voice_site)
+    conv = await missed_call(voice_site, HER_SID)
     code, answer = await dial(voice_site, phone, conv)
     assert code == 201, answer
     call_id = answer["call"]
@@ -147,7 +132,7 @@ async def test_the_bridge_asks_for_a_key_and_connects_her_once_for_its_own_call(
 async def test_the_bridge_refuses_a_call_that_ended(
     voice_site: VoiceSite, phone: aiohttp.ClientSession
 ) -> None:
-    code, answer = await dial(voice_site, phone, await missed_call(voice_site))
+    code, answer = await dial(voice_site, phone, await missed_call(voice_site, HER_SID))
     assert code == 201, answer
     call_id, sid = answer["call"], voice_site.fake.sids[0]
     leg = [("CallSid", sid), ("From", PROGRAM), ("To", DESK[0])]
@@ -171,7 +156,7 @@ async def test_show_caller_number_passes_her_number_to_the_desk_phones(
 async def test_a_hung_twilio_fails_the_call_in_time(
     voice_site: VoiceSite, phone: aiohttp.ClientSession
 ) -> None:
-    conv = await missed_call(voice_site)
+    conv = await missed_call(voice_site, HER_SID)
     release = voice_site.fake.hold_calls()
     try:
         code, answer = await dial(voice_site, phone, conv)
@@ -186,7 +171,7 @@ async def test_a_hung_twilio_fails_the_call_in_time(
 async def test_a_status_callback_before_the_sid_is_stored_finds_its_call(
     voice_site: VoiceSite, phone: aiohttp.ClientSession
 ) -> None:
-    conv = await missed_call(voice_site)
+    conv = await missed_call(voice_site, HER_SID)
     sid = "CA" + "f" * 32
     voice_site.fake.next_call_sid = sid
     release = voice_site.fake.hold_calls()
