@@ -25,10 +25,10 @@ from tests.voice.conftest import (
     DIALED_PATH,
     PROGRAM,
     PUBLIC_URL,
-    SID,
     STATUS_PATH,
     TOKEN,
     VOICE_PATH,
+    voice_config,
 )
 from tests.web.conftest import (
     PASSWORD,
@@ -94,18 +94,11 @@ async def voice_desk(tmp_path: Path) -> AsyncIterator[tuple[Site, TwilioFake]]:
     """The server with [voice] on, behind a stand-in TLS proxy (Twilio signs for PUBLIC_URL),
     its Twilio client aimed at the local stand-in (tests/voice/conftest.py's settings)."""
     async with twilio_fake() as fake:
-        cfg = make_config(
+        cfg = voice_config(
             tmp_path,
-            server={"public_url": PUBLIC_URL, "secure_cookies": "never"},
-            voice={
-                "enabled": True,
-                "account_sid": SID,
-                "auth_token": TOKEN,
-                "program_number": PROGRAM,
-                "forward_to": ("+815011112222",),
-                "staff_phones": (f"携帯={STAFF_E164}", "+815099998888"),
-                "api_url": fake.url,
-            },
+            fake,
+            forward_to=("+815011112222",),
+            staff_phones=(f"携帯={STAFF_E164}", "+815099998888"),
         )
         async with served_site(cfg) as site:
             yield site, fake
