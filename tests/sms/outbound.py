@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import aiohttp
-import aiosqlite
-import asyncpg
 import pytest
 
 from inbox.config import Config
@@ -21,6 +19,7 @@ from inbox.core.model import ChannelKind, ConversationId
 from tests.factories import inbound
 from tests.twilio_fake import TwilioFake, twilio_fake
 from tests.web.conftest import Site, make_config, served_site
+from tests.web.test_supervision import write_instant
 
 SID = "AC" + "0123456789abcdef" * 2
 TOKEN = "tok-7c2e9b"  # a marker: never in a log
@@ -83,25 +82,11 @@ async def sms_conversation(site: Site, number: str = HER, body: str = "相談し
 
 async def opt_out(site: Site, conversation_id: int) -> None:
     """She texted STOP: her identity's opted_out_at, written as the inbound side records it."""
-    db = site.server.cfg.database
     sql = (
         "UPDATE channel_identities SET opted_out_at = {} "
         "WHERE id = (SELECT identity_id FROM conversations WHERE id = {})"
     )
-    now = datetime.now(UTC)
-    if db.backend == "postgres":
-        conn = await asyncpg.connect(db.url)
-        try:
-            await conn.execute(sql.format("$1", "$2"), now, conversation_id)
-        finally:
-            await conn.close()
-        return
-    assert db.sqlite_path is not None
-    async with aiosqlite.connect(db.sqlite_path) as conn:
-        await conn.execute(
-            sql.format("?", "?"), (now.isoformat(timespec="microseconds"), conversation_id)
-        )
-        await conn.commit()
+    await write_instant(site, sql, datetime.now(UTC), conversation_id)
     assert await site.store.recipient_opted_out(ConversationId(conversation_id))
 
 

@@ -66,19 +66,25 @@ async def everyone_away(site: Site, boss: aiohttp.ClientSession) -> None:
 
 async def set_first_response_due(site: Site, conv_id: int, due: datetime) -> None:
     """Deadlines are not set by intake yet, so the test writes one straight into the table."""
-    db = site.server.cfg.database
     sql = "UPDATE conversations SET first_response_due = {} WHERE id = {}"
+    await write_instant(site, sql, due, conv_id)
+
+
+async def write_instant(site: Site, sql: str, at: datetime, row_id: int) -> None:
+    """Run `sql` (two {} slots: the instant, then the row's id) straight on the server's
+    database, either kind: for what no API sets."""
+    db = site.server.cfg.database
     if db.backend == "postgres":
         conn = await asyncpg.connect(db.url)
         try:
-            await conn.execute(sql.format("$1", "$2"), due, conv_id)
+            await conn.execute(sql.format("$1", "$2"), at, row_id)
         finally:
             await conn.close()
         return
     assert db.sqlite_path is not None
     async with aiosqlite.connect(db.sqlite_path) as conn:
-        stamp = due.astimezone(UTC).isoformat(timespec="microseconds")
-        await conn.execute(sql.format("?", "?"), (stamp, conv_id))
+        stamp = at.astimezone(UTC).isoformat(timespec="microseconds")
+        await conn.execute(sql.format("?", "?"), (stamp, row_id))
         await conn.commit()
 
 
