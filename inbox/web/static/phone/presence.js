@@ -54,7 +54,8 @@ export async function loadPresence() {
 
 export function renderPresence() {
   const { box, label, select } = parts;
-  box.hidden = mine.id === null;
+  // hidden until the server said what it is: a choice made before would be overwritten
+  box.hidden = mine.id === null || mine.presence === null;
   label.textContent = t("desk.presence");
   for (const option of select.options) option.textContent = t(`desk.presence.${option.value}`);
   if (mine.presence) select.value = mine.presence;
