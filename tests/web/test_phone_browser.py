@@ -384,7 +384,7 @@ async def _twilio(site: Site, path: str, fields: Fields) -> None:
 VOICE_WORDS = {
     "ja": {
         "label": "先に鳴らす窓口の電話",
-        "ringing": "あなたの電話を呼び出しています",
+        "ringing": "窓口の電話を呼び出しています",
         "on_call": "通話中",
         "ended": "通話が終わりました",
         "closed": "終了しました",
@@ -392,7 +392,7 @@ VOICE_WORDS = {
     },
     "en": {
         "label": "The desk phone to ring first",
-        "ringing": "Ringing your phone",
+        "ringing": "Ringing the desk phone",
         "on_call": "On the call",
         "ended": "The call ended",
         "closed": "closed",
