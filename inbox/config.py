@@ -20,6 +20,7 @@ from inbox.core.labels import Label
 from inbox.core.model import ChannelKind, Role
 from inbox.core.windows import parse_timezone
 from inbox.desk_config import DeskConfig
+from inbox.line_config import LineConfig, line_problem, resolve_line
 from inbox.mail_config import MailConfig, mail_problem
 from inbox.outcomes import DEFAULT_OUTCOMES, parse_outcomes
 from inbox.phone_config import PhoneConfig
@@ -311,6 +312,7 @@ class Config:
     sms: SmsConfig = field(default_factory=SmsConfig)
     voice: VoiceConfig = field(default_factory=VoiceConfig)
     phone: PhoneConfig = field(default_factory=PhoneConfig)
+    line: LineConfig = field(default_factory=LineConfig)
     # Where the values came from, for messages; not part of the configuration's value.
     source: str = field(default="(defaults)", compare=False, metadata=_NOT_IN_FILE)
 
@@ -541,6 +543,9 @@ def _resolve(cfg: Config, env: Mapping[str, str]) -> Config:
         raise _Problem(problem)
     if (sms.enabled or voice.enabled) and not cfg.server.public_url:
         raise _Problem(PUBLIC_URL_REQUIRED)
+    line = resolve_line(cfg.line, env)
+    if problem := line_problem(line):
+        raise _Problem(problem)
     return dataclasses.replace(
         cfg,
         data=DataConfig(dir=data_dir),
@@ -549,6 +554,7 @@ def _resolve(cfg: Config, env: Mapping[str, str]) -> Config:
         mail=mail,
         sms=sms,
         voice=voice,
+        line=line,
     )
 
 
