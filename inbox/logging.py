@@ -136,7 +136,8 @@ class _InboxHandler(logging.StreamHandler[TextIO]):
 
 
 # Client libraries that log payloads at DEBUG (aioimaplib: every byte received, i.e. mail).
-QUIET_LOGGERS = ("aiosqlite", "asyncpg", "aioimaplib", "aiosmtplib")
+# linebot logs every response body at DEBUG (profiles, content); twilio its requests at INFO.
+QUIET_LOGGERS = ("aiosqlite", "asyncpg", "aioimaplib", "aiosmtplib", "linebot", "twilio")
 
 
 def configure_logging(level: str, fmt: str, stream: TextIO | None = None) -> None:
