@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from channels.base import Channel
 from inbox.core.errors import ChannelError, StorageError
-from inbox.core.model import ChannelKind, OutboxItem
+from inbox.core.model import OPT_OUT_CHANNELS, ChannelKind, OutboxItem
 from inbox.resilience import Outages
 from inbox.wakeup import woken
 from storage.roles import OutboxStore
@@ -19,6 +19,7 @@ Clock = Callable[[], datetime]
 IDLE_RECHECK_S = 300.0  # only a safety net: new replies wake the sender directly
 # The failure recorded for a reply to someone who opted out; the console words it by its prefix.
 OPTED_OUT_ERROR = "opted_out: the recipient sent STOP"
+BLOCKED_ERROR = "opted_out: the recipient blocked the LINE account"
 
 
 def retry_delay_s(attempts: int, *, base_s: float, max_s: float) -> float:
@@ -97,7 +98,8 @@ class OutboxSender:
         if await self._opted_out(item):
             # Nothing is ever sent to her after STOP, whenever the reply was written: failed
             # for good, and the counselor sees why (the channel is not even asked).
-            await self._record_failure(item, OPTED_OUT_ERROR, retryable=False, fields=fields)
+            error = BLOCKED_ERROR if msg.channel is ChannelKind.LINE else OPTED_OUT_ERROR
+            await self._record_failure(item, error, retryable=False, fields=fields)
             return
         channel = self._channels.get(msg.channel)
         try:
@@ -130,11 +132,11 @@ class OutboxSender:
 
     async def _opted_out(self, item: OutboxItem) -> bool:
         """Her opt-out as it is now: the claim read it once for its whole batch, and a STOP
-        may have been stored while the items before this one were being sent. One cheap read
-        per SMS, the only channel with STOP."""
+        (or a LINE unfollow) may have been stored while the items before this one were being
+        sent. One cheap read per SMS or LINE reply, the channels she can refuse."""
         if item.opted_out:
             return True
-        if item.message.channel is not ChannelKind.SMS:
+        if item.message.channel not in OPT_OUT_CHANNELS:
             return False
         return await self._store.recipient_opted_out(item.message.conversation_id)
 

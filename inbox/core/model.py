@@ -23,6 +23,11 @@ class ChannelKind(StrEnum):
     PHONE = "phone"
 
 
+# Channels on which she can refuse every message: an SMS STOP, blocking the LINE account. Her
+# identity's opted_out_at holds it; nothing is sent to her until she opts back in.
+OPT_OUT_CHANNELS = frozenset({ChannelKind.SMS, ChannelKind.LINE})
+
+
 class Role(StrEnum):
     COUNSELOR = "counselor"
     SUPERVISOR = "supervisor"

@@ -13,6 +13,7 @@ from inbox.core.audit import about_accounts
 from inbox.core.errors import PermissionDenied, ValidationError
 from inbox.core.model import (
     MAX_CAPACITY,
+    OPT_OUT_CHANNELS,
     ChannelKind,
     Conversation,
     ConversationId,
@@ -317,8 +318,9 @@ async def get_conversation(request: web.Request) -> web.Response:
         earlier = [e for e in earlier if e.conversation.channel is ChannelKind.PHONE]
     helper = next((e.handled_by_name for e in earlier if e.handled_by_name), None)
     history = {"returning": bool(earlier), "last_helped_by": helper}
-    # She texted STOP: the console says so and sends nothing (the outbox refuses it too).
-    opted_out = conv.channel is ChannelKind.SMS and await services.store.recipient_opted_out(
+    # She texted STOP, or blocked the LINE account: the console says so and sends nothing (the
+    # outbox refuses it too).
+    opted_out = conv.channel in OPT_OUT_CHANNELS and await services.store.recipient_opted_out(
         conv.id
     )
     history["opted_out"] = opted_out
