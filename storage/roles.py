@@ -380,16 +380,22 @@ class SmsStore(Protocol):
         opted_out: bool,
         *,
         now: datetime,
-        conversation_id: ConversationId,
+        conversation_id: ConversationId | None,
+        channel: ChannelKind = ChannelKind.SMS,
     ) -> bool:
-        """Record that the SMS sender with this keyed hash sent STOP (`opted_out`) or START:
-        channel_identities.opted_out_at becomes `now` or NULL, with an sms_opted_out or
-        sms_opted_in event on `conversation_id` (the conversation her message went to; the event
-        holds no number). Only a change is written: False, and no event, when she already was in
-        that state or has no SMS identity."""
+        """Record that the SMS sender with this keyed hash sent STOP (`opted_out`) or START, or
+        that the LINE user blocked the account (unfollow) or added it again (follow):
+        channel_identities.opted_out_at becomes `now` or NULL, with an sms_opted_out /
+        sms_opted_in (line_blocked / line_unblocked) event on `conversation_id` (the
+        conversation her message went to, or her latest; none when None; the event holds no
+        address). Only a change is written: False, and no event, when she already was in that
+        state or has no identity on `channel`."""
 
-    async def is_opted_out(self, identity_hash: str) -> bool:
-        """Whether the SMS sender with this keyed hash opted out (False for an unknown one)."""
+    async def is_opted_out(
+        self, identity_hash: str, channel: ChannelKind = ChannelKind.SMS
+    ) -> bool:
+        """Whether the sender with this keyed hash opted out on `channel` (False for an unknown
+        one)."""
 
     async def record_provider_status(
         self,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from inbox.core.model import ConversationId, DeliveryStatus, OutboxId
+from inbox.core.model import ChannelKind, ConversationId, DeliveryStatus, OutboxId
 from inbox.core.sms import (
     FAILED_STATUSES,
     PROVIDER_STATUS_RANK,
@@ -18,22 +18,28 @@ from storage.outbox import OPTED_OUT_EVENT, opt_out_recipient, set_delivery
 from storage.sql import Database, Tx
 
 OPTED_IN_EVENT = "sms_opted_in"
+# A LINE consulter who blocks the account (unfollow) can be sent nothing, as after STOP.
+BLOCKED_EVENT, UNBLOCKED_EVENT = "line_blocked", "line_unblocked"
+OPT_EVENTS = {
+    ChannelKind.SMS: (OPTED_OUT_EVENT, OPTED_IN_EVENT),
+    ChannelKind.LINE: (BLOCKED_EVENT, UNBLOCKED_EVENT),
+}
 DELIVERED_EVENT, FAILED_EVENT = "reply_delivered", "reply_failed"
 
 # Each changes the row only when its state differs, so `RETURNING` says whether it changed.
 OPT_OUT = """
 UPDATE channel_identities SET opted_out_at = $2
-WHERE channel = 'sms' AND identity_hash = $1 AND opted_out_at IS NULL
+WHERE channel = $3 AND identity_hash = $1 AND opted_out_at IS NULL
 RETURNING id
 """
 OPT_IN = """
 UPDATE channel_identities SET opted_out_at = NULL
-WHERE channel = 'sms' AND identity_hash = $1 AND opted_out_at IS NOT NULL
+WHERE channel = $2 AND identity_hash = $1 AND opted_out_at IS NOT NULL
 RETURNING id
 """
 IS_OPTED_OUT = """
 SELECT opted_out_at IS NOT NULL FROM channel_identities
-WHERE channel = 'sms' AND identity_hash = $1
+WHERE channel = $2 AND identity_hash = $1
 """
 _RANK = (
     "CASE coalesce(provider_status, '') "
@@ -60,16 +66,26 @@ RECORD_STATUS_BY_OUTBOX = _RECORD_STATUS.format(
 
 
 async def set_opt_out(
-    tx: Tx, identity_hash: str, opted_out: bool, now: datetime, conversation_id: ConversationId
+    tx: Tx,
+    identity_hash: str,
+    opted_out: bool,
+    now: datetime,
+    conversation_id: ConversationId | None,
+    channel: ChannelKind = ChannelKind.SMS,
 ) -> bool:
+    """Set or clear her identity's opt-out; with its event on `conversation_id` (her latest,
+    which her counselor sees) when it changed. False: it was so already, or she is unknown."""
     if opted_out:
-        changed = await tx.fetchval(OPT_OUT, identity_hash, now)
+        changed = await tx.fetchval(OPT_OUT, identity_hash, now, channel.value)
     else:
-        changed = await tx.fetchval(OPT_IN, identity_hash)
+        changed = await tx.fetchval(OPT_IN, identity_hash, channel.value)
     if changed is None:
         return False
-    kind = OPTED_OUT_EVENT if opted_out else OPTED_IN_EVENT
-    await events.record(tx, kind, now, conversation_id=conversation_id)
+    out_kind, in_kind = OPT_EVENTS[channel]
+    if conversation_id is not None:
+        await events.record(
+            tx, out_kind if opted_out else in_kind, now, conversation_id=conversation_id
+        )
     return True
 
 
@@ -126,14 +142,19 @@ class Sms:
         opted_out: bool,
         *,
         now: datetime,
-        conversation_id: ConversationId,
+        conversation_id: ConversationId | None,
+        channel: ChannelKind = ChannelKind.SMS,
     ) -> bool:
         return await self._db.write(
-            lambda tx: set_opt_out(tx, identity_hash, opted_out, now, conversation_id)
+            lambda tx: set_opt_out(tx, identity_hash, opted_out, now, conversation_id, channel)
         )
 
-    async def is_opted_out(self, identity_hash: str) -> bool:
-        found = await self._db.read(lambda tx: tx.fetchval(IS_OPTED_OUT, identity_hash))
+    async def is_opted_out(
+        self, identity_hash: str, channel: ChannelKind = ChannelKind.SMS
+    ) -> bool:
+        found = await self._db.read(
+            lambda tx: tx.fetchval(IS_OPTED_OUT, identity_hash, channel.value)
+        )
         return bool(found)
 
     async def record_provider_status(
