@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from channels.base import Channel
+from channels.line import LineChannel, LineSettings
 from channels.mail import MailChannel, MailIntake, MailSettings
 from channels.mail_imap import ImapSettings
 from channels.mail_smtp import SmtpSettings
@@ -24,7 +25,8 @@ from inbox.config import Config, RoutingConfig
 from inbox.core.model import ChannelKind, ConversationId, Event, Role, UserId
 from inbox.deadlines import DeadlineWatcher
 from inbox.feed import EventFeed
-from inbox.identity import derived_key
+from inbox.identity import derived_key, identity_hash
+from inbox.line_config import LineConfig
 from inbox.mail_config import MailConfig
 from inbox.oncall import OnCallMailer
 from inbox.outbox import OutboxSender
@@ -121,6 +123,32 @@ def build_sms_settings(cfg: SmsConfig, base_url: str) -> SmsSettings:
     )
 
 
+async def line_channel(
+    cfg: LineConfig,
+    store: Store,
+    key: bytes,
+    stack: AsyncExitStack,
+    clock: Callable[[], datetime],
+) -> LineChannel | None:
+    """The LINE channel with [line] enabled: replies use her kept reply token while valid."""
+    if not cfg.enabled:
+        return None
+
+    async def take_token(recipient: str) -> str | None:
+        identity = identity_hash(key, ChannelKind.LINE, recipient)
+        return await store.take_reply_token(ChannelKind.LINE, identity, now=clock())
+
+    settings = LineSettings(
+        access_token=cfg.access_token,
+        api_url=cfg.api_url,
+        data_api_url=cfg.data_api_url,
+        max_content_bytes=cfg.max_content_bytes,
+        content_timeout_s=cfg.content_timeout_s,
+        loading_seconds=cfg.loading_seconds,
+    )
+    return await stack.enter_async_context(LineChannel(settings, take_token))
+
+
 async def voice_placer(cfg: VoiceConfig, stack: AsyncExitStack) -> CallPlacer | None:
     """Click-to-call with [voice] enabled: Twilio rings staff's phone, then bridges to her."""
     if not cfg.enabled:
@@ -157,6 +185,7 @@ def web_settings(cfg: Config) -> WebSettings:
         voice=cfg.voice,
         phone=cfg.phone,
         phone_hours=cfg.routing.hours_for(ChannelKind.PHONE),
+        line=cfg.line,
     )
 
 
@@ -217,6 +246,31 @@ class Parts:
         return [] if self.mail_intake is None else [("mail-intake", self.mail_intake.run())]
 
 
+async def open_channels(
+    cfg: Config,
+    store: Store,
+    key: bytes,
+    stack: AsyncExitStack,
+    clock: Callable[[], datetime],
+    chat_hub: Hub,
+    mail_settings: MailSettings | None,
+) -> tuple[dict[ChannelKind, Channel], LineChannel | None]:
+    """Every enabled channel's adapter, open until `stack` closes; LINE's also on its own (the
+    web layer fetches content, the quota and profiles with it)."""
+    channels: dict[ChannelKind, Channel] = {}
+    webchat = await stack.enter_async_context(WebChatChannel(chat_hub))
+    channels[webchat.kind] = webchat
+    if mail_settings is not None:
+        channels[ChannelKind.MAIL] = MailChannel(mail_settings, store)
+    if cfg.sms.enabled:
+        sms = TwilioSmsChannel(build_sms_settings(cfg.sms, cfg.server.base_url))
+        channels[ChannelKind.SMS] = await stack.enter_async_context(sms)
+    line = await line_channel(cfg.line, store, key, stack, clock)
+    if line is not None:
+        channels[ChannelKind.LINE] = line
+    return channels, line
+
+
 async def assemble(
     cfg: Config,
     store: Store,
@@ -229,15 +283,8 @@ async def assemble(
         client_queue=cfg.webchat.client_queue, send_timeout_s=cfg.webchat.send_timeout_s
     )
     chat_hub = Hub(client_queue=cfg.webchat.client_queue, send_timeout_s=cfg.webchat.send_timeout_s)
-    channels: dict[ChannelKind, Channel] = {}
-    webchat = await stack.enter_async_context(WebChatChannel(chat_hub))
-    channels[webchat.kind] = webchat
     mail_settings = build_mail_settings(cfg.mail, key) if cfg.mail.enabled else None
-    if mail_settings is not None:
-        channels[ChannelKind.MAIL] = MailChannel(mail_settings, store)
-    if cfg.sms.enabled:
-        sms = TwilioSmsChannel(build_sms_settings(cfg.sms, cfg.server.base_url))
-        channels[ChannelKind.SMS] = await stack.enter_async_context(sms)
+    channels, line = await open_channels(cfg, store, key, stack, clock, chat_hub, mail_settings)
     placer = await voice_placer(cfg.voice, stack)
     # The workers wait out a database outage with this backoff; /readyz reads who waits.
     outages = Outages(max_delay_s=cfg.database.connect_backoff_max_s)
@@ -369,6 +416,7 @@ async def assemble(
         outages=outages,
         sign_in=SignInGuard(cfg.sign_in),
         placer=placer,
+        line=line,
     )
     board = BoardLive(services.supervisors, lambda: board_json(services), outages=outages)
     return Parts(

@@ -318,14 +318,15 @@ class Config:
 
     @property
     def enabled_channels(self) -> tuple[ChannelKind, ...]:
-        """The channels consulters can reach the desk on: the web chat, mail and SMS when
+        """The channels consulters can reach the desk on: the web chat, mail, SMS and LINE when
         enabled; the phone when Twilio Voice is, or (an ordinary line, logged by hand) when it
-        has service hours; a channel without a switch of its own (LINE) when it has hours."""
+        has service hours."""
         configured = {c for c, _ in self.routing.hours}
         switched = {
             ChannelKind.WEBCHAT: self.webchat.enabled,
             ChannelKind.MAIL: self.mail.enabled,
             ChannelKind.SMS: self.sms.enabled,
+            ChannelKind.LINE: self.line.enabled,
             ChannelKind.PHONE: self.voice.enabled or ChannelKind.PHONE in configured,
         }
         return tuple(c for c in ChannelKind if switched.get(c, c in configured))

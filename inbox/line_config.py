@@ -31,6 +31,17 @@ class LineConfig:
     # An image, video, audio clip or file up to this size is fetched and kept with its message;
     # a larger one is listed as not kept (as [mail].max_attachment_bytes).
     max_content_bytes: int = field(default=10 * 1024 * 1024, metadata={"min": 1024})
+    # The content API's answer is awaited this long per file while the webhook waits for it;
+    # after that the file is listed as not kept (LINE waits only a few seconds for our 200).
+    content_timeout_s: float = field(default=5.0, metadata={"min": 0.1})
+    # A reply token is used only this long after her message (LINE keeps it about a minute);
+    # after that a reply goes by push, which counts against the monthly quota.
+    reply_token_s: float = field(default=50.0, metadata={"min": 1.0, "max": 60.0})
+    # The board warns when this month's pushes reach this share of the account's quota.
+    quota_warn_percent: int = field(default=80, metadata={"min": 1, "max": 100})
+    # The "typing" indicator shown to her while a counselor writes: how long one request shows
+    # it (LINE allows 5 to 60 seconds, in steps of 5); renewed while the counselor types.
+    loading_seconds: int = field(default=20, metadata={"min": 5, "max": 60})
     # A location she sends: "text" keeps its address and coordinates in the message, "placeholder"
     # keeps only "[位置情報]" (a place she is at can put her in danger if the record is read).
     location: Literal["text", "placeholder"] = "placeholder"

@@ -39,6 +39,7 @@ from storage.roles import (
     CannedReplyStore,
     ContextStore,
     DeskStore,
+    LineStore,
     MailState,
     OutboxStore,
     PolicyStore,
@@ -48,7 +49,7 @@ from storage.roles import (
 )
 
 # The schema version this code expects; each implementation has migrations 1..SCHEMA_VERSION.
-SCHEMA_VERSION = 14
+SCHEMA_VERSION = 15
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -314,6 +315,7 @@ class Store(
     PresenceStore,
     EventLog,
     BoardStore,
+    LineStore,
     SmsStore,
     CallStore,
     VoiceStore,

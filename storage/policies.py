@@ -55,7 +55,7 @@ LINK_AUTO_REPLY = "UPDATE auto_replies SET message_id = $3 WHERE conversation_id
 SET_DISCRETION = "UPDATE contacts SET discretion = $2 WHERE id = $1"
 SET_ANONYMITY = "UPDATE contacts SET anonymity = $2 WHERE id = $1"
 CONTACT_ADDRESS = """
-SELECT c.channel, i.address, t.anonymity, t.discretion FROM conversations c
+SELECT c.channel, i.address, t.anonymity, t.discretion, i.display_name FROM conversations c
 JOIN channel_identities i ON i.id = c.identity_id
 JOIN contacts t ON t.id = c.contact_id WHERE c.id = $1
 """
@@ -192,6 +192,7 @@ async def contact_address(tx: Tx, conversation_id: ConversationId) -> ContactAdd
         address=row[1],
         anonymity=None if row[2] is None else Anonymity(row[2]),
         discretion=bool(row[3]),
+        display_name=row[4],
     )
 
 

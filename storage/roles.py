@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from inbox.core.board import AlertAck, BoardRows
 from inbox.core.context import ConversationSummary, SearchPage, SearchQuery
@@ -19,6 +20,7 @@ from inbox.core.decisions import (
     LastArrival,
     UrgentArrival,
 )
+from inbox.core.line import ChannelEvent, FriendsDay
 from inbox.core.model import (
     Anonymity,
     Attachment,
@@ -369,6 +371,42 @@ class OutboxStore(Protocol):
         data {"error": "bounced", "reason": "bounced"}. Unknown ids, and rows not 'sent'
         (pending, failed, already bounced), are ignored, so a repeated bounce marks nothing.
         Returns the ids of the messages marked now, in id order."""
+
+
+class LineStore(Protocol):
+    """The LINE channel's state: reply tokens and the events that are not messages
+    (storage.line)."""
+
+    async def keep_reply_token(
+        self, channel: ChannelKind, identity_hash: str, token: str, *, expires_at: datetime
+    ) -> None:
+        """Keep her latest reply token until `expires_at` (a later-expiring one replaces it; an
+        earlier-expiring one, say a redelivered event's, does not)."""
+
+    async def take_reply_token(
+        self, channel: ChannelKind, identity_hash: str, *, now: datetime
+    ) -> str | None:
+        """Her reply token if one is kept and still valid at `now`, removed as it is given:
+        single use, even with two senders asking at once. None otherwise."""
+
+    async def keep_channel_events(
+        self, channel: ChannelKind, events: Sequence[ChannelEvent]
+    ) -> list[bool]:
+        """Store and apply each event, in one transaction, unless stored before (by its
+        event_id): an unfollow blocks her identity (as set_opt_out does, line_blocked event), a
+        follow unblocks it, a postback is a line_postback event with its data; events go on her
+        latest conversation when she has one. Answers, in order, whether each was new."""
+
+    async def has_display_name(self, channel: ChannelKind, identity_hash: str) -> bool:
+        """Whether her identity has a display name (False for an unknown one)."""
+
+    async def set_display_name(self, channel: ChannelKind, identity_hash: str, name: str) -> None:
+        """Keep the name she shows on `channel` (LINE; only where she is identified)."""
+
+    async def friends_by_day(
+        self, channel: ChannelKind, start: datetime, end: datetime, tz: ZoneInfo
+    ) -> list[FriendsDay]:
+        """Follows (friends added) and unfollows (lost) in [start, end), per day in `tz`."""
 
 
 class SmsStore(Protocol):

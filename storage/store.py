@@ -22,6 +22,7 @@ from storage.context import Context
 from storage.deadlines import Deadlines
 from storage.desk import Desk
 from storage.events import Events
+from storage.line import Line
 from storage.mail_state import Mail
 from storage.outbox import Outbox
 from storage.policies import Policies
@@ -64,6 +65,7 @@ class SqlStore(
     Deadlines,
     Desk,
     Events,
+    Line,
     Mail,
     Outbox,
     Policies,

@@ -378,6 +378,7 @@ class ContactAddress:
     address: str
     anonymity: Anonymity | None  # the contact's own setting; None: the channel's default
     discretion: bool
+    display_name: str | None = None  # her LINE name, fetched only where she is identified
 
 
 _ALIAS_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U

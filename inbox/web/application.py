@@ -24,6 +24,7 @@ from inbox.web import (
     contact,
     context,
     desk,
+    line_hooks,
     openapi,
     overview,
     sms_hooks,
@@ -89,6 +90,8 @@ def build_app(services: Services) -> web.Application:
         sockets.add_chat_socket(app)
     if services.settings.sms.enabled:  # Twilio's webhooks, signed with its auth token
         sms_hooks.add_routes(app)
+    if services.settings.line.enabled:  # LINE's webhook, signed with the channel secret
+        line_hooks.add_routes(app)
     app.router.add_static("/static", STATIC_DIR, append_version=False)
     api.add_routes(app)
     attachments.add_routes(app)

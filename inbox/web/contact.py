@@ -28,10 +28,21 @@ routes = web.RouteTableDef()
 MAX_REASON_CHARS = 500
 
 
+# Addresses that mean nothing to a person: a web-chat session's random key, a LINE user id
+# (it reaches no one outside the Messaging API). Never shown, revealed or audited; an
+# identified LINE consulter is shown by her LINE display name instead.
+NO_ADDRESS_CHANNELS = frozenset({ChannelKind.WEBCHAT, ChannelKind.LINE})
+
+
 def has_address(contact: ContactAddress) -> bool:
-    """Whether her address means anything to a person: a web-chat session's is a random key
-    that reaches no one outside the chat, so it is never shown, revealed or audited."""
-    return contact.channel is not ChannelKind.WEBCHAT
+    """Whether her address means anything to a person."""
+    return contact.channel not in NO_ADDRESS_CHANNELS
+
+
+def _shown(mode: Anonymity, contact: ContactAddress) -> str | None:
+    if contact.channel is ChannelKind.LINE:
+        return contact.display_name if mode is Anonymity.IDENTIFIED else None
+    return shown_address(mode, contact.address) if has_address(contact) else None
 
 
 def _contact_json(
@@ -39,7 +50,7 @@ def _contact_json(
 ) -> dict[str, object]:
     mode = services.settings.anonymity.mode(contact.channel, contact.anonymity)
     refusal = reveal_refusal(mode, user, services.settings.reveal_roles)
-    shown = shown_address(mode, contact.address) if has_address(contact) else None
+    shown = _shown(mode, contact)
     return {
         "alias": alias,
         "anonymity": mode.value,
@@ -72,7 +83,9 @@ async def reveal_address(request: web.Request) -> web.Response:
         raise PermissionDenied(refusal)
     reason = field_str(await json_body(request), "reason", max_chars=MAX_REASON_CHARS)
     if not has_address(contact):  # nothing to reveal, so nothing to audit
-        raise ApiError(409, "conflict", "a web-chat session has no address to reveal")
+        raise ApiError(
+            409, "conflict", f"a {contact.channel} conversation has no address to reveal"
+        )
     # Audited first: if the event cannot be written, the address is not shown.
     await services.commands.conversations.record_reveal(
         conv.id, actor=user.id, reason=reason, mode=mode

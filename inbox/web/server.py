@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from channels.line import LineChannel
 from inbox.commands.calls import CallCommands
 from inbox.commands.signals import Signals
 from inbox.commands.staff import StaffCommands
@@ -40,6 +41,7 @@ from inbox.core.labels import Label
 from inbox.core.model import Role, UserId
 from inbox.core.tags import TagBook
 from inbox.core.text import storable_json
+from inbox.line_config import LineConfig
 from inbox.logging import request_id_var
 from inbox.outbox import OutboxSender
 from inbox.outcomes import DEFAULT_OUTCOMES
@@ -91,6 +93,7 @@ class WebSettings:
     voice: VoiceConfig = field(default_factory=VoiceConfig)
     phone: PhoneConfig = field(default_factory=PhoneConfig)  # outcomes, referrals, retry rule
     phone_hours: ServiceHours = ALWAYS_OPEN  # [routing.hours.phone]: a callback's default window
+    line: LineConfig = field(default_factory=LineConfig)  # issue 16: the LINE official account
 
 
 @dataclass(slots=True)
@@ -126,6 +129,7 @@ class Services:
     sign_in: SignInGuard = field(default_factory=SignInGuard)  # hashing slots, failure counts
     names: StaffNames = field(default_factory=StaffNames)  # display names, briefly cached
     placer: CallPlacer | None = None  # Twilio's REST API for click-to-call; [voice] enabled
+    line: LineChannel | None = None  # LINE's API: content, quota, typing, profiles; [line] on
     # Every write on staff's behalf, waking the router, outbox and sockets as its events say.
     commands: StaffCommands = field(init=False)
     # The phone desk's writes (calls, callbacks): they key her number as intake does.
@@ -193,6 +197,8 @@ ERROR_CODES: dict[str, str] = {
     "last_admin": "this would leave no enabled admin",
     # --- Twilio's webhooks (inbox.web.twilio_auth)
     "twilio_signature": "the X-Twilio-Signature header is missing or does not match the request",
+    # --- LINE's webhook (inbox.web.line_hooks)
+    "line_signature": "the X-Line-Signature header is missing or does not match the body",
     # --- Twilio Voice's click-to-call (inbox.web.voice_hooks)
     "voice_not_configured": "click-to-call needs Twilio Voice ([voice] enabled)",
     "no_phone_number": "the conversation has no phone number to call",

@@ -393,6 +393,35 @@ BEGIN
 END
 $$;
 """,
+    15: """
+-- Issue 16: LINE.
+-- The latest reply token a consulter's LINE event carried: valid about a minute and single use
+-- (storage.line takes it by deleting it). Keyed by her identity's hash: it is written before the
+-- intake stores her message (which may create the identity), so an auto-reply finds it.
+CREATE TABLE reply_tokens (
+    channel       text NOT NULL,
+    identity_hash text NOT NULL,
+    token         text NOT NULL,
+    expires_at    timestamptz NOT NULL,
+    PRIMARY KEY (channel, identity_hash)
+);
+-- A channel's webhook events that are not messages (LINE: follow, unfollow, postback), each
+-- kept once by the provider's event id (a redelivery changes nothing). Friends added and lost
+-- are counted from here by day; a postback's data is kept for what answers it (the survey).
+-- No address: the keyed hash only.
+CREATE TABLE channel_events (
+    channel       text NOT NULL,
+    event_id      text NOT NULL,
+    kind          text NOT NULL,
+    at            timestamptz NOT NULL,
+    identity_hash text NOT NULL,
+    data          text,
+    PRIMARY KEY (channel, event_id)
+);
+CREATE INDEX channel_events_by_day ON channel_events (channel, kind, at);
+-- The name she shows on LINE, fetched only where the program identifies consulters.
+ALTER TABLE channel_identities ADD COLUMN display_name text;
+""",
 }
 
 # Any constant works as long as every process uses the same one; advisory locks are per database.

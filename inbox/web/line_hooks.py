@@ -1,0 +1,176 @@
+"""LINE's webhook: a consulter's messages, follows, unfollows and postbacks.
+
+The signature (X-Line-Signature) is checked over the raw bytes before anything is read from
+them; a missing or forged one gets 403 and nothing is stored. The answer is 200 only once every
+event is durably stored: the messages through the one intake (a redelivered message keeps its
+LINE message id, which the store keeps once), the other events by their webhookEventId. The
+LINE console's verification request (no events) gets 200.
+
+Her reply tokens are kept first, so that an automatic reply queued by the intake's commit can
+use one (a reply costs no quota; a push does). Files are fetched from the content API while
+LINE waits, each within [line].content_timeout_s and max_content_bytes, all at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+
+from aiohttp import web
+
+from channels.line import Content, not_kept
+from channels.line_signature import SIGNATURE_HEADER, valid_line_signature
+from inbox.core.line import (
+    CONTENT_KINDS,
+    DEFAULT_TYPES,
+    ChannelEvent,
+    LineMessage,
+    LineOther,
+    LocationPolicy,
+    Webhook,
+    attachment_name,
+    message_text,
+    parse_webhook,
+)
+from inbox.core.model import Anonymity, Attachment, ChannelKind, InboundMessage
+from inbox.core.text import storable
+from inbox.web.server import SERVICES, ApiError, Services
+
+log = logging.getLogger(__name__)
+LINE = ChannelKind.LINE
+
+
+async def line_webhook(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    settings = services.settings.line
+    body = await request.read()
+    if not valid_line_signature(
+        settings.channel_secret, body, request.headers.get(SIGNATURE_HEADER)
+    ):
+        reason = "missing" if SIGNATURE_HEADER not in request.headers else "does not match"
+        log.warning(
+            "LINE webhook refused: signature",
+            extra={"action": "line_signature_refused", "reason": reason},
+        )
+        raise ApiError(403, "line_signature", f"X-Line-Signature {reason}; nothing was stored")
+    hook = parse_webhook(body)  # ValidationError: 400 naming the field
+    if hook.messages or hook.others:
+        await _store(services, hook)
+    log.info(
+        "LINE webhook stored",
+        extra={
+            "action": "line_webhook",
+            "messages": len(hook.messages),
+            "events": len(hook.others),
+            "ignored": hook.ignored,
+        },
+    )
+    return web.Response(status=200)
+
+
+async def _store(services: Services, hook: Webhook) -> None:
+    now = services.clock()
+    identity_of = services.intake.identity_of
+    await _keep_reply_tokens(services, hook, now)
+    if hook.messages:
+        contents = await _contents(services, hook.messages)
+        location = LocationPolicy(services.settings.line.location)
+        msgs = [
+            InboundMessage(
+                channel=LINE,
+                external_id=m.message_id,
+                sender=m.user_id,
+                body=storable(message_text(m, location)),
+                # LINE's time of a redelivered event is when she wrote; never ahead of ours
+                received_at=min(m.at, now),
+                attachments=contents.get(m.message_id, ()),
+            )
+            for m in hook.messages
+        ]
+        # IntakeBusy: 503; LINE redelivers when the channel's webhook redelivery is on.
+        answers = await services.intake.offer_many(msgs)
+        if services.line is not None and _identified(services):
+            await _remember_names(services, hook, [a.duplicate for a in answers])
+    if hook.others:
+        await services.store.keep_channel_events(
+            LINE,
+            [
+                ChannelEvent(
+                    event_id=e.event_id,
+                    kind=e.kind,
+                    at=min(e.at, now),
+                    identity_hash=identity_of(LINE, e.user_id),
+                    data=e.data,
+                )
+                for e in hook.others
+            ],
+        )
+        services.on_event()
+
+
+async def _keep_reply_tokens(services: Services, hook: Webhook, now: datetime) -> None:
+    """Her latest valid token, per user: a redelivered event's is usually spent already."""
+    valid_s = services.settings.line.reply_token_s
+    latest: dict[str, tuple[datetime, str]] = {}
+    events: list[LineMessage | LineOther] = [*hook.messages, *hook.others]
+    for event in events:
+        if event.reply_token is None:
+            continue
+        until = event.at + timedelta(seconds=valid_s)
+        kept = latest.get(event.user_id)
+        if until > now and (kept is None or until > kept[0]):
+            latest[event.user_id] = (until, event.reply_token)
+    for user_id, (until, token) in latest.items():
+        identity = services.intake.identity_of(LINE, user_id)
+        await services.store.keep_reply_token(LINE, identity, token, expires_at=until)
+
+
+async def _contents(
+    services: Services, messages: tuple[LineMessage, ...]
+) -> dict[str, tuple[Attachment, ...]]:
+    """Each file's content, fetched at once; what cannot be kept is listed as not kept."""
+    line = services.line
+    limit = services.settings.line.max_content_bytes
+    wanted = [m for m in messages if m.kind in CONTENT_KINDS]
+    if not wanted:
+        return {}
+
+    async def one(m: LineMessage) -> Content:
+        name, kind = attachment_name(m), DEFAULT_TYPES.get(m.kind, "application/octet-stream")
+        if line is None or m.external_content:
+            return not_kept(name, kind, m.file_size or 0, "content not held by LINE")
+        if m.file_size is not None and m.file_size > limit:
+            return not_kept(name, kind, m.file_size, "larger than the limit")
+        return await line.content(m.message_id, name=name, content_type=kind)
+
+    fetched = await asyncio.gather(*(one(m) for m in wanted))
+    for got in fetched:
+        if got.reason is not None:
+            log.info(
+                "LINE content not kept",
+                extra={"action": "line_content_not_kept", "reason": got.reason},
+            )
+    return {m.message_id: (got.attachment,) for m, got in zip(wanted, fetched, strict=True)}
+
+
+def _identified(services: Services) -> bool:
+    return services.settings.anonymity.mode(LINE, None) is Anonymity.IDENTIFIED
+
+
+async def _remember_names(services: Services, hook: Webhook, duplicate: list[bool]) -> None:
+    """Where the program identifies LINE consulters: each new sender's display name, once."""
+    line = services.line
+    assert line is not None
+    users = {m.user_id for m, dup in zip(hook.messages, duplicate, strict=True) if not dup}
+    for user_id in users:
+        identity = services.intake.identity_of(LINE, user_id)
+        if await services.store.has_display_name(LINE, identity):
+            continue
+        name = await line.display_name(user_id)
+        if name:
+            await services.store.set_display_name(LINE, identity, name)
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post(app[SERVICES].settings.line.webhook_path, line_webhook)
