@@ -124,7 +124,7 @@ async def test_an_opted_out_consulter_shows_a_banner_and_why_the_reply_failed(
     page = await console_page(browser, site.url, "sato", lang, height=900)
     words = WORDS[lang]
     await open_conversation(page, conv)
-    await expect(page.get_by_test_id("sms-optout")).to_have_text(words["stop"])
+    await expect(page.get_by_test_id("optout-banner")).to_have_text(words["stop"])
     await expect(page.get_by_test_id("conv-failure")).to_have_text(words["failed"])
     await expect(page.get_by_test_id("reply-send")).to_be_disabled()
     await page.get_by_test_id("note-toggle").check()  # a note to the team is still possible

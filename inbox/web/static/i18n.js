@@ -827,6 +827,14 @@ export const STRINGS = {
     "error.code.callback_taken": "この折り返しは別の担当者が担当しています（割り当て済みか、提示中です）。",
     // fix-sms: every code of inbox.core.sms PERMANENT_ERROR_CODES has its words here
     "sms.failure.30005": "存在しないか、使われていない番号です（Twilio 30005）",
+    // --- line-console: a LINE conversation in the console (console/optout.js, failure.js)
+    "line.optedOut": "この相談者はLINE公式アカウントをブロックしています。返信は届きません（メモは残せます）。",
+    "line.failure.opted_out": "相手がLINE公式アカウントをブロックしています",
+    "line.failure.refused": "LINEが受け付けませんでした: {detail}",
+    "line.failure.token": "LINEがチャネルアクセストークンを受け付けませんでした（LINE {status}）。[line] の設定を確認してください",
+    "eventKind.line_blocked": "LINEでブロックされました",
+    "eventKind.line_unblocked": "LINEのブロックが解除されました（友だち追加）",
+    "eventKind.line_postback": "LINEのボタン操作",
   },
 
   en: {
@@ -1643,6 +1651,14 @@ export const STRINGS = {
     "error.code.callback_taken": "Another staff member has this callback (assigned or offered to them).",
     // fix-sms: every code of inbox.core.sms PERMANENT_ERROR_CODES has its words here
     "sms.failure.30005": "an unknown or unused number (Twilio 30005)",
+    // --- line-console: a LINE conversation in the console (console/optout.js, failure.js)
+    "line.optedOut": "She has blocked the LINE account: replies cannot reach her (notes can still be written).",
+    "line.failure.opted_out": "she has blocked the LINE account",
+    "line.failure.refused": "LINE refused it: {detail}",
+    "line.failure.token": "LINE refused the channel access token (LINE {status}); check the [line] settings",
+    "eventKind.line_blocked": "Blocked the LINE account",
+    "eventKind.line_unblocked": "Added the LINE account again",
+    "eventKind.line_postback": "LINE button answer",
   },
 };
 

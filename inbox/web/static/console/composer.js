@@ -9,6 +9,7 @@ import { onConversationLeave, onConversationOpen, refreshOpen } from "./conversa
 import { upsertMessage } from "./messages.js";
 import { sendReply } from "./together.js";
 import { renderSms, smsMaySend } from "./sms.js";
+import { optOutMaySend, renderOptOut } from "./optout.js";
 
 /** Keep what is in the box as the open conversation's draft. */
 export function saveDraft() {
@@ -32,6 +33,7 @@ export function renderComposerMode() {
   els.replyInput.setAttribute("placeholder", note ? t("conv.notePlaceholder") : t("conv.replyPlaceholder"));
   els.replySend.textContent = state.sending ? t("conv.sending") : note ? t("conv.saveNote") : t("conv.sendReply");
   renderSms(); // --- sms: the segment count follows the box and its mode
+  renderOptOut(); // --- line: a reply to a consulter who opted out stays held back, a note does not
 }
 
 /** Empty the box and forget every draft (the session ended). */
@@ -52,7 +54,8 @@ async function onReplySubmit(e) {
   }
   const id = state.openId;
   const note = els.noteToggle.checked;
-  if (!note && !smsMaySend(body)) return; // --- sms: opted out, or over the limit (asks again)
+  if (!note && !optOutMaySend()) return; // --- line: she opted out (SMS STOP, LINE block)
+  if (!note && !smsMaySend(body)) return; // --- sms: over the limit (asks again)
   state.sending = true;
   els.replySend.disabled = true;
   renderComposerMode();

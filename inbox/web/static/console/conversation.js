@@ -16,7 +16,9 @@ import { returningText, loadTimeline } from "./timeline.js";
 import { renderTags } from "./tags.js";
 import { isUrgent, urgencyBadge } from "./urgency.js";
 import { renderSms } from "./sms.js";
+import { renderOptOut } from "./optout.js";
 import { renderCallback } from "./callback.js";
+import { channelTag } from "./channel.js"; // --- line: the channel with its mark
 
 /** @typedef {import("./types.js").Conversation} Conversation */
 
@@ -144,7 +146,7 @@ export function renderConversationHead() {
   els.convTitle.textContent = c.contact_alias || `#${c.id}`;
   els.convView.dataset.status = c.status;
   const parts = [
-    el("span", "cm-channel", label("channel", c.channel)),
+    channelTag(c.channel, "cm-channel"),
     el("span", `cm-status status-${c.status}`, label("status", c.status)),
     el("span", "cm-assignee", `${t("conv.assignee")}: ${assigneeText(c)}`),
   ];
@@ -176,7 +178,8 @@ export function renderConversationHead() {
   els.claimButton.hidden = closed || isMine(c);
   els.closeButton.hidden = closed;
   els.replyForm.hidden = closed; // a closed conversation is read, not answered
-  renderSms(); // --- sms: an opted-out consulter's banner, the segment count
+  renderSms(); // --- sms: the segment count
+  renderOptOut(); // --- line: the banner of a consulter who cannot be reached (SMS STOP, LINE block)
   renderCallback(); // --- callback: asking the phone desk to call her back
 }
 

@@ -42,6 +42,8 @@ import { bindReveal, renderReveal, resetReveal } from "./reveal.js";
 import { bindHandover, renderHandover, resetHandover } from "./handover.js";
 // --- sms: the reply box's segment count and limit, the opted-out banner
 import { bindSms, loadSms, resetSms } from "./sms.js";
+// --- line: the opted-out banner (SMS STOP, LINE block) and the send button it holds back
+import { bindOptOut, renderOptOut } from "./optout.js";
 // --- callback: asking the phone desk to call her back
 import { bindCallback, renderCallback, resetCallback } from "./callback.js";
 
@@ -117,6 +119,7 @@ function resetApp() {
   resetReveal();
   resetHandover();
   resetSms();
+  renderOptOut(); // no conversation any more: no banner
   resetCallback();
   setConn("offline");
 }
@@ -187,6 +190,7 @@ async function init() {
   bindReveal();
   bindHandover((id) => openConversation(id));
   bindSms();
+  bindOptOut();
   bindCallback();
   onConversationOpen(renderCallback); // not offered until her conversation is loaded
 

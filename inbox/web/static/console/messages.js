@@ -4,7 +4,7 @@
 import { t, formatTime, formatFullTime, label } from "../i18n.js";
 import { el } from "../lib/dom.js";
 import { state, els } from "./state.js";
-import { failureText } from "./sms.js";
+import { failureText } from "./failure.js";
 
 /** @typedef {import("./types.js").Message} Message */
 
@@ -48,9 +48,10 @@ function fillMessage(li, m) {
   }
   if (readByConsulter(m)) head.append(el("span", "cmsg-read", t("live.read")));
   li.append(head, el("p", "cmsg-body", m.body ?? ""));
-  // --- sms: why a reply was not delivered, under it (a short reason, never an address)
+  // --- sms, line: why a reply was not delivered, under it (a short reason, never an address)
   if (dir === "outbound" && m.delivery_status === "failed" && m.failure_reason) {
-    const why = el("p", "cmsg-failure", t("sms.failedBecause", { reason: failureText(m.failure_reason) }));
+    const reason = failureText(m.failure_reason, state.conv ? state.conv.channel : "");
+    const why = el("p", "cmsg-failure", t("sms.failedBecause", { reason }));
     why.dataset.testid = "conv-failure";
     li.append(why);
   }

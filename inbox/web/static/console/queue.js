@@ -7,6 +7,7 @@ import { state, els, isMine } from "./state.js";
 import { call } from "./session.js";
 import { isSystemTag, tagText } from "./labels.js";
 import { isUrgent, queueLoaded, renderTitle, shownTags, urgencyBadge, urgentFirst } from "./urgency.js";
+import { channelTag } from "./channel.js"; // --- line: the channel with its mark
 
 const QUEUE_STATUSES = "queued,assigned,waiting";
 
@@ -55,7 +56,7 @@ export function renderQueue() {
 
     const mid = el("span", "qi-mid");
     mid.append(
-      el("span", "qi-channel", label("channel", c.channel)),
+      channelTag(c.channel, "qi-channel"),
       el("span", "qi-sep", "・"),
       el("span", `qi-status status-${c.status}`, label("status", c.status)),
     );

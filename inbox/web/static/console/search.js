@@ -8,6 +8,7 @@ import { byId, el } from "../lib/dom.js";
 import { state } from "./state.js";
 import { call } from "./session.js";
 import { outcomeLabel, loadOutcomes } from "./closing.js";
+import { channelTag } from "./channel.js"; // --- line: the channel with its mark
 
 /** @typedef {import("./types.js").Conversation & import("./types.js").ContextFields} Hit */
 
@@ -102,7 +103,7 @@ function hitItem(c) {
   top.append(when);
   const mid = el("span", "sh-mid");
   mid.append(
-    el("span", "sh-channel", label("channel", c.channel)),
+    channelTag(c.channel, "sh-channel"),
     el("span", "qi-sep", "・"),
     el("span", `sh-status status-${c.status}`, label("status", c.status)),
   );

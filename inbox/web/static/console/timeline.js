@@ -11,6 +11,7 @@ import { api, ApiError } from "../lib/api.js";
 import { state } from "./state.js";
 import { call, endSession } from "./session.js";
 import { outcomeLabel } from "./closing.js";
+import { channelTag } from "./channel.js"; // --- line: the channel with its mark
 
 /**
  * @typedef {import("./types.js").Conversation & import("./types.js").ContextFields} Line
@@ -96,7 +97,7 @@ function lineItem(c) {
   const head = el("p", "hi-head");
   const when = el("span", "hi-date", formatTime(c.created_at));
   when.title = formatFullTime(c.created_at);
-  head.append(when, el("span", "hi-channel", label("channel", c.channel)));
+  head.append(when, channelTag(c.channel, "hi-channel"));
   head.append(el("span", `hi-status status-${c.status}`, label("status", c.status)));
   if (c.current) head.append(el("span", "badge badge-mine", t("history.current")));
   li.append(head);

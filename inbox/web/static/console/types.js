@@ -25,7 +25,7 @@
  * @property {string | null} [last_inbound_at]
  * @property {string | null} [created_at]
  * @property {number | null} [consulter_read_message_id] web chat: she has seen our replies up to this id
- * @property {boolean} [opted_out] opened: an SMS consulter who texted STOP (no reply can be sent)
+ * @property {boolean} [opted_out] opened: she texted STOP (SMS) or blocked the account (LINE): no reply can be sent
  */
 
 /**
