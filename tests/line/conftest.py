@@ -17,7 +17,7 @@ import pytest
 
 from channels.line_signature import SIGNATURE_HEADER, line_signature
 from inbox.config import Config
-from inbox.core.model import ChannelKind, ConversationId, Event, Message
+from inbox.core.model import ChannelKind, ConversationId, Direction, Event, Message
 from inbox.identity import identity_hash, load_identity_key
 from tests.line_fake import LineFake, line_fake
 from tests.web import conftest as web_conftest
@@ -135,13 +135,17 @@ def identity(site: Site, user: str = USER) -> str:
 
 
 async def line_messages(site: Site) -> list[Message]:
-    """Every message stored on LINE conversations, oldest first."""
+    """Every message she sent on LINE that is stored, oldest first (automatic replies aside)."""
     found: list[Message] = []
     for e in await site.store.list_events():
         if e.kind == "conversation_opened" and e.conversation_id is not None:
             conv = await site.store.get_conversation(ConversationId(e.conversation_id))
             if conv.channel is LINE:
-                found += await site.store.list_messages(conv.id)
+                found += [
+                    m
+                    for m in await site.store.list_messages(conv.id)
+                    if m.direction is Direction.INBOUND
+                ]
     return found
 
 

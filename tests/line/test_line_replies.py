@@ -5,10 +5,12 @@ then through the real server and outbox."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -23,10 +25,20 @@ from inbox.core.model import (
     OutboundMessage,
 )
 from inbox.outbox import BLOCKED_ERROR
-from tests.line.conftest import USER, body, event, identity, line_messages, message, post
+from routing.hours import TOKYO, parse_service_hours
+from tests.line.conftest import (
+    USER,
+    body,
+    event,
+    identity,
+    line_config,
+    line_messages,
+    message,
+    post,
+)
 from tests.line_fake import LineFake
 from tests.sms.outbound import call, until
-from tests.web.conftest import Site, sign_in
+from tests.web.conftest import Site, served_site, sign_in
 
 REPLY = "ご連絡ありがとうございます。担当の者からお返事します。"
 BAD_REQUEST = {
@@ -260,3 +272,29 @@ async def test_a_late_token_is_never_kept(line_site: Site) -> None:
         )
         is None
     )
+
+
+async def test_the_after_hours_reply_uses_her_reply_token(
+    tmp_path: Path, fake: LineFake, store_kind: str, request: pytest.FixtureRequest
+) -> None:
+    today = datetime.now(TOKYO).date()
+    closed = [str(today + timedelta(days=d)) for d in (-1, 0, 1)]
+    hours = parse_service_hours(
+        {"everyday": ["00:00-23:59"], "closed_dates": closed}, "routing.hours.line"
+    )
+    cfg = line_config(tmp_path, fake)
+    cfg = dataclasses.replace(
+        cfg, routing=dataclasses.replace(cfg.routing, hours=((ChannelKind.LINE, hours),))
+    )
+    async with served_site(cfg, store_kind=store_kind, request=request) as site:
+        token = fake.issue_reply_token(to=USER)
+        await her_conversation(site, reply_token=token)
+        await until(lambda: _delivered(fake))
+    ((via, texts),) = [(d.via, d.texts) for d in fake.delivered]
+    assert via == "reply"  # free of the monthly quota
+    assert "受付時間外" in texts[0]
+    assert fake.total_usage == 0
+
+
+async def _delivered(fake: LineFake) -> bool | None:
+    return True if fake.delivered else None
