@@ -6,7 +6,8 @@ or null when none) and, while she writes in it, that she is typing (`{"type": "t
 once she sends or clears the box). Everyone viewing the same conversation is told who else is
 there (`{"type": "viewers", ...}`, display names and who is typing), so that two staff members
 do not answer one consulter twice; the consulter's web chat is told that her counselor is
-typing (`{"type": "typing", "active": true, "ttl_s": 6}`) when the typist is the assignee.
+typing (`{"type": "typing", "active": true, "ttl_s": 6}`) when the typist is the assignee, and a
+consulter on LINE is shown LINE's loading animation then (inbox.web.line_typing).
 
 These signals are ephemeral and stay in this process: no event, no database write, no NOTIFY.
 A hint that shows a little late or not at all costs nothing, while the durable guarantees live
@@ -31,6 +32,7 @@ from inbox.core.errors import StorageError, ValidationError
 from inbox.core.model import ChannelKind, ConversationId, ConversationStatus, User, UserId
 from inbox.web.access import can_see
 from inbox.web.hub import STAFF, Hub, Subscriber
+from inbox.web.line_typing import LineTyping
 from inbox.web.server import is_int64, read_json_object
 from storage.base import Store
 
@@ -54,6 +56,7 @@ class _Target:
 
     assignee_id: UserId | None
     chat_key: str | None  # web chat's session (the chat hub's key); None on other channels
+    line: bool  # an open LINE conversation: her typing shows as LINE's loading animation
     read_at: float
 
 
@@ -66,9 +69,11 @@ class LiveDesk:
         staff_hub: Hub,
         chat_hub: Hub,
         *,
+        line_typing: LineTyping | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._store = store
+        self._line_typing = line_typing
         self._staff_hub = staff_hub
         self._chat_hub = chat_hub
         self._now = monotonic
@@ -140,6 +145,8 @@ class LiveDesk:
         target = await self._target(conv_id)
         if target is not None and target.assignee_id == view.user_id:
             self._tell_consulter(view, active=active, target=target)
+            if active and target.line and self._line_typing is not None:
+                self._line_typing.typed(conv_id)  # returns at once; the request runs beside
 
     async def _target(self, conv_id: ConversationId) -> _Target | None:
         target = self._targets.get(conv_id)
@@ -148,11 +155,13 @@ class LiveDesk:
         try:
             conv = await self._store.get_conversation(conv_id)
             chat_key = None
-            if conv.channel is ChannelKind.WEBCHAT and conv.status is not ConversationStatus.CLOSED:
+            is_open = conv.status is not ConversationStatus.CLOSED
+            if conv.channel is ChannelKind.WEBCHAT and is_open:
                 chat_key = (await self._store.contact_address(conv_id)).address
         except StorageError:
             return None
-        target = _Target(conv.assignee_id, chat_key, self._now())
+        line = conv.channel is ChannelKind.LINE and is_open
+        target = _Target(conv.assignee_id, chat_key, line, self._now())
         if conv_id in self._viewers:  # she may have left while we read
             self._targets[conv_id] = target
         return target

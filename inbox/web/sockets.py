@@ -22,6 +22,7 @@ from inbox.web.access import check_origin, require, session_hash
 from inbox.web.board_live import board_frame
 from inbox.web.chat_limits import SessionLimits
 from inbox.web.hub import STAFF, Hub, Subscriber, socket_response
+from inbox.web.line_typing import LineTyping
 from inbox.web.live import LiveDesk
 from inbox.web.queue_status import chat_settings, queue_status, standing
 from inbox.web.server import SERVICES, Services, is_int64, read_json_object
@@ -48,7 +49,17 @@ def add_chat_socket(app: web.Application) -> None:
 
 def add_staff_socket(app: web.Application) -> None:
     services = app[SERVICES]
-    app[LIVE] = LiveDesk(services.store, services.staff_hub, services.chat_hub)
+    line_typing = None
+    if services.line is not None:  # [line] on: her assignee's typing shows on LINE too
+        line_typing = shown = LineTyping(
+            services.store,
+            services.line.show_loading,
+            seconds=services.settings.line.loading_seconds,
+        )
+        app.on_shutdown.append(lambda _app: shown.close())
+    app[LIVE] = LiveDesk(
+        services.store, services.staff_hub, services.chat_hub, line_typing=line_typing
+    )
     app.router.add_get("/api/ws", staff_socket)
 
 
