@@ -412,10 +412,19 @@ def parser() -> argparse.ArgumentParser:
     )
     bw = bsub.add_parser(
         "webhook",
-        help="signed SMS webhooks at rising rates: stored-and-answered latency, against web chat",
+        help="signed SMS or LINE webhooks at rising rates: stored-and-answered latency, against "
+        "web chat",
     )
     bw.add_argument(
-        "--rates", default="50,100,200,400,800", help="requests per second (default: %(default)s)"
+        "--channel",
+        choices=("sms", "line"),
+        default="sms",
+        help="whose webhook: Twilio's SMS, or LINE's with 1 to 20 events per request "
+        "(default: %(default)s)",
+    )
+    bw.add_argument(
+        "--rates",
+        help="requests per second (default: 50,100,200,400,800 for sms, 10,25,50,100 for line)",
     )
     bw.add_argument("--seconds", type=float, default=3.0, help="per rate (default: %(default)s)")
     bw.add_argument(

@@ -4,15 +4,19 @@ Dovecot: tests/mail/test_bench_email.py."""
 from __future__ import annotations
 
 import argparse
+import json
+import random
 import re
 from pathlib import Path
 
 import pytest
 
-from inbox.tools import dovecot
+from inbox.core.line import parse_webhook
+from inbox.tools import bench_open_loop, bench_webhook, dovecot
 from inbox.tools.bench_board import latencies, run_board_bench
 from inbox.tools.bench_board_desk import StaffSocket
 from inbox.tools.bench_email import run_email_bench
+from inbox.tools.bench_line import event_counts, line_bench_config, webhook_body
 from inbox.tools.bench_pipeline import run_pipeline_bench
 from inbox.tools.bench_routing import run_routing_bench
 from inbox.tools.bench_search import run_search_bench
@@ -240,3 +244,76 @@ def test_the_webhook_bench_never_aims_at_the_real_twilio() -> None:
     assert 'api_url = "http://127.0.0.1:9"' in bench_config("http://127.0.0.1:9")
     with pytest.raises(ValueError, match="stand-in"):
         bench_config("https://api.twilio.com")
+
+
+def test_webhook_bench_posts_signed_line_webhooks_of_many_events_and_stores_each_once(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    args = argparse.Namespace(channel="line", rates="10,20", seconds=0.5, consulters=3)
+
+    assert run_webhook_bench(args) == 0
+
+    out, err = capsys.readouterr()
+    lines = out.strip().splitlines()
+    assert re.fullmatch(r"line_webhook_p99_ms=\d+\.\d", lines[-1]), lines[-1]
+    rows = [line.split() for line in lines if re.match(r"^\s+(10|20)\s", line)]
+    # every webhook answered 200 (stored), events/s reported, every chat message acked
+    assert [(row[0], row[3], row[7]) for row in rows] == [
+        ("10", "5/5", "5/5"),
+        ("20", "10/10", "10/10"),
+    ]
+    assert all(float(row[4]) > 0 for row in rows)
+    # the database after the run: the warm-up's 5 requests and the runs' 15, each event once
+    events = sum(sum(event_counts(run, n)) for run, n in ((0, 5), (1, 5), (2, 10)))
+    verified = next(line for line in lines if line.strip().startswith("verified"))
+    assert f"LINE webhook {events}/{events}, web chat 20/20: each stored exactly once" in verified
+    assert "signed LINE webhooks" in err
+    assert re.search(r"LINE stand-in at http://127\.0\.0\.1:\d+: \d+ replies, \d+ pushes", err)
+    assert "(0 other requests refused)" in err  # the server called nothing the stand-in lacks
+
+
+def test_line_webhooks_carry_1_to_20_events_of_many_users() -> None:
+    counts = event_counts(1, 2000)
+    assert counts == event_counts(1, 2000)  # seeded: every run of the bench posts the same
+    assert min(counts) == 1 and max(counts) == 20
+    assert 4 < sum(counts) / len(counts) < 7 and counts.count(1) > counts.count(20) > 0
+    body = webhook_body(7, 20, random.Random(0))
+    events = json.loads(body)["events"]
+    assert len({e["message"]["id"] for e in events}) == 20
+    assert len({e["source"]["userId"] for e in events}) > 10
+    assert parse_webhook(body).messages[0].message_id == events[0]["message"]["id"]
+
+
+def test_the_webhook_bench_never_aims_at_the_real_line() -> None:
+    assert 'api_url = "http://127.0.0.1:9"' in line_bench_config("http://127.0.0.1:9")
+    with pytest.raises(ValueError, match="stand-in"):
+        line_bench_config("https://api.line.me")
+
+
+def test_the_webhook_bench_fails_when_a_message_is_lost(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def one_lost(db: Path) -> dict[str, tuple[int, int]]:
+        stored = bench_open_loop.stored_inbound(db)
+        n, distinct = stored["line"]
+        return {**stored, "line": (n - 1, distinct - 1)}
+
+    monkeypatch.setattr(bench_webhook, "stored_inbound", one_lost)
+    args = argparse.Namespace(channel="line", rates="10", seconds=0.3, consulters=2)
+
+    assert run_webhook_bench(args) == 1
+
+    lines = capsys.readouterr().out.strip().splitlines()
+    verified = next(line for line in lines if line.strip().startswith("verified"))
+    assert verified.endswith("FAILED: messages lost or stored twice"), verified
+
+
+def test_stored_twice_is_a_failure_too() -> None:
+    ok, line = bench_open_loop.verify_stored(
+        {"line": (10, 9), "webchat": (4, 0)}, {"line": ("LINE", 10), "webchat": ("chat", 4)}
+    )
+    assert not ok and "LINE 10/10 (1 stored twice), chat 4/4: FAILED" in line
+    ok, line = bench_open_loop.verify_stored(
+        {"line": (10, 10), "webchat": (4, 0)}, {"line": ("LINE", 10), "webchat": ("chat", 4)}
+    )
+    assert ok and line.endswith("each stored exactly once")

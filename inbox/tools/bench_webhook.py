@@ -1,17 +1,20 @@
-"""`tsunagu bench webhook`: Twilio's SMS webhook on a real server at rising rates, against the
-same server's web-chat intake in the same run.
+"""`tsunagu bench webhook`: a provider's webhook on a real server at rising rates, against the
+same server's web-chat intake in the same run. `--channel sms` (the default): Twilio's SMS
+webhook; `--channel line`: LINE's, each request carrying 1 to 20 events (inbox.tools.bench_line).
 
-The server runs as its own process (`python -m inbox serve`, built-in defaults plus [sms] on,
-SQLite in a temporary folder, 127.0.0.1 port 0, public_url standing for a TLS proxy in front).
-Its sms.api_url is a stand-in for Twilio's REST API on 127.0.0.1 (TwilioStandIn), so that the
-automatic replies the bench's texts cause never reach api.twilio.com: nothing leaves the machine.
+The server runs as its own process (`python -m inbox serve`, built-in defaults plus the channel
+on, SQLite in a temporary folder, 127.0.0.1 port 0, public_url standing for a TLS proxy in front).
+The channel's API URL is a stand-in on 127.0.0.1 (TwilioStandIn, LineStandIn), so that the
+automatic replies the bench's messages cause never reach the provider: nothing leaves the machine.
 At each rate, for --seconds, signed webhooks are posted open-loop (each at its own time,
 whether or not the ones before were answered) and each is timed from request to answer; the
-answer comes only after the intake has committed the message, so it is "stored and answered".
+answer comes only after the intake has committed the messages, so it is "stored and answered".
 Then the web chat's sockets send at the same rate, timed to their acks (also after the commit).
 Each rate reports p50/p99 of both; a rate is kept up when every request was answered 200 and
-p99 < 100 ms. Ends with `sms_webhook_p99_ms=<ms>`: the p99 at the highest rate kept up (or at
-the lowest rate, when none was).
+p99 < 100 ms. After the run the server's database is read: every message sent must be stored
+exactly once, else the bench says so and exits 1. Ends with `sms_webhook_p99_ms=<ms>` (or
+`line_webhook_p99_ms=<ms>`): the p99 at the highest rate kept up (or at the lowest rate, when
+none was).
 """
 
 from __future__ import annotations
@@ -20,30 +23,46 @@ import asyncio
 import secrets
 import tempfile
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from time import perf_counter
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, Protocol
 
 import aiohttp
 from aiohttp import web
 from twilio.request_validator import RequestValidator
 
 from inbox.core.errors import ValidationError
-from inbox.tools.bench_report import pct, progress, verdict
+from inbox.tools.bench_line import LineHooks
+from inbox.tools.bench_open_loop import (
+    Run,
+    final_line,
+    local_only,
+    paced,
+    parse_rates,
+    report,
+    stand_in_server,
+    stored_inbound,
+    verify_stored,
+)
+from inbox.tools.bench_report import progress
 from inbox.tools.bench_socket_clients import Consulter, open_consulters
 from inbox.tools.bench_sockets import server_process
 
-TARGET_P99_MS = 100.0
-DEFAULT_RATES = "50,100,200,400,800"
 PUBLIC_URL = "https://bench.invalid"  # what Twilio would call: the proxy in front
 SMS_PATH = "/webhooks/twilio/sms"
 ACCOUNT_SID = "AC" + "0" * 32
 SENDERS = 1000  # distinct numbers, so that later texts join the conversations of earlier ones
 REQUEST_TIMEOUT_S = 30.0
 TOKEN_ENV = "TSUNAGU_TWILIO_AUTH_TOKEN"
+WEBCHAT = """
+[webchat]
+# the bench's few sockets stand for many consulters: their per-session limits are lifted
+frames_per_minute = 1000000
+messages_per_day = 1000000
+"""
 CONFIG = """
 [server]
 public_url = "{public_url}"
@@ -52,18 +71,13 @@ enabled = true
 account_sid = "{account_sid}"
 from_number = "+815012345678"
 api_url = "{api_url}"
-[webchat]
-# the bench's few sockets stand for many consulters: their per-session limits are lifted
-frames_per_minute = 1000000
-messages_per_day = 1000000
 """
 
 
 def bench_config(api_url: str) -> str:
     """The server's config, its Twilio client aimed at `api_url`, which must be on this
     machine (the stand-in): the bench never sends a real SMS."""
-    if urlsplit(api_url).hostname != "127.0.0.1":
-        raise ValueError("the bench's sms.api_url must be the local stand-in")
+    local_only(api_url, "sms.api_url")
     return CONFIG.format(public_url=PUBLIC_URL, account_sid=ACCOUNT_SID, api_url=api_url)
 
 
@@ -87,34 +101,34 @@ async def twilio_stand_in() -> AsyncIterator[TwilioStandIn]:
     stand_in = TwilioStandIn()
     app = web.Application()
     app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", stand_in.create)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        stand_in.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    async with stand_in_server(app) as url:
+        stand_in.url = url
         yield stand_in
-    finally:
-        await runner.cleanup()
 
 
-@dataclass(frozen=True, slots=True)
-class Run:
-    ms: list[float]  # answered (200 / ack), sorted
-    sent: int
-
+class StandIn(Protocol):
     @property
-    def missed(self) -> int:
-        return self.sent - len(self.ms)
+    def url(self) -> str: ...
 
-    def p(self, q: float) -> float:
-        return pct(self.ms, q) if self.ms else float("inf")
+    def note(self) -> str: ...
 
-    @property
-    def kept_up(self) -> bool:
-        return self.missed == 0 and self.p(0.99) < TARGET_P99_MS
 
-    def cells(self) -> str:
-        return f"{self.p(0.5):8.1f} {self.p(0.99):8.1f}  {len(self.ms):>5}/{self.sent:<5}"
+class Hooks(Protocol):
+    """One provider's side of the bench (SmsHooks, bench_line.LineHooks)."""
+
+    name: str  # in the table: "SMS webhook"
+    title: str  # the server's setting, in the table's title
+    key: str  # the final line's name
+    channel: str  # messages.channel of what it stores
+    rates: str  # the default --rates
+    sent: int  # messages posted so far (all runs, the warm-up too)
+
+    def stand_in(self) -> AbstractAsyncContextManager[StandIn]: ...
+    def config(self, api_url: str) -> str: ...
+    def env(self) -> dict[str, str]: ...
+    async def run(
+        self, http: aiohttp.ClientSession, url: str, run: int, rate: float, n: int
+    ) -> Run: ...
 
 
 def signed_texts(token: str, run: int, n: int) -> list[tuple[dict[str, str], str]]:
@@ -148,24 +162,45 @@ async def _post(http: aiohttp.ClientSession, url: str, form: dict[str, str], sig
     return (perf_counter() - start) * 1000 if ok else -1.0
 
 
-async def paced(calls: list[Any], rate: float) -> Run:
-    """Start each call at its own time (open loop); the latencies of those answered."""
-    start = perf_counter()
-    async with asyncio.TaskGroup() as tg:
-        tasks = []
-        for i, call in enumerate(calls):
-            delay = start + i / rate - perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(tg.create_task(call(), name="bench-call"))
-    return Run(sorted(ms for t in tasks if (ms := t.result()) >= 0), len(calls))
+@dataclass
+class SmsHooks:
+    name: str = "SMS webhook"
+    title: str = "[sms] on"
+    key: str = "sms_webhook_p99_ms"
+    channel: str = "sms"
+    rates: str = "50,100,200,400,800"
+    sent: int = 0
+    token: str = field(default_factory=lambda: secrets.token_hex(16))
+
+    @asynccontextmanager
+    async def stand_in(self) -> AsyncIterator[StandIn]:
+        async with twilio_stand_in() as twilio:
+            yield _TwilioNote(twilio)
+
+    def config(self, api_url: str) -> str:
+        return bench_config(api_url)
+
+    def env(self) -> dict[str, str]:
+        return {TOKEN_ENV: self.token}
+
+    async def run(
+        self, http: aiohttp.ClientSession, url: str, run: int, rate: float, n: int
+    ) -> Run:
+        forms = signed_texts(self.token, run, n)
+        self.sent += n
+        return await paced([partial(_post, http, url, f, s) for f, s in forms], rate)
 
 
-async def sms_run(
-    http: aiohttp.ClientSession, url: str, token: str, run: int, rate: float, n: int
-) -> Run:
-    forms = signed_texts(token, run, n)
-    return await paced([lambda f=f, s=s: _post(http, url, f, s) for f, s in forms], rate)
+@dataclass
+class _TwilioNote:
+    twilio: TwilioStandIn
+
+    @property
+    def url(self) -> str:
+        return self.twilio.url
+
+    def note(self) -> str:
+        return f"Twilio stand-in at {self.twilio.url}: {self.twilio.messages} SMS sent to it"
 
 
 async def chat_run(chats: list[Consulter], rate: float, n: int) -> Run:
@@ -173,84 +208,60 @@ async def chat_run(chats: list[Consulter], rate: float, n: int) -> Run:
         ms = await chats[i % len(chats)].say(f"相談 {i}")
         return -1.0 if ms is None else ms
 
-    return await paced([lambda i=i: say(i) for i in range(n)], rate)
+    return await paced([partial(say, i) for i in range(n)], rate)
 
 
-def parse_rates(text: str) -> list[float]:
-    try:
-        rates = [float(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise ValidationError("a comma-separated list of numbers", field="rates") from None
-    if not rates or min(rates) <= 0:
-        raise ValidationError("at least one rate, each > 0", field="rates")
-    return sorted(rates)
+def hooks_for(channel: str) -> Hooks:
+    if channel == "line":
+        return LineHooks()
+    if channel == "sms":
+        return SmsHooks()
+    raise ValidationError("sms or line", field="channel")
 
 
-def report(rates: list[float], sms: list[Run], chat: list[Run], seconds: float) -> list[str]:
-    heads = f"{'p50 ms':>8} {'p99 ms':>8}  {'ok/sent':^11}"
-    lines = [
-        f"== webhook (SQLite, built-in defaults, [sms] on; {seconds:g} s per rate, open loop) ==",
-        f"  {'':>8}  {'SMS webhook (200)':^30}  {'web chat (ack)':^30}",
-        f"  {'rate/s':>8}  {heads}  {heads}",
-    ]
-    for rate, s, c in zip(rates, sms, chat, strict=True):
-        lines.append(f"  {rate:8g}  {s.cells()}  {c.cells()}")
-    for name, runs in (("SMS webhook", sms), ("web chat", chat)):
-        kept = [rate for rate, run in zip(rates, runs, strict=True) if run.kept_up]
-        best = f"{max(kept):g}/s" if kept else f"none (not even {rates[0]:g}/s)"
-        lines.append(f"  {name:<12} highest rate with p99 < {TARGET_P99_MS:g} ms: {best}")
-    return lines
-
-
-def final_line(rates: list[float], sms: list[Run]) -> tuple[str, str]:
-    """`sms_webhook_p99_ms=<ms>` and which rate it is of."""
-    kept = [i for i, run in enumerate(sms) if run.kept_up]
-    i = kept[-1] if kept else 0
-    which = "the highest rate kept up" if kept else "the lowest rate (none kept up)"
-    verdict_text = verdict(bool(kept))
-    note = f"  sms_webhook_p99_ms is the p99 at {rates[i]:g}/s, {which}: {verdict_text}"
-    return note, f"sms_webhook_p99_ms={sms[i].p(0.99):.1f}"
-
-
-async def _bench(args: Any) -> int:
-    rates, seconds = parse_rates(str(args.rates)), float(args.seconds)
-    token = secrets.token_hex(16)
-    sms: list[Run] = []
+async def _bench(args: Any, hooks: Hooks, rates: list[float]) -> int:
+    seconds = float(args.seconds)
+    runs: list[Run] = []
     chat: list[Run] = []
+    chat_sent = 0
     with tempfile.TemporaryDirectory(prefix="tsunagu-bench-") as tmp:
-        env = {TOKEN_ENV: token}
-        async with (
-            twilio_stand_in() as twilio,
-            server_process(Path(tmp), config_toml=bench_config(twilio.url), extra_env=env) as (
-                url,
-                pid,
-            ),
-            aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http,
-        ):
-            progress(f"server pid {pid} at {url}")
-            chats = await open_consulters(http, url, int(args.consulters), read=True)
-            try:
-                # warm-up: the first conversations, caches and the SQLite file's growth
-                await sms_run(http, url, token, 0, rates[0], max(1, int(rates[0] * seconds)))
-                await chat_run(chats, rates[0], max(1, int(rates[0] * seconds)))
-                for run, rate in enumerate(rates, 1):
-                    n = max(1, int(rate * seconds))
-                    progress(f"{rate:g}/s: {n} signed SMS webhooks")
-                    sms.append(await sms_run(http, url, token, run, rate, n))
-                    progress(f"{rate:g}/s: {n} web-chat messages on {len(chats)} sockets")
-                    chat.append(await chat_run(chats, rate, n))
-            finally:
-                for c in chats:
-                    await c.close()
-        progress(f"Twilio stand-in at {twilio.url}: {twilio.messages} SMS sent to it")
-    note, last = final_line(rates, sms)
-    print("\n".join([*report(rates, sms, chat, seconds), note]), flush=True)
+        async with hooks.stand_in() as stand_in:
+            config = hooks.config(stand_in.url) + WEBCHAT
+            async with (
+                server_process(Path(tmp), config_toml=config, extra_env=hooks.env()) as (url, pid),
+                aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http,
+            ):
+                progress(f"server pid {pid} at {url}")
+                chats = await open_consulters(http, url, int(args.consulters), read=True)
+                try:
+                    # warm-up: the first conversations, caches and the SQLite file's growth
+                    n = max(1, int(rates[0] * seconds))
+                    await hooks.run(http, url, 0, rates[0], n)
+                    chat_sent += (await chat_run(chats, rates[0], n)).sent
+                    for run, rate in enumerate(rates, 1):
+                        n = max(1, int(rate * seconds))
+                        progress(f"{rate:g}/s: {n} signed {hooks.name}s")
+                        runs.append(await hooks.run(http, url, run, rate, n))
+                        progress(f"{rate:g}/s: {n} web-chat messages on {len(chats)} sockets")
+                        chat.append(await chat_run(chats, rate, n))
+                        chat_sent += chat[-1].sent
+                finally:
+                    for c in chats:
+                        await c.close()
+            progress(stand_in.note())
+        stored = stored_inbound(Path(tmp) / "data" / "inbox.db")
+    expected = {hooks.channel: (hooks.name, hooks.sent), "webchat": ("web chat", chat_sent)}
+    ok, verified = verify_stored(stored, expected)
+    note, last = final_line(hooks.key, rates, runs)
+    table = report(hooks.title, hooks.name, rates, runs, chat, seconds)
+    print("\n".join([*table, verified, note]), flush=True)
     print(last)
-    return 0
+    return 0 if ok else 1
 
 
 def run_webhook_bench(args: Any) -> int:
     if float(args.seconds) <= 0 or int(args.consulters) < 1:
         raise ValidationError("--seconds and --consulters must be positive", field="bench")
-    parse_rates(str(args.rates))
-    return asyncio.run(_bench(args))
+    hooks = hooks_for(str(getattr(args, "channel", None) or "sms"))
+    rates = parse_rates(str(getattr(args, "rates", None) or hooks.rates))
+    return asyncio.run(_bench(args, hooks, rates))
