@@ -55,6 +55,12 @@ WHERE channel = $1 AND kind IN ('follow', 'unfollow') AND at >= $2 AND at < $3
 """
 
 
+async def keep_tokens(tx: Tx, tokens: Sequence[tuple[str, str, str, datetime]]) -> None:
+    """Inside the intake's transaction: each (channel, identity hash, token, expiry) of the
+    batch's new messages, so that an automatic reply queued on its commit finds the token."""
+    await tx.executemany(KEEP_REPLY_TOKEN, tokens)
+
+
 async def keep_event(tx: Tx, channel: ChannelKind, event: ChannelEvent) -> bool:
     """Store one event and apply it, unless it was stored before (a redelivery): True when new.
     An unfollow blocks her (nothing is sent until she follows again), a follow unblocks her;

@@ -113,6 +113,15 @@ class Attachment:
     stored: bool = False  # read back from a store: its content can be downloaded
 
 
+@dataclass(frozen=True, slots=True)
+class ReplyToken:
+    """A provider's token for answering one message for free (LINE: single use, about a
+    minute). Stored by the intake with the message; the channel takes it to reply."""
+
+    token: str = field(repr=False)
+    expires_at: datetime
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class InboundMessage:
     """A message as a channel adapter hands it to the intake: normalized, not yet stored."""
@@ -126,6 +135,7 @@ class InboundMessage:
     # token in our Message-ID that the reply quotes). It outranks the sender's address.
     conversation_hint: ConversationId | None = None
     attachments: tuple[Attachment, ...] = ()
+    reply_token: ReplyToken | None = None  # kept with the message, in its transaction
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -6,9 +6,9 @@ event is durably stored: the messages through the one intake (a redelivered mess
 LINE message id, which the store keeps once), the other events by their webhookEventId. The
 LINE console's verification request (no events) gets 200.
 
-Her reply tokens are kept first, so that an automatic reply queued by the intake's commit can
-use one (a reply costs no quota; a push does). Files are fetched from the content API while
-LINE waits, each within [line].content_timeout_s and max_content_bytes, all at once.
+Her reply token is stored by the intake with her message, so that an automatic reply queued by
+its commit can use it (a reply costs no quota; a push does). Files are fetched from the content
+API while LINE waits, each within [line].content_timeout_s and max_content_bytes, all at once.
 """
 
 from __future__ import annotations
@@ -26,15 +26,15 @@ from inbox.core.line import (
     DEFAULT_TYPES,
     ChannelEvent,
     LineMessage,
-    LineOther,
     LocationPolicy,
     Webhook,
     attachment_name,
     message_text,
     parse_webhook,
 )
-from inbox.core.model import Anonymity, Attachment, ChannelKind, InboundMessage
+from inbox.core.model import Anonymity, Attachment, ChannelKind, InboundMessage, ReplyToken
 from inbox.core.text import storable
+from inbox.line_config import LineConfig
 from inbox.web.server import SERVICES, ApiError, Services
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,6 @@ async def line_webhook(request: web.Request) -> web.Response:
 async def _store(services: Services, hook: Webhook) -> None:
     now = services.clock()
     identity_of = services.intake.identity_of
-    await _keep_reply_tokens(services, hook, now)
     if hook.messages:
         contents = await _contents(services, hook.messages)
         location = LocationPolicy(services.settings.line.location)
@@ -85,6 +84,7 @@ async def _store(services: Services, hook: Webhook) -> None:
                 # LINE's time of a redelivered event is when she wrote; never ahead of ours
                 received_at=min(m.at, now),
                 attachments=contents.get(m.message_id, ()),
+                reply_token=_reply_token(services.settings.line, m.reply_token, m.at, now),
             )
             for m in hook.messages
         ]
@@ -93,6 +93,7 @@ async def _store(services: Services, hook: Webhook) -> None:
         if services.line is not None and _identified(services):
             await _remember_names(services, hook, [a.duplicate for a in answers])
     if hook.others:
+        await _keep_event_tokens(services, hook, now)
         await services.store.keep_channel_events(
             LINE,
             [
@@ -109,21 +110,24 @@ async def _store(services: Services, hook: Webhook) -> None:
         services.on_event()
 
 
-async def _keep_reply_tokens(services: Services, hook: Webhook, now: datetime) -> None:
-    """Her latest valid token, per user: a redelivered event's is usually spent already."""
-    valid_s = services.settings.line.reply_token_s
-    latest: dict[str, tuple[datetime, str]] = {}
-    events: list[LineMessage | LineOther] = [*hook.messages, *hook.others]
-    for event in events:
-        if event.reply_token is None:
-            continue
-        until = event.at + timedelta(seconds=valid_s)
-        kept = latest.get(event.user_id)
-        if until > now and (kept is None or until > kept[0]):
-            latest[event.user_id] = (until, event.reply_token)
-    for user_id, (until, token) in latest.items():
-        identity = services.intake.identity_of(LINE, user_id)
-        await services.store.keep_reply_token(LINE, identity, token, expires_at=until)
+def _reply_token(
+    settings: LineConfig, token: str | None, at: datetime, now: datetime
+) -> ReplyToken | None:
+    """Her token while it is worth keeping: LINE honours it about a minute after her event (a
+    redelivered event's has usually gone); used up to reply_token_s after it."""
+    until = at + timedelta(seconds=settings.reply_token_s)
+    return ReplyToken(token, until) if token is not None and until > now else None
+
+
+async def _keep_event_tokens(services: Services, hook: Webhook, now: datetime) -> None:
+    """A follow's or postback's token (a message's is kept by the intake, with it)."""
+    for e in hook.others:
+        kept = _reply_token(services.settings.line, e.reply_token, e.at, now)
+        if kept is not None:
+            identity = services.intake.identity_of(LINE, e.user_id)
+            await services.store.keep_reply_token(
+                LINE, identity, kept.token, expires_at=kept.expires_at
+            )
 
 
 async def _contents(

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from inbox.core.model import ConversationId, MessageId, StoredInbound
-from storage import events, sms
+from storage import events, line, sms
 from storage.attachments import insert_attachments
 from storage.base import IntakeRouter, KeyedInbound
 from storage.intake_plan import (
@@ -126,6 +126,18 @@ async def save_inbound_batch(
         ]
         if keywords:
             await sms.apply_keywords(PgTx(conn), keywords)
+        tokens = [
+            (
+                key[0],
+                item.identity_hash,
+                item.message.reply_token.token,
+                item.message.reply_token.expires_at,
+            )
+            for key, item in fresh.items()
+            if item.message.reply_token is not None and key in new_ids
+        ]
+        if tokens:
+            await line.keep_tokens(PgTx(conn), tokens)
         for row in rows:
             stored[(row[1], row[2])] = (new_ids[(row[1], row[2])], ConversationId(row[0]))
         new_keys = set(new_ids)

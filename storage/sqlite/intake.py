@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from inbox.core.model import ConversationId, MessageId, StoredInbound
-from storage import events, sms
+from storage import events, line, sms
 from storage.attachments import insert_attachments
 from storage.base import IntakeRouter, KeyedInbound
 from storage.intake_plan import (
@@ -117,6 +117,7 @@ def _save(
     contents: list[AttachmentRow] = []
     mid = next_id.take_many("messages", len(new))
     keywords: list[tuple[str, bool, datetime, int]] = []  # STOP / START, set with the message
+    tokens: list[tuple[str, str, str, datetime]] = []  # LINE reply tokens, kept with it
     for (key, item), ident, at in zip(fresh.items(), idents, ats, strict=True):
         mid += 1
         conv_id = ConversationId(conversation_of[ident])
@@ -127,6 +128,10 @@ def _save(
             messages.append((mid, conv_id, key[0], key[1], msg.body, attachments_json(item), at))
         else:
             messages.append((mid, conv_id, key[0], key[1], msg.body, "[]", at))
+        if msg.reply_token is not None:
+            tokens.append(
+                (key[0], item.identity_hash, msg.reply_token.token, msg.reply_token.expires_at)
+            )
         labels = item.labels
         if labels.sms_opt is not None:
             keywords.append((item.identity_hash, labels.sms_opt, msg.received_at, conv_id))
@@ -143,6 +148,8 @@ def _save(
     run_sync(events.record_many(SqliteTx(db), news))
     if keywords:
         run_sync(sms.apply_keywords(SqliteTx(db), keywords))
+    if tokens:
+        run_sync(line.keep_tokens(SqliteTx(db), tokens))
     return answers(
         keys,
         stored,
