@@ -43,6 +43,13 @@ SELECT c.id FROM conversations c JOIN channel_identities i ON i.id = c.identity_
 WHERE i.channel = $1 AND i.identity_hash = $2
 ORDER BY c.id DESC LIMIT 1
 """
+# LINE may redeliver an event after later ones (its first delivery failed): a follow or unfollow
+# older than one already kept for her is counted but not applied, so the later one stands.
+NEWER_FOLLOW = """
+SELECT 1 FROM channel_events
+WHERE channel = $1 AND identity_hash = $2 AND kind IN ('follow', 'unfollow') AND at > $3
+LIMIT 1
+"""
 HAS_DISPLAY_NAME = """
 SELECT display_name IS NOT NULL FROM channel_identities WHERE channel = $1 AND identity_hash = $2
 """
@@ -79,6 +86,8 @@ async def keep_event(tx: Tx, channel: ChannelKind, event: ChannelEvent) -> bool:
     found = await tx.fetchval(LATEST_CONVERSATION, channel.value, event.identity_hash)
     conversation_id = None if found is None else ConversationId(int(found))
     if event.kind in (Follow.FOLLOW, Follow.UNFOLLOW):
+        if await tx.fetchval(NEWER_FOLLOW, channel.value, event.identity_hash, event.at):
+            return True  # a later follow or unfollow decided her state already
         blocked = event.kind is Follow.UNFOLLOW
         await set_opt_out(tx, event.identity_hash, blocked, event.at, conversation_id, channel)
     elif conversation_id is not None:  # a postback

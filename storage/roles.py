@@ -395,7 +395,9 @@ class LineStore(Protocol):
         """Store and apply each event, in one transaction, unless stored before (by its
         event_id): an unfollow blocks her identity (as set_opt_out does, line_blocked event), a
         follow unblocks it, a postback is a line_postback event with its data; events go on her
-        latest conversation when she has one. Answers, in order, whether each was new."""
+        latest conversation when she has one. A follow or unfollow older than one already kept
+        for her (LINE redelivered it late) is kept and counted but not applied: the later one
+        stands. Answers, in order, whether each was new."""
 
     async def has_display_name(self, channel: ChannelKind, identity_hash: str) -> bool:
         """Whether her identity has a display name (False for an unknown one)."""

@@ -110,7 +110,9 @@ def parse_webhook(body: bytes) -> Webhook:
     of events (the LINE console's verification request) is a Webhook with none."""
     try:
         doc = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    # ValueError covers JSONDecodeError, UnicodeDecodeError and an integer too long to read;
+    # RecursionError, arrays nested past the interpreter's limit: all are a bad body, a 400.
+    except (ValueError, RecursionError) as exc:
         raise ValidationError("not JSON", field="body") from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("events"), list):
         raise ValidationError("expected an object with a list of events", field="events")
@@ -193,7 +195,9 @@ def _message(
         return LineMessage(
             **common,
             file_name=_text(msg, "fileName", at_msg, 255, empty=True) or "file",
-            file_size=size if isinstance(size, int) and size >= 0 else None,
+            file_size=(
+                size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None
+            ),
         )
     if kind in ("image", "video", "audio"):
         provider = msg.get("contentProvider")
