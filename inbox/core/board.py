@@ -108,3 +108,36 @@ def percentile(values: Sequence[float], fraction: float) -> float | None:
 
 def since(moment: datetime | None, now: datetime) -> float | None:
     return None if moment is None else round((now - moment).total_seconds(), 3)
+
+
+# ---- LINE's monthly message quota (issue 16): what the board says of it ----------------------
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QuotaStanding:
+    """This month's pushes against the account's limit, as the board shows them."""
+
+    limit: int | None  # messages a month; None: no limit
+    used: int
+    remaining: int | None  # None: no limit
+    percent: int | None  # used / limit, rounded down (99% is not yet 100%); None: no limit
+    warn: bool  # used has reached warn_percent of the limit
+    exhausted: bool  # used has reached the limit: pushes are refused until next month
+
+
+def quota_standing(limit: int | None, used: int, warn_percent: int) -> QuotaStanding:
+    """Where this month's `used` stands against `limit` ([line].quota_warn_percent: warn_percent).
+    Integer arithmetic only, so that exactly 80% warns at 80 and 79.9% does not. A limit of 0
+    (an account that may push nothing) is exhausted from the start."""
+    used = max(0, used)
+    if limit is None:
+        return QuotaStanding(
+            limit=None, used=used, remaining=None, percent=None, warn=False, exhausted=False
+        )
+    limit = max(0, limit)
+    return QuotaStanding(
+        limit=limit,
+        used=used,
+        remaining=max(0, limit - used),
+        percent=100 * used // limit if limit else 100,
+        warn=used * 100 >= warn_percent * limit,
+        exhausted=used >= limit,
+    )

@@ -60,6 +60,32 @@ AUDIT_EVENT = obj(
     details={"type": "object"},
 )
 
+_COUNT: Schema = {"type": "integer", "minimum": 0}
+# The board's LINE quota (inbox.web.overview): "unavailable" when LINE could not be asked (the
+# numbers are then null); limit null with state "ok": the account has no monthly limit.
+LINE_QUOTA = obj(
+    (
+        "state",
+        "limit",
+        "used",
+        "remaining",
+        "percent",
+        "warn",
+        "exhausted",
+        "warn_percent",
+        "read_at",
+    ),
+    state={"type": "string", "enum": ["ok", "unavailable"]},
+    limit=nullable(_COUNT),
+    used=nullable(_COUNT),
+    remaining=nullable(_COUNT),
+    percent=nullable(_COUNT),
+    warn={"type": "boolean"},
+    exhausted={"type": "boolean"},
+    warn_percent={"type": "integer", "minimum": 1, "maximum": 100},
+    read_at=TIME,
+)
+
 
 def _audit_filter(name: str, description: str, schema: Schema) -> Schema:
     return param(name, "query", schema, required=False) | {"description": description}
@@ -412,6 +438,7 @@ PATHS: dict[str, dict[str, Schema]] = {
                     "assigned",
                     "alerts",
                     "on_call",
+                    "line_quota",
                 ),
                 event_id=ID,
                 now=TIME,
@@ -425,6 +452,8 @@ PATHS: dict[str, dict[str, Schema]] = {
                 alerts={"type": "array", "items": {"type": "object"}},
                 # who the rota has on call now (routing.on_call), or null
                 on_call=nullable(obj(("id", "display_name"), id=ID, display_name=nullable(TEXT))),
+                # LINE's monthly quota, read at most every 5 minutes; null: [line] is off
+                line_quota=nullable(LINE_QUOTA),
             ),
             errors=(401, 403, 503),
         )

@@ -2,8 +2,9 @@
 conversations closest to breaching their response deadline (GET /api/supervision), and the
 board built from the same parts (GET /api/board, also pushed to the supervisors' sockets by
 inbox.web.board_live): who is connected, today's waits against the target, the conversations a
-supervisor may move and the alerts with their acknowledgements. Ids, counts and times only: no
-bodies, no addresses. Times are UTC ISO-8601; the pages show them in Asia/Tokyo."""
+supervisor may move, the alerts with their acknowledgements and LINE's monthly quota. Ids,
+counts and times only: no bodies, no addresses. Times are UTC ISO-8601; the pages show them in
+Asia/Tokyo."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ from inbox.core.model import (
 )
 from inbox.core.shifts import DeskClosed, asked_once, on_shift
 from inbox.core.windows import day_start
+from inbox.line_quota import LineQuotaWatch
 from inbox.web.access import require
 from inbox.web.api import urgency_of
 from inbox.web.server import SERVICES, Services, WebSettings
@@ -302,6 +304,27 @@ async def board_json(services: Services) -> dict[str, Any]:
         "assigned": assigned,
         "alerts": [_alert_json(a, names) for a in shown_alerts(rows.alerts)],
         "on_call": _on_call_json(services.router.on_call_now(), names),
+        "line_quota": await _line_quota_json(services.line_quota),
+    }
+
+
+async def _line_quota_json(watch: LineQuotaWatch | None) -> dict[str, Any] | None:
+    """LINE's monthly quota (issue 16) as last read, at most TTL_S old; None when LINE is off.
+    LINE not answering is "unavailable", never a failed board."""
+    if watch is None:
+        return None
+    reading = await watch.read()
+    found = reading.standing
+    return {
+        "state": "ok" if found is not None else "unavailable",
+        "limit": None if found is None else found.limit,
+        "used": None if found is None else found.used,
+        "remaining": None if found is None else found.remaining,
+        "percent": None if found is None else found.percent,
+        "warn": found is not None and found.warn,
+        "exhausted": found is not None and found.exhausted,
+        "warn_percent": reading.warn_percent,
+        "read_at": reading.read_at.isoformat(),
     }
 
 

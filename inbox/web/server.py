@@ -42,6 +42,7 @@ from inbox.core.model import Role, UserId
 from inbox.core.tags import TagBook
 from inbox.core.text import storable_json
 from inbox.line_config import LineConfig
+from inbox.line_quota import LineQuotaWatch
 from inbox.logging import request_id_var
 from inbox.outbox import OutboxSender
 from inbox.outcomes import DEFAULT_OUTCOMES
@@ -140,6 +141,8 @@ class Services:
     presence: PresenceKeeper = field(init=False)
     # The supervisors' staff sockets in this instance: the board is pushed to them alone.
     supervisors: Audience = field(init=False)
+    # LINE's monthly quota for the board, asked at most once every 5 minutes; None: LINE off.
+    line_quota: LineQuotaWatch | None = field(init=False)
 
     def __post_init__(self) -> None:
         signals = Signals(router=self.router.wake, outbox=self.outbox.wake, feed=self.on_event)
@@ -170,6 +173,14 @@ class Services:
         )
         object.__setattr__(self, "presence", keeper)
         object.__setattr__(self, "supervisors", Audience(self.staff_hub, STAFF))
+        watch = None
+        if self.line is not None:
+            watch = LineQuotaWatch(
+                self.line.quota,
+                clock=self.clock,
+                warn_percent=self.settings.line.quota_warn_percent,
+            )
+        object.__setattr__(self, "line_quota", watch)
 
 
 SERVICES = web.AppKey("services", Services)

@@ -835,6 +835,21 @@ export const STRINGS = {
     "eventKind.line_blocked": "LINEでブロックされました",
     "eventKind.line_unblocked": "LINEのブロックが解除されました（友だち追加）",
     "eventKind.line_postback": "LINEのボタン操作",
+    // board: LINE's monthly message quota (board/line_quota.js)
+    "board.lineQuota.heading": "LINE 送信数（今月）",
+    "board.lineQuota.figure": "{used} / {limit}（{percent}%）",
+    "board.lineQuota.usedOnly": "{used} 通",
+    "board.lineQuota.remaining": "残り {remaining} 通",
+    "board.lineQuota.warnBadge": "注意",
+    "board.lineQuota.warn": "残りわずかです: あと {remaining} 通（{warnPercent}% に達しました）",
+    "board.lineQuota.exhausted": "上限に達しました",
+    "board.lineQuota.exhaustedHint": "LINE の返信期限を過ぎた返信は、来月まで送れません。",
+    "board.lineQuota.unlimited": "無制限",
+    "board.lineQuota.errorBadge": "確認できません",
+    "board.lineQuota.unavailable": "取得できません",
+    "board.lineQuota.unavailableHint": "LINE に問い合わせられませんでした。5分以内にもう一度確かめます。",
+    "board.lineQuota.about": "数えるのはプッシュ送信です（返信期限内の返信は数えません）。",
+    "board.lineQuota.readAt": "{at} 時点",
   },
 
   en: {
@@ -1659,6 +1674,21 @@ export const STRINGS = {
     "eventKind.line_blocked": "Blocked the LINE account",
     "eventKind.line_unblocked": "Added the LINE account again",
     "eventKind.line_postback": "LINE button answer",
+    // board: LINE's monthly message quota (board/line_quota.js)
+    "board.lineQuota.heading": "LINE messages this month",
+    "board.lineQuota.figure": "{used} / {limit} ({percent}%)",
+    "board.lineQuota.usedOnly": "{used} sent",
+    "board.lineQuota.remaining": "{remaining} left",
+    "board.lineQuota.warnBadge": "Warning",
+    "board.lineQuota.warn": "Running low: {remaining} left ({warnPercent}% reached)",
+    "board.lineQuota.exhausted": "Monthly limit reached",
+    "board.lineQuota.exhaustedHint": "Replies after LINE's reply window cannot be sent until next month.",
+    "board.lineQuota.unlimited": "No limit",
+    "board.lineQuota.errorBadge": "Not checked",
+    "board.lineQuota.unavailable": "Unavailable",
+    "board.lineQuota.unavailableHint": "LINE could not be asked; it is asked again within 5 minutes.",
+    "board.lineQuota.about": "Pushes are counted (replies within LINE's reply window are not).",
+    "board.lineQuota.readAt": "as of {at}",
   },
 };
 

@@ -10,6 +10,7 @@ import { startAlerts } from "./alerts.js";
 import { startCounselors } from "./counselors.js";
 import { startQueue } from "./queue.js";
 import { startConversations } from "./conversations.js";
+import { startLineQuota } from "./line_quota.js";
 import { startLive, stopLive, relabelLive } from "./live.js";
 import { startActions } from "./actions.js"; // --- actions: move, drain, profile
 
@@ -20,6 +21,7 @@ startStaffPage({
     startCounselors();
     startQueue();
     startConversations();
+    startLineQuota();
     startActions();
     await loadLabels();
     startLive();

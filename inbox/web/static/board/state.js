@@ -89,6 +89,20 @@ import { api, ApiError } from "../lib/api.js";
  */
 
 /**
+ * LINE's monthly message quota (inbox/web/overview.py), read at most every 5 minutes.
+ * @typedef {object} LineQuota
+ * @property {"ok" | "unavailable"} state unavailable: LINE could not be asked (numbers null)
+ * @property {number | null} limit null with state ok: no monthly limit
+ * @property {number | null} used pushes this month
+ * @property {number | null} remaining
+ * @property {number | null} percent used / limit, rounded down
+ * @property {boolean} warn used reached warn_percent of the limit
+ * @property {boolean} exhausted used reached the limit
+ * @property {number} warn_percent
+ * @property {string} read_at when LINE was asked
+ */
+
+/**
  * @typedef {object} Board
  * @property {number} event_id the newest event it reflects
  * @property {string} now
@@ -102,6 +116,7 @@ import { api, ApiError } from "../lib/api.js";
  * @property {BoardConversation[]} assigned
  * @property {BoardAlert[]} alerts
  * @property {{id: number, display_name: string | null} | null} on_call who the rota has on call now
+ * @property {LineQuota | null} [line_quota] LINE's monthly quota; null when LINE is off
  */
 
 /** @type {Board | null} */
