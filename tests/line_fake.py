@@ -31,6 +31,8 @@ from typing import Any, Literal, NamedTuple
 
 from aiohttp import web
 
+from inbox.tools.bench_open_loop import stand_in_server
+
 TOKEN = "test-channel-access-token"
 MAX_TEXT = 5000
 AUTH_FAILED = (
@@ -289,14 +291,8 @@ async def line_fake(token: str = TOKEN) -> AsyncIterator[LineFake]:
     app.router.add_post("/v2/bot/chat/loading/start", fake.loading_start)
     app.router.add_get("/v2/bot/profile/{user_id}", fake.profile)
     app.router.add_get("/v2/bot/message/{message_id}/content", fake.content)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    fake.url = f"http://127.0.0.1:{port}"
-    try:
-        yield fake
-    finally:
-        fake._closing.set()
-        await runner.cleanup()
+    async with stand_in_server(app) as fake.url:
+        try:
+            yield fake
+        finally:
+            fake._closing.set()  # slow answers stop waiting, so the server can close

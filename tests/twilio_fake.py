@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from inbox.tools.bench_open_loop import stand_in_server
+
 MESSAGES_PATH = "/2010-04-01/Accounts/{sid}/Messages.json"
 CALLS_PATH = "/2010-04-01/Accounts/{sid}/Calls.json"
 
@@ -148,13 +150,5 @@ async def twilio_fake() -> AsyncIterator[TwilioFake]:
     app = web.Application()
     app.router.add_post(MESSAGES_PATH, fake.messages)
     app.router.add_post(CALLS_PATH, fake.calls)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    fake.url = f"http://127.0.0.1:{port}"
-    try:
+    async with stand_in_server(app) as fake.url:
         yield fake
-    finally:
-        await runner.cleanup()

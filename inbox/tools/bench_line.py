@@ -11,7 +11,6 @@ answers the replies and pushes its automatic replies cause: nothing reaches api.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import random
 import secrets
@@ -20,21 +19,20 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
-from time import perf_counter
 
 import aiohttp
 from aiohttp import web
 
 from channels.line_signature import SIGNATURE_HEADER, line_signature
 from inbox.line_config import DEFAULT_SECRET_ENV, DEFAULT_TOKEN_ENV, DEFAULT_WEBHOOK_PATH
-from inbox.tools.bench_open_loop import Run, local_only, paced, stand_in_server
+from inbox.tools.bench_open_loop import Run, local_only, paced, stand_in_server, timed_post
 
+JSON = "application/json"
 PUBLIC_URL = "https://bench.invalid"  # what LINE would call: the proxy in front
 USERS = 1000
 MAX_EVENTS = 20
 SIZES = range(1, MAX_EVENTS + 1)
 WEIGHTS = [1 / k for k in SIZES]
-REQUEST_TIMEOUT_S = 30.0
 DESTINATION = "U" + "b" * 32  # the official account's own id
 CONFIG = """
 [server]
@@ -86,20 +84,6 @@ def webhook_body(first: int, count: int, rng: random.Random) -> bytes:
     ]
     doc = {"destination": DESTINATION, "events": events}
     return json.dumps(doc, ensure_ascii=False).encode()
-
-
-async def _post(http: aiohttp.ClientSession, url: str, body: bytes, sig: str) -> float:
-    """The request's latency in ms, or -1 for anything but a 200 in time."""
-    start = perf_counter()
-    headers = {SIGNATURE_HEADER: sig, "Content-Type": "application/json"}
-    try:
-        async with asyncio.timeout(REQUEST_TIMEOUT_S):
-            async with http.post(url + DEFAULT_WEBHOOK_PATH, data=body, headers=headers) as r:
-                await r.read()
-                ok = r.status == 200
-    except (aiohttp.ClientError, TimeoutError):
-        return -1.0
-    return (perf_counter() - start) * 1000 if ok else -1.0
 
 
 @dataclass
@@ -199,5 +183,10 @@ class LineHooks:
             body = webhook_body(self.sent, count, rng)
             self.sent += count
             signed.append((body, line_signature(self.secret, body)))
-        calls = [partial(_post, http, url, b, s) for b, s in signed]
+        headers = [{SIGNATURE_HEADER: s, "Content-Type": "application/json"} for _, s in signed]
+        target = url + DEFAULT_WEBHOOK_PATH
+        calls = [
+            partial(timed_post, http, target, b, h)
+            for (b, _), h in zip(signed, headers, strict=True)
+        ]
         return await paced(calls, rate, sum(counts))

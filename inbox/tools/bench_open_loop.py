@@ -15,12 +15,14 @@ from time import perf_counter
 from typing import Any
 from urllib.parse import urlsplit
 
+import aiohttp
 from aiohttp import web
 
 from inbox.core.errors import ValidationError
 from inbox.tools.bench_report import pct, verdict
 
 TARGET_P99_MS = 100.0
+REQUEST_TIMEOUT_S = 30.0
 Call = Callable[
     [], Coroutine[Any, Any, float]
 ]  # a request's latency in ms, or -1 when not answered 200
@@ -85,6 +87,21 @@ def local_only(url: str, key: str) -> None:
     """The bench's server must reach only its stand-in on this machine: never a real provider."""
     if urlsplit(url).hostname != "127.0.0.1":
         raise ValueError(f"the bench's {key} must be the local stand-in")
+
+
+async def timed_post(
+    http: aiohttp.ClientSession, url: str, data: Any, headers: dict[str, str]
+) -> float:
+    """One webhook request's latency in ms, or -1 for anything but a 200 in time."""
+    start = perf_counter()
+    try:
+        async with asyncio.timeout(REQUEST_TIMEOUT_S):
+            async with http.post(url, data=data, headers=headers) as r:
+                await r.read()
+                ok = r.status == 200
+    except (aiohttp.ClientError, TimeoutError):
+        return -1.0
+    return (perf_counter() - start) * 1000 if ok else -1.0
 
 
 @asynccontextmanager

@@ -27,7 +27,6 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from time import perf_counter
 from typing import Any, Protocol
 
 import aiohttp
@@ -45,6 +44,7 @@ from inbox.tools.bench_open_loop import (
     report,
     stand_in_server,
     stored_inbound,
+    timed_post,
     verify_stored,
 )
 from inbox.tools.bench_report import progress
@@ -55,7 +55,6 @@ PUBLIC_URL = "https://bench.invalid"  # what Twilio would call: the proxy in fro
 SMS_PATH = "/webhooks/twilio/sms"
 ACCOUNT_SID = "AC" + "0" * 32
 SENDERS = 1000  # distinct numbers, so that later texts join the conversations of earlier ones
-REQUEST_TIMEOUT_S = 30.0
 TOKEN_ENV = "TSUNAGU_TWILIO_AUTH_TOKEN"
 WEBCHAT = """
 [webchat]
@@ -148,20 +147,6 @@ def signed_texts(token: str, run: int, n: int) -> list[tuple[dict[str, str], str
     return forms
 
 
-async def _post(http: aiohttp.ClientSession, url: str, form: dict[str, str], sig: str) -> float:
-    """The request's latency in ms, or -1 for anything but a 200 in time."""
-    start = perf_counter()
-    try:
-        async with asyncio.timeout(REQUEST_TIMEOUT_S):
-            headers = {"X-Twilio-Signature": sig}
-            async with http.post(url + SMS_PATH, data=form, headers=headers) as r:
-                await r.read()
-                ok = r.status == 200
-    except (aiohttp.ClientError, TimeoutError):
-        return -1.0
-    return (perf_counter() - start) * 1000 if ok else -1.0
-
-
 @dataclass
 class SmsHooks:
     name: str = "SMS webhook"
@@ -188,7 +173,9 @@ class SmsHooks:
     ) -> Run:
         forms = signed_texts(self.token, run, n)
         self.sent += n
-        return await paced([partial(_post, http, url, f, s) for f, s in forms], rate)
+        target = url + SMS_PATH
+        calls = [partial(timed_post, http, target, f, {"X-Twilio-Signature": s}) for f, s in forms]
+        return await paced(calls, rate)
 
 
 @dataclass
