@@ -10,6 +10,7 @@ import pytest
 from channels.line_signature import line_signature, valid_line_signature
 from inbox.config import load_config
 from inbox.core.errors import ConfigError
+from inbox.core.model import ChannelKind
 from inbox.line_config import LineConfig, line_problem, resolve_line
 
 SECRET = "8c570fa6dd201bb328f1c1eac23a96d8"
@@ -73,3 +74,16 @@ def test_the_example_config_documents_every_line_key() -> None:
         assert f"\n{key} = " in section, key
     for key in ("max_content_bytes", "location", "api_url", "data_api_url"):
         assert f"\n{key} = " in section, key
+
+
+def test_line_counts_as_an_enabled_channel_when_switched_on(tmp_path: Path) -> None:
+    off = load_config(None, env={"TSUNAGU_DATA_DIR": str(tmp_path)})
+    assert ChannelKind.LINE not in off.enabled_channels
+    path = tmp_path / "line.toml"
+    path.write_text("[line]\nenabled = true\n", encoding="utf-8")
+    env = {
+        "TSUNAGU_DATA_DIR": str(tmp_path),
+        "TSUNAGU_LINE_CHANNEL_SECRET": "s" * 32,
+        "TSUNAGU_LINE_ACCESS_TOKEN": "t" * 40,
+    }
+    assert ChannelKind.LINE in load_config(path, env=env).enabled_channels
