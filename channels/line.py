@@ -15,6 +15,7 @@ id, a token or a text.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
@@ -44,6 +45,7 @@ MAX_MESSAGES = 5  # messages in one reply or push request
 # Retry keys are UUIDs; made from the message so every attempt at it carries the same one.
 RETRY_KEY_NAMESPACE = uuid.UUID("6f1d2a8e-3c5b-4e7f-9a1d-2b3c4d5e6f70")
 INVALID_REPLY_TOKEN = "Invalid reply token"
+MONTHLY_LIMIT = "monthly limit"  # LINE's 429 "You have reached your monthly limit."
 CHUNK = 64 * 1024
 
 TakeToken = Callable[[str], Awaitable[str | None]]  # her address -> her valid reply token
@@ -57,6 +59,10 @@ class LineSettings:
     max_content_bytes: int = 10 * 1024 * 1024
     content_timeout_s: float = 5.0
     loading_seconds: int = 20
+    # A reply's answer is awaited this long (below the outbox's send timeout): past it, the
+    # channel knows the outcome is unknown and says so instead of the outbox retrying by push.
+    reply_timeout_s: float = 8.0
+    api_timeout_s: float = 10.0  # quota, profile, loading: asked on the side, never long
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +84,14 @@ def line_error(message: str, *, retryable: bool) -> ChannelError:
     return ChannelError(message, channel=ChannelKind.LINE, retryable=retryable)
 
 
+def unknown_outcome(what: str) -> ChannelError:
+    return line_error(
+        f"line reply: no answer ({what}); it may have reached her, read her chat before"
+        " writing again",
+        retryable=False,
+    )
+
+
 def unreachable(exc: BaseException) -> ChannelError:
     return line_error(f"line unreachable: {type(exc).__name__}; retry", retryable=True)
 
@@ -85,6 +99,11 @@ def unreachable(exc: BaseException) -> ChannelError:
 def api_error(exc: ApiException) -> ChannelError:
     """LINE's refusal as a ChannelError; a 400 keeps LINE's message and details."""
     status = int(exc.status or 0)
+    if status == 429 and MONTHLY_LIMIT in str(exc.body):
+        # not a rate limit: nothing more can be pushed this month (replies still go)
+        return line_error(
+            "line quota: the account's monthly message limit is reached", retryable=False
+        )
     if status == 429:
         return line_error("line 429: rate limited; retry", retryable=True)
     if status >= 500 or status == 0:
@@ -134,15 +153,14 @@ def text_messages(body: str) -> list[TextMessage]:
     return [TextMessage(text=chunk) for chunk in chunks]
 
 
-def sent_id(response: Any, headers: Any) -> str:
-    """LINE's id of the (first) message sent, else the request id it answered with."""
+def sent_id(response: Any, headers: Any) -> str | None:
+    """LINE's id of the (first) message sent, else the request id it answered with; None
+    when it names neither (it was sent all the same: a 2xx)."""
     sent = getattr(response, "sent_messages", None) or []
     if sent and getattr(sent[0], "id", None):
         return str(sent[0].id)
     request_id = (headers or {}).get("x-line-request-id") if headers else None
-    if request_id:
-        return f"request:{request_id}"
-    raise line_error("line: the answer names no message", retryable=True)
+    return f"request:{request_id}" if request_id else None
 
 
 class LineChannel:
@@ -162,7 +180,8 @@ class LineChannel:
         self._client = AsyncApiClient(conf)
         self._api = AsyncMessagingApi(self._client)
         self._http = aiohttp.ClientSession(
-            headers={"Authorization": f"Bearer {self._settings.access_token}"}
+            headers={"Authorization": f"Bearer {self._settings.access_token}"},
+            trust_env=True,  # a proxy from the environment, as the SDK's own session takes it
         )
         return self
 
@@ -187,37 +206,59 @@ class LineChannel:
         silent = msg.discreet
         token = await self._take_token(msg.recipient)
         if token is not None:
-            try:
-                answer = await api.reply_message_with_http_info(
-                    ReplyMessageRequest(
-                        reply_token=token, messages=messages, notification_disabled=silent
-                    )
-                )
-                return sent_id(answer.data, answer.headers)
-            except ApiException as exc:
-                if not (exc.status == 400 and INVALID_REPLY_TOKEN in str(exc.body)):
-                    raise api_error(exc) from exc
-                # used or expired after all (a clock apart from LINE's): pushed instead
-            except (aiohttp.ClientError, OSError) as exc:
-                raise line_error(
-                    f"line unreachable: {type(exc).__name__}; retry", retryable=True
-                ) from exc
+            sent = await self._reply(api, token, messages, silent)
+            if sent is not None:
+                return sent
+        return await self._push(api, msg, messages, silent)
+
+    async def _reply(
+        self, api: AsyncMessagingApi, token: str, messages: list[TextMessage], silent: bool
+    ) -> str | None:
+        """Answer with her reply token: LINE's id, or None when LINE refused the token (used
+        or expired: nothing was sent, a push goes instead). The token is spent once asked, and
+        a reply cannot carry a retry key: when LINE's answer is lost (no answer in time, a
+        dropped connection, a 5xx) she may have it already, so it is not sent again by push
+        but failed with words that tell the counselor to look before writing again."""
+        request = ReplyMessageRequest(
+            reply_token=token, messages=messages, notification_disabled=silent
+        )
         try:
-            answer = await api.push_message_with_http_info(
-                PushMessageRequest(
-                    to=msg.recipient, messages=messages, notification_disabled=silent
-                ),
-                x_line_retry_key=retry_key(msg),
-            )
+            async with asyncio.timeout(self._settings.reply_timeout_s):
+                answer = await api.reply_message_with_http_info(request)
         except ApiException as exc:
-            if exc.status == 409:  # this retry key was accepted before: it was sent then
-                return accepted_id(exc)
+            if exc.status == 400 and INVALID_REPLY_TOKEN in str(exc.body):
+                return None
+            if exc.status is not None and exc.status >= 500:
+                raise unknown_outcome(f"LINE answered {exc.status}") from exc
+            raise api_error(exc) from exc  # 429 and other 4xx: refused, nothing was sent
+        except aiohttp.ClientConnectorError as exc:  # never connected: nothing was sent
+            raise unreachable(exc) from exc
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise unknown_outcome(type(exc).__name__) from exc
+        return sent_id(answer.data, answer.headers) or f"reply:{uuid.uuid4()}"
+
+    async def _push(
+        self,
+        api: AsyncMessagingApi,
+        msg: OutboundMessage,
+        messages: list[TextMessage],
+        silent: bool,
+    ) -> str:
+        """Push with a retry key made from the message: a push retried after a lost answer is
+        delivered once (LINE answers 409 for a key it accepted: sent then)."""
+        key = retry_key(msg)
+        request = PushMessageRequest(
+            to=msg.recipient, messages=messages, notification_disabled=silent
+        )
+        try:
+            answer = await api.push_message_with_http_info(request, x_line_retry_key=key)
+        except ApiException as exc:
+            if exc.status == 409:
+                return accepted_id(exc) or f"push:{key}"
             raise api_error(exc) from exc
         except (aiohttp.ClientError, OSError) as exc:
-            raise line_error(
-                f"line unreachable: {type(exc).__name__}; retry", retryable=True
-            ) from exc
-        return sent_id(answer.data, answer.headers)
+            raise unreachable(exc) from exc
+        return sent_id(answer.data, answer.headers) or f"push:{key}"
 
     async def quota(self) -> LineQuota:
         """This month's limit and pushes so far (ChannelError when LINE cannot be asked)."""
@@ -237,10 +278,11 @@ class LineChannel:
         not looking at the chat). Best effort: a failure is logged, never raised."""
         seconds = max(5, min(60, self._settings.loading_seconds // 5 * 5))
         try:
-            await self._open().show_loading_animation(
-                ShowLoadingAnimationRequest(chatId=user_id, loadingSeconds=seconds)
-            )
-        except (ApiException, ChannelError, aiohttp.ClientError, OSError) as exc:
+            async with asyncio.timeout(self._settings.api_timeout_s):
+                await self._open().show_loading_animation(
+                    ShowLoadingAnimationRequest(chatId=user_id, loadingSeconds=seconds)
+                )
+        except (ApiException, ChannelError, aiohttp.ClientError, OSError, TimeoutError) as exc:
             log.info(
                 "LINE loading indicator not shown",
                 extra={"action": "line_loading_failed", "error": type(exc).__name__},
@@ -249,8 +291,9 @@ class LineChannel:
     async def display_name(self, user_id: str) -> str | None:
         """Her LINE display name (only asked where the program identifies consulters)."""
         try:
-            profile = await self._open().get_profile(user_id)
-        except (ApiException, ChannelError, aiohttp.ClientError, OSError) as exc:
+            async with asyncio.timeout(self._settings.api_timeout_s):
+                profile = await self._open().get_profile(user_id)
+        except (ApiException, ChannelError, aiohttp.ClientError, OSError, TimeoutError) as exc:
             log.info(
                 "LINE profile not read",
                 extra={"action": "line_profile_failed", "error": type(exc).__name__},
@@ -289,8 +332,9 @@ def not_kept(name: str, content_type: str, size: int, reason: str) -> Content:
     return Content(Attachment(filename=name, content_type=content_type, size_bytes=size), reason)
 
 
-def accepted_id(exc: ApiException) -> str:
-    """The id of what a 409 says was accepted before under the same retry key."""
+def accepted_id(exc: ApiException) -> str | None:
+    """The id of what a 409 says was accepted before under the same retry key (None: it names
+    none; it was accepted all the same)."""
     try:
         doc = json.loads(exc.body) if isinstance(exc.body, str | bytes) else {}
     except ValueError:
@@ -299,6 +343,4 @@ def accepted_id(exc: ApiException) -> str:
     if isinstance(sent, list) and sent and isinstance(sent[0], dict) and sent[0].get("id"):
         return str(sent[0]["id"])
     accepted = (exc.headers or {}).get("x-line-accepted-request-id")
-    if accepted:
-        return f"request:{accepted}"
-    raise line_error("line 409: accepted before, without its id", retryable=False)
+    return f"request:{accepted}" if accepted else None

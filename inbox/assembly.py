@@ -129,6 +129,7 @@ async def line_channel(
     key: bytes,
     stack: AsyncExitStack,
     clock: Callable[[], datetime],
+    outbox_timeout_s: float,
 ) -> LineChannel | None:
     """The LINE channel with [line] enabled: replies use her kept reply token while valid."""
     if not cfg.enabled:
@@ -145,6 +146,8 @@ async def line_channel(
         max_content_bytes=cfg.max_content_bytes,
         content_timeout_s=cfg.content_timeout_s,
         loading_seconds=cfg.loading_seconds,
+        # the reply's own deadline comes first, so the channel can tell an unknown outcome
+        reply_timeout_s=outbox_timeout_s * 0.8,
     )
     return await stack.enter_async_context(LineChannel(settings, take_token))
 
@@ -265,7 +268,7 @@ async def open_channels(
     if cfg.sms.enabled:
         sms = TwilioSmsChannel(build_sms_settings(cfg.sms, cfg.server.base_url))
         channels[ChannelKind.SMS] = await stack.enter_async_context(sms)
-    line = await line_channel(cfg.line, store, key, stack, clock)
+    line = await line_channel(cfg.line, store, key, stack, clock, cfg.outbox.send_timeout_s)
     if line is not None:
         channels[ChannelKind.LINE] = line
     return channels, line

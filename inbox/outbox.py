@@ -120,8 +120,10 @@ class OutboxSender:
         try:
             await self._store.mark_sent(item.outbox_id, provider_id=provider_id, now=self._clock())
         except StorageError:
-            # Sent but not recorded: the claim lapses and it is sent again. Channels with
-            # provider-side idempotency keys (LINE retry key, Message-ID) absorb the repeat.
+            # Sent but not recorded: the claim lapses and it is sent again. Provider-side
+            # idempotency keys (a LINE push's retry key, Message-ID) absorb the repeat; a LINE
+            # reply cannot carry one, so she may get that one twice (rare: a database failure
+            # in between).
             log.error(
                 "sent, not recorded",
                 exc_info=True,

@@ -16,7 +16,7 @@ from inbox.core.line import ChannelEvent, Follow, FriendsDay, friends_by_day
 from inbox.core.model import ChannelKind, ConversationId
 from storage import events
 from storage.sms import set_opt_out
-from storage.sql import Database, Tx
+from storage.sql import Database, Dialects, Tx
 
 POSTBACK_EVENT = "line_postback"
 MAX_POSTBACK_DATA = 300  # LINE's own limit on a postback action's data
@@ -45,6 +45,8 @@ ORDER BY c.id DESC LIMIT 1
 """
 # LINE may redeliver an event after later ones (its first delivery failed): a follow or unfollow
 # older than one already kept for her is counted but not applied, so the later one stands.
+_LOCK_IDENTITY = "SELECT id FROM channel_identities WHERE channel = $1 AND identity_hash = $2"
+LOCK_IDENTITY = Dialects(postgres=f"{_LOCK_IDENTITY} FOR UPDATE", sqlite=_LOCK_IDENTITY)
 NEWER_FOLLOW = """
 SELECT 1 FROM channel_events
 WHERE channel = $1 AND identity_hash = $2 AND kind IN ('follow', 'unfollow') AND at > $3
@@ -86,6 +88,10 @@ async def keep_event(tx: Tx, channel: ChannelKind, event: ChannelEvent) -> bool:
     found = await tx.fetchval(LATEST_CONVERSATION, channel.value, event.identity_hash)
     conversation_id = None if found is None else ConversationId(int(found))
     if event.kind in (Follow.FOLLOW, Follow.UNFOLLOW):
+        # Her identity's row is locked first (PostgreSQL; SQLite has one writer): of two
+        # instances applying her follow and an older unfollow at once, the second waits, then
+        # sees the first's event below and leaves her state as the later one set it.
+        await tx.fetchval(LOCK_IDENTITY, channel.value, event.identity_hash)
         if await tx.fetchval(NEWER_FOLLOW, channel.value, event.identity_hash, event.at):
             return True  # a later follow or unfollow decided her state already
         blocked = event.kind is Follow.UNFOLLOW

@@ -9,6 +9,7 @@ as an attachment, and a location as text only where the program allows it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Sequence
@@ -60,6 +61,7 @@ class LineMessage:
     kind: str
     reply_token: str | None
     redelivery: bool
+    position: int = 0  # its place among the body's events
     text: str = ""  # a text message's words
     file_name: str | None = None
     file_size: int | None = None
@@ -77,6 +79,7 @@ class LineOther:
     at: datetime
     reply_token: str | None
     data: str | None = None  # a postback's
+    position: int = 0  # its place among the body's events
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +87,20 @@ class Webhook:
     messages: tuple[LineMessage, ...]
     others: tuple[LineOther, ...]
     ignored: int  # events of groups, rooms, standby mode, or of kinds the desk has no use for
+
+    def runs(self) -> list[tuple[LineMessage, ...] | tuple[LineOther, ...]]:
+        """The events in body order, consecutive ones of a sort together: stored run by run,
+        a follow before her message is applied before the message's auto-reply is queued."""
+        ordered: list[LineMessage | LineOther] = sorted(
+            (*self.messages, *self.others), key=lambda e: e.position
+        )
+        runs: list[list[LineMessage | LineOther]] = []
+        for e in ordered:
+            if runs and isinstance(runs[-1][0], LineMessage) == isinstance(e, LineMessage):
+                runs[-1].append(e)
+            else:
+                runs.append([e])
+        return [tuple(run) for run in runs]  # type: ignore[misc]
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +161,8 @@ def parse_webhook(body: bytes) -> Webhook:
             token if isinstance(token, str) and 0 < len(token) <= MAX_TOKEN_CHARS else None
         )
         if kind == "message":
-            messages.append(_message(raw, where, event_id, user_id, at, reply_token))
+            found = _message(raw, where, event_id, user_id, at, reply_token)
+            messages.append(dataclasses.replace(found, position=i))
             continue
         data = None
         if kind == "postback":
@@ -160,6 +178,7 @@ def parse_webhook(body: bytes) -> Webhook:
                 at=at,
                 reply_token=reply_token,
                 data=data,
+                position=i,
             )
         )
     return Webhook(tuple(messages), tuple(others), ignored)
@@ -177,7 +196,7 @@ def _message(
     if not isinstance(msg, dict):
         raise ValidationError("expected an object", field=f"{where}.message")
     at_msg = f"{where}.message"
-    kind = _text(msg, "type", at_msg, 32)
+    kind = _text(msg, "type", at_msg, 10_000)[:32]  # a type LINE adds later: named, not refused
     context = raw.get("deliveryContext")
     common: dict[str, Any] = {
         "event_id": event_id,
@@ -194,7 +213,8 @@ def _message(
         size = msg.get("fileSize")
         return LineMessage(
             **common,
-            file_name=_text(msg, "fileName", at_msg, 255, empty=True) or "file",
+            # a long name is cut, not refused: the other events of the body would go with it
+            file_name=_text(msg, "fileName", at_msg, 10_000, empty=True)[:255] or "file",
             file_size=(
                 size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None
             ),
@@ -267,6 +287,12 @@ def _timestamp(raw: dict[str, Any], where: str) -> datetime:
 
 def _coordinate(obj: dict[str, Any], name: str, where: str) -> float:
     value = obj.get(name)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValidationError("expected a number", field=f"{where}.{name}")
-    return float(value)
+    try:
+        found = float(value)  # an int of 400 digits overflows
+    except OverflowError:
+        found = math.inf
+    if not math.isfinite(found):
+        raise ValidationError("expected a finite number", field=f"{where}.{name}")
+    return found

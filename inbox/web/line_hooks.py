@@ -19,26 +19,36 @@ from datetime import datetime, timedelta
 
 from aiohttp import web
 
-from channels.line import Content, not_kept
+from channels.line import Content, LineChannel, not_kept
 from channels.line_signature import SIGNATURE_HEADER, valid_line_signature
+from inbox.core.errors import StorageError
 from inbox.core.line import (
     CONTENT_KINDS,
     DEFAULT_TYPES,
     ChannelEvent,
     LineMessage,
+    LineOther,
     LocationPolicy,
     Webhook,
     attachment_name,
     message_text,
     parse_webhook,
 )
-from inbox.core.model import Anonymity, Attachment, ChannelKind, InboundMessage, ReplyToken
+from inbox.core.model import (
+    Anonymity,
+    Attachment,
+    ChannelKind,
+    ConversationId,
+    InboundMessage,
+    ReplyToken,
+)
 from inbox.core.text import storable
 from inbox.line_config import LineConfig
 from inbox.web.server import SERVICES, ApiError, Services
 
 log = logging.getLogger(__name__)
 LINE = ChannelKind.LINE
+CONTENT_AT_ONCE = 4
 
 
 async def line_webhook(request: web.Request) -> web.Response:
@@ -70,44 +80,64 @@ async def line_webhook(request: web.Request) -> web.Response:
 
 
 async def _store(services: Services, hook: Webhook) -> None:
+    """Every event, run by run in body order (a follow before her message unblocks her before
+    the message's auto-reply is queued); then, where she is identified, her name."""
     now = services.clock()
-    identity_of = services.intake.identity_of
-    if hook.messages:
-        contents = await _contents(services, hook.messages)
-        location = LocationPolicy(services.settings.line.location)
-        msgs = [
-            InboundMessage(
-                channel=LINE,
-                external_id=m.message_id,
-                sender=m.user_id,
-                body=storable(message_text(m, location)),
-                # LINE's time of a redelivered event is when she wrote; never ahead of ours
-                received_at=min(m.at, now),
-                attachments=contents.get(m.message_id, ()),
-                reply_token=_reply_token(services.settings.line, m.reply_token, m.at, now),
-            )
-            for m in hook.messages
-        ]
-        # IntakeBusy: 503; LINE redelivers when the channel's webhook redelivery is on.
-        answers = await services.intake.offer_many(msgs)
-        if services.line is not None and _identified(services):
-            await _remember_names(services, hook, [a.duplicate for a in answers])
-    if hook.others:
-        await _keep_event_tokens(services, hook, now)
-        await services.store.keep_channel_events(
-            LINE,
-            [
-                ChannelEvent(
-                    event_id=e.event_id,
-                    kind=e.kind,
-                    at=min(e.at, now),
-                    identity_hash=identity_of(LINE, e.user_id),
-                    data=e.data,
-                )
-                for e in hook.others
-            ],
+    fresh: list[tuple[str, ConversationId]] = []
+    for run in hook.runs():
+        if isinstance(run[0], LineMessage):
+            fresh += await _store_messages(services, run, now)
+        else:
+            await _store_events(services, run, now)
+    if fresh and services.line is not None:
+        await _remember_names(services, services.line, fresh)
+
+
+async def _store_messages(
+    services: Services, messages: tuple[LineMessage, ...], now: datetime
+) -> list[tuple[str, ConversationId]]:
+    """Stored through the intake; (user id, conversation) of each new one."""
+    contents = await _contents(services, messages)
+    location = LocationPolicy(services.settings.line.location)
+    msgs = [
+        InboundMessage(
+            channel=LINE,
+            external_id=m.message_id,
+            sender=m.user_id,
+            body=storable(message_text(m, location)),
+            # LINE's time of a redelivered event is when she wrote; never ahead of ours
+            received_at=min(m.at, now),
+            attachments=contents.get(m.message_id, ()),
+            reply_token=_reply_token(services.settings.line, m.reply_token, m.at, now),
         )
-        services.on_event()
+        for m in messages
+    ]
+    # IntakeBusy: 503; LINE redelivers when the channel's webhook redelivery is on.
+    answers = await services.intake.offer_many(msgs)
+    return [
+        (m.user_id, a.conversation_id)
+        for m, a in zip(messages, answers, strict=True)
+        if not a.duplicate
+    ]
+
+
+async def _store_events(services: Services, others: tuple[LineOther, ...], now: datetime) -> None:
+    identity_of = services.intake.identity_of
+    await _keep_event_tokens(services, others, now)
+    await services.store.keep_channel_events(
+        LINE,
+        [
+            ChannelEvent(
+                event_id=e.event_id,
+                kind=e.kind,
+                at=min(e.at, now),
+                identity_hash=identity_of(LINE, e.user_id),
+                data=e.data,
+            )
+            for e in others
+        ],
+    )
+    services.on_event()
 
 
 def _reply_token(
@@ -119,9 +149,11 @@ def _reply_token(
     return ReplyToken(token, until) if token is not None and until > now else None
 
 
-async def _keep_event_tokens(services: Services, hook: Webhook, now: datetime) -> None:
+async def _keep_event_tokens(
+    services: Services, others: tuple[LineOther, ...], now: datetime
+) -> None:
     """A follow's or postback's token (a message's is kept by the intake, with it)."""
-    for e in hook.others:
+    for e in others:
         kept = _reply_token(services.settings.line, e.reply_token, e.at, now)
         if kept is not None:
             identity = services.intake.identity_of(LINE, e.user_id)
@@ -140,13 +172,17 @@ async def _contents(
     if not wanted:
         return {}
 
+    # A few at a time: a body may list many files, each up to max_content_bytes held whole.
+    gate = asyncio.Semaphore(CONTENT_AT_ONCE)
+
     async def one(m: LineMessage) -> Content:
         name, kind = attachment_name(m), DEFAULT_TYPES.get(m.kind, "application/octet-stream")
         if line is None or m.external_content:
             return not_kept(name, kind, m.file_size or 0, "content not held by LINE")
         if m.file_size is not None and m.file_size > limit:
             return not_kept(name, kind, m.file_size, "larger than the limit")
-        return await line.content(m.message_id, name=name, content_type=kind)
+        async with gate:
+            return await line.content(m.message_id, name=name, content_type=kind)
 
     fetched = await asyncio.gather(*(one(m) for m in wanted))
     for got in fetched:
@@ -158,22 +194,28 @@ async def _contents(
     return {m.message_id: (got.attachment,) for m, got in zip(wanted, fetched, strict=True)}
 
 
-def _identified(services: Services) -> bool:
-    return services.settings.anonymity.mode(LINE, None) is Anonymity.IDENTIFIED
-
-
-async def _remember_names(services: Services, hook: Webhook, duplicate: list[bool]) -> None:
-    """Where the program identifies LINE consulters: each new sender's display name, once."""
-    line = services.line
-    assert line is not None
-    users = {m.user_id for m, dup in zip(hook.messages, duplicate, strict=True) if not dup}
-    for user_id in users:
-        identity = services.intake.identity_of(LINE, user_id)
-        if await services.store.has_display_name(LINE, identity):
-            continue
-        name = await line.display_name(user_id)
-        if name:
-            await services.store.set_display_name(LINE, identity, name)
+async def _remember_names(
+    services: Services, line: LineChannel, fresh: list[tuple[str, ConversationId]]
+) -> None:
+    """Her LINE display name, asked once, only where she is identified (her own setting, else
+    LINE's in [privacy]). Everything is stored by now: a failure here costs the name only,
+    never the 200 (LINE would send again what is kept already)."""
+    for user_id, conv in dict(fresh).items():
+        try:
+            contact = await services.store.contact_address(conv)
+            mode = services.settings.anonymity.mode(LINE, contact.anonymity)
+            if mode is not Anonymity.IDENTIFIED or contact.display_name is not None:
+                continue
+            name = await line.display_name(user_id)
+            if name:
+                await services.store.set_display_name(
+                    LINE, services.intake.identity_of(LINE, user_id), name
+                )
+        except StorageError as exc:
+            log.warning(
+                "LINE display name not kept",
+                extra={"action": "line_name_not_kept", "error": type(exc).__name__},
+            )
 
 
 def add_routes(app: web.Application) -> None:

@@ -190,7 +190,6 @@ def _events(*events: Any) -> bytes:
         (_events(_msg(0, {"type": "text"})), "events[0].message.text"),
         (_events(_event(0, message={"type": "text", "text": "x"})), "events[0].message.id"),
         (_events(_msg(0, {"type": "text", "text": "x", "id": "9" * 65})), "events[0].message.id"),
-        (_events(_msg(0, {"type": "x" * 33})), "events[0].message.type"),
         (_events(_msg(0, {**LOCATION, "latitude": "35.6"})), "events[0].message.latitude"),
         (_events(_msg(0, {**LOCATION, "longitude": None})), "events[0].message.longitude"),
         (_events(_event(0, "postback")), "events[0].postback"),
@@ -364,3 +363,34 @@ def test_any_json_ish_input_is_read_or_refused_with_a_validation_error(
             for policy in LocationPolicy:
                 assert isinstance(message_text(msg, policy), str)
             assert msg.at.tzinfo is UTC
+
+
+def test_a_long_type_or_file_name_is_cut_not_refused() -> None:
+    """The body's other events would be refused with it (and LINE resends the same body)."""
+    hook = parse_webhook(
+        _events(
+            _msg(0, {"type": "x" * 40}),
+            _msg(1, {"type": "file", "fileName": "長" * 300 + ".pdf", "fileSize": 3}),
+            _msg(2, {"type": "text", "text": "ほかの相談"}),
+        )
+    )
+    odd, file, text = hook.messages
+    assert odd.kind == "x" * 32
+    assert file.file_name == "長" * 255
+    assert text.text == "ほかの相談"
+
+
+def test_runs_keep_the_body_order() -> None:
+    hook = parse_webhook(
+        _events(
+            _event(0, "follow"),
+            _msg(1, {"type": "text", "text": "a"}),
+            _msg(2, {"type": "text", "text": "b"}),
+            _event(3, "unfollow"),
+        )
+    )
+    assert [[type(e).__name__ for e in run] for run in hook.runs()] == [
+        ["LineOther"],
+        ["LineMessage", "LineMessage"],
+        ["LineOther"],
+    ]

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import aiosqlite
 import pytest
 
 from channels.line_signature import SIGNATURE_HEADER, line_signature
@@ -155,3 +156,12 @@ async def events_of(site: Site, *kinds: str) -> list[Event]:
 
 def logged(logs: io.StringIO) -> str:
     return logs.getvalue()
+
+
+async def read_value(site: Site, sql: str) -> object:
+    """One value read straight from the server's SQLite database (what no API shows)."""
+    path = site.server.cfg.database.sqlite_path
+    assert path is not None, "a SQLite site"
+    async with aiosqlite.connect(path) as conn, conn.execute(sql) as cursor:
+        row = await cursor.fetchone()
+        return None if row is None else row[0]

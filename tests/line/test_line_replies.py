@@ -27,6 +27,7 @@ from inbox.core.model import (
 from inbox.outbox import BLOCKED_ERROR
 from routing.hours import TOKYO, parse_service_hours
 from tests.line.conftest import (
+    OTHER,
     USER,
     body,
     event,
@@ -35,6 +36,7 @@ from tests.line.conftest import (
     line_messages,
     message,
     post,
+    read_value,
 )
 from tests.line_fake import LineFake
 from tests.sms.outbound import call, until
@@ -265,13 +267,15 @@ async def test_nothing_is_sent_to_a_consulter_who_blocked_the_account(
 async def test_a_late_token_is_never_kept(line_site: Site) -> None:
     found = message(text="x", reply_token="tok")
     found["timestamp"] = int((datetime.now(UTC) - timedelta(minutes=5)).timestamp() * 1000)
-    assert (await post(line_site, body(found)))[0] == 200
-    assert (
-        await line_site.store.take_reply_token(
-            ChannelKind.LINE, identity(line_site), now=datetime.now(UTC)
-        )
-        is None
+    fresh = message(text="y", reply_token="tok2", user=OTHER)
+    assert (await post(line_site, body(found, fresh)))[0] == 200
+    # the webhook keeps only the token still worth using (the store would refuse the other
+    # when asked, but it is not even written)
+    kept = await line_site.store.take_reply_token(
+        ChannelKind.LINE, identity(line_site, OTHER), now=datetime.now(UTC)
     )
+    assert kept == "tok2"
+    assert await read_value(line_site, "SELECT count(*) FROM reply_tokens") == 0
 
 
 async def test_the_after_hours_reply_uses_her_reply_token(
@@ -298,3 +302,35 @@ async def test_the_after_hours_reply_uses_her_reply_token(
 
 async def _delivered(fake: LineFake) -> bool | None:
     return True if fake.delivered else None
+
+
+async def test_a_reply_whose_answer_was_lost_is_not_pushed_again(
+    channel: LineChannel, fake: LineFake, tokens: Tokens
+) -> None:
+    tokens.kept.append(fake.issue_reply_token(to=USER))
+    fake.fail_next("/reply", 500, deliver=True)  # she has it; LINE's answer is lost
+    with pytest.raises(ChannelError) as lost:
+        await channel.send(outbound())
+    assert not lost.value.retryable  # a retry would push it to her a second time
+    assert "line reply: no answer" in str(lost.value)
+    assert [d.via for d in fake.delivered] == ["reply"]
+
+
+async def test_a_rate_limited_reply_is_retried_by_push(
+    channel: LineChannel, fake: LineFake, tokens: Tokens
+) -> None:
+    tokens.kept.append(fake.issue_reply_token(to=USER))
+    fake.fail_next("/reply", 429)  # refused: nothing was sent
+    with pytest.raises(ChannelError) as limited:
+        await channel.send(outbound())
+    assert limited.value.retryable
+    await channel.send(outbound())  # the outbox's retry: the token is spent, so a push
+    assert [d.via for d in fake.delivered] == ["push"]
+
+
+async def test_the_monthly_limit_is_not_retried(channel: LineChannel, fake: LineFake) -> None:
+    fake.quota, fake.total_usage = 10, 10
+    with pytest.raises(ChannelError) as full:
+        await channel.send(outbound())
+    assert not full.value.retryable
+    assert "line quota: the account's monthly message limit is reached" in str(full.value)

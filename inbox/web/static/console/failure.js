@@ -15,6 +15,10 @@ export function failureText(reason, channel) {
   // channel; the bare form is taken too): a 400 is the message LINE did not
   // take (its detail shown as written, the counselor may shorten or fix it), a 401/403 the
   // channel access token it refused (the program's [line] settings, not her).
+  // The month's push limit is reached (not a rate limit: retrying cannot help); a reply whose
+  // answer was lost may have reached her, so it is not sent again by itself.
+  if (/^(?:\[line\] )?line quota:/.test(reason)) return t("line.failure.quota");
+  if (/^(?:\[line\] )?line reply:/.test(reason)) return t("line.failure.unknown");
   const line = /^(?:\[line\] )?line (\d{3}): ?([\s\S]*)$/.exec(reason);
   if (line) {
     if (line[1] === "401" || line[1] === "403") return t("line.failure.token", { status: line[1] });
