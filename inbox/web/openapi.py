@@ -85,6 +85,9 @@ LINE_QUOTA = obj(
     warn_percent={"type": "integer", "minimum": 1, "maximum": 100},
     read_at=TIME,
 )
+_FRIENDS = obj(("added", "lost"), added=_COUNT, lost=_COUNT)
+# LINE friends added (follows) and lost (unfollows) today and this month, in settings.timezone
+LINE_FRIENDS = obj(("today", "month", "read_at"), today=_FRIENDS, month=_FRIENDS, read_at=TIME)
 
 
 def _audit_filter(name: str, description: str, schema: Schema) -> Schema:
@@ -439,6 +442,7 @@ PATHS: dict[str, dict[str, Schema]] = {
                     "alerts",
                     "on_call",
                     "line_quota",
+                    "line_friends",
                 ),
                 event_id=ID,
                 now=TIME,
@@ -454,6 +458,8 @@ PATHS: dict[str, dict[str, Schema]] = {
                 on_call=nullable(obj(("id", "display_name"), id=ID, display_name=nullable(TEXT))),
                 # LINE's monthly quota, read at most every 5 minutes; null: [line] is off
                 line_quota=nullable(LINE_QUOTA),
+                # friends added and lost on LINE, counted at most every 5 minutes; null: off
+                line_friends=nullable(LINE_FRIENDS),
             ),
             errors=(401, 403, 503),
         )

@@ -36,6 +36,7 @@ from inbox.core.model import (
 )
 from inbox.core.shifts import DeskClosed, asked_once, on_shift
 from inbox.core.windows import day_start
+from inbox.line_friends import LineFriendsWatch
 from inbox.line_quota import LineQuotaWatch
 from inbox.web.access import require
 from inbox.web.api import urgency_of
@@ -305,6 +306,7 @@ async def board_json(services: Services) -> dict[str, Any]:
         "alerts": [_alert_json(a, names) for a in shown_alerts(rows.alerts)],
         "on_call": _on_call_json(services.router.on_call_now(), names),
         "line_quota": await _line_quota_json(services.line_quota),
+        "line_friends": await _line_friends_json(services.line_friends),
     }
 
 
@@ -325,6 +327,19 @@ async def _line_quota_json(watch: LineQuotaWatch | None) -> dict[str, Any] | Non
         "exhausted": found is not None and found.exhausted,
         "warn_percent": reading.warn_percent,
         "read_at": reading.read_at.isoformat(),
+    }
+
+
+async def _line_friends_json(watch: LineFriendsWatch | None) -> dict[str, Any] | None:
+    """LINE friends added (follows) and lost (unfollows, blocks) today and this month so far, in
+    settings.timezone, as last counted (at most TTL_S old); None when LINE is off."""
+    if watch is None:
+        return None
+    found = await watch.read()
+    return {
+        "today": {"added": found.today.added, "lost": found.today.lost},
+        "month": {"added": found.month.added, "lost": found.month.lost},
+        "read_at": found.read_at.isoformat(),
     }
 
 

@@ -38,10 +38,11 @@ from inbox.core.errors import (
     ValidationError,
 )
 from inbox.core.labels import Label
-from inbox.core.model import Role, UserId
+from inbox.core.model import ChannelKind, Role, UserId
 from inbox.core.tags import TagBook
 from inbox.core.text import storable_json
 from inbox.line_config import LineConfig
+from inbox.line_friends import LineFriendsWatch
 from inbox.line_quota import LineQuotaWatch
 from inbox.logging import request_id_var
 from inbox.outbox import OutboxSender
@@ -143,6 +144,8 @@ class Services:
     supervisors: Audience = field(init=False)
     # LINE's monthly quota for the board, asked at most once every 5 minutes; None: LINE off.
     line_quota: LineQuotaWatch | None = field(init=False)
+    # LINE friends added and lost today and this month, counted at most every 5 minutes; None: off.
+    line_friends: LineFriendsWatch | None = field(init=False)
 
     def __post_init__(self) -> None:
         signals = Signals(router=self.router.wake, outbox=self.outbox.wake, feed=self.on_event)
@@ -181,6 +184,15 @@ class Services:
                 warn_percent=self.settings.line.quota_warn_percent,
             )
         object.__setattr__(self, "line_quota", watch)
+        friends = None
+        if self.line is not None:
+            store, tz = self.store, self.settings.timezone
+            friends = LineFriendsWatch(
+                lambda start, end: store.friends_by_day(ChannelKind.LINE, start, end, tz),
+                clock=self.clock,
+                tz=tz,
+            )
+        object.__setattr__(self, "line_friends", friends)
 
 
 SERVICES = web.AppKey("services", Services)

@@ -1,6 +1,7 @@
 """LINE's monthly quota on the board page (board/line_quota.js), in Japanese and English, on a
 laptop and a 390 px phone: the figure, the warning said in words, the limit reached, no limit,
-and LINE unavailable; each screen kept as a screenshot and checked by axe-core."""
+and LINE unavailable; and the friends added and lost today and this month (follows and
+unfollows); each screen kept as a screenshot and checked by axe-core."""
 
 from __future__ import annotations
 
@@ -10,10 +11,14 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from inbox.core.line import Follow
+from inbox.core.windows import day_start
 from inbox.line_quota import TTL_S
+from routing.hours import TOKYO
 from tests.line_fake import line_fake
 from tests.web.conftest import Server, make_config, staff_page
 from tests.web.screens import assert_accessible
+from tests.web.test_board_line_friends import keep
 from tests.web.test_board_line_quota import line_config, running_at
 
 pytestmark = pytest.mark.browser
@@ -27,6 +32,7 @@ WORDS = {
         "exhausted": "上限に達しました",
         "unlimited": "無制限",
         "unavailable": "取得できません",
+        "friends": "友だち 今日 +{} / −{}・今月 +{} / −{}",
     },
     "en": {
         "heading": "LINE messages this month",
@@ -36,6 +42,7 @@ WORDS = {
         "exhausted": "Monthly limit reached",
         "unlimited": "No limit",
         "unavailable": "Unavailable",
+        "friends": "Friends today +{} / −{} · this month +{} / −{}",
     },
 }
 
@@ -66,6 +73,18 @@ async def test_the_board_warns_in_words_when_line_runs_low(
     async with line_fake() as fake:
         fake.quota, fake.total_usage = 500, 420
         async with running_at(line_config(tmp_path, fake), Clock()) as server:
+            now = datetime.now(UTC)
+            first = day_start(now.astimezone(TOKYO).date().replace(day=1), TOKYO)
+            earlier = [(Follow.FOLLOW, first, "h5"), (Follow.UNFOLLOW, first, "h6")] * 6
+            await keep(
+                server.cfg,
+                *[(Follow.FOLLOW, now - timedelta(minutes=1), f"h{i}") for i in range(3)],
+                (Follow.UNFOLLOW, now - timedelta(minutes=1), "h4"),
+                *earlier,  # the 1st, midnight in Tokyo: this month's (today's too on the 1st)
+            )
+            on_the_first = now.astimezone(TOKYO).day == 1
+            today = (9, 7) if on_the_first else (3, 1)
+            friends = words["friends"].format(*today, 9, 7)
             for width, name in (
                 (1280, f"board-line-quota-{lang}"),
                 (390, f"board-line-quota-phone-{lang}"),
@@ -82,6 +101,7 @@ async def test_the_board_warns_in_words_when_line_runs_low(
                 await expect(page.get_by_test_id("board-line-quota-note")).to_have_text(
                     words["warn"]
                 )
+                await expect(page.get_by_test_id("board-line-friends")).to_have_text(friends)
                 box = await tile.bounding_box()
                 assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
                 await assert_accessible(page, name)
@@ -129,3 +149,4 @@ async def test_without_line_the_tile_stays_hidden(tmp_path: Path, browser: Brows
         page = await board_page(server, browser, "en")
         await expect(page.get_by_test_id("board-queue")).to_be_visible()
         await expect(page.get_by_test_id("board-line-quota")).to_be_hidden()
+        await expect(page.get_by_test_id("board-line-friends")).to_have_count(0)

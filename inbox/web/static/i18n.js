@@ -852,6 +852,10 @@ export const STRINGS = {
     "board.lineQuota.unavailableHint": "LINE に問い合わせられませんでした。5分以内にもう一度確かめます。",
     "board.lineQuota.about": "数えるのはプッシュ送信です（返信期限内の返信は数えません）。",
     "board.lineQuota.readAt": "{at} 時点",
+
+    // board: LINE friends added and lost (board/line_quota.js)
+    "board.lineFriends.figure": "友だち 今日 +{todayAdded} / −{todayLost}・今月 +{monthAdded} / −{monthLost}",
+    "board.lineFriends.about": "友だち追加（+）とブロック・削除（−）の数（{at} 時点）",
   },
 
   en: {
@@ -1693,6 +1697,10 @@ export const STRINGS = {
     "board.lineQuota.unavailableHint": "LINE could not be asked; it is asked again within 5 minutes.",
     "board.lineQuota.about": "Pushes are counted (replies within LINE's reply window are not).",
     "board.lineQuota.readAt": "as of {at}",
+
+    // board: LINE friends added and lost (board/line_quota.js)
+    "board.lineFriends.figure": "Friends today +{todayAdded} / −{todayLost} · this month +{monthAdded} / −{monthLost}",
+    "board.lineFriends.about": "Friends added (+) and blocks or removals (−), as of {at}",
   },
 };
 

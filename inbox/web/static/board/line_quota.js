@@ -10,6 +10,7 @@ import { addRenderer } from "./state.js";
 
 /** @typedef {import("./state.js").Board} Board */
 /** @typedef {import("./state.js").LineQuota} LineQuota */
+/** @typedef {import("./state.js").LineFriends} LineFriends */
 
 /** @param {number} n */
 function num(n) {
@@ -47,6 +48,24 @@ function noteText(q, state) {
   }
 }
 
+/** Friends added and lost today and this month (follows and unfollows), or null. @param {LineFriends | null | undefined} f */
+function friendsLine(f) {
+  if (!f) return null;
+  const line = el(
+    "p",
+    "board-line-friends",
+    t("board.lineFriends.figure", {
+      todayAdded: num(f.today.added),
+      todayLost: num(f.today.lost),
+      monthAdded: num(f.month.added),
+      monthLost: num(f.month.lost),
+    }),
+  );
+  line.dataset.testid = "board-line-friends";
+  line.title = t("board.lineFriends.about", { at: formatFullTime(f.read_at) });
+  return line;
+}
+
 /** @param {Board} board */
 function renderLineQuota(board) {
   const section = byId("board-line-quota", HTMLElement);
@@ -66,6 +85,8 @@ function renderLineQuota(board) {
   const note = el("p", "board-quota-note", noteText(q, state));
   note.dataset.testid = "board-line-quota-note";
   parts.push(figure, note);
+  const friends = friendsLine(board.line_friends);
+  if (friends) parts.push(friends);
   if (state === "exhausted") parts.push(el("p", "board-quota-hint", t("board.lineQuota.exhaustedHint")));
   parts.push(el("p", "board-quota-hint", t("board.lineQuota.about")));
   const read = el("p", "board-quota-read", t("board.lineQuota.readAt", { at: formatTime(q.read_at) }));

@@ -103,6 +103,13 @@ import { api, ApiError } from "../lib/api.js";
  */
 
 /**
+ * @typedef {object} LineFriends friends added (follows) and lost (unfollows), Asia/Tokyo days
+ * @property {{added: number, lost: number}} today
+ * @property {{added: number, lost: number}} month this month so far
+ * @property {string} read_at when they were counted
+ */
+
+/**
  * @typedef {object} Board
  * @property {number} event_id the newest event it reflects
  * @property {string} now
@@ -117,6 +124,7 @@ import { api, ApiError } from "../lib/api.js";
  * @property {BoardAlert[]} alerts
  * @property {{id: number, display_name: string | null} | null} on_call who the rota has on call now
  * @property {LineQuota | null} [line_quota] LINE's monthly quota; null when LINE is off
+ * @property {LineFriends | null} [line_friends] LINE friends added and lost; null when LINE is off
  */
 
 /** @type {Board | null} */
