@@ -10,7 +10,6 @@ quota is (inbox.line_quota), and counted again sooner when the day has turned.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -18,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from inbox.core.line import FriendsDay
 from inbox.core.windows import day_start
+from inbox.kept import Kept
 from inbox.line_quota import TTL_S
 
 
@@ -56,32 +56,23 @@ class LineFriendsWatch:
         ttl_s: float = TTL_S,
     ) -> None:
         self._count = count
-        self._clock = clock
         self._tz = tz
-        self._ttl = timedelta(seconds=ttl_s)
-        self._last: FriendsReading | None = None
-        self._lock = asyncio.Lock()
-
-    def _fresh(self, now: datetime) -> FriendsReading | None:
-        last = self._last
-        if last is None or now.astimezone(self._tz).date() != last.day:
-            return None  # a new day (or month): today's count starts again at once
-        return last if now - last.read_at < self._ttl else None
+        # a new day (or month) is counted again at once: today's figure starts from nothing
+        self._kept = Kept(
+            self._reading,
+            clock=clock,
+            ttl_s=ttl_s,
+            still_good=lambda last, now: now.astimezone(tz).date() == last.day,
+        )
 
     async def read(self) -> FriendsReading:
         """The kept count while younger than the TTL and of today; else counted (once, however
         many boards are being built) and kept."""
-        found = self._fresh(self._clock())
-        if found is not None:
-            return found
-        async with self._lock:
-            now = self._clock()
-            found = self._fresh(now)
-            if found is not None:
-                return found
-            today = now.astimezone(self._tz).date()
-            start = day_start(today.replace(day=1), self._tz)
-            end = day_start(today + timedelta(days=1), self._tz)
-            day, month = friends_standing(await self._count(start, end), today)
-            self._last = FriendsReading(today=day, month=month, day=today, read_at=now)
-            return self._last
+        return await self._kept.get()
+
+    async def _reading(self, now: datetime) -> FriendsReading:
+        today = now.astimezone(self._tz).date()
+        start = day_start(today.replace(day=1), self._tz)
+        end = day_start(today + timedelta(days=1), self._tz)
+        day, month = friends_standing(await self._count(start, end), today)
+        return FriendsReading(today=day, month=month, day=today, read_at=now)

@@ -14,11 +14,12 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Protocol
 
 from inbox.core.board import QuotaStanding, quota_standing
 from inbox.core.errors import ChannelError
+from inbox.kept import Kept
 
 log = logging.getLogger(__name__)
 TTL_S = 300.0
@@ -55,33 +56,19 @@ class LineQuotaWatch:
         timeout_s: float = ASK_TIMEOUT_S,
     ) -> None:
         self._ask = ask
-        self._clock = clock
         self._warn_percent = warn_percent
-        self._ttl = timedelta(seconds=ttl_s)
         self._timeout_s = timeout_s
-        self._last: QuotaReading | None = None
-        self._lock = asyncio.Lock()
-
-    def _fresh(self, now: datetime) -> QuotaReading | None:
-        last = self._last
-        # a clock set back (now before read_at) also counts as fresh: no burst of asks
-        return last if last is not None and now - last.read_at < self._ttl else None
+        self._kept = Kept(self._reading, clock=clock, ttl_s=ttl_s)
 
     async def read(self) -> QuotaReading:
         """The kept reading while younger than the TTL; else LINE is asked (once, however many
         boards are being built) and its answer, or its failure, kept."""
-        found = self._fresh(self._clock())
-        if found is not None:
-            return found
-        async with self._lock:
-            now = self._clock()
-            found = self._fresh(now)
-            if found is not None:
-                return found  # another board asked while this one waited for the lock
-            self._last = QuotaReading(
-                standing=await self._standing(), read_at=now, warn_percent=self._warn_percent
-            )
-            return self._last
+        return await self._kept.get()
+
+    async def _reading(self, now: datetime) -> QuotaReading:
+        return QuotaReading(
+            standing=await self._standing(), read_at=now, warn_percent=self._warn_percent
+        )
 
     async def _standing(self) -> QuotaStanding | None:
         try:
