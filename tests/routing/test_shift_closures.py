@@ -5,6 +5,7 @@ over the enabled channels (routing.hours.DeskClosedDays, as Config.closed_days b
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -22,6 +23,7 @@ from inbox.core.shifts import (
     parse_shift,
     shift_data,
 )
+from inbox.line_config import LineConfig
 from inbox.mail_config import MailConfig
 from inbox.sms_config import SmsConfig, VoiceConfig
 from routing.assign import NO_COUNSELOR, RoutingPolicy, decide
@@ -98,9 +100,11 @@ def test_an_enabled_channel_without_hours_keeps_every_day_open_for_shifts() -> N
     assert Config(routing=with_chat, mail=mail).closed_days(holiday)
     no_chat = Config(routing=mail_hours, mail=mail, webchat=WebchatConfig(enabled=False))
     assert no_chat.enabled_channels == (ChannelKind.MAIL,) and no_chat.closed_days(holiday)
-    # Mail switched off: its hours do not count; LINE counts once it has hours.
+    # Mail switched off: its hours do not count; LINE follows its switch, as SMS does.
     line = RoutingConfig(hours=((ChannelKind.MAIL, ALWAYS_OPEN), (ChannelKind.LINE, closed)))
-    only_line = Config(routing=line, webchat=WebchatConfig(enabled=False))
+    no_line = Config(routing=line, webchat=WebchatConfig(enabled=False))
+    assert no_line.enabled_channels == ()
+    only_line = dataclasses.replace(no_line, line=LineConfig(enabled=True))
     assert only_line.enabled_channels == (ChannelKind.LINE,) and only_line.closed_days(holiday)
     assert not Config().closed_days(holiday)  # the defaults: the web chat, always open
     # SMS follows its switch, hours or not; the phone desk counts with hours or Twilio Voice.

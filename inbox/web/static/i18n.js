@@ -679,6 +679,7 @@ export const STRINGS = {
     "eventKind.reply_delivered": "返信が届いた",
     "delivery.delivered": "配信済み",
     "error.code.twilio_signature": "Twilio の署名が確認できないため、受け付けませんでした。",
+    "error.code.line_signature": "LINE の署名が確認できないため、受け付けませんでした。",
     // --- sms: the reply box's segment count, the limit, opt-out, why a reply failed
     "sms.segments.one": "{n}通分（{encoding}、{per}文字/通）",
     "sms.segments": "{n}通分（{encoding}、{per}文字/通）",
@@ -1524,6 +1525,7 @@ export const STRINGS = {
     "eventKind.reply_delivered": "Reply delivered",
     "delivery.delivered": "Delivered",
     "error.code.twilio_signature": "Refused: the Twilio signature could not be verified.",
+    "error.code.line_signature": "Refused: the LINE signature could not be verified.",
     // --- sms: the reply box's segment count, the limit, opt-out, why a reply failed
     "sms.segments.one": "{n} segment ({encoding}, {per} characters each)",
     "sms.segments": "{n} segments ({encoding}, {per} characters each)",
