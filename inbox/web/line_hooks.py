@@ -89,7 +89,10 @@ async def _store(services: Services, hook: Webhook) -> None:
             fresh += await _store_messages(services, run, now)
         else:
             await _store_events(services, run, now)
-    if fresh and services.line is not None:
+    # Only where LINE consulters are identified by default (a read per new message otherwise,
+    # on the hot path); her own setting may still say no.
+    identified = services.settings.anonymity.mode(LINE, None) is Anonymity.IDENTIFIED
+    if fresh and identified and services.line is not None:
         await _remember_names(services, services.line, fresh)
 
 
@@ -197,9 +200,9 @@ async def _contents(
 async def _remember_names(
     services: Services, line: LineChannel, fresh: list[tuple[str, ConversationId]]
 ) -> None:
-    """Her LINE display name, asked once, only where she is identified (her own setting, else
-    LINE's in [privacy]). Everything is stored by now: a failure here costs the name only,
-    never the 200 (LINE would send again what is kept already)."""
+    """Her LINE display name, asked once, only where she is identified (LINE's mode in
+    [privacy], unless her own setting says otherwise). Everything is stored by now: a failure
+    here costs the name only, never the 200 (LINE would send again what is kept already)."""
     for user_id, conv in dict(fresh).items():
         try:
             contact = await services.store.contact_address(conv)
