@@ -334,7 +334,7 @@ _line_ish = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     events=st.lists(_line_ish, max_size=4),
     raw=st.one_of(_json, st.binary(max_size=40)),
