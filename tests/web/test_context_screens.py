@@ -133,7 +133,8 @@ async def test_closing_asks_for_an_outcome_and_the_reply_box_goes(
     await expect(page.get_by_test_id("reply-input")).to_be_visible(timeout=10_000)
     await page.get_by_test_id("close-button").click()
     dialog = page.get_by_test_id("close-dialog")
-    await expect(dialog).to_be_visible()
+    # the dialog opens once the outcomes are fetched: under CI's load that took over 5 s once
+    await expect(dialog).to_be_visible(timeout=10_000)
     await page.get_by_test_id("close-confirm").click()  # no outcome chosen yet
     await expect(page.get_by_test_id("close-error")).to_be_visible()
     await page.get_by_test_id("close-outcome").select_option(label=words["referred"])
