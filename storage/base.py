@@ -49,7 +49,7 @@ from storage.roles import (
 )
 
 # The schema version this code expects; each implementation has migrations 1..SCHEMA_VERSION.
-SCHEMA_VERSION = 15
+SCHEMA_VERSION = 16
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

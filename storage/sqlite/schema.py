@@ -391,4 +391,112 @@ CREATE INDEX channel_events_by_day ON channel_events (channel, kind, at);
 -- The name she shows on LINE, fetched only where the program identifies consulters.
 ALTER TABLE channel_identities ADD COLUMN display_name TEXT;
 """,
+    16: """
+-- Issue 17: casework and the grant report. Every figure of the report is counted from rows
+-- written here and from conversations, calls, contacts and channel_events, never from a body, so
+-- it stays the same after a retention rule empties the bodies (messages.purged_at).
+-- Days (a referral's, an activity's, a follow-up's) are Tokyo calendar days as 'YYYY-MM-DD'
+-- text on both stores: they sort and compare as text, and the SQL is written once.
+-- The directory of partner agencies, kept by supervisors. An agency is archived, never deleted:
+-- referrals to it stay counted.
+CREATE TABLE agencies (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL,
+    kind        TEXT NOT NULL,               -- inbox.core.casework agency kind id
+    area        TEXT NOT NULL DEFAULT '',
+    contact     TEXT NOT NULL DEFAULT '',    -- how staff reach them: number, address, person
+    note        TEXT NOT NULL DEFAULT '',
+    archived    INTEGER NOT NULL DEFAULT 0,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    UNIQUE (name, area)
+);
+-- A referral recorded on a conversation or on a call: which agency, the kind of help
+-- (information, handover, accompaniment), the day. contact_id: whose (NULL: a withheld call).
+CREATE TABLE referrals (
+    id              INTEGER PRIMARY KEY,
+    conversation_id INTEGER REFERENCES conversations(id),
+    call_id         INTEGER REFERENCES calls(id),
+    contact_id      INTEGER REFERENCES contacts(id),
+    agency_id       INTEGER NOT NULL REFERENCES agencies(id),
+    kind            TEXT NOT NULL,
+    on_day          TEXT NOT NULL,
+    note            TEXT NOT NULL DEFAULT '',
+    staff_id        INTEGER REFERENCES users(id),
+    created_at      TEXT NOT NULL,
+    CHECK (conversation_id IS NOT NULL OR call_id IS NOT NULL)
+);
+CREATE INDEX referrals_day ON referrals (on_day);
+CREATE INDEX referrals_conversation ON referrals (conversation_id) WHERE conversation_id IS NOT NULL;
+CREATE INDEX referrals_call ON referrals (call_id) WHERE call_id IS NOT NULL;
+-- A consultation's topics (a configured list), on a conversation or on a call: exactly one.
+CREATE TABLE consultation_topics (
+    conversation_id INTEGER REFERENCES conversations(id),
+    call_id         INTEGER REFERENCES calls(id),
+    topic           TEXT NOT NULL,
+    CHECK ((conversation_id IS NULL) <> (call_id IS NULL))
+);
+CREATE UNIQUE INDEX topics_of_conversation ON consultation_topics (conversation_id, topic)
+    WHERE conversation_id IS NOT NULL;
+CREATE UNIQUE INDEX topics_of_call ON consultation_topics (call_id, topic)
+    WHERE call_id IS NOT NULL;
+-- Her age group when she tells it (inbox.core.casework id; NULL: not told, counted as unknown).
+ALTER TABLE contacts ADD COLUMN age_group TEXT;
+-- A follow-up (近況確認) a counselor set on a consulter: on due_on it enters the queue as a task
+-- (conversation_id: the conversation it opened or joined), offered first to counselor_id, and is
+-- written to on her identity's channel. status: scheduled, due, done, skipped, unreachable,
+-- cancelled.
+CREATE TABLE follow_ups (
+    id                   INTEGER PRIMARY KEY,
+    contact_id           INTEGER NOT NULL REFERENCES contacts(id),
+    identity_id          INTEGER NOT NULL REFERENCES channel_identities(id),
+    from_conversation_id INTEGER REFERENCES conversations(id),
+    counselor_id         INTEGER REFERENCES users(id),
+    due_on               TEXT NOT NULL,
+    note                 TEXT NOT NULL DEFAULT '',
+    status               TEXT NOT NULL DEFAULT 'scheduled',
+    conversation_id      INTEGER REFERENCES conversations(id),
+    created_by           INTEGER REFERENCES users(id),
+    created_at           TEXT NOT NULL,
+    resolved_at          TEXT,
+    resolved_by          INTEGER REFERENCES users(id)
+);
+CREATE INDEX follow_ups_due ON follow_ups (due_on) WHERE status = 'scheduled';
+CREATE INDEX follow_ups_contact ON follow_ups (contact_id, due_on);
+CREATE INDEX follow_ups_task ON follow_ups (conversation_id) WHERE conversation_id IS NOT NULL;
+-- Work outside conversations: outreach visits, accompaniment, consultation events, drop-in
+-- place visits, talks; with the number of people met and how many of them were new.
+CREATE TABLE activities (
+    id          INTEGER PRIMARY KEY,
+    kind        TEXT NOT NULL,
+    on_day      TEXT NOT NULL,
+    place_kind  TEXT NOT NULL DEFAULT '',
+    people      integer NOT NULL CHECK (people >= 0),
+    new_people  integer NOT NULL DEFAULT 0 CHECK (new_people >= 0 AND new_people <= people),
+    note        TEXT NOT NULL DEFAULT '',
+    staff_id    INTEGER REFERENCES users(id),
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+CREATE INDEX activities_day ON activities (on_day);
+-- The satisfaction survey: asked at most once per conversation (the primary key). Her answer is
+-- kept apart in survey_answers with nothing that leads back to her or her conversation: here
+-- only that she answered. token_hash: the e-mail form's single-use link (NULL once used).
+CREATE TABLE surveys (
+    conversation_id INTEGER PRIMARY KEY REFERENCES conversations(id),
+    channel         TEXT NOT NULL,
+    asked_at        TEXT NOT NULL,
+    token_hash      TEXT UNIQUE,
+    answered        INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE survey_answers (
+    id          INTEGER PRIMARY KEY,
+    channel     TEXT NOT NULL,
+    answer      integer NOT NULL CHECK (answer BETWEEN 1 AND 4),   -- 1: the best
+    on_day      TEXT NOT NULL
+);
+CREATE INDEX survey_answers_day ON survey_answers (on_day);
+-- When a retention rule emptied this message's body (NULL: never); the row itself stays.
+ALTER TABLE messages ADD COLUMN purged_at TEXT;
+""",
 }

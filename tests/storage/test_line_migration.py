@@ -48,9 +48,8 @@ async def _then_15(store: AnyStore) -> None:
     await store.set_opt_out(sms.identity_hash, True, now=at(5), conversation_id=None)
     await store.add_reply(line_stored.conversation_id, author_id=boss, body="はい", now=at(6))
 
-    assert SCHEMA_VERSION == 15
-    assert await store.migrate() == [15]
-    assert await store.schema_version() == 15
+    assert await store.migrate() == list(range(15, SCHEMA_VERSION + 1))
+    assert await store.schema_version() == SCHEMA_VERSION
 
     # kept: her messages, the reply in the outbox, the SMS STOP
     bodies = [m.body for m in await store.list_messages(line_stored.conversation_id)]
