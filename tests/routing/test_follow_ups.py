@@ -67,12 +67,12 @@ def test_hours_that_never_open_queue_it_at_the_start_of_its_day() -> None:
 
 def test_due_now_and_when_to_look_again() -> None:
     waiting = [
-        # Saturday's on SMS: at Monday's opening; last week's on the web chat: now
-        ScheduledFollowUp(id=1, due_on=date(2027, 1, 30), channel=ChannelKind.SMS),
+        # last week's on the web chat: now; Saturday's on SMS: at Monday's opening
         ScheduledFollowUp(id=4, due_on=date(2027, 1, 25), channel=ChannelKind.WEBCHAT),
+        ScheduledFollowUp(id=1, due_on=date(2027, 1, 30), channel=ChannelKind.SMS),
         ScheduledFollowUp(id=2, due_on=date(2027, 2, 1), channel=ChannelKind.SMS),
         ScheduledFollowUp(id=3, due_on=date(2027, 2, 1), channel=ChannelKind.WEBCHAT),
     ]
     now = tokyo(2027, 2, 1, 8).astimezone(UTC)
-    assert due_now(waiting, now, hours_for) == ([3, 4], tokyo(2027, 2, 1, 10))
+    assert due_now(waiting, now, hours_for) == ([4, 3], tokyo(2027, 2, 1, 10))
     assert next_day_start(now) == tokyo(2027, 2, 2)
