@@ -60,6 +60,8 @@ let loadedFor = /** @type {number | null} */ (null);
 let loadSeq = 0;
 let asked = /** @type {number | null} */ (null); // the conversation (and task) a load was asked for
 let askedTask = /** @type {number | null} */ (null);
+/** @type {() => void} */
+let changed = () => {}; // the queue and the open conversation, refetched (main.js)
 
 /** The queue's and the head's mark of a follow-up's task: an icon and words (its accessible name). */
 export function followUpBadge() {
@@ -223,6 +225,7 @@ async function change(button, item, action, body) {
   const done = await call("POST", `/api/follow-ups/${encodeURIComponent(item.id)}/${action}`, body);
   button.disabled = false;
   if (!done || !f) return;
+  changed(); // a resolved task is no task any more: the queue's mark and the banner go
   f.done.textContent = action === "cancel" ? t("followUp.cancelled", { day: dayText(item.due_on) }) : t("followUp.resolved", { day: dayText(item.due_on) });
   await loadFollowUps();
   f.done.focus?.();
@@ -273,7 +276,9 @@ export function resetFollowUps() {
   f.section.hidden = true;
 }
 
-export function bindFollowUps() {
+/** @param {() => void} onChange after a change: refetch the queue and the open conversation */
+export function bindFollowUps(onChange) {
+  changed = onChange;
   f = followUpEls();
   f.note.maxLength = 500; // inbox/core/follow_ups.py MAX_FOLLOW_UP_NOTE_CHARS
   f.form.addEventListener("submit", onSubmit);

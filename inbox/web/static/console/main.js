@@ -19,6 +19,7 @@ import {
   bindConversation,
   onConversationOpen,
   onConversationLeave,
+  refreshOpen,
 } from "./conversation.js";
 import { bindSearch, renderSearch, resetSearch } from "./search.js";
 import { bindTimeline, loadTimeline, renderTimeline, resetTimeline } from "./timeline.js";
@@ -196,7 +197,10 @@ async function init() {
   bindOptOut();
   bindCallback();
   onConversationOpen(renderCallback); // not offered until her conversation is loaded
-  bindFollowUps();
+  bindFollowUps(() => {
+    refreshOpen();
+    refreshQueue();
+  });
   onConversationLeave(resetFollowUps); // nothing of hers stays when another is opened
 
   try {
