@@ -147,3 +147,17 @@ async def test_another_identity_of_hers_only(store: Store) -> None:
             actor_id=sato,
             now=at(30),
         )
+
+
+async def test_linked_consulters_keep_their_follow_ups(store: Store) -> None:
+    conv, sato = await _closed_conversation(store)
+    (other,) = await store.save_inbound_batch([inbound("b@x.jp")])
+    made = await store.set_follow_up(
+        NewFollowUp(from_conversation_id=other.conversation_id, due_on=DAY),
+        actor_id=sato,
+        now=at(30),
+    )
+    kept, _ = await store.link_contacts(
+        conv, other.conversation_id, actor_id=sato, reason="同じ方", now=at(40)
+    )
+    assert [f.id for f in await store.follow_ups_of(kept)] == [made.id]
