@@ -22,8 +22,8 @@ def hours_for(channel: ChannelKind) -> ServiceHours:
     return {ChannelKind.SMS: DESK, ChannelKind.PHONE: PHONE}.get(channel, ALWAYS_OPEN)
 
 
-def tokyo(*args: int) -> datetime:
-    return datetime(*args, tzinfo=TOKYO)  # type: ignore[misc]
+def tokyo(year: int, month: int, day: int, hour: int = 0) -> datetime:
+    return datetime(year, month, day, hour, tzinfo=TOKYO)
 
 
 @pytest.mark.parametrize(
