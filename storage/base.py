@@ -45,6 +45,7 @@ from storage.roles import (
     PolicyStore,
     PresenceStore,
     SmsStore,
+    SurveyStore,
     VoiceStore,
 )
 
@@ -319,6 +320,7 @@ class Store(
     SmsStore,
     CallStore,
     VoiceStore,
+    SurveyStore,
     Protocol,
 ):
     """Every role: what SqliteStore and PostgresStore each are. A service takes only the roles

@@ -54,6 +54,7 @@ from inbox.privacy import DEFAULT_REVEAL_ROLES, AnonymityPolicy
 from inbox.resilience import Outages
 from inbox.router import Router
 from inbox.sms_config import SmsConfig, VoiceConfig
+from inbox.survey import SurveyDesk
 from inbox.throttle import SignInGuard
 from inbox.web.hub import STAFF, Audience, Hub
 from routing.hours import ALWAYS_OPEN, TOKYO, ServiceHours
@@ -132,6 +133,7 @@ class Services:
     names: StaffNames = field(default_factory=StaffNames)  # display names, briefly cached
     placer: CallPlacer | None = None  # Twilio's REST API for click-to-call; [voice] enabled
     line: LineChannel | None = None  # LINE's API: content, quota, typing, profiles; [line] on
+    surveys: SurveyDesk | None = None  # [survey]: the question at close and its answers
     # Every write on staff's behalf, waking the router, outbox and sockets as its events say.
     commands: StaffCommands = field(init=False)
     # The phone desk's writes (calls, callbacks): they key her number as intake does.
@@ -149,7 +151,9 @@ class Services:
 
     def __post_init__(self) -> None:
         signals = Signals(router=self.router.wake, outbox=self.outbox.wake, feed=self.on_event)
-        commands = StaffCommands.build(self.store, clock=self.clock, signals=signals)
+        commands = StaffCommands.build(
+            self.store, clock=self.clock, signals=signals, surveys=self.surveys
+        )
         object.__setattr__(self, "commands", commands)  # frozen: set once, here
         calls = CallCommands(
             self.store,
