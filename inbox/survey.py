@@ -66,8 +66,9 @@ class SurveyDesk:
             return self.token_hash(self.token(conversation_id))
         return None
 
-    def link(self, token: str) -> str:
-        return f"{self._base_url}{FORM_PATH}/{token}"
+    def link(self, token: str, language: str = "ja") -> str:
+        lang = "?lang=en" if language == "en" else ""
+        return f"{self._base_url}{FORM_PATH}/{token}{lang}"
 
     def asked_since(self, channel: ChannelKind, now: datetime) -> datetime:
         """Asked before this, an answer is no longer taken (the e-mail link: link_days)."""
@@ -84,4 +85,7 @@ class SurveyDesk:
             return msg
         token = self.token(msg.conversation_id)
         survey = dataclasses.replace(msg.survey, token=token)
-        return dataclasses.replace(msg, survey=survey)
+        body = msg.body
+        if msg.channel is ChannelKind.MAIL:  # the link goes with the mail only, never stored
+            body = f"{body}\n\n{self.link(token, msg.survey.language)}\n"
+        return dataclasses.replace(msg, survey=survey, body=body)

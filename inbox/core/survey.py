@@ -108,7 +108,3 @@ def parse_postback(data: str | None) -> tuple[str, int] | None:
     if len(rest) != 1 or rest not in "1234":
         return None
     return token, int(rest)
-
-
-def is_survey_postback(data: str | None) -> bool:
-    return data is not None and data.startswith(POSTBACK_PREFIX)

@@ -42,7 +42,7 @@ from inbox.core.model import (
     InboundMessage,
     ReplyToken,
 )
-from inbox.core.survey import SurveyAnswer, is_survey_postback, parse_postback
+from inbox.core.survey import SurveyAnswer, parse_postback
 from inbox.core.text import storable
 from inbox.line_config import LineConfig
 from inbox.web.server import SERVICES, ApiError, Services
@@ -149,11 +149,11 @@ def _survey_event(services: Services, e: LineOther, now: datetime) -> ChannelEve
     """A postback of the survey's quick reply: kept (by its event id, so that a redelivery
     counts nothing) without her identity or its data, and her answer recorded with it where its
     token opens a survey still unanswered; a forged or changed token finds none and counts
-    nothing. None for any other event."""
-    if not is_survey_postback(e.data):
+    nothing. None for any other event (another postback is kept on her conversation)."""
+    parsed = parse_postback(e.data)  # survey=<token>&a=<1-4>: nothing else is taken for one
+    if parsed is None:
         return None
-    surveys, parsed = services.surveys, parse_postback(e.data)
-    token, answer = parsed if parsed is not None else ("", 0)
+    surveys, (token, answer) = services.surveys, parsed
     survey = None
     if surveys is not None:
         survey = SurveyAnswer(
