@@ -29,14 +29,18 @@ from linebot.v3.messaging import (
     AsyncApiClient,
     AsyncMessagingApi,
     Configuration,
+    PostbackAction,
     PushMessageRequest,
+    QuickReply,
+    QuickReplyItem,
     ReplyMessageRequest,
     ShowLoadingAnimationRequest,
     TextMessage,
 )
 
 from inbox.core.errors import ChannelError
-from inbox.core.model import Attachment, ChannelKind, OutboundMessage
+from inbox.core.model import Attachment, ChannelKind, OutboundMessage, SurveyAsk
+from inbox.core.survey import postback_data, quick_labels
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +157,25 @@ def text_messages(body: str) -> list[TextMessage]:
     return [TextMessage(text=chunk) for chunk in chunks]
 
 
+def with_survey(messages: list[TextMessage], survey: SurveyAsk | None) -> list[TextMessage]:
+    """The survey's question with its answers as a quick reply of postbacks on its last text:
+    each postback's data is the token that stands for her conversation and the answer (never
+    the conversation's id)."""
+    if survey is None or not survey.token:
+        return messages
+    items = [
+        QuickReplyItem(
+            action=PostbackAction(
+                label=label, data=postback_data(survey.token, n), display_text=words
+            )
+        )
+        for n, label, words in quick_labels(survey.language)
+    ]
+    last = messages[-1]
+    asked = TextMessage(text=last.text, quick_reply=QuickReply(items=items))
+    return [*messages[:-1], asked]
+
+
 def sent_id(response: Any, headers: Any) -> str | None:
     """LINE's id of the (first) message sent, else the request id it answered with; None
     when it names neither (it was sent all the same: a 2xx)."""
@@ -200,7 +223,7 @@ class LineChannel:
     async def send(self, msg: OutboundMessage) -> str:
         """Send one reply; return LINE's id of it. The caller bounds it with a timeout."""
         api = self._open()
-        messages = text_messages(msg.body)
+        messages = with_survey(text_messages(msg.body), msg.survey)
         # Her discretion flag: sent silently, so that no notification shows the words on a
         # phone someone else may be looking at.
         silent = msg.discreet

@@ -73,7 +73,8 @@ def parse_chat_frame(
 
 def outbound_json(msg: OutboundMessage) -> dict[str, Any]:
     """A reply as her chat shows it live: with its time, and whether a person wrote it (an
-    automatic message looks different), as in her history (inbox.web.sockets)."""
+    automatic message looks different), as in her history (inbox.web.sockets); the survey's
+    question is marked, and her chat shows its answers as buttons."""
     return {
         "id": msg.message_id,
         "conversation": msg.conversation_id,
@@ -81,7 +82,7 @@ def outbound_json(msg: OutboundMessage) -> dict[str, Any]:
         "body": msg.body,
         "created_at": None if msg.created_at is None else msg.created_at.isoformat(),
         "automatic": msg.automatic,
-    }
+    } | ({"survey": True} if msg.survey is not None else {})
 
 
 class WebChatChannel:

@@ -37,6 +37,7 @@ from inbox.router import Router
 from inbox.search_index import SearchIndexer
 from inbox.sms_config import SmsConfig, VoiceConfig
 from inbox.sms_labels import SmsOptLabeler
+from inbox.survey import SurveyDesk
 from inbox.throttle import SignInGuard
 from inbox.web.board_live import BoardLive
 from inbox.web.chat_news import ChatNews
@@ -295,6 +296,9 @@ async def assemble(
     # The workers wait out a database outage with this backoff; /readyz reads who waits.
     outages = Outages(max_delay_s=cfg.database.connect_backoff_max_s)
     chat_news = ChatNews(store, chat_hub)
+    surveys = SurveyDesk(
+        cfg.survey, key, timezone=cfg.routing.timezone, base_url=cfg.server.base_url
+    )
 
     async def published(events: Sequence[Event]) -> None:
         await chat_news.published(events)
@@ -422,6 +426,7 @@ async def assemble(
         send_timeout_s=cfg.outbox.send_timeout_s,
         on_change=feed.poke,
         outages=outages,
+        surveys=surveys,
     )
     services = Services(
         store=store,
@@ -438,6 +443,7 @@ async def assemble(
         placer=placer,
         line=line,
         on_follow_up=follow_ups.wake,
+        surveys=surveys,
     )
     board = BoardLive(services.supervisors, lambda: board_json(services), outages=outages)
     return Parts(

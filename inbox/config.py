@@ -31,6 +31,7 @@ from inbox.privacy import (
     parse_reveal_roles,
 )
 from inbox.sms_config import SmsConfig, VoiceConfig, resolve_sms_voice, sms_problem, voice_problem
+from inbox.survey_config import SurveyConfig
 from routing.deadlines import ResponseTargets, parse_targets
 from routing.hours import (
     ALWAYS_OPEN,
@@ -313,6 +314,7 @@ class Config:
     voice: VoiceConfig = field(default_factory=VoiceConfig)
     phone: PhoneConfig = field(default_factory=PhoneConfig)
     line: LineConfig = field(default_factory=LineConfig)
+    survey: SurveyConfig = field(default_factory=SurveyConfig)
     # Where the values came from, for messages; not part of the configuration's value.
     source: str = field(default="(defaults)", compare=False, metadata=_NOT_IN_FILE)
 

@@ -11,6 +11,7 @@ from channels.base import Channel
 from inbox.core.errors import ChannelError, StorageError
 from inbox.core.model import OPT_OUT_CHANNELS, ChannelKind, OutboxItem
 from inbox.resilience import Outages
+from inbox.survey import SurveyDesk
 from inbox.wakeup import woken
 from storage.roles import OutboxStore
 
@@ -42,8 +43,10 @@ class OutboxSender:
         send_timeout_s: float,
         on_change: Callable[[], None] = lambda: None,
         outages: Outages | None = None,
+        surveys: SurveyDesk | None = None,
     ) -> None:
         self._store = store
+        self._surveys = surveys  # gives the survey's question its token as it is sent
         self._outages = outages or Outages()
         self._channels = channels
         self._clock = clock
@@ -88,7 +91,7 @@ class OutboxSender:
         return len(items)
 
     async def _send_one(self, item: OutboxItem) -> None:
-        msg = item.message
+        msg = item.message if self._surveys is None else self._surveys.ready(item.message)
         fields: dict[str, object] = {
             "outbox_id": item.outbox_id,
             "message_id": msg.message_id,

@@ -46,6 +46,7 @@ from storage.roles import (
     PolicyStore,
     PresenceStore,
     SmsStore,
+    SurveyStore,
     VoiceStore,
 )
 
@@ -321,6 +322,7 @@ class Store(
     CallStore,
     VoiceStore,
     FollowUpStore,
+    SurveyStore,
     Protocol,
 ):
     """Every role: what SqliteStore and PostgresStore each are. A service takes only the roles

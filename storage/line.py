@@ -17,6 +17,7 @@ from inbox.core.model import ChannelKind, ConversationId
 from storage import events
 from storage.sms import set_opt_out
 from storage.sql import Database, Dialects, Tx
+from storage.surveys import answer_survey
 
 POSTBACK_EVENT = "line_postback"
 MAX_POSTBACK_DATA = 300  # LINE's own limit on a postback action's data
@@ -85,6 +86,9 @@ async def keep_event(tx: Tx, channel: ChannelKind, event: ChannelEvent) -> bool:
     )
     if kept is None:
         return False
+    if event.survey is not None:  # her answer, once (a redelivery was refused above)
+        await answer_survey(tx, event.survey)
+        return True
     found = await tx.fetchval(LATEST_CONVERSATION, channel.value, event.identity_hash)
     conversation_id = None if found is None else ConversationId(int(found))
     if event.kind in (Follow.FOLLOW, Follow.UNFOLLOW):

@@ -39,7 +39,12 @@ RETURNING id
 _OUTBOX_ITEMS = """
 SELECT o.id, o.attempts, m.id, m.conversation_id, m.channel, i.address, m.body, t.discretion,
        m.author_id IS NULL,  -- no author: an automatic reply
-       m.created_at, i.opted_out_at IS NOT NULL
+       m.created_at, i.opted_out_at IS NOT NULL,
+       -- the survey's question (storage.surveys marks it): with her language
+       (SELECT coalesce(l.language, 'ja') FROM auto_replies a
+        LEFT JOIN consulter_languages l
+          ON l.channel = i.channel AND l.identity_hash = i.identity_hash
+        WHERE a.conversation_id = m.conversation_id AND a.kind = 'survey' AND a.message_id = m.id)
 FROM outbox o
 JOIN messages m ON m.id = o.message_id
 JOIN conversations c ON c.id = m.conversation_id

@@ -6,7 +6,7 @@ for both stores. Timestamps go in and come out as aware UTC datetimes.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -54,6 +54,7 @@ from inbox.core.phone import (
     NewCall,
     RetryRuleFn,
 )
+from inbox.core.survey import SurveyAnswer
 from inbox.core.voice import VoiceChange
 
 
@@ -781,3 +782,61 @@ class FollowUpStore(Protocol):
     async def identities_of(self, contact_id: ContactId) -> list[tuple[int, ChannelKind]]:
         """Her channel identities as (id, channel), oldest first: where a follow-up may be
         written to (never the address)."""
+
+
+class SurveyStore(Protocol):
+    """The satisfaction survey (storage.surveys): asked once per conversation, answered once,
+    the answer kept apart with nothing that leads back to her."""
+
+    async def ask_survey(
+        self,
+        conversation_id: ConversationId,
+        *,
+        bodies: Mapping[str, str],
+        token_hash: str | None,
+        now: datetime,
+        when_discreet: bool = False,
+    ) -> Message | None:
+        """Record the survey of a closed conversation and queue its question (the body in her
+        language where known, else Japanese: `bodies` by language, "ja" required) through the
+        outbox, with a survey_sent event. None, and nothing written, when it is not closed, was
+        asked before, she opted out or blocked, or asked for discretion (unless
+        `when_discreet`)."""
+
+    async def answer_survey(self, answer: SurveyAnswer) -> bool:
+        """Her answer, found by conversation or token: counted once (True), else nothing is
+        written (False: unknown, answered, expired, another channel's)."""
+
+    async def answer_open_survey(
+        self,
+        channel: ChannelKind,
+        identity_hash: str,
+        answer: int,
+        *,
+        on_day: date,
+        asked_since: datetime,
+        latest_closed: bool,
+    ) -> bool:
+        """Answer her latest open survey on this identity (asked since `asked_since`; with
+        `latest_closed`, only while its conversation is her latest and still closed)."""
+
+    async def open_survey_message(
+        self,
+        channel: ChannelKind,
+        identity_hash: str,
+        *,
+        asked_since: datetime,
+        latest_closed: bool = False,
+    ) -> MessageId | None:
+        """The question's message of her latest open survey on this identity, if any."""
+
+    async def survey_token_open(
+        self, token_hash: str, channel: ChannelKind, *, asked_since: datetime
+    ) -> bool:
+        """Whether a link's token still opens an unanswered survey asked since then."""
+
+    async def survey_state(self, conversation_id: ConversationId) -> bool | None:
+        """None: not asked; else whether she answered (never what)."""
+
+    async def survey_counts(self, first_day: date, last_day: date) -> dict[int, int]:
+        """How many gave each answer (1..4, zeros included) on these days, both included."""

@@ -26,6 +26,7 @@ from inbox.core.model import (
     OutboxItem,
     Presence,
     Role,
+    SurveyAsk,
     User,
     UserId,
     contact_alias,
@@ -175,6 +176,7 @@ def outbox_item(row: Row, parse: TimeParser) -> OutboxItem:
             automatic=bool(row[8]),
             created_at=parse(row[9]),
             outbox_id=OutboxId(row[0]),
+            survey=None if row[11] is None else SurveyAsk(str(row[11])),
         ),
         opted_out=bool(row[10]),
     )

@@ -30,6 +30,7 @@ from storage.policies import Policies
 from storage.presence import Presences
 from storage.sms import Sms
 from storage.sql import Database, Dialects, Tx
+from storage.surveys import Surveys
 from storage.voice import Voice
 
 HAS_SCHEMA_MIGRATIONS = Dialects(
@@ -73,6 +74,7 @@ class SqlStore(
     Policies,
     Presences,
     Sms,
+    Surveys,
     Voice,
 ):
     """Every area's operations over `_db`, which the dialect's store sets."""

@@ -27,6 +27,7 @@ from inbox.core.model import (
     User,
     UserId,
 )
+from inbox.survey import SurveyDesk
 from storage.base import Store
 
 
@@ -39,9 +40,17 @@ class Moved:
 
 
 class ConversationCommands(Commands):
-    def __init__(self, store: Store, *, clock: Clock, signals: Listener) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Clock,
+        signals: Listener,
+        surveys: SurveyDesk | None = None,
+    ) -> None:
         super().__init__(store, clock=clock, signals=signals)
         self._reads = RecentReads()  # her reads recorded here lately (record_read)
+        self._surveys = surveys  # [survey]: asked when a counselor closes (None: never)
 
     async def open_offer(self, conversation_id: ConversationId, user_id: UserId) -> datetime | None:
         """Her offer is seen, so the router's offer timeout must not take it back: the time it
@@ -113,9 +122,11 @@ class ConversationCommands(Commands):
         note: str | None = None,
     ) -> Conversation:
         """Close it with how it ended (an id of inbox.outcomes, checked by the caller: the
-        console requires one) and her optional note."""
+        console requires one) and her optional note; then the satisfaction survey goes out on
+        her channel where [survey] asks it (inbox.survey; the store checks her discretion and
+        opt-out)."""
         async with self._committing() as commit:
-            return await commit(
+            closed = await commit(
                 self._store.close,
                 conversation_id,
                 actor_id=actor,
@@ -123,6 +134,17 @@ class ConversationCommands(Commands):
                 outcome=outcome,
                 note=note,
             )
+            surveys = self._surveys
+            if surveys is not None and surveys.asks(closed.channel, outcome):
+                await commit.maybe(
+                    self._store.ask_survey,
+                    closed.id,
+                    bodies=surveys.bodies(closed.channel),
+                    token_hash=surveys.stored_hash(closed.channel, closed.id),
+                    now=self._clock(),
+                    when_discreet=surveys.cfg.when_discreet,
+                )
+            return closed
 
     async def move(
         self,

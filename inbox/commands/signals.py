@@ -52,7 +52,7 @@ ROUTING_KINDS = frozenset(
 # The kinds after which the follow-up watcher must look again (one set for today is due now).
 FOLLOW_UP_KINDS = frozenset({"follow_up_set", "follow_up_cancelled"})
 # The kinds that leave a reply in the outbox for the sender to claim.
-OUTBOX_KINDS = frozenset({"reply_queued", "auto_reply_queued"})
+OUTBOX_KINDS = frozenset({"reply_queued", "auto_reply_queued", "survey_sent"})
 # The kinds written for the audit log only: news for no screen and no worker (a staff member's
 # read would otherwise make every console refetch its queue; inbox.feed leaves them out too).
 AUDIT_ONLY_KINDS = frozenset({"conversation_read"})

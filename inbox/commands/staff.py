@@ -15,6 +15,7 @@ from inbox.commands.conversations import ConversationCommands
 from inbox.commands.counselors import CounselorCommands
 from inbox.commands.signals import Listener
 from inbox.commands.writes import Clock
+from inbox.survey import SurveyDesk
 from storage.base import Store
 
 
@@ -27,11 +28,20 @@ class StaffCommands:
     alerts: AlertCommands
 
     @classmethod
-    def build(cls, store: Store, *, clock: Clock, signals: Listener) -> StaffCommands:
+    def build(
+        cls,
+        store: Store,
+        *,
+        clock: Clock,
+        signals: Listener,
+        surveys: SurveyDesk | None = None,
+    ) -> StaffCommands:
         """Commands over `store` that wake this process's workers through `signals` (none, for
-        the CLI: Signals())."""
+        the CLI: Signals()); `surveys`: the survey sent at close ([survey]; None: none)."""
         return cls(
-            conversations=ConversationCommands(store, clock=clock, signals=signals),
+            conversations=ConversationCommands(
+                store, clock=clock, signals=signals, surveys=surveys
+            ),
             counselors=CounselorCommands(store, clock=clock, signals=signals),
             accounts=AccountCommands(store, clock=clock, signals=signals),
             canned=CannedReplyCommands(store, clock=clock, signals=signals),

@@ -27,6 +27,8 @@ STORE_WRITES: dict[str, frozenset[str]] = {
     "add_note": frozenset({"note_added"}),
     "assign": frozenset({"conversation_assigned"}),
     "close": frozenset({"conversation_closed"}),
+    # the satisfaction survey's question, queued after a close (storage.surveys)
+    "ask_survey": frozenset({"survey_sent"}),
     "mark_opened": frozenset({"offer_opened"}),
     "requeue": frozenset({"conversation_requeued"}),
     "update_counselor": frozenset({"counselor_updated"}),

@@ -20,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from inbox.core.errors import ValidationError
+from inbox.core.survey import SurveyAnswer
 
 MAX_EVENTS = 100  # LINE sends far fewer per request; a bigger body is not LINE's
 MAX_ID_CHARS = 64  # LINE's user ids are 33 characters, message ids ~18 digits
@@ -113,6 +114,9 @@ class ChannelEvent:
     at: datetime
     identity_hash: str
     data: str | None = None
+    # A postback of the satisfaction survey: her answer, recorded once with the event (its data
+    # and her identity are then not kept: the answer stays apart from her).
+    survey: SurveyAnswer | None = None
 
 
 @dataclass(frozen=True, slots=True)

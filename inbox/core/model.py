@@ -171,6 +171,18 @@ class OutboundMessage:
     # Its outbox row: SMS puts it in the status callback URL, so a callback that beats
     # mark_sent still finds the row (None outside the outbox, e.g. in tests).
     outbox_id: OutboxId | None = None
+    # The satisfaction survey's question (inbox.survey): the channel adds its answers (buttons,
+    # a quick reply, a link); None for every other message.
+    survey: SurveyAsk | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyAsk:
+    """A survey question on its way out: her language, and the token that stands for her
+    conversation in a postback or a link (made when it is sent, never stored)."""
+
+    language: str
+    token: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

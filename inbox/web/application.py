@@ -31,6 +31,7 @@ from inbox.web import (
     sms_hooks,
     sockets,
     supervision,
+    survey_form,
     voice_hooks,
 )
 from inbox.web.server import SERVICES, Handler, Services, error_middleware
@@ -109,6 +110,7 @@ def build_app(services: Services) -> web.Application:
     audit_csv.add_routes(app)
     calls.add_routes(app)
     follow_ups.add_routes(app)
+    survey_form.add_routes(app)  # the e-mail's survey link: public, its token the key
     voice_hooks.add_routes(app, enabled=services.settings.voice.enabled)
     sockets.add_staff_socket(app)
     app.on_shutdown.append(_close_sockets)

@@ -42,6 +42,7 @@ from inbox.core.model import (
     InboundMessage,
     ReplyToken,
 )
+from inbox.core.survey import SurveyAnswer, parse_postback
 from inbox.core.text import storable
 from inbox.line_config import LineConfig
 from inbox.web.server import SERVICES, ApiError, Services
@@ -130,7 +131,8 @@ async def _store_events(services: Services, others: tuple[LineOther, ...], now: 
     await services.store.keep_channel_events(
         LINE,
         [
-            ChannelEvent(
+            _survey_event(services, e, now)
+            or ChannelEvent(
                 event_id=e.event_id,
                 kind=e.kind,
                 at=min(e.at, now),
@@ -141,6 +143,29 @@ async def _store_events(services: Services, others: tuple[LineOther, ...], now: 
         ],
     )
     services.on_event()
+
+
+def _survey_event(services: Services, e: LineOther, now: datetime) -> ChannelEvent | None:
+    """A postback of the survey's quick reply: kept (by its event id, so that a redelivery
+    counts nothing) without her identity or its data, and her answer recorded with it where its
+    token opens a survey still unanswered; a forged or changed token finds none and counts
+    nothing. None for any other event (another postback is kept on her conversation)."""
+    parsed = parse_postback(e.data)  # survey=<token>&a=<1-4>: nothing else is taken for one
+    if parsed is None:
+        return None
+    surveys, (token, answer) = services.surveys, parsed
+    survey = None
+    if surveys is not None:
+        survey = SurveyAnswer(
+            channel=LINE,
+            answer=answer,
+            on_day=surveys.day(now),
+            asked_since=surveys.asked_since(LINE, now),
+            token_hash=surveys.token_hash(token),
+        )
+    return ChannelEvent(
+        event_id=e.event_id, kind=e.kind, at=min(e.at, now), identity_hash="", survey=survey
+    )
 
 
 def _reply_token(

@@ -55,6 +55,7 @@ from inbox.privacy import DEFAULT_REVEAL_ROLES, AnonymityPolicy
 from inbox.resilience import Outages
 from inbox.router import Router
 from inbox.sms_config import SmsConfig, VoiceConfig
+from inbox.survey import SurveyDesk
 from inbox.throttle import SignInGuard
 from inbox.web.hub import STAFF, Audience, Hub
 from routing.hours import ALWAYS_OPEN, TOKYO, ServiceHours
@@ -135,6 +136,7 @@ class Services:
     line: LineChannel | None = None  # LINE's API: content, quota, typing, profiles; [line] on
     # The follow-up watcher's wake-up (inbox.follow_ups): a follow-up set for today is due now.
     on_follow_up: Callable[[], None] = lambda: None
+    surveys: SurveyDesk | None = None  # [survey]: the question at close and its answers
     # Every write on staff's behalf, waking the router, outbox and sockets as its events say.
     commands: StaffCommands = field(init=False)
     # The phone desk's writes (calls, callbacks): they key her number as intake does.
@@ -159,7 +161,9 @@ class Services:
             feed=self.on_event,
             follow_ups=self.on_follow_up,
         )
-        commands = StaffCommands.build(self.store, clock=self.clock, signals=signals)
+        commands = StaffCommands.build(
+            self.store, clock=self.clock, signals=signals, surveys=self.surveys
+        )
         object.__setattr__(self, "commands", commands)  # frozen: set once, here
         calls = CallCommands(
             self.store,

@@ -6,7 +6,8 @@ its URL asks for it (connection overrides, `#rc=3&rp=5xx,ct,rt`; see the README)
 retry carries the same MessageSid, which the store keeps once ((channel, external_id)).
 STOP / START change whether she may be written to (set by the intake with the message, see
 inbox.sms_labels); HELP is answered in the TwiML itself.
-The message is stored in every case, so her counselor sees what she wrote and why.
+The message is stored in every case, so her counselor sees what she wrote and why; but a digit
+1-4 that answers her open satisfaction survey is recorded apart (inbox.survey), not as a message.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from inbox.core.errors import ValidationError
 from inbox.core.model import NEW_SENDER, ChannelKind, InboundMessage, OutboxId
 from inbox.core.numbers import trusted_e164
 from inbox.core.sms import PROVIDER_STATUS_RANK, Keyword, OptOutWords
+from inbox.core.survey import digit_answer
 from inbox.core.text import storable
 from inbox.web.server import SERVICES, Services
 from inbox.web.twilio_auth import signed_form
@@ -69,6 +71,8 @@ async def incoming_sms(request: web.Request) -> web.Response:
     # Twilio writes From in E.164 already: kept when merely possible, so that a number
     # phonenumbers' metadata does not know yet is not refused (and her text lost).
     sender = trusted_e164(required(form, "From"), region=sms.default_region, field="From").e164
+    if await _survey_answered(services, sender, body):
+        return twiml()  # her answer to the survey, apart from her: no message, no one alerted
     msg = InboundMessage(
         channel=ChannelKind.SMS,
         external_id=storable(sid),
@@ -93,6 +97,27 @@ async def incoming_sms(request: web.Request) -> web.Response:
             },
         )
     return twiml()
+
+
+async def _survey_answered(services: Services, sender: str, body: str) -> bool:
+    """Her text is exactly a digit 1-4 and answers her survey still open: asked on this number
+    within [survey].answer_hours, and she has written nothing since (its conversation is still
+    her latest, closed). Recorded apart from her; any other text is a message as always."""
+    surveys, answer = services.surveys, digit_answer(body)
+    if surveys is None or answer is None:
+        return False
+    now = services.clock()
+    answered = await services.store.answer_open_survey(
+        ChannelKind.SMS,
+        services.intake.identity_of(ChannelKind.SMS, sender),
+        answer,
+        on_day=surveys.day(now),
+        asked_since=surveys.asked_since(ChannelKind.SMS, now),
+        latest_closed=True,
+    )
+    if answered:
+        log.info("survey answered", extra={"action": "survey_answered", "channel": "sms"})
+    return answered
 
 
 async def _help_reply(services: Services, identity: str) -> str | None:

@@ -150,9 +150,10 @@ async def _serve(
             on_gone(sub)
 
 
-def _history_json(msg: Message) -> dict[str, Any]:
+def _history_json(msg: Message, survey: MessageId | None = None) -> dict[str, Any]:
     """As the chat shows it: `conversation` lets her chat mark where one ended and the next
-    began; `automatic` (a reply no person wrote) as in the live push (channels.webchat)."""
+    began; `automatic` (a reply no person wrote) as in the live push (channels.webchat);
+    `survey` on the question of her survey still open (its answers shown as buttons)."""
     return {
         "id": msg.id,
         "conversation": msg.conversation_id,
@@ -160,14 +161,17 @@ def _history_json(msg: Message) -> dict[str, Any]:
         "body": msg.body,
         "created_at": msg.created_at.isoformat(),
         "automatic": msg.direction is Direction.OUTBOUND and msg.author_id is None,
-    }
+    } | ({"survey": True} if msg.id == survey else {})
 
 
 async def _history_page(
-    request: web.Request, identity: str, before: MessageId | None
+    request: web.Request,
+    identity: str,
+    before: MessageId | None,
+    survey: MessageId | None = None,
 ) -> dict[str, Any]:
     """The latest page of her history (before a message id, if given), oldest first, and
-    whether there are older messages to ask for."""
+    whether there are older messages to ask for; `survey`: her open survey's question."""
     services = request.app[SERVICES]
     size = services.settings.webchat.history_page
     found = await services.store.consulter_history(
@@ -182,7 +186,7 @@ async def _history_page(
             more = True
             break
         page.append(msg)
-    return {"messages": [_history_json(m) for m in reversed(page)], "more": more}
+    return {"messages": [_history_json(m, survey) for m in reversed(page)], "more": more}
 
 
 async def consulter_socket(request: web.Request) -> web.WebSocketResponse:
@@ -214,7 +218,7 @@ async def consulter_socket(request: web.Request) -> web.WebSocketResponse:
     identity = services.intake.identity_of(ChannelKind.WEBCHAT, key)
     language = ChatLanguage(services, identity, hello.get("lang"))
     try:
-        page = await _history_page(request, identity, None)
+        page = await _history_page(request, identity, None, await _open_survey(services, identity))
         status = await standing(services, identity, place=False)
     except StorageError:
         # The page retries on its own; 1013 is "try again later".
@@ -293,6 +297,8 @@ async def _consulter_frame(
             case "lang":
                 language.said(frame.get("lang"))
                 return None
+            case "survey":
+                return await _survey_answer(services, identity, frame.get("answer"))
             case "message":
                 try:
                     await language.before_message()
@@ -302,6 +308,33 @@ async def _consulter_frame(
         # her socket stays open: she may ask again once the database is back
         return _error("busy", None, BUSY)
     return await _chat_frame(request, key, frame)
+
+
+async def _open_survey(services: Services, identity: str) -> MessageId | None:
+    """The question of her survey still open, if any: her chat shows its buttons again."""
+    if services.surveys is None:
+        return None
+    since = services.surveys.asked_since(ChannelKind.WEBCHAT, services.clock())
+    return await services.store.open_survey_message(
+        ChannelKind.WEBCHAT, identity, asked_since=since
+    )
+
+
+async def _survey_answer(services: Services, identity: str, answer: object) -> dict[str, Any]:
+    """Her answer to the survey her chat showed (her latest still open, bound to her session):
+    counted once; `answered` false when there was none to answer (answered, expired)."""
+    if not isinstance(answer, int) or isinstance(answer, bool) or not 1 <= answer <= 4:
+        return _error("validation", None, "answer: 1 to 4")
+    surveys, now = services.surveys, services.clock()
+    answered = surveys is not None and await services.store.answer_open_survey(
+        ChannelKind.WEBCHAT,
+        identity,
+        answer,
+        on_day=surveys.day(now),
+        asked_since=surveys.asked_since(ChannelKind.WEBCHAT, now),
+        latest_closed=False,
+    )
+    return {"type": "survey", "answered": answered}
 
 
 async def _older_page(request: web.Request, identity: str, before: object) -> dict[str, Any]:

@@ -138,9 +138,11 @@ async def test_her_history_goes_on_across_a_closed_conversation(
 
     ws, again = await chat(http, server, token=welcome["token"])
     bodies = [(m["body"], m["conversation"]) for m in again["messages"]]
-    assert [b for b, _ in bodies] == ["一回目", "二回目"]
-    assert bodies[0][1] == conv_id and bodies[1][1] != conv_id
-    assert all(m["automatic"] is False and m["created_at"] for m in again["messages"])
+    # the satisfaction survey's question ([survey], on by default) ended the first one
+    assert [b for b, _ in bodies] == ["一回目", "今回の相談はいかがでしたか？", "二回目"]
+    assert bodies[0][1] == bodies[1][1] == conv_id and bodies[2][1] != conv_id
+    assert [m["automatic"] for m in again["messages"]] == [False, True, False]
+    assert all(m["created_at"] for m in again["messages"])
     await ws.close()
     for session in (events, sato, suzuki):
         await session.close()

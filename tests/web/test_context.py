@@ -110,7 +110,8 @@ async def test_a_returning_consulter_shows_her_history_and_who_helped_her(
         )
         every = [m["id"] for m in written_and_automatic]
         assert [m["id"] for m in page["messages"]] == every[-1:]
-        assert page["messages"][0]["body"] == "お話を聞かせてください"
+        # the last: the satisfaction survey's question, sent when it was closed ([survey])
+        assert page["messages"][0]["body"] == "今回の相談はいかがでしたか？"
         status, page = await call(
             suzuki,
             "GET",

@@ -939,6 +939,16 @@ export const STRINGS = {
     "followUp.status.skipped": "見送り",
     "followUp.status.unreachable": "連絡がつかない",
     "followUp.status.cancelled": "取り消し",
+    // the satisfaction survey at close: in her chat (chat/survey.js), on the console, the e-mail form
+    "chat.survey.group": "今回の相談の満足度",
+    "chat.survey.answer1": "満足",
+    "chat.survey.answer2": "やや満足",
+    "chat.survey.answer3": "やや不満",
+    "chat.survey.answer4": "不満",
+    "chat.survey.note": "任意・匿名です。答えなくてもかまいません。",
+    "chat.survey.thanks": "お答えいただき、ありがとうございました。",
+    "chat.survey.closed": "このアンケートは回答済みか、期限が過ぎています。",
+    "eventKind.survey_sent": "満足度アンケートを送信待ちに",
   },
 
   en: {
@@ -1867,6 +1877,16 @@ export const STRINGS = {
     "followUp.status.skipped": "Skipped",
     "followUp.status.unreachable": "Unreachable",
     "followUp.status.cancelled": "Cancelled",
+    // the satisfaction survey at close: in her chat (chat/survey.js), on the console, the e-mail form
+    "chat.survey.group": "How satisfied you were with this consultation",
+    "chat.survey.answer1": "Satisfied",
+    "chat.survey.answer2": "Somewhat satisfied",
+    "chat.survey.answer3": "Somewhat dissatisfied",
+    "chat.survey.answer4": "Dissatisfied",
+    "chat.survey.note": "Optional and anonymous: you need not answer.",
+    "chat.survey.thanks": "Thank you for your answer.",
+    "chat.survey.closed": "This survey has been answered already or has expired.",
+    "eventKind.survey_sent": "Satisfaction survey queued",
   },
 };
 

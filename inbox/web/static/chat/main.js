@@ -25,6 +25,7 @@ import { live, addPending, sendNew, sendPending, loadEarlier, askQueueStatus, sa
 import { bindTogether, renderTyping, resetReading } from "./together.js";
 import { FALLBACK_EXIT_URL, loadSettings } from "./service.js";
 import { renderInfo, setHours } from "./info.js";
+import { bindSurvey } from "./survey.js";
 
 state.exitUrl = FALLBACK_EXIT_URL;
 
@@ -104,6 +105,7 @@ function init() {
     sayLanguage();
   });
   bindTogether((frame) => live.send(frame));
+  bindSurvey((frame) => live.send(frame));
 
   els.form.addEventListener("submit", (e) => {
     e.preventDefault();

@@ -6,7 +6,7 @@
 // changed, and slowly while she waits); lang (the language her chat is set to, so automatic
 // replies come in it alone); message (replies, each with its time, automatic ones marked);
 // typing (her counselor is writing: together.js) and read (sent by together.js: how far she has
-// read, while the page is visible).
+// read, while the page is visible); survey (her answer to the survey's buttons: survey.js).
 
 import { t, getLang } from "../i18n.js";
 import { LiveSocket } from "../lib/live.js";
@@ -30,6 +30,7 @@ import {
 } from "./view.js";
 import { onTyping, hideTyping, reportRead } from "./together.js";
 import { setStanding } from "./info.js";
+import { onSurveyAnswer } from "./survey.js";
 
 const BUSY_RETRY_MIN_MS = 2000;
 const BUSY_RETRY_MAX_MS = 30000;
@@ -303,6 +304,9 @@ function handle(msg) {
     }
     case "typing":
       onTyping(msg);
+      break;
+    case "survey":
+      onSurveyAnswer(msg);
       break;
     default:
       break;

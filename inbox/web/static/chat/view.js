@@ -6,6 +6,7 @@ import { t, formatTime, formatFullTime } from "../i18n.js";
 import { el } from "../lib/dom.js";
 import { state, els } from "./state.js";
 import { updateCounter } from "./composer.js";
+import { addSurvey } from "./survey.js";
 
 /** @typedef {import("./state.js").MessageView} MessageView */
 
@@ -18,6 +19,7 @@ import { updateCounter } from "./composer.js";
  * @property {string | null} [created_at]
  * @property {boolean} [automatic] no person wrote it: marked "automatic message"
  * @property {number} [conversation] which of her conversations it belongs to
+ * @property {boolean} [survey] the satisfaction survey's question, still open: answered by buttons
  */
 
 /** @param {import("./state.js").ChatConnState} s */
@@ -161,6 +163,7 @@ export function insertServerMessage(msg) {
   });
   li.dataset.id = String(id);
   if (typeof msg.conversation === "number") li.dataset.conversation = String(msg.conversation);
+  if (msg.survey === true && msg.direction === "outbound") addSurvey(li);
   state.byId.set(id, li);
 
   let before = null;
