@@ -44,6 +44,7 @@ from storage.roles import (
     OutboxStore,
     PolicyStore,
     PresenceStore,
+    ReportStore,
     SmsStore,
     VoiceStore,
 )
@@ -316,6 +317,7 @@ class Store(
     EventLog,
     BoardStore,
     LineStore,
+    ReportStore,
     SmsStore,
     CallStore,
     VoiceStore,
