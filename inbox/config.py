@@ -24,6 +24,7 @@ from inbox.line_config import LineConfig, line_problem, resolve_line
 from inbox.mail_config import MailConfig, mail_problem
 from inbox.outcomes import DEFAULT_OUTCOMES, parse_outcomes
 from inbox.phone_config import PhoneConfig
+from inbox.report_config import ReportConfig, RetentionConfig
 from inbox.privacy import (
     DEFAULT_REVEAL_ROLES,
     AnonymityPolicy,
@@ -313,6 +314,8 @@ class Config:
     voice: VoiceConfig = field(default_factory=VoiceConfig)
     phone: PhoneConfig = field(default_factory=PhoneConfig)
     line: LineConfig = field(default_factory=LineConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
     # Where the values came from, for messages; not part of the configuration's value.
     source: str = field(default="(defaults)", compare=False, metadata=_NOT_IN_FILE)
 
