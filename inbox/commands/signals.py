@@ -52,7 +52,8 @@ ROUTING_KINDS = frozenset(
 OUTBOX_KINDS = frozenset({"reply_queued", "auto_reply_queued"})
 # The kinds written for the audit log only: news for no screen and no worker (a staff member's
 # read would otherwise make every console refetch its queue; inbox.feed leaves them out too).
-AUDIT_ONLY_KINDS = frozenset({"conversation_read"})
+# An export of the grant report and a purge of bodies are records of who did what, nothing more.
+AUDIT_ONLY_KINDS = frozenset({"conversation_read", "report_exported", "bodies_purged"})
 
 
 def wakes_for(kinds: Iterable[str]) -> frozenset[Wake]:

@@ -13,6 +13,7 @@ from inbox.commands.alerts import AlertCommands
 from inbox.commands.canned import CannedReplyCommands
 from inbox.commands.conversations import ConversationCommands
 from inbox.commands.counselors import CounselorCommands
+from inbox.commands.report import ReportCommands
 from inbox.commands.signals import Listener
 from inbox.commands.writes import Clock
 from storage.base import Store
@@ -25,6 +26,7 @@ class StaffCommands:
     accounts: AccountCommands
     canned: CannedReplyCommands
     alerts: AlertCommands
+    report: ReportCommands
 
     @classmethod
     def build(cls, store: Store, *, clock: Clock, signals: Listener) -> StaffCommands:
@@ -36,4 +38,5 @@ class StaffCommands:
             accounts=AccountCommands(store, clock=clock, signals=signals),
             canned=CannedReplyCommands(store, clock=clock, signals=signals),
             alerts=AlertCommands(store, clock=clock, signals=signals),
+            report=ReportCommands(store, clock=clock, signals=signals),
         )

@@ -80,6 +80,19 @@ class FactsQuery:
         """The Tokyo midnight after the last day, in UTC (exclusive)."""
         return datetime.combine(self.last + timedelta(days=1), time(), TOKYO).astimezone(UTC)
 
+    def month_bounds(self) -> list[tuple[str, datetime, datetime]]:
+        """Each Tokyo month of the period ("YYYY-MM") with the UTC instants it starts and ends
+        at within the period (the first and last month cut to it)."""
+        found = []
+        year, month = self.first.year, self.first.month
+        while (year, month) <= (self.last.year, self.last.month):
+            after = (year + month // 12, month % 12 + 1)
+            lo = datetime(year, month, 1, tzinfo=TOKYO).astimezone(UTC)
+            hi = datetime(*after, 1, tzinfo=TOKYO).astimezone(UTC)
+            found.append((f"{year:04d}-{month:02d}", max(lo, self.start), min(hi, self.end)))
+            year, month = after
+        return found
+
 
 # What the store counted: (key, month "YYYY-MM" or TOTAL) -> count. Keys:
 #   by month: consultations.<channel>, consulters, new_consulters, referrals.<kind>,

@@ -27,6 +27,7 @@ from inbox.web import (
     line_hooks,
     openapi,
     overview,
+    report,
     sms_hooks,
     sockets,
     supervision,
@@ -106,6 +107,7 @@ def build_app(services: Services) -> web.Application:
     audit.add_routes(app)
     audit_csv.add_routes(app)
     calls.add_routes(app)
+    report.add_routes(app)
     voice_hooks.add_routes(app, enabled=services.settings.voice.enabled)
     sockets.add_staff_socket(app)
     app.on_shutdown.append(_close_sockets)

@@ -44,6 +44,7 @@ from inbox.web.openapi_parts import (
     wrap,
 )
 from inbox.web.openapi_phone import LABEL, PHONE_PATHS
+from inbox.web.openapi_report import REPORT_PATHS
 
 OPENAPI_PATH = "/api/openapi.json"
 
@@ -673,6 +674,7 @@ PATHS: dict[str, dict[str, Schema]] = {
     OPENAPI_PATH: {"get": operation("this document", {"type": "object"}, errors=(), public=True)},
 }
 PATHS |= PHONE_PATHS
+PATHS |= REPORT_PATHS
 
 
 @cache

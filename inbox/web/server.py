@@ -37,6 +37,7 @@ from inbox.core.errors import (
     TooLarge,
     ValidationError,
 )
+from inbox.core.casework import DEFAULT_TOPICS
 from inbox.core.labels import Label
 from inbox.core.model import ChannelKind, Role, UserId
 from inbox.core.tags import TagBook
@@ -51,6 +52,7 @@ from inbox.phone_config import PhoneConfig
 from inbox.pipeline import Intake
 from inbox.presence import PresenceKeeper
 from inbox.privacy import DEFAULT_REVEAL_ROLES, AnonymityPolicy
+from inbox.report_config import ReportConfig
 from inbox.resilience import Outages
 from inbox.router import Router
 from inbox.sms_config import SmsConfig, VoiceConfig
@@ -96,6 +98,9 @@ class WebSettings:
     phone: PhoneConfig = field(default_factory=PhoneConfig)  # outcomes, referrals, retry rule
     phone_hours: ServiceHours = ALWAYS_OPEN  # [routing.hours.phone]: a callback's default window
     line: LineConfig = field(default_factory=LineConfig)  # issue 16: the LINE official account
+    # --- issue 17: the grant report's k, unit and targets, and the topics it counts by
+    report: ReportConfig = field(default_factory=ReportConfig)
+    report_topics: tuple[Label, ...] = DEFAULT_TOPICS
 
 
 @dataclass(slots=True)

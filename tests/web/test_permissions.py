@@ -90,6 +90,11 @@ MATRIX: list[tuple[str, str, object, tuple[int, int, int, int]]] = [
     ("GET /api/audit", "", None, (403, 200, 403, 200)),
     ("GET /api/audit?kind=conversation_read", "", None, (403, 200, 403, 200)),
     ("GET /api/audit.csv", "a CSV", None, (403, 200, 403, 200)),
+    # --- the grant report: supervisors and admins, each export audited
+    ("GET /api/report", "", None, (403, 200, 403, 200)),
+    ("GET /api/report?fy=2025", "", None, (403, 200, 403, 200)),
+    ("GET /api/report.csv?lang=en", "a CSV", None, (403, 200, 403, 200)),
+    ("POST /api/report/exports", "", "print", (403, 201, 403, 201)),
     # --- accounts: admins manage accounts (suzuki, who signs in nowhere here); anyone her own
     ("PATCH /api/users/suzuki", "", {"display_name": "鈴木"}, (403, 403, 403, 200)),
     ("POST /api/users/suzuki/password", "", None, (403, 403, 403, 200)),
@@ -139,6 +144,8 @@ def body_for(kind: object, ids: dict[str, int]) -> object:
             return {"conversation_id": ids["Q"], "reason": "同じ方と確認"}
         case "new user":
             return {"username": "tanaka", "password": PASSWORD, "roles": ["counselor"]}
+        case "print":
+            return {"kind": "print", "from": "2025-04-01", "to": "2026-03-31"}
         case "own password":
             return {"current": "not the password", "new": "a new long password"}
     return kind
