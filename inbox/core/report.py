@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from inbox.core.casework import (
@@ -34,8 +33,8 @@ from inbox.core.casework import (
 from inbox.core.fiscal import fiscal_year_bounds, fiscal_year_names, fiscal_year_of, months_between
 from inbox.core.labels import Label
 from inbox.core.report_facts import CHANNELS, FIGURE_IDS, TOTAL, Facts, Unit
-from inbox.core.report_figures import achievement
-from inbox.core.suppression import Table, suppress
+from inbox.core.report_figures import achievement, share
+from inbox.core.suppression import Constraint, Table, suppress
 
 SMALL, COMPLEMENTARY = "small", "complementary"
 
@@ -91,14 +90,6 @@ def cell(value: int, mark: str) -> dict[str, Any]:
     return {"value": value} if not mark else {"value": None, "mark": mark}
 
 
-def share(part: int, whole: int) -> float | None:
-    """A percentage with one decimal, rounded half up; None of nothing."""
-    if whole <= 0:
-        return None
-    found = (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), ROUND_HALF_UP)
-    return float(found)
-
-
 class _Cells:
     """The report's numbers by name, and the tables they are suppressed in."""
 
@@ -116,7 +107,8 @@ class _Cells:
         """Suppress one table: its cells, its constraints (total = sum of parts), the cells
         never hidden."""
         self.values.update(values)
-        marks = suppress(Table(cells=dict(values), sums=list(sums), protected=set(protected)), self.k)
+        constraints = tuple(Constraint(total, tuple(parts)) for total, parts in sums)
+        marks = suppress(Table(dict(values), constraints, frozenset(protected)), self.k)
         self.marks.update({name: mark for name, mark in marks.items() if mark})
 
     def json(self, name: str) -> dict[str, Any]:
@@ -234,7 +226,7 @@ def build(
     satisfaction = {
         "answered": answered,
         "top_two": top_two,
-        "share": share(top_two, answered),
+        "share": None if (rate := share(top_two, answered)) is None else float(rate),
         "answers": [{"id": a, "value": cells.json(f"survey:{a}")} for a in answers],
     }
 
@@ -286,4 +278,4 @@ def period_of(first: date, last: date) -> int | None:
     return year if fiscal_year_bounds(year) == (first, last) else None
 
 
-__all__ = ["UNKNOWN_AGE", "ReportRules", "build", "cell", "period_of", "share"]
+__all__ = ["UNKNOWN_AGE", "ReportRules", "build", "cell", "period_of"]
