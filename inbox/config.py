@@ -24,13 +24,13 @@ from inbox.line_config import LineConfig, line_problem, resolve_line
 from inbox.mail_config import MailConfig, mail_problem
 from inbox.outcomes import DEFAULT_OUTCOMES, parse_outcomes
 from inbox.phone_config import PhoneConfig
-from inbox.report_config import ReportConfig, RetentionConfig
 from inbox.privacy import (
     DEFAULT_REVEAL_ROLES,
     AnonymityPolicy,
     parse_anonymity,
     parse_reveal_roles,
 )
+from inbox.report_config import ReportConfig, RetentionConfig
 from inbox.sms_config import SmsConfig, VoiceConfig, resolve_sms_voice, sms_problem, voice_problem
 from routing.deadlines import ResponseTargets, parse_targets
 from routing.hours import (

@@ -74,9 +74,11 @@ class Retention:
     ) -> int:
         after, total = 0, 0
         while True:
-            done = await self._db.write(
-                lambda tx, after=after: purge_batch(tx, after, before, now, batch)
-            )
+
+            async def op(tx: Tx, after: int = after) -> tuple[int, int] | None:
+                return await purge_batch(tx, after, before, now, batch)
+
+            done = await self._db.write(op)
             if done is None:
                 return total
             after, total = done[0], total + done[1]

@@ -64,8 +64,9 @@ CALLS: dict[int, tuple[int | None, str, datetime]] = {
     3: (3, "inbound", tokyo(3, 1)),  # before the period
     4: (4, "outbound", tokyo(5, 10)),
 }
-TOPICS = [(1, None, "dv"), (2, None, "dv"), (2, None, "housing"), (3, None, "dv")]
-TOPICS += [(None, 1, "poverty"), (None, 3, "work")]
+# conversation, call, topic
+TOPICS: list[tuple[int | None, int | None, str]] = [(1, None, "dv"), (2, None, "dv")]
+TOPICS += [(2, None, "housing"), (3, None, "dv"), (None, 1, "poverty"), (None, 3, "work")]
 AGENCIES = {1: "police", 2: "npo"}
 # conversation, call, contact, agency, kind, day
 REFERRALS = [
@@ -145,13 +146,23 @@ EXPECTED_BY_DAY = EXPECTED_COMMON | {
 }
 
 
+CONVERSATION_COLUMNS = (
+    "id", "contact_id", "identity_id", "channel", "status", "created_at", "updated_at",
+    "queued_at", "closed_at",
+)  # fmt: skip
+MESSAGE_COLUMNS = (
+    "id", "conversation_id", "direction", "channel", "body", "delivery_status", "created_at",
+    "attachments",
+)  # fmt: skip
+
+
 async def insert(store: Store, table: str, columns: Sequence[str], rows: list[Any]) -> None:
     """Rows written as they are, in one transaction (a test's own data)."""
 
     async def op(tx: Tx) -> None:
         await tx.insert_rows(table, columns, rows)
 
-    await store._db.write(op)  # type: ignore[attr-defined]  # noqa: SLF001  the test's own rows
+    await store._db.write(op)  # type: ignore[attr-defined]
 
 
 async def build_desk(store: Store) -> None:
@@ -168,19 +179,16 @@ async def build_desk(store: Store) -> None:
     await insert(
         store,
         "conversations",
-        ("id", "contact_id", "identity_id", "channel", "status", "created_at", "updated_at")
-        + ("queued_at", "closed_at"),
+        CONVERSATION_COLUMNS,
         [
-            (i, c, ident_ids[c, ch], ch, "queued" if closed is None else "closed", opened)
-            + (opened, opened, closed)
+            (i, c, ident_ids[c, ch], ch, _status(closed), opened, opened, opened, closed)
             for i, (c, ch, opened, closed) in CONVERSATIONS.items()
         ],
     )
     await insert(
         store,
         "messages",
-        ("id", "conversation_id", "direction", "channel", "body", "delivery_status")
-        + ("created_at", "attachments"),
+        MESSAGE_COLUMNS,
         [
             (i, conv, d, CONVERSATIONS[conv][1], f"本文{i}", "received", at, "[]")
             for i, (conv, d, at) in MESSAGES.items()
@@ -220,6 +228,10 @@ async def build_desk(store: Store) -> None:
     await insert(store, "survey_answers", ("channel", "answer", "on_day"), [
         ("webchat", answer, day) for answer, day in SURVEY
     ])  # fmt: skip
+
+
+def _status(closed: datetime | None) -> str:
+    return "queued" if closed is None else "closed"
 
 
 def _contacts() -> list[tuple[int, datetime, str | None]]:

@@ -29,8 +29,8 @@ def load_error(text: str) -> str:
 
 def test_targets_by_fiscal_year_and_figure() -> None:
     cfg = load(
-        "[report]\nk = 3\nconsultation_unit = \"conversation_day\"\n"
-        "[report.targets.2025]\nconsultations = 830\n\"consultations.line\" = 400\n"
+        '[report]\nk = 3\nconsultation_unit = "conversation_day"\n'
+        '[report.targets.2025]\nconsultations = 830\n"consultations.line" = 400\n'
         "[report.targets.2026]\nconsulters = 300\n"
     )
     assert (cfg.report.k, cfg.report.consultation_unit) == (3, "conversation_day")

@@ -192,18 +192,8 @@ def build(
             }
         )
 
-    topics = list(rules.topics)
-    known_topics = {t.id for t in topics}
-    for key in sorted(k for k, m in facts if k.startswith("topic.") and m == TOTAL):
-        if key.removeprefix("topic.") not in known_topics:  # a topic since taken off the list
-            topic = key.removeprefix("topic.")
-            topics.append(Label(id=topic, ja=topic, en=topic))
-    agencies = list(AGENCY_KINDS)
-    known_agencies = {a.id for a in agencies}
-    for key in sorted(k for k, m in facts if k.startswith("agency.") and m == TOTAL):
-        if key.removeprefix("agency.") not in known_agencies:
-            kind = key.removeprefix("agency.")
-            agencies.append(Label(id=kind, ja=kind, en=kind))
+    topics = _with_unknown(rules.topics, facts, "topic")  # a topic since taken off the list
+    agencies = _with_unknown(AGENCY_KINDS, facts, "agency")
     breakdowns = [
         _breakdown(cells, "age_groups", "age", AGE_GROUPS, facts),
         # a consultation may have several topics, or none: the total is the topics counted
@@ -252,6 +242,17 @@ def build(
         "satisfaction": satisfaction,
         "labels": labels,
     }
+
+
+def _with_unknown(labels: Sequence[Label], facts: Facts, prefix: str) -> list[Label]:
+    """The labels, then any id counted that is not among them (named by its id)."""
+    known = {label.id for label in labels}
+    found = sorted(
+        key.removeprefix(f"{prefix}.")
+        for key, month in facts
+        if key.startswith(f"{prefix}.") and month == TOTAL
+    )
+    return [*labels, *(Label(id=i, ja=i, en=i) for i in found if i not in known)]
 
 
 def facts_total(facts: Facts, key: str, months: Sequence[str]) -> int:

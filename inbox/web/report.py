@@ -55,7 +55,9 @@ def _days(first: date | None, last: date | None, today: date) -> tuple[date, dat
     if first is None and last is None:
         return fiscal_year_bounds(fiscal_year_of(today))
     if first is None or last is None:
-        raise ValidationError("both from and to, or neither", field="from" if first is None else "to")
+        raise ValidationError(
+            "both from and to, or neither", field="from" if first is None else "to"
+        )
     if last < first:
         raise ValidationError("the last day is before the first (from)", field="to")
     if (last - first).days >= MAX_DAYS:
@@ -166,7 +168,11 @@ def report_csv(found: dict[str, Any], lang: str) -> bytes:
     row(CSV_WORDS["share"][index], "" if satisfaction["share"] is None else satisfaction["share"])
     row()
     row(word(lang, "report.rules", "How the figures are counted"))
-    unit = "report.rule.unitDay" if found["rules"]["unit"] == "conversation_day" else "report.rule.unit"
+    unit = (
+        "report.rule.unitDay"
+        if found["rules"]["unit"] == "conversation_day"
+        else "report.rule.unit"
+    )
     for key in (unit, *RULES):
         row(word(lang, key, key, k=k))
     return (BOM + out.getvalue()).encode("utf-8")

@@ -23,6 +23,7 @@ from inbox.commands.signals import Signals
 from inbox.commands.staff import StaffCommands
 from inbox.commands.voice import CallPlacer, VoiceCommands
 from inbox.config import WebchatConfig
+from inbox.core.casework import DEFAULT_TOPICS
 from inbox.core.errors import (
     Conflict,
     DuplicateKey,
@@ -37,7 +38,6 @@ from inbox.core.errors import (
     TooLarge,
     ValidationError,
 )
-from inbox.core.casework import DEFAULT_TOPICS
 from inbox.core.labels import Label
 from inbox.core.model import ChannelKind, Role, UserId
 from inbox.core.tags import TagBook

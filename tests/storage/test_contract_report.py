@@ -57,13 +57,15 @@ async def test_purging_bodies_changes_no_figure(store: Store) -> None:
     told: list[int] = []
     now = tokyo(12, 1)
     # closed before 1 June, Tokyo: conversations 1 to 5 (and each message written before it)
-    purged = await store.purge_bodies(before=tokyo(6, 1, 0, 0), now=now, batch=3, progress=told.append)
+    purged = await store.purge_bodies(
+        before=tokyo(6, 1, 0, 0), now=now, batch=3, progress=told.append
+    )
     closed_messages = [i for i, (conv, _, _) in MESSAGES.items() if conv <= 5]
     assert purged == len(closed_messages)
     assert told == [3, 6, 9, 11]  # a running total after each batch
     assert await store.report_facts(PERIOD) == before_by_conv
     assert await store.report_facts(by_day) == before_by_day
-    rows = await store._db.read(  # type: ignore[attr-defined]  # noqa: SLF001
+    rows = await store._db.read(  # type: ignore[attr-defined]
         lambda tx: tx.fetch("SELECT id, body, purged_at IS NOT NULL FROM messages ORDER BY id")
     )
     for message_id, body, was_purged in rows:
@@ -71,7 +73,7 @@ async def test_purging_bodies_changes_no_figure(store: Store) -> None:
             assert (body, bool(was_purged)) == ("", True)
         else:
             assert (body, bool(was_purged)) == (f"本文{message_id}", False)
-    kept = await store._db.read(  # type: ignore[attr-defined]  # noqa: SLF001
+    kept = await store._db.read(  # type: ignore[attr-defined]
         lambda tx: tx.fetch("SELECT message_id FROM attachments")
     )
     assert [r[0] for r in kept] == [14]  # an open conversation's attachment stays

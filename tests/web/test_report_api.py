@@ -109,7 +109,10 @@ async def test_the_report_of_known_days_and_of_its_fiscal_year(site: Site) -> No
                 {"id": "4", "value": {"value": 1}},
             ],
         }
-        assert report["labels"]["consultations"] == {"ja": "相談件数（延べ）", "en": "Consultations"}
+        assert report["labels"]["consultations"] == {
+            "ja": "相談件数（延べ）",
+            "en": "Consultations",
+        }
         assert report["labels"]["20s"] == {"ja": "20代", "en": "20s"}
         assert report["labels"]["survey.1"] == {"ja": "満足", "en": "Satisfied"}
         # nothing of any consulter: no body, no alias
@@ -186,8 +189,8 @@ async def test_the_csv_reads_back_as_the_json_and_each_export_is_audited(site: S
                 rows = csv_rows(await r.read())
             read_back(rows, report, lang)
             assert rows[0][0].startswith("2025年度" if lang == "ja" else "FY2025")
-            rules = rows[next(i for i, r in enumerate(rows) if r and r[0] in ("集計のきまり", "How the figures are counted")) + 1 :]  # noqa: E501
-            assert len(rules) == 9
+            heading = "集計のきまり" if lang == "ja" else "How the figures are counted"
+            assert len(rows) - [r[:1] for r in rows].index([heading]) - 1 == 9  # the rules
         # a print is recorded (the page asks before it prints); a CSV records itself
         async with boss.post(
             f"{site.url}/api/report/exports",
@@ -202,9 +205,9 @@ async def test_the_csv_reads_back_as_the_json_and_each_export_is_audited(site: S
             assert (r.status, (await r.json())["error"]["field"]) == (400, "kind")
         status, audit = await get(boss, f"{site.url}/api/audit?kind=report_exported")
         assert status == 200
-    rows = [(e["actor_id"], e["details"]) for e in audit["events"]]
+    exports = [(e["actor_id"], e["details"]) for e in audit["events"]]
     boss_id = site.id("boss")
-    assert rows == [
+    assert exports == [
         (boss_id, {"export": "print", "period": "2025-04-01/2025-05-31"}),
         (boss_id, {"export": "csv", "period": "2025-04-01/2026-03-31"}),
         (boss_id, {"export": "csv", "period": "2025-04-01/2026-03-31"}),
