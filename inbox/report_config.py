@@ -62,6 +62,6 @@ class ReportConfig:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RetentionConfig:
-    # Bodies of messages in conversations closed this many days ago are emptied by
-    # `tsunagu purge-bodies` (the figures stay); 0: bodies are kept for ever.
+    # Bodies of messages in conversations closed this many days ago are emptied once a day by
+    # the server and by `tsunagu purge-bodies` (the figures stay); 0: bodies are kept for ever.
     bodies_days: int = field(default=0, metadata={"min": 0})
