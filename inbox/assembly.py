@@ -25,6 +25,7 @@ from inbox.config import Config, RoutingConfig
 from inbox.core.model import ChannelKind, ConversationId, Event, Role, UserId
 from inbox.deadlines import DeadlineWatcher
 from inbox.feed import EventFeed
+from inbox.follow_ups import FollowUpWatcher
 from inbox.identity import derived_key, identity_hash
 from inbox.line_config import LineConfig
 from inbox.mail_config import MailConfig
@@ -200,6 +201,7 @@ class Parts:
     replier: AutoReplier
     watcher: DeadlineWatcher
     feed: EventFeed
+    follow_ups: FollowUpWatcher  # follow-ups into the queue on their day
     board: BoardLive  # the supervisors' live board (inbox.web.board_live)
     indexer: SearchIndexer | None = None  # SQLite's text-search index, off the intake's path
     mail_intake: MailIntake | None = None
@@ -238,6 +240,7 @@ class Parts:
             ("board", self.board.run()),
             ("auto-replies", self.replier.run()),
             ("deadlines", self.watcher.run()),
+            ("follow-ups", self.follow_ups.run()),
             ("presence", self.services.presence.run()),
             ("listen", self.store.listen(self.other_instance)),
         ]
@@ -374,6 +377,20 @@ async def assemble(
         outages=outages,
     )
 
+    def follow_ups_due(_: object) -> None:
+        router.wake()  # their tasks wait in the queue, for their counselor first
+        watcher.wake()
+        feed.poke()
+
+    follow_ups = FollowUpWatcher(
+        store,
+        hours_for=cfg.routing.hours_for,
+        clock=clock,
+        tz=cfg.routing.timezone,
+        on_due=follow_ups_due,
+        outages=outages,
+    )
+
     def stored(answers: Sequence[Stored]) -> None:
         fresh = [a for _, a in answers if not a.duplicate]
         if fresh:
@@ -425,6 +442,7 @@ async def assemble(
         sign_in=SignInGuard(cfg.sign_in),
         placer=placer,
         line=line,
+        on_follow_up=follow_ups.wake,
     )
     board = BoardLive(services.supervisors, lambda: board_json(services), outages=outages)
     retention = None
@@ -441,6 +459,7 @@ async def assemble(
         replier=replier,
         watcher=watcher,
         feed=feed,
+        follow_ups=follow_ups,
         services=services,
         mail_intake=(
             None if mail_settings is None else MailIntake(mail_settings, intake, store, clock=clock)

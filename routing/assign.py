@@ -6,7 +6,9 @@ lets the property tests and the benchmark run it without a database.
 Order: urgent (higher priority) first, then whoever has waited longest. For each conversation:
 1. Continuity: a returning consulter goes back to the counselor who last helped her (within
    `continuity_days`) if she is eligible; if she is on shift but busy or away, the conversation
-   waits for her up to `continuity_wait_s`, then falls back.
+   waits for her up to `continuity_wait_s`, then falls back. A follow-up's task (近況確認) names
+   the counselor who set it as the previous one, with no time (previous_at None), so she is
+   preferred however long ago she last helped her (the store's snapshot reads it).
 2. Otherwise the least-loaded eligible counselor; ties go to the one idle longest, then the
    lowest id. Eligible = on shift AND available AND has the skill, language and team asked for
    AND below her total capacity AND below her capacity for the channel AND has not let this

@@ -39,6 +39,7 @@ from storage.roles import (
     CannedReplyStore,
     ContextStore,
     DeskStore,
+    FollowUpStore,
     LineStore,
     MailState,
     OutboxStore,
@@ -321,6 +322,7 @@ class Store(
     SmsStore,
     CallStore,
     VoiceStore,
+    FollowUpStore,
     Protocol,
 ):
     """Every role: what SqliteStore and PostgresStore each are. A service takes only the roles

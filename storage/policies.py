@@ -65,6 +65,7 @@ _LINKED_CONTACTS = "SELECT id, anonymity, discretion FROM contacts WHERE id IN (
 LINKED_CONTACTS = Dialects(postgres=f"{_LINKED_CONTACTS} FOR UPDATE", sqlite=_LINKED_CONTACTS)
 MOVE_IDENTITIES = "UPDATE channel_identities SET contact_id = $1 WHERE contact_id = $2"
 MOVE_CONVERSATIONS = "UPDATE conversations SET contact_id = $1 WHERE contact_id = $2"
+MOVE_FOLLOW_UPS = "UPDATE follow_ups SET contact_id = $1 WHERE contact_id = $2"  # hers too
 SET_PRIVACY = "UPDATE contacts SET anonymity = $2, discretion = $3 WHERE id = $1"
 # The senders come as two parallel lists, channels ($1) and identity hashes ($2): arrays on
 # PostgreSQL, JSON arrays on SQLite, where `$2 ->> key` picks the hash at the channel's index
@@ -305,6 +306,7 @@ class Policies:
             discretion = bool(a[2]) or bool(b[2])
             await tx.execute(MOVE_IDENTITIES, kept, merged)
             await tx.execute(MOVE_CONVERSATIONS, kept, merged)
+            await tx.execute(MOVE_FOLLOW_UPS, kept, merged)
             value = None if anonymity is None else anonymity.value
             await tx.execute(SET_PRIVACY, kept, value, discretion)
             # Ids and the reason only: never an address (the log is read more widely).

@@ -7,7 +7,7 @@ for both stores. Timestamps go in and come out as aware UTC datetimes.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -20,6 +20,7 @@ from inbox.core.decisions import (
     LastArrival,
     UrgentArrival,
 )
+from inbox.core.follow_ups import FollowUp, NewFollowUp, ScheduledFollowUp
 from inbox.core.line import ChannelEvent, FriendsDay
 from inbox.core.model import (
     Anonymity,
@@ -752,3 +753,55 @@ class ReportStore(Protocol):
         in a conversation closed before it, setting purged_at = now; `batch` messages to a
         transaction, each with a bodies_purged event, `progress` told the running total after
         each. Answers how many were purged (0 when none was left)."""
+
+
+class FollowUpStore(Protocol):
+    """Follow-ups (近況確認) a counselor sets on a consulter (storage.follow_ups). Events carry
+    ids and the day, never the note."""
+
+    async def set_follow_up(self, new: NewFollowUp, *, actor_id: UserId, now: datetime) -> FollowUp:
+        """A follow-up on the consulter of new.from_conversation_id, written to on that
+        conversation's identity or on new.identity_id (one of her contact's, else
+        ValidationError on field "identity"), offered first to new.counselor_id (else the
+        actor). Event follow_up_set. Raises NotFound."""
+
+    async def get_follow_up(self, follow_up_id: int) -> FollowUp:
+        """Raises NotFound."""
+
+    async def follow_ups_of(self, contact_id: ContactId, *, limit: int = 100) -> list[FollowUp]:
+        """Her follow-ups, latest day first."""
+
+    async def cancel_follow_up(
+        self, follow_up_id: int, *, actor_id: UserId, now: datetime
+    ) -> FollowUp:
+        """A scheduled one becomes cancelled (follow_up_cancelled). Raises NotFound, Conflict
+        (it is due or over already)."""
+
+    async def resolve_follow_up(
+        self, follow_up_id: int, outcome: str, *, actor_id: UserId, now: datetime
+    ) -> FollowUp:
+        """A scheduled or due one is over with an outcome (inbox.core.casework.
+        FOLLOW_UP_OUTCOMES, else ValidationError on "outcome"), resolved_at/by set
+        (follow_up_resolved). Raises NotFound, Conflict (over already)."""
+
+    async def scheduled_follow_ups(
+        self, *, through: date, limit: int = 500
+    ) -> list[ScheduledFollowUp]:
+        """Scheduled follow-ups due on or before `through`, the oldest day first."""
+
+    async def make_follow_up_due(self, follow_up_id: int, *, now: datetime) -> FollowUp | None:
+        """scheduled -> due, conditionally: its task is her identity's open conversation
+        (marked as it is) or a new queued one (queued at `now`); event follow_up_due. None
+        when it is not scheduled any more (made due elsewhere first, or cancelled)."""
+
+    async def follow_up_tasks(
+        self, conversation_ids: Sequence[ConversationId]
+    ) -> dict[ConversationId, FollowUp]:
+        """The due follow-ups whose task is one of these conversations."""
+
+    async def follow_ups_due(self) -> int:
+        """How many follow-ups are due (in the queue, not resolved) now."""
+
+    async def identities_of(self, contact_id: ContactId) -> list[tuple[int, ChannelKind]]:
+        """Her channel identities as (id, channel), oldest first: where a follow-up may be
+        written to (never the address)."""

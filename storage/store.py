@@ -22,6 +22,7 @@ from storage.context import Context
 from storage.deadlines import Deadlines
 from storage.desk import Desk
 from storage.events import Events
+from storage.follow_ups import FollowUps
 from storage.line import Line
 from storage.mail_state import Mail
 from storage.outbox import Outbox
@@ -67,6 +68,7 @@ class SqlStore(
     Deadlines,
     Desk,
     Events,
+    FollowUps,
     Line,
     Mail,
     Outbox,

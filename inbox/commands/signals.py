@@ -20,6 +20,7 @@ class Wake(StrEnum):
     ROUTER = "router"
     OUTBOX = "outbox"
     FEED = "feed"
+    FOLLOW_UPS = "follow_ups"
 
 
 # The kinds after which the router may have work: a conversation waits, or someone may have room.
@@ -48,6 +49,8 @@ ROUTING_KINDS = frozenset(
         "callback_closed",
     }
 )
+# The kinds after which the follow-up watcher must look again (one set for today is due now).
+FOLLOW_UP_KINDS = frozenset({"follow_up_set", "follow_up_cancelled"})
 # The kinds that leave a reply in the outbox for the sender to claim.
 OUTBOX_KINDS = frozenset({"reply_queued", "auto_reply_queued"})
 # The kinds written for the audit log only: news for no screen and no worker (a staff member's
@@ -66,6 +69,8 @@ def wakes_for(kinds: Iterable[str]) -> frozenset[Wake]:
         wakes.add(Wake.ROUTER)
     if found & OUTBOX_KINDS:
         wakes.add(Wake.OUTBOX)
+    if found & FOLLOW_UP_KINDS:
+        wakes.add(Wake.FOLLOW_UPS)
     return frozenset(wakes)
 
 
@@ -87,6 +92,7 @@ class Signals:
     router: Callable[[], None] = _nobody
     outbox: Callable[[], None] = _nobody
     feed: Callable[[], None] = _nobody
+    follow_ups: Callable[[], None] = _nobody
 
     def after(self, kinds: Iterable[str]) -> None:
         """Wake whoever must look after events of these kinds were committed."""
@@ -97,3 +103,5 @@ class Signals:
             self.outbox()
         if Wake.FEED in wakes:
             self.feed()
+        if Wake.FOLLOW_UPS in wakes:
+            self.follow_ups()

@@ -70,6 +70,10 @@ STORE_WRITES: dict[str, frozenset[str]] = {
         }
     ),
     "request_callback": frozenset({"callback_requested", "note_added"}),
+    # --- follow-ups (近況確認, storage.follow_ups); becoming due is the watcher's, no command's
+    "set_follow_up": frozenset({"follow_up_set"}),
+    "cancel_follow_up": frozenset({"follow_up_cancelled"}),
+    "resolve_follow_up": frozenset({"follow_up_resolved"}),
     # --- Twilio Voice (storage.voice): its webhooks, the desk's calls out, outcomes given later
     "call_arrived": frozenset({"call_started"}),
     "advance_call": frozenset(

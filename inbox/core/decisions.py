@@ -41,7 +41,8 @@ class WaitingConversation:
     skill: str | None = None  # set by routing rules
     team: str | None = None
     language: str | None = None
-    # Continuity: who last helped this contact, and when that conversation last changed.
+    # Continuity: who last helped this contact, and when that conversation last changed (None:
+    # no time limit, as for a follow-up's task, whose counselor is named here).
     previous_assignee: UserId | None = None
     previous_at: datetime | None = None
     declined_by: frozenset[UserId] = frozenset()  # offers that timed out: try someone else

@@ -11,6 +11,7 @@ from aiohttp import web
 from inbox.auth import new_secret, secret_hash
 from inbox.core.audit import about_accounts
 from inbox.core.errors import PermissionDenied, ValidationError
+from inbox.core.follow_ups import FollowUp
 from inbox.core.model import (
     MAX_CAPACITY,
     OPT_OUT_CHANNELS,
@@ -273,13 +274,25 @@ async def list_conversations(request: web.Request) -> web.Response:
             found += await store.list_conversations(statuses=statuses, channels=[ChannelKind.PHONE])
         found = list({c.id: c for c in found}.values())
     names = await staff_names(request.app[SERVICES])
+    tasks = await store.follow_up_tasks([ConversationId(c.id) for c in found])
+    categories = urgency_categories(request)
     return web.json_response(
         {
             "conversations": [
-                conversation_json(c, names, categories=urgency_categories(request)) for c in found
+                conversation_json(c, names, categories=categories)
+                | {"follow_up": task_marker(tasks.get(ConversationId(c.id)))}
+                for c in found
             ]
         }
     )
+
+
+def task_marker(f: FollowUp | None) -> dict[str, Any] | None:
+    """What marks a conversation as a follow-up's task (近況確認) in the queue and its view
+    (None: it is none): the day and whom it is offered first."""
+    if f is None:
+        return None
+    return {"id": f.id, "due_on": f.due_on.isoformat(), "counselor_id": f.counselor_id}
 
 
 # Who works with conversations at all; admins manage accounts and see none.
@@ -317,13 +330,15 @@ async def get_conversation(request: web.Request) -> web.Response:
     if phone_side_only(user):  # her chats, and who helped her there, are not theirs to know
         earlier = [e for e in earlier if e.conversation.channel is ChannelKind.PHONE]
     helper = next((e.handled_by_name for e in earlier if e.handled_by_name), None)
-    history = {"returning": bool(earlier), "last_helped_by": helper}
+    history: dict[str, Any] = {"returning": bool(earlier), "last_helped_by": helper}
     # She texted STOP, or blocked the LINE account: the console says so and sends nothing (the
     # outbox refuses it too).
     opted_out = conv.channel in OPT_OUT_CHANNELS and await services.store.recipient_opted_out(
         conv.id
     )
     history["opted_out"] = opted_out
+    tasks = await services.store.follow_up_tasks([ConversationId(conv.id)])
+    history["follow_up"] = task_marker(tasks.get(ConversationId(conv.id)))
     names = await staff_names(services)
     return web.json_response(
         {

@@ -24,6 +24,7 @@ from inbox.web import (
     contact,
     context,
     desk,
+    follow_ups,
     line_hooks,
     openapi,
     overview,
@@ -109,6 +110,7 @@ def build_app(services: Services) -> web.Application:
     audit_csv.add_routes(app)
     calls.add_routes(app)
     report.add_routes(app)
+    follow_ups.add_routes(app)
     voice_hooks.add_routes(app, enabled=services.settings.voice.enabled)
     sockets.add_staff_socket(app)
     app.on_shutdown.append(_close_sockets)

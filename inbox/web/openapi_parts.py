@@ -149,6 +149,15 @@ SCHEMAS: dict[str, Schema] = {
         consulter_read_message_id=nullable(ID),
         # opening one: an SMS consulter who texted STOP; no reply can be sent
         opted_out={"type": "boolean"},
+        # the queue and opening one: a follow-up's task (近況確認), or null
+        follow_up=nullable(
+            obj(
+                ("id", "due_on"),
+                id=ID,
+                due_on={"type": "string", "format": "date"},
+                counselor_id=nullable(ID),
+            )
+        ),
     ),
     # A conversation as a line of a consulter's timeline or of search results.
     "ConversationSummary": {

@@ -19,6 +19,7 @@ from aiohttp import web
 
 from channels.line import LineChannel
 from inbox.commands.calls import CallCommands
+from inbox.commands.follow_ups import FollowUpCommands
 from inbox.commands.signals import Signals
 from inbox.commands.staff import StaffCommands
 from inbox.commands.voice import CallPlacer, VoiceCommands
@@ -137,10 +138,14 @@ class Services:
     names: StaffNames = field(default_factory=StaffNames)  # display names, briefly cached
     placer: CallPlacer | None = None  # Twilio's REST API for click-to-call; [voice] enabled
     line: LineChannel | None = None  # LINE's API: content, quota, typing, profiles; [line] on
+    # The follow-up watcher's wake-up (inbox.follow_ups): a follow-up set for today is due now.
+    on_follow_up: Callable[[], None] = lambda: None
     # Every write on staff's behalf, waking the router, outbox and sockets as its events say.
     commands: StaffCommands = field(init=False)
     # The phone desk's writes (calls, callbacks): they key her number as intake does.
     calls: CallCommands = field(init=False)
+    # Follow-ups (近況確認): set, cancelled, resolved; days read in the program's zone.
+    follow_ups: FollowUpCommands = field(init=False)
     # Twilio Voice: its webhooks' calls and the desk's calls out (click-to-call).
     voice: VoiceCommands = field(init=False)
     # This instance's staff sockets and the presence that follows them (run as a worker).
@@ -153,7 +158,12 @@ class Services:
     line_friends: LineFriendsWatch | None = field(init=False)
 
     def __post_init__(self) -> None:
-        signals = Signals(router=self.router.wake, outbox=self.outbox.wake, feed=self.on_event)
+        signals = Signals(
+            router=self.router.wake,
+            outbox=self.outbox.wake,
+            feed=self.on_event,
+            follow_ups=self.on_follow_up,
+        )
         commands = StaffCommands.build(self.store, clock=self.clock, signals=signals)
         object.__setattr__(self, "commands", commands)  # frozen: set once, here
         calls = CallCommands(
@@ -167,6 +177,10 @@ class Services:
             hours=self.settings.phone_hours,
         )
         object.__setattr__(self, "calls", calls)
+        follow_ups = FollowUpCommands(
+            self.store, clock=self.clock, signals=signals, timezone=self.settings.timezone
+        )
+        object.__setattr__(self, "follow_ups", follow_ups)
         voice = VoiceCommands(
             self.store,
             clock=self.clock,

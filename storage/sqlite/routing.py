@@ -40,10 +40,12 @@ from storage.sqlite.database import SqliteTx
 # the contact's latest earlier conversation on the same side that had one (her counselor for a
 # chat, phone staff for a call: a logged call must not hide her counselor from her next chat);
 # for a callback (a phone conversation) its due time and the window she allowed (looked up for
-# phone conversations only).
+# phone conversations only). A follow-up's task (storage.follow_ups) is offered first to the
+# follow-up's counselor, however long ago she last helped her (no continuity_days: no time).
 WAITING = """
 SELECT c.id, c.channel, c.priority, c.queued_at, c.skill, c.team, c.language, c.declined_by,
-       p.assignee_id, p.updated_at, c.callback_due_at,
+       coalesce(f.counselor_id, p.assignee_id),
+       CASE WHEN f.counselor_id IS NULL THEN p.updated_at END, c.callback_due_at,
        CASE WHEN c.channel = 'phone'
             THEN (SELECT k.call_window FROM contacts k WHERE k.id = c.contact_id) END
 FROM conversations c
@@ -51,6 +53,9 @@ LEFT JOIN conversations p ON p.id = (
     SELECT max(x.id) FROM conversations x
     WHERE x.contact_id = c.contact_id AND x.id < c.id AND x.assignee_id IS NOT NULL
       AND (x.channel = 'phone') = (c.channel = 'phone'))
+LEFT JOIN follow_ups f ON f.id = (
+    SELECT max(y.id) FROM follow_ups y
+    WHERE y.conversation_id = c.id AND y.status = 'due' AND y.counselor_id IS NOT NULL)
 WHERE c.status = 'queued' AND c.assignee_id IS NULL
   AND c.channel NOT IN (SELECT channel FROM channel_settings WHERE paused = 1)
 ORDER BY c.priority DESC, c.queued_at, c.id LIMIT ?

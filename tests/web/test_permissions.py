@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -14,7 +15,9 @@ import pytest
 
 from inbox.app import build_store
 from inbox.auth import hash_password
-from inbox.core.model import ChannelKind
+from inbox.core.follow_ups import NewFollowUp
+from inbox.core.model import ChannelKind, ConversationId
+from routing.hours import TOKYO
 from tests.factories import T0, new_user
 from tests.web.conftest import PASSWORD, STAFF, Server, Site, make_config, running, sign_in
 from tests.web.test_supervision import call, everyone_away, now_inbound, seed
@@ -95,6 +98,20 @@ MATRIX: list[tuple[str, str, object, tuple[int, int, int, int]]] = [
     ("GET /api/report?fy=2025", "", None, (403, 200, 403, 200)),
     ("GET /api/report.csv?lang=en", "a CSV", None, (403, 200, 403, 200)),
     ("POST /api/report/exports", "", "print", (403, 201, 403, 201)),
+    # --- follow-ups (近況確認): counselors' and supervisors'; set by the assignee or a
+    # supervisor, read where the conversation is readable; F is sato's, G suzuki's
+    ("GET /api/conversations/{S}/follow-ups", "", None, (200, 200, 404, 403)),
+    ("GET /api/conversations/{P}/follow-ups", "no counselor's notes", None, (200, 200, 403, 403)),
+    ("POST /api/conversations/{S}/follow-ups", "", "follow-up", (201, 201, 404, 403)),
+    ("POST /api/conversations/{Q}/follow-ups", "", "follow-up", (403, 201, 404, 403)),
+    ("POST /api/conversations/{Z}/follow-ups", "", "follow-up", (404, 201, 404, 403)),
+    ("POST /api/follow-ups/{G}/cancel", "suzuki's", None, (404, 200, 403, 403)),
+    (
+        "POST /api/follow-ups/{F}/resolve",
+        "hers, then over",
+        {"outcome": "done"},
+        (200, 409, 403, 403),
+    ),
     # --- accounts: admins manage accounts (suzuki, who signs in nowhere here); anyone her own
     ("PATCH /api/users/suzuki", "", {"display_name": "鈴木"}, (403, 403, 403, 200)),
     ("POST /api/users/suzuki/password", "", None, (403, 403, 403, 200)),
@@ -131,7 +148,15 @@ async def conversations(site: Site, boss: aiohttp.ClientSession) -> dict[str, in
     canned = (await site.store.list_canned_replies())[0].id
     await site.store.record_event("deadline_warning", now=T0, conversation_id=q)
     alert = await site.store.last_event_id()
-    return {"Q": q, "S": s, "Z": z, "P": p, "C": canned, "A": alert}
+    made = {}
+    for key, conv, owner in (("F", s, "sato"), ("G", z, "suzuki")):
+        new = NewFollowUp(from_conversation_id=ConversationId(conv), due_on=_week_ahead())
+        made[key] = (await site.store.set_follow_up(new, actor_id=site.id(owner), now=T0)).id
+    return {"Q": q, "S": s, "Z": z, "P": p, "C": canned, "A": alert} | made
+
+
+def _week_ahead() -> date:
+    return (datetime.now(TOKYO) + timedelta(days=7)).date()
 
 
 def body_for(kind: object, ids: dict[str, int]) -> object:
@@ -146,6 +171,8 @@ def body_for(kind: object, ids: dict[str, int]) -> object:
             return {"username": "tanaka", "password": PASSWORD, "roles": ["counselor"]}
         case "print":
             return {"kind": "print", "from": "2025-04-01", "to": "2026-03-31"}
+        case "follow-up":
+            return {"due_on": _week_ahead().isoformat(), "note": "様子を聞く"}
         case "own password":
             return {"current": "not the password", "new": "a new long password"}
     return kind

@@ -19,6 +19,7 @@ import { renderSms } from "./sms.js";
 import { renderOptOut } from "./optout.js";
 import { renderCallback } from "./callback.js";
 import { channelTag } from "./channel.js"; // --- line: the channel with its mark
+import { followUpBadge, renderFollowUps } from "./follow_ups.js"; // --- follow-ups (近況確認)
 
 /** @typedef {import("./types.js").Conversation} Conversation */
 
@@ -152,6 +153,7 @@ export function renderConversationHead() {
   ];
   if (isUrgent(c)) parts.push(urgencyBadge(c));
   else if (Number(c.priority) > 0) parts.push(el("span", "badge badge-priority", t("queue.priority")));
+  if (c.follow_up) parts.push(followUpBadge());
   const returning = returningText(c);
   if (returning) parts.push(el("span", "badge badge-returning", returning));
   const created = el("span", "cm-created", `${t("conv.created")}: ${formatTime(c.created_at)}`);
@@ -181,6 +183,7 @@ export function renderConversationHead() {
   renderSms(); // --- sms: the segment count
   renderOptOut(); // --- line: the banner of a consulter who cannot be reached (SMS STOP, LINE block)
   renderCallback(); // --- callback: asking the phone desk to call her back
+  renderFollowUps(); // --- follow-ups: hers, the form, and a task's outcomes
 }
 
 /**

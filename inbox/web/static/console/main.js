@@ -19,6 +19,7 @@ import {
   bindConversation,
   onConversationOpen,
   onConversationLeave,
+  refreshOpen,
 } from "./conversation.js";
 import { bindSearch, renderSearch, resetSearch } from "./search.js";
 import { bindTimeline, loadTimeline, renderTimeline, resetTimeline } from "./timeline.js";
@@ -46,6 +47,7 @@ import { bindSms, loadSms, resetSms } from "./sms.js";
 import { bindOptOut, renderOptOut } from "./optout.js";
 // --- callback: asking the phone desk to call her back
 import { bindCallback, renderCallback, resetCallback } from "./callback.js";
+import { bindFollowUps, renderFollowUps, resetFollowUps } from "./follow_ups.js";
 
 const CONSOLE_ROLES = ["counselor", "supervisor", "phone_staff"];
 
@@ -121,6 +123,7 @@ function resetApp() {
   resetSms();
   renderOptOut(); // no conversation any more: no banner
   resetCallback();
+  resetFollowUps();
   setConn("offline");
 }
 
@@ -160,6 +163,7 @@ async function init() {
     renderReveal();
     renderHandover();
     renderCallback();
+    renderFollowUps();
   });
   onSessionEnd((infoKey) => {
     resetApp();
@@ -193,6 +197,11 @@ async function init() {
   bindOptOut();
   bindCallback();
   onConversationOpen(renderCallback); // not offered until her conversation is loaded
+  bindFollowUps(() => {
+    refreshOpen();
+    refreshQueue();
+  });
+  onConversationLeave(resetFollowUps); // nothing of hers stays when another is opened
 
   try {
     const data = await api("GET", "/api/me");

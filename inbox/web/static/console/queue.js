@@ -8,6 +8,7 @@ import { call } from "./session.js";
 import { isSystemTag, tagText } from "./labels.js";
 import { isUrgent, queueLoaded, renderTitle, shownTags, urgencyBadge, urgentFirst } from "./urgency.js";
 import { channelTag } from "./channel.js"; // --- line: the channel with its mark
+import { followUpBadge } from "./follow_ups.js"; // --- follow-ups: a follow-up's task
 
 const QUEUE_STATUSES = "queued,assigned,waiting";
 
@@ -53,6 +54,7 @@ export function renderQueue() {
     if (isUrgent(c)) top.append(urgencyBadge(c));
     else if (Number(c.priority) > 0) top.append(el("span", "badge badge-priority", t("queue.priority")));
     if (isMine(c)) top.append(el("span", "badge badge-mine", t("queue.mine")));
+    if (c.follow_up) top.append(followUpBadge());
 
     const mid = el("span", "qi-mid");
     mid.append(

@@ -26,6 +26,7 @@
  * @property {string | null} [created_at]
  * @property {number | null} [consulter_read_message_id] web chat: she has seen our replies up to this id
  * @property {boolean} [opted_out] opened: she texted STOP (SMS) or blocked the account (LINE): no reply can be sent
+ * @property {{id: number, due_on: string, counselor_id?: number | null} | null} [follow_up] a follow-up's task (近況確認)
  */
 
 /**
