@@ -530,6 +530,20 @@ CREATE TABLE survey_answers (
 CREATE INDEX survey_answers_day ON survey_answers (on_day);
 -- When a retention rule emptied this message's body (NULL: never); the row itself stays.
 ALTER TABLE messages ADD COLUMN purged_at timestamptz;
+-- Other instances' routers hear of a follow-up that became a task (storage.follow_ups): the
+-- instance whose watcher made it due may not be the one routing.
+CREATE OR REPLACE FUNCTION tsunagu_notify_events() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('tsunagu_events', current_setting('application_name') || ' ' ||
+        CASE WHEN EXISTS (SELECT 1 FROM inserted WHERE kind IN (
+            'message_received', 'conversation_closed', 'conversation_requeued', 'offer_lapsed',
+            'counselor_updated', 'channel_resumed', 'deadline_breached', 'user_created',
+            'user_enabled', 'callback_requested', 'callback_retry_scheduled', 'callback_closed',
+            'follow_up_due'))
+        THEN 'route' ELSE 'feed' END);
+    RETURN NULL;
+END
+$$;
 """,
 }
 

@@ -390,8 +390,15 @@ async def test_an_instance_hears_the_others_events_not_its_own(stores: Stores) -
         assert await news(heard) == [True]  # a message: the router has work
         await b.record_event("user_signed_in", now=at(1))
         assert await news(heard) == [False]  # for staff screens only
-        # callbacks wake the other instances' routers: new, due later, closed
-        for kind in ("callback_requested", "callback_retry_scheduled", "callback_closed"):
+        # callbacks wake the other instances' routers: new, due later, closed; and a follow-up
+        # that became a task on another instance (its watcher is not the router)
+        kinds = (
+            "callback_requested",
+            "callback_retry_scheduled",
+            "callback_closed",
+            "follow_up_due",
+        )
+        for kind in kinds:
             await b.record_event(kind, now=at(2))
             assert await news(heard) == [True], kind
     finally:
