@@ -33,6 +33,7 @@ from inbox.oncall import OnCallMailer
 from inbox.outbox import OutboxSender
 from inbox.pipeline import Intake, Stored
 from inbox.resilience import Outages
+from inbox.retention import BodyRetention
 from inbox.router import Router
 from inbox.search_index import SearchIndexer
 from inbox.sms_config import SmsConfig, VoiceConfig
@@ -191,6 +192,7 @@ def web_settings(cfg: Config) -> WebSettings:
         phone=cfg.phone,
         phone_hours=cfg.routing.hours_for(ChannelKind.PHONE),
         line=cfg.line,
+        report=cfg.report,
     )
 
 
@@ -205,6 +207,7 @@ class Parts:
     indexer: SearchIndexer | None = None  # SQLite's text-search index, off the intake's path
     mail_intake: MailIntake | None = None
     on_call_mailer: OnCallMailer | None = None
+    retention: BodyRetention | None = None  # [retention] bodies_days: a purge of bodies daily
 
     @property
     def store(self) -> Store:
@@ -246,6 +249,8 @@ class Parts:
             jobs.append(("on-call-mail", self.on_call_mailer.run()))
         if self.indexer is not None:
             jobs.append(("search-index", self.indexer.run()))
+        if self.retention is not None:
+            jobs.append(("retention", self.retention.run()))
         return jobs
 
     def pull_intakes(self) -> list[Job]:
@@ -446,7 +451,16 @@ async def assemble(
         surveys=surveys,
     )
     board = BoardLive(services.supervisors, lambda: board_json(services), outages=outages)
+    retention = None
+    if cfg.retention.bodies_days:
+        retention = BodyRetention(
+            services.commands.report,
+            days=cfg.retention.bodies_days,
+            clock=clock,
+            outages=outages,
+        )
     return Parts(
+        retention=retention,
         board=board,
         replier=replier,
         watcher=watcher,

@@ -1,5 +1,5 @@
 """`tsunagu`: serve, migrate, user add/list/disable/enable/set-roles/reset-password/token,
-check-config, bench."""
+check-config, purge-bodies, bench."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from inbox.app import ensure_schema, open_store, serve, utc_now
@@ -31,6 +32,7 @@ from inbox.commands.staff import StaffCommands
 from inbox.config import Config
 from inbox.core.errors import ConfigError, InboxError, StorageError, ValidationError
 from inbox.core.model import MAX_CAPACITY, NewUser, Presence, Role
+from inbox.core.report_facts import TOKYO
 from inbox.logging import configure_logging, log_loop_error
 from storage.base import Store
 
@@ -243,7 +245,48 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cutoff(args: argparse.Namespace, cfg: Config) -> datetime:
+    """--before YYYY-MM-DD, else today less [retention] bodies_days: its Tokyo midnight."""
+    if args.before:
+        try:
+            day = date.fromisoformat(args.before)
+        except ValueError:
+            raise ValidationError("a date as YYYY-MM-DD", field="before") from None
+    elif cfg.retention.bodies_days:
+        day = utc_now().astimezone(TOKYO).date() - timedelta(days=cfg.retention.bodies_days)
+    else:
+        raise ValidationError(
+            "give --before YYYY-MM-DD, or set [retention] bodies_days", field="before"
+        )
+    return datetime.combine(day, time(), TOKYO).astimezone(UTC)
+
+
+def cmd_purge_bodies(args: argparse.Namespace) -> int:
+    cfg = load(args)
+    if args.batch < 1:
+        raise ValidationError("at least 1", field="batch")
+    before = _cutoff(args, cfg)
+
+    def told(done: int) -> None:
+        print(f"  … {done} messages purged", file=sys.stderr, flush=True)
+
+    async def purge(s: Store) -> int:
+        purged = await _commands(s).report.purge_bodies(before, batch=args.batch, progress=told)
+        print(
+            f"purged the bodies of {purged} messages in conversations closed before "
+            f"{before.astimezone(TOKYO).date().isoformat()} (Asia/Tokyo); the figures stay"
+        )
+        return 0
+
+    print(f"database: {cfg.database.display_url}", file=sys.stderr)
+    return asyncio.run(_with_store(cfg, purge, migrate=cfg.database.migrate_on_start))
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.bench_command == "report":
+        from inbox.tools.bench_grant_report import run_grant_report_bench
+
+        return asyncio.run(run_grant_report_bench(args))
     if args.bench_command == "routing":
         from inbox.tools.bench_routing import run_routing_bench
 
@@ -293,6 +336,21 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "check-config", parents=[common], help="validate the configuration"
     ).set_defaults(func=cmd_check_config)
+
+    pb = sub.add_parser(
+        "purge-bodies",
+        parents=[common],
+        help="empty the bodies of messages in conversations closed before a day (retention); "
+        "the report's figures stay",
+    )
+    pb.add_argument(
+        "--before",
+        help="YYYY-MM-DD, a Tokyo day (default: today less [retention] bodies_days)",
+    )
+    pb.add_argument(
+        "--batch", type=int, default=5000, help="messages per transaction (default: %(default)s)"
+    )
+    pb.set_defaults(func=cmd_purge_bodies)
 
     u = sub.add_parser("user", help="manage staff accounts")
     usub = u.add_subparsers(dest="user_command", required=True)
@@ -430,6 +488,15 @@ def parser() -> argparse.ArgumentParser:
     bw.add_argument(
         "--consulters", type=int, default=50, help="web-chat sockets (default: %(default)s)"
     )
+    bg = bsub.add_parser(
+        "report",
+        help="the grant report of a fiscal year over a large desk, against a count(*) of messages",
+    )
+    bg.add_argument("--database-url", help="also run on this PostgreSQL database")
+    bg.add_argument("--conversations", type=int, default=100_000, help="(default: %(default)s)")
+    bg.add_argument("--messages", type=int, default=1_000_000, help="(default: %(default)s)")
+    bg.add_argument("--referrals", type=int, default=20_000, help="(default: %(default)s)")
+    bg.add_argument("--activities", type=int, default=5_000, help="(default: %(default)s)")
     b.set_defaults(func=cmd_bench)
     return p
 

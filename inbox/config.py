@@ -30,6 +30,7 @@ from inbox.privacy import (
     parse_anonymity,
     parse_reveal_roles,
 )
+from inbox.report_config import ReportConfig, RetentionConfig
 from inbox.sms_config import SmsConfig, VoiceConfig, resolve_sms_voice, sms_problem, voice_problem
 from inbox.survey_config import SurveyConfig
 from routing.deadlines import ResponseTargets, parse_targets
@@ -315,6 +316,8 @@ class Config:
     phone: PhoneConfig = field(default_factory=PhoneConfig)
     line: LineConfig = field(default_factory=LineConfig)
     survey: SurveyConfig = field(default_factory=SurveyConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
     # Where the values came from, for messages; not part of the configuration's value.
     source: str = field(default="(defaults)", compare=False, metadata=_NOT_IN_FILE)
 

@@ -6,7 +6,7 @@ for both stores. Timestamps go in and come out as aware UTC datetimes.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date, datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -54,6 +54,7 @@ from inbox.core.phone import (
     NewCall,
     RetryRuleFn,
 )
+from inbox.core.report_facts import Facts, FactsQuery
 from inbox.core.survey import SurveyAnswer
 from inbox.core.voice import VoiceChange
 
@@ -730,6 +731,29 @@ class VoiceStore(Protocol):
     async def call_window_of(self, conversation_id: ConversationId) -> str | None:
         """The conversation's contact's call window (JSON text; None: the desk's hours).
         Raises NotFound."""
+
+
+class ReportStore(Protocol):
+    """The grant report's facts and the retention rule for bodies (storage.report,
+    storage.retention)."""
+
+    async def report_facts(self, query: FactsQuery) -> Facts:
+        """Every count of the report for the period, by (key, Tokyo month), in one consistent
+        read, counted and grouped in SQL (inbox.core.report_facts: the keys and the rules).
+        Never reads a body: the same before and after purge_bodies."""
+
+    async def purge_bodies(
+        self,
+        *,
+        before: datetime,
+        now: datetime,
+        batch: int = 5000,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Empty the body (and drop the attachments) of every message written before `before`
+        in a conversation closed before it, setting purged_at = now; `batch` messages to a
+        transaction, each with a bodies_purged event, `progress` told the running total after
+        each. Answers how many were purged (0 when none was left)."""
 
 
 class FollowUpStore(Protocol):

@@ -28,6 +28,8 @@ from storage.mail_state import Mail
 from storage.outbox import Outbox
 from storage.policies import Policies
 from storage.presence import Presences
+from storage.report import Report
+from storage.retention import Retention
 from storage.sms import Sms
 from storage.sql import Database, Dialects, Tx
 from storage.surveys import Surveys
@@ -73,6 +75,8 @@ class SqlStore(
     Outbox,
     Policies,
     Presences,
+    Report,
+    Retention,
     Sms,
     Surveys,
     Voice,

@@ -16,6 +16,7 @@ from inbox.tools import bench_open_loop, bench_webhook, dovecot
 from inbox.tools.bench_board import latencies, run_board_bench
 from inbox.tools.bench_board_desk import StaffSocket
 from inbox.tools.bench_email import run_email_bench
+from inbox.tools.bench_grant_report import run_grant_report_bench
 from inbox.tools.bench_line import event_counts, line_bench_config, webhook_body
 from inbox.tools.bench_pipeline import run_pipeline_bench
 from inbox.tools.bench_routing import run_routing_bench
@@ -110,6 +111,25 @@ async def test_search_bench_times_search_and_timeline_against_a_lookup(
         "conversation by id (baseline)",
     }
     assert all(float(p50) <= float(p99) for p50, p99 in rows.values())
+
+
+async def test_report_bench_times_the_year_report_against_a_count(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    args = argparse.Namespace(
+        conversations=400, messages=2000, referrals=80, activities=20, database_url=None
+    )
+
+    assert await run_grant_report_bench(args) == 0
+
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert re.fullmatch(r"report_ms=\d+\.\d report_vs_count=\d+\.\d\d", lines[-1]), lines[-1]
+    assert lines[0].startswith("report bench: FY2025, 400 conversations, 2000 messages, 80 ")
+    figures = dict(
+        part.split("=") for part in lines[2].split(": ", 1)[1].split(", ") if "=" in part
+    )
+    assert int(figures["consultations"]) >= 400  # every conversation, and the calls
+    assert int(figures["referrals"]) == 80 and int(figures["consulters"]) > 0
 
 
 def test_board_bench_pairs_each_message_with_the_first_frame_reflecting_its_event() -> None:

@@ -55,7 +55,8 @@ FOLLOW_UP_KINDS = frozenset({"follow_up_set", "follow_up_cancelled"})
 OUTBOX_KINDS = frozenset({"reply_queued", "auto_reply_queued", "survey_sent"})
 # The kinds written for the audit log only: news for no screen and no worker (a staff member's
 # read would otherwise make every console refetch its queue; inbox.feed leaves them out too).
-AUDIT_ONLY_KINDS = frozenset({"conversation_read"})
+# An export of the grant report and a purge of bodies are records of who did what, nothing more.
+AUDIT_ONLY_KINDS = frozenset({"conversation_read", "report_exported", "bodies_purged"})
 
 
 def wakes_for(kinds: Iterable[str]) -> frozenset[Wake]:

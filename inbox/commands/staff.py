@@ -13,6 +13,7 @@ from inbox.commands.alerts import AlertCommands
 from inbox.commands.canned import CannedReplyCommands
 from inbox.commands.conversations import ConversationCommands
 from inbox.commands.counselors import CounselorCommands
+from inbox.commands.report import ReportCommands
 from inbox.commands.signals import Listener
 from inbox.commands.writes import Clock
 from inbox.survey import SurveyDesk
@@ -26,6 +27,7 @@ class StaffCommands:
     accounts: AccountCommands
     canned: CannedReplyCommands
     alerts: AlertCommands
+    report: ReportCommands
 
     @classmethod
     def build(
@@ -46,4 +48,5 @@ class StaffCommands:
             accounts=AccountCommands(store, clock=clock, signals=signals),
             canned=CannedReplyCommands(store, clock=clock, signals=signals),
             alerts=AlertCommands(store, clock=clock, signals=signals),
+            report=ReportCommands(store, clock=clock, signals=signals),
         )

@@ -90,6 +90,8 @@ STORE_WRITES: dict[str, frozenset[str]] = {
     "bridge_call": frozenset({"call_updated"}),
     "start_call": frozenset({"call_started"}),
     "call_placed": frozenset({"call_updated", "call_logged"}),
+    # --- the grant report: the retention rule empties bodies (storage.retention)
+    "purge_bodies": frozenset({"bodies_purged"}),
     "log_outcome": frozenset(
         {
             "call_outcome_logged",

@@ -28,6 +28,7 @@ from inbox.web import (
     line_hooks,
     openapi,
     overview,
+    report,
     sms_hooks,
     sockets,
     supervision,
@@ -109,6 +110,7 @@ def build_app(services: Services) -> web.Application:
     audit.add_routes(app)
     audit_csv.add_routes(app)
     calls.add_routes(app)
+    report.add_routes(app)
     follow_ups.add_routes(app)
     survey_form.add_routes(app)  # the e-mail's survey link: public, its token the key
     voice_hooks.add_routes(app, enabled=services.settings.voice.enabled)

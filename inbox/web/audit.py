@@ -119,6 +119,12 @@ def event_details(event: Event, names: Names) -> dict[str, Any]:
         found["fields"] = [f for f in fields if isinstance(f, str)][:20]
     if isinstance(reason := data.get("reason"), str) and reason:
         found["reason"] = reason[:REASON_MAX_CHARS]
+    # the grant report: which export of which days; how many bodies a purge emptied
+    for key in ("export", "period"):
+        if isinstance(value := data.get(key), str):
+            found[key] = value[:40]
+    if event.kind == "bodies_purged" and isinstance(count := data.get("messages"), int):
+        found["messages"] = count
     return found
 
 

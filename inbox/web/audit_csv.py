@@ -39,14 +39,16 @@ CSV_PAGE = 500
 I18N = Path(str(resources.files("inbox") / "web" / "static" / "i18n.js"))
 LANGS = ("ja", "en")
 COLUMNS = ("id", "at", "actorId", "actor", "kind", "kindCode", "conversation", "details")
-_ENTRY = re.compile(r'"((?:eventKind|audit|channel)\.[A-Za-z0-9_.]+)":\s*("(?:[^"\\]|\\.)*")')
+_ENTRY = re.compile(
+    r'"((?:eventKind|audit|channel|report)\.[A-Za-z0-9_.]+)":\s*("(?:[^"\\]|\\.)*")'
+)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @cache
 def words(lang: str) -> Mapping[str, str]:
-    """The console's words in `lang` that the CSV uses (i18n.js: eventKind.*, audit.*,
-    channel.*): its table for ja comes first in the file, then en's."""
+    """The console's words in `lang` that the CSVs use (i18n.js: eventKind.*, audit.*,
+    channel.*, report.*): its table for ja comes first in the file, then en's."""
     text = I18N.read_text(encoding="utf-8")
     ja, _, en = text.partition("\n  en: {")
     return {k: json.loads(v) for k, v in _ENTRY.findall(ja if lang == "ja" else en)}
@@ -81,6 +83,12 @@ def details_text(details: Mapping[str, Any], lang: str, outcomes: Sequence[Label
         add("fields", ", ".join(fields))
     if reason := details.get("reason"):
         add("reason", reason)
+    if export := details.get("export"):
+        add("export", word(lang, f"audit.export.{export}", export))
+    if period := details.get("period"):
+        add("period", period)
+    if "messages" in details:
+        add("messages", details["messages"])
     return " / ".join(parts)
 
 

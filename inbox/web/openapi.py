@@ -45,6 +45,7 @@ from inbox.web.openapi_parts import (
     wrap,
 )
 from inbox.web.openapi_phone import LABEL, PHONE_PATHS
+from inbox.web.openapi_report import REPORT_PATHS
 
 OPENAPI_PATH = "/api/openapi.json"
 
@@ -674,6 +675,7 @@ PATHS: dict[str, dict[str, Schema]] = {
     OPENAPI_PATH: {"get": operation("this document", {"type": "object"}, errors=(), public=True)},
 }
 PATHS |= PHONE_PATHS
+PATHS |= REPORT_PATHS
 PATHS |= FOLLOW_UP_PATHS
 
 

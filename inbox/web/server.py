@@ -24,6 +24,7 @@ from inbox.commands.signals import Signals
 from inbox.commands.staff import StaffCommands
 from inbox.commands.voice import CallPlacer, VoiceCommands
 from inbox.config import WebchatConfig
+from inbox.core.casework import DEFAULT_TOPICS
 from inbox.core.errors import (
     Conflict,
     DuplicateKey,
@@ -52,6 +53,7 @@ from inbox.phone_config import PhoneConfig
 from inbox.pipeline import Intake
 from inbox.presence import PresenceKeeper
 from inbox.privacy import DEFAULT_REVEAL_ROLES, AnonymityPolicy
+from inbox.report_config import ReportConfig
 from inbox.resilience import Outages
 from inbox.router import Router
 from inbox.sms_config import SmsConfig, VoiceConfig
@@ -98,6 +100,9 @@ class WebSettings:
     phone: PhoneConfig = field(default_factory=PhoneConfig)  # outcomes, referrals, retry rule
     phone_hours: ServiceHours = ALWAYS_OPEN  # [routing.hours.phone]: a callback's default window
     line: LineConfig = field(default_factory=LineConfig)  # issue 16: the LINE official account
+    # --- issue 17: the grant report's k, unit and targets, and the topics it counts by
+    report: ReportConfig = field(default_factory=ReportConfig)
+    report_topics: tuple[Label, ...] = DEFAULT_TOPICS
 
 
 @dataclass(slots=True)

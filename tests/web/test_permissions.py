@@ -93,6 +93,11 @@ MATRIX: list[tuple[str, str, object, tuple[int, int, int, int]]] = [
     ("GET /api/audit", "", None, (403, 200, 403, 200)),
     ("GET /api/audit?kind=conversation_read", "", None, (403, 200, 403, 200)),
     ("GET /api/audit.csv", "a CSV", None, (403, 200, 403, 200)),
+    # --- the grant report: supervisors and admins, each export audited
+    ("GET /api/report", "", None, (403, 200, 403, 200)),
+    ("GET /api/report?fy=2025", "", None, (403, 200, 403, 200)),
+    ("GET /api/report.csv?lang=en", "a CSV", None, (403, 200, 403, 200)),
+    ("POST /api/report/exports", "", "print", (403, 201, 403, 201)),
     # --- follow-ups (近況確認): counselors' and supervisors'; set by the assignee or a
     # supervisor, read where the conversation is readable; F is sato's, G suzuki's
     ("GET /api/conversations/{S}/follow-ups", "", None, (200, 200, 404, 403)),
@@ -164,6 +169,8 @@ def body_for(kind: object, ids: dict[str, int]) -> object:
             return {"conversation_id": ids["Q"], "reason": "同じ方と確認"}
         case "new user":
             return {"username": "tanaka", "password": PASSWORD, "roles": ["counselor"]}
+        case "print":
+            return {"kind": "print", "from": "2025-04-01", "to": "2026-03-31"}
         case "follow-up":
             return {"due_on": _week_ahead().isoformat(), "note": "様子を聞く"}
         case "own password":

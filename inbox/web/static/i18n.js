@@ -912,6 +912,14 @@ export const STRINGS = {
     "report.rule.small": "内訳の{k}未満の値は「{k}未満」と表示し、数値を出しません。年度の合計は秘匿しません。",
     "report.rule.complementary": "ほかの値と合計から{k}未満の値が分からないよう、必要なときは別の値も「秘匿」とします。",
     "report.rule.facts": "数値は記録（会話・通話・連携・活動・アンケート回答）から数え、本文は使いません。保存期間を過ぎて本文を消しても変わりません。",
+    // --- report data (issue 17): exports and the purge of bodies in the audit log
+    "eventKind.report_exported": "年間報告を書き出しました",
+    "eventKind.bodies_purged": "保存期間を過ぎた本文を消去しました",
+    "audit.detail.export": "書き出し: {value}",
+    "audit.detail.period": "期間: {value}",
+    "audit.detail.messages": "件数: {value}",
+    "audit.export.csv": "CSV",
+    "audit.export.print": "印刷",
 
     // follow-ups (近況確認): the conversation view's section and the queue's mark (console/follow_ups.js)
     "followUp.heading": "近況確認",
@@ -1850,6 +1858,14 @@ export const STRINGS = {
     "report.rule.small": "In breakdowns, a value under {k} is shown as “<{k}” without its number. The year's totals are never hidden.",
     "report.rule.complementary": "Where a value under {k} could be worked out from the others and the totals, another value is hidden too (“x”).",
     "report.rule.facts": "The figures are counted from records (conversations, calls, referrals, activities, survey answers), never from message text: purging old message text does not change them.",
+    // --- report data (issue 17): exports and the purge of bodies in the audit log
+    "eventKind.report_exported": "Exported the annual report",
+    "eventKind.bodies_purged": "Purged message text past its retention",
+    "audit.detail.export": "export: {value}",
+    "audit.detail.period": "period: {value}",
+    "audit.detail.messages": "messages: {value}",
+    "audit.export.csv": "CSV",
+    "audit.export.print": "print",
 
     // follow-ups (近況確認): the conversation view's section and the queue's mark (console/follow_ups.js)
     "followUp.heading": "Follow-ups",

@@ -17,6 +17,9 @@ import { el } from "../lib/dom.js";
  * @property {string} [anonymity]
  * @property {string[]} [fields]
  * @property {string} [reason]
+ * @property {string} [export]
+ * @property {string} [period]
+ * @property {number} [messages]
  */
 
 /**
@@ -104,6 +107,9 @@ export function detailsText(d, outcomes) {
   if (d.anonymity) add("anonymity", d.anonymity);
   if (d.fields && d.fields.length) add("fields", d.fields.map((f) => label("field", f)).join(", "));
   if (d.reason) add("reason", d.reason);
+  if (d.export) add("export", t(`audit.export.${d.export}`));
+  if (d.period) add("period", d.period);
+  if (d.messages !== undefined) add("messages", d.messages);
   return parts.join(" / ");
 }
 
