@@ -34,6 +34,7 @@ from inbox.core.model import (
 )
 from storage.roles import (
     AccountStore,
+    AgencyStore,
     BoardStore,
     CallStore,
     CannedReplyStore,
@@ -44,6 +45,7 @@ from storage.roles import (
     OutboxStore,
     PolicyStore,
     PresenceStore,
+    ReferralStore,
     SmsStore,
     VoiceStore,
 )
@@ -319,6 +321,8 @@ class Store(
     SmsStore,
     CallStore,
     VoiceStore,
+    AgencyStore,
+    ReferralStore,
     Protocol,
 ):
     """Every role: what SqliteStore and PostgresStore each are. A service takes only the roles

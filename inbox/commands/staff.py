@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from inbox.commands.accounts import AccountCommands
+from inbox.commands.agencies import AgencyCommands
 from inbox.commands.alerts import AlertCommands
 from inbox.commands.canned import CannedReplyCommands
 from inbox.commands.conversations import ConversationCommands
@@ -25,6 +26,7 @@ class StaffCommands:
     accounts: AccountCommands
     canned: CannedReplyCommands
     alerts: AlertCommands
+    agencies: AgencyCommands  # casework: partner agencies and referrals
 
     @classmethod
     def build(cls, store: Store, *, clock: Clock, signals: Listener) -> StaffCommands:
@@ -36,4 +38,5 @@ class StaffCommands:
             accounts=AccountCommands(store, clock=clock, signals=signals),
             canned=CannedReplyCommands(store, clock=clock, signals=signals),
             alerts=AlertCommands(store, clock=clock, signals=signals),
+            agencies=AgencyCommands(store, clock=clock, signals=signals),
         )

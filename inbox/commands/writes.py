@@ -70,6 +70,14 @@ STORE_WRITES: dict[str, frozenset[str]] = {
         }
     ),
     "request_callback": frozenset({"callback_requested", "note_added"}),
+    # --- casework: the directory of partner agencies, and referrals to them (storage.agencies,
+    # storage.referrals)
+    "create_agency": frozenset({"agency_created"}),
+    "update_agency": frozenset({"agency_updated"}),
+    "set_agency_archived": frozenset({"agency_archived", "agency_restored"}),
+    "import_agencies": frozenset({"agencies_imported"}),
+    "record_referral": frozenset({"referral_recorded"}),
+    "delete_referral": frozenset({"referral_deleted"}),
     # --- Twilio Voice (storage.voice): its webhooks, the desk's calls out, outcomes given later
     "call_arrived": frozenset({"call_started"}),
     "advance_call": frozenset(
