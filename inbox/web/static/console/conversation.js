@@ -18,6 +18,7 @@ import { isUrgent, urgencyBadge } from "./urgency.js";
 import { renderSms } from "./sms.js";
 import { renderOptOut } from "./optout.js";
 import { renderCallback } from "./callback.js";
+import { renderReferralAccess } from "./referrals.js"; // --- casework: referrals
 import { channelTag } from "./channel.js"; // --- line: the channel with its mark
 
 /** @typedef {import("./types.js").Conversation} Conversation */
@@ -181,6 +182,7 @@ export function renderConversationHead() {
   renderSms(); // --- sms: the segment count
   renderOptOut(); // --- line: the banner of a consulter who cannot be reached (SMS STOP, LINE block)
   renderCallback(); // --- callback: asking the phone desk to call her back
+  renderReferralAccess(); // --- casework: who may record a referral follows the record
 }
 
 /**

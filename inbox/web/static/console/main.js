@@ -46,6 +46,8 @@ import { bindSms, loadSms, resetSms } from "./sms.js";
 import { bindOptOut, renderOptOut } from "./optout.js";
 // --- callback: asking the phone desk to call her back
 import { bindCallback, renderCallback, resetCallback } from "./callback.js";
+// --- casework: referrals to partner agencies
+import { bindReferrals, loadReferrals, renderReferrals, resetReferrals } from "./referrals.js";
 
 const CONSOLE_ROLES = ["counselor", "supervisor", "phone_staff"];
 
@@ -121,6 +123,7 @@ function resetApp() {
   resetSms();
   renderOptOut(); // no conversation any more: no banner
   resetCallback();
+  resetReferrals();
   setConn("offline");
 }
 
@@ -160,6 +163,7 @@ async function init() {
     renderReveal();
     renderHandover();
     renderCallback();
+    renderReferrals();
   });
   onSessionEnd((infoKey) => {
     resetApp();
@@ -193,6 +197,9 @@ async function init() {
   bindOptOut();
   bindCallback();
   onConversationOpen(renderCallback); // not offered until her conversation is loaded
+  bindReferrals();
+  onConversationOpen(loadReferrals);
+  onConversationLeave(resetReferrals);
 
   try {
     const data = await api("GET", "/api/me");

@@ -5,10 +5,12 @@
 // only sent: it is cleared from the form once logged, and never shown in the lists.
 
 import { t } from "../i18n.js";
-import { byId } from "../lib/dom.js";
+import { api } from "../lib/api.js";
+import { byId, errorMessage } from "../lib/dom.js";
 import { clearFormError, showFieldError } from "../lib/forms.js";
 import { answerWords, readCallFields, renderCallFields, resetCallFields, sendCall } from "./forms.js";
 import { tokyoIso, tokyoLocal } from "./tokyo.js";
+import { loadDirectory, referralFields } from "../lib/referrals.js";
 
 const MAX_NUMBER_CHARS = 32;
 
@@ -16,6 +18,10 @@ const direction = byId("log-direction", HTMLFieldSetElement);
 const when = byId("log-when", HTMLInputElement);
 const number = byId("log-number", HTMLInputElement);
 const withheld = byId("log-withheld", HTMLInputElement);
+
+// casework: a referral to a partner agency, beside the quick referral labels above
+const agencyReferral = referralFields("log-referral");
+byId("log-agency-referral", HTMLFieldSetElement).append(...agencyReferral.blocks);
 
 /** @type {import("./forms.js").CallFields} */
 const fields = {
@@ -33,6 +39,7 @@ const fields = {
 
 export function renderLogForm() {
   renderCallFields(fields);
+  agencyReferral.render();
 }
 
 /** The direction chosen. */
@@ -52,6 +59,20 @@ function resetLog() {
   withheld.checked = false;
   syncWithheld();
   when.value = tokyoLocal(new Date());
+  agencyReferral.reset();
+}
+
+/**
+ * The agency referral, on the call just logged; words to add if it could not be recorded.
+ * @param {number} callId @param {Record<string, unknown>} body
+ */
+async function referOnCall(callId, body) {
+  try {
+    await api("POST", `/api/calls/${encodeURIComponent(callId)}/referrals`, body);
+    return t("referrals.recordedOnCall");
+  } catch (err) {
+    return t("referrals.callFailed", { error: errorMessage(err) || t("error.network") });
+  }
 }
 
 /**
@@ -60,6 +81,7 @@ function resetLog() {
  */
 export function bindLogForm(onLogged) {
   when.value = tokyoLocal(new Date());
+  loadDirectory().then(() => agencyReferral.render());
   number.maxLength = MAX_NUMBER_CHARS;
   withheld.addEventListener("change", syncWithheld);
   fields.form.addEventListener("submit", async (e) => {
@@ -71,6 +93,8 @@ export function bindLogForm(onLogged) {
     if (!withheld.checked && !typed) return showFieldError(fields.error, t("phone.needNumber"), number);
     const shared = readCallFields(fields);
     if (!shared) return;
+    const referral = agencyReferral.chosen() ? agencyReferral.read(fields.error) : null;
+    if (agencyReferral.chosen() && !referral) return;
     const answer = await sendCall(fields, {
       direction: directionOf(),
       started_at: startedAt,
@@ -80,7 +104,8 @@ export function bindLogForm(onLogged) {
       ...shared,
     });
     if (!answer) return;
+    const referred = referral ? await referOnCall(answer.call.id, referral) : "";
     resetLog();
-    onLogged(answerWords(answer, true));
+    onLogged([answerWords(answer, true), referred].filter(Boolean).join(" "));
   });
 }
