@@ -138,6 +138,29 @@ async def record_a_referral(browser: Browser, site: Site, lang: str) -> None:
     await page.context.close()
 
 
+async def refer_on_a_call(browser: Browser, site: Site) -> None:
+    """The phone desk's call form: an agency referral beside the quick labels, recorded on the
+    call once it is logged (in English only: the fields and words are the console's)."""
+    page = await staff_page(browser, site.url, "phone", "/phone", "en")
+    await page.get_by_test_id("log-withheld").check()
+    await page.get_by_test_id("log-outcome-reached").check()
+    await page.get_by_test_id("call-referral-agency").select_option(label="中央警察署（中央区）")
+    await page.get_by_test_id("call-referral-kind").select_option("accompaniment")
+    await page.get_by_test_id("log-submit").click()
+    await expect(page.get_by_test_id("phone-notice")).to_contain_text(
+        "The referral is recorded too."
+    )
+    await assert_accessible(page, "phone-agency-referral-en")
+    [logged] = await site.store.recent_calls(None)
+    [made] = await site.store.referrals_of(call_id=logged.id)
+    assert (made.kind, made.agency_name, made.staff_id) == (
+        "accompaniment",
+        "中央警察署",
+        site.id("phone"),
+    )
+    await page.context.close()
+
+
 @pytest.mark.parametrize("lang", ["ja", "en"])
 async def test_the_directory_and_a_referral_in_the_console(
     site: Site, browser: Browser, boss: aiohttp.ClientSession, lang: str
@@ -145,3 +168,5 @@ async def test_the_directory_and_a_referral_in_the_console(
     await everyone_away(site, boss)
     await keep_the_directory(browser, site, lang)
     await record_a_referral(browser, site, lang)
+    if lang == "en":
+        await refer_on_a_call(browser, site)

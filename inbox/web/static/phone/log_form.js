@@ -20,7 +20,7 @@ const number = byId("log-number", HTMLInputElement);
 const withheld = byId("log-withheld", HTMLInputElement);
 
 // casework: a referral to a partner agency, beside the quick referral labels above
-const agencyReferral = referralFields("log-referral");
+const agencyReferral = referralFields("call-referral");
 byId("log-agency-referral", HTMLFieldSetElement).append(...agencyReferral.blocks);
 
 /** @type {import("./forms.js").CallFields} */
