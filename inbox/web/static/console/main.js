@@ -25,7 +25,7 @@ import { bindTimeline, loadTimeline, renderTimeline, resetTimeline } from "./tim
 import { bindClosing, loadOutcomes, renderClosing, resetClosing } from "./closing.js";
 import { rerenderMessages } from "./messages.js";
 import { renderComposerMode, resetComposer, bindComposer } from "./composer.js";
-import { startLive, stopLive } from "./live.js";
+import { onLiveFrame, startLive, stopLive } from "./live.js";
 import { STAFF_PAGES, hasAnyRole, renderNav, safeNext } from "../lib/staff_page.js";
 // --- desk: labels' words, presence and load, tags, canned replies
 import { loadLabels, resetLabels } from "./labels.js";
@@ -47,7 +47,7 @@ import { bindOptOut, renderOptOut } from "./optout.js";
 // --- callback: asking the phone desk to call her back
 import { bindCallback, renderCallback, resetCallback } from "./callback.js";
 // --- casework: referrals to partner agencies
-import { bindReferrals, loadReferrals, renderReferrals, resetReferrals } from "./referrals.js";
+import { bindReferrals, heardReferrals, loadReferrals, renderReferrals, resetReferrals } from "./referrals.js";
 
 const CONSOLE_ROLES = ["counselor", "supervisor", "phone_staff"];
 
@@ -200,6 +200,7 @@ async function init() {
   bindReferrals();
   onConversationOpen(loadReferrals);
   onConversationLeave(resetReferrals);
+  onLiveFrame(heardReferrals);
 
   try {
     const data = await api("GET", "/api/me");

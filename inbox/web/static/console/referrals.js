@@ -50,3 +50,15 @@ export function renderReferralAccess() {
 export function resetReferrals() {
   panel?.reset();
 }
+
+/**
+ * A frame of the live feed: another staff member's referral on the open conversation (or one
+ * deleted) is fetched again.
+ * @param {any} msg
+ */
+export function heardReferrals(msg) {
+  if (!msg || msg.type !== "events" || !Array.isArray(msg.events) || state.openId === null) return;
+  const open = String(state.openId);
+  const about = (/** @type {any} */ e) => String(e.kind).startsWith("referral_") && String(e.conversation_id) === open;
+  if (msg.events.some(about)) panel?.load();
+}
