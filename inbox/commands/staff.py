@@ -7,6 +7,7 @@ worker: a command knows which events it committed, and inbox.commands.signals wh
 from __future__ import annotations
 
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from inbox.commands.accounts import AccountCommands
 from inbox.commands.agencies import AgencyCommands
@@ -16,6 +17,7 @@ from inbox.commands.conversations import ConversationCommands
 from inbox.commands.counselors import CounselorCommands
 from inbox.commands.signals import Listener
 from inbox.commands.writes import Clock
+from routing.hours import TOKYO
 from storage.base import Store
 
 
@@ -29,14 +31,16 @@ class StaffCommands:
     agencies: AgencyCommands  # casework: partner agencies and referrals
 
     @classmethod
-    def build(cls, store: Store, *, clock: Clock, signals: Listener) -> StaffCommands:
+    def build(
+        cls, store: Store, *, clock: Clock, signals: Listener, timezone: ZoneInfo = TOKYO
+    ) -> StaffCommands:
         """Commands over `store` that wake this process's workers through `signals` (none, for
-        the CLI: Signals())."""
+        the CLI: Signals()); `timezone`: the program's calendar (a referral's day)."""
         return cls(
             conversations=ConversationCommands(store, clock=clock, signals=signals),
             counselors=CounselorCommands(store, clock=clock, signals=signals),
             accounts=AccountCommands(store, clock=clock, signals=signals),
             canned=CannedReplyCommands(store, clock=clock, signals=signals),
             alerts=AlertCommands(store, clock=clock, signals=signals),
-            agencies=AgencyCommands(store, clock=clock, signals=signals),
+            agencies=AgencyCommands(store, clock=clock, signals=signals, timezone=timezone),
         )

@@ -149,7 +149,9 @@ class Services:
 
     def __post_init__(self) -> None:
         signals = Signals(router=self.router.wake, outbox=self.outbox.wake, feed=self.on_event)
-        commands = StaffCommands.build(self.store, clock=self.clock, signals=signals)
+        commands = StaffCommands.build(
+            self.store, clock=self.clock, signals=signals, timezone=self.settings.timezone
+        )
         object.__setattr__(self, "commands", commands)  # frozen: set once, here
         calls = CallCommands(
             self.store,

@@ -168,6 +168,20 @@ export function referralFields(prefix) {
 }
 
 /**
+ * The phone desk's call forms: the agency referral, on the call just logged (POST
+ * /api/calls/{id}/referrals); the words to add to the form's answer.
+ * @param {number} callId @param {Record<string, unknown>} body
+ */
+export async function referOnCall(callId, body) {
+  try {
+    await api("POST", `/api/calls/${encodeURIComponent(callId)}/referrals`, body);
+    return t("referrals.recordedOnCall");
+  } catch (err) {
+    return t("referrals.callFailed", { error: errorMessage(err) || t("error.network") });
+  }
+}
+
+/**
  * A panel listing the referrals at `path()` (a conversation's or a call's) with a form to
  * record one. `mine(staffId)`: whether a referral is hers (she may delete it).
  * @param {{prefix: string, path: () => string | null, mayRecord: () => boolean, mine: (id: unknown) => boolean, onUnauthorized: () => void}} options

@@ -5,12 +5,11 @@
 // only sent: it is cleared from the form once logged, and never shown in the lists.
 
 import { t } from "../i18n.js";
-import { api } from "../lib/api.js";
-import { byId, errorMessage } from "../lib/dom.js";
+import { byId } from "../lib/dom.js";
 import { clearFormError, showFieldError } from "../lib/forms.js";
 import { answerWords, readCallFields, renderCallFields, resetCallFields, sendCall } from "./forms.js";
 import { tokyoIso, tokyoLocal } from "./tokyo.js";
-import { loadDirectory, referralFields } from "../lib/referrals.js";
+import { loadDirectory, referOnCall, referralFields } from "../lib/referrals.js";
 
 const MAX_NUMBER_CHARS = 32;
 
@@ -60,19 +59,6 @@ function resetLog() {
   syncWithheld();
   when.value = tokyoLocal(new Date());
   agencyReferral.reset();
-}
-
-/**
- * The agency referral, on the call just logged; words to add if it could not be recorded.
- * @param {number} callId @param {Record<string, unknown>} body
- */
-async function referOnCall(callId, body) {
-  try {
-    await api("POST", `/api/calls/${encodeURIComponent(callId)}/referrals`, body);
-    return t("referrals.recordedOnCall");
-  } catch (err) {
-    return t("referrals.callFailed", { error: errorMessage(err) || t("error.network") });
-  }
 }
 
 /**
