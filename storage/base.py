@@ -34,6 +34,7 @@ from inbox.core.model import (
 )
 from storage.roles import (
     AccountStore,
+    AgencyStore,
     BoardStore,
     CallStore,
     CannedReplyStore,
@@ -45,6 +46,7 @@ from storage.roles import (
     OutboxStore,
     PolicyStore,
     PresenceStore,
+    ReferralStore,
     ReportStore,
     SmsStore,
     SurveyStore,
@@ -325,6 +327,8 @@ class Store(
     VoiceStore,
     FollowUpStore,
     SurveyStore,
+    AgencyStore,
+    ReferralStore,
     Protocol,
 ):
     """Every role: what SqliteStore and PostgresStore each are. A service takes only the roles

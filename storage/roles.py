@@ -11,6 +11,16 @@ from datetime import date, datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from inbox.core.agencies import (
+    Agency,
+    AgencyDraft,
+    AgencyFilter,
+    AgencyId,
+    ImportResult,
+    NewReferral,
+    Referral,
+    ReferralId,
+)
 from inbox.core.board import AlertAck, BoardRows
 from inbox.core.context import ConversationSummary, SearchPage, SearchQuery
 from inbox.core.decisions import (
@@ -864,3 +874,67 @@ class SurveyStore(Protocol):
 
     async def survey_counts(self, first_day: date, last_day: date) -> dict[int, int]:
         """How many gave each answer (1..4, zeros included) on these days, both included."""
+
+
+class AgencyStore(Protocol):
+    """The directory of partner agencies (storage.agencies). Each change writes its event with
+    ids and kinds only. Callers check the drafts (inbox.commands.agencies)."""
+
+    async def list_agencies(self, which: AgencyFilter | None = None) -> list[Agency]:
+        """The agencies `which` selects (None: the active ones), by kind, area, name."""
+
+    async def get_agency(self, agency_id: AgencyId) -> Agency:
+        """Raises NotFound."""
+
+    async def create_agency(self, draft: AgencyDraft, *, actor_id: UserId, now: datetime) -> Agency:
+        """A new agency, event agency_created. Raises DuplicateKey (key "name") when one of the
+        same name and area exists, archived or not."""
+
+    async def update_agency(
+        self, agency_id: AgencyId, draft: AgencyDraft, *, actor_id: UserId, now: datetime
+    ) -> Agency:
+        """Replace its fields, event agency_updated. Raises NotFound, DuplicateKey (another
+        agency has that name and area)."""
+
+    async def set_agency_archived(
+        self, agency_id: AgencyId, archived: bool, *, actor_id: UserId, now: datetime
+    ) -> Agency:
+        """Archive it (no new referral may name it; those made stay) or restore it, event
+        agency_archived / agency_restored; already so: unchanged, no event. Raises NotFound."""
+
+    async def preview_agency_import(
+        self, drafts: Sequence[tuple[int, AgencyDraft]]
+    ) -> ImportResult:
+        """What importing the (line, draft) rows would do, writing nothing (applied False)."""
+
+    async def import_agencies(
+        self, drafts: Sequence[tuple[int, AgencyDraft]], *, actor_id: UserId, now: datetime
+    ) -> ImportResult:
+        """Upsert each row on (name, area) in ONE transaction: a new one is added, one that
+        differs is updated (an archived one stays archived), event agencies_imported (the ids
+        added and updated). The drafts' keys must be distinct. All or nothing: raises
+        DuplicateKey (key "body") when another writer added one of the keys meanwhile."""
+
+
+class ReferralStore(Protocol):
+    """Referrals to partner agencies on conversations and calls (storage.referrals)."""
+
+    async def record_referral(self, new: NewReferral, *, now: datetime) -> Referral:
+        """Record it on its conversation, or on its call (and then on the call's conversation,
+        if any); contact_id is theirs. Event referral_recorded (ids, kind, day; never the note).
+        Raises NotFound (conversation, call or agency), Conflict (the agency is archived)."""
+
+    async def referrals_of(
+        self, *, conversation_id: ConversationId | None = None, call_id: int | None = None
+    ) -> list[Referral]:
+        """The referrals on a conversation (its calls' too) or on a call, by day then id;
+        empty for an unknown one."""
+
+    async def get_referral(self, referral_id: ReferralId) -> Referral:
+        """Raises NotFound."""
+
+    async def delete_referral(
+        self, referral_id: ReferralId, *, actor_id: UserId, now: datetime
+    ) -> Referral:
+        """Delete one recorded by mistake, event referral_deleted; returns what it was. Callers
+        decide who may. Raises NotFound."""

@@ -11,6 +11,7 @@ from typing import Protocol, Self
 
 from inbox.core.errors import DatabaseUnavailable, SchemaMismatch, StorageError
 from storage.accounts import Accounts
+from storage.agencies import Agencies
 from storage.assignment import Assignment
 from storage.attachments import Attachments
 from storage.base import SCHEMA_VERSION
@@ -28,6 +29,7 @@ from storage.mail_state import Mail
 from storage.outbox import Outbox
 from storage.policies import Policies
 from storage.presence import Presences
+from storage.referrals import Referrals
 from storage.report import Report
 from storage.retention import Retention
 from storage.sms import Sms
@@ -59,6 +61,7 @@ class OpenableDatabase(Database, Protocol):
 
 class SqlStore(
     Accounts,
+    Agencies,
     Assignment,
     Attachments,
     Board,
@@ -77,6 +80,7 @@ class SqlStore(
     Presences,
     Report,
     Retention,
+    Referrals,
     Sms,
     Surveys,
     Voice,

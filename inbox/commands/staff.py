@@ -7,8 +7,10 @@ worker: a command knows which events it committed, and inbox.commands.signals wh
 from __future__ import annotations
 
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from inbox.commands.accounts import AccountCommands
+from inbox.commands.agencies import AgencyCommands
 from inbox.commands.alerts import AlertCommands
 from inbox.commands.canned import CannedReplyCommands
 from inbox.commands.conversations import ConversationCommands
@@ -17,6 +19,7 @@ from inbox.commands.report import ReportCommands
 from inbox.commands.signals import Listener
 from inbox.commands.writes import Clock
 from inbox.survey import SurveyDesk
+from routing.hours import TOKYO
 from storage.base import Store
 
 
@@ -28,6 +31,7 @@ class StaffCommands:
     canned: CannedReplyCommands
     alerts: AlertCommands
     report: ReportCommands
+    agencies: AgencyCommands  # casework: partner agencies and referrals
 
     @classmethod
     def build(
@@ -37,9 +41,11 @@ class StaffCommands:
         clock: Clock,
         signals: Listener,
         surveys: SurveyDesk | None = None,
+        timezone: ZoneInfo = TOKYO,
     ) -> StaffCommands:
         """Commands over `store` that wake this process's workers through `signals` (none, for
-        the CLI: Signals()); `surveys`: the survey sent at close ([survey]; None: none)."""
+        the CLI: Signals()); `surveys`: the survey sent at close ([survey]; None: none);
+        `timezone`: the program's calendar (a referral's day)."""
         return cls(
             conversations=ConversationCommands(
                 store, clock=clock, signals=signals, surveys=surveys
@@ -49,4 +55,5 @@ class StaffCommands:
             canned=CannedReplyCommands(store, clock=clock, signals=signals),
             alerts=AlertCommands(store, clock=clock, signals=signals),
             report=ReportCommands(store, clock=clock, signals=signals),
+            agencies=AgencyCommands(store, clock=clock, signals=signals, timezone=timezone),
         )

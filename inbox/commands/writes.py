@@ -76,6 +76,14 @@ STORE_WRITES: dict[str, frozenset[str]] = {
     "set_follow_up": frozenset({"follow_up_set"}),
     "cancel_follow_up": frozenset({"follow_up_cancelled"}),
     "resolve_follow_up": frozenset({"follow_up_resolved"}),
+    # --- casework: the directory of partner agencies, and referrals to them (storage.agencies,
+    # storage.referrals)
+    "create_agency": frozenset({"agency_created"}),
+    "update_agency": frozenset({"agency_updated"}),
+    "set_agency_archived": frozenset({"agency_archived", "agency_restored"}),
+    "import_agencies": frozenset({"agencies_imported"}),
+    "record_referral": frozenset({"referral_recorded"}),
+    "delete_referral": frozenset({"referral_deleted"}),
     # --- Twilio Voice (storage.voice): its webhooks, the desk's calls out, outcomes given later
     "call_arrived": frozenset({"call_started"}),
     "advance_call": frozenset(

@@ -55,6 +55,14 @@ QUIET_KINDS = frozenset(
         "canned_reply_created",
         "canned_reply_updated",
         "canned_reply_deleted",
+        # casework: the directory of partner agencies and referrals (not on the board)
+        "agency_created",
+        "agency_updated",
+        "agency_archived",
+        "agency_restored",
+        "agencies_imported",
+        "referral_recorded",
+        "referral_deleted",
     }
 )
 routes = web.RouteTableDef()

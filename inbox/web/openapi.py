@@ -12,6 +12,7 @@ from functools import cache
 from aiohttp import web
 
 from inbox.core.model import Anonymity, ChannelKind, Presence, Role
+from inbox.web.openapi_agencies import AGENCY_PATHS
 from inbox.web.openapi_follow_ups import FOLLOW_UP_PATHS
 from inbox.web.openapi_parts import (
     BEFORE,
@@ -677,6 +678,7 @@ PATHS: dict[str, dict[str, Schema]] = {
 PATHS |= PHONE_PATHS
 PATHS |= REPORT_PATHS
 PATHS |= FOLLOW_UP_PATHS
+PATHS |= AGENCY_PATHS  # casework: partner agencies and referrals
 
 
 @cache

@@ -167,7 +167,11 @@ class Services:
             follow_ups=self.on_follow_up,
         )
         commands = StaffCommands.build(
-            self.store, clock=self.clock, signals=signals, surveys=self.surveys
+            self.store,
+            clock=self.clock,
+            signals=signals,
+            surveys=self.surveys,
+            timezone=self.settings.timezone,
         )
         object.__setattr__(self, "commands", commands)  # frozen: set once, here
         calls = CallCommands(

@@ -14,6 +14,7 @@ import pytest
 
 from inbox.commands.signals import ROUTING_KINDS, Signals, Wake, wakes_for
 from inbox.commands.staff import StaffCommands
+from inbox.core.agencies import AgencyDraft
 from inbox.core.model import (
     Anonymity,
     CannedReplyDraft,
@@ -109,6 +110,19 @@ async def test_every_command_wakes_whoever_its_events_concern(store: Store) -> N
     [stored, chat] = await store.save_inbound_batch([inbound(), inbound("chat-key")])
     conv = ConversationId(stored.conversation_id)
     last_id = (await store.list_events())[-1].id  # the intake's events are not a command's
+    agencies = commands.agencies
+
+    async def refer() -> object:
+        [first] = [a for a in await store.list_agencies() if a.kind == "police"]
+        new = agencies.read_referral(
+            {"agency_id": first.id, "kind": "handover"}, staff=sato.id, conversation_id=conv
+        )
+        return await agencies.record_referral(new)
+
+    async def unrefer() -> object:
+        [made] = await store.referrals_of(conversation_id=conv)
+        return await agencies.delete_referral(made.id, actor=sato.id, any_staff=False)
+
     steps: list[Callable[[], Awaitable[object]]] = [
         lambda: desk.assign(conv, sato.id, actor=boss.id, capacity=None),
         lambda: desk.open_offer(conv, sato.id),  # assigned by hand: no offer to open
@@ -144,6 +158,13 @@ async def test_every_command_wakes_whoever_its_events_concern(store: Store) -> N
         ),
         lambda: canned.update(first_canned, CannedReplyDraft(body_en="Hi"), actor=boss.id),
         lambda: canned.delete(first_canned, actor=boss.id),
+        # --- casework: the directory and a referral, recorded then deleted
+        lambda: agencies.create(AgencyDraft(name="警察署", kind="police"), actor=boss.id),
+        lambda: agencies.import_csv(
+            "名称,種別\nみどりの家,シェルター\n".encode(), actor=boss.id, preview=False
+        ),
+        lambda: refer(),
+        lambda: unrefer(),
         lambda: desk.close(conv, actor=sato.id),
         lambda: accounts.start_session(sato.id, "h" * 64, ttl=timedelta(hours=1)),
         lambda: accounts.end_session("h" * 64),
@@ -173,6 +194,10 @@ async def test_every_command_wakes_whoever_its_events_concern(store: Store) -> N
         "canned_reply_created",
         "canned_reply_updated",
         "canned_reply_deleted",
+        "agency_created",
+        "agencies_imported",
+        "referral_recorded",
+        "referral_deleted",
         "conversation_read",
         "user_enabled",
         "user_updated",

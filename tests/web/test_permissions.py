@@ -15,8 +15,10 @@ import pytest
 
 from inbox.app import build_store
 from inbox.auth import hash_password
+from inbox.core.agencies import AgencyDraft, NewReferral
 from inbox.core.follow_ups import NewFollowUp
 from inbox.core.model import ChannelKind, ConversationId
+from inbox.core.phone import CallDirection, NewCall
 from routing.hours import TOKYO
 from tests.factories import T0, new_user
 from tests.web.conftest import PASSWORD, STAFF, Server, Site, make_config, running, sign_in
@@ -34,6 +36,25 @@ MATRIX: list[tuple[str, str, object, tuple[int, int, int, int]]] = [
     ("PUT /api/conversations/{S}/tags", "", {"tags": ["dv"]}, (200, 200, 404, 403)),
     ("PUT /api/conversations/{Z}/tags", "", {"tags": ["dv"]}, (404, 200, 404, 403)),
     ("PUT /api/conversations/{P}/tags", "", {"tags": ["dv"]}, (403, 200, 200, 403)),
+    # --- casework: the directory is read by all, kept by supervisors and admins (the admin's
+    # 409: she passed the role check, and the boss had added it); referrals as notes
+    ("GET /api/agencies", "", None, (200, 200, 200, 200)),
+    (
+        "POST /api/agencies",
+        "",
+        {"name": "北区役所", "kind": "welfare_office"},
+        (403, 201, 403, 409),
+    ),
+    ("PATCH /api/agencies/{Y}", "", {"note": "平日のみ"}, (403, 200, 403, 200)),
+    ("POST /api/agencies/import", "not a CSV", {"csv": ""}, (403, 400, 403, 400)),
+    ("GET /api/conversations/{S}/referrals", "", None, (200, 200, 404, 403)),
+    ("POST /api/conversations/{Q}/referrals", "", "referral", (403, 201, 404, 403)),
+    ("POST /api/conversations/{S}/referrals", "", "referral", (201, 201, 404, 403)),
+    ("POST /api/conversations/{P}/referrals", "", "referral", (403, 201, 201, 403)),
+    ("POST /api/calls/{K}/referrals", "her call", "referral", (403, 201, 201, 403)),
+    ("GET /api/calls/{K}/referrals", "her call", None, (403, 200, 200, 403)),
+    # the boss's referral: not sato's to delete; then gone
+    ("DELETE /api/referrals/{R}", "", None, (403, 204, 404, 403)),
     ("GET /api/conversations", "", None, (200, 200, 200, 403)),
     ("GET /api/conversations/{Q}", "", None, (200, 200, 404, 403)),
     ("GET /api/conversations/{P}", "", None, (200, 200, 200, 403)),
@@ -146,13 +167,39 @@ async def conversations(site: Site, boss: aiohttp.ClientSession) -> dict[str, in
         )
         assert status == 200
     canned = (await site.store.list_canned_replies())[0].id
+    agency = await site.store.create_agency(
+        AgencyDraft(name="中央警察署", kind="police"), actor_id=site.id("boss"), now=T0
+    )
+    referral = await site.store.record_referral(
+        NewReferral(
+            agency_id=agency.id,
+            kind="handover",
+            on_day=T0.date(),
+            staff_id=site.id("boss"),
+            conversation_id=ConversationId(s),
+        ),
+        now=T0,
+    )
+    logged = await site.store.log_call(
+        NewCall(
+            direction=CallDirection.INBOUND,
+            started_at=T0,
+            duration_s=60,
+            outcome="reached",
+            staff_id=site.id("phone"),
+            withheld=True,
+        ),
+        now=T0,
+        retry=lambda tries, window: pytest.fail("no callback here"),
+    )
     await site.store.record_event("deadline_warning", now=T0, conversation_id=q)
     alert = await site.store.last_event_id()
     made = {}
     for key, conv, owner in (("F", s, "sato"), ("G", z, "suzuki")):
         new = NewFollowUp(from_conversation_id=ConversationId(conv), due_on=_week_ahead())
         made[key] = (await site.store.set_follow_up(new, actor_id=site.id(owner), now=T0)).id
-    return {"Q": q, "S": s, "Z": z, "P": p, "C": canned, "A": alert} | made
+    casework = {"Y": agency.id, "R": referral.id, "K": logged.call.id}
+    return {"Q": q, "S": s, "Z": z, "P": p, "C": canned, "A": alert} | made | casework
 
 
 def _week_ahead() -> date:
@@ -173,6 +220,8 @@ def body_for(kind: object, ids: dict[str, int]) -> object:
             return {"kind": "print", "from": "2025-04-01", "to": "2026-03-31"}
         case "follow-up":
             return {"due_on": _week_ahead().isoformat(), "note": "様子を聞く"}
+        case "referral":
+            return {"agency_id": ids["Y"], "kind": "information"}
         case "own password":
             return {"current": "not the password", "new": "a new long password"}
     return kind

@@ -18,6 +18,7 @@ import { isUrgent, urgencyBadge } from "./urgency.js";
 import { renderSms } from "./sms.js";
 import { renderOptOut } from "./optout.js";
 import { renderCallback } from "./callback.js";
+import { renderReferralAccess } from "./referrals.js"; // --- casework: referrals
 import { channelTag } from "./channel.js"; // --- line: the channel with its mark
 import { followUpBadge, renderFollowUps } from "./follow_ups.js"; // --- follow-ups (近況確認)
 
@@ -184,6 +185,7 @@ export function renderConversationHead() {
   renderOptOut(); // --- line: the banner of a consulter who cannot be reached (SMS STOP, LINE block)
   renderCallback(); // --- callback: asking the phone desk to call her back
   renderFollowUps(); // --- follow-ups: hers, the form, and a task's outcomes
+  renderReferralAccess(); // --- casework: who may record a referral follows the record
 }
 
 /**

@@ -45,7 +45,8 @@ export function sendLive(frame) {
 // Events that change nothing the queue shows: a frame of only these does not refetch it (every
 // console would, once per consulter's read receipt).
 /** @param {FeedEvent} e */
-const leavesQueue = (e) => e.kind === "consulter_read" || String(e.kind).startsWith("canned_reply_");
+const leavesQueue = (e) =>
+  e.kind === "consulter_read" || /^(canned_reply_|referral_|agenc)/.test(String(e.kind)); // casework: not in the queue
 
 /** @param {any} msg */
 function onFrame(msg) {

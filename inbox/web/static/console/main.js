@@ -26,7 +26,7 @@ import { bindTimeline, loadTimeline, renderTimeline, resetTimeline } from "./tim
 import { bindClosing, loadOutcomes, renderClosing, resetClosing } from "./closing.js";
 import { rerenderMessages } from "./messages.js";
 import { renderComposerMode, resetComposer, bindComposer } from "./composer.js";
-import { startLive, stopLive } from "./live.js";
+import { onLiveFrame, startLive, stopLive } from "./live.js";
 import { STAFF_PAGES, hasAnyRole, renderNav, safeNext } from "../lib/staff_page.js";
 // --- desk: labels' words, presence and load, tags, canned replies
 import { loadLabels, resetLabels } from "./labels.js";
@@ -48,6 +48,8 @@ import { bindOptOut, renderOptOut } from "./optout.js";
 // --- callback: asking the phone desk to call her back
 import { bindCallback, renderCallback, resetCallback } from "./callback.js";
 import { bindFollowUps, renderFollowUps, resetFollowUps } from "./follow_ups.js";
+// --- casework: referrals to partner agencies
+import { bindReferrals, heardReferrals, loadReferrals, renderReferrals, resetReferrals } from "./referrals.js";
 
 const CONSOLE_ROLES = ["counselor", "supervisor", "phone_staff"];
 
@@ -124,6 +126,7 @@ function resetApp() {
   renderOptOut(); // no conversation any more: no banner
   resetCallback();
   resetFollowUps();
+  resetReferrals();
   setConn("offline");
 }
 
@@ -164,6 +167,7 @@ async function init() {
     renderHandover();
     renderCallback();
     renderFollowUps();
+    renderReferrals();
   });
   onSessionEnd((infoKey) => {
     resetApp();
@@ -202,6 +206,10 @@ async function init() {
     refreshQueue();
   });
   onConversationLeave(resetFollowUps); // nothing of hers stays when another is opened
+  bindReferrals();
+  onConversationOpen(loadReferrals);
+  onConversationLeave(resetReferrals);
+  onLiveFrame(heardReferrals);
 
   try {
     const data = await api("GET", "/api/me");

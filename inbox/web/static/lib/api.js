@@ -45,7 +45,7 @@ export class ApiError extends Error {
  * One API request; the parsed JSON answer (null for 204 or a body that is not JSON).
  * @param {string} method
  * @param {string} path
- * @param {unknown} [body]
+ * @param {unknown} [body] sent as JSON; a Blob (a file) as it is, under its type
  * @returns {Promise<any>}
  */
 export async function api(method, path, body) {
@@ -55,8 +55,10 @@ export async function api(method, path, body) {
   const init = { method, credentials: "same-origin", headers };
   if (method !== "GET") {
     headers["X-Tsunagu-CSRF"] = "1";
-    headers["Content-Type"] = "application/json";
-    if (body !== undefined) init.body = JSON.stringify(body);
+    // a file (a CSV to import) goes as it is, under its own type; anything else as JSON
+    headers["Content-Type"] = body instanceof Blob ? body.type || "application/octet-stream" : "application/json";
+    if (body instanceof Blob) init.body = body;
+    else if (body !== undefined) init.body = JSON.stringify(body);
   }
   let res;
   try {

@@ -27,6 +27,7 @@ export const STAFF_PAGES = [
   { path: "/board", key: "nav.board", roles: ["supervisor"] },
   { path: "/audit", key: "nav.audit", roles: ["supervisor", "admin"] },
   { path: "/report", key: "nav.report", roles: ["supervisor", "admin"] },
+  { path: "/agencies", key: "nav.agencies", roles: ["supervisor", "admin"] },
   { path: "/accounts", key: "nav.accounts", roles: ["admin"] },
 ];
 

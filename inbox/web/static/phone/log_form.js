@@ -9,6 +9,7 @@ import { byId } from "../lib/dom.js";
 import { clearFormError, showFieldError } from "../lib/forms.js";
 import { answerWords, readCallFields, renderCallFields, resetCallFields, sendCall } from "./forms.js";
 import { tokyoIso, tokyoLocal } from "./tokyo.js";
+import { loadDirectory, referOnCall, referralFields } from "../lib/referrals.js";
 
 const MAX_NUMBER_CHARS = 32;
 
@@ -16,6 +17,10 @@ const direction = byId("log-direction", HTMLFieldSetElement);
 const when = byId("log-when", HTMLInputElement);
 const number = byId("log-number", HTMLInputElement);
 const withheld = byId("log-withheld", HTMLInputElement);
+
+// casework: a referral to a partner agency, beside the quick referral labels above
+const agencyReferral = referralFields("call-referral");
+byId("log-agency-referral", HTMLFieldSetElement).append(...agencyReferral.blocks);
 
 /** @type {import("./forms.js").CallFields} */
 const fields = {
@@ -33,6 +38,7 @@ const fields = {
 
 export function renderLogForm() {
   renderCallFields(fields);
+  agencyReferral.render();
 }
 
 /** The direction chosen. */
@@ -52,6 +58,7 @@ function resetLog() {
   withheld.checked = false;
   syncWithheld();
   when.value = tokyoLocal(new Date());
+  agencyReferral.reset();
 }
 
 /**
@@ -60,6 +67,7 @@ function resetLog() {
  */
 export function bindLogForm(onLogged) {
   when.value = tokyoLocal(new Date());
+  loadDirectory().then(() => agencyReferral.render());
   number.maxLength = MAX_NUMBER_CHARS;
   withheld.addEventListener("change", syncWithheld);
   fields.form.addEventListener("submit", async (e) => {
@@ -71,6 +79,8 @@ export function bindLogForm(onLogged) {
     if (!withheld.checked && !typed) return showFieldError(fields.error, t("phone.needNumber"), number);
     const shared = readCallFields(fields);
     if (!shared) return;
+    const referral = agencyReferral.chosen() ? agencyReferral.read(fields.error) : null;
+    if (agencyReferral.chosen() && !referral) return;
     const answer = await sendCall(fields, {
       direction: directionOf(),
       started_at: startedAt,
@@ -80,7 +90,8 @@ export function bindLogForm(onLogged) {
       ...shared,
     });
     if (!answer) return;
+    const referred = referral ? await referOnCall(answer.call.id, referral) : "";
     resetLog();
-    onLogged(answerWords(answer, true));
+    onLogged([answerWords(answer, true), referred].filter(Boolean).join(" "));
   });
 }

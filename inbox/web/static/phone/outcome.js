@@ -10,6 +10,11 @@ import { byId } from "../lib/dom.js";
 import { callOnScreen, closeCall, onScreen } from "./call_screen.js";
 import { answerWords, readCallFields, renderCallFields, resetCallFields, sendCall } from "./forms.js";
 import { tokyoIso, tokyoLocal } from "./tokyo.js";
+import { loadDirectory, referOnCall, referralFields } from "../lib/referrals.js";
+
+// casework: a referral to a partner agency, beside the quick referral labels
+const agencyReferral = referralFields("screen-referral");
+byId("outcome-agency-referral", HTMLFieldSetElement).append(...agencyReferral.blocks);
 
 /** @type {import("./forms.js").CallFields} */
 const fields = {
@@ -26,10 +31,12 @@ const fields = {
 
 export function renderOutcomeForm() {
   renderCallFields(fields);
+  agencyReferral.render();
 }
 
 export function resetOutcomeForm() {
   resetCallFields(fields);
+  agencyReferral.reset();
 }
 
 /**
@@ -37,6 +44,7 @@ export function resetOutcomeForm() {
  * @param {(words: string) => void} onLogged
  */
 export function bindOutcomeForm(onLogged) {
+  loadDirectory().then(() => agencyReferral.render());
   fields.form.addEventListener("submit", async (e) => {
     e.preventDefault();
     const stored = callOnScreen();
@@ -44,6 +52,8 @@ export function bindOutcomeForm(onLogged) {
     if (!stored && !call) return;
     const shared = readCallFields(fields);
     if (!shared) return;
+    const referral = agencyReferral.chosen() ? agencyReferral.read(fields.error) : null;
+    if (agencyReferral.chosen() && !referral) return;
     let answer;
     if (stored) {
       const { outcome, note, referrals, follow_up } = shared;
@@ -65,8 +75,10 @@ export function bindOutcomeForm(onLogged) {
       });
     }
     if (!answer) return;
+    const referred = referral ? await referOnCall(answer.call.id, referral) : "";
     resetCallFields(fields);
+    agencyReferral.reset();
     closeCall();
-    onLogged(answerWords(answer, false));
+    onLogged([answerWords(answer, false), referred].filter(Boolean).join(" "));
   });
 }
