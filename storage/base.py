@@ -34,6 +34,7 @@ from inbox.core.model import (
 )
 from storage.roles import (
     AccountStore,
+    ActivityStore,
     BoardStore,
     CallStore,
     CannedReplyStore,
@@ -44,6 +45,7 @@ from storage.roles import (
     OutboxStore,
     PolicyStore,
     PresenceStore,
+    ProfileStore,
     SmsStore,
     VoiceStore,
 )
@@ -319,6 +321,8 @@ class Store(
     SmsStore,
     CallStore,
     VoiceStore,
+    ProfileStore,
+    ActivityStore,
     Protocol,
 ):
     """Every role: what SqliteStore and PostgresStore each are. A service takes only the roles

@@ -11,6 +11,7 @@ from typing import Protocol, Self
 
 from inbox.core.errors import DatabaseUnavailable, SchemaMismatch, StorageError
 from storage.accounts import Accounts
+from storage.activities import Activities
 from storage.assignment import Assignment
 from storage.attachments import Attachments
 from storage.base import SCHEMA_VERSION
@@ -27,6 +28,7 @@ from storage.mail_state import Mail
 from storage.outbox import Outbox
 from storage.policies import Policies
 from storage.presence import Presences
+from storage.profile import Profile
 from storage.sms import Sms
 from storage.sql import Database, Dialects, Tx
 from storage.voice import Voice
@@ -55,6 +57,7 @@ class OpenableDatabase(Database, Protocol):
 
 class SqlStore(
     Accounts,
+    Activities,
     Assignment,
     Attachments,
     Board,
@@ -70,6 +73,7 @@ class SqlStore(
     Outbox,
     Policies,
     Presences,
+    Profile,
     Sms,
     Voice,
 ):
