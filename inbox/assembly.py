@@ -189,6 +189,7 @@ def web_settings(cfg: Config) -> WebSettings:
         phone=cfg.phone,
         phone_hours=cfg.routing.hours_for(ChannelKind.PHONE),
         line=cfg.line,
+        casework=cfg.casework,
     )
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Literal, TypeVar, get_args, get_origin, get_ty
 from urllib.parse import parse_qsl, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
+from inbox.casework_config import CaseworkConfig
 from inbox.core.errors import ConfigError
 from inbox.core.labels import Label
 from inbox.core.model import ChannelKind, Role
@@ -313,6 +314,7 @@ class Config:
     voice: VoiceConfig = field(default_factory=VoiceConfig)
     phone: PhoneConfig = field(default_factory=PhoneConfig)
     line: LineConfig = field(default_factory=LineConfig)
+    casework: CaseworkConfig = field(default_factory=CaseworkConfig)
     # Where the values came from, for messages; not part of the configuration's value.
     source: str = field(default="(defaults)", compare=False, metadata=_NOT_IN_FILE)
 

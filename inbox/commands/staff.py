@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from inbox.commands.accounts import AccountCommands
 from inbox.commands.alerts import AlertCommands
 from inbox.commands.canned import CannedReplyCommands
+from inbox.commands.casework import CaseworkCommands
 from inbox.commands.conversations import ConversationCommands
 from inbox.commands.counselors import CounselorCommands
 from inbox.commands.signals import Listener
@@ -25,6 +26,7 @@ class StaffCommands:
     accounts: AccountCommands
     canned: CannedReplyCommands
     alerts: AlertCommands
+    casework: CaseworkCommands
 
     @classmethod
     def build(cls, store: Store, *, clock: Clock, signals: Listener) -> StaffCommands:
@@ -36,4 +38,5 @@ class StaffCommands:
             accounts=AccountCommands(store, clock=clock, signals=signals),
             canned=CannedReplyCommands(store, clock=clock, signals=signals),
             alerts=AlertCommands(store, clock=clock, signals=signals),
+            casework=CaseworkCommands(store, clock=clock, signals=signals),
         )

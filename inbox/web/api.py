@@ -10,6 +10,7 @@ from aiohttp import web
 
 from inbox.auth import new_secret, secret_hash
 from inbox.core.audit import about_accounts
+from inbox.core.casework import UNKNOWN_AGE
 from inbox.core.errors import PermissionDenied, ValidationError
 from inbox.core.model import (
     MAX_CAPACITY,
@@ -317,13 +318,16 @@ async def get_conversation(request: web.Request) -> web.Response:
     if phone_side_only(user):  # her chats, and who helped her there, are not theirs to know
         earlier = [e for e in earlier if e.conversation.channel is ChannelKind.PHONE]
     helper = next((e.handled_by_name for e in earlier if e.handled_by_name), None)
-    history = {"returning": bool(earlier), "last_helped_by": helper}
+    history: dict[str, Any] = {"returning": bool(earlier), "last_helped_by": helper}
     # She texted STOP, or blocked the LINE account: the console says so and sends nothing (the
     # outbox refuses it too).
     opted_out = conv.channel in OPT_OUT_CHANNELS and await services.store.recipient_opted_out(
         conv.id
     )
     history["opted_out"] = opted_out
+    # casework (issue 17): the topics the counselor ticked, her age group ("unknown": not told)
+    history["topics"] = list(await services.store.conversation_topics(conv.id))
+    history["age_group"] = await services.store.age_group_of(conv.contact_id) or UNKNOWN_AGE
     names = await staff_names(services)
     return web.json_response(
         {

@@ -21,6 +21,7 @@ from inbox.web import (
     audit_csv,
     board_live,
     calls,
+    casework,
     contact,
     context,
     desk,
@@ -35,7 +36,13 @@ from inbox.web import (
 from inbox.web.server import SERVICES, Handler, Services, error_middleware
 
 STATIC_DIR = Path(str(resources.files("inbox") / "web" / "static"))
-STAFF_PAGES = ("phone", "board", "audit", "accounts")  # besides the console (lib/staff_page.js)
+STAFF_PAGES = (
+    "phone",
+    "board",
+    "audit",
+    "accounts",
+    "activities",
+)  # besides the console (lib/staff_page.js)
 READY_TIMEOUT_S = 2.0  # a database that does not answer a ping within this is not "ready"
 
 
@@ -106,6 +113,7 @@ def build_app(services: Services) -> web.Application:
     audit.add_routes(app)
     audit_csv.add_routes(app)
     calls.add_routes(app)
+    casework.add_routes(app)
     voice_hooks.add_routes(app, enabled=services.settings.voice.enabled)
     sockets.add_staff_socket(app)
     app.on_shutdown.append(_close_sockets)

@@ -12,6 +12,7 @@ from functools import cache
 from aiohttp import web
 
 from inbox.core.model import Anonymity, ChannelKind, Presence, Role
+from inbox.web.openapi_casework import CASEWORK_PATHS
 from inbox.web.openapi_parts import (
     BEFORE,
     CANNED_DRAFT,
@@ -673,6 +674,7 @@ PATHS: dict[str, dict[str, Schema]] = {
     OPENAPI_PATH: {"get": operation("this document", {"type": "object"}, errors=(), public=True)},
 }
 PATHS |= PHONE_PATHS
+PATHS |= CASEWORK_PATHS
 
 
 @cache

@@ -149,6 +149,9 @@ SCHEMAS: dict[str, Schema] = {
         consulter_read_message_id=nullable(ID),
         # opening one: an SMS consulter who texted STOP; no reply can be sent
         opted_out={"type": "boolean"},
+        # opening one: casework's topics (configured ids) and her age group ("unknown": not told)
+        topics={"type": "array", "items": {"type": "string"}},
+        age_group={"type": "string"},
     ),
     # A conversation as a line of a consulter's timeline or of search results.
     "ConversationSummary": {

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from channels.line import LineChannel
+from inbox.casework_config import CaseworkConfig
 from inbox.commands.calls import CallCommands
 from inbox.commands.signals import Signals
 from inbox.commands.staff import StaffCommands
@@ -96,6 +97,7 @@ class WebSettings:
     phone: PhoneConfig = field(default_factory=PhoneConfig)  # outcomes, referrals, retry rule
     phone_hours: ServiceHours = ALWAYS_OPEN  # [routing.hours.phone]: a callback's default window
     line: LineConfig = field(default_factory=LineConfig)  # issue 16: the LINE official account
+    casework: CaseworkConfig = field(default_factory=CaseworkConfig)  # issue 17: the topics
 
 
 @dataclass(slots=True)

@@ -14,7 +14,9 @@ import pytest
 
 from inbox.app import build_store
 from inbox.auth import hash_password
+from inbox.core.activity import ActivityDraft
 from inbox.core.model import ChannelKind
+from inbox.core.phone import CallDirection, NewCall
 from tests.factories import T0, new_user
 from tests.web.conftest import PASSWORD, STAFF, Server, Site, make_config, running, sign_in
 from tests.web.test_supervision import call, everyone_away, now_inbound, seed
@@ -31,6 +33,13 @@ MATRIX: list[tuple[str, str, object, tuple[int, int, int, int]]] = [
     ("PUT /api/conversations/{S}/tags", "", {"tags": ["dv"]}, (200, 200, 404, 403)),
     ("PUT /api/conversations/{Z}/tags", "", {"tags": ["dv"]}, (404, 200, 404, 403)),
     ("PUT /api/conversations/{P}/tags", "", {"tags": ["dv"]}, (403, 200, 200, 403)),
+    # --- casework: topics and age group as tags (whoever may add notes)
+    ("PUT /api/conversations/{Q}/topics", "", {"topics": ["dv"]}, (403, 200, 404, 403)),
+    ("PUT /api/conversations/{S}/topics", "", {"topics": ["dv"]}, (200, 200, 404, 403)),
+    ("PUT /api/conversations/{Z}/topics", "", {"topics": ["dv"]}, (404, 200, 404, 403)),
+    ("PUT /api/conversations/{P}/topics", "", {"topics": ["dv"]}, (403, 200, 200, 403)),
+    ("PUT /api/conversations/{S}/age-group", "", {"age_group": "30s"}, (200, 200, 404, 403)),
+    ("PUT /api/conversations/{P}/age-group", "", {"age_group": "30s"}, (403, 200, 200, 403)),
     ("GET /api/conversations", "", None, (200, 200, 200, 403)),
     ("GET /api/conversations/{Q}", "", None, (200, 200, 404, 403)),
     ("GET /api/conversations/{P}", "", None, (200, 200, 200, 403)),
@@ -97,6 +106,13 @@ MATRIX: list[tuple[str, str, object, tuple[int, int, int, int]]] = [
     ("POST /api/users/suzuki/enable", "", None, (403, 403, 403, 200)),
     ("POST /api/users/admin/disable", "herself", None, (403, 403, 403, 409)),
     ("POST /api/session/password", "a wrong current", "own password", (400, 400, 400, 400)),
+    # --- casework: a call's topics (K: phone's call); activities (V: sato's, W: the boss's)
+    ("PUT /api/calls/{K}/topics", "", {"topics": ["dv"]}, (403, 200, 200, 403)),
+    ("GET /api/casework", "", None, (200, 200, 200, 403)),
+    ("GET /api/activities", "", None, (200, 200, 200, 403)),
+    ("POST /api/activities", "", {"kind": "talk", "people": 3}, (201, 201, 201, 403)),
+    ("PATCH /api/activities/{V}", "sato's", {"people": 4}, (200, 200, 403, 403)),
+    ("DELETE /api/activities/{W}", "the boss's", None, (403, 204, 404, 403)),
 ]
 
 
@@ -126,7 +142,26 @@ async def conversations(site: Site, boss: aiohttp.ClientSession) -> dict[str, in
     canned = (await site.store.list_canned_replies())[0].id
     await site.store.record_event("deadline_warning", now=T0, conversation_id=q)
     alert = await site.store.last_event_id()
-    return {"Q": q, "S": s, "Z": z, "P": p, "C": canned, "A": alert}
+    logged = await site.store.log_call(
+        NewCall(
+            direction=CallDirection.INBOUND,
+            started_at=T0,
+            duration_s=60,
+            outcome="reached",
+            staff_id=site.id("phone"),
+            withheld=True,
+        ),
+        now=T0,
+        retry=lambda tries, window: None,  # type: ignore[arg-type,return-value]
+    )
+    draft = ActivityDraft(kind="outreach", day=T0.date(), people=2)
+    hers = await site.store.add_activity(draft, staff_id=site.id("sato"), now=T0)
+    boss = await site.store.add_activity(draft, staff_id=site.id("boss"), now=T0)
+    return {"Q": q, "S": s, "Z": z, "P": p, "C": canned, "A": alert} | {
+        "K": logged.call.id,
+        "V": hers.id,
+        "W": boss.id,
+    }
 
 
 def body_for(kind: object, ids: dict[str, int]) -> object:
