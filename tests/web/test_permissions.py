@@ -156,11 +156,11 @@ async def conversations(site: Site, boss: aiohttp.ClientSession) -> dict[str, in
     )
     draft = ActivityDraft(kind="outreach", day=T0.date(), people=2)
     hers = await site.store.add_activity(draft, staff_id=site.id("sato"), now=T0)
-    boss = await site.store.add_activity(draft, staff_id=site.id("boss"), now=T0)
+    theirs = await site.store.add_activity(draft, staff_id=site.id("boss"), now=T0)
     return {"Q": q, "S": s, "Z": z, "P": p, "C": canned, "A": alert} | {
         "K": logged.call.id,
         "V": hers.id,
-        "W": boss.id,
+        "W": theirs.id,
     }
 
 

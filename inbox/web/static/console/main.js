@@ -46,6 +46,8 @@ import { bindSms, loadSms, resetSms } from "./sms.js";
 import { bindOptOut, renderOptOut } from "./optout.js";
 // --- callback: asking the phone desk to call her back
 import { bindCallback, renderCallback, resetCallback } from "./callback.js";
+// --- casework: the topics and profile panel
+import { bindTopics, renderTopics } from "./topics.js";
 
 const CONSOLE_ROLES = ["counselor", "supervisor", "phone_staff"];
 
@@ -160,6 +162,7 @@ async function init() {
     renderReveal();
     renderHandover();
     renderCallback();
+    renderTopics();
   });
   onSessionEnd((infoKey) => {
     resetApp();
@@ -193,6 +196,7 @@ async function init() {
   bindOptOut();
   bindCallback();
   onConversationOpen(renderCallback); // not offered until her conversation is loaded
+  bindTopics(); // after bindTags: the panel goes below the tags
 
   try {
     const data = await api("GET", "/api/me");

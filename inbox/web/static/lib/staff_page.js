@@ -27,6 +27,7 @@ export const STAFF_PAGES = [
   { path: "/board", key: "nav.board", roles: ["supervisor"] },
   { path: "/audit", key: "nav.audit", roles: ["supervisor", "admin"] },
   { path: "/accounts", key: "nav.accounts", roles: ["admin"] },
+  { path: "/activities", key: "nav.activities", roles: ["counselor", "supervisor", "phone_staff"] },
 ];
 
 /** @param {StaffUser} user @param {string[]} roles */
