@@ -1773,7 +1773,7 @@ export const STRINGS = {
     "activities.lead": "Log work outside conversations (outreach, accompaniment, consultation events, drop-in places, talks). The grant report counts it.",
     "activities.totals": "This fiscal year's totals",
     "activities.period": "FY{year} (Reiwa {reiwa}): {from} to {to}",
-    "activities.totalFigure": "{count} · {people} people ({new_people} new)",
+    "activities.totalFigure": "{count} logged · {people} people ({new_people} new)",
     "activities.new": "Log an activity",
     "activities.editing": "Edit the activity",
     "activities.kind": "Kind",
