@@ -55,6 +55,12 @@ QUIET_KINDS = frozenset(
         "canned_reply_created",
         "canned_reply_updated",
         "canned_reply_deleted",
+        # casework (issue 17): topics, age groups and activities are the report's, not the board's
+        "topics_set",
+        "age_group_set",
+        "activity_logged",
+        "activity_updated",
+        "activity_deleted",
     }
 )
 routes = web.RouteTableDef()
