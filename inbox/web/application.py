@@ -36,13 +36,8 @@ from inbox.web import (
 from inbox.web.server import SERVICES, Handler, Services, error_middleware
 
 STATIC_DIR = Path(str(resources.files("inbox") / "web" / "static"))
-STAFF_PAGES = (
-    "phone",
-    "board",
-    "audit",
-    "accounts",
-    "activities",
-)  # besides the console (lib/staff_page.js)
+# the staff pages besides the console (lib/staff_page.js)
+STAFF_PAGES = ("phone", "board", "audit", "accounts", "report", "activities")
 READY_TIMEOUT_S = 2.0  # a database that does not answer a ping within this is not "ready"
 
 

@@ -427,7 +427,8 @@ CREATE TABLE referrals (
     CHECK (conversation_id IS NOT NULL OR call_id IS NOT NULL)
 );
 CREATE INDEX referrals_day ON referrals (on_day);
-CREATE INDEX referrals_conversation ON referrals (conversation_id) WHERE conversation_id IS NOT NULL;
+CREATE INDEX referrals_conversation ON referrals (conversation_id)
+    WHERE conversation_id IS NOT NULL;
 CREATE INDEX referrals_call ON referrals (call_id) WHERE call_id IS NOT NULL;
 -- A consultation's topics (a configured list), on a conversation or on a call: exactly one.
 CREATE TABLE consultation_topics (

@@ -26,7 +26,14 @@ async def test_a_supervisor_signs_in_for_the_board_and_comes_back_to_it(
 ) -> None:
     page = await staff_page(browser, server.url, "boss", "/board", lang)
     await expect(page.get_by_test_id("board")).to_be_visible()
-    assert await _nav_links(page) == ["/console", "/phone", "/board", "/audit", "/activities"]
+    assert await _nav_links(page) == [
+        "/console",
+        "/phone",
+        "/board",
+        "/audit",
+        "/report",
+        "/activities",
+    ]
     current = page.get_by_test_id("staff-nav").locator("[aria-current=page]")
     await expect(current).to_have_attribute("href", "/board")
     await expect(page.get_by_test_id("page-denied")).to_be_hidden()
@@ -48,7 +55,14 @@ async def test_the_console_shows_the_nav_and_sends_an_admin_to_her_pages(
     server: Server, browser: Browser
 ) -> None:
     page = await console_page(browser, server.url, "boss", "en")
-    assert await _nav_links(page) == ["/console", "/phone", "/board", "/audit", "/activities"]
+    assert await _nav_links(page) == [
+        "/console",
+        "/phone",
+        "/board",
+        "/audit",
+        "/report",
+        "/activities",
+    ]
     await page.get_by_test_id("staff-nav").get_by_role("link", name="Board").click()
     await expect(page.get_by_test_id("board")).to_be_visible()
     # The console is not an admin's page: signing in there takes her to the first page she has.
@@ -59,7 +73,7 @@ async def test_the_console_shows_the_nav_and_sends_an_admin_to_her_pages(
     await admin.get_by_test_id("login-password").fill(PASSWORD)
     await admin.get_by_test_id("login-submit").click()
     await admin.wait_for_url(f"{server.url}/audit")
-    assert await _nav_links(admin) == ["/audit", "/accounts"]
+    assert await _nav_links(admin) == ["/audit", "/report", "/accounts"]
 
 
 async def test_on_a_phone_the_top_bar_folds_into_a_menu(server: Server, browser: Browser) -> None:

@@ -26,6 +26,7 @@ export const STAFF_PAGES = [
   { path: "/phone", key: "nav.phone", roles: ["phone_staff", "supervisor"] },
   { path: "/board", key: "nav.board", roles: ["supervisor"] },
   { path: "/audit", key: "nav.audit", roles: ["supervisor", "admin"] },
+  { path: "/report", key: "nav.report", roles: ["supervisor", "admin"] },
   { path: "/accounts", key: "nav.accounts", roles: ["admin"] },
   { path: "/activities", key: "nav.activities", roles: ["counselor", "supervisor", "phone_staff"] },
 ];
