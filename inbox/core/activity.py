@@ -37,13 +37,3 @@ class Activity:
     staff_id: UserId | None
     created_at: datetime
     updated_at: datetime
-
-
-def fiscal_year_of(day: date) -> int:
-    """The fiscal year (April to March) a day is in, by the year it starts: 2026-03-31 is 2025."""
-    return day.year if day.month >= 4 else day.year - 1
-
-
-def fiscal_year_days(year: int) -> tuple[date, date]:
-    """The first and last day of fiscal year `year` (April 1 to March 31 of the next year)."""
-    return date(year, 4, 1), date(year + 1, 3, 31)

@@ -17,17 +17,10 @@ from typing import Any
 
 from aiohttp import web
 
-from inbox.core.activity import (
-    MAX_NOTE_CHARS,
-    MAX_PEOPLE,
-    MAX_PLACE_CHARS,
-    Activity,
-    ActivityDraft,
-    fiscal_year_days,
-    fiscal_year_of,
-)
+from inbox.core.activity import MAX_NOTE_CHARS, MAX_PEOPLE, MAX_PLACE_CHARS, Activity, ActivityDraft
 from inbox.core.casework import ACTIVITY_KINDS, AGE_GROUPS, UNKNOWN_AGE, ids
 from inbox.core.errors import NotFound, TooLarge, ValidationError
+from inbox.core.fiscal import fiscal_year_bounds, fiscal_year_names, fiscal_year_of
 from inbox.core.labels import Label
 from inbox.core.model import Role
 from inbox.web.access import check_can_note, require, sees_everything
@@ -203,13 +196,22 @@ def activity_json(a: Activity, names: Names, *, editable: bool) -> dict[str, Any
     }
 
 
+def _fiscal_year_json(fy: int) -> dict[str, Any]:
+    try:
+        names = fiscal_year_names(fy)
+    except ValueError:  # before the first April-March fiscal year: no name
+        return {"year": fy, "ja": f"{fy}年度", "en": f"FY{fy}"}
+    return {"year": fy, "ja": names.ja, "en": names.en}
+
+
 @routes.get("/api/activities")
 async def list_activities(request: web.Request) -> web.Response:
     """Activities on days `from` to `to` (YYYY-MM-DD, both included; by default this fiscal
     year, April to March, in the program's time zone), newest day first, with totals by kind."""
     user = await require(request, *CASEWORK_ROLES)
     services = request.app[SERVICES]
-    first, last = fiscal_year_days(fiscal_year_of(_today(request)))
+    fiscal_year = fiscal_year_of(_today(request))
+    first, last = fiscal_year_bounds(fiscal_year)
     if "from" in request.query:
         first = _day(request.query["from"], "from")
     if "to" in request.query:
@@ -230,6 +232,8 @@ async def list_activities(request: web.Request) -> web.Response:
         {
             "from": first.isoformat(),
             "to": last.isoformat(),
+            # the fiscal year the period starts in, named (2026年度（令和8年度）, FY2026 (Reiwa 8))
+            "fiscal_year": _fiscal_year_json(fiscal_year_of(first)),
             "activities": [
                 activity_json(a, names, editable=boss or a.staff_id == user.id) for a in found
             ],

@@ -107,8 +107,14 @@ CASEWORK_PATHS: dict[str, dict[str, Schema]] = {
             "activities on days from..to (default: this fiscal year, April to March, in the"
             " program's time zone), newest first, with totals by kind",
             obj(
-                ("from", "to", "activities", "totals"),
+                ("from", "to", "fiscal_year", "activities", "totals"),
                 **{"from": DAY, "to": DAY},
+                fiscal_year=obj(
+                    ("year", "ja", "en"),
+                    year={"type": "integer"},
+                    ja={"type": "string", "examples": ["2026年度（令和8年度）"]},
+                    en={"type": "string", "examples": ["FY2026 (Reiwa 8)"]},
+                ),
                 activities={"type": "array", "items": ACTIVITY},
                 totals={
                     "type": "array",

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 
-from inbox.core.activity import fiscal_year_days, fiscal_year_of
+from inbox.core.fiscal import fiscal_year_bounds, fiscal_year_of
 from inbox.core.phone import CallDirection, NewCall
 from tests.web.conftest import Site, sign_in
 from tests.web.test_supervision import call, everyone_away, now_inbound, sato, seed
@@ -125,8 +125,9 @@ async def test_activities_are_logged_edited_deleted_and_totalled_this_fiscal_yea
     old = body["activity"]
 
     status, listed = await call(sato, "GET", url)
-    first, last = fiscal_year_days(fiscal_year_of(today))
+    first, last = fiscal_year_bounds(fiscal_year_of(today))
     assert (listed["from"], listed["to"]) == (first.isoformat(), last.isoformat())
+    assert listed["fiscal_year"]["ja"].startswith(f"{first.year}年度（令和")
     assert {a["id"]: a["editable"] for a in listed["activities"]} == {
         mine["id"]: True,
         theirs["id"]: False,

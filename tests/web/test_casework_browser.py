@@ -25,6 +25,7 @@ WORDS = {
         "six": "6人",
     },
     "en": {
+        "fy": "(Reiwa ",
         "saved": "Saved",
         "dv": "Domestic violence",
         "total": "1 logged · 5 people (2 new)",
@@ -74,6 +75,7 @@ async def test_topics_and_age_group_stay_set_and_an_activity_is_logged_and_edite
 
     page = await staff_page(browser, site.url, "sato", "/activities", lang)
     await expect(page.get_by_test_id("activities-empty")).to_be_visible()
+    await expect(page.get_by_test_id("activities-period")).to_contain_text(words["fy"])
     await expect(page.get_by_test_id("staff-nav").locator("[aria-current=page]")).to_have_attribute(
         "href", "/activities"
     )

@@ -6,7 +6,7 @@
 // (the server decides; GET /api/activities says which are hers to change). The frame (sign-in,
 // nav, language) is lib/staff_page.js.
 
-import { t } from "../i18n.js";
+import { getLang, t } from "../i18n.js";
 import { api, ApiError } from "../lib/api.js";
 import { caseworkWords, loadCaseworkWords, wordFor, wordOf } from "../lib/casework.js";
 import { byId, el } from "../lib/dom.js";
@@ -55,6 +55,8 @@ const state = {
   totals: [],
   from: "",
   to: "",
+  /** @type {{ ja: string, en: string } | null} */
+  fiscalYear: null,
   /** @type {number | null} the activity the form edits (null: a new one) */
   editing: null,
   /** @type {number | null} the row whose delete asks to be confirmed */
@@ -72,11 +74,11 @@ function countOf(input) {
   return /^\d+$/.test(raw) ? Number(raw) : NaN;
 }
 
-/** The fiscal year of the period shown, as both 2026年度 and 令和8年度 (Japanese) or FY2026. */
+/** The period shown, by its fiscal year's name as the server gives it (2026年度（令和8年度）, FY2026 (Reiwa 8)). */
 function periodWords() {
-  if (!state.from) return "";
-  const year = Number(state.from.slice(0, 4));
-  return t("activities.period", { year, reiwa: year - 2018, from: state.from, to: state.to });
+  if (!state.from || !state.fiscalYear) return "";
+  const name = getLang() === "en" ? state.fiscalYear.en : state.fiscalYear.ja;
+  return t("activities.period", { name, from: state.from, to: state.to });
 }
 
 function renderKinds() {
@@ -167,6 +169,7 @@ async function load() {
   state.totals = data.totals;
   state.from = data.from;
   state.to = data.to;
+  state.fiscalYear = data.fiscal_year || null;
   render();
 }
 
