@@ -88,7 +88,7 @@ async def set_age_group(request: web.Request) -> web.Response:
     if "age_group" not in data:
         raise ValidationError("required: an age group id, or null", field="age_group")
     value = data["age_group"]
-    if value is not None and value not in ids(AGE_GROUPS):
+    if value is not None and (not isinstance(value, str) or value not in ids(AGE_GROUPS)):
         raise ValidationError(
             "one of " + ", ".join(a.id for a in AGE_GROUPS) + ", or null", field="age_group"
         )
@@ -162,7 +162,7 @@ def read_activity(
     if base is None and "kind" not in data:
         raise ValidationError("required: an activity kind", field="kind")
     kind = data.get("kind", base.kind if base else "")
-    if kind not in ids(ACTIVITY_KINDS):
+    if not isinstance(kind, str) or kind not in ids(ACTIVITY_KINDS):
         raise ValidationError("one of " + ", ".join(k.id for k in ACTIVITY_KINDS), field="kind")
     day = _day(data["day"], "day") if "day" in data else (base.day if base else today)
     people = _count(data, "people", base.people if base else 0)

@@ -19,6 +19,7 @@ from tests.web.screens import LOCALES, assert_accessible
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("lang", sorted(LOCALES))]
 WORDS = {
     "ja": {
+        "fy": "年度（令和",
         "saved": "保存しました",
         "dv": "DV",
         "total": "1件・5人（うち初めて 2人）",
