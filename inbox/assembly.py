@@ -193,6 +193,7 @@ def web_settings(cfg: Config) -> WebSettings:
         phone_hours=cfg.routing.hours_for(ChannelKind.PHONE),
         line=cfg.line,
         report=cfg.report,
+        casework=cfg.casework,
     )
 
 

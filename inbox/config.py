@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Literal, TypeVar, get_args, get_origin, get_ty
 from urllib.parse import parse_qsl, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
+from inbox.casework_config import CaseworkConfig
 from inbox.core.errors import ConfigError
 from inbox.core.labels import Label
 from inbox.core.model import ChannelKind, Role
@@ -318,6 +319,7 @@ class Config:
     survey: SurveyConfig = field(default_factory=SurveyConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
+    casework: CaseworkConfig = field(default_factory=CaseworkConfig)
     # Where the values came from, for messages; not part of the configuration's value.
     source: str = field(default="(defaults)", compare=False, metadata=_NOT_IN_FILE)
 

@@ -34,6 +34,7 @@ from inbox.core.model import (
 )
 from storage.roles import (
     AccountStore,
+    ActivityStore,
     AgencyStore,
     BoardStore,
     CallStore,
@@ -46,6 +47,7 @@ from storage.roles import (
     OutboxStore,
     PolicyStore,
     PresenceStore,
+    ProfileStore,
     ReferralStore,
     ReportStore,
     SmsStore,
@@ -329,6 +331,8 @@ class Store(
     SurveyStore,
     AgencyStore,
     ReferralStore,
+    ProfileStore,
+    ActivityStore,
     Protocol,
 ):
     """Every role: what SqliteStore and PostgresStore each are. A service takes only the roles

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from inbox.core.activity import Activity, ActivityDraft
 from inbox.core.agencies import (
     Agency,
     AgencyDraft,
@@ -938,3 +939,82 @@ class ReferralStore(Protocol):
     ) -> Referral:
         """Delete one recorded by mistake, event referral_deleted; returns what it was. Callers
         decide who may. Raises NotFound."""
+
+
+class ProfileStore(Protocol):
+    """Casework: a consultation's topics and her age group (storage.profile). Ids only, checked
+    before (inbox.core.casework); each change writes its event, a change to nothing writes none."""
+
+    async def set_conversation_topics(
+        self,
+        conversation_id: ConversationId,
+        topics: Collection[str],
+        *,
+        actor_id: UserId,
+        now: datetime,
+    ) -> tuple[str, ...]:
+        """Replace the conversation's topics (any status: never needed to close, often set
+        after); the set, sorted. Event topics_set (topics, added, removed). Raises NotFound."""
+
+    async def set_call_topics(
+        self, call_id: int, topics: Collection[str], *, actor_id: UserId, now: datetime
+    ) -> tuple[str, ...]:
+        """Replace a call's topics; the set, sorted. Event topics_set (call_id, topics, added,
+        removed; the call's conversation if it has one). Raises NotFound."""
+
+    async def conversation_topics(self, conversation_id: ConversationId) -> tuple[str, ...]:
+        """Its topics, sorted; empty for none or an unknown conversation."""
+
+    async def call_topics(self, call_id: int) -> tuple[str, ...]:
+        """The call's topics, sorted; empty for none or an unknown call."""
+
+    async def set_age_group(
+        self,
+        contact_id: ContactId,
+        age_group: str | None,
+        *,
+        actor_id: UserId,
+        now: datetime,
+        conversation_id: ConversationId | None = None,
+    ) -> str | None:
+        """Her age group (an inbox.core.casework.AGE_GROUPS id; "unknown" or None clears it);
+        the one stored (None: unknown). Event age_group_set (age_group, before; on the
+        conversation it was set from). Raises NotFound."""
+
+    async def age_group_of(self, contact_id: ContactId) -> str | None:
+        """Her age group, None when not told. Raises NotFound."""
+
+
+class ActivityStore(Protocol):
+    """Work outside conversations (storage.activities). Events activity_logged, _updated,
+    _deleted hold the kind, day and counts, never the note or the place."""
+
+    async def add_activity(
+        self, draft: ActivityDraft, *, staff_id: UserId, now: datetime
+    ) -> Activity:
+        """Store one, logged by `staff_id`."""
+
+    async def update_activity(
+        self,
+        activity_id: int,
+        draft: ActivityDraft,
+        *,
+        actor_id: UserId,
+        owner: UserId | None,
+        now: datetime,
+    ) -> Activity:
+        """Replace its fields. `owner`: only if she logged it (None: anyone's, a supervisor).
+        Raises NotFound, PermissionDenied (another's)."""
+
+    async def delete_activity(
+        self, activity_id: int, *, actor_id: UserId, owner: UserId | None, now: datetime
+    ) -> None:
+        """Remove it, as update_activity decides whose. Raises NotFound, PermissionDenied."""
+
+    async def get_activity(self, activity_id: int) -> Activity:
+        """Raises NotFound."""
+
+    async def activities_between(
+        self, first: date, last: date, *, limit: int = 5000
+    ) -> list[Activity]:
+        """Those on days from `first` to `last` (both included), newest day first."""

@@ -11,6 +11,7 @@ from typing import Protocol, Self
 
 from inbox.core.errors import DatabaseUnavailable, SchemaMismatch, StorageError
 from storage.accounts import Accounts
+from storage.activities import Activities
 from storage.agencies import Agencies
 from storage.assignment import Assignment
 from storage.attachments import Attachments
@@ -29,6 +30,7 @@ from storage.mail_state import Mail
 from storage.outbox import Outbox
 from storage.policies import Policies
 from storage.presence import Presences
+from storage.profile import Profile
 from storage.referrals import Referrals
 from storage.report import Report
 from storage.retention import Retention
@@ -62,6 +64,7 @@ class OpenableDatabase(Database, Protocol):
 class SqlStore(
     Accounts,
     Agencies,
+    Activities,
     Assignment,
     Attachments,
     Board,
@@ -81,6 +84,7 @@ class SqlStore(
     Report,
     Retention,
     Referrals,
+    Profile,
     Sms,
     Surveys,
     Voice,

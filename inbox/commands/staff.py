@@ -13,6 +13,7 @@ from inbox.commands.accounts import AccountCommands
 from inbox.commands.agencies import AgencyCommands
 from inbox.commands.alerts import AlertCommands
 from inbox.commands.canned import CannedReplyCommands
+from inbox.commands.casework import CaseworkCommands
 from inbox.commands.conversations import ConversationCommands
 from inbox.commands.counselors import CounselorCommands
 from inbox.commands.report import ReportCommands
@@ -32,6 +33,7 @@ class StaffCommands:
     alerts: AlertCommands
     report: ReportCommands
     agencies: AgencyCommands  # casework: partner agencies and referrals
+    casework: CaseworkCommands
 
     @classmethod
     def build(
@@ -56,4 +58,5 @@ class StaffCommands:
             alerts=AlertCommands(store, clock=clock, signals=signals),
             report=ReportCommands(store, clock=clock, signals=signals),
             agencies=AgencyCommands(store, clock=clock, signals=signals, timezone=timezone),
+            casework=CaseworkCommands(store, clock=clock, signals=signals),
         )

@@ -109,6 +109,13 @@ STORE_WRITES: dict[str, frozenset[str]] = {
             "callback_requested",  # a follow-up date on a try that ended the callback
         }
     ),
+    # --- casework (issue 17): topics and age group, activities outside conversations
+    "set_conversation_topics": frozenset({"topics_set"}),
+    "set_call_topics": frozenset({"topics_set"}),
+    "set_age_group": frozenset({"age_group_set"}),
+    "add_activity": frozenset({"activity_logged"}),
+    "update_activity": frozenset({"activity_updated"}),
+    "delete_activity": frozenset({"activity_deleted"}),
 }
 
 

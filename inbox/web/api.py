@@ -10,6 +10,7 @@ from aiohttp import web
 
 from inbox.auth import new_secret, secret_hash
 from inbox.core.audit import about_accounts
+from inbox.core.casework import UNKNOWN_AGE
 from inbox.core.errors import PermissionDenied, ValidationError
 from inbox.core.follow_ups import FollowUp
 from inbox.core.model import (
@@ -339,6 +340,9 @@ async def get_conversation(request: web.Request) -> web.Response:
     history["opted_out"] = opted_out
     tasks = await services.store.follow_up_tasks([ConversationId(conv.id)])
     history["follow_up"] = task_marker(tasks.get(ConversationId(conv.id)))
+    # casework (issue 17): the topics the counselor ticked, her age group ("unknown": not told)
+    history["topics"] = list(await services.store.conversation_topics(conv.id))
+    history["age_group"] = await services.store.age_group_of(conv.contact_id) or UNKNOWN_AGE
     names = await staff_names(services)
     return web.json_response(
         {

@@ -22,6 +22,7 @@ from inbox.web import (
     audit_csv,
     board_live,
     calls,
+    casework,
     contact,
     context,
     desk,
@@ -40,7 +41,7 @@ from inbox.web.server import SERVICES, Handler, Services, error_middleware
 
 STATIC_DIR = Path(str(resources.files("inbox") / "web" / "static"))
 # the staff pages besides the console (lib/staff_page.js)
-STAFF_PAGES = ("phone", "board", "audit", "report", "agencies", "accounts")
+STAFF_PAGES = ("phone", "board", "audit", "report", "agencies", "activities", "accounts")
 READY_TIMEOUT_S = 2.0  # a database that does not answer a ping within this is not "ready"
 
 
@@ -115,6 +116,7 @@ def build_app(services: Services) -> web.Application:
     follow_ups.add_routes(app)
     survey_form.add_routes(app)  # the e-mail's survey link: public, its token the key
     agencies.add_routes(app)  # casework: partner agencies and referrals
+    casework.add_routes(app)
     voice_hooks.add_routes(app, enabled=services.settings.voice.enabled)
     sockets.add_staff_socket(app)
     app.on_shutdown.append(_close_sockets)

@@ -63,6 +63,12 @@ QUIET_KINDS = frozenset(
         "agencies_imported",
         "referral_recorded",
         "referral_deleted",
+        # casework (issue 17): topics, age groups and activities are the report's, not the board's
+        "topics_set",
+        "age_group_set",
+        "activity_logged",
+        "activity_updated",
+        "activity_deleted",
     }
 )
 routes = web.RouteTableDef()

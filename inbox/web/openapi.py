@@ -13,6 +13,7 @@ from aiohttp import web
 
 from inbox.core.model import Anonymity, ChannelKind, Presence, Role
 from inbox.web.openapi_agencies import AGENCY_PATHS
+from inbox.web.openapi_casework import CASEWORK_PATHS
 from inbox.web.openapi_follow_ups import FOLLOW_UP_PATHS
 from inbox.web.openapi_parts import (
     BEFORE,
@@ -679,6 +680,7 @@ PATHS |= PHONE_PATHS
 PATHS |= REPORT_PATHS
 PATHS |= FOLLOW_UP_PATHS
 PATHS |= AGENCY_PATHS  # casework: partner agencies and referrals
+PATHS |= CASEWORK_PATHS
 
 
 @cache

@@ -158,6 +158,9 @@ SCHEMAS: dict[str, Schema] = {
                 counselor_id=nullable(ID),
             )
         ),
+        # opening one: casework's topics (configured ids) and her age group ("unknown": not told)
+        topics={"type": "array", "items": {"type": "string"}},
+        age_group={"type": "string"},
     ),
     # A conversation as a line of a consulter's timeline or of search results.
     "ConversationSummary": {

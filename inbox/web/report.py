@@ -85,7 +85,7 @@ async def _report(request: web.Request, first: date, last: date) -> dict[str, An
     services = request.app[SERVICES]
     settings = services.settings
     return await build_report(
-        services.store, first, last, settings.report, topics=settings.report_topics
+        services.store, first, last, settings.report, topics=settings.casework.topics
     )
 
 

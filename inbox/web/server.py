@@ -18,13 +18,13 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from channels.line import LineChannel
+from inbox.casework_config import CaseworkConfig
 from inbox.commands.calls import CallCommands
 from inbox.commands.follow_ups import FollowUpCommands
 from inbox.commands.signals import Signals
 from inbox.commands.staff import StaffCommands
 from inbox.commands.voice import CallPlacer, VoiceCommands
 from inbox.config import WebchatConfig
-from inbox.core.casework import DEFAULT_TOPICS
 from inbox.core.errors import (
     Conflict,
     DuplicateKey,
@@ -100,9 +100,10 @@ class WebSettings:
     phone: PhoneConfig = field(default_factory=PhoneConfig)  # outcomes, referrals, retry rule
     phone_hours: ServiceHours = ALWAYS_OPEN  # [routing.hours.phone]: a callback's default window
     line: LineConfig = field(default_factory=LineConfig)  # issue 16: the LINE official account
-    # --- issue 17: the grant report's k, unit and targets, and the topics it counts by
+    # --- issue 17: the grant report's k, unit and targets; casework's topics (which the
+    # console offers and the report counts by)
     report: ReportConfig = field(default_factory=ReportConfig)
-    report_topics: tuple[Label, ...] = DEFAULT_TOPICS
+    casework: CaseworkConfig = field(default_factory=CaseworkConfig)
 
 
 @dataclass(slots=True)

@@ -14,6 +14,7 @@ import pytest
 
 from inbox.commands.signals import ROUTING_KINDS, Signals, Wake, wakes_for
 from inbox.commands.staff import StaffCommands
+from inbox.core.activity import Activity, ActivityDraft
 from inbox.core.agencies import AgencyDraft
 from inbox.core.model import (
     Anonymity,
@@ -181,6 +182,30 @@ async def test_every_command_wakes_whoever_its_events_concern(store: Store) -> N
     written: set[str] = set()
     for step in steps:
         written |= await run(step())
+    # --- casework: topics, her age group, an activity logged, edited and deleted
+    casework = commands.casework
+    contact = (await store.get_conversation(conv)).contact_id
+    written |= await run(casework.set_conversation_topics(conv, ["dv"], actor=sato.id))
+    written |= await run(casework.set_age_group(contact, "20s", actor=sato.id))
+    logged: list[Activity] = []
+
+    async def log() -> None:
+        draft = ActivityDraft(kind="talk", day=T0.date(), people=3)
+        logged.append(await casework.log_activity(draft, actor=sato.id))
+
+    written |= await run(log())
+    draft = ActivityDraft(kind="talk", day=T0.date(), people=4)
+    written |= await run(
+        casework.edit_activity(logged[0].id, draft, actor=sato.id, any_staff=False)
+    )
+    written |= await run(casework.delete_activity(logged[0].id, actor=boss.id, any_staff=True))
+    assert written >= {
+        "topics_set",
+        "age_group_set",
+        "activity_logged",
+        "activity_updated",
+        "activity_deleted",
+    }
     assert written >= {
         "conversation_assigned",
         "reply_queued",

@@ -15,6 +15,7 @@ import pytest
 
 from inbox.app import build_store
 from inbox.auth import hash_password
+from inbox.core.activity import ActivityDraft
 from inbox.core.agencies import AgencyDraft, NewReferral
 from inbox.core.follow_ups import NewFollowUp
 from inbox.core.model import ChannelKind, ConversationId
@@ -55,6 +56,13 @@ MATRIX: list[tuple[str, str, object, tuple[int, int, int, int]]] = [
     ("GET /api/calls/{K}/referrals", "her call", None, (403, 200, 200, 403)),
     # the boss's referral: not sato's to delete; then gone
     ("DELETE /api/referrals/{R}", "", None, (403, 204, 404, 403)),
+    # --- casework: topics and age group as tags (whoever may add notes)
+    ("PUT /api/conversations/{Q}/topics", "", {"topics": ["dv"]}, (403, 200, 404, 403)),
+    ("PUT /api/conversations/{S}/topics", "", {"topics": ["dv"]}, (200, 200, 404, 403)),
+    ("PUT /api/conversations/{Z}/topics", "", {"topics": ["dv"]}, (404, 200, 404, 403)),
+    ("PUT /api/conversations/{P}/topics", "", {"topics": ["dv"]}, (403, 200, 200, 403)),
+    ("PUT /api/conversations/{S}/age-group", "", {"age_group": "30s"}, (200, 200, 404, 403)),
+    ("PUT /api/conversations/{P}/age-group", "", {"age_group": "30s"}, (403, 200, 200, 403)),
     ("GET /api/conversations", "", None, (200, 200, 200, 403)),
     ("GET /api/conversations/{Q}", "", None, (200, 200, 404, 403)),
     ("GET /api/conversations/{P}", "", None, (200, 200, 200, 403)),
@@ -140,6 +148,13 @@ MATRIX: list[tuple[str, str, object, tuple[int, int, int, int]]] = [
     ("POST /api/users/suzuki/enable", "", None, (403, 403, 403, 200)),
     ("POST /api/users/admin/disable", "herself", None, (403, 403, 403, 409)),
     ("POST /api/session/password", "a wrong current", "own password", (400, 400, 400, 400)),
+    # --- casework: a call's topics (K: phone's call); activities (V: sato's, W: the boss's)
+    ("PUT /api/calls/{K}/topics", "", {"topics": ["dv"]}, (403, 200, 200, 403)),
+    ("GET /api/casework", "", None, (200, 200, 200, 403)),
+    ("GET /api/activities", "", None, (200, 200, 200, 403)),
+    ("POST /api/activities", "", {"kind": "talk", "people": 3}, (201, 201, 201, 403)),
+    ("PATCH /api/activities/{V}", "sato's", {"people": 4}, (200, 200, 403, 403)),
+    ("DELETE /api/activities/{W}", "the boss's", None, (403, 204, 404, 403)),
 ]
 
 
@@ -198,7 +213,10 @@ async def conversations(site: Site, boss: aiohttp.ClientSession) -> dict[str, in
     for key, conv, owner in (("F", s, "sato"), ("G", z, "suzuki")):
         new = NewFollowUp(from_conversation_id=ConversationId(conv), due_on=_week_ahead())
         made[key] = (await site.store.set_follow_up(new, actor_id=site.id(owner), now=T0)).id
-    casework = {"Y": agency.id, "R": referral.id, "K": logged.call.id}
+    draft = ActivityDraft(kind="outreach", day=T0.date(), people=2)
+    hers = await site.store.add_activity(draft, staff_id=site.id("sato"), now=T0)
+    theirs = await site.store.add_activity(draft, staff_id=site.id("boss"), now=T0)
+    casework = {"Y": agency.id, "R": referral.id, "K": logged.call.id, "V": hers.id, "W": theirs.id}
     return {"Q": q, "S": s, "Z": z, "P": p, "C": canned, "A": alert} | made | casework
 
 

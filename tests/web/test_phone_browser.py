@@ -206,6 +206,7 @@ async def test_phone_staff_log_a_call_by_hand_with_a_referral_and_a_follow_up(
     await page.get_by_test_id("log-duration").fill("7")
     await page.get_by_test_id("log-note").fill("住まいの相談。来週また。")
     await page.get_by_test_id(f"log-referral-{referral}").check()
+    await page.get_by_test_id("log-topic-housing").check()  # casework: the call's topics
     await page.get_by_test_id("log-follow-up").fill(follow_up)
     answer = await _log_call(page)
     logged = answer["call"]
@@ -217,6 +218,8 @@ async def test_phone_staff_log_a_call_by_hand_with_a_referral_and_a_follow_up(
     assert logged["duration_s"] == 7 * 60 and logged["withheld"] is False
     notice = page.get_by_test_id("phone-notice")
     await expect(notice).to_contain_text(words["logged"])
+    assert await desk.store.call_topics(logged["id"]) == ("housing",)  # saved once logged
+    await expect(page.get_by_test_id("log-topic-housing")).not_to_be_checked()
     assert answer["callback"]["status"] == "retry"  # the follow-up: a callback on that day
     await expect(notice).to_contain_text(words["scheduled"])
     await expect(error).to_be_hidden()
@@ -348,7 +351,7 @@ async def test_phone_staff_land_on_the_phone_desk_and_the_console_is_in_the_nav(
     await page.wait_for_url(f"{desk.url}/phone")
     await expect(page.get_by_test_id("phone")).to_be_visible()
     nav = page.get_by_test_id("staff-nav")
-    await expect(nav.locator("a")).to_have_count(2)
+    await expect(nav.locator("a")).to_have_count(3)  # the console, the phone desk, activities
     await nav.get_by_test_id("nav-console").click()
     await page.wait_for_url(f"{desk.url}/console")  # a reload of her session stays there
     await expect(page.get_by_test_id("user-name")).to_be_visible()

@@ -33,6 +33,7 @@ async def test_a_supervisor_signs_in_for_the_board_and_comes_back_to_it(
         "/audit",
         "/report",
         "/agencies",
+        "/activities",
     ]
     current = page.get_by_test_id("staff-nav").locator("[aria-current=page]")
     await expect(current).to_have_attribute("href", "/board")
@@ -48,7 +49,7 @@ async def test_a_counselor_is_told_the_board_is_not_hers(server: Server, browser
     await expect(page.get_by_test_id("page-denied")).to_contain_text("Your role does not open")
     await expect(page.get_by_test_id("board")).to_be_hidden()
     await assert_accessible(page, "staff-frame-denied-en")  # the refusal is the page's main
-    assert await _nav_links(page) == []  # the console is her only page: no nav
+    assert await _nav_links(page) == ["/console", "/activities"]  # casework: activities too
 
 
 async def test_the_console_shows_the_nav_and_sends_an_admin_to_her_pages(
@@ -62,6 +63,7 @@ async def test_the_console_shows_the_nav_and_sends_an_admin_to_her_pages(
         "/audit",
         "/report",
         "/agencies",
+        "/activities",
     ]
     await page.get_by_test_id("staff-nav").get_by_role("link", name="Board").click()
     await expect(page.get_by_test_id("board")).to_be_visible()

@@ -14,6 +14,7 @@ import { clearMessages, renderMessages } from "./messages.js";
 import { askToClose, outcomeLabel } from "./closing.js";
 import { returningText, loadTimeline } from "./timeline.js";
 import { renderTags } from "./tags.js";
+import { renderTopics } from "./topics.js";
 import { isUrgent, urgencyBadge } from "./urgency.js";
 import { renderSms } from "./sms.js";
 import { renderOptOut } from "./optout.js";
@@ -178,6 +179,7 @@ export function renderConversationHead() {
   }
   els.convMeta.replaceChildren(...parts);
   renderTags(); // --- desk: the tags, as words, with their editor
+  renderTopics(); // --- casework: topics and age group
   els.claimButton.hidden = closed || isMine(c);
   els.closeButton.hidden = closed;
   els.replyForm.hidden = closed; // a closed conversation is read, not answered

@@ -50,6 +50,8 @@ import { bindCallback, renderCallback, resetCallback } from "./callback.js";
 import { bindFollowUps, renderFollowUps, resetFollowUps } from "./follow_ups.js";
 // --- casework: referrals to partner agencies
 import { bindReferrals, heardReferrals, loadReferrals, renderReferrals, resetReferrals } from "./referrals.js";
+// --- casework: the topics and profile panel
+import { bindTopics, renderTopics } from "./topics.js";
 
 const CONSOLE_ROLES = ["counselor", "supervisor", "phone_staff"];
 
@@ -168,6 +170,7 @@ async function init() {
     renderCallback();
     renderFollowUps();
     renderReferrals();
+    renderTopics();
   });
   onSessionEnd((infoKey) => {
     resetApp();
@@ -210,6 +213,7 @@ async function init() {
   onConversationOpen(loadReferrals);
   onConversationLeave(resetReferrals);
   onLiveFrame(heardReferrals);
+  bindTopics(); // after bindTags: the panel goes below the tags
 
   try {
     const data = await api("GET", "/api/me");

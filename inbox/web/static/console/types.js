@@ -22,6 +22,8 @@
  * @property {number} [priority]
  * @property {string | null} [urgency] triage's category (suicide_risk, ...), to be worded
  * @property {string[]} [tags]
+ * @property {string[]} [topics] opened: casework's topics (configured ids)
+ * @property {string} [age_group] opened: her age group id ("unknown": not told)
  * @property {string | null} [last_inbound_at]
  * @property {string | null} [created_at]
  * @property {number | null} [consulter_read_message_id] web chat: she has seen our replies up to this id

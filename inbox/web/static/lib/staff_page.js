@@ -28,6 +28,7 @@ export const STAFF_PAGES = [
   { path: "/audit", key: "nav.audit", roles: ["supervisor", "admin"] },
   { path: "/report", key: "nav.report", roles: ["supervisor", "admin"] },
   { path: "/agencies", key: "nav.agencies", roles: ["supervisor", "admin"] },
+  { path: "/activities", key: "nav.activities", roles: ["counselor", "supervisor", "phone_staff"] },
   { path: "/accounts", key: "nav.accounts", roles: ["admin"] },
 ];
 

@@ -6,7 +6,8 @@
 import { t, getLang, formatTime } from "../i18n.js";
 import { api, ApiError } from "../lib/api.js";
 import { clearFormError, showFieldError, showFormError } from "../lib/forms.js";
-import { toSignIn } from "../lib/staff_page.js";
+import { showToast, toSignIn } from "../lib/staff_page.js";
+import { caseworkWords, checkedTopics, loadCaseworkWords, renderTopicChips } from "../lib/casework.js";
 import { settings, renderChoices, chosenOf, clearChoices } from "./settings.js";
 import { tokyoToday, dayWords } from "./tokyo.js";
 
@@ -25,6 +26,7 @@ const MAX_MINUTES = 600;
  * @property {HTMLButtonElement} submit
  * @property {string} prefix the form's id prefix ("log", "outcome")
  * @property {Record<string, HTMLElement>} [more] further request fields of this form
+ * @property {HTMLFieldSetElement} [topics] casework: the call's topics, saved once it is logged
  */
 
 /** (Re)draw the choice lists in the page's language. @param {CallFields} f */
@@ -32,12 +34,23 @@ export function renderCallFields(f) {
   renderChoices(f.outcomes, settings.outcomes, "radio", `${f.prefix}-outcome`);
   renderChoices(f.referrals, settings.referrals, "checkbox", `${f.prefix}-referral`);
   f.followUp.min = tokyoToday();
+  renderTopics(f);
+}
+
+/** --- casework: the topics' chips, kept as she ticked them across a redraw. @param {CallFields} f */
+function renderTopics(f) {
+  const box = f.topics;
+  if (!box) return;
+  const draw = () => renderTopicChips(box, checkedTopics(box), { prefix: `${f.prefix}-topic` });
+  if (caseworkWords().topics.length) draw();
+  else loadCaseworkWords().then((w) => w && draw());
 }
 
 /** Back to empty after a call was logged. @param {CallFields} f */
 export function resetCallFields(f) {
   clearChoices(f.outcomes);
   clearChoices(f.referrals);
+  if (f.topics) renderTopicChips(f.topics, [], { prefix: `${f.prefix}-topic` });
   f.duration.value = "0";
   f.note.value = "";
   f.followUp.value = "";
@@ -88,6 +101,7 @@ function fieldFor(f, name) {
     note: f.note,
     referrals: f.referrals,
     follow_up: f.followUp,
+    ...(f.topics ? { topics: f.topics } : {}),
     ...(f.more ?? {}),
   };
   return fields[name] ?? null;
@@ -112,7 +126,16 @@ export async function sendCall(f, body, to = { method: "POST", path: "/api/calls
   clearFormError(f.error, f.form);
   f.submit.disabled = true;
   try {
-    return await api(to.method, to.path, body);
+    const answer = await api(to.method, to.path, body);
+    // --- casework: the topics she ticked go on the call once it is stored
+    const topics = f.topics ? checkedTopics(f.topics) : [];
+    if (answer && answer.call && topics.length) {
+      // the call is logged whatever happens here: say so, and never send it twice
+      await api("PUT", `/api/calls/${encodeURIComponent(answer.call.id)}/topics`, { topics }).catch((err) =>
+        showToast(`${t("casework.topicsNotSaved")} ${(err instanceof Error && err.message) || ""}`),
+      );
+    }
+    return answer;
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) {
       toSignIn();

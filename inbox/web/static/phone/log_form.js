@@ -29,6 +29,7 @@ const fields = {
   duration: byId("log-duration", HTMLInputElement),
   note: byId("log-note", HTMLTextAreaElement),
   referrals: byId("log-referrals", HTMLFieldSetElement),
+  topics: byId("log-topics", HTMLFieldSetElement), // --- casework
   followUp: byId("log-follow-up", HTMLInputElement),
   error: byId("log-error", HTMLElement),
   submit: byId("log-submit", HTMLButtonElement),

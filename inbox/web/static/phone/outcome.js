@@ -23,6 +23,7 @@ const fields = {
   duration: byId("outcome-duration", HTMLInputElement),
   note: byId("outcome-note", HTMLTextAreaElement),
   referrals: byId("outcome-referrals", HTMLFieldSetElement),
+  topics: byId("outcome-topics", HTMLFieldSetElement), // --- casework
   followUp: byId("outcome-follow-up", HTMLInputElement),
   error: byId("outcome-error", HTMLElement),
   submit: byId("outcome-submit", HTMLButtonElement),
