@@ -47,6 +47,8 @@ ROUTING_KINDS = frozenset(
         "callback_requested",
         "callback_retry_scheduled",
         "callback_closed",
+        # a follow-up became a task in the queue (on any instance: the trigger lists it too)
+        "follow_up_due",
     }
 )
 # The kinds after which the follow-up watcher must look again (one set for today is due now).
