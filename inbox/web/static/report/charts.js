@@ -99,7 +99,7 @@ export function renderMonthsChart(box, report) {
     }
     const whole = shown(total.months[i]);
     if (whole !== null && whole > base) {
-      const rect = svg("rect", { x, y: y(whole), width: barW, height: y(base) - y(whole), class: "report-bar ch-hidden" });
+      const rect = svg("rect", { x, y: y(whole), width: barW, height: y(base) - y(whole), class: "report-rect ch-hidden" });
       rect.append(svg("title", {}, `${monthHeading(ym, true)} ${t("report.chart.hidden")}: ${whole - base}`));
       root.append(rect);
     }
