@@ -158,8 +158,9 @@ def test_users_from_the_command_line(tmp_path: Path, here: Here) -> None:
     assert here(["migrate"], tmp_path).stdout.endswith("(already current)\n")
 
 
-async def test_serve_hold_a_conversation_and_drain_on_sigterm(tmp_path: Path) -> None:
-    assert add_user(tmp_path, "sato", "counselor").returncode == 0
+async def test_serve_hold_a_conversation_and_drain_on_sigterm(tmp_path: Path, here: Here) -> None:
+    # the command in a thread (it runs its own event loop), the server in a process of its own
+    assert (await asyncio.to_thread(here.add_user, tmp_path, "sato", "counselor")).returncode == 0
     proc = await asyncio.create_subprocess_exec(
         *TSUNAGU, "serve", "--port", "0", cwd=tmp_path, stderr=asyncio.subprocess.PIPE
     )
