@@ -1,8 +1,13 @@
-"""`tsunagu` as a newcomer runs it: a subprocess in an empty directory, stopped by SIGTERM."""
+"""`tsunagu` as a newcomer runs it: a subprocess in an empty directory, stopped by SIGTERM.
+
+Each subprocess pays Python's start and the app's imports (2 to 4 s on the CI machine), so the
+account commands after a first real one run `inbox.cli.main` in this process (`Here`): the same
+parser, commands, exit codes and output, with the working folder and stdin of a subprocess."""
 
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 import re
@@ -13,7 +18,9 @@ import uuid
 from pathlib import Path
 
 import aiohttp
+import pytest
 
+from inbox.cli import main
 from inbox.config import load_config
 from inbox.core.model import Presence
 from storage.sqlite.store import SqliteStore
@@ -50,9 +57,44 @@ def add_user(
     )
 
 
-def test_bad_config_stops_with_exit_2_naming_the_key(tmp_path: Path) -> None:
+class Here:
+    """`run` without a new process: `inbox.cli.main` in `cwd`, with `stdin`, its output captured
+    (argparse's exit is its return code, as `python -m inbox` would exit)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+        self.monkeypatch = monkeypatch
+        self.capsys = capsys
+
+    def __call__(
+        self, args: list[str], cwd: Path, stdin: str = ""
+    ) -> subprocess.CompletedProcess[str]:
+        with self.monkeypatch.context() as m:
+            m.chdir(cwd)
+            m.setattr(sys, "stdin", io.StringIO(stdin))
+            self.capsys.readouterr()
+            try:
+                code = main(args)
+            except SystemExit as exit_:
+                code = exit_.code if isinstance(exit_.code, int) else 1
+            out = self.capsys.readouterr()
+        return subprocess.CompletedProcess(args, code, out.out, out.err)
+
+    def add_user(
+        self, cwd: Path, name: str, role: str, password: str = PASSWORD
+    ) -> subprocess.CompletedProcess[str]:
+        return self(
+            ["user", "add", name, "--role", role, "--password-stdin"], cwd, stdin=password + "\n"
+        )
+
+
+@pytest.fixture
+def here(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Here:
+    return Here(monkeypatch, capsys)
+
+
+def test_bad_config_stops_with_exit_2_naming_the_key(tmp_path: Path, here: Here) -> None:
     (tmp_path / "config.toml").write_text("[intake]\nqueue_max = 0\n[server]\nprot = 1\n")
-    done = run(["check-config"], tmp_path)
+    done = here(["check-config"], tmp_path)
     assert done.returncode == 2
     assert "config.toml: " in done.stderr and "Traceback" not in done.stderr
     (tmp_path / "config.toml").write_text("[server]\nprot = 1\n")
@@ -73,49 +115,52 @@ def test_unreachable_database_is_a_clear_message(tmp_path: Path) -> None:
     assert "hunter2" not in done.stderr
 
 
-def test_users_from_the_command_line(tmp_path: Path) -> None:
-    done = add_user(tmp_path, "admin", "admin")
+def test_users_from_the_command_line(tmp_path: Path, here: Here) -> None:
+    done = add_user(tmp_path, "admin", "admin")  # a real process first, then in this one
     assert done.returncode == 0, done.stderr
     # Which database, and a warning that it was created by this very command.
     assert "does not exist yet" in done.stderr and "tsunagu-data" in done.stderr
-    again = add_user(tmp_path, "admin", "admin")
+    again = here.add_user(tmp_path, "admin", "admin")
     assert again.returncode == 1 and "taken" in again.stderr
     assert "does not exist yet" not in again.stderr
-    short = add_user(tmp_path, "x", "counselor", password="short")
+    short = here.add_user(tmp_path, "x", "counselor", password="short")
     assert short.returncode == 1 and "password" in short.stderr
-    busy = run(
+    busy = here(
         ["user", "add", "y", "--role", "counselor", "--capacity", "-1", "--password-stdin"],
         tmp_path,
         stdin=PASSWORD + "\n",
     )
     assert busy.returncode != 0 and "capacity" in busy.stderr and "taken" not in busy.stderr
     (tmp_path / "elsewhere").mkdir()
-    bad = run(
+    bad = here(
         ["user", "add", "z", "--role", "counselor", "--capacity", "99", "--password-stdin"],
         tmp_path / "elsewhere",
         stdin=PASSWORD + "\n",
     )
     assert bad.returncode != 0 and "capacity" in bad.stderr
     assert not (tmp_path / "elsewhere" / "tsunagu-data").exists()  # checked before opening
-    assert run(["user", "disable", "admin"], tmp_path).returncode == 0
-    assert "already disabled" in run(["user", "disable", "admin"], tmp_path).stdout
-    listed = run(["user", "list"], tmp_path).stdout
+    assert here(["user", "disable", "admin"], tmp_path).returncode == 0
+    assert "already disabled" in here(["user", "disable", "admin"], tmp_path).stdout
+    listed = here(["user", "list"], tmp_path).stdout
     assert listed.splitlines()[0].split() == ["id", "username", "state", "capacity", "roles"]
     assert re.search(r"admin\s+disabled", listed)
     # --- accounts: enable, roles and a password reset from the command line
-    assert run(["user", "enable", "admin"], tmp_path).returncode == 0
-    assert re.search(r"admin\s+active", run(["user", "list"], tmp_path).stdout)
-    roles = run(["user", "set-roles", "admin", "--role", "admin", "--role", "supervisor"], tmp_path)
+    assert here(["user", "enable", "admin"], tmp_path).returncode == 0
+    assert re.search(r"admin\s+active", here(["user", "list"], tmp_path).stdout)
+    roles = here(
+        ["user", "set-roles", "admin", "--role", "admin", "--role", "supervisor"], tmp_path
+    )
     assert roles.stdout == "admin: roles admin, supervisor\n"
-    assert run(["user", "set-roles", "nobody", "--role", "admin"], tmp_path).returncode == 1
-    reset = run(["user", "reset-password", "admin"], tmp_path)
+    assert here(["user", "set-roles", "nobody", "--role", "admin"], tmp_path).returncode == 1
+    reset = here(["user", "reset-password", "admin"], tmp_path)
     assert reset.returncode == 0 and "Shown once" in reset.stderr
     assert len(reset.stdout.strip()) >= 10 and reset.stdout.strip() not in reset.stderr
-    assert run(["migrate"], tmp_path).stdout.endswith("(already current)\n")
+    assert here(["migrate"], tmp_path).stdout.endswith("(already current)\n")
 
 
-async def test_serve_hold_a_conversation_and_drain_on_sigterm(tmp_path: Path) -> None:
-    assert add_user(tmp_path, "sato", "counselor").returncode == 0
+async def test_serve_hold_a_conversation_and_drain_on_sigterm(tmp_path: Path, here: Here) -> None:
+    # the command in a thread (it runs its own event loop), the server in a process of its own
+    assert (await asyncio.to_thread(here.add_user, tmp_path, "sato", "counselor")).returncode == 0
     proc = await asyncio.create_subprocess_exec(
         *TSUNAGU, "serve", "--port", "0", cwd=tmp_path, stderr=asyncio.subprocess.PIPE
     )
@@ -157,19 +202,29 @@ async def test_serve_hold_a_conversation_and_drain_on_sigterm(tmp_path: Path) ->
     assert "E2E-BODY-MARKER" not in log
 
 
-async def test_a_counselor_added_on_the_command_line_starts_offline(tmp_path: Path) -> None:
-    done = add_user(tmp_path, "sato", "counselor")
-    assert done.returncode == 0, done.stderr
-    cfg = load_config(None, env={"TSUNAGU_DATA_DIR": str(tmp_path / "tsunagu-data")})
+def _presence_of_the_one_user(cwd: Path) -> Presence:
+    cfg = load_config(None, env={"TSUNAGU_DATA_DIR": str(cwd / "tsunagu-data")})
     assert cfg.database.sqlite_path is not None
-    async with SqliteStore(cfg.database.sqlite_path) as store:
-        (sato,) = await store.list_users()
-    assert sato.presence is Presence.OFFLINE  # no offer before she says she is available
+
+    async def read() -> Presence:
+        assert cfg.database.sqlite_path is not None
+        async with SqliteStore(cfg.database.sqlite_path) as store:
+            (user,) = await store.list_users()
+        return user.presence
+
+    return asyncio.run(read())
 
 
-async def test_a_counselor_may_be_added_on_duty_from_the_command_line(tmp_path: Path) -> None:
+def test_a_counselor_added_on_the_command_line_starts_offline(tmp_path: Path, here: Here) -> None:
+    done = here.add_user(tmp_path, "sato", "counselor")
+    assert done.returncode == 0, done.stderr
+    # no offer before she says she is available
+    assert _presence_of_the_one_user(tmp_path) is Presence.OFFLINE
+
+
+def test_a_counselor_may_be_added_on_duty_from_the_command_line(tmp_path: Path, here: Here) -> None:
     """For a desk whose counselors are set up by script (or a test with no browser)."""
-    done = run(
+    done = here(
         [
             "user",
             "add",
@@ -184,8 +239,4 @@ async def test_a_counselor_may_be_added_on_duty_from_the_command_line(tmp_path: 
         stdin=PASSWORD + "\n",
     )
     assert done.returncode == 0, done.stderr
-    cfg = load_config(None, env={"TSUNAGU_DATA_DIR": str(tmp_path / "tsunagu-data")})
-    assert cfg.database.sqlite_path is not None
-    async with SqliteStore(cfg.database.sqlite_path) as store:
-        (sato,) = await store.list_users()
-    assert sato.presence is Presence.AVAILABLE
+    assert _presence_of_the_one_user(tmp_path) is Presence.AVAILABLE

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
 import time
 from pathlib import Path
 
@@ -18,9 +17,10 @@ import aiohttp
 import asyncpg
 import pytest
 
+from storage.postgres.store import PostgresStore
+from tests.factories import T0, new_user
 from tests.faults.own_pg import OwnPostgres, own_postgres
 from tests.faults.serving import (
-    TSUNAGU,
     Consulter,
     Server,
     crowd,
@@ -28,7 +28,6 @@ from tests.faults.serving import (
     serving,
     until,
 )
-from tests.web.conftest import PASSWORD
 
 SESSIONS = 6
 OUTAGE_S = float(os.environ.get("TSUNAGU_FAULT_OUTAGE_S", "30"))
@@ -58,7 +57,7 @@ async def _ready_is(
             await asyncio.sleep(0.2)
 
 
-def _setup(cwd: Path, pg: OwnPostgres) -> None:
+async def _setup(cwd: Path, pg: OwnPostgres) -> None:
     (cwd / "config.toml").write_text(
         f'[database]\nurl = "{pg.url}"\nconnect_backoff_max_s = 1.0\n'
         "[intake]\nack_timeout_s = 3.0\n"
@@ -66,28 +65,11 @@ def _setup(cwd: Path, pg: OwnPostgres) -> None:
         # the traffic writes faster than one consulter may (30 frames a minute by default)
         "[webchat]\nframes_per_minute = 6000\nmessages_per_day = 100000\n"
     )
-    added = subprocess.run(
-        [
-            *TSUNAGU,
-            "user",
-            "add",
-            "sato",
-            "--role",
-            "counselor",
-            "--capacity",
-            "50",
-            # no browser signs in here: she is on duty from the start (accounts start offline)
-            "--presence",
-            "available",
-            "--password-stdin",
-        ],
-        cwd=cwd,
-        input=PASSWORD + "\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert added.returncode == 0, added.stderr
+    # One counselor, on duty from the start (no browser signs in here), written in this process:
+    # a `tsunagu user add` subprocess cost 2 to 4 s of start-up (tests/e2e/test_cli.py runs it).
+    async with PostgresStore(pg.url) as store:
+        await store.migrate()
+        await store.create_user(new_user("sato", capacity=50), now=T0)
 
 
 async def _check_stored_and_routed(url: str, consulters: list[Consulter]) -> None:
@@ -114,7 +96,7 @@ async def _check_stored_and_routed(url: str, consulters: list[Consulter]) -> Non
 @pytest.mark.timeout(240)  # a 30 s outage, a restart, initdb and the catching up
 async def test_restart_and_outage_under_traffic(tmp_path: Path) -> None:
     with own_postgres() as pg:
-        _setup(tmp_path, pg)
+        await _setup(tmp_path, pg)
         consulters = crowd(SESSIONS)
 
         def acks() -> int:

@@ -1,14 +1,14 @@
 """The accounts page (admins) and setting her own password at sign-in, in a real browser, ja and
 en: an admin creates a counselor, who sets her own password at her first sign-in and reaches the
 queue; a reset shows a temporary password once and asks for a new one again; a disabled account
-cannot sign in."""
+cannot sign in. (That the page is for admins only: tests/web/test_staff_pages.py.)"""
 
 from __future__ import annotations
 
 import pytest
 from playwright.async_api import Browser, Dialog, Page, expect
 
-from tests.web.conftest import Server, console_page, staff_page
+from tests.web.conftest import Server, staff_page
 from tests.web.screens import assert_accessible
 
 pytestmark = pytest.mark.browser
@@ -138,10 +138,3 @@ async def test_an_admin_creates_a_counselor_who_sets_her_own_password(
     own = admin.get_by_test_id("account-admin")
     await expect(own.get_by_test_id("account-edit")).to_be_visible()
     await expect(own.get_by_test_id("account-disable")).to_have_count(0)
-
-
-async def test_the_accounts_page_is_for_admins_only(server: Server, browser: Browser) -> None:
-    page = await console_page(browser, server.url, "boss", "en")
-    await page.goto(f"{server.url}/accounts")
-    await expect(page.get_by_test_id("page-denied")).to_be_visible()
-    await expect(page.get_by_test_id("accounts")).to_be_hidden()

@@ -329,7 +329,10 @@ async def test_a_callback_warns_of_discretion_before_the_number_and_says_the_nex
     await assert_accessible(page, f"phone-next-try-{lang}-{width}")
 
 
-async def test_a_counselor_is_refused_the_phone_desk(desk: Site, browser: Browser) -> None:
+async def test_the_phone_desk_is_for_phone_staff_who_land_on_it(
+    desk: Site, browser: Browser
+) -> None:
+    """A counselor is refused it; phone staff land on it and have the console in their nav."""
     # asked to sign in for the phone desk, she stays in her console; the page itself says no
     page = await console_page(browser, desk.url, "sato", "en")
     await page.goto(f"{desk.url}/phone")
@@ -338,10 +341,7 @@ async def test_a_counselor_is_refused_the_phone_desk(desk: Site, browser: Browse
     await expect(page.get_by_test_id("callback-list").locator("li")).to_have_count(0)
     await assert_accessible(page, "phone-denied-en")
 
-
-async def test_phone_staff_land_on_the_phone_desk_and_the_console_is_in_the_nav(
-    desk: Site, browser: Browser
-) -> None:
+    # phone staff land on the phone desk, and the console is in their nav
     context = await browser.new_context(locale="ja-JP")
     page = await context.new_page()
     await page.goto(f"{desk.url}/console")

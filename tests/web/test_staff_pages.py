@@ -41,7 +41,7 @@ async def test_a_supervisor_signs_in_for_the_board_and_comes_back_to_it(
     await assert_accessible(page, f"staff-frame-board-{lang}")
 
 
-async def test_a_counselor_is_told_the_board_is_not_hers(server: Server, browser: Browser) -> None:
+async def test_a_role_is_told_a_page_is_not_hers(server: Server, browser: Browser) -> None:
     # Asked to sign in for the board, she stays in her console; the board itself says no.
     page = await console_page(browser, server.url, "sato", "en")
     assert page.url == f"{server.url}/console"
@@ -50,6 +50,11 @@ async def test_a_counselor_is_told_the_board_is_not_hers(server: Server, browser
     await expect(page.get_by_test_id("board")).to_be_hidden()
     await assert_accessible(page, "staff-frame-denied-en")  # the refusal is the page's main
     assert await _nav_links(page) == ["/console", "/activities"]  # casework: activities too
+    # the accounts page is for admins only: not even a supervisor opens it
+    boss = await console_page(browser, server.url, "boss", "en")
+    await boss.goto(f"{server.url}/accounts")
+    await expect(boss.get_by_test_id("page-denied")).to_be_visible()
+    await expect(boss.get_by_test_id("accounts")).to_be_hidden()
 
 
 async def test_the_console_shows_the_nav_and_sends_an_admin_to_her_pages(
