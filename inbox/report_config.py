@@ -50,11 +50,22 @@ def parse_report_targets(raw: object, where: str) -> Targets:
     return Targets(tuple(years))
 
 
+def parse_k(raw: object, where: str) -> int:
+    """[report] k: 1 (nothing hidden) or 3 to 1000. Not 2: zeros are shown, so "<2" would say
+    the count is 1 (inbox.core.suppression)."""
+    if isinstance(raw, bool) or not isinstance(raw, int) or not (raw == 1 or 3 <= raw <= 1000):
+        raise ConfigError(
+            f"{where}: 1 (hide nothing) or a whole number from 3 to 1000, got {raw!r}"
+            ' (2 would hide nothing: zeros are shown, so "<2" means 1)'
+        )
+    return raw
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReportConfig:
     # A count below k in a breakdown or a month is shown as "<k" (with complementary cells
     # hidden so that it cannot be worked out); k = 1 hides nothing. Totals are always shown.
-    k: int = field(default=5, metadata={"min": 1, "max": 1000})
+    k: int = field(default=5, metadata={"parse": parse_k})
     # One consultation: a conversation, or each day she wrote in one ("conversation_day").
     consultation_unit: Unit = "conversation"
     targets: Targets = field(default_factory=Targets, metadata={"parse": parse_report_targets})

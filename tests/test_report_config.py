@@ -44,7 +44,9 @@ def test_targets_by_fiscal_year_and_figure() -> None:
 @pytest.mark.parametrize(
     ("text", "error"),
     [
-        ("[report]\nk = 0", "report.k: must be >= 1, got 0"),
+        ("[report]\nk = 0", "report.k: 1 (hide nothing) or a whole number from 3 to 1000, got 0"),
+        ("[report]\nk = 2", "2 would hide nothing"),
+        ('[report]\nk = "5"', "report.k: 1 (hide nothing)"),
         ('[report]\nconsultation_unit = "day"', "report.consultation_unit: must be one of"),
         ("[report.targets.2025]\nconsultaions = 1", "report.targets.2025.consultaions: unknown"),
         ("[report.targets.2025]\nconsultations = -1", "from 0 to"),
