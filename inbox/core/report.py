@@ -85,6 +85,25 @@ class ReportRules:
     topics: Sequence[Label] = DEFAULT_TOPICS  # [casework] topics, in their order
 
 
+# The counting rules as the report states them: the words' keys (the screen's i18n.js, which
+# the CSV reads too), in order; the first depends on the unit.
+RULE_WORDS = (
+    "report.rule.call",
+    "report.rule.consulters",
+    "report.rule.new",
+    "report.rule.months",
+    "report.rule.referrals",
+    "report.rule.small",
+    "report.rule.complementary",
+    "report.rule.facts",
+)
+
+
+def rule_words(unit: str) -> tuple[str, ...]:
+    first = "report.rule.unitDay" if unit == "conversation_day" else "report.rule.unit"
+    return (first, *RULE_WORDS)
+
+
 def cell(value: int, mark: str) -> dict[str, Any]:
     """A CELL of the JSON: a hidden one carries no value at all."""
     return {"value": value} if not mark else {"value": None, "mark": mark}
@@ -235,7 +254,7 @@ def build(
             "fiscal_year": fiscal_year,
             "names": None if fy_names is None else {"ja": fy_names.ja, "en": fy_names.en},
         },
-        "rules": {"unit": rules.unit, "k": rules.k},
+        "rules": {"unit": rules.unit, "k": rules.k, "words": list(rule_words(rules.unit))},
         "months": months,
         "figures": figures,
         "breakdowns": breakdowns,

@@ -38,9 +38,11 @@ REPORT = obj(
         names=nullable(WORDS),
     ),
     rules=obj(
-        ("unit", "k"),
+        ("unit", "k", "words"),
         unit={"type": "string", "enum": list(UNITS)},
         k={"type": "integer", "minimum": 1},
+        # the counting rules as the report states them: keys of the screen's words (i18n.js)
+        words={"type": "array", "items": {"type": "string"}},
     ),
     months={"type": "array", "items": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}},
     figures={"type": "array", "items": FIGURE},

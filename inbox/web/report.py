@@ -39,16 +39,6 @@ CSV_WORDS = {
     "top_two": ("「満足」「やや満足」", "Satisfied or somewhat satisfied"),
     "share": ("割合（%）", "Share (%)"),
 }
-RULES = (
-    "report.rule.call",
-    "report.rule.consulters",
-    "report.rule.new",
-    "report.rule.months",
-    "report.rule.referrals",
-    "report.rule.small",
-    "report.rule.complementary",
-    "report.rule.facts",
-)
 
 
 def _days(first: date | None, last: date | None, today: date) -> tuple[date, date]:
@@ -168,12 +158,7 @@ def report_csv(found: dict[str, Any], lang: str) -> bytes:
     row(CSV_WORDS["share"][index], "" if satisfaction["share"] is None else satisfaction["share"])
     row()
     row(word(lang, "report.rules", "How the figures are counted"))
-    unit = (
-        "report.rule.unitDay"
-        if found["rules"]["unit"] == "conversation_day"
-        else "report.rule.unit"
-    )
-    for key in (unit, *RULES):
+    for key in found["rules"]["words"]:
         row(word(lang, key, key, k=k))
     return (BOM + out.getvalue()).encode("utf-8")
 

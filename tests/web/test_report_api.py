@@ -56,7 +56,8 @@ async def test_the_report_of_known_days_and_of_its_fiscal_year(site: Site) -> No
             "fiscal_year": None,
             "names": None,
         }
-        assert report["rules"] == {"unit": "conversation", "k": 1}
+        assert report["rules"]["unit"] == "conversation" and report["rules"]["k"] == 1
+        assert report["rules"]["words"][0] == "report.rule.unit"  # the screen's and CSV's
         assert report["months"] == ["2025-04", "2025-05"]
         figures = by_id(report["figures"])
         expected = {

@@ -28,7 +28,7 @@ import { cellText, words } from "./cells.js";
 /**
  * @typedef {object} Report
  * @property {{from: string, to: string, fiscal_year: number | null, names: Words | null}} period
- * @property {{unit: string, k: number}} rules
+ * @property {{unit: string, k: number, words: string[]}} rules the counting rules' words (i18n keys)
  * @property {string[]} months
  * @property {Figure[]} figures
  * @property {Breakdown[]} breakdowns
@@ -165,21 +165,10 @@ export function renderSatisfaction(box, report) {
 }
 
 /**
- * The counting rules, as applied to this report (its unit and its k).
+ * The counting rules, as the server lists them for this report (its unit and its k).
  * @param {HTMLElement} list
  * @param {Report} report
  */
 export function renderRules(list, report) {
-  const keys = [
-    report.rules.unit === "conversation_day" ? "report.rule.unitDay" : "report.rule.unit",
-    "report.rule.call",
-    "report.rule.consulters",
-    "report.rule.new",
-    "report.rule.months",
-    "report.rule.referrals",
-    "report.rule.small",
-    "report.rule.complementary",
-    "report.rule.facts",
-  ];
-  list.replaceChildren(...keys.map((key) => el("li", "", t(key, { k: report.rules.k }))));
+  list.replaceChildren(...report.rules.words.map((key) => el("li", "", t(key, { k: report.rules.k }))));
 }
