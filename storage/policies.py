@@ -66,6 +66,14 @@ LINKED_CONTACTS = Dialects(postgres=f"{_LINKED_CONTACTS} FOR UPDATE", sqlite=_LI
 MOVE_IDENTITIES = "UPDATE channel_identities SET contact_id = $1 WHERE contact_id = $2"
 MOVE_CONVERSATIONS = "UPDATE conversations SET contact_id = $1 WHERE contact_id = $2"
 MOVE_FOLLOW_UPS = "UPDATE follow_ups SET contact_id = $1 WHERE contact_id = $2"  # hers too
+# The report counts people over conversations and calls together: her calls and referrals are
+# the kept contact's now, and her age group is kept where only the merged one had it told.
+MOVE_CALLS = "UPDATE calls SET contact_id = $1 WHERE contact_id = $2"
+MOVE_REFERRALS = "UPDATE referrals SET contact_id = $1 WHERE contact_id = $2"
+KEEP_AGE_GROUP = """
+UPDATE contacts SET age_group = (SELECT m.age_group FROM contacts m WHERE m.id = $2)
+WHERE id = $1 AND age_group IS NULL
+"""
 SET_PRIVACY = "UPDATE contacts SET anonymity = $2, discretion = $3 WHERE id = $1"
 # The senders come as two parallel lists, channels ($1) and identity hashes ($2): arrays on
 # PostgreSQL, JSON arrays on SQLite, where `$2 ->> key` picks the hash at the channel's index
@@ -307,6 +315,9 @@ class Policies:
             await tx.execute(MOVE_IDENTITIES, kept, merged)
             await tx.execute(MOVE_CONVERSATIONS, kept, merged)
             await tx.execute(MOVE_FOLLOW_UPS, kept, merged)
+            await tx.execute(MOVE_CALLS, kept, merged)
+            await tx.execute(MOVE_REFERRALS, kept, merged)
+            await tx.execute(KEEP_AGE_GROUP, kept, merged)
             value = None if anonymity is None else anonymity.value
             await tx.execute(SET_PRIVACY, kept, value, discretion)
             # Ids and the reason only: never an address (the log is read more widely).

@@ -40,11 +40,13 @@ def _months(count: int, first: int, *, postgres: bool) -> str:
 
 
 # The period's consultations, one row each (contact_id NULL: a withheld call), in the unit asked.
+# A conversation she never wrote in (a follow-up's task she did not answer, one staff began)
+# is no consultation: last_inbound_at is set by the intake with her first message.
 _OPENED = """
 SELECT c.contact_id, c.channel, months.month AS m, c.id AS conversation_id,
        CAST(NULL AS bigint) AS call_id
 FROM months JOIN conversations c ON c.created_at >= months.lo AND c.created_at < months.hi
-WHERE c.channel <> 'phone' AND c.created_at < $2
+WHERE c.channel <> 'phone' AND c.created_at < $2 AND c.last_inbound_at IS NOT NULL
 """
 # A conversation-day: each Tokyo day she wrote in a conversation (a day, not a message).
 _WROTE = """
@@ -82,7 +84,7 @@ SELECT 'new_consulters', first_month, count(*) FROM f
 WHERE NOT EXISTS (
     SELECT 1 FROM conversations c
     WHERE c.contact_id = f.contact_id AND c.id {earlier} f.first_id AND c.created_at < $1
-      AND c.channel <> 'phone'
+      AND c.channel <> 'phone' AND c.last_inbound_at IS NOT NULL
 ) AND NOT EXISTS (SELECT 1 FROM calls l WHERE l.contact_id = f.contact_id AND l.started_at < $1)
 GROUP BY first_month
 UNION ALL

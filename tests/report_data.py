@@ -28,7 +28,7 @@ def tokyo(month: int, day: int, hour: int = 12, minute: int = 0, second: int = 0
 
 EARLY = tokyo(1, 1)
 # contact: age group (None: not told)
-CONTACTS = {1: "20s", 2: None, 3: "30s", 4: "20s", 5: None, 6: "40s"}
+CONTACTS = {1: "20s", 2: None, 3: "30s", 4: "20s", 5: None, 6: "40s", 7: "50s"}
 # id: contact, channel, opened, closed (None: still open)
 CONVERSATIONS: dict[int, tuple[int, str, datetime, datetime | None]] = {
     1: (1, "webchat", tokyo(3, 31, 23, 30), tokyo(4, 3)),  # before the period
@@ -39,6 +39,8 @@ CONVERSATIONS: dict[int, tuple[int, str, datetime, datetime | None]] = {
     6: (4, "phone", tokyo(5, 10), None),  # a callback request: never counted itself
     7: (5, "webchat", tokyo(6, 1, 0, 0), None),  # after the period
     8: (6, "webchat", tokyo(5, 31, 23, 59), None),
+    # a follow-up's task (or one staff began) she never wrote in: no consultation, no consulter
+    9: (7, "sms", tokyo(5, 20), tokyo(5, 21)),
 }
 # id: conversation, direction, written
 MESSAGES: dict[int, tuple[int, str, datetime]] = {
@@ -148,7 +150,7 @@ EXPECTED_BY_DAY = EXPECTED_COMMON | {
 
 CONVERSATION_COLUMNS = (
     "id", "contact_id", "identity_id", "channel", "status", "created_at", "updated_at",
-    "queued_at", "closed_at",
+    "queued_at", "closed_at", "last_inbound_at",
 )  # fmt: skip
 MESSAGE_COLUMNS = (
     "id", "conversation_id", "direction", "channel", "body", "delivery_status", "created_at",
@@ -181,8 +183,9 @@ async def build_desk(store: Store) -> None:
         "conversations",
         CONVERSATION_COLUMNS,
         [
-            (i, c, ident_ids[c, ch], ch, _status(closed), opened, opened, opened, closed)
+            (i, c, ident_ids[c, ch], ch, _status(closed), opened, opened, opened, closed, last)
             for i, (c, ch, opened, closed) in CONVERSATIONS.items()
+            for last in [_last_inbound(i)]
         ],
     )
     await insert(
@@ -232,6 +235,12 @@ async def build_desk(store: Store) -> None:
 
 def _status(closed: datetime | None) -> str:
     return "queued" if closed is None else "closed"
+
+
+def _last_inbound(conversation: int) -> datetime | None:
+    """What the intake keeps on a conversation: when she last wrote in it (None: never)."""
+    times = [at for conv, d, at in MESSAGES.values() if conv == conversation and d == "inbound"]
+    return max(times, default=None)
 
 
 def _contacts() -> list[tuple[int, datetime, str | None]]:

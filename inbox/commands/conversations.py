@@ -135,7 +135,11 @@ class ConversationCommands(Commands):
                 note=note,
             )
             surveys = self._surveys
-            if surveys is not None and surveys.asks(closed.channel, outcome):
+            # never about a consultation she did not write in (a follow-up's task she did not
+            # answer, a conversation staff began): nothing to rate, and a message she did not
+            # expect
+            wrote = closed.last_inbound_at is not None
+            if surveys is not None and wrote and surveys.asks(closed.channel, outcome):
                 await commit.maybe(
                     self._store.ask_survey,
                     closed.id,

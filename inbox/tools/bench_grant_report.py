@@ -57,7 +57,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "channel_identities": ("id", "contact_id", "channel", "identity_hash", "address", "created_at"),
     "conversations": (
         "id", "contact_id", "identity_id", "channel", "status", "created_at", "updated_at",
-        "queued_at", "closed_at",
+        "queued_at", "closed_at", "last_inbound_at",
     ),
     "messages": (
         "id", "conversation_id", "direction", "channel", "body", "delivery_status", "created_at",
@@ -123,7 +123,7 @@ class Year:
                 count = max(1, per_conv + (conv % 5) - 2) if per_conv >= 3 else per_conv
                 ended = began + timedelta(minutes=5 * count)
                 rows["conversations"].append(
-                    (conv, contact, contact, channel, "closed", began, ended, began, ended)
+                    (conv, contact, contact, channel, "closed", began, ended, began, ended, began)
                 )
                 for k in range(count):
                     message_id += 1

@@ -5,11 +5,15 @@ still shows only its own address's conversations, and the event holds no address
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
 import pytest
 
+from inbox.core.agencies import AgencyDraft, NewReferral
 from inbox.core.errors import Conflict, NotFound
-from inbox.core.model import Anonymity, ChannelKind, ConversationId, stricter_anonymity
+from inbox.core.model import Anonymity, ChannelKind, ContactId, ConversationId, stricter_anonymity
+from inbox.core.phone import CallDirection, CloseCallback, NewCall
+from inbox.core.report_facts import TOTAL, FactsQuery
 from storage.base import Store
 from tests.factories import at, counselor, inbound
 
@@ -120,3 +124,59 @@ def test_the_stricter_anonymity_wins_whichever_side_it_is_on(
     a: Anonymity | None, b: Anonymity | None, linked: Anonymity | None
 ) -> None:
     assert stricter_anonymity(a, b) == stricter_anonymity(b, a) == linked
+
+
+async def test_linking_moves_her_calls_referrals_and_age_group_so_the_report_counts_her_once(
+    store: Store,
+) -> None:
+    """The report counts people over conversations and calls together: after a link, her call
+    and her referral are the kept contact's, and an age group told to either is kept."""
+    boss = await counselor(store, "boss")
+    (chat,) = await store.save_inbound_batch(
+        [inbound(CHAT, channel=ChannelKind.WEBCHAT, body="チャットです", received_at=at(1))]
+    )
+    (phone,) = await store.save_inbound_batch(
+        [inbound("+81312345678", channel=ChannelKind.PHONE, received_at=at(1))]
+    )  # her callback request
+    logged = await store.log_call(
+        NewCall(
+            direction=CallDirection.OUTBOUND,
+            started_at=at(2),
+            duration_s=60,
+            outcome="reached",
+            staff_id=boss.id,
+            reached=True,
+            conversation_id=phone.conversation_id,
+            any_callback=True,
+        ),
+        now=at(2),
+        retry=lambda tries, window: CloseCallback(reason="reached", outcome="reached"),
+    )
+    merged = logged.call.contact_id
+    assert merged is not None
+    kept = (await store.get_conversation(chat.conversation_id)).contact_id
+    agency = await store.create_agency(
+        AgencyDraft(name="中央警察署", kind="police"), actor_id=boss.id, now=at(2)
+    )
+    await store.record_referral(
+        NewReferral(
+            agency_id=agency.id, kind="handover", on_day=at(2).date(), staff_id=boss.id,
+            call_id=logged.call.id,
+        ),
+        now=at(2),
+    )  # fmt: skip
+    await store.set_age_group(ContactId(merged), "30s", actor_id=boss.id, now=at(2))
+    facts = FactsQuery(at(0).date() - timedelta(days=1), at(3).date() + timedelta(days=1))
+    assert (await store.report_facts(facts)).get(("consulters", TOTAL)) == 2
+
+    await store.link_contacts(
+        chat.conversation_id, phone.conversation_id, actor_id=boss.id, reason="同じ方", now=at(3)
+    )
+
+    assert (await store.get_call(logged.call.id)).contact_id == kept
+    [referral] = await store.referrals_of(call_id=logged.call.id)
+    assert referral.contact_id == kept
+    assert await store.age_group_of(kept) == "30s"
+    counted = await store.report_facts(facts)
+    assert counted.get(("consulters", TOTAL)) == 1
+    assert counted.get(("age.30s", TOTAL)) == 1
