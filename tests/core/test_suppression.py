@@ -4,7 +4,6 @@ force model of what a reader knows (shown values, the totals' constraints, a "sm
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 
 import pytest
@@ -252,13 +251,11 @@ def test_tables_are_checked() -> None:
         suppress(Table(values, tuple(constraints)), 5)
 
 
-def test_months_by_channels_is_fast() -> None:
+def test_months_by_channels_of_a_real_size() -> None:
+    # (its speed is the report bench's: `tsunagu bench report` builds the whole report)
     rows = [[(m * 7 + c * 13) % 11 for c in range(5)] for m in range(12)]  # many small cells
-    start = time.perf_counter()
     grid = suppress_grid(rows, True, True, 5, protect_col_totals=True)
-    elapsed = time.perf_counter() - start
     assert any(cell.mark == "complementary" for row in grid.cells for cell in row)
-    assert elapsed < 0.1  # typically ~5 ms; generous for a loaded CI machine
     table_rows = [[cell.value for cell in row] for row in grid.cells]
     assert table_rows == rows
 
