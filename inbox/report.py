@@ -10,7 +10,7 @@ from typing import Any
 from inbox.core.casework import DEFAULT_TOPICS
 from inbox.core.labels import Label
 from inbox.core.report import ReportRules, build, period_of
-from inbox.core.report_facts import FactsQuery
+from inbox.core.report_facts import REACHED_BY_DEFAULT, FactsQuery
 from inbox.report_config import ReportConfig
 from storage.roles import ReportStore
 
@@ -22,10 +22,13 @@ async def build_report(
     config: ReportConfig,
     *,
     topics: Sequence[Label] = DEFAULT_TOPICS,
+    reached: tuple[str, ...] = REACHED_BY_DEFAULT,
 ) -> dict[str, Any]:
     """The report of the days `first` to `last` (inclusive, Tokyo) as its JSON."""
     fiscal_year = period_of(first, last)
-    facts = await store.report_facts(FactsQuery(first, last, config.consultation_unit))
+    facts = await store.report_facts(
+        FactsQuery(first, last, config.consultation_unit, reached=reached)
+    )
     rules = ReportRules(
         k=config.k,
         unit=config.consultation_unit,

@@ -57,9 +57,11 @@ FROM (SELECT DISTINCT conversation_id, {day_created} AS day FROM messages
         AND channel <> 'phone') d
 JOIN conversations c ON c.id = d.conversation_id
 """
+# A call: every inbound one; an outbound one (a callback try) only when it reached her.
 _CALLS = """
 SELECT l.contact_id, 'phone', months.month, CAST(NULL AS bigint), l.id
 FROM months JOIN calls l ON l.started_at >= months.lo AND l.started_at < months.hi
+WHERE l.direction = 'inbound' OR l.outcome IN ({reached})
 """
 # Everything counted from the consultations, in one statement: by channel, the consulters by
 # month and over the period, the new ones (no consultation before the period, $1) in the month
@@ -85,7 +87,10 @@ WHERE NOT EXISTS (
     SELECT 1 FROM conversations c
     WHERE c.contact_id = f.contact_id AND c.id {earlier} f.first_id AND c.created_at < $1
       AND c.channel <> 'phone' AND c.last_inbound_at IS NOT NULL
-) AND NOT EXISTS (SELECT 1 FROM calls l WHERE l.contact_id = f.contact_id AND l.started_at < $1)
+) AND NOT EXISTS (
+    SELECT 1 FROM calls l WHERE l.contact_id = f.contact_id AND l.started_at < $1
+      AND (l.direction = 'inbound' OR l.outcome IN ({reached}))
+)
 GROUP BY first_month
 UNION ALL
 SELECT 'age.' || coalesce(p.age_group, 'unknown'), '', count(*)
@@ -130,9 +135,11 @@ WHERE on_day >= $1 AND on_day <= $2 GROUP BY answer, substr(on_day, 1, 7)
 
 
 @cache
-def people_statement(unit: Unit, months: int) -> Dialects:
+def people_statement(unit: Unit, months: int, reached: int = 0) -> Dialects:
     """The people statement of `months` months: $1 and $2 the period's start and end (UTC), the
-    months from $3."""
+    months from $3, then the `reached` call outcomes."""
+    after = 3 + 3 * months
+    outcomes = ", ".join(f"${after + n}" for n in range(reached)) or "NULL"
 
     def text(postgres: bool) -> str:
         consultations = (_OPENED if unit == "conversation" else _WROTE).format(
@@ -141,7 +148,8 @@ def people_statement(unit: Unit, months: int) -> Dialects:
         return _PEOPLE.format(
             months=_months(months, 3, postgres=postgres),
             consultations=consultations,
-            calls=_CALLS,
+            calls=_CALLS.format(reached=outcomes),
+            reached=outcomes,
             # by conversation, her first counted one opened in the period: only smaller ids
             # can be earlier; by day, it may itself have opened before
             earlier="<" if unit == "conversation" else "<=",
@@ -163,7 +171,11 @@ async def count_facts(tx: Tx, query: FactsQuery) -> Facts:
     bounds = query.month_bounds()
     months: list[Any] = [value for month in bounds for value in month]
     people = await tx.fetch(
-        people_statement(query.unit, len(bounds)), query.start, query.end, *months
+        people_statement(query.unit, len(bounds), len(query.reached)),
+        query.start,
+        query.end,
+        *months,
+        *query.reached,
     )
     records = await tx.fetch(
         records_statement(len(bounds)), query.first.isoformat(), query.last.isoformat(), *months

@@ -59,12 +59,14 @@ MESSAGES: dict[int, tuple[int, str, datetime]] = {
     13: (7, "inbound", tokyo(6, 1, 0, 0)),
     14: (8, "inbound", tokyo(5, 31, 23, 59)),
 }
-# id: contact (None: withheld), direction, started
-CALLS: dict[int, tuple[int | None, str, datetime]] = {
-    1: (4, "inbound", tokyo(4, 10)),
-    2: (None, "inbound", tokyo(5, 2)),
-    3: (3, "inbound", tokyo(3, 1)),  # before the period
-    4: (4, "outbound", tokyo(5, 10)),
+# id: contact (None: withheld), direction, started, outcome
+CALLS: dict[int, tuple[int | None, str, datetime, str | None]] = {
+    1: (4, "inbound", tokyo(4, 10), None),
+    2: (None, "inbound", tokyo(5, 2), None),
+    3: (3, "inbound", tokyo(3, 1), None),  # before the period
+    4: (4, "outbound", tokyo(5, 10), "reached"),
+    # a callback try nobody answered: no consultation (and contact 7 no consulter)
+    5: (7, "outbound", tokyo(5, 11), "no_answer"),
 }
 # conversation, call, topic
 TOPICS: list[tuple[int | None, int | None, str]] = [(1, None, "dv"), (2, None, "dv")]
@@ -200,8 +202,8 @@ async def build_desk(store: Store) -> None:
     await insert(
         store,
         "calls",
-        ("id", "contact_id", "direction", "started_at", "created_at", "updated_at"),
-        [(i, c, d, at, at, at) for i, (c, d, at) in CALLS.items()],
+        ("id", "contact_id", "direction", "started_at", "created_at", "updated_at", "outcome"),
+        [(i, c, d, at, at, at, outcome) for i, (c, d, at, outcome) in CALLS.items()],
     )
     await insert(store, "consultation_topics", ("conversation_id", "call_id", "topic"), TOPICS)
     await insert(

@@ -30,6 +30,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
+from inbox.core.calls import DEFAULT_CALL_OUTCOMES
 from inbox.core.casework import ACTIVITY_KINDS, REFERRAL_KINDS
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -62,6 +63,9 @@ def figure_ids() -> tuple[str, ...]:
 FIGURE_IDS = figure_ids()
 
 
+REACHED_BY_DEFAULT = tuple(o.id for o in DEFAULT_CALL_OUTCOMES if o.reached)
+
+
 @dataclass(frozen=True, slots=True)
 class FactsQuery:
     """The period (Tokyo days, both inclusive) and what one consultation is."""
@@ -69,6 +73,9 @@ class FactsQuery:
     first: date
     last: date
     unit: Unit = "conversation"
+    # The call outcomes that reached her ([phone] outcomes marked reached): an outbound call
+    # (a callback try) is a consultation only with one of these; an inbound call always is.
+    reached: tuple[str, ...] = REACHED_BY_DEFAULT
 
     @property
     def start(self) -> datetime:

@@ -75,7 +75,12 @@ async def _report(request: web.Request, first: date, last: date) -> dict[str, An
     services = request.app[SERVICES]
     settings = services.settings
     return await build_report(
-        services.store, first, last, settings.report, topics=settings.casework.topics
+        services.store,
+        first,
+        last,
+        settings.report,
+        topics=settings.casework.topics,
+        reached=tuple(o.id for o in settings.phone.outcomes if o.reached),
     )
 
 
