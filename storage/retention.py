@@ -1,8 +1,8 @@
 """The retention rule for bodies, written once for both stores: the messages of conversations
 closed before a cutoff, written before it, lose their body (set to '') and the list and contents
-of their attachments; messages.purged_at says when. The row stays, and with it everything the
-grant report counts (storage.report counts no body), so a report after a purge equals the one
-before.
+of their attachments, and their e-mail thread its subject; messages.purged_at says when. The row
+stays, and with it everything the grant report counts (storage.report counts no body), so a
+report after a purge equals the one before.
 
 A batch at a time, each in its own transaction with its bodies_purged event (the messages
 purged, the cutoff; never a body), walking the messages' ids upwards once: a purge that stops
@@ -39,6 +39,14 @@ DELETE FROM attachments WHERE message_id IN (
 )
 """
 
+# An e-mail's subject is her words too (often what the consultation is about): it goes with the
+# bodies of its conversation.
+CLEAR_SUBJECTS = """
+UPDATE mail_threads SET subject = '' WHERE subject <> '' AND conversation_id IN (
+    SELECT conversation_id FROM messages WHERE id > $1 AND id <= $2 AND purged_at = $3
+)
+"""
+
 Progress = Callable[[int], None]
 
 
@@ -53,6 +61,7 @@ async def purge_batch(
     last, count = int(row[0]), int(row[1])
     await tx.execute(PURGE, after_id, before, last, now)
     await tx.execute(DROP_CONTENTS, after_id, last, now)
+    await tx.execute(CLEAR_SUBJECTS, after_id, last, now)
     await events.record(
         tx, BODIES_PURGED, now, data={"before": before.isoformat(), "messages": count}
     )

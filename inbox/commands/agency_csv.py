@@ -22,6 +22,7 @@ from inbox.core.agencies import (
 )
 from inbox.core.casework import AGENCY_KINDS
 from inbox.core.errors import ValidationError
+from inbox.core.text import storable
 
 BOM = b"\xef\xbb\xbf"
 FIELDS = ("name", "kind", "area", "contact", "note")
@@ -195,7 +196,9 @@ def _draft(cells: list[str], columns: list[str | None], row: int) -> AgencyDraft
 def read_agencies_csv(raw: bytes) -> list[tuple[int, AgencyDraft]]:
     """Every row's (row number, draft); blank rows are skipped. Raises CsvProblem."""
     try:
-        table = list(csv.reader(io.StringIO(_text(raw), newline="")))
+        # NUL (which the csv module lets through, and PostgreSQL refuses) and lone surrogates
+        # are cleaned as in any text we store, so both stores import the same
+        table = list(csv.reader(io.StringIO(storable(_text(raw)), newline="")))
     except csv.Error as exc:
         raise CsvProblem(f"not a CSV ({exc})", row=0, column=None, problem=MALFORMED) from None
     if not table or not any(c.strip() for c in table[0]):

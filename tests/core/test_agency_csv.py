@@ -63,3 +63,9 @@ def test_a_bad_row_names_its_row_and_column(
         read_agencies_csv(raw)
     assert (found.value.row, found.value.column, found.value.problem) == (row, column, problem)
     assert found.value.field == "csv" and "nothing was imported" in str(found.value)
+
+
+def test_a_nul_in_a_cell_is_cleaned_as_in_any_stored_text() -> None:
+    # the csv module lets NUL through; PostgreSQL would refuse the whole import, SQLite not
+    [(row, draft)] = read_agencies_csv("名称,種別\n中央\x00警察署,警察\n".encode())
+    assert (row, draft.name, draft.kind) == (2, "中央警察署", "police")

@@ -51,6 +51,8 @@ async def test_purging_bodies_changes_no_figure(store: Store) -> None:
         ("message_id", "position", "filename", "content_type", "size_bytes", "content"),
         [(2, 0, "写真.jpg", "image/jpeg", 3, b"abc"), (14, 0, "open.jpg", "image/jpeg", 3, b"x")],
     )
+    threads = [(3, "夫のことで相談です", tokyo(4, 30)), (8, "まだ相談中", tokyo(5, 31))]
+    await insert(store, "mail_threads", ("conversation_id", "subject", "updated_at"), threads)
     before_by_conv = await store.report_facts(PERIOD)
     by_day = dataclasses.replace(PERIOD, unit="conversation_day")
     before_by_day = await store.report_facts(by_day)
@@ -77,6 +79,10 @@ async def test_purging_bodies_changes_no_figure(store: Store) -> None:
         lambda tx: tx.fetch("SELECT message_id FROM attachments")
     )
     assert [r[0] for r in kept] == [14]  # an open conversation's attachment stays
+    subjects = await store._db.read(  # type: ignore[attr-defined]
+        lambda tx: tx.fetch("SELECT conversation_id, subject FROM mail_threads ORDER BY 1")
+    )
+    assert [tuple(r) for r in subjects] == [(3, ""), (8, "まだ相談中")]  # her words go too
     events = [e for e in await store.list_events() if e.kind == "bodies_purged"]
     assert [e.data["messages"] for e in events] == [3, 3, 3, 2]
     assert all(e.actor_id is None and e.conversation_id is None for e in events)
