@@ -142,8 +142,12 @@ def _modes(operation: schemathesis.APIOperation[Any, Any, Any, Any]) -> list[Gen
     return [GenerationMode.POSITIVE]
 
 
-@pytest.mark.timeout(120)  # ~20 s alone; a machine shared with other suites may take twice that
-def test_schemathesis_finds_no_server_error(live_server: LiveServer) -> None:
+SHARDS = 3  # the operations in three tests, each with its own server: they run side by side
+
+
+@pytest.mark.timeout(120)  # ~15 s a shard alone; a machine shared with other suites may take more
+@pytest.mark.parametrize("shard", range(SHARDS))
+def test_schemathesis_finds_no_server_error(live_server: LiveServer, shard: int) -> None:
     with requests.Session() as http:
         http.headers["Authorization"] = f"Bearer {live_server.token}"
         served = http.get(live_server.url + OPENAPI_PATH, timeout=10)
@@ -159,7 +163,7 @@ def test_schemathesis_finds_no_server_error(live_server: LiveServer) -> None:
         operations = [r.ok() for r in results if isinstance(r, Ok)]
         assert len(operations) == len(results), [r.err() for r in results if isinstance(r, Err)]
         assert len(operations) == sum(len(ops) for ops in openapi_document()["paths"].values())
-        for operation in operations:
+        for operation in operations[shard::SHARDS]:
             if operation.path == "/api/ws":
                 continue  # a websocket handshake: tests/web/test_hostile.py sends its frames
             for mode in _modes(operation):

@@ -71,6 +71,9 @@ export async function openConversation(id, { focus = true } = {}) {
     els.convTitle.textContent = t("conv.loading");
     els.convMeta.replaceChildren();
     els.convPlaceholder.hidden = true;
+    // no reply and no close until she is loaded: a click on them would have nothing to act on
+    els.replyForm.hidden = true;
+    els.closeButton.hidden = true;
     els.convView.hidden = false;
     els.convView.dataset.conversationId = String(id);
     for (const fn of openListeners) fn(id);
