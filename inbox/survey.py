@@ -76,6 +76,10 @@ class SurveyDesk:
             return now - timedelta(days=self.cfg.link_days)
         return now - timedelta(hours=self.cfg.answer_hours)
 
+    def expired_before(self, now: datetime) -> datetime:
+        """Asked before this, no channel takes an answer any more (the longest window)."""
+        return min(self.asked_since(ChannelKind.MAIL, now), self.asked_since(ChannelKind.SMS, now))
+
     def day(self, now: datetime) -> date:
         return now.astimezone(self._tz).date()
 

@@ -17,7 +17,7 @@ from inbox.core.model import ChannelKind, ConversationId
 from storage import events
 from storage.sms import set_opt_out
 from storage.sql import Database, Dialects, Tx
-from storage.surveys import answer_survey
+from storage.surveys import answer_survey, day_only
 
 POSTBACK_EVENT = "line_postback"
 MAX_POSTBACK_DATA = 300  # LINE's own limit on a postback action's data
@@ -80,7 +80,8 @@ async def keep_event(tx: Tx, channel: ChannelKind, event: ChannelEvent) -> bool:
         channel.value,
         event.event_id,
         event.kind.value,
-        event.at,
+        # a survey's answer: its day only, no minute to match with her question's
+        event.at if event.survey is None else day_only(event.survey.on_day),
         event.identity_hash,
         event.data,
     )

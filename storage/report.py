@@ -129,7 +129,7 @@ FROM months JOIN channel_events e ON e.at >= months.lo AND e.at < months.hi
 WHERE e.channel = 'line' AND e.kind IN ('follow', 'unfollow')
 GROUP BY e.kind, months.month
 UNION ALL
-SELECT 'survey.' || CAST(answer AS text), substr(on_day, 1, 7), count(*) FROM survey_answers
+SELECT 'survey.' || CAST(answer AS text), substr(on_day, 1, 7), sum(n) FROM survey_answers
 WHERE on_day >= $1 AND on_day <= $2 GROUP BY answer, substr(on_day, 1, 7)
 """
 

@@ -821,7 +821,7 @@ class FollowUpStore(Protocol):
 
 class SurveyStore(Protocol):
     """The satisfaction survey (storage.surveys): asked once per conversation, answered once,
-    the answer kept apart with nothing that leads back to her."""
+    the answer only counted (by day, channel and answer), with nothing that leads back to her."""
 
     async def ask_survey(
         self,
@@ -831,12 +831,14 @@ class SurveyStore(Protocol):
         token_hash: str | None,
         now: datetime,
         when_discreet: bool = False,
+        expired_before: datetime | None = None,
     ) -> Message | None:
         """Record the survey of a closed conversation and queue its question (the body in her
         language where known, else Japanese: `bodies` by language, "ja" required) through the
         outbox, with a survey_sent event. None, and nothing written, when it is not closed, was
         asked before, she opted out or blocked, or asked for discretion (unless
-        `when_discreet`)."""
+        `when_discreet`). Open surveys asked before `expired_before` are deleted first (no
+        channel takes their answer any more)."""
 
     async def answer_survey(self, answer: SurveyAnswer) -> bool:
         """Her answer, found by conversation or token: counted once (True), else nothing is
@@ -851,9 +853,13 @@ class SurveyStore(Protocol):
         on_day: date,
         asked_since: datetime,
         latest_closed: bool,
+        event_id: str | None = None,
     ) -> bool:
         """Answer her latest open survey on this identity (asked since `asked_since`; with
-        `latest_closed`, only while its conversation is her latest and still closed)."""
+        `latest_closed`, only while its conversation is her latest and still closed). With
+        `event_id` (an SMS's MessageSid) the provider's message is kept as taken, without her
+        identity or the answer: True also for a redelivery of a message that answered, which
+        changes nothing."""
 
     async def open_survey_message(
         self,
@@ -871,7 +877,8 @@ class SurveyStore(Protocol):
         """Whether a link's token still opens an unanswered survey asked since then."""
 
     async def survey_state(self, conversation_id: ConversationId) -> bool | None:
-        """None: not asked; else whether she answered (never what)."""
+        """None: not asked; else whether it is no longer open (answered, or expired and
+        deleted; never what she answered)."""
 
     async def survey_counts(self, first_day: date, last_day: date) -> dict[int, int]:
         """How many gave each answer (1..4, zeros included) on these days, both included."""

@@ -147,6 +147,7 @@ class ConversationCommands(Commands):
                     token_hash=surveys.stored_hash(closed.channel, closed.id),
                     now=self._clock(),
                     when_discreet=surveys.cfg.when_discreet,
+                    expired_before=surveys.expired_before(self._clock()),
                 )
             return closed
 

@@ -16,6 +16,7 @@ import json
 import random
 import sqlite3
 import tempfile
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -70,7 +71,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "activities": ("kind", "on_day", "people", "new_people", "created_at", "updated_at"),
     "channel_events": ("channel", "event_id", "kind", "at", "identity_hash"),
-    "survey_answers": ("channel", "answer", "on_day"),
+    "survey_answers": ("channel", "answer", "on_day", "n"),
 }  # fmt: skip
 Rows = dict[str, list[tuple[Any, ...]]]
 
@@ -98,6 +99,7 @@ class Year:
         per_conv = max(1, self.messages // self.conversations)
         step_s = DAYS * 86400 / self.conversations
         made: set[int] = set()
+        answers: Counter[tuple[Any, ...]] = Counter()  # counted by day: written with the last
         message_id, call_id = 0, 0
         chunks = range(1, self.conversations + 1, CHUNK)
         share = max(1, len(chunks))
@@ -137,6 +139,10 @@ class Year:
                 if rng.random() < 0.7:
                     rows["consultation_topics"].append((conv, None, rng.choice(DEFAULT_TOPICS).id))
             call_id = self._beside(rng, rows, range(first, last), (n, share), made, call_id)
+            answers.update(rows["survey_answers"])
+            rows["survey_answers"] = []
+            if n == share - 1:
+                rows["survey_answers"] = [(*key, k) for key, k in sorted(answers.items())]
             yield rows
 
     def _beside(

@@ -7,7 +7,10 @@ retry carries the same MessageSid, which the store keeps once ((channel, externa
 STOP / START change whether she may be written to (set by the intake with the message, see
 inbox.sms_labels); HELP is answered in the TwiML itself.
 The message is stored in every case, so her counselor sees what she wrote and why; but a digit
-1-4 that answers her open satisfaction survey is recorded apart (inbox.survey), not as a message.
+1-4 that answers her open satisfaction survey is only counted (storage.surveys), not a message.
+Its MessageSid is kept then, without her number or the answer (channel_events, kind
+survey_answer), in the answer's transaction: a redelivery of it is answered with the same empty
+TwiML and stores nothing (it would otherwise become a message, her answer shown and tied to her).
 """
 
 from __future__ import annotations
@@ -71,8 +74,8 @@ async def incoming_sms(request: web.Request) -> web.Response:
     # Twilio writes From in E.164 already: kept when merely possible, so that a number
     # phonenumbers' metadata does not know yet is not refused (and her text lost).
     sender = trusted_e164(required(form, "From"), region=sms.default_region, field="From").e164
-    if await _survey_answered(services, sender, body):
-        return twiml()  # her answer to the survey, apart from her: no message, no one alerted
+    if await _survey_answered(services, sid, sender, body):
+        return twiml()  # her answer to the survey (or its redelivery): no message, no one alerted
     msg = InboundMessage(
         channel=ChannelKind.SMS,
         external_id=storable(sid),
@@ -99,10 +102,11 @@ async def incoming_sms(request: web.Request) -> web.Response:
     return twiml()
 
 
-async def _survey_answered(services: Services, sender: str, body: str) -> bool:
+async def _survey_answered(services: Services, sid: str, sender: str, body: str) -> bool:
     """Her text is exactly a digit 1-4 and answers her survey still open: asked on this number
     within [survey].answer_hours, and she has written nothing since (its conversation is still
-    her latest, closed). Recorded apart from her; any other text is a message as always."""
+    her latest, closed). Counted apart from her; any other text is a message as always. True
+    also when this MessageSid answered before (Twilio's retry): nothing more is stored."""
     surveys, answer = services.surveys, digit_answer(body)
     if surveys is None or answer is None:
         return False
@@ -114,6 +118,7 @@ async def _survey_answered(services: Services, sender: str, body: str) -> bool:
         on_day=surveys.day(now),
         asked_since=surveys.asked_since(ChannelKind.SMS, now),
         latest_closed=True,
+        event_id=storable(sid),
     )
     if answered:
         log.info("survey answered", extra={"action": "survey_answered", "channel": "sms"})

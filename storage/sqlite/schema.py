@@ -480,23 +480,31 @@ CREATE TABLE activities (
     updated_at  TEXT NOT NULL
 );
 CREATE INDEX activities_day ON activities (on_day);
--- The satisfaction survey: asked at most once per conversation (the primary key). Her answer is
--- kept apart in survey_answers with nothing that leads back to her or her conversation: here
--- only that she answered. token_hash: the e-mail form's single-use link (NULL once used).
+-- The satisfaction survey. surveys: that a conversation was asked (at most once: the primary
+-- key), written when it is asked and never changed. open_surveys: what may still be answered,
+-- deleted when she answers (answered once) or once expired. token_hash: the single-use token of
+-- a LINE postback or an e-mail link. Her answer is only counted: survey_answers holds how many
+-- gave each answer on a day and channel, raised by one per answer, so that no row written when
+-- she answers names her conversation (see storage.surveys).
 CREATE TABLE surveys (
     conversation_id INTEGER PRIMARY KEY REFERENCES conversations(id),
     channel         TEXT NOT NULL,
-    asked_at        TEXT NOT NULL,
-    token_hash      TEXT UNIQUE,
-    answered        INTEGER NOT NULL DEFAULT 0
+    asked_at        TEXT NOT NULL
 );
+CREATE TABLE open_surveys (
+    conversation_id INTEGER PRIMARY KEY REFERENCES surveys(conversation_id),
+    channel         TEXT NOT NULL,
+    asked_at        TEXT NOT NULL,
+    token_hash      TEXT UNIQUE
+);
+CREATE INDEX open_surveys_asked ON open_surveys (asked_at);
 CREATE TABLE survey_answers (
-    id          INTEGER PRIMARY KEY,
+    on_day      TEXT NOT NULL,
     channel     TEXT NOT NULL,
     answer      integer NOT NULL CHECK (answer BETWEEN 1 AND 4),   -- 1: the best
-    on_day      TEXT NOT NULL
+    n           integer NOT NULL DEFAULT 1 CHECK (n > 0),
+    PRIMARY KEY (on_day, channel, answer)
 );
-CREATE INDEX survey_answers_day ON survey_answers (on_day);
 -- When a retention rule emptied this message's body (NULL: never); the row itself stays.
 ALTER TABLE messages ADD COLUMN purged_at TEXT;
 """,

@@ -80,6 +80,9 @@ def test_tokens_are_keyed_per_conversation_and_hashed() -> None:
     assert desk.ready(plain) is plain
     assert desk.asked_since(ChannelKind.MAIL, T0) == T0 - timedelta(days=7)
     assert desk.asked_since(ChannelKind.SMS, T0) == T0 - timedelta(hours=72)
+    assert desk.expired_before(T0) == T0 - timedelta(days=7)  # the longest window: mail's
+    long_chat = SurveyDesk(SurveyConfig(answer_hours=24 * 10), KEY, timezone=TOKYO)
+    assert long_chat.expired_before(T0) == T0 - timedelta(hours=240)
 
 
 def test_who_is_asked() -> None:

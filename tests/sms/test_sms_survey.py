@@ -1,7 +1,8 @@
 """The satisfaction survey by SMS, against the Twilio stand-in: closing her conversation texts
 the question; her next text that is exactly a digit 1-4 is her answer, counted once and apart
 (no message, no new conversation, nobody alerted); any other text, or a digit with no survey
-open, is an ordinary message; a number that sent STOP is never asked."""
+open, is an ordinary message; a number that sent STOP is never asked; Twilio's redelivery of a
+digit that answered stores nothing (no message), one of a digit stored as a message one message."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from datetime import UTC, datetime
 import aiohttp
 
 from inbox.core.model import ConversationId, Direction
+from inbox.web.sms_hooks import EMPTY_TWIML
 from tests.sms import outbound
 from tests.sms.outbound import HER, TOKEN, until
 from tests.sms.signing import twilio_signature
@@ -22,10 +24,10 @@ sms_site = outbound.outbound_site
 _sids = itertools.count(1)
 
 
-async def _text(site: Site, body: str, number: str = HER) -> None:
-    """Her text, as Twilio posts it to the webhook (signed)."""
+async def _text(site: Site, body: str, number: str = HER, *, sid: str | None = None) -> None:
+    """Her text, as Twilio posts it to the webhook (signed); `sid`: its MessageSid again."""
     fields = [
-        ("MessageSid", f"SM{next(_sids):032d}"),
+        ("MessageSid", sid or f"SM{next(_sids):032d}"),
         ("From", number),
         ("To", outbound.FROM),
         ("Body", body),
@@ -37,6 +39,7 @@ async def _text(site: Site, body: str, number: str = HER) -> None:
         http.post(url, data=fields, headers=headers) as r,
     ):
         assert r.status == 200, await r.text()
+        assert await r.text() == EMPTY_TWIML
 
 
 async def _conversations(site: Site) -> list[int]:
@@ -112,3 +115,30 @@ async def _nth(site: Site, n: int) -> int | None:
     """Her n-th conversation, once there are n."""
     found = await _conversations(site)
     return found[n - 1] if len(found) >= n else None
+
+
+async def test_twilio_redelivering_her_answer_stores_nothing(
+    sms_site: Site, fake: TwilioFake
+) -> None:
+    """Twilio retries a webhook (a read timeout, two instances): the digit that answered comes
+    again with its MessageSid. Counted once, and never a message or a new conversation."""
+    await _text(sms_site, "相談したいです")
+    first = await until(lambda: _nth(sms_site, 1))
+    await _close(sms_site, first)
+    await _asked(fake)
+    answer_sid = f"SM{next(_sids):032d}"
+    await _text(sms_site, "3", sid=answer_sid)
+    await _text(sms_site, "3", sid=answer_sid)  # Twilio's retry
+    assert await _counts(sms_site) == {1: 0, 2: 0, 3: 1, 4: 0}
+    assert await _conversations(sms_site) == [first]
+    inbound = await sms_site.store.list_messages(ConversationId(first))
+    assert [m.body for m in inbound if m.direction is Direction.INBOUND] == ["相談したいです"]
+    # a digit stored as a message (nothing open now), redelivered: still one message
+    message_sid = f"SM{next(_sids):032d}"
+    await _text(sms_site, "3", sid=message_sid)
+    await _text(sms_site, "3", sid=message_sid)
+    second = await until(lambda: _nth(sms_site, 2))
+    inbound = await sms_site.store.list_messages(ConversationId(second))
+    assert [m.body for m in inbound if m.direction is Direction.INBOUND] == ["3"]
+    assert await _conversations(sms_site) == [first, second]
+    assert await _counts(sms_site) == {1: 0, 2: 0, 3: 1, 4: 0}
