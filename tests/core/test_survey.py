@@ -13,6 +13,7 @@ import pytest
 
 from inbox.commands.signals import Signals
 from inbox.commands.staff import StaffCommands
+from inbox.core.follow_ups import NewFollowUp
 from inbox.core.model import ChannelKind, ConversationId, MessageId, OutboundMessage, SurveyAsk
 from inbox.core.survey import (
     MAX_QUICK_LABEL,
@@ -113,3 +114,22 @@ async def test_closing_asks_on_her_channel_but_not_a_discreet_consulter(store: S
     assert [i.message.conversation_id for i in items] == [open_.conversation_id]
     assert await store.survey_state(discreet.conversation_id) is None
     assert await store.survey_state(spam.conversation_id) is None
+
+
+async def test_a_conversation_she_never_wrote_in_is_closed_without_a_survey(store: Store) -> None:
+    """A follow-up's task she did not answer: nothing to rate, and a message she did not
+    expect (the report does not count it as a consultation either)."""
+    desk = SurveyDesk(SurveyConfig(), KEY, timezone=TOKYO)
+    commands = StaffCommands.build(store, clock=lambda: T0, signals=Signals(), surveys=desk)
+    sato = await store.create_user(new_user("sato"), now=T0)
+    (first,) = await store.save_inbound_batch([inbound("a")])
+    await commands.conversations.close(first.conversation_id, actor=sato.id, outcome="listened")
+    assert await store.survey_state(first.conversation_id) is not None  # she wrote: asked
+    new = NewFollowUp(from_conversation_id=first.conversation_id, due_on=T0.date())
+    follow_up = await store.set_follow_up(new, actor_id=sato.id, now=T0)
+    due = await store.make_follow_up_due(follow_up.id, now=T0)
+    assert due is not None and due.conversation_id not in (None, first.conversation_id)
+    task = due.conversation_id
+    assert task is not None
+    await commands.conversations.close(task, actor=sato.id, outcome="listened")
+    assert await store.survey_state(task) is None
