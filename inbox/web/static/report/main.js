@@ -42,6 +42,7 @@ const state = {
   /** @type {Report | null} */
   report: null,
   seq: 0,
+  printRecorded: false, // the print button recorded the print it is about to start
 };
 
 /** Today in Asia/Tokyo, "YYYY-MM-DD": the desk's calendar, whatever the browser's zone. */
@@ -180,13 +181,27 @@ function bind() {
     if (!report) return;
     // Printing is an export like the CSV: recorded first (not printed when that fails).
     try {
-      await api("POST", "/api/report/exports", { kind: "print", from: report.period.from, to: report.period.to });
+      await recordPrint(report);
     } catch (e) {
       showToast(errorMessage(e));
       return;
     }
+    state.printRecorded = true;
     window.print();
   });
+  // Printed from the browser's own menu (Ctrl+P): recorded all the same, as it starts.
+  window.addEventListener("beforeprint", () => {
+    if (state.printRecorded) {
+      state.printRecorded = false; // the button's print: recorded already
+      return;
+    }
+    if (state.report) recordPrint(state.report).catch((e) => showToast(errorMessage(e)));
+  });
+}
+
+/** @param {Report} report */
+function recordPrint(report) {
+  return api("POST", "/api/report/exports", { kind: "print", from: report.period.from, to: report.period.to });
 }
 
 startStaffPage({
