@@ -87,6 +87,12 @@ async def test_the_years_report_in_japanese_then_english(site: Site, browser: Br
     await expect(ages.locator("svg text", has_text="20代")).to_have_count(1)
     await expect(page.get_by_test_id("report-rules")).to_contain_text("相談1件＝会話1つ")
     await expect(page.get_by_test_id("report-breakdown-age_groups")).to_contain_text("不明")
+    # topics: their total counts topics, and says so; the rules name every figure
+    await expect(page.get_by_test_id("report-breakdown-topics").locator("caption")).to_contain_text(
+        "合計は延べの内容数"
+    )
+    for rule in ("満足度：", "活動：", "LINE友だち："):
+        await expect(page.get_by_test_id("report-rules")).to_contain_text(rule)
     # no consulter's words or ids anywhere in the page
     assert "相談したいことがあります" not in await page.content()
     await assert_accessible(page, "report-ja")
@@ -109,6 +115,7 @@ async def test_the_years_report_in_japanese_then_english(site: Site, browser: Br
     await expect(page.locator("#report-figures td.small").first).to_have_text("<5")
     assert "lang=en" in (await page.get_by_test_id("report-csv").get_attribute("href") or "")
     await expect(page.get_by_test_id("report-rules")).to_contain_text("one conversation is one")
+    await expect(page.get_by_test_id("report-rules")).to_contain_text("Satisfaction: the share")
     await assert_accessible(page, "report-en")
     await shot(page, "report-en")
 
