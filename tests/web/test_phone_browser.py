@@ -529,6 +529,7 @@ async def test_with_voice_the_desk_calls_her_phone_first_then_records_that_call(
     await expect(page.get_by_test_id("call-screen")).to_be_visible()
     await expect(page.get_by_test_id("call-dial")).to_be_hidden()
     await page.get_by_test_id("outcome-outcome-reached").check()
+    await page.get_by_test_id("outcome-age").select_option("50s")  # casework: her age group
     async with page.expect_response(
         lambda r: r.url.endswith(f"/api/calls/{answered.id}") and r.request.method == "PATCH"
     ) as patched:
@@ -536,6 +537,8 @@ async def test_with_voice_the_desk_calls_her_phone_first_then_records_that_call(
     assert (await patched.value).status == 200
     await expect(page.get_by_test_id("waiting-empty")).to_be_visible(timeout=10_000)
     await expect(notice).to_contain_text(words["logged"])
+    assert answered.contact_id is not None
+    assert await desk.store.age_group_of(answered.contact_id) == "50s"
     await page.get_by_test_id("lang-toggle").click()
     await expect(page.get_by_test_id("waiting-empty")).to_contain_text(
         "No calls" if lang == "ja" else "記録待ち"

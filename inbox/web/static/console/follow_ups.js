@@ -232,7 +232,9 @@ async function change(button, item, action, body) {
     action === "cancel"
       ? t("followUp.cancelled", { day })
       : // the task's conversation stays open: she closes it like any other once done
-        [t("followUp.resolved", { day }), wasTask ? t("followUp.closeWhenDone") : ""].filter(Boolean).join(" ");
+        [t("followUp.resolved", { day }), wasTask ? t("followUp.closeWhenDone") : ""]
+          .filter(Boolean)
+          .join(getLang() === "ja" ? "" : " ");
   f.done.textContent = words;
   showToast(words, { ok: true }); // in place of "scheduled for ..." above: never news out of date
   await loadFollowUps();
