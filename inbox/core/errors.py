@@ -101,6 +101,12 @@ class CallbackTaken(Conflict):
     code = "callback_taken"
 
 
+class WithheldCall(Conflict):
+    """A withheld call has no contact: her age group cannot be kept on it."""
+
+    code = "withheld_call"
+
+
 class LastAdmin(Conflict):
     """This would leave no enabled admin; make another account an admin first."""
 

@@ -19,10 +19,11 @@ from aiohttp import web
 
 from inbox.core.activity import MAX_NOTE_CHARS, MAX_PEOPLE, MAX_PLACE_CHARS, Activity, ActivityDraft
 from inbox.core.casework import ACTIVITY_KINDS, AGE_GROUPS, UNKNOWN_AGE, ids
-from inbox.core.errors import NotFound, TooLarge, ValidationError
+from inbox.core.errors import NotFound, TooLarge, ValidationError, WithheldCall
 from inbox.core.fiscal import fiscal_year_bounds, fiscal_year_names, fiscal_year_of
 from inbox.core.labels import Label
-from inbox.core.model import Role
+from inbox.core.model import Role, User
+from inbox.core.phone import Call
 from inbox.web.access import check_can_note, require, sees_everything
 from inbox.web.api import Names, staff_names, visible_conversation
 from inbox.web.server import SERVICES, json_body, parse_id, path_id
@@ -78,13 +79,7 @@ async def set_conversation_topics(request: web.Request) -> web.Response:
     return web.json_response({"topics": list(found)})
 
 
-@routes.put("/api/conversations/{id}/age-group")
-async def set_age_group(request: web.Request) -> web.Response:
-    """Her age group `{"age_group": id}` on the conversation's contact ("unknown" or null
-    clears it)."""
-    user, conv = await visible_conversation(request)
-    check_can_note(user, conv)
-    data = await json_body(request)
+def _age_group(data: dict[str, Any]) -> str | None:
     if "age_group" not in data:
         raise ValidationError("required: an age group id, or null", field="age_group")
     value = data["age_group"]
@@ -92,27 +87,59 @@ async def set_age_group(request: web.Request) -> web.Response:
         raise ValidationError(
             "one of " + ", ".join(a.id for a in AGE_GROUPS) + ", or null", field="age_group"
         )
+    return value
+
+
+@routes.put("/api/conversations/{id}/age-group")
+async def set_age_group(request: web.Request) -> web.Response:
+    """Her age group `{"age_group": id}` on the conversation's contact ("unknown" or null
+    clears it)."""
+    user, conv = await visible_conversation(request)
+    check_can_note(user, conv)
+    value = _age_group(await json_body(request))
     found = await request.app[SERVICES].commands.casework.set_age_group(
         conv.contact_id, value, actor=user.id, conversation_id=conv.id
     )
     return web.json_response({"age_group": found or UNKNOWN_AGE})
 
 
+async def _editable_call(request: web.Request) -> tuple[User, Call]:
+    """The call in the path, if she may edit its casework: phone staff their own and the
+    unclaimed calls, supervisors all (as the call's outcome form)."""
+    user = await require(request, *CALL_ROLES)
+    call_id = parse_id(request.match_info["call_id"])
+    if call_id is None:
+        raise ValidationError("a call id", field="id")
+    found = await request.app[SERVICES].store.get_call(call_id)
+    if not (sees_everything(user) or found.staff_id in (None, user.id)):
+        raise NotFound(f"call {call_id} does not exist")
+    return user, found
+
+
 @routes.put("/api/calls/{call_id}/topics")
 async def set_call_topics(request: web.Request) -> web.Response:
     """Replace a call's topics: phone staff on their own and the unclaimed calls, supervisors
     on all (as the call's outcome form)."""
-    user = await require(request, *CALL_ROLES)
+    user, found = await _editable_call(request)
     services = request.app[SERVICES]
-    call_id = parse_id(request.match_info["call_id"])
-    if call_id is None:
-        raise ValidationError("a call id", field="id")
-    found = await services.store.get_call(call_id)
-    if not (sees_everything(user) or found.staff_id in (None, user.id)):
-        raise NotFound(f"call {call_id} does not exist")
+    call_id = found.id
     topics = _topics(request, await json_body(request))
     stored = await services.commands.casework.set_call_topics(call_id, topics, actor=user.id)
     return web.json_response({"topics": list(stored)})
+
+
+@routes.put("/api/calls/{call_id}/age-group")
+async def set_call_age_group(request: web.Request) -> web.Response:
+    """The caller's age group `{"age_group": id}` on the call's contact ("unknown" or null
+    clears it); who may, as for the call's topics. A withheld call has no contact: 409."""
+    user, found = await _editable_call(request)
+    value = _age_group(await json_body(request))
+    if found.contact_id is None:
+        raise WithheldCall(f"call {found.id} was withheld: no contact to keep an age group on")
+    stored = await request.app[SERVICES].commands.casework.set_age_group(
+        found.contact_id, value, actor=user.id, conversation_id=found.conversation_id
+    )
+    return web.json_response({"age_group": stored or UNKNOWN_AGE})
 
 
 # ---- activities -------------------------------------------------------------------------------

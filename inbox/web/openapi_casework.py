@@ -102,6 +102,16 @@ CASEWORK_PATHS: dict[str, dict[str, Schema]] = {
             params=(CALL_ID,),
         )
     },
+    "/api/calls/{call_id}/age-group": {
+        "put": operation(
+            "the caller's age group on the call's contact (unknown or null clears it); as the"
+            " call's topics. A withheld call has no contact: 409 withheld_call",
+            obj(("age_group",), age_group=AGE_GROUP),
+            body=obj(("age_group",), age_group=nullable(AGE_GROUP)),
+            params=(CALL_ID,),
+            errors=(401, 403, 404, 409, 503),
+        )
+    },
     "/api/activities": {
         "get": operation(
             "activities on days from..to (default: this fiscal year, April to March, in the"

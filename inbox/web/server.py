@@ -261,6 +261,8 @@ ERROR_CODES: dict[str, str] = {
     "callback_taken": "another staff member has this callback (assigned or offered to her);"
     " only she or a supervisor may dial it or log its tries",
     "call_timeout": "Twilio did not answer in time; the call is logged as failed",
+    # --- casework (inbox.web.casework)
+    "withheld_call": "a withheld call has no contact to keep her age group on",
 }
 
 

@@ -85,10 +85,18 @@ async def keep_the_directory(browser: Browser, site: Site, lang: str) -> None:
     await page.get_by_test_id("import-apply").click()
     await expect(page.get_by_test_id("agencies-notice")).to_contain_text(words["done"])
     await expect(page.get_by_test_id("agency-row")).to_have_count(2)
+    # the notice follows the language, and a new action clears it and the add form's old error
+    await expect(page.get_by_test_id("agency-error")).to_be_hidden()
+    other = WORDS["en" if lang == "ja" else "ja"]
+    await page.get_by_test_id("lang-toggle").click()
+    await expect(page.get_by_test_id("agencies-notice")).to_contain_text(other["done"])
+    await page.get_by_test_id("lang-toggle").click()
+    await expect(page.get_by_test_id("agencies-notice")).to_contain_text(words["done"])
 
     await _csv(page, BAD)
     await page.get_by_test_id("import-preview").click()
     await expect(page.get_by_test_id("import-error")).to_contain_text(words["bad"])
+    await expect(page.get_by_test_id("agencies-notice")).to_have_text("")
     await expect(page.get_by_test_id("import-apply")).to_be_hidden()
     await assert_accessible(page, f"agencies-bad-row-{lang}")
 

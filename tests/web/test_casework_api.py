@@ -12,6 +12,7 @@ import aiohttp
 from inbox.core.fiscal import fiscal_year_bounds, fiscal_year_of
 from inbox.core.phone import CallDirection, NewCall
 from tests.web.conftest import Site, sign_in
+from tests.web.test_calls_api import form
 from tests.web.test_supervision import call, everyone_away, now_inbound, sato, seed
 
 __all__ = ["sato"]  # the fixture, used by name
@@ -86,6 +87,21 @@ async def test_a_calls_topics_are_set_by_phone_staff(
         assert (status, body) == (200, {"topics": ["housing", "poverty"]})
         status, body = await call(phone, "PUT", url, {"topics": ["x"]})
         assert (status, body["error"]["field"]) == (400, "topics")
+        # her age group: a withheld call has no contact to keep it on
+        ages = f"{site.url}/api/calls/{logged.call.id}/age-group"
+        status, body = await call(phone, "PUT", ages, {"age_group": "30s"})
+        assert (status, body["error"]["code"]) == (409, "withheld_call")
+        # a call from a number: on that number's contact, shown on her conversations too
+        status, body = await call(phone, "POST", f"{site.url}/api/calls", form())
+        assert status == 201, body
+        ages = f"{site.url}/api/calls/{body['call']['id']}/age-group"
+        status, answer = await call(phone, "PUT", ages, {"age_group": "40s"})
+        assert (status, answer) == (200, {"age_group": "40s"})
+        status, answer = await call(phone, "PUT", ages, {"age_group": "99s"})
+        assert (status, answer["error"]["field"]) == (400, "age_group")
+    stored = await site.store.get_call(body["call"]["id"])
+    assert stored.contact_id is not None
+    assert await site.store.age_group_of(stored.contact_id) == "40s"
     assert await site.store.call_topics(logged.call.id) == ("housing", "poverty")
 
 

@@ -22,12 +22,21 @@ from tests.web.test_supervision import call, everyone_away
 
 pytestmark = pytest.mark.browser
 WORDS = {
-    "ja": {"badge": "近況確認", "scheduled": "予定", "cancelled": "取り消し", "done": "確認できた"},
+    "ja": {
+        "badge": "近況確認",
+        "scheduled": "予定",
+        "cancelled": "取り消し済み",
+        "done": "確認できた",
+        "set": "近況確認を予定しました",
+        "close": "終了してください",
+    },
     "en": {
         "badge": "Follow-up",
         "scheduled": "Scheduled",
         "cancelled": "Cancelled",
         "done": "Reached",
+        "set": "Follow-up scheduled",
+        "close": "close this conversation",
     },
 }
 
@@ -58,9 +67,12 @@ async def test_a_counselor_sets_a_follow_up_and_resolves_its_task(
     await date_field.fill(later)
     await page.get_by_test_id("followup-submit").click()
     await expect(items).to_have_count(2)
+    toast = page.get_by_test_id("console-error")
+    await expect(toast).to_contain_text(words["set"])
     await items.first.get_by_test_id("followup-cancel").click()  # the latest day first
     await expect(items.first).to_contain_text(words["cancelled"])
     await expect(page.get_by_test_id("followup-done")).not_to_be_empty()
+    await expect(toast).not_to_contain_text(words["set"])  # no news out of date
     await assert_accessible(page, f"follow-up-set-{lang}-{width}")
 
     # its day: her chat is over, and the task enters the queue (as the watcher does)
@@ -74,6 +86,9 @@ async def test_a_counselor_sets_a_follow_up_and_resolves_its_task(
     if width < 1200:
         await page.locator("#conv-back").click()
     await page.locator("#queue-refresh").click()
+    if width >= 1200:  # still open beside the queue: her list follows it (due, not scheduled)
+        due_item = page.locator('[data-testid="followup-item"][data-status="due"]')
+        await expect(due_item).to_have_count(1)
     row = page.locator(f'[data-testid="queue-item"][data-conversation-id="{due.conversation_id}"]')
     await expect(row.get_by_test_id("followup-badge")).to_have_text(f"↻{words['badge']}")
     accessible = await row.evaluate("b => b.textContent")
@@ -84,7 +99,7 @@ async def test_a_counselor_sets_a_follow_up_and_resolves_its_task(
     await expect(task).to_be_visible()
     await task.get_by_test_id("followup-resolve-done").click()
     await expect(task.get_by_test_id("followup-resolve-done")).to_have_count(0)
-    await expect(page.get_by_test_id("followup-done")).not_to_be_empty()
+    await expect(page.get_by_test_id("followup-done")).to_contain_text(words["close"])
     await expect(task).to_be_hidden()  # no task any more: the banner goes, and the mark
     if await page.locator("#followups-details").get_attribute("open") is None:
         await page.get_by_test_id("followups-summary").click()

@@ -150,6 +150,7 @@ MATRIX: list[tuple[str, str, object, tuple[int, int, int, int]]] = [
     ("POST /api/session/password", "a wrong current", "own password", (400, 400, 400, 400)),
     # --- casework: a call's topics (K: phone's call); activities (V: sato's, W: the boss's)
     ("PUT /api/calls/{K}/topics", "", {"topics": ["dv"]}, (403, 200, 200, 403)),
+    ("PUT /api/calls/{K}/age-group", "withheld", {"age_group": "30s"}, (403, 409, 409, 403)),
     ("GET /api/casework", "", None, (200, 200, 200, 403)),
     ("GET /api/activities", "", None, (200, 200, 200, 403)),
     ("POST /api/activities", "", {"kind": "talk", "people": 3}, (201, 201, 201, 403)),

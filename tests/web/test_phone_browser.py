@@ -58,6 +58,8 @@ WORDS = {
         "need_outcome": "結果を選んでください。",
         "minutes": "7分",
         "scheduled": "折り返しの電話を",
+        "suggested": "案内した窓口（メモ）",
+        "record": "連携の記録（報告の連携件数に入ります）",
     },
     "en": {
         "logged": "Call logged.",
@@ -70,6 +72,8 @@ WORDS = {
         "need_outcome": "Choose an outcome.",
         "minutes": "7 min",
         "scheduled": "Callback scheduled for",
+        "suggested": "Suggested contacts (note only)",
+        "record": "Referral record (counted in the report)",
     },
 }
 OTHER = {"ja": "en", "en": "ja"}
@@ -207,6 +211,14 @@ async def test_phone_staff_log_a_call_by_hand_with_a_referral_and_a_follow_up(
     await page.get_by_test_id("log-note").fill("住まいの相談。来週また。")
     await page.get_by_test_id(f"log-referral-{referral}").check()
     await page.get_by_test_id("log-topic-housing").check()  # casework: the call's topics
+    await page.get_by_test_id("log-age").select_option("40s")  # and her age group
+    # the quick labels are a note; only the referral record counts in the report
+    await expect(page.get_by_test_id("log-referrals").locator("legend")).to_have_text(
+        words["suggested"]
+    )
+    await expect(page.get_by_test_id("log-agency-referral").locator("legend")).to_have_text(
+        words["record"]
+    )
     await page.get_by_test_id("log-follow-up").fill(follow_up)
     answer = await _log_call(page)
     logged = answer["call"]
@@ -220,6 +232,9 @@ async def test_phone_staff_log_a_call_by_hand_with_a_referral_and_a_follow_up(
     await expect(notice).to_contain_text(words["logged"])
     assert await desk.store.call_topics(logged["id"]) == ("housing",)  # saved once logged
     await expect(page.get_by_test_id("log-topic-housing")).not_to_be_checked()
+    contact = (await desk.store.get_call(logged["id"])).contact_id
+    assert contact is not None and await desk.store.age_group_of(contact) == "40s"
+    await expect(page.get_by_test_id("log-age")).to_have_value("unknown")
     assert answer["callback"]["status"] == "retry"  # the follow-up: a callback on that day
     await expect(notice).to_contain_text(words["scheduled"])
     await expect(error).to_be_hidden()
@@ -239,6 +254,7 @@ async def test_phone_staff_log_a_call_by_hand_with_a_referral_and_a_follow_up(
     # A withheld number: the call alone, shown as withheld.
     await page.get_by_test_id("log-withheld").check()
     await expect(page.get_by_test_id("log-number")).to_be_disabled()
+    await expect(page.get_by_test_id("log-age")).to_be_hidden()  # no contact to keep it on
     await page.get_by_test_id(f"log-outcome-{reached}").check()
     withheld = await _log_call(page)
     assert withheld["call"]["withheld"] is True and withheld["call"]["contact_alias"] is None
@@ -513,6 +529,7 @@ async def test_with_voice_the_desk_calls_her_phone_first_then_records_that_call(
     await expect(page.get_by_test_id("call-screen")).to_be_visible()
     await expect(page.get_by_test_id("call-dial")).to_be_hidden()
     await page.get_by_test_id("outcome-outcome-reached").check()
+    await page.get_by_test_id("outcome-age").select_option("50s")  # casework: her age group
     async with page.expect_response(
         lambda r: r.url.endswith(f"/api/calls/{answered.id}") and r.request.method == "PATCH"
     ) as patched:
@@ -520,6 +537,8 @@ async def test_with_voice_the_desk_calls_her_phone_first_then_records_that_call(
     assert (await patched.value).status == 200
     await expect(page.get_by_test_id("waiting-empty")).to_be_visible(timeout=10_000)
     await expect(notice).to_contain_text(words["logged"])
+    assert answered.contact_id is not None
+    assert await desk.store.age_group_of(answered.contact_id) == "50s"
     await page.get_by_test_id("lang-toggle").click()
     await expect(page.get_by_test_id("waiting-empty")).to_contain_text(
         "No calls" if lang == "ja" else "記録待ち"

@@ -68,8 +68,10 @@ async def test_the_years_report_in_japanese_then_english(site: Site, browser: Br
 
     page = await staff_page(browser, site.url, "boss", "/report", "ja")
     await page.add_init_script(
-        # as the browser's print does: beforeprint, without a dialog
-        "window.print = () => { window.printed = (window.printed || 0) + 1;"
+        # as the browser's print does (beforeprint, without a dialog), counted on the page's
+        # element: a polled wait_for_function evaluates a string, which the page's CSP refuses
+        "window.print = () => { const d = document.documentElement.dataset;"
+        " d.printed = String(Number(d.printed || 0) + 1);"
         " window.dispatchEvent(new Event('beforeprint')); }"
     )
     await page.goto(f"{site.url}/report?fy=2025")  # the address keeps the period
@@ -90,6 +92,12 @@ async def test_the_years_report_in_japanese_then_english(site: Site, browser: Br
     await expect(ages.locator("svg text", has_text="20代")).to_have_count(1)
     await expect(page.get_by_test_id("report-rules")).to_contain_text("相談1件＝会話1つ")
     await expect(page.get_by_test_id("report-breakdown-age_groups")).to_contain_text("不明")
+    # topics: their total counts topics, and says so; the rules name every figure
+    await expect(page.get_by_test_id("report-breakdown-topics").locator("caption")).to_contain_text(
+        "合計は延べの内容数"
+    )
+    for rule in ("満足度：", "活動：", "LINE友だち："):
+        await expect(page.get_by_test_id("report-rules")).to_contain_text(rule)
     # no consulter's words or ids anywhere in the page
     assert "相談したいことがあります" not in await page.content()
     await assert_accessible(page, "report-ja")
@@ -97,11 +105,7 @@ async def test_the_years_report_in_japanese_then_english(site: Site, browser: Br
 
     # the A4 print: recorded, then printed; the form and the top bar are not on paper
     await page.get_by_test_id("report-print").click()
-    for _ in range(100):  # (wait_for_function evaluates a string: the page's CSP refuses it)
-        if await page.evaluate("window.printed || 0") == 1:
-            break
-        await asyncio.sleep(0.1)
-    assert await page.evaluate("window.printed || 0") == 1
+    await expect(page.locator("html")).to_have_attribute("data-printed", "1", timeout=5_000)
     exported = await site.store.audit_events(AuditQuery(kinds=("report_exported",)))
     assert [e.data.get("export") for e in exported] == ["print"]
     # printed from the browser's menu instead: recorded as it starts
@@ -129,6 +133,7 @@ async def test_the_years_report_in_japanese_then_english(site: Site, browser: Br
     await expect(page.locator("#report-figures td.small").first).to_have_text("<5")
     assert "lang=en" in (await page.get_by_test_id("report-csv").get_attribute("href") or "")
     await expect(page.get_by_test_id("report-rules")).to_contain_text("one conversation is one")
+    await expect(page.get_by_test_id("report-rules")).to_contain_text("Satisfaction: the share")
     await assert_accessible(page, "report-en")
     await shot(page, "report-en")
 

@@ -730,7 +730,7 @@ export const STRINGS = {
     "phone.outcome": "結果",
     "phone.duration": "通話時間（分）",
     "phone.note": "メモ（短く）",
-    "phone.referrals": "紹介した窓口",
+    "phone.referrals": "案内した窓口（メモ）",
     "phone.followUp": "次の連絡日",
     "phone.followUpHint": "決めた場合だけ。その日の9時に折り返しの電話として並びます。",
     "phone.saveOutcome": "結果を記録",
@@ -763,7 +763,7 @@ export const STRINGS = {
     "phone.minutes": "{n}分",
     "phone.noNumberLogged": "番号なし",
     "phone.listSep": "、",
-    "phone.referredTo": "紹介: {places}",
+    "phone.referredTo": "案内: {places}",
     "phone.followUpOn": "次の連絡: {day}",
 
     // --- callback: the counselor asks the phone desk to call her back (console/callback.js)
@@ -946,7 +946,7 @@ export const STRINGS = {
     "followUp.status.done": "確認できた",
     "followUp.status.skipped": "見送り",
     "followUp.status.unreachable": "連絡がつかない",
-    "followUp.status.cancelled": "取り消し",
+    "followUp.status.cancelled": "取り消し済み",
     // the satisfaction survey at close: in her chat (chat/survey.js), on the console, the e-mail form
     "chat.survey.group": "今回の相談の満足度",
     "chat.survey.answer1": "満足",
@@ -1109,6 +1109,18 @@ export const STRINGS = {
     "field.people": "人数",
     "field.new_people": "うち初めての方",
     "field.place_kind": "場所の種類",
+    // --- ui2 (issue 17 audit): the phone forms' two referral blocks told apart, a call's age
+    // group, a resolved follow-up's next step, the report's topics note and its further rules
+    "phone.referralsHint": "メモのみです。報告の連携件数に入るのは下の「連携の記録」だけです。",
+    "phone.referralRecord": "連携の記録（報告の連携件数に入ります）",
+    "casework.ageNotSaved": "通話は記録しましたが、年代を保存できませんでした。",
+    "error.code.withheld_call": "非通知の通話には相談者の記録がないため、年代を記録できません。",
+    "followUp.closeWhenDone": "この相談は、ほかの相談と同じく、対応が済んだら終了してください。",
+    "report.topicsNote": "1件の相談に複数の内容があり得ます（合計は延べの内容数）",
+    "report.rule.activities": "活動：記録された活動をその日の月に、種類ごとに数えます。会った人数と、そのうち初めての人数も合計します。",
+    "report.rule.line": "LINE友だち：友だち追加（+）とブロック・削除（−）を、その日（日本時間）の月に数えます。",
+    "report.rule.satisfaction": "満足度：アンケートで満足度に答えた人のうち「満足」「やや満足」と答えた人の割合です。回答は回答した日の月に数えます。",
+    "report.rule.topics": "内訳：年代は期間内の相談者（実人数、答えがなければ不明）、相談内容は各相談の内容を1回ずつ（延べの内容数）、連携先は連携の記録の機関の種別で数えます。",
   },
 
   en: {
@@ -1828,7 +1840,7 @@ export const STRINGS = {
     "phone.outcome": "Outcome",
     "phone.duration": "Duration (minutes)",
     "phone.note": "Note (short)",
-    "phone.referrals": "Referred to",
+    "phone.referrals": "Suggested contacts (note only)",
     "phone.followUp": "Follow-up date",
     "phone.followUpHint": "Only if you agreed one: she is put on the callback list at 9:00 that day.",
     "phone.saveOutcome": "Save the outcome",
@@ -1861,7 +1873,7 @@ export const STRINGS = {
     "phone.minutes": "{n} min",
     "phone.noNumberLogged": "No number",
     "phone.listSep": ", ",
-    "phone.referredTo": "Referred to {places}",
+    "phone.referredTo": "Suggested {places}",
     "phone.followUpOn": "Follow-up {day}",
 
     // --- callback: the counselor asks the phone desk to call her back (console/callback.js)
@@ -2207,6 +2219,18 @@ export const STRINGS = {
     "field.people": "people",
     "field.new_people": "of them new",
     "field.place_kind": "kind of place",
+    // --- ui2 (issue 17 audit): the phone forms' two referral blocks told apart, a call's age
+    // group, a resolved follow-up's next step, the report's topics note and its further rules
+    "phone.referralsHint": "A note only. Only the “Referral record” below counts in the report's referrals.",
+    "phone.referralRecord": "Referral record (counted in the report)",
+    "casework.ageNotSaved": "The call is logged, but its age group could not be saved.",
+    "error.code.withheld_call": "A withheld call has no consulter record, so no age group can be kept for it.",
+    "followUp.closeWhenDone": "When you are done, close this conversation like any other.",
+    "report.topicsNote": "A consultation may have several topics (the total counts topics)",
+    "report.rule.activities": "Activities: each recorded activity by kind, in the month of its day, with the people met and how many of them were new.",
+    "report.rule.line": "LINE friends: each friend added (+) and each block or removal (−), in the month of its day (Japan time).",
+    "report.rule.satisfaction": "Satisfaction: the share answering “Satisfied” or “Somewhat satisfied” among those who answered that question; answers count in the month they were given.",
+    "report.rule.topics": "Breakdowns: age groups of the period's distinct consulters (not told: unknown); topics once per consultation (the total counts topics); the kinds of agency of the recorded referrals.",
   },
 };
 

@@ -12,7 +12,8 @@ import { clearFormError, showFieldError } from "../lib/forms.js";
 /**
  * @typedef {object} ImportHooks
  * @property {(id: string) => string} kindWord
- * @property {(text: string | null) => void} setNotice
+ * @property {(text: (() => string) | null) => void} setNotice
+ * @property {() => void} startAction clears the last action's notice and errors
  * @property {() => Promise<void>} load
  */
 
@@ -53,7 +54,7 @@ function problemText(err) {
 /** @param {boolean} preview */
 async function send(preview) {
   const e = els();
-  clearFormError(e.error, e.form);
+  state.hooks?.startAction();
   const file = state.file;
   if (!file) return showFieldError(e.error, t("agencies.needFile"), e.file);
   const path = `/api/agencies/import${preview ? "?preview=1" : ""}`;
@@ -68,7 +69,7 @@ async function send(preview) {
       state.file = null;
       e.form.reset();
       const r = data.import;
-      state.hooks?.setNotice(t("agencies.importDone", { added: r.added, updated: r.updated, unchanged: r.unchanged }));
+      state.hooks?.setNotice(() => t("agencies.importDone", { added: r.added, updated: r.updated, unchanged: r.unchanged }));
       await state.hooks?.load();
     }
   } catch (err) {
@@ -79,6 +80,12 @@ async function send(preview) {
     e.apply.disabled = false;
   }
   renderImport();
+}
+
+/** The import form's error, gone (a new action started). */
+export function clearImportError() {
+  const e = els();
+  clearFormError(e.error, e.form);
 }
 
 /** The preview: the counts, then each row and what it would do. */

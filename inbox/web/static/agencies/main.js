@@ -9,7 +9,7 @@ import { api, ApiError } from "../lib/api.js";
 import { byId, el, errorMessage, morphChildren } from "../lib/dom.js";
 import { clearFormError, showFieldError, showFormError } from "../lib/forms.js";
 import { startStaffPage, showToast, toSignIn } from "../lib/staff_page.js";
-import { bindImport, renderImport } from "./import.js";
+import { bindImport, clearImportError, renderImport } from "./import.js";
 
 /**
  * @typedef {object} Agency
@@ -27,7 +27,7 @@ const page = {
   /** @type {Word[]} */ kinds: [],
   /** @type {Agency[]} */ agencies: [],
   /** @type {Agency | null} */ editing: null,
-  /** @type {string | null} */ notice: null,
+  /** @type {(() => string) | null} */ notice: null, // in the page's language at each redraw
 };
 
 const FIELDS = ["name", "kind", "area", "contact", "note"];
@@ -61,10 +61,21 @@ export function kindWord(id) {
   return found ? (getLang() === "en" ? found.en : found.ja) : id;
 }
 
-/** Say what was done in the notice line. @param {string | null} text */
+/** Say what was done in the notice line (`text` gives it in the page's language). @param {(() => string) | null} text */
 export function setNotice(text) {
   page.notice = text;
-  e.notice.textContent = text ?? "";
+  renderNotice();
+}
+
+function renderNotice() {
+  e.notice.textContent = page.notice ? page.notice() : "";
+}
+
+/** A new action starts: what the last one said (its notice, the forms' errors) is gone. */
+export function startAction() {
+  setNotice(null);
+  clearFormError(e.error, e.form);
+  clearImportError();
 }
 
 export async function load() {
@@ -175,9 +186,10 @@ function endEdit() {
 /** @param {Agency} a @param {boolean} archived */
 async function setArchived(a, archived) {
   if (archived && !window.confirm(t("agencies.confirmArchive", { name: a.name }))) return;
+  startAction();
   try {
     await api("PATCH", `/api/agencies/${a.id}`, { archived });
-    setNotice(t(archived ? "agencies.archivedDone" : "agencies.restoredDone", { name: a.name }));
+    setNotice(() => t(archived ? "agencies.archivedDone" : "agencies.restoredDone", { name: a.name }));
   } catch (err) {
     showToast(errorMessage(err) || t("error.network"));
   }
@@ -185,7 +197,7 @@ async function setArchived(a, archived) {
 }
 
 async function save() {
-  clearFormError(e.error, e.form);
+  startAction();
   /** @type {Record<string, string>} */
   const body = {
     name: e.name.value.trim(),
@@ -202,7 +214,8 @@ async function save() {
     const data = editing
       ? await api("PATCH", `/api/agencies/${editing.id}`, body)
       : await api("POST", "/api/agencies", body);
-    setNotice(t(editing ? "agencies.savedDone" : "agencies.addedDone", { name: data.agency.name }));
+    const name = data.agency.name;
+    setNotice(() => t(editing ? "agencies.savedDone" : "agencies.addedDone", { name }));
     endEdit();
     await load();
   } catch (err) {
@@ -234,7 +247,7 @@ startStaffPage({
       ev.preventDefault();
       load();
     });
-    bindImport({ kindWord, setNotice, load });
+    bindImport({ kindWord, setNotice, startAction, load });
     renderForm();
     await load();
   },
@@ -244,5 +257,6 @@ startStaffPage({
     renderRows();
     renderForm();
     renderImport();
+    renderNotice();
   },
 });

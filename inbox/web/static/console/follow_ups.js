@@ -225,8 +225,18 @@ async function change(button, item, action, body) {
   const done = await call("POST", `/api/follow-ups/${encodeURIComponent(item.id)}/${action}`, body);
   button.disabled = false;
   if (!done || !f) return;
+  const wasTask = state.conv?.follow_up?.id === item.id;
   changed(); // a resolved task is no task any more: the queue's mark and the banner go
-  f.done.textContent = action === "cancel" ? t("followUp.cancelled", { day: dayText(item.due_on) }) : t("followUp.resolved", { day: dayText(item.due_on) });
+  const day = dayText(item.due_on);
+  const words =
+    action === "cancel"
+      ? t("followUp.cancelled", { day })
+      : // the task's conversation stays open: she closes it like any other once done
+        [t("followUp.resolved", { day }), wasTask ? t("followUp.closeWhenDone") : ""]
+          .filter(Boolean)
+          .join(getLang() === "ja" ? "" : " ");
+  f.done.textContent = words;
+  showToast(words, { ok: true }); // in place of "scheduled for ..." above: never news out of date
   await loadFollowUps();
   f.done.focus?.();
 }
@@ -259,6 +269,21 @@ async function onSubmit(e) {
   showToast(t("followUp.set", { day: dayText(body.due_on) }), { ok: true });
   loadedFor = null; // a fresh form: a week ahead again
   await loadFollowUps();
+}
+
+/**
+ * The queue was fetched (on a live frame, or by hand): a follow-up of hers listed as scheduled
+ * whose task is now in the queue is due. Her list is fetched again (it said "scheduled" until a
+ * reload). Only then: a list redrawn on every frame would swallow a click on its buttons.
+ */
+export function queueChanged() {
+  if (!data || !state.conv || loadedFor !== state.conv.id) return;
+  const listed = data.follow_ups;
+  const stale = state.conversations.some((c) => {
+    const task = /** @type {{follow_up?: {id: number} | null}} */ (c).follow_up;
+    return task && listed.some((i) => i.id === task.id && i.status === "scheduled");
+  });
+  if (stale) loadFollowUps();
 }
 
 /** The session ended, or she left the conversation: nothing of hers stays in the page. */

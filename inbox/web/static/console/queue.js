@@ -8,7 +8,7 @@ import { call } from "./session.js";
 import { isSystemTag, tagText } from "./labels.js";
 import { isUrgent, queueLoaded, renderTitle, shownTags, urgencyBadge, urgentFirst } from "./urgency.js";
 import { channelTag } from "./channel.js"; // --- line: the channel with its mark
-import { followUpBadge } from "./follow_ups.js"; // --- follow-ups: a follow-up's task
+import { followUpBadge, queueChanged } from "./follow_ups.js"; // --- follow-ups: a follow-up's task
 
 const QUEUE_STATUSES = "queued,assigned,waiting";
 
@@ -19,6 +19,7 @@ export async function loadQueue() {
   state.conversations = Array.isArray(data.conversations) ? data.conversations : [];
   renderQueue();
   queueLoaded();
+  queueChanged(); // --- follow-ups: a task of hers entered the queue
 }
 
 /** Reload the queue soon, once for a burst of calls. */

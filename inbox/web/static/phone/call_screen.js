@@ -138,6 +138,7 @@ export async function openCall(item) {
   const mine = ++seq;
   waiting = null;
   current = { item, contact: null, startedAt: null, number: null, voiceOff: false, said: () => "", call: null };
+  ageFor(false);
   list.selected = item.conversation;
   renderCallbacks();
   els.screen.dataset.conversationId = String(item.conversation);
@@ -165,6 +166,7 @@ export function openWaitingCall(c) {
   seq++;
   current = null;
   waiting = c;
+  ageFor(c.withheld);
   list.selected = null;
   renderCallbacks();
   delete els.screen.dataset.conversationId;
@@ -173,6 +175,18 @@ export function openWaitingCall(c) {
   els.screen.hidden = false;
   els.screen.scrollIntoView({ block: "start" });
   els.screen.focus({ preventScroll: true });
+}
+
+/**
+ * --- casework: the outcome form asks her age group unless the call was withheld (no contact to
+ * keep it on).
+ * @param {boolean} withheld
+ */
+function ageFor(withheld) {
+  const field = document.getElementById("outcome-age-field");
+  const select = document.getElementById("outcome-age");
+  if (field) field.hidden = withheld;
+  if (select instanceof HTMLSelectElement) select.disabled = withheld;
 }
 
 /** Close the call screen (logged, or she closed it); her place goes back to the list. */

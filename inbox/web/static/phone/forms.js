@@ -7,7 +7,7 @@ import { t, getLang, formatTime } from "../i18n.js";
 import { api, ApiError } from "../lib/api.js";
 import { clearFormError, showFieldError, showFormError } from "../lib/forms.js";
 import { showToast, toSignIn } from "../lib/staff_page.js";
-import { caseworkWords, checkedTopics, loadCaseworkWords, renderTopicChips } from "../lib/casework.js";
+import { caseworkWords, checkedTopics, loadCaseworkWords, renderTopicChips, wordOf } from "../lib/casework.js";
 import { settings, renderChoices, chosenOf, clearChoices } from "./settings.js";
 import { tokyoToday, dayWords } from "./tokyo.js";
 
@@ -27,6 +27,7 @@ const MAX_MINUTES = 600;
  * @property {string} prefix the form's id prefix ("log", "outcome")
  * @property {Record<string, HTMLElement>} [more] further request fields of this form
  * @property {HTMLFieldSetElement} [topics] casework: the call's topics, saved once it is logged
+ * @property {HTMLSelectElement} [age] casework: the caller's age group, saved once it is logged
  */
 
 /** (Re)draw the choice lists in the page's language. @param {CallFields} f */
@@ -35,6 +36,28 @@ export function renderCallFields(f) {
   renderChoices(f.referrals, settings.referrals, "checkbox", `${f.prefix}-referral`);
   f.followUp.min = tokyoToday();
   renderTopics(f);
+  renderAge(f);
+}
+
+/** --- casework: the age groups, in the page's language, keeping her choice. @param {CallFields} f */
+function renderAge(f) {
+  const select = f.age;
+  if (!select) return;
+  const draw = () => {
+    const kept = select.value || "unknown";
+    select.replaceChildren(
+      ...caseworkWords().age_groups.map((w) => {
+        const option = document.createElement("option");
+        option.value = w.id;
+        option.textContent = wordOf(w);
+        return option;
+      }),
+    );
+    select.value = kept;
+    if (!select.value) select.value = "unknown";
+  };
+  if (caseworkWords().age_groups.length) draw();
+  else loadCaseworkWords().then((w) => w && draw());
 }
 
 /** --- casework: the topics' chips, kept as she ticked them across a redraw. @param {CallFields} f */
@@ -51,6 +74,7 @@ export function resetCallFields(f) {
   clearChoices(f.outcomes);
   clearChoices(f.referrals);
   if (f.topics) renderTopicChips(f.topics, [], { prefix: `${f.prefix}-topic` });
+  if (f.age) f.age.value = "unknown";
   f.duration.value = "0";
   f.note.value = "";
   f.followUp.value = "";
@@ -133,6 +157,13 @@ export async function sendCall(f, body, to = { method: "POST", path: "/api/calls
       // the call is logged whatever happens here: say so, and never send it twice
       await api("PUT", `/api/calls/${encodeURIComponent(answer.call.id)}/topics`, { topics }).catch((err) =>
         showToast(`${t("casework.topicsNotSaved")} ${(err instanceof Error && err.message) || ""}`),
+      );
+    }
+    // --- casework: her age group goes on the call's contact (a withheld call has none)
+    const age = f.age && !f.age.disabled ? f.age.value : "unknown";
+    if (answer && answer.call && !answer.call.withheld && age && age !== "unknown") {
+      await api("PUT", `/api/calls/${encodeURIComponent(answer.call.id)}/age-group`, { age_group: age }).catch((err) =>
+        showToast(`${t("casework.ageNotSaved")} ${(err instanceof Error && err.message) || ""}`),
       );
     }
     return answer;

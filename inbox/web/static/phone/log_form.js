@@ -30,6 +30,7 @@ const fields = {
   note: byId("log-note", HTMLTextAreaElement),
   referrals: byId("log-referrals", HTMLFieldSetElement),
   topics: byId("log-topics", HTMLFieldSetElement), // --- casework
+  age: byId("log-age", HTMLSelectElement),
   followUp: byId("log-follow-up", HTMLInputElement),
   error: byId("log-error", HTMLElement),
   submit: byId("log-submit", HTMLButtonElement),
@@ -51,6 +52,9 @@ function directionOf() {
 function syncWithheld() {
   number.disabled = withheld.checked;
   if (withheld.checked) number.value = "";
+  // a withheld call has no contact to keep her age group on
+  byId("log-age-field", HTMLElement).hidden = withheld.checked;
+  byId("log-age", HTMLSelectElement).disabled = withheld.checked;
 }
 
 function resetLog() {

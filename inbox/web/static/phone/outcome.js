@@ -24,6 +24,7 @@ const fields = {
   note: byId("outcome-note", HTMLTextAreaElement),
   referrals: byId("outcome-referrals", HTMLFieldSetElement),
   topics: byId("outcome-topics", HTMLFieldSetElement), // --- casework
+  age: byId("outcome-age", HTMLSelectElement),
   followUp: byId("outcome-follow-up", HTMLInputElement),
   error: byId("outcome-error", HTMLElement),
   submit: byId("outcome-submit", HTMLButtonElement),

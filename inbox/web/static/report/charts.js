@@ -132,8 +132,9 @@ export function renderAgesChart(box, report) {
   const max = Math.max(1, ...values.map((v) => v ?? 0));
   const step = niceStep(max);
   const top = Math.ceil(max / step) * step;
-  const row = 26, left = 120, right = 56, upper = 8;
-  const W = 720, H = upper + ages.items.length * row + 24;
+  // narrower than the months' chart, so that its words are as large as the page's text
+  const row = 30, left = 100, right = 56, upper = 8;
+  const W = 480, H = upper + ages.items.length * row + 24;
   const x = (/** @type {number} */ v) => left + (v / top) * (W - left - right);
   const root = frame("report-chart-ages-caption", t("report.chart.desc"), W, H);
   for (let v = 0; v <= top; v += step) {

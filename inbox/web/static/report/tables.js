@@ -113,7 +113,10 @@ export function renderBreakdowns(box, report) {
   const tables = report.breakdowns.map((b) => {
     const table = el("table", "report-table report-breakdown");
     table.dataset.testid = `report-breakdown-${b.id}`;
-    table.append(el("caption", "report-caption", t(`report.breakdown.${b.id}`)));
+    const caption = el("caption", "report-caption", t(`report.breakdown.${b.id}`));
+    // a consultation may have several topics: their total counts topics, not consultations
+    if (b.id === "topics") caption.append(el("span", "report-caption-note", t("report.topicsNote")));
+    table.append(caption);
     const head = el("thead");
     const hr = el("tr");
     cell(hr, "th", t("report.col.item"));
