@@ -133,7 +133,7 @@ export function renderAgesChart(box, report) {
   const step = niceStep(max);
   const top = Math.ceil(max / step) * step;
   // narrower than the months' chart, so that its words are as large as the page's text
-  const row = 30, left = 100, right = 56, upper = 8;
+  const row = 30, left = 136, right = 56, upper = 8; // left: "Teens or younger" whole
   const W = 480, H = upper + ages.items.length * row + 24;
   const x = (/** @type {number} */ v) => left + (v / top) * (W - left - right);
   const root = frame("report-chart-ages-caption", t("report.chart.desc"), W, H);
