@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from inbox.core.follow_ups import FollowUp
@@ -66,19 +66,28 @@ class FollowUpWatcher:
     async def check_once(self) -> list[FollowUp]:
         """Queue every follow-up due now; returns those this pass made due."""
         made: list[FollowUp] = []
+        after: tuple[date, int] | None = None
+        soonest: datetime | None = None
         while True:
             now = self._clock()
             today = now.astimezone(self._tz).date()
-            scheduled = await self._store.scheduled_follow_ups(through=today, limit=PAGE)
+            scheduled = await self._store.scheduled_follow_ups(
+                through=today, limit=PAGE, after=after
+            )
             due, later = due_now(scheduled, now, self._hours_for, self._tz)
             for follow_up_id in due:
                 found = await self._store.make_follow_up_due(follow_up_id, now=now)
                 if found is not None:
                     made.append(found)
-            tomorrow = next_day_start(now, self._tz)
-            self._next = tomorrow if later is None else min(later, tomorrow)
-            if len(scheduled) < PAGE or not due:
+            if later is not None:
+                soonest = later if soonest is None else min(soonest, later)
+            # every page is read: a page of ones not due yet (her call window opens later
+            # today) must not hold back those after it
+            if len(scheduled) < PAGE:
                 break
+            after = (scheduled[-1].due_on, scheduled[-1].id)
+        tomorrow = next_day_start(now, self._tz)
+        self._next = tomorrow if soonest is None else min(soonest, tomorrow)
         if made:
             log.info("follow-ups due", extra={"action": "follow_ups_due", "count": len(made)})
             self._on_due(made)

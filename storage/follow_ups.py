@@ -51,6 +51,7 @@ SELECT f.id, f.due_on, i.channel,
             THEN (SELECT k.call_window FROM contacts k WHERE k.id = f.contact_id) END
 FROM follow_ups f JOIN channel_identities i ON i.id = f.identity_id
 WHERE f.status = 'scheduled' AND f.due_on <= $1
+  AND (f.due_on > $3 OR (f.due_on = $3 AND f.id > $4))
 ORDER BY f.due_on, f.id LIMIT $2
 """
 MAKE_DUE = """
@@ -240,9 +241,12 @@ class FollowUps:
         )
 
     async def scheduled_follow_ups(
-        self, *, through: date, limit: int = 500
+        self, *, through: date, limit: int = 500, after: tuple[date, int] | None = None
     ) -> list[ScheduledFollowUp]:
-        found = await self._db.read(lambda tx: tx.fetch(SCHEDULED, through.isoformat(), limit))
+        day, last_id = ("", 0) if after is None else (after[0].isoformat(), after[1])
+        found = await self._db.read(
+            lambda tx: tx.fetch(SCHEDULED, through.isoformat(), limit, day, last_id)
+        )
         return [
             ScheduledFollowUp(
                 id=int(r[0]),

@@ -797,9 +797,10 @@ class FollowUpStore(Protocol):
         (follow_up_resolved). Raises NotFound, Conflict (over already)."""
 
     async def scheduled_follow_ups(
-        self, *, through: date, limit: int = 500
+        self, *, through: date, limit: int = 500, after: tuple[date, int] | None = None
     ) -> list[ScheduledFollowUp]:
-        """Scheduled follow-ups due on or before `through`, the oldest day first."""
+        """Scheduled follow-ups due on or before `through`, the oldest day first (then by id);
+        `after`: the (day, id) of the previous page's last, for the next page."""
 
     async def make_follow_up_due(self, follow_up_id: int, *, now: datetime) -> FollowUp | None:
         """scheduled -> due, conditionally: its task is her identity's open conversation

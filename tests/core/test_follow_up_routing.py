@@ -188,3 +188,43 @@ async def test_on_the_phone_it_waits_for_her_call_window(store: Store) -> None:
     assert due.channel is ChannelKind.PHONE
     (offer,) = await Router(store, clock=clock).route_once()
     assert (offer.conversation_id, offer.user_id) == (due.conversation_id, desk.id)
+
+
+async def test_a_page_not_due_yet_does_not_hold_back_the_next(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The watcher reads every page: the first ones, waiting for a call window later that day,
+    must not keep a follow-up after them from being queued now."""
+    monkeypatch.setattr("inbox.follow_ups.PAGE", 1)
+    sato = await staff(store, "sato")
+    desk = await staff(store, "desk", frozenset({Role.PHONE_STAFF}))
+    conv = await helped(store, "a@x.jp", sato, ChannelKind.WEBCHAT)
+    caller = Caller(identity_hash="h-" + "e" * 60, e164="+819011113333")
+    asked = await store.request_callback(
+        conv,
+        caller,
+        window_json='{"weekdays": ["12:00-13:00"]}',
+        note="",
+        actor_id=sato.id,
+        now=at(40),
+    )
+    await store.close(asked.conversation_id, actor_id=desk.id, now=at(50))
+    source = await store.get_conversation(conv)
+    phone = next(
+        i for i, c in await store.identities_of(source.contact_id) if c is ChannelKind.PHONE
+    )
+    by_phone = await store.set_follow_up(
+        NewFollowUp(from_conversation_id=conv, due_on=DAY, identity_id=phone),
+        actor_id=sato.id,
+        now=at(60),
+    )  # the first page: her window opens at noon
+    other = await helped(store, "b@x.jp", sato, ChannelKind.WEBCHAT)
+    by_chat = await store.set_follow_up(
+        NewFollowUp(from_conversation_id=other, due_on=DAY), actor_id=sato.id, now=at(61)
+    )
+    assert by_phone.id < by_chat.id
+    clock = Clock(datetime(2027, 2, 1, 0, 30, tzinfo=TOKYO).astimezone(UTC))
+    follow_ups = watcher(store, clock)
+    (due,) = await follow_ups.check_once()
+    assert due.id == by_chat.id
+    assert follow_ups.next_look() == datetime(2027, 2, 1, 12, 0, tzinfo=TOKYO)
