@@ -39,6 +39,11 @@ IN_PERIOD = f"""
 SELECT {_COLUMNS} FROM activities WHERE on_day >= $1 AND on_day <= $2
 ORDER BY on_day DESC, id DESC LIMIT $3
 """
+# The period's totals by kind, counted here: the page lists at most a limit of them.
+TOTALS = """
+SELECT kind, count(*), coalesce(sum(people), 0), coalesce(sum(new_people), 0) FROM activities
+WHERE on_day >= $1 AND on_day <= $2 GROUP BY kind
+"""
 
 
 def activity(row: rows.Row, parse: rows.TimeParser) -> Activity:
@@ -157,3 +162,9 @@ class Activities:
             lambda tx: tx.fetch(IN_PERIOD, first.isoformat(), last.isoformat(), limit)
         )
         return [activity(r, self._db.parse_time) for r in found]
+
+    async def activity_totals(self, first: date, last: date) -> dict[str, tuple[int, int, int]]:
+        found = await self._db.read(
+            lambda tx: tx.fetch(TOTALS, first.isoformat(), last.isoformat())
+        )
+        return {str(r[0]): (int(r[1]), int(r[2]), int(r[3])) for r in found}

@@ -1026,3 +1026,6 @@ class ActivityStore(Protocol):
         self, first: date, last: date, *, limit: int = 5000
     ) -> list[Activity]:
         """Those on days from `first` to `last` (both included), newest day first."""
+
+    async def activity_totals(self, first: date, last: date) -> dict[str, tuple[int, int, int]]:
+        """By kind, over every activity on those days: (how many, people, new people)."""

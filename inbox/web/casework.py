@@ -11,7 +11,6 @@ supervisor any. None of it is ever needed to close a conversation.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from datetime import date
 from typing import Any
 
@@ -28,6 +27,7 @@ from inbox.web.access import check_can_note, require, sees_everything
 from inbox.web.api import Names, staff_names, visible_conversation
 from inbox.web.server import SERVICES, json_body, parse_id, path_id
 
+LISTED = 5000  # activities listed on the page at most (the newest)
 routes = web.RouteTableDef()
 CASEWORK_ROLES = (Role.COUNSELOR, Role.PHONE_STAFF, Role.SUPERVISOR)
 CALL_ROLES = (Role.PHONE_STAFF, Role.SUPERVISOR)
@@ -245,16 +245,10 @@ async def list_activities(request: web.Request) -> web.Response:
         last = _day(request.query["to"], "to")
     if last < first:
         raise ValidationError("on or after from", field="to")
-    found = await services.store.activities_between(first, last)
+    found = await services.store.activities_between(first, last, limit=LISTED)
+    totals = await services.store.activity_totals(first, last)  # all of them, not the listed
     names = await staff_names(services)
     boss = sees_everything(user)
-    people: Counter[str] = Counter()
-    new: Counter[str] = Counter()
-    count: Counter[str] = Counter()
-    for a in found:
-        count[a.draft.kind] += 1
-        people[a.draft.kind] += a.draft.people
-        new[a.draft.kind] += a.draft.new_people
     return web.json_response(
         {
             "from": first.isoformat(),
@@ -264,12 +258,14 @@ async def list_activities(request: web.Request) -> web.Response:
             "activities": [
                 activity_json(a, names, editable=boss or a.staff_id == user.id) for a in found
             ],
+            # the list stops at LISTED, the newest first; the totals count every one
+            "truncated": len(found) >= LISTED,
             "totals": [
                 {
                     "kind": k.id,
-                    "count": count[k.id],
-                    "people": people[k.id],
-                    "new_people": new[k.id],
+                    "count": totals.get(k.id, (0, 0, 0))[0],
+                    "people": totals.get(k.id, (0, 0, 0))[1],
+                    "new_people": totals.get(k.id, (0, 0, 0))[2],
                 }
                 for k in ACTIVITY_KINDS
             ],

@@ -117,7 +117,7 @@ CASEWORK_PATHS: dict[str, dict[str, Schema]] = {
             "activities on days from..to (default: this fiscal year, April to March, in the"
             " program's time zone), newest first, with totals by kind",
             obj(
-                ("from", "to", "fiscal_year", "activities", "totals"),
+                ("from", "to", "fiscal_year", "activities", "truncated", "totals"),
                 **{"from": DAY, "to": DAY},
                 fiscal_year=obj(
                     ("year", "ja", "en"),
@@ -126,6 +126,8 @@ CASEWORK_PATHS: dict[str, dict[str, Schema]] = {
                     en={"type": "string", "examples": ["FY2026 (Reiwa 8)"]},
                 ),
                 activities={"type": "array", "items": ACTIVITY},
+                # more than the 5,000 listed (the newest): the totals still count every one
+                truncated={"type": "boolean"},
                 totals={
                     "type": "array",
                     "items": obj(

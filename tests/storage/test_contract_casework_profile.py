@@ -131,6 +131,14 @@ async def test_activities_are_logged_edited_deleted_and_listed_by_period(store: 
     # a fiscal year: April to March, newest day first
     fy = await store.activities_between(date(2026, 4, 1), date(2027, 3, 31))
     assert [a.id for a in fy] == [later.id, made.id]
+    # the totals count every one of the period, however few are listed
+    assert [
+        a.id for a in await store.activities_between(date(2026, 4, 1), date(2027, 3, 31), limit=1)
+    ] == [later.id]
+    assert await store.activity_totals(date(2026, 4, 1), date(2027, 3, 31)) == {
+        "outreach": (1, 5, 2),
+        "event": (1, 5, 2),
+    }
     assert [a.id for a in await store.activities_between(date(2026, 3, 1), date(2026, 3, 31))] == [
         older.id
     ]

@@ -32,6 +32,7 @@ const ROLES = ["counselor", "supervisor", "phone_staff"];
 const els = {
   period: byId("activities-period", HTMLElement),
   totals: byId("activities-totals", HTMLElement),
+  truncated: byId("activities-truncated", HTMLElement),
   form: byId("activity-form", HTMLFormElement),
   formTitle: byId("activity-form-title", HTMLElement),
   kind: byId("activity-kind", HTMLSelectElement),
@@ -53,6 +54,7 @@ const state = {
   activities: [],
   /** @type {Total[]} */
   totals: [],
+  truncated: false,
   from: "",
   to: "",
   /** @type {{ ja: string, en: string } | null} */
@@ -146,6 +148,7 @@ function row(a) {
 function renderList() {
   els.rows.replaceChildren(...state.activities.map(row));
   els.empty.hidden = state.activities.length > 0;
+  els.truncated.hidden = !state.truncated; // the newest listed; the totals count them all
 }
 
 function renderForm() {
@@ -167,6 +170,7 @@ async function load() {
   if (!data) return;
   state.activities = data.activities;
   state.totals = data.totals;
+  state.truncated = Boolean(data.truncated);
   state.from = data.from;
   state.to = data.to;
   state.fiscalYear = data.fiscal_year || null;
