@@ -71,8 +71,10 @@ export async function openConversation(id, { focus = true } = {}) {
     els.convTitle.textContent = t("conv.loading");
     els.convMeta.replaceChildren();
     els.convPlaceholder.hidden = true;
-    // no reply and no close until she is loaded: a click on them would have nothing to act on
+    // no reply, claim or close until she is loaded: a click on them would have nothing to act
+    // on (act() and askToClose() need state.conv), and would be lost
     els.replyForm.hidden = true;
+    els.claimButton.hidden = true;
     els.closeButton.hidden = true;
     els.convView.hidden = false;
     els.convView.dataset.conversationId = String(id);
