@@ -5,6 +5,7 @@ too where what a test asserts could differ there (marked both_stores)."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -339,7 +340,10 @@ async def test_a_paused_channel_takes_messages_but_routes_none_until_resumed(
         kind.value: kind is ChannelKind.WEBCHAT for kind in ChannelKind
     }
     ws, _ = await chat(http, site.server)
-    assert (await say(ws, "今、話せますか"))["type"] == "ack"
+    # (the pause's nudge may reach her chat first: PostgreSQL's feed hears it after she came)
+    client_id = str(uuid.uuid4())
+    await ws.send_json({"type": "message", "client_id": client_id, "body": "今、話せますか"})
+    assert (await next_frame(ws, "ack"))["client_id"] == client_id
     conv_id = (await next_event(events, "message_received"))["conversation_id"]
     # Where she stands is answered after a round of the server's router that began after she
     # asked, so one that saw her message; and a round run here, now, routes nothing either.
