@@ -62,6 +62,18 @@ async def current_user(request: web.Request) -> User:
     return user
 
 
+async def still_signed_in(request: web.Request, user: User) -> bool:
+    """Whether the session or token a request rode on still signs in `user`, with her roles,
+    read afresh: a socket opened while she was being disabled, or her roles changed, would
+    otherwise miss the event that closes it (it came before the socket was listening)."""
+    del request[_REQUEST_USER]
+    try:
+        again = await current_user(request)
+    except ApiError:
+        return False
+    return again.id == user.id and again.roles == user.roles
+
+
 def session_hash(request: web.Request) -> str | None:
     """The token hash of the sign-in session the request rides on, as current_user reads it;
     None for a request by API token or with no cookie."""
