@@ -227,8 +227,10 @@ class Parts:
         return self.services.outbox
 
     def other_instance(self, needs_routing: bool) -> None:
-        """Another process on the same PostgreSQL wrote events: show them, and route."""
+        """Another process on the same PostgreSQL wrote events: show them, read the
+        conversations they changed for their deadlines, and route."""
         self.feed.poke()
+        self.watcher.wake()
         if needs_routing:
             self.router.wake()
 

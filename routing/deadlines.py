@@ -74,6 +74,15 @@ def alarm(d: Deadline, conv: AwaitingAnswer, now: datetime) -> Alarm | None:
     return None
 
 
+def next_alarm_at(d: Deadline, conv: AwaitingAnswer) -> datetime | None:
+    """When alarm(d, conv, now) first raises one: None before it, one from it (None: never)."""
+    if conv.escalated_at is not None:
+        return None
+    if conv.warned_at is None:
+        return min(d.warn_at, d.due)
+    return d.due
+
+
 # --- parsing [routing.targets] ----------------------------------------------------------------
 
 _TARGET_KEYS = ("first_response_min", "next_response_min")
@@ -139,5 +148,6 @@ __all__: Sequence[str] = (
     "alarm",
     "deadline",
     "due_columns",
+    "next_alarm_at",
     "parse_targets",
 )

@@ -1,7 +1,8 @@
 """Response deadlines and handling times: the deadline pass's reads and writes, written once.
 
-The pass runs every few seconds on every instance, so each operation stays a fixed number of
-statements: one read, and one write for all due times plus one per alarm.
+The watcher (inbox.deadlines) reads every waiting conversation once when it starts, page by
+page, and afterwards only those that events say changed: each read is one statement over the
+primary key, and each write one statement for all due times plus one per alarm.
 """
 
 from __future__ import annotations
@@ -16,12 +17,18 @@ from storage import events, rows
 from storage.events import EventRow
 from storage.sql import Database, Dialects, Tx
 
-AWAITING = """
+_AWAITING = """
 SELECT id, channel, priority, awaiting_since, first_reply_at, first_response_due,
        next_response_due, warned_at, escalated_at
-FROM conversations WHERE status <> 'closed' AND awaiting_since IS NOT NULL
-ORDER BY awaiting_since LIMIT $1
+FROM conversations WHERE status <> 'closed' AND awaiting_since IS NOT NULL AND id {which}
 """
+# Every one, a page at a time in id order (keyset: each page starts where the last ended).
+AWAITING = _AWAITING.format(which="> $1 ORDER BY id LIMIT $2")
+# Those of a few conversations (the ones events said changed; the ones whose alarm is due).
+AWAITING_AMONG = Dialects(
+    postgres=_AWAITING.format(which="= ANY($1::bigint[])"),
+    sqlite=_AWAITING.format(which="IN (SELECT value FROM json_each($1))"),
+)
 # All due times in one statement, from one JSON array of [id, first due, next due], the times
 # as the fixed-width UTC text SQLite keeps (storage.rows.format_text_time), which PostgreSQL
 # reads as timestamptz. Not three parallel lists: SQLite would pick each row's value out of a
@@ -125,8 +132,14 @@ class Deadlines:
 
     _db: Database
 
-    async def awaiting_answers(self, *, limit: int = 2000) -> list[AwaitingAnswer]:
-        found = await self._db.read(lambda tx: tx.fetch(AWAITING, limit))
+    async def awaiting_answers(self, *, after: int = 0, limit: int = 1000) -> list[AwaitingAnswer]:
+        found = await self._db.read(lambda tx: tx.fetch(AWAITING, after, limit))
+        return [awaiting_answer(r, self._db.parse_time) for r in found]
+
+    async def awaiting_among(self, ids: Sequence[ConversationId]) -> list[AwaitingAnswer]:
+        if not ids:
+            return []
+        found = await self._db.read(lambda tx: tx.fetch(AWAITING_AMONG, list(ids)))
         return [awaiting_answer(r, self._db.parse_time) for r in found]
 
     async def apply_deadlines(

@@ -164,8 +164,12 @@ class PolicyStore(Protocol):
     async def recent_handling_s(self, *, limit: int = 50) -> float | None:
         """Mean seconds from assignment to close over the last `limit` closed conversations."""
 
-    async def awaiting_answers(self, *, limit: int = 2000) -> list[AwaitingAnswer]:
-        """Open conversations whose consulter waits for a person's answer, longest first."""
+    async def awaiting_answers(self, *, after: int = 0, limit: int = 1000) -> list[AwaitingAnswer]:
+        """Open conversations whose consulter waits for a person's answer: up to `limit` of
+        those with an id above `after`, in id order (the next page starts after the last)."""
+
+    async def awaiting_among(self, ids: Sequence[ConversationId]) -> list[AwaitingAnswer]:
+        """Those of `ids` whose consulter waits for a person's answer (open ones), any order."""
 
     async def apply_deadlines(
         self, changes: Sequence[DeadlineChange], *, urgent_priority: int, now: datetime

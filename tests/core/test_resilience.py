@@ -119,9 +119,9 @@ class FlakyStore(SqliteStore):
         self._read("routing_snapshot")
         return await super().routing_snapshot()
 
-    async def awaiting_answers(self, *, limit: int = 2000) -> list[AwaitingAnswer]:
+    async def awaiting_answers(self, *, after: int = 0, limit: int = 1000) -> list[AwaitingAnswer]:
         self._read("awaiting_answers")
-        return await super().awaiting_answers(limit=limit)
+        return await super().awaiting_answers(after=after, limit=limit)
 
     async def next_outbox_due(self) -> datetime | None:
         self._read("next_outbox_due")

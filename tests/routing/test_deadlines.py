@@ -16,6 +16,7 @@ from routing.deadlines import (
     alarm,
     deadline,
     due_columns,
+    next_alarm_at,
     parse_targets,
 )
 from routing.hours import TOKYO, parse_service_hours
@@ -80,6 +81,25 @@ def test_alarms_fire_once_each() -> None:
     assert alarm(d, conv, jst(24, 11)) is Alarm.BREACH  # breached unwarned: straight to breach
     done = waiting(jst(24, 9), warned_at=jst(24, 10, 36), escalated_at=jst(24, 11))
     assert alarm(d, done, jst(24, 12)) is None
+
+
+@pytest.mark.parametrize(
+    ("warned", "escalated"), [(None, None), (jst(24, 10, 36), None), (None, jst(24, 11))]
+)
+def test_the_next_alarm_time_is_when_alarm_first_raises_one(
+    warned: datetime | None, escalated: datetime | None
+) -> None:
+    # The watcher sleeps until this time instead of asking alarm() every second.
+    conv = waiting(jst(24, 9), warned_at=warned, escalated_at=escalated)
+    d = deadline(TARGETS, LINE, conv)
+    assert d is not None
+    at = next_alarm_at(d, conv)
+    if escalated is not None:
+        assert at is None and alarm(d, conv, jst(30, 0)) is None
+        return
+    assert at == (d.warn_at if warned is None else d.due)
+    assert alarm(d, conv, at - timedelta(microseconds=1)) is None
+    assert alarm(d, conv, at) is (Alarm.WARN if warned is None else Alarm.BREACH)
 
 
 def test_parse_targets() -> None:
