@@ -94,15 +94,15 @@ class DeadlineWatcher:
 
     async def run(self) -> None:
         """A pass at start, then after each wake, at the earliest alarm time, and every
-        interval_s; at most one per MIN_GAP_S, so that a burst of messages costs a few passes,
-        each proportional to what changed, not one per batch."""
+        interval_s; at most one per MIN_GAP_S (at an alarm time too: a clock set back cannot
+        make it spin), so that a burst of messages costs a few passes, each proportional to
+        what changed, not one per batch."""
         loop = asyncio.get_running_loop()
         while True:
             started = loop.time()
             self._wake.clear()
             await self._outages.retrying("deadlines", self._pass)
-            if not await woken(self._wake, self._sleep_s()):
-                continue
+            await woken(self._wake, self._sleep_s())
             await asyncio.sleep(max(0.0, MIN_GAP_S - (loop.time() - started)))
 
     def _sleep_s(self) -> float:
@@ -122,19 +122,34 @@ class DeadlineWatcher:
     async def check_once(self) -> list[DeadlineChange]:
         """One pass; returns the alarms recorded by it."""
         now = self._clock()
+        recorded: list[DeadlineChange] = []
         if self._cursor is None:
             self._cursor = await self._store.feed_start()  # before the reads: nothing is lost
             self._tracked.clear()
             self._alarms.clear()
-            read = await self._all_waiting()
-            gone: set[ConversationId] = set()
+            # Written page by page too: one write of every due time would hold SQLite's
+            # single writer (the intake's acks) for the whole load.
+            after = 0
+            while True:
+                page = await self._store.awaiting_answers(after=after, limit=LOAD_PAGE)
+                recorded += await self._apply(page, now)
+                if len(page) < LOAD_PAGE:
+                    break
+                after = page[-1].id
         else:
             self._cursor, changed = await self._changed(self._cursor)
             looked = changed | self._due(now)
             read = await self._store.awaiting_among(sorted(looked))
-            gone = looked - {c.id for c in read}
-        for conv_id in gone:  # answered, closed: no deadline runs
-            self._tracked.pop(conv_id, None)
+            for conv_id in looked - {c.id for c in read}:  # answered, closed: no deadline runs
+                self._tracked.pop(conv_id, None)
+            recorded = await self._apply(read, now)
+        if recorded:
+            self._on_alarm(recorded)
+        self._compact()
+        return recorded
+
+    async def _apply(self, read: Sequence[AwaitingAnswer], now: datetime) -> list[DeadlineChange]:
+        """Track what was read; write the due times that differ and the alarms due."""
         changes = [c for conv in read if (c := self._decide(conv, now)) is not None]
         recorded = await self._store.apply_deadlines(
             changes, urgent_priority=self._targets.urgent_priority, now=now
@@ -148,9 +163,6 @@ class DeadlineWatcher:
             # The alarm changed its row (a breach raises the priority, so the due time too);
             # its event brings it back to the next pass, here or wherever it was recorded.
             self._wake.set()
-        if recorded:
-            self._on_alarm(recorded)
-        self._compact()
         return recorded
 
     def _decide(self, conv: AwaitingAnswer, now: datetime) -> DeadlineChange | None:
@@ -176,16 +188,6 @@ class DeadlineWatcher:
             next_response_due=next_due,
             alarm=None if raised is None else raised.value,
         )
-
-    async def _all_waiting(self) -> list[AwaitingAnswer]:
-        found: list[AwaitingAnswer] = []
-        after = 0
-        while True:
-            page = await self._store.awaiting_answers(after=after, limit=LOAD_PAGE)
-            found += page
-            if len(page) < LOAD_PAGE:
-                return found
-            after = page[-1].id
 
     async def _changed(self, cursor: FeedCursor) -> tuple[FeedCursor, set[ConversationId]]:
         """The conversations of the events committed since `cursor`, and the cursor past them."""

@@ -27,7 +27,7 @@ def watcher(store: Store, now: list[datetime]) -> DeadlineWatcher:
     return DeadlineWatcher(store, targets=TARGETS, hours_for=hours_for, clock=lambda: now[0])
 
 
-@pytest.mark.both_stores  # awaiting_answers and apply_deadlines have no contract test
+@pytest.mark.both_stores  # apply_deadlines has no contract test (its reads do)
 async def test_warn_then_escalate_then_reset_by_a_reply(store: Store) -> None:
     sato = await store.create_user(new_user("sato"), now=at(0))
     (s,) = await store.save_inbound_batch([inbound("a", received_at=at(0))])
