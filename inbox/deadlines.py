@@ -79,7 +79,8 @@ class DeadlineWatcher:
         self._alarms: list[tuple[datetime, ConversationId]] = []
 
     def wake(self) -> None:
-        """New messages came in: show their due times soon, not only at the next interval."""
+        """Something was written (new messages, another instance's events): read what changed
+        soon, not only at the next interval."""
         self._wake.set()
 
     @property
