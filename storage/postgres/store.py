@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -10,7 +11,7 @@ from inbox.core.decisions import Assign, RoutingSnapshot
 from inbox.core.errors import Conflict
 from inbox.core.model import StoredInbound
 from storage.base import FeedCursor, FeedPage, IntakeRouter, KeyedInbound
-from storage.postgres import feed, listen
+from storage.postgres import feed, lease, listen
 from storage.postgres import routing as postgres_routing
 from storage.postgres.database import PgDatabase
 from storage.postgres.intake import save_inbound_batch
@@ -61,6 +62,11 @@ class PostgresStore(SqlStore):
     async def listen(self, on_change: Callable[[bool], None]) -> None:
         await listen.listen(
             self._db.url, self.instance, on_change, connect_timeout_s=self._db.connect_timeout_s
+        )
+
+    async def lead_router(self, leading: asyncio.Event) -> None:
+        await lease.lead(
+            self._db.url, self.instance, leading, connect_timeout_s=self._db.connect_timeout_s
         )
 
     # ---- schema -------------------------------------------------------------------------

@@ -50,6 +50,10 @@ class SqliteStore(SqlStore):
         # One process owns an SQLite file: no other instance's news to hear.
         await asyncio.Event().wait()
 
+    async def lead_router(self, leading: asyncio.Event) -> None:
+        leading.set()  # one process owns an SQLite file: its router is the only one
+        await asyncio.Event().wait()
+
     # ---- schema -------------------------------------------------------------------------
     async def migrate(self) -> list[int]:
         async def op(tx: Tx) -> list[int]:  # BEGIN IMMEDIATE: a second migrating process waits

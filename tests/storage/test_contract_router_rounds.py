@@ -1,0 +1,115 @@
+"""Router rounds follow what changed: a burst of wakes is a few rounds, and a full desk's queue
+is not read again for arrivals nobody can take, with the same decisions as a fresh read."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Sequence
+
+from inbox.core.decisions import Decision, RoutingSnapshot
+from inbox.core.model import ConversationId, IntakeLabels
+from inbox.router import Router
+from storage.base import KeyedInbound, Store
+from tests.factories import ROUTED_AT, at, inbound, new_user, router_for
+
+PAGE = 1000  # the stores' routing page (ROUTING_PAGE)
+
+
+class Rounds:
+    """What each round decided, as its on_round saw it."""
+
+    def __init__(self) -> None:
+        self.decided: list[list[tuple[int, str]]] = []
+
+    def __call__(
+        self, _s: RoutingSnapshot, decisions: Sequence[Decision], _g: Sequence[ConversationId]
+    ) -> None:
+        self.decided.append([(d.conversation_id, repr(d)) for d in decisions])
+
+
+async def full_desk(store: Store, waiting: int) -> None:
+    """One counselor with her one conversation, and `waiting` more queued behind her."""
+    await store.create_user(new_user("sato", capacity=1), now=at(0))
+    items = [inbound(f"s{i}@example.jp", received_at=at(i)) for i in range(waiting + 1)]
+    for start in range(0, len(items), 500):
+        await store.save_inbound_batch(items[start : start + 500])
+    assert len(await router_for(store).route_once()) == 1
+
+
+def arrival(sender: str, priority: int = 0) -> KeyedInbound:
+    item = inbound(sender, received_at=ROUTED_AT)
+    return dataclasses.replace(item, labels=IntakeLabels(priority=priority))
+
+
+async def arrive(store: Store, router: Router, item: KeyedInbound) -> None:
+    (stored,) = await store.save_inbound_batch([item])
+    assert stored.queued
+    router.arrived(stored.conversation_id, item.labels.priority, item.message.received_at)
+
+
+async def test_a_full_desk_is_not_read_again_for_arrivals_behind_its_page(store: Store) -> None:
+    await full_desk(store, PAGE + 5)
+    rounds = Rounds()
+    router = Router(store, clock=lambda: ROUTED_AT, on_round=rounds)
+    assert await router.route_once() == []
+    assert router.snapshots_read == 1
+    await arrive(store, router, arrival("new@example.jp"))
+    assert await router.route_once() == []
+    assert router.snapshots_read == 1  # the page was decided again as read
+    # ... and decided as a fresh read of the queue decides it
+    fresh = Rounds()
+    await Router(store, clock=lambda: ROUTED_AT, on_round=fresh).route_once()
+    assert rounds.decided[-1] == fresh.decided[-1] == rounds.decided[0]
+
+
+async def test_what_may_change_a_decision_reads_the_queue_again(store: Store) -> None:
+    await full_desk(store, PAGE + 5)
+    router = Router(store, clock=lambda: ROUTED_AT)
+    await router.route_once()
+    router.wake()  # a conversation closed, a counselor changed...
+    await router.route_once()
+    assert router.snapshots_read == 2
+    await arrive(store, router, arrival("ahead@example.jp", priority=5))  # ahead of the page end
+    await router.route_once()
+    assert router.snapshots_read == 3
+    await arrive(store, router, arrival("urgent@example.jp", priority=100))  # on-call's
+    await router.route_once()
+    assert router.snapshots_read == 4
+    # a new message in a conversation of the page (its needs may change)
+    router.arrived(ConversationId(2), 0, ROUTED_AT)
+    await router.route_once()
+    assert router.snapshots_read == 5
+
+
+async def test_a_short_queue_is_read_again_for_every_arrival(store: Store) -> None:
+    """The whole queue fit in the page: any arrival enters it, and is decided from the store."""
+    await full_desk(store, 3)
+    router = Router(store, clock=lambda: ROUTED_AT)
+    await router.route_once()
+    await arrive(store, router, arrival("new@example.jp"))
+    await router.route_once()
+    assert router.snapshots_read == 2
+
+
+async def test_a_burst_of_wakes_runs_few_rounds_and_next_round_still_answers(
+    store: Store,
+) -> None:
+    await full_desk(store, 3)
+    router = Router(store, clock=lambda: ROUTED_AT, round_min_gap_s=0.05)
+    task = asyncio.create_task(router.run())
+    try:
+        assert await router.next_round(timeout_s=5)
+        before = router.rounds_done
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        for _ in range(200):
+            router.wake()
+            await asyncio.sleep(0.001)
+        assert await router.next_round(timeout_s=5)
+        spent = loop.time() - start
+        # one round per gap at most, and the one next_round asked for
+        assert router.rounds_done - before <= spent / 0.05 + 2
+        assert router.rounds_done - before < 50
+    finally:
+        task.cancel()
