@@ -38,6 +38,7 @@ class _Page:
     # where its page ends in queue order (None: the whole queue fit, so any arrival enters it)
     end: tuple[int, datetime] | None
     ids: frozenset[ConversationId]  # a message to one of these may change its needs
+    due: datetime | None  # the earliest callback due beyond the page (None: none, or no look)
 
 
 class Router:
@@ -293,10 +294,11 @@ class Router:
         self._next_callback = min(held, default=None)
         return applied
 
-    def _unchanged_page(self, now: datetime) -> RoutingSnapshot | None:
+    def _unchanged_page(self, now: datetime) -> _Page | None:
         """The latest round's page, if reading the queue again would give the same one: that
         round changed nothing, every wake since was an arrival that sorts behind its full page,
-        none urgent, and it is less than a sweep old (writes no one woke us for: the CLI's)."""
+        none urgent, and it was read less than a sweep ago (writes no one woke us for: the
+        CLI's on SQLite are seen by then, as before)."""
         quiet, arrived = self._quiet, self._arrived
         if self._dirty or quiet is None or quiet.end is None or arrived is None:
             return None
@@ -314,36 +316,50 @@ class Router:
             priority == end_priority and (priority != 0 or since <= end_since)
         ):
             return None
-        return quiet.snapshot
+        return quiet
 
-    async def _read_page(self, now: datetime) -> RoutingSnapshot:
+    async def _read_page(self, now: datetime) -> tuple[RoutingSnapshot, _Page | None]:
+        """The queue's first page: read, or the latest round's kept (with it, what it was)."""
         kept = self._unchanged_page(now)
         self._dirty, self._arrived, self._quiet = False, None, None
         self._arrived_in = set()
         if kept is not None:
-            return kept
+            return kept.snapshot, kept
         self._reads += 1
-        return await self._store.routing_snapshot()
+        return await self._store.routing_snapshot(), None
 
-    def _keep_page(self, snapshot: RoutingSnapshot, now: datetime) -> None:
+    async def _callback_due(self, kept: _Page | None, now: datetime) -> datetime | None:
+        """The earliest due time of a callback beyond the page (storage's look-up), or the
+        kept page's answer while it is still ahead: only a callback's own events (which wake
+        the router as a change) move it."""
+        if kept is not None and (kept.due is None or kept.due > now):
+            return kept.due
+        return await self._store.next_callback_due(after=now)
+
+    def _keep_page(
+        self, snapshot: RoutingSnapshot, read_at: datetime, due: datetime | None
+    ) -> None:
         end = None
         if len(snapshot.waiting) >= self._page:
             last = max(snapshot.waiting, key=lambda c: (-c.priority, c.waiting_since, c.id))
             end = (last.priority, last.waiting_since)
-        self._quiet = _Page(snapshot, now, end, frozenset(c.id for c in snapshot.waiting))
+        ids = frozenset(c.id for c in snapshot.waiting)
+        self._quiet = _Page(snapshot, read_at, end, ids, due)
 
     async def _route_pages(self, applied: list[Assign], held: list[datetime]) -> None:
         while True:
-            snapshot = await self._read_page(self._clock())
+            read_at = self._clock()
+            snapshot, kept = await self._read_page(read_at)
             now = self._clock()
             decisions = self.decide(snapshot, now)
             soonest = next_callable(snapshot.waiting, now, self._policy.call_window_tz)
             if soonest is not None:
                 held.append(soonest)
+            due = None
             if len(snapshot.waiting) >= self._page:
                 # callbacks beyond the page: their due times (their windows are read when the
                 # queue before them has moved; the sweep covers that meanwhile)
-                due = await self._store.next_callback_due(after=now)
+                due = await self._callback_due(kept, now)
                 if due is not None:
                     held.append(due)
             wanted = [d for d in decisions if isinstance(d, Assign)]
@@ -356,7 +372,8 @@ class Router:
             # After the hand-off: what this round actually gave the person on call, not a guess.
             self._on_round(snapshot, decisions, given)
             if not done and not given:
-                self._keep_page(snapshot, now)  # it changed nothing: kept for the next round
+                # it changed nothing: kept for the next round, as old as when it was read
+                self._keep_page(snapshot, kept.read_at if kept else read_at, due)
             # A full page may hide more waiting conversations behind it.
             if len(snapshot.waiting) < self._page or not done:
                 return

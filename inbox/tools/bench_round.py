@@ -10,7 +10,6 @@ can take, and a burst of wakes.
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 import tempfile
 from collections.abc import AsyncIterator, Callable

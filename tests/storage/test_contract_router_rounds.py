@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Sequence
+from datetime import timedelta
 
 from inbox.core.decisions import Decision, RoutingSnapshot
 from inbox.core.model import ConversationId, IntakeLabels
-from inbox.router import Router
+from inbox.router import SWEEP_MAX_S, Router
 from storage.base import KeyedInbound, Store
 from tests.factories import ROUTED_AT, at, inbound, new_user, router_for
 
@@ -113,3 +114,21 @@ async def test_a_burst_of_wakes_runs_few_rounds_and_next_round_still_answers(
         assert router.rounds_done - before < 50
     finally:
         task.cancel()
+
+
+async def test_a_kept_page_is_read_again_once_a_sweep_old(store: Store) -> None:
+    """Writes that woke no router (another process's on SQLite) are seen as before: a page
+    kept round after round is read again once it is a sweep old, whatever arrives meanwhile."""
+    await full_desk(store, PAGE + 5)
+    clock = [ROUTED_AT]
+    router = Router(store, clock=lambda: clock[0])
+    await router.route_once()
+    for step_s in (30, 29):
+        clock[0] += timedelta(seconds=step_s)
+        router.arrived(ConversationId(10**9 + step_s), 0, clock[0])
+        await router.route_once()
+    assert router.snapshots_read == 1
+    clock[0] += timedelta(seconds=SWEEP_MAX_S - 59)
+    router.arrived(ConversationId(10**9), 0, clock[0])
+    await router.route_once()
+    assert router.snapshots_read == 2
