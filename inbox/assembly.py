@@ -232,6 +232,12 @@ class Parts:
         if needs_routing:
             self.router.wake()
 
+    def arrived_elsewhere(self, priority: int, queued_at: datetime) -> None:
+        """Another instance's intake only opened conversations left waiting: show them, and
+        route (without reading a full desk's queue again for them: Router.arrived)."""
+        self.feed.poke()
+        self.router.arrived(priority, queued_at)
+
     def workers(self) -> list[Job]:
         """What runs until shutdown, after the intake has drained."""
         jobs: list[Job] = [
@@ -244,7 +250,7 @@ class Parts:
             ("deadlines", self.watcher.run()),
             ("follow-ups", self.follow_ups.run()),
             ("presence", self.services.presence.run()),
-            ("listen", self.store.listen(self.other_instance)),
+            ("listen", self.store.listen(self.other_instance, self.arrived_elsewhere)),
             # rounds only while this instance leads (PostgreSQL: one router at a time)
             ("router-lease", self.store.lead_router(self.router.leading)),
         ]
@@ -292,7 +298,7 @@ def tell_router(router: Router, fresh: Sequence[Stored]) -> None:
     told which (Router.arrived: a full desk's queue is not read again for them)."""
     for item, answer in fresh:
         if answer.queued:
-            router.arrived(answer.conversation_id, item.labels.priority, item.message.received_at)
+            router.arrived(item.labels.priority, item.message.received_at, answer.conversation_id)
         elif answer.assigned_to is not None:
             router.changed()
 

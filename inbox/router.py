@@ -164,13 +164,19 @@ class Router:
         conversation): the next round reads the queue again, whenever it comes."""
         self._dirty = True
 
-    def arrived(self, conversation: ConversationId, priority: int, queued_at: datetime) -> None:
+    def arrived(
+        self, priority: int, queued_at: datetime, conversation: ConversationId | None = None
+    ) -> None:
         """A new message left its conversation waiting (`priority`: the rules' for it;
-        `queued_at`: its time, when it opened the conversation): route soon. If the latest
-        round changed nothing and this one sorts behind its page (not urgent, not in it), that
-        page is decided again as read, without reading the queue: nothing in it and no one's
-        load has changed."""
-        self._arrived_in.add(conversation)
+        `queued_at`: its time, when it opened the conversation; `conversation`: None when it is
+        one opened just now, on another instance): route soon. If the latest round changed
+        nothing and this one sorts behind its page (not urgent, not in it), that page is
+        decided again as read, without reading the queue: nothing in it and no one's load has
+        changed."""
+        if not self.leading.is_set():
+            return  # the routing instance hears of it (PostgreSQL's NOTIFY)
+        if conversation is not None:
+            self._arrived_in.add(conversation)
         key = (priority, queued_at)
         if self._arrived is None:
             self._arrived = key

@@ -143,10 +143,17 @@ class SchemaAdmin(Protocol):
         Safe against a concurrent migrate from another process. Raises SchemaMismatch when the
         database is newer than SCHEMA_VERSION."""
 
-    async def listen(self, on_change: Callable[[bool], None]) -> None:
+    async def listen(
+        self,
+        on_change: Callable[[bool], None],
+        on_arrival: Callable[[int, datetime], None] | None = None,
+    ) -> None:
         """Until cancelled, call on_change(needs_routing) whenever ANOTHER instance sharing the
         database commits events (needs_routing: new messages, freed capacity and the like), and
-        once after each (re)connection. Never returns on a store only one process can use."""
+        once after each (re)connection; on_arrival(priority, queued_at) instead when all its
+        intake did was open conversations left waiting (the highest priority among them, the
+        earliest time they queued at), if given. Never returns on a store only one process can
+        use."""
 
     async def lead_router(self, leading: asyncio.Event) -> None:
         """Until cancelled, keep `leading` set while this instance's router is the one that

@@ -84,7 +84,7 @@ async def time_round(store: Store, label: str, burst: int) -> list[str]:
         await router.route_once()
 
     async def after_arrival() -> None:
-        router.arrived(ConversationId(next(behind)), 0, utc_now())
+        router.arrived(0, utc_now(), ConversationId(next(behind)))
         await router.route_once()
 
     snapshot = await store.routing_snapshot()
@@ -114,7 +114,7 @@ async def time_round(store: Store, label: str, burst: int) -> list[str]:
     before, read_before = router.rounds_done, router.snapshots_read
     start = perf_counter()
     for _ in range(burst):
-        router.arrived(ConversationId(next(behind)), 0, utc_now())
+        router.arrived(0, utc_now(), ConversationId(next(behind)))
         await asyncio.sleep(0.001)  # 1,000 wakes a second
     await router.next_round(timeout_s=60)
     spent = perf_counter() - start

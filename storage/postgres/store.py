@@ -59,9 +59,17 @@ class PostgresStore(SqlStore):
         """The asyncpg pool, for tests and benchmarks that read the database directly."""
         return self._db.pool
 
-    async def listen(self, on_change: Callable[[bool], None]) -> None:
+    async def listen(
+        self,
+        on_change: Callable[[bool], None],
+        on_arrival: Callable[[int, datetime], None] | None = None,
+    ) -> None:
         await listen.listen(
-            self._db.url, self.instance, on_change, connect_timeout_s=self._db.connect_timeout_s
+            self._db.url,
+            self.instance,
+            on_change,
+            connect_timeout_s=self._db.connect_timeout_s,
+            on_arrival=on_arrival,
         )
 
     async def lead_router(self, leading: asyncio.Event) -> None:

@@ -46,7 +46,11 @@ class SqliteStore(SqlStore):
         """The writer connection, for tests that read the database directly."""
         return self._db.writer
 
-    async def listen(self, on_change: Callable[[bool], None]) -> None:
+    async def listen(
+        self,
+        on_change: Callable[[bool], None],
+        on_arrival: Callable[[int, datetime], None] | None = None,
+    ) -> None:
         # One process owns an SQLite file: no other instance's news to hear.
         await asyncio.Event().wait()
 

@@ -170,7 +170,9 @@ def test_the_intake_tells_the_router_what_it_left_waiting() -> None:
     told: list[tuple[object, ...]] = []
 
     class Told(Router):
-        def arrived(self, conversation: ConversationId, priority: int, queued_at: datetime) -> None:
+        def arrived(
+            self, priority: int, queued_at: datetime, conversation: ConversationId | None = None
+        ) -> None:
             told.append(("arrived", conversation, priority, queued_at))
 
         def changed(self) -> None:

@@ -46,7 +46,7 @@ def arrival(sender: str, priority: int = 0) -> KeyedInbound:
 async def arrive(store: Store, router: Router, item: KeyedInbound) -> None:
     (stored,) = await store.save_inbound_batch([item])
     assert stored.queued
-    router.arrived(stored.conversation_id, item.labels.priority, item.message.received_at)
+    router.arrived(item.labels.priority, item.message.received_at, stored.conversation_id)
 
 
 async def test_a_full_desk_is_not_read_again_for_arrivals_behind_its_page(store: Store) -> None:
@@ -78,7 +78,7 @@ async def test_what_may_change_a_decision_reads_the_queue_again(store: Store) ->
     await router.route_once()
     assert router.snapshots_read == 4
     # a new message in a conversation of the page (its needs may change)
-    router.arrived(ConversationId(2), 0, ROUTED_AT)
+    router.arrived(0, ROUTED_AT, ConversationId(2))
     await router.route_once()
     assert router.snapshots_read == 5
 
@@ -125,10 +125,10 @@ async def test_a_kept_page_is_read_again_once_a_sweep_old(store: Store) -> None:
     await router.route_once()
     for step_s in (30, 29):
         clock[0] += timedelta(seconds=step_s)
-        router.arrived(ConversationId(10**9 + step_s), 0, clock[0])
+        router.arrived(0, clock[0], ConversationId(10**9 + step_s))
         await router.route_once()
     assert router.snapshots_read == 1
     clock[0] += timedelta(seconds=SWEEP_MAX_S - 59)
-    router.arrived(ConversationId(10**9), 0, clock[0])
+    router.arrived(0, clock[0], ConversationId(10**9))
     await router.route_once()
     assert router.snapshots_read == 2
