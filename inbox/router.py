@@ -307,7 +307,7 @@ class Router:
         CLI's on SQLite are seen by then, as before)."""
         quiet, arrived = self._quiet, self._arrived
         if self._dirty or quiet is None or quiet.end is None or arrived is None:
-            return None
+            return None  # (no arrival: a round asked for directly, which reads, as it did)
         if (now - quiet.read_at).total_seconds() >= SWEEP_MAX_S:
             return None
         if arrived[0] >= self._policy.urgent_priority or not quiet.ids.isdisjoint(self._arrived_in):
