@@ -30,8 +30,8 @@ ROUND_MIN_GAP_S = 0.05  # [routing] round_min_gap_ms's default: at most 20 round
 
 @dataclass(frozen=True, slots=True)
 class _Page:
-    """The latest round's one page, when it changed nothing (no assignment, no hand-off): the
-    queue the next round would read again, as long as only arrivals behind it came since."""
+    """The latest round's one page, when it changed nothing (no assignment wanted, no hand-off):
+    the queue the next round would read again, as long as only arrivals behind it came since."""
 
     snapshot: RoutingSnapshot
     read_at: datetime
@@ -65,7 +65,7 @@ class Router:
         # Rounds begin at least this far apart: a burst of wakes is one round, not one each.
         self._min_gap_s = round_min_gap_s
         self._last_start = float("-inf")  # the loop's clock, when the latest round began
-        # Only the leader runs rounds (inbox.lease: PostgreSQL's lease; alone, always it).
+        # Only the leader runs rounds (Store.lead_router: PostgreSQL's lease; alone, always).
         self.leading = asyncio.Event()
         self.leading.set()
         # What the wakes since the latest round said: something that may change a decision
@@ -377,8 +377,9 @@ class Router:
             given = await self._give_on_call(snapshot, decisions, self._policy.urgent_priority)
             # After the hand-off: what this round actually gave the person on call, not a guess.
             self._on_round(snapshot, decisions, given)
-            if not done and not given:
-                # it changed nothing: kept for the next round, as old as when it was read
+            if not wanted and not given:
+                # it changed nothing, nor meant to (a refused assignment says the queue or a
+                # load moved since the read): kept for the next round, as old as its read
                 self._keep_page(snapshot, kept.read_at if kept else read_at, due)
             # A full page may hide more waiting conversations behind it.
             if len(snapshot.waiting) < self._page or not done:

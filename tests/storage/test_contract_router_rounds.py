@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from inbox.assembly import tell_router
 from inbox.core.decisions import Decision, RoutingSnapshot
 from inbox.core.model import ConversationId, IntakeLabels
 from inbox.router import SWEEP_MAX_S, Router
@@ -38,8 +39,8 @@ async def full_desk(store: Store, waiting: int) -> None:
     assert len(await router_for(store).route_once()) == 1
 
 
-def arrival(sender: str, priority: int = 0) -> KeyedInbound:
-    item = inbound(sender, received_at=ROUTED_AT)
+def arrival(sender: str, received_at: datetime = ROUTED_AT, priority: int = 0) -> KeyedInbound:
+    item = inbound(sender, received_at=received_at)
     return dataclasses.replace(item, labels=IntakeLabels(priority=priority))
 
 
@@ -132,3 +133,36 @@ async def test_a_kept_page_is_read_again_once_a_sweep_old(store: Store) -> None:
     router.arrived(0, clock[0], ConversationId(10**9))
     await router.route_once()
     assert router.snapshots_read == 2
+
+
+async def test_kept_or_read_a_full_desk_decides_as_a_fresh_read(store: Store) -> None:
+    """Arrivals of every kind on a full desk whose page ends at priority 5 (new conversations
+    ahead of, level with and behind its end; messages raising a conversation behind the page
+    into it, or not): after each, the round decides exactly as a fresh router reading the
+    queue does, and some rounds did not read it."""
+    await store.create_user(new_user("sato", capacity=1), now=at(0))
+    old = [arrival(f"old{i}@example.jp", at(i), 0) for i in range(5)]  # oldest, lowest
+    page = [arrival(f"p{i}@example.jp", at(10 + i), 5) for i in range(PAGE + 3)]
+    for start in range(0, len(old + page), 500):
+        await store.save_inbound_batch((old + page)[start : start + 500])
+    assert len(await router_for(store).route_once()) == 1  # sato is full
+    rounds = Rounds()
+    router = Router(store, clock=lambda: ROUTED_AT, on_round=rounds)
+    await router.route_once()
+    steps = [
+        arrival("new0@example.jp", at(2000), 0),  # behind: kept
+        arrival("new3@example.jp", at(5), 3),  # below the end's priority: kept
+        arrival("old1@example.jp", at(2001), 3),  # raises an old one, still behind: kept
+        arrival("new5@example.jp", at(2002), 5),  # level with the end: read
+        arrival("old2@example.jp", at(2003), 5),  # raises an old one into the page: read
+        arrival("new9@example.jp", at(2004), 9),  # ahead of the end: read
+        arrival("new1@example.jp", at(2005), 0),  # behind: kept
+    ]
+    for step in steps:
+        stored = await store.save_inbound_batch([step])
+        tell_router(router, list(zip([step], stored, strict=True)))
+        await router.route_once()
+        fresh = Rounds()
+        await Router(store, clock=lambda: ROUTED_AT, on_round=fresh).route_once()
+        assert rounds.decided[-1] == fresh.decided[-1], step.message.sender
+    assert router.snapshots_read == 1 + 3  # the first round, and the three that had to
