@@ -172,7 +172,8 @@ async def _final_round(parts: Parts, timeout_s: float) -> None:
     """Route what the drain stored and send what is due, so a restart finds little to redo."""
     try:
         async with asyncio.timeout(timeout_s):
-            await parts.router.route_once()
+            if parts.router.leading.is_set():  # one router at a time, to the end
+                await parts.router.route_once()
             await parts.replier.send_pending()
             await parts.outbox.send_due()
     except TimeoutError:

@@ -234,6 +234,12 @@ class Parts:
         if needs_routing:
             self.router.wake()
 
+    def arrived_elsewhere(self, priority: int, queued_at: datetime) -> None:
+        """Another instance's intake only opened conversations left waiting: show them, and
+        route (without reading a full desk's queue again for them: Router.arrived)."""
+        self.feed.poke()
+        self.router.arrived(priority, queued_at)
+
     def workers(self) -> list[Job]:
         """What runs until shutdown, after the intake has drained."""
         jobs: list[Job] = [
@@ -246,7 +252,9 @@ class Parts:
             ("deadlines", self.watcher.run()),
             ("follow-ups", self.follow_ups.run()),
             ("presence", self.services.presence.run()),
-            ("listen", self.store.listen(self.other_instance)),
+            ("listen", self.store.listen(self.other_instance, self.arrived_elsewhere)),
+            # rounds only while this instance leads (PostgreSQL: one router at a time)
+            ("router-lease", self.store.lead_router(self.router.leading)),
         ]
         if self.on_call_mailer is not None:
             jobs.append(("on-call-mail", self.on_call_mailer.run()))
@@ -284,6 +292,17 @@ async def open_channels(
     if line is not None:
         channels[ChannelKind.LINE] = line
     return channels, line
+
+
+def tell_router(router: Router, fresh: Sequence[Stored]) -> None:
+    """Routing at intake gave most new conversations to someone already (her load changed:
+    the router's next round reads it); the router is needed for those left waiting, and is
+    told which (Router.arrived: a full desk's queue is not read again for them)."""
+    for item, answer in fresh:
+        if answer.queued:
+            router.arrived(item.labels.priority, item.message.received_at, answer.conversation_id)
+        elif answer.assigned_to is not None:
+            router.changed()
 
 
 async def assemble(
@@ -382,7 +401,9 @@ async def assemble(
         on_call=on_call or (lambda _: None),
         on_call_given=on_call_given,
         outages=outages,
+        round_min_gap_s=cfg.routing.round_min_gap_ms / 1000,
     )
+    router.leading.clear()  # until the store's lease says this instance routes (Parts.workers)
 
     def follow_ups_due(_: object) -> None:
         router.wake()  # their tasks wait in the queue, for their counselor first
@@ -399,12 +420,9 @@ async def assemble(
     )
 
     def stored(answers: Sequence[Stored]) -> None:
-        fresh = [a for _, a in answers if not a.duplicate]
+        fresh = [(item, answer) for item, answer in answers if not answer.duplicate]
         if fresh:
-            # Routing at intake gave most new conversations to someone already; the router
-            # is needed for those left waiting.
-            if any(a.queued for a in fresh):
-                router.wake()
+            tell_router(router, fresh)
             watcher.wake()
             replier.stored(answers)
             feed.poke()

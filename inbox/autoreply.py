@@ -41,6 +41,7 @@ from routing.hours import ServiceHours, is_open, next_opening
 from routing.replies import (
     AFTER_HOURS,
     ON_CALL,
+    QUEUE_ACK,
     SAFETY,
     AutoReply,
     ReplyTexts,
@@ -121,6 +122,11 @@ class AutoReplier:
         self._on_queued = on_queued
         self._arrivals: dict[ConversationId, _Arrival] = {}
         self._in_line: dict[ConversationId, int] = {}  # her place in line
+        # Waiting conversations whose waiting-line message was claimed (sent, or found sent by
+        # a restart or another instance): not claimed again at every round they still wait in
+        # (a full desk's page of 1,000 was 1,000 write transactions a round). Kept to those
+        # the latest round saw waiting.
+        self._acked: set[ConversationId] = set()
         self._counselors = 0
         self._wake = asyncio.Event()
 
@@ -202,6 +208,7 @@ class AutoReplier:
         if not self._queue_ack:
             return
         channel_of = {w.id: w.channel for w in snapshot.waiting}
+        self._acked.intersection_update(channel_of)
         # The same answer for every conversation of a channel: worked out once per channel,
         # not once per waiting conversation (it was half the main thread with 200 waiting).
         open_now: dict[ChannelKind, bool] = {}
@@ -217,7 +224,7 @@ class AutoReplier:
             position += 1
             if channel not in open_now:
                 open_now[channel] = is_open(self._hours_for(channel), now)
-            if open_now[channel]:
+            if open_now[channel] and d.conversation_id not in self._acked:
                 self._in_line.setdefault(d.conversation_id, position)
         if self._in_line:
             # counted only when someone waits: most rounds assign everyone
@@ -355,6 +362,8 @@ class AutoReplier:
         queued = 0
         for conv_id, reply in replies:
             queued += await self._claim(conv_id, reply)
+            if reply.kind == QUEUE_ACK:
+                self._acked.add(conv_id)  # claimed or refused: at most once, ever, anyway
         return queued
 
     async def _claim(self, conv_id: ConversationId, reply: AutoReply) -> int:

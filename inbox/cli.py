@@ -291,6 +291,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from inbox.tools.bench_routing import run_routing_bench
 
         return run_routing_bench(args)
+    if args.bench_command == "round":
+        from inbox.tools.bench_round import run_round_bench
+
+        return asyncio.run(run_round_bench(args))
     if args.bench_command == "sockets":
         from inbox.tools.bench_sockets import run_sockets_bench
 
@@ -417,6 +421,15 @@ def parser() -> argparse.ArgumentParser:
     br = bsub.add_parser("routing", help="the pure router's decisions against a plain sort")
     br.add_argument("--conversations", type=int, default=10_000, help="(default: %(default)s)")
     br.add_argument("--counselors", type=int, default=200, help="(default: %(default)s)")
+    bo = bsub.add_parser("round", help="one router round over a full desk, part by part")
+    bo.add_argument(
+        "--capacity", type=int, default=50, help="each of 50 counselors' (default: %(default)s)"
+    )
+    bo.add_argument("--waiting", type=int, default=7_500, help="(default: %(default)s)")
+    bo.add_argument(
+        "--burst", type=int, default=1_000, help="arrivals, 1 ms apart (default: %(default)s)"
+    )
+    bo.add_argument("--database-url", help="also run on this PostgreSQL database")
     be = bsub.add_parser(
         "email",
         parents=[common],

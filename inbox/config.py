@@ -232,6 +232,8 @@ class RoutingConfig:
     continuity_wait_s: float = field(default=120.0, metadata={"min": 0})
     # An offer the counselor has not opened after this long goes to the next counselor; 0: never.
     offer_timeout_s: float = field(default=180.0, metadata={"min": 0})
+    # Router rounds begin at least this far apart: a burst of wakes is one round (inbox.router).
+    round_min_gap_ms: int = field(default=50, metadata={"min": 0, "max": 1000})
     # A counselor whose last staff socket (console tab) closed is set away after this long, so
     # the router passes her by; she is available again when she reconnects. 0: never.
     disconnect_grace_s: float = field(default=120.0, metadata={"min": 0})

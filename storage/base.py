@@ -10,6 +10,7 @@ with the state it describes. Timestamps go in and come out as aware UTC datetime
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -142,10 +143,23 @@ class SchemaAdmin(Protocol):
         Safe against a concurrent migrate from another process. Raises SchemaMismatch when the
         database is newer than SCHEMA_VERSION."""
 
-    async def listen(self, on_change: Callable[[bool], None]) -> None:
+    async def listen(
+        self,
+        on_change: Callable[[bool], None],
+        on_arrival: Callable[[int, datetime], None] | None = None,
+    ) -> None:
         """Until cancelled, call on_change(needs_routing) whenever ANOTHER instance sharing the
         database commits events (needs_routing: new messages, freed capacity and the like), and
-        once after each (re)connection. Never returns on a store only one process can use."""
+        once after each (re)connection; on_arrival(priority, queued_at) instead when all its
+        intake did was open conversations left waiting (the highest priority among them, the
+        earliest time they queued at), if given. Never returns on a store only one process can
+        use."""
+
+    async def lead_router(self, leading: asyncio.Event) -> None:
+        """Until cancelled, keep `leading` set while this instance's router is the one that
+        runs rounds (one at a time on a database several instances share: a lease; the
+        others wait, and one takes over within seconds when the leader stops), cleared while
+        it is not. Always set on a store only one process can use."""
 
     async def ping(self) -> None:
         """Round-trip to the database. Raises DatabaseUnavailable."""

@@ -19,6 +19,7 @@ from inbox.tools.bench_email import run_email_bench
 from inbox.tools.bench_grant_report import run_grant_report_bench
 from inbox.tools.bench_line import event_counts, line_bench_config, webhook_body
 from inbox.tools.bench_pipeline import run_pipeline_bench
+from inbox.tools.bench_round import run_round_bench
 from inbox.tools.bench_routing import run_routing_bench
 from inbox.tools.bench_search import run_search_bench
 from inbox.tools.bench_socket_clients import Ack
@@ -50,6 +51,22 @@ async def test_pipeline_bench_stores_and_assigns_every_message(
         assert stored == offered == 200
         assert 0 < conversations < 200  # some senders wrote more than once: threading exercised
         assert assigned == conversations == still_open
+
+
+async def test_round_bench_times_a_full_desk_and_reads_it_once_for_a_burst(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A page full of waiting conversations behind full counselors (SQLite only here)."""
+    args = argparse.Namespace(capacity=1, waiting=1_000, burst=40, database_url=None)
+    assert await run_round_bench(args) == 0
+    out = capsys.readouterr().out
+    assert "== SQLite: 1000 in the page, 1000 decisions, 0 assigned ==" in out, out
+    for part in ("snapshot read", "decide", "on_round", "apply", "round after an arrival"):
+        assert re.search(rf"{part}.* \d+\.\d\d ms", out), part
+    burst = re.search(r"burst of 40 arrivals over [\d.]+ s: (\d+) rounds, (\d+) of them read", out)
+    assert burst is not None, out
+    rounds, reads = map(int, burst.groups())
+    assert 0 < rounds < 40 and reads == 0
 
 
 def test_routing_bench_decides_every_conversation(capsys: pytest.CaptureFixture[str]) -> None:

@@ -337,6 +337,7 @@ def test_routing_section_builds_rules_hours_and_triage(cwd: Path) -> None:
         ("[routing.urgent]\nuse_defaults = false", "routing.urgent"),
         ('[routing]\ntimezone = "Tokyo"', 'routing.timezone: unknown time zone "Tokyo"'),
         ("[routing]\noffer_timeout_s = -5", "routing.offer_timeout_s: must be >= 0"),
+        ("[routing]\nround_min_gap_ms = 5000", "routing.round_min_gap_ms: must be <= 1000"),
         (
             '[[routing.rules]]\nname = "dv"\nmatch = {}\nthen = { auto_reply = "dv_safety" }',
             "routing.rules[0] ('dv').then.auto_reply: no template 'dv_safety'",

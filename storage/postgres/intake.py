@@ -27,6 +27,7 @@ from storage.intake_plan import (
     message_keys,
 )
 from storage.intake_routing import Threads
+from storage.postgres import listen
 from storage.postgres import threads as pt
 from storage.postgres.database import PgTx
 from storage.postgres.threads import BatchRaced, columns
@@ -112,6 +113,9 @@ async def save_inbound_batch(
             raced = [key for key in fresh if key not in new_ids]
             for r in await conn.fetch(FIND_MESSAGES, *columns(raced, 2)):
                 stored[(r[0], r[1])] = (MessageId(r[2]), ConversationId(r[3]))
+        # before the events: their notice tells the routing instance what this batch did
+        if tag := listen.intake_tag(threads, fresh.values()):
+            await conn.execute(listen.TAG, tag)
         await _record_received(conn, rows, new_ids, other_address, threads)
         # STOP / START texts: her opt-out changes in the transaction that stores them.
         keywords = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -10,7 +11,7 @@ from inbox.core.decisions import Assign, RoutingSnapshot
 from inbox.core.errors import Conflict
 from inbox.core.model import StoredInbound
 from storage.base import FeedCursor, FeedPage, IntakeRouter, KeyedInbound
-from storage.postgres import feed, listen
+from storage.postgres import feed, lease, listen
 from storage.postgres import routing as postgres_routing
 from storage.postgres.database import PgDatabase
 from storage.postgres.intake import save_inbound_batch
@@ -58,9 +59,22 @@ class PostgresStore(SqlStore):
         """The asyncpg pool, for tests and benchmarks that read the database directly."""
         return self._db.pool
 
-    async def listen(self, on_change: Callable[[bool], None]) -> None:
+    async def listen(
+        self,
+        on_change: Callable[[bool], None],
+        on_arrival: Callable[[int, datetime], None] | None = None,
+    ) -> None:
         await listen.listen(
-            self._db.url, self.instance, on_change, connect_timeout_s=self._db.connect_timeout_s
+            self._db.url,
+            self.instance,
+            on_change,
+            connect_timeout_s=self._db.connect_timeout_s,
+            on_arrival=on_arrival,
+        )
+
+    async def lead_router(self, leading: asyncio.Event) -> None:
+        await lease.lead(
+            self._db.url, self.instance, leading, connect_timeout_s=self._db.connect_timeout_s
         )
 
     # ---- schema -------------------------------------------------------------------------

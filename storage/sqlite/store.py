@@ -46,8 +46,16 @@ class SqliteStore(SqlStore):
         """The writer connection, for tests that read the database directly."""
         return self._db.writer
 
-    async def listen(self, on_change: Callable[[bool], None]) -> None:
+    async def listen(
+        self,
+        on_change: Callable[[bool], None],
+        on_arrival: Callable[[int, datetime], None] | None = None,
+    ) -> None:
         # One process owns an SQLite file: no other instance's news to hear.
+        await asyncio.Event().wait()
+
+    async def lead_router(self, leading: asyncio.Event) -> None:
+        leading.set()  # one process owns an SQLite file: its router is the only one
         await asyncio.Event().wait()
 
     # ---- schema -------------------------------------------------------------------------

@@ -6,15 +6,21 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from datetime import datetime, time, timedelta
+from typing import cast
 
+from inbox.assembly import tell_router
 from inbox.core.model import (
     ChannelKind,
+    ConversationId,
     ConversationStatus,
     CounselorUpdate,
     IntakeLabels,
+    MessageId,
     Role,
     Shift,
+    StoredInbound,
     User,
+    UserId,
 )
 from inbox.router import Router
 from routing.assign import RoutingPolicy
@@ -156,3 +162,46 @@ async def test_next_round_waits_for_a_round_that_began_after_the_call(store: Sto
         # The round it waited for saw the message: she is assigned by now.
         assert (await store.get_conversation(stored.conversation_id)).assignee_id == sato.id
         running.cancel()
+
+
+def test_the_intake_tells_the_router_what_it_left_waiting() -> None:
+    """An answer left waiting is an arrival (its priority and time: a full desk's queue is not
+    read again for it); one routed at intake changed a load (the next round reads again)."""
+    told: list[tuple[object, ...]] = []
+
+    class Told(Router):
+        def arrived(
+            self, priority: int, queued_at: datetime, conversation: ConversationId | None = None
+        ) -> None:
+            told.append(("arrived", conversation, priority, queued_at))
+
+        def changed(self) -> None:
+            told.append(("changed",))
+
+    router = Told(cast(Store, None), clock=lambda: at(0))
+    waiting = labelled(inbound("a", received_at=at(5)), priority=7)
+    given = inbound("b")
+    tell_router(
+        router,
+        [
+            (
+                waiting,
+                StoredInbound(
+                    message_id=MessageId(1),
+                    conversation_id=ConversationId(3),
+                    duplicate=False,
+                    queued=True,
+                ),
+            ),
+            (
+                given,
+                StoredInbound(
+                    message_id=MessageId(2),
+                    conversation_id=ConversationId(4),
+                    duplicate=False,
+                    assigned_to=UserId(9),
+                ),
+            ),
+        ],
+    )
+    assert told == [("arrived", 3, 7, at(5)), ("changed",)]

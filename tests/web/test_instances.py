@@ -4,6 +4,7 @@ other's staff screens, and either may route it (LISTEN/NOTIFY between instances)
 from __future__ import annotations
 
 import dataclasses
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import aiohttp
@@ -12,6 +13,7 @@ import pytest
 from inbox.app import build_store
 from inbox.auth import hash_password
 from inbox.config import Config
+from inbox.core.model import Presence
 from tests import pgutil
 from tests.factories import T0, new_user
 from tests.web.conftest import PASSWORD, STAFF, Server, make_config, running, sign_in
@@ -51,5 +53,39 @@ async def test_staff_on_one_instance_see_messages_taken_in_by_the_other(
             assigned = await next_event(events, "conversation_assigned")
             assert received["conversation_id"] == assigned["conversation_id"]
             await ws.close()
+            await events.close()
+    await pg_template.drop(url)
+
+
+async def test_one_instance_routes_and_another_takes_over_when_it_stops(
+    tmp_path: Path, pg_template: pgutil.PgTemplate, http: aiohttp.ClientSession
+) -> None:
+    """The router runs on one instance at a time (a lease); when that one stops, the other
+    takes over within seconds and routes what waited meanwhile."""
+    url = await pg_template.fresh_database()
+    first, second = instance(tmp_path, "a", url), instance(tmp_path, "b", url)
+    ids: dict[str, int] = {}
+    async with build_store(first.database) as store:
+        for name, roles in STAFF.items():
+            user = dataclasses.replace(
+                new_user(name, roles=roles, presence=Presence.OFFLINE),
+                password_hash=hash_password(PASSWORD),
+            )
+            ids[name] = (await store.create_user(user, now=T0)).id
+        sato = ids["sato"]
+    async with AsyncExitStack() as leader:
+        url_a = await leader.enter_async_context(running(first))  # first: it takes the lease
+        async with running(second) as url_b, await sign_in(url_b, "boss") as boss:
+            events = await boss.ws_connect(url_b.replace("http", "ws") + "/api/ws")
+            ws, _ = await chat(http, Server(url=url_a, cfg=first, ids={}))
+            await say(ws, "誰もいない時間の相談です")  # nobody available: it waits
+            received = await next_event(events, "message_received")
+            await ws.close()
+            await leader.aclose()  # the routing instance stops
+            body = {"presence": "available"}
+            async with boss.patch(f"{url_b}/api/counselors/{sato}", json=body) as r:
+                assert r.status == 200, await r.text()
+            assigned = await next_event(events, "conversation_assigned")
+            assert assigned["conversation_id"] == received["conversation_id"]
             await events.close()
     await pg_template.drop(url)
