@@ -84,7 +84,7 @@ class Step:
         f = self.found
 
         def ms(key: str) -> str:
-            return "      –      –" if f[key] is None else f"{f[key][0]:7.1f}{f[key][1]:7.1f}"
+            return "       –       –" if f[key] is None else f"{f[key][0]:8.1f}{f[key][1]:8.1f}"
 
         lag = f["lag_ms"] or [0.0, 0.0]
         return (
@@ -99,8 +99,8 @@ class Step:
 
 
 HEAD = (
-    f"  {'rate/s':>7} {'acked/sent':^13}{'ack p50':>7}{'p99':>7} {'push p50':>7}{'p99':>7} "
-    f"{'reply p50':>7}{'p99':>7} {'replies':^9} {'CPU':>9} {'RSS MiB':>9} {'drops':^8} "
+    f"  {'rate/s':>7} {'acked/sent':^13}{'ack p50':>8}{'p99':>8} {'push p50':>8}{'p99':>8} "
+    f"{'reply p50':>8}{'p99':>8} {'replies':^9} {'CPU':>9} {'RSS MiB':>9} {'drops':^8} "
     f"{'lost/doubled':^11} {'refetch/304':^12} {'load':>5} {'lag99':>6} {'gen':>4}"
 )
 
@@ -256,7 +256,8 @@ def table(args: Any, measured: Measured, open_: int) -> list[str]:
     )
     return [
         f"== load ({measured.name}): {args.staff} staff sockets, {args.consulters} consulters, "
-        f"{open_} open conversations ({args.staff} × {args.capacity} held), "
+        f"{max(open_, args.staff * args.capacity + args.consulters)} open conversations "
+        f"({args.staff} × {args.capacity} held), "
         f"{args.seconds:g} s per rate, {args.reply_share:.0%} answered ==",
         HEAD,
         *(step.line() for step in measured.steps),
@@ -304,7 +305,11 @@ async def _bench(args: Any, rates: list[float]) -> int:
         if args.database_url:
             dbs.append((PostgresDesk(args.database_url), [1, int(args.instances)]))
         base_db = SqliteDesk(Path(tmp) / "baseline-seed")
-        base_open = min(int(args.baseline_open), int(args.open))
+        # at least what the counselors hold and the consulters open: a smaller desk cannot be
+        base_open = max(
+            min(int(args.baseline_open), int(args.open)),
+            int(args.staff) * int(args.capacity) + int(args.consulters),
+        )
         desk = await seeded(base_db, args, base_open)
         progress(f"baseline: {rates[0]:g} msg/s with {base_open} open conversations")
         base = await measure(base_db, Path(tmp) / "baseline", desk, args, 1, rates[:1])

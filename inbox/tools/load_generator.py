@@ -35,7 +35,7 @@ import aiohttp
 
 from inbox.tools.bench_board import LoopLag, offer
 from inbox.tools.bench_board_desk import StaffSocket, staff_sockets
-from inbox.tools.bench_open_loop import paced
+from inbox.tools.bench_open_loop import Call, paced
 from inbox.tools.bench_report import pct, progress
 from inbox.tools.bench_socket_clients import Consulter, open_consulters
 
@@ -120,7 +120,8 @@ class Held:
 
 @dataclass
 class Load:
-    urls: list[str]
+    """The consulters, the consoles and the held conversations: one rate at a time."""
+
     chats: list[Consulter]
     consoles: list[Console]
     held: list[Held]
@@ -128,7 +129,8 @@ class Load:
     http: aiohttp.ClientSession
     _rng: random.Random = field(default_factory=lambda: random.Random(SEED))
 
-    def _reply(self, posted: list[tuple[float, int, Consulter]]) -> Any:
+    def _reply(self, posted: list[tuple[float, int, Consulter]]) -> Call:
+        """One reply by a held conversation's counselor; posted: (POST sent, reply id, chat)."""
         held = self.held[self._rng.randrange(len(self.held))]
 
         async def call() -> float:
@@ -274,7 +276,8 @@ async def held_conversations(
         # j's consulter is j's neighbour every other pair (2<->3, 6<->7, ...): with two servers,
         # half the pairs are on different ones, as a load balancer would place them
         k = j ^ ((j >> 1) & 1)
-        k = k if k < len(chats) else j
+        if k >= len(chats):
+            k = j
         if k < len(chats) and (conv := conversations[k]) is not None:
             held.append(Held(chats[k], conv, console))
 
@@ -309,7 +312,7 @@ async def main() -> None:
         ]
         progress(f"generator: {len(chats)} consulters open; counselors take one each")
         held = await held_conversations(http, chats, consoles, setup["supervisor"])
-        load = Load(urls, chats, consoles, held, float(setup["reply_share"]), http)
+        load = Load(chats, consoles, held, float(setup["reply_share"]), http)
         try:
             async with asyncio.TaskGroup() as tg:
                 refetching = [
