@@ -303,7 +303,7 @@ async def _bench(args: Any, rates: list[float]) -> int:
         runs: list[tuple[Measured, int]] = []
         dbs: list[tuple[BoardDatabase, list[int]]] = [(SqliteDesk(Path(tmp) / "seed"), [1])]
         if args.database_url:
-            dbs.append((PostgresDesk(args.database_url), [1, int(args.instances)]))
+            dbs.append((PostgresDesk(args.database_url), sorted({1, int(args.instances)})))
         base_db = SqliteDesk(Path(tmp) / "baseline-seed")
         # at least what the counselors hold and the consulters open: a smaller desk cannot be
         base_open = max(
