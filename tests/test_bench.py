@@ -257,12 +257,13 @@ def test_load_bench_counts_every_message_event_and_reply(
     for row in rows:
         acked, offered = map(int, row[1].split("/"))
         arrived, replies = map(int, row[8].split("/"))
-        not_acked, cut = map(int, row[11].split("/"))
-        lost, doubled = map(int, row[12].split("/"))
+        not_acked, cut = map(int, row[12].split("/"))
+        lost, doubled = map(int, row[13].split("/"))
         assert (acked, not_acked, cut, lost, doubled) == (offered, 0, 0, 0, 0), row
         assert arrived == replies == round(offered * 0.3), row
         assert float(row[5]) >= float(row[4]) >= 0  # push p99 >= p50
-        assert int(row[13].split("/")[0]) > 0  # the consoles fetched the queue on events
+        assert int(row[14].split("/")[0]) > 0  # the consoles fetched the queue on events
+        assert row[11] == "–"  # no PostgreSQL backends to read
     final = re.fullmatch(r"load_max_rate=(\d+) ack_p99_ms=(\d+\.\d) instances=1", lines[-1])
     assert final, lines[-1]
     kept = [row for row in rows[1:] if float(row[3]) < 100]

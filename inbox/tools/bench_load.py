@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from time import perf_counter
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -66,6 +67,7 @@ class Step:
     found: dict[str, Any]  # the generator's result (inbox.tools.load_generator)
     cpu: list[float]  # each server's CPU, share of one core, while the messages went out
     rss_mib: list[float]  # each server's, after the rate
+    db_cpu: float | None  # PostgreSQL's backends of the bench's database, the same way
     load: float  # the machine's load average (1 min) as the rate began
 
     def p99(self, key: str) -> float:
@@ -92,6 +94,7 @@ class Step:
             f"{ms('reply_ms')} {f['replies_arrived']:>4}/{f['replies_offered']:<4} "
             f"{'+'.join(f'{c:.0%}' for c in self.cpu):>9} "
             f"{'+'.join(f'{m:.0f}' for m in self.rss_mib):>9} "
+            f"{'–' if self.db_cpu is None else f'{self.db_cpu:.0%}':>5} "
             f"{f['offered'] - f['acked']:>4}/{f['staff_dropped'] + f['consulters_cut']:<3} "
             f"{f['lost']:>5}/{f['doubled']:<5} {f['refetches']:>6}/{f['not_modified']:<5} "
             f"{self.load:5.1f} {lag[1]:6.1f} {f['cpu']:4.0%}"
@@ -100,7 +103,7 @@ class Step:
 
 HEAD = (
     f"  {'rate/s':>7} {'acked/sent':^13}{'ack p50':>8}{'p99':>8} {'push p50':>8}{'p99':>8} "
-    f"{'reply p50':>8}{'p99':>8} {'replies':^9} {'CPU':>9} {'RSS MiB':>9} {'drops':^8} "
+    f"{'reply p50':>8}{'p99':>8} {'replies':^9} {'CPU':>9} {'RSS MiB':>9} {'DB':>5} {'drops':^8} "
     f"{'lost/doubled':^11} {'refetch/304':^12} {'load':>5} {'lag99':>6} {'gen':>4}"
 )
 
@@ -201,15 +204,39 @@ async def measure(
                 await gen.send({"rate": rate, "seconds": float(args.seconds)})
                 await gen.expect("sending")
                 cpu, start = [cpu_s(p) for p in pids], perf_counter()
+                db_before = backends_cpu(database_url)
                 await gen.expect("sent", float(args.seconds) * 3 + GENERATOR_TIMEOUT_S)
                 took = perf_counter() - start
                 cpu = [(cpu_s(p) - c) / took for p, c in zip(pids, cpu, strict=True)]
+                db_after = backends_cpu(database_url)
+                db_cpu = sum(t - db_before.get(p, 0.0) for p, t in db_after.items()) / took
                 found = await gen.expect("result")
                 rss = [rss_kb(p) / 1024 for p in pids]
-                steps.append(Step(rate, found, cpu, rss, load))
+                steps.append(Step(rate, found, cpu, rss, db_cpu if db_after else None, load))
                 if steps[-1].hopeless:
                     break
     return steps
+
+
+def backends_cpu(database_url: str | None) -> dict[int, float]:
+    """CPU seconds used so far by each PostgreSQL backend serving database_url's database, by
+    pid (their process titles name it); {} on SQLite, or when /proc shows none (PostgreSQL on
+    another machine). A backend that opened meanwhile counts from its start: about right, as
+    the servers' pools keep theirs."""
+    if database_url is None:
+        return {}
+    name = f" {urlsplit(database_url).path.lstrip('/')} ".encode()
+    found = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            title = (proc / "cmdline").read_bytes()
+            if title.startswith(b"postgres:") and name in title:
+                found[int(proc.name)] = cpu_s(int(proc.name))
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+    return found
 
 
 async def quiet(pids: list[int]) -> None:
@@ -261,6 +288,12 @@ def table(args: Any, measured: Measured, open_: int) -> list[str]:
         f"{args.seconds:g} s per rate, {args.reply_share:.0%} answered ==",
         HEAD,
         *(step.line() for step in measured.steps),
+        *(
+            f"  {step.rate:g}/s: {step.found['lost_sockets']} of {args.staff} consoles lost an "
+            f"event, {step.found['doubled_sockets']} got one twice"
+            for step in measured.steps
+            if step.found["lost"] or step.found["doubled"]
+        ),
         f"  highest rate with ack p99 < {TARGET_P99_MS:g} ms: {kept}",
     ]
 
@@ -268,8 +301,10 @@ def table(args: Any, measured: Measured, open_: int) -> list[str]:
 LEGEND = [
     "  ack: send → ack; push: ack → its message_received event at each console (every staff "
     "socket should see it);",
-    "  reply: reply POST → her chat has it (replies arrived/posted); CPU: each server's share of "
-    "one core while sending (PostgreSQL's own not counted);",
+    "  reply: reply POST → her chat has it (replies: arrived/offered, a refused POST never "
+    "arrives);",
+    "  CPU: each server's share of one core while sending; DB: PostgreSQL's backends for the "
+    "bench's database, the same way;",
     "  drops: messages not acked / sockets the server cut; lost: (message, console) pairs whose "
     f"event never came in {LOST_TIMEOUT_S:g} s; doubled: an event id twice;",
     "  refetch/304: the consoles' queue fetches and how many were 304; load: the machine's "
