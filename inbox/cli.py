@@ -307,6 +307,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from inbox.tools.bench_board import run_board_bench
 
         return run_board_bench(args)  # runs its own event loop, around two server processes
+    if args.bench_command == "load":
+        from inbox.tools.bench_load import run_load_bench
+
+        return run_load_bench(args)  # runs its own event loop, around servers and a generator
     if args.bench_command == "webhook":
         from inbox.tools.bench_webhook import run_webhook_bench
 
@@ -480,6 +484,55 @@ def parser() -> argparse.ArgumentParser:
         type=int,
         default=2,
         help="runs of each kind, alternating, pooled (default: %(default)s)",
+    )
+    bl = bsub.add_parser(
+        "load",
+        help="national-scale load: ack, push to staff and reply latency per rate, servers' CPU "
+        "and RSS, lost or doubled events; one PostgreSQL instance against several",
+    )
+    bl.add_argument(
+        "--database-url", help="also run on this PostgreSQL server (1 instance, then --instances)"
+    )
+    bl.add_argument(
+        "--instances", type=int, default=2, help="on PostgreSQL, after one (default: %(default)s)"
+    )
+    bl.add_argument(
+        "--staff",
+        type=int,
+        default=200,
+        help="counselors signed in, each with her console's socket (default: %(default)s)",
+    )
+    bl.add_argument(
+        "--capacity", type=int, default=5, help="each counselor's, all taken (default: %(default)s)"
+    )
+    bl.add_argument(
+        "--consulters", type=int, default=500, help="web-chat sockets (default: %(default)s)"
+    )
+    bl.add_argument(
+        "--open",
+        type=int,
+        default=10_000,
+        help="open conversations, the consulters' included; those no counselor holds wait "
+        "(default: %(default)s)",
+    )
+    bl.add_argument(
+        "--rates",
+        default="100,250,500,750,1000",
+        help="messages per second, one after the other (default: %(default)s)",
+    )
+    bl.add_argument("--seconds", type=float, default=5.0, help="per rate (default: %(default)s)")
+    bl.add_argument(
+        "--reply-share",
+        type=float,
+        default=0.1,
+        help="replies by counselors per message offered (default: %(default)s)",
+    )
+    bl.add_argument(
+        "--baseline-open",
+        type=int,
+        default=1000,
+        help="open conversations of the baseline, measured first at the lowest rate "
+        "(default: %(default)s)",
     )
     bw = bsub.add_parser(
         "webhook",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -155,11 +155,16 @@ class StaffSocket:
                         if frame.type is aiohttp.WSMsgType.TEXT and (
                             self.map_events or BOARD_MARK in frame.data
                         ):
-                            self.take(at, json.loads(frame.data), len(frame.data))
+                            self.take(at, self.parse(frame.data), len(frame.data))
             except (aiohttp.ClientError, OSError):
                 await asyncio.sleep(REOPEN_AFTER_S)
             if not stop.is_set():
                 self.dropped += 1
+
+    def parse(self, text: str) -> dict[str, Any]:
+        """One frame's JSON (`bench load`'s consoles share one parse of a frame sent to all)."""
+        found: dict[str, Any] = json.loads(text)
+        return found
 
     def take(self, at: float, frame: dict[str, Any], size: int = 0) -> None:
         """One frame that came at `at` (perf_counter s), `size` characters of JSON."""
@@ -190,12 +195,17 @@ class StaffSocket:
 
 @asynccontextmanager
 async def staff_sockets(
-    http: aiohttp.ClientSession, url: str, sockets: list[StaffSocket]
-) -> AsyncIterator[list[StaffSocket]]:
-    """Every socket connected and reading until the block ends."""
+    http: aiohttp.ClientSession, url: str | list[str], sockets: Sequence[StaffSocket]
+) -> AsyncIterator[Sequence[StaffSocket]]:
+    """Every socket connected and reading until the block ends; with several servers' URLs,
+    socket i on server i mod N (and back there when it reconnects: sticky)."""
+    urls = [url] if isinstance(url, str) else url
     stop = asyncio.Event()
     async with asyncio.TaskGroup() as tg:
-        tasks = [tg.create_task(s.run(http, url, stop), name="staff-socket") for s in sockets]
+        tasks = [
+            tg.create_task(s.run(http, urls[i % len(urls)], stop), name="staff-socket")
+            for i, s in enumerate(sockets)
+        ]
         try:
             async with asyncio.timeout(SETTLE_TIMEOUT_S):
                 for s in sockets:

@@ -57,6 +57,7 @@ class Ack:
     sent: float
     acked: float
     message_id: int
+    conversation_id: int | None = None
 
     @property
     def ms(self) -> float:
@@ -70,6 +71,7 @@ class Consulter:
         self.ws = ws
         self.token = token
         self._waiting: dict[str, tuple[float, asyncio.Future[Ack | None]]] = {}
+        self.replies: dict[int, float] = {}  # message id -> when pushed (perf_counter s)
         self._reader: asyncio.Task[None] | None = None
 
     def start_reading(self) -> None:
@@ -78,12 +80,17 @@ class Consulter:
     async def _read(self) -> None:
         async for frame in self.ws:
             answer = json.loads(frame.data) if frame.type is aiohttp.WSMsgType.TEXT else {}
+            if answer.get("type") == "message":  # a reply (or an automatic one) pushed to her
+                self.replies[answer["message"]["id"]] = perf_counter()
             waiting = self._waiting.pop(answer.get("client_id") or "", None)
             # an ack later than ACK_TIMEOUT_S finds its wait given up (cancelled): missed
             if waiting is not None and not waiting[1].done():
                 sent, future = waiting
                 ok = answer.get("type") == "ack"
-                future.set_result(Ack(sent, perf_counter(), answer["message_id"]) if ok else None)
+                conversation = answer.get("conversation")
+                future.set_result(
+                    Ack(sent, perf_counter(), answer["message_id"], conversation) if ok else None
+                )
         for _, future in self._waiting.values():
             if not future.done():
                 future.set_result(None)
