@@ -464,6 +464,7 @@ async def assemble(
         clock=clock,
         settings=web_settings(cfg),
         on_event=feed.poke,
+        news=lambda: feed.news,
         outages=outages,
         sign_in=SignInGuard(cfg.sign_in),
         placer=placer,

@@ -53,8 +53,18 @@ class EventFeed:
         self._outages = outages or Outages()
         self._idle_poll_s = idle_poll_s
         self._published = published  # told of each page once it is out (inbox.web.chat_news)
+        self._news = 0
+
+    @property
+    def news(self) -> int:
+        """A count that moves whenever the staff's screens may have something new to show: at
+        each poke (this process committed a write, or another instance says it did) and before
+        each page of news goes out. A page built after reading it shows every change committed
+        before it moved (inbox.web.queue_page keys the queue page with it)."""
+        return self._news
 
     def poke(self) -> None:
+        self._news += 1
         self._wake.set()
 
     async def run(self) -> None:
@@ -88,4 +98,6 @@ class EventFeed:
         events = [e for e in events if e.kind not in AUDIT_ONLY_KINDS]
         if not events:
             return
+        self._news += 1  # before the sockets hear: a screen that refetches then must not get
+        # a page built before these events were published
         self._hub.push(STAFF, {"type": "events", "events": [event_json(e) for e in events]})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import Any
 
 from inbox.core.decisions import takes_channel
 from inbox.core.errors import Conflict, NotFound, ReplyCollision
@@ -51,6 +52,39 @@ LIST_CONVERSATIONS = Dialects(
         statuses="IN (SELECT value FROM json_each($1))",
         channels="$3 IS NULL OR channel IN (SELECT value FROM json_each($3))",
     ),
+)
+# The queue's three usual shapes, open conversations only, each as the indexes of schema v17
+# serve it: in the queue's order from an index, stopping at the limit, where the query above (a
+# parameter for each optional part, planned once for all of them) scans and sorts every open
+# row. `status <> 'closed'` repeats what the statuses say so that the planner may use the
+# partial indexes (it cannot see into a parameter). A counselor's list is two ordered parts that
+# never overlap: hers (by assignee) and the unassigned queued ones. Columns: then queued_at.
+_OPEN = "status <> 'closed' AND status {statuses}"
+_ORDER = "ORDER BY priority DESC, queued_at, id"
+_QUEUE_EVERYONE = f"SELECT {CONVERSATION_COLUMNS}, queued_at FROM conversations WHERE {_OPEN}"
+_QUEUE_CHANNELS = f"{_QUEUE_EVERYONE} AND channel {{channels}} {_ORDER} LIMIT $3"
+_QUEUE_VISIBLE_TO = f"""
+SELECT * FROM ({_QUEUE_EVERYONE} AND assignee_id = $2 {_ORDER} LIMIT $3) AS hers
+UNION ALL
+SELECT * FROM (SELECT {CONVERSATION_COLUMNS}, queued_at FROM conversations
+               WHERE status = 'queued' AND assignee_id IS NULL AND 'queued' {{statuses}}
+               {_ORDER} LIMIT $3) AS unassigned
+{_ORDER} LIMIT $3
+"""
+_PG = {"statuses": "= ANY($1::text[])", "channels": "= ANY($2::text[])"}
+_LITE = {
+    "statuses": "IN (SELECT value FROM json_each($1))",
+    "channels": "IN (SELECT value FROM json_each($2))",
+}
+QUEUE_EVERYONE = Dialects(
+    postgres=f"{_QUEUE_EVERYONE} {_ORDER} LIMIT $2".format(**_PG),
+    sqlite=f"{_QUEUE_EVERYONE} {_ORDER} LIMIT $2".format(**_LITE),
+)
+QUEUE_VISIBLE_TO = Dialects(
+    postgres=_QUEUE_VISIBLE_TO.format(**_PG), sqlite=_QUEUE_VISIBLE_TO.format(**_LITE)
+)
+QUEUE_CHANNELS = Dialects(
+    postgres=_QUEUE_CHANNELS.format(**_PG), sqlite=_QUEUE_CHANNELS.format(**_LITE)
 )
 # With each failed reply, why (the outbox's last error; a status callback's error code when
 # Twilio reported it undelivered), for the counselor: outbox.message_id is unique (indexed).
@@ -189,6 +223,8 @@ class Desk:
     """The desk's Store operations, the same on both stores, over the store's Database."""
 
     _db: Database
+    # The queue's rows made into Conversations once per content (every console lists them).
+    _listed: rows.ConversationRows | None = None
 
     async def get_conversation(self, conversation_id: ConversationId) -> Conversation:
         return await self._db.read(lambda tx: get_conversation(tx, conversation_id))
@@ -201,16 +237,20 @@ class Desk:
         channels: Collection[ChannelKind] | None = None,
         limit: int = 200,
     ) -> list[Conversation]:
-        found = await self._db.read(
-            lambda tx: tx.fetch(
-                LIST_CONVERSATIONS,
-                [str(s) for s in statuses],
-                visible_to,
-                None if channels is None else [str(c) for c in channels],
-                limit,
-            )
-        )
-        return [rows.conversation(r, self._db.parse_time) for r in found]
+        wanted = [str(s) for s in statuses]
+        kinds = None if channels is None else [str(c) for c in channels]
+        query: tuple[Any, ...] = (LIST_CONVERSATIONS, wanted, visible_to, kinds, limit)
+        if ConversationStatus.CLOSED not in statuses:  # the queue: in its order, by index
+            if visible_to is None and kinds is None:
+                query = (QUEUE_EVERYONE, wanted, limit)
+            elif kinds is None:
+                query = (QUEUE_VISIBLE_TO, wanted, visible_to, limit)
+            elif visible_to is None:
+                query = (QUEUE_CHANNELS, wanted, kinds, limit)
+        found = await self._db.read(lambda tx: tx.fetch(*query))
+        if self._listed is None:  # made at the first list: the stores' own __init__ set _db
+            self._listed = rows.ConversationRows(self._db.parse_time)
+        return [self._listed(r) for r in found]
 
     async def list_messages(
         self, conversation_id: ConversationId, *, include_notes: bool = True, limit: int = 500

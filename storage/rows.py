@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from inbox.core.model import (
@@ -38,8 +40,10 @@ TimeParser = Callable[[Any], datetime]
 
 
 def parse_text_time(value: Any) -> datetime:
-    """SQLite keeps times as ISO-8601 UTC text."""
-    return datetime.fromisoformat(value).astimezone(UTC)
+    """SQLite keeps times as ISO-8601 UTC text (format_text_time): read with UTC as it is,
+    without a conversion, since this runs for every time of every row read."""
+    found = datetime.fromisoformat(value)
+    return found if found.tzinfo is UTC else found.astimezone(UTC)
 
 
 def format_text_time(value: datetime) -> str:
@@ -62,6 +66,17 @@ def json_value(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
+def _tags(value: Any) -> tuple[str, ...]:
+    """A conversation's tags, as text (both drivers give JSON as text) parsed once per distinct
+    text: the queue reads 200 rows a page, and their tags are a few combinations."""
+    return _parsed_tags(value) if isinstance(value, str) else tuple(value)
+
+
+@lru_cache(maxsize=1024)
+def _parsed_tags(text: str) -> tuple[str, ...]:
+    return tuple(json.loads(text))
+
+
 def conversation(row: Row, parse: TimeParser) -> Conversation:
     """Columns: storage.desk CONVERSATION_COLUMNS."""
     return Conversation(
@@ -72,7 +87,7 @@ def conversation(row: Row, parse: TimeParser) -> Conversation:
         status=ConversationStatus(row[3]),
         priority=row[4],
         assignee_id=None if row[5] is None else UserId(row[5]),
-        tags=tuple(json_value(row[6])),
+        tags=_tags(row[6]),
         created_at=parse(row[7]),
         updated_at=parse(row[8]),
         last_inbound_at=_opt_time(row[9], parse),
@@ -87,6 +102,32 @@ def conversation(row: Row, parse: TimeParser) -> Conversation:
         outcome_note=row[18],
         consulter_read_message_id=None if row[19] is None else MessageId(row[19]),
     )
+
+
+class ConversationRows:
+    """Conversations made from rows, kept by the row's whole content: the queue reads the same
+    200 rows for every console after every event, and a row that did not change is the same
+    Conversation again (the same object, which the web layer's JSON of each row is keyed by).
+    Content-keyed, so nothing kept is ever stale; the least recently read go past `size`."""
+
+    def __init__(self, parse: TimeParser, *, size: int = 10_000) -> None:
+        self._parse = parse
+        self._size = size
+        self._kept: OrderedDict[Row, Conversation] = OrderedDict()
+
+    def __call__(self, row: Row) -> Conversation:
+        try:
+            found = self._kept.get(row)
+        except TypeError:  # a list in it (asyncpg gives the tags, jsonb, as one): as a tuple
+            row = tuple(tuple(v) if isinstance(v, list) else v for v in row)
+            found = self._kept.get(row)
+        if found is not None:
+            self._kept.move_to_end(row)
+            return found
+        found = self._kept[row] = conversation(row, self._parse)
+        if len(self._kept) > self._size:
+            self._kept.popitem(last=False)
+        return found
 
 
 def message(row: Row, parse: TimeParser) -> Message:

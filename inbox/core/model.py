@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any, NewType
 
 ContactId = NewType("ContactId", int)
@@ -408,6 +409,7 @@ _ALIAS_SPACE = 32**5
 _ALIAS_MULTIPLIER = 0x2C9277B5  # odd, so multiplication permutes 0 .. 32**5-1
 
 
+@lru_cache(maxsize=1 << 16)  # every row of every queue page read names one: kept, not redone
 def contact_alias(contact_id: int) -> str:
     """The pseudonym counselors see, e.g. 相談者-4F2KQ: unique per contact, not sequential.
 

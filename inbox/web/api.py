@@ -41,6 +41,7 @@ from inbox.web.access import (
     sees_everything,
     session_ttl,
 )
+from inbox.web.queue_page import QUEUE_PAGES, ROW_JSON, answer, not_modified, page_of
 from inbox.web.server import (
     SERVICES,
     Services,
@@ -262,8 +263,27 @@ def parse_statuses(raw: str) -> list[ConversationStatus]:
 
 @routes.get("/api/conversations")
 async def list_conversations(request: web.Request) -> web.Response:
+    """The queue page, built once per change for everyone who sees the same (queue_page)."""
     user = await require(request, Role.COUNSELOR, Role.SUPERVISOR, Role.PHONE_STAFF)
     statuses = parse_statuses(request.query.get("status", "queued,assigned,waiting"))
+    services = request.app[SERVICES]
+    pages = request.app.get(QUEUE_PAGES)
+    names = await staff_names(services)
+    if pages is None:  # no staff feed tells of changes (some tests): built every time
+        page = await queue_page(request, user, statuses, names)
+        return web.Response(body=page, content_type="application/json")
+    key = pages.key(user, statuses, services.names.version)  # before the page's query
+    etag = pages.etag(key)
+    if not_modified(request, etag):
+        return answer(etag, None)
+    return answer(etag, await pages.page(key, lambda: queue_page(request, user, statuses, names)))
+
+
+async def queue_page(
+    request: web.Request, user: User, statuses: Sequence[ConversationStatus], names: Names
+) -> bytes:
+    """`{"conversations": [...]}`, those `user` sees of these statuses, most urgent then oldest
+    first, encoded: each row's JSON is built only when it changed (queue_page.RowJson)."""
     store = request.app[SERVICES].store
     if sees_everything(user):
         found = await store.list_conversations(statuses=statuses)
@@ -274,18 +294,23 @@ async def list_conversations(request: web.Request) -> web.Response:
         if user.has_any(Role.PHONE_STAFF):
             found += await store.list_conversations(statuses=statuses, channels=[ChannelKind.PHONE])
         found = list({c.id: c for c in found}.values())
-    names = await staff_names(request.app[SERVICES])
     tasks = await store.follow_up_tasks([ConversationId(c.id) for c in found])
     categories = urgency_categories(request)
-    return web.json_response(
-        {
-            "conversations": [
+    rows = request.app[ROW_JSON]
+
+    def row(c: Conversation) -> bytes:
+        task = tasks.get(ConversationId(c.id))
+        name = None if c.assignee_id is None else names.get(c.assignee_id)
+        due = None if task is None else (task.id, task.due_on, task.counselor_id)
+        return rows.get(
+            (c, name, due),
+            lambda: (
                 conversation_json(c, names, categories=categories)
-                | {"follow_up": task_marker(tasks.get(ConversationId(c.id)))}
-                for c in found
-            ]
-        }
-    )
+                | {"follow_up": task_marker(task)}
+            ),
+        )
+
+    return page_of(row(c) for c in found)
 
 
 def task_marker(f: FollowUp | None) -> dict[str, Any] | None:

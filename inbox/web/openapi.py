@@ -38,6 +38,7 @@ from inbox.web.openapi_parts import (
     conversation_action,
     enum_of,
     list_of,
+    not_modified,
     nullable,
     obj,
     operation,
@@ -158,18 +159,22 @@ PATHS: dict[str, dict[str, Schema]] = {
         )
     },
     "/api/conversations": {
-        "get": operation(
-            "the queue and her conversations (everything for supervisors)",
-            list_of("conversations", "Conversation"),
-            params=(
-                param(
-                    "status",
-                    "query",
-                    {"type": "string", "examples": ["queued,assigned,waiting"]},
-                    required=False,
+        "get": not_modified(
+            operation(
+                "the queue and her conversations (everything for supervisors); with an ETag "
+                "and Cache-Control: private, no-cache, so that the browser revalidates it",
+                list_of("conversations", "Conversation"),
+                params=(
+                    param(
+                        "status",
+                        "query",
+                        {"type": "string", "examples": ["queued,assigned,waiting"]},
+                        required=False,
+                    ),
+                    param("If-None-Match", "header", {"type": "string"}, required=False),
                 ),
-            ),
-            errors=(400, 401, 403, 503),
+                errors=(400, 401, 403, 503),
+            )
         )
     },
     "/api/conversations/{id}": {

@@ -275,6 +275,12 @@ def operation(
     return op
 
 
+def not_modified(op: Schema) -> Schema:
+    """An operation answered with an ETag, and 304 (no body) to an If-None-Match that names it."""
+    op["responses"]["304"] = {"description": "not modified: the page her If-None-Match names"}
+    return op
+
+
 def wrap(name: str, schema: Schema) -> Schema:
     return obj((name,), **{name: schema})
 

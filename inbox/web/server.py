@@ -115,12 +115,18 @@ class StaffNames:
     ttl_s: float = 2.0
     _names: Mapping[UserId, str] | None = None
     _read_at: float = 0.0
+    # Moves when a reread finds other names: the queue page cached with the old ones is stale.
+    version: int = 0
 
     async def get(self, store: AccountStore) -> Mapping[UserId, str]:
         now = time.monotonic()
         if self._names is None or now - self._read_at > self.ttl_s:
-            self._names = {u.id: u.display_name for u in await store.list_users()}
+            names = {u.id: u.display_name for u in await store.list_users()}
+            if names != self._names:
+                self._names = names
+                self.version += 1
             self._read_at = now
+        assert self._names is not None
         return self._names
 
 
@@ -143,6 +149,9 @@ class Services:
     # The follow-up watcher's wake-up (inbox.follow_ups): a follow-up set for today is due now.
     on_follow_up: Callable[[], None] = lambda: None
     surveys: SurveyDesk | None = None  # [survey]: the question at close and its answers
+    # The staff feed's count of news (inbox.feed.EventFeed.news), which keys the queue page
+    # (inbox.web.queue_page); None without a feed: the page is built for every request.
+    news: Callable[[], int] | None = None
     # Every write on staff's behalf, waking the router, outbox and sockets as its events say.
     commands: StaffCommands = field(init=False)
     # The phone desk's writes (calls, callbacks): they key her number as intake does.

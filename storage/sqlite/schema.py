@@ -508,4 +508,16 @@ CREATE TABLE survey_answers (
 -- When a retention rule emptied this message's body (NULL: never); the row itself stays.
 ALTER TABLE messages ADD COLUMN purged_at TEXT;
 """,
+    17: """
+-- The queue page (storage.desk QUEUE_*), in its order from an index and stopping at its limit,
+-- instead of a scan and sort of every open conversation: everyone's (supervisors, phone staff),
+-- a counselor's own, and the unassigned queued ones every counselor sees.
+CREATE INDEX conversations_open_order ON conversations (priority DESC, queued_at, id)
+    WHERE status <> 'closed';
+CREATE INDEX conversations_assignee_order
+    ON conversations (assignee_id, priority DESC, queued_at, id)
+    WHERE status <> 'closed' AND assignee_id IS NOT NULL;
+CREATE INDEX conversations_unassigned_order ON conversations (priority DESC, queued_at, id)
+    WHERE status = 'queued' AND assignee_id IS NULL;
+""",
 }

@@ -172,3 +172,31 @@ async def test_a_staff_members_read_is_no_news_for_the_screens(store: SqliteStor
     await feed.round()
     assert [e["kind"] for e in await queued_events(socket)] == ["news"]
     assert socket.queue.empty()
+
+
+async def test_news_moves_at_a_poke_and_before_the_sockets_hear(store: SqliteStore) -> None:
+    """The queue page is keyed by `news` (inbox.web.queue_page): a console that refetches on
+    a frame must find it moved already, and a write committed here moves it at its poke."""
+    hub = Hub(client_queue=100)
+    socket = hub.add(STAFF, web.WebSocketResponse())
+    feed = EventFeed(store, hub)
+    await feed.round()
+    at_push: list[int] = []
+    push = hub.push
+
+    def recording(key: object, payload: dict[str, object]) -> int:
+        at_push.append(feed.news)
+        return push(key, payload)
+
+    hub.push = recording  # type: ignore[method-assign]
+    before = feed.news
+    feed.poke()  # a write committed here
+    assert feed.news > before
+    poked = feed.news
+    await store.record_event("conversation_read", now=at(1))  # audit only: no news
+    await feed.round()
+    assert feed.news == poked and at_push == [] and socket.queue.empty()
+    await store.record_event("conversation_assigned", now=at(2))
+    await feed.round()
+    assert at_push == [poked + 1] and feed.news == poked + 1
+    assert await _next_kinds(socket, 1) == ["conversation_assigned"]

@@ -22,8 +22,11 @@ export async function loadQueue() {
   queueChanged(); // --- follow-ups: a task of hers entered the queue
 }
 
-/** Reload the queue soon, once for a burst of calls. */
-export const refreshQueue = coalesced(loadQueue);
+/** Reload the queue soon, once for a burst of calls, and at most about once a second under a
+ * flood of event frames (every console asks after every frame; the server answers a page it
+ * already built, or 304 when nothing changed: the browser revalidates it with If-None-Match,
+ * since call() leaves fetch's HTTP cache on and the server sends ETag + no-cache). */
+export const refreshQueue = coalesced(loadQueue, 120, 1000, 1000);
 
 function filteredConversations() {
   const all = state.conversations;

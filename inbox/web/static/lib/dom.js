@@ -47,17 +47,22 @@ export function query(root, selector, kind) {
 /**
  * Coalesce bursts of events into one run of `fn`, never two at once: it runs once `wait` ms pass
  * without another call, and at the latest `maxWait` ms after the first call it has not run for,
- * so a steady stream (an event every 50 ms, say) still refreshes about once a second.
+ * so a steady stream (an event every 50 ms, say) still refreshes about once a second. With
+ * `minGap`, runs also start at least that far apart: events every 200 ms (each past `wait`)
+ * then run it once per `minGap`, not five times a second, while a lone event after a quiet
+ * spell still runs it `wait` ms later.
  * @param {() => unknown} fn
  * @param {number} [wait]
  * @param {number} [maxWait]
+ * @param {number} [minGap]
  * @returns {() => void}
  */
-export function coalesced(fn, wait = 120, maxWait = 1000) {
+export function coalesced(fn, wait = 120, maxWait = 1000, minGap = 0) {
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   let timer;
   /** @type {number | null} */
   let pendingSince = null;
+  let lastStart = -Infinity;
   let running = false;
   let again = false;
   const run = async () => {
@@ -66,6 +71,7 @@ export function coalesced(fn, wait = 120, maxWait = 1000) {
       return;
     }
     running = true;
+    lastStart = performance.now();
     try {
       await fn();
     } finally {
@@ -84,7 +90,8 @@ export function coalesced(fn, wait = 120, maxWait = 1000) {
     const now = performance.now();
     if (pendingSince === null) pendingSince = now;
     clearTimeout(timer);
-    timer = setTimeout(fire, Math.max(0, Math.min(wait, pendingSince + maxWait - now)));
+    const soon = Math.min(wait, pendingSince + maxWait - now);
+    timer = setTimeout(fire, Math.max(0, soon, lastStart + minGap - now));
   };
 }
 

@@ -1,0 +1,180 @@
+"""The queue page (GET /api/conversations), encoded once per change and answered with ETag/304.
+
+Every console refetches the queue after each frame of events, so after one frame the same page
+is asked for by every supervisor, and again by each counselor. A page is built once for its key
+and its bytes kept: (what changed: the staff feed's `news` count and the staff names' version;
+who sees what; the query). The ETag is the key's (with this process's nonce: the count starts
+again at a restart, and another instance counts its own), `Cache-Control: private, no-cache` has
+the browser revalidate each time with If-None-Match, and a page she already holds is a 304.
+
+Why the key is safe (never a stale page once a change is committed and published): the news
+count moves BEFORE a page of events goes to the sockets (inbox.feed), and the count is read
+before the page's query runs. A page kept under count n was therefore queried after every event
+published before n moved, and so after those events' transactions had committed. The newest
+event id would not do on PostgreSQL: ids are taken before commit, so an event with a smaller id
+can be published after a larger one and leave the newest id where it was. The count also moves
+at each poke, which every writer in this process sends once it has committed (the staff's
+commands, intake, the router, the outbox): a console that refetches as soon as its own POST
+answered gets a new page, not one kept from before its write. A write from elsewhere (another
+instance before its NOTIFY, the CLI) moves the count when it is published, which is also when
+consoles hear of it.
+
+Visibility (inbox.web.access.can_see): supervisors share one page, phone staff (only) another,
+and each counselor has her own (hers plus the unassigned queued ones): no page is ever given to
+anyone outside its class. Memory is bounded: only pages of the newest key are kept (an older
+count is never asked for again), at most MAX_PAGES of them. A page that must be built takes the
+rows that did not change from RowJson, encoded once per content.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import secrets
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Coroutine, Hashable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from inbox.core.model import ConversationStatus, Role, User, UserId
+from inbox.web.access import sees_everything
+
+MAX_PAGES = 64
+MAX_ROWS = 16_384  # the rows of every page kept: 200 supervisors', and each counselor's own
+HEADERS = {"Cache-Control": "private, no-cache", "Vary": "Cookie, Authorization"}
+
+
+@dataclass(frozen=True, slots=True)
+class Seer:
+    """Who sees which conversations: `everything` (supervisors), her own `counselor` id and
+    whether she is phone staff too, or phone staff alone (neither)."""
+
+    everything: bool
+    counselor: UserId | None
+    phone: bool
+
+
+def seer(user: User) -> Seer:
+    if sees_everything(user):
+        return Seer(everything=True, counselor=None, phone=False)
+    counselor = user.id if user.has_any(Role.COUNSELOR) else None
+    return Seer(everything=False, counselor=counselor, phone=user.has_any(Role.PHONE_STAFF))
+
+
+@dataclass(frozen=True, slots=True)
+class PageKey:
+    news: int  # inbox.feed.EventFeed.news when the request came
+    names: int  # inbox.web.server.StaffNames.version
+    seer: Seer
+    statuses: tuple[ConversationStatus, ...]
+
+
+class QueuePages:
+    """Encoded queue pages of the newest key; concurrent requests for one key share one build."""
+
+    def __init__(self, news: Callable[[], int], *, max_pages: int = MAX_PAGES) -> None:
+        self._news = news
+        self._max = max_pages
+        self._nonce = secrets.token_hex(4)
+        self._pages: OrderedDict[PageKey, bytes] = OrderedDict()
+        self._building: dict[PageKey, asyncio.Task[bytes]] = {}
+        self.builds = 0  # pages built (for tests and benchmarks)
+
+    def key(
+        self, user: User, statuses: Collection[ConversationStatus], names_version: int
+    ) -> PageKey:
+        """The key of the page `user` asks for now. Read it before anything of the page is."""
+        return PageKey(self._news(), names_version, seer(user), tuple(statuses))
+
+    def etag(self, key: PageKey) -> str:
+        return f'"q{self._nonce}-{key.news}-{_digest((key.names, key.seer, key.statuses))}"'
+
+    async def page(self, key: PageKey, build: Callable[[], Coroutine[Any, Any, bytes]]) -> bytes:
+        found = self._pages.get(key)
+        if found is not None:
+            self._pages.move_to_end(key)
+            return found
+        task = self._building.get(key)
+        if task is None:
+            task = asyncio.create_task(build())
+            self._building[key] = task
+            task.add_done_callback(lambda t: self._built(key, t))
+        # shielded: one requester gone (her socket closed) cancels nobody else's page
+        return await asyncio.shield(task)
+
+    def _built(self, key: PageKey, task: asyncio.Task[bytes]) -> None:
+        self._building.pop(key, None)
+        if task.cancelled() or task.exception() is not None:
+            return
+        self.builds += 1
+        if key.news < self._news():
+            return  # news came while it was built: nobody will ask for this key again
+        for old in [k for k in self._pages if (k.news, k.names) != (key.news, key.names)]:
+            del self._pages[old]
+        self._pages[key] = task.result()
+        while len(self._pages) > self._max:
+            self._pages.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._pages)
+
+
+class RowJson:
+    """Each conversation's JSON, encoded once per content: a page that must be built (another
+    counselor's, the next change's) reuses the rows that did not change since the last one, so
+    it costs a query and a join, not a JSON build of 200 rows. The key is everything the row's
+    JSON is made of (the frozen Conversation, the assignee's name, the follow-up marker; the
+    urgency categories are the application's, fixed), so a kept row is never a stale one.
+    Bounded: the least recently used rows go first, past max_rows."""
+
+    def __init__(self, *, max_rows: int = MAX_ROWS) -> None:
+        self._max = max_rows
+        self._rows: OrderedDict[Hashable, bytes] = OrderedDict()
+
+    def get(self, key: Hashable, make: Callable[[], Any]) -> bytes:
+        found = self._rows.get(key)
+        if found is not None:
+            self._rows.move_to_end(key)
+            return found
+        found = self._rows[key] = encode(make())
+        if len(self._rows) > self._max:
+            self._rows.popitem(last=False)
+        return found
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
+def page_of(rows: Iterable[bytes]) -> bytes:
+    """`{"conversations": [...]}` of rows already encoded."""
+    return b'{"conversations": [' + b", ".join(rows) + b"]}"
+
+
+QUEUE_PAGES = web.AppKey("queue_pages", QueuePages)
+ROW_JSON = web.AppKey("queue_rows", RowJson)
+
+
+def encode(value: Any) -> bytes:
+    """JSON as aiohttp's json_response writes it."""
+    return json.dumps(value).encode()
+
+
+def _digest(parts: Hashable) -> str:
+    return hashlib.blake2b(repr(parts).encode(), digest_size=6).hexdigest()
+
+
+def not_modified(request: web.Request, etag: str) -> bool:
+    """Whether her If-None-Match names this ETag (or is `*`)."""
+    asked = request.headers.get("If-None-Match", "")
+    return any(tag.strip() in (etag, "*", f"W/{etag}") for tag in asked.split(","))
+
+
+def answer(etag: str, body: bytes | None) -> web.Response:
+    """The page (None: she holds it, 304), with its ETag and revalidate-every-time caching."""
+    headers = HEADERS | {"ETag": etag}
+    if body is None:
+        return web.Response(status=304, headers=headers)
+    return web.Response(body=body, content_type="application/json", headers=headers)

@@ -1,0 +1,159 @@
+"""GET /api/conversations, built once per change (inbox.web.queue_page): an ETag and a 304 for
+the page she holds, a new page as soon as a change is committed, and never anyone else's page."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import aiohttp
+
+from inbox.core.model import ConversationStatus, Role, User, UserId
+from inbox.web.queue_page import QueuePages, seer
+from tests.factories import T0
+from tests.web.conftest import Server, sign_in
+from tests.web.test_webchat import chat, next_event, say
+
+QUEUE = "/api/conversations"
+
+
+async def _get(
+    staff: aiohttp.ClientSession, server: Server, etag: str | None = None
+) -> tuple[int, str, dict[str, Any] | None, str]:
+    headers = {} if etag is None else {"If-None-Match": etag}
+    async with staff.get(server.url + QUEUE, headers=headers) as r:
+        page = await r.json() if r.status == 200 else None
+        return r.status, r.headers["ETag"], page, r.headers.get("Cache-Control", "")
+
+
+async def _conversations(server: Server, http: aiohttp.ClientSession, n: int) -> list[int]:
+    """n conversations of n consulters, each once the router has given it to someone."""
+    boss = await sign_in(server.url, "boss")
+    async with boss:
+        events = await boss.ws_connect(server.ws_url("/api/ws"))
+        ids = []
+        for _ in range(n):
+            ws, _ = await chat(http, server)
+            await say(ws, "相談があります")
+            await ws.close()
+            ids.append(int((await next_event(events, "conversation_assigned"))["conversation_id"]))
+        await events.close()
+    return ids
+
+
+async def _assign(boss: aiohttp.ClientSession, server: Server, conv: int, to: int) -> None:
+    async with boss.post(
+        f"{server.url}/api/conversations/{conv}/assign", json={"user_id": to}
+    ) as r:
+        assert r.status == 200, await r.text()
+
+
+async def test_the_page_she_holds_is_a_304_until_a_change(
+    server: Server, http: aiohttp.ClientSession
+) -> None:
+    (conv,) = await _conversations(server, http, 1)
+    boss = await sign_in(server.url, "boss")
+    async with boss:
+        status, etag, page, caching = await _get(boss, server)
+        assert status == 200 and page is not None
+        assert "no-cache" in caching and "private" in caching  # she revalidates every time
+        status, again, body, _ = await _get(boss, server, etag)
+        assert (status, again, body) == (304, etag, None)
+
+        # a change: the page she holds is no longer the page, at once (no wait for the feed)
+        sato = server.ids["sato"]
+        current = next(c for c in page["conversations"] if c["id"] == conv)["assignee_id"]
+        other = server.ids["suzuki"] if current == sato else sato
+        await _assign(boss, server, conv, other)
+        status, changed, page, _ = await _get(boss, server, etag)
+        assert status == 200 and changed != etag and page is not None
+        assert next(c for c in page["conversations"] if c["id"] == conv)["assignee_id"] == other
+        assert (await _get(boss, server, changed))[0] == 304
+
+
+async def test_a_counselor_never_gets_another_counselors_page(
+    server: Server, http: aiohttp.ClientSession
+) -> None:
+    first, second = await _conversations(server, http, 2)
+    boss, sato, suzuki, phone = [
+        await sign_in(server.url, n) for n in ("boss", "sato", "suzuki", "phone")
+    ]
+    try:
+        await _assign(boss, server, first, server.ids["sato"])
+        await _assign(boss, server, second, server.ids["suzuki"])
+        pages = {}
+        for name, staff in (("sato", sato), ("suzuki", suzuki), ("phone", phone)):
+            status, etag, page, _ = await _get(staff, server)
+            assert status == 200 and page is not None
+            pages[name] = (etag, {c["id"] for c in page["conversations"]})
+        # asked again after nothing changed: each her own, never another's kept page
+        for name, staff in (("suzuki", suzuki), ("sato", sato)):
+            status, etag, page, _ = await _get(staff, server)
+            assert page is not None and etag == pages[name][0]
+            assert {c["id"] for c in page["conversations"]} == pages[name][1]
+        assert first in pages["sato"][1] and second not in pages["sato"][1]
+        assert second in pages["suzuki"][1] and first not in pages["suzuki"][1]
+        assert not pages["phone"][1]  # web chat: none of phone staff's
+        assert len({etag for etag, _ in pages.values()}) == 3
+        # her ETag is no key to another's page: suzuki holding sato's gets her own
+        status, etag, page, _ = await _get(suzuki, server, pages["sato"][0])
+        assert status == 200 and etag == pages["suzuki"][0] and page is not None
+        assert {c["id"] for c in page["conversations"]} == pages["suzuki"][1]
+    finally:
+        for s in (boss, sato, suzuki, phone):
+            await s.close()
+
+
+def _user(uid: int, *roles: Role) -> User:
+    return User(
+        id=UserId(uid),
+        username=f"u{uid}",
+        display_name=f"U{uid}",
+        roles=frozenset(roles),
+        capacity=3,
+        created_at=T0,
+    )
+
+
+async def test_one_build_per_key_and_only_the_newest_key_kept() -> None:
+    news = [0]
+    pages = QueuePages(lambda: news[0], max_pages=2)
+    started = asyncio.Event()
+    release = asyncio.Event()
+
+    async def slow() -> bytes:
+        started.set()
+        await release.wait()
+        return b"{}"
+
+    boss, sato, suzuki = (
+        _user(1, Role.SUPERVISOR),
+        _user(2, Role.COUNSELOR),
+        _user(3, Role.COUNSELOR),
+    )
+    queued = (ConversationStatus.QUEUED,)
+    key = pages.key(boss, queued, 0)
+    asked = [asyncio.create_task(pages.page(key, slow)) for _ in range(5)]
+    await started.wait()
+    release.set()
+    assert await asyncio.gather(*asked) == [b"{}"] * 5
+    assert pages.builds == 1 and len(pages) == 1
+    # counselors are told apart, supervisors are one class
+    assert pages.key(sato, queued, 0) != pages.key(suzuki, queued, 0)
+    assert pages.key(boss, queued, 0) == pages.key(_user(9, Role.SUPERVISOR), queued, 0)
+    assert pages.etag(pages.key(sato, queued, 0)) != pages.etag(pages.key(suzuki, queued, 0))
+    assert seer(_user(4, Role.PHONE_STAFF)) == seer(_user(5, Role.PHONE_STAFF))
+
+    async def fresh() -> bytes:
+        return b"[]"
+
+    news[0] = 1  # news: the next page drops every kept one of before
+    assert await pages.page(pages.key(sato, queued, 0), fresh) == b"[]"
+    assert len(pages) == 1 and await pages.page(key, fresh) == b"[]"  # old key: built again
+
+    async def raced() -> bytes:
+        news[0] = 2  # news came while it was being built: not kept
+        return b"old"
+
+    assert await pages.page(pages.key(suzuki, queued, 0), raced) == b"old"
+    assert pages.key(suzuki, queued, 0) not in pages._pages
