@@ -9,11 +9,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from collections import OrderedDict
 from datetime import datetime
 from typing import Any, Protocol, Self
 
 from inbox.core.errors import ChannelError, TooLarge, ValidationError
-from inbox.core.model import ChannelKind, InboundMessage, OutboundMessage
+from inbox.core.model import ChannelKind, InboundMessage, MessageId, OutboundMessage
 from inbox.core.text import storable
 
 
@@ -85,14 +86,40 @@ def outbound_json(msg: OutboundMessage) -> dict[str, Any]:
     } | ({"survey": True} if msg.survey is not None else {})
 
 
+PUSHED_MEMORY = 4096  # replies pushed here whose reply_sent event the feed has not read yet
+
+
+class PushedHere:
+    """The replies this process pushed to its own sockets, until its event feed reads their
+    reply_sent event: the outbox of any instance may send a web chat reply, and her socket
+    may be open on another (sticky to its load-balanced instance). Each instance's feed
+    pushes a reply it did not push itself to her sockets there (inbox.web.chat_news), so she
+    gets each reply once, wherever her sockets are. Bounded: a reply whose event is never
+    read here (it cannot happen while the feed runs) costs one slot until pushed out."""
+
+    def __init__(self, size: int = PUSHED_MEMORY) -> None:
+        self._ids: OrderedDict[MessageId, None] = OrderedDict()
+        self._size = size
+
+    def add(self, message_id: MessageId) -> None:
+        self._ids[message_id] = None
+        while len(self._ids) > self._size:
+            self._ids.popitem(last=False)
+
+    def take(self, message_id: MessageId) -> bool:
+        """Whether this process pushed that reply itself (and forget it: its event is read)."""
+        return self._ids.pop(message_id, False) is None
+
+
 class WebChatChannel:
     """Replies go to the consulter's open sockets; when none is open, she reads them from her
     history on return, so a reply counts as sent once it is stored and pushed where possible."""
 
     kind = ChannelKind.WEBCHAT
 
-    def __init__(self, sockets: ConsulterSockets) -> None:
+    def __init__(self, sockets: ConsulterSockets, pushed: PushedHere | None = None) -> None:
         self._sockets = sockets
+        self._pushed = pushed or PushedHere()
 
     async def __aenter__(self) -> Self:
         return self
@@ -104,4 +131,5 @@ class WebChatChannel:
         if not msg.recipient:
             raise ChannelError("no session to send to", channel=self.kind, retryable=False)
         self._sockets.push(msg.recipient, {"type": "message", "message": outbound_json(msg)})
+        self._pushed.add(msg.message_id)
         return f"webchat-{msg.message_id}"

@@ -18,7 +18,7 @@ from channels.mail_imap import ImapSettings
 from channels.mail_smtp import SmtpSettings
 from channels.sms import STATUS_CALLBACK_PATH, SmsSettings, TwilioSmsChannel
 from channels.voice import TwilioDialer
-from channels.webchat import WebChatChannel
+from channels.webchat import PushedHere, WebChatChannel
 from inbox.autoreply import AutoReplier
 from inbox.commands.voice import CallPlacer
 from inbox.config import Config, RoutingConfig
@@ -277,11 +277,13 @@ async def open_channels(
     clock: Callable[[], datetime],
     chat_hub: Hub,
     mail_settings: MailSettings | None,
+    pushed: PushedHere,
 ) -> tuple[dict[ChannelKind, Channel], LineChannel | None]:
     """Every enabled channel's adapter, open until `stack` closes; LINE's also on its own (the
-    web layer fetches content, the quota and profiles with it)."""
+    web layer fetches content, the quota and profiles with it). `pushed`: the web chat replies
+    pushed here, which the feed's chat news does not push again."""
     channels: dict[ChannelKind, Channel] = {}
-    webchat = await stack.enter_async_context(WebChatChannel(chat_hub))
+    webchat = await stack.enter_async_context(WebChatChannel(chat_hub, pushed))
     channels[webchat.kind] = webchat
     if mail_settings is not None:
         channels[ChannelKind.MAIL] = MailChannel(mail_settings, store)
@@ -318,11 +320,14 @@ async def assemble(
     )
     chat_hub = Hub(client_queue=cfg.webchat.client_queue, send_timeout_s=cfg.webchat.send_timeout_s)
     mail_settings = build_mail_settings(cfg.mail, key) if cfg.mail.enabled else None
-    channels, line = await open_channels(cfg, store, key, stack, clock, chat_hub, mail_settings)
+    pushed = PushedHere()
+    channels, line = await open_channels(
+        cfg, store, key, stack, clock, chat_hub, mail_settings, pushed
+    )
     placer = await voice_placer(cfg.voice, stack)
     # The workers wait out a database outage with this backoff; /readyz reads who waits.
     outages = Outages(max_delay_s=cfg.database.connect_backoff_max_s)
-    chat_news = ChatNews(store, chat_hub)
+    chat_news = ChatNews(store, chat_hub, pushed)
     surveys = SurveyDesk(
         cfg.survey, key, timezone=cfg.routing.timezone, base_url=cfg.server.base_url
     )

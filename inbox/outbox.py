@@ -121,7 +121,13 @@ class OutboxSender:
             )
             return
         try:
-            await self._store.mark_sent(item.outbox_id, provider_id=provider_id, now=self._clock())
+            await self._store.mark_sent(
+                item.outbox_id,
+                provider_id=provider_id,
+                now=self._clock(),
+                channel=msg.channel,
+                survey=msg.survey is not None,
+            )
         except StorageError:
             # Sent but not recorded: the claim lapses and it is sent again. Provider-side
             # idempotency keys (a LINE push's retry key, Message-ID) absorb the repeat; a LINE

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from inbox.core.errors import NotFound
-from inbox.core.model import ConversationId, DeliveryStatus, OutboxId, OutboxItem
+from inbox.core.model import ChannelKind, ConversationId, DeliveryStatus, OutboxId, OutboxItem
 from storage import events, rows
 from storage.sql import Database, Dialects, Tx
 
@@ -142,7 +142,19 @@ class Outbox:
     async def claim_outbox(self, *, now: datetime, limit: int, lease_s: float) -> list[OutboxItem]:
         return await self._db.write(lambda tx: claim_outbox(tx, now, limit, lease_s))
 
-    async def mark_sent(self, outbox_id: OutboxId, *, provider_id: str, now: datetime) -> None:
+    async def mark_sent(
+        self,
+        outbox_id: OutboxId,
+        *,
+        provider_id: str,
+        now: datetime,
+        channel: ChannelKind | None = None,
+        survey: bool = False,
+    ) -> None:
+        data: dict[str, object] = {} if channel is None else {"channel": channel.value}
+        if survey:
+            data["survey"] = True
+
         async def op(tx: Tx) -> None:
             found = await tx.fetchrow(MARK_SENT, outbox_id, provider_id, now)
             if found is None:
@@ -156,7 +168,12 @@ class Outbox:
             )
             conversation_id = await set_delivery(tx, message_id, delivery, provider_id)
             await events.record(
-                tx, "reply_sent", now, conversation_id=conversation_id, message_id=message_id
+                tx,
+                "reply_sent",
+                now,
+                conversation_id=conversation_id,
+                message_id=message_id,
+                data=data or None,
             )
 
         await self._db.write(op)

@@ -356,10 +356,20 @@ class OutboxStore(Protocol):
         """Claim up to `limit` due pending sends for `lease_s` seconds (each claimed by one
         caller only, across processes); an unfinished claim becomes due again after the lease."""
 
-    async def mark_sent(self, outbox_id: OutboxId, *, provider_id: str, now: datetime) -> None:
+    async def mark_sent(
+        self,
+        outbox_id: OutboxId,
+        *,
+        provider_id: str,
+        now: datetime,
+        channel: ChannelKind | None = None,
+        survey: bool = False,
+    ) -> None:
         """Record delivery to the channel; the message becomes SENT (DELIVERED if the status
         callback said so first). A failure a status callback recorded first stays FAILED with
-        its reason, and the provider status is never lowered."""
+        its reason, and the provider status is never lowered. The reply_sent event names the
+        `channel` and whether it was the `survey`'s question: another instance's feed pushes a
+        web chat reply to her socket there (inbox.web.chat_news)."""
 
     async def mark_retry(
         self, outbox_id: OutboxId, *, error: str, retry_at: datetime, now: datetime

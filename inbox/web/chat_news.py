@@ -13,11 +13,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Protocol
 
+from channels.webchat import PushedHere, outbound_json
 from inbox.core.errors import StorageError
-from inbox.core.model import ChannelKind, ConversationId, Event
+from inbox.core.model import (
+    ChannelKind,
+    ConversationId,
+    Event,
+    MessageId,
+    OutboundMessage,
+    SurveyAsk,
+)
 from inbox.web.hub import Hub
-from storage.roles import PolicyStore
+from storage.roles import DeskStore, PolicyStore
 
 log = logging.getLogger(__name__)
 NUDGE = {"type": "status_changed"}
@@ -27,15 +36,32 @@ CONVERSATION_KINDS = frozenset({"conversation_closed", "offer_opened", "conversa
 CHANNEL_KINDS = frozenset({"channel_paused", "channel_resumed"})
 
 
+class NewsStore(PolicyStore, DeskStore, Protocol):
+    """Her chat's address (a conversation's), and a reply to push to it."""
+
+
 class ChatNews:
-    def __init__(self, store: PolicyStore, hub: Hub) -> None:
+    def __init__(self, store: NewsStore, hub: Hub, pushed: PushedHere | None = None) -> None:
         self._store = store
         self._hub = hub
+        self._pushed = pushed or PushedHere()
 
     async def published(self, events: Sequence[Event]) -> None:
-        """After the feed published `events`: nudge the chats whose standing they changed."""
+        """After the feed published `events`: push the web chat replies another instance sent
+        to her sockets here; nudge the chats whose standing they changed."""
+        replies = [
+            e
+            for e in events
+            if e.kind == "reply_sent"
+            and e.data.get("channel") == ChannelKind.WEBCHAT
+            and e.message_id is not None
+            and e.conversation_id is not None
+            and not self._pushed.take(MessageId(e.message_id))
+        ]
         if not self._hub.keys():
             return  # no consulter has her chat open: nothing to look up
+        for event in replies:
+            await self._deliver(event)
         if any(
             e.kind in CHANNEL_KINDS and e.data.get("channel") == ChannelKind.WEBCHAT for e in events
         ):
@@ -48,6 +74,36 @@ class ChatNews:
         }
         for conversation_id in sorted(conversations):
             await self._nudge(conversation_id)
+
+    async def _deliver(self, event: Event) -> None:
+        """A reply the outbox of another instance sent (to the sockets there): to hers here."""
+        assert event.conversation_id is not None and event.message_id is not None
+        try:
+            contact = await self._store.contact_address(event.conversation_id)
+            if not self._hub.count(contact.address):
+                return
+            msg = await self._store.get_message(event.message_id)
+        except StorageError:
+            # She reads it from her history on her chat's next question or reconnect.
+            log.warning(
+                "reply not pushed here",
+                extra={
+                    "action": "chat_reply_push_failed",
+                    "conversation_id": event.conversation_id,
+                },
+            )
+            return
+        reply = OutboundMessage(
+            message_id=msg.id,
+            conversation_id=msg.conversation_id,
+            channel=ChannelKind.WEBCHAT,
+            recipient=contact.address,
+            body=msg.body,
+            automatic=msg.author_id is None,
+            created_at=msg.created_at,
+            survey=SurveyAsk(language="") if event.data.get("survey") else None,
+        )
+        self._hub.push(contact.address, {"type": "message", "message": outbound_json(reply)})
 
     async def _nudge(self, conversation_id: ConversationId) -> None:
         try:

@@ -564,6 +564,10 @@ CREATE INDEX conversations_assignee_order
     WHERE status <> 'closed' AND assignee_id IS NOT NULL;
 CREATE INDEX conversations_unassigned_order ON conversations (priority DESC, queued_at, id)
     WHERE status = 'queued' AND assignee_id IS NULL;
+-- The deadline watcher's first pass (inbox.deadlines), page by page by id over the waiting ones,
+-- without walking every closed conversation.
+CREATE INDEX conversations_awaiting ON conversations (id)
+    WHERE status <> 'closed' AND awaiting_since IS NOT NULL;
 """,
 }
 

@@ -3,6 +3,8 @@ other's staff screens, and either may route it (LISTEN/NOTIFY between instances)
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -89,3 +91,53 @@ async def test_one_instance_routes_and_another_takes_over_when_it_stops(
             assert assigned["conversation_id"] == received["conversation_id"]
             await events.close()
     await pg_template.drop(url)
+
+
+async def test_a_reply_sent_by_either_instance_reaches_her_chat_on_the_other_once(
+    tmp_path: Path, pg_template: pgutil.PgTemplate, http: aiohttp.ClientSession
+) -> None:
+    """Her chat's socket stays on the instance the load balancer gave it (A); the counselor
+    writes on B, whose outbox sends most of the replies: each reaches her chat once."""
+    url = await pg_template.fresh_database()
+    first, second = instance(tmp_path, "a", url), instance(tmp_path, "b", url)
+    async with build_store(first.database) as store:
+        for name, roles in STAFF.items():
+            user = dataclasses.replace(
+                new_user(name, roles=roles), password_hash=hash_password(PASSWORD)
+            )
+            await store.create_user(user, now=T0)
+    bodies = [f"返信その{i}" for i in range(6)]
+    async with running(first) as url_a, running(second) as url_b:
+        boss = await sign_in(url_b, "boss")
+        async with boss:
+            events = await boss.ws_connect(url_b.replace("http", "ws") + "/api/ws")
+            ws, _ = await chat(http, Server(url=url_a, cfg=first, ids={}))
+            await say(ws, "別のサーバーから返事が来ますか")
+            conversation = (await next_event(events, "message_received"))["conversation_id"]
+            for body in bodies:
+                async with boss.post(
+                    f"{url_b}/api/conversations/{conversation}/replies", json={"body": body}
+                ) as r:
+                    assert r.status == 201, await r.text()
+            got = await replies_pushed(ws, until=len(bodies), timeout_s=15)
+            assert sorted(got) == sorted(bodies)
+            # and none of them a second time
+            assert await replies_pushed(ws, until=1, timeout_s=1.5) == []
+            await ws.close()
+            await events.close()
+    await pg_template.drop(url)
+
+
+async def replies_pushed(
+    ws: aiohttp.ClientWebSocketResponse, *, until: int, timeout_s: float
+) -> list[str]:
+    """The bodies of the replies a person wrote pushed to her chat (automatic messages, such as
+    her place in the line, aside), until `until` came or the time is up."""
+    got: list[str] = []
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(timeout_s):
+            while len(got) < until:
+                frame = await ws.receive_json()
+                if frame["type"] == "message" and not frame["message"]["automatic"]:
+                    got.append(frame["message"]["body"])
+    return got
