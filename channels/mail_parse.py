@@ -175,4 +175,7 @@ def parse_mail(raw: bytes, *, max_attachment_bytes: int) -> ParsedMail:
         parsed = _parse(raw, max_attachment_bytes)
     except Exception as error:  # noqa: BLE001 - a consulter's mail must never be dropped
         parsed = _unparsed(raw, error)
-    return _storable(parsed)
+    parsed = _storable(parsed)
+    if not parsed.message_id:  # a Message-ID of nothing a database takes (a NUL, say)
+        parsed = dataclasses.replace(parsed, message_id=_synthetic_id(raw))
+    return parsed

@@ -301,7 +301,9 @@ def tell_router(router: Router, fresh: Sequence[Stored]) -> None:
     the router's next round reads it); the router is needed for those left waiting, and is
     told which (Router.arrived: a full desk's queue is not read again for them)."""
     for item, answer in fresh:
-        if answer.queued:
+        if answer.requeued:
+            router.wake()  # its own priority, not her message's: the queue is read again
+        elif answer.queued:
             router.arrived(item.labels.priority, item.message.received_at, answer.conversation_id)
         elif answer.assigned_to is not None:
             router.changed()

@@ -174,7 +174,10 @@ class Router:
         decided again as read, without reading the queue: nothing in it and no one's load has
         changed."""
         if not self.leading.is_set():
-            return  # the routing instance hears of it (PostgreSQL's NOTIFY)
+            # The routing instance hears of it (PostgreSQL's NOTIFY); should this one lead
+            # again, it reads the queue afresh rather than keep a page without it.
+            self._dirty = True
+            return
         if conversation is not None:
             self._arrived_in.add(conversation)
         key = (priority, queued_at)
@@ -277,6 +280,8 @@ class Router:
                     now=self._clock(),
                     capacity=None,
                     on_call=True,
+                    # never from a counselor who took it since the snapshot was read
+                    unclaimed=True,
                 )
             except (Conflict, NotFound):  # closed or taken meanwhile, or she was disabled
                 continue

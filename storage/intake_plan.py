@@ -189,6 +189,7 @@ def answers(
     *,
     assigned: Mapping[int, Assign] = _NONE_ASSIGNED,
     unassigned: AbstractSet[int] = frozenset(),
+    requeued: AbstractSet[int] = frozenset(),
 ) -> list[StoredInbound]:
     """One answer per submitted message, in order; only the first occurrence of a new one is
     not a duplicate, and only new ones say what routing at intake did (`assigned`, by
@@ -207,6 +208,7 @@ def answers(
                 other_address=new and key in other_address,
                 assigned_to=None if given is None else given.user_id,
                 queued=new and conversation_id in unassigned,
+                requeued=new and conversation_id in requeued,
             )
         )
         pending.discard(key)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple, TypeVar
 
@@ -106,6 +106,9 @@ class Threads:
     unassigned: set[int]  # the batch's conversations left without an assignee
     opened_events: list[EventRow]
     assigned_events: list[EventRow]  # written after the messages' own events
+    # the conversations that waited on her, unassigned, and are back in the queue with the
+    # priority they had (the router reads the queue again for them: inbox.assembly.tell_router)
+    requeued: set[int] = field(default_factory=set)
 
 
 def opened_event(at: datetime | str, conversation_id: int) -> EventRow:

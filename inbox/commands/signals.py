@@ -4,8 +4,8 @@ A staff command never wakes a worker by hand. It reports the kinds of events its
 committed (inbox.commands.writes), and `wakes_for` says who must look: the staff feed for every
 event but the audit log's own (AUDIT_ONLY_KINDS), the router when someone may have room or a
 conversation may wait, the outbox when a reply was queued. PostgreSQL's NOTIFY trigger
-(storage/postgres/schema.py, migration 3) makes the same decision for other instances; its
-"route" kinds are a subset of ROUTING_KINDS (a test says so).
+(storage/postgres/schema.py, its latest version in migration 17) makes the same decision for
+other instances; its "route" kinds are ROUTING_KINDS (a test says so).
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ class Wake(StrEnum):
 # The kinds after which the router may have work: a conversation waits, or someone may have room.
 ROUTING_KINDS = frozenset(
     {
-        # what other instances are told to route for (the NOTIFY trigger's list)
+        # what the routing instance is told of by the others (the NOTIFY trigger lists them
+        # all: tests/core/test_commands.py)
         "message_received",
         "conversation_closed",
         "conversation_requeued",

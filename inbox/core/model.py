@@ -155,6 +155,9 @@ class StoredInbound:
     # waiting for one (unassigned), which is when the router has work.
     assigned_to: UserId | None = None
     queued: bool = False
+    # Queued again: her conversation waited on her, unassigned (its counselor gone), and is
+    # back in the queue with the priority it had, which may be higher than her message's.
+    requeued: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -15,9 +15,10 @@ It reads JSON lines on stdin and answers JSON lines on stdout (progress goes to 
   every event has reached every console or LOST_TIMEOUT_S passed.
 Socket i (consulter or console) talks to server i mod N, and stays there (sticky).
 
-A console behaves as the staff console does: on an event frame it fetches the queue again
-(GET /api/conversations?status=queued,assigned,waiting), at most one request in flight (events
-that come meanwhile ask for one more afterwards), with If-None-Match once it has an ETag.
+A console behaves as the staff console does (console/queue.js refreshQueue): on an event frame
+it fetches the queue again (GET /api/conversations?status=queued,assigned,waiting) a moment
+later, at most one request in flight and at most one a second (events that come meanwhile ask
+for one more afterwards), with If-None-Match once it has an ETag (the browser's revalidation).
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ LOST_TIMEOUT_S = 10.0  # after the last ack, for its event (and the replies) to 
 POLL_S = 0.05
 SETUP_AT_ONCE = 50
 SEED = 18  # which replies go to which held conversation: the same in every run
+# As the console's refreshQueue (coalesced(loadQueue, 120, 1000, 1000)): a burst of frames
+# waits this long for more, and fetches start at least REFETCH_GAP_S apart.
+REFETCH_WAIT_S = 0.12
+REFETCH_GAP_S = 1.0
 
 
 @lru_cache(maxsize=256)
@@ -90,9 +95,14 @@ class Console(StaffSocket):
         self.got.clear()
 
     async def refetch_forever(self, http: aiohttp.ClientSession) -> None:
+        loop = asyncio.get_running_loop()
+        last_start = -REFETCH_GAP_S
         while True:
             await self._want.wait()
+            wait_s = max(REFETCH_WAIT_S, last_start + REFETCH_GAP_S - loop.time())
+            await asyncio.sleep(wait_s)
             self._want.clear()  # what comes from here on asks for one more
+            last_start = loop.time()
             headers = {"Authorization": f"Bearer {self.token}"}
             if self._etag is not None:
                 headers["If-None-Match"] = self._etag

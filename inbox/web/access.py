@@ -62,16 +62,19 @@ async def current_user(request: web.Request) -> User:
     return user
 
 
-async def still_signed_in(request: web.Request, user: User) -> bool:
-    """Whether the session or token a request rode on still signs in `user`, with her roles,
-    read afresh: a socket opened while she was being disabled, or her roles changed, would
-    otherwise miss the event that closes it (it came before the socket was listening)."""
+async def signed_out_since(request: web.Request, user: User) -> bytes | None:
+    """Why the session or token a request rode on no longer signs in `user` with her roles,
+    read afresh (the reason a staff socket is closed with, as inbox.web.sockets gives it on
+    the event); None while it does. A socket opened while she was being disabled, or her roles
+    changed, would otherwise miss the event that closes it (it came before it listened)."""
     del request[_REQUEST_USER]
     try:
         again = await current_user(request)
     except ApiError:
-        return False
-    return again.id == user.id and again.roles == user.roles
+        return b"signed out"
+    if again.id != user.id:
+        return b"signed out"
+    return None if again.roles == user.roles else b"roles changed"
 
 
 def session_hash(request: web.Request) -> str | None:

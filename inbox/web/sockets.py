@@ -18,7 +18,7 @@ from channels.webchat import new_token, parse_chat_frame, session_key, valid_tok
 from inbox.core.errors import IntakeBusy, StorageError, TooLarge, ValidationError
 from inbox.core.model import ChannelKind, Direction, Event, Message, MessageId, Role
 from inbox.core.sessions import session_tag
-from inbox.web.access import check_origin, require, session_hash, still_signed_in
+from inbox.web.access import check_origin, require, session_hash, signed_out_since
 from inbox.web.board_live import board_frame
 from inbox.web.chat_limits import SessionLimits
 from inbox.web.hub import STAFF, Hub, Subscriber, socket_response
@@ -130,17 +130,18 @@ async def _serve(
     session: Hashable = None,
     on_gone: Callable[[Subscriber], None] | None = None,
     on_added: Callable[[Subscriber], None] | None = None,
-    still_allowed: Callable[[], Awaitable[bool]] | None = None,
+    signed_out: Callable[[], Awaitable[bytes | None]] | None = None,
 ) -> None:
     """Run the writer beside the reader until the socket closes; always deregister.
-    `still_allowed` is asked once the socket is in the hub, so that a change that took her
-    right away before then (its event published to a hub without her socket) still closes it."""
+    `signed_out` is asked once the socket is in the hub, so that a change that took her
+    right away before then (its event published to a hub without her socket) still closes it
+    (with the reason it gives)."""
     sub = hub.add(key, ws, request, owner=owner, session=session)
     if on_added is not None:
         on_added(sub)
     try:
-        if still_allowed is not None and not await still_allowed():
-            await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"signed out")
+        if signed_out is not None and (reason := await signed_out()) is not None:
+            await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=reason)
             return
         if greeting is not None:
             hub.offer(key, sub, greeting)  # through the writer, which gives up on a stuck peer
@@ -445,7 +446,7 @@ async def staff_socket(request: web.Request) -> web.WebSocketResponse:
             session=None if signed_in is None else session_tag(signed_in),
             on_gone=gone,
             on_added=added,
-            still_allowed=functools.partial(still_signed_in, request, user),
+            signed_out=functools.partial(signed_out_since, request, user),
         )
     finally:
         await services.presence.closed(user.id)

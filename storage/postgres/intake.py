@@ -155,6 +155,7 @@ async def save_inbound_batch(
         other_address,
         assigned=threads.assigned,
         unassigned=threads.unassigned,
+        requeued=threads.requeued,
     )
 
 

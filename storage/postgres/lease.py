@@ -16,7 +16,7 @@ from typing import Any
 
 import asyncpg
 
-from storage.postgres.pool import describe_url
+from storage.postgres.pool import CLOSE_TIMEOUT_S, KEEPALIVE_SETTINGS, describe_url
 
 log = logging.getLogger(__name__)
 # Any constant works as long as every instance uses the same one (MIGRATION_LOCK_KEY's neighbour).
@@ -59,7 +59,9 @@ async def _lead_once(
     url: str, own: str, leading: asyncio.Event, connect_timeout_s: float, retry_s: float
 ) -> None:
     conn: Any = await asyncpg.connect(
-        url, timeout=connect_timeout_s, server_settings={"application_name": f"{own}-router"}
+        url,
+        timeout=connect_timeout_s,
+        server_settings={"application_name": f"{own}-router", **KEEPALIVE_SETTINGS},
     )
     try:
         while True:
@@ -74,4 +76,7 @@ async def _lead_once(
     finally:
         leading.clear()
         if not conn.is_closed():
-            await conn.close()  # which releases the lock, if this connection held it
+            try:  # which releases the lock, if this connection held it
+                await conn.close(timeout=CLOSE_TIMEOUT_S)
+            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                conn.terminate()

@@ -18,10 +18,14 @@ import asyncpg
 
 from storage.base import KeyedInbound
 from storage.intake_routing import Threads
-from storage.postgres.pool import describe_url
+from storage.postgres.pool import CLOSE_TIMEOUT_S, KEEPALIVE_SETTINGS, describe_url
 
 log = logging.getLogger(__name__)
 CHANNEL = "tsunagu_events"
+# How often the listener asks its connection whether it is alive: a connection that died
+# without closing would otherwise leave this instance deaf to the others (the routing
+# instance to their changes) until the kernel noticed.
+PING_S = 10.0
 
 
 # What an intake batch's transaction adds to its application_name (so to the trigger's notice:
@@ -121,7 +125,9 @@ async def _listen_once(
 ) -> None:
     """Listen on one connection until the server drops it."""
     conn = await asyncpg.connect(
-        url, timeout=connect_timeout_s, server_settings={"application_name": own}
+        url,
+        timeout=connect_timeout_s,
+        server_settings={"application_name": own, **KEEPALIVE_SETTINGS},
     )
     lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
@@ -143,7 +149,14 @@ async def _listen_once(
         conn.add_termination_listener(dropped)
         await conn.add_listener(CHANNEL, heard)
         on_change(True)  # whatever happened while nobody listened
-        await lost
+        while not lost.done():
+            try:
+                await asyncio.wait_for(asyncio.shield(lost), PING_S)
+            except TimeoutError:
+                await conn.fetchval("SELECT 1", timeout=connect_timeout_s)
     finally:
         if not conn.is_closed():
-            await conn.close()
+            try:
+                await conn.close(timeout=CLOSE_TIMEOUT_S)
+            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                conn.terminate()

@@ -142,3 +142,15 @@ def translated() -> Iterator[None]:
         # Never the driver's text: a DataError quotes the statement's arguments (message
         # bodies, addresses), a DETAIL the failing row. The exception stays the cause.
         raise StorageError(f"PostgreSQL {error_summary(exc)}") from exc
+
+
+# The long-lived connections the instances coordinate by (the router's lease, the listener):
+# the server notices a peer that vanished without closing (a crashed host, a cut network) in
+# about 5 + 2 * 3 seconds and ends its session, which releases the router's lock for a standby
+# (without these, the kernel's default keepalive takes some two hours).
+KEEPALIVE_SETTINGS = {
+    "tcp_keepalives_idle": "5",
+    "tcp_keepalives_interval": "2",
+    "tcp_keepalives_count": "3",
+}
+CLOSE_TIMEOUT_S = 5.0  # a connection whose peer stopped answering is then cut, not awaited

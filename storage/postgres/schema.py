@@ -568,6 +568,23 @@ CREATE INDEX conversations_unassigned_order ON conversations (priority DESC, que
 -- without walking every closed conversation.
 CREATE INDEX conversations_awaiting ON conversations (id)
     WHERE status <> 'closed' AND awaiting_since IS NOT NULL;
+-- One router for all instances (storage.postgres.lease): it must hear of every change that may
+-- give it work on any of them, as each instance's own router used to (inbox.commands.signals
+-- ROUTING_KINDS, all of them: a supervisor's assignment frees the previous counselor, a paused
+-- channel or a disabled counselor changes the queue, a role change makes a counselor).
+CREATE OR REPLACE FUNCTION tsunagu_notify_events() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('tsunagu_events', current_setting('application_name') || ' ' ||
+        CASE WHEN EXISTS (SELECT 1 FROM inserted WHERE kind IN (
+            'message_received', 'conversation_closed', 'conversation_requeued', 'offer_lapsed',
+            'counselor_updated', 'channel_resumed', 'deadline_breached', 'user_created',
+            'user_enabled', 'callback_requested', 'callback_retry_scheduled', 'callback_closed',
+            'follow_up_due', 'conversation_assigned', 'user_disabled', 'channel_paused',
+            'user_updated'))
+        THEN 'route' ELSE 'feed' END);
+    RETURN NULL;
+END
+$$;
 """,
 }
 

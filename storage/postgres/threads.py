@@ -64,7 +64,7 @@ SELECT channel, identity_hash, id, contact_id FROM i
 # FOR UPDATE: a conversation closed meanwhile drops out here instead of receiving the message;
 # locking in id order keeps two writers from deadlocking on each other's conversations.
 FIND_OPEN_CONVERSATIONS = """
-SELECT identity_id, id, assignee_id FROM conversations
+SELECT identity_id, id, assignee_id, status FROM conversations
 WHERE status <> 'closed' AND identity_id = ANY($1::bigint[])
 ORDER BY id
 FOR UPDATE
@@ -185,7 +185,10 @@ async def find_or_open_conversations(
     labels_of_identity = {identity_of[key][0]: lab for key, lab in labels_of.items()}
     found: dict[int, int] = {}
     unassigned: set[int] = set()
-    _found_open(await conn.fetch(FIND_OPEN_CONVERSATIONS, list(first_item)), found, unassigned)
+    requeued: set[int] = set()
+    _found_open(
+        await conn.fetch(FIND_OPEN_CONVERSATIONS, list(first_item)), found, unassigned, requeued
+    )
     # Before routing: what the batch changes in the conversations that existed (a waiting one
     # back in the queue, a priority the rules raise) is what the decision must see.
     await _touch_and_label(conn, found, last_at, labels_of_identity)
@@ -196,6 +199,7 @@ async def find_or_open_conversations(
             opened=set(),
             assigned={},
             unassigned=unassigned,
+            requeued=requeued,
             opened_events=[],
             assigned_events=[],
         )
@@ -233,7 +237,7 @@ async def find_or_open_conversations(
     raced = [o.identity_id for o in openings if o.conversation_id not in opened_ids]
     if raced:  # a concurrent writer opened these; FOR UPDATE waits for it and locks them
         theirs: dict[int, int] = {}
-        _found_open(await conn.fetch(FIND_OPEN_CONVERSATIONS, raced), theirs, unassigned)
+        _found_open(await conn.fetch(FIND_OPEN_CONVERSATIONS, raced), theirs, unassigned, requeued)
         if len(theirs) < len(raced):
             raise BatchRaced("a conversation another writer opened was closed meanwhile")
         await _touch_and_label(conn, theirs, last_at, labels_of_identity)
@@ -247,6 +251,7 @@ async def find_or_open_conversations(
         opened={o.identity_id for o in opened},
         assigned=assigned,
         unassigned=unassigned_after(opened, assigned, unassigned),
+        requeued=requeued,
         opened_events=[opened_event(o.at, o.conversation_id) for o in opened],
         assigned_events=[]
         if now is None  # no routing at intake: nothing was assigned
@@ -254,11 +259,15 @@ async def find_or_open_conversations(
     )
 
 
-def _found_open(rows: Sequence[Any], found: dict[int, int], unassigned: set[int]) -> None:
+def _found_open(
+    rows: Sequence[Any], found: dict[int, int], unassigned: set[int], requeued: set[int]
+) -> None:
     for r in rows:
         found[int(r[0])] = int(r[1])
         if r[2] is None:
             unassigned.add(int(r[1]))
+            if r[3] == "waiting":
+                requeued.add(int(r[1]))
 
 
 async def _touch_and_label(

@@ -157,4 +157,5 @@ def _save(
         other_address,
         assigned=threads.assigned,
         unassigned=threads.unassigned,
+        requeued=threads.requeued,
     )

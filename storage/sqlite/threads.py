@@ -44,7 +44,7 @@ INSERT_IDENTITIES = Insert(
     "(?, ?, ?, ?, ?, ?)",
 )
 FIND_OPEN_CONVERSATIONS = """
-SELECT identity_id, id, assignee_id FROM conversations
+SELECT identity_id, id, assignee_id, status FROM conversations
 WHERE status <> 'closed' AND identity_id IN (SELECT value FROM json_each(?))
 """
 # Status 'queued', or 'assigned' with assignee and offered_at when routing at intake gave it
@@ -162,10 +162,13 @@ def find_or_open_conversations(
             first_item[ident] = (item, at)
     found: dict[int, int] = {}
     unassigned_before: set[int] = set()
+    requeued: set[int] = set()
     for r in rows_of(db, FIND_OPEN_CONVERSATIONS, list(first_item)):
         found[int(r[0])] = int(r[1])
         if r[2] is None:
             unassigned_before.add(int(r[1]))
+            if r[3] == "waiting":
+                requeued.add(int(r[1]))
     # Before routing: what the batch changes in the conversations that existed (a waiting one
     # back in the queue, a priority the rules raise) is what the decision must see.
     _touch_and_label(db, found, last_at, labels_of, identity_of)
@@ -208,6 +211,7 @@ def find_or_open_conversations(
         opened={o.identity_id for o in openings},
         assigned=assigned,
         unassigned=unassigned_after(openings, assigned, unassigned_before),
+        requeued=requeued,
         opened_events=opened,
         assigned_events=assigned_events,
     )

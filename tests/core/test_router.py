@@ -166,7 +166,8 @@ async def test_next_round_waits_for_a_round_that_began_after_the_call(store: Sto
 
 def test_the_intake_tells_the_router_what_it_left_waiting() -> None:
     """An answer left waiting is an arrival (its priority and time: a full desk's queue is not
-    read again for it); one routed at intake changed a load (the next round reads again)."""
+    read again for it); one routed at intake changed a load (the next round reads again); one
+    back in the queue from waiting on her is a change (its own priority may be higher)."""
     told: list[tuple[object, ...]] = []
 
     class Told(Router):
@@ -177,6 +178,9 @@ def test_the_intake_tells_the_router_what_it_left_waiting() -> None:
 
         def changed(self) -> None:
             told.append(("changed",))
+
+        def wake(self) -> None:
+            told.append(("wake",))
 
     router = Told(cast(Store, None), clock=lambda: at(0))
     waiting = labelled(inbound("a", received_at=at(5)), priority=7)
@@ -202,6 +206,16 @@ def test_the_intake_tells_the_router_what_it_left_waiting() -> None:
                     assigned_to=UserId(9),
                 ),
             ),
+            (
+                inbound("c"),
+                StoredInbound(
+                    message_id=MessageId(3),
+                    conversation_id=ConversationId(5),
+                    duplicate=False,
+                    queued=True,
+                    requeued=True,
+                ),
+            ),
         ],
     )
-    assert told == [("arrived", 3, 7, at(5)), ("changed",)]
+    assert told == [("arrived", 3, 7, at(5)), ("changed",), ("wake",)]

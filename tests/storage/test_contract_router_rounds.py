@@ -14,6 +14,7 @@ from inbox.core.model import ConversationId, IntakeLabels
 from inbox.router import SWEEP_MAX_S, Router
 from storage.base import KeyedInbound, Store
 from tests.factories import ROUTED_AT, at, inbound, new_user, router_for
+from tests.storage.test_contract_routing_phone import write
 
 PAGE = 1000  # the stores' routing page (ROUTING_PAGE)
 
@@ -166,3 +167,35 @@ async def test_kept_or_read_a_full_desk_decides_as_a_fresh_read(store: Store) ->
         await Router(store, clock=lambda: ROUTED_AT, on_round=fresh).route_once()
         assert rounds.decided[-1] == fresh.decided[-1], step.message.sender
     assert router.snapshots_read == 1 + 3  # the first round, and the three that had to
+
+
+async def test_a_conversation_back_from_waiting_on_her_reads_the_queue_again(
+    store: Store,
+) -> None:
+    """Her counselor gone while the conversation waited on her (unassigned, with the priority
+    an escalation gave it): her next message puts it back in the queue with that priority, not
+    her message's, so the store says so and the router reads the queue again for it."""
+    await full_desk(store, PAGE + 5)
+    router = Router(store, clock=lambda: ROUTED_AT)
+    await router.route_once()
+    (left,) = await store.save_inbound_batch([arrival("left@example.jp")])
+    await write(
+        store,
+        "UPDATE conversations SET status = 'waiting', assignee_id = NULL, priority = 50"
+        " WHERE id = $1",
+        left.conversation_id,
+    )
+    again = arrival("left@example.jp")
+    (stored,) = await store.save_inbound_batch([again])
+    assert (stored.conversation_id, stored.queued, stored.requeued) == (
+        left.conversation_id,
+        True,
+        True,
+    )
+    (queued,) = await store.save_inbound_batch([arrival("s7@example.jp")])  # in the queue
+    assert queued.queued and not queued.requeued
+    reads = router.snapshots_read
+    tell_router(router, [(again, stored)])
+    await router.route_once()
+    assert router.snapshots_read == reads + 1
+    assert left.conversation_id in {w.id for w in (await store.routing_snapshot()).waiting}

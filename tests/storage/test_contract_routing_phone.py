@@ -64,8 +64,11 @@ async def set_window(store: Store, conv: ConversationId, window: str) -> None:
     )
 
 
-async def call_in(store: Store, sender: str = "+819012345678") -> ConversationId:
-    (stored,) = await store.save_inbound_batch([inbound(sender, channel=PHONE, body="")])
+async def call_in(
+    store: Store, sender: str = "+819012345678", received_at: datetime | None = None
+) -> ConversationId:
+    call = inbound(sender, channel=PHONE, body="", received_at=received_at)
+    (stored,) = await store.save_inbound_batch([call])
     return stored.conversation_id
 
 
