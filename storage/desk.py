@@ -16,6 +16,7 @@ from inbox.core.model import (
     ConversationStatus,
     Message,
     MessageId,
+    QueueOrder,
     UserId,
 )
 from storage import events, rows
@@ -71,6 +72,13 @@ SELECT * FROM (SELECT {CONVERSATION_COLUMNS}, queued_at FROM conversations
                {_ORDER} LIMIT $3) AS unassigned
 {_ORDER} LIMIT $3
 """
+# The two parts of a counselor's list apart (the web layer keeps the unassigned part once for
+# every counselor's page, and merges each one's own into it: inbox.web.queue_page).
+_QUEUE_UNASSIGNED = f"""
+SELECT {CONVERSATION_COLUMNS}, queued_at FROM conversations
+WHERE status = 'queued' AND assignee_id IS NULL AND 'queued' {{statuses}} {_ORDER} LIMIT $2
+"""
+_QUEUE_HERS = f"{_QUEUE_EVERYONE} AND assignee_id = $2 {_ORDER} LIMIT $3"
 _PG = {"statuses": "= ANY($1::text[])", "channels": "= ANY($2::text[])"}
 _LITE = {
     "statuses": "IN (SELECT value FROM json_each($1))",
@@ -86,6 +94,10 @@ QUEUE_VISIBLE_TO = Dialects(
 QUEUE_CHANNELS = Dialects(
     postgres=_QUEUE_CHANNELS.format(**_PG), sqlite=_QUEUE_CHANNELS.format(**_LITE)
 )
+QUEUE_UNASSIGNED = Dialects(
+    postgres=_QUEUE_UNASSIGNED.format(**_PG), sqlite=_QUEUE_UNASSIGNED.format(**_LITE)
+)
+QUEUE_HERS = Dialects(postgres=_QUEUE_HERS.format(**_PG), sqlite=_QUEUE_HERS.format(**_LITE))
 # With each failed reply, why (the outbox's last error; a status callback's error code when
 # Twilio reported it undelivered), for the counselor: outbox.message_id is unique (indexed).
 LIST_MESSAGES = f"""
@@ -248,9 +260,29 @@ class Desk:
             elif visible_to is None:
                 query = (QUEUE_CHANNELS, wanted, kinds, limit)
         found = await self._db.read(lambda tx: tx.fetch(*query))
+        return [self._conversation(r) for r in found]
+
+    async def queue_part(
+        self,
+        *,
+        statuses: Collection[ConversationStatus],
+        assignee: UserId | None,
+        limit: int = 200,
+    ) -> list[tuple[QueueOrder, Conversation]]:
+        wanted = [str(s) for s in statuses if s is not ConversationStatus.CLOSED]
+        if assignee is None:
+            query: tuple[Any, ...] = (QUEUE_UNASSIGNED, wanted, limit)
+        else:
+            query = (QUEUE_HERS, wanted, assignee, limit)
+        found = await self._db.read(lambda tx: tx.fetch(*query))
+        parse = self._db.parse_time
+        listed = [(self._conversation(r), r[-1]) for r in found]  # then queued_at
+        return [((-c.priority, parse(queued_at), c.id), c) for c, queued_at in listed]
+
+    def _conversation(self, row: Any) -> Conversation:
         if self._listed is None:  # made at the first list: the stores' own __init__ set _db
             self._listed = rows.ConversationRows(self._db.parse_time)
-        return [self._listed(r) for r in found]
+        return self._listed(row)
 
     async def list_messages(
         self, conversation_id: ConversationId, *, include_notes: bool = True, limit: int = 500

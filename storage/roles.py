@@ -52,6 +52,7 @@ from inbox.core.model import (
     NewUser,
     OutboxId,
     OutboxItem,
+    QueueOrder,
     Role,
     User,
     UserId,
@@ -196,6 +197,17 @@ class DeskStore(Protocol):
     ) -> list[Conversation]:
         """Most urgent, then oldest first. With `visible_to`, only the conversations assigned
         to that user plus the unassigned queued ones."""
+
+    async def queue_part(
+        self,
+        *,
+        statuses: Collection[ConversationStatus],
+        assignee: UserId | None,
+        limit: int = 200,
+    ) -> list[tuple[QueueOrder, Conversation]]:
+        """One part of a counselor's list (list_conversations with `visible_to`), each with its
+        place in the queue's order: the unassigned queued ones (`assignee` None), or those
+        assigned to `assignee`; open ones only, the first `limit` in the queue's order."""
 
     async def list_messages(
         self, conversation_id: ConversationId, *, include_notes: bool = True, limit: int = 500

@@ -222,6 +222,11 @@ class Contact:
     created_at: datetime
 
 
+# A conversation's place in the queue's order, most urgent then oldest first: (-priority,
+# queued_at, id) (storage.desk queue_part).
+QueueOrder = tuple[int, datetime, int]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Conversation:
     id: ConversationId

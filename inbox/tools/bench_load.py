@@ -56,7 +56,10 @@ GENERATOR_TIMEOUT_S = 180.0  # for any one answer of the generator beyond the ra
 # line's automatic replies, the first deadline pass): else the first rate pays for it.
 QUIET_CPU = 0.15  # of one core, every server
 QUIET_SAMPLE_S = 0.5
-QUIET_TIMEOUT_S = 30.0
+# The waiting-line message to each of the seeded desk's thousands of waiting consulters goes
+# out through the outbox at start: a minute or more on PostgreSQL, which the first rates (and
+# their replies, behind it in the outbox) would otherwise pay for.
+QUIET_TIMEOUT_S = 180.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,7 +41,16 @@ from inbox.web.access import (
     sees_everything,
     session_ttl,
 )
-from inbox.web.queue_page import QUEUE_PAGES, ROW_JSON, answer, not_modified, page_of
+from inbox.web.queue_page import (
+    QUEUE_PAGES,
+    ROW_JSON,
+    SHARED_PARTS,
+    OrderedRow,
+    answer,
+    merged,
+    not_modified,
+    page_of,
+)
 from inbox.web.server import (
     SERVICES,
     Services,
@@ -276,7 +285,36 @@ async def list_conversations(request: web.Request) -> web.Response:
     etag = pages.etag(key)
     if not_modified(request, etag):
         return answer(etag, None)
+    seen_by = key.seer
+    if seen_by is not None and not seen_by.phone and seen_by.counselor is not None:
+        parts = request.app[SHARED_PARTS]
+
+        async def hers() -> bytes:
+            shared = await parts.page(
+                key.shared(), lambda: ordered_rows(request, statuses, names, None)
+            )
+            own = await ordered_rows(request, statuses, names, user.id)
+            return merged([own, shared], QUEUE_LIMIT)
+
+        return answer(etag, await pages.page(key, hers))
     return answer(etag, await pages.page(key, lambda: queue_page(request, user, statuses, names)))
+
+
+QUEUE_LIMIT = 200  # the queue page's rows (storage list_conversations' default)
+
+
+async def ordered_rows(
+    request: web.Request,
+    statuses: Sequence[ConversationStatus],
+    names: Names,
+    assignee: UserId | None,
+) -> list[OrderedRow]:
+    """A part of a counselor's page (the unassigned queued ones, or those assigned to
+    `assignee`), each row encoded with its place in the queue's order."""
+    store = request.app[SERVICES].store
+    found = await store.queue_part(statuses=statuses, assignee=assignee, limit=QUEUE_LIMIT)
+    encoded = await encoded_rows(request, [c for _, c in found], names)
+    return [(order, row) for (order, _), row in zip(found, encoded, strict=True)]
 
 
 async def queue_page(
@@ -294,7 +332,15 @@ async def queue_page(
         if user.has_any(Role.PHONE_STAFF):
             found += await store.list_conversations(statuses=statuses, channels=[ChannelKind.PHONE])
         found = list({c.id: c for c in found}.values())
-    tasks = await store.follow_up_tasks([ConversationId(c.id) for c in found])
+    return page_of(await encoded_rows(request, found, names))
+
+
+async def encoded_rows(
+    request: web.Request, found: Sequence[Conversation], names: Names
+) -> list[bytes]:
+    """Each conversation's row as the queue page has it, encoded (once per content)."""
+    store = request.app[SERVICES].store
+    tasks = await store.follow_up_tasks([ConversationId(c.id) for c in found]) if found else {}
     categories = urgency_categories(request)
     rows = request.app[ROW_JSON]
 
@@ -310,7 +356,7 @@ async def queue_page(
             ),
         )
 
-    return page_of(row(c) for c in found)
+    return [row(c) for c in found]
 
 
 def task_marker(f: FollowUp | None) -> dict[str, Any] | None:

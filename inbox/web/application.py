@@ -37,7 +37,7 @@ from inbox.web import (
     survey_form,
     voice_hooks,
 )
-from inbox.web.queue_page import QUEUE_PAGES, ROW_JSON, QueuePages, RowJson
+from inbox.web.queue_page import QUEUE_PAGES, ROW_JSON, SHARED_PARTS, QueuePages, RowJson
 from inbox.web.server import SERVICES, Handler, Services, error_middleware
 
 STATIC_DIR = Path(str(resources.files("inbox") / "web" / "static"))
@@ -89,6 +89,7 @@ def build_app(services: Services) -> web.Application:
     app[ROW_JSON] = RowJson()
     if services.news is not None:
         app[QUEUE_PAGES] = QueuePages(services.news)
+        app[SHARED_PARTS] = QueuePages(services.news)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/", _page("index.html"))

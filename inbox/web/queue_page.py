@@ -21,21 +21,29 @@ consoles hear of it.
 
 Visibility (inbox.web.access.can_see): supervisors share one page, phone staff (only) another,
 and each counselor has her own (hers plus the unassigned queued ones): no page is ever given to
-anyone outside its class. Memory is bounded: only pages of the newest key are kept (an older
-count is never asked for again), at most MAX_PAGES of them. A page that must be built takes the
-rows that did not change from RowJson, encoded once per content.
+anyone outside its class. A counselor's page is built from two parts: the unassigned queued
+ones, read and encoded once per key for every counselor (SHARED_PARTS), and her own few (a
+small indexed query), merged in the queue's order: 200 consoles asking after one change cost
+one page of 200 rows and 200 small queries, not 200 pages. Memory is bounded: only pages of
+the newest key are kept (an older count is never asked for again), at most MAX_PAGES of them.
+A page that must be built takes the rows that did not change from RowJson, encoded once per
+content.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
+import heapq
+import itertools
 import json
 import secrets
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Coroutine, Hashable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Generic, TypeVar
 
 from aiohttp import web
 
@@ -68,19 +76,29 @@ def seer(user: User) -> Seer:
 class PageKey:
     news: int  # inbox.feed.EventFeed.news when the request came
     names: int  # inbox.web.server.StaffNames.version
-    seer: Seer
+    seer: Seer | None  # None: the unassigned queued part that every counselor's page shares
     statuses: tuple[ConversationStatus, ...]
 
+    def shared(self) -> PageKey:
+        """The key of the part of a counselor's page that every counselor's shares."""
+        return dataclasses.replace(self, seer=None)
 
-class QueuePages:
-    """Encoded queue pages of the newest key; concurrent requests for one key share one build."""
+
+T = TypeVar("T")
+# A row of a counselor's page in the queue's order (storage.desk QueueOrder), and its JSON.
+OrderedRow = tuple[tuple[int, datetime, int], bytes]
+
+
+class QueuePages(Generic[T]):
+    """Encoded queue pages (or the part every counselor's shares: `T` is what is kept) of the
+    newest key; concurrent requests for one key share one build."""
 
     def __init__(self, news: Callable[[], int], *, max_pages: int = MAX_PAGES) -> None:
         self._news = news
         self._max = max_pages
         self._nonce = secrets.token_hex(4)
-        self._pages: OrderedDict[PageKey, bytes] = OrderedDict()
-        self._building: dict[PageKey, asyncio.Task[bytes]] = {}
+        self._pages: OrderedDict[PageKey, T] = OrderedDict()
+        self._building: dict[PageKey, asyncio.Task[T]] = {}
         self.builds = 0  # pages built (for tests and benchmarks)
 
     def key(
@@ -92,7 +110,7 @@ class QueuePages:
     def etag(self, key: PageKey) -> str:
         return f'"q{self._nonce}-{key.news}-{_digest((key.names, key.seer, key.statuses))}"'
 
-    async def page(self, key: PageKey, build: Callable[[], Coroutine[Any, Any, bytes]]) -> bytes:
+    async def page(self, key: PageKey, build: Callable[[], Coroutine[Any, Any, T]]) -> T:
         found = self._pages.get(key)
         if found is not None:
             self._pages.move_to_end(key)
@@ -105,7 +123,7 @@ class QueuePages:
         # shielded: one requester gone (her socket closed) cancels nobody else's page
         return await asyncio.shield(task)
 
-    def _built(self, key: PageKey, task: asyncio.Task[bytes]) -> None:
+    def _built(self, key: PageKey, task: asyncio.Task[T]) -> None:
         self._building.pop(key, None)
         if task.cancelled() or task.exception() is not None:
             return
@@ -153,7 +171,14 @@ def page_of(rows: Iterable[bytes]) -> bytes:
     return b'{"conversations": [' + b", ".join(rows) + b"]}"
 
 
-QUEUE_PAGES = web.AppKey("queue_pages", QueuePages)
+def merged(parts: Iterable[Iterable[OrderedRow]], limit: int) -> bytes:
+    """A counselor's page from its parts (hers, and the unassigned queued ones every counselor
+    shares), each in the queue's order: the first `limit` of them, in that order."""
+    return page_of(row for _, row in itertools.islice(heapq.merge(*parts), limit))
+
+
+QUEUE_PAGES = web.AppKey("queue_pages", QueuePages[bytes])
+SHARED_PARTS = web.AppKey("queue_shared_parts", QueuePages[list[OrderedRow]])
 ROW_JSON = web.AppKey("queue_rows", RowJson)
 
 

@@ -5,6 +5,7 @@ The application that registers the handlers is inbox.web.application.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -118,16 +119,30 @@ class StaffNames:
     # Moves when a reread finds other names: the queue page cached with the old ones is stale.
     version: int = 0
 
+    _reading: asyncio.Task[None] | None = None
+
     async def get(self, store: AccountStore) -> Mapping[UserId, str]:
         now = time.monotonic()
         if self._names is None or now - self._read_at > self.ttl_s:
-            names = {u.id: u.display_name for u in await store.list_users()}
-            if names != self._names:
-                self._names = names
-                self.version += 1
-            self._read_at = now
+            # one read for every request that finds them old at once (200 consoles after an
+            # event frame), not one each
+            if self._reading is None:
+                self._reading = asyncio.create_task(self._read(store, now))
+            reading = self._reading
+            try:
+                await asyncio.shield(reading)
+            finally:
+                if reading.done() and self._reading is reading:
+                    self._reading = None
         assert self._names is not None
         return self._names
+
+    async def _read(self, store: AccountStore, now: float) -> None:
+        names = {u.id: u.display_name for u in await store.list_users()}
+        if names != self._names:
+            self._names = names
+            self.version += 1
+        self._read_at = now
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -113,3 +113,23 @@ async def test_the_queue_lists_whom_each_sees_in_its_order(
         expected = _rule(rows, statuses, visible_to, channels, limit)
         assert [c.id for c in listed] == expected, (visible_to, channels)
     assert any(_rule(rows, statuses, None, None, 200))  # the desk has some of each
+
+
+@pytest.mark.parametrize("limit", [3, 7, 200])
+@pytest.mark.parametrize("statuses", [OPEN, (Q,), (A, W)])
+async def test_a_counselors_list_is_her_part_merged_with_the_unassigned_part(
+    store: Store, statuses: tuple[ConversationStatus, ...], limit: int
+) -> None:
+    """queue_part: the two parts the web layer merges (the unassigned queued ones, kept once
+    for every counselor's page, and hers), each in the queue's order with its order key; merged
+    by that key, the same list as list_conversations gives her."""
+    staff, rows = await _desk(store)
+    shared = await store.queue_part(statuses=statuses, assignee=None, limit=limit)
+    assert [o for o, _ in shared] == sorted(o for o, _ in shared)
+    assert all(c.assignee_id is None and c.status is Q for _, c in shared)
+    for name in ("sato", "suzuki"):
+        hers = await store.queue_part(statuses=statuses, assignee=staff[name], limit=limit)
+        assert [o for o, _ in hers] == sorted(o for o, _ in hers)
+        assert all(c.assignee_id == staff[name] for _, c in hers)
+        merged = [c.id for _, c in sorted(hers + shared, key=lambda p: p[0])][:limit]
+        assert merged == _rule(rows, statuses, staff[name], None, limit), name

@@ -117,7 +117,7 @@ def _user(uid: int, *roles: Role) -> User:
 
 async def test_one_build_per_key_and_only_the_newest_key_kept() -> None:
     news = [0]
-    pages = QueuePages(lambda: news[0], max_pages=2)
+    pages: QueuePages[bytes] = QueuePages(lambda: news[0], max_pages=2)
     started = asyncio.Event()
     release = asyncio.Event()
 
