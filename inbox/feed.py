@@ -32,6 +32,10 @@ PAGE = 500
 # Without a poke, the feed still looks every few seconds: on SQLite another process (the CLI
 # disabling a user) writes events that nothing here is told of, and her sockets must close.
 IDLE_POLL_S = 5.0
+# Rounds begin at least this far apart: under a flood (a poke after every intake batch, every
+# few milliseconds) a frame to every staff socket per batch cost more than the messages; this
+# way each socket gets at most 1 / MIN_GAP_S frames a second, each with all that came meanwhile.
+MIN_GAP_S = 0.025
 
 
 class EventFeed:
@@ -70,11 +74,14 @@ class EventFeed:
     async def run(self) -> None:
         """Until cancelled. The first round only finds where the log ends: sockets get news,
         not history."""
+        loop = asyncio.get_running_loop()
         while True:
+            started = loop.time()
             # While the database is away: logged once, capped backoff, then on from the cursor.
             # A poke does not cut the wait short (every writer's failure would be a retry).
             await self._outages.retrying("event-feed", self.round)
             await woken(self._wake, self._idle_poll_s)
+            await asyncio.sleep(max(0.0, started + MIN_GAP_S - loop.time()))
             self._wake.clear()
 
     async def round(self) -> None:
