@@ -95,15 +95,11 @@ async def test_a_released_connection_keeps_no_tag_of_the_batch_it_wrote(
     storage.postgres.pool): the intake's tag is the transaction's only, so whatever uses the
     connection next writes under the instance's own name."""
     _, b = stores
-    own = await b._db.read(  # type: ignore[attr-defined]
-        lambda tx: tx.fetchval("SELECT current_setting('application_name')")
-    )
+    own = await b._db.read(lambda tx: tx.fetchval("SELECT current_setting('application_name')"))
     for i in range(12):  # more than the pool's connections: each one wrote a tagged batch
         await b.save_inbound_batch([inbound(f"t{i}@example.jp", received_at=at(i))])
     names = {
-        await b._db.read(  # type: ignore[attr-defined]
-            lambda tx: tx.fetchval("SELECT current_setting('application_name')")
-        )
+        await b._db.read(lambda tx: tx.fetchval("SELECT current_setting('application_name')"))
         for _ in range(12)
     }
     assert names == {own} and "+" not in own
