@@ -286,7 +286,12 @@ async def list_conversations(request: web.Request) -> web.Response:
     if not_modified(request, etag):
         return answer(etag, None)
     seen_by = key.seer
-    if seen_by is not None and not seen_by.phone and seen_by.counselor is not None:
+    if (
+        seen_by is not None
+        and not seen_by.phone
+        and seen_by.counselor is not None
+        and ConversationStatus.CLOSED not in statuses  # the queue's parts: open ones only
+    ):
         parts = request.app[SHARED_PARTS]
 
         async def hers() -> bytes:
@@ -294,7 +299,7 @@ async def list_conversations(request: web.Request) -> web.Response:
                 key.shared(), lambda: ordered_rows(request, statuses, names, None)
             )
             own = await ordered_rows(request, statuses, names, user.id)
-            return merged([own, shared], QUEUE_LIMIT)
+            return merged(own, shared, QUEUE_LIMIT)
 
         return answer(etag, await pages.page(key, hers))
     return answer(etag, await pages.page(key, lambda: queue_page(request, user, statuses, names)))

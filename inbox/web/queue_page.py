@@ -171,10 +171,14 @@ def page_of(rows: Iterable[bytes]) -> bytes:
     return b'{"conversations": [' + b", ".join(rows) + b"]}"
 
 
-def merged(parts: Iterable[Iterable[OrderedRow]], limit: int) -> bytes:
+def merged(hers: list[OrderedRow], shared: Iterable[OrderedRow], limit: int) -> bytes:
     """A counselor's page from its parts (hers, and the unassigned queued ones every counselor
-    shares), each in the queue's order: the first `limit` of them, in that order."""
-    return page_of(row for _, row in itertools.islice(heapq.merge(*parts), limit))
+    shares), each in the queue's order: the first `limit` of them, in that order. The parts
+    were read one after the other: a conversation given to her between the two reads is in
+    both, and shown once, as hers (the page is built again at the news of it)."""
+    mine = {order[2] for order, _ in hers}
+    others = (item for item in shared if item[0][2] not in mine)
+    return page_of(row for _, row in itertools.islice(heapq.merge(hers, others), limit))
 
 
 QUEUE_PAGES = web.AppKey("queue_pages", QueuePages[bytes])

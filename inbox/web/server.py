@@ -128,14 +128,18 @@ class StaffNames:
             # event frame), not one each
             if self._reading is None:
                 self._reading = asyncio.create_task(self._read(store, now))
-            reading = self._reading
-            try:
-                await asyncio.shield(reading)
-            finally:
-                if reading.done() and self._reading is reading:
-                    self._reading = None
+                self._reading.add_done_callback(self._read_done)
+            await asyncio.shield(self._reading)
         assert self._names is not None
         return self._names
+
+    def _read_done(self, task: asyncio.Task[None]) -> None:
+        """The next request after a read reads again if it must (also when every waiter of
+        this one went away before it ended, or it failed: its error was theirs)."""
+        if self._reading is task:
+            self._reading = None
+        if not task.cancelled():
+            task.exception()  # retrieved: not "never retrieved" in the log
 
     async def _read(self, store: AccountStore, now: float) -> None:
         names = {u.id: u.display_name for u in await store.list_users()}

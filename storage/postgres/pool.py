@@ -162,5 +162,8 @@ KEEPALIVE_SETTINGS = {
     "tcp_keepalives_idle": "5",
     "tcp_keepalives_interval": "2",
     "tcp_keepalives_count": "3",
+    # ... and one that stops acknowledging what the server sent (a cut while an answer was on
+    # its way, which keepalives do not probe) in 11 s, not after TCP's retransmissions (minutes)
+    "tcp_user_timeout": "11000",
 }
 CLOSE_TIMEOUT_S = 5.0  # a connection whose peer stopped answering is then cut, not awaited

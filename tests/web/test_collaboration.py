@@ -229,6 +229,8 @@ async def test_a_move_tells_her_who_moved_it_to_whom(scene: Scene) -> None:
     )
     assert status == 200 and moved["moved"] == [scene.conv_id]
     event = await next_event(events, "conversation_assigned")
+    if event["to_user_id"] == site.id("sato"):  # the scene's own (the feed's rounds come
+        event = await next_event(events, "conversation_assigned")  # a moment apart)
     assert event["conversation_id"] == scene.conv_id
     assert (event["actor_id"], event["from_user_id"], event["to_user_id"]) == (
         site.id("boss"),

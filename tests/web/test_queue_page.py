@@ -4,12 +4,13 @@ the page she holds, a new page as soon as a change is committed, and never anyon
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import aiohttp
 
 from inbox.core.model import ConversationStatus, Role, User, UserId
-from inbox.web.queue_page import QueuePages, seer
+from inbox.web.queue_page import QueuePages, merged, seer
 from tests.factories import T0
 from tests.web.conftest import Server, sign_in
 from tests.web.test_webchat import chat, next_event, say
@@ -79,8 +80,13 @@ async def test_a_counselor_never_gets_another_counselors_page(
         await sign_in(server.url, n) for n in ("boss", "sato", "suzuki", "phone")
     ]
     try:
+        events = await boss.ws_connect(server.ws_url("/api/ws"))
         await _assign(boss, server, first, server.ids["sato"])
         await _assign(boss, server, second, server.ids["suzuki"])
+        # the news of both is out (the feed's rounds come a moment apart): nothing changes next
+        for _ in range(2):
+            await next_event(events, "conversation_assigned")
+        await events.close()
         pages = {}
         for name, staff in (("sato", sato), ("suzuki", suzuki), ("phone", phone)):
             status, etag, page, _ = await _get(staff, server)
@@ -157,3 +163,34 @@ async def test_one_build_per_key_and_only_the_newest_key_kept() -> None:
 
     assert await pages.page(pages.key(suzuki, queued, 0), raced) == b"old"
     assert pages.key(suzuki, queued, 0) not in pages._pages
+
+
+async def test_a_counselor_still_lists_her_closed_conversations(
+    server: Server, http: aiohttp.ClientSession
+) -> None:
+    """Her page asked with `closed` among the statuses is not the queue's two parts (open ones
+    only): her closed conversation is listed, as before."""
+    (conv,) = await _conversations(server, http, 1)
+    boss, sato = [await sign_in(server.url, n) for n in ("boss", "sato")]
+    try:
+        await _assign(boss, server, conv, server.ids["sato"])
+        close = f"{server.url}/api/conversations/{conv}/close"
+        async with boss.post(close, json={"outcome": "referred"}) as r:
+            assert r.status == 200, await r.text()
+        for asked in ("closed", "queued,closed"):
+            async with sato.get(f"{server.url}/api/conversations?status={asked}") as r:
+                assert r.status == 200
+                listed = [c["id"] for c in (await r.json())["conversations"]]
+            assert conv in listed, asked
+    finally:
+        await boss.close()
+        await sato.close()
+
+
+def test_a_conversation_in_both_parts_is_hers_once() -> None:
+    """Given to her between the reads of the two parts: in both, shown once, as hers."""
+    t = T0
+    hers = [((0, t, 5), b'"hers-5"')]
+    shared = [((-1, t, 9), b'"q-9"'), ((0, t, 4), b'"q-4"'), ((0, t, 5), b'"q-5"')]
+    assert json.loads(merged(hers, shared, 200)) == {"conversations": ["q-9", "q-4", "hers-5"]}
+    assert json.loads(merged(hers, shared, 2)) == {"conversations": ["q-9", "q-4"]}
