@@ -35,13 +35,12 @@ from typing import Any
 import aiohttp
 
 from inbox.core.errors import ValidationError
-from inbox.tools.bench_board_databases import BoardDatabase, PostgresDesk, SqliteDesk
-from inbox.tools.bench_board_desk import Desk, StaffSocket, seed_desk, settle, staff_sockets
+from inbox.tools.bench_board_databases import BoardDatabase, PostgresDesk, SqliteDesk, seeded_desk
+from inbox.tools.bench_board_desk import Desk, StaffSocket, settle, staff_sockets
 from inbox.tools.bench_report import pct, progress, verdict
 from inbox.tools.bench_socket_clients import Ack, Consulter, open_consulters
 from inbox.tools.bench_sockets import cpu_s, server_process
 from inbox.tools.bench_workload import TEXT
-from storage.base import Store
 
 TARGET_P99_MS = 200.0
 WARMUP_S = 1.0  # at most: the first conversations and caches, out of the measured run
@@ -384,25 +383,18 @@ async def _runs(db: BoardDatabase, where: Path, args: Any) -> tuple[list[Run], l
         f"{db.name}: seeding {args.counselors} counselors, {args.supervisors} supervisors, "
         f"{args.waiting + args.counselors * args.capacity} conversations"
     )
-    desks: list[Desk] = []
-
-    async def seed(store: Store) -> None:
-        desks.append(
-            await seed_desk(
-                store,
-                counselors=int(args.counselors),
-                supervisors=int(args.supervisors),
-                capacity=int(args.capacity),
-                waiting=int(args.waiting),
-            )
-        )
-
-    await db.fill(seed)
+    desk = await seeded_desk(
+        db,
+        counselors=int(args.counselors),
+        supervisors=int(args.supervisors),
+        capacity=int(args.capacity),
+        waiting=int(args.waiting),
+    )
     alone: list[Run] = []
     watched: list[Run] = []
     for i in range(1, int(args.rounds) + 1):
         progress(f"{db.name}, round {i}: baseline, no supervisor signed in")
-        alone.append(await one_run(db, where / f"alone{i}", desks[0], args, supervisors=False))
+        alone.append(await one_run(db, where / f"alone{i}", desk, args, supervisors=False))
         progress(f"{db.name}, round {i}: {args.supervisors} supervisors signed in")
-        watched.append(await one_run(db, where / f"watched{i}", desks[0], args, supervisors=True))
+        watched.append(await one_run(db, where / f"watched{i}", desk, args, supervisors=True))
     return alone, watched

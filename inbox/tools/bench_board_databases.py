@@ -16,6 +16,7 @@ import asyncpg
 
 from inbox.config import DatabaseConfig, load_config
 from inbox.core.errors import DatabaseUnavailable
+from inbox.tools.bench_board_desk import Desk, seed_desk
 from storage.base import Store
 from storage.postgres.store import PostgresStore
 from storage.sqlite.store import SqliteStore
@@ -94,3 +95,24 @@ class PostgresDesk:
 
 
 BoardDatabase = SqliteDesk | PostgresDesk
+
+
+async def seeded_desk(
+    db: BoardDatabase, *, counselors: int, supervisors: int, capacity: int, waiting: int
+) -> Desk:
+    """`db` filled with a desk (inbox.tools.bench_board_desk.seed_desk), and that desk."""
+    desks: list[Desk] = []
+
+    async def seed(store: Store) -> None:
+        desks.append(
+            await seed_desk(
+                store,
+                counselors=counselors,
+                supervisors=supervisors,
+                capacity=capacity,
+                waiting=waiting,
+            )
+        )
+
+    await db.fill(seed)
+    return desks[0]

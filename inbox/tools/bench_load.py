@@ -38,13 +38,12 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from inbox.core.errors import ValidationError
-from inbox.tools.bench_board_databases import BoardDatabase, PostgresDesk, SqliteDesk
-from inbox.tools.bench_board_desk import Desk, seed_desk, settle
+from inbox.tools.bench_board_databases import BoardDatabase, PostgresDesk, SqliteDesk, seeded_desk
+from inbox.tools.bench_board_desk import Desk, settle
 from inbox.tools.bench_open_loop import parse_rates
 from inbox.tools.bench_report import progress, verdict
 from inbox.tools.bench_sockets import cpu_s, rss_kb, server_process
 from inbox.tools.load_generator import LOST_TIMEOUT_S
-from storage.base import Store
 
 TARGET_P99_MS = 100.0
 TARGET_RATIO = 1.6
@@ -262,19 +261,12 @@ async def seeded(db: BoardDatabase, args: Any, open_: int) -> Desk:
         f"{db.name}: seeding {staff} counselors (capacity {capacity}) and "
         f"{staff * capacity + waiting} conversations"
     )
-    desks: list[Desk] = []
-
-    async def seed(store: Store) -> None:
-        desks.append(
-            await seed_desk(
-                store, counselors=staff, supervisors=1, capacity=capacity, waiting=waiting
-            )
-        )
-
     start = perf_counter()
-    await db.fill(seed)
+    desk = await seeded_desk(
+        db, counselors=staff, supervisors=1, capacity=capacity, waiting=waiting
+    )
     progress(f"{db.name}: seeded in {perf_counter() - start:.1f} s")
-    return desks[0]
+    return desk
 
 
 def table(args: Any, measured: Measured, open_: int) -> list[str]:

@@ -34,10 +34,8 @@ def instance(tmp_path: Path, name: str, url: str) -> Config:
     )
 
 
-async def test_staff_on_one_instance_see_messages_taken_in_by_the_other(
-    tmp_path: Path, pg_template: pgutil.PgTemplate, http: aiohttp.ClientSession
-) -> None:
-    url = await pg_template.fresh_database()
+async def two_instances(tmp_path: Path, url: str) -> tuple[Config, Config]:
+    """The configs of two instances on the database of `url`, its staff signed up."""
     first, second = instance(tmp_path, "a", url), instance(tmp_path, "b", url)
     async with build_store(first.database) as store:
         for name, roles in STAFF.items():
@@ -45,6 +43,14 @@ async def test_staff_on_one_instance_see_messages_taken_in_by_the_other(
                 new_user(name, roles=roles), password_hash=hash_password(PASSWORD)
             )
             await store.create_user(user, now=T0)
+    return first, second
+
+
+async def test_staff_on_one_instance_see_messages_taken_in_by_the_other(
+    tmp_path: Path, pg_template: pgutil.PgTemplate, http: aiohttp.ClientSession
+) -> None:
+    url = await pg_template.fresh_database()
+    first, second = await two_instances(tmp_path, url)
     async with running(first) as url_a, running(second) as url_b:
         boss = await sign_in(url_b, "boss")
         async with boss:
@@ -99,13 +105,7 @@ async def test_a_reply_sent_by_either_instance_reaches_her_chat_on_the_other_onc
     """Her chat's socket stays on the instance the load balancer gave it (A); the counselor
     writes on B, whose outbox sends most of the replies: each reaches her chat once."""
     url = await pg_template.fresh_database()
-    first, second = instance(tmp_path, "a", url), instance(tmp_path, "b", url)
-    async with build_store(first.database) as store:
-        for name, roles in STAFF.items():
-            user = dataclasses.replace(
-                new_user(name, roles=roles), password_hash=hash_password(PASSWORD)
-            )
-            await store.create_user(user, now=T0)
+    first, second = await two_instances(tmp_path, url)
     bodies = [f"返信その{i}" for i in range(6)]
     async with running(first) as url_a, running(second) as url_b:
         boss = await sign_in(url_b, "boss")
