@@ -434,7 +434,16 @@ async def staff_socket(request: web.Request) -> web.WebSocketResponse:
         live.gone(sub)
 
     # Her presence follows her sockets (inbox.presence): back, an away the disconnect set ends.
-    await services.presence.opened(user.id)
+    # Marked once her socket is in the hub: from then on it hears every event published (one
+    # published while her presence was being written would otherwise pass it by).
+    present = False
+
+    async def admitted() -> bytes | None:
+        nonlocal present
+        await services.presence.opened(user.id)
+        present = True
+        return await signed_out_since(request, user)
+
     try:
         await _serve(
             services.staff_hub,
@@ -446,8 +455,9 @@ async def staff_socket(request: web.Request) -> web.WebSocketResponse:
             session=None if signed_in is None else session_tag(signed_in),
             on_gone=gone,
             on_added=added,
-            signed_out=functools.partial(signed_out_since, request, user),
+            signed_out=admitted,
         )
     finally:
-        await services.presence.closed(user.id)
+        if present:
+            await services.presence.closed(user.id)
     return ws

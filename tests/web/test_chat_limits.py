@@ -16,11 +16,11 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from inbox.app import build_store, serve
 from inbox.auth import hash_password
 from inbox.config import Config
-from inbox.presence import PresenceKeeper
 from inbox.tools.stalled_socket import StalledSocket
 from inbox.web.chat_limits import SWEEP_AT, SessionLimits
 from tests import pgutil
@@ -264,23 +264,25 @@ async def test_disabling_a_user_closes_her_staff_socket(tmp_path: Path) -> None:
 async def test_a_disable_while_her_socket_opens_still_closes_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The disable lands after her socket was let in but before it is in the hub, and its event
-    has gone out (another socket got it) by then: her socket is closed all the same."""
+    """The disable lands after her socket was let in (her session checked, the handshake done)
+    but before it is in the hub, and its event has gone out (another socket got it) by then:
+    her socket is closed all the same."""
     cfg = chat_config(tmp_path)
-    opened = PresenceKeeper.opened
+    prepare = web.WebSocketResponse.prepare
 
-    async def disabled_meanwhile(keeper: PresenceKeeper, user: Any) -> None:
+    async def disabled_meanwhile(ws: web.WebSocketResponse, request: web.BaseRequest) -> Any:
+        done = await prepare(ws, request)
         async with build_store(cfg.database) as cli_store:  # as `tsunagu user disable`
             await cli_store.set_user_disabled("sato", True, now=T0)
         kinds, _ = await events_until_closed(others, until="user_disabled")
         assert kinds[-1] == "user_disabled"
-        await opened(keeper, user)
+        return done
 
     async with running_at(cfg, Clock()) as server:
         sato, boss = [await sign_in(server.url, n) for n in ("sato", "boss")]
         async with sato, boss:
             others = await boss.ws_connect(server.ws_url("/api/ws"))
-            monkeypatch.setattr(PresenceKeeper, "opened", disabled_meanwhile)
+            monkeypatch.setattr(web.WebSocketResponse, "prepare", disabled_meanwhile)
             hers = await sato.ws_connect(server.ws_url("/api/ws"))
             _, closing = await events_until_closed(hers)
             assert closing.type is aiohttp.WSMsgType.CLOSE and closing.data == 1008
