@@ -42,6 +42,23 @@ async def _conversations(server: Server, http: aiohttp.ClientSession, n: int) ->
     return ids
 
 
+async def _held(
+    staff: aiohttp.ClientSession, server: Server, etag: str, page: dict[str, Any]
+) -> tuple[str, dict[str, Any]]:
+    """Ask again holding `etag` until the answer is a 304 (the same ETag, no body): the
+    workers' own events (the feed's rounds come a moment apart) may still move the page
+    meanwhile, each time with a new ETag and the page to hold; the ETag and page held last."""
+    for _ in range(20):
+        status, again, body, _ = await _get(staff, server, etag)
+        if status == 304:
+            assert (again, body) == (etag, None)
+            return etag, page
+        assert status == 200 and again != etag and body is not None
+        etag, page = again, body
+        await asyncio.sleep(0.05)
+    raise AssertionError("the page never stayed the same")
+
+
 async def _assign(boss: aiohttp.ClientSession, server: Server, conv: int, to: int) -> None:
     async with boss.post(
         f"{server.url}/api/conversations/{conv}/assign", json={"user_id": to}
@@ -58,8 +75,7 @@ async def test_the_page_she_holds_is_a_304_until_a_change(
         status, etag, page, caching = await _get(boss, server)
         assert status == 200 and page is not None
         assert "no-cache" in caching and "private" in caching  # she revalidates every time
-        status, again, body, _ = await _get(boss, server, etag)
-        assert (status, again, body) == (304, etag, None)
+        etag, page = await _held(boss, server, etag, page)
 
         # a change: the page she holds is no longer the page, at once (no wait for the feed)
         sato = server.ids["sato"]
@@ -69,7 +85,7 @@ async def test_the_page_she_holds_is_a_304_until_a_change(
         status, changed, page, _ = await _get(boss, server, etag)
         assert status == 200 and changed != etag and page is not None
         assert next(c for c in page["conversations"] if c["id"] == conv)["assignee_id"] == other
-        assert (await _get(boss, server, changed))[0] == 304
+        await _held(boss, server, changed, page)
 
 
 async def test_a_counselor_never_gets_another_counselors_page(
