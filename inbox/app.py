@@ -165,7 +165,9 @@ async def _start(cfg: Config, stack: AsyncExitStack, clock: Callable[[], datetim
     key = load_identity_key(
         cfg.security.identity_key, cfg.data.dir, env_name=cfg.security.identity_key_env
     )
-    return await assemble(cfg, store, key, stack=stack, clock=clock)
+    parts = await assemble(cfg, store, key, stack=stack, clock=clock)
+    await parts.feed.start()  # before the server listens: every request's change is news
+    return parts
 
 
 async def _final_round(parts: Parts, timeout_s: float) -> None:

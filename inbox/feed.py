@@ -71,9 +71,16 @@ class EventFeed:
         self._news += 1
         self._wake.set()
 
+    async def start(self) -> None:
+        """Find where the log ends now: what is committed later is news. The server does this
+        before it listens, so that a change a request commits before the feed's first round
+        (ending a session whose socket is open, say) still reaches the sockets; without it,
+        the first round only finds where the log ends then, and such news was history."""
+        self._cursor = await self._store.feed_start()
+
     async def run(self) -> None:
-        """Until cancelled. The first round only finds where the log ends: sockets get news,
-        not history."""
+        """Until cancelled. Unless started, the first round only finds where the log ends:
+        sockets get news, not history."""
         loop = asyncio.get_running_loop()
         while True:
             started = loop.time()

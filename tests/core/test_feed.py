@@ -122,6 +122,23 @@ async def test_the_feed_retries_its_start_when_the_database_is_down(store: Sqlit
         running.cancel()
 
 
+async def test_what_is_committed_after_the_start_is_news_before_the_first_round(
+    store: SqliteStore,
+) -> None:
+    """The server starts the feed before it listens: a request that ends a session before the
+    feed's first round (CI's flaky password-change test on PostgreSQL) is still news to the
+    sockets; what came before the start is history."""
+    hub = Hub(client_queue=100)
+    socket = hub.add(STAFF, web.WebSocketResponse())
+    feed = EventFeed(store, hub)
+    await store.record_event("history", now=at(1))
+    await feed.start()
+    await store.record_event("password_changed", now=at(2))
+    await feed.round()
+    assert await _next_kinds(socket, 1) == ["password_changed"]
+    assert socket.queue.empty()
+
+
 async def test_the_feed_finds_what_another_process_wrote_without_a_poke(
     store: SqliteStore,
 ) -> None:
