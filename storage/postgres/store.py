@@ -95,7 +95,7 @@ class PostgresStore(SqlStore):
         with translated():
             for attempt in range(1, INTAKE_ATTEMPTS + 1):
                 try:
-                    async with self.pool.acquire() as conn, conn.transaction():
+                    async with self._db.intake_pool.acquire() as conn, conn.transaction():
                         return await save_inbound_batch(conn, items, router)
                 except (*RETRYABLE, BatchRaced) as exc:
                     if attempt == INTAKE_ATTEMPTS:
