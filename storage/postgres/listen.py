@@ -34,7 +34,8 @@ PING_S = 10.0
 # only opened conversations left waiting, none routed at intake, with the highest priority
 # among them and the earliest time they queued at (Router.arrived: a full desk's queue is not
 # read again for them). application_name keeps 63 bytes: the instance's 20 and this fit.
-TAG = "SELECT set_config('application_name', current_setting('application_name') || $1, true)"
+# As a clause, so that a statement the batch runs anyway sets it (storage.postgres.intake).
+TAG_SETTING = "set_config('application_name', current_setting('application_name') || {}, true)"
 QUIET = "+quiet"
 ARRIVED = "+arrived:"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
