@@ -446,6 +446,7 @@ async def assemble(
             cfg.sms.opt_out_words,
         ),
         router=router,
+        writers=store.intake_writers,
     )
     outbox = OutboxSender(
         store,

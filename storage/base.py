@@ -169,6 +169,11 @@ class IntakeStore(Protocol):
     """Storing what the channels bring (hand-written per dialect, for speed), and what is known
     of their senders (storage.policies)."""
 
+    @property
+    def intake_writers(self) -> int:
+        """How many batches the store commits side by side (inbox.pipeline's lanes): 1 where
+        writes take turns anyway (SQLite), one per intake connection on PostgreSQL."""
+
     async def save_inbound_batch(
         self, items: Sequence[KeyedInbound], *, router: IntakeRouter | None = None
     ) -> list[StoredInbound]:

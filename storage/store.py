@@ -92,6 +92,7 @@ class SqlStore(
     """Every area's operations over `_db`, which the dialect's store sets."""
 
     _db: OpenableDatabase
+    intake_writers = 1  # storage.base.IntakeStore; PostgreSQL has more
 
     async def __aenter__(self) -> Self:
         await self._db.open()

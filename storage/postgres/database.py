@@ -71,6 +71,11 @@ class PgTx:
             await self.conn.execute(_insert(table, tuple(columns), len(rows)), *chain(*rows))
 
 
+# The intake's own connections (inbox.pipeline's lanes, one writer each). A batch is 8 round
+# trips; with one writer, at 500 msg/s it was busy all the time and messages queued behind it.
+INTAKE_CONNECTIONS = 2
+
+
 class PgDatabase:
     """The pool of one PostgreSQL database; any number of processes may share the database."""
 
@@ -101,11 +106,11 @@ class PgDatabase:
     async def open(self) -> None:
         self._pool = await self._open_pool(self._pool_min, self._pool_max)
         try:
-            # The intake writer's own connection: a message is acknowledged once its batch
+            # The intake writers' own connections: a message is acknowledged once its batch
             # commits, and under load a batch waited for one of the shared pool's connections
             # (behind 200 consoles' reads): p99 538 ms for a connection at 100 msg/s, while
-            # the batch's own statements took 3 ms. One writer task, so one connection.
-            self._intake_pool = await self._open_pool(1, 1)
+            # the batch's own statements took 3 ms.
+            self._intake_pool = await self._open_pool(INTAKE_CONNECTIONS, INTAKE_CONNECTIONS)
         except BaseException:
             await self.close()
             raise
@@ -140,7 +145,7 @@ class PgDatabase:
 
     @property
     def intake_pool(self) -> Any:
-        """The intake writer's pool of one connection (storage.postgres.store)."""
+        """The intake writers' pool, a connection each (storage.postgres.store)."""
         if self._intake_pool is None:
             raise StorageError("PostgresStore used outside `async with`")
         return self._intake_pool

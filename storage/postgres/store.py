@@ -13,7 +13,7 @@ from inbox.core.model import StoredInbound
 from storage.base import FeedCursor, FeedPage, IntakeRouter, KeyedInbound
 from storage.postgres import feed, lease, listen
 from storage.postgres import routing as postgres_routing
-from storage.postgres.database import PgDatabase
+from storage.postgres.database import INTAKE_CONNECTIONS, PgDatabase
 from storage.postgres.intake import save_inbound_batch
 from storage.postgres.pool import RETRYABLE, describe_url, translated
 from storage.postgres.schema import migrate_one
@@ -32,6 +32,7 @@ class PostgresStore(SqlStore):
 
     _db: PgDatabase
     _dialect = "postgres"
+    intake_writers = INTAKE_CONNECTIONS
 
     def __init__(
         self,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from inbox.core.errors import IntakeBusy
-from inbox.core.model import StoredInbound
+from inbox.core.model import ChannelKind, StoredInbound
 from inbox.pipeline import Intake, Stored
 from inbox.router import Router
 from routing.hours import TOKYO
@@ -56,6 +56,88 @@ async def test_many_messages_share_few_commits(store: CountingStore) -> None:
     assert sum(store.batches) == 300
     assert len(store.batches) < 30  # group commit, not one transaction per message
     assert max(store.batches) <= 100
+
+
+class HeldStore(CountingStore):
+    """Holds every batch that carries `held_sender`'s message until `release` is set."""
+
+    held_sender = ""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.release = asyncio.Event()
+        self.holding = asyncio.Event()
+
+    async def save_inbound_batch(
+        self, items: Sequence[KeyedInbound], *, router: IntakeRouter | None = None
+    ) -> list[StoredInbound]:
+        if any(i.message.sender == self.held_sender for i in items):
+            self.holding.set()
+            await self.release.wait()
+        return await super().save_inbound_batch(items, router=router)
+
+
+def senders_in_lanes(intake: Intake, lanes: int) -> list[str]:
+    """A sender for each lane, found by trying names."""
+    found: dict[int, str] = {}
+    for i in range(1000):
+        sender = f"lane-sender-{i}"
+        lane = intake.lane_of(ChannelKind.WEBCHAT, intake.identity_of(ChannelKind.WEBCHAT, sender))
+        found.setdefault(lane, sender)
+        if len(found) == lanes:
+            return [found[n] for n in range(lanes)]
+    raise AssertionError("no sender for some lane")
+
+
+async def test_lanes_commit_side_by_side_and_keep_each_senders_order(tmp_path: Path) -> None:
+    """With two writers (PostgreSQL's), a batch held up in one lane holds up nobody in the
+    other; the held sender's later messages wait behind hers, and are stored in order."""
+    async with HeldStore(tmp_path / "lanes.db") as store:
+        await store.migrate()
+        intake = Intake(store, KEY, queue_max=100, batch_max=10, ack_timeout_s=10, writers=2)
+        slow, quick = senders_in_lanes(intake, 2)
+        store.held_sender = slow
+        async with asyncio.TaskGroup() as tg:
+            writer = tg.create_task(intake.run_writer())
+            first = tg.create_task(intake.offer(inbound(slow, channel=ChannelKind.WEBCHAT).message))
+            await store.holding.wait()
+            later = [
+                tg.create_task(intake.offer(inbound(slow, channel=ChannelKind.WEBCHAT).message))
+                for _ in range(5)
+            ]
+            other = await intake.offer(inbound(quick, channel=ChannelKind.WEBCHAT).message)
+            assert not first.done() and not any(t.done() for t in later)
+            assert intake.depth == 5  # hers, behind the held batch
+            store.release.set()
+            stored = [await first, *[await t for t in later]]
+            writer.cancel()
+        assert not other.duplicate
+        ids = [s.message_id for s in stored]
+        assert ids == sorted(ids)  # in the order she wrote them
+        assert len({s.conversation_id for s in stored}) == 1
+
+
+async def test_offer_many_counts_the_room_in_each_lane(store: CountingStore) -> None:
+    intake = Intake(store, KEY, queue_max=2, batch_max=10, ack_timeout_s=10, writers=2)
+    one, two = senders_in_lanes(intake, 2)
+    waiting = [
+        asyncio.ensure_future(intake.offer(inbound(one, channel=ChannelKind.WEBCHAT).message))
+        for _ in range(2)
+    ]
+    await asyncio.sleep(0)
+    with pytest.raises(IntakeBusy, match="full"):  # her lane is full
+        await intake.offer_many(
+            [inbound(s, channel=ChannelKind.WEBCHAT).message for s in (two, one)]
+        )
+    assert intake.depth == 2  # all or nothing: the other lane's message was not queued
+    async with asyncio.TaskGroup() as tg:
+        writer = tg.create_task(intake.run_writer())
+        both = await intake.offer_many(
+            [inbound(two, channel=ChannelKind.WEBCHAT).message for _ in range(2)]
+        )
+        await asyncio.gather(*waiting)
+        writer.cancel()
+    assert len(both) == 2
 
 
 async def test_ack_only_after_commit(store: CountingStore) -> None:
