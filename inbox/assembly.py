@@ -365,14 +365,6 @@ async def assemble(
         on_call=lambda now: on_call is not None and on_call(now) is not None,
         urgent_priority=urgent,
     )
-    watcher = DeadlineWatcher(
-        store,
-        targets=dataclasses.replace(cfg.routing.targets, urgent_priority=urgent),
-        hours_for=cfg.routing.hours_for,
-        clock=clock,
-        on_alarm=alarmed,
-        outages=outages,
-    )
     mailer = None
     if on_call is not None and cfg.routing.on_call_email and mail_settings is not None:
         mailer = OnCallMailer(
@@ -411,6 +403,15 @@ async def assemble(
         round_min_gap_s=cfg.routing.round_min_gap_ms / 1000,
     )
     router.leading.clear()  # until the store's lease says this instance routes (Parts.workers)
+    watcher = DeadlineWatcher(
+        store,
+        targets=dataclasses.replace(cfg.routing.targets, urgent_priority=urgent),
+        hours_for=cfg.routing.hours_for,
+        clock=clock,
+        on_alarm=alarmed,
+        outages=outages,
+        leading=router.leading,  # one watcher at a time, as one router
+    )
 
     def follow_ups_due(_: object) -> None:
         router.wake()  # their tasks wait in the queue, for their counselor first

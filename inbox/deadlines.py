@@ -63,8 +63,13 @@ class DeadlineWatcher:
         interval_s: float = 15.0,
         on_alarm: Callable[[Sequence[DeadlineChange]], None] = lambda _: None,
         outages: Outages | None = None,
+        leading: asyncio.Event | None = None,
     ) -> None:
         self._store = store
+        # Set while this instance watches (the router's lease: inbox.router.Router.leading).
+        # Every instance watching wrote the same due times and alarms, each in transactions
+        # that lock the rows the intake writes: with two instances, twice the passes.
+        self._leading = leading
         self._outages = outages or Outages()
         self._targets = targets
         self._hours_for = hours_for
@@ -100,6 +105,9 @@ class DeadlineWatcher:
         what changed, not one per batch."""
         loop = asyncio.get_running_loop()
         while True:
+            if self._leading is not None and not self._leading.is_set():
+                self._cursor = None  # another instance watched meanwhile: read all again
+                await self._leading.wait()
             started = loop.time()
             self._wake.clear()
             await self._outages.retrying("deadlines", self._pass)

@@ -260,3 +260,50 @@ async def test_after_an_outage_it_reads_everything_once_again(
     finally:
         loop.cancel()
     assert reads.take() == ([], 4) and sorted(w.tracked) == sorted([*ids, new])
+
+
+async def test_only_the_leader_watches_and_a_new_leader_reads_everything(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One watcher at a time, as one router (every instance's watcher wrote the same due times
+    and alarms). A standby makes no pass; once it leads, its first pass reads every waiting
+    conversation, as another instance watched meanwhile."""
+    monkeypatch.setattr("inbox.deadlines.MIN_GAP_S", 0.01)
+    ids = await waiting(store, 3)
+    now = [at(200)]
+    reads = Reads(store, monkeypatch)
+    leading = asyncio.Event()
+    passed = asyncio.Event()
+    w = DeadlineWatcher(
+        store, targets=TARGETS, hours_for=hours_for, clock=lambda: now[0], leading=leading
+    )
+    check_once = w.check_once
+
+    async def checked() -> list[DeadlineChange]:
+        try:
+            return await check_once()
+        finally:
+            passed.set()
+
+    monkeypatch.setattr(w, "check_once", checked)
+    loop = asyncio.create_task(w.run())
+    try:
+        w.wake()
+        await asyncio.sleep(0.05)
+        assert not passed.is_set() and reads.take() == ([], 0)  # standing by
+        leading.set()
+        async with asyncio.timeout(5):
+            await passed.wait()
+        assert reads.take() == ([], 3) and sorted(w.tracked) == ids
+        leading.clear()  # another instance leads; this one comes back to it later
+        (new,) = await waiting(store, 1, name="new")
+        w.wake()
+        await asyncio.sleep(0.2)  # past a pass's minimum gap: it would have passed by now
+        passed.clear()
+        leading.set()
+        async with asyncio.timeout(5):
+            await passed.wait()
+        assert reads.take() == ([], 4) and new in w.tracked  # all again, not only the news
+    finally:
+        loop.cancel()
+        await asyncio.gather(loop, return_exceptions=True)
