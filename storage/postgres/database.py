@@ -74,6 +74,12 @@ class PgTx:
 # The intake's own connections (inbox.pipeline's lanes, one writer each). A batch is 8 round
 # trips; with one writer, at 500 msg/s it was busy all the time and messages queued behind it.
 INTAKE_CONNECTIONS = 2
+# Pools of their own beside the shared one, for work that someone waits on while the consoles'
+# reads hold every shared connection (a wait of p99 538 ms at 100 msg/s, for statements of
+# 3 ms): the intake's writers (a message is acknowledged once its batch commits) and the tails of
+# the event log (the staff feed's news; the deadline watcher's changes).
+INTAKE, TAIL = "intake", "tail"
+OWN_CONNECTIONS = {INTAKE: INTAKE_CONNECTIONS, TAIL: 1}
 
 
 class PgDatabase:
@@ -96,7 +102,7 @@ class PgDatabase:
         self._pool_min = pool_min
         self._pool_max = pool_max
         self._pool: Any = None
-        self._intake_pool: Any = None
+        self._own: dict[str, Any] = {}
         # Names this instance's connections, so its listener can skip its own news.
         self.instance = f"tsunagu-{secrets.token_hex(6)}"
 
@@ -106,11 +112,8 @@ class PgDatabase:
     async def open(self) -> None:
         self._pool = await self._open_pool(self._pool_min, self._pool_max)
         try:
-            # The intake writers' own connections: a message is acknowledged once its batch
-            # commits, and under load a batch waited for one of the shared pool's connections
-            # (behind 200 consoles' reads): p99 538 ms for a connection at 100 msg/s, while
-            # the batch's own statements took 3 ms.
-            self._intake_pool = await self._open_pool(INTAKE_CONNECTIONS, INTAKE_CONNECTIONS)
+            for name, size in OWN_CONNECTIONS.items():
+                self._own[name] = await self._open_pool(size, size)
         except BaseException:
             await self.close()
             raise
@@ -126,8 +129,8 @@ class PgDatabase:
         )
 
     async def close(self) -> None:
-        pools = [p for p in (self._pool, self._intake_pool) if p is not None]
-        self._pool = self._intake_pool = None
+        pools = [p for p in (self._pool, *self._own.values()) if p is not None]
+        self._pool, self._own = None, {}
         for pool in pools:
             try:
                 # A graceful close waits for each connection's goodbye, which a server that is
@@ -143,12 +146,11 @@ class PgDatabase:
             raise StorageError("PostgresStore used outside `async with`")
         return self._pool
 
-    @property
-    def intake_pool(self) -> Any:
-        """The intake writers' pool, a connection each (storage.postgres.store)."""
-        if self._intake_pool is None:
+    def own_pool(self, name: str) -> Any:
+        """One of the pools of OWN_CONNECTIONS (storage.postgres.store)."""
+        if name not in self._own:
             raise StorageError("PostgresStore used outside `async with`")
-        return self._intake_pool
+        return self._own[name]
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Any]:
@@ -161,9 +163,11 @@ class PgDatabase:
         async with self.transaction() as conn:
             return await op(PgTx(conn))
 
-    async def read(self, op: Operation[T]) -> T:
+    async def read(self, op: Operation[T], *, own: str | None = None) -> T:
+        """`op` on a pooled connection: the shared pool's, or of the pool `own` names."""
+        pool = self.pool if own is None else self.own_pool(own)
         with translated():
-            async with self.pool.acquire() as conn:
+            async with pool.acquire() as conn:
                 return await op(PgTx(conn))
 
     async def snapshot(self, op: Operation[T]) -> T:

@@ -13,7 +13,7 @@ from inbox.core.model import StoredInbound
 from storage.base import FeedCursor, FeedPage, IntakeRouter, KeyedInbound
 from storage.postgres import feed, lease, listen
 from storage.postgres import routing as postgres_routing
-from storage.postgres.database import INTAKE_CONNECTIONS, PgDatabase
+from storage.postgres.database import INTAKE, INTAKE_CONNECTIONS, TAIL, PgDatabase
 from storage.postgres.intake import save_inbound_batch
 from storage.postgres.pool import RETRYABLE, describe_url, translated
 from storage.postgres.schema import migrate_one
@@ -96,7 +96,7 @@ class PostgresStore(SqlStore):
         with translated():
             for attempt in range(1, INTAKE_ATTEMPTS + 1):
                 try:
-                    async with self._db.intake_pool.acquire() as conn, conn.transaction():
+                    async with self._db.own_pool(INTAKE).acquire() as conn, conn.transaction():
                         return await save_inbound_batch(conn, items, router)
                 except (*RETRYABLE, BatchRaced) as exc:
                     if attempt == INTAKE_ATTEMPTS:
@@ -125,7 +125,7 @@ class PostgresStore(SqlStore):
 
     # ---- the live tail of events --------------------------------------------------------
     async def feed_start(self) -> FeedCursor:
-        return await self._db.read(feed.feed_start)
+        return await self._db.read(feed.feed_start, own=TAIL)
 
     async def feed_events(self, after: FeedCursor, *, limit: int = 500) -> FeedPage:
-        return await self._db.read(lambda tx: feed.feed_events(tx, after, limit))
+        return await self._db.read(lambda tx: feed.feed_events(tx, after, limit), own=TAIL)

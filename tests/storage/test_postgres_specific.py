@@ -117,16 +117,21 @@ async def test_intake_waits_for_a_concurrent_writer_and_takes_its_rows(
     ]
 
 
-async def test_intake_does_not_wait_for_the_shared_pool(stores: Stores) -> None:
+async def test_the_intake_and_the_event_tail_do_not_wait_for_the_shared_pool(
+    stores: Stores,
+) -> None:
     """A message is acknowledged once its batch commits; under load every connection of the
     shared pool was held by the consoles' reads, and the batch waited for one (p99 538 ms at
-    100 msg/s). The intake writer has a connection of its own."""
+    100 msg/s). The intake's writers and the staff feed's tail have connections of their own."""
     store, _ = stores
+    start = await store.feed_start()
     held = [await store.pool.acquire() for _ in range(store.pool.get_max_size())]
     try:
         async with asyncio.timeout(5):
             (stored,) = await store.save_inbound_batch([inbound("+819011112222")])
+            news = await store.feed_events(start)
         assert not stored.duplicate
+        assert stored.message_id in {e.message_id for e in news.events}
     finally:
         for conn in held:
             await store.pool.release(conn)
