@@ -52,6 +52,20 @@ class Reads:
         return asked, loaded
 
 
+def each_pass(w: DeadlineWatcher, monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
+    """An event set at the end of each of the watcher's passes, failed or not."""
+    passed, check_once = asyncio.Event(), w.check_once
+
+    async def checked() -> list[DeadlineChange]:
+        try:
+            return await check_once()
+        finally:
+            passed.set()
+
+    monkeypatch.setattr(w, "check_once", checked)
+    return passed
+
+
 async def waiting(
     store: Store, n: int, *, every_s: float = 60, name: str = "c"
 ) -> list[ConversationId]:
@@ -241,15 +255,7 @@ async def test_after_an_outage_it_reads_everything_once_again(
         return await among(ids)
 
     monkeypatch.setattr(store, "awaiting_among", flaky)
-    passed, check_once = asyncio.Event(), w.check_once
-
-    async def checked() -> list[DeadlineChange]:
-        try:
-            return await check_once()
-        finally:
-            passed.set()
-
-    monkeypatch.setattr(w, "check_once", checked)
+    passed = each_pass(w, monkeypatch)
     down[0] = True
     loop = asyncio.create_task(w.run())
     try:
@@ -273,19 +279,10 @@ async def test_only_the_leader_watches_and_a_new_leader_reads_everything(
     now = [at(200)]
     reads = Reads(store, monkeypatch)
     leading = asyncio.Event()
-    passed = asyncio.Event()
     w = DeadlineWatcher(
         store, targets=TARGETS, hours_for=hours_for, clock=lambda: now[0], leading=leading
     )
-    check_once = w.check_once
-
-    async def checked() -> list[DeadlineChange]:
-        try:
-            return await check_once()
-        finally:
-            passed.set()
-
-    monkeypatch.setattr(w, "check_once", checked)
+    passed = each_pass(w, monkeypatch)
     loop = asyncio.create_task(w.run())
     try:
         w.wake()
