@@ -304,9 +304,10 @@ async def test_the_csv_has_the_same_rows_in_her_language_and_japan_time(
     header, assigned = rows
     assert header[1] == "When (Japan time)" and assigned[4] == "Assigned"
     assert assigned[3] == "Boss" and assigned[7] == "staff: Sato"
-    page = await audit(boss, site, "")
-    _, rows = await _csv(boss, site, "")
-    assert [int(r[0]) for r in rows[1:]] == [e["id"] for e in page["events"]]
+    # the staff's events: the workers' own (an automatic reply, an alarm) may come meanwhile
+    page = await audit(boss, site, "actor=staff")
+    _, rows = await _csv(boss, site, "actor=staff")
+    assert len(rows) > 3 and [int(r[0]) for r in rows[1:]] == [e["id"] for e in page["events"]]
     _, rows = await _csv(boss, site, "actor=system&lang=en")
     assert rows[1][3] == "System"
 
