@@ -170,8 +170,8 @@ class Intake:
         """All or none: IntakeBusy at once unless the queue has room for every message."""
         delivery = self._delivery(len(msgs))
         items = [(self._lane(item), item) for item in map(self._keyed, msgs)]
-        wanted = Counter(id(lane) for lane, _ in items)
-        if any(lane.maxsize - lane.qsize() < wanted[id(lane)] for lane, _ in items):
+        wanted = Counter(lane for lane, _ in items)  # a Queue hashes by identity
+        if any(lane.maxsize - lane.qsize() < n for lane, n in wanted.items()):
             raise IntakeBusy("the intake queue is full; retry shortly")
         for index, (lane, item) in enumerate(items):
             lane.put_nowait((item, delivery, index))

@@ -21,7 +21,7 @@ from storage.base import Store
 from storage.postgres.store import PostgresStore
 from storage.sqlite.store import SqliteStore
 from tests import pgutil
-from tests.core.test_deadlines import TARGETS, hours_for, watcher
+from tests.core.test_deadlines import TARGETS, each_pass, hours_for, watcher
 from tests.factories import at, inbound, new_user
 
 
@@ -50,20 +50,6 @@ class Reads:
         asked, loaded = sorted(self.asked), self.loaded
         self.asked, self.loaded = [], 0
         return asked, loaded
-
-
-def each_pass(w: DeadlineWatcher, monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
-    """An event set at the end of each of the watcher's passes, failed or not."""
-    passed, check_once = asyncio.Event(), w.check_once
-
-    async def checked() -> list[DeadlineChange]:
-        try:
-            return await check_once()
-        finally:
-            passed.set()
-
-    monkeypatch.setattr(w, "check_once", checked)
-    return passed
 
 
 async def waiting(

@@ -27,6 +27,20 @@ def watcher(store: Store, now: list[datetime]) -> DeadlineWatcher:
     return DeadlineWatcher(store, targets=TARGETS, hours_for=hours_for, clock=lambda: now[0])
 
 
+def each_pass(w: DeadlineWatcher, monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
+    """An event set at the end of each of the watcher's passes, failed or not."""
+    passed, check_once = asyncio.Event(), w.check_once
+
+    async def checked() -> list[DeadlineChange]:
+        try:
+            return await check_once()
+        finally:
+            passed.set()
+
+    monkeypatch.setattr(w, "check_once", checked)
+    return passed
+
+
 @pytest.mark.both_stores  # apply_deadlines has no contract test (its reads do)
 async def test_warn_then_escalate_then_reset_by_a_reply(store: Store) -> None:
     sato = await store.create_user(new_user("sato"), now=at(0))
@@ -88,16 +102,7 @@ async def test_a_wake_shows_new_due_times_before_the_interval(
     w = DeadlineWatcher(
         store, targets=TARGETS, hours_for=hours_for, clock=lambda: now[0], interval_s=3600
     )
-    first_pass = asyncio.Event()
-    check_once = w.check_once
-
-    async def checked() -> list[DeadlineChange]:
-        try:
-            return await check_once()
-        finally:
-            first_pass.set()
-
-    monkeypatch.setattr(w, "check_once", checked)
+    first_pass = each_pass(w, monkeypatch)
     async with asyncio.TaskGroup() as tg:
         running = tg.create_task(w.run())
         await first_pass.wait()  # its first pass, on an empty store: only a wake shows what follows
