@@ -34,7 +34,7 @@ from inbox.core.fiscal import fiscal_year_bounds, fiscal_year_names, fiscal_year
 from inbox.core.labels import Label
 from inbox.core.report_facts import CHANNELS, FIGURE_IDS, TOTAL, Facts, Unit
 from inbox.core.report_figures import achievement, share
-from inbox.core.suppression import Constraint, Table, disclosed, suppress
+from inbox.core.suppression import Constraint, Table, suppress
 
 SMALL, COMPLEMENTARY = "small", "complementary"
 
@@ -132,17 +132,9 @@ class _Cells:
         self.values.update(values)
         constraints = tuple(Constraint(total, tuple(parts)) for total, parts in sums)
         table = Table(dict(values), constraints, frozenset(protected))
-        marks: dict[str, str] = dict(suppress(table, self.k))
-        # A total that is never hidden can pin a small cell that nothing can hide, zeros being
-        # shown and no complements: a month of 1 in a year of 1. Then every part of its sums is
-        # hidden, zeros too, so that nothing can be worked out (inbox.core.suppression).
-        pinned = disclosed(table, marks, self.k)  # type: ignore[arg-type]
-        for c in constraints:
-            if pinned & {c.total, *c.parts}:
-                for name in (c.total, *c.parts):
-                    if name not in protected and not marks.get(name):
-                        marks[name] = "complementary"
-        self.marks.update({name: mark for name, mark in marks.items() if mark})
+        # a small cell a shown total would give away (a month of 1 in a year of 1) is hidden
+        # with a zero beside it, both "<5" (inbox.core.suppression)
+        self.marks.update({name: mark for name, mark in suppress(table, self.k).items() if mark})
 
     def json(self, name: str) -> dict[str, Any]:
         return cell(self.values[name], self.marks.get(name, ""))

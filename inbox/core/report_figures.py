@@ -1,5 +1,5 @@
-"""Pure arithmetic of the grant report's figures: 達成率 (actual against target), shares, and the
-counting of consultations as conversations or conversation-days.
+"""Pure arithmetic of the grant report's figures: 達成率 (actual against target) and shares. (The
+counting itself is SQL on both stores, storage/report.py, judged by the contract suite.)
 
 Percentages are exact: computed on integers and rounded half-up to one decimal (111.25 -> 111.3),
 as the programs' own spreadsheets show them; never a float.
@@ -9,8 +9,6 @@ Stdlib only (the domain's ground floor).
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
-from datetime import date
 from decimal import Decimal
 
 
@@ -36,23 +34,3 @@ def share(part: int, whole: int) -> Decimal | None:
     """A share in percent (one decimal, half-up), e.g. the survey's top two answers among those
     who answered: 98 of 120 -> 81.7. None when nobody answered."""
     return percent(part, whole)
-
-
-def month_of(day: date) -> str:
-    """The report's month key: "YYYY-MM"."""
-    return f"{day.year:04d}-{day.month:02d}"
-
-
-def conversation_days(pairs: Iterable[tuple[Hashable, date]]) -> int:
-    """Consultations counted as conversation-days: each (conversation, day) once, so one
-    conversation written on three days is three consultations."""
-    return len(set(pairs))
-
-
-def conversation_days_by_month(pairs: Iterable[tuple[Hashable, date]]) -> dict[str, int]:
-    """Conversation-days per month ("YYYY-MM" -> count), each (conversation, day) once."""
-    counts: dict[str, int] = {}
-    for _, day in set(pairs):
-        key = month_of(day)
-        counts[key] = counts.get(key, 0) + 1
-    return counts

@@ -5,29 +5,32 @@ cells" that the reader knows (a line and its total, a grid and its row and colum
 `protected` cells (the program totals) are always shown.
 
 - Primary: an unprotected cell with 0 < value < k is marked "small" (shown "<5" / "5未満").
-  Zeros are shown (a zero says nobody, which identifies nobody).
-- Complementary: further unprotected cells are marked "complementary" (shown "x" / "秘匿") so
-  that no suppressed cell's value can be worked out from the shown cells and the constraints.
+  Zeros are shown (a zero says nobody, which identifies nobody), except where one is needed to
+  hide a small cell: a zero chosen as a complement is marked "small" too ("<5" is true of it).
+- Complementary: further unprotected cells are marked so that no suppressed cell's value can be
+  worked out from the shown cells and the constraints: a zero "small", as above, and a cell of
+  k or more "complementary" (shown "x" / "秘匿").
 
 What the reader knows, and what every check here (and the property test) models exactly: the
-shown values; the constraints; that a "small" cell is in [1, k-1] (zeros are shown); and that a
-"complementary" cell is >= k, because only cells of value >= k are ever chosen as complements
-(never a zero, never a small cell: those are shown or already "small", so a reader who knows the
-rule learns exactly that much from an "x"). A suppressed cell is safe when at least two integer
-values of it are consistent with all of that.
+shown values; the constraints; that a "small" cell is in [0, k-1] (it may be a zero hidden to
+protect another); and that a "complementary" cell is >= k, because only zeros and cells of value
+>= k are ever chosen as complements (a zero is marked "small", so a reader who knows the rule
+learns exactly that much from an "x"). A suppressed cell is safe when at least two integer
+values of it are consistent with all of that. Zeros cost nothing to hide, so they are the
+complements chosen first: a line [1, 0, 0] under its shown total 1 becomes [<5, <5, 0], where
+the 1 could be either (showing the zeros would give it away).
 
 Limits, by construction and written here so the report can say so:
-- k = 1 suppresses nothing. With k = 2 a "small" cell can only be 1 (zeros are shown), so the
-  mark itself tells the value: use k = 1 (off) or k >= 3.
+- k = 1 suppresses nothing.
 - Protected cells are never suppressed, so they can pin a small cell no suppression can hide
-  (a line [3, 0, 0] with its protected total 3). Such cells are still marked "small" but are
-  not protected further; `disclosed()` names them.
+  (a line of one item [3] under its protected total 3). Such cells are still marked "small"
+  but are not protected further; `disclosed()` names them.
 
 How: the constraints of a line or a grid (with its margins) form a network: each constraint is a
 node, each cell an edge between the (at most two) constraints it belongs to, and cells in a single
 constraint are edges to a free node. A change of the suppressed cells that keeps every constraint
 is a circulation, so a suppressed cell can take another value exactly when a cycle through it can
-carry one unit within every suppressed cell's bounds (small: [1, k-1]; complementary: [k, inf))
+carry one unit within every suppressed cell's bounds (small: [0, k-1]; complementary: [k, inf))
 — a path search in the residual graph, exact for integers. For each small cell that is pinned,
 the cheapest such cycle through cells that could still be suppressed (cost: their values, then
 their number; smallest cells first) is found by Dijkstra and its cells become complementary.
@@ -184,7 +187,12 @@ _Bounds = tuple[int, int | None]
 
 
 def _bounds(mark: Mark, k: int) -> _Bounds:
-    return (1, k - 1) if mark == SMALL else (k, None)
+    return (0, k - 1) if mark == SMALL else (k, None)
+
+
+def _complement_mark(value: int, k: int) -> Mark:
+    """A zero hidden as a complement is told as "<k" (true of it), any other as "x" (>= k)."""
+    return SMALL if value < k else COMPLEMENTARY
 
 
 _Graph = dict[int, list[tuple[int, str]]]  # node -> [(next node, the cell the arc moves)]
@@ -298,9 +306,9 @@ def _cheapest_cycle(
         if name not in network.ends:
             continue
         tail, head = network.ends[name]
-        cost = (values[name], 1)
+        cost = (values[name], 1)  # a zero first: hiding it tells the least
         graph.setdefault(tail, []).append((head, cost, name))  # a complement can always grow
-        if values[name] > k:
+        if values[name] > k:  # a zero ([0, k-1]) or a k ([k, inf)) cannot shrink
             graph.setdefault(head, []).append((tail, cost, name))
     low, high = free[target]
     tail, head = network.ends[target]
@@ -342,8 +350,9 @@ def _check_k(k: int) -> None:
 
 
 def suppress(table: Table, k: int) -> dict[str, Mark]:
-    """The mark of every cell of the table: "" shown, "small" (0 < value < k), "complementary"
-    (hidden so that no suppressed cell can be worked out). k = 1 suppresses nothing."""
+    """The mark of every cell of the table: "" shown, "small" (0 < value < k, or a zero hidden
+    as a complement), "complementary" (a value >= k hidden so that no suppressed cell can be
+    worked out). k = 1 suppresses nothing."""
     _check_k(k)
     values = table.values
     marks: dict[str, Mark] = dict.fromkeys(values, "")
@@ -358,33 +367,34 @@ def suppress(table: Table, k: int) -> dict[str, Mark]:
     # Everything that could be suppressed at once: what is pinned even then is pinned always
     # (more suppression never pins), so it is out of reach and only its mark is shown.
     widest: dict[str, _Bounds] = {
-        n: _bounds(SMALL if n in small else COMPLEMENTARY, k)
+        n: _bounds(SMALL if n in small else _complement_mark(v, k), k)
         for n, v in values.items()
-        if n not in table.protected and v > 0
+        if n not in table.protected
     }
     out_of_reach = set(widest) - _movable(network, values, widest, widest)
     candidates = {n for n in widest if n not in small and n not in out_of_reach}
     free: dict[str, _Bounds] = {n: _bounds(SMALL, k) for n in small if n not in out_of_reach}
     targets = sorted(free, key=lambda n: (values[n], n))
+    complements: set[str] = set()
     for target in targets:
         if _movable(network, values, free, [target]):
             continue
         cycle = _cheapest_cycle(network, values, free, sorted(candidates), target, k)
         assert cycle is not None  # the target moves in the widest suppression
         for name in cycle:
-            free[name] = _bounds(COMPLEMENTARY, k)
+            marks[name] = _complement_mark(values[name], k)
+            free[name] = _bounds(marks[name], k)
             candidates.discard(name)
-            marks[name] = COMPLEMENTARY
+            complements.add(name)
     # Show again every complement that is not needed, the largest first.
-    chosen = sorted((n for n, m in marks.items() if m == COMPLEMENTARY), key=lambda n: -values[n])
-    for name in chosen:
+    for name in sorted(complements, key=lambda n: (-values[n], n)):
         trial = {n: b for n, b in free.items() if n != name}
         if set(targets) <= _movable(network, values, trial, targets, stop_early=True):
             free = trial
             marks[name] = ""
+            complements.discard(name)
     # A complement the others pin tells nothing hidden: show it (this changes nothing else).
-    chosen = [n for n, m in marks.items() if m == COMPLEMENTARY]
-    for name in set(chosen) - _movable(network, values, free, chosen):
+    for name in complements - _movable(network, values, free, complements):
         del free[name]
         marks[name] = ""
     return marks

@@ -1,19 +1,12 @@
-"""inbox.core.report_figures: 達成率 and shares (exact, half-up) and conversation-days."""
+"""inbox.core.report_figures: 達成率 and shares (exact, half-up)."""
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
 import pytest
 
-from inbox.core.report_figures import (
-    achievement,
-    conversation_days,
-    conversation_days_by_month,
-    month_of,
-    share,
-)
+from inbox.core.report_figures import achievement, share
 
 
 @pytest.mark.parametrize(
@@ -48,17 +41,3 @@ def test_no_achievement_without_a_target() -> None:
 def test_share_of_the_top_two_answers() -> None:
     assert share(98, 120) == Decimal("81.7")
     assert share(0, 0) is None
-
-
-def test_conversation_days_count_each_conversation_once_a_day() -> None:
-    pairs = [
-        ("c1", date(2025, 4, 30)),
-        ("c1", date(2025, 4, 30)),  # two messages the same day: one
-        ("c1", date(2025, 5, 1)),
-        ("c2", date(2025, 5, 1)),
-        (7, date(2025, 5, 1)),
-    ]
-    assert conversation_days(pairs) == 4
-    assert conversation_days_by_month(pairs) == {"2025-04": 1, "2025-05": 3}
-    assert conversation_days([]) == 0
-    assert month_of(date(2026, 3, 31)) == "2026-03"

@@ -1,6 +1,6 @@
 """inbox.core.suppression: small cells and complementary suppression, checked against a brute
 force model of what a reader knows (shown values, the totals' constraints, a "small" cell in
-[1, k-1], a "complementary" cell >= k)."""
+[0, k-1] (a zero may be hidden as a complement), a "complementary" cell >= k)."""
 
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ def _known(table: Table, marks: Mapping[str, Mark], k: int) -> _Domains:
     domains: _Domains = {}
     for name, value in table.values.items():
         mark = marks.get(name, "")
-        domains[name] = {"": (value, value), "small": (1, k - 1), "complementary": (k, cap)}[mark]
+        domains[name] = {"": (value, value), "small": (0, k - 1), "complementary": (k, cap)}[mark]
     return domains
 
 
@@ -91,7 +91,7 @@ def _widest(table: Table, k: int) -> dict[str, Mark]:
     """Every unprotected cell that could be hidden, hidden."""
     marks: dict[str, Mark] = {}
     for name, value in table.values.items():
-        if name not in table.protected and value > 0:
+        if name not in table.protected:
             marks[name] = "small" if value < k else "complementary"
     return marks
 
@@ -114,7 +114,10 @@ def _check_marks(table: Table, marks: Mapping[str, Mark], k: int) -> set[str]:
     pinned: set[str] = set()
     for name, mark in marks.items():
         value = table.values[name]
-        assert (mark == "small") == (0 < value < k and name not in table.protected), name
+        if 0 < value < k and name not in table.protected:
+            assert mark == "small", name
+        if mark == "small":
+            assert value < k, name  # what the reader is told a "<5" means: 0 to 4
         if name in table.protected:
             assert mark == "", name
         if mark == "complementary":
@@ -140,28 +143,39 @@ def test_line_complement_is_the_smallest_cell_that_leaves_room() -> None:
     assert line.total == Cell(49, "")
 
 
-def test_pinned_by_bounds_needs_a_complement_that_can_shrink() -> None:
-    # 1 + x = 6 with x >= 5 pins x = 5 and so the 1: the 5 cannot help, the 7 can (x in 5..7)
+def test_a_complement_of_exactly_k_leaves_room_below_the_small_cell() -> None:
+    # 1 + x = 6 with x >= 5: x = 5 with the 1, or 6 with a 0 ("<5" may be a hidden zero)
     line = suppress_line([1, 5, 7], True, 5)
-    assert _marks(line.items) == ["small", "", "complementary"]
-    table = Table({"a": 1, "b": 5, "c": 7, "t": 13}, (Constraint("t", ("a", "b", "c")),))
-    pinned_pair: dict[str, Mark] = {"a": "small", "b": "complementary", "c": "", "t": ""}
-    assert disclosed(table, pinned_pair, 5) == {"a", "b"}
-    _check(table, 5)
+    assert _marks(line.items) == ["small", "complementary", ""]
+    _check(Table({"a": 1, "b": 5, "c": 7, "t": 13}, (Constraint("t", ("a", "b", "c")),)), 5)
 
 
 def test_two_small_cells_hide_each_other() -> None:
     line = suppress_line([2, 3, 40], True, 5)
-    assert _marks(line.items) == ["small", "small", ""]  # a + b = 5, each in 1..4
+    assert _marks(line.items) == ["small", "small", ""]  # a + b = 5, each in 0..4
 
 
-def test_a_protected_total_can_pin_a_cell_nothing_can_hide() -> None:
+def test_a_zero_hides_a_small_cell_that_a_protected_total_would_give_away() -> None:
+    # "<5" beside two 0s under a total of 3 would say 3: a zero hidden as "<5" too leaves the
+    # reader a + b = 3 with each in 0..4, and hiding it tells less than hiding a larger count
     line = suppress_line([3, 0, 0], True, 5)
-    assert _marks(line.items) == ["small", "", ""]  # zeros are shown; 3 is the total
+    assert _marks(line.items) == ["small", "small", ""]
+    line = suppress_line([0, 6, 1, 9], True, 5)
+    assert _marks(line.items) == ["small", "", "small", ""]
+    zeros_shown: dict[str, Mark] = {"a": "small", "b": "", "c": "", "t": ""}
     table = Table(
         {"a": 3, "b": 0, "c": 0, "t": 3}, (Constraint("t", ("a", "b", "c")),), frozenset({"t"})
     )
-    assert disclosed(table, suppress(table, 5), 5) == {"a"}
+    assert disclosed(table, zeros_shown, 5) == {"a"}
+    assert disclosed(table, suppress(table, 5), 5) == frozenset()
+
+
+def test_a_protected_total_can_pin_a_cell_nothing_can_hide() -> None:
+    # a line of one item: its protected total is the item
+    table = Table({"a": 3, "t": 3}, (Constraint("t", ("a",)),), frozenset({"t"}))
+    marks = suppress(table, 5)
+    assert marks == {"a": "small", "t": ""}
+    assert disclosed(table, marks, 5) == {"a"}
 
 
 def test_an_unprotected_total_is_hidden_instead() -> None:
@@ -179,11 +193,8 @@ def test_without_a_total_nothing_more_is_hidden() -> None:
     assert line.total is None
 
 
-def test_k_one_hides_nothing_and_k_two_tells_the_one() -> None:
+def test_k_one_hides_nothing() -> None:
     assert _marks(suppress_line([1, 2, 3], True, 1).items) == ["", "", ""]
-    # with k = 2 a small cell is 1 (zeros are shown): the mark tells it, complements cannot help
-    line = suppress_line([1, 7, 9], True, 2)
-    assert _marks(line.items) == ["small", "", ""]
     with pytest.raises(ValueError, match="at least 1"):
         suppress_line([1], True, 0)
 
@@ -255,7 +266,8 @@ def test_months_by_channels_of_a_real_size() -> None:
     # (its speed is the report bench's: `tsunagu bench report` builds the whole report)
     rows = [[(m * 7 + c * 13) % 11 for c in range(5)] for m in range(12)]  # many small cells
     grid = suppress_grid(rows, True, True, 5, protect_col_totals=True)
-    assert any(cell.mark == "complementary" for row in grid.cells for cell in row)
+    hidden = [(cell.value, cell.mark) for row in grid.cells for cell in row if cell.mark]
+    assert (0, "small") in hidden  # zeros are the complements that tell the least
     table_rows = [[cell.value for cell in row] for row in grid.cells]
     assert table_rows == rows
 

@@ -910,7 +910,7 @@ export const STRINGS = {
     "report.rule.months": "月と日は日本時間で区切ります。年度は4月から翌年3月までです。",
     "report.rule.referrals": "連携件数：記録された連携（情報提供・連携・同行支援）を記録した日の月に数えます。",
     "report.rule.small": "内訳の{k}未満の値は「{k}未満」と表示し、数値を出しません。年度の合計は秘匿しません。",
-    "report.rule.complementary": "ほかの値と合計から{k}未満の値が分からないよう、必要なときは別の値も「秘匿」とします。",
+    "report.rule.complementary": "ほかの値と合計から{k}未満の値が分からないよう、必要なときは別の値も隠します。0は「{k}未満」、{k}以上の値は「秘匿」と表示します（「{k}未満」が0のこともあります）。",
     "report.rule.facts": "数値は記録（会話・通話・連携・活動・アンケート回答）から数え、本文は使いません。保存期間を過ぎて本文を消しても変わりません。",
     // --- report data (issue 17): exports and the purge of bodies in the audit log
     "eventKind.report_exported": "年間報告を書き出しました",
@@ -2021,7 +2021,7 @@ export const STRINGS = {
     "report.rule.months": "Days and months are in Japan time; the fiscal year runs from April to March.",
     "report.rule.referrals": "Referrals: each recorded referral (information, handover, accompaniment), in the month of its day.",
     "report.rule.small": "In breakdowns, a value under {k} is shown as “<{k}” without its number. The year's totals are never hidden.",
-    "report.rule.complementary": "Where a value under {k} could be worked out from the others and the totals, another value is hidden too (“x”).",
+    "report.rule.complementary": "Where a value under {k} could be worked out from the others and the totals, another value is hidden too: a zero as “<{k}”, a value of {k} or more as “x” (so a “<{k}” may be 0).",
     "report.rule.facts": "The figures are counted from records (conversations, calls, referrals, activities, survey answers), never from message text: purging old message text does not change them.",
     // --- report data (issue 17): exports and the purge of bodies in the audit log
     "eventKind.report_exported": "Exported the annual report",
