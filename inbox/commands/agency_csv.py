@@ -106,18 +106,38 @@ def agency_kind(text: str) -> str | None:
     return KIND_WORDS.get(fold(text))
 
 
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # Excel's "Unicode text": tabs, not commas
+
+
 def _text(raw: bytes) -> str:
-    if raw.startswith(BOM):
+    """UTF-8, with or without its BOM (Excel's "CSV UTF-8"), else Shift_JIS as Windows writes it
+    (cp932: Excel's plain "CSV" on a Japanese PC)."""
+    utf8_bom = raw.startswith(BOM)
+    if utf8_bom:
         raw = raw[len(BOM) :]
+    elif raw.startswith(UTF16_BOMS):
+        raise _not_readable()
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise CsvProblem(
-            "not UTF-8; in Excel save it as 'CSV UTF-8 (comma delimited)'",
-            row=0,
-            column=None,
-            problem=ENCODING,
-        ) from None
+        pass
+    # a file that says it is UTF-8 (its BOM) is not Shift_JIS; NUL bytes are UTF-16 without
+    # its BOM, which cp932 would read as nonsense
+    if utf8_bom or b"\x00" in raw:
+        raise _not_readable()
+    try:
+        return raw.decode("cp932")
+    except UnicodeDecodeError:
+        raise _not_readable() from None
+
+
+def _not_readable() -> CsvProblem:
+    return CsvProblem(
+        "neither UTF-8 nor Shift_JIS; in Excel save it as 'CSV UTF-8 (comma delimited)'",
+        row=0,
+        column=None,
+        problem=ENCODING,
+    )
 
 
 def _columns(header: list[str]) -> list[str | None]:

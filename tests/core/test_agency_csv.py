@@ -1,5 +1,6 @@
-"""Reading the directory of partner agencies from CSV as Excel saves it: a BOM or none, headers
-in Japanese or English, kinds as ids or words; a bad row names its row and column."""
+"""Reading the directory of partner agencies from CSV as Excel saves it: UTF-8 with a BOM or
+none, or Shift_JIS (Excel's plain CSV on a Japanese PC), headers in Japanese or English, kinds
+as ids or words; a bad row names its row and column."""
 
 from __future__ import annotations
 
@@ -35,6 +36,21 @@ def test_excel_utf8_with_bom_japanese_headers_and_kinds_as_words() -> None:
     ]
 
 
+def test_excel_plain_csv_on_a_japanese_pc_is_shift_jis() -> None:
+    # cp932: Windows' Shift_JIS, with its own characters (①, ～) besides JIS X 0208
+    raw = "名称,種別,地域,備考\r\n港南ハローワーク,ハローワーク,港南区,①窓口～17時\r\n".encode(
+        "cp932"
+    )
+    assert read_agencies_csv(raw) == [
+        (
+            2,
+            AgencyDraft(
+                name="港南ハローワーク", kind="hello_work", area="港南区", note="①窓口～17時"
+            ),
+        )
+    ]
+
+
 def test_english_headers_in_any_order_and_kind_ids() -> None:
     raw = b"Area,Kind,Name\nKita,hello_work,Hello Work Kita\n"
     assert read_agencies_csv(raw) == [
@@ -52,7 +68,9 @@ def test_english_headers_in_any_order_and_kind_ids() -> None:
         ("名称,種別\nA,警察\nB,NPO\nA,学校\n".encode(), 4, "name", "duplicate"),
         ("名称,種別\nA,警察,extra\n".encode(), 2, "3", "extra_cells"),
         ("名称,種別\n".encode(), 0, None, "empty"),
-        ("名称,種別\n中央警察署,警察\n".encode("shift_jis"), 0, None, "encoding"),
+        ("名称,種別\n中央警察署,警察\n".encode("utf-16"), 0, None, "encoding"),
+        ("名称,種別\n中央警察署,警察\n".encode("utf-16-le"), 0, None, "encoding"),
+        (b"\xef\xbb\xbf" + "名称,種別\n中央警察署,警察\n".encode("cp932"), 0, None, "encoding"),
         (("名称,種別\n" + "あ" * 201 + ",警察\n").encode(), 2, "name", "too_long"),
     ],
 )

@@ -97,7 +97,7 @@ async def test_a_supervisor_keeps_the_directory_and_imports_excel_csv(
         "unknown_kind",
     )
     assert len((await call(boss, "GET", f"{url}/api/agencies"))[1]["agencies"]) == 2  # none added
-    status, wrong = await upload(boss, url, "名称,種別\nA,警察\n".encode("shift_jis"))
+    status, wrong = await upload(boss, url, "名称,種別\nA,警察\n".encode("utf-16"))
     assert (status, wrong["error"]["problem"]) == (400, "encoding")
 
     shelter = next(a for a in listed["agencies"] if a["kind"] == "shelter")

@@ -10,6 +10,7 @@ import csv
 import io
 import json
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,8 @@ import aiohttp
 import pytest
 
 from inbox.core.audit import AuditQuery
+from inbox.core.fiscal import fiscal_year_bounds, fiscal_year_of
+from inbox.core.report_facts import TOKYO
 from inbox.report_config import ReportConfig, Targets
 from tests.report_data import build_desk
 from tests.web.conftest import Site, make_config, served_site, sign_in
@@ -135,6 +138,18 @@ async def test_the_report_of_known_days_and_of_its_fiscal_year(site: Site) -> No
         )
         assert (yearly["referrals"]["target"], yearly["referrals"]["achievement"]) == (0, None)
         assert yearly["consulters"]["target"] is None
+
+        # no period asked: the fiscal year of today in Tokyo, April to March
+        before = fiscal_year_of(datetime.now(TOKYO).date())
+        status, current = await get(boss, f"{site.url}/api/report")
+        after = fiscal_year_of(datetime.now(TOKYO).date())
+        assert status == 200 and current["period"]["fiscal_year"] in {before, after}
+        first, last = fiscal_year_bounds(current["period"]["fiscal_year"])
+        assert (current["period"]["from"], current["period"]["to"]) == (
+            first.isoformat(),
+            last.isoformat(),
+        )
+        assert first.month == 4 and first.day == 1 and len(current["months"]) == 12
 
 
 def csv_rows(body: bytes) -> list[list[str]]:
