@@ -1,8 +1,11 @@
 """Fan-out to websockets that never waits on a client: one bounded queue and writer per socket.
 
-A frame is encoded once, when it is pushed or offered, and the same text is queued for every
-socket it goes to: the staff feed sends one frame per round to all staff sockets, so the cost
-of a round is one encoding, not one per socket.
+A frame is encoded once, when it is pushed or offered, as JSON and as the websocket frame's
+bytes (a server's frames are not masked, so they are the same for every socket): the staff feed
+sends one frame per round to all staff sockets, so the cost of a round is one encoding, not one
+per socket. A socket with nothing waiting and room in its transport's buffer is written at once
+(`Subscriber.write_now`): no queue, no task switch, no framing per socket, which is most of what
+a round cost at 200 consoles. Otherwise the frame waits in the socket's queue for its writer.
 
 A socket whose queue is full, or whose writes stay blocked for `send_timeout_s` (its peer does
 not read), is closed with 1013 (try again later); its page reconnects and refetches, which is
@@ -17,11 +20,13 @@ import asyncio
 import json
 import logging
 import socket
+import struct
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from aiohttp import WSCloseCode, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 log = logging.getLogger(__name__)
 WRITE_BUFFER_BYTES = 16 * 1024
@@ -41,6 +46,27 @@ def socket_response(*, heartbeat_s: float, max_msg_size: int) -> web.WebSocketRe
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One text frame, encoded once for every socket it goes to."""
+
+    text: str  # the JSON
+    data: bytes  # its UTF-8
+    wire: bytes  # the whole websocket frame (RFC 6455 5.2: FIN, text, unmasked length, data)
+
+    @classmethod
+    def of(cls, text: str) -> Frame:
+        data = text.encode("utf-8")
+        size = len(data)
+        if size < 126:
+            header = struct.pack("!BB", 0x81, size)
+        elif size < 1 << 16:
+            header = struct.pack("!BBH", 0x81, 126, size)
+        else:
+            header = struct.pack("!BBQ", 0x81, 127, size)
+        return cls(text, data, header + data)
+
+
 class Subscriber:
     def __init__(
         self,
@@ -53,8 +79,9 @@ class Subscriber:
         session: Hashable | None = None,
     ) -> None:
         self.ws = ws
-        self.queue: asyncio.Queue[str] = asyncio.Queue(maxsize=queue_size)  # encoded frames
+        self.queue: asyncio.Queue[Frame] = asyncio.Queue(maxsize=queue_size)
         self.dropped = False
+        self._sending = False  # the writer is in a send (its frame may wait for the buffer)
         self.owner = owner  # the staff user behind the socket, so that disabling her closes it
         self.session = session  # her sign-in session's tag; None: an API token's socket
         self._transport = transport
@@ -71,16 +98,37 @@ class Subscriber:
         """Run as the socket's writer task until cancelled or the socket closes; a peer that
         stays behind for send_timeout_s is cut off."""
         while not self.ws.closed:
-            text = await self.queue.get()
+            frame = await self.queue.get()
+            self._sending = True
             try:
                 async with asyncio.timeout(self._send_timeout_s):
-                    await self.ws.send_str(text)
+                    await self.ws.send_frame(frame.data, WSMsgType.TEXT)
             except TimeoutError:
                 log.info("socket stayed behind", extra={"action": "ws_dropped_stuck"})
                 self.abort()
                 return
             except ConnectionError:
                 return  # the peer is gone; the reader sees it too and ends the handler
+            finally:
+                self._sending = False
+
+    def write_now(self, frame: Frame) -> bool:
+        """Write the frame to the transport at once when that keeps every frame in order and
+        within the buffer's bound: nothing queued or being sent, the socket open, and room
+        below WRITE_BUFFER_BYTES. False: queue it (its writer waits for the peer, in order).
+        aiohttp writes each frame with no await inside it, so this one never splits another."""
+        transport = self._transport
+        if (
+            transport is None
+            or self._sending
+            or not self.queue.empty()
+            or self.ws.closed
+            or transport.is_closing()
+            or transport.get_write_buffer_size() + len(frame.wire) > WRITE_BUFFER_BYTES
+        ):
+            return False
+        transport.write(frame.wire)
+        return True
 
     def abort(self) -> None:
         """Drop the connection and its unsent buffer: a close frame would wait behind them."""
@@ -140,8 +188,8 @@ class Hub:
         subs = list(self._groups.get(key, ()))
         if not subs:
             return 0
-        text = encode(payload)
-        return sum(self._queue(key, sub, text) for sub in subs)
+        frame = Frame.of(encode(payload))
+        return sum(self._queue(key, sub, frame) for sub in subs)
 
     def push_to(self, key: Hashable, subs: Iterable[Subscriber], payload: dict[str, Any]) -> int:
         """Queue for these sockets of `key` only (those still registered), encoded once; return
@@ -150,25 +198,27 @@ class Hub:
         chosen = [sub for sub in subs if sub in group]
         if not chosen:
             return 0
-        text = encode(payload)
-        return sum(self._queue(key, sub, text) for sub in chosen)
+        frame = Frame.of(encode(payload))
+        return sum(self._queue(key, sub, frame) for sub in chosen)
 
     def push_all(self, payload: dict[str, Any]) -> int:
         """push() to every socket of every key; return how many took it."""
-        text = encode(payload)
+        frame = Frame.of(encode(payload))
         return sum(
-            self._queue(key, sub, text)
+            self._queue(key, sub, frame)
             for key, group in list(self._groups.items())
             for sub in list(group)
         )
 
     def offer(self, key: Hashable, sub: Subscriber, payload: dict[str, Any]) -> bool:
         """Queue for one socket (an answer meant for it alone); a full queue drops it."""
-        return self._queue(key, sub, encode(payload))
+        return self._queue(key, sub, Frame.of(encode(payload)))
 
-    def _queue(self, key: Hashable, sub: Subscriber, text: str) -> bool:
+    def _queue(self, key: Hashable, sub: Subscriber, frame: Frame) -> bool:
+        if sub.write_now(frame):
+            return True
         try:
-            sub.queue.put_nowait(text)
+            sub.queue.put_nowait(frame)
         except asyncio.QueueFull:
             log.info("slow socket dropped", extra={"action": "ws_dropped_slow"})
             self._drop(key, sub, WSCloseCode.TRY_AGAIN_LATER, b"too slow, reconnect")

@@ -15,7 +15,7 @@ from aiohttp import web
 from inbox.core.board import Alert, AlertAck
 from inbox.core.model import Event, EventId, UserId
 from inbox.web.board_live import BACKLOG, BoardLive
-from inbox.web.hub import STAFF, Audience, Hub
+from inbox.web.hub import STAFF, Audience, Frame, Hub
 from inbox.web.overview import shown_alerts
 
 AN_EVENT = Event(
@@ -62,7 +62,7 @@ async def test_a_burst_is_one_round_and_only_supervisors_get_it() -> None:
         builds.gate.set()
         await builds.started.wait()  # the second round: it takes all 200 of them
         builds.gate.set()
-        frames = [json.loads(await supervisor.queue.get()) for _ in range(2)]
+        frames = [json.loads((await supervisor.queue.get()).text) for _ in range(2)]
         runner.cancel()
     assert builds.count == 2
     assert frames == [{"type": "board", "event_id": 1}, {"type": "board", "event_id": 2}]
@@ -119,7 +119,7 @@ async def test_a_socket_behind_is_passed_over_and_gets_a_later_board() -> None:
     builds.gate.set()
     live = BoardLive(audience, builds, min_gap_s=0.0)
     for _ in range(BACKLOG):  # nothing reads the slow one
-        slow.queue.put_nowait("{}")
+        slow.queue.put_nowait(Frame.of("{}"))
     builds.gate.set()
     assert await live.round() == 1
     assert (audience.behind, slow.queue.qsize(), quick.queue.qsize()) == (1, BACKLOG, 1)
@@ -129,7 +129,7 @@ async def test_a_socket_behind_is_passed_over_and_gets_a_later_board() -> None:
     builds.gate.set()
     assert await live.round() == 1  # the slow one only: the quick one has it
     assert (audience.behind, builds.count) == (0, 1)  # pushed again, not built again
-    assert (json.loads(slow.queue.get_nowait()), quick.queue.qsize()) == (
+    assert (json.loads(slow.queue.get_nowait().text), quick.queue.qsize()) == (
         {"type": "board", "event_id": 1},
         1,
     )
@@ -150,7 +150,7 @@ async def test_a_socket_that_stays_behind_costs_no_rebuilds() -> None:
     builds.gate.set()
     live = BoardLive(audience, builds, min_gap_s=0.0)
     for _ in range(BACKLOG):
-        stuck.queue.put_nowait("{}")
+        stuck.queue.put_nowait(Frame.of("{}"))
     await live.published([AN_EVENT])
     async with asyncio.TaskGroup() as tg:
         runner = tg.create_task(live.run())
