@@ -23,6 +23,7 @@ from inbox.logging import (
     message_id_var,
     request_id_var,
 )
+from inbox.web.server import next_request_id
 
 log = logging.getLogger("inbox.test")
 
@@ -290,3 +291,10 @@ def test_configure_logging_is_idempotent_and_keeps_other_handlers(out: io.String
 def test_unknown_format_is_rejected(out: io.StringIO) -> None:
     with pytest.raises(ValueError, match="'json' or 'text'"):
         configure_logging("INFO", "yaml", out)
+
+
+def test_request_ids_are_twelve_hex_digits_distinct_within_the_process() -> None:
+    ids = [next_request_id() for _ in range(1000)]
+    assert len(set(ids)) == 1000
+    assert all(len(i) == 12 and int(i, 16) >= 0 for i in ids)
+    assert len({i[:6] for i in ids}) == 1  # this process's tag, then a count
