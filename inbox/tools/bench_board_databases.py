@@ -61,11 +61,12 @@ class PostgresDesk:
     def _url(self, db_name: str) -> str:
         return urlsplit(self.admin_url)._replace(path=f"/{db_name}").geturl()
 
-    async def _admin(self, sql: str) -> None:
+    async def _admin(self, sql: str, *, db_name: str | None = None) -> None:
+        url = self.admin_url if db_name is None else self._url(db_name)
         try:
-            admin = await asyncpg.connect(self.admin_url, timeout=10)
+            admin = await asyncpg.connect(url, timeout=10)
         except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
-            where = DatabaseConfig(url=self.admin_url).display_url
+            where = DatabaseConfig(url=url).display_url
             raise DatabaseUnavailable(f"cannot connect to {where}: {exc}") from exc
         try:
             await admin.execute(sql)
@@ -78,6 +79,10 @@ class PostgresDesk:
         async with PostgresStore(self._url(self._seed_db)) as store:
             await store.migrate()
             await seeder(store)
+        # The planner's statistics, as autovacuum would have them on a deployed database
+        # minutes after such a fill (a cluster may run with it off: this machine's does, and
+        # the queue's and the router's reads then planned for empty tables). Copies keep them.
+        await self._admin("ANALYZE", db_name=self._seed_db)
 
     @asynccontextmanager
     async def copy(self, run_dir: Path) -> AsyncIterator[str | None]:
