@@ -40,4 +40,4 @@ async def next_staff_event(ws: aiohttp.ClientWebSocketResponse) -> dict[str, Any
 
 async def queued_events(socket: Subscriber) -> list[dict[str, Any]]:
     """The events of the next frame in a hub socket's queue (no connection behind it)."""
-    return frame_events(json.loads((await socket.queue.get()).text))
+    return frame_events(json.loads((await socket.queue.get()).data))

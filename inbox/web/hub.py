@@ -50,8 +50,7 @@ def socket_response(*, heartbeat_s: float, max_msg_size: int) -> web.WebSocketRe
 class Frame:
     """One text frame, encoded once for every socket it goes to."""
 
-    text: str  # the JSON
-    data: bytes  # its UTF-8
+    data: bytes  # the JSON's UTF-8
     wire: bytes  # the whole websocket frame (RFC 6455 5.2: FIN, text, unmasked length, data)
 
     @classmethod
@@ -64,7 +63,7 @@ class Frame:
             header = struct.pack("!BBH", 0x81, 126, size)
         else:
             header = struct.pack("!BBQ", 0x81, 127, size)
-        return cls(text, data, header + data)
+        return cls(data, header + data)
 
 
 class Subscriber:

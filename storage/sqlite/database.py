@@ -1,10 +1,11 @@
 """SQLite's Database: two aiosqlite connections in WAL mode, and the Tx the operations run on.
 
-One connection writes, under one lock: SQLite has a single writer anyway, and holding the lock
-across a transaction keeps two coroutines from interleaving statements inside each other's
-transaction. The other one only reads (query_only), under its own lock and on its own thread,
-so the queue, the staff's screens and the router's snapshot do not wait behind an intake batch:
-in WAL mode a reader sees the last commit and never blocks the writer.
+One connection writes: SQLite has a single writer anyway, and each transaction is one call on
+aiosqlite's thread, which runs its calls one at a time, so two coroutines never interleave
+statements inside each other's transaction (SqliteDatabase.on_db_thread). The other one only
+reads (query_only), on its own thread, so the queue, the staff's screens and the router's
+snapshot do not wait behind an intake batch: in WAL mode a reader sees the last commit and never
+blocks the writer.
 """
 
 from __future__ import annotations

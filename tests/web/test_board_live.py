@@ -62,7 +62,7 @@ async def test_a_burst_is_one_round_and_only_supervisors_get_it() -> None:
         builds.gate.set()
         await builds.started.wait()  # the second round: it takes all 200 of them
         builds.gate.set()
-        frames = [json.loads((await supervisor.queue.get()).text) for _ in range(2)]
+        frames = [json.loads((await supervisor.queue.get()).data) for _ in range(2)]
         runner.cancel()
     assert builds.count == 2
     assert frames == [{"type": "board", "event_id": 1}, {"type": "board", "event_id": 2}]
@@ -129,7 +129,7 @@ async def test_a_socket_behind_is_passed_over_and_gets_a_later_board() -> None:
     builds.gate.set()
     assert await live.round() == 1  # the slow one only: the quick one has it
     assert (audience.behind, builds.count) == (0, 1)  # pushed again, not built again
-    assert (json.loads(slow.queue.get_nowait().text), quick.queue.qsize()) == (
+    assert (json.loads(slow.queue.get_nowait().data), quick.queue.qsize()) == (
         {"type": "board", "event_id": 1},
         1,
     )

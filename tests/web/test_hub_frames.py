@@ -72,7 +72,7 @@ async def test_a_socket_with_room_is_written_at_once_else_frames_wait_in_order()
     transport.buffered = 0
     hub.push(STAFF, {"n": 3})  # room again, but 2 is waiting: 3 goes behind it
     assert len(transport.written) == 1
-    assert [sub.queue.get_nowait().text for _ in range(2)] == ['{"n": 2}', '{"n": 3}']
+    assert [sub.queue.get_nowait().data for _ in range(2)] == [b'{"n": 2}', b'{"n": 3}']
 
     transport.closing = True
     hub.push(STAFF, {"n": 4})
