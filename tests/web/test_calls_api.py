@@ -301,7 +301,8 @@ async def test_the_list_puts_who_may_be_called_now_first_and_shows_her_discretio
     await everyone_away(site, boss)
     later, now_ok = await seed(site, now_inbound("f@example.jp"), now_inbound("g@example.jp"))
     hour = datetime.now(TOKYO).hour
-    closed_now = {"everyday": [f"{(hour + 2) % 24:02d}:00-{(hour + 3) % 24:02d}:00"]}
+    start, end = (hour + 2) % 24, (hour + 3) % 24 or 24  # a window ends at 24:00, not 00:00
+    closed_now = {"everyday": [f"{start:02d}:00-{end:02d}:00"]}
     discreet = f"{site.url}/api/conversations/{later}/discretion"
     assert (await call(boss, "POST", discreet, {"discretion": True}))[0] == 200
     first = f"{site.url}/api/conversations/{later}/callback"
