@@ -30,6 +30,7 @@ RETURNING {USER_COLUMNS}
 GET_USER = f"SELECT {USER_COLUMNS} FROM users WHERE id = $1"
 FIND_LOGIN = f"SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = $1"
 LIST_USERS = f"SELECT {USER_COLUMNS} FROM users ORDER BY username"
+DISPLAY_NAMES = "SELECT id, display_name FROM users"
 SET_DISABLED = f"UPDATE users SET disabled = $2 WHERE username = $1 RETURNING {USER_COLUMNS}"
 DELETE_USER_SESSIONS = "DELETE FROM sessions WHERE user_id = $1"
 DELETE_USER_TOKENS = "DELETE FROM api_tokens WHERE user_id = $1"
@@ -135,6 +136,10 @@ class Accounts:
     async def list_users(self) -> list[User]:
         found = await self._db.read(lambda tx: tx.fetch(LIST_USERS))
         return [rows.user(r, self._db.parse_time) for r in found]
+
+    async def display_names(self) -> dict[UserId, str]:
+        found = await self._db.read(lambda tx: tx.fetch(DISPLAY_NAMES))
+        return {UserId(r[0]): r[1] for r in found}
 
     async def set_user_disabled(
         self, username: str, disabled: bool, *, now: datetime, actor_id: UserId | None = None

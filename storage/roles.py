@@ -204,10 +204,11 @@ class DeskStore(Protocol):
         statuses: Collection[ConversationStatus],
         assignee: UserId | None,
         limit: int = 200,
-    ) -> list[tuple[QueueOrder, Conversation]]:
+    ) -> tuple[list[tuple[QueueOrder, Conversation]], dict[ConversationId, FollowUp]]:
         """One part of a counselor's list (list_conversations with `visible_to`), each with its
         place in the queue's order: the unassigned queued ones (`assignee` None), or those
-        assigned to `assignee`; open ones only, the first `limit` in the queue's order."""
+        assigned to `assignee`; open ones only, the first `limit` in the queue's order. With
+        them, in the same read, the due follow-ups whose tasks they are (follow_up_tasks)."""
 
     async def list_messages(
         self, conversation_id: ConversationId, *, include_notes: bool = True, limit: int = 500
@@ -558,6 +559,10 @@ class AccountStore(Protocol):
 
     async def list_users(self) -> list[User]:
         """All users, by username."""
+
+    async def display_names(self) -> dict[UserId, str]:
+        """Every user's display name by id: what the queue's rows name people by, without
+        the rest of each account (roles, shift, capacities), which costs more to read."""
 
     async def set_user_disabled(
         self, username: str, disabled: bool, *, now: datetime, actor_id: UserId | None = None

@@ -143,7 +143,7 @@ class StaffNames:
             task.exception()  # retrieved: not "never retrieved" in the log
 
     async def _read(self, store: AccountStore, now: float) -> None:
-        names = {u.id: u.display_name for u in await store.list_users()}
+        names = await store.display_names()
         if names != self._names:
             self._names = names
             self.version += 1

@@ -369,6 +369,7 @@ async def test_users_sessions_and_tokens(store: Store) -> None:
     assert await store.session_user("s-hash", now=at(10)) is None
     assert await store.token_user("t-hash") is None
     assert [u.disabled for u in await store.list_users()] == [True]
+    assert await store.display_names() == {user.id: user.display_name}  # disabled ones too
     await store.delete_session("s-hash")
     with pytest.raises(NotFound):
         await store.set_user_disabled("nobody", True, now=at(5))
