@@ -46,6 +46,7 @@ from inbox.web.queue_page import (
     ROW_JSON,
     SHARED_PARTS,
     OrderedRow,
+    SharedPart,
     answer,
     merged,
     not_modified,
@@ -295,9 +296,7 @@ async def list_conversations(request: web.Request) -> web.Response:
         parts = request.app[SHARED_PARTS]
 
         async def hers() -> bytes:
-            shared = await parts.page(
-                key.shared(), lambda: ordered_rows(request, statuses, names, None)
-            )
+            shared = await parts.page(key.shared(), lambda: shared_part(request, statuses, names))
             own = await ordered_rows(request, statuses, names, user.id)
             return merged(own, shared, QUEUE_LIMIT)
 
@@ -317,9 +316,16 @@ async def ordered_rows(
     """A part of a counselor's page (the unassigned queued ones, or those assigned to
     `assignee`), each row encoded with its place in the queue's order."""
     store = request.app[SERVICES].store
-    found = await store.queue_part(statuses=statuses, assignee=assignee, limit=QUEUE_LIMIT)
-    encoded = await encoded_rows(request, [c for _, c in found], names)
+    found, tasks = await store.queue_part(statuses=statuses, assignee=assignee, limit=QUEUE_LIMIT)
+    encoded = await encoded_rows(request, [c for _, c in found], names, tasks)
     return [(order, row) for (order, _), row in zip(found, encoded, strict=True)]
+
+
+async def shared_part(
+    request: web.Request, statuses: Sequence[ConversationStatus], names: Names
+) -> SharedPart:
+    """The part of a counselor's page that every counselor's shares: the unassigned queued."""
+    return SharedPart.of(await ordered_rows(request, statuses, names, None))
 
 
 async def queue_page(
@@ -341,11 +347,16 @@ async def queue_page(
 
 
 async def encoded_rows(
-    request: web.Request, found: Sequence[Conversation], names: Names
+    request: web.Request,
+    found: Sequence[Conversation],
+    names: Names,
+    tasks: Mapping[ConversationId, FollowUp] | None = None,
 ) -> list[bytes]:
-    """Each conversation's row as the queue page has it, encoded (once per content)."""
-    store = request.app[SERVICES].store
-    tasks = await store.follow_up_tasks([ConversationId(c.id) for c in found]) if found else {}
+    """Each conversation's row as the queue page has it, encoded (once per content). `tasks`:
+    their due follow-ups, when read with them (else read here)."""
+    if tasks is None:
+        store = request.app[SERVICES].store
+        tasks = await store.follow_up_tasks([ConversationId(c.id) for c in found]) if found else {}
     categories = urgency_categories(request)
     rows = request.app[ROW_JSON]
 

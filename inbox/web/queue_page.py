@@ -33,10 +33,9 @@ content.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import dataclasses
 import hashlib
-import heapq
-import itertools
 import json
 import secrets
 from collections import OrderedDict
@@ -171,18 +170,51 @@ def page_of(rows: Iterable[bytes]) -> bytes:
     return b'{"conversations": [' + b", ".join(rows) + b"]}"
 
 
-def merged(hers: list[OrderedRow], shared: Iterable[OrderedRow], limit: int) -> bytes:
+@dataclass(frozen=True, slots=True)
+class SharedPart:
+    """The part every counselor's page shares (the unassigned queued ones), split once for
+    every page merged from it: their places in the queue's order, their rows, their ids."""
+
+    orders: list[tuple[int, datetime, int]]
+    rows: list[bytes]
+    ids: frozenset[int]
+
+    @classmethod
+    def of(cls, part: Iterable[OrderedRow]) -> SharedPart:
+        listed = list(part)
+        orders = [order for order, _ in listed]
+        return cls(orders, [row for _, row in listed], frozenset(o[2] for o in orders))
+
+
+def merged(hers: list[OrderedRow], shared: SharedPart, limit: int) -> bytes:
     """A counselor's page from its parts (hers, and the unassigned queued ones every counselor
     shares), each in the queue's order: the first `limit` of them, in that order. The parts
     were read one after the other: a conversation given to her between the two reads is in
-    both, and shown once, as hers (the page is built again at the news of it)."""
-    mine = {order[2] for order, _ in hers}
-    others = (item for item in shared if item[0][2] not in mine)
-    return page_of(row for _, row in itertools.islice(heapq.merge(hers, others), limit))
+    both, and shown once, as hers (the page is built again at the news of it).
+
+    Her few rows are placed by bisection and the shared rows copied between them as slices:
+    200 consoles merge after every change, and a merge row by row in Python was 6% of the
+    server's time at 500 msg/s."""
+    orders, rows = shared.orders, shared.rows
+    if any(order[2] in shared.ids for order, _ in hers):  # the rare race above
+        mine = {order[2] for order, _ in hers}
+        kept = [i for i, order in enumerate(orders) if order[2] not in mine]
+        orders, rows = [orders[i] for i in kept], [rows[i] for i in kept]
+    page: list[bytes] = []
+    at = 0
+    for order, row in hers:
+        place = bisect.bisect_left(orders, order, lo=at)
+        page += rows[at:place]
+        page.append(row)
+        at = place
+        if len(page) >= limit:
+            break
+    page += rows[at : at + max(0, limit - len(page))]
+    return page_of(page[:limit])
 
 
 QUEUE_PAGES = web.AppKey("queue_pages", QueuePages[bytes])
-SHARED_PARTS = web.AppKey("queue_shared_parts", QueuePages[list[OrderedRow]])
+SHARED_PARTS = web.AppKey("queue_shared_parts", QueuePages[SharedPart])
 ROW_JSON = web.AppKey("queue_rows", RowJson)
 
 

@@ -4,13 +4,18 @@ the page she holds, a new page as soon as a change is committed, and never anyon
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import json
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
+from hypothesis import given
+from hypothesis import strategies as st
 
 from inbox.core.model import ConversationStatus, Role, User, UserId
-from inbox.web.queue_page import QueuePages, merged, seer
+from inbox.web.queue_page import OrderedRow, QueuePages, SharedPart, merged, seer
 from tests.factories import T0
 from tests.web.conftest import Server, sign_in
 from tests.web.test_webchat import chat, next_event, say
@@ -208,5 +213,30 @@ def test_a_conversation_in_both_parts_is_hers_once() -> None:
     t = T0
     hers = [((0, t, 5), b'"hers-5"')]
     shared = [((-1, t, 9), b'"q-9"'), ((0, t, 4), b'"q-4"'), ((0, t, 5), b'"q-5"')]
-    assert json.loads(merged(hers, shared, 200)) == {"conversations": ["q-9", "q-4", "hers-5"]}
-    assert json.loads(merged(hers, shared, 2)) == {"conversations": ["q-9", "q-4"]}
+    part = SharedPart.of(shared)
+    assert json.loads(merged(hers, part, 200)) == {"conversations": ["q-9", "q-4", "hers-5"]}
+    assert json.loads(merged(hers, part, 2)) == {"conversations": ["q-9", "q-4"]}
+
+
+_ROW = st.tuples(st.integers(-2, 0), st.integers(0, 5), st.integers(1, 60))
+
+
+@given(st.lists(_ROW, max_size=8), st.lists(_ROW, max_size=40), st.integers(0, 50))
+def test_a_merged_page_is_the_parts_in_the_queues_order(
+    hers: list[tuple[int, int, int]], shared: list[tuple[int, int, int]], limit: int
+) -> None:
+    """As a row-by-row merge of the two parts would have it (heapq.merge, hers kept where an
+    id is in both), whatever the sizes, the overlap and the limit."""
+
+    def part(found: list[tuple[int, int, int]]) -> list[OrderedRow]:
+        unique = {conv: (priority, minute) for priority, minute, conv in found}
+        ordered = sorted((p, T0 + timedelta(minutes=m), c) for c, (p, m) in unique.items())
+        return [(order, json.dumps(f"q-{order[2]}").encode()) for order in ordered]
+
+    own = [(o, row.replace(b'"', b'"h', 1)) for o, row in part(hers)]  # "h…": hers
+    common = part(shared)
+    mine = {order[2] for order, _ in own}
+    others = (item for item in common if item[0][2] not in mine)
+    expected = [row for _, row in itertools.islice(heapq.merge(own, others), limit)]
+    got = json.loads(merged(own, SharedPart.of(common), limit))["conversations"]
+    assert got == [json.loads(row) for row in expected]
