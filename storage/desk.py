@@ -9,6 +9,7 @@ from typing import Any
 
 from inbox.core.decisions import takes_channel
 from inbox.core.errors import Conflict, NotFound, ReplyCollision
+from inbox.core.follow_ups import FollowUp
 from inbox.core.model import (
     ChannelKind,
     Conversation,
@@ -20,6 +21,7 @@ from inbox.core.model import (
     UserId,
 )
 from storage import events, rows
+from storage.follow_up_rows import due_tasks
 from storage.sql import Database, Dialects, Tx
 
 CONVERSATION_COLUMNS = """
@@ -268,16 +270,23 @@ class Desk:
         statuses: Collection[ConversationStatus],
         assignee: UserId | None,
         limit: int = 200,
-    ) -> list[tuple[QueueOrder, Conversation]]:
+    ) -> tuple[list[tuple[QueueOrder, Conversation]], dict[ConversationId, FollowUp]]:
         wanted = [str(s) for s in statuses if s is not ConversationStatus.CLOSED]
         if assignee is None:
             query: tuple[Any, ...] = (QUEUE_UNASSIGNED, wanted, limit)
         else:
             query = (QUEUE_HERS, wanted, assignee, limit)
-        found = await self._db.read(lambda tx: tx.fetch(*query))
+
+        async def op(tx: Tx) -> tuple[list[rows.Row], dict[ConversationId, FollowUp]]:
+            # one read for both: 200 consoles ask after each change, and each hand-off to the
+            # database's thread waits behind all of theirs
+            found = await tx.fetch(*query)
+            return found, await due_tasks(tx, [r[0] for r in found])
+
+        found, tasks = await self._db.read(op)
         parse = self._db.parse_time
         listed = [(self._conversation(r), r[-1]) for r in found]  # then queued_at
-        return [((-c.priority, parse(queued_at), c.id), c) for c, queued_at in listed]
+        return [((-c.priority, parse(queued_at), c.id), c) for c, queued_at in listed], tasks
 
     def _conversation(self, row: Any) -> Conversation:
         if self._listed is None:  # made at the first list: the stores' own __init__ set _db

@@ -22,19 +22,15 @@ from inbox.core.follow_ups import (
     ScheduledFollowUp,
 )
 from inbox.core.model import ChannelKind, ContactId, ConversationId, UserId
-from storage import events, rows
+from storage import events
 from storage.desk import get_conversation
+from storage.follow_up_rows import COLUMNS, FROM, due_tasks, follow_up
 from storage.sql import Database, Dialects, Tx
 
-_COLUMNS = """
-f.id, f.contact_id, f.identity_id, i.channel, f.from_conversation_id, f.counselor_id, f.due_on,
-f.note, f.status, f.conversation_id, f.created_by, f.created_at, f.resolved_at, f.resolved_by
-"""
-_FROM = "FROM follow_ups f JOIN channel_identities i ON i.id = f.identity_id"
-GET_FOLLOW_UP = f"SELECT {_COLUMNS} {_FROM} WHERE f.id = $1"
+GET_FOLLOW_UP = f"SELECT {COLUMNS} {FROM} WHERE f.id = $1"
 LOCK_FOLLOW_UP = Dialects(postgres=f"{GET_FOLLOW_UP} FOR UPDATE OF f", sqlite=GET_FOLLOW_UP)
 OF_CONTACT = f"""
-SELECT {_COLUMNS} {_FROM} WHERE f.contact_id = $1 ORDER BY f.due_on DESC, f.id DESC LIMIT $2
+SELECT {COLUMNS} {FROM} WHERE f.contact_id = $1 ORDER BY f.due_on DESC, f.id DESC LIMIT $2
 """
 IDENTITY_OF_CONVERSATION = "SELECT identity_id FROM conversations WHERE id = $1"
 IDENTITY_OF_CONTACT = "SELECT id FROM channel_identities WHERE id = $1 AND contact_id = $2"
@@ -76,36 +72,9 @@ SET_TASK = "UPDATE follow_ups SET conversation_id = $2 WHERE id = $1"
 SET_STATUS = """
 UPDATE follow_ups SET status = $2, resolved_at = $3, resolved_by = $4 WHERE id = $1
 """
-_TASKS = f"""
-SELECT {_COLUMNS} {_FROM} WHERE f.conversation_id {{ids}} AND f.status = 'due' ORDER BY f.id
-"""
-TASKS = Dialects(
-    postgres=_TASKS.format(ids="= ANY($1::bigint[])"),
-    sqlite=_TASKS.format(ids="IN (SELECT value FROM json_each($1))"),
-)
 IDENTITIES = "SELECT id, channel FROM channel_identities WHERE contact_id = $1 ORDER BY id"
 DUE_COUNT = "SELECT count(*) FROM follow_ups WHERE status = 'due'"
 LIST_MAX = 100
-
-
-def follow_up(row: rows.Row, parse: rows.TimeParser) -> FollowUp:
-    """Columns: _COLUMNS."""
-    return FollowUp(
-        id=int(row[0]),
-        contact_id=ContactId(row[1]),
-        identity_id=int(row[2]),
-        channel=ChannelKind(row[3]),
-        from_conversation_id=None if row[4] is None else ConversationId(row[4]),
-        counselor_id=None if row[5] is None else UserId(row[5]),
-        due_on=date.fromisoformat(row[6]),
-        note=row[7],
-        status=FollowUpStatus(row[8]),
-        conversation_id=None if row[9] is None else ConversationId(row[9]),
-        created_by=None if row[10] is None else UserId(row[10]),
-        created_at=parse(row[11]),
-        resolved_at=None if row[12] is None else parse(row[12]),
-        resolved_by=None if row[13] is None else UserId(row[13]),
-    )
 
 
 async def _get(tx: Tx, follow_up_id: int, *, lock: bool = False) -> FollowUp:
@@ -265,10 +234,7 @@ class FollowUps:
     ) -> dict[ConversationId, FollowUp]:
         if not conversation_ids:
             return {}
-        ids = list(conversation_ids)
-        found = await self._db.read(lambda tx: tx.fetch(TASKS, ids))
-        tasks = (follow_up(r, self._db.parse_time) for r in found)
-        return {f.conversation_id: f for f in tasks if f.conversation_id is not None}
+        return await self._db.read(lambda tx: due_tasks(tx, conversation_ids))
 
     async def follow_ups_due(self) -> int:
         return int(await self._db.read(lambda tx: tx.fetchval(DUE_COUNT)))

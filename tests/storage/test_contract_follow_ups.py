@@ -89,6 +89,9 @@ async def test_on_its_day_a_new_queued_task_is_opened_once(store: Store) -> None
         None,
     )
     assert (await store.follow_up_tasks([task.id, conv])) == {task.id: due}
+    # read with the queue's part it is in (queued, unassigned), in the same read
+    part, tasks = await store.queue_part(statuses=[ConversationStatus.QUEUED], assignee=None)
+    assert [c.id for _, c in part] == [task.id] and tasks == {task.id: due}
     assert await store.follow_ups_due() == 1
     # the router's snapshot: offered first to her counselor, with no age limit
     (waiting,) = (await store.routing_snapshot()).waiting
