@@ -45,10 +45,11 @@ from inbox.web.queue_page import (
     QUEUE_PAGES,
     ROW_JSON,
     SHARED_PARTS,
+    EncodedPage,
     OrderedRow,
     SharedPart,
     answer,
-    merged,
+    merged_page,
     not_modified,
     page_of,
 )
@@ -280,12 +281,9 @@ async def list_conversations(request: web.Request) -> web.Response:
     pages = request.app.get(QUEUE_PAGES)
     names = await staff_names(services)
     if pages is None:  # no staff feed tells of changes (some tests): built every time
-        page = await queue_page(request, user, statuses, names)
-        return web.Response(body=page, content_type="application/json")
+        body = await queue_page(request, user, statuses, names)
+        return web.Response(body=body, content_type="application/json")
     key = pages.key(user, statuses, services.names.version)  # before the page's query
-    etag = pages.etag(key)
-    if not_modified(request, etag):
-        return answer(etag, None)
     seen_by = key.seer
     if (
         seen_by is not None
@@ -295,13 +293,19 @@ async def list_conversations(request: web.Request) -> web.Response:
     ):
         parts = request.app[SHARED_PARTS]
 
-        async def hers() -> bytes:
+        async def hers() -> EncodedPage:
             shared = await parts.page(key.shared(), lambda: shared_part(request, statuses, names))
             own = await ordered_rows(request, statuses, names, user.id)
-            return merged(own, shared, QUEUE_LIMIT)
+            return merged_page(own, shared, QUEUE_LIMIT)
 
-        return answer(etag, await pages.page(key, hers))
-    return answer(etag, await pages.page(key, lambda: queue_page(request, user, statuses, names)))
+        page = await pages.page(key, hers)
+    else:
+
+        async def whole() -> EncodedPage:
+            return EncodedPage.of(await queue_page(request, user, statuses, names))
+
+        page = await pages.page(key, whole)
+    return answer(page.etag, None if not_modified(request, page.etag) else page.body)
 
 
 QUEUE_LIMIT = 200  # the queue page's rows (storage list_conversations' default)

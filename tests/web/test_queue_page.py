@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from inbox.core.model import ConversationStatus, Role, User, UserId
-from inbox.web.queue_page import OrderedRow, QueuePages, SharedPart, merged, seer
+from inbox.web.queue_page import OrderedRow, QueuePages, SharedPart, merged, merged_page, seer
 from tests.factories import T0
 from tests.web.conftest import Server, sign_in
 from tests.web.test_webchat import chat, next_event, say
@@ -93,6 +93,36 @@ async def test_the_page_she_holds_is_a_304_until_a_change(
         await _held(boss, server, changed, page)
 
 
+async def test_news_that_leaves_her_page_as_it_was_is_a_304(
+    server: Server, http: aiohttp.ClientSession
+) -> None:
+    """The ETag is her page's content, not the news count: another counselor's conversation
+    closed is news to every console, a new page for supervisors, and a 304 for her."""
+    first, second = await _conversations(server, http, 2)
+    boss, sato = [await sign_in(server.url, n) for n in ("boss", "sato")]
+    try:
+        await _assign(boss, server, first, server.ids["sato"])
+        await _assign(boss, server, second, server.ids["suzuki"])
+        status, hers, page, _ = await _get(sato, server)
+        assert status == 200 and page is not None
+        hers, page = await _held(sato, server, hers, page)
+        assert [c["id"] for c in page["conversations"]] == [first]
+        status, boss_etag, boss_page, _ = await _get(boss, server)
+        assert status == 200 and boss_page is not None
+        boss_etag, _ = await _held(boss, server, boss_etag, boss_page)
+
+        close = f"{server.url}/api/conversations/{second}/close"
+        async with boss.post(close, json={"outcome": "referred"}) as r:
+            assert r.status == 200, await r.text()
+        status, changed, boss_page, _ = await _get(boss, server, boss_etag)
+        assert status == 200 and changed != boss_etag and boss_page is not None
+        assert second not in [c["id"] for c in boss_page["conversations"]]
+        assert (await _get(sato, server, hers))[:3] == (304, hers, None)
+    finally:
+        await boss.close()
+        await sato.close()
+
+
 async def test_a_counselor_never_gets_another_counselors_page(
     server: Server, http: aiohttp.ClientSession
 ) -> None:
@@ -168,7 +198,6 @@ async def test_one_build_per_key_and_only_the_newest_key_kept() -> None:
     # counselors are told apart, supervisors are one class
     assert pages.key(sato, queued, 0) != pages.key(suzuki, queued, 0)
     assert pages.key(boss, queued, 0) == pages.key(_user(9, Role.SUPERVISOR), queued, 0)
-    assert pages.etag(pages.key(sato, queued, 0)) != pages.etag(pages.key(suzuki, queued, 0))
     assert seer(_user(4, Role.PHONE_STAFF)) == seer(_user(5, Role.PHONE_STAFF))
 
     async def fresh() -> bytes:
@@ -240,3 +269,21 @@ def test_a_merged_page_is_the_parts_in_the_queues_order(
     expected = [row for _, row in itertools.islice(heapq.merge(own, others), limit)]
     got = json.loads(merged(own, SharedPart.of(common), limit))["conversations"]
     assert got == [json.loads(row) for row in expected]
+
+
+def test_a_merged_pages_etag_follows_its_content() -> None:
+    """The same parts give the same ETag (a 304); a row of either part changed, or moved to
+    another place in the queue with the same bytes, gives another."""
+    t = T0
+    hers = [((0, t, 5), b'"h-5"')]
+    shared = [((-1, t, 9), b'"q-9"'), ((0, t, 4), b'"q-4"')]
+    page = merged_page(hers, SharedPart.of(shared), 200)
+    assert page == merged_page(list(hers), SharedPart.of(list(shared)), 200)
+    assert json.loads(page.body) == {"conversations": ["q-9", "q-4", "h-5"]}
+    others = [
+        merged_page([((0, t, 5), b'"h-5*"')], SharedPart.of(shared), 200),
+        merged_page(hers, SharedPart.of([shared[0], ((0, t, 4), b'"q-4*"')]), 200),
+        merged_page([((-2, t, 5), b'"h-5"')], SharedPart.of(shared), 200),  # first now
+        merged_page(hers, SharedPart.of(shared), 2),
+    ]
+    assert len({page.etag, *(p.etag for p in others)}) == 5
