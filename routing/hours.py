@@ -14,6 +14,7 @@ overlap or run backwards.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import suppress
@@ -123,11 +124,16 @@ def _to_utc(wall: datetime, tz: ZoneInfo) -> datetime:
     return wall.replace(tzinfo=tz).astimezone(UTC)
 
 
-def _day_intervals(hours: ServiceHours, day: date) -> list[tuple[datetime, datetime]]:
-    """The open intervals of one local day in UTC, in order, disjoint, within that day."""
+@functools.lru_cache(maxsize=4096)
+def _day_intervals(hours: ServiceHours, day: date) -> tuple[tuple[datetime, datetime], ...]:
+    """The open intervals of one local day in UTC, in order, disjoint, within that day.
+
+    Kept per (hours, day): every deadline and every routing round asks for the same few days
+    of the same few hours, once per waiting conversation (16 us each, 4% of the server's time
+    at 500 msg/s with 7,500 waiting); the hours are frozen, so an answer never goes stale."""
     windows = hours.weekly[day.weekday()]
     if not windows or is_closed_day(hours, day):  # no holiday lookup on days that never open
-        return []
+        return ()
     midnight = datetime.combine(day, time(0))
     low, high = _to_utc(midnight, hours.tz), _to_utc(midnight + _DAY, hours.tz)
     out: list[tuple[datetime, datetime]] = []
@@ -137,7 +143,7 @@ def _day_intervals(hours: ServiceHours, day: date) -> list[tuple[datetime, datet
         end = min(_to_utc(wall_start + window_length(window), hours.tz), high)
         if start < end:  # empty only when DST swallowed the window
             out.append((start, end))
-    return out
+    return tuple(out)
 
 
 def opens_on(hours: ServiceHours, day: date) -> bool:
