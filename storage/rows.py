@@ -114,13 +114,16 @@ class ConversationRows:
         self._parse = parse
         self._size = size
         self._kept: OrderedDict[Row, Conversation] = OrderedDict()
+        self._lists = False  # the rows hold lists (PostgreSQL)
 
     def __call__(self, row: Row) -> Conversation:
+        if self._lists:  # a list in it (asyncpg gives the tags, jsonb, as one): as a tuple
+            row = tuple(tuple(v) if isinstance(v, list) else v for v in row)
         try:
             found = self._kept.get(row)
-        except TypeError:  # a list in it (asyncpg gives the tags, jsonb, as one): as a tuple
-            row = tuple(tuple(v) if isinstance(v, list) else v for v in row)
-            found = self._kept.get(row)
+        except TypeError:  # the first such row: convert every row from now on, not raise
+            self._lists = True
+            return self(row)
         if found is not None:
             self._kept.move_to_end(row)
             return found
