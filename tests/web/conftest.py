@@ -232,7 +232,9 @@ async def staff_page(
     await page.get_by_test_id("login-username").fill(username)
     await page.get_by_test_id("login-password").fill(PASSWORD)
     await page.get_by_test_id("login-submit").click()
-    await page.wait_for_url(f"{url}{path}", timeout=10_000)
+    # 20 s: once in a full CI run on a loaded machine (load average 6 on 2 cores) the sign-in
+    # and the way back took over 10 s; alone it takes about 1 s
+    await page.wait_for_url(f"{url}{path}", timeout=20_000)
     # signed in (her name is in the top bar's menu on a phone, so not always visible)
     # (a locator, not wait_for_function: its polled script may be refused by the page's CSP)
     await expect(page.locator("#user-box")).not_to_have_attribute("hidden", "", timeout=10_000)
