@@ -227,9 +227,7 @@ def merged(hers: list[OrderedRow], shared: SharedPart, limit: int) -> bytes:
         page += rows[at:place]
         page.append(row)
         at = place
-        if len(page) >= limit:
-            break
-    page += rows[at : at + max(0, limit - len(page))]
+    page += rows[at:]
     return page_of(page[:limit])
 
 
