@@ -45,18 +45,30 @@ UPDATE conversations SET first_response_due = u.value ->> 1, next_response_due =
 FROM json_each($1) AS u WHERE conversations.id = u.value ->> 0
 """,
 )
-# Conditional on the column still being empty, so two instances record an alarm once.
-WARNED = "UPDATE conversations SET warned_at = $2 WHERE id = $1 AND warned_at IS NULL RETURNING id"
+# The alarms of a pass, one statement of each kind for all its conversations (`{among}`: their
+# ids, $1). One statement per alarm held SQLite's single writer for 80-130 ms when a few hundred
+# came due together (the intake's acks waited behind it), and on PostgreSQL kept their rows
+# locked across a round trip each. Conditional on the column still being empty, so two
+# instances record an alarm once: what RETURNING gives is what this pass recorded.
+_WARNED = "UPDATE conversations SET warned_at = $2 WHERE {among} AND warned_at IS NULL RETURNING id"
 # Breached: urgent now, open to anyone (declined_by cleared: $4 is an empty list), and an offer
 # nobody opened goes back to the queue so that any eligible counselor can take it.
-ESCALATED = """
+_ESCALATED = """
 UPDATE conversations SET escalated_at = $2, updated_at = $2, declined_by = $4,
     priority = CASE WHEN priority > $3 THEN priority ELSE $3 END,
     status = CASE WHEN status = 'assigned' AND opened_at IS NULL THEN 'queued' ELSE status END,
     assignee_id = CASE WHEN status = 'assigned' AND opened_at IS NULL THEN NULL
                        ELSE assignee_id END
-WHERE id = $1 AND escalated_at IS NULL RETURNING id
+WHERE {among} AND escalated_at IS NULL RETURNING id
 """
+_PG_AMONG = "id = ANY($1::bigint[])"
+_SQLITE_AMONG = "id IN (SELECT value FROM json_each($1))"
+WARNED = Dialects(
+    postgres=_WARNED.format(among=_PG_AMONG), sqlite=_WARNED.format(among=_SQLITE_AMONG)
+)
+ESCALATED = Dialects(
+    postgres=_ESCALATED.format(among=_PG_AMONG), sqlite=_ESCALATED.format(among=_SQLITE_AMONG)
+)
 # How long counselors recently took per conversation, from her taking it to closing it.
 _RECENT_CLOSED = """
 FROM (SELECT closed_at, offered_at, created_at FROM conversations
@@ -102,17 +114,17 @@ async def apply_deadlines(
         for c in changes
     ]
     await tx.execute(SET_DUE, json.dumps(due_times))
-    recorded: list[DeadlineChange] = []
+    breached = [c.conversation_id for c in changes if c.alarm == "breach"]
+    warned = [c.conversation_id for c in changes if c.alarm == "warn"]
+    done: set[int] = set()
+    if breached:
+        done.update(r[0] for r in await tx.fetch(ESCALATED, breached, now, urgent_priority, []))
+    if warned:
+        done.update(r[0] for r in await tx.fetch(WARNED, warned, now))
+    # the others were recorded before, by this instance or another
+    recorded = [c for c in changes if c.alarm is not None and c.conversation_id in done]
     alarms: list[EventRow] = []
-    for c in changes:
-        if c.alarm is None:
-            continue
-        if c.alarm == "breach":
-            done = await tx.fetchval(ESCALATED, c.conversation_id, now, urgent_priority, [])
-        else:
-            done = await tx.fetchval(WARNED, c.conversation_id, now)
-        if done is None:
-            continue  # recorded before, by this instance or another
+    for c in recorded:
         due = c.first_response_due or c.next_response_due
         data: dict[str, object] = {
             "due": None if due is None else due.isoformat(),
@@ -122,7 +134,6 @@ async def apply_deadlines(
         alarms.append(
             EventRow(now, kind, conversation_id=c.conversation_id, data=events.data_json(data))
         )
-        recorded.append(c)
     await events.record_many(tx, alarms)
     return recorded
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from inbox.core.decisions import Assign, DeadlineChange
-from inbox.core.model import ChannelKind, ConversationStatus
+from inbox.core.model import ChannelKind, ConversationId, ConversationStatus
 from inbox.deadlines import DeadlineWatcher
 from routing.deadlines import ResponseTargets, Targets
 from routing.hours import ALWAYS_OPEN, ServiceHours
@@ -115,3 +115,65 @@ async def test_a_wake_shows_new_due_times_before_the_interval(
                 await asyncio.sleep(0.05)
         running.cancel()
     assert (await store.get_conversation(s.conversation_id)).first_response_due == at(600)
+
+
+@pytest.mark.both_stores  # one statement per kind of alarm for all of a pass's conversations
+async def test_a_pass_records_many_alarms_at_once_and_none_twice(store: Store) -> None:
+    saved = await store.save_inbound_batch(
+        [inbound(sender, received_at=at(0)) for sender in ("a", "b", "c", "d")]
+    )
+    a, b, c, d = (s.conversation_id for s in saved)
+
+    def change(conv_id: ConversationId, alarm: str) -> DeadlineChange:
+        return DeadlineChange(
+            conversation_id=conv_id, first_response_due=at(600), next_response_due=None, alarm=alarm
+        )
+
+    first = await store.apply_deadlines(
+        [change(a, "breach"), change(b, "breach"), change(c, "warn")],
+        urgent_priority=100,
+        now=at(601),
+    )
+    assert [(x.conversation_id, x.alarm) for x in first] == [
+        (a, "breach"),
+        (b, "breach"),
+        (c, "warn"),
+    ]
+    # Another instance decided the same before it saw these, and d is new: only d is recorded.
+    again = await store.apply_deadlines(
+        [change(a, "breach"), change(c, "warn"), change(b, "breach"), change(d, "warn")],
+        urgent_priority=100,
+        now=at(602),
+    )
+    assert [(x.conversation_id, x.alarm) for x in again] == [(d, "warn")]
+    alarms = [
+        (e.kind, e.conversation_id) for e in await store.list_events() if "deadline" in e.kind
+    ]
+    breached, warned = "deadline_breached", "deadline_warning"
+    assert sorted(alarms) == sorted([(breached, a), (breached, b), (warned, c), (warned, d)])
+    for conv_id, priority in ((a, 100), (b, 100), (c, 0), (d, 0)):
+        conv = await store.get_conversation(conv_id)
+        assert conv.priority == priority and conv.first_response_due == at(600)
+    assert (await store.get_conversation(c)).status is ConversationStatus.QUEUED
+
+
+async def test_a_pass_writes_its_changes_a_page_at_a_time(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many alarms due at once (a restart after a night's backlog) are written in pages, so
+    that the intake's writes get the single writer between them; every one is recorded."""
+    monkeypatch.setattr("inbox.deadlines.WRITE_PAGE", 2)
+    await store.save_inbound_batch([inbound(f"s{i}", received_at=at(0)) for i in range(5)])
+    sizes: list[int] = []
+    apply = store.apply_deadlines
+
+    async def counted(changes: list[DeadlineChange], **kw: object) -> list[DeadlineChange]:
+        sizes.append(len(changes))
+        return await apply(changes, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "apply_deadlines", counted)
+    recorded = await watcher(store, [at(601)]).check_once()
+    assert sizes == [2, 2, 1]
+    assert len(recorded) == 5 and {c.alarm for c in recorded} == {"breach"}
+    breaches = [e for e in await store.list_events() if e.kind == "deadline_breached"]
+    assert len(breaches) == 5
