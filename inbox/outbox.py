@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from channels.base import Channel
 from inbox.core.errors import ChannelError, StorageError
-from inbox.core.model import OPT_OUT_CHANNELS, ChannelKind, OutboxItem
+from inbox.core.model import OPT_OUT_CHANNELS, ChannelKind, ConversationId, OutboxItem
 from inbox.resilience import Outages
 from inbox.survey import SurveyDesk
 from inbox.wakeup import woken
@@ -18,6 +18,9 @@ from storage.roles import OutboxStore
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 IDLE_RECHECK_S = 300.0  # only a safety net: new replies wake the sender directly
+# Conversations whose replies are sent side by side (OutboxSender.send_due); each e-mail is an
+# SMTP connection of its own, so this also bounds those open at once.
+SENDING = 16
 # The failure recorded for a reply to someone who opted out; the console words it by its prefix.
 OPTED_OUT_ERROR = "opted_out: the recipient sent STOP"
 BLOCKED_ERROR = "opted_out: the recipient blocked the LINE account"
@@ -80,14 +83,36 @@ class OutboxSender:
         await woken(self._wake, wait_s)
 
     async def send_due(self) -> int:
-        """One round: claim what is due and try each once; return how many were tried."""
+        """One round: claim what is due and try each once; return how many were tried.
+
+        One conversation's replies go one after another, in the order she is to read them, and
+        up to SENDING conversations' side by side: each reply is a send and a recorded outcome,
+        a few round trips to the database, and one reply after another held a loaded
+        PostgreSQL server to about ten a second (her reply came 5 s late at 1,000 msg/s). A
+        failure stops its conversation's replies only; the others finish, so that nothing
+        sent is left unrecorded, and then it is raised (what it stopped lapses and is sent
+        again, in order)."""
         items = await self._store.claim_outbox(
             now=self._clock(), limit=self._batch, lease_s=self._lease_s
         )
+        by_conversation: dict[ConversationId, list[OutboxItem]] = {}
         for item in items:
-            await self._send_one(item)
+            by_conversation.setdefault(item.message.conversation_id, []).append(item)
+        sending = asyncio.Semaphore(SENDING)
+
+        async def in_order(replies: list[OutboxItem]) -> None:
+            async with sending:
+                for item in replies:
+                    await self._send_one(item)
+
+        outcomes = await asyncio.gather(
+            *(in_order(replies) for replies in by_conversation.values()), return_exceptions=True
+        )
         if items:
             self._on_change()
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
         return len(items)
 
     async def _send_one(self, item: OutboxItem) -> None:

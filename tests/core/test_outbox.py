@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
+from typing import Self
 
 import pytest
 
-from inbox.core.errors import ChannelError
-from inbox.core.model import ChannelKind, ConversationId, DeliveryStatus, Role, UserId
+from inbox.core.errors import ChannelError, DatabaseUnavailable
+from inbox.core.model import (
+    ChannelKind,
+    ConversationId,
+    DeliveryStatus,
+    OutboundMessage,
+    Role,
+    UserId,
+)
 from inbox.outbox import OutboxSender, retry_delay_s
 from storage.sqlite.store import SqliteStore
 from tests.factories import at, inbound, new_user
@@ -100,3 +109,85 @@ async def test_unconfigured_channel_fails_clearly(store: SqliteStore) -> None:
     assert (await store.list_messages(conv))[-1].delivery_status is DeliveryStatus.FAILED
     (failed,) = [e for e in await store.list_events() if e.kind == "reply_failed"]
     assert "not configured" in str(failed.data["error"])
+
+
+class HeldChannel:
+    """Sends at once, but a reply whose body is in `held` waits until that event is set."""
+
+    kind = ChannelKind.WEBCHAT
+
+    def __init__(self, held: dict[str, asyncio.Event]) -> None:
+        self.held = held
+        self.sent: list[str] = []
+        self.another = asyncio.Event()  # set at each send
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    async def send(self, msg: OutboundMessage) -> str:
+        if msg.body in self.held:
+            await self.held[msg.body].wait()
+        self.sent.append(msg.body)
+        self.another.set()
+        return f"provider-{msg.message_id}"
+
+
+async def test_conversations_go_side_by_side_each_in_its_order(store: SqliteStore) -> None:
+    user = await store.create_user(new_user(roles=frozenset({Role.COUNSELOR})), now=at(0))
+    a, b = (s.conversation_id for s in await store.save_inbound_batch([inbound("a"), inbound("b")]))
+    for conv, body in ((a, "a1"), (b, "b1"), (a, "a2"), (b, "b2")):
+        await store.add_reply(conv, author_id=user.id, body=body, now=at(0))
+    slow = asyncio.Event()
+    channel = HeldChannel({"a1": slow})
+    sender = OutboxSender(
+        store,
+        {ChannelKind.WEBCHAT: channel},
+        clock=Clock(),
+        batch=10,
+        max_attempts=3,
+        backoff_base_s=2,
+        backoff_max_s=600,
+        lease_s=60,
+        send_timeout_s=5,
+    )
+    round_ = asyncio.create_task(sender.send_due())
+    async with asyncio.timeout(5):
+        while channel.sent != ["b1", "b2"]:  # b's replies while a's first is held
+            channel.another.clear()
+            await channel.another.wait()
+    slow.set()
+    assert await round_ == 4
+    assert channel.sent == ["b1", "b2", "a1", "a2"]  # a2 never overtook a1
+    for conv in (a, b):
+        statuses = [m.delivery_status for m in await store.list_messages(conv) if m.author_id]
+        assert statuses == [DeliveryStatus.SENT, DeliveryStatus.SENT]
+
+
+async def test_a_failed_record_stops_its_conversation_only(
+    store: SqliteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = await store.create_user(new_user(roles=frozenset({Role.COUNSELOR})), now=at(0))
+    a, b = (s.conversation_id for s in await store.save_inbound_batch([inbound("a"), inbound("b")]))
+    for conv, body in ((a, "a1"), (a, "a2"), (b, "b1"), (b, "b2")):
+        await store.add_reply(conv, author_id=user.id, body=body, now=at(0))
+    channel = ScriptedChannel(
+        [ChannelError("refused", channel="webchat", retryable=False), "p1", "p2", "p3"]
+    )
+    mark_failed = store.mark_failed
+
+    async def failing(*args: object, **kw: object) -> None:
+        raise DatabaseUnavailable("gone for a moment")
+
+    monkeypatch.setattr(store, "mark_failed", failing)
+    with pytest.raises(DatabaseUnavailable):
+        await _sender(store, channel, Clock()).send_due()
+    # a1's failure could not be recorded: a2 was not sent before it; b's were, and recorded.
+    assert [m.body for m in channel.sent] == ["b1", "b2"]
+    assert [m.delivery_status for m in await store.list_messages(b) if m.author_id] == [
+        DeliveryStatus.SENT,
+        DeliveryStatus.SENT,
+    ]
+    monkeypatch.setattr(store, "mark_failed", mark_failed)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Self
 
+import pytest
+
 from inbox.core.model import (
     ChannelKind,
     ConversationId,
@@ -90,7 +92,11 @@ class _StopDuringBatch:
         return None
 
 
-async def test_the_sender_reads_her_opt_out_per_reply_not_per_batch(store: Store) -> None:
+async def test_the_sender_reads_her_opt_out_per_reply_not_per_batch(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # one conversation at a time, so that her reply's turn comes after the STOP committed
+    monkeypatch.setattr("inbox.outbox.SENDING", 1)
     first = await sms_reply(store, "+819012345631")
     hers = await sms_reply(store, "+819012345632")
     channel = _StopDuringBatch(store, hers)
