@@ -5,7 +5,9 @@ aiosqlite's thread, which runs its calls one at a time, so two coroutines never 
 statements inside each other's transaction (SqliteDatabase.on_db_thread). The other one only
 reads (query_only), on its own thread, so the queue, the staff's screens and the router's
 snapshot do not wait behind an intake batch: in WAL mode a reader sees the last commit and never
-blocks the writer.
+blocks the writer. A third one reads the event log's tail for the staff feed alone
+(SqliteDatabase.read_tail): after each change some 200 consoles' refetches queue on the reader,
+and the feed's read waited behind them (up to 100 ms at 1,000 msg/s: the push's tail).
 """
 
 from __future__ import annotations
@@ -117,6 +119,7 @@ class SqliteDatabase:
         self.path = str(path)
         self._db: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
+        self._tail: aiosqlite.Connection | None = None
 
     async def open(self) -> None:
         try:
@@ -131,19 +134,31 @@ class SqliteDatabase:
                 await db.execute(f"PRAGMA {pragma}")
             await _tune(db)
             if self.path == ":memory:":
-                self._reader = db  # a second connection would open another, empty database
+                # a second connection would open another, empty database
+                self._reader = self._tail = db
             else:
-                self._reader = reader = await aiosqlite.connect(self.path, isolation_level=None)
-                await reader.execute("PRAGMA query_only = ON")
-                await _tune(reader)
+                self._reader = await self._open_reader()
+                # a few small reads a second of the last pages: SQLite's default cache will do
+                self._tail = await self._open_reader(cache=False)
         except (OSError, sqlite3.Error) as exc:
             await self.close()
             raise DatabaseUnavailable(f"cannot open SQLite database {self.path}: {exc}") from exc
 
+    async def _open_reader(self, *, cache: bool = True) -> aiosqlite.Connection:
+        reader = await aiosqlite.connect(self.path, isolation_level=None)
+        try:
+            await reader.execute("PRAGMA query_only = ON")
+            await _tune(reader, cache=cache)
+        except BaseException:
+            await reader.close()
+            raise
+        return reader
+
     async def close(self) -> None:
-        if self._reader is not None and self._reader is not self._db:
-            await self._reader.close()
-        self._reader = None
+        for reader in (self._tail, self._reader):
+            if reader is not None and reader is not self._db:
+                await reader.close()
+        self._reader = self._tail = None
         if self._db is not None:
             await self._db.close()
             self._db = None
@@ -158,6 +173,12 @@ class SqliteDatabase:
         # the reader's BEGIN already makes every read one consistent read (WAL)
         return await self.read(op)
 
+    async def read_tail(self, op: Operation[T]) -> T:
+        """`read`, on the connection that only the staff feed's reads of the log use."""
+        if self._tail is None:
+            raise StorageError("SqliteStore used outside `async with`")
+        return await self._run(self._tail, lambda db: run_sync(op(SqliteTx(db))), write=False)
+
     async def on_db_thread(self, fn: Callable[[sqlite3.Connection], T], *, write: bool) -> T:
         """Run `fn` in one transaction (BEGIN IMMEDIATE to write) as ONE call on aiosqlite's
         thread: each `await db.execute` is a hand-off to that thread and back, and a batch
@@ -170,7 +191,11 @@ class SqliteDatabase:
         made every next transaction wait for a turn of the event loop as well: under 750 msg/s
         a read waited p50 39 / p99 466 ms for one that ran 0.2 ms, and the staff feed's read of
         the news with it (push p99 267 ms)."""
-        db = self._connection(write)
+        return await self._run(self._connection(write), fn, write=write)
+
+    async def _run(
+        self, db: aiosqlite.Connection, fn: Callable[[sqlite3.Connection], T], *, write: bool
+    ) -> T:
         execute = cast(Callable[..., Awaitable[T]], db._execute)
         try:
             return await execute(_in_transaction, db._conn, fn, write)
@@ -201,11 +226,12 @@ def _in_transaction(
     return result
 
 
-async def _tune(db: aiosqlite.Connection) -> None:
-    # 64 MB of page cache instead of SQLite's 2 MB: the queue's and the intake's look-ups then
-    # stay in memory once the database outgrows a few thousand conversations.
-    for pragma in ("busy_timeout = 5000", "cache_size = -65536"):
-        await db.execute(f"PRAGMA {pragma}")
+async def _tune(db: aiosqlite.Connection, *, cache: bool = True) -> None:
+    await db.execute("PRAGMA busy_timeout = 5000")
+    if cache:
+        # 64 MB of page cache instead of SQLite's 2 MB: the queue's and the intake's look-ups
+        # then stay in memory once the database outgrows a few thousand conversations.
+        await db.execute("PRAGMA cache_size = -65536")
 
 
 # What binding a value can raise besides sqlite3.Error: a str with a lone surrogate (the

@@ -12,6 +12,7 @@ import aiosqlite
 from inbox.core.decisions import Assign, RoutingSnapshot
 from inbox.core.model import StoredInbound
 from storage.base import SCHEMA_VERSION, FeedCursor, FeedPage, IntakeRouter, KeyedInbound
+from storage.events import list_events
 from storage.sql import Tx
 from storage.sqlite import routing as sqlite_routing
 from storage.sqlite.database import SqliteDatabase
@@ -104,5 +105,5 @@ class SqliteStore(SqlStore):
         return FeedCursor(id=await self.last_event_id())
 
     async def feed_events(self, after: FeedCursor, *, limit: int = 500) -> FeedPage:
-        events = await self.list_events(after_id=after.id, limit=limit)
+        events = await self._db.read_tail(lambda tx: list_events(tx, after.id, limit))
         return FeedPage(events, FeedCursor(id=events[-1].id) if events else after)

@@ -1,7 +1,9 @@
-"""SQLite only: opening a file that is not a database fails cleanly; multi-row inserts."""
+"""SQLite only: opening a file that is not a database fails cleanly; multi-row inserts; the
+feed's reads of the log on a connection of their own."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 from pathlib import Path
@@ -11,6 +13,7 @@ import pytest
 from inbox.core.errors import DatabaseUnavailable
 from storage.sqlite.bulk import ROWS_PER_STATEMENT, Insert, insert_rows
 from storage.sqlite.store import SqliteStore
+from tests.factories import inbound
 
 
 async def test_a_file_that_is_not_a_database_is_refused_without_a_lingering_thread(
@@ -52,3 +55,31 @@ def test_insert_rows_stops_at_the_first_failing_row() -> None:
         insert_rows(db, Insert("INSERT INTO t (id) VALUES ", "(?)"), rows)
     db.execute("ROLLBACK")
     assert db.execute("SELECT count(*) FROM t").fetchone() == (0,)
+
+
+async def test_the_feeds_read_of_the_log_does_not_wait_behind_the_reader(tmp_path: Path) -> None:
+    """After each change some 200 consoles' refetches queue on the reader's thread; the staff
+    feed's read of the news has a connection of its own, so it is not queued behind them."""
+    async with SqliteStore(tmp_path / "inbox.db") as store:
+        await store.migrate()
+        start = await store.feed_start()
+        (stored,) = await store.save_inbound_batch([inbound("her")])
+        running, release = threading.Event(), threading.Event()
+
+        def hold(_db: sqlite3.Connection) -> bool:
+            running.set()
+            return release.wait(5)
+
+        busy = asyncio.ensure_future(store._db.on_db_thread(hold, write=False))
+        try:
+            assert await asyncio.to_thread(running.wait, 2)
+            async with asyncio.timeout(2):
+                page = await store.feed_events(start)
+            assert not busy.done()  # the reader was held all along
+        finally:
+            release.set()
+            await busy
+        assert [e.conversation_id for e in page.events] == [stored.conversation_id] * len(
+            page.events
+        )
+        assert "message_received" in [e.kind for e in page.events]
