@@ -61,13 +61,46 @@ WITH k AS (
 )
 SELECT channel, identity_hash, id, contact_id FROM i
 """
-# FOR UPDATE: a conversation closed meanwhile drops out here instead of receiving the message;
-# locking in id order keeps two writers from deadlocking on each other's conversations.
-FIND_OPEN_CONVERSATIONS = """
-SELECT identity_id, id, assignee_id, status FROM conversations
-WHERE status <> 'closed' AND identity_id = ANY($1::bigint[])
-ORDER BY id
-FOR UPDATE
+# Each sender's open conversation, locked and changed by her new messages in ONE statement (it
+# was three round trips, each a turn of a busy event loop with the rows locked): she writes
+# again, so a conversation that waited on her is back in front of a counselor; what the rules
+# decided for the new messages raises the priority, adds tags, and sets a skill, team or
+# language not set yet (the counselor may have been chosen for it). A sender with no labels
+# has NULLs there, which leave the row as it was.
+# FOR UPDATE in the CTE: a conversation closed meanwhile drops out (READ COMMITTED re-checks
+# `status <> 'closed'` on the row it waited for) instead of receiving the message; locking in
+# id order keeps two writers from deadlocking on each other's conversations. The UPDATE then
+# changes the locked rows' latest versions; RETURNING gives the status and assignee as the lock
+# found them (a 'waiting' one with no assignee is requeued by this batch).
+JOIN_OPEN_CONVERSATIONS = """
+WITH u AS (
+    SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::int[], $4::text[], $5::text[],
+                         $6::text[], $7::text[])
+         AS u(identity_id, at, priority, skill, team, tags, language)
+), o AS (
+    SELECT c.id, c.identity_id, c.assignee_id, c.status FROM conversations c
+    WHERE c.status <> 'closed' AND c.identity_id IN (SELECT identity_id FROM u)
+    ORDER BY c.id
+    FOR UPDATE
+)
+UPDATE conversations c SET
+    last_inbound_at = greatest(c.last_inbound_at, u.at),
+    updated_at = greatest(c.updated_at, u.at),
+    awaiting_since = coalesce(c.awaiting_since, u.at),
+    queued_at = CASE WHEN c.status = 'waiting' AND c.assignee_id IS NULL
+                     THEN u.at ELSE c.queued_at END,
+    status = CASE WHEN c.status <> 'waiting' THEN c.status
+                  WHEN c.assignee_id IS NULL THEN 'queued' ELSE 'assigned' END,
+    priority = greatest(c.priority, u.priority),
+    skill = coalesce(c.skill, u.skill),
+    team = coalesce(c.team, u.team),
+    language = coalesce(c.language, u.language),
+    tags = CASE WHEN u.tags IS NULL THEN c.tags ELSE ARRAY(
+        SELECT DISTINCT t FROM unnest(c.tags || ARRAY(
+            SELECT jsonb_array_elements_text(u.tags::jsonb))) AS t ORDER BY t) END
+FROM o JOIN u ON u.identity_id = o.identity_id
+WHERE c.id = o.id
+RETURNING o.identity_id, o.id, o.assignee_id, o.status
 """
 # The ids of the conversations a batch opens are drawn first, so that routing at intake can
 # decide over them before they are written (in their final state, assigned or queued).
@@ -98,34 +131,6 @@ ON CONFLICT (identity_id) WHERE status <> 'closed' DO NOTHING
 RETURNING identity_id, id
 """
 MARK_ASSIGNED_AT = "UPDATE users SET last_assigned_at = $1 WHERE id = ANY($2::bigint[])"
-# A consulter writing again puts a conversation that waited on her back in front of a counselor.
-TOUCH_CONVERSATIONS = """
-UPDATE conversations c SET
-    last_inbound_at = greatest(c.last_inbound_at, u.at),
-    updated_at = greatest(c.updated_at, u.at),
-    awaiting_since = coalesce(c.awaiting_since, u.at),
-    queued_at = CASE WHEN c.status = 'waiting' AND c.assignee_id IS NULL
-                     THEN u.at ELSE c.queued_at END,
-    status = CASE WHEN c.status <> 'waiting' THEN c.status
-                  WHEN c.assignee_id IS NULL THEN 'queued' ELSE 'assigned' END
-FROM unnest($1::bigint[], $2::timestamptz[]) AS u(id, at)
-WHERE c.id = u.id
-"""
-
-# What the rules decided for the new messages: priority only rises, tags only add, and a skill
-# team or language already set stays (the counselor may have been chosen for it).
-LABEL_CONVERSATIONS = """
-UPDATE conversations c SET
-    priority = greatest(c.priority, u.priority),
-    skill = coalesce(c.skill, u.skill),
-    team = coalesce(c.team, u.team),
-    language = coalesce(c.language, u.language),
-    tags = ARRAY(SELECT DISTINCT t FROM unnest(c.tags || ARRAY(
-        SELECT jsonb_array_elements_text(u.tags::jsonb))) AS t ORDER BY t)
-FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[])
-     AS u(id, priority, skill, team, tags, language)
-WHERE c.id = u.id
-"""
 
 
 def columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
@@ -186,12 +191,11 @@ async def find_or_open_conversations(
     found: dict[int, int] = {}
     unassigned: set[int] = set()
     requeued: set[int] = set()
-    _found_open(
-        await conn.fetch(FIND_OPEN_CONVERSATIONS, list(first_item)), found, unassigned, requeued
-    )
     # Before routing: what the batch changes in the conversations that existed (a waiting one
     # back in the queue, a priority the rules raise) is what the decision must see.
-    await _touch_and_label(conn, found, last_at, labels_of_identity)
+    await _join_open(
+        conn, list(first_item), last_at, labels_of_identity, found, unassigned, requeued
+    )
     wanted = [(ident, item) for ident, item in first_item.items() if ident not in found]
     if not wanted:
         return Threads(
@@ -237,10 +241,9 @@ async def find_or_open_conversations(
     raced = [o.identity_id for o in openings if o.conversation_id not in opened_ids]
     if raced:  # a concurrent writer opened these; FOR UPDATE waits for it and locks them
         theirs: dict[int, int] = {}
-        _found_open(await conn.fetch(FIND_OPEN_CONVERSATIONS, raced), theirs, unassigned, requeued)
+        await _join_open(conn, raced, last_at, labels_of_identity, theirs, unassigned, requeued)
         if len(theirs) < len(raced):
             raise BatchRaced("a conversation another writer opened was closed meanwhile")
-        await _touch_and_label(conn, theirs, last_at, labels_of_identity)
         found.update(theirs)
     assigned = {c: a for c, a in assigned.items() if c in opened_ids}
     if assigned:
@@ -259,33 +262,29 @@ async def find_or_open_conversations(
     )
 
 
-def _found_open(
-    rows: Sequence[Any], found: dict[int, int], unassigned: set[int], requeued: set[int]
+async def _join_open(
+    conn: Any,
+    identities: list[int],
+    last_at: dict[int, datetime],
+    labels_of: dict[int, IntakeLabels],
+    found: dict[int, int],
+    unassigned: set[int],
+    requeued: set[int],
 ) -> None:
-    for r in rows:
+    """The open conversations of these identities, locked and changed by the batch's messages
+    (JOIN_OPEN_CONVERSATIONS): each one's id in `found` (identity id -> conversation id), and
+    in `unassigned` and `requeued` as the lock found it."""
+    rows: list[tuple[Any, ...]] = []
+    for ident in identities:
+        lab = labels_of.get(ident)
+        if lab is None:
+            rows.append((ident, last_at[ident], None, None, None, None, None))
+        else:
+            labels = (lab.priority, lab.skill, lab.team, tags_json(lab), lab.language)
+            rows.append((ident, last_at[ident], *labels))
+    for r in await conn.fetch(JOIN_OPEN_CONVERSATIONS, *columns(rows, 7)):
         found[int(r[0])] = int(r[1])
         if r[2] is None:
             unassigned.add(int(r[1]))
             if r[3] == "waiting":
                 requeued.add(int(r[1]))
-
-
-async def _touch_and_label(
-    conn: Any,
-    found: dict[int, int],
-    last_at: dict[int, datetime],
-    labels_of: dict[int, IntakeLabels],
-) -> None:
-    """The new messages' effect on the conversations they join (identity id -> `found`)."""
-    if not found:
-        return
-    await conn.execute(
-        TOUCH_CONVERSATIONS, list(found.values()), [last_at[ident] for ident in found]
-    )
-    rows = [
-        (conv, lab.priority, lab.skill, lab.team, tags_json(lab), lab.language)
-        for ident, conv in found.items()
-        if (lab := labels_of.get(ident)) is not None
-    ]
-    if rows:
-        await conn.execute(LABEL_CONVERSATIONS, *columns(rows, 6))

@@ -39,7 +39,7 @@ async def test_a_raced_conversation_closed_before_the_look_up_does_not_break_the
     stores: Stores, other: asyncpg.Connection, db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """When the ON CONFLICT race is lost and the winner's conversation is closed before the
-    second FIND_OPEN_CONVERSATIONS (FOR UPDATE waits, then re-checks status <> 'closed'), the
+    second JOIN_OPEN_CONVERSATIONS (FOR UPDATE waits, then re-checks status <> 'closed'), the
     sender has no open conversation: the batch is rolled back and retried (it used to die with
     a KeyError, and the intake writer with it; seen once in a 20 s stress run of two instances'
     intakes, two routers and a closer, made deterministic here)."""
