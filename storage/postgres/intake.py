@@ -22,6 +22,7 @@ from storage.intake_plan import (
     follow_threads,
     fresh_items,
     hinted_conversations,
+    identity_key,
     labels_per_identity,
     message_events,
     message_keys,
@@ -38,10 +39,25 @@ FROM messages m
 JOIN unnest($1::text[], $2::text[]) AS k(channel, external_id)
   ON m.channel = k.channel AND m.external_id = k.external_id
 """
-HINTED_CONVERSATIONS = """
-SELECT c.id, i.channel, i.identity_hash FROM conversations c
-JOIN channel_identities i ON i.id = c.identity_id
-WHERE c.status <> 'closed' AND c.id = ANY($1::bigint[])
+# What the batch looks up before it writes, in one round trip (it was three): 'm' the messages
+# stored before (a redelivery), 'i' the senders' identities, 'h' the open conversations that
+# replies name (InboundMessage.conversation_hint) with their identity, which such a reply then
+# goes to (intake_plan.follow_threads). Every identity the batch can want is in 'i' or 'h';
+# one in neither is new. No lock is taken here (_check_threads_still_open).
+LOOK_UP = """
+SELECT 'm', m.channel, m.external_id, m.id, m.conversation_id, NULL::bigint
+FROM messages m
+JOIN unnest($1::text[], $2::text[]) AS k(channel, external_id)
+  ON m.channel = k.channel AND m.external_id = k.external_id
+UNION ALL
+SELECT 'i', i.channel, i.identity_hash, i.id, i.contact_id, NULL
+FROM channel_identities i
+JOIN unnest($3::text[], $4::text[]) AS k(channel, identity_hash)
+  ON i.channel = k.channel AND i.identity_hash = k.identity_hash
+UNION ALL
+SELECT 'h', i.channel, i.identity_hash, i.id, i.contact_id, c.id
+FROM conversations c JOIN channel_identities i ON i.id = c.identity_id
+WHERE c.status <> 'closed' AND c.id = ANY($5::bigint[])
 """
 # $7: the batch's notice tag (listen.intake_tag), set here before its events are written: a
 # statement of its own was one more round trip in ~45% of the batches of a loaded server.
@@ -65,20 +81,18 @@ async def save_inbound_batch(
 ) -> list[StoredInbound]:
     """Run inside an open transaction on an asyncpg connection; the caller commits or rolls back."""
     keys = message_keys(items)
-    stored: dict[Key, tuple[MessageId, ConversationId]] = {
-        (r[0], r[1]): (MessageId(r[2]), ConversationId(r[3]))
-        for r in await conn.fetch(FIND_MESSAGES, *columns(keys, 2))
-    }
+    stored, known, owners = await _look_up(conn, keys, items)
     fresh = fresh_items(keys, items, stored)
 
     new_keys: set[Key] = set()
     other_address: set[Key] = set()
     threads: Threads | None = None
     if fresh:
-        if hinted := hinted_conversations(fresh):
-            rows = await conn.fetch(HINTED_CONVERSATIONS, hinted)
-            other_address = follow_threads(fresh, {int(r[0]): (r[1], r[2]) for r in rows})
-        identity_of, new_contacts = await pt.find_or_create_identities(conn, list(fresh.values()))
+        if owners:
+            other_address = follow_threads(fresh, owners)
+        identity_of, new_contacts = await pt.find_or_create_identities(
+            conn, list(fresh.values()), known
+        )
         labels_of = labels_per_identity(list(fresh.values()))
         threads = await pt.find_or_open_conversations(
             conn, list(fresh.values()), identity_of, labels_of, router, new_contacts
@@ -162,6 +176,33 @@ async def save_inbound_batch(
     )
 
 
+async def _look_up(
+    conn: Any, keys: list[Key], items: Sequence[KeyedInbound]
+) -> tuple[
+    dict[Key, tuple[MessageId, ConversationId]],
+    dict[Key, tuple[int, int]],
+    dict[int, tuple[str, str]],
+]:
+    """LOOK_UP's rows: the messages stored before, the identities known ((channel, identity
+    hash) -> (identity id, contact id)), and each hinted open conversation's channel and
+    identity hash."""
+    senders = sorted({identity_key(item) for item in items})
+    hinted = hinted_conversations(dict(zip(keys, items, strict=True)))
+    stored: dict[Key, tuple[MessageId, ConversationId]] = {}
+    known: dict[Key, tuple[int, int]] = {}
+    owners: dict[int, tuple[str, str]] = {}
+    for kind, a, b, c, d, e in await conn.fetch(
+        LOOK_UP, *columns(keys, 2), *columns(senders, 2), hinted
+    ):
+        if kind == "m":
+            stored[(a, b)] = (MessageId(c), ConversationId(d))
+        else:
+            known[(a, b)] = (int(c), int(d))
+            if kind == "h":
+                owners[int(e)] = (a, b)
+    return stored, known, owners
+
+
 def _check_threads_still_open(
     fresh: dict[Key, KeyedInbound],
     other_address: set[Key],
@@ -169,7 +210,7 @@ def _check_threads_still_open(
     conversation_of: dict[int, int],
 ) -> None:
     """A message from another address went by its hint to conversation C under C's identity;
-    if C was closed meanwhile (HINTED_CONVERSATIONS takes no lock, so as not to lock in two
+    if C was closed meanwhile (LOOK_UP takes no lock, so as not to lock in two
     rounds), that identity just got a new conversation holding a stranger's message. Undo the
     batch instead; its retry ignores the hint to a closed conversation."""
     for key in other_address:

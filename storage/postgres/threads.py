@@ -143,15 +143,13 @@ def tags_json(labels: IntakeLabels) -> str:
 
 
 async def find_or_create_identities(
-    conn: Any, items: list[KeyedInbound]
+    conn: Any, items: list[KeyedInbound], known: dict[Key, tuple[int, int]]
 ) -> tuple[dict[Key, tuple[int, int]], set[int]]:
     """(channel, identity_hash) -> (identity id, contact id), creating contacts for new senders;
-    also the contacts created here."""
+    also the contacts created here. `known`: the identities the batch's look-up found, which
+    holds every one of these that existed then (storage.postgres.intake.LOOK_UP)."""
     wanted = {identity_key(i): i for i in reversed(items)}
-    found = {
-        (r[0], r[1]): (int(r[2]), int(r[3]))
-        for r in await conn.fetch(FIND_IDENTITIES, *columns(list(wanted), 2))
-    }
+    found = {key: known[key] for key in wanted if key in known}
     # Sorted by key, so two writers creating the same identities lock them in the same order.
     missing = sorted(
         (key[0], key[1], item.message.sender, item.message.received_at)

@@ -163,14 +163,16 @@ async def test_a_reply_whose_conversation_closes_meanwhile_is_not_misfiled(
     real = postgres_threads.find_or_create_identities
     closed: list[int] = []
 
-    async def close_then_find(conn: asyncpg.Connection, items: list[object]) -> object:
+    async def close_then_find(
+        conn: asyncpg.Connection, items: list[object], known: dict[object, object]
+    ) -> object:
         # Another instance closes the conversation just after our hint look-up.
         if not closed:
             closed.append(first.conversation_id)
             await other.execute(
                 "UPDATE conversations SET status = 'closed' WHERE id = $1", first.conversation_id
             )
-        return await real(conn, items)  # type: ignore[arg-type]
+        return await real(conn, items, known)  # type: ignore[arg-type]
 
     monkeypatch.setattr(postgres_threads, "find_or_create_identities", close_then_find)
     hinted = inbound("b@work.example.jp", channel=mail, conversation_hint=first.conversation_id)
