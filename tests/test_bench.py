@@ -26,6 +26,7 @@ from inbox.tools.bench_search import run_search_bench
 from inbox.tools.bench_socket_clients import Ack
 from inbox.tools.bench_sockets import run_sockets_bench
 from inbox.tools.bench_webhook import bench_config, run_webhook_bench
+from inbox.tools.load_generator import Console
 from tests import pgutil
 
 FINAL_LINE = re.compile(r"^pipeline_vs_baseline=\d+(\.\d+)? p99_ms=\d+(\.\d+)?$")
@@ -388,3 +389,31 @@ def test_stored_twice_is_a_failure_too() -> None:
         {"line": (10, 10), "webchat": (4, 0)}, {"line": ("LINE", 10), "webchat": ("chat", 4)}
     )
     assert ok and line.endswith("each stored exactly once")
+
+
+def test_a_load_console_counts_what_it_sees_the_same_on_either_path() -> None:
+    """The generator's console takes a frame of new events as sets (every console, every frame)
+    and any other event by event: both count the same."""
+
+    def frame(*events: tuple[int, str, int | None]) -> str:
+        return json.dumps(
+            {
+                "type": "events",
+                "events": [{"id": i, "kind": kind, "message_id": mid} for i, kind, mid in events],
+            }
+        )
+
+    console = Console(token="t")
+    received = "message_received"
+    console.take(1.0, console.parse(frame((1, received, 10), (2, "conversation_opened", None))))
+    console.take(2.0, console.parse(frame((3, received, 11))))
+    assert (console.seen, console.got, console.doubled) == ({1, 2, 3}, {10: 1.0, 11: 2.0}, 0)
+    # an event again (with a new one): doubled once, the message's first time kept
+    console.take(3.0, console.parse(frame((3, received, 11), (4, received, 12))))
+    # the same id twice in one frame: the second is doubled
+    console.take(4.0, console.parse(frame((5, received, 13), (5, received, 13))))
+    assert console.doubled == 2
+    assert console.got == {10: 1.0, 11: 2.0, 12: 3.0, 13: 4.0}
+    console.next_rate()  # what the rate before saw still counts as seen
+    console.take(5.0, console.parse(frame((1, "conversation_closed", None), (6, received, 14))))
+    assert console.doubled == 3 and console.got == {14: 5.0} and console.seen == {1, 6}
