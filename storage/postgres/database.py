@@ -71,8 +71,9 @@ class PgTx:
             await self.conn.execute(_insert(table, tuple(columns), len(rows)), *chain(*rows))
 
 
-# The intake's own connections (inbox.pipeline's lanes, one writer each). A batch is 8 round
-# trips; with one writer, at 500 msg/s it was busy all the time and messages queued behind it.
+# The intake's own connections (inbox.pipeline's lanes, one writer each). A batch was 8 round
+# trips (6 now, storage.postgres.intake); with one writer, at 500 msg/s it was busy all the
+# time and messages queued behind it.
 INTAKE_CONNECTIONS = 2
 # Pools of their own beside the shared one, for work that someone waits on while the consoles'
 # reads hold every shared connection (a wait of p99 538 ms at 100 msg/s, for statements of
