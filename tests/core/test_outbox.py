@@ -10,6 +10,7 @@ from typing import Self
 
 import pytest
 
+from channels.base import Channel
 from inbox.core.errors import ChannelError, DatabaseUnavailable
 from inbox.core.model import (
     ChannelKind,
@@ -47,7 +48,7 @@ async def _reply(store: SqliteStore) -> tuple[ConversationId, UserId]:
     return stored.conversation_id, user.id
 
 
-def _sender(store: SqliteStore, channel: ScriptedChannel | None, clock: Clock) -> OutboxSender:
+def _sender(store: SqliteStore, channel: Channel | None, clock: Clock) -> OutboxSender:
     return OutboxSender(
         store,
         {} if channel is None else {ChannelKind.WEBCHAT: channel},
@@ -142,18 +143,7 @@ async def test_conversations_go_side_by_side_each_in_its_order(store: SqliteStor
         await store.add_reply(conv, author_id=user.id, body=body, now=at(0))
     slow = asyncio.Event()
     channel = HeldChannel({"a1": slow})
-    sender = OutboxSender(
-        store,
-        {ChannelKind.WEBCHAT: channel},
-        clock=Clock(),
-        batch=10,
-        max_attempts=3,
-        backoff_base_s=2,
-        backoff_max_s=600,
-        lease_s=60,
-        send_timeout_s=5,
-    )
-    round_ = asyncio.create_task(sender.send_due())
+    round_ = asyncio.create_task(_sender(store, channel, Clock()).send_due())
     async with asyncio.timeout(5):
         while channel.sent != ["b1", "b2"]:  # b's replies while a's first is held
             channel.another.clear()
