@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from datetime import datetime
 
@@ -92,9 +92,9 @@ OTHER_ADDRESS_NOTE = (
 )
 
 
-def hinted_conversations(fresh: Mapping[Key, KeyedInbound]) -> list[int]:
-    """The conversations that new messages say they answer (InboundMessage.conversation_hint)."""
-    return sorted({h for i in fresh.values() if (h := i.message.conversation_hint) is not None})
+def hinted_conversations(items: Iterable[KeyedInbound]) -> list[int]:
+    """The conversations that these messages say they answer (InboundMessage.conversation_hint)."""
+    return sorted({h for i in items if (h := i.message.conversation_hint) is not None})
 
 
 def follow_threads(

@@ -187,7 +187,7 @@ async def _look_up(
     hash) -> (identity id, contact id)), and each hinted open conversation's channel and
     identity hash."""
     senders = sorted({identity_key(item) for item in items})
-    hinted = hinted_conversations(dict(zip(keys, items, strict=True)))
+    hinted = hinted_conversations(items)
     stored: dict[Key, tuple[MessageId, ConversationId]] = {}
     known: dict[Key, tuple[int, int]] = {}
     owners: dict[int, tuple[str, str]] = {}
@@ -210,9 +210,9 @@ def _check_threads_still_open(
     conversation_of: dict[int, int],
 ) -> None:
     """A message from another address went by its hint to conversation C under C's identity;
-    if C was closed meanwhile (LOOK_UP takes no lock, so as not to lock in two
-    rounds), that identity just got a new conversation holding a stranger's message. Undo the
-    batch instead; its retry ignores the hint to a closed conversation."""
+    if C was closed meanwhile (LOOK_UP takes no lock, so as not to lock in two rounds), that
+    identity just got a new conversation holding a stranger's message. Undo the batch instead;
+    its retry ignores the hint to a closed conversation."""
     for key in other_address:
         item = fresh[key]
         ident = identity_of[(key[0], item.identity_hash)][0]

@@ -164,10 +164,10 @@ class SqliteDatabase:
             self._db = None
 
     async def write(self, op: Operation[T]) -> T:
-        return await self.on_db_thread(lambda db: run_sync(op(SqliteTx(db))), write=True)
+        return await self.on_db_thread(_whole(op), write=True)
 
     async def read(self, op: Operation[T]) -> T:
-        return await self.on_db_thread(lambda db: run_sync(op(SqliteTx(db))), write=False)
+        return await self.on_db_thread(_whole(op), write=False)
 
     async def snapshot(self, op: Operation[T]) -> T:
         # the reader's BEGIN already makes every read one consistent read (WAL)
@@ -177,7 +177,7 @@ class SqliteDatabase:
         """`read`, on the connection that only the staff feed's reads of the log use."""
         if self._tail is None:
             raise StorageError("SqliteStore used outside `async with`")
-        return await self._run(self._tail, lambda db: run_sync(op(SqliteTx(db))), write=False)
+        return await self._run(self._tail, _whole(op), write=False)
 
     async def on_db_thread(self, fn: Callable[[sqlite3.Connection], T], *, write: bool) -> T:
         """Run `fn` in one transaction (BEGIN IMMEDIATE to write) as ONE call on aiosqlite's
@@ -210,6 +210,11 @@ class SqliteDatabase:
         if self._db is None or self._reader is None:
             raise StorageError("SqliteStore used outside `async with`")
         return self._db if write else self._reader
+
+
+def _whole(op: Operation[T]) -> Callable[[sqlite3.Connection], T]:
+    """`op` as one call on a connection's thread (run_sync: SQLite's Tx never suspends)."""
+    return lambda db: run_sync(op(SqliteTx(db)))
 
 
 def _in_transaction(

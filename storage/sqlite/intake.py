@@ -93,7 +93,7 @@ def _save(
     if not fresh:
         return answers(keys, stored, set())
     other_address: set[tuple[str, str]] = set()
-    if hinted := hinted_conversations(fresh):
+    if hinted := hinted_conversations(fresh.values()):
         owners = {int(r[0]): (r[1], r[2]) for r in rows_of(db, HINTED_CONVERSATIONS, hinted)}
         other_address = follow_threads(fresh, owners)
     next_id = NextIds(*db.execute(NEXT_IDS).fetchone())
