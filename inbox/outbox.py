@@ -88,10 +88,10 @@ class OutboxSender:
         One conversation's replies go one after another, in the order she is to read them, and
         up to SENDING conversations' side by side: each reply is a send and a recorded outcome,
         a few round trips to the database, and one reply after another fell behind on a loaded
-        PostgreSQL server (her reply came 5 s late at 1,000 msg/s). A
-        failure stops its conversation's replies only; the others finish, so that nothing
-        sent is left unrecorded, and then it is raised (what it stopped lapses and is sent
-        again, in order)."""
+        PostgreSQL server (her reply came 5 s late at 1,000 msg/s). A failure stops its
+        conversation's replies only; the others finish, so that nothing sent is left
+        unrecorded, and then it is raised (what it stopped lapses and is sent again, in
+        order)."""
         items = await self._store.claim_outbox(
             now=self._clock(), limit=self._batch, lease_s=self._lease_s
         )

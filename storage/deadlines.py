@@ -17,6 +17,8 @@ from storage import events, rows
 from storage.events import EventRow
 from storage.sql import Database, Dialects, Tx
 
+# A few conversations' ids in $1: an array on PostgreSQL, a JSON array on SQLite.
+_PG_IDS, _SQLITE_IDS = "= ANY($1::bigint[])", "IN (SELECT value FROM json_each($1))"
 _AWAITING = """
 SELECT id, channel, priority, awaiting_since, first_reply_at, first_response_due,
        next_response_due, warned_at, escalated_at
@@ -26,8 +28,7 @@ FROM conversations WHERE status <> 'closed' AND awaiting_since IS NOT NULL AND i
 AWAITING = _AWAITING.format(which="> $1 ORDER BY id LIMIT $2")
 # Those of a few conversations (the ones events said changed; the ones whose alarm is due).
 AWAITING_AMONG = Dialects(
-    postgres=_AWAITING.format(which="= ANY($1::bigint[])"),
-    sqlite=_AWAITING.format(which="IN (SELECT value FROM json_each($1))"),
+    postgres=_AWAITING.format(which=_PG_IDS), sqlite=_AWAITING.format(which=_SQLITE_IDS)
 )
 # All due times in one statement, from one JSON array of [id, first due, next due], the times
 # as the fixed-width UTC text SQLite keeps (storage.rows.format_text_time), which PostgreSQL
@@ -45,12 +46,14 @@ UPDATE conversations SET first_response_due = u.value ->> 1, next_response_due =
 FROM json_each($1) AS u WHERE conversations.id = u.value ->> 0
 """,
 )
-# The alarms of a pass, one statement of each kind for all its conversations (`{among}`: their
-# ids, $1). One statement per alarm held SQLite's single writer for 80-130 ms when a few hundred
-# came due together (the intake's acks waited behind it), and on PostgreSQL kept their rows
-# locked across a round trip each. Conditional on the column still being empty, so two
-# instances record an alarm once: what RETURNING gives is what this pass recorded.
-_WARNED = "UPDATE conversations SET warned_at = $2 WHERE {among} AND warned_at IS NULL RETURNING id"
+# The alarms of a pass, one statement of each kind for all its conversations (their ids, $1).
+# One statement per alarm held SQLite's single writer for 80-130 ms when a few hundred came due
+# together (the intake's acks waited behind it), and on PostgreSQL kept their rows locked
+# across a round trip each. Conditional on the column still being empty, so two instances
+# record an alarm once: what RETURNING gives is what this pass recorded.
+_WARNED = (
+    "UPDATE conversations SET warned_at = $2 WHERE id {ids} AND warned_at IS NULL RETURNING id"
+)
 # Breached: urgent now, open to anyone (declined_by cleared: $4 is an empty list), and an offer
 # nobody opened goes back to the queue so that any eligible counselor can take it.
 _ESCALATED = """
@@ -59,15 +62,11 @@ UPDATE conversations SET escalated_at = $2, updated_at = $2, declined_by = $4,
     status = CASE WHEN status = 'assigned' AND opened_at IS NULL THEN 'queued' ELSE status END,
     assignee_id = CASE WHEN status = 'assigned' AND opened_at IS NULL THEN NULL
                        ELSE assignee_id END
-WHERE {among} AND escalated_at IS NULL RETURNING id
+WHERE id {ids} AND escalated_at IS NULL RETURNING id
 """
-_PG_AMONG = "id = ANY($1::bigint[])"
-_SQLITE_AMONG = "id IN (SELECT value FROM json_each($1))"
-WARNED = Dialects(
-    postgres=_WARNED.format(among=_PG_AMONG), sqlite=_WARNED.format(among=_SQLITE_AMONG)
-)
+WARNED = Dialects(postgres=_WARNED.format(ids=_PG_IDS), sqlite=_WARNED.format(ids=_SQLITE_IDS))
 ESCALATED = Dialects(
-    postgres=_ESCALATED.format(among=_PG_AMONG), sqlite=_ESCALATED.format(among=_SQLITE_AMONG)
+    postgres=_ESCALATED.format(ids=_PG_IDS), sqlite=_ESCALATED.format(ids=_SQLITE_IDS)
 )
 # How long counselors recently took per conversation, from her taking it to closing it.
 _RECENT_CLOSED = """

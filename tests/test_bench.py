@@ -391,9 +391,9 @@ def test_stored_twice_is_a_failure_too() -> None:
     assert ok and line.endswith("each stored exactly once")
 
 
-def test_a_load_console_counts_what_it_sees_the_same_on_either_path() -> None:
-    """The generator's console takes a frame of new events as sets (every console, every frame)
-    and any other event by event: both count the same."""
+def test_a_load_console_counts_what_it_sees() -> None:
+    """The generator's console counts a frame's events as sets: new ones, doubled ones (seen
+    before, or twice in one frame), and each message's first time."""
 
     def frame(*events: tuple[int, str, int | None]) -> str:
         return json.dumps(
